@@ -1,0 +1,42 @@
+//! Embeds the SQL files of `migrations/` into the binary, in order, and refuses to build when
+//! their numbering has a gap or a duplicate (a migration is identified by its position).
+
+use std::fmt::Write;
+use std::path::Path;
+
+fn main() {
+    println!("cargo:rerun-if-changed=migrations");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("migrations/ exists")
+        .map(|e| e.expect("readable migrations/").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "sql"))
+        .collect();
+    files.sort();
+    let mut out = String::from(
+        "/// `(name, sql)` of every migration, oldest first.\npub static MIGRATIONS: &[(&str, &str)] = &[\n",
+    );
+    for (i, path) in files.iter().enumerate() {
+        let stem = path.file_stem().unwrap().to_str().expect("UTF-8 file name");
+        let number: usize = stem
+            .split('_')
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("migration {stem} must start with its number, like 0001_"));
+        assert_eq!(
+            number,
+            i + 1,
+            "migration {stem} is out of sequence: expected number {}",
+            i + 1
+        );
+        writeln!(
+            out,
+            "    ({stem:?}, include_str!({:?})),",
+            path.display().to_string()
+        )
+        .unwrap();
+    }
+    out.push_str("];\n");
+    let dest = Path::new(&std::env::var("OUT_DIR").unwrap()).join("migrations.rs");
+    std::fs::write(dest, out).unwrap();
+}

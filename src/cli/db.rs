@@ -1,0 +1,99 @@
+//! `librechat db migrate | check | backup FILE`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::Subcommand;
+use rusqlite::{Connection, OpenFlags};
+
+use crate::config::{Env, Overrides, data_dir, prepare_data_dir};
+use crate::db;
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Create the database or bring it to this version's schema
+    #[command(after_help = "Example:\n  librechat db migrate --data-dir /var/lib/librechat")]
+    Migrate,
+    /// Run SQLite's integrity and foreign-key checks
+    #[command(after_help = "Example:\n  librechat db check --data-dir /var/lib/librechat")]
+    Check,
+    /// Copy the database to FILE, consistently, even while the server runs
+    #[command(after_help = "Example:\n  librechat db backup /backups/librechat-$(date +%F).db")]
+    Backup {
+        /// Where to write the copy (must not exist yet)
+        file: PathBuf,
+    },
+}
+
+pub fn run(env: Env, overrides: Overrides, cmd: DbCommand) -> anyhow::Result<ExitCode> {
+    crate::logging::init(&env, "warn").map_err(anyhow::Error::msg)?;
+    let path = data_dir(&env, &overrides).join("librechat.db");
+    match cmd {
+        DbCommand::Migrate => {
+            prepare_data_dir(path.parent().unwrap_or(Path::new(".")))?;
+            let mut conn = Connection::open(&path)
+                .with_context(|| format!("cannot open {}", path.display()))?;
+            let applied = db::migrate(&mut conn, &path)?;
+            println!(
+                "{}: schema version {} ({applied} migration(s) applied)",
+                path.display(),
+                db::SCHEMA_VERSION
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        DbCommand::Check => {
+            let conn = open_existing(&path)?;
+            let version = db::schema_version(&conn)?;
+            let problems = db::integrity_check(&conn)?;
+            println!(
+                "{}: schema version {version} of {}",
+                path.display(),
+                db::SCHEMA_VERSION
+            );
+            if version > db::SCHEMA_VERSION {
+                println!("warning: this database was written by a newer librechat");
+            }
+            if problems.is_empty() {
+                println!("integrity: ok");
+                Ok(ExitCode::SUCCESS)
+            } else {
+                for p in &problems {
+                    println!("problem: {p}");
+                }
+                Ok(ExitCode::FAILURE)
+            }
+        }
+        DbCommand::Backup { file } => {
+            open_existing(&path)?;
+            db::backup_to(&path, &file)?;
+            let conn = open_existing(&file)?;
+            let problems = db::integrity_check(&conn)?;
+            if !problems.is_empty() {
+                bail!(
+                    "the backup {} failed its integrity check: {}",
+                    file.display(),
+                    problems.join("; ")
+                );
+            }
+            let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+            println!(
+                "backup written to {} ({size} bytes), integrity ok",
+                file.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Opens a database that must already exist, read-only.
+fn open_existing(path: &Path) -> anyhow::Result<Connection> {
+    if !path.is_file() {
+        bail!(
+            "no database at {} (start the server or run `librechat db migrate` first)",
+            path.display()
+        );
+    }
+    Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .with_context(|| format!("cannot open {}", path.display()))
+}

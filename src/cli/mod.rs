@@ -1,0 +1,75 @@
+//! The command line: `librechat serve`, `librechat config ...`, `librechat db ...`.
+
+mod config;
+mod db;
+mod serve;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{Env, Overrides};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "librechat",
+    version,
+    about = "A complete, self-hosted, multi-user AI chat service in one file",
+    long_about = "A complete, self-hosted, multi-user AI chat service in one file, compatible with \
+LibreChat's API, .env and librechat.yaml.\n\nSettings come from, lowest first: defaults, \
+librechat.yaml, a .env file in the working directory, the environment, then these flags.",
+    after_help = "Examples:\n  librechat serve                      # http://localhost:3080, data in ./data\n  \
+librechat serve --port 8080 --data-dir /var/lib/librechat\n  librechat config check\n  \
+librechat db backup /backups/librechat-$(date +%F).db"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+/// Flags every subcommand takes.
+#[derive(Debug, Clone, Args)]
+pub struct CommonArgs {
+    /// Folder for the database, search index, uploads and generated secrets
+    /// [env: LIBRECHAT_DATA_DIR] [default: ./data]
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// LibreChat's configuration file [env: CONFIG_PATH] [default: ./librechat.yaml if present]
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the web server and the web app
+    #[command(
+        after_help = "Examples:\n  librechat serve\n  librechat serve --host 0.0.0.0 --port 8080\n  \
+PORT=8080 DOMAIN_CLIENT=https://chat.example.com librechat serve"
+    )]
+    Serve(serve::ServeArgs),
+    /// Inspect the configuration
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
+    /// Maintain the database: migrate, check, back up
+    #[command(subcommand)]
+    Db(db::DbCommand),
+}
+
+/// Parses the command line and runs the command. Returns the process exit code.
+pub fn run() -> anyhow::Result<ExitCode> {
+    let cli = Cli::parse();
+    let env = Env::load(std::path::Path::new(".env"))?;
+    let overrides = Overrides {
+        data_dir: cli.common.data_dir.clone(),
+        config: cli.common.config.clone(),
+        ..Overrides::default()
+    };
+    match cli.command {
+        Command::Serve(args) => serve::run(env, overrides, args),
+        Command::Config(cmd) => config::run(env, overrides, cmd),
+        Command::Db(cmd) => db::run(env, overrides, cmd),
+    }
+}

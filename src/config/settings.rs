@@ -1,0 +1,430 @@
+//! The typed settings and the one function that builds them.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::yaml::{self, LibreChatYaml};
+use super::{ConfigError, Env, Overrides, Secrets};
+
+/// The whole effective configuration.
+#[derive(Debug, Clone, Serialize)]
+pub struct Settings {
+    pub server: ServerSettings,
+    /// Holds the database, the search index, uploaded files and generated secrets.
+    pub data_dir: PathBuf,
+    /// The librechat.yaml that was read, if any.
+    pub config_file: Option<PathBuf>,
+    pub secrets: Secrets,
+    pub auth: AuthSettings,
+    pub branding: Branding,
+    pub logins: LoginProviders,
+    pub features: Features,
+    /// librechat.yaml as read, after `${VAR}` expansion. Never printed: it holds resolved keys.
+    #[serde(skip)]
+    pub yaml: LibreChatYaml,
+    /// librechat.yaml before expansion, with secret-looking values masked: what `config check` shows.
+    #[serde(rename = "librechat_yaml")]
+    pub yaml_masked: serde_json::Value,
+    /// Keys of librechat.yaml that this server does not know (warned about at start).
+    #[serde(skip)]
+    pub unknown_yaml_keys: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ServerSettings {
+    /// `HOST` (default `localhost`).
+    pub host: String,
+    /// `PORT` (default 3080).
+    pub port: u16,
+    /// `TRUST_PROXY`: how many reverse proxies in front of us to believe about the client's
+    /// address and the public URL (`X-Forwarded-*`). 0 (the default) ignores those headers.
+    pub trust_proxy: u32,
+    /// `DOMAIN_CLIENT`: public URL of the web app; a sub-path here sets the page's `<base href>`.
+    pub domain_client: Option<String>,
+    /// `DOMAIN_SERVER`: public URL of the API, reported to the client as `serverDomain`.
+    pub domain_server: Option<String>,
+    /// `NO_INDEX` (default true): ask search engines not to index the site.
+    pub no_index: bool,
+    /// `DISABLE_COMPRESSION` inverted: gzip/brotli responses when the client accepts them.
+    pub compression: bool,
+    /// `HTTP_REQUEST_TIMEOUT_MS` (default 300000, Node's): bound on a non-streaming request.
+    pub request_timeout_ms: u64,
+    /// `SHUTDOWN_TIMEOUT_MS` (default 10000): how long running requests may finish on shutdown.
+    pub shutdown_timeout_ms: u64,
+    /// `MAX_BODY_SIZE` in bytes (default 3 MB, LibreChat's JSON body limit).
+    pub body_limit: usize,
+    /// `CORS_ORIGINS`: comma-separated origins allowed to call the API from a browser. Empty
+    /// (the default) sends no CORS headers, so only the bundled app's own origin can.
+    pub cors_origins: Vec<String>,
+    /// `STATIC_CACHE_MAX_AGE` seconds for static assets; unset means "revalidate every time".
+    pub static_cache_max_age: Option<u64>,
+    /// `INDEX_CACHE_CONTROL` for index.html (default `no-cache, no-store, must-revalidate`).
+    pub index_cache_control: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AuthSettings {
+    /// `ALLOW_REGISTRATION` (default true: the first account registered becomes the admin).
+    pub allow_registration: bool,
+    /// `ALLOW_EMAIL_LOGIN` (default true).
+    pub allow_email_login: bool,
+    /// `ALLOW_SOCIAL_LOGIN` (default false).
+    pub allow_social_login: bool,
+    /// `ALLOW_SOCIAL_REGISTRATION` (default false).
+    pub allow_social_registration: bool,
+    /// `ALLOW_PASSWORD_RESET` (default false).
+    pub allow_password_reset: bool,
+    /// `ALLOW_ACCOUNT_DELETION` (default true).
+    pub allow_account_deletion: bool,
+    /// `ALLOW_UNVERIFIED_EMAIL_LOGIN` (default true).
+    pub allow_unverified_email_login: bool,
+    /// `MIN_PASSWORD_LENGTH` (default 8).
+    pub min_password_length: u64,
+    /// `registration.allowedDomains` from librechat.yaml.
+    pub allowed_domains: Vec<String>,
+    /// `registration.socialLogins`: the order of the login buttons.
+    pub social_logins: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Branding {
+    /// `APP_TITLE` (default `LibreChat`).
+    pub app_title: String,
+    /// `CUSTOM_FOOTER`; an empty value hides the footer.
+    pub custom_footer: Option<String>,
+    /// `HELP_AND_FAQ_URL` (default `https://librechat.ai`).
+    pub help_and_faq_url: String,
+    /// `SHOW_BIRTHDAY_ICON`.
+    pub show_birthday_icon: bool,
+    /// `ANALYTICS_GTM_ID`.
+    pub analytics_gtm_id: Option<String>,
+}
+
+/// Which sign-in methods are configured, detected from their environment variables as LibreChat
+/// does; the strategies themselves live in `auth/`.
+#[derive(Debug, Clone, Serialize)]
+pub struct LoginProviders {
+    pub google: bool,
+    pub github: bool,
+    pub discord: bool,
+    pub facebook: bool,
+    pub apple: bool,
+    pub openid: bool,
+    pub openid_label: String,
+    pub openid_image_url: Option<String>,
+    pub openid_auto_redirect: bool,
+    /// SAML is offered only when OpenID is not, as in LibreChat.
+    pub saml: bool,
+    pub saml_label: String,
+    pub saml_image_url: Option<String>,
+    /// LDAP is on when `LDAP_URL` and `LDAP_USER_SEARCH_BASE` are set.
+    pub ldap: bool,
+    /// `LDAP_LOGIN_USES_USERNAME`: the login form asks for a username instead of an email.
+    pub ldap_uses_username: bool,
+    /// Mail can be sent (`EMAIL_SERVICE` or `EMAIL_HOST`, and `EMAIL_FROM`; or Mailgun).
+    pub email: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Features {
+    /// `ALLOW_SHARED_LINKS` (default true).
+    pub shared_links: bool,
+    /// `ALLOW_SHARED_LINKS_PUBLIC` (default false: viewing a shared link needs an account).
+    pub public_shared_links: bool,
+    /// `balance.enabled`, or `CHECK_BALANCE`.
+    pub balance_enabled: bool,
+    /// `balance.startBalance`, or `START_BALANCE` (default 20000).
+    pub start_balance: u64,
+    /// `transactions.enabled` (default true; forced on with balance).
+    pub transactions: bool,
+    /// `CONVERSATION_IMPORT_MAX_FILE_SIZE_BYTES` (0: no limit beyond the upload limit).
+    pub conversation_import_max_file_size: u64,
+}
+
+impl Settings {
+    /// Builds the settings from the environment (with `.env` already merged in) and the
+    /// command-line overrides, reading librechat.yaml and resolving secrets. With
+    /// `persist_secrets`, missing secrets are generated and stored in the data folder, which must
+    /// then exist.
+    pub fn load(
+        env: &Env,
+        flags: &Overrides,
+        persist_secrets: bool,
+    ) -> Result<Settings, ConfigError> {
+        let data_dir = data_dir(env, flags);
+        let (config_file, parsed) = read_yaml(env, flags)?;
+        let y = &parsed.yaml;
+
+        let port = match flags.port {
+            Some(p) => p,
+            None => match env.int("PORT")? {
+                Some(p) => u16::try_from(p)
+                    .map_err(|_| ConfigError::invalid("PORT", &p.to_string(), "a port number"))?,
+                None => 3080,
+            },
+        };
+        let server = ServerSettings {
+            host: flags
+                .host
+                .clone()
+                .or_else(|| env.string("HOST"))
+                .unwrap_or_else(|| "localhost".into()),
+            port,
+            trust_proxy: trust_proxy(env)?,
+            domain_client: url_var(env, "DOMAIN_CLIENT")?,
+            domain_server: url_var(env, "DOMAIN_SERVER")?,
+            no_index: env.bool("NO_INDEX")?.unwrap_or(true),
+            compression: !env.bool("DISABLE_COMPRESSION")?.unwrap_or(false),
+            request_timeout_ms: env
+                .int("HTTP_REQUEST_TIMEOUT_MS")?
+                .unwrap_or(300_000)
+                .max(1),
+            shutdown_timeout_ms: env.int("SHUTDOWN_TIMEOUT_MS")?.unwrap_or(10_000),
+            body_limit: env.int("MAX_BODY_SIZE")?.unwrap_or(3 * 1024 * 1024) as usize,
+            cors_origins: list(env.get("CORS_ORIGINS")),
+            static_cache_max_age: env.int("STATIC_CACHE_MAX_AGE")?,
+            index_cache_control: env
+                .string("INDEX_CACHE_CONTROL")
+                .unwrap_or_else(|| "no-cache, no-store, must-revalidate".into()),
+        };
+        for origin in &server.cors_origins {
+            if origin != "*" && url::Url::parse(origin).is_err() {
+                return Err(ConfigError::invalid(
+                    "CORS_ORIGINS",
+                    origin,
+                    "origins like https://chat.example.com",
+                ));
+            }
+        }
+
+        let registration = y.registration.clone().unwrap_or_default();
+        let auth = AuthSettings {
+            allow_registration: env.bool("ALLOW_REGISTRATION")?.unwrap_or(true),
+            allow_email_login: env.bool("ALLOW_EMAIL_LOGIN")?.unwrap_or(true),
+            allow_social_login: env.bool("ALLOW_SOCIAL_LOGIN")?.unwrap_or(false),
+            allow_social_registration: env.bool("ALLOW_SOCIAL_REGISTRATION")?.unwrap_or(false),
+            allow_password_reset: env.bool("ALLOW_PASSWORD_RESET")?.unwrap_or(false),
+            allow_account_deletion: env.bool("ALLOW_ACCOUNT_DELETION")?.unwrap_or(true),
+            allow_unverified_email_login: env.bool("ALLOW_UNVERIFIED_EMAIL_LOGIN")?.unwrap_or(true),
+            min_password_length: env.int("MIN_PASSWORD_LENGTH")?.unwrap_or(8),
+            allowed_domains: registration.allowed_domains.unwrap_or_default(),
+            social_logins: registration.social_logins.unwrap_or_else(|| {
+                ["google", "facebook", "openid", "github", "discord", "saml"]
+                    .map(String::from)
+                    .to_vec()
+            }),
+        };
+
+        let branding = Branding {
+            app_title: env
+                .string("APP_TITLE")
+                .unwrap_or_else(|| "LibreChat".into()),
+            custom_footer: env.get_raw("CUSTOM_FOOTER").map(str::to_owned),
+            help_and_faq_url: env
+                .string("HELP_AND_FAQ_URL")
+                .unwrap_or_else(|| "https://librechat.ai".into()),
+            // LibreChat turns the icon on for `SHOW_BIRTHDAY_ICON=` (set but empty) as well.
+            show_birthday_icon: env.get_raw("SHOW_BIRTHDAY_ICON") == Some("")
+                || env.bool("SHOW_BIRTHDAY_ICON")?.unwrap_or(false),
+            analytics_gtm_id: env.string("ANALYTICS_GTM_ID"),
+        };
+
+        let balance = y.balance.clone().unwrap_or_default();
+        let balance_enabled = env
+            .bool("CHECK_BALANCE")?
+            .or(balance.enabled)
+            .unwrap_or(false);
+        let shared_links = env.bool("ALLOW_SHARED_LINKS")?.unwrap_or(true);
+        let features = Features {
+            shared_links,
+            public_shared_links: shared_links
+                && env.bool("ALLOW_SHARED_LINKS_PUBLIC")?.unwrap_or(false),
+            balance_enabled,
+            start_balance: env
+                .int("START_BALANCE")?
+                .or(balance.start_balance)
+                .unwrap_or(20_000),
+            transactions: balance_enabled
+                || y.transactions
+                    .as_ref()
+                    .and_then(|t| t.enabled)
+                    .unwrap_or(true),
+            conversation_import_max_file_size: env
+                .int("CONVERSATION_IMPORT_MAX_FILE_SIZE_BYTES")?
+                .unwrap_or(0),
+        };
+
+        if persist_secrets {
+            prepare_data_dir(&data_dir)?;
+        }
+        let secrets = Secrets::resolve(env, &data_dir, persist_secrets)?;
+        Ok(Settings {
+            server,
+            data_dir,
+            config_file,
+            secrets,
+            auth,
+            branding,
+            logins: LoginProviders::detect(env)?,
+            features,
+            unknown_yaml_keys: parsed.unknown_keys,
+            yaml_masked: yaml::masked(&parsed.as_written),
+            yaml: parsed.yaml,
+        })
+    }
+
+    /// Where the SQLite database lives.
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join("librechat.db")
+    }
+}
+
+impl LoginProviders {
+    fn detect(env: &Env) -> Result<Self, ConfigError> {
+        let all = |keys: &[&str]| keys.iter().all(|k| env.is_set(k));
+        let openid = all(&[
+            "OPENID_CLIENT_ID",
+            "OPENID_CLIENT_SECRET",
+            "OPENID_ISSUER",
+            "OPENID_SESSION_SECRET",
+        ]);
+        Ok(Self {
+            google: all(&["GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET"]),
+            github: all(&["GITHUB_CLIENT_ID", "GITHUB_CLIENT_SECRET"]),
+            discord: all(&["DISCORD_CLIENT_ID", "DISCORD_CLIENT_SECRET"]),
+            facebook: all(&["FACEBOOK_CLIENT_ID", "FACEBOOK_CLIENT_SECRET"]),
+            apple: all(&[
+                "APPLE_CLIENT_ID",
+                "APPLE_TEAM_ID",
+                "APPLE_KEY_ID",
+                "APPLE_PRIVATE_KEY_PATH",
+            ]),
+            openid,
+            openid_label: env
+                .string("OPENID_BUTTON_LABEL")
+                .unwrap_or_else(|| "Continue with OpenID".into()),
+            openid_image_url: env.string("OPENID_IMAGE_URL"),
+            openid_auto_redirect: env.bool("OPENID_AUTO_REDIRECT")?.unwrap_or(false),
+            saml: !openid
+                && all(&[
+                    "SAML_ENTRY_POINT",
+                    "SAML_ISSUER",
+                    "SAML_CERT",
+                    "SAML_SESSION_SECRET",
+                ]),
+            saml_label: env
+                .string("SAML_BUTTON_LABEL")
+                .unwrap_or_else(|| "Continue with SAML".into()),
+            saml_image_url: env.string("SAML_IMAGE_URL"),
+            ldap: all(&["LDAP_URL", "LDAP_USER_SEARCH_BASE"]),
+            ldap_uses_username: env.bool("LDAP_LOGIN_USES_USERNAME")?.unwrap_or(false),
+            email: ((env.is_set("EMAIL_SERVICE") || env.is_set("EMAIL_HOST"))
+                && env.is_set("EMAIL_FROM"))
+                || all(&["MAILGUN_API_KEY", "MAILGUN_DOMAIN", "EMAIL_FROM"]),
+        })
+    }
+}
+
+/// The data folder: `--data-dir`, else `LIBRECHAT_DATA_DIR`, else `./data`.
+pub fn data_dir(env: &Env, flags: &Overrides) -> PathBuf {
+    flags
+        .data_dir
+        .clone()
+        .or_else(|| env.get("LIBRECHAT_DATA_DIR").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("data"))
+}
+
+/// Finds and parses librechat.yaml: `--config`, else `CONFIG_PATH`, else `./librechat.yaml` if
+/// present. A file named explicitly must exist; the default one may be absent.
+fn read_yaml(env: &Env, flags: &Overrides) -> Result<(Option<PathBuf>, yaml::Parsed), ConfigError> {
+    let explicit = flags
+        .config
+        .clone()
+        .or_else(|| env.get("CONFIG_PATH").map(PathBuf::from));
+    if let Some(p) = &explicit {
+        let s = p.to_string_lossy();
+        if s.starts_with("http://") || s.starts_with("https://") {
+            return Err(ConfigError::ReadFile {
+                path: s.into_owned(),
+                reason: "loading librechat.yaml from a URL is not supported; download it and set \
+                         CONFIG_PATH to the file"
+                    .into(),
+            });
+        }
+    }
+    let path = explicit
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("librechat.yaml"));
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && explicit.is_none() => {
+            return Ok((None, yaml::Parsed::default()));
+        }
+        Err(e) => {
+            return Err(ConfigError::ReadFile {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            });
+        }
+    };
+    let parsed = yaml::parse(&text, &path.display().to_string(), env)?;
+    Ok((Some(path), parsed))
+}
+
+fn trust_proxy(env: &Env) -> Result<u32, ConfigError> {
+    let Some(v) = env.get("TRUST_PROXY") else {
+        return Ok(0);
+    };
+    match v.to_ascii_lowercase().as_str() {
+        "true" => Ok(u32::MAX),
+        "false" => Ok(0),
+        n => n.parse().map_err(|_| {
+            ConfigError::invalid("TRUST_PROXY", v, "a number of proxies, true or false")
+        }),
+    }
+}
+
+fn url_var(env: &Env, key: &str) -> Result<Option<String>, ConfigError> {
+    let Some(v) = env.get(key) else {
+        return Ok(None);
+    };
+    match url::Url::parse(v) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
+            Ok(Some(v.trim_end_matches('/').to_owned()))
+        }
+        _ => Err(ConfigError::invalid(
+            key,
+            v,
+            "an http(s) URL such as https://chat.example.com",
+        )),
+    }
+}
+
+fn list(v: Option<&str>) -> Vec<String> {
+    v.map(|s| {
+        s.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+/// Checks that a folder exists (creating it) and that we can write there, with a one-line reason
+/// when not. Used before anything is stored.
+pub fn prepare_data_dir(dir: &Path) -> Result<(), ConfigError> {
+    let fail = |reason: String| ConfigError::DataDir {
+        path: dir.to_path_buf(),
+        reason,
+    };
+    for sub in ["", "search", "files"] {
+        std::fs::create_dir_all(dir.join(sub))
+            .map_err(|e| fail(format!("cannot create it: {e}")))?;
+    }
+    let probe = dir.join(".write-test");
+    std::fs::write(&probe, b"ok").map_err(|e| fail(format!("not writable: {e}")))?;
+    let _ = std::fs::remove_file(probe);
+    Ok(())
+}

@@ -1,0 +1,183 @@
+//! One writer connection and a few read-only ones, used from async code through the blocking pool.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use rusqlite::{Connection, OpenFlags};
+use tokio::sync::Semaphore;
+
+use super::{DbError, configure, migrate};
+
+/// How many read-only connections may be busy at once.
+const READERS: usize = 4;
+
+/// A handle to the database; cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    writer: Arc<tokio::sync::Mutex<Option<Connection>>>,
+    readers: Mutex<Vec<Connection>>,
+    reader_permits: Semaphore,
+}
+
+impl Db {
+    /// Opens (creating if needed) the database, switches it to WAL and applies pending
+    /// migrations. Blocking: call it before the server starts or on a blocking thread.
+    pub fn open(path: &Path) -> Result<Self, DbError> {
+        let open_err = |source| DbError::Open {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut writer = Connection::open(path).map_err(open_err)?;
+        configure(&writer).map_err(open_err)?;
+        let mode: String = writer
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(open_err)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            tracing::warn!(journal_mode = %mode, "SQLite could not switch to WAL mode");
+        }
+        migrate(&mut writer, path)?;
+        super::meta::ensure(&writer)?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                path: path.to_path_buf(),
+                writer: Arc::new(tokio::sync::Mutex::new(Some(writer))),
+                readers: Mutex::new(Vec::new()),
+                reader_permits: Semaphore::new(READERS),
+            }),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Runs `f` on a read-only connection, off the async threads.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, DbError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, DbError> + Send + 'static,
+    {
+        let permit = self
+            .inner
+            .reader_permits
+            .acquire()
+            .await
+            .map_err(|_| DbError::Closed)?;
+        let pooled = self.inner.readers.lock().expect("reader list").pop();
+        let path = self.inner.path.clone();
+        let (conn, result) = tokio::task::spawn_blocking(move || {
+            let conn = match pooled {
+                Some(c) => c,
+                None => open_reader(&path)?,
+            };
+            let result = f(&conn);
+            Ok::<_, DbError>((conn, result))
+        })
+        .await
+        .map_err(|e| DbError::Io(format!("database task failed: {e}")))??;
+        // A connection whose closure panicked is dropped above; a new one is opened on demand.
+        self.inner.readers.lock().expect("reader list").push(conn);
+        drop(permit);
+        result
+    }
+
+    /// Runs `f` on the single writer connection, off the async threads. Writes queue here in
+    /// arrival order instead of contending for SQLite's lock.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, DbError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, DbError> + Send + 'static,
+    {
+        let mut guard = self.inner.writer.clone().lock_owned().await;
+        tokio::task::spawn_blocking(move || match guard.as_mut() {
+            Some(conn) => f(conn),
+            None => Err(DbError::Closed),
+        })
+        .await
+        .map_err(|e| DbError::Io(format!("database task failed: {e}")))?
+    }
+
+    /// Checkpoints the WAL into the main file and closes every connection. Later calls fail with
+    /// [`DbError::Closed`]. Waits for the write in progress, if any.
+    pub async fn close(&self) -> Result<(), DbError> {
+        self.inner.reader_permits.close();
+        let mut guard = self.inner.writer.clone().lock_owned().await;
+        let readers: Vec<Connection> =
+            std::mem::take(&mut *self.inner.readers.lock().expect("reader list"));
+        tokio::task::spawn_blocking(move || {
+            drop(readers);
+            if let Some(conn) = guard.take() {
+                conn.execute_batch("PRAGMA optimize; PRAGMA wal_checkpoint(TRUNCATE);")?;
+                conn.close().map_err(|(_, e)| DbError::Sqlite(e))?;
+            }
+            Ok(())
+        })
+        .await
+        .map_err(|e| DbError::Io(format!("database task failed: {e}")))?
+    }
+}
+
+fn open_reader(path: &Path) -> Result<Connection, DbError> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI,
+    )
+    .map_err(|source| DbError::Open {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    configure(&conn)?;
+    Ok(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn writes_are_visible_to_readers_and_readers_cannot_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("t.db")).unwrap();
+        db.write(|c| {
+            c.execute(
+                "INSERT INTO meta (key, value, updated_at) VALUES ('k', 'v', 'now')",
+                [],
+            )?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+        let v: String = db
+            .read(|c| Ok(c.query_row("SELECT value FROM meta WHERE key = 'k'", [], |r| r.get(0))?))
+            .await
+            .unwrap();
+        assert_eq!(v, "v");
+        let refused = db.read(|c| Ok(c.execute("DELETE FROM meta", [])?)).await;
+        assert!(refused.is_err(), "a reader wrote");
+        db.close().await.unwrap();
+        assert!(matches!(db.write(|_| Ok(())).await, Err(DbError::Closed)));
+        assert!(matches!(db.read(|_| Ok(())).await, Err(DbError::Closed)));
+    }
+
+    #[tokio::test]
+    async fn a_panicking_reader_does_not_poison_the_pool() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("t.db")).unwrap();
+        for _ in 0..(READERS + 1) {
+            let r: Result<(), _> = db.read(|_| panic!("boom")).await;
+            assert!(r.is_err());
+        }
+        let n: i64 = db
+            .read(|c| Ok(c.query_row("SELECT count(*) FROM meta", [], |r| r.get(0))?))
+            .await
+            .unwrap();
+        assert!(n >= 1);
+    }
+}

@@ -1,0 +1,16 @@
+//! librechat: a complete, self-hosted, multi-user AI chat service in one executable.
+//!
+//! It speaks LibreChat's HTTP API and reads LibreChat's `.env` and `librechat.yaml`, with every
+//! external service LibreChat needs (MongoDB, Meilisearch, the RAG API) replaced by an embedded
+//! part: SQLite for data, tantivy for search, in-process caches for limits and bans.
+//!
+//! Layers talk downward only: `cli` → `server` → (`auth`, `chat`, `search`, `files`) → `db`.
+
+#![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod logging;
+pub mod server;
+pub mod web;

@@ -1,0 +1,150 @@
+//! Who is asking, and under which public URL we are reached.
+//!
+//! Behind a reverse proxy (`TRUST_PROXY=N`), the client's address and the public URL come from
+//! `X-Forwarded-For`, `X-Forwarded-Host` and `X-Forwarded-Proto`, as Express computes them with
+//! `trust proxy` and as LibreChat's `deriveBaseURL` uses them. Without it those headers are
+//! ignored: anyone can send them, so believing them would let a client pick its own address
+//! (and dodge per-IP limits) or its own links.
+
+use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::HeaderMap;
+use axum::http::request::Parts;
+
+use crate::server::AppState;
+
+/// The requester as far as we can tell. Extract it in a handler's arguments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Client {
+    /// The client's address (None only when no socket address is known, as in unit tests).
+    pub ip: Option<IpAddr>,
+    /// `scheme://host[:port]` the client used to reach us.
+    pub base_url: String,
+}
+
+impl FromRequestParts<AppState> for Client {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Infallible> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        let server = &state.settings.server;
+        let fallback = format!("http://localhost:{}", server.port);
+        Ok(Client {
+            ip: client_ip(peer, &parts.headers, server.trust_proxy),
+            base_url: base_url(&parts.headers, server.trust_proxy, &fallback),
+        })
+    }
+}
+
+/// The client's address: the peer, or with `trust` proxies in front, the address that many hops
+/// back along `X-Forwarded-For` (Express's `trust proxy = N`).
+pub fn client_ip(peer: Option<IpAddr>, headers: &HeaderMap, trust: u32) -> Option<IpAddr> {
+    let peer = peer?;
+    if trust == 0 {
+        return Some(peer);
+    }
+    // Nearest first: the peer, then the forwarded entries from right to left.
+    let forwarded: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .map(|s| s.parse::<IpAddr>().ok())
+        .collect::<Option<Vec<_>>>()
+        .unwrap_or_default();
+    let chain: Vec<IpAddr> = std::iter::once(peer)
+        .chain(forwarded.into_iter().rev())
+        .collect();
+    let hops = usize::try_from(trust)
+        .unwrap_or(usize::MAX)
+        .min(chain.len() - 1);
+    Some(chain[hops])
+}
+
+/// `scheme://host` as the client sees us: from `X-Forwarded-Proto/-Host` when trusted, else
+/// from `Host`. A host with characters no host has is ignored, so it cannot end up in a link.
+pub fn base_url(headers: &HeaderMap, trust: u32, fallback: &str) -> String {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    };
+    let (proto, host) = if trust > 0 {
+        (
+            header("x-forwarded-proto").unwrap_or("http"),
+            header("x-forwarded-host").or_else(|| header("host")),
+        )
+    } else {
+        ("http", header("host"))
+    };
+    let proto = if proto.eq_ignore_ascii_case("https") {
+        "https"
+    } else {
+        "http"
+    };
+    match host {
+        Some(h) if is_valid_host(h) => format!("{proto}://{h}"),
+        _ => fallback.to_owned(),
+    }
+}
+
+fn is_valid_host(h: &str) -> bool {
+    h.len() <= 255
+        && h.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']' | b'_')
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(*k, v.parse().unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn forwarded_for_is_ignored_unless_trusted() {
+        let peer = Some("10.0.0.2".parse().unwrap());
+        let h = headers(&[("x-forwarded-for", "6.6.6.6, 203.0.113.9")]);
+        assert_eq!(client_ip(peer, &h, 0), peer);
+        assert_eq!(client_ip(peer, &h, 1), Some("203.0.113.9".parse().unwrap()));
+        assert_eq!(client_ip(peer, &h, 2), Some("6.6.6.6".parse().unwrap()));
+        assert_eq!(
+            client_ip(peer, &h, u32::MAX),
+            Some("6.6.6.6".parse().unwrap())
+        );
+        // Garbage in the header: fall back to the peer rather than guess.
+        let bad = headers(&[("x-forwarded-for", "not-an-ip")]);
+        assert_eq!(client_ip(peer, &bad, 1), peer);
+    }
+
+    #[test]
+    fn base_url_follows_trusted_proxy_headers_only() {
+        let h = headers(&[
+            ("host", "127.0.0.1:3080"),
+            ("x-forwarded-host", "chat.example.com"),
+            ("x-forwarded-proto", "https"),
+        ]);
+        assert_eq!(base_url(&h, 0, "http://fallback"), "http://127.0.0.1:3080");
+        assert_eq!(
+            base_url(&h, 1, "http://fallback"),
+            "https://chat.example.com"
+        );
+        let evil = headers(&[("host", "evil.com/<script>")]);
+        assert_eq!(base_url(&evil, 0, "http://fallback"), "http://fallback");
+    }
+}

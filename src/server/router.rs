@@ -1,0 +1,135 @@
+//! Every route and the layer stack, in one place.
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderName, HeaderValue, Method};
+use axum::middleware::from_fn_with_state;
+use axum::response::{IntoResponse, Response};
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use super::middleware::{client, limits, security};
+use super::{ApiError, AppState, routes};
+use crate::web::{self, WebOptions};
+
+/// Builds the application: API routes, the web app, and the layers around them.
+pub fn build(state: AppState) -> Router {
+    let server = &state.settings.server;
+    let web = WebOptions {
+        base_href: WebOptions::base_href_from(server.domain_client.as_deref()),
+        index_cache_control: server.index_cache_control.clone(),
+        static_max_age: server.static_cache_max_age,
+    };
+
+    // Routes that answer promptly: bounded by the request timeout.
+    let bounded = Router::new()
+        .merge(routes::health::router())
+        .merge(routes::config::router())
+        .fallback(fallback)
+        .layer(from_fn_with_state(
+            Duration::from_millis(server.request_timeout_ms),
+            limits::timeout,
+        ));
+    // Streaming routes (the chat engine's SSE) are merged here, outside the timeout.
+
+    let mut app = bounded
+        .layer(DefaultBodyLimit::max(server.body_limit))
+        .layer(from_fn_with_state(server.body_limit, limits::body_size))
+        .layer(axum::Extension(web));
+    if server.compression {
+        // Skips event streams, images and tiny bodies by default.
+        app = app.layer(CompressionLayer::new());
+    }
+    if let Some(cors) = cors(&server.cors_origins) {
+        app = app.layer(cors);
+    }
+    let trust = server.trust_proxy;
+    let request_id = HeaderName::from_static("x-request-id");
+    app.layer(from_fn_with_state(
+        security::NoIndex(server.no_index),
+        security::headers,
+    ))
+    .layer(PropagateRequestIdLayer::new(request_id.clone()))
+    .layer(
+        TraceLayer::new_for_http()
+            .make_span_with(move |req: &Request| {
+                let peer = req
+                    .extensions()
+                    .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                    .map(|c| c.0.ip());
+                let ip = client::client_ip(peer, req.headers(), trust);
+                let id = req
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-");
+                // The path only: query strings can carry tokens.
+                tracing::info_span!(
+                    "request",
+                    id,
+                    method = %req.method(),
+                    path = req.uri().path(),
+                    client = ip.map(|i| i.to_string()).unwrap_or_default(),
+                )
+            })
+            .on_request(())
+            .on_response(DefaultOnResponse::new().level(Level::INFO)),
+    )
+    .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+    .with_state(state)
+}
+
+/// Unknown `/api/...` paths get a JSON 404; every other GET gets the web app.
+async fn fallback(axum::Extension(web): axum::Extension<WebOptions>, req: Request) -> Response {
+    let (method, uri, headers) = (
+        req.method().clone(),
+        req.uri().clone(),
+        req.headers().clone(),
+    );
+    let path = uri.path();
+    let is_api = path == "/api" || path.starts_with("/api/");
+    if !is_api && let Some(resp) = web::respond(&web, &method, &uri, &headers) {
+        return resp;
+    }
+    let method_note = if method == Method::HEAD {
+        Method::GET
+    } else {
+        method
+    };
+    ApiError::NotFound(format!("no route for {method_note} {path}")).into_response()
+}
+
+fn cors(origins: &[String]) -> Option<CorsLayer> {
+    if origins.is_empty() {
+        return None;
+    }
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(
+            origins
+                .iter()
+                .filter_map(|o| HeaderValue::from_str(o.trim_end_matches('/')).ok()),
+        )
+    };
+    Some(
+        CorsLayer::new()
+            .allow_origin(allow)
+            .allow_methods([
+                Method::GET,
+                Method::POST,
+                Method::PUT,
+                Method::PATCH,
+                Method::DELETE,
+            ])
+            .allow_headers([
+                axum::http::header::AUTHORIZATION,
+                axum::http::header::CONTENT_TYPE,
+            ]),
+    )
+}

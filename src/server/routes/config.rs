@@ -1,0 +1,140 @@
+//! `GET /api/config`: the public startup configuration LibreChat's client reads before login.
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{Map, Value, json};
+
+use crate::config::Settings;
+use crate::server::AppState;
+use crate::server::middleware::Client;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/config", get(startup_config))
+}
+
+async fn startup_config(State(state): State<AppState>, client: Client) -> Json<Value> {
+    Json(build(&state.settings, &client.base_url, &state.instance_id))
+}
+
+/// LibreChat's `TStartupConfig`, from the settings. `base_url` is how this request reached us;
+/// it is the `serverDomain` unless `DOMAIN_SERVER` says otherwise.
+pub fn build(s: &Settings, base_url: &str, instance_id: &str) -> Value {
+    let l = &s.logins;
+    let mut c = json!({
+        "appTitle": s.branding.app_title,
+        "socialLogins": s.auth.social_logins,
+        "discordLoginEnabled": l.discord,
+        "facebookLoginEnabled": l.facebook,
+        "githubLoginEnabled": l.github,
+        "googleLoginEnabled": l.google,
+        "appleLoginEnabled": l.apple,
+        "openidLoginEnabled": l.openid,
+        "openidLabel": l.openid_label,
+        "openidImageUrl": l.openid_image_url,
+        "openidAutoRedirect": l.openid_auto_redirect,
+        "samlLoginEnabled": l.saml,
+        "samlLabel": l.saml_label,
+        "samlImageUrl": l.saml_image_url,
+        "serverDomain": s.server.domain_server.as_deref().unwrap_or(base_url),
+        "emailLoginEnabled": s.auth.allow_email_login,
+        // LibreChat's client shows a registration link only when this is on; LDAP accounts
+        // come from the directory, so registration is off with LDAP as in LibreChat.
+        "registrationEnabled": s.auth.allow_registration && !l.ldap,
+        "socialLoginEnabled": s.auth.allow_social_login,
+        "passwordResetEnabled": s.auth.allow_password_reset,
+        "emailEnabled": l.email,
+        "allowAccountDeletion": s.auth.allow_account_deletion,
+        "minPasswordLength": s.auth.min_password_length,
+        "showBirthdayIcon": s.branding.show_birthday_icon,
+        "helpAndFaqURL": s.branding.help_and_faq_url,
+        "interface": interface(s),
+        "sharedLinksEnabled": s.features.shared_links,
+        "publicSharedLinksEnabled": s.features.public_shared_links,
+        "balance": balance(s),
+        "transactions": { "enabled": s.features.transactions },
+        "analyticsGtmId": s.branding.analytics_gtm_id,
+        "instanceProjectId": instance_id,
+        "conversationImportMaxFileSize": s.features.conversation_import_max_file_size,
+    });
+    let obj = c.as_object_mut().expect("object literal");
+    if l.ldap {
+        obj.insert(
+            "ldap".into(),
+            json!({ "enabled": true, "username": l.ldap_uses_username }),
+        );
+    }
+    if let Some(footer) = &s.branding.custom_footer {
+        obj.insert("customFooter".into(), json!(footer));
+    }
+    if let Some(t) = &s.yaml.turnstile {
+        obj.insert(
+            "turnstile".into(),
+            json!({ "siteKey": t.site_key, "options": t.options }),
+        );
+    }
+    if let Some(specs) = &s.yaml.model_specs {
+        obj.insert("modelSpecs".into(), specs.clone());
+    }
+    strip_nulls(obj);
+    c
+}
+
+/// The `interface` object: librechat.yaml's values over LibreChat's defaults (features on).
+fn interface(s: &Settings) -> Value {
+    let mut out = Map::new();
+    for key in [
+        "endpointsMenu",
+        "modelSelect",
+        "parameters",
+        "sidePanel",
+        "presets",
+        "prompts",
+        "bookmarks",
+        "multiConvo",
+        "agents",
+        "memories",
+        "temporaryChat",
+        "runCode",
+        "webSearch",
+        "fileSearch",
+        "fileCitations",
+    ] {
+        out.insert(key.into(), Value::Bool(true));
+    }
+    if let Some(Value::Object(given)) = s
+        .yaml
+        .interface
+        .as_ref()
+        .and_then(|i| serde_json::to_value(i).ok())
+    {
+        for (k, v) in given {
+            if !v.is_null() {
+                out.insert(k, v);
+            }
+        }
+    }
+    strip_nulls(&mut out);
+    Value::Object(out)
+}
+
+fn balance(s: &Settings) -> Value {
+    let b = s.yaml.balance.clone().unwrap_or_default();
+    json!({
+        "enabled": s.features.balance_enabled,
+        "startBalance": s.features.start_balance,
+        "autoRefillEnabled": b.auto_refill_enabled.unwrap_or(false),
+        "refillIntervalValue": b.refill_interval_value.unwrap_or(30),
+        "refillIntervalUnit": b.refill_interval_unit.map(|u| json!(u)).unwrap_or(json!("days")),
+        "refillAmount": b.refill_amount.unwrap_or(10_000),
+    })
+}
+
+fn strip_nulls(map: &mut Map<String, Value>) {
+    map.retain(|_, v| !v.is_null());
+    for v in map.values_mut() {
+        if let Value::Object(inner) = v {
+            strip_nulls(inner);
+        }
+    }
+}

@@ -1,0 +1,4 @@
+//! Thin handlers, one file per resource; each file offers a `router()` merged in `router.rs`.
+
+pub mod config;
+pub mod health;

@@ -1,0 +1,371 @@
+//! The `librechat` binary as an operator uses it: help, config check, db commands, serve, signals
+//! and the clear one-line errors for bad input.
+
+mod support;
+
+use std::os::unix::fs::PermissionsExt;
+use std::process::Output;
+
+use support::{ServeProcess, http_get, librechat};
+
+fn run(cmd: &mut std::process::Command) -> Output {
+    cmd.output().expect("run librechat")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A failure must be one clear line, never a panic or a backtrace.
+fn assert_clean_failure(out: &Output, needle: &str) {
+    let err = text(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "expected failure, got success; stderr: {err}"
+    );
+    assert!(err.contains(needle), "stderr lacks {needle:?}: {err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("backtrace"),
+        "{err}"
+    );
+    let error_lines = err.lines().filter(|l| l.contains("error")).count();
+    assert_eq!(error_lines, 1, "one error line expected: {err}");
+}
+
+#[test]
+fn version_and_help_with_examples() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(librechat(dir.path()).arg("--version"));
+    assert!(out.status.success());
+    assert_eq!(
+        text(&out.stdout).trim(),
+        format!("librechat {}", env!("CARGO_PKG_VERSION"))
+    );
+    for args in [
+        vec!["--help"],
+        vec!["serve", "--help"],
+        vec!["config", "check", "--help"],
+        vec!["db", "migrate", "--help"],
+        vec!["db", "check", "--help"],
+        vec!["db", "backup", "--help"],
+    ] {
+        let out = run(librechat(dir.path()).args(&args));
+        assert!(out.status.success(), "{args:?}");
+        assert!(
+            text(&out.stdout).contains("Example"),
+            "{args:?} has no example"
+        );
+    }
+}
+
+#[test]
+fn config_check_prints_settings_with_secrets_masked() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("librechat.yaml"),
+        "version: 1.2.8\nendpoints:\n  custom:\n    - name: groq\n      apiKey: '${GROQ_API_KEY}'\n      baseURL: https://api.groq.com/openai/v1\n",
+    )
+    .unwrap();
+    let out = run(librechat(dir.path())
+        .args(["config", "check"])
+        .env("JWT_SECRET", "super-secret-jwt")
+        .env("GROQ_API_KEY", "gsk_live_key"));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("port: 3080"));
+    assert!(stdout.contains("********"));
+    assert!(
+        stdout.contains("${GROQ_API_KEY}"),
+        "shows where the key comes from"
+    );
+    for leak in ["super-secret-jwt", "gsk_live_key"] {
+        assert!(
+            !stdout.contains(leak) && !text(&out.stderr).contains(leak),
+            "{leak} leaked"
+        );
+    }
+    assert!(
+        !dir.path().join("data").exists(),
+        "config check must not write anything"
+    );
+}
+
+#[test]
+fn librechats_example_yaml_loads_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let example = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/librechat.example.yaml"
+    );
+    let out = run(librechat(dir.path()).args(["config", "check", "--config", example]));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        !text(&out.stderr).contains("unknown key"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn config_errors_name_the_key_and_exit_nonzero() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = dir.path().join("librechat.yaml");
+
+    std::fs::write(
+        &yaml,
+        "version: 1.2.8\nbalance:\n  enabled: true\n  startBalance: lots\n",
+    )
+    .unwrap();
+    let out = run(librechat(dir.path()).args(["config", "check"]));
+    assert_clean_failure(&out, "librechat.yaml:4");
+    assert_clean_failure(&out, "balance.startBalance");
+
+    std::fs::write(&yaml, "version: 1.2.8\ninterface: {\n").unwrap();
+    assert_clean_failure(
+        &run(librechat(dir.path()).args(["config", "check"])),
+        "librechat.yaml:2",
+    );
+
+    std::fs::write(&yaml, "version: 1.2.8\n").unwrap();
+    for (key, value) in [
+        ("PORT", "eighty"),
+        ("PORT", "70000"),
+        ("ALLOW_REGISTRATION", "maybe"),
+        ("DOMAIN_CLIENT", "not a url"),
+        ("CREDS_KEY", "short"),
+        ("TRUST_PROXY", "lots"),
+    ] {
+        let out = run(librechat(dir.path())
+            .args(["config", "check"])
+            .env(key, value));
+        assert_clean_failure(&out, key);
+    }
+    // The same checks stop `serve` before it listens.
+    let out = run(librechat(dir.path()).args(["serve"]).env("PORT", "eighty"));
+    assert_clean_failure(&out, "PORT");
+
+    let out = run(librechat(dir.path()).args(["config", "check", "--config", "missing.yaml"]));
+    assert_clean_failure(&out, "missing.yaml");
+}
+
+#[test]
+fn layers_dotenv_below_environment_below_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(".env"),
+        "APP_TITLE=From Dotenv\nSTART_BALANCE=700\nLIBRECHAT_DATA_DIR=dotenv-data\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("librechat.yaml"),
+        "version: 1.2.8\nbalance:\n  startBalance: 500\n",
+    )
+    .unwrap();
+    let show = |cmd: &mut std::process::Command| text(&run(cmd).stdout);
+
+    let out = show(librechat(dir.path()).args(["config", "check"]));
+    assert!(out.contains("app_title: From Dotenv"), "{out}");
+    assert!(
+        out.contains("start_balance: 700"),
+        ".env beats librechat.yaml: {out}"
+    );
+    assert!(out.contains("data_dir: dotenv-data"), "{out}");
+
+    let out = show(
+        librechat(dir.path())
+            .args(["config", "check"])
+            .env("APP_TITLE", "From Env"),
+    );
+    assert!(
+        out.contains("app_title: From Env"),
+        "environment beats .env: {out}"
+    );
+
+    let out = show(librechat(dir.path()).args(["config", "check", "--data-dir", "flag-data"]));
+    assert!(
+        out.contains("data_dir: flag-data"),
+        "flags beat everything: {out}"
+    );
+}
+
+#[test]
+fn db_migrate_then_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(librechat(dir.path()).args(["db", "check"]));
+    assert_clean_failure(&out, "no database");
+
+    let out = run(librechat(dir.path()).args(["db", "migrate"]));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("1 migration(s) applied"));
+    let out = run(librechat(dir.path()).args(["db", "migrate"]));
+    assert!(
+        text(&out.stdout).contains("0 migration(s) applied"),
+        "idempotent"
+    );
+
+    let out = run(librechat(dir.path()).args(["db", "check"]));
+    assert!(out.status.success());
+    assert!(text(&out.stdout).contains("integrity: ok"));
+}
+
+#[test]
+fn a_newer_database_stops_the_server_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("data")).unwrap();
+    let conn = rusqlite::Connection::open(dir.path().join("data/librechat.db")).unwrap();
+    conn.execute_batch("PRAGMA user_version = 42").unwrap();
+    drop(conn);
+    let out = run(librechat(dir.path()).args(["serve", "--port", "0"]));
+    assert_clean_failure(&out, "newer than this librechat");
+}
+
+#[test]
+fn an_unusable_data_folder_or_busy_port_is_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    // A file where the folder should be.
+    std::fs::write(dir.path().join("blocker"), "x").unwrap();
+    let out =
+        run(librechat(dir.path()).args(["serve", "--port", "0", "--data-dir", "blocker/data"]));
+    assert_clean_failure(&out, "blocker/data");
+
+    // A read-only folder. Root ignores permission bits, so this half only runs unprivileged.
+    let ro = dir.path().join("readonly");
+    std::fs::create_dir(&ro).unwrap();
+    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o500)).unwrap();
+    if std::fs::write(ro.join("probe"), "x").is_err() {
+        let out = run(librechat(dir.path()).args([
+            "serve",
+            "--port",
+            "0",
+            "--data-dir",
+            "readonly/data",
+        ]));
+        assert_clean_failure(&out, "readonly/data");
+    }
+    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o700)).unwrap();
+
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let out = run(librechat(dir.path()).args(["serve", "--host", "127.0.0.1", "--port", &port]));
+    assert_clean_failure(&out, "cannot listen on 127.0.0.1");
+}
+
+#[test]
+fn serve_from_nothing_then_stop_cleanly_on_sigterm_and_sigint() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServeProcess::start(librechat(dir.path()));
+    assert_eq!(
+        http_get(&format!("{}/health", server.base)),
+        (200, "OK".into())
+    );
+    let (status, page) = http_get(&format!("{}/", server.base));
+    assert_eq!(status, 200);
+    assert!(page.contains("<title>LibreChat</title>"));
+    let data = dir.path().join("data");
+    for entry in ["librechat.db", "search", "files", "secrets.env"] {
+        assert!(data.join(entry).exists(), "{entry} missing");
+    }
+    let secrets = std::fs::read_to_string(data.join("secrets.env")).unwrap();
+
+    let (exit, log) = server.signal_and_wait("TERM");
+    assert!(exit.success(), "exit {exit:?}\n{log}");
+    assert!(log.contains("shutdown complete"), "{log}");
+    assert!(
+        !log.contains(secrets.lines().last().unwrap().split('=').nth(1).unwrap()),
+        "a secret was logged"
+    );
+    // The WAL was folded into the database on the way out.
+    let wal = data.join("librechat.db-wal");
+    assert!(!wal.exists() || std::fs::metadata(&wal).unwrap().len() == 0);
+
+    // Second start: same secrets; Ctrl-C stops it just as cleanly.
+    let server = ServeProcess::start(librechat(dir.path()));
+    assert_eq!(http_get(&format!("{}/health", server.base)).0, 200);
+    let (exit, log) = server.signal_and_wait("INT");
+    assert!(exit.success(), "{log}");
+    assert_eq!(
+        std::fs::read_to_string(data.join("secrets.env")).unwrap(),
+        secrets
+    );
+    let out = run(librechat(dir.path()).args(["db", "check"]));
+    assert!(out.status.success() && text(&out.stdout).contains("integrity: ok"));
+}
+
+#[test]
+fn backup_while_the_server_runs_and_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServeProcess::start(librechat(dir.path()));
+    let db_path = dir.path().join("data/librechat.db");
+
+    // Another connection keeps writing while the backup runs, as a busy server would.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let stop = stop.clone();
+        let db_path = db_path.clone();
+        std::thread::spawn(move || {
+            let conn = rusqlite::Connection::open(&db_path).unwrap();
+            conn.busy_timeout(std::time::Duration::from_secs(10))
+                .unwrap();
+            let mut n = 0i64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) || n < 50 {
+                conn.execute(
+                    "INSERT INTO meta (key, value, updated_at) VALUES (?1, ?2, 'now')",
+                    (format!("row-{n}"), "x".repeat(500)),
+                )
+                .unwrap();
+                n += 1;
+            }
+            n
+        })
+    };
+    let out = run(librechat(dir.path()).args(["db", "backup", "backup.db"]));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let written = writer.join().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("integrity ok"));
+
+    let backup = dir.path().join("backup.db");
+    let check = run(librechat(dir.path()).args(["db", "check", "--data-dir", "restore"]));
+    assert!(!check.status.success(), "no database in restore/ yet");
+    std::fs::create_dir(dir.path().join("restore")).unwrap();
+    std::fs::copy(&backup, dir.path().join("restore/librechat.db")).unwrap();
+    let check = run(librechat(dir.path()).args(["db", "check", "--data-dir", "restore"]));
+    assert!(check.status.success(), "{}", text(&check.stdout));
+    assert!(text(&check.stdout).contains("integrity: ok"));
+
+    // A consistent snapshot: some prefix of the writes, no torn row, and the installation id.
+    let conn = rusqlite::Connection::open(&backup).unwrap();
+    let rows: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM meta WHERE key LIKE 'row-%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(rows <= written);
+    let max_row: Option<i64> = conn
+        .query_row(
+            "SELECT max(CAST(substr(key, 5) AS INTEGER)) FROM meta WHERE key LIKE 'row-%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        max_row.map(|m| m + 1).unwrap_or(0),
+        rows,
+        "rows form a prefix"
+    );
+    let id: String = conn
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'instance_id'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(id.len(), 24);
+
+    // Refuses to overwrite an existing file.
+    let again = run(librechat(dir.path()).args(["db", "backup", "backup.db"]));
+    assert_clean_failure(&again, "already exists");
+    drop(server);
+}

@@ -1,0 +1,331 @@
+//! The public surface of a fresh server over real HTTP: health, startup config, errors, the web
+//! app and the headers every response carries.
+
+mod support;
+
+use serde_json::Value;
+use support::TestServer;
+
+#[tokio::test]
+async fn health_answers_ok() {
+    let server = TestServer::start().await;
+    let resp = server.get("/health").await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.text().await.unwrap(), "OK");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn api_config_reflects_environment_and_yaml() {
+    let server = TestServer::builder()
+        .env("APP_TITLE", "Team Chat")
+        .env("ALLOW_REGISTRATION", "false")
+        .env("GOOGLE_CLIENT_ID", "id")
+        .env("GOOGLE_CLIENT_SECRET", "secret")
+        .env("DOMAIN_SERVER", "https://api.example.com/")
+        .env("CUSTOM_FOOTER", "Run by the IT team")
+        .yaml(
+            "version: 1.3.17\ninterface:\n  customWelcome: Hello team\n  bookmarks: false\n  \
+             privacyPolicy:\n    externalUrl: https://example.com/privacy\nregistration:\n  \
+             socialLogins: [google, github]\nbalance:\n  enabled: true\n  startBalance: 500\n",
+        )
+        .start()
+        .await;
+    let resp = server.get("/api/config").await;
+    assert_eq!(resp.status(), 200);
+    let c: Value = resp.json().await.unwrap();
+    assert_eq!(c["appTitle"], "Team Chat");
+    assert_eq!(c["registrationEnabled"], false);
+    assert_eq!(c["emailLoginEnabled"], true);
+    assert_eq!(c["googleLoginEnabled"], true);
+    assert_eq!(c["githubLoginEnabled"], false);
+    assert_eq!(c["socialLogins"], serde_json::json!(["google", "github"]));
+    assert_eq!(c["serverDomain"], "https://api.example.com");
+    assert_eq!(c["customFooter"], "Run by the IT team");
+    assert_eq!(c["helpAndFaqURL"], "https://librechat.ai");
+    assert_eq!(c["interface"]["customWelcome"], "Hello team");
+    assert_eq!(c["interface"]["bookmarks"], false);
+    assert_eq!(c["interface"]["presets"], true, "defaults fill the rest");
+    assert_eq!(
+        c["interface"]["privacyPolicy"]["externalUrl"],
+        "https://example.com/privacy"
+    );
+    assert_eq!(c["balance"]["enabled"], true);
+    assert_eq!(c["balance"]["startBalance"], 500);
+    assert_eq!(c["minPasswordLength"], 8);
+    assert!(
+        c["instanceProjectId"]
+            .as_str()
+            .is_some_and(|s| s.len() == 24)
+    );
+    // Secrets never appear in the public config.
+    let text = c.to_string();
+    assert!(!text.contains(server.state.settings.secrets.jwt_secret.value.expose()));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn server_domain_follows_proxy_headers_only_when_trusted() {
+    let untrusted = TestServer::start().await;
+    let c: Value = untrusted
+        .client
+        .get(untrusted.url("/api/config"))
+        .header("x-forwarded-host", "evil.example")
+        .header("x-forwarded-proto", "https")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        c["serverDomain"], untrusted.base,
+        "forwarded headers ignored without TRUST_PROXY"
+    );
+    untrusted.stop().await;
+
+    let trusted = TestServer::builder().env("TRUST_PROXY", "1").start().await;
+    let c: Value = trusted
+        .client
+        .get(trusted.url("/api/config"))
+        .header("x-forwarded-host", "chat.example.com")
+        .header("x-forwarded-proto", "https")
+        .header("x-forwarded-for", "203.0.113.7")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(c["serverDomain"], "https://chat.example.com");
+    trusted.stop().await;
+}
+
+#[tokio::test]
+async fn unknown_api_paths_get_a_json_404() {
+    let server = TestServer::start().await;
+    for (method, path) in [
+        ("GET", "/api/nope"),
+        ("POST", "/api/convos/x"),
+        ("DELETE", "/api"),
+    ] {
+        let resp = server
+            .client
+            .request(method.parse().unwrap(), server.url(path))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 404, "{method} {path}");
+        assert!(
+            resp.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("application/json")
+        );
+        let body: Value = resp.json().await.unwrap();
+        assert!(body["message"].as_str().unwrap().contains(path), "{body}");
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn other_paths_get_the_app_for_client_side_routing() {
+    let server = TestServer::start().await;
+    for path in ["/", "/c/new", "/login", "/share/abc"] {
+        let resp = server.get(path).await;
+        assert_eq!(resp.status(), 200, "{path}");
+        assert_eq!(resp.headers()["content-type"], "text/html; charset=utf-8");
+        assert_eq!(
+            resp.headers()["cache-control"],
+            "no-cache, no-store, must-revalidate"
+        );
+        let html = resp.text().await.unwrap();
+        assert!(
+            html.contains(r#"<base href="/">"#) && html.contains("app.js"),
+            "{path}"
+        );
+    }
+    // A missing file is a 404, not the page: a broken script link must not receive HTML.
+    assert_eq!(server.get("/missing.js").await.status(), 404);
+    // Writes to non-API paths are not pages.
+    let post = server
+        .client
+        .post(server.url("/c/new"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(post.status(), 404);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_sub_path_deployment_gets_its_base_href() {
+    let server = TestServer::builder()
+        .env("DOMAIN_CLIENT", "https://example.com/chat")
+        .start()
+        .await;
+    let html = server.get("/c/new").await.text().await.unwrap();
+    assert!(html.contains(r#"<base href="/chat/">"#), "{html}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn assets_have_types_and_revalidate_by_etag() {
+    let server = TestServer::start().await;
+    let resp = server.get("/app.js").await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        resp.headers()["content-type"],
+        "text/javascript; charset=utf-8"
+    );
+    assert_eq!(resp.headers()["cache-control"], "no-cache");
+    let etag = resp.headers()["etag"].to_str().unwrap().to_owned();
+    assert!(resp.text().await.unwrap().contains("api/config"));
+
+    let again = server
+        .client
+        .get(server.url("/app.js"))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+    assert!(again.bytes().await.unwrap().is_empty());
+
+    for (path, mime) in [
+        ("/style.css", "text/css; charset=utf-8"),
+        ("/favicon.svg", "image/svg+xml"),
+    ] {
+        assert_eq!(server.get(path).await.headers()["content-type"], mime);
+    }
+    server.stop().await;
+
+    let cached = TestServer::builder()
+        .env("STATIC_CACHE_MAX_AGE", "172800")
+        .start()
+        .await;
+    assert_eq!(
+        cached.get("/app.js").await.headers()["cache-control"],
+        "public, max-age=172800"
+    );
+    cached.stop().await;
+}
+
+#[tokio::test]
+async fn every_response_carries_security_headers_and_a_request_id() {
+    let server = TestServer::start().await;
+    for path in ["/", "/health", "/api/config", "/api/nope"] {
+        let resp = server.get(path).await;
+        let h = resp.headers();
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(
+            csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"),
+            "{path}"
+        );
+        assert!(!csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"));
+        assert_eq!(h["x-content-type-options"], "nosniff");
+        assert_eq!(h["referrer-policy"], "same-origin");
+        assert_eq!(h["x-frame-options"], "DENY");
+        assert_eq!(h["x-robots-tag"], "noindex, nofollow");
+        assert!(!h["x-request-id"].is_empty());
+    }
+    let echoed = server
+        .client
+        .get(server.url("/health"))
+        .header("x-request-id", "trace-me-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(echoed.headers()["x-request-id"], "trace-me-42");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn responses_are_compressed_unless_disabled() {
+    let server = TestServer::start().await;
+    for encoding in ["gzip", "br"] {
+        let resp = server
+            .client
+            .get(server.url("/"))
+            .header("accept-encoding", encoding)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.headers()["content-encoding"], encoding);
+    }
+    server.stop().await;
+
+    let plain = TestServer::builder()
+        .env("DISABLE_COMPRESSION", "true")
+        .start()
+        .await;
+    let resp = plain
+        .client
+        .get(plain.url("/"))
+        .header("accept-encoding", "gzip, br")
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.headers().get("content-encoding").is_none());
+    plain.stop().await;
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_refused_with_json_413() {
+    let server = TestServer::builder()
+        .env("MAX_BODY_SIZE", "1000")
+        .start()
+        .await;
+    let resp = server
+        .client
+        .post(server.url("/api/convos"))
+        .header("content-type", "application/json")
+        .body(vec![b' '; 2000])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 413);
+    let body: Value = resp.json().await.unwrap();
+    assert!(body["message"].as_str().unwrap().contains("1000"));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn cors_is_off_unless_origins_are_configured() {
+    let server = TestServer::start().await;
+    let resp = server
+        .client
+        .get(server.url("/api/config"))
+        .header("origin", "https://elsewhere.example")
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.headers().get("access-control-allow-origin").is_none());
+    server.stop().await;
+
+    let open = TestServer::builder()
+        .env("CORS_ORIGINS", "https://app.example.com")
+        .start()
+        .await;
+    let preflight = open
+        .client
+        .request(reqwest::Method::OPTIONS, open.url("/api/config"))
+        .header("origin", "https://app.example.com")
+        .header("access-control-request-method", "GET")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        preflight.headers()["access-control-allow-origin"],
+        "https://app.example.com"
+    );
+    let other = open
+        .client
+        .get(open.url("/api/config"))
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+    open.stop().await;
+}

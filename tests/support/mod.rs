@@ -1,0 +1,221 @@
+//! Test harness: the real server on 127.0.0.1:0 with a temporary data folder, and helpers to run
+//! the built `librechat` binary.
+#![allow(dead_code)] // each test file uses a different part of the harness
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
+
+use librechat::config::{Env, Overrides, Settings};
+use librechat::server::{self, AppState};
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// The server running in this test process.
+pub struct TestServer {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub state: AppState,
+    /// Holds the data folder (`<dir>/data`) and the config file; removed on drop.
+    pub dir: Arc<TempDir>,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+/// Settings for a [`TestServer`]: environment variables and librechat.yaml text.
+#[derive(Default)]
+pub struct Builder {
+    env: Vec<(String, String)>,
+    yaml: Option<String>,
+    dir: Option<Arc<TempDir>>,
+}
+
+impl Builder {
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+    pub fn yaml(mut self, text: &str) -> Self {
+        self.yaml = Some(text.into());
+        self
+    }
+    /// Reuse the folder of an earlier server (to test restarts).
+    pub fn in_dir(mut self, dir: Arc<TempDir>) -> Self {
+        self.dir = Some(dir);
+        self
+    }
+
+    pub fn settings(&self, dir: &Path) -> Result<Settings, librechat::config::ConfigError> {
+        let config = dir.join("librechat.yaml");
+        std::fs::write(&config, self.yaml.as_deref().unwrap_or("version: 1.2.8\n")).unwrap();
+        let mut pairs = vec![
+            (
+                "LIBRECHAT_DATA_DIR".to_string(),
+                dir.join("data").display().to_string(),
+            ),
+            ("CONFIG_PATH".to_string(), config.display().to_string()),
+        ];
+        pairs.extend(self.env.iter().cloned());
+        Settings::load(&Env::from_pairs(pairs), &Overrides::default(), true)
+    }
+
+    pub async fn start(self) -> TestServer {
+        let dir = self
+            .dir
+            .clone()
+            .unwrap_or_else(|| Arc::new(tempfile::tempdir().unwrap()));
+        let settings = self.settings(dir.path()).expect("test settings load");
+        let state = AppState::init(settings).await.expect("state");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(server::serve(listener, state.clone(), async {
+            let _ = rx.await;
+        }));
+        TestServer {
+            base,
+            client: reqwest::Client::builder().no_proxy().build().unwrap(),
+            state,
+            dir,
+            shutdown: Some(tx),
+            task: Some(task),
+        }
+    }
+}
+
+impl TestServer {
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+
+    pub async fn start() -> Self {
+        Builder::default().start().await
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// Graceful stop, then the database is closed as `librechat serve` does.
+    pub async fn stop(mut self) -> Arc<TempDir> {
+        let _ = self.shutdown.take().unwrap().send(());
+        self.task.take().unwrap().await.unwrap().unwrap();
+        self.state.db.close().await.unwrap();
+        self.dir.clone()
+    }
+}
+
+/// The built binary, run in `cwd` with an empty environment (plus PATH), so the developer's own
+/// settings never leak into a test.
+pub fn librechat(cwd: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_librechat"));
+    cmd.current_dir(cwd)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default());
+    cmd
+}
+
+/// A `librechat serve` child process on an ephemeral port.
+pub struct ServeProcess {
+    pub child: Child,
+    pub base: String,
+    pub stderr: Arc<Mutex<String>>,
+    reader: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ServeProcess {
+    /// Starts `librechat serve --host 127.0.0.1 --port 0` in `cwd` and waits until it listens.
+    pub fn start(mut cmd: Command) -> Self {
+        cmd.args(["serve", "--host", "127.0.0.1", "--port", "0"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("spawn librechat");
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let (tx, rx) = mpsc::channel();
+        let pipe = child.stderr.take().unwrap();
+        let log = stderr.clone();
+        let reader = std::thread::spawn(move || {
+            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                if let Some(rest) = line.split("listening on ").nth(1) {
+                    let url = rest.split_whitespace().next().unwrap_or("").to_string();
+                    let _ = tx.send(url);
+                }
+                let mut log = log.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        // Generous: this is a bound for a broken build, not a performance check.
+        let base = match rx.recv_timeout(Duration::from_secs(120)) {
+            Ok(url) => url,
+            Err(_) => {
+                let _ = child.kill();
+                panic!("server did not start:\n{}", stderr.lock().unwrap());
+            }
+        };
+        Self {
+            child,
+            base,
+            stderr,
+            reader: Some(reader),
+        }
+    }
+
+    /// Sends a signal by name (TERM, INT) and waits for the process to exit.
+    pub fn signal_and_wait(mut self, signal: &str) -> (std::process::ExitStatus, String) {
+        let status = Command::new("kill")
+            .args([&format!("-{signal}"), &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+        let exit = self.child.wait().unwrap();
+        // The pipe closes when the process exits: the reader ends after the last line.
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
+        }
+        let log = self.stderr.lock().unwrap().clone();
+        (exit, log)
+    }
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A blocking HTTP GET, for tests that talk to a child process outside an async runtime.
+pub fn http_get(url: &str) -> (u16, String) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let resp = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .unwrap()
+            .get(url)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.text().await.unwrap())
+    })
+}
