@@ -8,8 +8,44 @@ use std::process::Output;
 
 use support::{ServeProcess, http_get, librechat};
 
+/// Runs a command to completion. A command that should fail at once but serves instead must not
+/// hang the suite: after a bound no healthy run reaches, it is killed and the test fails.
 fn run(cmd: &mut std::process::Command) -> Output {
-    cmd.output().expect("run librechat")
+    use std::io::Read;
+    let mut child = cmd
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run librechat");
+    let mut pipes = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
+    let out_reader = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        pipes.0.read_to_end(&mut buf).ok();
+        buf
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        pipes.1.read_to_end(&mut buf).ok();
+        buf
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("command still running after 120 s: {cmd:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    Output {
+        status,
+        stdout: out_reader.join().unwrap(),
+        stderr: err_reader.join().unwrap(),
+    }
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -44,6 +80,8 @@ fn version_and_help_with_examples() {
     for args in [
         vec!["--help"],
         vec!["serve", "--help"],
+        vec!["config", "--help"],
+        vec!["db", "--help"],
         vec!["config", "check", "--help"],
         vec!["db", "migrate", "--help"],
         vec!["db", "check", "--help"],
@@ -228,26 +266,83 @@ fn an_unusable_data_folder_or_busy_port_is_one_clear_line() {
         run(librechat(dir.path()).args(["serve", "--port", "0", "--data-dir", "blocker/data"]));
     assert_clean_failure(&out, "blocker/data");
 
-    // A read-only folder. Root ignores permission bits, so this half only runs unprivileged.
+    // A read-only folder, as an unprivileged user would meet it (root ignores permission bits,
+    // so when the tests run as root the binary runs as `nobody` through setpriv).
     let ro = dir.path().join("readonly");
     std::fs::create_dir(&ro).unwrap();
-    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o500)).unwrap();
-    if std::fs::write(ro.join("probe"), "x").is_err() {
-        let out = run(librechat(dir.path()).args([
-            "serve",
-            "--port",
-            "0",
-            "--data-dir",
-            "readonly/data",
-        ]));
-        assert_clean_failure(&out, "readonly/data");
-    }
-    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o700)).unwrap();
+    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o555)).unwrap();
+    let out = run(&mut unprivileged(
+        dir.path(),
+        &["serve", "--port", "0", "--data-dir", "readonly/data"],
+    ));
+    assert_clean_failure(&out, "readonly/data");
+    // A data folder that exists but cannot be written.
+    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::create_dir(ro.join("data")).unwrap();
+    std::fs::set_permissions(ro.join("data"), std::fs::Permissions::from_mode(0o555)).unwrap();
+    let out = run(&mut unprivileged(
+        dir.path(),
+        &["serve", "--port", "0", "--data-dir", "readonly/data"],
+    ));
+    assert_clean_failure(&out, "Permission denied");
 
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port().to_string();
     let out = run(librechat(dir.path()).args(["serve", "--host", "127.0.0.1", "--port", &port]));
     assert_clean_failure(&out, "cannot listen on 127.0.0.1");
+}
+
+/// `librechat ARGS` run as an unprivileged user when the tests run as root (from a copy of the
+/// binary that user can execute), else as ourselves.
+fn unprivileged(dir: &std::path::Path, args: &[&str]) -> std::process::Command {
+    let is_root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| text(&o.stdout).trim() == "0")
+        .unwrap_or(false);
+    if !is_root {
+        let mut cmd = librechat(dir);
+        cmd.args(args);
+        return cmd;
+    }
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let copy = dir.join("librechat-bin");
+    if !copy.exists() {
+        std::fs::copy(env!("CARGO_BIN_EXE_librechat"), &copy).unwrap();
+        std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let mut cmd = std::process::Command::new("setpriv");
+    cmd.current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(&copy)
+        .args(args);
+    cmd
+}
+
+#[test]
+fn one_data_folder_serves_one_server_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServeProcess::start(librechat(dir.path()));
+    let second = run(librechat(dir.path()).args(["serve", "--host", "127.0.0.1", "--port", "0"]));
+    assert_clean_failure(&second, "in use by another running librechat");
+    let migrate = run(librechat(dir.path()).args(["db", "migrate"]));
+    assert_clean_failure(&migrate, "in use by another running librechat");
+    // Reading commands still work while it runs.
+    assert!(
+        run(librechat(dir.path()).args(["db", "check"]))
+            .status
+            .success()
+    );
+    let (exit, _) = server.signal_and_wait("TERM");
+    assert!(exit.success());
+    // Released on exit.
+    assert!(
+        run(librechat(dir.path()).args(["db", "migrate"]))
+            .status
+            .success()
+    );
 }
 
 #[test]

@@ -129,6 +129,21 @@ async fn unknown_api_paths_get_a_json_404() {
 }
 
 #[tokio::test]
+async fn a_wrong_method_on_a_known_route_gets_a_json_405() {
+    let server = TestServer::start().await;
+    let resp = server
+        .client
+        .post(server.url("/health"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 405);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["message"], "POST is not allowed on /health");
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn other_paths_get_the_app_for_client_side_routing() {
     let server = TestServer::start().await;
     for path in ["/", "/c/new", "/login", "/share/abc"] {

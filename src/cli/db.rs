@@ -31,7 +31,10 @@ pub fn run(env: Env, overrides: Overrides, cmd: DbCommand) -> anyhow::Result<Exi
     let path = data_dir(&env, &overrides).join("librechat.db");
     match cmd {
         DbCommand::Migrate => {
-            prepare_data_dir(path.parent().unwrap_or(Path::new(".")))?;
+            let dir = path.parent().unwrap_or(Path::new("."));
+            prepare_data_dir(dir)?;
+            // Not while a server runs on this folder: it expects the schema it started with.
+            let _lock = super::serve::lock_data_dir(dir)?;
             let mut conn = Connection::open(&path)
                 .with_context(|| format!("cannot open {}", path.display()))?;
             let applied = db::migrate(&mut conn, &path)?;

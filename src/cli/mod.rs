@@ -2,7 +2,7 @@
 
 mod config;
 mod db;
-mod serve;
+pub(crate) mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -51,10 +51,13 @@ PORT=8080 DOMAIN_CLIENT=https://chat.example.com librechat serve"
     )]
     Serve(serve::ServeArgs),
     /// Inspect the configuration
-    #[command(subcommand)]
+    #[command(subcommand, after_help = "Example:\n  librechat config check")]
     Config(config::ConfigCommand),
     /// Maintain the database: migrate, check, back up
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  librechat db migrate\n  librechat db check\n  librechat db backup /backups/librechat.db"
+    )]
     Db(db::DbCommand),
 }
 

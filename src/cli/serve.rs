@@ -40,8 +40,16 @@ async fn serve(env: Env, overrides: Overrides) -> anyhow::Result<()> {
     }
     let (host, port) = (settings.server.host.clone(), settings.server.port);
     let data_dir = settings.data_dir.clone();
+    let _lock = lock_data_dir(&data_dir)?;
     let state = AppState::init(settings).await?;
-    let listener = tokio::net::TcpListener::bind((host.as_str(), port))
+    // `localhost` means the IPv4 loopback: predictable for curl and scripts, and browsers
+    // opening http://localhost fall back to it from ::1 on their own.
+    let bind_host = if host.eq_ignore_ascii_case("localhost") {
+        "127.0.0.1"
+    } else {
+        host.as_str()
+    };
+    let listener = tokio::net::TcpListener::bind((bind_host, port))
         .await
         .with_context(|| {
             format!("cannot listen on {host}:{port} (set PORT or --port to use another port)")
@@ -54,4 +62,27 @@ async fn serve(env: Env, overrides: Overrides) -> anyhow::Result<()> {
     served.context("server error")?;
     tracing::info!("shutdown complete");
     Ok(())
+}
+
+/// Holds `<data>/.lock` for as long as the returned file lives, so that two servers (or a
+/// server and `db migrate`) never run on one data folder at once. The operating system
+/// releases the lock when the process ends, however it ends.
+pub(super) fn lock_data_dir(dir: &std::path::Path) -> anyhow::Result<std::fs::File> {
+    let path = dir.join(".lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+            "the data folder {} is in use by another running librechat; stop it first",
+            dir.display()
+        ),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(anyhow::Error::new(e).context(format!("cannot lock {}", path.display())))
+        }
+    }
 }

@@ -7,6 +7,7 @@ use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderName, HeaderValue, Method};
 use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -31,6 +32,7 @@ pub fn build(state: AppState) -> Router {
         .merge(routes::health::router())
         .merge(routes::config::router())
         .fallback(fallback)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(from_fn_with_state(
             Duration::from_millis(server.request_timeout_ms),
             limits::timeout,
@@ -81,7 +83,18 @@ pub fn build(state: AppState) -> Router {
             .on_response(DefaultOnResponse::new().level(Level::INFO)),
     )
     .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+    .layer(CatchPanicLayer::custom(panic_response))
     .with_state(state)
+}
+
+/// A panic in a handler is a bug; the client still gets the usual JSON error, and the server
+/// keeps serving.
+fn panic_response(_: Box<dyn std::any::Any + Send>) -> Response {
+    ApiError::internal(anyhow::anyhow!("a request handler panicked")).into_response()
+}
+
+async fn method_not_allowed(method: Method, uri: axum::http::Uri) -> Response {
+    ApiError::MethodNotAllowed(format!("{method} is not allowed on {}", uri.path())).into_response()
 }
 
 /// Unknown `/api/...` paths get a JSON 404; every other GET gets the web app.
