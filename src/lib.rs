@@ -8,6 +8,8 @@
 
 #![forbid(unsafe_code)]
 
+pub mod auth;
+pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod db;

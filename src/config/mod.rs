@@ -6,6 +6,7 @@
 
 mod dotenv;
 mod env;
+mod limits;
 mod secrets;
 mod settings;
 pub mod yaml;
@@ -13,6 +14,7 @@ pub mod yaml;
 use std::path::PathBuf;
 
 pub use env::{Env, eval_int};
+pub use limits::{BanSettings, LimitSettings, LimitSpec};
 pub use secrets::{Origin, SECRETS_FILE, Secret, SecretValue, Secrets};
 pub use settings::*;
 

@@ -20,6 +20,7 @@ pub struct Settings {
     pub branding: Branding,
     pub logins: LoginProviders,
     pub features: Features,
+    pub limits: super::LimitSettings,
     /// librechat.yaml as read, after `${VAR}` expansion. Never printed: it holds resolved keys.
     #[serde(skip)]
     pub yaml: LibreChatYaml,
@@ -85,6 +86,13 @@ pub struct AuthSettings {
     pub allowed_domains: Vec<String>,
     /// `registration.socialLogins`: the order of the login buttons.
     pub social_logins: Vec<String>,
+    /// `SESSION_EXPIRY` in ms (default 15 min): lifetime of an access token.
+    pub session_expiry_ms: u64,
+    /// `REFRESH_TOKEN_EXPIRY` in ms (default 7 days): lifetime of a session.
+    pub refresh_token_expiry_ms: u64,
+    /// `SESSION_COOKIE_SECURE`: force the Secure flag on the refresh cookie; unset, it is set
+    /// whenever the request came over https.
+    pub session_cookie_secure: Option<bool>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -209,6 +217,15 @@ impl Settings {
             allow_unverified_email_login: env.bool("ALLOW_UNVERIFIED_EMAIL_LOGIN")?.unwrap_or(true),
             min_password_length: env.int("MIN_PASSWORD_LENGTH")?.unwrap_or(8),
             allowed_domains: registration.allowed_domains.unwrap_or_default(),
+            session_expiry_ms: env
+                .int("SESSION_EXPIRY")?
+                .unwrap_or(15 * 60 * 1000)
+                .max(1000),
+            refresh_token_expiry_ms: env
+                .int("REFRESH_TOKEN_EXPIRY")?
+                .unwrap_or(7 * 24 * 60 * 60 * 1000)
+                .max(1000),
+            session_cookie_secure: env.bool("SESSION_COOKIE_SECURE")?,
             social_logins: registration.social_logins.unwrap_or_else(|| {
                 ["google", "facebook", "openid", "github", "discord", "saml"]
                     .map(String::from)
@@ -268,6 +285,7 @@ impl Settings {
             branding,
             logins: LoginProviders::detect(env)?,
             features,
+            limits: super::LimitSettings::from_env(env)?,
             unknown_yaml_keys: parsed.unknown_keys,
             yaml_masked: yaml::masked(&parsed.as_written),
             yaml: parsed.yaml,

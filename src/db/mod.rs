@@ -25,11 +25,15 @@
 //! a time anyway; queuing in-process beats spinning on `SQLITE_BUSY`) and a few read-only
 //! connections, which WAL lets read while the writer writes.
 
+pub mod bans;
 mod ids;
 mod maintenance;
 mod meta;
 mod migrate;
 mod pool;
+pub mod roles;
+pub mod sessions;
+pub mod users;
 
 pub use ids::{new_object_id, now, to_rfc3339};
 pub use maintenance::{backup_to, integrity_check};

@@ -26,8 +26,14 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     #[error("{0}")]
     Unprocessable(String),
-    #[error("{0}")]
-    TooManyRequests(String),
+    #[error("{message}")]
+    TooManyRequests {
+        message: String,
+        retry_after_secs: u64,
+    },
+    /// Banned: 403 with the ban's end, as LibreChat's `checkBan` answers.
+    #[error("Your account has been temporarily banned due to violations of our service.")]
+    Banned { expires_at: String },
     #[error("the request took too long and was stopped")]
     Timeout,
     #[error("{0}")]
@@ -48,7 +54,8 @@ impl ApiError {
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Banned { .. } => StatusCode::FORBIDDEN,
             Self::Timeout => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -67,7 +74,39 @@ impl IntoResponse for ApiError {
             // Inside the request span, so the log line carries the request id.
             tracing::error!(error = format!("{cause:#}"), "request failed");
         }
-        (status, Json(json!({ "message": self.to_string() }))).into_response()
+        match &self {
+            Self::Banned { expires_at } => (
+                status,
+                Json(
+                    json!({ "message": self.to_string(), "type": "ban", "expiresAt": expires_at }),
+                ),
+            )
+                .into_response(),
+            Self::TooManyRequests {
+                retry_after_secs, ..
+            } => (
+                status,
+                [(
+                    axum::http::header::RETRY_AFTER,
+                    retry_after_secs.to_string(),
+                )],
+                Json(json!({ "message": self.to_string() })),
+            )
+                .into_response(),
+            _ => (status, Json(json!({ "message": self.to_string() }))).into_response(),
+        }
+    }
+}
+
+impl From<crate::auth::AuthError> for ApiError {
+    fn from(e: crate::auth::AuthError) -> Self {
+        use crate::auth::AuthError as A;
+        match e {
+            A::Invalid(m) => Self::BadRequest(m),
+            A::Forbidden(m) => Self::Forbidden(m),
+            A::Unauthorized(m) => Self::Unauthorized(m),
+            A::Db(e) => e.into(),
+        }
     }
 }
 

@@ -31,6 +31,9 @@ pub fn build(state: AppState) -> Router {
     let bounded = Router::new()
         .merge(routes::health::router())
         .merge(routes::config::router())
+        .merge(routes::auth::router())
+        .merge(routes::user::router())
+        .merge(routes::roles::router())
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(from_fn_with_state(
@@ -77,6 +80,7 @@ pub fn build(state: AppState) -> Router {
                     method = %req.method(),
                     path = req.uri().path(),
                     client = ip.map(|i| i.to_string()).unwrap_or_default(),
+                    user = tracing::field::Empty,
                 )
             })
             .on_request(())

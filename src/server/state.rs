@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use crate::auth::{Accounts, Roles, Tokens};
+use crate::cache::Guard;
 use crate::config::Settings;
 use crate::db::{self, Db};
 
@@ -11,20 +13,45 @@ pub struct AppState {
     pub db: Db,
     /// This installation's id, read once at start.
     pub instance_id: Arc<str>,
+    pub accounts: Arc<Accounts>,
+    pub roles: Arc<Roles>,
+    /// Rate limits, violations and bans.
+    pub guard: Arc<Guard>,
 }
 
 impl AppState {
-    /// Opens (and migrates) the database named by the settings. The data folder must exist.
+    /// Opens (and migrates) the database named by the settings, seeds the roles, and builds the
+    /// services. The data folder must exist.
     pub async fn init(settings: Settings) -> Result<Self, db::DbError> {
         let path = settings.database_path();
         let db = tokio::task::spawn_blocking(move || Db::open(&path))
             .await
             .map_err(|e| db::DbError::Io(e.to_string()))??;
         let instance_id = db.read(db::instance_id).await?;
+        let roles = Roles::load(db.clone(), settings.yaml.interface.clone()).await?;
+        // Expired sessions and bans are only dead weight.
+        db.write(|c| {
+            db::sessions::prune(c)?;
+            db::bans::prune(c)?;
+            Ok(())
+        })
+        .await?;
+        let s = &settings;
+        let tokens = Tokens::new(
+            s.secrets.jwt_secret.value.expose(),
+            s.secrets.jwt_refresh_secret.value.expose(),
+            s.auth.session_expiry_ms / 1000,
+            s.auth.refresh_token_expiry_ms / 1000,
+        );
+        let accounts = Accounts::new(db.clone(), tokens, s.auth.clone(), s.logins.email);
+        let guard = Guard::new(db.clone(), s.limits.ban.clone());
         Ok(Self {
             settings: Arc::new(settings),
             db,
             instance_id: instance_id.into(),
+            accounts: Arc::new(accounts),
+            roles: Arc::new(roles),
+            guard: Arc::new(guard),
         })
     }
 }

@@ -219,3 +219,96 @@ pub fn http_get(url: &str) -> (u16, String) {
         (status, resp.text().await.unwrap())
     })
 }
+
+/// A signed-in user in tests: the access token and the refresh cookie's value.
+pub struct Session {
+    pub token: String,
+    pub refresh: String,
+    pub user: serde_json::Value,
+}
+
+impl TestServer {
+    pub async fn post_json(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Registers `email` with `password` (name "Test User"); asserts success.
+    pub async fn register(&self, email: &str, password: &str) {
+        let resp = self
+            .post_json(
+                "/api/auth/register",
+                serde_json::json!({"name": "Test User", "email": email, "password": password, "confirm_password": password}),
+            )
+            .await;
+        assert_eq!(
+            resp.status(),
+            200,
+            "register {email}: {}",
+            resp.text().await.unwrap()
+        );
+    }
+
+    /// Logs in; asserts success and returns the session.
+    pub async fn login(&self, email: &str, password: &str) -> Session {
+        let resp = self
+            .post_json(
+                "/api/auth/login",
+                serde_json::json!({"email": email, "password": password}),
+            )
+            .await;
+        assert_eq!(resp.status(), 200, "login {email}");
+        let refresh = refresh_cookie(&resp).expect("refresh cookie");
+        let body: serde_json::Value = resp.json().await.unwrap();
+        Session {
+            token: body["token"].as_str().unwrap().to_owned(),
+            refresh,
+            user: body["user"].clone(),
+        }
+    }
+
+    /// GET with a bearer token.
+    pub async fn get_as(&self, path: &str, token: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// POST /api/auth/refresh with this refresh cookie value.
+    pub async fn refresh(&self, refresh: &str) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/auth/refresh"))
+            .header("cookie", format!("refreshToken={refresh}"))
+            .send()
+            .await
+            .expect("request")
+    }
+}
+
+/// The value of the `refreshToken` cookie a response sets.
+pub fn refresh_cookie(resp: &reqwest::Response) -> Option<String> {
+    resp.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("refreshToken="))
+        .map(|v| v.split(';').next().unwrap_or("").to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// The whole `Set-Cookie` line for `refreshToken`.
+pub fn refresh_cookie_line(resp: &reqwest::Response) -> Option<String> {
+    resp.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("refreshToken="))
+        .map(str::to_owned)
+}

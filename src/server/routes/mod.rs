@@ -1,4 +1,7 @@
 //! Thin handlers, one file per resource; each file offers a `router()` merged in `router.rs`.
 
+pub mod auth;
 pub mod config;
 pub mod health;
+pub mod roles;
+pub mod user;

@@ -1,0 +1,12 @@
+//! Who is who: passwords, tokens and sessions, roles and permissions.
+//! Strategies for single sign-on join here as `strategies/<name>.rs`.
+
+pub mod accounts;
+pub mod password;
+pub mod permissions;
+pub mod tokens;
+pub mod validate;
+
+pub use accounts::{Accounts, AuthError, LoginOutcome, Registration, SignedIn};
+pub use permissions::Roles;
+pub use tokens::Tokens;

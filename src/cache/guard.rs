@@ -1,0 +1,202 @@
+//! Violations and bans (LibreChat's `logViolation` / `banViolation` / `checkBan`).
+//!
+//! Each refused request adds its limiter's score to the requester's count for that violation
+//! type. Each time a count crosses a multiple of `BAN_INTERVAL`, the requester is banned for
+//! `BAN_DURATION` under both the user id and the IP, and the user's sessions are ended. Bans
+//! live in the database (so a restart does not lift them) with a short in-memory cache in
+//! front, which also picks up bans made by `librechat user ban` within seconds.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use moka::sync::Cache;
+
+use super::RateLimiter;
+use crate::config::{BanSettings, LimitSpec};
+use crate::db::{self, Db, DbError, bans::Ban};
+
+/// How long a ban lookup is trusted before the database is asked again.
+const BAN_CACHE_TTL: Duration = Duration::from_secs(5);
+
+/// A ban in force, for the 403 answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BanNotice {
+    pub expires_at: String,
+}
+
+pub struct Guard {
+    db: Db,
+    settings: BanSettings,
+    pub limiter: RateLimiter,
+    /// `<type>:<subject>` → score.
+    scores: Cache<String, u32>,
+    /// `user:<id>` / `ip:<addr>` → the ban in force, if any.
+    bans: Cache<String, Option<Ban>>,
+}
+
+impl Guard {
+    pub fn new(db: Db, settings: BanSettings) -> Self {
+        Self {
+            db,
+            settings,
+            limiter: RateLimiter::new(),
+            scores: Cache::builder()
+                .max_capacity(200_000)
+                .time_to_idle(Duration::from_secs(24 * 60 * 60))
+                .build(),
+            bans: Cache::builder()
+                .max_capacity(200_000)
+                .time_to_live(BAN_CACHE_TTL)
+                .build(),
+        }
+    }
+
+    /// The ban on this user or this address, if one is in force.
+    pub async fn ban_of(
+        &self,
+        user_id: Option<&str>,
+        ip: Option<IpAddr>,
+    ) -> Result<Option<BanNotice>, DbError> {
+        for subject in subjects(user_id, ip) {
+            let ban = match self.bans.get(&subject) {
+                Some(cached) => cached,
+                None => {
+                    let key = subject.clone();
+                    let found = self.db.read(move |c| db::bans::find_live(c, &key)).await?;
+                    self.bans.insert(subject, found.clone());
+                    found
+                }
+            };
+            if let Some(ban) = ban
+                && ban.expires_at > db::now()
+            {
+                return Ok(Some(BanNotice {
+                    expires_at: ban.expires_at,
+                }));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Counts a request against a limiter; on refusal records the violation (which may ban).
+    pub async fn limit(
+        &self,
+        spec: &LimitSpec,
+        name: &str,
+        user_id: Option<&str>,
+        ip: Option<IpAddr>,
+    ) -> Result<Result<(), super::Limited>, DbError> {
+        let subject = user_id
+            .map(str::to_owned)
+            .or_else(|| ip.map(|i| i.to_string()))
+            .unwrap_or_else(|| "unknown".into());
+        match self.limiter.hit(spec, name, &subject) {
+            Ok(()) => Ok(Ok(())),
+            Err(limited) => {
+                self.violation(spec.kind, spec.score, user_id, ip).await?;
+                Ok(Err(limited))
+            }
+        }
+    }
+
+    /// Adds `score` to the requester's count of `kind`; bans when a multiple of the interval is
+    /// crossed. Scored by user when known, else by address.
+    pub async fn violation(
+        &self,
+        kind: &str,
+        score: u32,
+        user_id: Option<&str>,
+        ip: Option<IpAddr>,
+    ) -> Result<(), DbError> {
+        if score == 0 {
+            return Ok(());
+        }
+        let subject = match (user_id, ip) {
+            (Some(u), _) => format!("user:{u}"),
+            (None, Some(ip)) => format!("ip:{ip}"),
+            (None, None) => return Ok(()),
+        };
+        let key = format!("{kind}:{subject}");
+        let entry = self
+            .scores
+            .entry(key)
+            .and_upsert_with(|prev| prev.map_or(0, |e| *e.value()).saturating_add(score));
+        let new = *entry.value();
+        let prev = new - score;
+        let interval = self.settings.interval;
+        tracing::warn!(violation = kind, subject = %subject, score = new, "rate limit violation");
+        if self.settings.enabled && prev / interval < new / interval {
+            self.ban(
+                kind,
+                new,
+                user_id,
+                ip,
+                Duration::from_millis(self.settings.duration_ms),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Bans a user and/or address for `duration` and ends the user's sessions. A zero duration
+    /// only ends the sessions ("soft ban"), as in LibreChat.
+    pub async fn ban(
+        &self,
+        kind: &str,
+        violations: u32,
+        user_id: Option<&str>,
+        ip: Option<IpAddr>,
+        duration: Duration,
+    ) -> Result<(), DbError> {
+        let expires_at = db::to_rfc3339(time::OffsetDateTime::now_utc() + duration);
+        let bans: Vec<Ban> = if duration.is_zero() {
+            Vec::new()
+        } else {
+            subjects(user_id, ip)
+                .into_iter()
+                .map(|subject| Ban {
+                    subject,
+                    kind: kind.to_owned(),
+                    violation_count: violations,
+                    expires_at: expires_at.clone(),
+                })
+                .collect()
+        };
+        let user = user_id.map(str::to_owned);
+        let stored = bans.clone();
+        self.db
+            .write(move |conn| {
+                let tx = conn.transaction()?;
+                for ban in &stored {
+                    db::bans::upsert(&tx, ban)?;
+                }
+                if let Some(u) = &user {
+                    db::sessions::delete_for_user(&tx, u)?;
+                }
+                tx.commit()?;
+                Ok(())
+            })
+            .await?;
+        for ban in bans {
+            tracing::warn!(subject = %ban.subject, until = %ban.expires_at, violation = kind, "banned");
+            self.bans.insert(ban.subject.clone(), Some(ban));
+        }
+        Ok(())
+    }
+
+    /// Forgets cached lookups for these subjects (after an unban).
+    pub fn forget(&self, subject: &str) {
+        self.bans.invalidate(subject);
+    }
+}
+
+fn subjects(user_id: Option<&str>, ip: Option<IpAddr>) -> Vec<String> {
+    let mut out = Vec::with_capacity(2);
+    if let Some(u) = user_id {
+        out.push(format!("user:{u}"));
+    }
+    if let Some(ip) = ip {
+        out.push(format!("ip:{ip}"));
+    }
+    out
+}

@@ -1,0 +1,111 @@
+//! Fixed-window request counters, like express-rate-limit's default store.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use moka::sync::Cache;
+
+use crate::config::LimitSpec;
+
+/// Too many requests: how long until the window resets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limited {
+    pub retry_after: Duration,
+}
+
+/// Counters for every limiter, keyed by `<kind>:<subject>`.
+pub struct RateLimiter {
+    counters: Cache<String, std::sync::Arc<Mutex<Window>>>,
+}
+
+#[derive(Debug)]
+struct Window {
+    started: Instant,
+    count: u32,
+}
+
+impl Default for RateLimiter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl RateLimiter {
+    pub fn new() -> Self {
+        Self {
+            // Bounded memory: a flood of distinct IPs evicts the least used counters.
+            counters: Cache::builder()
+                .max_capacity(200_000)
+                .time_to_idle(Duration::from_secs(6 * 60 * 60))
+                .build(),
+        }
+    }
+
+    /// Counts one request by `subject` against `spec`; refuses it past `spec.max` in the window.
+    pub fn hit(&self, spec: &LimitSpec, name: &str, subject: &str) -> Result<(), Limited> {
+        let key = format!("{name}:{subject}");
+        let window = self.counters.get_with(key, || {
+            std::sync::Arc::new(Mutex::new(Window {
+                started: Instant::now(),
+                count: 0,
+            }))
+        });
+        let mut w = window.lock().expect("limiter window");
+        let now = Instant::now();
+        if now.duration_since(w.started) >= spec.window {
+            w.started = now;
+            w.count = 0;
+        }
+        w.count = w.count.saturating_add(1);
+        if w.count > spec.max {
+            Err(Limited {
+                retry_after: spec.window.saturating_sub(now.duration_since(w.started)),
+            })
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(max: u32, window: Duration) -> LimitSpec {
+        LimitSpec {
+            kind: "logins",
+            max,
+            window,
+            score: 1,
+        }
+    }
+
+    #[test]
+    fn allows_max_per_window_per_subject() {
+        let l = RateLimiter::new();
+        let s = spec(2, Duration::from_secs(600));
+        assert!(l.hit(&s, "login", "1.2.3.4").is_ok());
+        assert!(l.hit(&s, "login", "1.2.3.4").is_ok());
+        let refused = l.hit(&s, "login", "1.2.3.4").unwrap_err();
+        assert!(refused.retry_after <= Duration::from_secs(600));
+        assert!(
+            l.hit(&s, "login", "5.6.7.8").is_ok(),
+            "other subjects are counted apart"
+        );
+        assert!(
+            l.hit(&s, "register", "1.2.3.4").is_ok(),
+            "other limiters are counted apart"
+        );
+    }
+
+    #[test]
+    fn a_new_window_starts_fresh() {
+        let l = RateLimiter::new();
+        let s = spec(1, Duration::ZERO);
+        assert!(l.hit(&s, "x", "a").is_ok());
+        assert!(
+            l.hit(&s, "x", "a").is_ok(),
+            "zero-length windows always reset"
+        );
+    }
+}

@@ -1,0 +1,119 @@
+//! Rate limits and bans, with LibreChat's environment names and defaults.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::{ConfigError, Env};
+
+/// One limiter: at most `max` requests per `window` per key (an IP or a user). Exceeding it
+/// answers 429 and adds `score` to the requester's violations of type `kind`.
+#[derive(Debug, Clone, Serialize)]
+pub struct LimitSpec {
+    /// LibreChat's violation type, e.g. `logins`.
+    pub kind: &'static str,
+    pub max: u32,
+    #[serde(serialize_with = "as_minutes")]
+    pub window: Duration,
+    pub score: u32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BanSettings {
+    /// `BAN_VIOLATIONS` (default true): ban when violations pile up.
+    pub enabled: bool,
+    /// `BAN_DURATION` in ms (default 2 h). 0 kills the user's sessions without a lasting ban.
+    pub duration_ms: u64,
+    /// `BAN_INTERVAL` (default 20): a ban fires each time a score crosses a multiple of this.
+    pub interval: u32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LimitSettings {
+    /// `LOGIN_MAX` (7) per `LOGIN_WINDOW` (5 min), per IP; `LOGIN_VIOLATION_SCORE` (1).
+    pub login: LimitSpec,
+    /// `REGISTER_MAX` (5) per `REGISTER_WINDOW` (60 min), per IP.
+    pub register: LimitSpec,
+    /// `RESET_PASSWORD_MAX` (2) per `RESET_PASSWORD_WINDOW` (2 min), per IP.
+    pub reset_password: LimitSpec,
+    /// `RESET_PASSWORD_SUBMISSION_*`, falling back to the reset limiter's values.
+    pub reset_password_submission: LimitSpec,
+    /// `VERIFY_EMAIL_MAX` (2) per `VERIFY_EMAIL_WINDOW` (2 min), per IP.
+    pub verify_email: LimitSpec,
+    /// `VERIFY_EMAIL_SUBMISSION_*`, falling back to the verify limiter's values.
+    pub verify_email_submission: LimitSpec,
+    pub ban: BanSettings,
+}
+
+fn as_minutes<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format!("{} min", d.as_secs() / 60))
+}
+
+impl LimitSettings {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let spec = |prefix: &str, kind: &'static str, max: u64, window: u64, score_var: &str| {
+            Ok::<_, ConfigError>(LimitSpec {
+                kind,
+                max: small(env, &format!("{prefix}_MAX"), max)?,
+                window: Duration::from_secs(
+                    60 * env
+                        .int(&format!("{prefix}_WINDOW"))?
+                        .unwrap_or(window)
+                        .max(1),
+                ),
+                score: small(env, score_var, 1)?,
+            })
+        };
+        let reset = spec(
+            "RESET_PASSWORD",
+            "reset_password_limit",
+            2,
+            2,
+            "RESET_PASSWORD_VIOLATION_SCORE",
+        )?;
+        let verify = spec(
+            "VERIFY_EMAIL",
+            "verify_email_limit",
+            2,
+            2,
+            "VERIFY_EMAIL_VIOLATION_SCORE",
+        )?;
+        Ok(Self {
+            login: spec("LOGIN", "logins", 7, 5, "LOGIN_VIOLATION_SCORE")?,
+            register: spec(
+                "REGISTER",
+                "registrations",
+                5,
+                60,
+                "REGISTRATION_VIOLATION_SCORE",
+            )?,
+            reset_password_submission: spec(
+                "RESET_PASSWORD_SUBMISSION",
+                "reset_password_limit",
+                u64::from(reset.max),
+                reset.window.as_secs() / 60,
+                "RESET_PASSWORD_SUBMISSION_VIOLATION_SCORE",
+            )?,
+            verify_email_submission: spec(
+                "VERIFY_EMAIL_SUBMISSION",
+                "verify_email_limit",
+                u64::from(verify.max),
+                verify.window.as_secs() / 60,
+                "VERIFY_EMAIL_SUBMISSION_VIOLATION_SCORE",
+            )?,
+            reset_password: reset,
+            verify_email: verify,
+            ban: BanSettings {
+                enabled: env.bool("BAN_VIOLATIONS")?.unwrap_or(true),
+                duration_ms: env.int("BAN_DURATION")?.unwrap_or(2 * 60 * 60 * 1000),
+                interval: small(env, "BAN_INTERVAL", 20)?.max(1),
+            },
+        })
+    }
+}
+
+fn small(env: &Env, key: &str, default: u64) -> Result<u32, ConfigError> {
+    let v = env.int(key)?.unwrap_or(default);
+    u32::try_from(v)
+        .map_err(|_| ConfigError::invalid(key, &v.to_string(), "a number below 4294967296"))
+}

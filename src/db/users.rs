@@ -1,0 +1,192 @@
+//! The `users` table.
+
+use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
+use serde_json::Value;
+
+use super::{DbError, new_object_id, now};
+
+/// A user as stored. Secrets (password hash, TOTP secrets, backup codes) are here for the auth
+/// layer; the HTTP layer builds the public shape and leaves them out.
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub username: String,
+    pub avatar: Option<String>,
+    pub role: String,
+    pub provider: String,
+    pub password: Option<String>,
+    pub email_verified: bool,
+    pub two_factor_enabled: bool,
+    pub totp_secret: Option<String>,
+    pub pending_totp_secret: Option<String>,
+    pub backup_codes: Value,
+    pub terms_accepted: bool,
+    pub plugins: Value,
+    pub personalization: Value,
+    pub favorites: Value,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// What is needed to create a user.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub email: String,
+    pub name: String,
+    pub username: String,
+    pub password: Option<String>,
+    pub provider: String,
+    pub email_verified: bool,
+    /// `None`: ADMIN if this is the first user, else USER.
+    pub role: Option<String>,
+}
+
+const COLUMNS: &str = "id, email, name, username, avatar, role, provider, password, email_verified, \
+    two_factor_enabled, totp_secret, pending_totp_secret, backup_codes, terms_accepted, plugins, \
+    personalization, favorites, created_at, updated_at";
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<User> {
+    let json = |i: usize| -> rusqlite::Result<Value> {
+        let text: String = r.get(i)?;
+        Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
+    };
+    Ok(User {
+        id: r.get(0)?,
+        email: r.get(1)?,
+        name: r.get(2)?,
+        username: r.get(3)?,
+        avatar: r.get(4)?,
+        role: r.get(5)?,
+        provider: r.get(6)?,
+        password: r.get(7)?,
+        email_verified: r.get(8)?,
+        two_factor_enabled: r.get(9)?,
+        totp_secret: r.get(10)?,
+        pending_totp_secret: r.get(11)?,
+        backup_codes: json(12)?,
+        terms_accepted: r.get(13)?,
+        plugins: json(14)?,
+        personalization: json(15)?,
+        favorites: json(16)?,
+        created_at: r.get(17)?,
+        updated_at: r.get(18)?,
+    })
+}
+
+/// Emails are compared lowercased and trimmed, as LibreChat stores them.
+pub fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+pub fn find_by_id(conn: &Connection, id: &str) -> Result<Option<User>, DbError> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE id = ?1");
+    Ok(conn.query_row(&sql, [id], from_row).optional()?)
+}
+
+pub fn find_by_email(conn: &Connection, email: &str) -> Result<Option<User>, DbError> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE email = ?1");
+    Ok(conn
+        .query_row(&sql, [normalize_email(email)], from_row)
+        .optional()?)
+}
+
+/// Creates a user; `Ok(None)` when the email is taken. Run inside the writer so "first user
+/// becomes ADMIN" cannot race.
+pub fn create(conn: &Connection, new: &NewUser) -> Result<Option<User>, DbError> {
+    let id = new_object_id();
+    let ts = now();
+    let role = match &new.role {
+        Some(r) => r.clone(),
+        None => {
+            let any: bool =
+                conn.query_row("SELECT EXISTS (SELECT 1 FROM users)", [], |r| r.get(0))?;
+            if any { "USER".into() } else { "ADMIN".into() }
+        }
+    };
+    let inserted = conn.execute(
+        "INSERT INTO users (id, email, name, username, role, provider, password, email_verified,
+                            created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)
+         ON CONFLICT (email) DO NOTHING",
+        params![
+            id,
+            normalize_email(&new.email),
+            new.name,
+            new.username,
+            role,
+            new.provider,
+            new.password,
+            new.email_verified,
+            ts
+        ],
+    )?;
+    if inserted == 0 {
+        return Ok(None);
+    }
+    find_by_id(conn, &id)
+}
+
+pub fn set_password(conn: &Connection, id: &str, hash: &str) -> Result<(), DbError> {
+    set_column(conn, id, "password", &hash)
+}
+
+pub fn set_role(conn: &Connection, id: &str, role: &str) -> Result<(), DbError> {
+    set_column(conn, id, "role", &role)
+}
+
+pub fn set_email_verified(conn: &Connection, id: &str, verified: bool) -> Result<(), DbError> {
+    set_column(conn, id, "email_verified", &verified)
+}
+
+pub fn set_terms_accepted(conn: &Connection, id: &str, accepted: bool) -> Result<(), DbError> {
+    set_column(conn, id, "terms_accepted", &accepted)
+}
+
+/// Sets `termsAccepted = false` for everyone; returns how many users must accept again.
+pub fn reset_terms(conn: &Connection) -> Result<usize, DbError> {
+    Ok(conn.execute(
+        "UPDATE users SET terms_accepted = 0, updated_at = ?1 WHERE terms_accepted = 1",
+        [now()],
+    )?)
+}
+
+/// `column` is always a literal from this file, never user input.
+fn set_column(conn: &Connection, id: &str, column: &str, value: &dyn ToSql) -> Result<(), DbError> {
+    let sql = format!("UPDATE users SET {column} = ?2, updated_at = ?3 WHERE id = ?1");
+    match conn.execute(&sql, params![id, value, now()])? {
+        0 => Err(DbError::NotFound),
+        _ => Ok(()),
+    }
+}
+
+/// Deletes the user and, through the foreign keys, everything the user owns.
+pub fn delete(conn: &mut Connection, id: &str) -> Result<(), DbError> {
+    let tx = conn.transaction()?;
+    let n = tx.execute("DELETE FROM users WHERE id = ?1", [id])?;
+    if n == 0 {
+        return Err(DbError::NotFound);
+    }
+    tx.execute(
+        "DELETE FROM bans WHERE subject = ?1",
+        [format!("user:{id}")],
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Every user, oldest first.
+pub fn list(conn: &Connection) -> Result<Vec<User>, DbError> {
+    let sql = format!("SELECT {COLUMNS} FROM users ORDER BY created_at, id");
+    let mut stmt = conn.prepare(&sql)?;
+    let users = stmt
+        .query_map([], from_row)?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(users)
+}
+
+pub fn count(conn: &Connection) -> Result<u64, DbError> {
+    let n: i64 = conn.query_row("SELECT count(*) FROM users", [], |r| r.get(0))?;
+    Ok(n.max(0) as u64)
+}

@@ -1,0 +1,148 @@
+//! Access level in the signature: `AuthUser` (a valid access token of an existing, unbanned
+//! user), `AdminUser` (the same, with the ADMIN role), and the checks routes share.
+
+use axum::extract::FromRequestParts;
+use axum::http::HeaderMap;
+use axum::http::header::{AUTHORIZATION, COOKIE};
+use axum::http::request::Parts;
+
+use super::Client;
+use crate::auth::permissions::ADMIN;
+use crate::config::LimitSpec;
+use crate::db::users::{self, User};
+use crate::server::{ApiError, AppState};
+
+/// The signed-in user of this request.
+#[derive(Debug, Clone)]
+pub struct AuthUser(pub User);
+
+/// The signed-in user, who is an administrator.
+#[derive(Debug, Clone)]
+pub struct AdminUser(pub User);
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let unauthorized = || ApiError::Unauthorized("Unauthorized".into());
+        let token = bearer(&parts.headers).ok_or_else(unauthorized)?;
+        let claims = state
+            .accounts
+            .tokens
+            .verify_access(token)
+            .ok_or_else(unauthorized)?;
+        let client = Client::from_request_parts(parts, state)
+            .await
+            .unwrap_or_else(|e| match e {});
+        check_ban(state, Some(&claims.id), &client).await?;
+        let id = claims.id;
+        let user = state
+            .db
+            .read(move |c| users::find_by_id(c, &id))
+            .await?
+            .ok_or_else(unauthorized)?;
+        tracing::Span::current().record("user", user.id.as_str());
+        Ok(AuthUser(user))
+    }
+}
+
+impl FromRequestParts<AppState> for AdminUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let AuthUser(user) = AuthUser::from_request_parts(parts, state).await?;
+        if user.role != ADMIN {
+            return Err(ApiError::Forbidden("Admin access required.".into()));
+        }
+        Ok(AdminUser(user))
+    }
+}
+
+/// Refuses the request unless the user's role grants `permission` of `kind`
+/// (e.g. `require_permission(&state, &user, "PROMPTS", "CREATE")`).
+pub fn require_permission(
+    state: &AppState,
+    user: &User,
+    kind: &str,
+    permission: &str,
+) -> Result<(), ApiError> {
+    if state.roles.allows(&user.role, kind, permission) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(format!(
+            "Your role does not allow {kind}/{permission}."
+        )))
+    }
+}
+
+/// 403 when the user or the address is banned.
+pub async fn check_ban(
+    state: &AppState,
+    user_id: Option<&str>,
+    client: &Client,
+) -> Result<(), ApiError> {
+    match state.guard.ban_of(user_id, client.ip).await? {
+        Some(ban) => Err(ApiError::Banned {
+            expires_at: ban.expires_at,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Counts the request against a limiter: 429 past its maximum (recording a violation).
+pub async fn limit(
+    state: &AppState,
+    spec: &LimitSpec,
+    name: &str,
+    user_id: Option<&str>,
+    client: &Client,
+    message: &str,
+) -> Result<(), ApiError> {
+    match state.guard.limit(spec, name, user_id, client.ip).await? {
+        Ok(()) => Ok(()),
+        Err(limited) => Err(ApiError::TooManyRequests {
+            message: message.to_owned(),
+            retry_after_secs: limited.retry_after.as_secs().max(1),
+        }),
+    }
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+/// The `refreshToken` cookie, if sent.
+pub fn refresh_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == "refreshToken")
+        .map(|(_, v)| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// `Set-Cookie` for the refresh token: HttpOnly, SameSite=Strict, Secure over https or when
+/// `SESSION_COOKIE_SECURE` says so.
+pub fn set_refresh_cookie(state: &AppState, client: &Client, token: &str, max_age: u64) -> String {
+    let secure = state
+        .settings
+        .auth
+        .session_cookie_secure
+        .unwrap_or_else(|| client.base_url.starts_with("https://"));
+    format!(
+        "refreshToken={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+pub fn clear_refresh_cookie() -> &'static str {
+    "refreshToken=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
+}

@@ -1,0 +1,130 @@
+//! `/api/auth`: register, login, refresh, logout.
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::http::header::SET_COOKIE;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::user::public_user;
+use crate::auth::{LoginOutcome, Registration, SignedIn};
+use crate::server::middleware::Client;
+use crate::server::middleware::auth::{
+    check_ban, clear_refresh_cookie, limit, refresh_cookie, set_refresh_cookie,
+};
+use crate::server::{ApiError, AppState, JsonBody};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/auth/register", post(register))
+        .route("/api/auth/login", post(login))
+        .route("/api/auth/refresh", post(refresh))
+        .route("/api/auth/logout", post(logout))
+}
+
+async fn register(
+    State(state): State<AppState>,
+    client: Client,
+    JsonBody(body): JsonBody<Registration>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    // A banned client hears that it is banned (with the end of the ban), not that it is fast.
+    check_ban(&state, None, &client).await?;
+    let spec = &state.settings.limits.register;
+    let window = spec.window.as_secs() / 60;
+    limit(
+        &state,
+        spec,
+        "register",
+        None,
+        &client,
+        &format!("Too many accounts created, please try again after {window} minutes"),
+    )
+    .await?;
+    state.accounts.register(body).await?;
+    Ok(Json(
+        json!({ "message": state.accounts.registration_message() }),
+    ))
+}
+
+#[derive(Deserialize)]
+struct LoginBody {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+async fn login(
+    State(state): State<AppState>,
+    client: Client,
+    JsonBody(body): JsonBody<LoginBody>,
+) -> Result<Response, ApiError> {
+    check_ban(&state, None, &client).await?;
+    let spec = &state.settings.limits.login;
+    let window = spec.window.as_secs() / 60;
+    limit(
+        &state,
+        spec,
+        "login",
+        None,
+        &client,
+        &format!("Too many login attempts, please try again after {window} minutes."),
+    )
+    .await?;
+    match state.accounts.login(&body.email, &body.password).await? {
+        LoginOutcome::TwoFactorPending { temp_token } => {
+            Ok(Json(json!({ "twoFAPending": true, "tempToken": temp_token })).into_response())
+        }
+        LoginOutcome::SignedIn(signed) => {
+            check_ban(&state, Some(&signed.user.id), &client).await?;
+            Ok(signed_in(&state, &client, &signed))
+        }
+    }
+}
+
+async fn refresh(
+    State(state): State<AppState>,
+    client: Client,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let token = refresh_cookie(&headers)
+        .ok_or_else(|| ApiError::Unauthorized("Refresh token not provided".into()))?;
+    match state.accounts.refresh(&token).await {
+        Ok(signed) => {
+            check_ban(&state, Some(&signed.user.id), &client).await?;
+            Ok(signed_in(&state, &client, &signed))
+        }
+        Err(e) => {
+            let mut resp = ApiError::from(e).into_response();
+            if let Ok(v) = clear_refresh_cookie().parse() {
+                resp.headers_mut().insert(SET_COOKIE, v);
+            }
+            Ok(resp)
+        }
+    }
+}
+
+async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    state
+        .accounts
+        .logout(refresh_cookie(&headers).as_deref())
+        .await?;
+    Ok((
+        [(SET_COOKIE, clear_refresh_cookie())],
+        Json(json!({ "message": "Logout successful" })),
+    )
+        .into_response())
+}
+
+/// `{token, user}` with the refresh cookie, LibreChat's answer to a successful sign-in.
+pub fn signed_in(state: &AppState, client: &Client, s: &SignedIn) -> Response {
+    let cookie = set_refresh_cookie(state, client, &s.refresh_token, s.refresh_max_age);
+    (
+        [(SET_COOKIE, cookie)],
+        Json(json!({ "token": s.access_token, "user": public_user(&s.user) })),
+    )
+        .into_response()
+}

@@ -1,0 +1,213 @@
+//! Rate limits, violations and bans; roles and permissions.
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use support::TestServer;
+
+const PW: &str = "correct horse battery";
+
+#[tokio::test]
+async fn login_limiter_answers_429_with_retry_after() {
+    let server = TestServer::builder()
+        .env("LOGIN_MAX", "2")
+        .env("LOGIN_WINDOW", "5")
+        .start()
+        .await;
+    let attempt = || {
+        server.post_json(
+            "/api/auth/login",
+            json!({"email": "x@example.org", "password": "nope-nope"}),
+        )
+    };
+    assert_eq!(attempt().await.status(), 401);
+    assert_eq!(attempt().await.status(), 401);
+    let limited = attempt().await;
+    assert_eq!(limited.status(), 429);
+    let retry: u64 = limited.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=300).contains(&retry));
+    let body: Value = limited.json().await.unwrap();
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("Too many login attempts")
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn repeated_violations_ban_the_address_and_the_ban_survives_a_restart() {
+    let server = TestServer::builder()
+        .env("LOGIN_MAX", "1")
+        .env("BAN_INTERVAL", "2")
+        .env("REGISTER_MAX", "10")
+        .start()
+        .await;
+    server.register("alice@example.org", PW).await;
+    let login = || {
+        server.post_json(
+            "/api/auth/login",
+            json!({"email": "alice@example.org", "password": PW}),
+        )
+    };
+    assert_eq!(login().await.status(), 200);
+    assert_eq!(login().await.status(), 429, "violation 1");
+    assert_eq!(
+        login().await.status(),
+        429,
+        "violation 2 crosses the interval: ban"
+    );
+    let banned = login().await;
+    assert_eq!(banned.status(), 403);
+    let body: Value = banned.json().await.unwrap();
+    assert_eq!(body["type"], "ban");
+    let until = body["expiresAt"].as_str().unwrap().to_owned();
+    assert!(until > librechat::db::now());
+    // Other routes that check bans refuse too.
+    let reg = server
+        .post_json("/api/auth/register", json!({"name": "Bob", "email": "b@example.org", "password": PW, "confirm_password": PW}))
+        .await;
+    assert_eq!(reg.status(), 403);
+
+    let dir = server.stop().await;
+    let again = TestServer::builder().in_dir(dir).start().await;
+    let resp = again
+        .post_json(
+            "/api/auth/login",
+            json!({"email": "alice@example.org", "password": PW}),
+        )
+        .await;
+    assert_eq!(resp.status(), 403, "the ban outlives the restart");
+    again.stop().await;
+}
+
+#[tokio::test]
+async fn a_ban_ends_the_users_sessions_and_blocks_their_token() {
+    let server = TestServer::start().await;
+    server.register("alice@example.org", PW).await;
+    let s = server.login("alice@example.org", PW).await;
+    let id = s.user["id"].as_str().unwrap().to_owned();
+    server
+        .state
+        .guard
+        .ban("manual", 0, Some(&id), None, Duration::from_secs(3600))
+        .await
+        .unwrap();
+    let resp = server.get_as("/api/user", &s.token).await;
+    assert_eq!(resp.status(), 403);
+    assert_eq!(resp.json::<Value>().await.unwrap()["type"], "ban");
+    assert_eq!(
+        server.refresh(&s.refresh).await.status(),
+        401,
+        "sessions ended"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn roles_are_seeded_read_and_changed_by_admins_only() {
+    let server = TestServer::builder()
+        .yaml("version: 1.2.8\ninterface:\n  prompts: false\n  agents:\n    use: true\n    share: true\n  bookmarks: false\n")
+        .start()
+        .await;
+    server.register("admin@example.org", PW).await;
+    server.register("user@example.org", PW).await;
+    let admin = server.login("admin@example.org", PW).await;
+    let user = server.login("user@example.org", PW).await;
+
+    let role: Value = server
+        .get_as("/api/roles/USER", &user.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(role["name"], "USER");
+    let p = &role["permissions"];
+    assert_eq!(p["PROMPTS"]["USE"], false, "interface.prompts: false");
+    assert_eq!(p["AGENTS"]["SHARE"], true, "interface.agents.share");
+    assert_eq!(p["BOOKMARKS"]["USE"], false);
+    assert_eq!(p["MEMORIES"]["USE"], true, "defaults elsewhere");
+    assert_eq!(p["PEOPLE_PICKER"]["VIEW_USERS"], false);
+    assert_eq!(
+        server
+            .get_as("/api/roles/ADMIN", &user.token)
+            .await
+            .status(),
+        403
+    );
+    let admin_role: Value = server
+        .get_as("/api/roles/ADMIN", &admin.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        admin_role["permissions"]["PEOPLE_PICKER"]["VIEW_USERS"],
+        true
+    );
+    assert_eq!(
+        server
+            .get_as("/api/roles/NOPE", &admin.token)
+            .await
+            .status(),
+        404
+    );
+
+    let put = |token: &str, path: &str, body: Value| {
+        server
+            .client
+            .put(server.url(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+    };
+    assert_eq!(
+        put(&user.token, "/api/roles/USER/prompts", json!({"USE": true}))
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    let changed = put(
+        &admin.token,
+        "/api/roles/USER/prompts",
+        json!({"USE": true, "SHARE": true}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(changed.status(), 200);
+    let changed: Value = changed.json().await.unwrap();
+    assert_eq!(changed["permissions"]["PROMPTS"]["SHARE"], true);
+    let reread: Value = server
+        .get_as("/api/roles/USER", &user.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(reread["permissions"]["PROMPTS"]["USE"], true);
+    assert!(server.state.roles.allows("USER", "PROMPTS", "SHARE"));
+
+    for (path, body, status) in [
+        ("/api/roles/USER/prompts", json!({"NOPE": true}), 400),
+        ("/api/roles/USER/prompts", json!({"USE": "yes"}), 400),
+        ("/api/roles/USER/nothing", json!({"USE": true}), 404),
+        ("/api/roles/NOPE/prompts", json!({"USE": true}), 404),
+    ] {
+        assert_eq!(
+            put(&admin.token, path, body.clone())
+                .await
+                .unwrap()
+                .status(),
+            status,
+            "{path} {body}"
+        );
+    }
+    server.stop().await;
+}
