@@ -4,69 +4,8 @@
 mod support;
 
 use std::os::unix::fs::PermissionsExt;
-use std::process::Output;
 
-use support::{ServeProcess, http_get, librechat};
-
-/// Runs a command to completion. A command that should fail at once but serves instead must not
-/// hang the suite: after a bound no healthy run reaches, it is killed and the test fails.
-fn run(cmd: &mut std::process::Command) -> Output {
-    use std::io::Read;
-    let mut child = cmd
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("run librechat");
-    let mut pipes = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
-    let out_reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        pipes.0.read_to_end(&mut buf).ok();
-        buf
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        pipes.1.read_to_end(&mut buf).ok();
-        buf
-    });
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("command still running after 120 s: {cmd:?}");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    };
-    Output {
-        status,
-        stdout: out_reader.join().unwrap(),
-        stderr: err_reader.join().unwrap(),
-    }
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// A failure must be one clear line, never a panic or a backtrace.
-fn assert_clean_failure(out: &Output, needle: &str) {
-    let err = text(&out.stderr);
-    assert!(
-        !out.status.success(),
-        "expected failure, got success; stderr: {err}"
-    );
-    assert!(err.contains(needle), "stderr lacks {needle:?}: {err}");
-    assert!(
-        !err.contains("panicked") && !err.contains("backtrace"),
-        "{err}"
-    );
-    let error_lines = err.lines().filter(|l| l.contains("error")).count();
-    assert_eq!(error_lines, 1, "one error line expected: {err}");
-}
+use support::{ServeProcess, assert_clean_failure, http_get, librechat, run, text};
 
 #[test]
 fn version_and_help_with_examples() {

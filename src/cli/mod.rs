@@ -3,6 +3,7 @@
 mod config;
 mod db;
 pub(crate) mod serve;
+mod user;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -53,6 +54,15 @@ PORT=8080 DOMAIN_CLIENT=https://chat.example.com librechat serve"
     /// Inspect the configuration
     #[command(subcommand, after_help = "Example:\n  librechat config check")]
     Config(config::ConfigCommand),
+    /// Administer accounts: create, list, delete, ban, reset passwords, roles, invites
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  librechat user create admin@example.org --admin\n  librechat user list\n  librechat user ban mallory@example.org 60"
+    )]
+    User(user::UserCommand),
+    /// Terms of service
+    #[command(subcommand, after_help = "Example:\n  librechat terms reset")]
+    Terms(user::TermsCommand),
     /// Maintain the database: migrate, check, back up
     #[command(
         subcommand,
@@ -74,5 +84,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Serve(args) => serve::run(env, overrides, args),
         Command::Config(cmd) => config::run(env, overrides, cmd),
         Command::Db(cmd) => db::run(env, overrides, cmd),
+        Command::User(cmd) => user::run(env, overrides, cmd),
+        Command::Terms(cmd) => user::run_terms(env, overrides, cmd),
     }
 }
