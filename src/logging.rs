@@ -11,14 +11,18 @@ use crate::config::Env;
 
 /// Installs the global subscriber. `default_level` applies when the environment names none.
 pub fn init(env: &Env, default_level: &str) -> Result<(), String> {
-    let directive = match (env.get("LOG_LEVEL"), env.bool("DEBUG_LOGGING")) {
+    let debug = env.bool("DEBUG_LOGGING").map_err(|e| e.to_string())?;
+    let directive = match (env.get("LOG_LEVEL"), debug) {
         (Some(level), _) => level.to_owned(),
-        (None, Ok(Some(true))) => "debug".to_owned(),
+        (None, Some(true)) => "debug".to_owned(),
         _ => default_level.to_owned(),
     };
     let filter = EnvFilter::try_new(&directive)
         .map_err(|e| format!("LOG_LEVEL={directive:?} is not valid: {e}"))?;
-    let json = env.bool("CONSOLE_JSON").ok().flatten().unwrap_or(false);
+    let json = env
+        .bool("CONSOLE_JSON")
+        .map_err(|e| e.to_string())?
+        .unwrap_or(false);
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -19,6 +19,10 @@ async fn first_start_creates_the_data_folder_with_private_secrets() {
     let secrets = data.join(SECRETS_FILE);
     let mode = std::fs::metadata(&secrets).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o600, "secrets must be private");
+    for (path, expected) in [(data.clone(), 0o700), (data.join("librechat.db"), 0o600)] {
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, expected, "{} must be private", path.display());
+    }
     let text = std::fs::read_to_string(&secrets).unwrap();
     for key in [
         "JWT_SECRET=",

@@ -211,3 +211,56 @@ async fn roles_are_seeded_read_and_changed_by_admins_only() {
     }
     server.stop().await;
 }
+
+#[tokio::test]
+async fn limits_count_the_real_client_behind_a_trusted_proxy_only() {
+    let attempt = |server: &TestServer, forwarded: &str| {
+        server
+            .client
+            .post(server.url("/api/auth/login"))
+            .header("x-forwarded-for", forwarded)
+            .json(&json!({"email": "x@example.org", "password": "nope-nope"}))
+            .send()
+    };
+    // Behind one trusted proxy, each client has its own budget.
+    let proxied = TestServer::builder()
+        .env("TRUST_PROXY", "1")
+        .env("LOGIN_MAX", "1")
+        .start()
+        .await;
+    assert_eq!(
+        attempt(&proxied, "203.0.113.7").await.unwrap().status(),
+        401
+    );
+    assert_eq!(
+        attempt(&proxied, "203.0.113.7").await.unwrap().status(),
+        429
+    );
+    assert_eq!(
+        attempt(&proxied, "203.0.113.8").await.unwrap().status(),
+        401
+    );
+    // Junk further out in the header does not hide the address the proxy added.
+    assert_eq!(
+        attempt(&proxied, "junk, 203.0.113.8")
+            .await
+            .unwrap()
+            .status(),
+        429
+    );
+    // A client cannot pick its address by prepending to the header.
+    assert_eq!(
+        attempt(&proxied, "198.51.100.1, 203.0.113.7")
+            .await
+            .unwrap()
+            .status(),
+        429
+    );
+    proxied.stop().await;
+
+    // Without TRUST_PROXY the header is ignored: changing it does not reset the budget.
+    let direct = TestServer::builder().env("LOGIN_MAX", "1").start().await;
+    assert_eq!(attempt(&direct, "203.0.113.7").await.unwrap().status(), 401);
+    assert_eq!(attempt(&direct, "203.0.113.8").await.unwrap().status(), 429);
+    direct.stop().await;
+}

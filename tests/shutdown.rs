@@ -1,22 +1,23 @@
-//! Graceful shutdown: running requests finish, new ones are refused, and a stuck one cannot hold
-//! the process forever.
+//! The serve loop: running requests finish after the shutdown signal, a stuck one cannot hold
+//! the process forever, and slow or silent clients are cut off.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::routing::get;
-use librechat::server::serve_router;
+use librechat::server::{ServeOptions, serve_router};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{Notify, oneshot};
+use tokio::task::JoinHandle;
+
+/// A bound for things that must end by themselves, so a regression fails instead of hanging.
+const MUST_END: Duration = Duration::from_secs(60);
 
 async fn start(
     router: Router,
-    grace: Duration,
-) -> (
-    String,
-    oneshot::Sender<()>,
-    tokio::task::JoinHandle<std::io::Result<()>>,
-) {
+    options: ServeOptions,
+) -> (String, oneshot::Sender<()>, JoinHandle<std::io::Result<()>>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = oneshot::channel::<()>();
@@ -26,9 +27,16 @@ async fn start(
         async {
             let _ = rx.await;
         },
-        grace,
+        options,
     ));
     (base, tx, task)
+}
+
+fn options(grace: Duration, header_timeout: Duration) -> ServeOptions {
+    ServeOptions {
+        grace,
+        header_timeout,
+    }
 }
 
 #[tokio::test]
@@ -48,7 +56,11 @@ async fn a_running_request_finishes_after_the_signal() {
         }),
     );
     // A grace period no test run reaches: the request must finish on its own terms.
-    let (base, stop, task) = start(router, Duration::from_secs(600)).await;
+    let (base, stop, task) = start(
+        router,
+        options(Duration::from_secs(600), Duration::from_secs(600)),
+    )
+    .await;
     let client = reqwest::Client::builder().no_proxy().build().unwrap();
     let request = tokio::spawn({
         let client = client.clone();
@@ -61,7 +73,7 @@ async fn a_running_request_finishes_after_the_signal() {
     // still running, so the order of events is certain rather than hoped for.
     let addr = base.trim_start_matches("http://").to_owned();
     let mut refused = false;
-    for _ in 0..10_000 {
+    for _ in 0..6_000 {
         if tokio::net::TcpStream::connect(&addr).await.is_err() {
             refused = true;
             break;
@@ -72,7 +84,11 @@ async fn a_running_request_finishes_after_the_signal() {
     assert!(!request.is_finished());
     release.notify_one();
     assert_eq!(request.await.unwrap(), "done");
-    task.await.unwrap().unwrap();
+    tokio::time::timeout(MUST_END, task)
+        .await
+        .expect("server ended")
+        .unwrap()
+        .unwrap();
 }
 
 #[tokio::test]
@@ -89,11 +105,56 @@ async fn a_stuck_request_does_not_outlive_the_grace_period() {
             }
         }),
     );
-    let (base, stop, task) = start(router, Duration::from_millis(200)).await;
+    let (base, stop, task) = start(
+        router,
+        options(Duration::from_millis(200), Duration::from_secs(600)),
+    )
+    .await;
     let client = reqwest::Client::builder().no_proxy().build().unwrap();
     let _request = tokio::spawn(async move { client.get(format!("{base}/stuck")).send().await });
     entered.notified().await;
     stop.send(()).unwrap();
     // Returns once the grace period is over even though the handler never finishes.
-    task.await.unwrap().unwrap();
+    tokio::time::timeout(MUST_END, task)
+        .await
+        .expect("server ended")
+        .unwrap()
+        .unwrap();
+}
+
+#[tokio::test]
+async fn slow_and_silent_clients_are_cut_off() {
+    let router = Router::new().route("/health", get(|| async { "OK" }));
+    let (base, stop, task) = start(
+        router,
+        options(Duration::from_secs(600), Duration::from_millis(300)),
+    )
+    .await;
+    let addr = base.trim_start_matches("http://").to_owned();
+
+    // Half a request, then nothing: the server closes the connection instead of waiting.
+    let mut half = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    half.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    // A connection that never says anything.
+    let mut silent = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    for conn in [&mut half, &mut silent] {
+        let mut buf = Vec::new();
+        let read = tokio::time::timeout(MUST_END, conn.read_to_end(&mut buf)).await;
+        assert!(read.is_ok(), "the server kept a slow connection open");
+    }
+
+    // Neither holds up the shutdown, whose grace period here is ten minutes.
+    let mut lingering = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    lingering
+        .write_all(b"GET /health HTTP/1.1\r\n")
+        .await
+        .unwrap();
+    stop.send(()).unwrap();
+    tokio::time::timeout(MUST_END, task)
+        .await
+        .expect("server ended")
+        .unwrap()
+        .unwrap();
 }

@@ -23,8 +23,8 @@ pub fn run(env: Env, overrides: Overrides, cmd: ConfigCommand) -> anyhow::Result
             let settings = Settings::load(&env, &overrides, false)?;
             let text = serde_saphyr::to_string(&settings).context("printing the settings")?;
             print!("{text}");
-            for key in &settings.unknown_yaml_keys {
-                eprintln!("warning: librechat.yaml: unknown key `{key}` is ignored");
+            for warning in &settings.yaml_warnings {
+                eprintln!("warning: {warning}");
             }
             eprintln!("configuration is valid");
             Ok(ExitCode::SUCCESS)

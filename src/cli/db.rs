@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, bail};
+use anyhow::{anyhow, bail};
 use clap::Subcommand;
 use rusqlite::{Connection, OpenFlags};
 
@@ -35,9 +35,10 @@ pub fn run(env: Env, overrides: Overrides, cmd: DbCommand) -> anyhow::Result<Exi
             prepare_data_dir(dir)?;
             // Not while a server runs on this folder: it expects the schema it started with.
             let _lock = super::serve::lock_data_dir(dir)?;
-            let mut conn = Connection::open(&path)
-                .with_context(|| format!("cannot open {}", path.display()))?;
-            let applied = db::migrate(&mut conn, &path)?;
+            let (database, applied) = db::Db::open_reporting(&path)?;
+            tokio::runtime::Builder::new_current_thread()
+                .build()?
+                .block_on(database.close())?;
             println!(
                 "{}: schema version {} ({applied} migration(s) applied)",
                 path.display(),
@@ -89,14 +90,35 @@ pub fn run(env: Env, overrides: Overrides, cmd: DbCommand) -> anyhow::Result<Exi
     }
 }
 
-/// Opens a database that must already exist, read-only.
+/// Opens a database that must already exist, read-only, and checks that it is one.
 fn open_existing(path: &Path) -> anyhow::Result<Connection> {
-    if !path.is_file() {
-        bail!(
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => {}
+        Ok(_) => bail!("{} is not a file", path.display()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => bail!(
             "no database at {} (start the server or run `librechat db migrate` first)",
             path.display()
-        );
+        ),
+        Err(e) => bail!("cannot read {}: {e}", path.display()),
     }
-    Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .with_context(|| format!("cannot open {}", path.display()))
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(|e| anyhow!("cannot open {}: {}", path.display(), sqlite_reason(&e)))?;
+    conn.query_row("PRAGMA schema_version", [], |r| r.get::<_, i64>(0))
+        .map_err(|e| {
+            anyhow!(
+                "{} is not a readable SQLite database: {}",
+                path.display(),
+                sqlite_reason(&e)
+            )
+        })?;
+    Ok(conn)
+}
+
+/// SQLite's own words for an error, once (rusqlite's display repeats them).
+fn sqlite_reason(e: &rusqlite::Error) -> String {
+    match e {
+        rusqlite::Error::SqliteFailure(_, Some(msg)) => msg.clone(),
+        rusqlite::Error::SqliteFailure(code, None) => code.to_string(),
+        other => other.to_string(),
+    }
 }

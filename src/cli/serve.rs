@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Args;
 
-use crate::config::{Env, Overrides, Settings};
+use crate::config::{Env, Overrides, Secrets, Settings, prepare_data_dir};
 use crate::server::{self, AppState};
 
 #[derive(Debug, Args)]
@@ -31,16 +31,20 @@ pub fn run(env: Env, mut overrides: Overrides, args: ServeArgs) -> anyhow::Resul
 }
 
 async fn serve(env: Env, overrides: Overrides) -> anyhow::Result<()> {
-    let settings = Settings::load(&env, &overrides, true)?;
-    for key in &settings.unknown_yaml_keys {
-        tracing::warn!(key, "librechat.yaml: unknown key ignored");
+    // Validate everything before touching the disk; then claim the data folder, and only then
+    // generate secrets into it, so two first starts cannot write different ones.
+    let mut settings = Settings::load(&env, &overrides, false)?;
+    prepare_data_dir(&settings.data_dir)?;
+    let _lock = lock_data_dir(&settings.data_dir)?;
+    settings.secrets = Secrets::resolve(&env, &settings.data_dir, true)?;
+    for warning in &settings.yaml_warnings {
+        tracing::warn!("{warning}");
     }
     if let Some(file) = &settings.config_file {
         tracing::info!(file = %file.display(), "configuration loaded");
     }
     let (host, port) = (settings.server.host.clone(), settings.server.port);
     let data_dir = settings.data_dir.clone();
-    let _lock = lock_data_dir(&data_dir)?;
     let state = AppState::init(settings).await?;
     // `localhost` means the IPv4 loopback: predictable for curl and scripts, and browsers
     // opening http://localhost fall back to it from ::1 on their own.
@@ -49,11 +53,13 @@ async fn serve(env: Env, overrides: Overrides) -> anyhow::Result<()> {
     } else {
         host.as_str()
     };
-    let listener = tokio::net::TcpListener::bind((bind_host, port))
-        .await
-        .with_context(|| {
-            format!("cannot listen on {host}:{port} (set PORT or --port to use another port)")
-        })?;
+    let listener = match tokio::net::TcpListener::bind((bind_host, port)).await {
+        Ok(l) => l,
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => anyhow::bail!(
+            "cannot listen on {host}:{port}: the port is in use (set PORT or --port to use another)"
+        ),
+        Err(e) => anyhow::bail!("cannot listen on {host}:{port}: {e} (check HOST or --host)"),
+    };
     let addr = listener.local_addr()?;
     tracing::info!(data_dir = %data_dir.display(), "listening on http://{addr}");
     let db = state.db.clone();

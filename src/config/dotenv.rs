@@ -4,8 +4,9 @@
 //! unquoted value with spaces (`APP_TITLE=Team Chat`) and expands `$NAME` inside values, so an
 //! existing LibreChat `.env` would fail to load or change meaning (a password containing `$`).
 //! Node's rules, followed here:
-//! * `KEY=value`, optionally prefixed by `export `; keys are letters, digits, `_`, `.` and `-`;
-//! * an unquoted value ends at ` #` (a comment) and is trimmed;
+//! * `KEY=value` or `KEY: value`, optionally after `export `; keys are letters, digits, `_`,
+//!   `.` and `-`;
+//! * an unquoted value ends at the first `#` (a comment) and is trimmed (quote values with `#`);
 //! * a value in `'`, `"` or `` ` `` quotes is taken as is and may span lines; in double quotes
 //!   `\n` and `\r` become line breaks;
 //! * no variable expansion; lines that match nothing are skipped; a later key wins.
@@ -23,10 +24,17 @@ pub fn parse(text: &str) -> Vec<(String, String)> {
             .strip_prefix("export ")
             .map(str::trim_start)
             .unwrap_or(trimmed);
-        let Some((key, value)) = trimmed.split_once('=') else {
+        // `KEY=value`, or `KEY: value` (Node's dotenv takes both).
+        let split = match (trimmed.find('='), trimmed.find(": ")) {
+            (Some(eq), Some(colon)) if colon < eq => Some((colon, 2)),
+            (Some(eq), _) => Some((eq, 1)),
+            (None, Some(colon)) => Some((colon, 2)),
+            (None, None) => None,
+        };
+        let Some((at, width)) = split else {
             continue;
         };
-        let key = key.trim();
+        let (key, value) = (trimmed[..at].trim(), &trimmed[at + width..]);
         if key.is_empty()
             || !key
                 .chars()
@@ -62,11 +70,8 @@ pub fn parse(text: &str) -> Vec<(String, String)> {
                 })
             }
             None => {
-                let without_comment = match value.find(" #") {
-                    Some(i) => &value[..i],
-                    None if value.starts_with('#') => "",
-                    None => value,
-                };
+                // As in Node's dotenv, an unquoted value ends at the first `#`.
+                let without_comment = value.split('#').next().unwrap_or("");
                 Some(without_comment.trim().to_owned())
             }
         };
@@ -118,7 +123,16 @@ mod tests {
         assert_eq!(get(text, "D").as_deref(), Some("tick"));
         assert_eq!(get(text, "E").as_deref(), Some("multi\nline"));
         assert_eq!(get(text, "F").as_deref(), Some("after"));
-        assert_eq!(get(text, "G").as_deref(), Some("a#b"));
+        assert_eq!(
+            get(text, "G").as_deref(),
+            Some("a"),
+            "Node's dotenv cuts at #"
+        );
+        assert_eq!(get("H: colon style\n", "H").as_deref(), Some("colon style"));
+        assert_eq!(
+            get("URL=http://x.org/a:b\n", "URL").as_deref(),
+            Some("http://x.org/a:b")
+        );
     }
 
     #[test]

@@ -24,8 +24,10 @@ impl std::fmt::Debug for Env {
 impl Env {
     /// Reads `dotenv` (if it exists), then the process environment, which wins.
     pub fn load(dotenv: &Path) -> Result<Self, ConfigError> {
-        let mut vars: HashMap<String, String> = match std::fs::read_to_string(dotenv) {
-            Ok(text) => super::dotenv::parse(&text).into_iter().collect(),
+        let mut vars: HashMap<String, String> = match std::fs::read(dotenv) {
+            Ok(bytes) => super::dotenv::parse(&String::from_utf8_lossy(&bytes))
+                .into_iter()
+                .collect(),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => HashMap::new(),
             Err(e) => {
                 return Err(ConfigError::DotEnv {

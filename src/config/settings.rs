@@ -27,9 +27,10 @@ pub struct Settings {
     /// librechat.yaml before expansion, with secret-looking values masked: what `config check` shows.
     #[serde(rename = "librechat_yaml")]
     pub yaml_masked: serde_json::Value,
-    /// Keys of librechat.yaml that this server does not know (warned about at start).
+    /// What is odd but not wrong in librechat.yaml (unknown keys, no `version`), warned
+    /// about at start.
     #[serde(skip)]
-    pub unknown_yaml_keys: Vec<String>,
+    pub yaml_warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -53,6 +54,9 @@ pub struct ServerSettings {
     pub request_timeout_ms: u64,
     /// `SHUTDOWN_TIMEOUT_MS` (default 10000): how long running requests may finish on shutdown.
     pub shutdown_timeout_ms: u64,
+    /// `HTTP_HEADERS_TIMEOUT_MS` (default 60000, Node's): how long a client may take to send
+    /// a request's headers before the connection is closed.
+    pub headers_timeout_ms: u64,
     /// `MAX_BODY_SIZE` in bytes (default 3 MB, LibreChat's JSON body limit).
     pub body_limit: usize,
     /// `CORS_ORIGINS`: comma-separated origins allowed to call the API from a browser. Empty
@@ -162,6 +166,7 @@ impl Settings {
     ) -> Result<Settings, ConfigError> {
         let data_dir = data_dir(env, flags);
         let (config_file, parsed) = read_yaml(env, flags)?;
+        let warnings = yaml_warnings(config_file.is_some(), &parsed);
         let y = &parsed.yaml;
 
         let port = match flags.port {
@@ -189,6 +194,7 @@ impl Settings {
                 .unwrap_or(300_000)
                 .max(1),
             shutdown_timeout_ms: env.int("SHUTDOWN_TIMEOUT_MS")?.unwrap_or(10_000),
+            headers_timeout_ms: env.int("HTTP_HEADERS_TIMEOUT_MS")?.unwrap_or(60_000).max(1),
             body_limit: env.int("MAX_BODY_SIZE")?.unwrap_or(3 * 1024 * 1024) as usize,
             cors_origins: list(env.get("CORS_ORIGINS")),
             static_cache_max_age: env.int("STATIC_CACHE_MAX_AGE")?,
@@ -286,8 +292,8 @@ impl Settings {
             logins: LoginProviders::detect(env)?,
             features,
             limits: super::LimitSettings::from_env(env)?,
-            unknown_yaml_keys: parsed.unknown_keys,
-            yaml_masked: yaml::masked(&parsed.as_written),
+            yaml_warnings: warnings,
+            yaml_masked: yaml::printable(&parsed.as_written),
             yaml: parsed.yaml,
         })
     }
@@ -342,6 +348,21 @@ impl LoginProviders {
                 || all(&["MAILGUN_API_KEY", "MAILGUN_DOMAIN", "EMAIL_FROM"]),
         })
     }
+}
+
+fn yaml_warnings(file_read: bool, parsed: &yaml::Parsed) -> Vec<String> {
+    let mut out: Vec<String> = parsed
+        .unknown_keys
+        .iter()
+        .map(|k| format!("librechat.yaml: unknown key `{k}` is ignored"))
+        .collect();
+    if file_read && parsed.yaml.version.is_none() {
+        out.push(
+            "librechat.yaml: no `version` key; LibreChat requires one (e.g. `version: 1.3.17`)"
+                .into(),
+        );
+    }
+    out
 }
 
 /// The data folder: `--data-dir`, else `LIBRECHAT_DATA_DIR`, else `./data`.
@@ -437,8 +458,12 @@ pub fn prepare_data_dir(dir: &Path) -> Result<(), ConfigError> {
         path: dir.to_path_buf(),
         reason,
     };
+    // Created private: the folder holds every conversation and the secrets.
+    let mut builder = std::fs::DirBuilder::new();
+    std::os::unix::fs::DirBuilderExt::mode(builder.recursive(true), 0o700);
     for sub in ["", "search", "files"] {
-        std::fs::create_dir_all(dir.join(sub))
+        builder
+            .create(dir.join(sub))
             .map_err(|e| fail(format!("cannot create it: {e}")))?;
     }
     let probe = dir.join(".write-test");

@@ -11,8 +11,9 @@ use serde_json::Value;
 use super::ConfigError;
 use super::env::Env;
 
-/// The parsed file, after `${VAR}` expansion.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// The parsed file, after `${VAR}` expansion. Its `Debug` names the sections only: expanded
+/// sections hold API keys.
+#[derive(Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LibreChatYaml {
     /// Config schema version, e.g. `1.3.17`. LibreChat requires it; we warn when it is missing.
@@ -52,6 +53,23 @@ pub struct LibreChatYaml {
     pub langfuse: Option<Value>,
     pub skill_sync: Option<Value>,
     pub permissions: Option<Value>,
+}
+
+impl std::fmt::Debug for LibreChatYaml {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let sections: Vec<String> = match serde_json::to_value(self) {
+            Ok(Value::Object(map)) => map
+                .into_iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, _)| k)
+                .collect(),
+            _ => Vec::new(),
+        };
+        f.debug_struct("LibreChatYaml")
+            .field("version", &self.version)
+            .field("sections", &sections)
+            .finish()
+    }
 }
 
 /// `interface:` — UI toggles sent to the client in `/api/config`. Unset means LibreChat's default.
@@ -235,9 +253,31 @@ fn clean_path(path: &str) -> String {
         .join(".")
 }
 
+/// What `config check` prints of the file: the sections this server has typed, with values under
+/// secret-sounding keys masked, and for every other section only that it is set. Those hold keys,
+/// passwords in URLs, tokens in headers and arguments, in shapes no name-based mask catches.
+pub fn printable(as_written: &Value) -> Value {
+    let Value::Object(sections) = as_written else {
+        return Value::Null;
+    };
+    let shown = sections
+        .iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, v)| {
+            let value = if EXPANDED_SECTIONS.contains(&k.as_str()) {
+                Value::String("(set; not printed, it may hold secrets)".into())
+            } else {
+                masked(v)
+            };
+            (k.clone(), value)
+        })
+        .collect();
+    Value::Object(shown)
+}
+
 /// A copy of a config tree fit to print: values under keys that name secrets are masked, unless
 /// they are still a `${VAR}` reference, which says where the secret comes from without showing it.
-pub fn masked(v: &Value) -> Value {
+fn masked(v: &Value) -> Value {
     const SECRET_WORDS: [&str; 6] = [
         "key",
         "secret",
@@ -270,13 +310,41 @@ pub fn masked(v: &Value) -> Value {
     }
 }
 
-/// Replaces `${NAME}` in every string value, as LibreChat's `extractEnvVariable` does: a set
-/// variable is substituted, an unset one is left as written (so `apiKey: '${XAI_API_KEY}'` with no
-/// key loads, and the endpoint is simply not usable). Done on parsed values, never on the text,
-/// so a value can never inject YAML.
+/// Sections whose strings may hold `${VAR}` references, as in LibreChat, which expands them
+/// where keys and addresses live (endpoints, MCP servers, search, speech, OCR, ...). Sections
+/// sent to every visitor in `/api/config` (interface, registration, modelSpecs, turnstile) are
+/// never expanded, so no environment value can reach an anonymous client through them.
+const EXPANDED_SECTIONS: [&str; 15] = [
+    "endpoints",
+    "fileStrategy",
+    "fileStrategies",
+    "cloudfront",
+    "ocr",
+    "webSearch",
+    "memory",
+    "summarization",
+    "mcpServers",
+    "mcpSettings",
+    "actions",
+    "speech",
+    "fileConfig",
+    "langfuse",
+    "openapi",
+];
+
+/// Replaces `${NAME}` in the string values of [`EXPANDED_SECTIONS`], as LibreChat's
+/// `extractEnvVariable` does: a set variable is substituted, an unset or empty one is left as
+/// written (so `apiKey: '${XAI_API_KEY}'` with no key loads, and the endpoint is simply not
+/// usable). Done on parsed values, never on the text, so a value can never inject YAML.
 fn expand_env(yaml: LibreChatYaml, env: &Env) -> Result<LibreChatYaml, ConfigError> {
     let mut tree = serde_json::to_value(&yaml).map_err(|e| ConfigError::Other(e.to_string()))?;
-    expand_value(&mut tree, env);
+    if let Value::Object(sections) = &mut tree {
+        for (name, section) in sections.iter_mut() {
+            if EXPANDED_SECTIONS.contains(&name.as_str()) {
+                expand_value(section, env);
+            }
+        }
+    }
     serde_json::from_value(tree).map_err(|e| ConfigError::Other(e.to_string()))
 }
 
@@ -300,7 +368,7 @@ pub fn expand_str(s: &str, env: &Env) -> String {
         match name_len {
             Some(n) if is_env_name(&after[..n]) => {
                 let name = &after[..n];
-                match env.vars().get(name) {
+                match env.vars().get(name).filter(|v| !v.is_empty()) {
                     Some(value) => out.push_str(value),
                     None => out.push_str(&rest[start..start + 3 + n]),
                 }
@@ -322,9 +390,24 @@ fn is_env_name(s: &str) -> bool {
         && !s.starts_with(|c: char| c.is_ascii_digit())
 }
 
-/// The parser's message without its own `error: line N column M:` prefix, which our message
-/// already carries as `file:line:column`.
+/// The parser's message in our words: without its own `error: line N column M:` prefix (ours
+/// carries `file:line:column`) and without advice meant for programmers using the parser.
 fn first_line(s: &str) -> String {
+    let msg = parser_message(s);
+    if let Some((dup, _)) = msg.split_once(", set DuplicateKeyPolicy") {
+        return dup.replace("duplicate mapping key", "duplicate key");
+    }
+    if msg.starts_with("multiple YAML documents") {
+        return "the file holds several YAML documents (separated by ---); it must hold one".into();
+    }
+    if msg.starts_with("expected mapping start") {
+        return "the file must be a mapping of keys such as `version:`, `interface:`, `endpoints:`"
+            .into();
+    }
+    msg
+}
+
+fn parser_message(s: &str) -> String {
     let line = s.lines().next().unwrap_or(s).trim();
     let line = line
         .strip_prefix("error:")
@@ -355,7 +438,11 @@ mod tests {
         assert_eq!(expand_str("${KEY}", &e), "sk-123");
         assert_eq!(expand_str("Bearer ${KEY}!", &e), "Bearer sk-123!");
         assert_eq!(expand_str("${MISSING}", &e), "${MISSING}");
-        assert_eq!(expand_str("${EMPTY}x", &e), "x");
+        assert_eq!(
+            expand_str("${EMPTY}x", &e),
+            "${EMPTY}x",
+            "empty counts as unset"
+        );
         assert_eq!(expand_str("${not a name} ${", &e), "${not a name} ${");
         assert_eq!(expand_str("a${KEY}${KEY}", &e), "ask-123sk-123");
     }
@@ -416,12 +503,66 @@ mod tests {
     }
 
     #[test]
+    fn printing_leaves_out_sections_that_hold_secrets() {
+        let text = "version: 1.2.8\ninterface:\n  customWelcome: hi\nmcpServers:\n  gh:\n    url: https://u:hunter2@x.org/?token=t0k\n    env:\n      GITHUB_PAT: ghp_x\n";
+        let parsed = parse(text, "f.yaml", &env()).unwrap();
+        let shown = printable(&parsed.as_written);
+        assert_eq!(shown["interface"]["customWelcome"], "hi");
+        let text = shown.to_string();
+        for leak in ["hunter2", "t0k", "ghp_x"] {
+            assert!(!text.contains(leak), "{leak} leaked: {text}");
+        }
+        assert!(text.contains("not printed"));
+    }
+
+    #[test]
+    fn public_sections_are_never_expanded() {
+        let text = "version: 1.2.8\ninterface:\n  customWelcome: 'key is ${KEY}'\nturnstile:\n  siteKey: '${KEY}'\nmodelSpecs:\n  list:\n    - label: '${KEY}'\n";
+        let parsed = parse(text, "f.yaml", &env()).unwrap();
+        let y = parsed.yaml;
+        assert_eq!(
+            y.interface.unwrap().custom_welcome.as_deref(),
+            Some("key is ${KEY}")
+        );
+        assert_eq!(y.turnstile.unwrap().site_key, "${KEY}");
+        assert_eq!(y.model_specs.unwrap()["list"][0]["label"], "${KEY}");
+        assert!(!format!("{:?}", parsed.as_written).is_empty());
+    }
+
+    #[test]
+    fn debug_output_names_sections_without_values() {
+        let text = "version: 1.2.8\nendpoints:\n  custom:\n    - name: a\n      apiKey: '${KEY}'\n";
+        let parsed = parse(text, "f.yaml", &env()).unwrap();
+        let debug = format!("{:?}", parsed.yaml);
+        assert!(
+            debug.contains("endpoints") && !debug.contains("sk-123"),
+            "{debug}"
+        );
+    }
+
+    #[test]
     fn type_errors_name_file_line_and_key() {
         let text = "version: 1.2.8\nbalance:\n  enabled: true\n  startBalance: lots\n";
         let err = parse(text, "conf/librechat.yaml", &env()).unwrap_err();
         let msg = err.to_string();
         assert!(msg.contains("conf/librechat.yaml:4"), "{msg}");
         assert!(msg.contains("balance.startBalance"), "{msg}");
+    }
+
+    #[test]
+    fn parser_advice_is_turned_into_plain_words() {
+        for (text, expected) in [
+            ("version: 1\nversion: 2\n", "duplicate key: version"),
+            ("version: 1\n---\nversion: 2\n", "several YAML documents"),
+            ("- a\n- b\n", "must be a mapping"),
+        ] {
+            let msg = parse(text, "f.yaml", &env()).unwrap_err().to_string();
+            assert!(msg.contains(expected), "{msg}");
+            assert!(
+                !msg.contains("Options") && !msg.contains("from_str"),
+                "{msg}"
+            );
+        }
     }
 
     #[test]

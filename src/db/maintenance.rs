@@ -34,8 +34,12 @@ pub fn integrity_check(conn: &Connection) -> Result<Vec<String>, DbError> {
 
 /// Copies the database at `src` to the new file `dest` through SQLite's online backup API, in a
 /// single step so the copy is one consistent snapshot even while the server writes. The copy is
-/// written beside `dest` and renamed into place, so `dest` never holds half a backup.
+/// written to a fresh hidden file beside `dest` and renamed into place, so `dest` never holds
+/// half a backup and no existing file is touched.
 pub fn backup_to(src: &Path, dest: &Path) -> Result<(), DbError> {
+    let io = |what: &str, e: &dyn std::fmt::Display| {
+        DbError::Io(format!("{what} {}: {e}", dest.display()))
+    };
     if dest.exists() {
         return Err(DbError::Io(format!(
             "{} already exists; choose a new file name",
@@ -50,13 +54,23 @@ pub fn backup_to(src: &Path, dest: &Path) -> Result<(), DbError> {
             }
         })?;
     super::configure(&source)?;
-    let tmp = dest.with_extension("partial");
-    let _ = std::fs::remove_file(&tmp);
+    let dir = match dest.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let name = dest
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.partial", super::new_object_id()));
+    // Claim the temporary name first, so nothing that exists is ever overwritten.
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)
+        .map_err(|e| io("cannot create the backup", &e))?;
     let result = (|| {
-        let mut target = Connection::open(&tmp).map_err(|source| DbError::Open {
-            path: tmp.clone(),
-            source,
-        })?;
+        let mut target = Connection::open(&tmp).map_err(|e| io("cannot write the backup", &e))?;
         {
             let backup = Backup::new(&source, &mut target)?;
             loop {
@@ -73,7 +87,7 @@ pub fn backup_to(src: &Path, dest: &Path) -> Result<(), DbError> {
         // The copy is a standalone file: fold its WAL in so one file is the whole backup.
         target.execute_batch("PRAGMA journal_mode = DELETE;")?;
         target.close().map_err(|(_, e)| DbError::Sqlite(e))?;
-        std::fs::rename(&tmp, dest).map_err(|e| DbError::Io(format!("{}: {e}", dest.display())))
+        std::fs::rename(&tmp, dest).map_err(|e| io("cannot write the backup", &e))
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);

@@ -29,7 +29,12 @@ pub fn migrate(conn: &mut Connection, path: &Path) -> Result<usize, DbError> {
             known: SCHEMA_VERSION,
         });
     }
-    let migrations = Migrations::new(MIGRATIONS.iter().map(|(_, sql)| M::up(sql)).collect());
+    let migrations = Migrations::new(
+        MIGRATIONS
+            .iter()
+            .map(|(_, sql)| M::up(sql).foreign_key_check())
+            .collect(),
+    );
     migrations
         .to_latest(conn)
         .map_err(|e| DbError::Migration(e.to_string()))?;

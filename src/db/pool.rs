@@ -28,28 +28,44 @@ impl Db {
     /// Opens (creating if needed) the database, switches it to WAL and applies pending
     /// migrations. Blocking: call it before the server starts or on a blocking thread.
     pub fn open(path: &Path) -> Result<Self, DbError> {
+        Self::open_reporting(path).map(|(db, _)| db)
+    }
+
+    /// [`Db::open`], also saying how many migrations it applied. Every path that migrates
+    /// (the server, `librechat db migrate`) goes through here, so they behave the same.
+    pub fn open_reporting(path: &Path) -> Result<(Self, usize), DbError> {
         let open_err = |source| DbError::Open {
             path: path.to_path_buf(),
             source,
         };
         let mut writer = Connection::open(path).map_err(open_err)?;
-        configure(&writer).map_err(open_err)?;
+        private_file(path);
+        writer
+            .busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(open_err)?;
         let mode: String = writer
             .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
             .map_err(open_err)?;
         if !mode.eq_ignore_ascii_case("wal") {
             tracing::warn!(journal_mode = %mode, "SQLite could not switch to WAL mode");
         }
-        migrate(&mut writer, path)?;
+        // Foreign keys stay off while the schema changes (rebuilding a table must not cascade
+        // deletes); each migration is checked for violations before it commits.
+        writer
+            .execute_batch("PRAGMA foreign_keys = OFF;")
+            .map_err(open_err)?;
+        let applied = migrate(&mut writer, path)?;
+        configure(&writer).map_err(open_err)?;
         super::meta::ensure(&writer)?;
-        Ok(Self {
+        let db = Self {
             inner: Arc::new(Inner {
                 path: path.to_path_buf(),
                 writer: Arc::new(tokio::sync::Mutex::new(Some(writer))),
                 readers: Mutex::new(Vec::new()),
                 reader_permits: Semaphore::new(READERS),
             }),
-        })
+        };
+        Ok((db, applied))
     }
 
     pub fn path(&self) -> &Path {
@@ -119,6 +135,17 @@ impl Db {
         })
         .await
         .map_err(|e| DbError::Io(format!("database task failed: {e}")))?
+    }
+}
+
+/// The database holds every conversation: readable by its owner only. SQLite gives its -wal and
+/// -shm files the same mode.
+fn private_file(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Ok(meta) = std::fs::metadata(path)
+        && meta.permissions().mode() & 0o077 != 0
+    {
+        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
     }
 }
 

@@ -7,13 +7,23 @@ pub mod routes;
 pub mod state;
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
 
 pub use error::{ApiError, JsonBody};
 pub use state::AppState;
+
+/// Timing of the serve loop.
+#[derive(Debug, Clone, Copy)]
+pub struct ServeOptions {
+    /// How long running requests may finish after the shutdown signal.
+    pub grace: Duration,
+    /// How long a client may take to send a request's headers (also the first request of a
+    /// connection that sends nothing at all). Without it a slow or silent client holds a
+    /// connection, and a shutdown, for as long as it likes.
+    pub header_timeout: Duration,
+}
 
 /// Serves until `shutdown` resolves, then stops accepting connections and lets running requests
 /// finish for up to `SHUTDOWN_TIMEOUT_MS` before returning. The caller closes the database.
@@ -22,39 +32,81 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let grace = Duration::from_millis(state.settings.server.shutdown_timeout_ms);
-    serve_router(listener, router::build(state), shutdown, grace).await
+    let server = &state.settings.server;
+    let options = ServeOptions {
+        grace: Duration::from_millis(server.shutdown_timeout_ms),
+        header_timeout: Duration::from_millis(server.headers_timeout_ms),
+    };
+    serve_router(listener, router::build(state), shutdown, options).await
 }
 
 /// The serve loop itself, for any router: [`serve`] with the application's.
+///
+/// Written on hyper-util rather than `axum::serve` for the header read timeout, which
+/// `axum::serve` does not offer. (WebSocket upgrades would need `serve_connection_with_upgrades`;
+/// nothing here uses them: answers stream as server-sent events.)
 pub async fn serve_router(
     listener: TcpListener,
     router: axum::Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
-    grace: Duration,
+    options: ServeOptions,
 ) -> std::io::Result<()> {
-    let app = router.into_make_service_with_connect_info::<SocketAddr>();
-    let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
-    let signal = async move {
-        shutdown.await;
-        tracing::info!("shutting down: no new connections; waiting for running requests");
-        let _ = stopping_tx.send(());
-    };
-    let server = axum::serve(listener, app).with_graceful_shutdown(signal);
-    let deadline = async move {
-        if stopping_rx.await.is_err() {
-            // The server ended on its own; never fire.
-            std::future::pending::<()>().await;
-        }
-        tokio::time::sleep(grace).await;
-    };
+    use hyper::server::conn::http1::Builder;
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::server::graceful::GracefulShutdown;
+    use hyper_util::service::TowerToHyperService;
+    use tower::ServiceExt;
+
+    // HTTP/1.1 only: browsers speak HTTP/2 only over TLS, which a reverse proxy in front of us
+    // terminates; and guessing the version first would wait on silent clients with no timeout.
+    let mut builder = Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(options.header_timeout);
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, addr) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait instead of spinning.
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service = router.clone().map_request(
+            move |mut req: axum::extract::Request<hyper::body::Incoming>| {
+                req.extensions_mut()
+                    .insert(axum::extract::ConnectInfo(addr));
+                req
+            },
+        );
+        let conn =
+            builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            // Errors here are the client's doing (reset, timeout, bad request): debug only.
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    tracing::info!("shutting down: no new connections; waiting for running requests");
     tokio::select! {
-        result = server => result,
-        () = deadline => {
-            tracing::warn!(grace_ms = grace.as_millis() as u64, "requests still running after the shutdown grace period; closing them");
-            Ok(())
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(options.grace) => {
+            tracing::warn!(
+                grace_ms = options.grace.as_millis() as u64,
+                "requests still running after the shutdown grace period; closing them"
+            );
         }
     }
+    Ok(())
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM (systemd, docker, kill).

@@ -48,23 +48,34 @@ pub fn client_ip(peer: Option<IpAddr>, headers: &HeaderMap, trust: u32) -> Optio
     if trust == 0 {
         return Some(peer);
     }
-    // Nearest first: the peer, then the forwarded entries from right to left.
-    let forwarded: Vec<IpAddr> = headers
+    // Nearest first: the peer, then the forwarded entries from right to left. The walk stops at
+    // the first entry that is not an address: what lies beyond it cannot be trusted anyway.
+    let entries: Vec<&str> = headers
         .get_all("x-forwarded-for")
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .map(|s| s.parse::<IpAddr>().ok())
-        .collect::<Option<Vec<_>>>()
-        .unwrap_or_default();
-    let chain: Vec<IpAddr> = std::iter::once(peer)
-        .chain(forwarded.into_iter().rev())
         .collect();
+    let mut chain = vec![peer];
+    for entry in entries.into_iter().rev() {
+        match parse_addr(entry) {
+            Some(ip) => chain.push(ip),
+            None => break,
+        }
+    }
     let hops = usize::try_from(trust)
         .unwrap_or(usize::MAX)
         .min(chain.len() - 1);
     Some(chain[hops])
+}
+
+/// `1.2.3.4`, `1.2.3.4:567`, `::1` or `[::1]:567`.
+fn parse_addr(s: &str) -> Option<IpAddr> {
+    let s = s.trim();
+    s.parse::<IpAddr>()
+        .ok()
+        .or_else(|| s.parse::<SocketAddr>().ok().map(|a| a.ip()))
+        .or_else(|| s.strip_prefix('[')?.strip_suffix(']')?.parse().ok())
 }
 
 /// `scheme://host` as the client sees us: from `X-Forwarded-Proto/-Host` when trusted, else
@@ -130,6 +141,28 @@ mod tests {
         // Garbage in the header: fall back to the peer rather than guess.
         let bad = headers(&[("x-forwarded-for", "not-an-ip")]);
         assert_eq!(client_ip(peer, &bad, 1), peer);
+        // A bad entry further out does not hide the address our proxy added.
+        let mixed = headers(&[("x-forwarded-for", "garbage, 203.0.113.7")]);
+        assert_eq!(
+            client_ip(peer, &mixed, 1),
+            Some("203.0.113.7".parse().unwrap())
+        );
+        assert_eq!(
+            client_ip(peer, &mixed, 5),
+            Some("203.0.113.7".parse().unwrap())
+        );
+        let ports = headers(&[("x-forwarded-for", "1.1.1.1:1234, [2001:db8::1]:80")]);
+        assert_eq!(
+            client_ip(peer, &ports, 1),
+            Some("2001:db8::1".parse().unwrap())
+        );
+        assert_eq!(client_ip(peer, &ports, 2), Some("1.1.1.1".parse().unwrap()));
+        // Several header lines are one list, in order.
+        let split = headers(&[
+            ("x-forwarded-for", "6.6.6.6"),
+            ("x-forwarded-for", "7.7.7.7"),
+        ]);
+        assert_eq!(client_ip(peer, &split, 1), Some("7.7.7.7".parse().unwrap()));
     }
 
     #[test]
