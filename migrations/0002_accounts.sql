@@ -21,8 +21,11 @@ CREATE TABLE users (
     -- TOTP secrets, encrypted with CREDS_KEY.
     totp_secret         TEXT,
     pending_totp_secret TEXT,
-    -- JSON [{codeHash, used, usedAt}]
+    -- JSON [{codeHash, used, usedAt}]; the pending set waits for 2FA to be confirmed.
     backup_codes        TEXT NOT NULL DEFAULT '[]',
+    pending_backup_codes TEXT NOT NULL DEFAULT '[]',
+    -- The last TOTP time step accepted: a code is good once (RFC 6238, 5.2).
+    totp_last_step      INTEGER NOT NULL DEFAULT 0,
     terms_accepted      INTEGER NOT NULL DEFAULT 0,
     -- JSON values the client reads as they are.
     plugins             TEXT NOT NULL DEFAULT '[]',

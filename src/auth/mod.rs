@@ -2,9 +2,11 @@
 //! Strategies for single sign-on join here as `strategies/<name>.rs`.
 
 pub mod accounts;
+pub mod crypto;
 pub mod password;
 pub mod permissions;
 pub mod tokens;
+pub mod two_factor;
 pub mod validate;
 
 pub use accounts::{Accounts, AuthError, LoginOutcome, Registration, SignedIn};

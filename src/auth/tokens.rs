@@ -183,6 +183,8 @@ mod tests {
             totp_secret: None,
             pending_totp_secret: None,
             backup_codes: serde_json::json!([]),
+            pending_backup_codes: serde_json::json!([]),
+            totp_last_step: 0,
             terms_accepted: false,
             plugins: serde_json::json!([]),
             personalization: serde_json::json!({}),

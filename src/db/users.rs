@@ -22,6 +22,8 @@ pub struct User {
     pub totp_secret: Option<String>,
     pub pending_totp_secret: Option<String>,
     pub backup_codes: Value,
+    pub pending_backup_codes: Value,
+    pub totp_last_step: u64,
     pub terms_accepted: bool,
     pub plugins: Value,
     pub personalization: Value,
@@ -45,7 +47,7 @@ pub struct NewUser {
 
 const COLUMNS: &str = "id, email, name, username, avatar, role, provider, password, email_verified, \
     two_factor_enabled, totp_secret, pending_totp_secret, backup_codes, terms_accepted, plugins, \
-    personalization, favorites, created_at, updated_at";
+    personalization, favorites, created_at, updated_at, pending_backup_codes, totp_last_step";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<User> {
     let json = |i: usize| -> rusqlite::Result<Value> {
@@ -72,6 +74,8 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<User> {
         favorites: json(16)?,
         created_at: r.get(17)?,
         updated_at: r.get(18)?,
+        pending_backup_codes: json(19)?,
+        totp_last_step: r.get::<_, i64>(20)?.max(0) as u64,
     })
 }
 
@@ -142,6 +146,64 @@ pub fn set_email_verified(conn: &Connection, id: &str, verified: bool) -> Result
 
 pub fn set_terms_accepted(conn: &Connection, id: &str, accepted: bool) -> Result<(), DbError> {
     set_column(conn, id, "terms_accepted", &accepted)
+}
+
+/// Stores a new, unconfirmed TOTP secret (encrypted) and backup codes (hashed).
+pub fn set_pending_two_factor(
+    conn: &Connection,
+    id: &str,
+    secret: &str,
+    codes: &Value,
+) -> Result<(), DbError> {
+    let n = conn.execute(
+        "UPDATE users SET pending_totp_secret = ?2, pending_backup_codes = ?3, updated_at = ?4 WHERE id = ?1",
+        params![id, secret, codes.to_string(), now()],
+    )?;
+    if n == 0 {
+        Err(DbError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
+/// Turns the pending secret and codes into the active ones. `step` is the TOTP step just used.
+pub fn activate_two_factor(conn: &Connection, id: &str, step: u64) -> Result<(), DbError> {
+    let n = conn.execute(
+        "UPDATE users SET totp_secret = pending_totp_secret, backup_codes = pending_backup_codes,
+                pending_totp_secret = NULL, pending_backup_codes = '[]', two_factor_enabled = 1,
+                totp_last_step = ?2, updated_at = ?3
+         WHERE id = ?1 AND pending_totp_secret IS NOT NULL",
+        params![id, step as i64, now()],
+    )?;
+    if n == 0 {
+        Err(DbError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
+pub fn clear_two_factor(conn: &Connection, id: &str) -> Result<(), DbError> {
+    conn.execute(
+        "UPDATE users SET totp_secret = NULL, pending_totp_secret = NULL, backup_codes = '[]',
+                pending_backup_codes = '[]', two_factor_enabled = 0, totp_last_step = 0, updated_at = ?2
+         WHERE id = ?1",
+        params![id, now()],
+    )?;
+    Ok(())
+}
+
+pub fn set_backup_codes(conn: &Connection, id: &str, codes: &Value) -> Result<(), DbError> {
+    set_column(conn, id, "backup_codes", &codes.to_string())
+}
+
+/// Records that TOTP step `step` was used, only if it is newer than the last one: `false`
+/// means the code was already used (a replay).
+pub fn advance_totp_step(conn: &Connection, id: &str, step: u64) -> Result<bool, DbError> {
+    let n = conn.execute(
+        "UPDATE users SET totp_last_step = ?2 WHERE id = ?1 AND totp_last_step < ?2",
+        params![id, step as i64],
+    )?;
+    Ok(n == 1)
 }
 
 /// Sets `termsAccepted = false` for everyone; returns how many users must accept again.

@@ -32,6 +32,7 @@ pub fn build(state: AppState) -> Router {
         .merge(routes::health::router())
         .merge(routes::config::router())
         .merge(routes::auth::router())
+        .merge(routes::two_factor::router())
         .merge(routes::user::router())
         .merge(routes::roles::router())
         .fallback(fallback)

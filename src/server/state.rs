@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use crate::auth::crypto::Cipher;
+use crate::auth::two_factor::TwoFactor;
 use crate::auth::{Accounts, Roles, Tokens};
 use crate::cache::Guard;
 use crate::config::Settings;
@@ -15,6 +17,7 @@ pub struct AppState {
     pub instance_id: Arc<str>,
     pub accounts: Arc<Accounts>,
     pub roles: Arc<Roles>,
+    pub two_factor: Arc<TwoFactor>,
     /// Rate limits, violations and bans.
     pub guard: Arc<Guard>,
 }
@@ -45,12 +48,18 @@ impl AppState {
         );
         let accounts = Accounts::new(db.clone(), tokens, s.auth.clone(), s.logins.email);
         let guard = Guard::new(db.clone(), s.limits.ban.clone());
+        let two_factor = TwoFactor::new(
+            db.clone(),
+            Cipher::new(s.secrets.creds_key.value.expose()),
+            &s.branding.app_title,
+        );
         Ok(Self {
             settings: Arc::new(settings),
             db,
             instance_id: instance_id.into(),
             accounts: Arc::new(accounts),
             roles: Arc::new(roles),
+            two_factor: Arc::new(two_factor),
             guard: Arc::new(guard),
         })
     }

@@ -4,4 +4,5 @@ pub mod auth;
 pub mod config;
 pub mod health;
 pub mod roles;
+pub mod two_factor;
 pub mod user;
