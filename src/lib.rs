@@ -14,5 +14,6 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod logging;
+pub mod mail;
 pub mod server;
 pub mod web;

@@ -93,7 +93,8 @@ impl Accounts {
 
     /// Registers a local account. An email that is already registered gets the same answer as
     /// a new one, after the same work, so registration cannot be used to probe for accounts.
-    pub async fn register(&self, r: Registration) -> Result<(), AuthError> {
+    /// Returns the new user, or `None` when the email was already registered.
+    pub async fn register(&self, r: Registration) -> Result<Option<users::User>, AuthError> {
         let email = validate::email(&r.email)?;
         validate::name(&r.name)?;
         let username = validate::username(r.username.as_deref())?;
@@ -147,11 +148,11 @@ impl Accounts {
                 Ok(Ok(user))
             })
             .await??;
-        match created {
+        match &created {
             Some(user) => tracing::info!(user.id = %user.id, role = %user.role, "user registered"),
             None => tracing::info!("registration for an existing email answered generically"),
         }
-        Ok(())
+        Ok(created)
     }
 
     /// Checks email and password. Unknown emails cost the same time as wrong passwords.

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod crypto;
+pub mod email_flows;
 pub mod password;
 pub mod permissions;
 pub mod tokens;

@@ -12,6 +12,7 @@ use serde_json::json;
 use crate::auth::{accounts, password, permissions, validate};
 use crate::config::{Env, Overrides, Settings};
 use crate::db::{self, Db, bans, sessions, users};
+use crate::mail::{Mailer, Template};
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
@@ -286,7 +287,15 @@ async fn dispatch(settings: &Settings, db: &Db, cmd: UserCommand) -> anyhow::Res
                 .domain_client
                 .clone()
                 .unwrap_or_else(|| format!("http://localhost:{}", settings.server.port));
-            println!("{base}/register?token={token}");
+            let link = format!("{base}/register?token={token}");
+            println!("{link}");
+            if let Some(mail) = &settings.email {
+                let mailer = Mailer::new(mail, &settings.branding.app_title)?;
+                mailer
+                    .send(&email, "", Template::Invite, &[("link", &link)])
+                    .await?;
+                eprintln!("invitation emailed to {email}");
+            }
         }
         UserCommand::Stats => {
             let rows = db

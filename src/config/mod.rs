@@ -5,6 +5,7 @@
 //! ...), so an existing LibreChat `.env` and `librechat.yaml` keep working.
 
 mod dotenv;
+mod email;
 mod env;
 mod limits;
 mod secrets;
@@ -13,6 +14,7 @@ pub mod yaml;
 
 use std::path::PathBuf;
 
+pub use email::{EmailSettings, Encryption};
 pub use env::{Env, eval_int};
 pub use limits::{BanSettings, LimitSettings, LimitSpec};
 pub use secrets::{Origin, SECRETS_FILE, Secret, SecretValue, Secrets};

@@ -21,6 +21,8 @@ pub struct Settings {
     pub logins: LoginProviders,
     pub features: Features,
     pub limits: super::LimitSettings,
+    /// Outgoing mail; `None` when not configured.
+    pub email: Option<super::EmailSettings>,
     /// librechat.yaml as read, after `${VAR}` expansion. Never printed: it holds resolved keys.
     #[serde(skip)]
     pub yaml: LibreChatYaml,
@@ -134,7 +136,7 @@ pub struct LoginProviders {
     pub ldap: bool,
     /// `LDAP_LOGIN_USES_USERNAME`: the login form asks for a username instead of an email.
     pub ldap_uses_username: bool,
-    /// Mail can be sent (`EMAIL_SERVICE` or `EMAIL_HOST`, and `EMAIL_FROM`; or Mailgun).
+    /// Mail can be sent (`EMAIL_HOST` or a known `EMAIL_SERVICE`, and `EMAIL_FROM`).
     pub email: bool,
 }
 
@@ -282,6 +284,7 @@ impl Settings {
             prepare_data_dir(&data_dir)?;
         }
         let secrets = Secrets::resolve(env, &data_dir, persist_secrets)?;
+        let email = super::EmailSettings::from_env(env, &branding.app_title)?;
         Ok(Settings {
             server,
             data_dir,
@@ -289,9 +292,13 @@ impl Settings {
             secrets,
             auth,
             branding,
-            logins: LoginProviders::detect(env)?,
+            logins: LoginProviders {
+                email: email.is_some(),
+                ..LoginProviders::detect(env)?
+            },
             features,
             limits: super::LimitSettings::from_env(env)?,
+            email,
             yaml_warnings: warnings,
             yaml_masked: yaml::printable(&parsed.as_written),
             yaml: parsed.yaml,
@@ -343,9 +350,8 @@ impl LoginProviders {
             saml_image_url: env.string("SAML_IMAGE_URL"),
             ldap: all(&["LDAP_URL", "LDAP_USER_SEARCH_BASE"]),
             ldap_uses_username: env.bool("LDAP_LOGIN_USES_USERNAME")?.unwrap_or(false),
-            email: ((env.is_set("EMAIL_SERVICE") || env.is_set("EMAIL_HOST"))
-                && env.is_set("EMAIL_FROM"))
-                || all(&["MAILGUN_API_KEY", "MAILGUN_DOMAIN", "EMAIL_FROM"]),
+            // Filled in from the parsed email settings.
+            email: false,
         })
     }
 }

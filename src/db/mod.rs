@@ -33,6 +33,7 @@ mod migrate;
 mod pool;
 pub mod roles;
 pub mod sessions;
+pub mod tokens;
 pub mod users;
 
 pub use ids::{new_object_id, now, to_rfc3339};

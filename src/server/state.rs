@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::auth::crypto::Cipher;
+use crate::auth::email_flows::EmailFlows;
 use crate::auth::two_factor::TwoFactor;
 use crate::auth::{Accounts, Roles, Tokens};
 use crate::cache::Guard;
@@ -18,6 +19,8 @@ pub struct AppState {
     pub accounts: Arc<Accounts>,
     pub roles: Arc<Roles>,
     pub two_factor: Arc<TwoFactor>,
+    /// Verification, password reset and invitation mail.
+    pub email: Arc<EmailFlows>,
     /// Rate limits, violations and bans.
     pub guard: Arc<Guard>,
 }
@@ -36,6 +39,7 @@ impl AppState {
         db.write(|c| {
             db::sessions::prune(c)?;
             db::bans::prune(c)?;
+            db::tokens::prune(c)?;
             Ok(())
         })
         .await?;
@@ -48,6 +52,19 @@ impl AppState {
         );
         let accounts = Accounts::new(db.clone(), tokens, s.auth.clone(), s.logins.email);
         let guard = Guard::new(db.clone(), s.limits.ban.clone());
+        let mailer = match &s.email {
+            Some(e) => Some(
+                crate::mail::Mailer::new(e, &s.branding.app_title)
+                    .map_err(|e| db::DbError::Io(e.to_string()))?,
+            ),
+            None => None,
+        };
+        let email = EmailFlows::new(
+            db.clone(),
+            mailer,
+            s.auth.allow_password_reset,
+            s.auth.min_password_length,
+        );
         let two_factor = TwoFactor::new(
             db.clone(),
             Cipher::new(s.secrets.creds_key.value.expose()),
@@ -60,6 +77,7 @@ impl AppState {
             accounts: Arc::new(accounts),
             roles: Arc::new(roles),
             two_factor: Arc::new(two_factor),
+            email: Arc::new(email),
             guard: Arc::new(guard),
         })
     }

@@ -2,6 +2,8 @@
 //! the built `librechat` binary.
 #![allow(dead_code)] // each test file uses a different part of the harness
 
+pub mod smtp;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};

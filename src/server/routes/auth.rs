@@ -23,6 +23,11 @@ pub fn router() -> Router<AppState> {
         .route("/api/auth/login", post(login))
         .route("/api/auth/refresh", post(refresh))
         .route("/api/auth/logout", post(logout))
+        .route(
+            "/api/auth/requestPasswordReset",
+            post(request_password_reset),
+        )
+        .route("/api/auth/resetPassword", post(reset_password))
 }
 
 async fn register(
@@ -43,10 +48,96 @@ async fn register(
         &format!("Too many accounts created, please try again after {window} minutes"),
     )
     .await?;
-    state.accounts.register(body).await?;
+    if let Some(user) = state.accounts.register(body).await? {
+        state
+            .email
+            .send_verification(&user, &link_base(&state, &client))
+            .await?;
+    }
     Ok(Json(
         json!({ "message": state.accounts.registration_message() }),
     ))
+}
+
+/// Where links in emails point: `DOMAIN_CLIENT`, else the address this request came in on.
+pub fn link_base(state: &AppState, client: &Client) -> String {
+    state
+        .settings
+        .server
+        .domain_client
+        .clone()
+        .unwrap_or_else(|| client.base_url.clone())
+}
+
+#[derive(Deserialize)]
+struct ResetRequest {
+    #[serde(default)]
+    email: String,
+}
+
+async fn request_password_reset(
+    State(state): State<AppState>,
+    client: Client,
+    JsonBody(body): JsonBody<ResetRequest>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    check_ban(&state, None, &client).await?;
+    let spec = &state.settings.limits.reset_password;
+    limit(
+        &state,
+        spec,
+        "reset_password",
+        None,
+        &client,
+        "Too many password reset requests, please try again later.",
+    )
+    .await?;
+    state
+        .email
+        .request_password_reset(&body.email, &link_base(&state, &client))
+        .await?;
+    Ok(Json(json!({
+        "message": "If an account with that email exists, a link to reset its password has been sent."
+    })))
+}
+
+#[derive(Deserialize)]
+struct ResetSubmission {
+    #[serde(default, rename = "userId")]
+    user_id: String,
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    confirm_password: String,
+}
+
+async fn reset_password(
+    State(state): State<AppState>,
+    client: Client,
+    JsonBody(body): JsonBody<ResetSubmission>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    check_ban(&state, None, &client).await?;
+    let spec = &state.settings.limits.reset_password_submission;
+    limit(
+        &state,
+        spec,
+        "reset_password_submit",
+        None,
+        &client,
+        "Too many password reset attempts, please try again later.",
+    )
+    .await?;
+    state
+        .email
+        .reset_password(
+            &body.user_id,
+            &body.token,
+            &body.password,
+            &body.confirm_password,
+        )
+        .await?;
+    Ok(Json(json!({ "message": "Password reset was successful" })))
 }
 
 #[derive(Deserialize)]

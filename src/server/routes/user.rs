@@ -8,9 +8,9 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use crate::db::users::{self, User};
-use crate::server::middleware::AuthUser;
-use crate::server::middleware::auth::clear_refresh_cookie;
-use crate::server::{ApiError, AppState};
+use crate::server::middleware::auth::{clear_refresh_cookie, limit};
+use crate::server::middleware::{AuthUser, Client};
+use crate::server::{ApiError, AppState, JsonBody};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -18,6 +18,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/user/terms", get(terms))
         .route("/api/user/terms/accept", post(accept_terms))
         .route("/api/user/delete", delete(delete_account))
+        .route("/api/user/verify", post(verify_email))
+        .route("/api/user/verify/resend", post(resend_verification))
 }
 
 /// LibreChat's `TUser`: never a password hash, TOTP secret or backup code.
@@ -59,6 +61,59 @@ async fn accept_terms(
         .write(move |c| users::set_terms_accepted(c, &user.id, true))
         .await?;
     Ok(Json(json!({ "message": "Terms accepted successfully." })))
+}
+
+#[derive(serde::Deserialize)]
+struct VerifyBody {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    token: String,
+}
+
+async fn verify_email(
+    State(state): State<AppState>,
+    client: Client,
+    JsonBody(body): JsonBody<VerifyBody>,
+) -> Result<Json<Value>, ApiError> {
+    let spec = &state.settings.limits.verify_email_submission;
+    limit(
+        &state,
+        spec,
+        "verify_email_submit",
+        None,
+        &client,
+        "Too many verification attempts, please try again later.",
+    )
+    .await?;
+    state.email.verify(&body.email, &body.token).await?;
+    Ok(Json(
+        json!({ "message": "Email verification was successful" }),
+    ))
+}
+
+async fn resend_verification(
+    State(state): State<AppState>,
+    client: Client,
+    JsonBody(body): JsonBody<VerifyBody>,
+) -> Result<Json<Value>, ApiError> {
+    let spec = &state.settings.limits.verify_email;
+    limit(
+        &state,
+        spec,
+        "verify_email",
+        None,
+        &client,
+        "Too many verification emails requested, please try again later.",
+    )
+    .await?;
+    state
+        .email
+        .resend_verification(&body.email, &super::auth::link_base(&state, &client))
+        .await?;
+    Ok(Json(
+        json!({ "message": "If that address waits for verification, a new link has been sent." }),
+    ))
 }
 
 async fn delete_account(
