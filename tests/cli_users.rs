@@ -255,13 +255,13 @@ fn ban_and_unban_reach_a_running_server() {
         link.starts_with("http://localhost:3080/register?token="),
         "{link}"
     );
-    let token = link.split("token=").nth(1).unwrap();
+    let invite = link.split("token=").nth(1).unwrap();
     let (status, _) = call(
         "POST",
         &format!("{base}/api/auth/register"),
         None,
         Some(
-            json!({"name": "Carol", "email": "carol@example.org", "password": PW, "confirm_password": PW, "token": token}),
+            json!({"name": "Carol", "email": "carol@example.org", "password": PW, "confirm_password": PW, "token": invite}),
         ),
     );
     assert_eq!(status, 200);
@@ -274,7 +274,16 @@ fn ban_and_unban_reach_a_running_server() {
     let out = run(librechat(dir.path()).args(["terms", "reset"]));
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("user(s) will be asked"));
-    drop(server);
+    // Nothing secret reached the log: not the password, the tokens, or the invite.
+    let (exit, log) = server.signal_and_wait("TERM");
+    assert!(exit.success());
+    for secret in [PW, token.as_str(), invite] {
+        assert!(!log.contains(secret), "logged: {secret}");
+    }
+    assert!(
+        log.contains("user registered"),
+        "the log does record events: {log}"
+    );
 }
 
 #[test]

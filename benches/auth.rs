@@ -1,0 +1,119 @@
+//! Accounts benchmark (not a test): `cargo bench --bench auth`.
+//!
+//! Prints the argon2id hashing time, the latency of `POST /api/auth/login` against the release
+//! server (median of 30 logins), and, when `wrk` is installed (Debian package `wrk`), requests
+//! per second of an authenticated `GET /api/user` (target: over 20,000/s on 2 cores).
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn main() {
+    let started = Instant::now();
+    for _ in 0..10 {
+        librechat::auth::password::hash("benchmark password");
+    }
+    println!(
+        "argon2id hash (m=19 MiB, t=6, p=1): {:.1} ms each",
+        started.elapsed().as_secs_f64() * 100.0
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_librechat"))
+        .args(["serve", "--host", "127.0.0.1", "--port", &port.to_string()])
+        .current_dir(dir.path())
+        .env_clear()
+        .env("LOGIN_MAX", "100000")
+        .env("LOG_LEVEL", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    while request(port, "GET", "/health", None, "").is_none() {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let pw = "benchmark password";
+    let body = format!(
+        r#"{{"name":"Bench","email":"bench@example.org","password":"{pw}","confirm_password":"{pw}"}}"#
+    );
+    request(port, "POST", "/api/auth/register", None, &body).unwrap();
+    let login = format!(r#"{{"email":"bench@example.org","password":"{pw}"}}"#);
+    let mut times = Vec::new();
+    let mut token = String::new();
+    for _ in 0..30 {
+        let t = Instant::now();
+        let resp = request(port, "POST", "/api/auth/login", None, &login).unwrap();
+        times.push(t.elapsed());
+        token = resp
+            .split(r#""token":""#)
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_owned();
+    }
+    times.sort();
+    println!(
+        "login latency: median {:.1} ms (min {:.1}, max {:.1}) over 30 logins",
+        times[15].as_secs_f64() * 1000.0,
+        times[0].as_secs_f64() * 1000.0,
+        times[29].as_secs_f64() * 1000.0
+    );
+    for (what, body) in [
+        (
+            "unknown email",
+            r#"{"email":"nobody@example.org","password":"benchmark password"}"#,
+        ),
+        (
+            "wrong password",
+            r#"{"email":"bench@example.org","password":"not the password"}"#,
+        ),
+    ] {
+        let t = Instant::now();
+        for _ in 0..30 {
+            request(port, "POST", "/api/auth/login", None, body).unwrap();
+        }
+        println!(
+            "refused login, {what}: mean {:.1} ms",
+            t.elapsed().as_secs_f64() * 1000.0 / 30.0
+        );
+    }
+
+    match Command::new("wrk")
+        .args(["-t2", "-c64", "-d10s", "--latency", "-H"])
+        .arg(format!("Authorization: Bearer {token}"))
+        .arg(format!("http://127.0.0.1:{port}/api/user"))
+        .output()
+    {
+        Ok(out) => println!(
+            "wrk GET /api/user:\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        ),
+        Err(_) => println!("wrk not installed: skipped the GET /api/user throughput run"),
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+}
+
+/// A minimal HTTP/1.1 request; the response text, or None if the server is not up.
+fn request(port: u16, method: &str, path: &str, token: Option<&str>, body: &str) -> Option<String> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\n{auth}Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).ok()?;
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).ok()?;
+    Some(resp)
+}
