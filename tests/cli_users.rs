@@ -224,7 +224,7 @@ fn ban_and_unban_reach_a_running_server() {
     );
     assert_clean_failure(
         &user(dir.path(), &["ban", "mallory@example.org", "0"], None),
-        "at least 1",
+        "between 1 and",
     );
 
     assert!(
@@ -290,4 +290,51 @@ fn ban_and_unban_reach_a_running_server() {
 fn user_commands_need_a_database() {
     let dir = tempfile::tempdir().unwrap();
     assert_clean_failure(&user(dir.path(), &["list"], None), "no database");
+}
+
+#[test]
+fn bans_on_addresses_are_listed_and_lifted() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(
+        run(librechat(dir.path()).args(["db", "migrate"]))
+            .status
+            .success()
+    );
+    let out = user(
+        dir.path(),
+        &["create", "bob@example.org", "--password-stdin"],
+        Some(&format!("{PW}\n")),
+    );
+    assert!(out.status.success());
+    assert!(
+        user(dir.path(), &["ban", "bob@example.org", "60"], None)
+            .status
+            .success()
+    );
+    // An automatic ban on an address, as the server writes it.
+    let conn = rusqlite::Connection::open(dir.path().join("data/librechat.db")).unwrap();
+    conn.execute(
+        "INSERT INTO bans (subject, kind, violation_count, expires_at, created_at)
+         VALUES ('ip:203.0.113.9', 'logins', 20, '2999-01-01T00:00:00.000Z', 'now')",
+        [],
+    )
+    .unwrap();
+    let list = text(&user(dir.path(), &["bans"], None).stdout);
+    assert!(
+        list.contains("bob@example.org") && list.contains("203.0.113.9") && list.contains("logins"),
+        "{list}"
+    );
+    assert!(
+        text(&user(dir.path(), &["unban", "203.0.113.9"], None).stdout)
+            .contains("unbanned 203.0.113.9")
+    );
+    assert!(
+        text(&user(dir.path(), &["unban", "bob@example.org"], None).stdout).contains("unbanned")
+    );
+    let list = text(&user(dir.path(), &["bans"], None).stdout);
+    assert_eq!(list.lines().count(), 1, "only the header is left: {list}");
+    assert_clean_failure(
+        &user(dir.path(), &["ban", "bob@example.org", "9999999999"], None),
+        "ten years",
+    );
 }

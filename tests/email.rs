@@ -93,12 +93,29 @@ async fn password_reset_by_mail_changes_the_password_once_and_ends_sessions() {
     server.register("alice@example.org", PW).await;
     let session = server.login("alice@example.org", PW).await;
 
-    let request =
-        |email: &str| server.post_json("/api/auth/requestPasswordReset", json!({"email": email}));
-    let known: Value = request("alice@example.org").await.json().await.unwrap();
-    let unknown: Value = request("nobody@example.org").await.json().await.unwrap();
+    // A forged Host header must not steer the link: links come from DOMAIN_CLIENT only.
+    let request = |email: &str| {
+        server
+            .client
+            .post(server.url("/api/auth/requestPasswordReset"))
+            .header("host", "attacker.example")
+            .json(&json!({"email": email}))
+            .send()
+    };
+    let known: Value = request("alice@example.org")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let unknown: Value = request("nobody@example.org")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(known, unknown, "no hint whether the account exists");
-    assert_eq!(request("not-an-email").await.status(), 400);
+    assert_eq!(request("not-an-email").await.unwrap().status(), 400);
 
     // The verification mail was the first; the reset link is in the second.
     let mail = sink.message_to("alice@example.org", 2).await;

@@ -105,10 +105,114 @@ async fn a_ban_ends_the_users_sessions_and_blocks_their_token() {
     assert_eq!(resp.json::<Value>().await.unwrap()["type"], "ban");
     assert_eq!(
         server.refresh(&s.refresh).await.status(),
-        401,
-        "sessions ended"
+        403,
+        "refused while banned"
+    );
+    // The banned account is refused before its password is looked at, and gets no session.
+    for pw in [PW, "wrong password!"] {
+        let resp = server
+            .post_json(
+                "/api/auth/login",
+                json!({"email": "alice@example.org", "password": pw}),
+            )
+            .await;
+        assert_eq!(resp.status(), 403, "{pw}");
+    }
+    let sessions: i64 = server
+        .state
+        .db
+        .read(|c| Ok(c.query_row("SELECT count(*) FROM sessions", [], |r| r.get(0))?))
+        .await
+        .unwrap();
+    assert_eq!(sessions, 0);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_refresh_refused_by_an_address_ban_keeps_the_session() {
+    let server = TestServer::start().await;
+    server.register("alice@example.org", PW).await;
+    let s = server.login("alice@example.org", PW).await;
+    let ip: std::net::IpAddr = "127.0.0.1".parse().unwrap();
+    server
+        .state
+        .guard
+        .ban("manual", 0, None, Some(ip), Duration::from_secs(3600))
+        .await
+        .unwrap();
+    assert_eq!(server.refresh(&s.refresh).await.status(), 403);
+    server
+        .state
+        .db
+        .write(|c| librechat::db::bans::delete(c, "ip:127.0.0.1"))
+        .await
+        .unwrap();
+    server.state.guard.forget("ip:127.0.0.1");
+    assert_eq!(
+        server.refresh(&s.refresh).await.status(),
+        200,
+        "the same cookie works again"
     );
     server.stop().await;
+}
+
+#[tokio::test]
+async fn concurrent_role_updates_are_all_kept() {
+    let server = TestServer::start().await;
+    server.register("admin@example.org", PW).await;
+    let admin = server.login("admin@example.org", PW).await;
+    let flags = ["USE", "CREATE", "SHARE", "SHARE_PUBLIC"];
+    // Start from all off, then switch each on in a separate, simultaneous request.
+    let off: serde_json::Map<String, Value> = flags
+        .iter()
+        .map(|f| (f.to_string(), json!(false)))
+        .collect();
+    let resp = server
+        .client
+        .put(server.url("/api/roles/USER/agents"))
+        .bearer_auth(&admin.token)
+        .json(&off)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let requests = flags.map(|flag| {
+        server
+            .client
+            .put(server.url("/api/roles/USER/agents"))
+            .bearer_auth(&admin.token)
+            .json(&json!({ flag: true }))
+            .send()
+    });
+    for resp in futures_join(requests).await {
+        assert_eq!(resp.unwrap().status(), 200);
+    }
+    for flag in flags {
+        assert!(
+            server.state.roles.allows("USER", "AGENTS", flag),
+            "{flag} lost"
+        );
+    }
+    let stored = server
+        .state
+        .db
+        .read(|c| Ok(librechat::db::roles::get(c, "USER")?.unwrap()))
+        .await
+        .unwrap();
+    for flag in flags {
+        assert_eq!(stored["AGENTS"][flag], true, "{flag} not stored");
+    }
+    server.stop().await;
+}
+
+/// Runs the futures concurrently and collects their results in order.
+async fn futures_join<F: std::future::Future>(futures: [F; 4]) -> Vec<F::Output>
+where
+    F::Output: Send,
+{
+    let [a, b, c, d] = futures;
+    let (a, b, c, d) = tokio::join!(a, b, c, d);
+    vec![a, b, c, d]
 }
 
 #[tokio::test]

@@ -155,6 +155,16 @@ impl Accounts {
         Ok(created)
     }
 
+    /// The id of the account with this email, if any (for the ban check before a login).
+    pub async fn user_id_for(&self, email: &str) -> Result<Option<String>, AuthError> {
+        let email = users::normalize_email(email);
+        let user = self
+            .db
+            .read(move |c| users::find_by_email(c, &email))
+            .await?;
+        Ok(user.map(|u| u.id))
+    }
+
     /// Checks email and password. Unknown emails cost the same time as wrong passwords.
     pub async fn login(
         &self,

@@ -18,6 +18,9 @@ const RESET_TTL: time::Duration = time::Duration::minutes(15);
 pub struct EmailFlows {
     db: Db,
     mailer: Option<Mailer>,
+    /// The app's public URL for links in emails: `DOMAIN_CLIENT`, never a request's `Host`
+    /// (a forged Host would otherwise send reset tokens to the forger's site).
+    link_base: String,
     allow_password_reset: bool,
     min_password_length: u64,
 }
@@ -26,12 +29,14 @@ impl EmailFlows {
     pub fn new(
         db: Db,
         mailer: Option<Mailer>,
+        link_base: String,
         allow_password_reset: bool,
         min_password_length: u64,
     ) -> Self {
         Self {
             db,
             mailer,
+            link_base,
             allow_password_reset,
             min_password_length,
         }
@@ -41,48 +46,40 @@ impl EmailFlows {
         self.mailer.is_some()
     }
 
-    /// Sends a verification link to a new (or still unverified) user. `base` is the app's
-    /// public URL, where `/verify` is a page of the web app.
-    pub async fn send_verification(&self, user: &users::User, base: &str) -> Result<(), AuthError> {
+    /// Sends a verification link to a new (or still unverified) user, in the background.
+    pub fn send_verification(&self, user: &users::User) {
         let Some(mailer) = self.mailer.clone() else {
-            return Ok(());
+            return;
         };
-        let token = random_hex(32);
-        let (id, email, hash) = (user.id.clone(), user.email.clone(), token_hash(&token));
-        let expires = db::to_rfc3339(time::OffsetDateTime::now_utc() + VERIFY_TTL);
-        self.db
-            .write(move |c| {
-                tokens::delete_for_user(c, &id, VERIFY)?;
-                tokens::create(c, VERIFY, Some(&id), &email, &hash, &expires)
-            })
-            .await?;
-        let link = format!("{base}/verify?token={token}&email={}", encode(&user.email));
-        send_later(
-            mailer,
-            user.email.clone(),
-            user.name.clone(),
-            Template::VerifyEmail,
-            link,
-        );
-        Ok(())
+        let (db, base, user) = (self.db.clone(), self.link_base.clone(), user.clone());
+        tokio::spawn(async move {
+            if let Err(e) = send_verification(db, mailer, &base, user).await {
+                tracing::error!(error = %e, "verification email not sent");
+            }
+        });
     }
 
     /// `POST /api/user/verify/resend`: a new link if the address belongs to an unverified user.
-    pub async fn resend_verification(&self, email: &str, base: &str) -> Result<(), AuthError> {
-        if self.mailer.is_none() {
+    /// The lookup happens in the background too, so the answer takes the same time either way.
+    pub fn resend_verification(&self, email: &str) -> Result<(), AuthError> {
+        let Some(mailer) = self.mailer.clone() else {
             return Err(AuthError::Invalid(
                 "Email is not configured on this server.".into(),
             ));
-        }
+        };
         let email = validate::email(email)?;
-        let user = self
-            .db
-            .read(move |c| users::find_by_email(c, &email))
-            .await?;
-        match user {
-            Some(u) if !u.email_verified => self.send_verification(&u, base).await,
-            _ => Ok(()),
-        }
+        let (db, base) = (self.db.clone(), self.link_base.clone());
+        tokio::spawn(async move {
+            let e = email.clone();
+            let found = db.read(move |c| users::find_by_email(c, &e)).await;
+            if let Ok(Some(user)) = found
+                && !user.email_verified
+                && let Err(e) = send_verification(db, mailer, &base, user).await
+            {
+                tracing::error!(error = %e, "verification email not sent");
+            }
+        });
+        Ok(())
     }
 
     /// `POST /api/user/verify`: uses up the token and marks the address verified.
@@ -108,9 +105,10 @@ impl EmailFlows {
         if verified { Ok(()) } else { Err(invalid()) }
     }
 
-    /// `POST /api/auth/requestPasswordReset`: mails a reset link to a local account. Answers
-    /// the same for unknown addresses.
-    pub async fn request_password_reset(&self, email: &str, base: &str) -> Result<(), AuthError> {
+    /// `POST /api/auth/requestPasswordReset`: mails a reset link to a local account. All the
+    /// work after validating the input happens in the background, so the answer is the same,
+    /// in the same time, for unknown addresses.
+    pub fn request_password_reset(&self, email: &str) -> Result<(), AuthError> {
         if !self.allow_password_reset {
             return Err(AuthError::Forbidden(
                 "Password reset is not allowed.".into(),
@@ -123,30 +121,12 @@ impl EmailFlows {
             );
             return Ok(());
         };
-        let e = email.clone();
-        let Some(user) = self.db.read(move |c| users::find_by_email(c, &e)).await? else {
-            return Ok(());
-        };
-        if user.provider != "local" {
-            return Ok(());
-        }
-        let token = random_hex(32);
-        let (id, hash) = (user.id.clone(), token_hash(&token));
-        let expires = db::to_rfc3339(time::OffsetDateTime::now_utc() + RESET_TTL);
-        self.db
-            .write(move |c| {
-                tokens::delete_for_user(c, &id, RESET)?;
-                tokens::create(c, RESET, Some(&id), &email, &hash, &expires)
-            })
-            .await?;
-        let link = format!("{base}/reset-password?token={token}&userId={}", user.id);
-        send_later(
-            mailer,
-            user.email,
-            user.name,
-            Template::PasswordResetRequest,
-            link,
-        );
+        let (db, base) = (self.db.clone(), self.link_base.clone());
+        tokio::spawn(async move {
+            if let Err(e) = send_reset(db, mailer, &base, email).await {
+                tracing::error!(error = %e, "password reset email not sent");
+            }
+        });
         Ok(())
     }
 
@@ -217,10 +197,75 @@ impl EmailFlows {
     }
 }
 
+async fn send_verification(
+    db: Db,
+    mailer: Mailer,
+    base: &str,
+    user: users::User,
+) -> Result<(), AuthError> {
+    let token = random_hex(32);
+    let (id, email, hash) = (user.id.clone(), user.email.clone(), token_hash(&token));
+    let expires = db::to_rfc3339(time::OffsetDateTime::now_utc() + VERIFY_TTL);
+    db.write(move |c| {
+        tokens::delete_for_user(c, &id, VERIFY)?;
+        tokens::create(c, VERIFY, Some(&id), &email, &hash, &expires)
+    })
+    .await?;
+    let link = format!("{base}/verify?token={token}&email={}", encode(&user.email));
+    send(
+        &mailer,
+        &user.email,
+        &user.name,
+        Template::VerifyEmail,
+        &link,
+    )
+    .await
+}
+
+async fn send_reset(db: Db, mailer: Mailer, base: &str, email: String) -> Result<(), AuthError> {
+    let e = email.clone();
+    let Some(user) = db.read(move |c| users::find_by_email(c, &e)).await? else {
+        return Ok(());
+    };
+    if user.provider != "local" {
+        return Ok(());
+    }
+    let token = random_hex(32);
+    let (id, hash) = (user.id.clone(), token_hash(&token));
+    let expires = db::to_rfc3339(time::OffsetDateTime::now_utc() + RESET_TTL);
+    db.write(move |c| {
+        tokens::delete_for_user(c, &id, RESET)?;
+        tokens::create(c, RESET, Some(&id), &email, &hash, &expires)
+    })
+    .await?;
+    let link = format!("{base}/reset-password?token={token}&userId={}", user.id);
+    send(
+        &mailer,
+        &user.email,
+        &user.name,
+        Template::PasswordResetRequest,
+        &link,
+    )
+    .await
+}
+
+async fn send(
+    mailer: &Mailer,
+    to: &str,
+    name: &str,
+    template: Template,
+    link: &str,
+) -> Result<(), AuthError> {
+    mailer
+        .send(to, name, template, &[("link", link)])
+        .await
+        .map_err(|e| AuthError::Db(DbError::Io(e.to_string())))
+}
+
 /// Sends in the background; a failure is logged (without the link, which holds a token).
 fn send_later(mailer: Mailer, to: String, name: String, template: Template, link: String) {
     tokio::spawn(async move {
-        if let Err(e) = mailer.send(&to, &name, template, &[("link", &link)]).await {
+        if let Err(e) = send(&mailer, &to, &name, template, &link).await {
             tracing::error!(template = template.name(), error = %e, "email not sent");
         }
     });

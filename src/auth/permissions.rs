@@ -115,6 +115,8 @@ fn from_interface(i: &Interface) -> Vec<(&'static str, &'static str, bool)> {
 pub struct Roles {
     db: Db,
     table: RwLock<HashMap<String, Value>>,
+    /// One update at a time: each reads, changes and writes a role whole.
+    updating: tokio::sync::Mutex<()>,
 }
 
 impl Roles {
@@ -142,6 +144,7 @@ impl Roles {
         Ok(Self {
             db,
             table: RwLock::new(table.into_iter().collect()),
+            updating: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -171,6 +174,7 @@ impl Roles {
         kind: &str,
         changes: Map<String, Value>,
     ) -> Result<Value, RoleError> {
+        let _one_at_a_time = self.updating.lock().await;
         let mut perms = {
             let table = self.table.read().expect("roles lock");
             table.get(role).cloned().ok_or(RoleError::UnknownRole)?

@@ -13,7 +13,9 @@ fn invalid(msg: &str) -> AuthError {
 pub fn email(raw: &str) -> Result<String, AuthError> {
     let e = raw.trim().to_lowercase();
     let bad = || invalid("Please enter a valid email address.");
-    if e.len() > 254 || e.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    // ASCII only: most mail servers refuse internationalized addresses (SMTPUTF8), and an
+    // account whose verification mail cannot be delivered could never be verified.
+    if e.len() > 254 || !e.is_ascii() || e.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(bad());
     }
     let (local, domain) = e.split_once('@').ok_or_else(bad)?;
@@ -23,7 +25,7 @@ pub fn email(raw: &str) -> Result<String, AuthError> {
         && !domain.contains("..")
         && domain
             .chars()
-            .all(|c| c.is_alphanumeric() || c == '.' || c == '-');
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
     if local.is_empty() || local.len() > 64 || domain.contains('@') || !domain_ok {
         return Err(bad());
     }
@@ -105,6 +107,7 @@ mod tests {
             assert!(email(bad).is_err(), "{bad:?}");
         }
         assert!(email(&format!("{}@x.org", "a".repeat(65))).is_err());
+        assert!(email("jörg@example.org").is_err() && email("a@exämple.org").is_err());
     }
 
     #[test]

@@ -41,6 +41,16 @@ impl RateLimiter {
         }
     }
 
+    /// Whether `subject` has used up `spec` in the current window, without counting anything.
+    pub fn exhausted(&self, spec: &LimitSpec, name: &str, subject: &str) -> Option<Limited> {
+        let window = self.counters.get(&format!("{name}:{subject}"))?;
+        let w = window.lock().expect("limiter window");
+        let elapsed = Instant::now().duration_since(w.started);
+        (elapsed < spec.window && w.count >= spec.max).then(|| Limited {
+            retry_after: spec.window.saturating_sub(elapsed),
+        })
+    }
+
     /// Counts one request by `subject` against `spec`; refuses it past `spec.max` in the window.
     pub fn hit(&self, spec: &LimitSpec, name: &str, subject: &str) -> Result<(), Limited> {
         let key = format!("{name}:{subject}");
@@ -96,6 +106,9 @@ mod tests {
             l.hit(&s, "register", "1.2.3.4").is_ok(),
             "other limiters are counted apart"
         );
+        assert!(l.exhausted(&s, "login", "1.2.3.4").is_some());
+        assert!(l.exhausted(&s, "login", "5.6.7.8").is_none());
+        assert!(l.exhausted(&s, "login", "never-seen").is_none());
     }
 
     #[test]

@@ -40,9 +40,17 @@ echo 'a long passphrase' | librechat user create bob@example.org --password-stdi
     /// Ban an account for some minutes and end its sessions
     #[command(after_help = "Example:\n  librechat user ban mallory@example.org 120")]
     Ban { email: String, minutes: u64 },
-    /// Lift a ban
-    #[command(after_help = "Example:\n  librechat user unban mallory@example.org")]
-    Unban { email: String },
+    /// Lift a ban on an account (by email) or on an address (by IP)
+    #[command(
+        after_help = "Examples:\n  librechat user unban mallory@example.org\n  librechat user unban 203.0.113.7"
+    )]
+    Unban {
+        /// An account's email, or an IP address
+        target: String,
+    },
+    /// List the bans in force, on accounts and on addresses
+    #[command(after_help = "Example:\n  librechat user bans")]
+    Bans,
     /// Set a new password and end the account's sessions
     #[command(
         after_help = "Examples:\n  librechat user reset-password alice@example.org\n  \
@@ -211,8 +219,9 @@ async fn dispatch(settings: &Settings, db: &Db, cmd: UserCommand) -> anyhow::Res
             println!("deleted {}", user.email);
         }
         UserCommand::Ban { email, minutes } => {
-            if minutes == 0 {
-                bail!("MINUTES must be at least 1");
+            // Up to ten years: the end of the ban must be a date the database can hold.
+            if !(1..=10 * 366 * 24 * 60).contains(&minutes) {
+                bail!("MINUTES must be between 1 and 5270400 (ten years)");
             }
             let user = find(db, &email).await?;
             let until = db::to_rfc3339(
@@ -239,15 +248,32 @@ async fn dispatch(settings: &Settings, db: &Db, cmd: UserCommand) -> anyhow::Res
                 user.email
             );
         }
-        UserCommand::Unban { email } => {
-            let user = find(db, &email).await?;
-            let subject = format!("user:{}", user.id);
+        UserCommand::Unban { target } => {
+            let subject = match target.parse::<std::net::IpAddr>() {
+                Ok(ip) => format!("ip:{ip}"),
+                Err(_) => format!("user:{}", find(db, &target).await?.id),
+            };
             let lifted = db.write(move |c| bans::delete(c, &subject)).await?;
-            println!(
-                "{} {}",
-                if lifted { "unbanned" } else { "no ban on" },
-                user.email
-            );
+            println!("{} {target}", if lifted { "unbanned" } else { "no ban on" });
+        }
+        UserCommand::Bans => {
+            let live = db.read(bans::list_live).await?;
+            let everyone = db.read(users::list).await?;
+            let rows: Vec<Vec<String>> = live
+                .into_iter()
+                .map(|b| {
+                    let who = match b.subject.strip_prefix("user:") {
+                        Some(id) => everyone
+                            .iter()
+                            .find(|u| u.id == id)
+                            .map(|u| u.email.clone())
+                            .unwrap_or_else(|| id.to_owned()),
+                        None => b.subject.trim_start_matches("ip:").to_owned(),
+                    };
+                    vec![who, b.kind, b.expires_at]
+                })
+                .collect();
+            print_table(&["BANNED", "WHY", "UNTIL"], &rows);
         }
         UserCommand::ResetPassword {
             email,

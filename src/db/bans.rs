@@ -56,6 +56,23 @@ pub fn delete(conn: &Connection, subject: &str) -> Result<bool, DbError> {
     Ok(conn.execute("DELETE FROM bans WHERE subject = ?1", [subject])? > 0)
 }
 
+/// Every ban in force, soonest to end first.
+pub fn list_live(conn: &Connection) -> Result<Vec<Ban>, DbError> {
+    let mut stmt = conn.prepare(
+        "SELECT subject, kind, violation_count, expires_at FROM bans WHERE expires_at > ?1
+         ORDER BY expires_at",
+    )?;
+    let rows = stmt.query_map([now()], |r| {
+        Ok(Ban {
+            subject: r.get(0)?,
+            kind: r.get(1)?,
+            violation_count: r.get(2)?,
+            expires_at: r.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
 pub fn prune(conn: &Connection) -> Result<usize, DbError> {
     Ok(conn.execute("DELETE FROM bans WHERE expires_at <= ?1", [now()])?)
 }

@@ -59,9 +59,20 @@ impl AppState {
             ),
             None => None,
         };
+        let link_base = s
+            .server
+            .domain_client
+            .clone()
+            .unwrap_or_else(|| format!("http://localhost:{}", s.server.port));
+        if mailer.is_some() && s.server.domain_client.is_none() {
+            tracing::warn!(
+                "email is configured but DOMAIN_CLIENT is not: links in emails will point to {link_base}"
+            );
+        }
         let email = EmailFlows::new(
             db.clone(),
             mailer,
+            link_base,
             s.auth.allow_password_reset,
             s.auth.min_password_length,
         );

@@ -49,24 +49,11 @@ async fn register(
     )
     .await?;
     if let Some(user) = state.accounts.register(body).await? {
-        state
-            .email
-            .send_verification(&user, &link_base(&state, &client))
-            .await?;
+        state.email.send_verification(&user);
     }
     Ok(Json(
         json!({ "message": state.accounts.registration_message() }),
     ))
-}
-
-/// Where links in emails point: `DOMAIN_CLIENT`, else the address this request came in on.
-pub fn link_base(state: &AppState, client: &Client) -> String {
-    state
-        .settings
-        .server
-        .domain_client
-        .clone()
-        .unwrap_or_else(|| client.base_url.clone())
 }
 
 #[derive(Deserialize)]
@@ -91,10 +78,7 @@ async fn request_password_reset(
         "Too many password reset requests, please try again later.",
     )
     .await?;
-    state
-        .email
-        .request_password_reset(&body.email, &link_base(&state, &client))
-        .await?;
+    state.email.request_password_reset(&body.email)?;
     Ok(Json(json!({
         "message": "If an account with that email exists, a link to reset its password has been sent."
     })))
@@ -165,14 +149,16 @@ async fn login(
         &format!("Too many login attempts, please try again after {window} minutes."),
     )
     .await?;
+    // A banned account is refused before its password is checked: the answer then says
+    // nothing about the password, and no session is opened.
+    if let Some(id) = state.accounts.user_id_for(&body.email).await? {
+        check_ban(&state, Some(&id), &client).await?;
+    }
     match state.accounts.login(&body.email, &body.password).await? {
         LoginOutcome::TwoFactorPending { temp_token } => {
             Ok(Json(json!({ "twoFAPending": true, "tempToken": temp_token })).into_response())
         }
-        LoginOutcome::SignedIn(signed) => {
-            check_ban(&state, Some(&signed.user.id), &client).await?;
-            Ok(signed_in(&state, &client, &signed))
-        }
+        LoginOutcome::SignedIn(signed) => Ok(signed_in(&state, &client, &signed)),
     }
 }
 
@@ -183,11 +169,12 @@ async fn refresh(
 ) -> Result<Response, ApiError> {
     let token = refresh_cookie(&headers)
         .ok_or_else(|| ApiError::Unauthorized("Refresh token not provided".into()))?;
+    // Bans are checked before the token is rotated: a refused refresh leaves the session and
+    // its cookie as they were, to work again when the ban ends.
+    let user_id = state.accounts.tokens.verify_refresh(&token).map(|c| c.id);
+    check_ban(&state, user_id.as_deref(), &client).await?;
     match state.accounts.refresh(&token).await {
-        Ok(signed) => {
-            check_ban(&state, Some(&signed.user.id), &client).await?;
-            Ok(signed_in(&state, &client, &signed))
-        }
+        Ok(signed) => Ok(signed_in(&state, &client, &signed)),
         Err(e) => {
             let mut resp = ApiError::from(e).into_response();
             if let Ok(v) = clear_refresh_cookie().parse() {

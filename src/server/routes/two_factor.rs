@@ -44,22 +44,30 @@ impl CodeBody {
     }
 }
 
-/// Guessing six digits must be slow: every code check counts against the login limiter.
-async fn limit_codes(
+/// Guessing six digits must be slow: wrong codes count against the login limiter (per user),
+/// and once it is used up every check is refused until the window ends. Right codes cost
+/// nothing, so enrolling and logging in never trip it.
+async fn checked<T>(
     state: &AppState,
-    user_id: Option<&str>,
+    user_id: &str,
     client: &Client,
-) -> Result<(), ApiError> {
+    attempt: impl std::future::Future<Output = Result<T, crate::auth::AuthError>>,
+) -> Result<T, ApiError> {
     let spec = &state.settings.limits.login;
-    limit(
-        state,
-        spec,
-        "2fa",
-        user_id,
-        client,
-        "Too many 2FA attempts, please try again later.",
-    )
-    .await
+    let message = "Too many 2FA attempts, please try again later.";
+    if let Some(limited) = state.guard.limiter.exhausted(spec, "2fa", user_id) {
+        return Err(ApiError::TooManyRequests {
+            message: message.into(),
+            retry_after_secs: limited.retry_after.as_secs().max(1),
+        });
+    }
+    match attempt.await {
+        Ok(v) => Ok(v),
+        Err(e) => {
+            limit(state, spec, "2fa", Some(user_id), client, message).await?;
+            Err(e.into())
+        }
+    }
 }
 
 async fn enable(
@@ -78,8 +86,14 @@ async fn verify(
     AuthUser(user): AuthUser,
     JsonBody(body): JsonBody<CodeBody>,
 ) -> Result<Json<Value>, ApiError> {
-    limit_codes(&state, Some(&user.id), &client).await?;
-    state.two_factor.verify(&user, &body.proof()?).await?;
+    let proof = body.proof()?;
+    checked(
+        &state,
+        &user.id,
+        &client,
+        state.two_factor.verify(&user, &proof),
+    )
+    .await?;
     Ok(Json(json!({ "message": "The code is valid." })))
 }
 
@@ -89,9 +103,14 @@ async fn confirm(
     AuthUser(user): AuthUser,
     JsonBody(body): JsonBody<CodeBody>,
 ) -> Result<Json<Value>, ApiError> {
-    limit_codes(&state, Some(&user.id), &client).await?;
     let code = body.token.as_deref().unwrap_or("");
-    state.two_factor.confirm(&user, code).await?;
+    checked(
+        &state,
+        &user.id,
+        &client,
+        state.two_factor.confirm(&user, code),
+    )
+    .await?;
     Ok(Json(
         json!({ "message": "Two-factor authentication is now enabled." }),
     ))
@@ -103,8 +122,14 @@ async fn disable(
     AuthUser(user): AuthUser,
     JsonBody(body): JsonBody<CodeBody>,
 ) -> Result<Json<Value>, ApiError> {
-    limit_codes(&state, Some(&user.id), &client).await?;
-    state.two_factor.disable(&user, &body.proof()?).await?;
+    let proof = body.proof()?;
+    checked(
+        &state,
+        &user.id,
+        &client,
+        state.two_factor.disable(&user, &proof),
+    )
+    .await?;
     Ok(Json(
         json!({ "message": "Two-factor authentication is disabled." }),
     ))
@@ -116,8 +141,14 @@ async fn regenerate(
     AuthUser(user): AuthUser,
     JsonBody(body): JsonBody<CodeBody>,
 ) -> Result<Json<Value>, ApiError> {
-    limit_codes(&state, Some(&user.id), &client).await?;
-    let codes = state.two_factor.regenerate(&user, &body.proof()?).await?;
+    let proof = body.proof()?;
+    let codes = checked(
+        &state,
+        &user.id,
+        &client,
+        state.two_factor.regenerate(&user, &proof),
+    )
+    .await?;
     Ok(Json(json!({ "backupCodes": codes })))
 }
 
@@ -134,7 +165,6 @@ async fn verify_temp(
         .tokens
         .verify_temp(temp)
         .ok_or_else(|| ApiError::Unauthorized("Invalid or expired temporary token.".into()))?;
-    limit_codes(&state, Some(&claims.user_id), &client).await?;
     check_ban(&state, Some(&claims.user_id), &client).await?;
     let id = claims.user_id.clone();
     let user = state
@@ -143,7 +173,14 @@ async fn verify_temp(
         .await?
         .filter(|u| u.two_factor_enabled)
         .ok_or_else(|| ApiError::Unauthorized("Invalid or expired temporary token.".into()))?;
-    state.two_factor.verify(&user, &body.proof()?).await?;
+    let proof = body.proof()?;
+    checked(
+        &state,
+        &claims.user_id,
+        &client,
+        state.two_factor.verify(&user, &proof),
+    )
+    .await?;
     let signed = state.accounts.start_session(user).await?;
     Ok(signed_in(&state, &client, &signed))
 }

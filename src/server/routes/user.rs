@@ -107,10 +107,7 @@ async fn resend_verification(
         "Too many verification emails requested, please try again later.",
     )
     .await?;
-    state
-        .email
-        .resend_verification(&body.email, &super::auth::link_base(&state, &client))
-        .await?;
+    state.email.resend_verification(&body.email)?;
     Ok(Json(
         json!({ "message": "If that address waits for verification, a new link has been sent." }),
     ))
