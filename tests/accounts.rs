@@ -93,12 +93,7 @@ async fn register_login_refresh_logout_round_trip() {
     assert_eq!(resp.status(), 200);
     assert!(refresh_cookie_line(&resp).unwrap().contains("Max-Age=0"));
     assert_eq!(server.refresh(&s.refresh).await.status(), 401);
-    let sessions: i64 = server
-        .state
-        .db
-        .read(|c| Ok(c.query_row("SELECT count(*) FROM sessions", [], |r| r.get(0))?))
-        .await
-        .unwrap();
+    let sessions = server.count("sessions").await;
     assert_eq!(sessions, 1, "only bob's session is left");
     server.stop().await;
 }
@@ -533,12 +528,7 @@ async fn terms_and_account_deletion() {
     assert_eq!(resp.status(), 200);
     assert_eq!(server.get_as("/api/user", &s.token).await.status(), 401);
     assert_eq!(server.refresh(&s.refresh).await.status(), 401);
-    let left: i64 = server
-        .state
-        .db
-        .read(|c| Ok(c.query_row("SELECT count(*) FROM sessions", [], |r| r.get(0))?))
-        .await
-        .unwrap();
+    let left = server.count("sessions").await;
     assert_eq!(left, 0, "the deleted user's sessions went with it");
     assert_eq!(
         server.state.db.read(users::count).await.unwrap(),

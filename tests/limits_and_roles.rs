@@ -118,12 +118,7 @@ async fn a_ban_ends_the_users_sessions_and_blocks_their_token() {
             .await;
         assert_eq!(resp.status(), 403, "{pw}");
     }
-    let sessions: i64 = server
-        .state
-        .db
-        .read(|c| Ok(c.query_row("SELECT count(*) FROM sessions", [], |r| r.get(0))?))
-        .await
-        .unwrap();
+    let sessions = server.count("sessions").await;
     assert_eq!(sessions, 0);
     server.stop().await;
 }

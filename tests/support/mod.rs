@@ -273,6 +273,17 @@ impl TestServer {
         }
     }
 
+    /// How many rows `table` holds (a literal table name from the test).
+    pub async fn count(&self, table: &'static str) -> i64 {
+        self.state
+            .db
+            .read(move |c| {
+                Ok(c.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?)
+            })
+            .await
+            .unwrap()
+    }
+
     /// GET with a bearer token.
     pub async fn get_as(&self, path: &str, token: &str) -> reqwest::Response {
         self.client
