@@ -268,7 +268,9 @@ fn ban_and_unban_reach_a_running_server() {
 
     let stats = text(&user(dir.path(), &["stats"], None).stdout);
     assert!(
-        stats.contains("ACTIVE SESSIONS") && stats.contains("carol@example.org"),
+        stats.contains("CONVERSATIONS")
+            && stats.contains("ACTIVE SESSIONS")
+            && stats.contains("carol@example.org"),
         "{stats}"
     );
     let out = run(librechat(dir.path()).args(["terms", "reset"]));

@@ -106,7 +106,7 @@ async fn unknown_api_paths_get_a_json_404() {
     let server = TestServer::start().await;
     for (method, path) in [
         ("GET", "/api/nope"),
-        ("POST", "/api/convos/x"),
+        ("POST", "/api/nothing/here"),
         ("DELETE", "/api"),
     ] {
         let resp = server

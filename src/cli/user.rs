@@ -328,6 +328,8 @@ async fn dispatch(settings: &Settings, db: &Db, cmd: UserCommand) -> anyhow::Res
                 .read(|c| {
                     let mut stmt = c.prepare(
                         "SELECT u.email, u.role, u.created_at,
+                                (SELECT count(*) FROM conversations v WHERE v.user_id = u.id),
+                                (SELECT count(*) FROM messages m WHERE m.user_id = u.id),
                                 (SELECT count(*) FROM sessions s WHERE s.user_id = u.id AND s.expires_at > ?1)
                          FROM users u ORDER BY u.created_at",
                     )?;
@@ -338,13 +340,25 @@ async fn dispatch(settings: &Settings, db: &Db, cmd: UserCommand) -> anyhow::Res
                                 r.get::<_, String>(1)?,
                                 r.get::<_, String>(2)?[..10].to_owned(),
                                 r.get::<_, i64>(3)?.to_string(),
+                                r.get::<_, i64>(4)?.to_string(),
+                                r.get::<_, i64>(5)?.to_string(),
                             ])
                         })?
                         .collect::<Result<Vec<_>, _>>()?;
                     Ok(rows)
                 })
                 .await?;
-            print_table(&["EMAIL", "ROLE", "CREATED", "ACTIVE SESSIONS"], &rows);
+            print_table(
+                &[
+                    "EMAIL",
+                    "ROLE",
+                    "CREATED",
+                    "CONVERSATIONS",
+                    "MESSAGES",
+                    "ACTIVE SESSIONS",
+                ],
+                &rows,
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

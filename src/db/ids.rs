@@ -1,13 +1,29 @@
 //! Id and time formats; see the conventions in `db/mod.rs`.
 
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
 
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 /// The current time as stored and sent: `2026-11-25T20:47:39.123Z`.
+///
+/// Never the same value twice in one process, and never earlier than the last: when two
+/// writes fall in the same millisecond the second is stamped a millisecond later. Lists sorted
+/// by time (the sidebar, a conversation's messages) then follow the order of the writes.
 pub fn now() -> String {
-    to_rfc3339(OffsetDateTime::now_utc())
+    static LAST_MS: AtomicI64 = AtomicI64::new(0);
+    let wall = (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
+    let mut last = LAST_MS.load(Ordering::Relaxed);
+    let ms = loop {
+        let next = wall.max(last + 1);
+        match LAST_MS.compare_exchange_weak(last, next, Ordering::Relaxed, Ordering::Relaxed) {
+            Ok(_) => break next,
+            Err(seen) => last = seen,
+        }
+    };
+    let t = OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or_else(|_| OffsetDateTime::now_utc());
+    to_rfc3339(t)
 }
 
 /// Formats a time as stored: UTC, milliseconds, `Z`.
@@ -57,6 +73,15 @@ mod tests {
         assert_eq!(now().len(), a.len());
         let offset = to_rfc3339(time::macros::datetime!(2026-01-02 03:04:05 +02:00));
         assert_eq!(offset, "2026-01-02T01:04:05.000Z");
+    }
+
+    #[test]
+    fn now_is_strictly_increasing() {
+        let stamps: Vec<String> = (0..2000).map(|_| now()).collect();
+        assert!(
+            stamps.windows(2).all(|w| w[0] < w[1]),
+            "timestamps repeat or go back"
+        );
     }
 
     #[test]

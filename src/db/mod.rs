@@ -10,7 +10,8 @@
 //! * **Timestamps are TEXT in RFC 3339, UTC, with exactly three fractional digits and a `Z`**
 //!   (`2026-11-25T20:47:39.123Z`, [`now`]): the same text JavaScript's `toISOString()` produces,
 //!   so it goes to JSON unchanged, and because the width is fixed, comparing the text orders by
-//!   time, which lets indexes on these columns serve "newest first" lists.
+//!   time, which lets indexes on these columns serve "newest first" lists. [`now`] never repeats
+//!   within a process, so rows written one after the other sort in that order.
 //! * **Booleans are INTEGER 0/1; JSON blobs are TEXT** and only for values the server never
 //!   queries inside. Tables are `STRICT`.
 //! * **Every row a user owns carries `user_id`**, and every query on such a table filters on it.
@@ -26,8 +27,10 @@
 //! connections, which WAL lets read while the writer writes.
 
 pub mod bans;
+pub mod conversations;
 mod ids;
 mod maintenance;
+pub mod messages;
 mod meta;
 mod migrate;
 mod pool;

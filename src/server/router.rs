@@ -35,6 +35,8 @@ pub fn build(state: AppState) -> Router {
         .merge(routes::two_factor::router())
         .merge(routes::user::router())
         .merge(routes::roles::router())
+        .merge(routes::convos::router())
+        .merge(routes::messages::router())
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(from_fn_with_state(

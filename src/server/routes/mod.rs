@@ -2,7 +2,9 @@
 
 pub mod auth;
 pub mod config;
+pub mod convos;
 pub mod health;
+pub mod messages;
 pub mod roles;
 pub mod two_factor;
 pub mod user;

@@ -1,0 +1,230 @@
+//! The `conversations` table. Every function takes the owner's id and never touches another
+//! user's rows: a conversation of someone else is simply not found.
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use serde_json::{Map, Value};
+
+use super::{DbError, now};
+
+#[derive(Debug, Clone)]
+pub struct Conversation {
+    pub conversation_id: String,
+    pub user_id: String,
+    pub title: String,
+    pub endpoint: Option<String>,
+    pub endpoint_type: Option<String>,
+    pub model: Option<String>,
+    pub is_archived: bool,
+    pub pinned: bool,
+    pub is_temporary: bool,
+    pub expired_at: Option<String>,
+    /// The other TConversation fields, as the client sent them.
+    pub settings: Map<String, Value>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+const COLUMNS: &str = "conversation_id, user_id, title, endpoint, endpoint_type, model, is_archived, \
+    pinned, is_temporary, expired_at, settings, created_at, updated_at";
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<Conversation> {
+    let settings: String = r.get(10)?;
+    Ok(Conversation {
+        conversation_id: r.get(0)?,
+        user_id: r.get(1)?,
+        title: r.get(2)?,
+        endpoint: r.get(3)?,
+        endpoint_type: r.get(4)?,
+        model: r.get(5)?,
+        is_archived: r.get(6)?,
+        pinned: r.get(7)?,
+        is_temporary: r.get(8)?,
+        expired_at: r.get(9)?,
+        settings: serde_json::from_str(&settings).unwrap_or_default(),
+        created_at: r.get(11)?,
+        updated_at: r.get(12)?,
+    })
+}
+
+pub fn get(
+    conn: &Connection,
+    user_id: &str,
+    conversation_id: &str,
+) -> Result<Option<Conversation>, DbError> {
+    let sql =
+        format!("SELECT {COLUMNS} FROM conversations WHERE conversation_id = ?1 AND user_id = ?2");
+    Ok(conn
+        .query_row(&sql, params![conversation_id, user_id], from_row)
+        .optional()?)
+}
+
+/// The fields a client may set, split into columns and pass-through settings.
+#[derive(Debug, Clone, Default)]
+pub struct Changes {
+    pub title: Option<String>,
+    pub endpoint: Option<Option<String>>,
+    pub endpoint_type: Option<Option<String>>,
+    pub model: Option<Option<String>>,
+    pub is_archived: Option<bool>,
+    pub pinned: Option<bool>,
+    /// Merged into the stored settings; a `null` value removes the key.
+    pub settings: Map<String, Value>,
+}
+
+/// Creates the conversation or changes it. `Ok(None)` when the id belongs to another user.
+pub fn upsert(
+    conn: &mut Connection,
+    user_id: &str,
+    conversation_id: &str,
+    c: &Changes,
+) -> Result<Option<Conversation>, DbError> {
+    let tx = conn.transaction()?;
+    let ts = now();
+    tx.execute(
+        "INSERT INTO conversations (conversation_id, user_id, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?3) ON CONFLICT (conversation_id) DO NOTHING",
+        params![conversation_id, user_id, ts],
+    )?;
+    let Some(mut current) = get(&tx, user_id, conversation_id)? else {
+        return Ok(None);
+    };
+    if let Some(t) = &c.title {
+        current.title = t.clone();
+    }
+    if let Some(e) = &c.endpoint {
+        current.endpoint = e.clone();
+    }
+    if let Some(e) = &c.endpoint_type {
+        current.endpoint_type = e.clone();
+    }
+    if let Some(m) = &c.model {
+        current.model = m.clone();
+    }
+    if let Some(a) = c.is_archived {
+        current.is_archived = a;
+    }
+    if let Some(p) = c.pinned {
+        current.pinned = p;
+    }
+    for (k, v) in &c.settings {
+        if v.is_null() {
+            current.settings.remove(k);
+        } else {
+            current.settings.insert(k.clone(), v.clone());
+        }
+    }
+    tx.execute(
+        "UPDATE conversations SET title = ?3, endpoint = ?4, endpoint_type = ?5, model = ?6,
+                is_archived = ?7, pinned = ?8, settings = ?9, updated_at = ?10
+         WHERE conversation_id = ?1 AND user_id = ?2",
+        params![
+            conversation_id,
+            user_id,
+            current.title,
+            current.endpoint,
+            current.endpoint_type,
+            current.model,
+            current.is_archived,
+            current.pinned,
+            Value::Object(current.settings.clone()).to_string(),
+            ts
+        ],
+    )?;
+    let updated = get(&tx, user_id, conversation_id)?;
+    tx.commit()?;
+    Ok(updated)
+}
+
+/// A position in a listing: the last item of the previous page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub updated_at: String,
+    pub conversation_id: String,
+}
+
+/// One page of a user's conversations, by `updated_at` (newest first unless `ascending`).
+/// Returns the page and the cursor of the next one.
+pub fn list(
+    conn: &Connection,
+    user_id: &str,
+    archived: bool,
+    ascending: bool,
+    after: Option<&Cursor>,
+    limit: usize,
+) -> Result<(Vec<Conversation>, Option<Cursor>), DbError> {
+    let (cmp, dir) = if ascending {
+        (">", "ASC")
+    } else {
+        ("<", "DESC")
+    };
+    let sql = format!(
+        "SELECT {COLUMNS} FROM conversations
+         WHERE user_id = ?1 AND is_archived = ?2
+           AND (?3 IS NULL OR (updated_at, conversation_id) {cmp} (?3, ?4))
+         ORDER BY updated_at {dir}, conversation_id {dir} LIMIT ?5"
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let mut rows = stmt
+        .query_map(
+            params![
+                user_id,
+                archived,
+                after.map(|c| c.updated_at.as_str()),
+                after.map(|c| c.conversation_id.as_str()),
+                (limit + 1) as i64
+            ],
+            from_row,
+        )?
+        .collect::<Result<Vec<_>, _>>()?;
+    let next = if rows.len() > limit {
+        rows.truncate(limit);
+        rows.last().map(|c| Cursor {
+            updated_at: c.updated_at.clone(),
+            conversation_id: c.conversation_id.clone(),
+        })
+    } else {
+        None
+    };
+    Ok((rows, next))
+}
+
+/// Deletes one conversation with its messages. Returns how many messages went with it, or
+/// `NotFound` when the user has no such conversation.
+pub fn delete(
+    conn: &mut Connection,
+    user_id: &str,
+    conversation_id: &str,
+) -> Result<usize, DbError> {
+    let tx = conn.transaction()?;
+    let messages = tx.execute(
+        "DELETE FROM messages WHERE conversation_id = ?1 AND user_id = ?2",
+        params![conversation_id, user_id],
+    )?;
+    let n = tx.execute(
+        "DELETE FROM conversations WHERE conversation_id = ?1 AND user_id = ?2",
+        params![conversation_id, user_id],
+    )?;
+    if n == 0 {
+        return Err(DbError::NotFound);
+    }
+    tx.commit()?;
+    Ok(messages)
+}
+
+/// Deletes all of a user's conversations; returns `(conversations, messages)` deleted.
+pub fn delete_all(conn: &mut Connection, user_id: &str) -> Result<(usize, usize), DbError> {
+    let tx = conn.transaction()?;
+    let messages = tx.execute("DELETE FROM messages WHERE user_id = ?1", [user_id])?;
+    let convos = tx.execute("DELETE FROM conversations WHERE user_id = ?1", [user_id])?;
+    tx.commit()?;
+    Ok((convos, messages))
+}
+
+/// Marks the conversation as changed now (a new message, say).
+pub fn touch(conn: &Connection, user_id: &str, conversation_id: &str) -> Result<(), DbError> {
+    conn.execute(
+        "UPDATE conversations SET updated_at = ?3 WHERE conversation_id = ?1 AND user_id = ?2",
+        params![conversation_id, user_id, now()],
+    )?;
+    Ok(())
+}

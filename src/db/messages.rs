@@ -1,0 +1,199 @@
+//! The `messages` table: one row per message; a conversation's messages form a tree by
+//! `parent_message_id`. Every function is scoped to the owner.
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use serde_json::{Map, Value};
+
+use super::{DbError, now};
+
+/// The parent of a conversation's first message (LibreChat's `Constants.NO_PARENT`).
+pub const NO_PARENT: &str = "00000000-0000-0000-0000-000000000000";
+
+#[derive(Debug, Clone)]
+pub struct Message {
+    pub message_id: String,
+    pub conversation_id: String,
+    pub user_id: String,
+    pub parent_message_id: String,
+    pub sender: String,
+    pub is_created_by_user: bool,
+    pub text: String,
+    pub content: Option<Value>,
+    pub model: Option<String>,
+    pub endpoint: Option<String>,
+    pub token_count: Option<i64>,
+    pub error: bool,
+    pub unfinished: bool,
+    pub feedback: Option<Value>,
+    /// The other TMessage fields, as sent.
+    pub extra: Map<String, Value>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+const COLUMNS: &str = "message_id, conversation_id, user_id, parent_message_id, sender, \
+    is_created_by_user, text, content, model, endpoint, token_count, error, unfinished, feedback, \
+    extra, created_at, updated_at";
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<Message> {
+    let json = |i: usize| -> rusqlite::Result<Option<Value>> {
+        let text: Option<String> = r.get(i)?;
+        Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
+    };
+    let extra: String = r.get(14)?;
+    Ok(Message {
+        message_id: r.get(0)?,
+        conversation_id: r.get(1)?,
+        user_id: r.get(2)?,
+        parent_message_id: r.get(3)?,
+        sender: r.get(4)?,
+        is_created_by_user: r.get(5)?,
+        text: r.get(6)?,
+        content: json(7)?,
+        model: r.get(8)?,
+        endpoint: r.get(9)?,
+        token_count: r.get(10)?,
+        error: r.get(11)?,
+        unfinished: r.get(12)?,
+        feedback: json(13)?,
+        extra: serde_json::from_str(&extra).unwrap_or_default(),
+        created_at: r.get(15)?,
+        updated_at: r.get(16)?,
+    })
+}
+
+/// A conversation's messages, oldest first: one range scan of the conversation index.
+pub fn list(
+    conn: &Connection,
+    user_id: &str,
+    conversation_id: &str,
+) -> Result<Vec<Message>, DbError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM messages WHERE conversation_id = ?1 AND user_id = ?2
+         ORDER BY created_at, message_id"
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map(params![conversation_id, user_id], from_row)?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+pub fn get(
+    conn: &Connection,
+    user_id: &str,
+    conversation_id: &str,
+    message_id: &str,
+) -> Result<Option<Message>, DbError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM messages WHERE message_id = ?1 AND conversation_id = ?2 AND user_id = ?3"
+    );
+    Ok(conn
+        .query_row(
+            &sql,
+            params![message_id, conversation_id, user_id],
+            from_row,
+        )
+        .optional()?)
+}
+
+/// Creates or replaces a message of the user's conversation. `Ok(false)` when the message id
+/// is taken by another conversation or user (ids are global, like LibreChat's).
+pub fn save(conn: &mut Connection, m: &Message) -> Result<bool, DbError> {
+    let tx = conn.transaction()?;
+    let owner: Option<(String, String)> = tx
+        .query_row(
+            "SELECT user_id, conversation_id FROM messages WHERE message_id = ?1",
+            [&m.message_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    if owner.is_some_and(|(u, c)| u != m.user_id || c != m.conversation_id) {
+        return Ok(false);
+    }
+    let ts = now();
+    tx.execute(
+        "INSERT INTO messages (message_id, conversation_id, user_id, parent_message_id, sender,
+             is_created_by_user, text, content, model, endpoint, token_count, error, unfinished,
+             feedback, extra, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16)
+         ON CONFLICT (message_id) DO UPDATE SET parent_message_id = excluded.parent_message_id,
+             sender = excluded.sender, is_created_by_user = excluded.is_created_by_user,
+             text = excluded.text, content = excluded.content, model = excluded.model,
+             endpoint = excluded.endpoint, token_count = excluded.token_count,
+             error = excluded.error, unfinished = excluded.unfinished, extra = excluded.extra,
+             updated_at = excluded.updated_at",
+        params![
+            m.message_id,
+            m.conversation_id,
+            m.user_id,
+            m.parent_message_id,
+            m.sender,
+            m.is_created_by_user,
+            m.text,
+            m.content.as_ref().map(Value::to_string),
+            m.model,
+            m.endpoint,
+            m.token_count,
+            m.error,
+            m.unfinished,
+            m.feedback.as_ref().map(Value::to_string),
+            Value::Object(m.extra.clone()).to_string(),
+            ts
+        ],
+    )?;
+    super::conversations::touch(&tx, &m.user_id, &m.conversation_id)?;
+    tx.commit()?;
+    Ok(true)
+}
+
+/// Sets or clears (`None`) the feedback on a message.
+pub fn set_feedback(
+    conn: &Connection,
+    user_id: &str,
+    conversation_id: &str,
+    message_id: &str,
+    feedback: Option<&Value>,
+) -> Result<(), DbError> {
+    let n = conn.execute(
+        "UPDATE messages SET feedback = ?4, updated_at = ?5
+         WHERE message_id = ?1 AND conversation_id = ?2 AND user_id = ?3",
+        params![
+            message_id,
+            conversation_id,
+            user_id,
+            feedback.map(Value::to_string),
+            now()
+        ],
+    )?;
+    if n == 0 {
+        Err(DbError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
+/// Deletes a message and every message below it in the tree: a reply whose parent is gone
+/// could never be reached from the conversation again. Returns how many were deleted.
+pub fn delete_subtree(
+    conn: &mut Connection,
+    user_id: &str,
+    conversation_id: &str,
+    message_id: &str,
+) -> Result<usize, DbError> {
+    let tx = conn.transaction()?;
+    let n = tx.execute(
+        "WITH RECURSIVE doomed(id) AS (
+             SELECT message_id FROM messages
+              WHERE message_id = ?1 AND conversation_id = ?2 AND user_id = ?3
+             UNION
+             SELECT m.message_id FROM messages m JOIN doomed d ON m.parent_message_id = d.id
+              WHERE m.conversation_id = ?2 AND m.user_id = ?3
+         )
+         DELETE FROM messages WHERE message_id IN (SELECT id FROM doomed)",
+        params![message_id, conversation_id, user_id],
+    )?;
+    if n == 0 {
+        return Err(DbError::NotFound);
+    }
+    tx.commit()?;
+    Ok(n)
+}

@@ -1,0 +1,325 @@
+//! `/api/convos`: list, read, rename and change, archive, delete.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use base64::Engine;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use crate::db::conversations::{self, Changes, Conversation, Cursor};
+use crate::server::middleware::AuthUser;
+use crate::server::{ApiError, AppState, JsonBody};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/convos", get(list).delete(delete_one))
+        .route("/api/convos/all", delete(delete_all))
+        .route("/api/convos/update", post(update))
+        .route("/api/convos/archive", post(archive))
+        .route("/api/convos/{conversation_id}", get(get_one))
+}
+
+/// LibreChat's `TConversation`: the stored settings with the server's fields over them.
+pub fn conversation_json(c: &Conversation) -> Value {
+    let mut out = c.settings.clone();
+    let fields = json!({
+        "conversationId": c.conversation_id,
+        "user": c.user_id,
+        "title": c.title,
+        "endpoint": c.endpoint,
+        "endpointType": c.endpoint_type,
+        "model": c.model,
+        "isArchived": c.is_archived,
+        "pinned": c.pinned,
+        "isTemporary": c.is_temporary,
+        "expiredAt": c.expired_at,
+        "tags": [],
+        "createdAt": c.created_at,
+        "updatedAt": c.updated_at,
+    });
+    if let Value::Object(f) = fields {
+        out.extend(f);
+    }
+    Value::Object(out)
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    cursor: Option<String>,
+    limit: Option<String>,
+    #[serde(rename = "isArchived")]
+    is_archived: Option<String>,
+    order: Option<String>,
+    #[serde(rename = "sortBy")]
+    sort_by: Option<String>,
+    tags: Option<String>,
+    #[serde(rename = "tags[]")]
+    tags_list: Option<String>,
+    search: Option<String>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let limit = match q.limit.as_deref() {
+        None | Some("") => 25,
+        Some(l) => l
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=100).contains(n))
+            .ok_or_else(|| ApiError::BadRequest("limit must be a number from 1 to 100".into()))?,
+    };
+    let archived = flag(q.is_archived.as_deref(), "isArchived")?;
+    let ascending = match q.order.as_deref() {
+        None | Some("") | Some("desc") => false,
+        Some("asc") => true,
+        Some(_) => return Err(ApiError::BadRequest("order must be asc or desc".into())),
+    };
+    if q.sort_by
+        .as_deref()
+        .is_some_and(|s| !s.is_empty() && s != "updatedAt")
+    {
+        return Err(ApiError::BadRequest(
+            "sortBy: only updatedAt is supported".into(),
+        ));
+    }
+    if q.tags.is_some()
+        || q.tags_list.is_some()
+        || q.search.as_deref().is_some_and(|s| !s.is_empty())
+    {
+        // Answering without the filter would show the wrong conversations.
+        return Err(ApiError::BadRequest(
+            "filtering conversations by tags or search is not available yet".into(),
+        ));
+    }
+    let cursor = q
+        .cursor
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .map(decode_cursor)
+        .transpose()?;
+    let uid = user.id.clone();
+    let (page, next) = state
+        .db
+        .read(move |c| conversations::list(c, &uid, archived, ascending, cursor.as_ref(), limit))
+        .await?;
+    Ok(Json(json!({
+        "conversations": page.iter().map(conversation_json).collect::<Vec<_>>(),
+        "nextCursor": next.map(|c| encode_cursor(&c)),
+    })))
+}
+
+fn flag(v: Option<&str>, name: &str) -> Result<bool, ApiError> {
+    match v {
+        None | Some("") | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(_) => Err(ApiError::BadRequest(format!(
+            "{name} must be true or false"
+        ))),
+    }
+}
+
+/// Cursors are opaque to clients: the last item's time and id.
+fn encode_cursor(c: &Cursor) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(format!("{}\n{}", c.updated_at, c.conversation_id))
+}
+
+fn decode_cursor(s: &str) -> Result<Cursor, ApiError> {
+    let bad = || ApiError::BadRequest("invalid cursor".into());
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(s)
+        .map_err(|_| bad())?;
+    let text = String::from_utf8(bytes).map_err(|_| bad())?;
+    let (updated_at, conversation_id) = text.split_once('\n').ok_or_else(bad)?;
+    Ok(Cursor {
+        updated_at: updated_at.to_owned(),
+        conversation_id: conversation_id.to_owned(),
+    })
+}
+
+async fn get_one(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let convo = state
+        .db
+        .read(move |c| conversations::get(c, &user.id, &id))
+        .await?
+        .ok_or_else(|| ApiError::NotFound("Conversation not found".into()))?;
+    Ok(Json(conversation_json(&convo)))
+}
+
+#[derive(Deserialize)]
+struct ArgBody {
+    arg: Map<String, Value>,
+}
+
+/// Fields the server owns; a client cannot set them through an update.
+const RESERVED: [&str; 9] = [
+    "_id",
+    "user",
+    "conversationId",
+    "createdAt",
+    "updatedAt",
+    "messages",
+    "tags",
+    "expiredAt",
+    "isTemporary",
+];
+
+/// Reads `{arg: {conversationId, ...}}` into an id and the changes it asks for.
+fn parse_changes(mut arg: Map<String, Value>) -> Result<(String, Changes), ApiError> {
+    let id = conversation_id(arg.get("conversationId"))?;
+    let text = |v: Value, name: &str, max: usize| -> Result<Option<String>, ApiError> {
+        match v {
+            Value::Null => Ok(None),
+            Value::String(s) if s.chars().count() <= max => Ok(Some(s)),
+            _ => Err(ApiError::BadRequest(format!(
+                "{name} must be a string of at most {max} characters"
+            ))),
+        }
+    };
+    let mut c = Changes::default();
+    if let Some(t) = arg.remove("title") {
+        c.title = Some(text(t, "title", 500)?.unwrap_or_else(|| "New Chat".into()));
+    }
+    if let Some(v) = arg.remove("endpoint") {
+        c.endpoint = Some(text(v, "endpoint", 200)?);
+    }
+    if let Some(v) = arg.remove("endpointType") {
+        c.endpoint_type = Some(text(v, "endpointType", 200)?);
+    }
+    if let Some(v) = arg.remove("model") {
+        c.model = Some(text(v, "model", 500)?);
+    }
+    for (key, slot) in [
+        ("isArchived", &mut c.is_archived),
+        ("pinned", &mut c.pinned),
+    ] {
+        if let Some(v) = arg.remove(key) {
+            *slot = Some(
+                v.as_bool()
+                    .ok_or_else(|| ApiError::BadRequest(format!("{key} must be true or false")))?,
+            );
+        }
+    }
+    for key in RESERVED {
+        arg.remove(key);
+    }
+    c.settings = arg;
+    Ok((id, c))
+}
+
+pub fn conversation_id(v: Option<&Value>) -> Result<String, ApiError> {
+    match v.and_then(Value::as_str) {
+        Some(id) if !id.is_empty() && id.len() <= 200 && !id.chars().any(char::is_control) => {
+            Ok(id.to_owned())
+        }
+        _ => Err(ApiError::BadRequest("conversationId is required".into())),
+    }
+}
+
+async fn save(
+    state: &AppState,
+    user_id: String,
+    id: String,
+    changes: Changes,
+) -> Result<Value, ApiError> {
+    let convo = state
+        .db
+        .write(move |c| conversations::upsert(c, &user_id, &id, &changes))
+        .await?
+        .ok_or_else(|| ApiError::NotFound("Conversation not found".into()))?;
+    Ok(conversation_json(&convo))
+}
+
+/// Renames or changes a conversation, creating it if it does not exist yet (LibreChat's
+/// `saveConvo` upserts). Answers 201 with the conversation.
+async fn update(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    JsonBody(body): JsonBody<ArgBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let (id, changes) = parse_changes(body.arg)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(save(&state, user.id, id, changes).await?),
+    ))
+}
+
+async fn archive(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    JsonBody(body): JsonBody<ArgBody>,
+) -> Result<Json<Value>, ApiError> {
+    let id = conversation_id(body.arg.get("conversationId"))?;
+    let archived = body
+        .arg
+        .get("isArchived")
+        .and_then(Value::as_bool)
+        .ok_or_else(|| ApiError::BadRequest("isArchived must be true or false".into()))?;
+    let exists = {
+        let (uid, cid) = (user.id.clone(), id.clone());
+        state
+            .db
+            .read(move |c| conversations::get(c, &uid, &cid))
+            .await?
+            .is_some()
+    };
+    if !exists {
+        return Err(ApiError::NotFound("Conversation not found".into()));
+    }
+    let changes = Changes {
+        is_archived: Some(archived),
+        ..Changes::default()
+    };
+    Ok(Json(save(&state, user.id, id, changes).await?))
+}
+
+async fn delete_one(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    JsonBody(body): JsonBody<ArgBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let id = conversation_id(body.arg.get("conversationId"))?;
+    let messages = state
+        .db
+        .write(move |c| conversations::delete(c, &user.id, &id))
+        .await
+        .map_err(|e| match e {
+            crate::db::DbError::NotFound => ApiError::NotFound("Conversation not found".into()),
+            other => other.into(),
+        })?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "acknowledged": true,
+            "deletedCount": 1,
+            "messages": { "acknowledged": true, "deletedCount": messages },
+        })),
+    ))
+}
+
+async fn delete_all(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let (convos, messages) = state
+        .db
+        .write(move |c| conversations::delete_all(c, &user.id))
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "acknowledged": true,
+            "deletedCount": convos,
+            "messages": { "acknowledged": true, "deletedCount": messages },
+        })),
+    ))
+}

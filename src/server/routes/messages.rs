@@ -1,0 +1,327 @@
+//! `/api/messages/:conversationId[/:messageId]`: a conversation's messages; save one, read one,
+//! feedback, delete (with the replies below it).
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, put};
+use axum::{Json, Router};
+use serde_json::{Map, Value, json};
+
+use crate::db::messages::{self, Message, NO_PARENT};
+use crate::db::{DbError, conversations};
+use crate::server::middleware::AuthUser;
+use crate::server::{ApiError, AppState, JsonBody};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/messages/{conversation_id}", get(list).post(save))
+        .route(
+            "/api/messages/{conversation_id}/{message_id}",
+            get(get_one).delete(delete_one),
+        )
+        .route(
+            "/api/messages/{conversation_id}/{message_id}/feedback",
+            put(feedback),
+        )
+}
+
+/// LibreChat's `TMessage`: the stored extra fields with the server's over them.
+pub fn message_json(m: &Message) -> Value {
+    let mut out = m.extra.clone();
+    let fields = json!({
+        "messageId": m.message_id,
+        "conversationId": m.conversation_id,
+        "parentMessageId": m.parent_message_id,
+        "user": m.user_id,
+        "sender": m.sender,
+        "text": m.text,
+        "isCreatedByUser": m.is_created_by_user,
+        "model": m.model,
+        "endpoint": m.endpoint,
+        "tokenCount": m.token_count,
+        "error": m.error,
+        "unfinished": m.unfinished,
+        "createdAt": m.created_at,
+        "updatedAt": m.updated_at,
+    });
+    if let Value::Object(f) = fields {
+        out.extend(f);
+    }
+    if let Some(c) = &m.content {
+        out.insert("content".into(), c.clone());
+    }
+    if let Some(f) = &m.feedback {
+        out.insert("feedback".into(), f.clone());
+    }
+    Value::Object(out)
+}
+
+fn not_found() -> ApiError {
+    ApiError::NotFound("Conversation not found".into())
+}
+
+/// 404 unless the user owns the conversation (someone else's looks the same as none).
+async fn owned(state: &AppState, user_id: &str, conversation_id: &str) -> Result<(), ApiError> {
+    let (u, c) = (user_id.to_owned(), conversation_id.to_owned());
+    match state
+        .db
+        .read(move |db| conversations::get(db, &u, &c))
+        .await?
+    {
+        Some(_) => Ok(()),
+        None => Err(not_found()),
+    }
+}
+
+async fn list(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(conversation_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    owned(&state, &user.id, &conversation_id).await?;
+    let all = state
+        .db
+        .read(move |c| messages::list(c, &user.id, &conversation_id))
+        .await?;
+    Ok(Json(Value::Array(all.iter().map(message_json).collect())))
+}
+
+async fn get_one(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path((conversation_id, message_id)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let m = state
+        .db
+        .read(move |c| messages::get(c, &user.id, &conversation_id, &message_id))
+        .await?
+        .ok_or_else(|| ApiError::NotFound("Message not found".into()))?;
+    Ok(Json(message_json(&m)))
+}
+
+/// Fields the server owns or keeps in columns; the rest of the body is kept as sent.
+const COLUMNS: [&str; 17] = [
+    "_id",
+    "user",
+    "messageId",
+    "conversationId",
+    "parentMessageId",
+    "sender",
+    "text",
+    "isCreatedByUser",
+    "content",
+    "model",
+    "endpoint",
+    "tokenCount",
+    "error",
+    "unfinished",
+    "feedback",
+    "createdAt",
+    "updatedAt",
+];
+
+/// Saves a message into the user's conversation (LibreChat's `POST /api/messages/:id`).
+async fn save(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(conversation_id): Path<String>,
+    JsonBody(body): JsonBody<Map<String, Value>>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    owned(&state, &user.id, &conversation_id).await?;
+    let message = parse_message(body, &user.id, &conversation_id)?;
+    if message.parent_message_id != NO_PARENT {
+        let (u, c, p) = (
+            user.id.clone(),
+            conversation_id.clone(),
+            message.parent_message_id.clone(),
+        );
+        if state
+            .db
+            .read(move |db| messages::get(db, &u, &c, &p))
+            .await?
+            .is_none()
+        {
+            return Err(ApiError::BadRequest(
+                "parentMessageId is not a message of this conversation".into(),
+            ));
+        }
+    }
+    let to_store = message.clone();
+    if !state
+        .db
+        .write(move |c| messages::save(c, &to_store))
+        .await?
+    {
+        return Err(ApiError::BadRequest(
+            "messageId is already used elsewhere".into(),
+        ));
+    }
+    let (u, c, id) = (user.id, conversation_id, message.message_id);
+    let saved = state
+        .db
+        .read(move |db| messages::get(db, &u, &c, &id))
+        .await?
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("saved message vanished")))?;
+    Ok((StatusCode::CREATED, Json(message_json(&saved))))
+}
+
+fn parse_message(
+    mut body: Map<String, Value>,
+    user_id: &str,
+    conversation_id: &str,
+) -> Result<Message, ApiError> {
+    let bad = |m: &str| ApiError::BadRequest(m.to_owned());
+    let id = |v: Option<&Value>, name: &str| -> Result<Option<String>, ApiError> {
+        match v {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s))
+                if !s.is_empty() && s.len() <= 200 && !s.chars().any(char::is_control) =>
+            {
+                Ok(Some(s.clone()))
+            }
+            Some(_) => Err(ApiError::BadRequest(format!("{name} must be an id string"))),
+        }
+    };
+    let string = |v: Option<&Value>, name: &str| -> Result<Option<String>, ApiError> {
+        match v {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(ApiError::BadRequest(format!("{name} must be a string"))),
+        }
+    };
+    let boolean = |v: Option<&Value>, name: &str| -> Result<bool, ApiError> {
+        match v {
+            None | Some(Value::Null) => Ok(false),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(_) => Err(ApiError::BadRequest(format!(
+                "{name} must be true or false"
+            ))),
+        }
+    };
+    let message_id =
+        id(body.get("messageId"), "messageId")?.ok_or_else(|| bad("messageId is required"))?;
+    let parent =
+        id(body.get("parentMessageId"), "parentMessageId")?.unwrap_or_else(|| NO_PARENT.to_owned());
+    if parent == message_id {
+        return Err(bad("a message cannot be its own parent"));
+    }
+    let content = match body.get("content") {
+        None | Some(Value::Null) => None,
+        Some(Value::Array(parts)) => Some(Value::Array(parts.clone())),
+        Some(_) => return Err(bad("content must be an array of parts")),
+    };
+    let token_count = match body.get("tokenCount") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(
+            v.as_i64()
+                .filter(|n| *n >= 0)
+                .ok_or_else(|| bad("tokenCount must be a whole number"))?,
+        ),
+    };
+    let is_created_by_user = boolean(body.get("isCreatedByUser"), "isCreatedByUser")?;
+    let message = Message {
+        message_id,
+        conversation_id: conversation_id.to_owned(),
+        user_id: user_id.to_owned(),
+        parent_message_id: parent,
+        sender: string(body.get("sender"), "sender")?.unwrap_or_else(|| {
+            if is_created_by_user {
+                "User".into()
+            } else {
+                "Assistant".into()
+            }
+        }),
+        is_created_by_user,
+        text: string(body.get("text"), "text")?.unwrap_or_default(),
+        content,
+        model: string(body.get("model"), "model")?,
+        endpoint: string(body.get("endpoint"), "endpoint")?,
+        token_count,
+        error: boolean(body.get("error"), "error")?,
+        unfinished: boolean(body.get("unfinished"), "unfinished")?,
+        feedback: None,
+        extra: Map::new(),
+        created_at: String::new(),
+        updated_at: String::new(),
+    };
+    for key in COLUMNS {
+        body.remove(key);
+    }
+    Ok(Message {
+        extra: body,
+        ..message
+    })
+}
+
+#[derive(serde::Deserialize)]
+struct FeedbackBody {
+    feedback: Option<Value>,
+}
+
+async fn feedback(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path((conversation_id, message_id)): Path<(String, String)>,
+    JsonBody(body): JsonBody<FeedbackBody>,
+) -> Result<Json<Value>, ApiError> {
+    let feedback = match body.feedback {
+        None | Some(Value::Null) => None,
+        Some(Value::Object(f)) => {
+            match f.get("rating").and_then(Value::as_str) {
+                Some("thumbsUp" | "thumbsDown") => {}
+                _ => {
+                    return Err(ApiError::BadRequest(
+                        "feedback.rating must be thumbsUp or thumbsDown".into(),
+                    ));
+                }
+            }
+            if f.get("text").is_some_and(|t| {
+                !t.is_null() && t.as_str().is_none_or(|s| s.chars().count() > 2000)
+            }) {
+                return Err(ApiError::BadRequest(
+                    "feedback.text must be a string of at most 2000 characters".into(),
+                ));
+            }
+            Some(Value::Object(f))
+        }
+        Some(_) => {
+            return Err(ApiError::BadRequest(
+                "feedback must be an object or null".into(),
+            ));
+        }
+    };
+    let (u, c, m, f) = (
+        user.id,
+        conversation_id.clone(),
+        message_id.clone(),
+        feedback.clone(),
+    );
+    state
+        .db
+        .write(move |db| messages::set_feedback(db, &u, &c, &m, f.as_ref()))
+        .await
+        .map_err(|e| match e {
+            DbError::NotFound => ApiError::NotFound("Message not found".into()),
+            other => other.into(),
+        })?;
+    Ok(Json(
+        json!({ "messageId": message_id, "conversationId": conversation_id, "feedback": feedback }),
+    ))
+}
+
+/// Deletes the message and the replies below it (see `messages::delete_subtree`). 204.
+async fn delete_one(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path((conversation_id, message_id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .db
+        .write(move |c| messages::delete_subtree(c, &user.id, &conversation_id, &message_id))
+        .await
+        .map_err(|e| match e {
+            DbError::NotFound => ApiError::NotFound("Message not found".into()),
+            other => other.into(),
+        })?;
+    Ok(StatusCode::NO_CONTENT)
+}

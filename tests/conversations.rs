@@ -1,0 +1,553 @@
+//! Conversations and messages over HTTP: the tree, paging, archiving, deleting, and isolation
+//! between users.
+
+mod support;
+
+use serde_json::{Value, json};
+use support::{Session, TestServer};
+
+const PW: &str = "correct horse battery";
+const ROOT: &str = "00000000-0000-0000-0000-000000000000";
+
+async fn two_users(server: &TestServer) -> (Session, Session) {
+    server.register("alice@example.org", PW).await;
+    server.register("bob@example.org", PW).await;
+    (
+        server.login("alice@example.org", PW).await,
+        server.login("bob@example.org", PW).await,
+    )
+}
+
+async fn send(
+    server: &TestServer,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: Value,
+) -> reqwest::Response {
+    server
+        .client
+        .request(method.parse().unwrap(), server.url(path))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn create(server: &TestServer, token: &str, id: &str, title: &str) -> Value {
+    let resp = send(server, "POST", "/api/convos/update", token, json!({"arg": {"conversationId": id, "title": title, "endpoint": "openAI", "model": "gpt-4o", "temperature": 0.5}})).await;
+    assert_eq!(resp.status(), 201);
+    resp.json().await.unwrap()
+}
+
+async fn message(
+    server: &TestServer,
+    token: &str,
+    convo: &str,
+    id: &str,
+    parent: &str,
+    text: &str,
+) -> reqwest::Response {
+    send(server, "POST", &format!("/api/messages/{convo}"), token, json!({
+        "messageId": id, "parentMessageId": parent, "text": text,
+        "isCreatedByUser": parent == ROOT, "sender": if parent == ROOT { "User" } else { "GPT-4o" },
+        "files": [{"file_id": "f1"}]
+    }))
+    .await
+}
+
+#[tokio::test]
+async fn create_read_rename_archive_and_page_through_conversations() {
+    let server = TestServer::start().await;
+    let (alice, _) = two_users(&server).await;
+    let c = create(&server, &alice.token, "c-0", "First").await;
+    assert_eq!(c["title"], "First");
+    assert_eq!(c["endpoint"], "openAI");
+    assert_eq!(c["temperature"], 0.5, "other fields are kept as sent");
+    assert_eq!(c["user"], alice.user["id"]);
+    assert_eq!(c["isArchived"], false);
+    for i in 1..5 {
+        create(
+            &server,
+            &alice.token,
+            &format!("c-{i}"),
+            &format!("Chat {i}"),
+        )
+        .await;
+    }
+    // Renaming moves it to the top and keeps the other fields.
+    let renamed: Value = send(
+        &server,
+        "POST",
+        "/api/convos/update",
+        &alice.token,
+        json!({"arg": {"conversationId": "c-0", "title": "Renamed"}}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(
+        (renamed["title"].as_str(), renamed["model"].as_str()),
+        (Some("Renamed"), Some("gpt-4o"))
+    );
+    let got: Value = server
+        .get_as("/api/convos/c-0", &alice.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got["title"], "Renamed");
+
+    // Pages of two, newest first, each conversation exactly once.
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..10 {
+        let path = match &cursor {
+            Some(c) => format!("/api/convos?limit=2&cursor={c}"),
+            None => "/api/convos?limit=2".into(),
+        };
+        let page: Value = server
+            .get_as(&path, &alice.token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        for c in page["conversations"].as_array().unwrap() {
+            seen.push(c["conversationId"].as_str().unwrap().to_owned());
+        }
+        match page["nextCursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ["c-0", "c-4", "c-3", "c-2", "c-1"]);
+    let oldest: Value = server
+        .get_as("/api/convos?order=asc&limit=1", &alice.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(oldest["conversations"][0]["conversationId"], "c-1");
+
+    // Archived conversations leave the main list and appear in the archive.
+    let resp = send(
+        &server,
+        "POST",
+        "/api/convos/archive",
+        &alice.token,
+        json!({"arg": {"conversationId": "c-2", "isArchived": true}}),
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+    let main: Value = server
+        .get_as("/api/convos", &alice.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(main["conversations"].as_array().unwrap().len(), 4);
+    let archived: Value = server
+        .get_as("/api/convos?isArchived=true", &alice.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(archived["conversations"][0]["conversationId"], "c-2");
+    assert_eq!(archived["conversations"][0]["isArchived"], true);
+
+    for bad in [
+        "limit=0",
+        "limit=101",
+        "limit=-1",
+        "limit=ten",
+        "cursor=%%%",
+        "cursor=bm90aGluZw",
+        "order=sideways",
+        "isArchived=maybe",
+        "sortBy=title",
+        "tags=work",
+    ] {
+        let resp = server
+            .get_as(&format!("/api/convos?{bad}"), &alice.token)
+            .await;
+        assert_eq!(resp.status(), 400, "{bad}");
+        assert!(resp.json::<Value>().await.unwrap()["message"].is_string());
+    }
+    for bad in [
+        json!({}),
+        json!({"arg": {}}),
+        json!({"arg": {"conversationId": 5}}),
+        json!({"arg": {"conversationId": "x", "title": 5}}),
+        json!({"arg": {"conversationId": "x", "isArchived": "yes"}}),
+    ] {
+        let resp = send(
+            &server,
+            "POST",
+            "/api/convos/update",
+            &alice.token,
+            bad.clone(),
+        )
+        .await;
+        assert_eq!(resp.status(), 400, "{bad}");
+    }
+    assert_eq!(
+        server
+            .get_as("/api/convos/nope", &alice.token)
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(server.get("/api/convos").await.status(), 401);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn messages_form_a_tree_and_deleting_takes_the_replies_along() {
+    let server = TestServer::start().await;
+    let (alice, _) = two_users(&server).await;
+    create(&server, &alice.token, "c-1", "Tree").await;
+    create(&server, &alice.token, "c-2", "Other").await;
+    assert_eq!(
+        message(&server, &alice.token, "c-1", "m-1", ROOT, "Hello")
+            .await
+            .status(),
+        201
+    );
+    let reply = message(
+        &server,
+        &alice.token,
+        "c-1",
+        "m-2",
+        "m-1",
+        "Hi! How can I help?",
+    )
+    .await;
+    assert_eq!(reply.status(), 201);
+    let reply: Value = reply.json().await.unwrap();
+    assert_eq!(reply["parentMessageId"], "m-1");
+    assert_eq!(
+        reply["files"][0]["file_id"], "f1",
+        "other fields are kept as sent"
+    );
+    // A regenerated answer is a sibling; a follow-up hangs below the first answer.
+    assert_eq!(
+        message(&server, &alice.token, "c-1", "m-2b", "m-1", "Hello there")
+            .await
+            .status(),
+        201
+    );
+    assert_eq!(
+        message(&server, &alice.token, "c-1", "m-3", "m-2", "Tell me more")
+            .await
+            .status(),
+        201
+    );
+
+    let all: Value = server
+        .get_as("/api/messages/c-1", &alice.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["messageId"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["m-1", "m-2", "m-2b", "m-3"]);
+    assert_eq!(all[0]["isCreatedByUser"], true);
+    assert_eq!(all[0]["conversationId"], "c-1");
+    let one: Value = server
+        .get_as("/api/messages/c-1/m-3", &alice.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(one["text"], "Tell me more");
+
+    // Bad messages change nothing.
+    for (body, why) in [
+        (json!({"text": "no id"}), "messageId is required"),
+        (
+            json!({"messageId": "m-9", "parentMessageId": "m-missing"}),
+            "parentMessageId",
+        ),
+        (
+            json!({"messageId": "m-9", "text": 5}),
+            "text must be a string",
+        ),
+        (
+            json!({"messageId": "m-9", "content": "not parts"}),
+            "content must be",
+        ),
+        (json!({"messageId": "m-9", "tokenCount": -3}), "tokenCount"),
+        (
+            json!({"messageId": "m-9", "parentMessageId": "m-9"}),
+            "own parent",
+        ),
+    ] {
+        let resp = send(
+            &server,
+            "POST",
+            "/api/messages/c-1",
+            &alice.token,
+            body.clone(),
+        )
+        .await;
+        assert_eq!(resp.status(), 400, "{body}");
+        assert!(resp.text().await.unwrap().contains(why), "{body}");
+    }
+    // A parent from another conversation is refused; a message id cannot move conversations.
+    assert_eq!(
+        message(&server, &alice.token, "c-2", "m-x", "m-1", "cross")
+            .await
+            .status(),
+        400
+    );
+    assert_eq!(
+        message(&server, &alice.token, "c-2", "m-1", ROOT, "steal")
+            .await
+            .status(),
+        400
+    );
+    assert_eq!(
+        server
+            .get_as("/api/messages/c-1", &alice.token)
+            .await
+            .json::<Value>()
+            .await
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len(),
+        4
+    );
+
+    // Feedback.
+    let fb = send(
+        &server,
+        "PUT",
+        "/api/messages/c-1/m-2/feedback",
+        &alice.token,
+        json!({"feedback": {"rating": "thumbsUp", "tag": "accurate", "text": "spot on"}}),
+    )
+    .await;
+    assert_eq!(fb.status(), 200);
+    let m2: Value = server
+        .get_as("/api/messages/c-1/m-2", &alice.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(m2["feedback"]["rating"], "thumbsUp");
+    for bad in [
+        json!({"feedback": {"rating": "meh"}}),
+        json!({"feedback": "good"}),
+        json!({"feedback": {"rating": "thumbsDown", "text": 5}}),
+    ] {
+        assert_eq!(
+            send(
+                &server,
+                "PUT",
+                "/api/messages/c-1/m-2/feedback",
+                &alice.token,
+                bad.clone()
+            )
+            .await
+            .status(),
+            400,
+            "{bad}"
+        );
+    }
+    assert_eq!(
+        send(
+            &server,
+            "PUT",
+            "/api/messages/c-1/m-2/feedback",
+            &alice.token,
+            json!({"feedback": null})
+        )
+        .await
+        .status(),
+        200
+    );
+    let m2: Value = server
+        .get_as("/api/messages/c-1/m-2", &alice.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(m2.get("feedback").is_none());
+
+    // Deleting m-2 takes its reply m-3 along; the sibling m-2b stays.
+    let resp = server
+        .client
+        .delete(server.url("/api/messages/c-1/m-2"))
+        .bearer_auth(&alice.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 204);
+    let left: Value = server
+        .get_as("/api/messages/c-1", &alice.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = left
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["messageId"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["m-1", "m-2b"]);
+    let again = server
+        .client
+        .delete(server.url("/api/messages/c-1/m-2"))
+        .bearer_auth(&alice.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 404);
+
+    // Deleting the conversation deletes its messages.
+    let resp = send(
+        &server,
+        "DELETE",
+        "/api/convos",
+        &alice.token,
+        json!({"arg": {"conversationId": "c-1"}}),
+    )
+    .await;
+    assert_eq!(resp.status(), 201);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["messages"]["deletedCount"], 2);
+    assert_eq!(
+        server
+            .get_as("/api/messages/c-1", &alice.token)
+            .await
+            .status(),
+        404
+    );
+    let resp = send(
+        &server,
+        "DELETE",
+        "/api/convos/all",
+        &alice.token,
+        json!({}),
+    )
+    .await;
+    assert_eq!(resp.status(), 201);
+    assert_eq!(server.count("conversations").await, 0);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn another_users_conversations_and_messages_do_not_exist_for_you() {
+    let server = TestServer::start().await;
+    let (alice, bob) = two_users(&server).await;
+    create(&server, &alice.token, "alice-c", "Private").await;
+    assert_eq!(
+        message(&server, &alice.token, "alice-c", "alice-m", ROOT, "secret")
+            .await
+            .status(),
+        201
+    );
+    create(&server, &bob.token, "bob-c", "Bob's").await;
+
+    let b = &bob.token;
+    assert_eq!(server.get_as("/api/convos/alice-c", b).await.status(), 404);
+    assert_eq!(
+        server.get_as("/api/messages/alice-c", b).await.status(),
+        404
+    );
+    assert_eq!(
+        server
+            .get_as("/api/messages/alice-c/alice-m", b)
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        server
+            .get_as("/api/messages/bob-c/alice-m", b)
+            .await
+            .status(),
+        404
+    );
+    let listed: Value = server.get_as("/api/convos", b).await.json().await.unwrap();
+    assert_eq!(listed["conversations"].as_array().unwrap().len(), 1);
+    for (method, path, body) in [
+        (
+            "POST",
+            "/api/convos/update",
+            json!({"arg": {"conversationId": "alice-c", "title": "pwned"}}),
+        ),
+        (
+            "POST",
+            "/api/convos/archive",
+            json!({"arg": {"conversationId": "alice-c", "isArchived": true}}),
+        ),
+        (
+            "DELETE",
+            "/api/convos",
+            json!({"arg": {"conversationId": "alice-c"}}),
+        ),
+        (
+            "POST",
+            "/api/messages/alice-c",
+            json!({"messageId": "bob-m", "text": "hi"}),
+        ),
+        (
+            "PUT",
+            "/api/messages/alice-c/alice-m/feedback",
+            json!({"feedback": {"rating": "thumbsDown"}}),
+        ),
+        ("DELETE", "/api/messages/alice-c/alice-m", json!({})),
+    ] {
+        assert_eq!(
+            send(&server, method, path, b, body).await.status(),
+            404,
+            "{method} {path}"
+        );
+    }
+    // Bob cannot take over Alice's message id from his own conversation either.
+    assert_eq!(
+        message(&server, b, "bob-c", "alice-m", ROOT, "overwrite")
+            .await
+            .status(),
+        400
+    );
+    // Bob clearing all his conversations leaves Alice's.
+    send(&server, "DELETE", "/api/convos/all", b, json!({})).await;
+    let mine: Value = server
+        .get_as("/api/convos/alice-c", &alice.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine["title"], "Private");
+    let msgs: Value = server
+        .get_as("/api/messages/alice-c", &alice.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(msgs[0]["text"], "secret");
+
+    // Deleting an account deletes its conversations and messages with it.
+    let resp = server
+        .client
+        .delete(server.url("/api/user/delete"))
+        .bearer_auth(&alice.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(server.count("conversations").await, 0);
+    assert_eq!(server.count("messages").await, 0);
+    server.stop().await;
+}
