@@ -167,7 +167,7 @@ async fn create_read_rename_archive_and_page_through_conversations() {
         "order=sideways",
         "isArchived=maybe",
         "sortBy=title",
-        "tags=work",
+        "search=hello",
     ] {
         let resp = server
             .get_as(&format!("/api/convos?{bad}"), &alice.token)

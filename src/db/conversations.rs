@@ -22,10 +22,14 @@ pub struct Conversation {
     pub settings: Map<String, Value>,
     pub created_at: String,
     pub updated_at: String,
+    /// Its bookmarks.
+    pub tags: Vec<String>,
 }
 
 const COLUMNS: &str = "conversation_id, user_id, title, endpoint, endpoint_type, model, is_archived, \
-    pinned, is_temporary, expired_at, settings, created_at, updated_at";
+    pinned, is_temporary, expired_at, settings, created_at, updated_at, \
+    (SELECT json_group_array(tag) FROM conversation_tags ct \
+      WHERE ct.conversation_id = conversations.conversation_id)";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Conversation> {
     let settings: String = r.get(10)?;
@@ -43,6 +47,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Conversation> {
         settings: serde_json::from_str(&settings).unwrap_or_default(),
         created_at: r.get(11)?,
         updated_at: r.get(12)?,
+        tags: serde_json::from_str(&r.get::<_, String>(13)?).unwrap_or_default(),
     })
 }
 
@@ -135,6 +140,15 @@ pub fn upsert(
     Ok(updated)
 }
 
+/// Which conversations a listing shows.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    pub archived: bool,
+    pub ascending: bool,
+    /// Only conversations that carry every one of these bookmarks.
+    pub tags: Vec<String>,
+}
+
 /// A position in a listing: the last item of the previous page.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cursor {
@@ -142,17 +156,16 @@ pub struct Cursor {
     pub conversation_id: String,
 }
 
-/// One page of a user's conversations, by `updated_at` (newest first unless `ascending`).
+/// One page of a user's conversations, by `updated_at` (newest first unless ascending).
 /// Returns the page and the cursor of the next one.
 pub fn list(
     conn: &Connection,
     user_id: &str,
-    archived: bool,
-    ascending: bool,
+    filter: &ListFilter,
     after: Option<&Cursor>,
     limit: usize,
 ) -> Result<(Vec<Conversation>, Option<Cursor>), DbError> {
-    let (cmp, dir) = if ascending {
+    let (cmp, dir) = if filter.ascending {
         (">", "ASC")
     } else {
         ("<", "DESC")
@@ -161,17 +174,23 @@ pub fn list(
         "SELECT {COLUMNS} FROM conversations
          WHERE user_id = ?1 AND is_archived = ?2
            AND (?3 IS NULL OR (updated_at, conversation_id) {cmp} (?3, ?4))
+           AND (?6 IS NULL OR (SELECT count(*) FROM conversation_tags ct
+                 WHERE ct.conversation_id = conversations.conversation_id
+                   AND ct.tag IN (SELECT value FROM json_each(?6))) = json_array_length(?6))
          ORDER BY updated_at {dir}, conversation_id {dir} LIMIT ?5"
     );
+    let tags =
+        (!filter.tags.is_empty()).then(|| serde_json::to_string(&filter.tags).unwrap_or_default());
     let mut stmt = conn.prepare(&sql)?;
     let mut rows = stmt
         .query_map(
             params![
                 user_id,
-                archived,
+                filter.archived,
                 after.map(|c| c.updated_at.as_str()),
                 after.map(|c| c.conversation_id.as_str()),
-                (limit + 1) as i64
+                (limit + 1) as i64,
+                tags
             ],
             from_row,
         )?

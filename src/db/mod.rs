@@ -34,8 +34,10 @@ pub mod messages;
 mod meta;
 mod migrate;
 mod pool;
+pub mod presets;
 pub mod roles;
 pub mod sessions;
+pub mod tags;
 pub mod tokens;
 pub mod users;
 

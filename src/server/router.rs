@@ -37,6 +37,8 @@ pub fn build(state: AppState) -> Router {
         .merge(routes::roles::router())
         .merge(routes::convos::router())
         .merge(routes::messages::router())
+        .merge(routes::presets::router())
+        .merge(routes::tags::router())
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(from_fn_with_state(

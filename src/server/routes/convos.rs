@@ -1,6 +1,6 @@
 //! `/api/convos`: list, read, rename and change, archive, delete.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
@@ -8,7 +8,7 @@ use base64::Engine;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use crate::db::conversations::{self, Changes, Conversation, Cursor};
+use crate::db::conversations::{self, Changes, Conversation, Cursor, ListFilter};
 use crate::server::middleware::AuthUser;
 use crate::server::{ApiError, AppState, JsonBody};
 
@@ -35,7 +35,7 @@ pub fn conversation_json(c: &Conversation) -> Value {
         "pinned": c.pinned,
         "isTemporary": c.is_temporary,
         "expiredAt": c.expired_at,
-        "tags": [],
+        "tags": c.tags,
         "createdAt": c.created_at,
         "updatedAt": c.updated_at,
     });
@@ -54,15 +54,13 @@ struct ListQuery {
     order: Option<String>,
     #[serde(rename = "sortBy")]
     sort_by: Option<String>,
-    tags: Option<String>,
-    #[serde(rename = "tags[]")]
-    tags_list: Option<String>,
     search: Option<String>,
 }
 
 async fn list(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
+    RawQuery(raw): RawQuery,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let limit = match q.limit.as_deref() {
@@ -87,25 +85,33 @@ async fn list(
             "sortBy: only updatedAt is supported".into(),
         ));
     }
-    if q.tags.is_some()
-        || q.tags_list.is_some()
-        || q.search.as_deref().is_some_and(|s| !s.is_empty())
-    {
+    if q.search.as_deref().is_some_and(|s| !s.is_empty()) {
         // Answering without the filter would show the wrong conversations.
         return Err(ApiError::BadRequest(
-            "filtering conversations by tags or search is not available yet".into(),
+            "searching conversations here is not available yet".into(),
         ));
     }
+    // `tags=a&tags=b` or `tags[]=a&tags[]=b`: repeated keys, read from the raw query.
+    let tags: Vec<String> = url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+        .filter(|(k, _)| k == "tags" || k == "tags[]")
+        .map(|(_, v)| v.into_owned())
+        .filter(|v| !v.is_empty())
+        .collect();
     let cursor = q
         .cursor
         .as_deref()
         .filter(|c| !c.is_empty())
         .map(decode_cursor)
         .transpose()?;
+    let filter = ListFilter {
+        archived,
+        ascending,
+        tags,
+    };
     let uid = user.id.clone();
     let (page, next) = state
         .db
-        .read(move |c| conversations::list(c, &uid, archived, ascending, cursor.as_ref(), limit))
+        .read(move |c| conversations::list(c, &uid, &filter, cursor.as_ref(), limit))
         .await?;
     Ok(Json(json!({
         "conversations": page.iter().map(conversation_json).collect::<Vec<_>>(),

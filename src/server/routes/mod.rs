@@ -5,6 +5,8 @@ pub mod config;
 pub mod convos;
 pub mod health;
 pub mod messages;
+pub mod presets;
 pub mod roles;
+pub mod tags;
 pub mod two_factor;
 pub mod user;

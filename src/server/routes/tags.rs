@@ -1,0 +1,205 @@
+//! `/api/tags`: bookmarks, with how many conversations carry each.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, put};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::db::tags::{self, Tag};
+use crate::db::{DbError, conversations};
+use crate::server::middleware::AuthUser;
+use crate::server::{ApiError, AppState, JsonBody};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/tags", get(list).post(create))
+        .route("/api/tags/{tag}", put(update).delete(delete))
+        .route(
+            "/api/tags/convo/{conversation_id}",
+            put(set_for_conversation),
+        )
+}
+
+fn tag_json(t: &Tag) -> Value {
+    json!({
+        "tag": t.tag,
+        "description": t.description,
+        "count": t.count,
+        "position": t.position,
+        "createdAt": t.created_at,
+        "updatedAt": t.updated_at,
+    })
+}
+
+/// A bookmark's name: 1 to 100 characters, no control characters, trimmed.
+fn name(raw: &str) -> Result<String, ApiError> {
+    let t = raw.trim();
+    if t.is_empty() || t.chars().count() > 100 || t.chars().any(char::is_control) {
+        return Err(ApiError::BadRequest(
+            "a bookmark name is 1 to 100 characters".into(),
+        ));
+    }
+    Ok(t.to_owned())
+}
+
+fn description(raw: Option<&str>) -> Result<Option<String>, ApiError> {
+    match raw {
+        Some(d) if d.chars().count() > 1000 => Err(ApiError::BadRequest(
+            "description is at most 1000 characters".into(),
+        )),
+        other => Ok(other.map(str::to_owned)),
+    }
+}
+
+fn not_found(e: DbError, what: &str) -> ApiError {
+    match e {
+        DbError::NotFound => ApiError::NotFound(format!("{what} not found")),
+        other => other.into(),
+    }
+}
+
+async fn list(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+) -> Result<Json<Value>, ApiError> {
+    let all = state.db.read(move |c| tags::list(c, &user.id)).await?;
+    Ok(Json(Value::Array(all.iter().map(tag_json).collect())))
+}
+
+#[derive(Deserialize)]
+struct CreateBody {
+    tag: String,
+    description: Option<String>,
+    #[serde(rename = "addToConversation")]
+    add_to_conversation: Option<bool>,
+    #[serde(rename = "conversationId")]
+    conversation_id: Option<String>,
+}
+
+async fn create(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    JsonBody(body): JsonBody<CreateBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let tag = name(&body.tag)?;
+    let desc = description(body.description.as_deref())?.unwrap_or_default();
+    let convo = match (body.add_to_conversation, body.conversation_id) {
+        (Some(true), Some(id)) => Some(id),
+        (Some(true), None) => {
+            return Err(ApiError::BadRequest(
+                "addToConversation needs a conversationId".into(),
+            ));
+        }
+        _ => None,
+    };
+    let uid = user.id.clone();
+    let created = state
+        .db
+        .write(move |c| {
+            let tx = c.transaction()?;
+            if !tags::create(&tx, &uid, &tag, &desc)? {
+                return Ok(None);
+            }
+            if let Some(cid) = &convo {
+                tags::add_to_conversation(&tx, &uid, cid, &tag)?;
+            }
+            let t = tags::get(&tx, &uid, &tag)?;
+            tx.commit()?;
+            Ok(t)
+        })
+        .await
+        .map_err(|e| not_found(e, "Conversation"))?
+        .ok_or_else(|| ApiError::Conflict("You already have a bookmark with that name".into()))?;
+    Ok((StatusCode::CREATED, Json(tag_json(&created))))
+}
+
+#[derive(Deserialize)]
+struct UpdateBody {
+    tag: Option<String>,
+    description: Option<String>,
+    position: Option<i64>,
+}
+
+async fn update(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(tag): Path<String>,
+    JsonBody(body): JsonBody<UpdateBody>,
+) -> Result<Json<Value>, ApiError> {
+    let new_name = body.tag.as_deref().map(name).transpose()?;
+    let desc = description(body.description.as_deref())?;
+    if body.position.is_some_and(|p| p < 0) {
+        return Err(ApiError::BadRequest("position must be 0 or more".into()));
+    }
+    let uid = user.id.clone();
+    let updated = state
+        .db
+        .write(move |c| {
+            if !tags::update(
+                c,
+                &uid,
+                &tag,
+                new_name.as_deref(),
+                desc.as_deref(),
+                body.position,
+            )? {
+                return Ok(None);
+            }
+            tags::get(c, &uid, new_name.as_deref().unwrap_or(&tag))
+        })
+        .await
+        .map_err(|e| not_found(e, "Bookmark"))?
+        .ok_or_else(|| ApiError::Conflict("You already have a bookmark with that name".into()))?;
+    Ok(Json(tag_json(&updated)))
+}
+
+async fn delete(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(tag): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let t = tag.clone();
+    state
+        .db
+        .write(move |c| tags::delete(c, &user.id, &t))
+        .await
+        .map_err(|e| not_found(e, "Bookmark"))?;
+    Ok(Json(json!({ "tag": tag })))
+}
+
+#[derive(Deserialize)]
+struct SetBody {
+    tags: Vec<String>,
+}
+
+/// Sets exactly these bookmarks on a conversation; answers with the conversation's bookmarks.
+async fn set_for_conversation(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(conversation_id): Path<String>,
+    JsonBody(body): JsonBody<SetBody>,
+) -> Result<Json<Value>, ApiError> {
+    if body.tags.len() > 100 {
+        return Err(ApiError::BadRequest(
+            "at most 100 bookmarks per conversation".into(),
+        ));
+    }
+    let names = body
+        .tags
+        .iter()
+        .map(|t| name(t))
+        .collect::<Result<Vec<_>, _>>()?;
+    let (uid, cid) = (user.id.clone(), conversation_id.clone());
+    let convo = state
+        .db
+        .write(move |c| {
+            tags::set_for_conversation(c, &uid, &cid, &names)?;
+            conversations::get(c, &uid, &cid)
+        })
+        .await
+        .map_err(|e| not_found(e, "Conversation"))?
+        .ok_or_else(|| ApiError::NotFound("Conversation not found".into()))?;
+    Ok(Json(json!(convo.tags)))
+}

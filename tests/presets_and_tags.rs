@@ -1,0 +1,427 @@
+//! Presets and bookmarks over HTTP, each user's kept apart.
+
+mod support;
+
+use serde_json::{Value, json};
+use support::{Session, TestServer};
+
+const PW: &str = "correct horse battery";
+
+async fn two_users(server: &TestServer) -> (Session, Session) {
+    server.register("alice@example.org", PW).await;
+    server.register("bob@example.org", PW).await;
+    (
+        server.login("alice@example.org", PW).await,
+        server.login("bob@example.org", PW).await,
+    )
+}
+
+async fn send(
+    server: &TestServer,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: Value,
+) -> reqwest::Response {
+    server
+        .client
+        .request(method.parse().unwrap(), server.url(path))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn json_of(resp: reqwest::Response) -> Value {
+    resp.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn presets_upsert_default_and_delete() {
+    let server = TestServer::start().await;
+    let (alice, bob) = two_users(&server).await;
+    let a = &alice.token;
+    let created = send(
+        &server,
+        "POST",
+        "/api/presets",
+        a,
+        json!({"title": "Creative", "endpoint": "openAI", "model": "gpt-4o", "temperature": 1.2}),
+    )
+    .await;
+    assert_eq!(created.status(), 201);
+    let created = json_of(created).await;
+    let id = created["presetId"].as_str().unwrap().to_owned();
+    assert_eq!(created["temperature"], 1.2);
+    assert_eq!(created["defaultPreset"], false);
+
+    // Upsert by presetId; defaults move.
+    send(
+        &server,
+        "POST",
+        "/api/presets",
+        a,
+        json!({"presetId": id, "title": "Creative", "model": "gpt-4.1", "defaultPreset": true}),
+    )
+    .await;
+    send(
+        &server,
+        "POST",
+        "/api/presets",
+        a,
+        json!({"presetId": "p-2", "title": "Precise", "temperature": 0}),
+    )
+    .await;
+    let list = json_of(server.get_as("/api/presets", a).await).await;
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    assert_eq!(list[0]["presetId"], id, "the default comes first");
+    assert_eq!(list[0]["model"], "gpt-4.1");
+    send(
+        &server,
+        "POST",
+        "/api/presets",
+        a,
+        json!({"presetId": "p-2", "title": "Precise", "defaultPreset": true}),
+    )
+    .await;
+    let list = json_of(server.get_as("/api/presets", a).await).await;
+    let defaults: Vec<&Value> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["defaultPreset"] == true)
+        .collect();
+    assert_eq!(defaults.len(), 1);
+    assert_eq!(defaults[0]["presetId"], "p-2");
+
+    for bad in [
+        json!({"title": 5}),
+        json!({"presetId": 7}),
+        json!({"order": "first"}),
+        json!({"defaultPreset": "yes"}),
+    ] {
+        assert_eq!(
+            send(&server, "POST", "/api/presets", a, bad.clone())
+                .await
+                .status(),
+            400,
+            "{bad}"
+        );
+    }
+
+    // Bob sees none of it and cannot overwrite or delete it.
+    assert_eq!(
+        json_of(server.get_as("/api/presets", &bob.token).await).await,
+        json!([])
+    );
+    assert_eq!(
+        send(
+            &server,
+            "POST",
+            "/api/presets",
+            &bob.token,
+            json!({"presetId": "p-2", "title": "mine now"})
+        )
+        .await
+        .status(),
+        404
+    );
+    let none = json_of(
+        send(
+            &server,
+            "POST",
+            "/api/presets/delete",
+            &bob.token,
+            json!({"presetId": "p-2"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(none["deletedCount"], 0);
+    assert_eq!(
+        json_of(
+            send(
+                &server,
+                "POST",
+                "/api/presets/delete",
+                &bob.token,
+                json!({})
+            )
+            .await
+        )
+        .await["deletedCount"],
+        0
+    );
+
+    let one = json_of(
+        send(
+            &server,
+            "POST",
+            "/api/presets/delete",
+            a,
+            json!({"presetId": "p-2", "title": "Precise"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(one["deletedCount"], 1);
+    assert_eq!(
+        send(
+            &server,
+            "POST",
+            "/api/presets/delete",
+            a,
+            json!({"title": "no id"})
+        )
+        .await
+        .status(),
+        400,
+        "never delete all by accident"
+    );
+    let all = json_of(send(&server, "POST", "/api/presets/delete", a, json!({})).await).await;
+    assert_eq!(all["deletedCount"], 1);
+    assert_eq!(server.count("presets").await, 0);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn bookmarks_count_rename_filter_and_delete() {
+    let server = TestServer::start().await;
+    let (alice, bob) = two_users(&server).await;
+    let a = &alice.token;
+    for id in ["c-1", "c-2", "c-3"] {
+        let resp = send(
+            &server,
+            "POST",
+            "/api/convos/update",
+            a,
+            json!({"arg": {"conversationId": id, "title": id}}),
+        )
+        .await;
+        assert_eq!(resp.status(), 201);
+    }
+    let created = send(
+        &server,
+        "POST",
+        "/api/tags",
+        a,
+        json!({"tag": "work", "description": "Day job"}),
+    )
+    .await;
+    assert_eq!(created.status(), 201);
+    assert_eq!(json_of(created).await["count"], 0);
+    assert_eq!(
+        send(&server, "POST", "/api/tags", a, json!({"tag": "work"}))
+            .await
+            .status(),
+        409
+    );
+    let added = json_of(
+        send(
+            &server,
+            "POST",
+            "/api/tags",
+            a,
+            json!({"tag": "ideas", "addToConversation": true, "conversationId": "c-1"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(added["count"], 1);
+
+    // Setting a conversation's bookmarks creates missing ones and replaces the old set.
+    let set = json_of(
+        send(
+            &server,
+            "PUT",
+            "/api/tags/convo/c-2",
+            a,
+            json!({"tags": ["work", "ideas"]}),
+        )
+        .await,
+    )
+    .await;
+    let mut got: Vec<&str> = set
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    got.sort();
+    assert_eq!(got, ["ideas", "work"]);
+    send(
+        &server,
+        "PUT",
+        "/api/tags/convo/c-3",
+        a,
+        json!({"tags": ["work", "later"]}),
+    )
+    .await;
+    let tags = json_of(server.get_as("/api/tags", a).await).await;
+    let count = |name: &str| {
+        tags.as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["tag"] == name)
+            .map(|t| t["count"].clone())
+    };
+    assert_eq!(count("work"), Some(json!(2)));
+    assert_eq!(count("ideas"), Some(json!(2)));
+    assert_eq!(count("later"), Some(json!(1)));
+
+    // The sidebar can filter by bookmarks (all of them must match).
+    let ids = |page: &Value| -> Vec<String> {
+        page["conversations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["conversationId"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let work = json_of(server.get_as("/api/convos?tags=work", a).await).await;
+    assert_eq!(ids(&work), ["c-3", "c-2"]);
+    let both = json_of(
+        server
+            .get_as("/api/convos?tags[]=work&tags[]=ideas", a)
+            .await,
+    )
+    .await;
+    assert_eq!(ids(&both), ["c-2"]);
+    let c2 = json_of(server.get_as("/api/convos/c-2", a).await).await;
+    assert_eq!(c2["tags"].as_array().unwrap().len(), 2);
+
+    // Renaming follows into conversations; deleting takes it off them; counts stay right.
+    let renamed = json_of(
+        send(
+            &server,
+            "PUT",
+            "/api/tags/work",
+            a,
+            json!({"tag": "job", "description": "Renamed"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (renamed["tag"].as_str(), renamed["count"].as_i64()),
+        (Some("job"), Some(2))
+    );
+    assert_eq!(
+        send(&server, "PUT", "/api/tags/job", a, json!({"tag": "ideas"}))
+            .await
+            .status(),
+        409
+    );
+    let c3 = json_of(server.get_as("/api/convos/c-3", a).await).await;
+    assert!(c3["tags"].as_array().unwrap().contains(&json!("job")));
+    assert_eq!(
+        send(&server, "DELETE", "/api/tags/later", a, json!({}))
+            .await
+            .status(),
+        200
+    );
+    let c3 = json_of(server.get_as("/api/convos/c-3", a).await).await;
+    assert_eq!(c3["tags"], json!(["job"]));
+    send(
+        &server,
+        "DELETE",
+        "/api/convos",
+        a,
+        json!({"arg": {"conversationId": "c-2"}}),
+    )
+    .await;
+    let tags = json_of(server.get_as("/api/tags", a).await).await;
+    let count = |name: &str| {
+        tags.as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["tag"] == name)
+            .map(|t| t["count"].clone())
+    };
+    assert_eq!(
+        count("job"),
+        Some(json!(1)),
+        "a deleted conversation no longer counts"
+    );
+
+    for (method, path, body) in [
+        ("POST", "/api/tags", json!({"tag": ""})),
+        ("POST", "/api/tags", json!({"tag": "x".repeat(101)})),
+        (
+            "POST",
+            "/api/tags",
+            json!({"tag": "ok", "addToConversation": true}),
+        ),
+        ("PUT", "/api/tags/convo/c-1", json!({"tags": ["fine", " "]})),
+        ("PUT", "/api/tags/convo/c-1", json!({"tags": "work"})),
+        ("PUT", "/api/tags/job", json!({"position": -1})),
+    ] {
+        assert_eq!(
+            send(&server, method, path, a, body.clone()).await.status(),
+            400,
+            "{method} {path} {body}"
+        );
+    }
+    assert_eq!(
+        send(&server, "DELETE", "/api/tags/nothing", a, json!({}))
+            .await
+            .status(),
+        404
+    );
+
+    // Bob's bookmarks are his own: same names allowed, Alice's conversations untouchable.
+    assert_eq!(
+        send(
+            &server,
+            "POST",
+            "/api/tags",
+            &bob.token,
+            json!({"tag": "job"})
+        )
+        .await
+        .status(),
+        201
+    );
+    assert_eq!(
+        send(
+            &server,
+            "PUT",
+            "/api/tags/convo/c-1",
+            &bob.token,
+            json!({"tags": ["job"]})
+        )
+        .await
+        .status(),
+        404
+    );
+    assert_eq!(
+        send(
+            &server,
+            "POST",
+            "/api/tags",
+            &bob.token,
+            json!({"tag": "spy", "addToConversation": true, "conversationId": "c-1"})
+        )
+        .await
+        .status(),
+        404
+    );
+    assert_eq!(
+        json_of(server.get_as("/api/tags", &bob.token).await)
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        send(&server, "DELETE", "/api/tags/ideas", &bob.token, json!({}))
+            .await
+            .status(),
+        404
+    );
+    let mine = json_of(server.get_as("/api/tags", a).await).await;
+    assert!(mine.as_array().unwrap().iter().any(|t| t["tag"] == "ideas"));
+    server.stop().await;
+}
