@@ -10,6 +10,7 @@
 
 pub mod auth;
 pub mod cache;
+pub mod chat;
 pub mod cli;
 pub mod config;
 pub mod db;

@@ -42,6 +42,11 @@ pub struct LimitSettings {
     pub verify_email: LimitSpec,
     /// `VERIFY_EMAIL_SUBMISSION_*`, falling back to the verify limiter's values.
     pub verify_email_submission: LimitSpec,
+    /// Forks and duplicates per IP: `LIMIT_FORK_IP` (on), `FORK_IP_MAX` (30) per
+    /// `FORK_IP_WINDOW` (1 min); `FORK_VIOLATION_SCORE` (1).
+    pub fork_ip: Option<LimitSpec>,
+    /// Per user: `LIMIT_FORK_USER` (off), `FORK_USER_MAX` (7) per `FORK_USER_WINDOW` (1 min).
+    pub fork_user: Option<LimitSpec>,
     pub ban: BanSettings,
 }
 
@@ -101,6 +106,16 @@ impl LimitSettings {
                 verify.window.as_secs() / 60,
                 "VERIFY_EMAIL_SUBMISSION_VIOLATION_SCORE",
             )?,
+            fork_ip: env
+                .bool("LIMIT_FORK_IP")?
+                .unwrap_or(true)
+                .then(|| spec("FORK_IP", "fork_limit", 30, 1, "FORK_VIOLATION_SCORE"))
+                .transpose()?,
+            fork_user: env
+                .bool("LIMIT_FORK_USER")?
+                .unwrap_or(false)
+                .then(|| spec("FORK_USER", "fork_limit", 7, 1, "FORK_VIOLATION_SCORE"))
+                .transpose()?,
             reset_password: reset,
             verify_email: verify,
             ban: BanSettings {

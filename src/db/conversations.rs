@@ -247,3 +247,37 @@ pub fn touch(conn: &Connection, user_id: &str, conversation_id: &str) -> Result<
     )?;
     Ok(())
 }
+
+/// Creates `new_id` for the user as a copy of `source` (settings, endpoint, model) under
+/// `title`, with `messages` (already given fresh ids) inserted in order, in one transaction.
+pub fn insert_copy(
+    conn: &mut Connection,
+    source: &Conversation,
+    new_id: &str,
+    title: &str,
+    messages: &[super::messages::Message],
+) -> Result<Conversation, DbError> {
+    let tx = conn.transaction()?;
+    let ts = now();
+    tx.execute(
+        "INSERT INTO conversations (conversation_id, user_id, title, endpoint, endpoint_type, model,
+             settings, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+        params![
+            new_id,
+            source.user_id,
+            title,
+            source.endpoint,
+            source.endpoint_type,
+            source.model,
+            Value::Object(source.settings.clone()).to_string(),
+            ts
+        ],
+    )?;
+    for m in messages {
+        super::messages::insert(&tx, m)?;
+    }
+    let created = get(&tx, &source.user_id, new_id)?.ok_or(DbError::NotFound)?;
+    tx.commit()?;
+    Ok(created)
+}

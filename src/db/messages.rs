@@ -145,6 +145,36 @@ pub fn save(conn: &mut Connection, m: &Message) -> Result<bool, DbError> {
     Ok(true)
 }
 
+/// Inserts a new message as given (keeping its feedback), stamped now. For copies.
+pub fn insert(conn: &Connection, m: &Message) -> Result<(), DbError> {
+    let ts = now();
+    conn.execute(
+        "INSERT INTO messages (message_id, conversation_id, user_id, parent_message_id, sender,
+             is_created_by_user, text, content, model, endpoint, token_count, error, unfinished,
+             feedback, extra, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16)",
+        params![
+            m.message_id,
+            m.conversation_id,
+            m.user_id,
+            m.parent_message_id,
+            m.sender,
+            m.is_created_by_user,
+            m.text,
+            m.content.as_ref().map(Value::to_string),
+            m.model,
+            m.endpoint,
+            m.token_count,
+            m.error,
+            m.unfinished,
+            m.feedback.as_ref().map(Value::to_string),
+            Value::Object(m.extra.clone()).to_string(),
+            ts
+        ],
+    )?;
+    Ok(())
+}
+
 /// Sets or clears (`None`) the feedback on a message.
 pub fn set_feedback(
     conn: &Connection,

@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod config;
 pub mod convos;
+pub mod forks;
 pub mod health;
 pub mod messages;
 pub mod presets;

@@ -1,0 +1,299 @@
+//! The message tree: every message points at its parent; the first message of a conversation
+//! at [`NO_PARENT`]. Regenerated answers and edited questions are siblings.
+//!
+//! Forking copies part of a tree into a new conversation, with LibreChat's three choices:
+//! * `directPath`: the target and the messages on the way up to the first message;
+//! * `includeBranches`: that path plus every other branch leaving it (the siblings of each
+//!   message on the path, with nothing below the target);
+//! * `targetLevel`: every message as deep in the tree as the target, or less deep.
+//!
+//! `splitAtTarget` instead starts the new conversation at the target's depth: messages at that
+//! depth become first messages, and what lies below them comes along.
+//!
+//! Trees come from clients and imports, so none of this trusts them: a missing parent ends a
+//! path, and a cycle is walked once.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::db::messages::{Message, NO_PARENT};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ForkOption {
+    DirectPath,
+    IncludeBranches,
+    TargetLevel,
+}
+
+impl ForkOption {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "directPath" => Some(Self::DirectPath),
+            "includeBranches" => Some(Self::IncludeBranches),
+            "targetLevel" => Some(Self::TargetLevel),
+            _ => None,
+        }
+    }
+}
+
+/// The ids from `target` up to its first message, target first.
+fn path_to_root(by_id: &HashMap<&str, &Message>, target: &str) -> Vec<String> {
+    let mut path = Vec::new();
+    let mut seen = HashSet::new();
+    let mut current = by_id.get(target).copied();
+    while let Some(m) = current {
+        if !seen.insert(m.message_id.as_str()) {
+            break;
+        }
+        path.push(m.message_id.clone());
+        current = by_id.get(m.parent_message_id.as_str()).copied();
+    }
+    path
+}
+
+/// Depth of every message reachable from a first message (first messages are depth 0).
+/// Messages whose chain never reaches one (orphans, cycles) get no depth.
+fn depths(messages: &[Message]) -> HashMap<String, usize> {
+    let ids: HashSet<&str> = messages.iter().map(|m| m.message_id.as_str()).collect();
+    let mut children: HashMap<&str, Vec<&str>> = HashMap::new();
+    let mut level: Vec<&str> = Vec::new();
+    for m in messages {
+        if m.parent_message_id == NO_PARENT || !ids.contains(m.parent_message_id.as_str()) {
+            if m.parent_message_id == NO_PARENT {
+                level.push(&m.message_id);
+            }
+        } else {
+            children
+                .entry(m.parent_message_id.as_str())
+                .or_default()
+                .push(&m.message_id);
+        }
+    }
+    let mut out = HashMap::new();
+    let mut depth = 0;
+    while !level.is_empty() {
+        let mut next = Vec::new();
+        for id in level {
+            if out.insert(id.to_owned(), depth).is_none() {
+                next.extend(children.get(id).into_iter().flatten().copied());
+            }
+        }
+        level = next;
+        depth += 1;
+    }
+    out
+}
+
+/// The messages a fork of `messages` at `target` keeps, in their original order, with parents
+/// rewritten where the fork starts new first messages. `None` when the target is not there.
+pub fn fork(
+    messages: &[Message],
+    target: &str,
+    option: ForkOption,
+    split_at_target: bool,
+) -> Option<Vec<Message>> {
+    let by_id: HashMap<&str, &Message> = messages
+        .iter()
+        .map(|m| (m.message_id.as_str(), m))
+        .collect();
+    by_id.get(target)?;
+    let depth = depths(messages);
+    if split_at_target {
+        let Some(&cut) = depth.get(target) else {
+            return Some(
+                vec![by_id[target].clone()]
+                    .into_iter()
+                    .map(rerooted)
+                    .collect(),
+            );
+        };
+        return Some(
+            messages
+                .iter()
+                .filter(|m| depth.get(&m.message_id).is_some_and(|d| *d >= cut))
+                .map(|m| {
+                    if depth[&m.message_id] == cut {
+                        rerooted(m.clone())
+                    } else {
+                        m.clone()
+                    }
+                })
+                .collect(),
+        );
+    }
+    let keep: HashSet<String> = match option {
+        ForkOption::DirectPath => path_to_root(&by_id, target).into_iter().collect(),
+        ForkOption::IncludeBranches => {
+            let path: HashSet<String> = path_to_root(&by_id, target).into_iter().collect();
+            messages
+                .iter()
+                .filter(|m| {
+                    path.contains(&m.message_id)
+                        || (path.contains(&m.parent_message_id) && m.parent_message_id != target)
+                })
+                .map(|m| m.message_id.clone())
+                .collect()
+        }
+        ForkOption::TargetLevel => {
+            let cut = depth.get(target).copied().unwrap_or(0);
+            let mut keep: HashSet<String> = messages
+                .iter()
+                .filter(|m| depth.get(&m.message_id).is_some_and(|d| *d <= cut))
+                .map(|m| m.message_id.clone())
+                .collect();
+            keep.insert(target.to_owned());
+            keep
+        }
+    };
+    Some(
+        messages
+            .iter()
+            .filter(|m| keep.contains(&m.message_id))
+            .cloned()
+            .collect(),
+    )
+}
+
+fn rerooted(mut m: Message) -> Message {
+    m.parent_message_id = NO_PARENT.to_owned();
+    m
+}
+
+/// Copies messages for a new conversation: fresh ids, parents mapped to the fresh ids (a
+/// parent outside the copy becomes [`NO_PARENT`]), the new conversation and owner.
+pub fn copy_for(messages: Vec<Message>, conversation_id: &str, user_id: &str) -> Vec<Message> {
+    let fresh: HashMap<String, String> = messages
+        .iter()
+        .map(|m| (m.message_id.clone(), uuid::Uuid::new_v4().to_string()))
+        .collect();
+    messages
+        .into_iter()
+        .map(|mut m| {
+            m.parent_message_id = fresh
+                .get(&m.parent_message_id)
+                .cloned()
+                .unwrap_or_else(|| NO_PARENT.to_owned());
+            m.message_id = fresh[&m.message_id].clone();
+            m.conversation_id = conversation_id.to_owned();
+            m.user_id = user_id.to_owned();
+            m
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(id: &str, parent: &str) -> Message {
+        Message {
+            message_id: id.into(),
+            conversation_id: "c".into(),
+            user_id: "u".into(),
+            parent_message_id: parent.into(),
+            sender: "User".into(),
+            is_created_by_user: true,
+            text: id.into(),
+            content: None,
+            model: None,
+            endpoint: None,
+            token_count: None,
+            error: false,
+            unfinished: false,
+            feedback: None,
+            extra: Default::default(),
+            created_at: String::new(),
+            updated_at: String::new(),
+        }
+    }
+
+    /// a ─ b ─ c ─ d        (d is below c)
+    ///   └ b2 ─ c2          (b2 is a regenerated answer to a)
+    ///       c ─ e          (e is a sibling of d)
+    fn tree() -> Vec<Message> {
+        vec![
+            msg("a", NO_PARENT),
+            msg("b", "a"),
+            msg("b2", "a"),
+            msg("c", "b"),
+            msg("c2", "b2"),
+            msg("d", "c"),
+            msg("e", "c"),
+        ]
+    }
+
+    fn ids(ms: &[Message]) -> Vec<&str> {
+        ms.iter().map(|m| m.message_id.as_str()).collect()
+    }
+
+    #[test]
+    fn the_three_fork_options() {
+        let t = tree();
+        assert_eq!(
+            ids(&fork(&t, "c", ForkOption::DirectPath, false).unwrap()),
+            ["a", "b", "c"]
+        );
+        // The path plus the branches leaving it (b2), nothing below the target (d, e).
+        assert_eq!(
+            ids(&fork(&t, "c", ForkOption::IncludeBranches, false).unwrap()),
+            ["a", "b", "b2", "c"]
+        );
+        // Everything at depth 2 or less.
+        assert_eq!(
+            ids(&fork(&t, "c", ForkOption::TargetLevel, false).unwrap()),
+            ["a", "b", "b2", "c", "c2"]
+        );
+        assert!(fork(&t, "nope", ForkOption::DirectPath, false).is_none());
+    }
+
+    #[test]
+    fn split_at_target_starts_the_new_tree_there() {
+        let forked = fork(&tree(), "c", ForkOption::DirectPath, true).unwrap();
+        assert_eq!(ids(&forked), ["c", "c2", "d", "e"]);
+        let roots: Vec<&str> = forked
+            .iter()
+            .filter(|m| m.parent_message_id == NO_PARENT)
+            .map(|m| m.message_id.as_str())
+            .collect();
+        assert_eq!(roots, ["c", "c2"]);
+    }
+
+    #[test]
+    fn cycles_and_missing_parents_do_not_hang_or_panic() {
+        let broken = vec![
+            msg("x", "y"),
+            msg("y", "x"),
+            msg("z", "missing"),
+            msg("a", NO_PARENT),
+        ];
+        assert_eq!(
+            ids(&fork(&broken, "x", ForkOption::DirectPath, false).unwrap()),
+            ["x", "y"]
+        );
+        assert!(fork(&broken, "z", ForkOption::TargetLevel, false).is_some());
+        assert_eq!(
+            ids(&fork(&broken, "x", ForkOption::DirectPath, true).unwrap()),
+            ["x"]
+        );
+    }
+
+    #[test]
+    fn copies_get_fresh_ids_and_keep_their_shape() {
+        let copy = copy_for(
+            fork(&tree(), "c", ForkOption::DirectPath, false).unwrap(),
+            "new",
+            "u2",
+        );
+        assert_eq!(copy.len(), 3);
+        assert!(
+            copy.iter()
+                .all(|m| m.conversation_id == "new" && m.user_id == "u2")
+        );
+        assert_eq!(copy[0].parent_message_id, NO_PARENT);
+        assert_eq!(copy[1].parent_message_id, copy[0].message_id);
+        assert_eq!(copy[2].parent_message_id, copy[1].message_id);
+        assert!(
+            copy.iter()
+                .all(|m| !["a", "b", "c"].contains(&m.message_id.as_str()))
+        );
+    }
+}

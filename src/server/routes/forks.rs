@@ -1,0 +1,171 @@
+//! `/api/convos/fork`, `/api/convos/duplicate` and `/api/convos/gen_title/:id`.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::convos::{conversation_id, conversation_json};
+use super::messages::message_json;
+use crate::chat::tree::{self, ForkOption};
+use crate::db::{conversations, messages};
+use crate::server::middleware::auth::limit;
+use crate::server::middleware::{AuthUser, Client};
+use crate::server::{ApiError, AppState, JsonBody};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/convos/fork", post(fork))
+        .route("/api/convos/duplicate", post(duplicate))
+        // Older clients POST, newer ones GET.
+        .route(
+            "/api/convos/gen_title/{conversation_id}",
+            get(gen_title).post(gen_title),
+        )
+}
+
+/// The fork limiters (per IP, and per user when enabled), shared by fork and duplicate.
+async fn fork_limits(state: &AppState, user_id: &str, client: &Client) -> Result<(), ApiError> {
+    let message = "Too many conversation forks, please try again later.";
+    if let Some(spec) = &state.settings.limits.fork_ip {
+        limit(state, spec, "fork_ip", None, client, message).await?;
+    }
+    if let Some(spec) = &state.settings.limits.fork_user {
+        limit(state, spec, "fork_user", Some(user_id), client, message).await?;
+    }
+    Ok(())
+}
+
+#[derive(Deserialize)]
+struct ForkBody {
+    #[serde(rename = "conversationId")]
+    conversation_id: Value,
+    #[serde(rename = "messageId")]
+    message_id: String,
+    option: Option<String>,
+    #[serde(rename = "splitAtTarget", default)]
+    split_at_target: bool,
+}
+
+/// Copies part of a conversation's tree (see `chat::tree`) into a new conversation.
+async fn fork(
+    State(state): State<AppState>,
+    client: Client,
+    AuthUser(user): AuthUser,
+    JsonBody(body): JsonBody<ForkBody>,
+) -> Result<Json<Value>, ApiError> {
+    fork_limits(&state, &user.id, &client).await?;
+    let source_id = conversation_id(Some(&body.conversation_id))?;
+    let option = match body.option.as_deref() {
+        None | Some("") => ForkOption::DirectPath,
+        Some(o) => ForkOption::parse(o).ok_or_else(|| {
+            ApiError::BadRequest("option must be directPath, includeBranches or targetLevel".into())
+        })?,
+    };
+    let (source, all) = load(&state, &user.id, &source_id).await?;
+    let picked =
+        tree::fork(&all, &body.message_id, option, body.split_at_target).ok_or_else(|| {
+            ApiError::BadRequest("messageId is not a message of this conversation".into())
+        })?;
+    let (conversation, copied) = store_copy(
+        &state,
+        &user.id,
+        source.clone(),
+        source.title.clone(),
+        picked,
+    )
+    .await?;
+    Ok(Json(
+        json!({ "conversation": conversation, "messages": copied }),
+    ))
+}
+
+#[derive(Deserialize)]
+struct DuplicateBody {
+    #[serde(rename = "conversationId")]
+    conversation_id: Value,
+    title: Option<String>,
+}
+
+/// Copies a whole conversation; answers 201 with the copy.
+async fn duplicate(
+    State(state): State<AppState>,
+    client: Client,
+    AuthUser(user): AuthUser,
+    JsonBody(body): JsonBody<DuplicateBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    fork_limits(&state, &user.id, &client).await?;
+    let source_id = conversation_id(Some(&body.conversation_id))?;
+    if body.title.as_ref().is_some_and(|t| t.chars().count() > 500) {
+        return Err(ApiError::BadRequest(
+            "title is at most 500 characters".into(),
+        ));
+    }
+    let (source, all) = load(&state, &user.id, &source_id).await?;
+    let title = body
+        .title
+        .unwrap_or_else(|| format!("{} (Copy)", source.title));
+    let (conversation, copied) = store_copy(&state, &user.id, source, title, all).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "conversation": conversation, "messages": copied })),
+    ))
+}
+
+async fn load(
+    state: &AppState,
+    user_id: &str,
+    id: &str,
+) -> Result<(conversations::Conversation, Vec<messages::Message>), ApiError> {
+    let (u, c) = (user_id.to_owned(), id.to_owned());
+    state
+        .db
+        .read(move |db| {
+            Ok(match conversations::get(db, &u, &c)? {
+                Some(convo) => Some((convo, messages::list(db, &u, &c)?)),
+                None => None,
+            })
+        })
+        .await?
+        .ok_or_else(|| ApiError::NotFound("Conversation not found".into()))
+}
+
+async fn store_copy(
+    state: &AppState,
+    user_id: &str,
+    source: conversations::Conversation,
+    title: String,
+    picked: Vec<messages::Message>,
+) -> Result<(Value, Vec<Value>), ApiError> {
+    let new_id = uuid::Uuid::new_v4().to_string();
+    let copies = tree::copy_for(picked, &new_id, user_id);
+    let stored = copies.clone();
+    let created = state
+        .db
+        .write(move |c| conversations::insert_copy(c, &source, &new_id, &title, &stored))
+        .await?;
+    let (u, id) = (user_id.to_owned(), created.conversation_id.clone());
+    let saved = state.db.read(move |c| messages::list(c, &u, &id)).await?;
+    Ok((
+        conversation_json(&created),
+        saved.iter().map(message_json).collect(),
+    ))
+}
+
+/// The title of a conversation once it has one. Titles are written by the chat engine; until
+/// then this answers 404, as LibreChat does while its title is not ready.
+async fn gen_title(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let convo = state
+        .db
+        .read(move |c| conversations::get(c, &user.id, &id))
+        .await?
+        .filter(|c| c.title != "New Chat")
+        .ok_or_else(|| ApiError::NotFound("Title not found or not ready".into()))?;
+    Ok(Json(json!({ "title": convo.title })))
+}
