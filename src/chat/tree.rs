@@ -153,6 +153,31 @@ pub fn fork(
     )
 }
 
+/// The branch that ends at `leaf`: the messages from the first one down to `leaf`, in order.
+/// Without a leaf, the branch of the newest message. Empty when the leaf is not there.
+pub fn branch(messages: &[Message], leaf: Option<&str>) -> Vec<Message> {
+    let by_id: HashMap<&str, &Message> = messages
+        .iter()
+        .map(|m| (m.message_id.as_str(), m))
+        .collect();
+    let leaf = match leaf {
+        Some(l) => l,
+        None => match messages
+            .iter()
+            .max_by(|a, b| a.created_at.cmp(&b.created_at))
+        {
+            Some(m) => m.message_id.as_str(),
+            None => return Vec::new(),
+        },
+    };
+    let mut path: Vec<Message> = path_to_root(&by_id, leaf)
+        .into_iter()
+        .map(|id| by_id[id.as_str()].clone())
+        .collect();
+    path.reverse();
+    path
+}
+
 fn rerooted(mut m: Message) -> Message {
     m.parent_message_id = NO_PARENT.to_owned();
     m
@@ -274,6 +299,15 @@ mod tests {
             ids(&fork(&broken, "x", ForkOption::DirectPath, true).unwrap()),
             ["x"]
         );
+    }
+
+    #[test]
+    fn a_branch_runs_from_the_first_message_to_the_leaf() {
+        let t = tree();
+        assert_eq!(ids(&branch(&t, Some("d"))), ["a", "b", "c", "d"]);
+        assert_eq!(ids(&branch(&t, Some("c2"))), ["a", "b2", "c2"]);
+        assert!(branch(&t, Some("nope")).is_empty());
+        assert!(branch(&[], None).is_empty());
     }
 
     #[test]

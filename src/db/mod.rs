@@ -37,6 +37,7 @@ mod pool;
 pub mod presets;
 pub mod roles;
 pub mod sessions;
+pub mod shares;
 pub mod tags;
 pub mod tokens;
 pub mod users;

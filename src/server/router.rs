@@ -40,6 +40,7 @@ pub fn build(state: AppState) -> Router {
         .merge(routes::messages::router())
         .merge(routes::presets::router())
         .merge(routes::tags::router())
+        .merge(routes::shares::router())
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(from_fn_with_state(

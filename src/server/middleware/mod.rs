@@ -3,7 +3,9 @@
 pub mod auth;
 pub mod client;
 pub mod limits;
+pub mod maybe_user;
 pub mod security;
 
 pub use auth::{AdminUser, AuthUser, require_permission};
 pub use client::Client;
+pub use maybe_user::MaybeUser;

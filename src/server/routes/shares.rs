@@ -1,0 +1,285 @@
+//! `/api/share`: read-only links to part of a conversation.
+//!
+//! A link holds a snapshot taken when it is made: the branch from the first message to the
+//! target message (or to the newest message), with every id replaced by a random one and only
+//! the fields a reader needs. Nothing after the target, no other conversation, and nothing
+//! about the owner (id, email, files) is ever in it. `GET /api/share/:shareId` is open to
+//! anyone with `ALLOW_SHARED_LINKS_PUBLIC`, otherwise to signed-in users.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::chat::tree;
+use crate::db::messages::{self, Message, NO_PARENT};
+use crate::db::shares::{self, SharedLink};
+use crate::db::{DbError, conversations};
+use crate::server::middleware::{AuthUser, MaybeUser};
+use crate::server::{ApiError, AppState};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/share", get(list))
+        .route(
+            "/api/share/link/{conversation_id}",
+            get(link_for_conversation),
+        )
+        // One path, one parameter name: `id` is a share id, or a conversation id for POST.
+        .route(
+            "/api/share/{id}",
+            get(read).post(create).patch(regenerate).delete(remove),
+        )
+}
+
+fn enabled(state: &AppState) -> Result<(), ApiError> {
+    if state.settings.features.shared_links {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "Shared links are disabled on this server.".into(),
+        ))
+    }
+}
+
+/// A new share id: 21 random URL-safe characters.
+fn new_share_id() -> String {
+    use base64::Engine;
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).expect("system randomness");
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)[..21].to_owned()
+}
+
+/// The shared view of a branch: random ids (parent links kept) and the reader's fields only.
+fn snapshot(branch: &[Message]) -> Value {
+    let anon: HashMap<&str, String> = branch
+        .iter()
+        .map(|m| (m.message_id.as_str(), format!("msg_{}", new_share_id())))
+        .collect();
+    let convo = format!("convo_{}", new_share_id());
+    let messages: Vec<Value> = branch
+        .iter()
+        .map(|m| {
+            let mut out = json!({
+                "messageId": anon[m.message_id.as_str()],
+                "parentMessageId": anon.get(m.parent_message_id.as_str()).map(String::as_str).unwrap_or(NO_PARENT),
+                "conversationId": convo,
+                "sender": m.sender,
+                "text": m.text,
+                "isCreatedByUser": m.is_created_by_user,
+                "model": m.model,
+                "endpoint": m.endpoint,
+                "error": m.error,
+                "unfinished": m.unfinished,
+                "createdAt": m.created_at,
+                "updatedAt": m.updated_at,
+            });
+            if let Some(c) = &m.content {
+                out["content"] = c.clone();
+            }
+            out
+        })
+        .collect();
+    json!({ "conversationId": convo, "messages": messages })
+}
+
+fn link_json(l: &SharedLink) -> Value {
+    json!({
+        "shareId": l.share_id,
+        "conversationId": l.conversation_id,
+        "title": l.title,
+        "targetMessageId": l.target_message_id,
+        "isPublic": true,
+        "createdAt": l.created_at,
+        "updatedAt": l.updated_at,
+    })
+}
+
+#[derive(Deserialize, Default)]
+struct CreateBody {
+    #[serde(rename = "targetMessageId")]
+    target_message_id: Option<String>,
+}
+
+async fn create(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(conversation_id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    enabled(&state)?;
+    // The body is optional: none shares the newest branch.
+    let body: CreateBody = if body.iter().all(u8::is_ascii_whitespace) {
+        CreateBody::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::BadRequest(format!("invalid request body: {e}")))?
+    };
+    let target = body.target_message_id.filter(|t| !t.is_empty());
+    let (uid, cid) = (user.id.clone(), conversation_id.clone());
+    let (convo, all) = state
+        .db
+        .read(move |c| {
+            Ok(match conversations::get(c, &uid, &cid)? {
+                Some(convo) => Some((convo, messages::list(c, &uid, &cid)?)),
+                None => None,
+            })
+        })
+        .await?
+        .ok_or_else(|| ApiError::NotFound("Conversation not found".into()))?;
+    let branch = tree::branch(&all, target.as_deref());
+    if branch.is_empty() {
+        return Err(ApiError::BadRequest(match target {
+            Some(_) => "targetMessageId is not a message of this conversation".into(),
+            None => "there is nothing to share in an empty conversation".into(),
+        }));
+    }
+    let link = SharedLink {
+        share_id: new_share_id(),
+        user_id: user.id,
+        conversation_id: convo.conversation_id,
+        title: convo.title,
+        target_message_id: target,
+        snapshot: snapshot(&branch),
+        created_at: String::new(),
+        updated_at: String::new(),
+    };
+    let stored = link.clone();
+    let saved = state
+        .db
+        .write(move |c| {
+            if !shares::create(c, &stored)? {
+                return Ok(None);
+            }
+            shares::by_share_id(c, &stored.share_id)
+        })
+        .await?
+        .ok_or_else(|| ApiError::Conflict("This conversation is already shared.".into()))?;
+    Ok(Json(link_json(&saved)))
+}
+
+/// The shared page's data.
+async fn read(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Path(share_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    enabled(&state)?;
+    if user.is_none() && !state.settings.features.public_shared_links {
+        return Err(ApiError::Unauthorized(
+            "Sign in to view shared conversations.".into(),
+        ));
+    }
+    let link = state
+        .db
+        .read(move |c| shares::by_share_id(c, &share_id))
+        .await?
+        .ok_or_else(|| ApiError::NotFound("Shared link not found".into()))?;
+    Ok(Json(json!({
+        "shareId": link.share_id,
+        "conversationId": link.snapshot["conversationId"],
+        "title": link.title,
+        "messages": link.snapshot["messages"],
+        "createdAt": link.created_at,
+        "updatedAt": link.updated_at,
+    })))
+}
+
+async fn link_for_conversation(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(conversation_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    enabled(&state)?;
+    let cid = conversation_id.clone();
+    let link = state
+        .db
+        .read(move |c| shares::for_conversation(c, &user.id, &cid))
+        .await?;
+    Ok(Json(json!({
+        "success": link.is_some(),
+        "shareId": link.map(|l| l.share_id),
+        "conversationId": conversation_id,
+    })))
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    #[serde(rename = "pageSize")]
+    page_size: Option<String>,
+    cursor: Option<String>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    enabled(&state)?;
+    let size = match q.page_size.as_deref() {
+        None | Some("") => 10,
+        Some(s) => s
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=100).contains(n))
+            .ok_or_else(|| {
+                ApiError::BadRequest("pageSize must be a number from 1 to 100".into())
+            })?,
+    };
+    let cursor = q.cursor.filter(|c| !c.is_empty());
+    if cursor
+        .as_deref()
+        .is_some_and(|c| c.len() != 24 || !c.ends_with('Z'))
+    {
+        return Err(ApiError::BadRequest("invalid cursor".into()));
+    }
+    let mut links = state
+        .db
+        .read(move |c| shares::list(c, &user.id, cursor.as_deref(), size + 1))
+        .await?;
+    let more = links.len() > size;
+    links.truncate(size);
+    Ok(Json(json!({
+        "links": links.iter().map(link_json).collect::<Vec<_>>(),
+        "nextCursor": if more { links.last().map(|l| Value::String(l.created_at.clone())) } else { None },
+        "hasNextPage": more,
+    })))
+}
+
+async fn regenerate(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(share_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    enabled(&state)?;
+    let new_id = new_share_id();
+    let link = state
+        .db
+        .write(move |c| shares::regenerate(c, &user.id, &share_id, &new_id))
+        .await?
+        .ok_or_else(|| ApiError::NotFound("Shared link not found".into()))?;
+    Ok(Json(link_json(&link)))
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(share_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    enabled(&state)?;
+    let id = share_id.clone();
+    state
+        .db
+        .write(move |c| shares::delete(c, &user.id, &id))
+        .await
+        .map_err(|e| match e {
+            DbError::NotFound => ApiError::NotFound("Shared link not found".into()),
+            other => other.into(),
+        })?;
+    Ok(Json(
+        json!({ "success": true, "shareId": share_id, "message": "Shared link deleted" }),
+    ))
+}

@@ -1,0 +1,370 @@
+//! Shared links over HTTP: snapshots up to a target, anonymized, public only when allowed,
+//! and under their owner's control.
+
+mod support;
+
+use serde_json::{Value, json};
+use support::{Session, TestServer};
+
+const PW: &str = "correct horse battery";
+const ROOT: &str = "00000000-0000-0000-0000-000000000000";
+
+async fn send(
+    server: &TestServer,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: Value,
+) -> reqwest::Response {
+    server
+        .client
+        .request(method.parse().unwrap(), server.url(path))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// c-1: a ─ b ─ c ─ d, and b2 beside b.
+async fn conversation(server: &TestServer, s: &Session) {
+    send(
+        server,
+        "POST",
+        "/api/convos/update",
+        &s.token,
+        json!({"arg": {"conversationId": "c-1", "title": "Trip plans"}}),
+    )
+    .await;
+    for (id, parent) in [("a", ROOT), ("b", "a"), ("b2", "a"), ("c", "b"), ("d", "c")] {
+        let resp = send(server, "POST", "/api/messages/c-1", &s.token, json!({"messageId": id, "parentMessageId": parent, "text": format!("text {id}"), "files": [{"filepath": "/private/alice.pdf"}]})).await;
+        assert_eq!(resp.status(), 201);
+    }
+}
+
+#[tokio::test]
+async fn a_share_is_a_snapshot_up_to_the_target_with_nothing_of_the_owner() {
+    let server = TestServer::start().await;
+    server.register("alice@example.org", PW).await;
+    server.register("bob@example.org", PW).await;
+    let alice = server.login("alice@example.org", PW).await;
+    let bob = server.login("bob@example.org", PW).await;
+    conversation(&server, &alice).await;
+
+    let created = send(
+        &server,
+        "POST",
+        "/api/share/c-1",
+        &alice.token,
+        json!({"targetMessageId": "c"}),
+    )
+    .await;
+    assert_eq!(created.status(), 200);
+    let created: Value = created.json().await.unwrap();
+    let share = created["shareId"].as_str().unwrap().to_owned();
+    assert_eq!(share.len(), 21);
+    assert_eq!(
+        send(&server, "POST", "/api/share/c-1", &alice.token, json!({}))
+            .await
+            .status(),
+        409
+    );
+
+    // Not public on this server: signed-in users only.
+    assert_eq!(
+        server.get(&format!("/api/share/{share}")).await.status(),
+        401
+    );
+    let shared: Value = server
+        .get_as(&format!("/api/share/{share}"), &bob.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(shared["title"], "Trip plans");
+    let texts: Vec<&str> = shared["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        texts,
+        ["text a", "text b", "text c"],
+        "the branch up to the target, nothing after"
+    );
+    let text = shared.to_string();
+    for leak in [
+        "alice",
+        alice.user["id"].as_str().unwrap(),
+        "c-1",
+        "\"b2\"",
+        "\"a\"",
+        "/private",
+        "\"user\"",
+    ] {
+        assert!(!text.contains(leak), "{leak} leaked: {text}");
+    }
+    // Parent links survive anonymization.
+    let msgs = shared["messages"].as_array().unwrap();
+    assert_eq!(msgs[0]["parentMessageId"], ROOT);
+    assert_eq!(msgs[1]["parentMessageId"], msgs[0]["messageId"]);
+    assert_eq!(msgs[2]["parentMessageId"], msgs[1]["messageId"]);
+
+    // Later changes do not reach the snapshot.
+    send(
+        &server,
+        "POST",
+        "/api/messages/c-1",
+        &alice.token,
+        json!({"messageId": "late", "parentMessageId": "c", "text": "added later"}),
+    )
+    .await;
+    let again: Value = server
+        .get_as(&format!("/api/share/{share}"), &bob.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["messages"], shared["messages"]);
+
+    // The owner finds, lists, re-keys and removes it; nobody else can.
+    let link: Value = server
+        .get_as("/api/share/link/c-1", &alice.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (link["success"].as_bool(), link["shareId"].as_str()),
+        (Some(true), Some(share.as_str()))
+    );
+    let theirs: Value = server
+        .get_as("/api/share/link/c-1", &bob.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(theirs["success"], false);
+    let listed: Value = server
+        .get_as("/api/share?pageSize=5", &alice.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["links"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        server
+            .get_as("/api/share?pageSize=0", &alice.token)
+            .await
+            .status(),
+        400
+    );
+    assert_eq!(
+        server
+            .get_as("/api/share?cursor=garbage", &alice.token)
+            .await
+            .status(),
+        400
+    );
+    assert_eq!(
+        send(
+            &server,
+            "PATCH",
+            &format!("/api/share/{share}"),
+            &bob.token,
+            json!({})
+        )
+        .await
+        .status(),
+        404
+    );
+    assert_eq!(
+        send(
+            &server,
+            "DELETE",
+            &format!("/api/share/{share}"),
+            &bob.token,
+            json!({})
+        )
+        .await
+        .status(),
+        404
+    );
+    assert_eq!(
+        send(&server, "POST", "/api/share/c-1", &bob.token, json!({}))
+            .await
+            .status(),
+        404
+    );
+    let rekeyed: Value = send(
+        &server,
+        "PATCH",
+        &format!("/api/share/{share}"),
+        &alice.token,
+        json!({}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let new_id = rekeyed["shareId"].as_str().unwrap().to_owned();
+    assert_ne!(new_id, share);
+    assert_eq!(
+        server
+            .get_as(&format!("/api/share/{share}"), &bob.token)
+            .await
+            .status(),
+        404,
+        "the old address is dead"
+    );
+    assert_eq!(
+        server
+            .get_as(&format!("/api/share/{new_id}"), &bob.token)
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        send(
+            &server,
+            "DELETE",
+            &format!("/api/share/{new_id}"),
+            &alice.token,
+            json!({})
+        )
+        .await
+        .status(),
+        200
+    );
+    assert_eq!(
+        server
+            .get_as(&format!("/api/share/{new_id}"), &bob.token)
+            .await
+            .status(),
+        404
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn public_links_bad_targets_and_deleted_conversations() {
+    let server = TestServer::builder()
+        .env("ALLOW_SHARED_LINKS_PUBLIC", "true")
+        .start()
+        .await;
+    server.register("alice@example.org", PW).await;
+    let alice = server.login("alice@example.org", PW).await;
+    conversation(&server, &alice).await;
+    send(
+        &server,
+        "POST",
+        "/api/convos/update",
+        &alice.token,
+        json!({"arg": {"conversationId": "empty"}}),
+    )
+    .await;
+    send(
+        &server,
+        "POST",
+        "/api/convos/update",
+        &alice.token,
+        json!({"arg": {"conversationId": "c-2"}}),
+    )
+    .await;
+    send(
+        &server,
+        "POST",
+        "/api/messages/c-2",
+        &alice.token,
+        json!({"messageId": "x", "text": "other"}),
+    )
+    .await;
+
+    assert_eq!(
+        send(
+            &server,
+            "POST",
+            "/api/share/c-1",
+            &alice.token,
+            json!({"targetMessageId": "x"})
+        )
+        .await
+        .status(),
+        400,
+        "a message of another conversation"
+    );
+    assert_eq!(
+        send(&server, "POST", "/api/share/empty", &alice.token, json!({}))
+            .await
+            .status(),
+        400
+    );
+    let raw = server
+        .client
+        .post(server.url("/api/share/c-1"))
+        .bearer_auth(&alice.token)
+        .body("{oops")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(raw.status(), 400);
+    assert_eq!(
+        server.count("shared_links").await,
+        0,
+        "nothing stored by bad requests"
+    );
+
+    // No body: the newest branch.
+    let created: Value = server
+        .client
+        .post(server.url("/api/share/c-1"))
+        .bearer_auth(&alice.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let share = created["shareId"].as_str().unwrap().to_owned();
+    let public = server.get(&format!("/api/share/{share}")).await;
+    assert_eq!(public.status(), 200, "public links need no account");
+    let public: Value = public.json().await.unwrap();
+    let texts: Vec<&str> = public["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts, ["text a", "text b", "text c", "text d"]);
+
+    // Deleting the conversation deletes its link.
+    send(
+        &server,
+        "DELETE",
+        "/api/convos",
+        &alice.token,
+        json!({"arg": {"conversationId": "c-1"}}),
+    )
+    .await;
+    assert_eq!(
+        server.get(&format!("/api/share/{share}")).await.status(),
+        404
+    );
+    server.stop().await;
+
+    let off = TestServer::builder()
+        .env("ALLOW_SHARED_LINKS", "false")
+        .start()
+        .await;
+    off.register("alice@example.org", PW).await;
+    let alice = off.login("alice@example.org", PW).await;
+    assert_eq!(
+        send(&off, "POST", "/api/share/c-1", &alice.token, json!({}))
+            .await
+            .status(),
+        403
+    );
+    assert_eq!(off.get_as("/api/share", &alice.token).await.status(), 403);
+    off.stop().await;
+}
