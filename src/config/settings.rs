@@ -154,6 +154,9 @@ pub struct Features {
     pub transactions: bool,
     /// `CONVERSATION_IMPORT_MAX_FILE_SIZE_BYTES` (0: no limit beyond the upload limit).
     pub conversation_import_max_file_size: u64,
+    /// Hours a temporary chat is kept: `interface.temporaryChatRetention`, else the older
+    /// `TEMP_CHAT_RETENTION_HOURS`; default 720 (30 days), clamped to 1..=8760.
+    pub temporary_chat_retention_hours: u64,
 }
 
 impl Settings {
@@ -278,6 +281,14 @@ impl Settings {
             conversation_import_max_file_size: env
                 .int("CONVERSATION_IMPORT_MAX_FILE_SIZE_BYTES")?
                 .unwrap_or(0),
+            temporary_chat_retention_hours: y
+                .interface
+                .as_ref()
+                .and_then(|i| i.temporary_chat_retention)
+                .map(u64::from)
+                .or(env.int("TEMP_CHAT_RETENTION_HOURS")?)
+                .unwrap_or(720)
+                .clamp(1, 8760),
         };
 
         if persist_secrets {

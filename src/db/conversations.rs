@@ -72,6 +72,8 @@ pub struct Changes {
     pub model: Option<Option<String>>,
     pub is_archived: Option<bool>,
     pub pinned: Option<bool>,
+    /// Make it a temporary chat, deleted at this time. Only when the conversation is created.
+    pub expires_at: Option<String>,
     /// Merged into the stored settings; a `null` value removes the key.
     pub settings: Map<String, Value>,
 }
@@ -86,9 +88,9 @@ pub fn upsert(
     let tx = conn.transaction()?;
     let ts = now();
     tx.execute(
-        "INSERT INTO conversations (conversation_id, user_id, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?3) ON CONFLICT (conversation_id) DO NOTHING",
-        params![conversation_id, user_id, ts],
+        "INSERT INTO conversations (conversation_id, user_id, is_temporary, expired_at, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT (conversation_id) DO NOTHING",
+        params![conversation_id, user_id, c.expires_at.is_some(), c.expires_at, ts],
     )?;
     let Some(mut current) = get(&tx, user_id, conversation_id)? else {
         return Ok(None);
@@ -280,4 +282,21 @@ pub fn insert_copy(
     let created = get(&tx, &source.user_id, new_id)?.ok_or(DbError::NotFound)?;
     tx.commit()?;
     Ok(created)
+}
+
+/// Deletes temporary chats whose time is up, with their messages; returns how many.
+pub fn delete_expired(conn: &mut Connection) -> Result<usize, DbError> {
+    let tx = conn.transaction()?;
+    let ts = now();
+    tx.execute(
+        "DELETE FROM messages WHERE conversation_id IN
+             (SELECT conversation_id FROM conversations WHERE expired_at IS NOT NULL AND expired_at <= ?1)",
+        [&ts],
+    )?;
+    let n = tx.execute(
+        "DELETE FROM conversations WHERE expired_at IS NOT NULL AND expired_at <= ?1",
+        [&ts],
+    )?;
+    tx.commit()?;
+    Ok(n)
 }

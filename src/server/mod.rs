@@ -5,6 +5,7 @@ pub mod middleware;
 pub mod router;
 pub mod routes;
 pub mod state;
+pub mod sweeper;
 
 use std::future::Future;
 use std::time::Duration;

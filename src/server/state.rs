@@ -35,14 +35,7 @@ impl AppState {
             .map_err(|e| db::DbError::Io(e.to_string()))??;
         let instance_id = db.read(db::instance_id).await?;
         let roles = Roles::load(db.clone(), settings.yaml.interface.clone()).await?;
-        // Expired sessions and bans are only dead weight.
-        db.write(|c| {
-            db::sessions::prune(c)?;
-            db::bans::prune(c)?;
-            db::tokens::prune(c)?;
-            Ok(())
-        })
-        .await?;
+        super::sweeper::spawn(db.clone());
         let s = &settings;
         let tokens = Tokens::new(
             s.secrets.jwt_secret.value.expose(),

@@ -252,7 +252,25 @@ async fn update(
     AuthUser(user): AuthUser,
     JsonBody(body): JsonBody<ArgBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let (id, changes) = parse_changes(body.arg)?;
+    let mut arg = body.arg;
+    // A temporary chat (LibreChat's `isTemporary`) is deleted after the retention period; the
+    // flag only takes effect when the conversation is created.
+    let temporary = match arg.remove("isTemporary") {
+        None | Some(Value::Null) | Some(Value::Bool(false)) => false,
+        Some(Value::Bool(true)) => true,
+        Some(_) => {
+            return Err(ApiError::BadRequest(
+                "isTemporary must be true or false".into(),
+            ));
+        }
+    };
+    let (id, mut changes) = parse_changes(arg)?;
+    if temporary {
+        let hours = state.settings.features.temporary_chat_retention_hours as i64;
+        changes.expires_at = Some(crate::db::to_rfc3339(
+            time::OffsetDateTime::now_utc() + time::Duration::hours(hours),
+        ));
+    }
     Ok((
         StatusCode::CREATED,
         Json(save(&state, user.id, id, changes).await?),
