@@ -2,6 +2,7 @@
 
 mod config;
 mod db;
+mod export;
 pub(crate) mod serve;
 mod user;
 
@@ -63,6 +64,9 @@ PORT=8080 DOMAIN_CLIENT=https://chat.example.com librechat serve"
     /// Terms of service
     #[command(subcommand, after_help = "Example:\n  librechat terms reset")]
     Terms(user::TermsCommand),
+    /// Write every conversation of one user as LibreChat export JSON files
+    #[command(after_help = "Example:\n  librechat export --user alice@example.org ./alice-chats")]
+    Export(export::ExportArgs),
     /// Maintain the database: migrate, check, back up
     #[command(
         subcommand,
@@ -85,6 +89,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Config(cmd) => config::run(env, overrides, cmd),
         Command::Db(cmd) => db::run(env, overrides, cmd),
         Command::User(cmd) => user::run(env, overrides, cmd),
+        Command::Export(args) => export::run(env, overrides, args),
         Command::Terms(cmd) => user::run_terms(env, overrides, cmd),
     }
 }

@@ -19,6 +19,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/convos/update", post(update))
         .route("/api/convos/archive", post(archive))
         .route("/api/convos/{conversation_id}", get(get_one))
+        .route("/api/convos/{conversation_id}/export", get(export))
 }
 
 /// LibreChat's `TConversation`: the stored settings with the server's fields over them.
@@ -346,4 +347,76 @@ async fn delete_all(
             "messages": { "acknowledged": true, "deletedCount": messages },
         })),
     ))
+}
+
+#[derive(Deserialize)]
+struct ExportQuery {
+    format: Option<String>,
+}
+
+/// The conversation as LibreChat's export JSON (the whole tree) or as Markdown (the newest
+/// branch), as a download.
+async fn export(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<String>,
+    Query(q): Query<ExportQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let markdown = match q.format.as_deref() {
+        None | Some("") | Some("json") => false,
+        Some("markdown" | "md") => true,
+        Some(_) => {
+            return Err(ApiError::BadRequest(
+                "format must be json or markdown".into(),
+            ));
+        }
+    };
+    let (convo, all) = state
+        .db
+        .read(move |c| {
+            Ok(match conversations::get(c, &user.id, &id)? {
+                Some(convo) => Some((convo.clone(), crate::db::messages::list(c, &user.id, &id)?)),
+                None => None,
+            })
+        })
+        .await?
+        .ok_or_else(|| ApiError::NotFound("Conversation not found".into()))?;
+    let name: String = convo
+        .title
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(80)
+        .collect();
+    let (body, mime, ext) = if markdown {
+        (
+            crate::chat::export::to_markdown(&convo, &all),
+            "text/markdown; charset=utf-8",
+            "md",
+        )
+    } else {
+        let doc = crate::chat::export::to_json(&convo, &all, super::messages::message_json);
+        (
+            serde_json::to_string_pretty(&doc).unwrap_or_default(),
+            "application/json",
+            "json",
+        )
+    };
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, mime.to_owned()),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}.{ext}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
 }

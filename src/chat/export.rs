@@ -1,0 +1,61 @@
+//! Conversations written out: LibreChat's export JSON (the whole tree, so it imports back into
+//! LibreChat or here) and Markdown (the newest branch, for reading).
+
+use serde_json::{Value, json};
+
+use super::tree;
+use crate::db::conversations::Conversation;
+use crate::db::messages::Message;
+
+/// LibreChat's export document, flat: every message once, in order, with its
+/// `parentMessageId`, which keeps the whole tree. (LibreChat's nested form, with `children`,
+/// would nest a long conversation thousands of levels deep, more than JSON tools cope with;
+/// LibreChat's importer reads both forms.) `message` gives a stored message its JSON shape.
+pub fn to_json(
+    convo: &Conversation,
+    messages: &[Message],
+    message: impl Fn(&Message) -> Value,
+) -> Value {
+    json!({
+        "conversationId": convo.conversation_id,
+        "endpoint": convo.endpoint,
+        "title": convo.title,
+        "exportAt": crate::db::now(),
+        "branches": true,
+        "recursive": false,
+        "messages": messages.iter().map(message).collect::<Vec<_>>(),
+    })
+}
+
+/// The newest branch as Markdown: a heading, then each message under its sender's name.
+pub fn to_markdown(convo: &Conversation, messages: &[Message]) -> String {
+    let mut out = format!("# {}\n\n", convo.title.replace('\n', " "));
+    for m in tree::branch(messages, None) {
+        let who = if m.is_created_by_user {
+            "User"
+        } else {
+            m.sender.as_str()
+        };
+        out.push_str(&format!("**{who}**\n\n{}\n\n", text_of(&m).trim()));
+    }
+    out
+}
+
+/// A message's text: `text`, or the text parts of its content.
+fn text_of(m: &Message) -> String {
+    if !m.text.is_empty() {
+        return m.text.clone();
+    }
+    let parts = m
+        .content
+        .as_ref()
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    parts
+        .iter()
+        .filter(|p| p["type"] == "text")
+        .filter_map(|p| p["text"].as_str().or_else(|| p["text"]["value"].as_str()))
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
