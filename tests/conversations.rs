@@ -551,3 +551,81 @@ async fn another_users_conversations_and_messages_do_not_exist_for_you() {
     assert_eq!(server.count("messages").await, 0);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn editing_a_message_recounts_its_tokens() {
+    let server = TestServer::start().await;
+    let (alice, bob) = two_users(&server).await;
+    create(&server, &alice.token, "c-1", "Edits").await;
+    let saved = send(&server, "POST", "/api/messages/c-1", &alice.token, json!({
+        "messageId": "m", "text": "Hello", "tokenCount": 1,
+        "content": [{"type": "think", "think": "hmm"}, {"type": "text", "text": "answer"}, {"type": "image_url", "image_url": {"url": "x"}}]
+    }))
+    .await;
+    assert_eq!(saved.status(), 201);
+
+    let edited: Value = edit(
+        &server,
+        json!({"text": "A much longer text than before, with many more tokens in it."}),
+        alice.token.clone(),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(
+        edited["text"],
+        "A much longer text than before, with many more tokens in it."
+    );
+    let after_text = edited["tokenCount"].as_i64().unwrap();
+    assert!(after_text > 10, "recounted: {after_text}");
+
+    let part: Value = edit(
+        &server,
+        json!({"text": "a new line of thought", "index": 0}),
+        alice.token.clone(),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(part["content"][0]["think"], "a new line of thought");
+    assert_eq!(part["content"][1]["text"], "answer");
+    assert!(
+        part["tokenCount"].as_i64().unwrap() > after_text,
+        "the part's tokens count too"
+    );
+
+    for (body, status) in [
+        (json!({"text": "x", "index": 2}), 400),
+        (json!({"text": "x", "index": 9}), 400),
+        (json!({"index": 0}), 400),
+        (json!({"text": 5}), 400),
+    ] {
+        assert_eq!(
+            edit(&server, body.clone(), alice.token.clone())
+                .await
+                .status(),
+            status,
+            "{body}"
+        );
+    }
+    assert_eq!(
+        edit(&server, json!({"text": "mine now"}), bob.token.clone())
+            .await
+            .status(),
+        404
+    );
+    let kept: Value = server
+        .get_as("/api/messages/c-1/m", &alice.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(kept["content"][0]["think"], "a new line of thought");
+    server.stop().await;
+}
+
+async fn edit(server: &TestServer, body: Value, token: String) -> reqwest::Response {
+    send(server, "PUT", "/api/messages/c-1/m", &token, body).await
+}

@@ -2,4 +2,5 @@
 //! join here with the chat engine issue.
 
 pub mod export;
+pub mod tokens;
 pub mod tree;

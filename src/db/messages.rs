@@ -175,6 +175,36 @@ pub fn insert(conn: &Connection, m: &Message) -> Result<(), DbError> {
     Ok(())
 }
 
+/// Replaces a message's text and content, with their new token count.
+pub fn edit(
+    conn: &Connection,
+    user_id: &str,
+    conversation_id: &str,
+    message_id: &str,
+    text: &str,
+    content: Option<&Value>,
+    token_count: i64,
+) -> Result<(), DbError> {
+    let n = conn.execute(
+        "UPDATE messages SET text = ?4, content = ?5, token_count = ?6, updated_at = ?7
+         WHERE message_id = ?1 AND conversation_id = ?2 AND user_id = ?3",
+        params![
+            message_id,
+            conversation_id,
+            user_id,
+            text,
+            content.map(Value::to_string),
+            token_count,
+            now()
+        ],
+    )?;
+    if n == 0 {
+        Err(DbError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
 /// Sets or clears (`None`) the feedback on a message.
 pub fn set_feedback(
     conn: &Connection,

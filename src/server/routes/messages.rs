@@ -17,7 +17,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/messages/{conversation_id}", get(list).post(save))
         .route(
             "/api/messages/{conversation_id}/{message_id}",
-            get(get_one).delete(delete_one),
+            get(get_one).put(edit).delete(delete_one),
         )
         .route(
             "/api/messages/{conversation_id}/{message_id}/feedback",
@@ -324,4 +324,72 @@ async fn delete_one(
             other => other.into(),
         })?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(serde::Deserialize)]
+struct EditBody {
+    text: String,
+    /// Edit `content[index]` (a text or reasoning part) instead of `text`.
+    index: Option<usize>,
+}
+
+/// Edits a message in place (LibreChat's PUT): its `text`, or one text/reasoning part of its
+/// content, and recounts its tokens.
+async fn edit(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path((conversation_id, message_id)): Path<(String, String)>,
+    JsonBody(body): JsonBody<EditBody>,
+) -> Result<Json<Value>, ApiError> {
+    if body.text.chars().count() > 1_000_000 {
+        return Err(ApiError::BadRequest(
+            "text is longer than 1,000,000 characters".into(),
+        ));
+    }
+    let (u, c, m) = (user.id.clone(), conversation_id.clone(), message_id.clone());
+    let mut message = state
+        .db
+        .read(move |db| messages::get(db, &u, &c, &m))
+        .await?
+        .ok_or_else(|| ApiError::NotFound("Message not found".into()))?;
+    match body.index {
+        None => message.text = body.text,
+        Some(i) => {
+            let part = message
+                .content
+                .as_mut()
+                .and_then(Value::as_array_mut)
+                .and_then(|parts| parts.get_mut(i))
+                .ok_or_else(|| {
+                    ApiError::BadRequest(format!("the message has no content part {i}"))
+                })?;
+            match part["type"].as_str() {
+                Some("text") if part["text"].is_object() => {
+                    part["text"]["value"] = Value::String(body.text)
+                }
+                Some("text") => part["text"] = Value::String(body.text),
+                Some("think") => part["think"] = Value::String(body.text),
+                _ => {
+                    return Err(ApiError::BadRequest(
+                        "only text and reasoning parts can be edited".into(),
+                    ));
+                }
+            }
+        }
+    }
+    let all_text = crate::chat::tokens::message_text(&message.text, message.content.as_ref());
+    let tokens = tokio::task::spawn_blocking(move || crate::chat::tokens::count(&all_text))
+        .await
+        .map_err(ApiError::internal)?;
+    let (u, c, m) = (user.id.clone(), conversation_id.clone(), message_id.clone());
+    let (text, content) = (message.text.clone(), message.content.clone());
+    state
+        .db
+        .write(move |db| {
+            messages::edit(db, &u, &c, &m, &text, content.as_ref(), tokens)?;
+            messages::get(db, &u, &c, &m)
+        })
+        .await?
+        .map(|m| Json(message_json(&m)))
+        .ok_or_else(|| ApiError::NotFound("Message not found".into()))
 }
