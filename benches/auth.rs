@@ -4,8 +4,11 @@
 //! server (median of 30 logins), and, when `wrk` is installed (Debian package `wrk`), requests
 //! per second of an authenticated `GET /api/user` (target: over 20,000/s on 2 cores).
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+mod common;
+
+use common::request;
+
+use std::net::TcpListener;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -100,20 +103,4 @@ fn main() {
     }
     let _ = server.kill();
     let _ = server.wait();
-}
-
-/// A minimal HTTP/1.1 request; the response text, or None if the server is not up.
-fn request(port: u16, method: &str, path: &str, token: Option<&str>, body: &str) -> Option<String> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    let auth = token
-        .map(|t| format!("Authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
-    let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\n{auth}Content-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(req.as_bytes()).ok()?;
-    let mut resp = String::new();
-    s.read_to_string(&mut resp).ok()?;
-    Some(resp)
 }

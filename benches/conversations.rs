@@ -6,8 +6,11 @@
 //! second under `wrk` (when installed), and the time to load the 5,000-message conversation.
 //! `BENCH_USERS` (default 1000) scales the data set down for a quick run.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+mod common;
+
+use common::request;
+
+use std::net::TcpListener;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -196,20 +199,4 @@ fn main() {
     }
     let _ = server.kill();
     let _ = server.wait();
-}
-
-/// A minimal HTTP/1.1 request; the whole response, or None if the server is not up.
-fn request(port: u16, method: &str, path: &str, token: Option<&str>, body: &str) -> Option<String> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    let auth = token
-        .map(|t| format!("Authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
-    let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\n{auth}Content-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(req.as_bytes()).ok()?;
-    let mut resp = Vec::new();
-    s.read_to_end(&mut resp).ok()?;
-    Some(String::from_utf8_lossy(&resp).into_owned())
 }

@@ -4,39 +4,13 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::{Session, TestServer};
+use support::TestServer;
 
 const PW: &str = "correct horse battery";
 const ROOT: &str = "00000000-0000-0000-0000-000000000000";
 
-async fn two_users(server: &TestServer) -> (Session, Session) {
-    server.register("alice@example.org", PW).await;
-    server.register("bob@example.org", PW).await;
-    (
-        server.login("alice@example.org", PW).await,
-        server.login("bob@example.org", PW).await,
-    )
-}
-
-async fn send(
-    server: &TestServer,
-    method: &str,
-    path: &str,
-    token: &str,
-    body: Value,
-) -> reqwest::Response {
-    server
-        .client
-        .request(method.parse().unwrap(), server.url(path))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-}
-
 async fn create(server: &TestServer, token: &str, id: &str, title: &str) -> Value {
-    let resp = send(server, "POST", "/api/convos/update", token, json!({"arg": {"conversationId": id, "title": title, "endpoint": "openAI", "model": "gpt-4o", "temperature": 0.5}})).await;
+    let resp = server.send("POST", "/api/convos/update", token, json!({"arg": {"conversationId": id, "title": title, "endpoint": "openAI", "model": "gpt-4o", "temperature": 0.5}})).await;
     assert_eq!(resp.status(), 201);
     resp.json().await.unwrap()
 }
@@ -49,7 +23,7 @@ async fn message(
     parent: &str,
     text: &str,
 ) -> reqwest::Response {
-    send(server, "POST", &format!("/api/messages/{convo}"), token, json!({
+    server.send("POST", &format!("/api/messages/{convo}"), token, json!({
         "messageId": id, "parentMessageId": parent, "text": text,
         "isCreatedByUser": parent == ROOT, "sender": if parent == ROOT { "User" } else { "GPT-4o" },
         "files": [{"file_id": "f1"}]
@@ -60,7 +34,7 @@ async fn message(
 #[tokio::test]
 async fn create_read_rename_archive_and_page_through_conversations() {
     let server = TestServer::start().await;
-    let (alice, _) = two_users(&server).await;
+    let (alice, _) = server.two_users(PW).await;
     let c = create(&server, &alice.token, "c-0", "First").await;
     assert_eq!(c["title"], "First");
     assert_eq!(c["endpoint"], "openAI");
@@ -77,17 +51,17 @@ async fn create_read_rename_archive_and_page_through_conversations() {
         .await;
     }
     // Renaming moves it to the top and keeps the other fields.
-    let renamed: Value = send(
-        &server,
-        "POST",
-        "/api/convos/update",
-        &alice.token,
-        json!({"arg": {"conversationId": "c-0", "title": "Renamed"}}),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let renamed: Value = server
+        .send(
+            "POST",
+            "/api/convos/update",
+            &alice.token,
+            json!({"arg": {"conversationId": "c-0", "title": "Renamed"}}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(
         (renamed["title"].as_str(), renamed["model"].as_str()),
         (Some("Renamed"), Some("gpt-4o"))
@@ -132,14 +106,14 @@ async fn create_read_rename_archive_and_page_through_conversations() {
     assert_eq!(oldest["conversations"][0]["conversationId"], "c-1");
 
     // Archived conversations leave the main list and appear in the archive.
-    let resp = send(
-        &server,
-        "POST",
-        "/api/convos/archive",
-        &alice.token,
-        json!({"arg": {"conversationId": "c-2", "isArchived": true}}),
-    )
-    .await;
+    let resp = server
+        .send(
+            "POST",
+            "/api/convos/archive",
+            &alice.token,
+            json!({"arg": {"conversationId": "c-2", "isArchived": true}}),
+        )
+        .await;
     assert_eq!(resp.status(), 200);
     let main: Value = server
         .get_as("/api/convos", &alice.token)
@@ -182,14 +156,9 @@ async fn create_read_rename_archive_and_page_through_conversations() {
         json!({"arg": {"conversationId": "x", "title": 5}}),
         json!({"arg": {"conversationId": "x", "isArchived": "yes"}}),
     ] {
-        let resp = send(
-            &server,
-            "POST",
-            "/api/convos/update",
-            &alice.token,
-            bad.clone(),
-        )
-        .await;
+        let resp = server
+            .send("POST", "/api/convos/update", &alice.token, bad.clone())
+            .await;
         assert_eq!(resp.status(), 400, "{bad}");
     }
     assert_eq!(
@@ -206,7 +175,7 @@ async fn create_read_rename_archive_and_page_through_conversations() {
 #[tokio::test]
 async fn messages_form_a_tree_and_deleting_takes_the_replies_along() {
     let server = TestServer::start().await;
-    let (alice, _) = two_users(&server).await;
+    let (alice, _) = server.two_users(PW).await;
     create(&server, &alice.token, "c-1", "Tree").await;
     create(&server, &alice.token, "c-2", "Other").await;
     assert_eq!(
@@ -289,14 +258,9 @@ async fn messages_form_a_tree_and_deleting_takes_the_replies_along() {
             "own parent",
         ),
     ] {
-        let resp = send(
-            &server,
-            "POST",
-            "/api/messages/c-1",
-            &alice.token,
-            body.clone(),
-        )
-        .await;
+        let resp = server
+            .send("POST", "/api/messages/c-1", &alice.token, body.clone())
+            .await;
         assert_eq!(resp.status(), 400, "{body}");
         assert!(resp.text().await.unwrap().contains(why), "{body}");
     }
@@ -327,14 +291,14 @@ async fn messages_form_a_tree_and_deleting_takes_the_replies_along() {
     );
 
     // Feedback.
-    let fb = send(
-        &server,
-        "PUT",
-        "/api/messages/c-1/m-2/feedback",
-        &alice.token,
-        json!({"feedback": {"rating": "thumbsUp", "tag": "accurate", "text": "spot on"}}),
-    )
-    .await;
+    let fb = server
+        .send(
+            "PUT",
+            "/api/messages/c-1/m-2/feedback",
+            &alice.token,
+            json!({"feedback": {"rating": "thumbsUp", "tag": "accurate", "text": "spot on"}}),
+        )
+        .await;
     assert_eq!(fb.status(), 200);
     let m2: Value = server
         .get_as("/api/messages/c-1/m-2", &alice.token)
@@ -349,29 +313,29 @@ async fn messages_form_a_tree_and_deleting_takes_the_replies_along() {
         json!({"feedback": {"rating": "thumbsDown", "text": 5}}),
     ] {
         assert_eq!(
-            send(
-                &server,
-                "PUT",
-                "/api/messages/c-1/m-2/feedback",
-                &alice.token,
-                bad.clone()
-            )
-            .await
-            .status(),
+            server
+                .send(
+                    "PUT",
+                    "/api/messages/c-1/m-2/feedback",
+                    &alice.token,
+                    bad.clone()
+                )
+                .await
+                .status(),
             400,
             "{bad}"
         );
     }
     assert_eq!(
-        send(
-            &server,
-            "PUT",
-            "/api/messages/c-1/m-2/feedback",
-            &alice.token,
-            json!({"feedback": null})
-        )
-        .await
-        .status(),
+        server
+            .send(
+                "PUT",
+                "/api/messages/c-1/m-2/feedback",
+                &alice.token,
+                json!({"feedback": null})
+            )
+            .await
+            .status(),
         200
     );
     let m2: Value = server
@@ -414,14 +378,14 @@ async fn messages_form_a_tree_and_deleting_takes_the_replies_along() {
     assert_eq!(again.status(), 404);
 
     // Deleting the conversation deletes its messages.
-    let resp = send(
-        &server,
-        "DELETE",
-        "/api/convos",
-        &alice.token,
-        json!({"arg": {"conversationId": "c-1"}}),
-    )
-    .await;
+    let resp = server
+        .send(
+            "DELETE",
+            "/api/convos",
+            &alice.token,
+            json!({"arg": {"conversationId": "c-1"}}),
+        )
+        .await;
     assert_eq!(resp.status(), 201);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["messages"]["deletedCount"], 2);
@@ -432,14 +396,9 @@ async fn messages_form_a_tree_and_deleting_takes_the_replies_along() {
             .status(),
         404
     );
-    let resp = send(
-        &server,
-        "DELETE",
-        "/api/convos/all",
-        &alice.token,
-        json!({}),
-    )
-    .await;
+    let resp = server
+        .send("DELETE", "/api/convos/all", &alice.token, json!({}))
+        .await;
     assert_eq!(resp.status(), 201);
     assert_eq!(server.count("conversations").await, 0);
     server.stop().await;
@@ -448,7 +407,7 @@ async fn messages_form_a_tree_and_deleting_takes_the_replies_along() {
 #[tokio::test]
 async fn another_users_conversations_and_messages_do_not_exist_for_you() {
     let server = TestServer::start().await;
-    let (alice, bob) = two_users(&server).await;
+    let (alice, bob) = server.two_users(PW).await;
     create(&server, &alice.token, "alice-c", "Private").await;
     assert_eq!(
         message(&server, &alice.token, "alice-c", "alice-m", ROOT, "secret")
@@ -509,7 +468,7 @@ async fn another_users_conversations_and_messages_do_not_exist_for_you() {
         ("DELETE", "/api/messages/alice-c/alice-m", json!({})),
     ] {
         assert_eq!(
-            send(&server, method, path, b, body).await.status(),
+            server.send(method, path, b, body).await.status(),
             404,
             "{method} {path}"
         );
@@ -522,7 +481,7 @@ async fn another_users_conversations_and_messages_do_not_exist_for_you() {
         400
     );
     // Bob clearing all his conversations leaves Alice's.
-    send(&server, "DELETE", "/api/convos/all", b, json!({})).await;
+    server.send("DELETE", "/api/convos/all", b, json!({})).await;
     let mine: Value = server
         .get_as("/api/convos/alice-c", &alice.token)
         .await
@@ -555,9 +514,9 @@ async fn another_users_conversations_and_messages_do_not_exist_for_you() {
 #[tokio::test]
 async fn editing_a_message_recounts_its_tokens() {
     let server = TestServer::start().await;
-    let (alice, bob) = two_users(&server).await;
+    let (alice, bob) = server.two_users(PW).await;
     create(&server, &alice.token, "c-1", "Edits").await;
-    let saved = send(&server, "POST", "/api/messages/c-1", &alice.token, json!({
+    let saved = server.send("POST", "/api/messages/c-1", &alice.token, json!({
         "messageId": "m", "text": "Hello", "tokenCount": 1,
         "content": [{"type": "think", "think": "hmm"}, {"type": "text", "text": "answer"}, {"type": "image_url", "image_url": {"url": "x"}}]
     }))
@@ -627,5 +586,7 @@ async fn editing_a_message_recounts_its_tokens() {
 }
 
 async fn edit(server: &TestServer, body: Value, token: String) -> reqwest::Response {
-    send(server, "PUT", "/api/messages/c-1/m", &token, body).await
+    server
+        .send("PUT", "/api/messages/c-1/m", &token, body)
+        .await
 }

@@ -9,29 +9,19 @@ use support::{Session, TestServer, librechat, run, text};
 const PW: &str = "correct horse battery";
 const ROOT: &str = "00000000-0000-0000-0000-000000000000";
 
-async fn send(server: &TestServer, path: &str, token: &str, body: Value) -> reqwest::Response {
-    server
-        .client
-        .post(server.url(path))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-}
-
 /// a ─ b ─ c, and b2 beside b (b2 written before c, so c is the newest).
 async fn conversation(server: &TestServer, s: &Session, id: &str) {
-    send(
-        server,
-        "/api/convos/update",
-        &s.token,
-        json!({"arg": {"conversationId": id, "title": "Trip / plans", "endpoint": "openAI"}}),
-    )
-    .await;
+    server
+        .send(
+            "POST",
+            "/api/convos/update",
+            &s.token,
+            json!({"arg": {"conversationId": id, "title": "Trip / plans", "endpoint": "openAI"}}),
+        )
+        .await;
     for (m, parent) in [("a", ROOT), ("b", "a"), ("b2", "a"), ("c", "b")] {
         let path: String = url::form_urlencoded::byte_serialize(id.as_bytes()).collect();
-        let resp = send(server, &format!("/api/messages/{path}"), &s.token, json!({"messageId": format!("{id}-{m}"), "parentMessageId": if parent == ROOT { ROOT.to_owned() } else { format!("{id}-{parent}") }, "text": format!("text {m}"), "isCreatedByUser": m == "a" || m == "c", "sender": "GPT-4o"})).await;
+        let resp = server.send("POST", &format!("/api/messages/{path}"), &s.token, json!({"messageId": format!("{id}-{m}"), "parentMessageId": if parent == ROOT { ROOT.to_owned() } else { format!("{id}-{parent}") }, "text": format!("text {m}"), "isCreatedByUser": m == "a" || m == "c", "sender": "GPT-4o"})).await;
         assert_eq!(resp.status(), 201);
     }
 }
@@ -116,13 +106,14 @@ async fn a_very_deep_conversation_exports() {
     let server = TestServer::start().await;
     server.register("alice@example.org", PW).await;
     let alice = server.login("alice@example.org", PW).await;
-    send(
-        &server,
-        "/api/convos/update",
-        &alice.token,
-        json!({"arg": {"conversationId": "deep"}}),
-    )
-    .await;
+    server
+        .send(
+            "POST",
+            "/api/convos/update",
+            &alice.token,
+            json!({"arg": {"conversationId": "deep"}}),
+        )
+        .await;
     let uid = alice.user["id"].as_str().unwrap().to_owned();
     server
         .state
@@ -181,13 +172,14 @@ async fn the_export_command_writes_every_conversation() {
     let alice = server.login("alice@example.org", PW).await;
     conversation(&server, &alice, "c1").await;
     conversation(&server, &alice, "../../escape").await;
-    send(
-        &server,
-        "/api/convos/archive",
-        &alice.token,
-        json!({"arg": {"conversationId": "c1", "isArchived": true}}),
-    )
-    .await;
+    server
+        .send(
+            "POST",
+            "/api/convos/archive",
+            &alice.token,
+            json!({"arg": {"conversationId": "c1", "isArchived": true}}),
+        )
+        .await;
     let dir = server.dir.path().to_path_buf();
     let cli = |args: &[&str]| {
         run(librechat(&dir)

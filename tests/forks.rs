@@ -8,35 +8,18 @@ use support::{Session, TestServer};
 const PW: &str = "correct horse battery";
 const ROOT: &str = "00000000-0000-0000-0000-000000000000";
 
-async fn send(
-    server: &TestServer,
-    method: &str,
-    path: &str,
-    token: &str,
-    body: Value,
-) -> reqwest::Response {
-    server
-        .client
-        .request(method.parse().unwrap(), server.url(path))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-}
-
 /// c-1:  a ─ b ─ c ─ d
 ///         │     └ e
 ///         └ b2 ─ c2
 async fn tree(server: &TestServer, s: &Session) {
-    let resp = send(
-        server,
-        "POST",
-        "/api/convos/update",
-        &s.token,
-        json!({"arg": {"conversationId": "c-1", "title": "Original", "model": "gpt-4o"}}),
-    )
-    .await;
+    let resp = server
+        .send(
+            "POST",
+            "/api/convos/update",
+            &s.token,
+            json!({"arg": {"conversationId": "c-1", "title": "Original", "model": "gpt-4o"}}),
+        )
+        .await;
     assert_eq!(resp.status(), 201);
     for (id, parent) in [
         ("a", ROOT),
@@ -47,14 +30,14 @@ async fn tree(server: &TestServer, s: &Session) {
         ("d", "c"),
         ("e", "c"),
     ] {
-        let resp = send(
-            server,
-            "POST",
-            "/api/messages/c-1",
-            &s.token,
-            json!({"messageId": id, "parentMessageId": parent, "text": id}),
-        )
-        .await;
+        let resp = server
+            .send(
+                "POST",
+                "/api/messages/c-1",
+                &s.token,
+                json!({"messageId": id, "parentMessageId": parent, "text": id}),
+            )
+            .await;
         assert_eq!(resp.status(), 201, "{id}");
     }
 }
@@ -92,9 +75,7 @@ async fn fork_options_copy_the_right_part_of_the_tree() {
     let alice = server.login("alice@example.org", PW).await;
     tree(&server, &alice).await;
     let fork = |option: &str, split: bool| {
-        send(
-            &server,
-            "POST",
+        server.send("POST",
             "/api/convos/fork",
             &alice.token,
             json!({"conversationId": "c-1", "messageId": "c", "option": option, "splitAtTarget": split}),
@@ -137,29 +118,29 @@ async fn fork_options_copy_the_right_part_of_the_tree() {
         .unwrap();
     assert_eq!(original.as_array().unwrap().len(), 7);
 
-    let dup = send(
-        &server,
-        "POST",
-        "/api/convos/duplicate",
-        &alice.token,
-        json!({"conversationId": "c-1"}),
-    )
-    .await;
+    let dup = server
+        .send(
+            "POST",
+            "/api/convos/duplicate",
+            &alice.token,
+            json!({"conversationId": "c-1"}),
+        )
+        .await;
     assert_eq!(dup.status(), 201);
     let dup: Value = dup.json().await.unwrap();
     assert_eq!(dup["conversation"]["title"], "Original (Copy)");
     assert_eq!(texts(&dup), ["a", "b", "b2", "c", "c2", "d", "e"]);
-    let named: Value = send(
-        &server,
-        "POST",
-        "/api/convos/duplicate",
-        &alice.token,
-        json!({"conversationId": "c-1", "title": "Mine"}),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let named: Value = server
+        .send(
+            "POST",
+            "/api/convos/duplicate",
+            &alice.token,
+            json!({"conversationId": "c-1", "title": "Mine"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(named["conversation"]["title"], "Mine");
     server.stop().await;
 }
@@ -175,22 +156,22 @@ async fn bad_forks_are_refused_and_store_nothing() {
     let alice = server.login("alice@example.org", PW).await;
     let bob = server.login("bob@example.org", PW).await;
     tree(&server, &alice).await;
-    send(
-        &server,
-        "POST",
-        "/api/convos/update",
-        &alice.token,
-        json!({"arg": {"conversationId": "c-2"}}),
-    )
-    .await;
-    send(
-        &server,
-        "POST",
-        "/api/messages/c-2",
-        &alice.token,
-        json!({"messageId": "other", "text": "x"}),
-    )
-    .await;
+    server
+        .send(
+            "POST",
+            "/api/convos/update",
+            &alice.token,
+            json!({"arg": {"conversationId": "c-2"}}),
+        )
+        .await;
+    server
+        .send(
+            "POST",
+            "/api/messages/c-2",
+            &alice.token,
+            json!({"messageId": "other", "text": "x"}),
+        )
+        .await;
     let before = server.count("conversations").await;
     for (body, status) in [
         (
@@ -203,39 +184,34 @@ async fn bad_forks_are_refused_and_store_nothing() {
         (json!({"conversationId": 5, "messageId": "c"}), 400),
         (json!({"conversationId": "missing", "messageId": "c"}), 404),
     ] {
-        let resp = send(
-            &server,
-            "POST",
-            "/api/convos/fork",
-            &alice.token,
-            body.clone(),
-        )
-        .await;
+        let resp = server
+            .send("POST", "/api/convos/fork", &alice.token, body.clone())
+            .await;
         assert_eq!(resp.status(), status, "{body}");
     }
     // Bob cannot fork or copy Alice's conversation.
     assert_eq!(
-        send(
-            &server,
-            "POST",
-            "/api/convos/fork",
-            &bob.token,
-            json!({"conversationId": "c-1", "messageId": "c"})
-        )
-        .await
-        .status(),
+        server
+            .send(
+                "POST",
+                "/api/convos/fork",
+                &bob.token,
+                json!({"conversationId": "c-1", "messageId": "c"})
+            )
+            .await
+            .status(),
         404
     );
     assert_eq!(
-        send(
-            &server,
-            "POST",
-            "/api/convos/duplicate",
-            &bob.token,
-            json!({"conversationId": "c-1"})
-        )
-        .await
-        .status(),
+        server
+            .send(
+                "POST",
+                "/api/convos/duplicate",
+                &bob.token,
+                json!({"conversationId": "c-1"})
+            )
+            .await
+            .status(),
         404
     );
     assert_eq!(
@@ -253,8 +229,7 @@ async fn forks_are_rate_limited_and_titles_are_looked_up() {
     let alice = server.login("alice@example.org", PW).await;
     tree(&server, &alice).await;
     let dup = || {
-        send(
-            &server,
+        server.send(
             "POST",
             "/api/convos/duplicate",
             &alice.token,
@@ -265,14 +240,14 @@ async fn forks_are_rate_limited_and_titles_are_looked_up() {
     assert_eq!(dup().await.status(), 201);
     assert_eq!(dup().await.status(), 429);
 
-    send(
-        &server,
-        "POST",
-        "/api/convos/update",
-        &alice.token,
-        json!({"arg": {"conversationId": "fresh"}}),
-    )
-    .await;
+    server
+        .send(
+            "POST",
+            "/api/convos/update",
+            &alice.token,
+            json!({"arg": {"conversationId": "fresh"}}),
+        )
+        .await;
     assert_eq!(
         server
             .get_as("/api/convos/gen_title/fresh", &alice.token)

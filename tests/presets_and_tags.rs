@@ -3,35 +3,9 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::{Session, TestServer};
+use support::TestServer;
 
 const PW: &str = "correct horse battery";
-
-async fn two_users(server: &TestServer) -> (Session, Session) {
-    server.register("alice@example.org", PW).await;
-    server.register("bob@example.org", PW).await;
-    (
-        server.login("alice@example.org", PW).await,
-        server.login("bob@example.org", PW).await,
-    )
-}
-
-async fn send(
-    server: &TestServer,
-    method: &str,
-    path: &str,
-    token: &str,
-    body: Value,
-) -> reqwest::Response {
-    server
-        .client
-        .request(method.parse().unwrap(), server.url(path))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-}
 
 async fn json_of(resp: reqwest::Response) -> Value {
     resp.json().await.unwrap()
@@ -40,11 +14,9 @@ async fn json_of(resp: reqwest::Response) -> Value {
 #[tokio::test]
 async fn presets_upsert_default_and_delete() {
     let server = TestServer::start().await;
-    let (alice, bob) = two_users(&server).await;
+    let (alice, bob) = server.two_users(PW).await;
     let a = &alice.token;
-    let created = send(
-        &server,
-        "POST",
+    let created = server.send("POST",
         "/api/presets",
         a,
         json!({"title": "Creative", "endpoint": "openAI", "model": "gpt-4o", "temperature": 1.2}),
@@ -57,34 +29,34 @@ async fn presets_upsert_default_and_delete() {
     assert_eq!(created["defaultPreset"], false);
 
     // Upsert by presetId; defaults move.
-    send(
-        &server,
-        "POST",
-        "/api/presets",
-        a,
-        json!({"presetId": id, "title": "Creative", "model": "gpt-4.1", "defaultPreset": true}),
-    )
-    .await;
-    send(
-        &server,
-        "POST",
-        "/api/presets",
-        a,
-        json!({"presetId": "p-2", "title": "Precise", "temperature": 0}),
-    )
-    .await;
+    server
+        .send(
+            "POST",
+            "/api/presets",
+            a,
+            json!({"presetId": id, "title": "Creative", "model": "gpt-4.1", "defaultPreset": true}),
+        )
+        .await;
+    server
+        .send(
+            "POST",
+            "/api/presets",
+            a,
+            json!({"presetId": "p-2", "title": "Precise", "temperature": 0}),
+        )
+        .await;
     let list = json_of(server.get_as("/api/presets", a).await).await;
     assert_eq!(list.as_array().unwrap().len(), 2);
     assert_eq!(list[0]["presetId"], id, "the default comes first");
     assert_eq!(list[0]["model"], "gpt-4.1");
-    send(
-        &server,
-        "POST",
-        "/api/presets",
-        a,
-        json!({"presetId": "p-2", "title": "Precise", "defaultPreset": true}),
-    )
-    .await;
+    server
+        .send(
+            "POST",
+            "/api/presets",
+            a,
+            json!({"presetId": "p-2", "title": "Precise", "defaultPreset": true}),
+        )
+        .await;
     let list = json_of(server.get_as("/api/presets", a).await).await;
     let defaults: Vec<&Value> = list
         .as_array()
@@ -102,7 +74,8 @@ async fn presets_upsert_default_and_delete() {
         json!({"defaultPreset": "yes"}),
     ] {
         assert_eq!(
-            send(&server, "POST", "/api/presets", a, bad.clone())
+            server
+                .send("POST", "/api/presets", a, bad.clone())
                 .await
                 .status(),
             400,
@@ -116,70 +89,65 @@ async fn presets_upsert_default_and_delete() {
         json!([])
     );
     assert_eq!(
-        send(
-            &server,
-            "POST",
-            "/api/presets",
-            &bob.token,
-            json!({"presetId": "p-2", "title": "mine now"})
-        )
-        .await
-        .status(),
+        server
+            .send(
+                "POST",
+                "/api/presets",
+                &bob.token,
+                json!({"presetId": "p-2", "title": "mine now"})
+            )
+            .await
+            .status(),
         404
     );
     let none = json_of(
-        send(
-            &server,
-            "POST",
-            "/api/presets/delete",
-            &bob.token,
-            json!({"presetId": "p-2"}),
-        )
-        .await,
+        server
+            .send(
+                "POST",
+                "/api/presets/delete",
+                &bob.token,
+                json!({"presetId": "p-2"}),
+            )
+            .await,
     )
     .await;
     assert_eq!(none["deletedCount"], 0);
     assert_eq!(
         json_of(
-            send(
-                &server,
-                "POST",
-                "/api/presets/delete",
-                &bob.token,
-                json!({})
-            )
-            .await
+            server
+                .send("POST", "/api/presets/delete", &bob.token, json!({}))
+                .await
         )
         .await["deletedCount"],
         0
     );
 
     let one = json_of(
-        send(
-            &server,
-            "POST",
-            "/api/presets/delete",
-            a,
-            json!({"presetId": "p-2", "title": "Precise"}),
-        )
-        .await,
+        server
+            .send(
+                "POST",
+                "/api/presets/delete",
+                a,
+                json!({"presetId": "p-2", "title": "Precise"}),
+            )
+            .await,
     )
     .await;
     assert_eq!(one["deletedCount"], 1);
     assert_eq!(
-        send(
-            &server,
-            "POST",
-            "/api/presets/delete",
-            a,
-            json!({"title": "no id"})
-        )
-        .await
-        .status(),
+        server
+            .send("POST", "/api/presets/delete", a, json!({"title": "no id"}))
+            .await
+            .status(),
         400,
         "never delete all by accident"
     );
-    let all = json_of(send(&server, "POST", "/api/presets/delete", a, json!({})).await).await;
+    let all = json_of(
+        server
+            .send("POST", "/api/presets/delete", a, json!({}))
+            .await,
+    )
+    .await;
     assert_eq!(all["deletedCount"], 1);
     assert_eq!(server.count("presets").await, 0);
     server.stop().await;
@@ -188,58 +156,59 @@ async fn presets_upsert_default_and_delete() {
 #[tokio::test]
 async fn bookmarks_count_rename_filter_and_delete() {
     let server = TestServer::start().await;
-    let (alice, bob) = two_users(&server).await;
+    let (alice, bob) = server.two_users(PW).await;
     let a = &alice.token;
     for id in ["c-1", "c-2", "c-3"] {
-        let resp = send(
-            &server,
-            "POST",
-            "/api/convos/update",
-            a,
-            json!({"arg": {"conversationId": id, "title": id}}),
-        )
-        .await;
+        let resp = server
+            .send(
+                "POST",
+                "/api/convos/update",
+                a,
+                json!({"arg": {"conversationId": id, "title": id}}),
+            )
+            .await;
         assert_eq!(resp.status(), 201);
     }
-    let created = send(
-        &server,
-        "POST",
-        "/api/tags",
-        a,
-        json!({"tag": "work", "description": "Day job"}),
-    )
-    .await;
+    let created = server
+        .send(
+            "POST",
+            "/api/tags",
+            a,
+            json!({"tag": "work", "description": "Day job"}),
+        )
+        .await;
     assert_eq!(created.status(), 201);
     assert_eq!(json_of(created).await["count"], 0);
     assert_eq!(
-        send(&server, "POST", "/api/tags", a, json!({"tag": "work"}))
+        server
+            .send("POST", "/api/tags", a, json!({"tag": "work"}))
             .await
             .status(),
         409
     );
     let added = json_of(
-        send(
-            &server,
-            "POST",
-            "/api/tags",
-            a,
-            json!({"tag": "ideas", "addToConversation": true, "conversationId": "c-1"}),
-        )
-        .await,
+        server
+            .send(
+                "POST",
+                "/api/tags",
+                a,
+                json!({"tag": "ideas", "addToConversation": true, "conversationId": "c-1"}),
+            )
+            .await,
     )
     .await;
     assert_eq!(added["count"], 1);
 
     // Setting a conversation's bookmarks creates missing ones and replaces the old set.
     let set = json_of(
-        send(
-            &server,
-            "PUT",
-            "/api/tags/convo/c-2",
-            a,
-            json!({"tags": ["work", "ideas"]}),
-        )
-        .await,
+        server
+            .send(
+                "PUT",
+                "/api/tags/convo/c-2",
+                a,
+                json!({"tags": ["work", "ideas"]}),
+            )
+            .await,
     )
     .await;
     let mut got: Vec<&str> = set
@@ -250,14 +219,14 @@ async fn bookmarks_count_rename_filter_and_delete() {
         .collect();
     got.sort();
     assert_eq!(got, ["ideas", "work"]);
-    send(
-        &server,
-        "PUT",
-        "/api/tags/convo/c-3",
-        a,
-        json!({"tags": ["work", "later"]}),
-    )
-    .await;
+    server
+        .send(
+            "PUT",
+            "/api/tags/convo/c-3",
+            a,
+            json!({"tags": ["work", "later"]}),
+        )
+        .await;
     let tags = json_of(server.get_as("/api/tags", a).await).await;
     let count = |name: &str| {
         tags.as_array()
@@ -293,14 +262,14 @@ async fn bookmarks_count_rename_filter_and_delete() {
 
     // Renaming follows into conversations; deleting takes it off them; counts stay right.
     let renamed = json_of(
-        send(
-            &server,
-            "PUT",
-            "/api/tags/work",
-            a,
-            json!({"tag": "job", "description": "Renamed"}),
-        )
-        .await,
+        server
+            .send(
+                "PUT",
+                "/api/tags/work",
+                a,
+                json!({"tag": "job", "description": "Renamed"}),
+            )
+            .await,
     )
     .await;
     assert_eq!(
@@ -308,7 +277,8 @@ async fn bookmarks_count_rename_filter_and_delete() {
         (Some("job"), Some(2))
     );
     assert_eq!(
-        send(&server, "PUT", "/api/tags/job", a, json!({"tag": "ideas"}))
+        server
+            .send("PUT", "/api/tags/job", a, json!({"tag": "ideas"}))
             .await
             .status(),
         409
@@ -316,21 +286,22 @@ async fn bookmarks_count_rename_filter_and_delete() {
     let c3 = json_of(server.get_as("/api/convos/c-3", a).await).await;
     assert!(c3["tags"].as_array().unwrap().contains(&json!("job")));
     assert_eq!(
-        send(&server, "DELETE", "/api/tags/later", a, json!({}))
+        server
+            .send("DELETE", "/api/tags/later", a, json!({}))
             .await
             .status(),
         200
     );
     let c3 = json_of(server.get_as("/api/convos/c-3", a).await).await;
     assert_eq!(c3["tags"], json!(["job"]));
-    send(
-        &server,
-        "DELETE",
-        "/api/convos",
-        a,
-        json!({"arg": {"conversationId": "c-2"}}),
-    )
-    .await;
+    server
+        .send(
+            "DELETE",
+            "/api/convos",
+            a,
+            json!({"arg": {"conversationId": "c-2"}}),
+        )
+        .await;
     let tags = json_of(server.get_as("/api/tags", a).await).await;
     let count = |name: &str| {
         tags.as_array()
@@ -358,13 +329,14 @@ async fn bookmarks_count_rename_filter_and_delete() {
         ("PUT", "/api/tags/job", json!({"position": -1})),
     ] {
         assert_eq!(
-            send(&server, method, path, a, body.clone()).await.status(),
+            server.send(method, path, a, body.clone()).await.status(),
             400,
             "{method} {path} {body}"
         );
     }
     assert_eq!(
-        send(&server, "DELETE", "/api/tags/nothing", a, json!({}))
+        server
+            .send("DELETE", "/api/tags/nothing", a, json!({}))
             .await
             .status(),
         404
@@ -372,39 +344,34 @@ async fn bookmarks_count_rename_filter_and_delete() {
 
     // Bob's bookmarks are his own: same names allowed, Alice's conversations untouchable.
     assert_eq!(
-        send(
-            &server,
-            "POST",
-            "/api/tags",
-            &bob.token,
-            json!({"tag": "job"})
-        )
-        .await
-        .status(),
+        server
+            .send("POST", "/api/tags", &bob.token, json!({"tag": "job"}))
+            .await
+            .status(),
         201
     );
     assert_eq!(
-        send(
-            &server,
-            "PUT",
-            "/api/tags/convo/c-1",
-            &bob.token,
-            json!({"tags": ["job"]})
-        )
-        .await
-        .status(),
+        server
+            .send(
+                "PUT",
+                "/api/tags/convo/c-1",
+                &bob.token,
+                json!({"tags": ["job"]})
+            )
+            .await
+            .status(),
         404
     );
     assert_eq!(
-        send(
-            &server,
-            "POST",
-            "/api/tags",
-            &bob.token,
-            json!({"tag": "spy", "addToConversation": true, "conversationId": "c-1"})
-        )
-        .await
-        .status(),
+        server
+            .send(
+                "POST",
+                "/api/tags",
+                &bob.token,
+                json!({"tag": "spy", "addToConversation": true, "conversationId": "c-1"})
+            )
+            .await
+            .status(),
         404
     );
     assert_eq!(
@@ -416,7 +383,8 @@ async fn bookmarks_count_rename_filter_and_delete() {
         1
     );
     assert_eq!(
-        send(&server, "DELETE", "/api/tags/ideas", &bob.token, json!({}))
+        server
+            .send("DELETE", "/api/tags/ideas", &bob.token, json!({}))
             .await
             .status(),
         404

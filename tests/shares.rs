@@ -9,35 +9,18 @@ use support::{Session, TestServer};
 const PW: &str = "correct horse battery";
 const ROOT: &str = "00000000-0000-0000-0000-000000000000";
 
-async fn send(
-    server: &TestServer,
-    method: &str,
-    path: &str,
-    token: &str,
-    body: Value,
-) -> reqwest::Response {
-    server
-        .client
-        .request(method.parse().unwrap(), server.url(path))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-}
-
 /// c-1: a ─ b ─ c ─ d, and b2 beside b.
 async fn conversation(server: &TestServer, s: &Session) {
-    send(
-        server,
-        "POST",
-        "/api/convos/update",
-        &s.token,
-        json!({"arg": {"conversationId": "c-1", "title": "Trip plans"}}),
-    )
-    .await;
+    server
+        .send(
+            "POST",
+            "/api/convos/update",
+            &s.token,
+            json!({"arg": {"conversationId": "c-1", "title": "Trip plans"}}),
+        )
+        .await;
     for (id, parent) in [("a", ROOT), ("b", "a"), ("b2", "a"), ("c", "b"), ("d", "c")] {
-        let resp = send(server, "POST", "/api/messages/c-1", &s.token, json!({"messageId": id, "parentMessageId": parent, "text": format!("text {id}"), "files": [{"filepath": "/private/alice.pdf"}]})).await;
+        let resp = server.send("POST", "/api/messages/c-1", &s.token, json!({"messageId": id, "parentMessageId": parent, "text": format!("text {id}"), "files": [{"filepath": "/private/alice.pdf"}]})).await;
         assert_eq!(resp.status(), 201);
     }
 }
@@ -51,20 +34,21 @@ async fn a_share_is_a_snapshot_up_to_the_target_with_nothing_of_the_owner() {
     let bob = server.login("bob@example.org", PW).await;
     conversation(&server, &alice).await;
 
-    let created = send(
-        &server,
-        "POST",
-        "/api/share/c-1",
-        &alice.token,
-        json!({"targetMessageId": "c"}),
-    )
-    .await;
+    let created = server
+        .send(
+            "POST",
+            "/api/share/c-1",
+            &alice.token,
+            json!({"targetMessageId": "c"}),
+        )
+        .await;
     assert_eq!(created.status(), 200);
     let created: Value = created.json().await.unwrap();
     let share = created["shareId"].as_str().unwrap().to_owned();
     assert_eq!(share.len(), 21);
     assert_eq!(
-        send(&server, "POST", "/api/share/c-1", &alice.token, json!({}))
+        server
+            .send("POST", "/api/share/c-1", &alice.token, json!({}))
             .await
             .status(),
         409
@@ -112,14 +96,14 @@ async fn a_share_is_a_snapshot_up_to_the_target_with_nothing_of_the_owner() {
     assert_eq!(msgs[2]["parentMessageId"], msgs[1]["messageId"]);
 
     // Later changes do not reach the snapshot.
-    send(
-        &server,
-        "POST",
-        "/api/messages/c-1",
-        &alice.token,
-        json!({"messageId": "late", "parentMessageId": "c", "text": "added later"}),
-    )
-    .await;
+    server
+        .send(
+            "POST",
+            "/api/messages/c-1",
+            &alice.token,
+            json!({"messageId": "late", "parentMessageId": "c", "text": "added later"}),
+        )
+        .await;
     let again: Value = server
         .get_as(&format!("/api/share/{share}"), &bob.token)
         .await
@@ -168,46 +152,47 @@ async fn a_share_is_a_snapshot_up_to_the_target_with_nothing_of_the_owner() {
         400
     );
     assert_eq!(
-        send(
-            &server,
-            "PATCH",
-            &format!("/api/share/{share}"),
-            &bob.token,
-            json!({})
-        )
-        .await
-        .status(),
-        404
-    );
-    assert_eq!(
-        send(
-            &server,
-            "DELETE",
-            &format!("/api/share/{share}"),
-            &bob.token,
-            json!({})
-        )
-        .await
-        .status(),
-        404
-    );
-    assert_eq!(
-        send(&server, "POST", "/api/share/c-1", &bob.token, json!({}))
+        server
+            .send(
+                "PATCH",
+                &format!("/api/share/{share}"),
+                &bob.token,
+                json!({})
+            )
             .await
             .status(),
         404
     );
-    let rekeyed: Value = send(
-        &server,
-        "PATCH",
-        &format!("/api/share/{share}"),
-        &alice.token,
-        json!({}),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    assert_eq!(
+        server
+            .send(
+                "DELETE",
+                &format!("/api/share/{share}"),
+                &bob.token,
+                json!({})
+            )
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        server
+            .send("POST", "/api/share/c-1", &bob.token, json!({}))
+            .await
+            .status(),
+        404
+    );
+    let rekeyed: Value = server
+        .send(
+            "PATCH",
+            &format!("/api/share/{share}"),
+            &alice.token,
+            json!({}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     let new_id = rekeyed["shareId"].as_str().unwrap().to_owned();
     assert_ne!(new_id, share);
     assert_eq!(
@@ -226,15 +211,15 @@ async fn a_share_is_a_snapshot_up_to_the_target_with_nothing_of_the_owner() {
         200
     );
     assert_eq!(
-        send(
-            &server,
-            "DELETE",
-            &format!("/api/share/{new_id}"),
-            &alice.token,
-            json!({})
-        )
-        .await
-        .status(),
+        server
+            .send(
+                "DELETE",
+                &format!("/api/share/{new_id}"),
+                &alice.token,
+                json!({})
+            )
+            .await
+            .status(),
         200
     );
     assert_eq!(
@@ -256,46 +241,47 @@ async fn public_links_bad_targets_and_deleted_conversations() {
     server.register("alice@example.org", PW).await;
     let alice = server.login("alice@example.org", PW).await;
     conversation(&server, &alice).await;
-    send(
-        &server,
-        "POST",
-        "/api/convos/update",
-        &alice.token,
-        json!({"arg": {"conversationId": "empty"}}),
-    )
-    .await;
-    send(
-        &server,
-        "POST",
-        "/api/convos/update",
-        &alice.token,
-        json!({"arg": {"conversationId": "c-2"}}),
-    )
-    .await;
-    send(
-        &server,
-        "POST",
-        "/api/messages/c-2",
-        &alice.token,
-        json!({"messageId": "x", "text": "other"}),
-    )
-    .await;
+    server
+        .send(
+            "POST",
+            "/api/convos/update",
+            &alice.token,
+            json!({"arg": {"conversationId": "empty"}}),
+        )
+        .await;
+    server
+        .send(
+            "POST",
+            "/api/convos/update",
+            &alice.token,
+            json!({"arg": {"conversationId": "c-2"}}),
+        )
+        .await;
+    server
+        .send(
+            "POST",
+            "/api/messages/c-2",
+            &alice.token,
+            json!({"messageId": "x", "text": "other"}),
+        )
+        .await;
 
     assert_eq!(
-        send(
-            &server,
-            "POST",
-            "/api/share/c-1",
-            &alice.token,
-            json!({"targetMessageId": "x"})
-        )
-        .await
-        .status(),
+        server
+            .send(
+                "POST",
+                "/api/share/c-1",
+                &alice.token,
+                json!({"targetMessageId": "x"})
+            )
+            .await
+            .status(),
         400,
         "a message of another conversation"
     );
     assert_eq!(
-        send(&server, "POST", "/api/share/empty", &alice.token, json!({}))
+        server
+            .send("POST", "/api/share/empty", &alice.token, json!({}))
             .await
             .status(),
         400
@@ -339,14 +325,14 @@ async fn public_links_bad_targets_and_deleted_conversations() {
     assert_eq!(texts, ["text a", "text b", "text c", "text d"]);
 
     // Deleting the conversation deletes its link.
-    send(
-        &server,
-        "DELETE",
-        "/api/convos",
-        &alice.token,
-        json!({"arg": {"conversationId": "c-1"}}),
-    )
-    .await;
+    server
+        .send(
+            "DELETE",
+            "/api/convos",
+            &alice.token,
+            json!({"arg": {"conversationId": "c-1"}}),
+        )
+        .await;
     assert_eq!(
         server.get(&format!("/api/share/{share}")).await.status(),
         404
@@ -360,7 +346,7 @@ async fn public_links_bad_targets_and_deleted_conversations() {
     off.register("alice@example.org", PW).await;
     let alice = off.login("alice@example.org", PW).await;
     assert_eq!(
-        send(&off, "POST", "/api/share/c-1", &alice.token, json!({}))
+        off.send("POST", "/api/share/c-1", &alice.token, json!({}))
             .await
             .status(),
         403

@@ -8,17 +8,6 @@ use support::TestServer;
 
 const PW: &str = "correct horse battery";
 
-async fn send(server: &TestServer, path: &str, token: &str, body: Value) -> reqwest::Response {
-    server
-        .client
-        .post(server.url(path))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-}
-
 async fn expire(server: &TestServer, id: &'static str) {
     server
         .state
@@ -42,13 +31,14 @@ async fn temporary_chats_expire_after_the_retention_period() {
         .await;
     server.register("alice@example.org", PW).await;
     let s = server.login("alice@example.org", PW).await;
-    let resp = send(
-        &server,
-        "/api/convos/update",
-        &s.token,
-        json!({"arg": {"conversationId": "tmp", "isTemporary": true}}),
-    )
-    .await;
+    let resp = server
+        .send(
+            "POST",
+            "/api/convos/update",
+            &s.token,
+            json!({"arg": {"conversationId": "tmp", "isTemporary": true}}),
+        )
+        .await;
     assert_eq!(resp.status(), 201);
     let convo: Value = resp.json().await.unwrap();
     assert_eq!(convo["isTemporary"], true);
@@ -59,41 +49,45 @@ async fn temporary_chats_expire_after_the_retention_period() {
     .unwrap();
     let hours = (expires - time::OffsetDateTime::now_utc()).whole_minutes() as f64 / 60.0;
     assert!((1.9..=2.0).contains(&hours), "expires in {hours} h");
-    send(
-        &server,
-        "/api/messages/tmp",
-        &s.token,
-        json!({"messageId": "m", "text": "forget me"}),
-    )
-    .await;
-    send(
-        &server,
-        "/api/convos/update",
-        &s.token,
-        json!({"arg": {"conversationId": "keep", "title": "Normal"}}),
-    )
-    .await;
-    // The flag does not turn an existing conversation into a temporary one.
-    let resp: Value = send(
-        &server,
-        "/api/convos/update",
-        &s.token,
-        json!({"arg": {"conversationId": "keep", "isTemporary": true}}),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
-    assert_eq!(resp["isTemporary"], false);
-    assert_eq!(
-        send(
-            &server,
+    server
+        .send(
+            "POST",
+            "/api/messages/tmp",
+            &s.token,
+            json!({"messageId": "m", "text": "forget me"}),
+        )
+        .await;
+    server
+        .send(
+            "POST",
             "/api/convos/update",
             &s.token,
-            json!({"arg": {"conversationId": "x", "isTemporary": "yes"}})
+            json!({"arg": {"conversationId": "keep", "title": "Normal"}}),
+        )
+        .await;
+    // The flag does not turn an existing conversation into a temporary one.
+    let resp: Value = server
+        .send(
+            "POST",
+            "/api/convos/update",
+            &s.token,
+            json!({"arg": {"conversationId": "keep", "isTemporary": true}}),
         )
         .await
-        .status(),
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(resp["isTemporary"], false);
+    assert_eq!(
+        server
+            .send(
+                "POST",
+                "/api/convos/update",
+                &s.token,
+                json!({"arg": {"conversationId": "x", "isTemporary": "yes"}})
+            )
+            .await
+            .status(),
         400
     );
 
@@ -128,13 +122,14 @@ async fn the_sweeper_runs_when_the_server_starts() {
     let server = TestServer::start().await;
     server.register("alice@example.org", PW).await;
     let s = server.login("alice@example.org", PW).await;
-    send(
-        &server,
-        "/api/convos/update",
-        &s.token,
-        json!({"arg": {"conversationId": "tmp", "isTemporary": true}}),
-    )
-    .await;
+    server
+        .send(
+            "POST",
+            "/api/convos/update",
+            &s.token,
+            json!({"arg": {"conversationId": "tmp", "isTemporary": true}}),
+        )
+        .await;
     expire(&server, "tmp").await;
     let dir = server.stop().await;
 

@@ -109,37 +109,7 @@ pub fn save(conn: &mut Connection, m: &Message) -> Result<bool, DbError> {
     if owner.is_some_and(|(u, c)| u != m.user_id || c != m.conversation_id) {
         return Ok(false);
     }
-    let ts = now();
-    tx.execute(
-        "INSERT INTO messages (message_id, conversation_id, user_id, parent_message_id, sender,
-             is_created_by_user, text, content, model, endpoint, token_count, error, unfinished,
-             feedback, extra, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16)
-         ON CONFLICT (message_id) DO UPDATE SET parent_message_id = excluded.parent_message_id,
-             sender = excluded.sender, is_created_by_user = excluded.is_created_by_user,
-             text = excluded.text, content = excluded.content, model = excluded.model,
-             endpoint = excluded.endpoint, token_count = excluded.token_count,
-             error = excluded.error, unfinished = excluded.unfinished, extra = excluded.extra,
-             updated_at = excluded.updated_at",
-        params![
-            m.message_id,
-            m.conversation_id,
-            m.user_id,
-            m.parent_message_id,
-            m.sender,
-            m.is_created_by_user,
-            m.text,
-            m.content.as_ref().map(Value::to_string),
-            m.model,
-            m.endpoint,
-            m.token_count,
-            m.error,
-            m.unfinished,
-            m.feedback.as_ref().map(Value::to_string),
-            Value::Object(m.extra.clone()).to_string(),
-            ts
-        ],
-    )?;
+    write_row(&tx, m, true)?;
     super::conversations::touch(&tx, &m.user_id, &m.conversation_id)?;
     tx.commit()?;
     Ok(true)
@@ -147,12 +117,30 @@ pub fn save(conn: &mut Connection, m: &Message) -> Result<bool, DbError> {
 
 /// Inserts a new message as given (keeping its feedback), stamped now. For copies.
 pub fn insert(conn: &Connection, m: &Message) -> Result<(), DbError> {
-    let ts = now();
-    conn.execute(
+    write_row(conn, m, false)
+}
+
+/// Writes a message row stamped now; with `replace`, an existing row with the same id takes the
+/// new values (keeping its creation time and feedback).
+fn write_row(conn: &Connection, m: &Message, replace: bool) -> Result<(), DbError> {
+    let on_conflict = if replace {
+        "ON CONFLICT (message_id) DO UPDATE SET parent_message_id = excluded.parent_message_id,
+             sender = excluded.sender, is_created_by_user = excluded.is_created_by_user,
+             text = excluded.text, content = excluded.content, model = excluded.model,
+             endpoint = excluded.endpoint, token_count = excluded.token_count,
+             error = excluded.error, unfinished = excluded.unfinished, extra = excluded.extra,
+             updated_at = excluded.updated_at"
+    } else {
+        ""
+    };
+    let sql = format!(
         "INSERT INTO messages (message_id, conversation_id, user_id, parent_message_id, sender,
              is_created_by_user, text, content, model, endpoint, token_count, error, unfinished,
              feedback, extra, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16) {on_conflict}"
+    );
+    conn.execute(
+        &sql,
         params![
             m.message_id,
             m.conversation_id,
@@ -169,7 +157,7 @@ pub fn insert(conn: &Connection, m: &Message) -> Result<(), DbError> {
             m.unfinished,
             m.feedback.as_ref().map(Value::to_string),
             Value::Object(m.extra.clone()).to_string(),
-            ts
+            now()
         ],
     )?;
     Ok(())

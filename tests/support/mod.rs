@@ -273,6 +273,33 @@ impl TestServer {
         }
     }
 
+    /// A JSON request with a bearer token.
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        body: serde_json::Value,
+    ) -> reqwest::Response {
+        self.client
+            .request(method.parse().unwrap(), self.url(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Registers and signs in alice@example.org and bob@example.org.
+    pub async fn two_users(&self, password: &str) -> (Session, Session) {
+        self.register("alice@example.org", password).await;
+        self.register("bob@example.org", password).await;
+        (
+            self.login("alice@example.org", password).await,
+            self.login("bob@example.org", password).await,
+        )
+    }
+
     /// How many rows `table` holds (a literal table name from the test).
     pub async fn count(&self, table: &'static str) -> i64 {
         self.state
