@@ -590,3 +590,112 @@ async fn edit(server: &TestServer, body: Value, token: String) -> reqwest::Respo
         .send("PUT", "/api/messages/c-1/m", &token, body)
         .await
 }
+
+#[tokio::test]
+async fn messages_page_by_cursor_for_their_owner_only() {
+    let server = TestServer::start().await;
+    let (alice, bob) = server.two_users(PW).await;
+    create(&server, &alice.token, "c-1", "One").await;
+    create(&server, &alice.token, "c-2", "Two").await;
+    for (c, id, parent) in [
+        ("c-1", "a1", ROOT),
+        ("c-2", "b1", ROOT),
+        ("c-1", "a2", "a1"),
+        ("c-2", "b2", "b1"),
+        ("c-1", "a3", "a2"),
+    ] {
+        assert_eq!(
+            message(&server, &alice.token, c, id, parent, id)
+                .await
+                .status(),
+            201
+        );
+    }
+    let mut seen = Vec::new();
+    let mut path = "/api/messages?pageSize=2".to_owned();
+    for _ in 0..10 {
+        let page: Value = server
+            .get_as(&path, &alice.token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        seen.extend(
+            page["messages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["messageId"].as_str().unwrap().to_owned()),
+        );
+        match page["nextCursor"].as_str() {
+            Some(c) => path = format!("/api/messages?pageSize=2&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(
+        seen,
+        ["a3", "b2", "a2", "b1", "a1"],
+        "newest first, each once"
+    );
+    let one: Value = server
+        .get_as(
+            "/api/messages?conversationId=c-1&sortDirection=asc",
+            &alice.token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = one["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["messageId"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["a1", "a2", "a3"]);
+    assert!(one["nextCursor"].is_null());
+    for bad in [
+        "pageSize=0",
+        "pageSize=1000",
+        "pageSize=x",
+        "cursor=@@",
+        "sortDirection=up",
+        "sortBy=text",
+        "search=hello",
+    ] {
+        assert_eq!(
+            server
+                .get_as(&format!("/api/messages?{bad}"), &alice.token)
+                .await
+                .status(),
+            400,
+            "{bad}"
+        );
+    }
+    assert_eq!(
+        server
+            .get_as("/api/messages?conversationId=c-1", &bob.token)
+            .await
+            .status(),
+        404
+    );
+    let theirs: Value = server
+        .get_as("/api/messages", &bob.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(theirs["messages"], json!([]));
+    // Search is not offered yet, and the client is told so.
+    assert_eq!(
+        server
+            .get_as("/api/search/enable", &alice.token)
+            .await
+            .json::<Value>()
+            .await
+            .unwrap(),
+        json!(false)
+    );
+    assert_eq!(server.get("/api/search/enable").await.status(), 401);
+    server.stop().await;
+}

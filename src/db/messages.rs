@@ -245,3 +245,55 @@ pub fn delete_subtree(
     tx.commit()?;
     Ok(n)
 }
+
+/// A position in a message listing: the last item of the previous page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub created_at: String,
+    pub message_id: String,
+}
+
+/// One page of the user's messages (of one conversation, or all), by creation time.
+pub fn page(
+    conn: &Connection,
+    user_id: &str,
+    conversation_id: Option<&str>,
+    ascending: bool,
+    after: Option<&Cursor>,
+    limit: usize,
+) -> Result<(Vec<Message>, Option<Cursor>), DbError> {
+    let (cmp, dir) = if ascending {
+        (">", "ASC")
+    } else {
+        ("<", "DESC")
+    };
+    let sql = format!(
+        "SELECT {COLUMNS} FROM messages
+         WHERE user_id = ?1 AND (?2 IS NULL OR conversation_id = ?2)
+           AND (?3 IS NULL OR (created_at, message_id) {cmp} (?3, ?4))
+         ORDER BY created_at {dir}, message_id {dir} LIMIT ?5"
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let mut rows = stmt
+        .query_map(
+            params![
+                user_id,
+                conversation_id,
+                after.map(|c| c.created_at.as_str()),
+                after.map(|c| c.message_id.as_str()),
+                (limit + 1) as i64
+            ],
+            from_row,
+        )?
+        .collect::<Result<Vec<_>, _>>()?;
+    let next = if rows.len() > limit {
+        rows.truncate(limit);
+        rows.last().map(|m| Cursor {
+            created_at: m.created_at.clone(),
+            message_id: m.message_id.clone(),
+        })
+    } else {
+        None
+    };
+    Ok((rows, next))
+}

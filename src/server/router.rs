@@ -41,6 +41,7 @@ pub fn build(state: AppState) -> Router {
         .merge(routes::presets::router())
         .merge(routes::tags::router())
         .merge(routes::shares::router())
+        .merge(routes::search::router())
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(from_fn_with_state(

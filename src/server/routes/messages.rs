@@ -14,6 +14,7 @@ use crate::server::{ApiError, AppState, JsonBody};
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/api/messages", get(page))
         .route("/api/messages/{conversation_id}", get(list).post(save))
         .route(
             "/api/messages/{conversation_id}/{message_id}",
@@ -392,4 +393,94 @@ async fn edit(
         .await?
         .map(|m| Json(message_json(&m)))
         .ok_or_else(|| ApiError::NotFound("Message not found".into()))
+}
+
+#[derive(serde::Deserialize)]
+struct PageQuery {
+    #[serde(rename = "conversationId")]
+    conversation_id: Option<String>,
+    cursor: Option<String>,
+    #[serde(rename = "pageSize")]
+    page_size: Option<String>,
+    #[serde(rename = "sortBy")]
+    sort_by: Option<String>,
+    #[serde(rename = "sortDirection")]
+    sort_direction: Option<String>,
+    search: Option<String>,
+}
+
+/// `GET /api/messages`: the user's messages a page at a time, newest first by default,
+/// optionally of one conversation. `{messages, nextCursor}`.
+async fn page(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    axum::extract::Query(q): axum::extract::Query<PageQuery>,
+) -> Result<Json<Value>, ApiError> {
+    use base64::Engine;
+    if q.search.as_deref().is_some_and(|s| !s.trim().is_empty()) {
+        return Err(ApiError::BadRequest(
+            "message search is not available yet".into(),
+        ));
+    }
+    let limit = match q.page_size.as_deref() {
+        None | Some("") => 25,
+        Some(s) => s
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=100).contains(n))
+            .ok_or_else(|| {
+                ApiError::BadRequest("pageSize must be a number from 1 to 100".into())
+            })?,
+    };
+    if q.sort_by
+        .as_deref()
+        .is_some_and(|s| !s.is_empty() && s != "createdAt")
+    {
+        return Err(ApiError::BadRequest(
+            "sortBy: only createdAt is supported".into(),
+        ));
+    }
+    let ascending = match q.sort_direction.as_deref() {
+        None | Some("") | Some("desc") => false,
+        Some("asc") => true,
+        Some(_) => {
+            return Err(ApiError::BadRequest(
+                "sortDirection must be asc or desc".into(),
+            ));
+        }
+    };
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let cursor = match q.cursor.as_deref().filter(|c| !c.is_empty()) {
+        None => None,
+        Some(c) => {
+            let bad = || ApiError::BadRequest("invalid cursor".into());
+            let text = String::from_utf8(b64.decode(c).map_err(|_| bad())?).map_err(|_| bad())?;
+            let (created_at, message_id) = text.split_once('\n').ok_or_else(bad)?;
+            Some(messages::Cursor {
+                created_at: created_at.to_owned(),
+                message_id: message_id.to_owned(),
+            })
+        }
+    };
+    let conversation = q.conversation_id.filter(|c| !c.is_empty());
+    if let Some(c) = &conversation {
+        owned(&state, &user.id, c).await?;
+    }
+    let (rows, next) = state
+        .db
+        .read(move |db| {
+            messages::page(
+                db,
+                &user.id,
+                conversation.as_deref(),
+                ascending,
+                cursor.as_ref(),
+                limit,
+            )
+        })
+        .await?;
+    Ok(Json(json!({
+        "messages": rows.iter().map(message_json).collect::<Vec<_>>(),
+        "nextCursor": next.map(|c| b64.encode(format!("{}\n{}", c.created_at, c.message_id))),
+    })))
 }

@@ -8,6 +8,7 @@ pub mod health;
 pub mod messages;
 pub mod presets;
 pub mod roles;
+pub mod search;
 pub mod shares;
 pub mod tags;
 pub mod two_factor;
