@@ -473,12 +473,13 @@ async fn another_users_conversations_and_messages_do_not_exist_for_you() {
             "{method} {path}"
         );
     }
-    // Bob cannot take over Alice's message id from his own conversation either.
+    // Bob cannot take over Alice's message id from his own conversation either, and cannot
+    // tell it exists: it looks like no message at all.
     assert_eq!(
         message(&server, b, "bob-c", "alice-m", ROOT, "overwrite")
             .await
             .status(),
-        400
+        404
     );
     // Bob clearing all his conversations leaves Alice's.
     server.send("DELETE", "/api/convos/all", b, json!({})).await;
@@ -697,5 +698,85 @@ async fn messages_page_by_cursor_for_their_owner_only() {
         json!(false)
     );
     assert_eq!(server.get("/api/search/enable").await.status(), 401);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn loops_deep_json_and_reserved_ids_are_refused() {
+    let server = TestServer::start().await;
+    let (alice, _) = server.two_users(PW).await;
+    create(&server, &alice.token, "c-1", "Loops").await;
+    for (id, parent) in [("x", ROOT), ("y", "x"), ("z", "y")] {
+        assert_eq!(
+            message(&server, &alice.token, "c-1", id, parent, id)
+                .await
+                .status(),
+            201
+        );
+    }
+    // Re-saving x under its own grandchild would make the tree a loop.
+    let looped = message(&server, &alice.token, "c-1", "x", "z", "x again").await;
+    assert_eq!(looped.status(), 400);
+    let x: Value = server
+        .get_as("/api/messages/c-1/x", &alice.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (x["parentMessageId"].as_str(), x["text"].as_str()),
+        (Some(ROOT), Some("x")),
+        "unchanged"
+    );
+    // Moving a message to another branch is fine.
+    assert_eq!(
+        message(&server, &alice.token, "c-1", "z", "x", "z moved")
+            .await
+            .status(),
+        201
+    );
+
+    let mut deep = json!("bottom");
+    for _ in 0..40 {
+        deep = json!([deep]);
+    }
+    let resp = server
+        .send(
+            "POST",
+            "/api/messages/c-1",
+            &alice.token,
+            json!({"messageId": "d", "text": "t", "metadata": deep}),
+        )
+        .await;
+    assert_eq!(resp.status(), 400);
+    let resp = server
+        .send(
+            "POST",
+            "/api/convos/update",
+            &alice.token,
+            json!({"arg": {"conversationId": "c-1", "tools": deep}}),
+        )
+        .await;
+    assert_eq!(resp.status(), 400);
+    let resp = server
+        .send(
+            "POST",
+            "/api/presets",
+            &alice.token,
+            json!({"title": "p", "x": deep}),
+        )
+        .await;
+    assert_eq!(resp.status(), 400);
+    for reserved in ["all", "fork", "update"] {
+        let resp = server
+            .send(
+                "POST",
+                "/api/convos/update",
+                &alice.token,
+                json!({"arg": {"conversationId": reserved}}),
+            )
+            .await;
+        assert_eq!(resp.status(), 400, "{reserved}");
+    }
     server.stop().await;
 }

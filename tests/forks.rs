@@ -98,8 +98,24 @@ async fn fork_options_copy_the_right_part_of_the_tree() {
     assert_eq!(texts(&branches), ["a", "b", "b2", "c"]);
     let level: Value = fork("targetLevel", false).await.json().await.unwrap();
     assert_eq!(texts(&level), ["a", "b", "b2", "c", "c2"]);
-    let split: Value = fork("directPath", true).await.json().await.unwrap();
+    let split: Value = fork("targetLevel", true).await.json().await.unwrap();
     assert_eq!(texts(&split), ["c", "c2", "d", "e"]);
+    // No option means LibreChat's default, targetLevel.
+    let default: Value = fork("", false).await.json().await.unwrap();
+    assert_eq!(texts(&default), ["a", "b", "b2", "c", "c2"]);
+    // Splitting a direct path follows the branch down to the message the user was looking at.
+    let followed: Value = server
+        .send(
+            "POST",
+            "/api/convos/fork",
+            &alice.token,
+            json!({"conversationId": "c-1", "messageId": "c", "option": "directPath", "splitAtTarget": true, "latestMessageId": "d"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(texts(&followed), ["c", "d"]);
 
     // The fork is a real conversation of its own; the original is untouched.
     let id = direct["conversation"]["conversationId"].as_str().unwrap();

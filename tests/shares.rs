@@ -354,3 +354,90 @@ async fn public_links_bad_targets_and_deleted_conversations() {
     assert_eq!(off.get_as("/api/share", &alice.token).await.status(), 403);
     off.stop().await;
 }
+
+#[tokio::test]
+async fn updating_a_link_refreshes_it_and_files_are_never_shared() {
+    let server = TestServer::builder()
+        .env("ALLOW_SHARED_LINKS_PUBLIC", "true")
+        .start()
+        .await;
+    server.register("alice@example.org", PW).await;
+    let alice = server.login("alice@example.org", PW).await;
+    let uid = alice.user["id"].as_str().unwrap().to_owned();
+    server
+        .send(
+            "POST",
+            "/api/convos/update",
+            &alice.token,
+            json!({"arg": {"conversationId": "c-1", "title": "Pics"}}),
+        )
+        .await;
+    server
+        .send("POST", "/api/messages/c-1", &alice.token, json!({
+            "messageId": "m1", "text": "look",
+            "content": [
+                {"type": "text", "text": "look at this"},
+                {"type": "image_file", "image_file": {"file_id": "f1", "filepath": format!("/images/{uid}/f1.png")}},
+                {"type": "tool_call", "tool_call": {"name": "search", "args": "alice's private query"}}
+            ]
+        }))
+        .await;
+    let created: Value = server
+        .send("POST", "/api/share/c-1", &alice.token, json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let share = created["shareId"].as_str().unwrap().to_owned();
+    let shared: Value = server
+        .get(&format!("/api/share/{share}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let text = shared.to_string();
+    assert!(
+        !text.contains(&uid) && !text.contains("private query") && !text.contains("f1.png"),
+        "{text}"
+    );
+    assert_eq!(
+        shared["messages"][0]["content"],
+        json!([{"type": "text", "text": "look at this"}])
+    );
+
+    // Updating the link (PATCH) re-keys it and takes a fresh snapshot.
+    server
+        .send(
+            "POST",
+            "/api/messages/c-1",
+            &alice.token,
+            json!({"messageId": "m2", "parentMessageId": "m1", "text": "and this"}),
+        )
+        .await;
+    let updated: Value = server
+        .send(
+            "PATCH",
+            &format!("/api/share/{share}"),
+            &alice.token,
+            json!({}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let new_id = updated["shareId"].as_str().unwrap();
+    let fresh: Value = server
+        .get(&format!("/api/share/{new_id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let texts: Vec<&str> = fresh["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts, ["look", "and this"]);
+    server.stop().await;
+}

@@ -91,6 +91,20 @@ async fn temporary_chats_expire_after_the_retention_period() {
         400
     );
 
+    // Temporary chats stay out of the sidebar, as in LibreChat.
+    let listed: Value = server
+        .get_as("/api/convos", &s.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = listed["conversations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["conversationId"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["keep"]);
     assert_eq!(
         librechat::server::sweeper::sweep(&server.state.db)
             .await

@@ -7,8 +7,9 @@
 //!   message on the path, with nothing below the target);
 //! * `targetLevel`: every message as deep in the tree as the target, or less deep.
 //!
-//! `splitAtTarget` instead starts the new conversation at the target's depth: messages at that
-//! depth become first messages, and what lies below them comes along.
+//! With `splitAtTarget` the new conversation starts at the target's depth instead: messages
+//! there become first messages and what the option selects below them comes along (for
+//! `directPath`, the branch down to the message the user was looking at).
 //!
 //! Trees come from clients and imports, so none of this trusts them: a missing parent ends a
 //! path, and a cycle is walked once.
@@ -85,11 +86,14 @@ fn depths(messages: &[Message]) -> HashMap<String, usize> {
 
 /// The messages a fork of `messages` at `target` keeps, in their original order, with parents
 /// rewritten where the fork starts new first messages. `None` when the target is not there.
+/// `latest` is the message the user was looking at (LibreChat's `latestMessageId`): with
+/// `splitAtTarget`, a `directPath` fork follows the branch down to it.
 pub fn fork(
     messages: &[Message],
     target: &str,
     option: ForkOption,
     split_at_target: bool,
+    latest: Option<&str>,
 ) -> Option<Vec<Message>> {
     let by_id: HashMap<&str, &Message> = messages
         .iter()
@@ -97,41 +101,32 @@ pub fn fork(
         .collect();
     by_id.get(target)?;
     let depth = depths(messages);
-    if split_at_target {
-        let Some(&cut) = depth.get(target) else {
-            return Some(
-                vec![by_id[target].clone()]
-                    .into_iter()
-                    .map(rerooted)
-                    .collect(),
-            );
-        };
-        return Some(
-            messages
-                .iter()
-                .filter(|m| depth.get(&m.message_id).is_some_and(|d| *d >= cut))
-                .map(|m| {
-                    if depth[&m.message_id] == cut {
-                        rerooted(m.clone())
-                    } else {
-                        m.clone()
-                    }
-                })
-                .collect(),
-        );
-    }
+    let path: HashSet<String> = if split_at_target && option != ForkOption::TargetLevel {
+        // The branch through the target down to the latest message, when the latest lies
+        // below the target; else the target's own path.
+        let below = latest
+            .map(|l| path_to_root(&by_id, l))
+            .filter(|p| p.iter().any(|id| id == target));
+        below
+            .unwrap_or_else(|| path_to_root(&by_id, target))
+            .into_iter()
+            .collect()
+    } else {
+        path_to_root(&by_id, target).into_iter().collect()
+    };
     let keep: HashSet<String> = match option {
-        ForkOption::DirectPath => path_to_root(&by_id, target).into_iter().collect(),
-        ForkOption::IncludeBranches => {
-            let path: HashSet<String> = path_to_root(&by_id, target).into_iter().collect();
-            messages
-                .iter()
-                .filter(|m| {
-                    path.contains(&m.message_id)
-                        || (path.contains(&m.parent_message_id) && m.parent_message_id != target)
-                })
-                .map(|m| m.message_id.clone())
-                .collect()
+        ForkOption::DirectPath => path,
+        ForkOption::IncludeBranches => messages
+            .iter()
+            .filter(|m| {
+                path.contains(&m.message_id)
+                    || (path.contains(&m.parent_message_id)
+                        && (split_at_target || m.parent_message_id != target))
+            })
+            .map(|m| m.message_id.clone())
+            .collect(),
+        ForkOption::TargetLevel if split_at_target => {
+            messages.iter().map(|m| m.message_id.clone()).collect()
         }
         ForkOption::TargetLevel => {
             let cut = depth.get(target).copied().unwrap_or(0);
@@ -144,11 +139,24 @@ pub fn fork(
             keep
         }
     };
+    let picked = messages.iter().filter(|m| keep.contains(&m.message_id));
+    if !split_at_target {
+        return Some(picked.cloned().collect());
+    }
+    // Start at the target's depth: messages there become first messages.
+    let Some(&cut) = depth.get(target) else {
+        return Some(vec![rerooted(by_id[target].clone())]);
+    };
     Some(
-        messages
-            .iter()
-            .filter(|m| keep.contains(&m.message_id))
-            .cloned()
+        picked
+            .filter(|m| depth.get(&m.message_id).is_some_and(|d| *d >= cut))
+            .map(|m| {
+                if depth[&m.message_id] == cut {
+                    rerooted(m.clone())
+                } else {
+                    m.clone()
+                }
+            })
             .collect(),
     )
 }
@@ -250,29 +258,41 @@ mod tests {
         ms.iter().map(|m| m.message_id.as_str()).collect()
     }
 
+    fn fork_ids(
+        target: &str,
+        option: ForkOption,
+        split: bool,
+        latest: Option<&str>,
+    ) -> Vec<String> {
+        fork(&tree(), target, option, split, latest)
+            .unwrap()
+            .iter()
+            .map(|m| m.message_id.clone())
+            .collect()
+    }
+
     #[test]
     fn the_three_fork_options() {
-        let t = tree();
         assert_eq!(
-            ids(&fork(&t, "c", ForkOption::DirectPath, false).unwrap()),
+            fork_ids("c", ForkOption::DirectPath, false, None),
             ["a", "b", "c"]
         );
         // The path plus the branches leaving it (b2), nothing below the target (d, e).
         assert_eq!(
-            ids(&fork(&t, "c", ForkOption::IncludeBranches, false).unwrap()),
+            fork_ids("c", ForkOption::IncludeBranches, false, None),
             ["a", "b", "b2", "c"]
         );
         // Everything at depth 2 or less.
         assert_eq!(
-            ids(&fork(&t, "c", ForkOption::TargetLevel, false).unwrap()),
+            fork_ids("c", ForkOption::TargetLevel, false, None),
             ["a", "b", "b2", "c", "c2"]
         );
-        assert!(fork(&t, "nope", ForkOption::DirectPath, false).is_none());
+        assert!(fork(&tree(), "nope", ForkOption::DirectPath, false, None).is_none());
     }
 
     #[test]
     fn split_at_target_starts_the_new_tree_there() {
-        let forked = fork(&tree(), "c", ForkOption::DirectPath, true).unwrap();
+        let forked = fork(&tree(), "c", ForkOption::TargetLevel, true, None).unwrap();
         assert_eq!(ids(&forked), ["c", "c2", "d", "e"]);
         let roots: Vec<&str> = forked
             .iter()
@@ -280,6 +300,17 @@ mod tests {
             .map(|m| m.message_id.as_str())
             .collect();
         assert_eq!(roots, ["c", "c2"]);
+        // A direct path follows the branch the user was looking at, and nothing else.
+        assert_eq!(
+            fork_ids("c", ForkOption::DirectPath, true, Some("d")),
+            ["c", "d"]
+        );
+        assert_eq!(fork_ids("c", ForkOption::DirectPath, true, None), ["c"]);
+        assert_eq!(
+            fork_ids("c", ForkOption::DirectPath, true, Some("c2")),
+            ["c"],
+            "c2 is not below c"
+        );
     }
 
     #[test]
@@ -291,12 +322,12 @@ mod tests {
             msg("a", NO_PARENT),
         ];
         assert_eq!(
-            ids(&fork(&broken, "x", ForkOption::DirectPath, false).unwrap()),
+            ids(&fork(&broken, "x", ForkOption::DirectPath, false, None).unwrap()),
             ["x", "y"]
         );
-        assert!(fork(&broken, "z", ForkOption::TargetLevel, false).is_some());
+        assert!(fork(&broken, "z", ForkOption::TargetLevel, false, None).is_some());
         assert_eq!(
-            ids(&fork(&broken, "x", ForkOption::DirectPath, true).unwrap()),
+            ids(&fork(&broken, "x", ForkOption::DirectPath, true, None).unwrap()),
             ["x"]
         );
     }
@@ -313,7 +344,7 @@ mod tests {
     #[test]
     fn copies_get_fresh_ids_and_keep_their_shape() {
         let copy = copy_for(
-            fork(&tree(), "c", ForkOption::DirectPath, false).unwrap(),
+            fork(&tree(), "c", ForkOption::DirectPath, false, None).unwrap(),
             "new",
             "u2",
         );

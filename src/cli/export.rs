@@ -82,15 +82,18 @@ pub fn run(env: Env, overrides: Overrides, args: ExportArgs) -> anyhow::Result<E
     })
 }
 
-/// Conversation ids come from clients: keep file names to safe characters.
+/// Conversation ids come from clients: file names keep to safe characters, and an id that had
+/// to be changed gets a hash of the original, so two ids never share a file.
 fn safe_name(id: &str) -> String {
-    id.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
+    let safe = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    if !id.is_empty() && id.chars().all(safe) {
+        return id.to_owned();
+    }
+    let cleaned: String = id
+        .chars()
+        .map(|c| if safe(c) { c } else { '_' })
+        .take(100)
+        .collect();
+    let hash = crate::auth::tokens::token_hash(id);
+    format!("{cleaned}.{}", &hash[..12])
 }

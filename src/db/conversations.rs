@@ -147,7 +147,7 @@ pub fn upsert(
 pub struct ListFilter {
     pub archived: bool,
     pub ascending: bool,
-    /// Only conversations that carry every one of these bookmarks.
+    /// Only conversations that carry any of these bookmarks (LibreChat's `$in`).
     pub tags: Vec<String>,
 }
 
@@ -159,6 +159,7 @@ pub struct Cursor {
 }
 
 /// One page of a user's conversations, by `updated_at` (newest first unless ascending).
+/// Temporary chats are not listed, as in LibreChat's sidebar.
 /// Returns the page and the cursor of the next one.
 pub fn list(
     conn: &Connection,
@@ -174,11 +175,11 @@ pub fn list(
     };
     let sql = format!(
         "SELECT {COLUMNS} FROM conversations
-         WHERE user_id = ?1 AND is_archived = ?2
+         WHERE user_id = ?1 AND is_archived = ?2 AND expired_at IS NULL
            AND (?3 IS NULL OR (updated_at, conversation_id) {cmp} (?3, ?4))
-           AND (?6 IS NULL OR (SELECT count(*) FROM conversation_tags ct
+           AND (?6 IS NULL OR EXISTS (SELECT 1 FROM conversation_tags ct
                  WHERE ct.conversation_id = conversations.conversation_id
-                   AND ct.tag IN (SELECT value FROM json_each(?6))) = json_array_length(?6))
+                   AND ct.tag IN (SELECT value FROM json_each(?6))))
          ORDER BY updated_at {dir}, conversation_id {dir} LIMIT ?5"
     );
     let tags =

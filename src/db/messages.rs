@@ -95,9 +95,20 @@ pub fn get(
         .optional()?)
 }
 
-/// Creates or replaces a message of the user's conversation. `Ok(false)` when the message id
-/// is taken by another conversation or user (ids are global, like LibreChat's).
-pub fn save(conn: &mut Connection, m: &Message) -> Result<bool, DbError> {
+/// What became of a save.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Saved {
+    Yes,
+    /// The id belongs to another user's message (ids are global, like LibreChat's).
+    OtherUsers,
+    /// The id belongs to another conversation of the same user.
+    OtherConversation,
+    /// The new parent lies below the message: the tree would become a loop.
+    Cycle,
+}
+
+/// Creates or replaces a message of the user's conversation.
+pub fn save(conn: &mut Connection, m: &Message) -> Result<Saved, DbError> {
     let tx = conn.transaction()?;
     let owner: Option<(String, String)> = tx
         .query_row(
@@ -106,13 +117,32 @@ pub fn save(conn: &mut Connection, m: &Message) -> Result<bool, DbError> {
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?;
-    if owner.is_some_and(|(u, c)| u != m.user_id || c != m.conversation_id) {
-        return Ok(false);
+    match &owner {
+        Some((u, _)) if *u != m.user_id => return Ok(Saved::OtherUsers),
+        Some((_, c)) if *c != m.conversation_id => return Ok(Saved::OtherConversation),
+        _ => {}
+    }
+    if owner.is_some() {
+        // Walk up from the new parent; meeting the message itself means a loop.
+        let loops: bool = tx.query_row(
+            "WITH RECURSIVE up(id) AS (
+                 SELECT ?1
+                 UNION
+                 SELECT p.parent_message_id FROM messages p JOIN up ON p.message_id = up.id
+                  WHERE p.conversation_id = ?2
+             )
+             SELECT EXISTS (SELECT 1 FROM up WHERE id = ?3)",
+            params![m.parent_message_id, m.conversation_id, m.message_id],
+            |r| r.get(0),
+        )?;
+        if loops {
+            return Ok(Saved::Cycle);
+        }
     }
     write_row(&tx, m, true)?;
     super::conversations::touch(&tx, &m.user_id, &m.conversation_id)?;
     tx.commit()?;
-    Ok(true)
+    Ok(Saved::Yes)
 }
 
 /// Inserts a new message as given (keeping its feedback), stamped now. For copies.

@@ -87,16 +87,26 @@ pub fn list(
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
-/// Gives the user's link a new share id (the old address stops working).
+/// Gives the user's link a new share id (the old address stops working) and a fresh snapshot.
 pub fn regenerate(
     conn: &Connection,
     user_id: &str,
     share_id: &str,
     new_id: &str,
+    title: &str,
+    snapshot: &Value,
 ) -> Result<Option<SharedLink>, DbError> {
     let n = conn.execute(
-        "UPDATE shared_links SET share_id = ?3, updated_at = ?4 WHERE share_id = ?1 AND user_id = ?2",
-        params![share_id, user_id, new_id, now()],
+        "UPDATE shared_links SET share_id = ?3, title = ?4, snapshot = ?5, updated_at = ?6
+         WHERE share_id = ?1 AND user_id = ?2",
+        params![
+            share_id,
+            user_id,
+            new_id,
+            title,
+            snapshot.to_string(),
+            now()
+        ],
     )?;
     if n == 0 {
         return Ok(None);

@@ -167,6 +167,17 @@ struct ArgBody {
     arg: Map<String, Value>,
 }
 
+/// Ids that would collide with fixed routes under `/api/convos/`.
+const RESERVED_IDS: [&str; 7] = [
+    "all",
+    "fork",
+    "duplicate",
+    "update",
+    "archive",
+    "import",
+    "gen_title",
+];
+
 /// Fields the server owns; a client cannot set them through an update.
 const RESERVED: [&str; 9] = [
     "_id",
@@ -183,6 +194,12 @@ const RESERVED: [&str; 9] = [
 /// Reads `{arg: {conversationId, ...}}` into an id and the changes it asks for.
 fn parse_changes(mut arg: Map<String, Value>) -> Result<(String, Changes), ApiError> {
     let id = conversation_id(arg.get("conversationId"))?;
+    if RESERVED_IDS.contains(&id.as_str()) {
+        return Err(ApiError::BadRequest(format!(
+            "\"{id}\" cannot be a conversationId"
+        )));
+    }
+    super::reject_deep(&Value::Object(arg.clone()))?;
     let text = |v: Value, name: &str, max: usize| -> Result<Option<String>, ApiError> {
         match v {
             Value::Null => Ok(None),

@@ -47,6 +47,8 @@ struct ForkBody {
     option: Option<String>,
     #[serde(rename = "splitAtTarget", default)]
     split_at_target: bool,
+    #[serde(rename = "latestMessageId")]
+    latest_message_id: Option<String>,
 }
 
 /// Copies part of a conversation's tree (see `chat::tree`) into a new conversation.
@@ -59,16 +61,23 @@ async fn fork(
     fork_limits(&state, &user.id, &client).await?;
     let source_id = conversation_id(Some(&body.conversation_id))?;
     let option = match body.option.as_deref() {
-        None | Some("") => ForkOption::DirectPath,
+        // LibreChat's default when the client sends no option.
+        None | Some("") => ForkOption::TargetLevel,
         Some(o) => ForkOption::parse(o).ok_or_else(|| {
             ApiError::BadRequest("option must be directPath, includeBranches or targetLevel".into())
         })?,
     };
     let (source, all) = load(&state, &user.id, &source_id).await?;
-    let picked =
-        tree::fork(&all, &body.message_id, option, body.split_at_target).ok_or_else(|| {
-            ApiError::BadRequest("messageId is not a message of this conversation".into())
-        })?;
+    let picked = tree::fork(
+        &all,
+        &body.message_id,
+        option,
+        body.split_at_target,
+        body.latest_message_id.as_deref(),
+    )
+    .ok_or_else(|| {
+        ApiError::BadRequest("messageId is not a message of this conversation".into())
+    })?;
     let (conversation, copied) = store_copy(
         &state,
         &user.id,

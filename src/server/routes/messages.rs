@@ -129,6 +129,7 @@ async fn save(
     JsonBody(body): JsonBody<Map<String, Value>>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     owned(&state, &user.id, &conversation_id).await?;
+    super::reject_deep(&Value::Object(body.clone()))?;
     let message = parse_message(body, &user.id, &conversation_id)?;
     if message.parent_message_id != NO_PARENT {
         let (u, c, p) = (
@@ -148,14 +149,24 @@ async fn save(
         }
     }
     let to_store = message.clone();
-    if !state
+    match state
         .db
         .write(move |c| messages::save(c, &to_store))
         .await?
     {
-        return Err(ApiError::BadRequest(
-            "messageId is already used elsewhere".into(),
-        ));
+        messages::Saved::Yes => {}
+        // Someone else's id looks like no id at all, so ids cannot be probed.
+        messages::Saved::OtherUsers => return Err(ApiError::NotFound("Message not found".into())),
+        messages::Saved::OtherConversation => {
+            return Err(ApiError::BadRequest(
+                "messageId belongs to another conversation".into(),
+            ));
+        }
+        messages::Saved::Cycle => {
+            return Err(ApiError::BadRequest(
+                "parentMessageId lies below this message: the tree would loop".into(),
+            ));
+        }
     }
     let (u, c, id) = (user.id, conversation_id, message.message_id);
     let saved = state

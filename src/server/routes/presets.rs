@@ -57,6 +57,7 @@ async fn save(
     AuthUser(user): AuthUser,
     JsonBody(mut body): JsonBody<Map<String, Value>>,
 ) -> Result<(axum::http::StatusCode, Json<Value>), ApiError> {
+    super::reject_deep(&Value::Object(body.clone()))?;
     let preset_id = match body.get("presetId") {
         None | Some(Value::Null) => uuid::Uuid::new_v4().to_string(),
         Some(Value::String(s))

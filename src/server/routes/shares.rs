@@ -2,8 +2,8 @@
 //!
 //! A link holds a snapshot taken when it is made: the branch from the first message to the
 //! target message (or to the newest message), with every id replaced by a random one and only
-//! the fields a reader needs. Nothing after the target, no other conversation, and nothing
-//! about the owner (id, email, files) is ever in it. `GET /api/share/:shareId` is open to
+//! the fields a reader needs (text and reasoning parts only). Nothing after the target, no
+//! other conversation, and nothing about the owner (id, email, files) is ever in it. `GET /api/share/:shareId` is open to
 //! anyone with `ALLOW_SHARED_LINKS_PUBLIC`, otherwise to signed-in users.
 
 use std::collections::HashMap;
@@ -77,8 +77,15 @@ fn snapshot(branch: &[Message]) -> Value {
                 "createdAt": m.created_at,
                 "updatedAt": m.updated_at,
             });
-            if let Some(c) = &m.content {
-                out["content"] = c.clone();
+            // Only text and reasoning parts: file and image parts carry storage paths that
+            // name the owner, and tool calls carry the owner's inputs.
+            if let Some(parts) = m.content.as_ref().and_then(Value::as_array) {
+                let shared: Vec<Value> = parts
+                    .iter()
+                    .filter(|p| matches!(p["type"].as_str(), Some("text" | "think")))
+                    .cloned()
+                    .collect();
+                out["content"] = Value::Array(shared);
             }
             out
         })
@@ -249,19 +256,39 @@ async fn list(
     })))
 }
 
+/// LibreChat's "update link": a new share id and a fresh snapshot of the same branch, so the
+/// shared page shows what the conversation holds now.
 async fn regenerate(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     Path(share_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     enabled(&state)?;
-    let new_id = new_share_id();
-    let link = state
+    let (uid, sid) = (user.id.clone(), share_id.clone());
+    let (link, convo, all) = state
         .db
-        .write(move |c| shares::regenerate(c, &user.id, &share_id, &new_id))
+        .read(move |c| {
+            let Some(link) = shares::by_share_id(c, &sid)?.filter(|l| l.user_id == uid) else {
+                return Ok(None);
+            };
+            let convo = conversations::get(c, &uid, &link.conversation_id)?;
+            let all = messages::list(c, &uid, &link.conversation_id)?;
+            Ok(convo.map(|convo| (link, convo, all)))
+        })
         .await?
         .ok_or_else(|| ApiError::NotFound("Shared link not found".into()))?;
-    Ok(Json(link_json(&link)))
+    // The target may have been deleted since: then share the newest branch.
+    let mut branch = tree::branch(&all, link.target_message_id.as_deref());
+    if branch.is_empty() {
+        branch = tree::branch(&all, None);
+    }
+    let (new_id, snap, title) = (new_share_id(), snapshot(&branch), convo.title);
+    let updated = state
+        .db
+        .write(move |c| shares::regenerate(c, &user.id, &share_id, &new_id, &title, &snap))
+        .await?
+        .ok_or_else(|| ApiError::NotFound("Shared link not found".into()))?;
+    Ok(Json(link_json(&updated)))
 }
 
 async fn remove(
