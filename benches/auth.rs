@@ -6,11 +6,10 @@
 
 mod common;
 
-use common::request;
+use common::{request, start_server};
 
-use std::net::TcpListener;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Instant;
 
 fn main() {
     let started = Instant::now();
@@ -23,24 +22,7 @@ fn main() {
     );
 
     let dir = tempfile::tempdir().unwrap();
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_librechat"))
-        .args(["serve", "--host", "127.0.0.1", "--port", &port.to_string()])
-        .current_dir(dir.path())
-        .env_clear()
-        .env("LOGIN_MAX", "100000")
-        .env("LOG_LEVEL", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    while request(port, "GET", "/health", None, "").is_none() {
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    let (mut server, port) = start_server(dir.path(), &[("LOGIN_MAX", "100000")]);
     let pw = "benchmark password";
     let body = format!(
         r#"{{"name":"Bench","email":"bench@example.org","password":"{pw}","confirm_password":"{pw}"}}"#

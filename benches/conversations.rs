@@ -8,10 +8,9 @@
 
 mod common;
 
-use common::request;
+use common::{request, start_server};
 
-use std::net::TcpListener;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use rusqlite::params;
@@ -119,24 +118,7 @@ fn main() {
         started.elapsed().as_secs_f64()
     );
 
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_librechat"))
-        .args(["serve", "--host", "127.0.0.1", "--port", &port.to_string()])
-        .current_dir(dir.path())
-        .env_clear()
-        .env("LOG_LEVEL", "warn")
-        .env("LOGIN_MAX", "1000")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    while request(port, "GET", "/health", None, "").is_none() {
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    let (mut server, port) = start_server(dir.path(), &[("LOGIN_MAX", "1000")]);
     let login = request(
         port,
         "POST",

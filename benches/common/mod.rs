@@ -1,7 +1,10 @@
 //! What the benchmark programs share: a minimal HTTP client for the server under test.
 
 use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 
 /// One HTTP/1.1 request to 127.0.0.1:`port`; the whole response, or None if the server is not up.
 pub fn request(
@@ -23,4 +26,29 @@ pub fn request(
     let mut resp = Vec::new();
     s.read_to_end(&mut resp).ok()?;
     Some(String::from_utf8_lossy(&resp).into_owned())
+}
+
+/// Starts the release `librechat serve` in `dir` on a free port with these environment
+/// variables (and no others), and waits until `/health` answers. Returns the child and its port.
+pub fn start_server(dir: &Path, env: &[(&str, &str)]) -> (Child, u16) {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_librechat"));
+    cmd.args(["serve", "--host", "127.0.0.1", "--port", &port.to_string()])
+        .current_dir(dir)
+        .env_clear()
+        .env("LOG_LEVEL", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let child = cmd.spawn().expect("spawn librechat");
+    while request(port, "GET", "/health", None, "").is_none() {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    (child, port)
 }
