@@ -122,6 +122,16 @@ impl From<DbError> for ApiError {
     }
 }
 
+impl ApiError {
+    /// A store error where "not found" should read as `{what} not found` (a 404).
+    pub fn or_not_found(e: DbError, what: &str) -> Self {
+        match e {
+            DbError::NotFound => Self::NotFound(format!("{what} not found")),
+            other => other.into(),
+        }
+    }
+}
+
 impl From<JsonRejection> for ApiError {
     fn from(r: JsonRejection) -> Self {
         match r {

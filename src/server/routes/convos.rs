@@ -4,10 +4,10 @@ use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
-use base64::Engine;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use super::paging;
 use crate::db::conversations::{self, Changes, Conversation, Cursor, ListFilter};
 use crate::server::middleware::AuthUser;
 use crate::server::{ApiError, AppState, JsonBody};
@@ -64,20 +64,9 @@ async fn list(
     RawQuery(raw): RawQuery,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let limit = match q.limit.as_deref() {
-        None | Some("") => 25,
-        Some(l) => l
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=100).contains(n))
-            .ok_or_else(|| ApiError::BadRequest("limit must be a number from 1 to 100".into()))?,
-    };
+    let limit = paging::page_size(q.limit.as_deref(), "limit", 25)?;
     let archived = flag(q.is_archived.as_deref(), "isArchived")?;
-    let ascending = match q.order.as_deref() {
-        None | Some("") | Some("desc") => false,
-        Some("asc") => true,
-        Some(_) => return Err(ApiError::BadRequest("order must be asc or desc".into())),
-    };
+    let ascending = paging::ascending(q.order.as_deref(), "order")?;
     if q.sort_by
         .as_deref()
         .is_some_and(|s| !s.is_empty() && s != "updatedAt")
@@ -130,22 +119,15 @@ fn flag(v: Option<&str>, name: &str) -> Result<bool, ApiError> {
     }
 }
 
-/// Cursors are opaque to clients: the last item's time and id.
 fn encode_cursor(c: &Cursor) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode(format!("{}\n{}", c.updated_at, c.conversation_id))
+    paging::encode_cursor(&c.updated_at, &c.conversation_id)
 }
 
 fn decode_cursor(s: &str) -> Result<Cursor, ApiError> {
-    let bad = || ApiError::BadRequest("invalid cursor".into());
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(s)
-        .map_err(|_| bad())?;
-    let text = String::from_utf8(bytes).map_err(|_| bad())?;
-    let (updated_at, conversation_id) = text.split_once('\n').ok_or_else(bad)?;
+    let (updated_at, conversation_id) = paging::decode_cursor(s)?;
     Ok(Cursor {
-        updated_at: updated_at.to_owned(),
-        conversation_id: conversation_id.to_owned(),
+        updated_at,
+        conversation_id,
     })
 }
 
@@ -334,10 +316,7 @@ async fn delete_one(
         .db
         .write(move |c| conversations::delete(c, &user.id, &id))
         .await
-        .map_err(|e| match e {
-            crate::db::DbError::NotFound => ApiError::NotFound("Conversation not found".into()),
-            other => other.into(),
-        })?;
+        .map_err(|e| ApiError::or_not_found(e, "Conversation"))?;
     Ok((
         StatusCode::CREATED,
         Json(json!({

@@ -7,8 +7,8 @@ use axum::routing::{get, put};
 use axum::{Json, Router};
 use serde_json::{Map, Value, json};
 
+use crate::db::conversations;
 use crate::db::messages::{self, Message, NO_PARENT};
-use crate::db::{DbError, conversations};
 use crate::server::middleware::AuthUser;
 use crate::server::{ApiError, AppState, JsonBody};
 
@@ -312,10 +312,7 @@ async fn feedback(
         .db
         .write(move |db| messages::set_feedback(db, &u, &c, &m, f.as_ref()))
         .await
-        .map_err(|e| match e {
-            DbError::NotFound => ApiError::NotFound("Message not found".into()),
-            other => other.into(),
-        })?;
+        .map_err(|e| ApiError::or_not_found(e, "Message"))?;
     Ok(Json(
         json!({ "messageId": message_id, "conversationId": conversation_id, "feedback": feedback }),
     ))
@@ -331,10 +328,7 @@ async fn delete_one(
         .db
         .write(move |c| messages::delete_subtree(c, &user.id, &conversation_id, &message_id))
         .await
-        .map_err(|e| match e {
-            DbError::NotFound => ApiError::NotFound("Message not found".into()),
-            other => other.into(),
-        })?;
+        .map_err(|e| ApiError::or_not_found(e, "Message"))?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -427,22 +421,12 @@ async fn page(
     AuthUser(user): AuthUser,
     axum::extract::Query(q): axum::extract::Query<PageQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    use base64::Engine;
     if q.search.as_deref().is_some_and(|s| !s.trim().is_empty()) {
         return Err(ApiError::BadRequest(
             "message search is not available yet".into(),
         ));
     }
-    let limit = match q.page_size.as_deref() {
-        None | Some("") => 25,
-        Some(s) => s
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=100).contains(n))
-            .ok_or_else(|| {
-                ApiError::BadRequest("pageSize must be a number from 1 to 100".into())
-            })?,
-    };
+    let limit = super::paging::page_size(q.page_size.as_deref(), "pageSize", 25)?;
     if q.sort_by
         .as_deref()
         .is_some_and(|s| !s.is_empty() && s != "createdAt")
@@ -451,25 +435,14 @@ async fn page(
             "sortBy: only createdAt is supported".into(),
         ));
     }
-    let ascending = match q.sort_direction.as_deref() {
-        None | Some("") | Some("desc") => false,
-        Some("asc") => true,
-        Some(_) => {
-            return Err(ApiError::BadRequest(
-                "sortDirection must be asc or desc".into(),
-            ));
-        }
-    };
-    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let ascending = super::paging::ascending(q.sort_direction.as_deref(), "sortDirection")?;
     let cursor = match q.cursor.as_deref().filter(|c| !c.is_empty()) {
         None => None,
         Some(c) => {
-            let bad = || ApiError::BadRequest("invalid cursor".into());
-            let text = String::from_utf8(b64.decode(c).map_err(|_| bad())?).map_err(|_| bad())?;
-            let (created_at, message_id) = text.split_once('\n').ok_or_else(bad)?;
+            let (created_at, message_id) = super::paging::decode_cursor(c)?;
             Some(messages::Cursor {
-                created_at: created_at.to_owned(),
-                message_id: message_id.to_owned(),
+                created_at,
+                message_id,
             })
         }
     };
@@ -492,6 +465,6 @@ async fn page(
         .await?;
     Ok(Json(json!({
         "messages": rows.iter().map(message_json).collect::<Vec<_>>(),
-        "nextCursor": next.map(|c| b64.encode(format!("{}\n{}", c.created_at, c.message_id))),
+        "nextCursor": next.map(|c| super::paging::encode_cursor(&c.created_at, &c.message_id)),
     })))
 }

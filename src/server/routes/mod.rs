@@ -6,6 +6,7 @@ pub mod convos;
 pub mod forks;
 pub mod health;
 pub mod messages;
+pub mod paging;
 pub mod presets;
 pub mod roles;
 pub mod search;

@@ -15,9 +15,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::chat::tree;
+use crate::db::conversations;
 use crate::db::messages::{self, Message, NO_PARENT};
 use crate::db::shares::{self, SharedLink};
-use crate::db::{DbError, conversations};
 use crate::server::middleware::{AuthUser, MaybeUser};
 use crate::server::{ApiError, AppState};
 
@@ -226,16 +226,7 @@ async fn list(
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
     enabled(&state)?;
-    let size = match q.page_size.as_deref() {
-        None | Some("") => 10,
-        Some(s) => s
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=100).contains(n))
-            .ok_or_else(|| {
-                ApiError::BadRequest("pageSize must be a number from 1 to 100".into())
-            })?,
-    };
+    let size = super::paging::page_size(q.page_size.as_deref(), "pageSize", 10)?;
     let cursor = q.cursor.filter(|c| !c.is_empty());
     if cursor
         .as_deref()
@@ -302,10 +293,7 @@ async fn remove(
         .db
         .write(move |c| shares::delete(c, &user.id, &id))
         .await
-        .map_err(|e| match e {
-            DbError::NotFound => ApiError::NotFound("Shared link not found".into()),
-            other => other.into(),
-        })?;
+        .map_err(|e| ApiError::or_not_found(e, "Shared link"))?;
     Ok(Json(
         json!({ "success": true, "shareId": share_id, "message": "Shared link deleted" }),
     ))

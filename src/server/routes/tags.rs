@@ -7,8 +7,8 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::db::conversations;
 use crate::db::tags::{self, Tag};
-use crate::db::{DbError, conversations};
 use crate::server::middleware::AuthUser;
 use crate::server::{ApiError, AppState, JsonBody};
 
@@ -50,13 +50,6 @@ fn description(raw: Option<&str>) -> Result<Option<String>, ApiError> {
             "description is at most 1000 characters".into(),
         )),
         other => Ok(other.map(str::to_owned)),
-    }
-}
-
-fn not_found(e: DbError, what: &str) -> ApiError {
-    match e {
-        DbError::NotFound => ApiError::NotFound(format!("{what} not found")),
-        other => other.into(),
     }
 }
 
@@ -110,7 +103,7 @@ async fn create(
             Ok(t)
         })
         .await
-        .map_err(|e| not_found(e, "Conversation"))?
+        .map_err(|e| ApiError::or_not_found(e, "Conversation"))?
         .ok_or_else(|| ApiError::Conflict("You already have a bookmark with that name".into()))?;
     Ok((StatusCode::CREATED, Json(tag_json(&created))))
 }
@@ -150,7 +143,7 @@ async fn update(
             tags::get(c, &uid, new_name.as_deref().unwrap_or(&tag))
         })
         .await
-        .map_err(|e| not_found(e, "Bookmark"))?
+        .map_err(|e| ApiError::or_not_found(e, "Bookmark"))?
         .ok_or_else(|| ApiError::Conflict("You already have a bookmark with that name".into()))?;
     Ok(Json(tag_json(&updated)))
 }
@@ -165,7 +158,7 @@ async fn delete(
         .db
         .write(move |c| tags::delete(c, &user.id, &t))
         .await
-        .map_err(|e| not_found(e, "Bookmark"))?;
+        .map_err(|e| ApiError::or_not_found(e, "Bookmark"))?;
     Ok(Json(json!({ "tag": tag })))
 }
 
@@ -199,7 +192,7 @@ async fn set_for_conversation(
             conversations::get(c, &uid, &cid)
         })
         .await
-        .map_err(|e| not_found(e, "Conversation"))?
+        .map_err(|e| ApiError::or_not_found(e, "Conversation"))?
         .ok_or_else(|| ApiError::NotFound("Conversation not found".into()))?;
     Ok(Json(json!(convo.tags)))
 }
