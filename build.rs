@@ -6,7 +6,10 @@ use std::path::Path;
 
 fn main() {
     println!("cargo:rerun-if-changed=migrations");
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    // Read at run time: a build script binary can be reused from another checkout of the
+    // same target folder, and then a path baked in when it was compiled would be stale.
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let dir = Path::new(&manifest).join("migrations");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .expect("migrations/ exists")
         .map(|e| e.expect("readable migrations/").path())

@@ -16,5 +16,6 @@ pub mod config;
 pub mod db;
 pub mod logging;
 pub mod mail;
+pub mod search;
 pub mod server;
 pub mod web;

@@ -141,7 +141,6 @@ async fn create_read_rename_archive_and_page_through_conversations() {
         "order=sideways",
         "isArchived=maybe",
         "sortBy=title",
-        "search=hello",
     ] {
         let resp = server
             .get_as(&format!("/api/convos?{bad}"), &alice.token)
@@ -662,7 +661,6 @@ async fn messages_page_by_cursor_for_their_owner_only() {
         "cursor=@@",
         "sortDirection=up",
         "sortBy=text",
-        "search=hello",
     ] {
         assert_eq!(
             server
@@ -687,7 +685,7 @@ async fn messages_page_by_cursor_for_their_owner_only() {
         .await
         .unwrap();
     assert_eq!(theirs["messages"], json!([]));
-    // Search is not offered yet, and the client is told so.
+    // Search is built in (tests/search.rs covers it).
     assert_eq!(
         server
             .get_as("/api/search/enable", &alice.token)
@@ -695,7 +693,7 @@ async fn messages_page_by_cursor_for_their_owner_only() {
             .json::<Value>()
             .await
             .unwrap(),
-        json!(false)
+        json!(true)
     );
     assert_eq!(server.get("/api/search/enable").await.status(), 401);
     server.stop().await;

@@ -16,10 +16,16 @@ pub fn to_json(
     messages: &[Message],
     message: impl Fn(&Message) -> Value,
 ) -> Value {
+    // LibreChat's `options`: the conversation's settings, which an import restores.
+    let mut options = convo.settings.clone();
+    if let Some(m) = &convo.model {
+        options.insert("model".into(), json!(m));
+    }
     json!({
         "conversationId": convo.conversation_id,
         "endpoint": convo.endpoint,
         "title": convo.title,
+        "options": options,
         "exportAt": crate::db::now(),
         "branches": true,
         "recursive": false,

@@ -2,5 +2,6 @@
 //! join here with the chat engine issue.
 
 pub mod export;
+pub mod import;
 pub mod tokens;
 pub mod tree;

@@ -3,6 +3,8 @@
 mod config;
 mod db;
 mod export;
+mod import;
+mod search;
 pub(crate) mod serve;
 mod user;
 
@@ -67,12 +69,21 @@ PORT=8080 DOMAIN_CLIENT=https://chat.example.com librechat serve"
     /// Write every conversation of one user as LibreChat export JSON files
     #[command(after_help = "Example:\n  librechat export --user alice@example.org ./alice-chats")]
     Export(export::ExportArgs),
+    /// Import conversations from ChatGPT, Claude or LibreChat export files
+    #[command(
+        after_help = "Examples:\n  librechat import conversations.json --user alice@example.org\n  \
+librechat import ./alice-chats/1b2c.json --user alice@example.org"
+    )]
+    Import(import::ImportArgs),
     /// Maintain the database: migrate, check, back up
     #[command(
         subcommand,
         after_help = "Examples:\n  librechat db migrate\n  librechat db check\n  librechat db backup /backups/librechat.db"
     )]
     Db(db::DbCommand),
+    /// Maintain the full-text search index
+    #[command(subcommand, after_help = "Example:\n  librechat search reindex")]
+    Search(search::SearchCommand),
 }
 
 /// Parses the command line and runs the command. Returns the process exit code.
@@ -88,8 +99,10 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Serve(args) => serve::run(env, overrides, args),
         Command::Config(cmd) => config::run(env, overrides, cmd),
         Command::Db(cmd) => db::run(env, overrides, cmd),
+        Command::Search(cmd) => search::run(env, overrides, cmd),
         Command::User(cmd) => user::run(env, overrides, cmd),
         Command::Export(args) => export::run(env, overrides, args),
+        Command::Import(args) => import::run(env, overrides, args),
         Command::Terms(cmd) => user::run_terms(env, overrides, cmd),
     }
 }

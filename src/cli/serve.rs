@@ -62,8 +62,12 @@ async fn serve(env: Env, overrides: Overrides) -> anyhow::Result<()> {
     };
     let addr = listener.local_addr()?;
     tracing::info!(data_dir = %data_dir.display(), "listening on http://{addr}");
-    let db = state.db.clone();
+    let (db, search) = (state.db.clone(), state.search.clone());
     let served = server::serve(listener, state, server::shutdown_signal()).await;
+    if let Some(search) = search {
+        // Whatever the index has not committed stays in the outbox for the next start.
+        tokio::task::spawn_blocking(move || search.close()).await?;
+    }
     db.close().await.context("closing the database")?;
     served.context("server error")?;
     tracing::info!("shutdown complete");

@@ -47,6 +47,13 @@ pub struct LimitSettings {
     pub fork_ip: Option<LimitSpec>,
     /// Per user: `LIMIT_FORK_USER` (off), `FORK_USER_MAX` (7) per `FORK_USER_WINDOW` (1 min).
     pub fork_user: Option<LimitSpec>,
+    /// Imports per IP: `LIMIT_IMPORT_IP` (on), `IMPORT_IP_MAX` (100) per `IMPORT_IP_WINDOW`
+    /// (1 min); `IMPORT_VIOLATION_SCORE` (1). librechat.yaml's `rateLimits.conversationsImport`
+    /// (`ipMax`, `ipWindowInMinutes`) overrides the numbers.
+    pub import_ip: Option<LimitSpec>,
+    /// Per user: `LIMIT_IMPORT_USER` (off), `IMPORT_USER_MAX` (50) per `IMPORT_USER_WINDOW`
+    /// (1 min); yaml `userMax`, `userWindowInMinutes`.
+    pub import_user: Option<LimitSpec>,
     pub ban: BanSettings,
 }
 
@@ -116,6 +123,32 @@ impl LimitSettings {
                 .unwrap_or(false)
                 .then(|| spec("FORK_USER", "fork_limit", 7, 1, "FORK_VIOLATION_SCORE"))
                 .transpose()?,
+            import_ip: env
+                .bool("LIMIT_IMPORT_IP")?
+                .unwrap_or(true)
+                .then(|| {
+                    spec(
+                        "IMPORT_IP",
+                        "import_limit",
+                        100,
+                        1,
+                        "IMPORT_VIOLATION_SCORE",
+                    )
+                })
+                .transpose()?,
+            import_user: env
+                .bool("LIMIT_IMPORT_USER")?
+                .unwrap_or(false)
+                .then(|| {
+                    spec(
+                        "IMPORT_USER",
+                        "import_limit",
+                        50,
+                        1,
+                        "IMPORT_VIOLATION_SCORE",
+                    )
+                })
+                .transpose()?,
             reset_password: reset,
             verify_email: verify,
             ban: BanSettings {
@@ -124,6 +157,31 @@ impl LimitSettings {
                 interval: small(env, "BAN_INTERVAL", 20)?.max(1),
             },
         })
+    }
+}
+
+impl LimitSettings {
+    /// Applies librechat.yaml's `rateLimits` (`conversationsImport`), which LibreChat lets
+    /// override the environment's numbers.
+    pub fn with_yaml(mut self, rate_limits: Option<&serde_json::Value>) -> Self {
+        let Some(import) = rate_limits.and_then(|r| r.get("conversationsImport")) else {
+            return self;
+        };
+        let num = |key: &str| import.get(key).and_then(serde_json::Value::as_u64);
+        for (spec, max, window) in [
+            (&mut self.import_ip, "ipMax", "ipWindowInMinutes"),
+            (&mut self.import_user, "userMax", "userWindowInMinutes"),
+        ] {
+            if let Some(spec) = spec {
+                if let Some(m) = num(max) {
+                    spec.max = u32::try_from(m).unwrap_or(u32::MAX);
+                }
+                if let Some(w) = num(window) {
+                    spec.window = Duration::from_secs(60 * w.max(1));
+                }
+            }
+        }
+        self
     }
 }
 

@@ -7,6 +7,10 @@ use serde::Serialize;
 use super::yaml::{self, LibreChatYaml};
 use super::{ConfigError, Env, Overrides, Secrets};
 
+/// The largest conversation import accepted when `CONVERSATION_IMPORT_MAX_FILE_SIZE_BYTES` is
+/// not set: 250 MiB, LibreChat's documented default.
+pub const DEFAULT_IMPORT_MAX_BYTES: u64 = 250 * 1024 * 1024;
+
 /// The whole effective configuration.
 #[derive(Debug, Clone, Serialize)]
 pub struct Settings {
@@ -152,11 +156,14 @@ pub struct Features {
     pub start_balance: u64,
     /// `transactions.enabled` (default true; forced on with balance).
     pub transactions: bool,
-    /// `CONVERSATION_IMPORT_MAX_FILE_SIZE_BYTES` (0: no limit beyond the upload limit).
+    /// `CONVERSATION_IMPORT_MAX_FILE_SIZE_BYTES`: the largest import file (default 250 MiB).
     pub conversation_import_max_file_size: u64,
     /// Hours a temporary chat is kept: `interface.temporaryChatRetention`, else the older
     /// `TEMP_CHAT_RETENTION_HOURS`; default 720 (30 days), clamped to 1..=8760.
     pub temporary_chat_retention_hours: u64,
+    /// `SEARCH` (default true): full-text search over messages and titles. LibreChat needed
+    /// Meilisearch for it; here it is built in, and `SEARCH=false` turns it off.
+    pub search: bool,
 }
 
 impl Settings {
@@ -280,7 +287,8 @@ impl Settings {
                     .unwrap_or(true),
             conversation_import_max_file_size: env
                 .int("CONVERSATION_IMPORT_MAX_FILE_SIZE_BYTES")?
-                .unwrap_or(0),
+                .filter(|n| *n > 0)
+                .unwrap_or(DEFAULT_IMPORT_MAX_BYTES),
             temporary_chat_retention_hours: y
                 .interface
                 .as_ref()
@@ -289,6 +297,7 @@ impl Settings {
                 .or(env.int("TEMP_CHAT_RETENTION_HOURS")?)
                 .unwrap_or(720)
                 .clamp(1, 8760),
+            search: env.bool("SEARCH")?.unwrap_or(true),
         };
 
         if persist_secrets {
@@ -308,7 +317,8 @@ impl Settings {
                 ..LoginProviders::detect(env)?
             },
             features,
-            limits: super::LimitSettings::from_env(env)?,
+            limits: super::LimitSettings::from_env(env)?
+                .with_yaml(parsed.yaml.rate_limits.as_ref()),
             email,
             yaml_warnings: warnings,
             yaml_masked: yaml::printable(&parsed.as_written),
@@ -319,6 +329,11 @@ impl Settings {
     /// Where the SQLite database lives.
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join("librechat.db")
+    }
+
+    /// Where the search index lives.
+    pub fn search_dir(&self) -> PathBuf {
+        self.data_dir.join("search")
     }
 }
 

@@ -149,6 +149,8 @@ pub struct ListFilter {
     pub ascending: bool,
     /// Only conversations that carry any of these bookmarks (LibreChat's `$in`).
     pub tags: Vec<String>,
+    /// Only these conversations (the matches of a title search), when set.
+    pub only: Option<Vec<String>>,
 }
 
 /// A position in a listing: the last item of the previous page.
@@ -180,10 +182,15 @@ pub fn list(
            AND (?6 IS NULL OR EXISTS (SELECT 1 FROM conversation_tags ct
                  WHERE ct.conversation_id = conversations.conversation_id
                    AND ct.tag IN (SELECT value FROM json_each(?6))))
+           AND (?7 IS NULL OR conversation_id IN (SELECT value FROM json_each(?7)))
          ORDER BY updated_at {dir}, conversation_id {dir} LIMIT ?5"
     );
     let tags =
         (!filter.tags.is_empty()).then(|| serde_json::to_string(&filter.tags).unwrap_or_default());
+    let only = filter
+        .only
+        .as_ref()
+        .map(|ids| serde_json::to_string(ids).unwrap_or_default());
     let mut stmt = conn.prepare(&sql)?;
     let mut rows = stmt
         .query_map(
@@ -193,7 +200,8 @@ pub fn list(
                 after.map(|c| c.updated_at.as_str()),
                 after.map(|c| c.conversation_id.as_str()),
                 (limit + 1) as i64,
-                tags
+                tags,
+                only
             ],
             from_row,
         )?

@@ -29,6 +29,7 @@
 pub mod bans;
 pub mod conversations;
 mod ids;
+pub mod imports;
 mod maintenance;
 pub mod messages;
 mod meta;
@@ -36,6 +37,7 @@ mod migrate;
 mod pool;
 pub mod presets;
 pub mod roles;
+pub mod search;
 pub mod sessions;
 pub mod shares;
 pub mod tags;

@@ -22,6 +22,8 @@ struct Inner {
     writer: Arc<tokio::sync::Mutex<Option<Connection>>>,
     readers: Mutex<Vec<Connection>>,
     reader_permits: Semaphore,
+    /// Signalled after every write, for whoever follows changes (the search indexer).
+    changed: tokio::sync::Notify,
 }
 
 impl Db {
@@ -63,6 +65,7 @@ impl Db {
                 writer: Arc::new(tokio::sync::Mutex::new(Some(writer))),
                 readers: Mutex::new(Vec::new()),
                 reader_permits: Semaphore::new(READERS),
+                changed: tokio::sync::Notify::new(),
             }),
         };
         Ok((db, applied))
@@ -110,18 +113,27 @@ impl Db {
         F: FnOnce(&mut Connection) -> Result<T, DbError> + Send + 'static,
     {
         let mut guard = self.inner.writer.clone().lock_owned().await;
-        tokio::task::spawn_blocking(move || match guard.as_mut() {
+        let result = tokio::task::spawn_blocking(move || match guard.as_mut() {
             Some(conn) => f(conn),
             None => Err(DbError::Closed),
         })
         .await
-        .map_err(|e| DbError::Io(format!("database task failed: {e}")))?
+        .map_err(|e| DbError::Io(format!("database task failed: {e}")))?;
+        self.inner.changed.notify_one();
+        result
+    }
+
+    /// Waits until a write has happened since the last call returned (one waiter at a time).
+    pub async fn changed(&self) {
+        self.inner.changed.notified().await;
     }
 
     /// Checkpoints the WAL into the main file and closes every connection. Later calls fail with
     /// [`DbError::Closed`]. Waits for the write in progress, if any.
     pub async fn close(&self) -> Result<(), DbError> {
         self.inner.reader_permits.close();
+        // Wakes whoever follows changes, so that it sees the database is closed.
+        self.inner.changed.notify_one();
         let mut guard = self.inner.writer.clone().lock_owned().await;
         let readers: Vec<Connection> =
             std::mem::take(&mut *self.inner.readers.lock().expect("reader list"));

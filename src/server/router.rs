@@ -53,6 +53,8 @@ pub fn build(state: AppState) -> Router {
     let mut app = bounded
         .layer(DefaultBodyLimit::max(server.body_limit))
         .layer(from_fn_with_state(server.body_limit, limits::body_size))
+        // Uploads: their own size limits, and no request timeout.
+        .merge(routes::imports::router())
         .layer(axum::Extension(web));
     if server.compression {
         // Skips event streams, images and tiny bodies by default.

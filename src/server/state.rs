@@ -9,6 +9,7 @@ use crate::auth::{Accounts, Roles, Tokens};
 use crate::cache::Guard;
 use crate::config::Settings;
 use crate::db::{self, Db};
+use crate::search::SearchIndex;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -23,6 +24,8 @@ pub struct AppState {
     pub email: Arc<EmailFlows>,
     /// Rate limits, violations and bans.
     pub guard: Arc<Guard>,
+    /// Full-text search; `None` when `SEARCH=false` or the index cannot be opened.
+    pub search: Option<Arc<SearchIndex>>,
 }
 
 impl AppState {
@@ -36,6 +39,13 @@ impl AppState {
         let instance_id = db.read(db::instance_id).await?;
         let roles = Roles::load(db.clone(), settings.yaml.interface.clone()).await?;
         super::sweeper::spawn(db.clone());
+        // Uploads left behind by a crash mid-import.
+        let _ = std::fs::remove_dir_all(super::routes::imports::temp_dir(&settings.data_dir));
+        let search = if settings.features.search {
+            open_search(settings.search_dir(), db.clone()).await
+        } else {
+            None
+        };
         let s = &settings;
         let tokens = Tokens::new(
             s.secrets.jwt_secret.value.expose(),
@@ -83,6 +93,28 @@ impl AppState {
             two_factor: Arc::new(two_factor),
             email: Arc::new(email),
             guard: Arc::new(guard),
+            search,
         })
+    }
+}
+
+/// Opens the search index and starts keeping it up to date (rebuilding it first, in the
+/// background, when it is missing or unusable). A failure leaves search off, not the server.
+async fn open_search(dir: std::path::PathBuf, db: Db) -> Option<Arc<SearchIndex>> {
+    let shown = dir.display().to_string();
+    match tokio::task::spawn_blocking(move || SearchIndex::open(&dir)).await {
+        Ok(Ok(index)) => {
+            let index = Arc::new(index);
+            tokio::spawn(crate::search::indexer::run(index.clone(), db));
+            Some(index)
+        }
+        Ok(Err(e)) => {
+            tracing::error!(dir = %shown, error = %e, "search is off: the index cannot be opened");
+            None
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "search is off: opening the index failed");
+            None
+        }
     }
 }

@@ -117,6 +117,9 @@ impl TestServer {
     pub async fn stop(mut self) -> Arc<TempDir> {
         let _ = self.shutdown.take().unwrap().send(());
         self.task.take().unwrap().await.unwrap().unwrap();
+        if let Some(search) = &self.state.search {
+            search.close();
+        }
         self.state.db.close().await.unwrap();
         self.dir.clone()
     }

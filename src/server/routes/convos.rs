@@ -75,12 +75,13 @@ async fn list(
             "sortBy: only updatedAt is supported".into(),
         ));
     }
-    if q.search.as_deref().is_some_and(|s| !s.is_empty()) {
-        // Answering without the filter would show the wrong conversations.
-        return Err(ApiError::BadRequest(
-            "searching conversations here is not available yet".into(),
-        ));
-    }
+    // A search narrows the list to the conversations whose titles match, as LibreChat does.
+    let search = super::search::checked_query(q.search.as_deref().unwrap_or(""))?;
+    let only = if search.is_empty() {
+        None
+    } else {
+        Some(super::search::conversation_ids(&state, &user.id, search).await?)
+    };
     // `tags=a&tags=b` or `tags[]=a&tags[]=b`: repeated keys, read from the raw query.
     let tags: Vec<String> = url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
         .filter(|(k, _)| k == "tags" || k == "tags[]")
@@ -97,6 +98,7 @@ async fn list(
         archived,
         ascending,
         tags,
+        only,
     };
     let uid = user.id.clone();
     let (page, next) = state

@@ -421,12 +421,22 @@ async fn page(
     AuthUser(user): AuthUser,
     axum::extract::Query(q): axum::extract::Query<PageQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    if q.search.as_deref().is_some_and(|s| !s.trim().is_empty()) {
-        return Err(ApiError::BadRequest(
-            "message search is not available yet".into(),
-        ));
-    }
     let limit = super::paging::page_size(q.page_size.as_deref(), "pageSize", 25)?;
+    let search = super::search::checked_query(q.search.as_deref().unwrap_or(""))?;
+    if !search.is_empty() {
+        // Best matches first; the cursor is the position of the next page.
+        let offset = match q.cursor.as_deref().filter(|c| !c.is_empty()) {
+            None => 0,
+            Some(c) => super::paging::decode_offset(c)?,
+        };
+        let (found, total) =
+            super::search::messages(&state, &user.id, search, offset, limit).await?;
+        let next = offset + limit;
+        return Ok(Json(json!({
+            "messages": found,
+            "nextCursor": (next < total).then(|| super::paging::encode_offset(next)),
+        })));
+    }
     if q.sort_by
         .as_deref()
         .is_some_and(|s| !s.is_empty() && s != "createdAt")

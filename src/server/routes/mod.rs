@@ -5,6 +5,7 @@ pub mod config;
 pub mod convos;
 pub mod forks;
 pub mod health;
+pub mod imports;
 pub mod messages;
 pub mod paging;
 pub mod presets;

@@ -41,6 +41,23 @@ pub fn decode_cursor(cursor: &str) -> Result<(String, String), ApiError> {
     Ok((time.to_owned(), id.to_owned()))
 }
 
+/// An opaque cursor for a position in ranked results (search pages).
+pub fn encode_offset(offset: usize) -> String {
+    URL_SAFE_NO_PAD.encode(format!("at\n{offset}"))
+}
+
+/// The position inside a cursor from [`encode_offset`]; 400 for anything else.
+pub fn decode_offset(cursor: &str) -> Result<usize, ApiError> {
+    match decode_cursor(cursor)? {
+        (tag, n) if tag == "at" => n
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n <= 100_000)
+            .ok_or_else(|| ApiError::BadRequest("invalid cursor".into())),
+        _ => Err(ApiError::BadRequest("invalid cursor".into())),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -62,5 +79,7 @@ mod tests {
         );
         assert!(ascending(Some("asc"), "order").unwrap() && !ascending(None, "order").unwrap());
         assert!(ascending(Some("up"), "order").is_err());
+        assert_eq!(decode_offset(&encode_offset(50)).unwrap(), 50);
+        assert!(decode_offset(&c).is_err() && decode_offset(&encode_cursor("at", "-1")).is_err());
     }
 }

@@ -1,0 +1,80 @@
+//! `librechat search reindex`: rebuilds the search index from the database.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::Subcommand;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::config::{Env, Overrides, data_dir};
+use crate::db::{self, Db};
+use crate::search::SearchIndex;
+
+#[derive(Debug, Subcommand)]
+pub enum SearchCommand {
+    /// Rebuild the search index from the database (the server must be stopped)
+    #[command(
+        after_help = "Example:\n  librechat search reindex --data-dir /var/lib/librechat\n\n\
+The server also rebuilds a missing or damaged index by itself at start, while it serves."
+    )]
+    Reindex,
+}
+
+pub fn run(env: Env, overrides: Overrides, cmd: SearchCommand) -> anyhow::Result<ExitCode> {
+    crate::logging::init(&env, "warn").map_err(anyhow::Error::msg)?;
+    let SearchCommand::Reindex = cmd;
+    let dir = data_dir(&env, &overrides);
+    let path = dir.join("librechat.db");
+    if !path.is_file() {
+        bail!("no database at {}", path.display());
+    }
+    // The running server owns the index; rebuilding under it would fight its writer.
+    let _lock = super::serve::lock_data_dir(&dir)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(reindex(&path, &dir.join("search")))
+}
+
+async fn reindex(path: &Path, index_dir: &Path) -> anyhow::Result<ExitCode> {
+    let p = path.to_path_buf();
+    let db = tokio::task::spawn_blocking(move || Db::open(&p)).await??;
+    let d = index_dir.to_path_buf();
+    let index = tokio::task::spawn_blocking(move || SearchIndex::open(&d))
+        .await?
+        .with_context(|| format!("cannot open the search index in {}", index_dir.display()))?;
+    let total = db.read(db::search::count_all).await?;
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} indexing [{bar:40}] {pos}/{len} ({per_sec}, {eta} left)",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
+    bar.enable_steady_tick(Duration::from_millis(200));
+    let started = Instant::now();
+    let b = bar.clone();
+    let index = std::sync::Arc::new(index);
+    let i = index.clone();
+    let done = db
+        .read(move |c| {
+            i.rebuild(c, &|n| b.set_position(n))
+                .map_err(|e| db::DbError::Io(e.to_string()))
+        })
+        .await?;
+    bar.finish_and_clear();
+    db.write(move |c| db::search::forget(c, done.up_to)).await?;
+    index.close();
+    db.close().await?;
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "indexed {} document(s) (messages and conversation titles) in {secs:.1} s ({:.0}/s) into {}",
+        done.documents,
+        done.documents as f64 / secs.max(0.001),
+        index_dir.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}

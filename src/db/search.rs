@@ -1,0 +1,246 @@
+//! What the search index reads from the database: the outbox of changes (see migration 0006),
+//! the current text of the items it names, and everything at once for a rebuild.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde_json::Value;
+
+use super::DbError;
+
+/// One recorded change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub seq: i64,
+    pub kind: ChangeKind,
+    pub item_id: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ChangeKind {
+    Message,
+    Title,
+    WholeConversation,
+}
+
+/// A searchable item as it is now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Doc {
+    /// The message id or the conversation id.
+    pub id: String,
+    pub conversation_id: String,
+    pub user_id: String,
+    pub text: String,
+}
+
+/// Up to `limit` changes after `after`, oldest first.
+pub fn changes(conn: &Connection, after: i64, limit: usize) -> Result<Vec<Change>, DbError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, kind, item_id FROM search_outbox WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![after, limit as i64], |r| {
+        let kind: String = r.get(1)?;
+        Ok(Change {
+            seq: r.get(0)?,
+            kind: match kind.as_str() {
+                "m" => ChangeKind::Message,
+                "C" => ChangeKind::WholeConversation,
+                _ => ChangeKind::Title,
+            },
+            item_id: r.get(2)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The number of the newest change ever recorded (0 when none is), even if it was forgotten
+/// since: numbers are never reused, so an index holding a higher one was made from a newer
+/// database than this one.
+pub fn last_change(conn: &Connection) -> Result<i64, DbError> {
+    Ok(conn
+        .query_row(
+            "SELECT seq FROM sqlite_sequence WHERE name = 'search_outbox'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or(0))
+}
+
+/// Forgets the changes up to `seq`, once the index has them.
+pub fn forget(conn: &Connection, up_to: i64) -> Result<usize, DbError> {
+    Ok(conn.execute("DELETE FROM search_outbox WHERE seq <= ?1", [up_to])?)
+}
+
+/// How many changes wait to be indexed.
+pub fn pending(conn: &Connection) -> Result<i64, DbError> {
+    Ok(conn.query_row("SELECT COUNT(*) FROM search_outbox", [], |r| r.get(0))?)
+}
+
+/// The text search sees in a message: its `text` and the text parts of its content.
+pub fn searchable_text(text: &str, content: Option<&str>) -> String {
+    let mut out = text.to_owned();
+    let parts = content.and_then(|c| serde_json::from_str::<Value>(c).ok());
+    for part in parts
+        .as_ref()
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if part.get("type").and_then(Value::as_str) != Some("text") {
+            continue;
+        }
+        let piece = match part.get("text") {
+            Some(Value::String(s)) => Some(s.as_str()),
+            Some(v) => v.get("value").and_then(Value::as_str),
+            None => None,
+        };
+        if let Some(p) = piece.filter(|p| !p.is_empty() && !out.contains(*p)) {
+            if !out.is_empty() {
+                out.push('\n');
+            }
+            out.push_str(p);
+        }
+    }
+    out
+}
+
+const MESSAGE_DOC: &str = "SELECT m.message_id, m.conversation_id, m.user_id, m.text, m.content
+     FROM messages m JOIN conversations c ON c.conversation_id = m.conversation_id
+     WHERE c.is_temporary = 0";
+
+fn message_doc(r: &rusqlite::Row<'_>) -> rusqlite::Result<Doc> {
+    let text: String = r.get(3)?;
+    let content: Option<String> = r.get(4)?;
+    Ok(Doc {
+        id: r.get(0)?,
+        conversation_id: r.get(1)?,
+        user_id: r.get(2)?,
+        text: searchable_text(&text, content.as_deref()),
+    })
+}
+
+/// A message as search should see it; `None` when it is gone or in a temporary chat.
+pub fn message(conn: &Connection, message_id: &str) -> Result<Option<Doc>, DbError> {
+    let mut stmt = conn.prepare_cached(&format!("{MESSAGE_DOC} AND m.message_id = ?1"))?;
+    Ok(stmt.query_row([message_id], message_doc).optional()?)
+}
+
+/// Every searchable message of a conversation.
+pub fn conversation_messages(
+    conn: &Connection,
+    conversation_id: &str,
+) -> Result<Vec<Doc>, DbError> {
+    let mut stmt = conn.prepare_cached(&format!("{MESSAGE_DOC} AND m.conversation_id = ?1"))?;
+    let rows = stmt.query_map([conversation_id], message_doc)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+const TITLE_DOC: &str =
+    "SELECT conversation_id, user_id, title FROM conversations WHERE is_temporary = 0";
+
+fn title_doc(r: &rusqlite::Row<'_>) -> rusqlite::Result<Doc> {
+    let id: String = r.get(0)?;
+    Ok(Doc {
+        conversation_id: id.clone(),
+        id,
+        user_id: r.get(1)?,
+        text: r.get(2)?,
+    })
+}
+
+/// A conversation's title as search should see it.
+pub fn title(conn: &Connection, conversation_id: &str) -> Result<Option<Doc>, DbError> {
+    let mut stmt = conn.prepare_cached(&format!("{TITLE_DOC} AND conversation_id = ?1"))?;
+    Ok(stmt.query_row([conversation_id], title_doc).optional()?)
+}
+
+/// How many messages and titles a rebuild will index.
+pub fn count_all(conn: &Connection) -> Result<u64, DbError> {
+    Ok(conn.query_row(
+        "SELECT (SELECT COUNT(*) FROM messages) + (SELECT COUNT(*) FROM conversations)",
+        [],
+        |r| r.get::<_, i64>(0),
+    )? as u64)
+}
+
+/// Calls `title` for every searchable conversation title and `message` for every searchable
+/// message, streaming (one row in memory at a time), all from one consistent snapshot.
+pub fn for_each(
+    conn: &Connection,
+    mut title: impl FnMut(Doc) -> Result<(), DbError>,
+    mut message: impl FnMut(Doc) -> Result<(), DbError>,
+) -> Result<(), DbError> {
+    conn.execute_batch("BEGIN")?;
+    let result = (|| {
+        let mut stmt = conn.prepare(TITLE_DOC)?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            title(title_doc(r)?)?;
+        }
+        let mut stmt = conn.prepare(MESSAGE_DOC)?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            message(message_doc(r)?)?;
+        }
+        Ok(())
+    })();
+    conn.execute_batch("COMMIT")?;
+    result
+}
+
+/// A message found by search, with what the result list shows about its conversation.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub message: super::messages::Message,
+    pub title: String,
+    pub conversation_model: Option<String>,
+}
+
+/// The user's messages among `ids`, in the order of `ids`; ids that are not the user's are
+/// skipped.
+pub fn hits(conn: &Connection, user_id: &str, ids: &[String]) -> Result<Vec<Hit>, DbError> {
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let found = conn
+            .query_row(
+                "SELECT conversation_id FROM messages WHERE message_id = ?1 AND user_id = ?2",
+                params![id, user_id],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()?;
+        let Some(conversation_id) = found else {
+            continue;
+        };
+        let Some(message) = super::messages::get(conn, user_id, &conversation_id, id)? else {
+            continue;
+        };
+        let (title, conversation_model) = conn.query_row(
+            "SELECT title, model FROM conversations WHERE conversation_id = ?1",
+            [&conversation_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        out.push(Hit {
+            message,
+            title,
+            conversation_model,
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_parts_join_the_text() {
+        assert_eq!(searchable_text("hi", None), "hi");
+        let content = r#"[{"type":"think","think":"secret"},{"type":"text","text":"answer"},
+            {"type":"text","text":{"value":"old shape"}},{"type":"text","text":"hi"}]"#;
+        assert_eq!(
+            searchable_text("hi", Some(content)),
+            "hi\nanswer\nold shape"
+        );
+        assert_eq!(searchable_text("", Some(content)), "answer\nold shape\nhi");
+        assert_eq!(searchable_text("x", Some("not json")), "x");
+    }
+}

@@ -1,0 +1,243 @@
+//! Keeps the index in step with the database: a full rebuild, and the incremental loop that
+//! applies the change outbox in batches.
+
+use std::cell::Cell;
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rusqlite::Connection;
+use tantivy::{IndexWriter, Term};
+
+use super::{Kind, SearchError, SearchIndex, WRITER_MEMORY};
+use crate::db::search::{self as store, ChangeKind, Doc};
+use crate::db::{Db, DbError};
+
+/// How many changes one commit takes at most.
+const BATCH: usize = 5_000;
+/// How long the indexer lets changes gather after a write before it commits them.
+const GATHER: Duration = Duration::from_millis(250);
+
+/// One step of bringing the index up to date.
+enum Op {
+    Remove(Term),
+    RemoveConversation(Term),
+    Add(Kind, Doc),
+}
+
+/// What a rebuild did.
+#[derive(Debug, Clone, Copy)]
+pub struct Rebuilt {
+    pub documents: u64,
+    /// The last database change the rebuilt index includes.
+    pub up_to: i64,
+}
+
+impl SearchIndex {
+    /// Rebuilds the whole index from the database, reading through `conn` (one consistent
+    /// snapshot) and calling `progress` with the number of documents done so far. Searches keep
+    /// answering from the old contents until the new ones are committed. Blocking.
+    pub fn rebuild(
+        &self,
+        conn: &Connection,
+        progress: &dyn Fn(u64),
+    ) -> Result<Rebuilt, SearchError> {
+        let mut slot = self.writer.lock().expect("search writer");
+        if self.is_closed() {
+            return Err(SearchError::Io("the index is closed".into()));
+        }
+        // Only one writer may hold the index: the incremental one makes way.
+        *slot = None;
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, 4);
+        let writer: IndexWriter = self
+            .index
+            .writer_with_num_threads(threads, 64_000_000 * threads)?;
+        // Read the position first: every change up to it is in the snapshot read below.
+        let up_to = store::last_change(conn)?;
+        writer.delete_all_documents()?;
+        let done = Cell::new(0u64);
+        let add = |kind: Kind, doc: Doc| -> Result<(), DbError> {
+            if self.is_closed() {
+                // Shutting down: stop here, uncommitted; the next start rebuilds again.
+                return Err(DbError::Closed);
+            }
+            writer
+                .add_document(self.document(kind, &doc))
+                .map_err(|e| DbError::Io(e.to_string()))?;
+            done.set(done.get() + 1);
+            if done.get().is_multiple_of(1000) {
+                progress(done.get());
+            }
+            Ok(())
+        };
+        store::for_each(conn, |d| add(Kind::Title, d), |d| add(Kind::Message, d))?;
+        progress(done.get());
+        let mut writer = writer;
+        let mut commit = writer.prepare_commit()?;
+        commit.set_payload(&up_to.to_string());
+        commit.commit()?;
+        writer.wait_merging_threads()?;
+        self.reader.reload()?;
+        self.set_applied(up_to);
+        *self.rebuild_reason.lock().expect("search state") = None;
+        Ok(Rebuilt {
+            documents: done.get(),
+            up_to,
+        })
+    }
+
+    /// Reads the changes after the last applied one and what each item looks like now.
+    fn pending_ops(
+        &self,
+        conn: &Connection,
+        after: i64,
+    ) -> Result<(Vec<Op>, Option<i64>), DbError> {
+        let changes = store::changes(conn, after, BATCH)?;
+        let last = changes.last().map(|c| c.seq);
+        let mut seen = HashSet::new();
+        let mut ops = Vec::new();
+        for change in changes {
+            if !seen.insert((change.kind, change.item_id.clone())) {
+                continue;
+            }
+            let id = change.item_id;
+            match change.kind {
+                ChangeKind::Message => {
+                    ops.push(Op::Remove(self.key(Kind::Message, &id)));
+                    if let Some(doc) = store::message(conn, &id)? {
+                        ops.push(Op::Add(Kind::Message, doc));
+                    }
+                }
+                ChangeKind::Title => {
+                    ops.push(Op::Remove(self.key(Kind::Title, &id)));
+                    if let Some(doc) = store::title(conn, &id)? {
+                        ops.push(Op::Add(Kind::Title, doc));
+                    }
+                }
+                ChangeKind::WholeConversation => {
+                    ops.push(Op::RemoveConversation(self.conversation(&id)));
+                    if let Some(doc) = store::title(conn, &id)? {
+                        ops.push(Op::Add(Kind::Title, doc));
+                    }
+                    for doc in store::conversation_messages(conn, &id)? {
+                        ops.push(Op::Add(Kind::Message, doc));
+                    }
+                }
+            }
+        }
+        Ok((ops, last))
+    }
+
+    /// Applies `ops` and commits them as holding the changes up to `up_to`. Blocking.
+    fn apply(&self, ops: Vec<Op>, up_to: i64) -> Result<(), SearchError> {
+        let mut slot = self.writer.lock().expect("search writer");
+        if self.is_closed() {
+            return Err(SearchError::Io("the index is closed".into()));
+        }
+        if slot.is_none() {
+            *slot = Some(self.index.writer_with_num_threads(1, WRITER_MEMORY)?);
+        }
+        let writer = slot.as_mut().expect("writer just made");
+        let result = (|| {
+            for op in ops {
+                match op {
+                    Op::Remove(term) | Op::RemoveConversation(term) => {
+                        writer.delete_term(term);
+                    }
+                    Op::Add(kind, doc) => {
+                        writer.add_document(self.document(kind, &doc))?;
+                    }
+                }
+            }
+            let mut commit = writer.prepare_commit()?;
+            commit.set_payload(&up_to.to_string());
+            commit.commit()?;
+            Ok::<_, SearchError>(())
+        })();
+        if result.is_err() {
+            // Whatever was half-added is dropped with the writer; the changes stay in the
+            // outbox and are tried again.
+            *slot = None;
+        }
+        result?;
+        self.set_applied(up_to);
+        self.reader.reload()?;
+        Ok(())
+    }
+}
+
+fn to_db(e: SearchError) -> DbError {
+    match e {
+        SearchError::Db(e) => e,
+        other => DbError::Io(other.to_string()),
+    }
+}
+
+/// Rebuilds if needed, then applies changes as they are written, until the process ends.
+pub async fn run(search: Arc<SearchIndex>, db: Db) {
+    let applied = search.applied_change();
+    match db.read(store::last_change).await {
+        Ok(last) if applied > last => search.require_rebuild(
+            "it is newer than the database (was the database restored from a backup?)".into(),
+        ),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "cannot read the search outbox"),
+    }
+    if let Some(reason) = search.rebuild_reason() {
+        tracing::info!(dir = %search.dir().display(), "rebuilding the search index: {reason}");
+        let started = std::time::Instant::now();
+        let s = search.clone();
+        match db.read(move |c| s.rebuild(c, &|_| {}).map_err(to_db)).await {
+            Ok(done) => {
+                tracing::info!(
+                    documents = done.documents,
+                    ms = started.elapsed().as_millis() as u64,
+                    "search index rebuilt"
+                );
+                if let Err(e) = db.write(move |c| store::forget(c, done.up_to)).await {
+                    tracing::warn!(error = %e, "cannot clear the search outbox");
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "rebuilding the search index failed"),
+        }
+    }
+    loop {
+        if search.is_closed() {
+            return;
+        }
+        match step(&search, &db).await {
+            Ok(0) => {
+                db.changed().await;
+                tokio::time::sleep(GATHER).await;
+            }
+            Ok(_) => {}
+            Err(DbError::Closed) => {
+                search.close();
+                return;
+            }
+            Err(_) if search.is_closed() => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "updating the search index failed; retrying");
+                tokio::time::sleep(Duration::from_secs(5)).await;
+            }
+        }
+    }
+}
+
+/// Applies one batch of changes; returns how many there were.
+async fn step(search: &Arc<SearchIndex>, db: &Db) -> Result<usize, DbError> {
+    let after = search.applied_change();
+    let s = search.clone();
+    let (ops, last) = db.read(move |c| s.pending_ops(c, after)).await?;
+    let Some(last) = last else { return Ok(0) };
+    let n = ops.len().max(1);
+    let s = search.clone();
+    tokio::task::spawn_blocking(move || s.apply(ops, last))
+        .await
+        .map_err(|e| DbError::Io(format!("search task failed: {e}")))?
+        .map_err(to_db)?;
+    db.write(move |c| store::forget(c, last)).await?;
+    Ok(n)
+}

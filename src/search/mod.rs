@@ -1,0 +1,330 @@
+//! Full-text search over messages and conversation titles, in a tantivy index in
+//! `data/search/` (this replaces LibreChat's Meilisearch).
+//!
+//! The database is the truth and the index follows it: triggers record every change in the
+//! `search_outbox` table (migration 0006), and the [`indexer`] applies them in batches off the
+//! request path, committing about every quarter second while changes arrive. Each commit
+//! carries the number of the last change it holds, so after a crash the index knows where it
+//! stands. A missing, unreadable or outdated index is rebuilt from the database while the
+//! server already serves; `librechat search reindex` does the same by hand.
+//!
+//! Every query is scoped to one user by a required term on the `user` field, and the results
+//! are read back from the database with the same user id.
+
+pub mod indexer;
+pub mod query;
+pub mod snippet;
+pub mod tokenizer;
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+use tantivy::schema::{
+    Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
+};
+use tantivy::tokenizer::TextAnalyzer;
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+
+use crate::db::search::Doc;
+pub use query::Wanted;
+
+/// Bumped whenever the schema or the tokenizer changes: an index made with another version is
+/// rebuilt at start.
+const FORMAT: &str = "librechat-search 1";
+const FORMAT_FILE: &str = "librechat-search-format";
+
+/// Memory for the long-lived writer (tantivy's minimum per thread is 15 MB).
+const WRITER_MEMORY: usize = 16_000_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error("search index: {0}")]
+    Index(#[from] tantivy::TantivyError),
+    #[error("search index: {0}")]
+    Io(String),
+    #[error(transparent)]
+    Db(#[from] crate::db::DbError),
+}
+
+/// What a document is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Message,
+    Title,
+}
+
+impl Kind {
+    fn tag(self) -> &'static str {
+        match self {
+            Kind::Message => "m",
+            Kind::Title => "c",
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Fields {
+    /// `m:<messageId>` or `c:<conversationId>`: the document's identity, for updates.
+    key: Field,
+    /// The message or conversation id, stored for the results.
+    id: Field,
+    kind: Field,
+    user: Field,
+    conversation: Field,
+    body: Field,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let body = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(tokenizer::NAME)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    let fields = Fields {
+        key: b.add_text_field("key", STRING),
+        id: b.add_text_field("id", STORED),
+        kind: b.add_text_field("kind", STRING),
+        user: b.add_text_field("user", STRING),
+        conversation: b.add_text_field("conversation", STRING),
+        body: b.add_text_field("body", body),
+    };
+    (b.build(), fields)
+}
+
+/// One page of results: ids, best first, and how many there are in all.
+#[derive(Debug, Clone, Default)]
+pub struct Found {
+    pub ids: Vec<String>,
+    pub total: usize,
+    pub wanted: Wanted,
+}
+
+/// The index, its reader, and (once the indexer runs) its one writer.
+pub struct SearchIndex {
+    dir: PathBuf,
+    index: Index,
+    reader: IndexReader,
+    fields: Fields,
+    analyzer: TextAnalyzer,
+    writer: Mutex<Option<IndexWriter>>,
+    /// Why the index must be rebuilt before use, if it must.
+    rebuild_reason: Mutex<Option<String>>,
+    /// The number of the last database change the index holds.
+    applied: AtomicI64,
+    /// Set by [`SearchIndex::close`]: no more writes.
+    closed: AtomicBool,
+}
+
+impl SearchIndex {
+    /// Opens the index in `dir`, creating an empty one (marked for rebuild) when it is missing,
+    /// unreadable or of another format. Blocking.
+    pub fn open(dir: &Path) -> Result<Self, SearchError> {
+        let io = |what: &str, e: std::io::Error| {
+            SearchError::Io(format!("{what} {}: {e}", dir.display()))
+        };
+        let (schema, fields) = schema();
+        let format_ok =
+            std::fs::read_to_string(dir.join(FORMAT_FILE)).is_ok_and(|f| f.trim() == FORMAT);
+        let existing = if !format_ok {
+            Err(if dir.join("meta.json").exists() {
+                "it was made by another version".to_owned()
+            } else {
+                "there is none yet".to_owned()
+            })
+        } else {
+            // tantivy can panic on garbled segment files instead of returning an error; either
+            // way the index is unusable and is rebuilt.
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                Self::try_open(dir, &schema)
+            }))
+            .unwrap_or_else(|_| Err("it is damaged".into()))
+        };
+        let (index, reason) = match existing {
+            Ok(index) => (index, None),
+            Err(reason) => {
+                if dir.exists() {
+                    std::fs::remove_dir_all(dir).map_err(|e| io("cannot clear", e))?;
+                }
+                std::fs::create_dir_all(dir).map_err(|e| io("cannot create", e))?;
+                let index = Index::create_in_dir(dir, schema)?;
+                std::fs::write(dir.join(FORMAT_FILE), FORMAT)
+                    .map_err(|e| io("cannot write to", e))?;
+                (index, Some(reason))
+            }
+        };
+        index
+            .tokenizers()
+            .register(tokenizer::NAME, tokenizer::analyzer());
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        let applied = index
+            .load_metas()
+            .ok()
+            .and_then(|m| m.payload)
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0);
+        Ok(Self {
+            applied: AtomicI64::new(applied),
+            closed: AtomicBool::new(false),
+            dir: dir.to_path_buf(),
+            index,
+            reader,
+            fields,
+            analyzer: tokenizer::analyzer(),
+            writer: Mutex::new(None),
+            rebuild_reason: Mutex::new(reason),
+        })
+    }
+
+    fn try_open(dir: &Path, schema: &Schema) -> Result<Index, String> {
+        let index = Index::open_in_dir(dir).map_err(|e| format!("it cannot be read ({e})"))?;
+        if index.schema() != *schema {
+            return Err("its layout is outdated".into());
+        }
+        index
+            .tokenizers()
+            .register(tokenizer::NAME, tokenizer::analyzer());
+        // Opening a reader loads every segment: a missing or damaged file shows here.
+        let reader: IndexReader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(|e| format!("it cannot be read ({e})"))?;
+        // A search touches the term dictionaries and postings: damaged files show here.
+        let kind = schema.get_field("kind").map_err(|e| e.to_string())?;
+        reader
+            .searcher()
+            .search(
+                &TermQuery::new(Term::from_field_text(kind, "m"), IndexRecordOption::Basic),
+                &Count,
+            )
+            .map_err(|e| format!("it is damaged ({e})"))?;
+        Ok(index)
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Stops writing: drops the writer (releasing the index's lock) after the commit in
+    /// progress, if any. Searches keep working. Blocking.
+    pub fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        let writer = self.writer.lock().expect("search writer").take();
+        drop(writer);
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// Why the index needs a rebuild, if it does.
+    pub fn rebuild_reason(&self) -> Option<String> {
+        self.rebuild_reason.lock().expect("search state").clone()
+    }
+
+    /// Marks the index as needing a rebuild (for example when the database is older than it).
+    pub fn require_rebuild(&self, reason: String) {
+        *self.rebuild_reason.lock().expect("search state") = Some(reason);
+    }
+
+    /// The number of the last database change the index holds (from its last commit).
+    pub fn applied_change(&self) -> i64 {
+        self.applied.load(Ordering::Acquire)
+    }
+
+    fn set_applied(&self, up_to: i64) {
+        self.applied.store(up_to, Ordering::Release);
+    }
+
+    /// How many documents the index holds.
+    pub fn doc_count(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    fn document(&self, kind: Kind, doc: &Doc) -> TantivyDocument {
+        let f = &self.fields;
+        let mut d = TantivyDocument::default();
+        d.add_text(f.key, format!("{}:{}", kind.tag(), doc.id));
+        d.add_text(f.id, &doc.id);
+        d.add_text(f.kind, kind.tag());
+        d.add_text(f.user, &doc.user_id);
+        d.add_text(f.conversation, &doc.conversation_id);
+        d.add_text(f.body, &doc.text);
+        d
+    }
+
+    fn key(&self, kind: Kind, id: &str) -> Term {
+        Term::from_field_text(self.fields.key, &format!("{}:{id}", kind.tag()))
+    }
+
+    fn conversation(&self, id: &str) -> Term {
+        Term::from_field_text(self.fields.conversation, id)
+    }
+
+    /// Searches the user's documents of one kind. Blocking (but quick).
+    pub fn search(
+        &self,
+        user_id: &str,
+        kind: Kind,
+        text: &str,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Found, SearchError> {
+        let mut analyzer = self.analyzer.clone();
+        let Some((query, wanted)) = query::build(&mut analyzer, self.fields.body, text) else {
+            return Ok(Found::default());
+        };
+        let scoped = BooleanQuery::new(vec![
+            (Occur::Must, query),
+            (
+                Occur::Must,
+                Box::new(TermQuery::new(
+                    Term::from_field_text(self.fields.user, user_id),
+                    IndexRecordOption::Basic,
+                )) as Box<dyn Query>,
+            ),
+            (
+                Occur::Must,
+                Box::new(TermQuery::new(
+                    Term::from_field_text(self.fields.kind, kind.tag()),
+                    IndexRecordOption::Basic,
+                )),
+            ),
+        ]);
+        let searcher = self.reader.searcher();
+        let (top, total) = searcher.search(
+            &scoped,
+            &(
+                TopDocs::with_limit(limit.max(1))
+                    .and_offset(offset)
+                    .order_by_score(),
+                Count,
+            ),
+        )?;
+        let mut ids = Vec::with_capacity(top.len());
+        for (_, address) in top {
+            let doc: TantivyDocument = searcher.doc(address)?;
+            if let Some(id) = doc.get_first(self.fields.id).and_then(|v| v.as_str()) {
+                ids.push(id.to_owned());
+            }
+        }
+        Ok(Found { ids, total, wanted })
+    }
+
+    /// The highlighted snippet of `text` for a search's terms.
+    pub fn snippet(&self, text: &str, wanted: &Wanted) -> String {
+        snippet::snippet(
+            &mut self.analyzer.clone(),
+            text,
+            wanted,
+            snippet::SNIPPET_CHARS,
+        )
+    }
+}
