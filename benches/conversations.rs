@@ -13,10 +13,6 @@ use common::{request, start_server};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use rusqlite::params;
-
-const ROOT: &str = "00000000-0000-0000-0000-000000000000";
-
 fn main() {
     let users: usize = std::env::var("BENCH_USERS")
         .ok()
@@ -25,116 +21,13 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     std::fs::create_dir_all(&data).unwrap();
-    let db_path = data.join("librechat.db");
-    librechat::db::Db::open(&db_path).unwrap();
+    common::dataset::generate(&data.join("librechat.db"), users);
 
-    let started = Instant::now();
-    let mut conn = rusqlite::Connection::open(&db_path).unwrap();
-    conn.execute_batch("PRAGMA synchronous = OFF;").unwrap();
-    let hash = librechat::auth::password::hash("benchmark password");
-    let mut stamp = 0u64;
-    let mut ts = || {
-        stamp += 1;
-        let t = time::OffsetDateTime::UNIX_EPOCH
-            + time::Duration::days(20_000)
-            + time::Duration::milliseconds(stamp as i64);
-        librechat::db::to_rfc3339(t)
-    };
-    for u in 0..users {
-        let tx = conn.transaction().unwrap();
-        let uid = format!("{u:024x}");
-        let email = if u == 0 {
-            "bench@example.org".to_owned()
-        } else {
-            format!("user{u}@example.org")
-        };
-        let now = ts();
-        tx.execute(
-            "INSERT INTO users (id, email, name, password, email_verified, created_at, updated_at) VALUES (?1, ?2, 'Bench', ?3, 1, ?4, ?4)",
-            params![uid, email, hash, now],
-        )
-        .unwrap();
-        {
-            let mut convo = tx.prepare("INSERT INTO conversations (conversation_id, user_id, title, endpoint, model, created_at, updated_at) VALUES (?1, ?2, ?3, 'openAI', 'gpt-4o', ?4, ?4)").unwrap();
-            let mut msg = tx.prepare("INSERT INTO messages (message_id, conversation_id, user_id, parent_message_id, sender, is_created_by_user, text, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)").unwrap();
-            for c in 0..100 {
-                let cid = format!("{uid}-c{c}");
-                convo
-                    .execute(params![
-                        cid,
-                        uid,
-                        format!("Conversation {c} about topic {}", (u * 7 + c) % 97),
-                        ts()
-                    ])
-                    .unwrap();
-                let mut parent = ROOT.to_owned();
-                for m in 0..10 {
-                    let mid = format!("{cid}-m{m}");
-                    let text = format!(
-                        "Message {m} of conversation {c}: some ordinary words about the weather, code and travel plans number {}",
-                        u * 1000 + c * 10 + m
-                    );
-                    msg.execute(params![
-                        mid,
-                        cid,
-                        uid,
-                        parent,
-                        if m % 2 == 0 { "User" } else { "GPT-4o" },
-                        m % 2 == 0,
-                        text,
-                        ts()
-                    ])
-                    .unwrap();
-                    parent = mid;
-                }
-            }
-        }
-        tx.commit().unwrap();
-    }
-    // One long conversation for the bench user.
-    {
-        let tx = conn.transaction().unwrap();
-        let uid = format!("{:024x}", 0);
-        tx.execute("INSERT INTO conversations (conversation_id, user_id, title, created_at, updated_at) VALUES ('long', ?1, 'Long', ?2, ?2)", params![uid, ts()]).unwrap();
-        let mut parent = ROOT.to_owned();
-        for m in 0..5000 {
-            let mid = format!("long-m{m}");
-            tx.execute(
-                "INSERT INTO messages (message_id, conversation_id, user_id, parent_message_id, text, created_at, updated_at) VALUES (?1, 'long', ?2, ?3, ?4, ?5, ?5)",
-                params![mid, uid, parent, format!("Long message number {m}, with a paragraph of text that a real answer could have."), ts()],
-            )
-            .unwrap();
-            parent = mid;
-        }
-        tx.commit().unwrap();
-    }
-    conn.execute_batch("PRAGMA optimize; PRAGMA wal_checkpoint(TRUNCATE);")
-        .unwrap();
-    drop(conn);
-    println!(
-        "generated {users} users, {} conversations, {} messages in {:.1} s",
-        users * 100 + 1,
-        users * 1000 + 5000,
-        started.elapsed().as_secs_f64()
-    );
-
-    let (mut server, port) = start_server(dir.path(), &[("LOGIN_MAX", "1000")]);
-    let login = request(
-        port,
-        "POST",
-        "/api/auth/login",
-        None,
-        r#"{"email":"bench@example.org","password":"benchmark password"}"#,
-    )
-    .unwrap();
-    let token = login
-        .split(r#""token":""#)
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    // Search off: its first-start index build would compete for the CPU being measured
+    // (benches/search.rs measures search).
+    let (mut server, port) =
+        start_server(dir.path(), &[("LOGIN_MAX", "1000"), ("SEARCH", "false")]);
+    let token = common::dataset::login(port);
 
     let mut times = Vec::new();
     for i in 0..500 {

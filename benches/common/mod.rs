@@ -1,4 +1,8 @@
-//! What the benchmark programs share: a minimal HTTP client for the server under test.
+//! What the benchmark programs share: a minimal HTTP client for the server under test, and the
+//! generated data set.
+#![allow(dead_code)] // each benchmark uses a different part
+
+pub mod dataset;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};

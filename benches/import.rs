@@ -1,0 +1,124 @@
+//! Import benchmark (not a test): `cargo bench --bench import`.
+//!
+//! Writes a synthetic ChatGPT `conversations.json` of about 100 MB (`BENCH_IMPORT_MB`):
+//! conversations of 40 messages with a regenerated answer branch each, then runs the release
+//! `librechat import` on it and prints the wall time and the importer's peak resident memory
+//! (read from /proc while it runs).
+
+mod common;
+
+use std::io::Write;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::dataset::{Rng, text};
+use serde_json::json;
+
+fn main() {
+    let target_mb: usize = std::env::var("BENCH_IMPORT_MB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100);
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    common::dataset::generate(&data.join("librechat.db"), 1);
+
+    // The export, written conversation by conversation.
+    let file = dir.path().join("conversations.json");
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&file).unwrap());
+    let mut rng = Rng::new(7);
+    let (mut written, mut convos, mut messages) = (0usize, 0usize, 0usize);
+    out.write_all(b"[").unwrap();
+    while written < target_mb * 1_000_000 {
+        let mut mapping = serde_json::Map::new();
+        mapping.insert(
+            "root".into(),
+            json!({"id": "root", "message": null, "parent": null, "children": ["n0"]}),
+        );
+        let t0 = 1_700_000_000.0 + convos as f64 * 1000.0;
+        for i in 0..40 {
+            let id = format!("n{i}");
+            let role = if i % 2 == 0 { "user" } else { "assistant" };
+            let len = if i % 2 == 0 { 30 } else { 300 };
+            let mut children = vec![json!(format!("n{}", i + 1))];
+            if i == 1 {
+                children.push(json!("alt"));
+            }
+            mapping.insert(id.clone(), json!({
+                "id": id, "parent": if i == 0 { "root".to_owned() } else { format!("n{}", i - 1) },
+                "children": if i == 39 { vec![] } else { children },
+                "message": {"id": id, "author": {"role": role}, "create_time": t0 + i as f64,
+                    "content": {"content_type": "text", "parts": [text(&mut rng, len)]},
+                    "metadata": {"model_slug": "gpt-4o"}}
+            }));
+        }
+        mapping.insert(
+            "alt".into(),
+            json!({"id": "alt", "parent": "n0", "children": [],
+            "message": {"id": "alt", "author": {"role": "assistant"}, "create_time": t0 + 1.5,
+                "content": {"content_type": "text", "parts": [text(&mut rng, 300)]}}}),
+        );
+        let convo = json!({"title": format!("Imported {convos}"), "create_time": t0,
+            "update_time": t0 + 40.0, "mapping": mapping, "current_node": "n39"});
+        if convos > 0 {
+            out.write_all(b",").unwrap();
+        }
+        let bytes = serde_json::to_vec(&convo).unwrap();
+        written += bytes.len();
+        out.write_all(&bytes).unwrap();
+        convos += 1;
+        messages += 41;
+    }
+    out.write_all(b"]").unwrap();
+    out.flush().unwrap();
+    drop(out);
+    println!(
+        "export: {:.1} MB, {convos} conversations, {messages} messages",
+        written as f64 / 1e6
+    );
+
+    let started = Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_librechat"))
+        .args([
+            "import",
+            "conversations.json",
+            "--user",
+            common::dataset::EMAIL,
+        ])
+        .current_dir(dir.path())
+        .env_clear()
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak_kb = 0u64;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if let Ok(s) = std::fs::read_to_string(&status_file)
+            && let Some(line) = s.lines().find(|l| l.starts_with("VmHWM:"))
+        {
+            let kb: u64 = line
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or("0")
+                .parse()
+                .unwrap_or(0);
+            peak_kb = peak_kb.max(kb);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let secs = started.elapsed().as_secs_f64();
+    let mut report = String::new();
+    std::io::Read::read_to_string(child.stdout.as_mut().unwrap(), &mut report).unwrap();
+    assert!(status.success(), "{report}");
+    print!("{report}");
+    println!(
+        "import: {secs:.1} s ({:.1} MB/s, {:.0} messages/s), peak RSS {:.1} MB",
+        written as f64 / 1e6 / secs,
+        messages as f64 / secs,
+        peak_kb as f64 / 1024.0
+    );
+}
