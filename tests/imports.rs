@@ -440,3 +440,111 @@ async fn import_from_the_command_line() {
     assert_eq!(convos.len(), 1);
     assert_eq!(convos[0].1, "From the shell");
 }
+
+#[tokio::test]
+async fn hostile_files_stay_cheap_and_clear() {
+    let server = TestServer::start().await;
+    server.register("alice@example.org", PW).await;
+    let s = server.login("alice@example.org", PW).await;
+
+    // A long list of things that are not conversations: refused as a whole, briefly.
+    let junk = format!("[{}1]", "1,".repeat(200_000));
+    let (status, body) = upload(&server, &s, "junk.json", junk.into_bytes()).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("not a conversation export"),
+        "{body}"
+    );
+
+    // Many bad conversations among good ones: all counted, a bounded number listed.
+    let mut items: Vec<Value> = (0..300)
+        .map(|i| json!({"title": format!("bad {i}"), "messages": "nope"}))
+        .collect();
+    items.push(chatgpt_convo("Good"));
+    let (status, body) = upload(
+        &server,
+        &s,
+        "mixed.json",
+        serde_json::to_vec(&items).unwrap(),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["skippedCount"], 300);
+    assert_eq!(body["skipped"].as_array().unwrap().len(), 100);
+
+    // Dates at the ends of the calendar do not break anything.
+    let odd = json!({"conversationId": "t", "title": "Odd dates", "createdAt": "9999-12-31T23:59:59.999Z", "messages": [
+        {"messageId": "a", "parentMessageId": ROOT, "text": "first", "createdAt": "9999-12-31T23:30:00-01:00"},
+        {"messageId": "b", "parentMessageId": "a", "text": "second", "createdAt": "0001-01-01T00:00:00Z"}]});
+    let (status, body) = upload(&server, &s, "odd.json", serde_json::to_vec(&odd).unwrap()).await;
+    assert_eq!(status, 201, "{body}");
+
+    // One oversized conversation is skipped; the one after it is imported.
+    let big = json!({"title": "Huge", "messages": [{"messageId": "a", "text": "x".repeat(17 * 1024 * 1024)}]});
+    let file = serde_json::to_vec(&json!([big, chatgpt_convo("After the huge one")])).unwrap();
+    let (status, body) = upload(&server, &s, "big.json", file).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["conversations"], 1);
+    assert!(
+        body["skipped"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("too large"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn deeply_nested_librechat_exports_import() {
+    let server = TestServer::start().await;
+    server.register("alice@example.org", PW).await;
+    let s = server.login("alice@example.org", PW).await;
+    // A chain of 1,000 replies, each nested in the one it answers (2,000 JSON levels).
+    let mut node = json!({"messageId": "m999", "text": "reply 999", "children": []});
+    for i in (0..999).rev() {
+        node = json!({"messageId": format!("m{i}"), "text": format!("reply {i}"), "isCreatedByUser": i % 2 == 0, "children": [node]});
+    }
+    let mut text =
+        String::from(r#"{"conversationId":"deep","title":"Deep","recursive":true,"messages":["#);
+    // serde_json cannot write 2,000 levels either; build the text by hand.
+    fn write(v: &Value, out: &mut String) {
+        // Depth-first, iterative: a message's fields, then its children, then the closing
+        // brackets (`None`).
+        let mut stack = vec![Some(v)];
+        while let Some(item) = stack.pop() {
+            match item {
+                None => out.push_str("]}"),
+                Some(v) => {
+                    let o = v.as_object().unwrap();
+                    out.push('{');
+                    for (k, val) in o.iter().filter(|(k, _)| *k != "children") {
+                        out.push_str(&format!(
+                            "{}:{},",
+                            serde_json::to_string(k).unwrap(),
+                            serde_json::to_string(val).unwrap()
+                        ));
+                    }
+                    out.push_str("\"children\":[");
+                    stack.push(None);
+                    for child in o["children"].as_array().unwrap().iter().rev() {
+                        stack.push(Some(child));
+                    }
+                }
+            }
+        }
+    }
+    write(&node, &mut text);
+    text.push_str("]}");
+    std::mem::forget(node); // dropping 2,000 levels would recurse as deep
+    let (status, body) = upload(&server, &s, "deep.json", text.into_bytes()).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["messages"], 1000);
+    let id = conversations(&server, &s).await[0].0.clone();
+    let all = messages(&server, &s, &id).await;
+    assert_eq!(all.len(), 1000);
+    assert_eq!(all[0]["text"], "reply 0");
+    assert_eq!(all[999]["parentMessageId"], all[998]["messageId"]);
+}

@@ -517,3 +517,64 @@ fn reindex_waits_for_the_server_to_stop() {
     assert!(out.status.success(), "{}", support::text(&out.stderr));
     assert!(support::text(&out.stdout).contains("indexed 0 document(s)"));
 }
+
+#[tokio::test]
+async fn the_word_being_typed_expands_to_the_searchers_own_words() {
+    let server = TestServer::start().await;
+    let (alice, bob) = server.two_users(PW).await;
+    // Bob's many words starting with "pa" must not crowd out Alice's one.
+    let many: Vec<String> = (0..80).map(|i| format!("pa{i:02}")).collect();
+    say(&server, &bob, "b", "bm", &many.join(" ")).await;
+    say(&server, &alice, "a", "am", "a pazzle of words").await;
+    settle(&server).await;
+    assert_eq!(find(&server, &alice, "pa").await.0, ["am"]);
+    let (ids, body) = find(&server, &alice, "paz").await;
+    assert_eq!(ids, ["am"]);
+    assert_eq!(
+        body["messages"][0]["snippet"],
+        "a <mark>pazzle</mark> of words"
+    );
+    assert_eq!(find(&server, &bob, "pa7").await.0, ["bm"]);
+    assert!(find(&server, &bob, "pazz").await.0.is_empty());
+}
+
+#[tokio::test]
+async fn with_search_off_the_change_log_is_emptied_and_a_later_start_rebuilds() {
+    let server = TestServer::builder().env("SEARCH", "false").start().await;
+    server.register("alice@example.org", PW).await;
+    let s = server.login("alice@example.org", PW).await;
+    say(&server, &s, "c", "m1", "written while search was off").await;
+    for _ in 0..600 {
+        if server.count("search_outbox").await == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(server.count("search_outbox").await, 0);
+    let dir = server.stop().await;
+    let server = TestServer::builder().in_dir(dir).start().await;
+    let s = server.login("alice@example.org", PW).await;
+    settle(&server).await;
+    assert_eq!(find(&server, &s, "written").await.0, ["m1"]);
+}
+
+#[tokio::test]
+async fn writes_from_other_processes_are_indexed() {
+    let server = TestServer::start().await;
+    server.register("alice@example.org", PW).await;
+    let s = server.login("alice@example.org", PW).await;
+    settle(&server).await;
+    let file = server.dir.path().join("c.json");
+    let export = json!({"conversationId": "x", "title": "From the shell", "messages": [
+        {"messageId": "a", "parentMessageId": null, "text": "imported nebula notes", "isCreatedByUser": true}]});
+    std::fs::write(&file, serde_json::to_vec(&export).unwrap()).unwrap();
+    let out = support::run(
+        support::librechat(server.dir.path())
+            .args(["import", "c.json", "--user", "alice@example.org"])
+            .env("LIBRECHAT_DATA_DIR", server.data_dir()),
+    );
+    assert!(out.status.success(), "{}", support::text(&out.stderr));
+    // Nothing in this process wrote: the indexer finds the change by looking.
+    settle(&server).await;
+    assert_eq!(find(&server, &s, "nebula").await.0.len(), 1);
+}

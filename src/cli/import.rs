@@ -79,6 +79,12 @@ pub fn run(env: Env, overrides: Overrides, args: ImportArgs) -> anyhow::Result<E
                 s.reason
             );
         }
+        if report.skipped_count > report.skipped.len() {
+            println!(
+                "... and {} more skipped",
+                report.skipped_count - report.skipped.len()
+            );
+        }
         println!(
             "imported {} conversation(s) with {} message(s) for {}{}",
             report.conversations,

@@ -45,7 +45,6 @@ async fn serve(env: Env, overrides: Overrides) -> anyhow::Result<()> {
     }
     let (host, port) = (settings.server.host.clone(), settings.server.port);
     let data_dir = settings.data_dir.clone();
-    let state = AppState::init(settings).await?;
     // `localhost` means the IPv4 loopback: predictable for curl and scripts, and browsers
     // opening http://localhost fall back to it from ::1 on their own.
     let bind_host = if host.eq_ignore_ascii_case("localhost") {
@@ -60,6 +59,8 @@ async fn serve(env: Env, overrides: Overrides) -> anyhow::Result<()> {
         ),
         Err(e) => anyhow::bail!("cannot listen on {host}:{port}: {e} (check HOST or --host)"),
     };
+    // After the port is ours: a busy port fails before anything starts in the background.
+    let state = AppState::init(settings).await?;
     let addr = listener.local_addr()?;
     tracing::info!(data_dir = %data_dir.display(), "listening on http://{addr}");
     let (db, search) = (state.db.clone(), state.search.clone());

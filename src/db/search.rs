@@ -65,9 +65,39 @@ pub fn last_change(conn: &Connection) -> Result<i64, DbError> {
         .unwrap_or(0))
 }
 
-/// Forgets the changes up to `seq`, once the index has them.
-pub fn forget(conn: &Connection, up_to: i64) -> Result<usize, DbError> {
-    Ok(conn.execute("DELETE FROM search_outbox WHERE seq <= ?1", [up_to])?)
+/// Forgets the changes up to `up_to`, once the index has them (or when no index is kept),
+/// and remembers how far changes were forgotten: an index holding less than that has missed
+/// some and must be rebuilt.
+pub fn forget(conn: &mut Connection, up_to: i64) -> Result<usize, DbError> {
+    let tx = conn.transaction()?;
+    let n = tx.execute("DELETE FROM search_outbox WHERE seq <= ?1", [up_to])?;
+    tx.execute(
+        "INSERT INTO meta (key, value, updated_at) VALUES ('search_forgotten', ?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET
+             value = CAST(MAX(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER)) AS TEXT),
+             updated_at = excluded.updated_at",
+        params![up_to.to_string(), super::now()],
+    )?;
+    tx.commit()?;
+    Ok(n)
+}
+
+/// Forgets every change recorded so far: for when search is off.
+pub fn forget_all(conn: &mut Connection) -> Result<usize, DbError> {
+    let last = last_change(conn)?;
+    forget(conn, last)
+}
+
+/// How far changes have been forgotten (see [`forget`]).
+pub fn forgotten(conn: &Connection) -> Result<i64, DbError> {
+    Ok(conn
+        .query_row(
+            "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'search_forgotten'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or(0))
 }
 
 /// How many changes wait to be indexed.
@@ -199,32 +229,35 @@ pub struct Hit {
 /// skipped.
 pub fn hits(conn: &Connection, user_id: &str, ids: &[String]) -> Result<Vec<Hit>, DbError> {
     let mut out = Vec::with_capacity(ids.len());
-    for id in ids {
-        let found = conn
-            .query_row(
-                "SELECT conversation_id FROM messages WHERE message_id = ?1 AND user_id = ?2",
-                params![id, user_id],
-                |r| r.get::<_, String>(0),
-            )
-            .optional()?;
-        let Some(conversation_id) = found else {
-            continue;
-        };
-        let Some(message) = super::messages::get(conn, user_id, &conversation_id, id)? else {
-            continue;
-        };
-        let (title, conversation_model) = conn.query_row(
-            "SELECT title, model FROM conversations WHERE conversation_id = ?1",
-            [&conversation_id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
-        out.push(Hit {
-            message,
-            title,
-            conversation_model,
-        });
-    }
-    Ok(out)
+    // One snapshot for the whole page, so a conversation deleted meanwhile is simply absent.
+    conn.execute_batch("BEGIN")?;
+    let result = (|| {
+        for id in ids {
+            let found = conn
+                .query_row(
+                    "SELECT m.conversation_id, c.title, c.model FROM messages m
+                       JOIN conversations c ON c.conversation_id = m.conversation_id
+                      WHERE m.message_id = ?1 AND m.user_id = ?2 AND c.user_id = ?2",
+                    params![id, user_id],
+                    |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?;
+            let Some((conversation_id, title, conversation_model)) = found else {
+                continue;
+            };
+            let Some(message) = super::messages::get(conn, user_id, &conversation_id, id)? else {
+                continue;
+            };
+            out.push(Hit {
+                message,
+                title,
+                conversation_model,
+            });
+        }
+        Ok::<_, DbError>(())
+    })();
+    conn.execute_batch("COMMIT")?;
+    result.map(|()| out)
 }
 
 #[cfg(test)]

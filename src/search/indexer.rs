@@ -175,33 +175,77 @@ fn to_db(e: SearchError) -> DbError {
     }
 }
 
-/// Rebuilds if needed, then applies changes as they are written, until the process ends.
-pub async fn run(search: Arc<SearchIndex>, db: Db) {
-    let applied = search.applied_change();
-    match db.read(store::last_change).await {
-        Ok(last) if applied > last => search.require_rebuild(
-            "it is newer than the database (was the database restored from a backup?)".into(),
-        ),
-        Ok(_) => {}
-        Err(e) => tracing::warn!(error = %e, "cannot read the search outbox"),
-    }
+/// Why the index cannot be used as it is, judged against the database.
+async fn stale(search: &SearchIndex, db: &Db) -> Result<Option<String>, DbError> {
     if let Some(reason) = search.rebuild_reason() {
-        tracing::info!(dir = %search.dir().display(), "rebuilding the search index: {reason}");
+        return Ok(Some(reason));
+    }
+    let applied = search.applied_change();
+    let (last, forgotten) = db
+        .read(|c| Ok((store::last_change(c)?, store::forgotten(c)?)))
+        .await?;
+    Ok(if applied > last {
+        Some("it is newer than the database (was the database restored from a backup?)".into())
+    } else if applied < forgotten {
+        Some(
+            "it misses changes (search was off, or the index was restored from an older copy)"
+                .into(),
+        )
+    } else {
+        None
+    })
+}
+
+/// Rebuilds the index, retrying with a growing pause until it works or the index is closed.
+async fn rebuild_until_done(search: &Arc<SearchIndex>, db: &Db, reason: &str) -> bool {
+    tracing::info!(dir = %search.dir().display(), "rebuilding the search index: {reason}");
+    let mut pause = Duration::from_secs(5);
+    loop {
         let started = std::time::Instant::now();
         let s = search.clone();
-        match db.read(move |c| s.rebuild(c, &|_| {}).map_err(to_db)).await {
+        let result = match db.read(move |c| s.rebuild(c, &|_| {}).map_err(to_db)).await {
+            Ok(done) => db
+                .write(move |c| store::forget(c, done.up_to))
+                .await
+                .map(|_| done),
+            Err(e) => Err(e),
+        };
+        match result {
             Ok(done) => {
                 tracing::info!(
                     documents = done.documents,
                     ms = started.elapsed().as_millis() as u64,
                     "search index rebuilt"
                 );
-                if let Err(e) = db.write(move |c| store::forget(c, done.up_to)).await {
-                    tracing::warn!(error = %e, "cannot clear the search outbox");
-                }
+                return true;
             }
-            Err(e) => tracing::error!(error = %e, "rebuilding the search index failed"),
+            Err(_) if search.is_closed() => return false,
+            Err(DbError::Closed) => return false,
+            Err(e) => {
+                tracing::error!(error = %e, "rebuilding the search index failed; trying again in {} s", pause.as_secs());
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(600));
+            }
         }
+    }
+}
+
+/// How often the outbox is looked at when nothing in this process wrote: `librechat import`
+/// and other commands write from their own processes.
+const POLL: Duration = Duration::from_secs(2);
+
+/// Rebuilds if needed, then applies changes as they are written, until the process ends.
+pub async fn run(search: Arc<SearchIndex>, db: Db) {
+    match stale(&search, &db).await {
+        Ok(Some(reason)) => {
+            search.require_rebuild(reason.clone());
+            if !rebuild_until_done(&search, &db, &reason).await {
+                search.close();
+                return;
+            }
+        }
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e, "cannot check the search index against the database"),
     }
     loop {
         if search.is_closed() {
@@ -209,7 +253,10 @@ pub async fn run(search: Arc<SearchIndex>, db: Db) {
         }
         match step(&search, &db).await {
             Ok(0) => {
-                db.changed().await;
+                tokio::select! {
+                    () = db.changed() => {}
+                    () = tokio::time::sleep(POLL) => {}
+                }
                 tokio::time::sleep(GATHER).await;
             }
             Ok(_) => {}
@@ -223,6 +270,32 @@ pub async fn run(search: Arc<SearchIndex>, db: Db) {
                 tokio::time::sleep(Duration::from_secs(5)).await;
             }
         }
+    }
+}
+
+/// With search off, nobody reads the outbox the triggers fill: empty it now and then, so it
+/// does not grow without bound. (Turning search on later rebuilds the index, which then
+/// misses these changes.)
+pub async fn discard_while_off(db: Db) {
+    loop {
+        match db.read(store::pending).await {
+            Ok(0) => {}
+            Ok(_) => {
+                if let Err(e) = db.write(store::forget_all).await {
+                    if matches!(e, DbError::Closed) {
+                        return;
+                    }
+                    tracing::warn!(error = %e, "cannot empty the search outbox");
+                }
+            }
+            Err(DbError::Closed) => return,
+            Err(e) => tracing::warn!(error = %e, "cannot read the search outbox"),
+        }
+        tokio::select! {
+            () = db.changed() => {}
+            () = tokio::time::sleep(Duration::from_secs(60)) => {}
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
     }
 }
 

@@ -33,7 +33,7 @@ pub use query::Wanted;
 
 /// Bumped whenever the schema or the tokenizer changes: an index made with another version is
 /// rebuilt at start.
-const FORMAT: &str = "librechat-search 1";
+const FORMAT: &str = "librechat-search 2";
 const FORMAT_FILE: &str = "librechat-search-format";
 
 /// Memory for the long-lived writer (tantivy's minimum per thread is 15 MB).
@@ -75,6 +75,10 @@ struct Fields {
     user: Field,
     conversation: Field,
     body: Field,
+    /// Each distinct term of `body` as `<user id>\u{1f}<term>`: the dictionary of one user's
+    /// words, so the word being typed expands to the searcher's own words only (never cut
+    /// short, or hinted at, by other people's).
+    user_terms: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -91,6 +95,7 @@ fn schema() -> (Schema, Fields) {
         user: b.add_text_field("user", STRING),
         conversation: b.add_text_field("conversation", STRING),
         body: b.add_text_field("body", body),
+        user_terms: b.add_text_field("user_terms", STRING),
     };
     (b.build(), fields)
 }
@@ -149,7 +154,10 @@ impl SearchIndex {
                 if dir.exists() {
                     std::fs::remove_dir_all(dir).map_err(|e| io("cannot clear", e))?;
                 }
-                std::fs::create_dir_all(dir).map_err(|e| io("cannot create", e))?;
+                // Private, like the rest of the data folder: the index holds every word.
+                let mut builder = std::fs::DirBuilder::new();
+                std::os::unix::fs::DirBuilderExt::mode(builder.recursive(true), 0o700);
+                builder.create(dir).map_err(|e| io("cannot create", e))?;
                 let index = Index::create_in_dir(dir, schema)?;
                 std::fs::write(dir.join(FORMAT_FILE), FORMAT)
                     .map_err(|e| io("cannot write to", e))?;
@@ -257,7 +265,46 @@ impl SearchIndex {
         d.add_text(f.user, &doc.user_id);
         d.add_text(f.conversation, &doc.conversation_id);
         d.add_text(f.body, &doc.text);
+        let mut seen = std::collections::HashSet::new();
+        for (term, _) in tokenizer::terms(&mut self.analyzer.clone(), &doc.text) {
+            if seen.insert(term.clone()) {
+                d.add_text(f.user_terms, format!("{}\u{1f}{term}", doc.user_id));
+            }
+        }
         d
+    }
+
+    /// Up to `max` of the user's terms that start with `prefix`, in order.
+    fn user_terms_with_prefix(
+        &self,
+        searcher: &tantivy::Searcher,
+        user_id: &str,
+        prefix: &str,
+        max: usize,
+    ) -> Vec<String> {
+        let key = format!("{user_id}\u{1f}{prefix}");
+        let mut found = std::collections::BTreeSet::new();
+        for segment in searcher.segment_readers() {
+            let Ok(inverted) = segment.inverted_index(self.fields.user_terms) else {
+                continue;
+            };
+            let Ok(mut stream) = inverted.terms().range().ge(key.as_bytes()).into_stream() else {
+                continue;
+            };
+            let mut taken = 0;
+            while taken < max && stream.advance() {
+                let Some(term) = stream.key().strip_prefix(key.as_bytes()) else {
+                    break;
+                };
+                let mut full = prefix.as_bytes().to_vec();
+                full.extend_from_slice(term);
+                if let Ok(t) = String::from_utf8(full) {
+                    found.insert(t);
+                }
+                taken += 1;
+            }
+        }
+        found.into_iter().take(max).collect()
     }
 
     fn key(&self, kind: Kind, id: &str) -> Term {
@@ -278,7 +325,13 @@ impl SearchIndex {
         limit: usize,
     ) -> Result<Found, SearchError> {
         let mut analyzer = self.analyzer.clone();
-        let Some((query, wanted)) = query::build(&mut analyzer, self.fields.body, text) else {
+        let searcher = self.reader.searcher();
+        let mut expand = |prefix: &str| {
+            self.user_terms_with_prefix(&searcher, user_id, prefix, query::MAX_PREFIX_EXPANSIONS)
+        };
+        let Some((query, wanted)) =
+            query::build(&mut analyzer, self.fields.body, text, &mut expand)
+        else {
             return Ok(Found::default());
         };
         let scoped = BooleanQuery::new(vec![
@@ -298,7 +351,6 @@ impl SearchIndex {
                 )),
             ),
         ]);
-        let searcher = self.reader.searcher();
         let (top, total) = searcher.search(
             &scoped,
             &(

@@ -5,9 +5,7 @@
 //! terms (CJK text, `e-mail`) must match as a phrase.
 
 use tantivy::Term;
-use tantivy::query::{
-    BooleanQuery, BoostQuery, Occur, PhrasePrefixQuery, PhraseQuery, Query, TermQuery,
-};
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::TextAnalyzer;
 
@@ -16,8 +14,8 @@ use super::tokenizer;
 /// The shortest last word that is also matched as a prefix; shorter ones would expand to
 /// too many terms to be useful.
 const MIN_PREFIX_CHARS: usize = 2;
-/// How many index terms a prefix may expand to.
-const MAX_PREFIX_EXPANSIONS: u32 = 50;
+/// How many of the searcher's terms a prefix may expand to.
+pub const MAX_PREFIX_EXPANSIONS: usize = 50;
 
 /// The terms a query looks for, for highlighting.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -110,10 +108,13 @@ fn groups(analyzer: &mut TextAnalyzer, input: &str) -> Vec<Group> {
 }
 
 /// The query for `input` over `field`, or `None` when the input holds no searchable term.
+/// `expand(prefix)` lists the searcher's own terms that start with `prefix` (at most
+/// [`MAX_PREFIX_EXPANSIONS`]): the word being typed matches any of them.
 pub fn build(
     analyzer: &mut TextAnalyzer,
     field: Field,
     input: &str,
+    expand: &mut dyn FnMut(&str) -> Vec<String>,
 ) -> Option<(Box<dyn Query>, Wanted)> {
     let groups = groups(analyzer, input);
     if groups.is_empty() {
@@ -122,34 +123,38 @@ pub fn build(
     let mut wanted = Wanted::default();
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     let term = |t: &str| Term::from_field_text(field, t);
-    for g in groups {
-        let exact: Box<dyn Query> = if g.terms.len() == 1 {
-            Box::new(TermQuery::new(
-                term(&g.terms[0]),
-                IndexRecordOption::WithFreqs,
-            ))
-        } else {
-            Box::new(PhraseQuery::new(g.terms.iter().map(|t| term(t)).collect()))
+    for mut g in groups {
+        let last = g.terms.pop().expect("groups are never empty");
+        let head: Vec<Term> = g.terms.iter().map(|t| term(t)).collect();
+        // The group's terms with `end` as the last one: a term, or a phrase.
+        let with_end = |end: &str| -> Box<dyn Query> {
+            if head.is_empty() {
+                Box::new(TermQuery::new(term(end), IndexRecordOption::WithFreqs))
+            } else {
+                let mut terms = head.clone();
+                terms.push(term(end));
+                Box::new(PhraseQuery::new(terms))
+            }
         };
         let clause: Box<dyn Query> = if g.prefix {
-            let mut prefix = PhrasePrefixQuery::new(g.terms.iter().map(|t| term(t)).collect());
-            prefix.set_max_expansions(MAX_PREFIX_EXPANSIONS);
             // The finished word outranks the words it begins.
-            Box::new(BooleanQuery::new(vec![
-                (
-                    Occur::Should,
-                    Box::new(BoostQuery::new(exact, 2.0)) as Box<dyn Query>,
-                ),
-                (Occur::Should, Box::new(prefix)),
-            ]))
+            let mut options: Vec<(Occur, Box<dyn Query>)> = vec![(
+                Occur::Should,
+                Box::new(BoostQuery::new(with_end(&last), 2.0)),
+            )];
+            for longer in expand(&last).into_iter().filter(|t| *t != last) {
+                options.push((Occur::Should, with_end(&longer)));
+            }
+            Box::new(BooleanQuery::new(options))
         } else {
-            exact
+            with_end(&last)
         };
-        let mut terms = g.terms;
+        wanted.exact.extend(g.terms);
         if g.prefix {
-            wanted.prefix = terms.pop();
+            wanted.prefix = Some(last);
+        } else {
+            wanted.exact.push(last);
         }
-        wanted.exact.extend(terms);
         clauses.push((Occur::Must, clause));
     }
     Some((Box::new(BooleanQuery::new(clauses)), wanted))

@@ -47,9 +47,12 @@ pub fn snippet(
         .map_or(anchor, |(i, _)| i);
     let mut from = from_lead;
     if from > 0
-        && let Some(space) = text[from..anchor].find(char::is_whitespace)
+        && let Some((space, c)) = text[from..anchor]
+            .char_indices()
+            .find(|(_, c)| c.is_whitespace())
     {
-        from += space + 1;
+        // Past the space, which may be several bytes (U+00A0, U+3000, ...).
+        from += space + c.len_utf8();
     }
     let to = text[from..]
         .char_indices()
@@ -123,6 +126,10 @@ mod tests {
         assert!(s.starts_with('…') && s.ends_with('…'), "{s}");
         assert!(s.contains("<mark>needle</mark> here"), "{s}");
         assert!(s.chars().count() < 60 + 20, "{s}");
+        // Wide spaces before the match: the cut must land on a character boundary.
+        let wide = format!("{}\u{a0}word needle \u{3000}x", "x".repeat(100));
+        let s = snippet(&mut tokenizer::analyzer(), &wide, &w(&["needle"], None), 20);
+        assert!(s.contains("<mark>needle</mark>"), "{s}");
         let cjk = snippet(
             &mut tokenizer::analyzer(),
             "我住在東京都",

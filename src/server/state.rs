@@ -46,6 +46,9 @@ impl AppState {
         } else {
             None
         };
+        if search.is_none() {
+            tokio::spawn(crate::search::indexer::discard_while_off(db.clone()));
+        }
         let s = &settings;
         let tokens = Tokens::new(
             s.secrets.jwt_secret.value.expose(),

@@ -98,8 +98,10 @@ fn librechat(v: Value) -> Result<Convo, String> {
         _ => Map::new(),
     };
     let pick = |key: &str| {
-        string(&Value::Object(o.clone()), key)
-            .or_else(|| options.get(key).and_then(Value::as_str).map(str::to_owned))
+        o.get(key)
+            .or_else(|| options.get(key))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
     };
     let mut convo = Convo {
         title: pick("title").unwrap_or_default(),

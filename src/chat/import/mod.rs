@@ -10,16 +10,13 @@
 
 pub mod formats;
 pub mod model;
+pub mod reader;
 
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-
-use serde::Deserialize;
-use serde::de::{self, MapAccess, SeqAccess, Visitor};
-use serde_json::Value;
 
 use crate::db::{self, Db, DbError};
 use model::Prepared;
@@ -29,7 +26,11 @@ use model::Prepared;
 pub struct Report {
     pub conversations: usize,
     pub messages: usize,
+    /// The first [`MAX_LISTED_SKIPS`] conversations skipped, with the reason.
     pub skipped: Vec<Skipped>,
+    /// How many were skipped in all.
+    #[serde(rename = "skippedCount")]
+    pub skipped_count: usize,
     /// The formats found, e.g. `["ChatGPT"]`.
     pub formats: Vec<&'static str>,
 }
@@ -74,6 +75,12 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
+/// How many skipped conversations a report lists by name (it counts them all).
+pub const MAX_LISTED_SKIPS: usize = 100;
+/// After this many elements in a row that are not conversations, with nothing imported yet,
+/// the file is taken for something else and reading stops.
+const MAX_UNRECOGNIZED_RUN: usize = 1_000;
+
 /// Imports `path` into `user_id`'s conversations. `read` counts the bytes of the second
 /// (importing) pass, for a progress bar.
 pub async fn import_file(
@@ -89,38 +96,77 @@ pub async fn import_file(
         return Err(ImportError::Empty);
     }
     let p = path.to_path_buf();
-    tokio::task::spawn_blocking(move || check_syntax(&p))
-        .await
-        .map_err(|e| ImportError::Io(e.to_string()))??;
-
-    let (tx, mut rx) =
-        tokio::sync::mpsc::channel::<(usize, Result<Prepared, Skipped>, Option<&'static str>)>(8);
-    let (p, user) = (path.to_path_buf(), user_id.to_owned());
-    let parser = tokio::task::spawn_blocking(move || {
+    let scan = tokio::task::spawn_blocking(move || {
         let file = File::open(&p).map_err(|e| ImportError::Io(e.to_string()))?;
-        let reader = BufReader::with_capacity(256 * 1024, Counting { inner: file, read });
-        let now = db::now();
-        let mut index = 0usize;
-        each_conversation(reader, |v| {
-            index += 1;
-            let title = formats::title_of(&v);
-            let format = formats::detect(&v);
-            let item = match format {
-                None => Err("not a ChatGPT, Claude or LibreChat conversation".to_owned()),
-                Some(f) => formats::convert(f, v).and_then(|c| model::prepare(c, &user, &now)),
-            }
-            .map_err(|reason| Skipped {
-                index,
-                title,
-                reason,
-            });
-            tx.blocking_send((index, item, format.map(formats::Format::name)))
-                .map_err(|_| "the import was stopped".to_owned())
+        reader::scan(BufReader::with_capacity(256 * 1024, file))
+    })
+    .await
+    .map_err(|e| ImportError::Io(e.to_string()))??;
+
+    type Item = (Result<Prepared, Skipped>, Option<&'static str>);
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Item>(8);
+    let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+    let (p, user) = (path.to_path_buf(), user_id.to_owned());
+    // A thread of its own: nested exports recurse deeply while they are parsed.
+    std::thread::Builder::new()
+        .name("import".into())
+        .stack_size(reader::STACK_BYTES)
+        .spawn(move || {
+            let result = (|| {
+                let file = File::open(&p).map_err(|e| ImportError::Io(e.to_string()))?;
+                let reader = BufReader::with_capacity(256 * 1024, Counting { inner: file, read });
+                let now = db::now();
+                let mut unrecognized_run = 0;
+                let mut any = false;
+                let mut stopped: Option<ImportError> = None;
+                let result = reader::each_conversation(reader, &scan.refused, |index, v| {
+                    let (title, format, item) = match v {
+                        Err(too_big) => (None, None, Err(too_big.to_string())),
+                        Ok(v) => {
+                            let title = formats::title_of(&v);
+                            let format = formats::detect(&v);
+                            let item =
+                                match format {
+                                    None => Err("not a ChatGPT, Claude or LibreChat conversation"
+                                        .to_owned()),
+                                    Some(f) => formats::convert(f, v)
+                                        .and_then(|c| model::prepare(c, &user, &now)),
+                                };
+                            (title, format, item)
+                        }
+                    };
+                    if format.is_some() {
+                        unrecognized_run = 0;
+                        any = true;
+                    } else {
+                        unrecognized_run += 1;
+                        if !any && unrecognized_run >= MAX_UNRECOGNIZED_RUN {
+                            stopped = Some(ImportError::Unrecognized);
+                            return Err("not a conversation export".to_owned());
+                        }
+                    }
+                    let item = item.map_err(|reason| Skipped {
+                        index,
+                        title,
+                        reason,
+                    });
+                    tx.blocking_send((item, format.map(formats::Format::name)))
+                        .map_err(|_| {
+                            stopped = Some(ImportError::Io("the import was stopped".into()));
+                            "the import was stopped".to_owned()
+                        })
+                });
+                match stopped {
+                    Some(e) => Err(e),
+                    None => result,
+                }
+            })();
+            let _ = done_tx.send(result);
         })
-    });
+        .map_err(|e| ImportError::Io(e.to_string()))?;
 
     let mut report = Report::default();
-    while let Some((_, item, format)) = rx.recv().await {
+    while let Some((item, format)) = rx.recv().await {
         if let Some(f) = format
             && !report.formats.contains(&f)
         {
@@ -133,84 +179,17 @@ pub async fn import_file(
                 report.conversations += 1;
                 report.messages += n;
             }
-            Err(skipped) => report.skipped.push(skipped),
-        }
-    }
-    parser.await.map_err(|e| ImportError::Io(e.to_string()))??;
-    Ok(report)
-}
-
-/// Reads the whole file as JSON without keeping any of it.
-fn check_syntax(path: &Path) -> Result<(), ImportError> {
-    let file = File::open(path).map_err(|e| ImportError::Io(e.to_string()))?;
-    let mut de = serde_json::Deserializer::from_reader(BufReader::with_capacity(256 * 1024, file));
-    de::IgnoredAny::deserialize(&mut de).map_err(|e| ImportError::NotJson(e.to_string()))?;
-    de.end().map_err(|e| ImportError::NotJson(e.to_string()))
-}
-
-/// Calls `f` with each conversation of the file: each element of a top-level array, or the
-/// top-level object itself. One conversation is in memory at a time.
-fn each_conversation<R: Read>(
-    reader: R,
-    mut f: impl FnMut(Value) -> Result<(), String>,
-) -> Result<(), ImportError> {
-    struct Each<'a, F>(&'a mut F);
-
-    impl<'de, F: FnMut(Value) -> Result<(), String>> Visitor<'de> for Each<'_, F> {
-        type Value = ();
-
-        fn expecting(&self, out: &mut std::fmt::Formatter) -> std::fmt::Result {
-            out.write_str("a conversation or a list of conversations")
-        }
-
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-            while let Some(v) = seq.next_element::<Value>()? {
-                (self.0)(v).map_err(de::Error::custom)?;
+            Err(skipped) => {
+                report.skipped_count += 1;
+                if report.skipped.len() < MAX_LISTED_SKIPS {
+                    report.skipped.push(skipped);
+                }
             }
-            Ok(())
-        }
-
-        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
-            let v = Value::deserialize(de::value::MapAccessDeserializer::new(map))?;
-            (self.0)(v).map_err(de::Error::custom)
         }
     }
-
-    let mut de = serde_json::Deserializer::from_reader(reader);
-    de::Deserializer::deserialize_any(&mut de, Each(&mut f)).map_err(|e| {
-        if e.is_data() {
-            ImportError::Unrecognized
-        } else {
-            ImportError::Io(e.to_string())
-        }
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn titles(json: &str) -> Result<Vec<String>, ImportError> {
-        let mut out = Vec::new();
-        each_conversation(json.as_bytes(), |v| {
-            out.push(v["title"].as_str().unwrap_or("").to_owned());
-            Ok(())
-        })?;
-        Ok(out)
-    }
-
-    #[test]
-    fn arrays_and_single_objects_stream_one_conversation_at_a_time() {
-        assert_eq!(
-            titles(r#"[{"title":"a"},{"title":"b"}]"#).unwrap(),
-            ["a", "b"]
-        );
-        assert_eq!(titles(r#"{"title":"only"}"#).unwrap(), ["only"]);
-        assert!(titles("[]").unwrap().is_empty());
-        assert!(matches!(titles("42"), Err(ImportError::Unrecognized)));
-        assert!(matches!(
-            titles(r#""text""#),
-            Err(ImportError::Unrecognized)
-        ));
+    match done_rx.await {
+        Ok(Ok(())) => Ok(report),
+        Ok(Err(e)) => Err(e),
+        Err(_) => Err(ImportError::Io("the import stopped unexpectedly".into())),
     }
 }

@@ -194,36 +194,52 @@ pub fn prepare(convo: Convo, user_id: &str, now: &str) -> Result<Prepared, Strin
     })
 }
 
-/// Leaves out skipped messages, moving their children up to the nearest kept ancestor.
+/// Leaves out skipped messages, moving their children up to the nearest kept ancestor. Each
+/// skipped message's answer is worked out once (linear time however long the skipped chains).
 fn drop_skipped(messages: Vec<Msg>) -> Result<Vec<Msg>, String> {
     if !messages.iter().any(|m| m.skip) {
         return Ok(messages);
     }
-    let parent_of: HashMap<String, (Option<String>, bool)> = messages
+    let skipped: HashMap<String, Option<String>> = messages
         .iter()
-        .map(|m| (m.id.clone(), (m.parent.clone(), m.skip)))
+        .filter(|m| m.skip)
+        .map(|m| (m.id.clone(), m.parent.clone()))
         .collect();
-    let limit = messages.len();
-    let mut kept = Vec::with_capacity(messages.len());
-    for mut m in messages.into_iter().filter(|m| !m.skip) {
-        let mut parent = m.parent.take();
-        let mut steps = 0;
-        while let Some(p) = parent.clone() {
-            match parent_of.get(&p) {
-                Some((up, true)) => {
-                    steps += 1;
-                    if steps > limit {
+    // Skipped id -> its nearest kept (or missing) ancestor, filled as chains are walked.
+    let mut resolved: HashMap<String, Option<String>> = HashMap::with_capacity(skipped.len());
+    let mut resolve = |start: &str| -> Result<Option<String>, String> {
+        let mut chain = Vec::new();
+        let mut at = Some(start.to_owned());
+        let answer = loop {
+            let Some(id) = at else { break None };
+            if let Some(known) = resolved.get(&id) {
+                break known.clone();
+            }
+            match skipped.get(&id) {
+                Some(up) => {
+                    if chain.len() > skipped.len() {
                         return Err(
                             "its messages form a loop (a message is its own ancestor)".into()
                         );
                     }
-                    parent = up.clone();
+                    chain.push(id);
+                    at = up.clone();
                 }
-                // Kept, or missing (reported by the tree check).
-                _ => break,
+                // Kept, or missing (the tree check reports that).
+                None => break Some(id),
             }
+        };
+        for id in chain {
+            resolved.insert(id, answer.clone());
         }
-        m.parent = parent;
+        Ok(answer)
+    };
+    let mut kept = Vec::with_capacity(messages.len());
+    for mut m in messages.into_iter().filter(|m| !m.skip) {
+        m.parent = match m.parent.take() {
+            Some(p) if skipped.contains_key(&p) => resolve(&p)?,
+            other => other,
+        };
         kept.push(m);
     }
     Ok(kept)
@@ -243,7 +259,16 @@ pub fn normalize_time(text: &str) -> Option<String> {
                 .ok()
                 .map(|p| p.assume_utc())
         })?;
-    Some(crate::db::to_rfc3339(t))
+    in_range(t)
+}
+
+/// Times from 1970 to 9998 only: stored times must format and compare as fixed-width text,
+/// and arithmetic near the ends of the calendar would overflow.
+fn in_range(t: time::OffsetDateTime) -> Option<String> {
+    let t = t.checked_to_offset(time::UtcOffset::UTC)?;
+    (1970..=9998)
+        .contains(&t.year())
+        .then(|| crate::db::to_rfc3339(t))
 }
 
 /// A Unix time in seconds (ChatGPT's `create_time`) as our RFC 3339 form.
@@ -254,7 +279,7 @@ pub fn unix_time(seconds: f64) -> Option<String> {
     // Whole milliseconds, rounded: 1700000000.25 is not exactly representable.
     let millis = (seconds * 1000.0).round() as i128;
     let t = time::OffsetDateTime::from_unix_timestamp_nanos(millis * 1_000_000).ok()?;
-    Some(crate::db::to_rfc3339(t))
+    in_range(t)
 }
 
 /// One millisecond after an RFC 3339 time of ours.
@@ -262,7 +287,7 @@ fn after(text: &str) -> time::OffsetDateTime {
     use time::format_description::well_known::Rfc3339;
     time::OffsetDateTime::parse(text, &Rfc3339).map_or_else(
         |_| time::OffsetDateTime::now_utc(),
-        |t| t + time::Duration::milliseconds(1),
+        |t| t.checked_add(time::Duration::milliseconds(1)).unwrap_or(t),
     )
 }
 
@@ -351,6 +376,29 @@ mod tests {
     }
 
     #[test]
+    fn long_chains_of_skipped_messages_resolve_once() {
+        // 20,000 skipped messages in a chain with a kept reply under each: every walk stops at
+        // an answer already known.
+        let n = 20_000;
+        let mut messages = vec![msg("root", None)];
+        for i in 0..n {
+            let parent = if i == 0 {
+                "root".to_owned()
+            } else {
+                format!("s{}", i - 1)
+            };
+            let mut s = msg(&format!("s{i}"), Some(&parent));
+            s.skip = true;
+            messages.push(s);
+            messages.push(msg(&format!("k{i}"), Some(&format!("s{i}"))));
+        }
+        let p = prepare(convo(messages), "u", NOW).unwrap();
+        assert_eq!(p.messages.len(), n + 1);
+        let root = p.messages[0].message_id.clone();
+        assert!(p.messages[1..].iter().all(|m| m.parent_message_id == root));
+    }
+
+    #[test]
     fn skipped_messages_hand_their_children_up() {
         let mut sys = msg("s", None);
         sys.skip = true;
@@ -379,6 +427,10 @@ mod tests {
             "2024-03-01T10:00:00.500Z"
         );
         assert!(normalize_time("yesterday").is_none());
+        // The ends of the calendar are refused, not overflowed.
+        assert!(normalize_time("9999-12-31T23:30:00-01:00").is_none());
+        assert!(normalize_time("9999-12-31T23:59:59.999Z").is_none());
+        assert!(normalize_time("1969-12-31T23:59:59Z").is_none());
         assert_eq!(
             unix_time(1_700_000_000.25).unwrap(),
             "2023-11-14T22:13:20.250Z"

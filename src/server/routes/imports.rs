@@ -30,6 +30,10 @@ pub fn router() -> Router<AppState> {
         .layer(DefaultBodyLimit::disable())
 }
 
+/// How many imports run at once, server-wide; more wait their turn. Each holds up to one large
+/// conversation in memory and writes through the single database writer.
+static RUNNING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
 /// A temporary file that is removed however the request ends.
 struct TempFile(std::path::PathBuf);
 
@@ -69,10 +73,11 @@ async fn import_conversations(
     let mut multipart = multipart.map_err(|_| {
         ApiError::BadRequest("send the file as multipart/form-data in the field \"file\"".into())
     })?;
+    let _turn = RUNNING.acquire().await.map_err(ApiError::internal)?;
     let dir = temp_dir(&state.settings.data_dir);
-    tokio::fs::create_dir_all(&dir)
-        .await
-        .map_err(ApiError::internal)?;
+    let mut builder = std::fs::DirBuilder::new();
+    std::os::unix::fs::DirBuilderExt::mode(builder.recursive(true), 0o700);
+    builder.create(&dir).map_err(ApiError::internal)?;
     let temp = TempFile(dir.join(format!("import-{}.json", uuid::Uuid::new_v4())));
     let mut found = false;
     while let Some(mut field) = multipart.next_field().await.map_err(bad_upload)? {
@@ -80,7 +85,12 @@ async fn import_conversations(
             continue;
         }
         found = true;
-        let mut out = tokio::fs::File::create(&temp.0)
+        // Readable by this account only: it holds someone's conversations.
+        let mut out = tokio::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&temp.0)
             .await
             .map_err(ApiError::internal)?;
         let mut size: u64 = 0;
@@ -112,7 +122,7 @@ async fn import_conversations(
     tracing::info!(
         conversations = report.conversations,
         messages = report.messages,
-        skipped = report.skipped.len(),
+        skipped = report.skipped_count,
         "conversations imported"
     );
     let body = |message: String| {
@@ -121,6 +131,7 @@ async fn import_conversations(
             "conversations": report.conversations,
             "messages": report.messages,
             "skipped": report.skipped,
+            "skippedCount": report.skipped_count,
             "formats": report.formats,
         })
     };
@@ -135,8 +146,8 @@ async fn import_conversations(
         "Imported {} conversation(s) with {} message(s)",
         report.conversations, report.messages
     );
-    if !report.skipped.is_empty() {
-        message.push_str(&format!("; skipped {}", report.skipped.len()));
+    if report.skipped_count > 0 {
+        message.push_str(&format!("; skipped {}", report.skipped_count));
     }
     Ok((StatusCode::CREATED, Json(body(message))))
 }
