@@ -16,6 +16,7 @@ pub mod config;
 pub mod db;
 pub mod logging;
 pub mod mail;
+pub mod providers;
 pub mod search;
 pub mod server;
 pub mod web;

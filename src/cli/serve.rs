@@ -63,8 +63,10 @@ async fn serve(env: Env, overrides: Overrides) -> anyhow::Result<()> {
     let state = AppState::init(settings).await?;
     let addr = listener.local_addr()?;
     tracing::info!(data_dir = %data_dir.display(), "listening on http://{addr}");
-    let (db, search) = (state.db.clone(), state.search.clone());
+    let (db, search, jobs) = (state.db.clone(), state.search.clone(), state.jobs.clone());
     let served = server::serve(listener, state, server::shutdown_signal()).await;
+    // Whatever is still generating is stopped and saved before the database closes.
+    jobs.stop(std::time::Duration::ZERO).await;
     if let Some(search) = search {
         // Whatever the index has not committed stays in the outbox for the next start.
         tokio::task::spawn_blocking(move || search.close()).await?;

@@ -54,6 +54,17 @@ pub struct LimitSettings {
     /// Per user: `LIMIT_IMPORT_USER` (off), `IMPORT_USER_MAX` (50) per `IMPORT_USER_WINDOW`
     /// (1 min); yaml `userMax`, `userWindowInMinutes`.
     pub import_user: Option<LimitSpec>,
+    /// Chat messages per IP: `LIMIT_MESSAGE_IP` (on), `MESSAGE_IP_MAX` (40) per
+    /// `MESSAGE_IP_WINDOW` (1 min); `MESSAGE_VIOLATION_SCORE` (1).
+    pub message_ip: Option<LimitSpec>,
+    /// Per user: `LIMIT_MESSAGE_USER` (off), `MESSAGE_USER_MAX` (40) per `MESSAGE_USER_WINDOW`.
+    pub message_user: Option<LimitSpec>,
+    /// Answers one user may have generating at once: `LIMIT_CONCURRENT_MESSAGES` (on),
+    /// `CONCURRENT_MESSAGE_MAX` (2); `CONCURRENT_VIOLATION_SCORE` (1).
+    pub concurrent_messages: Option<u32>,
+    pub concurrent_score: u32,
+    /// `ILLEGAL_MODEL_REQ_SCORE` (5): asking for a model the endpoint does not offer.
+    pub illegal_model_score: u32,
     pub ban: BanSettings,
 }
 
@@ -149,6 +160,39 @@ impl LimitSettings {
                     )
                 })
                 .transpose()?,
+            message_ip: env
+                .bool("LIMIT_MESSAGE_IP")?
+                .unwrap_or(true)
+                .then(|| {
+                    spec(
+                        "MESSAGE_IP",
+                        "message_limit",
+                        40,
+                        1,
+                        "MESSAGE_VIOLATION_SCORE",
+                    )
+                })
+                .transpose()?,
+            message_user: env
+                .bool("LIMIT_MESSAGE_USER")?
+                .unwrap_or(false)
+                .then(|| {
+                    spec(
+                        "MESSAGE_USER",
+                        "message_limit",
+                        40,
+                        1,
+                        "MESSAGE_VIOLATION_SCORE",
+                    )
+                })
+                .transpose()?,
+            concurrent_messages: if env.bool("LIMIT_CONCURRENT_MESSAGES")?.unwrap_or(true) {
+                Some(small(env, "CONCURRENT_MESSAGE_MAX", 2)?.max(1))
+            } else {
+                None
+            },
+            concurrent_score: small(env, "CONCURRENT_VIOLATION_SCORE", 1)?,
+            illegal_model_score: small(env, "ILLEGAL_MODEL_REQ_SCORE", 5)?,
             reset_password: reset,
             verify_email: verify,
             ban: BanSettings {

@@ -27,6 +27,9 @@ pub struct Settings {
     pub limits: super::LimitSettings,
     /// Outgoing mail; `None` when not configured.
     pub email: Option<super::EmailSettings>,
+    /// The AI endpoints offered (keys inside: never printed).
+    #[serde(skip)]
+    pub endpoints: crate::providers::Endpoints,
     /// librechat.yaml as read, after `${VAR}` expansion. Never printed: it holds resolved keys.
     #[serde(skip)]
     pub yaml: LibreChatYaml,
@@ -304,6 +307,9 @@ impl Settings {
             prepare_data_dir(&data_dir)?;
         }
         let secrets = Secrets::resolve(env, &data_dir, persist_secrets)?;
+        let endpoints = crate::providers::Endpoints::load(env, parsed.yaml.endpoints.as_ref())?;
+        let mut warnings = warnings;
+        warnings.extend(endpoints.warnings.iter().cloned());
         let email = super::EmailSettings::from_env(env, &branding.app_title)?;
         Ok(Settings {
             server,
@@ -320,6 +326,7 @@ impl Settings {
             limits: super::LimitSettings::from_env(env)?
                 .with_yaml(parsed.yaml.rate_limits.as_ref()),
             email,
+            endpoints,
             yaml_warnings: warnings,
             yaml_masked: yaml::printable(&parsed.as_written),
             yaml: parsed.yaml,

@@ -38,6 +38,14 @@ pub async fn serve(
         grace: Duration::from_millis(server.shutdown_timeout_ms),
         header_timeout: Duration::from_millis(server.headers_timeout_ms),
     };
+    // Answers being generated get most of the grace period to finish; the rest are stopped
+    // and saved as unfinished, which also ends their event streams so the connections close.
+    let jobs = state.jobs.clone();
+    let grace = options.grace;
+    let shutdown = async move {
+        shutdown.await;
+        tokio::spawn(async move { jobs.stop(grace.mul_f64(0.8)).await });
+    };
     serve_router(listener, router::build(state), shutdown, options).await
 }
 

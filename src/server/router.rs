@@ -42,6 +42,8 @@ pub fn build(state: AppState) -> Router {
         .merge(routes::tags::router())
         .merge(routes::shares::router())
         .merge(routes::search::router())
+        .merge(routes::endpoints::router())
+        .merge(routes::chat::router())
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(from_fn_with_state(
@@ -55,6 +57,8 @@ pub fn build(state: AppState) -> Router {
         .layer(from_fn_with_state(server.body_limit, limits::body_size))
         // Uploads: their own size limits, and no request timeout.
         .merge(routes::imports::router())
+        // Answers stream for as long as they take.
+        .merge(routes::chat::streaming_router())
         .layer(axum::Extension(web));
     if server.compression {
         // Skips event streams, images and tiny bodies by default.

@@ -26,6 +26,12 @@ pub struct AppState {
     pub guard: Arc<Guard>,
     /// Full-text search; `None` when `SEARCH=false` or the index cannot be opened.
     pub search: Option<Arc<SearchIndex>>,
+    /// Answers being generated.
+    pub jobs: Arc<crate::chat::jobs::Jobs>,
+    /// The client for AI providers.
+    pub http: reqwest::Client,
+    /// Model lists fetched from providers.
+    pub models: Arc<crate::providers::models::ModelLists>,
 }
 
 impl AppState {
@@ -97,6 +103,9 @@ impl AppState {
             email: Arc::new(email),
             guard: Arc::new(guard),
             search,
+            jobs: Arc::new(crate::chat::jobs::Jobs::new()),
+            http: crate::providers::http_client(),
+            models: Arc::default(),
         })
     }
 }

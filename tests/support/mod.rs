@@ -2,6 +2,7 @@
 //! the built `librechat` binary.
 #![allow(dead_code)] // each test file uses a different part of the harness
 
+pub mod fake_openai;
 pub mod smtp;
 
 use std::io::{BufRead, BufReader};
@@ -117,6 +118,7 @@ impl TestServer {
     pub async fn stop(mut self) -> Arc<TempDir> {
         let _ = self.shutdown.take().unwrap().send(());
         self.task.take().unwrap().await.unwrap().unwrap();
+        self.state.jobs.stop(std::time::Duration::ZERO).await;
         if let Some(search) = &self.state.search {
             search.close();
         }

@@ -176,7 +176,7 @@ const RESERVED: [&str; 9] = [
 ];
 
 /// Reads `{arg: {conversationId, ...}}` into an id and the changes it asks for.
-fn parse_changes(mut arg: Map<String, Value>) -> Result<(String, Changes), ApiError> {
+pub fn parse_changes(mut arg: Map<String, Value>) -> Result<(String, Changes), ApiError> {
     let id = conversation_id(arg.get("conversationId"))?;
     if RESERVED_IDS.contains(&id.as_str()) {
         return Err(ApiError::BadRequest(format!(

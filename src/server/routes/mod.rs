@@ -1,8 +1,10 @@
 //! Thin handlers, one file per resource; each file offers a `router()` merged in `router.rs`.
 
 pub mod auth;
+pub mod chat;
 pub mod config;
 pub mod convos;
+pub mod endpoints;
 pub mod forks;
 pub mod health;
 pub mod imports;

@@ -1,0 +1,186 @@
+//! What the model sees: the branch that leads to the new message, the system prompt first, the
+//! oldest turns left out when everything would not fit the model's context window.
+
+use serde_json::{Map, Value};
+
+use crate::db::messages::Message;
+use crate::providers::{ChatMessage, Role};
+
+/// Context windows by model-name fragment; the longest fragment found in the name wins.
+const WINDOWS: &[(&str, u64)] = &[
+    ("gpt-3.5", 16_385),
+    ("gpt-4", 8_192),
+    ("gpt-4-32k", 32_768),
+    ("gpt-4-turbo", 128_000),
+    ("gpt-4o", 128_000),
+    ("gpt-4.1", 1_047_576),
+    ("gpt-4.5", 128_000),
+    ("gpt-5", 400_000),
+    ("o1", 200_000),
+    ("o3", 200_000),
+    ("o4", 200_000),
+    ("claude", 200_000),
+    ("gemini", 1_000_000),
+    ("llama3", 8_192),
+    ("llama-3.1", 128_000),
+    ("llama-3.3", 128_000),
+    ("mistral", 32_000),
+    ("mixtral", 32_768),
+    ("deepseek", 128_000),
+    ("grok", 131_072),
+    ("qwen", 32_768),
+];
+
+/// The window assumed for a model this table does not know.
+pub const DEFAULT_WINDOW: u64 = 32_768;
+/// Tokens kept free for the answer when the request does not say how long it may be.
+pub const DEFAULT_ANSWER_RESERVE: u64 = 1_024;
+/// What each message costs beyond its text (role markers).
+const PER_MESSAGE: u64 = 4;
+
+/// The context window of `model`.
+pub fn window(model: &str) -> u64 {
+    let model = model.to_ascii_lowercase();
+    WINDOWS
+        .iter()
+        .filter(|(fragment, _)| model.contains(fragment))
+        .max_by_key(|(fragment, _)| fragment.len())
+        .map_or(DEFAULT_WINDOW, |(_, w)| *w)
+}
+
+/// How many tokens the prompt may use: `maxContextTokens` when given, else the model's window,
+/// less the answer's reserve (`max_tokens` and its synonyms).
+pub fn budget(model: &str, params: &Map<String, Value>) -> u64 {
+    let get = |k: &str| params.get(k).and_then(Value::as_u64);
+    let window = get("maxContextTokens").unwrap_or_else(|| window(model));
+    let reserve = ["max_tokens", "maxOutputTokens", "maxTokens"]
+        .iter()
+        .find_map(|k| get(k))
+        .unwrap_or(DEFAULT_ANSWER_RESERVE);
+    window.saturating_sub(reserve).max(256)
+}
+
+/// A message's cost in tokens: its stored count, or a count of its text.
+fn cost(m: &Message, text: &str) -> u64 {
+    let tokens = m
+        .token_count
+        .filter(|n| *n > 0)
+        .map_or_else(|| super::tokens::count(text) as u64, |n| n as u64);
+    tokens + PER_MESSAGE
+}
+
+/// The messages to send for `branch` (first message to newest, the newest being the one to
+/// answer), with `system` first. Failed answers are left out; the newest turns are kept and the
+/// oldest dropped once `budget` tokens are used, but the newest message always goes.
+/// Blocking (token counting): call off the async threads.
+pub fn build(branch: &[Message], system: Option<&str>, budget: u64) -> Vec<ChatMessage> {
+    let system_cost = system.map_or(0, |s| super::tokens::count(s) as u64 + PER_MESSAGE);
+    let mut left = budget.saturating_sub(system_cost);
+    let mut kept = Vec::new();
+    for (i, m) in branch.iter().rev().enumerate() {
+        if m.error {
+            continue;
+        }
+        let text = super::tokens::message_text(&m.text, m.content.as_ref());
+        // Reasoning parts stay out of the history: the text parts carry the answer.
+        let text = if m.content.is_some() && !m.text.is_empty() {
+            m.text.clone()
+        } else {
+            visible_text(m).unwrap_or(text)
+        };
+        let c = cost(m, &text);
+        if i > 0 && c > left {
+            break;
+        }
+        left = left.saturating_sub(c);
+        kept.push(ChatMessage {
+            role: if m.is_created_by_user {
+                Role::User
+            } else {
+                Role::Assistant
+            },
+            content: text,
+        });
+    }
+    if let Some(s) = system.filter(|s| !s.trim().is_empty()) {
+        kept.push(ChatMessage {
+            role: Role::System,
+            content: s.to_owned(),
+        });
+    }
+    kept.reverse();
+    kept
+}
+
+/// The text parts of a message's content, without its reasoning.
+fn visible_text(m: &Message) -> Option<String> {
+    let parts = m.content.as_ref()?.as_array()?;
+    let texts: Vec<&str> = parts
+        .iter()
+        .filter(|p| p["type"] == "text")
+        .filter_map(|p| p["text"].as_str().or_else(|| p["text"]["value"].as_str()))
+        .collect();
+    (!texts.is_empty()).then(|| texts.join("\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(id: &str, user: bool, text: &str) -> Message {
+        Message {
+            message_id: id.into(),
+            conversation_id: "c".into(),
+            user_id: "u".into(),
+            parent_message_id: String::new(),
+            sender: String::new(),
+            is_created_by_user: user,
+            text: text.into(),
+            content: None,
+            model: None,
+            endpoint: None,
+            token_count: None,
+            error: false,
+            unfinished: false,
+            feedback: None,
+            extra: Map::new(),
+            created_at: String::new(),
+            updated_at: String::new(),
+        }
+    }
+
+    #[test]
+    fn windows_by_longest_fragment() {
+        assert_eq!(window("gpt-4o-mini"), 128_000);
+        assert_eq!(window("gpt-4-32k-0613"), 32_768);
+        assert_eq!(window("gpt-4"), 8_192);
+        assert_eq!(window("some-local-model"), DEFAULT_WINDOW);
+        let mut p = Map::new();
+        p.insert("maxContextTokens".into(), 5000.into());
+        p.insert("max_tokens".into(), 1000.into());
+        assert_eq!(budget("gpt-4o", &p), 4000);
+    }
+
+    #[test]
+    fn oldest_turns_go_first_and_the_system_prompt_stays() {
+        let branch: Vec<Message> = (0..11)
+            .map(|i| m(&i.to_string(), i % 2 == 0, &"word ".repeat(100)))
+            .collect();
+        let all = build(&branch, Some("Be brief."), 1_000_000);
+        assert_eq!(all.len(), 12);
+        assert_eq!(all[0].role, Role::System);
+        let some = build(&branch, Some("Be brief."), 350);
+        assert!(some.len() < 12 && some.len() >= 2, "{}", some.len());
+        assert_eq!(some[0].role, Role::System);
+        assert_eq!(
+            some.last().unwrap().role,
+            Role::User,
+            "the newest message always goes"
+        );
+        // Even alone over budget, the newest message is sent.
+        assert_eq!(build(&branch, None, 1).len(), 1);
+        let mut failed = branch.clone();
+        failed[8].error = true;
+        assert_eq!(build(&failed, None, 1_000_000).len(), 10);
+    }
+}

@@ -1,0 +1,367 @@
+//! One turn of a conversation, run as a [job](super::jobs): ask the provider, relay what it
+//! streams to every subscriber in LibreChat's event shapes, and save the answer as it grows.
+//!
+//! The user message is saved before the provider is called. The answer is saved with
+//! `unfinished: true` at most every [`SAVE_EVERY`] while it streams, and once more at the end:
+//! complete, or with `unfinished` still set when it was stopped (abort, shutdown), or with
+//! `error` and the reason when the provider failed. So a reload, a disconnect or a crash never
+//! loses more than the last half second, and no message is left looking complete when it
+//! is not.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use serde_json::{Map, Value, json};
+
+use super::jobs::{Job, Jobs, Status};
+use crate::db::conversations::{self, Conversation};
+use crate::db::messages::{self, Message};
+use crate::db::{Db, DbError};
+use crate::providers::{self, ChatRequest, Endpoint, ProviderError, StreamEvent, Usage};
+
+/// How often a growing answer is written to the database.
+pub const SAVE_EVERY: Duration = Duration::from_millis(500);
+
+/// Everything a turn needs, prepared by the route.
+pub struct Turn {
+    pub endpoint: Endpoint,
+    pub api_key: String,
+    pub model: String,
+    pub params: Map<String, Value>,
+    pub system: Option<String>,
+    pub user_id: String,
+    pub conversation: Conversation,
+    pub is_new_conversation: bool,
+    /// The message being answered (already saved).
+    pub request: Message,
+    /// The answer's id, parent, sender, model and endpoint; its text is filled in here.
+    pub response: Message,
+    /// The branch from the first message down to `request`.
+    pub branch: Vec<Message>,
+}
+
+/// How a turn ended.
+enum Outcome {
+    Done,
+    Aborted,
+    Failed(ProviderError),
+}
+
+/// What the engine needs from the server.
+#[derive(Clone)]
+pub struct Engine {
+    pub db: Db,
+    pub http: reqwest::Client,
+    pub jobs: Arc<Jobs>,
+    /// Presents stored rows in LibreChat's JSON shapes.
+    pub message_json: fn(&Message) -> Value,
+    pub conversation_json: fn(&Conversation) -> Value,
+}
+
+impl Engine {
+    /// Runs the turn to its end. Never fails: every ending is saved and reported in the stream.
+    pub async fn run(self, job: Arc<Job>, turn: Turn) {
+        let step_id = format!("step_{}", uuid::Uuid::new_v4().simple());
+        job.emit(
+            json!({"event": "on_run_step", "data": {
+                "id": step_id, "runId": turn.response.message_id, "index": 0, "stepIndex": 0,
+                "type": "message_creation",
+                "stepDetails": {"type": "message_creation", "message_creation": {"message_id": turn.response.message_id}},
+            }}),
+            false,
+        );
+        let (outcome, usage) = self.generate(&job, &turn, &step_id).await;
+        let status = match &outcome {
+            Outcome::Done => Status::Done,
+            Outcome::Aborted => Status::Aborted,
+            Outcome::Failed(_) => Status::Failed,
+        };
+        let response = self.finish(&job, &turn, &outcome, usage).await;
+        let conversation = self.touch_conversation(&turn).await;
+        let mut last = json!({
+            "final": true,
+            "conversation": (self.conversation_json)(&conversation),
+            "title": conversation.title,
+            "requestMessage": (self.message_json)(&turn.request),
+            "responseMessage": response.as_ref().map(self.message_json),
+        });
+        match &outcome {
+            Outcome::Aborted => last["aborted"] = json!(true),
+            Outcome::Failed(e) => {
+                last["error"] = json!({"message": e.to_string(), "code": e.code()});
+            }
+            Outcome::Done => {}
+        }
+        job.emit(last, true);
+        self.jobs.finish(&job, status);
+        if matches!(outcome, Outcome::Done)
+            && turn.is_new_conversation
+            && turn.endpoint.title_convo
+            && conversation.title == "New Chat"
+        {
+            let text = job.content().1;
+            self.title(&turn, &text).await;
+        }
+    }
+
+    /// Streams the answer; returns how it ended and the provider's token counts.
+    async fn generate(
+        &self,
+        job: &Arc<Job>,
+        turn: &Turn,
+        step_id: &str,
+    ) -> (Outcome, Option<Usage>) {
+        let budget = super::context::budget(&turn.model, &turn.params);
+        let (branch, system) = (turn.branch.clone(), turn.system.clone());
+        let messages = tokio::task::spawn_blocking(move || {
+            super::context::build(&branch, system.as_deref(), budget)
+        })
+        .await
+        .unwrap_or_default();
+        let request = ChatRequest {
+            model: turn.model.clone(),
+            messages,
+            params: turn.params.clone(),
+            user: Some(turn.user_id.clone()),
+        };
+        let aborted = job.aborted();
+        tokio::pin!(aborted);
+        let mut stream = tokio::select! {
+            started = providers::stream(&self.http, &turn.endpoint, &turn.api_key, request) => match started {
+                Ok(s) => s,
+                Err(e) => return (Outcome::Failed(e), None),
+            },
+            () = &mut aborted => return (Outcome::Aborted, None),
+        };
+        let mut usage = None;
+        // A growing answer is saved SAVE_EVERY after its first unsaved piece, even when the
+        // provider then pauses.
+        let mut unsaved_since: Option<Instant> = None;
+        loop {
+            let deadline = unsaved_since.map(|t| tokio::time::Instant::from_std(t + SAVE_EVERY));
+            let event = tokio::select! {
+                e = stream.next() => e,
+                () = &mut aborted => return (Outcome::Aborted, usage),
+                () = async { tokio::time::sleep_until(deadline.expect("guarded")).await }, if deadline.is_some() => {
+                    unsaved_since = None;
+                    let partial = self.response_row(job, turn, true, None, None);
+                    if let Err(e) = self.save(partial).await {
+                        tracing::warn!(error = %e, "saving a growing answer failed");
+                    }
+                    continue;
+                }
+            };
+            match event {
+                Some(Ok(StreamEvent::Text(t))) => {
+                    job.append(&t, false);
+                    job.emit(
+                        json!({"event": "on_message_delta", "data": {"id": step_id, "delta": {"content": [{"type": "text", "text": t}]}}}),
+                        false,
+                    );
+                }
+                Some(Ok(StreamEvent::Reasoning(t))) => {
+                    job.append(&t, true);
+                    job.emit(
+                        json!({"event": "on_reasoning_delta", "data": {"id": step_id, "delta": {"content": [{"type": "think", "think": t}]}}}),
+                        false,
+                    );
+                }
+                Some(Ok(StreamEvent::Usage(u))) => usage = Some(u),
+                Some(Ok(StreamEvent::Finished(_))) => {}
+                Some(Err(e)) => return (Outcome::Failed(e), usage),
+                None => return (Outcome::Done, usage),
+            }
+            if unsaved_since.is_none() {
+                unsaved_since = Some(Instant::now());
+            }
+        }
+    }
+
+    /// The answer as it stands.
+    fn response_row(
+        &self,
+        job: &Job,
+        turn: &Turn,
+        unfinished: bool,
+        error: Option<&ProviderError>,
+        tokens: Option<i64>,
+    ) -> Message {
+        let (_, text) = job.content();
+        let mut content = job.aggregated_content();
+        let mut m = turn.response.clone();
+        m.text = text;
+        if let Some(e) = error {
+            if m.text.is_empty() {
+                m.text = e.to_string();
+            }
+            if let Value::Array(parts) = &mut content {
+                parts.retain(|p| p["type"] != "text" || p["text"] != "");
+                parts.push(json!({"type": "error", "error": e.to_string()}));
+            }
+            m.error = true;
+        }
+        m.content = Some(content);
+        m.unfinished = unfinished;
+        m.token_count = tokens;
+        m
+    }
+
+    async fn save(&self, m: Message) -> Result<(), DbError> {
+        self.db
+            .write(move |c| messages::save(c, &m).map(|_| ()))
+            .await
+    }
+
+    /// Saves the answer as it ended. `None` when even that failed (logged).
+    async fn finish(
+        &self,
+        job: &Arc<Job>,
+        turn: &Turn,
+        outcome: &Outcome,
+        usage: Option<Usage>,
+    ) -> Option<Message> {
+        let (_, text) = job.content();
+        let tokens = match usage.filter(|u| u.completion_tokens > 0) {
+            Some(u) => u.completion_tokens as i64,
+            None => tokio::task::spawn_blocking(move || super::tokens::count(&text))
+                .await
+                .unwrap_or(0),
+        };
+        let (unfinished, error) = match outcome {
+            Outcome::Done => (false, None),
+            Outcome::Aborted => (true, None),
+            Outcome::Failed(e) => (false, Some(e)),
+        };
+        let row = self.response_row(job, turn, unfinished, error, Some(tokens));
+        match self.save(row.clone()).await {
+            Ok(()) => Some(row),
+            Err(e) => {
+                tracing::error!(error = %e, "saving the answer failed");
+                None
+            }
+        }
+    }
+
+    /// Records the endpoint and model on the conversation (and its new time).
+    async fn touch_conversation(&self, turn: &Turn) -> Conversation {
+        let changes = conversations::Changes {
+            endpoint: Some(Some(turn.endpoint.name.clone())),
+            model: Some(Some(turn.model.clone())),
+            ..conversations::Changes::default()
+        };
+        let (u, c) = (
+            turn.user_id.clone(),
+            turn.conversation.conversation_id.clone(),
+        );
+        match self
+            .db
+            .write(move |db| conversations::upsert(db, &u, &c, &changes))
+            .await
+        {
+            Ok(Some(convo)) => convo,
+            _ => turn.conversation.clone(),
+        }
+    }
+
+    /// Names a new conversation after its first exchange (`titleConvo`), with `titleModel` or
+    /// the conversation's model. Best effort: a failure leaves "New Chat".
+    async fn title(&self, turn: &Turn, answer: &str) {
+        let model = turn
+            .endpoint
+            .title_model
+            .clone()
+            .filter(|m| m != "current_model")
+            .unwrap_or_else(|| turn.model.clone());
+        let excerpt = |s: &str| s.chars().take(1_000).collect::<String>();
+        let request = ChatRequest {
+            model,
+            messages: vec![
+                providers::ChatMessage {
+                    role: providers::Role::System,
+                    content: "Write a concise title, at most 7 words, for the conversation below. \
+                        Answer with the title only, without quotes or punctuation at the end."
+                        .into(),
+                },
+                providers::ChatMessage {
+                    role: providers::Role::User,
+                    content: format!(
+                        "User: {}\n\nAssistant: {}",
+                        excerpt(&turn.request.text),
+                        excerpt(answer)
+                    ),
+                },
+            ],
+            params: Map::new(),
+            user: Some(turn.user_id.clone()),
+        };
+        let collect = async {
+            let mut stream =
+                providers::stream(&self.http, &turn.endpoint, &turn.api_key, request).await?;
+            let mut title = String::new();
+            while let Some(e) = stream.next().await {
+                if let StreamEvent::Text(t) = e? {
+                    title.push_str(&t);
+                }
+            }
+            Ok::<_, ProviderError>(title)
+        };
+        let title = match tokio::time::timeout(Duration::from_secs(60), collect).await {
+            Ok(Ok(t)) => clean_title(&t),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "generating a title failed");
+                return;
+            }
+            Err(_) => return,
+        };
+        if title.is_empty() {
+            return;
+        }
+        let changes = conversations::Changes {
+            title: Some(title),
+            ..conversations::Changes::default()
+        };
+        let (u, c) = (
+            turn.user_id.clone(),
+            turn.conversation.conversation_id.clone(),
+        );
+        if let Err(e) = self
+            .db
+            .write(move |db| conversations::upsert(db, &u, &c, &changes))
+            .await
+        {
+            tracing::warn!(error = %e, "saving a title failed");
+        }
+    }
+}
+
+/// A model's title answer, tidied: one line, no quotes or trailing period, at most 80
+/// characters.
+pub fn clean_title(raw: &str) -> String {
+    let line = raw
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("");
+    let line = line.strip_prefix("Title:").unwrap_or(line).trim();
+    let trimmed = line
+        .trim_matches(|c: char| {
+            c == '"' || c == '\'' || c == '*' || c == '`' || c == '“' || c == '”'
+        })
+        .trim_end_matches('.')
+        .trim();
+    trimmed.chars().take(80).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn titles_are_tidied() {
+        assert_eq!(clean_title("\"Trip to Lisbon.\"\n"), "Trip to Lisbon");
+        assert_eq!(clean_title("\n\nTitle: **Rust tips**"), "Rust tips");
+        assert_eq!(clean_title(""), "");
+        assert_eq!(clean_title(&"x".repeat(200)).len(), 80);
+    }
+}

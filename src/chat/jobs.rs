@@ -1,0 +1,413 @@
+//! Generation jobs: an answer being generated, apart from the HTTP request that asked for it.
+//!
+//! `POST /api/agents/chat/:endpoint` starts a job and answers at once; any number of
+//! `GET .../stream/:streamId` subscribers (tabs, a reconnecting client) watch it. Each job
+//! keeps its frames (the SSE payloads) in a bounded buffer with increasing ids, so a client
+//! that reconnects with `Last-Event-ID` gets exactly what it missed; when the buffer no longer
+//! reaches back that far, or on `?resume=true`, it gets a `sync` frame with everything
+//! generated so far instead. A finished job lingers briefly (so a late subscriber still gets
+//! the final frame) and is then dropped: nothing grows without bound.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::sync::{Notify, broadcast, watch};
+
+/// Frames kept per job for reconnecting clients; older ones are summarized by `sync`.
+const BUFFER: usize = 2_000;
+/// How long a finished job stays reachable.
+const LINGER: Duration = Duration::from_secs(60);
+
+/// One SSE payload with its id.
+#[derive(Debug)]
+pub struct Frame {
+    pub id: u64,
+    pub data: String,
+    /// The last frame of the job (`final`).
+    pub terminal: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Running,
+    Done,
+    Aborted,
+    Failed,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Running => "running",
+            Status::Done => "complete",
+            Status::Aborted => "aborted",
+            Status::Failed => "error",
+        }
+    }
+}
+
+struct State {
+    buffer: VecDeque<Arc<Frame>>,
+    next_id: u64,
+    /// Whether frames were dropped from the front of the buffer.
+    trimmed: bool,
+    status: Status,
+    text: String,
+    think: String,
+    user_message: Value,
+}
+
+pub struct Job {
+    pub stream_id: String,
+    pub user_id: String,
+    pub conversation_id: String,
+    pub response_message_id: String,
+    pub created_at: String,
+    state: Mutex<State>,
+    tx: broadcast::Sender<Arc<Frame>>,
+    abort: watch::Sender<bool>,
+}
+
+/// What a subscriber gets first: missed frames, or a summary, then the live ones.
+pub struct Subscription {
+    pub sync: Option<String>,
+    pub replay: Vec<Arc<Frame>>,
+    pub live: broadcast::Receiver<Arc<Frame>>,
+    /// The job had already ended: `replay` holds its final frame.
+    pub ended: bool,
+}
+
+impl Job {
+    /// Sends a frame to every subscriber and keeps it for later ones.
+    pub fn emit(&self, data: Value, terminal: bool) {
+        let mut st = self.state.lock().expect("job state");
+        let frame = Arc::new(Frame {
+            id: st.next_id,
+            data: data.to_string(),
+            terminal,
+        });
+        st.next_id += 1;
+        if st.buffer.len() >= BUFFER {
+            st.buffer.pop_front();
+            st.trimmed = true;
+        }
+        st.buffer.push_back(frame.clone());
+        // Nobody listening is fine: the buffer has it.
+        let _ = self.tx.send(frame);
+    }
+
+    /// Adds generated text (or reasoning) to what a `sync` frame reports.
+    pub fn append(&self, text: &str, reasoning: bool) {
+        let mut st = self.state.lock().expect("job state");
+        if reasoning {
+            st.think.push_str(text);
+        } else {
+            st.text.push_str(text);
+        }
+    }
+
+    /// Everything generated so far: (reasoning, text).
+    pub fn content(&self) -> (String, String) {
+        let st = self.state.lock().expect("job state");
+        (st.think.clone(), st.text.clone())
+    }
+
+    pub fn set_user_message(&self, message: Value) {
+        self.state.lock().expect("job state").user_message = message;
+    }
+
+    pub fn status(&self) -> Status {
+        self.state.lock().expect("job state").status
+    }
+
+    pub fn set_status(&self, status: Status) {
+        self.state.lock().expect("job state").status = status;
+    }
+
+    /// LibreChat's content parts for what was generated so far.
+    pub fn aggregated_content(&self) -> Value {
+        let (think, text) = self.content();
+        let mut parts = Vec::new();
+        if !think.is_empty() {
+            parts.push(json!({"type": "think", "think": think}));
+        }
+        if !text.is_empty() || parts.is_empty() {
+            parts.push(json!({"type": "text", "text": text}));
+        }
+        Value::Array(parts)
+    }
+
+    /// The `sync` frame: the state of the job, for a client that (re)joins.
+    pub fn sync_frame(&self) -> String {
+        let user_message = self.state.lock().expect("job state").user_message.clone();
+        json!({
+            "sync": true,
+            "resumeState": {
+                "runSteps": [],
+                "aggregatedContent": self.aggregated_content(),
+                "userMessage": user_message,
+                "responseMessageId": self.response_message_id,
+                "conversationId": self.conversation_id,
+                "status": self.status().as_str(),
+            },
+            "pendingEvents": [],
+        })
+        .to_string()
+    }
+
+    /// Joins the job. `after`: the last frame id the client has (from `Last-Event-ID`);
+    /// `resume`: the client wants the state so far rather than every frame.
+    pub fn subscribe(&self, after: Option<u64>, resume: bool) -> Subscription {
+        let st = self.state.lock().expect("job state");
+        // Subscribing under the lock: no frame falls between the replay and the live feed.
+        let live = self.tx.subscribe();
+        let oldest = st.buffer.front().map_or(st.next_id, |f| f.id);
+        let ended = st.status != Status::Running;
+        let (sync, from) = match after {
+            Some(last) if last + 1 >= oldest => (None, last + 1),
+            Some(_) => (Some(()), st.next_id),
+            None if resume => (Some(()), st.next_id),
+            None if st.trimmed => (Some(()), st.next_id),
+            None => (None, 0),
+        };
+        let mut replay: Vec<Arc<Frame>> =
+            st.buffer.iter().filter(|f| f.id >= from).cloned().collect();
+        // A summary replaces the early frames, but a finished job's final frame still comes.
+        if sync.is_some()
+            && ended
+            && let Some(last) = st.buffer.back().filter(|f| f.terminal)
+        {
+            replay = vec![last.clone()];
+        }
+        drop(st);
+        Subscription {
+            sync: sync.map(|()| self.sync_frame()),
+            replay,
+            live,
+            ended,
+        }
+    }
+
+    /// Asks the job to stop; it saves what it has.
+    pub fn abort(&self) {
+        let _ = self.abort.send(true);
+    }
+
+    /// Resolves when [`Job::abort`] is called.
+    pub fn aborted(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let mut rx = self.abort.subscribe();
+        async move {
+            let _ = rx.wait_for(|a| *a).await;
+        }
+    }
+}
+
+/// Every job of this server.
+#[derive(Default)]
+pub struct Jobs {
+    map: Mutex<HashMap<String, Arc<Job>>>,
+    ended: Notify,
+}
+
+/// A job for this stream id is already running.
+#[derive(Debug)]
+pub struct Busy;
+
+impl Jobs {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Registers a new running job for `stream_id`.
+    pub fn start(
+        &self,
+        stream_id: &str,
+        user_id: &str,
+        conversation_id: &str,
+        response_message_id: &str,
+    ) -> Result<Arc<Job>, Busy> {
+        let mut map = self.map.lock().expect("jobs");
+        if map
+            .get(stream_id)
+            .is_some_and(|j| j.status() == Status::Running)
+        {
+            return Err(Busy);
+        }
+        let (tx, _) = broadcast::channel(1024);
+        let job = Arc::new(Job {
+            stream_id: stream_id.to_owned(),
+            user_id: user_id.to_owned(),
+            conversation_id: conversation_id.to_owned(),
+            response_message_id: response_message_id.to_owned(),
+            created_at: crate::db::now(),
+            state: Mutex::new(State {
+                buffer: VecDeque::new(),
+                next_id: 0,
+                trimmed: false,
+                status: Status::Running,
+                text: String::new(),
+                think: String::new(),
+                user_message: Value::Null,
+            }),
+            tx,
+            abort: watch::channel(false).0,
+        });
+        map.insert(stream_id.to_owned(), job.clone());
+        Ok(job)
+    }
+
+    /// Marks a job as ended; it stays reachable for [`LINGER`], then is dropped.
+    pub fn finish(self: &Arc<Self>, job: &Arc<Job>, status: Status) {
+        job.set_status(status);
+        self.ended.notify_waiters();
+        let (jobs, job) = (self.clone(), job.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep(LINGER).await;
+            let mut map = jobs.map.lock().expect("jobs");
+            if map
+                .get(&job.stream_id)
+                .is_some_and(|j| Arc::ptr_eq(j, &job))
+            {
+                map.remove(&job.stream_id);
+            }
+        });
+    }
+
+    /// The user's job for this stream id.
+    pub fn get(&self, user_id: &str, stream_id: &str) -> Option<Arc<Job>> {
+        self.map
+            .lock()
+            .expect("jobs")
+            .get(stream_id)
+            .filter(|j| j.user_id == user_id)
+            .cloned()
+    }
+
+    /// The user's running jobs.
+    pub fn running(&self, user_id: &str) -> Vec<Arc<Job>> {
+        self.map
+            .lock()
+            .expect("jobs")
+            .values()
+            .filter(|j| j.user_id == user_id && j.status() == Status::Running)
+            .cloned()
+            .collect()
+    }
+
+    fn all_running(&self) -> Vec<Arc<Job>> {
+        self.map
+            .lock()
+            .expect("jobs")
+            .values()
+            .filter(|j| j.status() == Status::Running)
+            .cloned()
+            .collect()
+    }
+
+    /// How many jobs are held (running or lingering).
+    pub fn len(&self) -> usize {
+        self.map.lock().expect("jobs").len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// For shutdown: lets running jobs finish for up to `grace`, then aborts the rest (they
+    /// save what they have as unfinished) and waits briefly for them to do so.
+    pub async fn stop(&self, grace: Duration) {
+        let wait_idle = async {
+            loop {
+                let ended = self.ended.notified();
+                if self.all_running().is_empty() {
+                    return;
+                }
+                ended.await;
+            }
+        };
+        if tokio::time::timeout(grace, wait_idle).await.is_ok() {
+            return;
+        }
+        let left = self.all_running();
+        tracing::warn!(
+            jobs = left.len(),
+            "stopping answers still being generated; their text so far is saved"
+        );
+        for job in &left {
+            job.abort();
+        }
+        let saved = async {
+            loop {
+                let ended = self.ended.notified();
+                if self.all_running().is_empty() {
+                    return;
+                }
+                ended.await;
+            }
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(5), saved).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job() -> (Arc<Jobs>, Arc<Job>) {
+        let jobs = Arc::new(Jobs::new());
+        let job = jobs.start("s", "u", "c", "r").unwrap();
+        (jobs, job)
+    }
+
+    #[test]
+    fn late_subscribers_get_what_they_missed_then_live_frames() {
+        let (jobs, job) = job();
+        job.emit(json!({"n": 0}), false);
+        job.emit(json!({"n": 1}), false);
+        let mut fresh = job.subscribe(None, false);
+        assert!(fresh.sync.is_none());
+        assert_eq!(fresh.replay.len(), 2);
+        let after = job.subscribe(Some(0), false);
+        assert_eq!(after.replay.iter().map(|f| f.id).collect::<Vec<_>>(), [1]);
+        job.emit(json!({"n": 2}), true);
+        assert_eq!(fresh.live.try_recv().unwrap().id, 2);
+        assert!(
+            jobs.start("s", "u", "c", "r").is_err(),
+            "one running job per stream"
+        );
+    }
+
+    #[test]
+    fn resume_gets_the_state_so_far() {
+        let (_, job) = job();
+        job.append("hel", false);
+        job.append("lo", false);
+        job.append("hmm", true);
+        job.emit(json!({"n": 0}), false);
+        let s = job.subscribe(None, true);
+        let sync: Value = serde_json::from_str(s.sync.as_deref().unwrap()).unwrap();
+        assert_eq!(
+            sync["resumeState"]["aggregatedContent"],
+            json!([{"type": "think", "think": "hmm"}, {"type": "text", "text": "hello"}])
+        );
+        assert!(s.replay.is_empty());
+    }
+
+    #[test]
+    fn the_buffer_is_bounded_and_a_gap_becomes_a_sync() {
+        let (_, job) = job();
+        for n in 0..(BUFFER + 10) {
+            job.emit(json!({"n": n}), false);
+        }
+        let s = job.subscribe(Some(3), false);
+        assert!(s.sync.is_some());
+        assert!(s.replay.is_empty());
+        let s = job.subscribe(None, false);
+        assert!(
+            s.sync.is_some(),
+            "a fresh subscriber cannot get every frame either"
+        );
+    }
+}

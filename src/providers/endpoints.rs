@@ -1,0 +1,334 @@
+//! Which AI endpoints this server offers, read the way LibreChat reads them: the built-in
+//! OpenAI endpoint from `OPENAI_API_KEY` (`OPENAI_MODELS`, `OPENAI_REVERSE_PROXY`,
+//! `OPENAI_TITLE_MODEL`), filtered by `ENDPOINTS`, and every entry of librechat.yaml's
+//! `endpoints.custom` (`name`, `apiKey`, `baseURL`, `models.default`, `models.fetch`,
+//! `titleConvo`, `titleModel`, `modelDisplayLabel`, `iconURL`, `headers`, `addParams`,
+//! `dropParams`). A key may be `user_provided`: each person then stores their own under
+//! `/api/keys`.
+
+use serde_json::{Map, Value};
+
+use crate::config::{ConfigError, Env};
+
+/// The wire format an endpoint speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    OpenAi,
+}
+
+/// Where an endpoint's API key comes from.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Key {
+    /// From the environment or librechat.yaml.
+    Value(String),
+    /// Each user stores their own (`user_provided`).
+    UserProvided,
+    /// None needed (a local Ollama, say).
+    None,
+}
+
+impl std::fmt::Debug for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Key::Value(_) => f.write_str("Value(***)"),
+            Key::UserProvided => f.write_str("UserProvided"),
+            Key::None => f.write_str("None"),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    /// `openAI`, or a custom endpoint's `name`.
+    pub name: String,
+    /// Whether it comes from `endpoints.custom` (LibreChat reports `type: custom`).
+    pub custom: bool,
+    pub protocol: Protocol,
+    pub base_url: String,
+    pub key: Key,
+    /// The models offered, in order.
+    pub models: Vec<String>,
+    /// Ask the provider's `/models` for the list (falling back to `models`).
+    pub fetch_models: bool,
+    pub title_convo: bool,
+    pub title_model: Option<String>,
+    pub model_display_label: Option<String>,
+    pub icon_url: Option<String>,
+    pub headers: Vec<(String, String)>,
+    pub add_params: Map<String, Value>,
+    pub drop_params: Vec<String>,
+}
+
+/// The configured endpoints, in the order the client shows them.
+#[derive(Debug, Clone, Default)]
+pub struct Endpoints {
+    pub list: Vec<Endpoint>,
+    /// What was left out and why, warned about at start.
+    pub warnings: Vec<String>,
+}
+
+/// OpenAI's models offered when `OPENAI_MODELS` is not set and the list cannot be fetched.
+pub const OPENAI_DEFAULT_MODELS: &[&str] = &[
+    "gpt-4o",
+    "gpt-4o-mini",
+    "gpt-4.1",
+    "gpt-4.1-mini",
+    "gpt-4.1-nano",
+    "o3-mini",
+    "o4-mini",
+    "gpt-5",
+    "gpt-5-mini",
+];
+
+impl Endpoints {
+    pub fn get(&self, name: &str) -> Option<&Endpoint> {
+        self.list.iter().find(|e| e.name == name)
+    }
+
+    pub fn load(env: &Env, yaml: Option<&Value>) -> Result<Self, ConfigError> {
+        let mut out = Endpoints::default();
+        let enabled: Option<Vec<String>> = env.get("ENDPOINTS").map(|v| {
+            v.split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect()
+        });
+        let allowed = |name: &str| {
+            enabled
+                .as_ref()
+                .is_none_or(|list| list.iter().any(|e| e == name))
+        };
+        let yaml_section = |name: &str| yaml.and_then(|y| y.get(name));
+
+        if let Some(key) = env.get("OPENAI_API_KEY").filter(|k| !k.is_empty())
+            && allowed("openAI")
+        {
+            let section = yaml_section("openAI");
+            let models = list(env.get("OPENAI_MODELS"));
+            out.list.push(Endpoint {
+                name: "openAI".into(),
+                custom: false,
+                protocol: Protocol::OpenAi,
+                base_url: env
+                    .get("OPENAI_REVERSE_PROXY")
+                    .filter(|u| !u.is_empty())
+                    .unwrap_or("https://api.openai.com/v1")
+                    .trim_end_matches('/')
+                    .to_owned(),
+                key: key_of(key),
+                fetch_models: models.is_empty(),
+                models: if models.is_empty() {
+                    OPENAI_DEFAULT_MODELS
+                        .iter()
+                        .map(|m| m.to_string())
+                        .collect()
+                } else {
+                    models
+                },
+                title_convo: env.bool("TITLE_CONVO")?.unwrap_or(true)
+                    && section
+                        .and_then(|s| s.get("titleConvo"))
+                        .and_then(Value::as_bool)
+                        .unwrap_or(true),
+                title_model: section
+                    .and_then(|s| s.get("titleModel"))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+                    .or_else(|| env.get("OPENAI_TITLE_MODEL").map(str::to_owned)),
+                model_display_label: None,
+                icon_url: None,
+                headers: Vec::new(),
+                add_params: Map::new(),
+                drop_params: Vec::new(),
+            });
+        }
+
+        let customs = yaml_section("custom").and_then(Value::as_array);
+        for (i, c) in customs.into_iter().flatten().enumerate() {
+            match custom(c) {
+                Ok(e) if out.get(&e.name).is_some() => out.warnings.push(format!(
+                    "endpoints.custom[{i}]: the name {:?} is used twice; the first is kept",
+                    e.name
+                )),
+                Ok(e) => out.list.push(e),
+                Err(why) => out
+                    .warnings
+                    .push(format!("endpoints.custom[{i}] is left out: {why}")),
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn list(value: Option<&str>) -> Vec<String> {
+    value
+        .unwrap_or("")
+        .split(',')
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+fn key_of(value: &str) -> Key {
+    match value.trim() {
+        "user_provided" => Key::UserProvided,
+        "" => Key::None,
+        k => Key::Value(k.to_owned()),
+    }
+}
+
+/// A `${VAR}` left in a value: the variable was not set.
+fn unresolved(value: &str) -> bool {
+    value.contains("${")
+}
+
+fn custom(c: &Value) -> Result<Endpoint, String> {
+    let s = |k: &str| c.get(k).and_then(Value::as_str).map(str::to_owned);
+    let name = s("name")
+        .filter(|n| !n.trim().is_empty())
+        .ok_or("it has no name")?;
+    if let Some(p) = s("provider").filter(|p| p != "openai" && p != "openAI") {
+        return Err(format!(
+            "{name}: the {p} wire format is not supported here yet"
+        ));
+    }
+    let api_key = s("apiKey").ok_or_else(|| format!("{name}: apiKey is missing"))?;
+    if unresolved(&api_key) {
+        return Err(format!(
+            "{name}: apiKey refers to an environment variable that is not set"
+        ));
+    }
+    let base_url = s("baseURL").ok_or_else(|| format!("{name}: baseURL is missing"))?;
+    if base_url == "user_provided" {
+        return Err(format!(
+            "{name}: a user-provided baseURL is not supported here yet"
+        ));
+    }
+    if unresolved(&base_url) {
+        return Err(format!(
+            "{name}: baseURL refers to an environment variable that is not set"
+        ));
+    }
+    url::Url::parse(&base_url)
+        .map_err(|e| format!("{name}: baseURL {base_url:?} is not a URL ({e})"))?;
+    let models = c.get("models");
+    let defaults: Vec<String> = models
+        .and_then(|m| m.get("default"))
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    let fetch = models
+        .and_then(|m| m.get("fetch"))
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    if defaults.is_empty() && !fetch {
+        return Err(format!(
+            "{name}: models.default is empty and models.fetch is off"
+        ));
+    }
+    let headers = c
+        .get("headers")
+        .and_then(Value::as_object)
+        .map(|h| {
+            h.iter()
+                .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned())))
+                // Templates such as {{LIBRECHAT_USER_ID}} are filled per request, not here.
+                .filter(|(_, v)| !unresolved(v))
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(Endpoint {
+        custom: true,
+        protocol: Protocol::OpenAi,
+        base_url: base_url.trim_end_matches('/').to_owned(),
+        key: key_of(&api_key),
+        models: defaults,
+        fetch_models: fetch,
+        title_convo: c
+            .get("titleConvo")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        title_model: s("titleModel"),
+        model_display_label: s("modelDisplayLabel"),
+        icon_url: s("iconURL"),
+        headers,
+        add_params: c
+            .get("addParams")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default(),
+        drop_params: c
+            .get("dropParams")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default(),
+        name,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn env(pairs: &[(&str, &str)]) -> Env {
+        Env::from_pairs(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    #[test]
+    fn openai_from_the_environment() {
+        let e = Endpoints::load(
+            &env(&[("OPENAI_API_KEY", "sk-1"), ("OPENAI_MODELS", "a, b")]),
+            None,
+        )
+        .unwrap();
+        let o = e.get("openAI").unwrap();
+        assert_eq!(o.models, ["a", "b"]);
+        assert!(!o.fetch_models);
+        assert_eq!(o.base_url, "https://api.openai.com/v1");
+        assert_eq!(o.key, Key::Value("sk-1".into()));
+        assert!(!format!("{o:?}").contains("sk-1"));
+        let none = Endpoints::load(
+            &env(&[("OPENAI_API_KEY", "sk-1"), ("ENDPOINTS", "anthropic")]),
+            None,
+        )
+        .unwrap();
+        assert!(none.get("openAI").is_none());
+        let user = Endpoints::load(&env(&[("OPENAI_API_KEY", "user_provided")]), None).unwrap();
+        assert_eq!(user.get("openAI").unwrap().key, Key::UserProvided);
+    }
+
+    #[test]
+    fn custom_endpoints_from_yaml_and_what_is_left_out() {
+        let yaml = json!({"custom": [
+            {"name": "Ollama", "apiKey": "ollama", "baseURL": "http://localhost:11434/v1/",
+             "models": {"default": ["llama3"], "fetch": true}, "titleConvo": true,
+             "dropParams": ["stop"], "addParams": {"keep_alive": 5}, "headers": {"X-A": "1", "X-B": "${UNSET}"}},
+            {"name": "xai", "apiKey": "${XAI_API_KEY}", "baseURL": "https://api.x.ai/v1", "models": {"default": ["g"]}},
+            {"name": "Claude-Compatible", "provider": "anthropic", "apiKey": "k", "baseURL": "https://x", "models": {"default": ["c"]}},
+            {"name": "Ollama", "apiKey": "x", "baseURL": "http://h/v1", "models": {"default": ["m"]}}
+        ]});
+        let e = Endpoints::load(&env(&[]), Some(&yaml)).unwrap();
+        assert_eq!(e.list.len(), 1);
+        let o = e.get("Ollama").unwrap();
+        assert_eq!(o.base_url, "http://localhost:11434/v1");
+        assert_eq!(o.headers, [("X-A".to_string(), "1".to_string())]);
+        assert_eq!(o.drop_params, ["stop"]);
+        assert_eq!(e.warnings.len(), 3, "{:?}", e.warnings);
+    }
+}

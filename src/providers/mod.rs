@@ -1,0 +1,141 @@
+//! The AI providers: one request shape, one stream of events, and one error type, whatever the
+//! wire format behind them.
+//!
+//! [`endpoints`] reads which providers are configured (LibreChat's environment names and
+//! librechat.yaml's `endpoints`); [`openai`] speaks OpenAI's chat completions, which OpenAI
+//! itself and every OpenAI-compatible server (Ollama, OpenRouter, Groq, Mistral, DeepSeek,
+//! vLLM, LiteLLM, ...) understand.
+
+pub mod endpoints;
+pub mod models;
+pub mod openai;
+mod sse;
+
+use std::pin::Pin;
+use std::time::Duration;
+
+use futures_util::Stream;
+use serde_json::{Map, Value};
+
+pub use endpoints::{Endpoint, Endpoints, Protocol};
+
+/// Who said a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    System,
+    User,
+    Assistant,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::System => "system",
+            Role::User => "user",
+            Role::Assistant => "assistant",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatMessage {
+    pub role: Role,
+    pub content: String,
+}
+
+/// One request for a completion.
+#[derive(Debug, Clone, Default)]
+pub struct ChatRequest {
+    pub model: String,
+    /// Oldest first, the system prompt (if any) first of all.
+    pub messages: Vec<ChatMessage>,
+    /// Model parameters as the client sent them (`temperature`, `top_p`, `max_tokens`, ...),
+    /// passed through under the provider's names.
+    pub params: Map<String, Value>,
+    /// Who asks, for providers that take a `user` field.
+    pub user: Option<String>,
+}
+
+/// Token counts a provider reports.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Usage {
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+    /// Prompt tokens read from the provider's cache.
+    pub cache_read_tokens: u64,
+    /// Prompt tokens written to the provider's cache.
+    pub cache_write_tokens: u64,
+}
+
+/// What a streaming provider sends, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StreamEvent {
+    /// More of the answer.
+    Text(String),
+    /// More of the model's visible reasoning.
+    Reasoning(String),
+    Usage(Usage),
+    /// The answer is complete (`stop`, `length`, ...).
+    Finished(Option<String>),
+}
+
+/// Why a provider call failed: what the person sees, in the stream and in the saved message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProviderError {
+    #[error("The provider rejected the API key ({status}): {message}")]
+    Unauthorized { status: u16, message: String },
+    #[error("The provider is rate limiting requests{}: {message}", retry_after.map(|d| format!(" (try again in {} s)", d.as_secs().max(1))).unwrap_or_default())]
+    RateLimited {
+        retry_after: Option<Duration>,
+        message: String,
+    },
+    #[error("The provider answered {status}: {message}")]
+    Status { status: u16, message: String },
+    #[error("Cannot reach the provider at {url}: {message}")]
+    Unreachable { url: String, message: String },
+    #[error("The provider's stream was malformed: {0}")]
+    Malformed(String),
+    #[error("The provider's stream ended before the answer was complete")]
+    Interrupted,
+    #[error("{0}")]
+    Config(String),
+}
+
+impl ProviderError {
+    /// LibreChat-style error code for clients.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ProviderError::Unauthorized { .. } => "invalid_api_key",
+            ProviderError::RateLimited { .. } => "rate_limit",
+            ProviderError::Status { .. } => "provider_error",
+            ProviderError::Unreachable { .. } => "provider_unreachable",
+            ProviderError::Malformed(_) | ProviderError::Interrupted => "stream_error",
+            ProviderError::Config(_) => "config_error",
+        }
+    }
+}
+
+pub type EventStream = Pin<Box<dyn Stream<Item = Result<StreamEvent, ProviderError>> + Send>>;
+
+/// Starts a streaming completion on `endpoint` with `api_key`.
+pub async fn stream(
+    http: &reqwest::Client,
+    endpoint: &Endpoint,
+    api_key: &str,
+    request: ChatRequest,
+) -> Result<EventStream, ProviderError> {
+    match endpoint.protocol {
+        Protocol::OpenAi => openai::stream(http, endpoint, api_key, request).await,
+    }
+}
+
+/// The HTTP client every provider call shares: rustls, HTTP/2 when offered, and timeouts that
+/// catch a dead connection without cutting off a slow answer.
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(15))
+        .read_timeout(Duration::from_secs(300))
+        .user_agent(concat!("librechat/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .expect("the HTTP client builds with static settings")
+}

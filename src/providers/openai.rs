@@ -1,0 +1,333 @@
+//! OpenAI chat completions, streaming (`POST {baseURL}/chat/completions` with `stream: true`):
+//! OpenAI and every OpenAI-compatible server.
+//!
+//! The stream is server-sent events, each `data:` a JSON chunk
+//! `{choices: [{delta: {content, reasoning_content}, finish_reason}], usage}`, ending with
+//! `data: [DONE]`. An `{error: {message}}` chunk is an error in the middle of the stream.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use futures_util::{StreamExt, stream};
+use serde_json::{Map, Value, json};
+
+use super::sse::{self, SseEvent};
+use super::{ChatRequest, Endpoint, EventStream, ProviderError, StreamEvent, Usage};
+
+/// Model parameters passed through, under the names OpenAI uses.
+const PARAMS: &[&str] = &[
+    "temperature",
+    "top_p",
+    "presence_penalty",
+    "frequency_penalty",
+    "stop",
+    "seed",
+    "reasoning_effort",
+    "verbosity",
+    "logit_bias",
+    "n",
+];
+
+/// The JSON body for `request`.
+pub fn body(endpoint: &Endpoint, request: &ChatRequest) -> Map<String, Value> {
+    let mut body = Map::new();
+    body.insert("model".into(), json!(request.model));
+    body.insert(
+        "messages".into(),
+        Value::Array(
+            request
+                .messages
+                .iter()
+                .map(|m| json!({"role": m.role.as_str(), "content": m.content}))
+                .collect(),
+        ),
+    );
+    body.insert("stream".into(), json!(true));
+    body.insert("stream_options".into(), json!({"include_usage": true}));
+    for key in PARAMS {
+        if let Some(v) = request.params.get(*key).filter(|v| !v.is_null()) {
+            body.insert((*key).into(), v.clone());
+        }
+    }
+    // LibreChat's clients send the output limit under several names.
+    if let Some(max) = [
+        "max_tokens",
+        "maxOutputTokens",
+        "maxTokens",
+        "max_completion_tokens",
+    ]
+    .iter()
+    .find_map(|k| request.params.get(*k).and_then(Value::as_u64))
+    {
+        body.insert("max_tokens".into(), json!(max));
+    }
+    if let Some(user) = &request.user {
+        body.insert("user".into(), json!(user));
+    }
+    for (k, v) in &endpoint.add_params {
+        body.insert(k.clone(), v.clone());
+    }
+    for k in &endpoint.drop_params {
+        body.remove(k);
+    }
+    body
+}
+
+pub async fn stream(
+    http: &reqwest::Client,
+    endpoint: &Endpoint,
+    api_key: &str,
+    request: ChatRequest,
+) -> Result<EventStream, ProviderError> {
+    let url = format!(
+        "{}/chat/completions",
+        endpoint.base_url.trim_end_matches('/')
+    );
+    let mut req = http
+        .post(&url)
+        .header("accept", "text/event-stream")
+        .json(&body(endpoint, &request));
+    if !api_key.is_empty() {
+        req = req.bearer_auth(api_key);
+    }
+    for (k, v) in &endpoint.headers {
+        req = req.header(k.as_str(), v.as_str());
+    }
+    let response = req.send().await.map_err(|e| ProviderError::Unreachable {
+        url: endpoint.base_url.clone(),
+        message: cause(&e),
+    })?;
+    if !response.status().is_success() {
+        return Err(error_from(response).await);
+    }
+    Ok(Box::pin(parse(sse::events(response))))
+}
+
+/// The root cause of a reqwest error, without the URL (which may carry a key).
+fn cause(e: &reqwest::Error) -> String {
+    let mut source: &dyn std::error::Error = e;
+    while let Some(next) = source.source() {
+        source = next;
+    }
+    if e.is_connect() {
+        format!("connection failed ({source})")
+    } else if e.is_timeout() {
+        "timed out".into()
+    } else {
+        source.to_string()
+    }
+}
+
+/// The error a non-2xx answer stands for, with the provider's own message.
+pub async fn error_from(response: reqwest::Response) -> ProviderError {
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let text = response.text().await.unwrap_or_default();
+    let message = message_of(&text);
+    match status {
+        401 | 403 => ProviderError::Unauthorized { status, message },
+        429 => {
+            let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+            let retry_after = header("retry-after-ms")
+                .and_then(|v| v.parse::<u64>().ok())
+                .map(Duration::from_millis)
+                .or_else(|| {
+                    header("retry-after")
+                        .and_then(|v| v.trim().parse::<f64>().ok())
+                        .filter(|s| s.is_finite() && *s >= 0.0)
+                        .map(Duration::from_secs_f64)
+                });
+            ProviderError::RateLimited {
+                retry_after,
+                message,
+            }
+        }
+        _ => ProviderError::Status { status, message },
+    }
+}
+
+/// The readable message in an error body: `{error: {message}}`, `{error: "..."}`,
+/// `{message}`, or the text itself (shortened).
+pub fn message_of(text: &str) -> String {
+    let parsed: Option<Value> = serde_json::from_str(text).ok();
+    let found = parsed.as_ref().and_then(|v| {
+        v.pointer("/error/message")
+            .or_else(|| v.get("error").filter(|e| e.is_string()))
+            .or_else(|| v.get("message"))
+            .or_else(|| v.get("detail"))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    });
+    let message = found.unwrap_or_else(|| text.trim().to_owned());
+    let mut short: String = message.chars().take(500).collect();
+    if short.is_empty() {
+        short = "no details".into();
+    }
+    short
+}
+
+/// What one `data:` chunk says.
+fn chunk_events(data: &str, out: &mut VecDeque<StreamEvent>) -> Result<bool, ProviderError> {
+    let v: Value = serde_json::from_str(data)
+        .map_err(|e| ProviderError::Malformed(format!("a chunk is not JSON ({e})")))?;
+    if let Some(err) = v.get("error").filter(|e| !e.is_null()) {
+        return Err(ProviderError::Status {
+            status: 200,
+            message: message_of(&json!({ "error": err }).to_string()),
+        });
+    }
+    let mut finished = false;
+    for choice in v
+        .get("choices")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(delta) = choice.get("delta") {
+            for key in ["reasoning_content", "reasoning"] {
+                if let Some(r) = delta
+                    .get(key)
+                    .and_then(Value::as_str)
+                    .filter(|r| !r.is_empty())
+                {
+                    out.push_back(StreamEvent::Reasoning(r.to_owned()));
+                }
+            }
+            if let Some(t) = delta
+                .get("content")
+                .and_then(Value::as_str)
+                .filter(|t| !t.is_empty())
+            {
+                out.push_back(StreamEvent::Text(t.to_owned()));
+            }
+        }
+        if let Some(reason) = choice.get("finish_reason").and_then(Value::as_str) {
+            finished = true;
+            out.push_back(StreamEvent::Finished(Some(reason.to_owned())));
+        }
+    }
+    if let Some(u) = v.get("usage").filter(|u| u.is_object()) {
+        let n = |p: &str| u.pointer(p).and_then(Value::as_u64).unwrap_or(0);
+        out.push_back(StreamEvent::Usage(Usage {
+            prompt_tokens: n("/prompt_tokens"),
+            completion_tokens: n("/completion_tokens"),
+            cache_read_tokens: n("/prompt_tokens_details/cached_tokens"),
+            cache_write_tokens: 0,
+        }));
+    }
+    Ok(finished)
+}
+
+struct State<S> {
+    events: S,
+    pending: VecDeque<StreamEvent>,
+    finished: bool,
+    done: bool,
+}
+
+/// Turns SSE events into stream events; a stream that ends without `[DONE]` or a finish reason
+/// ends with [`ProviderError::Interrupted`].
+fn parse<S>(
+    events: S,
+) -> impl futures_util::Stream<Item = Result<StreamEvent, ProviderError>> + Send
+where
+    S: futures_util::Stream<Item = Result<SseEvent, ProviderError>> + Send + Unpin,
+{
+    let state = State {
+        events,
+        pending: VecDeque::new(),
+        finished: false,
+        done: false,
+    };
+    stream::unfold(state, |mut st| async move {
+        loop {
+            if let Some(e) = st.pending.pop_front() {
+                return Some((Ok(e), st));
+            }
+            if st.done {
+                return None;
+            }
+            match st.events.next().await {
+                Some(Ok(e)) => {
+                    let data = e.data.trim();
+                    if data == "[DONE]" {
+                        st.done = true;
+                        if !st.finished {
+                            st.pending.push_back(StreamEvent::Finished(None));
+                        }
+                        continue;
+                    }
+                    if data.is_empty() {
+                        continue;
+                    }
+                    match chunk_events(data, &mut st.pending) {
+                        Ok(f) => st.finished |= f,
+                        Err(e) => {
+                            st.done = true;
+                            return Some((Err(e), st));
+                        }
+                    }
+                }
+                Some(Err(e)) => {
+                    st.done = true;
+                    return Some((Err(e), st));
+                }
+                None => {
+                    st.done = true;
+                    // Some servers close right after the finish reason without `[DONE]`.
+                    if !st.finished {
+                        return Some((Err(ProviderError::Interrupted), st));
+                    }
+                }
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_become_events() {
+        let mut out = VecDeque::new();
+        let done = chunk_events(
+            r#"{"choices":[{"delta":{"content":"Hi","reasoning_content":"hm"},"finish_reason":null}]}"#,
+            &mut out,
+        )
+        .unwrap();
+        assert!(!done);
+        assert_eq!(
+            out.drain(..).collect::<Vec<_>>(),
+            [
+                StreamEvent::Reasoning("hm".into()),
+                StreamEvent::Text("Hi".into())
+            ]
+        );
+        assert!(chunk_events(r#"{"choices":[{"delta":{},"finish_reason":"stop"}],"usage":{"prompt_tokens":5,"completion_tokens":2,"prompt_tokens_details":{"cached_tokens":3}}}"#, &mut out).unwrap());
+        assert_eq!(
+            out[1],
+            StreamEvent::Usage(Usage {
+                prompt_tokens: 5,
+                completion_tokens: 2,
+                cache_read_tokens: 3,
+                cache_write_tokens: 0
+            })
+        );
+        assert!(chunk_events("{not json", &mut out).is_err());
+        let err = chunk_events(r#"{"error":{"message":"overloaded"}}"#, &mut out).unwrap_err();
+        assert!(err.to_string().contains("overloaded"));
+    }
+
+    #[test]
+    fn error_messages_are_found_in_any_common_shape() {
+        assert_eq!(
+            message_of(r#"{"error":{"message":"bad key","type":"x"}}"#),
+            "bad key"
+        );
+        assert_eq!(message_of(r#"{"error":"nope"}"#), "nope");
+        assert_eq!(message_of(r#"{"message":"m"}"#), "m");
+        assert_eq!(message_of("plain text"), "plain text");
+        assert_eq!(message_of(""), "no details");
+    }
+}

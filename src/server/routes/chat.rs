@@ -1,0 +1,602 @@
+//! The chat: `POST /api/agents/chat/:endpoint` starts an answer and returns at once with
+//! `{streamId, conversationId, status}`; `GET /api/agents/chat/stream/:streamId` follows it as
+//! server-sent events (resumable: `Last-Event-ID` or `?resume=true`); `POST .../abort`,
+//! `GET .../status/:conversationId` and `GET .../active` manage it. See `chat::engine` and
+//! `chat::jobs`.
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use futures_util::stream;
+use serde_json::{Map, Value, json};
+
+use super::convos::{conversation_json, parse_changes};
+use super::messages::message_json;
+use crate::chat::engine::{Engine, Turn};
+use crate::chat::jobs::{Frame, Job};
+use crate::chat::tree;
+use crate::db::conversations;
+use crate::db::messages::{self, Message, NO_PARENT, Saved};
+use crate::providers::endpoints::Key;
+use crate::server::middleware::auth::{check_ban, limit};
+use crate::server::middleware::{AuthUser, Client};
+use crate::server::{ApiError, AppState, JsonBody};
+
+/// Routes that answer promptly.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/agents/chat/abort", post(abort))
+        .route("/api/agents/chat/active", get(active))
+        .route("/api/agents/chat/status/{conversation_id}", get(status))
+        .route("/api/agents/chat/{endpoint}", post(start))
+}
+
+/// The event stream, which lasts as long as the answer: mounted outside the request timeout.
+pub fn streaming_router() -> Router<AppState> {
+    Router::new().route("/api/agents/chat/stream/{stream_id}", get(follow))
+}
+
+/// Body fields about the message, not the conversation's settings.
+const MESSAGE_FIELDS: &[&str] = &[
+    "text",
+    "messageId",
+    "parentMessageId",
+    "isRegenerate",
+    "isContinued",
+    "responseMessageId",
+    "overrideParentMessageId",
+    "clientTimestamp",
+    "editedContent",
+    "files",
+    "isTemporary",
+    "ephemeralAgent",
+    "clientRequestId",
+    "addedConvo",
+    "timezone",
+    "isCreatedByUser",
+    "sender",
+    "error",
+    "unfinished",
+    "generation",
+    "key",
+    "isEdited",
+    "messages",
+    "user",
+    "_id",
+];
+
+fn text_field<'a>(body: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
+    body.get(key)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+}
+
+fn flag(body: &Map<String, Value>, key: &str) -> bool {
+    body.get(key).and_then(Value::as_bool).unwrap_or(false)
+}
+
+/// The id a client chose for a message: short, printable.
+fn message_id(v: &str, what: &str) -> Result<String, ApiError> {
+    if v.len() > 200 || v.chars().any(char::is_control) {
+        return Err(ApiError::BadRequest(format!("{what} is not a valid id")));
+    }
+    Ok(v.to_owned())
+}
+
+async fn start(
+    State(state): State<AppState>,
+    client: Client,
+    AuthUser(user): AuthUser,
+    Path(endpoint_name): Path<String>,
+    JsonBody(body): JsonBody<Value>,
+) -> Result<Json<Value>, ApiError> {
+    check_ban(&state, Some(&user.id), &client).await?;
+    let Value::Object(body) = body else {
+        return Err(ApiError::BadRequest(
+            "the body must be a JSON object".into(),
+        ));
+    };
+    super::reject_deep(&Value::Object(body.clone()))?;
+    let endpoint = state
+        .settings
+        .endpoints
+        .get(&endpoint_name)
+        .cloned()
+        .ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "the endpoint {endpoint_name:?} is not configured here"
+            ))
+        })?;
+
+    let limits = &state.settings.limits;
+    let message = "Too many messages. Please wait a moment before sending another.";
+    if let Some(spec) = &limits.message_ip {
+        limit(&state, spec, "message_ip", None, &client, message).await?;
+    }
+    if let Some(spec) = &limits.message_user {
+        limit(
+            &state,
+            spec,
+            "message_user",
+            Some(&user.id),
+            &client,
+            message,
+        )
+        .await?;
+    }
+    if let Some(max) = limits.concurrent_messages
+        && state.jobs.running(&user.id).len() >= max as usize
+    {
+        state
+            .guard
+            .violation(
+                "concurrent",
+                limits.concurrent_score,
+                Some(&user.id),
+                client.ip,
+            )
+            .await?;
+        return Err(ApiError::TooManyRequests {
+            message: format!(
+                "Only {max} message(s) at a time. Please allow any other responses to complete before sending another message."
+            ),
+            retry_after_secs: 1,
+        });
+    }
+
+    // The model: asked for, or the endpoint's first; one the endpoint does not offer is refused.
+    let model = match text_field(&body, "model") {
+        Some(m) => m.to_owned(),
+        None => endpoint
+            .models
+            .first()
+            .cloned()
+            .ok_or_else(|| ApiError::BadRequest("model is required".into()))?,
+    };
+    if !endpoint.fetch_models && !endpoint.models.contains(&model) {
+        state
+            .guard
+            .violation(
+                "illegal_model_request",
+                limits.illegal_model_score,
+                Some(&user.id),
+                client.ip,
+            )
+            .await?;
+        return Err(ApiError::BadRequest(format!(
+            "the model {model:?} is not offered by {endpoint_name}"
+        )));
+    }
+    let api_key = match &endpoint.key {
+        Key::Value(k) => k.clone(),
+        Key::None => String::new(),
+        Key::UserProvided => {
+            return Err(ApiError::BadRequest(
+                json!({"type": "no_user_key", "message": "Set your API key for this endpoint first."})
+                    .to_string(),
+            ));
+        }
+    };
+
+    let regenerate = flag(&body, "isRegenerate");
+    if flag(&body, "isContinued") {
+        return Err(ApiError::BadRequest(
+            "continuing an answer is not supported yet".into(),
+        ));
+    }
+    let text = body
+        .get("text")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned();
+    if !regenerate && text.trim().is_empty() {
+        return Err(ApiError::BadRequest("text is required".into()));
+    }
+
+    // The conversation: the one named, or a new one.
+    let requested = text_field(&body, "conversationId").filter(|c| *c != "new");
+    let conversation_id = match requested {
+        Some(c) => message_id(c, "conversationId")?,
+        None => uuid::Uuid::new_v4().to_string(),
+    };
+    let existing = {
+        let (u, c) = (user.id.clone(), conversation_id.clone());
+        state
+            .db
+            .read(move |db| conversations::get(db, &u, &c))
+            .await?
+    };
+    let is_new = existing.is_none();
+    if requested.is_some() && is_new {
+        // Someone else's conversation: not found, as for any id that is not the user's.
+        let c = conversation_id.clone();
+        let exists_elsewhere = state
+            .db
+            .read(move |db| {
+                Ok(db.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM conversations WHERE conversation_id = ?1)",
+                    [&c],
+                    |r| r.get::<_, bool>(0),
+                )?)
+            })
+            .await?;
+        if exists_elsewhere {
+            return Err(ApiError::NotFound("Conversation not found".into()));
+        }
+    }
+    let mut settings: Map<String, Value> = body
+        .iter()
+        .filter(|(k, _)| !MESSAGE_FIELDS.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    settings.insert("conversationId".into(), json!(conversation_id));
+    settings.insert("endpoint".into(), json!(endpoint_name));
+    settings.insert("model".into(), json!(model));
+    let (_, mut changes) = parse_changes(settings)?;
+    if is_new && flag(&body, "isTemporary") {
+        let hours = state.settings.features.temporary_chat_retention_hours as i64;
+        changes.expires_at = Some(crate::db::to_rfc3339(
+            time::OffsetDateTime::now_utc() + time::Duration::hours(hours),
+        ));
+    }
+    if !is_new {
+        // Settings sent with a message update the conversation; its title stays.
+        changes.title = None;
+    }
+
+    let response_id = uuid::Uuid::new_v4().to_string();
+    let job = state
+        .jobs
+        .start(&conversation_id, &user.id, &conversation_id, &response_id)
+        .map_err(|_| {
+            ApiError::Conflict("An answer is already being generated in this conversation.".into())
+        })?;
+    // From here on the job is registered: any failure must end it.
+    let prepared = prepare(
+        &state,
+        &user.id,
+        &body,
+        &conversation_id,
+        changes,
+        regenerate,
+        &text,
+        &endpoint_name,
+        &model,
+    )
+    .await;
+    let (conversation, request, branch) = match prepared {
+        Ok(p) => p,
+        Err(e) => {
+            job.emit(
+                json!({"final": true, "error": {"message": e.to_string()}}),
+                true,
+            );
+            state.jobs.finish(&job, crate::chat::jobs::Status::Failed);
+            return Err(e);
+        }
+    };
+    let request_json = message_json(&request);
+    job.set_user_message(request_json.clone());
+    job.emit(
+        json!({"created": true, "message": request_json, "streamId": conversation_id}),
+        false,
+    );
+
+    let response = Message {
+        message_id: response_id,
+        conversation_id: conversation_id.clone(),
+        user_id: user.id.clone(),
+        parent_message_id: match text_field(&body, "overrideParentMessageId") {
+            Some(p) if branch.iter().any(|m| m.message_id == p) => p.to_owned(),
+            _ => request.message_id.clone(),
+        },
+        sender: endpoint
+            .model_display_label
+            .clone()
+            .unwrap_or_else(|| model.clone()),
+        is_created_by_user: false,
+        text: String::new(),
+        content: None,
+        model: Some(model.clone()),
+        endpoint: Some(endpoint_name.clone()),
+        token_count: None,
+        error: false,
+        unfinished: true,
+        feedback: None,
+        extra: Map::new(),
+        created_at: String::new(),
+        updated_at: String::new(),
+    };
+    // The conversation's settings, as just updated by this request, are the parameters: a
+    // client that sends only the text keeps its system prompt and temperature.
+    let params = conversation.settings.clone();
+    let system = params
+        .get("promptPrefix")
+        .and_then(Value::as_str)
+        .filter(|s| !s.trim().is_empty())
+        .map(str::to_owned);
+    let turn = Turn {
+        endpoint,
+        api_key,
+        model,
+        params,
+        system,
+        user_id: user.id.clone(),
+        conversation,
+        is_new_conversation: is_new,
+        request,
+        response,
+        branch,
+    };
+    let engine = Engine {
+        db: state.db.clone(),
+        http: state.http.clone(),
+        jobs: state.jobs.clone(),
+        message_json,
+        conversation_json,
+    };
+    tokio::spawn(engine.run(job, turn));
+    Ok(Json(json!({
+        "streamId": conversation_id,
+        "conversationId": conversation_id,
+        "status": "started",
+    })))
+}
+
+/// Saves the conversation and the user's message (or finds the message a regeneration
+/// answers again) and reads the branch that leads to it.
+#[allow(clippy::too_many_arguments)]
+async fn prepare(
+    state: &AppState,
+    user_id: &str,
+    body: &Map<String, Value>,
+    conversation_id: &str,
+    changes: conversations::Changes,
+    regenerate: bool,
+    text: &str,
+    endpoint: &str,
+    model: &str,
+) -> Result<(conversations::Conversation, Message, Vec<Message>), ApiError> {
+    let (u, c) = (user_id.to_owned(), conversation_id.to_owned());
+    let conversation = state
+        .db
+        .write(move |db| conversations::upsert(db, &u, &c, &changes))
+        .await?
+        .ok_or_else(|| ApiError::NotFound("Conversation not found".into()))?;
+    let parent = text_field(body, "parentMessageId")
+        .map(|p| message_id(p, "parentMessageId"))
+        .transpose()?
+        .unwrap_or_else(|| NO_PARENT.to_owned());
+    let (u, c) = (user_id.to_owned(), conversation_id.to_owned());
+    let all = state.db.read(move |db| messages::list(db, &u, &c)).await?;
+    let request = if regenerate {
+        // Answer the same message again: a new sibling of the old answer.
+        all.iter()
+            .find(|m| m.message_id == parent && m.is_created_by_user)
+            .cloned()
+            .ok_or_else(|| {
+                ApiError::BadRequest(
+                    "parentMessageId must name the user message to answer again".into(),
+                )
+            })?
+    } else {
+        if parent != NO_PARENT && !all.iter().any(|m| m.message_id == parent) {
+            return Err(ApiError::BadRequest(
+                "parentMessageId is not a message of this conversation".into(),
+            ));
+        }
+        let id = match text_field(body, "messageId") {
+            Some(id) => message_id(id, "messageId")?,
+            None => uuid::Uuid::new_v4().to_string(),
+        };
+        if all.iter().any(|m| m.message_id == id) {
+            return Err(ApiError::Conflict(
+                "messageId is already used in this conversation".into(),
+            ));
+        }
+        let t = text.to_owned();
+        let tokens = tokio::task::spawn_blocking(move || crate::chat::tokens::count(&t))
+            .await
+            .unwrap_or(0);
+        let m = Message {
+            message_id: id,
+            conversation_id: conversation_id.to_owned(),
+            user_id: user_id.to_owned(),
+            parent_message_id: parent,
+            sender: "User".into(),
+            is_created_by_user: true,
+            text: text.to_owned(),
+            content: None,
+            model: Some(model.to_owned()),
+            endpoint: Some(endpoint.to_owned()),
+            token_count: Some(tokens),
+            error: false,
+            unfinished: false,
+            feedback: None,
+            extra: Map::new(),
+            created_at: String::new(),
+            updated_at: String::new(),
+        };
+        let saved = m.clone();
+        match state.db.write(move |db| messages::save(db, &saved)).await? {
+            Saved::Yes => {}
+            Saved::OtherUsers | Saved::OtherConversation => {
+                return Err(ApiError::Conflict("messageId is already used".into()));
+            }
+            Saved::Cycle => {
+                return Err(ApiError::BadRequest(
+                    "the message would be its own ancestor".into(),
+                ));
+            }
+        }
+        let (u, c, id) = (
+            user_id.to_owned(),
+            conversation_id.to_owned(),
+            m.message_id.clone(),
+        );
+        state
+            .db
+            .read(move |db| messages::get(db, &u, &c, &id))
+            .await?
+            .ok_or_else(|| {
+                ApiError::internal(anyhow::anyhow!("the message just saved is missing"))
+            })?
+    };
+    let (u, c) = (user_id.to_owned(), conversation_id.to_owned());
+    let all = state.db.read(move |db| messages::list(db, &u, &c)).await?;
+    let branch = tree::branch(&all, Some(&request.message_id));
+    Ok((conversation, request, branch))
+}
+
+#[derive(serde::Deserialize)]
+struct FollowQuery {
+    resume: Option<String>,
+}
+
+/// Follows a job as server-sent events: what the client missed, then live frames, ending
+/// with the final one.
+async fn follow(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(stream_id): Path<String>,
+    Query(q): Query<FollowQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let job = state
+        .jobs
+        .get(&user.id, &stream_id)
+        .ok_or_else(|| ApiError::NotFound("No active generation for this stream".into()))?;
+    let after = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let resume = matches!(q.resume.as_deref(), Some("true") | Some("1"));
+    let sub = job.subscribe(after, resume);
+    let done = sub.ended && !sub.replay.iter().any(|f| f.terminal);
+    let state = FollowState {
+        sync: sub.sync,
+        replay: sub.replay.into(),
+        live: sub.live,
+        last_id: after,
+        done,
+        job,
+    };
+    let events = stream::unfold(state, |mut st| async move {
+        if let Some(s) = st.sync.take() {
+            return Some((
+                Ok::<_, Infallible>(Event::default().event("message").data(s)),
+                st,
+            ));
+        }
+        if let Some(f) = st.replay.pop_front() {
+            return Some((st.deliver(&f), st));
+        }
+        if st.done {
+            return None;
+        }
+        loop {
+            match st.live.recv().await {
+                Ok(f) if st.last_id.is_some_and(|l| f.id <= l) => continue,
+                Ok(f) => return Some((st.deliver(&f), st)),
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                    // Too slow to keep up: catch up from the state instead of every delta.
+                    let sync = st.job.sync_frame();
+                    st.last_id = None;
+                    return Some((Ok(Event::default().event("message").data(sync)), st));
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    });
+    let mut response = Sse::new(events)
+        .keep_alive(KeepAlive::default())
+        .into_response();
+    let h = response.headers_mut();
+    h.insert(
+        "cache-control",
+        "no-cache, no-transform".parse().expect("static header"),
+    );
+    h.insert("x-accel-buffering", "no".parse().expect("static header"));
+    Ok(response)
+}
+
+struct FollowState {
+    sync: Option<String>,
+    replay: VecDeque<Arc<Frame>>,
+    live: tokio::sync::broadcast::Receiver<Arc<Frame>>,
+    last_id: Option<u64>,
+    done: bool,
+    job: Arc<Job>,
+}
+
+impl FollowState {
+    fn deliver(&mut self, f: &Frame) -> Result<Event, Infallible> {
+        self.last_id = Some(f.id);
+        if f.terminal {
+            self.done = true;
+        }
+        Ok(Event::default()
+            .id(f.id.to_string())
+            .event("message")
+            .data(&f.data))
+    }
+}
+
+/// `{streamId?, conversationId?}`: stops the answer; what was generated is kept.
+async fn abort(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    JsonBody(body): JsonBody<Value>,
+) -> Result<Json<Value>, ApiError> {
+    let id = ["streamId", "conversationId", "abortKey"]
+        .iter()
+        .find_map(|k| body.get(*k).and_then(Value::as_str))
+        // LibreChat's abortKey is `conversationId:...`.
+        .map(|k| k.split(':').next().unwrap_or(k).to_owned())
+        .ok_or_else(|| ApiError::BadRequest("streamId or conversationId is required".into()))?;
+    let job = state
+        .jobs
+        .get(&user.id, &id)
+        .filter(|j| j.status() == crate::chat::jobs::Status::Running)
+        .ok_or_else(|| ApiError::NotFound("No active generation to abort".into()))?;
+    job.abort();
+    Ok(Json(json!({"success": true, "aborted": id})))
+}
+
+async fn status(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(conversation_id): Path<String>,
+) -> Json<Value> {
+    match state.jobs.get(&user.id, &conversation_id) {
+        Some(job) => {
+            let sync: Value = serde_json::from_str(&job.sync_frame()).unwrap_or(Value::Null);
+            Json(json!({
+                "active": job.status() == crate::chat::jobs::Status::Running,
+                "streamId": job.stream_id,
+                "status": job.status().as_str(),
+                "aggregatedContent": job.aggregated_content(),
+                "createdAt": job.created_at,
+                "resumeState": sync["resumeState"],
+            }))
+        }
+        None => Json(json!({"active": false})),
+    }
+}
+
+async fn active(State(state): State<AppState>, AuthUser(user): AuthUser) -> Json<Value> {
+    let ids: Vec<String> = state
+        .jobs
+        .running(&user.id)
+        .iter()
+        .map(|j| j.stream_id.clone())
+        .collect();
+    Json(json!({"activeJobIds": ids}))
+}

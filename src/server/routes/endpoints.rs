@@ -1,0 +1,51 @@
+//! `/api/endpoints` and `/api/models`: which AI endpoints and models this server offers.
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{Map, Value, json};
+
+use crate::providers::endpoints::Key;
+use crate::server::AppState;
+use crate::server::middleware::AuthUser;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/endpoints", get(endpoints))
+        .route("/api/models", get(models))
+}
+
+/// LibreChat's `TEndpointsConfig`: each endpoint's order, type and whether users bring keys.
+async fn endpoints(State(state): State<AppState>, AuthUser(_): AuthUser) -> Json<Value> {
+    let mut out = Map::new();
+    for (order, e) in state.settings.endpoints.list.iter().enumerate() {
+        let mut v = json!({
+            "order": order,
+            "userProvide": e.key == Key::UserProvided,
+            "userProvideURL": false,
+        });
+        if e.custom {
+            v["type"] = json!("custom");
+        }
+        if let Some(label) = &e.model_display_label {
+            v["modelDisplayLabel"] = json!(label);
+        }
+        if let Some(icon) = &e.icon_url {
+            v["iconURL"] = json!(icon);
+        }
+        out.insert(e.name.clone(), v);
+    }
+    Json(Value::Object(out))
+}
+
+/// `{endpoint: [model, ...]}`.
+async fn models(State(state): State<AppState>, AuthUser(_): AuthUser) -> Json<Value> {
+    let mut out = Map::new();
+    for e in &state.settings.endpoints.list {
+        out.insert(
+            e.name.clone(),
+            json!(state.models.get(&state.http, e).await),
+        );
+    }
+    Json(Value::Object(out))
+}

@@ -1,0 +1,647 @@
+//! The chat engine end to end: the real server, a fake OpenAI on 127.0.0.1 speaking the real
+//! wire format, and LibreChat's resumable streaming protocol.
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use support::fake_openai::{FakeOpenAi, KEY};
+use support::{Session, TestServer};
+
+const PW: &str = "correct horse battery";
+const ROOT: &str = "00000000-0000-0000-0000-000000000000";
+const MODELS: &str =
+    "gpt-4o,gated,reasoning,split-utf8,halfway,garbage,error-in-stream,rate-limited,server-error";
+
+async fn server_with(fake: &FakeOpenAi, env: &[(&str, &str)]) -> TestServer {
+    let mut b = TestServer::builder()
+        .env("OPENAI_API_KEY", KEY)
+        .env("OPENAI_REVERSE_PROXY", &fake.base)
+        .env("OPENAI_MODELS", MODELS);
+    for (k, v) in env {
+        b = b.env(k, v);
+    }
+    b.start().await
+}
+
+/// One SSE frame: its id and its JSON.
+#[derive(Debug, Clone)]
+struct Frame {
+    id: Option<u64>,
+    data: Value,
+}
+
+/// Reads frames from an event stream as they arrive.
+struct Events {
+    resp: reqwest::Response,
+    buf: String,
+}
+
+impl Events {
+    async fn open(
+        server: &TestServer,
+        s: &Session,
+        stream_id: &str,
+        query: &str,
+        last_id: Option<u64>,
+    ) -> Self {
+        let mut req = server
+            .client
+            .get(server.url(&format!("/api/agents/chat/stream/{stream_id}{query}")))
+            .bearer_auth(&s.token);
+        if let Some(id) = last_id {
+            req = req.header("last-event-id", id.to_string());
+        }
+        let resp = req.send().await.unwrap();
+        assert_eq!(resp.status(), 200);
+        assert!(
+            resp.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/event-stream")
+        );
+        Events {
+            resp,
+            buf: String::new(),
+        }
+    }
+
+    /// The next frame, or None when the stream ends.
+    async fn next(&mut self) -> Option<Frame> {
+        loop {
+            if let Some(end) = self.buf.find("\n\n") {
+                let raw: String = self.buf.drain(..end + 2).collect();
+                let mut id = None;
+                let mut data = String::new();
+                for line in raw.lines() {
+                    if let Some(v) = line.strip_prefix("id:") {
+                        id = v.trim().parse().ok();
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        data.push_str(v.strip_prefix(' ').unwrap_or(v));
+                    }
+                }
+                if data.is_empty() {
+                    continue; // a keep-alive comment
+                }
+                return Some(Frame {
+                    id,
+                    data: serde_json::from_str(&data).unwrap(),
+                });
+            }
+            let chunk = tokio::time::timeout(Duration::from_secs(30), self.resp.chunk())
+                .await
+                .expect("the stream stalled")
+                .unwrap()?;
+            self.buf.push_str(std::str::from_utf8(&chunk).unwrap());
+        }
+    }
+
+    /// Every frame up to and including the final one.
+    async fn until_final(&mut self) -> Vec<Frame> {
+        let mut out = Vec::new();
+        while let Some(f) = self.next().await {
+            let last = f.data["final"] == true;
+            out.push(f);
+            if last {
+                break;
+            }
+        }
+        out
+    }
+}
+
+async fn send(server: &TestServer, s: &Session, body: Value) -> reqwest::Response {
+    server
+        .send("POST", "/api/agents/chat/openAI", &s.token, body)
+        .await
+}
+
+/// Starts a turn and returns its stream id.
+async fn start(server: &TestServer, s: &Session, body: Value) -> String {
+    let resp = send(server, s, body).await;
+    assert_eq!(resp.status(), 200);
+    let started: Value = resp.json().await.unwrap();
+    assert_eq!(started["status"], "started");
+    assert_eq!(started["streamId"], started["conversationId"]);
+    started["streamId"].as_str().unwrap().to_owned()
+}
+
+fn text_of(frames: &[Frame]) -> String {
+    frames
+        .iter()
+        .filter(|f| f.data["event"] == "on_message_delta")
+        .map(|f| {
+            f.data["data"]["delta"]["content"][0]["text"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect()
+}
+
+async fn messages(server: &TestServer, s: &Session, convo: &str) -> Vec<Value> {
+    server
+        .get_as(&format!("/api/messages/{convo}"), &s.token)
+        .await
+        .json()
+        .await
+        .unwrap()
+}
+
+/// Polls until `check` holds (the engine saves on its own schedule).
+async fn eventually<F, Fut>(mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..600 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the condition never held");
+}
+
+#[tokio::test]
+async fn a_new_conversation_streams_saves_and_gets_a_title() {
+    let fake = FakeOpenAi::start().await;
+    let server = server_with(&fake, &[]).await;
+    server.register("alice@example.org", PW).await;
+    let s = server.login("alice@example.org", PW).await;
+
+    let endpoints: Value = server
+        .get_as("/api/endpoints", &s.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(endpoints["openAI"]["userProvide"], false);
+    let models: Value = server
+        .get_as("/api/models", &s.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(models["openAI"][0], "gpt-4o");
+
+    let id = start(&server, &s, json!({"text": "How do tides work?", "messageId": "u1", "parentMessageId": ROOT,
+        "conversationId": null, "model": "gpt-4o", "endpoint": "openAI", "promptPrefix": "Answer briefly.", "temperature": 0.2})).await;
+    let frames = Events::open(&server, &s, &id, "", None)
+        .await
+        .until_final()
+        .await;
+    assert_eq!(frames[0].data["created"], true);
+    assert_eq!(frames[0].data["message"]["messageId"], "u1");
+    assert_eq!(frames[0].data["message"]["text"], "How do tides work?");
+    assert_eq!(frames[1].data["event"], "on_run_step");
+    assert_eq!(text_of(&frames), "Echo: How do tides work?");
+    let ids: Vec<u64> = frames.iter().map(|f| f.id.unwrap()).collect();
+    assert!(
+        ids.windows(2).all(|w| w[1] == w[0] + 1),
+        "ids increase by one: {ids:?}"
+    );
+    let last = &frames.last().unwrap().data;
+    assert_eq!(last["final"], true);
+    assert_eq!(last["requestMessage"]["messageId"], "u1");
+    let response = &last["responseMessage"];
+    assert_eq!(response["text"], "Echo: How do tides work?");
+    assert_eq!(response["parentMessageId"], "u1");
+    assert_eq!(response["unfinished"], false);
+    assert_eq!(response["isCreatedByUser"], false);
+    assert_eq!(
+        response["content"],
+        json!([{"type": "text", "text": "Echo: How do tides work?"}])
+    );
+    assert_eq!(last["conversation"]["conversationId"], id);
+    assert_eq!(last["conversation"]["model"], "gpt-4o");
+
+    // What the provider was sent: the system prompt, the message, the parameters.
+    let sent = fake.last_chat();
+    assert_eq!(
+        sent["messages"],
+        json!([{"role": "system", "content": "Answer briefly."}, {"role": "user", "content": "How do tides work?"}])
+    );
+    assert_eq!(sent["temperature"], 0.2);
+    assert_eq!(sent["stream"], true);
+
+    // Saved: both messages, and the answer is complete, with its token count.
+    let saved = messages(&server, &s, &id).await;
+    assert_eq!(saved.len(), 2);
+    assert_eq!(saved[1]["text"], "Echo: How do tides work?");
+    assert_eq!(saved[1]["unfinished"], false);
+    assert!(saved[1]["tokenCount"].as_i64().unwrap() > 0);
+    assert!(saved[0]["tokenCount"].as_i64().unwrap() > 0);
+
+    // The title is generated after the first exchange.
+    eventually(|| async {
+        server
+            .get_as(&format!("/api/convos/gen_title/{id}"), &s.token)
+            .await
+            .status()
+            == 200
+    })
+    .await;
+    let title: Value = server
+        .get_as(&format!("/api/convos/gen_title/{id}"), &s.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(title["title"], "Tides and the Moon");
+
+    // A follow-up sends the whole branch.
+    let id2 = start(&server, &s, json!({"text": "And the sun?", "messageId": "u2", "parentMessageId": response["messageId"], "conversationId": id, "model": "gpt-4o"})).await;
+    assert_eq!(id2, id);
+    Events::open(&server, &s, &id, "", None)
+        .await
+        .until_final()
+        .await;
+    let sent = fake.last_chat();
+    let roles: Vec<&str> = sent["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["role"].as_str().unwrap())
+        .collect();
+    assert_eq!(roles, ["system", "user", "assistant", "user"]);
+
+    // Regenerate: a sibling answer to the same question.
+    start(&server, &s, json!({"isRegenerate": true, "parentMessageId": "u2", "conversationId": id, "model": "gpt-4o"})).await;
+    let frames = Events::open(&server, &s, &id, "", None)
+        .await
+        .until_final()
+        .await;
+    let regenerated = &frames.last().unwrap().data["responseMessage"];
+    assert_eq!(regenerated["parentMessageId"], "u2");
+    let all = messages(&server, &s, &id).await;
+    assert_eq!(all.len(), 5);
+    assert_eq!(
+        all.iter().filter(|m| m["parentMessageId"] == "u2").count(),
+        2
+    );
+}
+
+#[tokio::test]
+async fn reasoning_and_split_utf8_arrive_intact() {
+    let fake = FakeOpenAi::start().await;
+    let server = server_with(&fake, &[]).await;
+    server.register("alice@example.org", PW).await;
+    let s = server.login("alice@example.org", PW).await;
+    let id = start(&server, &s, json!({"text": "think", "model": "reasoning"})).await;
+    let frames = Events::open(&server, &s, &id, "", None)
+        .await
+        .until_final()
+        .await;
+    let thinking: String = frames
+        .iter()
+        .filter(|f| f.data["event"] == "on_reasoning_delta")
+        .map(|f| {
+            f.data["data"]["delta"]["content"][0]["think"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(thinking, "Thinking it over. Done thinking.");
+    let response = &frames.last().unwrap().data["responseMessage"];
+    assert_eq!(
+        response["content"],
+        json!([{"type": "think", "think": "Thinking it over. Done thinking."}, {"type": "text", "text": "The answer is 42."}])
+    );
+
+    let id = start(
+        &server,
+        &s,
+        json!({"text": "unicode", "model": "split-utf8"}),
+    )
+    .await;
+    let frames = Events::open(&server, &s, &id, "", None)
+        .await
+        .until_final()
+        .await;
+    assert_eq!(text_of(&frames), "héllo wörld 東京 🦀");
+    assert_eq!(
+        frames.last().unwrap().data["responseMessage"]["text"],
+        "héllo wörld 東京 🦀"
+    );
+}
+
+#[tokio::test]
+async fn provider_failures_end_the_stream_and_are_saved() {
+    let fake = FakeOpenAi::start().await;
+    let server = server_with(
+        &fake,
+        &[("CONCURRENT_MESSAGE_MAX", "10"), ("MESSAGE_IP_MAX", "100")],
+    )
+    .await;
+    server.register("alice@example.org", PW).await;
+    let s = server.login("alice@example.org", PW).await;
+    for (model, needle, partial) in [
+        ("rate-limited", "try again in 7 s", ""),
+        ("server-error", "500", ""),
+        (
+            "halfway",
+            "ended before the answer was complete",
+            "This answer stops ",
+        ),
+        ("garbage", "not JSON", "ok so far"),
+        ("error-in-stream", "overloaded", "Starting"),
+    ] {
+        let id = start(&server, &s, json!({"text": "hi", "model": model})).await;
+        let frames = Events::open(&server, &s, &id, "", None)
+            .await
+            .until_final()
+            .await;
+        let last = &frames.last().unwrap().data;
+        let message = last["error"]["message"].as_str().unwrap();
+        assert!(message.contains(needle), "{model}: {message}");
+        let saved = messages(&server, &s, &id).await;
+        let answer = saved
+            .iter()
+            .find(|m| m["isCreatedByUser"] == false)
+            .unwrap();
+        assert_eq!(answer["error"], true, "{model}");
+        assert_eq!(answer["unfinished"], false, "{model}");
+        if partial.is_empty() {
+            assert!(
+                answer["text"].as_str().unwrap().contains(needle),
+                "{model}: {answer}"
+            );
+        } else {
+            assert_eq!(answer["text"], partial, "{model}");
+        }
+        assert!(
+            answer["content"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["type"] == "error"),
+            "{model}"
+        );
+    }
+
+    // A wrong key and a provider that is not there.
+    let bad_key = TestServer::builder()
+        .env("OPENAI_API_KEY", "sk-wrong")
+        .env("OPENAI_REVERSE_PROXY", &fake.base)
+        .start()
+        .await;
+    bad_key.register("alice@example.org", PW).await;
+    let s = bad_key.login("alice@example.org", PW).await;
+    let id = start(&bad_key, &s, json!({"text": "hi", "model": "gpt-4o"})).await;
+    let frames = Events::open(&bad_key, &s, &id, "", None)
+        .await
+        .until_final()
+        .await;
+    let error = &frames.last().unwrap().data["error"];
+    assert_eq!(error["code"], "invalid_api_key");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("Incorrect API key")
+    );
+    assert!(!error["message"].as_str().unwrap().contains("sk-wrong"));
+
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let nowhere = TestServer::builder()
+        .env("OPENAI_API_KEY", KEY)
+        .env("OPENAI_REVERSE_PROXY", &format!("http://{closed}/v1"))
+        .start()
+        .await;
+    nowhere.register("alice@example.org", PW).await;
+    let s = nowhere.login("alice@example.org", PW).await;
+    let id = start(&nowhere, &s, json!({"text": "hi", "model": "gpt-4o"})).await;
+    let frames = Events::open(&nowhere, &s, &id, "", None)
+        .await
+        .until_final()
+        .await;
+    assert_eq!(
+        frames.last().unwrap().data["error"]["code"],
+        "provider_unreachable"
+    );
+}
+
+#[tokio::test]
+async fn reconnecting_and_a_second_tab_see_the_same_answer() {
+    let fake = FakeOpenAi::start().await;
+    let server = server_with(&fake, &[]).await;
+    server.register("alice@example.org", PW).await;
+    let s = server.login("alice@example.org", PW).await;
+    let id = start(&server, &s, json!({"text": "tell me", "model": "gated"})).await;
+
+    // First tab: reads up to "part one", then drops the connection.
+    let mut first = Events::open(&server, &s, &id, "", None).await;
+    let mut seen = Vec::new();
+    while let Some(f) = first.next().await {
+        let done = f.data["event"] == "on_message_delta";
+        seen.push(f);
+        if done {
+            break;
+        }
+    }
+    let last_seen = seen.last().unwrap().id.unwrap();
+    drop(first);
+
+    // The growing answer is already saved, marked unfinished.
+    eventually(|| async {
+        messages(&server, &s, &id)
+            .await
+            .iter()
+            .any(|m| m["text"] == "part one" && m["unfinished"] == true)
+    })
+    .await;
+    let status: Value = server
+        .get_as(&format!("/api/agents/chat/status/{id}"), &s.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(status["active"], true);
+    assert_eq!(status["aggregatedContent"][0]["text"], "part one");
+    let active: Value = server
+        .get_as("/api/agents/chat/active", &s.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(active["activeJobIds"], json!([id]));
+
+    // Reconnect with Last-Event-ID: exactly what was missed. A second tab resumes from a summary.
+    let mut again = Events::open(&server, &s, &id, "", Some(last_seen)).await;
+    let mut tab = Events::open(&server, &s, &id, "?resume=true", None).await;
+    let sync = tab.next().await.unwrap();
+    assert_eq!(sync.data["sync"], true);
+    assert_eq!(
+        sync.data["resumeState"]["aggregatedContent"][0]["text"],
+        "part one"
+    );
+    assert_eq!(sync.data["resumeState"]["userMessage"]["text"], "tell me");
+    fake.release();
+    let rest = again.until_final().await;
+    assert_eq!(rest.first().unwrap().id.unwrap(), last_seen + 1);
+    assert_eq!(text_of(&rest), " part two");
+    let tab_rest = tab.until_final().await;
+    assert_eq!(text_of(&tab_rest), " part two");
+    assert_eq!(
+        rest.last().unwrap().data["responseMessage"]["text"],
+        "part one part two"
+    );
+
+    // After the end the job lingers: a late subscriber still gets the final frame.
+    let late = Events::open(&server, &s, &id, "", None)
+        .await
+        .until_final()
+        .await;
+    assert_eq!(late.last().unwrap().data["final"], true);
+    // Someone else's stream is not found.
+    server.register("bob@example.org", PW).await;
+    let bob = server.login("bob@example.org", PW).await;
+    let resp = server
+        .get_as(&format!("/api/agents/chat/stream/{id}"), &bob.token)
+        .await;
+    assert_eq!(resp.status(), 404);
+}
+
+#[tokio::test]
+async fn abort_keeps_the_partial_answer() {
+    let fake = FakeOpenAi::start().await;
+    let server = server_with(&fake, &[]).await;
+    server.register("alice@example.org", PW).await;
+    let s = server.login("alice@example.org", PW).await;
+    let id = start(&server, &s, json!({"text": "go", "model": "gated"})).await;
+    let mut events = Events::open(&server, &s, &id, "", None).await;
+    while let Some(f) = events.next().await {
+        if f.data["event"] == "on_message_delta" {
+            break;
+        }
+    }
+    // A second message in the same conversation while this one runs is refused.
+    let busy = send(
+        &server,
+        &s,
+        json!({"text": "again", "conversationId": id, "model": "gpt-4o"}),
+    )
+    .await;
+    assert_eq!(busy.status(), 409);
+    let resp = server
+        .send(
+            "POST",
+            "/api/agents/chat/abort",
+            &s.token,
+            json!({"streamId": id}),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    let rest = events.until_final().await;
+    let last = &rest.last().unwrap().data;
+    assert_eq!(last["aborted"], true);
+    assert_eq!(last["responseMessage"]["text"], "part one");
+    assert_eq!(last["responseMessage"]["unfinished"], true);
+    let saved = messages(&server, &s, &id).await;
+    assert_eq!(saved[1]["text"], "part one");
+    assert_eq!(saved[1]["unfinished"], true);
+    let again = server
+        .send(
+            "POST",
+            "/api/agents/chat/abort",
+            &s.token,
+            json!({"streamId": id}),
+        )
+        .await;
+    assert_eq!(again.status(), 404);
+}
+
+#[tokio::test]
+async fn shutdown_saves_what_was_generated() {
+    let fake = FakeOpenAi::start().await;
+    let server = server_with(&fake, &[("SHUTDOWN_TIMEOUT_MS", "300")]).await;
+    server.register("alice@example.org", PW).await;
+    let s = server.login("alice@example.org", PW).await;
+    let id = start(&server, &s, json!({"text": "go", "model": "gated"})).await;
+    let mut events = Events::open(&server, &s, &id, "", None).await;
+    while let Some(f) = events.next().await {
+        if f.data["event"] == "on_message_delta" {
+            break;
+        }
+    }
+    let stopping = tokio::spawn(async move { server.stop().await });
+    let rest = events.until_final().await;
+    assert_eq!(rest.last().unwrap().data["aborted"], true);
+    let dir = stopping.await.unwrap();
+    let server = TestServer::builder()
+        .in_dir(dir)
+        .env("OPENAI_API_KEY", KEY)
+        .env("OPENAI_REVERSE_PROXY", &fake.base)
+        .env("OPENAI_MODELS", MODELS)
+        .start()
+        .await;
+    let s = server.login("alice@example.org", PW).await;
+    let saved = messages(&server, &s, &id).await;
+    assert_eq!(saved[1]["text"], "part one");
+    assert_eq!(saved[1]["unfinished"], true);
+}
+
+#[tokio::test]
+async fn bad_requests_and_limits() {
+    let fake = FakeOpenAi::start().await;
+    let server = server_with(&fake, &[("CONCURRENT_MESSAGE_MAX", "2")]).await;
+    let (alice, bob) = server.two_users(PW).await;
+    let unknown = server
+        .send(
+            "POST",
+            "/api/agents/chat/nowhere",
+            &alice.token,
+            json!({"text": "hi"}),
+        )
+        .await;
+    assert_eq!(unknown.status(), 400);
+    for (body, status) in [
+        (json!({"text": "hi", "model": "gpt-2-turbo-max"}), 400),
+        (json!({"text": "  "}), 400),
+        (json!({"text": "hi", "parentMessageId": "nope"}), 400),
+        (json!({"text": "hi", "isContinued": true}), 400),
+        (json!([1, 2]), 400),
+    ] {
+        let resp = send(&server, &alice, body.clone()).await;
+        assert_eq!(resp.status(), status, "{body}");
+    }
+    let resp = server
+        .client
+        .post(server.url("/api/agents/chat/openAI"))
+        .json(&json!({"text": "hi"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+
+    // Someone else's conversation.
+    let id = start(&server, &alice, json!({"text": "mine", "model": "gpt-4o"})).await;
+    Events::open(&server, &alice, &id, "", None)
+        .await
+        .until_final()
+        .await;
+    let resp = send(
+        &server,
+        &bob,
+        json!({"text": "yours?", "conversationId": id, "model": "gpt-4o"}),
+    )
+    .await;
+    assert_eq!(resp.status(), 404);
+    assert_eq!(messages(&server, &alice, &id).await.len(), 2);
+
+    // Two answers at a time per user; the third waits its turn.
+    start(&server, &alice, json!({"text": "one", "model": "gated"})).await;
+    start(&server, &alice, json!({"text": "two", "model": "gated"})).await;
+    let third = send(&server, &alice, json!({"text": "three", "model": "gpt-4o"})).await;
+    assert_eq!(third.status(), 429);
+    // Bob is not affected.
+    start(&server, &bob, json!({"text": "bob", "model": "gpt-4o"})).await;
+    fake.release();
+    fake.release();
+}

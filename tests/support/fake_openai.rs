@@ -1,0 +1,279 @@
+//! A stand-in for OpenAI's chat completions API on 127.0.0.1, speaking its documented wire
+//! format: `POST /v1/chat/completions` with `stream: true` answers server-sent events of
+//! `chat.completion.chunk` objects, a usage chunk and `data: [DONE]`; errors are
+//! `{"error": {"message", "type", "code"}}` with OpenAI's statuses; `GET /v1/models` lists
+//! models. What it does depends on the model asked for:
+//!
+//! * anything else: echoes the last user message as `Echo: <text>`, a word per chunk;
+//! * `gated`: sends "part one", waits for [`FakeOpenAi::release`], then sends " part two";
+//! * `reasoning`: `reasoning_content` deltas, then the answer;
+//! * `split-utf8`: chunk boundaries inside UTF-8 characters and inside SSE lines;
+//! * `halfway`: stops (closes the connection) in the middle of the answer;
+//! * `garbage`: a chunk that is not JSON;
+//! * `error-in-stream`: an `{"error": ...}` chunk after some text;
+//! * `rate-limited`: 429 with `retry-after: 7`; `server-error`: 500;
+//! * any model with a key other than [`KEY`]: 401 `invalid_api_key`.
+//!
+//! A request whose system prompt asks for a title gets "Tides and the Moon".
+#![allow(dead_code)]
+
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
+
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{Value, json};
+use tokio::sync::{Semaphore, mpsc};
+
+pub const KEY: &str = "test-key";
+
+#[derive(Clone)]
+struct Shared {
+    requests: Arc<Mutex<Vec<Value>>>,
+    gate: Arc<Semaphore>,
+}
+
+pub struct FakeOpenAi {
+    /// The base URL, as OPENAI_REVERSE_PROXY or a custom endpoint's baseURL (`.../v1`).
+    pub base: String,
+    shared: Shared,
+}
+
+impl FakeOpenAi {
+    pub async fn start() -> Self {
+        let shared = Shared {
+            requests: Arc::default(),
+            gate: Arc::new(Semaphore::new(0)),
+        };
+        let app = Router::new()
+            .route("/v1/chat/completions", post(completions))
+            .route("/v1/models", get(models))
+            .with_state(shared.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}/v1", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        });
+        Self { base, shared }
+    }
+
+    /// Lets one waiting `gated` answer finish.
+    pub fn release(&self) {
+        self.shared.gate.add_permits(1);
+    }
+
+    /// The request bodies received, oldest first.
+    pub fn requests(&self) -> Vec<Value> {
+        self.shared.requests.lock().unwrap().clone()
+    }
+
+    /// The last chat request that was not a title request.
+    pub fn last_chat(&self) -> Value {
+        self.requests()
+            .into_iter()
+            .rev()
+            .find(|r| !is_title(r))
+            .expect("a chat request")
+    }
+}
+
+fn is_title(body: &Value) -> bool {
+    body["messages"][0]["content"]
+        .as_str()
+        .is_some_and(|s| s.starts_with("Write a concise title"))
+}
+
+fn error(status: StatusCode, message: &str, kind: &str, code: Option<&str>) -> Response {
+    (
+        status,
+        Json(json!({"error": {"message": message, "type": kind, "param": null, "code": code}})),
+    )
+        .into_response()
+}
+
+async fn models(headers: HeaderMap) -> Response {
+    if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(&format!("Bearer {KEY}"))
+    {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "Incorrect API key provided.",
+            "invalid_request_error",
+            Some("invalid_api_key"),
+        );
+    }
+    Json(json!({"object": "list", "data": [
+        {"id": "fetched-model-b", "object": "model", "created": 1700000000, "owned_by": "test"},
+        {"id": "fetched-model-a", "object": "model", "created": 1700000000, "owned_by": "test"}
+    ]}))
+    .into_response()
+}
+
+fn chunk(model: &str, delta: Value, finish: Option<&str>) -> String {
+    let v = json!({
+        "id": "chatcmpl-test", "object": "chat.completion.chunk", "created": 1700000000,
+        "model": model, "system_fingerprint": "fp_test",
+        "choices": [{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}]
+    });
+    format!("data: {v}\n\n")
+}
+
+fn usage(model: &str, prompt: u64, completion: u64) -> String {
+    let v = json!({
+        "id": "chatcmpl-test", "object": "chat.completion.chunk", "created": 1700000000,
+        "model": model, "choices": [],
+        "usage": {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+    });
+    format!("data: {v}\n\n")
+}
+
+/// The answer as SSE text: a role chunk, a chunk per piece, the finish, usage, `[DONE]`.
+fn answer(model: &str, pieces: &[&str]) -> String {
+    let mut out = chunk(model, json!({"role": "assistant", "content": ""}), None);
+    for p in pieces {
+        out.push_str(&chunk(model, json!({"content": p}), None));
+    }
+    out.push_str(&chunk(model, json!({}), Some("stop")));
+    out.push_str(&usage(model, 11, pieces.len() as u64));
+    out.push_str("data: [DONE]\n\n");
+    out
+}
+
+fn sse(body: Body) -> Response {
+    Response::builder()
+        .header("content-type", "text/event-stream; charset=utf-8")
+        .header("cache-control", "no-cache")
+        .body(body)
+        .unwrap()
+}
+
+/// A body fed through a channel, so the stream can pause or stop anywhere.
+fn channel_body() -> (mpsc::Sender<Bytes>, Body) {
+    let (tx, rx) = mpsc::channel::<Bytes>(64);
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|b| (Ok::<_, Infallible>(b), rx))
+    });
+    (tx, Body::from_stream(stream))
+}
+
+async fn completions(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    shared.requests.lock().unwrap().push(body.clone());
+    if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(&format!("Bearer {KEY}"))
+    {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "Incorrect API key provided: sk-wr***. You can find your API key at https://platform.openai.com/account/api-keys.",
+            "invalid_request_error",
+            Some("invalid_api_key"),
+        );
+    }
+    let model = body["model"].as_str().unwrap_or("").to_owned();
+    if is_title(&body) {
+        return sse(Body::from(answer(&model, &["Tides ", "and the ", "Moon"])));
+    }
+    match model.as_str() {
+        "rate-limited" => {
+            let mut r = error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Rate limit reached for requests",
+                "requests",
+                Some("rate_limit_exceeded"),
+            );
+            r.headers_mut().insert("retry-after", "7".parse().unwrap());
+            r
+        }
+        "server-error" => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "The server had an error while processing your request. Sorry about that!",
+            "server_error",
+            None,
+        ),
+        "gated" => {
+            let (tx, body) = channel_body();
+            let gate = shared.gate.clone();
+            tokio::spawn(async move {
+                let head = chunk(&model, json!({"role": "assistant", "content": ""}), None)
+                    + &chunk(&model, json!({"content": "part one"}), None);
+                if tx.send(Bytes::from(head)).await.is_err() {
+                    return;
+                }
+                let Ok(permit) = gate.acquire().await else {
+                    return;
+                };
+                permit.forget();
+                let tail = chunk(&model, json!({"content": " part two"}), None)
+                    + &chunk(&model, json!({}), Some("stop"))
+                    + &usage(&model, 11, 4)
+                    + "data: [DONE]\n\n";
+                let _ = tx.send(Bytes::from(tail)).await;
+            });
+            sse(body)
+        }
+        "reasoning" => {
+            let mut out = chunk(&model, json!({"role": "assistant", "content": ""}), None);
+            out.push_str(&chunk(
+                &model,
+                json!({"reasoning_content": "Thinking it over. "}),
+                None,
+            ));
+            out.push_str(&chunk(
+                &model,
+                json!({"reasoning_content": "Done thinking."}),
+                None,
+            ));
+            out.push_str(&chunk(
+                &model,
+                json!({"content": "The answer is 42."}),
+                Some("stop"),
+            ));
+            out.push_str("data: [DONE]\n\n");
+            sse(Body::from(out))
+        }
+        "split-utf8" => {
+            let text = answer(&model, &["héllo ", "wörld ", "東京 ", "🦀"]);
+            let bytes = text.into_bytes();
+            // Cut every 7 bytes: boundaries land inside characters, lines and `data:` prefixes.
+            let pieces: Vec<Result<Bytes, Infallible>> = bytes
+                .chunks(7)
+                .map(|c| Ok(Bytes::copy_from_slice(c)))
+                .collect();
+            sse(Body::from_stream(futures_util::stream::iter(pieces)))
+        }
+        "halfway" => {
+            let (tx, body) = channel_body();
+            tokio::spawn(async move {
+                let head = chunk(&model, json!({"role": "assistant", "content": ""}), None)
+                    + &chunk(&model, json!({"content": "This answer stops "}), None);
+                let _ = tx.send(Bytes::from(head)).await;
+                // Dropping the sender ends the body early: no finish reason, no [DONE].
+            });
+            sse(body)
+        }
+        "garbage" => sse(Body::from(
+            chunk(&model, json!({"content": "ok so far"}), None) + "data: {not json\n\n",
+        )),
+        "error-in-stream" => sse(Body::from(
+            chunk(&model, json!({"content": "Starting"}), None)
+                + "data: {\"error\":{\"message\":\"The model is overloaded\",\"type\":\"server_error\"}}\n\n",
+        )),
+        _ => {
+            let last = body["messages"]
+                .as_array()
+                .and_then(|m| m.iter().rev().find(|m| m["role"] == "user"))
+                .and_then(|m| m["content"].as_str())
+                .unwrap_or("")
+                .to_owned();
+            let text = format!("Echo: {last}");
+            let words: Vec<String> = text.split_inclusive(' ').map(str::to_owned).collect();
+            let refs: Vec<&str> = words.iter().map(String::as_str).collect();
+            sse(Body::from(answer(&model, &refs)))
+        }
+    }
+}
