@@ -645,3 +645,176 @@ async fn bad_requests_and_limits() {
     fake.release();
     fake.release();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_server_leaves_the_partial_answer_marked_unfinished() {
+    let fake = FakeOpenAi::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let fake_base = fake.base.clone();
+    let spawn = move |dir: &std::path::Path| {
+        let mut cmd = support::librechat(dir);
+        cmd.env("OPENAI_API_KEY", KEY)
+            .env("OPENAI_REVERSE_PROXY", &fake_base)
+            .env("OPENAI_MODELS", MODELS);
+        support::ServeProcess::start(cmd)
+    };
+    let spawn = std::sync::Arc::new(spawn);
+    let server = spawn(dir.path());
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let base = server.base.clone();
+    let resp = http.post(format!("{base}/api/auth/register")).json(&json!({"email": "alice@example.org", "password": PW, "confirm_password": PW, "name": "Alice", "username": "alice"})).send().await.unwrap();
+    assert!(resp.status().is_success(), "{}", resp.status());
+    let login: Value = http
+        .post(format!("{base}/api/auth/login"))
+        .json(&json!({"email": "alice@example.org", "password": PW}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["token"].as_str().unwrap().to_owned();
+    let started: Value = http
+        .post(format!("{base}/api/agents/chat/openAI"))
+        .bearer_auth(&token)
+        .json(&json!({"text": "go", "model": "gated"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = started["conversationId"].as_str().unwrap().to_owned();
+
+    // Wait until the growing answer is in the database file, then kill -9.
+    let db = dir.path().join("data/librechat.db");
+    let saved = |db: &std::path::Path, id: &str| -> Option<(String, bool)> {
+        let conn =
+            rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+                .ok()?;
+        conn.query_row(
+            "SELECT text, unfinished FROM messages WHERE conversation_id = ?1 AND is_created_by_user = 0",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .ok()
+    };
+    eventually(|| {
+        let found = saved(&db, &id);
+        async move { found == Some(("part one".into(), true)) }
+    })
+    .await;
+    let (exit, _) = tokio::task::spawn_blocking(move || server.signal_and_wait("KILL"))
+        .await
+        .unwrap();
+    assert!(!exit.success());
+
+    // After the crash: consistent, the partial answer kept and marked unfinished.
+    let out = support::run(support::librechat(dir.path()).args(["db", "check"]));
+    assert!(
+        support::text(&out.stdout).contains("integrity: ok"),
+        "{}",
+        support::text(&out.stdout)
+    );
+    let server = tokio::task::spawn_blocking({
+        let dir = dir.path().to_path_buf();
+        let spawn = spawn.clone();
+        move || spawn(&dir)
+    })
+    .await
+    .unwrap();
+    let login: Value = http
+        .post(format!("{}/api/auth/login", server.base))
+        .json(&json!({"email": "alice@example.org", "password": PW}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["token"].as_str().unwrap();
+    let all: Vec<Value> = http
+        .get(format!("{}/api/messages/{id}", server.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[1]["text"], "part one");
+    assert_eq!(all[1]["unfinished"], true);
+    // The job did not survive: the conversation is free for a new message.
+    let status: Value = http
+        .get(format!("{}/api/agents/chat/status/{id}", server.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(status["active"], false);
+}
+
+#[tokio::test]
+async fn custom_endpoints_from_librechat_yaml() {
+    let fake = FakeOpenAi::start().await;
+    let yaml = format!(
+        "version: 1.2.8\nendpoints:\n  custom:\n    - name: 'Local LLM'\n      apiKey: '{KEY}'\n      baseURL: '{}'\n      models:\n        default: ['gpt-4o']\n        fetch: true\n      titleConvo: false\n      modelDisplayLabel: 'Local'\n      headers:\n        X-Team: 'blue'\n      addParams:\n        keep_alive: 30\n      dropParams: ['user', 'stream_options']\n    - name: 'Missing key'\n      apiKey: '${{UNSET_KEY_FOR_TEST}}'\n      baseURL: 'https://example.invalid/v1'\n      models:\n        default: ['m']\n",
+        fake.base
+    );
+    let server = TestServer::builder().yaml(&yaml).start().await;
+    server.register("alice@example.org", PW).await;
+    let s = server.login("alice@example.org", PW).await;
+    let endpoints: Value = server
+        .get_as("/api/endpoints", &s.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(endpoints["Local LLM"]["type"], "custom");
+    assert_eq!(endpoints["Local LLM"]["modelDisplayLabel"], "Local");
+    assert!(endpoints.get("Missing key").is_none());
+    assert!(endpoints.get("openAI").is_none());
+    let models: Value = server
+        .get_as("/api/models", &s.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        models["Local LLM"],
+        json!(["fetched-model-a", "fetched-model-b"])
+    );
+
+    let path = "/api/agents/chat/Local%20LLM";
+    let resp = server
+        .send(
+            "POST",
+            path,
+            &s.token,
+            json!({"text": "hello", "model": "gpt-4o"}),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    let id = resp.json::<Value>().await.unwrap()["streamId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let frames = Events::open(&server, &s, &id, "", None)
+        .await
+        .until_final()
+        .await;
+    let last = &frames.last().unwrap().data;
+    assert_eq!(last["responseMessage"]["text"], "Echo: hello");
+    assert_eq!(last["responseMessage"]["sender"], "Local");
+    assert_eq!(last["responseMessage"]["endpoint"], "Local LLM");
+    let sent = fake.last_chat();
+    assert_eq!(sent["keep_alive"], 30);
+    assert!(
+        sent.get("user").is_none() && sent.get("stream_options").is_none(),
+        "{sent}"
+    );
+}

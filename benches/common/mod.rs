@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each benchmark uses a different part
 
 pub mod dataset;
+pub mod fake_llm;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};

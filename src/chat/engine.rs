@@ -222,19 +222,44 @@ impl Engine {
         usage: Option<Usage>,
     ) -> Option<Message> {
         let (_, text) = job.content();
-        let tokens = match usage.filter(|u| u.completion_tokens > 0) {
-            Some(u) => u.completion_tokens as i64,
-            None => tokio::task::spawn_blocking(move || super::tokens::count(&text))
-                .await
-                .unwrap_or(0),
-        };
+        let question = turn
+            .request
+            .token_count
+            .is_none()
+            .then(|| turn.request.text.clone());
+        let (tokens, question_tokens) = tokio::task::spawn_blocking(move || {
+            let answer = match usage.filter(|u| u.completion_tokens > 0) {
+                Some(u) => u.completion_tokens as i64,
+                None => super::tokens::count(&text),
+            };
+            (answer, question.map(|q| super::tokens::count(&q)))
+        })
+        .await
+        .unwrap_or((0, None));
         let (unfinished, error) = match outcome {
             Outcome::Done => (false, None),
             Outcome::Aborted => (true, None),
             Outcome::Failed(e) => (false, Some(e)),
         };
         let row = self.response_row(job, turn, unfinished, error, Some(tokens));
-        match self.save(row.clone()).await {
+        let (saved, u, q) = (
+            row.clone(),
+            turn.user_id.clone(),
+            turn.request.message_id.clone(),
+        );
+        let written = self
+            .db
+            .write(move |c| {
+                let tx = c.transaction()?;
+                messages::save_in(&tx, &saved)?;
+                if let Some(n) = question_tokens {
+                    messages::set_token_count(&tx, &u, &q, n)?;
+                }
+                tx.commit()?;
+                Ok(())
+            })
+            .await;
+        match written {
             Ok(()) => Some(row),
             Err(e) => {
                 tracing::error!(error = %e, "saving the answer failed");

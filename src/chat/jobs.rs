@@ -17,6 +17,8 @@ use tokio::sync::{Notify, broadcast, watch};
 
 /// Frames kept per job for reconnecting clients; older ones are summarized by `sync`.
 const BUFFER: usize = 2_000;
+/// Frames a live subscriber may fall behind before it is caught up with a `sync` frame.
+const LIVE_SLOTS: usize = 64;
 /// How long a finished job stays reachable.
 const LINGER: Duration = Duration::from_secs(60);
 
@@ -204,10 +206,21 @@ impl Job {
     }
 }
 
+/// Frames all finished jobs may hold together while they linger.
+const LINGER_FRAMES: usize = 20_000;
+
+/// Finished jobs, oldest first, and how many frames they hold.
+#[derive(Default)]
+struct Lingering {
+    jobs: VecDeque<Arc<Job>>,
+    frames: usize,
+}
+
 /// Every job of this server.
 #[derive(Default)]
 pub struct Jobs {
     map: Mutex<HashMap<String, Arc<Job>>>,
+    lingering: Mutex<Lingering>,
     ended: Notify,
 }
 
@@ -235,7 +248,9 @@ impl Jobs {
         {
             return Err(Busy);
         }
-        let (tx, _) = broadcast::channel(1024);
+        // Subscribers read as frames come; one that falls this far behind catches up from a
+        // `sync` frame. The slots are allocated up front, so keep them few.
+        let (tx, _) = broadcast::channel(LIVE_SLOTS);
         let job = Arc::new(Job {
             stream_id: stream_id.to_owned(),
             user_id: user_id.to_owned(),
@@ -258,19 +273,46 @@ impl Jobs {
         Ok(job)
     }
 
-    /// Marks a job as ended; it stays reachable for [`LINGER`], then is dropped.
+    /// Marks a job as ended; it stays reachable for [`LINGER`], then is dropped. Meanwhile a
+    /// late subscriber gets its frames, unless finished jobs together hold more than
+    /// [`LINGER_FRAMES`]: then the oldest are cut down to their final frame (a late subscriber
+    /// of those gets a `sync` frame and the final one).
     pub fn finish(self: &Arc<Self>, job: &Arc<Job>, status: Status) {
         job.set_status(status);
+        {
+            let mut lingering = self.lingering.lock().expect("jobs");
+            lingering.frames += job.state.lock().expect("job state").buffer.len();
+            lingering.jobs.push_back(job.clone());
+            while lingering.frames > LINGER_FRAMES
+                && let Some(old) = lingering.jobs.pop_front()
+            {
+                let mut st = old.state.lock().expect("job state");
+                lingering.frames = lingering.frames.saturating_sub(st.buffer.len());
+                let last = st.buffer.pop_back();
+                if !st.buffer.is_empty() {
+                    st.trimmed = true;
+                }
+                st.buffer = last.into_iter().collect();
+            }
+        }
         self.ended.notify_waiters();
         let (jobs, job) = (self.clone(), job.clone());
         tokio::spawn(async move {
             tokio::time::sleep(LINGER).await;
-            let mut map = jobs.map.lock().expect("jobs");
-            if map
-                .get(&job.stream_id)
-                .is_some_and(|j| Arc::ptr_eq(j, &job))
             {
-                map.remove(&job.stream_id);
+                let mut map = jobs.map.lock().expect("jobs");
+                if map
+                    .get(&job.stream_id)
+                    .is_some_and(|j| Arc::ptr_eq(j, &job))
+                {
+                    map.remove(&job.stream_id);
+                }
+            }
+            let mut lingering = jobs.lingering.lock().expect("jobs");
+            if let Some(i) = lingering.jobs.iter().position(|j| Arc::ptr_eq(j, &job)) {
+                lingering.jobs.remove(i);
+                let n = job.state.lock().expect("job state").buffer.len();
+                lingering.frames = lingering.frames.saturating_sub(n);
             }
         });
     }

@@ -1,14 +1,51 @@
 //! Token counting with OpenAI's `o200k_base` encoding (tiktoken), embedded in the binary.
-//! Used for a message's `tokenCount` where no provider reported one.
+//! Used for a message's `tokenCount` where no provider reported one, and to fit the context.
+//!
+//! Every count runs on one thread of its own: tiktoken keeps a copy of its pattern per
+//! calling thread, each growing its own caches, so counting from the blocking pool's many
+//! threads cost tens of megabytes; one thread costs one copy, and counting is quick.
+
+use std::sync::OnceLock;
+use std::sync::mpsc;
 
 use serde_json::Value;
 
+type Job = (String, mpsc::SyncSender<i64>);
+
+fn counter() -> &'static mpsc::Sender<Job> {
+    static COUNTER: OnceLock<mpsc::Sender<Job>> = OnceLock::new();
+    COUNTER.get_or_init(|| {
+        let (tx, rx) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("token-counter".into())
+            .spawn(move || {
+                let bpe = tiktoken_rs::o200k_base_singleton();
+                for (text, reply) in rx {
+                    let _ = reply.send(bpe.encode_ordinary(&text).len() as i64);
+                }
+            })
+            .expect("a thread for counting tokens");
+        tx
+    })
+}
+
 /// Tokens in `text`. Special-token markers in user text are counted as the text they are.
-/// The first call loads the encoding (a fraction of a second): call off the async threads.
+/// Blocks until counted (the first call also loads the encoding, a fraction of a second):
+/// call off the async threads.
 pub fn count(text: &str) -> i64 {
-    tiktoken_rs::o200k_base_singleton()
-        .encode_ordinary(text)
-        .len() as i64
+    if text.is_empty() {
+        return 0;
+    }
+    let (reply, answer) = mpsc::sync_channel(1);
+    if counter().send((text.to_owned(), reply)).is_err() {
+        return estimate(text);
+    }
+    answer.recv().unwrap_or_else(|_| estimate(text))
+}
+
+/// A rough count (four bytes a token), should the counting thread be gone.
+fn estimate(text: &str) -> i64 {
+    text.len().div_ceil(4) as i64
 }
 
 /// The text a message holds: its `text`, and the text and reasoning parts of its content.

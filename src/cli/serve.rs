@@ -23,6 +23,9 @@ pub fn run(env: Env, mut overrides: Overrides, args: ServeArgs) -> anyhow::Resul
     overrides.host = args.host;
     overrides.port = args.port;
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        // Blocking work is SQLite (one writer, a few readers), search and token counting:
+        // a small pool is enough, and each thread costs memory (stack, allocator arena).
+        .max_blocking_threads(32)
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;

@@ -86,13 +86,25 @@ pub fn upsert(
     c: &Changes,
 ) -> Result<Option<Conversation>, DbError> {
     let tx = conn.transaction()?;
+    let out = upsert_in(&tx, user_id, conversation_id, c)?;
+    tx.commit()?;
+    Ok(out)
+}
+
+/// [`upsert`] inside the caller's transaction.
+pub fn upsert_in(
+    tx: &Connection,
+    user_id: &str,
+    conversation_id: &str,
+    c: &Changes,
+) -> Result<Option<Conversation>, DbError> {
     let ts = now();
     tx.execute(
         "INSERT INTO conversations (conversation_id, user_id, is_temporary, expired_at, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT (conversation_id) DO NOTHING",
         params![conversation_id, user_id, c.expires_at.is_some(), c.expires_at, ts],
     )?;
-    let Some(mut current) = get(&tx, user_id, conversation_id)? else {
+    let Some(mut current) = get(tx, user_id, conversation_id)? else {
         return Ok(None);
     };
     if let Some(t) = &c.title {
@@ -137,9 +149,7 @@ pub fn upsert(
             ts
         ],
     )?;
-    let updated = get(&tx, user_id, conversation_id)?;
-    tx.commit()?;
-    Ok(updated)
+    get(tx, user_id, conversation_id)
 }
 
 /// Which conversations a listing shows.

@@ -110,6 +110,15 @@ pub enum Saved {
 /// Creates or replaces a message of the user's conversation.
 pub fn save(conn: &mut Connection, m: &Message) -> Result<Saved, DbError> {
     let tx = conn.transaction()?;
+    let saved = save_in(&tx, m)?;
+    if saved == Saved::Yes {
+        tx.commit()?;
+    }
+    Ok(saved)
+}
+
+/// [`save`] inside the caller's transaction.
+pub fn save_in(tx: &Connection, m: &Message) -> Result<Saved, DbError> {
     let owner: Option<(String, String)> = tx
         .query_row(
             "SELECT user_id, conversation_id FROM messages WHERE message_id = ?1",
@@ -139,10 +148,23 @@ pub fn save(conn: &mut Connection, m: &Message) -> Result<Saved, DbError> {
             return Ok(Saved::Cycle);
         }
     }
-    write_row(&tx, m, true)?;
-    super::conversations::touch(&tx, &m.user_id, &m.conversation_id)?;
-    tx.commit()?;
+    write_row(tx, m, true)?;
+    super::conversations::touch(tx, &m.user_id, &m.conversation_id)?;
     Ok(Saved::Yes)
+}
+
+/// Records a message's token count (counted after it was saved).
+pub fn set_token_count(
+    conn: &Connection,
+    user_id: &str,
+    message_id: &str,
+    tokens: i64,
+) -> Result<(), DbError> {
+    conn.execute(
+        "UPDATE messages SET token_count = ?3 WHERE message_id = ?2 AND user_id = ?1",
+        params![user_id, message_id, tokens],
+    )?;
+    Ok(())
 }
 
 /// Inserts a new message as given (keeping its feedback), stamped now. For copies.

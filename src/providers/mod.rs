@@ -136,6 +136,9 @@ pub fn http_client() -> reqwest::Client {
         .connect_timeout(Duration::from_secs(15))
         .read_timeout(Duration::from_secs(300))
         .user_agent(concat!("librechat/", env!("CARGO_PKG_VERSION")))
+        // Enough warm connections for bursts, without keeping one per past answer.
+        .pool_max_idle_per_host(16)
+        .pool_idle_timeout(Duration::from_secs(60))
         .build()
         .expect("the HTTP client builds with static settings")
 }

@@ -245,6 +245,10 @@ where
                 return Some((Ok(e), st));
             }
             if st.done {
+                // Read the body to its end, so the connection goes back to the pool for the
+                // next request instead of being closed (bounded, for servers that linger).
+                let drain = async { while st.events.next().await.is_some() {} };
+                let _ = tokio::time::timeout(std::time::Duration::from_millis(500), drain).await;
                 return None;
             }
             match st.events.next().await {

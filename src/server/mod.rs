@@ -87,6 +87,8 @@ pub async fn serve_router(
             },
             () = &mut shutdown => break,
         };
+        // Events are small writes that must leave at once, not wait to be coalesced.
+        let _ = stream.set_nodelay(true);
         let service = router.clone().map_request(
             move |mut req: axum::extract::Request<hyper::body::Incoming>| {
                 req.extensions_mut()

@@ -206,31 +206,6 @@ async fn start(
         Some(c) => message_id(c, "conversationId")?,
         None => uuid::Uuid::new_v4().to_string(),
     };
-    let existing = {
-        let (u, c) = (user.id.clone(), conversation_id.clone());
-        state
-            .db
-            .read(move |db| conversations::get(db, &u, &c))
-            .await?
-    };
-    let is_new = existing.is_none();
-    if requested.is_some() && is_new {
-        // Someone else's conversation: not found, as for any id that is not the user's.
-        let c = conversation_id.clone();
-        let exists_elsewhere = state
-            .db
-            .read(move |db| {
-                Ok(db.query_row(
-                    "SELECT EXISTS (SELECT 1 FROM conversations WHERE conversation_id = ?1)",
-                    [&c],
-                    |r| r.get::<_, bool>(0),
-                )?)
-            })
-            .await?;
-        if exists_elsewhere {
-            return Err(ApiError::NotFound("Conversation not found".into()));
-        }
-    }
     let mut settings: Map<String, Value> = body
         .iter()
         .filter(|(k, _)| !MESSAGE_FIELDS.contains(&k.as_str()))
@@ -240,16 +215,15 @@ async fn start(
     settings.insert("endpoint".into(), json!(endpoint_name));
     settings.insert("model".into(), json!(model));
     let (_, mut changes) = parse_changes(settings)?;
-    if is_new && flag(&body, "isTemporary") {
+    // Applies only if the conversation is created by this message.
+    if flag(&body, "isTemporary") {
         let hours = state.settings.features.temporary_chat_retention_hours as i64;
         changes.expires_at = Some(crate::db::to_rfc3339(
             time::OffsetDateTime::now_utc() + time::Duration::hours(hours),
         ));
     }
-    if !is_new {
-        // Settings sent with a message update the conversation; its title stays.
-        changes.title = None;
-    }
+    // Settings sent with a message update the conversation; its title stays.
+    changes.title = None;
 
     let response_id = uuid::Uuid::new_v4().to_string();
     let job = state
@@ -271,7 +245,7 @@ async fn start(
         &model,
     )
     .await;
-    let (conversation, request, branch) = match prepared {
+    let (conversation, request, branch, is_new) = match prepared {
         Ok(p) => p,
         Err(e) => {
             job.emit(
@@ -350,8 +324,34 @@ async fn start(
     })))
 }
 
+/// Why a turn cannot start, found inside the database transaction.
+enum Refused {
+    NotFound,
+    NoRegenerateTarget,
+    UnknownParent,
+    IdTaken,
+    Cycle,
+}
+
+impl From<Refused> for ApiError {
+    fn from(r: Refused) -> Self {
+        match r {
+            Refused::NotFound => ApiError::NotFound("Conversation not found".into()),
+            Refused::NoRegenerateTarget => ApiError::BadRequest(
+                "parentMessageId must name the user message to answer again".into(),
+            ),
+            Refused::UnknownParent => {
+                ApiError::BadRequest("parentMessageId is not a message of this conversation".into())
+            }
+            Refused::IdTaken => ApiError::Conflict("messageId is already used".into()),
+            Refused::Cycle => ApiError::BadRequest("the message would be its own ancestor".into()),
+        }
+    }
+}
+
 /// Saves the conversation and the user's message (or finds the message a regeneration
-/// answers again) and reads the branch that leads to it.
+/// answers again) and reads the branch that leads to it: one transaction, so the turn starts
+/// from a consistent state and with as little waiting as possible.
 #[allow(clippy::too_many_arguments)]
 async fn prepare(
     state: &AppState,
@@ -363,96 +363,82 @@ async fn prepare(
     text: &str,
     endpoint: &str,
     model: &str,
-) -> Result<(conversations::Conversation, Message, Vec<Message>), ApiError> {
-    let (u, c) = (user_id.to_owned(), conversation_id.to_owned());
-    let conversation = state
-        .db
-        .write(move |db| conversations::upsert(db, &u, &c, &changes))
-        .await?
-        .ok_or_else(|| ApiError::NotFound("Conversation not found".into()))?;
+) -> Result<(conversations::Conversation, Message, Vec<Message>, bool), ApiError> {
     let parent = text_field(body, "parentMessageId")
         .map(|p| message_id(p, "parentMessageId"))
         .transpose()?
         .unwrap_or_else(|| NO_PARENT.to_owned());
-    let (u, c) = (user_id.to_owned(), conversation_id.to_owned());
-    let all = state.db.read(move |db| messages::list(db, &u, &c)).await?;
-    let request = if regenerate {
-        // Answer the same message again: a new sibling of the old answer.
-        all.iter()
-            .find(|m| m.message_id == parent && m.is_created_by_user)
-            .cloned()
-            .ok_or_else(|| {
-                ApiError::BadRequest(
-                    "parentMessageId must name the user message to answer again".into(),
-                )
-            })?
-    } else {
-        if parent != NO_PARENT && !all.iter().any(|m| m.message_id == parent) {
-            return Err(ApiError::BadRequest(
-                "parentMessageId is not a message of this conversation".into(),
-            ));
-        }
-        let id = match text_field(body, "messageId") {
-            Some(id) => message_id(id, "messageId")?,
-            None => uuid::Uuid::new_v4().to_string(),
-        };
-        if all.iter().any(|m| m.message_id == id) {
-            return Err(ApiError::Conflict(
-                "messageId is already used in this conversation".into(),
-            ));
-        }
-        let t = text.to_owned();
-        let tokens = tokio::task::spawn_blocking(move || crate::chat::tokens::count(&t))
-            .await
-            .unwrap_or(0);
-        let m = Message {
-            message_id: id,
-            conversation_id: conversation_id.to_owned(),
-            user_id: user_id.to_owned(),
-            parent_message_id: parent,
-            sender: "User".into(),
-            is_created_by_user: true,
-            text: text.to_owned(),
-            content: None,
-            model: Some(model.to_owned()),
-            endpoint: Some(endpoint.to_owned()),
-            token_count: Some(tokens),
-            error: false,
-            unfinished: false,
-            feedback: None,
-            extra: Map::new(),
-            created_at: String::new(),
-            updated_at: String::new(),
-        };
-        let saved = m.clone();
-        match state.db.write(move |db| messages::save(db, &saved)).await? {
-            Saved::Yes => {}
-            Saved::OtherUsers | Saved::OtherConversation => {
-                return Err(ApiError::Conflict("messageId is already used".into()));
-            }
-            Saved::Cycle => {
-                return Err(ApiError::BadRequest(
-                    "the message would be its own ancestor".into(),
-                ));
-            }
-        }
-        let (u, c, id) = (
-            user_id.to_owned(),
-            conversation_id.to_owned(),
-            m.message_id.clone(),
-        );
-        state
-            .db
-            .read(move |db| messages::get(db, &u, &c, &id))
-            .await?
-            .ok_or_else(|| {
-                ApiError::internal(anyhow::anyhow!("the message just saved is missing"))
-            })?
+    let new_id = match text_field(body, "messageId") {
+        Some(id) => message_id(id, "messageId")?,
+        None => uuid::Uuid::new_v4().to_string(),
+    };
+    let m = Message {
+        message_id: new_id,
+        conversation_id: conversation_id.to_owned(),
+        user_id: user_id.to_owned(),
+        parent_message_id: parent.clone(),
+        sender: "User".into(),
+        is_created_by_user: true,
+        text: text.to_owned(),
+        content: None,
+        model: Some(model.to_owned()),
+        endpoint: Some(endpoint.to_owned()),
+        // Counted with the answer, off this path.
+        token_count: None,
+        error: false,
+        unfinished: false,
+        feedback: None,
+        extra: Map::new(),
+        created_at: String::new(),
+        updated_at: String::new(),
     };
     let (u, c) = (user_id.to_owned(), conversation_id.to_owned());
-    let all = state.db.read(move |db| messages::list(db, &u, &c)).await?;
-    let branch = tree::branch(&all, Some(&request.message_id));
-    Ok((conversation, request, branch))
+    let outcome = state
+        .db
+        .write(move |db| {
+            let tx = db.transaction()?;
+            let is_new = conversations::get(&tx, &u, &c)?.is_none();
+            let Some(conversation) = conversations::upsert_in(&tx, &u, &c, &changes)? else {
+                return Ok(Err(Refused::NotFound));
+            };
+            let all = messages::list(&tx, &u, &c)?;
+            let request = if regenerate {
+                match all
+                    .iter()
+                    .find(|x| x.message_id == parent && x.is_created_by_user)
+                {
+                    Some(r) => r.clone(),
+                    None => return Ok(Err(Refused::NoRegenerateTarget)),
+                }
+            } else {
+                if parent != NO_PARENT && !all.iter().any(|x| x.message_id == parent) {
+                    return Ok(Err(Refused::UnknownParent));
+                }
+                if all.iter().any(|x| x.message_id == m.message_id) {
+                    return Ok(Err(Refused::IdTaken));
+                }
+                match messages::save_in(&tx, &m)? {
+                    Saved::Yes => {}
+                    Saved::OtherUsers | Saved::OtherConversation => {
+                        return Ok(Err(Refused::IdTaken));
+                    }
+                    Saved::Cycle => return Ok(Err(Refused::Cycle)),
+                }
+                match messages::get(&tx, &u, &c, &m.message_id)? {
+                    Some(saved) => saved,
+                    None => return Err(crate::db::DbError::NotFound),
+                }
+            };
+            let mut all = all;
+            if !regenerate {
+                all.push(request.clone());
+            }
+            let branch = tree::branch(&all, Some(&request.message_id));
+            tx.commit()?;
+            Ok(Ok((conversation, request, branch, is_new)))
+        })
+        .await?;
+    Ok(outcome?)
 }
 
 #[derive(serde::Deserialize)]
