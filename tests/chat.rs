@@ -818,3 +818,136 @@ async fn custom_endpoints_from_librechat_yaml() {
         "{sent}"
     );
 }
+
+#[tokio::test]
+async fn user_provided_keys_are_stored_encrypted_and_used() {
+    let fake = FakeOpenAi::start().await;
+    let server = TestServer::builder()
+        .env("OPENAI_API_KEY", "user_provided")
+        .env("OPENAI_REVERSE_PROXY", &fake.base)
+        .env("OPENAI_MODELS", MODELS)
+        .start()
+        .await;
+    let (alice, bob) = server.two_users(PW).await;
+    let endpoints: Value = server
+        .get_as("/api/endpoints", &alice.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(endpoints["openAI"]["userProvide"], true);
+
+    let resp = send(&server, &alice, json!({"text": "hi", "model": "gpt-4o"})).await;
+    assert_eq!(resp.status(), 400);
+    assert_eq!(resp.json::<Value>().await.unwrap()["type"], "no_user_key");
+
+    let none: Value = server
+        .get_as("/api/keys?name=openAI", &alice.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(none["expiresAt"], Value::Null);
+    let later = "2999-01-01T00:00:00.000Z";
+    let resp = server
+        .send(
+            "PUT",
+            "/api/keys",
+            &alice.token,
+            json!({"name": "openAI", "value": KEY, "expiresAt": later}),
+        )
+        .await;
+    assert_eq!(resp.status(), 201);
+    let set: Value = server
+        .get_as("/api/keys?name=openAI", &alice.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(set["expiresAt"], later);
+    // Encrypted at rest; Bob sees nothing of it.
+    let stored: String = server
+        .state
+        .db
+        .read(|c| Ok(c.query_row("SELECT value FROM user_keys", [], |r| r.get(0))?))
+        .await
+        .unwrap();
+    assert!(
+        stored.starts_with("v3:") && !stored.contains(KEY),
+        "{stored}"
+    );
+    let theirs: Value = server
+        .get_as("/api/keys?name=openAI", &bob.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(theirs["expiresAt"], Value::Null);
+    assert_eq!(
+        send(&server, &bob, json!({"text": "hi", "model": "gpt-4o"}))
+            .await
+            .status(),
+        400
+    );
+
+    let id = start(
+        &server,
+        &alice,
+        json!({"text": "with my key", "model": "gpt-4o"}),
+    )
+    .await;
+    let frames = Events::open(&server, &alice, &id, "", None)
+        .await
+        .until_final()
+        .await;
+    assert_eq!(
+        frames.last().unwrap().data["responseMessage"]["text"],
+        "Echo: with my key"
+    );
+
+    // Expired keys are refused with their own error; keys can be removed.
+    let resp = server
+        .send(
+            "PUT",
+            "/api/keys",
+            &alice.token,
+            json!({"name": "openAI", "value": KEY, "expiresAt": "2001-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(resp.status(), 201);
+    let resp = send(&server, &alice, json!({"text": "hi", "model": "gpt-4o"})).await;
+    assert_eq!(
+        resp.json::<Value>().await.unwrap()["type"],
+        "expired_user_key"
+    );
+    for (body, why) in [
+        (
+            json!({"name": "anthropic", "value": "k"}),
+            "not a user-provided endpoint",
+        ),
+        (json!({"name": "openAI", "value": ""}), "empty"),
+        (json!({"name": "openAI", "value": 5}), "not a string"),
+        (
+            json!({"name": "openAI", "value": "k", "expiresAt": "soon"}),
+            "bad date",
+        ),
+    ] {
+        let resp = server.send("PUT", "/api/keys", &alice.token, body).await;
+        assert_eq!(resp.status(), 400, "{why}");
+    }
+    let resp = server
+        .send("DELETE", "/api/keys/openAI", &alice.token, json!({}))
+        .await;
+    assert_eq!(resp.status(), 204);
+    let gone: Value = server
+        .get_as("/api/keys?name=openAI", &alice.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(gone["expiresAt"], Value::Null);
+    let resp = server
+        .send("DELETE", "/api/keys?all=true", &alice.token, json!({}))
+        .await;
+    assert_eq!(resp.status(), 204);
+}

@@ -42,6 +42,7 @@ pub mod sessions;
 pub mod shares;
 pub mod tags;
 pub mod tokens;
+pub mod user_keys;
 pub mod users;
 
 pub use ids::{new_object_id, now, to_rfc3339};

@@ -40,6 +40,10 @@ pub enum ApiError {
     Timeout,
     #[error("{0}")]
     Unavailable(String),
+    /// A user-provided key is missing or expired: 400 with LibreChat's error `type`
+    /// (`no_user_key`, `expired_user_key`), which its client turns into a prompt for the key.
+    #[error("{message}")]
+    UserKey { kind: &'static str, message: String },
     /// Anything unexpected. The cause is logged with the request's id and never sent.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -61,6 +65,7 @@ impl ApiError {
             Self::Banned { .. } => StatusCode::FORBIDDEN,
             Self::Timeout => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::UserKey { .. } => StatusCode::BAD_REQUEST,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -96,6 +101,9 @@ impl IntoResponse for ApiError {
                 Json(json!({ "message": self.to_string() })),
             )
                 .into_response(),
+            Self::UserKey { kind, message } => {
+                (status, Json(json!({ "message": message, "type": kind }))).into_response()
+            }
             _ => (status, Json(json!({ "message": self.to_string() }))).into_response(),
         }
     }

@@ -43,6 +43,7 @@ pub fn build(state: AppState) -> Router {
         .merge(routes::shares::router())
         .merge(routes::search::router())
         .merge(routes::endpoints::router())
+        .merge(routes::keys::router())
         .merge(routes::chat::router())
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)

@@ -30,6 +30,8 @@ pub struct AppState {
     pub jobs: Arc<crate::chat::jobs::Jobs>,
     /// The client for AI providers.
     pub http: reqwest::Client,
+    /// Encrypts secrets at rest with CREDS_KEY (user API keys).
+    pub cipher: Arc<Cipher>,
     /// Model lists fetched from providers.
     pub models: Arc<crate::providers::models::ModelLists>,
 }
@@ -56,6 +58,7 @@ impl AppState {
             tokio::spawn(crate::search::indexer::discard_while_off(db.clone()));
         }
         let s = &settings;
+        let settings_creds_key = s.secrets.creds_key.value.expose().to_owned();
         let tokens = Tokens::new(
             s.secrets.jwt_secret.value.expose(),
             s.secrets.jwt_refresh_secret.value.expose(),
@@ -106,6 +109,7 @@ impl AppState {
             jobs: Arc::new(crate::chat::jobs::Jobs::new()),
             http: crate::providers::http_client(),
             models: Arc::default(),
+            cipher: Arc::new(Cipher::new(settings_creds_key.as_str())),
         })
     }
 }

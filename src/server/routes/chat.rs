@@ -177,12 +177,7 @@ async fn start(
     let api_key = match &endpoint.key {
         Key::Value(k) => k.clone(),
         Key::None => String::new(),
-        Key::UserProvided => {
-            return Err(ApiError::BadRequest(
-                json!({"type": "no_user_key", "message": "Set your API key for this endpoint first."})
-                    .to_string(),
-            ));
-        }
+        Key::UserProvided => super::keys::user_key(&state, &user.id, &endpoint_name).await?,
     };
 
     let regenerate = flag(&body, "isRegenerate");

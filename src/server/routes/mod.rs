@@ -8,6 +8,7 @@ pub mod endpoints;
 pub mod forks;
 pub mod health;
 pub mod imports;
+pub mod keys;
 pub mod messages;
 pub mod paging;
 pub mod presets;

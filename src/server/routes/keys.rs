@@ -1,0 +1,160 @@
+//! `/api/keys`: the API keys people bring for endpoints configured with `user_provided`.
+//! `GET ?name=` says whether one is set and when it expires (`{expiresAt}`: a time, `never`,
+//! or `null` when none is set); `PUT {name, value, expiresAt}` stores one, encrypted with
+//! CREDS_KEY; `DELETE /:name` and `DELETE ?all=true` remove them. Values are never returned.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{delete, get};
+use axum::{Json, Router};
+use serde_json::{Value, json};
+
+use crate::db::user_keys;
+use crate::providers::endpoints::Key;
+use crate::server::middleware::AuthUser;
+use crate::server::{ApiError, AppState, JsonBody};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/keys", get(expiry).put(set).delete(delete_all))
+        .route("/api/keys/{name}", delete(delete_one))
+}
+
+#[derive(serde::Deserialize)]
+struct NameQuery {
+    name: Option<String>,
+    all: Option<String>,
+}
+
+async fn expiry(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Query(q): Query<NameQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let name = q
+        .name
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| ApiError::BadRequest("name is required".into()))?;
+    let key = state
+        .db
+        .read(move |c| user_keys::get(c, &user.id, &name))
+        .await?;
+    Ok(Json(json!({
+        "expiresAt": key.map(|k| k.expires_at.unwrap_or_else(|| "never".into())),
+    })))
+}
+
+#[derive(serde::Deserialize)]
+struct SetBody {
+    name: String,
+    value: Value,
+    #[serde(rename = "expiresAt")]
+    expires_at: Option<Value>,
+}
+
+async fn set(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    JsonBody(body): JsonBody<SetBody>,
+) -> Result<StatusCode, ApiError> {
+    let endpoint = state
+        .settings
+        .endpoints
+        .get(&body.name)
+        .filter(|e| e.key == Key::UserProvided)
+        .ok_or_else(|| {
+            ApiError::BadRequest(format!("{:?} does not take a user-provided key", body.name))
+        })?;
+    // A string, or LibreChat's JSON form ({apiKey, baseURL}) kept as its text.
+    let value = match body.value {
+        Value::String(s) => s,
+        v @ Value::Object(_) => v.to_string(),
+        _ => return Err(ApiError::BadRequest("value must be a string".into())),
+    };
+    if value.trim().is_empty() || value.len() > 16 * 1024 {
+        return Err(ApiError::BadRequest(
+            "value must be a key of at most 16 KB".into(),
+        ));
+    }
+    let expires_at = match body.expires_at {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s == "never" => None,
+        Some(Value::String(s)) => Some(
+            time::OffsetDateTime::parse(&s, &time::format_description::well_known::Rfc3339)
+                .map(crate::db::to_rfc3339)
+                .map_err(|_| ApiError::BadRequest("expiresAt must be a date and time".into()))?,
+        ),
+        Some(_) => {
+            return Err(ApiError::BadRequest(
+                "expiresAt must be a date and time".into(),
+            ));
+        }
+    };
+    let encrypted = state.cipher.encrypt(&value);
+    let name = endpoint.name.clone();
+    state
+        .db
+        .write(move |c| user_keys::set(c, &user.id, &name, &encrypted, expires_at.as_deref()))
+        .await?;
+    Ok(StatusCode::CREATED)
+}
+
+async fn delete_one(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .db
+        .write(move |c| user_keys::delete(c, &user.id, Some(&name)))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn delete_all(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Query(q): Query<NameQuery>,
+) -> Result<StatusCode, ApiError> {
+    if q.all.as_deref() != Some("true") {
+        return Err(ApiError::BadRequest(
+            "use DELETE /api/keys/:name, or ?all=true".into(),
+        ));
+    }
+    state
+        .db
+        .write(move |c| user_keys::delete(c, &user.id, None))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The user's key for `endpoint`, decrypted: `no_user_key` when none is set,
+/// `expired_user_key` when it has expired.
+pub async fn user_key(state: &AppState, user_id: &str, endpoint: &str) -> Result<String, ApiError> {
+    let (u, e) = (user_id.to_owned(), endpoint.to_owned());
+    let stored = state
+        .db
+        .read(move |c| user_keys::get(c, &u, &e))
+        .await?
+        .ok_or_else(|| ApiError::UserKey {
+            kind: "no_user_key",
+            message: format!("Set your API key for {endpoint} first."),
+        })?;
+    if let Some(at) = &stored.expires_at
+        && *at <= crate::db::now()
+    {
+        return Err(ApiError::UserKey {
+            kind: "expired_user_key",
+            message: format!("Your API key for {endpoint} has expired; set a new one."),
+        });
+    }
+    let value = state
+        .cipher
+        .decrypt(&stored.value)
+        .map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?;
+    // LibreChat's JSON form carries the key under apiKey.
+    Ok(serde_json::from_str::<Value>(&value)
+        .ok()
+        .and_then(|v| v.get("apiKey").and_then(Value::as_str).map(str::to_owned))
+        .unwrap_or(value))
+}
