@@ -951,3 +951,98 @@ async fn user_provided_keys_are_stored_encrypted_and_used() {
         .await;
     assert_eq!(resp.status(), 204);
 }
+
+#[tokio::test]
+async fn anthropic_messages_stream_with_thinking_and_cache() {
+    let fake = FakeOpenAi::start().await;
+    let server = TestServer::builder()
+        .env("ANTHROPIC_API_KEY", KEY)
+        .env("ANTHROPIC_REVERSE_PROXY", &fake.anthropic_base())
+        .env(
+            "ANTHROPIC_MODELS",
+            "claude-echo,claude-thinking,claude-overloaded,claude-error-mid",
+        )
+        .start()
+        .await;
+    server.register("alice@example.org", PW).await;
+    let s = server.login("alice@example.org", PW).await;
+    let endpoints: Value = server
+        .get_as("/api/endpoints", &s.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(endpoints.get("anthropic").is_some() && endpoints.get("openAI").is_none());
+    let path = "/api/agents/chat/anthropic";
+    let go = |body: Value| async {
+        let resp = server.send("POST", path, &s.token, body).await;
+        assert_eq!(resp.status(), 200);
+        let id = resp.json::<Value>().await.unwrap()["streamId"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let frames = Events::open(&server, &s, &id, "", None)
+            .await
+            .until_final()
+            .await;
+        (id, frames)
+    };
+
+    let (id, frames) =
+        go(json!({"text": "Hello there", "model": "claude-echo", "promptPrefix": "Be kind."}))
+            .await;
+    assert_eq!(text_of(&frames), "Claude says: Hello there");
+    let sent = fake.last_chat();
+    assert_eq!(sent["system"][0]["text"], "Be kind.");
+    assert_eq!(sent["system"][0]["cache_control"]["type"], "ephemeral");
+    assert_eq!(sent["stream"], true);
+    assert!(sent["max_tokens"].as_u64().unwrap() > 0);
+    assert_eq!(sent["messages"][0]["role"], "user");
+    // The title comes from the same endpoint.
+    eventually(|| async {
+        server
+            .get_as(&format!("/api/convos/gen_title/{id}"), &s.token)
+            .await
+            .status()
+            == 200
+    })
+    .await;
+
+    let (_, frames) = go(json!({"text": "Think", "model": "claude-thinking", "thinking": true, "thinkingBudget": 2048})).await;
+    let response = &frames.last().unwrap().data["responseMessage"];
+    assert_eq!(
+        response["content"],
+        json!([{"type": "think", "think": "Let me think. Yes."}, {"type": "text", "text": "Forty-two."}])
+    );
+    assert_eq!(
+        response["tokenCount"], 12,
+        "output tokens as Anthropic counted them"
+    );
+    let sent = fake.last_chat();
+    assert_eq!(
+        sent["thinking"],
+        json!({"type": "enabled", "budget_tokens": 2048})
+    );
+
+    for (model, needle, saved_text) in [
+        ("claude-overloaded", "529", "529"),
+        ("claude-error-mid", "Overloaded", "Partial"),
+    ] {
+        let (id, frames) = go(json!({"text": "hi", "model": model})).await;
+        let error = frames.last().unwrap().data["error"]["message"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(error.contains(needle), "{model}: {error}");
+        let answer = messages(&server, &s, &id)
+            .await
+            .into_iter()
+            .find(|m| m["isCreatedByUser"] == false)
+            .unwrap();
+        assert_eq!(answer["error"], true);
+        assert!(
+            answer["text"].as_str().unwrap().contains(saved_text),
+            "{model}: {answer}"
+        );
+    }
+}

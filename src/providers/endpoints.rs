@@ -14,6 +14,7 @@ use crate::config::{ConfigError, Env};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Protocol {
     OpenAi,
+    Anthropic,
 }
 
 /// Where an endpoint's API key comes from.
@@ -66,6 +67,15 @@ pub struct Endpoints {
     /// What was left out and why, warned about at start.
     pub warnings: Vec<String>,
 }
+
+/// Anthropic's models offered when `ANTHROPIC_MODELS` is not set.
+pub const ANTHROPIC_DEFAULT_MODELS: &[&str] = &[
+    "claude-sonnet-4-5",
+    "claude-opus-4-1",
+    "claude-haiku-4-5",
+    "claude-3-7-sonnet-latest",
+    "claude-3-5-haiku-latest",
+];
 
 /// OpenAI's models offered when `OPENAI_MODELS` is not set and the list cannot be fetched.
 pub const OPENAI_DEFAULT_MODELS: &[&str] = &[
@@ -143,6 +153,50 @@ impl Endpoints {
             });
         }
 
+        if let Some(key) = env.get("ANTHROPIC_API_KEY").filter(|k| !k.is_empty())
+            && allowed("anthropic")
+        {
+            let section = yaml_section("anthropic");
+            let models = list(env.get("ANTHROPIC_MODELS"));
+            out.list.push(Endpoint {
+                name: "anthropic".into(),
+                custom: false,
+                protocol: Protocol::Anthropic,
+                base_url: env
+                    .get("ANTHROPIC_REVERSE_PROXY")
+                    .filter(|u| !u.is_empty())
+                    .unwrap_or("https://api.anthropic.com")
+                    .trim_end_matches('/')
+                    .trim_end_matches("/v1")
+                    .to_owned(),
+                key: key_of(key),
+                fetch_models: false,
+                models: if models.is_empty() {
+                    ANTHROPIC_DEFAULT_MODELS
+                        .iter()
+                        .map(|m| m.to_string())
+                        .collect()
+                } else {
+                    models
+                },
+                title_convo: env.bool("TITLE_CONVO")?.unwrap_or(true)
+                    && section
+                        .and_then(|s| s.get("titleConvo"))
+                        .and_then(Value::as_bool)
+                        .unwrap_or(true),
+                title_model: section
+                    .and_then(|s| s.get("titleModel"))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+                    .or_else(|| env.get("ANTHROPIC_TITLE_MODEL").map(str::to_owned)),
+                model_display_label: None,
+                icon_url: None,
+                headers: Vec::new(),
+                add_params: Map::new(),
+                drop_params: Vec::new(),
+            });
+        }
+
         let customs = yaml_section("custom").and_then(Value::as_array);
         for (i, c) in customs.into_iter().flatten().enumerate() {
             match custom(c) {
@@ -187,11 +241,15 @@ fn custom(c: &Value) -> Result<Endpoint, String> {
     let name = s("name")
         .filter(|n| !n.trim().is_empty())
         .ok_or("it has no name")?;
-    if let Some(p) = s("provider").filter(|p| p != "openai" && p != "openAI") {
-        return Err(format!(
-            "{name}: the {p} wire format is not supported here yet"
-        ));
-    }
+    let protocol = match s("provider").as_deref() {
+        None | Some("openai") | Some("openAI") => Protocol::OpenAi,
+        Some("anthropic") => Protocol::Anthropic,
+        Some(p) => {
+            return Err(format!(
+                "{name}: the {p} wire format is not supported here yet"
+            ));
+        }
+    };
     let api_key = s("apiKey").ok_or_else(|| format!("{name}: apiKey is missing"))?;
     if unresolved(&api_key) {
         return Err(format!(
@@ -242,10 +300,15 @@ fn custom(c: &Value) -> Result<Endpoint, String> {
                 .collect()
         })
         .unwrap_or_default();
+    let base_url = base_url.trim_end_matches('/');
     Ok(Endpoint {
         custom: true,
-        protocol: Protocol::OpenAi,
-        base_url: base_url.trim_end_matches('/').to_owned(),
+        protocol,
+        base_url: if protocol == Protocol::Anthropic {
+            base_url.trim_end_matches("/v1").to_owned()
+        } else {
+            base_url.to_owned()
+        },
         key: key_of(&api_key),
         models: defaults,
         fetch_models: fetch,
@@ -274,6 +337,31 @@ fn custom(c: &Value) -> Result<Endpoint, String> {
             .unwrap_or_default(),
         name,
     })
+}
+
+/// Endpoints for unit tests elsewhere.
+#[cfg(test)]
+pub mod tests_support {
+    use super::*;
+
+    pub fn endpoint(name: &str, base_url: &str) -> Endpoint {
+        Endpoint {
+            name: name.into(),
+            custom: false,
+            protocol: Protocol::OpenAi,
+            base_url: base_url.into(),
+            key: Key::None,
+            models: vec!["m".into()],
+            fetch_models: false,
+            title_convo: false,
+            title_model: None,
+            model_display_label: None,
+            icon_url: None,
+            headers: Vec::new(),
+            add_params: Map::new(),
+            drop_params: Vec::new(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -324,11 +412,15 @@ mod tests {
             {"name": "Ollama", "apiKey": "x", "baseURL": "http://h/v1", "models": {"default": ["m"]}}
         ]});
         let e = Endpoints::load(&env(&[]), Some(&yaml)).unwrap();
-        assert_eq!(e.list.len(), 1);
+        assert_eq!(e.list.len(), 2);
+        assert_eq!(
+            e.get("Claude-Compatible").unwrap().protocol,
+            Protocol::Anthropic
+        );
         let o = e.get("Ollama").unwrap();
         assert_eq!(o.base_url, "http://localhost:11434/v1");
         assert_eq!(o.headers, [("X-A".to_string(), "1".to_string())]);
         assert_eq!(o.drop_params, ["stop"]);
-        assert_eq!(e.warnings.len(), 3, "{:?}", e.warnings);
+        assert_eq!(e.warnings.len(), 2, "{:?}", e.warnings);
     }
 }

@@ -4,8 +4,9 @@
 //! [`endpoints`] reads which providers are configured (LibreChat's environment names and
 //! librechat.yaml's `endpoints`); [`openai`] speaks OpenAI's chat completions, which OpenAI
 //! itself and every OpenAI-compatible server (Ollama, OpenRouter, Groq, Mistral, DeepSeek,
-//! vLLM, LiteLLM, ...) understand.
+//! vLLM, LiteLLM, ...) understand; [`anthropic`] speaks Anthropic's Messages API.
 
+pub mod anthropic;
 pub mod endpoints;
 pub mod models;
 pub mod openai;
@@ -126,6 +127,7 @@ pub async fn stream(
 ) -> Result<EventStream, ProviderError> {
     match endpoint.protocol {
         Protocol::OpenAi => openai::stream(http, endpoint, api_key, request).await,
+        Protocol::Anthropic => anthropic::stream(http, endpoint, api_key, request).await,
     }
 }
 

@@ -104,7 +104,7 @@ pub async fn stream(
 }
 
 /// The root cause of a reqwest error, without the URL (which may carry a key).
-fn cause(e: &reqwest::Error) -> String {
+pub(super) fn cause(e: &reqwest::Error) -> String {
     let mut source: &dyn std::error::Error = e;
     while let Some(next) = source.source() {
         source = next;

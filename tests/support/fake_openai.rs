@@ -52,6 +52,7 @@ impl FakeOpenAi {
         let app = Router::new()
             .route("/v1/chat/completions", post(completions))
             .route("/v1/models", get(models))
+            .route("/v1/messages", post(messages))
             .with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}/v1", listener.local_addr().unwrap());
@@ -59,6 +60,11 @@ impl FakeOpenAi {
             axum::serve(listener, app).await.unwrap();
         });
         Self { base, shared }
+    }
+
+    /// The base URL for Anthropic's API on the same server (`ANTHROPIC_REVERSE_PROXY`).
+    pub fn anthropic_base(&self) -> String {
+        self.base.trim_end_matches("/v1").to_owned()
     }
 
     /// Lets one waiting `gated` answer finish.
@@ -82,8 +88,12 @@ impl FakeOpenAi {
 }
 
 fn is_title(body: &Value) -> bool {
+    let system = body["system"]
+        .as_str()
+        .or_else(|| body["system"][0]["text"].as_str());
     body["messages"][0]["content"]
         .as_str()
+        .or(system)
         .is_some_and(|s| s.starts_with("Write a concise title"))
 }
 
@@ -274,6 +284,138 @@ async fn completions(
             let words: Vec<String> = text.split_inclusive(' ').map(str::to_owned).collect();
             let refs: Vec<&str> = words.iter().map(String::as_str).collect();
             sse(Body::from(answer(&model, &refs)))
+        }
+    }
+}
+
+// ---- Anthropic's Messages API: named events, `x-api-key`, `anthropic-version`. ----
+
+fn anthropic_error(status: u16, kind: &str, message: &str) -> Response {
+    (
+        StatusCode::from_u16(status).unwrap(),
+        Json(json!({"type": "error", "error": {"type": kind, "message": message}})),
+    )
+        .into_response()
+}
+
+fn event(name: &str, data: Value) -> String {
+    format!("event: {name}\ndata: {data}\n\n")
+}
+
+fn message_start(model: &str, cached: u64) -> String {
+    event(
+        "message_start",
+        json!({"type": "message_start", "message": {
+            "id": "msg_test", "type": "message", "role": "assistant", "content": [], "model": model,
+            "stop_reason": null, "stop_sequence": null,
+            "usage": {"input_tokens": 25, "output_tokens": 1, "cache_creation_input_tokens": 0, "cache_read_input_tokens": cached}
+        }}),
+    )
+}
+
+fn text_block(index: u64, pieces: &[&str]) -> String {
+    let mut out = event(
+        "content_block_start",
+        json!({"type": "content_block_start", "index": index, "content_block": {"type": "text", "text": ""}}),
+    );
+    out.push_str(&event("ping", json!({"type": "ping"})));
+    for p in pieces {
+        out.push_str(&event("content_block_delta", json!({"type": "content_block_delta", "index": index, "delta": {"type": "text_delta", "text": p}})));
+    }
+    out.push_str(&event(
+        "content_block_stop",
+        json!({"type": "content_block_stop", "index": index}),
+    ));
+    out
+}
+
+fn message_end(output: u64) -> String {
+    event(
+        "message_delta",
+        json!({"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": null}, "usage": {"output_tokens": output}}),
+    ) + &event("message_stop", json!({"type": "message_stop"}))
+}
+
+async fn messages(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    shared.requests.lock().unwrap().push(body.clone());
+    if headers.get("x-api-key").and_then(|v| v.to_str().ok()) != Some(KEY) {
+        return anthropic_error(401, "authentication_error", "invalid x-api-key");
+    }
+    if headers.get("anthropic-version").is_none() {
+        return anthropic_error(
+            400,
+            "invalid_request_error",
+            "anthropic-version: header is required",
+        );
+    }
+    if body.get("max_tokens").and_then(Value::as_u64).is_none() {
+        return anthropic_error(400, "invalid_request_error", "max_tokens: Field required");
+    }
+    let model = body["model"].as_str().unwrap_or("").to_owned();
+    if is_title(&body) {
+        return sse(Body::from(
+            message_start(&model, 0) + &text_block(0, &["Tides and the Moon"]) + &message_end(5),
+        ));
+    }
+    let cached = if body.to_string().contains("cache_control") {
+        19
+    } else {
+        0
+    };
+    match model.as_str() {
+        "claude-overloaded" => anthropic_error(529, "overloaded_error", "Overloaded"),
+        "claude-thinking" => {
+            let mut out = message_start(&model, cached);
+            out.push_str(&event("content_block_start", json!({"type": "content_block_start", "index": 0, "content_block": {"type": "thinking", "thinking": ""}})));
+            for t in ["Let me think. ", "Yes."] {
+                out.push_str(&event("content_block_delta", json!({"type": "content_block_delta", "index": 0, "delta": {"type": "thinking_delta", "thinking": t}})));
+            }
+            out.push_str(&event("content_block_delta", json!({"type": "content_block_delta", "index": 0, "delta": {"type": "signature_delta", "signature": "EqQBCgIYAhIM"}})));
+            out.push_str(&event(
+                "content_block_stop",
+                json!({"type": "content_block_stop", "index": 0}),
+            ));
+            out.push_str(&text_block(1, &["Forty-", "two."]));
+            out.push_str(&message_end(12));
+            sse(Body::from(out))
+        }
+        "claude-error-mid" => sse(Body::from(
+            message_start(&model, 0)
+                + &event(
+                    "content_block_start",
+                    json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
+                )
+                + &event(
+                    "content_block_delta",
+                    json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "Partial"}}),
+                )
+                + &event(
+                    "error",
+                    json!({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}),
+                ),
+        )),
+        _ => {
+            let last = body["messages"]
+                .as_array()
+                .and_then(|m| m.last())
+                .map(|m| {
+                    m["content"].as_str().map(str::to_owned).unwrap_or_else(|| {
+                        m["content"][0]["text"].as_str().unwrap_or("").to_owned()
+                    })
+                })
+                .unwrap_or_default();
+            let text = format!("Claude says: {last}");
+            let words: Vec<String> = text.split_inclusive(' ').map(str::to_owned).collect();
+            let refs: Vec<&str> = words.iter().map(String::as_str).collect();
+            sse(Body::from(
+                message_start(&model, cached)
+                    + &text_block(0, &refs)
+                    + &message_end(words.len() as u64),
+            ))
         }
     }
 }

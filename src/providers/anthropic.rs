@@ -1,0 +1,430 @@
+//! Anthropic's Messages API, streaming (`POST {baseURL}/v1/messages` with `stream: true`).
+//!
+//! The stream is named server-sent events: `message_start` (with input usage, including
+//! prompt-cache reads and writes), `content_block_start`, `content_block_delta` (`text_delta`,
+//! `thinking_delta`, `signature_delta`, `input_json_delta`), `content_block_stop`,
+//! `message_delta` (stop reason, output usage), `message_stop`, `ping`, and `error`.
+//! Extended thinking (`thinking`, `thinkingBudget`) and prompt caching (`promptCache`) follow
+//! LibreChat's parameter names.
+
+use std::collections::VecDeque;
+
+use futures_util::{StreamExt, stream};
+use serde_json::{Map, Value, json};
+
+use super::openai::{error_from, message_of};
+use super::sse::{self, SseEvent};
+use super::{ChatRequest, Endpoint, EventStream, ProviderError, Role, StreamEvent, Usage};
+
+/// The output limit when the request sets none (the API requires one).
+pub const DEFAULT_MAX_TOKENS: u64 = 8_192;
+/// Thinking tokens when `thinking` is on without a `thinkingBudget`.
+pub const DEFAULT_THINKING_BUDGET: u64 = 2_000;
+const VERSION: &str = "2023-06-01";
+
+fn flag(params: &Map<String, Value>, key: &str) -> Option<bool> {
+    params.get(key).and_then(Value::as_bool)
+}
+
+/// The JSON body for `request`: the system prompt apart, turns alternating and starting with
+/// the user (consecutive turns of one side are joined), the last turns marked for the prompt
+/// cache when `promptCache` is on (the default).
+pub fn body(endpoint: &Endpoint, request: &ChatRequest) -> Map<String, Value> {
+    let p = &request.params;
+    let cache = flag(p, "promptCache").unwrap_or(true);
+    let mut system = Vec::new();
+    let mut turns: Vec<(Role, String)> = Vec::new();
+    for m in &request.messages {
+        match m.role {
+            Role::System => system.push(m.content.clone()),
+            role => match turns.last_mut() {
+                Some((r, text)) if *r == role => {
+                    text.push_str("\n\n");
+                    text.push_str(&m.content);
+                }
+                _ => turns.push((role, m.content.clone())),
+            },
+        }
+    }
+    while turns.first().is_some_and(|(r, _)| *r == Role::Assistant) {
+        turns.remove(0);
+    }
+    let user_turns: Vec<usize> = turns
+        .iter()
+        .enumerate()
+        .filter(|(_, (r, _))| *r == Role::User)
+        .map(|(i, _)| i)
+        .collect();
+    // The last two user turns carry cache breakpoints, so the next request reuses the prefix.
+    let cached: Vec<usize> = user_turns.iter().rev().take(2).copied().collect();
+    let messages: Vec<Value> = turns
+        .iter()
+        .enumerate()
+        .map(|(i, (role, text))| {
+            if cache && cached.contains(&i) {
+                json!({"role": role.as_str(), "content": [
+                    {"type": "text", "text": text, "cache_control": {"type": "ephemeral"}}
+                ]})
+            } else {
+                json!({"role": role.as_str(), "content": text})
+            }
+        })
+        .collect();
+    let max_tokens = ["max_tokens", "maxOutputTokens", "maxTokens"]
+        .iter()
+        .find_map(|k| p.get(*k).and_then(Value::as_u64))
+        .unwrap_or(DEFAULT_MAX_TOKENS);
+    let mut body = Map::new();
+    body.insert("model".into(), json!(request.model));
+    body.insert("messages".into(), Value::Array(messages));
+    body.insert("stream".into(), json!(true));
+    if !system.is_empty() {
+        let text = system.join("\n\n");
+        body.insert(
+            "system".into(),
+            if cache {
+                json!([{"type": "text", "text": text, "cache_control": {"type": "ephemeral"}}])
+            } else {
+                json!(text)
+            },
+        );
+    }
+    let thinking = flag(p, "thinking").unwrap_or(false);
+    if thinking {
+        let budget = p
+            .get("thinkingBudget")
+            .and_then(Value::as_u64)
+            .unwrap_or(DEFAULT_THINKING_BUDGET)
+            .max(1_024);
+        body.insert(
+            "thinking".into(),
+            json!({"type": "enabled", "budget_tokens": budget}),
+        );
+        // The answer must have room beyond the thinking.
+        body.insert("max_tokens".into(), json!(max_tokens.max(budget + 1_024)));
+    } else {
+        body.insert("max_tokens".into(), json!(max_tokens));
+        for key in ["temperature", "top_p", "top_k"] {
+            if let Some(v) = p.get(key).filter(|v| !v.is_null()) {
+                body.insert(key.into(), v.clone());
+            }
+        }
+        // LibreChat's names.
+        for (ours, theirs) in [("topP", "top_p"), ("topK", "top_k")] {
+            if let Some(v) = p.get(ours).filter(|v| !v.is_null()) {
+                body.insert(theirs.into(), v.clone());
+            }
+        }
+    }
+    if let Some(stop) = p.get("stop").and_then(Value::as_array) {
+        body.insert("stop_sequences".into(), Value::Array(stop.clone()));
+    }
+    if let Some(user) = &request.user {
+        body.insert("metadata".into(), json!({"user_id": user}));
+    }
+    for (k, v) in &endpoint.add_params {
+        body.insert(k.clone(), v.clone());
+    }
+    for k in &endpoint.drop_params {
+        body.remove(k);
+    }
+    body
+}
+
+pub async fn stream(
+    http: &reqwest::Client,
+    endpoint: &Endpoint,
+    api_key: &str,
+    request: ChatRequest,
+) -> Result<EventStream, ProviderError> {
+    let url = format!("{}/v1/messages", endpoint.base_url.trim_end_matches('/'));
+    let mut req = http
+        .post(&url)
+        .header("anthropic-version", VERSION)
+        .header("accept", "text/event-stream")
+        .json(&body(endpoint, &request));
+    if !api_key.is_empty() {
+        req = req.header("x-api-key", api_key);
+    }
+    for (k, v) in &endpoint.headers {
+        req = req.header(k.as_str(), v.as_str());
+    }
+    let response = req.send().await.map_err(|e| ProviderError::Unreachable {
+        url: endpoint.base_url.clone(),
+        message: super::openai::cause(&e),
+    })?;
+    if !response.status().is_success() {
+        return Err(error_from(response).await);
+    }
+    Ok(Box::pin(parse(sse::events(response))))
+}
+
+/// What one event says; `Ok(true)` at `message_stop`.
+fn event_events(
+    e: &SseEvent,
+    usage: &mut Usage,
+    out: &mut VecDeque<StreamEvent>,
+) -> Result<bool, ProviderError> {
+    let data = e.data.trim();
+    if data.is_empty() {
+        return Ok(false);
+    }
+    let v: Value = serde_json::from_str(data)
+        .map_err(|err| ProviderError::Malformed(format!("an event is not JSON ({err})")))?;
+    let kind = v
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or(e.event.as_str());
+    let n = |v: &Value, p: &str| v.pointer(p).and_then(Value::as_u64);
+    match kind {
+        "message_start" => {
+            let u = &v["message"]["usage"];
+            usage.prompt_tokens = n(u, "/input_tokens").unwrap_or(0);
+            usage.cache_read_tokens = n(u, "/cache_read_input_tokens").unwrap_or(0);
+            usage.cache_write_tokens = n(u, "/cache_creation_input_tokens").unwrap_or(0);
+            usage.completion_tokens = n(u, "/output_tokens").unwrap_or(0);
+        }
+        "content_block_delta" => {
+            let d = &v["delta"];
+            match d.get("type").and_then(Value::as_str) {
+                Some("text_delta") => {
+                    if let Some(t) = d
+                        .get("text")
+                        .and_then(Value::as_str)
+                        .filter(|t| !t.is_empty())
+                    {
+                        out.push_back(StreamEvent::Text(t.to_owned()));
+                    }
+                }
+                Some("thinking_delta") => {
+                    if let Some(t) = d
+                        .get("thinking")
+                        .and_then(Value::as_str)
+                        .filter(|t| !t.is_empty())
+                    {
+                        out.push_back(StreamEvent::Reasoning(t.to_owned()));
+                    }
+                }
+                _ => {}
+            }
+        }
+        "message_delta" => {
+            if let Some(o) = n(&v, "/usage/output_tokens") {
+                usage.completion_tokens = o;
+            }
+            if let Some(reason) = v.pointer("/delta/stop_reason").and_then(Value::as_str) {
+                out.push_back(StreamEvent::Finished(Some(reason.to_owned())));
+            }
+        }
+        "message_stop" => {
+            out.push_back(StreamEvent::Usage(*usage));
+            return Ok(true);
+        }
+        "error" => {
+            let kind = v
+                .pointer("/error/type")
+                .and_then(Value::as_str)
+                .unwrap_or("error");
+            let message = message_of(data);
+            return Err(match kind {
+                "rate_limit_error" => ProviderError::RateLimited {
+                    retry_after: None,
+                    message,
+                },
+                "overloaded_error" => ProviderError::Status {
+                    status: 529,
+                    message,
+                },
+                _ => ProviderError::Status {
+                    status: 200,
+                    message,
+                },
+            });
+        }
+        _ => {}
+    }
+    Ok(false)
+}
+
+struct State<S> {
+    events: S,
+    pending: VecDeque<StreamEvent>,
+    usage: Usage,
+    done: bool,
+}
+
+fn parse<S>(
+    events: S,
+) -> impl futures_util::Stream<Item = Result<StreamEvent, ProviderError>> + Send
+where
+    S: futures_util::Stream<Item = Result<SseEvent, ProviderError>> + Send + Unpin,
+{
+    let state = State {
+        events,
+        pending: VecDeque::new(),
+        usage: Usage::default(),
+        done: false,
+    };
+    stream::unfold(state, |mut st| async move {
+        loop {
+            if let Some(e) = st.pending.pop_front() {
+                return Some((Ok(e), st));
+            }
+            if st.done {
+                let drain = async { while st.events.next().await.is_some() {} };
+                let _ = tokio::time::timeout(std::time::Duration::from_millis(500), drain).await;
+                return None;
+            }
+            match st.events.next().await {
+                Some(Ok(e)) => match event_events(&e, &mut st.usage, &mut st.pending) {
+                    Ok(stop) => st.done = stop,
+                    Err(err) => {
+                        st.done = true;
+                        st.pending.clear();
+                        return Some((Err(err), st));
+                    }
+                },
+                Some(Err(e)) => {
+                    st.done = true;
+                    return Some((Err(e), st));
+                }
+                None => {
+                    st.done = true;
+                    return Some((Err(ProviderError::Interrupted), st));
+                }
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::providers::ChatMessage;
+
+    fn endpoint() -> Endpoint {
+        crate::providers::endpoints::tests_support::endpoint(
+            "anthropic",
+            "https://api.anthropic.com",
+        )
+    }
+
+    #[test]
+    fn turns_alternate_and_the_system_prompt_stands_apart() {
+        let msg = |role, content: &str| ChatMessage {
+            role,
+            content: content.into(),
+        };
+        let mut params = Map::new();
+        params.insert("promptCache".into(), json!(false));
+        params.insert("temperature".into(), json!(0.5));
+        let request = ChatRequest {
+            model: "claude-sonnet-4-5".into(),
+            messages: vec![
+                msg(Role::System, "Be brief."),
+                msg(Role::Assistant, "Greeting"),
+                msg(Role::User, "a"),
+                msg(Role::User, "b"),
+                msg(Role::Assistant, "c"),
+                msg(Role::User, "d"),
+            ],
+            params,
+            user: None,
+        };
+        let b = body(&endpoint(), &request);
+        assert_eq!(b["system"], "Be brief.");
+        assert_eq!(
+            b["messages"],
+            json!([
+                {"role": "user", "content": "a\n\nb"},
+                {"role": "assistant", "content": "c"},
+                {"role": "user", "content": "d"}
+            ])
+        );
+        assert_eq!(b["max_tokens"], DEFAULT_MAX_TOKENS);
+        assert_eq!(b["temperature"], 0.5);
+    }
+
+    #[test]
+    fn thinking_and_the_prompt_cache() {
+        let mut params = Map::new();
+        params.insert("thinking".into(), json!(true));
+        params.insert("thinkingBudget".into(), json!(4000));
+        params.insert("temperature".into(), json!(0.5));
+        let request = ChatRequest {
+            model: "m".into(),
+            messages: vec![
+                ChatMessage {
+                    role: Role::System,
+                    content: "s".into(),
+                },
+                ChatMessage {
+                    role: Role::User,
+                    content: "q".into(),
+                },
+            ],
+            params,
+            user: Some("u1".into()),
+        };
+        let b = body(&endpoint(), &request);
+        assert_eq!(
+            b["thinking"],
+            json!({"type": "enabled", "budget_tokens": 4000})
+        );
+        assert!(b["max_tokens"].as_u64().unwrap() > 4000);
+        assert!(
+            b.get("temperature").is_none(),
+            "thinking requires the default temperature"
+        );
+        assert_eq!(b["system"][0]["cache_control"]["type"], "ephemeral");
+        assert_eq!(
+            b["messages"][0]["content"][0]["cache_control"]["type"],
+            "ephemeral"
+        );
+        assert_eq!(b["metadata"]["user_id"], "u1");
+    }
+
+    #[test]
+    fn events_become_stream_events() {
+        let ev = |event: &str, data: Value| SseEvent {
+            event: event.into(),
+            data: data.to_string(),
+        };
+        let mut usage = Usage::default();
+        let mut out = VecDeque::new();
+        event_events(&ev("message_start", json!({"type": "message_start", "message": {"usage": {"input_tokens": 25, "output_tokens": 1, "cache_read_input_tokens": 7, "cache_creation_input_tokens": 3}}})), &mut usage, &mut out).unwrap();
+        event_events(&ev("content_block_delta", json!({"type": "content_block_delta", "index": 0, "delta": {"type": "thinking_delta", "thinking": "hm"}})), &mut usage, &mut out).unwrap();
+        event_events(&ev("content_block_delta", json!({"type": "content_block_delta", "index": 1, "delta": {"type": "text_delta", "text": "Hi"}})), &mut usage, &mut out).unwrap();
+        event_events(&ev("message_delta", json!({"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 15}})), &mut usage, &mut out).unwrap();
+        assert!(
+            event_events(
+                &ev("message_stop", json!({"type": "message_stop"})),
+                &mut usage,
+                &mut out
+            )
+            .unwrap()
+        );
+        assert_eq!(
+            out.into_iter().collect::<Vec<_>>(),
+            [
+                StreamEvent::Reasoning("hm".into()),
+                StreamEvent::Text("Hi".into()),
+                StreamEvent::Finished(Some("end_turn".into())),
+                StreamEvent::Usage(Usage {
+                    prompt_tokens: 25,
+                    completion_tokens: 15,
+                    cache_read_tokens: 7,
+                    cache_write_tokens: 3
+                }),
+            ]
+        );
+        let err = event_events(&ev("error", json!({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}})), &mut usage, &mut VecDeque::new()).unwrap_err();
+        assert_eq!(
+            err,
+            ProviderError::Status {
+                status: 529,
+                message: "Overloaded".into()
+            }
+        );
+    }
+}
