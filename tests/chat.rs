@@ -1046,3 +1046,95 @@ async fn anthropic_messages_stream_with_thinking_and_cache() {
         );
     }
 }
+
+#[tokio::test]
+async fn google_gemini_streams_and_reports_its_errors() {
+    let fake = FakeOpenAi::start().await;
+    let server = TestServer::builder()
+        .env("GOOGLE_KEY", KEY)
+        .env("GOOGLE_REVERSE_PROXY", &fake.anthropic_base())
+        .env("GOOGLE_MODELS", "gemini-echo,gemini-thinking,gemini-quota")
+        .start()
+        .await;
+    server.register("alice@example.org", PW).await;
+    let s = server.login("alice@example.org", PW).await;
+    let go = |body: Value| async {
+        let resp = server
+            .send("POST", "/api/agents/chat/google", &s.token, body)
+            .await;
+        assert_eq!(resp.status(), 200);
+        let id = resp.json::<Value>().await.unwrap()["streamId"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let frames = Events::open(&server, &s, &id, "", None)
+            .await
+            .until_final()
+            .await;
+        (id, frames)
+    };
+    let (id, frames) = go(json!({"text": "Hi Gemini", "model": "gemini-echo", "promptPrefix": "Be brief.", "temperature": 0.4})).await;
+    assert_eq!(text_of(&frames), "Gemini says: Hi Gemini");
+    let sent = fake.last_chat();
+    assert_eq!(sent["systemInstruction"]["parts"][0]["text"], "Be brief.");
+    assert_eq!(sent["generationConfig"]["temperature"], 0.4);
+    assert_eq!(
+        frames.last().unwrap().data["responseMessage"]["tokenCount"],
+        6
+    );
+    eventually(|| async {
+        server
+            .get_as(&format!("/api/convos/gen_title/{id}"), &s.token)
+            .await
+            .status()
+            == 200
+    })
+    .await;
+
+    let (_, frames) =
+        go(json!({"text": "Sky colour?", "model": "gemini-thinking", "thinking": true})).await;
+    assert_eq!(
+        frames.last().unwrap().data["responseMessage"]["content"],
+        json!([{"type": "think", "think": "Considering."}, {"type": "text", "text": "Blue."}])
+    );
+
+    let (_, frames) = go(json!({"text": "more", "model": "gemini-quota"})).await;
+    let error = frames.last().unwrap().data["error"]["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        error.contains("try again in 7 s") && error.contains("exhausted"),
+        "{error}"
+    );
+
+    // A wrong key is reported as such.
+    let bad = TestServer::builder()
+        .env("GOOGLE_KEY", "wrong")
+        .env("GOOGLE_REVERSE_PROXY", &fake.anthropic_base())
+        .env("GOOGLE_MODELS", "gemini-echo")
+        .start()
+        .await;
+    bad.register("alice@example.org", PW).await;
+    let s = bad.login("alice@example.org", PW).await;
+    let resp = bad
+        .send(
+            "POST",
+            "/api/agents/chat/google",
+            &s.token,
+            json!({"text": "hi"}),
+        )
+        .await;
+    let id = resp.json::<Value>().await.unwrap()["streamId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let frames = Events::open(&bad, &s, &id, "", None)
+        .await
+        .until_final()
+        .await;
+    assert_eq!(
+        frames.last().unwrap().data["error"]["code"],
+        "invalid_api_key"
+    );
+}

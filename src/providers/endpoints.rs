@@ -15,6 +15,7 @@ use crate::config::{ConfigError, Env};
 pub enum Protocol {
     OpenAi,
     Anthropic,
+    Google,
 }
 
 /// Where an endpoint's API key comes from.
@@ -75,6 +76,14 @@ pub const ANTHROPIC_DEFAULT_MODELS: &[&str] = &[
     "claude-haiku-4-5",
     "claude-3-7-sonnet-latest",
     "claude-3-5-haiku-latest",
+];
+
+/// Google's models offered when `GOOGLE_MODELS` is not set.
+pub const GOOGLE_DEFAULT_MODELS: &[&str] = &[
+    "gemini-2.5-pro",
+    "gemini-2.5-flash",
+    "gemini-2.5-flash-lite",
+    "gemini-2.0-flash",
 ];
 
 /// OpenAI's models offered when `OPENAI_MODELS` is not set and the list cannot be fetched.
@@ -189,6 +198,49 @@ impl Endpoints {
                     .and_then(Value::as_str)
                     .map(str::to_owned)
                     .or_else(|| env.get("ANTHROPIC_TITLE_MODEL").map(str::to_owned)),
+                model_display_label: None,
+                icon_url: None,
+                headers: Vec::new(),
+                add_params: Map::new(),
+                drop_params: Vec::new(),
+            });
+        }
+
+        if let Some(key) = env.get("GOOGLE_KEY").filter(|k| !k.is_empty())
+            && allowed("google")
+        {
+            let section = yaml_section("google");
+            let models = list(env.get("GOOGLE_MODELS"));
+            out.list.push(Endpoint {
+                name: "google".into(),
+                custom: false,
+                protocol: Protocol::Google,
+                base_url: env
+                    .get("GOOGLE_REVERSE_PROXY")
+                    .filter(|u| !u.is_empty())
+                    .unwrap_or("https://generativelanguage.googleapis.com")
+                    .trim_end_matches('/')
+                    .to_owned(),
+                key: key_of(key),
+                fetch_models: false,
+                models: if models.is_empty() {
+                    GOOGLE_DEFAULT_MODELS
+                        .iter()
+                        .map(|m| m.to_string())
+                        .collect()
+                } else {
+                    models
+                },
+                title_convo: env.bool("TITLE_CONVO")?.unwrap_or(true)
+                    && section
+                        .and_then(|s| s.get("titleConvo"))
+                        .and_then(Value::as_bool)
+                        .unwrap_or(true),
+                title_model: section
+                    .and_then(|s| s.get("titleModel"))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+                    .or_else(|| env.get("GOOGLE_TITLE_MODEL").map(str::to_owned)),
                 model_display_label: None,
                 icon_url: None,
                 headers: Vec::new(),

@@ -4,10 +4,12 @@
 //! [`endpoints`] reads which providers are configured (LibreChat's environment names and
 //! librechat.yaml's `endpoints`); [`openai`] speaks OpenAI's chat completions, which OpenAI
 //! itself and every OpenAI-compatible server (Ollama, OpenRouter, Groq, Mistral, DeepSeek,
-//! vLLM, LiteLLM, ...) understand; [`anthropic`] speaks Anthropic's Messages API.
+//! vLLM, LiteLLM, ...) understand; [`anthropic`] speaks Anthropic's Messages API and
+//! [`google`] Gemini's `streamGenerateContent`.
 
 pub mod anthropic;
 pub mod endpoints;
+pub mod google;
 pub mod models;
 pub mod openai;
 mod sse;
@@ -128,6 +130,7 @@ pub async fn stream(
     match endpoint.protocol {
         Protocol::OpenAi => openai::stream(http, endpoint, api_key, request).await,
         Protocol::Anthropic => anthropic::stream(http, endpoint, api_key, request).await,
+        Protocol::Google => google::stream(http, endpoint, api_key, request).await,
     }
 }
 

@@ -53,6 +53,7 @@ impl FakeOpenAi {
             .route("/v1/chat/completions", post(completions))
             .route("/v1/models", get(models))
             .route("/v1/messages", post(messages))
+            .route("/v1beta/models/{spec}", post(gemini))
             .with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}/v1", listener.local_addr().unwrap());
@@ -90,7 +91,8 @@ impl FakeOpenAi {
 fn is_title(body: &Value) -> bool {
     let system = body["system"]
         .as_str()
-        .or_else(|| body["system"][0]["text"].as_str());
+        .or_else(|| body["system"][0]["text"].as_str())
+        .or_else(|| body["systemInstruction"]["parts"][0]["text"].as_str());
     body["messages"][0]["content"]
         .as_str()
         .or(system)
@@ -416,6 +418,101 @@ async fn messages(
                     + &text_block(0, &refs)
                     + &message_end(words.len() as u64),
             ))
+        }
+    }
+}
+
+// ---- Google's Gemini API: `models/{model}:streamGenerateContent?alt=sse`, `x-goog-api-key`. ----
+
+fn gemini_chunk(parts: Value, finish: Option<&str>, usage: Option<Value>) -> String {
+    let mut candidate = json!({"content": {"parts": parts, "role": "model"}, "index": 0});
+    if let Some(f) = finish {
+        candidate["finishReason"] = json!(f);
+    }
+    let mut v = json!({"candidates": [candidate], "modelVersion": "gemini-test"});
+    if let Some(u) = usage {
+        v["usageMetadata"] = u;
+    }
+    format!("data: {v}\r\n\r\n")
+}
+
+async fn gemini(
+    State(shared): State<Shared>,
+    axum::extract::Path(spec): axum::extract::Path<String>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    shared.requests.lock().unwrap().push(body.clone());
+    let google_error = |status: StatusCode, message: &str, state: &str, details: Value| {
+        (status, Json(json!({"error": {"code": status.as_u16(), "message": message, "status": state, "details": details}}))).into_response()
+    };
+    if headers.get("x-goog-api-key").and_then(|v| v.to_str().ok()) != Some(KEY) {
+        return google_error(
+            StatusCode::BAD_REQUEST,
+            "API key not valid. Please pass a valid API key.",
+            "INVALID_ARGUMENT",
+            json!([{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID", "domain": "googleapis.com"}]),
+        );
+    }
+    let Some((model, "streamGenerateContent")) = spec.split_once(':') else {
+        return google_error(StatusCode::NOT_FOUND, "not found", "NOT_FOUND", json!([]));
+    };
+    if query.as_deref() != Some("alt=sse") {
+        return google_error(
+            StatusCode::BAD_REQUEST,
+            "this fake only streams with alt=sse",
+            "INVALID_ARGUMENT",
+            json!([]),
+        );
+    }
+    let usage = json!({"promptTokenCount": 8, "candidatesTokenCount": 6, "totalTokenCount": 14});
+    if is_title(&body) {
+        return sse(Body::from(gemini_chunk(
+            json!([{"text": "Tides and the Moon"}]),
+            Some("STOP"),
+            Some(usage),
+        )));
+    }
+    match model {
+        "gemini-quota" => google_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Resource has been exhausted (e.g. check quota).",
+            "RESOURCE_EXHAUSTED",
+            json!([{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "7s"}]),
+        ),
+        "gemini-thinking" => sse(Body::from(
+            gemini_chunk(
+                json!([{"text": "Considering.", "thought": true}]),
+                None,
+                None,
+            ) + &gemini_chunk(
+                json!([{"text": "Blue."}]),
+                Some("STOP"),
+                Some(
+                    json!({"promptTokenCount": 8, "candidatesTokenCount": 2, "thoughtsTokenCount": 4, "totalTokenCount": 14}),
+                ),
+            ),
+        )),
+        _ => {
+            let last = body["contents"]
+                .as_array()
+                .and_then(|c| c.last())
+                .and_then(|c| c["parts"][0]["text"].as_str())
+                .unwrap_or("")
+                .to_owned();
+            let text = format!("Gemini says: {last}");
+            let words: Vec<String> = text.split_inclusive(' ').map(str::to_owned).collect();
+            let mut out = String::new();
+            for (i, w) in words.iter().enumerate() {
+                let last = i + 1 == words.len();
+                out.push_str(&gemini_chunk(
+                    json!([{"text": w}]),
+                    last.then_some("STOP"),
+                    last.then(|| usage.clone()),
+                ));
+            }
+            sse(Body::from(out))
         }
     }
 }

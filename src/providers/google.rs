@@ -1,0 +1,355 @@
+//! Google's Gemini API, streaming (`POST {baseURL}/v1beta/models/{model}:streamGenerateContent
+//! ?alt=sse`, key in `x-goog-api-key`).
+//!
+//! Each `data:` is a `GenerateContentResponse`: `candidates[0].content.parts[]` (text, or
+//! reasoning when `thought: true`), `finishReason`, and `usageMetadata`. The stream has no end
+//! marker: it is complete when a candidate carried a finish reason. Errors are
+//! `{error: {code, message, status}}`, a 429 with a `RetryInfo` delay.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use futures_util::{StreamExt, stream};
+use serde_json::{Map, Value, json};
+
+use super::openai::{cause, message_of};
+use super::sse::{self, SseEvent};
+use super::{ChatRequest, Endpoint, EventStream, ProviderError, Role, StreamEvent, Usage};
+
+/// The JSON body for `request`: turns as `user`/`model` contents (consecutive turns of one side
+/// joined), the system prompt as `systemInstruction`, parameters in `generationConfig`.
+pub fn body(endpoint: &Endpoint, request: &ChatRequest) -> Map<String, Value> {
+    let p = &request.params;
+    let mut system = Vec::new();
+    let mut turns: Vec<(Role, String)> = Vec::new();
+    for m in &request.messages {
+        match m.role {
+            Role::System => system.push(m.content.clone()),
+            role => match turns.last_mut() {
+                Some((r, text)) if *r == role => {
+                    text.push_str("\n\n");
+                    text.push_str(&m.content);
+                }
+                _ => turns.push((role, m.content.clone())),
+            },
+        }
+    }
+    while turns.first().is_some_and(|(r, _)| *r == Role::Assistant) {
+        turns.remove(0);
+    }
+    let contents: Vec<Value> = turns
+        .iter()
+        .map(|(role, text)| {
+            json!({"role": if *role == Role::User { "user" } else { "model" }, "parts": [{"text": text}]})
+        })
+        .collect();
+    let mut config = Map::new();
+    for (ours, theirs) in [
+        ("temperature", "temperature"),
+        ("top_p", "topP"),
+        ("topP", "topP"),
+        ("top_k", "topK"),
+        ("topK", "topK"),
+        ("maxOutputTokens", "maxOutputTokens"),
+        ("max_tokens", "maxOutputTokens"),
+    ] {
+        if let Some(v) = p.get(ours).filter(|v| !v.is_null()) {
+            config.insert(theirs.into(), v.clone());
+        }
+    }
+    if let Some(stop) = p.get("stop").and_then(Value::as_array) {
+        config.insert("stopSequences".into(), Value::Array(stop.clone()));
+    }
+    // LibreChat's `thinking` / `thinkingBudget`; thoughts are included so they can be shown.
+    if p.get("thinking").and_then(Value::as_bool).unwrap_or(false)
+        || p.contains_key("thinkingBudget")
+    {
+        let mut thinking = json!({"includeThoughts": true});
+        if let Some(b) = p.get("thinkingBudget").and_then(Value::as_i64) {
+            thinking["thinkingBudget"] = json!(b);
+        }
+        config.insert("thinkingConfig".into(), thinking);
+    }
+    let mut body = Map::new();
+    body.insert("contents".into(), Value::Array(contents));
+    if !system.is_empty() {
+        body.insert(
+            "systemInstruction".into(),
+            json!({"parts": [{"text": system.join("\n\n")}]}),
+        );
+    }
+    if !config.is_empty() {
+        body.insert("generationConfig".into(), Value::Object(config));
+    }
+    for (k, v) in &endpoint.add_params {
+        body.insert(k.clone(), v.clone());
+    }
+    for k in &endpoint.drop_params {
+        body.remove(k);
+    }
+    body
+}
+
+pub async fn stream(
+    http: &reqwest::Client,
+    endpoint: &Endpoint,
+    api_key: &str,
+    request: ChatRequest,
+) -> Result<EventStream, ProviderError> {
+    let url = format!(
+        "{}/v1beta/models/{}:streamGenerateContent?alt=sse",
+        endpoint.base_url.trim_end_matches('/'),
+        urlencode(&request.model)
+    );
+    let mut req = http
+        .post(&url)
+        .header("accept", "text/event-stream")
+        .json(&body(endpoint, &request));
+    if !api_key.is_empty() {
+        req = req.header("x-goog-api-key", api_key);
+    }
+    for (k, v) in &endpoint.headers {
+        req = req.header(k.as_str(), v.as_str());
+    }
+    let response = req.send().await.map_err(|e| ProviderError::Unreachable {
+        url: endpoint.base_url.clone(),
+        message: cause(&e),
+    })?;
+    if !response.status().is_success() {
+        return Err(error_from(response).await);
+    }
+    Ok(Box::pin(parse(sse::events(response))))
+}
+
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// Google's errors: 401/403 for keys, 429 with `RetryInfo.retryDelay` ("7s").
+async fn error_from(response: reqwest::Response) -> ProviderError {
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap_or_default();
+    let message = message_of(&text);
+    match status {
+        401 | 403 => ProviderError::Unauthorized { status, message },
+        // An invalid key is a 400 INVALID_ARGUMENT with reason API_KEY_INVALID.
+        400 if text.contains("API_KEY_INVALID") => ProviderError::Unauthorized { status, message },
+        429 => {
+            let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+            let retry_after = v
+                .pointer("/error/details")
+                .and_then(Value::as_array)
+                .and_then(|d| {
+                    d.iter()
+                        .find_map(|x| x.get("retryDelay").and_then(Value::as_str))
+                })
+                .and_then(|d| d.trim_end_matches('s').parse::<f64>().ok())
+                .filter(|s| s.is_finite() && *s >= 0.0)
+                .map(Duration::from_secs_f64);
+            ProviderError::RateLimited {
+                retry_after,
+                message,
+            }
+        }
+        _ => ProviderError::Status { status, message },
+    }
+}
+
+/// What one chunk says; `Ok(true)` once a candidate finished.
+fn chunk_events(data: &str, out: &mut VecDeque<StreamEvent>) -> Result<bool, ProviderError> {
+    let v: Value = serde_json::from_str(data)
+        .map_err(|e| ProviderError::Malformed(format!("a chunk is not JSON ({e})")))?;
+    if v.get("error").is_some() {
+        return Err(ProviderError::Status {
+            status: 200,
+            message: message_of(data),
+        });
+    }
+    let mut finished = false;
+    if let Some(c) = v.pointer("/candidates/0") {
+        for part in c
+            .pointer("/content/parts")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(t) = part
+                .get("text")
+                .and_then(Value::as_str)
+                .filter(|t| !t.is_empty())
+            {
+                if part
+                    .get("thought")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false)
+                {
+                    out.push_back(StreamEvent::Reasoning(t.to_owned()));
+                } else {
+                    out.push_back(StreamEvent::Text(t.to_owned()));
+                }
+            }
+        }
+        if let Some(reason) = c.get("finishReason").and_then(Value::as_str) {
+            finished = true;
+            out.push_back(StreamEvent::Finished(Some(reason.to_owned())));
+        }
+    } else if let Some(reason) = v
+        .pointer("/promptFeedback/blockReason")
+        .and_then(Value::as_str)
+    {
+        return Err(ProviderError::Status {
+            status: 200,
+            message: format!("the prompt was blocked ({reason})"),
+        });
+    }
+    if let Some(u) = v.get("usageMetadata") {
+        let n = |k: &str| u.get(k).and_then(Value::as_u64).unwrap_or(0);
+        out.push_back(StreamEvent::Usage(Usage {
+            prompt_tokens: n("promptTokenCount"),
+            completion_tokens: n("candidatesTokenCount") + n("thoughtsTokenCount"),
+            cache_read_tokens: n("cachedContentTokenCount"),
+            cache_write_tokens: 0,
+        }));
+    }
+    Ok(finished)
+}
+
+struct State<S> {
+    events: S,
+    pending: VecDeque<StreamEvent>,
+    finished: bool,
+    done: bool,
+}
+
+fn parse<S>(
+    events: S,
+) -> impl futures_util::Stream<Item = Result<StreamEvent, ProviderError>> + Send
+where
+    S: futures_util::Stream<Item = Result<SseEvent, ProviderError>> + Send + Unpin,
+{
+    let state = State {
+        events,
+        pending: VecDeque::new(),
+        finished: false,
+        done: false,
+    };
+    stream::unfold(state, |mut st| async move {
+        loop {
+            if let Some(e) = st.pending.pop_front() {
+                return Some((Ok(e), st));
+            }
+            if st.done {
+                return None;
+            }
+            match st.events.next().await {
+                Some(Ok(e)) => {
+                    let data = e.data.trim();
+                    if data.is_empty() {
+                        continue;
+                    }
+                    match chunk_events(data, &mut st.pending) {
+                        // Usage may follow the finish reason: read on to the end of the body.
+                        Ok(f) => st.finished |= f,
+                        Err(err) => {
+                            st.done = true;
+                            return Some((Err(err), st));
+                        }
+                    }
+                }
+                Some(Err(e)) => {
+                    st.done = true;
+                    return Some((Err(e), st));
+                }
+                None => {
+                    st.done = true;
+                    if !st.finished {
+                        return Some((Err(ProviderError::Interrupted), st));
+                    }
+                }
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::providers::ChatMessage;
+
+    #[test]
+    fn contents_system_instruction_and_config() {
+        let mut params = Map::new();
+        params.insert("temperature".into(), json!(0.3));
+        params.insert("maxOutputTokens".into(), json!(100));
+        params.insert("thinkingBudget".into(), json!(512));
+        let request = ChatRequest {
+            model: "gemini-2.5-flash".into(),
+            messages: vec![
+                ChatMessage {
+                    role: Role::System,
+                    content: "Be brief.".into(),
+                },
+                ChatMessage {
+                    role: Role::User,
+                    content: "q".into(),
+                },
+                ChatMessage {
+                    role: Role::Assistant,
+                    content: "a".into(),
+                },
+                ChatMessage {
+                    role: Role::User,
+                    content: "q2".into(),
+                },
+            ],
+            params,
+            user: None,
+        };
+        let b = body(
+            &crate::providers::endpoints::tests_support::endpoint("google", "x"),
+            &request,
+        );
+        assert_eq!(b["systemInstruction"]["parts"][0]["text"], "Be brief.");
+        assert_eq!(
+            b["contents"][1],
+            json!({"role": "model", "parts": [{"text": "a"}]})
+        );
+        assert_eq!(b["generationConfig"]["temperature"], 0.3);
+        assert_eq!(b["generationConfig"]["maxOutputTokens"], 100);
+        assert_eq!(
+            b["generationConfig"]["thinkingConfig"],
+            json!({"includeThoughts": true, "thinkingBudget": 512})
+        );
+    }
+
+    #[test]
+    fn chunks_become_events() {
+        let mut out = VecDeque::new();
+        let done = chunk_events(r#"{"candidates":[{"content":{"parts":[{"text":"hm","thought":true},{"text":"Hi"}],"role":"model"},"index":0}]}"#, &mut out).unwrap();
+        assert!(!done);
+        let done = chunk_events(r#"{"candidates":[{"content":{"parts":[{"text":"!"}],"role":"model"},"finishReason":"STOP","index":0}],"usageMetadata":{"promptTokenCount":4,"candidatesTokenCount":2,"thoughtsTokenCount":3,"totalTokenCount":9}}"#, &mut out).unwrap();
+        assert!(done);
+        assert_eq!(
+            out.into_iter().collect::<Vec<_>>(),
+            [
+                StreamEvent::Reasoning("hm".into()),
+                StreamEvent::Text("Hi".into()),
+                StreamEvent::Text("!".into()),
+                StreamEvent::Finished(Some("STOP".into())),
+                StreamEvent::Usage(Usage {
+                    prompt_tokens: 4,
+                    completion_tokens: 5,
+                    cache_read_tokens: 0,
+                    cache_write_tokens: 0
+                }),
+            ]
+        );
+        assert!(
+            chunk_events(
+                r#"{"promptFeedback":{"blockReason":"SAFETY"}}"#,
+                &mut VecDeque::new()
+            )
+            .is_err()
+        );
+    }
+}
