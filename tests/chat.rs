@@ -1138,3 +1138,80 @@ async fn google_gemini_streams_and_reports_its_errors() {
         "invalid_api_key"
     );
 }
+
+#[tokio::test]
+async fn azure_openai_deployments() {
+    let fake = FakeOpenAi::start().await;
+    let base = fake.anthropic_base();
+    let server = TestServer::builder()
+        .env("AZURE_API_KEY", KEY)
+        .env("AZURE_OPENAI_BASEURL", &format!("{base}/openai"))
+        .env("AZURE_OPENAI_API_DEPLOYMENT_NAME", "team-deployment")
+        .env("AZURE_OPENAI_API_VERSION", "2024-10-21")
+        .env("AZURE_OPENAI_MODELS", "gpt-4o")
+        .env("TITLE_CONVO", "false")
+        .start()
+        .await;
+    server.register("alice@example.org", PW).await;
+    let s = server.login("alice@example.org", PW).await;
+    let models: Value = server
+        .get_as("/api/models", &s.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(models["azureOpenAI"], json!(["gpt-4o"]));
+    let resp = server
+        .send(
+            "POST",
+            "/api/agents/chat/azureOpenAI",
+            &s.token,
+            json!({"text": "hello azure", "model": "gpt-4o"}),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    let id = resp.json::<Value>().await.unwrap()["streamId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let frames = Events::open(&server, &s, &id, "", None)
+        .await
+        .until_final()
+        .await;
+    assert_eq!(
+        frames.last().unwrap().data["responseMessage"]["text"],
+        "Echo: hello azure"
+    );
+
+    // Model names as deployments: a missing deployment is the provider's clear 404.
+    let by_model = TestServer::builder()
+        .env("AZURE_API_KEY", KEY)
+        .env("AZURE_OPENAI_BASEURL", &format!("{base}/openai"))
+        .env("AZURE_USE_MODEL_AS_DEPLOYMENT_NAME", "true")
+        .env("AZURE_OPENAI_MODELS", "gpt-4.1")
+        .start()
+        .await;
+    by_model.register("alice@example.org", PW).await;
+    let s = by_model.login("alice@example.org", PW).await;
+    let resp = by_model
+        .send(
+            "POST",
+            "/api/agents/chat/azureOpenAI",
+            &s.token,
+            json!({"text": "hi", "model": "gpt-4.1"}),
+        )
+        .await;
+    let id = resp.json::<Value>().await.unwrap()["streamId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let frames = Events::open(&by_model, &s, &id, "", None)
+        .await
+        .until_final()
+        .await;
+    let error = frames.last().unwrap().data["error"]["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(error.contains("gpt-41") && error.contains("404"), "{error}");
+}

@@ -14,8 +14,32 @@ use crate::config::{ConfigError, Env};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Protocol {
     OpenAi,
+    /// OpenAI's format on Azure: per-deployment URLs, `api-version`, an `api-key` header.
+    AzureOpenAi,
     Anthropic,
     Google,
+}
+
+/// Where Azure OpenAI requests go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Azure {
+    /// `AZURE_OPENAI_API_DEPLOYMENT_NAME`; with `model_as_deployment` the model names it.
+    pub deployment: Option<String>,
+    /// `AZURE_USE_MODEL_AS_DEPLOYMENT_NAME`.
+    pub model_as_deployment: bool,
+    /// `AZURE_OPENAI_API_VERSION`.
+    pub api_version: String,
+}
+
+impl Azure {
+    /// The deployment serving `model`: the configured one, or the model's name without dots
+    /// (Azure's deployment names cannot have them).
+    pub fn deployment_for(&self, model: &str) -> String {
+        match (&self.deployment, self.model_as_deployment) {
+            (Some(d), false) => d.clone(),
+            _ => model.replace('.', ""),
+        }
+    }
 }
 
 /// Where an endpoint's API key comes from.
@@ -59,6 +83,8 @@ pub struct Endpoint {
     pub headers: Vec<(String, String)>,
     pub add_params: Map<String, Value>,
     pub drop_params: Vec<String>,
+    /// For `azureOpenAI`.
+    pub azure: Option<Azure>,
 }
 
 /// The configured endpoints, in the order the client shows them.
@@ -159,7 +185,81 @@ impl Endpoints {
                 headers: Vec::new(),
                 add_params: Map::new(),
                 drop_params: Vec::new(),
+                azure: None,
             });
+        }
+
+        if let Some(key) = env.get("AZURE_API_KEY").filter(|k| !k.is_empty())
+            && allowed("azureOpenAI")
+        {
+            let instance = env.get("AZURE_OPENAI_API_INSTANCE_NAME").unwrap_or("");
+            let deployment = env
+                .get("AZURE_OPENAI_API_DEPLOYMENT_NAME")
+                .filter(|d| !d.is_empty())
+                .map(str::to_owned);
+            // AZURE_OPENAI_BASEURL may name the instance and deployment by placeholder.
+            let base_url = match env.get("AZURE_OPENAI_BASEURL").filter(|u| !u.is_empty()) {
+                Some(u) => u
+                    .replace("${INSTANCE_NAME}", instance)
+                    .trim_end_matches('/')
+                    .to_owned(),
+                None if !instance.is_empty() => {
+                    format!("https://{instance}.openai.azure.com/openai")
+                }
+                None => {
+                    out.warnings.push(
+                        "azureOpenAI is left out: set AZURE_OPENAI_API_INSTANCE_NAME or AZURE_OPENAI_BASEURL".into(),
+                    );
+                    String::new()
+                }
+            };
+            let model_as_deployment = env
+                .bool("AZURE_USE_MODEL_AS_DEPLOYMENT_NAME")?
+                .unwrap_or(false);
+            let models = list(env.get("AZURE_OPENAI_MODELS"));
+            if !base_url.is_empty() {
+                if deployment.is_none()
+                    && !model_as_deployment
+                    && !base_url.contains("${DEPLOYMENT_NAME}")
+                {
+                    out.warnings.push("azureOpenAI: no AZURE_OPENAI_API_DEPLOYMENT_NAME; each model's name is used as its deployment".into());
+                }
+                out.list.push(Endpoint {
+                    name: "azureOpenAI".into(),
+                    custom: false,
+                    protocol: Protocol::AzureOpenAi,
+                    base_url,
+                    key: key_of(key),
+                    fetch_models: false,
+                    models: if models.is_empty() {
+                        deployment
+                            .iter()
+                            .cloned()
+                            .collect::<Vec<_>>()
+                            .into_iter()
+                            .chain(OPENAI_DEFAULT_MODELS.iter().take(2).map(|m| m.to_string()))
+                            .collect()
+                    } else {
+                        models
+                    },
+                    title_convo: env.bool("TITLE_CONVO")?.unwrap_or(true),
+                    title_model: env.get("AZURE_OPENAI_DEFAULT_MODEL").map(str::to_owned),
+                    model_display_label: None,
+                    icon_url: None,
+                    headers: Vec::new(),
+                    add_params: Map::new(),
+                    drop_params: Vec::new(),
+                    azure: Some(Azure {
+                        deployment,
+                        model_as_deployment,
+                        api_version: env
+                            .get("AZURE_OPENAI_API_VERSION")
+                            .filter(|v| !v.is_empty())
+                            .unwrap_or("2024-10-21")
+                            .to_owned(),
+                    }),
+                });
+            }
         }
 
         if let Some(key) = env.get("ANTHROPIC_API_KEY").filter(|k| !k.is_empty())
@@ -203,6 +303,7 @@ impl Endpoints {
                 headers: Vec::new(),
                 add_params: Map::new(),
                 drop_params: Vec::new(),
+                azure: None,
             });
         }
 
@@ -246,6 +347,7 @@ impl Endpoints {
                 headers: Vec::new(),
                 add_params: Map::new(),
                 drop_params: Vec::new(),
+                azure: None,
             });
         }
 
@@ -387,6 +489,7 @@ fn custom(c: &Value) -> Result<Endpoint, String> {
                     .collect()
             })
             .unwrap_or_default(),
+        azure: None,
         name,
     })
 }
@@ -412,6 +515,7 @@ pub mod tests_support {
             headers: Vec::new(),
             add_params: Map::new(),
             drop_params: Vec::new(),
+            azure: None,
         }
     }
 }

@@ -128,7 +128,9 @@ pub async fn stream(
     request: ChatRequest,
 ) -> Result<EventStream, ProviderError> {
     match endpoint.protocol {
-        Protocol::OpenAi => openai::stream(http, endpoint, api_key, request).await,
+        Protocol::OpenAi | Protocol::AzureOpenAi => {
+            openai::stream(http, endpoint, api_key, request).await
+        }
         Protocol::Anthropic => anthropic::stream(http, endpoint, api_key, request).await,
         Protocol::Google => google::stream(http, endpoint, api_key, request).await,
     }

@@ -79,16 +79,31 @@ pub async fn stream(
     api_key: &str,
     request: ChatRequest,
 ) -> Result<EventStream, ProviderError> {
-    let url = format!(
-        "{}/chat/completions",
-        endpoint.base_url.trim_end_matches('/')
-    );
+    let base = endpoint.base_url.trim_end_matches('/');
+    let url = match &endpoint.azure {
+        // Azure: a URL per deployment, the API version in the query, the key in `api-key`.
+        Some(azure) => {
+            let deployment = azure.deployment_for(&request.model);
+            let base = base.replace("${DEPLOYMENT_NAME}", &deployment);
+            let base = if base.contains("/deployments/") {
+                base
+            } else {
+                format!("{base}/deployments/{deployment}")
+            };
+            format!("{base}/chat/completions?api-version={}", azure.api_version)
+        }
+        None => format!("{base}/chat/completions"),
+    };
     let mut req = http
         .post(&url)
         .header("accept", "text/event-stream")
         .json(&body(endpoint, &request));
     if !api_key.is_empty() {
-        req = req.bearer_auth(api_key);
+        req = if endpoint.azure.is_some() {
+            req.header("api-key", api_key)
+        } else {
+            req.bearer_auth(api_key)
+        };
     }
     for (k, v) in &endpoint.headers {
         req = req.header(k.as_str(), v.as_str());

@@ -54,6 +54,10 @@ impl FakeOpenAi {
             .route("/v1/models", get(models))
             .route("/v1/messages", post(messages))
             .route("/v1beta/models/{spec}", post(gemini))
+            .route(
+                "/openai/deployments/{deployment}/chat/completions",
+                post(azure),
+            )
             .with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}/v1", listener.local_addr().unwrap());
@@ -515,4 +519,32 @@ async fn gemini(
             sse(Body::from(out))
         }
     }
+}
+
+// ---- Azure OpenAI: per-deployment URLs, `api-version`, an `api-key` header. ----
+
+async fn azure(
+    State(shared): State<Shared>,
+    axum::extract::Path(deployment): axum::extract::Path<String>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    if headers.get("api-key").and_then(|v| v.to_str().ok()) != Some(KEY) {
+        return (StatusCode::UNAUTHORIZED, Json(json!({"error": {"code": "401", "message": "Access denied due to invalid subscription key or wrong API endpoint."}}))).into_response();
+    }
+    if !query.as_deref().unwrap_or("").starts_with("api-version=") {
+        return error(
+            StatusCode::NOT_FOUND,
+            "Resource not found",
+            "invalid_request_error",
+            Some("404"),
+        );
+    }
+    if deployment != "team-deployment" {
+        return (StatusCode::NOT_FOUND, Json(json!({"error": {"code": "DeploymentNotFound", "message": format!("The API deployment {deployment} for this resource does not exist.")}}))).into_response();
+    }
+    let mut forwarded = HeaderMap::new();
+    forwarded.insert("authorization", format!("Bearer {KEY}").parse().unwrap());
+    completions(State(shared), forwarded, Json(body)).await
 }
