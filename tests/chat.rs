@@ -1215,3 +1215,57 @@ async fn azure_openai_deployments() {
         .to_owned();
     assert!(error.contains("gpt-41") && error.contains("404"), "{error}");
 }
+
+#[tokio::test]
+async fn continue_extends_an_unfinished_answer() {
+    let fake = FakeOpenAi::start().await;
+    let server = server_with(&fake, &[]).await;
+    server.register("alice@example.org", PW).await;
+    let s = server.login("alice@example.org", PW).await;
+    let id = start(
+        &server,
+        &s,
+        json!({"text": "go", "messageId": "q1", "model": "gated"}),
+    )
+    .await;
+    let mut events = Events::open(&server, &s, &id, "", None).await;
+    while let Some(f) = events.next().await {
+        if f.data["event"] == "on_message_delta" {
+            break;
+        }
+    }
+    server
+        .send(
+            "POST",
+            "/api/agents/chat/abort",
+            &s.token,
+            json!({"streamId": id}),
+        )
+        .await;
+    let stopped = events.until_final().await.last().unwrap().data["responseMessage"].clone();
+    let answer_id = stopped["messageId"].as_str().unwrap().to_owned();
+
+    let resp = send(&server, &s, json!({"isContinued": true, "conversationId": id, "parentMessageId": "q1", "responseMessageId": answer_id, "model": "gpt-4o"})).await;
+    assert_eq!(resp.status(), 200);
+    let frames = Events::open(&server, &s, &id, "", None)
+        .await
+        .until_final()
+        .await;
+    let response = &frames.last().unwrap().data["responseMessage"];
+    assert_eq!(response["messageId"], answer_id.as_str());
+    assert_eq!(response["text"], "part oneEcho: go");
+    assert_eq!(response["unfinished"], false);
+    // The model was shown the answer so far as the last turn.
+    let sent = fake.last_chat();
+    let last = sent["messages"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last, json!({"role": "assistant", "content": "part one"}));
+    let all = messages(&server, &s, &id).await;
+    assert_eq!(all.len(), 2, "the same answer, continued");
+
+    for body in [
+        json!({"isContinued": true, "conversationId": id, "parentMessageId": "q1", "model": "gpt-4o"}),
+        json!({"isContinued": true, "conversationId": id, "parentMessageId": "q1", "responseMessageId": "q1", "model": "gpt-4o"}),
+    ] {
+        assert_eq!(send(&server, &s, body).await.status(), 400);
+    }
+}

@@ -181,17 +181,24 @@ async fn start(
     };
 
     let regenerate = flag(&body, "isRegenerate");
-    if flag(&body, "isContinued") {
-        return Err(ApiError::BadRequest(
-            "continuing an answer is not supported yet".into(),
-        ));
-    }
+    // Continue: the same question, and more of an answer already there (responseMessageId).
+    let continued = match flag(&body, "isContinued") {
+        false => None,
+        true => Some(
+            text_field(&body, "responseMessageId")
+                .map(|id| message_id(id, "responseMessageId"))
+                .transpose()?
+                .ok_or_else(|| {
+                    ApiError::BadRequest("responseMessageId names the answer to continue".into())
+                })?,
+        ),
+    };
     let text = body
         .get("text")
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_owned();
-    if !regenerate && text.trim().is_empty() {
+    if !regenerate && continued.is_none() && text.trim().is_empty() {
         return Err(ApiError::BadRequest("text is required".into()));
     }
 
@@ -220,7 +227,9 @@ async fn start(
     // Settings sent with a message update the conversation; its title stays.
     changes.title = None;
 
-    let response_id = uuid::Uuid::new_v4().to_string();
+    let response_id = continued
+        .clone()
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let job = state
         .jobs
         .start(&conversation_id, &user.id, &conversation_id, &response_id)
@@ -234,13 +243,16 @@ async fn start(
         &body,
         &conversation_id,
         changes,
-        regenerate,
+        Again {
+            regenerate,
+            continued: continued.clone(),
+        },
         &text,
         &endpoint_name,
         &model,
     )
     .await;
-    let (conversation, request, branch, is_new) = match prepared {
+    let (conversation, request, mut branch, is_new, partial) = match prepared {
         Ok(p) => p,
         Err(e) => {
             job.emit(
@@ -258,7 +270,7 @@ async fn start(
         false,
     );
 
-    let response = Message {
+    let mut response = Message {
         message_id: response_id,
         conversation_id: conversation_id.clone(),
         user_id: user.id.clone(),
@@ -283,6 +295,14 @@ async fn start(
         created_at: String::new(),
         updated_at: String::new(),
     };
+    if let Some(partial) = partial {
+        // Carry on from what is there: the model sees it as the start of its answer, and the
+        // saved answer keeps its id, place and first part.
+        job.append(&partial.text, false);
+        response.parent_message_id = partial.parent_message_id.clone();
+        response.created_at = partial.created_at.clone();
+        branch.push(partial);
+    }
     // The conversation's settings, as just updated by this request, are the parameters: a
     // client that sends only the text keeps its system prompt and temperature.
     let params = conversation.settings.clone();
@@ -319,10 +339,28 @@ async fn start(
     })))
 }
 
+/// Regenerate or continue instead of asking something new.
+struct Again {
+    regenerate: bool,
+    /// The answer to continue.
+    continued: Option<String>,
+}
+
+/// What a turn starts from: the conversation, the message answered, the branch to it,
+/// whether the conversation is new, and the answer being continued.
+type Prepared = (
+    conversations::Conversation,
+    Message,
+    Vec<Message>,
+    bool,
+    Option<Message>,
+);
+
 /// Why a turn cannot start, found inside the database transaction.
 enum Refused {
     NotFound,
     NoRegenerateTarget,
+    NoContinueTarget,
     UnknownParent,
     IdTaken,
     Cycle,
@@ -338,6 +376,9 @@ impl From<Refused> for ApiError {
             Refused::UnknownParent => {
                 ApiError::BadRequest("parentMessageId is not a message of this conversation".into())
             }
+            Refused::NoContinueTarget => ApiError::BadRequest(
+                "responseMessageId must name an answer to parentMessageId".into(),
+            ),
             Refused::IdTaken => ApiError::Conflict("messageId is already used".into()),
             Refused::Cycle => ApiError::BadRequest("the message would be its own ancestor".into()),
         }
@@ -354,11 +395,12 @@ async fn prepare(
     body: &Map<String, Value>,
     conversation_id: &str,
     changes: conversations::Changes,
-    regenerate: bool,
+    again: Again,
     text: &str,
     endpoint: &str,
     model: &str,
-) -> Result<(conversations::Conversation, Message, Vec<Message>, bool), ApiError> {
+) -> Result<Prepared, ApiError> {
+    let regenerate = again.regenerate || again.continued.is_some();
     let parent = text_field(body, "parentMessageId")
         .map(|p| message_id(p, "parentMessageId"))
         .transpose()?
@@ -424,13 +466,24 @@ async fn prepare(
                     None => return Err(crate::db::DbError::NotFound),
                 }
             };
+            let partial = match &again.continued {
+                None => None,
+                Some(id) => match all.iter().find(|x| {
+                    x.message_id == *id
+                        && !x.is_created_by_user
+                        && x.parent_message_id == request.message_id
+                }) {
+                    Some(p) => Some(p.clone()),
+                    None => return Ok(Err(Refused::NoContinueTarget)),
+                },
+            };
             let mut all = all;
             if !regenerate {
                 all.push(request.clone());
             }
             let branch = tree::branch(&all, Some(&request.message_id));
             tx.commit()?;
-            Ok(Ok((conversation, request, branch, is_new)))
+            Ok(Ok((conversation, request, branch, is_new, partial)))
         })
         .await?;
     Ok(outcome?)
