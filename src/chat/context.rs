@@ -74,8 +74,19 @@ fn cost(m: &Message, text: &str) -> u64 {
 /// oldest dropped once `budget` tokens are used, but the newest message always goes.
 /// Blocking (token counting): call off the async threads.
 pub fn build(branch: &[Message], system: Option<&str>, budget: u64) -> Vec<ChatMessage> {
+    build_counted(branch, system, budget).0
+}
+
+/// [`build`], with how many tokens the messages are (for the balance check and billing when
+/// the provider does not report its count).
+pub fn build_counted(
+    branch: &[Message],
+    system: Option<&str>,
+    budget: u64,
+) -> (Vec<ChatMessage>, u64) {
     let system_cost = system.map_or(0, |s| super::tokens::count(s) as u64 + PER_MESSAGE);
     let mut left = budget.saturating_sub(system_cost);
+    let mut used = system_cost;
     let mut kept = Vec::new();
     for (i, m) in branch.iter().rev().enumerate() {
         if m.error {
@@ -93,6 +104,7 @@ pub fn build(branch: &[Message], system: Option<&str>, budget: u64) -> Vec<ChatM
             break;
         }
         left = left.saturating_sub(c);
+        used += c;
         kept.push(ChatMessage {
             role: if m.is_created_by_user {
                 Role::User
@@ -109,7 +121,7 @@ pub fn build(branch: &[Message], system: Option<&str>, budget: u64) -> Vec<ChatM
         });
     }
     kept.reverse();
-    kept
+    (kept, used)
 }
 
 /// The text parts of a message's content, without its reasoning.

@@ -54,6 +54,7 @@ pub struct Engine {
     pub db: Db,
     pub http: reqwest::Client,
     pub jobs: Arc<Jobs>,
+    pub billing: Arc<crate::billing::Billing>,
     /// Presents stored rows in LibreChat's JSON shapes.
     pub message_json: fn(&Message) -> Value,
     pub conversation_json: fn(&Conversation) -> Value,
@@ -71,13 +72,22 @@ impl Engine {
             }}),
             false,
         );
-        let (outcome, usage) = self.generate(&job, &turn, &step_id).await;
+        let (outcome, usage, prompt_tokens) = self.generate(&job, &turn, &step_id).await;
         let status = match &outcome {
             Outcome::Done => Status::Done,
             Outcome::Aborted => Status::Aborted,
             Outcome::Failed(_) => Status::Failed,
         };
-        let response = self.finish(&job, &turn, &outcome, usage).await;
+        let (response, completion_tokens) = self.finish(&job, &turn, &outcome, usage).await;
+        self.bill(
+            &job,
+            &turn,
+            &outcome,
+            usage,
+            prompt_tokens,
+            completion_tokens,
+        )
+        .await;
         let conversation = self.touch_conversation(&turn).await;
         let mut last = json!({
             "final": true,
@@ -111,14 +121,34 @@ impl Engine {
         job: &Arc<Job>,
         turn: &Turn,
         step_id: &str,
-    ) -> (Outcome, Option<Usage>) {
+    ) -> (Outcome, Option<Usage>, u64) {
         let budget = super::context::budget(&turn.model, &turn.params);
         let (branch, system) = (turn.branch.clone(), turn.system.clone());
-        let messages = tokio::task::spawn_blocking(move || {
-            super::context::build(&branch, system.as_deref(), budget)
+        let (messages, prompt_tokens) = tokio::task::spawn_blocking(move || {
+            super::context::build_counted(&branch, system.as_deref(), budget)
         })
         .await
         .unwrap_or_default();
+        match self
+            .billing
+            .check(
+                &turn.user_id,
+                &turn.model,
+                prompt_tokens,
+                turn.endpoint.token_config.as_ref(),
+            )
+            .await
+        {
+            Ok(Ok(())) => {}
+            Ok(Err(short)) => {
+                let e = ProviderError::InsufficientBalance {
+                    balance: short.balance,
+                    cost: short.cost,
+                };
+                return (Outcome::Failed(e), None, prompt_tokens);
+            }
+            Err(e) => tracing::warn!(error = %e, "checking the balance failed; answering anyway"),
+        }
         let request = ChatRequest {
             model: turn.model.clone(),
             messages,
@@ -130,9 +160,9 @@ impl Engine {
         let mut stream = tokio::select! {
             started = providers::stream(&self.http, &turn.endpoint, &turn.api_key, request) => match started {
                 Ok(s) => s,
-                Err(e) => return (Outcome::Failed(e), None),
+                Err(e) => return (Outcome::Failed(e), None, prompt_tokens),
             },
-            () = &mut aborted => return (Outcome::Aborted, None),
+            () = &mut aborted => return (Outcome::Aborted, None, prompt_tokens),
         };
         let mut usage = None;
         // A growing answer is saved SAVE_EVERY after its first unsaved piece, even when the
@@ -142,7 +172,7 @@ impl Engine {
             let deadline = unsaved_since.map(|t| tokio::time::Instant::from_std(t + SAVE_EVERY));
             let event = tokio::select! {
                 e = stream.next() => e,
-                () = &mut aborted => return (Outcome::Aborted, usage),
+                () = &mut aborted => return (Outcome::Aborted, usage, prompt_tokens),
                 () = async { tokio::time::sleep_until(deadline.expect("guarded")).await }, if deadline.is_some() => {
                     unsaved_since = None;
                     let partial = self.response_row(job, turn, true, None, None);
@@ -169,8 +199,8 @@ impl Engine {
                 }
                 Some(Ok(StreamEvent::Usage(u))) => usage = Some(u),
                 Some(Ok(StreamEvent::Finished(_))) => {}
-                Some(Err(e)) => return (Outcome::Failed(e), usage),
-                None => return (Outcome::Done, usage),
+                Some(Err(e)) => return (Outcome::Failed(e), usage, prompt_tokens),
+                None => return (Outcome::Done, usage, prompt_tokens),
             }
             if unsaved_since.is_none() {
                 unsaved_since = Some(Instant::now());
@@ -220,7 +250,7 @@ impl Engine {
         turn: &Turn,
         outcome: &Outcome,
         usage: Option<Usage>,
-    ) -> Option<Message> {
+    ) -> (Option<Message>, i64) {
         let (_, text) = job.content();
         let question = turn
             .request
@@ -260,11 +290,52 @@ impl Engine {
             })
             .await;
         match written {
-            Ok(()) => Some(row),
+            Ok(()) => (Some(row), tokens),
             Err(e) => {
                 tracing::error!(error = %e, "saving the answer failed");
-                None
+                (None, tokens)
             }
+        }
+    }
+
+    /// Records what the turn cost: the provider's counts where it gave them, ours otherwise. A
+    /// stopped answer, or one cut off by an error after some text, is billed as incomplete;
+    /// nothing is billed when nothing was generated.
+    async fn bill(
+        &self,
+        job: &Job,
+        turn: &Turn,
+        outcome: &Outcome,
+        usage: Option<Usage>,
+        prompt_tokens: u64,
+        completion_tokens: i64,
+    ) {
+        let generated = !job.content().1.is_empty() || !job.content().0.is_empty();
+        let incomplete = match outcome {
+            Outcome::Done => false,
+            Outcome::Aborted => true,
+            Outcome::Failed(_) if generated => true,
+            Outcome::Failed(_) => return,
+        };
+        let mut u = usage.unwrap_or_default();
+        if u.prompt_tokens + u.cache_read_tokens + u.cache_write_tokens == 0 {
+            u.prompt_tokens = prompt_tokens;
+        }
+        if u.completion_tokens == 0 {
+            u.completion_tokens = completion_tokens.max(0) as u64;
+        }
+        let spend = crate::billing::Spend {
+            user_id: &turn.user_id,
+            conversation_id: &turn.conversation.conversation_id,
+            message_id: &turn.response.message_id,
+            model: &turn.model,
+            context: "message",
+            usage: u,
+            incomplete,
+            token_config: turn.endpoint.token_config.as_ref(),
+        };
+        if let Err(e) = self.billing.spend(spend).await {
+            tracing::error!(error = %e, "recording what an answer cost failed");
         }
     }
 
@@ -320,19 +391,74 @@ impl Engine {
             params: Map::new(),
             user: Some(turn.user_id.clone()),
         };
+        // Titles are skipped, not charged into the red, when the balance is short.
+        let prompt: String = request
+            .messages
+            .iter()
+            .map(|m| m.content.as_str())
+            .collect();
+        let prompt_tokens = tokio::task::spawn_blocking(move || super::tokens::count(&prompt))
+            .await
+            .unwrap_or(0)
+            .max(0) as u64;
+        let token_config = turn.endpoint.token_config.as_ref();
+        if !matches!(
+            self.billing
+                .check(
+                    &turn.user_id,
+                    &request.model,
+                    prompt_tokens + 150,
+                    token_config
+                )
+                .await,
+            Ok(Ok(()))
+        ) {
+            return;
+        }
+        let model = request.model.clone();
         let collect = async {
             let mut stream =
                 providers::stream(&self.http, &turn.endpoint, &turn.api_key, request).await?;
             let mut title = String::new();
+            let mut usage = None;
             while let Some(e) = stream.next().await {
-                if let StreamEvent::Text(t) = e? {
-                    title.push_str(&t);
+                match e? {
+                    StreamEvent::Text(t) => title.push_str(&t),
+                    StreamEvent::Usage(u) => usage = Some(u),
+                    _ => {}
                 }
             }
-            Ok::<_, ProviderError>(title)
+            Ok::<_, ProviderError>((title, usage))
         };
         let title = match tokio::time::timeout(Duration::from_secs(60), collect).await {
-            Ok(Ok(t)) => clean_title(&t),
+            Ok(Ok((t, usage))) => {
+                let mut u = usage.unwrap_or_default();
+                if u.prompt_tokens + u.cache_read_tokens == 0 {
+                    u.prompt_tokens = prompt_tokens;
+                }
+                if u.completion_tokens == 0 {
+                    let text = t.clone();
+                    u.completion_tokens =
+                        tokio::task::spawn_blocking(move || super::tokens::count(&text))
+                            .await
+                            .unwrap_or(0)
+                            .max(0) as u64;
+                }
+                let spend = crate::billing::Spend {
+                    user_id: &turn.user_id,
+                    conversation_id: &turn.conversation.conversation_id,
+                    message_id: &turn.response.message_id,
+                    model: &model,
+                    context: "title",
+                    usage: u,
+                    incomplete: false,
+                    token_config,
+                };
+                if let Err(e) = self.billing.spend(spend).await {
+                    tracing::error!(error = %e, "recording what a title cost failed");
+                }
+                clean_title(&t)
+            }
             Ok(Err(e)) => {
                 tracing::warn!(error = %e, "generating a title failed");
                 return;

@@ -1,5 +1,6 @@
 //! The command line: `librechat serve`, `librechat config ...`, `librechat db ...`.
 
+mod balance;
 mod config;
 mod db;
 mod export;
@@ -81,6 +82,12 @@ librechat import ./alice-chats/1b2c.json --user alice@example.org"
         after_help = "Examples:\n  librechat db migrate\n  librechat db check\n  librechat db backup /backups/librechat.db"
     )]
     Db(db::DbCommand),
+    /// Token credits: add, set, list
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  librechat balance add alice@example.org 1000000\n  librechat balance list"
+    )]
+    Balance(balance::BalanceCommand),
     /// Maintain the full-text search index
     #[command(subcommand, after_help = "Example:\n  librechat search reindex")]
     Search(search::SearchCommand),
@@ -100,6 +107,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Config(cmd) => config::run(env, overrides, cmd),
         Command::Db(cmd) => db::run(env, overrides, cmd),
         Command::Search(cmd) => search::run(env, overrides, cmd),
+        Command::Balance(cmd) => balance::run(env, overrides, cmd),
         Command::User(cmd) => user::run(env, overrides, cmd),
         Command::Export(args) => export::run(env, overrides, args),
         Command::Import(args) => import::run(env, overrides, args),

@@ -85,6 +85,8 @@ pub struct Endpoint {
     pub drop_params: Vec<String>,
     /// For `azureOpenAI`.
     pub azure: Option<Azure>,
+    /// Prices per model for this endpoint (`tokenConfig`: `{model: {prompt, completion}}`).
+    pub token_config: Option<Value>,
 }
 
 /// The configured endpoints, in the order the client shows them.
@@ -186,6 +188,7 @@ impl Endpoints {
                 add_params: Map::new(),
                 drop_params: Vec::new(),
                 azure: None,
+                token_config: None,
             });
         }
 
@@ -258,6 +261,7 @@ impl Endpoints {
                             .unwrap_or("2024-10-21")
                             .to_owned(),
                     }),
+                    token_config: None,
                 });
             }
         }
@@ -304,6 +308,7 @@ impl Endpoints {
                 add_params: Map::new(),
                 drop_params: Vec::new(),
                 azure: None,
+                token_config: None,
             });
         }
 
@@ -348,6 +353,7 @@ impl Endpoints {
                 add_params: Map::new(),
                 drop_params: Vec::new(),
                 azure: None,
+                token_config: None,
             });
         }
 
@@ -490,6 +496,7 @@ fn custom(c: &Value) -> Result<Endpoint, String> {
             })
             .unwrap_or_default(),
         azure: None,
+        token_config: c.get("tokenConfig").filter(|t| t.is_object()).cloned(),
         name,
     })
 }
@@ -516,6 +523,7 @@ pub mod tests_support {
             add_params: Map::new(),
             drop_params: Vec::new(),
             azure: None,
+            token_config: None,
         }
     }
 }

@@ -205,7 +205,8 @@ fn chunk_events(data: &str, out: &mut VecDeque<StreamEvent>) -> Result<bool, Pro
     if let Some(u) = v.get("usageMetadata") {
         let n = |k: &str| u.get(k).and_then(Value::as_u64).unwrap_or(0);
         out.push_back(StreamEvent::Usage(Usage {
-            prompt_tokens: n("promptTokenCount"),
+            // Uncached prompt tokens: Google counts cached ones among them.
+            prompt_tokens: n("promptTokenCount").saturating_sub(n("cachedContentTokenCount")),
             completion_tokens: n("candidatesTokenCount") + n("thoughtsTokenCount"),
             cache_read_tokens: n("cachedContentTokenCount"),
             cache_write_tokens: 0,

@@ -62,6 +62,7 @@ pub struct ChatRequest {
 /// Token counts a provider reports.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Usage {
+    /// Prompt tokens not read from or written to a cache.
     pub prompt_tokens: u64,
     pub completion_tokens: u64,
     /// Prompt tokens read from the provider's cache.
@@ -102,6 +103,11 @@ pub enum ProviderError {
     Interrupted,
     #[error("{0}")]
     Config(String),
+    /// The balance does not cover the prompt (LibreChat's `token_balance`).
+    #[error(
+        "Insufficient funds: the balance is {balance} credits and this message needs about {cost}."
+    )]
+    InsufficientBalance { balance: i64, cost: i64 },
 }
 
 impl ProviderError {
@@ -114,6 +120,7 @@ impl ProviderError {
             ProviderError::Unreachable { .. } => "provider_unreachable",
             ProviderError::Malformed(_) | ProviderError::Interrupted => "stream_error",
             ProviderError::Config(_) => "config_error",
+            ProviderError::InsufficientBalance { .. } => "token_balance",
         }
     }
 }

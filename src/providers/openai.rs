@@ -223,10 +223,12 @@ fn chunk_events(data: &str, out: &mut VecDeque<StreamEvent>) -> Result<bool, Pro
     }
     if let Some(u) = v.get("usage").filter(|u| u.is_object()) {
         let n = |p: &str| u.pointer(p).and_then(Value::as_u64).unwrap_or(0);
+        // Prompt tokens here are the uncached ones; OpenAI counts cached ones among them.
+        let cached = n("/prompt_tokens_details/cached_tokens");
         out.push_back(StreamEvent::Usage(Usage {
-            prompt_tokens: n("/prompt_tokens"),
+            prompt_tokens: n("/prompt_tokens").saturating_sub(cached),
             completion_tokens: n("/completion_tokens"),
-            cache_read_tokens: n("/prompt_tokens_details/cached_tokens"),
+            cache_read_tokens: cached,
             cache_write_tokens: 0,
         }));
     }
@@ -327,7 +329,7 @@ mod tests {
         assert_eq!(
             out[1],
             StreamEvent::Usage(Usage {
-                prompt_tokens: 5,
+                prompt_tokens: 2,
                 completion_tokens: 2,
                 cache_read_tokens: 3,
                 cache_write_tokens: 0

@@ -44,6 +44,7 @@ pub fn build(state: AppState) -> Router {
         .merge(routes::search::router())
         .merge(routes::endpoints::router())
         .merge(routes::keys::router())
+        .merge(routes::balance::router())
         .merge(routes::chat::router())
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)

@@ -30,6 +30,8 @@ pub struct AppState {
     pub jobs: Arc<crate::chat::jobs::Jobs>,
     /// The client for AI providers.
     pub http: reqwest::Client,
+    /// Balances and transactions.
+    pub billing: Arc<crate::billing::Billing>,
     /// Encrypts secrets at rest with CREDS_KEY (user API keys).
     pub cipher: Arc<Cipher>,
     /// Model lists fetched from providers.
@@ -67,6 +69,7 @@ impl AppState {
         );
         let accounts = Accounts::new(db.clone(), tokens, s.auth.clone(), s.logins.email);
         let guard = Guard::new(db.clone(), s.limits.ban.clone());
+        let billing = crate::billing::Billing::new(db.clone(), s);
         let mailer = match &s.email {
             Some(e) => Some(
                 crate::mail::Mailer::new(e, &s.branding.app_title)
@@ -109,6 +112,7 @@ impl AppState {
             jobs: Arc::new(crate::chat::jobs::Jobs::new()),
             http: crate::providers::http_client(),
             models: Arc::default(),
+            billing: Arc::new(billing),
             cipher: Arc::new(Cipher::new(settings_creds_key.as_str())),
         })
     }

@@ -328,6 +328,7 @@ async fn start(
         db: state.db.clone(),
         http: state.http.clone(),
         jobs: state.jobs.clone(),
+        billing: state.billing.clone(),
         message_json,
         conversation_json,
     };

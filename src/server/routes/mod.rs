@@ -1,6 +1,7 @@
 //! Thin handlers, one file per resource; each file offers a `router()` merged in `router.rs`.
 
 pub mod auth;
+pub mod balance;
 pub mod chat;
 pub mod config;
 pub mod convos;
