@@ -1269,3 +1269,47 @@ async fn continue_extends_an_unfinished_answer() {
         assert_eq!(send(&server, &s, body).await.status(), 400);
     }
 }
+
+#[tokio::test]
+async fn markdown_renders_to_safe_html() {
+    let server = TestServer::start().await;
+    server.register("alice@example.org", PW).await;
+    let s = server.login("alice@example.org", PW).await;
+    let resp = server
+        .send(
+            "POST",
+            "/api/render",
+            &s.token,
+            json!({"text": "**hi** <script>alert(1)</script>\n\n```python\nprint('x')\n```"}),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    let html = resp.json::<Value>().await.unwrap()["html"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(html.contains("<strong>hi</strong>"), "{html}");
+    assert!(
+        html.contains("&lt;script&gt;") && !html.contains("<script"),
+        "{html}"
+    );
+    assert!(
+        html.contains("language-python") && html.contains("hl-"),
+        "{html}"
+    );
+    let big = "x".repeat(600 * 1024);
+    assert_eq!(
+        server
+            .send("POST", "/api/render", &s.token, json!({"text": big}))
+            .await
+            .status(),
+        413
+    );
+    assert_eq!(
+        server
+            .send("POST", "/api/render", &s.token, json!({"nope": 1}))
+            .await
+            .status(),
+        400
+    );
+}

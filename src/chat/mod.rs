@@ -6,5 +6,6 @@ pub mod engine;
 pub mod export;
 pub mod import;
 pub mod jobs;
+pub mod render;
 pub mod tokens;
 pub mod tree;

@@ -45,6 +45,7 @@ pub fn build(state: AppState) -> Router {
         .merge(routes::endpoints::router())
         .merge(routes::keys::router())
         .merge(routes::balance::router())
+        .merge(routes::render::router())
         .merge(routes::chat::router())
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)

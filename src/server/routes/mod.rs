@@ -13,6 +13,7 @@ pub mod keys;
 pub mod messages;
 pub mod paging;
 pub mod presets;
+pub mod render;
 pub mod roles;
 pub mod search;
 pub mod shares;

@@ -1,0 +1,225 @@
+//! Markdown to safe HTML, for showing messages: CommonMark with tables, strikethrough, task
+//! lists and footnotes (pulldown-cmark), code blocks highlighted with CSS classes (syntect,
+//! `hl-` prefixed, so the page's stylesheet picks the colours), TeX kept in `math` elements for
+//! the page to typeset, and everything passed through a whitelist sanitizer (ammonia). Raw
+//! HTML in the text is shown as text, never interpreted. A pure function of its input.
+
+use std::sync::OnceLock;
+
+use pulldown_cmark::{CodeBlockKind, CowStr, Event, Options, Parser, Tag, TagEnd, html};
+use syntect::html::{ClassStyle, ClassedHTMLGenerator};
+use syntect::parsing::SyntaxSet;
+use syntect::util::LinesWithEndings;
+
+/// Code blocks longer than this are shown without highlighting (it is the slow part).
+const MAX_HIGHLIGHT_BYTES: usize = 64 * 1024;
+
+fn syntaxes() -> &'static SyntaxSet {
+    static SET: OnceLock<SyntaxSet> = OnceLock::new();
+    SET.get_or_init(SyntaxSet::load_defaults_newlines)
+}
+
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    pulldown_cmark_escape::escape_html(&mut out, text).expect("writing to a String");
+    out
+}
+
+/// A code block as HTML: highlighted when its language is known.
+fn code_block(lang: &str, code: &str) -> String {
+    let lang = lang.split([' ', ',', '{']).next().unwrap_or("").trim();
+    let class = lang
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '+' | '#'))
+        .collect::<String>();
+    let set = syntaxes();
+    let syntax = (!lang.is_empty() && code.len() <= MAX_HIGHLIGHT_BYTES)
+        .then(|| set.find_syntax_by_token(lang))
+        .flatten();
+    let body = match syntax {
+        Some(syntax) => {
+            let mut generator = ClassedHTMLGenerator::new_with_class_style(
+                syntax,
+                set,
+                ClassStyle::SpacedPrefixed { prefix: "hl-" },
+            );
+            let highlighted = LinesWithEndings::from(code)
+                .try_for_each(|line| generator.parse_html_for_line_which_includes_newline(line));
+            match highlighted {
+                Ok(()) => generator.finalize(),
+                Err(_) => escape(code),
+            }
+        }
+        None => escape(code),
+    };
+    if class.is_empty() {
+        format!("<pre><code>{body}</code></pre>\n")
+    } else {
+        format!("<pre><code class=\"language-{class}\">{body}</code></pre>\n")
+    }
+}
+
+fn sanitizer() -> &'static ammonia::Builder<'static> {
+    static CLEAN: OnceLock<ammonia::Builder<'static>> = OnceLock::new();
+    CLEAN.get_or_init(|| {
+        let mut b = ammonia::Builder::default();
+        b.add_generic_attributes(["class"])
+            .add_tags(["input"])
+            .add_tag_attributes("input", ["type", "checked", "disabled"])
+            .url_schemes(["http", "https", "mailto"].into_iter().collect())
+            .link_rel(Some("noopener noreferrer nofollow"));
+        b
+    })
+}
+
+/// `markdown` as sanitized HTML.
+pub fn to_html(markdown: &str) -> String {
+    let options = Options::ENABLE_TABLES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_TASKLISTS
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_MATH;
+    let mut events: Vec<Event<'_>> = Vec::new();
+    let mut code: Option<(String, String)> = None;
+    for event in Parser::new_ext(markdown, options) {
+        match event {
+            Event::Start(Tag::CodeBlock(kind)) => {
+                let lang = match kind {
+                    CodeBlockKind::Fenced(info) => info.to_string(),
+                    CodeBlockKind::Indented => String::new(),
+                };
+                code = Some((lang, String::new()));
+            }
+            Event::Text(t) if code.is_some() => {
+                if let Some((_, body)) = code.as_mut() {
+                    body.push_str(&t);
+                }
+            }
+            Event::End(TagEnd::CodeBlock) => {
+                if let Some((lang, body)) = code.take() {
+                    events.push(Event::Html(CowStr::from(code_block(&lang, &body))));
+                }
+            }
+            Event::InlineMath(tex) => events.push(Event::InlineHtml(CowStr::from(format!(
+                "<span class=\"math math-inline\">{}</span>",
+                escape(&tex)
+            )))),
+            Event::DisplayMath(tex) => events.push(Event::Html(CowStr::from(format!(
+                "<div class=\"math math-display\">{}</div>",
+                escape(&tex)
+            )))),
+            // Raw HTML from a model or a person is text to show, not markup to obey.
+            Event::Html(raw) | Event::InlineHtml(raw) => events.push(Event::Text(raw)),
+            other => events.push(other),
+        }
+    }
+    let mut out = String::with_capacity(markdown.len() * 2);
+    html::push_html(&mut out, events.into_iter());
+    sanitizer().clean(&out).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_tables_lists_and_math() {
+        let html = to_html(
+            "# Title\n\n**bold** and ~~gone~~\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n- [x] done\n\n$e^{i\\pi}$ and $$x < y$$",
+        );
+        assert!(html.contains("<h1>Title</h1>"), "{html}");
+        assert!(
+            html.contains("<strong>bold</strong>") && html.contains("<del>gone</del>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<table>") && html.contains("<td>1</td>"),
+            "{html}"
+        );
+        assert!(html.contains("type=\"checkbox\""), "{html}");
+        assert!(
+            html.contains("<span class=\"math math-inline\">e^{i\\pi}</span>"),
+            "{html}"
+        );
+        assert!(html.contains("x &lt; y"), "{html}");
+    }
+
+    #[test]
+    fn code_is_highlighted_with_classes() {
+        let html =
+            to_html("```rust\nfn main() { let x = \"<b>\"; }\n```\n\n```nosuchlang\na < b\n```");
+        assert!(
+            html.contains("<pre><code class=\"language-rust\">"),
+            "{html}"
+        );
+        assert!(html.contains("class=\"hl-"), "{html}");
+        assert!(html.contains("&lt;b&gt;"), "{html}");
+        assert!(
+            html.contains("<code class=\"language-nosuchlang\">a &lt; b"),
+            "{html}"
+        );
+    }
+
+    /// The tags in `html` (text between `<` and `>`): where markup, not text, would act.
+    fn tags(html: &str) -> Vec<String> {
+        html.split('<')
+            .skip(1)
+            .filter_map(|t| t.split_once('>').map(|(tag, _)| tag.to_ascii_lowercase()))
+            .collect()
+    }
+
+    #[test]
+    fn hostile_input_stays_inert() {
+        for input in [
+            "<script>alert(1)</script>",
+            "<img src=x onerror=alert(1)>",
+            "[click](javascript:alert(1))",
+            "[x](data:text/html;base64,PHNjcmlwdD4=)",
+            "<a href=\"https://x\" onclick=\"steal()\">x</a>",
+            "<div style=\"position:fixed\">x",
+            "![x](https://example.org/i.png \"t\" onerror=\"a\")",
+            "![x](javascript:alert(1))",
+            "<iframe src=https://evil></iframe>",
+            "```\n</code></pre><script>x</script>\n```",
+            "$</span><script>x</script>$",
+            "<svg><animate onbegin=alert(1)>",
+            "<<<>>> </p> <p <b",
+            "[a](<javascript:alert(1)>)",
+            "[a]: javascript:alert(1)\n\n[a]",
+        ] {
+            let html = to_html(input);
+            for tag in tags(&html) {
+                let name = tag
+                    .trim_start_matches('/')
+                    .split([' ', '/'])
+                    .next()
+                    .unwrap_or("")
+                    .to_owned();
+                assert!(
+                    ![
+                        "script", "iframe", "svg", "style", "object", "embed", "form"
+                    ]
+                    .contains(&name.as_str()),
+                    "{input:?} gave {html}"
+                );
+                assert!(
+                    !tag.contains(" on") || !tag.contains('='),
+                    "event attribute in <{tag}> from {input:?}"
+                );
+                assert!(
+                    !tag.contains("javascript:")
+                        && !tag.contains("data:")
+                        && !tag.contains("style="),
+                    "<{tag}> from {input:?}"
+                );
+            }
+        }
+        let link = to_html("[ok](https://example.org)");
+        assert!(
+            link.contains("rel=\"noopener noreferrer nofollow\""),
+            "{link}"
+        );
+        // Raw HTML shows as text.
+        assert!(to_html("<b>hi</b>").contains("&lt;b&gt;hi&lt;/b&gt;"));
+    }
+}
