@@ -301,3 +301,78 @@ async fn balances_off_and_the_admin_commands() {
         "invalid value",
     );
 }
+
+#[tokio::test]
+async fn continuing_without_credits_is_refused_unbilled_and_keeps_the_answer() {
+    let fake = FakeOpenAi::start().await;
+    let server = server(
+        &fake,
+        "version: 1.2.8\nbalance:\n  enabled: true\n  startBalance: 100000\n",
+    )
+    .await;
+    server.register("alice@example.org", PW).await;
+    let s = server.login("alice@example.org", PW).await;
+    let resp = server
+        .send(
+            "POST",
+            "/api/agents/chat/openAI",
+            &s.token,
+            json!({"text": "go", "messageId": "q", "model": "gated"}),
+        )
+        .await;
+    let id = resp.json::<Value>().await.unwrap()["streamId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for _ in 0..200 {
+        let st: Value = server
+            .get_as(&format!("/api/agents/chat/status/{id}"), &s.token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        if st["aggregatedContent"][0]["text"] == "part one" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    server
+        .send(
+            "POST",
+            "/api/agents/chat/abort",
+            &s.token,
+            json!({"streamId": id}),
+        )
+        .await;
+    let stopped = final_frame(&server, &s, &id).await;
+    let answer = stopped["responseMessage"]["messageId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let uid = s.user["id"].as_str().unwrap().to_owned();
+    server
+        .state
+        .db
+        .write(move |c| librechat::db::balances::set(c, &uid, 0))
+        .await
+        .unwrap();
+    let before = transactions(&server).await.len();
+
+    let done = chat(&server, &s, json!({"isContinued": true, "conversationId": id, "parentMessageId": "q", "responseMessageId": answer, "model": "gated"})).await;
+    assert_eq!(done["error"]["code"], "token_balance");
+    assert_eq!(transactions(&server).await.len(), before, "nothing billed");
+    let all: Vec<Value> = server
+        .get_as(&format!("/api/messages/{id}"), &s.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let kept = all
+        .iter()
+        .find(|m| m["messageId"] == answer.as_str())
+        .unwrap();
+    assert_eq!(kept["text"], "part one");
+    assert_eq!(kept["error"], false);
+    let (balance, total) = ledger(&server, &s).await;
+    assert_eq!((balance, total), (0, 0));
+}

@@ -1313,3 +1313,83 @@ async fn markdown_renders_to_safe_html() {
         400
     );
 }
+
+#[tokio::test]
+async fn review_cases_deleted_conversations_stale_ids_and_other_users() {
+    let fake = FakeOpenAi::start().await;
+    let server = server_with(&fake, &[]).await;
+    let (alice, bob) = server.two_users(PW).await;
+
+    // A conversation deleted while its answer streams stays deleted.
+    let id = start(&server, &alice, json!({"text": "go", "model": "gated"})).await;
+    let mut events = Events::open(&server, &alice, &id, "", None).await;
+    while let Some(f) = events.next().await {
+        if f.data["event"] == "on_message_delta" {
+            break;
+        }
+    }
+    // Bob naming Alice's running conversation learns nothing: 404, not "busy".
+    let resp = send(
+        &server,
+        &bob,
+        json!({"text": "mine?", "conversationId": id, "model": "gpt-4o"}),
+    )
+    .await;
+    assert_eq!(resp.status(), 404);
+    let resp = server
+        .send(
+            "DELETE",
+            "/api/convos",
+            &alice.token,
+            json!({"arg": {"conversationId": id}}),
+        )
+        .await;
+    assert!(resp.status().is_success());
+    fake.release();
+    let last = events.until_final().await.last().unwrap().data.clone();
+    assert_eq!(last["final"], true);
+    assert_eq!(
+        server
+            .get_as(&format!("/api/convos/{id}"), &alice.token)
+            .await
+            .status(),
+        404
+    );
+
+    // A Last-Event-ID from an earlier turn of the conversation gets the summary and the end,
+    // never a stream that waits forever.
+    let id = start(&server, &alice, json!({"text": "first", "model": "gpt-4o"})).await;
+    let first = Events::open(&server, &alice, &id, "", None)
+        .await
+        .until_final()
+        .await;
+    let old_id = first.last().unwrap().id.unwrap();
+    let answer = first.last().unwrap().data["responseMessage"]["messageId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    start(&server, &alice, json!({"text": "second", "conversationId": id, "parentMessageId": answer, "model": "gpt-4o"})).await;
+    let mut again = Events::open(&server, &alice, &id, "", Some(old_id)).await;
+    let frames = again.until_final().await;
+    assert_eq!(frames.last().unwrap().data["final"], true);
+    assert_eq!(
+        frames.last().unwrap().data["responseMessage"]["text"],
+        "Echo: second"
+    );
+    let frames = Events::open(&server, &alice, &id, "", Some(u64::MAX))
+        .await
+        .until_final()
+        .await;
+    assert_eq!(frames.last().unwrap().data["final"], true);
+
+    // A key expiring past the year 9999 is a clear 400, not a crash.
+    let resp = server
+        .send(
+            "PUT",
+            "/api/keys",
+            &alice.token,
+            json!({"name": "openAI", "value": "k", "expiresAt": "9999-12-31T23:00:00-05:00"}),
+        )
+        .await;
+    assert_eq!(resp.status(), 400);
+}

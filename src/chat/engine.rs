@@ -39,6 +39,8 @@ pub struct Turn {
     pub response: Message,
     /// The branch from the first message down to `request`.
     pub branch: Vec<Message>,
+    /// When continuing an answer: how many bytes of its text were there before this turn.
+    pub seed_len: usize,
 }
 
 /// How a turn ended.
@@ -70,7 +72,6 @@ impl Engine {
                 "type": "message_creation",
                 "stepDetails": {"type": "message_creation", "message_creation": {"message_id": turn.response.message_id}},
             }}),
-            false,
         );
         let (outcome, usage, prompt_tokens) = self.generate(&job, &turn, &step_id).await;
         let status = match &outcome {
@@ -88,7 +89,9 @@ impl Engine {
             completion_tokens,
         )
         .await;
-        let conversation = self.touch_conversation(&turn).await;
+        let touched = self.touch_conversation(&turn).await;
+        let still_there = touched.is_some();
+        let conversation = touched.unwrap_or_else(|| turn.conversation.clone());
         let mut last = json!({
             "final": true,
             "conversation": (self.conversation_json)(&conversation),
@@ -103,9 +106,10 @@ impl Engine {
             }
             Outcome::Done => {}
         }
-        job.emit(last, true);
+        job.emit_final(last, status);
         self.jobs.finish(&job, status);
         if matches!(outcome, Outcome::Done)
+            && still_there
             && turn.is_new_conversation
             && turn.endpoint.title_convo
             && conversation.title == "New Chat"
@@ -184,17 +188,17 @@ impl Engine {
             };
             match event {
                 Some(Ok(StreamEvent::Text(t))) => {
-                    job.append(&t, false);
-                    job.emit(
-                        json!({"event": "on_message_delta", "data": {"id": step_id, "delta": {"content": [{"type": "text", "text": t}]}}}),
+                    job.emit_delta(
+                        &t,
                         false,
+                        json!({"event": "on_message_delta", "data": {"id": step_id, "delta": {"content": [{"type": "text", "text": t}]}}}),
                     );
                 }
                 Some(Ok(StreamEvent::Reasoning(t))) => {
-                    job.append(&t, true);
-                    job.emit(
+                    job.emit_delta(
+                        &t,
+                        true,
                         json!({"event": "on_reasoning_delta", "data": {"id": step_id, "delta": {"content": [{"type": "think", "think": t}]}}}),
-                        false,
                     );
                 }
                 Some(Ok(StreamEvent::Usage(u))) => usage = Some(u),
@@ -251,7 +255,17 @@ impl Engine {
         outcome: &Outcome,
         usage: Option<Usage>,
     ) -> (Option<Message>, i64) {
-        let (_, text) = job.content();
+        let (think, text) = job.content();
+        let new_text = text.get(turn.seed_len..).unwrap_or("").to_owned();
+        // A continuation that failed before adding anything leaves the answer as it was.
+        if turn.seed_len > 0
+            && new_text.is_empty()
+            && think.is_empty()
+            && matches!(outcome, Outcome::Failed(_))
+        {
+            return (None, 0);
+        }
+        let text = new_text;
         let question = turn
             .request
             .token_count
@@ -310,9 +324,13 @@ impl Engine {
         prompt_tokens: u64,
         completion_tokens: i64,
     ) {
-        let generated = !job.content().1.is_empty() || !job.content().0.is_empty();
+        let (think, text) = job.content();
+        let generated = text.len() > turn.seed_len || !think.is_empty();
         let incomplete = match outcome {
             Outcome::Done => false,
+            // Refused before the provider was asked: nothing to pay.
+            Outcome::Failed(ProviderError::InsufficientBalance { .. }) => return,
+            Outcome::Aborted if !generated && turn.seed_len > 0 => return,
             Outcome::Aborted => true,
             Outcome::Failed(_) if generated => true,
             Outcome::Failed(_) => return,
@@ -340,7 +358,8 @@ impl Engine {
     }
 
     /// Records the endpoint and model on the conversation (and its new time).
-    async fn touch_conversation(&self, turn: &Turn) -> Conversation {
+    /// `None` when the conversation was deleted meanwhile (it is not brought back).
+    async fn touch_conversation(&self, turn: &Turn) -> Option<Conversation> {
         let changes = conversations::Changes {
             endpoint: Some(Some(turn.endpoint.name.clone())),
             model: Some(Some(turn.model.clone())),
@@ -352,11 +371,14 @@ impl Engine {
         );
         match self
             .db
-            .write(move |db| conversations::upsert(db, &u, &c, &changes))
+            .write(move |db| conversations::update_existing(db, &u, &c, &changes))
             .await
         {
-            Ok(Some(convo)) => convo,
-            _ => turn.conversation.clone(),
+            Ok(found) => found,
+            Err(e) => {
+                tracing::warn!(error = %e, "updating the conversation failed");
+                Some(turn.conversation.clone())
+            }
         }
     }
 
@@ -478,7 +500,7 @@ impl Engine {
         );
         if let Err(e) = self
             .db
-            .write(move |db| conversations::upsert(db, &u, &c, &changes))
+            .write(move |db| conversations::update_existing(db, &u, &c, &changes))
             .await
         {
             tracing::warn!(error = %e, "saving a title failed");

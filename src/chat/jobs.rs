@@ -77,14 +77,51 @@ pub struct Subscription {
     pub sync: Option<String>,
     pub replay: Vec<Arc<Frame>>,
     pub live: broadcast::Receiver<Arc<Frame>>,
+    /// Live frames up to this id are already covered (by the replay or the summary).
+    pub last_id: Option<u64>,
     /// The job had already ended: `replay` holds its final frame.
     pub ended: bool,
 }
 
+/// Frame ids start here for each job, so that ids never repeat across the turns of a
+/// conversation (whose stream id is the conversation id) nor across restarts: a client's
+/// `Last-Event-ID` from an earlier turn is recognised as such.
+fn first_frame_id() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let base = time::OffsetDateTime::now_utc().unix_timestamp().max(0) as u64 * 1_000_000;
+    // Each job gets a range of a million ids; a restart starts past every earlier range.
+    let _ = NEXT.compare_exchange(0, base, Ordering::AcqRel, Ordering::Acquire);
+    NEXT.fetch_add(1_000_000, Ordering::AcqRel)
+}
+
 impl Job {
     /// Sends a frame to every subscriber and keeps it for later ones.
-    pub fn emit(&self, data: Value, terminal: bool) {
+    pub fn emit(&self, data: Value) {
         let mut st = self.state.lock().expect("job state");
+        self.push(&mut st, data, false);
+    }
+
+    /// Adds generated text (or reasoning) and sends its frame, in one step: a subscriber
+    /// joining meanwhile sees it in the summary or as a frame, never both.
+    pub fn emit_delta(&self, text: &str, reasoning: bool, data: Value) {
+        let mut st = self.state.lock().expect("job state");
+        if reasoning {
+            st.think.push_str(text);
+        } else {
+            st.text.push_str(text);
+        }
+        self.push(&mut st, data, false);
+    }
+
+    /// Sends the last frame and marks the job ended, in one step.
+    pub fn emit_final(&self, data: Value, status: Status) {
+        let mut st = self.state.lock().expect("job state");
+        st.status = status;
+        self.push(&mut st, data, true);
+    }
+
+    fn push(&self, st: &mut State, data: Value, terminal: bool) {
         let frame = Arc::new(Frame {
             id: st.next_id,
             data: data.to_string(),
@@ -143,16 +180,34 @@ impl Job {
 
     /// The `sync` frame: the state of the job, for a client that (re)joins.
     pub fn sync_frame(&self) -> String {
-        let user_message = self.state.lock().expect("job state").user_message.clone();
+        let st = self.state.lock().expect("job state");
+        self.sync_of(&st)
+    }
+
+    /// The `sync` frame now, and the id of the last frame it covers.
+    pub fn sync_now(&self) -> (String, Option<u64>) {
+        let st = self.state.lock().expect("job state");
+        (self.sync_of(&st), st.next_id.checked_sub(1))
+    }
+
+    fn sync_of(&self, st: &State) -> String {
+        let mut parts = Vec::new();
+        if !st.think.is_empty() {
+            parts.push(json!({"type": "think", "think": st.think}));
+        }
+        if !st.text.is_empty() || parts.is_empty() {
+            parts.push(json!({"type": "text", "text": st.text}));
+        }
+        let user_message = st.user_message.clone();
         json!({
             "sync": true,
             "resumeState": {
                 "runSteps": [],
-                "aggregatedContent": self.aggregated_content(),
+                "aggregatedContent": parts,
                 "userMessage": user_message,
                 "responseMessageId": self.response_message_id,
                 "conversationId": self.conversation_id,
-                "status": self.status().as_str(),
+                "status": st.status.as_str(),
             },
             "pendingEvents": [],
         })
@@ -160,34 +215,41 @@ impl Job {
     }
 
     /// Joins the job. `after`: the last frame id the client has (from `Last-Event-ID`);
-    /// `resume`: the client wants the state so far rather than every frame.
+    /// `resume`: the client wants the state so far rather than every frame. All under the
+    /// state lock: no frame falls between the replay (or summary) and the live feed, and none
+    /// is counted twice.
     pub fn subscribe(&self, after: Option<u64>, resume: bool) -> Subscription {
         let st = self.state.lock().expect("job state");
-        // Subscribing under the lock: no frame falls between the replay and the live feed.
         let live = self.tx.subscribe();
         let oldest = st.buffer.front().map_or(st.next_id, |f| f.id);
         let ended = st.status != Status::Running;
-        let (sync, from) = match after {
-            Some(last) if last + 1 >= oldest => (None, last + 1),
-            Some(_) => (Some(()), st.next_id),
-            None if resume => (Some(()), st.next_id),
-            None if st.trimmed => (Some(()), st.next_id),
-            None => (None, 0),
+        let covered = st.next_id.checked_sub(1);
+        // `after` must name a frame of this job that is still in the buffer (or the one just
+        // before it); anything else (an earlier turn's id, a made-up one) gets the summary.
+        let resumable = |last: u64| {
+            last.checked_add(1)
+                .is_some_and(|n| n >= oldest && n <= st.next_id)
+        };
+        let (sync, from, last_id) = match after {
+            Some(last) if resumable(last) => (false, last + 1, Some(last)),
+            Some(_) => (true, st.next_id, covered),
+            None if resume || st.trimmed => (true, st.next_id, covered),
+            None => (false, 0, None),
         };
         let mut replay: Vec<Arc<Frame>> =
             st.buffer.iter().filter(|f| f.id >= from).cloned().collect();
         // A summary replaces the early frames, but a finished job's final frame still comes.
-        if sync.is_some()
+        if sync
             && ended
             && let Some(last) = st.buffer.back().filter(|f| f.terminal)
         {
             replay = vec![last.clone()];
         }
-        drop(st);
         Subscription {
-            sync: sync.map(|()| self.sync_frame()),
+            sync: sync.then(|| self.sync_of(&st)),
             replay,
             live,
+            last_id,
             ended,
         }
     }
@@ -224,9 +286,20 @@ pub struct Jobs {
     ended: Notify,
 }
 
-/// A job for this stream id is already running.
-#[derive(Debug)]
-pub struct Busy;
+/// Why a job cannot start.
+#[derive(Debug, PartialEq, Eq)]
+pub enum StartError {
+    /// One is already running for this stream (conversation).
+    Busy,
+    /// The user already has this many running.
+    TooMany(usize),
+}
+
+/// Jobs are the user's own: keyed by user and stream, so nobody can collide with (or detect)
+/// another person's.
+fn key(user_id: &str, stream_id: &str) -> String {
+    format!("{user_id}\u{1f}{stream_id}")
+}
 
 impl Jobs {
     pub fn new() -> Self {
@@ -240,13 +313,22 @@ impl Jobs {
         user_id: &str,
         conversation_id: &str,
         response_message_id: &str,
-    ) -> Result<Arc<Job>, Busy> {
+        max_running: Option<usize>,
+    ) -> Result<Arc<Job>, StartError> {
         let mut map = self.map.lock().expect("jobs");
-        if map
-            .get(stream_id)
-            .is_some_and(|j| j.status() == Status::Running)
-        {
-            return Err(Busy);
+        let key = key(user_id, stream_id);
+        if map.get(&key).is_some_and(|j| j.status() == Status::Running) {
+            return Err(StartError::Busy);
+        }
+        // Counted under the same lock as the insert: parallel requests cannot overshoot.
+        if let Some(max) = max_running {
+            let running = map
+                .values()
+                .filter(|j| j.user_id == user_id && j.status() == Status::Running)
+                .count();
+            if running >= max {
+                return Err(StartError::TooMany(max));
+            }
         }
         // Subscribers read as frames come; one that falls this far behind catches up from a
         // `sync` frame. The slots are allocated up front, so keep them few.
@@ -259,7 +341,7 @@ impl Jobs {
             created_at: crate::db::now(),
             state: Mutex::new(State {
                 buffer: VecDeque::new(),
-                next_id: 0,
+                next_id: first_frame_id(),
                 trimmed: false,
                 status: Status::Running,
                 text: String::new(),
@@ -269,7 +351,7 @@ impl Jobs {
             tx,
             abort: watch::channel(false).0,
         });
-        map.insert(stream_id.to_owned(), job.clone());
+        map.insert(key, job.clone());
         Ok(job)
     }
 
@@ -301,11 +383,9 @@ impl Jobs {
             tokio::time::sleep(LINGER).await;
             {
                 let mut map = jobs.map.lock().expect("jobs");
-                if map
-                    .get(&job.stream_id)
-                    .is_some_and(|j| Arc::ptr_eq(j, &job))
-                {
-                    map.remove(&job.stream_id);
+                let k = key(&job.user_id, &job.stream_id);
+                if map.get(&k).is_some_and(|j| Arc::ptr_eq(j, &job)) {
+                    map.remove(&k);
                 }
             }
             let mut lingering = jobs.lingering.lock().expect("jobs");
@@ -322,8 +402,7 @@ impl Jobs {
         self.map
             .lock()
             .expect("jobs")
-            .get(stream_id)
-            .filter(|j| j.user_id == user_id)
+            .get(&key(user_id, stream_id))
             .cloned()
     }
 
@@ -399,35 +478,56 @@ mod tests {
 
     fn job() -> (Arc<Jobs>, Arc<Job>) {
         let jobs = Arc::new(Jobs::new());
-        let job = jobs.start("s", "u", "c", "r").unwrap();
+        let job = jobs.start("s", "u", "c", "r", None).unwrap();
         (jobs, job)
     }
 
     #[test]
     fn late_subscribers_get_what_they_missed_then_live_frames() {
         let (jobs, job) = job();
-        job.emit(json!({"n": 0}), false);
-        job.emit(json!({"n": 1}), false);
+        job.emit(json!({"n": 0}));
+        job.emit(json!({"n": 1}));
         let mut fresh = job.subscribe(None, false);
         assert!(fresh.sync.is_none());
         assert_eq!(fresh.replay.len(), 2);
-        let after = job.subscribe(Some(0), false);
-        assert_eq!(after.replay.iter().map(|f| f.id).collect::<Vec<_>>(), [1]);
-        job.emit(json!({"n": 2}), true);
-        assert_eq!(fresh.live.try_recv().unwrap().id, 2);
+        let first = fresh.replay[0].id;
+        let after = job.subscribe(Some(first), false);
+        assert_eq!(
+            after.replay.iter().map(|f| f.id).collect::<Vec<_>>(),
+            [first + 1]
+        );
         assert!(
-            jobs.start("s", "u", "c", "r").is_err(),
-            "one running job per stream"
+            job.subscribe(Some(first + 1000), false).sync.is_some(),
+            "an id from elsewhere"
+        );
+        assert!(job.subscribe(Some(u64::MAX), false).sync.is_some());
+        assert_eq!(
+            jobs.start("s", "u", "c", "r", None).err(),
+            Some(StartError::Busy)
+        );
+        assert!(
+            jobs.start("s", "other user", "c", "r", None).is_ok(),
+            "jobs are per user"
+        );
+        assert_eq!(
+            jobs.start("t", "u", "c", "r", Some(1)).err(),
+            Some(StartError::TooMany(1))
+        );
+        job.emit_final(json!({"n": 2}), Status::Done);
+        assert_eq!(fresh.live.try_recv().unwrap().id, first + 2);
+        assert_eq!(
+            job.status(),
+            Status::Done,
+            "the final frame ends the job at once"
         );
     }
 
     #[test]
     fn resume_gets_the_state_so_far() {
         let (_, job) = job();
-        job.append("hel", false);
-        job.append("lo", false);
-        job.append("hmm", true);
-        job.emit(json!({"n": 0}), false);
+        job.emit_delta("hel", false, json!({"n": 0}));
+        job.emit_delta("lo", false, json!({"n": 1}));
+        job.emit_delta("hmm", true, json!({"n": 2}));
         let s = job.subscribe(None, true);
         let sync: Value = serde_json::from_str(s.sync.as_deref().unwrap()).unwrap();
         assert_eq!(
@@ -441,9 +541,10 @@ mod tests {
     fn the_buffer_is_bounded_and_a_gap_becomes_a_sync() {
         let (_, job) = job();
         for n in 0..(BUFFER + 10) {
-            job.emit(json!({"n": n}), false);
+            job.emit(json!({"n": n}));
         }
         let s = job.subscribe(Some(3), false);
+        assert!(s.last_id.is_some());
         assert!(s.sync.is_some());
         assert!(s.replay.is_empty());
         let s = job.subscribe(None, false);

@@ -12,6 +12,9 @@ use serde_json::Value;
 
 type Job = (String, mpsc::SyncSender<i64>);
 
+/// The most text counted exactly, in bytes.
+const COUNT_LIMIT: usize = 64 * 1024;
+
 fn counter() -> &'static mpsc::Sender<Job> {
     static COUNTER: OnceLock<mpsc::Sender<Job>> = OnceLock::new();
     COUNTER.get_or_init(|| {
@@ -21,7 +24,12 @@ fn counter() -> &'static mpsc::Sender<Job> {
             .spawn(move || {
                 let bpe = tiktoken_rs::o200k_base_singleton();
                 for (text, reply) in rx {
-                    let _ = reply.send(bpe.encode_ordinary(&text).len() as i64);
+                    // A pathological text can make the tokenizer's pattern give up (it
+                    // panics); that text is estimated, and the thread lives on.
+                    let counted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        bpe.encode_ordinary(&text).len() as i64
+                    }));
+                    let _ = reply.send(counted.unwrap_or_else(|_| estimate(&text)));
                 }
             })
             .expect("a thread for counting tokens");
@@ -35,6 +43,16 @@ fn counter() -> &'static mpsc::Sender<Job> {
 pub fn count(text: &str) -> i64 {
     if text.is_empty() {
         return 0;
+    }
+    // Long texts are counted in part and the rest extrapolated: exact enough for pruning and
+    // billing, and one huge message cannot hold up everyone else's counting.
+    if text.len() > COUNT_LIMIT {
+        let mut cut = COUNT_LIMIT;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let part = count(&text[..cut]);
+        return (part as f64 * text.len() as f64 / cut as f64).ceil() as i64;
     }
     let (reply, answer) = mpsc::sync_channel(1);
     if counter().send((text.to_owned(), reply)).is_err() {
@@ -72,6 +90,18 @@ pub fn message_text(text: &str, content: Option<&Value>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pathological_and_huge_texts_are_estimated_not_fatal() {
+        let spaces = format!("x{}", " ".repeat(1_100_000));
+        assert!(count(&spaces) > 0);
+        // The counter still works exactly afterwards.
+        assert_eq!(count("Hello, world!"), count("Hello, world!"));
+        assert!(count("Hello, world!") < 10);
+        let long = "word ".repeat(100_000);
+        let n = count(&long);
+        assert!((90_000..=110_000).contains(&n), "{n}");
+    }
 
     #[test]
     fn counts_tokens_and_collects_text_parts() {

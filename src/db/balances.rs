@@ -131,6 +131,12 @@ pub fn ensure(conn: &Connection, user_id: &str, policy: &Policy) -> Result<Balan
         ],
     )?;
     if created == 1 {
+        // Transactions recorded while balances were off did not touch a balance: offset them,
+        // so that the transactions add up to the balance from here on.
+        let earlier = transactions_total(conn, user_id)?;
+        if earlier != 0 {
+            record(conn, &credits(user_id, -earlier, "reconcile"), false)?;
+        }
         if policy.start_balance != 0 {
             record(
                 conn,

@@ -91,6 +91,22 @@ pub fn upsert(
     Ok(out)
 }
 
+/// Changes the conversation only if it still exists (never recreates a deleted one).
+pub fn update_existing(
+    conn: &mut Connection,
+    user_id: &str,
+    conversation_id: &str,
+    c: &Changes,
+) -> Result<Option<Conversation>, DbError> {
+    let tx = conn.transaction()?;
+    if get(&tx, user_id, conversation_id)?.is_none() {
+        return Ok(None);
+    }
+    let out = upsert_in(&tx, user_id, conversation_id, c)?;
+    tx.commit()?;
+    Ok(out)
+}
+
 /// [`upsert`] inside the caller's transaction.
 pub fn upsert_in(
     tx: &Connection,

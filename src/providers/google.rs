@@ -144,8 +144,7 @@ async fn error_from(response: reqwest::Response) -> ProviderError {
                         .find_map(|x| x.get("retryDelay").and_then(Value::as_str))
                 })
                 .and_then(|d| d.trim_end_matches('s').parse::<f64>().ok())
-                .filter(|s| s.is_finite() && *s >= 0.0)
-                .map(Duration::from_secs_f64);
+                .and_then(|s| Duration::try_from_secs_f64(s).ok());
             ProviderError::RateLimited {
                 retry_after,
                 message,
@@ -256,6 +255,10 @@ where
                             return Some((Err(err), st));
                         }
                     }
+                }
+                // A connection that breaks after the answer finished loses nothing.
+                Some(Err(_)) if st.finished => {
+                    st.done = true;
                 }
                 Some(Err(e)) => {
                     st.done = true;

@@ -25,7 +25,6 @@ const PARAMS: &[&str] = &[
     "reasoning_effort",
     "verbosity",
     "logit_bias",
-    "n",
 ];
 
 /// The JSON body for `request`.
@@ -149,8 +148,7 @@ pub async fn error_from(response: reqwest::Response) -> ProviderError {
                 .or_else(|| {
                     header("retry-after")
                         .and_then(|v| v.trim().parse::<f64>().ok())
-                        .filter(|s| s.is_finite() && *s >= 0.0)
-                        .map(Duration::from_secs_f64)
+                        .and_then(|s| Duration::try_from_secs_f64(s).ok())
                 });
             ProviderError::RateLimited {
                 retry_after,
@@ -288,6 +286,10 @@ where
                             return Some((Err(e), st));
                         }
                     }
+                }
+                // A connection that breaks after the answer finished loses nothing.
+                Some(Err(_)) if st.finished => {
+                    st.done = true;
                 }
                 Some(Err(e)) => {
                     st.done = true;

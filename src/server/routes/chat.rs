@@ -20,7 +20,7 @@ use serde_json::{Map, Value, json};
 use super::convos::{conversation_json, parse_changes};
 use super::messages::message_json;
 use crate::chat::engine::{Engine, Turn};
-use crate::chat::jobs::{Frame, Job};
+use crate::chat::jobs::{Frame, Job, Jobs, StartError, Status};
 use crate::chat::tree;
 use crate::db::conversations;
 use crate::db::messages::{self, Message, NO_PARENT, Saved};
@@ -160,7 +160,12 @@ async fn start(
             .cloned()
             .ok_or_else(|| ApiError::BadRequest("model is required".into()))?,
     };
-    if !endpoint.fetch_models && !endpoint.models.contains(&model) {
+    let offered = if endpoint.fetch_models {
+        state.models.get(&state.http, &endpoint).await
+    } else {
+        endpoint.models.clone()
+    };
+    if !offered.contains(&model) && !endpoint.models.contains(&model) {
         state
             .guard
             .violation(
@@ -230,13 +235,44 @@ async fn start(
     let response_id = continued
         .clone()
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let job = state
-        .jobs
-        .start(&conversation_id, &user.id, &conversation_id, &response_id)
-        .map_err(|_| {
-            ApiError::Conflict("An answer is already being generated in this conversation.".into())
-        })?;
-    // From here on the job is registered: any failure must end it.
+    let job = match state.jobs.start(
+        &conversation_id,
+        &user.id,
+        &conversation_id,
+        &response_id,
+        limits.concurrent_messages.map(|m| m as usize),
+    ) {
+        Ok(job) => job,
+        Err(StartError::Busy) => {
+            return Err(ApiError::Conflict(
+                "An answer is already being generated in this conversation.".into(),
+            ));
+        }
+        Err(StartError::TooMany(max)) => {
+            state
+                .guard
+                .violation(
+                    "concurrent",
+                    limits.concurrent_score,
+                    Some(&user.id),
+                    client.ip,
+                )
+                .await?;
+            return Err(ApiError::TooManyRequests {
+                message: format!(
+                    "Only {max} message(s) at a time. Please allow any other responses to complete before sending another message."
+                ),
+                retry_after_secs: 1,
+            });
+        }
+    };
+    // From here on the job is registered: however this request ends (an error below, or the
+    // request itself dropped by a timeout), the guard ends the job unless the engine took it.
+    let mut launch = Launch {
+        jobs: state.jobs.clone(),
+        job: job.clone(),
+        armed: true,
+    };
     let prepared = prepare(
         &state,
         &user.id,
@@ -252,23 +288,10 @@ async fn start(
         &model,
     )
     .await;
-    let (conversation, request, mut branch, is_new, partial) = match prepared {
-        Ok(p) => p,
-        Err(e) => {
-            job.emit(
-                json!({"final": true, "error": {"message": e.to_string()}}),
-                true,
-            );
-            state.jobs.finish(&job, crate::chat::jobs::Status::Failed);
-            return Err(e);
-        }
-    };
+    let (conversation, request, mut branch, is_new, partial) = prepared?;
     let request_json = message_json(&request);
     job.set_user_message(request_json.clone());
-    job.emit(
-        json!({"created": true, "message": request_json, "streamId": conversation_id}),
-        false,
-    );
+    job.emit(json!({"created": true, "message": request_json, "streamId": conversation_id}));
 
     let mut response = Message {
         message_id: response_id,
@@ -295,7 +318,9 @@ async fn start(
         created_at: String::new(),
         updated_at: String::new(),
     };
+    let mut seed_len = 0;
     if let Some(partial) = partial {
+        seed_len = partial.text.len();
         // Carry on from what is there: the model sees it as the start of its answer, and the
         // saved answer keeps its id, place and first part.
         job.append(&partial.text, false);
@@ -323,6 +348,7 @@ async fn start(
         request,
         response,
         branch,
+        seed_len,
     };
     let engine = Engine {
         db: state.db.clone(),
@@ -332,7 +358,22 @@ async fn start(
         message_json,
         conversation_json,
     };
-    tokio::spawn(engine.run(job, turn));
+    let jobs = state.jobs.clone();
+    tokio::spawn(async move {
+        use futures_util::FutureExt;
+        let run = std::panic::AssertUnwindSafe(engine.run(job.clone(), turn));
+        if run.catch_unwind().await.is_err() {
+            tracing::error!("an answer's task failed unexpectedly");
+            if job.status() == Status::Running {
+                job.emit_final(
+                    json!({"final": true, "error": {"message": "The answer failed unexpectedly."}}),
+                    Status::Failed,
+                );
+                jobs.finish(&job, Status::Failed);
+            }
+        }
+    });
+    launch.armed = false;
     Ok(Json(json!({
         "streamId": conversation_id,
         "conversationId": conversation_id,
@@ -519,7 +560,7 @@ async fn follow(
         sync: sub.sync,
         replay: sub.replay.into(),
         live: sub.live,
-        last_id: after,
+        last_id: sub.last_id,
         done,
         job,
     };
@@ -541,9 +582,10 @@ async fn follow(
                 Ok(f) if st.last_id.is_some_and(|l| f.id <= l) => continue,
                 Ok(f) => return Some((st.deliver(&f), st)),
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                    // Too slow to keep up: catch up from the state instead of every delta.
-                    let sync = st.job.sync_frame();
-                    st.last_id = None;
+                    // Too slow to keep up: catch up from the state instead of every delta, and
+                    // skip the frames that state already covers.
+                    let (sync, covered) = st.job.sync_now();
+                    st.last_id = covered;
                     return Some((Ok(Event::default().event("message").data(sync)), st));
                 }
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
@@ -560,6 +602,25 @@ async fn follow(
     );
     h.insert("x-accel-buffering", "no".parse().expect("static header"));
     Ok(response)
+}
+
+/// Ends a registered job whose request did not get as far as starting the engine.
+struct Launch {
+    jobs: Arc<Jobs>,
+    job: Arc<Job>,
+    armed: bool,
+}
+
+impl Drop for Launch {
+    fn drop(&mut self) {
+        if self.armed && self.job.status() == Status::Running {
+            self.job.emit_final(
+                json!({"final": true, "error": {"message": "The request ended before the answer started."}}),
+                Status::Failed,
+            );
+            self.jobs.finish(&self.job, Status::Failed);
+        }
+    }
 }
 
 struct FollowState {

@@ -314,6 +314,10 @@ async fn delete_one(
     JsonBody(body): JsonBody<ArgBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let id = conversation_id(body.arg.get("conversationId"))?;
+    // An answer still being generated there stops (and finds its conversation gone).
+    if let Some(job) = state.jobs.get(&user.id, &id) {
+        job.abort();
+    }
     let messages = state
         .db
         .write(move |c| conversations::delete(c, &user.id, &id))
@@ -333,6 +337,9 @@ async fn delete_all(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
+    for job in state.jobs.running(&user.id) {
+        job.abort();
+    }
     let (convos, messages) = state
         .db
         .write(move |c| conversations::delete_all(c, &user.id))

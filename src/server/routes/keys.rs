@@ -81,8 +81,11 @@ async fn set(
         Some(Value::String(s)) if s == "never" => None,
         Some(Value::String(s)) => Some(
             time::OffsetDateTime::parse(&s, &time::format_description::well_known::Rfc3339)
+                .ok()
+                .and_then(|t| t.checked_to_offset(time::UtcOffset::UTC))
+                .filter(|t| (1970..=9998).contains(&t.year()))
                 .map(crate::db::to_rfc3339)
-                .map_err(|_| ApiError::BadRequest("expiresAt must be a date and time".into()))?,
+                .ok_or_else(|| ApiError::BadRequest("expiresAt must be a date and time".into()))?,
         ),
         Some(_) => {
             return Err(ApiError::BadRequest(
