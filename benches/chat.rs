@@ -12,13 +12,16 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-/// Reads SSE frames from a response until `stop` says so; returns the frames' JSON.
+/// Reads SSE frames from a response until `stop` says so; returns how many it read. (A
+/// reader slower than the provider's burst gets a `sync` frame with the text so far instead
+/// of each delta: both count as the first content.)
 async fn read_until(
     resp: &mut reqwest::Response,
     buf: &mut String,
     mut stop: impl FnMut(&Value) -> bool,
 ) -> usize {
     let mut n = 0;
+    let mut seen: Vec<String> = Vec::new();
     loop {
         while let Some(end) = buf.find("\n\n") {
             let raw: String = buf.drain(..end + 2).collect();
@@ -26,18 +29,24 @@ async fn read_until(
                 continue;
             };
             let v: Value = serde_json::from_str(data).unwrap();
+            if v["final"] == true && v.get("error").is_some() {
+                panic!("the answer failed: {v}");
+            }
             n += 1;
+            seen.push(v.to_string().chars().take(200).collect());
             if stop(&v) {
                 return n;
             }
         }
-        let chunk = resp.chunk().await.unwrap().expect("stream ended early");
+        let Some(chunk) = resp.chunk().await.unwrap() else {
+            panic!("stream ended early: {seen:?}");
+        };
         buf.push_str(std::str::from_utf8(&chunk).unwrap());
     }
 }
 
-/// Sends a raw HTTP/1.1 request on a new connection and reads until `needle` appears.
-fn raw_until(addr: &str, request: &str, needle: &str) {
+/// Sends a raw HTTP/1.1 request on a new connection and reads until one of `needles` appears.
+fn raw_until(addr: &str, request: &str, needles: &[&str]) {
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(addr).unwrap();
     s.set_nodelay(true).unwrap();
@@ -48,11 +57,14 @@ fn raw_until(addr: &str, request: &str, needle: &str) {
         let n = s.read(&mut buf).unwrap();
         assert!(
             n > 0,
-            "closed before {needle:?}: {}",
+            "closed before {needles:?}: {}",
             String::from_utf8_lossy(&seen)
         );
         seen.extend_from_slice(&buf[..n]);
-        if seen.windows(needle.len()).any(|w| w == needle.as_bytes()) {
+        if needles
+            .iter()
+            .any(|needle| seen.windows(needle.len()).any(|w| w == needle.as_bytes()))
+        {
             return;
         }
     }
@@ -168,7 +180,10 @@ async fn run() {
             .unwrap();
         let mut buf = String::new();
         let headers_in = t_get.elapsed();
-        read_until(&mut resp, &mut buf, |v| v["event"] == "on_message_delta").await;
+        read_until(&mut resp, &mut buf, |v| {
+            v["event"] == "on_message_delta" || v["sync"] == true
+        })
+        .await;
         gets.push((headers_in, t_get.elapsed()));
         relayed.push(t.elapsed());
         let t_rest = Instant::now();
@@ -233,13 +248,13 @@ async fn run() {
         let mut relayed = Vec::new();
         for _ in 0..200 {
             let t = Instant::now();
-            raw_until(&fake_addr, &direct_req, "t0 ");
+            raw_until(&fake_addr, &direct_req, &["t0 "]);
             direct.push(t.elapsed());
             let t = Instant::now();
             let resp = common::request(port, "POST", "/api/agents/chat/openAI", Some(&tok), r#"{"text":"hi","model":"fast-500"}"#).unwrap();
             let id = resp.split(r#""streamId":""#).nth(1).unwrap().split('"').next().unwrap().to_owned();
             let get = format!("GET /api/agents/chat/stream/{id} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {tok}\r\n\r\n");
-            raw_until(&server_addr, &get, "on_message_delta");
+            raw_until(&server_addr, &get, &["on_message_delta", "\"sync\":true"]);
             relayed.push(t.elapsed());
         }
         direct.sort();
@@ -279,7 +294,10 @@ async fn run() {
             .await
             .unwrap();
         let mut buf = String::new();
-        read_until(&mut resp, &mut buf, |v| v["event"] == "on_message_delta").await;
+        read_until(&mut resp, &mut buf, |v| {
+            v["event"] == "on_message_delta" || v["sync"] == true
+        })
+        .await;
         subs.push((resp, buf));
     }
     tokio::time::sleep(Duration::from_secs(1)).await;

@@ -299,12 +299,14 @@ impl Engine {
                 if let Some(n) = question_tokens {
                     messages::set_token_count(&tx, &u, &q, n)?;
                 }
+                // As stored, with its times.
+                let stored = messages::get(&tx, &u, &saved.conversation_id, &saved.message_id)?;
                 tx.commit()?;
-                Ok(())
+                Ok(stored)
             })
             .await;
         match written {
-            Ok(()) => (Some(row), tokens),
+            Ok(stored) => (Some(stored.unwrap_or(row)), tokens),
             Err(e) => {
                 tracing::error!(error = %e, "saving the answer failed");
                 (None, tokens)
