@@ -1393,3 +1393,27 @@ async fn review_cases_deleted_conversations_stale_ids_and_other_users() {
         .await;
     assert_eq!(resp.status(), 400);
 }
+
+#[tokio::test]
+async fn the_responses_api_when_asked_for() {
+    let fake = FakeOpenAi::start().await;
+    let server = server_with(&fake, &[]).await;
+    server.register("alice@example.org", PW).await;
+    let s = server.login("alice@example.org", PW).await;
+    let id = start(&server, &s, json!({"text": "hello", "model": "gpt-4o", "useResponsesApi": true, "reasoning_summary": "auto", "promptPrefix": "Be brief."})).await;
+    let frames = Events::open(&server, &s, &id, "", None)
+        .await
+        .until_final()
+        .await;
+    let response = &frames.last().unwrap().data["responseMessage"];
+    assert_eq!(response["text"], "Responses say: hello");
+    assert_eq!(
+        response["content"][0],
+        json!({"type": "think", "think": "Summarized thinking."})
+    );
+    assert_eq!(response["tokenCount"], 3);
+    let sent = fake.last_chat();
+    assert_eq!(sent["instructions"], "Be brief.");
+    assert_eq!(sent["input"][0]["content"][0]["text"], "hello");
+    assert_eq!(sent["reasoning"]["summary"], "auto");
+}

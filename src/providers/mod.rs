@@ -4,7 +4,7 @@
 //! [`endpoints`] reads which providers are configured (LibreChat's environment names and
 //! librechat.yaml's `endpoints`); [`openai`] speaks OpenAI's chat completions, which OpenAI
 //! itself and every OpenAI-compatible server (Ollama, OpenRouter, Groq, Mistral, DeepSeek,
-//! vLLM, LiteLLM, ...) understand; [`anthropic`] speaks Anthropic's Messages API and
+//! vLLM, LiteLLM, ...) understand; [`responses`] OpenAI's Responses API, [`anthropic`] Anthropic's Messages API and
 //! [`google`] Gemini's `streamGenerateContent`.
 
 pub mod anthropic;
@@ -12,6 +12,7 @@ pub mod endpoints;
 pub mod google;
 pub mod models;
 pub mod openai;
+pub mod responses;
 mod sse;
 
 use std::pin::Pin;
@@ -135,6 +136,16 @@ pub async fn stream(
     request: ChatRequest,
 ) -> Result<EventStream, ProviderError> {
     match endpoint.protocol {
+        // `useResponsesApi` picks OpenAI's newer API (not on Azure deployments here).
+        Protocol::OpenAi
+            if request
+                .params
+                .get("useResponsesApi")
+                .and_then(serde_json::Value::as_bool)
+                .unwrap_or(false) =>
+        {
+            responses::stream(http, endpoint, api_key, request).await
+        }
         Protocol::OpenAi | Protocol::AzureOpenAi => {
             openai::stream(http, endpoint, api_key, request).await
         }

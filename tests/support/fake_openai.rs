@@ -53,6 +53,7 @@ impl FakeOpenAi {
             .route("/v1/chat/completions", post(completions))
             .route("/v1/models", get(models))
             .route("/v1/messages", post(messages))
+            .route("/v1/responses", post(responses))
             .route("/v1beta/models/{spec}", post(gemini))
             .route(
                 "/openai/deployments/{deployment}/chat/completions",
@@ -547,4 +548,43 @@ async fn azure(
     let mut forwarded = HeaderMap::new();
     forwarded.insert("authorization", format!("Bearer {KEY}").parse().unwrap());
     completions(State(shared), forwarded, Json(body)).await
+}
+
+// ---- OpenAI's Responses API: named `response.*` events, no `[DONE]`. ----
+
+async fn responses(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    shared.requests.lock().unwrap().push(body.clone());
+    if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(&format!("Bearer {KEY}"))
+    {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "Incorrect API key provided.",
+            "invalid_request_error",
+            Some("invalid_api_key"),
+        );
+    }
+    let ev = |name: &str, data: Value| format!("event: {name}\ndata: {data}\n\n");
+    let last = body["input"]
+        .as_array()
+        .and_then(|i| i.iter().rev().find(|m| m["role"] == "user"))
+        .and_then(|m| m["content"][0]["text"].as_str())
+        .unwrap_or("")
+        .to_owned();
+    let mut out = ev(
+        "response.created",
+        json!({"type": "response.created", "response": {"id": "resp_test", "status": "in_progress"}}),
+    );
+    if body["reasoning"]["summary"].is_string() {
+        out.push_str(&ev("response.reasoning_summary_text.delta", json!({"type": "response.reasoning_summary_text.delta", "delta": "Summarized thinking."})));
+    }
+    for piece in ["Responses ", "say: ", &last] {
+        out.push_str(&ev("response.output_text.delta", json!({"type": "response.output_text.delta", "item_id": "msg_1", "output_index": 0, "content_index": 0, "delta": piece})));
+    }
+    out.push_str(&ev("response.completed", json!({"type": "response.completed", "response": {"id": "resp_test", "status": "completed",
+        "usage": {"input_tokens": 20, "input_tokens_details": {"cached_tokens": 0}, "output_tokens": 3, "output_tokens_details": {"reasoning_tokens": 0}, "total_tokens": 23}}})));
+    sse(Body::from(out))
 }

@@ -1,0 +1,301 @@
+//! OpenAI's Responses API, streaming (`POST {baseURL}/responses` with `stream: true`), used
+//! when a conversation sets `useResponsesApi`.
+//!
+//! The stream is named server-sent events: `response.output_text.delta` (text),
+//! `response.reasoning_summary_text.delta` (reasoning summaries), `response.completed` (with
+//! usage), `response.failed` / `response.incomplete` and `error`. It ends after the
+//! completion event; there is no `[DONE]`.
+
+use std::collections::VecDeque;
+
+use futures_util::{StreamExt, stream};
+use serde_json::{Map, Value, json};
+
+use super::openai::{cause, error_from, message_of};
+use super::sse::{self, SseEvent};
+use super::{ChatRequest, Endpoint, EventStream, ProviderError, Role, StreamEvent, Usage};
+
+/// The JSON body for `request`: the system prompt as `instructions`, the turns as `input`.
+pub fn body(endpoint: &Endpoint, request: &ChatRequest) -> Map<String, Value> {
+    let p = &request.params;
+    let mut instructions = Vec::new();
+    let mut input = Vec::new();
+    for m in &request.messages {
+        match m.role {
+            Role::System => instructions.push(m.content.clone()),
+            Role::User => input.push(json!({"role": "user", "content": [{"type": "input_text", "text": m.content}]})),
+            Role::Assistant => input.push(json!({"role": "assistant", "content": [{"type": "output_text", "text": m.content}]})),
+        }
+    }
+    let mut body = Map::new();
+    body.insert("model".into(), json!(request.model));
+    body.insert("input".into(), Value::Array(input));
+    body.insert("stream".into(), json!(true));
+    body.insert("store".into(), json!(false));
+    if !instructions.is_empty() {
+        body.insert("instructions".into(), json!(instructions.join("\n\n")));
+    }
+    for key in ["temperature", "top_p"] {
+        if let Some(v) = p.get(key).filter(|v| !v.is_null()) {
+            body.insert(key.into(), v.clone());
+        }
+    }
+    if let Some(max) = ["max_tokens", "maxOutputTokens", "max_output_tokens"]
+        .iter()
+        .find_map(|k| p.get(*k).and_then(Value::as_u64))
+    {
+        body.insert("max_output_tokens".into(), json!(max));
+    }
+    let effort = p.get("reasoning_effort").and_then(Value::as_str);
+    let summary = p.get("reasoning_summary").and_then(Value::as_str);
+    if effort.is_some() || summary.is_some() {
+        let mut r = Map::new();
+        if let Some(e) = effort {
+            r.insert("effort".into(), json!(e));
+        }
+        if let Some(s) = summary {
+            r.insert("summary".into(), json!(s));
+        }
+        body.insert("reasoning".into(), Value::Object(r));
+    }
+    if let Some(user) = &request.user {
+        body.insert("user".into(), json!(user));
+    }
+    for (k, v) in &endpoint.add_params {
+        body.insert(k.clone(), v.clone());
+    }
+    for k in &endpoint.drop_params {
+        body.remove(k);
+    }
+    body
+}
+
+pub async fn stream(
+    http: &reqwest::Client,
+    endpoint: &Endpoint,
+    api_key: &str,
+    request: ChatRequest,
+) -> Result<EventStream, ProviderError> {
+    let url = format!("{}/responses", endpoint.base_url.trim_end_matches('/'));
+    let mut req = http
+        .post(&url)
+        .header("accept", "text/event-stream")
+        .json(&body(endpoint, &request));
+    if !api_key.is_empty() {
+        req = req.bearer_auth(api_key);
+    }
+    for (k, v) in &endpoint.headers {
+        req = req.header(k.as_str(), v.as_str());
+    }
+    let response = req.send().await.map_err(|e| ProviderError::Unreachable {
+        url: endpoint.base_url.clone(),
+        message: cause(&e),
+    })?;
+    if !response.status().is_success() {
+        return Err(error_from(response).await);
+    }
+    Ok(Box::pin(parse(sse::events(response))))
+}
+
+/// What one event says; `Ok(true)` once the response completed.
+fn event_events(e: &SseEvent, out: &mut VecDeque<StreamEvent>) -> Result<bool, ProviderError> {
+    let data = e.data.trim();
+    if data.is_empty() {
+        return Ok(false);
+    }
+    let v: Value = serde_json::from_str(data)
+        .map_err(|err| ProviderError::Malformed(format!("an event is not JSON ({err})")))?;
+    let kind = v
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or(e.event.as_str());
+    match kind {
+        "response.output_text.delta" => {
+            if let Some(d) = v
+                .get("delta")
+                .and_then(Value::as_str)
+                .filter(|d| !d.is_empty())
+            {
+                out.push_back(StreamEvent::Text(d.to_owned()));
+            }
+        }
+        "response.reasoning_summary_text.delta" | "response.reasoning_text.delta" => {
+            if let Some(d) = v
+                .get("delta")
+                .and_then(Value::as_str)
+                .filter(|d| !d.is_empty())
+            {
+                out.push_back(StreamEvent::Reasoning(d.to_owned()));
+            }
+        }
+        "response.completed" | "response.incomplete" => {
+            let u = &v["response"]["usage"];
+            let n = |p: &str| u.pointer(p).and_then(Value::as_u64).unwrap_or(0);
+            let cached = n("/input_tokens_details/cached_tokens");
+            out.push_back(StreamEvent::Usage(Usage {
+                prompt_tokens: n("/input_tokens").saturating_sub(cached),
+                completion_tokens: n("/output_tokens"),
+                cache_read_tokens: cached,
+                cache_write_tokens: 0,
+            }));
+            let reason = if kind == "response.completed" {
+                "stop".to_owned()
+            } else {
+                v.pointer("/response/incomplete_details/reason")
+                    .and_then(Value::as_str)
+                    .unwrap_or("incomplete")
+                    .to_owned()
+            };
+            out.push_back(StreamEvent::Finished(Some(reason)));
+            return Ok(true);
+        }
+        "response.failed" => {
+            let message = v
+                .pointer("/response/error/message")
+                .and_then(Value::as_str)
+                .unwrap_or("the response failed")
+                .to_owned();
+            return Err(ProviderError::Status {
+                status: 200,
+                message,
+            });
+        }
+        "error" => {
+            return Err(ProviderError::Status {
+                status: 200,
+                message: message_of(data),
+            });
+        }
+        _ => {}
+    }
+    Ok(false)
+}
+
+struct State<S> {
+    events: S,
+    pending: VecDeque<StreamEvent>,
+    done: bool,
+}
+
+fn parse<S>(
+    events: S,
+) -> impl futures_util::Stream<Item = Result<StreamEvent, ProviderError>> + Send
+where
+    S: futures_util::Stream<Item = Result<SseEvent, ProviderError>> + Send + Unpin,
+{
+    let state = State {
+        events,
+        pending: VecDeque::new(),
+        done: false,
+    };
+    stream::unfold(state, |mut st| async move {
+        loop {
+            if let Some(e) = st.pending.pop_front() {
+                return Some((Ok(e), st));
+            }
+            if st.done {
+                let drain = async { while st.events.next().await.is_some() {} };
+                let _ = tokio::time::timeout(std::time::Duration::from_millis(500), drain).await;
+                return None;
+            }
+            match st.events.next().await {
+                Some(Ok(e)) => match event_events(&e, &mut st.pending) {
+                    Ok(done) => st.done = done,
+                    Err(err) => {
+                        st.done = true;
+                        st.pending.clear();
+                        return Some((Err(err), st));
+                    }
+                },
+                Some(Err(e)) => {
+                    st.done = true;
+                    return Some((Err(e), st));
+                }
+                None => {
+                    st.done = true;
+                    return Some((Err(ProviderError::Interrupted), st));
+                }
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::providers::ChatMessage;
+
+    #[test]
+    fn instructions_and_input() {
+        let mut params = Map::new();
+        params.insert("reasoning_effort".into(), json!("low"));
+        params.insert("maxOutputTokens".into(), json!(300));
+        let request = ChatRequest {
+            model: "o4-mini".into(),
+            messages: vec![
+                ChatMessage {
+                    role: Role::System,
+                    content: "Be brief.".into(),
+                },
+                ChatMessage {
+                    role: Role::User,
+                    content: "q".into(),
+                },
+                ChatMessage {
+                    role: Role::Assistant,
+                    content: "a".into(),
+                },
+            ],
+            params,
+            user: None,
+        };
+        let b = body(
+            &crate::providers::endpoints::tests_support::endpoint("openAI", "x"),
+            &request,
+        );
+        assert_eq!(b["instructions"], "Be brief.");
+        assert_eq!(
+            b["input"][0]["content"][0],
+            json!({"type": "input_text", "text": "q"})
+        );
+        assert_eq!(b["input"][1]["content"][0]["type"], "output_text");
+        assert_eq!(b["reasoning"], json!({"effort": "low"}));
+        assert_eq!(b["max_output_tokens"], 300);
+    }
+
+    #[test]
+    fn events_become_stream_events() {
+        let ev = |data: Value| SseEvent {
+            event: String::new(),
+            data: data.to_string(),
+        };
+        let mut out = VecDeque::new();
+        assert!(
+            !event_events(
+                &ev(json!({"type": "response.output_text.delta", "delta": "Hi"})),
+                &mut out
+            )
+            .unwrap()
+        );
+        assert!(event_events(&ev(json!({"type": "response.completed", "response": {"usage": {"input_tokens": 9, "output_tokens": 2, "input_tokens_details": {"cached_tokens": 4}}}})), &mut out).unwrap());
+        assert_eq!(
+            out.into_iter().collect::<Vec<_>>(),
+            [
+                StreamEvent::Text("Hi".into()),
+                StreamEvent::Usage(Usage {
+                    prompt_tokens: 5,
+                    completion_tokens: 2,
+                    cache_read_tokens: 4,
+                    cache_write_tokens: 0
+                }),
+                StreamEvent::Finished(Some("stop".into())),
+            ]
+        );
+        let err = event_events(
+            &ev(json!({"type": "response.failed", "response": {"error": {"message": "boom"}}})),
+            &mut VecDeque::new(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("boom"));
+    }
+}
