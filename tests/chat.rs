@@ -1417,3 +1417,61 @@ async fn the_responses_api_when_asked_for() {
     assert_eq!(sent["input"][0]["content"][0]["text"], "hello");
     assert_eq!(sent["reasoning"]["summary"], "auto");
 }
+
+#[tokio::test]
+async fn moderation_refuses_flagged_messages() {
+    let fake = FakeOpenAi::start().await;
+    let server = server_with(
+        &fake,
+        &[
+            ("OPENAI_MODERATION", "true"),
+            ("OPENAI_MODERATION_API_KEY", KEY),
+            ("OPENAI_MODERATION_REVERSE_PROXY", &fake.base),
+        ],
+    )
+    .await;
+    server.register("alice@example.org", PW).await;
+    let s = server.login("alice@example.org", PW).await;
+    let resp = send(
+        &server,
+        &s,
+        json!({"text": "something forbidden", "model": "gpt-4o"}),
+    )
+    .await;
+    assert_eq!(resp.status(), 400);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["type"], "moderation");
+    assert!(body["message"].as_str().unwrap().contains("violence"));
+    assert_eq!(server.count("messages").await, 0, "nothing saved");
+    start(
+        &server,
+        &s,
+        json!({"text": "something fine", "model": "gpt-4o"}),
+    )
+    .await;
+
+    // A moderation service that cannot be reached lets messages through.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let down = server_with(
+        &fake,
+        &[
+            ("OPENAI_MODERATION", "true"),
+            (
+                "OPENAI_MODERATION_REVERSE_PROXY",
+                &format!("http://{closed}/v1"),
+            ),
+        ],
+    )
+    .await;
+    down.register("alice@example.org", PW).await;
+    let s = down.login("alice@example.org", PW).await;
+    start(
+        &down,
+        &s,
+        json!({"text": "forbidden but unchecked", "model": "gpt-4o"}),
+    )
+    .await;
+}

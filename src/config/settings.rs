@@ -30,6 +30,9 @@ pub struct Settings {
     /// The AI endpoints offered (keys inside: never printed).
     #[serde(skip)]
     pub endpoints: crate::providers::Endpoints,
+    /// `OPENAI_MODERATION`: messages are checked before they are answered.
+    #[serde(skip)]
+    pub moderation: Option<crate::providers::moderation::Moderation>,
     /// librechat.yaml as read, after `${VAR}` expansion. Never printed: it holds resolved keys.
     #[serde(skip)]
     pub yaml: LibreChatYaml,
@@ -327,6 +330,7 @@ impl Settings {
                 .with_yaml(parsed.yaml.rate_limits.as_ref()),
             email,
             endpoints,
+            moderation: crate::providers::moderation::Moderation::from_env(env)?,
             yaml_warnings: warnings,
             yaml_masked: yaml::printable(&parsed.as_written),
             yaml: parsed.yaml,

@@ -11,6 +11,7 @@ pub mod anthropic;
 pub mod endpoints;
 pub mod google;
 pub mod models;
+pub mod moderation;
 pub mod openai;
 pub mod responses;
 mod sse;

@@ -40,10 +40,10 @@ pub enum ApiError {
     Timeout,
     #[error("{0}")]
     Unavailable(String),
-    /// A user-provided key is missing or expired: 400 with LibreChat's error `type`
-    /// (`no_user_key`, `expired_user_key`), which its client turns into a prompt for the key.
+    /// A refusal with LibreChat's error `type` for the client to act on: 400 with `{message,
+    /// type}` (`no_user_key`, `expired_user_key`, `moderation`).
     #[error("{message}")]
-    UserKey { kind: &'static str, message: String },
+    Typed { kind: &'static str, message: String },
     /// Anything unexpected. The cause is logged with the request's id and never sent.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -65,7 +65,7 @@ impl ApiError {
             Self::Banned { .. } => StatusCode::FORBIDDEN,
             Self::Timeout => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::UserKey { .. } => StatusCode::BAD_REQUEST,
+            Self::Typed { .. } => StatusCode::BAD_REQUEST,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -101,7 +101,7 @@ impl IntoResponse for ApiError {
                 Json(json!({ "message": self.to_string() })),
             )
                 .into_response(),
-            Self::UserKey { kind, message } => {
+            Self::Typed { kind, message } => {
                 (status, Json(json!({ "message": message, "type": kind }))).into_response()
             }
             _ => (status, Json(json!({ "message": self.to_string() }))).into_response(),

@@ -54,6 +54,7 @@ impl FakeOpenAi {
             .route("/v1/models", get(models))
             .route("/v1/messages", post(messages))
             .route("/v1/responses", post(responses))
+            .route("/v1/moderations", post(moderations))
             .route("/v1beta/models/{spec}", post(gemini))
             .route(
                 "/openai/deployments/{deployment}/chat/completions",
@@ -587,4 +588,27 @@ async fn responses(
     out.push_str(&ev("response.completed", json!({"type": "response.completed", "response": {"id": "resp_test", "status": "completed",
         "usage": {"input_tokens": 20, "input_tokens_details": {"cached_tokens": 0}, "output_tokens": 3, "output_tokens_details": {"reasoning_tokens": 0}, "total_tokens": 23}}})));
     sse(Body::from(out))
+}
+
+// ---- OpenAI's moderation endpoint: flags text containing "forbidden". ----
+
+async fn moderations(headers: HeaderMap, Json(body): Json<Value>) -> Response {
+    if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(&format!("Bearer {KEY}"))
+    {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "Incorrect API key provided.",
+            "invalid_request_error",
+            Some("invalid_api_key"),
+        );
+    }
+    let flagged = body["input"].as_str().unwrap_or("").contains("forbidden");
+    Json(
+        json!({"id": "modr-test", "model": "omni-moderation-latest", "results": [{
+            "flagged": flagged,
+            "categories": {"violence": flagged, "harassment": false},
+            "category_scores": {"violence": if flagged { 0.97 } else { 0.01 }, "harassment": 0.0}
+        }]}),
+    )
+    .into_response()
 }

@@ -207,6 +207,26 @@ async fn start(
         return Err(ApiError::BadRequest("text is required".into()));
     }
 
+    // OpenAI moderation, when on: flagged text is refused (and counted as a violation).
+    if let Some(moderation) = &state.settings.moderation
+        && !text.trim().is_empty()
+    {
+        let flagged = moderation.flagged(&state.http, &text).await;
+        if !flagged.is_empty() {
+            state
+                .guard
+                .violation("moderation", 1, Some(&user.id), client.ip)
+                .await?;
+            return Err(ApiError::Typed {
+                kind: "moderation",
+                message: format!(
+                    "The message was flagged by moderation ({}).",
+                    flagged.join(", ")
+                ),
+            });
+        }
+    }
+
     // The conversation: the one named, or a new one.
     let requested = text_field(&body, "conversationId").filter(|c| *c != "new");
     let conversation_id = match requested {

@@ -139,14 +139,14 @@ pub async fn user_key(state: &AppState, user_id: &str, endpoint: &str) -> Result
         .db
         .read(move |c| user_keys::get(c, &u, &e))
         .await?
-        .ok_or_else(|| ApiError::UserKey {
+        .ok_or_else(|| ApiError::Typed {
             kind: "no_user_key",
             message: format!("Set your API key for {endpoint} first."),
         })?;
     if let Some(at) = &stored.expires_at
         && *at <= crate::db::now()
     {
-        return Err(ApiError::UserKey {
+        return Err(ApiError::Typed {
             kind: "expired_user_key",
             message: format!("Your API key for {endpoint} has expired; set a new one."),
         });
