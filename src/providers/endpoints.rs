@@ -147,49 +147,8 @@ impl Endpoints {
         };
         let yaml_section = |name: &str| yaml.and_then(|y| y.get(name));
 
-        if let Some(key) = env.get("OPENAI_API_KEY").filter(|k| !k.is_empty())
-            && allowed("openAI")
-        {
-            let section = yaml_section("openAI");
-            let models = list(env.get("OPENAI_MODELS"));
-            out.list.push(Endpoint {
-                name: "openAI".into(),
-                custom: false,
-                protocol: Protocol::OpenAi,
-                base_url: env
-                    .get("OPENAI_REVERSE_PROXY")
-                    .filter(|u| !u.is_empty())
-                    .unwrap_or("https://api.openai.com/v1")
-                    .trim_end_matches('/')
-                    .to_owned(),
-                key: key_of(key),
-                fetch_models: models.is_empty(),
-                models: if models.is_empty() {
-                    OPENAI_DEFAULT_MODELS
-                        .iter()
-                        .map(|m| m.to_string())
-                        .collect()
-                } else {
-                    models
-                },
-                title_convo: env.bool("TITLE_CONVO")?.unwrap_or(true)
-                    && section
-                        .and_then(|s| s.get("titleConvo"))
-                        .and_then(Value::as_bool)
-                        .unwrap_or(true),
-                title_model: section
-                    .and_then(|s| s.get("titleModel"))
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-                    .or_else(|| env.get("OPENAI_TITLE_MODEL").map(str::to_owned)),
-                model_display_label: None,
-                icon_url: None,
-                headers: Vec::new(),
-                add_params: Map::new(),
-                drop_params: Vec::new(),
-                azure: None,
-                token_config: None,
-            });
+        if let Some(e) = builtin(env, yaml_section(OPENAI.name), &OPENAI, &allowed)? {
+            out.list.push(e);
         }
 
         if let Some(key) = env.get("AZURE_API_KEY").filter(|k| !k.is_empty())
@@ -266,95 +225,10 @@ impl Endpoints {
             }
         }
 
-        if let Some(key) = env.get("ANTHROPIC_API_KEY").filter(|k| !k.is_empty())
-            && allowed("anthropic")
-        {
-            let section = yaml_section("anthropic");
-            let models = list(env.get("ANTHROPIC_MODELS"));
-            out.list.push(Endpoint {
-                name: "anthropic".into(),
-                custom: false,
-                protocol: Protocol::Anthropic,
-                base_url: env
-                    .get("ANTHROPIC_REVERSE_PROXY")
-                    .filter(|u| !u.is_empty())
-                    .unwrap_or("https://api.anthropic.com")
-                    .trim_end_matches('/')
-                    .trim_end_matches("/v1")
-                    .to_owned(),
-                key: key_of(key),
-                fetch_models: false,
-                models: if models.is_empty() {
-                    ANTHROPIC_DEFAULT_MODELS
-                        .iter()
-                        .map(|m| m.to_string())
-                        .collect()
-                } else {
-                    models
-                },
-                title_convo: env.bool("TITLE_CONVO")?.unwrap_or(true)
-                    && section
-                        .and_then(|s| s.get("titleConvo"))
-                        .and_then(Value::as_bool)
-                        .unwrap_or(true),
-                title_model: section
-                    .and_then(|s| s.get("titleModel"))
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-                    .or_else(|| env.get("ANTHROPIC_TITLE_MODEL").map(str::to_owned)),
-                model_display_label: None,
-                icon_url: None,
-                headers: Vec::new(),
-                add_params: Map::new(),
-                drop_params: Vec::new(),
-                azure: None,
-                token_config: None,
-            });
-        }
-
-        if let Some(key) = env.get("GOOGLE_KEY").filter(|k| !k.is_empty())
-            && allowed("google")
-        {
-            let section = yaml_section("google");
-            let models = list(env.get("GOOGLE_MODELS"));
-            out.list.push(Endpoint {
-                name: "google".into(),
-                custom: false,
-                protocol: Protocol::Google,
-                base_url: env
-                    .get("GOOGLE_REVERSE_PROXY")
-                    .filter(|u| !u.is_empty())
-                    .unwrap_or("https://generativelanguage.googleapis.com")
-                    .trim_end_matches('/')
-                    .to_owned(),
-                key: key_of(key),
-                fetch_models: false,
-                models: if models.is_empty() {
-                    GOOGLE_DEFAULT_MODELS
-                        .iter()
-                        .map(|m| m.to_string())
-                        .collect()
-                } else {
-                    models
-                },
-                title_convo: env.bool("TITLE_CONVO")?.unwrap_or(true)
-                    && section
-                        .and_then(|s| s.get("titleConvo"))
-                        .and_then(Value::as_bool)
-                        .unwrap_or(true),
-                title_model: section
-                    .and_then(|s| s.get("titleModel"))
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-                    .or_else(|| env.get("GOOGLE_TITLE_MODEL").map(str::to_owned)),
-                model_display_label: None,
-                icon_url: None,
-                headers: Vec::new(),
-                add_params: Map::new(),
-                drop_params: Vec::new(),
-                azure: None,
-                token_config: None,
-            });
+        for b in [&ANTHROPIC, &GOOGLE] {
+            if let Some(e) = builtin(env, yaml_section(b.name), b, &allowed)? {
+                out.list.push(e);
+            }
         }
 
         let customs = yaml_section("custom").and_then(Value::as_array);
@@ -372,6 +246,114 @@ impl Endpoints {
         }
         Ok(out)
     }
+}
+
+/// A built-in endpoint and the environment names that configure it.
+struct Builtin {
+    name: &'static str,
+    protocol: Protocol,
+    key_var: &'static str,
+    models_var: &'static str,
+    proxy_var: &'static str,
+    title_var: &'static str,
+    default_base: &'static str,
+    default_models: &'static [&'static str],
+    /// Without a model list in the environment, ask the provider for one.
+    fetch_unlisted: bool,
+}
+
+const OPENAI: Builtin = Builtin {
+    name: "openAI",
+    protocol: Protocol::OpenAi,
+    key_var: "OPENAI_API_KEY",
+    models_var: "OPENAI_MODELS",
+    proxy_var: "OPENAI_REVERSE_PROXY",
+    title_var: "OPENAI_TITLE_MODEL",
+    default_base: "https://api.openai.com/v1",
+    default_models: OPENAI_DEFAULT_MODELS,
+    fetch_unlisted: true,
+};
+
+const ANTHROPIC: Builtin = Builtin {
+    name: "anthropic",
+    protocol: Protocol::Anthropic,
+    key_var: "ANTHROPIC_API_KEY",
+    models_var: "ANTHROPIC_MODELS",
+    proxy_var: "ANTHROPIC_REVERSE_PROXY",
+    title_var: "ANTHROPIC_TITLE_MODEL",
+    default_base: "https://api.anthropic.com",
+    default_models: ANTHROPIC_DEFAULT_MODELS,
+    fetch_unlisted: false,
+};
+
+const GOOGLE: Builtin = Builtin {
+    name: "google",
+    protocol: Protocol::Google,
+    key_var: "GOOGLE_KEY",
+    models_var: "GOOGLE_MODELS",
+    proxy_var: "GOOGLE_REVERSE_PROXY",
+    title_var: "GOOGLE_TITLE_MODEL",
+    default_base: "https://generativelanguage.googleapis.com",
+    default_models: GOOGLE_DEFAULT_MODELS,
+    fetch_unlisted: false,
+};
+
+/// The built-in endpoint `b`, when its key is set and `ENDPOINTS` allows it; librechat.yaml's
+/// `endpoints.<name>` may set `titleConvo` and `titleModel`.
+fn builtin(
+    env: &Env,
+    section: Option<&Value>,
+    b: &Builtin,
+    allowed: &dyn Fn(&str) -> bool,
+) -> Result<Option<Endpoint>, ConfigError> {
+    let Some(key) = env.get(b.key_var).filter(|k| !k.is_empty()) else {
+        return Ok(None);
+    };
+    if !allowed(b.name) {
+        return Ok(None);
+    }
+    let models = list(env.get(b.models_var));
+    let base = env
+        .get(b.proxy_var)
+        .filter(|u| !u.is_empty())
+        .unwrap_or(b.default_base)
+        .trim_end_matches('/');
+    // Anthropic's API paths start with /v1 themselves.
+    let base = if b.protocol == Protocol::Anthropic {
+        base.trim_end_matches("/v1")
+    } else {
+        base
+    };
+    Ok(Some(Endpoint {
+        name: b.name.into(),
+        custom: false,
+        protocol: b.protocol,
+        base_url: base.to_owned(),
+        key: key_of(key),
+        fetch_models: b.fetch_unlisted && models.is_empty(),
+        models: if models.is_empty() {
+            b.default_models.iter().map(|m| m.to_string()).collect()
+        } else {
+            models
+        },
+        title_convo: env.bool("TITLE_CONVO")?.unwrap_or(true)
+            && section
+                .and_then(|s| s.get("titleConvo"))
+                .and_then(Value::as_bool)
+                .unwrap_or(true),
+        title_model: section
+            .and_then(|s| s.get("titleModel"))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .or_else(|| env.get(b.title_var).map(str::to_owned)),
+        model_display_label: None,
+        icon_url: None,
+        headers: Vec::new(),
+        add_params: Map::new(),
+        drop_params: Vec::new(),
+        azure: None,
+        token_config: None,
+    }))
 }
 
 fn list(value: Option<&str>) -> Vec<String> {

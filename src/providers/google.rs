@@ -9,11 +9,10 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use futures_util::{StreamExt, stream};
 use serde_json::{Map, Value, json};
 
 use super::openai::{cause, message_of};
-use super::sse::{self, SseEvent};
+use super::sse::{self, SseEvent, Step};
 use super::{ChatRequest, Endpoint, EventStream, ProviderError, Role, StreamEvent, Usage};
 
 /// The JSON body for `request`: turns as `user`/`model` contents (consecutive turns of one side
@@ -214,64 +213,25 @@ fn chunk_events(data: &str, out: &mut VecDeque<StreamEvent>) -> Result<bool, Pro
     Ok(finished)
 }
 
-struct State<S> {
-    events: S,
-    pending: VecDeque<StreamEvent>,
-    finished: bool,
-    done: bool,
-}
-
+/// Turns SSE events into stream events; a candidate's finish reason marks the answer
+/// complete (there is no end marker: usage may follow until the body ends).
 fn parse<S>(
     events: S,
 ) -> impl futures_util::Stream<Item = Result<StreamEvent, ProviderError>> + Send
 where
     S: futures_util::Stream<Item = Result<SseEvent, ProviderError>> + Send + Unpin,
 {
-    let state = State {
-        events,
-        pending: VecDeque::new(),
-        finished: false,
-        done: false,
-    };
-    stream::unfold(state, |mut st| async move {
-        loop {
-            if let Some(e) = st.pending.pop_front() {
-                return Some((Ok(e), st));
-            }
-            if st.done {
-                return None;
-            }
-            match st.events.next().await {
-                Some(Ok(e)) => {
-                    let data = e.data.trim();
-                    if data.is_empty() {
-                        continue;
-                    }
-                    match chunk_events(data, &mut st.pending) {
-                        // Usage may follow the finish reason: read on to the end of the body.
-                        Ok(f) => st.finished |= f,
-                        Err(err) => {
-                            st.done = true;
-                            return Some((Err(err), st));
-                        }
-                    }
-                }
-                // A connection that breaks after the answer finished loses nothing.
-                Some(Err(_)) if st.finished => {
-                    st.done = true;
-                }
-                Some(Err(e)) => {
-                    st.done = true;
-                    return Some((Err(e), st));
-                }
-                None => {
-                    st.done = true;
-                    if !st.finished {
-                        return Some((Err(ProviderError::Interrupted), st));
-                    }
-                }
-            }
+    let mut finished = false;
+    sse::translate(events, move |e, out| {
+        let data = e.data.trim();
+        if !data.is_empty() && chunk_events(data, out)? {
+            finished = true;
         }
+        Ok(if finished {
+            Step::Finished
+        } else {
+            Step::Continue
+        })
     })
 }
 

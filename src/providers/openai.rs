@@ -8,10 +8,9 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use futures_util::{StreamExt, stream};
 use serde_json::{Map, Value, json};
 
-use super::sse::{self, SseEvent};
+use super::sse::{self, SseEvent, Step};
 use super::{ChatRequest, Endpoint, EventStream, ProviderError, StreamEvent, Usage};
 
 /// Model parameters passed through, under the names OpenAI uses.
@@ -233,77 +232,34 @@ fn chunk_events(data: &str, out: &mut VecDeque<StreamEvent>) -> Result<bool, Pro
     Ok(finished)
 }
 
-struct State<S> {
-    events: S,
-    pending: VecDeque<StreamEvent>,
-    finished: bool,
-    done: bool,
-}
-
-/// Turns SSE events into stream events; a stream that ends without `[DONE]` or a finish reason
-/// ends with [`ProviderError::Interrupted`].
+/// Turns SSE events into stream events: `[DONE]` ends the stream (a finish reason is added
+/// when none came); a finish reason marks the answer complete.
 fn parse<S>(
     events: S,
 ) -> impl futures_util::Stream<Item = Result<StreamEvent, ProviderError>> + Send
 where
     S: futures_util::Stream<Item = Result<SseEvent, ProviderError>> + Send + Unpin,
 {
-    let state = State {
-        events,
-        pending: VecDeque::new(),
-        finished: false,
-        done: false,
-    };
-    stream::unfold(state, |mut st| async move {
-        loop {
-            if let Some(e) = st.pending.pop_front() {
-                return Some((Ok(e), st));
+    let mut finished = false;
+    sse::translate(events, move |e, out| {
+        let data = e.data.trim();
+        if data == "[DONE]" {
+            if !finished {
+                out.push_back(StreamEvent::Finished(None));
             }
-            if st.done {
-                // Read the body to its end, so the connection goes back to the pool for the
-                // next request instead of being closed (bounded, for servers that linger).
-                let drain = async { while st.events.next().await.is_some() {} };
-                let _ = tokio::time::timeout(std::time::Duration::from_millis(500), drain).await;
-                return None;
-            }
-            match st.events.next().await {
-                Some(Ok(e)) => {
-                    let data = e.data.trim();
-                    if data == "[DONE]" {
-                        st.done = true;
-                        if !st.finished {
-                            st.pending.push_back(StreamEvent::Finished(None));
-                        }
-                        continue;
-                    }
-                    if data.is_empty() {
-                        continue;
-                    }
-                    match chunk_events(data, &mut st.pending) {
-                        Ok(f) => st.finished |= f,
-                        Err(e) => {
-                            st.done = true;
-                            return Some((Err(e), st));
-                        }
-                    }
-                }
-                // A connection that breaks after the answer finished loses nothing.
-                Some(Err(_)) if st.finished => {
-                    st.done = true;
-                }
-                Some(Err(e)) => {
-                    st.done = true;
-                    return Some((Err(e), st));
-                }
-                None => {
-                    st.done = true;
-                    // Some servers close right after the finish reason without `[DONE]`.
-                    if !st.finished {
-                        return Some((Err(ProviderError::Interrupted), st));
-                    }
-                }
-            }
+            return Ok(Step::End);
         }
+        if data.is_empty() {
+            return Ok(Step::Continue);
+        }
+        if chunk_events(data, out)? {
+            finished = true;
+        }
+        Ok(if finished {
+            Step::Finished
+        } else {
+            Step::Continue
+        })
     })
 }
 

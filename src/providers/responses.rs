@@ -8,11 +8,10 @@
 
 use std::collections::VecDeque;
 
-use futures_util::{StreamExt, stream};
 use serde_json::{Map, Value, json};
 
 use super::openai::{cause, error_from, message_of};
-use super::sse::{self, SseEvent};
+use super::sse::{self, SseEvent, Step};
 use super::{ChatRequest, Endpoint, EventStream, ProviderError, Role, StreamEvent, Usage};
 
 /// The JSON body for `request`: the system prompt as `instructions`, the turns as `input`.
@@ -171,52 +170,19 @@ fn event_events(e: &SseEvent, out: &mut VecDeque<StreamEvent>) -> Result<bool, P
     Ok(false)
 }
 
-struct State<S> {
-    events: S,
-    pending: VecDeque<StreamEvent>,
-    done: bool,
-}
-
+/// Turns named events into stream events; the completion event ends the stream.
 fn parse<S>(
     events: S,
 ) -> impl futures_util::Stream<Item = Result<StreamEvent, ProviderError>> + Send
 where
     S: futures_util::Stream<Item = Result<SseEvent, ProviderError>> + Send + Unpin,
 {
-    let state = State {
-        events,
-        pending: VecDeque::new(),
-        done: false,
-    };
-    stream::unfold(state, |mut st| async move {
-        loop {
-            if let Some(e) = st.pending.pop_front() {
-                return Some((Ok(e), st));
-            }
-            if st.done {
-                let drain = async { while st.events.next().await.is_some() {} };
-                let _ = tokio::time::timeout(std::time::Duration::from_millis(500), drain).await;
-                return None;
-            }
-            match st.events.next().await {
-                Some(Ok(e)) => match event_events(&e, &mut st.pending) {
-                    Ok(done) => st.done = done,
-                    Err(err) => {
-                        st.done = true;
-                        st.pending.clear();
-                        return Some((Err(err), st));
-                    }
-                },
-                Some(Err(e)) => {
-                    st.done = true;
-                    return Some((Err(e), st));
-                }
-                None => {
-                    st.done = true;
-                    return Some((Err(ProviderError::Interrupted), st));
-                }
-            }
-        }
+    sse::translate(events, |e, out| {
+        Ok(if event_events(e, out)? {
+            Step::End
+        } else {
+            Step::Continue
+        })
     })
 }
 
