@@ -762,7 +762,7 @@ async fn a_killed_server_leaves_the_partial_answer_marked_unfinished() {
 async fn custom_endpoints_from_librechat_yaml() {
     let fake = FakeOpenAi::start().await;
     let yaml = format!(
-        "version: 1.2.8\nendpoints:\n  custom:\n    - name: 'Local LLM'\n      apiKey: '{KEY}'\n      baseURL: '{}'\n      models:\n        default: ['gpt-4o']\n        fetch: true\n      titleConvo: false\n      modelDisplayLabel: 'Local'\n      headers:\n        X-Team: 'blue'\n      addParams:\n        keep_alive: 30\n      dropParams: ['user', 'stream_options']\n    - name: 'Missing key'\n      apiKey: '${{UNSET_KEY_FOR_TEST}}'\n      baseURL: 'https://example.invalid/v1'\n      models:\n        default: ['m']\n",
+        "version: 1.2.8\nendpoints:\n  custom:\n    - name: 'Local LLM'\n      apiKey: '{KEY}'\n      baseURL: '{}'\n      models:\n        default: ['gpt-4o']\n        fetch: true\n      titleConvo: false\n      modelDisplayLabel: 'Local'\n      headers:\n        X-Team: 'blue'\n        X-User: '{{{{LIBRECHAT_USER_ID}}}}'\n        X-Parent: '{{{{LIBRECHAT_BODY_PARENTMESSAGEID}}}}'\n        X-Other: '{{{{NOT_A_PLACEHOLDER}}}}'\n      addParams:\n        keep_alive: 30\n      dropParams: ['user', 'stream_options']\n    - name: 'Missing key'\n      apiKey: '${{UNSET_KEY_FOR_TEST}}'\n      baseURL: 'https://example.invalid/v1'\n      models:\n        default: ['m']\n",
         fake.base
     );
     let server = TestServer::builder().yaml(&yaml).start().await;
@@ -813,6 +813,17 @@ async fn custom_endpoints_from_librechat_yaml() {
     assert_eq!(last["responseMessage"]["endpoint"], "Local LLM");
     let sent = fake.last_chat();
     assert_eq!(sent["keep_alive"], 30);
+    // Header placeholders are filled per request.
+    assert_eq!(fake.last_header("x-team").as_deref(), Some("blue"));
+    assert_eq!(fake.last_header("x-user").as_deref(), s.user["id"].as_str());
+    assert_eq!(
+        fake.last_header("x-parent").as_deref(),
+        Some("00000000-0000-0000-0000-000000000000")
+    );
+    assert_eq!(
+        fake.last_header("x-other").as_deref(),
+        Some("{{NOT_A_PLACEHOLDER}}")
+    );
     assert!(
         sent.get("user").is_none() && sent.get("stream_options").is_none(),
         "{sent}"

@@ -41,6 +41,8 @@ pub struct Turn {
     pub branch: Vec<Message>,
     /// When continuing an answer: how many bytes of its text were there before this turn.
     pub seed_len: usize,
+    /// Values for the `{{LIBRECHAT_...}}` placeholders of the endpoint's headers.
+    pub vars: Vec<(String, String)>,
 }
 
 /// How a turn ended.
@@ -158,6 +160,7 @@ impl Engine {
             messages,
             params: turn.params.clone(),
             user: Some(turn.user_id.clone()),
+            vars: turn.vars.clone(),
         };
         let aborted = job.aborted();
         tokio::pin!(aborted);
@@ -414,6 +417,7 @@ impl Engine {
             ],
             params: Map::new(),
             user: Some(turn.user_id.clone()),
+            vars: turn.vars.clone(),
         };
         // Titles are skipped, not charged into the red, when the balance is short.
         let prompt: String = request

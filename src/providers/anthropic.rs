@@ -146,7 +146,7 @@ pub async fn stream(
         req = req.header("x-api-key", api_key);
     }
     for (k, v) in &endpoint.headers {
-        req = req.header(k.as_str(), v.as_str());
+        req = req.header(k.as_str(), request.fill(v));
     }
     let response = req.send().await.map_err(|e| ProviderError::Unreachable {
         url: endpoint.base_url.clone(),
@@ -295,6 +295,7 @@ mod tests {
             ],
             params,
             user: None,
+            vars: Vec::new(),
         };
         let b = body(&endpoint(), &request);
         assert_eq!(b["system"], "Be brief.");
@@ -330,6 +331,7 @@ mod tests {
             ],
             params,
             user: Some("u1".into()),
+            vars: Vec::new(),
         };
         let b = body(&endpoint(), &request);
         assert_eq!(

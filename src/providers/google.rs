@@ -108,7 +108,7 @@ pub async fn stream(
         req = req.header("x-goog-api-key", api_key);
     }
     for (k, v) in &endpoint.headers {
-        req = req.header(k.as_str(), v.as_str());
+        req = req.header(k.as_str(), request.fill(v));
     }
     let response = req.send().await.map_err(|e| ProviderError::Unreachable {
         url: endpoint.base_url.clone(),
@@ -268,6 +268,7 @@ mod tests {
             ],
             params,
             user: None,
+            vars: Vec::new(),
         };
         let b = body(
             &crate::providers::endpoints::tests_support::endpoint("google", "x"),

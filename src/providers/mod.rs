@@ -59,6 +59,20 @@ pub struct ChatRequest {
     pub params: Map<String, Value>,
     /// Who asks, for providers that take a `user` field.
     pub user: Option<String>,
+    /// Values for the `{{LIBRECHAT_...}}` placeholders of an endpoint's `headers`
+    /// (`LIBRECHAT_USER_ID`, `LIBRECHAT_BODY_CONVERSATIONID`, ...).
+    pub vars: Vec<(String, String)>,
+}
+
+impl ChatRequest {
+    /// An endpoint header's value with its `{{NAME}}` placeholders filled in; unknown ones stay.
+    pub fn fill(&self, value: &str) -> String {
+        let mut out = value.to_owned();
+        for (name, v) in &self.vars {
+            out = out.replace(&format!("{{{{{name}}}}}"), v);
+        }
+        out
+    }
 }
 
 /// Token counts a provider reports.

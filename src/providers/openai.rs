@@ -104,7 +104,7 @@ pub async fn stream(
         };
     }
     for (k, v) in &endpoint.headers {
-        req = req.header(k.as_str(), v.as_str());
+        req = req.header(k.as_str(), request.fill(v));
     }
     let response = req.send().await.map_err(|e| ProviderError::Unreachable {
         url: endpoint.base_url.clone(),

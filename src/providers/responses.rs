@@ -84,7 +84,7 @@ pub async fn stream(
         req = req.bearer_auth(api_key);
     }
     for (k, v) in &endpoint.headers {
-        req = req.header(k.as_str(), v.as_str());
+        req = req.header(k.as_str(), request.fill(v));
     }
     let response = req.send().await.map_err(|e| ProviderError::Unreachable {
         url: endpoint.base_url.clone(),
@@ -214,6 +214,7 @@ mod tests {
             ],
             params,
             user: None,
+            vars: Vec::new(),
         };
         let b = body(
             &crate::providers::endpoints::tests_support::endpoint("openAI", "x"),

@@ -34,6 +34,8 @@ pub const KEY: &str = "test-key";
 #[derive(Clone)]
 struct Shared {
     requests: Arc<Mutex<Vec<Value>>>,
+    /// The headers of the last chat-completions request.
+    headers: Arc<Mutex<Vec<(String, String)>>>,
     gate: Arc<Semaphore>,
 }
 
@@ -47,6 +49,7 @@ impl FakeOpenAi {
     pub async fn start() -> Self {
         let shared = Shared {
             requests: Arc::default(),
+            headers: Arc::default(),
             gate: Arc::new(Semaphore::new(0)),
         };
         let app = Router::new()
@@ -77,6 +80,17 @@ impl FakeOpenAi {
     /// Lets one waiting `gated` answer finish.
     pub fn release(&self) {
         self.shared.gate.add_permits(1);
+    }
+
+    /// A header of the last chat-completions request.
+    pub fn last_header(&self, name: &str) -> Option<String> {
+        self.shared
+            .headers
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
     }
 
     /// The request bodies received, oldest first.
@@ -183,6 +197,10 @@ async fn completions(
     Json(body): Json<Value>,
 ) -> Response {
     shared.requests.lock().unwrap().push(body.clone());
+    *shared.headers.lock().unwrap() = headers
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_owned()))
+        .collect();
     if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(&format!("Bearer {KEY}"))
     {
         return error(

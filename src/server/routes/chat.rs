@@ -310,6 +310,10 @@ async fn start(
     .await;
     let (conversation, request, mut branch, is_new, partial) = prepared?;
     let request_json = message_json(&request);
+    let (request_id, request_parent) = (
+        request.message_id.clone(),
+        request.parent_message_id.clone(),
+    );
     job.set_user_message(request_json.clone());
     job.emit(json!({"created": true, "message": request_json, "streamId": conversation_id}));
 
@@ -369,6 +373,18 @@ async fn start(
         response,
         branch,
         seed_len,
+        vars: vec![
+            ("LIBRECHAT_USER_ID".into(), user.id.clone()),
+            ("LIBRECHAT_USER_EMAIL".into(), user.email.clone()),
+            ("LIBRECHAT_USER_NAME".into(), user.name.clone()),
+            ("LIBRECHAT_USER_USERNAME".into(), user.username.clone()),
+            (
+                "LIBRECHAT_BODY_CONVERSATIONID".into(),
+                conversation_id.clone(),
+            ),
+            ("LIBRECHAT_BODY_PARENTMESSAGEID".into(), request_parent),
+            ("LIBRECHAT_BODY_MESSAGEID".into(), request_id),
+        ],
     };
     let engine = Engine {
         db: state.db.clone(),
