@@ -98,8 +98,9 @@ impl Billing {
         if !self.balance {
             return Ok(Ok(()));
         }
-        let cost = (prompt_tokens as f64 * rates::rate(model, TokenType::Prompt, token_config))
-            .ceil() as i64;
+        let cost = (prompt_tokens as f64
+            * rates::rate_for(model, TokenType::Prompt, token_config, prompt_tokens))
+        .ceil() as i64;
         let (u, policy) = (user_id.to_owned(), self.policy.clone());
         let balance = self
             .db
@@ -129,9 +130,10 @@ impl Billing {
         }
         let model = s.model.to_owned();
         let value_key = rates::value_key(&model).map(str::to_owned);
-        let prompt_rate = rates::rate(&model, TokenType::Prompt, s.token_config);
-        let completion_rate = rates::rate(&model, TokenType::Completion, s.token_config);
         let u = s.usage;
+        let input = u.prompt_tokens + u.cache_read_tokens + u.cache_write_tokens;
+        let prompt_rate = rates::rate_for(&model, TokenType::Prompt, s.token_config, input);
+        let completion_rate = rates::rate_for(&model, TokenType::Completion, s.token_config, input);
         let (write_rate, read_rate) =
             rates::cache_rates(&model).unwrap_or((prompt_rate, prompt_rate));
         let cached = u.cache_read_tokens + u.cache_write_tokens > 0;

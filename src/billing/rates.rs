@@ -82,6 +82,13 @@ const CACHE_VALUES: &[(&str, f64, f64)] = &[
     ("gemini-2.5-flash", 0.3, 0.075),
 ];
 
+/// Long-context prices: `(fragment, input-token threshold, prompt, completion)`, applying to
+/// the whole request when its input is over the threshold.
+const PREMIUM_VALUES: &[(&str, u64, f64, f64)] = &[
+    ("claude-sonnet-4", 200_000, 6.0, 22.5),
+    ("gemini-2.5-pro", 200_000, 2.5, 15.0),
+];
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenType {
     Prompt,
@@ -99,6 +106,32 @@ pub fn value_key(model: &str) -> Option<&'static str> {
         }
     }
     best
+}
+
+/// [`rate`] for a request with `input_tokens` of input: past a model's long-context threshold,
+/// its premium rates (unless the endpoint's `tokenConfig` sets the model's price).
+pub fn rate_for(
+    model: &str,
+    kind: TokenType,
+    token_config: Option<&Value>,
+    input_tokens: u64,
+) -> f64 {
+    let configured = token_config.and_then(|c| c.get(model)).is_some();
+    if !configured {
+        let lower = model.to_ascii_lowercase();
+        if let Some((_, _, prompt, completion)) = PREMIUM_VALUES
+            .iter()
+            .filter(|(f, threshold, _, _)| lower.contains(f) && input_tokens > *threshold)
+            .max_by_key(|(f, _, _, _)| f.len())
+        {
+            return if kind == TokenType::Prompt {
+                *prompt
+            } else {
+                *completion
+            };
+        }
+    }
+    rate(model, kind, token_config)
 }
 
 /// The rate of a prompt or completion token of `model`: the endpoint's `tokenConfig` for the
@@ -163,6 +196,24 @@ mod tests {
             1.0
         );
         assert_eq!(cache_rates("claude-sonnet-4-5"), Some((3.75, 0.3)));
+        // Long contexts cost the premium rates past the threshold.
+        assert_eq!(
+            rate_for("gemini-2.5-pro", TokenType::Prompt, None, 100_000),
+            1.25
+        );
+        assert_eq!(
+            rate_for("gemini-2.5-pro", TokenType::Prompt, None, 250_000),
+            2.5
+        );
+        assert_eq!(
+            rate_for("claude-sonnet-4-5", TokenType::Completion, None, 250_000),
+            22.5
+        );
+        let config = json!({"gemini-2.5-pro": {"prompt": 1.0, "completion": 2.0}});
+        assert_eq!(
+            rate_for("gemini-2.5-pro", TokenType::Prompt, Some(&config), 250_000),
+            1.0
+        );
         assert_eq!(cache_rates("llama"), None);
     }
 }
