@@ -64,6 +64,22 @@ async fn final_frame(server: &TestServer, s: &Session, id: &str) -> Value {
     serde_json::from_str(&last["data: ".len()..]).unwrap()
 }
 
+/// Waits until the `gated` answer has its first piece.
+async fn first_piece(server: &TestServer, s: &Session, id: &str) {
+    for _ in 0..200 {
+        let st: Value = server
+            .get_as(&format!("/api/agents/chat/status/{id}"), &s.token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        if st["aggregatedContent"][0]["text"] == "part one" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+}
+
 async fn transactions(server: &TestServer) -> Vec<(String, String, i64, f64)> {
     server
         .state
@@ -145,18 +161,7 @@ async fn answers_and_titles_are_paid_for_and_transactions_add_up() {
         .unwrap()
         .to_owned();
     // Wait for the first piece before stopping.
-    for _ in 0..200 {
-        let st: Value = server
-            .get_as(&format!("/api/agents/chat/status/{id}"), &s.token)
-            .await
-            .json()
-            .await
-            .unwrap();
-        if st["aggregatedContent"][0]["text"] == "part one" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
+    first_piece(&server, &s, &id).await;
     server
         .send(
             "POST",
@@ -324,18 +329,7 @@ async fn continuing_without_credits_is_refused_unbilled_and_keeps_the_answer() {
         .as_str()
         .unwrap()
         .to_owned();
-    for _ in 0..200 {
-        let st: Value = server
-            .get_as(&format!("/api/agents/chat/status/{id}"), &s.token)
-            .await
-            .json()
-            .await
-            .unwrap();
-        if st["aggregatedContent"][0]["text"] == "part one" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
+    first_piece(&server, &s, &id).await;
     server
         .send(
             "POST",

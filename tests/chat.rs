@@ -97,6 +97,15 @@ impl Events {
         }
     }
 
+    /// Reads up to and including the first piece of the answer.
+    async fn until_delta(&mut self) {
+        while let Some(f) = self.next().await {
+            if f.data["event"] == "on_message_delta" {
+                break;
+            }
+        }
+    }
+
     /// Every frame up to and including the final one.
     async fn until_final(&mut self) -> Vec<Frame> {
         let mut out = Vec::new();
@@ -516,11 +525,7 @@ async fn abort_keeps_the_partial_answer() {
     let s = server.login("alice@example.org", PW).await;
     let id = start(&server, &s, json!({"text": "go", "model": "gated"})).await;
     let mut events = Events::open(&server, &s, &id, "", None).await;
-    while let Some(f) = events.next().await {
-        if f.data["event"] == "on_message_delta" {
-            break;
-        }
-    }
+    events.until_delta().await;
     // A second message in the same conversation while this one runs is refused.
     let busy = send(
         &server,
@@ -565,11 +570,7 @@ async fn shutdown_saves_what_was_generated() {
     let s = server.login("alice@example.org", PW).await;
     let id = start(&server, &s, json!({"text": "go", "model": "gated"})).await;
     let mut events = Events::open(&server, &s, &id, "", None).await;
-    while let Some(f) = events.next().await {
-        if f.data["event"] == "on_message_delta" {
-            break;
-        }
-    }
+    events.until_delta().await;
     let stopping = tokio::spawn(async move { server.stop().await });
     let rest = events.until_final().await;
     assert_eq!(rest.last().unwrap().data["aborted"], true);
@@ -1240,11 +1241,7 @@ async fn continue_extends_an_unfinished_answer() {
     )
     .await;
     let mut events = Events::open(&server, &s, &id, "", None).await;
-    while let Some(f) = events.next().await {
-        if f.data["event"] == "on_message_delta" {
-            break;
-        }
-    }
+    events.until_delta().await;
     server
         .send(
             "POST",
@@ -1334,11 +1331,7 @@ async fn review_cases_deleted_conversations_stale_ids_and_other_users() {
     // A conversation deleted while its answer streams stays deleted.
     let id = start(&server, &alice, json!({"text": "go", "model": "gated"})).await;
     let mut events = Events::open(&server, &alice, &id, "", None).await;
-    while let Some(f) = events.next().await {
-        if f.data["event"] == "on_message_delta" {
-            break;
-        }
-    }
+    events.until_delta().await;
     // Bob naming Alice's running conversation learns nothing: 404, not "busy".
     let resp = send(
         &server,

@@ -126,12 +126,7 @@ pub fn build_counted(
 
 /// The text parts of a message's content, without its reasoning.
 fn visible_text(m: &Message) -> Option<String> {
-    let parts = m.content.as_ref()?.as_array()?;
-    let texts: Vec<&str> = parts
-        .iter()
-        .filter(|p| p["type"] == "text")
-        .filter_map(|p| p["text"].as_str().or_else(|| p["text"]["value"].as_str()))
-        .collect();
+    let texts = crate::db::messages::text_parts(m.content.as_ref());
     (!texts.is_empty()).then(|| texts.join("\n"))
 }
 
@@ -144,20 +139,9 @@ mod tests {
             message_id: id.into(),
             conversation_id: "c".into(),
             user_id: "u".into(),
-            parent_message_id: String::new(),
-            sender: String::new(),
             is_created_by_user: user,
             text: text.into(),
-            content: None,
-            model: None,
-            endpoint: None,
-            token_count: None,
-            error: false,
-            unfinished: false,
-            feedback: None,
-            extra: Map::new(),
-            created_at: String::new(),
-            updated_at: String::new(),
+            ..Message::default()
         }
     }
 

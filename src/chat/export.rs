@@ -52,16 +52,5 @@ fn text_of(m: &Message) -> String {
     if !m.text.is_empty() {
         return m.text.clone();
     }
-    let parts = m
-        .content
-        .as_ref()
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    parts
-        .iter()
-        .filter(|p| p["type"] == "text")
-        .filter_map(|p| p["text"].as_str().or_else(|| p["text"]["value"].as_str()))
-        .collect::<Vec<_>>()
-        .join("\n\n")
+    crate::db::messages::text_parts(m.content.as_ref()).join("\n\n")
 }

@@ -9,7 +9,7 @@ use super::{DbError, now};
 /// The parent of a conversation's first message (LibreChat's `Constants.NO_PARENT`).
 pub const NO_PARENT: &str = "00000000-0000-0000-0000-000000000000";
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Message {
     pub message_id: String,
     pub conversation_id: String,
@@ -95,6 +95,18 @@ pub fn get(
         .optional()?)
 }
 
+/// The text parts of a message's content (`{type: "text", text}`, where `text` is a string or
+/// LibreChat's older `{value}`), in order; reasoning and other parts are left out.
+pub fn text_parts(content: Option<&Value>) -> Vec<&str> {
+    content
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|p| p["type"] == "text")
+        .filter_map(|p| p["text"].as_str().or_else(|| p["text"]["value"].as_str()))
+        .collect()
+}
+
 /// What became of a save.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Saved {
@@ -148,7 +160,8 @@ pub fn save_in(tx: &Connection, m: &Message) -> Result<Saved, DbError> {
             return Ok(Saved::Cycle);
         }
     }
-    write_row(tx, m, true)?;
+    let ts = now();
+    write_row(tx, m, true, (&ts, &ts))?;
     super::conversations::touch(tx, &m.user_id, &m.conversation_id)?;
     Ok(Saved::Yes)
 }
@@ -169,12 +182,23 @@ pub fn set_token_count(
 
 /// Inserts a new message as given (keeping its feedback), stamped now. For copies.
 pub fn insert(conn: &Connection, m: &Message) -> Result<(), DbError> {
-    write_row(conn, m, false)
+    let ts = now();
+    write_row(conn, m, false, (&ts, &ts))
 }
 
-/// Writes a message row stamped now; with `replace`, an existing row with the same id takes the
-/// new values (keeping its creation time and feedback).
-fn write_row(conn: &Connection, m: &Message, replace: bool) -> Result<(), DbError> {
+/// Inserts a message with the times it carries (an imported one).
+pub fn insert_with_times(conn: &Connection, m: &Message) -> Result<(), DbError> {
+    write_row(conn, m, false, (&m.created_at, &m.updated_at))
+}
+
+/// Writes a message row with `(created, updated)` times; with `replace`, an existing row with
+/// the same id takes the new values (keeping its creation time and feedback).
+fn write_row(
+    conn: &Connection,
+    m: &Message,
+    replace: bool,
+    (created, updated): (&str, &str),
+) -> Result<(), DbError> {
     let on_conflict = if replace {
         "ON CONFLICT (message_id) DO UPDATE SET parent_message_id = excluded.parent_message_id,
              sender = excluded.sender, is_created_by_user = excluded.is_created_by_user,
@@ -189,29 +213,27 @@ fn write_row(conn: &Connection, m: &Message, replace: bool) -> Result<(), DbErro
         "INSERT INTO messages (message_id, conversation_id, user_id, parent_message_id, sender,
              is_created_by_user, text, content, model, endpoint, token_count, error, unfinished,
              feedback, extra, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16) {on_conflict}"
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17) {on_conflict}"
     );
-    conn.execute(
-        &sql,
-        params![
-            m.message_id,
-            m.conversation_id,
-            m.user_id,
-            m.parent_message_id,
-            m.sender,
-            m.is_created_by_user,
-            m.text,
-            m.content.as_ref().map(Value::to_string),
-            m.model,
-            m.endpoint,
-            m.token_count,
-            m.error,
-            m.unfinished,
-            m.feedback.as_ref().map(Value::to_string),
-            Value::Object(m.extra.clone()).to_string(),
-            now()
-        ],
-    )?;
+    conn.prepare_cached(&sql)?.execute(params![
+        m.message_id,
+        m.conversation_id,
+        m.user_id,
+        m.parent_message_id,
+        m.sender,
+        m.is_created_by_user,
+        m.text,
+        m.content.as_ref().map(Value::to_string),
+        m.model,
+        m.endpoint,
+        m.token_count,
+        m.error,
+        m.unfinished,
+        m.feedback.as_ref().map(Value::to_string),
+        Value::Object(m.extra.clone()).to_string(),
+        created,
+        updated
+    ])?;
     Ok(())
 }
 

@@ -107,23 +107,15 @@ pub fn pending(conn: &Connection) -> Result<i64, DbError> {
 
 /// The text search sees in a message: its `text` and the text parts of its content.
 pub fn searchable_text(text: &str, content: Option<&str>) -> String {
+    let parsed = content.and_then(|c| serde_json::from_str::<Value>(c).ok());
+    searchable_text_of(text, parsed.as_ref())
+}
+
+/// [`searchable_text`] of content already parsed.
+pub fn searchable_text_of(text: &str, content: Option<&Value>) -> String {
     let mut out = text.to_owned();
-    let parts = content.and_then(|c| serde_json::from_str::<Value>(c).ok());
-    for part in parts
-        .as_ref()
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        if part.get("type").and_then(Value::as_str) != Some("text") {
-            continue;
-        }
-        let piece = match part.get("text") {
-            Some(Value::String(s)) => Some(s.as_str()),
-            Some(v) => v.get("value").and_then(Value::as_str),
-            None => None,
-        };
-        if let Some(p) = piece.filter(|p| !p.is_empty() && !out.contains(*p)) {
+    for p in super::messages::text_parts(content) {
+        if !p.is_empty() && !out.contains(p) {
             if !out.is_empty() {
                 out.push('\n');
             }

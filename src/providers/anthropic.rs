@@ -31,23 +31,7 @@ fn flag(params: &Map<String, Value>, key: &str) -> Option<bool> {
 pub fn body(endpoint: &Endpoint, request: &ChatRequest) -> Map<String, Value> {
     let p = &request.params;
     let cache = flag(p, "promptCache").unwrap_or(true);
-    let mut system = Vec::new();
-    let mut turns: Vec<(Role, String)> = Vec::new();
-    for m in &request.messages {
-        match m.role {
-            Role::System => system.push(m.content.clone()),
-            role => match turns.last_mut() {
-                Some((r, text)) if *r == role => {
-                    text.push_str("\n\n");
-                    text.push_str(&m.content);
-                }
-                _ => turns.push((role, m.content.clone())),
-            },
-        }
-    }
-    while turns.first().is_some_and(|(r, _)| *r == Role::Assistant) {
-        turns.remove(0);
-    }
+    let (system, turns) = super::alternating(&request.messages);
     let user_turns: Vec<usize> = turns
         .iter()
         .enumerate()
@@ -77,8 +61,7 @@ pub fn body(endpoint: &Endpoint, request: &ChatRequest) -> Map<String, Value> {
     body.insert("model".into(), json!(request.model));
     body.insert("messages".into(), Value::Array(messages));
     body.insert("stream".into(), json!(true));
-    if !system.is_empty() {
-        let text = system.join("\n\n");
+    if let Some(text) = system {
         body.insert(
             "system".into(),
             if cache {
@@ -121,12 +104,7 @@ pub fn body(endpoint: &Endpoint, request: &ChatRequest) -> Map<String, Value> {
     if let Some(user) = &request.user {
         body.insert("metadata".into(), json!({"user_id": user}));
     }
-    for (k, v) in &endpoint.add_params {
-        body.insert(k.clone(), v.clone());
-    }
-    for k in &endpoint.drop_params {
-        body.remove(k);
-    }
+    super::apply_params(endpoint, &mut body);
     body
 }
 
@@ -137,24 +115,10 @@ pub async fn stream(
     request: ChatRequest,
 ) -> Result<EventStream, ProviderError> {
     let url = format!("{}/v1/messages", endpoint.base_url.trim_end_matches('/'));
-    let mut req = http
-        .post(&url)
-        .header("anthropic-version", VERSION)
-        .header("accept", "text/event-stream")
-        .json(&body(endpoint, &request));
-    if !api_key.is_empty() {
-        req = req.header("x-api-key", api_key);
-    }
-    for (k, v) in &endpoint.headers {
-        req = req.header(k.as_str(), request.fill(v));
-    }
-    let response = req.send().await.map_err(|e| ProviderError::Unreachable {
-        url: endpoint.base_url.clone(),
-        message: super::openai::cause(&e),
-    })?;
-    if !response.status().is_success() {
-        return Err(error_from(response).await);
-    }
+    let body = body(endpoint, &request);
+    let mut headers = super::key_header("x-api-key", api_key, api_key);
+    headers.push(("anthropic-version", VERSION.to_owned()));
+    let response = super::post(http, endpoint, &request, &url, &body, headers, error_from).await?;
     Ok(Box::pin(parse(sse::events(response))))
 }
 

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 
-use super::openai::{cause, message_of};
+use super::openai::message_of;
 use super::sse::{self, SseEvent, Step};
 use super::{ChatRequest, Endpoint, EventStream, ProviderError, Role, StreamEvent, Usage};
 
@@ -19,23 +19,7 @@ use super::{ChatRequest, Endpoint, EventStream, ProviderError, Role, StreamEvent
 /// joined), the system prompt as `systemInstruction`, parameters in `generationConfig`.
 pub fn body(endpoint: &Endpoint, request: &ChatRequest) -> Map<String, Value> {
     let p = &request.params;
-    let mut system = Vec::new();
-    let mut turns: Vec<(Role, String)> = Vec::new();
-    for m in &request.messages {
-        match m.role {
-            Role::System => system.push(m.content.clone()),
-            role => match turns.last_mut() {
-                Some((r, text)) if *r == role => {
-                    text.push_str("\n\n");
-                    text.push_str(&m.content);
-                }
-                _ => turns.push((role, m.content.clone())),
-            },
-        }
-    }
-    while turns.first().is_some_and(|(r, _)| *r == Role::Assistant) {
-        turns.remove(0);
-    }
+    let (system, turns) = super::alternating(&request.messages);
     let contents: Vec<Value> = turns
         .iter()
         .map(|(role, text)| {
@@ -71,21 +55,16 @@ pub fn body(endpoint: &Endpoint, request: &ChatRequest) -> Map<String, Value> {
     }
     let mut body = Map::new();
     body.insert("contents".into(), Value::Array(contents));
-    if !system.is_empty() {
+    if let Some(text) = system {
         body.insert(
             "systemInstruction".into(),
-            json!({"parts": [{"text": system.join("\n\n")}]}),
+            json!({"parts": [{"text": text}]}),
         );
     }
     if !config.is_empty() {
         body.insert("generationConfig".into(), Value::Object(config));
     }
-    for (k, v) in &endpoint.add_params {
-        body.insert(k.clone(), v.clone());
-    }
-    for k in &endpoint.drop_params {
-        body.remove(k);
-    }
+    super::apply_params(endpoint, &mut body);
     body
 }
 
@@ -100,23 +79,9 @@ pub async fn stream(
         endpoint.base_url.trim_end_matches('/'),
         urlencode(&request.model)
     );
-    let mut req = http
-        .post(&url)
-        .header("accept", "text/event-stream")
-        .json(&body(endpoint, &request));
-    if !api_key.is_empty() {
-        req = req.header("x-goog-api-key", api_key);
-    }
-    for (k, v) in &endpoint.headers {
-        req = req.header(k.as_str(), request.fill(v));
-    }
-    let response = req.send().await.map_err(|e| ProviderError::Unreachable {
-        url: endpoint.base_url.clone(),
-        message: cause(&e),
-    })?;
-    if !response.status().is_success() {
-        return Err(error_from(response).await);
-    }
+    let body = body(endpoint, &request);
+    let headers = super::key_header("x-goog-api-key", api_key, api_key);
+    let response = super::post(http, endpoint, &request, &url, &body, headers, error_from).await?;
     Ok(Box::pin(parse(sse::events(response))))
 }
 

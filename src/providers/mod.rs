@@ -143,6 +143,95 @@ impl ProviderError {
 
 pub type EventStream = Pin<Box<dyn Stream<Item = Result<StreamEvent, ProviderError>> + Send>>;
 
+/// Sends a streaming request: `body` as JSON to `url`, with `headers` (the key's header, when
+/// there is a key, and any the API needs) and then the endpoint's own (their placeholders
+/// filled). A connection failure is [`ProviderError::Unreachable`]; a non-2xx answer becomes
+/// what `on_error` makes of it.
+pub(crate) async fn post<F, Fut>(
+    http: &reqwest::Client,
+    endpoint: &Endpoint,
+    request: &ChatRequest,
+    url: &str,
+    body: &serde_json::Map<String, serde_json::Value>,
+    headers: Vec<(&'static str, String)>,
+    on_error: F,
+) -> Result<reqwest::Response, ProviderError>
+where
+    F: FnOnce(reqwest::Response) -> Fut,
+    Fut: std::future::Future<Output = ProviderError>,
+{
+    let mut req = http
+        .post(url)
+        .header("accept", "text/event-stream")
+        .json(body);
+    for (k, v) in headers {
+        req = req.header(k, v);
+    }
+    for (k, v) in &endpoint.headers {
+        req = req.header(k.as_str(), request.fill(v));
+    }
+    let response = req.send().await.map_err(|e| ProviderError::Unreachable {
+        url: endpoint.base_url.clone(),
+        message: openai::cause(&e),
+    })?;
+    if !response.status().is_success() {
+        return Err(on_error(response).await);
+    }
+    Ok(response)
+}
+
+/// `(name, value)` for an API key header, or nothing when there is no key.
+pub(crate) fn key_header(
+    name: &'static str,
+    value: impl Into<String>,
+    key: &str,
+) -> Vec<(&'static str, String)> {
+    if key.is_empty() {
+        Vec::new()
+    } else {
+        vec![(name, value.into())]
+    }
+}
+
+/// The messages as Anthropic and Gemini take them: the system prompts apart (joined), and
+/// turns that alternate and start with the user (consecutive turns of one side joined).
+pub(crate) fn alternating(messages: &[ChatMessage]) -> (Option<String>, Vec<(Role, String)>) {
+    let mut system = Vec::new();
+    let mut turns: Vec<(Role, String)> = Vec::new();
+    for m in messages {
+        match m.role {
+            Role::System => system.push(m.content.as_str()),
+            role => match turns.last_mut() {
+                Some((r, text)) if *r == role => {
+                    text.push_str("\n\n");
+                    text.push_str(&m.content);
+                }
+                _ => turns.push((role, m.content.clone())),
+            },
+        }
+    }
+    let first_user = turns
+        .iter()
+        .position(|(r, _)| *r == Role::User)
+        .unwrap_or(turns.len());
+    turns.drain(..first_user);
+    let system = (!system.is_empty()).then(|| system.join("\n\n"));
+    (system, turns)
+}
+
+/// The endpoint's `addParams` added to a request body and its `dropParams` taken out.
+pub(crate) fn apply_params(
+    endpoint: &Endpoint,
+    body: &mut serde_json::Map<String, serde_json::Value>,
+) {
+    for (k, v) in &endpoint.add_params {
+        body.insert(k.clone(), v.clone());
+    }
+    for k in &endpoint.drop_params {
+        body.remove(k);
+    }
+}
+
 /// Starts a streaming completion on `endpoint` with `api_key`.
 pub async fn stream(
     http: &reqwest::Client,

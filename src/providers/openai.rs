@@ -62,12 +62,7 @@ pub fn body(endpoint: &Endpoint, request: &ChatRequest) -> Map<String, Value> {
     if let Some(user) = &request.user {
         body.insert("user".into(), json!(user));
     }
-    for (k, v) in &endpoint.add_params {
-        body.insert(k.clone(), v.clone());
-    }
-    for k in &endpoint.drop_params {
-        body.remove(k);
-    }
+    super::apply_params(endpoint, &mut body);
     body
 }
 
@@ -92,27 +87,13 @@ pub async fn stream(
         }
         None => format!("{base}/chat/completions"),
     };
-    let mut req = http
-        .post(&url)
-        .header("accept", "text/event-stream")
-        .json(&body(endpoint, &request));
-    if !api_key.is_empty() {
-        req = if endpoint.azure.is_some() {
-            req.header("api-key", api_key)
-        } else {
-            req.bearer_auth(api_key)
-        };
-    }
-    for (k, v) in &endpoint.headers {
-        req = req.header(k.as_str(), request.fill(v));
-    }
-    let response = req.send().await.map_err(|e| ProviderError::Unreachable {
-        url: endpoint.base_url.clone(),
-        message: cause(&e),
-    })?;
-    if !response.status().is_success() {
-        return Err(error_from(response).await);
-    }
+    let headers = if endpoint.azure.is_some() {
+        super::key_header("api-key", api_key, api_key)
+    } else {
+        super::key_header("authorization", format!("Bearer {api_key}"), api_key)
+    };
+    let body = body(endpoint, &request);
+    let response = super::post(http, endpoint, &request, &url, &body, headers, error_from).await?;
     Ok(Box::pin(parse(sse::events(response))))
 }
 

@@ -10,7 +10,7 @@ use std::collections::VecDeque;
 
 use serde_json::{Map, Value, json};
 
-use super::openai::{cause, error_from, message_of};
+use super::openai::{error_from, message_of};
 use super::sse::{self, SseEvent, Step};
 use super::{ChatRequest, Endpoint, EventStream, ProviderError, Role, StreamEvent, Usage};
 
@@ -60,12 +60,7 @@ pub fn body(endpoint: &Endpoint, request: &ChatRequest) -> Map<String, Value> {
     if let Some(user) = &request.user {
         body.insert("user".into(), json!(user));
     }
-    for (k, v) in &endpoint.add_params {
-        body.insert(k.clone(), v.clone());
-    }
-    for k in &endpoint.drop_params {
-        body.remove(k);
-    }
+    super::apply_params(endpoint, &mut body);
     body
 }
 
@@ -76,23 +71,9 @@ pub async fn stream(
     request: ChatRequest,
 ) -> Result<EventStream, ProviderError> {
     let url = format!("{}/responses", endpoint.base_url.trim_end_matches('/'));
-    let mut req = http
-        .post(&url)
-        .header("accept", "text/event-stream")
-        .json(&body(endpoint, &request));
-    if !api_key.is_empty() {
-        req = req.bearer_auth(api_key);
-    }
-    for (k, v) in &endpoint.headers {
-        req = req.header(k.as_str(), request.fill(v));
-    }
-    let response = req.send().await.map_err(|e| ProviderError::Unreachable {
-        url: endpoint.base_url.clone(),
-        message: cause(&e),
-    })?;
-    if !response.status().is_success() {
-        return Err(error_from(response).await);
-    }
+    let headers = super::key_header("authorization", format!("Bearer {api_key}"), api_key);
+    let body = body(endpoint, &request);
+    let response = super::post(http, endpoint, &request, &url, &body, headers, error_from).await?;
     Ok(Box::pin(parse(sse::events(response))))
 }
 

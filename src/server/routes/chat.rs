@@ -131,26 +131,6 @@ async fn start(
         )
         .await?;
     }
-    if let Some(max) = limits.concurrent_messages
-        && state.jobs.running(&user.id).len() >= max as usize
-    {
-        state
-            .guard
-            .violation(
-                "concurrent",
-                limits.concurrent_score,
-                Some(&user.id),
-                client.ip,
-            )
-            .await?;
-        return Err(ApiError::TooManyRequests {
-            message: format!(
-                "Only {max} message(s) at a time. Please allow any other responses to complete before sending another message."
-            ),
-            retry_after_secs: 1,
-        });
-    }
-
     // The model: asked for, or the endpoint's first; one the endpoint does not offer is refused.
     let model = match text_field(&body, "model") {
         Some(m) => m.to_owned(),
@@ -329,18 +309,10 @@ async fn start(
             .model_display_label
             .clone()
             .unwrap_or_else(|| model.clone()),
-        is_created_by_user: false,
-        text: String::new(),
-        content: None,
         model: Some(model.clone()),
         endpoint: Some(endpoint_name.clone()),
-        token_count: None,
-        error: false,
         unfinished: true,
-        feedback: None,
-        extra: Map::new(),
-        created_at: String::new(),
-        updated_at: String::new(),
+        ..Message::default()
     };
     let mut seed_len = 0;
     if let Some(partial) = partial {
@@ -498,14 +470,8 @@ async fn prepare(
         content: None,
         model: Some(model.to_owned()),
         endpoint: Some(endpoint.to_owned()),
-        // Counted with the answer, off this path.
-        token_count: None,
-        error: false,
-        unfinished: false,
-        feedback: None,
-        extra: Map::new(),
-        created_at: String::new(),
-        updated_at: String::new(),
+        // The token count is recorded with the answer, off this path.
+        ..Message::default()
     };
     let (u, c) = (user_id.to_owned(), conversation_id.to_owned());
     let outcome = state

@@ -95,14 +95,7 @@ pub async fn messages(
 
 fn hit_json(index: &SearchIndex, hit: &Hit, found: &Found) -> Value {
     let mut v = message_json(&hit.message);
-    let text = store::searchable_text(
-        &hit.message.text,
-        hit.message
-            .content
-            .as_ref()
-            .map(|c| c.to_string())
-            .as_deref(),
-    );
+    let text = store::searchable_text_of(&hit.message.text, hit.message.content.as_ref());
     if let Value::Object(o) = &mut v {
         o.insert("title".into(), json!(hit.title));
         if let Some(m) = &hit.conversation_model {
