@@ -32,10 +32,12 @@ fn main() {
             "migration {stem} is out of sequence: expected number {}",
             i + 1
         );
+        // Named from the crate's folder when the crate compiles, not here: this output can be
+        // reused by a checkout in another place.
+        let file = path.file_name().unwrap().to_str().expect("UTF-8 file name");
         writeln!(
             out,
-            "    ({stem:?}, include_str!({:?})),",
-            path.display().to_string()
+            "    ({stem:?}, include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/migrations/{file}\"))),"
         )
         .unwrap();
     }

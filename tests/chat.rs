@@ -1320,6 +1320,31 @@ async fn markdown_renders_to_safe_html() {
             .status(),
         400
     );
+    // A batch, in order, each one sanitized.
+    let resp = server
+        .send(
+            "POST",
+            "/api/render",
+            &s.token,
+            json!({"texts": ["*a*", "[x](javascript:alert(1))", ""]}),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    let html = resp.json::<Value>().await.unwrap()["html"].clone();
+    assert_eq!(html.as_array().unwrap().len(), 3);
+    assert!(html[0].as_str().unwrap().contains("<em>a</em>"), "{html}");
+    assert!(!html[1].as_str().unwrap().contains("javascript:"), "{html}");
+    for bad in [
+        json!({"text": "a", "texts": ["b"]}),
+        json!({"texts": vec!["x"; 201]}),
+        json!({"texts": "not a list"}),
+    ] {
+        let status = server
+            .send("POST", "/api/render", &s.token, bad)
+            .await
+            .status();
+        assert_eq!(status, 400);
+    }
 }
 
 #[tokio::test]

@@ -3,6 +3,7 @@
 
 use serde_json::{Map, Value};
 
+use super::tokens::{Encoding, count_with};
 use crate::db::messages::Message;
 use crate::providers::{ChatMessage, Role};
 
@@ -61,11 +62,11 @@ pub fn budget(model: &str, params: &Map<String, Value>) -> u64 {
 }
 
 /// A message's cost in tokens: its stored count, or a count of its text.
-fn cost(m: &Message, text: &str) -> u64 {
+fn cost(m: &Message, text: &str, encoding: Encoding) -> u64 {
     let tokens = m
         .token_count
         .filter(|n| *n > 0)
-        .map_or_else(|| super::tokens::count(text) as u64, |n| n as u64);
+        .map_or_else(|| count_with(encoding, text) as u64, |n| n as u64);
     tokens + PER_MESSAGE
 }
 
@@ -73,18 +74,25 @@ fn cost(m: &Message, text: &str) -> u64 {
 /// answer), with `system` first. Failed answers are left out; the newest turns are kept and the
 /// oldest dropped once `budget` tokens are used, but the newest message always goes.
 /// Blocking (token counting): call off the async threads.
-pub fn build(branch: &[Message], system: Option<&str>, budget: u64) -> Vec<ChatMessage> {
-    build_counted(branch, system, budget).0
+pub fn build(
+    model: &str,
+    branch: &[Message],
+    system: Option<&str>,
+    budget: u64,
+) -> Vec<ChatMessage> {
+    build_counted(model, branch, system, budget).0
 }
 
 /// [`build`], with how many tokens the messages are (for the balance check and billing when
 /// the provider does not report its count).
 pub fn build_counted(
+    model: &str,
     branch: &[Message],
     system: Option<&str>,
     budget: u64,
 ) -> (Vec<ChatMessage>, u64) {
-    let system_cost = system.map_or(0, |s| super::tokens::count(s) as u64 + PER_MESSAGE);
+    let encoding = Encoding::for_model(model);
+    let system_cost = system.map_or(0, |s| count_with(encoding, s) as u64 + PER_MESSAGE);
     let mut left = budget.saturating_sub(system_cost);
     let mut used = system_cost;
     let mut kept = Vec::new();
@@ -99,7 +107,7 @@ pub fn build_counted(
         } else {
             visible_text(m).unwrap_or(text)
         };
-        let c = cost(m, &text);
+        let c = cost(m, &text, encoding);
         if i > 0 && c > left {
             break;
         }
@@ -162,10 +170,10 @@ mod tests {
         let branch: Vec<Message> = (0..11)
             .map(|i| m(&i.to_string(), i % 2 == 0, &"word ".repeat(100)))
             .collect();
-        let all = build(&branch, Some("Be brief."), 1_000_000);
+        let all = build("gpt-4o", &branch, Some("Be brief."), 1_000_000);
         assert_eq!(all.len(), 12);
         assert_eq!(all[0].role, Role::System);
-        let some = build(&branch, Some("Be brief."), 350);
+        let some = build("gpt-4o", &branch, Some("Be brief."), 350);
         assert!(some.len() < 12 && some.len() >= 2, "{}", some.len());
         assert_eq!(some[0].role, Role::System);
         assert_eq!(
@@ -174,9 +182,9 @@ mod tests {
             "the newest message always goes"
         );
         // Even alone over budget, the newest message is sent.
-        assert_eq!(build(&branch, None, 1).len(), 1);
+        assert_eq!(build("gpt-4o", &branch, None, 1).len(), 1);
         let mut failed = branch.clone();
         failed[8].error = true;
-        assert_eq!(build(&failed, None, 1_000_000).len(), 10);
+        assert_eq!(build("gpt-4o", &failed, None, 1_000_000).len(), 10);
     }
 }

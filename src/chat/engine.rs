@@ -23,6 +23,33 @@ use crate::providers::{self, ChatRequest, Endpoint, ProviderError, StreamEvent, 
 /// How often a growing answer is written to the database.
 pub const SAVE_EVERY: Duration = Duration::from_millis(500);
 
+/// At most this many pieces go into one delta frame...
+const GATHER_PIECES: usize = 32;
+/// ...and about this many bytes.
+const GATHER_BYTES: usize = 4096;
+
+/// Appends to `into` the pieces of the same kind that have already arrived (a fast provider
+/// sends many tokens in one read), so that they make one frame instead of one each; returns
+/// the first event of another kind, if one came. Never waits.
+fn gather(
+    stream: &mut providers::EventStream,
+    into: &mut String,
+    reasoning: bool,
+) -> Option<Option<Result<StreamEvent, ProviderError>>> {
+    use futures_util::FutureExt;
+    for _ in 1..GATHER_PIECES {
+        if into.len() >= GATHER_BYTES {
+            break;
+        }
+        match stream.next().now_or_never()? {
+            Some(Ok(StreamEvent::Text(t))) if !reasoning => into.push_str(&t),
+            Some(Ok(StreamEvent::Reasoning(t))) if reasoning => into.push_str(&t),
+            other => return Some(other),
+        }
+    }
+    None
+}
+
 /// Everything a turn needs, prepared by the route.
 pub struct Turn {
     pub endpoint: Endpoint,
@@ -130,8 +157,9 @@ impl Engine {
     ) -> (Outcome, Option<Usage>, u64) {
         let budget = super::context::budget(&turn.model, &turn.params);
         let (branch, system) = (turn.branch.clone(), turn.system.clone());
+        let model = turn.model.clone();
         let (messages, prompt_tokens) = tokio::task::spawn_blocking(move || {
-            super::context::build_counted(&branch, system.as_deref(), budget)
+            super::context::build_counted(&model, &branch, system.as_deref(), budget)
         })
         .await
         .unwrap_or_default();
@@ -175,9 +203,13 @@ impl Engine {
         // A growing answer is saved SAVE_EVERY after its first unsaved piece, even when the
         // provider then pauses.
         let mut unsaved_since: Option<Instant> = None;
+        let mut held = None;
         loop {
             let deadline = unsaved_since.map(|t| tokio::time::Instant::from_std(t + SAVE_EVERY));
-            let event = tokio::select! {
+            let event = if let Some(e) = held.take() {
+                e
+            } else {
+                tokio::select! {
                 e = stream.next() => e,
                 () = &mut aborted => return (Outcome::Aborted, usage, prompt_tokens),
                 () = async { tokio::time::sleep_until(deadline.expect("guarded")).await }, if deadline.is_some() => {
@@ -188,16 +220,19 @@ impl Engine {
                     }
                     continue;
                 }
+                }
             };
             match event {
-                Some(Ok(StreamEvent::Text(t))) => {
+                Some(Ok(StreamEvent::Text(mut t))) => {
+                    held = gather(&mut stream, &mut t, false);
                     job.emit_delta(
                         &t,
                         false,
                         json!({"event": "on_message_delta", "data": {"id": step_id, "delta": {"content": [{"type": "text", "text": t}]}}}),
                     );
                 }
-                Some(Ok(StreamEvent::Reasoning(t))) => {
+                Some(Ok(StreamEvent::Reasoning(mut t))) => {
+                    held = gather(&mut stream, &mut t, true);
                     job.emit_delta(
                         &t,
                         true,
@@ -274,12 +309,13 @@ impl Engine {
             .token_count
             .is_none()
             .then(|| turn.request.text.clone());
+        let model = turn.model.clone();
         let (tokens, question_tokens) = tokio::task::spawn_blocking(move || {
             let answer = match usage.filter(|u| u.completion_tokens > 0) {
                 Some(u) => u.completion_tokens as i64,
-                None => super::tokens::count(&text),
+                None => super::tokens::count(&model, &text),
             };
-            (answer, question.map(|q| super::tokens::count(&q)))
+            (answer, question.map(|q| super::tokens::count(&model, &q)))
         })
         .await
         .unwrap_or((0, None));
@@ -425,10 +461,12 @@ impl Engine {
             .iter()
             .map(|m| m.content.as_str())
             .collect();
-        let prompt_tokens = tokio::task::spawn_blocking(move || super::tokens::count(&prompt))
-            .await
-            .unwrap_or(0)
-            .max(0) as u64;
+        let title_model = request.model.clone();
+        let prompt_tokens =
+            tokio::task::spawn_blocking(move || super::tokens::count(&title_model, &prompt))
+                .await
+                .unwrap_or(0)
+                .max(0) as u64;
         let token_config = turn.endpoint.token_config.as_ref();
         if !matches!(
             self.billing
@@ -466,8 +504,9 @@ impl Engine {
                 }
                 if u.completion_tokens == 0 {
                     let text = t.clone();
+                    let counting = model.clone();
                     u.completion_tokens =
-                        tokio::task::spawn_blocking(move || super::tokens::count(&text))
+                        tokio::task::spawn_blocking(move || super::tokens::count(&counting, &text))
                             .await
                             .unwrap_or(0)
                             .max(0) as u64;

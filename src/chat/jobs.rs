@@ -184,10 +184,12 @@ impl Job {
         self.sync_of(&st)
     }
 
-    /// The `sync` frame now, and the id of the last frame it covers.
-    pub fn sync_now(&self) -> (String, Option<u64>) {
+    /// The `sync` frame now, the id of the last frame it covers, and the final frame when the
+    /// job has ended (a `sync` does not replace it).
+    pub fn catch_up(&self) -> (String, Option<u64>, Option<Arc<Frame>>) {
         let st = self.state.lock().expect("job state");
-        (self.sync_of(&st), st.next_id.checked_sub(1))
+        let last = st.buffer.back().filter(|f| f.terminal).cloned();
+        (self.sync_of(&st), st.next_id.checked_sub(1), last)
     }
 
     fn sync_of(&self, st: &State) -> String {

@@ -1,9 +1,11 @@
-//! The chat engine. So far: the message tree and its forks; providers, streaming and titles
-//! join here with the chat engine issue.
+//! The chat engine: the message tree and its forks, the jobs that generate answers and the
+//! subscribers that follow them, the context sent to the model, token counts, rendering,
+//! import and export.
 
 pub mod context;
 pub mod engine;
 pub mod export;
+pub mod follow;
 pub mod import;
 pub mod jobs;
 pub mod render;

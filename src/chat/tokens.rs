@@ -1,5 +1,7 @@
-//! Token counting with OpenAI's `o200k_base` encoding (tiktoken), embedded in the binary.
-//! Used for a message's `tokenCount` where no provider reported one, and to fit the context.
+//! Token counting with OpenAI's encodings (tiktoken), embedded in the binary: `o200k_base` for
+//! the models that use it (GPT-4o, GPT-4.1, GPT-4.5, GPT-5, o1, o3, o4), `cl100k_base` for every
+//! other model, as LibreChat does. Used for a message's `tokenCount` where no provider reported
+//! one, and to fit the context. Each table is loaded the first time a model needs it.
 //!
 //! Every count runs on one thread of its own: tiktoken keeps a copy of its pattern per
 //! calling thread, each growing its own caches, so counting from the blocking pool's many
@@ -10,7 +12,28 @@ use std::sync::mpsc;
 
 use serde_json::Value;
 
-type Job = (String, mpsc::SyncSender<i64>);
+/// A tokenizer's table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Encoding {
+    O200k,
+    Cl100k,
+}
+
+impl Encoding {
+    /// The encoding `model` counts with. A routing prefix (`openai/gpt-4o` on OpenRouter) is
+    /// looked through; models tiktoken does not know (Claude, Gemini, Llama...) use
+    /// `cl100k_base`.
+    pub fn for_model(model: &str) -> Self {
+        use tiktoken_rs::tokenizer::{Tokenizer, get_tokenizer};
+        let name = model.rsplit('/').next().unwrap_or(model);
+        match get_tokenizer(name) {
+            Some(Tokenizer::O200kBase | Tokenizer::O200kHarmony) => Encoding::O200k,
+            _ => Encoding::Cl100k,
+        }
+    }
+}
+
+type Job = (Encoding, String, mpsc::SyncSender<i64>);
 
 /// The most text counted exactly, in bytes.
 const COUNT_LIMIT: usize = 64 * 1024;
@@ -22,8 +45,11 @@ fn counter() -> &'static mpsc::Sender<Job> {
         std::thread::Builder::new()
             .name("token-counter".into())
             .spawn(move || {
-                let bpe = tiktoken_rs::o200k_base_singleton();
-                for (text, reply) in rx {
+                for (encoding, text, reply) in rx {
+                    let bpe = match encoding {
+                        Encoding::O200k => tiktoken_rs::o200k_base_singleton(),
+                        Encoding::Cl100k => tiktoken_rs::cl100k_base_singleton(),
+                    };
                     // A pathological text can make the tokenizer's pattern give up (it
                     // panics); that text is estimated, and the thread lives on.
                     let counted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -37,10 +63,15 @@ fn counter() -> &'static mpsc::Sender<Job> {
     })
 }
 
-/// Tokens in `text`. Special-token markers in user text are counted as the text they are.
+/// Tokens in `text` for `model`. Special-token markers in user text are counted as the text they are.
 /// Blocks until counted (the first call also loads the encoding, a fraction of a second):
 /// call off the async threads.
-pub fn count(text: &str) -> i64 {
+pub fn count(model: &str, text: &str) -> i64 {
+    count_with(Encoding::for_model(model), text)
+}
+
+/// Tokens in `text` with `encoding`.
+pub fn count_with(encoding: Encoding, text: &str) -> i64 {
     if text.is_empty() {
         return 0;
     }
@@ -51,11 +82,11 @@ pub fn count(text: &str) -> i64 {
         while !text.is_char_boundary(cut) {
             cut -= 1;
         }
-        let part = count(&text[..cut]);
+        let part = count_with(encoding, &text[..cut]);
         return (part as f64 * text.len() as f64 / cut as f64).ceil() as i64;
     }
     let (reply, answer) = mpsc::sync_channel(1);
-    if counter().send((text.to_owned(), reply)).is_err() {
+    if counter().send((encoding, text.to_owned(), reply)).is_err() {
         return estimate(text);
     }
     answer.recv().unwrap_or_else(|_| estimate(text))
@@ -94,21 +125,24 @@ mod tests {
     #[test]
     fn pathological_and_huge_texts_are_estimated_not_fatal() {
         let spaces = format!("x{}", " ".repeat(1_100_000));
-        assert!(count(&spaces) > 0);
+        assert!(count("gpt-4o", &spaces) > 0);
         // The counter still works exactly afterwards.
-        assert_eq!(count("Hello, world!"), count("Hello, world!"));
-        assert!(count("Hello, world!") < 10);
+        assert_eq!(
+            count("gpt-4o", "Hello, world!"),
+            count("gpt-4o", "Hello, world!")
+        );
+        assert!(count("gpt-4o", "Hello, world!") < 10);
         let long = "word ".repeat(100_000);
-        let n = count(&long);
+        let n = count("gpt-4", &long);
         assert!((90_000..=110_000).contains(&n), "{n}");
     }
 
     #[test]
     fn counts_tokens_and_collects_text_parts() {
-        assert_eq!(count(""), 0);
-        assert!(count("Hello, world!") >= 3);
+        assert_eq!(count("gpt-4o", ""), 0);
+        assert!(count("gpt-4o", "Hello, world!") >= 3);
         assert!(
-            count("<|endoftext|>") > 1,
+            count("gpt-4o", "<|endoftext|>") > 1,
             "special markers are plain text here"
         );
         let content = serde_json::json!([
@@ -117,5 +151,33 @@ mod tests {
             {"type": "image_url", "image_url": {"url": "x"}}
         ]);
         assert_eq!(message_text("", Some(&content)), "pondering\nanswer");
+    }
+
+    #[test]
+    fn each_model_counts_with_its_own_encoding() {
+        for m in [
+            "gpt-4o",
+            "gpt-4o-mini",
+            "gpt-4.1",
+            "gpt-5",
+            "o1",
+            "o3-mini",
+            "openai/gpt-4o",
+        ] {
+            assert_eq!(Encoding::for_model(m), Encoding::O200k, "{m}");
+        }
+        for m in [
+            "gpt-4",
+            "gpt-3.5-turbo",
+            "claude-sonnet-4",
+            "gemini-2.5-pro",
+            "llama3",
+            "",
+        ] {
+            assert_eq!(Encoding::for_model(m), Encoding::Cl100k, "{m}");
+        }
+        // The two tables really differ: these words are one token in o200k_base, more in cl100k.
+        let text = "Привет, как дела? こんにちは世界";
+        assert!(count("gpt-4o", text) < count("gpt-4", text));
     }
 }

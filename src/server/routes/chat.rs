@@ -4,7 +4,6 @@
 //! `GET .../status/:conversationId` and `GET .../active` manage it. See `chat::engine` and
 //! `chat::jobs`.
 
-use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::sync::Arc;
 
@@ -20,7 +19,8 @@ use serde_json::{Map, Value, json};
 use super::convos::{conversation_json, parse_changes};
 use super::messages::message_json;
 use crate::chat::engine::{Engine, Turn};
-use crate::chat::jobs::{Frame, Job, Jobs, StartError, Status};
+use crate::chat::follow::{Follower, Next};
+use crate::chat::jobs::{Job, Jobs, StartError, Status};
 use crate::chat::tree;
 use crate::db::conversations;
 use crate::db::messages::{self, Message, NO_PARENT, Saved};
@@ -556,43 +556,16 @@ async fn follow(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
     let resume = matches!(q.resume.as_deref(), Some("true") | Some("1"));
-    let sub = job.subscribe(after, resume);
-    let done = sub.ended && !sub.replay.iter().any(|f| f.terminal);
-    let state = FollowState {
-        sync: sub.sync,
-        replay: sub.replay.into(),
-        live: sub.live,
-        last_id: sub.last_id,
-        done,
-        job,
-    };
-    let events = stream::unfold(state, |mut st| async move {
-        if let Some(s) = st.sync.take() {
-            return Some((
-                Ok::<_, Infallible>(Event::default().event("message").data(s)),
-                st,
-            ));
-        }
-        if let Some(f) = st.replay.pop_front() {
-            return Some((st.deliver(&f), st));
-        }
-        if st.done {
-            return None;
-        }
-        loop {
-            match st.live.recv().await {
-                Ok(f) if st.last_id.is_some_and(|l| f.id <= l) => continue,
-                Ok(f) => return Some((st.deliver(&f), st)),
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                    // Too slow to keep up: catch up from the state instead of every delta, and
-                    // skip the frames that state already covers.
-                    let (sync, covered) = st.job.sync_now();
-                    st.last_id = covered;
-                    return Some((Ok(Event::default().event("message").data(sync)), st));
-                }
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
-            }
-        }
+    let follower = Follower::new(job, after, resume);
+    let events = stream::unfold(follower, |mut f| async move {
+        let event = match f.next().await? {
+            Next::Sync(s) => Event::default().event("message").data(s),
+            Next::Frame(frame) => Event::default()
+                .id(frame.id.to_string())
+                .event("message")
+                .data(&frame.data),
+        };
+        Some((Ok::<_, Infallible>(event), f))
     });
     let mut response = Sse::new(events)
         .keep_alive(KeepAlive::default())
@@ -622,28 +595,6 @@ impl Drop for Launch {
             );
             self.jobs.finish(&self.job, Status::Failed);
         }
-    }
-}
-
-struct FollowState {
-    sync: Option<String>,
-    replay: VecDeque<Arc<Frame>>,
-    live: tokio::sync::broadcast::Receiver<Arc<Frame>>,
-    last_id: Option<u64>,
-    done: bool,
-    job: Arc<Job>,
-}
-
-impl FollowState {
-    fn deliver(&mut self, f: &Frame) -> Result<Event, Infallible> {
-        self.last_id = Some(f.id);
-        if f.terminal {
-            self.done = true;
-        }
-        Ok(Event::default()
-            .id(f.id.to_string())
-            .event("message")
-            .data(&f.data))
     }
 }
 

@@ -384,7 +384,9 @@ async fn edit(
         }
     }
     let all_text = crate::chat::tokens::message_text(&message.text, message.content.as_ref());
-    let tokens = tokio::task::spawn_blocking(move || crate::chat::tokens::count(&all_text))
+    // A user message carries no model; it is counted as the models of today (o200k) would.
+    let model = message.model.clone().unwrap_or_else(|| "gpt-4o".into());
+    let tokens = tokio::task::spawn_blocking(move || crate::chat::tokens::count(&model, &all_text))
         .await
         .map_err(ApiError::internal)?;
     let (u, c, m) = (user.id.clone(), conversation_id.clone(), message_id.clone());

@@ -1,5 +1,6 @@
-//! `POST /api/render {text}` → `{html}`: a message's markdown as sanitized HTML (see
-//! `chat::render`), for the web app, also while an answer streams.
+//! `POST /api/render {text}` → `{html}`, or `{texts: [...]}` → `{html: [...]}`: messages'
+//! markdown as sanitized HTML (see `chat::render`), for the web app, also while an answer
+//! streams. A batch lets the app render the messages on screen in one request.
 
 use axum::extract::State;
 use axum::routing::post;
@@ -9,16 +10,20 @@ use serde_json::{Value, json};
 use crate::server::middleware::AuthUser;
 use crate::server::{ApiError, AppState, JsonBody};
 
-/// The longest text rendered, in bytes.
+/// The most text rendered in one request, in bytes.
 const MAX_TEXT: usize = 512 * 1024;
+/// The most texts in one batch.
+const MAX_TEXTS: usize = 200;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/render", post(render))
 }
 
 #[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RenderBody {
-    text: String,
+    text: Option<String>,
+    texts: Option<Vec<String>>,
 }
 
 async fn render(
@@ -26,13 +31,34 @@ async fn render(
     AuthUser(_): AuthUser,
     JsonBody(body): JsonBody<RenderBody>,
 ) -> Result<Json<Value>, ApiError> {
-    if body.text.len() > MAX_TEXT {
-        return Err(ApiError::PayloadTooLarge(format!(
-            "text is longer than {MAX_TEXT} bytes"
+    let (texts, single) = match (body.text, body.texts) {
+        (Some(t), None) => (vec![t], true),
+        (None, Some(ts)) => (ts, false),
+        _ => {
+            return Err(ApiError::BadRequest("send either text or texts".into()));
+        }
+    };
+    if texts.len() > MAX_TEXTS {
+        return Err(ApiError::BadRequest(format!(
+            "at most {MAX_TEXTS} texts at once"
         )));
     }
-    let html = tokio::task::spawn_blocking(move || crate::chat::render::to_html(&body.text))
-        .await
-        .map_err(ApiError::internal)?;
-    Ok(Json(json!({ "html": html })))
+    if texts.iter().map(String::len).sum::<usize>() > MAX_TEXT {
+        return Err(ApiError::PayloadTooLarge(format!(
+            "the text is longer than {MAX_TEXT} bytes"
+        )));
+    }
+    let mut html = tokio::task::spawn_blocking(move || {
+        texts
+            .iter()
+            .map(|t| crate::chat::render::to_html(t))
+            .collect::<Vec<_>>()
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    Ok(Json(if single {
+        json!({ "html": html.pop().unwrap_or_default() })
+    } else {
+        json!({ "html": html })
+    }))
 }
