@@ -187,7 +187,7 @@ async fn a_sub_path_deployment_gets_its_base_href() {
 #[tokio::test]
 async fn assets_have_types_and_revalidate_by_etag() {
     let server = TestServer::start().await;
-    let resp = server.get("/app.js").await;
+    let resp = server.get("/js/app.js").await;
     assert_eq!(resp.status(), 200);
     assert_eq!(
         resp.headers()["content-type"],
@@ -195,11 +195,11 @@ async fn assets_have_types_and_revalidate_by_etag() {
     );
     assert_eq!(resp.headers()["cache-control"], "no-cache");
     let etag = resp.headers()["etag"].to_str().unwrap().to_owned();
-    assert!(resp.text().await.unwrap().contains("api/config"));
+    assert!(resp.text().await.unwrap().contains("./router.js"));
 
     let again = server
         .client
-        .get(server.url("/app.js"))
+        .get(server.url("/js/app.js"))
         .header("if-none-match", &etag)
         .send()
         .await
@@ -220,7 +220,7 @@ async fn assets_have_types_and_revalidate_by_etag() {
         .start()
         .await;
     assert_eq!(
-        cached.get("/app.js").await.headers()["cache-control"],
+        cached.get("/js/app.js").await.headers()["cache-control"],
         "public, max-age=172800"
     );
     cached.stop().await;

@@ -94,6 +94,16 @@ async fn a_share_is_a_snapshot_up_to_the_target_with_nothing_of_the_owner() {
     assert_eq!(msgs[0]["parentMessageId"], ROOT);
     assert_eq!(msgs[1]["parentMessageId"], msgs[0]["messageId"]);
     assert_eq!(msgs[2]["parentMessageId"], msgs[1]["messageId"]);
+    // Answers come rendered (a visitor cannot call /api/render); questions stay text.
+    for m in msgs {
+        if m["isCreatedByUser"] == true {
+            assert!(m.get("html").is_none(), "{m}");
+        } else {
+            let html = m["html"].as_str().unwrap();
+            assert!(html.contains(m["text"].as_str().unwrap()), "{m}");
+        }
+    }
+    assert!(msgs.iter().any(|m| m.get("html").is_some()));
 
     // Later changes do not reach the snapshot.
     server

@@ -59,6 +59,10 @@ async fn enrol_confirm_and_log_in_with_codes() {
     assert_eq!(resp.status(), 200);
     let enrol: Value = resp.json().await.unwrap();
     let url = enrol["otpauthUrl"].as_str().unwrap();
+    // The QR code for the web app: an SVG, nothing scriptable in it.
+    let svg = enrol["qrCodeSvg"].as_str().unwrap();
+    assert!(svg.contains("<svg") && svg.contains("<path"), "{svg}");
+    assert!(!svg.to_lowercase().contains("script"), "{svg}");
     assert!(
         url.starts_with("otpauth://totp/LibreChat:alice%40example.org?")
             || url.starts_with("otpauth://totp/LibreChat:alice@example.org?"),

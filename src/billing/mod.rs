@@ -70,6 +70,27 @@ impl Billing {
         }
     }
 
+    /// An administrator's change: adds `amount` credits (negative takes them away), or sets
+    /// the balance to `amount`; recorded as an `admin` transaction either way. Works whether
+    /// or not balances are enforced. Returns the new balance.
+    pub async fn adjust(&self, user_id: &str, amount: i64, set: bool) -> Result<i64, DbError> {
+        let (id, policy) = (user_id.to_owned(), self.policy.clone());
+        self.db
+            .write(move |c| {
+                let tx = c.transaction()?;
+                balances::ensure(&tx, &id, &policy)?;
+                if set {
+                    balances::set(&tx, &id, amount)?;
+                } else {
+                    balances::add(&tx, &id, amount, "admin")?;
+                }
+                let b = balances::get(&tx, &id)?.ok_or(DbError::NotFound)?;
+                tx.commit()?;
+                Ok(b.token_credits)
+            })
+            .await
+    }
+
     /// The user's balance (created with the start balance the first time); `None` when
     /// balances are off.
     pub async fn balance(&self, user_id: &str) -> Result<Option<Balance>, DbError> {

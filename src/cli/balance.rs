@@ -7,7 +7,7 @@ use anyhow::{anyhow, bail};
 use clap::Subcommand;
 
 use crate::config::{Env, Overrides, Settings};
-use crate::db::balances::{self, Policy};
+use crate::db::balances;
 use crate::db::{Db, users};
 
 #[derive(Debug, Subcommand)]
@@ -42,17 +42,6 @@ pub fn run(env: Env, overrides: Overrides, cmd: BalanceCommand) -> anyhow::Resul
             "note: balances are not enabled (balance.enabled in librechat.yaml, or CHECK_BALANCE=true)"
         );
     }
-    let b = settings.yaml.balance.clone().unwrap_or_default();
-    let policy = Policy {
-        start_balance: settings.features.start_balance as i64,
-        auto_refill_enabled: b.auto_refill_enabled.unwrap_or(false),
-        refill_interval_value: b.refill_interval_value.unwrap_or(30) as i64,
-        refill_interval_unit: b
-            .refill_interval_unit
-            .map(|u| format!("{u:?}").to_ascii_lowercase())
-            .unwrap_or_else(|| "days".into()),
-        refill_amount: b.refill_amount.unwrap_or(0) as i64,
-    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -76,21 +65,8 @@ pub fn run(env: Env, overrides: Overrides, cmd: BalanceCommand) -> anyhow::Resul
                     .read(move |c| users::find_by_email(c, &e))
                     .await?
                     .ok_or_else(|| anyhow!("no account with the email {email}"))?;
-                let id = user.id.clone();
-                let now = db
-                    .write(move |c| {
-                        let tx = c.transaction()?;
-                        balances::ensure(&tx, &id, &policy)?;
-                        if set {
-                            balances::set(&tx, &id, amount)?;
-                        } else {
-                            balances::add(&tx, &id, amount, "admin")?;
-                        }
-                        let b = balances::get(&tx, &id)?.ok_or(crate::db::DbError::NotFound)?;
-                        tx.commit()?;
-                        Ok(b.token_credits)
-                    })
-                    .await?;
+                let billing = crate::billing::Billing::new(db.clone(), &settings);
+                let now = billing.adjust(&user.id, amount, set).await?;
                 println!("{} now has {now} credits", user.email);
                 Ok(ExitCode::SUCCESS)
             }

@@ -248,6 +248,35 @@ pub fn list(conn: &Connection) -> Result<Vec<User>, DbError> {
     Ok(users)
 }
 
+/// Up to `limit` users whose email, name or username contains `text` (any case), newest
+/// first, skipping `offset`.
+pub fn search(
+    conn: &Connection,
+    text: &str,
+    limit: u32,
+    offset: u32,
+) -> Result<Vec<User>, DbError> {
+    // The search text is literal: LIKE's wildcards in it are escaped.
+    let escaped: String = text
+        .chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    let pattern = format!("%{escaped}%");
+    let sql = format!(
+        "SELECT {COLUMNS} FROM users
+          WHERE email LIKE ?1 ESCAPE '\\' OR name LIKE ?1 ESCAPE '\\' OR username LIKE ?1 ESCAPE '\\'
+          ORDER BY created_at DESC, id LIMIT ?2 OFFSET ?3"
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let users = stmt
+        .query_map(rusqlite::params![pattern, limit, offset], from_row)?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(users)
+}
+
 pub fn count(conn: &Connection) -> Result<u64, DbError> {
     let n: i64 = conn.query_row("SELECT count(*) FROM users", [], |r| r.get(0))?;
     Ok(n.max(0) as u64)

@@ -35,6 +35,7 @@ pub fn build(state: AppState) -> Router {
         .merge(routes::two_factor::router())
         .merge(routes::user::router())
         .merge(routes::roles::router())
+        .merge(routes::admin::router())
         .merge(routes::convos::router())
         .merge(routes::forks::router())
         .merge(routes::messages::router())

@@ -1,5 +1,6 @@
 //! Thin handlers, one file per resource; each file offers a `router()` merged in `router.rs`.
 
+pub mod admin;
 pub mod auth;
 pub mod balance;
 pub mod chat;

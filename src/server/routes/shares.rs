@@ -185,11 +185,24 @@ async fn read(
         .read(move |c| shares::by_share_id(c, &share_id))
         .await?
         .ok_or_else(|| ApiError::NotFound("Shared link not found".into()))?;
+    // A visitor without an account cannot use /api/render: answers come rendered here.
+    let mut messages = link.snapshot["messages"].clone();
+    let messages = tokio::task::spawn_blocking(move || {
+        for m in messages.as_array_mut().into_iter().flatten() {
+            if m["isCreatedByUser"] != true {
+                let text = m["text"].as_str().unwrap_or("").to_owned();
+                m["html"] = json!(crate::chat::render::to_html(&text));
+            }
+        }
+        messages
+    })
+    .await
+    .map_err(ApiError::internal)?;
     Ok(Json(json!({
         "shareId": link.share_id,
         "conversationId": link.snapshot["conversationId"],
         "title": link.title,
-        "messages": link.snapshot["messages"],
+        "messages": messages,
         "createdAt": link.created_at,
         "updatedAt": link.updated_at,
     })))

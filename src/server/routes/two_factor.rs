@@ -75,9 +75,24 @@ async fn enable(
     AuthUser(user): AuthUser,
 ) -> Result<Json<Value>, ApiError> {
     let e = state.two_factor.enable(&user).await?;
+    // The web app shows the QR code as it comes (an SVG of dark squares, no script).
+    let svg = qr_svg(&e.otpauth_url);
     Ok(Json(
-        json!({ "otpauthUrl": e.otpauth_url, "backupCodes": e.backup_codes }),
+        json!({ "otpauthUrl": e.otpauth_url, "backupCodes": e.backup_codes, "qrCodeSvg": svg }),
     ))
+}
+
+/// `text` as a QR code in SVG, or nothing if it does not fit one.
+fn qr_svg(text: &str) -> Option<String> {
+    use qrcode::render::svg;
+    let code = qrcode::QrCode::new(text.as_bytes()).ok()?;
+    Some(
+        code.render::<svg::Color>()
+            .min_dimensions(200, 200)
+            .dark_color(svg::Color("#000000"))
+            .light_color(svg::Color("#ffffff"))
+            .build(),
+    )
 }
 
 async fn verify(

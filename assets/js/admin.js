@@ -1,0 +1,104 @@
+// The admin screen (ADMIN role): users with search, bans, roles and balances, and what the
+// USER role may do.
+
+import { currentUser, get, post, put, del, query } from './api.js';
+import { h, mount, toast } from './dom.js';
+
+const KINDS = [['prompts', 'PROMPTS'], ['agents', 'AGENTS'], ['memories', 'MEMORIES'], ['people-picker', 'PEOPLE_PICKER'],
+  ['mcp-servers', 'MCP_SERVERS'], ['marketplace', 'MARKETPLACE'], ['remote-agents', 'REMOTE_AGENTS'], ['skills', 'SKILLS']];
+
+export async function adminScreen(root) {
+  if (currentUser()?.role !== 'ADMIN') {
+    return mount(root, h('div', { class: 'admin' }, h('p', { class: 'form-error', role: 'alert' }, 'Admin access required.')));
+  }
+  document.title = 'Admin';
+  const search = h('input', { type: 'search', 'aria-label': 'Search users', placeholder: 'Search by email, name or username' });
+  const table = h('div', { class: 'users-table' });
+  const perms = h('div', { class: 'permissions' });
+  let page = 0;
+  const pager = h('div', { class: 'row' });
+  mount(root, h('div', { class: 'admin' },
+    h('h1', {}, 'Administration'),
+    h('section', {}, h('h2', {}, 'Users'), search, table, pager),
+    h('section', {}, h('h2', {}, 'What users may do'), perms)));
+
+  async function load() {
+    try {
+      const r = await get(`api/admin/users${query({ search: search.value.trim(), page })}`);
+      mount(table, h('table', {},
+        h('thead', {}, h('tr', {}, ['Email', 'Name', 'Role', 'Status', 'Credits', 'Actions'].map((t) => h('th', { scope: 'col' }, t)))),
+        h('tbody', {}, r.users.map(row))));
+      mount(pager,
+        page > 0 ? h('button', { type: 'button', onclick: () => { page -= 1; load(); } }, 'Previous') : null,
+        r.hasMore ? h('button', { type: 'button', onclick: () => { page += 1; load(); } }, 'Next') : null);
+    } catch (e) {
+      mount(table, h('p', { class: 'form-error' }, e.message));
+    }
+  }
+
+  function row(u) {
+    const banned = !!u.bannedUntil;
+    const role = h('select', { 'aria-label': `Role of ${u.email}` },
+      ['USER', 'ADMIN'].map((r) => h('option', { value: r, selected: u.role === r }, r)));
+    role.addEventListener('change', () => act(() => put(`api/admin/users/${u.id}/role`, { role: role.value }), 'Role changed'));
+    return h('tr', { 'data-email': u.email },
+      h('td', {}, u.email),
+      h('td', {}, u.name || u.username || ''),
+      h('td', {}, role),
+      h('td', {}, banned ? `Banned until ${new Date(u.bannedUntil).toLocaleString()}` : 'Active'),
+      h('td', {}, u.tokenCredits ?? '—'),
+      h('td', { class: 'actions' },
+        u.id === currentUser()?.id ? null : banned
+          ? h('button', { type: 'button', class: 'small', onclick: () => act(() => del(`api/admin/users/${u.id}/ban`, {}), 'Unbanned') }, 'Unban')
+          : h('button', { type: 'button', class: 'small danger', 'aria-label': `Ban ${u.email}`, onclick: () => {
+            const minutes = Number(prompt(`Ban ${u.email} for how many minutes?`, '60'));
+            if (minutes > 0) act(() => post(`api/admin/users/${u.id}/ban`, { minutes }), 'Banned');
+          } }, 'Ban'),
+        h('button', { type: 'button', class: 'small', onclick: () => {
+          const v = prompt('Add credits (negative to take away), or =N to set the balance', '1000');
+          if (!v) return;
+          const body = v.startsWith('=') ? { set: Number(v.slice(1)) } : { add: Number(v) };
+          act(() => post(`api/admin/users/${u.id}/balance`, body), 'Balance changed');
+        } }, 'Credits')));
+  }
+
+  async function act(f, done) {
+    try {
+      await f();
+      toast(done);
+    } catch (e) {
+      toast(e.message, 'error');
+    }
+    load();
+  }
+
+  let timer = null;
+  search.addEventListener('input', () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      page = 0;
+      load();
+    }, 250);
+  });
+  load();
+
+  try {
+    const role = await get('api/roles/USER');
+    const p = role.permissions || {};
+    mount(perms, h('ul', { class: 'plain-list' }, KINDS.filter(([, key]) => p[key]).map(([kind, key]) => {
+      const use = h('input', { type: 'checkbox', checked: !!p[key].USE, 'aria-label': `Users may use ${kind}` });
+      use.addEventListener('change', async () => {
+        try {
+          await put(`api/roles/USER/${kind}`, { USE: use.checked });
+          toast('Saved');
+        } catch (e) {
+          toast(e.message, 'error');
+          use.checked = !use.checked;
+        }
+      });
+      return h('li', {}, h('label', { class: 'radio' }, use, ` ${kind.replace('-', ' ')}`));
+    })));
+  } catch (e) {
+    mount(perms, h('p', { class: 'muted' }, e.message));
+  }
+}

@@ -1,0 +1,112 @@
+// One message on screen: who wrote it, its rendered text, and what can be done with it.
+
+import { h, iconButton, icon, icons, toast } from './dom.js';
+import { showMarkdown } from './render.js';
+import { textOf, thinkingOf } from './tree.js';
+
+/**
+ * The element for message `m`. `ctx` has the tree and the actions:
+ * {tree, isLast, streaming, onSibling(m, step), onEdit(m, text, resubmit), onRegenerate(m),
+ *  onContinue(m), onFork(m), onFeedback(m, rating), onRetry(m)}.
+ */
+export function messageElement(m, ctx) {
+  const user = m.isCreatedByUser;
+  const body = h('div', { class: user ? 'msg-body plain' : 'msg-body markdown' });
+  const el = h('article', {
+    class: `msg ${user ? 'user' : 'assistant'}${m.error ? ' failed' : ''}`,
+    'data-id': m.messageId,
+    'aria-label': user ? 'Your message' : `Answer from ${m.sender || 'the assistant'}`,
+  });
+  const think = thinkingOf(m);
+  const thinking = think
+    ? h('details', { class: 'thinking' }, h('summary', {}, 'Thinking'), h('div', { class: 'think-body' }, think))
+    : null;
+  fill(body, m);
+  el.append(h('div', { class: 'msg-author' }, user ? 'You' : m.sender || 'Assistant'));
+  if (thinking) el.append(thinking);
+  el.append(body);
+  if (m.error) {
+    el.append(h('p', { class: 'msg-error', role: 'alert' },
+      'This answer failed. ', h('button', { type: 'button', class: 'link', onclick: () => ctx.onRetry(m) }, 'Retry')));
+  }
+  el.append(actions(m, ctx, el, body));
+  return el;
+}
+
+function fill(body, m) {
+  const text = textOf(m);
+  if (m.isCreatedByUser) body.textContent = text;
+  else showMarkdown(body, text);
+}
+
+/** Updates a streaming answer in place. */
+export function updateStreaming(el, m) {
+  const body = el.querySelector('.msg-body');
+  const think = thinkingOf(m);
+  if (think) {
+    let t = el.querySelector('.thinking');
+    if (!t) {
+      t = h('details', { class: 'thinking', open: true }, h('summary', {}, 'Thinking'), h('div', { class: 'think-body' }));
+      body.before(t);
+    }
+    t.querySelector('.think-body').textContent = think;
+  }
+  fill(body, m);
+}
+
+function actions(m, ctx, el, body) {
+  const bar = h('div', { class: 'msg-actions' });
+  const sibs = ctx.tree.siblings(m);
+  if (sibs.length > 1) {
+    const i = sibs.indexOf(m.messageId);
+    bar.append(h('div', { class: 'siblings', role: 'group', 'aria-label': 'Versions' },
+      iconButton('left', 'Previous version', () => ctx.onSibling(m, -1), { disabled: i <= 0 || ctx.streaming }),
+      h('span', { class: 'sibling-count' }, `${i + 1} / ${sibs.length}`),
+      iconButton('right', 'Next version', () => ctx.onSibling(m, 1), { disabled: i >= sibs.length - 1 || ctx.streaming })));
+  }
+  if (ctx.streaming && ctx.isLast) return bar;
+  bar.append(iconButton('copy', 'Copy', async () => {
+    try {
+      await navigator.clipboard.writeText(textOf(m));
+      toast('Copied');
+    } catch {
+      toast('Copying is not allowed here', 'error');
+    }
+  }));
+  if (m.isCreatedByUser) {
+    bar.append(iconButton('edit', 'Edit', () => editInPlace(m, ctx, el, body), { disabled: ctx.streaming }));
+  } else {
+    if (ctx.isLast) bar.append(iconButton('retry', 'Regenerate', () => ctx.onRegenerate(m), { disabled: ctx.streaming }));
+    if (ctx.isLast && m.unfinished && !m.error) {
+      bar.append(iconButton('play', 'Continue', () => ctx.onContinue(m), { disabled: ctx.streaming }));
+    }
+    bar.append(iconButton('fork', 'Fork from here', () => ctx.onFork(m), { disabled: ctx.streaming }));
+    const rating = m.feedback?.rating;
+    bar.append(
+      iconButton('thumbUp', 'Good answer', () => ctx.onFeedback(m, rating === 'thumbsUp' ? null : 'thumbsUp'), { 'aria-pressed': rating === 'thumbsUp' ? 'true' : 'false' }),
+      iconButton('thumbDown', 'Bad answer', () => ctx.onFeedback(m, rating === 'thumbsDown' ? null : 'thumbsDown'), { 'aria-pressed': rating === 'thumbsDown' ? 'true' : 'false' }));
+  }
+  return bar;
+}
+
+function editInPlace(m, ctx, el, body) {
+  const area = h('textarea', { class: 'edit-area', 'aria-label': 'Edit message', rows: 3 });
+  area.value = textOf(m);
+  const done = () => {
+    form.replaceWith(body);
+    el.querySelector('.msg-actions').hidden = false;
+  };
+  const form = h('div', { class: 'edit-form' }, area,
+    h('div', { class: 'edit-buttons' },
+      h('button', { type: 'button', class: 'primary', onclick: () => { done(); ctx.onEdit(m, area.value, true); } }, 'Save & Submit'),
+      h('button', { type: 'button', onclick: () => { done(); ctx.onEdit(m, area.value, false); } }, 'Save'),
+      h('button', { type: 'button', onclick: done }, 'Cancel')));
+  area.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape') done();
+  });
+  body.replaceWith(form);
+  el.querySelector('.msg-actions').hidden = true;
+  area.focus();
+}
+
+export { icon, icons };

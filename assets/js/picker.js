@@ -1,0 +1,128 @@
+// What the next message goes to: the endpoint and model (from `/api/endpoints` and
+// `/api/models`), a preset, and the parameters (system prompt, temperature, answer length).
+
+import { get, post } from './api.js';
+import { h, toast } from './dom.js';
+
+let catalog = null;
+
+/** `{endpoints: [[name, info]], models: {name: [model]}}`, loaded once. */
+export async function loadCatalog() {
+  if (catalog) return catalog;
+  const [endpoints, models] = await Promise.all([get('api/endpoints'), get('api/models')]);
+  const list = Object.entries(endpoints || {})
+    .filter(([name]) => (models?.[name] || []).length)
+    .sort((a, b) => (a[1]?.order ?? 99) - (b[1]?.order ?? 99));
+  catalog = { endpoints: list, models: models || {} };
+  return catalog;
+}
+
+const PARAMS = [
+  ['promptPrefix', 'System prompt', 'textarea'],
+  ['temperature', 'Temperature', 'number', { min: 0, max: 2, step: 0.1 }],
+  ['max_tokens', 'Max answer tokens', 'number', { min: 1, step: 1 }],
+];
+
+/**
+ * The picker. `state` is `{endpoint, model, params}` and is changed in place;
+ * `onChange()` is called after each change.
+ */
+export function picker(state, onChange) {
+  const select = h('select', { class: 'model-select', 'aria-label': 'Model' });
+  const presetsBtn = h('button', { type: 'button', class: 'chip', 'aria-haspopup': 'true', 'aria-expanded': 'false' }, 'Presets');
+  const paramsBtn = h('button', { type: 'button', class: 'chip', 'aria-expanded': 'false', 'aria-controls': 'params-panel' }, 'Parameters');
+  const panel = h('div', { id: 'params-panel', class: 'params-panel', hidden: true });
+  const presetMenu = h('div', { class: 'menu presets-menu', role: 'menu', hidden: true });
+
+  loadCatalog().then(({ endpoints, models }) => {
+    for (const [name, info] of endpoints) {
+      const group = h('optgroup', { label: info?.modelDisplayLabel || name });
+      for (const model of models[name]) group.append(h('option', { value: `${name}\u0000${model}` }, model));
+      select.append(group);
+    }
+    if (!state.endpoint || !models[state.endpoint]) {
+      const [first] = endpoints;
+      if (first) {
+        state.endpoint = first[0];
+        state.model = models[first[0]][0];
+      }
+    }
+    sync();
+  }).catch((e) => toast(`Cannot load the models: ${e.message}`, 'error'));
+
+  select.addEventListener('change', () => {
+    const [endpoint, model] = select.value.split('\u0000');
+    state.endpoint = endpoint;
+    state.model = model;
+    onChange();
+  });
+
+  function sync() {
+    const v = `${state.endpoint}\u0000${state.model}`;
+    if ([...select.options].some((o) => o.value === v)) select.value = v;
+    else if (state.model) {
+      select.append(h('option', { value: v }, state.model));
+      select.value = v;
+    }
+    panel.replaceChildren(...PARAMS.map(([key, label, type, extra]) => {
+      const id = `param-${key}`;
+      const value = state.params[key] ?? '';
+      const input = type === 'textarea'
+        ? h('textarea', { id, rows: 3 })
+        : h('input', { id, type, ...extra });
+      input.value = value;
+      input.addEventListener('change', () => {
+        const raw = input.value.trim();
+        if (!raw) delete state.params[key];
+        else state.params[key] = type === 'number' ? Number(raw) : input.value;
+        onChange();
+      });
+      return h('div', { class: 'field' }, h('label', { for: id }, label), input);
+    }), h('button', { type: 'button', class: 'chip', onclick: savePreset }, 'Save as preset'));
+  }
+
+  async function savePreset() {
+    const title = prompt('Name this preset');
+    if (!title) return;
+    try {
+      await post('api/presets', { title, endpoint: state.endpoint, model: state.model, ...state.params });
+      toast('Preset saved');
+    } catch (e) {
+      toast(e.message, 'error');
+    }
+  }
+
+  paramsBtn.addEventListener('click', () => {
+    panel.hidden = !panel.hidden;
+    paramsBtn.setAttribute('aria-expanded', String(!panel.hidden));
+  });
+  presetsBtn.addEventListener('click', async () => {
+    if (!presetMenu.hidden) {
+      presetMenu.hidden = true;
+      presetsBtn.setAttribute('aria-expanded', 'false');
+      return;
+    }
+    let presets = [];
+    try {
+      presets = await get('api/presets');
+    } catch (e) {
+      toast(e.message, 'error');
+    }
+    presetMenu.replaceChildren(...(presets.length ? presets.map((p) => h('button', {
+      type: 'button', role: 'menuitem',
+      onclick: () => {
+        const { title, presetId, user, createdAt, updatedAt, defaultPreset, order, endpoint, model, ...params } = p;
+        if (endpoint) state.endpoint = endpoint;
+        if (model) state.model = model;
+        state.params = Object.fromEntries(Object.entries(params).filter(([k]) => PARAMS.some(([n]) => n === k)));
+        presetMenu.hidden = true;
+        sync();
+        onChange();
+      },
+    }, p.title || 'Untitled preset')) : [h('p', { class: 'muted' }, 'No presets yet.')]));
+    presetMenu.hidden = false;
+    presetsBtn.setAttribute('aria-expanded', 'true');
+  });
+
+  return { el: h('div', { class: 'picker' }, select, h('div', { class: 'menu-anchor' }, presetsBtn, presetMenu), paramsBtn), panel, sync };
+}

@@ -1,0 +1,201 @@
+//! `/api/admin/*`, for the ADMIN role only: the users list with search, bans, roles and
+//! balances, as the web app's admin screen uses them. (LibreChat does these with its CLI
+//! scripts; `librechat user ...` and `librechat balance ...` do the same here.)
+
+use axum::extract::{Path, Query, State};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::db::{bans, users};
+use crate::server::middleware::AdminUser;
+use crate::server::{ApiError, AppState, JsonBody};
+
+const PAGE: u32 = 50;
+/// The longest ban, in minutes (ten years: the end must be a date the database can hold).
+const MAX_BAN_MINUTES: u64 = 10 * 366 * 24 * 60;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/admin/users", get(list))
+        .route("/api/admin/users/{id}/ban", post(ban).delete(unban))
+        .route("/api/admin/users/{id}/role", put(role))
+        .route("/api/admin/users/{id}/balance", post(balance))
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    search: Option<String>,
+    page: Option<u32>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    AdminUser(_): AdminUser,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let search = q.search.unwrap_or_default();
+    if search.chars().count() > 200 {
+        return Err(ApiError::BadRequest(
+            "search is longer than 200 characters".into(),
+        ));
+    }
+    let page = q.page.unwrap_or(0).min(100_000);
+    let rows = state
+        .db
+        .read(move |c| {
+            let found = users::search(c, search.trim(), PAGE + 1, page * PAGE)?;
+            let mut out = Vec::with_capacity(found.len());
+            for u in found {
+                let ban = bans::find_live(c, &format!("user:{}", u.id))?;
+                let credits = crate::db::balances::get(c, &u.id)?.map(|b| b.token_credits);
+                out.push((u, ban, credits));
+            }
+            Ok(out)
+        })
+        .await?;
+    let more = rows.len() > PAGE as usize;
+    let users: Vec<Value> = rows
+        .iter()
+        .take(PAGE as usize)
+        .map(|(u, ban, credits)| {
+            json!({
+                "id": u.id,
+                "email": u.email,
+                "name": u.name,
+                "username": u.username,
+                "role": u.role,
+                "provider": u.provider,
+                "emailVerified": u.email_verified,
+                "twoFactorEnabled": u.two_factor_enabled,
+                "createdAt": u.created_at,
+                "bannedUntil": ban.as_ref().map(|b| b.expires_at.clone()),
+                "tokenCredits": credits,
+            })
+        })
+        .collect();
+    Ok(Json(
+        json!({ "users": users, "page": page, "hasMore": more }),
+    ))
+}
+
+async fn target(state: &AppState, id: String) -> Result<users::User, ApiError> {
+    state
+        .db
+        .read(move |c| users::find_by_id(c, &id))
+        .await?
+        .ok_or_else(|| ApiError::NotFound("User not found".into()))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BanBody {
+    minutes: u64,
+}
+
+/// Bans the user for `minutes` and ends their sessions.
+async fn ban(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<BanBody>,
+) -> Result<Json<Value>, ApiError> {
+    if !(1..=MAX_BAN_MINUTES).contains(&body.minutes) {
+        return Err(ApiError::BadRequest(format!(
+            "minutes must be between 1 and {MAX_BAN_MINUTES}"
+        )));
+    }
+    let user = target(&state, id).await?;
+    if user.id == admin.id {
+        return Err(ApiError::BadRequest("You cannot ban yourself.".into()));
+    }
+    state
+        .guard
+        .ban(
+            "manual",
+            0,
+            Some(&user.id),
+            None,
+            std::time::Duration::from_secs(body.minutes * 60),
+        )
+        .await?;
+    Ok(Json(
+        json!({ "message": format!("{} is banned.", user.email) }),
+    ))
+}
+
+async fn unban(
+    State(state): State<AppState>,
+    AdminUser(_): AdminUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let user = target(&state, id).await?;
+    let subject = format!("user:{}", user.id);
+    let s = subject.clone();
+    let lifted = state.db.write(move |c| bans::delete(c, &s)).await?;
+    state.guard.forget(&subject);
+    Ok(Json(json!({ "unbanned": lifted })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RoleBody {
+    role: String,
+}
+
+async fn role(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<RoleBody>,
+) -> Result<Json<Value>, ApiError> {
+    if !state.roles.exists(&body.role) {
+        return Err(ApiError::BadRequest(format!(
+            "there is no role {:?}",
+            body.role
+        )));
+    }
+    let user = target(&state, id).await?;
+    if user.id == admin.id && body.role != crate::auth::permissions::ADMIN {
+        return Err(ApiError::BadRequest(
+            "You cannot take the admin role from yourself.".into(),
+        ));
+    }
+    let (uid, r) = (user.id.clone(), body.role.clone());
+    state
+        .db
+        .write(move |c| users::set_role(c, &uid, &r))
+        .await?;
+    Ok(Json(json!({ "id": user.id, "role": body.role })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BalanceBody {
+    add: Option<i64>,
+    set: Option<i64>,
+}
+
+/// `{add: n}` or `{set: n}` token credits.
+async fn balance(
+    State(state): State<AppState>,
+    AdminUser(_): AdminUser,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<BalanceBody>,
+) -> Result<Json<Value>, ApiError> {
+    const LIMIT: i64 = 1_000_000_000_000;
+    let (amount, set) = match (body.add, body.set) {
+        (Some(a), None) => (a, false),
+        (None, Some(s)) => (s, true),
+        _ => return Err(ApiError::BadRequest("send either add or set".into())),
+    };
+    if !(-LIMIT..=LIMIT).contains(&amount) {
+        return Err(ApiError::BadRequest(format!(
+            "the amount must be between -{LIMIT} and {LIMIT}"
+        )));
+    }
+    let user = target(&state, id).await?;
+    let credits = state.billing.adjust(&user.id, amount, set).await?;
+    Ok(Json(json!({ "id": user.id, "tokenCredits": credits })))
+}

@@ -1,0 +1,76 @@
+//! The web app in a real browser: starts the real binary and a fake OpenAI provider, then
+//! runs `tests/e2e/app.test.mjs` (Playwright driving Debian's chromium) against them. Skipped
+//! with a note when chromium or the npm packages are missing, unless LIBRECHAT_REQUIRE_PEERS
+//! is set (as `.ci/run` does, after installing them). Screenshots land in tests/e2e/artifacts/.
+
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+
+use support::fake_openai::{FakeOpenAi, KEY};
+use support::{ServeProcess, librechat};
+
+fn missing_peer(e2e: &Path) -> Option<String> {
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if !Path::new(&chromium).exists() {
+        return Some(format!(
+            "{chromium} is not installed (apt install chromium)"
+        ));
+    }
+    if !e2e.join("node_modules/playwright-core").is_dir() {
+        return Some("tests/e2e/node_modules is missing (npm ci in tests/e2e)".into());
+    }
+    if Command::new("node").arg("--version").output().is_err() {
+        return Some("node is not installed".into());
+    }
+    None
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_web_app_in_a_real_browser() {
+    let e2e = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e");
+    if let Some(why) = missing_peer(&e2e) {
+        assert!(
+            std::env::var_os("LIBRECHAT_REQUIRE_PEERS").is_none(),
+            "browser tests cannot run: {why}"
+        );
+        eprintln!("skipping the browser tests: {why}");
+        return;
+    }
+    let fake = FakeOpenAi::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = librechat(dir.path());
+    cmd.env("OPENAI_API_KEY", KEY)
+        .env("OPENAI_REVERSE_PROXY", &fake.base)
+        .env("OPENAI_MODELS", "gpt-4o,gated")
+        .env("ALLOW_SHARED_LINKS_PUBLIC", "true")
+        .env("JWT_SECRET", "e2e-jwt-secret-0123456789abcdef0123456789")
+        .env(
+            "JWT_REFRESH_SECRET",
+            "e2e-refresh-secret-0123456789abcdef012345",
+        );
+    let server = tokio::task::spawn_blocking(move || ServeProcess::start(cmd))
+        .await
+        .unwrap();
+    let base = format!("{}/", server.base.trim_end_matches('/'));
+    let run = e2e.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .arg("app.test.mjs")
+            .current_dir(&run)
+            .env("BASE_URL", base)
+            .output()
+            .expect("run node")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("{stdout}");
+    assert!(
+        out.status.success(),
+        "the browser tests failed:\n{stdout}\n{stderr}\n--- server log ---\n{}",
+        server.stderr.lock().unwrap()
+    );
+}

@@ -1,0 +1,322 @@
+// The web app in a real browser: Playwright drives Debian's chromium against the real server
+// and a fake OpenAI provider, both started by tests/e2e.rs, which passes BASE_URL. Every
+// step does what a person does (click, type, read the screen); screenshots of each main
+// screen, light and dark, desktop and phone width, go to tests/e2e/artifacts/.
+
+import { createHmac } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const BASE = process.env.BASE_URL;
+if (!BASE) throw new Error('BASE_URL is not set (run through `cargo test --test e2e`)');
+const ARTIFACTS = process.env.ARTIFACTS_DIR || new URL('./artifacts/', import.meta.url).pathname;
+mkdirSync(ARTIFACTS, { recursive: true });
+const TIMEOUT = 20_000;
+const PW = 'correct horse battery';
+const ADMIN = { name: 'Ada Admin', email: 'ada@example.org' };
+const OTHER = { name: 'Bo User', email: 'bo@example.org' };
+const figures = {};
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+    // Playwright gives each launch a fresh temporary profile (its own --user-data-dir).
+    '--disable-sync', '--no-first-run'],
+});
+
+const DESKTOP = { width: 1280, height: 800 };
+const PHONE = { width: 360, height: 740 };
+
+async function newPage(viewport = DESKTOP) {
+  // Reduced motion: screenshots never catch the drawer halfway.
+  const context = await browser.newContext({ viewport, baseURL: BASE, reducedMotion: 'reduce' });
+  const page = await context.newPage();
+  page.setDefaultTimeout(TIMEOUT);
+  page.on('pageerror', (e) => {
+    console.error(`page error: ${e.message}`);
+    pageErrors.push(e.message);
+  });
+  return page;
+}
+const pageErrors = [];
+
+let current = 'start';
+async function step(name, f) {
+  current = name;
+  const t = Date.now();
+  await f();
+  console.log(`ok - ${name} (${Date.now() - t} ms)`);
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: false });
+}
+
+/** Screenshots of the page in light and dark, at desktop and phone width. */
+async function shots(page, name) {
+  const size = page.viewportSize();
+  for (const theme of ['light', 'dark']) {
+    await page.evaluate((t) => { document.documentElement.dataset.theme = t; }, theme);
+    for (const [label, vp] of [['desktop', DESKTOP], ['phone', PHONE]]) {
+      await page.setViewportSize(vp);
+      await page.waitForTimeout(50);
+      await shot(page, `${name}-${theme}-${label}`);
+    }
+  }
+  await page.setViewportSize(size);
+  await page.evaluate(() => { document.documentElement.dataset.theme = localStorage.getItem('theme') || 'system'; });
+}
+
+function totp(secret, at = Date.now(), offset = 0) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const c of secret.replace(/=+$/, '').toUpperCase()) bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(at / 1000 / 30) + offset));
+  const mac = createHmac('sha1', key).update(counter).digest();
+  const o = mac[mac.length - 1] & 15;
+  return String((mac.readUInt32BE(o) & 0x7fffffff) % 1_000_000).padStart(6, '0');
+}
+
+const lastAnswer = (page) => page.locator('article.msg.assistant').last();
+
+async function send(page, text) {
+  await page.getByLabel('Message', { exact: true }).fill(text);
+  await page.getByLabel('Message', { exact: true }).press('Enter');
+}
+
+async function pickModel(page, model) {
+  const select = page.getByLabel('Model', { exact: true });
+  const value = await select.evaluate((el, m) => [...el.options].find((o) => o.textContent === m)?.value, model);
+  if (!value) throw new Error(`no model ${model} in the picker`);
+  await select.selectOption(value);
+}
+
+async function convoMenu(page, title, action) {
+  await page.getByRole('button', { name: `Actions for ${title}` }).click();
+  await page.getByRole('menuitem', { name: action }).click();
+}
+
+try {
+  const page = await newPage();
+
+  await step('a cold load is small and quick', async () => {
+    let bytes = 0;
+    page.on('requestfinished', async (r) => {
+      const s = await r.sizes().catch(() => null);
+      if (s) bytes += s.responseBodySize + s.responseHeadersSize;
+    });
+    await page.goto('login');
+    await page.waitForSelector('body[data-ready="true"]');
+    figures.timeToInteractiveMs = Math.round(await page.evaluate(() => performance.now()));
+    await page.waitForLoadState('networkidle');
+    figures.coldLoadBytes = bytes;
+    await shots(page, 'login');
+  });
+
+  await step('register: the first user is the admin', async () => {
+    await page.getByRole('link', { name: 'Sign up' }).click();
+    await page.getByLabel('Full name').fill(ADMIN.name);
+    await page.getByLabel('Email').fill(ADMIN.email);
+    await page.getByLabel('Password', { exact: true }).fill(PW);
+    await page.getByLabel('Confirm password').fill(PW);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.waitForURL(/\/c\/new$/);
+    await page.getByRole('link', { name: 'Admin' }).waitFor();
+  });
+
+  let convoUrl;
+  await step('chat: the answer streams in, rendered', async () => {
+    await pickModel(page, 'gpt-4o');
+    await send(page, 'Hello **world**');
+    await lastAnswer(page).getByText('Echo: Hello').waitFor();
+    await lastAnswer(page).locator('strong', { hasText: 'world' }).waitFor();
+    await page.waitForURL(/\/c\/[0-9a-f-]{36}$/);
+    convoUrl = page.url();
+    await page.getByRole('button', { name: 'Send message' }).waitFor();
+    await shots(page, 'chat');
+  });
+
+  await step('stop keeps what was generated', async () => {
+    await pickModel(page, 'gated');
+    await send(page, 'Please wait');
+    await lastAnswer(page).getByText('part one').waitFor();
+    await page.getByRole('button', { name: 'Stop generating' }).click();
+    await page.getByRole('button', { name: 'Send message' }).waitFor();
+    await lastAnswer(page).getByRole('button', { name: 'Continue' }).waitFor();
+    if (await lastAnswer(page).getByText('part two').count()) throw new Error('the answer went on after stop');
+  });
+
+  await step('regenerate makes a second version', async () => {
+    await pickModel(page, 'gpt-4o');
+    await lastAnswer(page).getByRole('button', { name: 'Regenerate' }).click();
+    await lastAnswer(page).getByText('Echo: Please wait').waitFor();
+    await lastAnswer(page).getByText('2 / 2').waitFor();
+  });
+
+  await step('navigate between versions', async () => {
+    await lastAnswer(page).getByRole('button', { name: 'Previous version' }).click();
+    await lastAnswer(page).getByText('part one').waitFor();
+    await lastAnswer(page).getByText('1 / 2').waitFor();
+    await lastAnswer(page).getByRole('button', { name: 'Next version' }).click();
+    await lastAnswer(page).getByText('Echo: Please wait').waitFor();
+  });
+
+  await step('edit a question and resubmit', async () => {
+    const question = page.locator('article.msg.user').last();
+    await question.getByRole('button', { name: 'Edit' }).click();
+    await page.getByLabel('Edit message').fill('Edited question about tides');
+    await page.getByRole('button', { name: 'Save & Submit' }).click();
+    await lastAnswer(page).getByText('Echo: Edited question about tides').waitFor();
+    await page.locator('article.msg.user').last().getByText('2 / 2').waitFor();
+    await page.getByRole('button', { name: 'Send message' }).waitFor();
+  });
+
+  await step('reload keeps the conversation', async () => {
+    await page.reload();
+    await lastAnswer(page).getByText('Echo: Edited question about tides').waitFor();
+  });
+
+  await step('search finds the message and opens it', async () => {
+    await page.keyboard.press('Control+k');
+    await page.keyboard.type('tides');
+    const hit = page.locator('.search-results a.hit').first();
+    await hit.locator('mark', { hasText: /tides/i }).waitFor();
+    await shots(page, 'search');
+    await hit.click();
+    await page.locator('article.msg.highlight').getByText('Edited question about tides').waitFor();
+    await page.getByLabel('Search messages').fill('');
+  });
+
+  let title;
+  await step('rename', async () => {
+    await page.goto(convoUrl);
+    title = (await page.locator('li.convo.active .convo-link').textContent()).trim();
+    await convoMenu(page, title, 'Rename');
+    await page.getByLabel('Conversation title').fill('Tides research');
+    await page.getByLabel('Conversation title').press('Enter');
+    await page.locator('li.convo .convo-link', { hasText: 'Tides research' }).waitFor();
+    title = 'Tides research';
+    await page.reload();
+    await page.locator('li.convo .convo-link', { hasText: 'Tides research' }).waitFor();
+  });
+
+  await step('a shared link opens without an account', async () => {
+    await convoMenu(page, title, 'Share');
+    const link = await page.getByLabel('Shared link').inputValue();
+    await page.getByRole('button', { name: 'Close' }).click();
+    const visitor = await newPage();
+    await visitor.goto(link);
+    await visitor.getByRole('heading', { name: 'Tides research' }).waitFor();
+    await visitor.locator('.msg.assistant').getByText('Echo: Edited question about tides').waitFor();
+    await shots(visitor, 'share');
+    await visitor.context().close();
+  });
+
+  let secret;
+  await step('enable two-factor authentication', async () => {
+    await page.getByRole('button', { name: 'Settings' }).click();
+    await shots(page, 'settings');
+    await page.getByRole('tab', { name: 'Security' }).click();
+    await page.getByRole('button', { name: 'Enable two-factor authentication' }).click();
+    await page.getByRole('img', { name: 'QR code for your authenticator app' }).waitFor();
+    secret = await page.locator('code.secret').getAttribute('data-secret');
+    await page.getByLabel('Code from the app').fill(totp(secret));
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    await page.getByText('Two-factor authentication is on.').waitFor();
+    await page.getByRole('button', { name: 'Close settings' }).click();
+  });
+
+  await step('log out, and log in with a code', async () => {
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.waitForURL(/\/login$/);
+    await page.getByLabel('Email').fill(ADMIN.email);
+    await page.getByLabel('Password').fill(PW);
+    await page.getByRole('button', { name: 'Continue' }).click();
+    // The confirming code's step is used up: the next step's code (within the allowed skew).
+    await page.getByLabel('Authentication code').fill(totp(secret, Date.now(), 1));
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.waitForURL(/\/c\/new$/);
+  });
+
+  await step('import a ChatGPT export', async () => {
+    const exported = [{
+      title: 'Imported from ChatGPT', create_time: 1700000000, update_time: 1700000100,
+      mapping: {
+        root: { id: 'root', message: null, parent: null, children: ['u1'] },
+        u1: { id: 'u1', parent: 'root', children: ['a1'], message: { id: 'u1', author: { role: 'user' }, create_time: 1700000001, content: { content_type: 'text', parts: ['What is a neap tide?'] } } },
+        a1: { id: 'a1', parent: 'u1', children: [], message: { id: 'a1', author: { role: 'assistant' }, create_time: 1700000002, metadata: { model_slug: 'gpt-4o' }, content: { content_type: 'text', parts: ['A tide with the **least** range.'] } } },
+      },
+      current_node: 'a1',
+    }];
+    await page.getByRole('button', { name: 'Settings' }).click();
+    await page.getByRole('tab', { name: 'Data' }).click();
+    await page.getByLabel('Conversations file to import').setInputFiles({ name: 'conversations.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(exported)) });
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    await page.locator('.import-report').getByText(/1 conversation/).waitFor();
+    await page.getByRole('button', { name: 'Close settings' }).click();
+    await page.locator('li.convo .convo-link', { hasText: 'Imported from ChatGPT' }).click();
+    await lastAnswer(page).locator('strong', { hasText: 'least' }).waitFor();
+  });
+
+  await step('an admin bans a user, who then cannot log in', async () => {
+    const other = await newPage();
+    await other.goto('register');
+    await other.getByLabel('Full name').fill(OTHER.name);
+    await other.getByLabel('Email').fill(OTHER.email);
+    await other.getByLabel('Password', { exact: true }).fill(PW);
+    await other.getByLabel('Confirm password').fill(PW);
+    await other.getByRole('button', { name: 'Create account' }).click();
+    await other.waitForURL(/\/c\/new$/);
+    if (await other.getByRole('link', { name: 'Admin' }).count()) throw new Error('a second user must not be an admin');
+
+    await page.getByRole('link', { name: 'Admin' }).click();
+    await page.getByLabel('Search users').fill('bo@');
+    const row = page.locator(`tr[data-email="${OTHER.email}"]`);
+    await row.waitFor();
+    await shots(page, 'admin');
+    page.once('dialog', (d) => d.accept('60'));
+    await row.getByRole('button', { name: `Ban ${OTHER.email}` }).click();
+    await row.getByText(/Banned until/).waitFor();
+
+    await other.getByRole('button', { name: 'Log out' }).click().catch(() => {});
+    await other.goto('login');
+    await other.getByLabel('Email').fill(OTHER.email);
+    await other.getByLabel('Password').fill(PW);
+    await other.getByRole('button', { name: 'Continue' }).click();
+    await other.getByRole('alert').getByText(/ban/i).waitFor();
+    await other.context().close();
+  });
+
+  await step('keyboard: Ctrl+Shift+O starts a new chat', async () => {
+    await page.goto(convoUrl);
+    await lastAnswer(page).waitFor();
+    await page.keyboard.press('Control+Shift+O');
+    await page.waitForURL(/\/c\/new$/);
+  });
+
+  await step('a phone-width window works: the sidebar is a drawer', async () => {
+    await page.setViewportSize(PHONE);
+    await page.getByRole('button', { name: 'Open sidebar' }).click();
+    await page.locator('li.convo .convo-link', { hasText: 'Tides research' }).click();
+    await lastAnswer(page).getByText('Echo: Edited question about tides').waitFor();
+    await page.setViewportSize(DESKTOP);
+  });
+
+  if (pageErrors.length) throw new Error(`errors in the page: ${pageErrors.join('; ')}`);
+  writeFileSync(join(ARTIFACTS, 'figures.json'), JSON.stringify(figures, null, 2));
+  console.log(`figures: ${JSON.stringify(figures)}`);
+  await browser.close();
+} catch (e) {
+  console.error(`FAILED at "${current}": ${e.stack || e}`);
+  for (const ctx of browser.contexts()) {
+    for (const [i, p] of ctx.pages().entries()) {
+      await p.screenshot({ path: join(ARTIFACTS, `failure-${i}.png`) }).catch(() => {});
+    }
+  }
+  await browser.close();
+  process.exit(1);
+}
