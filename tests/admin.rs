@@ -20,35 +20,21 @@ async fn admins_list_ban_promote_and_credit_users() {
     assert_eq!(admin.user["role"], "ADMIN");
     server.register("under_score@example.org", PW).await;
 
-    let list: Value = server
-        .get_as("/api/admin/users", &admin.token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list: Value = server.get_json("/api/admin/users", &admin.token).await;
     assert_eq!(list["users"].as_array().unwrap().len(), 3);
     let bob_id = bob.user["id"].as_str().unwrap().to_owned();
     // Search is literal: `_` is not a wildcard.
     let found: Value = server
-        .get_as("/api/admin/users?search=under_", &admin.token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/admin/users?search=under_", &admin.token)
+        .await;
     assert_eq!(found["users"].as_array().unwrap().len(), 1);
     let none: Value = server
-        .get_as("/api/admin/users?search=%25", &admin.token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/admin/users?search=%25", &admin.token)
+        .await;
     assert_eq!(none["users"].as_array().unwrap().len(), 0);
     let by_name: Value = server
-        .get_as("/api/admin/users?search=BOB", &admin.token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/admin/users?search=BOB", &admin.token)
+        .await;
     assert_eq!(by_name["users"][0]["id"], bob_id.as_str());
 
     // Others may not.
@@ -85,11 +71,8 @@ async fn admins_list_ban_promote_and_credit_users() {
     assert_eq!(login.status(), 403, "a banned user cannot sign in");
     assert_eq!(server.refresh(&bob.refresh).await.status(), 403);
     let list: Value = server
-        .get_as("/api/admin/users?search=bob", &admin.token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/admin/users?search=bob", &admin.token)
+        .await;
     assert!(list["users"][0]["bannedUntil"].is_string());
     // And lifting it lets them back.
     let resp = server.send("DELETE", &path, &admin.token, json!({})).await;
@@ -155,12 +138,7 @@ async fn admins_list_ban_promote_and_credit_users() {
         .await
         .unwrap();
     assert_eq!(resp["tokenCredits"], 42);
-    let mine: Value = server
-        .get_as("/api/balance", &bob_again.token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let mine: Value = server.get_json("/api/balance", &bob_again.token).await;
     assert_eq!(mine["tokenCredits"], 42);
     for bad in [
         json!({"add": 1, "set": 2}),

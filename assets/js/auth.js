@@ -20,6 +20,14 @@ function field(label, name, type = 'text', extra = {}) {
     h('input', { id, name, type, required: true, ...extra }));
 }
 
+/** Says so in `err` when the two password fields differ. */
+function passwordsMatch(v, err) {
+  if (v.password === v.confirm_password) return true;
+  err.textContent = 'The passwords do not match.';
+  err.hidden = false;
+  return false;
+}
+
 function errorBox() {
   return h('p', { class: 'form-error', role: 'alert', hidden: true });
 }
@@ -133,11 +141,7 @@ export async function registerScreen(root) {
     field('Password', 'password', 'password', { autocomplete: 'new-password', minlength: min }),
     field('Confirm password', 'confirm_password', 'password', { autocomplete: 'new-password', minlength: min }),
   ], 'Create account', async (v, err) => {
-    if (v.password !== v.confirm_password) {
-      err.textContent = 'The passwords do not match.';
-      err.hidden = false;
-      return;
-    }
+    if (!passwordsMatch(v, err)) return;
     const token = new URLSearchParams(location.search).get('token');
     await post('api/auth/register', token ? { ...v, token } : v);
     try {
@@ -170,11 +174,7 @@ export async function resetScreen(root, params) {
     field('New password', 'password', 'password', { autocomplete: 'new-password', minlength: min }),
     field('Confirm password', 'confirm_password', 'password', { autocomplete: 'new-password', minlength: min }),
   ], 'Set password', async (v, err) => {
-    if (v.password !== v.confirm_password) {
-      err.textContent = 'The passwords do not match.';
-      err.hidden = false;
-      return;
-    }
+    if (!passwordsMatch(v, err)) return;
     await post('api/auth/resetPassword', { userId: params.userId, token: params.token, ...v });
     mount(root, card('Password changed', h('p', {}, 'You can sign in with your new password.'),
       h('a', { class: 'button primary wide', href: href('login'), 'data-link': '' }, 'Sign in')));

@@ -81,6 +81,16 @@ function totp(secret, at = Date.now(), offset = 0) {
   return String((mac.readUInt32BE(o) & 0x7fffffff) % 1_000_000).padStart(6, '0');
 }
 
+/** Fills in the registration form (open on `page`) and waits for the new chat. */
+async function register(page, who) {
+  await page.getByLabel('Full name').fill(who.name);
+  await page.getByLabel('Email').fill(who.email);
+  await page.getByLabel('Password', { exact: true }).fill(PW);
+  await page.getByLabel('Confirm password').fill(PW);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.waitForURL(/\/c\/new$/);
+}
+
 const lastAnswer = (page) => page.locator('article.msg.assistant').last();
 
 async function send(page, text) {
@@ -119,12 +129,7 @@ try {
 
   await step('register: the first user is the admin', async () => {
     await page.getByRole('link', { name: 'Sign up' }).click();
-    await page.getByLabel('Full name').fill(ADMIN.name);
-    await page.getByLabel('Email').fill(ADMIN.email);
-    await page.getByLabel('Password', { exact: true }).fill(PW);
-    await page.getByLabel('Confirm password').fill(PW);
-    await page.getByRole('button', { name: 'Create account' }).click();
-    await page.waitForURL(/\/c\/new$/);
+    await register(page, ADMIN);
     await page.getByRole('link', { name: 'Admin' }).waitFor();
   });
 
@@ -265,12 +270,7 @@ try {
   await step('an admin bans a user, who then cannot log in', async () => {
     const other = await newPage();
     await other.goto('register');
-    await other.getByLabel('Full name').fill(OTHER.name);
-    await other.getByLabel('Email').fill(OTHER.email);
-    await other.getByLabel('Password', { exact: true }).fill(PW);
-    await other.getByLabel('Confirm password').fill(PW);
-    await other.getByRole('button', { name: 'Create account' }).click();
-    await other.waitForURL(/\/c\/new$/);
+    await register(other, OTHER);
     if (await other.getByRole('link', { name: 'Admin' }).count()) throw new Error('a second user must not be an admin');
 
     await page.getByRole('link', { name: 'Admin' }).click();

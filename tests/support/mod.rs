@@ -326,6 +326,13 @@ impl TestServer {
             .expect("request")
     }
 
+    /// GET with a bearer token; asserts 200 and returns the JSON body.
+    pub async fn get_json(&self, path: &str, token: &str) -> serde_json::Value {
+        let resp = self.get_as(path, token).await;
+        assert_eq!(resp.status(), 200, "GET {path}");
+        resp.json().await.expect("a JSON body")
+    }
+
     /// POST /api/auth/refresh with this refresh cookie value.
     pub async fn refresh(&self, refresh: &str) -> reqwest::Response {
         self.client
