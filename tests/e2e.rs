@@ -40,10 +40,16 @@ async fn the_web_app_in_a_real_browser() {
     }
     let fake = FakeOpenAi::start().await;
     let dir = tempfile::tempdir().unwrap();
+    // Terms of service that everyone must accept, as in LibreChat's example configuration.
+    std::fs::write(
+        dir.path().join("librechat.yaml"),
+        "version: 1.2.1\ninterface:\n  termsOfService:\n    modalAcceptance: true\n    modalTitle: Terms of Service\n    modalContent: |\n      # Terms\n      Be **kind**.\n",
+    )
+    .unwrap();
     let mut cmd = librechat(dir.path());
     cmd.env("OPENAI_API_KEY", KEY)
         .env("OPENAI_REVERSE_PROXY", &fake.base)
-        .env("OPENAI_MODELS", "gpt-4o,gated")
+        .env("OPENAI_MODELS", "gpt-4o,gated,server-error")
         .env("ALLOW_SHARED_LINKS_PUBLIC", "true")
         .env("JWT_SECRET", "e2e-jwt-secret-0123456789abcdef0123456789")
         .env(

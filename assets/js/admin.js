@@ -17,10 +17,13 @@ export async function adminScreen(root) {
   const perms = h('div', { class: 'permissions' });
   let page = 0;
   const pager = h('div', { class: 'row' });
+  const bannerForm = h('div', { class: 'banner-form' });
   mount(root, h('div', { class: 'admin' },
     h('h1', {}, 'Administration'),
     h('section', {}, h('h2', {}, 'Users'), search, table, pager),
+    h('section', {}, h('h2', {}, 'Banner'), bannerForm),
     h('section', {}, h('h2', {}, 'What users may do'), perms)));
+  drawBanner(bannerForm);
 
   async function load() {
     try {
@@ -101,4 +104,47 @@ export async function adminScreen(root) {
   } catch (e) {
     mount(perms, h('p', { class: 'muted' }, e.message));
   }
+}
+
+/** `datetime-local` value ⇄ ISO time. */
+const toLocal = (iso) => (iso ? new Date(new Date(iso).getTime() - new Date().getTimezoneOffset() * 60000).toISOString().slice(0, 16) : '');
+const fromLocal = (v) => (v ? new Date(v).toISOString() : undefined);
+
+async function drawBanner(el) {
+  let b = null;
+  try {
+    b = await get('api/admin/banner');
+  } catch (e) {
+    return mount(el, h('p', { class: 'form-error' }, e.message));
+  }
+  const message = h('textarea', { id: 'banner-message', rows: 2 });
+  message.value = b?.message || '';
+  const from = h('input', { id: 'banner-from', type: 'datetime-local', value: toLocal(b?.displayFrom) });
+  const to = h('input', { id: 'banner-to', type: 'datetime-local', value: toLocal(b?.displayTo) });
+  const isPublic = h('input', { type: 'checkbox', checked: !!b?.isPublic });
+  const persistable = h('input', { type: 'checkbox', checked: !!b?.persistable });
+  mount(el,
+    h('div', { class: 'field' }, h('label', { for: 'banner-message' }, 'Message'), message),
+    h('div', { class: 'row' },
+      h('div', { class: 'field' }, h('label', { for: 'banner-from' }, 'Show from'), from),
+      h('div', { class: 'field' }, h('label', { for: 'banner-to' }, 'Until'), to)),
+    h('label', { class: 'radio' }, isPublic, 'Also shown to people who are not signed in'),
+    h('label', { class: 'radio' }, persistable, 'Cannot be dismissed'),
+    h('div', { class: 'row' },
+      h('button', { type: 'button', class: 'primary', onclick: async () => {
+        try {
+          await put('api/admin/banner', {
+            message: message.value, displayFrom: fromLocal(from.value), displayTo: fromLocal(to.value),
+            isPublic: isPublic.checked, persistable: persistable.checked,
+          });
+          toast('Banner saved');
+          drawBanner(el);
+        } catch (e) {
+          toast(e.message, 'error');
+        }
+      } }, 'Save banner'),
+      b ? h('button', { type: 'button', onclick: async () => {
+        await del('api/admin/banner', {}).catch((e) => toast(e.message, 'error'));
+        drawBanner(el);
+      } }, 'Remove banner') : null));
 }

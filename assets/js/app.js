@@ -7,6 +7,8 @@ import { h, iconButton, mount } from './dom.js';
 import { applyTheme, openSettings } from './settings.js';
 import { shareScreen } from './share.js';
 import { sidebar } from './sidebar.js';
+import { ensureTermsAccepted, forgetTerms } from './terms.js';
+import { bannerBar } from './banner.js';
 import { currentPath, fallback, navigate, route, start } from './router.js';
 
 const root = document.getElementById('app');
@@ -24,6 +26,8 @@ function frame() {
     h('div', { class: 'scrim', onclick: () => document.body.classList.remove('sidebar-open') }));
   mount(root, el);
   layout = { el, main, side };
+  ensureTermsAccepted().catch(() => {});
+  bannerBar().then((bar) => bar && top.after(bar));
   return layout;
 }
 
@@ -81,7 +85,10 @@ route('admin', admin);
 fallback(() => navigate('c/new', { replace: true }));
 
 onSession((user) => {
-  if (!user) layout = null;
+  if (!user) {
+    layout = null;
+    forgetTerms();
+  }
 });
 
 document.addEventListener('keydown', (e) => {

@@ -2,7 +2,7 @@
 // screen), the picker and the composer; sending, streaming, stopping, regenerating,
 // continuing, editing, switching versions, forking and feedback.
 
-import { get, post, put } from './api.js';
+import { config, get, post, put } from './api.js';
 import { composer } from './composer.js';
 import { h, iconButton, mount, throttle, toast } from './dom.js';
 import { messageElement, updateStreaming } from './message.js';
@@ -52,7 +52,8 @@ class ChatView {
     this.downBtn = iconButton('down', 'Scroll to the newest message', () => this.scrollDown(true), { class: 'icon-btn to-bottom', hidden: true });
     this.composer = composer({ onSend: (t) => this.send({ text: t }), onStop: () => this.stop() });
     this.picker = picker(this.settings, () => {});
-    this.title = h('h2', { class: 'convo-title' }, 'New chat');
+    this.temporary = h('input', { type: 'checkbox', id: 'temporary-chat' });
+    this.temporaryToggle = h('label', { class: 'radio temporary', for: 'temporary-chat', hidden: true }, this.temporary, 'Temporary chat');
     this.renderThrottled = throttle(() => this.renderStreaming(), 120);
     this.topSentinel = h('div', { class: 'sentinel', 'aria-hidden': 'true' });
     this.observer = new IntersectionObserver((entries) => {
@@ -69,13 +70,14 @@ class ChatView {
   async open(id, focus) {
     mount(this.root,
       h('div', { class: 'chat' },
-        h('div', { class: 'chat-top' }, this.picker.el),
+        h('div', { class: 'chat-top' }, this.picker.el, this.temporaryToggle),
         this.picker.panel,
         this.scroller,
         this.downBtn,
         h('div', { class: 'composer-wrap' }, this.composer.el,
           h('p', { class: 'hint' }, 'Enter to send · Shift+Enter for a new line · Esc to stop'))));
     if (!id) {
+      config().then((c) => { this.temporaryToggle.hidden = c.interface?.temporaryChat === false; }).catch(() => {});
       this.showEmpty();
       this.composer.focus();
       return;
@@ -172,6 +174,7 @@ class ChatView {
       ...this.settings.params,
     };
     for (const k of ['isRegenerate', 'isContinued', 'responseMessageId']) if (opts[k]) body[k] = opts[k];
+    if (!this.convo && this.temporary.checked) body.isTemporary = true;
     if (!this.settings.endpoint) return toast('No model is available. Ask your administrator to configure one.', 'error');
     const controller = new AbortController();
     this.stream = { controller, streamId: null, responseId: opts.responseMessageId || null, userId: opts.isRegenerate || opts.isContinued ? body.parentMessageId : null };
@@ -181,6 +184,7 @@ class ChatView {
       this.stream.streamId = started.streamId;
       if (!this.convo) {
         this.convo = { conversationId: started.conversationId, title: 'New Chat', endpoint: this.settings.endpoint, model: this.settings.model };
+        this.temporaryToggle.hidden = true;
         history.replaceState(null, '', new URL(`c/${started.conversationId}`, document.baseURI).pathname);
         announce({ ...this.convo, updatedAt: new Date().toISOString() });
       }

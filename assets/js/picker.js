@@ -1,7 +1,7 @@
 // What the next message goes to: the endpoint and model (from `/api/endpoints` and
 // `/api/models`), a preset, and the parameters (system prompt, temperature, answer length).
 
-import { get, post } from './api.js';
+import { config, get, post } from './api.js';
 import { h, toast } from './dom.js';
 
 let catalog = null;
@@ -33,6 +33,12 @@ export function picker(state, onChange) {
   const paramsBtn = h('button', { type: 'button', class: 'chip', 'aria-expanded': 'false', 'aria-controls': 'params-panel' }, 'Parameters');
   const panel = h('div', { id: 'params-panel', class: 'params-panel', hidden: true });
   const presetMenu = h('div', { class: 'menu presets-menu', role: 'menu', hidden: true });
+
+  config().then((c) => {
+    const ui = c.interface || {};
+    presetsBtn.hidden = ui.presets === false;
+    paramsBtn.hidden = ui.parameters === false;
+  }).catch(() => {});
 
   loadCatalog().then(({ endpoints, models }) => {
     for (const [name, info] of endpoints) {

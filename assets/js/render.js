@@ -2,7 +2,7 @@
 // in the same moment are batched into one; results are cached by text.
 
 import { post } from './api.js';
-import { serverHtml } from './dom.js';
+import { h, serverHtml, toast } from './dom.js';
 
 const cache = new Map();
 const CACHE_MAX = 2000;
@@ -45,6 +45,28 @@ export function renderMarkdown(text) {
   });
 }
 
+/** Gives each code block of rendered HTML a copy button. */
+export function decorate(el) {
+  for (const pre of el.querySelectorAll('pre')) {
+    const code = pre.querySelector('code') || pre;
+    const lang = [...code.classList].find((c) => c.startsWith('language-'))?.slice(9);
+    pre.before(h('div', { class: 'code-head' },
+      h('span', {}, lang || 'code'),
+      h('button', {
+        type: 'button', class: 'small copy-code', 'aria-label': 'Copy code',
+        onclick: async () => {
+          try {
+            await navigator.clipboard.writeText(code.textContent);
+            toast('Code copied');
+          } catch {
+            toast('Copying is not allowed here', 'error');
+          }
+        },
+      }, 'Copy code')));
+  }
+  return el;
+}
+
 /**
  * Shows `text` in `el` as rendered markdown. Until the HTML arrives the plain text shows; a
  * newer call on the same element wins over an older one that answers late.
@@ -52,13 +74,13 @@ export function renderMarkdown(text) {
 export async function showMarkdown(el, text) {
   const ticket = (el._renderTicket = (el._renderTicket || 0) + 1);
   if (cache.has(text)) {
-    serverHtml(el, cache.get(text));
+    decorate(serverHtml(el, cache.get(text)));
     return;
   }
   if (!el.firstChild) el.textContent = text;
   try {
     const html = await renderMarkdown(text);
-    if (el._renderTicket === ticket) serverHtml(el, html);
+    if (el._renderTicket === ticket) decorate(serverHtml(el, html));
   } catch {
     if (el._renderTicket === ticket) el.textContent = text;
   }

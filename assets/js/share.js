@@ -3,6 +3,7 @@
 
 import { get } from './api.js';
 import { h, mount, serverHtml } from './dom.js';
+import { decorate } from './render.js';
 import { href } from './router.js';
 import { Tree, textOf } from './tree.js';
 
@@ -18,7 +19,7 @@ export async function shareScreen(root, shareId) {
         h('p', { class: 'muted' }, `Shared ${new Date(shared.createdAt || Date.now()).toLocaleDateString()}`)),
       h('div', { class: 'messages' }, branch.map((m) => {
         const body = h('div', { class: m.isCreatedByUser ? 'msg-body plain' : 'msg-body markdown' });
-        if (!m.isCreatedByUser && m.html) serverHtml(body, m.html);
+        if (!m.isCreatedByUser && m.html) decorate(serverHtml(body, m.html));
         else body.textContent = textOf(m);
         return h('article', { class: `msg ${m.isCreatedByUser ? 'user' : 'assistant'}` },
           h('div', { class: 'msg-author' }, m.isCreatedByUser ? 'User' : m.sender || 'Assistant'), body);

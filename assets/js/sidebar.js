@@ -2,7 +2,7 @@
 // loaded page by page as the list scrolls; each conversation can be renamed, shared,
 // duplicated, exported, archived or deleted.
 
-import { currentUser, del, get, post, query, url, accessToken } from './api.js';
+import { accessToken, config, currentUser, del, get, post, put, query, url } from './api.js';
 import { h, icon, iconButton, icons, mount, toast } from './dom.js';
 import { convoEvents } from './chat.js';
 import { href, navigate } from './router.js';
@@ -115,6 +115,7 @@ export function sidebar({ onOpenSettings }) {
     const act = (label, f) => h('button', { type: 'button', role: 'menuitem', onclick: () => { menu.remove(); f(); } }, label);
     const menu = h('div', { class: 'menu convo-menu', role: 'menu' },
       act('Rename', () => rename(c, li)),
+      act('Bookmarks…', () => bookmark(c)),
       act('Share', () => share(c)),
       act('Duplicate', () => duplicate(c)),
       act('Export', () => exportConvo(c)),
@@ -153,6 +154,20 @@ export function sidebar({ onOpenSettings }) {
     li.replaceChildren(input);
     input.focus();
     input.select();
+  }
+
+  async function bookmark(c) {
+    const given = prompt('Bookmarks for this conversation (separated by commas)', (c.tags || []).join(', '));
+    if (given === null) return;
+    const tags = [...new Set(given.split(',').map((t) => t.trim()).filter(Boolean))];
+    try {
+      await put(`api/tags/convo/${encodeURIComponent(c.conversationId)}`, { tags });
+      state.convos.set(c.conversationId, { ...c, tags });
+      loadTags();
+      toast(tags.length ? 'Bookmarked' : 'Bookmarks removed');
+    } catch (e) {
+      toast(e.message, 'error');
+    }
   }
 
   async function share(c) {
@@ -247,10 +262,18 @@ export function sidebar({ onOpenSettings }) {
     }
   }
 
-  get('api/tags').then((tags) => {
-    for (const t of tags || []) tagFilter.append(h('option', { value: t.tag }, `🔖 ${t.tag}`));
-    tagFilter.hidden = !(tags || []).length;
-  }).catch(() => { tagFilter.hidden = true; });
+  async function loadTags() {
+    try {
+      const c = await config();
+      const tags = c.interface?.bookmarks === false ? [] : await get('api/tags');
+      tagFilter.replaceChildren(h('option', { value: '' }, 'All conversations'),
+        ...tags.map((t) => h('option', { value: t.tag, selected: t.tag === state.tag }, `🔖 ${t.tag}`)));
+      tagFilter.hidden = !tags.length;
+    } catch {
+      tagFilter.hidden = true;
+    }
+  }
+  loadTags();
   tagFilter.addEventListener('change', () => {
     state.tag = tagFilter.value;
     reset();

@@ -1,8 +1,9 @@
 //! Markdown to safe HTML, for showing messages: CommonMark with tables, strikethrough, task
 //! lists and footnotes (pulldown-cmark), code blocks highlighted with CSS classes (syntect,
-//! `hl-` prefixed, so the page's stylesheet picks the colours), TeX kept in `math` elements for
-//! the page to typeset, and everything passed through a whitelist sanitizer (ammonia). Raw
-//! HTML in the text is shown as text, never interpreted. A pure function of its input.
+//! `hl-` prefixed, so the page's stylesheet picks the colours), TeX (`$...$`, `$$...$$`) as
+//! MathML that browsers typeset natively (pulldown-latex), and everything passed through a
+//! whitelist sanitizer (ammonia). Raw HTML in the text is shown as text, never interpreted. A
+//! pure function of its input.
 
 use std::sync::OnceLock;
 
@@ -59,6 +60,80 @@ fn code_block(lang: &str, code: &str) -> String {
     }
 }
 
+/// The MathML elements and attributes the TeX renderer writes, which the sanitizer keeps.
+const MATHML_TAGS: [&str; 24] = [
+    "math",
+    "semantics",
+    "annotation",
+    "mrow",
+    "mi",
+    "mn",
+    "mo",
+    "ms",
+    "mtext",
+    "mspace",
+    "mfrac",
+    "msqrt",
+    "mroot",
+    "msub",
+    "msup",
+    "msubsup",
+    "munder",
+    "mover",
+    "munderover",
+    "mtable",
+    "mtr",
+    "mtd",
+    "mstyle",
+    "merror",
+];
+const MATHML_ATTRIBUTES: [&str; 18] = [
+    "display",
+    "mathvariant",
+    "stretchy",
+    "symmetric",
+    "largeop",
+    "movablelimits",
+    "maxsize",
+    "minsize",
+    "lspace",
+    "rspace",
+    "linethickness",
+    "displaystyle",
+    "scriptlevel",
+    "width",
+    "height",
+    "depth",
+    "encoding",
+    "accent",
+];
+
+/// TeX as MathML; a formula the parser cannot read is shown as its source in an `merror`.
+fn math(tex: &str, display: bool) -> String {
+    use pulldown_latex::config::DisplayMode;
+    use pulldown_latex::{Parser as TexParser, RenderConfig, Storage, push_mathml};
+    let storage = Storage::new();
+    let parser = TexParser::new(tex, &storage);
+    let config = RenderConfig {
+        display_mode: if display {
+            DisplayMode::Block
+        } else {
+            DisplayMode::Inline
+        },
+        annotation: Some(tex),
+        ..RenderConfig::default()
+    };
+    let mut out = String::new();
+    // The renderer is given hostile input too: a panic becomes the plain source.
+    let rendered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        push_mathml(&mut out, parser, config)
+    }));
+    match rendered {
+        Ok(Ok(())) => out,
+        _ => format!("<code class=\"math-error\">{}</code>", escape(tex)),
+    }
+}
+
 fn sanitizer() -> &'static ammonia::Builder<'static> {
     static CLEAN: OnceLock<ammonia::Builder<'static>> = OnceLock::new();
     CLEAN.get_or_init(|| {
@@ -66,7 +141,11 @@ fn sanitizer() -> &'static ammonia::Builder<'static> {
         b.add_generic_attributes(["class"])
             .add_tags(["input"])
             .add_tag_attributes("input", ["type", "checked", "disabled"])
-            .url_schemes(["http", "https", "mailto"].into_iter().collect())
+            .add_tags(MATHML_TAGS);
+        for tag in MATHML_TAGS {
+            b.add_tag_attributes(tag, MATHML_ATTRIBUTES);
+        }
+        b.url_schemes(["http", "https", "mailto"].into_iter().collect())
             .link_rel(Some("noopener noreferrer nofollow"));
         b
     })
@@ -102,11 +181,11 @@ pub fn to_html(markdown: &str) -> String {
             }
             Event::InlineMath(tex) => events.push(Event::InlineHtml(CowStr::from(format!(
                 "<span class=\"math math-inline\">{}</span>",
-                escape(&tex)
+                math(&tex, false)
             )))),
             Event::DisplayMath(tex) => events.push(Event::Html(CowStr::from(format!(
                 "<div class=\"math math-display\">{}</div>",
-                escape(&tex)
+                math(&tex, true)
             )))),
             // Raw HTML from a model or a person is text to show, not markup to obey.
             Event::Html(raw) | Event::InlineHtml(raw) => events.push(Event::Text(raw)),
@@ -137,11 +216,24 @@ mod tests {
             "{html}"
         );
         assert!(html.contains("type=\"checkbox\""), "{html}");
+        // TeX becomes MathML, with its source kept as an annotation.
         assert!(
-            html.contains("<span class=\"math math-inline\">e^{i\\pi}</span>"),
+            html.contains("<span class=\"math math-inline\"><math"),
             "{html}"
         );
-        assert!(html.contains("x &lt; y"), "{html}");
+        assert!(
+            html.contains("<msup>") && html.contains("<mi>e</mi>"),
+            "{html}"
+        );
+        assert!(html.contains("e^{i\\pi}</annotation>"), "{html}");
+        assert!(
+            html.contains("<div class=\"math math-display\"><math display=\"block\""),
+            "{html}"
+        );
+        assert!(html.contains("<mo>&lt;</mo>"), "{html}");
+        // A formula that does not parse still shows its source.
+        let broken = to_html("$\\frac{1$");
+        assert!(broken.contains("frac"), "{broken}");
     }
 
     #[test]
@@ -182,6 +274,11 @@ mod tests {
             "<iframe src=https://evil></iframe>",
             "```\n</code></pre><script>x</script>\n```",
             "$</span><script>x</script>$",
+            "$\\href{javascript:alert(1)}{x}$",
+            "$\\text{<script>alert(1)</script>}$",
+            "$\\color{red}{x} \\style{color:red}{y}$",
+            "$$\\begin{array}{c} <img src=x onerror=alert(1)> \\end{array}$$",
+            "$\\mathrm{\\href{data:text/html,x}{y}}$",
             "<svg><animate onbegin=alert(1)>",
             "<<<>>> </p> <p <b",
             "[a](<javascript:alert(1)>)",

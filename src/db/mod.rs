@@ -27,6 +27,7 @@
 //! connections, which WAL lets read while the writer writes.
 
 pub mod balances;
+pub mod banner;
 pub mod bans;
 pub mod conversations;
 mod ids;

@@ -36,6 +36,7 @@ pub fn build(state: AppState) -> Router {
         .merge(routes::user::router())
         .merge(routes::roles::router())
         .merge(routes::admin::router())
+        .merge(routes::banner::router())
         .merge(routes::convos::router())
         .merge(routes::forks::router())
         .merge(routes::messages::router())

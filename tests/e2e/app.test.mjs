@@ -133,6 +133,16 @@ try {
     await page.getByRole('link', { name: 'Admin' }).waitFor();
   });
 
+  await step('the terms of service must be accepted', async () => {
+    const terms = page.getByRole('dialog', { name: 'Terms of Service' });
+    await terms.locator('strong', { hasText: 'kind' }).waitFor();
+    await page.keyboard.press('Escape');
+    await terms.waitFor();
+    await shots(page, 'terms');
+    await terms.getByRole('button', { name: 'Accept' }).click();
+    await terms.waitFor({ state: 'detached' });
+  });
+
   let convoUrl;
   await step('chat: the answer streams in, rendered', async () => {
     await pickModel(page, 'gpt-4o');
@@ -183,6 +193,34 @@ try {
   await step('reload keeps the conversation', async () => {
     await page.reload();
     await lastAnswer(page).getByText('Echo: Edited question about tides').waitFor();
+  });
+
+  await step('code blocks can be copied, math is typeset', async () => {
+    await send(page, 'Code:\n\n```js\nlet x = 1;\n```\n\nand $x^2$');
+    await lastAnswer(page).getByRole('button', { name: 'Copy code' }).waitFor();
+    await lastAnswer(page).locator('math msup').waitFor();
+    await page.getByRole('button', { name: 'Send message' }).waitFor();
+  });
+
+  await step('a running answer is picked up again after a reload', async () => {
+    await pickModel(page, 'gated');
+    await send(page, 'Keep going');
+    await lastAnswer(page).getByText('part one').waitFor();
+    await page.reload();
+    await lastAnswer(page).getByText('part one').waitFor();
+    await page.getByRole('button', { name: 'Stop generating' }).click();
+    await page.getByRole('button', { name: 'Send message' }).waitFor();
+  });
+
+  await step('a failed answer shows the error in place, with retry', async () => {
+    await pickModel(page, 'server-error');
+    await send(page, 'This will fail');
+    await lastAnswer(page).getByRole('alert').getByText('This answer failed').waitFor();
+    await lastAnswer(page).getByRole('button', { name: 'Retry' }).waitFor();
+    await pickModel(page, 'gpt-4o');
+    await lastAnswer(page).getByRole('button', { name: 'Retry' }).click();
+    await lastAnswer(page).getByText('Echo: This will fail').waitFor();
+    await page.getByRole('button', { name: 'Send message' }).waitFor();
   });
 
   await step('search finds the message and opens it', async () => {
@@ -267,10 +305,54 @@ try {
     await lastAnswer(page).locator('strong', { hasText: 'least' }).waitFor();
   });
 
+  await step('a 5,000-message conversation opens quickly and loads earlier messages on scroll', async () => {
+    const messages = [];
+    let parent = '00000000-0000-0000-0000-000000000000';
+    for (let i = 0; i < 5000; i++) {
+      const id = `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
+      messages.push({ messageId: id, parentMessageId: parent, isCreatedByUser: i % 2 === 0, sender: i % 2 ? 'gpt-4o' : 'User',
+        text: i % 2 ? `Answer number ${i} with **some** markdown.` : `Question number ${i}`, createdAt: new Date(1700000000000 + i * 1000).toISOString() });
+      parent = id;
+    }
+    const file = { conversationId: '11111111-1111-4111-8111-111111111111', title: 'Very long chat', endpoint: 'openAI', messages };
+    await page.getByRole('button', { name: 'Settings' }).click();
+    await page.getByRole('tab', { name: 'Data' }).click();
+    await page.getByLabel('Conversations file to import').setInputFiles({ name: 'long.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(file)) });
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    await page.locator('.import-report').getByText(/1 conversation/).waitFor();
+    await page.getByRole('button', { name: 'Close settings' }).click();
+    const t = Date.now();
+    await page.locator('li.convo .convo-link', { hasText: 'Very long chat' }).click();
+    await lastAnswer(page).getByText('Answer number 4999').waitFor();
+    await lastAnswer(page).locator('strong', { hasText: 'some' }).waitFor();
+    figures.open5000MessagesMs = Date.now() - t;
+    const shown = await page.locator('article.msg').count();
+    if (shown > 200) throw new Error(`${shown} messages put on screen at once`);
+    for (let i = 0; i < 5; i++) {
+      await page.locator('.scroller').evaluate((el) => { el.scrollTop = 0; });
+      await page.waitForTimeout(100);
+    }
+    const more = await page.locator('article.msg').count();
+    if (more <= shown) throw new Error('scrolling up did not load earlier messages');
+  });
+
+  await step('an admin sets a banner', async () => {
+    await page.getByRole('link', { name: 'Admin' }).click();
+    await page.getByLabel('Message', { exact: true }).fill('Maintenance on Sunday');
+    await page.getByRole('button', { name: 'Save banner' }).click();
+    await page.reload();
+    await page.getByRole('region', { name: 'Announcement' }).getByText('Maintenance on Sunday').waitFor();
+    await page.getByRole('button', { name: 'Dismiss announcement' }).click();
+    await page.reload();
+    await page.getByRole('heading', { name: 'Administration' }).waitFor();
+    if (await page.getByRole('region', { name: 'Announcement' }).count()) throw new Error('a dismissed banner came back');
+  });
+
   await step('an admin bans a user, who then cannot log in', async () => {
     const other = await newPage();
     await other.goto('register');
     await register(other, OTHER);
+    await other.getByRole('dialog', { name: 'Terms of Service' }).getByRole('button', { name: 'Accept' }).click();
     if (await other.getByRole('link', { name: 'Admin' }).count()) throw new Error('a second user must not be an admin');
 
     await page.getByRole('link', { name: 'Admin' }).click();
@@ -302,7 +384,7 @@ try {
     await page.setViewportSize(PHONE);
     await page.getByRole('button', { name: 'Open sidebar' }).click();
     await page.locator('li.convo .convo-link', { hasText: 'Tides research' }).click();
-    await lastAnswer(page).getByText('Echo: Edited question about tides').waitFor();
+    await lastAnswer(page).getByText('Echo: This will fail').waitFor();
     await page.setViewportSize(DESKTOP);
   });
 

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod auth;
 pub mod balance;
+pub mod banner;
 pub mod chat;
 pub mod config;
 pub mod convos;

@@ -1,0 +1,130 @@
+//! The site banner: `GET /api/banner` (public banners need no account), and for admins
+//! `PUT /api/admin/banner` `{message, displayFrom?, displayTo?, type?, isPublic?,
+//! persistable?}` and `DELETE /api/admin/banner`. The banner id is derived from the message
+//! (a UUID v5), so a dismissed banner stays dismissed until its message changes.
+
+use axum::extract::State;
+use axum::routing::{get, put};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::db::banner::{self, Banner};
+use crate::server::middleware::{AdminUser, MaybeUser};
+use crate::server::{ApiError, AppState, JsonBody};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/banner", get(current))
+        .route("/api/admin/banner", put(set).delete(remove).get(stored))
+}
+
+fn banner_json(b: &Banner) -> Value {
+    json!({
+        "bannerId": b.banner_id,
+        "message": b.message,
+        "displayFrom": b.display_from,
+        "displayTo": b.display_to,
+        "type": b.kind,
+        "isPublic": b.is_public,
+        "persistable": b.persistable,
+    })
+}
+
+/// The banner showing now, or `null` (also when it is for signed-in users only and the caller
+/// is not signed in).
+async fn current(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+) -> Result<Json<Value>, ApiError> {
+    let b = state.db.read(banner::active).await?;
+    Ok(Json(match b {
+        Some(b) if b.is_public || user.is_some() => banner_json(&b),
+        _ => Value::Null,
+    }))
+}
+
+/// The stored banner, showing or not, for the admin screen.
+async fn stored(
+    State(state): State<AppState>,
+    AdminUser(_): AdminUser,
+) -> Result<Json<Value>, ApiError> {
+    let b = state.db.read(banner::get).await?;
+    Ok(Json(b.as_ref().map_or(Value::Null, banner_json)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SetBody {
+    message: String,
+    #[serde(rename = "displayFrom")]
+    display_from: Option<String>,
+    #[serde(rename = "displayTo")]
+    display_to: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    #[serde(rename = "isPublic")]
+    is_public: Option<bool>,
+    persistable: Option<bool>,
+}
+
+fn date(field: &str, value: &str) -> Result<String, ApiError> {
+    OffsetDateTime::parse(value, &Rfc3339)
+        .map(crate::db::to_rfc3339)
+        .map_err(|_| ApiError::BadRequest(format!("{field} must be an ISO 8601 date and time")))
+}
+
+async fn set(
+    State(state): State<AppState>,
+    AdminUser(_): AdminUser,
+    JsonBody(body): JsonBody<SetBody>,
+) -> Result<Json<Value>, ApiError> {
+    let message = body.message.trim().to_owned();
+    if message.is_empty() || message.chars().count() > 2000 {
+        return Err(ApiError::BadRequest(
+            "message must be 1 to 2,000 characters".into(),
+        ));
+    }
+    let display_from = match body.display_from.as_deref() {
+        Some(d) if !d.is_empty() => date("displayFrom", d)?,
+        _ => crate::db::now(),
+    };
+    let display_to = match body.display_to.as_deref() {
+        Some(d) if !d.is_empty() => Some(date("displayTo", d)?),
+        _ => None,
+    };
+    if display_to
+        .as_deref()
+        .is_some_and(|to| to <= display_from.as_str())
+    {
+        return Err(ApiError::BadRequest(
+            "displayTo must be after displayFrom".into(),
+        ));
+    }
+    let kind = body.kind.unwrap_or_else(|| "banner".into());
+    if kind != "banner" && kind != "popup" {
+        return Err(ApiError::BadRequest("type must be banner or popup".into()));
+    }
+    let b = Banner {
+        banner_id: uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, message.as_bytes()).to_string(),
+        message,
+        display_from,
+        display_to,
+        kind,
+        is_public: body.is_public.unwrap_or(false),
+        persistable: body.persistable.unwrap_or(false),
+    };
+    let saved = b.clone();
+    state.db.write(move |c| banner::set(c, &saved)).await?;
+    Ok(Json(banner_json(&b)))
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    AdminUser(_): AdminUser,
+) -> Result<Json<Value>, ApiError> {
+    let removed = state.db.write(|c| banner::delete(c)).await?;
+    Ok(Json(json!({ "deleted": removed })))
+}
