@@ -441,3 +441,44 @@ fn backup_while_the_server_runs_and_writes() {
     assert_clean_failure(&again, "already exists");
     drop(server);
 }
+
+#[test]
+fn banner_set_show_and_delete() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(librechat(dir.path()).args(["banner", "show"]));
+    assert_clean_failure(&out, "no database");
+    assert!(
+        run(librechat(dir.path()).args(["db", "migrate"]))
+            .status
+            .success()
+    );
+
+    let out = run(librechat(dir.path()).args(["banner", "show"]));
+    assert!(text(&out.stdout).contains("no banner"));
+    let out = run(librechat(dir.path()).args([
+        "banner",
+        "set",
+        "Maintenance tonight",
+        "--public",
+        "--to",
+        "2999-01-01T00:00:00Z",
+    ]));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = run(librechat(dir.path()).args(["banner", "show"]));
+    let shown = text(&out.stdout);
+    assert!(
+        shown.contains("Maintenance tonight") && shown.contains("2999-01-01T00:00:00.000Z"),
+        "{shown}"
+    );
+    assert!(shown.contains("public"), "{shown}");
+
+    let out = run(librechat(dir.path()).args(["banner", "set", "x", "--from", "soon"]));
+    assert_clean_failure(&out, "displayFrom must be an ISO 8601 date");
+    let out = run(librechat(dir.path()).args(["banner", "set", "  "]));
+    assert_clean_failure(&out, "message must be 1 to 2,000 characters");
+
+    let out = run(librechat(dir.path()).args(["banner", "delete"]));
+    assert!(text(&out.stdout).contains("banner removed"));
+    let out = run(librechat(dir.path()).args(["banner", "show"]));
+    assert!(text(&out.stdout).contains("no banner"));
+}

@@ -1,6 +1,7 @@
 //! The command line: `librechat serve`, `librechat config ...`, `librechat db ...`.
 
 mod balance;
+mod banner;
 mod config;
 mod db;
 mod export;
@@ -88,6 +89,12 @@ librechat import ./alice-chats/1b2c.json --user alice@example.org"
         after_help = "Examples:\n  librechat balance add alice@example.org 1000000\n  librechat balance list"
     )]
     Balance(balance::BalanceCommand),
+    /// The banner shown at the top of the app: set, show, delete
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  librechat banner set 'Maintenance tonight' --public\n  librechat banner delete"
+    )]
+    Banner(banner::BannerCommand),
     /// Maintain the full-text search index
     #[command(subcommand, after_help = "Example:\n  librechat search reindex")]
     Search(search::SearchCommand),
@@ -108,6 +115,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Db(cmd) => db::run(env, overrides, cmd),
         Command::Search(cmd) => search::run(env, overrides, cmd),
         Command::Balance(cmd) => balance::run(env, overrides, cmd),
+        Command::Banner(cmd) => banner::run(env, overrides, cmd),
         Command::User(cmd) => user::run(env, overrides, cmd),
         Command::Export(args) => export::run(env, overrides, args),
         Command::Import(args) => import::run(env, overrides, args),

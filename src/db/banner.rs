@@ -17,6 +17,63 @@ pub struct Banner {
     pub persistable: bool,
 }
 
+/// What a banner is made from (the API's and the CLI's input). Dates are RFC 3339.
+#[derive(Debug, Default)]
+pub struct BannerInput {
+    pub message: String,
+    pub display_from: Option<String>,
+    pub display_to: Option<String>,
+    pub kind: Option<String>,
+    pub is_public: bool,
+    pub persistable: bool,
+}
+
+impl BannerInput {
+    /// The banner, or why the input is not one. The id is derived from the message (UUID
+    /// v5), so a dismissal lasts until the message changes; `displayFrom` defaults to now.
+    pub fn validate(self) -> Result<Banner, String> {
+        use time::OffsetDateTime;
+        use time::format_description::well_known::Rfc3339;
+        let date = |field: &str, value: &str| {
+            OffsetDateTime::parse(value, &Rfc3339)
+                .map(super::to_rfc3339)
+                .map_err(|_| format!("{field} must be an ISO 8601 date and time"))
+        };
+        let message = self.message.trim().to_owned();
+        if message.is_empty() || message.chars().count() > 2000 {
+            return Err("message must be 1 to 2,000 characters".into());
+        }
+        let display_from = match self.display_from.as_deref() {
+            Some(d) if !d.is_empty() => date("displayFrom", d)?,
+            _ => now(),
+        };
+        let display_to = match self.display_to.as_deref() {
+            Some(d) if !d.is_empty() => Some(date("displayTo", d)?),
+            _ => None,
+        };
+        if display_to
+            .as_deref()
+            .is_some_and(|to| to <= display_from.as_str())
+        {
+            return Err("displayTo must be after displayFrom".into());
+        }
+        let kind = self.kind.unwrap_or_else(|| "banner".into());
+        if kind != "banner" && kind != "popup" {
+            return Err("type must be banner or popup".into());
+        }
+        Ok(Banner {
+            banner_id: uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, message.as_bytes())
+                .to_string(),
+            message,
+            display_from,
+            display_to,
+            kind,
+            is_public: self.is_public,
+            persistable: self.persistable,
+        })
+    }
+}
+
 /// Sets the banner (replacing any other).
 pub fn set(conn: &Connection, b: &Banner) -> Result<(), DbError> {
     let ts = now();

@@ -1,7 +1,7 @@
 // The web app in a real browser: Playwright drives Debian's chromium against the real server
 // and a fake OpenAI provider, both started by tests/e2e.rs, which passes BASE_URL. Every
 // step does what a person does (click, type, read the screen); screenshots of each main
-// screen, light and dark, desktop and phone width, go to tests/e2e/artifacts/.
+// screen, light and dark, at 1280, 360 and 1920 pixels wide, go to tests/e2e/artifacts/.
 
 import { createHmac } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -28,6 +28,7 @@ const browser = await chromium.launch({
 
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 360, height: 740 };
+const WIDE = { width: 1920, height: 1080 };
 
 async function newPage(viewport = DESKTOP) {
   // Reduced motion: screenshots never catch the drawer halfway.
@@ -54,12 +55,12 @@ async function shot(page, name) {
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: false });
 }
 
-/** Screenshots of the page in light and dark, at desktop and phone width. */
+/** Screenshots of the page in light and dark, at desktop, phone and wide-screen width. */
 async function shots(page, name) {
   const size = page.viewportSize();
   for (const theme of ['light', 'dark']) {
     await page.evaluate((t) => { document.documentElement.dataset.theme = t; }, theme);
-    for (const [label, vp] of [['desktop', DESKTOP], ['phone', PHONE]]) {
+    for (const [label, vp] of [['desktop', DESKTOP], ['phone', PHONE], ['wide', WIDE]]) {
       await page.setViewportSize(vp);
       await page.waitForTimeout(50);
       await shot(page, `${name}-${theme}-${label}`);

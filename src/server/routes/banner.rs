@@ -1,17 +1,14 @@
 //! The site banner: `GET /api/banner` (public banners need no account), and for admins
 //! `PUT /api/admin/banner` `{message, displayFrom?, displayTo?, type?, isPublic?,
-//! persistable?}` and `DELETE /api/admin/banner`. The banner id is derived from the message
-//! (a UUID v5), so a dismissed banner stays dismissed until its message changes.
+//! persistable?}` and `DELETE /api/admin/banner` (also `librechat banner`).
 
 use axum::extract::State;
 use axum::routing::{get, put};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
-use crate::db::banner::{self, Banner};
+use crate::db::banner::{self, Banner, BannerInput};
 use crate::server::middleware::{AdminUser, MaybeUser};
 use crate::server::{ApiError, AppState, JsonBody};
 
@@ -70,52 +67,21 @@ struct SetBody {
     persistable: Option<bool>,
 }
 
-fn date(field: &str, value: &str) -> Result<String, ApiError> {
-    OffsetDateTime::parse(value, &Rfc3339)
-        .map(crate::db::to_rfc3339)
-        .map_err(|_| ApiError::BadRequest(format!("{field} must be an ISO 8601 date and time")))
-}
-
 async fn set(
     State(state): State<AppState>,
     AdminUser(_): AdminUser,
     JsonBody(body): JsonBody<SetBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let message = body.message.trim().to_owned();
-    if message.is_empty() || message.chars().count() > 2000 {
-        return Err(ApiError::BadRequest(
-            "message must be 1 to 2,000 characters".into(),
-        ));
-    }
-    let display_from = match body.display_from.as_deref() {
-        Some(d) if !d.is_empty() => date("displayFrom", d)?,
-        _ => crate::db::now(),
-    };
-    let display_to = match body.display_to.as_deref() {
-        Some(d) if !d.is_empty() => Some(date("displayTo", d)?),
-        _ => None,
-    };
-    if display_to
-        .as_deref()
-        .is_some_and(|to| to <= display_from.as_str())
-    {
-        return Err(ApiError::BadRequest(
-            "displayTo must be after displayFrom".into(),
-        ));
-    }
-    let kind = body.kind.unwrap_or_else(|| "banner".into());
-    if kind != "banner" && kind != "popup" {
-        return Err(ApiError::BadRequest("type must be banner or popup".into()));
-    }
-    let b = Banner {
-        banner_id: uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, message.as_bytes()).to_string(),
-        message,
-        display_from,
-        display_to,
-        kind,
+    let b = BannerInput {
+        message: body.message,
+        display_from: body.display_from,
+        display_to: body.display_to,
+        kind: body.kind,
         is_public: body.is_public.unwrap_or(false),
         persistable: body.persistable.unwrap_or(false),
-    };
+    }
+    .validate()
+    .map_err(ApiError::BadRequest)?;
     let saved = b.clone();
     state.db.write(move |c| banner::set(c, &saved)).await?;
     Ok(Json(banner_json(&b)))
