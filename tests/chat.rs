@@ -1504,3 +1504,74 @@ async fn moderation_refuses_flagged_messages() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_user_provided_base_url_is_stored_with_the_key_and_used() {
+    let fake = FakeOpenAi::start().await;
+    let server = TestServer::builder()
+        .yaml(
+            "version: 1.2.1\nendpoints:\n  custom:\n    - name: Mine\n      apiKey: user_provided\n      baseURL: user_provided\n      models:\n        default: [gpt-4o]\n",
+        )
+        .start()
+        .await;
+    server.register("alice@example.org", PW).await;
+    let s = server.login("alice@example.org", PW).await;
+    let endpoints = server.get_json("/api/endpoints", &s.token).await;
+    assert_eq!(endpoints["Mine"]["userProvideURL"], true);
+    assert_eq!(endpoints["Mine"]["userProvide"], true);
+    let ask = || {
+        server.send(
+            "POST",
+            "/api/agents/chat/Mine",
+            &s.token,
+            json!({"text": "hi", "model": "gpt-4o"}),
+        )
+    };
+    let resp = ask().await;
+    assert_eq!(resp.status(), 400);
+    assert_eq!(resp.json::<Value>().await.unwrap()["type"], "no_user_key");
+
+    let set = |value: Value| {
+        server.send(
+            "PUT",
+            "/api/keys",
+            &s.token,
+            json!({"name": "Mine", "value": value.to_string(), "expiresAt": null}),
+        )
+    };
+    // A key without its URL, then URLs that are not http(s): refused before any request.
+    assert_eq!(set(json!({"apiKey": KEY})).await.status(), 201);
+    let resp = ask().await;
+    assert_eq!(resp.status(), 400);
+    assert_eq!(resp.json::<Value>().await.unwrap()["type"], "no_base_url");
+    for bad in ["ftp://example.org/v1", "not a url", "file:///etc/passwd"] {
+        assert_eq!(
+            set(json!({"apiKey": KEY, "baseURL": bad})).await.status(),
+            201
+        );
+        assert_eq!(ask().await.status(), 400, "{bad}");
+    }
+    assert_eq!(fake.requests().len(), 0, "nothing was sent anywhere");
+
+    assert_eq!(
+        set(json!({"apiKey": KEY, "baseURL": format!("{}/", fake.base)}))
+            .await
+            .status(),
+        201
+    );
+    let resp = ask().await;
+    assert_eq!(resp.status(), 200);
+    let id = resp.json::<Value>().await.unwrap()["streamId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let frames = Events::open(&server, &s, &id, "", None)
+        .await
+        .until_final()
+        .await;
+    assert_eq!(text_of(&frames), "Echo: hi");
+    assert_eq!(
+        fake.last_header("authorization").as_deref(),
+        Some(&*format!("Bearer {KEY}"))
+    );
+}

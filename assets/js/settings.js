@@ -62,24 +62,28 @@ function general(panel) {
 async function keys(panel) {
   const { endpoints } = await loadCatalog().catch(() => ({ endpoints: [] }));
   const all = await get('api/endpoints');
-  const userProvided = Object.entries(all).filter(([, e]) => e.userProvide);
+  const userProvided = Object.entries(all).filter(([, e]) => e.userProvide || e.userProvideURL);
   if (!userProvided.length) return mount(panel, h('p', { class: 'muted' }, 'Every endpoint here uses the server\'s keys; there is nothing to set.'));
-  const rows = await Promise.all(userProvided.map(async ([name]) => {
+  const rows = await Promise.all(userProvided.map(async ([name, e]) => {
     let expires = null;
     try {
       expires = (await get(`api/keys${query({ name })}`))?.expiresAt;
     } catch {
       // No key yet.
     }
-    const input = h('input', { type: 'password', 'aria-label': `API key for ${name}`, autocomplete: 'off', placeholder: expires ? 'A key is set' : 'Paste your key' });
+    const input = h('input', { type: 'password', 'aria-label': `API key for ${name}`, autocomplete: 'off', placeholder: expires ? 'A key is set' : 'Paste your key', hidden: !e.userProvide });
+    const baseUrl = h('input', { type: 'url', 'aria-label': `Base URL for ${name}`, placeholder: 'https://…/v1', hidden: !e.userProvideURL });
     return h('div', { class: 'key-row' },
       h('strong', {}, name),
       h('span', { class: 'muted' }, expires ? `Expires ${new Date(expires).toLocaleString()}` : 'No key'),
       input,
+      baseUrl,
       h('button', { type: 'button', class: 'primary', onclick: async () => {
-        if (!input.value) return;
+        if (!input.value && !baseUrl.value) return;
+        // LibreChat's form: the key alone, or {apiKey, baseURL} when the URL is the user's.
+        const value = e.userProvideURL ? JSON.stringify({ apiKey: input.value, baseURL: baseUrl.value }) : input.value;
         try {
-          await put('api/keys', { name, value: input.value, expiresAt: null });
+          await put('api/keys', { name, value, expiresAt: null });
           toast('Key saved');
           keys(panel);
         } catch (e) {

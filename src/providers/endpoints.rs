@@ -71,6 +71,9 @@ pub struct Endpoint {
     pub custom: bool,
     pub protocol: Protocol,
     pub base_url: String,
+    /// `baseURL: user_provided`: each person stores the URL with their key, and `base_url`
+    /// is filled from it for each request.
+    pub user_base_url: bool,
     pub key: Key,
     /// The models offered, in order.
     pub models: Vec<String>,
@@ -191,6 +194,7 @@ impl Endpoints {
                     custom: false,
                     protocol: Protocol::AzureOpenAi,
                     base_url,
+                    user_base_url: false,
                     key: key_of(key),
                     fetch_models: false,
                     models: if models.is_empty() {
@@ -329,6 +333,7 @@ fn builtin(
         custom: false,
         protocol: b.protocol,
         base_url: base.to_owned(),
+        user_base_url: false,
         key: key_of(key),
         fetch_models: b.fetch_unlisted && models.is_empty(),
         models: if models.is_empty() {
@@ -399,18 +404,16 @@ fn custom(c: &Value) -> Result<Endpoint, String> {
         ));
     }
     let base_url = s("baseURL").ok_or_else(|| format!("{name}: baseURL is missing"))?;
-    if base_url == "user_provided" {
-        return Err(format!(
-            "{name}: a user-provided baseURL is not supported here yet"
-        ));
+    let user_base_url = base_url == "user_provided";
+    if !user_base_url {
+        if unresolved(&base_url) {
+            return Err(format!(
+                "{name}: baseURL refers to an environment variable that is not set"
+            ));
+        }
+        url::Url::parse(&base_url)
+            .map_err(|e| format!("{name}: baseURL {base_url:?} is not a URL ({e})"))?;
     }
-    if unresolved(&base_url) {
-        return Err(format!(
-            "{name}: baseURL refers to an environment variable that is not set"
-        ));
-    }
-    url::Url::parse(&base_url)
-        .map_err(|e| format!("{name}: baseURL {base_url:?} is not a URL ({e})"))?;
     let models = c.get("models");
     let defaults: Vec<String> = models
         .and_then(|m| m.get("default"))
@@ -431,6 +434,11 @@ fn custom(c: &Value) -> Result<Endpoint, String> {
             "{name}: models.default is empty and models.fetch is off"
         ));
     }
+    if defaults.is_empty() && user_base_url {
+        return Err(format!(
+            "{name}: with a user-provided baseURL, models.default must list the models"
+        ));
+    }
     let headers = c
         .get("headers")
         .and_then(Value::as_object)
@@ -442,18 +450,20 @@ fn custom(c: &Value) -> Result<Endpoint, String> {
                 .collect()
         })
         .unwrap_or_default();
-    let base_url = base_url.trim_end_matches('/');
+    let base_url = if user_base_url {
+        ""
+    } else {
+        base_url.trim_end_matches('/')
+    };
     Ok(Endpoint {
         custom: true,
         protocol,
-        base_url: if protocol == Protocol::Anthropic {
-            base_url.trim_end_matches("/v1").to_owned()
-        } else {
-            base_url.to_owned()
-        },
+        base_url: normalized_base(protocol, base_url),
+        user_base_url,
         key: key_of(&api_key),
         models: defaults,
-        fetch_models: fetch,
+        // The list cannot be fetched before someone gives the URL.
+        fetch_models: fetch && !user_base_url,
         title_convo: c
             .get("titleConvo")
             .and_then(Value::as_bool)
@@ -483,6 +493,34 @@ fn custom(c: &Value) -> Result<Endpoint, String> {
     })
 }
 
+/// A base URL as requests use it: no trailing slash, and for Anthropic without the `/v1`
+/// its paths add themselves.
+pub fn normalized_base(protocol: Protocol, base_url: &str) -> String {
+    let base = base_url.trim_end_matches('/');
+    if protocol == Protocol::Anthropic {
+        base.trim_end_matches("/v1").to_owned()
+    } else {
+        base.to_owned()
+    }
+}
+
+impl Endpoint {
+    /// Uses the URL a person gave for a `baseURL: user_provided` endpoint: http or https
+    /// only (it is where their messages and key go).
+    pub fn with_user_base_url(mut self, url: &str) -> Result<Self, String> {
+        let parsed = url::Url::parse(url.trim())
+            .map_err(|_| format!("the base URL you set for {} is not a URL", self.name))?;
+        if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+            return Err(format!(
+                "the base URL you set for {} must be an http or https URL",
+                self.name
+            ));
+        }
+        self.base_url = normalized_base(self.protocol, parsed.as_str());
+        Ok(self)
+    }
+}
+
 /// Endpoints for unit tests elsewhere.
 #[cfg(test)]
 pub mod tests_support {
@@ -494,6 +532,7 @@ pub mod tests_support {
             custom: false,
             protocol: Protocol::OpenAi,
             base_url: base_url.into(),
+            user_base_url: false,
             key: Key::None,
             models: vec!["m".into()],
             fetch_models: false,

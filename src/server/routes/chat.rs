@@ -159,11 +159,28 @@ async fn start(
             "the model {model:?} is not offered by {endpoint_name}"
         )));
     }
-    let api_key = match &endpoint.key {
-        Key::Value(k) => k.clone(),
-        Key::None => String::new(),
-        Key::UserProvided => super::keys::user_key(&state, &user.id, &endpoint_name).await?,
+    let mut endpoint = endpoint;
+    let mine = match endpoint.key == Key::UserProvided || endpoint.user_base_url {
+        true => Some(super::keys::user_values(&state, &user.id, &endpoint_name).await?),
+        false => None,
     };
+    let api_key = match (&endpoint.key, &mine) {
+        (Key::Value(k), _) => k.clone(),
+        (Key::UserProvided, Some(m)) => m.api_key.clone(),
+        _ => String::new(),
+    };
+    if endpoint.user_base_url {
+        let url = mine
+            .as_ref()
+            .and_then(|m| m.base_url.clone())
+            .ok_or_else(|| ApiError::Typed {
+                kind: "no_base_url",
+                message: format!("Set the base URL for {endpoint_name} with your key first."),
+            })?;
+        endpoint = endpoint
+            .with_user_base_url(&url)
+            .map_err(ApiError::BadRequest)?;
+    }
 
     let regenerate = flag(&body, "isRegenerate");
     // Continue: the same question, and more of an answer already there (responseMessageId).

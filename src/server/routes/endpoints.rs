@@ -22,7 +22,7 @@ async fn endpoints(State(state): State<AppState>, AuthUser(_): AuthUser) -> Json
         let mut v = json!({
             "order": order,
             "userProvide": e.key == Key::UserProvided,
-            "userProvideURL": false,
+            "userProvideURL": e.user_base_url,
         });
         if e.custom {
             v["type"] = json!("custom");

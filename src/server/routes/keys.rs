@@ -131,9 +131,20 @@ async fn delete_all(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The user's key for `endpoint`, decrypted: `no_user_key` when none is set,
-/// `expired_user_key` when it has expired.
-pub async fn user_key(state: &AppState, user_id: &str, endpoint: &str) -> Result<String, ApiError> {
+/// What a person stored for an endpoint: the key, and the base URL when the endpoint takes
+/// theirs (LibreChat stores `{"apiKey", "baseURL"}` as JSON, or the bare key).
+pub struct UserValues {
+    pub api_key: String,
+    pub base_url: Option<String>,
+}
+
+/// The user's values for `endpoint`, decrypted: `no_user_key` when none is set,
+/// `expired_user_key` when they have expired.
+pub async fn user_values(
+    state: &AppState,
+    user_id: &str,
+    endpoint: &str,
+) -> Result<UserValues, ApiError> {
     let (u, e) = (user_id.to_owned(), endpoint.to_owned());
     let stored = state
         .db
@@ -155,9 +166,15 @@ pub async fn user_key(state: &AppState, user_id: &str, endpoint: &str) -> Result
         .cipher
         .decrypt(&stored.value)
         .map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?;
-    // LibreChat's JSON form carries the key under apiKey.
-    Ok(serde_json::from_str::<Value>(&value)
-        .ok()
-        .and_then(|v| v.get("apiKey").and_then(Value::as_str).map(str::to_owned))
-        .unwrap_or(value))
+    let field = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
+    Ok(match serde_json::from_str::<Value>(&value) {
+        Ok(v) if v.is_object() => UserValues {
+            api_key: field(&v, "apiKey").unwrap_or_default(),
+            base_url: field(&v, "baseURL").filter(|u| !u.trim().is_empty()),
+        },
+        _ => UserValues {
+            api_key: value,
+            base_url: None,
+        },
+    })
 }
