@@ -65,9 +65,9 @@ pub enum LoginOutcome {
 }
 
 pub struct Accounts {
-    db: Db,
+    pub(super) db: Db,
     pub tokens: Tokens,
-    settings: AuthSettings,
+    pub(super) settings: AuthSettings,
     /// Mail can be sent: new users must verify their address.
     email_enabled: bool,
 }

@@ -4,6 +4,8 @@
 pub mod accounts;
 pub mod crypto;
 pub mod email_flows;
+pub mod external;
+pub mod ldap;
 pub mod password;
 pub mod permissions;
 pub mod tokens;

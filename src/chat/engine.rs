@@ -23,6 +23,9 @@ use crate::providers::{self, ChatRequest, Endpoint, ProviderError, StreamEvent, 
 /// How often a growing answer is written to the database.
 pub const SAVE_EVERY: Duration = Duration::from_millis(500);
 
+/// Histories up to this size are counted without a hop to a blocking thread.
+const INLINE_COUNT_BYTES: usize = 4096;
+
 /// At most this many pieces go into one delta frame...
 const GATHER_PIECES: usize = 32;
 /// ...and about this many bytes.
@@ -156,13 +159,24 @@ impl Engine {
         step_id: &str,
     ) -> (Outcome, Option<Usage>, u64) {
         let budget = super::context::budget(&turn.model, &turn.params);
-        let (branch, system) = (turn.branch.clone(), turn.system.clone());
-        let model = turn.model.clone();
-        let (messages, prompt_tokens) = tokio::task::spawn_blocking(move || {
-            super::context::build_counted(&model, &branch, system.as_deref(), budget)
-        })
-        .await
-        .unwrap_or_default();
+        // A short history is counted right here (a few microseconds on the counting thread,
+        // once its table is loaded); a long one on a blocking thread, so the async threads
+        // never wait long.
+        let size: usize = turn.branch.iter().map(|m| m.text.len()).sum::<usize>()
+            + turn.system.as_ref().map_or(0, String::len);
+        let (messages, prompt_tokens) = if size <= INLINE_COUNT_BYTES
+            && super::tokens::ready(&turn.model)
+        {
+            super::context::build_counted(&turn.model, &turn.branch, turn.system.as_deref(), budget)
+        } else {
+            let (branch, system) = (turn.branch.clone(), turn.system.clone());
+            let model = turn.model.clone();
+            tokio::task::spawn_blocking(move || {
+                super::context::build_counted(&model, &branch, system.as_deref(), budget)
+            })
+            .await
+            .unwrap_or_default()
+        };
         match self
             .billing
             .check(

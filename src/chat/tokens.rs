@@ -35,6 +35,17 @@ impl Encoding {
 
 type Job = (Encoding, String, mpsc::SyncSender<i64>);
 
+/// Whether each table has been loaded (loading one takes a fraction of a second).
+static LOADED: [std::sync::atomic::AtomicBool; 2] = [
+    std::sync::atomic::AtomicBool::new(false),
+    std::sync::atomic::AtomicBool::new(false),
+];
+
+/// Whether counting for `model` is quick now: its table is loaded.
+pub fn ready(model: &str) -> bool {
+    LOADED[Encoding::for_model(model) as usize].load(std::sync::atomic::Ordering::Acquire)
+}
+
 /// The most text counted exactly, in bytes.
 const COUNT_LIMIT: usize = 64 * 1024;
 
@@ -50,6 +61,7 @@ fn counter() -> &'static mpsc::Sender<Job> {
                         Encoding::O200k => tiktoken_rs::o200k_base_singleton(),
                         Encoding::Cl100k => tiktoken_rs::cl100k_base_singleton(),
                     };
+                    LOADED[encoding as usize].store(true, std::sync::atomic::Ordering::Release);
                     // A pathological text can make the tokenizer's pattern give up (it
                     // panics); that text is estimated, and the thread lives on.
                     let counted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {

@@ -7,6 +7,7 @@
 mod dotenv;
 mod email;
 mod env;
+mod ldap;
 mod limits;
 mod secrets;
 mod settings;
@@ -16,6 +17,7 @@ use std::path::PathBuf;
 
 pub use email::{EmailSettings, Encryption};
 pub use env::{Env, eval_int};
+pub use ldap::LdapSettings;
 pub use limits::{BanSettings, LimitSettings, LimitSpec};
 pub use secrets::{Origin, SECRETS_FILE, Secret, SecretValue, Secrets};
 pub use settings::*;

@@ -27,6 +27,8 @@ pub struct Settings {
     pub limits: super::LimitSettings,
     /// Outgoing mail; `None` when not configured.
     pub email: Option<super::EmailSettings>,
+    /// LDAP sign-in; `None` when not configured.
+    pub ldap: Option<super::LdapSettings>,
     /// The AI endpoints offered (keys inside: never printed).
     #[serde(skip)]
     pub endpoints: crate::providers::Endpoints,
@@ -329,6 +331,7 @@ impl Settings {
             limits: super::LimitSettings::from_env(env)?
                 .with_yaml(parsed.yaml.rate_limits.as_ref()),
             email,
+            ldap: super::LdapSettings::from_env(env)?,
             endpoints,
             moderation: crate::providers::moderation::Moderation::from_env(env)?,
             yaml_warnings: warnings,

@@ -149,6 +149,9 @@ async fn login(
         &format!("Too many login attempts, please try again after {window} minutes."),
     )
     .await?;
+    if let Some(ldap) = &state.settings.ldap {
+        return ldap_login(&state, &client, ldap, &body).await;
+    }
     // A banned account is refused before its password is checked: the answer then says
     // nothing about the password, and no session is opened.
     if let Some(id) = state.accounts.user_id_for(&body.email).await? {
@@ -159,6 +162,46 @@ async fn login(
             Ok(Json(json!({ "twoFAPending": true, "tempToken": temp_token })).into_response())
         }
         LoginOutcome::SignedIn(signed) => Ok(signed_in(&state, &client, &signed)),
+    }
+}
+
+/// `/api/auth/login` when LDAP is configured: the directory checks the password (the form's
+/// `email` is the login, an email or a username as `LDAP_SEARCH_FILTER` expects); the account
+/// is found or created by the linking rule, and a ban on it is honoured before any session.
+async fn ldap_login(
+    state: &AppState,
+    client: &Client,
+    ldap: &crate::config::LdapSettings,
+    body: &LoginBody,
+) -> Result<Response, ApiError> {
+    use crate::auth::ldap::{LdapFailure, authenticate};
+    let identity = match authenticate(ldap, &body.email, &body.password).await {
+        Ok(identity) => identity,
+        Err(LdapFailure::BadCredentials) => {
+            return Err(ApiError::Unauthorized(
+                crate::auth::accounts::BAD_CREDENTIALS.into(),
+            ));
+        }
+        Err(LdapFailure::NoEmail) => {
+            return Err(ApiError::Forbidden(
+                "Your directory entry has no email address; ask your administrator.".into(),
+            ));
+        }
+        Err(LdapFailure::Unavailable(why)) => {
+            tracing::error!(error = %why, "LDAP sign-in is unavailable");
+            return Err(ApiError::Unavailable(
+                "Sign-in is unavailable right now. Please try again later.".into(),
+            ));
+        }
+    };
+    // LibreChat's LDAP strategy creates the account of anyone the directory admits.
+    let user = state.accounts.link_external(&identity, true).await?;
+    check_ban(state, Some(&user.id), client).await?;
+    match state.accounts.finish_login(user).await? {
+        LoginOutcome::TwoFactorPending { temp_token } => {
+            Ok(Json(json!({ "twoFAPending": true, "tempToken": temp_token })).into_response())
+        }
+        LoginOutcome::SignedIn(signed) => Ok(signed_in(state, client, &signed)),
     }
 }
 

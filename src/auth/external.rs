@@ -1,0 +1,125 @@
+//! Signing in with an identity another system vouches for (LDAP, OpenID Connect, SAML, the
+//! social logins), with LibreChat's one linking rule (section 5 of the contract):
+//!
+//! 1. the account is found by its subject at that provider, else by email;
+//! 2. an account found that signs in another way is refused: an email address alone never
+//!    hands over an account;
+//! 3. with none found, one is created when the provider may register people (and the email's
+//!    domain is allowed), with the provider's subject and its word on the email;
+//! 4. then the session is the same as a local login's (two-factor step included).
+
+use crate::auth::permissions::ADMIN;
+use crate::db::identities::{self, Provider};
+use crate::db::users::{self, NewUser, User};
+
+use super::accounts::{Accounts, AuthError, LoginOutcome};
+use super::validate;
+
+/// Who the provider says signed in.
+#[derive(Debug, Clone)]
+pub struct ExternalIdentity {
+    pub provider: Provider,
+    /// The provider's stable id for the person.
+    pub subject: String,
+    pub email: String,
+    pub email_verified: bool,
+    pub name: String,
+    pub username: String,
+    pub avatar: Option<String>,
+    /// The provider maps the person to the admin role (OpenID's `OPENID_ADMIN_ROLE`).
+    pub admin: bool,
+}
+
+/// Refused because the email belongs to an account that signs in another way.
+pub const OTHER_PROVIDER: &str =
+    "An account with this email already exists and signs in another way.";
+
+impl Accounts {
+    /// Finds or creates the account for `identity` (see the module's rule); `may_register`
+    /// says whether this provider may create accounts.
+    pub async fn link_external(
+        &self,
+        identity: &ExternalIdentity,
+        may_register: bool,
+    ) -> Result<User, AuthError> {
+        let email = validate::email(&identity.email).map_err(|_| {
+            AuthError::Forbidden(format!(
+                "Your {} account has no usable email address.",
+                identity.provider.name()
+            ))
+        })?;
+        if !validate::domain_allowed(&email, &self.settings.allowed_domains) {
+            return Err(AuthError::Forbidden(
+                "The email address provided cannot be used. Please use a different email address."
+                    .into(),
+            ));
+        }
+        let id = identity.clone();
+        let linked = self
+            .db
+            .write(move |conn| {
+                let tx = conn.transaction()?;
+                let found = match identities::find(&tx, id.provider, &id.subject)? {
+                    Some(u) => Some(u),
+                    None => users::find_by_email(&tx, &email)?,
+                };
+                let user = match found {
+                    Some(u) if u.provider != id.provider.name() => {
+                        return Ok(Err(AuthError::Forbidden(OTHER_PROVIDER.into())));
+                    }
+                    Some(u) => u,
+                    None if !may_register => {
+                        return Ok(Err(AuthError::Forbidden(
+                            "Registration is not allowed.".into(),
+                        )));
+                    }
+                    None => {
+                        let new = NewUser {
+                            email: email.clone(),
+                            name: id.name.trim().chars().take(80).collect(),
+                            username: id.username.trim().chars().take(80).collect(),
+                            password: None,
+                            provider: id.provider.name().into(),
+                            email_verified: id.email_verified,
+                            role: None,
+                        };
+                        match users::create(&tx, &new)? {
+                            Some(u) => u,
+                            None => {
+                                return Ok(Err(AuthError::Forbidden(OTHER_PROVIDER.into())));
+                            }
+                        }
+                    }
+                };
+                identities::attach(
+                    &tx,
+                    &user.id,
+                    id.provider,
+                    &id.subject,
+                    id.avatar.as_deref(),
+                )?;
+                if id.admin && user.role != ADMIN {
+                    users::set_role(&tx, &user.id, ADMIN)?;
+                }
+                let user = users::find_by_id(&tx, &user.id)?.ok_or(crate::db::DbError::NotFound)?;
+                tx.commit()?;
+                Ok(Ok(user))
+            })
+            .await??;
+        tracing::info!(user.id = %linked.id, provider = identity.provider.name(), "signed in with an external identity");
+        Ok(linked)
+    }
+
+    /// After [`Self::link_external`] (and the caller's ban check): a session, or the
+    /// two-factor step.
+    pub async fn finish_login(&self, user: User) -> Result<LoginOutcome, AuthError> {
+        if user.two_factor_enabled {
+            return Ok(LoginOutcome::TwoFactorPending {
+                temp_token: self.tokens.issue_temp(&user.id),
+            });
+        }
+        Ok(LoginOutcome::SignedIn(Box::new(
+            self.start_session(user).await?,
+        )))
+    }
+}

@@ -1,0 +1,81 @@
+//! Accounts by their identity at an external provider: the `*_id` columns of `users`.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::users::{self, User};
+use super::{DbError, now};
+
+/// An identity provider, with the column that holds its subject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Provider {
+    Google,
+    Github,
+    Discord,
+    Facebook,
+    Apple,
+    Openid,
+    Saml,
+    Ldap,
+}
+
+impl Provider {
+    /// The name stored in `users.provider` (LibreChat's).
+    pub fn name(self) -> &'static str {
+        match self {
+            Provider::Google => "google",
+            Provider::Github => "github",
+            Provider::Discord => "discord",
+            Provider::Facebook => "facebook",
+            Provider::Apple => "apple",
+            Provider::Openid => "openid",
+            Provider::Saml => "saml",
+            Provider::Ldap => "ldap",
+        }
+    }
+
+    fn column(self) -> &'static str {
+        match self {
+            Provider::Google => "google_id",
+            Provider::Github => "github_id",
+            Provider::Discord => "discord_id",
+            Provider::Facebook => "facebook_id",
+            Provider::Apple => "apple_id",
+            Provider::Openid => "openid_id",
+            Provider::Saml => "saml_id",
+            Provider::Ldap => "ldap_id",
+        }
+    }
+}
+
+/// The account whose subject at `provider` is `subject`.
+pub fn find(conn: &Connection, provider: Provider, subject: &str) -> Result<Option<User>, DbError> {
+    let id: Option<String> = conn
+        .query_row(
+            &format!("SELECT id FROM users WHERE {} = ?1", provider.column()),
+            [subject],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match id {
+        Some(id) => users::find_by_id(conn, &id),
+        None => Ok(None),
+    }
+}
+
+/// Records the account's subject at `provider`, and what the provider says of it now.
+pub fn attach(
+    conn: &Connection,
+    user_id: &str,
+    provider: Provider,
+    subject: &str,
+    avatar: Option<&str>,
+) -> Result<(), DbError> {
+    conn.execute(
+        &format!(
+            "UPDATE users SET {} = ?2, avatar = COALESCE(?3, avatar), updated_at = ?4 WHERE id = ?1",
+            provider.column()
+        ),
+        params![user_id, subject, avatar, now()],
+    )?;
+    Ok(())
+}

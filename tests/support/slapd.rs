@@ -1,0 +1,244 @@
+//! A real LDAP directory for tests: Debian's `slapd`, started from a self-contained
+//! `slapd.conf` in a temporary folder on free loopback ports, with a test tree (people with
+//! `uid`, `mail`, `cn`), and optionally TLS from a throwaway CA (made with the `openssl` tool)
+//! for StartTLS and ldaps. Skipped with a note where slapd is missing, unless
+//! `LIBRECHAT_REQUIRE_PEERS=1`.
+#![allow(dead_code)]
+
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::smtp::peers_required;
+
+pub const SUFFIX: &str = "dc=test,dc=local";
+pub const ADMIN_DN: &str = "cn=admin,dc=test,dc=local";
+pub const ADMIN_PW: &str = "adminpw";
+
+pub struct Slapd {
+    child: Child,
+    /// `ldap://127.0.0.1:PORT`
+    pub url: String,
+    /// `ldaps://127.0.0.1:PORT`, when started with TLS.
+    pub ldaps_url: Option<String>,
+    /// The CA that signed the server's certificate, when started with TLS.
+    pub ca_pem: Option<PathBuf>,
+    dir: tempfile::TempDir,
+}
+
+const SLAPD: &str = "/usr/sbin/slapd";
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn run(cmd: &mut Command) {
+    let out = cmd.output().expect("run a tool");
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A CA and a certificate for 127.0.0.1 signed by it.
+fn make_certs(dir: &Path) {
+    let ossl = |args: &[&str]| run(Command::new("openssl").args(args).current_dir(dir));
+    ossl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-subj",
+        "/CN=LibreChat Test CA",
+        "-days",
+        "2",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+    ]);
+    ossl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ]);
+    std::fs::write(
+        dir.join("ext.cnf"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    ossl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "ext.cnf",
+    ]);
+}
+
+impl Slapd {
+    /// Starts slapd (with TLS when `tls`); `None` (after a note) when slapd is not installed.
+    pub fn start(tls: bool) -> Option<Self> {
+        if !Path::new(SLAPD).exists() {
+            assert!(
+                !peers_required(),
+                "slapd is required (LIBRECHAT_REQUIRE_PEERS=1) but {SLAPD} is missing"
+            );
+            eprintln!("skipped: slapd is not installed (apt install slapd, or run .ci/run)");
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("db")).unwrap();
+        let d = dir.path().display();
+        let mut conf = format!(
+            "include /etc/ldap/schema/core.schema\n\
+             include /etc/ldap/schema/cosine.schema\n\
+             include /etc/ldap/schema/inetorgperson.schema\n\
+             include /etc/ldap/schema/nis.schema\n\
+             pidfile {d}/slapd.pid\n\
+             modulepath /usr/lib/ldap\n\
+             moduleload back_mdb\n"
+        );
+        if tls {
+            make_certs(dir.path());
+            conf.push_str(&format!(
+                "TLSCACertificateFile {d}/ca.pem\nTLSCertificateFile {d}/server.pem\nTLSCertificateKeyFile {d}/server.key\n"
+            ));
+        }
+        conf.push_str(&format!(
+            "database mdb\nmaxsize 104857600\nsuffix \"{SUFFIX}\"\nrootdn \"{ADMIN_DN}\"\nrootpw {ADMIN_PW}\ndirectory {d}/db\n"
+        ));
+        std::fs::write(dir.path().join("slapd.conf"), conf).unwrap();
+        for _ in 0..10 {
+            let port = free_port();
+            let tls_port = tls.then(free_port);
+            let mut urls = format!("ldap://127.0.0.1:{port}/");
+            if let Some(p) = tls_port {
+                urls.push_str(&format!(" ldaps://127.0.0.1:{p}/"));
+            }
+            let mut child = Command::new(SLAPD)
+                .arg("-f")
+                .arg(dir.path().join("slapd.conf"))
+                .args(["-h", &urls, "-d", "0"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("spawn slapd");
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = child.try_wait() {
+                    break; // a port was taken: try others
+                }
+                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    return Some(Self {
+                        child,
+                        url: format!("ldap://127.0.0.1:{port}"),
+                        ldaps_url: tls_port.map(|p| format!("ldaps://127.0.0.1:{p}")),
+                        ca_pem: tls.then(|| dir.path().join("ca.pem")),
+                        dir,
+                    });
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("slapd did not start");
+    }
+
+    /// Adds the base, `ou=people`, and people: `(uid, mail, cn, password)`; a person without
+    /// mail has an empty `mail`.
+    pub async fn add_people(&self, people: &[(&str, &str, &str, &str)]) {
+        use ldap3::LdapConnAsync;
+        use std::collections::HashSet;
+        let (conn, mut ldap) = LdapConnAsync::new(&self.url).await.unwrap();
+        ldap3::drive!(conn);
+        ldap.simple_bind(ADMIN_DN, ADMIN_PW)
+            .await
+            .unwrap()
+            .success()
+            .unwrap();
+        let attr = |name: &str, vals: &[&str]| {
+            (
+                name.to_owned(),
+                vals.iter().map(|v| v.to_string()).collect::<HashSet<_>>(),
+            )
+        };
+        ldap.add(
+            SUFFIX,
+            vec![
+                attr("objectClass", &["dcObject", "organization"]),
+                attr("dc", &["test"]),
+                attr("o", &["Test"]),
+            ],
+        )
+        .await
+        .unwrap()
+        .success()
+        .unwrap();
+        ldap.add(
+            &format!("ou=people,{SUFFIX}"),
+            vec![
+                attr("objectClass", &["organizationalUnit"]),
+                attr("ou", &["people"]),
+            ],
+        )
+        .await
+        .unwrap()
+        .success()
+        .unwrap();
+        for (uid, mail, cn, pw) in people {
+            let mut attrs = vec![
+                attr("objectClass", &["inetOrgPerson"]),
+                attr("uid", &[uid]),
+                attr("cn", &[cn]),
+                attr("sn", &[cn.split(' ').next_back().unwrap_or(cn)]),
+                attr("userPassword", &[pw]),
+            ];
+            if !mail.is_empty() {
+                attrs.push(attr("mail", &[mail]));
+            }
+            ldap.add(&format!("uid={uid},ou=people,{SUFFIX}"), attrs)
+                .await
+                .unwrap()
+                .success()
+                .unwrap();
+        }
+        let _ = ldap.unbind().await;
+    }
+}
+
+impl Drop for Slapd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
