@@ -331,12 +331,15 @@ export function download(blob, name) {
 }
 
 async function logout() {
+  let redirect = null;
   try {
-    await post('api/auth/logout', {});
+    redirect = (await post('api/auth/logout', {}))?.redirect;
   } catch {
     // Signed out locally either way.
   }
   const { setSession } = await import('./api.js');
   setSession(null);
-  navigate('login', { replace: true });
+  // Signed in with OpenID: also sign out at the provider.
+  if (redirect && /^https?:/.test(redirect)) location.href = redirect;
+  else navigate('login', { replace: true });
 }

@@ -6,6 +6,7 @@ pub mod crypto;
 pub mod email_flows;
 pub mod external;
 pub mod ldap;
+pub mod openid;
 pub mod password;
 pub mod permissions;
 pub mod tokens;

@@ -9,6 +9,7 @@ mod email;
 mod env;
 mod ldap;
 mod limits;
+mod openid;
 mod secrets;
 mod settings;
 pub mod yaml;
@@ -19,6 +20,7 @@ pub use email::{EmailSettings, Encryption};
 pub use env::{Env, eval_int};
 pub use ldap::LdapSettings;
 pub use limits::{BanSettings, LimitSettings, LimitSpec};
+pub use openid::{OpenIdSettings, RoleRule, TokenKind};
 pub use secrets::{Origin, SECRETS_FILE, Secret, SecretValue, Secrets};
 pub use settings::*;
 

@@ -29,6 +29,8 @@ pub struct Settings {
     pub email: Option<super::EmailSettings>,
     /// LDAP sign-in; `None` when not configured.
     pub ldap: Option<super::LdapSettings>,
+    /// OpenID Connect sign-in; `None` when not configured.
+    pub openid: Option<super::OpenIdSettings>,
     /// The AI endpoints offered (keys inside: never printed).
     #[serde(skip)]
     pub endpoints: crate::providers::Endpoints,
@@ -316,6 +318,7 @@ impl Settings {
         let mut warnings = warnings;
         warnings.extend(endpoints.warnings.iter().cloned());
         let email = super::EmailSettings::from_env(env, &branding.app_title)?;
+        let openid = super::OpenIdSettings::from_env(env, server.domain_server.as_deref())?;
         Ok(Settings {
             server,
             data_dir,
@@ -332,6 +335,7 @@ impl Settings {
                 .with_yaml(parsed.yaml.rate_limits.as_ref()),
             email,
             ldap: super::LdapSettings::from_env(env)?,
+            openid,
             endpoints,
             moderation: crate::providers::moderation::Moderation::from_env(env)?,
             yaml_warnings: warnings,

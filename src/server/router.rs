@@ -37,6 +37,7 @@ pub fn build(state: AppState) -> Router {
         .merge(routes::roles::router())
         .merge(routes::admin::router())
         .merge(routes::banner::router())
+        .merge(routes::oauth::router())
         .merge(routes::convos::router())
         .merge(routes::forks::router())
         .merge(routes::messages::router())

@@ -36,6 +36,8 @@ pub struct AppState {
     pub cipher: Arc<Cipher>,
     /// Model lists fetched from providers.
     pub models: Arc<crate::providers::models::ModelLists>,
+    /// OpenID Connect sign-in, when configured.
+    pub openid: Option<Arc<crate::auth::openid::OpenId>>,
 }
 
 impl AppState {
@@ -99,6 +101,10 @@ impl AppState {
             Cipher::new(s.secrets.creds_key.value.expose()),
             &s.branding.app_title,
         );
+        let openid = settings
+            .openid
+            .clone()
+            .map(|o| Arc::new(crate::auth::openid::OpenId::new(o)));
         Ok(Self {
             settings: Arc::new(settings),
             db,
@@ -114,6 +120,7 @@ impl AppState {
             models: Arc::default(),
             billing: Arc::new(billing),
             cipher: Arc::new(Cipher::new(settings_creds_key.as_str())),
+            openid,
         })
     }
 }

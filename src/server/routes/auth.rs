@@ -229,15 +229,26 @@ async fn refresh(
 }
 
 async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
-    state
-        .accounts
-        .logout(refresh_cookie(&headers).as_deref())
-        .await?;
-    Ok((
-        [(SET_COOKIE, clear_refresh_cookie())],
-        Json(json!({ "message": "Logout successful" })),
-    )
-        .into_response())
+    let cookie = refresh_cookie(&headers);
+    let user_id = cookie
+        .as_deref()
+        .and_then(|t| state.accounts.tokens.verify_refresh(t))
+        .map(|c| c.id);
+    state.accounts.logout(cookie.as_deref()).await?;
+    let mut body = json!({ "message": "Logout successful" });
+    // Someone who signed in with OpenID is also signed out at the provider, when configured.
+    if let (Some(openid), Some(id)) = (&state.openid, user_id) {
+        let user = state
+            .db
+            .read(move |c| crate::db::users::find_by_id(c, &id))
+            .await?;
+        if user.is_some_and(|u| u.provider == "openid")
+            && let Some(url) = openid.end_session_url().await
+        {
+            body["redirect"] = json!(url);
+        }
+    }
+    Ok(([(SET_COOKIE, clear_refresh_cookie())], Json(body)).into_response())
 }
 
 /// `{token, user}` with the refresh cookie, LibreChat's answer to a successful sign-in.

@@ -13,6 +13,7 @@ pub mod health;
 pub mod imports;
 pub mod keys;
 pub mod messages;
+pub mod oauth;
 pub mod paging;
 pub mod presets;
 pub mod render;

@@ -1,0 +1,297 @@
+//! OpenID Connect sign-in against a real provider (oidc-provider-mock): the code flow with
+//! state, nonce and PKCE, ID tokens checked against the provider's keys, claims mapping,
+//! required and admin roles, the linking rule, replayed or forged callbacks, and logout at
+//! the provider.
+
+mod support;
+
+use reqwest::header::{LOCATION, SET_COOKIE};
+use serde_json::{Value, json};
+use support::TestServer;
+use support::oidc::OidcProvider;
+
+const PW: &str = "correct horse battery";
+
+fn users() -> Vec<Value> {
+    vec![
+        json!({"sub": "alice", "email": "alice@example.org", "email_verified": true,
+               "name": "Alice Example", "preferred_username": "alice", "roles": ["chat-user"],
+               "nick": "ally", "display": "Alice E."}),
+        json!({"sub": "bob", "email": "bob@example.org", "name": "Bob", "roles": []}),
+        json!({"sub": "boss", "email": "boss@example.org", "name": "The Boss",
+               "roles": ["chat-user", "librechat-admin"]}),
+        json!({"sub": "local", "email": "local@example.org", "name": "Local Twin", "roles": ["chat-user"]}),
+        json!({"sub": "nomail", "name": "No Mail", "roles": ["chat-user"]}),
+    ]
+}
+
+async fn server(idp: &OidcProvider, extra: &[(&str, &str)]) -> TestServer {
+    let mut b = TestServer::builder()
+        .env("OPENID_CLIENT_ID", "librechat")
+        .env("OPENID_CLIENT_SECRET", "client-secret")
+        .env("OPENID_ISSUER", &idp.issuer)
+        .env("OPENID_SESSION_SECRET", "session-secret")
+        .env("LOGIN_MAX", "1000");
+    for (k, v) in extra {
+        b = b.env(k, v);
+    }
+    b.start().await
+}
+
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+fn location(resp: &reqwest::Response) -> String {
+    resp.headers()[LOCATION].to_str().unwrap().to_owned()
+}
+
+/// Goes to the provider and back as `sub`; returns the callback URL the provider sent back.
+async fn to_provider_and_back(server: &TestServer, sub: &str) -> String {
+    let http = no_redirects();
+    let start = http.get(server.url("/oauth/openid")).send().await.unwrap();
+    assert_eq!(start.status(), 302);
+    let authorize = location(&start);
+    assert!(
+        authorize.contains("nonce=") && authorize.contains("state="),
+        "{authorize}"
+    );
+    let resp = http
+        .post(&authorize)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("sub={sub}"))
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_redirection(), "{}", resp.status());
+    let back = location(&resp);
+    assert!(back.contains("/oauth/openid/callback?"), "{back}");
+    back
+}
+
+/// The callback's answer: the refresh cookie on success, or where the login page shows why.
+enum Outcome {
+    SignedIn(String),
+    Refused(String),
+}
+
+async fn callback(url: &str) -> Outcome {
+    let resp = no_redirects().get(url).send().await.unwrap();
+    assert_eq!(resp.status(), 302);
+    let to = location(&resp);
+    match resp.headers().get(SET_COOKIE) {
+        Some(c) => {
+            assert_eq!(to, "/", "back to the app");
+            let cookie = c.to_str().unwrap();
+            let value = cookie
+                .split(';')
+                .next()
+                .unwrap()
+                .trim_start_matches("refreshToken=")
+                .to_owned();
+            Outcome::SignedIn(value)
+        }
+        None => {
+            assert!(to.starts_with("/login?redirect=false&error="), "{to}");
+            let message = url::form_urlencoded::parse(to.split_once('?').unwrap().1.as_bytes())
+                .find(|(k, _)| k == "message")
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default();
+            Outcome::Refused(message)
+        }
+    }
+}
+
+async fn sign_in(server: &TestServer, sub: &str) -> Outcome {
+    let back = to_provider_and_back(server, sub).await;
+    callback(&back).await
+}
+
+/// Trades the refresh cookie for `{token, user}`, as the web app does after the redirect.
+async fn session(server: &TestServer, cookie: &str) -> Value {
+    let resp = server.refresh(cookie).await;
+    assert_eq!(resp.status(), 200);
+    resp.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn the_code_flow_signs_people_in_and_links_them_by_the_rule() {
+    let Some(idp) = OidcProvider::start(&users()) else {
+        return;
+    };
+    // A local account whose email the provider also vouches for.
+    let local = TestServer::start().await;
+    local.register("local@example.org", PW).await;
+    let dir = local.stop().await;
+    let mut b = TestServer::builder().in_dir(dir);
+    for (k, v) in [
+        ("OPENID_CLIENT_ID", "librechat"),
+        ("OPENID_CLIENT_SECRET", "client-secret"),
+        ("OPENID_ISSUER", idp.issuer.as_str()),
+        ("OPENID_SESSION_SECRET", "session-secret"),
+        ("OPENID_USE_PKCE", "true"),
+        ("OPENID_USE_END_SESSION_ENDPOINT", "true"),
+        ("LOGIN_MAX", "1000"),
+    ] {
+        b = b.env(k, v);
+    }
+    let server = b.start().await;
+    let config: Value = server.get("/api/config").await.json().await.unwrap();
+    assert_eq!(config["openidLoginEnabled"], true);
+
+    let Outcome::SignedIn(cookie) = sign_in(&server, "alice").await else {
+        panic!("alice should get in");
+    };
+    let first = session(&server, &cookie).await;
+    assert_eq!(first["user"]["provider"], "openid");
+    assert_eq!(first["user"]["email"], "alice@example.org");
+    assert_eq!(first["user"]["name"], "Alice Example");
+    assert_eq!(first["user"]["username"], "alice");
+    assert_eq!(first["user"]["emailVerified"], true);
+    let Outcome::SignedIn(again) = sign_in(&server, "alice").await else {
+        panic!("alice again");
+    };
+    assert_eq!(
+        session(&server, &again).await["user"]["id"],
+        first["user"]["id"]
+    );
+
+    // The email of a local account is not a way into it.
+    let Outcome::Refused(why) = sign_in(&server, "local").await else {
+        panic!("the local account must not be taken over");
+    };
+    assert!(why.contains("signs in another way"), "{why}");
+    let Outcome::Refused(why) = sign_in(&server, "nomail").await else {
+        panic!("no email, no account");
+    };
+    assert!(why.contains("no email"), "{why}");
+
+    // A callback works once; a forged state or code does not work at all.
+    let back = to_provider_and_back(&server, "bob").await;
+    assert!(matches!(callback(&back).await, Outcome::SignedIn(_)));
+    let Outcome::Refused(why) = callback(&back).await else {
+        panic!("a replayed callback");
+    };
+    assert!(why.contains("expired or was not started here"), "{why}");
+    let forged = back.replace("state=", "state=x");
+    assert!(matches!(callback(&forged).await, Outcome::Refused(_)));
+    let back = to_provider_and_back(&server, "bob").await;
+    let wrong_code = {
+        let mut u = url::Url::parse(&back).unwrap();
+        let pairs: Vec<(String, String)> = u
+            .query_pairs()
+            .map(|(k, v)| {
+                let v = if k == "code" {
+                    "nope".to_owned()
+                } else {
+                    v.into_owned()
+                };
+                (k.into_owned(), v)
+            })
+            .collect();
+        u.query_pairs_mut().clear().extend_pairs(pairs);
+        u.to_string()
+    };
+    assert!(matches!(callback(&wrong_code).await, Outcome::Refused(_)));
+    let refused = no_redirects()
+        .get(
+            server
+                .url("/oauth/openid/callback?error=access_denied&error_description=denied+by+user"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        location(&refused).contains("denied+by+user")
+            || location(&refused).contains("denied%20by%20user")
+    );
+
+    // Logging out also ends the session at the provider.
+    let resp = server
+        .client
+        .post(server.url("/api/auth/logout"))
+        .header("cookie", format!("refreshToken={again}"))
+        .send()
+        .await
+        .unwrap();
+    let out: Value = resp.json().await.unwrap();
+    let redirect = out["redirect"].as_str().unwrap();
+    assert!(
+        redirect.starts_with(&idp.issuer) && redirect.contains("client_id=librechat"),
+        "{redirect}"
+    );
+}
+
+#[tokio::test]
+async fn roles_and_claims_mapping() {
+    let Some(idp) = OidcProvider::start(&users()) else {
+        return;
+    };
+    let server = server(
+        &idp,
+        &[
+            ("OPENID_REQUIRED_ROLE", "chat-user"),
+            ("OPENID_REQUIRED_ROLE_PARAMETER_PATH", "roles"),
+            ("OPENID_REQUIRED_ROLE_TOKEN_KIND", "id"),
+            ("OPENID_ADMIN_ROLE", "librechat-admin"),
+            ("OPENID_ADMIN_ROLE_TOKEN_KIND", "userinfo"),
+            ("OPENID_USERNAME_CLAIM", "nick"),
+            ("OPENID_NAME_CLAIM", "display"),
+        ],
+    )
+    .await;
+    // Without the required role: refused, and no account is made.
+    let Outcome::Refused(why) = sign_in(&server, "bob").await else {
+        panic!("bob lacks the role");
+    };
+    assert!(why.contains("role"), "{why}");
+    assert_eq!(server.count("users").await, 0);
+
+    let Outcome::SignedIn(c) = sign_in(&server, "alice").await else {
+        panic!("alice has the role");
+    };
+    let alice = session(&server, &c).await;
+    assert_eq!(alice["user"]["username"], "ally");
+    assert_eq!(alice["user"]["name"], "Alice E.");
+    assert_eq!(alice["user"]["role"], "ADMIN", "the first account");
+
+    let Outcome::SignedIn(c) = sign_in(&server, "boss").await else {
+        panic!("the boss has the role");
+    };
+    assert_eq!(
+        session(&server, &c).await["user"]["role"],
+        "ADMIN",
+        "mapped"
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_provider_is_a_message_not_a_crash() {
+    let server = TestServer::builder()
+        .env("OPENID_CLIENT_ID", "librechat")
+        .env("OPENID_CLIENT_SECRET", "client-secret")
+        .env("OPENID_ISSUER", "http://127.0.0.1:1")
+        .env("OPENID_SESSION_SECRET", "session-secret")
+        .start()
+        .await;
+    let resp = no_redirects()
+        .get(server.url("/oauth/openid"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 302);
+    assert!(location(&resp).starts_with("/login?redirect=false&error="));
+    let resp = no_redirects()
+        .get(server.url("/oauth/error?error=auth_failed&message=Nope"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        location(&resp),
+        "/login?redirect=false&error=auth_failed&message=Nope"
+    );
+}
