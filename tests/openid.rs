@@ -295,3 +295,89 @@ async fn an_unreachable_provider_is_a_message_not_a_crash() {
         "/login?redirect=false&error=auth_failed&message=Nope"
     );
 }
+
+/// An ID token straight from the provider for `client_id` (as another app of the same
+/// organisation would hold).
+async fn provider_token(idp: &OidcProvider, client_id: &str, sub: &str) -> String {
+    let http = no_redirects();
+    let authorize = format!(
+        "{}/oauth2/authorize?client_id={client_id}&redirect_uri=http://127.0.0.1:9/cb&response_type=code&scope=openid%20email&state=s&nonce=n",
+        idp.issuer
+    );
+    let resp = http
+        .post(&authorize)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("sub={sub}"))
+        .send()
+        .await
+        .unwrap();
+    let back = location(&resp);
+    let code = url::Url::parse(&back)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .unwrap()
+        .1
+        .into_owned();
+    let tokens: Value = http
+        .post(format!("{}/oauth2/token", idp.issuer))
+        .basic_auth(client_id, Some("client-secret"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "grant_type=authorization_code&code={code}&redirect_uri=http://127.0.0.1:9/cb"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    tokens["id_token"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn provider_tokens_work_as_bearer_tokens_for_existing_accounts() {
+    let Some(idp) = OidcProvider::start(&users()) else {
+        return;
+    };
+    let server = server(&idp, &[]).await;
+    assert!(matches!(
+        sign_in(&server, "alice").await,
+        Outcome::SignedIn(_)
+    ));
+
+    let token = provider_token(&idp, "librechat", "alice").await;
+    let resp = server.get_as("/api/user", &token).await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        resp.json::<Value>().await.unwrap()["email"],
+        "alice@example.org"
+    );
+
+    // No account here yet: refused (bearer tokens do not create accounts).
+    let bob = provider_token(&idp, "librechat", "bob").await;
+    assert_eq!(server.get_as("/api/user", &bob).await.status(), 401);
+    // Issued for another application.
+    let other = provider_token(&idp, "another-app", "alice").await;
+    assert_eq!(server.get_as("/api/user", &other).await.status(), 401);
+    // Tampered with: the payload changed, the signature kept.
+    let parts: Vec<&str> = token.split('.').collect();
+    let forged_payload = base64_url(
+        &json!({"sub": "alice", "iss": idp.issuer, "aud": "librechat", "exp": 4_000_000_000u64}),
+    );
+    let forged = format!("{}.{}.{}", parts[0], forged_payload, parts[2]);
+    assert_eq!(server.get_as("/api/user", &forged).await.status(), 401);
+    // A token "signed" with a shared secret instead of the provider's key (algorithm confusion).
+    let hs_header = base64_url(&json!({"alg": "HS256", "typ": "JWT"}));
+    let hs = format!("{hs_header}.{forged_payload}.c2lnbmF0dXJl");
+    assert_eq!(server.get_as("/api/user", &hs).await.status(), 401);
+    assert_eq!(
+        server.get_as("/api/user", "not.a.token").await.status(),
+        401
+    );
+}
+
+fn base64_url(v: &Value) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+}

@@ -52,6 +52,8 @@ pub struct OpenId {
     pub settings: OpenIdSettings,
     http: reqwest::Client,
     metadata: RwLock<Option<CoreProviderMetadata>>,
+    /// The provider's signing keys for bearer tokens, and when they were fetched.
+    keys: RwLock<Option<(std::time::Instant, jsonwebtoken::jwk::JwkSet)>>,
     pending: moka::sync::Cache<String, Pending>,
 }
 
@@ -136,6 +138,7 @@ impl OpenId {
             settings,
             http,
             metadata: RwLock::new(None),
+            keys: RwLock::new(None),
             pending: moka::sync::Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(PENDING_TTL)
@@ -348,6 +351,79 @@ impl OpenId {
                 .as_ref()
                 .is_some_and(|r| has_role(r, &all)),
         })
+    }
+
+    /// The provider's keys: cached for an hour, fetched again sooner when `refresh` (a key id
+    /// not seen yet), but not more than every half minute, so made-up key ids cannot make us
+    /// hammer the provider.
+    async fn keys(&self, refresh: bool) -> Option<jsonwebtoken::jwk::JwkSet> {
+        let fresh_for = |age: Duration| {
+            if refresh {
+                age < Duration::from_secs(30)
+            } else {
+                age < Duration::from_secs(3600)
+            }
+        };
+        if let Some((at, keys)) = self.keys.read().await.as_ref()
+            && fresh_for(at.elapsed())
+        {
+            return Some(keys.clone());
+        }
+        let metadata = self.metadata(false).await.ok()?;
+        let url = metadata.jwks_uri().url().to_string();
+        let keys: jsonwebtoken::jwk::JwkSet = match self.http.get(url).send().await {
+            Ok(r) if r.status().is_success() => r.json().await.ok()?,
+            _ => return None,
+        };
+        *self.keys.write().await = Some((std::time::Instant::now(), keys.clone()));
+        Some(keys)
+    }
+
+    /// A bearer token the provider issued (LibreChat's openIdJwt strategy): its subject when
+    /// the signature (one of the provider's keys, never a shared secret), issuer, audience
+    /// (`OPENID_AUDIENCE` or the client id) and expiry check out.
+    pub async fn verify_bearer(&self, token: &str) -> Option<String> {
+        use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
+        let header = decode_header(token).ok()?;
+        if matches!(
+            header.alg,
+            Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512
+        ) {
+            return None;
+        }
+        let audience = self
+            .settings
+            .audience
+            .clone()
+            .unwrap_or_else(|| self.settings.client_id.clone());
+        let mut validation = Validation::new(header.alg);
+        validation.set_issuer(&[
+            self.settings.issuer.trim_end_matches('/'),
+            &self.settings.issuer,
+        ]);
+        validation.set_audience(&[audience]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.leeway = 60;
+        for refresh in [false, true] {
+            let keys = self.keys(refresh).await?;
+            let candidates: Vec<&jsonwebtoken::jwk::Jwk> = match &header.kid {
+                Some(kid) => keys.find(kid).into_iter().collect(),
+                None => keys.keys.iter().collect(),
+            };
+            for jwk in &candidates {
+                let Ok(key) = DecodingKey::from_jwk(jwk) else {
+                    continue;
+                };
+                if let Ok(data) = decode::<Value>(token, &key, &validation) {
+                    return data.claims["sub"].as_str().map(str::to_owned);
+                }
+            }
+            // Known keys that do not verify it: fetching again will not help.
+            if !candidates.is_empty() {
+                return None;
+            }
+        }
+        None
     }
 
     /// The provider's end-session URL, when `OPENID_USE_END_SESSION_ENDPOINT` is on and the

@@ -29,6 +29,9 @@ pub struct OpenIdSettings {
     pub client_id: String,
     #[serde(skip)]
     pub client_secret: String,
+    /// `OPENID_AUDIENCE`: what bearer tokens from the provider must be for (default the
+    /// client id).
+    pub audience: Option<String>,
     pub issuer: String,
     /// `OPENID_SCOPE` (default `openid profile email`).
     pub scopes: Vec<String>,
@@ -117,6 +120,7 @@ impl OpenIdSettings {
         Ok(Some(Self {
             client_id,
             client_secret,
+            audience: get("OPENID_AUDIENCE"),
             issuer,
             scopes: get("OPENID_SCOPE")
                 .unwrap_or_else(|| "openid profile email".into())

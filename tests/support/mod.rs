@@ -2,6 +2,10 @@
 //! the built `librechat` binary.
 #![allow(dead_code)] // each test file uses a different part of the harness
 
+/// Held while a test peer picks a free port and starts listening on it, so that two tests of
+/// one binary never take the same port and mistake each other's peer for their own.
+pub static PEER_START: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 pub mod fake_openai;
 pub mod oidc;
 pub mod slapd;

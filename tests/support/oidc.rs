@@ -24,6 +24,24 @@ fn executable() -> Option<PathBuf> {
     bin.exists().then_some(bin)
 }
 
+/// Whether an OpenID provider answers discovery on `port`.
+fn discovery_answers(port: u16) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+    let request =
+        format!("GET /.well-known/openid-configuration HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n");
+    if s.write_all(request.as_bytes()).is_err() {
+        return false;
+    }
+    let mut reply = String::new();
+    let _ = s.read_to_string(&mut reply);
+    reply.contains(&format!("\"issuer\": \"http://127.0.0.1:{port}\""))
+        || reply.contains(&format!("\"issuer\":\"http://127.0.0.1:{port}\""))
+}
+
 impl OidcProvider {
     /// Starts the provider with these users (JSON claims, each with `sub`).
     pub fn start(users: &[serde_json::Value]) -> Option<Self> {
@@ -37,6 +55,9 @@ impl OidcProvider {
             );
             return None;
         };
+        // One start at a time in this test binary: two tests that picked the same free port
+        // would otherwise both see the first provider to listen on it as their own.
+        let _one = super::PEER_START.lock().unwrap_or_else(|e| e.into_inner());
         for _ in 0..10 {
             let port = std::net::TcpListener::bind("127.0.0.1:0")
                 .unwrap()
@@ -65,7 +86,8 @@ impl OidcProvider {
                 if let Ok(Some(_)) = child.try_wait() {
                     break;
                 }
-                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                // Ours answering, not something else that took the port meanwhile.
+                if discovery_answers(port) && matches!(child.try_wait(), Ok(None)) {
                     return Some(Self {
                         child,
                         issuer: format!("http://127.0.0.1:{port}"),

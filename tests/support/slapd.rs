@@ -137,6 +137,8 @@ impl Slapd {
             "database mdb\nmaxsize 104857600\nsuffix \"{SUFFIX}\"\nrootdn \"{ADMIN_DN}\"\nrootpw {ADMIN_PW}\ndirectory {d}/db\n"
         ));
         std::fs::write(dir.path().join("slapd.conf"), conf).unwrap();
+        // One start at a time in this test binary (see `PEER_START`).
+        let _one = super::PEER_START.lock().unwrap_or_else(|e| e.into_inner());
         for _ in 0..10 {
             let port = free_port();
             let tls_port = tls.then(free_port);
@@ -157,7 +159,11 @@ impl Slapd {
                 if let Ok(Some(_)) = child.try_wait() {
                     break; // a port was taken: try others
                 }
-                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                if TcpStream::connect(("127.0.0.1", port)).is_ok() && {
+                    // Still running: the port was really ours.
+                    std::thread::sleep(Duration::from_millis(100));
+                    matches!(child.try_wait(), Ok(None))
+                } {
                     return Some(Self {
                         child,
                         url: format!("ldap://127.0.0.1:{port}"),

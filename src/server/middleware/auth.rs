@@ -26,16 +26,32 @@ impl FromRequestParts<AppState> for AuthUser {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let unauthorized = || ApiError::Unauthorized("Unauthorized".into());
         let token = bearer(&parts.headers).ok_or_else(unauthorized)?;
-        let claims = state
-            .accounts
-            .tokens
-            .verify_access(token)
-            .ok_or_else(unauthorized)?;
+        let id = match state.accounts.tokens.verify_access(token) {
+            Some(claims) => claims.id,
+            // An access token from the OpenID provider, for someone who has an account.
+            None => match &state.openid {
+                Some(openid) => {
+                    let sub = openid.verify_bearer(token).await.ok_or_else(unauthorized)?;
+                    state
+                        .db
+                        .read(move |c| {
+                            crate::db::identities::find(
+                                c,
+                                crate::db::identities::Provider::Openid,
+                                &sub,
+                            )
+                        })
+                        .await?
+                        .ok_or_else(unauthorized)?
+                        .id
+                }
+                None => return Err(unauthorized()),
+            },
+        };
         let client = Client::from_request_parts(parts, state)
             .await
             .unwrap_or_else(|e| match e {});
-        check_ban(state, Some(&claims.id), &client).await?;
-        let id = claims.id;
+        check_ban(state, Some(&id), &client).await?;
         let user = state
             .db
             .read(move |c| users::find_by_id(c, &id))
