@@ -371,6 +371,10 @@ async fn provider_tokens_work_as_bearer_tokens_for_existing_accounts() {
     let hs_header = base64_url(&json!({"alg": "HS256", "typ": "JWT"}));
     let hs = format!("{hs_header}.{forged_payload}.c2lnbmF0dXJl");
     assert_eq!(server.get_as("/api/user", &hs).await.status(), 401);
+    // And one that claims no signature is needed at all.
+    let none_header = base64_url(&json!({"alg": "none", "typ": "JWT"}));
+    let unsigned = format!("{none_header}.{forged_payload}.");
+    assert_eq!(server.get_as("/api/user", &unsigned).await.status(), 401);
     assert_eq!(
         server.get_as("/api/user", "not.a.token").await.status(),
         401

@@ -9,6 +9,7 @@ pub mod ldap;
 pub mod openid;
 pub mod password;
 pub mod permissions;
+pub mod social;
 pub mod tokens;
 pub mod two_factor;
 pub mod validate;

@@ -57,7 +57,8 @@ pub struct OpenId {
     pending: moka::sync::Cache<String, Pending>,
 }
 
-async fn send(
+/// Sends an `oauth2`/`openidconnect` request with reqwest 0.13.
+pub(crate) async fn send(
     client: reqwest::Client,
     request: openidconnect::HttpRequest,
 ) -> Result<openidconnect::HttpResponse, reqwest::Error> {

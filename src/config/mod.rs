@@ -12,6 +12,7 @@ mod limits;
 mod openid;
 mod secrets;
 mod settings;
+mod social;
 pub mod yaml;
 
 use std::path::PathBuf;
@@ -23,6 +24,7 @@ pub use limits::{BanSettings, LimitSettings, LimitSpec};
 pub use openid::{OpenIdSettings, RoleRule, TokenKind};
 pub use secrets::{Origin, SECRETS_FILE, Secret, SecretValue, Secrets};
 pub use settings::*;
+pub use social::SocialSettings;
 
 /// Anything wrong with the configuration; each message names the key or file at fault.
 #[derive(Debug, thiserror::Error)]

@@ -31,6 +31,8 @@ pub struct Settings {
     pub ldap: Option<super::LdapSettings>,
     /// OpenID Connect sign-in; `None` when not configured.
     pub openid: Option<super::OpenIdSettings>,
+    /// The social sign-ins configured (Google, GitHub, Discord, Facebook).
+    pub social: Vec<super::SocialSettings>,
     /// The AI endpoints offered (keys inside: never printed).
     #[serde(skip)]
     pub endpoints: crate::providers::Endpoints,
@@ -336,6 +338,7 @@ impl Settings {
             email,
             ldap: super::LdapSettings::from_env(env)?,
             openid,
+            social: super::SocialSettings::from_env(env)?,
             endpoints,
             moderation: crate::providers::moderation::Moderation::from_env(env)?,
             yaml_warnings: warnings,

@@ -38,6 +38,8 @@ pub struct AppState {
     pub models: Arc<crate::providers::models::ModelLists>,
     /// OpenID Connect sign-in, when configured.
     pub openid: Option<Arc<crate::auth::openid::OpenId>>,
+    /// The social sign-ins.
+    pub social: Arc<crate::auth::social::Social>,
 }
 
 impl AppState {
@@ -101,6 +103,7 @@ impl AppState {
             Cipher::new(s.secrets.creds_key.value.expose()),
             &s.branding.app_title,
         );
+        let social = settings.social.clone();
         let openid = settings
             .openid
             .clone()
@@ -121,6 +124,7 @@ impl AppState {
             billing: Arc::new(billing),
             cipher: Arc::new(Cipher::new(settings_creds_key.as_str())),
             openid,
+            social: Arc::new(crate::auth::social::Social::new(social)),
         })
     }
 }

@@ -1,11 +1,11 @@
-//! `/oauth/*`: single sign-on that goes through the browser. `GET /oauth/openid` sends the
-//! browser to the OpenID provider; `GET /oauth/openid/callback` comes back with a code, signs
-//! the person in by the linking rule and sets the same refresh cookie as a local login before
-//! returning to the app; `GET /oauth/error` returns to the login page with a message, as
+//! `/oauth/*`: single sign-on that goes through the browser. `GET /oauth/openid` (or
+//! `/oauth/google`, `github`, `discord`, `facebook`) sends the browser to the provider; the
+//! `.../callback` comes back with a code, signs the person in by the linking rule and sets the
+//! same refresh cookie as a local login before returning to the app; `GET /oauth/error` returns to the login page with a message, as
 //! LibreChat's does. The whole router counts against the login limiter.
 
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::header::{LOCATION, SET_COOKIE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -22,6 +22,8 @@ pub fn router() -> Router<AppState> {
         .route("/oauth/openid", get(openid_start))
         .route("/oauth/openid/callback", get(openid_callback))
         .route("/oauth/error", get(error_page))
+        .route("/oauth/{provider}", get(social_start))
+        .route("/oauth/{provider}/callback", get(social_callback))
 }
 
 /// The app's root, where the browser goes back to.
@@ -128,18 +130,99 @@ async fn openid_callback(
         }
     };
     // OpenID registers people whatever ALLOW_SOCIAL_REGISTRATION says, as LibreChat does.
+    sign_in_and_return(&state, &client, &identity, true).await
+}
+
+async fn social_start(
+    State(state): State<AppState>,
+    client: Client,
+    Path(provider): Path<String>,
+) -> Response {
+    if let Err(e) = limited(&state, &client).await {
+        return to_login(&state, "auth_failed", &e.to_string());
+    }
+    if !state.settings.auth.allow_social_login {
+        return to_login(&state, "auth_failed", "Social login is not allowed here.");
+    }
+    let Some(s) = state.social.get(&provider) else {
+        return to_login(
+            &state,
+            "auth_failed",
+            "This sign-in method is not configured here.",
+        );
+    };
+    match state.social.start(s, &client.base_url) {
+        Ok(url) => redirect(&url, None),
+        Err(e) => {
+            tracing::error!(error = ?e, provider, "starting a social sign-in failed");
+            to_login(&state, "auth_failed", &e.to_string())
+        }
+    }
+}
+
+async fn social_callback(
+    State(state): State<AppState>,
+    client: Client,
+    Path(provider): Path<String>,
+    Query(q): Query<Callback>,
+) -> Response {
+    if let Err(e) = limited(&state, &client).await {
+        return to_login(&state, "auth_failed", &e.to_string());
+    }
+    let Some(s) = state
+        .social
+        .get(&provider)
+        .filter(|_| state.settings.auth.allow_social_login)
+    else {
+        return to_login(
+            &state,
+            "auth_failed",
+            "This sign-in method is not configured here.",
+        );
+    };
+    if let Some(err) = q.error {
+        let message = q.error_description.unwrap_or(err);
+        return to_login(
+            &state,
+            "auth_failed",
+            &format!("The provider refused the sign-in: {message}"),
+        );
+    }
+    let (Some(code), Some(st)) = (q.code, q.state) else {
+        return to_login(&state, "auth_failed", "The sign-in answer was incomplete.");
+    };
+    let identity = match state.social.finish(s, &code, &st).await {
+        Ok(i) => i,
+        Err(e) => {
+            if let crate::auth::social::SocialError::Failed(why) = &e {
+                tracing::error!(error = %why, provider, "a social sign-in failed");
+            }
+            return to_login(&state, "auth_failed", &e.to_string());
+        }
+    };
+    let may_register = state.settings.auth.allow_social_registration;
+    sign_in_and_return(&state, &client, &identity, may_register).await
+}
+
+/// Links `identity` to an account, checks bans, opens a session and returns to the app.
+async fn sign_in_and_return(
+    state: &AppState,
+    client: &Client,
+    identity: &crate::auth::external::ExternalIdentity,
+    may_register: bool,
+) -> Response {
     let signed = async {
-        let user = state.accounts.link_external(&identity, true).await?;
-        check_ban(&state, Some(&user.id), &client).await?;
+        let user = state.accounts.link_external(identity, may_register).await?;
+        check_ban(state, Some(&user.id), client).await?;
         Ok::<_, ApiError>(state.accounts.start_session(user).await?)
     }
     .await;
     match signed {
         Ok(s) => {
-            let cookie = set_refresh_cookie(&state, &client, &s.refresh_token, s.refresh_max_age);
-            redirect(&app_root(&state), Some(cookie))
+            let cookie = set_refresh_cookie(state, client, &s.refresh_token, s.refresh_max_age);
+            redirect(&app_root(state), Some(cookie))
         }
-        Err(e) => to_login(&state, "auth_failed", &e.to_string()),
+        Err(e) => to_login(state, "auth_failed", &e.to_string()),
     }
 }
 
