@@ -2,6 +2,7 @@
 //! Strategies for single sign-on join here as `strategies/<name>.rs`.
 
 pub mod accounts;
+pub mod apple;
 pub mod crypto;
 pub mod email_flows;
 pub mod external;

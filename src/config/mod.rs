@@ -4,6 +4,7 @@
 //! command-line flags. Names follow LibreChat's (`HOST`, `PORT`, `CONFIG_PATH`, `ALLOW_REGISTRATION`,
 //! ...), so an existing LibreChat `.env` and `librechat.yaml` keep working.
 
+mod apple;
 mod dotenv;
 mod email;
 mod env;
@@ -17,6 +18,7 @@ pub mod yaml;
 
 use std::path::PathBuf;
 
+pub use apple::{AppleSettings, apple_issuer};
 pub use email::{EmailSettings, Encryption};
 pub use env::{Env, eval_int};
 pub use ldap::LdapSettings;

@@ -33,6 +33,8 @@ pub struct Settings {
     pub openid: Option<super::OpenIdSettings>,
     /// The social sign-ins configured (Google, GitHub, Discord, Facebook).
     pub social: Vec<super::SocialSettings>,
+    /// Sign in with Apple; `None` when not configured.
+    pub apple: Option<super::AppleSettings>,
     /// The AI endpoints offered (keys inside: never printed).
     #[serde(skip)]
     pub endpoints: crate::providers::Endpoints,
@@ -339,6 +341,7 @@ impl Settings {
             ldap: super::LdapSettings::from_env(env)?,
             openid,
             social: super::SocialSettings::from_env(env)?,
+            apple: super::AppleSettings::from_env(env)?,
             endpoints,
             moderation: crate::providers::moderation::Moderation::from_env(env)?,
             yaml_warnings: warnings,

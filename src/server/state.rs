@@ -40,6 +40,8 @@ pub struct AppState {
     pub openid: Option<Arc<crate::auth::openid::OpenId>>,
     /// The social sign-ins.
     pub social: Arc<crate::auth::social::Social>,
+    /// Sign in with Apple, when configured.
+    pub apple: Option<Arc<crate::auth::apple::Apple>>,
 }
 
 impl AppState {
@@ -104,6 +106,10 @@ impl AppState {
             &s.branding.app_title,
         );
         let social = settings.social.clone();
+        let apple = settings
+            .apple
+            .clone()
+            .map(|a| Arc::new(crate::auth::apple::Apple::new(a)));
         let openid = settings
             .openid
             .clone()
@@ -125,6 +131,7 @@ impl AppState {
             cipher: Arc::new(Cipher::new(settings_creds_key.as_str())),
             openid,
             social: Arc::new(crate::auth::social::Social::new(social)),
+            apple,
         })
     }
 }

@@ -22,6 +22,8 @@ pub fn router() -> Router<AppState> {
         .route("/oauth/openid", get(openid_start))
         .route("/oauth/openid/callback", get(openid_callback))
         .route("/oauth/error", get(error_page))
+        .route("/oauth/apple", get(apple_start))
+        .route("/oauth/apple/callback", axum::routing::post(apple_callback))
         .route("/oauth/{provider}", get(social_start))
         .route("/oauth/{provider}/callback", get(social_callback))
 }
@@ -224,6 +226,71 @@ async fn sign_in_and_return(
         }
         Err(e) => to_login(state, "auth_failed", &e.to_string()),
     }
+}
+
+async fn apple_start(State(state): State<AppState>, client: Client) -> Response {
+    if let Err(e) = limited(&state, &client).await {
+        return to_login(&state, "auth_failed", &e.to_string());
+    }
+    match (&state.apple, state.settings.auth.allow_social_login) {
+        (Some(apple), true) => redirect(&apple.start(&client.base_url), None),
+        _ => to_login(
+            &state,
+            "auth_failed",
+            "Sign in with Apple is not configured here.",
+        ),
+    }
+}
+
+/// What Apple posts back (`response_mode=form_post`).
+#[derive(Deserialize)]
+struct AppleCallback {
+    code: Option<String>,
+    state: Option<String>,
+    user: Option<String>,
+    error: Option<String>,
+}
+
+async fn apple_callback(
+    State(state): State<AppState>,
+    client: Client,
+    axum::Form(f): axum::Form<AppleCallback>,
+) -> Response {
+    if let Err(e) = limited(&state, &client).await {
+        return to_login(&state, "auth_failed", &e.to_string());
+    }
+    let Some(apple) = state
+        .apple
+        .clone()
+        .filter(|_| state.settings.auth.allow_social_login)
+    else {
+        return to_login(
+            &state,
+            "auth_failed",
+            "Sign in with Apple is not configured here.",
+        );
+    };
+    if let Some(err) = f.error {
+        return to_login(
+            &state,
+            "auth_failed",
+            &format!("Apple refused the sign-in: {err}"),
+        );
+    }
+    let (Some(code), Some(st)) = (f.code, f.state) else {
+        return to_login(&state, "auth_failed", "The sign-in answer was incomplete.");
+    };
+    let identity = match apple.finish(&code, &st, f.user.as_deref()).await {
+        Ok(i) => i,
+        Err(e) => {
+            if let crate::auth::apple::AppleError::Failed(why) = &e {
+                tracing::error!(error = %why, "a Sign in with Apple failed");
+            }
+            return to_login(&state, "auth_failed", &e.to_string());
+        }
+    };
+    let may_register = state.settings.auth.allow_social_registration;
+    sign_in_and_return(&state, &client, &identity, may_register).await
 }
 
 #[derive(Deserialize)]

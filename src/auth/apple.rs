@@ -1,0 +1,237 @@
+//! Sign in with Apple (LibreChat's apple strategy): the authorization code flow with state
+//! and nonce and Apple's form-POST callback; the client secret is a short-lived ES256 JWT
+//! signed with the team's key; the ID token is checked against Apple's published keys
+//! (RS256, issuer `https://appleid.apple.com`, audience the Services ID, expiry, nonce).
+//! Apple sends the person's name only on the first sign-in, in the callback's `user` field.
+
+use std::time::Duration;
+
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde_json::{Value, json};
+
+use super::external::ExternalIdentity;
+use crate::config::AppleSettings;
+use crate::config::apple_issuer;
+use crate::db::identities::Provider;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppleError {
+    #[error("The sign-in expired or was not started here. Please try again.")]
+    UnknownState,
+    #[error("Apple refused the sign-in: {0}")]
+    Refused(String),
+    #[error("Your Apple ID gave no verified email address.")]
+    NoEmail,
+    #[error("Sign in with Apple failed.")]
+    Failed(String),
+}
+
+#[derive(Clone)]
+struct Pending {
+    nonce: String,
+    redirect_uri: String,
+}
+
+pub struct Apple {
+    pub settings: AppleSettings,
+    http: reqwest::Client,
+    pending: moka::sync::Cache<String, Pending>,
+}
+
+fn random() -> String {
+    let mut b = [0u8; 24];
+    getrandom::fill(&mut b).expect("the system's random source works");
+    hex::encode(b)
+}
+
+impl Apple {
+    pub fn new(settings: AppleSettings) -> Self {
+        Self {
+            settings,
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .connect_timeout(Duration::from_secs(10))
+                .timeout(Duration::from_secs(30))
+                .build()
+                .expect("the HTTP client builds with static settings"),
+            pending: moka::sync::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(Duration::from_secs(600))
+                .build(),
+        }
+    }
+
+    fn redirect_uri(&self, origin: &str) -> String {
+        let c = &self.settings.callback_url;
+        if c.starts_with("http://") || c.starts_with("https://") {
+            c.clone()
+        } else {
+            format!(
+                "{}/{}",
+                origin.trim_end_matches('/'),
+                c.trim_start_matches('/')
+            )
+        }
+    }
+
+    /// Starts a sign-in: Apple's authorization URL.
+    pub fn start(&self, origin: &str) -> String {
+        let (state, nonce, redirect_uri) = (random(), random(), self.redirect_uri(origin));
+        let mut url = url::Url::parse(&format!("{}/auth/authorize", self.settings.base_url))
+            .expect("a URL checked at start");
+        url.query_pairs_mut()
+            .append_pair("response_type", "code")
+            .append_pair("response_mode", "form_post")
+            .append_pair("client_id", &self.settings.client_id)
+            .append_pair("redirect_uri", &redirect_uri)
+            .append_pair("scope", "name email")
+            .append_pair("state", &state)
+            .append_pair("nonce", &nonce);
+        self.pending.insert(
+            state,
+            Pending {
+                nonce,
+                redirect_uri,
+            },
+        );
+        url.to_string()
+    }
+
+    /// The client secret Apple wants: an ES256 JWT from the team, good for five minutes.
+    fn client_secret(&self) -> Result<String, AppleError> {
+        let now = crate::auth::tokens::now_secs();
+        let mut header = Header::new(Algorithm::ES256);
+        header.kid = Some(self.settings.key_id.clone());
+        let key = EncodingKey::from_ec_pem(self.settings.private_key_pem.as_bytes())
+            .map_err(|e| AppleError::Failed(format!("the Apple key: {e}")))?;
+        jsonwebtoken::encode(
+            &header,
+            &json!({
+                "iss": self.settings.team_id,
+                "iat": now,
+                "exp": now + 300,
+                "aud": apple_issuer(),
+                "sub": self.settings.client_id,
+            }),
+            &key,
+        )
+        .map_err(|e| AppleError::Failed(format!("signing the client secret: {e}")))
+    }
+
+    /// Finishes a sign-in from the form Apple posted: `code`, `state` and, the first time,
+    /// `user` (`{"name": {"firstName", "lastName"}}`).
+    pub async fn finish(
+        &self,
+        code: &str,
+        state: &str,
+        user: Option<&str>,
+    ) -> Result<ExternalIdentity, AppleError> {
+        let pending = self.pending.remove(state).ok_or(AppleError::UnknownState)?;
+        let secret = self.client_secret()?;
+        let form = [
+            ("client_id", self.settings.client_id.as_str()),
+            ("client_secret", secret.as_str()),
+            ("code", code),
+            ("grant_type", "authorization_code"),
+            ("redirect_uri", pending.redirect_uri.as_str()),
+        ];
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        let resp = self
+            .http
+            .post(format!("{}/auth/token", self.settings.base_url))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| AppleError::Failed(format!("token endpoint: {e}")))?;
+        let status = resp.status();
+        let tokens: Value = resp.json().await.unwrap_or(Value::Null);
+        if !status.is_success() {
+            let why = tokens["error"]
+                .as_str()
+                .unwrap_or("unknown error")
+                .to_owned();
+            return Err(AppleError::Refused(why));
+        }
+        let id_token = tokens["id_token"]
+            .as_str()
+            .ok_or_else(|| AppleError::Failed("no ID token from Apple".into()))?;
+        let claims = self.verify(id_token).await?;
+        if claims["nonce"].as_str() != Some(pending.nonce.as_str()) {
+            return Err(AppleError::Failed(
+                "the ID token's nonce does not match".into(),
+            ));
+        }
+        let subject = claims["sub"]
+            .as_str()
+            .ok_or_else(|| AppleError::Failed("no subject in the ID token".into()))?
+            .to_owned();
+        let email = claims["email"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or(AppleError::NoEmail)?;
+        // Apple sends "true" as a string or a boolean.
+        let verified = claims["email_verified"] == true || claims["email_verified"] == "true";
+        if !verified {
+            return Err(AppleError::NoEmail);
+        }
+        let given: Value = user
+            .and_then(|u| serde_json::from_str(u).ok())
+            .unwrap_or(Value::Null);
+        let name = [&given["name"]["firstName"], &given["name"]["lastName"]]
+            .iter()
+            .filter_map(|v| v.as_str())
+            .filter(|s| !s.trim().is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let username = email.split('@').next().unwrap_or("").to_owned();
+        Ok(ExternalIdentity {
+            provider: Provider::Apple,
+            subject,
+            name: if name.is_empty() {
+                username.clone()
+            } else {
+                name
+            },
+            username,
+            email,
+            email_verified: true,
+            avatar: None,
+            admin: false,
+        })
+    }
+
+    /// The ID token's claims once Apple's signature, issuer, audience and expiry check out.
+    async fn verify(&self, token: &str) -> Result<Value, AppleError> {
+        let bad = |why: &str| AppleError::Failed(format!("ID token rejected: {why}"));
+        let header = jsonwebtoken::decode_header(token).map_err(|_| bad("unreadable"))?;
+        if header.alg != Algorithm::RS256 {
+            return Err(bad("not RS256"));
+        }
+        let keys: jsonwebtoken::jwk::JwkSet = self
+            .http
+            .get(format!("{}/auth/keys", self.settings.base_url))
+            .send()
+            .await
+            .map_err(|e| AppleError::Failed(format!("Apple's keys: {e}")))?
+            .json()
+            .await
+            .map_err(|e| AppleError::Failed(format!("Apple's keys: {e}")))?;
+        let jwk = match &header.kid {
+            Some(kid) => keys.find(kid),
+            None => keys.keys.first(),
+        }
+        .ok_or_else(|| bad("signed with a key Apple does not publish"))?;
+        let key = DecodingKey::from_jwk(jwk).map_err(|_| bad("unusable key"))?;
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.set_issuer(&[apple_issuer()]);
+        validation.set_audience(&[&self.settings.client_id]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.leeway = 60;
+        jsonwebtoken::decode::<Value>(token, &key, &validation)
+            .map(|d| d.claims)
+            .map_err(|e| bad(&e.to_string()))
+    }
+}
