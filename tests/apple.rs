@@ -5,10 +5,11 @@
 
 mod support;
 
-use reqwest::header::{LOCATION, SET_COOKIE};
+use reqwest::header::LOCATION;
 use serde_json::Value;
 use support::TestServer;
 use support::fake_apple::{CLIENT_ID, FakeApple, KEY_ID, TEAM_ID};
+use support::sso::{no_redirects as http, outcome, user};
 
 const PW: &str = "correct horse battery";
 
@@ -25,14 +26,6 @@ fn builder(fake: &FakeApple) -> support::Builder {
             fake.team_key_path.to_str().unwrap(),
         )
         .env("APPLE_OAUTH_BASE_URL", &fake.base)
-}
-
-fn http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
 }
 
 /// Goes to "Apple" as `login` and posts back what its page would; the refresh cookie, or
@@ -80,32 +73,7 @@ async fn post_back(action: &str, form: &[(String, String)]) -> Result<String, St
         .send()
         .await
         .unwrap();
-    assert_eq!(resp.status(), 302);
-    let to = resp.headers()[LOCATION].to_str().unwrap().to_owned();
-    match resp.headers().get(SET_COOKIE) {
-        Some(c) => {
-            assert_eq!(to, "/");
-            Ok(c.to_str()
-                .unwrap()
-                .split(';')
-                .next()
-                .unwrap()
-                .trim_start_matches("refreshToken=")
-                .to_owned())
-        }
-        None => Err(
-            url::form_urlencoded::parse(to.split_once('?').unwrap().1.as_bytes())
-                .find(|(k, _)| k == "message")
-                .map(|(_, v)| v.into_owned())
-                .unwrap_or_default(),
-        ),
-    }
-}
-
-async fn user(server: &TestServer, cookie: &str) -> Value {
-    let resp = server.refresh(cookie).await;
-    assert_eq!(resp.status(), 200);
-    resp.json::<Value>().await.unwrap()["user"].clone()
+    outcome(&resp)
 }
 
 #[tokio::test]

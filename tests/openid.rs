@@ -5,10 +5,10 @@
 
 mod support;
 
-use reqwest::header::{LOCATION, SET_COOKIE};
 use serde_json::{Value, json};
 use support::TestServer;
 use support::oidc::OidcProvider;
+use support::sso::{location, no_redirects, outcome};
 
 const PW: &str = "correct horse battery";
 
@@ -38,18 +38,6 @@ async fn server(idp: &OidcProvider, extra: &[(&str, &str)]) -> TestServer {
     b.start().await
 }
 
-fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-fn location(resp: &reqwest::Response) -> String {
-    resp.headers()[LOCATION].to_str().unwrap().to_owned()
-}
-
 /// Goes to the provider and back as `sub`; returns the callback URL the provider sent back.
 async fn to_provider_and_back(server: &TestServer, sub: &str) -> String {
     let http = no_redirects();
@@ -73,36 +61,16 @@ async fn to_provider_and_back(server: &TestServer, sub: &str) -> String {
     back
 }
 
-/// The callback's answer: the refresh cookie on success, or where the login page shows why.
+/// The callback's answer: the refresh cookie on success, or the login page's message.
 enum Outcome {
     SignedIn(String),
     Refused(String),
 }
 
 async fn callback(url: &str) -> Outcome {
-    let resp = no_redirects().get(url).send().await.unwrap();
-    assert_eq!(resp.status(), 302);
-    let to = location(&resp);
-    match resp.headers().get(SET_COOKIE) {
-        Some(c) => {
-            assert_eq!(to, "/", "back to the app");
-            let cookie = c.to_str().unwrap();
-            let value = cookie
-                .split(';')
-                .next()
-                .unwrap()
-                .trim_start_matches("refreshToken=")
-                .to_owned();
-            Outcome::SignedIn(value)
-        }
-        None => {
-            assert!(to.starts_with("/login?redirect=false&error="), "{to}");
-            let message = url::form_urlencoded::parse(to.split_once('?').unwrap().1.as_bytes())
-                .find(|(k, _)| k == "message")
-                .map(|(_, v)| v.into_owned())
-                .unwrap_or_default();
-            Outcome::Refused(message)
-        }
+    match outcome(&no_redirects().get(url).send().await.unwrap()) {
+        Ok(cookie) => Outcome::SignedIn(cookie),
+        Err(message) => Outcome::Refused(message),
     }
 }
 

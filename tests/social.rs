@@ -6,10 +6,10 @@
 
 mod support;
 
-use reqwest::header::{LOCATION, SET_COOKIE};
 use serde_json::Value;
 use support::TestServer;
 use support::fake_social::{FakeSocial, SECRET};
+use support::sso::{location, no_redirects as http, outcome, user};
 
 const PW: &str = "correct horse battery";
 const PROVIDERS: [&str; 4] = ["google", "github", "discord", "facebook"];
@@ -30,18 +30,6 @@ fn builder(fake: &FakeSocial) -> support::Builder {
             .env(&format!("{prefix}_CLIENT_SECRET"), SECRET);
     }
     b
-}
-
-fn http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-fn location(resp: &reqwest::Response) -> String {
-    resp.headers()[LOCATION].to_str().unwrap().to_owned()
 }
 
 /// Starts a sign-in with `provider` and signs in at the provider as `login`; the callback
@@ -67,38 +55,8 @@ async fn there_and_back(server: &TestServer, provider: &str, login: &str) -> Str
     location(&resp)
 }
 
-/// The refresh cookie, or the message the login page shows.
 async fn callback(url: &str) -> Result<String, String> {
-    let resp = http().get(url).send().await.unwrap();
-    assert_eq!(resp.status(), 302);
-    let to = location(&resp);
-    match resp.headers().get(SET_COOKIE) {
-        Some(c) => {
-            assert_eq!(to, "/");
-            Ok(c.to_str()
-                .unwrap()
-                .split(';')
-                .next()
-                .unwrap()
-                .trim_start_matches("refreshToken=")
-                .to_owned())
-        }
-        None => {
-            assert!(to.starts_with("/login?redirect=false&error="), "{to}");
-            Err(
-                url::form_urlencoded::parse(to.split_once('?').unwrap().1.as_bytes())
-                    .find(|(k, _)| k == "message")
-                    .map(|(_, v)| v.into_owned())
-                    .unwrap_or_default(),
-            )
-        }
-    }
-}
-
-async fn user(server: &TestServer, cookie: &str) -> Value {
-    let resp = server.refresh(cookie).await;
-    assert_eq!(resp.status(), 200);
-    resp.json::<Value>().await.unwrap()["user"].clone()
+    outcome(&http().get(url).send().await.unwrap())
 }
 
 #[tokio::test]

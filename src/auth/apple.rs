@@ -4,8 +4,6 @@
 //! (RS256, issuer `https://appleid.apple.com`, audience the Services ID, expiry, nonce).
 //! Apple sends the person's name only on the first sign-in, in the callback's `user` field.
 
-use std::time::Duration;
-
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde_json::{Value, json};
 
@@ -48,35 +46,18 @@ impl Apple {
     pub fn new(settings: AppleSettings) -> Self {
         Self {
             settings,
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .connect_timeout(Duration::from_secs(10))
-                .timeout(Duration::from_secs(30))
-                .build()
-                .expect("the HTTP client builds with static settings"),
-            pending: moka::sync::Cache::builder()
-                .max_capacity(10_000)
-                .time_to_live(Duration::from_secs(600))
-                .build(),
-        }
-    }
-
-    fn redirect_uri(&self, origin: &str) -> String {
-        let c = &self.settings.callback_url;
-        if c.starts_with("http://") || c.starts_with("https://") {
-            c.clone()
-        } else {
-            format!(
-                "{}/{}",
-                origin.trim_end_matches('/'),
-                c.trim_start_matches('/')
-            )
+            http: super::external::provider_http(),
+            pending: super::external::pending_sign_ins(),
         }
     }
 
     /// Starts a sign-in: Apple's authorization URL.
     pub fn start(&self, origin: &str) -> String {
-        let (state, nonce, redirect_uri) = (random(), random(), self.redirect_uri(origin));
+        let (state, nonce, redirect_uri) = (
+            random(),
+            random(),
+            super::external::callback_url(&self.settings.callback_url, origin),
+        );
         let mut url = url::Url::parse(&format!("{}/auth/authorize", self.settings.base_url))
             .expect("a URL checked at start");
         url.query_pairs_mut()

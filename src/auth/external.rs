@@ -30,6 +30,40 @@ pub struct ExternalIdentity {
     pub admin: bool,
 }
 
+/// The callback address for a provider: `configured` when absolute, else that path on
+/// `origin` (the address the request came to).
+pub fn callback_url(configured: &str, origin: &str) -> String {
+    if configured.starts_with("http://") || configured.starts_with("https://") {
+        configured.to_owned()
+    } else {
+        format!(
+            "{}/{}",
+            origin.trim_end_matches('/'),
+            configured.trim_start_matches('/')
+        )
+    }
+}
+
+/// The HTTP client sign-ins talk to providers with: redirects off (a redirect would let a
+/// provider's answer make us fetch other addresses) and bounded waits.
+pub fn provider_http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .timeout(std::time::Duration::from_secs(30))
+        .user_agent(concat!("librechat/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .expect("the HTTP client builds with static settings")
+}
+
+/// Sign-ins started and not finished, by state: each is good for ten minutes and once.
+pub fn pending_sign_ins<T: Clone + Send + Sync + 'static>() -> moka::sync::Cache<String, T> {
+    moka::sync::Cache::builder()
+        .max_capacity(10_000)
+        .time_to_live(std::time::Duration::from_secs(600))
+        .build()
+}
+
 /// Refused because the email belongs to an account that signs in another way.
 pub const OTHER_PROVIDER: &str =
     "An account with this email already exists and signs in another way.";

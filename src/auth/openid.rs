@@ -21,9 +21,6 @@ use super::external::ExternalIdentity;
 use crate::config::{OpenIdSettings, RoleRule, TokenKind};
 use crate::db::identities::Provider;
 
-/// How long a sign-in may take between leaving for the provider and coming back.
-const PENDING_TTL: Duration = Duration::from_secs(600);
-
 /// Why an OpenID sign-in failed; shown to the person on the login page.
 #[derive(Debug, thiserror::Error)]
 pub enum OpenIdError {
@@ -129,21 +126,12 @@ impl Tokens {
 
 impl OpenId {
     pub fn new(settings: OpenIdSettings) -> Self {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(30))
-            .build()
-            .expect("the HTTP client builds with static settings");
         Self {
             settings,
-            http,
+            http: super::external::provider_http(),
             metadata: RwLock::new(None),
             keys: RwLock::new(None),
-            pending: moka::sync::Cache::builder()
-                .max_capacity(10_000)
-                .time_to_live(PENDING_TTL)
-                .build(),
+            pending: super::external::pending_sign_ins(),
         }
     }
 

@@ -3,8 +3,6 @@
 //! API for who signed in. Accounts come from the shared linking rule; new ones only with
 //! `ALLOW_SOCIAL_REGISTRATION`.
 
-use std::time::Duration;
-
 use oauth2::basic::BasicClient;
 use oauth2::{
     AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, PkceCodeChallenge,
@@ -46,17 +44,8 @@ impl Social {
     pub fn new(providers: Vec<SocialSettings>) -> Self {
         Self {
             providers,
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .connect_timeout(Duration::from_secs(10))
-                .timeout(Duration::from_secs(30))
-                .user_agent(concat!("librechat/", env!("CARGO_PKG_VERSION")))
-                .build()
-                .expect("the HTTP client builds with static settings"),
-            pending: moka::sync::Cache::builder()
-                .max_capacity(10_000)
-                .time_to_live(Duration::from_secs(600))
-                .build(),
+            http: super::external::provider_http(),
+            pending: super::external::pending_sign_ins(),
         }
     }
 
@@ -64,22 +53,9 @@ impl Social {
         self.providers.iter().find(|p| p.provider.name() == name)
     }
 
-    fn redirect_uri(s: &SocialSettings, origin: &str) -> String {
-        let c = &s.callback_url;
-        if c.starts_with("http://") || c.starts_with("https://") {
-            c.clone()
-        } else {
-            format!(
-                "{}/{}",
-                origin.trim_end_matches('/'),
-                c.trim_start_matches('/')
-            )
-        }
-    }
-
     /// Starts a sign-in with `s`: the provider's authorization URL.
     pub fn start(&self, s: &SocialSettings, origin: &str) -> Result<String, SocialError> {
-        let redirect_uri = Self::redirect_uri(s, origin);
+        let redirect_uri = super::external::callback_url(&s.callback_url, origin);
         let bad = |e: oauth2::url::ParseError| SocialError::Failed(e.to_string());
         let client = BasicClient::new(ClientId::new(s.client_id.clone()))
             .set_auth_uri(AuthUrl::new(s.authorize_url.clone()).map_err(bad)?)

@@ -12,6 +12,7 @@ pub mod fake_social;
 pub mod oidc;
 pub mod slapd;
 pub mod smtp;
+pub mod sso;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

@@ -68,23 +68,42 @@ async fn limited(state: &AppState, client: &Client) -> Result<(), ApiError> {
     .await
 }
 
+/// A failed sign-in's message for the person, and what to log (the provider's own failures).
+fn refuse(state: &AppState, message: String, detail: Option<&str>, provider: &str) -> Response {
+    if let Some(why) = detail {
+        tracing::error!(error = %why, provider, "a sign-in failed");
+    }
+    to_login(state, "auth_failed", &message)
+}
+
+/// What a callback brings back: a code and a state, or why not (the provider's refusal, or
+/// an incomplete answer).
+fn code_and_state(
+    error: Option<String>,
+    description: Option<String>,
+    code: Option<String>,
+    st: Option<String>,
+) -> Result<(String, String), String> {
+    if let Some(err) = error {
+        let message = description.unwrap_or(err);
+        return Err(format!("The provider refused the sign-in: {message}"));
+    }
+    match (code, st) {
+        (Some(code), Some(st)) => Ok((code, st)),
+        _ => Err("The sign-in answer was incomplete.".into()),
+    }
+}
+
 async fn openid_start(State(state): State<AppState>, client: Client) -> Response {
     if let Err(e) = limited(&state, &client).await {
         return to_login(&state, "auth_failed", &e.to_string());
     }
     let Some(openid) = state.openid.clone() else {
-        return to_login(
-            &state,
-            "auth_failed",
-            "OpenID sign-in is not configured here.",
-        );
+        return to_login(&state, "auth_failed", NOT_CONFIGURED);
     };
     match openid.start(&client.base_url).await {
         Ok(url) => redirect(&url, None),
-        Err(e) => {
-            tracing::error!(error = ?e, "starting an OpenID sign-in failed");
-            to_login(&state, "auth_failed", &e.to_string())
-        }
+        Err(e) => refuse(&state, e.to_string(), Some(&format!("{e:?}")), "openid"),
     }
 }
 
@@ -96,6 +115,8 @@ struct Callback {
     error_description: Option<String>,
 }
 
+const NOT_CONFIGURED: &str = "This sign-in method is not configured here.";
+
 async fn openid_callback(
     State(state): State<AppState>,
     client: Client,
@@ -105,34 +126,38 @@ async fn openid_callback(
         return to_login(&state, "auth_failed", &e.to_string());
     }
     let Some(openid) = state.openid.clone() else {
-        return to_login(
-            &state,
-            "auth_failed",
-            "OpenID sign-in is not configured here.",
-        );
+        return to_login(&state, "auth_failed", NOT_CONFIGURED);
     };
-    if let Some(err) = q.error {
-        let message = q.error_description.unwrap_or(err);
-        return to_login(
-            &state,
-            "auth_failed",
-            &format!("The identity provider refused the sign-in: {message}"),
-        );
-    }
-    let (Some(code), Some(st)) = (q.code, q.state) else {
-        return to_login(&state, "auth_failed", "The sign-in answer was incomplete.");
+    let (code, st) = match code_and_state(q.error, q.error_description, q.code, q.state) {
+        Ok(c) => c,
+        Err(message) => return to_login(&state, "auth_failed", &message),
     };
-    let identity = match openid.finish(&code, &st).await {
-        Ok(i) => i,
+    match openid.finish(&code, &st).await {
+        // OpenID registers people whatever ALLOW_SOCIAL_REGISTRATION says, as LibreChat does.
+        Ok(identity) => sign_in_and_return(&state, &client, &identity, true).await,
         Err(e) => {
-            if let OpenIdError::Failed(why) = &e {
-                tracing::error!(error = %why, "an OpenID sign-in failed");
-            }
-            return to_login(&state, "auth_failed", &e.to_string());
+            let detail = match &e {
+                OpenIdError::Failed(why) => Some(why.clone()),
+                _ => None,
+            };
+            refuse(&state, e.to_string(), detail.as_deref(), "openid")
         }
-    };
-    // OpenID registers people whatever ALLOW_SOCIAL_REGISTRATION says, as LibreChat does.
-    sign_in_and_return(&state, &client, &identity, true).await
+    }
+}
+
+/// The login limiter, then the social provider `provider` if it is configured and social
+/// login is on.
+async fn social_entry<'a>(
+    state: &'a AppState,
+    client: &Client,
+    provider: &str,
+) -> Result<&'a crate::config::SocialSettings, String> {
+    limited(state, client).await.map_err(|e| e.to_string())?;
+    state
+        .social
+        .get(provider)
+        .filter(|_| state.settings.auth.allow_social_login)
+        .ok_or_else(|| NOT_CONFIGURED.to_owned())
 }
 
 async fn social_start(
@@ -140,25 +165,13 @@ async fn social_start(
     client: Client,
     Path(provider): Path<String>,
 ) -> Response {
-    if let Err(e) = limited(&state, &client).await {
-        return to_login(&state, "auth_failed", &e.to_string());
-    }
-    if !state.settings.auth.allow_social_login {
-        return to_login(&state, "auth_failed", "Social login is not allowed here.");
-    }
-    let Some(s) = state.social.get(&provider) else {
-        return to_login(
-            &state,
-            "auth_failed",
-            "This sign-in method is not configured here.",
-        );
+    let s = match social_entry(&state, &client, &provider).await {
+        Ok(s) => s,
+        Err(message) => return to_login(&state, "auth_failed", &message),
     };
     match state.social.start(s, &client.base_url) {
         Ok(url) => redirect(&url, None),
-        Err(e) => {
-            tracing::error!(error = ?e, provider, "starting a social sign-in failed");
-            to_login(&state, "auth_failed", &e.to_string())
-        }
+        Err(e) => refuse(&state, e.to_string(), Some(&format!("{e:?}")), &provider),
     }
 }
 
@@ -168,63 +181,26 @@ async fn social_callback(
     Path(provider): Path<String>,
     Query(q): Query<Callback>,
 ) -> Response {
-    if let Err(e) = limited(&state, &client).await {
-        return to_login(&state, "auth_failed", &e.to_string());
-    }
-    let Some(s) = state
-        .social
-        .get(&provider)
-        .filter(|_| state.settings.auth.allow_social_login)
-    else {
-        return to_login(
-            &state,
-            "auth_failed",
-            "This sign-in method is not configured here.",
-        );
+    let s = match social_entry(&state, &client, &provider).await {
+        Ok(s) => s,
+        Err(message) => return to_login(&state, "auth_failed", &message),
     };
-    if let Some(err) = q.error {
-        let message = q.error_description.unwrap_or(err);
-        return to_login(
-            &state,
-            "auth_failed",
-            &format!("The provider refused the sign-in: {message}"),
-        );
-    }
-    let (Some(code), Some(st)) = (q.code, q.state) else {
-        return to_login(&state, "auth_failed", "The sign-in answer was incomplete.");
+    let (code, st) = match code_and_state(q.error, q.error_description, q.code, q.state) {
+        Ok(c) => c,
+        Err(message) => return to_login(&state, "auth_failed", &message),
     };
-    let identity = match state.social.finish(s, &code, &st).await {
-        Ok(i) => i,
+    match state.social.finish(s, &code, &st).await {
+        Ok(identity) => {
+            let may_register = state.settings.auth.allow_social_registration;
+            sign_in_and_return(&state, &client, &identity, may_register).await
+        }
         Err(e) => {
-            if let crate::auth::social::SocialError::Failed(why) = &e {
-                tracing::error!(error = %why, provider, "a social sign-in failed");
-            }
-            return to_login(&state, "auth_failed", &e.to_string());
+            let detail = match &e {
+                crate::auth::social::SocialError::Failed(why) => Some(why.clone()),
+                _ => None,
+            };
+            refuse(&state, e.to_string(), detail.as_deref(), &provider)
         }
-    };
-    let may_register = state.settings.auth.allow_social_registration;
-    sign_in_and_return(&state, &client, &identity, may_register).await
-}
-
-/// Links `identity` to an account, checks bans, opens a session and returns to the app.
-async fn sign_in_and_return(
-    state: &AppState,
-    client: &Client,
-    identity: &crate::auth::external::ExternalIdentity,
-    may_register: bool,
-) -> Response {
-    let signed = async {
-        let user = state.accounts.link_external(identity, may_register).await?;
-        check_ban(state, Some(&user.id), client).await?;
-        Ok::<_, ApiError>(state.accounts.start_session(user).await?)
-    }
-    .await;
-    match signed {
-        Ok(s) => {
-            let cookie = set_refresh_cookie(state, client, &s.refresh_token, s.refresh_max_age);
-            redirect(&app_root(state), Some(cookie))
-        }
-        Err(e) => to_login(state, "auth_failed", &e.to_string()),
     }
 }
 
@@ -234,11 +210,7 @@ async fn apple_start(State(state): State<AppState>, client: Client) -> Response 
     }
     match (&state.apple, state.settings.auth.allow_social_login) {
         (Some(apple), true) => redirect(&apple.start(&client.base_url), None),
-        _ => to_login(
-            &state,
-            "auth_failed",
-            "Sign in with Apple is not configured here.",
-        ),
+        _ => to_login(&state, "auth_failed", NOT_CONFIGURED),
     }
 }
 
@@ -264,33 +236,47 @@ async fn apple_callback(
         .clone()
         .filter(|_| state.settings.auth.allow_social_login)
     else {
-        return to_login(
-            &state,
-            "auth_failed",
-            "Sign in with Apple is not configured here.",
-        );
+        return to_login(&state, "auth_failed", NOT_CONFIGURED);
     };
-    if let Some(err) = f.error {
-        return to_login(
-            &state,
-            "auth_failed",
-            &format!("Apple refused the sign-in: {err}"),
-        );
-    }
-    let (Some(code), Some(st)) = (f.code, f.state) else {
-        return to_login(&state, "auth_failed", "The sign-in answer was incomplete.");
+    let (code, st) = match code_and_state(f.error, None, f.code, f.state) {
+        Ok(c) => c,
+        Err(message) => return to_login(&state, "auth_failed", &message),
     };
-    let identity = match apple.finish(&code, &st, f.user.as_deref()).await {
-        Ok(i) => i,
-        Err(e) => {
-            if let crate::auth::apple::AppleError::Failed(why) = &e {
-                tracing::error!(error = %why, "a Sign in with Apple failed");
-            }
-            return to_login(&state, "auth_failed", &e.to_string());
+    match apple.finish(&code, &st, f.user.as_deref()).await {
+        Ok(identity) => {
+            let may_register = state.settings.auth.allow_social_registration;
+            sign_in_and_return(&state, &client, &identity, may_register).await
         }
-    };
-    let may_register = state.settings.auth.allow_social_registration;
-    sign_in_and_return(&state, &client, &identity, may_register).await
+        Err(e) => {
+            let detail = match &e {
+                crate::auth::apple::AppleError::Failed(why) => Some(why.clone()),
+                _ => None,
+            };
+            refuse(&state, e.to_string(), detail.as_deref(), "apple")
+        }
+    }
+}
+
+/// Links `identity` to an account, checks bans, opens a session and returns to the app.
+async fn sign_in_and_return(
+    state: &AppState,
+    client: &Client,
+    identity: &crate::auth::external::ExternalIdentity,
+    may_register: bool,
+) -> Response {
+    let signed = async {
+        let user = state.accounts.link_external(identity, may_register).await?;
+        check_ban(state, Some(&user.id), client).await?;
+        Ok::<_, ApiError>(state.accounts.start_session(user).await?)
+    }
+    .await;
+    match signed {
+        Ok(s) => {
+            let cookie = set_refresh_cookie(state, client, &s.refresh_token, s.refresh_max_age);
+            redirect(&app_root(state), Some(cookie))
+        }
+        Err(e) => to_login(state, "auth_failed", &e.to_string()),
+    }
 }
 
 #[derive(Deserialize)]
