@@ -9,6 +9,7 @@ use std::path::Path;
 use std::process::Command;
 
 use support::fake_openai::{FakeOpenAi, KEY};
+use support::oidc::OidcProvider;
 use support::{ServeProcess, librechat};
 
 fn missing_peer(e2e: &Path) -> Option<String> {
@@ -39,6 +40,11 @@ async fn the_web_app_in_a_real_browser() {
         return;
     }
     let fake = FakeOpenAi::start().await;
+    // An OpenID provider, for the "Continue with OpenID" button.
+    let idp = OidcProvider::start(&[serde_json::json!({
+        "sub": "erin", "email": "erin@example.org", "email_verified": true, "name": "Erin OpenID"
+    })])
+    .expect("the browser tests sign in with OpenID too");
     let dir = tempfile::tempdir().unwrap();
     // Terms of service that everyone must accept, as in LibreChat's example configuration.
     std::fs::write(
@@ -51,6 +57,13 @@ async fn the_web_app_in_a_real_browser() {
         .env("OPENAI_REVERSE_PROXY", &fake.base)
         .env("OPENAI_MODELS", "gpt-4o,gated,server-error")
         .env("ALLOW_SHARED_LINKS_PUBLIC", "true")
+        .env("OPENID_CLIENT_ID", "librechat")
+        .env("OPENID_CLIENT_SECRET", "client-secret")
+        .env("OPENID_ISSUER", &idp.issuer)
+        .env("OPENID_SESSION_SECRET", "session-secret")
+        .env("OPENID_USE_PKCE", "true")
+        .env("ALLOW_SOCIAL_LOGIN", "true")
+        .env("LOGIN_MAX", "100")
         .env("JWT_SECRET", "e2e-jwt-secret-0123456789abcdef0123456789")
         .env(
             "JWT_REFRESH_SECRET",

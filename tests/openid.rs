@@ -31,6 +31,7 @@ async fn server(idp: &OidcProvider, extra: &[(&str, &str)]) -> TestServer {
         .env("OPENID_CLIENT_SECRET", "client-secret")
         .env("OPENID_ISSUER", &idp.issuer)
         .env("OPENID_SESSION_SECRET", "session-secret")
+        .env("ALLOW_SOCIAL_LOGIN", "true")
         .env("LOGIN_MAX", "1000");
     for (k, v) in extra {
         b = b.env(k, v);
@@ -101,6 +102,7 @@ async fn the_code_flow_signs_people_in_and_links_them_by_the_rule() {
         ("OPENID_CLIENT_SECRET", "client-secret"),
         ("OPENID_ISSUER", idp.issuer.as_str()),
         ("OPENID_SESSION_SECRET", "session-secret"),
+        ("ALLOW_SOCIAL_LOGIN", "true"),
         ("OPENID_USE_PKCE", "true"),
         ("OPENID_USE_END_SESSION_ENDPOINT", "true"),
         ("LOGIN_MAX", "1000"),
@@ -244,6 +246,7 @@ async fn an_unreachable_provider_is_a_message_not_a_crash() {
         .env("OPENID_CLIENT_SECRET", "client-secret")
         .env("OPENID_ISSUER", "http://127.0.0.1:1")
         .env("OPENID_SESSION_SECRET", "session-secret")
+        .env("ALLOW_SOCIAL_LOGIN", "true")
         .start()
         .await;
     let resp = no_redirects()

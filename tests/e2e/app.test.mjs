@@ -374,6 +374,19 @@ try {
     await other.context().close();
   });
 
+  await step('single sign-on: the OpenID button signs a new person in', async () => {
+    const visitor = await newPage();
+    await visitor.goto('login');
+    await visitor.getByRole('link', { name: 'Continue with OpenID' }).click();
+    // The provider's own page.
+    await visitor.locator('input[name="sub"]').fill('erin');
+    await visitor.getByRole('button', { name: 'Authorize' }).click();
+    await visitor.waitForURL(/\/c\/new$/);
+    await visitor.getByRole('dialog', { name: 'Terms of Service' }).getByRole('button', { name: 'Accept' }).click();
+    await visitor.locator('.side-bottom .who', { hasText: 'Erin OpenID' }).waitFor();
+    await visitor.context().close();
+  });
+
   await step('keyboard: Ctrl+Shift+O starts a new chat', async () => {
     await page.goto(convoUrl);
     await lastAnswer(page).waitFor();

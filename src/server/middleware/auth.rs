@@ -29,7 +29,11 @@ impl FromRequestParts<AppState> for AuthUser {
         let id = match state.accounts.tokens.verify_access(token) {
             Some(claims) => claims.id,
             // An access token from the OpenID provider, for someone who has an account.
-            None => match &state.openid {
+            None => match state
+                .openid
+                .as_ref()
+                .filter(|_| state.settings.auth.allow_social_login)
+            {
                 Some(openid) => {
                     let sub = openid.verify_bearer(token).await.ok_or_else(unauthorized)?;
                     state

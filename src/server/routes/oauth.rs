@@ -98,7 +98,12 @@ async fn openid_start(State(state): State<AppState>, client: Client) -> Response
     if let Err(e) = limited(&state, &client).await {
         return to_login(&state, "auth_failed", &e.to_string());
     }
-    let Some(openid) = state.openid.clone() else {
+    // As in LibreChat, every browser sign-in but LDAP needs ALLOW_SOCIAL_LOGIN.
+    let Some(openid) = state
+        .openid
+        .clone()
+        .filter(|_| state.settings.auth.allow_social_login)
+    else {
         return to_login(&state, "auth_failed", NOT_CONFIGURED);
     };
     match openid.start(&client.base_url).await {
@@ -125,7 +130,12 @@ async fn openid_callback(
     if let Err(e) = limited(&state, &client).await {
         return to_login(&state, "auth_failed", &e.to_string());
     }
-    let Some(openid) = state.openid.clone() else {
+    // As in LibreChat, every browser sign-in but LDAP needs ALLOW_SOCIAL_LOGIN.
+    let Some(openid) = state
+        .openid
+        .clone()
+        .filter(|_| state.settings.auth.allow_social_login)
+    else {
         return to_login(&state, "auth_failed", NOT_CONFIGURED);
     };
     let (code, st) = match code_and_state(q.error, q.error_description, q.code, q.state) {
