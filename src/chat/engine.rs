@@ -261,6 +261,11 @@ impl Engine {
             if unsaved_since.is_none() {
                 unsaved_since = Some(Instant::now());
             }
+            // Let the subscribers this frame woke run now. A woken task waits in this worker's
+            // next-task slot, which other workers cannot take, until this one yields; with a
+            // fast provider every read is ready at once, so without this the first piece of
+            // an answer reached the client only after the whole burst (1.7 ms later).
+            tokio::task::yield_now().await;
         }
     }
 
