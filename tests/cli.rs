@@ -46,13 +46,36 @@ fn config_check_prints_settings_with_secrets_masked() {
     let out = run(librechat(dir.path())
         .args(["config", "check"])
         .env("JWT_SECRET", "super-secret-jwt")
-        .env("GROQ_API_KEY", "gsk_live_key"));
+        .env("GROQ_API_KEY", "gsk_live_key")
+        // Single sign-on: the settings show, their secrets do not.
+        .env("LDAP_URL", "ldap://127.0.0.1:389")
+        .env("LDAP_USER_SEARCH_BASE", "ou=people,dc=example,dc=org")
+        .env("LDAP_BIND_CREDENTIALS", "ldap-service-pw")
+        .env("OPENID_CLIENT_ID", "librechat")
+        .env("OPENID_CLIENT_SECRET", "oidc-client-secret")
+        .env("OPENID_ISSUER", "https://idp.example.org")
+        .env("OPENID_SESSION_SECRET", "oidc-session-secret")
+        .env("GITHUB_CLIENT_ID", "gh-id")
+        .env("GITHUB_CLIENT_SECRET", "gh-client-secret"));
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert!(stdout.contains("port: 3080"));
     assert!(stdout.contains("********"));
     assert!(stdout.contains("endpoints: (set; not printed"), "{stdout}");
-    for leak in ["super-secret-jwt", "gsk_live_key"] {
+    assert!(
+        stdout.contains("search_filter: mail={{username}}")
+            && stdout.contains("issuer: https://idp.example.org")
+            && stdout.contains("/login/oauth/authorize"),
+        "{stdout}"
+    );
+    for leak in [
+        "super-secret-jwt",
+        "gsk_live_key",
+        "ldap-service-pw",
+        "oidc-client-secret",
+        "oidc-session-secret",
+        "gh-client-secret",
+    ] {
         assert!(
             !stdout.contains(leak) && !text(&out.stderr).contains(leak),
             "{leak} leaked"

@@ -4,6 +4,7 @@
 import { ApiError, config, post, setSession } from './api.js';
 import { h, mount } from './dom.js';
 import { href, navigate } from './router.js';
+import { bannerBar } from './banner.js';
 
 function card(title, ...body) {
   return h('main', { class: 'auth' },
@@ -104,6 +105,8 @@ export async function loginScreen(root, params = {}) {
     c.passwordResetEnabled ? h('p', { class: 'aside' }, h('a', { href: href('forgot-password'), 'data-link': '' }, 'Forgot password?')) : null,
     c.registrationEnabled ? h('p', { class: 'aside' }, "Don't have an account? ", h('a', { href: href('register'), 'data-link': '' }, 'Sign up')) : null,
     ssoButtons(c)));
+  // A public banner shows here too (the server sends only public ones before sign-in).
+  bannerBar().then((bar) => bar && root.prepend(bar));
   if (c.openidAutoRedirect && c.openidLoginEnabled && params.redirect !== 'false') {
     location.href = `${c.serverDomain?.replace(/\/$/, '') || ''}/oauth/openid`;
   }

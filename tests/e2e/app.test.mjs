@@ -340,7 +340,13 @@ try {
   await step('an admin sets a banner', async () => {
     await page.getByRole('link', { name: 'Admin' }).click();
     await page.getByLabel('Message', { exact: true }).fill('Maintenance on Sunday');
+    await page.getByLabel('Also shown to people who are not signed in').check();
     await page.getByRole('button', { name: 'Save banner' }).click();
+    // Public: on the login page too.
+    const visitor = await newPage();
+    await visitor.goto('login');
+    await visitor.getByRole('region', { name: 'Announcement' }).getByText('Maintenance on Sunday').waitFor();
+    await visitor.context().close();
     await page.reload();
     await page.getByRole('region', { name: 'Announcement' }).getByText('Maintenance on Sunday').waitFor();
     await page.getByRole('button', { name: 'Dismiss announcement' }).click();
