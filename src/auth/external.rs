@@ -64,6 +64,39 @@ pub fn pending_sign_ins<T: Clone + Send + Sync + 'static>() -> moka::sync::Cache
         .build()
 }
 
+/// A failed sign-in with a provider: its message is for the person; `detail`, when the
+/// failure is ours or the provider's rather than the person's, is for the log only.
+pub trait SignInFailure: std::fmt::Display {
+    fn detail(&self) -> Option<&str>;
+}
+
+impl SignInFailure for super::openid::OpenIdError {
+    fn detail(&self) -> Option<&str> {
+        match self {
+            Self::Failed(why) => Some(why),
+            _ => None,
+        }
+    }
+}
+
+impl SignInFailure for super::social::SocialError {
+    fn detail(&self) -> Option<&str> {
+        match self {
+            Self::Failed(why) => Some(why),
+            _ => None,
+        }
+    }
+}
+
+impl SignInFailure for super::apple::AppleError {
+    fn detail(&self) -> Option<&str> {
+        match self {
+            Self::Failed(why) => Some(why),
+            _ => None,
+        }
+    }
+}
+
 /// Refused because the email belongs to an account that signs in another way.
 pub const OTHER_PROVIDER: &str =
     "An account with this email already exists and signs in another way.";

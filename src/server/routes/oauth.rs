@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
 
-use crate::auth::openid::OpenIdError;
+use crate::auth::external::{ExternalIdentity, SignInFailure};
 use crate::server::middleware::Client;
 use crate::server::middleware::auth::{check_ban, limit, set_refresh_cookie};
 use crate::server::{ApiError, AppState};
@@ -142,17 +142,9 @@ async fn openid_callback(
         Ok(c) => c,
         Err(message) => return to_login(&state, "auth_failed", &message),
     };
-    match openid.finish(&code, &st).await {
-        // OpenID registers people whatever ALLOW_SOCIAL_REGISTRATION says, as LibreChat does.
-        Ok(identity) => sign_in_and_return(&state, &client, &identity, true).await,
-        Err(e) => {
-            let detail = match &e {
-                OpenIdError::Failed(why) => Some(why.clone()),
-                _ => None,
-            };
-            refuse(&state, e.to_string(), detail.as_deref(), "openid")
-        }
-    }
+    // OpenID registers people whatever ALLOW_SOCIAL_REGISTRATION says, as LibreChat does.
+    let result = openid.finish(&code, &st).await;
+    conclude(&state, &client, result, true, "openid").await
 }
 
 /// The login limiter, then the social provider `provider` if it is configured and social
@@ -199,19 +191,9 @@ async fn social_callback(
         Ok(c) => c,
         Err(message) => return to_login(&state, "auth_failed", &message),
     };
-    match state.social.finish(s, &code, &st).await {
-        Ok(identity) => {
-            let may_register = state.settings.auth.allow_social_registration;
-            sign_in_and_return(&state, &client, &identity, may_register).await
-        }
-        Err(e) => {
-            let detail = match &e {
-                crate::auth::social::SocialError::Failed(why) => Some(why.clone()),
-                _ => None,
-            };
-            refuse(&state, e.to_string(), detail.as_deref(), &provider)
-        }
-    }
+    let result = state.social.finish(s, &code, &st).await;
+    let may_register = state.settings.auth.allow_social_registration;
+    conclude(&state, &client, result, may_register, &provider).await
 }
 
 async fn apple_start(State(state): State<AppState>, client: Client) -> Response {
@@ -252,18 +234,22 @@ async fn apple_callback(
         Ok(c) => c,
         Err(message) => return to_login(&state, "auth_failed", &message),
     };
-    match apple.finish(&code, &st, f.user.as_deref()).await {
-        Ok(identity) => {
-            let may_register = state.settings.auth.allow_social_registration;
-            sign_in_and_return(&state, &client, &identity, may_register).await
-        }
-        Err(e) => {
-            let detail = match &e {
-                crate::auth::apple::AppleError::Failed(why) => Some(why.clone()),
-                _ => None,
-            };
-            refuse(&state, e.to_string(), detail.as_deref(), "apple")
-        }
+    let result = apple.finish(&code, &st, f.user.as_deref()).await;
+    let may_register = state.settings.auth.allow_social_registration;
+    conclude(&state, &client, result, may_register, "apple").await
+}
+
+/// The end of every callback: signed in and back to the app, or to the login page with why.
+async fn conclude<E: SignInFailure>(
+    state: &AppState,
+    client: &Client,
+    result: Result<ExternalIdentity, E>,
+    may_register: bool,
+    provider: &str,
+) -> Response {
+    match result {
+        Ok(identity) => sign_in_and_return(state, client, &identity, may_register).await,
+        Err(e) => refuse(state, e.to_string(), e.detail(), provider),
     }
 }
 
@@ -271,7 +257,7 @@ async fn apple_callback(
 async fn sign_in_and_return(
     state: &AppState,
     client: &Client,
-    identity: &crate::auth::external::ExternalIdentity,
+    identity: &ExternalIdentity,
     may_register: bool,
 ) -> Response {
     let signed = async {
