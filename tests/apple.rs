@@ -9,7 +9,7 @@ use reqwest::header::LOCATION;
 use serde_json::Value;
 use support::TestServer;
 use support::fake_apple::{CLIENT_ID, FakeApple, KEY_ID, TEAM_ID};
-use support::sso::{no_redirects as http, outcome, user};
+use support::sso::{no_redirects as http, post_form as post_back, user};
 
 const PW: &str = "correct horse battery";
 
@@ -60,20 +60,6 @@ async fn sign_in(
     }
     let outcome = post_back(page["action"].as_str().unwrap(), &form).await;
     (outcome, form)
-}
-
-async fn post_back(action: &str, form: &[(String, String)]) -> Result<String, String> {
-    let body = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(form)
-        .finish();
-    let resp = http()
-        .post(action)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    outcome(&resp)
 }
 
 #[tokio::test]

@@ -1,5 +1,5 @@
 //! Who is who: passwords, tokens and sessions, roles and permissions.
-//! Strategies for single sign-on join here as `strategies/<name>.rs`.
+//! Single sign-on: `external` (the linking rule), `ldap`, `openid`, `saml`, `social`, `apple`.
 
 pub mod accounts;
 pub mod apple;
@@ -10,6 +10,7 @@ pub mod ldap;
 pub mod openid;
 pub mod password;
 pub mod permissions;
+pub mod saml;
 pub mod social;
 pub mod tokens;
 pub mod two_factor;

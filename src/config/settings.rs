@@ -35,6 +35,8 @@ pub struct Settings {
     pub social: Vec<super::SocialSettings>,
     /// Sign in with Apple; `None` when not configured.
     pub apple: Option<super::AppleSettings>,
+    /// SAML sign-in; `None` when not configured, or when OpenID is (LibreChat offers one).
+    pub saml: Option<super::SamlSettings>,
     /// The AI endpoints offered (keys inside: never printed).
     #[serde(skip)]
     pub endpoints: crate::providers::Endpoints,
@@ -323,6 +325,10 @@ impl Settings {
         warnings.extend(endpoints.warnings.iter().cloned());
         let email = super::EmailSettings::from_env(env, &branding.app_title)?;
         let openid = super::OpenIdSettings::from_env(env, server.domain_server.as_deref())?;
+        let saml = match openid {
+            Some(_) => None,
+            None => super::SamlSettings::from_env(env)?,
+        };
         Ok(Settings {
             server,
             data_dir,
@@ -332,6 +338,7 @@ impl Settings {
             branding,
             logins: LoginProviders {
                 email: email.is_some(),
+                saml: saml.is_some(),
                 ..LoginProviders::detect(env)?
             },
             features,
@@ -342,6 +349,7 @@ impl Settings {
             openid,
             social: super::SocialSettings::from_env(env)?,
             apple: super::AppleSettings::from_env(env)?,
+            saml,
             endpoints,
             moderation: crate::providers::moderation::Moderation::from_env(env)?,
             yaml_warnings: warnings,

@@ -45,6 +45,7 @@ pub mod sessions;
 pub mod shares;
 pub mod tags;
 pub mod tokens;
+pub mod used_proofs;
 pub mod user_keys;
 pub mod users;
 

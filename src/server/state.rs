@@ -42,6 +42,8 @@ pub struct AppState {
     pub social: Arc<crate::auth::social::Social>,
     /// Sign in with Apple, when configured.
     pub apple: Option<Arc<crate::auth::apple::Apple>>,
+    /// SAML sign-in, when configured.
+    pub saml: Option<Arc<crate::auth::saml::Saml>>,
 }
 
 impl AppState {
@@ -110,6 +112,17 @@ impl AppState {
             .apple
             .clone()
             .map(|a| Arc::new(crate::auth::apple::Apple::new(a)));
+        // The settings were checked when loaded (see `SamlSettings::from_env`).
+        let saml = settings
+            .saml
+            .clone()
+            .and_then(|s| match crate::auth::saml::Saml::new(s) {
+                Ok(saml) => Some(Arc::new(saml)),
+                Err(e) => {
+                    tracing::error!(error = %e, "SAML sign-in is off");
+                    None
+                }
+            });
         let openid = settings
             .openid
             .clone()
@@ -132,6 +145,7 @@ impl AppState {
             openid,
             social: Arc::new(crate::auth::social::Social::new(social)),
             apple,
+            saml,
         })
     }
 }

@@ -48,19 +48,6 @@ pub struct FakeApple {
     _dir: tempfile::TempDir,
 }
 
-fn openssl(dir: &std::path::Path, args: &[&str]) {
-    let out = std::process::Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 fn token_for(s: &Shared, g: &Grant) -> String {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -168,7 +155,7 @@ async fn keys(State(s): State<Shared>) -> Json<Value> {
 impl FakeApple {
     pub async fn start() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        openssl(
+        super::openssl(
             dir.path(),
             &[
                 "genpkey",
@@ -180,7 +167,7 @@ impl FakeApple {
                 "apple.pem",
             ],
         );
-        openssl(
+        super::openssl(
             dir.path(),
             &[
                 "genpkey",
@@ -192,7 +179,7 @@ impl FakeApple {
                 "other.pem",
             ],
         );
-        openssl(
+        super::openssl(
             dir.path(),
             &[
                 "genpkey",

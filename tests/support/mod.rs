@@ -10,9 +10,11 @@ pub mod fake_apple;
 pub mod fake_openai;
 pub mod fake_social;
 pub mod oidc;
+pub mod saml_forge;
 pub mod slapd;
 pub mod smtp;
 pub mod sso;
+pub mod ssp;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -134,6 +136,45 @@ impl TestServer {
         self.state.db.close().await.unwrap();
         self.dir.clone()
     }
+}
+
+/// A free loopback port (free now: a peer that then fails to bind it tries another).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Runs the `openssl` tool in `dir`; asserts it succeeded.
+pub fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A throwaway RSA key and self-signed certificate, `<name>.key` and `<name>.crt` in `dir`.
+pub fn self_signed(dir: &Path, name: &str) {
+    let (subject, key, crt) = (
+        format!("/CN={name}"),
+        format!("{name}.key"),
+        format!("{name}.crt"),
+    );
+    openssl(
+        dir,
+        &[
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", &subject,
+            "-keyout", &key, "-out", &crt,
+        ],
+    );
 }
 
 /// The built binary, run in `cwd` with an empty environment (plus PATH), so the developer's own

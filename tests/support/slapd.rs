@@ -29,14 +29,6 @@ pub struct Slapd {
 
 const SLAPD: &str = "/usr/sbin/slapd";
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn run(cmd: &mut Command) {
     let out = cmd.output().expect("run a tool");
     assert!(
@@ -140,8 +132,8 @@ impl Slapd {
         // One start at a time in this test binary (see `PEER_START`).
         let _one = super::PEER_START.lock().unwrap_or_else(|e| e.into_inner());
         for _ in 0..10 {
-            let port = free_port();
-            let tls_port = tls.then(free_port);
+            let port = super::free_port();
+            let tls_port = tls.then(super::free_port);
             let mut urls = format!("ldap://127.0.0.1:{port}/");
             if let Some(p) = tls_port {
                 urls.push_str(&format!(" ldaps://127.0.0.1:{p}/"));

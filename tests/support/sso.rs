@@ -48,6 +48,22 @@ pub fn outcome(resp: &reqwest::Response) -> Result<String, String> {
     }
 }
 
+/// Posts `form` to `action` as a browser posts a provider's auto-submitting form; the outcome
+/// as [`outcome`] reads it.
+pub async fn post_form(action: &str, form: &[(String, String)]) -> Result<String, String> {
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form)
+        .finish();
+    let resp = no_redirects()
+        .post(action)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    outcome(&resp)
+}
+
 /// Trades the refresh cookie for the signed-in user, as the web app does after the redirect.
 pub async fn user(server: &TestServer, cookie: &str) -> Value {
     let resp = server.refresh(cookie).await;

@@ -1,6 +1,6 @@
 //! `/oauth/*`: single sign-on that goes through the browser. `GET /oauth/openid` (or
-//! `/oauth/google`, `github`, `discord`, `facebook`) sends the browser to the provider; the
-//! `.../callback` comes back with a code, signs the person in by the linking rule and sets the
+//! `/oauth/google`, `github`, `discord`, `facebook`, `apple`, `saml`) sends the browser to the
+//! provider; the `.../callback` comes back with a code (or, for SAML, a signed assertion), signs the person in by the linking rule and sets the
 //! same refresh cookie as a local login before returning to the app; `GET /oauth/error` returns to the login page with a message, as
 //! LibreChat's does. The whole router counts against the login limiter.
 
@@ -24,6 +24,9 @@ pub fn router() -> Router<AppState> {
         .route("/oauth/error", get(error_page))
         .route("/oauth/apple", get(apple_start))
         .route("/oauth/apple/callback", axum::routing::post(apple_callback))
+        .route("/oauth/saml", get(saml_start))
+        .route("/oauth/saml/callback", axum::routing::post(saml_callback))
+        .route("/oauth/saml/metadata", get(saml_metadata))
         .route("/oauth/{provider}", get(social_start))
         .route("/oauth/{provider}/callback", get(social_callback))
 }
@@ -237,6 +240,95 @@ async fn apple_callback(
     let result = apple.finish(&code, &st, f.user.as_deref()).await;
     let may_register = state.settings.auth.allow_social_registration;
     conclude(&state, &client, result, may_register, "apple").await
+}
+
+/// SAML, when configured and social login is on (LibreChat sets SAML up with the social
+/// logins), and the callback address for this request.
+async fn saml_entry(
+    state: &AppState,
+    client: &Client,
+) -> Result<(std::sync::Arc<crate::auth::saml::Saml>, String), String> {
+    limited(state, client).await.map_err(|e| e.to_string())?;
+    let saml = state
+        .saml
+        .clone()
+        .filter(|_| state.settings.auth.allow_social_login)
+        .ok_or_else(|| NOT_CONFIGURED.to_owned())?;
+    let acs = saml.acs_url(
+        state.settings.server.domain_server.as_deref(),
+        &client.base_url,
+    );
+    Ok((saml, acs))
+}
+
+async fn saml_start(State(state): State<AppState>, client: Client) -> Response {
+    let (saml, acs) = match saml_entry(&state, &client).await {
+        Ok(s) => s,
+        Err(message) => return to_login(&state, "auth_failed", &message),
+    };
+    match saml.start(&acs) {
+        Ok(url) => redirect(&url, None),
+        Err(e) => refuse(&state, e.to_string(), e.detail(), "saml"),
+    }
+}
+
+/// What the IdP posts back (HTTP-POST binding).
+#[derive(Deserialize)]
+struct SamlCallback {
+    #[serde(rename = "SAMLResponse")]
+    saml_response: Option<String>,
+    #[serde(rename = "RelayState")]
+    relay_state: Option<String>,
+}
+
+async fn saml_callback(
+    State(state): State<AppState>,
+    client: Client,
+    form: Result<axum::Form<SamlCallback>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let (saml, acs) = match saml_entry(&state, &client).await {
+        Ok(s) => s,
+        Err(message) => return to_login(&state, "auth_failed", &message),
+    };
+    let Ok(axum::Form(SamlCallback {
+        saml_response: Some(response),
+        relay_state,
+    })) = form
+    else {
+        return to_login(
+            &state,
+            "auth_failed",
+            &crate::auth::saml::SamlSignInError::Malformed.to_string(),
+        );
+    };
+    let result = saml.finish(&state.db, acs, response, relay_state).await;
+    // SAML registers people whatever ALLOW_SOCIAL_REGISTRATION says, as LibreChat does.
+    conclude(&state, &client, result, true, "saml").await
+}
+
+/// Our SAML metadata, to register this server with the IdP.
+async fn saml_metadata(State(state): State<AppState>, client: Client) -> Response {
+    let Some(saml) = state.saml.clone() else {
+        return (StatusCode::NOT_FOUND, "SAML is not configured.").into_response();
+    };
+    let acs = saml.acs_url(
+        state.settings.server.domain_server.as_deref(),
+        &client.base_url,
+    );
+    match saml.metadata(&acs) {
+        Ok(xml) => (
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "application/samlmetadata+xml",
+            )],
+            xml,
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "SAML metadata");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
 }
 
 /// The end of every callback: signed in and back to the app, or to the login page with why.
