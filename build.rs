@@ -1,10 +1,46 @@
 //! Embeds the SQL files of `migrations/` into the binary, in order, and refuses to build when
-//! their numbering has a gap or a duplicate (a migration is identified by its position).
+//! their numbering has a gap or a duplicate (a migration is identified by its position); and
+//! records the git commit built, for `--version`.
 
 use std::fmt::Write;
 use std::path::Path;
 
 fn main() {
+    embed_migrations();
+    record_commit();
+}
+
+/// `LIBRECHAT_GIT_COMMIT`: the commit being built (12 hex digits), from the environment when a
+/// packager sets it (a source tarball has no .git), else from git, else `unknown`.
+fn record_commit() {
+    println!("cargo:rerun-if-env-changed=LIBRECHAT_GIT_COMMIT");
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .current_dir(&manifest)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+    };
+    // Built again when HEAD moves: HEAD itself, the branch it names, and packed refs.
+    if let Some(dir) = git(&["rev-parse", "--absolute-git-dir"]) {
+        println!("cargo:rerun-if-changed={dir}/HEAD");
+        println!("cargo:rerun-if-changed={dir}/packed-refs");
+        if let Some(branch) = git(&["symbolic-ref", "-q", "HEAD"]) {
+            println!("cargo:rerun-if-changed={dir}/{branch}");
+        }
+    }
+    let commit = std::env::var("LIBRECHAT_GIT_COMMIT")
+        .ok()
+        .filter(|c| !c.is_empty())
+        .or_else(|| git(&["rev-parse", "--short=12", "HEAD"]))
+        .unwrap_or_else(|| "unknown".into());
+    println!("cargo:rustc-env=LIBRECHAT_GIT_COMMIT={commit}");
+}
+
+fn embed_migrations() {
     println!("cargo:rerun-if-changed=migrations");
     // Read at run time: a build script binary can be reused from another checkout of the
     // same target folder, and then a path baked in when it was compiled would be stale.

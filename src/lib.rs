@@ -21,3 +21,11 @@ pub mod providers;
 pub mod search;
 pub mod server;
 pub mod web;
+
+/// The version and the commit it was built from, as `--version` shows them.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("LIBRECHAT_GIT_COMMIT"),
+    ")"
+);

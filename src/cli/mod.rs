@@ -20,7 +20,7 @@ use crate::config::{Env, Overrides};
 #[derive(Debug, Parser)]
 #[command(
     name = "librechat",
-    version,
+    version = crate::VERSION,
     about = "A complete, self-hosted, multi-user AI chat service in one file",
     long_about = "A complete, self-hosted, multi-user AI chat service in one file, compatible with \
 LibreChat's API, .env and librechat.yaml.\n\nSettings come from, lowest first: defaults, \
@@ -98,11 +98,31 @@ librechat import ./alice-chats/1b2c.json --user alice@example.org"
     /// Maintain the full-text search index
     #[command(subcommand, after_help = "Example:\n  librechat search reindex")]
     Search(search::SearchCommand),
+    /// Print the shell completion script for bash, zsh or fish
+    #[command(
+        after_help = "Examples:\n  librechat completions bash > /usr/share/bash-completion/completions/librechat\n  \
+librechat completions zsh > \"${fpath[1]}/_librechat\"\n  librechat completions fish > ~/.config/fish/completions/librechat.fish"
+    )]
+    Completions {
+        /// The shell
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), as `man` reads it
+    #[command(
+        after_help = "Example:\n  librechat manpage | gzip > /usr/share/man/man1/librechat.1.gz"
+    )]
+    Manpage,
 }
 
 /// Parses the command line and runs the command. Returns the process exit code.
 pub fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
+    // These two only print: no settings or .env are read.
+    match cli.command {
+        Command::Completions { shell } => return print_completions(shell),
+        Command::Manpage => return print_manpage(),
+        _ => {}
+    }
     let env = Env::load(std::path::Path::new(".env"))?;
     let overrides = Overrides {
         data_dir: cli.common.data_dir.clone(),
@@ -120,5 +140,31 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Export(args) => export::run(env, overrides, args),
         Command::Import(args) => import::run(env, overrides, args),
         Command::Terms(cmd) => user::run_terms(env, overrides, cmd),
+        Command::Completions { shell } => print_completions(shell),
+        Command::Manpage => print_manpage(),
+    }
+}
+
+fn print_completions(shell: clap_complete::Shell) -> anyhow::Result<ExitCode> {
+    let mut command = <Cli as clap::CommandFactory>::command();
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut command, "librechat", &mut out);
+    print(&out)
+}
+
+fn print_manpage() -> anyhow::Result<ExitCode> {
+    let command = <Cli as clap::CommandFactory>::command();
+    let mut out = Vec::new();
+    clap_mangen::Man::new(command).render(&mut out)?;
+    print(&out)
+}
+
+/// Writes `bytes` to stdout; a reader that stopped early (`| head`) is not an error.
+fn print(bytes: &[u8]) -> anyhow::Result<ExitCode> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(ExitCode::SUCCESS),
     }
 }

@@ -67,7 +67,13 @@ async fn serve(env: Env, overrides: Overrides) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(data_dir = %data_dir.display(), "listening on http://{addr}");
     let (db, search, jobs) = (state.db.clone(), state.search.clone(), state.jobs.clone());
-    let served = server::serve(listener, state, server::shutdown_signal()).await;
+    // Under systemd (Type=notify): ready now that the port is bound and the database is open.
+    server::notify::notify(&format!("READY=1\nSTATUS=listening on http://{addr}"));
+    let stop = async {
+        server::shutdown_signal().await;
+        server::notify::notify("STOPPING=1");
+    };
+    let served = server::serve(listener, state, stop).await;
     // Whatever is still generating is stopped and saved before the database closes.
     jobs.stop(std::time::Duration::ZERO).await;
     if let Some(search) = search {

@@ -2,6 +2,7 @@
 
 pub mod error;
 pub mod middleware;
+pub mod notify;
 pub mod router;
 pub mod routes;
 pub mod state;

@@ -1,0 +1,418 @@
+//! The installs: `--version`, completions and the man page, the systemd unit (checked by
+//! `systemd-analyze`, and the readiness protocol it relies on), the Debian package (built with
+//! dpkg-deb, inspected, its maintainer scripts run twice and then removed and purged under a
+//! `DPKG_ROOT`), `install.sh` run twice and uninstalled under `--root`, and the Homebrew
+//! formula (`ruby -c`). Tools missing here are skipped with a note, unless
+//! `LIBRECHAT_REQUIRE_PEERS=1`.
+
+mod support;
+
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::net::UnixDatagram;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use support::{ServeProcess, librechat, run, text};
+
+const PACKAGING: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/packaging");
+const BINARY: &str = env!("CARGO_BIN_EXE_librechat");
+
+/// Whether `tool` runs here; a note (or, with peers required, a failure) when it does not.
+fn have(tool: &str, package: &str) -> bool {
+    if Command::new(tool)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok()
+    {
+        return true;
+    }
+    let required = std::env::var("LIBRECHAT_REQUIRE_PEERS").is_ok_and(|v| v == "1");
+    assert!(!required, "{tool} is required (apt install {package})");
+    eprintln!("skipped: {tool} is not installed (apt install {package}, or run .ci/run)");
+    false
+}
+
+fn sh(script: &Path) -> Command {
+    let mut cmd = Command::new("sh");
+    cmd.arg(script);
+    cmd
+}
+
+#[test]
+fn version_names_the_commit() {
+    let out = run(librechat(Path::new(".")).arg("--version"));
+    let line = text(&out.stdout);
+    let rest = line
+        .trim()
+        .strip_prefix(concat!("librechat ", env!("CARGO_PKG_VERSION"), " ("))
+        .unwrap_or_else(|| panic!("{line}"));
+    let commit = rest.strip_suffix(')').unwrap();
+    assert!(
+        commit == "unknown"
+            || (commit.len() == 12 && commit.chars().all(|c| c.is_ascii_hexdigit())),
+        "{line}"
+    );
+}
+
+#[test]
+fn completions_and_man_page() {
+    let dir = tempfile::tempdir().unwrap();
+    for (shell, marker) in [
+        ("bash", "complete -F _librechat"),
+        ("zsh", "#compdef librechat"),
+        ("fish", "complete -c librechat"),
+    ] {
+        let out = run(librechat(dir.path()).args(["completions", shell]));
+        let script = text(&out.stdout);
+        assert!(script.contains(marker), "{shell}");
+        assert!(
+            script.contains("serve") && script.contains("backup"),
+            "{shell}: subcommands"
+        );
+    }
+    if have("bash", "bash") {
+        let path = dir.path().join("c.bash");
+        std::fs::write(
+            &path,
+            run(librechat(dir.path()).args(["completions", "bash"])).stdout,
+        )
+        .unwrap();
+        run(Command::new("bash").arg("-n").arg(&path));
+    }
+    let out = run(librechat(dir.path()).arg("manpage"));
+    let man = text(&out.stdout);
+    assert!(man.contains(".TH librechat 1"), "{}", &man[..200]);
+    assert!(man.contains("serve") && man.contains("completions"));
+    // An unknown shell is a usage error, not a crash.
+    let out = librechat(dir.path())
+        .args(["completions", "tcsh"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("possible values"));
+}
+
+/// The unit with ExecStart pointing at the binary under test.
+fn unit_copy(dir: &Path) -> PathBuf {
+    let unit = std::fs::read_to_string(format!("{PACKAGING}/systemd/librechat.service")).unwrap();
+    assert!(unit.contains("\nExecStart=/usr/bin/librechat serve "));
+    let path = dir.join("librechat.service");
+    std::fs::write(
+        &path,
+        unit.replace(
+            "ExecStart=/usr/bin/librechat ",
+            &format!("ExecStart={BINARY} "),
+        ),
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn systemd_unit_verifies_and_is_hardened() {
+    if !have("systemd-analyze", "systemd") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let unit = unit_copy(dir.path());
+    let out = Command::new("systemd-analyze")
+        .args(["verify", "--man=no"])
+        .arg(&unit)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "systemd-analyze verify: {}",
+        text(&out.stderr)
+    );
+    let out = Command::new("systemd-analyze")
+        .args(["security", "--offline=yes", "--no-pager"])
+        .arg(&unit)
+        .output()
+        .unwrap();
+    let report = text(&out.stdout);
+    let line = report
+        .lines()
+        .find(|l| l.contains("Overall exposure level"))
+        .unwrap_or_else(|| panic!("{report}{}", text(&out.stderr)));
+    let score: f64 = line
+        .split(": ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("{line}"));
+    println!("systemd-analyze security: {line}");
+    assert!(score <= 2.0, "exposure {score} (lower is safer): {report}");
+    for must in [
+        "Type=notify",
+        "StateDirectory=librechat",
+        "ProtectSystem=strict",
+        "CapabilityBoundingSet=\n",
+        "Restart=on-failure",
+        "TimeoutStopSec=",
+        "EnvironmentFile=-/etc/librechat/librechat.env",
+    ] {
+        let unit = std::fs::read_to_string(&unit).unwrap();
+        assert!(unit.contains(must), "{must}");
+    }
+}
+
+/// What systemd sees of `Type=notify`: READY=1 once the server answers, STOPPING=1 on SIGTERM,
+/// then a clean exit.
+#[test]
+fn tells_systemd_when_ready_and_when_stopping() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket_path = dir.path().join("notify.sock");
+    let socket = UnixDatagram::bind(&socket_path).unwrap();
+    // A bound for a broken build, not a timing check.
+    socket
+        .set_read_timeout(Some(Duration::from_secs(120)))
+        .unwrap();
+    let mut cmd = librechat(dir.path());
+    cmd.env("NOTIFY_SOCKET", &socket_path);
+    let server = ServeProcess::start(cmd);
+    let mut buf = [0u8; 512];
+    let n = socket.recv(&mut buf).expect("READY=1 from the server");
+    let ready = String::from_utf8_lossy(&buf[..n]).into_owned();
+    assert!(
+        ready.starts_with("READY=1\nSTATUS=listening on http://"),
+        "{ready}"
+    );
+    // Ready means ready: the health check answers.
+    let (status, body) = support::http_get(&format!("{}/health", server.base));
+    assert_eq!((status, body.as_str()), (200, "OK"));
+    let (exit, log) = server.signal_and_wait("TERM");
+    let n = socket.recv(&mut buf).expect("STOPPING=1 from the server");
+    assert_eq!(&buf[..n], b"STOPPING=1");
+    assert!(exit.success(), "{log}");
+}
+
+/// Stand-ins for the system tools the maintainer scripts call, recording each call in
+/// `<dir>/calls`; `useradd` and `userdel` keep the user list in `<dir>/users`.
+fn stub_tools(dir: &Path) -> String {
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let d = dir.display();
+    let stubs = [
+        (
+            "getent",
+            format!("echo \"getent $*\" >> {d}/calls\ngrep -qx \"$2\" {d}/users 2>/dev/null"),
+        ),
+        (
+            "useradd",
+            format!(
+                "echo \"useradd $*\" >> {d}/calls\neval last=\\${{$#}}\necho \"$last\" >> {d}/users"
+            ),
+        ),
+        (
+            "userdel",
+            format!(
+                "echo \"userdel $*\" >> {d}/calls\ngrep -vx \"$1\" {d}/users > {d}/users.new || true\nmv {d}/users.new {d}/users"
+            ),
+        ),
+        ("chown", format!("echo \"chown $*\" >> {d}/calls")),
+        ("systemctl", format!("echo \"systemctl $*\" >> {d}/calls")),
+    ];
+    for (name, body) in stubs {
+        let path = bin.join(name);
+        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    format!("{}:{}", bin.display(), std::env::var("PATH").unwrap())
+}
+
+#[test]
+fn debian_package_builds_installs_upgrades_and_purges() {
+    if !have("dpkg-deb", "dpkg") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(sh(&Path::new(PACKAGING).join("deb/build.sh"))
+        .arg(BINARY)
+        .arg(dir.path().join("dist"))
+        // The test binary is a large debug build: no compression, to keep this quick.
+        .env("DEB_COMPRESSION", "none"));
+    let deb = PathBuf::from(text(&out.stdout).trim());
+    assert!(
+        deb.file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with(concat!("librechat_", env!("CARGO_PKG_VERSION"), "_")),
+        "{}",
+        deb.display()
+    );
+
+    let info = text(&run(Command::new("dpkg-deb").arg("--info").arg(&deb)).stdout);
+    for field in [
+        "Package: librechat",
+        concat!("Version: ", env!("CARGO_PKG_VERSION")),
+        "Depends: passwd",
+        "postinst",
+        "postrm",
+        "conffiles",
+    ] {
+        assert!(info.contains(field), "{field} in {info}");
+    }
+    let contents = text(&run(Command::new("dpkg-deb").arg("--contents").arg(&deb)).stdout);
+    for path in [
+        "./usr/bin/librechat",
+        "./lib/systemd/system/librechat.service",
+        "./etc/librechat/librechat.yaml",
+        "./etc/librechat/librechat.env",
+        "./usr/share/bash-completion/completions/librechat",
+        "./usr/share/zsh/vendor-completions/_librechat",
+        "./usr/share/fish/vendor_completions.d/librechat.fish",
+        "./usr/share/man/man1/librechat.1.gz",
+    ] {
+        assert!(contents.contains(path), "{path} in {contents}");
+    }
+    assert!(contents.contains("-rwxr-xr-x root/root"), "{contents}");
+    let conffiles = text(
+        &run(Command::new("dpkg-deb")
+            .args(["--info"])
+            .arg(&deb)
+            .arg("conffiles"))
+        .stdout,
+    );
+    assert_eq!(
+        conffiles,
+        "/etc/librechat/librechat.yaml\n/etc/librechat/librechat.env\n"
+    );
+
+    // The files unpacked under a root, then the maintainer scripts as dpkg runs them.
+    let root = dir.path().join("root");
+    run(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&root));
+    let control = dir.path().join("control");
+    run(Command::new("dpkg-deb").arg("-e").arg(&deb).arg(&control));
+    let path = stub_tools(dir.path());
+    let script = |name: &str, args: &[&str]| {
+        let mut cmd = sh(&control.join(name));
+        cmd.args(args).env("DPKG_ROOT", &root).env("PATH", &path);
+        run(&mut cmd);
+    };
+    script("postinst", &["configure", ""]);
+    let data = root.join("var/lib/librechat");
+    assert!(data.is_dir());
+    std::fs::write(data.join("librechat.db"), "precious").unwrap();
+    // An upgrade runs it again: the user is not made twice, the data stays.
+    script("postinst", &["configure", env!("CARGO_PKG_VERSION")]);
+    let calls = std::fs::read_to_string(dir.path().join("calls")).unwrap();
+    assert_eq!(calls.matches("useradd").count(), 1, "{calls}");
+    assert!(
+        calls.contains("--system") && calls.contains("/usr/sbin/nologin"),
+        "{calls}"
+    );
+    assert!(calls.contains(&format!("chown librechat:librechat {}", data.display())));
+    assert_eq!(
+        std::fs::metadata(root.join("etc/librechat/librechat.env"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o640,
+        "the settings file with keys is not world-readable"
+    );
+    // Remove keeps the data and configuration; purge deletes them and the user.
+    script("prerm", &["remove"]);
+    script("postrm", &["remove"]);
+    assert_eq!(
+        std::fs::read_to_string(data.join("librechat.db")).unwrap(),
+        "precious"
+    );
+    assert!(root.join("etc/librechat/librechat.yaml").exists());
+    script("postrm", &["purge"]);
+    assert!(!data.exists() && !root.join("etc/librechat").exists());
+    let calls = std::fs::read_to_string(dir.path().join("calls")).unwrap();
+    assert!(calls.contains("userdel librechat"), "{calls}");
+    // Under DPKG_ROOT the real systemd is never touched.
+    assert!(!calls.contains("systemctl"), "{calls}");
+}
+
+#[test]
+fn install_script_twice_then_uninstall_keeps_the_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    let install = |extra: &[&str]| {
+        let mut cmd = sh(&Path::new(PACKAGING).join("install.sh"));
+        cmd.arg("--root")
+            .arg(&root)
+            .arg("--binary")
+            .arg(BINARY)
+            .args(extra);
+        text(&run(&mut cmd).stdout)
+    };
+    install(&[]);
+    let bin = root.join("usr/local/bin/librechat");
+    let yaml = root.join("etc/librechat/librechat.yaml");
+    let unit = root.join("etc/systemd/system/librechat.service");
+    assert!(bin.is_file() && yaml.is_file() && unit.is_file());
+    let unit_text = std::fs::read_to_string(&unit).unwrap();
+    assert!(unit_text.contains("\nExecStart=/usr/local/bin/librechat serve "));
+    for f in [
+        "usr/local/share/bash-completion/completions/librechat",
+        "usr/local/share/zsh/site-functions/_librechat",
+        "usr/local/share/fish/vendor_completions.d/librechat.fish",
+        "usr/local/share/man/man1/librechat.1",
+    ] {
+        assert!(std::fs::metadata(root.join(f)).unwrap().len() > 100, "{f}");
+    }
+    // Edited configuration and data survive a second run (an upgrade).
+    std::fs::write(&yaml, "version: 1.2.8\n# edited\n").unwrap();
+    let data = root.join("var/lib/librechat");
+    std::fs::write(data.join("librechat.db"), "precious").unwrap();
+    install(&[]);
+    assert!(std::fs::read_to_string(&yaml).unwrap().contains("# edited"));
+    let out = install(&["--uninstall"]);
+    assert!(out.contains("Kept"), "{out}");
+    assert!(!bin.exists() && !unit.exists());
+    assert_eq!(
+        std::fs::read_to_string(data.join("librechat.db")).unwrap(),
+        "precious"
+    );
+    assert!(yaml.exists());
+
+    // A wrong option is refused with a clear message.
+    let out = sh(&Path::new(PACKAGING).join("install.sh"))
+        .arg("--frobnicate")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("unknown option --frobnicate"));
+}
+
+#[test]
+fn homebrew_formula_is_valid_ruby_with_a_service() {
+    let formula = std::fs::read_to_string(format!("{PACKAGING}/homebrew/librechat.rb")).unwrap();
+    for must in [
+        "class Librechat < Formula",
+        "depends_on \"rust\" => :build",
+        "std_cargo_args",
+        "service do",
+        "var/\"librechat\"",
+        "generate_completions_from_executable(bin/\"librechat\", \"completions\")",
+    ] {
+        assert!(formula.contains(must), "{must}");
+    }
+    if !have("ruby", "ruby") {
+        return;
+    }
+    // Pointed at a source tarball by update.sh, as at a release; then syntax-checked.
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("librechat.rb");
+    std::fs::write(&copy, &formula).unwrap();
+    let tarball = dir.path().join("librechat-0.1.0.tar.gz");
+    std::fs::write(&tarball, b"not really a tarball").unwrap();
+    run(sh(&Path::new(PACKAGING).join("homebrew/update.sh"))
+        .arg("https://example.org/librechat-0.1.0.tar.gz")
+        .arg(&tarball)
+        .arg(&copy));
+    let updated = std::fs::read_to_string(&copy).unwrap();
+    assert!(updated.contains("url \"https://example.org/librechat-0.1.0.tar.gz\""));
+    assert!(!updated.contains("0000000000000000"), "sha256 set");
+    let out = run(Command::new("ruby").arg("-c").arg(&copy));
+    assert!(text(&out.stdout).contains("Syntax OK"));
+}
