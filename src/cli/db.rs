@@ -1,4 +1,4 @@
-//! `librechat db migrate | check | backup FILE`.
+//! `librechat db migrate | check | backup FILE | restore FILE`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -22,6 +22,18 @@ pub enum DbCommand {
     #[command(after_help = "Example:\n  librechat db backup /backups/librechat-$(date +%F).db")]
     Backup {
         /// Where to write the copy (must not exist yet)
+        file: PathBuf,
+    },
+    /// Replace the database with the backup FILE (server stopped); the current one is kept
+    #[command(
+        after_help = "Example:\n  sudo systemctl stop librechat\n  librechat db restore /backups/librechat-2026-11-01.db --data-dir /var/lib/librechat\n\n\
+The backup is checked first (a SQLite database of this or an earlier librechat, passing its\n\
+integrity check). The current database is copied to librechat.db.before-restore-<time> beside\n\
+it, the backup takes its place and is migrated to this version, and the search index is\n\
+removed so the next start rebuilds it from the restored data."
+    )]
+    Restore {
+        /// The backup to restore (made by `librechat db backup`)
         file: PathBuf,
     },
 }
@@ -87,7 +99,76 @@ pub fn run(env: Env, overrides: Overrides, cmd: DbCommand) -> anyhow::Result<Exi
             );
             Ok(ExitCode::SUCCESS)
         }
+        DbCommand::Restore { file } => restore(&path, &file),
     }
+}
+
+fn restore(path: &Path, file: &Path) -> anyhow::Result<ExitCode> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    prepare_data_dir(dir)?;
+    // Refused while a server runs on this folder: it holds the database open.
+    let _lock = super::serve::lock_data_dir(dir)?;
+    if !file.exists() {
+        bail!("no backup at {}", file.display());
+    }
+    let backup = open_existing(file)?;
+    let version = db::schema_version(&backup)?;
+    if version == 0 {
+        bail!(
+            "{} is not a librechat database (it has no schema version)",
+            file.display()
+        );
+    }
+    if version > db::SCHEMA_VERSION {
+        bail!(
+            "{} was written by a newer librechat (schema {version}; this one knows {}); restore it with that version",
+            file.display(),
+            db::SCHEMA_VERSION
+        );
+    }
+    let problems = db::integrity_check(&backup)?;
+    if !problems.is_empty() {
+        bail!(
+            "{} fails its integrity check, so it was not restored: {}",
+            file.display(),
+            problems.join("; ")
+        );
+    }
+    drop(backup);
+    let kept = if path.exists() {
+        let stamp = time::OffsetDateTime::now_utc().unix_timestamp();
+        let kept = dir.join(format!("librechat.db.before-restore-{stamp}"));
+        db::backup_to(path, &kept)?;
+        Some(kept)
+    } else {
+        None
+    };
+    db::replace_with(file, path)?;
+    let (database, applied) = db::Db::open_reporting(path)?;
+    tokio::runtime::Builder::new_current_thread()
+        .build()?
+        .block_on(database.close())?;
+    // The index describes the data that was replaced: the next start rebuilds it.
+    let search = dir.join("search");
+    if search.exists() {
+        std::fs::remove_dir_all(&search).map_err(|e| {
+            anyhow!(
+                "cannot remove the old search index {}: {e}",
+                search.display()
+            )
+        })?;
+    }
+    println!(
+        "restored {} into {} (schema {version}, {applied} migration(s) applied)",
+        file.display(),
+        path.display()
+    );
+    match kept {
+        Some(k) => println!("the database it replaced is kept as {}", k.display()),
+        None => println!("there was no database to keep"),
+    }
+    println!("the search index is rebuilt on the next start");
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Opens a database that must already exist, read-only, and checks that it is one.

@@ -1,4 +1,5 @@
-//! Integrity checks and online backups, for `librechat db check` and `librechat db backup`.
+//! Integrity checks, online backups and restores, for `librechat db check`, `db backup` and
+//! `db restore`.
 
 use std::path::Path;
 
@@ -91,6 +92,39 @@ pub fn backup_to(src: &Path, dest: &Path) -> Result<(), DbError> {
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Puts a copy of the database `src` in place of `dest` (whose server is stopped): the copy is
+/// made beside `dest` first, then the old write-ahead log is removed (it belongs to the old
+/// file and would be replayed into the new one) and the copy renamed into place.
+pub fn replace_with(src: &Path, dest: &Path) -> Result<(), DbError> {
+    let dir = match dest.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let staged = dir.join(format!(".librechat.db.restore-{}", super::new_object_id()));
+    backup_to(src, &staged)?;
+    let result = (|| {
+        for suffix in ["-wal", "-shm"] {
+            let mut side = dest.as_os_str().to_owned();
+            side.push(suffix);
+            match std::fs::remove_file(&side) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(DbError::Io(format!(
+                        "cannot remove {}: {e}",
+                        Path::new(&side).display()
+                    )));
+                }
+                _ => {}
+            }
+        }
+        std::fs::rename(&staged, dest)
+            .map_err(|e| DbError::Io(format!("cannot put the backup in place: {e}")))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&staged);
     }
     result
 }
