@@ -17,6 +17,7 @@ pub mod config;
 pub mod db;
 pub mod logging;
 pub mod mail;
+pub mod metrics;
 pub mod providers;
 pub mod search;
 pub mod server;

@@ -89,6 +89,8 @@ pub struct Engine {
     pub http: reqwest::Client,
     pub jobs: Arc<Jobs>,
     pub billing: Arc<crate::billing::Billing>,
+    /// Counts tokens relayed and provider errors, when metrics are on.
+    pub metrics: Option<Arc<crate::metrics::Metrics>>,
     /// Presents stored rows in LibreChat's JSON shapes.
     pub message_json: fn(&Message) -> Value,
     pub conversation_json: fn(&Conversation) -> Value,
@@ -112,6 +114,16 @@ impl Engine {
             Outcome::Failed(_) => Status::Failed,
         };
         let (response, completion_tokens) = self.finish(&job, &turn, &outcome, usage).await;
+        if let Some(m) = &self.metrics {
+            let endpoint = &turn.endpoint.name;
+            m.tokens_relayed(endpoint, u64::try_from(completion_tokens).unwrap_or(0));
+            match &outcome {
+                // Refused here, before any provider was asked.
+                Outcome::Failed(ProviderError::InsufficientBalance { .. }) => {}
+                Outcome::Failed(e) => m.provider_error(endpoint, e.code()),
+                Outcome::Done | Outcome::Aborted => {}
+            }
+        }
         self.bill(
             &job,
             &turn,

@@ -429,6 +429,16 @@ impl Jobs {
             .collect()
     }
 
+    /// How many answers are being generated now.
+    pub fn running_count(&self) -> usize {
+        self.map
+            .lock()
+            .expect("jobs")
+            .values()
+            .filter(|j| j.status() == Status::Running)
+            .count()
+    }
+
     /// How many jobs are held (running or lingering).
     pub fn len(&self) -> usize {
         self.map.lock().expect("jobs").len()

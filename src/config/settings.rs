@@ -81,6 +81,8 @@ pub struct ServerSettings {
     pub headers_timeout_ms: u64,
     /// `MAX_BODY_SIZE` in bytes (default 3 MB, LibreChat's JSON body limit).
     pub body_limit: usize,
+    /// `METRICS_ADDR` (ours): where Prometheus metrics are served (`host:port`); off when unset.
+    pub metrics_addr: Option<std::net::SocketAddr>,
     /// `CORS_ORIGINS`: comma-separated origins allowed to call the API from a browser. Empty
     /// (the default) sends no CORS headers, so only the bundled app's own origin can.
     pub cors_origins: Vec<String>,
@@ -224,6 +226,16 @@ impl Settings {
             shutdown_timeout_ms: env.int("SHUTDOWN_TIMEOUT_MS")?.unwrap_or(10_000),
             headers_timeout_ms: env.int("HTTP_HEADERS_TIMEOUT_MS")?.unwrap_or(60_000).max(1),
             body_limit: env.int("MAX_BODY_SIZE")?.unwrap_or(3 * 1024 * 1024) as usize,
+            metrics_addr: match env.string("METRICS_ADDR") {
+                None => None,
+                Some(a) => Some(a.parse().map_err(|_| {
+                    ConfigError::invalid(
+                        "METRICS_ADDR",
+                        &a,
+                        "an address and port, like 127.0.0.1:9464",
+                    )
+                })?),
+            },
             cors_origins: list(env.get("CORS_ORIGINS")),
             static_cache_max_age: env.int("STATIC_CACHE_MAX_AGE")?,
             index_cache_control: env

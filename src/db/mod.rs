@@ -87,9 +87,39 @@ pub enum DbError {
     Io(String),
 }
 
+/// Times a connection found the database locked by another and waited (each wait counted once,
+/// however long it lasted), for the metrics.
+static BUSY_WAITS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// [`BUSY_WAITS`] so far, in this process.
+pub fn busy_waits() -> u64 {
+    BUSY_WAITS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// SQLite's busy handler here: counts the wait, then backs off (1, 2, 4 ... 64 ms, then 100 ms
+/// at a time) for about five seconds in all before giving up with `SQLITE_BUSY`, as a five
+/// second busy timeout would.
+fn wait_when_busy(attempt: i32) -> bool {
+    if attempt == 0 {
+        BUSY_WAITS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+    // 1 + 2 + ... + 64 = 127 ms in the first 7 attempts, then 100 ms each: 55 attempts ≈ 5 s.
+    if attempt >= 55 {
+        return false;
+    }
+    let ms = if attempt < 7 { 1u64 << attempt } else { 100 };
+    std::thread::sleep(std::time::Duration::from_millis(ms));
+    true
+}
+
+/// Waits for a lock as [`wait_when_busy`] says.
+pub(crate) fn set_busy_handler(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+    conn.busy_handler(Some(wait_when_busy))
+}
+
 /// Opens a connection with the settings every connection here uses.
 pub(crate) fn configure(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
-    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    set_busy_handler(conn)?;
     // NORMAL in WAL mode keeps every committed transaction across a crash of this process; only
     // an OS crash or power cut can lose the last commits, and never corrupts the file.
     conn.execute_batch(
@@ -97,4 +127,41 @@ pub(crate) fn configure(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
          PRAGMA synchronous = NORMAL;
          PRAGMA temp_store = MEMORY;",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_writer_waits_for_a_lock_and_the_wait_is_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("busy.db");
+        let holder = rusqlite::Connection::open(&path).unwrap();
+        super::configure(&holder).unwrap();
+        holder
+            .execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t (x INTEGER);")
+            .unwrap();
+        holder
+            .execute_batch("BEGIN IMMEDIATE; INSERT INTO t VALUES (1);")
+            .unwrap();
+        let before = super::busy_waits();
+        let waiter = std::thread::spawn(move || {
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            super::configure(&conn).unwrap();
+            conn.execute("INSERT INTO t VALUES (2)", []).map(|_| ())
+        });
+        // Held until the other writer has been seen waiting, then released: it goes through.
+        while super::busy_waits() == before && !waiter.is_finished() {
+            std::thread::yield_now();
+        }
+        assert!(super::busy_waits() > before, "the wait is counted");
+        holder.execute_batch("COMMIT").unwrap();
+        waiter
+            .join()
+            .unwrap()
+            .expect("the waiting write succeeds once the lock is free");
+        let n: i64 = holder
+            .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 2);
+    }
 }

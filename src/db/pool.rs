@@ -42,9 +42,7 @@ impl Db {
         };
         let mut writer = Connection::open(path).map_err(open_err)?;
         private_file(path);
-        writer
-            .busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(open_err)?;
+        super::set_busy_handler(&writer).map_err(open_err)?;
         let mode: String = writer
             .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
             .map_err(open_err)?;

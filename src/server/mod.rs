@@ -1,6 +1,7 @@
 //! The HTTP server: routes, middleware and the serve loop.
 
 pub mod error;
+pub mod metrics;
 pub mod middleware;
 pub mod notify;
 pub mod router;
@@ -47,7 +48,33 @@ pub async fn serve(
         shutdown.await;
         tokio::spawn(async move { jobs.stop(grace.mul_f64(0.8)).await });
     };
-    serve_router(listener, router::build(state), shutdown, options).await
+    // Metrics, on their own listener when asked for; it ends with the app.
+    let metrics = match (server.metrics_addr, &state.metrics) {
+        (Some(addr), Some(m)) => {
+            let metrics_listener = TcpListener::bind(addr).await.map_err(|e| {
+                std::io::Error::new(
+                    e.kind(),
+                    format!("cannot listen on METRICS_ADDR={addr}: {e}"),
+                )
+            })?;
+            let bound = metrics_listener.local_addr()?;
+            let _ = m.bound.set(bound);
+            tracing::info!("metrics on http://{bound}/metrics");
+            let app = metrics::router(state.clone());
+            Some(tokio::spawn(serve_router(
+                metrics_listener,
+                app,
+                std::future::pending::<()>(),
+                options,
+            )))
+        }
+        _ => None,
+    };
+    let served = serve_router(listener, router::build(state), shutdown, options).await;
+    if let Some(task) = metrics {
+        task.abort();
+    }
+    served
 }
 
 /// The serve loop itself, for any router: [`serve`] with the application's.

@@ -73,6 +73,9 @@ pub fn build(state: AppState) -> Router {
     if let Some(cors) = cors(&server.cors_origins) {
         app = app.layer(cors);
     }
+    if let Some(metrics) = state.metrics.clone() {
+        app = app.layer(from_fn_with_state(metrics, super::metrics::count_request));
+    }
     let trust = server.trust_proxy;
     let request_id = HeaderName::from_static("x-request-id");
     app.layer(from_fn_with_state(

@@ -44,6 +44,8 @@ pub struct AppState {
     pub apple: Option<Arc<crate::auth::apple::Apple>>,
     /// SAML sign-in, when configured.
     pub saml: Option<Arc<crate::auth::saml::Saml>>,
+    /// What is counted for Prometheus, when `METRICS_ADDR` is set.
+    pub metrics: Option<Arc<crate::metrics::Metrics>>,
 }
 
 impl AppState {
@@ -69,6 +71,7 @@ impl AppState {
         }
         let s = &settings;
         let settings_creds_key = s.secrets.creds_key.value.expose().to_owned();
+        let settings_metrics = s.server.metrics_addr.is_some();
         let tokens = Tokens::new(
             s.secrets.jwt_secret.value.expose(),
             s.secrets.jwt_refresh_secret.value.expose(),
@@ -146,6 +149,7 @@ impl AppState {
             social: Arc::new(crate::auth::social::Social::new(social)),
             apple,
             saml,
+            metrics: settings_metrics.then(|| Arc::new(crate::metrics::Metrics::new())),
         })
     }
 }

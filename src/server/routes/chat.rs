@@ -380,6 +380,7 @@ async fn start(
         http: state.http.clone(),
         jobs: state.jobs.clone(),
         billing: state.billing.clone(),
+        metrics: state.metrics.clone(),
         message_json,
         conversation_json,
     };
