@@ -115,6 +115,27 @@ pub fn filter_for(template: &str, login: &str) -> String {
     template.replace("{{username}}", &ldap_escape(login))
 }
 
+/// For `librechat doctor`: connects, and binds as the service account when one is set.
+pub async fn probe(s: &LdapSettings) -> Result<(), String> {
+    let (conn, mut ldap) =
+        LdapConnAsync::with_settings(connection_settings(s).map_err(|e| e.to_string())?, &s.url)
+            .await
+            .map_err(|e| format!("cannot connect: {e}"))?;
+    ldap3::drive!(conn);
+    ldap.with_timeout(TIMEOUT);
+    let bound = match (&s.bind_dn, &s.bind_credentials) {
+        (Some(dn), Some(pw)) => ldap
+            .simple_bind(dn, pw)
+            .await
+            .and_then(|r| r.success())
+            .map(|_| ())
+            .map_err(|e| format!("the service account (LDAP_BIND_DN) was refused: {e}")),
+        _ => Ok(()),
+    };
+    let _ = ldap.unbind().await;
+    bound
+}
+
 /// Checks `login` and `password` against the directory; the person's identity when right.
 pub async fn authenticate(
     s: &LdapSettings,

@@ -4,6 +4,7 @@ mod balance;
 mod banner;
 mod config;
 mod db;
+mod doctor;
 mod export;
 mod import;
 mod search;
@@ -98,6 +99,12 @@ librechat import ./alice-chats/1b2c.json --user alice@example.org"
     /// Maintain the full-text search index
     #[command(subcommand, after_help = "Example:\n  librechat search reindex")]
     Search(search::SearchCommand),
+    /// Check the data folder, database, search index, AI endpoints, mail, LDAP, OpenID and clock
+    #[command(
+        after_help = "Example:\n  sudo -u librechat librechat doctor --data-dir /var/lib/librechat\n\n\
+Prints what is wrong and how to fix it; exits 1 when something is broken."
+    )]
+    Doctor,
     /// Print the shell completion script for bash, zsh or fish
     #[command(
         after_help = "Examples:\n  librechat completions bash > /usr/share/bash-completion/completions/librechat\n  \
@@ -140,6 +147,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Export(args) => export::run(env, overrides, args),
         Command::Import(args) => import::run(env, overrides, args),
         Command::Terms(cmd) => user::run_terms(env, overrides, cmd),
+        Command::Doctor => doctor::run(env, overrides),
         Command::Completions { shell } => print_completions(shell),
         Command::Manpage => print_manpage(),
     }

@@ -62,6 +62,16 @@ impl Mailer {
         })
     }
 
+    /// For `librechat doctor`: connects to the mail server, says hello and logs in (with TLS
+    /// as configured), sending nothing.
+    pub async fn check(&self) -> Result<(), String> {
+        match self.transport.test_connection().await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err("the mail server did not accept the connection".into()),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
     /// Renders `template` with `values` and sends it to `to`.
     pub async fn send(
         &self,

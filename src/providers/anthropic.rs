@@ -19,7 +19,8 @@ use super::{ChatRequest, Endpoint, EventStream, ProviderError, Role, StreamEvent
 pub const DEFAULT_MAX_TOKENS: u64 = 8_192;
 /// Thinking tokens when `thinking` is on without a `thinkingBudget`.
 pub const DEFAULT_THINKING_BUDGET: u64 = 2_000;
-const VERSION: &str = "2023-06-01";
+/// The `anthropic-version` sent.
+pub const API_VERSION: &str = "2023-06-01";
 
 fn flag(params: &Map<String, Value>, key: &str) -> Option<bool> {
     params.get(key).and_then(Value::as_bool)
@@ -117,7 +118,7 @@ pub async fn stream(
     let url = format!("{}/v1/messages", endpoint.base_url.trim_end_matches('/'));
     let body = body(endpoint, &request);
     let mut headers = super::key_header("x-api-key", api_key, api_key);
-    headers.push(("anthropic-version", VERSION.to_owned()));
+    headers.push(("anthropic-version", API_VERSION.to_owned()));
     let response = super::post(http, endpoint, &request, &url, &body, headers, error_from).await?;
     Ok(Box::pin(parse(sse::events(response))))
 }

@@ -13,6 +13,7 @@ pub mod google;
 pub mod models;
 pub mod moderation;
 pub mod openai;
+pub mod probe;
 pub mod responses;
 mod sse;
 

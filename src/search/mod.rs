@@ -190,6 +190,20 @@ impl SearchIndex {
         })
     }
 
+    /// For `librechat doctor`: whether the index in `dir` can be used as it is (else the
+    /// server rebuilds it at start), and why not. Read-only.
+    pub fn check(dir: &Path) -> Result<(), String> {
+        if !dir.join("meta.json").exists() {
+            return Err("there is none yet".into());
+        }
+        let format_ok =
+            std::fs::read_to_string(dir.join(FORMAT_FILE)).is_ok_and(|f| f.trim() == FORMAT);
+        if !format_ok {
+            return Err("it was made by another version".into());
+        }
+        Self::try_open(dir, &schema().0).map(|_| ())
+    }
+
     fn try_open(dir: &Path, schema: &Schema) -> Result<Index, String> {
         let index = Index::open_in_dir(dir).map_err(|e| format!("it cannot be read ({e})"))?;
         if index.schema() != *schema {

@@ -1,0 +1,398 @@
+//! `librechat doctor`: checks what a running server depends on and says what is wrong and how
+//! to fix it. The configuration; the data folder (there, writable, private, on a disk that
+//! keeps it, with room); the database (readable, intact, its schema); the search index; each
+//! AI endpoint with the server's key; mail, LDAP and OpenID when configured; and this clock
+//! against the servers that answered. Exits 1 when something is broken (warnings alone do not
+//! fail it), so it can gate a deploy. Safe while the server runs: it only reads, apart from
+//! a test file in the data folder.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::{Duration, SystemTime};
+
+use crate::config::{Env, Overrides, Settings};
+use crate::providers::probe::{self, Outcome};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Level {
+    Ok,
+    Note,
+    Warn,
+    Fail,
+}
+
+struct Report {
+    lines: Vec<(Level, String, Option<String>)>,
+}
+
+impl Report {
+    fn add(&mut self, level: Level, what: impl Into<String>, fix: Option<&str>) {
+        let (what, fix) = (what.into(), fix.map(str::to_owned));
+        let tag = match level {
+            Level::Ok => "ok  ",
+            Level::Note => "note",
+            Level::Warn => "warn",
+            Level::Fail => "FAIL",
+        };
+        println!("{tag}  {what}");
+        if let Some(f) = &fix {
+            println!("      fix: {f}");
+        }
+        self.lines.push((level, what, fix));
+    }
+    fn ok(&mut self, what: impl Into<String>) {
+        self.add(Level::Ok, what, None);
+    }
+    fn worst(&self) -> Level {
+        self.lines.iter().map(|l| l.0).max().unwrap_or(Level::Ok)
+    }
+}
+
+pub fn run(env: Env, overrides: Overrides) -> anyhow::Result<ExitCode> {
+    crate::logging::init(&env, "error").map_err(anyhow::Error::msg)?;
+    let mut r = Report { lines: Vec::new() };
+    // Loaded as the server would, without creating anything.
+    let settings = match Settings::load(&env, &overrides, false) {
+        Ok(s) => {
+            r.ok(match &s.config_file {
+                Some(f) => format!("configuration: {} and the environment", f.display()),
+                None => "configuration: the environment (no librechat.yaml)".into(),
+            });
+            s
+        }
+        Err(e) => {
+            r.add(
+                Level::Fail,
+                format!("configuration: {e}"),
+                Some("correct the setting named; `librechat config check` shows them all"),
+            );
+            return finish(&r);
+        }
+    };
+    for w in &settings.yaml_warnings {
+        r.add(Level::Warn, format!("configuration: {w}"), None);
+    }
+    if settings.endpoints.list.is_empty() {
+        r.add(
+            Level::Warn,
+            "no AI endpoint is configured: people can sign in but not chat",
+            Some("set OPENAI_API_KEY (or another provider's key), or endpoints in librechat.yaml"),
+        );
+    }
+    data_folder(&mut r, &settings.data_dir);
+    database(&mut r, &settings.database_path());
+    if settings.features.search {
+        search(&mut r, &settings.search_dir());
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(services(&mut r, &settings));
+    finish(&r)
+}
+
+fn finish(r: &Report) -> anyhow::Result<ExitCode> {
+    let counts = |l: Level| r.lines.iter().filter(|x| x.0 == l).count();
+    println!(
+        "\n{} ok, {} warning(s), {} problem(s)",
+        counts(Level::Ok),
+        counts(Level::Warn),
+        counts(Level::Fail)
+    );
+    Ok(if r.worst() == Level::Fail {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn data_folder(r: &mut Report, dir: &Path) {
+    let shown = dir.display();
+    let meta = match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => m,
+        Ok(_) => {
+            r.add(
+                Level::Fail,
+                format!("data folder {shown} is not a folder"),
+                Some("point LIBRECHAT_DATA_DIR or --data-dir at a folder"),
+            );
+            return;
+        }
+        Err(_) => {
+            r.add(
+                Level::Note,
+                format!("data folder {shown} does not exist yet; the first start creates it"),
+                None,
+            );
+            return;
+        }
+    };
+    // Writable, for real: a file written, flushed to disk and removed.
+    let probe = dir.join(format!(".doctor-{}", std::process::id()));
+    let written = std::fs::write(&probe, b"librechat doctor")
+        .and_then(|()| std::fs::File::open(&probe)?.sync_all());
+    let _ = std::fs::remove_file(&probe);
+    match written {
+        Ok(()) => r.ok(format!("data folder {shown} is writable")),
+        Err(e) => r.add(
+            Level::Fail,
+            format!("data folder {shown} cannot be written: {e}"),
+            Some("give the user the server runs as write access (chown it to that user)"),
+        ),
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o007 != 0 {
+        r.add(
+            Level::Warn,
+            format!("data folder {shown} is open to every user of this machine (mode {mode:o})"),
+            Some(&format!("chmod 750 {shown}")),
+        );
+    }
+    match rustix::fs::statvfs(dir) {
+        Ok(s) => {
+            let free = s.f_bavail.saturating_mul(s.f_frsize);
+            let gb = free as f64 / 1e9;
+            if free < 100_000_000 {
+                r.add(
+                    Level::Fail,
+                    format!("only {gb:.2} GB free for the data folder: writes will fail"),
+                    Some("free disk space, or move the data folder to a larger disk"),
+                );
+            } else if free < 1_000_000_000 {
+                r.add(
+                    Level::Warn,
+                    format!("only {gb:.2} GB free for the data folder"),
+                    Some("free disk space soon"),
+                );
+            } else {
+                r.ok(format!("{gb:.1} GB free for the data folder"));
+            }
+        }
+        Err(e) => r.add(Level::Warn, format!("free disk space unknown: {e}"), None),
+    }
+    #[cfg(target_os = "linux")]
+    if let Ok(fs) = rustix::fs::statfs(dir) {
+        // tmpfs and ramfs live in memory: everything is gone after a reboot.
+        const TMPFS: i64 = 0x0102_1994;
+        const RAMFS: i64 = 0x8584_58f6;
+        #[allow(clippy::unnecessary_cast)] // its type differs between architectures
+        let kind = fs.f_type as i64;
+        if kind == TMPFS || kind == RAMFS {
+            r.add(
+                Level::Fail,
+                format!("data folder {shown} is in memory (tmpfs): it is lost at every reboot"),
+                Some("use a folder on a disk, such as /var/lib/librechat"),
+            );
+        }
+    }
+}
+
+fn database(r: &mut Report, path: &Path) {
+    if !path.exists() {
+        r.add(
+            Level::Note,
+            format!(
+                "no database at {} yet; the first start creates it",
+                path.display()
+            ),
+            None,
+        );
+        return;
+    }
+    let conn = match rusqlite::Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    ) {
+        Ok(c) => c,
+        Err(e) => {
+            r.add(
+                Level::Fail,
+                format!("database {} cannot be opened: {e}", path.display()),
+                Some("check its owner and permissions"),
+            );
+            return;
+        }
+    };
+    let _ = conn.busy_timeout(Duration::from_secs(5));
+    let version = match crate::db::schema_version(&conn) {
+        Ok(v) => v,
+        Err(e) => {
+            r.add(
+                Level::Fail,
+                format!("database {} is not readable: {e}", path.display()),
+                Some("restore a backup: librechat db restore FILE"),
+            );
+            return;
+        }
+    };
+    let current = crate::db::SCHEMA_VERSION;
+    if version > current {
+        r.add(
+            Level::Fail,
+            format!("database schema {version} is newer than this binary's ({current})"),
+            Some("run the newer librechat that wrote it, or restore a backup made for this one"),
+        );
+    } else if version < current {
+        r.add(
+            Level::Warn,
+            format!("database schema {version}: the next start migrates it to {current}"),
+            Some("back it up first: librechat db backup FILE"),
+        );
+    } else {
+        r.ok(format!("database schema {version} is this binary's"));
+    }
+    match crate::db::integrity_check(&conn) {
+        Ok(p) if p.is_empty() => r.ok("database integrity check passed"),
+        Ok(p) => r.add(
+            Level::Fail,
+            format!("database integrity check failed: {}", p.join("; ")),
+            Some("stop the server and restore a backup: librechat db restore FILE"),
+        ),
+        Err(e) => r.add(
+            Level::Fail,
+            format!("database integrity check could not run: {e}"),
+            Some("stop the server and restore a backup: librechat db restore FILE"),
+        ),
+    }
+    let pending: Option<i64> = conn
+        .query_row("SELECT count(*) FROM search_outbox", [], |row| row.get(0))
+        .ok();
+    if let Some(n) = pending.filter(|n| *n > 10_000) {
+        r.add(
+            Level::Warn,
+            format!("{n} changes are waiting to reach the search index"),
+            Some("if the server is not running, `librechat search reindex` rebuilds it"),
+        );
+    }
+}
+
+fn search(r: &mut Report, dir: &Path) {
+    match crate::search::SearchIndex::check(dir) {
+        Ok(()) => r.ok("search index is readable"),
+        Err(why) => r.add(
+            Level::Note,
+            format!("search index: {why}; the server rebuilds it at start"),
+            None,
+        ),
+    }
+}
+
+async fn services(r: &mut Report, s: &Settings) {
+    let http = crate::providers::http_client();
+    let mut clocks: Vec<(String, SystemTime)> = Vec::new();
+    for endpoint in &s.endpoints.list {
+        let name = &endpoint.name;
+        let p = probe::probe(&http, endpoint).await;
+        if let Some(t) = p.server_time {
+            clocks.push((format!("endpoint {name}"), t));
+        }
+        match p.outcome {
+            Outcome::Ok => r.ok(format!("endpoint {name}: reachable, key accepted")),
+            Outcome::KeyRefused(status) => r.add(
+                Level::Fail,
+                format!("endpoint {name}: the provider refused the key ({status})"),
+                Some("check the endpoint's API key (e.g. OPENAI_API_KEY, or apiKey in librechat.yaml)"),
+            ),
+            Outcome::Status(status) => r.add(
+                Level::Warn,
+                format!("endpoint {name}: answered {status} to a model list request"),
+                Some("check its baseURL; some compatible servers have no model list"),
+            ),
+            Outcome::Unreachable(why) => r.add(
+                Level::Fail,
+                format!("endpoint {name}: unreachable ({why})"),
+                Some("check its baseURL or reverse proxy, and this machine's network and DNS"),
+            ),
+            Outcome::NotChecked(why) => {
+                r.add(Level::Note, format!("endpoint {name}: not checked ({why})"), None)
+            }
+        }
+    }
+    if let Some(email) = &s.email {
+        let checked = match crate::mail::Mailer::new(email, &s.branding.app_title) {
+            Ok(m) => m.check().await,
+            Err(e) => Err(e.to_string()),
+        };
+        match checked {
+            Ok(()) => r.ok(format!("mail server {}:{} accepts us", email.host, email.port)),
+            Err(e) => r.add(
+                Level::Fail,
+                format!("mail server {}:{}: {e}", email.host, email.port),
+                Some("check EMAIL_HOST, EMAIL_PORT, EMAIL_ENCRYPTION, EMAIL_USERNAME and EMAIL_PASSWORD"),
+            ),
+        }
+    }
+    if let Some(ldap) = &s.ldap {
+        match crate::auth::ldap::probe(ldap).await {
+            Ok(()) => r.ok(format!("LDAP {} answers", ldap.url)),
+            Err(e) => r.add(
+                Level::Fail,
+                format!("LDAP {}: {e}", ldap.url),
+                Some("check LDAP_URL, LDAP_BIND_DN, LDAP_BIND_CREDENTIALS and the TLS settings"),
+            ),
+        }
+    }
+    if let Some(openid) = &s.openid {
+        let url = format!(
+            "{}/.well-known/openid-configuration",
+            openid.issuer.trim_end_matches('/')
+        );
+        let answer = crate::auth::external::provider_http()
+            .get(&url)
+            .send()
+            .await;
+        match answer {
+            Ok(resp) if resp.status().is_success() => {
+                if let Some(t) = resp
+                    .headers()
+                    .get(reqwest::header::DATE)
+                    .and_then(|d| d.to_str().ok())
+                    .and_then(probe::http_date)
+                {
+                    clocks.push(("the OpenID provider".into(), t));
+                }
+                r.ok(format!("OpenID discovery at {url}"));
+            }
+            Ok(resp) => r.add(
+                Level::Fail,
+                format!("OpenID discovery at {url} answered {}", resp.status()),
+                Some("check OPENID_ISSUER"),
+            ),
+            Err(e) => r.add(
+                Level::Fail,
+                format!("OpenID discovery at {url}: {e}"),
+                Some("check OPENID_ISSUER and this machine's network"),
+            ),
+        }
+    }
+    clock(r, &clocks);
+}
+
+/// This clock against the servers that answered: tokens, sign-ins and SAML assertions carry
+/// times, and a clock far off makes them fail.
+fn clock(r: &mut Report, clocks: &[(String, SystemTime)]) {
+    let Some((who, theirs)) = clocks.first() else {
+        return;
+    };
+    let now = SystemTime::now();
+    let skew = match now.duration_since(*theirs) {
+        Ok(d) => d.as_secs_f64(),
+        Err(e) => -e.duration().as_secs_f64(),
+    };
+    if skew.abs() > 300.0 {
+        r.add(
+            Level::Fail,
+            format!("this clock is {skew:.0} s off {who}'s: sign-ins and tokens will fail"),
+            Some("synchronize the clock (systemd-timesyncd, chrony or ntpd)"),
+        );
+    } else if skew.abs() > 60.0 {
+        r.add(
+            Level::Warn,
+            format!("this clock is {skew:.0} s off {who}'s"),
+            Some("synchronize the clock (systemd-timesyncd, chrony or ntpd)"),
+        );
+    } else {
+        r.ok(format!("clock agrees with {who}'s (within a minute)"));
+    }
+}
