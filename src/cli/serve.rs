@@ -64,13 +64,15 @@ async fn serve(env: Env, overrides: Overrides) -> anyhow::Result<()> {
     };
     // After the port is ours: a busy port fails before anything starts in the background.
     let state = AppState::init(settings).await?;
+    // Before anyone is told the server is up (see `shutdown_signal`).
+    let signalled = server::shutdown_signal();
     let addr = listener.local_addr()?;
     tracing::info!(data_dir = %data_dir.display(), "listening on http://{addr}");
     let (db, search, jobs) = (state.db.clone(), state.search.clone(), state.jobs.clone());
     // Under systemd (Type=notify): ready now that the port is bound and the database is open.
     server::notify::notify(&format!("READY=1\nSTATUS=listening on http://{addr}"));
     let stop = async {
-        server::shutdown_signal().await;
+        signalled.await;
         server::notify::notify("STOPPING=1");
     };
     let served = server::serve(listener, state, stop).await;

@@ -148,21 +148,26 @@ pub async fn serve_router(
     Ok(())
 }
 
-/// Resolves on SIGINT (Ctrl-C) or SIGTERM (systemd, docker, kill).
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM (systemd, docker, kill). The handlers are installed
+/// when this is called, not when the future is first polled: call it before announcing that
+/// the server is up, so a signal sent right after (as systemd may, once told READY=1) stops it
+/// gracefully instead of killing it. Needs a Tokio runtime.
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
+    use tokio::signal::unix::{Signal, SignalKind, signal};
+    let term = signal(SignalKind::terminate()).ok();
+    let int = signal(SignalKind::interrupt()).ok();
+    let wait = |s: Option<Signal>| async move {
+        match s {
+            Some(mut s) => {
                 s.recv().await;
             }
-            Err(_) => std::future::pending::<()>().await,
+            None => std::future::pending::<()>().await,
         }
     };
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
+    async move {
+        tokio::select! {
+            () = wait(term) => {},
+            () = wait(int) => {},
+        }
     }
 }
