@@ -258,15 +258,26 @@ async fn every_response_carries_security_headers_and_a_request_id() {
 #[tokio::test]
 async fn responses_are_compressed_unless_disabled() {
     let server = TestServer::start().await;
-    for encoding in ["gzip", "br"] {
+    // gzip only: a brotli encoder would add a megabyte to the binary for a few percent less.
+    for (accepted, used) in [
+        ("gzip", Some("gzip")),
+        ("gzip, br", Some("gzip")),
+        ("br", None),
+    ] {
         let resp = server
             .client
             .get(server.url("/"))
-            .header("accept-encoding", encoding)
+            .header("accept-encoding", accepted)
             .send()
             .await
             .unwrap();
-        assert_eq!(resp.headers()["content-encoding"], encoding);
+        assert_eq!(
+            resp.headers()
+                .get("content-encoding")
+                .map(|v| v.to_str().unwrap()),
+            used,
+            "{accepted}"
+        );
     }
     server.stop().await;
 

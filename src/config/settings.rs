@@ -70,7 +70,7 @@ pub struct ServerSettings {
     pub domain_server: Option<String>,
     /// `NO_INDEX` (default true): ask search engines not to index the site.
     pub no_index: bool,
-    /// `DISABLE_COMPRESSION` inverted: gzip/brotli responses when the client accepts them.
+    /// `DISABLE_COMPRESSION` inverted: gzip responses when the client accepts them.
     pub compression: bool,
     /// `HTTP_REQUEST_TIMEOUT_MS` (default 300000, Node's): bound on a non-streaming request.
     pub request_timeout_ms: u64,
