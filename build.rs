@@ -24,13 +24,22 @@ fn record_commit() {
             .filter(|o| o.status.success())
             .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
     };
-    // Built again when HEAD moves: HEAD itself, the branch it names, and packed refs.
+    // Built again when HEAD moves: HEAD itself (per worktree), and the branch it names and the
+    // packed refs (shared by worktrees). Only files that exist are named: cargo takes a
+    // missing one as changed on every build.
+    let mut watch = Vec::new();
     if let Some(dir) = git(&["rev-parse", "--absolute-git-dir"]) {
-        println!("cargo:rerun-if-changed={dir}/HEAD");
-        println!("cargo:rerun-if-changed={dir}/packed-refs");
+        watch.push(Path::new(&dir).join("HEAD"));
+    }
+    if let Some(common) = git(&["rev-parse", "--git-common-dir"]) {
+        let common = Path::new(&manifest).join(common);
+        watch.push(common.join("packed-refs"));
         if let Some(branch) = git(&["symbolic-ref", "-q", "HEAD"]) {
-            println!("cargo:rerun-if-changed={dir}/{branch}");
+            watch.push(common.join(branch));
         }
+    }
+    for path in watch.iter().filter(|p| p.exists()) {
+        println!("cargo:rerun-if-changed={}", path.display());
     }
     let commit = std::env::var("LIBRECHAT_GIT_COMMIT")
         .ok()

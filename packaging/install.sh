@@ -109,6 +109,6 @@ if with_systemd; then
   echo "librechat is running: systemctl status librechat; logs: journalctl -u librechat"
 else
   echo "librechat installed under ${ROOT:-/} (systemd not in charge here: start it with"
-  echo "  $BIN_DIR/librechat serve --data-dir $DATA_DIR --config $CONF_DIR/librechat.yaml)"
+  echo "  $BIN_DIR/librechat serve --data-dir $DATA_DIR --config $CONF_DIR/librechat.yaml --env-file $CONF_DIR/librechat.env)"
 fi
 echo "Configuration: $CONF_DIR/librechat.yaml and $CONF_DIR/librechat.env"

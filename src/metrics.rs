@@ -64,6 +64,8 @@ pub struct Metrics {
     search_pending: Gauge,
     busy_waits: Counter,
     resident: Gauge,
+    /// One scrape at a time: the gauges and the busy-wait counter are set, then read.
+    rendering: std::sync::Mutex<()>,
     /// Where the metrics listener is bound, once it is.
     pub bound: OnceLock<SocketAddr>,
 }
@@ -148,6 +150,7 @@ impl Metrics {
             search_pending,
             busy_waits,
             resident,
+            rendering: std::sync::Mutex::new(()),
             bound: OnceLock::new(),
         }
     }
@@ -192,6 +195,7 @@ impl Metrics {
 
     /// The text Prometheus reads, with the gauges set from `now`.
     pub fn render(&self, now: Snapshot) -> String {
+        let _one = self.rendering.lock().unwrap_or_else(|p| p.into_inner());
         self.active_streams.set(now.active_streams);
         self.search_pending.set(now.search_pending);
         self.resident.set(now.resident_bytes);

@@ -507,3 +507,19 @@ fn banner_set_show_and_delete() {
     let out = run(librechat(dir.path()).args(["banner", "show"]));
     assert!(text(&out.stdout).contains("no banner"));
 }
+
+#[test]
+fn env_file_names_the_settings_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("site.env");
+    std::fs::write(&file, "APP_TITLE=From The Env File\n").unwrap();
+    let out = run(librechat(dir.path())
+        .args(["config", "check", "--env-file"])
+        .arg(&file));
+    assert!(text(&out.stdout).contains("From The Env File"));
+    let out = librechat(dir.path())
+        .args(["config", "check", "--env-file", "/no/such.env"])
+        .output()
+        .unwrap();
+    assert_clean_failure(&out, "--env-file /no/such.env: no such file");
+}

@@ -120,6 +120,10 @@ async fn what_is_broken_is_named_with_a_fix() {
         report.contains("fix: check the endpoint's API key"),
         "{report}"
     );
+    assert!(
+        !report.contains("sk-wrong"),
+        "keys are never printed: {report}"
+    );
 
     // An endpoint nobody answers for.
     let (code, report) = doctor(

@@ -316,6 +316,10 @@ fn debian_package_builds_installs_upgrades_and_purges() {
         0o640,
         "the settings file with keys is not world-readable"
     );
+    // A settings file the administrator deleted (dpkg does not bring a conffile back) is no
+    // obstacle to the next upgrade.
+    std::fs::remove_file(root.join("etc/librechat/librechat.env")).unwrap();
+    script("postinst", &["configure", env!("CARGO_PKG_VERSION")]);
     // Remove keeps the data and configuration; purge deletes them and the user.
     script("prerm", &["remove"]);
     script("postrm", &["remove"]);

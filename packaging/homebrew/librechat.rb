@@ -38,9 +38,8 @@ class Librechat < Formula
 
   service do
     run [opt_bin/"librechat", "serve", "--data-dir", var/"librechat",
-         "--config", etc/"librechat/librechat.yaml"]
-    # The server reads .env settings from its working folder.
-    working_dir etc/"librechat"
+         "--config", etc/"librechat/librechat.yaml", "--env-file", etc/"librechat/librechat.env"]
+    working_dir var/"librechat"
     keep_alive crashed: true
     log_path var/"log/librechat.log"
     error_log_path var/"log/librechat.log"

@@ -26,7 +26,7 @@ pub enum DbCommand {
     },
     /// Replace the database with the backup FILE (server stopped); the current one is kept
     #[command(
-        after_help = "Example:\n  sudo systemctl stop librechat\n  librechat db restore /backups/librechat-2026-11-01.db --data-dir /var/lib/librechat\n\n\
+        after_help = "Example:\n  sudo systemctl stop librechat\n  sudo librechat db restore /var/backups/librechat-2026-11-01.db --data-dir /var/lib/librechat\n\n\
 The backup is checked first (a SQLite database of this or an earlier librechat, passing its\n\
 integrity check). The current database is copied to librechat.db.before-restore-<time> beside\n\
 it, the backup takes its place and is migrated to this version, and the search index is\n\
@@ -51,6 +51,7 @@ pub fn run(env: Env, overrides: Overrides, cmd: DbCommand) -> anyhow::Result<Exi
             tokio::runtime::Builder::new_current_thread()
                 .build()?
                 .block_on(database.close())?;
+            give_to_folder_owner(dir, &path);
             println!(
                 "{}: schema version {} ({applied} migration(s) applied)",
                 path.display(),
@@ -138,7 +139,17 @@ fn restore(path: &Path, file: &Path) -> anyhow::Result<ExitCode> {
     let kept = if path.exists() {
         let stamp = time::OffsetDateTime::now_utc().unix_timestamp();
         let kept = dir.join(format!("librechat.db.before-restore-{stamp}"));
-        db::backup_to(path, &kept)?;
+        if let Err(e) = db::backup_to(path, &kept) {
+            // Unreadable (damaged, perhaps: the reason to restore): kept as the files it is.
+            println!("the current database cannot be copied ({e}); moving its files aside");
+            for suffix in ["", "-wal", "-shm"] {
+                let from = PathBuf::from(format!("{}{suffix}", path.display()));
+                if from.exists() {
+                    std::fs::rename(&from, format!("{}{suffix}", kept.display()))
+                        .map_err(|e| anyhow!("cannot move {} aside: {e}", from.display()))?;
+                }
+            }
+        }
         Some(kept)
     } else {
         None
@@ -148,6 +159,7 @@ fn restore(path: &Path, file: &Path) -> anyhow::Result<ExitCode> {
     tokio::runtime::Builder::new_current_thread()
         .build()?
         .block_on(database.close())?;
+    give_to_folder_owner(dir, path);
     // The index describes the data that was replaced: the next start rebuilds it.
     let search = dir.join("search");
     if search.exists() {
@@ -169,6 +181,35 @@ fn restore(path: &Path, file: &Path) -> anyhow::Result<ExitCode> {
     }
     println!("the search index is rebuilt on the next start");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Run with sudo on the service's folder, the database files this writes would belong to root
+/// and the service (its own user) could not open them: they are given to the folder's owner.
+/// Anyone but root cannot give files away, and needs not: the files are already theirs.
+fn give_to_folder_owner(dir: &Path, db: &Path) {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(folder) = std::fs::metadata(dir) else {
+        return;
+    };
+    for suffix in ["", "-wal", "-shm"] {
+        let file = PathBuf::from(format!("{}{suffix}", db.display()));
+        match std::fs::metadata(&file) {
+            Ok(m) if m.uid() != folder.uid() || m.gid() != folder.gid() => {
+                if let Err(e) =
+                    std::os::unix::fs::chown(&file, Some(folder.uid()), Some(folder.gid()))
+                {
+                    println!(
+                        "warning: {} is not owned by the data folder's owner ({e}); fix: chown {}:{} {}",
+                        file.display(),
+                        folder.uid(),
+                        folder.gid(),
+                        file.display()
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 /// Opens a database that must already exist, read-only, and checks that it is one.

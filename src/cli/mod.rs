@@ -47,6 +47,10 @@ pub struct CommonArgs {
     /// LibreChat's configuration file [env: CONFIG_PATH] [default: ./librechat.yaml if present]
     #[arg(long, global = true, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// The .env file of settings (LibreChat's names), below the environment [default: ./.env
+    /// if present]; e.g. /etc/librechat/librechat.env, which the systemd unit reads
+    #[arg(long, global = true, value_name = "FILE")]
+    env_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -101,7 +105,7 @@ librechat import ./alice-chats/1b2c.json --user alice@example.org"
     Search(search::SearchCommand),
     /// Check the data folder, database, search index, AI endpoints, mail, LDAP, OpenID and clock
     #[command(
-        after_help = "Example:\n  sudo -u librechat librechat doctor --data-dir /var/lib/librechat\n\n\
+        after_help = "Example:\n  sudo -u librechat librechat doctor --data-dir /var/lib/librechat \\\n    --config /etc/librechat/librechat.yaml --env-file /etc/librechat/librechat.env\n\n\
 Prints what is wrong and how to fix it; exits 1 when something is broken."
     )]
     Doctor,
@@ -130,7 +134,13 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Manpage => return print_manpage(),
         _ => {}
     }
-    let env = Env::load(std::path::Path::new(".env"))?;
+    let env = match &cli.common.env_file {
+        Some(file) if !file.is_file() => {
+            anyhow::bail!("--env-file {}: no such file", file.display())
+        }
+        Some(file) => Env::load(file)?,
+        None => Env::load(std::path::Path::new(".env"))?,
+    };
     let overrides = Overrides {
         data_dir: cli.common.data_dir.clone(),
         config: cli.common.config.clone(),

@@ -66,6 +66,7 @@ async fn serve(env: Env, overrides: Overrides) -> anyhow::Result<()> {
     let state = AppState::init(settings).await?;
     // Before anyone is told the server is up (see `shutdown_signal`).
     let signalled = server::shutdown_signal();
+    let metrics = server::bind_metrics(&state).await?;
     let addr = listener.local_addr()?;
     tracing::info!(data_dir = %data_dir.display(), "listening on http://{addr}");
     let (db, search, jobs) = (state.db.clone(), state.search.clone(), state.jobs.clone());
@@ -75,7 +76,7 @@ async fn serve(env: Env, overrides: Overrides) -> anyhow::Result<()> {
         signalled.await;
         server::notify::notify("STOPPING=1");
     };
-    let served = server::serve(listener, state, stop).await;
+    let served = server::serve_bound(listener, metrics, state, stop).await;
     // Whatever is still generating is stopped and saved before the database closes.
     jobs.stop(std::time::Duration::ZERO).await;
     if let Some(search) = search {

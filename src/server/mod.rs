@@ -28,10 +28,39 @@ pub struct ServeOptions {
     pub header_timeout: Duration,
 }
 
+/// Binds the metrics listener when `METRICS_ADDR` asks for one (before the server is
+/// announced, so a port in use fails the start).
+pub async fn bind_metrics(state: &AppState) -> std::io::Result<Option<TcpListener>> {
+    let (Some(addr), Some(m)) = (state.settings.server.metrics_addr, &state.metrics) else {
+        return Ok(None);
+    };
+    let listener = TcpListener::bind(addr).await.map_err(|e| {
+        std::io::Error::new(
+            e.kind(),
+            format!("cannot listen on METRICS_ADDR={addr}: {e}"),
+        )
+    })?;
+    let bound = listener.local_addr()?;
+    let _ = m.bound.set(bound);
+    tracing::info!("metrics on http://{bound}/metrics");
+    Ok(Some(listener))
+}
+
 /// Serves until `shutdown` resolves, then stops accepting connections and lets running requests
 /// finish for up to `SHUTDOWN_TIMEOUT_MS` before returning. The caller closes the database.
 pub async fn serve(
     listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let metrics = bind_metrics(&state).await?;
+    serve_bound(listener, metrics, state, shutdown).await
+}
+
+/// [`serve`], with the metrics listener (if any) already bound by [`bind_metrics`].
+pub async fn serve_bound(
+    listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
@@ -48,28 +77,15 @@ pub async fn serve(
         shutdown.await;
         tokio::spawn(async move { jobs.stop(grace.mul_f64(0.8)).await });
     };
-    // Metrics, on their own listener when asked for; it ends with the app.
-    let metrics = match (server.metrics_addr, &state.metrics) {
-        (Some(addr), Some(m)) => {
-            let metrics_listener = TcpListener::bind(addr).await.map_err(|e| {
-                std::io::Error::new(
-                    e.kind(),
-                    format!("cannot listen on METRICS_ADDR={addr}: {e}"),
-                )
-            })?;
-            let bound = metrics_listener.local_addr()?;
-            let _ = m.bound.set(bound);
-            tracing::info!("metrics on http://{bound}/metrics");
-            let app = metrics::router(state.clone());
-            Some(tokio::spawn(serve_router(
-                metrics_listener,
-                app,
-                std::future::pending::<()>(),
-                options,
-            )))
-        }
-        _ => None,
-    };
+    // Metrics, on their own listener; it ends with the app.
+    let metrics = metrics_listener.map(|l| {
+        tokio::spawn(serve_router(
+            l,
+            metrics::router(state.clone()),
+            std::future::pending::<()>(),
+            options,
+        ))
+    });
     let served = serve_router(listener, router::build(state), shutdown, options).await;
     if let Some(task) = metrics {
         task.abort();
