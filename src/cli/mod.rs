@@ -118,6 +118,9 @@ librechat completions zsh > \"${fpath[1]}/_librechat\"\n  librechat completions 
         /// The shell
         shell: clap_complete::Shell,
     },
+    /// Print the OpenAPI 3.1 document of the HTTP API (JSON), as `GET /api/openapi.json` serves it
+    #[command(after_help = "Example:\n  librechat openapi > librechat-openapi.json")]
+    Openapi,
     /// Print the manual page (roff), as `man` reads it
     #[command(
         after_help = "Example:\n  librechat manpage | gzip > /usr/share/man/man1/librechat.1.gz"
@@ -132,6 +135,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Completions { shell } => return print_completions(shell),
         Command::Manpage => return print_manpage(),
+        Command::Openapi => return print_openapi(),
         _ => {}
     }
     let env = match &cli.common.env_file {
@@ -160,6 +164,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Doctor => doctor::run(env, overrides),
         Command::Completions { shell } => print_completions(shell),
         Command::Manpage => print_manpage(),
+        Command::Openapi => print_openapi(),
     }
 }
 
@@ -175,6 +180,12 @@ fn print_manpage() -> anyhow::Result<ExitCode> {
     let mut out = Vec::new();
     clap_mangen::Man::new(command).render(&mut out)?;
     print(&out)
+}
+
+fn print_openapi() -> anyhow::Result<ExitCode> {
+    let mut json = crate::server::router::openapi().to_pretty_json()?;
+    json.push('\n');
+    print(json.as_bytes())
 }
 
 /// Writes `bytes` to stdout; a reader that stopped early (`| head`) is not an error.

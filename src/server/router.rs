@@ -18,18 +18,36 @@ use super::middleware::{client, limits, security};
 use super::{ApiError, AppState, routes};
 use crate::web::{self, WebOptions};
 
-/// Builds the application: API routes, the web app, and the layers around them.
-pub fn build(state: AppState) -> Router {
-    let server = &state.settings.server;
-    let web = WebOptions {
-        base_href: WebOptions::base_href_from(server.domain_client.as_deref()),
-        index_cache_control: server.index_cache_control.clone(),
-        static_max_age: server.static_cache_max_age,
-    };
+/// Every route, in the three groups the layers treat differently, and the OpenAPI document
+/// their registrations make.
+struct Routes {
+    /// Answer promptly: bounded by the request timeout and the body limit.
+    bounded: Router<AppState>,
+    /// Uploads: their own size limits, no request timeout.
+    imports: Router<AppState>,
+    /// Answers stream for as long as they take.
+    streaming: Router<AppState>,
+    doc: utoipa::openapi::OpenApi,
+}
 
-    // Routes that answer promptly: bounded by the request timeout.
-    let bounded = Router::new()
+fn routes() -> Routes {
+    use utoipa::openapi::{InfoBuilder, OpenApiBuilder};
+    use utoipa_axum::router::OpenApiRouter;
+    let base = OpenApiBuilder::new()
+        .info(
+            InfoBuilder::new()
+                .title("librechat")
+                .version(env!("CARGO_PKG_VERSION"))
+                .description(Some(
+                    "LibreChat's HTTP API as this server implements it. Authenticated routes take \
+                     `Authorization: Bearer <token>` (from /api/auth/login or /api/auth/refresh).",
+                ))
+                .build(),
+        )
+        .build();
+    let (bounded, mut doc) = OpenApiRouter::with_openapi(base)
         .merge(routes::health::router())
+        .merge(routes::openapi::router())
         .merge(routes::config::router())
         .merge(routes::auth::router())
         .merge(routes::two_factor::router())
@@ -50,6 +68,41 @@ pub fn build(state: AppState) -> Router {
         .merge(routes::balance::router())
         .merge(routes::render::router())
         .merge(routes::chat::router())
+        .split_for_parts();
+    let (imports, more) = routes::imports::router().split_for_parts();
+    doc.merge(more);
+    let (streaming, more) = routes::chat::streaming_router().split_for_parts();
+    doc.merge(more);
+    Routes {
+        bounded,
+        imports,
+        streaming,
+        doc,
+    }
+}
+
+/// The OpenAPI 3.1 document of every route (`GET /api/openapi.json`, `librechat openapi`).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes().doc
+}
+
+/// Builds the application: API routes, the web app, and the layers around them.
+pub fn build(state: AppState) -> Router {
+    let server = &state.settings.server;
+    let web = WebOptions {
+        base_href: WebOptions::base_href_from(server.domain_client.as_deref()),
+        index_cache_control: server.index_cache_control.clone(),
+        static_max_age: server.static_cache_max_age,
+    };
+
+    let Routes {
+        bounded,
+        imports,
+        streaming,
+        doc: _,
+    } = routes();
+    // Routes that answer promptly: bounded by the request timeout.
+    let bounded = bounded
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(from_fn_with_state(
@@ -62,9 +115,9 @@ pub fn build(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(server.body_limit))
         .layer(from_fn_with_state(server.body_limit, limits::body_size))
         // Uploads: their own size limits, and no request timeout.
-        .merge(routes::imports::router())
+        .merge(imports)
         // Answers stream for as long as they take.
-        .merge(routes::chat::streaming_router())
+        .merge(streaming)
         .layer(axum::Extension(web));
     if server.compression {
         // Skips event streams, images and tiny bodies by default.

@@ -2,11 +2,12 @@
 //! balances, as the web app's admin screen uses them. (LibreChat does these with its CLI
 //! scripts; `librechat user ...` and `librechat balance ...` do the same here.)
 
+use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::db::{bans, users};
 use crate::server::middleware::AdminUser;
@@ -16,12 +17,12 @@ const PAGE: u32 = 50;
 /// The longest ban, in minutes (ten years: the end must be a date the database can hold).
 const MAX_BAN_MINUTES: u64 = 10 * 366 * 24 * 60;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/admin/users", get(list))
-        .route("/api/admin/users/{id}/ban", post(ban).delete(unban))
-        .route("/api/admin/users/{id}/role", put(role))
-        .route("/api/admin/users/{id}/balance", post(balance))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(ban, unban))
+        .routes(routes!(role))
+        .routes(routes!(balance))
 }
 
 #[derive(Deserialize)]
@@ -30,6 +31,7 @@ struct ListQuery {
     page: Option<u32>,
 }
 
+#[utoipa::path(get, path = "/api/admin/users", operation_id = "admin_list", summary = "List users, with search (admin)", tag = "admin", responses((status = 200, description = "Success")))]
 async fn list(
     State(state): State<AppState>,
     AdminUser(_): AdminUser,
@@ -95,6 +97,7 @@ struct BanBody {
 }
 
 /// Bans the user for `minutes` and ends their sessions.
+#[utoipa::path(post, path = "/api/admin/users/{id}/ban", operation_id = "admin_ban", tag = "admin", params(("id" = String, Path)), responses((status = 200, description = "Success")))]
 async fn ban(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -125,6 +128,7 @@ async fn ban(
     ))
 }
 
+#[utoipa::path(delete, path = "/api/admin/users/{id}/ban", operation_id = "admin_unban", summary = "Lift a user's ban (admin)", tag = "admin", params(("id" = String, Path)), responses((status = 200, description = "Success")))]
 async fn unban(
     State(state): State<AppState>,
     AdminUser(_): AdminUser,
@@ -144,6 +148,7 @@ struct RoleBody {
     role: String,
 }
 
+#[utoipa::path(put, path = "/api/admin/users/{id}/role", operation_id = "admin_role", summary = "Change a user's role (admin)", tag = "admin", params(("id" = String, Path)), responses((status = 200, description = "Success")))]
 async fn role(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -178,6 +183,7 @@ struct BalanceBody {
 }
 
 /// `{add: n}` or `{set: n}` token credits.
+#[utoipa::path(post, path = "/api/admin/users/{id}/balance", operation_id = "admin_balance", tag = "admin", params(("id" = String, Path)), responses((status = 200, description = "Success")))]
 async fn balance(
     State(state): State<AppState>,
     AdminUser(_): AdminUser,

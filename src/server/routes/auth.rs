@@ -1,13 +1,14 @@
 //! `/api/auth`: register, login, refresh, logout.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::http::header::SET_COOKIE;
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::user::public_user;
 use crate::auth::{LoginOutcome, Registration, SignedIn};
@@ -17,19 +18,17 @@ use crate::server::middleware::auth::{
 };
 use crate::server::{ApiError, AppState, JsonBody};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/auth/register", post(register))
-        .route("/api/auth/login", post(login))
-        .route("/api/auth/refresh", post(refresh))
-        .route("/api/auth/logout", post(logout))
-        .route(
-            "/api/auth/requestPasswordReset",
-            post(request_password_reset),
-        )
-        .route("/api/auth/resetPassword", post(reset_password))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register))
+        .routes(routes!(login))
+        .routes(routes!(refresh))
+        .routes(routes!(logout))
+        .routes(routes!(request_password_reset))
+        .routes(routes!(reset_password))
 }
 
+#[utoipa::path(post, path = "/api/auth/register", operation_id = "auth_register", summary = "Create an account", tag = "auth", responses((status = 200, description = "Success")))]
 async fn register(
     State(state): State<AppState>,
     client: Client,
@@ -62,6 +61,7 @@ struct ResetRequest {
     email: String,
 }
 
+#[utoipa::path(post, path = "/api/auth/requestPasswordReset", operation_id = "auth_request_password_reset", summary = "Email a password reset link", tag = "auth", responses((status = 200, description = "Success")))]
 async fn request_password_reset(
     State(state): State<AppState>,
     client: Client,
@@ -96,6 +96,7 @@ struct ResetSubmission {
     confirm_password: String,
 }
 
+#[utoipa::path(post, path = "/api/auth/resetPassword", operation_id = "auth_reset_password", summary = "Set a new password with a reset token", tag = "auth", responses((status = 200, description = "Success")))]
 async fn reset_password(
     State(state): State<AppState>,
     client: Client,
@@ -132,6 +133,7 @@ struct LoginBody {
     password: String,
 }
 
+#[utoipa::path(post, path = "/api/auth/login", operation_id = "auth_login", summary = "Log in with email and password (or LDAP); sets the refresh cookie", tag = "auth", responses((status = 200, description = "Success")))]
 async fn login(
     State(state): State<AppState>,
     client: Client,
@@ -205,6 +207,7 @@ async fn ldap_login(
     }
 }
 
+#[utoipa::path(post, path = "/api/auth/refresh", operation_id = "auth_refresh", summary = "A new access token from the refresh cookie", tag = "auth", responses((status = 200, description = "Success")))]
 async fn refresh(
     State(state): State<AppState>,
     client: Client,
@@ -228,6 +231,7 @@ async fn refresh(
     }
 }
 
+#[utoipa::path(post, path = "/api/auth/logout", operation_id = "auth_logout", summary = "Log out: end the session", tag = "auth", responses((status = 200, description = "Success")))]
 async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     let cookie = refresh_cookie(&headers);
     let user_id = cookie

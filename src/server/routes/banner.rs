@@ -2,20 +2,21 @@
 //! `PUT /api/admin/banner` `{message, displayFrom?, displayTo?, type?, isPublic?,
 //! persistable?}` and `DELETE /api/admin/banner` (also `librechat banner`).
 
+use axum::Json;
 use axum::extract::State;
-use axum::routing::{get, put};
-use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::db::banner::{self, Banner, BannerInput};
 use crate::server::middleware::{AdminUser, MaybeUser};
 use crate::server::{ApiError, AppState, JsonBody};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/banner", get(current))
-        .route("/api/admin/banner", put(set).delete(remove).get(stored))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(current))
+        .routes(routes!(set, remove, stored))
 }
 
 fn banner_json(b: &Banner) -> Value {
@@ -32,6 +33,7 @@ fn banner_json(b: &Banner) -> Value {
 
 /// The banner showing now, or `null` (also when it is for signed-in users only and the caller
 /// is not signed in).
+#[utoipa::path(get, path = "/api/banner", operation_id = "banner_current", tag = "banner", responses((status = 200, description = "Success")))]
 async fn current(
     State(state): State<AppState>,
     MaybeUser(user): MaybeUser,
@@ -44,6 +46,7 @@ async fn current(
 }
 
 /// The stored banner, showing or not, for the admin screen.
+#[utoipa::path(get, path = "/api/admin/banner", operation_id = "banner_stored", tag = "banner", responses((status = 200, description = "Success")))]
 async fn stored(
     State(state): State<AppState>,
     AdminUser(_): AdminUser,
@@ -67,6 +70,7 @@ struct SetBody {
     persistable: Option<bool>,
 }
 
+#[utoipa::path(put, path = "/api/admin/banner", operation_id = "banner_set", summary = "Set the site banner (admin)", tag = "banner", responses((status = 200, description = "Success")))]
 async fn set(
     State(state): State<AppState>,
     AdminUser(_): AdminUser,
@@ -87,6 +91,7 @@ async fn set(
     Ok(Json(banner_json(&b)))
 }
 
+#[utoipa::path(delete, path = "/api/admin/banner", operation_id = "banner_remove", summary = "Remove the site banner (admin)", tag = "banner", responses((status = 200, description = "Success")))]
 async fn remove(
     State(state): State<AppState>,
     AdminUser(_): AdminUser,

@@ -6,13 +6,14 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use futures_util::stream;
 use serde_json::{Map, Value, json};
 
@@ -30,17 +31,17 @@ use crate::server::middleware::{AuthUser, Client};
 use crate::server::{ApiError, AppState, JsonBody};
 
 /// Routes that answer promptly.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/agents/chat/abort", post(abort))
-        .route("/api/agents/chat/active", get(active))
-        .route("/api/agents/chat/status/{conversation_id}", get(status))
-        .route("/api/agents/chat/{endpoint}", post(start))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(abort))
+        .routes(routes!(active))
+        .routes(routes!(status))
+        .routes(routes!(start))
 }
 
 /// The event stream, which lasts as long as the answer: mounted outside the request timeout.
-pub fn streaming_router() -> Router<AppState> {
-    Router::new().route("/api/agents/chat/stream/{stream_id}", get(follow))
+pub fn streaming_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(follow))
 }
 
 /// Body fields about the message, not the conversation's settings.
@@ -90,6 +91,7 @@ fn message_id(v: &str, what: &str) -> Result<String, ApiError> {
     Ok(v.to_owned())
 }
 
+#[utoipa::path(post, path = "/api/agents/chat/{endpoint}", operation_id = "chat_start", summary = "Start an answer on an endpoint; follow it at /api/agents/chat/stream/{stream_id}", tag = "chat", params(("endpoint" = String, Path)), responses((status = 200, description = "Success")))]
 async fn start(
     State(state): State<AppState>,
     client: Client,
@@ -558,6 +560,7 @@ struct FollowQuery {
 
 /// Follows a job as server-sent events: what the client missed, then live frames, ending
 /// with the final one.
+#[utoipa::path(get, path = "/api/agents/chat/stream/{stream_id}", operation_id = "chat_follow", tag = "chat", params(("stream_id" = String, Path)), responses((status = 200, description = "Success")))]
 async fn follow(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -617,6 +620,7 @@ impl Drop for Launch {
 }
 
 /// `{streamId?, conversationId?}`: stops the answer; what was generated is kept.
+#[utoipa::path(post, path = "/api/agents/chat/abort", operation_id = "chat_abort", tag = "chat", responses((status = 200, description = "Success")))]
 async fn abort(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -637,6 +641,7 @@ async fn abort(
     Ok(Json(json!({"success": true, "aborted": id})))
 }
 
+#[utoipa::path(get, path = "/api/agents/chat/status/{conversation_id}", operation_id = "chat_status", summary = "Whether an answer is being generated in a conversation", tag = "chat", params(("conversation_id" = String, Path)), responses((status = 200, description = "Success")))]
 async fn status(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -658,6 +663,7 @@ async fn status(
     }
 }
 
+#[utoipa::path(get, path = "/api/agents/chat/active", operation_id = "chat_active", summary = "The caller's answers being generated", tag = "chat", responses((status = 200, description = "Success")))]
 async fn active(State(state): State<AppState>, AuthUser(user): AuthUser) -> Json<Value> {
     let ids: Vec<String> = state
         .jobs

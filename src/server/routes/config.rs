@@ -1,18 +1,20 @@
 //! `GET /api/config`: the public startup configuration LibreChat's client reads before login.
 
+use axum::Json;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
 use serde_json::{Map, Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::config::Settings;
 use crate::server::AppState;
 use crate::server::middleware::Client;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/config", get(startup_config))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(startup_config))
 }
 
+#[utoipa::path(get, path = "/api/config", operation_id = "config_startup_config", summary = "The startup configuration the client needs (sign-in methods, interface, features)", tag = "config", responses((status = 200, description = "Success")))]
 async fn startup_config(State(state): State<AppState>, client: Client) -> Json<Value> {
     Json(build(&state.settings, &client.base_url, &state.instance_id))
 }

@@ -1,25 +1,26 @@
 //! `/api/convos`: list, read, rename and change, archive, delete.
 
+use axum::Json;
 use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get, post};
-use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::paging;
 use crate::db::conversations::{self, Changes, Conversation, Cursor, ListFilter};
 use crate::server::middleware::AuthUser;
 use crate::server::{ApiError, AppState, JsonBody};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/convos", get(list).delete(delete_one))
-        .route("/api/convos/all", delete(delete_all))
-        .route("/api/convos/update", post(update))
-        .route("/api/convos/archive", post(archive))
-        .route("/api/convos/{conversation_id}", get(get_one))
-        .route("/api/convos/{conversation_id}/export", get(export))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, delete_one))
+        .routes(routes!(delete_all))
+        .routes(routes!(update))
+        .routes(routes!(archive))
+        .routes(routes!(get_one))
+        .routes(routes!(export))
 }
 
 /// LibreChat's `TConversation`: the stored settings with the server's fields over them.
@@ -58,6 +59,7 @@ struct ListQuery {
     search: Option<String>,
 }
 
+#[utoipa::path(get, path = "/api/convos", operation_id = "convos_list", summary = "Conversations, newest first, paged (search, tags, archived)", tag = "convos", responses((status = 200, description = "Success")))]
 async fn list(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -133,6 +135,7 @@ fn decode_cursor(s: &str) -> Result<Cursor, ApiError> {
     })
 }
 
+#[utoipa::path(get, path = "/api/convos/{conversation_id}", operation_id = "convos_get_one", summary = "One conversation", tag = "convos", params(("conversation_id" = String, Path)), responses((status = 200, description = "Success")))]
 async fn get_one(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -249,6 +252,7 @@ async fn save(
 
 /// Renames or changes a conversation, creating it if it does not exist yet (LibreChat's
 /// `saveConvo` upserts). Answers 201 with the conversation.
+#[utoipa::path(post, path = "/api/convos/update", operation_id = "convos_update", tag = "convos", responses((status = 200, description = "Success")))]
 async fn update(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -279,6 +283,7 @@ async fn update(
     ))
 }
 
+#[utoipa::path(post, path = "/api/convos/archive", operation_id = "convos_archive", summary = "Archive or unarchive a conversation", tag = "convos", responses((status = 200, description = "Success")))]
 async fn archive(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -308,6 +313,7 @@ async fn archive(
     Ok(Json(save(&state, user.id, id, changes).await?))
 }
 
+#[utoipa::path(delete, path = "/api/convos", operation_id = "convos_delete_one", summary = "Delete a conversation", tag = "convos", responses((status = 200, description = "Success")))]
 async fn delete_one(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -333,6 +339,7 @@ async fn delete_one(
     ))
 }
 
+#[utoipa::path(delete, path = "/api/convos/all", operation_id = "convos_delete_all", summary = "Delete every conversation of the caller", tag = "convos", responses((status = 200, description = "Success")))]
 async fn delete_all(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -361,6 +368,7 @@ struct ExportQuery {
 
 /// The conversation as LibreChat's export JSON (the whole tree) or as Markdown (the newest
 /// branch), as a download.
+#[utoipa::path(get, path = "/api/convos/{conversation_id}/export", operation_id = "convos_export", tag = "convos", params(("conversation_id" = String, Path)), responses((status = 200, description = "Success")))]
 async fn export(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,

@@ -1,21 +1,23 @@
 //! `/api/endpoints` and `/api/models`: which AI endpoints and models this server offers.
 
+use axum::Json;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
 use serde_json::{Map, Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::providers::endpoints::Key;
 use crate::server::AppState;
 use crate::server::middleware::AuthUser;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/endpoints", get(endpoints))
-        .route("/api/models", get(models))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(endpoints))
+        .routes(routes!(models))
 }
 
 /// LibreChat's `TEndpointsConfig`: each endpoint's order, type and whether users bring keys.
+#[utoipa::path(get, path = "/api/endpoints", operation_id = "endpoints_endpoints", tag = "endpoints", responses((status = 200, description = "Success")))]
 async fn endpoints(State(state): State<AppState>, AuthUser(_): AuthUser) -> Json<Value> {
     let mut out = Map::new();
     for (order, e) in state.settings.endpoints.list.iter().enumerate() {
@@ -39,6 +41,7 @@ async fn endpoints(State(state): State<AppState>, AuthUser(_): AuthUser) -> Json
 }
 
 /// `{endpoint: [model, ...]}`.
+#[utoipa::path(get, path = "/api/models", operation_id = "endpoints_models", tag = "endpoints", responses((status = 200, description = "Success")))]
 async fn models(State(state): State<AppState>, AuthUser(_): AuthUser) -> Json<Value> {
     let mut out = Map::new();
     for e in &state.settings.endpoints.list {

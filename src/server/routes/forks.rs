@@ -1,11 +1,12 @@
 //! `/api/convos/fork`, `/api/convos/duplicate` and `/api/convos/gen_title/:id`.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::convos::{conversation_id, conversation_json};
 use super::messages::message_json;
@@ -15,15 +16,12 @@ use crate::server::middleware::auth::limit;
 use crate::server::middleware::{AuthUser, Client};
 use crate::server::{ApiError, AppState, JsonBody};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/convos/fork", post(fork))
-        .route("/api/convos/duplicate", post(duplicate))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(fork))
+        .routes(routes!(duplicate))
         // Older clients POST, newer ones GET.
-        .route(
-            "/api/convos/gen_title/{conversation_id}",
-            get(gen_title).post(gen_title),
-        )
+        .routes(routes!(gen_title, gen_title_post))
 }
 
 /// The fork limiters (per IP, and per user when enabled), shared by fork and duplicate.
@@ -52,6 +50,7 @@ struct ForkBody {
 }
 
 /// Copies part of a conversation's tree (see `chat::tree`) into a new conversation.
+#[utoipa::path(post, path = "/api/convos/fork", operation_id = "forks_fork", tag = "forks", responses((status = 200, description = "Success")))]
 async fn fork(
     State(state): State<AppState>,
     client: Client,
@@ -99,6 +98,7 @@ struct DuplicateBody {
 }
 
 /// Copies a whole conversation; answers 201 with the copy.
+#[utoipa::path(post, path = "/api/convos/duplicate", operation_id = "forks_duplicate", tag = "forks", responses((status = 200, description = "Success")))]
 async fn duplicate(
     State(state): State<AppState>,
     client: Client,
@@ -165,6 +165,8 @@ async fn store_copy(
 
 /// The title of a conversation once it has one. Titles are written by the chat engine; until
 /// then this answers 404, as LibreChat does while its title is not ready.
+/// The conversation's title, as newer clients ask for it.
+#[utoipa::path(get, path = "/api/convos/gen_title/{conversation_id}", operation_id = "forks_gen_title", tag = "forks", params(("conversation_id" = String, Path)), responses((status = 200, description = "Success")))]
 async fn gen_title(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -177,4 +179,14 @@ async fn gen_title(
         .filter(|c| c.title != "New Chat")
         .ok_or_else(|| ApiError::NotFound("Title not found or not ready".into()))?;
     Ok(Json(json!({ "title": convo.title })))
+}
+
+/// The conversation's title, as older clients ask for it (the same answer as the GET).
+#[utoipa::path(post, path = "/api/convos/gen_title/{conversation_id}", operation_id = "forks_gen_title_post", tag = "forks", params(("conversation_id" = String, Path)), responses((status = 200, description = "Success")))]
+async fn gen_title_post(
+    state: State<AppState>,
+    user: AuthUser,
+    id: Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    gen_title(state, user, id).await
 }

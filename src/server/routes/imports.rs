@@ -8,12 +8,13 @@
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use axum::Json;
 use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
-use axum::routing::post;
-use axum::{Json, Router};
 use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt;
 
@@ -24,9 +25,9 @@ use crate::server::{ApiError, AppState};
 
 /// Mounted outside the general body limit and request timeout: its own size limit applies,
 /// and a large import may take longer than an ordinary request.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/convos/import", post(import_conversations))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(import_conversations))
         .layer(DefaultBodyLimit::disable())
 }
 
@@ -48,6 +49,7 @@ pub fn temp_dir(data_dir: &std::path::Path) -> std::path::PathBuf {
     data_dir.join("tmp")
 }
 
+#[utoipa::path(post, path = "/api/convos/import", operation_id = "imports_import_conversations", summary = "Import conversations (ChatGPT, Claude or LibreChat exports)", tag = "imports", responses((status = 200, description = "Success")))]
 async fn import_conversations(
     State(state): State<AppState>,
     client: Client,

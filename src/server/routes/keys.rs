@@ -3,21 +3,22 @@
 //! or `null` when none is set); `PUT {name, value, expiresAt}` stores one, encrypted with
 //! CREDS_KEY; `DELETE /:name` and `DELETE ?all=true` remove them. Values are never returned.
 
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get};
-use axum::{Json, Router};
 use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::db::user_keys;
 use crate::providers::endpoints::Key;
 use crate::server::middleware::AuthUser;
 use crate::server::{ApiError, AppState, JsonBody};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/keys", get(expiry).put(set).delete(delete_all))
-        .route("/api/keys/{name}", delete(delete_one))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(expiry, set, delete_all))
+        .routes(routes!(delete_one))
 }
 
 #[derive(serde::Deserialize)]
@@ -26,6 +27,7 @@ struct NameQuery {
     all: Option<String>,
 }
 
+#[utoipa::path(get, path = "/api/keys", operation_id = "keys_expiry", summary = "When a stored provider key expires", tag = "keys", responses((status = 200, description = "Success")))]
 async fn expiry(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -52,6 +54,7 @@ struct SetBody {
     expires_at: Option<Value>,
 }
 
+#[utoipa::path(put, path = "/api/keys", operation_id = "keys_set", summary = "Store a provider key (encrypted)", tag = "keys", responses((status = 200, description = "Success")))]
 async fn set(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -102,6 +105,7 @@ async fn set(
     Ok(StatusCode::CREATED)
 }
 
+#[utoipa::path(delete, path = "/api/keys/{name}", operation_id = "keys_delete_one", summary = "Delete one stored provider key", tag = "keys", params(("name" = String, Path)), responses((status = 200, description = "Success")))]
 async fn delete_one(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -114,6 +118,7 @@ async fn delete_one(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(delete, path = "/api/keys", operation_id = "keys_delete_all", summary = "Delete every stored provider key", tag = "keys", responses((status = 200, description = "Success")))]
 async fn delete_all(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,

@@ -1,29 +1,24 @@
 //! `/api/messages/:conversationId[/:messageId]`: a conversation's messages; save one, read one,
 //! feedback, delete (with the replies below it).
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, put};
-use axum::{Json, Router};
 use serde_json::{Map, Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::db::conversations;
 use crate::db::messages::{self, Message, NO_PARENT};
 use crate::server::middleware::AuthUser;
 use crate::server::{ApiError, AppState, JsonBody};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/messages", get(page))
-        .route("/api/messages/{conversation_id}", get(list).post(save))
-        .route(
-            "/api/messages/{conversation_id}/{message_id}",
-            get(get_one).put(edit).delete(delete_one),
-        )
-        .route(
-            "/api/messages/{conversation_id}/{message_id}/feedback",
-            put(feedback),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(page))
+        .routes(routes!(list, save))
+        .routes(routes!(get_one, edit, delete_one))
+        .routes(routes!(feedback))
 }
 
 /// LibreChat's `TMessage`: the stored extra fields with the server's over them.
@@ -74,6 +69,7 @@ async fn owned(state: &AppState, user_id: &str, conversation_id: &str) -> Result
     }
 }
 
+#[utoipa::path(get, path = "/api/messages/{conversation_id}", operation_id = "messages_list", summary = "The messages of a conversation", tag = "messages", params(("conversation_id" = String, Path)), responses((status = 200, description = "Success")))]
 async fn list(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -87,6 +83,7 @@ async fn list(
     Ok(Json(Value::Array(all.iter().map(message_json).collect())))
 }
 
+#[utoipa::path(get, path = "/api/messages/{conversation_id}/{message_id}", operation_id = "messages_get_one", summary = "One message", tag = "messages", params(("conversation_id" = String, Path), ("message_id" = String, Path)), responses((status = 200, description = "Success")))]
 async fn get_one(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -122,6 +119,7 @@ const COLUMNS: [&str; 17] = [
 ];
 
 /// Saves a message into the user's conversation (LibreChat's `POST /api/messages/:id`).
+#[utoipa::path(post, path = "/api/messages/{conversation_id}", operation_id = "messages_save", tag = "messages", params(("conversation_id" = String, Path)), responses((status = 200, description = "Success")))]
 async fn save(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -270,6 +268,7 @@ struct FeedbackBody {
     feedback: Option<Value>,
 }
 
+#[utoipa::path(put, path = "/api/messages/{conversation_id}/{message_id}/feedback", operation_id = "messages_feedback", summary = "Rate a message", tag = "messages", params(("conversation_id" = String, Path), ("message_id" = String, Path)), responses((status = 200, description = "Success")))]
 async fn feedback(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -319,6 +318,7 @@ async fn feedback(
 }
 
 /// Deletes the message and the replies below it (see `messages::delete_subtree`). 204.
+#[utoipa::path(delete, path = "/api/messages/{conversation_id}/{message_id}", operation_id = "messages_delete_one", tag = "messages", params(("conversation_id" = String, Path), ("message_id" = String, Path)), responses((status = 200, description = "Success")))]
 async fn delete_one(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -341,6 +341,7 @@ struct EditBody {
 
 /// Edits a message in place (LibreChat's PUT): its `text`, or one text/reasoning part of its
 /// content, and recounts its tokens.
+#[utoipa::path(put, path = "/api/messages/{conversation_id}/{message_id}", operation_id = "messages_edit", tag = "messages", params(("conversation_id" = String, Path), ("message_id" = String, Path)), responses((status = 200, description = "Success")))]
 async fn edit(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -418,6 +419,7 @@ struct PageQuery {
 
 /// `GET /api/messages`: the user's messages a page at a time, newest first by default,
 /// optionally of one conversation. `{messages, nextCursor}`.
+#[utoipa::path(get, path = "/api/messages", operation_id = "messages_page", tag = "messages", responses((status = 200, description = "Success")))]
 async fn page(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,

@@ -4,31 +4,31 @@
 //! same refresh cookie as a local login before returning to the app; `GET /oauth/error` returns to the login page with a message, as
 //! LibreChat's does. The whole router counts against the login limiter.
 
-use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::header::{LOCATION, SET_COOKIE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::external::{ExternalIdentity, SignInFailure};
 use crate::server::middleware::Client;
 use crate::server::middleware::auth::{check_ban, limit, set_refresh_cookie};
 use crate::server::{ApiError, AppState};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/oauth/openid", get(openid_start))
-        .route("/oauth/openid/callback", get(openid_callback))
-        .route("/oauth/error", get(error_page))
-        .route("/oauth/apple", get(apple_start))
-        .route("/oauth/apple/callback", axum::routing::post(apple_callback))
-        .route("/oauth/saml", get(saml_start))
-        .route("/oauth/saml/callback", axum::routing::post(saml_callback))
-        .route("/oauth/saml/metadata", get(saml_metadata))
-        .route("/oauth/{provider}", get(social_start))
-        .route("/oauth/{provider}/callback", get(social_callback))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(openid_start))
+        .routes(routes!(openid_callback))
+        .routes(routes!(error_page))
+        .routes(routes!(apple_start))
+        .routes(routes!(apple_callback))
+        .routes(routes!(saml_start))
+        .routes(routes!(saml_callback))
+        .routes(routes!(saml_metadata))
+        .routes(routes!(social_start))
+        .routes(routes!(social_callback))
 }
 
 /// The app's root, where the browser goes back to.
@@ -97,6 +97,7 @@ fn code_and_state(
     }
 }
 
+#[utoipa::path(get, path = "/oauth/openid", operation_id = "oauth_openid_start", summary = "OpenID Connect: go to the provider", tag = "oauth", responses((status = 200, description = "Success")))]
 async fn openid_start(State(state): State<AppState>, client: Client) -> Response {
     if let Err(e) = limited(&state, &client).await {
         return to_login(&state, "auth_failed", &e.to_string());
@@ -125,6 +126,7 @@ struct Callback {
 
 const NOT_CONFIGURED: &str = "This sign-in method is not configured here.";
 
+#[utoipa::path(get, path = "/oauth/openid/callback", operation_id = "oauth_openid_callback", summary = "OpenID Connect: the provider's redirect back", tag = "oauth", responses((status = 200, description = "Success")))]
 async fn openid_callback(
     State(state): State<AppState>,
     client: Client,
@@ -165,6 +167,7 @@ async fn social_entry<'a>(
         .ok_or_else(|| NOT_CONFIGURED.to_owned())
 }
 
+#[utoipa::path(get, path = "/oauth/{provider}", operation_id = "oauth_social_start", summary = "Google, GitHub, Discord or Facebook: go to the provider", tag = "oauth", params(("provider" = String, Path)), responses((status = 200, description = "Success")))]
 async fn social_start(
     State(state): State<AppState>,
     client: Client,
@@ -180,6 +183,7 @@ async fn social_start(
     }
 }
 
+#[utoipa::path(get, path = "/oauth/{provider}/callback", operation_id = "oauth_social_callback", summary = "Google, GitHub, Discord or Facebook: the provider's redirect back", tag = "oauth", params(("provider" = String, Path)), responses((status = 200, description = "Success")))]
 async fn social_callback(
     State(state): State<AppState>,
     client: Client,
@@ -199,6 +203,7 @@ async fn social_callback(
     conclude(&state, &client, result, may_register, &provider).await
 }
 
+#[utoipa::path(get, path = "/oauth/apple", operation_id = "oauth_apple_start", summary = "Sign in with Apple: go to Apple", tag = "oauth", responses((status = 200, description = "Success")))]
 async fn apple_start(State(state): State<AppState>, client: Client) -> Response {
     if let Err(e) = limited(&state, &client).await {
         return to_login(&state, "auth_failed", &e.to_string());
@@ -218,6 +223,7 @@ struct AppleCallback {
     error: Option<String>,
 }
 
+#[utoipa::path(post, path = "/oauth/apple/callback", operation_id = "oauth_apple_callback", summary = "Sign in with Apple: Apple's form POST", tag = "oauth", responses((status = 200, description = "Success")))]
 async fn apple_callback(
     State(state): State<AppState>,
     client: Client,
@@ -261,6 +267,7 @@ async fn saml_entry(
     Ok((saml, acs))
 }
 
+#[utoipa::path(get, path = "/oauth/saml", operation_id = "oauth_saml_start", summary = "SAML: go to the identity provider with an AuthnRequest", tag = "oauth", responses((status = 200, description = "Success")))]
 async fn saml_start(State(state): State<AppState>, client: Client) -> Response {
     let (saml, acs) = match saml_entry(&state, &client).await {
         Ok(s) => s,
@@ -281,6 +288,7 @@ struct SamlCallback {
     relay_state: Option<String>,
 }
 
+#[utoipa::path(post, path = "/oauth/saml/callback", operation_id = "oauth_saml_callback", summary = "SAML: the identity provider's HTTP-POST answer", tag = "oauth", responses((status = 200, description = "Success")))]
 async fn saml_callback(
     State(state): State<AppState>,
     client: Client,
@@ -307,6 +315,7 @@ async fn saml_callback(
 }
 
 /// Our SAML metadata, to register this server with the IdP.
+#[utoipa::path(get, path = "/oauth/saml/metadata", operation_id = "oauth_saml_metadata", tag = "oauth", responses((status = 200, description = "Success")))]
 async fn saml_metadata(State(state): State<AppState>, client: Client) -> Response {
     let Some(saml) = state.saml.clone() else {
         return (StatusCode::NOT_FOUND, "SAML is not configured.").into_response();
@@ -373,6 +382,7 @@ struct ErrorQuery {
     message: Option<String>,
 }
 
+#[utoipa::path(get, path = "/oauth/error", operation_id = "oauth_error_page", summary = "Back to the login page with a sign-in error", tag = "oauth", responses((status = 200, description = "Success")))]
 async fn error_page(State(state): State<AppState>, Query(q): Query<ErrorQuery>) -> Response {
     to_login(
         &state,

@@ -1,18 +1,19 @@
 //! `/api/presets`: saved conversation settings.
 
+use axum::Json;
 use axum::extract::State;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde_json::{Map, Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::db::presets::{self, Preset};
 use crate::server::middleware::AuthUser;
 use crate::server::{ApiError, AppState, JsonBody};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/presets", get(list).post(save))
-        .route("/api/presets/delete", post(delete))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, save))
+        .routes(routes!(delete))
 }
 
 /// LibreChat's `TPreset`: the settings with the preset's own fields over them.
@@ -32,6 +33,7 @@ fn preset_json(p: &Preset) -> Value {
     Value::Object(out)
 }
 
+#[utoipa::path(get, path = "/api/presets", operation_id = "presets_list", summary = "The caller's presets", tag = "presets", responses((status = 200, description = "Success")))]
 async fn list(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -52,6 +54,7 @@ const RESERVED: [&str; 8] = [
 ];
 
 /// Creates (a new id when none is given) or replaces a preset by `presetId`.
+#[utoipa::path(post, path = "/api/presets", operation_id = "presets_save", tag = "presets", responses((status = 200, description = "Success")))]
 async fn save(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -114,6 +117,7 @@ async fn save(
 }
 
 /// Body: a preset (deletes that one, by `presetId`) or `{}` (deletes all of the user's).
+#[utoipa::path(post, path = "/api/presets/delete", operation_id = "presets_delete", tag = "presets", responses((status = 200, description = "Success")))]
 async fn delete(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,

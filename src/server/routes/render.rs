@@ -2,10 +2,11 @@
 //! markdown as sanitized HTML (see `chat::render`), for the web app, also while an answer
 //! streams. A batch lets the app render the messages on screen in one request.
 
+use axum::Json;
 use axum::extract::State;
-use axum::routing::post;
-use axum::{Json, Router};
 use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::server::middleware::AuthUser;
 use crate::server::{ApiError, AppState, JsonBody};
@@ -15,8 +16,8 @@ const MAX_TEXT: usize = 512 * 1024;
 /// The most texts in one batch.
 const MAX_TEXTS: usize = 200;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/render", post(render))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(render))
 }
 
 #[derive(serde::Deserialize)]
@@ -26,6 +27,7 @@ struct RenderBody {
     texts: Option<Vec<String>>,
 }
 
+#[utoipa::path(post, path = "/api/render", operation_id = "render_render", summary = "Render markdown to sanitized HTML", tag = "render", responses((status = 200, description = "Success")))]
 async fn render(
     State(_): State<AppState>,
     AuthUser(_): AuthUser,

@@ -1,21 +1,23 @@
 //! `/api/roles`: read a role's permissions; administrators change them.
 
+use axum::Json;
 use axum::extract::{Path, State};
-use axum::routing::{get, put};
-use axum::{Json, Router};
 use serde_json::{Map, Value};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::permissions::{ADMIN, EDITABLE, RoleError};
 use crate::server::middleware::{AdminUser, AuthUser};
 use crate::server::{ApiError, AppState, JsonBody};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/roles/{role}", get(get_role))
-        .route("/api/roles/{role}/{kind}", put(update_role))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_role))
+        .routes(routes!(update_role))
 }
 
 /// A user may read their own role; administrators may read any.
+#[utoipa::path(get, path = "/api/roles/{role}", operation_id = "roles_get_role", tag = "roles", params(("role" = String, Path)), responses((status = 200, description = "Success")))]
 async fn get_role(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -33,6 +35,7 @@ async fn get_role(
         .ok_or_else(|| ApiError::NotFound(format!("no role {role}")))
 }
 
+#[utoipa::path(put, path = "/api/roles/{role}/{kind}", operation_id = "roles_update_role", summary = "Change a role's permissions (admin)", tag = "roles", params(("role" = String, Path), ("kind" = String, Path)), responses((status = 200, description = "Success")))]
 async fn update_role(
     State(state): State<AppState>,
     AdminUser(_): AdminUser,

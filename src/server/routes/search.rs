@@ -5,10 +5,11 @@
 //! an index that lags a moment behind never shows a deleted message or another user's text.
 
 use std::sync::Arc;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use axum::Json;
 use axum::extract::{Query, State};
-use axum::routing::get;
-use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use crate::db::search::{self as store, Hit};
@@ -24,12 +25,13 @@ const PAGE_SIZE: usize = 25;
 /// The most conversations a title search may narrow a list to.
 pub const MAX_TITLE_MATCHES: usize = 1_000;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/search/enable", get(enabled))
-        .route("/api/search", get(search))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(enabled))
+        .routes(routes!(search))
 }
 
+#[utoipa::path(get, path = "/api/search/enable", operation_id = "search_enabled", summary = "Whether search is on", tag = "search", responses((status = 200, description = "Success")))]
 async fn enabled(State(state): State<AppState>, AuthUser(_): AuthUser) -> Json<bool> {
     Json(state.search.is_some())
 }
@@ -136,6 +138,7 @@ struct SearchQuery {
 /// `GET /api/search?q&pageNumber`: messages and conversations (by title, or holding a
 /// matching message) for the older search UI: `{conversations, messages, pageNumber,
 /// pageSize, pages, filter}`.
+#[utoipa::path(get, path = "/api/search", operation_id = "search_search", tag = "search", responses((status = 200, description = "Success")))]
 async fn search(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,

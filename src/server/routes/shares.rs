@@ -7,10 +7,11 @@
 //! anyone with `ALLOW_SHARED_LINKS_PUBLIC`, otherwise to signed-in users.
 
 use std::collections::HashMap;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::routing::get;
-use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -21,18 +22,12 @@ use crate::db::shares::{self, SharedLink};
 use crate::server::middleware::{AuthUser, MaybeUser};
 use crate::server::{ApiError, AppState};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/share", get(list))
-        .route(
-            "/api/share/link/{conversation_id}",
-            get(link_for_conversation),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(link_for_conversation))
         // One path, one parameter name: `id` is a share id, or a conversation id for POST.
-        .route(
-            "/api/share/{id}",
-            get(read).post(create).patch(regenerate).delete(remove),
-        )
+        .routes(routes!(read, create, regenerate, remove))
 }
 
 fn enabled(state: &AppState) -> Result<(), ApiError> {
@@ -111,6 +106,7 @@ struct CreateBody {
     target_message_id: Option<String>,
 }
 
+#[utoipa::path(post, path = "/api/share/{id}", operation_id = "shares_create", summary = "Share a conversation", tag = "shares", params(("id" = String, Path)), responses((status = 200, description = "Success")))]
 async fn create(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -169,6 +165,7 @@ async fn create(
 }
 
 /// The shared page's data.
+#[utoipa::path(get, path = "/api/share/{id}", operation_id = "shares_read", tag = "shares", params(("id" = String, Path)), responses((status = 200, description = "Success")))]
 async fn read(
     State(state): State<AppState>,
     MaybeUser(user): MaybeUser,
@@ -208,6 +205,7 @@ async fn read(
     })))
 }
 
+#[utoipa::path(get, path = "/api/share/link/{conversation_id}", operation_id = "shares_link_for_conversation", summary = "The shared link of a conversation", tag = "shares", params(("conversation_id" = String, Path)), responses((status = 200, description = "Success")))]
 async fn link_for_conversation(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -233,6 +231,7 @@ struct ListQuery {
     cursor: Option<String>,
 }
 
+#[utoipa::path(get, path = "/api/share", operation_id = "shares_list", summary = "The caller's shared links", tag = "shares", responses((status = 200, description = "Success")))]
 async fn list(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -262,6 +261,7 @@ async fn list(
 
 /// LibreChat's "update link": a new share id and a fresh snapshot of the same branch, so the
 /// shared page shows what the conversation holds now.
+#[utoipa::path(patch, path = "/api/share/{id}", operation_id = "shares_regenerate", tag = "shares", params(("id" = String, Path)), responses((status = 200, description = "Success")))]
 async fn regenerate(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -295,6 +295,7 @@ async fn regenerate(
     Ok(Json(link_json(&updated)))
 }
 
+#[utoipa::path(delete, path = "/api/share/{id}", operation_id = "shares_remove", summary = "Delete a shared link", tag = "shares", params(("id" = String, Path)), responses((status = 200, description = "Success")))]
 async fn remove(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,

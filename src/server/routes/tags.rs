@@ -1,25 +1,23 @@
 //! `/api/tags`: bookmarks, with how many conversations carry each.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, put};
-use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::db::conversations;
 use crate::db::tags::{self, Tag};
 use crate::server::middleware::AuthUser;
 use crate::server::{ApiError, AppState, JsonBody};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/tags", get(list).post(create))
-        .route("/api/tags/{tag}", put(update).delete(delete))
-        .route(
-            "/api/tags/convo/{conversation_id}",
-            put(set_for_conversation),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(update, delete))
+        .routes(routes!(set_for_conversation))
 }
 
 fn tag_json(t: &Tag) -> Value {
@@ -53,6 +51,7 @@ fn description(raw: Option<&str>) -> Result<Option<String>, ApiError> {
     }
 }
 
+#[utoipa::path(get, path = "/api/tags", operation_id = "tags_list", summary = "The caller's bookmarks (tags)", tag = "tags", responses((status = 200, description = "Success")))]
 async fn list(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -71,6 +70,7 @@ struct CreateBody {
     conversation_id: Option<String>,
 }
 
+#[utoipa::path(post, path = "/api/tags", operation_id = "tags_create", summary = "Create a bookmark", tag = "tags", responses((status = 200, description = "Success")))]
 async fn create(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -115,6 +115,7 @@ struct UpdateBody {
     position: Option<i64>,
 }
 
+#[utoipa::path(put, path = "/api/tags/{tag}", operation_id = "tags_update", summary = "Rename or describe a bookmark", tag = "tags", params(("tag" = String, Path)), responses((status = 200, description = "Success")))]
 async fn update(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -148,6 +149,7 @@ async fn update(
     Ok(Json(tag_json(&updated)))
 }
 
+#[utoipa::path(delete, path = "/api/tags/{tag}", operation_id = "tags_delete", summary = "Delete a bookmark", tag = "tags", params(("tag" = String, Path)), responses((status = 200, description = "Success")))]
 async fn delete(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -168,6 +170,7 @@ struct SetBody {
 }
 
 /// Sets exactly these bookmarks on a conversation; answers with the conversation's bookmarks.
+#[utoipa::path(put, path = "/api/tags/convo/{conversation_id}", operation_id = "tags_set_for_conversation", tag = "tags", params(("conversation_id" = String, Path)), responses((status = 200, description = "Success")))]
 async fn set_for_conversation(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,

@@ -1,12 +1,13 @@
 //! `/api/auth/2fa/*`: enrolling, checking and turning off two-factor authentication, and the
 //! second step of a login (`verify-temp`).
 
+use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::auth::signed_in;
 use crate::auth::two_factor::Proof;
@@ -15,15 +16,15 @@ use crate::server::middleware::auth::{check_ban, limit};
 use crate::server::middleware::{AuthUser, Client};
 use crate::server::{ApiError, AppState, JsonBody};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         // Older LibreChat clients use GET, newer ones POST.
-        .route("/api/auth/2fa/enable", get(enable).post(enable))
-        .route("/api/auth/2fa/verify", post(verify))
-        .route("/api/auth/2fa/confirm", post(confirm))
-        .route("/api/auth/2fa/disable", post(disable))
-        .route("/api/auth/2fa/backup/regenerate", post(regenerate))
-        .route("/api/auth/2fa/verify-temp", post(verify_temp))
+        .routes(routes!(enable, enable_post))
+        .routes(routes!(verify))
+        .routes(routes!(confirm))
+        .routes(routes!(disable))
+        .routes(routes!(regenerate))
+        .routes(routes!(verify_temp))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -70,6 +71,7 @@ async fn checked<T>(
     }
 }
 
+#[utoipa::path(get, path = "/api/auth/2fa/enable", operation_id = "two_factor_enable", summary = "Begin two-factor enrolment (secret, QR code, backup codes)", tag = "two_factor", responses((status = 200, description = "Success")))]
 async fn enable(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -95,6 +97,7 @@ fn qr_svg(text: &str) -> Option<String> {
     )
 }
 
+#[utoipa::path(post, path = "/api/auth/2fa/verify", operation_id = "two_factor_verify", summary = "Check a two-factor code", tag = "two_factor", responses((status = 200, description = "Success")))]
 async fn verify(
     State(state): State<AppState>,
     client: Client,
@@ -112,6 +115,7 @@ async fn verify(
     Ok(Json(json!({ "message": "The code is valid." })))
 }
 
+#[utoipa::path(post, path = "/api/auth/2fa/confirm", operation_id = "two_factor_confirm", summary = "Confirm two-factor enrolment with a code", tag = "two_factor", responses((status = 200, description = "Success")))]
 async fn confirm(
     State(state): State<AppState>,
     client: Client,
@@ -131,6 +135,7 @@ async fn confirm(
     ))
 }
 
+#[utoipa::path(post, path = "/api/auth/2fa/disable", operation_id = "two_factor_disable", summary = "Turn two-factor off", tag = "two_factor", responses((status = 200, description = "Success")))]
 async fn disable(
     State(state): State<AppState>,
     client: Client,
@@ -150,6 +155,7 @@ async fn disable(
     ))
 }
 
+#[utoipa::path(post, path = "/api/auth/2fa/backup/regenerate", operation_id = "two_factor_regenerate", summary = "New backup codes", tag = "two_factor", responses((status = 200, description = "Success")))]
 async fn regenerate(
     State(state): State<AppState>,
     client: Client,
@@ -168,6 +174,7 @@ async fn regenerate(
 }
 
 /// The second step of a login: the temp token from `/api/auth/login` plus a code.
+#[utoipa::path(post, path = "/api/auth/2fa/verify-temp", operation_id = "two_factor_verify_temp", tag = "two_factor", responses((status = 200, description = "Success")))]
 async fn verify_temp(
     State(state): State<AppState>,
     client: Client,
@@ -198,4 +205,10 @@ async fn verify_temp(
     .await?;
     let signed = state.accounts.start_session(user).await?;
     Ok(signed_in(&state, &client, &signed))
+}
+
+/// The same as the GET, for clients that POST.
+#[utoipa::path(post, path = "/api/auth/2fa/enable", operation_id = "two_factor_enable_post", summary = "Begin two-factor enrolment (as the GET)", tag = "two_factor", responses((status = 200, description = "Success")))]
+async fn enable_post(state: State<AppState>, user: AuthUser) -> Result<Json<Value>, ApiError> {
+    enable(state, user).await
 }

@@ -1,25 +1,26 @@
 //! `/api/user`: the signed-in user, terms of service, account deletion.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::header::SET_COOKIE;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
-use axum::{Json, Router};
 use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::db::users::{self, User};
 use crate::server::middleware::auth::{clear_refresh_cookie, limit};
 use crate::server::middleware::{AuthUser, Client};
 use crate::server::{ApiError, AppState, JsonBody};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/user", get(current))
-        .route("/api/user/terms", get(terms))
-        .route("/api/user/terms/accept", post(accept_terms))
-        .route("/api/user/delete", delete(delete_account))
-        .route("/api/user/verify", post(verify_email))
-        .route("/api/user/verify/resend", post(resend_verification))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(current))
+        .routes(routes!(terms))
+        .routes(routes!(accept_terms))
+        .routes(routes!(delete_account))
+        .routes(routes!(verify_email))
+        .routes(routes!(resend_verification))
 }
 
 /// LibreChat's `TUser`: never a password hash, TOTP secret or backup code.
@@ -44,14 +45,17 @@ pub fn public_user(u: &User) -> Value {
     })
 }
 
+#[utoipa::path(get, path = "/api/user", operation_id = "user_current", summary = "The signed-in user", tag = "user", responses((status = 200, description = "Success")))]
 async fn current(AuthUser(user): AuthUser) -> Json<Value> {
     Json(public_user(&user))
 }
 
+#[utoipa::path(get, path = "/api/user/terms", operation_id = "user_terms", summary = "The terms of service and whether they were accepted", tag = "user", responses((status = 200, description = "Success")))]
 async fn terms(AuthUser(user): AuthUser) -> Json<Value> {
     Json(json!({ "termsAccepted": user.terms_accepted }))
 }
 
+#[utoipa::path(post, path = "/api/user/terms/accept", operation_id = "user_accept_terms", summary = "Accept the terms of service", tag = "user", responses((status = 200, description = "Success")))]
 async fn accept_terms(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -71,6 +75,7 @@ struct VerifyBody {
     token: String,
 }
 
+#[utoipa::path(post, path = "/api/user/verify", operation_id = "user_verify_email", summary = "Verify an email address with its token", tag = "user", responses((status = 200, description = "Success")))]
 async fn verify_email(
     State(state): State<AppState>,
     client: Client,
@@ -92,6 +97,7 @@ async fn verify_email(
     ))
 }
 
+#[utoipa::path(post, path = "/api/user/verify/resend", operation_id = "user_resend_verification", summary = "Send the verification email again", tag = "user", responses((status = 200, description = "Success")))]
 async fn resend_verification(
     State(state): State<AppState>,
     client: Client,
@@ -113,6 +119,7 @@ async fn resend_verification(
     ))
 }
 
+#[utoipa::path(delete, path = "/api/user/delete", operation_id = "user_delete_account", summary = "Delete the caller's account and data", tag = "user", responses((status = 200, description = "Success")))]
 async fn delete_account(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,

@@ -1,0 +1,121 @@
+//! The OpenAPI document: served at `/api/openapi.json` and printed by `librechat openapi`;
+//! every route is in it (no route is registered without `routes!`, which documents it), and
+//! every operation in it exists on the real server (answers something other than the
+//! "no route" fallback).
+
+mod support;
+
+use serde_json::Value;
+use support::{TestServer, librechat, run, text};
+
+const ROUTES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src/server/routes");
+
+#[test]
+fn no_route_is_registered_undocumented() {
+    for entry in std::fs::read_dir(ROUTES).unwrap() {
+        let path = entry.unwrap().path();
+        let source = std::fs::read_to_string(&path).unwrap();
+        for (n, line) in source.lines().enumerate() {
+            let code = line.split("//").next().unwrap();
+            assert!(
+                !code.contains(".route(") && !code.contains("Router::new()")
+                    || code.contains("OpenApiRouter::new()"),
+                "{}:{}: a route registered without `routes!` would be missing from the OpenAPI document: {line}",
+                path.display(),
+                n + 1
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_document_lists_every_route_and_each_exists() {
+    let server = TestServer::start().await;
+    let resp = server.get("/api/openapi.json").await;
+    assert_eq!(resp.status(), 200);
+    let doc: Value = resp.json().await.unwrap();
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{}",
+        doc["openapi"]
+    );
+    assert_eq!(doc["info"]["title"], "librechat");
+    let paths = doc["paths"].as_object().unwrap();
+    for (path, method) in [
+        ("/api/convos", "get"),
+        ("/api/convos", "delete"),
+        ("/api/agents/chat/{endpoint}", "post"),
+        ("/api/agents/chat/stream/{stream_id}", "get"),
+        ("/api/convos/import", "post"),
+        ("/oauth/saml/callback", "post"),
+        ("/api/openapi.json", "get"),
+        ("/health", "get"),
+    ] {
+        assert!(paths[path].get(method).is_some(), "{method} {path}");
+    }
+    let mut ids = std::collections::HashSet::new();
+    for item in paths.values() {
+        for op in item.as_object().unwrap().values() {
+            let id = op["operationId"].as_str().unwrap();
+            assert!(ids.insert(id.to_owned()), "operationId {id} twice");
+            assert!(
+                op["summary"].is_string() || op["description"].is_string(),
+                "{id} says what it does"
+            );
+        }
+    }
+    let mut operations = 0;
+    for (path, item) in paths {
+        // Path parameters are documented.
+        for name in path
+            .split('{')
+            .skip(1)
+            .map(|p| p.split('}').next().unwrap())
+        {
+            for op in item.as_object().unwrap().values() {
+                let params = op["parameters"].as_array().unwrap();
+                assert!(
+                    params
+                        .iter()
+                        .any(|p| p["name"] == name && p["in"] == "path"),
+                    "{path}: {name}"
+                );
+            }
+        }
+        let concrete = path
+            .split('/')
+            .map(|seg| if seg.starts_with('{') { "x" } else { seg })
+            .collect::<Vec<_>>()
+            .join("/");
+        for method in item.as_object().unwrap().keys() {
+            operations += 1;
+            let resp = server
+                .client
+                .request(
+                    method.to_uppercase().parse().unwrap(),
+                    server.url(&concrete),
+                )
+                .header("content-type", "application/json")
+                .body("{}")
+                .send()
+                .await
+                .unwrap();
+            let status = resp.status().as_u16();
+            let body = resp.text().await.unwrap_or_default();
+            assert!(
+                !(status == 404 && body.contains("no route for")) && status != 405,
+                "{method} {path} is documented but not served: {status} {body}"
+            );
+        }
+    }
+    assert!(operations > 80, "{operations} operations");
+    server.stop().await;
+}
+
+#[test]
+fn the_command_prints_the_same_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(librechat(dir.path()).arg("openapi"));
+    let doc: Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    assert!(doc["paths"]["/api/convos"]["get"].is_object());
+}
