@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail};
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::chat::import;
 use crate::config::{Env, Overrides, Settings};
@@ -46,26 +45,19 @@ pub fn run(env: Env, overrides: Overrides, args: ImportArgs) -> anyhow::Result<E
             .await?
             .ok_or_else(|| anyhow!("no account with the email {}", args.user))?;
         let read = Arc::new(AtomicU64::new(0));
-        let bar = ProgressBar::new(len);
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{spinner} importing [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta} left)",
-            )
-            .expect("valid template")
-            .progress_chars("=> "),
-        );
+        let bar = Arc::new(super::progress::Progress::new("importing", len, true));
         let ticker = {
             let (bar, read) = (bar.clone(), read.clone());
             tokio::spawn(async move {
                 loop {
-                    bar.set_position(read.load(Ordering::Relaxed));
+                    bar.set(read.load(Ordering::Relaxed));
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
             })
         };
         let result = import::import_file(&db, &user.id, &args.file, read).await;
         ticker.abort();
-        bar.finish_and_clear();
+        bar.finish();
         db.close().await?;
         let report = result?;
         for s in &report.skipped {

@@ -7,6 +7,7 @@ mod db;
 mod doctor;
 mod export;
 mod import;
+mod progress;
 mod search;
 pub(crate) mod serve;
 mod user;

@@ -2,11 +2,10 @@
 
 use std::path::Path;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{Context, bail};
 use clap::Subcommand;
-use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::config::{Env, Overrides, data_dir};
 use crate::db::{self, Db};
@@ -46,26 +45,18 @@ async fn reindex(path: &Path, index_dir: &Path) -> anyhow::Result<ExitCode> {
         .await?
         .with_context(|| format!("cannot open the search index in {}", index_dir.display()))?;
     let total = db.read(db::search::count_all).await?;
-    let bar = ProgressBar::new(total);
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} indexing [{bar:40}] {pos}/{len} ({per_sec}, {eta} left)",
-        )
-        .expect("valid template")
-        .progress_chars("=> "),
-    );
-    bar.enable_steady_tick(Duration::from_millis(200));
+    let bar = std::sync::Arc::new(super::progress::Progress::new("indexing", total, false));
     let started = Instant::now();
     let b = bar.clone();
     let index = std::sync::Arc::new(index);
     let i = index.clone();
     let done = db
         .read(move |c| {
-            i.rebuild(c, &|n| b.set_position(n))
+            i.rebuild(c, &|n| b.set(n))
                 .map_err(|e| db::DbError::Io(e.to_string()))
         })
         .await?;
-    bar.finish_and_clear();
+    bar.finish();
     db.write(move |c| db::search::forget(c, done.up_to)).await?;
     index.close();
     db.close().await?;
