@@ -39,15 +39,14 @@ impl Encoding {
 
 type Job = (Encoding, String, mpsc::SyncSender<i64>);
 
-/// Whether each table has been loaded (loading one takes a fraction of a second).
-static LOADED: [std::sync::atomic::AtomicBool; 2] = [
-    std::sync::atomic::AtomicBool::new(false),
-    std::sync::atomic::AtomicBool::new(false),
-];
+/// The tokenizers, each made from its table on first use (a fraction of a second).
+static TOKENIZERS: [OnceLock<tiktoken_rs::CoreBPE>; 2] = [OnceLock::new(), OnceLock::new()];
 
 /// Whether counting for `model` is quick now: its table is loaded.
 pub fn ready(model: &str) -> bool {
-    LOADED[Encoding::for_model(model) as usize].load(std::sync::atomic::Ordering::Acquire)
+    TOKENIZERS[Encoding::for_model(model) as usize]
+        .get()
+        .is_some()
 }
 
 /// The packed tables (see the module's note).
@@ -59,8 +58,7 @@ const CL100K_PATTERN: &str = r"'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|
 
 /// The tokenizer for `encoding`, made on first use.
 fn bpe(encoding: Encoding) -> &'static tiktoken_rs::CoreBPE {
-    static TABLES: [OnceLock<tiktoken_rs::CoreBPE>; 2] = [OnceLock::new(), OnceLock::new()];
-    TABLES[encoding as usize].get_or_init(|| {
+    TOKENIZERS[encoding as usize].get_or_init(|| {
         let (table, pattern) = match encoding {
             Encoding::O200k => (O200K_TABLE, tiktoken_rs::O200K_BASE_PAT_STR),
             Encoding::Cl100k => (CL100K_TABLE, CL100K_PATTERN),
@@ -106,7 +104,6 @@ fn counter() -> &'static mpsc::Sender<Job> {
             .spawn(move || {
                 for (encoding, text, reply) in rx {
                     let bpe = bpe(encoding);
-                    LOADED[encoding as usize].store(true, std::sync::atomic::Ordering::Release);
                     // A pathological text can make the tokenizer's pattern give up (it
                     // panics); that text is estimated, and the thread lives on.
                     let counted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {

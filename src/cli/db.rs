@@ -142,10 +142,9 @@ fn restore(path: &Path, file: &Path) -> anyhow::Result<ExitCode> {
         if let Err(e) = db::backup_to(path, &kept) {
             // Unreadable (damaged, perhaps: the reason to restore): kept as the files it is.
             println!("the current database cannot be copied ({e}); moving its files aside");
-            for suffix in ["", "-wal", "-shm"] {
-                let from = PathBuf::from(format!("{}{suffix}", path.display()));
+            for (from, to) in db::with_sidecars(path).iter().zip(db::with_sidecars(&kept)) {
                 if from.exists() {
-                    std::fs::rename(&from, format!("{}{suffix}", kept.display()))
+                    std::fs::rename(from, to)
                         .map_err(|e| anyhow!("cannot move {} aside: {e}", from.display()))?;
                 }
             }
@@ -191,8 +190,7 @@ fn give_to_folder_owner(dir: &Path, db: &Path) {
     let Ok(folder) = std::fs::metadata(dir) else {
         return;
     };
-    for suffix in ["", "-wal", "-shm"] {
-        let file = PathBuf::from(format!("{}{suffix}", db.display()));
+    for file in db::with_sidecars(db) {
         match std::fs::metadata(&file) {
             Ok(m) if m.uid() != folder.uid() || m.gid() != folder.gid() => {
                 if let Err(e) =

@@ -1,7 +1,9 @@
 //! SAML 2.0 sign-in settings, from LibreChat's environment names. SAML is on when
 //! `SAML_ENTRY_POINT` (the IdP's single sign-on URL), `SAML_ISSUER` (our entity ID),
 //! `SAML_CERT` (the IdP's signing certificate) and `SAML_SESSION_SECRET` are all set, and
-//! OpenID Connect is not configured (LibreChat offers one or the other).
+//! OpenID Connect is not configured (LibreChat offers one or the other). The button's
+//! `SAML_BUTTON_LABEL` and `SAML_IMAGE_URL` are read with the other login buttons
+//! (`LoginProviders`).
 //!
 //! `SAML_SESSION_SECRET` is required only so that an existing `.env` means the same here: sign-ins
 //! in progress are kept on the server, so no session cookie needs signing.
@@ -52,9 +54,6 @@ pub struct SamlSettings {
     /// unsolicited response); responses to our own requests are always checked against them.
     pub allow_idp_initiated: bool,
     pub claims: SamlClaims,
-    /// `SAML_BUTTON_LABEL`, `SAML_IMAGE_URL`: the login button.
-    pub label: String,
-    pub image_url: Option<String>,
 }
 
 /// The NameID formats LibreChat names, by their short names or full URIs.
@@ -122,8 +121,6 @@ impl SamlSettings {
                 picture: claim("SAML_PICTURE_CLAIM", "picture"),
                 name: get("SAML_NAME_CLAIM"),
             },
-            label: get("SAML_BUTTON_LABEL").unwrap_or_else(|| "Continue with SAML".into()),
-            image_url: get("SAML_IMAGE_URL"),
         };
         // Builds the service provider and the IdP description once, so that a certificate
         // the SAML layer cannot use stops the start, naming the setting.

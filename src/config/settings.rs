@@ -407,13 +407,8 @@ impl LoginProviders {
                 .unwrap_or_else(|| "Continue with OpenID".into()),
             openid_image_url: env.string("OPENID_IMAGE_URL"),
             openid_auto_redirect: env.bool("OPENID_AUTO_REDIRECT")?.unwrap_or(false),
-            saml: !openid
-                && all(&[
-                    "SAML_ENTRY_POINT",
-                    "SAML_ISSUER",
-                    "SAML_CERT",
-                    "SAML_SESSION_SECRET",
-                ]),
+            // Filled in from the parsed SAML settings (which are off when OpenID is on).
+            saml: false,
             saml_label: env
                 .string("SAML_BUTTON_LABEL")
                 .unwrap_or_else(|| "Continue with SAML".into()),

@@ -96,6 +96,16 @@ pub fn backup_to(src: &Path, dest: &Path) -> Result<(), DbError> {
     result
 }
 
+/// The database file `db`, then SQLite's write-ahead log and shared-memory files beside it
+/// (`-wal`, `-shm`), which belong to it.
+pub fn with_sidecars(db: &Path) -> [std::path::PathBuf; 3] {
+    ["", "-wal", "-shm"].map(|suffix| {
+        let mut name = db.as_os_str().to_owned();
+        name.push(suffix);
+        std::path::PathBuf::from(name)
+    })
+}
+
 /// Puts a copy of the database `src` in place of `dest` (whose server is stopped): the copy is
 /// made beside `dest` first, then the old write-ahead log is removed (it belongs to the old
 /// file and would be replayed into the new one) and the copy renamed into place.
@@ -107,14 +117,12 @@ pub fn replace_with(src: &Path, dest: &Path) -> Result<(), DbError> {
     let staged = dir.join(format!(".librechat.db.restore-{}", super::new_object_id()));
     backup_to(src, &staged)?;
     let result = (|| {
-        for suffix in ["-wal", "-shm"] {
-            let mut side = dest.as_os_str().to_owned();
-            side.push(suffix);
-            match std::fs::remove_file(&side) {
+        for side in &with_sidecars(dest)[1..] {
+            match std::fs::remove_file(side) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
                     return Err(DbError::Io(format!(
                         "cannot remove {}: {e}",
-                        Path::new(&side).display()
+                        side.display()
                     )));
                 }
                 _ => {}

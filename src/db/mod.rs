@@ -50,7 +50,7 @@ pub mod user_keys;
 pub mod users;
 
 pub use ids::{new_object_id, now, to_rfc3339};
-pub use maintenance::{backup_to, integrity_check, replace_with};
+pub use maintenance::{backup_to, integrity_check, replace_with, with_sidecars};
 pub use meta::instance_id;
 pub use migrate::{MIGRATIONS, SCHEMA_VERSION, migrate, schema_version};
 pub use pool::Db;

@@ -99,16 +99,9 @@ fn code_and_state(
 
 #[utoipa::path(get, path = "/oauth/openid", operation_id = "oauth_openid_start", summary = "OpenID Connect: go to the provider", tag = "oauth", responses((status = 200, description = "Success")))]
 async fn openid_start(State(state): State<AppState>, client: Client) -> Response {
-    if let Err(e) = limited(&state, &client).await {
-        return to_login(&state, "auth_failed", &e.to_string());
-    }
-    // As in LibreChat, every browser sign-in but LDAP needs ALLOW_SOCIAL_LOGIN.
-    let Some(openid) = state
-        .openid
-        .clone()
-        .filter(|_| state.settings.auth.allow_social_login)
-    else {
-        return to_login(&state, "auth_failed", NOT_CONFIGURED);
+    let openid = match entry(&state, &client, state.openid.clone()).await {
+        Ok(o) => o,
+        Err(to_login_page) => return to_login_page,
     };
     match openid.start(&client.base_url).await {
         Ok(url) => redirect(&url, None),
@@ -132,16 +125,9 @@ async fn openid_callback(
     client: Client,
     Query(q): Query<Callback>,
 ) -> Response {
-    if let Err(e) = limited(&state, &client).await {
-        return to_login(&state, "auth_failed", &e.to_string());
-    }
-    // As in LibreChat, every browser sign-in but LDAP needs ALLOW_SOCIAL_LOGIN.
-    let Some(openid) = state
-        .openid
-        .clone()
-        .filter(|_| state.settings.auth.allow_social_login)
-    else {
-        return to_login(&state, "auth_failed", NOT_CONFIGURED);
+    let openid = match entry(&state, &client, state.openid.clone()).await {
+        Ok(o) => o,
+        Err(to_login_page) => return to_login_page,
     };
     let (code, st) = match code_and_state(q.error, q.error_description, q.code, q.state) {
         Ok(c) => c,
@@ -152,19 +138,16 @@ async fn openid_callback(
     conclude(&state, &client, result, true, "openid").await
 }
 
-/// The login limiter, then the social provider `provider` if it is configured and social
-/// login is on.
-async fn social_entry<'a>(
-    state: &'a AppState,
-    client: &Client,
-    provider: &str,
-) -> Result<&'a crate::config::SocialSettings, String> {
-    limited(state, client).await.map_err(|e| e.to_string())?;
-    state
-        .social
-        .get(provider)
+/// How every `/oauth` route begins: the login limiter, then the sign-in method if it is
+/// `configured` and social login is on (as in LibreChat, every browser sign-in but LDAP needs
+/// ALLOW_SOCIAL_LOGIN). `Err` is the way back to the login page with why.
+async fn entry<T>(state: &AppState, client: &Client, configured: Option<T>) -> Result<T, Response> {
+    if let Err(e) = limited(state, client).await {
+        return Err(to_login(state, "auth_failed", &e.to_string()));
+    }
+    configured
         .filter(|_| state.settings.auth.allow_social_login)
-        .ok_or_else(|| NOT_CONFIGURED.to_owned())
+        .ok_or_else(|| to_login(state, "auth_failed", NOT_CONFIGURED))
 }
 
 #[utoipa::path(get, path = "/oauth/{provider}", operation_id = "oauth_social_start", summary = "Google, GitHub, Discord or Facebook: go to the provider", tag = "oauth", params(("provider" = String, Path)), responses((status = 200, description = "Success")))]
@@ -173,9 +156,9 @@ async fn social_start(
     client: Client,
     Path(provider): Path<String>,
 ) -> Response {
-    let s = match social_entry(&state, &client, &provider).await {
+    let s = match entry(&state, &client, state.social.get(&provider)).await {
         Ok(s) => s,
-        Err(message) => return to_login(&state, "auth_failed", &message),
+        Err(to_login_page) => return to_login_page,
     };
     match state.social.start(s, &client.base_url) {
         Ok(url) => redirect(&url, None),
@@ -190,9 +173,9 @@ async fn social_callback(
     Path(provider): Path<String>,
     Query(q): Query<Callback>,
 ) -> Response {
-    let s = match social_entry(&state, &client, &provider).await {
+    let s = match entry(&state, &client, state.social.get(&provider)).await {
         Ok(s) => s,
-        Err(message) => return to_login(&state, "auth_failed", &message),
+        Err(to_login_page) => return to_login_page,
     };
     let (code, st) = match code_and_state(q.error, q.error_description, q.code, q.state) {
         Ok(c) => c,
@@ -205,12 +188,9 @@ async fn social_callback(
 
 #[utoipa::path(get, path = "/oauth/apple", operation_id = "oauth_apple_start", summary = "Sign in with Apple: go to Apple", tag = "oauth", responses((status = 200, description = "Success")))]
 async fn apple_start(State(state): State<AppState>, client: Client) -> Response {
-    if let Err(e) = limited(&state, &client).await {
-        return to_login(&state, "auth_failed", &e.to_string());
-    }
-    match (&state.apple, state.settings.auth.allow_social_login) {
-        (Some(apple), true) => redirect(&apple.start(&client.base_url), None),
-        _ => to_login(&state, "auth_failed", NOT_CONFIGURED),
+    match entry(&state, &client, state.apple.as_ref()).await {
+        Ok(apple) => redirect(&apple.start(&client.base_url), None),
+        Err(to_login_page) => to_login_page,
     }
 }
 
@@ -229,15 +209,9 @@ async fn apple_callback(
     client: Client,
     axum::Form(f): axum::Form<AppleCallback>,
 ) -> Response {
-    if let Err(e) = limited(&state, &client).await {
-        return to_login(&state, "auth_failed", &e.to_string());
-    }
-    let Some(apple) = state
-        .apple
-        .clone()
-        .filter(|_| state.settings.auth.allow_social_login)
-    else {
-        return to_login(&state, "auth_failed", NOT_CONFIGURED);
+    let apple = match entry(&state, &client, state.apple.clone()).await {
+        Ok(a) => a,
+        Err(to_login_page) => return to_login_page,
     };
     let (code, st) = match code_and_state(f.error, None, f.code, f.state) {
         Ok(c) => c,
@@ -248,18 +222,12 @@ async fn apple_callback(
     conclude(&state, &client, result, may_register, "apple").await
 }
 
-/// SAML, when configured and social login is on (LibreChat sets SAML up with the social
-/// logins), and the callback address for this request.
+/// [`entry`] for SAML, with the callback address for this request.
 async fn saml_entry(
     state: &AppState,
     client: &Client,
-) -> Result<(std::sync::Arc<crate::auth::saml::Saml>, String), String> {
-    limited(state, client).await.map_err(|e| e.to_string())?;
-    let saml = state
-        .saml
-        .clone()
-        .filter(|_| state.settings.auth.allow_social_login)
-        .ok_or_else(|| NOT_CONFIGURED.to_owned())?;
+) -> Result<(std::sync::Arc<crate::auth::saml::Saml>, String), Response> {
+    let saml = entry(state, client, state.saml.clone()).await?;
     let acs = saml.acs_url(
         state.settings.server.domain_server.as_deref(),
         &client.base_url,
@@ -271,7 +239,7 @@ async fn saml_entry(
 async fn saml_start(State(state): State<AppState>, client: Client) -> Response {
     let (saml, acs) = match saml_entry(&state, &client).await {
         Ok(s) => s,
-        Err(message) => return to_login(&state, "auth_failed", &message),
+        Err(to_login_page) => return to_login_page,
     };
     match saml.start(&acs) {
         Ok(url) => redirect(&url, None),
@@ -296,7 +264,7 @@ async fn saml_callback(
 ) -> Response {
     let (saml, acs) = match saml_entry(&state, &client).await {
         Ok(s) => s,
-        Err(message) => return to_login(&state, "auth_failed", &message),
+        Err(to_login_page) => return to_login_page,
     };
     let Ok(axum::Form(SamlCallback {
         saml_response: Some(response),
