@@ -291,15 +291,29 @@ fn debian_package_builds_installs_upgrades_and_purges() {
     let path = stub_tools(dir.path());
     let script = |name: &str, args: &[&str]| {
         let mut cmd = sh(&control.join(name));
-        cmd.args(args).env("DPKG_ROOT", &root).env("PATH", &path);
+        cmd.args(args)
+            .env("DPKG_ROOT", &root)
+            .env("PATH", &path)
+            // As dpkg sets them; deb-systemd-helper refuses to run without.
+            .env("DPKG_MAINTSCRIPT_PACKAGE", "librechat")
+            .env("DPKG_MAINTSCRIPT_NAME", name);
         run(&mut cmd);
     };
+    let version = env!("CARGO_PKG_VERSION");
+    // The links `systemctl enable` would make, made by the real deb-systemd-helper under
+    // DPKG_ROOT; and the mask postrm puts on a removed unit.
+    let wants = root.join("etc/systemd/system/multi-user.target.wants/librechat.service");
+    let mask = root.join("etc/systemd/system/librechat.service");
+    let enabled = || wants.symlink_metadata().is_ok();
+    let masked = || std::fs::read_link(&mask).is_ok_and(|to| to == Path::new("/dev/null"));
+
     script("postinst", &["configure", ""]);
     let data = root.join("var/lib/librechat");
     assert!(data.is_dir());
+    assert!(enabled(), "a first install enables the service");
     std::fs::write(data.join("librechat.db"), "precious").unwrap();
     // An upgrade runs it again: the user is not made twice, the data stays.
-    script("postinst", &["configure", env!("CARGO_PKG_VERSION")]);
+    script("postinst", &["configure", version]);
     let calls = std::fs::read_to_string(dir.path().join("calls")).unwrap();
     assert_eq!(calls.matches("useradd").count(), 1, "{calls}");
     assert!(
@@ -307,6 +321,7 @@ fn debian_package_builds_installs_upgrades_and_purges() {
         "{calls}"
     );
     assert!(calls.contains(&format!("chown librechat:librechat {}", data.display())));
+    assert!(enabled());
     assert_eq!(
         std::fs::metadata(root.join("etc/librechat/librechat.env"))
             .unwrap()
@@ -319,21 +334,56 @@ fn debian_package_builds_installs_upgrades_and_purges() {
     // A settings file the administrator deleted (dpkg does not bring a conffile back) is no
     // obstacle to the next upgrade.
     std::fs::remove_file(root.join("etc/librechat/librechat.env")).unwrap();
-    script("postinst", &["configure", env!("CARGO_PKG_VERSION")]);
-    // Remove keeps the data and configuration; purge deletes them and the user.
-    script("prerm", &["remove"]);
-    script("postrm", &["remove"]);
+    script("postinst", &["configure", version]);
+
+    // Remove keeps the data and configuration, and masks the unit whose file dpkg deleted.
+    let remove = || {
+        script("prerm", &["remove"]);
+        std::fs::remove_file(root.join("lib/systemd/system/librechat.service")).unwrap();
+        script("postrm", &["remove"]);
+    };
+    remove();
     assert_eq!(
         std::fs::read_to_string(data.join("librechat.db")).unwrap(),
         "precious"
     );
     assert!(root.join("etc/librechat/librechat.yaml").exists());
+    assert!(masked());
+    // Installed again (dpkg passes the last configured version): unmasked and enabled again.
+    run(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&root));
+    script("postinst", &["configure", version]);
+    assert!(!masked() && enabled(), "a reinstall after remove enables it");
+    // A service the administrator disabled stays disabled through an upgrade.
+    std::fs::remove_file(&wants).unwrap();
+    script("postinst", &["configure", version]);
+    assert!(!enabled(), "an upgrade keeps the administrator's disable");
+
+    // Purge deletes the data, the configuration, the user and every trace of the unit.
+    remove();
     script("postrm", &["purge"]);
     assert!(!data.exists() && !root.join("etc/librechat").exists());
+    assert!(!masked() && !enabled());
+    let state = root.join("var/lib/systemd/deb-systemd-helper-enabled");
+    let left: Vec<_> = walk(&state);
+    assert!(left.is_empty(), "deb-systemd-helper state left: {left:?}");
     let calls = std::fs::read_to_string(dir.path().join("calls")).unwrap();
     assert!(calls.contains("userdel librechat"), "{calls}");
     // Under DPKG_ROOT the real systemd is never touched.
     assert!(!calls.contains("systemctl"), "{calls}");
+}
+
+/// Every file (not folder) under `dir`, if it exists.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .flat_map(|e| {
+            let path = e.path();
+            if path.is_dir() { walk(&path) } else { vec![path] }
+        })
+        .collect()
 }
 
 #[test]

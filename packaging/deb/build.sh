@@ -6,8 +6,9 @@
 #
 # It installs /usr/bin/librechat, the systemd unit, /etc/librechat/{librechat.yaml,librechat.env}
 # (conffiles: dpkg keeps local edits on upgrade), completions and the man page; postinst
-# creates the `librechat` user and /var/lib/librechat and enables the service; remove keeps the
-# data, purge deletes it. DEB_COMPRESSION (default xz) is passed to dpkg-deb -Z.
+# creates the `librechat` user and /var/lib/librechat and enables the service (through
+# deb-systemd-helper, which remembers the administrator's choice); remove keeps the data, purge
+# deletes it. DEB_COMPRESSION (default xz) is passed to dpkg-deb -Z.
 set -eu
 
 BINARY=$1
