@@ -352,7 +352,10 @@ fn debian_package_builds_installs_upgrades_and_purges() {
     // Installed again (dpkg passes the last configured version): unmasked and enabled again.
     run(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&root));
     script("postinst", &["configure", version]);
-    assert!(!masked() && enabled(), "a reinstall after remove enables it");
+    assert!(
+        !masked() && enabled(),
+        "a reinstall after remove enables it"
+    );
     // A service the administrator disabled stays disabled through an upgrade.
     std::fs::remove_file(&wants).unwrap();
     script("postinst", &["configure", version]);
@@ -381,7 +384,11 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
         .flatten()
         .flat_map(|e| {
             let path = e.path();
-            if path.is_dir() { walk(&path) } else { vec![path] }
+            if path.is_dir() {
+                walk(&path)
+            } else {
+                vec![path]
+            }
         })
         .collect()
 }

@@ -85,8 +85,12 @@ pub fn normalize_email(email: &str) -> String {
 }
 
 pub fn find_by_id(conn: &Connection, id: &str) -> Result<Option<User>, DbError> {
+    // Every authenticated request runs this: the parsed statement is kept per connection.
     let sql = format!("SELECT {COLUMNS} FROM users WHERE id = ?1");
-    Ok(conn.query_row(&sql, [id], from_row).optional()?)
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([id], from_row)
+        .optional()?)
 }
 
 pub fn find_by_email(conn: &Connection, email: &str) -> Result<Option<User>, DbError> {

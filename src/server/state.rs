@@ -11,8 +11,21 @@ use crate::config::Settings;
 use crate::db::{self, Db};
 use crate::search::SearchIndex;
 
+/// Cloned for every request (axum hands each handler its own copy), so it is one shared
+/// pointer: a clone is one atomic increment, not one per service.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Services>);
+
+impl std::ops::Deref for AppState {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
+/// The services behind [`AppState`].
+pub struct Services {
     pub settings: Arc<Settings>,
     pub db: Db,
     /// This installation's id, read once at start.
@@ -130,7 +143,7 @@ impl AppState {
             .openid
             .clone()
             .map(|o| Arc::new(crate::auth::openid::OpenId::new(o)));
-        Ok(Self {
+        Ok(Self(Arc::new(Services {
             settings: Arc::new(settings),
             db,
             instance_id: instance_id.into(),
@@ -150,7 +163,7 @@ impl AppState {
             apple,
             saml,
             metrics: settings_metrics.then(|| Arc::new(crate::metrics::Metrics::new())),
-        })
+        })))
     }
 }
 
