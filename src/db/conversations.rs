@@ -59,7 +59,8 @@ pub fn get(
     let sql =
         format!("SELECT {COLUMNS} FROM conversations WHERE conversation_id = ?1 AND user_id = ?2");
     Ok(conn
-        .query_row(&sql, params![conversation_id, user_id], from_row)
+        .prepare_cached(&sql)?
+        .query_row(params![conversation_id, user_id], from_row)
         .optional()?)
 }
 
@@ -217,7 +218,7 @@ pub fn list(
         .only
         .as_ref()
         .map(|ids| serde_json::to_string(ids).unwrap_or_default());
-    let mut stmt = conn.prepare(&sql)?;
+    let mut stmt = conn.prepare_cached(&sql)?;
     let mut rows = stmt
         .query_map(
             params![

@@ -72,7 +72,7 @@ pub fn list(
         "SELECT {COLUMNS} FROM messages WHERE conversation_id = ?1 AND user_id = ?2
          ORDER BY created_at, message_id"
     );
-    let mut stmt = conn.prepare(&sql)?;
+    let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(params![conversation_id, user_id], from_row)?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
@@ -87,11 +87,8 @@ pub fn get(
         "SELECT {COLUMNS} FROM messages WHERE message_id = ?1 AND conversation_id = ?2 AND user_id = ?3"
     );
     Ok(conn
-        .query_row(
-            &sql,
-            params![message_id, conversation_id, user_id],
-            from_row,
-        )
+        .prepare_cached(&sql)?
+        .query_row(params![message_id, conversation_id, user_id], from_row)
         .optional()?)
 }
 
@@ -347,7 +344,7 @@ pub fn page(
            AND (?3 IS NULL OR (created_at, message_id) {cmp} (?3, ?4))
          ORDER BY created_at {dir}, message_id {dir} LIMIT ?5"
     );
-    let mut stmt = conn.prepare(&sql)?;
+    let mut stmt = conn.prepare_cached(&sql)?;
     let mut rows = stmt
         .query_map(
             params![
