@@ -112,7 +112,6 @@ async fn metrics_count_requests_turns_and_errors() {
     );
     assert_eq!(get("librechat_generation_streams_active"), 0.0);
     assert!(get("librechat_search_index_pending_changes") >= 0.0);
-    assert!(get("librechat_sqlite_busy_waits_total") >= 0.0);
     assert!(get("librechat_process_resident_memory_bytes") > 1_000_000.0);
     assert!(text.contains("librechat_build_info{version=\""));
     assert!(
@@ -120,6 +119,43 @@ async fn metrics_count_requests_turns_and_errors() {
         "paths never become labels"
     );
     assert!(text.ends_with("# EOF\n"));
+
+    // A write that has to wait for SQLite's lock is counted: another process holds the lock,
+    // a request writes, and the counter moves while it waits; then the lock goes and the
+    // write completes.
+    let scrape_busy = || async {
+        let text = server
+            .client
+            .get(&metrics_url)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        sample(&text, "librechat_sqlite_busy_waits_total").expect("busy waits")
+    };
+    let before = scrape_busy().await;
+    let blocker = rusqlite::Connection::open(server.state.settings.database_path()).unwrap();
+    blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let save = server.send("POST", "/api/presets", &s.token, json!({"title": "Waits"}));
+    let watch = async {
+        // A bound for a broken build only: the request waits until the lock goes.
+        for _ in 0..2000 {
+            if scrape_busy().await > before {
+                blocker.execute_batch("COMMIT").unwrap();
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        panic!("the waiting write was never counted");
+    };
+    let (saved, ()) = tokio::join!(save, watch);
+    assert_eq!(
+        saved.status(),
+        201,
+        "the write went through once the lock was free"
+    );
 
     // The metrics listener serves metrics only; the app's listener does not serve them.
     let other = server
