@@ -28,6 +28,61 @@ fn no_route_is_registered_undocumented() {
     }
 }
 
+/// Every handler that reads a body (JSON, a form, an upload, raw bytes) says so in its
+/// `#[utoipa::path]`, and the structs that describe bodies have names no other body shares
+/// (the document keeps one schema per name: a clash would describe one body with another's).
+#[test]
+fn every_body_is_documented_under_its_own_name() {
+    let mut names = std::collections::HashMap::new();
+    for entry in std::fs::read_dir(ROUTES).unwrap() {
+        let path = entry.unwrap().path();
+        let source = std::fs::read_to_string(&path).unwrap();
+        for chunk in source.split("#[utoipa::path(").skip(1) {
+            let (attr, rest) = chunk.split_once(")]\n").unwrap();
+            let signature = rest.split(") ->").next().unwrap();
+            let reads_body = ["JsonBody<", "Form<", "Multipart", "body::Bytes"]
+                .iter()
+                .any(|b| signature.contains(b));
+            assert_eq!(
+                reads_body,
+                attr.contains("request_body"),
+                "{}: {}",
+                path.display(),
+                signature.lines().next().unwrap()
+            );
+        }
+        let lines: Vec<&str> = source.lines().collect();
+        for (n, line) in lines.iter().enumerate() {
+            if !(line.starts_with("#[derive(") && line.contains("ToSchema")) {
+                continue;
+            }
+            let renamed = lines[n + 1]
+                .strip_prefix("#[schema(as = ")
+                .map(|r| r.trim_end_matches(")]"));
+            let name = renamed.unwrap_or_else(|| {
+                let decl = lines[n + 1..]
+                    .iter()
+                    .find(|l| l.contains("struct "))
+                    .unwrap();
+                decl.split("struct ")
+                    .nth(1)
+                    .unwrap()
+                    .split([' ', '{'])
+                    .next()
+                    .unwrap()
+            });
+            if let Some(other) = names.insert(name.to_owned(), path.clone()) {
+                panic!(
+                    "schema {name} in {} and {}",
+                    other.display(),
+                    path.display()
+                );
+            }
+        }
+    }
+    assert!(names.len() > 15, "{names:?}");
+}
+
 #[tokio::test]
 async fn the_document_lists_every_route_and_each_exists() {
     let server = TestServer::start().await;
@@ -53,6 +108,35 @@ async fn the_document_lists_every_route_and_each_exists() {
     ] {
         assert!(paths[path].get(method).is_some(), "{method} {path}");
     }
+    // Request bodies come from the structs the handlers deserialize.
+    let schemas = &doc["components"]["schemas"];
+    let body = |path: &str, method: &str| {
+        let content = &paths[path][method]["requestBody"]["content"];
+        let schema = &content["application/json"]["schema"];
+        match schema["$ref"].as_str() {
+            Some(r) => schemas[r.trim_start_matches("#/components/schemas/")].clone(),
+            None => schema.clone(),
+        }
+    };
+    let login = body("/api/auth/login", "post");
+    assert!(
+        login["properties"]["email"].is_object() && login["properties"]["password"].is_object(),
+        "{login}"
+    );
+    let tags = body("/api/tags/convo/{conversation_id}", "put");
+    assert_eq!(tags["properties"]["tags"]["type"], "array", "{tags}");
+    let banner = body("/api/admin/banner", "put");
+    assert!(banner["properties"]["displayFrom"].is_object(), "{banner}");
+    assert!(body("/api/presets", "post")["type"] == "object");
+    assert!(
+        paths["/oauth/saml/callback"]["post"]["requestBody"]["content"]
+            ["application/x-www-form-urlencoded"]["schema"]
+            .is_object()
+    );
+    assert!(
+        paths["/api/convos/import"]["post"]["requestBody"]["content"]["multipart/form-data"]
+            .is_object()
+    );
     let mut ids = std::collections::HashSet::new();
     for item in paths.values() {
         for op in item.as_object().unwrap().values() {

@@ -28,7 +28,7 @@ pub enum AuthError {
 pub const BAD_CREDENTIALS: &str = "Incorrect email or password.";
 
 /// What `POST /api/auth/register` receives.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 pub struct Registration {
     #[serde(default)]
     pub name: String,

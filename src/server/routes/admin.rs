@@ -90,14 +90,14 @@ async fn target(state: &AppState, id: String) -> Result<users::User, ApiError> {
         .ok_or_else(|| ApiError::NotFound("User not found".into()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct BanBody {
     minutes: u64,
 }
 
 /// Bans the user for `minutes` and ends their sessions.
-#[utoipa::path(post, path = "/api/admin/users/{id}/ban", operation_id = "admin_ban", tag = "admin", params(("id" = String, Path)), responses((status = 200, description = "Success")))]
+#[utoipa::path(post, path = "/api/admin/users/{id}/ban", operation_id = "admin_ban", request_body = BanBody, tag = "admin", params(("id" = String, Path)), responses((status = 200, description = "Success")))]
 async fn ban(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -142,13 +142,13 @@ async fn unban(
     Ok(Json(json!({ "unbanned": lifted })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RoleBody {
     role: String,
 }
 
-#[utoipa::path(put, path = "/api/admin/users/{id}/role", operation_id = "admin_role", summary = "Change a user's role (admin)", tag = "admin", params(("id" = String, Path)), responses((status = 200, description = "Success")))]
+#[utoipa::path(put, path = "/api/admin/users/{id}/role", operation_id = "admin_role", request_body = RoleBody, summary = "Change a user's role (admin)", tag = "admin", params(("id" = String, Path)), responses((status = 200, description = "Success")))]
 async fn role(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -175,7 +175,7 @@ async fn role(
     Ok(Json(json!({ "id": user.id, "role": body.role })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct BalanceBody {
     add: Option<i64>,
@@ -183,7 +183,7 @@ struct BalanceBody {
 }
 
 /// `{add: n}` or `{set: n}` token credits.
-#[utoipa::path(post, path = "/api/admin/users/{id}/balance", operation_id = "admin_balance", tag = "admin", params(("id" = String, Path)), responses((status = 200, description = "Success")))]
+#[utoipa::path(post, path = "/api/admin/users/{id}/balance", operation_id = "admin_balance", request_body = BalanceBody, tag = "admin", params(("id" = String, Path)), responses((status = 200, description = "Success")))]
 async fn balance(
     State(state): State<AppState>,
     AdminUser(_): AdminUser,

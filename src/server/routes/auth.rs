@@ -28,7 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(reset_password))
 }
 
-#[utoipa::path(post, path = "/api/auth/register", operation_id = "auth_register", summary = "Create an account", tag = "auth", responses((status = 200, description = "Success")))]
+#[utoipa::path(post, path = "/api/auth/register", operation_id = "auth_register", request_body = Registration, summary = "Create an account", tag = "auth", responses((status = 200, description = "Success")))]
 async fn register(
     State(state): State<AppState>,
     client: Client,
@@ -55,13 +55,13 @@ async fn register(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct ResetRequest {
     #[serde(default)]
     email: String,
 }
 
-#[utoipa::path(post, path = "/api/auth/requestPasswordReset", operation_id = "auth_request_password_reset", summary = "Email a password reset link", tag = "auth", responses((status = 200, description = "Success")))]
+#[utoipa::path(post, path = "/api/auth/requestPasswordReset", operation_id = "auth_request_password_reset", request_body = ResetRequest, summary = "Email a password reset link", tag = "auth", responses((status = 200, description = "Success")))]
 async fn request_password_reset(
     State(state): State<AppState>,
     client: Client,
@@ -84,7 +84,7 @@ async fn request_password_reset(
     })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct ResetSubmission {
     #[serde(default, rename = "userId")]
     user_id: String,
@@ -96,7 +96,7 @@ struct ResetSubmission {
     confirm_password: String,
 }
 
-#[utoipa::path(post, path = "/api/auth/resetPassword", operation_id = "auth_reset_password", summary = "Set a new password with a reset token", tag = "auth", responses((status = 200, description = "Success")))]
+#[utoipa::path(post, path = "/api/auth/resetPassword", operation_id = "auth_reset_password", request_body = ResetSubmission, summary = "Set a new password with a reset token", tag = "auth", responses((status = 200, description = "Success")))]
 async fn reset_password(
     State(state): State<AppState>,
     client: Client,
@@ -125,7 +125,7 @@ async fn reset_password(
     Ok(Json(json!({ "message": "Password reset was successful" })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct LoginBody {
     #[serde(default)]
     email: String,
@@ -133,7 +133,7 @@ struct LoginBody {
     password: String,
 }
 
-#[utoipa::path(post, path = "/api/auth/login", operation_id = "auth_login", summary = "Log in with email and password (or LDAP); sets the refresh cookie", tag = "auth", responses((status = 200, description = "Success")))]
+#[utoipa::path(post, path = "/api/auth/login", operation_id = "auth_login", request_body = LoginBody, summary = "Log in with email and password (or LDAP); sets the refresh cookie", tag = "auth", responses((status = 200, description = "Success")))]
 async fn login(
     State(state): State<AppState>,
     client: Client,

@@ -55,7 +55,8 @@ async fn stored(
     Ok(Json(b.as_ref().map_or(Value::Null, banner_json)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = Banner)]
 #[serde(deny_unknown_fields)]
 struct SetBody {
     message: String,
@@ -70,7 +71,7 @@ struct SetBody {
     persistable: Option<bool>,
 }
 
-#[utoipa::path(put, path = "/api/admin/banner", operation_id = "banner_set", summary = "Set the site banner (admin)", tag = "banner", responses((status = 200, description = "Success")))]
+#[utoipa::path(put, path = "/api/admin/banner", operation_id = "banner_set", request_body = SetBody, summary = "Set the site banner (admin)", tag = "banner", responses((status = 200, description = "Success")))]
 async fn set(
     State(state): State<AppState>,
     AdminUser(_): AdminUser,

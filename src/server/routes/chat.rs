@@ -91,7 +91,7 @@ fn message_id(v: &str, what: &str) -> Result<String, ApiError> {
     Ok(v.to_owned())
 }
 
-#[utoipa::path(post, path = "/api/agents/chat/{endpoint}", operation_id = "chat_start", summary = "Start an answer on an endpoint; follow it at /api/agents/chat/stream/{stream_id}", tag = "chat", params(("endpoint" = String, Path)), responses((status = 200, description = "Success")))]
+#[utoipa::path(post, path = "/api/agents/chat/{endpoint}", operation_id = "chat_start", request_body(content = Object, description = "LibreChat's chat request: `text`, `messageId`, `parentMessageId`, `conversationId`, `endpoint`, `model` and the endpoint's settings (temperature, maxOutputTokens, ...)"), summary = "Start an answer on an endpoint; follow it at /api/agents/chat/stream/{stream_id}", tag = "chat", params(("endpoint" = String, Path)), responses((status = 200, description = "Success")))]
 async fn start(
     State(state): State<AppState>,
     client: Client,
@@ -620,7 +620,7 @@ impl Drop for Launch {
 }
 
 /// `{streamId?, conversationId?}`: stops the answer; what was generated is kept.
-#[utoipa::path(post, path = "/api/agents/chat/abort", operation_id = "chat_abort", tag = "chat", responses((status = 200, description = "Success")))]
+#[utoipa::path(post, path = "/api/agents/chat/abort", operation_id = "chat_abort", request_body(content = Object, description = "`{streamId?, conversationId?}`"), tag = "chat", responses((status = 200, description = "Success")))]
 async fn abort(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,

@@ -149,7 +149,7 @@ async fn get_one(
     Ok(Json(conversation_json(&convo)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct ArgBody {
     arg: Map<String, Value>,
 }
@@ -252,7 +252,7 @@ async fn save(
 
 /// Renames or changes a conversation, creating it if it does not exist yet (LibreChat's
 /// `saveConvo` upserts). Answers 201 with the conversation.
-#[utoipa::path(post, path = "/api/convos/update", operation_id = "convos_update", tag = "convos", responses((status = 200, description = "Success")))]
+#[utoipa::path(post, path = "/api/convos/update", operation_id = "convos_update", request_body = ArgBody, tag = "convos", responses((status = 200, description = "Success")))]
 async fn update(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -283,7 +283,7 @@ async fn update(
     ))
 }
 
-#[utoipa::path(post, path = "/api/convos/archive", operation_id = "convos_archive", summary = "Archive or unarchive a conversation", tag = "convos", responses((status = 200, description = "Success")))]
+#[utoipa::path(post, path = "/api/convos/archive", operation_id = "convos_archive", request_body = ArgBody, summary = "Archive or unarchive a conversation", tag = "convos", responses((status = 200, description = "Success")))]
 async fn archive(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -313,7 +313,7 @@ async fn archive(
     Ok(Json(save(&state, user.id, id, changes).await?))
 }
 
-#[utoipa::path(delete, path = "/api/convos", operation_id = "convos_delete_one", summary = "Delete a conversation", tag = "convos", responses((status = 200, description = "Success")))]
+#[utoipa::path(delete, path = "/api/convos", operation_id = "convos_delete_one", request_body = ArgBody, summary = "Delete a conversation", tag = "convos", responses((status = 200, description = "Success")))]
 async fn delete_one(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,

@@ -36,7 +36,7 @@ async fn fork_limits(state: &AppState, user_id: &str, client: &Client) -> Result
     Ok(())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct ForkBody {
     #[serde(rename = "conversationId")]
     conversation_id: Value,
@@ -50,7 +50,7 @@ struct ForkBody {
 }
 
 /// Copies part of a conversation's tree (see `chat::tree`) into a new conversation.
-#[utoipa::path(post, path = "/api/convos/fork", operation_id = "forks_fork", tag = "forks", responses((status = 200, description = "Success")))]
+#[utoipa::path(post, path = "/api/convos/fork", operation_id = "forks_fork", request_body = ForkBody, tag = "forks", responses((status = 200, description = "Success")))]
 async fn fork(
     State(state): State<AppState>,
     client: Client,
@@ -90,7 +90,7 @@ async fn fork(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct DuplicateBody {
     #[serde(rename = "conversationId")]
     conversation_id: Value,
@@ -98,7 +98,7 @@ struct DuplicateBody {
 }
 
 /// Copies a whole conversation; answers 201 with the copy.
-#[utoipa::path(post, path = "/api/convos/duplicate", operation_id = "forks_duplicate", tag = "forks", responses((status = 200, description = "Success")))]
+#[utoipa::path(post, path = "/api/convos/duplicate", operation_id = "forks_duplicate", request_body = DuplicateBody, tag = "forks", responses((status = 200, description = "Success")))]
 async fn duplicate(
     State(state): State<AppState>,
     client: Client,

@@ -49,7 +49,7 @@ pub fn temp_dir(data_dir: &std::path::Path) -> std::path::PathBuf {
     data_dir.join("tmp")
 }
 
-#[utoipa::path(post, path = "/api/convos/import", operation_id = "imports_import_conversations", summary = "Import conversations (ChatGPT, Claude or LibreChat exports)", tag = "imports", responses((status = 200, description = "Success")))]
+#[utoipa::path(post, path = "/api/convos/import", operation_id = "imports_import_conversations", request_body(content = Object, description = "multipart/form-data with the export file in a `file` field", content_type = "multipart/form-data"), summary = "Import conversations (ChatGPT, Claude or LibreChat exports)", tag = "imports", responses((status = 200, description = "Success")))]
 async fn import_conversations(
     State(state): State<AppState>,
     client: Client,

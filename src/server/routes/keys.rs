@@ -46,7 +46,8 @@ async fn expiry(
     })))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[schema(as = UserKey)]
 struct SetBody {
     name: String,
     value: Value,
@@ -54,7 +55,7 @@ struct SetBody {
     expires_at: Option<Value>,
 }
 
-#[utoipa::path(put, path = "/api/keys", operation_id = "keys_set", summary = "Store a provider key (encrypted)", tag = "keys", responses((status = 200, description = "Success")))]
+#[utoipa::path(put, path = "/api/keys", operation_id = "keys_set", request_body = SetBody, summary = "Store a provider key (encrypted)", tag = "keys", responses((status = 200, description = "Success")))]
 async fn set(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,

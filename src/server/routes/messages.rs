@@ -119,7 +119,7 @@ const COLUMNS: [&str; 17] = [
 ];
 
 /// Saves a message into the user's conversation (LibreChat's `POST /api/messages/:id`).
-#[utoipa::path(post, path = "/api/messages/{conversation_id}", operation_id = "messages_save", tag = "messages", params(("conversation_id" = String, Path)), responses((status = 200, description = "Success")))]
+#[utoipa::path(post, path = "/api/messages/{conversation_id}", operation_id = "messages_save", request_body(content = Object, description = "A `TMessage`: `messageId`, `parentMessageId`, `text` or `content`, `sender`, `isCreatedByUser`, ..."), tag = "messages", params(("conversation_id" = String, Path)), responses((status = 200, description = "Success")))]
 async fn save(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -263,12 +263,12 @@ fn parse_message(
     })
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 struct FeedbackBody {
     feedback: Option<Value>,
 }
 
-#[utoipa::path(put, path = "/api/messages/{conversation_id}/{message_id}/feedback", operation_id = "messages_feedback", summary = "Rate a message", tag = "messages", params(("conversation_id" = String, Path), ("message_id" = String, Path)), responses((status = 200, description = "Success")))]
+#[utoipa::path(put, path = "/api/messages/{conversation_id}/{message_id}/feedback", operation_id = "messages_feedback", request_body = FeedbackBody, summary = "Rate a message", tag = "messages", params(("conversation_id" = String, Path), ("message_id" = String, Path)), responses((status = 200, description = "Success")))]
 async fn feedback(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -332,7 +332,7 @@ async fn delete_one(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 struct EditBody {
     text: String,
     /// Edit `content[index]` (a text or reasoning part) instead of `text`.
@@ -341,7 +341,7 @@ struct EditBody {
 
 /// Edits a message in place (LibreChat's PUT): its `text`, or one text/reasoning part of its
 /// content, and recounts its tokens.
-#[utoipa::path(put, path = "/api/messages/{conversation_id}/{message_id}", operation_id = "messages_edit", tag = "messages", params(("conversation_id" = String, Path), ("message_id" = String, Path)), responses((status = 200, description = "Success")))]
+#[utoipa::path(put, path = "/api/messages/{conversation_id}/{message_id}", operation_id = "messages_edit", request_body = EditBody, tag = "messages", params(("conversation_id" = String, Path), ("message_id" = String, Path)), responses((status = 200, description = "Success")))]
 async fn edit(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,

@@ -195,7 +195,7 @@ async fn apple_start(State(state): State<AppState>, client: Client) -> Response 
 }
 
 /// What Apple posts back (`response_mode=form_post`).
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct AppleCallback {
     code: Option<String>,
     state: Option<String>,
@@ -203,7 +203,7 @@ struct AppleCallback {
     error: Option<String>,
 }
 
-#[utoipa::path(post, path = "/oauth/apple/callback", operation_id = "oauth_apple_callback", summary = "Sign in with Apple: Apple's form POST", tag = "oauth", responses((status = 200, description = "Success")))]
+#[utoipa::path(post, path = "/oauth/apple/callback", operation_id = "oauth_apple_callback", request_body(content = AppleCallback, content_type = "application/x-www-form-urlencoded"), summary = "Sign in with Apple: Apple's form POST", tag = "oauth", responses((status = 200, description = "Success")))]
 async fn apple_callback(
     State(state): State<AppState>,
     client: Client,
@@ -248,7 +248,7 @@ async fn saml_start(State(state): State<AppState>, client: Client) -> Response {
 }
 
 /// What the IdP posts back (HTTP-POST binding).
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct SamlCallback {
     #[serde(rename = "SAMLResponse")]
     saml_response: Option<String>,
@@ -256,7 +256,7 @@ struct SamlCallback {
     relay_state: Option<String>,
 }
 
-#[utoipa::path(post, path = "/oauth/saml/callback", operation_id = "oauth_saml_callback", summary = "SAML: the identity provider's HTTP-POST answer", tag = "oauth", responses((status = 200, description = "Success")))]
+#[utoipa::path(post, path = "/oauth/saml/callback", operation_id = "oauth_saml_callback", request_body(content = SamlCallback, content_type = "application/x-www-form-urlencoded"), summary = "SAML: the identity provider's HTTP-POST answer", tag = "oauth", responses((status = 200, description = "Success")))]
 async fn saml_callback(
     State(state): State<AppState>,
     client: Client,

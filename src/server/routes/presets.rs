@@ -54,7 +54,7 @@ const RESERVED: [&str; 8] = [
 ];
 
 /// Creates (a new id when none is given) or replaces a preset by `presetId`.
-#[utoipa::path(post, path = "/api/presets", operation_id = "presets_save", tag = "presets", responses((status = 200, description = "Success")))]
+#[utoipa::path(post, path = "/api/presets", operation_id = "presets_save", request_body(content = Object, description = "A `TPreset`: `presetId` (new when absent), `title`, `defaultPreset`, `order` and the conversation settings"), tag = "presets", responses((status = 200, description = "Success")))]
 async fn save(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -117,7 +117,7 @@ async fn save(
 }
 
 /// Body: a preset (deletes that one, by `presetId`) or `{}` (deletes all of the user's).
-#[utoipa::path(post, path = "/api/presets/delete", operation_id = "presets_delete", tag = "presets", responses((status = 200, description = "Success")))]
+#[utoipa::path(post, path = "/api/presets/delete", operation_id = "presets_delete", request_body(content = Object, description = "`{presetId}` deletes that preset; `{}` deletes them all"), tag = "presets", responses((status = 200, description = "Success")))]
 async fn delete(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,

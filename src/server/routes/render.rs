@@ -20,14 +20,14 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(render))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RenderBody {
     text: Option<String>,
     texts: Option<Vec<String>>,
 }
 
-#[utoipa::path(post, path = "/api/render", operation_id = "render_render", summary = "Render markdown to sanitized HTML", tag = "render", responses((status = 200, description = "Success")))]
+#[utoipa::path(post, path = "/api/render", operation_id = "render_render", request_body = RenderBody, summary = "Render markdown to sanitized HTML", tag = "render", responses((status = 200, description = "Success")))]
 async fn render(
     State(_): State<AppState>,
     AuthUser(_): AuthUser,

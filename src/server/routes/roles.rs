@@ -35,7 +35,7 @@ async fn get_role(
         .ok_or_else(|| ApiError::NotFound(format!("no role {role}")))
 }
 
-#[utoipa::path(put, path = "/api/roles/{role}/{kind}", operation_id = "roles_update_role", summary = "Change a role's permissions (admin)", tag = "roles", params(("role" = String, Path), ("kind" = String, Path)), responses((status = 200, description = "Success")))]
+#[utoipa::path(put, path = "/api/roles/{role}/{kind}", operation_id = "roles_update_role", request_body(content = Object, description = "Permission names and their new values, e.g. `{\"USE\": true, \"CREATE\": false}`"), summary = "Change a role's permissions (admin)", tag = "roles", params(("role" = String, Path), ("kind" = String, Path)), responses((status = 200, description = "Success")))]
 async fn update_role(
     State(state): State<AppState>,
     AdminUser(_): AdminUser,

@@ -100,13 +100,14 @@ fn link_json(l: &SharedLink) -> Value {
     })
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+#[schema(as = ShareCreate)]
 struct CreateBody {
     #[serde(rename = "targetMessageId")]
     target_message_id: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/share/{id}", operation_id = "shares_create", summary = "Share a conversation", tag = "shares", params(("id" = String, Path)), responses((status = 200, description = "Success")))]
+#[utoipa::path(post, path = "/api/share/{id}", operation_id = "shares_create", request_body(content = Option<CreateBody>, description = "Optional: without a body the newest branch is shared"), summary = "Share a conversation", tag = "shares", params(("id" = String, Path)), responses((status = 200, description = "Success")))]
 async fn create(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,

@@ -60,7 +60,8 @@ async fn list(
     Ok(Json(Value::Array(all.iter().map(tag_json).collect())))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = TagCreate)]
 struct CreateBody {
     tag: String,
     description: Option<String>,
@@ -70,7 +71,7 @@ struct CreateBody {
     conversation_id: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/tags", operation_id = "tags_create", summary = "Create a bookmark", tag = "tags", responses((status = 200, description = "Success")))]
+#[utoipa::path(post, path = "/api/tags", operation_id = "tags_create", request_body = CreateBody, summary = "Create a bookmark", tag = "tags", responses((status = 200, description = "Success")))]
 async fn create(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -108,14 +109,15 @@ async fn create(
     Ok((StatusCode::CREATED, Json(tag_json(&created))))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = TagUpdate)]
 struct UpdateBody {
     tag: Option<String>,
     description: Option<String>,
     position: Option<i64>,
 }
 
-#[utoipa::path(put, path = "/api/tags/{tag}", operation_id = "tags_update", summary = "Rename or describe a bookmark", tag = "tags", params(("tag" = String, Path)), responses((status = 200, description = "Success")))]
+#[utoipa::path(put, path = "/api/tags/{tag}", operation_id = "tags_update", request_body = UpdateBody, summary = "Rename or describe a bookmark", tag = "tags", params(("tag" = String, Path)), responses((status = 200, description = "Success")))]
 async fn update(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -164,13 +166,14 @@ async fn delete(
     Ok(Json(json!({ "tag": tag })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = ConversationTags)]
 struct SetBody {
     tags: Vec<String>,
 }
 
 /// Sets exactly these bookmarks on a conversation; answers with the conversation's bookmarks.
-#[utoipa::path(put, path = "/api/tags/convo/{conversation_id}", operation_id = "tags_set_for_conversation", tag = "tags", params(("conversation_id" = String, Path)), responses((status = 200, description = "Success")))]
+#[utoipa::path(put, path = "/api/tags/convo/{conversation_id}", operation_id = "tags_set_for_conversation", request_body = SetBody, tag = "tags", params(("conversation_id" = String, Path)), responses((status = 200, description = "Success")))]
 async fn set_for_conversation(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,

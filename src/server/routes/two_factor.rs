@@ -27,7 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(verify_temp))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 struct CodeBody {
     token: Option<String>,
     #[serde(rename = "backupCode")]
@@ -97,7 +97,7 @@ fn qr_svg(text: &str) -> Option<String> {
     )
 }
 
-#[utoipa::path(post, path = "/api/auth/2fa/verify", operation_id = "two_factor_verify", summary = "Check a two-factor code", tag = "two_factor", responses((status = 200, description = "Success")))]
+#[utoipa::path(post, path = "/api/auth/2fa/verify", operation_id = "two_factor_verify", request_body = CodeBody, summary = "Check a two-factor code", tag = "two_factor", responses((status = 200, description = "Success")))]
 async fn verify(
     State(state): State<AppState>,
     client: Client,
@@ -115,7 +115,7 @@ async fn verify(
     Ok(Json(json!({ "message": "The code is valid." })))
 }
 
-#[utoipa::path(post, path = "/api/auth/2fa/confirm", operation_id = "two_factor_confirm", summary = "Confirm two-factor enrolment with a code", tag = "two_factor", responses((status = 200, description = "Success")))]
+#[utoipa::path(post, path = "/api/auth/2fa/confirm", operation_id = "two_factor_confirm", request_body = CodeBody, summary = "Confirm two-factor enrolment with a code", tag = "two_factor", responses((status = 200, description = "Success")))]
 async fn confirm(
     State(state): State<AppState>,
     client: Client,
@@ -135,7 +135,7 @@ async fn confirm(
     ))
 }
 
-#[utoipa::path(post, path = "/api/auth/2fa/disable", operation_id = "two_factor_disable", summary = "Turn two-factor off", tag = "two_factor", responses((status = 200, description = "Success")))]
+#[utoipa::path(post, path = "/api/auth/2fa/disable", operation_id = "two_factor_disable", request_body = CodeBody, summary = "Turn two-factor off", tag = "two_factor", responses((status = 200, description = "Success")))]
 async fn disable(
     State(state): State<AppState>,
     client: Client,
@@ -155,7 +155,7 @@ async fn disable(
     ))
 }
 
-#[utoipa::path(post, path = "/api/auth/2fa/backup/regenerate", operation_id = "two_factor_regenerate", summary = "New backup codes", tag = "two_factor", responses((status = 200, description = "Success")))]
+#[utoipa::path(post, path = "/api/auth/2fa/backup/regenerate", operation_id = "two_factor_regenerate", request_body = CodeBody, summary = "New backup codes", tag = "two_factor", responses((status = 200, description = "Success")))]
 async fn regenerate(
     State(state): State<AppState>,
     client: Client,
@@ -174,7 +174,7 @@ async fn regenerate(
 }
 
 /// The second step of a login: the temp token from `/api/auth/login` plus a code.
-#[utoipa::path(post, path = "/api/auth/2fa/verify-temp", operation_id = "two_factor_verify_temp", tag = "two_factor", responses((status = 200, description = "Success")))]
+#[utoipa::path(post, path = "/api/auth/2fa/verify-temp", operation_id = "two_factor_verify_temp", request_body = CodeBody, tag = "two_factor", responses((status = 200, description = "Success")))]
 async fn verify_temp(
     State(state): State<AppState>,
     client: Client,

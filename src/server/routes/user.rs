@@ -67,7 +67,7 @@ async fn accept_terms(
     Ok(Json(json!({ "message": "Terms accepted successfully." })))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 struct VerifyBody {
     #[serde(default)]
     email: String,
@@ -75,7 +75,7 @@ struct VerifyBody {
     token: String,
 }
 
-#[utoipa::path(post, path = "/api/user/verify", operation_id = "user_verify_email", summary = "Verify an email address with its token", tag = "user", responses((status = 200, description = "Success")))]
+#[utoipa::path(post, path = "/api/user/verify", operation_id = "user_verify_email", request_body = VerifyBody, summary = "Verify an email address with its token", tag = "user", responses((status = 200, description = "Success")))]
 async fn verify_email(
     State(state): State<AppState>,
     client: Client,
@@ -97,7 +97,7 @@ async fn verify_email(
     ))
 }
 
-#[utoipa::path(post, path = "/api/user/verify/resend", operation_id = "user_resend_verification", summary = "Send the verification email again", tag = "user", responses((status = 200, description = "Success")))]
+#[utoipa::path(post, path = "/api/user/verify/resend", operation_id = "user_resend_verification", request_body = VerifyBody, summary = "Send the verification email again", tag = "user", responses((status = 200, description = "Success")))]
 async fn resend_verification(
     State(state): State<AppState>,
     client: Client,
