@@ -123,26 +123,41 @@ async fn metrics_count_requests_turns_and_errors() {
     // A write that has to wait for SQLite's lock is counted: another process holds the lock,
     // a request writes, and the counter moves while it waits; then the lock goes and the
     // write completes.
-    let scrape_busy = || async {
-        let text = server
-            .client
-            .get(&metrics_url)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        sample(&text, "librechat_sqlite_busy_waits_total").expect("busy waits")
+    let scrape = |series: &'static str| {
+        let (client, url) = (server.client.clone(), metrics_url.clone());
+        async move {
+            let text = client.get(url).send().await.unwrap().text().await.unwrap();
+            sample(&text, series).unwrap_or_else(|| panic!("{series}"))
+        }
     };
-    let before = scrape_busy().await;
+    // The search indexer writes too (it empties its change log): once it has caught up with
+    // the turns above, the preset save is the only writer left to wait.
+    for waited in 0.. {
+        if scrape("librechat_search_index_pending_changes").await == 0.0 {
+            break;
+        }
+        assert!(waited < 3000, "the search index never caught up");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let before = scrape("librechat_sqlite_busy_waits_total").await;
     let blocker = rusqlite::Connection::open(server.state.settings.database_path()).unwrap();
     blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
-    let save = server.send("POST", "/api/presets", &s.token, json!({"title": "Waits"}));
+    let saved_yet = std::sync::atomic::AtomicBool::new(false);
+    let save = async {
+        let resp = server
+            .send("POST", "/api/presets", &s.token, json!({"title": "Waits"}))
+            .await;
+        saved_yet.store(true, std::sync::atomic::Ordering::SeqCst);
+        resp
+    };
     let watch = async {
         // A bound for a broken build only: the request waits until the lock goes.
         for _ in 0..2000 {
-            if scrape_busy().await > before {
+            if scrape("librechat_sqlite_busy_waits_total").await > before {
+                assert!(
+                    !saved_yet.load(std::sync::atomic::Ordering::SeqCst),
+                    "the save was still waiting for the lock"
+                );
                 blocker.execute_batch("COMMIT").unwrap();
                 return;
             }

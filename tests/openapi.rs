@@ -5,6 +5,8 @@
 
 mod support;
 
+use std::path::{Path, PathBuf};
+
 use serde_json::Value;
 use support::{TestServer, librechat, run, text};
 
@@ -28,49 +30,65 @@ fn no_route_is_registered_undocumented() {
     }
 }
 
-/// Every handler that reads a body (JSON, a form, an upload, raw bytes) says so in its
-/// `#[utoipa::path]`, and the structs that describe bodies have names no other body shares
-/// (the document keeps one schema per name: a clash would describe one body with another's).
+/// Every handler that reads a body (JSON, a form, an upload, raw bytes or text) says so in
+/// its `#[utoipa::path]`.
 #[test]
-fn every_body_is_documented_under_its_own_name() {
-    let mut names = std::collections::HashMap::new();
-    for entry in std::fs::read_dir(ROUTES).unwrap() {
-        let path = entry.unwrap().path();
+fn every_body_is_documented() {
+    let mut handlers = 0;
+    for path in rust_files(Path::new(ROUTES)) {
         let source = std::fs::read_to_string(&path).unwrap();
         for chunk in source.split("#[utoipa::path(").skip(1) {
             let (attr, rest) = chunk.split_once(")]\n").unwrap();
-            let signature = rest.split(") ->").next().unwrap();
-            let reads_body = ["JsonBody<", "Form<", "Multipart", "body::Bytes"]
+            // The parameters: up to the return type or the body.
+            let end = [") ->", ") {"]
                 .iter()
-                .any(|b| signature.contains(b));
+                .filter_map(|m| rest.find(m))
+                .min()
+                .unwrap();
+            let signature = &rest[..end];
+            let reads_body = [
+                "JsonBody<",
+                "Json<",
+                "Form<",
+                "Multipart",
+                "Bytes",
+                "Request",
+                ": String,",
+            ]
+            .iter()
+            .any(|b| signature.contains(b));
             assert_eq!(
                 reads_body,
                 attr.contains("request_body"),
                 "{}: {}",
                 path.display(),
-                signature.lines().next().unwrap()
+                rest.lines().next().unwrap()
             );
+            handlers += 1;
         }
-        let lines: Vec<&str> = source.lines().collect();
-        for (n, line) in lines.iter().enumerate() {
-            if !(line.starts_with("#[derive(") && line.contains("ToSchema")) {
-                continue;
-            }
-            let renamed = lines[n + 1]
-                .strip_prefix("#[schema(as = ")
-                .map(|r| r.trim_end_matches(")]"));
-            let name = renamed.unwrap_or_else(|| {
-                let decl = lines[n + 1..]
-                    .iter()
-                    .find(|l| l.contains("struct "))
-                    .unwrap();
-                decl.split("struct ")
-                    .nth(1)
-                    .unwrap()
-                    .split([' ', '{'])
-                    .next()
-                    .unwrap()
-            });
+    }
+    assert!(handlers > 80, "{handlers} handlers");
+}
+
+/// The structs that describe bodies have names no other shares, anywhere in the crate: the
+/// document keeps one schema per name, and a clash would describe one body with another's.
+#[test]
+fn body_schemas_have_their_own_names() {
+    let mut names = std::collections::HashMap::new();
+    for path in rust_files(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src"))) {
+        let source = std::fs::read_to_string(&path).unwrap();
+        for chunk in source.split("ToSchema").skip(1) {
+            // The attributes after the derive, up to the struct or enum they describe.
+            let item = chunk.split(['{', ';']).next().unwrap();
+            let declared = item
+                .split_whitespace()
+                .skip_while(|w| *w != "struct" && *w != "enum")
+                .nth(1)
+                .unwrap_or_else(|| panic!("{}: ToSchema on what? {item}", path.display()));
+            let name = item
+                .split("#[schema(as = ")
+                .nth(1)
+                .map_or(declared, |r| r.split(')').next().unwrap());
             if let Some(other) = names.insert(name.to_owned(), path.clone()) {
                 panic!(
                     "schema {name} in {} and {}",
@@ -81,6 +99,20 @@ fn every_body_is_documented_under_its_own_name() {
         }
     }
     assert!(names.len() > 15, "{names:?}");
+}
+
+/// The `.rs` files under `dir`, recursively.
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(rust_files(&path));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+    out
 }
 
 #[tokio::test]

@@ -229,6 +229,24 @@ fn debian_package_builds_installs_upgrades_and_purges() {
     if !have("dpkg-deb", "dpkg") {
         return;
     }
+    // The scripts' service handling is checked through the real deb-systemd-helper under
+    // DPKG_ROOT, which it supports from init-system-helpers 1.63 (Debian 12).
+    let helper = Command::new("sh")
+        .args([
+            "-c",
+            "grep -q DPKG_ROOT \"$(command -v deb-systemd-helper)\"",
+        ])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !helper {
+        let required = std::env::var("LIBRECHAT_REQUIRE_PEERS").is_ok_and(|v| v == "1");
+        assert!(
+            !required,
+            "deb-systemd-helper from init-system-helpers 1.63+ is required"
+        );
+        eprintln!("skipped: this deb-systemd-helper does not support DPKG_ROOT (before 1.63)");
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let out = run(sh(&Path::new(PACKAGING).join("deb/build.sh"))
         .arg(BINARY)
@@ -369,6 +387,29 @@ fn debian_package_builds_installs_upgrades_and_purges() {
     let state = root.join("var/lib/systemd/deb-systemd-helper-enabled");
     let left: Vec<_> = walk(&state);
     assert!(left.is_empty(), "deb-systemd-helper state left: {left:?}");
+
+    // An upgrade from an earlier package, which enabled the unit with plain systemctl and left
+    // the helper no record: the administrator's choice is read from the link itself.
+    for was_enabled in [false, true] {
+        run(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&root));
+        if was_enabled {
+            std::fs::create_dir_all(wants.parent().unwrap()).unwrap();
+            std::os::unix::fs::symlink("/lib/systemd/system/librechat.service", &wants).unwrap();
+        }
+        script("postinst", &["configure", "0.0.9"]);
+        assert_eq!(
+            enabled(),
+            was_enabled,
+            "upgraded with the unit enabled: {was_enabled}"
+        );
+        // Recorded now: disabling afterwards sticks through the next upgrade.
+        let _ = std::fs::remove_file(&wants);
+        script("postinst", &["configure", version]);
+        assert!(!enabled());
+        remove();
+        script("postrm", &["purge"]);
+    }
+
     let calls = std::fs::read_to_string(dir.path().join("calls")).unwrap();
     assert!(calls.contains("userdel librechat"), "{calls}");
     // Under DPKG_ROOT the real systemd is never touched.

@@ -119,8 +119,10 @@ async fn create(
     let body: CreateBody = if body.iter().all(u8::is_ascii_whitespace) {
         CreateBody::default()
     } else {
-        serde_json::from_slice(&body)
+        // `null` is as good as no body, as the document says.
+        serde_json::from_slice::<Option<CreateBody>>(&body)
             .map_err(|e| ApiError::BadRequest(format!("invalid request body: {e}")))?
+            .unwrap_or_default()
     };
     let target = body.target_message_id.filter(|t| !t.is_empty());
     let (uid, cid) = (user.id.clone(), conversation_id.clone());
