@@ -382,8 +382,7 @@ async fn unverified_emails_wait_when_configured_and_bcrypt_users_migrate() {
 #[tokio::test]
 async fn forged_expired_and_misused_tokens_are_refused() {
     let server = TestServer::start().await;
-    server.register("alice@example.org", PW).await;
-    let s = server.login("alice@example.org", PW).await;
+    let s = server.signed_in("alice@example.org", PW).await;
     let secrets = &server.state.settings.secrets;
     let id = s.user["id"].as_str().unwrap().to_owned();
     let now = librechat::auth::tokens::now_secs();
@@ -541,8 +540,7 @@ async fn terms_and_account_deletion() {
         .env("ALLOW_ACCOUNT_DELETION", "false")
         .start()
         .await;
-    kept.register("alice@example.org", PW).await;
-    let s = kept.login("alice@example.org", PW).await;
+    let s = kept.signed_in("alice@example.org", PW).await;
     let resp = kept
         .client
         .delete(kept.url("/api/user/delete"))

@@ -119,8 +119,7 @@ async fn answers_and_titles_are_paid_for_and_transactions_add_up() {
         "version: 1.2.8\nbalance:\n  enabled: true\n  startBalance: 100000\n",
     )
     .await;
-    server.register("alice@example.org", PW).await;
-    let s = server.login("alice@example.org", PW).await;
+    let s = server.signed_in("alice@example.org", PW).await;
     assert_eq!(credits(&server, &s).await, 100_000);
     let cfg: Value = server.get("/api/config").await.json().await.unwrap();
     assert_eq!(cfg["balance"]["enabled"], true);
@@ -214,8 +213,7 @@ async fn an_empty_balance_stops_the_request_and_auto_refill_restores_it() {
         "version: 1.2.8\nbalance:\n  enabled: true\n  startBalance: 10\n",
     )
     .await;
-    server.register("alice@example.org", PW).await;
-    let s = server.login("alice@example.org", PW).await;
+    let s = server.signed_in("alice@example.org", PW).await;
     let done = chat(
         &server,
         &s,
@@ -234,8 +232,7 @@ async fn an_empty_balance_stops_the_request_and_auto_refill_restores_it() {
 
     let refill = "version: 1.2.8\nbalance:\n  enabled: true\n  startBalance: 0\n  autoRefillEnabled: true\n  refillIntervalValue: 30\n  refillIntervalUnit: days\n  refillAmount: 5000\n";
     let server = self::server(&fake, refill).await;
-    server.register("bob@example.org", PW).await;
-    let s = server.login("bob@example.org", PW).await;
+    let s = server.signed_in("bob@example.org", PW).await;
     let b: Value = server
         .get_as("/api/balance", &s.token)
         .await
@@ -267,8 +264,7 @@ async fn an_empty_balance_stops_the_request_and_auto_refill_restores_it() {
 async fn balances_off_and_the_admin_commands() {
     let fake = FakeOpenAi::start().await;
     let server = server(&fake, "version: 1.2.8\n").await;
-    server.register("alice@example.org", PW).await;
-    let s = server.login("alice@example.org", PW).await;
+    let s = server.signed_in("alice@example.org", PW).await;
     assert_eq!(server.get_as("/api/balance", &s.token).await.status(), 404);
     let dir = server.stop().await;
 
@@ -315,8 +311,7 @@ async fn continuing_without_credits_is_refused_unbilled_and_keeps_the_answer() {
         "version: 1.2.8\nbalance:\n  enabled: true\n  startBalance: 100000\n",
     )
     .await;
-    server.register("alice@example.org", PW).await;
-    let s = server.login("alice@example.org", PW).await;
+    let s = server.signed_in("alice@example.org", PW).await;
     let resp = server
         .send(
             "POST",

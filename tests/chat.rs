@@ -177,8 +177,7 @@ where
 async fn a_new_conversation_streams_saves_and_gets_a_title() {
     let fake = FakeOpenAi::start().await;
     let server = server_with(&fake, &[]).await;
-    server.register("alice@example.org", PW).await;
-    let s = server.login("alice@example.org", PW).await;
+    let s = server.signed_in("alice@example.org", PW).await;
 
     let endpoints: Value = server
         .get_as("/api/endpoints", &s.token)
@@ -296,8 +295,7 @@ async fn a_new_conversation_streams_saves_and_gets_a_title() {
 async fn reasoning_and_split_utf8_arrive_intact() {
     let fake = FakeOpenAi::start().await;
     let server = server_with(&fake, &[]).await;
-    server.register("alice@example.org", PW).await;
-    let s = server.login("alice@example.org", PW).await;
+    let s = server.signed_in("alice@example.org", PW).await;
     let id = start(&server, &s, json!({"text": "think", "model": "reasoning"})).await;
     let frames = Events::open(&server, &s, &id, "", None)
         .await
@@ -345,8 +343,7 @@ async fn provider_failures_end_the_stream_and_are_saved() {
         &[("CONCURRENT_MESSAGE_MAX", "10"), ("MESSAGE_IP_MAX", "100")],
     )
     .await;
-    server.register("alice@example.org", PW).await;
-    let s = server.login("alice@example.org", PW).await;
+    let s = server.signed_in("alice@example.org", PW).await;
     for (model, needle, partial) in [
         ("rate-limited", "try again in 7 s", ""),
         ("server-error", "500", ""),
@@ -397,8 +394,7 @@ async fn provider_failures_end_the_stream_and_are_saved() {
         .env("OPENAI_REVERSE_PROXY", &fake.base)
         .start()
         .await;
-    bad_key.register("alice@example.org", PW).await;
-    let s = bad_key.login("alice@example.org", PW).await;
+    let s = bad_key.signed_in("alice@example.org", PW).await;
     let id = start(&bad_key, &s, json!({"text": "hi", "model": "gpt-4o"})).await;
     let frames = Events::open(&bad_key, &s, &id, "", None)
         .await
@@ -423,8 +419,7 @@ async fn provider_failures_end_the_stream_and_are_saved() {
         .env("OPENAI_REVERSE_PROXY", &format!("http://{closed}/v1"))
         .start()
         .await;
-    nowhere.register("alice@example.org", PW).await;
-    let s = nowhere.login("alice@example.org", PW).await;
+    let s = nowhere.signed_in("alice@example.org", PW).await;
     let id = start(&nowhere, &s, json!({"text": "hi", "model": "gpt-4o"})).await;
     let frames = Events::open(&nowhere, &s, &id, "", None)
         .await
@@ -440,8 +435,7 @@ async fn provider_failures_end_the_stream_and_are_saved() {
 async fn reconnecting_and_a_second_tab_see_the_same_answer() {
     let fake = FakeOpenAi::start().await;
     let server = server_with(&fake, &[]).await;
-    server.register("alice@example.org", PW).await;
-    let s = server.login("alice@example.org", PW).await;
+    let s = server.signed_in("alice@example.org", PW).await;
     let id = start(&server, &s, json!({"text": "tell me", "model": "gated"})).await;
 
     // First tab: reads up to "part one", then drops the connection.
@@ -509,8 +503,7 @@ async fn reconnecting_and_a_second_tab_see_the_same_answer() {
         .await;
     assert_eq!(late.last().unwrap().data["final"], true);
     // Someone else's stream is not found.
-    server.register("bob@example.org", PW).await;
-    let bob = server.login("bob@example.org", PW).await;
+    let bob = server.signed_in("bob@example.org", PW).await;
     let resp = server
         .get_as(&format!("/api/agents/chat/stream/{id}"), &bob.token)
         .await;
@@ -521,8 +514,7 @@ async fn reconnecting_and_a_second_tab_see_the_same_answer() {
 async fn abort_keeps_the_partial_answer() {
     let fake = FakeOpenAi::start().await;
     let server = server_with(&fake, &[]).await;
-    server.register("alice@example.org", PW).await;
-    let s = server.login("alice@example.org", PW).await;
+    let s = server.signed_in("alice@example.org", PW).await;
     let id = start(&server, &s, json!({"text": "go", "model": "gated"})).await;
     let mut events = Events::open(&server, &s, &id, "", None).await;
     events.until_delta().await;
@@ -566,8 +558,7 @@ async fn abort_keeps_the_partial_answer() {
 async fn shutdown_saves_what_was_generated() {
     let fake = FakeOpenAi::start().await;
     let server = server_with(&fake, &[("SHUTDOWN_TIMEOUT_MS", "300")]).await;
-    server.register("alice@example.org", PW).await;
-    let s = server.login("alice@example.org", PW).await;
+    let s = server.signed_in("alice@example.org", PW).await;
     let id = start(&server, &s, json!({"text": "go", "model": "gated"})).await;
     let mut events = Events::open(&server, &s, &id, "", None).await;
     events.until_delta().await;
@@ -767,8 +758,7 @@ async fn custom_endpoints_from_librechat_yaml() {
         fake.base
     );
     let server = TestServer::builder().yaml(&yaml).start().await;
-    server.register("alice@example.org", PW).await;
-    let s = server.login("alice@example.org", PW).await;
+    let s = server.signed_in("alice@example.org", PW).await;
     let endpoints: Value = server
         .get_as("/api/endpoints", &s.token)
         .await
@@ -976,8 +966,7 @@ async fn anthropic_messages_stream_with_thinking_and_cache() {
         )
         .start()
         .await;
-    server.register("alice@example.org", PW).await;
-    let s = server.login("alice@example.org", PW).await;
+    let s = server.signed_in("alice@example.org", PW).await;
     let endpoints: Value = server
         .get_as("/api/endpoints", &s.token)
         .await
@@ -1068,8 +1057,7 @@ async fn google_gemini_streams_and_reports_its_errors() {
         .env("GOOGLE_MODELS", "gemini-echo,gemini-thinking,gemini-quota")
         .start()
         .await;
-    server.register("alice@example.org", PW).await;
-    let s = server.login("alice@example.org", PW).await;
+    let s = server.signed_in("alice@example.org", PW).await;
     let go = |body: Value| async {
         let resp = server
             .send("POST", "/api/agents/chat/google", &s.token, body)
@@ -1127,8 +1115,7 @@ async fn google_gemini_streams_and_reports_its_errors() {
         .env("GOOGLE_MODELS", "gemini-echo")
         .start()
         .await;
-    bad.register("alice@example.org", PW).await;
-    let s = bad.login("alice@example.org", PW).await;
+    let s = bad.signed_in("alice@example.org", PW).await;
     let resp = bad
         .send(
             "POST",
@@ -1164,8 +1151,7 @@ async fn azure_openai_deployments() {
         .env("TITLE_CONVO", "false")
         .start()
         .await;
-    server.register("alice@example.org", PW).await;
-    let s = server.login("alice@example.org", PW).await;
+    let s = server.signed_in("alice@example.org", PW).await;
     let models: Value = server
         .get_as("/api/models", &s.token)
         .await
@@ -1203,8 +1189,7 @@ async fn azure_openai_deployments() {
         .env("AZURE_OPENAI_MODELS", "gpt-4.1")
         .start()
         .await;
-    by_model.register("alice@example.org", PW).await;
-    let s = by_model.login("alice@example.org", PW).await;
+    let s = by_model.signed_in("alice@example.org", PW).await;
     let resp = by_model
         .send(
             "POST",
@@ -1232,8 +1217,7 @@ async fn azure_openai_deployments() {
 async fn continue_extends_an_unfinished_answer() {
     let fake = FakeOpenAi::start().await;
     let server = server_with(&fake, &[]).await;
-    server.register("alice@example.org", PW).await;
-    let s = server.login("alice@example.org", PW).await;
+    let s = server.signed_in("alice@example.org", PW).await;
     let id = start(
         &server,
         &s,
@@ -1281,8 +1265,7 @@ async fn continue_extends_an_unfinished_answer() {
 #[tokio::test]
 async fn markdown_renders_to_safe_html() {
     let server = TestServer::start().await;
-    server.register("alice@example.org", PW).await;
-    let s = server.login("alice@example.org", PW).await;
+    let s = server.signed_in("alice@example.org", PW).await;
     let resp = server
         .send(
             "POST",
@@ -1427,8 +1410,7 @@ async fn review_cases_deleted_conversations_stale_ids_and_other_users() {
 async fn the_responses_api_when_asked_for() {
     let fake = FakeOpenAi::start().await;
     let server = server_with(&fake, &[]).await;
-    server.register("alice@example.org", PW).await;
-    let s = server.login("alice@example.org", PW).await;
+    let s = server.signed_in("alice@example.org", PW).await;
     let id = start(&server, &s, json!({"text": "hello", "model": "gpt-4o", "useResponsesApi": true, "reasoning_summary": "auto", "promptPrefix": "Be brief."})).await;
     let frames = Events::open(&server, &s, &id, "", None)
         .await
@@ -1459,8 +1441,7 @@ async fn moderation_refuses_flagged_messages() {
         ],
     )
     .await;
-    server.register("alice@example.org", PW).await;
-    let s = server.login("alice@example.org", PW).await;
+    let s = server.signed_in("alice@example.org", PW).await;
     let resp = send(
         &server,
         &s,
@@ -1495,8 +1476,7 @@ async fn moderation_refuses_flagged_messages() {
         ],
     )
     .await;
-    down.register("alice@example.org", PW).await;
-    let s = down.login("alice@example.org", PW).await;
+    let s = down.signed_in("alice@example.org", PW).await;
     start(
         &down,
         &s,
@@ -1514,8 +1494,7 @@ async fn a_user_provided_base_url_is_stored_with_the_key_and_used() {
         )
         .start()
         .await;
-    server.register("alice@example.org", PW).await;
-    let s = server.login("alice@example.org", PW).await;
+    let s = server.signed_in("alice@example.org", PW).await;
     let endpoints = server.get_json("/api/endpoints", &s.token).await;
     assert_eq!(endpoints["Mine"]["userProvideURL"], true);
     assert_eq!(endpoints["Mine"]["userProvide"], true);

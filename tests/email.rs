@@ -90,8 +90,7 @@ async fn password_reset_by_mail_changes_the_password_once_and_ends_sessions() {
         .env("RESET_PASSWORD_SUBMISSION_MAX", "20")
         .start()
         .await;
-    server.register("alice@example.org", PW).await;
-    let session = server.login("alice@example.org", PW).await;
+    let session = server.signed_in("alice@example.org", PW).await;
 
     // A forged Host header must not steer the link: links come from DOMAIN_CLIENT only.
     let request = |email: &str| {

@@ -104,8 +104,7 @@ async fn json_keeps_the_tree_and_markdown_the_newest_branch() {
 #[tokio::test]
 async fn a_very_deep_conversation_exports() {
     let server = TestServer::start().await;
-    server.register("alice@example.org", PW).await;
-    let alice = server.login("alice@example.org", PW).await;
+    let alice = server.signed_in("alice@example.org", PW).await;
     server
         .send(
             "POST",
@@ -168,8 +167,7 @@ async fn a_very_deep_conversation_exports() {
 #[tokio::test]
 async fn the_export_command_writes_every_conversation() {
     let server = TestServer::start().await;
-    server.register("alice@example.org", PW).await;
-    let alice = server.login("alice@example.org", PW).await;
+    let alice = server.signed_in("alice@example.org", PW).await;
     conversation(&server, &alice, "c1").await;
     conversation(&server, &alice, "../../escape").await;
     server

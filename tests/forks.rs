@@ -71,8 +71,7 @@ async fn fork_options_copy_the_right_part_of_the_tree() {
         .env("FORK_IP_MAX", "100")
         .start()
         .await;
-    server.register("alice@example.org", PW).await;
-    let alice = server.login("alice@example.org", PW).await;
+    let alice = server.signed_in("alice@example.org", PW).await;
     tree(&server, &alice).await;
     let fork = |option: &str, split: bool| {
         server.send("POST",
@@ -241,8 +240,7 @@ async fn bad_forks_are_refused_and_store_nothing() {
 #[tokio::test]
 async fn forks_are_rate_limited_and_titles_are_looked_up() {
     let server = TestServer::builder().env("FORK_IP_MAX", "2").start().await;
-    server.register("alice@example.org", PW).await;
-    let alice = server.login("alice@example.org", PW).await;
+    let alice = server.signed_in("alice@example.org", PW).await;
     tree(&server, &alice).await;
     let dup = || {
         server.send(
@@ -279,8 +277,7 @@ async fn forks_are_rate_limited_and_titles_are_looked_up() {
         .await
         .unwrap();
     assert_eq!(title["title"], "Original");
-    server.register("bob@example.org", PW).await;
-    let bob = server.login("bob@example.org", PW).await;
+    let bob = server.signed_in("bob@example.org", PW).await;
     assert_eq!(
         server
             .get_as("/api/convos/gen_title/c-1", &bob.token)

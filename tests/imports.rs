@@ -106,8 +106,7 @@ fn shape(messages: &[Value]) -> Vec<(String, String)> {
 #[tokio::test]
 async fn chatgpt_exports_keep_every_branch() {
     let server = TestServer::start().await;
-    server.register("alice@example.org", PW).await;
-    let s = server.login("alice@example.org", PW).await;
+    let s = server.signed_in("alice@example.org", PW).await;
     let file = serde_json::to_vec(&json!([
         chatgpt_convo("Tides"),
         chatgpt_convo("Tides again")
@@ -167,8 +166,7 @@ async fn chatgpt_exports_keep_every_branch() {
 #[tokio::test]
 async fn claude_exports_and_mixed_good_and_bad_conversations() {
     let server = TestServer::start().await;
-    server.register("alice@example.org", PW).await;
-    let s = server.login("alice@example.org", PW).await;
+    let s = server.signed_in("alice@example.org", PW).await;
     let claude = json!({"uuid": "c1", "name": "Poems", "created_at": "2024-05-01T10:00:00.000000Z",
     "updated_at": "2024-05-01T10:05:00.000000Z", "account": {"uuid": "acct"},
     "chat_messages": [
@@ -216,8 +214,7 @@ async fn claude_exports_and_mixed_good_and_bad_conversations() {
 #[tokio::test]
 async fn export_then_import_gives_the_same_tree() {
     let server = TestServer::start().await;
-    server.register("alice@example.org", PW).await;
-    let s = server.login("alice@example.org", PW).await;
+    let s = server.signed_in("alice@example.org", PW).await;
     server
         .send("POST", "/api/convos/update", &s.token, json!({"arg": {"conversationId": "orig", "title": "Branchy", "endpoint": "openAI", "model": "gpt-4o", "temperature": 0.3}}))
         .await;
@@ -295,8 +292,7 @@ async fn bad_files_are_refused_and_nothing_partial_is_stored() {
         .env("CONVERSATION_IMPORT_MAX_FILE_SIZE_BYTES", "4096")
         .start()
         .await;
-    server.register("alice@example.org", PW).await;
-    let s = server.login("alice@example.org", PW).await;
+    let s = server.signed_in("alice@example.org", PW).await;
     let good = serde_json::to_vec(&json!([chatgpt_convo("One"), chatgpt_convo("Two")])).unwrap();
     let truncated = good[..good.len() - 40].to_vec();
     let missing_parent = serde_json::to_vec(
@@ -374,8 +370,7 @@ async fn imports_are_rate_limited() {
         .yaml("version: 1.2.8\nrateLimits:\n  conversationsImport:\n    ipMax: 100\n    userMax: 2\n    userWindowInMinutes: 5\n")
         .start()
         .await;
-    server.register("alice@example.org", PW).await;
-    let s = server.login("alice@example.org", PW).await;
+    let s = server.signed_in("alice@example.org", PW).await;
     let file = serde_json::to_vec(&json!([chatgpt_convo("One")])).unwrap();
     for _ in 0..2 {
         assert_eq!(upload(&server, &s, "c.json", file.clone()).await.0, 201);
@@ -444,8 +439,7 @@ async fn import_from_the_command_line() {
 #[tokio::test]
 async fn hostile_files_stay_cheap_and_clear() {
     let server = TestServer::start().await;
-    server.register("alice@example.org", PW).await;
-    let s = server.login("alice@example.org", PW).await;
+    let s = server.signed_in("alice@example.org", PW).await;
 
     // A long list of things that are not conversations: refused as a whole, briefly.
     let junk = format!("[{}1]", "1,".repeat(200_000));
@@ -500,8 +494,7 @@ async fn hostile_files_stay_cheap_and_clear() {
 #[tokio::test]
 async fn deeply_nested_librechat_exports_import() {
     let server = TestServer::start().await;
-    server.register("alice@example.org", PW).await;
-    let s = server.login("alice@example.org", PW).await;
+    let s = server.signed_in("alice@example.org", PW).await;
     // A chain of 1,000 replies, each nested in the one it answers (2,000 JSON levels).
     let mut node = json!({"messageId": "m999", "text": "reply 999", "children": []});
     for i in (0..999).rev() {

@@ -91,8 +91,7 @@ async fn repeated_violations_ban_the_address_and_the_ban_survives_a_restart() {
 #[tokio::test]
 async fn a_ban_ends_the_users_sessions_and_blocks_their_token() {
     let server = TestServer::start().await;
-    server.register("alice@example.org", PW).await;
-    let s = server.login("alice@example.org", PW).await;
+    let s = server.signed_in("alice@example.org", PW).await;
     let id = s.user["id"].as_str().unwrap().to_owned();
     server
         .state
@@ -126,8 +125,7 @@ async fn a_ban_ends_the_users_sessions_and_blocks_their_token() {
 #[tokio::test]
 async fn a_refresh_refused_by_an_address_ban_keeps_the_session() {
     let server = TestServer::start().await;
-    server.register("alice@example.org", PW).await;
-    let s = server.login("alice@example.org", PW).await;
+    let s = server.signed_in("alice@example.org", PW).await;
     let ip: std::net::IpAddr = "127.0.0.1".parse().unwrap();
     server
         .state
@@ -154,8 +152,7 @@ async fn a_refresh_refused_by_an_address_ban_keeps_the_session() {
 #[tokio::test]
 async fn concurrent_role_updates_are_all_kept() {
     let server = TestServer::start().await;
-    server.register("admin@example.org", PW).await;
-    let admin = server.login("admin@example.org", PW).await;
+    let admin = server.signed_in("admin@example.org", PW).await;
     let flags = ["USE", "CREATE", "SHARE", "SHARE_PUBLIC"];
     // Start from all off, then switch each on in a separate, simultaneous request.
     let off: serde_json::Map<String, Value> = flags

@@ -69,8 +69,7 @@ async fn metrics_count_requests_turns_and_errors() {
     let metrics_addr = *metrics.bound.get().unwrap();
     let metrics_url = format!("http://{metrics_addr}/metrics");
 
-    server.register("m@example.org", PW).await;
-    let s = server.login("m@example.org", PW).await;
+    let s = server.signed_in("m@example.org", PW).await;
     for _ in 0..3 {
         assert_eq!(server.get("/api/config").await.status(), 200);
     }

@@ -173,8 +173,7 @@ async fn messages_are_found_by_their_owner_only_with_snippets() {
 #[tokio::test]
 async fn phrases_prefixes_accents_and_cjk() {
     let server = TestServer::start().await;
-    server.register("alice@example.org", PW).await;
-    let s = server.login("alice@example.org", PW).await;
+    let s = server.signed_in("alice@example.org", PW).await;
     say(
         &server,
         &s,
@@ -222,8 +221,7 @@ async fn phrases_prefixes_accents_and_cjk() {
 #[tokio::test]
 async fn any_input_is_text_never_an_error() {
     let server = TestServer::start().await;
-    server.register("alice@example.org", PW).await;
-    let s = server.login("alice@example.org", PW).await;
+    let s = server.signed_in("alice@example.org", PW).await;
     say(
         &server,
         &s,
@@ -360,8 +358,7 @@ async fn edits_deletes_titles_and_accounts_follow_into_the_index() {
 #[tokio::test]
 async fn temporary_chats_are_not_searchable() {
     let server = TestServer::start().await;
-    server.register("alice@example.org", PW).await;
-    let s = server.login("alice@example.org", PW).await;
+    let s = server.signed_in("alice@example.org", PW).await;
     let resp = server
         .send(
             "POST",
@@ -380,8 +377,7 @@ async fn temporary_chats_are_not_searchable() {
 #[tokio::test]
 async fn search_can_be_turned_off() {
     let server = TestServer::builder().env("SEARCH", "false").start().await;
-    server.register("alice@example.org", PW).await;
-    let s = server.login("alice@example.org", PW).await;
+    let s = server.signed_in("alice@example.org", PW).await;
     let enabled: Value = server
         .get_as("/api/search/enable", &s.token)
         .await
@@ -402,8 +398,7 @@ async fn search_can_be_turned_off() {
 #[tokio::test]
 async fn a_missing_or_damaged_index_is_rebuilt_at_start() {
     let server = TestServer::start().await;
-    server.register("alice@example.org", PW).await;
-    let s = server.login("alice@example.org", PW).await;
+    let s = server.signed_in("alice@example.org", PW).await;
     title(&server, &s, "c", "Astronomy").await;
     say(&server, &s, "c", "m1", "the andromeda galaxy").await;
     settle(&server).await;
@@ -476,8 +471,7 @@ async fn a_missing_or_damaged_index_is_rebuilt_at_start() {
 #[tokio::test]
 async fn reindex_from_the_command_line() {
     let server = TestServer::start().await;
-    server.register("alice@example.org", PW).await;
-    let s = server.login("alice@example.org", PW).await;
+    let s = server.signed_in("alice@example.org", PW).await;
     title(&server, &s, "c", "Bread baking").await;
     say(&server, &s, "c", "m1", "sourdough starter feeding schedule").await;
     say(&server, &s, "c", "m2", "rye flour ratio").await;
@@ -541,8 +535,7 @@ async fn the_word_being_typed_expands_to_the_searchers_own_words() {
 #[tokio::test]
 async fn with_search_off_the_change_log_is_emptied_and_a_later_start_rebuilds() {
     let server = TestServer::builder().env("SEARCH", "false").start().await;
-    server.register("alice@example.org", PW).await;
-    let s = server.login("alice@example.org", PW).await;
+    let s = server.signed_in("alice@example.org", PW).await;
     say(&server, &s, "c", "m1", "written while search was off").await;
     for _ in 0..600 {
         if server.count("search_outbox").await == 0 {
@@ -561,8 +554,7 @@ async fn with_search_off_the_change_log_is_emptied_and_a_later_start_rebuilds() 
 #[tokio::test]
 async fn writes_from_other_processes_are_indexed() {
     let server = TestServer::start().await;
-    server.register("alice@example.org", PW).await;
-    let s = server.login("alice@example.org", PW).await;
+    let s = server.signed_in("alice@example.org", PW).await;
     settle(&server).await;
     let file = server.dir.path().join("c.json");
     let export = json!({"conversationId": "x", "title": "From the shell", "messages": [

@@ -252,8 +252,7 @@ async fn public_links_bad_targets_and_deleted_conversations() {
         .env("ALLOW_SHARED_LINKS_PUBLIC", "true")
         .start()
         .await;
-    server.register("alice@example.org", PW).await;
-    let alice = server.login("alice@example.org", PW).await;
+    let alice = server.signed_in("alice@example.org", PW).await;
     conversation(&server, &alice).await;
     server
         .send(
@@ -357,8 +356,7 @@ async fn public_links_bad_targets_and_deleted_conversations() {
         .env("ALLOW_SHARED_LINKS", "false")
         .start()
         .await;
-    off.register("alice@example.org", PW).await;
-    let alice = off.login("alice@example.org", PW).await;
+    let alice = off.signed_in("alice@example.org", PW).await;
     assert_eq!(
         off.send("POST", "/api/share/c-1", &alice.token, json!({}))
             .await
@@ -375,8 +373,7 @@ async fn updating_a_link_refreshes_it_and_files_are_never_shared() {
         .env("ALLOW_SHARED_LINKS_PUBLIC", "true")
         .start()
         .await;
-    server.register("alice@example.org", PW).await;
-    let alice = server.login("alice@example.org", PW).await;
+    let alice = server.signed_in("alice@example.org", PW).await;
     let uid = alice.user["id"].as_str().unwrap().to_owned();
     server
         .send(

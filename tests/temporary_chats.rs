@@ -29,8 +29,7 @@ async fn temporary_chats_expire_after_the_retention_period() {
         .yaml("version: 1.2.8\ninterface:\n  temporaryChatRetention: 2\n")
         .start()
         .await;
-    server.register("alice@example.org", PW).await;
-    let s = server.login("alice@example.org", PW).await;
+    let s = server.signed_in("alice@example.org", PW).await;
     let resp = server
         .send(
             "POST",
@@ -134,8 +133,7 @@ async fn temporary_chats_expire_after_the_retention_period() {
 #[tokio::test]
 async fn the_sweeper_runs_when_the_server_starts() {
     let server = TestServer::start().await;
-    server.register("alice@example.org", PW).await;
-    let s = server.login("alice@example.org", PW).await;
+    let s = server.signed_in("alice@example.org", PW).await;
     server
         .send(
             "POST",

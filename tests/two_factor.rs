@@ -52,8 +52,7 @@ async fn login_step_one(server: &TestServer) -> String {
 #[tokio::test]
 async fn enrol_confirm_and_log_in_with_codes() {
     let server = TestServer::builder().env("LOGIN_MAX", "100").start().await;
-    server.register("alice@example.org", PW).await;
-    let s = server.login("alice@example.org", PW).await;
+    let s = server.signed_in("alice@example.org", PW).await;
 
     let resp = post_as(&server, "/api/auth/2fa/enable", &s.token, json!({})).await;
     assert_eq!(resp.status(), 200);
@@ -251,8 +250,7 @@ async fn enrol_confirm_and_log_in_with_codes() {
 #[tokio::test]
 async fn code_guessing_is_rate_limited() {
     let server = TestServer::builder().env("LOGIN_MAX", "3").start().await;
-    server.register("alice@example.org", PW).await;
-    let s = server.login("alice@example.org", PW).await;
+    let s = server.signed_in("alice@example.org", PW).await;
     let enrol: Value = post_as(&server, "/api/auth/2fa/enable", &s.token, json!({}))
         .await
         .json()

@@ -310,6 +310,12 @@ impl TestServer {
         );
     }
 
+    /// [`register`](Self::register), then [`login`](Self::login): a new account, signed in.
+    pub async fn signed_in(&self, email: &str, password: &str) -> Session {
+        self.register(email, password).await;
+        self.login(email, password).await
+    }
+
     /// Logs in; asserts success and returns the session.
     pub async fn login(&self, email: &str, password: &str) -> Session {
         let resp = self
