@@ -237,3 +237,35 @@ async fn starttls_and_ldaps_with_a_ca_file() {
         200
     );
 }
+
+#[tokio::test]
+async fn nobody_can_register_a_directory_users_address() {
+    let Some(slapd) = directory(false).await else {
+        return;
+    };
+    let server = server(&ldap_env(&slapd.url)).await;
+    // Registration is open (ALLOW_REGISTRATION's default), but LDAP is the login method:
+    // someone registering alice's address first would lock her out of her own account.
+    let resp = server
+        .post_json(
+            "/api/auth/register",
+            json!({"name": "Not Alice", "email": "alice@example.org",
+                   "password": "squatter pw 1", "confirm_password": "squatter pw 1"}),
+        )
+        .await;
+    assert_eq!(resp.status(), 403);
+    let body: Value = resp.json().await.unwrap();
+    assert!(
+        body["message"].as_str().unwrap().contains("directory"),
+        "{body}"
+    );
+    assert_eq!(server.count("users").await, 0);
+    let resp = login(&server, "alice@example.org", "alicepw").await;
+    assert_eq!(
+        resp.status(),
+        200,
+        "alice signs in with the directory's account"
+    );
+    let me: Value = resp.json().await.unwrap();
+    assert_eq!(me["user"]["provider"], "ldap");
+}

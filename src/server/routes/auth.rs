@@ -47,6 +47,14 @@ async fn register(
         &format!("Too many accounts created, please try again after {window} minutes"),
     )
     .await?;
+    // With LDAP the directory is where accounts come from and the only way to log in: a local
+    // account could never log in, and would only take a directory user's address from them.
+    // (LibreChat's config says registration is off then, but its route still registers.)
+    if state.settings.ldap.is_some() {
+        return Err(ApiError::Forbidden(
+            "Registration is not allowed: accounts come from the directory (LDAP).".into(),
+        ));
+    }
     if let Some(user) = state.accounts.register(body).await? {
         state.email.send_verification(&user);
     }
