@@ -269,3 +269,27 @@ async fn nobody_can_register_a_directory_users_address() {
     let me: Value = resp.json().await.unwrap();
     assert_eq!(me["user"]["provider"], "ldap");
 }
+
+#[tokio::test]
+async fn a_directory_login_asks_for_the_second_factor() {
+    let Some(slapd) = directory(false).await else {
+        return;
+    };
+    let server = server(&ldap_env(&slapd.url)).await;
+    let first: Value = login(&server, "alice@example.org", "alicepw")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let secret = support::sso::enable_two_factor(&server, first["token"].as_str().unwrap()).await;
+    let resp = login(&server, "alice@example.org", "alicepw").await;
+    assert_eq!(resp.status(), 200);
+    assert!(support::refresh_cookie(&resp).is_none(), "no session yet");
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["twoFAPending"], true);
+    let temp = body["tempToken"].as_str().unwrap();
+    let code = support::sso::code_now(&secret, 1);
+    let resp = support::sso::second_step(&server, temp, &code).await;
+    assert_eq!(resp.status(), 200);
+    assert!(support::refresh_cookie(&resp).is_some());
+}

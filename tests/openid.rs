@@ -8,7 +8,10 @@ mod support;
 use serde_json::{Value, json};
 use support::TestServer;
 use support::oidc::OidcProvider;
-use support::sso::{location, no_redirects, outcome};
+use support::sso::{
+    Landing, code_now, enable_two_factor, get, landing, location, no_redirects, second_step,
+    session, sign_in_cookie,
+};
 
 const PW: &str = "correct horse battery";
 
@@ -39,11 +42,13 @@ async fn server(idp: &OidcProvider, extra: &[(&str, &str)]) -> TestServer {
     b.start().await
 }
 
-/// Goes to the provider and back as `sub`; returns the callback URL the provider sent back.
-async fn to_provider_and_back(server: &TestServer, sub: &str) -> String {
+/// Goes to the provider and back as `sub` in a new browser; the callback URL the provider
+/// sent back, and that browser's sign-in cookie.
+async fn to_provider_and_back(server: &TestServer, sub: &str) -> (String, String) {
     let http = no_redirects();
     let start = http.get(server.url("/oauth/openid")).send().await.unwrap();
     assert_eq!(start.status(), 302);
+    let cookie = sign_in_cookie(&start);
     let authorize = location(&start);
     assert!(
         authorize.contains("nonce=") && authorize.contains("state="),
@@ -59,32 +64,28 @@ async fn to_provider_and_back(server: &TestServer, sub: &str) -> String {
     assert!(resp.status().is_redirection(), "{}", resp.status());
     let back = location(&resp);
     assert!(back.contains("/oauth/openid/callback?"), "{back}");
-    back
+    (back, cookie)
 }
 
-/// The callback's answer: the refresh cookie on success, or the login page's message.
-enum Outcome {
-    SignedIn(String),
-    Refused(String),
+/// The callback in the browser holding `cookie`: where it lands.
+async fn callback(url: &str, cookie: Option<&str>) -> Landing {
+    landing(&get(url, cookie).await)
 }
 
-async fn callback(url: &str) -> Outcome {
-    match outcome(&no_redirects().get(url).send().await.unwrap()) {
-        Ok(cookie) => Outcome::SignedIn(cookie),
-        Err(message) => Outcome::Refused(message),
-    }
+async fn sign_in(server: &TestServer, sub: &str) -> Landing {
+    let (back, cookie) = to_provider_and_back(server, sub).await;
+    callback(&back, Some(&cookie)).await
 }
 
-async fn sign_in(server: &TestServer, sub: &str) -> Outcome {
-    let back = to_provider_and_back(server, sub).await;
-    callback(&back).await
-}
-
-/// Trades the refresh cookie for `{token, user}`, as the web app does after the redirect.
-async fn session(server: &TestServer, cookie: &str) -> Value {
-    let resp = server.refresh(cookie).await;
-    assert_eq!(resp.status(), 200);
-    resp.json().await.unwrap()
+/// Sets what the provider says of `sub` from now on (oidc-provider-mock's `PUT /users/{sub}`).
+async fn set_claims(idp: &OidcProvider, sub: &str, claims: Value) {
+    let resp = no_redirects()
+        .put(format!("{}/users/{sub}", idp.issuer))
+        .json(&claims)
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success(), "{}", resp.status());
 }
 
 #[tokio::test]
@@ -113,7 +114,7 @@ async fn the_code_flow_signs_people_in_and_links_them_by_the_rule() {
     let config: Value = server.get("/api/config").await.json().await.unwrap();
     assert_eq!(config["openidLoginEnabled"], true);
 
-    let Outcome::SignedIn(cookie) = sign_in(&server, "alice").await else {
+    let Landing::SignedIn(cookie) = sign_in(&server, "alice").await else {
         panic!("alice should get in");
     };
     let first = session(&server, &cookie).await;
@@ -122,7 +123,7 @@ async fn the_code_flow_signs_people_in_and_links_them_by_the_rule() {
     assert_eq!(first["user"]["name"], "Alice Example");
     assert_eq!(first["user"]["username"], "alice");
     assert_eq!(first["user"]["emailVerified"], true);
-    let Outcome::SignedIn(again) = sign_in(&server, "alice").await else {
+    let Landing::SignedIn(again) = sign_in(&server, "alice").await else {
         panic!("alice again");
     };
     assert_eq!(
@@ -131,25 +132,31 @@ async fn the_code_flow_signs_people_in_and_links_them_by_the_rule() {
     );
 
     // The email of a local account is not a way into it.
-    let Outcome::Refused(why) = sign_in(&server, "local").await else {
+    let Landing::Refused(why) = sign_in(&server, "local").await else {
         panic!("the local account must not be taken over");
     };
     assert!(why.contains("signs in another way"), "{why}");
-    let Outcome::Refused(why) = sign_in(&server, "nomail").await else {
+    let Landing::Refused(why) = sign_in(&server, "nomail").await else {
         panic!("no email, no account");
     };
     assert!(why.contains("no email"), "{why}");
 
     // A callback works once; a forged state or code does not work at all.
-    let back = to_provider_and_back(&server, "bob").await;
-    assert!(matches!(callback(&back).await, Outcome::SignedIn(_)));
-    let Outcome::Refused(why) = callback(&back).await else {
+    let (back, c) = to_provider_and_back(&server, "bob").await;
+    assert!(matches!(
+        callback(&back, Some(&c)).await,
+        Landing::SignedIn(_)
+    ));
+    let Landing::Refused(why) = callback(&back, Some(&c)).await else {
         panic!("a replayed callback");
     };
     assert!(why.contains("expired or was not started here"), "{why}");
     let forged = back.replace("state=", "state=x");
-    assert!(matches!(callback(&forged).await, Outcome::Refused(_)));
-    let back = to_provider_and_back(&server, "bob").await;
+    assert!(matches!(
+        callback(&forged, Some(&c)).await,
+        Landing::Refused(_)
+    ));
+    let (back, c) = to_provider_and_back(&server, "bob").await;
     let wrong_code = {
         let mut u = url::Url::parse(&back).unwrap();
         let pairs: Vec<(String, String)> = u
@@ -166,7 +173,10 @@ async fn the_code_flow_signs_people_in_and_links_them_by_the_rule() {
         u.query_pairs_mut().clear().extend_pairs(pairs);
         u.to_string()
     };
-    assert!(matches!(callback(&wrong_code).await, Outcome::Refused(_)));
+    assert!(matches!(
+        callback(&wrong_code, Some(&c)).await,
+        Landing::Refused(_)
+    ));
     let refused = no_redirects()
         .get(
             server
@@ -215,21 +225,24 @@ async fn roles_and_claims_mapping() {
     )
     .await;
     // Without the required role: refused, and no account is made.
-    let Outcome::Refused(why) = sign_in(&server, "bob").await else {
+    let Landing::Refused(why) = sign_in(&server, "bob").await else {
         panic!("bob lacks the role");
     };
     assert!(why.contains("role"), "{why}");
     assert_eq!(server.count("users").await, 0);
 
-    let Outcome::SignedIn(c) = sign_in(&server, "alice").await else {
+    let Landing::SignedIn(c) = sign_in(&server, "alice").await else {
         panic!("alice has the role");
     };
     let alice = session(&server, &c).await;
     assert_eq!(alice["user"]["username"], "ally");
     assert_eq!(alice["user"]["name"], "Alice E.");
-    assert_eq!(alice["user"]["role"], "ADMIN", "the first account");
+    assert_eq!(
+        alice["user"]["role"], "USER",
+        "with OPENID_ADMIN_ROLE the provider decides, for the first account too"
+    );
 
-    let Outcome::SignedIn(c) = sign_in(&server, "boss").await else {
+    let Landing::SignedIn(c) = sign_in(&server, "boss").await else {
         panic!("the boss has the role");
     };
     assert_eq!(
@@ -314,7 +327,7 @@ async fn provider_tokens_work_as_bearer_tokens_for_existing_accounts() {
     let server = server(&idp, &[]).await;
     assert!(matches!(
         sign_in(&server, "alice").await,
-        Outcome::SignedIn(_)
+        Landing::SignedIn(_)
     ));
 
     let token = provider_token(&idp, "librechat", "alice").await;
@@ -355,4 +368,185 @@ async fn provider_tokens_work_as_bearer_tokens_for_existing_accounts() {
 fn base64_url(v: &Value) -> String {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+}
+
+#[tokio::test]
+async fn the_admin_role_is_taken_back_when_the_token_no_longer_has_it() {
+    let Some(idp) = OidcProvider::start(&users()) else {
+        return;
+    };
+    let server = server(&idp, &[("OPENID_ADMIN_ROLE", "librechat-admin")]).await;
+    let Landing::SignedIn(c) = sign_in(&server, "boss").await else {
+        panic!("the boss gets in");
+    };
+    assert_eq!(session(&server, &c).await["user"]["role"], "ADMIN");
+    // The directory takes the role away: the next sign-in takes ADMIN back.
+    let boss = json!({"email": "boss@example.org", "name": "The Boss", "roles": ["chat-user"]});
+    set_claims(&idp, "boss", boss.clone()).await;
+    let Landing::SignedIn(c) = sign_in(&server, "boss").await else {
+        panic!("the boss still gets in");
+    };
+    let demoted = session(&server, &c).await;
+    assert_eq!(demoted["user"]["role"], "USER");
+    let token = demoted["token"].as_str().unwrap();
+    assert_eq!(server.get_as("/api/admin/users", token).await.status(), 403);
+    // And given again when it comes back.
+    let mut again = boss;
+    again["roles"] = json!(["chat-user", "librechat-admin"]);
+    set_claims(&idp, "boss", again).await;
+    let Landing::SignedIn(c) = sign_in(&server, "boss").await else {
+        panic!("the boss gets in");
+    };
+    assert_eq!(session(&server, &c).await["user"]["role"], "ADMIN");
+}
+
+#[tokio::test]
+async fn an_account_with_two_factor_gets_no_session_before_the_code() {
+    let Some(idp) = OidcProvider::start(&users()) else {
+        return;
+    };
+    let server = server(&idp, &[]).await;
+    let Landing::SignedIn(c) = sign_in(&server, "alice").await else {
+        panic!("alice gets in");
+    };
+    let first = session(&server, &c).await;
+    let secret = enable_two_factor(&server, first["token"].as_str().unwrap()).await;
+
+    // Through the provider again: the two-factor page, no refresh cookie.
+    let Landing::TwoFactor(temp) = sign_in(&server, "alice").await else {
+        panic!("the provider's word is not the second factor");
+    };
+    assert_eq!(server.get_as("/api/user", &temp).await.status(), 401);
+    let wrong = second_step(&server, &temp, "000000").await;
+    assert!(wrong.status().is_client_error(), "{}", wrong.status());
+    assert!(support::refresh_cookie(&wrong).is_none());
+    let right = second_step(&server, &temp, &code_now(&secret, 1)).await;
+    assert_eq!(right.status(), 200);
+    let cookie = support::refresh_cookie(&right).expect("the session, after the code");
+    assert_eq!(
+        session(&server, &cookie).await["user"]["id"],
+        first["user"]["id"]
+    );
+}
+
+#[tokio::test]
+async fn a_callback_brought_by_another_browser_is_refused() {
+    let Some(idp) = OidcProvider::start(&users()) else {
+        return;
+    };
+    let server = server(&idp, &[]).await;
+    // The attacker starts a sign-in and signs in at the provider as themselves; the victim's
+    // browser is made to open the callback: without the attacker's cookie, or with its own.
+    let (attackers, _) = to_provider_and_back(&server, "bob").await;
+    let Landing::Refused(why) = callback(&attackers, None).await else {
+        panic!("a callback without the sign-in cookie");
+    };
+    assert!(why.contains("another browser"), "{why}");
+    let (attackers, _) = to_provider_and_back(&server, "bob").await;
+    let (_, victims) = to_provider_and_back(&server, "alice").await;
+    let Landing::Refused(why) = callback(&attackers, Some(&victims)).await else {
+        panic!("a callback with another browser's cookie");
+    };
+    assert!(why.contains("another browser"), "{why}");
+    assert_eq!(server.count("users").await, 0, "nobody signed in");
+    // Two sign-ins started in one browser both finish there.
+    let http = no_redirects();
+    let first = http.get(server.url("/oauth/openid")).send().await.unwrap();
+    let cookie = sign_in_cookie(&first);
+    assert!(cookie.starts_with("librechat_sso="), "{cookie}");
+    let second = http
+        .get(server.url("/oauth/openid"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sign_in_cookie(&second), cookie, "the browser keeps its id");
+}
+
+#[tokio::test]
+async fn another_subject_showing_the_same_address_does_not_get_the_account() {
+    let Some(idp) = OidcProvider::start(&users()) else {
+        return;
+    };
+    let server = server(&idp, &[]).await;
+    let Landing::SignedIn(c) = sign_in(&server, "alice").await else {
+        panic!("alice gets in");
+    };
+    let alice = session(&server, &c).await["user"]["id"].clone();
+    // Another person at the same provider, showing alice's address, even a verified one.
+    let mallory = json!({"email": "alice@example.org", "email_verified": true, "name": "M"});
+    set_claims(&idp, "mallory", mallory).await;
+    let Landing::Refused(why) = sign_in(&server, "mallory").await else {
+        panic!("alice's account must not be handed to another subject");
+    };
+    assert!(why.contains("linked to another OpenID account"), "{why}");
+    let Landing::SignedIn(c) = sign_in(&server, "alice").await else {
+        panic!("alice still gets in");
+    };
+    assert_eq!(session(&server, &c).await["user"]["id"], alice);
+
+    // An account with no subject at the provider yet (as an import from LibreChat may leave
+    // one) is linked by email only on the provider's word that the address is verified.
+    let carol = json!({"email": "carol@example.org", "email_verified": true, "name": "Carol"});
+    set_claims(&idp, "carol", carol).await;
+    let Landing::SignedIn(c) = sign_in(&server, "carol").await else {
+        panic!("carol gets in");
+    };
+    let carol_id = session(&server, &c).await["user"]["id"].clone();
+    server
+        .state
+        .db
+        .write(|c| {
+            c.execute(
+                "UPDATE users SET openid_id = NULL WHERE email = 'carol@example.org'",
+                [],
+            )?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let unverified = json!({"email": "carol@example.org", "email_verified": false});
+    set_claims(&idp, "carol-new", unverified).await;
+    let Landing::Refused(why) = sign_in(&server, "carol-new").await else {
+        panic!("an unverified address links nothing");
+    };
+    assert!(why.contains("has not verified"), "{why}");
+    let verified = json!({"email": "carol@example.org", "email_verified": true});
+    set_claims(&idp, "carol-new", verified).await;
+    let Landing::SignedIn(c) = sign_in(&server, "carol-new").await else {
+        panic!("a verified address links the account that has no subject");
+    };
+    assert_eq!(session(&server, &c).await["user"]["id"], carol_id);
+    // Linked now: the old subject is someone else.
+    assert!(matches!(
+        sign_in(&server, "carol").await,
+        Landing::Refused(_)
+    ));
+    assert_eq!(server.count("users").await, 2);
+}
+
+#[tokio::test]
+async fn the_callback_address_is_on_domain_server_whatever_the_host_header() {
+    let Some(idp) = OidcProvider::start(&users()) else {
+        return;
+    };
+    let server = server(&idp, &[("DOMAIN_SERVER", "https://chat.example.com")]).await;
+    let start = no_redirects()
+        .get(server.url("/oauth/openid"))
+        .header("host", "evil.example")
+        .send()
+        .await
+        .unwrap();
+    let authorize = location(&start);
+    assert!(
+        authorize
+            .contains("redirect_uri=https%3A%2F%2Fchat.example.com%2Foauth%2Fopenid%2Fcallback"),
+        "{authorize}"
+    );
+    // Reached over https: the sign-in cookie is Secure and cannot be planted by a subdomain.
+    let line = start.headers()["set-cookie"].to_str().unwrap();
+    assert!(
+        line.starts_with("__Host-librechat_sso=") && line.contains("; Secure"),
+        "{line}"
+    );
 }

@@ -5,70 +5,17 @@
 
 mod support;
 
-use std::io::Read;
-
 use serde_json::Value;
 use support::TestServer;
 use support::saml_forge::{Forge, IDP_ENTITY, TestIdp, encode};
-use support::sso::{location, no_redirects as http, post_form, user};
+use support::saml_sp::{SP, Started, form, saml_server, start};
+use support::sso::{
+    Landing, code_now, enable_two_factor, location, no_redirects as http, post_form,
+    post_form_landing, second_step, session, user,
+};
 use support::ssp::{Browser, SimpleSamlPhp};
 
-/// Our entity ID in these tests (`SAML_ISSUER`).
-const SP: &str = "urn:librechat:test-sp";
 const PW: &str = "correct horse battery";
-
-fn saml_server(cert: &std::path::Path, entry_point: &str) -> support::Builder {
-    TestServer::builder()
-        .env("ALLOW_SOCIAL_LOGIN", "true")
-        .env("LOGIN_MAX", "1000")
-        .env("SAML_ENTRY_POINT", entry_point)
-        .env("SAML_ISSUER", SP)
-        .env("SAML_CERT", cert.to_str().unwrap())
-        .env("SAML_SESSION_SECRET", "kept for .env compatibility")
-}
-
-/// Starts a sign-in; the IdP address, the AuthnRequest's ID and the RelayState.
-async fn start(server: &TestServer) -> (String, String, String) {
-    let resp = http().get(server.url("/oauth/saml")).send().await.unwrap();
-    assert_eq!(resp.status(), 302);
-    let to = location(&resp);
-    let url = reqwest::Url::parse(&to).unwrap();
-    let q = |k: &str| {
-        url.query_pairs()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.into_owned())
-            .unwrap_or_else(|| panic!("no {k} in {to}"))
-    };
-    // HTTP-Redirect binding: raw DEFLATE, then base64.
-    use base64::Engine;
-    let deflated = base64::engine::general_purpose::STANDARD
-        .decode(q("SAMLRequest"))
-        .unwrap();
-    let mut xml = String::new();
-    flate2::read::DeflateDecoder::new(deflated.as_slice())
-        .read_to_string(&mut xml)
-        .unwrap();
-    assert!(xml.contains("AuthnRequest"), "{xml}");
-    assert!(xml.contains(&format!(">{SP}<")), "our Issuer: {xml}");
-    // As LibreChat asks: an email address as NameID, which the IdP may create.
-    assert!(
-        xml.contains(r#"Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress""#)
-            && xml.contains(r#"AllowCreate="true""#),
-        "{xml}"
-    );
-    let id_at = xml.find(" ID=\"").unwrap() + 5;
-    let id = xml[id_at..id_at + xml[id_at..].find('"').unwrap()].to_owned();
-    let relay = q("RelayState");
-    (to, id, relay)
-}
-
-fn form(response: &str, relay: Option<&str>) -> Vec<(String, String)> {
-    let mut f = vec![("SAMLResponse".to_owned(), encode(response))];
-    if let Some(r) = relay {
-        f.push(("RelayState".into(), r.into()));
-    }
-    f
-}
 
 #[tokio::test]
 async fn sign_in_with_simplesamlphp() {
@@ -81,6 +28,7 @@ async fn sign_in_with_simplesamlphp() {
         .env("SAML_GIVEN_NAME_CLAIM", "givenName")
         .env("SAML_FAMILY_NAME_CLAIM", "sn")
         .env("SAML_BUTTON_LABEL", "Company sign-in")
+        .env("SAML_ALLOW_IDP_INITIATED", "true")
         .start()
         .await;
     let acs = server.url("/oauth/saml/callback");
@@ -109,19 +57,21 @@ async fn sign_in_with_simplesamlphp() {
     );
 
     // SP-initiated: our request, the IdP's login page, its signed answer posted back.
-    let (to, _, relay) = start(&server).await;
+    let started = start(&server).await;
+    let to = &started.to;
     assert!(
         to.starts_with(&format!("{}?SAMLRequest=", idp.sso_url)),
         "{to}"
     );
     let mut browser = Browser::new();
     let answer = browser
-        .sign_in(&to, "alice", "alicepw")
+        .sign_in(to, "alice", "alicepw")
         .await
         .unwrap_or_else(|| panic!("no answer from the IdP: {}", idp.log()));
     assert_eq!(answer.action, acs);
-    assert_eq!(answer.field("RelayState"), Some(relay.as_str()));
-    let cookie = post_form(&answer.action, &answer.fields)
+    assert_eq!(answer.field("RelayState"), Some(started.relay.as_str()));
+    let mine = Some(started.cookie.as_str());
+    let cookie = post_form(&answer.action, &answer.fields, mine)
         .await
         .expect("signed in");
     let alice = user(&server, &cookie).await;
@@ -131,15 +81,24 @@ async fn sign_in_with_simplesamlphp() {
     assert_eq!(alice["username"], "alice");
 
     // The same answer a second time.
-    assert!(post_form(&answer.action, &answer.fields).await.is_err());
+    assert!(
+        post_form(&answer.action, &answer.fields, mine)
+            .await
+            .is_err()
+    );
 
     // The answer to one request, sent back as the answer to another.
-    let (first, _, _) = start(&server).await;
-    let (_, _, other_relay) = start(&server).await;
-    let mut crossed = browser.sign_in(&first, "alice", "alicepw").await.unwrap();
+    let first = start(&server).await;
+    let other = start(&server).await;
+    let mut crossed = browser
+        .sign_in(&first.to, "alice", "alicepw")
+        .await
+        .unwrap();
     crossed.fields.retain(|(k, _)| k != "RelayState");
-    crossed.fields.push(("RelayState".into(), other_relay));
-    let message = post_form(&acs, &crossed.fields).await.unwrap_err();
+    crossed.fields.push(("RelayState".into(), other.relay));
+    let message = post_form(&acs, &crossed.fields, Some(&other.cookie))
+        .await
+        .unwrap_err();
     assert!(message.contains("could not be verified"), "{message}");
 
     // IdP-initiated: the IdP's portal starts it, with a RelayState of its own (a long URL,
@@ -165,10 +124,10 @@ async fn sign_in_with_simplesamlphp() {
     assert!(xml.contains("alice@example.org"));
     let tampered = xml.replace("alice@example.org", "alice@evil.example");
     assert!(
-        post_form(&acs, &form(&tampered, None)).await.is_err(),
+        post_form(&acs, &form(&tampered, None), None).await.is_err(),
         "a changed assertion is refused"
     );
-    let again = post_form(&acs, &unsolicited.fields)
+    let again = post_form(&acs, &unsolicited.fields, None)
         .await
         .expect("signed in");
     assert_eq!(user(&server, &again).await["id"], alice["id"]);
@@ -178,7 +137,7 @@ async fn sign_in_with_simplesamlphp() {
         .sign_in(&idp.idp_initiated_url(SP, None), "bob", "bobpw")
         .await
         .unwrap();
-    let message = post_form(&acs, &bob.fields).await.unwrap_err();
+    let message = post_form(&acs, &bob.fields, None).await.unwrap_err();
     assert!(message.contains("signs in another way"), "{message}");
     assert_eq!(
         server.count("users").await,
@@ -197,6 +156,7 @@ async fn forged_responses_are_refused() {
         saml_server(&idp.cert, "https://idp.test/sso")
             .env("SAML_IDP_ISSUER", IDP_ENTITY)
             .env("DOMAIN_SERVER", "http://librechat.test")
+            .env("SAML_ALLOW_IDP_INITIATED", "true")
     };
     let first = builder().start().await;
     let acs_named = "http://librechat.test/oauth/saml/callback";
@@ -206,7 +166,7 @@ async fn forged_responses_are_refused() {
     // The baseline: a well-made answer the IdP starts, with a RelayState that tries to send
     // the browser elsewhere (it goes back to the app: `outcome` checks the Location).
     let good = dana().signed_assertion_response(&idp);
-    let cookie = post_form(&acs, &form(&good, Some("https://evil.example/")))
+    let cookie = post_form(&acs, &form(&good, Some("https://evil.example/")), None)
         .await
         .expect("a well-made answer signs in");
     let u = user(&first, &cookie).await;
@@ -214,26 +174,31 @@ async fn forged_responses_are_refused() {
     assert_eq!(u["name"], "Forged Person");
     assert_eq!(u["provider"], "saml");
     // Replayed, and replayed after a restart.
-    let replay = post_form(&acs, &form(&good, None)).await.unwrap_err();
+    let replay = post_form(&acs, &form(&good, None), None).await.unwrap_err();
     assert!(replay.contains("already used"), "{replay}");
     let dir = first.stop().await;
     let server = builder().in_dir(dir).start().await;
     let acs = server.url("/oauth/saml/callback");
-    let replay = post_form(&acs, &form(&good, None)).await.unwrap_err();
+    let replay = post_form(&acs, &form(&good, None), None).await.unwrap_err();
     assert!(replay.contains("already used"), "after a restart: {replay}");
 
     // SP-initiated: the answer must name our request; once.
-    let (_, id, relay) = start(&server).await;
+    let started = start(&server).await;
     let mut answer = dana();
-    answer.in_response_to = Some(id.clone());
+    answer.in_response_to = Some(started.id.clone());
     let signed = answer.signed_assertion_response(&idp);
-    post_form(&acs, &form(&signed, Some(&relay)))
+    let mine = Some(started.cookie.as_str());
+    post_form(&acs, &form(&signed, Some(&started.relay)), mine)
         .await
         .expect("an answer to our request");
     let mut again = dana();
-    again.in_response_to = Some(id);
+    again.in_response_to = Some(started.id);
     let again = again.signed_assertion_response(&idp);
-    assert!(post_form(&acs, &form(&again, Some(&relay))).await.is_err());
+    assert!(
+        post_form(&acs, &form(&again, Some(&started.relay)), mine)
+            .await
+            .is_err()
+    );
 
     let eve = || Forge::new(SP, acs_named, "eve@example.org");
     let signed_eve = |f: &Forge| f.signed_assertion_response(&idp);
@@ -318,7 +283,7 @@ async fn forged_responses_are_refused() {
         idp.sign(&f.response(&f.assertion(false), true), "Response"),
     ));
     for (case, response) in &refused {
-        let message = post_form(&acs, &form(response, None))
+        let message = post_form(&acs, &form(response, None), None)
             .await
             .expect_err(case);
         assert!(
@@ -328,60 +293,165 @@ async fn forged_responses_are_refused() {
     }
     let mut f = eve();
     f.in_response_to = Some("_never_issued".into());
-    let message = post_form(&acs, &form(&signed_eve(&f), None))
+    let message = post_form(&acs, &form(&signed_eve(&f), None), None)
         .await
         .unwrap_err();
     assert!(message.contains("expired or was not started"), "{message}");
     // The IdP's own refusal, signed: its status is reported.
     let mut f = eve();
     f.status = "urn:oasis:names:tc:SAML:2.0:status:Responder".into();
-    let message = post_form(&acs, &form(&signed_eve(&f), None))
+    let message = post_form(&acs, &form(&signed_eve(&f), None), None)
         .await
         .unwrap_err();
     assert!(message.contains("refused"), "{message}");
     // Garbage.
     for junk in ["", "%%%", &encode("<not-saml/>")] {
         let f = vec![("SAMLResponse".to_owned(), junk.to_owned())];
-        assert!(post_form(&acs, &f).await.is_err(), "{junk:?}");
+        assert!(post_form(&acs, &f, None).await.is_err(), "{junk:?}");
     }
     let none: Vec<(String, String)> = vec![("RelayState".into(), "x".into())];
-    assert!(post_form(&acs, &none).await.is_err());
+    assert!(post_form(&acs, &none, None).await.is_err());
 
     assert_eq!(server.count("users").await, 1, "only Dana has an account");
     // The control: the same maker's well-made answer for Eve is accepted.
-    let cookie = post_form(&acs, &form(&signed_eve(&eve()), None))
+    let cookie = post_form(&acs, &form(&signed_eve(&eve()), None), None)
         .await
         .expect("a well-made answer for Eve");
     assert_eq!(user(&server, &cookie).await["email"], "eve@example.org");
 }
 
 #[tokio::test]
-async fn idp_initiated_sign_in_can_be_turned_off() {
+async fn idp_initiated_sign_in_is_off_unless_allowed() {
+    let Some(idp) = TestIdp::new() else {
+        return;
+    };
+    let builder = || {
+        saml_server(&idp.cert, "https://idp.test/sso").env("DOMAIN_SERVER", "http://librechat.test")
+    };
+    let server = builder().start().await;
+    let acs = server.url("/oauth/saml/callback");
+    let named = "http://librechat.test/oauth/saml/callback";
+    // An answer nobody here asked for, such as an attacker holds for their own account and
+    // posts from a victim's browser: refused by default.
+    let unsolicited = Forge::new(SP, named, "ivy@example.org").signed_assertion_response(&idp);
+    let message = post_form(&acs, &form(&unsolicited, None), None)
+        .await
+        .unwrap_err();
+    assert!(message.contains("expired or was not started"), "{message}");
+    assert_eq!(server.count("users").await, 0);
+    // Answers to our own requests sign in, in the browser that asked.
+    let started = start(&server).await;
+    let mut f = Forge::new(SP, named, "ivy@example.org");
+    f.in_response_to = Some(started.id);
+    let relay = Some(started.relay.as_str());
+    post_form(
+        &acs,
+        &form(&f.signed_assertion_response(&idp), relay),
+        Some(&started.cookie),
+    )
+    .await
+    .expect("an answer to our request");
+    // With SAML_ALLOW_IDP_INITIATED=true, a portal's sign-in is accepted.
+    let server = builder()
+        .env("SAML_ALLOW_IDP_INITIATED", "true")
+        .in_dir(server.stop().await)
+        .start()
+        .await;
+    let acs = server.url("/oauth/saml/callback");
+    let unsolicited = Forge::new(SP, named, "ivy@example.org").signed_assertion_response(&idp);
+    post_form(&acs, &form(&unsolicited, None), None)
+        .await
+        .expect("allowed");
+}
+
+#[tokio::test]
+async fn an_answer_is_taken_only_in_the_browser_that_asked_for_it() {
     let Some(idp) = TestIdp::new() else {
         return;
     };
     let server = saml_server(&idp.cert, "https://idp.test/sso")
-        .env("SAML_ALLOW_IDP_INITIATED", "false")
         .env("DOMAIN_SERVER", "http://librechat.test")
         .start()
         .await;
     let acs = server.url("/oauth/saml/callback");
     let named = "http://librechat.test/oauth/saml/callback";
-    let unsolicited = Forge::new(SP, named, "ivy@example.org").signed_assertion_response(&idp);
-    let message = post_form(&acs, &form(&unsolicited, None))
+    // The attacker asks, signs in at the IdP as themselves, and has the victim's browser post
+    // the answer: it carries no sign-in cookie, or its own.
+    let answer_for = |s: &Started| {
+        let mut f = Forge::new(SP, named, "mallory@example.org");
+        f.in_response_to = Some(s.id.clone());
+        form(&f.signed_assertion_response(&idp), Some(&s.relay))
+    };
+    let attackers = start(&server).await;
+    let message = post_form(&acs, &answer_for(&attackers), None)
         .await
         .unwrap_err();
-    assert!(message.contains("expired or was not started"), "{message}");
-    // Answers to our own requests still sign in.
-    let (_, id, relay) = start(&server).await;
-    let mut f = Forge::new(SP, named, "ivy@example.org");
-    f.in_response_to = Some(id);
-    post_form(
-        &acs,
-        &form(&f.signed_assertion_response(&idp), Some(&relay)),
-    )
-    .await
-    .expect("an answer to our request");
+    assert!(message.contains("another browser"), "{message}");
+    let attackers = start(&server).await;
+    let victims = start(&server).await;
+    let message = post_form(&acs, &answer_for(&attackers), Some(&victims.cookie))
+        .await
+        .unwrap_err();
+    assert!(message.contains("another browser"), "{message}");
+    assert_eq!(server.count("users").await, 0);
+}
+
+#[tokio::test]
+async fn saml_asks_for_the_second_factor_and_never_rebinds_an_account() {
+    let Some(idp) = TestIdp::new() else {
+        return;
+    };
+    let server = saml_server(&idp.cert, "https://idp.test/sso")
+        .env("DOMAIN_SERVER", "http://librechat.test")
+        .env("SAML_ALLOW_IDP_INITIATED", "true")
+        .start()
+        .await;
+    let acs = server.url("/oauth/saml/callback");
+    let named = "http://librechat.test/oauth/saml/callback";
+    let answer = |name_id: &str, format: Option<&str>| {
+        let mut f = Forge::new(SP, named, "dana@example.org");
+        f.name_id = name_id.into();
+        if let Some(format) = format {
+            f.name_id_format = format.into();
+        }
+        form(&f.signed_assertion_response(&idp), None)
+    };
+    let cookie = post_form(&acs, &answer("dana", None), None).await.unwrap();
+    let first = session(&server, &cookie).await;
+    // Another NameID with Dana's address is another person.
+    let message = post_form(&acs, &answer("not-dana", None), None)
+        .await
+        .unwrap_err();
+    assert!(
+        message.contains("linked to another SAML account"),
+        "{message}"
+    );
+
+    let secret = enable_two_factor(&server, first["token"].as_str().unwrap()).await;
+    let Landing::TwoFactor(temp) = post_form_landing(&acs, &answer("dana", None), None).await
+    else {
+        panic!("signed in without the second factor");
+    };
+    let resp = second_step(&server, &temp, &code_now(&secret, 1)).await;
+    assert_eq!(resp.status(), 200);
+    let cookie = support::refresh_cookie(&resp).expect("a session after the code");
+    assert_eq!(user(&server, &cookie).await["id"], first["user"]["id"]);
+
+    // A transient NameID names no one (it changes at each sign-in): the address is the
+    // subject then, and the same person is found again.
+    let transient = "urn:oasis:names:tc:SAML:2.0:nameid-format:transient";
+    let erin = |name_id: &str| {
+        let mut f = Forge::new(SP, named, "erin@example.org");
+        f.name_id = name_id.into();
+        f.name_id_format = transient.into();
+        form(&f.signed_assertion_response(&idp), None)
+    };
+    let one = post_form(&acs, &erin("_t1"), None).await.unwrap();
+    let two = post_form(&acs, &erin("_t2"), None).await.unwrap();
+    assert_eq!(
+        user(&server, &one).await["id"],
+        user(&server, &two).await["id"]
+    );
 }
 
 #[tokio::test]
@@ -392,19 +462,20 @@ async fn with_response_signing_the_response_signature_is_the_one_required() {
     // No SAML_IDP_ISSUER: the issuer the response names is taken, the certificate decides.
     let server = saml_server(&idp.cert, "https://idp.test/sso")
         .env("SAML_USE_AUTHN_RESPONSE_SIGNED", "true")
+        .env("SAML_ALLOW_IDP_INITIATED", "true")
         .start()
         .await;
     let acs = server.url("/oauth/saml/callback");
     let f = Forge::new(SP, &acs, "rita@example.org");
     let response_signed = idp.sign(&f.response(&f.assertion(false), true), "Response");
-    let cookie = post_form(&acs, &form(&response_signed, None))
+    let cookie = post_form(&acs, &form(&response_signed, None), None)
         .await
         .expect("a signed response");
     assert_eq!(user(&server, &cookie).await["email"], "rita@example.org");
 
     let f = Forge::new(SP, &acs, "sam@example.org");
     assert!(
-        post_form(&acs, &form(&f.signed_assertion_response(&idp), None))
+        post_form(&acs, &form(&f.signed_assertion_response(&idp), None), None)
             .await
             .is_err(),
         "the response itself must be signed"
@@ -418,7 +489,9 @@ async fn with_response_signing_the_response_signature_is_the_one_required() {
         &idp.other_cert,
     );
     assert!(
-        post_form(&acs, &form(&other_key, None)).await.is_err(),
+        post_form(&acs, &form(&other_key, None), None)
+            .await
+            .is_err(),
         "a response naming another issuer and signed by its key"
     );
 }

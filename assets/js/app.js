@@ -1,7 +1,7 @@
 // The app: routes, the signed-in layout (sidebar and main view), and keyboard shortcuts.
 
 import { config, currentUser, onSession, refresh } from './api.js';
-import { forgotScreen, loginScreen, registerScreen, resetScreen, verifyScreen } from './auth.js';
+import { forgotScreen, loginScreen, registerScreen, resetScreen, twoFactorScreen, verifyScreen } from './auth.js';
 import { activeChat, chatScreen } from './chat.js';
 import { h, iconButton, mount } from './dom.js';
 import { applyTheme, openSettings } from './settings.js';
@@ -65,6 +65,7 @@ function publicPage(screen) {
 }
 
 route('login', publicPage((r, q) => loginScreen(r, q)));
+route('login/2fa', publicPage((r, q) => twoFactorScreen(r, q)));
 route('register', publicPage((r) => registerScreen(r)));
 route('forgot-password', publicPage((r) => forgotScreen(r)));
 route('reset-password', (p, q) => {

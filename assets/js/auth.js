@@ -112,6 +112,17 @@ export async function loginScreen(root, params = {}) {
   }
 }
 
+/** The two-factor step on its own page (`login/2fa?tempToken=`), where single sign-on lands
+ * for an account with 2FA on, as in LibreChat's client. */
+export async function twoFactorScreen(root, params) {
+  if (!params.tempToken) return navigate('login', { replace: true });
+  const c = await config();
+  document.title = c.appTitle || 'LibreChat';
+  // The token is kept in memory only, off the address bar and history.
+  history.replaceState(null, '', href('login/2fa'));
+  return mount(root, twoFactorStep(params.tempToken));
+}
+
 function twoFactorStep(tempToken) {
   let useBackup = false;
   const input = h('input', { id: 'f-code', name: 'code', required: true, autocomplete: 'one-time-code', inputmode: 'numeric' });

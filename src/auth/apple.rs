@@ -8,6 +8,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde_json::{Value, json};
 
 use super::external::ExternalIdentity;
+use super::sign_in_state::{HeldAnswers, NotPending, PendingSignIns};
 use crate::config::AppleSettings;
 use crate::config::apple_issuer;
 use crate::db::identities::Provider;
@@ -16,6 +17,8 @@ use crate::db::identities::Provider;
 pub enum AppleError {
     #[error("The sign-in expired or was not started here. Please try again.")]
     UnknownState,
+    #[error("{}", super::sign_in_state::OTHER_BROWSER)]
+    OtherBrowser,
     #[error("Apple refused the sign-in: {0}")]
     Refused(String),
     #[error("Your Apple ID gave no verified email address.")]
@@ -33,7 +36,30 @@ struct Pending {
 pub struct Apple {
     pub settings: AppleSettings,
     http: reqwest::Client,
-    pending: moka::sync::Cache<String, Pending>,
+    pending: PendingSignIns<Pending>,
+    /// Apple's form posts, held for the browser's redirected GET (see `sign_in_state`).
+    pub posted: HeldAnswers<ApplePost>,
+}
+
+/// What Apple's page posts back (`response_mode=form_post`).
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+pub struct ApplePost {
+    pub code: Option<String>,
+    pub state: Option<String>,
+    /// The person's name, sent on the first sign-in only.
+    pub user: Option<String>,
+    pub error: Option<String>,
+}
+
+impl ApplePost {
+    fn weight(&self) -> u32 {
+        [&self.code, &self.state, &self.user, &self.error]
+            .iter()
+            .map(|f| f.as_ref().map_or(0, String::len))
+            .sum::<usize>()
+            .try_into()
+            .unwrap_or(u32::MAX)
+    }
 }
 
 fn random() -> String {
@@ -47,12 +73,14 @@ impl Apple {
         Self {
             settings,
             http: super::external::provider_http(),
-            pending: super::external::pending_sign_ins(),
+            pending: PendingSignIns::default(),
+            posted: HeldAnswers::new(ApplePost::weight),
         }
     }
 
-    /// Starts a sign-in: Apple's authorization URL.
-    pub fn start(&self, origin: &str) -> String {
+    /// Starts a sign-in in `browser` (its id): Apple's authorization URL. `origin` is where
+    /// the callback path is taken (`DOMAIN_SERVER`, or the request's address).
+    pub fn start(&self, origin: &str, browser: &str) -> String {
         let (state, nonce, redirect_uri) = (
             random(),
             random(),
@@ -70,6 +98,7 @@ impl Apple {
             .append_pair("nonce", &nonce);
         self.pending.insert(
             state,
+            browser,
             Pending {
                 nonce,
                 redirect_uri,
@@ -100,14 +129,18 @@ impl Apple {
     }
 
     /// Finishes a sign-in from the form Apple posted: `code`, `state` and, the first time,
-    /// `user` (`{"name": {"firstName", "lastName"}}`).
+    /// `user` (`{"name": {"firstName", "lastName"}}`), in `browser` (the id its cookie carries).
     pub async fn finish(
         &self,
         code: &str,
         state: &str,
         user: Option<&str>,
+        browser: Option<&str>,
     ) -> Result<ExternalIdentity, AppleError> {
-        let pending = self.pending.remove(state).ok_or(AppleError::UnknownState)?;
+        let pending = self.pending.take(state, browser).map_err(|e| match e {
+            NotPending::Unknown => AppleError::UnknownState,
+            NotPending::OtherBrowser => AppleError::OtherBrowser,
+        })?;
         let secret = self.client_secret()?;
         let form = [
             ("client_id", self.settings.client_id.as_str()),
@@ -180,7 +213,7 @@ impl Apple {
             email,
             email_verified: true,
             avatar: None,
-            admin: false,
+            admin: None,
         })
     }
 

@@ -4,11 +4,17 @@
 //! 1. the account is found by its subject at that provider, else by email;
 //! 2. an account found that signs in another way is refused: an email address alone never
 //!    hands over an account;
-//! 3. with none found, one is created when the provider may register people (and the email's
+//! 3. an account found by email is linked only when it has no subject at that provider yet
+//!    (a subject, once recorded, is never replaced: another subject with the same address is
+//!    another person) and the provider says it verified the address (ours: LibreChat links
+//!    by email whatever the provider says);
+//! 4. with none found, one is created when the provider may register people (and the email's
 //!    domain is allowed), with the provider's subject and its word on the email;
-//! 4. then the session is the same as a local login's (two-factor step included).
+//! 5. where the provider decides the admin role (OpenID's `OPENID_ADMIN_ROLE`), it is given
+//!    or taken back at each sign-in;
+//! 6. then the session is the same as a local login's (two-factor step included).
 
-use crate::auth::permissions::ADMIN;
+use crate::auth::permissions::{ADMIN, USER};
 use crate::db::identities::{self, Provider};
 use crate::db::users::{self, NewUser, User};
 
@@ -22,12 +28,15 @@ pub struct ExternalIdentity {
     /// The provider's stable id for the person.
     pub subject: String,
     pub email: String,
+    /// The provider vouches for the address (OpenID's `email_verified`, or each provider's own
+    /// signal); only then may it link to an existing account by email.
     pub email_verified: bool,
     pub name: String,
     pub username: String,
     pub avatar: Option<String>,
-    /// The provider maps the person to the admin role (OpenID's `OPENID_ADMIN_ROLE`).
-    pub admin: bool,
+    /// Whether the provider gives the person the admin role, when it decides that (OpenID with
+    /// `OPENID_ADMIN_ROLE`); `None` leaves the account's role as it is.
+    pub admin: Option<bool>,
 }
 
 /// The callback address for a provider: `configured` when absolute, else that path on
@@ -54,14 +63,6 @@ pub fn provider_http() -> reqwest::Client {
         .user_agent(concat!("librechat/", env!("CARGO_PKG_VERSION")))
         .build()
         .expect("the HTTP client builds with static settings")
-}
-
-/// Sign-ins started and not finished, by state: each is good for ten minutes and once.
-pub fn pending_sign_ins<T: Clone + Send + Sync + 'static>() -> moka::sync::Cache<String, T> {
-    moka::sync::Cache::builder()
-        .max_capacity(10_000)
-        .time_to_live(std::time::Duration::from_secs(600))
-        .build()
 }
 
 /// A failed sign-in with a provider: its message is for the person; `detail`, when the
@@ -101,6 +102,22 @@ impl SignInFailure for super::apple::AppleError {
 pub const OTHER_PROVIDER: &str =
     "An account with this email already exists and signs in another way.";
 
+/// Refused because the account with this email is linked to another person at the provider.
+fn other_subject(provider: Provider) -> AuthError {
+    AuthError::Forbidden(format!(
+        "An account with this email is already linked to another {} account.",
+        provider.label()
+    ))
+}
+
+/// Refused because the provider does not vouch for the address of an existing account.
+fn unverified(provider: Provider) -> AuthError {
+    AuthError::Forbidden(format!(
+        "An account with this email already exists, and {} has not verified the address.",
+        provider.label()
+    ))
+}
+
 impl Accounts {
     /// Finds or creates the account for `identity` (see the module's rule); `may_register`
     /// says whether this provider may create accounts.
@@ -127,14 +144,25 @@ impl Accounts {
             .write(move |conn| {
                 let tx = conn.transaction()?;
                 let found = match identities::find(&tx, id.provider, &id.subject)? {
-                    Some(u) => Some(u),
-                    None => users::find_by_email(&tx, &email)?,
+                    Some(u) => Some((u, true)),
+                    None => users::find_by_email(&tx, &email)?.map(|u| (u, false)),
                 };
                 let user = match found {
-                    Some(u) if u.provider != id.provider.name() => {
+                    Some((u, _)) if u.provider != id.provider.name() => {
                         return Ok(Err(AuthError::Forbidden(OTHER_PROVIDER.into())));
                     }
-                    Some(u) => u,
+                    Some((u, true)) => u,
+                    // Found by email only: never another subject's account, and only on the
+                    // provider's word that the address is this person's.
+                    Some((u, false)) => {
+                        if identities::subject(&tx, &u.id, id.provider)?.is_some() {
+                            return Ok(Err(other_subject(id.provider)));
+                        }
+                        if !id.email_verified {
+                            return Ok(Err(unverified(id.provider)));
+                        }
+                        u
+                    }
                     None if !may_register => {
                         return Ok(Err(AuthError::Forbidden(
                             "Registration is not allowed.".into(),
@@ -148,7 +176,9 @@ impl Accounts {
                             password: None,
                             provider: id.provider.name().into(),
                             email_verified: id.email_verified,
-                            role: None,
+                            // Where the provider decides the admin role, it decides it for the
+                            // first account too.
+                            role: id.admin.map(|a| if a { ADMIN } else { USER }.to_owned()),
                         };
                         match users::create(&tx, &new)? {
                             Some(u) => u,
@@ -158,15 +188,22 @@ impl Accounts {
                         }
                     }
                 };
-                identities::attach(
+                if !identities::attach(
                     &tx,
                     &user.id,
                     id.provider,
                     &id.subject,
                     id.avatar.as_deref(),
-                )?;
-                if id.admin && user.role != ADMIN {
-                    users::set_role(&tx, &user.id, ADMIN)?;
+                )? {
+                    return Ok(Err(other_subject(id.provider)));
+                }
+                match id.admin {
+                    Some(true) if user.role != ADMIN => users::set_role(&tx, &user.id, ADMIN)?,
+                    Some(false) if user.role == ADMIN => {
+                        users::set_role(&tx, &user.id, USER)?;
+                        tracing::info!(user.id = %user.id, "admin role taken back: the provider no longer gives it");
+                    }
+                    _ => {}
                 }
                 let user = users::find_by_id(&tx, &user.id)?.ok_or(crate::db::DbError::NotFound)?;
                 tx.commit()?;

@@ -70,7 +70,7 @@ fn identity(entry: &SearchEntry, s: &LdapSettings) -> Result<ExternalIdentity, L
         name,
         username,
         avatar: None,
-        admin: false,
+        admin: None,
     })
 }
 

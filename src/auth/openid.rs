@@ -18,6 +18,7 @@ use serde_json::Value;
 use tokio::sync::RwLock;
 
 use super::external::ExternalIdentity;
+use super::sign_in_state::{NotPending, PendingSignIns};
 use crate::config::{OpenIdSettings, RoleRule, TokenKind};
 use crate::db::identities::Provider;
 
@@ -26,6 +27,8 @@ use crate::db::identities::Provider;
 pub enum OpenIdError {
     #[error("The sign-in expired or was not started here. Please try again.")]
     UnknownState,
+    #[error("{}", super::sign_in_state::OTHER_BROWSER)]
+    OtherBrowser,
     #[error("You do not have the role needed to use this app.")]
     MissingRole,
     #[error("The identity provider gave no email address.")]
@@ -51,7 +54,7 @@ pub struct OpenId {
     metadata: RwLock<Option<CoreProviderMetadata>>,
     /// The provider's signing keys for bearer tokens, and when they were fetched.
     keys: RwLock<Option<(std::time::Instant, jsonwebtoken::jwk::JwkSet)>>,
-    pending: moka::sync::Cache<String, Pending>,
+    pending: PendingSignIns<Pending>,
 }
 
 /// Sends an `oauth2`/`openidconnect` request with reqwest 0.13.
@@ -131,7 +134,7 @@ impl OpenId {
             http: super::external::provider_http(),
             metadata: RwLock::new(None),
             keys: RwLock::new(None),
-            pending: super::external::pending_sign_ins(),
+            pending: PendingSignIns::default(),
         }
     }
 
@@ -176,23 +179,14 @@ impl OpenId {
         .set_redirect_uri(redirect))
     }
 
-    /// Where the callback is: the configured URL, or the path on `origin` (the address the
-    /// request came to).
+    /// Where the callback is: the configured URL, or the path on `origin` (`DOMAIN_SERVER`, or
+    /// without it the address the request came to).
     pub fn redirect_uri(&self, origin: &str) -> String {
-        let c = &self.settings.callback_url;
-        if c.starts_with("http://") || c.starts_with("https://") {
-            c.clone()
-        } else {
-            format!(
-                "{}/{}",
-                origin.trim_end_matches('/'),
-                c.trim_start_matches('/')
-            )
-        }
+        super::external::callback_url(&self.settings.callback_url, origin)
     }
 
-    /// Starts a sign-in: the provider's authorization URL to send the browser to.
-    pub async fn start(&self, origin: &str) -> Result<String, OpenIdError> {
+    /// Starts a sign-in in `browser` (its id): the provider's authorization URL to send it to.
+    pub async fn start(&self, origin: &str, browser: &str) -> Result<String, OpenIdError> {
         let redirect_uri = self.redirect_uri(origin);
         let client = self.client(self.metadata(false).await?, &redirect_uri)?;
         let mut request = client.authorize_url(
@@ -214,6 +208,7 @@ impl OpenId {
         let (url, state, nonce) = request.url();
         self.pending.insert(
             state.secret().clone(),
+            browser,
             Pending {
                 nonce: nonce.secret().clone(),
                 pkce_verifier: verifier,
@@ -223,13 +218,19 @@ impl OpenId {
         Ok(url.to_string())
     }
 
-    /// Finishes a sign-in from the callback's `code` and `state`: who signed in.
-    pub async fn finish(&self, code: &str, state: &str) -> Result<ExternalIdentity, OpenIdError> {
-        // Each state works once.
-        let pending = self
-            .pending
-            .remove(state)
-            .ok_or(OpenIdError::UnknownState)?;
+    /// Finishes a sign-in from the callback's `code` and `state`, in `browser` (the id its
+    /// cookie carries): who signed in.
+    pub async fn finish(
+        &self,
+        code: &str,
+        state: &str,
+        browser: Option<&str>,
+    ) -> Result<ExternalIdentity, OpenIdError> {
+        // Each state works once, in the browser that started it; the code is not used otherwise.
+        let pending = self.pending.take(state, browser).map_err(|e| match e {
+            NotPending::Unknown => OpenIdError::UnknownState,
+            NotPending::OtherBrowser => OpenIdError::OtherBrowser,
+        })?;
         let metadata = self.metadata(false).await?;
         let userinfo_url = metadata.userinfo_endpoint().map(|u| u.url().to_string());
         let client = self.client(metadata, &pending.redirect_uri)?;
@@ -334,11 +335,8 @@ impl OpenId {
             name,
             username,
             avatar: all.claim("picture").filter(|p| p.starts_with("https://")),
-            admin: self
-                .settings
-                .admin_role
-                .as_ref()
-                .is_some_and(|r| has_role(r, &all)),
+            // Given or taken back at each sign-in, as the token says now.
+            admin: self.settings.admin_role.as_ref().map(|r| has_role(r, &all)),
         })
     }
 

@@ -2,15 +2,18 @@
 //! so the binary stays one file.
 //!
 //! - `/oauth/saml` sends an AuthnRequest with the HTTP-Redirect binding. The request's ID is kept
-//!   here, under a random RelayState, for ten minutes and one use.
+//!   here, under a random RelayState, for ten minutes and one use, bound to the browser that
+//!   started it (see `sign_in_state`: the POST binding's answer is checked after a redirect).
 //! - `/oauth/saml/callback` takes the IdP's HTTP-POST. The Response and/or Assertion signature is
 //!   checked against `SAML_CERT`, and so are the Issuer, the status, Destination and Recipient (our
 //!   callback), `InResponseTo` (the request we issued), the audience (`SAML_ISSUER`) and
 //!   `NotBefore`/`NotOnOrAfter` with two minutes of clock skew. A response or assertion ID seen
 //!   before is refused while it could still be valid: the IDs are recorded in the database
 //!   (`used_sign_in_proofs`), so a restart does not forget them.
-//! - A response the IdP sends unasked (IdP-initiated) is accepted when `SAML_ALLOW_IDP_INITIATED`
-//!   allows it; it must then answer no request.
+//! - A response the IdP sends unasked (IdP-initiated) is accepted only when
+//!   `SAML_ALLOW_IDP_INITIATED` allows it (off by default: such an answer cannot be bound to a
+//!   browser, so anyone holding one could sign a victim's browser into their account); it must
+//!   then answer no request.
 //!
 //! The IdP is described by metadata made from `SAML_ENTRY_POINT` and `SAML_CERT`, so the
 //! certificate is the trust anchor; requests are not signed, as LibreChat's are not.
@@ -28,6 +31,7 @@ use saml_rs::{
 };
 
 use super::external::ExternalIdentity;
+use super::sign_in_state::{HeldAnswers, NotPending, PendingSignIns};
 use crate::config::SamlSettings;
 use crate::db::Db;
 use crate::db::identities::Provider;
@@ -44,6 +48,8 @@ const UNNAMED_IDP: &str = "urn:librechat:saml:idp";
 pub enum SamlSignInError {
     #[error("The sign-in expired or was not started here. Please try again.")]
     UnknownState,
+    #[error("{}", super::sign_in_state::OTHER_BROWSER)]
+    OtherBrowser,
     #[error("The identity provider's answer was missing or malformed.")]
     Malformed,
     #[error("The identity provider refused the sign-in.")]
@@ -87,7 +93,25 @@ pub struct Saml {
     /// The service provider for each callback address (one unless the server is reached under
     /// several names and `DOMAIN_SERVER` is unset).
     sps: moka::sync::Cache<String, Arc<SamlRs<Sp>>>,
-    issued: moka::sync::Cache<String, Issued>,
+    issued: PendingSignIns<Issued>,
+    /// The IdP's form posts, held for the browser's redirected GET (see `sign_in_state`).
+    pub posted: HeldAnswers<SamlPost>,
+}
+
+/// What the IdP posts back (HTTP-POST binding).
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+pub struct SamlPost {
+    #[serde(rename = "SAMLResponse")]
+    pub response: Option<String>,
+    #[serde(rename = "RelayState")]
+    pub relay_state: Option<String>,
+}
+
+impl SamlPost {
+    fn weight(&self) -> u32 {
+        let len = |f: &Option<String>| f.as_ref().map_or(0, String::len);
+        u32::try_from(len(&self.response) + len(&self.relay_state)).unwrap_or(u32::MAX)
+    }
 }
 
 /// A verified answer: who signed in, and the IDs (with when they expire) that must not be
@@ -103,7 +127,8 @@ impl Saml {
         let this = Self {
             settings,
             sps: moka::sync::Cache::builder().max_capacity(8).build(),
-            issued: super::external::pending_sign_ins(),
+            issued: PendingSignIns::default(),
+            posted: HeldAnswers::new(SamlPost::weight),
         };
         this.sp("https://librechat.invalid/oauth/saml/callback")
             .map_err(|e| format!("SAML settings: {e}"))?;
@@ -117,9 +142,10 @@ impl Saml {
         Ok(this)
     }
 
-    /// Our callback address, given the address the browser used.
-    pub fn acs_url(&self, domain_server: Option<&str>, origin: &str) -> String {
-        super::external::callback_url(&self.settings.callback_url, domain_server.unwrap_or(origin))
+    /// Our callback address: `SAML_CALLBACK_URL`, a path taken on `origin` (`DOMAIN_SERVER`,
+    /// or without it the address the browser used).
+    pub fn acs_url(&self, origin: &str) -> String {
+        super::external::callback_url(&self.settings.callback_url, origin)
     }
 
     fn sp(&self, acs: &str) -> Result<Arc<SamlRs<Sp>>, SamlError> {
@@ -191,8 +217,8 @@ impl Saml {
             .map_err(|e| SamlSignInError::Failed(e.to_string()))
     }
 
-    /// Starts a sign-in: the IdP's address with the AuthnRequest.
-    pub fn start(&self, acs: &str) -> Result<String, SamlSignInError> {
+    /// Starts a sign-in in `browser` (its id): the IdP's address with the AuthnRequest.
+    pub fn start(&self, acs: &str, browser: &str) -> Result<String, SamlSignInError> {
         let sp = self.sp(acs).map_err(failed)?;
         let idp = self
             .idp(
@@ -210,6 +236,7 @@ impl Saml {
         let url = started.outbound.redirect_url().map_err(failed)?.to_owned();
         self.issued.insert(
             relay,
+            browser,
             Issued {
                 request_id: started.pending.request_id().as_str().to_owned(),
                 acs: acs.to_owned(),
@@ -226,9 +253,10 @@ impl Saml {
         acs: String,
         response: String,
         relay_state: Option<String>,
+        browser: Option<String>,
     ) -> Result<ExternalIdentity, SamlSignInError> {
         let verified = tokio::task::spawn_blocking(move || {
-            self.verify(&acs, &response, relay_state.as_deref())
+            self.verify(&acs, &response, relay_state.as_deref(), browser.as_deref())
         })
         .await
         .map_err(|e| SamlSignInError::Failed(format!("the check stopped: {e}")))??;
@@ -255,13 +283,14 @@ impl Saml {
         Ok(verified.identity)
     }
 
-    /// Checks the IdP's form: `SAMLResponse` and, for a sign-in we started, `RelayState`.
-    /// CPU work (XML and signatures).
+    /// Checks the IdP's form: `SAMLResponse` and, for a sign-in we started, `RelayState`,
+    /// brought by `browser` (the id its cookie carries). CPU work (XML and signatures).
     pub fn verify(
         &self,
         acs: &str,
         response: &str,
         relay_state: Option<&str>,
+        browser: Option<&str>,
     ) -> Result<Verified, SamlSignInError> {
         if response.is_empty() || response.len() > MAX_RESPONSE_BYTES {
             return Err(SamlSignInError::Malformed);
@@ -271,7 +300,13 @@ impl Saml {
             None => response_issuer(response).ok_or(SamlSignInError::Malformed)?,
         };
         let idp = self.idp(&idp_id).map_err(failed)?;
-        let issued = relay_state.and_then(|r| self.issued.remove(r));
+        // A RelayState of ours must come back in the browser that started the sign-in; any
+        // other is not ours (an IdP portal's own value).
+        let issued = match relay_state.map(|r| self.issued.take(r, browser)) {
+            Some(Ok(issued)) => Some(issued),
+            Some(Err(NotPending::OtherBrowser)) => return Err(SamlSignInError::OtherBrowser),
+            Some(Err(NotPending::Unknown)) | None => None,
+        };
         let mut fields = vec![FormField::new("SAMLResponse", response)];
         // A RelayState of ours goes with the answer to be checked; any other (an IdP portal's
         // own, which may be a long URL) means nothing here and is left out.
@@ -368,16 +403,23 @@ impl Saml {
         .unwrap_or_else(|| username.clone());
         let avatar =
             first(&[&c.picture]).filter(|p| p.starts_with("https://") || p.starts_with("http://"));
+        // A transient NameID changes at every sign-in: it names no one, so the address the IdP
+        // vouches for is the subject then.
+        let subject = if name_id.format() == Some(&NameIdFormat::Transient) {
+            email.clone()
+        } else {
+            name_id.value().to_owned()
+        };
         Ok(ExternalIdentity {
             provider: Provider::Saml,
-            subject: name_id.value().to_owned(),
+            subject,
             email,
             // LibreChat takes the IdP's word for the address.
             email_verified: true,
             name,
             username,
             avatar,
-            admin: false,
+            admin: None,
         })
     }
 }

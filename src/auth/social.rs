@@ -11,6 +11,7 @@ use oauth2::{
 use serde_json::Value;
 
 use super::external::ExternalIdentity;
+use super::sign_in_state::{NotPending, PendingSignIns};
 use crate::config::SocialSettings;
 use crate::db::identities::Provider;
 
@@ -18,6 +19,8 @@ use crate::db::identities::Provider;
 pub enum SocialError {
     #[error("The sign-in expired or was not started here. Please try again.")]
     UnknownState,
+    #[error("{}", super::sign_in_state::OTHER_BROWSER)]
+    OtherBrowser,
     #[error("The provider refused the sign-in: {0}")]
     Refused(String),
     #[error("Your account there has no verified email address.")]
@@ -37,7 +40,7 @@ struct Pending {
 pub struct Social {
     pub providers: Vec<SocialSettings>,
     http: reqwest::Client,
-    pending: moka::sync::Cache<String, Pending>,
+    pending: PendingSignIns<Pending>,
 }
 
 impl Social {
@@ -45,7 +48,7 @@ impl Social {
         Self {
             providers,
             http: super::external::provider_http(),
-            pending: super::external::pending_sign_ins(),
+            pending: PendingSignIns::default(),
         }
     }
 
@@ -53,8 +56,14 @@ impl Social {
         self.providers.iter().find(|p| p.provider.name() == name)
     }
 
-    /// Starts a sign-in with `s`: the provider's authorization URL.
-    pub fn start(&self, s: &SocialSettings, origin: &str) -> Result<String, SocialError> {
+    /// Starts a sign-in with `s` in `browser` (its id): the provider's authorization URL.
+    /// `origin` is where the callback path is taken (`DOMAIN_SERVER`, or the request's address).
+    pub fn start(
+        &self,
+        s: &SocialSettings,
+        origin: &str,
+        browser: &str,
+    ) -> Result<String, SocialError> {
         let redirect_uri = super::external::callback_url(&s.callback_url, origin);
         let bad = |e: oauth2::url::ParseError| SocialError::Failed(e.to_string());
         let client = BasicClient::new(ClientId::new(s.client_id.clone()))
@@ -68,6 +77,7 @@ impl Social {
             .url();
         self.pending.insert(
             state.secret().clone(),
+            browser,
             Pending {
                 provider: s.provider,
                 verifier: verifier.secret().clone(),
@@ -77,18 +87,21 @@ impl Social {
         Ok(url.to_string())
     }
 
-    /// Finishes a sign-in with `s` from the callback's `code` and `state`.
+    /// Finishes a sign-in with `s` from the callback's `code` and `state`, in `browser` (the
+    /// id its cookie carries).
     pub async fn finish(
         &self,
         s: &SocialSettings,
         code: &str,
         state: &str,
+        browser: Option<&str>,
     ) -> Result<ExternalIdentity, SocialError> {
-        // Each state works once, and only for the provider it was made for.
-        let pending = self
-            .pending
-            .remove(state)
-            .ok_or(SocialError::UnknownState)?;
+        // Each state works once, in the browser that started it, and only for the provider it
+        // was made for.
+        let pending = self.pending.take(state, browser).map_err(|e| match e {
+            NotPending::Unknown => SocialError::UnknownState,
+            NotPending::OtherBrowser => SocialError::OtherBrowser,
+        })?;
         if pending.provider != s.provider {
             return Err(SocialError::UnknownState);
         }
@@ -112,7 +125,7 @@ impl Social {
             })?;
         let access = token.access_token().secret().clone();
         let user = self.get_json(&s.user_url, &access).await?;
-        identity(s, &user, || self.primary_email(s, &access)).await
+        identity(s, &user, || self.github_emails(s, &access)).await
     }
 
     async fn get_json(&self, url: &str, token: &str) -> Result<Value, SocialError> {
@@ -135,15 +148,16 @@ impl Social {
             .map_err(|e| SocialError::Failed(format!("user API: {e}")))
     }
 
-    /// GitHub: the primary verified address.
-    async fn primary_email(&self, s: &SocialSettings, token: &str) -> Option<String> {
-        let url = s.emails_url.as_ref()?;
-        let list = self.get_json(url, token).await.ok()?;
-        list.as_array()?
-            .iter()
-            .find(|e| e["primary"] == true && e["verified"] == true)
-            .and_then(|e| e["email"].as_str())
-            .map(str::to_owned)
+    /// GitHub: the person's addresses with their `primary` and `verified` flags (none when
+    /// the list cannot be read: then no address counts as verified).
+    async fn github_emails(&self, s: &SocialSettings, token: &str) -> Vec<Value> {
+        let Some(url) = s.emails_url.as_ref() else {
+            return Vec::new();
+        };
+        match self.get_json(url, token).await {
+            Ok(Value::Array(list)) => list,
+            _ => Vec::new(),
+        }
     }
 }
 
@@ -155,36 +169,60 @@ fn text(v: &Value, key: &str) -> Option<String> {
     }
 }
 
+/// GitHub's address for the person and whether GitHub verified it: the profile's public
+/// address (checked against the address list), else the primary verified one.
+fn github_email(user: &Value, emails: &[Value]) -> (Option<String>, Option<bool>) {
+    let listed = |addr: &str| {
+        emails.iter().find(|e| {
+            e["email"]
+                .as_str()
+                .is_some_and(|x| x.eq_ignore_ascii_case(addr))
+        })
+    };
+    match text(user, "email") {
+        Some(e) => {
+            let verified = listed(&e).is_some_and(|x| x["verified"] == true);
+            (Some(e), Some(verified))
+        }
+        None => emails
+            .iter()
+            .find(|e| e["primary"] == true && e["verified"] == true)
+            .and_then(|e| e["email"].as_str())
+            .map_or((None, Some(false)), |e| (Some(e.to_owned()), Some(true))),
+    }
+}
+
 /// Who signed in, from the provider's user API answer (each provider's documented fields).
+/// Each provider's own word on the address: Google's `email_verified`, GitHub's address list
+/// (`verified`), Discord's `verified`. Facebook's Graph API says nothing about it, so a
+/// Facebook address never links to an existing account.
 async fn identity<F, Fut>(
     s: &SocialSettings,
     user: &Value,
-    github_email: F,
+    github_emails: F,
 ) -> Result<ExternalIdentity, SocialError>
 where
     F: FnOnce() -> Fut,
-    Fut: std::future::Future<Output = Option<String>>,
+    Fut: std::future::Future<Output = Vec<Value>>,
 {
     let missing = || SocialError::Failed("the user API gave no id".into());
+    // `verified`: Some(the provider's word), or None when it gives none.
     let (subject, email, verified, name, username, avatar) = match s.provider {
         Provider::Google => (
             text(user, "sub").ok_or_else(missing)?,
             text(user, "email"),
-            user["email_verified"] == true,
+            Some(user["email_verified"] == true),
             text(user, "name"),
             text(user, "given_name"),
             text(user, "picture"),
         ),
         Provider::Github => {
-            let email = match text(user, "email") {
-                Some(e) => Some(e),
-                None => github_email().await,
-            };
+            let subject = text(user, "id").ok_or_else(missing)?;
+            let (email, verified) = github_email(user, &github_emails().await);
             (
-                text(user, "id").ok_or_else(missing)?,
+                subject,
                 email,
-                // GitHub only shows verified addresses.
-                true,
+                verified,
                 text(user, "name"),
                 text(user, "login"),
                 text(user, "avatar_url"),
@@ -197,7 +235,7 @@ where
             (
                 id,
                 text(user, "email"),
-                user["verified"] == true,
+                Some(user["verified"] == true),
                 text(user, "global_name"),
                 text(user, "username"),
                 avatar,
@@ -206,15 +244,15 @@ where
         _ => (
             text(user, "id").ok_or_else(missing)?,
             text(user, "email"),
-            true,
+            None,
             text(user, "name"),
             None,
             user["picture"]["data"]["url"].as_str().map(str::to_owned),
         ),
     };
     let email = email.ok_or(SocialError::NoEmail)?;
-    // An address the provider has not checked must not open an account that has it.
-    if !verified {
+    // An address the provider says it has not checked opens nothing.
+    if verified == Some(false) {
         return Err(SocialError::NoEmail);
     }
     let username = username.unwrap_or_else(|| email.split('@').next().unwrap_or("").to_owned());
@@ -224,8 +262,8 @@ where
         name: name.unwrap_or_else(|| username.clone()),
         username,
         email,
-        email_verified: true,
+        email_verified: verified == Some(true),
         avatar: avatar.filter(|a| a.starts_with("https://")),
-        admin: false,
+        admin: None,
     })
 }

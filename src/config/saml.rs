@@ -50,8 +50,11 @@ pub struct SamlSettings {
     pub response_signed: bool,
     /// `SAML_NAME_ID_FORMAT`: the NameID format asked for (default: none named).
     pub name_id_format: Option<String>,
-    /// `SAML_ALLOW_IDP_INITIATED` (ours, default true): accept a sign-in the IdP starts (an
-    /// unsolicited response); responses to our own requests are always checked against them.
+    /// `SAML_ALLOW_IDP_INITIATED` (ours, default false): accept a sign-in the IdP starts (an
+    /// unsolicited response). Such an answer cannot be tied to the browser that brings it, so
+    /// anyone holding one for their own account could sign someone else's browser into it
+    /// (login CSRF); turn it on only for an IdP portal you need. Responses to our own requests
+    /// are always checked against them.
     pub allow_idp_initiated: bool,
     pub claims: SamlClaims,
 }
@@ -112,7 +115,7 @@ impl SamlSettings {
             callback_url: get("SAML_CALLBACK_URL").unwrap_or_else(|| "/oauth/saml/callback".into()),
             response_signed: env.bool("SAML_USE_AUTHN_RESPONSE_SIGNED")?.unwrap_or(false),
             name_id_format,
-            allow_idp_initiated: env.bool("SAML_ALLOW_IDP_INITIATED")?.unwrap_or(true),
+            allow_idp_initiated: env.bool("SAML_ALLOW_IDP_INITIATED")?.unwrap_or(false),
             claims: SamlClaims {
                 email: claim("SAML_EMAIL_CLAIM", "email"),
                 username: claim("SAML_USERNAME_CLAIM", "username"),

@@ -33,6 +33,20 @@ impl Provider {
         }
     }
 
+    /// The provider's name as people know it, for messages.
+    pub fn label(self) -> &'static str {
+        match self {
+            Provider::Google => "Google",
+            Provider::Github => "GitHub",
+            Provider::Discord => "Discord",
+            Provider::Facebook => "Facebook",
+            Provider::Apple => "Apple",
+            Provider::Openid => "OpenID",
+            Provider::Saml => "SAML",
+            Provider::Ldap => "LDAP",
+        }
+    }
+
     fn column(self) -> &'static str {
         match self {
             Provider::Google => "google_id",
@@ -62,20 +76,39 @@ pub fn find(conn: &Connection, provider: Provider, subject: &str) -> Result<Opti
     }
 }
 
-/// Records the account's subject at `provider`, and what the provider says of it now.
+/// The account's subject at `provider`, if it has one.
+pub fn subject(
+    conn: &Connection,
+    user_id: &str,
+    provider: Provider,
+) -> Result<Option<String>, DbError> {
+    let subject: Option<Option<String>> = conn
+        .query_row(
+            &format!("SELECT {} FROM users WHERE id = ?1", provider.column()),
+            [user_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(subject.flatten().filter(|s| !s.is_empty()))
+}
+
+/// Records the account's subject at `provider`, and what the provider says of it now. A subject
+/// already recorded is never replaced: `false` (and nothing written) when the account has
+/// another one.
 pub fn attach(
     conn: &Connection,
     user_id: &str,
     provider: Provider,
     subject: &str,
     avatar: Option<&str>,
-) -> Result<(), DbError> {
-    conn.execute(
+) -> Result<bool, DbError> {
+    let col = provider.column();
+    let n = conn.execute(
         &format!(
-            "UPDATE users SET {} = ?2, avatar = COALESCE(?3, avatar), updated_at = ?4 WHERE id = ?1",
-            provider.column()
+            "UPDATE users SET {col} = ?2, avatar = COALESCE(?3, avatar), updated_at = ?4
+             WHERE id = ?1 AND ({col} IS NULL OR {col} = '' OR {col} = ?2)"
         ),
         params![user_id, subject, avatar, now()],
     )?;
-    Ok(())
+    Ok(n == 1)
 }

@@ -4,7 +4,8 @@
 //! `user`), `/auth/token` (checks the client secret is an ES256 JWT from the team, for the
 //! client, signed with the team's key; single-use codes; the redirect URI) and `/auth/keys`.
 //! ID tokens are RS256, issuer `https://appleid.apple.com`. Logins: any name gets
-//! `<login>@example.org`; `local` gets `local@example.org`; `unverified`, `wrongkey` (signed
+//! `<login>@example.org` (`someone~ann`, another person, shows ann's address); `local` gets
+//! `local@example.org`; `unverified`, `wrongkey` (signed
 //! with a key Apple does not publish), `badnonce` and `unsigned` (`alg: none`) misbehave.
 #![allow(dead_code)]
 
@@ -53,10 +54,11 @@ fn token_for(s: &Shared, g: &Grant) -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs();
-    let email = match g.login.as_str() {
-        "local" => "local@example.org".to_owned(),
-        other => format!("{other}@example.org"),
-    };
+    let shown = g
+        .login
+        .split_once('~')
+        .map_or(g.login.as_str(), |(_, whose)| whose);
+    let email = format!("{shown}@example.org");
     let claims = json!({
         "iss": "https://appleid.apple.com", "aud": CLIENT_ID, "exp": now + 600, "iat": now,
         "sub": format!("000123.{}.0456", g.login), "email": email,

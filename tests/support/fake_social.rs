@@ -6,6 +6,7 @@
 //! once) and each provider's user API in its own shape. Logins: `alice` (email
 //! `alice.<provider>@example.org`), `local` (`local@example.org`), `unverified` (an address
 //! the provider has not checked), `private` (GitHub: no public email; `/user/emails` has it).
+//! `someone~alice` is another person (another id) who shows alice's address.
 #![allow(dead_code)]
 
 use std::collections::HashMap;
@@ -146,8 +147,13 @@ fn who(s: &Shared, headers: &HeaderMap) -> Option<(&'static str, String)> {
     s.tokens.lock().unwrap().get(token).cloned()
 }
 
+/// The login whose address `login` shows (`someone~alice` shows alice's).
+fn shown(login: &str) -> &str {
+    login.split_once('~').map_or(login, |(_, whose)| whose)
+}
+
 fn email(provider: &str, login: &str) -> Value {
-    match login {
+    match shown(login) {
         "local" => json!("local@example.org"),
         "private" => Value::Null,
         other => json!(format!("{other}.{provider}@example.org")),
@@ -168,7 +174,12 @@ async fn user(State(s): State<Shared>, headers: HeaderMap) -> Response {
         "google" => json!({"sub": id, "email": email(provider, &login), "email_verified": verified,
             "name": format!("{login} Google"), "given_name": login, "picture": "https://example.org/a.png"}),
         "github" => {
-            json!({"id": 100 + ["alice", "local", "unverified", "private"].iter().position(|l| *l == login).unwrap_or(9), "login": login, "name": format!("{login} GitHub"),
+            let known = ["alice", "local", "unverified", "private"];
+            let number = known.iter().position(|l| *l == login).map_or_else(
+                || 1000 + login.bytes().map(u64::from).sum::<u64>(),
+                |i| 100 + i as u64,
+            );
+            json!({"id": number, "login": login, "name": format!("{login} GitHub"),
             "email": email(provider, &login), "avatar_url": "https://example.org/g.png"})
         }
         "discord" => json!({"id": id, "username": login, "global_name": format!("{login} Discord"),
@@ -185,9 +196,15 @@ async fn github_emails(State(s): State<Shared>, headers: HeaderMap) -> Response 
     let Some((_, login)) = who(&s, &headers) else {
         return StatusCode::UNAUTHORIZED.into_response();
     };
+    // The profile's public address is one of these (GitHub lets only verified ones be shown;
+    // `unverified` plays an account whose address was never checked).
+    let primary = match email("github", &login) {
+        Value::String(e) => e,
+        _ => format!("{login}.github@example.org"),
+    };
     Json(json!([
         {"email": format!("{login}.old@example.org"), "primary": false, "verified": true},
-        {"email": format!("{login}.github@example.org"), "primary": true, "verified": true},
+        {"email": primary, "primary": true, "verified": login != "unverified"},
     ]))
     .into_response()
 }

@@ -11,6 +11,7 @@ pub mod fake_openai;
 pub mod fake_social;
 pub mod oidc;
 pub mod saml_forge;
+pub mod saml_sp;
 pub mod slapd;
 pub mod smtp;
 pub mod sso;

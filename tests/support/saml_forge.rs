@@ -118,6 +118,7 @@ pub struct Forge {
     pub assertion_id: String,
     pub in_response_to: Option<String>,
     pub name_id: String,
+    pub name_id_format: String,
     pub email: String,
     pub given_name: String,
     pub family_name: String,
@@ -138,6 +139,7 @@ impl Forge {
             assertion_id: random_id(),
             in_response_to: None,
             name_id: format!("subject-{}", email.split('@').next().unwrap()),
+            name_id_format: "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent".into(),
             email: email.into(),
             given_name: "Forged".into(),
             family_name: "Person".into(),
@@ -167,11 +169,12 @@ impl Forge {
     pub fn assertion(&self, template: bool) -> String {
         let (irt, sig) = self.irt_and_template(&self.assertion_id, template);
         format!(
-            r#"<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="{aid}" Version="2.0" IssueInstant="{now}"><saml:Issuer>{issuer}</saml:Issuer>{sig}<saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent">{name_id}</saml:NameID><saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData NotOnOrAfter="{nooa}" Recipient="{acs}"{irt}/></saml:SubjectConfirmation></saml:Subject><saml:Conditions NotBefore="{nb}" NotOnOrAfter="{nooa}"><saml:AudienceRestriction><saml:Audience>{aud}</saml:Audience></saml:AudienceRestriction></saml:Conditions><saml:AuthnStatement AuthnInstant="{now}" SessionIndex="_s1"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:Password</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement><saml:AttributeStatement><saml:Attribute Name="email"><saml:AttributeValue>{email}</saml:AttributeValue></saml:Attribute><saml:Attribute Name="given_name"><saml:AttributeValue>{given}</saml:AttributeValue></saml:Attribute><saml:Attribute Name="family_name"><saml:AttributeValue>{family}</saml:AttributeValue></saml:Attribute></saml:AttributeStatement></saml:Assertion>"#,
+            r#"<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="{aid}" Version="2.0" IssueInstant="{now}"><saml:Issuer>{issuer}</saml:Issuer>{sig}<saml:Subject><saml:NameID Format="{name_id_format}">{name_id}</saml:NameID><saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData NotOnOrAfter="{nooa}" Recipient="{acs}"{irt}/></saml:SubjectConfirmation></saml:Subject><saml:Conditions NotBefore="{nb}" NotOnOrAfter="{nooa}"><saml:AudienceRestriction><saml:Audience>{aud}</saml:Audience></saml:AudienceRestriction></saml:Conditions><saml:AuthnStatement AuthnInstant="{now}" SessionIndex="_s1"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:Password</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement><saml:AttributeStatement><saml:Attribute Name="email"><saml:AttributeValue>{email}</saml:AttributeValue></saml:Attribute><saml:Attribute Name="given_name"><saml:AttributeValue>{given}</saml:AttributeValue></saml:Attribute><saml:Attribute Name="family_name"><saml:AttributeValue>{family}</saml:AttributeValue></saml:Attribute></saml:AttributeStatement></saml:Assertion>"#,
             aid = self.assertion_id,
             now = instant(0),
             issuer = self.issuer,
             name_id = self.name_id,
+            name_id_format = self.name_id_format,
             nooa = instant(self.not_on_or_after),
             nb = instant(self.not_before),
             acs = self.recipient.as_deref().unwrap_or(&self.acs),

@@ -149,18 +149,24 @@ pub fn refresh_cookie(headers: &HeaderMap) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-/// `Set-Cookie` for the refresh token: HttpOnly, SameSite=Strict, Secure over https or when
-/// `SESSION_COOKIE_SECURE` says so.
+/// `Set-Cookie` for the refresh token: HttpOnly, SameSite=Strict, Secure when the public URL
+/// is https (or as `SESSION_COOKIE_SECURE` says).
 pub fn set_refresh_cookie(state: &AppState, client: &Client, token: &str, max_age: u64) -> String {
-    let secure = state
-        .settings
-        .auth
-        .session_cookie_secure
-        .unwrap_or_else(|| client.base_url.starts_with("https://"));
+    let secure = secure_cookies(state, client);
     format!(
         "refreshToken={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{}",
         if secure { "; Secure" } else { "" }
     )
+}
+
+/// Whether cookies get the Secure flag: `SESSION_COOKIE_SECURE` when set (LibreChat's
+/// override), else whenever the public URL is https, even if this request came over HTTP.
+pub fn secure_cookies(state: &AppState, client: &Client) -> bool {
+    state
+        .settings
+        .auth
+        .session_cookie_secure
+        .unwrap_or_else(|| client.public_https(&state.settings.server))
 }
 
 pub fn clear_refresh_cookie() -> &'static str {

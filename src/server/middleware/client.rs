@@ -13,6 +13,7 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 
+use crate::config::ServerSettings;
 use crate::server::AppState;
 
 /// The requester as far as we can tell. Extract it in a handler's arguments.
@@ -38,6 +39,30 @@ impl FromRequestParts<AppState> for Client {
             ip: client_ip(peer, &parts.headers, server.trust_proxy),
             base_url: base_url(&parts.headers, server.trust_proxy, &fallback),
         })
+    }
+}
+
+impl Client {
+    /// The server's public URL: `DOMAIN_SERVER` when set, else the address this request came
+    /// to. Callback addresses are built on it, so with `DOMAIN_SERVER` set a forged `Host`
+    /// cannot choose them.
+    pub fn server_url<'a>(&'a self, server: &'a ServerSettings) -> &'a str {
+        server.domain_server.as_deref().unwrap_or(&self.base_url)
+    }
+
+    /// Whether people reach us over https: the public URLs (`DOMAIN_CLIENT`, `DOMAIN_SERVER`)
+    /// when set (a TLS-terminating proxy in front talks plain HTTP to us), else this request.
+    pub fn public_https(&self, server: &ServerSettings) -> bool {
+        let https = |u: &str| {
+            u.get(..8)
+                .is_some_and(|p| p.eq_ignore_ascii_case("https://"))
+        };
+        let configured = [&server.domain_client, &server.domain_server];
+        if configured.iter().any(|u| u.is_some()) {
+            configured.iter().filter_map(|u| u.as_deref()).any(https)
+        } else {
+            https(&self.base_url)
+        }
     }
 }
 

@@ -14,6 +14,7 @@ pub mod imports;
 pub mod keys;
 pub mod messages;
 pub mod oauth;
+mod oauth_flow;
 pub mod openapi;
 pub mod paging;
 pub mod presets;

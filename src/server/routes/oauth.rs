@@ -1,20 +1,26 @@
 //! `/oauth/*`: single sign-on that goes through the browser. `GET /oauth/openid` (or
 //! `/oauth/google`, `github`, `discord`, `facebook`, `apple`, `saml`) sends the browser to the
-//! provider; the `.../callback` comes back with a code (or, for SAML, a signed assertion), signs the person in by the linking rule and sets the
-//! same refresh cookie as a local login before returning to the app; `GET /oauth/error` returns to the login page with a message, as
-//! LibreChat's does. The whole router counts against the login limiter.
+//! provider, bound to it by the sign-in cookie; the `.../callback` comes back with a code (or,
+//! for SAML, a signed assertion) in that browser, signs the person in by the linking rule and
+//! sets the same refresh cookie as a local login (or goes to the two-factor step) before
+//! returning to the app; `GET /oauth/error` returns to the login page with a message, as
+//! LibreChat's does. Starts and provider answers count against the login limiter.
 
 use axum::extract::{Path, Query, State};
-use axum::http::header::{LOCATION, SET_COOKIE};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::external::{ExternalIdentity, SignInFailure};
+use super::oauth_flow::{
+    bind_browser, browser, conclude, held_key, redirect, refuse, resume_with_get, to_login,
+};
+use crate::auth::apple::ApplePost;
+use crate::auth::external::SignInFailure;
+use crate::auth::saml::{SamlPost, SamlSignInError};
 use crate::server::middleware::Client;
-use crate::server::middleware::auth::{check_ban, limit, set_refresh_cookie};
+use crate::server::middleware::auth::{check_ban, limit};
 use crate::server::{ApiError, AppState};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -23,38 +29,12 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(openid_callback))
         .routes(routes!(error_page))
         .routes(routes!(apple_start))
-        .routes(routes!(apple_callback))
+        .routes(routes!(apple_callback, apple_resume))
         .routes(routes!(saml_start))
-        .routes(routes!(saml_callback))
+        .routes(routes!(saml_callback, saml_resume))
         .routes(routes!(saml_metadata))
         .routes(routes!(social_start))
         .routes(routes!(social_callback))
-}
-
-/// The app's root, where the browser goes back to.
-fn app_root(state: &AppState) -> String {
-    crate::web::WebOptions::base_href_from(state.settings.server.domain_client.as_deref())
-}
-
-fn redirect(to: &str, cookie: Option<String>) -> Response {
-    let mut resp = StatusCode::FOUND.into_response();
-    if let Ok(v) = HeaderValue::from_str(to) {
-        resp.headers_mut().insert(LOCATION, v);
-    }
-    if let Some(c) = cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
-        resp.headers_mut().insert(SET_COOKIE, c);
-    }
-    resp
-}
-
-/// Back to the login page with `message` (LibreChat's `/login?redirect=false&error=...`).
-fn to_login(state: &AppState, error: &str, message: &str) -> Response {
-    let q = url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("redirect", "false")
-        .append_pair("error", error)
-        .append_pair("message", message)
-        .finish();
-    redirect(&format!("{}login?{q}", app_root(state)), None)
 }
 
 async fn limited(state: &AppState, client: &Client) -> Result<(), ApiError> {
@@ -69,14 +49,6 @@ async fn limited(state: &AppState, client: &Client) -> Result<(), ApiError> {
         "Too many login attempts, please try again later.",
     )
     .await
-}
-
-/// A failed sign-in's message for the person, and what to log (the provider's own failures).
-fn refuse(state: &AppState, message: String, detail: Option<&str>, provider: &str) -> Response {
-    if let Some(why) = detail {
-        tracing::error!(error = %why, provider, "a sign-in failed");
-    }
-    to_login(state, "auth_failed", &message)
 }
 
 /// What a callback brings back: a code and a state, or why not (the provider's refusal, or
@@ -98,13 +70,19 @@ fn code_and_state(
 }
 
 #[utoipa::path(get, path = "/oauth/openid", operation_id = "oauth_openid_start", summary = "OpenID Connect: go to the provider", tag = "oauth", responses((status = 200, description = "Success")))]
-async fn openid_start(State(state): State<AppState>, client: Client) -> Response {
+async fn openid_start(
+    State(state): State<AppState>,
+    client: Client,
+    headers: HeaderMap,
+) -> Response {
     let openid = match entry(&state, &client, state.openid.clone()).await {
         Ok(o) => o,
         Err(to_login_page) => return to_login_page,
     };
-    match openid.start(&client.base_url).await {
-        Ok(url) => redirect(&url, None),
+    let (id, cookie) = bind_browser(&state, &client, &headers);
+    let origin = client.server_url(&state.settings.server);
+    match openid.start(origin, &id).await {
+        Ok(url) => redirect(&url, Some(cookie)),
         Err(e) => refuse(&state, e.to_string(), Some(&format!("{e:?}")), "openid"),
     }
 }
@@ -123,6 +101,7 @@ const NOT_CONFIGURED: &str = "This sign-in method is not configured here.";
 async fn openid_callback(
     State(state): State<AppState>,
     client: Client,
+    headers: HeaderMap,
     Query(q): Query<Callback>,
 ) -> Response {
     let openid = match entry(&state, &client, state.openid.clone()).await {
@@ -133,8 +112,9 @@ async fn openid_callback(
         Ok(c) => c,
         Err(message) => return to_login(&state, "auth_failed", &message),
     };
+    let browser = browser(&state, &client, &headers);
     // OpenID registers people whatever ALLOW_SOCIAL_REGISTRATION says, as LibreChat does.
-    let result = openid.finish(&code, &st).await;
+    let result = openid.finish(&code, &st, browser.as_deref()).await;
     conclude(&state, &client, result, true, "openid").await
 }
 
@@ -145,23 +125,29 @@ async fn entry<T>(state: &AppState, client: &Client, configured: Option<T>) -> R
     if let Err(e) = limited(state, client).await {
         return Err(to_login(state, "auth_failed", &e.to_string()));
     }
-    configured
-        .filter(|_| state.settings.auth.allow_social_login)
-        .ok_or_else(|| to_login(state, "auth_failed", NOT_CONFIGURED))
+    switched_on(state, configured).ok_or_else(|| to_login(state, "auth_failed", NOT_CONFIGURED))
+}
+
+/// The sign-in method if it is `configured` and social login is on.
+fn switched_on<T>(state: &AppState, configured: Option<T>) -> Option<T> {
+    configured.filter(|_| state.settings.auth.allow_social_login)
 }
 
 #[utoipa::path(get, path = "/oauth/{provider}", operation_id = "oauth_social_start", summary = "Google, GitHub, Discord or Facebook: go to the provider", tag = "oauth", params(("provider" = String, Path)), responses((status = 200, description = "Success")))]
 async fn social_start(
     State(state): State<AppState>,
     client: Client,
+    headers: HeaderMap,
     Path(provider): Path<String>,
 ) -> Response {
     let s = match entry(&state, &client, state.social.get(&provider)).await {
         Ok(s) => s,
         Err(to_login_page) => return to_login_page,
     };
-    match state.social.start(s, &client.base_url) {
-        Ok(url) => redirect(&url, None),
+    let (id, cookie) = bind_browser(&state, &client, &headers);
+    let origin = client.server_url(&state.settings.server);
+    match state.social.start(s, origin, &id) {
+        Ok(url) => redirect(&url, Some(cookie)),
         Err(e) => refuse(&state, e.to_string(), Some(&format!("{e:?}")), &provider),
     }
 }
@@ -170,6 +156,7 @@ async fn social_start(
 async fn social_callback(
     State(state): State<AppState>,
     client: Client,
+    headers: HeaderMap,
     Path(provider): Path<String>,
     Query(q): Query<Callback>,
 ) -> Response {
@@ -181,103 +168,182 @@ async fn social_callback(
         Ok(c) => c,
         Err(message) => return to_login(&state, "auth_failed", &message),
     };
-    let result = state.social.finish(s, &code, &st).await;
+    let browser = browser(&state, &client, &headers);
+    let result = state.social.finish(s, &code, &st, browser.as_deref()).await;
     let may_register = state.settings.auth.allow_social_registration;
     conclude(&state, &client, result, may_register, &provider).await
 }
 
 #[utoipa::path(get, path = "/oauth/apple", operation_id = "oauth_apple_start", summary = "Sign in with Apple: go to Apple", tag = "oauth", responses((status = 200, description = "Success")))]
-async fn apple_start(State(state): State<AppState>, client: Client) -> Response {
+async fn apple_start(
+    State(state): State<AppState>,
+    client: Client,
+    headers: HeaderMap,
+) -> Response {
     match entry(&state, &client, state.apple.as_ref()).await {
-        Ok(apple) => redirect(&apple.start(&client.base_url), None),
+        Ok(apple) => {
+            let (id, cookie) = bind_browser(&state, &client, &headers);
+            let origin = client.server_url(&state.settings.server);
+            redirect(&apple.start(origin, &id), Some(cookie))
+        }
         Err(to_login_page) => to_login_page,
     }
 }
 
-/// What Apple posts back (`response_mode=form_post`).
-#[derive(Deserialize, utoipa::ToSchema)]
-struct AppleCallback {
-    code: Option<String>,
-    state: Option<String>,
-    user: Option<String>,
-    error: Option<String>,
-}
-
-#[utoipa::path(post, path = "/oauth/apple/callback", operation_id = "oauth_apple_callback", request_body(content = AppleCallback, content_type = "application/x-www-form-urlencoded"), summary = "Sign in with Apple: Apple's form POST", tag = "oauth", responses((status = 200, description = "Success")))]
+#[utoipa::path(post, path = "/oauth/apple/callback", operation_id = "oauth_apple_callback", request_body(content = ApplePost, content_type = "application/x-www-form-urlencoded"), summary = "Sign in with Apple: Apple's form POST (held, then on to the GET)", tag = "oauth", responses((status = 303, description = "On to the GET of the same address")))]
 async fn apple_callback(
     State(state): State<AppState>,
     client: Client,
-    axum::Form(f): axum::Form<AppleCallback>,
+    axum::Form(f): axum::Form<ApplePost>,
 ) -> Response {
-    let apple = match entry(&state, &client, state.apple.clone()).await {
-        Ok(a) => a,
+    match entry(&state, &client, state.apple.clone()).await {
+        Ok(apple) => resume_with_get(&state, &client, &apple.posted.hold(f)),
+        Err(to_login_page) => to_login_page,
+    }
+}
+
+#[derive(Deserialize)]
+struct Resume {
+    resume: Option<String>,
+}
+
+/// The browser's GET after a held form POST: the held answer, if any (and if this browser
+/// posted it), for the sign-in method if it is still on. Bans are checked; the limiter
+/// already counted the POST.
+async fn resumed<T, A>(
+    state: &AppState,
+    client: &Client,
+    headers: &HeaderMap,
+    configured: Option<T>,
+    key: Option<String>,
+    take: impl FnOnce(&T, &str) -> Option<A>,
+) -> Result<(T, A), Response> {
+    if let Err(e) = check_ban(state, None, client).await {
+        return Err(to_login(state, "auth_failed", &e.to_string()));
+    }
+    let method = switched_on(state, configured)
+        .ok_or_else(|| to_login(state, "auth_failed", NOT_CONFIGURED))?;
+    let expired = || {
+        to_login(
+            state,
+            "auth_failed",
+            "The sign-in expired or was not started here. Please try again.",
+        )
+    };
+    let answer = held_key(state, client, headers, key)
+        .and_then(|k| take(&method, &k))
+        .ok_or_else(expired)?;
+    Ok((method, answer))
+}
+
+#[utoipa::path(get, path = "/oauth/apple/callback", operation_id = "oauth_apple_resume", summary = "Sign in with Apple: the browser's GET after Apple's form POST", tag = "oauth", params(("resume" = String, Query)), responses((status = 302, description = "To the app, the two-factor step, or the login page")))]
+async fn apple_resume(
+    State(state): State<AppState>,
+    client: Client,
+    headers: HeaderMap,
+    Query(q): Query<Resume>,
+) -> Response {
+    let held = resumed(
+        &state,
+        &client,
+        &headers,
+        state.apple.clone(),
+        q.resume,
+        |a, k| a.posted.take(k),
+    );
+    let (apple, f) = match held.await {
+        Ok(h) => h,
         Err(to_login_page) => return to_login_page,
     };
     let (code, st) = match code_and_state(f.error, None, f.code, f.state) {
         Ok(c) => c,
         Err(message) => return to_login(&state, "auth_failed", &message),
     };
-    let result = apple.finish(&code, &st, f.user.as_deref()).await;
+    let browser = browser(&state, &client, &headers);
+    let result = apple
+        .finish(&code, &st, f.user.as_deref(), browser.as_deref())
+        .await;
     let may_register = state.settings.auth.allow_social_registration;
     conclude(&state, &client, result, may_register, "apple").await
 }
 
-/// [`entry`] for SAML, with the callback address for this request.
-async fn saml_entry(
-    state: &AppState,
-    client: &Client,
-) -> Result<(std::sync::Arc<crate::auth::saml::Saml>, String), Response> {
-    let saml = entry(state, client, state.saml.clone()).await?;
-    let acs = saml.acs_url(
-        state.settings.server.domain_server.as_deref(),
-        &client.base_url,
-    );
-    Ok((saml, acs))
+/// Our SAML callback address: `SAML_CALLBACK_URL` on `DOMAIN_SERVER` (or this request's address).
+fn acs(state: &AppState, saml: &crate::auth::saml::Saml, client: &Client) -> String {
+    saml.acs_url(client.server_url(&state.settings.server))
 }
 
 #[utoipa::path(get, path = "/oauth/saml", operation_id = "oauth_saml_start", summary = "SAML: go to the identity provider with an AuthnRequest", tag = "oauth", responses((status = 200, description = "Success")))]
-async fn saml_start(State(state): State<AppState>, client: Client) -> Response {
-    let (saml, acs) = match saml_entry(&state, &client).await {
+async fn saml_start(State(state): State<AppState>, client: Client, headers: HeaderMap) -> Response {
+    let saml = match entry(&state, &client, state.saml.clone()).await {
         Ok(s) => s,
         Err(to_login_page) => return to_login_page,
     };
-    match saml.start(&acs) {
-        Ok(url) => redirect(&url, None),
+    let (id, cookie) = bind_browser(&state, &client, &headers);
+    match saml.start(&acs(&state, &saml, &client), &id) {
+        Ok(url) => redirect(&url, Some(cookie)),
         Err(e) => refuse(&state, e.to_string(), e.detail(), "saml"),
     }
 }
 
-/// What the IdP posts back (HTTP-POST binding).
-#[derive(Deserialize, utoipa::ToSchema)]
-struct SamlCallback {
-    #[serde(rename = "SAMLResponse")]
-    saml_response: Option<String>,
-    #[serde(rename = "RelayState")]
-    relay_state: Option<String>,
+fn malformed(state: &AppState) -> Response {
+    to_login(
+        state,
+        "auth_failed",
+        &SamlSignInError::Malformed.to_string(),
+    )
 }
 
-#[utoipa::path(post, path = "/oauth/saml/callback", operation_id = "oauth_saml_callback", request_body(content = SamlCallback, content_type = "application/x-www-form-urlencoded"), summary = "SAML: the identity provider's HTTP-POST answer", tag = "oauth", responses((status = 200, description = "Success")))]
+#[utoipa::path(post, path = "/oauth/saml/callback", operation_id = "oauth_saml_callback", request_body(content = SamlPost, content_type = "application/x-www-form-urlencoded"), summary = "SAML: the identity provider's HTTP-POST answer (held, then on to the GET)", tag = "oauth", responses((status = 303, description = "On to the GET of the same address")))]
 async fn saml_callback(
     State(state): State<AppState>,
     client: Client,
-    form: Result<axum::Form<SamlCallback>, axum::extract::rejection::FormRejection>,
+    form: Result<axum::Form<SamlPost>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let (saml, acs) = match saml_entry(&state, &client).await {
+    use crate::auth::saml::MAX_RESPONSE_BYTES;
+    let saml = match entry(&state, &client, state.saml.clone()).await {
         Ok(s) => s,
         Err(to_login_page) => return to_login_page,
     };
-    let Ok(axum::Form(SamlCallback {
-        saml_response: Some(response),
-        relay_state,
-    })) = form
-    else {
-        return to_login(
-            &state,
-            "auth_failed",
-            &crate::auth::saml::SamlSignInError::Malformed.to_string(),
-        );
+    match form {
+        Ok(axum::Form(f))
+            if f.response
+                .as_ref()
+                .is_some_and(|r| !r.is_empty() && r.len() <= MAX_RESPONSE_BYTES)
+                && f.relay_state.as_ref().is_none_or(|r| r.len() <= 4096) =>
+        {
+            resume_with_get(&state, &client, &saml.posted.hold(f))
+        }
+        _ => malformed(&state),
+    }
+}
+
+#[utoipa::path(get, path = "/oauth/saml/callback", operation_id = "oauth_saml_resume", summary = "SAML: the browser's GET after the identity provider's POST", tag = "oauth", params(("resume" = String, Query)), responses((status = 302, description = "To the app, the two-factor step, or the login page")))]
+async fn saml_resume(
+    State(state): State<AppState>,
+    client: Client,
+    headers: HeaderMap,
+    Query(q): Query<Resume>,
+) -> Response {
+    let held = resumed(
+        &state,
+        &client,
+        &headers,
+        state.saml.clone(),
+        q.resume,
+        |s, k| s.posted.take(k),
+    );
+    let (saml, f) = match held.await {
+        Ok(h) => h,
+        Err(to_login_page) => return to_login_page,
     };
-    let result = saml.finish(&state.db, acs, response, relay_state).await;
+    let Some(response) = f.response else {
+        return malformed(&state);
+    };
+    let acs = acs(&state, &saml, &client);
+    let browser = browser(&state, &client, &headers);
+    let result = saml
+        .finish(&state.db, acs, response, f.relay_state, browser)
+        .await;
     // SAML registers people whatever ALLOW_SOCIAL_REGISTRATION says, as LibreChat does.
     conclude(&state, &client, result, true, "saml").await
 }
@@ -288,11 +354,7 @@ async fn saml_metadata(State(state): State<AppState>, client: Client) -> Respons
     let Some(saml) = state.saml.clone() else {
         return (StatusCode::NOT_FOUND, "SAML is not configured.").into_response();
     };
-    let acs = saml.acs_url(
-        state.settings.server.domain_server.as_deref(),
-        &client.base_url,
-    );
-    match saml.metadata(&acs) {
+    match saml.metadata(&acs(&state, &saml, &client)) {
         Ok(xml) => (
             [(
                 axum::http::header::CONTENT_TYPE,
@@ -305,42 +367,6 @@ async fn saml_metadata(State(state): State<AppState>, client: Client) -> Respons
             tracing::error!(error = %e, "SAML metadata");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
-    }
-}
-
-/// The end of every callback: signed in and back to the app, or to the login page with why.
-async fn conclude<E: SignInFailure>(
-    state: &AppState,
-    client: &Client,
-    result: Result<ExternalIdentity, E>,
-    may_register: bool,
-    provider: &str,
-) -> Response {
-    match result {
-        Ok(identity) => sign_in_and_return(state, client, &identity, may_register).await,
-        Err(e) => refuse(state, e.to_string(), e.detail(), provider),
-    }
-}
-
-/// Links `identity` to an account, checks bans, opens a session and returns to the app.
-async fn sign_in_and_return(
-    state: &AppState,
-    client: &Client,
-    identity: &ExternalIdentity,
-    may_register: bool,
-) -> Response {
-    let signed = async {
-        let user = state.accounts.link_external(identity, may_register).await?;
-        check_ban(state, Some(&user.id), client).await?;
-        Ok::<_, ApiError>(state.accounts.start_session(user).await?)
-    }
-    .await;
-    match signed {
-        Ok(s) => {
-            let cookie = set_refresh_cookie(state, client, &s.refresh_token, s.refresh_max_age);
-            redirect(&app_root(state), Some(cookie))
-        }
-        Err(e) => to_login(state, "auth_failed", &e.to_string()),
     }
 }
 

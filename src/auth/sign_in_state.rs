@@ -1,0 +1,152 @@
+//! Sign-ins in flight, bound to the browser that started them.
+//!
+//! A state (or SAML RelayState) alone proves only that someone started a sign-in here, not
+//! that the browser bringing the answer back is theirs: an attacker could start one, sign in
+//! at the provider as themselves, and have a victim's browser finish it (login CSRF), so the
+//! victim would work in the attacker's account. Each sign-in therefore records the random id
+//! of the browser that started it (kept in an HttpOnly cookie by the HTTP layer), and its
+//! answer is taken only from that browser.
+//!
+//! Providers that answer with a cross-site form POST (Apple's `form_post`, SAML's HTTP-POST
+//! binding) reach us without a SameSite=Lax cookie. Their form is held here for a moment
+//! under a random key while the browser is sent on to a GET of the same callback (a top-level
+//! navigation, which carries Lax cookies); the answer is checked there, with the cookie. (The
+//! HTTP layer also sets the key in a cookie on the POST's answer and requires it back, so the
+//! GET's address alone resumes nothing.)
+
+use std::time::Duration;
+
+use super::tokens::{random_hex, token_hash};
+
+/// How long a sign-in started may take to come back.
+const PENDING_FOR: Duration = Duration::from_secs(600);
+/// How long a posted answer waits for the browser's redirected GET (one hop, immediate).
+const HELD_FOR: Duration = Duration::from_secs(120);
+/// The most posted answers held at once, in bytes (a SAML response is a few kilobytes, at
+/// most `saml::MAX_RESPONSE_BYTES`); past it the oldest are dropped and must start again.
+const HELD_BYTES: u64 = 32 * 1024 * 1024;
+
+/// What a person is told when the answer came back to another browser than the one that
+/// started the sign-in.
+pub const OTHER_BROWSER: &str =
+    "This sign-in was started in another browser (or with cookies off). Please sign in again here.";
+
+/// Why a callback's state does not finish a sign-in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotPending {
+    /// Never issued, expired, or already used.
+    Unknown,
+    /// Started in another browser (or the sign-in cookie was not sent).
+    OtherBrowser,
+}
+
+/// A new random browser id, for a browser that has none yet.
+pub fn new_browser_id() -> String {
+    random_hex(16)
+}
+
+/// Whether `s` looks like an id [`new_browser_id`] made (so a cookie cannot carry anything else).
+pub fn is_browser_id(s: &str) -> bool {
+    s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Sign-ins started and not finished, by state: each good for ten minutes, once, and only in
+/// the browser that started it.
+pub struct PendingSignIns<T> {
+    /// state -> (SHA-256 of the browser id, what the sign-in needs to finish)
+    cache: moka::sync::Cache<String, (String, T)>,
+}
+
+impl<T: Clone + Send + Sync + 'static> Default for PendingSignIns<T> {
+    fn default() -> Self {
+        Self {
+            cache: moka::sync::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(PENDING_FOR)
+                .build(),
+        }
+    }
+}
+
+impl<T: Clone + Send + Sync + 'static> PendingSignIns<T> {
+    /// Records a sign-in `browser` started under `state`.
+    pub fn insert(&self, state: String, browser: &str, value: T) {
+        self.cache.insert(state, (token_hash(browser), value));
+    }
+
+    /// Takes the sign-in `state` names if `browser` started it. The state is used up either
+    /// way: an answer brought by the wrong browser is not kept for a second try.
+    pub fn take(&self, state: &str, browser: Option<&str>) -> Result<T, NotPending> {
+        let (owner, value) = self.cache.remove(state).ok_or(NotPending::Unknown)?;
+        // Hashes compared, so the comparison's timing says nothing about the id.
+        match browser {
+            Some(b) if token_hash(b) == owner => Ok(value),
+            _ => Err(NotPending::OtherBrowser),
+        }
+    }
+}
+
+/// Answers a provider posted, held for the browser's redirected GET; each taken once.
+pub struct HeldAnswers<T> {
+    cache: moka::sync::Cache<String, T>,
+}
+
+impl<T: Clone + Send + Sync + 'static> HeldAnswers<T> {
+    /// `weight` is an answer's size in bytes, to bound what is held.
+    pub fn new(weight: fn(&T) -> u32) -> Self {
+        Self {
+            cache: moka::sync::Cache::builder()
+                .max_capacity(HELD_BYTES)
+                .weigher(move |_: &String, v: &T| weight(v).saturating_add(64))
+                .time_to_live(HELD_FOR)
+                .build(),
+        }
+    }
+
+    /// Holds `answer`; the key to take it back with.
+    pub fn hold(&self, answer: T) -> String {
+        let key = random_hex(16);
+        self.cache.insert(key.clone(), answer);
+        key
+    }
+
+    pub fn take(&self, key: &str) -> Option<T> {
+        self.cache.remove(key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sign_in_finishes_once_and_only_in_its_browser() {
+        let pending = PendingSignIns::<u8>::default();
+        let (mine, theirs) = (new_browser_id(), new_browser_id());
+        assert!(is_browser_id(&mine) && !is_browser_id("x; Path=/"));
+        pending.insert("s1".into(), &mine, 1);
+        assert_eq!(pending.take("s1", Some(&mine)), Ok(1));
+        assert_eq!(pending.take("s1", Some(&mine)), Err(NotPending::Unknown));
+        pending.insert("s2".into(), &mine, 2);
+        assert_eq!(
+            pending.take("s2", Some(&theirs)),
+            Err(NotPending::OtherBrowser)
+        );
+        assert_eq!(
+            pending.take("s2", Some(&mine)),
+            Err(NotPending::Unknown),
+            "used up by the wrong browser's try"
+        );
+        pending.insert("s3".into(), &mine, 3);
+        assert_eq!(pending.take("s3", None), Err(NotPending::OtherBrowser));
+    }
+
+    #[test]
+    fn held_answers_are_taken_once() {
+        let held = HeldAnswers::<String>::new(|s| s.len() as u32);
+        let key = held.hold("answer".into());
+        assert_eq!(held.take(&key).as_deref(), Some("answer"));
+        assert_eq!(held.take(&key), None);
+        assert_eq!(held.take("nope"), None);
+    }
+}
