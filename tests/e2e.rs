@@ -10,6 +10,7 @@ use std::process::Command;
 
 use support::fake_openai::{FakeOpenAi, KEY};
 use support::oidc::OidcProvider;
+use support::ssp::SimpleSamlPhp;
 use support::{ServeProcess, librechat};
 
 fn missing_peer(e2e: &Path) -> Option<String> {
@@ -73,10 +74,15 @@ async fn the_web_app_in_a_real_browser() {
         .await
         .unwrap();
     let base = format!("{}/", server.base.trim_end_matches('/'));
-    let run = e2e.clone();
+    run_script(&e2e, "app.test.mjs", base, &server).await;
+}
+
+/// Runs `script` (in tests/e2e) against `base`; fails with its output and the server's log.
+async fn run_script(e2e: &Path, script: &'static str, base: String, server: &ServeProcess) {
+    let run = e2e.to_owned();
     let out = tokio::task::spawn_blocking(move || {
         Command::new("node")
-            .arg("app.test.mjs")
+            .arg(script)
             .current_dir(&run)
             .env("BASE_URL", base)
             .output()
@@ -92,4 +98,45 @@ async fn the_web_app_in_a_real_browser() {
         "the browser tests failed:\n{stdout}\n{stderr}\n--- server log ---\n{}",
         server.stderr.lock().unwrap()
     );
+}
+
+/// SAML's HTTP-POST binding across sites in a real browser: the server as `localhost`, the IdP
+/// (SimpleSAMLphp) as `127.0.0.1`. The cross-site POST carries no SameSite=Lax cookie; the
+/// sign-in must still finish, bound to the browser, through the GET that follows it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn saml_across_sites_in_a_real_browser() {
+    let e2e = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e");
+    if let Some(why) = missing_peer(&e2e) {
+        assert!(
+            std::env::var_os("LIBRECHAT_REQUIRE_PEERS").is_none(),
+            "browser tests cannot run: {why}"
+        );
+        eprintln!("skipping the browser tests: {why}");
+        return;
+    }
+    let Some(idp) = SimpleSamlPhp::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let sp = "urn:librechat:e2e-sp";
+    let mut cmd = librechat(dir.path());
+    cmd.env("ALLOW_SOCIAL_LOGIN", "true")
+        .env("SAML_ENTRY_POINT", &idp.sso_url)
+        .env("SAML_ISSUER", sp)
+        .env("SAML_IDP_ISSUER", &idp.entity_id)
+        .env("SAML_CERT", &idp.cert_path)
+        .env("SAML_SESSION_SECRET", "kept for .env compatibility")
+        .env("LOGIN_MAX", "100");
+    let server = tokio::task::spawn_blocking(move || ServeProcess::start(cmd))
+        .await
+        .unwrap();
+    let base = format!(
+        "{}/",
+        server
+            .base
+            .trim_end_matches('/')
+            .replace("127.0.0.1", "localhost")
+    );
+    idp.register_sp(sp, &format!("{base}oauth/saml/callback"));
+    run_script(&e2e, "saml.test.mjs", base, &server).await;
 }

@@ -380,7 +380,7 @@ try {
     await other.context().close();
   });
 
-  await step('single sign-on: the OpenID button signs a new person in', async () => {
+  await step('single sign-on: the OpenID button signs a new person in, then asks for their code', async () => {
     const visitor = await newPage();
     await visitor.goto('login');
     await visitor.getByRole('link', { name: 'Continue with OpenID' }).click();
@@ -389,6 +389,25 @@ try {
     await visitor.getByRole('button', { name: 'Authorize' }).click();
     await visitor.waitForURL(/\/c\/new$/);
     await visitor.getByRole('dialog', { name: 'Terms of Service' }).getByRole('button', { name: 'Accept' }).click();
+    await visitor.locator('.side-bottom .who', { hasText: 'Erin OpenID' }).waitFor();
+    // With two-factor on, signing in through the provider stops at the code.
+    await visitor.getByRole('button', { name: 'Settings' }).click();
+    await visitor.getByRole('tab', { name: 'Security' }).click();
+    await visitor.getByRole('button', { name: 'Enable two-factor authentication' }).click();
+    const erinSecret = await visitor.locator('code.secret').getAttribute('data-secret');
+    await visitor.getByLabel('Code from the app').fill(totp(erinSecret));
+    await visitor.getByRole('button', { name: 'Confirm' }).click();
+    await visitor.getByText('Two-factor authentication is on.').waitFor();
+    await visitor.getByRole('button', { name: 'Close settings' }).click();
+    await visitor.getByRole('button', { name: 'Log out' }).click();
+    await visitor.waitForURL(/\/login$/);
+    await visitor.getByRole('link', { name: 'Continue with OpenID' }).click();
+    await visitor.locator('input[name="sub"]').fill('erin');
+    await visitor.getByRole('button', { name: 'Authorize' }).click();
+    await visitor.waitForURL(/\/login\/2fa/);
+    await visitor.getByLabel('Authentication code').fill(totp(erinSecret, Date.now(), 1));
+    await visitor.getByRole('button', { name: 'Verify' }).click();
+    await visitor.waitForURL(/\/c\/new$/);
     await visitor.locator('.side-bottom .who', { hasText: 'Erin OpenID' }).waitFor();
     await visitor.context().close();
   });
