@@ -18,6 +18,7 @@ pub mod db;
 pub mod logging;
 pub mod mail;
 pub mod metrics;
+pub mod net;
 pub mod providers;
 pub mod search;
 pub mod server;

@@ -1488,10 +1488,15 @@ async fn moderation_refuses_flagged_messages() {
 #[tokio::test]
 async fn a_user_provided_base_url_is_stored_with_the_key_and_used() {
     let fake = FakeOpenAi::start().await;
+    // The fake is on loopback, which a person's URL may reach only when the admin allows it.
+    let allowed = fake
+        .base
+        .trim_start_matches("http://")
+        .trim_end_matches("/v1");
     let server = TestServer::builder()
-        .yaml(
-            "version: 1.2.1\nendpoints:\n  custom:\n    - name: Mine\n      apiKey: user_provided\n      baseURL: user_provided\n      models:\n        default: [gpt-4o]\n",
-        )
+        .yaml(&format!(
+            "version: 1.2.1\nendpoints:\n  allowedAddresses: ['{allowed}']\n  custom:\n    - name: Mine\n      apiKey: user_provided\n      baseURL: user_provided\n      models:\n        default: [gpt-4o]\n",
+        ))
         .start()
         .await;
     let s = server.signed_in("alice@example.org", PW).await;

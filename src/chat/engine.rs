@@ -87,6 +87,8 @@ enum Outcome {
 pub struct Engine {
     pub db: Db,
     pub http: reqwest::Client,
+    /// For a base URL a person set.
+    pub guarded: crate::net::Guarded,
     pub jobs: Arc<Jobs>,
     pub billing: Arc<crate::billing::Billing>,
     /// Counts tokens relayed and provider errors, when metrics are on.
@@ -219,7 +221,7 @@ impl Engine {
         let aborted = job.aborted();
         tokio::pin!(aborted);
         let mut stream = tokio::select! {
-            started = providers::stream(&self.http, &turn.endpoint, &turn.api_key, request) => match started {
+            started = providers::stream(&self.http, &self.guarded, &turn.endpoint, &turn.api_key, request) => match started {
                 Ok(s) => s,
                 Err(e) => return (Outcome::Failed(e), None, prompt_tokens),
             },
@@ -514,8 +516,14 @@ impl Engine {
         }
         let model = request.model.clone();
         let collect = async {
-            let mut stream =
-                providers::stream(&self.http, &turn.endpoint, &turn.api_key, request).await?;
+            let mut stream = providers::stream(
+                &self.http,
+                &self.guarded,
+                &turn.endpoint,
+                &turn.api_key,
+                request,
+            )
+            .await?;
             let mut title = String::new();
             let mut usage = None;
             while let Some(e) = stream.next().await {

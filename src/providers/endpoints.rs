@@ -98,6 +98,9 @@ pub struct Endpoints {
     pub list: Vec<Endpoint>,
     /// What was left out and why, warned about at start.
     pub warnings: Vec<String>,
+    /// `endpoints.allowedAddresses`: the private services a `baseURL: user_provided` may
+    /// still reach (`host:port` each); none by default.
+    pub allowed_addresses: crate::net::AllowedAddresses,
 }
 
 /// Anthropic's models offered when `ANTHROPIC_MODELS` is not set.
@@ -234,6 +237,15 @@ impl Endpoints {
                 out.list.push(e);
             }
         }
+
+        let listed = yaml_section("allowedAddresses")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|v| v.as_str().unwrap_or("(not text)"));
+        let (allowed, warnings) = crate::net::AllowedAddresses::parse(listed);
+        out.allowed_addresses = allowed;
+        out.warnings.extend(warnings);
 
         let customs = yaml_section("custom").and_then(Value::as_array);
         for (i, c) in customs.into_iter().flatten().enumerate() {

@@ -92,7 +92,7 @@ fn urlencode(s: &str) -> String {
 /// Google's errors: 401/403 for keys, 429 with `RetryInfo.retryDelay` ("7s").
 async fn error_from(response: reqwest::Response) -> ProviderError {
     let status = response.status().as_u16();
-    let text = response.text().await.unwrap_or_default();
+    let text = crate::net::error_text(response).await;
     let message = message_of(&text);
     match status {
         401 | 403 => ProviderError::Unauthorized { status, message },

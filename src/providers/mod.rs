@@ -114,6 +114,9 @@ pub enum ProviderError {
     Status { status: u16, message: String },
     #[error("Cannot reach the provider at {url}: {message}")]
     Unreachable { url: String, message: String },
+    /// A base URL the person set leads where this server does not call for them.
+    #[error("The base URL you set cannot be used: {0}")]
+    Blocked(crate::net::Blocked),
     #[error("The provider's stream was malformed: {0}")]
     Malformed(String),
     #[error("The provider's stream ended before the answer was complete")]
@@ -135,6 +138,7 @@ impl ProviderError {
             ProviderError::RateLimited { .. } => "rate_limit",
             ProviderError::Status { .. } => "provider_error",
             ProviderError::Unreachable { .. } => "provider_unreachable",
+            ProviderError::Blocked(_) => "invalid_base_url",
             ProviderError::Malformed(_) | ProviderError::Interrupted => "stream_error",
             ProviderError::Config(_) => "config_error",
             ProviderError::InsufficientBalance { .. } => "token_balance",
@@ -146,7 +150,9 @@ pub type EventStream = Pin<Box<dyn Stream<Item = Result<StreamEvent, ProviderErr
 
 /// Sends a streaming request: `body` as JSON to `url`, with `headers` (the key's header, when
 /// there is a key, and any the API needs) and then the endpoint's own (their placeholders
-/// filled). A connection failure is [`ProviderError::Unreachable`]; a non-2xx answer becomes
+/// filled), except to a base URL a person set: that is theirs, and gets only their key, never
+/// what the administrator configured (as LibreChat does). A connection failure is
+/// [`ProviderError::Unreachable`] (or [`ProviderError::Blocked`]); a non-2xx answer becomes
 /// what `on_error` makes of it.
 pub(crate) async fn post<F, Fut>(
     http: &reqwest::Client,
@@ -168,13 +174,21 @@ where
     for (k, v) in headers {
         req = req.header(k, v);
     }
-    for (k, v) in &endpoint.headers {
-        req = req.header(k.as_str(), request.fill(v));
+    if !endpoint.user_base_url {
+        for (k, v) in &endpoint.headers {
+            req = req.header(k.as_str(), request.fill(v));
+        }
     }
-    let response = req.send().await.map_err(|e| ProviderError::Unreachable {
-        url: endpoint.base_url.clone(),
-        message: openai::cause(&e),
-    })?;
+    let response = req
+        .send()
+        .await
+        .map_err(|e| match crate::net::Blocked::find(&e) {
+            Some(blocked) => ProviderError::Blocked(blocked.clone()),
+            None => ProviderError::Unreachable {
+                url: endpoint.base_url.clone(),
+                message: openai::cause(&e),
+            },
+        })?;
     if !response.status().is_success() {
         return Err(on_error(response).await);
     }
@@ -233,13 +247,22 @@ pub(crate) fn apply_params(
     }
 }
 
-/// Starts a streaming completion on `endpoint` with `api_key`.
+/// Starts a streaming completion on `endpoint` with `api_key`: through `http` for the
+/// administrator's URLs, through `guarded` for one a person set (`baseURL: user_provided`).
 pub async fn stream(
     http: &reqwest::Client,
+    guarded: &crate::net::Guarded,
     endpoint: &Endpoint,
     api_key: &str,
     request: ChatRequest,
 ) -> Result<EventStream, ProviderError> {
+    let http = if endpoint.user_base_url {
+        guarded
+            .client_for_str(&endpoint.base_url)
+            .map_err(ProviderError::Blocked)?
+    } else {
+        http
+    };
     match endpoint.protocol {
         // `useResponsesApi` picks OpenAI's newer API (not on Azure deployments here).
         Protocol::OpenAi

@@ -71,7 +71,13 @@ async fn fetch(
     if !resp.status().is_success() {
         return Err(format!("the provider answered {}", resp.status()));
     }
-    let body: Value = resp.json().await.map_err(|e| e.to_string())?;
+    // Bounded like every provider body: a real list is a few hundred KB at most.
+    const LIMIT: usize = 4 * 1024 * 1024;
+    let bytes = crate::net::body_prefix(resp, LIMIT + 1, Duration::from_secs(10)).await;
+    if bytes.len() > LIMIT {
+        return Err("the model list is larger than 4 MiB".into());
+    }
+    let body: Value = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
     // OpenAI: {data: [{id}]}; Ollama's /api/tags-style lists: {models: [{name}]}.
     let items = body
         .get("data")

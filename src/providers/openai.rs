@@ -116,7 +116,7 @@ pub(super) fn cause(e: &reqwest::Error) -> String {
 pub async fn error_from(response: reqwest::Response) -> ProviderError {
     let status = response.status().as_u16();
     let headers = response.headers().clone();
-    let text = response.text().await.unwrap_or_default();
+    let text = crate::net::error_text(response).await;
     let message = message_of(&text);
     match status {
         401 | 403 => ProviderError::Unauthorized { status, message },

@@ -41,8 +41,10 @@ pub struct Services {
     pub search: Option<Arc<SearchIndex>>,
     /// Answers being generated.
     pub jobs: Arc<crate::chat::jobs::Jobs>,
-    /// The client for AI providers.
+    /// The client for AI providers at the administrator's URLs.
     pub http: reqwest::Client,
+    /// The client for URLs a person chose (see `net`).
+    pub guarded: crate::net::Guarded,
     /// Balances and transactions.
     pub billing: Arc<crate::billing::Billing>,
     /// Encrypts secrets at rest with CREDS_KEY (user API keys).
@@ -85,6 +87,7 @@ impl AppState {
         let s = &settings;
         let settings_creds_key = s.secrets.creds_key.value.expose().to_owned();
         let settings_metrics = s.server.metrics_addr.is_some();
+        let guarded = crate::net::Guarded::new(s.endpoints.allowed_addresses.clone());
         let tokens = Tokens::new(
             s.secrets.jwt_secret.value.expose(),
             s.secrets.jwt_refresh_secret.value.expose(),
@@ -155,6 +158,7 @@ impl AppState {
             search,
             jobs: Arc::new(crate::chat::jobs::Jobs::new()),
             http: crate::providers::http_client(),
+            guarded,
             models: Arc::default(),
             billing: Arc::new(billing),
             cipher: Arc::new(Cipher::new(settings_creds_key.as_str())),

@@ -7,6 +7,7 @@
 pub static PEER_START: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 pub mod fake_apple;
+pub mod fake_hostile;
 pub mod fake_openai;
 pub mod fake_social;
 pub mod oidc;

@@ -166,7 +166,9 @@ async fn start(
         true => Some(super::keys::user_values(&state, &user.id, &endpoint_name).await?),
         false => None,
     };
+    // A URL the person chose gets their key only, never the server's (as in LibreChat).
     let api_key = match (&endpoint.key, &mine) {
+        (_, Some(m)) if endpoint.user_base_url => m.api_key.clone(),
         (Key::Value(k), _) => k.clone(),
         (Key::UserProvided, Some(m)) => m.api_key.clone(),
         _ => String::new(),
@@ -182,6 +184,13 @@ async fn start(
         endpoint = endpoint
             .with_user_base_url(&url)
             .map_err(ApiError::BadRequest)?;
+        // Refused here, before anything is saved, when the URL names a private address; a
+        // name is checked again on what it resolves to when the answer starts.
+        if let Err(blocked) = state.guarded.client_for_str(&endpoint.base_url) {
+            return Err(ApiError::BadRequest(format!(
+                "The base URL you set for {endpoint_name} cannot be used: {blocked}"
+            )));
+        }
     }
 
     let regenerate = flag(&body, "isRegenerate");
@@ -380,6 +389,7 @@ async fn start(
     let engine = Engine {
         db: state.db.clone(),
         http: state.http.clone(),
+        guarded: state.guarded.clone(),
         jobs: state.jobs.clone(),
         billing: state.billing.clone(),
         metrics: state.metrics.clone(),

@@ -65,7 +65,7 @@ async fn set(
         .settings
         .endpoints
         .get(&body.name)
-        .filter(|e| e.key == Key::UserProvided)
+        .filter(|e| e.key == Key::UserProvided || e.user_base_url)
         .ok_or_else(|| {
             ApiError::BadRequest(format!("{:?} does not take a user-provided key", body.name))
         })?;
