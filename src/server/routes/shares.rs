@@ -187,11 +187,12 @@ async fn read(
         .ok_or_else(|| ApiError::NotFound("Shared link not found".into()))?;
     // A visitor without an account cannot use /api/render: answers come rendered here.
     let mut messages = link.snapshot["messages"].clone();
+    let images = state.settings.images.clone();
     let messages = tokio::task::spawn_blocking(move || {
         for m in messages.as_array_mut().into_iter().flatten() {
             if m["isCreatedByUser"] != true {
                 let text = m["text"].as_str().unwrap_or("").to_owned();
-                m["html"] = json!(crate::chat::render::to_html(&text));
+                m["html"] = json!(crate::chat::render::to_html(&text, &images));
             }
         }
         messages
