@@ -123,24 +123,36 @@ async fn a_ban_ends_the_users_sessions_and_blocks_their_token() {
 }
 
 #[tokio::test]
-async fn a_refresh_refused_by_an_address_ban_keeps_the_session() {
+async fn a_refresh_refused_by_a_ban_keeps_the_session() {
     let server = TestServer::start().await;
     let s = server.signed_in("alice@example.org", PW).await;
-    let ip: std::net::IpAddr = "127.0.0.1".parse().unwrap();
-    server
-        .state
-        .guard
-        .ban("manual", 0, None, Some(ip), Duration::from_secs(3600))
-        .await
-        .unwrap();
-    assert_eq!(server.refresh(&s.refresh).await.status(), 403);
+    // A ban written as `librechat user ban` on another machine would be, sessions untouched
+    // (an address ban no longer refuses a signed-in account: see tests/proxy_and_bans.rs).
+    let subject = format!("user:{}", s.user["id"].as_str().unwrap());
+    let ban = librechat::db::bans::Ban {
+        subject: subject.clone(),
+        kind: "manual".into(),
+        violation_count: 0,
+        expires_at: librechat::db::to_rfc3339(
+            time::OffsetDateTime::now_utc() + time::Duration::hours(1),
+        ),
+    };
     server
         .state
         .db
-        .write(|c| librechat::db::bans::delete(c, "ip:127.0.0.1"))
+        .write(move |c| librechat::db::bans::upsert(c, &ban))
         .await
         .unwrap();
-    server.state.guard.forget("ip:127.0.0.1");
+    server.state.guard.forget(&subject);
+    assert_eq!(server.refresh(&s.refresh).await.status(), 403);
+    let lifted = subject.clone();
+    server
+        .state
+        .db
+        .write(move |c| librechat::db::bans::delete(c, &lifted))
+        .await
+        .unwrap();
+    server.state.guard.forget(&subject);
     assert_eq!(
         server.refresh(&s.refresh).await.status(),
         200,

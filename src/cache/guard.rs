@@ -5,6 +5,12 @@
 //! `BAN_DURATION` under both the user id and the IP, and the user's sessions are ended. Bans
 //! live in the database (so a restart does not lift them) with a short in-memory cache in
 //! front, which also picks up bans made by `librechat user ban` within seconds.
+//!
+//! An address ban stops anonymous requests from that address (sign-in, registration, resets);
+//! a request signed in as an account is judged by that account's ban alone. Many people can
+//! share one address (an office, a school, a proxy without `TRUST_PROXY`): one of them failing
+//! to log in must not lock every signed-in colleague out. IPv6 clients are counted per /64
+//! (see [`client_key`](super::client_key)).
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -51,31 +57,32 @@ impl Guard {
         }
     }
 
-    /// The ban on this user or this address, if one is in force.
+    /// The ban in force on this request, if any: the signed-in user's (`user_id`), else the
+    /// address's.
     pub async fn ban_of(
         &self,
         user_id: Option<&str>,
         ip: Option<IpAddr>,
     ) -> Result<Option<BanNotice>, DbError> {
-        for subject in subjects(user_id, ip) {
-            let ban = match self.bans.get(&subject) {
-                Some(cached) => cached,
-                None => {
-                    let key = subject.clone();
-                    let found = self.db.read(move |c| db::bans::find_live(c, &key)).await?;
-                    self.bans.insert(subject, found.clone());
-                    found
-                }
-            };
-            if let Some(ban) = ban
-                && ban.expires_at > db::now()
-            {
-                return Ok(Some(BanNotice {
-                    expires_at: ban.expires_at,
-                }));
+        let subject = match (user_id, ip) {
+            (Some(u), _) => format!("user:{u}"),
+            (None, Some(ip)) => ip_subject(ip),
+            (None, None) => return Ok(None),
+        };
+        let ban = match self.bans.get(&subject) {
+            Some(cached) => cached,
+            None => {
+                let key = subject.clone();
+                let found = self.db.read(move |c| db::bans::find_live(c, &key)).await?;
+                self.bans.insert(subject, found.clone());
+                found
             }
-        }
-        Ok(None)
+        };
+        Ok(ban
+            .filter(|ban| ban.expires_at > db::now())
+            .map(|ban| BanNotice {
+                expires_at: ban.expires_at,
+            }))
     }
 
     /// Counts a request against a limiter; on refusal records the violation (which may ban).
@@ -88,7 +95,7 @@ impl Guard {
     ) -> Result<Result<(), super::Limited>, DbError> {
         let subject = user_id
             .map(str::to_owned)
-            .or_else(|| ip.map(|i| i.to_string()))
+            .or_else(|| ip.map(super::client_key))
             .unwrap_or_else(|| "unknown".into());
         match self.limiter.hit(spec, name, &subject) {
             Ok(()) => Ok(Ok(())),
@@ -113,7 +120,7 @@ impl Guard {
         }
         let subject = match (user_id, ip) {
             (Some(u), _) => format!("user:{u}"),
-            (None, Some(ip)) => format!("ip:{ip}"),
+            (None, Some(ip)) => ip_subject(ip),
             (None, None) => return Ok(()),
         };
         let key = format!("{kind}:{subject}");
@@ -196,7 +203,12 @@ fn subjects(user_id: Option<&str>, ip: Option<IpAddr>) -> Vec<String> {
         out.push(format!("user:{u}"));
     }
     if let Some(ip) = ip {
-        out.push(format!("ip:{ip}"));
+        out.push(ip_subject(ip));
     }
     out
+}
+
+/// How an address's bans and scores are stored: `ip:` and its client key.
+pub fn ip_subject(ip: IpAddr) -> String {
+    format!("ip:{}", super::client_key(ip))
 }

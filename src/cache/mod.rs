@@ -3,8 +3,11 @@
 //!
 //! [`LimitSpec`]: crate::config::LimitSpec
 
+mod address;
 mod guard;
 mod limiter;
 
-pub use guard::{BanNotice, Guard};
+pub use address::{client_key, parse_client_key};
+
+pub use guard::{BanNotice, Guard, ip_subject};
 pub use limiter::{Limited, RateLimiter};

@@ -79,6 +79,7 @@ pub fn run(env: Env, overrides: Overrides) -> anyhow::Result<ExitCode> {
             Some("set OPENAI_API_KEY (or another provider's key), or endpoints in librechat.yaml"),
         );
     }
+    proxy(&mut r, &settings.server);
     data_folder(&mut r, &settings.data_dir);
     database(&mut r, &settings.database_path());
     if settings.features.search {
@@ -89,6 +90,56 @@ pub fn run(env: Env, overrides: Overrides) -> anyhow::Result<ExitCode> {
         .build()?;
     runtime.block_on(services(&mut r, &settings));
     finish(&r)
+}
+
+/// Whether the settings suggest a reverse proxy in front that `TRUST_PROXY` does not believe
+/// (or one that is believed while anyone can reach the port). Only the configuration is seen:
+/// a public URL over https (this server speaks plain HTTP, so something in front ends TLS), or
+/// listening on loopback under a public name. The running server warns in its log when
+/// forwarded headers actually arrive.
+fn proxy(r: &mut Report, s: &crate::config::ServerSettings) {
+    let urls: Vec<&str> = [&s.domain_client, &s.domain_server]
+        .into_iter()
+        .flatten()
+        .map(String::as_str)
+        .collect();
+    let public_name = |u: &&str| {
+        url::Url::parse(u)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+            .is_some_and(|h| !matches!(h.as_str(), "localhost" | "127.0.0.1" | "[::1]"))
+    };
+    let loopback = matches!(s.host.as_str(), "localhost" | "127.0.0.1" | "::1");
+    let trust = match s.trust_proxy {
+        u32::MAX => "true".to_owned(),
+        n => n.to_string(),
+    };
+    let behind = urls.iter().any(|u| u.starts_with("https://"))
+        || (loopback && urls.iter().any(public_name));
+    if s.trust_proxy == 0 && behind {
+        r.add(
+            Level::Warn,
+            format!(
+                "TRUST_PROXY is 0, but {} suggests a reverse proxy in front: every client would \
+                 be seen as the proxy's address, and one person's failed logins would ban it, \
+                 locking everyone out of signing in",
+                urls.join(" and ")
+            ),
+            Some("set TRUST_PROXY=1 (the number of proxies in front) in the server's environment"),
+        );
+    } else if s.trust_proxy > 0 && !loopback {
+        r.add(
+            Level::Note,
+            format!(
+                "TRUST_PROXY={trust} while listening on {}: a client that reaches the port \
+                 directly can pick its own address with X-Forwarded-For",
+                s.host
+            ),
+            Some("let only the proxy reach the port (HOST=127.0.0.1, or a firewall)"),
+        );
+    } else {
+        r.ok(format!("client addresses: TRUST_PROXY={trust}"));
+    }
 }
 
 fn finish(r: &Report) -> anyhow::Result<ExitCode> {

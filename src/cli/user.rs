@@ -40,12 +40,12 @@ echo 'a long passphrase' | librechat user create bob@example.org --password-stdi
     /// Ban an account for some minutes and end its sessions
     #[command(after_help = "Example:\n  librechat user ban mallory@example.org 120")]
     Ban { email: String, minutes: u64 },
-    /// Lift a ban on an account (by email) or on an address (by IP)
+    /// Lift a ban on an account (by email) or on an address (by IP; an IPv6 client is its /64)
     #[command(
-        after_help = "Examples:\n  librechat user unban mallory@example.org\n  librechat user unban 203.0.113.7"
+        after_help = "Examples:\n  librechat user unban mallory@example.org\n  librechat user unban 203.0.113.7\n  librechat user unban 2001:db8:1:2::/64"
     )]
     Unban {
-        /// An account's email, or an IP address
+        /// An account's email, an IP address, or an IPv6 /64
         target: String,
     },
     /// List the bans in force, on accounts and on addresses
@@ -249,9 +249,10 @@ async fn dispatch(settings: &Settings, db: &Db, cmd: UserCommand) -> anyhow::Res
             );
         }
         UserCommand::Unban { target } => {
-            let subject = match target.parse::<std::net::IpAddr>() {
-                Ok(ip) => format!("ip:{ip}"),
-                Err(_) => format!("user:{}", find(db, &target).await?.id),
+            // An address, or an IPv6 client's /64, as bans are kept (see cache::client_key).
+            let subject = match crate::cache::parse_client_key(&target) {
+                Some(key) => format!("ip:{key}"),
+                None => format!("user:{}", find(db, &target).await?.id),
             };
             let lifted = db.write(move |c| bans::delete(c, &subject)).await?;
             println!("{} {target}", if lifted { "unbanned" } else { "no ban on" });

@@ -130,6 +130,7 @@ pub fn build(state: AppState) -> Router {
         app = app.layer(from_fn_with_state(metrics, super::metrics::count_request));
     }
     let trust = server.trust_proxy;
+    let warned = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let request_id = HeaderName::from_static("x-request-id");
     app.layer(from_fn_with_state(
         security::Headers::new(&state.settings),
@@ -143,6 +144,7 @@ pub fn build(state: AppState) -> Router {
                     .extensions()
                     .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
                     .map(|c| c.0.ip());
+                client::warn_untrusted_forwarding(req.headers(), peer, trust, &warned);
                 let ip = client::client_ip(peer, req.headers(), trust);
                 let id = req
                     .headers()

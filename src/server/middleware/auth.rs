@@ -95,7 +95,8 @@ pub fn require_permission(
     }
 }
 
-/// 403 when the user or the address is banned.
+/// 403 when the signed-in user is banned, or, for an anonymous request (`user_id` None), its
+/// address: an address ban never blocks another account that is signed in (see `cache::Guard`).
 pub async fn check_ban(
     state: &AppState,
     user_id: Option<&str>,

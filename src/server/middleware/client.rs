@@ -94,6 +94,35 @@ pub fn client_ip(peer: Option<IpAddr>, headers: &HeaderMap, trust: u32) -> Optio
     Some(chain[hops])
 }
 
+/// Warns once (per server) when a request carries forwarding headers while `TRUST_PROXY=0`:
+/// a reverse proxy is most likely in front, unbelieved, so every client looks like the proxy
+/// and one person's failed logins ban the proxy's address, locking out everyone's sign-in.
+pub fn warn_untrusted_forwarding(
+    headers: &HeaderMap,
+    peer: Option<IpAddr>,
+    trust: u32,
+    warned: &std::sync::atomic::AtomicBool,
+) {
+    use std::sync::atomic::Ordering;
+    if trust > 0 || warned.load(Ordering::Relaxed) {
+        return;
+    }
+    let forwarded = ["x-forwarded-for", "forwarded", "x-real-ip"]
+        .into_iter()
+        .find(|h| headers.contains_key(*h));
+    if let Some(header) = forwarded
+        && !warned.swap(true, Ordering::Relaxed)
+    {
+        tracing::warn!(
+            header,
+            peer = peer.map(|p| p.to_string()).unwrap_or_default(),
+            "requests arrive with forwarding headers but TRUST_PROXY is 0: every client behind \
+             that proxy is seen as the proxy's address, so limits and bans hit them all at once. \
+             Behind a reverse proxy, set TRUST_PROXY to the number of proxies (usually 1)"
+        );
+    }
+}
+
 /// `1.2.3.4`, `1.2.3.4:567`, `::1` or `[::1]:567`.
 fn parse_addr(s: &str) -> Option<IpAddr> {
     let s = s.trim();
