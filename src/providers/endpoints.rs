@@ -4,7 +4,8 @@
 //! `endpoints.custom` (`name`, `apiKey`, `baseURL`, `models.default`, `models.fetch`,
 //! `titleConvo`, `titleModel`, `modelDisplayLabel`, `iconURL`, `headers`, `addParams`,
 //! `dropParams`). A key may be `user_provided`: each person then stores their own under
-//! `/api/keys`.
+//! `/api/keys`; so may the `baseURL`, which is then called through `net::Guarded`, reaching
+//! only the private services listed in `endpoints.allowedAddresses`.
 
 use serde_json::{Map, Value};
 
