@@ -182,9 +182,51 @@ fn create_list_set_role_reset_password_delete() {
 }
 
 #[test]
-fn ban_and_unban_reach_a_running_server() {
+fn a_reset_password_ends_the_running_servers_sessions_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let server = ServeProcess::start(librechat(dir.path()));
+    let base = server.base.clone();
+    let (status, _) = call(
+        "POST",
+        &format!("{base}/api/auth/register"),
+        None,
+        Some(
+            json!({"name": "Bob", "email": "bob@example.org", "password": PW, "confirm_password": PW}),
+        ),
+    );
+    assert_eq!(status, 200);
+    let (status, body) = call(
+        "POST",
+        &format!("{base}/api/auth/login"),
+        None,
+        Some(json!({"email": "bob@example.org", "password": PW})),
+    );
+    assert_eq!(status, 200);
+    let token = body["token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        call("GET", &format!("{base}/api/user"), Some(&token), None).0,
+        200
+    );
+    let out = user(
+        dir.path(),
+        &["reset-password", "bob@example.org", "--password-stdin"],
+        Some("a brand new passphrase\n"),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // No cache to wait for: the next request already finds the session gone.
+    assert_eq!(
+        call("GET", &format!("{base}/api/user"), Some(&token), None).0,
+        401
+    );
+}
+
+#[test]
+fn ban_and_unban_reach_a_running_server() {
+    let dir = tempfile::tempdir().unwrap();
+    // Polling the login route below must not trip its limiter.
+    let mut cmd = librechat(dir.path());
+    cmd.env("LOGIN_MAX", "1000");
+    let server = ServeProcess::start(cmd);
     let base = server.base.clone();
     let (status, _) = call(
         "POST",
@@ -209,6 +251,9 @@ fn ban_and_unban_reach_a_running_server() {
 
     let out = user(dir.path(), &["ban", "mallory@example.org", "30"], None);
     assert!(out.status.success(), "{}", text(&out.stderr));
+    // The ban ended the sessions: the access token is refused at once.
+    let (status, _) = call("GET", &format!("{base}/api/user"), Some(&token), None);
+    assert!(status == 401 || status == 403, "{status}");
     // The server trusts a ban lookup for a few seconds; wait (bounded) until it asks again.
     let mut status = 0;
     for _ in 0..600 {
@@ -232,17 +277,15 @@ fn ban_and_unban_reach_a_running_server() {
             .status
             .success()
     );
-    // Polled with the still-valid access token: polling the login route would trip its limiter.
     let mut status = 0;
     for _ in 0..600 {
-        status = call("GET", &format!("{base}/api/user"), Some(&token), None).0;
+        status = login().0;
         if status == 200 {
             break;
         }
         std::thread::sleep(Duration::from_millis(100));
     }
     assert_eq!(status, 200, "unbanned");
-    assert_eq!(login().0, 200);
     assert!(
         text(&user(dir.path(), &["unban", "mallory@example.org"], None).stdout).contains("no ban")
     );

@@ -236,12 +236,12 @@ impl Accounts {
             time::OffsetDateTime::from_unix_timestamp(exp as i64)
                 .unwrap_or_else(|_| time::OffsetDateTime::now_utc()),
         );
-        let (sid, uid, hash) = (session_id, user.id.clone(), token_hash(&refresh));
+        let (sid, uid, hash) = (session_id.clone(), user.id.clone(), token_hash(&refresh));
         self.db
             .write(move |c| sessions::create(c, &sid, &uid, &hash, &expires_at))
             .await?;
         Ok(SignedIn {
-            access_token: self.tokens.issue_access(&user),
+            access_token: self.tokens.issue_access(&user, &session_id),
             refresh_token: refresh,
             refresh_max_age: self.tokens.refresh_ttl,
             user,
@@ -289,28 +289,38 @@ impl Accounts {
             Err(e) => return Err(e.into()),
         };
         Ok(SignedIn {
-            access_token: self.tokens.issue_access(&user),
+            access_token: self.tokens.issue_access(&user, &session.id),
             refresh_token: next,
             refresh_max_age: claims.exp.saturating_sub(now_secs()),
             user,
         })
     }
 
-    /// Ends the session the refresh token belongs to, if it is current.
-    pub async fn logout(&self, refresh_token: Option<&str>) -> Result<(), AuthError> {
-        let Some(token) = refresh_token else {
+    /// Ends the session of the refresh cookie (if it is current) and the session of the access
+    /// token (if valid): with the session go its refresh token and every access token issued
+    /// in it. Either alone is enough, so a client holding only one can still sign out.
+    pub async fn logout(
+        &self,
+        refresh_token: Option<&str>,
+        access_token: Option<&str>,
+    ) -> Result<(), AuthError> {
+        let by_refresh =
+            refresh_token.and_then(|t| Some((self.tokens.verify_refresh(t)?, token_hash(t))));
+        let by_access = access_token.and_then(|t| self.tokens.verify_access(t));
+        if by_refresh.is_none() && by_access.is_none() {
             return Ok(());
-        };
-        let Some(claims) = self.tokens.verify_refresh(token) else {
-            return Ok(());
-        };
-        let hash = token_hash(token);
+        }
         self.db
             .write(move |c| {
-                c.execute(
-                    "DELETE FROM sessions WHERE id = ?1 AND user_id = ?2 AND refresh_token_hash = ?3",
-                    rusqlite::params![claims.session_id, claims.id, hash],
-                )?;
+                if let Some((claims, hash)) = by_refresh {
+                    c.execute(
+                        "DELETE FROM sessions WHERE id = ?1 AND user_id = ?2 AND refresh_token_hash = ?3",
+                        rusqlite::params![claims.session_id, claims.id, hash],
+                    )?;
+                }
+                if let Some(claims) = by_access {
+                    sessions::delete_owned(c, &claims.session_id, &claims.id)?;
+                }
                 Ok(())
             })
             .await?;

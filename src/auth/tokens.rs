@@ -1,6 +1,10 @@
 //! The tokens LibreChat uses: a short-lived access JWT, a refresh JWT bound to a session, and a
 //! five-minute "2FA pending" token. All HS256; anything else (`none`, RS256, a token signed with
 //! the other secret, an expired one) is refused.
+//!
+//! Access tokens name their session (`sessionId`, as refresh tokens do), so ending a session
+//! (logout, password reset or change, ban) ends its access tokens too, not only its refresh
+//! token.
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
 use serde::{Deserialize, Serialize};
@@ -18,6 +22,14 @@ pub struct AccessClaims {
     pub provider: String,
     #[serde(default)]
     pub email: String,
+    /// The session the token was issued for; a token whose session has ended is refused.
+    /// LibreChat's tokens lack it (its client never reads it); ours always carry it.
+    #[serde(
+        default,
+        rename = "sessionId",
+        skip_serializing_if = "String::is_empty"
+    )]
+    pub session_id: String,
     pub iat: u64,
     pub exp: u64,
     /// Present only on 2FA temp tokens; an access token must not carry it.
@@ -83,13 +95,15 @@ impl Tokens {
         }
     }
 
-    pub fn issue_access(&self, user: &User) -> String {
+    /// An access token for `user` in the session `session_id`.
+    pub fn issue_access(&self, user: &User, session_id: &str) -> String {
         let iat = now_secs();
         let claims = AccessClaims {
             id: user.id.clone(),
             username: user.username.clone(),
             provider: user.provider.clone(),
             email: user.email.clone(),
+            session_id: session_id.to_owned(),
             iat,
             exp: iat + self.access_ttl,
             two_fa_pending: None,
@@ -97,12 +111,14 @@ impl Tokens {
         sign(&claims, &self.access_enc)
     }
 
-    /// The user id of a valid access token. Temp tokens are not access tokens.
+    /// The claims of a valid access token. Temp tokens are not access tokens, and neither is
+    /// a token that names no session (it could never be ended before it expires).
     pub fn verify_access(&self, token: &str) -> Option<AccessClaims> {
         let claims: AccessClaims = decode(token, &self.access_dec, &self.validation)
             .ok()?
             .claims;
-        (claims.two_fa_pending.is_none() && !claims.id.is_empty()).then_some(claims)
+        (claims.two_fa_pending.is_none() && !claims.id.is_empty() && !claims.session_id.is_empty())
+            .then_some(claims)
     }
 
     /// A refresh token for the session, with its expiry (unix seconds).
@@ -201,15 +217,16 @@ mod tests {
     #[test]
     fn access_tokens_round_trip_and_carry_librechats_claims() {
         let t = tokens();
-        let token = t.issue_access(&user());
+        let token = t.issue_access(&user(), "s1");
         let claims = t.verify_access(&token).unwrap();
         assert_eq!(
             (
                 claims.id.as_str(),
                 claims.email.as_str(),
-                claims.provider.as_str()
+                claims.provider.as_str(),
+                claims.session_id.as_str()
             ),
-            ("u1", "a@b.c", "local")
+            ("u1", "a@b.c", "local", "s1")
         );
     }
 
@@ -217,12 +234,12 @@ mod tests {
     fn refuses_forged_expired_and_confused_tokens() {
         let t = tokens();
         // Signed with another secret.
-        let other = Tokens::new("not-the-secret", "x", 900, 3600).issue_access(&user());
+        let other = Tokens::new("not-the-secret", "x", 900, 3600).issue_access(&user(), "s1");
         assert!(t.verify_access(&other).is_none());
         // A refresh token is not an access token (different secret) and vice versa.
         let refresh = t.issue_refresh("u1", "s1", now_secs() + 60);
         assert!(t.verify_access(&refresh).is_none());
-        assert!(t.verify_refresh(&t.issue_access(&user())).is_none());
+        assert!(t.verify_refresh(&t.issue_access(&user(), "s1")).is_none());
         // A 2FA temp token is not an access token.
         assert!(t.verify_access(&t.issue_temp("u1")).is_none());
         // Expired.
@@ -231,14 +248,21 @@ mod tests {
             username: String::new(),
             provider: String::new(),
             email: String::new(),
+            session_id: "s1".into(),
             iat: 1,
             exp: 2,
             two_fa_pending: None,
         };
-        assert!(
-            t.verify_access(&sign(&old, &EncodingKey::from_secret(b"access-secret")))
-                .is_none()
-        );
+        let key = EncodingKey::from_secret(b"access-secret");
+        assert!(t.verify_access(&sign(&old, &key)).is_none());
+        // Valid in every other way, but bound to no session: nothing could end it.
+        let sessionless = AccessClaims {
+            session_id: String::new(),
+            iat: now_secs(),
+            exp: now_secs() + 600,
+            ..old
+        };
+        assert!(t.verify_access(&sign(&sessionless, &key)).is_none());
         // alg: none, with a valid-looking payload.
         use base64::Engine;
         let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);

@@ -61,6 +61,15 @@ pub fn rotate(
     Ok(n == 1)
 }
 
+/// Ends one of the user's sessions (with every access token issued in it).
+pub fn delete_owned(conn: &Connection, id: &str, user_id: &str) -> Result<bool, DbError> {
+    let n = conn.execute(
+        "DELETE FROM sessions WHERE id = ?1 AND user_id = ?2",
+        params![id, user_id],
+    )?;
+    Ok(n == 1)
+}
+
 pub fn delete(conn: &Connection, id: &str) -> Result<(), DbError> {
     conn.execute("DELETE FROM sessions WHERE id = ?1", [id])?;
     Ok(())

@@ -93,6 +93,25 @@ pub fn find_by_id(conn: &Connection, id: &str) -> Result<Option<User>, DbError> 
         .optional()?)
 }
 
+/// The user signed in to session `session_id`: `None` unless the session is theirs and has
+/// neither ended (logout, reset, ban, another process's `librechat user ...`) nor expired.
+/// Every request with an access token runs this instead of [`find_by_id`]: one statement, kept
+/// parsed, so checking the session costs a primary-key probe and no second read.
+pub fn find_in_session(
+    conn: &Connection,
+    id: &str,
+    session_id: &str,
+) -> Result<Option<User>, DbError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM users WHERE id = ?1 AND EXISTS
+           (SELECT 1 FROM sessions WHERE id = ?2 AND user_id = ?1 AND expires_at > ?3)"
+    );
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row(params![id, session_id, now()], from_row)
+        .optional()?)
+}
+
 pub fn find_by_email(conn: &Connection, email: &str) -> Result<Option<User>, DbError> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE email = ?1");
     Ok(conn

@@ -1,5 +1,6 @@
 //! Access level in the signature: `AuthUser` (a valid access token of an existing, unbanned
-//! user), `AdminUser` (the same, with the ADMIN role), and the checks routes share.
+//! user, whose session has not ended), `AdminUser` (the same, with the ADMIN role),
+//! `AuthSession` (the user and the token's session), and the checks routes share.
 
 use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
@@ -20,14 +21,23 @@ pub struct AuthUser(pub User);
 #[derive(Debug, Clone)]
 pub struct AdminUser(pub User);
 
-impl FromRequestParts<AppState> for AuthUser {
+/// The signed-in user and the session their access token belongs to, for the routes that need
+/// the session itself (sensitive changes, which check how recent the sign-in was).
+#[derive(Debug, Clone)]
+pub struct AuthSession {
+    pub user: User,
+    /// `None` for an OpenID provider's access token, which belongs to no session of ours.
+    pub session_id: Option<String>,
+}
+
+impl FromRequestParts<AppState> for AuthSession {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let unauthorized = || ApiError::Unauthorized("Unauthorized".into());
         let token = bearer(&parts.headers).ok_or_else(unauthorized)?;
-        let id = match state.accounts.tokens.verify_access(token) {
-            Some(claims) => claims.id,
+        let (id, session_id) = match state.accounts.tokens.verify_access(token) {
+            Some(claims) => (claims.id, Some(claims.session_id)),
             // An access token from the OpenID provider, for someone who has an account.
             None => match state
                 .openid
@@ -36,7 +46,7 @@ impl FromRequestParts<AppState> for AuthUser {
             {
                 Some(openid) => {
                     let sub = openid.verify_bearer(token).await.ok_or_else(unauthorized)?;
-                    state
+                    let user = state
                         .db
                         .read(move |c| {
                             crate::db::identities::find(
@@ -46,8 +56,8 @@ impl FromRequestParts<AppState> for AuthUser {
                             )
                         })
                         .await?
-                        .ok_or_else(unauthorized)?
-                        .id
+                        .ok_or_else(unauthorized)?;
+                    (user.id, None)
                 }
                 None => return Err(unauthorized()),
             },
@@ -56,12 +66,27 @@ impl FromRequestParts<AppState> for AuthUser {
             .await
             .unwrap_or_else(|e| match e {});
         check_ban(state, Some(&id), &client).await?;
+        // Our tokens are good only while their session lives: the same single read as the
+        // user's, so logout, a reset or a ban (from any process) takes effect at once.
+        let sid = session_id.clone();
         let user = state
             .db
-            .read(move |c| users::find_by_id(c, &id))
+            .read(move |c| match &sid {
+                Some(sid) => users::find_in_session(c, &id, sid),
+                None => users::find_by_id(c, &id),
+            })
             .await?
             .ok_or_else(unauthorized)?;
         tracing::Span::current().record("user", user.id.as_str());
+        Ok(AuthSession { user, session_id })
+    }
+}
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let AuthSession { user, .. } = AuthSession::from_request_parts(parts, state).await?;
         Ok(AuthUser(user))
     }
 }
@@ -128,7 +153,8 @@ pub async fn limit(
     }
 }
 
-fn bearer(headers: &HeaderMap) -> Option<&str> {
+/// The `Authorization: Bearer` token, if sent.
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme

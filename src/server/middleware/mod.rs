@@ -6,6 +6,6 @@ pub mod limits;
 pub mod maybe_user;
 pub mod security;
 
-pub use auth::{AdminUser, AuthUser, require_permission};
+pub use auth::{AdminUser, AuthSession, AuthUser, require_permission};
 pub use client::Client;
 pub use maybe_user::MaybeUser;

@@ -14,7 +14,7 @@ use super::user::public_user;
 use crate::auth::{LoginOutcome, Registration, SignedIn};
 use crate::server::middleware::Client;
 use crate::server::middleware::auth::{
-    check_ban, clear_refresh_cookie, limit, refresh_cookie, set_refresh_cookie,
+    bearer, check_ban, clear_refresh_cookie, limit, refresh_cookie, set_refresh_cookie,
 };
 use crate::server::{ApiError, AppState, JsonBody};
 
@@ -239,14 +239,17 @@ async fn refresh(
     }
 }
 
-#[utoipa::path(post, path = "/api/auth/logout", operation_id = "auth_logout", summary = "Log out: end the session", tag = "auth", responses((status = 200, description = "Success")))]
+#[utoipa::path(post, path = "/api/auth/logout", operation_id = "auth_logout", summary = "Log out: end the session, with its refresh token and its access tokens", tag = "auth", responses((status = 200, description = "Success")))]
 async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     let cookie = refresh_cookie(&headers);
+    let access = bearer(&headers);
+    let tokens = &state.accounts.tokens;
     let user_id = cookie
         .as_deref()
-        .and_then(|t| state.accounts.tokens.verify_refresh(t))
-        .map(|c| c.id);
-    state.accounts.logout(cookie.as_deref()).await?;
+        .and_then(|t| tokens.verify_refresh(t))
+        .map(|c| c.id)
+        .or_else(|| access.and_then(|t| tokens.verify_access(t)).map(|c| c.id));
+    state.accounts.logout(cookie.as_deref(), access).await?;
     let mut body = json!({ "message": "Logout successful" });
     // Someone who signed in with OpenID is also signed out at the provider, when configured.
     if let (Some(openid), Some(id)) = (&state.openid, user_id) {
