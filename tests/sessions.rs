@@ -1,6 +1,6 @@
-//! Ending a session ends its access tokens too, not only its refresh token: after a logout or a
-//! password reset, an access token of an ended session (stolen, or left in a tab) is refused at
-//! once instead of working until it expires.
+//! Ending a session ends its access tokens too, not only its refresh token: after a logout, a
+//! password reset or a password change, an access token of an ended session (stolen, or left
+//! in a tab) is refused at once instead of working until it expires.
 
 mod support;
 
@@ -104,5 +104,105 @@ async fn a_password_reset_ends_every_sessions_access_tokens() {
     assert_eq!(status_of(&server, &two).await, (401, 401));
     assert_eq!(server.get_as("/api/user", &bob.token).await.status(), 200);
     server.login("alice@example.org", NEW_PW).await;
+    server.stop().await;
+}
+
+async fn change_password(server: &TestServer, s: &Session, body: Value) -> reqwest::Response {
+    server
+        .send("POST", "/api/user/password", &s.token, body)
+        .await
+}
+
+#[tokio::test]
+async fn changing_the_password_ends_the_other_sessions() {
+    let server = TestServer::builder().env("LOGIN_MAX", "50").start().await;
+    let here = server.signed_in("alice@example.org", PW).await;
+    let there = server.login("alice@example.org", PW).await;
+    let bob = server.signed_in("bob@example.org", PW).await;
+
+    // A stolen access token alone cannot change the password.
+    for (body, status, kind) in [
+        (
+            json!({"password": NEW_PW, "confirm_password": NEW_PW}),
+            400,
+            Some("reauth_password"),
+        ),
+        (
+            json!({"currentPassword": "a wrong guess", "password": NEW_PW, "confirm_password": NEW_PW}),
+            403,
+            None,
+        ),
+    ] {
+        let resp = change_password(&server, &there, body).await;
+        assert_eq!(resp.status(), status);
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(body["type"].as_str(), kind, "{body}");
+    }
+    let resp = change_password(
+        &server,
+        &here,
+        json!({"currentPassword": PW, "password": NEW_PW, "confirm_password": "different"}),
+    )
+    .await;
+    assert_eq!(resp.status(), 400);
+    assert_eq!(status_of(&server, &there).await.0, 200, "nothing changed");
+
+    let resp = change_password(
+        &server,
+        &here,
+        json!({"currentPassword": PW, "password": NEW_PW, "confirm_password": NEW_PW}),
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["sessionsEnded"], 1);
+
+    // The other session is over, access token included; this one goes on.
+    assert_eq!(status_of(&server, &there).await, (401, 401));
+    assert_eq!(status_of(&server, &here).await, (200, 200));
+    assert_eq!(server.get_as("/api/user", &bob.token).await.status(), 200);
+    let old = server
+        .post_json(
+            "/api/auth/login",
+            json!({"email": "alice@example.org", "password": PW}),
+        )
+        .await;
+    assert_eq!(old.status(), 401);
+    server.login("alice@example.org", NEW_PW).await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn accounts_without_a_password_here_cannot_set_one_this_way() {
+    let server = TestServer::start().await;
+    let s = server.signed_in("alice@example.org", PW).await;
+    let id = s.user["id"].as_str().unwrap().to_owned();
+    // As an account created by single sign-on is stored: no password.
+    server
+        .state
+        .db
+        .write(move |c| {
+            c.execute(
+                "UPDATE users SET password = NULL, provider = 'openid' WHERE id = ?1",
+                [&id],
+            )?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let resp = change_password(
+        &server,
+        &s,
+        json!({"currentPassword": "", "password": NEW_PW, "confirm_password": NEW_PW}),
+    )
+    .await;
+    assert_eq!(resp.status(), 403);
+    let resp = server
+        .post_json(
+            "/api/auth/login",
+            json!({"email": "alice@example.org", "password": NEW_PW}),
+        )
+        .await;
+    assert_eq!(resp.status(), 401);
     server.stop().await;
 }

@@ -20,6 +20,9 @@ pub enum AuthError {
     /// Wrong credentials or token (401).
     #[error("{0}")]
     Unauthorized(String),
+    /// A sensitive change without recent proof of identity: ask for this one (400).
+    #[error("{}", .0.message())]
+    ProofRequired(super::sensitive::ProofNeeded),
     #[error(transparent)]
     Db(#[from] DbError),
 }

@@ -11,6 +11,7 @@ pub mod openid;
 pub mod password;
 pub mod permissions;
 pub mod saml;
+pub mod sensitive;
 pub mod sign_in_state;
 pub mod social;
 pub mod tokens;

@@ -61,6 +61,18 @@ pub fn rotate(
     Ok(n == 1)
 }
 
+/// When the user signed in to start this session (refreshing keeps it), if it is theirs and
+/// live: what "recently signed in" is measured from.
+pub fn signed_in_at(conn: &Connection, id: &str, user_id: &str) -> Result<Option<String>, DbError> {
+    Ok(conn
+        .query_row(
+            "SELECT created_at FROM sessions WHERE id = ?1 AND user_id = ?2 AND expires_at > ?3",
+            params![id, user_id, now()],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
 /// Ends one of the user's sessions (with every access token issued in it).
 pub fn delete_owned(conn: &Connection, id: &str, user_id: &str) -> Result<bool, DbError> {
     let n = conn.execute(
@@ -68,6 +80,14 @@ pub fn delete_owned(conn: &Connection, id: &str, user_id: &str) -> Result<bool, 
         params![id, user_id],
     )?;
     Ok(n == 1)
+}
+
+/// Ends every session of the user but `keep` (the one asking); returns how many ended.
+pub fn delete_others(conn: &Connection, user_id: &str, keep: &str) -> Result<usize, DbError> {
+    Ok(conn.execute(
+        "DELETE FROM sessions WHERE user_id = ?1 AND id != ?2",
+        params![user_id, keep],
+    )?)
 }
 
 pub fn delete(conn: &Connection, id: &str) -> Result<(), DbError> {

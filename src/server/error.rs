@@ -116,6 +116,11 @@ impl From<crate::auth::AuthError> for ApiError {
             A::Invalid(m) => Self::BadRequest(m),
             A::Forbidden(m) => Self::Forbidden(m),
             A::Unauthorized(m) => Self::Unauthorized(m),
+            // 400 as LibreChat answers a missing 2FA code; `type` says which proof to send.
+            A::ProofRequired(needed) => Self::Typed {
+                kind: needed.kind(),
+                message: needed.message().into(),
+            },
             A::Db(e) => e.into(),
         }
     }

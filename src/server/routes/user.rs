@@ -1,6 +1,7 @@
-//! `/api/user`: the signed-in user, terms of service, account deletion.
+//! `/api/user`: the signed-in user, terms of service, password change, account deletion.
 
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::header::SET_COOKIE;
 use axum::response::{IntoResponse, Response};
@@ -8,9 +9,11 @@ use serde_json::{Value, json};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::two_factor::{checked, optional_body, require_recent_proof};
+use crate::auth::sensitive::Confirmation;
 use crate::db::users::{self, User};
 use crate::server::middleware::auth::{clear_refresh_cookie, limit};
-use crate::server::middleware::{AuthUser, Client};
+use crate::server::middleware::{AuthSession, AuthUser, Client};
 use crate::server::{ApiError, AppState, JsonBody};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -19,6 +22,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(terms))
         .routes(routes!(accept_terms))
         .routes(routes!(delete_account))
+        .routes(routes!(change_password))
         .routes(routes!(verify_email))
         .routes(routes!(resend_verification))
 }
@@ -119,20 +123,64 @@ async fn resend_verification(
     ))
 }
 
-#[utoipa::path(delete, path = "/api/user/delete", operation_id = "user_delete_account", summary = "Delete the caller's account and data", tag = "user", responses((status = 200, description = "Success")))]
+/// Deleting the account needs recent proof ([`crate::auth::sensitive`]): with 2FA on a code
+/// (as in LibreChat), else the password or a sign-in within `REAUTH_WINDOW`.
+#[utoipa::path(delete, path = "/api/user/delete", operation_id = "user_delete_account", request_body = Confirmation, summary = "Delete the caller's account and data", tag = "user", responses((status = 200, description = "Success")))]
 async fn delete_account(
     State(state): State<AppState>,
-    AuthUser(user): AuthUser,
+    client: Client,
+    session: AuthSession,
+    body: Bytes,
 ) -> Result<Response, ApiError> {
     if !state.settings.auth.allow_account_deletion {
         return Err(ApiError::Forbidden(
             "Account deletion is not allowed.".into(),
         ));
     }
-    state.accounts.delete_account(&user.id).await?;
+    let given: Confirmation = optional_body(&body)?;
+    require_recent_proof(&state, &client, &session, &given).await?;
+    state.accounts.delete_account(&session.user.id).await?;
     Ok((
         [(SET_COOKIE, clear_refresh_cookie())],
         Json(json!({ "message": "User deleted" })),
     )
         .into_response())
+}
+
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+struct PasswordChange {
+    #[serde(default, rename = "currentPassword")]
+    current_password: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    confirm_password: String,
+}
+
+/// Ours (LibreChat has no such route): a new password for a local account, given the current
+/// one. Every other session ends, with its access tokens; this one stays signed in.
+#[utoipa::path(post, path = "/api/user/password", operation_id = "user_change_password", request_body = PasswordChange, summary = "Change the password; other sessions are signed out", tag = "user", responses((status = 200, description = "Success")))]
+async fn change_password(
+    State(state): State<AppState>,
+    client: Client,
+    AuthSession { user, session_id }: AuthSession,
+    JsonBody(body): JsonBody<PasswordChange>,
+) -> Result<Json<Value>, ApiError> {
+    let ended = checked(
+        &state,
+        &user.id,
+        &client,
+        state.accounts.change_password(
+            &user,
+            session_id.as_deref(),
+            &body.current_password,
+            &body.password,
+            &body.confirm_password,
+        ),
+    )
+    .await?;
+    Ok(Json(json!({
+        "message": "Password changed.",
+        "sessionsEnded": ended,
+    })))
 }
