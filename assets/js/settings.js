@@ -116,15 +116,41 @@ async function security(panel) {
         }
       } }, 'Disable two-factor authentication'));
   }
+  const confirmSlot = h('div', { class: 'proof' });
   mount(panel, h('p', {}, 'Protect your account with a code from an authenticator app.'),
-    h('button', { type: 'button', class: 'primary', onclick: async () => {
-      try {
-        const enrol = await post('api/auth/2fa/enable', {});
-        enrolment(panel, enrol);
-      } catch (e) {
-        toast(e.message, 'error');
-      }
-    } }, 'Enable two-factor authentication'));
+    h('button', { type: 'button', class: 'primary', onclick: () => withProof(confirmSlot,
+      (proof) => post('api/auth/2fa/enable', proof),
+      (enrol) => enrolment(panel, enrol)) }, 'Enable two-factor authentication'),
+    confirmSlot);
+}
+
+const PROOFS = {
+  reauth_password: { label: 'Your password', type: 'password', autocomplete: 'current-password', body: (v) => ({ password: v }) },
+  reauth_code: { label: 'Authentication or backup code', type: 'text', autocomplete: 'one-time-code', body: (v) => (/^\d{6}$/.test(v) ? { token: v } : { backupCode: v }) },
+};
+
+/**
+ * Runs `send(proof)` and hands the answer to `done`. Sensitive changes need fresh proof that it
+ * is really you once the sign-in is older than the server's window: when the server asks for
+ * it (a password, or a 2FA code), a field for it appears in `slot` and the change is sent
+ * again with what was typed. Other errors are shown as they come.
+ */
+async function withProof(slot, send, done, proof = {}) {
+  let answer;
+  try {
+    answer = await send(proof);
+  } catch (e) {
+    const kind = PROOFS[e instanceof ApiError ? e.body?.type : ''];
+    if (!kind) return toast(e.message, 'error');
+    const input = h('input', { type: kind.type, 'aria-label': kind.label, autocomplete: kind.autocomplete });
+    const go = () => withProof(slot, send, done, kind.body(input.value.trim()));
+    input.addEventListener('keydown', (ev) => { if (ev.key === 'Enter') go(); });
+    mount(slot, h('p', {}, e.message),
+      h('div', { class: 'row' }, input, h('button', { type: 'button', class: 'primary', onclick: go }, 'Continue')));
+    return input.focus();
+  }
+  mount(slot);
+  return done(answer);
 }
 
 function enrolment(panel, enrol) {
@@ -267,17 +293,38 @@ async function balance(panel) {
 
 async function account(panel, c) {
   const user = currentUser();
+  const deleteSlot = h('div', { class: 'proof' });
   mount(panel,
     h('p', {}, `${user?.name || ''} <${user?.email || ''}>`),
-    c.allowAccountDeletion !== false ? h('button', { type: 'button', class: 'danger', onclick: async () => {
-      if (!confirm('Delete your account and all your conversations? This cannot be undone.')) return;
+    user?.provider === 'local' ? passwordForm() : null,
+    c.allowAccountDeletion !== false ? h('section', {}, h('h3', {}, 'Delete account'),
+      h('button', { type: 'button', class: 'danger', onclick: () => {
+        if (!confirm('Delete your account and all your conversations? This cannot be undone.')) return;
+        withProof(deleteSlot, (proof) => del('api/user/delete', proof), () => {
+          setSession(null);
+          navigate('login', { replace: true });
+          document.querySelector('dialog.settings')?.close();
+        });
+      } }, 'Delete account'), deleteSlot) : null);
+}
+
+/** Changing the password takes the current one; the server signs out every other session. */
+function passwordForm() {
+  const field = (label, autocomplete) => h('input', { type: 'password', 'aria-label': label, autocomplete });
+  const current = field('Current password', 'current-password');
+  const next = field('New password', 'new-password');
+  const again = field('Confirm new password', 'new-password');
+  const status = h('p', { role: 'status' });
+  return h('section', {}, h('h3', {}, 'Change password'),
+    h('form', { class: 'password-change', onsubmit: async (ev) => {
+      ev.preventDefault();
       try {
-        await del('api/user/delete');
-        setSession(null);
-        navigate('login', { replace: true });
-        document.querySelector('dialog.settings')?.close();
+        await post('api/user/password', { currentPassword: current.value, password: next.value, confirm_password: again.value });
+        for (const f of [current, next, again]) f.value = '';
+        mount(status, 'Password changed. Other devices were signed out.');
       } catch (e) {
-        toast(e instanceof ApiError ? e.message : 'Deleting the account failed.', 'error');
+        mount(status);
+        toast(e.message, 'error');
       }
-    } }, 'Delete account') : null);
+    } }, current, next, again, h('button', { type: 'submit' }, 'Change password'), status));
 }

@@ -14,6 +14,7 @@ const ARTIFACTS = process.env.ARTIFACTS_DIR || new URL('./artifacts/', import.me
 mkdirSync(ARTIFACTS, { recursive: true });
 const TIMEOUT = 20_000;
 const PW = 'correct horse battery';
+const NEW_PW = 'a new horse battery';
 const ADMIN = { name: 'Ada Admin', email: 'ada@example.org' };
 const OTHER = { name: 'Bo User', email: 'bo@example.org' };
 const figures = {};
@@ -260,12 +261,39 @@ try {
     await visitor.context().close();
   });
 
+  await step('change the password: the other sessions are signed out', async () => {
+    const elsewhere = await newPage();
+    await elsewhere.goto('login');
+    await elsewhere.getByLabel('Email').fill(ADMIN.email);
+    await elsewhere.getByLabel('Password').fill(PW);
+    await elsewhere.getByRole('button', { name: 'Continue' }).click();
+    await elsewhere.waitForURL(/\/c\/new$/);
+    await page.getByRole('button', { name: 'Settings' }).click();
+    await page.getByRole('tab', { name: 'Account' }).click();
+    await page.getByLabel('Current password').fill(PW);
+    await page.getByLabel('New password', { exact: true }).fill(NEW_PW);
+    await page.getByLabel('Confirm new password').fill(NEW_PW);
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.getByText('Password changed. Other devices were signed out.').waitFor();
+    await page.getByRole('button', { name: 'Close settings' }).click();
+    // This window stays signed in; the other one finds its session gone.
+    await page.reload();
+    await lastAnswer(page).waitFor();
+    await elsewhere.reload();
+    await elsewhere.waitForURL(/\/login$/);
+    await elsewhere.context().close();
+  });
+
   let secret;
   await step('enable two-factor authentication', async () => {
     await page.getByRole('button', { name: 'Settings' }).click();
     await shots(page, 'settings');
     await page.getByRole('tab', { name: 'Security' }).click();
     await page.getByRole('button', { name: 'Enable two-factor authentication' }).click();
+    // A sensitive change: the server (REAUTH_WINDOW=0 here) wants the password first.
+    const settings = page.getByRole('dialog', { name: 'Settings' });
+    await settings.getByLabel('Your password').fill(NEW_PW);
+    await settings.getByRole('button', { name: 'Continue' }).click();
     await page.getByRole('img', { name: 'QR code for your authenticator app' }).waitFor();
     secret = await page.locator('code.secret').getAttribute('data-secret');
     await page.getByLabel('Code from the app').fill(totp(secret));
@@ -278,7 +306,7 @@ try {
     await page.getByRole('button', { name: 'Log out' }).click();
     await page.waitForURL(/\/login$/);
     await page.getByLabel('Email').fill(ADMIN.email);
-    await page.getByLabel('Password').fill(PW);
+    await page.getByLabel('Password').fill(NEW_PW);
     await page.getByRole('button', { name: 'Continue' }).click();
     // The confirming code's step is used up: the next step's code (within the allowed skew).
     await page.getByLabel('Authentication code').fill(totp(secret, Date.now(), 1));
