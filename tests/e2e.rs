@@ -65,8 +65,6 @@ async fn the_web_app_in_a_real_browser() {
         .env("OPENID_USE_PKCE", "true")
         .env("ALLOW_SOCIAL_LOGIN", "true")
         .env("LOGIN_MAX", "100")
-        // Sensitive changes always ask for the password, so the app's prompt is exercised.
-        .env("REAUTH_WINDOW", "0")
         .env("JWT_SECRET", "e2e-jwt-secret-0123456789abcdef0123456789")
         .env(
             "JWT_REFRESH_SECRET",

@@ -13,21 +13,25 @@ use support::{Session, TestServer};
 
 const PW: &str = "correct horse battery";
 
-/// Makes every session look as if its sign-in was a day ago, as a token stolen from a
-/// long-running session would be.
-async fn age_sessions(server: &TestServer) {
+/// Moves every session's sign-in `minutes` into the past; a day, as for a token stolen from a
+/// long-running session, unless said otherwise.
+async fn age_sessions_by(server: &TestServer, minutes: i64) {
+    let at = librechat::db::to_rfc3339(
+        time::OffsetDateTime::now_utc() - time::Duration::minutes(minutes),
+    );
     server
         .state
         .db
-        .write(|c| {
-            c.execute(
-                "UPDATE sessions SET created_at = '2000-01-01T00:00:00.000Z'",
-                [],
-            )?;
+        .write(move |c| {
+            c.execute("UPDATE sessions SET created_at = ?1", [&at])?;
             Ok(())
         })
         .await
         .unwrap();
+}
+
+async fn age_sessions(server: &TestServer) {
+    age_sessions_by(server, 24 * 60).await;
 }
 
 /// A request without any body, as LibreChat's client sends these.
@@ -95,15 +99,20 @@ async fn right_after_signing_in_librechats_client_needs_no_password() {
     assert_eq!(del.status(), 200);
     server.stop().await;
 
-    // With the window closed, even a fresh sign-in must give the password.
-    let strict = TestServer::builder()
-        .env("REAUTH_WINDOW", "0")
-        .start()
-        .await;
-    let s = strict.signed_in("alice@example.org", PW).await;
-    let del = bare(&strict, "DELETE", "/api/user/delete", &s).await;
-    refused_with(del, 400, Some("reauth_password")).await;
-    strict.stop().await;
+    // Five minutes after signing in: inside the default window, outside a one-minute one
+    // (and 0 means one minute, so that single sign-on accounts keep a way to prove it).
+    for (window, expected) in [(None, 200), (Some("1"), 400), (Some("0"), 400)] {
+        let mut builder = TestServer::builder();
+        if let Some(w) = window {
+            builder = builder.env("REAUTH_WINDOW", w);
+        }
+        let server = builder.start().await;
+        let s = server.signed_in("alice@example.org", PW).await;
+        age_sessions_by(&server, 5).await;
+        let enrol = bare(&server, "POST", "/api/auth/2fa/enable", &s).await;
+        assert_eq!(enrol.status(), expected, "REAUTH_WINDOW={window:?}");
+        server.stop().await;
+    }
 }
 
 #[tokio::test]

@@ -158,7 +158,7 @@ impl Accounts {
         session_id: Option<&str>,
     ) -> Result<bool, AuthError> {
         let window = self.settings.reauth_window_secs;
-        let Some(sid) = session_id.filter(|_| window > 0) else {
+        let Some(sid) = session_id else {
             return Ok(false);
         };
         let (sid, uid) = (sid.to_owned(), user.id.clone());

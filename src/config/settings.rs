@@ -124,9 +124,10 @@ pub struct AuthSettings {
     /// `SESSION_COOKIE_SECURE`: force the Secure flag on the refresh cookie; unset, it is set
     /// whenever the request came over https.
     pub session_cookie_secure: Option<bool>,
-    /// `REAUTH_WINDOW` (ours) in minutes, default 10: for this long after signing in, deleting
-    /// the account or starting 2FA enrolment needs no password (LibreChat's client sends none);
-    /// later the password (or, with 2FA on, a code) must come with the request. 0: always.
+    /// `REAUTH_WINDOW` (ours) in minutes, default 10, at least 1: for this long after signing
+    /// in, deleting the account or starting 2FA enrolment needs no password (LibreChat's client
+    /// sends none); later the password must come with the request. Never 0: an account without
+    /// a password here (single sign-on) has no other proof than a fresh sign-in.
     pub reauth_window_secs: u64,
 }
 
@@ -279,7 +280,11 @@ impl Settings {
                 .unwrap_or(7 * 24 * 60 * 60 * 1000)
                 .max(1000),
             session_cookie_secure: env.bool("SESSION_COOKIE_SECURE")?,
-            reauth_window_secs: env.int("REAUTH_WINDOW")?.unwrap_or(10).saturating_mul(60),
+            reauth_window_secs: env
+                .int("REAUTH_WINDOW")?
+                .unwrap_or(10)
+                .max(1)
+                .saturating_mul(60),
             social_logins: registration.social_logins.unwrap_or_else(|| {
                 ["google", "facebook", "openid", "github", "discord", "saml"]
                     .map(String::from)
