@@ -124,11 +124,84 @@ fn librechats_example_yaml_loads_unchanged() {
     );
     let out = run(librechat(dir.path()).args(["config", "check", "--config", example]));
     assert!(out.status.success(), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(!err.contains("unknown key"), "{err}");
+    // What it sets for features not built here is named, not silently taken.
+    assert!(err.contains("note: librechat.yaml: `actions`"), "{err}");
+    assert!(err.contains("`interface.prompts` has no effect"), "{err}");
+}
+
+/// A librechat.yaml setting many features that do not exist here yet.
+const UNSUPPORTED_YAML: &str = "version: 1.3.17
+interface:
+  bookmarks: true
+  agents: false
+endpoints:
+  agents:
+    disableBuilder: true
+mcpServers:
+  time:
+    command: uvx
+webSearch:
+  serperApiKey: '${SERPER_API_KEY}'
+memory:
+  disabled: false
+speech:
+  tts: {}
+ocr:
+  strategy: mistral_ocr
+actions:
+  allowedDomains: [example.org]
+fileConfig:
+  serverFileSizeLimit: 100
+rateLimits:
+  stt:
+    ipMax: 10
+";
+
+/// Each part of the file above that has no effect, as the notes name it.
+const UNSUPPORTED_NAMED: [&str; 10] = [
+    "`mcpServers` (MCP servers) is not supported yet",
+    "`webSearch` (web search) is not supported yet",
+    "`memory` (memories) is not supported yet",
+    "`speech` (speech to text and text to speech) is not supported yet",
+    "`ocr` (text recognition in uploads) is not supported yet",
+    "`actions` (agent actions) is not supported yet",
+    "`fileConfig` (file uploads) is not supported yet",
+    "`endpoints.agents` (agents) is not supported yet",
+    "`interface.agents` has no effect",
+    "`rateLimits.stt`",
+];
+
+#[test]
+fn sections_not_supported_yet_are_named_by_config_check_and_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("librechat.yaml"), UNSUPPORTED_YAML).unwrap();
+    let out = run(librechat(dir.path()).args(["config", "check"]));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    for named in UNSUPPORTED_NAMED {
+        assert!(
+            err.contains(&format!("note: librechat.yaml: {named}")),
+            "{named}: {err}"
+        );
+    }
     assert!(
-        !text(&out.stderr).contains("unknown key"),
-        "{}",
-        text(&out.stderr)
+        !err.contains("`interface.bookmarks`"),
+        "bookmarks work: {err}"
     );
+    assert!(!err.contains("SERPER"), "{err}");
+
+    let server = ServeProcess::start(librechat(dir.path()));
+    let (exit, log) = server.signal_and_wait("TERM");
+    assert!(exit.success(), "{log}");
+    for named in UNSUPPORTED_NAMED {
+        assert_eq!(
+            log.matches(named).count(),
+            1,
+            "{named} once at start: {log}"
+        );
+    }
 }
 
 #[test]

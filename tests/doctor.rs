@@ -76,6 +76,28 @@ async fn a_healthy_install_passes() {
     assert!(!report.contains("FAIL"), "{report}");
 }
 
+#[test]
+fn sections_not_supported_yet_are_noted() {
+    let dir = data_folder();
+    std::fs::write(
+        dir.path().join("librechat.yaml"),
+        "version: 1.3.17\nmcpServers:\n  time:\n    command: uvx\nwebSearch: {}\ninterface:\n  memories: true\n",
+    )
+    .unwrap();
+    let (_, report) = doctor(dir.path(), &[]);
+    line(
+        &report,
+        "note",
+        "`mcpServers` (MCP servers) is not supported yet",
+    );
+    line(
+        &report,
+        "note",
+        "`webSearch` (web search) is not supported yet",
+    );
+    line(&report, "note", "`interface.memories` has no effect");
+}
+
 #[tokio::test]
 async fn what_is_broken_is_named_with_a_fix() {
     let fake = FakeOpenAi::start().await;

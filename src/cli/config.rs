@@ -26,6 +26,9 @@ pub fn run(env: Env, overrides: Overrides, cmd: ConfigCommand) -> anyhow::Result
             for warning in &settings.yaml_warnings {
                 eprintln!("warning: {warning}");
             }
+            for note in &settings.yaml_unsupported {
+                eprintln!("note: {note}");
+            }
             eprintln!("configuration is valid");
             Ok(ExitCode::SUCCESS)
         }

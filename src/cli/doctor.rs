@@ -72,6 +72,9 @@ pub fn run(env: Env, overrides: Overrides) -> anyhow::Result<ExitCode> {
     for w in &settings.yaml_warnings {
         r.add(Level::Warn, format!("configuration: {w}"), None);
     }
+    for n in &settings.yaml_unsupported {
+        r.add(Level::Note, format!("configuration: {n}"), None);
+    }
     if settings.endpoints.list.is_empty() {
         r.add(
             Level::Warn,

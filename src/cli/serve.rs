@@ -43,6 +43,9 @@ async fn serve(env: Env, overrides: Overrides) -> anyhow::Result<()> {
     for warning in &settings.yaml_warnings {
         tracing::warn!("{warning}");
     }
+    for note in &settings.yaml_unsupported {
+        tracing::warn!("{note}");
+    }
     if let Some(file) = &settings.config_file {
         tracing::info!(file = %file.display(), "configuration loaded");
     }

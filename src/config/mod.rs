@@ -8,6 +8,7 @@ mod apple;
 mod dotenv;
 mod email;
 mod env;
+pub mod features;
 mod images;
 mod ldap;
 mod limits;
@@ -16,6 +17,7 @@ mod saml;
 mod secrets;
 mod settings;
 mod social;
+mod unsupported;
 pub mod yaml;
 
 use std::path::PathBuf;

@@ -56,6 +56,9 @@ pub struct Settings {
     /// about at start.
     #[serde(skip)]
     pub yaml_warnings: Vec<String>,
+    /// The parts of librechat.yaml that are set but not supported yet, noted at start.
+    #[serde(skip)]
+    pub yaml_unsupported: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -379,6 +382,7 @@ impl Settings {
             endpoints,
             moderation: crate::providers::moderation::Moderation::from_env(env)?,
             yaml_warnings: warnings,
+            yaml_unsupported: super::unsupported::not_supported(&parsed.as_written),
             yaml_masked: yaml::printable(&parsed.as_written),
             yaml: parsed.yaml,
         })

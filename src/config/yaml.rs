@@ -99,11 +99,17 @@ pub struct Interface {
     pub people_picker: Option<PeoplePicker>,
     pub marketplace: Option<Marketplace>,
     pub mcp_servers: Option<Permission>,
-    pub shared_links: Option<bool>,
+    /// The agents API (`{use, create, share, public}`).
+    pub remote_agents: Option<Permission>,
+    pub skills: Option<Permission>,
+    /// A switch, or `{create, share, public}`: who may create shared links, and whether new
+    /// links are public.
+    pub shared_links: Option<Permission>,
     pub feedback: Option<bool>,
     pub context_usage: Option<bool>,
     pub context_cost: Option<bool>,
-    pub currency: Option<String>,
+    /// `{code, rate}`, passed to the client as written.
+    pub currency: Option<Value>,
 }
 
 /// LibreChat lets a feature be a plain switch or a set of switches (`{use, create, share, public}`).
