@@ -2,38 +2,64 @@
 //!
 //! ADMIN and USER are seeded at start with LibreChat's defaults; `interface.*` switches in
 //! librechat.yaml that are set override them at every start; admins change them at run time
-//! through `PUT /api/roles/:role/:type`. The current table is kept in memory for checks.
+//! (`PUT /api/roles/:role/:type`, `PATCH /api/admin/roles/:role/permissions`). The current table
+//! is kept in memory for checks.
+//!
+//! What is stored is what LibreChat would store, for every feature. What is answered and
+//! enforced is the effective table: a feature this server does not have yet
+//! ([`crate::config::features`]) reads as off in every role, so LibreChat's client hides it,
+//! whatever the yaml or an administrator set. The stored value takes effect the day the feature
+//! is built.
 
 use std::collections::HashMap;
 use std::sync::RwLock;
 
 use serde_json::{Map, Value, json};
 
+use crate::config::features;
 use crate::config::yaml::{Interface, Permission as Switch};
 use crate::db::{self, Db, DbError};
 
 pub const ADMIN: &str = "ADMIN";
 pub const USER: &str = "USER";
 
-/// Permission types and the route segment that edits each (`PUT /api/roles/:role/<segment>`).
-pub const EDITABLE: [(&str, &str); 8] = [
-    ("prompts", "PROMPTS"),
-    ("agents", "AGENTS"),
-    ("memories", "MEMORIES"),
-    ("people-picker", "PEOPLE_PICKER"),
-    ("mcp-servers", "MCP_SERVERS"),
-    ("marketplace", "MARKETPLACE"),
-    ("remote-agents", "REMOTE_AGENTS"),
-    ("skills", "SKILLS"),
+/// The permission types `PUT /api/roles/:role/<segment>` edits, and LibreChat's message when
+/// the body does not fit the type's schema.
+pub const EDITABLE: [(&str, &str, &str); 8] = [
+    ("prompts", "PROMPTS", "Invalid prompt permissions."),
+    ("agents", "AGENTS", "Invalid agent permissions."),
+    ("memories", "MEMORIES", "Invalid memory permissions."),
+    (
+        "people-picker",
+        "PEOPLE_PICKER",
+        "Invalid people picker permissions.",
+    ),
+    (
+        "mcp-servers",
+        "MCP_SERVERS",
+        "Invalid MCP servers permissions.",
+    ),
+    (
+        "marketplace",
+        "MARKETPLACE",
+        "Invalid marketplace permissions.",
+    ),
+    (
+        "remote-agents",
+        "REMOTE_AGENTS",
+        "Invalid remote agents permissions.",
+    ),
+    ("skills", "SKILLS", "Invalid skill permissions."),
 ];
 
-/// LibreChat's permission table with the USER role's defaults.
+/// LibreChat's permission table (v0.8.8's `permissionsSchema`) with the USER role's defaults
+/// (its `roleDefaults.USER`, schema defaults filled in).
 fn user_defaults() -> Value {
     json!({
         "PROMPTS": {"USE": true, "CREATE": true, "SHARE": false, "SHARE_PUBLIC": false},
-        "AGENTS": {"USE": true, "CREATE": true, "SHARE": false, "SHARE_PUBLIC": false},
         "BOOKMARKS": {"USE": true},
         "MEMORIES": {"USE": true, "CREATE": true, "UPDATE": true, "READ": true, "OPT_OUT": true},
+        "AGENTS": {"USE": true, "CREATE": true, "SHARE": false, "SHARE_PUBLIC": false},
         "MULTI_CONVO": {"USE": true},
         "TEMPORARY_CHAT": {"USE": true},
         "RUN_CODE": {"USE": true},
@@ -42,11 +68,10 @@ fn user_defaults() -> Value {
         "MARKETPLACE": {"USE": false},
         "FILE_SEARCH": {"USE": true},
         "FILE_CITATIONS": {"USE": true},
-        "MCP_SERVERS": {"USE": true, "CREATE": true, "SHARE": false, "SHARE_PUBLIC": false, "CONFIGURE_OBO": false},
+        "MCP_SERVERS": {"USE": true, "CREATE": false, "SHARE": false, "SHARE_PUBLIC": false, "CONFIGURE_OBO": false},
         "REMOTE_AGENTS": {"USE": false, "CREATE": false, "SHARE": false, "SHARE_PUBLIC": false},
-        "SKILLS": {"USE": true, "CREATE": true, "SHARE": false},
-        "SCHEDULES": {"USE": true, "CREATE": true},
-        "SHARED_LINKS": {"CREATE": true, "SHARE": true, "SHARE_PUBLIC": false}
+        "SKILLS": {"USE": true, "CREATE": true, "SHARE": false, "SHARE_PUBLIC": false},
+        "SHARED_LINKS": {"CREATE": true, "SHARE": true, "SHARE_PUBLIC": true}
     })
 }
 
@@ -59,6 +84,14 @@ fn admin_defaults() -> Value {
         }
     }
     all
+}
+
+/// The permissions of a type LibreChat knows (`PROMPTS` → `USE`, `CREATE`, ...).
+fn schema(kind: &str) -> Option<Vec<String>> {
+    user_defaults()
+        .get(kind)
+        .and_then(Value::as_object)
+        .map(|p| p.keys().cloned().collect())
 }
 
 /// The permissions that `interface.*` sets, as `(TYPE, PERMISSION, value)`.
@@ -91,6 +124,8 @@ fn from_interface(i: &Interface) -> Vec<(&'static str, &'static str, bool)> {
         ("PROMPTS", &i.prompts),
         ("AGENTS", &i.agents),
         ("MCP_SERVERS", &i.mcp_servers),
+        ("REMOTE_AGENTS", &i.remote_agents),
+        ("SKILLS", &i.skills),
     ] {
         match switch {
             Some(Switch::Switch(on)) => flag(t, "USE", Some(*on)),
@@ -108,12 +143,105 @@ fn from_interface(i: &Interface) -> Vec<(&'static str, &'static str, bool)> {
             None => {}
         }
     }
+    // LibreChat: `sharedLinks: false` switches creating, sharing and public links together.
+    match &i.shared_links {
+        Some(Switch::Switch(on)) => {
+            for p in ["CREATE", "SHARE", "SHARE_PUBLIC"] {
+                flag("SHARED_LINKS", p, Some(*on));
+            }
+        }
+        Some(Switch::Detailed {
+            create,
+            share,
+            public,
+            ..
+        }) => {
+            flag("SHARED_LINKS", "CREATE", *create);
+            flag("SHARED_LINKS", "SHARE", *share);
+            flag("SHARED_LINKS", "SHARE_PUBLIC", *public);
+        }
+        None => {}
+    }
     out
+}
+
+/// Changes to some permissions of some types: `{TYPE: {PERMISSION: bool}}`.
+pub type Changes = Vec<(String, Map<String, Value>)>;
+
+/// The changes a `PUT /api/roles/:role/<segment>` body asks for, read as LibreChat's zod schema
+/// (`.partial()`) reads it: permissions the type does not have are dropped, a value that is not
+/// a boolean is refused. The refusal lists zod's issues, which LibreChat sends back.
+pub fn changes_of_type(kind: &str, body: &Value) -> Result<Changes, Vec<Value>> {
+    let known = schema(kind).unwrap_or_default();
+    let Value::Object(body) = body else {
+        return Err(vec![type_issue(Vec::new(), "object", body)]);
+    };
+    let mut issues = Vec::new();
+    let mut changes = Map::new();
+    for (k, v) in body.iter().filter(|(k, _)| known.contains(k)) {
+        match v {
+            Value::Bool(_) => {
+                changes.insert(k.clone(), v.clone());
+            }
+            other => issues.push(type_issue(vec![k.clone()], "boolean", other)),
+        }
+    }
+    if issues.is_empty() {
+        Ok(vec![(kind.to_owned(), changes)])
+    } else {
+        Err(issues)
+    }
+}
+
+/// The changes of a `PATCH /api/admin/roles/:role/permissions` body's `permissions`, read as
+/// LibreChat's `updateAccessPermissions` does: types and permissions it does not know and null
+/// values are dropped. Unlike LibreChat (which lets Mongo cast `"yes"`), a value that is not a
+/// boolean is refused with its path.
+pub fn changes_of_all(permissions: &Map<String, Value>) -> Result<Changes, String> {
+    let mut out = Vec::new();
+    for (kind, perms) in permissions {
+        let Some(known) = schema(kind) else { continue };
+        let Value::Object(perms) = perms else {
+            return Err(format!("permissions.{kind} must be an object"));
+        };
+        let mut changes = Map::new();
+        for (k, v) in perms
+            .iter()
+            .filter(|(k, v)| known.contains(k) && !v.is_null())
+        {
+            if !v.is_boolean() {
+                return Err(format!("permissions.{kind}.{k} must be true or false"));
+            }
+            changes.insert(k.clone(), v.clone());
+        }
+        out.push((kind.clone(), changes));
+    }
+    Ok(out)
+}
+
+/// One of zod's `invalid_type` issues, as LibreChat's 400 lists them.
+fn type_issue(path: Vec<String>, expected: &str, got: &Value) -> Value {
+    let received = match got {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    };
+    json!({
+        "code": "invalid_type",
+        "expected": expected,
+        "received": received,
+        "path": path,
+        "message": format!("Expected {expected}, received {received}"),
+    })
 }
 
 /// The roles currently in force, kept in memory for fast checks and written through to the db.
 pub struct Roles {
     db: Db,
+    /// Each role's permissions as stored (features not built included).
     table: RwLock<HashMap<String, Value>>,
     /// One update at a time: each reads, changes and writes a role whole.
     updating: tokio::sync::Mutex<()>,
@@ -127,8 +255,12 @@ impl Roles {
                 let tx = conn.transaction()?;
                 for (name, defaults) in [(ADMIN, admin_defaults()), (USER, user_defaults())] {
                     let mut perms = db::roles::get(&tx, name)?.unwrap_or(Value::Null);
-                    // New permission types from a newer version get their defaults.
+                    // New permission types from a newer version get their defaults; types
+                    // LibreChat no longer has (as its strict schema does) are dropped.
                     merge_missing(&mut perms, &defaults);
+                    if let Some(p) = perms.as_object_mut() {
+                        p.retain(|kind, _| defaults.get(kind).is_some());
+                    }
                     if let Some(i) = &interface {
                         for (t, p, v) in from_interface(i) {
                             perms[t][p] = Value::Bool(v);
@@ -148,16 +280,21 @@ impl Roles {
         })
     }
 
-    /// `{name, permissions}` of a role, LibreChat's `TRole`.
+    /// A role as LibreChat's `GET /api/roles/:name` answers it (`{name, description,
+    /// permissions}`, its `TRole`), with the features not built here off.
     pub fn get(&self, name: &str) -> Option<Value> {
         let table = self.table.read().expect("roles lock");
         table
             .get(name)
-            .map(|p| json!({ "name": name, "permissions": p }))
+            .map(|p| json!({ "name": name, "description": "", "permissions": effective(p) }))
     }
 
-    /// Whether `role` has `permission` of `kind` (e.g. `PROMPTS`, `CREATE`).
+    /// Whether `role` has `permission` of `kind` (e.g. `PROMPTS`, `CREATE`). Never for a
+    /// feature this server does not have.
     pub fn allows(&self, role: &str, kind: &str, permission: &str) -> bool {
+        if !features::is_built(kind) {
+            return false;
+        }
         let table = self.table.read().expect("roles lock");
         table
             .get(role)
@@ -167,30 +304,21 @@ impl Roles {
             .unwrap_or(false)
     }
 
-    /// Sets some permissions of one type. Unknown roles, types or permissions are refused.
-    pub async fn update(
-        &self,
-        role: &str,
-        kind: &str,
-        changes: Map<String, Value>,
-    ) -> Result<Value, RoleError> {
+    /// Stores some permissions of some types (see [`changes_of_type`], [`changes_of_all`]) and
+    /// answers the role as [`Roles::get`] does.
+    pub async fn update(&self, role: &str, changes: Changes) -> Result<Value, RoleError> {
         let _one_at_a_time = self.updating.lock().await;
         let mut perms = {
             let table = self.table.read().expect("roles lock");
             table.get(role).cloned().ok_or(RoleError::UnknownRole)?
         };
-        let current = perms
-            .get_mut(kind)
-            .and_then(Value::as_object_mut)
-            .ok_or(RoleError::UnknownType)?;
-        for (k, v) in changes {
-            let slot = current
-                .get_mut(&k)
-                .ok_or_else(|| RoleError::UnknownPermission(k.clone()))?;
-            *slot = Value::Bool(
-                v.as_bool()
-                    .ok_or_else(|| RoleError::NotBoolean(k.clone()))?,
-            );
+        for (kind, set) in changes {
+            let current = &mut perms[kind.as_str()];
+            if !current.is_object() {
+                *current = Value::Object(Map::new());
+            }
+            let current = current.as_object_mut().expect("made an object above");
+            current.extend(set);
         }
         let (name, stored) = (role.to_owned(), perms.clone());
         self.db
@@ -200,7 +328,7 @@ impl Roles {
             .write()
             .expect("roles lock")
             .insert(role.to_owned(), perms);
-        Ok(self.get(role).unwrap_or(Value::Null))
+        self.get(role).ok_or(RoleError::UnknownRole)
     }
 
     pub fn exists(&self, role: &str) -> bool {
@@ -208,16 +336,31 @@ impl Roles {
     }
 }
 
+/// The permissions as answered and enforced: every permission of a feature that is not built
+/// here is false.
+fn effective(stored: &Value) -> Value {
+    let mut out = stored.clone();
+    if let Some(types) = out.as_object_mut() {
+        for (kind, perms) in types.iter_mut() {
+            if features::is_built(kind) {
+                continue;
+            }
+            for v in perms
+                .as_object_mut()
+                .into_iter()
+                .flat_map(|p| p.values_mut())
+            {
+                *v = Value::Bool(false);
+            }
+        }
+    }
+    out
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum RoleError {
     #[error("no such role")]
     UnknownRole,
-    #[error("no such permission type")]
-    UnknownType,
-    #[error("unknown permission {0}")]
-    UnknownPermission(String),
-    #[error("permission {0} must be true or false")]
-    NotBoolean(String),
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -237,5 +380,57 @@ fn merge_missing(target: &mut Value, defaults: &Value) {
                 t.insert(k.clone(), v.clone());
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn features_not_built_read_as_off_and_the_rest_as_stored() {
+        let shown = effective(&admin_defaults());
+        assert_eq!(shown["PROMPTS"]["USE"], false);
+        assert_eq!(shown["PEOPLE_PICKER"]["VIEW_USERS"], false);
+        assert_eq!(shown["BOOKMARKS"]["USE"], true);
+        assert_eq!(shown["SHARED_LINKS"]["SHARE_PUBLIC"], true);
+        assert_eq!(
+            shown.as_object().unwrap().len(),
+            features::FEATURES.len(),
+            "every permission type is answered"
+        );
+    }
+
+    #[test]
+    fn a_put_body_is_read_as_zod_reads_it() {
+        let ok = changes_of_type("PROMPTS", &json!({"USE": false, "NOPE": true})).unwrap();
+        assert_eq!(
+            ok,
+            vec![(
+                "PROMPTS".to_owned(),
+                json!({"USE": false}).as_object().unwrap().clone()
+            )]
+        );
+        let issues = changes_of_type("PROMPTS", &json!({"USE": "yes", "SHARE": null})).unwrap_err();
+        assert_eq!(issues.len(), 2);
+        assert_eq!(issues[0]["path"], json!(["SHARE"]));
+        assert_eq!(issues[1]["message"], "Expected boolean, received string");
+        let issues = changes_of_type("PROMPTS", &json!([true])).unwrap_err();
+        assert_eq!(issues[0]["expected"], "object");
+    }
+
+    #[test]
+    fn a_patch_body_drops_what_librechat_does_not_know() {
+        let body = json!({"BOOKMARKS": {"USE": false, "FLY": true}, "NOPE": {"USE": true}, "TEMPORARY_CHAT": {"USE": null}});
+        let changes = changes_of_all(body.as_object().unwrap()).unwrap();
+        assert_eq!(changes.len(), 2);
+        assert_eq!(changes[0].1, *json!({"USE": false}).as_object().unwrap());
+        assert!(changes[1].1.is_empty());
+        let bad = json!({"BOOKMARKS": {"USE": "no"}});
+        assert!(
+            changes_of_all(bad.as_object().unwrap())
+                .unwrap_err()
+                .contains("BOOKMARKS.USE")
+        );
     }
 }

@@ -44,6 +44,13 @@ pub enum ApiError {
     /// type}` (`no_user_key`, `expired_user_key`, `moderation`).
     #[error("{message}")]
     Typed { kind: &'static str, message: String },
+    /// A refusal whose body LibreChat shapes its own way (`{error}`, `{message, error}`, ...),
+    /// answered as it is.
+    #[error("{status}")]
+    Shaped {
+        status: StatusCode,
+        body: serde_json::Value,
+    },
     /// Anything unexpected. The cause is logged with the request's id and never sent.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -66,6 +73,7 @@ impl ApiError {
             Self::Timeout => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Typed { .. } => StatusCode::BAD_REQUEST,
+            Self::Shaped { status, .. } => *status,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -104,6 +112,7 @@ impl IntoResponse for ApiError {
             Self::Typed { kind, message } => {
                 (status, Json(json!({ "message": message, "type": kind }))).into_response()
             }
+            Self::Shaped { body, .. } => (status, Json(body.clone())).into_response(),
             _ => (status, Json(json!({ "message": self.to_string() }))).into_response(),
         }
     }

@@ -97,7 +97,8 @@ impl FromRequestParts<AppState> for AdminUser {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let AuthUser(user) = AuthUser::from_request_parts(parts, state).await?;
         if user.role != ADMIN {
-            return Err(ApiError::Forbidden("Admin access required.".into()));
+            // LibreChat's `requireCapability` answers so.
+            return Err(ApiError::Forbidden("Forbidden".into()));
         }
         Ok(AdminUser(user))
     }
