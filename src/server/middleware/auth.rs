@@ -104,23 +104,6 @@ impl FromRequestParts<AppState> for AdminUser {
     }
 }
 
-/// Refuses the request unless the user's role grants `permission` of `kind`
-/// (e.g. `require_permission(&state, &user, "PROMPTS", "CREATE")`).
-pub fn require_permission(
-    state: &AppState,
-    user: &User,
-    kind: &str,
-    permission: &str,
-) -> Result<(), ApiError> {
-    if state.roles.allows(&user.role, kind, permission) {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(format!(
-            "Your role does not allow {kind}/{permission}."
-        )))
-    }
-}
-
 /// 403 when the signed-in user is banned, or, for an anonymous request (`user_id` None), its
 /// address: an address ban never blocks another account that is signed in (see `cache::Guard`).
 pub async fn check_ban(

@@ -4,8 +4,10 @@ pub mod auth;
 pub mod client;
 pub mod limits;
 pub mod maybe_user;
+pub mod permission;
 pub mod security;
 
-pub use auth::{AdminUser, AuthSession, AuthUser, require_permission};
+pub use auth::{AdminUser, AuthSession, AuthUser};
 pub use client::Client;
 pub use maybe_user::MaybeUser;
+pub use permission::Permitted;

@@ -27,7 +27,7 @@ use crate::db::conversations;
 use crate::db::messages::{self, Message, NO_PARENT, Saved};
 use crate::providers::endpoints::Key;
 use crate::server::middleware::auth::{check_ban, limit};
-use crate::server::middleware::{AuthUser, Client};
+use crate::server::middleware::{AuthUser, Client, permission};
 use crate::server::{ApiError, AppState, JsonBody};
 
 /// Routes that answer promptly.
@@ -106,6 +106,14 @@ async fn start(
         ));
     };
     super::reject_deep(&Value::Object(body.clone()))?;
+    // The role's permissions for what the body asks, checked where LibreChat checks them:
+    // before the endpoint and the conversation.
+    if body.get("addedConvo").is_some_and(Value::is_object) {
+        permission::require_multi_convo(&state, &user)?;
+    }
+    if flag(&body, "isTemporary") {
+        permission::require(&state, &user, "TEMPORARY_CHAT", &["USE"])?;
+    }
     let endpoint = state
         .settings
         .endpoints

@@ -10,7 +10,7 @@ use utoipa_axum::routes;
 
 use super::paging;
 use crate::db::conversations::{self, Changes, Conversation, Cursor, ListFilter};
-use crate::server::middleware::AuthUser;
+use crate::server::middleware::{AuthUser, permission};
 use crate::server::{ApiError, AppState, JsonBody};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -270,6 +270,9 @@ async fn update(
             ));
         }
     };
+    if temporary {
+        permission::require(&state, &user, "TEMPORARY_CHAT", &["USE"])?;
+    }
     let (id, mut changes) = parse_changes(arg)?;
     if temporary {
         let hours = state.settings.features.temporary_chat_retention_hours as i64;

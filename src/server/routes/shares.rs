@@ -19,7 +19,8 @@ use crate::chat::tree;
 use crate::db::conversations;
 use crate::db::messages::{self, Message, NO_PARENT};
 use crate::db::shares::{self, SharedLink};
-use crate::server::middleware::{AuthUser, MaybeUser};
+use crate::server::middleware::permission::CreateSharedLinks;
+use crate::server::middleware::{AuthUser, MaybeUser, Permitted};
 use crate::server::{ApiError, AppState};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -110,7 +111,7 @@ struct CreateBody {
 #[utoipa::path(post, path = "/api/share/{id}", operation_id = "shares_create", request_body(content = Option<CreateBody>, description = "Optional: without a body the newest branch is shared"), summary = "Share a conversation", tag = "shares", params(("id" = String, Path)), responses((status = 200, description = "Success")))]
 async fn create(
     State(state): State<AppState>,
-    AuthUser(user): AuthUser,
+    Permitted(user, _): Permitted<CreateSharedLinks>,
     Path(conversation_id): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
@@ -268,7 +269,7 @@ async fn list(
 #[utoipa::path(patch, path = "/api/share/{id}", operation_id = "shares_regenerate", tag = "shares", params(("id" = String, Path)), responses((status = 200, description = "Success")))]
 async fn regenerate(
     State(state): State<AppState>,
-    AuthUser(user): AuthUser,
+    Permitted(user, _): Permitted<CreateSharedLinks>,
     Path(share_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     enabled(&state)?;

@@ -1,4 +1,5 @@
-//! `/api/tags`: bookmarks, with how many conversations carry each.
+//! `/api/tags`: bookmarks, with how many conversations carry each. Every route needs the
+//! role's `BOOKMARKS`/`USE`, as in LibreChat.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -10,7 +11,8 @@ use utoipa_axum::routes;
 
 use crate::db::conversations;
 use crate::db::tags::{self, Tag};
-use crate::server::middleware::AuthUser;
+use crate::server::middleware::Permitted;
+use crate::server::middleware::permission::UseBookmarks;
 use crate::server::{ApiError, AppState, JsonBody};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -54,7 +56,7 @@ fn description(raw: Option<&str>) -> Result<Option<String>, ApiError> {
 #[utoipa::path(get, path = "/api/tags", operation_id = "tags_list", summary = "The caller's bookmarks (tags)", tag = "tags", responses((status = 200, description = "Success")))]
 async fn list(
     State(state): State<AppState>,
-    AuthUser(user): AuthUser,
+    Permitted(user, _): Permitted<UseBookmarks>,
 ) -> Result<Json<Value>, ApiError> {
     let all = state.db.read(move |c| tags::list(c, &user.id)).await?;
     Ok(Json(Value::Array(all.iter().map(tag_json).collect())))
@@ -74,7 +76,7 @@ struct CreateBody {
 #[utoipa::path(post, path = "/api/tags", operation_id = "tags_create", request_body = CreateBody, summary = "Create a bookmark", tag = "tags", responses((status = 200, description = "Success")))]
 async fn create(
     State(state): State<AppState>,
-    AuthUser(user): AuthUser,
+    Permitted(user, _): Permitted<UseBookmarks>,
     JsonBody(body): JsonBody<CreateBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let tag = name(&body.tag)?;
@@ -120,7 +122,7 @@ struct UpdateBody {
 #[utoipa::path(put, path = "/api/tags/{tag}", operation_id = "tags_update", request_body = UpdateBody, summary = "Rename or describe a bookmark", tag = "tags", params(("tag" = String, Path)), responses((status = 200, description = "Success")))]
 async fn update(
     State(state): State<AppState>,
-    AuthUser(user): AuthUser,
+    Permitted(user, _): Permitted<UseBookmarks>,
     Path(tag): Path<String>,
     JsonBody(body): JsonBody<UpdateBody>,
 ) -> Result<Json<Value>, ApiError> {
@@ -154,7 +156,7 @@ async fn update(
 #[utoipa::path(delete, path = "/api/tags/{tag}", operation_id = "tags_delete", summary = "Delete a bookmark", tag = "tags", params(("tag" = String, Path)), responses((status = 200, description = "Success")))]
 async fn delete(
     State(state): State<AppState>,
-    AuthUser(user): AuthUser,
+    Permitted(user, _): Permitted<UseBookmarks>,
     Path(tag): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let t = tag.clone();
@@ -176,7 +178,7 @@ struct SetBody {
 #[utoipa::path(put, path = "/api/tags/convo/{conversation_id}", operation_id = "tags_set_for_conversation", request_body = SetBody, tag = "tags", params(("conversation_id" = String, Path)), responses((status = 200, description = "Success")))]
 async fn set_for_conversation(
     State(state): State<AppState>,
-    AuthUser(user): AuthUser,
+    Permitted(user, _): Permitted<UseBookmarks>,
     Path(conversation_id): Path<String>,
     JsonBody(body): JsonBody<SetBody>,
 ) -> Result<Json<Value>, ApiError> {
