@@ -1559,3 +1559,55 @@ async fn a_user_provided_base_url_is_stored_with_the_key_and_used() {
         Some(&*format!("Bearer {KEY}"))
     );
 }
+
+#[tokio::test]
+async fn another_accounts_message_id_starts_the_chat_as_librechat_does() {
+    let fake = FakeOpenAi::start().await;
+    let server = server_with(&fake, &[]).await;
+    let (alice, bob) = server.two_users(PW).await;
+    let hers = start(
+        &server,
+        &alice,
+        json!({"text": "mine", "messageId": "alice-m1", "model": "gpt-4o"}),
+    )
+    .await;
+    Events::open(&server, &alice, &hers, "", None)
+        .await
+        .until_final()
+        .await;
+    // LibreChat keeps message ids per account: bob choosing alice's id starts his chat, and no
+    // answer tells him the id exists. Here his message gets a new id, which the events carry.
+    let his = start(
+        &server,
+        &bob,
+        json!({"text": "mine too", "messageId": "alice-m1", "model": "gpt-4o"}),
+    )
+    .await;
+    let frames = Events::open(&server, &bob, &his, "", None)
+        .await
+        .until_final()
+        .await;
+    let last = &frames.last().unwrap().data;
+    let request = &last["requestMessage"];
+    assert_eq!(request["text"], "mine too");
+    assert_ne!(request["messageId"], "alice-m1");
+    assert_eq!(
+        last["responseMessage"]["parentMessageId"],
+        request["messageId"]
+    );
+    let saved = messages(&server, &bob, &his).await;
+    assert_eq!(saved.len(), 2);
+    assert_eq!(saved[0]["messageId"], request["messageId"]);
+    let theirs = messages(&server, &alice, &hers).await;
+    assert_eq!(theirs.len(), 2);
+    assert_eq!(theirs[0]["messageId"], "alice-m1");
+    assert_eq!(theirs[0]["text"], "mine", "alice's message is untouched");
+    // Bob's own id in another of his conversations is still refused: LibreChat would move it.
+    let again = send(
+        &server,
+        &bob,
+        json!({"text": "x", "messageId": saved[0]["messageId"], "model": "gpt-4o"}),
+    )
+    .await;
+    assert_eq!(again.status(), 409);
+}

@@ -38,11 +38,12 @@ export function refresh() {
   refreshing ??= (async () => {
     try {
       const res = await fetch(url('api/auth/refresh'), { method: 'POST', credentials: 'same-origin' });
-      if (!res.ok) {
+      // Without a session the server answers 200 with a plain-text note, as LibreChat does.
+      const body = res.ok ? await res.json().catch(() => null) : null;
+      if (!body?.token) {
         setSession(null);
         return false;
       }
-      const body = await res.json();
       setSession(body.token, body.user);
       return true;
     } catch {

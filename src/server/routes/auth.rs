@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::http::header::SET_COOKIE;
+use axum::http::header::{CONTENT_TYPE, SET_COOKIE};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
@@ -221,8 +221,15 @@ async fn refresh(
     client: Client,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let token = refresh_cookie(&headers)
-        .ok_or_else(|| ApiError::Unauthorized("Refresh token not provided".into()))?;
+    let Some(token) = refresh_cookie(&headers) else {
+        // LibreChat's answer: not an error, there is simply no session to renew (its client
+        // reads "no token" and shows the login page).
+        return Ok((
+            [(CONTENT_TYPE, "text/html; charset=utf-8")],
+            "Refresh token not provided",
+        )
+            .into_response());
+    };
     // Bans are checked before the token is rotated: a refused refresh leaves the session and
     // its cookie as they were, to work again when the ban ends.
     let user_id = state.accounts.tokens.verify_refresh(&token).map(|c| c.id);

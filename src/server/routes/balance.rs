@@ -2,7 +2,8 @@
 
 use axum::Json;
 use axum::extract::State;
-use serde_json::Value;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -13,15 +14,14 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(balance))
 }
 
-#[utoipa::path(get, path = "/api/balance", operation_id = "balance_balance", summary = "The caller's token credits", tag = "balance", responses((status = 200, description = "Success")))]
+#[utoipa::path(get, path = "/api/balance", operation_id = "balance_balance", summary = "The caller's token credits", tag = "balance", responses((status = 200, description = "Success"), (status = 204, description = "Balances are off")))]
 async fn balance(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-) -> Result<Json<Value>, ApiError> {
-    let b = state
-        .billing
-        .balance(&user.id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound("Balances are not enabled on this server".into()))?;
-    Ok(Json(serde_json::to_value(b).map_err(ApiError::internal)?))
+) -> Result<Response, ApiError> {
+    match state.billing.balance(&user.id).await? {
+        Some(b) => Ok(Json(serde_json::to_value(b).map_err(ApiError::internal)?).into_response()),
+        // LibreChat answers 204 with no body when balances are off.
+        None => Ok(StatusCode::NO_CONTENT.into_response()),
+    }
 }

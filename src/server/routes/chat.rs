@@ -536,11 +536,19 @@ async fn prepare(
                 if all.iter().any(|x| x.message_id == m.message_id) {
                     return Ok(Err(Refused::IdTaken));
                 }
+                let mut m = m;
                 match messages::save_in(&tx, &m)? {
                     Saved::Yes => {}
-                    Saved::OtherUsers | Saved::OtherConversation => {
-                        return Ok(Err(Refused::IdTaken));
+                    // LibreChat keeps message ids per account, so another account's id is free
+                    // there and the chat starts. Ids are global here: the message is kept under
+                    // a new id, which the events report. (No answer tells whether the id exists.)
+                    Saved::OtherUsers => {
+                        m.message_id = uuid::Uuid::new_v4().to_string();
+                        if messages::save_in(&tx, &m)? != Saved::Yes {
+                            return Ok(Err(Refused::IdTaken));
+                        }
                     }
+                    Saved::OtherConversation => return Ok(Err(Refused::IdTaken)),
                     Saved::Cycle => return Ok(Err(Refused::Cycle)),
                 }
                 match messages::get(&tx, &u, &c, &m.message_id)? {
