@@ -62,6 +62,22 @@ pub const FEATURES: [Feature; 16] = [
     feature("SHARED_LINKS", "sharedLinks", "shared links", true),
 ];
 
+impl Feature {
+    /// Its `interface` value meaning "off", in the shape LibreChat's `interfaceSchema` gives
+    /// that key (a switch, or an object of switches), for `/api/config`.
+    pub fn interface_off(&self) -> serde_json::Value {
+        use serde_json::json;
+        match self.interface_key {
+            "mcpServers" | "remoteAgents" => {
+                json!({"use": false, "create": false, "share": false, "public": false})
+            }
+            "marketplace" => json!({"use": false}),
+            "peoplePicker" => json!({"users": false, "groups": false, "roles": false}),
+            _ => json!(false),
+        }
+    }
+}
+
 /// The feature of a permission type (`PROMPTS`), if LibreChat has one by that name.
 pub fn by_permission_type(permission_type: &str) -> Option<&'static Feature> {
     FEATURES
