@@ -230,3 +230,40 @@ async fn a_second_model_is_refused_as_librechat_refuses_it() {
     }
     server.stop().await;
 }
+
+#[tokio::test]
+async fn without_share_public_a_link_is_its_owners_only() {
+    let server = TestServer::builder()
+        .env("ALLOW_SHARED_LINKS_PUBLIC", "true")
+        .start()
+        .await;
+    let (admin, user) = admin_and_user(&server).await;
+    let carol = server.signed_in("carol@example.org", PW).await;
+    conversation(&server, &user).await;
+    let created = server
+        .send("POST", "/api/share/c-1", &user.token, json!({}))
+        .await;
+    let share: Value = created.json().await.unwrap();
+    let path = format!("/api/share/{}", share["shareId"].as_str().unwrap());
+    // USER may share publicly by default, as in LibreChat.
+    assert_eq!(server.get_as(&path, &carol.token).await.status(), 200);
+    assert_eq!(server.get(&path).await.status(), 200);
+
+    set(&server, &admin, "SHARED_LINKS", "SHARE_PUBLIC", false).await;
+    assert_eq!(server.get_as(&path, &carol.token).await.status(), 403);
+    let anonymous = server.get(&path).await;
+    assert_eq!(anonymous.status(), 401);
+    assert_eq!(
+        anonymous.json::<Value>().await.unwrap(),
+        json!({"message": "Authentication required"})
+    );
+    assert_eq!(
+        server.get_as(&path, &user.token).await.status(),
+        200,
+        "the owner"
+    );
+
+    set(&server, &admin, "SHARED_LINKS", "SHARE_PUBLIC", true).await;
+    assert_eq!(server.get_as(&path, &carol.token).await.status(), 200);
+    server.stop().await;
+}

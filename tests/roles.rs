@@ -345,3 +345,52 @@ async fn concurrent_role_updates_are_all_kept() {
     }
     server.stop().await;
 }
+
+#[tokio::test]
+async fn roles_from_an_older_version_take_librechats_table() {
+    let server = TestServer::start().await;
+    // As the version before stored USER: a SCHEDULES type LibreChat does not have, and shared
+    // links seeded with public links off.
+    server
+        .state
+        .db
+        .write(|c| {
+            let mut old = librechat::db::roles::get(c, "USER")?.unwrap();
+            old["SCHEDULES"] = json!({"USE": true, "CREATE": true});
+            old["SHARED_LINKS"]["SHARE_PUBLIC"] = json!(false);
+            old["PROMPTS"]["SHARE"] = json!(true);
+            librechat::db::roles::put(c, "USER", &old)
+        })
+        .await
+        .unwrap();
+    let dir = server.stop().await;
+    let server = TestServer::builder().in_dir(dir).start().await;
+    let now = stored(&server, "USER").await;
+    assert!(now.get("SCHEDULES").is_none());
+    assert_eq!(now["SHARED_LINKS"]["SHARE_PUBLIC"], true);
+    assert_eq!(
+        now["PROMPTS"]["SHARE"], true,
+        "other stored choices are kept"
+    );
+    let dir = server.stop().await;
+
+    // Once: an administrator's choice made afterwards survives restarts.
+    let server = TestServer::builder().in_dir(dir).start().await;
+    server
+        .state
+        .db
+        .write(|c| {
+            let mut p = librechat::db::roles::get(c, "USER")?.unwrap();
+            p["SHARED_LINKS"]["SHARE_PUBLIC"] = json!(false);
+            librechat::db::roles::put(c, "USER", &p)
+        })
+        .await
+        .unwrap();
+    let dir = server.stop().await;
+    let server = TestServer::builder().in_dir(dir).start().await;
+    assert_eq!(
+        stored(&server, "USER").await["SHARED_LINKS"]["SHARE_PUBLIC"],
+        false
+    );
+    server.stop().await;
+}

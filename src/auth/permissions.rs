@@ -255,6 +255,14 @@ impl Roles {
                 let tx = conn.transaction()?;
                 for (name, defaults) in [(ADMIN, admin_defaults()), (USER, user_defaults())] {
                     let mut perms = db::roles::get(&tx, name)?.unwrap_or(Value::Null);
+                    if perms.get("SCHEDULES").is_some() {
+                        // Written by a version before LibreChat's v0.8.8 table (it carried a
+                        // SCHEDULES type): its SHARED_LINKS is that version's seed, which no
+                        // administrator could change then, and had public links off, which
+                        // now means something. Take LibreChat's defaults for it, once (the
+                        // marker is dropped below).
+                        perms["SHARED_LINKS"] = defaults["SHARED_LINKS"].clone();
+                    }
                     // New permission types from a newer version get their defaults; types
                     // LibreChat no longer has (as its strict schema does) are dropped.
                     merge_missing(&mut perms, &defaults);

@@ -181,11 +181,31 @@ async fn read(
             "Sign in to view shared conversations.".into(),
         ));
     }
-    let link = state
+    let (link, owner_role) = state
         .db
-        .read(move |c| shares::by_share_id(c, &share_id))
+        .read(move |c| {
+            let Some(link) = shares::by_share_id(c, &share_id)? else {
+                return Ok(None);
+            };
+            let owner = crate::db::users::find_by_id(c, &link.user_id)?;
+            Ok(Some((link, owner.map(|o| o.role).unwrap_or_default())))
+        })
         .await?
         .ok_or_else(|| ApiError::NotFound("Shared link not found".into()))?;
+    // LibreChat makes a link public (visible to others than its owner) only when the owner's
+    // role has SHARED_LINKS/SHARE_PUBLIC. Here that is read at every view, so taking the
+    // permission away also closes the links made before.
+    let own = user.as_ref().is_some_and(|u| u.id == link.user_id);
+    if !own
+        && !state
+            .roles
+            .allows(&owner_role, "SHARED_LINKS", "SHARE_PUBLIC")
+    {
+        return Err(match user {
+            None => ApiError::Unauthorized("Authentication required".into()),
+            Some(_) => ApiError::Forbidden("This shared link is not public.".into()),
+        });
+    }
     // A visitor without an account cannot use /api/render: answers come rendered here.
     let mut messages = link.snapshot["messages"].clone();
     let images = state.settings.images.clone();
