@@ -1,11 +1,17 @@
 // The admin screen (ADMIN role): users with search, bans, roles and balances, and what the
 // USER role may do.
 
-import { currentUser, get, post, put, del, query } from './api.js';
+import { currentUser, get, post, put, del, query, request } from './api.js';
 import { h, mount, toast } from './dom.js';
 
-const KINDS = [['prompts', 'PROMPTS'], ['agents', 'AGENTS'], ['memories', 'MEMORIES'], ['people-picker', 'PEOPLE_PICKER'],
-  ['mcp-servers', 'MCP_SERVERS'], ['marketplace', 'MARKETPLACE'], ['remote-agents', 'REMOTE_AGENTS'], ['skills', 'SKILLS']];
+// The permissions of the features this server has (LibreChat's permission types); those of
+// features not built yet always read as off, so they are not offered here.
+const SWITCHES = [
+  ['BOOKMARKS', 'USE', 'Bookmarks'],
+  ['TEMPORARY_CHAT', 'USE', 'Temporary chats'],
+  ['SHARED_LINKS', 'CREATE', 'Share conversations'],
+  ['SHARED_LINKS', 'SHARE_PUBLIC', 'Shared links are open to others'],
+];
 
 export async function adminScreen(root) {
   if (currentUser()?.role !== 'ADMIN') {
@@ -88,18 +94,18 @@ export async function adminScreen(root) {
   try {
     const role = await get('api/roles/USER');
     const p = role.permissions || {};
-    mount(perms, h('ul', { class: 'plain-list' }, KINDS.filter(([, key]) => p[key]).map(([kind, key]) => {
-      const use = h('input', { type: 'checkbox', checked: !!p[key].USE, 'aria-label': `Users may use ${kind}` });
-      use.addEventListener('change', async () => {
+    mount(perms, h('ul', { class: 'plain-list' }, SWITCHES.filter(([type, perm]) => perm in (p[type] || {})).map(([type, perm, label]) => {
+      const on = h('input', { type: 'checkbox', checked: !!p[type][perm], 'aria-label': `Users: ${label}` });
+      on.addEventListener('change', async () => {
         try {
-          await put(`api/roles/USER/${kind}`, { USE: use.checked });
+          await request('PATCH', 'api/admin/roles/USER/permissions', { permissions: { [type]: { [perm]: on.checked } } });
           toast('Saved');
         } catch (e) {
           toast(e.message, 'error');
-          use.checked = !use.checked;
+          on.checked = !on.checked;
         }
       });
-      return h('li', {}, h('label', { class: 'radio' }, use, ` ${kind.replace('-', ' ')}`));
+      return h('li', {}, h('label', { class: 'radio' }, on, ` ${label}`));
     })));
   } catch (e) {
     mount(perms, h('p', { class: 'muted' }, e.message));
