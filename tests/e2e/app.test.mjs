@@ -391,6 +391,18 @@ try {
     if (await page.getByRole('region', { name: 'Announcement' }).count()) throw new Error('a dismissed banner came back');
   });
 
+  await step('an admin switches what users may do', async () => {
+    const bookmarks = page.getByLabel('Users: Bookmarks');
+    if (!(await bookmarks.isChecked())) throw new Error('USER starts with bookmarks');
+    await bookmarks.uncheck();
+    await page.getByText('Saved').first().waitFor();
+    await page.reload();
+    await page.getByRole('heading', { name: 'Administration' }).waitFor();
+    if (await page.getByLabel('Users: Bookmarks').isChecked()) throw new Error('the change was not kept');
+    await page.getByLabel('Users: Bookmarks').check();
+    await page.getByText('Saved').first().waitFor();
+  });
+
   await step('an admin bans a user, who then cannot log in', async () => {
     const other = await newPage();
     await other.goto('register');
