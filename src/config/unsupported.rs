@@ -57,6 +57,13 @@ const RATE_LIMIT_KINDS: [(&str, &str); 3] = [
     ("stt", "speech to text"),
 ];
 
+/// Keys inside sections that are otherwise read, which nothing reads yet.
+const NESTED: [(&str, &str, &str); 1] = [(
+    "registration",
+    "oauthStateTtlMs",
+    "how long a sign-in with a provider may take",
+)];
+
 /// One line for each part of the file (before `${VAR}` expansion, as parsed) that is set but
 /// has no effect here, e.g. "librechat.yaml: `mcpServers` (MCP servers) is not supported yet;
 /// the section is ignored".
@@ -86,6 +93,13 @@ pub fn not_supported(file: &Value) -> Vec<String> {
             ));
         }
     }
+    for (section, key, what) in NESTED {
+        if set(file.get(section).and_then(|s| s.get(key))) {
+            out.push(format!(
+                "librechat.yaml: `{section}.{key}` ({what}) is not supported yet; it is ignored"
+            ));
+        }
+    }
     for (key, what) in RATE_LIMIT_KINDS {
         if set(file.get("rateLimits").and_then(|r| r.get(key))) {
             out.push(format!(
@@ -110,6 +124,7 @@ mod tests {
             "mcpServers": {"gh": {"url": "https://example.org"}},
             "memory": null,
             "rateLimits": {"conversationsImport": {"ipMax": 1}, "tts": {"ipMax": 1}},
+            "registration": {"socialLogins": ["github"], "oauthStateTtlMs": 1000},
         });
         let notes = not_supported(&file);
         let joined = notes.join("\n");
@@ -119,9 +134,10 @@ mod tests {
             "`interface.prompts` has no effect: this server does not support prompts",
             "support sharing with people yet",
             "`rateLimits.tts`",
+            "`registration.oauthStateTtlMs`",
         ] {
             assert!(joined.contains(named), "{named} missing from {joined}");
         }
-        assert_eq!(notes.len(), 5, "{joined}");
+        assert_eq!(notes.len(), 6, "{joined}");
     }
 }
