@@ -4,9 +4,10 @@
 //! (`PermissionTypes`, e.g. `PROMPTS`) and a key of `interface` in librechat.yaml and in
 //! `/api/config` (e.g. `prompts`). LibreChat's client shows a feature only when both say it is
 //! on. A feature this server does not have yet must read as off in both, whatever the yaml or an
-//! administrator says, or the client offers buttons that lead to 404s. Everything that answers
-//! about a feature (role permissions, `/api/config`, `config check`) reads this table; when a
-//! feature is built, flipping `built` here turns it on everywhere at once.
+//! administrator says, or the client offers buttons that lead to 404s. The role permissions and
+//! `config check` read this table, and so should `/api/config`'s `interface`
+//! ([`Feature::interface_off`] gives each value); when a feature is built, flipping `built` here
+//! turns it on everywhere at once.
 
 /// One of LibreChat's role-switched features.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
