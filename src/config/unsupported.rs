@@ -35,11 +35,10 @@ const SECTIONS: [(&str, &str); 22] = [
     ("permissions", "extra permission rules"),
 ];
 
-/// `endpoints.*` kinds that are not offered (only `openAI`, `anthropic`, `google` and `custom`
-/// are read from the file; Azure OpenAI comes from the environment).
-const ENDPOINT_KINDS: [(&str, &str); 7] = [
+/// `endpoints.*` kinds that are not offered (`openAI`, `anthropic`, `google`, `custom` and
+/// `allowedAddresses` are read from the file; Azure OpenAI comes from the environment).
+const ENDPOINT_KINDS: [(&str, &str); 6] = [
     ("all", "settings shared by every endpoint"),
-    ("allowedAddresses", "private addresses endpoints may reach"),
     (
         "azureOpenAI",
         "Azure OpenAI from librechat.yaml (AZURE_API_KEY and friends work)",
