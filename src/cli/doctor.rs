@@ -75,6 +75,13 @@ pub fn run(env: Env, overrides: Overrides) -> anyhow::Result<ExitCode> {
     for n in &settings.yaml_unsupported {
         r.add(Level::Note, format!("configuration: {n}"), None);
     }
+    // The settings checked it holds a page; a missing folder fails above.
+    if let Some(dir) = &settings.server.client_dir {
+        r.ok(format!(
+            "web client: LibreChat's client build in {} (CLIENT_DIR)",
+            dir.display()
+        ));
+    }
     if settings.endpoints.list.is_empty() {
         r.add(
             Level::Warn,

@@ -16,12 +16,17 @@ pub struct ServeArgs {
     /// Port to listen on; 0 picks a free one [env: PORT] [default: 3080]
     #[arg(long)]
     port: Option<u16>,
+    /// Serve LibreChat's own web client from this folder (a client build, with index.html)
+    /// instead of the bundled app [env: CLIENT_DIR]
+    #[arg(long, value_name = "DIR")]
+    client_dir: Option<std::path::PathBuf>,
 }
 
 pub fn run(env: Env, mut overrides: Overrides, args: ServeArgs) -> anyhow::Result<ExitCode> {
     crate::logging::init(&env, "info").map_err(anyhow::Error::msg)?;
     overrides.host = args.host;
     overrides.port = args.port;
+    overrides.client_dir = args.client_dir;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         // Blocking work is SQLite (one writer, a few readers), search and token counting:
         // a small pool is enough, and each thread costs memory (stack, allocator arena).
@@ -48,6 +53,9 @@ async fn serve(env: Env, overrides: Overrides) -> anyhow::Result<()> {
     }
     if let Some(file) = &settings.config_file {
         tracing::info!(file = %file.display(), "configuration loaded");
+    }
+    if let Some(dir) = &settings.server.client_dir {
+        tracing::info!(folder = %dir.display(), "serving LibreChat's web client (CLIENT_DIR)");
     }
     let (host, port) = (settings.server.host.clone(), settings.server.port);
     let data_dir = settings.data_dir.clone();

@@ -78,4 +78,6 @@ pub struct Overrides {
     pub port: Option<u16>,
     pub data_dir: Option<PathBuf>,
     pub config: Option<PathBuf>,
+    /// `serve --client-dir`: LibreChat's client build to serve (`CLIENT_DIR`).
+    pub client_dir: Option<PathBuf>,
 }

@@ -96,6 +96,9 @@ pub struct ServerSettings {
     pub static_cache_max_age: Option<u64>,
     /// `INDEX_CACHE_CONTROL` for index.html (default `no-cache, no-store, must-revalidate`).
     pub index_cache_control: String,
+    /// `CLIENT_DIR` or `--client-dir` (ours): a LibreChat client build (its `dist` folder,
+    /// with `index.html`) served instead of the bundled app. Unset, the bundled app is served.
+    pub client_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -252,6 +255,7 @@ impl Settings {
             index_cache_control: env
                 .string("INDEX_CACHE_CONTROL")
                 .unwrap_or_else(|| "no-cache, no-store, must-revalidate".into()),
+            client_dir: client_dir(env, flags)?,
         };
         for origin in &server.cors_origins {
             if origin != "*" && url::Url::parse(origin).is_err() {
@@ -498,6 +502,35 @@ fn read_yaml(env: &Env, flags: &Overrides) -> Result<(Option<PathBuf>, yaml::Par
     };
     let parsed = yaml::parse(&text, &path.display().to_string(), env)?;
     Ok((Some(path), parsed))
+}
+
+/// `--client-dir`, else `CLIENT_DIR`: must be a folder with an `index.html`, as the server
+/// serves that page for every path of the app.
+fn client_dir(env: &Env, flags: &Overrides) -> Result<Option<PathBuf>, ConfigError> {
+    let Some(dir) = flags
+        .client_dir
+        .clone()
+        .or_else(|| env.string("CLIENT_DIR").map(PathBuf::from))
+    else {
+        return Ok(None);
+    };
+    let shown = dir.display().to_string();
+    if !dir.is_dir() {
+        return Err(ConfigError::invalid(
+            "CLIENT_DIR",
+            &shown,
+            "a folder holding a built LibreChat client (it does not exist)",
+        ));
+    }
+    if !dir.join("index.html").is_file() {
+        return Err(ConfigError::invalid(
+            "CLIENT_DIR",
+            &shown,
+            "a folder holding a built LibreChat client (it has no index.html: point it at the \
+             build's dist folder)",
+        ));
+    }
+    Ok(Some(dir))
 }
 
 fn trust_proxy(env: &Env) -> Result<u32, ConfigError> {

@@ -93,6 +93,10 @@ pub fn build(state: AppState) -> Router {
         base_href: WebOptions::base_href_from(server.domain_client.as_deref()),
         index_cache_control: server.index_cache_control.clone(),
         static_max_age: server.static_cache_max_age,
+        client: server
+            .client_dir
+            .as_deref()
+            .map(|dir| std::sync::Arc::new(web::ClientFolder::new(dir))),
     };
 
     let Routes {
@@ -188,7 +192,7 @@ async fn fallback(axum::Extension(web): axum::Extension<WebOptions>, req: Reques
     );
     let path = uri.path();
     let is_api = path == "/api" || path.starts_with("/api/");
-    if !is_api && let Some(resp) = web::respond(&web, &method, &uri, &headers) {
+    if !is_api && let Some(resp) = web::respond(&web, &method, &uri, &headers).await {
         return resp;
     }
     let method_note = if method == Method::HEAD {

@@ -1,21 +1,23 @@
-//! The web app in `assets/`, embedded in the binary, with client-side routing.
+//! The web app: the one in `assets/`, embedded in the binary, or a LibreChat client build
+//! read from `CLIENT_DIR`; both with client-side routing.
 //!
 //! Every GET that no API route answers is either an asset or a page of the app, which gets
 //! `index.html` so the app's own router can show it. `index.html` is never cached (a new release
 //! must reach users at once); other assets are revalidated with their ETag, or cached for
 //! `STATIC_CACHE_MAX_AGE` seconds when that is set.
 
+mod bundled;
+mod folder;
+
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use rust_embed::RustEmbed;
 
-#[derive(RustEmbed)]
-#[folder = "assets/"]
-struct Assets;
+pub use folder::ClientFolder;
 
 /// How assets are served; from the settings.
 #[derive(Clone, Debug)]
@@ -24,6 +26,8 @@ pub struct WebOptions {
     pub base_href: String,
     pub index_cache_control: String,
     pub static_max_age: Option<u64>,
+    /// LibreChat's own client from `CLIENT_DIR`, served instead of the bundled app.
+    pub client: Option<Arc<ClientFolder>>,
 }
 
 impl WebOptions {
@@ -39,11 +43,19 @@ impl WebOptions {
             format!("/{path}/")
         }
     }
+
+    /// How long a browser may keep an asset without asking again.
+    fn asset_cache_control(&self) -> Cow<'static, str> {
+        match self.static_max_age {
+            Some(secs) => Cow::Owned(format!("public, max-age={secs}")),
+            None => Cow::Borrowed("no-cache"),
+        }
+    }
 }
 
 /// Serves an asset, or `index.html` for any other page path. `None` when the request is not one
 /// for the web app (not GET/HEAD), so the caller answers with its own 404.
-pub fn respond(
+pub async fn respond(
     opts: &WebOptions,
     method: &Method,
     uri: &Uri,
@@ -53,46 +65,33 @@ pub fn respond(
         return None;
     }
     let path = uri.path().trim_start_matches('/');
-    if !path.is_empty() && path != "index.html" {
-        if let Some(file) = Assets::get(path) {
-            let tag = etag(&file.metadata.sha256_hash());
-            let cache = match opts.static_max_age {
-                Some(secs) => Cow::Owned(format!("public, max-age={secs}")),
-                None => Cow::Borrowed("no-cache"),
-            };
-            if matches_etag(headers, &tag) {
-                return Some(not_modified(&tag, &cache));
-            }
-            return Some(asset(file.data, content_type(path), &tag, &cache));
-        }
-        // A missing file with an extension is a broken link, not a page of the app.
-        if path
-            .rsplit('/')
-            .next()
-            .is_some_and(|last| last.contains('.'))
-        {
-            return Some((StatusCode::NOT_FOUND, "not found").into_response());
-        }
-    }
-    Some(index(opts))
+    Some(match &opts.client {
+        Some(folder) => folder.respond(opts, path, headers).await,
+        None => bundled::respond(opts, path, headers),
+    })
 }
 
-fn index(opts: &WebOptions) -> Response {
-    let file = Assets::get("index.html").expect("assets/index.html is embedded");
-    let html = String::from_utf8_lossy(&file.data);
-    // The page is written with `<base href="/">`; a sub-path deployment needs its own.
-    let html = html.replacen(
-        r#"<base href="/">"#,
-        &format!(r#"<base href="{}">"#, opts.base_href),
-        1,
-    );
+/// Whether a path that matched no file names a file (its last segment has an extension): a
+/// broken link answers 404, not the page, so a script tag never receives HTML.
+fn looks_like_a_file(path: &str) -> bool {
+    path.rsplit('/')
+        .next()
+        .is_some_and(|last| last.contains('.'))
+}
+
+fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, "not found").into_response()
+}
+
+/// The page, with the headers that keep browsers from caching it.
+fn page(html: String, cache_control: &str) -> Response {
     let mut resp = Response::new(Body::from(html));
     let h = resp.headers_mut();
     h.insert(
         CONTENT_TYPE,
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
-    if let Ok(v) = HeaderValue::from_str(&opts.index_cache_control) {
+    if let Ok(v) = HeaderValue::from_str(cache_control) {
         h.insert(CACHE_CONTROL, v);
     }
     h.insert("pragma", HeaderValue::from_static("no-cache"));
@@ -100,17 +99,23 @@ fn index(opts: &WebOptions) -> Response {
     resp
 }
 
-fn asset(data: Cow<'static, [u8]>, mime: &'static str, tag: &str, cache: &str) -> Response {
-    let mut resp = Response::new(Body::from(data));
+/// An asset, or 304 when the browser's copy (`If-None-Match`) is this one.
+fn asset(
+    data: impl Into<Body>,
+    mime: &'static str,
+    tag: &str,
+    cache: &str,
+    headers: &HeaderMap,
+) -> Response {
+    if matches_etag(headers, tag) {
+        let mut resp = StatusCode::NOT_MODIFIED.into_response();
+        set_validators(resp.headers_mut(), tag, cache);
+        return resp;
+    }
+    let mut resp = Response::new(data.into());
     let h = resp.headers_mut();
     h.insert(CONTENT_TYPE, HeaderValue::from_static(mime));
     set_validators(h, tag, cache);
-    resp
-}
-
-fn not_modified(tag: &str, cache: &str) -> Response {
-    let mut resp = StatusCode::NOT_MODIFIED.into_response();
-    set_validators(resp.headers_mut(), tag, cache);
     resp
 }
 
@@ -123,6 +128,7 @@ fn set_validators(h: &mut HeaderMap, tag: &str, cache: &str) {
     }
 }
 
+/// A strong ETag from the first 96 bits of a SHA-256 of the content.
 fn etag(hash: &[u8; 32]) -> String {
     let hex: String = hash[..12].iter().map(|b| format!("{b:02x}")).collect();
     format!("\"{hex}\"")
@@ -143,14 +149,21 @@ fn content_type(path: &str) -> &'static str {
         "html" => "text/html; charset=utf-8",
         "js" | "mjs" => "text/javascript; charset=utf-8",
         "css" => "text/css; charset=utf-8",
-        "json" => "application/json",
+        "json" | "map" => "application/json",
         "webmanifest" => "application/manifest+json",
         "svg" => "image/svg+xml",
         "png" => "image/png",
         "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
         "webp" => "image/webp",
+        "avif" => "image/avif",
         "ico" => "image/x-icon",
         "woff2" => "font/woff2",
+        "woff" => "font/woff",
+        "ttf" => "font/ttf",
+        "otf" => "font/otf",
+        "wasm" => "application/wasm",
+        "mp3" => "audio/mpeg",
         "txt" => "text/plain; charset=utf-8",
         _ => "application/octet-stream",
     }
@@ -175,8 +188,10 @@ mod tests {
     }
 
     #[test]
-    fn the_page_has_the_base_tag_that_is_rewritten() {
-        let file = Assets::get("index.html").unwrap();
-        assert!(String::from_utf8_lossy(&file.data).contains(r#"<base href="/">"#));
+    fn an_etag_matches_itself_weak_or_in_a_list() {
+        let mut h = HeaderMap::new();
+        h.insert(IF_NONE_MATCH, HeaderValue::from_static("\"a\", W/\"b\""));
+        assert!(matches_etag(&h, "\"b\""));
+        assert!(!matches_etag(&h, "\"c\""));
     }
 }
