@@ -296,7 +296,7 @@ fn db_migrate_then_check() {
 
     let out = run(librechat(dir.path()).args(["db", "migrate"]));
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("10 migration(s) applied"));
+    assert!(text(&out.stdout).contains("11 migration(s) applied"));
     let out = run(librechat(dir.path()).args(["db", "migrate"]));
     assert!(
         text(&out.stdout).contains("0 migration(s) applied"),

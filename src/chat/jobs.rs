@@ -286,6 +286,8 @@ pub struct Jobs {
     map: Mutex<HashMap<String, Arc<Job>>>,
     lingering: Mutex<Lingering>,
     ended: Notify,
+    /// Titles of new conversations being written (with their first answer).
+    pub titles: Arc<super::titles::Titles>,
 }
 
 /// Why a job cannot start.

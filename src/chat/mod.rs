@@ -9,5 +9,6 @@ pub mod follow;
 pub mod import;
 pub mod jobs;
 pub mod render;
+pub mod titles;
 pub mod tokens;
 pub mod tree;

@@ -3,10 +3,14 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{DbError, now};
+use super::{DbError, new_object_id, now};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tag {
+    /// Stays the same through renames.
+    pub id: String,
+    /// The owner.
+    pub user_id: String,
     pub tag: String,
     pub description: String,
     pub position: i64,
@@ -17,7 +21,8 @@ pub struct Tag {
 }
 
 const SELECT: &str = "SELECT t.tag, t.description, t.position, t.created_at, t.updated_at,
-        (SELECT count(*) FROM conversation_tags ct WHERE ct.user_id = t.user_id AND ct.tag = t.tag)
+        (SELECT count(*) FROM conversation_tags ct WHERE ct.user_id = t.user_id AND ct.tag = t.tag),
+        t.id, t.user_id
     FROM tags t";
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Tag> {
@@ -28,6 +33,8 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Tag> {
         created_at: r.get(3)?,
         updated_at: r.get(4)?,
         count: r.get(5)?,
+        id: r.get(6)?,
+        user_id: r.get(7)?,
     })
 }
 
@@ -58,10 +65,10 @@ pub fn create(
 ) -> Result<bool, DbError> {
     let ts = now();
     let n = conn.execute(
-        "INSERT INTO tags (user_id, tag, description, position, created_at, updated_at)
-         VALUES (?1, ?2, ?3, (SELECT count(*) FROM tags WHERE user_id = ?1), ?4, ?4)
+        "INSERT INTO tags (id, user_id, tag, description, position, created_at, updated_at)
+         VALUES (?5, ?1, ?2, ?3, (SELECT count(*) FROM tags WHERE user_id = ?1), ?4, ?4)
          ON CONFLICT (user_id, tag) DO NOTHING",
-        params![user_id, tag, description, ts],
+        params![user_id, tag, description, ts, new_object_id()],
     )?;
     Ok(n == 1)
 }

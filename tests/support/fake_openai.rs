@@ -14,7 +14,8 @@
 //! * `rate-limited`: 429 with `retry-after: 7`; `server-error`: 500;
 //! * any model with a key other than [`KEY`]: 401 `invalid_api_key`.
 //!
-//! A request whose system prompt asks for a title gets "Tides and the Moon".
+//! A request whose system prompt asks for a title gets "Tides and the Moon" (asked of `gated`,
+//! only after [`FakeOpenAi::release`]).
 #![allow(dead_code)]
 
 use std::convert::Infallible;
@@ -212,6 +213,12 @@ async fn completions(
     }
     let model = body["model"].as_str().unwrap_or("").to_owned();
     if is_title(&body) {
+        // A title asked of `gated` waits for `release`, like its answers.
+        if model == "gated"
+            && let Ok(permit) = shared.gate.acquire().await
+        {
+            permit.forget();
+        }
         return sse(Body::from(answer(&model, &["Tides ", "and the ", "Moon"])));
     }
     match model.as_str() {

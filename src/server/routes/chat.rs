@@ -404,9 +404,14 @@ async fn start(
         message_json,
         conversation_json,
     };
+    // A new conversation gets its title with its first answer; until then, a request for the
+    // title waits for it.
+    let title = (turn.is_new_conversation && turn.endpoint.title_convo)
+        .then(|| state.jobs.titles.writing(&user.id, &conversation_id));
     let jobs = state.jobs.clone();
     tokio::spawn(async move {
         use futures_util::FutureExt;
+        let _title = title;
         let run = std::panic::AssertUnwindSafe(engine.run(job.clone(), turn));
         if run.catch_unwind().await.is_err() {
             tracing::error!("an answer's task failed unexpectedly");
@@ -459,7 +464,9 @@ impl From<Refused> for ApiError {
         match r {
             Refused::NotFound => ApiError::NotFound("Conversation not found".into()),
             Refused::NoRegenerateTarget => ApiError::BadRequest(
-                "parentMessageId must name the user message to answer again".into(),
+                "overrideParentMessageId (or parentMessageId) must name the user message to \
+                 answer again"
+                    .into(),
             ),
             Refused::UnknownParent => {
                 ApiError::BadRequest("parentMessageId is not a message of this conversation".into())
@@ -493,6 +500,12 @@ async fn prepare(
         .map(|p| message_id(p, "parentMessageId"))
         .transpose()?
         .unwrap_or_else(|| NO_PARENT.to_owned());
+    // The question answered again. LibreChat's client names it `overrideParentMessageId` (and
+    // sends its parent as `parentMessageId`); the bundled app names it `parentMessageId`.
+    let asked = match text_field(body, "overrideParentMessageId") {
+        Some(id) if again.regenerate => message_id(id, "overrideParentMessageId")?,
+        _ => parent.clone(),
+    };
     let new_id = match text_field(body, "messageId") {
         Some(id) => message_id(id, "messageId")?,
         None => uuid::Uuid::new_v4().to_string(),
@@ -524,7 +537,7 @@ async fn prepare(
             let request = if regenerate {
                 match all
                     .iter()
-                    .find(|x| x.message_id == parent && x.is_created_by_user)
+                    .find(|x| x.message_id == asked && x.is_created_by_user)
                 {
                     Some(r) => r.clone(),
                     None => return Ok(Err(Refused::NoRegenerateTarget)),

@@ -163,21 +163,31 @@ async fn store_copy(
     ))
 }
 
-/// The title of a conversation once it has one. Titles are written by the chat engine; until
-/// then this answers 404, as LibreChat does while its title is not ready.
-/// The conversation's title, as newer clients ask for it.
+/// The title of a conversation once it has one. Titles are written by the chat engine just
+/// after a new conversation's first answer; a request in that moment waits for the title (for
+/// up to 15.5 seconds, as LibreChat polls), and one for a conversation whose title is not
+/// coming answers 404 at once.
 #[utoipa::path(get, path = "/api/convos/gen_title/{conversation_id}", operation_id = "forks_gen_title", tag = "forks", params(("conversation_id" = String, Path)), responses((status = 200, description = "Success")))]
 async fn gen_title(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
+    state
+        .jobs
+        .titles
+        .settled(&user.id, &id, crate::chat::titles::WAIT)
+        .await;
     let convo = state
         .db
         .read(move |c| conversations::get(c, &user.id, &id))
         .await?
         .filter(|c| c.title != "New Chat")
-        .ok_or_else(|| ApiError::NotFound("Title not found or not ready".into()))?;
+        .ok_or_else(|| {
+            ApiError::NotFound(
+                "Title not found or method not implemented for the conversation's endpoint".into(),
+            )
+        })?;
     Ok(Json(json!({ "title": convo.title })))
 }
 

@@ -33,8 +33,6 @@ pub fn message_json(m: &Message) -> Value {
         "text": m.text,
         "isCreatedByUser": m.is_created_by_user,
         "model": m.model,
-        "endpoint": m.endpoint,
-        "tokenCount": m.token_count,
         "error": m.error,
         "unfinished": m.unfinished,
         "createdAt": m.created_at,
@@ -42,6 +40,14 @@ pub fn message_json(m: &Message) -> Value {
     });
     if let Value::Object(f) = fields {
         out.extend(f);
+    }
+    // LibreChat's client parses messages with a schema where these may be absent but never
+    // null: a message counted later, or saved without an endpoint, leaves them out.
+    if let Some(e) = &m.endpoint {
+        out.insert("endpoint".into(), json!(e));
+    }
+    if let Some(n) = m.token_count {
+        out.insert("tokenCount".into(), json!(n));
     }
     if let Some(c) = &m.content {
         out.insert("content".into(), c.clone());

@@ -24,11 +24,15 @@ fn preset_json(p: &Preset) -> Value {
         "user": p.user_id,
         "title": p.title,
         "defaultPreset": p.default_preset,
-        "order": p.position,
         "createdAt": p.created_at,
         "updatedAt": p.updated_at,
     }) {
         out.extend(f);
+    }
+    // LibreChat's client parses presets with a schema where `order` is a number or absent,
+    // never null.
+    if let Some(order) = p.position {
+        out.insert("order".into(), json!(order));
     }
     Value::Object(out)
 }

@@ -29,6 +29,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(link_for_conversation))
         // One path, one parameter name: `id` is a share id, or a conversation id for POST.
         .routes(routes!(read, create, regenerate, remove))
+        .routes(routes!(read_config))
 }
 
 fn enabled(state: &AppState) -> Result<(), ApiError> {
@@ -67,12 +68,15 @@ fn snapshot(branch: &[Message]) -> Value {
                 "text": m.text,
                 "isCreatedByUser": m.is_created_by_user,
                 "model": m.model,
-                "endpoint": m.endpoint,
                 "error": m.error,
                 "unfinished": m.unfinished,
                 "createdAt": m.created_at,
                 "updatedAt": m.updated_at,
             });
+            // LibreChat's client reads `endpoint` as a string or nothing, never null.
+            if let Some(e) = &m.endpoint {
+                out["endpoint"] = json!(e);
+            }
             // Only text and reasoning parts: file and image parts carry storage paths that
             // name the owner, and tool calls carry the owner's inputs.
             if let Some(parts) = m.content.as_ref().and_then(Value::as_array) {
@@ -228,6 +232,59 @@ async fn read(
         "createdAt": link.created_at,
         "updatedAt": link.updated_at,
     })))
+}
+
+/// What a shared page shows around the conversation (LibreChat's `TSharedLinkStartupConfig`):
+/// the app's title, footer and legal links, for whoever may read the link.
+#[utoipa::path(get, path = "/api/share/{id}/config", operation_id = "shares_read_config", summary = "The startup configuration of a shared page", tag = "shares", params(("id" = String, Path)), responses((status = 200, description = "Success"), (status = 404, description = "No such link")))]
+async fn read_config(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Path(share_id): Path<String>,
+) -> Result<impl axum::response::IntoResponse, ApiError> {
+    enabled(&state)?;
+    if user.is_none() && !state.settings.features.public_shared_links {
+        return Err(ApiError::Unauthorized(
+            "Sign in to view shared conversations.".into(),
+        ));
+    }
+    state
+        .db
+        .read(move |c| shares::by_share_id(c, &share_id))
+        .await?
+        .ok_or_else(|| ApiError::NotFound("Shared link not found".into()))?;
+    let s = &state.settings;
+    let mut out = json!({ "appTitle": s.branding.app_title });
+    if let Some(id) = &s.branding.analytics_gtm_id {
+        out["analyticsGtmId"] = json!(id);
+    }
+    if let Some(footer) = &s.branding.custom_footer {
+        out["customFooter"] = json!(footer);
+    }
+    if let Some(i) = &s.yaml.interface {
+        let mut legal = serde_json::Map::new();
+        let given = |v: Value| match v {
+            Value::Object(mut m) => {
+                m.retain(|_, v| !v.is_null());
+                Value::Object(m)
+            }
+            other => other,
+        };
+        if let Some(p) = &i.privacy_policy {
+            legal.insert("privacyPolicy".into(), given(json!(p)));
+        }
+        if let Some(t) = &i.terms_of_service {
+            legal.insert("termsOfService".into(), given(json!(t)));
+        }
+        if !legal.is_empty() {
+            out["interface"] = Value::Object(legal);
+        }
+    }
+    // Per reader (access was checked): never kept by a shared cache.
+    Ok((
+        [(axum::http::header::CACHE_CONTROL, "private, no-store")],
+        Json(out),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/share/link/{conversation_id}", operation_id = "shares_link_for_conversation", summary = "The shared link of a conversation", tag = "shares", params(("conversation_id" = String, Path)), responses((status = 200, description = "Success")))]

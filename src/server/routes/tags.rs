@@ -22,8 +22,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(set_for_conversation))
 }
 
+/// LibreChat's `TConversationTag`, whose schema requires `_id` and `user`.
 fn tag_json(t: &Tag) -> Value {
     json!({
+        "_id": t.id,
+        "user": t.user_id,
         "tag": t.tag,
         "description": t.description,
         "count": t.count,
