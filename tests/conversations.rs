@@ -140,7 +140,7 @@ async fn create_read_rename_archive_and_page_through_conversations() {
         "cursor=bm90aGluZw",
         "order=sideways",
         "isArchived=maybe",
-        "sortBy=title",
+        "sortBy=size",
     ] {
         let resp = server
             .get_as(&format!("/api/convos?{bad}"), &alice.token)

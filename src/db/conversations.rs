@@ -15,6 +15,8 @@ pub struct Conversation {
     pub endpoint_type: Option<String>,
     pub model: Option<String>,
     pub is_archived: bool,
+    /// When it was archived; `None` when it is not, or was archived before this was kept.
+    pub archived_at: Option<String>,
     pub pinned: bool,
     pub is_temporary: bool,
     pub expired_at: Option<String>,
@@ -29,7 +31,7 @@ pub struct Conversation {
 const COLUMNS: &str = "conversation_id, user_id, title, endpoint, endpoint_type, model, is_archived, \
     pinned, is_temporary, expired_at, settings, created_at, updated_at, \
     (SELECT json_group_array(tag) FROM conversation_tags ct \
-      WHERE ct.conversation_id = conversations.conversation_id)";
+      WHERE ct.conversation_id = conversations.conversation_id), archived_at";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Conversation> {
     let settings: String = r.get(10)?;
@@ -48,6 +50,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Conversation> {
         created_at: r.get(11)?,
         updated_at: r.get(12)?,
         tags: serde_json::from_str(&r.get::<_, String>(13)?).unwrap_or_default(),
+        archived_at: r.get(14)?,
     })
 }
 
@@ -137,6 +140,12 @@ pub fn upsert_in(
         current.model = m.clone();
     }
     if let Some(a) = c.is_archived {
+        // Archiving again keeps the first time; unarchiving forgets it.
+        current.archived_at = match (a, current.is_archived) {
+            (true, true) => current.archived_at.clone(),
+            (true, false) => Some(ts.clone()),
+            (false, _) => None,
+        };
         current.is_archived = a;
     }
     if let Some(p) = c.pinned {
@@ -151,7 +160,7 @@ pub fn upsert_in(
     }
     tx.execute(
         "UPDATE conversations SET title = ?3, endpoint = ?4, endpoint_type = ?5, model = ?6,
-                is_archived = ?7, pinned = ?8, settings = ?9, updated_at = ?10
+                is_archived = ?7, pinned = ?8, settings = ?9, updated_at = ?10, archived_at = ?11
          WHERE conversation_id = ?1 AND user_id = ?2",
         params![
             conversation_id,
@@ -163,16 +172,20 @@ pub fn upsert_in(
             current.is_archived,
             current.pinned,
             Value::Object(current.settings.clone()).to_string(),
-            ts
+            ts,
+            current.archived_at
         ],
     )?;
     get(tx, user_id, conversation_id)
 }
 
-/// Which conversations a listing shows.
+/// Which conversations a listing shows, and in what order.
 #[derive(Debug, Clone, Default)]
 pub struct ListFilter {
     pub archived: bool,
+    /// Only pinned conversations.
+    pub pinned: bool,
+    pub sort: SortBy,
     pub ascending: bool,
     /// Only conversations that carry any of these bookmarks (LibreChat's `$in`).
     pub tags: Vec<String>,
@@ -180,14 +193,47 @@ pub struct ListFilter {
     pub only: Option<Vec<String>>,
 }
 
-/// A position in a listing: the last item of the previous page.
+/// What a listing is ordered by (LibreChat's `sortBy`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SortBy {
+    #[default]
+    UpdatedAt,
+    CreatedAt,
+    Title,
+    /// Conversations archived before this was kept have no time and come last, newest first.
+    ArchivedAt,
+}
+
+impl SortBy {
+    /// The sort key as SQL: text that orders as the field does, never NULL (a missing
+    /// archive time is '', before every time, as MongoDB orders a missing field).
+    fn key(self) -> &'static str {
+        match self {
+            SortBy::UpdatedAt => "updated_at",
+            SortBy::CreatedAt => "created_at",
+            SortBy::Title => "title",
+            SortBy::ArchivedAt => "coalesce(archived_at, '')",
+        }
+    }
+
+    fn value(self, c: &Conversation) -> String {
+        match self {
+            SortBy::UpdatedAt => c.updated_at.clone(),
+            SortBy::CreatedAt => c.created_at.clone(),
+            SortBy::Title => c.title.clone(),
+            SortBy::ArchivedAt => c.archived_at.clone().unwrap_or_default(),
+        }
+    }
+}
+
+/// A position in a listing: the sort key and id of the last item of the previous page.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cursor {
-    pub updated_at: String,
+    pub key: String,
     pub conversation_id: String,
 }
 
-/// One page of a user's conversations, by `updated_at` (newest first unless ascending).
+/// One page of a user's conversations, in the filter's order (the id breaking ties).
 /// Temporary chats are not listed, as in LibreChat's sidebar.
 /// Returns the page and the cursor of the next one.
 pub fn list(
@@ -202,15 +248,19 @@ pub fn list(
     } else {
         ("<", "DESC")
     };
+    let key = filter.sort.key();
+    // One statement per order and direction, each kept compiled (the sidebar's, by
+    // `updated_at`, is the one the indexes serve).
     let sql = format!(
         "SELECT {COLUMNS} FROM conversations
          WHERE user_id = ?1 AND is_archived = ?2 AND expired_at IS NULL
-           AND (?3 IS NULL OR (updated_at, conversation_id) {cmp} (?3, ?4))
+           AND (?3 IS NULL OR ({key}, conversation_id) {cmp} (?3, ?4))
            AND (?6 IS NULL OR EXISTS (SELECT 1 FROM conversation_tags ct
                  WHERE ct.conversation_id = conversations.conversation_id
                    AND ct.tag IN (SELECT value FROM json_each(?6))))
            AND (?7 IS NULL OR conversation_id IN (SELECT value FROM json_each(?7)))
-         ORDER BY updated_at {dir}, conversation_id {dir} LIMIT ?5"
+           AND (?8 = 0 OR pinned = 1)
+         ORDER BY {key} {dir}, conversation_id {dir} LIMIT ?5"
     );
     let tags =
         (!filter.tags.is_empty()).then(|| serde_json::to_string(&filter.tags).unwrap_or_default());
@@ -224,11 +274,12 @@ pub fn list(
             params![
                 user_id,
                 filter.archived,
-                after.map(|c| c.updated_at.as_str()),
+                after.map(|c| c.key.as_str()),
                 after.map(|c| c.conversation_id.as_str()),
                 (limit + 1) as i64,
                 tags,
-                only
+                only,
+                filter.pinned
             ],
             from_row,
         )?
@@ -236,13 +287,38 @@ pub fn list(
     let next = if rows.len() > limit {
         rows.truncate(limit);
         rows.last().map(|c| Cursor {
-            updated_at: c.updated_at.clone(),
+            key: filter.sort.value(c),
             conversation_id: c.conversation_id.clone(),
         })
     } else {
         None
     };
     Ok((rows, next))
+}
+
+/// Pins or unpins a conversation of the user's; `Ok(None)` when there is no such one.
+pub fn set_pinned(
+    conn: &mut Connection,
+    user_id: &str,
+    conversation_id: &str,
+    pinned: bool,
+) -> Result<Option<Conversation>, DbError> {
+    let changes = Changes {
+        pinned: Some(pinned),
+        ..Changes::default()
+    };
+    update_existing(conn, user_id, conversation_id, &changes)
+}
+
+/// Archives every conversation of the user's that is listed (not archived, not temporary).
+/// Returns how many.
+pub fn archive_all(conn: &Connection, user_id: &str) -> Result<usize, DbError> {
+    let ts = now();
+    Ok(conn.execute(
+        "UPDATE conversations SET is_archived = 1, archived_at = ?2, updated_at = ?2
+         WHERE user_id = ?1 AND is_archived = 0 AND expired_at IS NULL",
+        params![user_id, ts],
+    )?)
 }
 
 /// Deletes one conversation with its messages. Returns how many messages went with it, or

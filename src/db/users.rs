@@ -167,6 +167,11 @@ pub fn set_email_verified(conn: &Connection, id: &str, verified: bool) -> Result
     set_column(conn, id, "email_verified", &verified)
 }
 
+/// Replaces the user's favorites (a JSON array, validated by the caller).
+pub fn set_favorites(conn: &Connection, id: &str, favorites: &Value) -> Result<(), DbError> {
+    set_column(conn, id, "favorites", &favorites.to_string())
+}
+
 pub fn set_terms_accepted(conn: &Connection, id: &str, accepted: bool) -> Result<(), DbError> {
     set_column(conn, id, "terms_accepted", &accepted)
 }

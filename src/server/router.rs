@@ -52,6 +52,8 @@ fn routes() -> Routes {
         .merge(routes::auth::router())
         .merge(routes::two_factor::router())
         .merge(routes::user::router())
+        .merge(routes::favorites::router())
+        .merge(routes::absent::router())
         .merge(routes::roles::router())
         .merge(routes::admin::router())
         .merge(routes::banner::router())

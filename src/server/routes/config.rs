@@ -82,7 +82,8 @@ pub fn build(s: &Settings, base_url: &str, instance_id: &str) -> Value {
     c
 }
 
-/// The `interface` object: librechat.yaml's values over LibreChat's defaults (features on).
+/// The `interface` object: librechat.yaml's values over LibreChat's defaults (features on), and
+/// the features not here yet off.
 fn interface(s: &Settings) -> Value {
     let mut out = Map::new();
     for key in [
@@ -91,16 +92,8 @@ fn interface(s: &Settings) -> Value {
         "parameters",
         "sidePanel",
         "presets",
-        "prompts",
         "bookmarks",
-        "multiConvo",
-        "agents",
-        "memories",
         "temporaryChat",
-        "runCode",
-        "webSearch",
-        "fileSearch",
-        "fileCitations",
     ] {
         out.insert(key.into(), Value::Bool(true));
     }
@@ -115,6 +108,34 @@ fn interface(s: &Settings) -> Value {
                 out.insert(k, v);
             }
         }
+    }
+    // Features this server does not have yet are off whatever librechat.yaml says, so the
+    // client offers none of them.
+    for (key, off) in [
+        ("prompts", json!(false)),
+        ("agents", json!(false)),
+        ("memories", json!(false)),
+        ("runCode", json!(false)),
+        ("webSearch", json!(false)),
+        ("fileSearch", json!(false)),
+        ("fileCitations", json!(false)),
+        ("multiConvo", json!(false)),
+        ("skills", json!(false)),
+        (
+            "mcpServers",
+            json!({"use": false, "create": false, "share": false, "public": false}),
+        ),
+        (
+            "remoteAgents",
+            json!({"use": false, "create": false, "share": false, "public": false}),
+        ),
+        ("marketplace", json!({"use": false})),
+        (
+            "peoplePicker",
+            json!({"users": false, "groups": false, "roles": false}),
+        ),
+    ] {
+        out.insert(key.into(), off);
     }
     strip_nulls(&mut out);
     Value::Object(out)

@@ -9,7 +9,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::paging;
-use crate::db::conversations::{self, Changes, Conversation, Cursor, ListFilter};
+use crate::db::conversations::{self, Changes, Conversation, Cursor, ListFilter, SortBy};
 use crate::server::middleware::{AuthUser, permission};
 use crate::server::{ApiError, AppState, JsonBody};
 
@@ -21,6 +21,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(archive))
         .routes(routes!(get_one))
         .routes(routes!(export))
+        .routes(routes!(pin))
+        .routes(routes!(archive_all))
 }
 
 /// LibreChat's `TConversation`: the stored settings with the server's fields over them.
@@ -34,6 +36,7 @@ pub fn conversation_json(c: &Conversation) -> Value {
         "endpointType": c.endpoint_type,
         "model": c.model,
         "isArchived": c.is_archived,
+        "archivedAt": c.archived_at,
         "pinned": c.pinned,
         "isTemporary": c.is_temporary,
         "expiredAt": c.expired_at,
@@ -53,10 +56,30 @@ struct ListQuery {
     limit: Option<String>,
     #[serde(rename = "isArchived")]
     is_archived: Option<String>,
+    pinned: Option<String>,
+    /// Ours, older: the same as `sortDirection`.
     order: Option<String>,
     #[serde(rename = "sortBy")]
     sort_by: Option<String>,
+    #[serde(rename = "sortDirection")]
+    sort_direction: Option<String>,
     search: Option<String>,
+}
+
+/// LibreChat's `sortBy`: `updatedAt` (the default), `createdAt`, `title` or `archivedAt`.
+fn sort_by(v: Option<&str>) -> Result<SortBy, ApiError> {
+    Ok(match v.unwrap_or("") {
+        "" | "updatedAt" => SortBy::UpdatedAt,
+        "createdAt" => SortBy::CreatedAt,
+        "title" => SortBy::Title,
+        "archivedAt" => SortBy::ArchivedAt,
+        other => {
+            return Err(ApiError::BadRequest(format!(
+                "Invalid sortBy field: {other}. Must be one of title, createdAt, updatedAt, \
+                 archivedAt"
+            )));
+        }
+    })
 }
 
 #[utoipa::path(get, path = "/api/convos", operation_id = "convos_list", summary = "Conversations, newest first, paged (search, tags, archived)", tag = "convos", responses((status = 200, description = "Success")))]
@@ -68,15 +91,12 @@ async fn list(
 ) -> Result<Json<Value>, ApiError> {
     let limit = paging::page_size(q.limit.as_deref(), "limit", 25)?;
     let archived = flag(q.is_archived.as_deref(), "isArchived")?;
-    let ascending = paging::ascending(q.order.as_deref(), "order")?;
-    if q.sort_by
-        .as_deref()
-        .is_some_and(|s| !s.is_empty() && s != "updatedAt")
-    {
-        return Err(ApiError::BadRequest(
-            "sortBy: only updatedAt is supported".into(),
-        ));
-    }
+    let pinned = flag(q.pinned.as_deref(), "pinned")?;
+    let ascending = match q.sort_direction.as_deref() {
+        Some(d) => paging::ascending(Some(d), "sortDirection")?,
+        None => paging::ascending(q.order.as_deref(), "order")?,
+    };
+    let sort = sort_by(q.sort_by.as_deref())?;
     // A search narrows the list to the conversations whose titles match, as LibreChat does.
     let search = super::search::checked_query(q.search.as_deref().unwrap_or(""))?;
     let only = if search.is_empty() {
@@ -98,6 +118,8 @@ async fn list(
         .transpose()?;
     let filter = ListFilter {
         archived,
+        pinned,
+        sort,
         ascending,
         tags,
         only,
@@ -124,13 +146,13 @@ fn flag(v: Option<&str>, name: &str) -> Result<bool, ApiError> {
 }
 
 fn encode_cursor(c: &Cursor) -> String {
-    paging::encode_cursor(&c.updated_at, &c.conversation_id)
+    paging::encode_cursor(&c.key, &c.conversation_id)
 }
 
 fn decode_cursor(s: &str) -> Result<Cursor, ApiError> {
-    let (updated_at, conversation_id) = paging::decode_cursor(s)?;
+    let (key, conversation_id) = paging::decode_cursor(s)?;
     Ok(Cursor {
-        updated_at,
+        key,
         conversation_id,
     })
 }
@@ -155,8 +177,9 @@ struct ArgBody {
 }
 
 /// Ids that would collide with fixed routes under `/api/convos/`.
-const RESERVED_IDS: [&str; 7] = [
+const RESERVED_IDS: [&str; 8] = [
     "all",
+    "pin",
     "fork",
     "duplicate",
     "update",
@@ -435,4 +458,43 @@ async fn export(
         body,
     )
         .into_response())
+}
+
+/// `{arg: {conversationId, pinned}}`: pins or unpins a conversation (LibreChat's messages).
+#[utoipa::path(post, path = "/api/convos/pin", operation_id = "convos_pin", request_body = ArgBody, summary = "Pin or unpin a conversation", tag = "convos", responses((status = 200, description = "The conversation"), (status = 404, description = "No such conversation")))]
+async fn pin(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    JsonBody(body): JsonBody<ArgBody>,
+) -> Result<Json<Value>, ApiError> {
+    let id = match body.arg.get("conversationId") {
+        None | Some(Value::Null) => {
+            return Err(ApiError::BadRequest("conversationId is required".into()));
+        }
+        v => conversation_id(v)?,
+    };
+    let pinned = match body.arg.get("pinned") {
+        None => return Err(ApiError::BadRequest("pinned is required".into())),
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err(ApiError::BadRequest("pinned must be a boolean".into())),
+    };
+    let convo = state
+        .db
+        .write(move |c| conversations::set_pinned(c, &user.id, &id, pinned))
+        .await?
+        .ok_or_else(|| ApiError::NotFound("Conversation not found".into()))?;
+    Ok(Json(conversation_json(&convo)))
+}
+
+/// Archives every conversation in the caller's list; `{archivedCount}`.
+#[utoipa::path(post, path = "/api/convos/archive/all", operation_id = "convos_archive_all", summary = "Archive every conversation", tag = "convos", responses((status = 200, description = "How many were archived")))]
+async fn archive_all(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+) -> Result<Json<Value>, ApiError> {
+    let n = state
+        .db
+        .write(move |c| conversations::archive_all(c, &user.id))
+        .await?;
+    Ok(Json(json!({ "archivedCount": n })))
 }

@@ -14,6 +14,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(endpoints))
         .routes(routes!(models))
+        .routes(routes!(token_config))
 }
 
 /// LibreChat's `TEndpointsConfig`: each endpoint's order, type and whether users bring keys.
@@ -49,6 +50,51 @@ async fn models(State(state): State<AppState>, AuthUser(_): AuthUser) -> Json<Va
             e.name.clone(),
             json!(state.models.get(&state.http, e).await),
         );
+    }
+    Json(Value::Object(out))
+}
+
+/// LibreChat's `TTokenConfigMap`: for each endpoint's models, the context window this server
+/// fits conversations into, and with `interface.contextCost` the price per million tokens
+/// (prompt, completion, cache writes and reads) that balances are charged at.
+#[utoipa::path(get, path = "/api/endpoints/token-config", operation_id = "endpoints_token_config", summary = "Context windows (and prices) of every model offered", tag = "endpoints", responses((status = 200, description = "Success")))]
+async fn token_config(State(state): State<AppState>, AuthUser(_): AuthUser) -> Json<Value> {
+    use crate::billing::rates::{self, TokenType};
+    let pricing = state
+        .settings
+        .yaml
+        .interface
+        .as_ref()
+        .and_then(|i| i.context_cost)
+        .unwrap_or(false);
+    let mut out = Map::new();
+    for e in &state.settings.endpoints.list {
+        let listed = state.models.get(&state.http, e).await;
+        if listed.is_empty() {
+            continue;
+        }
+        let own = e.token_config.as_ref();
+        let mut models = Map::new();
+        for model in listed {
+            let configured = own.and_then(|c| c.get(&model));
+            let context = configured
+                .and_then(|c| c.get("context"))
+                .and_then(Value::as_u64)
+                .unwrap_or_else(|| crate::chat::context::window(&model));
+            let mut entry = json!({ "context": context });
+            if pricing {
+                entry["prompt"] = json!(rates::rate(&model, TokenType::Prompt, own));
+                entry["completion"] = json!(rates::rate(&model, TokenType::Completion, own));
+                if configured.is_none()
+                    && let Some((write, read)) = rates::cache_rates(&model)
+                {
+                    entry["cacheWrite"] = json!(write);
+                    entry["cacheRead"] = json!(read);
+                }
+            }
+            models.insert(model, entry);
+        }
+        out.insert(e.name.clone(), Value::Object(models));
     }
     Json(Value::Object(out))
 }

@@ -1,5 +1,6 @@
 //! Thin handlers, one file per resource; each file offers a `router()` merged in `router.rs`.
 
+pub mod absent;
 pub mod admin;
 pub mod auth;
 pub mod balance;
@@ -8,6 +9,7 @@ pub mod chat;
 pub mod config;
 pub mod convos;
 pub mod endpoints;
+pub mod favorites;
 pub mod forks;
 pub mod health;
 pub mod imports;

@@ -37,7 +37,8 @@ pub fn decode_cursor(cursor: &str) -> Result<(String, String), ApiError> {
     let bad = || ApiError::BadRequest("invalid cursor".into());
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
     let text = String::from_utf8(bytes).map_err(|_| bad())?;
-    let (time, id) = text.split_once('\n').ok_or_else(bad)?;
+    // The id is last and never holds a line break; a key (a title) may.
+    let (time, id) = text.rsplit_once('\n').ok_or_else(bad)?;
     Ok((time.to_owned(), id.to_owned()))
 }
 
