@@ -1,0 +1,139 @@
+//! LibreChat's own web client in a real browser: unpacks the client build (a tarball of
+//! LibreChat's `client/dist`, see /work/shared/librechat-client/README.md) into a temporary
+//! folder, starts the real binary with `CLIENT_DIR` pointing at it and a fake OpenAI
+//! provider, then runs `tests/e2e/librechat.test.mjs` (Playwright driving Debian's chromium).
+//! The script records every `/api` call the page makes and fails on any 4xx/5xx that
+//! LibreChat's own server would not answer. Skipped with a note when the tarball, chromium or
+//! the npm packages are missing, unless LIBRECHAT_REQUIRE_PEERS is set (as `.ci/run` does).
+//! Screenshots land in tests/e2e/artifacts/librechat/.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use support::fake_openai::{FakeOpenAi, KEY};
+use support::{ServeProcess, librechat};
+
+/// The client build: `LIBRECHAT_CLIENT_TARBALL`, else the tarball beside the project
+/// (`../shared/librechat-client/`), else the one in /work/shared.
+fn client_tarball() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("LIBRECHAT_CLIENT_TARBALL") {
+        return Some(PathBuf::from(p));
+    }
+    let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/librechat-client");
+    [beside, PathBuf::from("/work/shared/librechat-client")]
+        .iter()
+        .find_map(|dir| {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+                .ok()?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.to_string_lossy().ends_with(".tar.xz"))
+                .collect();
+            found.sort();
+            found.pop()
+        })
+}
+
+fn missing_peer(e2e: &Path) -> Option<String> {
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if !Path::new(&chromium).exists() {
+        return Some(format!(
+            "{chromium} is not installed (apt install chromium)"
+        ));
+    }
+    if !e2e.join("node_modules/playwright-core").is_dir() {
+        return Some("tests/e2e/node_modules is missing (npm ci in tests/e2e)".into());
+    }
+    if Command::new("node").arg("--version").output().is_err() {
+        return Some("node is not installed".into());
+    }
+    None
+}
+
+/// Unpacks the tarball into `into`; returns the folder that holds `index.html`.
+fn unpack(tarball: &Path, into: &Path) -> PathBuf {
+    let out = Command::new("tar")
+        .arg("-xJf")
+        .arg(tarball)
+        .arg("-C")
+        .arg(into)
+        .output()
+        .expect("run tar");
+    assert!(
+        out.status.success(),
+        "cannot unpack {}: {}",
+        tarball.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if into.join("index.html").is_file() {
+        return into.to_path_buf();
+    }
+    std::fs::read_dir(into)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.join("index.html").is_file())
+        .unwrap_or_else(|| panic!("{} holds no index.html", tarball.display()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn librechat_s_own_client_in_a_real_browser() {
+    let e2e = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e");
+    let why = match client_tarball().filter(|t| t.is_file()) {
+        None => Some("LibreChat's client build (librechat-client-*.tar.xz) is not here".into()),
+        Some(_) => missing_peer(&e2e),
+    };
+    if let Some(why) = why {
+        assert!(
+            std::env::var_os("LIBRECHAT_REQUIRE_PEERS").is_none(),
+            "LibreChat client tests cannot run: {why}"
+        );
+        eprintln!("skipping LibreChat's client in the browser: {why}");
+        return;
+    }
+    let tarball = client_tarball().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let into = dir.path().join("client");
+    std::fs::create_dir(&into).unwrap();
+    let client = unpack(&tarball, &into);
+    let fake = FakeOpenAi::start().await;
+    std::fs::write(dir.path().join("librechat.yaml"), "version: 1.3.17\n").unwrap();
+    let mut cmd = librechat(dir.path());
+    cmd.env("CLIENT_DIR", &client)
+        .env("OPENAI_API_KEY", KEY)
+        .env("OPENAI_REVERSE_PROXY", &fake.base)
+        .env("OPENAI_MODELS", "gpt-4o")
+        .env("ALLOW_SHARED_LINKS_PUBLIC", "true")
+        // A debug build gzips the client's 21 MB slowly on every fresh browser context; the
+        // compression layer has its own tests.
+        .env("DISABLE_COMPRESSION", "true")
+        .env("LOGIN_MAX", "100")
+        .env("REGISTER_MAX", "100")
+        .env("JWT_SECRET", "lc-e2e-jwt-secret-0123456789abcdef01234567")
+        .env(
+            "JWT_REFRESH_SECRET",
+            "lc-e2e-refresh-secret-0123456789abcdef0123",
+        );
+    let server = tokio::task::spawn_blocking(move || ServeProcess::start(cmd))
+        .await
+        .unwrap();
+    let base = format!("{}/", server.base.trim_end_matches('/'));
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .arg("librechat.test.mjs")
+            .current_dir(&e2e)
+            .env("BASE_URL", base)
+            .output()
+            .expect("run node")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("{stdout}");
+    assert!(
+        out.status.success(),
+        "LibreChat's client failed in the browser:\n{stdout}\n{stderr}\n--- server log ---\n{}",
+        server.stderr.lock().unwrap()
+    );
+}
