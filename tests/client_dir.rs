@@ -96,6 +96,19 @@ async fn the_client_s_page_answers_every_page_path_with_its_base_and_policy() {
         assert!(!script_src.contains("unsafe-inline") && !csp.contains("unsafe-eval"));
         assert!(csp.contains("frame-ancestors 'none'"));
     }
+    // Images only from where the bundled app's may come: the client renders answers' markdown
+    // itself, and an image URL in an answer could carry the chat away.
+    let resp = server.get("/c/new").await;
+    let csp = resp.headers()["content-security-policy"].to_str().unwrap();
+    let img = csp
+        .split(';')
+        .find(|d| d.trim().starts_with("img-src"))
+        .unwrap();
+    assert!(!img.split_whitespace().any(|s| s == "https:"), "{img}");
+    let allowed = serving(&client, &[("ALLOWED_IMAGE_HOSTS", "images.example.org")]).await;
+    let resp = allowed.get("/c/new").await;
+    let csp = resp.headers()["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("images.example.org"), "{csp}");
     // The language the person chose.
     let resp = server
         .client

@@ -95,10 +95,10 @@ pub fn build(state: AppState) -> Router {
         base_href: WebOptions::base_href_from(server.domain_client.as_deref()),
         index_cache_control: server.index_cache_control.clone(),
         static_max_age: server.static_cache_max_age,
-        client: server
-            .client_dir
-            .as_deref()
-            .map(|dir| std::sync::Arc::new(web::ClientFolder::new(dir))),
+        client: server.client_dir.as_deref().map(|dir| {
+            let images = security::image_sources(&state.settings).join(" ");
+            std::sync::Arc::new(web::ClientFolder::new(dir, &images))
+        }),
     };
 
     let Routes {

@@ -24,6 +24,8 @@ use super::WebOptions;
 pub struct ClientFolder {
     /// The folder, every symlink resolved.
     root: PathBuf,
+    /// The page's `img-src` sources.
+    image_sources: String,
     /// ETags by file, valid while the file's stamp is unchanged.
     tags: Mutex<HashMap<PathBuf, (Stamp, String)>>,
     /// `index.html` prepared for serving, valid while its stamp is unchanged.
@@ -57,10 +59,13 @@ struct IndexPage {
 }
 
 impl ClientFolder {
-    /// The client build in `dir` (the settings checked that it holds an `index.html`).
-    pub fn new(dir: &Path) -> Self {
+    /// The client build in `dir` (the settings checked that it holds an `index.html`), whose
+    /// page may show images from `image_sources` (CSP sources: the server's own list, so that
+    /// images in answers load only from where the bundled app's would).
+    pub fn new(dir: &Path, image_sources: &str) -> Self {
         Self {
             root: std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf()),
+            image_sources: image_sources.to_owned(),
             tags: Mutex::default(),
             index: Mutex::default(),
         }
@@ -207,21 +212,21 @@ impl ClientFolder {
             }
         }
         let html = tokio::fs::read_to_string(&path).await.ok()?;
-        let page = Arc::new(IndexPage::new(&html, base_href));
+        let page = Arc::new(IndexPage::new(&html, base_href, &self.image_sources));
         *self.index.lock().unwrap_or_else(|e| e.into_inner()) = Some((stamp, page.clone()));
         Some(page)
     }
 }
 
 impl IndexPage {
-    fn new(html: &str, base_href: &str) -> Self {
+    fn new(html: &str, base_href: &str, image_sources: &str) -> Self {
         // LibreChat's build writes `<base href="/" />`; a sub-path deployment needs its own.
         let html = html.replacen(
             r#"base href="/""#,
             &format!(r#"base href="{base_href}""#),
             1,
         );
-        let csp = HeaderValue::from_str(&content_security_policy(&html))
+        let csp = HeaderValue::from_str(&content_security_policy(&html, image_sources))
             .expect("a CSP made of ASCII tokens");
         Self { html, csp }
     }
@@ -247,10 +252,12 @@ fn framable(mut resp: Response) -> Response {
 
 /// What LibreChat's client needs, and no more: its scripts from this server, plus the page's own
 /// inline scripts (each allowed by its hash, so no other inline script runs); inline styles
-/// (React components, KaTeX and Mermaid set them); images from https (avatars from identity
-/// providers, icons named in librechat.yaml) and data/blob URLs (previews); fonts from this
-/// server; blob workers (image conversion); nothing may frame it.
-fn content_security_policy(html: &str) -> String {
+/// (React components, KaTeX and Mermaid set them); images from `image_sources` (this server,
+/// data and blob URLs, the sign-in providers' avatars, `ALLOWED_IMAGE_HOSTS`: the client
+/// renders answers' markdown itself, so this is what keeps an image URL in an answer from
+/// carrying the chat away); fonts from this server; blob workers (image conversion); nothing
+/// may frame it.
+fn content_security_policy(html: &str, image_sources: &str) -> String {
     let hashes: String = inline_scripts(html)
         .map(|code| {
             let digest = Sha256::digest(code.as_bytes());
@@ -260,7 +267,7 @@ fn content_security_policy(html: &str) -> String {
         .collect();
     format!(
         "default-src 'self'; script-src 'self'{hashes}; style-src 'self' 'unsafe-inline'; \
-         img-src 'self' data: blob: https:; font-src 'self' data:; connect-src 'self'; \
+         img-src {image_sources}; font-src 'self' data:; connect-src 'self'; \
          media-src 'self' data: blob:; worker-src 'self' blob:; manifest-src 'self'; \
          object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
     )
@@ -319,7 +326,7 @@ mod tests {
 
     #[test]
     fn the_policy_names_the_hash_of_each_inline_script() {
-        let csp = content_security_policy("<script>alert(1)</script>");
+        let csp = content_security_policy("<script>alert(1)</script>", "'self' data:");
         // echo -n 'alert(1)' | openssl dgst -sha256 -binary | base64
         assert!(
             csp.contains("script-src 'self' 'sha256-bhHHL3z2vDgxUt0W3dWQOrprscmda2Y5pLsLg4GF+pI='"),
