@@ -1,7 +1,8 @@
 //! What LibreChat's web client asks about on every page load for features this server does not
-//! have yet (files and speech, projects, agents' tools, shared resources). Each is answered as
-//! LibreChat answers when the feature is off or holds nothing, so the client shows them off or
-//! empty instead of failing; `/api/config` says they are off too.
+//! have yet (files and speech, projects, agents' tools, MCP servers, prompts, shared resources).
+//! Each is answered as LibreChat answers when the feature is off or holds nothing (MCP servers
+//! and prompts refuse a role without their `USE` permission, as LibreChat's do), so the client
+//! shows them off or empty instead of failing; `/api/config` says they are off too.
 
 use axum::Json;
 use axum::extract::{Path, State};
