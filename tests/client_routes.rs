@@ -252,31 +252,26 @@ async fn features_not_here_yet_answer_as_librechat_does_when_off_or_empty() {
 }
 
 #[tokio::test]
-async fn prompts_and_mcp_follow_the_role_s_use_permission() {
-    let on = TestServer::start().await;
-    let s = on.signed_in("alice@example.org", PW).await;
-    assert_eq!(on.get_json("/api/mcp/servers", &s.token).await, json!({}));
-    assert_eq!(on.get_json("/api/prompts/all", &s.token).await, json!([]));
-    let groups = on.get_json("/api/prompts/groups?limit=10", &s.token).await;
-    assert_eq!(groups["promptGroups"], json!([]));
-    assert_eq!(groups["pageSize"], "10");
-
-    let off = TestServer::builder()
-        .yaml("version: 1.3.17\ninterface:\n  prompts: false\n  mcpServers:\n    use: false\n")
+async fn prompts_and_mcp_are_refused_as_librechat_refuses_a_role_without_them() {
+    // Not built here, so no role has them, whatever librechat.yaml says.
+    let server = TestServer::builder()
+        .yaml("version: 1.3.17\ninterface:\n  prompts: true\n  mcpServers:\n    use: true\n")
         .start()
         .await;
-    let s = off.signed_in("alice@example.org", PW).await;
+    let s = server.signed_in("alice@example.org", PW).await;
+    assert_eq!(s.user["role"], "ADMIN");
     for path in [
         "/api/mcp/servers",
         "/api/prompts/all",
-        "/api/prompts/groups",
+        "/api/prompts/groups?limit=10",
     ] {
-        let resp = off.get_as(path, &s.token).await;
+        let resp = server.get_as(path, &s.token).await;
         assert_eq!(resp.status(), 403, "{path}");
         assert_eq!(
             resp.json::<Value>().await.unwrap()["message"],
             "Forbidden: Insufficient permissions"
         );
+        assert_eq!(server.get(path).await.status(), 401, "{path}");
     }
 }
 

@@ -27,17 +27,6 @@ const TITLE = 'Tides and the Moon';
  */
 const EXPECTED = [
   {
-    method: 'POST', path: /^\/api\/auth\/refresh$/, status: 401,
-    // TEMPORARY (branch i15-roles): LibreChat answers 200 "Refresh token not provided" when the
-    // browser has no refresh cookie (before login, after logout, a logged-out reader of a
-    // share). Remove this entry once that branch is merged.
-    why: 'the silent refresh with no session cookie (i15-roles makes it a 200 as in LibreChat)',
-  },
-  {
-    method: 'GET', path: /^\/api\/mcp\/servers$/, status: 403,
-    why: "MCP is off for every role; LibreChat answers 403 too, and its client's icon lookup asks anyway",
-  },
-  {
     step: 'logout', method: 'GET', path: /^\/api\//, status: 401,
     // A deliberate difference (README): logout ends the session's access tokens at once, where
     // LibreChat's stay valid until they expire, so the queries the client still sends with the

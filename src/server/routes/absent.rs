@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::server::middleware::AuthUser;
+use crate::server::middleware::{AuthUser, permission};
 use crate::server::{ApiError, AppState};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -25,16 +25,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(mcp_servers))
         .routes(routes!(all_prompts))
         .routes(routes!(prompt_groups))
-}
-
-/// LibreChat's answer to a role without the feature's `USE` permission.
-fn allowed(state: &AppState, role: &str, kind: &str) -> Result<(), ApiError> {
-    match state.roles.allows(role, kind, "USE") {
-        true => Ok(()),
-        false => Err(ApiError::Forbidden(
-            "Forbidden: Insufficient permissions".into(),
-        )),
-    }
 }
 
 /// No uploads yet: a person's files are none.
@@ -153,7 +143,7 @@ async fn mcp_servers(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
 ) -> Result<Json<Value>, ApiError> {
-    allowed(&state, &user.role, "MCP_SERVERS")?;
+    permission::require(&state, &user, "MCP_SERVERS", &["USE"])?;
     Ok(Json(json!({})))
 }
 
@@ -163,7 +153,7 @@ async fn all_prompts(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
 ) -> Result<Json<Value>, ApiError> {
-    allowed(&state, &user.role, "PROMPTS")?;
+    permission::require(&state, &user, "PROMPTS", &["USE"])?;
     Ok(Json(json!([])))
 }
 
@@ -181,7 +171,7 @@ async fn prompt_groups(
     AuthUser(user): AuthUser,
     axum::extract::Query(q): axum::extract::Query<GroupsQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    allowed(&state, &user.role, "PROMPTS")?;
+    permission::require(&state, &user, "PROMPTS", &["USE"])?;
     let size = q
         .limit
         .or(q.page_size)

@@ -111,31 +111,11 @@ fn interface(s: &Settings) -> Value {
     }
     // Features this server does not have yet are off whatever librechat.yaml says, so the
     // client offers none of them.
-    for (key, off) in [
-        ("prompts", json!(false)),
-        ("agents", json!(false)),
-        ("memories", json!(false)),
-        ("runCode", json!(false)),
-        ("webSearch", json!(false)),
-        ("fileSearch", json!(false)),
-        ("fileCitations", json!(false)),
-        ("multiConvo", json!(false)),
-        ("skills", json!(false)),
-        (
-            "mcpServers",
-            json!({"use": false, "create": false, "share": false, "public": false}),
-        ),
-        (
-            "remoteAgents",
-            json!({"use": false, "create": false, "share": false, "public": false}),
-        ),
-        ("marketplace", json!({"use": false})),
-        (
-            "peoplePicker",
-            json!({"users": false, "groups": false, "roles": false}),
-        ),
-    ] {
-        out.insert(key.into(), off);
+    for f in crate::config::features::FEATURES
+        .iter()
+        .filter(|f| !f.built)
+    {
+        out.insert(f.interface_key.into(), f.interface_off());
     }
     strip_nulls(&mut out);
     Value::Object(out)

@@ -4,7 +4,6 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 use utoipa_axum::router::OpenApiRouter;
@@ -50,7 +49,7 @@ async fn replace(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     JsonBody(body): JsonBody<Map<String, Value>>,
-) -> Result<Response, ApiError> {
+) -> Result<Json<Value>, ApiError> {
     let items = match body.get("favorites") {
         None | Some(Value::Null | Value::Bool(false)) => {
             return Err(ApiError::BadRequest("Favorites data is required".into()));
@@ -60,12 +59,14 @@ async fn replace(
     };
     if items.len() > MAX_FAVORITES {
         // LibreChat's client reads the code and the limit to say what went wrong.
-        let body = json!({
-            "code": "MAX_FAVORITES_EXCEEDED",
-            "message": format!("Maximum {MAX_FAVORITES} favorites allowed"),
-            "limit": MAX_FAVORITES,
+        return Err(ApiError::Shaped {
+            status: StatusCode::BAD_REQUEST,
+            body: json!({
+                "code": "MAX_FAVORITES_EXCEEDED",
+                "message": format!("Maximum {MAX_FAVORITES} favorites allowed"),
+                "limit": MAX_FAVORITES,
+            }),
         });
-        return Ok((StatusCode::BAD_REQUEST, Json(body)).into_response());
     }
     let favorites = items
         .iter()
@@ -78,7 +79,7 @@ async fn replace(
         .db
         .write(move |c| users::set_favorites(c, &user.id, &value))
         .await?;
-    Ok(Json(stored).into_response())
+    Ok(Json(stored))
 }
 
 /// Checks one favorite as LibreChat does: exactly one kind, each field a string of at most
