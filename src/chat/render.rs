@@ -157,19 +157,31 @@ fn sanitizer() -> &'static ammonia::Builder<'static> {
 
 /// Whether an image at `dest` may load: a path on this server, or https from an allowed host.
 fn image_allowed(dest: &str, images: &ImageHosts) -> bool {
-    // Resolved as a browser would (`//host/x` and `/\host/x` name another host), against a
-    // stand-in for this server's address.
+    let dest = dest.trim();
+    // An address with a scheme is judged as written, never as a path here: a browser reads
+    // `https:evil.example/a.png` as a path on this server only when the page itself is https,
+    // and as evil.example when it is http.
+    match url::Url::parse(dest) {
+        Ok(u) => return u.scheme() == "https" && u.host_str().is_some_and(|h| images.allows(h)),
+        Err(url::ParseError::RelativeUrlWithoutBase) => {}
+        Err(_) => return false,
+    }
+    // Relative: resolved as a browser would (`//host/x` and `/\host/x` name another host),
+    // against stand-ins for this server over https and over http; both must allow it.
     const HERE: &str = "librechat.invalid";
-    static BASE: OnceLock<url::Url> = OnceLock::new();
-    let base = BASE.get_or_init(|| url::Url::parse("https://librechat.invalid/").expect("a URL"));
-    match base.join(dest.trim()) {
-        Ok(u) if u.scheme() == "https" => match u.host_str() {
-            Some(HERE) => true,
-            Some(host) => images.allows(host),
+    static BASES: OnceLock<[url::Url; 2]> = OnceLock::new();
+    let bases = BASES.get_or_init(|| {
+        ["https://librechat.invalid/", "http://librechat.invalid/"]
+            .map(|b| url::Url::parse(b).expect("a URL"))
+    });
+    bases.iter().all(|base| match base.join(dest) {
+        Ok(u) => match u.host_str() {
+            Some(HERE) => u.scheme() == base.scheme(),
+            Some(host) => u.scheme() == "https" && images.allows(host),
             None => false,
         },
-        _ => false,
-    }
+        Err(_) => false,
+    })
 }
 
 /// What became of an image the text asked for.
@@ -351,6 +363,14 @@ mod tests {
             "![![y](https://evil.example/b.png)](https://evil.example/a.png)",
             "![](https://evil.example/?q=secret)",
             "![x](https://images.example.com.evil.example/a.png)",
+            // A scheme without slashes: this server's path only on a page served over https.
+            "![x](https:evil.example/a.png)",
+            "![x](https:/evil.example/a.png)",
+            "![x](HTTPS:evil.example/a.png)",
+            "![x](http:evil.example/a.png)",
+            "![x](https:\\evil.example/a.png)",
+            "![x]( https:evil.example/a.png )",
+            "![x](data:image/svg+xml;base64,PHN2Zz4=)",
         ] {
             let html = to_html(input, &ImageHosts::of(["images.example.com"]));
             assert!(
@@ -381,6 +401,8 @@ mod tests {
             "![x](images/a.png)",
             "![x](https://images.example.com/a.png)",
             "![x](https://a.cdn.example.org/a.png)",
+            "![x](https:images.example.com/a.png)",
+            "![x](./a.png?x=1#y)",
         ] {
             let html = to_html(input, &allowed);
             assert!(html.contains("<img src="), "{input:?} gave {html}");
