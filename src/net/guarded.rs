@@ -118,7 +118,8 @@ impl Resolve for Resolver {
                         .as_ref()
                         .is_some_and(|(a, port)| a.allows_ip(ip, *port))
                     {
-                        return Err(Box::new(Blocked::Address { host, ip, kind }) as _);
+                        tracing::warn!(host, %ip, kind, "refused a user-chosen URL: its name resolves to a non-public address");
+                        return Err(Box::new(Blocked::Resolves { host, ip, kind }) as _);
                     }
                 }
             }
@@ -177,11 +178,19 @@ mod tests {
         let blocked = Blocked::find(&err).expect("refused by the resolver");
         assert!(matches!(
             blocked,
-            Blocked::Address {
+            Blocked::Resolves {
                 kind: "loopback",
                 ..
             }
         ));
+        // What the name resolved to stays in the log.
+        let shown = blocked.to_string();
+        assert!(
+            shown.starts_with("localhost resolves to a private address;")
+                && !shown.contains("127.0.0.1")
+                && !shown.contains("::1"),
+            "{shown}"
+        );
 
         // Listed with its port, the name is allowed.
         let (allowed, _) = AllowedAddresses::parse([format!("localhost:{port}").as_str()]);

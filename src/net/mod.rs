@@ -30,12 +30,26 @@ pub enum Blocked {
     Scheme,
     #[error("the URL has no host")]
     NoHost,
+    /// An address written in the URL: the person wrote it, so it is named back to them.
     #[error(
         "{host} is {} {kind} address ({ip}); this server does not call private addresses for you \
          (an administrator can allow one service with endpoints.allowedAddresses in librechat.yaml)",
         article(kind)
     )]
     Address {
+        host: String,
+        ip: std::net::IpAddr,
+        kind: &'static str,
+    },
+    /// A name that resolves to a non-public address. What it resolved to is in the server's log,
+    /// never in the message: the person would otherwise learn this network's internal addresses
+    /// one name at a time.
+    #[error(
+        "{host} resolves to a private address; this server does not call private addresses for \
+         you (an administrator can allow one service with endpoints.allowedAddresses in \
+         librechat.yaml)"
+    )]
+    Resolves {
         host: String,
         ip: std::net::IpAddr,
         kind: &'static str,

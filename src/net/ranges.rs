@@ -61,10 +61,20 @@ fn v6_kind(ip: Ipv6Addr) -> Option<&'static str> {
     if n == 1 {
         return Some("loopback");
     }
-    // IPv4-mapped (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d) and NAT64 (64:ff9b::a.b.c.d)
-    // addresses reach the IPv4 address inside: judged as that address.
-    if within(0xffff << 32, 96) || within(0, 96) || within(0x64_ff9b << 96, 96) {
+    // IPv4-mapped (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d), IPv4-translated (SIIT,
+    // ::ffff:0:a.b.c.d, RFC 2765) and well-known NAT64 (64:ff9b::a.b.c.d, RFC 6052) addresses
+    // reach the IPv4 address inside: judged as that address.
+    if within(0xffff << 32, 96)
+        || within(0, 96)
+        || within(0xffff << 48, 96)
+        || within(0x64_ff9b << 96, 96)
+    {
         return v4_kind(embedded);
+    }
+    // Local-use NAT64 (64:ff9b:1::/48, RFC 8215) is a network's own translator, whose IPv4
+    // side is whatever that network reaches, its private ranges included: never a provider.
+    if within(0x64_ff9b_0001 << 80, 48) {
+        return Some("local-use NAT64");
     }
     // 6to4 (2002:aabb:ccdd::/48) carries its IPv4 address in bits 16..48.
     if within(0x2002 << 112, 16) {
@@ -121,6 +131,12 @@ mod tests {
             ("::ffff:169.254.169.254", "link-local"),
             ("::127.0.0.1", "loopback"),
             ("64:ff9b::10.0.0.1", "private"),
+            ("::ffff:0:10.0.0.1", "private"),
+            ("::ffff:0:127.0.0.1", "loopback"),
+            ("::ffff:0:169.254.169.254", "link-local"),
+            ("64:ff9b:1::8.8.8.8", "local-use NAT64"),
+            ("64:ff9b:1::a00:1", "local-use NAT64"),
+            ("64:ff9b:1:ffff:ffff:ffff:ffff:ffff", "local-use NAT64"),
             ("2002:c0a8:0101::1", "private"),
             ("fc00::1", "unique-local"),
             ("fd12:3456::1", "unique-local"),
@@ -147,6 +163,7 @@ mod tests {
             "192.169.0.1",
             "::ffff:8.8.8.8",
             "64:ff9b::8.8.8.8",
+            "::ffff:0:8.8.8.8",
             "2002:0808:0808::1",
             "2606:4700:4700::1111",
             "2a00:1450:4001::200e",
