@@ -109,7 +109,8 @@ async fn a_user_base_url_into_this_network_is_refused_unless_allowed() {
             "{url}: {message}"
         );
     }
-    // A name that resolves into this network: refused when the answer connects.
+    // A name that resolves into this network: refused when the answer connects, without
+    // saying what it resolved to (the server's log has that).
     set_key(
         &server,
         &s,
@@ -121,7 +122,10 @@ async fn a_user_base_url_into_this_network_is_refused_unless_allowed() {
     assert_eq!(last["error"]["code"], "invalid_base_url", "{last}");
     let message = last["error"]["message"].as_str().unwrap();
     assert!(
-        message.contains("localhost is a loopback address"),
+        message.contains("localhost resolves to a private address")
+            && message.contains("allowedAddresses")
+            && !message.contains("127.0.0.1")
+            && !message.contains("::1"),
         "{message}"
     );
     assert_eq!(last["responseMessage"]["error"], true);
@@ -225,7 +229,7 @@ async fn a_redirect_from_a_user_url_is_not_followed() {
 /// A custom endpoint the administrator configured, at the hostile provider.
 async fn hostile_server(hostile: &FakeHostile) -> TestServer {
     let custom = format!(
-        "    - name: Hostile\n      apiKey: k\n      baseURL: '{}'\n      models:\n        default: [endless-line, huge-error]\n",
+        "    - name: Hostile\n      apiKey: k\n      baseURL: '{}'\n      models:\n        default: [endless-line, huge-error, flood]\n",
         hostile.base
     );
     TestServer::builder()
@@ -257,6 +261,44 @@ async fn a_line_that_never_ends_ends_the_answer_and_keeps_what_came() {
         .unwrap();
     assert_eq!(answer["text"], "Hello");
     assert_eq!(answer["error"], true);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_answer_without_end_is_cut_at_its_bound_and_kept() {
+    let hostile = FakeHostile::start("http://unused.invalid/").await;
+    let server = hostile_server(&hostile).await;
+    let s = server.signed_in("alice@example.org", PW).await;
+    // 12 MiB of reasoning and text in well-formed events: the answer stops at 4 MiB.
+    let last = answer(&server, &s, "Hostile", "flood").await;
+    assert_eq!(
+        last["error"]["code"], "answer_too_long",
+        "{}",
+        last["error"]
+    );
+    let message = last["error"]["message"].as_str().unwrap();
+    assert!(message.contains("passed 4 MiB"), "{message}");
+    // What came is saved, marked as an error: reasoning and text together at the bound.
+    let convo = last["conversation"]["conversationId"].as_str().unwrap();
+    let stored: Vec<Value> = server
+        .get_as(&format!("/api/messages/{convo}"), &s.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let answer = stored
+        .iter()
+        .find(|m| m["isCreatedByUser"] == false)
+        .unwrap();
+    assert_eq!(answer["error"], true);
+    let parts = answer["content"].as_array().unwrap();
+    let think = parts.iter().find(|p| p["type"] == "think").unwrap()["think"]
+        .as_str()
+        .unwrap()
+        .len();
+    let text = answer["text"].as_str().unwrap().len();
+    assert_eq!(think + text, 4 * 1024 * 1024);
+    assert!(text > 0 && think > 0, "both kinds were kept");
     server.stop().await;
 }
 

@@ -103,7 +103,7 @@ mod tests {
         let mut slow = Follower::new(job.clone(), None, false);
         // The whole answer streams out while this follower reads nothing.
         for n in 0..500 {
-            job.emit_delta("t ", false, json!({"n": n}));
+            job.emit_delta("t ", false, |_| json!({"n": n})).unwrap();
         }
         job.emit_final(json!({"final": true}), Status::Done);
         jobs.finish(&job, Status::Done);
@@ -130,7 +130,7 @@ mod tests {
             let job = job.clone();
             tokio::spawn(async move {
                 for n in 0..10 {
-                    job.emit_delta("x", false, json!({"n": n}));
+                    job.emit_delta("x", false, |_| json!({"n": n})).unwrap();
                     tokio::task::yield_now().await;
                 }
                 job.emit_final(json!({"final": true}), Status::Done);

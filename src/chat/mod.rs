@@ -9,6 +9,8 @@ pub mod follow;
 pub mod import;
 pub mod jobs;
 pub mod render;
+mod ring;
+pub mod title;
 pub mod titles;
 pub mod tokens;
 pub mod tree;

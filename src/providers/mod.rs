@@ -121,6 +121,16 @@ pub enum ProviderError {
     Malformed(String),
     #[error("The provider's stream ended before the answer was complete")]
     Interrupted,
+    /// The answer reached the most this server keeps of one (`chat::jobs::MAX_ANSWER_BYTES`).
+    #[error(
+        "The answer passed {mib} MiB, the most this server keeps of one answer, and was stopped there"
+    )]
+    AnswerTooLong { mib: usize },
+    /// A base URL a person set took longer than this in all (see [`USER_URL_DEADLINE`]).
+    #[error(
+        "The provider at the base URL you set took longer than {minutes} minutes to answer; the answer was stopped there"
+    )]
+    TooSlow { minutes: u64 },
     #[error("{0}")]
     Config(String),
     /// The balance does not cover the prompt (LibreChat's `token_balance`).
@@ -140,6 +150,8 @@ impl ProviderError {
             ProviderError::Unreachable { .. } => "provider_unreachable",
             ProviderError::Blocked(_) => "invalid_base_url",
             ProviderError::Malformed(_) | ProviderError::Interrupted => "stream_error",
+            ProviderError::AnswerTooLong { .. } => "answer_too_long",
+            ProviderError::TooSlow { .. } => "provider_timeout",
             ProviderError::Config(_) => "config_error",
             ProviderError::InsufficientBalance { .. } => "token_balance",
         }
@@ -247,8 +259,14 @@ pub(crate) fn apply_params(
     }
 }
 
+/// How long a call to a base URL a person set may take in all, answer included: the client's
+/// timeouts bound each read, and a server that sends a little now and then would renew them
+/// for ever, holding a connection and a job here. Far longer than a real answer takes.
+pub const USER_URL_DEADLINE: Duration = Duration::from_secs(30 * 60);
+
 /// Starts a streaming completion on `endpoint` with `api_key`: through `http` for the
-/// administrator's URLs, through `guarded` for one a person set (`baseURL: user_provided`).
+/// administrator's URLs, through `guarded` for one a person set (`baseURL: user_provided`),
+/// which must also finish within [`USER_URL_DEADLINE`].
 pub async fn stream(
     http: &reqwest::Client,
     guarded: &crate::net::Guarded,
@@ -256,13 +274,47 @@ pub async fn stream(
     api_key: &str,
     request: ChatRequest,
 ) -> Result<EventStream, ProviderError> {
-    let http = if endpoint.user_base_url {
-        guarded
-            .client_for_str(&endpoint.base_url)
-            .map_err(ProviderError::Blocked)?
-    } else {
-        http
-    };
+    if !endpoint.user_base_url {
+        return start(http, endpoint, api_key, request).await;
+    }
+    let http = guarded
+        .client_for_str(&endpoint.base_url)
+        .map_err(ProviderError::Blocked)?;
+    let until = tokio::time::Instant::now() + USER_URL_DEADLINE;
+    match tokio::time::timeout_at(until, start(http, endpoint, api_key, request)).await {
+        Ok(started) => Ok(within(started?, until, USER_URL_DEADLINE)),
+        Err(_) => Err(too_slow(USER_URL_DEADLINE)),
+    }
+}
+
+fn too_slow(deadline: Duration) -> ProviderError {
+    ProviderError::TooSlow {
+        minutes: deadline.as_secs() / 60,
+    }
+}
+
+/// `events` until `until`; then one [`ProviderError::TooSlow`] and the end.
+fn within(events: EventStream, until: tokio::time::Instant, deadline: Duration) -> EventStream {
+    use futures_util::StreamExt;
+    let timer = Box::pin(tokio::time::sleep_until(until));
+    Box::pin(futures_util::stream::unfold(
+        Some((events, timer)),
+        move |state| async move {
+            let (mut events, mut timer) = state?;
+            tokio::select! {
+                event = events.next() => event.map(|e| (e, Some((events, timer)))),
+                () = &mut timer => Some((Err(too_slow(deadline)), None)),
+            }
+        },
+    ))
+}
+
+async fn start(
+    http: &reqwest::Client,
+    endpoint: &Endpoint,
+    api_key: &str,
+    request: ChatRequest,
+) -> Result<EventStream, ProviderError> {
     match endpoint.protocol {
         // `useResponsesApi` picks OpenAI's newer API (not on Azure deployments here).
         Protocol::OpenAi
@@ -294,4 +346,40 @@ pub fn http_client() -> reqwest::Client {
         .pool_idle_timeout(Duration::from_secs(60))
         .build()
         .expect("the HTTP client builds with static settings")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_util::StreamExt;
+
+    #[tokio::test]
+    async fn a_stream_past_its_deadline_ends_with_an_error() {
+        // A provider that sends a little and then nothing, for ever.
+        let trickle: EventStream = Box::pin(
+            futures_util::stream::iter([Ok(StreamEvent::Text("Hel".into()))])
+                .chain(futures_util::stream::pending()),
+        );
+        let deadline = Duration::from_millis(20);
+        let until = tokio::time::Instant::now() + deadline;
+        let got: Vec<_> = within(trickle, until, deadline).collect().await;
+        assert_eq!(
+            got,
+            [
+                Ok(StreamEvent::Text("Hel".into())),
+                Err(ProviderError::TooSlow { minutes: 0 })
+            ]
+        );
+
+        // One that ends in time is left as it is.
+        let done: EventStream = Box::pin(futures_util::stream::iter([
+            Ok(StreamEvent::Text("Hello".into())),
+            Ok(StreamEvent::Finished(Some("stop".into()))),
+        ]));
+        let deadline = Duration::from_secs(3600);
+        let until = tokio::time::Instant::now() + deadline;
+        let got: Vec<_> = within(done, until, deadline).collect().await;
+        assert_eq!(got.len(), 2);
+        assert!(got.iter().all(Result::is_ok));
+    }
 }

@@ -5,7 +5,10 @@
 //!   without ever ending, then the connection closes;
 //! * `huge-error`: a 500 whose body begins as OpenAI's error JSON, runs on for 1 MiB and then
 //!   never ends (the connection stays open, sending nothing);
-//! * `redirect`: a 307 to the URL given at start (another server's chat completions).
+//! * `redirect`: a 307 to the URL given at start (another server's chat completions);
+//! * `flood`: well-formed chunks without end in sight: 24 of 512 KiB of reasoning and then of
+//!   text, alternating (12 MiB in all, each event far below the per-event limit), then
+//!   `[DONE]`.
 #![allow(dead_code)]
 
 use std::sync::Arc;
@@ -86,6 +89,23 @@ async fn completions(State(shared): State<Shared>, Json(body): Json<Value>) -> R
             Response::builder()
                 .header("content-type", "text/event-stream")
                 .body(Body::from_stream(futures_util::stream::iter(parts)))
+                .unwrap()
+        }
+        "flood" => {
+            let piece = "a".repeat(MIB / 2);
+            let chunks = (0..24).map(move |n| {
+                let field = if n % 2 == 0 { "reasoning_content" } else { "content" };
+                let chunk = json!({
+                    "id": "chatcmpl-flood", "object": "chat.completion.chunk", "created": 1700000000,
+                    "model": "flood",
+                    "choices": [{"index": 0, "delta": {field: piece}, "finish_reason": null}]
+                });
+                Ok::<_, std::io::Error>(Bytes::from(format!("data: {chunk}\n\n")))
+            });
+            let done = std::iter::once(Ok(Bytes::from_static(b"data: [DONE]\n\n")));
+            Response::builder()
+                .header("content-type", "text/event-stream")
+                .body(Body::from_stream(futures_util::stream::iter(chunks.chain(done))))
                 .unwrap()
         }
         "huge-error" => {

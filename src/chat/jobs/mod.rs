@@ -2,25 +2,31 @@
 //!
 //! `POST /api/agents/chat/:endpoint` starts a job and answers at once; any number of
 //! `GET .../stream/:streamId` subscribers (tabs, a reconnecting client) watch it. Each job
-//! keeps its frames (the SSE payloads) in a bounded buffer with increasing ids, so a client
-//! that reconnects with `Last-Event-ID` gets exactly what it missed; when the buffer no longer
-//! reaches back that far, or on `?resume=true`, it gets a `sync` frame with everything
-//! generated so far instead. A finished job lingers briefly (so a late subscriber still gets
-//! the final frame) and is then dropped: nothing grows without bound.
+//! keeps its frames (the SSE payloads) in a bounded [ring](super::ring) with increasing ids, so
+//! a client that reconnects with `Last-Event-ID` gets exactly what it missed; when the ring no
+//! longer reaches back that far, or on `?resume=true`, it gets a `sync` frame with everything
+//! generated so far instead. The answer itself is bounded ([`MAX_ANSWER_BYTES`]). A finished
+//! job lingers briefly (so a late subscriber still gets the final frame) and is then dropped:
+//! nothing grows without bound.
 
-use std::collections::{HashMap, VecDeque};
+mod registry;
+
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use serde_json::{Value, json};
-use tokio::sync::{Notify, broadcast, watch};
+use tokio::sync::{broadcast, watch};
 
-/// Frames kept per job for reconnecting clients; older ones are summarized by `sync`.
-const BUFFER: usize = 2_000;
+use super::ring::Ring;
+
+/// The most one answer may hold, its text and its reasoning together: far above any real
+/// answer (a very long one is well under 1 MiB), so that a provider streaming without end
+/// cannot fill the server's memory. What passes it is refused and the answer ends there.
+pub const MAX_ANSWER_BYTES: usize = 4 * 1024 * 1024;
+/// At most this much text goes into one frame, however large a piece the provider sent: the
+/// ring and the live channel (which holds [`LIVE_SLOTS`] frames) stay small.
+const FRAME_TEXT_BYTES: usize = 64 * 1024;
 /// Frames a live subscriber may fall behind before it is caught up with a `sync` frame.
 const LIVE_SLOTS: usize = 64;
-/// How long a finished job stays reachable.
-const LINGER: Duration = Duration::from_secs(60);
 
 /// One SSE payload with its id.
 #[derive(Debug)]
@@ -51,10 +57,8 @@ impl Status {
 }
 
 struct State {
-    buffer: VecDeque<Arc<Frame>>,
+    ring: Ring,
     next_id: u64,
-    /// Whether frames were dropped from the front of the buffer.
-    trimmed: bool,
     status: Status,
     text: String,
     think: String,
@@ -102,16 +106,35 @@ impl Job {
         self.push(&mut st, data, false);
     }
 
-    /// Adds generated text (or reasoning) and sends its frame, in one step: a subscriber
-    /// joining meanwhile sees it in the summary or as a frame, never both.
-    pub fn emit_delta(&self, text: &str, reasoning: bool, data: Value) {
+    /// Adds generated text (or reasoning) and sends it in the frames `frame` makes of its
+    /// pieces (at most [`FRAME_TEXT_BYTES`] each), in one step: a subscriber joining meanwhile
+    /// sees a piece in the summary or as a frame, never both. `Err` when the answer would pass
+    /// [`MAX_ANSWER_BYTES`]: what fits is added, the rest is not.
+    pub fn emit_delta(
+        &self,
+        text: &str,
+        reasoning: bool,
+        frame: impl Fn(&str) -> Value,
+    ) -> Result<(), AnswerFull> {
         let mut st = self.state.lock().expect("job state");
-        if reasoning {
-            st.think.push_str(text);
-        } else {
-            st.text.push_str(text);
+        let room = MAX_ANSWER_BYTES.saturating_sub(st.text.len() + st.think.len());
+        let fits = floor_boundary(text, room);
+        let mut rest = &text[..fits];
+        while !rest.is_empty() {
+            let (piece, after) = rest.split_at(floor_boundary(rest, FRAME_TEXT_BYTES).max(1));
+            rest = after;
+            if reasoning {
+                st.think.push_str(piece);
+            } else {
+                st.text.push_str(piece);
+            }
+            self.push(&mut st, frame(piece), false);
         }
-        self.push(&mut st, data, false);
+        if fits < text.len() {
+            Err(AnswerFull)
+        } else {
+            Ok(())
+        }
     }
 
     /// Sends the last frame and marks the job ended, in one step.
@@ -128,12 +151,8 @@ impl Job {
             terminal,
         });
         st.next_id += 1;
-        if st.buffer.len() >= BUFFER {
-            st.buffer.pop_front();
-            st.trimmed = true;
-        }
-        st.buffer.push_back(frame.clone());
-        // Nobody listening is fine: the buffer has it.
+        st.ring.push(frame.clone());
+        // Nobody listening is fine: the ring has it.
         let _ = self.tx.send(frame);
     }
 
@@ -188,8 +207,11 @@ impl Job {
     /// job has ended (a `sync` does not replace it).
     pub fn catch_up(&self) -> (String, Option<u64>, Option<Arc<Frame>>) {
         let st = self.state.lock().expect("job state");
-        let last = st.buffer.back().filter(|f| f.terminal).cloned();
-        (self.sync_of(&st), st.next_id.checked_sub(1), last)
+        (
+            self.sync_of(&st),
+            st.next_id.checked_sub(1),
+            st.ring.terminal(),
+        )
     }
 
     fn sync_of(&self, st: &State) -> String {
@@ -223,10 +245,10 @@ impl Job {
     pub fn subscribe(&self, after: Option<u64>, resume: bool) -> Subscription {
         let st = self.state.lock().expect("job state");
         let live = self.tx.subscribe();
-        let oldest = st.buffer.front().map_or(st.next_id, |f| f.id);
+        let oldest = st.ring.oldest_id().unwrap_or(st.next_id);
         let ended = st.status != Status::Running;
         let covered = st.next_id.checked_sub(1);
-        // `after` must name a frame of this job that is still in the buffer (or the one just
+        // `after` must name a frame of this job that is still in the ring (or the one just
         // before it); anything else (an earlier turn's id, a made-up one) gets the summary.
         let resumable = |last: u64| {
             last.checked_add(1)
@@ -235,17 +257,16 @@ impl Job {
         let (sync, from, last_id) = match after {
             Some(last) if resumable(last) => (false, last + 1, Some(last)),
             Some(_) => (true, st.next_id, covered),
-            None if resume || st.trimmed => (true, st.next_id, covered),
+            None if resume || st.ring.trimmed() => (true, st.next_id, covered),
             None => (false, 0, None),
         };
-        let mut replay: Vec<Arc<Frame>> =
-            st.buffer.iter().filter(|f| f.id >= from).cloned().collect();
+        let mut replay = st.ring.since(from);
         // A summary replaces the early frames, but a finished job's final frame still comes.
         if sync
             && ended
-            && let Some(last) = st.buffer.back().filter(|f| f.terminal)
+            && let Some(last) = st.ring.terminal()
         {
-            replay = vec![last.clone()];
+            replay = vec![last];
         }
         Subscription {
             sync: sync.then(|| self.sync_of(&st)),
@@ -270,221 +291,20 @@ impl Job {
     }
 }
 
-/// Frames all finished jobs may hold together while they linger.
-const LINGER_FRAMES: usize = 20_000;
-
-/// Finished jobs, oldest first, and how many frames they hold.
-#[derive(Default)]
-struct Lingering {
-    jobs: VecDeque<Arc<Job>>,
-    frames: usize,
-}
-
-/// Every job of this server.
-#[derive(Default)]
-pub struct Jobs {
-    map: Mutex<HashMap<String, Arc<Job>>>,
-    lingering: Mutex<Lingering>,
-    ended: Notify,
-    /// Titles of new conversations being written (with their first answer).
-    pub titles: Arc<super::titles::Titles>,
-}
-
-/// Why a job cannot start.
+/// The answer reached [`MAX_ANSWER_BYTES`].
 #[derive(Debug, PartialEq, Eq)]
-pub enum StartError {
-    /// One is already running for this stream (conversation).
-    Busy,
-    /// The user already has this many running.
-    TooMany(usize),
+pub struct AnswerFull;
+
+/// The largest index up to `at` that starts a character of `s` (all of `s` when shorter).
+fn floor_boundary(s: &str, at: usize) -> usize {
+    let mut i = at.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
 }
 
-/// Jobs are the user's own: keyed by user and stream, so nobody can collide with (or detect)
-/// another person's.
-fn key(user_id: &str, stream_id: &str) -> String {
-    format!("{user_id}\u{1f}{stream_id}")
-}
-
-impl Jobs {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Registers a new running job for `stream_id`.
-    pub fn start(
-        &self,
-        stream_id: &str,
-        user_id: &str,
-        conversation_id: &str,
-        response_message_id: &str,
-        max_running: Option<usize>,
-    ) -> Result<Arc<Job>, StartError> {
-        let mut map = self.map.lock().expect("jobs");
-        let key = key(user_id, stream_id);
-        if map.get(&key).is_some_and(|j| j.status() == Status::Running) {
-            return Err(StartError::Busy);
-        }
-        // Counted under the same lock as the insert: parallel requests cannot overshoot.
-        if let Some(max) = max_running {
-            let running = map
-                .values()
-                .filter(|j| j.user_id == user_id && j.status() == Status::Running)
-                .count();
-            if running >= max {
-                return Err(StartError::TooMany(max));
-            }
-        }
-        // Subscribers read as frames come; one that falls this far behind catches up from a
-        // `sync` frame. The slots are allocated up front, so keep them few.
-        let (tx, _) = broadcast::channel(LIVE_SLOTS);
-        let job = Arc::new(Job {
-            stream_id: stream_id.to_owned(),
-            user_id: user_id.to_owned(),
-            conversation_id: conversation_id.to_owned(),
-            response_message_id: response_message_id.to_owned(),
-            created_at: crate::db::now(),
-            state: Mutex::new(State {
-                buffer: VecDeque::new(),
-                next_id: first_frame_id(),
-                trimmed: false,
-                status: Status::Running,
-                text: String::new(),
-                think: String::new(),
-                user_message: Value::Null,
-            }),
-            tx,
-            abort: watch::channel(false).0,
-        });
-        map.insert(key, job.clone());
-        Ok(job)
-    }
-
-    /// Marks a job as ended; it stays reachable for [`LINGER`], then is dropped. Meanwhile a
-    /// late subscriber gets its frames, unless finished jobs together hold more than
-    /// [`LINGER_FRAMES`]: then the oldest are cut down to their final frame (a late subscriber
-    /// of those gets a `sync` frame and the final one).
-    pub fn finish(self: &Arc<Self>, job: &Arc<Job>, status: Status) {
-        job.set_status(status);
-        {
-            let mut lingering = self.lingering.lock().expect("jobs");
-            lingering.frames += job.state.lock().expect("job state").buffer.len();
-            lingering.jobs.push_back(job.clone());
-            while lingering.frames > LINGER_FRAMES
-                && let Some(old) = lingering.jobs.pop_front()
-            {
-                let mut st = old.state.lock().expect("job state");
-                lingering.frames = lingering.frames.saturating_sub(st.buffer.len());
-                let last = st.buffer.pop_back();
-                if !st.buffer.is_empty() {
-                    st.trimmed = true;
-                }
-                st.buffer = last.into_iter().collect();
-            }
-        }
-        self.ended.notify_waiters();
-        let (jobs, job) = (self.clone(), job.clone());
-        tokio::spawn(async move {
-            tokio::time::sleep(LINGER).await;
-            {
-                let mut map = jobs.map.lock().expect("jobs");
-                let k = key(&job.user_id, &job.stream_id);
-                if map.get(&k).is_some_and(|j| Arc::ptr_eq(j, &job)) {
-                    map.remove(&k);
-                }
-            }
-            let mut lingering = jobs.lingering.lock().expect("jobs");
-            if let Some(i) = lingering.jobs.iter().position(|j| Arc::ptr_eq(j, &job)) {
-                lingering.jobs.remove(i);
-                let n = job.state.lock().expect("job state").buffer.len();
-                lingering.frames = lingering.frames.saturating_sub(n);
-            }
-        });
-    }
-
-    /// The user's job for this stream id.
-    pub fn get(&self, user_id: &str, stream_id: &str) -> Option<Arc<Job>> {
-        self.map
-            .lock()
-            .expect("jobs")
-            .get(&key(user_id, stream_id))
-            .cloned()
-    }
-
-    /// The user's running jobs.
-    pub fn running(&self, user_id: &str) -> Vec<Arc<Job>> {
-        self.map
-            .lock()
-            .expect("jobs")
-            .values()
-            .filter(|j| j.user_id == user_id && j.status() == Status::Running)
-            .cloned()
-            .collect()
-    }
-
-    fn all_running(&self) -> Vec<Arc<Job>> {
-        self.map
-            .lock()
-            .expect("jobs")
-            .values()
-            .filter(|j| j.status() == Status::Running)
-            .cloned()
-            .collect()
-    }
-
-    /// How many answers are being generated now.
-    pub fn running_count(&self) -> usize {
-        self.map
-            .lock()
-            .expect("jobs")
-            .values()
-            .filter(|j| j.status() == Status::Running)
-            .count()
-    }
-
-    /// How many jobs are held (running or lingering).
-    pub fn len(&self) -> usize {
-        self.map.lock().expect("jobs").len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// For shutdown: lets running jobs finish for up to `grace`, then aborts the rest (they
-    /// save what they have as unfinished) and waits briefly for them to do so.
-    pub async fn stop(&self, grace: Duration) {
-        let wait_idle = async {
-            loop {
-                let ended = self.ended.notified();
-                if self.all_running().is_empty() {
-                    return;
-                }
-                ended.await;
-            }
-        };
-        if tokio::time::timeout(grace, wait_idle).await.is_ok() {
-            return;
-        }
-        let left = self.all_running();
-        tracing::warn!(
-            jobs = left.len(),
-            "stopping answers still being generated; their text so far is saved"
-        );
-        for job in &left {
-            job.abort();
-        }
-        let saved = async {
-            loop {
-                let ended = self.ended.notified();
-                if self.all_running().is_empty() {
-                    return;
-                }
-                ended.await;
-            }
-        };
-        let _ = tokio::time::timeout(Duration::from_secs(5), saved).await;
-    }
-}
+pub use registry::{Jobs, StartError};
 
 #[cfg(test)]
 mod tests {
@@ -539,9 +359,9 @@ mod tests {
     #[test]
     fn resume_gets_the_state_so_far() {
         let (_, job) = job();
-        job.emit_delta("hel", false, json!({"n": 0}));
-        job.emit_delta("lo", false, json!({"n": 1}));
-        job.emit_delta("hmm", true, json!({"n": 2}));
+        job.emit_delta("hel", false, |_| json!({"n": 0})).unwrap();
+        job.emit_delta("lo", false, |_| json!({"n": 1})).unwrap();
+        job.emit_delta("hmm", true, |_| json!({"n": 2})).unwrap();
         let s = job.subscribe(None, true);
         let sync: Value = serde_json::from_str(s.sync.as_deref().unwrap()).unwrap();
         assert_eq!(
@@ -552,9 +372,9 @@ mod tests {
     }
 
     #[test]
-    fn the_buffer_is_bounded_and_a_gap_becomes_a_sync() {
+    fn the_ring_is_bounded_and_a_gap_becomes_a_sync() {
         let (_, job) = job();
-        for n in 0..(BUFFER + 10) {
+        for n in 0..(super::super::ring::MAX_FRAMES + 10) {
             job.emit(json!({"n": n}));
         }
         let s = job.subscribe(Some(3), false);
@@ -566,5 +386,49 @@ mod tests {
             s.sync.is_some(),
             "a fresh subscriber cannot get every frame either"
         );
+    }
+
+    #[test]
+    fn an_answer_is_bounded_and_large_pieces_make_small_frames() {
+        let (_, job) = job();
+        let mut live = job.subscribe(None, false).live;
+        // One piece of 200 KiB: several frames, none over the frame size.
+        let piece = "é".repeat(100 * 1024);
+        job.emit_delta(&piece, false, |t| json!({"t": t})).unwrap();
+        let mut sizes = Vec::new();
+        while let Ok(f) = live.try_recv() {
+            let v: Value = serde_json::from_str(&f.data).unwrap();
+            sizes.push(v["t"].as_str().unwrap().len());
+        }
+        assert_eq!(sizes.iter().sum::<usize>(), piece.len());
+        assert!(sizes.iter().all(|&n| n <= FRAME_TEXT_BYTES), "{sizes:?}");
+        assert_eq!(sizes.len(), piece.len().div_ceil(FRAME_TEXT_BYTES));
+
+        // Text and reasoning together reach the bound: what fits is kept, then it refuses.
+        let chunk = "x".repeat(1024 * 1024);
+        let mut refused = 0;
+        for n in 0..6 {
+            if job.emit_delta(&chunk, n % 2 == 0, |_| json!({})).is_err() {
+                refused += 1;
+            }
+        }
+        assert_eq!(refused, 3, "the bound is reached during the fourth piece");
+        let (think, text) = job.content();
+        assert_eq!(think.len() + text.len(), MAX_ANSWER_BYTES);
+        assert_eq!(
+            job.emit_delta("more", false, |_| json!({})),
+            Err(AnswerFull)
+        );
+        assert_eq!(job.content().1.len(), text.len(), "nothing more is kept");
+    }
+
+    #[test]
+    fn the_bound_never_splits_a_character() {
+        let (_, job) = job();
+        let filler = "x".repeat(MAX_ANSWER_BYTES - 1);
+        job.emit_delta(&filler, false, |_| json!({})).unwrap();
+        assert_eq!(job.emit_delta("é", false, |_| json!({})), Err(AnswerFull));
+        assert_eq!(job.content().1.len(), MAX_ANSWER_BYTES - 1);
+        assert!(job.emit_delta("y", false, |_| json!({})).is_ok());
     }
 }
