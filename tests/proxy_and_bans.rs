@@ -115,6 +115,91 @@ async fn ipv6_clients_are_limited_and_banned_per_64() {
     );
 }
 
+#[tokio::test]
+async fn one_signed_in_abuser_is_banned_alone_not_the_address() {
+    // Nowhere to send answers: the message limiter counts before any provider is asked.
+    let yaml = "version: 1.2.8\nendpoints:\n  custom:\n    - name: Nowhere\n      apiKey: k\n      baseURL: 'http://127.0.0.1:9/v1'\n      models:\n        default: [m]\n";
+    let server = TestServer::builder()
+        .yaml(yaml)
+        .env("MESSAGE_IP_MAX", "2")
+        .env("CONCURRENT_MESSAGE_MAX", "100")
+        .env("BAN_INTERVAL", "2")
+        .start()
+        .await;
+    server.register("alice@example.org", PW).await;
+    let bob = server.signed_in("bob@example.org", PW).await;
+    // Bob, signed in, sends messages from the shared address until he is banned.
+    let mut statuses = Vec::new();
+    while statuses.last() != Some(&403) && statuses.len() < 10 {
+        let resp = server
+            .send(
+                "POST",
+                "/api/agents/chat/Nowhere",
+                &bob.token,
+                json!({"text": "hi", "model": "m"}),
+            )
+            .await;
+        statuses.push(resp.status().as_u16());
+    }
+    assert_eq!(statuses, [200, 200, 429, 429, 403]);
+    assert_eq!(server.get_as("/api/user", &bob.token).await.status(), 403);
+    // The address is not banned: a colleague there still signs in.
+    let login = server
+        .post_json(
+            "/api/auth/login",
+            json!({"email": "alice@example.org", "password": PW}),
+        )
+        .await;
+    assert_eq!(login.status(), 200, "{}", login.text().await.unwrap());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_ban_kept_for_a_single_ipv6_address_is_still_found_and_lifted() {
+    // A ban made before IPv6 clients were counted per /64 names the address itself.
+    let dir = std::sync::Arc::new(tempfile::tempdir().unwrap());
+    let server = TestServer::builder()
+        .in_dir(dir.clone())
+        .env("TRUST_PROXY", "1")
+        .start()
+        .await;
+    let ban = librechat::db::bans::Ban {
+        subject: "ip:2001:db8:5:6::77".into(),
+        kind: "logins".into(),
+        violation_count: 20,
+        expires_at: librechat::db::to_rfc3339(
+            time::OffsetDateTime::now_utc() + time::Duration::hours(1),
+        ),
+    };
+    server
+        .state
+        .db
+        .write(move |c| librechat::db::bans::upsert(c, &ban))
+        .await
+        .unwrap();
+    assert_eq!(bad_login(&server, Some("2001:db8:5:6::77")).await, 403);
+    // Its neighbours in the /64 were never banned.
+    assert_eq!(bad_login(&server, Some("2001:db8:5:6::78")).await, 401);
+    server.stop().await;
+
+    let out = run(librechat(dir.path())
+        .args(["user", "unban", "2001:db8:5:6::77"])
+        .env("LIBRECHAT_DATA_DIR", dir.path().join("data")));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).starts_with("unbanned"),
+        "{}",
+        text(&out.stdout)
+    );
+    let server = TestServer::builder()
+        .in_dir(dir)
+        .env("TRUST_PROXY", "1")
+        .start()
+        .await;
+    assert_eq!(bad_login(&server, Some("2001:db8:5:6::77")).await, 401);
+    server.stop().await;
+}
+
 /// A data folder whose database holds a ban on 2001:db8:9:9::/64.
 async fn server_dir_with_ban() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();

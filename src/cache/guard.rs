@@ -1,8 +1,10 @@
 //! Violations and bans (LibreChat's `logViolation` / `banViolation` / `checkBan`).
 //!
 //! Each refused request adds its limiter's score to the requester's count for that violation
-//! type. Each time a count crosses a multiple of `BAN_INTERVAL`, the requester is banned for
-//! `BAN_DURATION` under both the user id and the IP, and the user's sessions are ended. Bans
+//! type: the signed-in user's when there is one, else the address's (even for a limiter
+//! counted per address, such as `MESSAGE_IP_MAX`). Each time a count crosses a multiple of
+//! `BAN_INTERVAL`, the requester is banned for `BAN_DURATION`: the user (whose sessions are
+//! ended) when signed in, else the address, never the address for what an account did. Bans
 //! live in the database (so a restart does not lift them) with a short in-memory cache in
 //! front, which also picks up bans made by `librechat user ban` within seconds.
 //!
@@ -64,11 +66,32 @@ impl Guard {
         user_id: Option<&str>,
         ip: Option<IpAddr>,
     ) -> Result<Option<BanNotice>, DbError> {
-        let subject = match (user_id, ip) {
-            (Some(u), _) => format!("user:{u}"),
-            (None, Some(ip)) => ip_subject(ip),
+        let subjects = match (user_id, ip) {
+            (Some(u), _) => vec![format!("user:{u}")],
+            (None, Some(ip)) => {
+                // Bans made before IPv6 clients were counted per /64 name the single address.
+                let literal = format!("ip:{ip}");
+                let key = ip_subject(ip);
+                if literal == key {
+                    vec![key]
+                } else {
+                    vec![key, literal]
+                }
+            }
             (None, None) => return Ok(None),
         };
+        for subject in subjects {
+            if let Some(ban) = self.live_ban(subject).await? {
+                return Ok(Some(BanNotice {
+                    expires_at: ban.expires_at,
+                }));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The ban in force on `subject`, from the cache or the database.
+    async fn live_ban(&self, subject: String) -> Result<Option<Ban>, DbError> {
         let ban = match self.bans.get(&subject) {
             Some(cached) => cached,
             None => {
@@ -78,14 +101,11 @@ impl Guard {
                 found
             }
         };
-        Ok(ban
-            .filter(|ban| ban.expires_at > db::now())
-            .map(|ban| BanNotice {
-                expires_at: ban.expires_at,
-            }))
+        Ok(ban.filter(|ban| ban.expires_at > db::now()))
     }
 
-    /// Counts a request against a limiter; on refusal records the violation (which may ban).
+    /// Counts a request against a limiter, per user when signed in (else per address); on
+    /// refusal records the violation (which may ban).
     pub async fn limit(
         &self,
         spec: &LimitSpec,
@@ -93,11 +113,36 @@ impl Guard {
         user_id: Option<&str>,
         ip: Option<IpAddr>,
     ) -> Result<Result<(), super::Limited>, DbError> {
-        let subject = user_id
+        let bucket = user_id
             .map(str::to_owned)
-            .or_else(|| ip.map(super::client_key))
-            .unwrap_or_else(|| "unknown".into());
-        match self.limiter.hit(spec, name, &subject) {
+            .or_else(|| ip.map(super::client_key));
+        self.hit(spec, name, bucket, user_id, ip).await
+    }
+
+    /// Counts a request against a per-address limiter (`MESSAGE_IP_MAX`, ...), whoever sends
+    /// it; a refusal is scored on the signed-in `user_id` when there is one, so it is that
+    /// account that may be banned, not everyone behind the same address.
+    pub async fn limit_address(
+        &self,
+        spec: &LimitSpec,
+        name: &str,
+        user_id: Option<&str>,
+        ip: Option<IpAddr>,
+    ) -> Result<Result<(), super::Limited>, DbError> {
+        self.hit(spec, name, ip.map(super::client_key), user_id, ip)
+            .await
+    }
+
+    async fn hit(
+        &self,
+        spec: &LimitSpec,
+        name: &str,
+        bucket: Option<String>,
+        user_id: Option<&str>,
+        ip: Option<IpAddr>,
+    ) -> Result<Result<(), super::Limited>, DbError> {
+        let bucket = bucket.unwrap_or_else(|| "unknown".into());
+        match self.limiter.hit(spec, name, &bucket) {
             Ok(()) => Ok(Ok(())),
             Err(limited) => {
                 self.violation(spec.kind, spec.score, user_id, ip).await?;
@@ -118,10 +163,8 @@ impl Guard {
         if score == 0 {
             return Ok(());
         }
-        let subject = match (user_id, ip) {
-            (Some(u), _) => format!("user:{u}"),
-            (None, Some(ip)) => ip_subject(ip),
-            (None, None) => return Ok(()),
+        let Some(subject) = ban_subject(user_id, ip) else {
+            return Ok(());
         };
         let key = format!("{kind}:{subject}");
         let entry = self
@@ -145,8 +188,8 @@ impl Guard {
         Ok(())
     }
 
-    /// Bans a user and/or address for `duration` and ends the user's sessions. A zero duration
-    /// only ends the sessions ("soft ban"), as in LibreChat.
+    /// Bans the user, or the address when there is no user, for `duration` and ends the
+    /// user's sessions. A zero duration only ends the sessions ("soft ban"), as in LibreChat.
     pub async fn ban(
         &self,
         kind: &str,
@@ -159,7 +202,7 @@ impl Guard {
         let bans: Vec<Ban> = if duration.is_zero() {
             Vec::new()
         } else {
-            subjects(user_id, ip)
+            ban_subject(user_id, ip)
                 .into_iter()
                 .map(|subject| Ban {
                     subject,
@@ -197,15 +240,14 @@ impl Guard {
     }
 }
 
-fn subjects(user_id: Option<&str>, ip: Option<IpAddr>) -> Vec<String> {
-    let mut out = Vec::with_capacity(2);
-    if let Some(u) = user_id {
-        out.push(format!("user:{u}"));
+/// Whom a ban falls on: the account when one is known (an address may be shared by many
+/// people), else the address.
+fn ban_subject(user_id: Option<&str>, ip: Option<IpAddr>) -> Option<String> {
+    match (user_id, ip) {
+        (Some(u), _) => Some(format!("user:{u}")),
+        (None, Some(ip)) => Some(ip_subject(ip)),
+        (None, None) => None,
     }
-    if let Some(ip) = ip {
-        out.push(ip_subject(ip));
-    }
-    out
 }
 
 /// How an address's bans and scores are stored: `ip:` and its client key.

@@ -249,12 +249,24 @@ async fn dispatch(settings: &Settings, db: &Db, cmd: UserCommand) -> anyhow::Res
             );
         }
         UserCommand::Unban { target } => {
-            // An address, or an IPv6 client's /64, as bans are kept (see cache::client_key).
-            let subject = match crate::cache::parse_client_key(&target) {
-                Some(key) => format!("ip:{key}"),
-                None => format!("user:{}", find(db, &target).await?.id),
+            // An address, or an IPv6 client's /64, as bans are kept (see cache::client_key);
+            // an address also lifts a ban made on it alone, before IPv6 clients were their /64.
+            let mut subjects = match crate::cache::parse_client_key(&target) {
+                Some(key) => vec![format!("ip:{key}")],
+                None => vec![format!("user:{}", find(db, &target).await?.id)],
             };
-            let lifted = db.write(move |c| bans::delete(c, &subject)).await?;
+            if let Ok(ip) = target.trim().parse::<std::net::IpAddr>() {
+                subjects.push(format!("ip:{ip}"));
+            }
+            let lifted = db
+                .write(move |c| {
+                    let mut any = false;
+                    for subject in &subjects {
+                        any |= bans::delete(c, subject)?;
+                    }
+                    Ok(any)
+                })
+                .await?;
             println!("{} {target}", if lifted { "unbanned" } else { "no ban on" });
         }
         UserCommand::Bans => {

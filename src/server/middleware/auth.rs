@@ -137,6 +137,30 @@ pub async fn limit(
     }
 }
 
+/// Counts the request against a per-address limiter (`MESSAGE_IP_MAX`, ...): 429 past its
+/// maximum, the violation scored on the signed-in `user_id` when there is one (see
+/// `Guard::limit_address`).
+pub async fn limit_address(
+    state: &AppState,
+    spec: &LimitSpec,
+    name: &str,
+    user_id: Option<&str>,
+    client: &Client,
+    message: &str,
+) -> Result<(), ApiError> {
+    match state
+        .guard
+        .limit_address(spec, name, user_id, client.ip)
+        .await?
+    {
+        Ok(()) => Ok(()),
+        Err(limited) => Err(ApiError::TooManyRequests {
+            message: message.to_owned(),
+            retry_after_secs: limited.retry_after.as_secs().max(1),
+        }),
+    }
+}
+
 /// The `Authorization: Bearer` token, if sent.
 pub fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(AUTHORIZATION)?.to_str().ok()?;

@@ -26,7 +26,7 @@ use crate::chat::tree;
 use crate::db::conversations;
 use crate::db::messages::{self, Message, NO_PARENT, Saved};
 use crate::providers::endpoints::Key;
-use crate::server::middleware::auth::{check_ban, limit};
+use crate::server::middleware::auth::{check_ban, limit, limit_address};
 use crate::server::middleware::{AuthUser, Client, permission};
 use crate::server::{ApiError, AppState, JsonBody};
 
@@ -128,7 +128,7 @@ async fn start(
     let limits = &state.settings.limits;
     let message = "Too many messages. Please wait a moment before sending another.";
     if let Some(spec) = &limits.message_ip {
-        limit(&state, spec, "message_ip", None, &client, message).await?;
+        limit_address(&state, spec, "message_ip", Some(&user.id), &client, message).await?;
     }
     if let Some(spec) = &limits.message_user {
         limit(

@@ -12,7 +12,7 @@ use super::convos::{conversation_id, conversation_json};
 use super::messages::message_json;
 use crate::chat::tree::{self, ForkOption};
 use crate::db::{conversations, messages};
-use crate::server::middleware::auth::limit;
+use crate::server::middleware::auth::{limit, limit_address};
 use crate::server::middleware::{AuthUser, Client};
 use crate::server::{ApiError, AppState, JsonBody};
 
@@ -28,7 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 async fn fork_limits(state: &AppState, user_id: &str, client: &Client) -> Result<(), ApiError> {
     let message = "Too many conversation forks, please try again later.";
     if let Some(spec) = &state.settings.limits.fork_ip {
-        limit(state, spec, "fork_ip", None, client, message).await?;
+        limit_address(state, spec, "fork_ip", Some(user_id), client, message).await?;
     }
     if let Some(spec) = &state.settings.limits.fork_user {
         limit(state, spec, "fork_user", Some(user_id), client, message).await?;

@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt;
 
 use crate::chat::import::{self, ImportError};
-use crate::server::middleware::auth::limit;
+use crate::server::middleware::auth::{limit, limit_address};
 use crate::server::middleware::{AuthUser, Client};
 use crate::server::{ApiError, AppState};
 
@@ -58,7 +58,7 @@ async fn import_conversations(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let message = "Too many conversation import requests. Try again later";
     if let Some(spec) = &state.settings.limits.import_ip {
-        limit(&state, spec, "import_ip", None, &client, message).await?;
+        limit_address(&state, spec, "import_ip", Some(&user.id), &client, message).await?;
     }
     if let Some(spec) = &state.settings.limits.import_user {
         limit(
