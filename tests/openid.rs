@@ -324,7 +324,7 @@ async fn provider_tokens_work_as_bearer_tokens_for_existing_accounts() {
     let Some(idp) = OidcProvider::start(&users()) else {
         return;
     };
-    let server = server(&idp, &[]).await;
+    let server = server(&idp, &[("OPENID_REUSE_TOKENS", "true")]).await;
     assert!(matches!(
         sign_in(&server, "alice").await,
         Landing::SignedIn(_)
@@ -362,6 +362,96 @@ async fn provider_tokens_work_as_bearer_tokens_for_existing_accounts() {
     assert_eq!(
         server.get_as("/api/user", "not.a.token").await.status(),
         401
+    );
+}
+
+#[tokio::test]
+async fn provider_tokens_are_refused_unless_reuse_is_on() {
+    let Some(idp) = OidcProvider::start(&users()) else {
+        return;
+    };
+    // As in LibreChat, only OPENID_REUSE_TOKENS lets a provider's token stand for a session.
+    for reuse in [None, Some("false")] {
+        let extra: Vec<(&str, &str)> = reuse
+            .map(|v| ("OPENID_REUSE_TOKENS", v))
+            .into_iter()
+            .collect();
+        let server = server(&idp, &extra).await;
+        assert!(matches!(
+            sign_in(&server, "alice").await,
+            Landing::SignedIn(_)
+        ));
+        let token = provider_token(&idp, "librechat", "alice").await;
+        assert_eq!(
+            server.get_as("/api/user", &token).await.status(),
+            401,
+            "{reuse:?}"
+        );
+        server.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn a_provider_token_skips_neither_two_factor_nor_roles() {
+    let Some(idp) = OidcProvider::start(&users()) else {
+        return;
+    };
+    let server = server(
+        &idp,
+        &[
+            ("OPENID_REUSE_TOKENS", "true"),
+            ("OPENID_REQUIRED_ROLE", "chat-user"),
+            ("OPENID_ADMIN_ROLE", "librechat-admin"),
+        ],
+    )
+    .await;
+    // Two-factor on: the provider's token is not the second factor.
+    let Landing::SignedIn(c) = sign_in(&server, "alice").await else {
+        panic!("alice gets in");
+    };
+    let first = session(&server, &c).await;
+    let token = provider_token(&idp, "librechat", "alice").await;
+    assert_eq!(server.get_as("/api/user", &token).await.status(), 200);
+    enable_two_factor(&server, first["token"].as_str().unwrap()).await;
+    let token = provider_token(&idp, "librechat", "alice").await;
+    let resp = server.get_as("/api/user", &token).await;
+    assert_eq!(resp.status(), 401);
+    assert!(
+        resp.text().await.unwrap().contains("two-factor"),
+        "says why"
+    );
+
+    // The required role: read from the token itself, at each request.
+    let Landing::SignedIn(_) = sign_in(&server, "local").await else {
+        panic!("local has the role");
+    };
+    let token = provider_token(&idp, "librechat", "local").await;
+    assert_eq!(server.get_as("/api/user", &token).await.status(), 200);
+    let without = json!({"email": "local@example.org", "name": "Local Twin", "roles": []});
+    set_claims(&idp, "local", without).await;
+    let token = provider_token(&idp, "librechat", "local").await;
+    assert_eq!(server.get_as("/api/user", &token).await.status(), 401);
+
+    // The admin: a provider token acts as USER, so administration needs a session signed in
+    // here (where OPENID_ADMIN_ROLE is checked at each sign-in).
+    let Landing::SignedIn(c) = sign_in(&server, "boss").await else {
+        panic!("the boss gets in");
+    };
+    let boss = session(&server, &c).await;
+    assert_eq!(boss["user"]["role"], "ADMIN");
+    let ours = boss["token"].as_str().unwrap();
+    assert_eq!(server.get_as("/api/admin/users", ours).await.status(), 200);
+    let theirs = provider_token(&idp, "librechat", "boss").await;
+    let me: Value = server
+        .get_as("/api/user", &theirs)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["role"], "USER");
+    assert_eq!(
+        server.get_as("/api/admin/users", &theirs).await.status(),
+        403
     );
 }
 

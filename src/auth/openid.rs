@@ -366,10 +366,36 @@ impl OpenId {
         Some(keys)
     }
 
-    /// A bearer token the provider issued (LibreChat's openIdJwt strategy): its subject when
-    /// the signature (one of the provider's keys, never a shared secret), issuer, audience
-    /// (`OPENID_AUDIENCE` or the client id) and expiry check out.
+    /// A bearer token the provider issued (LibreChat's openIdJwt strategy, only with
+    /// `OPENID_REUSE_TOKENS`): its subject when the signature (one of the provider's keys,
+    /// never a shared secret), issuer, audience (`OPENID_AUDIENCE` or the client id) and expiry
+    /// check out, and the token itself holds `OPENID_REQUIRED_ROLE` when one is set (read at
+    /// its path whatever token kind the rule names: there is no other token to read it from).
+    ///
+    /// ID tokens are accepted as well as access tokens: LibreChat's reuse mode hands the ID
+    /// token to the web app as its bearer token, and many providers' access tokens are opaque
+    /// or meant for another audience. What such a token may do is limited by the caller (see
+    /// `server::middleware::auth`).
     pub async fn verify_bearer(&self, token: &str) -> Option<String> {
+        if !self.settings.reuse_tokens {
+            return None;
+        }
+        let claims = self.bearer_claims(token).await?;
+        if let Some(rule) = &self.settings.required_role {
+            let own = Tokens {
+                id: claims.clone(),
+                access: claims.clone(),
+                userinfo: claims.clone(),
+            };
+            if !has_role(rule, &own) {
+                return None;
+            }
+        }
+        claims["sub"].as_str().map(str::to_owned)
+    }
+
+    /// The claims of a bearer token the provider signed, for us, unexpired.
+    async fn bearer_claims(&self, token: &str) -> Option<Value> {
         use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
         let header = decode_header(token).ok()?;
         if matches!(
@@ -402,7 +428,7 @@ impl OpenId {
                     continue;
                 };
                 if let Ok(data) = decode::<Value>(token, &key, &validation) {
-                    return data.claims["sub"].as_str().map(str::to_owned);
+                    return Some(data.claims);
                 }
             }
             // Known keys that do not verify it: fetching again will not help.

@@ -48,6 +48,9 @@ pub struct OpenIdSettings {
     pub required_role: Option<RoleRule>,
     /// `OPENID_ADMIN_ROLE`, with `..._TOKEN_KIND` and `..._PARAMETER_PATH`: the ADMIN role.
     pub admin_role: Option<RoleRule>,
+    /// `OPENID_REUSE_TOKENS` (off): API requests may carry a token the provider issued (an ID
+    /// or access token for `OPENID_AUDIENCE` or the client id) instead of one of ours.
+    pub reuse_tokens: bool,
     /// `OPENID_USE_END_SESSION_ENDPOINT`: logging out also ends the session at the provider.
     pub use_end_session: bool,
     /// `OPENID_POST_LOGOUT_REDIRECT_URI`.
@@ -134,6 +137,7 @@ impl OpenIdSettings {
             email_claim: get("OPENID_EMAIL_CLAIM"),
             required_role: rule(env, "OPENID_REQUIRED_ROLE")?,
             admin_role: rule(env, "OPENID_ADMIN_ROLE")?,
+            reuse_tokens: env.bool("OPENID_REUSE_TOKENS")?.unwrap_or(false),
             use_end_session: env
                 .bool("OPENID_USE_END_SESSION_ENDPOINT")?
                 .unwrap_or(false),

@@ -38,29 +38,9 @@ impl FromRequestParts<AppState> for AuthSession {
         let token = bearer(&parts.headers).ok_or_else(unauthorized)?;
         let (id, session_id) = match state.accounts.tokens.verify_access(token) {
             Some(claims) => (claims.id, Some(claims.session_id)),
-            // An access token from the OpenID provider, for someone who has an account.
-            None => match state
-                .openid
-                .as_ref()
-                .filter(|_| state.settings.auth.allow_social_login)
-            {
-                Some(openid) => {
-                    let sub = openid.verify_bearer(token).await.ok_or_else(unauthorized)?;
-                    let user = state
-                        .db
-                        .read(move |c| {
-                            crate::db::identities::find(
-                                c,
-                                crate::db::identities::Provider::Openid,
-                                &sub,
-                            )
-                        })
-                        .await?
-                        .ok_or_else(unauthorized)?;
-                    (user.id, None)
-                }
-                None => return Err(unauthorized()),
-            },
+            // A token from the OpenID provider (OPENID_REUSE_TOKENS), for someone who has an
+            // account.
+            None => (openid_bearer(state, token).await?, None),
         };
         let client = Client::from_request_parts(parts, state)
             .await
@@ -69,7 +49,7 @@ impl FromRequestParts<AppState> for AuthSession {
         // Our tokens are good only while their session lives: the same single read as the
         // user's, so logout, a reset or a ban (from any process) takes effect at once.
         let sid = session_id.clone();
-        let user = state
+        let mut user = state
             .db
             .read(move |c| match &sid {
                 Some(sid) => users::find_in_session(c, &id, sid),
@@ -77,6 +57,9 @@ impl FromRequestParts<AppState> for AuthSession {
             })
             .await?
             .ok_or_else(unauthorized)?;
+        if session_id.is_none() {
+            provider_token_limits(&mut user)?;
+        }
         tracing::Span::current().record("user", user.id.as_str());
         Ok(AuthSession { user, session_id })
     }
@@ -89,6 +72,43 @@ impl FromRequestParts<AppState> for AuthUser {
         let AuthSession { user, .. } = AuthSession::from_request_parts(parts, state).await?;
         Ok(AuthUser(user))
     }
+}
+
+/// The account a token from the OpenID provider stands for (see `OpenId::verify_bearer`:
+/// only with `OPENID_REUSE_TOKENS`, and the required role in the token).
+async fn openid_bearer(state: &AppState, token: &str) -> Result<String, ApiError> {
+    let unauthorized = || ApiError::Unauthorized("Unauthorized".into());
+    let openid = state
+        .openid
+        .as_ref()
+        .filter(|_| state.settings.auth.allow_social_login)
+        .ok_or_else(unauthorized)?;
+    let sub = openid.verify_bearer(token).await.ok_or_else(unauthorized)?;
+    let user = state
+        .db
+        .read(move |c| {
+            crate::db::identities::find(c, crate::db::identities::Provider::Openid, &sub)
+        })
+        .await?
+        .ok_or_else(unauthorized)?;
+    Ok(user.id)
+}
+
+/// What a token from the provider may not do. It proves the provider's sign-in only, so an
+/// account with two-factor authentication on is refused (the code is asked here, at sign-in),
+/// and it never carries the ADMIN role: the provider's admin role (`OPENID_ADMIN_ROLE`) is
+/// checked at each sign-in here, not on its tokens, so administration needs a session signed
+/// in here.
+fn provider_token_limits(user: &mut User) -> Result<(), ApiError> {
+    if user.two_factor_enabled {
+        return Err(ApiError::Unauthorized(
+            "This account uses two-factor authentication: sign in here to use it.".into(),
+        ));
+    }
+    if user.role == ADMIN {
+        user.role = crate::auth::permissions::USER.to_owned();
+    }
+    Ok(())
 }
 
 impl FromRequestParts<AppState> for AdminUser {
