@@ -10,7 +10,7 @@ use serde_json::Value;
 use support::TestServer;
 use support::fake_apple::{CLIENT_ID, FakeApple, KEY_ID, TEAM_ID};
 use support::sso::{
-    Landing, code_now, enable_two_factor, get, no_redirects as http, outcome,
+    Landing, code_now, enable_two_factor, get, landing, no_redirects as http, outcome,
     post_form as post_back, post_form_landing, post_form_only, second_step, session,
     sign_in_cookie, user,
 };
@@ -193,6 +193,33 @@ async fn apples_post_is_taken_only_in_the_browser_that_started_the_sign_in() {
     let both = format!("{cookie}; {held}");
     assert!(outcome(&get(&next, Some(&both)).await).is_ok());
     assert!(outcome(&get(&next, Some(&both)).await).is_err(), "once");
+}
+
+#[tokio::test]
+async fn a_malformed_post_goes_back_to_the_login_page() {
+    let fake = FakeApple::start().await;
+    let server = builder(&fake).start().await;
+    let action = server.url("/oauth/apple/callback");
+    // Not a form at all, and a form that cannot be read (a field twice): the person lands on
+    // the login page with a message, never on a bare 415 or 422.
+    for (content_type, body) in [
+        ("text/plain", "code=x&state=y"),
+        ("application/x-www-form-urlencoded", "code=x&code=y&state=z"),
+    ] {
+        let resp = http()
+            .post(&action)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        match landing(&resp) {
+            Landing::Refused(message) => {
+                assert!(message.contains("incomplete"), "{content_type}: {message}")
+            }
+            _ => panic!("{content_type}: not the login page"),
+        }
+    }
 }
 
 #[tokio::test]

@@ -330,3 +330,42 @@ async fn the_session_cookie_is_secure_when_the_public_url_is_https() {
     let line = support::refresh_cookie_line(&resp).expect("signed in");
     assert!(line.contains("; Secure"), "{line}");
 }
+
+/// A failure on this server's side during a sign-in (here the database, whose bans table is
+/// taken away under the running server): the person reads a plain message on the login page,
+/// and the cause is in the server's log.
+#[test]
+fn a_failure_on_this_server_during_sign_in_is_logged_and_told_plainly() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = support::ServeProcess::start(support::librechat(dir.path()));
+    let db = rusqlite::Connection::open(dir.path().join("data/librechat.db")).unwrap();
+    db.execute_batch("ALTER TABLE bans RENAME TO bans_elsewhere")
+        .unwrap();
+    let to = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let resp = http()
+                .get(format!("{}/oauth/google", server.base))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 302);
+            location(&resp)
+        });
+    let (_, log) = server.signal_and_wait("TERM");
+    let message = url::form_urlencoded::parse(to.split_once('?').unwrap().1.as_bytes())
+        .find(|(k, _)| k == "message")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    assert_eq!(
+        message,
+        "Sign-in failed because of a problem on this server. Please try again later."
+    );
+    let line = log
+        .lines()
+        .find(|l| l.contains("a sign-in failed on this server"))
+        .unwrap_or_else(|| panic!("the cause is logged:\n{log}"));
+    assert!(line.contains("no such table: bans"), "{line}");
+}

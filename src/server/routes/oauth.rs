@@ -14,7 +14,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::oauth_flow::{
-    bind_browser, browser, conclude, held_key, redirect, refuse, resume_with_get, to_login,
+    bind_browser, browser, conclude, held_key, redirect, refuse, refused_here, resume_with_get,
+    to_login,
 };
 use crate::auth::apple::ApplePost;
 use crate::auth::external::SignInFailure;
@@ -51,6 +52,8 @@ async fn limited(state: &AppState, client: &Client) -> Result<(), ApiError> {
     .await
 }
 
+const INCOMPLETE: &str = "The sign-in answer was incomplete.";
+
 /// What a callback brings back: a code and a state, or why not (the provider's refusal, or
 /// an incomplete answer).
 fn code_and_state(
@@ -65,7 +68,7 @@ fn code_and_state(
     }
     match (code, st) {
         (Some(code), Some(st)) => Ok((code, st)),
-        _ => Err("The sign-in answer was incomplete.".into()),
+        _ => Err(INCOMPLETE.into()),
     }
 }
 
@@ -123,7 +126,7 @@ async fn openid_callback(
 /// ALLOW_SOCIAL_LOGIN). `Err` is the way back to the login page with why.
 async fn entry<T>(state: &AppState, client: &Client, configured: Option<T>) -> Result<T, Response> {
     if let Err(e) = limited(state, client).await {
-        return Err(to_login(state, "auth_failed", &e.to_string()));
+        return Err(refused_here(state, &e));
     }
     switched_on(state, configured).ok_or_else(|| to_login(state, "auth_failed", NOT_CONFIGURED))
 }
@@ -194,11 +197,16 @@ async fn apple_start(
 async fn apple_callback(
     State(state): State<AppState>,
     client: Client,
-    axum::Form(f): axum::Form<ApplePost>,
+    form: Result<axum::Form<ApplePost>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    match entry(&state, &client, state.apple.clone()).await {
-        Ok(apple) => resume_with_get(&state, &client, &apple.posted.hold(f)),
-        Err(to_login_page) => to_login_page,
+    let apple = match entry(&state, &client, state.apple.clone()).await {
+        Ok(a) => a,
+        Err(to_login_page) => return to_login_page,
+    };
+    match form {
+        Ok(axum::Form(f)) => resume_with_get(&state, &client, &apple.posted.hold(f)),
+        // Not the form Apple sends: back to the login page, as any failed sign-in.
+        Err(_) => to_login(&state, "auth_failed", INCOMPLETE),
     }
 }
 
@@ -219,7 +227,7 @@ async fn resumed<T, A>(
     take: impl FnOnce(&T, &str) -> Option<A>,
 ) -> Result<(T, A), Response> {
     if let Err(e) = check_ban(state, None, client).await {
-        return Err(to_login(state, "auth_failed", &e.to_string()));
+        return Err(refused_here(state, &e));
     }
     let method = switched_on(state, configured)
         .ok_or_else(|| to_login(state, "auth_failed", NOT_CONFIGURED))?;

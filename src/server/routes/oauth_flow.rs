@@ -137,6 +137,25 @@ pub fn refuse(state: &AppState, message: String, detail: Option<&str>, provider:
     to_login(state, "auth_failed", &message)
 }
 
+/// What the person reads when a sign-in failed on this server's side (the cause is logged).
+const SERVER_FAILED: &str =
+    "Sign-in failed because of a problem on this server. Please try again later.";
+
+/// Back to the login page for a sign-in this server refused: its reason for a 4xx (a ban, a
+/// limit, a refusal of the account), a general message for a 5xx, whose cause goes to the log
+/// (inside the request's span, so with its id).
+pub fn refused_here(state: &AppState, e: &ApiError) -> Response {
+    if e.status().is_server_error() {
+        let cause = match e {
+            ApiError::Internal(cause) => format!("{cause:#}"),
+            other => other.to_string(),
+        };
+        tracing::error!(error = %cause, "a sign-in failed on this server");
+        return to_login(state, "auth_failed", SERVER_FAILED);
+    }
+    to_login(state, "auth_failed", &e.to_string())
+}
+
 /// The end of every callback: signed in and back to the app, or to the login page with why.
 pub async fn conclude<E: SignInFailure>(
     state: &AppState,
@@ -177,6 +196,6 @@ async fn sign_in_and_return(
                 .finish();
             redirect(&format!("{}login/2fa?{q}", app_root(state)), None)
         }
-        Err(e) => to_login(state, "auth_failed", &e.to_string()),
+        Err(e) => refused_here(state, &e),
     }
 }
