@@ -383,3 +383,62 @@ fn bans_on_addresses_are_listed_and_lifted() {
         "ten years",
     );
 }
+
+#[test]
+fn unlink_forgets_one_identity_at_a_provider() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(
+        run(librechat(dir.path()).args(["db", "migrate"]))
+            .status
+            .success()
+    );
+    let out = user(
+        dir.path(),
+        &["create", "alice@example.org", "--password-stdin", "--admin"],
+        Some(&format!("{PW}\n")),
+    );
+    assert!(out.status.success());
+    // Bound at two providers, as single sign-on leaves an account.
+    let db = dir.path().join("data/librechat.db");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute(
+        "UPDATE users SET openid_id = 'old-subject', saml_id = 'alice@idp'",
+        [],
+    )
+    .unwrap();
+    let identities = || {
+        conn.query_row("SELECT openid_id, saml_id FROM users", [], |r| {
+            Ok((
+                r.get::<_, Option<String>>(0)?,
+                r.get::<_, Option<String>>(1)?,
+            ))
+        })
+        .unwrap()
+    };
+
+    let out = user(dir.path(), &["unlink", "alice@example.org", "OpenID"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("no longer linked to OpenID subject old-subject"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(identities(), (None, Some("alice@idp".to_owned())));
+    // Nothing left to forget there: said, not an error.
+    let out = user(dir.path(), &["unlink", "alice@example.org", "openid"], None);
+    assert!(out.status.success());
+    assert!(text(&out.stdout).contains("has no OpenID identity"));
+    assert_clean_failure(
+        &user(
+            dir.path(),
+            &["unlink", "alice@example.org", "myspace"],
+            None,
+        ),
+        "no provider myspace (providers: openid, saml, ldap, google, github, discord, facebook, apple)",
+    );
+    assert_clean_failure(
+        &user(dir.path(), &["unlink", "nobody@example.org", "saml"], None),
+        "no account with the email nobody@example.org",
+    );
+    assert_eq!(identities(), (None, Some("alice@idp".to_owned())));
+}

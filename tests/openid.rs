@@ -616,6 +616,40 @@ async fn another_subject_showing_the_same_address_does_not_get_the_account() {
 }
 
 #[tokio::test]
+async fn an_administrator_unlinks_a_subject_the_provider_changed() {
+    let Some(idp) = OidcProvider::start(&users()) else {
+        return;
+    };
+    let server = server(&idp, &[]).await;
+    let Landing::SignedIn(c) = sign_in(&server, "alice").await else {
+        panic!("alice gets in");
+    };
+    let alice = session(&server, &c).await["user"]["id"].clone();
+    // The directory was rebuilt: alice is another subject now, with the same verified address.
+    let moved = json!({"email": "alice@example.org", "email_verified": true, "name": "Alice"});
+    set_claims(&idp, "alice-v2", moved).await;
+    assert!(matches!(
+        sign_in(&server, "alice-v2").await,
+        Landing::Refused(_)
+    ));
+    // `librechat user unlink`, on the running server's data folder.
+    let out = support::run(
+        support::librechat(server.dir.path())
+            .args(["user", "unlink", "alice@example.org", "openid"])
+            .env("LIBRECHAT_DATA_DIR", server.data_dir()),
+    );
+    assert!(out.status.success(), "{}", support::text(&out.stderr));
+    let Landing::SignedIn(c) = sign_in(&server, "alice-v2").await else {
+        panic!("the new subject links the account by its verified address");
+    };
+    assert_eq!(session(&server, &c).await["user"]["id"], alice);
+    assert!(matches!(
+        sign_in(&server, "alice").await,
+        Landing::Refused(_)
+    ));
+}
+
+#[tokio::test]
 async fn the_callback_address_is_on_domain_server_whatever_the_host_header() {
     let Some(idp) = OidcProvider::start(&users()) else {
         return;

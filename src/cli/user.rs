@@ -11,7 +11,7 @@ use serde_json::json;
 
 use crate::auth::{accounts, password, permissions, validate};
 use crate::config::{Env, Overrides, Settings};
-use crate::db::{self, Db, bans, sessions, users};
+use crate::db::{self, Db, bans, identities, sessions, users};
 use crate::mail::{Mailer, Template};
 
 #[derive(Debug, Subcommand)]
@@ -61,6 +61,20 @@ echo 'new passphrase' | librechat user reset-password alice@example.org --passwo
         /// Read the password from standard input instead of prompting
         #[arg(long)]
         password_stdin: bool,
+    },
+    /// Forget an account's identity at a provider, so the next sign-in there links it again
+    #[command(
+        long_about = "Forget an account's identity at a single sign-on provider (openid, saml, \
+ldap, google, github, discord, facebook or apple). An account bound to one subject at a provider is \
+never handed to another; when the provider itself changed the subject it knows the person by (a \
+new directory, a migrated tenant), this lets the next sign-in there link the account again by \
+the usual rule (a verified email address).",
+        after_help = "Example:\n  librechat user unlink alice@example.org openid"
+    )]
+    Unlink {
+        email: String,
+        /// openid, saml, ldap, google, github, discord, facebook or apple
+        provider: String,
     },
     /// Give an account a role (ADMIN or USER)
     #[command(after_help = "Example:\n  librechat user set-role alice@example.org ADMIN")]
@@ -287,6 +301,23 @@ async fn dispatch(settings: &Settings, db: &Db, cmd: UserCommand) -> anyhow::Res
                 })
                 .collect();
             print_table(&["BANNED", "WHY", "UNTIL"], &rows);
+        }
+        UserCommand::Unlink { email, provider } => {
+            let Some(p) = identities::Provider::from_name(&provider) else {
+                let names: Vec<&str> = identities::Provider::ALL.iter().map(|p| p.name()).collect();
+                bail!("no provider {provider} (providers: {})", names.join(", "));
+            };
+            let user = find(db, &email).await?;
+            let id = user.id.clone();
+            match db.write(move |c| identities::detach(c, &id, p)).await? {
+                Some(subject) => println!(
+                    "{} is no longer linked to {} subject {subject}; the next {} sign-in links it again",
+                    user.email,
+                    p.label(),
+                    p.label()
+                ),
+                None => println!("{} has no {} identity", user.email, p.label()),
+            }
         }
         UserCommand::ResetPassword {
             email,

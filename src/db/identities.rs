@@ -33,6 +33,25 @@ impl Provider {
         }
     }
 
+    /// Every provider, in the order people see them listed.
+    pub const ALL: [Provider; 8] = [
+        Provider::Openid,
+        Provider::Saml,
+        Provider::Ldap,
+        Provider::Google,
+        Provider::Github,
+        Provider::Discord,
+        Provider::Facebook,
+        Provider::Apple,
+    ];
+
+    /// The provider stored (and typed) as `name`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|p| p.name().eq_ignore_ascii_case(name.trim()))
+    }
+
     /// The provider's name as people know it, for messages.
     pub fn label(self) -> &'static str {
         match self {
@@ -111,4 +130,25 @@ pub fn attach(
         params![user_id, subject, avatar, now()],
     )?;
     Ok(n == 1)
+}
+
+/// Forgets the account's subject at `provider` (an administrator's repair when the provider
+/// changed the subject it knows the person by); the next sign-in there links the account again
+/// by the usual rule. The subject it had, if any.
+pub fn detach(
+    conn: &Connection,
+    user_id: &str,
+    provider: Provider,
+) -> Result<Option<String>, DbError> {
+    let old = subject(conn, user_id, provider)?;
+    if old.is_some() {
+        conn.execute(
+            &format!(
+                "UPDATE users SET {} = NULL, updated_at = ?2 WHERE id = ?1",
+                provider.column()
+            ),
+            params![user_id, now()],
+        )?;
+    }
+    Ok(old)
 }
