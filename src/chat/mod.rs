@@ -11,6 +11,5 @@ pub mod jobs;
 pub mod render;
 mod ring;
 pub mod title;
-pub mod titles;
 pub mod tokens;
 pub mod tree;

@@ -30,7 +30,7 @@ pub struct Jobs {
     lingering: Mutex<Lingering>,
     ended: Notify,
     /// Titles of new conversations being written (with their first answer).
-    pub titles: Arc<crate::chat::titles::Titles>,
+    pub titles: Arc<crate::chat::title::Titles>,
 }
 
 /// Why a job cannot start.

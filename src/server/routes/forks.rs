@@ -176,7 +176,7 @@ async fn gen_title(
     state
         .jobs
         .titles
-        .settled(&user.id, &id, crate::chat::titles::WAIT)
+        .settled(&user.id, &id, crate::chat::title::WAIT)
         .await;
     let convo = state
         .db

@@ -1,4 +1,9 @@
-//! A new conversation's title, asked of the model after the first exchange (`titleConvo`).
+//! A new conversation's title, asked of the model after the first exchange (`titleConvo`),
+//! and the titles being written, which a client may wait for ([`pending`]).
+
+mod pending;
+
+pub use pending::{Titles, WAIT};
 
 use std::time::Duration;
 
