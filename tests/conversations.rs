@@ -473,13 +473,33 @@ async fn another_users_conversations_and_messages_do_not_exist_for_you() {
         );
     }
     // Bob cannot take over Alice's message id from his own conversation either, and cannot
-    // tell it exists: it looks like no message at all.
-    assert_eq!(
-        message(&server, b, "bob-c", "alice-m", ROOT, "overwrite")
-            .await
-            .status(),
-        404
-    );
+    // tell it exists: LibreChat keeps ids per account and saves his message (201); here ids
+    // are global, so it is saved under a new id, which the answer carries.
+    let resp = message(&server, b, "bob-c", "alice-m", ROOT, "overwrite").await;
+    assert_eq!(resp.status(), 201);
+    let his: Value = resp.json().await.unwrap();
+    assert_ne!(his["messageId"], "alice-m");
+    assert_eq!(his["text"], "overwrite");
+    assert_eq!(his["conversationId"], "bob-c");
+    let listed: Value = server
+        .get_as("/api/messages/bob-c", b)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(listed[0]["messageId"], his["messageId"]);
+    // Saving it again under its new id updates his message, as for any of his own.
+    let resp = server
+        .send(
+            "POST",
+            "/api/messages/bob-c",
+            b,
+            json!({"messageId": his["messageId"], "text": "edited"}),
+        )
+        .await;
+    assert_eq!(resp.status(), 201);
+    assert_eq!(server.count("messages").await, 2, "alice's and bob's");
     // Bob clearing all his conversations leaves Alice's.
     server.send("DELETE", "/api/convos/all", b, json!({})).await;
     let mine: Value = server

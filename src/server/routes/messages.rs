@@ -152,15 +152,27 @@ async fn save(
             ));
         }
     }
-    let to_store = message.clone();
-    match state
+    let mut to_store = message;
+    let (outcome, message_id) = state
         .db
-        .write(move |c| messages::save(c, &to_store))
-        .await?
-    {
+        .write(move |c| {
+            let mut outcome = messages::save(c, &to_store)?;
+            // LibreChat keeps message ids per account, so another account's id is free there
+            // and the message is saved (201). Ids are global here: it is saved under a new id,
+            // as the chat start does, which the answer carries. The other account's message is
+            // neither touched nor revealed.
+            if outcome == messages::Saved::OtherUsers {
+                to_store.message_id = uuid::Uuid::new_v4().to_string();
+                outcome = messages::save(c, &to_store)?;
+            }
+            Ok((outcome, to_store.message_id))
+        })
+        .await?;
+    match outcome {
         messages::Saved::Yes => {}
-        // Someone else's id looks like no id at all, so ids cannot be probed.
-        messages::Saved::OtherUsers => return Err(ApiError::NotFound("Message not found".into())),
+        messages::Saved::OtherUsers => {
+            return Err(ApiError::Conflict("messageId is already used".into()));
+        }
         messages::Saved::OtherConversation => {
             return Err(ApiError::BadRequest(
                 "messageId belongs to another conversation".into(),
@@ -172,7 +184,7 @@ async fn save(
             ));
         }
     }
-    let (u, c, id) = (user.id, conversation_id, message.message_id);
+    let (u, c, id) = (user.id, conversation_id, message_id);
     let saved = state
         .db
         .read(move |db| messages::get(db, &u, &c, &id))
