@@ -596,7 +596,6 @@ async fn bad_requests_and_limits() {
     for (body, status) in [
         (json!({"text": "hi", "model": "gpt-2-turbo-max"}), 400),
         (json!({"text": "  "}), 400),
-        (json!({"text": "hi", "parentMessageId": "nope"}), 400),
         (json!({"text": "hi", "isContinued": true}), 400),
         (json!([1, 2]), 400),
     ] {
@@ -1610,4 +1609,79 @@ async fn another_accounts_message_id_starts_the_chat_as_librechat_does() {
     )
     .await;
     assert_eq!(again.status(), 409);
+}
+
+#[tokio::test]
+async fn an_unknown_parent_starts_a_new_root_as_librechat_goes_ahead() {
+    let fake = FakeOpenAi::start().await;
+    let server = server_with(&fake, &[]).await;
+    let (alice, bob) = server.two_users(PW).await;
+    let id = start(
+        &server,
+        &alice,
+        json!({"text": "first", "messageId": "a-q1", "model": "gpt-4o"}),
+    )
+    .await;
+    Events::open(&server, &alice, &id, "", None)
+        .await
+        .until_final()
+        .await;
+    let his = start(
+        &server,
+        &bob,
+        json!({"text": "bob's", "messageId": "b-q1", "model": "gpt-4o"}),
+    )
+    .await;
+    Events::open(&server, &bob, &his, "", None)
+        .await
+        .until_final()
+        .await;
+    // LibreChat goes ahead with a parent it cannot find, with no history. So do we, and the
+    // message becomes a new root of the conversation instead of pointing at nothing: a made-up
+    // id, and another account's message (which reads the same as none).
+    for (n, parent) in ["nowhere", "b-q1"].into_iter().enumerate() {
+        let text = format!("again {n}");
+        let stream = start(
+            &server,
+            &alice,
+            json!({"text": text, "conversationId": id, "parentMessageId": parent, "model": "gpt-4o"}),
+        )
+        .await;
+        let frames = Events::open(&server, &alice, &stream, "", None)
+            .await
+            .until_final()
+            .await;
+        let created = frames.iter().find(|f| f.data["created"] == true).unwrap();
+        assert_eq!(created.data["message"]["parentMessageId"], ROOT);
+        let last = &frames.last().unwrap().data;
+        let request = &last["requestMessage"];
+        assert_eq!(request["parentMessageId"], ROOT, "{parent}");
+        assert_eq!(
+            last["responseMessage"]["parentMessageId"],
+            request["messageId"]
+        );
+        let sent = fake.last_chat();
+        assert_eq!(
+            sent["messages"],
+            json!([{"role": "user", "content": text}]),
+            "no history"
+        );
+    }
+    // Every message the client loads hangs from the root or from a message it also loads.
+    let saved = messages(&server, &alice, &id).await;
+    assert_eq!(saved.len(), 6);
+    let ids: Vec<&Value> = saved.iter().map(|m| &m["messageId"]).collect();
+    for m in &saved {
+        assert!(
+            m["parentMessageId"] == ROOT || ids.contains(&&m["parentMessageId"]),
+            "{m}"
+        );
+    }
+    let roots = saved
+        .iter()
+        .filter(|m| m["parentMessageId"] == ROOT)
+        .count();
+    assert_eq!(roots, 3);
+    let theirs = messages(&server, &bob, &his).await;
+    assert_eq!(theirs.len(), 2, "bob's conversation is untouched");
 }

@@ -454,7 +454,6 @@ enum Refused {
     NotFound,
     NoRegenerateTarget,
     NoContinueTarget,
-    UnknownParent,
     IdTaken,
     Cycle,
 }
@@ -468,9 +467,6 @@ impl From<Refused> for ApiError {
                  answer again"
                     .into(),
             ),
-            Refused::UnknownParent => {
-                ApiError::BadRequest("parentMessageId is not a message of this conversation".into())
-            }
             Refused::NoContinueTarget => ApiError::BadRequest(
                 "responseMessageId must name an answer to parentMessageId".into(),
             ),
@@ -514,7 +510,7 @@ async fn prepare(
         message_id: new_id,
         conversation_id: conversation_id.to_owned(),
         user_id: user_id.to_owned(),
-        parent_message_id: parent.clone(),
+        parent_message_id: parent,
         sender: "User".into(),
         is_created_by_user: true,
         text: text.to_owned(),
@@ -543,13 +539,19 @@ async fn prepare(
                     None => return Ok(Err(Refused::NoRegenerateTarget)),
                 }
             } else {
-                if parent != NO_PARENT && !all.iter().any(|x| x.message_id == parent) {
-                    return Ok(Err(Refused::UnknownParent));
-                }
                 if all.iter().any(|x| x.message_id == m.message_id) {
                     return Ok(Err(Refused::IdTaken));
                 }
                 let mut m = m;
+                // LibreChat goes ahead with a parent it cannot find: the history is empty and
+                // the message keeps the parent it named, which no client can load. Here it
+                // starts a new root, so the tree stays whole (and another account's or
+                // conversation's id reads the same as none).
+                if m.parent_message_id != NO_PARENT
+                    && !all.iter().any(|x| x.message_id == m.parent_message_id)
+                {
+                    m.parent_message_id = NO_PARENT.to_owned();
+                }
                 match messages::save_in(&tx, &m)? {
                     Saved::Yes => {}
                     // LibreChat keeps message ids per account, so another account's id is free
