@@ -177,14 +177,19 @@ async fn bookmarks_count_rename_filter_and_delete() {
             json!({"tag": "work", "description": "Day job"}),
         )
         .await;
-    assert_eq!(created.status(), 201);
-    assert_eq!(json_of(created).await["count"], 0);
+    // 200 as LibreChat answers (not 201); a name already there answers with that bookmark.
+    assert_eq!(created.status(), 200);
+    let created = json_of(created).await;
+    assert_eq!(created["count"], 0);
+    let again = server
+        .send("POST", "/api/tags", a, json!({"tag": "work"}))
+        .await;
+    assert_eq!(again.status(), 200);
+    let again = json_of(again).await;
+    assert_eq!(again["_id"], created["_id"]);
     assert_eq!(
-        server
-            .send("POST", "/api/tags", a, json!({"tag": "work"}))
-            .await
-            .status(),
-        409
+        again["description"], "Day job",
+        "the existing one, unchanged"
     );
     let added = json_of(
         server
@@ -289,13 +294,15 @@ async fn bookmarks_count_rename_filter_and_delete() {
     );
     let c3 = json_of(server.get_as("/api/convos/c-3", a).await).await;
     assert!(c3["tags"].as_array().unwrap().contains(&json!("job")));
+    // Deleting answers with the bookmark as it was, as LibreChat does.
+    let deleted = server.send("DELETE", "/api/tags/later", a, json!({})).await;
+    assert_eq!(deleted.status(), 200);
+    let deleted = json_of(deleted).await;
     assert_eq!(
-        server
-            .send("DELETE", "/api/tags/later", a, json!({}))
-            .await
-            .status(),
-        200
+        (deleted["tag"].as_str(), deleted["count"].as_i64()),
+        (Some("later"), Some(1))
     );
+    assert!(deleted["_id"].is_string() && deleted["user"].is_string());
     let c3 = json_of(server.get_as("/api/convos/c-3", a).await).await;
     assert_eq!(c3["tags"], json!(["job"]));
     server
@@ -352,7 +359,7 @@ async fn bookmarks_count_rename_filter_and_delete() {
             .send("POST", "/api/tags", &bob.token, json!({"tag": "job"}))
             .await
             .status(),
-        201
+        200
     );
     assert_eq!(
         server
@@ -395,5 +402,18 @@ async fn bookmarks_count_rename_filter_and_delete() {
     );
     let mine = json_of(server.get_as("/api/tags", a).await).await;
     assert!(mine.as_array().unwrap().iter().any(|t| t["tag"] == "ideas"));
+    // An existing bookmark asked for with `addToConversation` is put on the conversation.
+    let existing = server
+        .send(
+            "POST",
+            "/api/tags",
+            a,
+            json!({"tag": "job", "addToConversation": true, "conversationId": "c-1"}),
+        )
+        .await;
+    assert_eq!(existing.status(), 200);
+    assert_eq!(json_of(existing).await["count"], 2);
+    let c1 = json_of(server.get_as("/api/convos/c-1", a).await).await;
+    assert!(c1["tags"].as_array().unwrap().contains(&json!("job")));
     server.stop().await;
 }

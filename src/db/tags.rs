@@ -103,16 +103,16 @@ pub fn update(
 }
 
 /// Deletes a bookmark and takes it off every conversation.
-pub fn delete(conn: &Connection, user_id: &str, tag: &str) -> Result<(), DbError> {
-    let n = conn.execute(
+/// Answers with the bookmark as it was; `NotFound` when the user has no such bookmark.
+pub fn delete(conn: &mut Connection, user_id: &str, tag: &str) -> Result<Tag, DbError> {
+    let tx = conn.transaction()?;
+    let found = get(&tx, user_id, tag)?.ok_or(DbError::NotFound)?;
+    tx.execute(
         "DELETE FROM tags WHERE user_id = ?1 AND tag = ?2",
         params![user_id, tag],
     )?;
-    if n == 0 {
-        Err(DbError::NotFound)
-    } else {
-        Ok(())
-    }
+    tx.commit()?;
+    Ok(found)
 }
 
 /// Sets exactly these bookmarks on a conversation of the user's, creating bookmarks that do

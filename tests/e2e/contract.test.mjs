@@ -74,9 +74,10 @@ await api('POST', '/api/presets', { title: 'Terse', endpoint: 'openAI', model: '
 for (const p of await api('GET', '/api/presets')) check('GET /api/presets: a preset', lc.tPresetSchema, p);
 
 // Bookmarks.
-await api('POST', '/api/tags', { tag: 'Oceans', description: 'Salt water' });
-await api('PUT', `/api/tags/convo/${convo}`, { tags: ['Oceans', 'Moon'] });
+check('POST /api/tags', lc.tConversationTagSchema, await api('POST', '/api/tags', { tag: 'Oceans', description: 'Salt water' }));
+await api('PUT', `/api/tags/convo/${convo}`, { tags: ['Oceans', 'Moon', 'Sun'] });
 for (const t of await api('GET', '/api/tags')) check(`GET /api/tags: ${t.tag}`, lc.tConversationTagSchema, t);
+check('DELETE /api/tags/:tag', lc.tConversationTagSchema, await api('DELETE', '/api/tags/Sun'));
 
 // A shared link, as its reader gets it.
 const { shareId } = await api('POST', `/api/share/${convo}`, {});

@@ -3,7 +3,6 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa_axum::router::OpenApiRouter;
@@ -76,12 +75,14 @@ struct CreateBody {
     conversation_id: Option<String>,
 }
 
+/// Creates a bookmark (200, as LibreChat answers). A name the user already has answers with
+/// that bookmark, as LibreChat does; `addToConversation` is applied either way.
 #[utoipa::path(post, path = "/api/tags", operation_id = "tags_create", request_body = CreateBody, summary = "Create a bookmark", tag = "tags", responses((status = 200, description = "Success")))]
 async fn create(
     State(state): State<AppState>,
     Permitted(user, _): Permitted<UseBookmarks>,
     JsonBody(body): JsonBody<CreateBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<Json<Value>, ApiError> {
     let tag = name(&body.tag)?;
     let desc = description(body.description.as_deref())?.unwrap_or_default();
     let convo = match (body.add_to_conversation, body.conversation_id) {
@@ -98,9 +99,7 @@ async fn create(
         .db
         .write(move |c| {
             let tx = c.transaction()?;
-            if !tags::create(&tx, &uid, &tag, &desc)? {
-                return Ok(None);
-            }
+            tags::create(&tx, &uid, &tag, &desc)?;
             if let Some(cid) = &convo {
                 tags::add_to_conversation(&tx, &uid, cid, &tag)?;
             }
@@ -110,8 +109,8 @@ async fn create(
         })
         .await
         .map_err(|e| ApiError::or_not_found(e, "Conversation"))?
-        .ok_or_else(|| ApiError::Conflict("You already have a bookmark with that name".into()))?;
-    Ok((StatusCode::CREATED, Json(tag_json(&created))))
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("the bookmark vanished")))?;
+    Ok(Json(tag_json(&created)))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -156,19 +155,19 @@ async fn update(
     Ok(Json(tag_json(&updated)))
 }
 
+/// Deletes a bookmark; answers with it as it was, as LibreChat does.
 #[utoipa::path(delete, path = "/api/tags/{tag}", operation_id = "tags_delete", summary = "Delete a bookmark", tag = "tags", params(("tag" = String, Path)), responses((status = 200, description = "Success")))]
 async fn delete(
     State(state): State<AppState>,
     Permitted(user, _): Permitted<UseBookmarks>,
     Path(tag): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let t = tag.clone();
-    state
+    let deleted = state
         .db
-        .write(move |c| tags::delete(c, &user.id, &t))
+        .write(move |c| tags::delete(c, &user.id, &tag))
         .await
         .map_err(|e| ApiError::or_not_found(e, "Bookmark"))?;
-    Ok(Json(json!({ "tag": tag })))
+    Ok(Json(tag_json(&deleted)))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
