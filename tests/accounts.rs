@@ -469,9 +469,9 @@ async fn forged_expired_and_misused_tokens_are_refused() {
         server.get_as("/api/user", &parts.join(".")).await.status(),
         401
     );
-    // Garbage refresh cookies.
+    // Garbage refresh cookies: LibreChat's 403 (see refused_refreshes_answer_as_librechat_does).
     for bad in ["x", "a.b.c", s.token.as_str()] {
-        assert_eq!(server.refresh(bad).await.status(), 401, "{bad}");
+        assert_eq!(server.refresh(bad).await.status(), 403, "{bad}");
     }
     let none = server
         .client
@@ -554,4 +554,59 @@ async fn terms_and_account_deletion() {
     assert_eq!(resp.status(), 403);
     assert_eq!(kept.get_as("/api/user", &s.token).await.status(), 200);
     kept.stop().await;
+}
+
+/// The refresh route's refusals as LibreChat answers them (its `refreshController`): plain text,
+/// 403 for a token that is not one of ours, 401 for a genuine one whose session is gone (403
+/// when the client says it is retrying), and the cookie left as it is.
+#[tokio::test]
+async fn refused_refreshes_answer_as_librechat_does() {
+    let server = TestServer::start().await;
+    let s = server.signed_in("alice@example.org", PW).await;
+    let tokens = &server.state.accounts.tokens;
+    let claims = tokens.verify_refresh(&s.refresh).unwrap();
+    let now = librechat::auth::tokens::now_secs();
+    let expired = tokens.issue_refresh(&claims.id, &claims.session_id, now - 3600);
+    async fn refused(resp: reqwest::Response, status: u16, text: &str) {
+        assert_eq!(resp.status(), status, "{text}");
+        assert!(
+            refresh_cookie_line(&resp).is_none(),
+            "the cookie is left as it is"
+        );
+        let kind = resp.headers()["content-type"].to_str().unwrap().to_owned();
+        assert!(kind.starts_with("text/html"), "{kind}");
+        assert_eq!(resp.text().await.unwrap(), text);
+    }
+    // Not a refresh token of ours: garbage, an access token, an expired one.
+    for bad in ["x", "a.b.c", s.token.as_str(), expired.as_str()] {
+        refused(server.refresh(bad).await, 403, "Invalid refresh token").await;
+    }
+    // A genuine token rotated away: its session is gone (and, as it came back, revoked).
+    let first = server.refresh(&s.refresh).await;
+    assert_eq!(first.status(), 200);
+    let second = refresh_cookie(&first).unwrap();
+    refused(
+        server.refresh(&s.refresh).await,
+        401,
+        "Refresh token expired or not found for this user",
+    )
+    .await;
+    let retried = server
+        .client
+        .post(server.url("/api/auth/refresh?retry=true"))
+        .header("cookie", format!("refreshToken={second}"))
+        .send()
+        .await
+        .unwrap();
+    refused(retried, 403, "No session found").await;
+    refused(
+        server.refresh(&second).await,
+        401,
+        "Refresh token expired or not found for this user",
+    )
+    .await;
+    // A new sign-in works as ever.
+    let again = server.login("alice@example.org", PW).await;
+    assert_eq!(server.refresh(&again.refresh).await.status(), 200);
+    server.stop().await;
 }

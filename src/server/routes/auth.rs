@@ -1,9 +1,9 @@
 //! `/api/auth`: register, login, refresh, logout.
 
 use axum::Json;
-use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::extract::{RawQuery, State};
 use axum::http::header::{CONTENT_TYPE, SET_COOKIE};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
@@ -11,7 +11,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::user::public_user;
-use crate::auth::{LoginOutcome, Registration, SignedIn};
+use crate::auth::{AuthError, LoginOutcome, Registration, SignedIn};
 use crate::server::middleware::Client;
 use crate::server::middleware::auth::{
     bearer, check_ban, clear_refresh_cookie, limit, refresh_cookie, set_refresh_cookie,
@@ -215,34 +215,48 @@ async fn ldap_login(
     }
 }
 
-#[utoipa::path(post, path = "/api/auth/refresh", operation_id = "auth_refresh", summary = "A new access token from the refresh cookie", tag = "auth", responses((status = 200, description = "Success")))]
+/// LibreChat answers the refresh route's refusals in plain text (Express's `res.send(string)`).
+fn plain(status: StatusCode, text: &'static str) -> Response {
+    (status, [(CONTENT_TYPE, "text/html; charset=utf-8")], text).into_response()
+}
+
+/// Renews the access token from the refresh cookie, answering as LibreChat does: 200 and a note
+/// without a cookie; 403 `Invalid refresh token` for a cookie that is not one of ours (bad
+/// signature, malformed, expired); for a genuine token whose session is gone (logged out,
+/// rotated away, revoked), 401, or 403 `No session found` when the client says it is retrying
+/// (`?retry=true`). The cookie is left as it is, as LibreChat leaves it.
+#[utoipa::path(post, path = "/api/auth/refresh", operation_id = "auth_refresh", summary = "A new access token from the refresh cookie", tag = "auth", responses((status = 200, description = "Success"), (status = 401, description = "The session is gone"), (status = 403, description = "Not a valid refresh token")))]
 async fn refresh(
     State(state): State<AppState>,
     client: Client,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let Some(token) = refresh_cookie(&headers) else {
         // LibreChat's answer: not an error, there is simply no session to renew (its client
         // reads "no token" and shows the login page).
-        return Ok((
-            [(CONTENT_TYPE, "text/html; charset=utf-8")],
-            "Refresh token not provided",
-        )
-            .into_response());
+        return Ok(plain(StatusCode::OK, "Refresh token not provided"));
     };
     // Bans are checked before the token is rotated: a refused refresh leaves the session and
     // its cookie as they were, to work again when the ban ends.
     let user_id = state.accounts.tokens.verify_refresh(&token).map(|c| c.id);
     check_ban(&state, user_id.as_deref(), &client).await?;
+    if user_id.is_none() {
+        return Ok(plain(StatusCode::FORBIDDEN, "Invalid refresh token"));
+    }
+    // LibreChat's client asks again with `?retry=true` after a 401 from this route.
+    let retry = url::form_urlencoded::parse(query.as_deref().unwrap_or("").as_bytes())
+        .any(|(k, v)| k == "retry" && !v.is_empty());
     match state.accounts.refresh(&token).await {
         Ok(signed) => Ok(signed_in(&state, &client, &signed)),
-        Err(e) => {
-            let mut resp = ApiError::from(e).into_response();
-            if let Ok(v) = clear_refresh_cookie().parse() {
-                resp.headers_mut().insert(SET_COOKIE, v);
-            }
-            Ok(resp)
+        Err(AuthError::Unauthorized(_)) if retry => {
+            Ok(plain(StatusCode::FORBIDDEN, "No session found"))
         }
+        Err(AuthError::Unauthorized(_)) => Ok(plain(
+            StatusCode::UNAUTHORIZED,
+            "Refresh token expired or not found for this user",
+        )),
+        Err(e) => Err(e.into()),
     }
 }
 
