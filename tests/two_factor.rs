@@ -304,3 +304,79 @@ async fn code_guessing_is_rate_limited() {
     assert_eq!(right.status(), 429);
     server.stop().await;
 }
+
+/// LibreChat's client closes its 2FA dialog after enrolment with `POST /api/auth/2fa/disable`
+/// and no body at all. The route's own validation answers (400), as behind `express.json()`,
+/// not a 415; a body that is there must still be JSON, so a cross-site form (text/plain or
+/// urlencoded, sent without a preflight) is refused before any route reads it.
+#[tokio::test]
+async fn a_request_with_no_body_is_answered_by_the_route_not_refused_for_its_type() {
+    let server = TestServer::start().await;
+    let s = server.signed_in("alice@example.org", PW).await;
+    let bare = |path: &str, kind: Option<&str>, body: &str| {
+        let mut req = server
+            .client
+            .post(server.url(path))
+            .bearer_auth(&s.token)
+            .body(body.to_owned());
+        if let Some(k) = kind {
+            req = req.header("content-type", k);
+        }
+        req.send()
+    };
+    let resp = post_as(&server, "/api/auth/2fa/enable", &s.token, json!({})).await;
+    assert_eq!(resp.status(), 200);
+    // The dialog closes: no body, no content type.
+    let resp = bare("/api/auth/2fa/disable", None, "").await.unwrap();
+    assert_eq!(resp.status(), 400);
+    let body: Value = resp.json().await.unwrap();
+    assert!(body["message"].is_string(), "{body}");
+    // An empty JSON body reads the same, as `express.json()` reads it.
+    let resp = bare("/api/auth/2fa/disable", Some("application/json"), "")
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    // Any JSON route: the route names what is missing.
+    let resp = bare("/api/tags", None, "").await.unwrap();
+    assert_eq!(resp.status(), 400);
+    let body: Value = resp.json().await.unwrap();
+    assert!(body["message"].as_str().unwrap().contains("tag"), "{body}");
+
+    // With 2FA on, the body-less request changes nothing.
+    let enrol: Value = post_as(&server, "/api/auth/2fa/enable", &s.token, json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let secret = secret_of(enrol["otpauthUrl"].as_str().unwrap());
+    let code = current_code(&secret, now_secs()).unwrap();
+    let resp = post_as(
+        &server,
+        "/api/auth/2fa/confirm",
+        &s.token,
+        json!({"token": code}),
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+    let backup = enrol["backupCodes"][0].as_str().unwrap();
+    assert_eq!(
+        bare("/api/auth/2fa/disable", None, "")
+            .await
+            .unwrap()
+            .status(),
+        400
+    );
+    // A body in another type than JSON is refused whatever it holds, even a valid code.
+    let valid = json!({"backupCode": backup}).to_string();
+    for kind in [
+        None,
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+    ] {
+        let resp = bare("/api/auth/2fa/disable", kind, &valid).await.unwrap();
+        assert_eq!(resp.status(), 415, "{kind:?}");
+    }
+    let me: Value = server.get_json("/api/user", &s.token).await;
+    assert_eq!(me["twoFactorEnabled"], true, "still on");
+    server.stop().await;
+}

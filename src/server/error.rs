@@ -174,11 +174,6 @@ impl From<JsonRejection> for ApiError {
     }
 }
 
-/// `Json<T>` whose rejections are [`ApiError`]s, so a bad body gets the same JSON error shape.
-#[derive(axum::extract::FromRequest)]
-#[from_request(via(axum::Json), rejection(ApiError))]
-pub struct JsonBody<T>(pub T);
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,7 @@
 //! The HTTP server: routes, middleware and the serve loop.
 
 pub mod error;
+mod json_body;
 pub mod metrics;
 pub mod middleware;
 pub mod notify;
@@ -14,7 +15,8 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 
-pub use error::{ApiError, JsonBody};
+pub use error::ApiError;
+pub use json_body::JsonBody;
 pub use state::AppState;
 
 /// Timing of the serve loop.
