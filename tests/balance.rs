@@ -121,7 +121,7 @@ async fn answers_and_titles_are_paid_for_and_transactions_add_up() {
     .await;
     let s = server.signed_in("alice@example.org", PW).await;
     assert_eq!(credits(&server, &s).await, 100_000);
-    let cfg: Value = server.get("/api/config").await.json().await.unwrap();
+    let cfg: Value = server.get_json("/api/config", &s.token).await;
     assert_eq!(cfg["balance"]["enabled"], true);
 
     // "Echo: hi there" is 3 chunks; the fake reports 11 prompt and 3 completion tokens.

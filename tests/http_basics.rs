@@ -31,8 +31,10 @@ async fn api_config_reflects_environment_and_yaml() {
         )
         .start()
         .await;
+    // Signed out: only what the sign-in pages need, as LibreChat answers a visitor.
     let resp = server.get("/api/config").await;
     assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["vary"], "Authorization");
     let c: Value = resp.json().await.unwrap();
     assert_eq!(c["appTitle"], "Team Chat");
     assert_eq!(c["registrationEnabled"], false);
@@ -41,6 +43,56 @@ async fn api_config_reflects_environment_and_yaml() {
     assert_eq!(c["githubLoginEnabled"], false);
     assert_eq!(c["socialLogins"], serde_json::json!(["google", "github"]));
     assert_eq!(c["serverDomain"], "https://api.example.com");
+    assert_eq!(c["minPasswordLength"], 8);
+    assert_eq!(
+        c["interface"],
+        serde_json::json!({"privacyPolicy": {"externalUrl": "https://example.com/privacy"}}),
+        "of the interface, only the legal links"
+    );
+    for hidden in [
+        "balance",
+        "modelSpecs",
+        "customFooter",
+        "helpAndFaqURL",
+        "sharedLinksEnabled",
+        "publicSharedLinksEnabled",
+        "allowAccountDeletion",
+        "instanceProjectId",
+        "transactions",
+        "conversationImportMaxFileSize",
+        "showBirthdayIcon",
+        "analyticsGtmId",
+    ] {
+        assert!(
+            c.get(hidden).is_none(),
+            "{hidden} shown before sign-in: {c}"
+        );
+    }
+    // A token that does not check out is a visitor too.
+    let forged = server.get_as("/api/config", "not.a.token").await;
+    let forged: Value = forged.json().await.unwrap();
+    assert_eq!(forged, c);
+
+    // Signed in (invited, as registration is closed): everything.
+    let pw = "correct horse battery";
+    let invite = server
+        .state
+        .accounts
+        .invite("alice@example.org")
+        .await
+        .unwrap();
+    let resp = server
+        .post_json(
+            "/api/auth/register",
+            serde_json::json!({"name": "Alice", "email": "alice@example.org", "password": pw,
+                               "confirm_password": pw, "token": invite}),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    let s = server.login("alice@example.org", pw).await;
+    let c = server.get_json("/api/config", &s.token).await;
+    assert_eq!(c["appTitle"], "Team Chat");
+    assert_eq!(c["googleLoginEnabled"], true);
     assert_eq!(c["customFooter"], "Run by the IT team");
     assert_eq!(c["helpAndFaqURL"], "https://librechat.ai");
     assert_eq!(c["interface"]["customWelcome"], "Hello team");

@@ -26,8 +26,11 @@ export function onSession(f) {
 }
 
 export function setSession(token, user) {
+  const before = session.user?.id ?? null;
   session.token = token || null;
   session.user = token ? user : null;
+  // `/api/config` tells a signed-in user more than a visitor: ask again when that changes.
+  if ((session.user?.id ?? null) !== before) configCache = null;
   for (const f of listeners) f(session.user);
 }
 

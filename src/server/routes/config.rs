@@ -1,27 +1,42 @@
-//! `GET /api/config`: the public startup configuration LibreChat's client reads before login.
+//! `GET /api/config`: the startup configuration LibreChat's client reads, before login (the
+//! sign-in methods) and after (everything).
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::header::VARY;
+use axum::response::IntoResponse;
 use serde_json::{Map, Value, json};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::config::Settings;
 use crate::server::AppState;
-use crate::server::middleware::Client;
+use crate::server::middleware::{Client, MaybeUser};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(startup_config))
 }
 
-#[utoipa::path(get, path = "/api/config", operation_id = "config_startup_config", summary = "The startup configuration the client needs (sign-in methods, interface, features)", tag = "config", responses((status = 200, description = "Success")))]
-async fn startup_config(State(state): State<AppState>, client: Client) -> Json<Value> {
-    Json(build(&state.settings, &client.base_url, &state.instance_id))
+/// LibreChat answers a visitor who is not signed in with only what its sign-in, registration
+/// and password pages need ([`pre_login`]); a signed-in user gets the whole configuration.
+#[utoipa::path(get, path = "/api/config", operation_id = "config_startup_config", summary = "The startup configuration the client needs: sign-in methods before login, everything (interface, features, model specs, balance) after", tag = "config", responses((status = 200, description = "Success")))]
+async fn startup_config(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    client: Client,
+) -> impl IntoResponse {
+    let body = match user {
+        None => pre_login(&state.settings, &client.base_url),
+        Some(_) => build(&state.settings, &client.base_url, &state.instance_id),
+    };
+    // The answer depends on who asks: a cache must not hand one person's to another.
+    ([(VARY, "Authorization")], Json(body))
 }
 
-/// LibreChat's `TStartupConfig`, from the settings. `base_url` is how this request reached us;
-/// it is the `serverDomain` unless `DOMAIN_SERVER` says otherwise.
-pub fn build(s: &Settings, base_url: &str, instance_id: &str) -> Value {
+/// What anyone may read: the sign-in methods and their labels, registration and password
+/// reset, the legal links, and Turnstile (LibreChat's `buildPreLoginPayload` with
+/// `socialLogins`, `turnstile` and the legal part of `interface`).
+pub fn pre_login(s: &Settings, base_url: &str) -> Value {
     let l = &s.logins;
     let mut c = json!({
         "appTitle": s.branding.app_title,
@@ -46,8 +61,41 @@ pub fn build(s: &Settings, base_url: &str, instance_id: &str) -> Value {
         "socialLoginEnabled": s.auth.allow_social_login,
         "passwordResetEnabled": s.auth.allow_password_reset,
         "emailEnabled": l.email,
-        "allowAccountDeletion": s.auth.allow_account_deletion,
         "minPasswordLength": s.auth.min_password_length,
+    });
+    let obj = c.as_object_mut().expect("object literal");
+    if l.ldap {
+        obj.insert(
+            "ldap".into(),
+            json!({ "enabled": true, "username": l.ldap_uses_username }),
+        );
+    }
+    if let Some(t) = &s.yaml.turnstile {
+        obj.insert(
+            "turnstile".into(),
+            json!({ "siteKey": t.site_key, "options": t.options }),
+        );
+    }
+    // The login page links the privacy policy and terms; the rest of `interface` waits.
+    let full = interface(s);
+    let legal: Map<String, Value> = ["privacyPolicy", "termsOfService"]
+        .into_iter()
+        .filter_map(|k| Some((k.to_owned(), full.get(k)?.clone())))
+        .collect();
+    if !legal.is_empty() {
+        obj.insert("interface".into(), Value::Object(legal));
+    }
+    strip_nulls(obj);
+    c
+}
+
+/// LibreChat's whole `TStartupConfig` for a signed-in user, from the settings. `base_url` is
+/// how this request reached us; it is the `serverDomain` unless `DOMAIN_SERVER` says otherwise.
+pub fn build(s: &Settings, base_url: &str, instance_id: &str) -> Value {
+    let mut c = pre_login(s, base_url);
+    let obj = c.as_object_mut().expect("an object");
+    let more = json!({
+        "allowAccountDeletion": s.auth.allow_account_deletion,
         "showBirthdayIcon": s.branding.show_birthday_icon,
         "helpAndFaqURL": s.branding.help_and_faq_url,
         "interface": interface(s),
@@ -59,21 +107,11 @@ pub fn build(s: &Settings, base_url: &str, instance_id: &str) -> Value {
         "instanceProjectId": instance_id,
         "conversationImportMaxFileSize": s.features.conversation_import_max_file_size,
     });
-    let obj = c.as_object_mut().expect("object literal");
-    if l.ldap {
-        obj.insert(
-            "ldap".into(),
-            json!({ "enabled": true, "username": l.ldap_uses_username }),
-        );
+    if let Value::Object(more) = more {
+        obj.extend(more);
     }
     if let Some(footer) = &s.branding.custom_footer {
         obj.insert("customFooter".into(), json!(footer));
-    }
-    if let Some(t) = &s.yaml.turnstile {
-        obj.insert(
-            "turnstile".into(),
-            json!({ "siteKey": t.site_key, "options": t.options }),
-        );
     }
     if let Some(specs) = &s.yaml.model_specs {
         obj.insert("modelSpecs".into(), specs.clone());
@@ -84,7 +122,7 @@ pub fn build(s: &Settings, base_url: &str, instance_id: &str) -> Value {
 
 /// The `interface` object: librechat.yaml's values over LibreChat's defaults (features on), and
 /// the features not here yet off.
-fn interface(s: &Settings) -> Value {
+fn interface(s: &Settings) -> Map<String, Value> {
     let mut out = Map::new();
     for key in [
         "endpointsMenu",
@@ -118,7 +156,7 @@ fn interface(s: &Settings) -> Value {
         out.insert(f.interface_key.into(), f.interface_off());
     }
     strip_nulls(&mut out);
-    Value::Object(out)
+    out
 }
 
 fn balance(s: &Settings) -> Value {
