@@ -47,10 +47,11 @@ async fn the_web_app_in_a_real_browser() {
     })])
     .expect("the browser tests sign in with OpenID too");
     let dir = tempfile::tempdir().unwrap();
-    // Terms of service that everyone must accept, as in LibreChat's example configuration.
+    // Terms of service that everyone must accept, as in LibreChat's example configuration;
+    // no parameters panel (which only a signed-in user's `/api/config` says).
     std::fs::write(
         dir.path().join("librechat.yaml"),
-        "version: 1.2.1\ninterface:\n  termsOfService:\n    modalAcceptance: true\n    modalTitle: Terms of Service\n    modalContent: |\n      # Terms\n      Be **kind**.\n",
+        "version: 1.2.1\ninterface:\n  parameters: false\n  termsOfService:\n    modalAcceptance: true\n    modalTitle: Terms of Service\n    modalContent: |\n      # Terms\n      Be **kind**.\n",
     )
     .unwrap();
     let mut cmd = librechat(dir.path());

@@ -145,6 +145,12 @@ try {
     await terms.waitFor({ state: 'detached' });
   });
 
+  await step('signed in, the app reads the whole configuration again', async () => {
+    // A visitor's `/api/config` has no `interface.parameters`; the signed-in one says false.
+    await page.getByRole('button', { name: 'Presets' }).waitFor();
+    await page.getByRole('button', { name: 'Parameters' }).waitFor({ state: 'hidden' });
+  });
+
   let convoUrl;
   await step('chat: the answer streams in, rendered', async () => {
     await pickModel(page, 'gpt-4o');
