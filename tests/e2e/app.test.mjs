@@ -288,6 +288,12 @@ try {
     await elsewhere.reload();
     await elsewhere.waitForURL(/\/login$/);
     await elsewhere.context().close();
+    // A cookie that is no refresh token at all (403, as LibreChat answers) lands there too.
+    const forged = await newPage();
+    await forged.context().addCookies([{ name: 'refreshToken', value: 'not.a.token', url: BASE }]);
+    await forged.goto('c/new');
+    await forged.waitForURL(/\/login$/);
+    await forged.context().close();
   });
 
   let secret;

@@ -33,6 +33,16 @@ const EXPECTED = [
     // old token while it leaves for the login page are refused here.
     why: 'the last queries the client sends with the token logout ended',
   },
+  {
+    step: 'a refresh cookie that no longer works leads to the login page', method: 'POST',
+    path: /^\/api\/auth\/refresh$/, status: 401,
+    why: "LibreChat's answer to a real refresh token whose session ended (logout)",
+  },
+  {
+    step: 'a refresh cookie that no longer works leads to the login page', method: 'POST',
+    path: /^\/api\/auth\/refresh$/, status: 403,
+    why: "LibreChat's answer to a cookie that is not a refresh token (and to a retry after a 401)",
+  },
 ];
 
 const browser = await chromium.launch({
@@ -372,7 +382,10 @@ try {
     await shot(page, 'rendering');
   });
 
+  let ended;
   await step('logout', async () => {
+    ended = (await page.context().cookies()).find((c) => c.name === 'refreshToken');
+    if (!ended) throw new Error('no refresh cookie before logout');
     await page.getByRole('button', { name: 'Account Settings' }).click();
     await page.getByRole('menuitem', { name: 'Log out' }).click();
     await page.waitForURL(/\/login/);
@@ -382,6 +395,18 @@ try {
     await login(page, ADA, backupCodes[0]);
     await sidebarConvo(page, 'Whale songs').waitFor();
     await page.context().close();
+  });
+
+  await step('a refresh cookie that no longer works leads to the login page', async () => {
+    // The cookie of the session logout ended, and one that is no token at all.
+    for (const value of [ended.value, 'not.a.token']) {
+      const other = await newPage();
+      await other.context().addCookies([{ ...ended, value }]);
+      await other.goto('c/new');
+      await other.waitForURL(/\/login/);
+      await other.getByTestId('login-button').waitFor();
+      await other.context().close();
+    }
   });
 } catch (e) {
   problems.push(`${current}: ${e.stack || e}`);
