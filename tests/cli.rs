@@ -47,7 +47,7 @@ fn config_check_prints_settings_with_secrets_masked() {
     .unwrap();
     let out = run(librechat(dir.path())
         .args(["config", "check"])
-        .env("JWT_SECRET", "super-secret-jwt")
+        .env("JWT_SECRET", "super-secret-jwt-for-the-config-check")
         .env("GROQ_API_KEY", "gsk_live_key")
         // Single sign-on: the settings show, their secrets do not.
         .env("LDAP_URL", "ldap://127.0.0.1:389")
@@ -71,7 +71,7 @@ fn config_check_prints_settings_with_secrets_masked() {
         "{stdout}"
     );
     for leak in [
-        "super-secret-jwt",
+        "super-secret-jwt-for-the-config-check",
         "gsk_live_key",
         "ldap-service-pw",
         "oidc-client-secret",
@@ -246,6 +246,62 @@ fn config_errors_name_the_key_and_exit_nonzero() {
 
     let out = run(librechat(dir.path()).args(["config", "check", "--config", "missing.yaml"]));
     assert_clean_failure(&out, "missing.yaml");
+}
+
+#[test]
+fn weak_secrets_in_the_environment_stop_the_server_before_it_listens() {
+    let dir = tempfile::tempdir().unwrap();
+    // LibreChat's published examples (its .env.example and docs), a short key, and one key
+    // used for both token kinds.
+    let examples = [
+        (
+            "JWT_SECRET",
+            "16f8c0ef4a5d391b26034086c628469d3f9f497f08163ab9b40137092f2909ef",
+        ),
+        (
+            "JWT_REFRESH_SECRET",
+            "eaa5191f2914e30b9387fd84e254e4ba6fc51b4654968a9b0803b456a54b8418",
+        ),
+        (
+            "CREDS_KEY",
+            "f34be427ebb29de8d88c107a71546019685ed8b241d8f2ed00c3df97ad2566f0",
+        ),
+        ("CREDS_IV", "e2341419ec3dd3d19b13a1a87fafcbfb"),
+    ];
+    let shared = "one-key-for-both-0123456789abcdefghij";
+    // (the environment, the variable named, why)
+    type Case<'a> = (Vec<(&'a str, &'a str)>, &'a str, &'a str);
+    let cases: Vec<Case> = examples
+        .iter()
+        .map(|&(k, v)| (vec![(k, v)], k, "example LibreChat publishes"))
+        .chain([
+            (
+                vec![("JWT_SECRET", "changeme")],
+                "JWT_SECRET",
+                "at least 32",
+            ),
+            (
+                vec![("JWT_SECRET", shared), ("JWT_REFRESH_SECRET", shared)],
+                "JWT_REFRESH_SECRET",
+                "different from JWT_SECRET",
+            ),
+        ])
+        .collect();
+    for (env, name, why) in cases {
+        for args in [vec!["serve", "--port", "0"], vec!["config", "check"]] {
+            let mut cmd = librechat(dir.path());
+            cmd.args(&args).envs(env.iter().copied());
+            let out = run(&mut cmd);
+            assert_clean_failure(&out, name);
+            let err = text(&out.stderr);
+            assert!(err.contains(why), "{args:?}: {err}");
+            for (_, value) in &env {
+                assert!(!err.contains(value), "the value is not printed: {err}");
+            }
+        }
+    }
+    // Nothing was started or generated on the way.
+    assert!(!dir.path().join("data").join("librechat.db").exists());
 }
 
 #[test]

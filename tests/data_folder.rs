@@ -77,12 +77,12 @@ async fn secrets_from_the_environment_win_over_stored_ones() {
     let dir = first.stop().await;
     let second = TestServer::builder()
         .in_dir(dir)
-        .env("JWT_SECRET", "operator-chosen")
+        .env("JWT_SECRET", "operator-chosen-signing-key-0123456789")
         .start()
         .await;
     assert_eq!(
         second.state.settings.secrets.jwt_secret.value.expose(),
-        "operator-chosen"
+        "operator-chosen-signing-key-0123456789"
     );
     second.stop().await;
 }

@@ -111,6 +111,7 @@ impl Secrets {
                 origin,
             });
         }
+        check_given(&values)?;
         if generated && persist {
             write_file(&path, &values)?;
         } else if persist && !stored.is_empty() {
@@ -125,6 +126,89 @@ impl Secrets {
             creds_iv: next(),
         })
     }
+}
+
+/// The shortest signing key accepted from the environment: 32 characters, as long as the
+/// 256-bit key HS256 wants (RFC 7518, 3.2) when written as text.
+const MIN_JWT_SECRET_CHARS: usize = 32;
+
+/// The values LibreChat's `.env.example` and documentation published for everyone to copy.
+/// A server using one signs tokens anyone can forge, or encrypts with a key anyone has.
+const PUBLISHED_EXAMPLES: [(&str, &str); 4] = [
+    (
+        "JWT_SECRET",
+        "16f8c0ef4a5d391b26034086c628469d3f9f497f08163ab9b40137092f2909ef",
+    ),
+    (
+        "JWT_REFRESH_SECRET",
+        "eaa5191f2914e30b9387fd84e254e4ba6fc51b4654968a9b0803b456a54b8418",
+    ),
+    (
+        "CREDS_KEY",
+        "f34be427ebb29de8d88c107a71546019685ed8b241d8f2ed00c3df97ad2566f0",
+    ),
+    ("CREDS_IV", "e2341419ec3dd3d19b13a1a87fafcbfb"),
+];
+
+/// Refuses secrets given in the environment that protect nothing: too short, trivially
+/// simple, one of LibreChat's published examples (under any of the four names), or the same
+/// value for two of them. Generated and stored values are random and not checked.
+fn check_given(values: &[SecretValue]) -> Result<(), ConfigError> {
+    const HOW: &str = "generate one with `openssl rand -hex 32`, or leave it unset to have one \
+                       generated in the data folder";
+    let refuse = |name: &str, expected: String| {
+        Err(ConfigError::invalid(
+            name,
+            "(from the environment, hidden)",
+            &expected,
+        ))
+    };
+    let given = || {
+        SPECS
+            .iter()
+            .zip(values)
+            .filter(|(_, v)| v.origin == Origin::Environment)
+            .map(|((name, _, _), v)| (*name, v.value.expose()))
+    };
+    for (name, value) in given() {
+        if PUBLISHED_EXAMPLES
+            .iter()
+            .any(|(_, example)| value.eq_ignore_ascii_case(example))
+        {
+            return refuse(
+                name,
+                format!(
+                    "a value of your own, not the example LibreChat publishes, which \
+                     everyone knows ({HOW})"
+                ),
+            );
+        }
+        let chars = value.chars().count();
+        if name.starts_with("JWT_") && chars < MIN_JWT_SECRET_CHARS {
+            return refuse(
+                name,
+                format!("at least {MIN_JWT_SECRET_CHARS} characters, not {chars} ({HOW})"),
+            );
+        }
+        let mut distinct: Vec<char> = value.chars().collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        if distinct.len() < 8 {
+            return refuse(
+                name,
+                format!(
+                    "a random value, not one of {} different characters ({HOW})",
+                    distinct.len()
+                ),
+            );
+        }
+    }
+    for (i, (name, value)) in given().enumerate() {
+        if let Some((other, _)) = given().take(i).find(|(_, v)| *v == value) {
+            return refuse(name, format!("a value different from {other}'s ({HOW})"));
+        }
+    }
+    Ok(())
 }
 
 fn read_file(path: &Path) -> Result<Vec<(String, String)>, ConfigError> {
@@ -221,11 +305,12 @@ mod tests {
     #[test]
     fn environment_wins_and_is_not_written() {
         let dir = tempfile::tempdir().unwrap();
-        let env = Env::from_pairs([("JWT_SECRET", "from-env")]);
+        let chosen = "from-env-0123456789abcdefghijklmnopq";
+        let env = Env::from_pairs([("JWT_SECRET", chosen)]);
         let s = Secrets::resolve(&env, dir.path(), true).unwrap();
-        assert_eq!(s.jwt_secret.value.expose(), "from-env");
+        assert_eq!(s.jwt_secret.value.expose(), chosen);
         let text = fs::read_to_string(dir.path().join(SECRETS_FILE)).unwrap();
-        assert!(!text.contains("from-env") && !text.contains("JWT_SECRET="));
+        assert!(!text.contains(chosen) && !text.contains("JWT_SECRET="));
         assert!(text.contains("JWT_REFRESH_SECRET="));
     }
 
@@ -247,5 +332,57 @@ mod tests {
         let s = Secret::new("hunter2");
         assert!(!format!("{s:?}").contains("hunter2"));
         assert!(!serde_json::to_string(&s).unwrap().contains("hunter2"));
+    }
+
+    #[test]
+    fn weak_secrets_from_the_environment_are_refused_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let strong = "7d1f0c2e9b8a4c6d5e3f1a0b9c8d7e6f";
+        let other = "0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d";
+        let refused = |pairs: &[(&str, &str)], name: &str, why: &str| {
+            let env = Env::from_pairs(pairs.iter().map(|(k, v)| (*k, *v)));
+            let msg = Secrets::resolve(&env, dir.path(), false)
+                .unwrap_err()
+                .to_string();
+            assert!(msg.starts_with(name) && msg.contains(why), "{msg}");
+            for (_, v) in pairs {
+                assert!(!msg.contains(v), "the value is not shown: {msg}");
+            }
+        };
+        for (name, _) in PUBLISHED_EXAMPLES {
+            let example = PUBLISHED_EXAMPLES
+                .iter()
+                .find(|(n, _)| *n == name)
+                .unwrap()
+                .1;
+            refused(&[(name, example)], name, "example LibreChat publishes");
+        }
+        // LibreChat's JWT example used as the refresh secret is just as public.
+        refused(
+            &[("JWT_REFRESH_SECRET", PUBLISHED_EXAMPLES[0].1)],
+            "JWT_REFRESH_SECRET",
+            "example",
+        );
+        refused(
+            &[("JWT_SECRET", "hunter2-hunter2")],
+            "JWT_SECRET",
+            "at least 32",
+        );
+        refused(
+            &[("JWT_REFRESH_SECRET", &"ab".repeat(20))],
+            "JWT_REFRESH_SECRET",
+            "random",
+        );
+        refused(&[("CREDS_IV", &"0".repeat(32))], "CREDS_IV", "random");
+        refused(
+            &[("JWT_SECRET", strong), ("JWT_REFRESH_SECRET", strong)],
+            "JWT_REFRESH_SECRET",
+            "different from JWT_SECRET",
+        );
+        // Strong, distinct values are taken; generated ones are never refused.
+        let env = Env::from_pairs([("JWT_SECRET", strong), ("JWT_REFRESH_SECRET", other)]);
+        let s = Secrets::resolve(&env, dir.path(), true).unwrap();
+        assert_eq!(s.jwt_refresh_secret.value.expose(), other);
+        assert_eq!(s.creds_key.origin, Origin::Generated);
     }
 }
