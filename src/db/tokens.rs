@@ -58,6 +58,20 @@ pub fn consume(
         .optional()?)
 }
 
+/// Whether a live token of `kind` with this hash belongs to `owner`, without using it up: a
+/// cheap check before expensive work (hashing a new password) that only a valid link earns.
+pub fn is_live(conn: &Connection, kind: &str, hash: &str, owner: &str) -> Result<bool, DbError> {
+    Ok(conn
+        .query_row(
+            "SELECT 1 FROM tokens
+             WHERE kind = ?1 AND token_hash = ?2 AND expires_at > ?3 AND (user_id = ?4 OR email = ?4)",
+            params![kind, hash, now(), owner],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
+}
+
 pub fn prune(conn: &Connection) -> Result<usize, DbError> {
     Ok(conn.execute("DELETE FROM tokens WHERE expires_at <= ?1", [now()])?)
 }

@@ -1,0 +1,79 @@
+//! Work an anonymous or hostile client must not be able to make the server do: hashing a
+//! password for a guessed reset link, rendering without bound, rendering a shared page again
+//! for every visitor.
+
+mod support;
+
+use serde_json::{Value, json};
+use support::TestServer;
+
+const PW: &str = "correct horse battery";
+
+/// Stores a live reset link for `user_id` and returns its token, as the reset mail would.
+async fn reset_link(server: &TestServer, user_id: &str, email: &str) -> String {
+    let token = "a-real-reset-token-from-the-mailbox".to_owned();
+    let hash = librechat::auth::tokens::token_hash(&token);
+    let (id, email) = (user_id.to_owned(), email.to_owned());
+    server
+        .state
+        .db
+        .write(move |c| {
+            librechat::db::tokens::create(
+                c,
+                "reset",
+                Some(&id),
+                &email,
+                &hash,
+                "2999-01-01T00:00:00.000Z",
+            )
+        })
+        .await
+        .unwrap();
+    token
+}
+
+#[tokio::test]
+async fn a_reset_with_a_wrong_link_is_refused_before_the_password_is_looked_at() {
+    let server = TestServer::builder()
+        .env("ALLOW_PASSWORD_RESET", "true")
+        .env("RESET_PASSWORD_SUBMISSION_MAX", "100")
+        .start()
+        .await;
+    let alice = server.signed_in("alice@example.org", PW).await;
+    let user_id = alice.user["id"].as_str().unwrap().to_owned();
+    let reset = |token: &str, password: &str, confirm: &str| {
+        server.post_json(
+            "/api/auth/resetPassword",
+            json!({"userId": user_id, "token": token, "password": password, "confirm_password": confirm}),
+        )
+    };
+    let message = |resp: reqwest::Response| async move {
+        assert_eq!(resp.status(), 400);
+        resp.json::<Value>().await.unwrap()["message"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    // A guessed link with a password that would be hashed, one too short and two that do not
+    // match: each is answered by the link check, which comes first, so no guess ever gets as
+    // far as the password (and its ~50 ms, 19 MiB hash).
+    for (password, confirm) in [
+        ("a long enough passphrase", "a long enough passphrase"),
+        ("short", "short"),
+        ("a long enough passphrase", "a different passphrase"),
+    ] {
+        let why = message(reset("guessed-token", password, confirm).await).await;
+        assert_eq!(why, "Invalid or expired password reset link.", "{password}");
+    }
+    // With the real link the password is checked, and a refused one does not use the link up.
+    let token = reset_link(&server, &user_id, "alice@example.org").await;
+    let why = message(reset(&token, "short", "short").await).await;
+    assert!(why.contains("8"), "the password's own error: {why}");
+    let why = message(reset(&token, "a new passphrase", "another one!!").await).await;
+    assert!(why.contains("match"), "{why}");
+    let done = reset(&token, "a new passphrase", "a new passphrase").await;
+    assert_eq!(done.status(), 200);
+    server.login("alice@example.org", "a new passphrase").await;
+    let why = message(reset(&token, "a third passphrase", "a third passphrase").await).await;
+    assert_eq!(why, "Invalid or expired password reset link.", "single use");
+}
