@@ -2,8 +2,9 @@
 //! `conversations.json`.
 //!
 //! A file is read twice, streaming, so memory stays at about one conversation however large
-//! the file is: first only to check that it is complete, well-formed JSON (a truncated upload
-//! must not import half of itself), then conversation by conversation, each converted,
+//! the file is: first only to check that it is complete, well-formed JSON whose every string
+//! and number can be read (a truncated or corrupt upload must not import half of itself), then
+//! conversation by conversation, each converted,
 //! checked ([`model::prepare`]) and stored in its own transaction, so a conversation is
 //! imported whole or not at all. The [`Report`] says how many conversations and messages were
 //! imported and which conversations were skipped and why.
@@ -95,14 +96,6 @@ pub async fn import_file(
     if len == 0 {
         return Err(ImportError::Empty);
     }
-    let p = path.to_path_buf();
-    let scan = tokio::task::spawn_blocking(move || {
-        let file = File::open(&p).map_err(|e| ImportError::Io(e.to_string()))?;
-        reader::scan(BufReader::with_capacity(256 * 1024, file))
-    })
-    .await
-    .map_err(|e| ImportError::Io(e.to_string()))??;
-
     type Item = (Result<Prepared, Skipped>, Option<&'static str>);
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Item>(8);
     let (done_tx, done_rx) = tokio::sync::oneshot::channel();
@@ -113,6 +106,8 @@ pub async fn import_file(
         .stack_size(reader::STACK_BYTES)
         .spawn(move || {
             let result = (|| {
+                let file = File::open(&p).map_err(|e| ImportError::Io(e.to_string()))?;
+                let scan = reader::scan(BufReader::with_capacity(256 * 1024, file))?;
                 let file = File::open(&p).map_err(|e| ImportError::Io(e.to_string()))?;
                 let reader = BufReader::with_capacity(256 * 1024, Counting { inner: file, read });
                 let now = db::now();

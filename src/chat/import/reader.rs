@@ -5,9 +5,14 @@
 //! nesting depth, keeping nothing but the ones that are too large or too deep. The second
 //! pass ([`each_conversation`]) hands the conversations over one at a time, skipping those.
 //!
+//! The first pass reads every string and number as the second will (serde_json's "ignore" mode
+//! would skip invalid UTF-8, lone surrogates and numbers too large for f64), so a value the
+//! second pass cannot hold is found before anything is stored.
+//!
 //! Deeply nested files are legitimate (LibreChat's "recursive" export nests each reply inside
-//! the message it answers), so the second pass lifts serde_json's recursion limit and must run
-//! on a thread with a large stack ([`STACK_BYTES`]); the first pass bounds how deep it goes.
+//! the message it answers), so both passes lift serde_json's recursion limit and must run on a
+//! thread with a large stack ([`STACK_BYTES`]); the first pass recurses at most [`MAX_DEPTH`]
+//! levels (deeper conversations are refused, so it only skips over what lies below that).
 
 use std::cell::Cell;
 use std::collections::BTreeMap;
@@ -15,7 +20,7 @@ use std::io::Read;
 use std::rc::Rc;
 
 use serde::Deserialize;
-use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
 use super::ImportError;
@@ -107,7 +112,73 @@ impl<R: Read> Read for Metered<R> {
     }
 }
 
-/// The first pass over `reader` (give it a buffered reader).
+/// Reads a value as [`Value`] would (strings decoded, numbers converted) and keeps nothing.
+/// `outer` counts the arrays and objects around it within the conversation: past
+/// [`MAX_DEPTH`] the conversation is refused, so the rest is skipped without recursion.
+#[derive(Clone, Copy)]
+struct Checked {
+    outer: u32,
+}
+
+impl<'de> DeserializeSeed<'de> for Checked {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        if self.outer > MAX_DEPTH {
+            d.deserialize_ignored_any(IgnoredAny).map(drop)
+        } else {
+            d.deserialize_any(self)
+        }
+    }
+}
+
+impl<'de> Visitor<'de> for Checked {
+    type Value = ();
+
+    fn expecting(&self, out: &mut std::fmt::Formatter) -> std::fmt::Result {
+        out.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let inner = Checked {
+            outer: self.outer + 1,
+        };
+        while seq.next_element_seed(inner)?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let inner = Checked {
+            outer: self.outer + 1,
+        };
+        while map.next_key_seed(inner)?.is_some() {
+            map.next_value_seed(inner)?;
+        }
+        Ok(())
+    }
+}
+
+/// The first pass over `reader` (give it a buffered reader). Run it on a thread with a stack of
+/// [`STACK_BYTES`].
 pub fn scan<R: Read>(reader: R) -> Result<Scan, ImportError> {
     struct Top(Rc<Meter>);
 
@@ -127,7 +198,7 @@ pub fn scan<R: Read>(reader: R) -> Result<Scan, ImportError> {
                 // separator just read.
                 let start = m.bytes.get();
                 m.deepest.set(m.depth.get());
-                if seq.next_element::<IgnoredAny>()?.is_none() {
+                if seq.next_element_seed(Checked { outer: 0 })?.is_none() {
                     break;
                 }
                 index += 1;
@@ -142,8 +213,8 @@ pub fn scan<R: Read>(reader: R) -> Result<Scan, ImportError> {
             Ok(scan)
         }
 
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Scan, A::Error> {
-            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Scan, A::Error> {
+            Checked { outer: 0 }.visit_map(map)?;
             Ok(Scan {
                 single: true,
                 ..Scan::default()
@@ -157,6 +228,8 @@ pub fn scan<R: Read>(reader: R) -> Result<Scan, ImportError> {
         meter: meter.clone(),
     };
     let mut de = serde_json::Deserializer::from_reader(metered);
+    // `Checked` bounds the recursion; the caller's stack holds it.
+    de.disable_recursion_limit();
     let mut scan = de::Deserializer::deserialize_any(&mut de, Top(meter.clone())).map_err(|e| {
         if e.is_data() {
             ImportError::Unrecognized
@@ -299,8 +372,33 @@ mod tests {
             "[".repeat(MAX_DEPTH as usize + 5),
             "]".repeat(MAX_DEPTH as usize + 5)
         );
-        let out = titles(&too_deep).unwrap();
+        let out = std::thread::Builder::new()
+            .stack_size(STACK_BYTES)
+            .spawn(move || titles(&too_deep).unwrap())
+            .unwrap()
+            .join()
+            .unwrap();
         assert!(out[0].starts_with("refused: it nests"), "{out:?}");
         assert_eq!(out[1], "ok");
+    }
+
+    #[test]
+    fn the_first_pass_reads_values_as_the_second_will() {
+        // Each is refused before any conversation is handed over, with where it is.
+        for bad in [
+            &b"[{\"title\":\"ok\"},{\"title\":\"\xff\"}]"[..],
+            br#"[{"title":"ok"},{"title":"a\ud800b"}]"#,
+            br#"[{"title":"ok"},{"n":1e999999}]"#,
+            br#"{"title":"ok","x":{"\udfff":1}}"#,
+        ] {
+            match scan(bad) {
+                Err(ImportError::NotJson(why)) => assert!(why.contains("line"), "{why}"),
+                other => panic!("{:?}: {other:?}", String::from_utf8_lossy(bad)),
+            }
+        }
+        assert_eq!(
+            titles(r#"[{"title":"caf\u00e9 \ud83d\ude00","n":1e308,"m":-1e-999}]"#).unwrap(),
+            ["café 😀"]
+        );
     }
 }
