@@ -6,8 +6,9 @@
 //! Answers 201 with `{message, conversations, messages, skipped, formats}` when anything was
 //! imported, and 400 with the reasons when nothing was: never "success" for an empty import.
 
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, LazyLock, Mutex};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -32,8 +33,44 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// How many imports run at once, server-wide; more wait their turn. Each holds up to one large
-/// conversation in memory and writes through the single database writer.
+/// conversation in memory and writes through the single database writer. A turn is taken only
+/// once the upload is on disk: a client that sends slowly (or stalls) holds its connection and
+/// its temporary file, never a turn someone else is waiting for.
 static RUNNING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
+/// Imports one account may have in progress (uploading, waiting or running); more are refused
+/// (429). Each holds a temporary file of up to the import size limit.
+const IMPORTS_PER_USER: usize = 2;
+
+/// Accounts with imports in progress, and how many each has.
+static IN_PROGRESS: LazyLock<Mutex<HashMap<String, usize>>> = LazyLock::new(Default::default);
+
+/// One import in progress, counted against its account until dropped.
+struct InProgress(String);
+
+impl InProgress {
+    fn start(user_id: &str) -> Option<Self> {
+        let mut all = IN_PROGRESS.lock().expect("imports in progress");
+        let n = all.entry(user_id.to_owned()).or_default();
+        if *n >= IMPORTS_PER_USER {
+            return None;
+        }
+        *n += 1;
+        Some(Self(user_id.to_owned()))
+    }
+}
+
+impl Drop for InProgress {
+    fn drop(&mut self) {
+        let mut all = IN_PROGRESS.lock().expect("imports in progress");
+        if let Some(n) = all.get_mut(&self.0) {
+            *n -= 1;
+            if *n == 0 {
+                all.remove(&self.0);
+            }
+        }
+    }
+}
 
 /// A temporary file that is removed however the request ends.
 struct TempFile(std::path::PathBuf);
@@ -75,7 +112,12 @@ async fn import_conversations(
     let mut multipart = multipart.map_err(|_| {
         ApiError::BadRequest("send the file as multipart/form-data in the field \"file\"".into())
     })?;
-    let _turn = RUNNING.acquire().await.map_err(ApiError::internal)?;
+    let _mine = InProgress::start(&user.id).ok_or_else(|| ApiError::TooManyRequests {
+        message: format!(
+            "You already have {IMPORTS_PER_USER} imports in progress; wait for them to finish"
+        ),
+        retry_after_secs: 5,
+    })?;
     let dir = temp_dir(&state.settings.data_dir);
     let mut builder = std::fs::DirBuilder::new();
     std::os::unix::fs::DirBuilderExt::mode(builder.recursive(true), 0o700);
@@ -114,6 +156,7 @@ async fn import_conversations(
             "no file: send it in the multipart field \"file\"".into(),
         ));
     }
+    let _turn = RUNNING.acquire().await.map_err(ApiError::internal)?;
     let report = import::import_file(&state.db, &user.id, &temp.0, Arc::new(AtomicU64::new(0)))
         .await
         .map_err(|e| match e {
