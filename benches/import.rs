@@ -1,13 +1,17 @@
 //! Import benchmark (not a test): `cargo bench --bench import`.
 //!
-//! Writes a synthetic ChatGPT `conversations.json` of about 100 MB (`BENCH_IMPORT_MB`):
-//! conversations of 40 messages with a regenerated answer branch each, then runs the release
-//! `librechat import` on it and prints the wall time and the importer's peak resident memory
-//! (read from /proc while it runs).
+//! 1. Writes a synthetic ChatGPT `conversations.json` of about 100 MB (`BENCH_IMPORT_MB`):
+//!    conversations of 40 messages with a regenerated answer branch each, then runs the release
+//!    `librechat import` on it and prints the wall time and the importer's peak resident memory
+//!    (read from /proc while it runs).
+//! 2. Uploads one LibreChat export of a single conversation of 50,000 messages
+//!    (`BENCH_IMPORT_MESSAGES`, about 9.5 MB) to the release server, and prints the server's
+//!    resident memory before, at its peak during the import, and once the import and its
+//!    search indexing are done.
 
 mod common;
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -121,4 +125,92 @@ fn main() {
         messages as f64 / secs,
         peak_kb as f64 / 1024.0
     );
+
+    one_large_conversation();
+}
+
+/// `VmRSS`/`VmHWM` of a process, in MB.
+fn memory_mb(pid: u32, field: &str) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .unwrap_or(0.0)
+        / 1024.0
+}
+
+/// Part 2: one large conversation through the server, in a data folder of its own.
+fn one_large_conversation() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    common::dataset::generate(&data.join("librechat.db"), 1);
+    let n: usize = std::env::var("BENCH_IMPORT_MESSAGES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(50_000);
+    let mut rng = Rng::new(11);
+    let mut parent = common::dataset::ROOT.to_owned();
+    let messages: Vec<serde_json::Value> = (0..n)
+        .map(|i| {
+            let id = format!("msg-{i:06}");
+            let mut body = text(&mut rng, 12);
+            if i == n - 1 {
+                body.push_str(" zeppelin");
+            }
+            let m = json!({"messageId": id, "parentMessageId": parent, "text": body,
+                "isCreatedByUser": i % 2 == 0, "sender": if i % 2 == 0 { "User" } else { "GPT-4o" },
+                "createdAt": "2024-03-01T10:00:00.000Z"});
+            parent = id;
+            m
+        })
+        .collect();
+    let file = serde_json::to_vec(&json!({"conversationId": "large", "title": "Large",
+        "endpoint": "openAI", "messages": messages}))
+    .unwrap();
+    drop(messages);
+    println!(
+        "one conversation: {:.1} MB, {n} messages, uploaded to the server",
+        file.len() as f64 / 1e6
+    );
+
+    let (mut server, port) = common::start_server(dir.path(), &[("LOGIN_MAX", "1000")]);
+    let token = common::dataset::login(port);
+    let pid = server.id();
+    // Let the start's work (indexing the data set) settle.
+    std::thread::sleep(Duration::from_secs(2));
+    let before = memory_mb(pid, "VmRSS:");
+    // The peak from here on: clear the high-water mark the start left.
+    let _ = std::fs::write(format!("/proc/{pid}/clear_refs"), "5");
+    let started = Instant::now();
+    let mut body = b"--BENCH\r\nContent-Disposition: form-data; name=\"file\"; filename=\"large.json\"\r\nContent-Type: application/json\r\n\r\n".to_vec();
+    body.extend_from_slice(&file);
+    body.extend_from_slice(b"\r\n--BENCH--\r\n");
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(s, "POST /api/convos/import HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer {token}\r\nContent-Type: multipart/form-data; boundary=BENCH\r\nContent-Length: {}\r\n\r\n", body.len()).unwrap();
+    s.write_all(&body).unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    assert!(resp.starts_with("HTTP/1.1 201"), "{resp}");
+    let secs = started.elapsed().as_secs_f64();
+    let after_import = memory_mb(pid, "VmRSS:");
+    // Indexed once the last message's rare word is found.
+    while !common::request(port, "GET", "/api/search?q=zeppelin", Some(&token), "")
+        .unwrap_or_default()
+        .contains("zeppelin")
+    {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // The indexer gives memory back right after its commit.
+    std::thread::sleep(Duration::from_millis(500));
+    println!(
+        "server: {before:.1} MB before, peak {:.1} MB during the import ({secs:.1} s), \
+         {after_import:.1} MB after it, {:.1} MB once indexed",
+        memory_mb(pid, "VmHWM:"),
+        memory_mb(pid, "VmRSS:")
+    );
+    let _ = server.kill();
+    let _ = server.wait();
 }

@@ -17,6 +17,7 @@ pub mod config;
 pub mod db;
 pub mod logging;
 pub mod mail;
+pub mod memory;
 pub mod metrics;
 pub mod net;
 pub mod providers;

@@ -7,11 +7,12 @@ use serde_json::Value;
 use super::DbError;
 use crate::chat::import::model::Prepared;
 
-pub fn insert(conn: &mut Connection, p: &Prepared) -> Result<(), DbError> {
-    let Some(first) = p.messages.first() else {
+/// Stores `p`, its messages made and written one at a time.
+pub fn insert(conn: &mut Connection, mut p: Prepared) -> Result<(), DbError> {
+    if p.is_empty() {
         return Ok(());
-    };
-    let user_id = first.user_id.clone();
+    }
+    let user_id = p.user_id().to_owned();
     let tx = conn.transaction()?;
     tx.execute(
         "INSERT INTO conversations (conversation_id, user_id, title, endpoint, model, settings,
@@ -28,8 +29,8 @@ pub fn insert(conn: &mut Connection, p: &Prepared) -> Result<(), DbError> {
             p.updated_at
         ],
     )?;
-    for m in &p.messages {
-        super::messages::insert_with_times(&tx, m)?;
+    for m in p.messages() {
+        super::messages::insert_with_times(&tx, &m)?;
     }
     tx.commit()?;
     Ok(())

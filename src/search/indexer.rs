@@ -15,6 +15,10 @@ use crate::db::{Db, DbError};
 
 /// How many changes one commit takes at most.
 const BATCH: usize = 5_000;
+/// After this many changes, freed memory is given back to the system once the indexer is
+/// idle again: indexing an import of 50,000 messages left ~30 MB free but held by malloc. Not
+/// right after the batch: the index's segments are still being merged in the background.
+const LARGE_WORK: usize = 1_000;
 /// How long the indexer lets changes gather after a write before it commits them.
 const GATHER: Duration = Duration::from_millis(250);
 
@@ -212,6 +216,7 @@ async fn rebuild_until_done(search: &Arc<SearchIndex>, db: &Db, reason: &str) ->
         };
         match result {
             Ok(done) => {
+                let _ = tokio::task::spawn_blocking(crate::memory::release).await;
                 tracing::info!(
                     documents = done.documents,
                     ms = started.elapsed().as_millis() as u64,
@@ -247,6 +252,7 @@ pub async fn run(search: Arc<SearchIndex>, db: Db) {
         Ok(None) => {}
         Err(e) => tracing::warn!(error = %e, "cannot check the search index against the database"),
     }
+    let mut since_release = 0;
     loop {
         if search.is_closed() {
             return;
@@ -257,9 +263,13 @@ pub async fn run(search: Arc<SearchIndex>, db: Db) {
                     () = db.changed() => {}
                     () = tokio::time::sleep(POLL) => {}
                 }
+                if since_release >= LARGE_WORK {
+                    since_release = 0;
+                    let _ = tokio::task::spawn_blocking(crate::memory::release).await;
+                }
                 tokio::time::sleep(GATHER).await;
             }
-            Ok(_) => {}
+            Ok(n) => since_release += n,
             Err(DbError::Closed) => {
                 search.close();
                 return;

@@ -12,6 +12,7 @@
 pub mod formats;
 pub mod model;
 pub mod reader;
+pub mod stream;
 
 use std::fs::File;
 use std::io::{BufReader, Read};
@@ -117,16 +118,9 @@ pub async fn import_file(
                 let result = reader::each_conversation(reader, &scan.refused, |index, v| {
                     let (title, format, item) = match v {
                         Err(too_big) => (None, None, Err(too_big.to_string())),
-                        Ok(v) => {
-                            let title = formats::title_of(&v);
-                            let format = formats::detect(&v);
-                            let item =
-                                match format {
-                                    None => Err("not a ChatGPT, Claude or LibreChat conversation"
-                                        .to_owned()),
-                                    Some(f) => formats::convert(f, v)
-                                        .and_then(|c| model::prepare(c, &user, &now)),
-                                };
+                        Ok(c) => {
+                            let (title, format) = (c.title(), c.format());
+                            let item = c.into_convo().and_then(|c| model::prepare(c, &user, &now));
                             (title, format, item)
                         }
                     };
@@ -169,8 +163,8 @@ pub async fn import_file(
         }
         match item {
             Ok(prepared) => {
-                let n = prepared.messages.len();
-                db.write(move |c| db::imports::insert(c, &prepared)).await?;
+                let n = prepared.len();
+                db.write(move |c| db::imports::insert(c, prepared)).await?;
                 report.conversations += 1;
                 report.messages += n;
             }
@@ -182,7 +176,10 @@ pub async fn import_file(
             }
         }
     }
-    match done_rx.await {
+    let done = done_rx.await;
+    // A large conversation leaves tens of MB free in malloc: give them back.
+    let _ = tokio::task::spawn_blocking(crate::memory::release).await;
+    match done {
         Ok(Ok(())) => Ok(report),
         Ok(Err(e)) => Err(e),
         Err(_) => Err(ImportError::Io("the import stopped unexpectedly".into())),

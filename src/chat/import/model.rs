@@ -44,8 +44,10 @@ pub struct Msg {
     pub skip: bool,
 }
 
-/// A conversation ready to store, with new ids.
-#[derive(Debug, Clone)]
+/// A conversation ready to store, with new ids. Its messages stay as read until they are
+/// stored: [`Prepared::messages`] builds each row as it is asked for, so a large conversation
+/// is never held twice.
+#[derive(Debug)]
 pub struct Prepared {
     pub conversation_id: String,
     pub title: String,
@@ -54,13 +56,80 @@ pub struct Prepared {
     pub settings: Map<String, Value>,
     pub created_at: String,
     pub updated_at: String,
-    /// Parents before children.
-    pub messages: Vec<Message>,
+    user_id: String,
+    /// As read, but each `created_at` is the time to store.
+    messages: Vec<Msg>,
+    /// Indexes into `messages`, parents before children, each with its parent's index.
+    order: Vec<(u32, Option<u32>)>,
+    /// The new id of each message, by index.
+    ids: Vec<uuid::Uuid>,
+}
+
+impl Prepared {
+    /// How many messages it has.
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+
+    /// Whose conversation it becomes.
+    pub fn user_id(&self) -> &str {
+        &self.user_id
+    }
+
+    /// The rows to store, parents before children, each made as it is taken.
+    pub fn messages(&mut self) -> impl Iterator<Item = Message> + '_ {
+        let Self {
+            conversation_id,
+            endpoint,
+            user_id,
+            messages,
+            order,
+            ids,
+            ..
+        } = self;
+        order.iter().map(move |&(i, parent)| {
+            let m = std::mem::take(&mut messages[i as usize]);
+            let at = m.created_at.unwrap_or_default();
+            Message {
+                message_id: ids[i as usize].to_string(),
+                conversation_id: conversation_id.clone(),
+                user_id: user_id.clone(),
+                parent_message_id: parent
+                    .map_or_else(|| NO_PARENT.to_owned(), |p| ids[p as usize].to_string()),
+                sender: if m.sender.is_empty() {
+                    if m.is_created_by_user {
+                        "User".into()
+                    } else {
+                        "Assistant".into()
+                    }
+                } else {
+                    m.sender
+                },
+                is_created_by_user: m.is_created_by_user,
+                // Counted when the chat engine first needs it, not for every imported message.
+                token_count: None,
+                text: m.text,
+                content: m.content,
+                model: m.model,
+                endpoint: m.endpoint.or_else(|| endpoint.clone()),
+                error: m.error,
+                unfinished: m.unfinished,
+                feedback: m.feedback,
+                extra: m.extra,
+                created_at: at.clone(),
+                updated_at: at,
+            }
+        })
+    }
 }
 
 /// Checks the tree and gives everything new ids. `Err` says why the conversation is refused.
 pub fn prepare(convo: Convo, user_id: &str, now: &str) -> Result<Prepared, String> {
-    let messages = drop_skipped(convo.messages)?;
+    let mut messages = drop_skipped(convo.messages)?;
     // Stored JSON is read back (and wrapped in exports and shared links) by parsers with a
     // depth limit: refuse what would not read back, as the API does.
     let deep = |v: &Value| crate::server::routes::reject_deep(v).map_err(|e| e.to_string());
@@ -77,99 +146,65 @@ pub fn prepare(convo: Convo, user_id: &str, now: &str) -> Result<Prepared, Strin
     if messages.is_empty() {
         return Err("it has no messages".into());
     }
-    let mut index: HashMap<String, usize> = HashMap::with_capacity(messages.len());
-    for (i, m) in messages.iter().enumerate() {
-        if m.id.is_empty() {
-            return Err(format!("message {} has no id", i + 1));
-        }
-        if index.insert(m.id.clone(), i).is_some() {
-            return Err(format!("the message id {} appears twice", m.id));
+    let n = u32::try_from(messages.len()).map_err(|_| "it has too many messages".to_owned())?;
+    let parents = parents(&messages)?;
+    // Children in one list, each message's a slice of it (one allocation, not one per message).
+    let mut starts = vec![0u32; n as usize + 1];
+    for p in parents.iter().flatten() {
+        starts[*p as usize + 1] += 1;
+    }
+    for i in 0..n as usize {
+        starts[i + 1] += starts[i];
+    }
+    let mut filled = starts.clone();
+    let mut children = vec![0u32; parents.iter().flatten().count()];
+    for (i, p) in parents.iter().enumerate() {
+        if let Some(p) = p {
+            children[filled[*p as usize] as usize] = i as u32;
+            filled[*p as usize] += 1;
         }
     }
-    let mut children: Vec<Vec<usize>> = vec![Vec::new(); messages.len()];
-    let mut roots = Vec::new();
-    for (i, m) in messages.iter().enumerate() {
-        match m.parent.as_deref() {
-            None => roots.push(i),
-            Some(p) => match index.get(p) {
-                Some(&pi) => children[pi].push(i),
-                None => {
-                    return Err(format!(
-                        "message {} answers {p}, which is not in the file",
-                        m.id
-                    ));
-                }
-            },
-        }
-    }
+    drop(filled);
     // Parents before children; whatever is not reached from a first message sits on a loop.
-    let mut order = Vec::with_capacity(messages.len());
-    let mut queue = std::collections::VecDeque::from(roots);
-    while let Some(i) = queue.pop_front() {
-        order.push(i);
-        queue.extend(children[i].iter().copied());
+    let mut order: Vec<(u32, Option<u32>)> = Vec::with_capacity(messages.len());
+    order.extend(
+        (0..n)
+            .filter(|&i| parents[i as usize].is_none())
+            .map(|i| (i, None)),
+    );
+    let mut next = 0;
+    while let Some(&(i, _)) = order.get(next) {
+        next += 1;
+        let kids = &children[starts[i as usize] as usize..starts[i as usize + 1] as usize];
+        order.extend(kids.iter().map(|&c| (c, Some(i))));
     }
+    drop((children, starts, parents));
     if order.len() != messages.len() {
         return Err("its messages form a loop (a message is its own ancestor)".into());
     }
-    let conversation_id = uuid::Uuid::new_v4().to_string();
     let created_at = convo
         .created_at
         .as_deref()
         .and_then(normalize_time)
         .unwrap_or_else(|| now.to_owned());
-    let mut new_ids: Vec<String> = vec![String::new(); messages.len()];
-    let mut times: Vec<String> = vec![String::new(); messages.len()];
-    let mut messages: Vec<Option<Msg>> = messages.into_iter().map(Some).collect();
-    let mut out = Vec::with_capacity(order.len());
     let mut newest = created_at.clone();
-    for i in order {
-        let m = messages[i].take().expect("each message once");
-        new_ids[i] = uuid::Uuid::new_v4().to_string();
-        let parent = m.parent.as_deref().map(|p| index[p]);
+    for &(i, parent) in &order {
         // A reply is never older than what it answers: the client orders by time.
-        let mut at = m
+        let mut at = messages[i as usize]
             .created_at
             .as_deref()
             .and_then(normalize_time)
             .unwrap_or_else(|| created_at.clone());
-        if let Some(p) = parent
-            && at <= times[p]
-        {
-            at = crate::db::to_rfc3339(after(&times[p]));
+        if let Some(p) = parent {
+            let parent_at = messages[p as usize].created_at.as_deref().unwrap_or("");
+            if at.as_str() <= parent_at {
+                at = crate::db::to_rfc3339(after(parent_at));
+            }
         }
         if at > newest {
-            newest = at.clone();
+            newest.clone_from(&at);
         }
-        times[i] = at.clone();
-        out.push(Message {
-            message_id: new_ids[i].clone(),
-            conversation_id: conversation_id.clone(),
-            user_id: user_id.to_owned(),
-            parent_message_id: parent.map_or_else(|| NO_PARENT.to_owned(), |p| new_ids[p].clone()),
-            sender: if m.sender.is_empty() {
-                if m.is_created_by_user {
-                    "User".into()
-                } else {
-                    "Assistant".into()
-                }
-            } else {
-                m.sender
-            },
-            is_created_by_user: m.is_created_by_user,
-            // Counted when the chat engine first needs it, not for every imported message.
-            token_count: None,
-            text: m.text,
-            content: m.content,
-            model: m.model,
-            endpoint: m.endpoint.or_else(|| convo.endpoint.clone()),
-            error: m.error,
-            unfinished: m.unfinished,
-            feedback: m.feedback,
-            extra: m.extra,
-            created_at: at.clone(),
-            updated_at: at,
-        });
+        messages[i as usize].created_at = Some(at);
     }
     let updated_at = convo
         .updated_at
@@ -179,7 +214,7 @@ pub fn prepare(convo: Convo, user_id: &str, now: &str) -> Result<Prepared, Strin
         .unwrap_or(newest);
     let title = convo.title.trim();
     Ok(Prepared {
-        conversation_id,
+        conversation_id: uuid::Uuid::new_v4().to_string(),
         title: if title.is_empty() {
             "Imported Chat".into()
         } else {
@@ -190,8 +225,34 @@ pub fn prepare(convo: Convo, user_id: &str, now: &str) -> Result<Prepared, Strin
         settings: convo.settings,
         created_at,
         updated_at,
-        messages: out,
+        user_id: user_id.to_owned(),
+        ids: (0..n).map(|_| uuid::Uuid::new_v4()).collect(),
+        messages,
+        order,
     })
+}
+
+/// Each message's parent, by index; refuses empty and repeated ids and missing parents.
+fn parents(messages: &[Msg]) -> Result<Vec<Option<u32>>, String> {
+    let mut index: HashMap<&str, u32> = HashMap::with_capacity(messages.len());
+    for (i, m) in messages.iter().enumerate() {
+        if m.id.is_empty() {
+            return Err(format!("message {} has no id", i + 1));
+        }
+        if index.insert(&m.id, i as u32).is_some() {
+            return Err(format!("the message id {} appears twice", m.id));
+        }
+    }
+    messages
+        .iter()
+        .map(|m| match m.parent.as_deref() {
+            None => Ok(None),
+            Some(p) => index
+                .get(p)
+                .map(|&pi| Some(pi))
+                .ok_or_else(|| format!("message {} answers {p}, which is not in the file", m.id)),
+        })
+        .collect()
 }
 
 /// Leaves out skipped messages, moving their children up to the nearest kept ancestor. Each
@@ -316,7 +377,7 @@ mod tests {
 
     #[test]
     fn trees_get_new_ids_and_keep_their_shape() {
-        let p = prepare(
+        let mut p = prepare(
             convo(vec![
                 msg("c", Some("a")),
                 msg("a", None),
@@ -326,21 +387,21 @@ mod tests {
             NOW,
         )
         .unwrap();
-        assert_eq!(p.messages.len(), 3);
-        let root = &p.messages[0];
+        let rows: Vec<Message> = p.messages().collect();
+        assert_eq!(rows.len(), 3);
+        let root = &rows[0];
         assert_eq!(root.text, "text a");
         assert_eq!(root.parent_message_id, NO_PARENT);
         assert!(
-            p.messages[1..]
+            rows[1..]
                 .iter()
                 .all(|m| m.parent_message_id == root.message_id)
         );
         assert!(
-            p.messages
-                .iter()
+            rows.iter()
                 .all(|m| m.message_id.len() == 36 && m.conversation_id == p.conversation_id)
         );
-        assert!(p.messages[1].created_at > root.created_at);
+        assert!(rows[1].created_at > root.created_at);
     }
 
     #[test]
@@ -392,24 +453,26 @@ mod tests {
             messages.push(s);
             messages.push(msg(&format!("k{i}"), Some(&format!("s{i}"))));
         }
-        let p = prepare(convo(messages), "u", NOW).unwrap();
-        assert_eq!(p.messages.len(), n + 1);
-        let root = p.messages[0].message_id.clone();
-        assert!(p.messages[1..].iter().all(|m| m.parent_message_id == root));
+        let mut p = prepare(convo(messages), "u", NOW).unwrap();
+        let rows: Vec<Message> = p.messages().collect();
+        assert_eq!(rows.len(), n + 1);
+        let root = rows[0].message_id.clone();
+        assert!(rows[1..].iter().all(|m| m.parent_message_id == root));
     }
 
     #[test]
     fn skipped_messages_hand_their_children_up() {
         let mut sys = msg("s", None);
         sys.skip = true;
-        let p = prepare(
+        let mut p = prepare(
             convo(vec![sys, msg("a", Some("s")), msg("b", Some("a"))]),
             "u",
             NOW,
         )
         .unwrap();
-        assert_eq!(p.messages.len(), 2);
-        assert_eq!(p.messages[0].parent_message_id, NO_PARENT);
+        let rows: Vec<Message> = p.messages().collect();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].parent_message_id, NO_PARENT);
     }
 
     #[test]

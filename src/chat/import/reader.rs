@@ -21,12 +21,12 @@ use std::rc::Rc;
 
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::Value;
 
 use super::ImportError;
+use super::stream::Conversation;
 
-/// The largest conversation read, in bytes of JSON. A conversation is held in memory while it
-/// is converted, at several times its size.
+/// The largest conversation read, in bytes of JSON. A conversation's messages are held in
+/// memory until it is stored, at two to three times its size.
 pub const MAX_CONVERSATION_BYTES: u64 = 16 * 1024 * 1024;
 /// The deepest nesting read: a nested LibreChat export of 5,000 messages in one chain.
 pub const MAX_DEPTH: u32 = 10_000;
@@ -249,20 +249,21 @@ pub fn scan<R: Read>(reader: R) -> Result<Scan, ImportError> {
     Ok(scan)
 }
 
-/// The second pass: calls `f` with each conversation's position (from 1) and its JSON, or why
-/// it is not read. One conversation is in memory at a time. Run it on a thread with a stack
+/// The second pass: calls `f` with each conversation's position (from 1) and the conversation
+/// as read (see [`Conversation`]), or why it is not read. One conversation is in memory at a
+/// time, its messages already converted. Run it on a thread with a stack
 /// of [`STACK_BYTES`]. `f` returning an error stops the pass.
 pub fn each_conversation<R: Read>(
     reader: R,
     refused: &BTreeMap<usize, TooBig>,
-    mut f: impl FnMut(usize, Result<Value, TooBig>) -> Result<(), String>,
+    mut f: impl FnMut(usize, Result<Conversation, TooBig>) -> Result<(), String>,
 ) -> Result<(), ImportError> {
     struct Each<'a, F> {
         f: &'a mut F,
         refused: &'a BTreeMap<usize, TooBig>,
     }
 
-    impl<'de, F: FnMut(usize, Result<Value, TooBig>) -> Result<(), String>> Visitor<'de>
+    impl<'de, F: FnMut(usize, Result<Conversation, TooBig>) -> Result<(), String>> Visitor<'de>
         for Each<'_, F>
     {
         type Value = ();
@@ -280,7 +281,7 @@ pub fn each_conversation<R: Read>(
                         Some(_) => Err(why.clone()),
                         None => break,
                     },
-                    None => match seq.next_element::<Value>()? {
+                    None => match seq.next_element::<Conversation>()? {
                         Some(v) => Ok(v),
                         None => break,
                     },
@@ -296,9 +297,9 @@ pub fn each_conversation<R: Read>(
                     IgnoredAny::deserialize(de::value::MapAccessDeserializer::new(map))?;
                     Err(why.clone())
                 }
-                None => Ok(Value::deserialize(de::value::MapAccessDeserializer::new(
-                    map,
-                ))?),
+                None => Ok(Conversation::deserialize(
+                    de::value::MapAccessDeserializer::new(map),
+                )?),
             };
             (self.f)(1, item).map_err(de::Error::custom)
         }
@@ -325,7 +326,7 @@ mod tests {
         let mut out = Vec::new();
         each_conversation(json.as_bytes(), &scan.refused, |_, v| {
             out.push(match v {
-                Ok(v) => v["title"].as_str().unwrap_or("").to_owned(),
+                Ok(c) => c.title().unwrap_or_default(),
                 Err(why) => format!("refused: {why}"),
             });
             Ok(())
