@@ -77,3 +77,46 @@ async fn a_reset_with_a_wrong_link_is_refused_before_the_password_is_looked_at()
     let why = message(reset(&token, "a third passphrase", "a third passphrase").await).await;
     assert_eq!(why, "Invalid or expired password reset link.", "single use");
 }
+
+#[tokio::test]
+async fn rendering_is_limited_per_account() {
+    let server = TestServer::builder()
+        .env("RENDER_USER_MAX", "3")
+        .start()
+        .await;
+    let (alice, bob) = server.two_users(PW).await;
+    let render = |token: String| {
+        let server = &server;
+        async move {
+            server
+                .send(
+                    "POST",
+                    "/api/render",
+                    &token,
+                    json!({"texts": ["**a**", "b"]}),
+                )
+                .await
+        }
+    };
+    for _ in 0..3 {
+        assert_eq!(render(alice.token.clone()).await.status(), 200);
+    }
+    let refused = render(alice.token.clone()).await;
+    assert_eq!(refused.status(), 429);
+    assert!(refused.headers().contains_key("retry-after"));
+    // Per account: someone else still renders, and nobody was banned for it (score 0).
+    assert_eq!(render(bob.token.clone()).await.status(), 200);
+    assert_eq!(
+        server
+            .get_as("/api/convos?limit=1", &alice.token)
+            .await
+            .status(),
+        200
+    );
+    // The size of one request stays bounded as before.
+    let big = "x".repeat(600 * 1024);
+    let resp = server
+        .send("POST", "/api/render", &bob.token, json!({"text": big}))
+        .await;
+    assert_eq!(resp.status(), 413);
+}

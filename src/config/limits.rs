@@ -59,6 +59,11 @@ pub struct LimitSettings {
     pub message_ip: Option<LimitSpec>,
     /// Per user: `LIMIT_MESSAGE_USER` (off), `MESSAGE_USER_MAX` (40) per `MESSAGE_USER_WINDOW`.
     pub message_user: Option<LimitSpec>,
+    /// Markdown rendering (`POST /api/render`, ours; LibreChat's client renders in the
+    /// browser) per user: `LIMIT_RENDER_USER` (on), `RENDER_USER_MAX` (1000) per
+    /// `RENDER_USER_WINDOW` (1 min); `RENDER_VIOLATION_SCORE` (0: the bundled app re-renders
+    /// a streaming answer several times a second, which must not lead to a ban).
+    pub render_user: Option<LimitSpec>,
     /// Answers one user may have generating at once: `LIMIT_CONCURRENT_MESSAGES` (on),
     /// `CONCURRENT_MESSAGE_MAX` (2); `CONCURRENT_VIOLATION_SCORE` (1).
     pub concurrent_messages: Option<u32>,
@@ -184,6 +189,22 @@ impl LimitSettings {
                         1,
                         "MESSAGE_VIOLATION_SCORE",
                     )
+                })
+                .transpose()?,
+            render_user: env
+                .bool("LIMIT_RENDER_USER")?
+                .unwrap_or(true)
+                .then(|| {
+                    Ok::<_, ConfigError>(LimitSpec {
+                        score: small(env, "RENDER_VIOLATION_SCORE", 0)?,
+                        ..spec(
+                            "RENDER_USER",
+                            "render_limit",
+                            1000,
+                            1,
+                            "RENDER_VIOLATION_SCORE",
+                        )?
+                    })
                 })
                 .transpose()?,
             concurrent_messages: if env.bool("LIMIT_CONCURRENT_MESSAGES")?.unwrap_or(true) {

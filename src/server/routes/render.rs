@@ -1,14 +1,23 @@
 //! `POST /api/render {text}` → `{html}`, or `{texts: [...]}` → `{html: [...]}`: messages'
 //! markdown as sanitized HTML (see `chat::render`), for the web app, also while an answer
 //! streams. A batch lets the app render the messages on screen in one request.
+//!
+//! Rendering is CPU work (markdown, highlighting, sanitizing), so it is bounded four ways: the
+//! text's size, a per-user rate (`RENDER_USER_MAX`), one render at a time per account, and no
+//! more renders at once than there are cores, each on a blocking thread (never the async ones).
+
+use std::sync::{Arc, LazyLock};
+use std::time::Duration;
 
 use axum::Json;
 use axum::extract::State;
 use serde_json::{Value, json};
+use tokio::sync::Semaphore;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::server::middleware::AuthUser;
+use crate::server::middleware::auth::limit;
+use crate::server::middleware::{AuthUser, Client};
 use crate::server::{ApiError, AppState, JsonBody};
 
 /// The most text rendered in one request, in bytes.
@@ -18,6 +27,45 @@ const MAX_TEXTS: usize = 200;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(render))
+}
+
+/// Renders in progress, server-wide: one per core. A flood of rendering then waits here
+/// instead of taking every core, and every blocking thread the database's reads need.
+static CORES: LazyLock<Semaphore> =
+    LazyLock::new(|| Semaphore::new(std::thread::available_parallelism().map_or(1, |n| n.get())));
+
+/// One render at a time per account, so one account never holds more than one core.
+static PER_ACCOUNT: LazyLock<moka::sync::Cache<String, Arc<Semaphore>>> = LazyLock::new(|| {
+    moka::sync::Cache::builder()
+        .max_capacity(100_000)
+        .time_to_idle(Duration::from_secs(10 * 60))
+        .build()
+});
+
+/// Runs `work` (rendering) on a blocking thread, in turn: one at a time for `account`, and no
+/// more at once than there are cores.
+pub(super) async fn rendering<T: Send + 'static>(
+    account: Option<&str>,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    let mine = match account {
+        Some(id) => Some(
+            PER_ACCOUNT
+                .get_with_by_ref(id, || Arc::new(Semaphore::new(1)))
+                .acquire_owned()
+                .await
+                .map_err(ApiError::internal)?,
+        ),
+        None => None,
+    };
+    let core = CORES.acquire().await.map_err(ApiError::internal)?;
+    // The turns go with the work: a request given up on still holds them until it is done.
+    tokio::task::spawn_blocking(move || {
+        let _turns = (core, mine);
+        work()
+    })
+    .await
+    .map_err(ApiError::internal)
 }
 
 #[derive(serde::Deserialize, utoipa::ToSchema)]
@@ -30,9 +78,22 @@ struct RenderBody {
 #[utoipa::path(post, path = "/api/render", operation_id = "render_render", request_body = RenderBody, summary = "Render markdown to sanitized HTML", tag = "render", responses((status = 200, description = "Success")))]
 async fn render(
     State(state): State<AppState>,
-    AuthUser(_): AuthUser,
+    client: Client,
+    AuthUser(user): AuthUser,
     JsonBody(body): JsonBody<RenderBody>,
 ) -> Result<Json<Value>, ApiError> {
+    if let Some(spec) = &state.settings.limits.render_user {
+        let message = "Too many render requests. Try again later";
+        limit(
+            &state,
+            spec,
+            "render_user",
+            Some(&user.id),
+            &client,
+            message,
+        )
+        .await?;
+    }
     let (texts, single) = match (body.text, body.texts) {
         (Some(t), None) => (vec![t], true),
         (None, Some(ts)) => (ts, false),
@@ -51,14 +112,13 @@ async fn render(
         )));
     }
     let images = state.settings.images.clone();
-    let mut html = tokio::task::spawn_blocking(move || {
+    let mut html = rendering(Some(&user.id), move || {
         texts
             .iter()
             .map(|t| crate::chat::render::to_html(t, &images))
             .collect::<Vec<_>>()
     })
-    .await
-    .map_err(ApiError::internal)?;
+    .await?;
     Ok(Json(if single {
         json!({ "html": html.pop().unwrap_or_default() })
     } else {
