@@ -120,3 +120,93 @@ async fn rendering_is_limited_per_account() {
         .await;
     assert_eq!(resp.status(), 413);
 }
+
+#[tokio::test]
+async fn a_shared_page_is_rendered_once_however_many_visit() {
+    let server = TestServer::builder()
+        .env("ALLOW_SHARED_LINKS_PUBLIC", "true")
+        .start()
+        .await;
+    let alice = server.signed_in("alice@example.org", PW).await;
+    server
+        .send(
+            "POST",
+            "/api/convos/update",
+            &alice.token,
+            json!({"arg": {"conversationId": "c-1", "title": "Shared"}}),
+        )
+        .await;
+    for (id, parent, text) in [
+        ("q", "00000000-0000-0000-0000-000000000000", "question"),
+        ("a", "q", "**the first answer**"),
+    ] {
+        let resp = server
+            .send(
+                "POST",
+                "/api/messages/c-1",
+                &alice.token,
+                json!({"messageId": id, "parentMessageId": parent, "text": text, "isCreatedByUser": id == "q"}),
+            )
+            .await;
+        assert_eq!(resp.status(), 201);
+    }
+    let share: Value = server
+        .send("POST", "/api/share/c-1", &alice.token, json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let share_id = share["shareId"].as_str().unwrap().to_owned();
+    let view = || async {
+        let resp = server.get(&format!("/api/share/{share_id}")).await;
+        let status = resp.status().as_u16();
+        (status, resp.json::<Value>().await.unwrap_or(Value::Null))
+    };
+    let (status, first) = view().await;
+    assert_eq!(status, 200, "{first}");
+    assert!(
+        first["messages"][1]["html"]
+            .as_str()
+            .unwrap()
+            .contains("<strong>the first answer</strong>")
+    );
+    // What the page is made from changes behind the link's back (same version): visitors are
+    // still served the page made the first time, so they cost no new render.
+    let set_answer = |text: &'static str, touch: bool| {
+        let id = share_id.clone();
+        server.state.db.write(move |c| {
+            c.execute(
+                "UPDATE shared_links SET snapshot = json_set(snapshot, '$.messages[1].text', ?2),
+                     updated_at = CASE WHEN ?3 THEN '2999-01-01T00:00:00.000Z' ELSE updated_at END
+                 WHERE share_id = ?1",
+                rusqlite::params![id, text, touch],
+            )?;
+            Ok(())
+        })
+    };
+    set_answer("**a second answer**", false).await.unwrap();
+    for _ in 0..20 {
+        assert_eq!(view().await, (200, first.clone()));
+    }
+    // A new version of the link (as updating it makes) is rendered again.
+    set_answer("**a second answer**", true).await.unwrap();
+    let (_, second) = view().await;
+    assert!(
+        second["messages"][1]["html"]
+            .as_str()
+            .unwrap()
+            .contains("<strong>a second answer</strong>"),
+        "{second}"
+    );
+    // Deleting the conversation ends the page at once, cached or not.
+    let resp = server
+        .send(
+            "DELETE",
+            "/api/convos",
+            &alice.token,
+            json!({"arg": {"conversationId": "c-1"}}),
+        )
+        .await;
+    assert_eq!(resp.status(), 201);
+    assert_eq!(view().await.0, 404);
+}

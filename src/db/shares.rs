@@ -59,6 +59,15 @@ pub fn by_share_id(conn: &Connection, share_id: &str) -> Result<Option<SharedLin
     Ok(conn.query_row(&sql, [share_id], from_row).optional()?)
 }
 
+/// When a link last changed (its `updated_at`) and whose it is, if it exists: cheap (no
+/// snapshot), for serving its page from a cache.
+pub fn version(conn: &Connection, share_id: &str) -> Result<Option<(String, String)>, DbError> {
+    Ok(conn
+        .prepare_cached("SELECT updated_at, user_id FROM shared_links WHERE share_id = ?1")?
+        .query_row([share_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?)
+}
+
 pub fn for_conversation(
     conn: &Connection,
     user_id: &str,

@@ -5,13 +5,22 @@
 //! the fields a reader needs (text and reasoning parts only). Nothing after the target, no
 //! other conversation, and nothing about the owner (id, email, files) is ever in it. `GET /api/share/:shareId` is open to
 //! anyone with `ALLOW_SHARED_LINKS_PUBLIC`, otherwise to signed-in users.
+//!
+//! A link's page is rendered once per version of the link and kept ([`PAGES`]): a flood of
+//! views costs one small database read each (which also makes a deleted link stop at once),
+//! never a render.
 
 use std::collections::HashMap;
+use std::sync::LazyLock;
+use std::time::Duration;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -172,34 +181,58 @@ async fn create(
     Ok(Json(link_json(&saved)))
 }
 
+/// Shared pages as served, by share id and the link's `updated_at`: a change to the link
+/// (it is given a new id and snapshot) makes a new key, and a deleted link is never looked up.
+/// At most 32 MiB, each page dropped after an hour unseen.
+static PAGES: LazyLock<moka::sync::Cache<(String, String), Bytes>> = LazyLock::new(|| {
+    moka::sync::Cache::builder()
+        .weigher(|(id, at): &(String, String), page: &Bytes| {
+            u32::try_from(id.len() + at.len() + page.len()).unwrap_or(u32::MAX)
+        })
+        .max_capacity(32 * 1024 * 1024)
+        .time_to_idle(Duration::from_secs(60 * 60))
+        .build()
+});
+
+fn json_page(page: Bytes) -> Response {
+    ([(CONTENT_TYPE, "application/json")], page).into_response()
+}
+
 /// The shared page's data.
 #[utoipa::path(get, path = "/api/share/{id}", operation_id = "shares_read", tag = "shares", params(("id" = String, Path)), responses((status = 200, description = "Success")))]
 async fn read(
     State(state): State<AppState>,
     MaybeUser(user): MaybeUser,
     Path(share_id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     enabled(&state)?;
     if user.is_none() && !state.settings.features.public_shared_links {
         return Err(ApiError::Unauthorized(
             "Sign in to view shared conversations.".into(),
         ));
     }
-    let (link, owner_role) = state
+    let not_found = || ApiError::NotFound("Shared link not found".into());
+    // Every view: the link's version and its owner's role (both small).
+    let sid = share_id.clone();
+    let (version, owner_id, owner_role) = state
         .db
         .read(move |c| {
-            let Some(link) = shares::by_share_id(c, &share_id)? else {
+            let Some((version, owner_id)) = shares::version(c, &sid)? else {
                 return Ok(None);
             };
-            let owner = crate::db::users::find_by_id(c, &link.user_id)?;
-            Ok(Some((link, owner.map(|o| o.role).unwrap_or_default())))
+            let owner = crate::db::users::find_by_id(c, &owner_id)?;
+            Ok(Some((
+                version,
+                owner_id,
+                owner.map(|o| o.role).unwrap_or_default(),
+            )))
         })
         .await?
-        .ok_or_else(|| ApiError::NotFound("Shared link not found".into()))?;
+        .ok_or_else(not_found)?;
     // LibreChat makes a link public (visible to others than its owner) only when the owner's
     // role has SHARED_LINKS/SHARE_PUBLIC. Here that is read at every view, so taking the
     // permission away also closes the links made before.
-    let own = user.as_ref().is_some_and(|u| u.id == link.user_id);
+    let own = user.as_ref().is_some_and(|u| u.id == owner_id);
     if !own
         && !state
             .roles
@@ -210,10 +243,18 @@ async fn read(
             Some(_) => ApiError::Forbidden("This shared link is not public.".into()),
         });
     }
+    if let Some(page) = PAGES.get(&(share_id.clone(), version)) {
+        return Ok(json_page(page));
+    }
+    let link = state
+        .db
+        .read(move |c| shares::by_share_id(c, &share_id))
+        .await?
+        .ok_or_else(not_found)?;
     // A visitor without an account cannot use /api/render: answers come rendered here.
     let mut messages = link.snapshot["messages"].clone();
     let images = state.settings.images.clone();
-    let messages = tokio::task::spawn_blocking(move || {
+    let messages = super::render::rendering(None, move || {
         for m in messages.as_array_mut().into_iter().flatten() {
             if m["isCreatedByUser"] != true {
                 let text = m["text"].as_str().unwrap_or("").to_owned();
@@ -222,16 +263,20 @@ async fn read(
         }
         messages
     })
-    .await
-    .map_err(ApiError::internal)?;
-    Ok(Json(json!({
-        "shareId": link.share_id,
-        "conversationId": link.snapshot["conversationId"],
-        "title": link.title,
-        "messages": messages,
-        "createdAt": link.created_at,
-        "updatedAt": link.updated_at,
-    })))
+    .await?;
+    let page = Bytes::from(
+        serde_json::to_vec(&json!({
+            "shareId": link.share_id,
+            "conversationId": link.snapshot["conversationId"],
+            "title": link.title,
+            "messages": messages,
+            "createdAt": link.created_at,
+            "updatedAt": link.updated_at,
+        }))
+        .map_err(ApiError::internal)?,
+    );
+    PAGES.insert((link.share_id, link.updated_at), page.clone());
+    Ok(json_page(page))
 }
 
 /// What a shared page shows around the conversation (LibreChat's `TSharedLinkStartupConfig`):
