@@ -210,3 +210,85 @@ async fn a_shared_page_is_rendered_once_however_many_visit() {
     assert_eq!(resp.status(), 201);
     assert_eq!(view().await.0, 404);
 }
+
+#[tokio::test]
+async fn text_that_would_take_minutes_or_the_process_is_shown_plain() {
+    let server = TestServer::builder()
+        .env("ALLOW_SHARED_LINKS_PUBLIC", "true")
+        .start()
+        .await;
+    let alice = server.signed_in("alice@example.org", PW).await;
+    let render = |text: String| {
+        let (server, token) = (&server, alice.token.clone());
+        async move {
+            let resp = server
+                .send("POST", "/api/render", &token, json!({"text": text}))
+                .await;
+            assert_eq!(resp.status(), 200);
+            resp.json::<Value>().await.unwrap()["html"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    // A chain of 5,000 square roots overflowed the TeX renderer's stack: the process ended.
+    let roots = format!("$${} x$$", "\\sqrt".repeat(5_000));
+    // 200,000 nested quotes: the sanitizer's parser needed minutes of a core.
+    let quotes = format!("{} deep", ">".repeat(200_000));
+    for (text, shown) in [(&roots, "\\sqrt\\sqrt"), (&quotes, "&gt;&gt;&gt;")] {
+        let html = render(text.clone()).await;
+        assert!(
+            html.starts_with("<p>") && html.contains(shown),
+            "{html:.200}"
+        );
+        assert!(!html.contains("<math") && !html.contains("<blockquote"));
+    }
+    // What people write still renders.
+    let html = render("> > quoted twice\n\n$$\\sqrt{\\frac{a}{b}}$$".into()).await;
+    assert!(html.matches("<blockquote>").count() == 2, "{html}");
+    assert!(html.contains("<math"), "{html}");
+
+    // The shared page of an answer holding the same text stays up too.
+    server
+        .send(
+            "POST",
+            "/api/convos/update",
+            &alice.token,
+            json!({"arg": {"conversationId": "c-2", "title": "Roots"}}),
+        )
+        .await;
+    for (id, parent, text) in [
+        ("q", "00000000-0000-0000-0000-000000000000", "go"),
+        ("a", "q", roots.as_str()),
+    ] {
+        let resp = server
+            .send(
+                "POST",
+                "/api/messages/c-2",
+                &alice.token,
+                json!({"messageId": id, "parentMessageId": parent, "text": text, "isCreatedByUser": id == "q"}),
+            )
+            .await;
+        assert_eq!(resp.status(), 201);
+    }
+    let share: Value = server
+        .send("POST", "/api/share/c-2", &alice.token, json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let resp = server
+        .get(&format!(
+            "/api/share/{}",
+            share["shareId"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(resp.status(), 200);
+    let page: Value = resp.json().await.unwrap();
+    assert!(
+        page["messages"][1]["html"]
+            .as_str()
+            .unwrap()
+            .starts_with("<p>$$\\sqrt")
+    );
+}

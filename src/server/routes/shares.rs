@@ -258,7 +258,7 @@ async fn read(
         for m in messages.as_array_mut().into_iter().flatten() {
             if m["isCreatedByUser"] != true {
                 let text = m["text"].as_str().unwrap_or("").to_owned();
-                m["html"] = json!(crate::chat::render::to_html(&text, &images));
+                m["html"] = json!(super::render::to_html(&text, &images));
             }
         }
         messages
