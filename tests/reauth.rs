@@ -255,3 +255,158 @@ async fn with_two_factor_on_only_a_code_will_do() {
     assert!(!account_exists(&server).await);
     server.stop().await;
 }
+
+/// An access token from a refresh is no fresher proof than the sign-in it continues:
+/// `REAUTH_WINDOW` counts from the sign-in, so a thief holding the refresh cookie cannot make
+/// a day-old session "recent" by refreshing it.
+#[tokio::test]
+async fn a_refresh_does_not_make_the_session_recent() {
+    let server = TestServer::start().await;
+    let s = server.signed_in("alice@example.org", PW).await;
+    age_sessions(&server).await;
+    let resp = server.refresh(&s.refresh).await;
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.unwrap();
+    let fresh = Session {
+        token: body["token"].as_str().unwrap().to_owned(),
+        refresh: String::new(),
+        user: body["user"].clone(),
+    };
+    let del = bare(&server, "DELETE", "/api/user/delete", &fresh).await;
+    refused_with(del, 400, Some("reauth_password")).await;
+    let enrol = bare(&server, "POST", "/api/auth/2fa/enable", &fresh).await;
+    refused_with(enrol, 400, Some("reauth_password")).await;
+    assert!(account_exists(&server).await);
+    server.stop().await;
+}
+
+async fn change_password(server: &TestServer, s: &Session, body: Value) -> reqwest::Response {
+    server
+        .send("POST", "/api/user/password", &s.token, body)
+        .await
+}
+
+/// Whether `password` signs alice in (without counting against anything that matters here).
+async fn signs_in_with(server: &TestServer, password: &str) -> bool {
+    let resp = server
+        .post_json(
+            "/api/auth/login",
+            json!({"email": "alice@example.org", "password": password}),
+        )
+        .await;
+    resp.status() == 200
+}
+
+#[tokio::test]
+async fn with_two_factor_on_changing_the_password_needs_a_code_too() {
+    const NEW_PW: &str = "a brand new horse battery";
+    let server = TestServer::builder().env("LOGIN_MAX", "50").start().await;
+    let s = server.signed_in("alice@example.org", PW).await;
+    let (_, backup) = two_factor_on(&server, &s).await;
+
+    // The attack: a stolen token and a phished password, but no authenticator.
+    let change = json!({"currentPassword": PW, "password": NEW_PW, "confirm_password": NEW_PW});
+    let resp = change_password(&server, &s, change.clone()).await;
+    refused_with(resp, 400, Some("reauth_code")).await;
+    let mut guessed = change.clone();
+    guessed["backupCode"] = json!("deadbeef");
+    let resp = change_password(&server, &s, guessed).await;
+    assert!(resp.status().is_client_error(), "{}", resp.status());
+    assert!(
+        signs_in_with(&server, PW).await,
+        "the password is unchanged"
+    );
+
+    // A code with a wrong password uses no backup code up.
+    let mut wrong = change.clone();
+    wrong["currentPassword"] = json!("a wrong guess");
+    wrong["backupCode"] = json!(backup[0]);
+    let resp = change_password(&server, &s, wrong).await;
+    refused_with(resp, 403, None).await;
+
+    // The owner, with both.
+    let mut owner = change;
+    owner["backupCode"] = json!(backup[0]);
+    let resp = change_password(&server, &s, owner.clone()).await;
+    assert_eq!(resp.status(), 200);
+    assert!(signs_in_with(&server, NEW_PW).await);
+    // Each backup code works once.
+    owner["currentPassword"] = json!(NEW_PW);
+    owner["password"] = json!(PW);
+    owner["confirm_password"] = json!(PW);
+    let resp = change_password(&server, &s, owner).await;
+    assert_eq!(resp.status(), 400);
+    server.stop().await;
+}
+
+/// Only a wrong current password or code is a guess: mistakes in the new password (too short,
+/// typed differently twice) are refused without counting, however many there are.
+#[tokio::test]
+async fn mistakes_in_the_new_password_are_not_counted_as_guesses() {
+    const NEW_PW: &str = "a brand new horse battery";
+    // LOGIN_MAX is left at its default (7).
+    let server = TestServer::start().await;
+    let s = server.signed_in("alice@example.org", PW).await;
+    for _ in 0..5 {
+        for (new, again) in [(NEW_PW, "typed differently"), ("short", "short")] {
+            let resp = change_password(
+                &server,
+                &s,
+                json!({"currentPassword": PW, "password": new, "confirm_password": again}),
+            )
+            .await;
+            assert_eq!(resp.status(), 400, "{new} / {again}");
+        }
+    }
+    let resp = change_password(
+        &server,
+        &s,
+        json!({"currentPassword": PW, "password": NEW_PW, "confirm_password": NEW_PW}),
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+    server.stop().await;
+}
+
+/// Guessing the password through the sensitive routes is limited as at login: after
+/// `LOGIN_MAX` wrong passwords, even the right one is refused until the window ends.
+#[tokio::test]
+async fn guessing_the_password_through_a_sensitive_change_is_limited() {
+    let server = TestServer::builder().env("LOGIN_MAX", "3").start().await;
+    let alice = server.signed_in("alice@example.org", PW).await;
+    let bob = server.signed_in("bob@example.org", PW).await;
+    age_sessions(&server).await;
+    const NEW: &str = "a brand new horse battery";
+    let deletion = |pw: &str| json!({"password": pw});
+    let change =
+        |pw: &str| json!({"currentPassword": pw, "password": NEW, "confirm_password": NEW});
+    // A route's request body, given the password tried.
+    type Body<'a> = &'a dyn Fn(&str) -> Value;
+    let attempts: [(&Session, &str, &str, Body); 2] = [
+        (&alice, "DELETE", "/api/user/delete", &deletion),
+        (&bob, "POST", "/api/user/password", &change),
+    ];
+    for (s, method, path, body) in attempts {
+        for i in 0..3 {
+            let resp = server
+                .send(method, path, &s.token, body(&format!("guess {i}")))
+                .await;
+            assert_eq!(resp.status(), 403, "{path}: guess {i}");
+        }
+        let resp = server.send(method, path, &s.token, body(PW)).await;
+        assert_eq!(resp.status(), 429, "{path}: the right password, too late");
+    }
+    assert_eq!(server.state.db.read(users::count).await.unwrap(), 2);
+    assert_eq!(
+        server
+            .post_json(
+                "/api/auth/login",
+                json!({"email": "bob@example.org", "password": NEW})
+            )
+            .await
+            .status(),
+        401,
+        "bob's password is unchanged"
+    );
+    server.stop().await;
+}

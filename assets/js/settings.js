@@ -292,11 +292,12 @@ async function balance(panel) {
 }
 
 async function account(panel, c) {
-  const user = currentUser();
+  // Fresh from the server: two-factor may have been turned on since the sign-in.
+  const user = await get('api/user').catch(() => currentUser());
   const deleteSlot = h('div', { class: 'proof' });
   mount(panel,
     h('p', {}, `${user?.name || ''} <${user?.email || ''}>`),
-    user?.provider === 'local' ? passwordForm() : null,
+    user?.provider === 'local' ? passwordForm(user) : null,
     c.allowAccountDeletion !== false ? h('section', {}, h('h3', {}, 'Delete account'),
       h('button', { type: 'button', class: 'danger', onclick: () => {
         if (!confirm('Delete your account and all your conversations? This cannot be undone.')) return;
@@ -308,23 +309,34 @@ async function account(panel, c) {
       } }, 'Delete account'), deleteSlot) : null);
 }
 
-/** Changing the password takes the current one; the server signs out every other session. */
-function passwordForm() {
+/**
+ * Changing the password takes the current one, and with two-factor on a code as well (the
+ * field shows when the account has it on, or when the server asks for one); the server signs
+ * out every other session.
+ */
+function passwordForm(user) {
   const field = (label, autocomplete) => h('input', { type: 'password', 'aria-label': label, autocomplete });
   const current = field('Current password', 'current-password');
   const next = field('New password', 'new-password');
   const again = field('Confirm new password', 'new-password');
+  const code = h('input', { type: 'text', 'aria-label': 'Code from your authenticator app, or a backup code', autocomplete: 'one-time-code' });
+  const codeField = h('div', { class: 'field', hidden: !user?.twoFactorEnabled }, code);
   const status = h('p', { role: 'status' });
   return h('section', {}, h('h3', {}, 'Change password'),
     h('form', { class: 'password-change', onsubmit: async (ev) => {
       ev.preventDefault();
+      const proof = codeField.hidden ? {} : PROOFS.reauth_code.body(code.value.trim());
       try {
-        await post('api/user/password', { currentPassword: current.value, password: next.value, confirm_password: again.value });
-        for (const f of [current, next, again]) f.value = '';
+        await post('api/user/password', { currentPassword: current.value, password: next.value, confirm_password: again.value, ...proof });
+        for (const f of [current, next, again, code]) f.value = '';
         mount(status, 'Password changed. Other devices were signed out.');
       } catch (e) {
         mount(status);
+        if (e instanceof ApiError && e.body?.type === 'reauth_code') {
+          codeField.hidden = false;
+          code.focus();
+        }
         toast(e.message, 'error');
       }
-    } }, current, next, again, h('button', { type: 'submit' }, 'Change password'), status));
+    } }, current, next, again, codeField, h('button', { type: 'submit' }, 'Change password'), status));
 }

@@ -2,7 +2,7 @@
 //! password) and the recent proof of identity they need, so that a stolen access token alone
 //! (an XSS, a borrowed unlocked laptop) can neither lock the owner out nor take the account.
 //!
-//! What counts as proof, in order:
+//! What counts as proof ([`Rule::Recent`]), in order:
 //! 1. with 2FA on, a code from the authenticator or a backup code (`token` / `backupCode`),
 //!    and nothing else: what LibreChat asks for, and what its client sends;
 //! 2. else the account's password (`password`), which the bundled app asks for;
@@ -10,7 +10,9 @@
 //!    sends nothing when it starts 2FA enrolment, or deletes an account without 2FA: this keeps
 //!    it working right after a sign-in, and shrinks what a stolen token can do to that window.
 //!
-//! Changing the password always needs the current one, and ends every other session.
+//! Changing the password ([`Rule::PasswordAndCode`]) always needs the current one, and with
+//! 2FA on a code as well, so that a stolen token and a phished password together still cannot
+//! take the account; it ends every other session.
 
 use serde::Deserialize;
 
@@ -42,6 +44,7 @@ impl ProofNeeded {
         }
     }
 
+    /// The sentence shown to the person, saying what to enter.
     pub fn message(self) -> &'static str {
         match self {
             Self::Code => "Enter a code from your authenticator app or a backup code to confirm.",
@@ -54,66 +57,105 @@ impl ProofNeeded {
 /// The proof a request may carry: LibreChat's `{token}` / `{backupCode}`, or our `{password}`.
 #[derive(Debug, Default, Clone, Deserialize, utoipa::ToSchema)]
 pub struct Confirmation {
+    /// The account's password (ours: LibreChat's client never sends it).
     #[serde(default)]
     pub password: Option<String>,
+    /// A six-digit code from the authenticator app, as LibreChat's client sends it.
     #[serde(default)]
     pub token: Option<String>,
+    /// One of the account's backup codes (each works once), as LibreChat's client sends it.
     #[serde(default, rename = "backupCode")]
     pub backup_code: Option<String>,
 }
 
+/// What a sensitive change takes as proof (see the module's rules).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    /// With 2FA on a code; else the password, or a sign-in within `REAUTH_WINDOW`.
+    Recent,
+    /// The password, always; with 2FA on, a code as well.
+    PasswordAndCode,
+}
+
 impl Accounts {
-    /// Checks that the person making a sensitive change has just proven who they are (see the
-    /// module's rules). `session_id` is the session of the request's access token.
-    pub async fn confirm_recent(
+    /// Checks that the person making a sensitive change has just proven who they are, as
+    /// `rule` asks. `session_id` is the session of the request's access token.
+    pub async fn confirm(
         &self,
         two_factor: &TwoFactor,
         user: &User,
         session_id: Option<&str>,
         given: &Confirmation,
+        rule: Rule,
     ) -> Result<(), AuthError> {
-        if user.two_factor_enabled {
-            let proof = Proof::from_body(given.token.as_deref(), given.backup_code.as_deref())
-                .map_err(|_| AuthError::ProofRequired(ProofNeeded::Code))?;
-            return two_factor.verify(user, &proof).await;
+        let code = || {
+            Proof::from_body(given.token.as_deref(), given.backup_code.as_deref())
+                .map_err(|_| AuthError::ProofRequired(ProofNeeded::Code))
+        };
+        let password = given.password.as_deref().filter(|p| !p.is_empty());
+        match rule {
+            Rule::Recent if user.two_factor_enabled => two_factor.verify(user, &code()?).await,
+            Rule::Recent => {
+                if let Some(pw) = password {
+                    return self.check_password(user, pw).await;
+                }
+                if self.signed_in_recently(user, session_id).await? {
+                    return Ok(());
+                }
+                Err(AuthError::ProofRequired(if user.password.is_some() {
+                    ProofNeeded::Password
+                } else {
+                    ProofNeeded::SignIn
+                }))
+            }
+            Rule::PasswordAndCode => {
+                // Both are asked for before either is checked, and the password is checked
+                // first: a mistyped password must not use up a backup code.
+                let code = if user.two_factor_enabled {
+                    Some(code()?)
+                } else {
+                    None
+                };
+                let pw = password.ok_or(AuthError::ProofRequired(ProofNeeded::Password))?;
+                self.check_password(user, pw).await?;
+                match code {
+                    Some(code) => two_factor.verify(user, &code).await,
+                    None => Ok(()),
+                }
+            }
         }
-        if let Some(pw) = given.password.as_deref().filter(|p| !p.is_empty()) {
-            return self.check_password(user, pw).await;
-        }
-        if self.signed_in_recently(user, session_id).await? {
-            return Ok(());
-        }
-        Err(AuthError::ProofRequired(if user.password.is_some() {
-            ProofNeeded::Password
-        } else {
-            ProofNeeded::SignIn
-        }))
     }
 
-    /// Sets a new password after checking the current one, and ends every other session (with
-    /// their access tokens): whoever else was signed in has to sign in with the new password.
-    /// Returns how many sessions ended.
-    pub async fn change_password(
+    /// Whether `new` (typed twice) may become the account's password. Checked before any
+    /// proof, so that a typo here costs none of the guesses the limiter allows.
+    pub fn check_new_password(
         &self,
         user: &User,
-        session_id: Option<&str>,
-        current: &str,
         new: &str,
         confirm: &str,
-    ) -> Result<usize, AuthError> {
+    ) -> Result<(), AuthError> {
         if user.password.is_none() {
             return Err(AuthError::Forbidden(
                 "This account signs in elsewhere and has no password here.".into(),
             ));
         }
-        if current.is_empty() {
-            return Err(AuthError::ProofRequired(ProofNeeded::Password));
-        }
         validate::password(new, self.settings.min_password_length)?;
         if new != confirm {
             return Err(AuthError::Invalid("Passwords do not match.".into()));
         }
-        self.check_password(user, current).await?;
+        Ok(())
+    }
+
+    /// Sets a new password, and ends every other session (with their access tokens): whoever
+    /// else was signed in has to sign in with the new password. The caller has checked the
+    /// proof ([`Rule::PasswordAndCode`]) and the password ([`Self::check_new_password`]).
+    /// Returns how many sessions ended.
+    pub async fn set_password(
+        &self,
+        user: &User,
+        session_id: Option<&str>,
+        new: &str,
+    ) -> Result<usize, AuthError> {
         let pw = new.to_owned();
         let hash = tokio::task::spawn_blocking(move || password::hash(&pw))
             .await

@@ -2,7 +2,6 @@
 //! second step of a login (`verify-temp`).
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
@@ -11,12 +10,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::auth::signed_in;
-use crate::auth::AuthError;
 use crate::auth::sensitive::Confirmation;
 use crate::auth::two_factor::Proof;
-use crate::db::users;
-use crate::server::middleware::auth::{check_ban, limit};
-use crate::server::middleware::{AuthSession, AuthUser, Client};
+use crate::db::users::{self, User};
+use crate::server::middleware::auth::check_ban;
+use crate::server::middleware::proof::{Sensitive, checked};
+use crate::server::middleware::{AuthUser, Client, RecentProof};
 use crate::server::{ApiError, AppState, JsonBody};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -48,72 +47,15 @@ impl CodeBody {
     }
 }
 
-/// Guessing six digits (or a password, where a sensitive change takes one) must be slow:
-/// wrong answers count against the login limiter (per user), and once it is used up every
-/// check is refused until the window ends. Right answers cost nothing, and neither does a
-/// request that only hears which proof to send, so enrolling and logging in never trip it.
-pub(super) async fn checked<T>(
-    state: &AppState,
-    user_id: &str,
-    client: &Client,
-    attempt: impl std::future::Future<Output = Result<T, AuthError>>,
-) -> Result<T, ApiError> {
-    let spec = &state.settings.limits.login;
-    let message = "Too many 2FA attempts, please try again later.";
-    if let Some(limited) = state.guard.limiter.exhausted(spec, "2fa", user_id) {
-        return Err(ApiError::TooManyRequests {
-            message: message.into(),
-            retry_after_secs: limited.retry_after.as_secs().max(1),
-        });
-    }
-    match attempt.await {
-        Ok(v) => Ok(v),
-        Err(e @ AuthError::ProofRequired(_)) => Err(e.into()),
-        Err(e) => {
-            limit(state, spec, "2fa", Some(user_id), client, message).await?;
-            Err(e.into())
-        }
-    }
-}
-
-/// Refuses a sensitive change without recent proof of identity ([`crate::auth::sensitive`]);
-/// wrong passwords and codes count as in [`checked`].
-pub(super) async fn require_recent_proof(
-    state: &AppState,
-    client: &Client,
-    session: &AuthSession,
-    given: &Confirmation,
-) -> Result<(), ApiError> {
-    let user = &session.user;
-    let sid = session.session_id.as_deref();
-    let proof = state
-        .accounts
-        .confirm_recent(&state.two_factor, user, sid, given);
-    checked(state, &user.id, client, proof).await
-}
-
-/// A JSON body that may be absent: LibreChat's client sends none to start enrolment, and none
-/// to delete an account without 2FA.
-pub(super) fn optional_body<T: serde::de::DeserializeOwned + Default>(
-    body: &[u8],
-) -> Result<T, ApiError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(T::default());
-    }
-    serde_json::from_slice(body)
-        .map_err(|e| ApiError::BadRequest(format!("invalid request body: {e}")))
-}
-
 /// Starting enrolment is a sensitive change: a stolen token could otherwise tie the account
 /// to the thief's authenticator and lock the owner out. It needs recent proof
 /// ([`crate::auth::sensitive`]): a sign-in within `REAUTH_WINDOW`, or (POST only) the password.
 #[utoipa::path(get, path = "/api/auth/2fa/enable", operation_id = "two_factor_enable", summary = "Begin two-factor enrolment (secret, QR code, backup codes)", tag = "two_factor", responses((status = 200, description = "Success")))]
 async fn enable(
     State(state): State<AppState>,
-    client: Client,
-    session: AuthSession,
+    RecentProof { session, .. }: RecentProof<Enrolment>,
 ) -> Result<Json<Value>, ApiError> {
-    start_enrolment(&state, &client, session, Confirmation::default()).await
+    start_enrolment(&state, &session.user).await
 }
 
 /// The same as the GET, for clients that POST (LibreChat's, with no body), and the way to
@@ -121,26 +63,34 @@ async fn enable(
 #[utoipa::path(post, path = "/api/auth/2fa/enable", operation_id = "two_factor_enable_post", request_body = Confirmation, summary = "Begin two-factor enrolment (as the GET)", tag = "two_factor", responses((status = 200, description = "Success")))]
 async fn enable_post(
     State(state): State<AppState>,
-    client: Client,
-    session: AuthSession,
-    body: Bytes,
+    RecentProof { session, .. }: RecentProof<Enrolment>,
 ) -> Result<Json<Value>, ApiError> {
-    start_enrolment(&state, &client, session, optional_body(&body)?).await
+    start_enrolment(&state, &session.user).await
 }
 
-async fn start_enrolment(
-    state: &AppState,
-    client: &Client,
-    session: AuthSession,
-    given: Confirmation,
-) -> Result<Json<Value>, ApiError> {
-    if session.user.two_factor_enabled {
-        return Err(ApiError::BadRequest(
-            "Two-factor authentication is already enabled.".into(),
-        ));
+/// The proof that starts an enrolment. Only for an account without 2FA: LibreChat also lets
+/// one with 2FA on enrol again with a code, which its client never offers (README).
+#[derive(Debug, Default, Deserialize)]
+#[serde(transparent)]
+struct Enrolment(Confirmation);
+
+impl Sensitive for Enrolment {
+    fn confirmation(&self) -> Confirmation {
+        self.0.clone()
     }
-    require_recent_proof(state, client, &session, &given).await?;
-    let e = state.two_factor.enable(&session.user).await?;
+
+    fn validate(&self, _: &AppState, user: &User) -> Result<(), ApiError> {
+        if user.two_factor_enabled {
+            return Err(ApiError::BadRequest(
+                "Two-factor authentication is already enabled.".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+async fn start_enrolment(state: &AppState, user: &User) -> Result<Json<Value>, ApiError> {
+    let e = state.two_factor.enable(user).await?;
     // The web app shows the QR code as it comes (an SVG of dark squares, no script).
     let svg = qr_svg(&e.otpauth_url);
     Ok(Json(

@@ -1,7 +1,6 @@
 //! `/api/user`: the signed-in user, terms of service, password change, account deletion.
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::header::SET_COOKIE;
 use axum::response::{IntoResponse, Response};
@@ -9,11 +8,11 @@ use serde_json::{Value, json};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::two_factor::{checked, optional_body, require_recent_proof};
-use crate::auth::sensitive::Confirmation;
+use crate::auth::sensitive::{Confirmation, Rule};
 use crate::db::users::{self, User};
 use crate::server::middleware::auth::{clear_refresh_cookie, limit};
-use crate::server::middleware::{AuthSession, AuthUser, Client};
+use crate::server::middleware::proof::Sensitive;
+use crate::server::middleware::{AuthSession, AuthUser, Client, RecentProof};
 use crate::server::{ApiError, AppState, JsonBody};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -128,17 +127,8 @@ async fn resend_verification(
 #[utoipa::path(delete, path = "/api/user/delete", operation_id = "user_delete_account", request_body = Confirmation, summary = "Delete the caller's account and data", tag = "user", responses((status = 200, description = "Success")))]
 async fn delete_account(
     State(state): State<AppState>,
-    client: Client,
-    session: AuthSession,
-    body: Bytes,
+    RecentProof { session, .. }: RecentProof<Deletion>,
 ) -> Result<Response, ApiError> {
-    if !state.settings.auth.allow_account_deletion {
-        return Err(ApiError::Forbidden(
-            "Account deletion is not allowed.".into(),
-        ));
-    }
-    let given: Confirmation = optional_body(&body)?;
-    require_recent_proof(&state, &client, &session, &given).await?;
     state.accounts.delete_account(&session.user.id).await?;
     Ok((
         [(SET_COOKIE, clear_refresh_cookie())],
@@ -147,38 +137,74 @@ async fn delete_account(
         .into_response())
 }
 
-#[derive(serde::Deserialize, utoipa::ToSchema)]
+/// The proof that deletes an account, where `ALLOW_ACCOUNT_DELETION` lets it.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(transparent)]
+struct Deletion(Confirmation);
+
+impl Sensitive for Deletion {
+    fn confirmation(&self) -> Confirmation {
+        self.0.clone()
+    }
+
+    fn validate(&self, state: &AppState, _: &User) -> Result<(), ApiError> {
+        if !state.settings.auth.allow_account_deletion {
+            return Err(ApiError::Forbidden(
+                "Account deletion is not allowed.".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A new password, and the proof: the current password, and with 2FA on a code too.
+#[derive(Default, serde::Deserialize, utoipa::ToSchema)]
 struct PasswordChange {
     #[serde(default, rename = "currentPassword")]
     current_password: String,
+    /// The new password.
     #[serde(default)]
     password: String,
     #[serde(default)]
     confirm_password: String,
+    /// With 2FA on: a code from the authenticator app, or `backupCode`.
+    #[serde(default)]
+    token: Option<String>,
+    #[serde(default, rename = "backupCode")]
+    backup_code: Option<String>,
+}
+
+impl Sensitive for PasswordChange {
+    const RULE: Rule = Rule::PasswordAndCode;
+
+    fn confirmation(&self) -> Confirmation {
+        Confirmation {
+            password: Some(self.current_password.clone()),
+            token: self.token.clone(),
+            backup_code: self.backup_code.clone(),
+        }
+    }
+
+    fn validate(&self, state: &AppState, user: &User) -> Result<(), ApiError> {
+        Ok(state
+            .accounts
+            .check_new_password(user, &self.password, &self.confirm_password)?)
+    }
 }
 
 /// Ours (LibreChat has no such route): a new password for a local account, given the current
-/// one. Every other session ends, with its access tokens; this one stays signed in.
+/// one (and a code with 2FA on). Every other session ends, with its access tokens; this one
+/// stays signed in.
 #[utoipa::path(post, path = "/api/user/password", operation_id = "user_change_password", request_body = PasswordChange, summary = "Change the password; other sessions are signed out", tag = "user", responses((status = 200, description = "Success")))]
 async fn change_password(
     State(state): State<AppState>,
-    client: Client,
-    AuthSession { user, session_id }: AuthSession,
-    JsonBody(body): JsonBody<PasswordChange>,
+    RecentProof { session, body }: RecentProof<PasswordChange>,
 ) -> Result<Json<Value>, ApiError> {
-    let ended = checked(
-        &state,
-        &user.id,
-        &client,
-        state.accounts.change_password(
-            &user,
-            session_id.as_deref(),
-            &body.current_password,
-            &body.password,
-            &body.confirm_password,
-        ),
-    )
-    .await?;
+    let AuthSession { user, session_id } = session;
+    let ended = state
+        .accounts
+        .set_password(&user, session_id.as_deref(), &body.password)
+        .await?;
     Ok(Json(json!({
         "message": "Password changed.",
         "sessionsEnded": ended,
