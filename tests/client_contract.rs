@@ -7,6 +7,7 @@ mod support;
 
 use serde_json::{Value, json};
 use support::fake_openai::{FakeOpenAi, KEY};
+use support::node::{self, Needs};
 use support::{Session, TestServer};
 
 const PW: &str = "correct horse battery";
@@ -224,9 +225,21 @@ async fn a_title_request_waits_for_the_title_being_made() {
         );
         tokio::spawn(async move { client.get(url).bearer_auth(token).send().await.unwrap() })
     };
-    // Gives the request time to arrive before the title can exist; the answer must be the
-    // title either way (only the old server, which did not wait, depends on this to fail).
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // The request arrives and waits, for as long as the title is held back (no timing: the
+    // title cannot exist before the release).
+    let uid = s.user["id"].as_str().unwrap().to_owned();
+    for _ in 0..1_000 {
+        if server.state.jobs.titles.waiting(&uid, &convo) == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        server.state.jobs.titles.waiting(&uid, &convo),
+        1,
+        "the request waits for the title"
+    );
+    assert!(!asking.is_finished(), "no answer before the title exists");
     fake.release();
     let resp = asking.await.unwrap();
     assert_eq!(resp.status(), 200);
@@ -274,44 +287,13 @@ async fn a_title_request_with_no_title_coming_answers_at_once() {
 /// the npm packages are missing, unless LIBRECHAT_REQUIRE_PEERS is set.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_answer_passes_the_client_library_s_own_schemas() {
-    let e2e = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e");
-    let missing = if !e2e.join("node_modules/librechat-data-provider").is_dir() {
-        Some("tests/e2e/node_modules is missing (npm ci in tests/e2e)")
-    } else if std::process::Command::new("node")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        Some("node is not installed")
-    } else {
-        None
-    };
-    if let Some(why) = missing {
-        assert!(
-            std::env::var_os("LIBRECHAT_REQUIRE_PEERS").is_none(),
-            "the contract test cannot run: {why}"
-        );
-        eprintln!("skipping the contract test: {why}");
+    if !node::ready("the contract test", node::missing_peer(Needs::Library)) {
         return;
     }
     let fake = FakeOpenAi::start().await;
     let server = server(&fake, &[]).await;
     let base = format!("{}/", server.base);
-    let out = tokio::task::spawn_blocking(move || {
-        std::process::Command::new("node")
-            .arg("contract.test.mjs")
-            .current_dir(&e2e)
-            .env("BASE_URL", base)
-            .output()
-            .expect("run node")
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    println!("{stdout}");
-    assert!(
-        out.status.success(),
-        "answers fail librechat-data-provider's schemas:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    if let Err(out) = node::node_suite("contract.test.mjs", &[("BASE_URL", &base)]).await {
+        panic!("answers fail librechat-data-provider's schemas:\n{out}");
+    }
 }

@@ -5,39 +5,15 @@
 
 mod support;
 
-use std::path::Path;
-use std::process::Command;
-
 use support::fake_openai::{FakeOpenAi, KEY};
+use support::node::{self, Needs};
 use support::oidc::OidcProvider;
 use support::ssp::SimpleSamlPhp;
 use support::{ServeProcess, librechat};
 
-fn missing_peer(e2e: &Path) -> Option<String> {
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    if !Path::new(&chromium).exists() {
-        return Some(format!(
-            "{chromium} is not installed (apt install chromium)"
-        ));
-    }
-    if !e2e.join("node_modules/playwright-core").is_dir() {
-        return Some("tests/e2e/node_modules is missing (npm ci in tests/e2e)".into());
-    }
-    if Command::new("node").arg("--version").output().is_err() {
-        return Some("node is not installed".into());
-    }
-    None
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_web_app_in_a_real_browser() {
-    let e2e = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e");
-    if let Some(why) = missing_peer(&e2e) {
-        assert!(
-            std::env::var_os("LIBRECHAT_REQUIRE_PEERS").is_none(),
-            "browser tests cannot run: {why}"
-        );
-        eprintln!("skipping the browser tests: {why}");
+    if !node::ready("the browser tests", node::missing_peer(Needs::Browser)) {
         return;
     }
     let fake = FakeOpenAi::start().await;
@@ -66,6 +42,9 @@ async fn the_web_app_in_a_real_browser() {
         .env("OPENID_USE_PKCE", "true")
         .env("ALLOW_SOCIAL_LOGIN", "true")
         .env("LOGIN_MAX", "100")
+        // Longer than any run, so the sign-in stays recent proof throughout (the app's prompt
+        // for a password would otherwise appear, or not, with the machine's speed).
+        .env("REAUTH_WINDOW", "1440")
         .env("JWT_SECRET", "e2e-jwt-secret-0123456789abcdef0123456789")
         .env(
             "JWT_REFRESH_SECRET",
@@ -75,30 +54,17 @@ async fn the_web_app_in_a_real_browser() {
         .await
         .unwrap();
     let base = format!("{}/", server.base.trim_end_matches('/'));
-    run_script(&e2e, "app.test.mjs", base, &server).await;
+    run_script("app.test.mjs", &base, &server).await;
 }
 
 /// Runs `script` (in tests/e2e) against `base`; fails with its output and the server's log.
-async fn run_script(e2e: &Path, script: &'static str, base: String, server: &ServeProcess) {
-    let run = e2e.to_owned();
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new("node")
-            .arg(script)
-            .current_dir(&run)
-            .env("BASE_URL", base)
-            .output()
-            .expect("run node")
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    println!("{stdout}");
-    assert!(
-        out.status.success(),
-        "the browser tests failed:\n{stdout}\n{stderr}\n--- server log ---\n{}",
-        server.stderr.lock().unwrap()
-    );
+async fn run_script(script: &str, base: &str, server: &ServeProcess) {
+    if let Err(out) = node::node_suite(script, &[("BASE_URL", base)]).await {
+        panic!(
+            "the browser tests failed:\n{out}\n--- server log ---\n{}",
+            server.stderr.lock().unwrap()
+        );
+    }
 }
 
 /// SAML's HTTP-POST binding across sites in a real browser: the server as `localhost`, the IdP
@@ -106,13 +72,7 @@ async fn run_script(e2e: &Path, script: &'static str, base: String, server: &Ser
 /// sign-in must still finish, bound to the browser, through the GET that follows it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn saml_across_sites_in_a_real_browser() {
-    let e2e = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e");
-    if let Some(why) = missing_peer(&e2e) {
-        assert!(
-            std::env::var_os("LIBRECHAT_REQUIRE_PEERS").is_none(),
-            "browser tests cannot run: {why}"
-        );
-        eprintln!("skipping the browser tests: {why}");
+    if !node::ready("the browser tests", node::missing_peer(Needs::Browser)) {
         return;
     }
     let Some(idp) = SimpleSamlPhp::start() else {
@@ -139,5 +99,5 @@ async fn saml_across_sites_in_a_real_browser() {
             .replace("127.0.0.1", "localhost")
     );
     idp.register_sp(sp, &format!("{base}oauth/saml/callback"));
-    run_script(&e2e, "saml.test.mjs", base, &server).await;
+    run_script("saml.test.mjs", &base, &server).await;
 }

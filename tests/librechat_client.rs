@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use support::fake_openai::{FakeOpenAi, KEY};
+use support::node::{self, Needs};
 use support::{ServeProcess, librechat};
 
 /// The client build: `LIBRECHAT_CLIENT_TARBALL`, else the tarball beside the project
@@ -33,22 +34,6 @@ fn client_tarball() -> Option<PathBuf> {
             found.sort();
             found.pop()
         })
-}
-
-fn missing_peer(e2e: &Path) -> Option<String> {
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    if !Path::new(&chromium).exists() {
-        return Some(format!(
-            "{chromium} is not installed (apt install chromium)"
-        ));
-    }
-    if !e2e.join("node_modules/playwright-core").is_dir() {
-        return Some("tests/e2e/node_modules is missing (npm ci in tests/e2e)".into());
-    }
-    if Command::new("node").arg("--version").output().is_err() {
-        return Some("node is not installed".into());
-    }
-    None
 }
 
 /// Unpacks the tarball into `into`; returns the folder that holds `index.html`.
@@ -78,17 +63,11 @@ fn unpack(tarball: &Path, into: &Path) -> PathBuf {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn librechat_s_own_client_in_a_real_browser() {
-    let e2e = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e");
     let why = match client_tarball().filter(|t| t.is_file()) {
         None => Some("LibreChat's client build (librechat-client-*.tar.xz) is not here".into()),
-        Some(_) => missing_peer(&e2e),
+        Some(_) => node::missing_peer(Needs::Browser),
     };
-    if let Some(why) = why {
-        assert!(
-            std::env::var_os("LIBRECHAT_REQUIRE_PEERS").is_none(),
-            "LibreChat client tests cannot run: {why}"
-        );
-        eprintln!("skipping LibreChat's client in the browser: {why}");
+    if !node::ready("LibreChat's client in the browser", why) {
         return;
     }
     let tarball = client_tarball().unwrap();
@@ -109,6 +88,9 @@ async fn librechat_s_own_client_in_a_real_browser() {
         .env("DISABLE_COMPRESSION", "true")
         .env("LOGIN_MAX", "100")
         .env("REGISTER_MAX", "100")
+        // LibreChat's client sends no proof to start 2FA enrolment: the sign-in must stay
+        // recent however slowly the steps before it run.
+        .env("REAUTH_WINDOW", "1440")
         .env("JWT_SECRET", "lc-e2e-jwt-secret-0123456789abcdef01234567")
         .env(
             "JWT_REFRESH_SECRET",
@@ -118,22 +100,10 @@ async fn librechat_s_own_client_in_a_real_browser() {
         .await
         .unwrap();
     let base = format!("{}/", server.base.trim_end_matches('/'));
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new("node")
-            .arg("librechat.test.mjs")
-            .current_dir(&e2e)
-            .env("BASE_URL", base)
-            .output()
-            .expect("run node")
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    println!("{stdout}");
-    assert!(
-        out.status.success(),
-        "LibreChat's client failed in the browser:\n{stdout}\n{stderr}\n--- server log ---\n{}",
-        server.stderr.lock().unwrap()
-    );
+    if let Err(out) = node::node_suite("librechat.test.mjs", &[("BASE_URL", &base)]).await {
+        panic!(
+            "LibreChat's client failed in the browser:\n{out}\n--- server log ---\n{}",
+            server.stderr.lock().unwrap()
+        );
+    }
 }

@@ -56,6 +56,13 @@ impl Titles {
         }
     }
 
+    /// How many requests are waiting for the conversation's title right now.
+    pub fn waiting(&self, user_id: &str, conversation_id: &str) -> usize {
+        self.lock()
+            .get(&key(user_id, conversation_id))
+            .map_or(0, watch::Sender::receiver_count)
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, watch::Sender<()>>> {
         self.pending.lock().unwrap_or_else(|e| e.into_inner())
     }
