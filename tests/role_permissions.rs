@@ -244,26 +244,38 @@ async fn without_share_public_a_link_is_its_owners_only() {
         .send("POST", "/api/share/c-1", &user.token, json!({}))
         .await;
     let share: Value = created.json().await.unwrap();
-    let path = format!("/api/share/{}", share["shareId"].as_str().unwrap());
-    // USER may share publicly by default, as in LibreChat.
-    assert_eq!(server.get_as(&path, &carol.token).await.status(), 200);
-    assert_eq!(server.get(&path).await.status(), 200);
+    let page = format!("/api/share/{}", share["shareId"].as_str().unwrap());
+    // The page and its startup configuration are decided alike.
+    let config = format!("{page}/config");
+    for path in [&page, &config] {
+        // USER may share publicly by default, as in LibreChat.
+        assert_eq!(server.get_as(path, &carol.token).await.status(), 200);
+        assert_eq!(server.get(path).await.status(), 200);
+    }
 
     set(&server, &admin, "SHARED_LINKS", "SHARE_PUBLIC", false).await;
-    assert_eq!(server.get_as(&path, &carol.token).await.status(), 403);
-    let anonymous = server.get(&path).await;
-    assert_eq!(anonymous.status(), 401);
-    assert_eq!(
-        anonymous.json::<Value>().await.unwrap(),
-        json!({"message": "Authentication required"})
-    );
-    assert_eq!(
-        server.get_as(&path, &user.token).await.status(),
-        200,
-        "the owner"
-    );
+    for path in [&page, &config] {
+        assert_eq!(
+            server.get_as(path, &carol.token).await.status(),
+            403,
+            "{path}"
+        );
+        let anonymous = server.get(path).await;
+        assert_eq!(anonymous.status(), 401, "{path}");
+        assert_eq!(
+            anonymous.json::<Value>().await.unwrap(),
+            json!({"message": "Authentication required"})
+        );
+        assert_eq!(
+            server.get_as(path, &user.token).await.status(),
+            200,
+            "the owner: {path}"
+        );
+    }
 
     set(&server, &admin, "SHARED_LINKS", "SHARE_PUBLIC", true).await;
-    assert_eq!(server.get_as(&path, &carol.token).await.status(), 200);
+    for path in [&page, &config] {
+        assert_eq!(server.get_as(path, &carol.token).await.status(), 200);
+    }
     server.stop().await;
 }

@@ -77,16 +77,39 @@ pub fn pre_login(s: &Settings, base_url: &str) -> Value {
         );
     }
     // The login page links the privacy policy and terms; the rest of `interface` waits.
-    let full = interface(s);
-    let legal: Map<String, Value> = ["privacyPolicy", "termsOfService"]
-        .into_iter()
-        .filter_map(|k| Some((k.to_owned(), full.get(k)?.clone())))
-        .collect();
+    let legal = legal(s);
     if !legal.is_empty() {
         obj.insert("interface".into(), Value::Object(legal));
     }
     strip_nulls(obj);
     c
+}
+
+/// What a shared page shows around the conversation, LibreChat's `TSharedLinkStartupConfig`
+/// (`GET /api/share/:id/config`): the app's title, analytics, footer and legal links.
+pub fn shared_page(s: &Settings) -> Value {
+    let mut c = json!({
+        "appTitle": s.branding.app_title,
+        "analyticsGtmId": s.branding.analytics_gtm_id,
+        "customFooter": s.branding.custom_footer,
+    });
+    let obj = c.as_object_mut().expect("object literal");
+    let legal = legal(s);
+    if !legal.is_empty() {
+        obj.insert("interface".into(), Value::Object(legal));
+    }
+    strip_nulls(obj);
+    c
+}
+
+/// The privacy policy and terms of service of `interface`, which every page may link: the
+/// sign-in pages, a shared page, the app.
+fn legal(s: &Settings) -> Map<String, Value> {
+    let mut full = interface(s);
+    ["privacyPolicy", "termsOfService"]
+        .into_iter()
+        .filter_map(|k| Some((k.to_owned(), full.remove(k)?)))
+        .collect()
 }
 
 /// LibreChat's whole `TStartupConfig` for a signed-in user, from the settings. `base_url` is

@@ -28,6 +28,7 @@ use crate::chat::tree;
 use crate::db::conversations;
 use crate::db::messages::{self, Message, NO_PARENT};
 use crate::db::shares::{self, SharedLink};
+use crate::db::users::User;
 use crate::server::middleware::permission::CreateSharedLinks;
 use crate::server::middleware::{AuthUser, MaybeUser, Permitted};
 use crate::server::{ApiError, AppState};
@@ -205,44 +206,8 @@ async fn read(
     MaybeUser(user): MaybeUser,
     Path(share_id): Path<String>,
 ) -> Result<Response, ApiError> {
-    enabled(&state)?;
-    if user.is_none() && !state.settings.features.public_shared_links {
-        return Err(ApiError::Unauthorized(
-            "Sign in to view shared conversations.".into(),
-        ));
-    }
+    let version = may_read(&state, user.as_ref(), &share_id).await?;
     let not_found = || ApiError::NotFound("Shared link not found".into());
-    // Every view: the link's version and its owner's role (both small).
-    let sid = share_id.clone();
-    let (version, owner_id, owner_role) = state
-        .db
-        .read(move |c| {
-            let Some((version, owner_id)) = shares::version(c, &sid)? else {
-                return Ok(None);
-            };
-            let owner = crate::db::users::find_by_id(c, &owner_id)?;
-            Ok(Some((
-                version,
-                owner_id,
-                owner.map(|o| o.role).unwrap_or_default(),
-            )))
-        })
-        .await?
-        .ok_or_else(not_found)?;
-    // LibreChat makes a link public (visible to others than its owner) only when the owner's
-    // role has SHARED_LINKS/SHARE_PUBLIC. Here that is read at every view, so taking the
-    // permission away also closes the links made before.
-    let own = user.as_ref().is_some_and(|u| u.id == owner_id);
-    if !own
-        && !state
-            .roles
-            .allows(&owner_role, "SHARED_LINKS", "SHARE_PUBLIC")
-    {
-        return Err(match user {
-            None => ApiError::Unauthorized("Authentication required".into()),
-            Some(_) => ApiError::Forbidden("This shared link is not public.".into()),
-        });
-    }
     if let Some(page) = PAGES.get(&(share_id.clone(), version)) {
         return Ok(json_page(page));
     }
@@ -279,6 +244,54 @@ async fn read(
     Ok(json_page(page))
 }
 
+/// Whether `user` (`None`: a visitor) may read the link, LibreChat's `canAccessSharedLink`:
+/// one decision for the page and its startup configuration alike. Returns the link's version.
+async fn may_read(
+    state: &AppState,
+    user: Option<&User>,
+    share_id: &str,
+) -> Result<String, ApiError> {
+    enabled(state)?;
+    if user.is_none() && !state.settings.features.public_shared_links {
+        return Err(ApiError::Unauthorized(
+            "Sign in to view shared conversations.".into(),
+        ));
+    }
+    let not_found = || ApiError::NotFound("Shared link not found".into());
+    // Every view: the link's version and its owner's role (both small).
+    let sid = share_id.to_owned();
+    let (version, owner_id, owner_role) = state
+        .db
+        .read(move |c| {
+            let Some((version, owner_id)) = shares::version(c, &sid)? else {
+                return Ok(None);
+            };
+            let owner = crate::db::users::find_by_id(c, &owner_id)?;
+            Ok(Some((
+                version,
+                owner_id,
+                owner.map(|o| o.role).unwrap_or_default(),
+            )))
+        })
+        .await?
+        .ok_or_else(not_found)?;
+    // LibreChat makes a link public (visible to others than its owner) only when the owner's
+    // role has SHARED_LINKS/SHARE_PUBLIC. Here that is read at every view, so taking the
+    // permission away also closes the links made before.
+    let own = user.is_some_and(|u| u.id == owner_id);
+    if !own
+        && !state
+            .roles
+            .allows(&owner_role, "SHARED_LINKS", "SHARE_PUBLIC")
+    {
+        return Err(match user {
+            None => ApiError::Unauthorized("Authentication required".into()),
+            Some(_) => ApiError::Forbidden("This shared link is not public.".into()),
+        });
+    }
+    Ok(version)
+}
+
 /// What a shared page shows around the conversation (LibreChat's `TSharedLinkStartupConfig`):
 /// the app's title, footer and legal links, for whoever may read the link.
 #[utoipa::path(get, path = "/api/share/{id}/config", operation_id = "shares_read_config", summary = "The startup configuration of a shared page", tag = "shares", params(("id" = String, Path)), responses((status = 200, description = "Success"), (status = 404, description = "No such link")))]
@@ -287,48 +300,11 @@ async fn read_config(
     MaybeUser(user): MaybeUser,
     Path(share_id): Path<String>,
 ) -> Result<impl axum::response::IntoResponse, ApiError> {
-    enabled(&state)?;
-    if user.is_none() && !state.settings.features.public_shared_links {
-        return Err(ApiError::Unauthorized(
-            "Sign in to view shared conversations.".into(),
-        ));
-    }
-    state
-        .db
-        .read(move |c| shares::by_share_id(c, &share_id))
-        .await?
-        .ok_or_else(|| ApiError::NotFound("Shared link not found".into()))?;
-    let s = &state.settings;
-    let mut out = json!({ "appTitle": s.branding.app_title });
-    if let Some(id) = &s.branding.analytics_gtm_id {
-        out["analyticsGtmId"] = json!(id);
-    }
-    if let Some(footer) = &s.branding.custom_footer {
-        out["customFooter"] = json!(footer);
-    }
-    if let Some(i) = &s.yaml.interface {
-        let mut legal = serde_json::Map::new();
-        let given = |v: Value| match v {
-            Value::Object(mut m) => {
-                m.retain(|_, v| !v.is_null());
-                Value::Object(m)
-            }
-            other => other,
-        };
-        if let Some(p) = &i.privacy_policy {
-            legal.insert("privacyPolicy".into(), given(json!(p)));
-        }
-        if let Some(t) = &i.terms_of_service {
-            legal.insert("termsOfService".into(), given(json!(t)));
-        }
-        if !legal.is_empty() {
-            out["interface"] = Value::Object(legal);
-        }
-    }
+    may_read(&state, user.as_ref(), &share_id).await?;
     // Per reader (access was checked): never kept by a shared cache.
     Ok((
         [(axum::http::header::CACHE_CONTROL, "private, no-store")],
-        Json(out),
+        Json(super::config::shared_page(&state.settings)),
     ))
 }
 
