@@ -418,6 +418,127 @@ async fn the_archive_lists_newest_archived_first() {
     assert!(resp.json::<Value>().await.unwrap()["archivedAt"].is_null());
 }
 
+/// Sets each conversation's `created_at` and `updated_at` apart (`times[i]` minutes ago for
+/// `ids[i]`), so the sidebar's order does not hang on the clock's resolution.
+async fn spread_times(server: &TestServer, ids: &[&str], times: &[i64]) {
+    let rows: Vec<(String, String)> = ids
+        .iter()
+        .zip(times)
+        .map(|(id, m)| {
+            let at = time::OffsetDateTime::now_utc() - time::Duration::minutes(*m);
+            ((*id).to_owned(), librechat::db::to_rfc3339(at))
+        })
+        .collect();
+    server
+        .state
+        .db
+        .write(move |c| {
+            for (id, at) in &rows {
+                c.execute(
+                    "UPDATE conversations SET created_at = ?2, updated_at = ?2
+                     WHERE conversation_id = ?1",
+                    [id, at],
+                )?;
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+}
+
+/// Pinning and archiving are not activity: the sidebar keeps its order and each chat its
+/// `updatedAt` (LibreChat's `timestamps: false` / `preserveUpdatedAt`); a chat deleted
+/// meanwhile is not brought back by archiving it.
+#[tokio::test]
+async fn pinning_and_archiving_leave_the_sidebar_order_alone() {
+    let server = TestServer::start().await;
+    let s = server.signed_in("alice@example.org", PW).await;
+    for (id, title) in [("c-1", "Oldest"), ("c-2", "Newest"), ("c-3", "Middle")] {
+        convo(&server, &s.token, id, title).await;
+    }
+    // Not in the ids' order, which breaks ties of equal times.
+    spread_times(&server, &["c-1", "c-2", "c-3"], &[30, 10, 20]).await;
+    let sidebar = || async {
+        let page = server.get_json("/api/convos", &s.token).await;
+        let updated: Vec<String> = page["conversations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["updatedAt"].as_str().unwrap().to_owned())
+            .collect();
+        let ids: Vec<String> = ids(&page).into_iter().map(String::from).collect();
+        (ids, updated)
+    };
+    let before = sidebar().await;
+    assert_eq!(before.0, ["c-2", "c-3", "c-1"]);
+    let act = |path: &'static str, arg: Value| {
+        let server = &server;
+        let token = s.token.clone();
+        async move {
+            let resp = server
+                .send("POST", path, &token, json!({ "arg": arg }))
+                .await;
+            resp.status().as_u16()
+        }
+    };
+    assert_eq!(
+        act(
+            "/api/convos/pin",
+            json!({"conversationId": "c-1", "pinned": true})
+        )
+        .await,
+        200
+    );
+    assert_eq!(sidebar().await, before, "after a pin");
+    for archived in [true, false] {
+        let arg = json!({"conversationId": "c-1", "isArchived": archived});
+        assert_eq!(act("/api/convos/archive", arg).await, 200);
+    }
+    assert_eq!(sidebar().await, before, "after archive and unarchive");
+
+    // Archive all: one archive time for all, so the archive lists them newest created first;
+    // unarchived, each goes back to its place.
+    assert_eq!(act("/api/convos/archive/all", json!({})).await, 200);
+    let archived = server
+        .get_json(
+            "/api/convos?isArchived=true&sortBy=archivedAt&sortDirection=desc&limit=2",
+            &s.token,
+        )
+        .await;
+    assert_eq!(ids(&archived), ["c-2", "c-3"]);
+    let cursor = archived["nextCursor"].as_str().unwrap();
+    let rest = server
+        .get_json(
+            &format!("/api/convos?isArchived=true&sortBy=archivedAt&sortDirection=desc&limit=2&cursor={cursor}"),
+            &s.token,
+        )
+        .await;
+    assert_eq!(ids(&rest), ["c-1"]);
+    for id in ["c-1", "c-2", "c-3"] {
+        let arg = json!({"conversationId": id, "isArchived": false});
+        assert_eq!(act("/api/convos/archive", arg).await, 200);
+    }
+    assert_eq!(sidebar().await, before, "after archive all");
+
+    // Deleted, then archived (a second tab): it stays deleted.
+    let resp = server
+        .send(
+            "DELETE",
+            "/api/convos",
+            &s.token,
+            json!({"arg": {"conversationId": "c-3"}}),
+        )
+        .await;
+    assert!(resp.status().is_success());
+    let arg = json!({"conversationId": "c-3", "isArchived": true});
+    assert_eq!(act("/api/convos/archive", arg).await, 404);
+    let archived = server
+        .get_json("/api/convos?isArchived=true", &s.token)
+        .await;
+    assert!(ids(&archived).is_empty(), "{archived}");
+    assert_eq!(sidebar().await.0, ["c-2", "c-1"]);
+}
+
 #[tokio::test]
 async fn a_shared_page_reads_its_startup_config() {
     let server = TestServer::builder()

@@ -80,6 +80,9 @@ pub struct Changes {
     pub expires_at: Option<String>,
     /// Merged into the stored settings; a `null` value removes the key.
     pub settings: Map<String, Value>,
+    /// Leave `updated_at` as it is: pinning or filing a chat away is not activity, so the
+    /// sidebar keeps its order (LibreChat's `preserveUpdatedAt` / `timestamps: false`).
+    pub keep_updated_at: bool,
 }
 
 /// Creates the conversation or changes it. `Ok(None)` when the id belongs to another user.
@@ -172,7 +175,11 @@ pub fn upsert_in(
             current.is_archived,
             current.pinned,
             Value::Object(current.settings.clone()).to_string(),
-            ts,
+            if c.keep_updated_at {
+                &current.updated_at
+            } else {
+                &ts
+            },
             current.archived_at
         ],
     )?;
@@ -201,27 +208,36 @@ pub enum SortBy {
     CreatedAt,
     Title,
     /// Conversations archived before this was kept have no time and come last, newest first.
+    /// Ties (one "archive all", or no time) go by `created_at`, as LibreChat's archive view
+    /// shows `archivedAt ?? createdAt`.
     ArchivedAt,
 }
 
 impl SortBy {
     /// The sort key as SQL: text that orders as the field does, never NULL (a missing
-    /// archive time is '', before every time, as MongoDB orders a missing field).
+    /// archive time is '', before every time, as MongoDB orders a missing field). The archive
+    /// time is followed by `created_at`: both are fixed-width, so the text orders by the one,
+    /// then the other.
     fn key(self) -> &'static str {
         match self {
             SortBy::UpdatedAt => "updated_at",
             SortBy::CreatedAt => "created_at",
             SortBy::Title => "title",
-            SortBy::ArchivedAt => "coalesce(archived_at, '')",
+            SortBy::ArchivedAt => "coalesce(archived_at, '') || ' ' || created_at",
         }
     }
 
+    /// [`Self::key`] of one conversation, for the cursor after it.
     fn value(self, c: &Conversation) -> String {
         match self {
             SortBy::UpdatedAt => c.updated_at.clone(),
             SortBy::CreatedAt => c.created_at.clone(),
             SortBy::Title => c.title.clone(),
-            SortBy::ArchivedAt => c.archived_at.clone().unwrap_or_default(),
+            SortBy::ArchivedAt => format!(
+                "{} {}",
+                c.archived_at.as_deref().unwrap_or_default(),
+                c.created_at
+            ),
         }
     }
 }
@@ -305,17 +321,18 @@ pub fn set_pinned(
 ) -> Result<Option<Conversation>, DbError> {
     let changes = Changes {
         pinned: Some(pinned),
+        keep_updated_at: true,
         ..Changes::default()
     };
     update_existing(conn, user_id, conversation_id, &changes)
 }
 
-/// Archives every conversation of the user's that is listed (not archived, not temporary).
-/// Returns how many.
+/// Archives every conversation of the user's that is listed (not archived, not temporary),
+/// all with one archive time, each keeping its `updated_at`. Returns how many.
 pub fn archive_all(conn: &Connection, user_id: &str) -> Result<usize, DbError> {
     let ts = now();
     Ok(conn.execute(
-        "UPDATE conversations SET is_archived = 1, archived_at = ?2, updated_at = ?2
+        "UPDATE conversations SET is_archived = 1, archived_at = ?2
          WHERE user_id = ?1 AND is_archived = 0 AND expired_at IS NULL",
         params![user_id, ts],
     )?)

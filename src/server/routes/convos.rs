@@ -321,22 +321,19 @@ async fn archive(
         .get("isArchived")
         .and_then(Value::as_bool)
         .ok_or_else(|| ApiError::BadRequest("isArchived must be true or false".into()))?;
-    let exists = {
-        let (uid, cid) = (user.id.clone(), id.clone());
-        state
-            .db
-            .read(move |c| conversations::get(c, &uid, &cid))
-            .await?
-            .is_some()
-    };
-    if !exists {
-        return Err(ApiError::NotFound("Conversation not found".into()));
-    }
+    // Filing a chat away is not activity (LibreChat's `preserveUpdatedAt`), and a chat deleted
+    // meanwhile stays deleted (its `noUpsert`).
     let changes = Changes {
         is_archived: Some(archived),
+        keep_updated_at: true,
         ..Changes::default()
     };
-    Ok(Json(save(&state, user.id, id, changes).await?))
+    let convo = state
+        .db
+        .write(move |c| conversations::update_existing(c, &user.id, &id, &changes))
+        .await?
+        .ok_or_else(|| ApiError::NotFound("Conversation not found".into()))?;
+    Ok(Json(conversation_json(&convo)))
 }
 
 #[utoipa::path(delete, path = "/api/convos", operation_id = "convos_delete_one", request_body = ArgBody, summary = "Delete a conversation", tag = "convos", responses((status = 200, description = "Success")))]
