@@ -164,7 +164,7 @@ const UNSUPPORTED_NAMED: [&str; 10] = [
     "`mcpServers` (MCP servers) is not supported yet",
     "`webSearch` (web search) is not supported yet",
     "`memory` (memories) is not supported yet",
-    "`speech` (speech to text and text to speech) is not supported yet",
+    "`speech.tts` (text to speech on the server) is not supported yet",
     "`ocr` (text recognition in uploads) is not supported yet",
     "`actions` (agent actions) is not supported yet",
     "`fileConfig` (file uploads) is not supported yet",

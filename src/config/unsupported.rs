@@ -9,100 +9,75 @@ use serde_json::Value;
 
 use super::features::FEATURES;
 
-/// Top-level sections nothing reads yet, and what they configure in LibreChat.
-const SECTIONS: [(&str, &str); 22] = [
-    ("fileStrategy", "where uploaded files are stored"),
-    ("fileStrategies", "where uploaded files are stored"),
-    ("cloudfront", "file storage behind CloudFront"),
-    ("secureImageLinks", "signed links to images"),
-    ("imageOutputType", "the format of generated images"),
-    ("includedTools", "the tools agents may use"),
-    ("filteredTools", "the tools agents may use"),
-    ("ocr", "text recognition in uploads"),
-    ("webSearch", "web search"),
-    ("memory", "memories"),
-    ("summarization", "summaries of long conversations"),
-    ("mcpServers", "MCP servers"),
-    ("mcpSettings", "MCP servers"),
-    ("actions", "agent actions"),
-    ("speech", "speech to text and text to speech"),
-    ("fileConfig", "file uploads"),
-    ("filters", "content filters"),
-    ("messageFilter", "message filters"),
-    ("openapi", "OpenAPI tools"),
-    ("langfuse", "Langfuse tracing"),
-    ("skillSync", "skills"),
-    ("permissions", "extra permission rules"),
-];
-
-/// `endpoints.*` kinds that are not offered (`openAI`, `anthropic`, `google`, `custom` and
-/// `allowedAddresses` are read from the file; Azure OpenAI comes from the environment).
-const ENDPOINT_KINDS: [(&str, &str); 6] = [
-    ("all", "settings shared by every endpoint"),
+/// The parts nothing reads yet, by their path in the file, and what they configure in LibreChat.
+const UNREAD: [(&[&str], &str); 33] = [
+    (&["fileStrategy"], "where uploaded files are stored"),
+    (&["fileStrategies"], "where uploaded files are stored"),
+    (&["cloudfront"], "file storage behind CloudFront"),
+    (&["secureImageLinks"], "signed links to images"),
+    (&["imageOutputType"], "the format of generated images"),
+    (&["includedTools"], "the tools agents may use"),
+    (&["filteredTools"], "the tools agents may use"),
+    (&["ocr"], "text recognition in uploads"),
+    (&["webSearch"], "web search"),
+    (&["memory"], "memories"),
+    (&["summarization"], "summaries of long conversations"),
+    (&["mcpServers"], "MCP servers"),
+    (&["mcpSettings"], "MCP servers"),
+    (&["actions"], "agent actions"),
+    (&["fileConfig"], "file uploads"),
+    (&["filters"], "content filters"),
+    (&["messageFilter"], "message filters"),
+    (&["openapi"], "OpenAPI tools"),
+    (&["langfuse"], "Langfuse tracing"),
+    (&["skillSync"], "skills"),
+    (&["permissions"], "extra permission rules"),
+    // `speech.speechTab` is read (/api/files/speech/config/get): the browser's own engines.
+    (&["speech", "stt"], "speech to text on the server"),
+    (&["speech", "tts"], "text to speech on the server"),
+    // `openAI`, `anthropic`, `google`, `custom` and `allowedAddresses` are read; Azure OpenAI
+    // comes from the environment.
+    (&["endpoints", "all"], "settings shared by every endpoint"),
     (
-        "azureOpenAI",
+        &["endpoints", "azureOpenAI"],
         "Azure OpenAI from librechat.yaml (AZURE_API_KEY and friends work)",
     ),
-    ("assistants", "OpenAI assistants"),
-    ("azureAssistants", "Azure assistants"),
-    ("agents", "agents"),
-    ("bedrock", "AWS Bedrock"),
+    (&["endpoints", "assistants"], "OpenAI assistants"),
+    (&["endpoints", "azureAssistants"], "Azure assistants"),
+    (&["endpoints", "agents"], "agents"),
+    (&["endpoints", "bedrock"], "AWS Bedrock"),
+    (
+        &["registration", "oauthStateTtlMs"],
+        "how long a sign-in with a provider may take",
+    ),
+    // Only `conversationsImport` is read.
+    (&["rateLimits", "fileUploads"], "a limit on file uploads"),
+    (&["rateLimits", "tts"], "a limit on text to speech"),
+    (&["rateLimits", "stt"], "a limit on speech to text"),
 ];
-
-/// `rateLimits.*` kinds for features that are not built (only `conversationsImport` is read).
-const RATE_LIMIT_KINDS: [(&str, &str); 3] = [
-    ("fileUploads", "file uploads"),
-    ("tts", "text to speech"),
-    ("stt", "speech to text"),
-];
-
-/// Keys inside sections that are otherwise read, which nothing reads yet.
-const NESTED: [(&str, &str, &str); 1] = [(
-    "registration",
-    "oauthStateTtlMs",
-    "how long a sign-in with a provider may take",
-)];
 
 /// One line for each part of the file (before `${VAR}` expansion, as parsed) that is set but
 /// has no effect here, e.g. "librechat.yaml: `mcpServers` (MCP servers) is not supported yet;
-/// the section is ignored".
+/// it is ignored".
 pub fn not_supported(file: &Value) -> Vec<String> {
     let set = |v: Option<&Value>| v.is_some_and(|v| !v.is_null());
-    let mut out = Vec::new();
-    for (key, what) in SECTIONS {
-        if set(file.get(key)) {
-            out.push(format!(
-                "librechat.yaml: `{key}` ({what}) is not supported yet; the section is ignored"
-            ));
-        }
-    }
-    for (key, what) in ENDPOINT_KINDS {
-        if set(file.get("endpoints").and_then(|e| e.get(key))) {
-            out.push(format!(
-                "librechat.yaml: `endpoints.{key}` ({what}) is not supported yet; it is ignored"
-            ));
-        }
-    }
+    let at = |path: &[&str]| path.iter().try_fold(file, |v, key| v.get(key));
+    let mut out: Vec<String> = UNREAD
+        .iter()
+        .filter(|(path, _)| set(at(path)))
+        .map(|(path, what)| {
+            format!(
+                "librechat.yaml: `{}` ({what}) is not supported yet; it is ignored",
+                path.join(".")
+            )
+        })
+        .collect();
     for f in FEATURES.iter().filter(|f| !f.built) {
         if set(file.get("interface").and_then(|i| i.get(f.interface_key))) {
             out.push(format!(
                 "librechat.yaml: `interface.{}` has no effect: this server does not support {} \
                  yet, so the feature stays off",
                 f.interface_key, f.name
-            ));
-        }
-    }
-    for (section, key, what) in NESTED {
-        if set(file.get(section).and_then(|s| s.get(key))) {
-            out.push(format!(
-                "librechat.yaml: `{section}.{key}` ({what}) is not supported yet; it is ignored"
-            ));
-        }
-    }
-    for (key, what) in RATE_LIMIT_KINDS {
-        if set(file.get("rateLimits").and_then(|r| r.get(key))) {
-            out.push(format!(
-                "librechat.yaml: `rateLimits.{key}`: {what} is not supported yet; the limit is ignored"
             ));
         }
     }
@@ -124,6 +99,7 @@ mod tests {
             "memory": null,
             "rateLimits": {"conversationsImport": {"ipMax": 1}, "tts": {"ipMax": 1}},
             "registration": {"socialLogins": ["github"], "oauthStateTtlMs": 1000},
+            "speech": {"speechTab": {"advancedMode": true}, "stt": {"openai": {}}},
         });
         let notes = not_supported(&file);
         let joined = notes.join("\n");
@@ -134,9 +110,11 @@ mod tests {
             "support sharing with people yet",
             "`rateLimits.tts`",
             "`registration.oauthStateTtlMs`",
+            "`speech.stt` (speech to text on the server)",
         ] {
             assert!(joined.contains(named), "{named} missing from {joined}");
         }
-        assert_eq!(notes.len(), 6, "{joined}");
+        // `speech.speechTab` is read.
+        assert_eq!(notes.len(), 7, "{joined}");
     }
 }

@@ -101,6 +101,7 @@ pub struct Interface {
     pub mcp_servers: Option<Permission>,
     /// The agents API (`{use, create, share, public}`).
     pub remote_agents: Option<Permission>,
+    /// Skills: a switch, or `{use, create, share, public}`. Not built here: off whatever it says.
     pub skills: Option<Permission>,
     /// A switch, or `{create, share, public}`: who may create shared links, and whether new
     /// links are public.

@@ -556,7 +556,9 @@ async fn prepare(
                     Saved::Yes => {}
                     // LibreChat keeps message ids per account, so another account's id is free
                     // there and the chat starts. Ids are global here: the message is kept under
-                    // a new id, which the events report. (No answer tells whether the id exists.)
+                    // a new id, which the events report, and so tell the sender that the id is
+                    // taken (README). They learn nothing else: ids are random UUIDs, and the
+                    // other account's message is neither read nor touched.
                     Saved::OtherUsers => {
                         m.message_id = uuid::Uuid::new_v4().to_string();
                         if messages::save_in(&tx, &m)? != Saved::Yes {

@@ -159,8 +159,9 @@ async fn save(
             let mut outcome = messages::save(c, &to_store)?;
             // LibreChat keeps message ids per account, so another account's id is free there
             // and the message is saved (201). Ids are global here: it is saved under a new id,
-            // as the chat start does, which the answer carries. The other account's message is
-            // neither touched nor revealed.
+            // as the chat start does, which the answer carries, telling the sender that the id
+            // is taken (README); nothing more: the other account's message is neither read nor
+            // touched.
             if outcome == messages::Saved::OtherUsers {
                 to_store.message_id = uuid::Uuid::new_v4().to_string();
                 outcome = messages::save(c, &to_store)?;
