@@ -106,9 +106,50 @@ async fn every_earlier_schema_migrates_forward_with_its_data() {
                 "v{v}"
             );
         }
+        if v >= 3 {
+            // Archived before archive times were kept (migration 0011): listed, by creation.
+            let archived: Value =
+                get("/api/convos?isArchived=true&sortBy=archivedAt&sortDirection=desc")
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+            let titles: Vec<&str> = archived["conversations"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["title"].as_str().unwrap())
+                .collect();
+            assert_eq!(titles, ["Archived second", "Archived first"], "v{v}");
+        }
         if v >= 4 {
             let presets: Value = get("/api/presets").await.unwrap().json().await.unwrap();
             assert_eq!(presets[0]["title"], "Fixture preset", "v{v}: {presets}");
+            // Bookmarks made before they had ids get one each (migration 0011): 24 hex digits,
+            // all different.
+            let tags: Value = get("/api/tags").await.unwrap().json().await.unwrap();
+            let mut ids: Vec<&str> = tags
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["_id"].as_str().unwrap())
+                .collect();
+            assert_eq!(ids.len(), 2, "v{v}: {tags}");
+            assert!(
+                ids.iter()
+                    .all(|id| id.len() == 24 && id.bytes().all(|b| b.is_ascii_hexdigit())),
+                "v{v}: {tags}"
+            );
+            ids.sort();
+            ids.dedup();
+            assert_eq!(ids.len(), 2, "v{v}: {tags}");
+            let oceans = tags
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|t| t["tag"] == "Oceans");
+            assert_eq!(oceans.unwrap()["count"], 1, "v{v}: {tags}");
         }
         let (exit, log) = server.signal_and_wait("TERM");
         assert!(exit.success(), "v{v}: {log}");
