@@ -37,6 +37,28 @@ function check(what, schema, value) {
   }
 }
 
+/**
+ * `list`, after recording a failure unless it holds exactly `n` items: a check in a loop over
+ * an empty list would check nothing.
+ */
+function counted(what, n, list) {
+  if (!Array.isArray(list) || list.length !== n) {
+    failures.push(`${what}: ${n} item(s) expected, got ${JSON.stringify(list).slice(0, 400)}`);
+    return Array.isArray(list) ? list : [];
+  }
+  return list;
+}
+
+/**
+ * Checks `value` against a shape the library gives only as a TypeScript type (no zod schema):
+ * `test(value)` returns what is wrong, or nothing.
+ */
+function shaped(what, value, test) {
+  const wrong = test(value);
+  if (wrong) failures.push(`${what}: ${wrong}\n    ${JSON.stringify(value).slice(0, 400)}`);
+  else console.log(`ok - ${what}`);
+}
+
 /** Starts a turn as the client does and returns the stream's frames. */
 async function turn(body) {
   const { streamId } = await api('POST', '/api/agents/chat/openAI', body);
@@ -64,28 +86,50 @@ const again = await turn({ text: 'How do tides work?', isRegenerate: true, paren
   overrideParentMessageId: 'u1', conversationId: convo, model: 'gpt-4o', endpoint: 'openAI' });
 check('a regenerated answer', lc.tMessageSchema, again.at(-1).responseMessage);
 
-for (const m of await api('GET', `/api/messages/${convo}`)) check(`GET /api/messages: ${m.messageId}`, lc.tMessageSchema, m);
+// The question and its two answers.
+for (const m of counted('GET /api/messages', 3, await api('GET', `/api/messages/${convo}`))) {
+  check(`GET /api/messages: ${m.messageId}`, lc.tMessageSchema, m);
+}
 const { conversations } = await api('GET', '/api/convos');
-for (const c of conversations) check('GET /api/convos: a conversation', lc.tConversationSchema, c);
+for (const c of counted('GET /api/convos', 1, conversations)) check('GET /api/convos: a conversation', lc.tConversationSchema, c);
 check('GET /api/convos/:id', lc.tConversationSchema, await api('GET', `/api/convos/${convo}`));
 
 // Presets, with no order given.
 await api('POST', '/api/presets', { title: 'Terse', endpoint: 'openAI', model: 'gpt-4o', temperature: 0.2 });
-for (const p of await api('GET', '/api/presets')) check('GET /api/presets: a preset', lc.tPresetSchema, p);
+for (const p of counted('GET /api/presets', 1, await api('GET', '/api/presets'))) check('GET /api/presets: a preset', lc.tPresetSchema, p);
 
 // Bookmarks.
 check('POST /api/tags', lc.tConversationTagSchema, await api('POST', '/api/tags', { tag: 'Oceans', description: 'Salt water' }));
 await api('PUT', `/api/tags/convo/${convo}`, { tags: ['Oceans', 'Moon', 'Sun'] });
-for (const t of await api('GET', '/api/tags')) check(`GET /api/tags: ${t.tag}`, lc.tConversationTagSchema, t);
+for (const t of counted('GET /api/tags', 3, await api('GET', '/api/tags'))) check(`GET /api/tags: ${t.tag}`, lc.tConversationTagSchema, t);
 check('DELETE /api/tags/:tag', lc.tConversationTagSchema, await api('DELETE', '/api/tags/Sun'));
 
 // A shared link, as its reader gets it.
 const { shareId } = await api('POST', `/api/share/${convo}`, {});
 const shared = await api('GET', `/api/share/${shareId}`);
-for (const m of shared.messages) check('GET /api/share/:id: a message', lc.tMessageSchema, m);
+// The branch to the newest answer: the question and that answer.
+for (const m of counted('GET /api/share/:id', 2, shared.messages)) check('GET /api/share/:id: a message', lc.tMessageSchema, m);
 
 // What the client loads on every page.
 check('GET /api/files/config', lc.fileConfigSchema, await api('GET', '/api/files/config'));
+check('GET /api/roles/USER', lc.roleSchema, await api('GET', '/api/roles/USER'));
+// Favorites (`TUserFavorite[]`): a model with its endpoint, an agent, or a model spec.
+const favorites = [{ model: 'gpt-4o', endpoint: 'openAI' }, { agentId: 'agent_x' }, { spec: 'fast' }];
+await api('POST', '/api/user/settings/favorites', { favorites });
+shaped('GET /api/user/settings/favorites', await api('GET', '/api/user/settings/favorites'), (list) => {
+  if (!Array.isArray(list) || list.length !== favorites.length) return 'not the favorites saved';
+  const keys = new Set(['agentId', 'model', 'endpoint', 'spec']);
+  const bad = list.find((f) => typeof f !== 'object' || !Object.entries(f).every(([k, v]) => keys.has(k) && typeof v === 'string'));
+  return bad && `not a TUserFavorite: ${JSON.stringify(bad)}`;
+});
+// Token config (`TTokenConfigMap`): endpoint → model → numbers (context, prompt, ...).
+shaped('GET /api/endpoints/token-config', await api('GET', '/api/endpoints/token-config'), (map) => {
+  const fields = new Set(['context', 'prompt', 'completion', 'cacheWrite', 'cacheRead']);
+  const models = Object.values(map ?? {}).flatMap((byModel) => Object.entries(byModel ?? {}));
+  if (!models.length) return 'no model at all';
+  const bad = models.find(([, t]) => typeof t !== 'object' || !Object.entries(t).every(([k, v]) => fields.has(k) && typeof v === 'number'));
+  return bad && `not TModelTokenomics: ${JSON.stringify(bad)}`;
+});
 const banner = await api('GET', '/api/banner');
 if (banner) check('GET /api/banner', lc.tBannerSchema, banner);
 
