@@ -10,6 +10,7 @@
 
 pub mod auth;
 pub mod billing;
+pub mod bounded;
 pub mod cache;
 pub mod chat;
 pub mod cli;

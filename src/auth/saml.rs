@@ -32,6 +32,7 @@ use saml_rs::{
 
 use super::external::ExternalIdentity;
 use super::sign_in_state::{HeldAnswers, NotPending, PendingSignIns};
+use crate::bounded::BoundedCache;
 use crate::config::SamlSettings;
 use crate::db::Db;
 use crate::db::identities::Provider;
@@ -92,7 +93,7 @@ pub struct Saml {
     pub settings: SamlSettings,
     /// The service provider for each callback address (one unless the server is reached under
     /// several names and `DOMAIN_SERVER` is unset).
-    sps: moka::sync::Cache<String, Arc<SamlRs<Sp>>>,
+    sps: BoundedCache<Arc<SamlRs<Sp>>>,
     issued: PendingSignIns<Issued>,
     /// The IdP's form posts, held for the browser's redirected GET (see `sign_in_state`).
     pub posted: HeldAnswers<SamlPost>,
@@ -126,7 +127,7 @@ impl Saml {
     pub fn new(settings: SamlSettings) -> Result<Self, String> {
         let this = Self {
             settings,
-            sps: moka::sync::Cache::builder().max_capacity(8).build(),
+            sps: BoundedCache::builder(8).build(),
             issued: PendingSignIns::default(),
             posted: HeldAnswers::new(SamlPost::weight),
         };

@@ -17,6 +17,7 @@
 use std::time::Duration;
 
 use super::tokens::{random_hex, token_hash};
+use crate::bounded::BoundedCache;
 
 /// How long a sign-in started may take to come back.
 const PENDING_FOR: Duration = Duration::from_secs(600);
@@ -54,14 +55,13 @@ pub fn is_browser_id(s: &str) -> bool {
 /// the browser that started it.
 pub struct PendingSignIns<T> {
     /// state -> (SHA-256 of the browser id, what the sign-in needs to finish)
-    cache: moka::sync::Cache<String, (String, T)>,
+    cache: BoundedCache<(String, T)>,
 }
 
 impl<T: Clone + Send + Sync + 'static> Default for PendingSignIns<T> {
     fn default() -> Self {
         Self {
-            cache: moka::sync::Cache::builder()
-                .max_capacity(10_000)
+            cache: BoundedCache::builder(10_000)
                 .time_to_live(PENDING_FOR)
                 .build(),
         }
@@ -88,16 +88,15 @@ impl<T: Clone + Send + Sync + 'static> PendingSignIns<T> {
 
 /// Answers a provider posted, held for the browser's redirected GET; each taken once.
 pub struct HeldAnswers<T> {
-    cache: moka::sync::Cache<String, T>,
+    cache: BoundedCache<T>,
 }
 
 impl<T: Clone + Send + Sync + 'static> HeldAnswers<T> {
     /// `weight` is an answer's size in bytes, to bound what is held.
     pub fn new(weight: fn(&T) -> u32) -> Self {
         Self {
-            cache: moka::sync::Cache::builder()
-                .max_capacity(HELD_BYTES)
-                .weigher(move |_: &String, v: &T| weight(v).saturating_add(64))
+            cache: BoundedCache::builder(HELD_BYTES)
+                .weigher(move |_, v: &T| weight(v).saturating_add(64))
                 .time_to_live(HELD_FOR)
                 .build(),
         }

@@ -17,9 +17,8 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use moka::sync::Cache;
-
 use super::RateLimiter;
+use crate::bounded::BoundedCache;
 use crate::config::{BanSettings, LimitSpec};
 use crate::db::{self, Db, DbError, bans::Ban};
 
@@ -37,9 +36,9 @@ pub struct Guard {
     settings: BanSettings,
     pub limiter: RateLimiter,
     /// `<type>:<subject>` → score.
-    scores: Cache<String, u32>,
+    scores: BoundedCache<u32>,
     /// `user:<id>` / `ip:<addr>` → the ban in force, if any.
-    bans: Cache<String, Option<Ban>>,
+    bans: BoundedCache<Option<Ban>>,
 }
 
 impl Guard {
@@ -48,12 +47,10 @@ impl Guard {
             db,
             settings,
             limiter: RateLimiter::new(),
-            scores: Cache::builder()
-                .max_capacity(200_000)
+            scores: BoundedCache::builder(200_000)
                 .time_to_idle(Duration::from_secs(24 * 60 * 60))
                 .build(),
-            bans: Cache::builder()
-                .max_capacity(200_000)
+            bans: BoundedCache::builder(200_000)
                 .time_to_live(BAN_CACHE_TTL)
                 .build(),
         }
@@ -167,11 +164,9 @@ impl Guard {
             return Ok(());
         };
         let key = format!("{kind}:{subject}");
-        let entry = self
+        let new = self
             .scores
-            .entry(key)
-            .and_upsert_with(|prev| prev.map_or(0, |e| *e.value()).saturating_add(score));
-        let new = *entry.value();
+            .upsert_with(key, |prev| prev.unwrap_or(0).saturating_add(score));
         let prev = new - score;
         let interval = self.settings.interval;
         tracing::warn!(violation = kind, subject = %subject, score = new, "rate limit violation");

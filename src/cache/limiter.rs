@@ -3,8 +3,7 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use moka::sync::Cache;
-
+use crate::bounded::BoundedCache;
 use crate::config::LimitSpec;
 
 /// Too many requests: how long until the window resets.
@@ -15,7 +14,7 @@ pub struct Limited {
 
 /// Counters for every limiter, keyed by `<kind>:<subject>`.
 pub struct RateLimiter {
-    counters: Cache<String, std::sync::Arc<Mutex<Window>>>,
+    counters: BoundedCache<std::sync::Arc<Mutex<Window>>>,
 }
 
 #[derive(Debug)]
@@ -34,8 +33,7 @@ impl RateLimiter {
     pub fn new() -> Self {
         Self {
             // Bounded memory: a flood of distinct IPs evicts the least used counters.
-            counters: Cache::builder()
-                .max_capacity(200_000)
+            counters: BoundedCache::builder(200_000)
                 .time_to_idle(Duration::from_secs(6 * 60 * 60))
                 .build(),
         }

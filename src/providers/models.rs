@@ -4,24 +4,21 @@
 
 use std::time::Duration;
 
-use moka::sync::Cache;
 use serde_json::Value;
 
 use super::endpoints::{Endpoint, Key};
+use crate::bounded::BoundedCache;
 
 const CACHE_FOR: Duration = Duration::from_secs(10 * 60);
 
 pub struct ModelLists {
-    cache: Cache<String, Vec<String>>,
+    cache: BoundedCache<Vec<String>>,
 }
 
 impl Default for ModelLists {
     fn default() -> Self {
         Self {
-            cache: Cache::builder()
-                .max_capacity(256)
-                .time_to_live(CACHE_FOR)
-                .build(),
+            cache: BoundedCache::builder(256).time_to_live(CACHE_FOR).build(),
         }
     }
 }

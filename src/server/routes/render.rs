@@ -18,6 +18,7 @@ use tokio::sync::Semaphore;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::bounded::BoundedCache;
 use crate::config::ImageHosts;
 use crate::server::middleware::auth::limit;
 use crate::server::middleware::{AuthUser, Client};
@@ -38,9 +39,8 @@ static CORES: LazyLock<Semaphore> =
     LazyLock::new(|| Semaphore::new(std::thread::available_parallelism().map_or(1, |n| n.get())));
 
 /// One render at a time per account, so one account never holds more than one core.
-static PER_ACCOUNT: LazyLock<moka::sync::Cache<String, Arc<Semaphore>>> = LazyLock::new(|| {
-    moka::sync::Cache::builder()
-        .max_capacity(100_000)
+static PER_ACCOUNT: LazyLock<BoundedCache<Arc<Semaphore>>> = LazyLock::new(|| {
+    BoundedCache::builder(100_000)
         .time_to_idle(Duration::from_secs(10 * 60))
         .build()
 });
@@ -103,7 +103,7 @@ pub(super) async fn rendering<T: Send + 'static>(
     let mine = match account {
         Some(id) => Some(
             PER_ACCOUNT
-                .get_with_by_ref(id, || Arc::new(Semaphore::new(1)))
+                .get_with(id.to_owned(), || Arc::new(Semaphore::new(1)))
                 .acquire_owned()
                 .await
                 .map_err(ApiError::internal)?,

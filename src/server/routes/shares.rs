@@ -24,6 +24,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::bounded::BoundedCache;
 use crate::chat::tree;
 use crate::db::conversations;
 use crate::db::messages::{self, Message, NO_PARENT};
@@ -185,15 +186,19 @@ async fn create(
 /// Shared pages as served, by share id and the link's `updated_at`: a change to the link
 /// (it is given a new id and snapshot) makes a new key, and a deleted link is never looked up.
 /// At most 32 MiB, each page dropped after an hour unseen.
-static PAGES: LazyLock<moka::sync::Cache<(String, String), Bytes>> = LazyLock::new(|| {
-    moka::sync::Cache::builder()
-        .weigher(|(id, at): &(String, String), page: &Bytes| {
-            u32::try_from(id.len() + at.len() + page.len()).unwrap_or(u32::MAX)
+static PAGES: LazyLock<BoundedCache<Bytes>> = LazyLock::new(|| {
+    BoundedCache::builder(32 * 1024 * 1024)
+        .weigher(|key: &str, page: &Bytes| {
+            u32::try_from(key.len() + page.len()).unwrap_or(u32::MAX)
         })
-        .max_capacity(32 * 1024 * 1024)
         .time_to_idle(Duration::from_secs(60 * 60))
         .build()
 });
+
+/// A share id and version as one key (a unit separator cannot occur in either).
+fn page_key(share_id: &str, version: &str) -> String {
+    format!("{share_id}\u{1f}{version}")
+}
 
 fn json_page(page: Bytes) -> Response {
     ([(CONTENT_TYPE, "application/json")], page).into_response()
@@ -208,7 +213,7 @@ async fn read(
 ) -> Result<Response, ApiError> {
     let version = may_read(&state, user.as_ref(), &share_id).await?;
     let not_found = || ApiError::NotFound("Shared link not found".into());
-    if let Some(page) = PAGES.get(&(share_id.clone(), version)) {
+    if let Some(page) = PAGES.get(&page_key(&share_id, &version)) {
         return Ok(json_page(page));
     }
     let link = state
@@ -240,7 +245,7 @@ async fn read(
         }))
         .map_err(ApiError::internal)?,
     );
-    PAGES.insert((link.share_id, link.updated_at), page.clone());
+    PAGES.insert(page_key(&link.share_id, &link.updated_at), page.clone());
     Ok(json_page(page))
 }
 
