@@ -113,20 +113,15 @@ pub fn build_counted(
         }
         left = left.saturating_sub(c);
         used += c;
-        kept.push(ChatMessage {
-            role: if m.is_created_by_user {
-                Role::User
-            } else {
-                Role::Assistant
-            },
-            content: text,
-        });
+        let role = if m.is_created_by_user {
+            Role::User
+        } else {
+            Role::Assistant
+        };
+        kept.push(ChatMessage::text(role, text));
     }
     if let Some(s) = system.filter(|s| !s.trim().is_empty()) {
-        kept.push(ChatMessage {
-            role: Role::System,
-            content: s.to_owned(),
-        });
+        kept.push(ChatMessage::text(Role::System, s));
     }
     kept.reverse();
     (kept, used)

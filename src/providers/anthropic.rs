@@ -13,7 +13,9 @@ use serde_json::{Map, Value, json};
 
 use super::openai::{error_from, message_of};
 use super::sse::{self, SseEvent, Step};
-use super::{ChatRequest, Endpoint, EventStream, ProviderError, Role, StreamEvent, Usage};
+use super::{
+    ChatMessage, ChatRequest, Endpoint, EventStream, ProviderError, Role, StreamEvent, Usage,
+};
 
 /// The output limit when the request sets none (the API requires one).
 pub const DEFAULT_MAX_TOKENS: u64 = 8_192;
@@ -26,6 +28,32 @@ fn flag(params: &Map<String, Value>, key: &str) -> Option<bool> {
     params.get(key).and_then(Value::as_bool)
 }
 
+/// One turn: its text as a string, or a list of blocks when it has images (images first, as
+/// LibreChat sends them to Anthropic) or carries the cache breakpoint (on its last block).
+fn message(m: &ChatMessage, breakpoint: bool) -> Value {
+    let wire = m.wire();
+    if wire.images.is_empty() && !breakpoint {
+        return json!({"role": m.role.as_str(), "content": wire.text});
+    }
+    let mut blocks: Vec<Value> = wire
+        .images
+        .iter()
+        .map(|image| {
+            json!({"type": "image", "source": {
+                "type": "base64", "media_type": image.mime, "data": &*image.base64,
+            }})
+        })
+        .collect();
+    // Anthropic refuses an empty text block.
+    if !wire.text.is_empty() || blocks.is_empty() {
+        blocks.push(json!({"type": "text", "text": wire.text}));
+    }
+    if breakpoint && let Some(last) = blocks.last_mut() {
+        last["cache_control"] = json!({"type": "ephemeral"});
+    }
+    json!({"role": m.role.as_str(), "content": blocks})
+}
+
 /// The JSON body for `request`: the system prompt apart, turns alternating and starting with
 /// the user (consecutive turns of one side are joined), the last turns marked for the prompt
 /// cache when `promptCache` is on (the default).
@@ -36,7 +64,7 @@ pub fn body(endpoint: &Endpoint, request: &ChatRequest) -> Map<String, Value> {
     let user_turns: Vec<usize> = turns
         .iter()
         .enumerate()
-        .filter(|(_, (r, _))| *r == Role::User)
+        .filter(|(_, m)| m.role == Role::User)
         .map(|(i, _)| i)
         .collect();
     // The last two user turns carry cache breakpoints, so the next request reuses the prefix.
@@ -44,15 +72,7 @@ pub fn body(endpoint: &Endpoint, request: &ChatRequest) -> Map<String, Value> {
     let messages: Vec<Value> = turns
         .iter()
         .enumerate()
-        .map(|(i, (role, text))| {
-            if cache && cached.contains(&i) {
-                json!({"role": role.as_str(), "content": [
-                    {"type": "text", "text": text, "cache_control": {"type": "ephemeral"}}
-                ]})
-            } else {
-                json!({"role": role.as_str(), "content": text})
-            }
-        })
+        .map(|(i, m)| message(m, cache && cached.contains(&i)))
         .collect();
     let max_tokens = ["max_tokens", "maxOutputTokens", "maxTokens"]
         .iter()
@@ -241,10 +261,7 @@ mod tests {
 
     #[test]
     fn turns_alternate_and_the_system_prompt_stands_apart() {
-        let msg = |role, content: &str| ChatMessage {
-            role,
-            content: content.into(),
-        };
+        let msg = |role, content: &str| ChatMessage::text(role, content);
         let mut params = Map::new();
         params.insert("promptCache".into(), json!(false));
         params.insert("temperature".into(), json!(0.5));
@@ -285,14 +302,8 @@ mod tests {
         let request = ChatRequest {
             model: "m".into(),
             messages: vec![
-                ChatMessage {
-                    role: Role::System,
-                    content: "s".into(),
-                },
-                ChatMessage {
-                    role: Role::User,
-                    content: "q".into(),
-                },
+                ChatMessage::text(Role::System, "s"),
+                ChatMessage::text(Role::User, "q"),
             ],
             params,
             user: Some("u1".into()),

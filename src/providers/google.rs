@@ -22,8 +22,16 @@ pub fn body(endpoint: &Endpoint, request: &ChatRequest) -> Map<String, Value> {
     let (system, turns) = super::alternating(&request.messages);
     let contents: Vec<Value> = turns
         .iter()
-        .map(|(role, text)| {
-            json!({"role": if *role == Role::User { "user" } else { "model" }, "parts": [{"text": text}]})
+        .map(|m| {
+            let wire = m.wire();
+            let mut parts = Vec::with_capacity(wire.images.len() + 1);
+            if !wire.text.is_empty() || wire.images.is_empty() {
+                parts.push(json!({"text": wire.text}));
+            }
+            for image in wire.images {
+                parts.push(json!({"inlineData": {"mimeType": image.mime, "data": &*image.base64}}));
+            }
+            json!({"role": if m.role == Role::User { "user" } else { "model" }, "parts": parts})
         })
         .collect();
     let mut config = Map::new();
@@ -214,22 +222,10 @@ mod tests {
         let request = ChatRequest {
             model: "gemini-2.5-flash".into(),
             messages: vec![
-                ChatMessage {
-                    role: Role::System,
-                    content: "Be brief.".into(),
-                },
-                ChatMessage {
-                    role: Role::User,
-                    content: "q".into(),
-                },
-                ChatMessage {
-                    role: Role::Assistant,
-                    content: "a".into(),
-                },
-                ChatMessage {
-                    role: Role::User,
-                    content: "q2".into(),
-                },
+                ChatMessage::text(Role::System, "Be brief."),
+                ChatMessage::text(Role::User, "q"),
+                ChatMessage::text(Role::Assistant, "a"),
+                ChatMessage::text(Role::User, "q2"),
             ],
             params,
             user: None,

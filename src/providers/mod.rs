@@ -8,6 +8,7 @@
 //! [`google`] Gemini's `streamGenerateContent`.
 
 pub mod anthropic;
+pub mod content;
 pub mod endpoints;
 pub mod google;
 pub mod models;
@@ -23,31 +24,9 @@ use std::time::Duration;
 use futures_util::Stream;
 use serde_json::{Map, Value};
 
+pub(crate) use content::alternating;
+pub use content::{ChatMessage, Detail, Image, Part, Role};
 pub use endpoints::{Endpoint, Endpoints, Protocol};
-
-/// Who said a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    System,
-    User,
-    Assistant,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::System => "system",
-            Role::User => "user",
-            Role::Assistant => "assistant",
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChatMessage {
-    pub role: Role,
-    pub content: String,
-}
 
 /// One request for a completion.
 #[derive(Debug, Clone, Default)]
@@ -218,32 +197,6 @@ pub(crate) fn key_header(
     } else {
         vec![(name, value.into())]
     }
-}
-
-/// The messages as Anthropic and Gemini take them: the system prompts apart (joined), and
-/// turns that alternate and start with the user (consecutive turns of one side joined).
-pub(crate) fn alternating(messages: &[ChatMessage]) -> (Option<String>, Vec<(Role, String)>) {
-    let mut system = Vec::new();
-    let mut turns: Vec<(Role, String)> = Vec::new();
-    for m in messages {
-        match m.role {
-            Role::System => system.push(m.content.as_str()),
-            role => match turns.last_mut() {
-                Some((r, text)) if *r == role => {
-                    text.push_str("\n\n");
-                    text.push_str(&m.content);
-                }
-                _ => turns.push((role, m.content.clone())),
-            },
-        }
-    }
-    let first_user = turns
-        .iter()
-        .position(|(r, _)| *r == Role::User)
-        .unwrap_or(turns.len());
-    turns.drain(..first_user);
-    let system = (!system.is_empty()).then(|| system.join("\n\n"));
-    (system, turns)
 }
 
 /// The endpoint's `addParams` added to a request body and its `dropParams` taken out.

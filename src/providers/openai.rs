@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde_json::{Map, Value, json};
 
 use super::sse::{self, SseEvent, Step};
-use super::{ChatRequest, Endpoint, EventStream, ProviderError, StreamEvent, Usage};
+use super::{ChatMessage, ChatRequest, Endpoint, EventStream, ProviderError, StreamEvent, Usage};
 
 /// Model parameters passed through, under the names OpenAI uses.
 const PARAMS: &[&str] = &[
@@ -26,19 +26,34 @@ const PARAMS: &[&str] = &[
     "logit_bias",
 ];
 
+/// One message: its text as a string, or, with images, a list of a text part and
+/// `image_url` parts (inline `data:` URLs) — the text first, as LibreChat sends them.
+fn message(m: &ChatMessage) -> Value {
+    let wire = m.wire();
+    if wire.images.is_empty() {
+        return json!({"role": m.role.as_str(), "content": wire.text});
+    }
+    let mut parts = Vec::with_capacity(wire.images.len() + 1);
+    if !wire.text.trim().is_empty() {
+        parts.push(json!({"type": "text", "text": wire.text}));
+    }
+    for image in wire.images {
+        let mut url = json!({"url": image.data_url()});
+        if let Some(detail) = image.detail {
+            url["detail"] = json!(detail.as_str());
+        }
+        parts.push(json!({"type": "image_url", "image_url": url}));
+    }
+    json!({"role": m.role.as_str(), "content": parts})
+}
+
 /// The JSON body for `request`.
 pub fn body(endpoint: &Endpoint, request: &ChatRequest) -> Map<String, Value> {
     let mut body = Map::new();
     body.insert("model".into(), json!(request.model));
     body.insert(
         "messages".into(),
-        Value::Array(
-            request
-                .messages
-                .iter()
-                .map(|m| json!({"role": m.role.as_str(), "content": m.content}))
-                .collect(),
-        ),
+        Value::Array(request.messages.iter().map(message).collect()),
     );
     body.insert("stream".into(), json!(true));
     body.insert("stream_options".into(), json!({"include_usage": true}));

@@ -20,10 +20,21 @@ pub fn body(endpoint: &Endpoint, request: &ChatRequest) -> Map<String, Value> {
     let mut instructions = Vec::new();
     let mut input = Vec::new();
     for m in &request.messages {
+        let wire = m.wire();
         match m.role {
-            Role::System => instructions.push(m.content.clone()),
-            Role::User => input.push(json!({"role": "user", "content": [{"type": "input_text", "text": m.content}]})),
-            Role::Assistant => input.push(json!({"role": "assistant", "content": [{"type": "output_text", "text": m.content}]})),
+            Role::System => instructions.push(wire.text),
+            Role::User => {
+                let mut content = vec![json!({"type": "input_text", "text": wire.text})];
+                for image in wire.images {
+                    content.push(json!({
+                        "type": "input_image",
+                        "image_url": image.data_url(),
+                        "detail": image.detail.map_or("auto", |d| d.as_str()),
+                    }));
+                }
+                input.push(json!({"role": "user", "content": content}));
+            }
+            Role::Assistant => input.push(json!({"role": "assistant", "content": [{"type": "output_text", "text": wire.text}]})),
         }
     }
     let mut body = Map::new();
@@ -180,18 +191,9 @@ mod tests {
         let request = ChatRequest {
             model: "o4-mini".into(),
             messages: vec![
-                ChatMessage {
-                    role: Role::System,
-                    content: "Be brief.".into(),
-                },
-                ChatMessage {
-                    role: Role::User,
-                    content: "q".into(),
-                },
-                ChatMessage {
-                    role: Role::Assistant,
-                    content: "a".into(),
-                },
+                ChatMessage::text(Role::System, "Be brief."),
+                ChatMessage::text(Role::User, "q"),
+                ChatMessage::text(Role::Assistant, "a"),
             ],
             params,
             user: None,

@@ -28,20 +28,19 @@ impl Engine {
         let request = ChatRequest {
             model,
             messages: vec![
-                providers::ChatMessage {
-                    role: providers::Role::System,
-                    content: "Write a concise title, at most 7 words, for the conversation below. \
-                        Answer with the title only, without quotes or punctuation at the end."
-                        .into(),
-                },
-                providers::ChatMessage {
-                    role: providers::Role::User,
-                    content: format!(
+                providers::ChatMessage::text(
+                    providers::Role::System,
+                    "Write a concise title, at most 7 words, for the conversation below. \
+                        Answer with the title only, without quotes or punctuation at the end.",
+                ),
+                providers::ChatMessage::text(
+                    providers::Role::User,
+                    format!(
                         "User: {}\n\nAssistant: {}",
                         excerpt(&turn.request.text),
                         excerpt(answer)
                     ),
-                },
+                ),
             ],
             params: Map::new(),
             user: Some(turn.user_id.clone()),
@@ -51,7 +50,7 @@ impl Engine {
         let prompt: String = request
             .messages
             .iter()
-            .map(|m| m.content.as_str())
+            .map(providers::ChatMessage::plain_text)
             .collect();
         let title_model = request.model.clone();
         let prompt_tokens =
