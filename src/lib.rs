@@ -16,6 +16,7 @@ pub mod chat;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod files;
 pub mod logging;
 pub mod mail;
 pub mod memory;

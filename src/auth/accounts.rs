@@ -330,12 +330,13 @@ impl Accounts {
         Ok(())
     }
 
-    /// Deletes the account and everything it owns, in one transaction.
-    pub async fn delete_account(&self, user_id: &str) -> Result<(), AuthError> {
+    /// Deletes the account and everything it owns, in one transaction. Returns the storage
+    /// keys of its uploads, for the caller to remove from the file storage.
+    pub async fn delete_account(&self, user_id: &str) -> Result<Vec<String>, AuthError> {
         let id = user_id.to_owned();
-        self.db.write(move |c| users::delete(c, &id)).await?;
+        let uploads = self.db.write(move |c| users::delete(c, &id)).await?;
         tracing::info!(user.id = %user_id, "account deleted");
-        Ok(())
+        Ok(uploads)
     }
 
     /// Creates an invite for `email`, valid for 7 days; returns the token for the link.

@@ -229,7 +229,9 @@ async fn dispatch(settings: &Settings, db: &Db, cmd: UserCommand) -> anyhow::Res
                 bail!("not deleted (pass --yes to skip this question)");
             }
             let id = user.id.clone();
-            db.write(move |c| users::delete(c, &id)).await?;
+            let uploads = db.write(move |c| users::delete(c, &id)).await?;
+            let files = crate::files::Storage::local(settings.files_dir())?;
+            crate::files::sweep::remove_all(&files, &uploads).await;
             println!("deleted {}", user.email);
         }
         UserCommand::Ban { email, minutes } => {

@@ -401,6 +401,11 @@ impl Settings {
     pub fn search_dir(&self) -> PathBuf {
         self.data_dir.join("search")
     }
+
+    /// Where uploaded files live.
+    pub fn files_dir(&self) -> PathBuf {
+        self.data_dir.join("files")
+    }
 }
 
 impl LoginProviders {

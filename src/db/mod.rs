@@ -30,6 +30,7 @@ pub mod balances;
 pub mod banner;
 pub mod bans;
 pub mod conversations;
+pub mod files;
 pub mod identities;
 mod ids;
 pub mod imports;

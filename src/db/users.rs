@@ -251,9 +251,11 @@ fn set_column(conn: &Connection, id: &str, column: &str, value: &dyn ToSql) -> R
     }
 }
 
-/// Deletes the user and, through the foreign keys, everything the user owns.
-pub fn delete(conn: &mut Connection, id: &str) -> Result<(), DbError> {
+/// Deletes the user and, through the foreign keys, everything the user owns. Returns the
+/// storage keys of the user's uploads, whose bytes the caller removes once this committed.
+pub fn delete(conn: &mut Connection, id: &str) -> Result<Vec<String>, DbError> {
     let tx = conn.transaction()?;
+    let uploads = super::files::storage_keys_of(&tx, id)?;
     let n = tx.execute("DELETE FROM users WHERE id = ?1", [id])?;
     if n == 0 {
         return Err(DbError::NotFound);
@@ -263,7 +265,7 @@ pub fn delete(conn: &mut Connection, id: &str) -> Result<(), DbError> {
         [format!("user:{id}")],
     )?;
     tx.commit()?;
-    Ok(())
+    Ok(uploads)
 }
 
 /// Every user, oldest first.

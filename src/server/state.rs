@@ -61,6 +61,8 @@ pub struct Services {
     pub saml: Option<Arc<crate::auth::saml::Saml>>,
     /// What is counted for Prometheus, when `METRICS_ADDR` is set.
     pub metrics: Option<Arc<crate::metrics::Metrics>>,
+    /// Where uploaded files live.
+    pub files: crate::files::Storage,
 }
 
 impl AppState {
@@ -73,7 +75,13 @@ impl AppState {
             .map_err(|e| db::DbError::Io(e.to_string()))??;
         let instance_id = db.read(db::instance_id).await?;
         let roles = Roles::load(db.clone(), settings.yaml.interface.clone()).await?;
-        super::sweeper::spawn(db.clone());
+        let files = crate::files::Storage::local(settings.files_dir()).map_err(|e| {
+            db::DbError::Io(format!(
+                "cannot use {} for uploads: {e}",
+                settings.files_dir().display()
+            ))
+        })?;
+        super::sweeper::spawn(db.clone(), files.clone());
         // Uploads left behind by a crash mid-import.
         let _ = std::fs::remove_dir_all(super::routes::imports::temp_dir(&settings.data_dir));
         let search = if settings.features.search {
@@ -167,6 +175,7 @@ impl AppState {
             apple,
             saml,
             metrics: settings_metrics.then(|| Arc::new(crate::metrics::Metrics::new())),
+            files,
         })))
     }
 }

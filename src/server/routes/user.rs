@@ -129,7 +129,8 @@ async fn delete_account(
     State(state): State<AppState>,
     RecentProof { session, .. }: RecentProof<Deletion>,
 ) -> Result<Response, ApiError> {
-    state.accounts.delete_account(&session.user.id).await?;
+    let uploads = state.accounts.delete_account(&session.user.id).await?;
+    crate::files::sweep::remove_all(&state.files, &uploads).await;
     Ok((
         [(SET_COOKIE, clear_refresh_cookie())],
         Json(json!({ "message": "User deleted" })),

@@ -1,0 +1,229 @@
+//! The `files` table: what each person uploaded (LibreChat's `TFile`). The bytes are not here:
+//! `storage_key` names them in the file storage (`crate::files`). Every query is scoped to
+//! the owner, except the sweeper's, which only ever deletes.
+
+use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
+
+use super::{DbError, now};
+
+/// A stored file's record.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct File {
+    pub file_id: String,
+    pub user_id: String,
+    pub temp_file_id: Option<String>,
+    /// The uploader's name for it, for display only.
+    pub filename: String,
+    /// Where clients fetch it.
+    pub filepath: String,
+    /// Its name in the storage.
+    pub storage_key: String,
+    pub bytes: i64,
+    /// Its media type, as found in its bytes.
+    pub mime: String,
+    pub width: Option<i64>,
+    pub height: Option<i64>,
+    /// LibreChat's `FileSources`: `local`, or `text` for a document given to the model as text.
+    pub source: String,
+    /// LibreChat's `FileContext`: `message_attachment`, `avatar`, ...
+    pub context: Option<String>,
+    pub usage: i64,
+    pub conversation_id: Option<String>,
+    pub message_id: Option<String>,
+    /// The text read out of a document.
+    pub text: Option<String>,
+    pub embedded: bool,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+const COLUMNS: &str = "file_id, user_id, temp_file_id, filename, filepath, storage_key, bytes, \
+    type, width, height, source, context, usage, conversation_id, message_id, text, embedded, \
+    created_at, updated_at";
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<File> {
+    Ok(File {
+        file_id: r.get(0)?,
+        user_id: r.get(1)?,
+        temp_file_id: r.get(2)?,
+        filename: r.get(3)?,
+        filepath: r.get(4)?,
+        storage_key: r.get(5)?,
+        bytes: r.get(6)?,
+        mime: r.get(7)?,
+        width: r.get(8)?,
+        height: r.get(9)?,
+        source: r.get(10)?,
+        context: r.get(11)?,
+        usage: r.get(12)?,
+        conversation_id: r.get(13)?,
+        message_id: r.get(14)?,
+        text: r.get(15)?,
+        embedded: r.get(16)?,
+        created_at: r.get(17)?,
+        updated_at: r.get(18)?,
+    })
+}
+
+/// Records a file whose bytes are already stored; its times are set here. Returns it as stored.
+pub fn insert(conn: &Connection, f: &File) -> Result<File, DbError> {
+    let ts = now();
+    conn.execute(
+        &format!("INSERT INTO files ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?18)"),
+        params![
+            f.file_id,
+            f.user_id,
+            f.temp_file_id,
+            f.filename,
+            f.filepath,
+            f.storage_key,
+            f.bytes,
+            f.mime,
+            f.width,
+            f.height,
+            f.source,
+            f.context,
+            f.usage,
+            f.conversation_id,
+            f.message_id,
+            f.text,
+            f.embedded,
+            ts,
+        ],
+    )?;
+    Ok(File {
+        created_at: ts.clone(),
+        updated_at: ts,
+        ..f.clone()
+    })
+}
+
+pub fn get(conn: &Connection, user_id: &str, file_id: &str) -> Result<Option<File>, DbError> {
+    let sql = format!("SELECT {COLUMNS} FROM files WHERE user_id = ?1 AND file_id = ?2");
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row(params![user_id, file_id], from_row)
+        .optional()?)
+}
+
+/// The user's files, newest first, at most `limit`.
+pub fn list(conn: &Connection, user_id: &str, limit: u32) -> Result<Vec<File>, DbError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM files WHERE user_id = ?1 AND context IS NOT 'avatar'
+          ORDER BY updated_at DESC, file_id LIMIT ?2"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![user_id, limit], from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Those of `file_ids` that the user owns, in the order asked (each once).
+pub fn owned(conn: &Connection, user_id: &str, file_ids: &[String]) -> Result<Vec<File>, DbError> {
+    let mut out = Vec::with_capacity(file_ids.len());
+    for id in file_ids {
+        if out.iter().any(|f: &File| &f.file_id == id) {
+            continue;
+        }
+        if let Some(f) = get(conn, user_id, id)? {
+            out.push(f);
+        }
+    }
+    Ok(out)
+}
+
+/// The bytes the user's files take, for the quota.
+pub fn total_bytes(conn: &Connection, user_id: &str) -> Result<i64, DbError> {
+    Ok(conn.query_row(
+        "SELECT COALESCE(SUM(bytes), 0) FROM files WHERE user_id = ?1",
+        [user_id],
+        |r| r.get(0),
+    )?)
+}
+
+/// Records that a message carries these files (the user's own only): they are no longer
+/// orphans, and count one more use. Returns how many were attached.
+pub fn attach(
+    conn: &Connection,
+    user_id: &str,
+    file_ids: &[String],
+    conversation_id: &str,
+    message_id: &str,
+) -> Result<usize, DbError> {
+    let mut stmt = conn.prepare_cached(
+        "UPDATE files SET conversation_id = ?3, message_id = COALESCE(message_id, ?4),
+                usage = usage + 1, updated_at = ?5
+          WHERE user_id = ?1 AND file_id = ?2",
+    )?;
+    let ts = now();
+    let mut n = 0;
+    for id in file_ids {
+        n += stmt.execute(params![user_id, id, conversation_id, message_id, ts])?;
+    }
+    Ok(n)
+}
+
+/// Deletes those of `file_ids` the user owns; returns the deleted records (their bytes are
+/// the caller's to remove from the storage, after this commits).
+pub fn delete(
+    conn: &mut Connection,
+    user_id: &str,
+    file_ids: &[String],
+) -> Result<Vec<File>, DbError> {
+    let tx = conn.transaction()?;
+    let found = owned(&tx, user_id, file_ids)?;
+    {
+        let mut stmt =
+            tx.prepare_cached("DELETE FROM files WHERE user_id = ?1 AND file_id = ?2")?;
+        for f in &found {
+            stmt.execute(params![user_id, f.file_id])?;
+        }
+    }
+    tx.commit()?;
+    Ok(found)
+}
+
+/// The storage keys of everything the user uploaded (read before the account goes: the
+/// rows go with it, the bytes are removed after).
+pub fn storage_keys_of(conn: &Connection, user_id: &str) -> Result<Vec<String>, DbError> {
+    let mut stmt = conn.prepare("SELECT storage_key FROM files WHERE user_id = ?1")?;
+    let rows = stmt.query_map([user_id], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Deletes up to `limit` message attachments never attached to a message and made before
+/// `before` (avatars and other kinds stay); returns their storage keys.
+pub fn delete_unattached(
+    conn: &mut Connection,
+    before: &str,
+    limit: u32,
+) -> Result<Vec<String>, DbError> {
+    let tx = conn.transaction()?;
+    let gone: Vec<(String, String)> = {
+        let mut stmt = tx.prepare(
+            "SELECT file_id, storage_key FROM files
+              WHERE message_id IS NULL AND created_at < ?1 AND context = 'message_attachment'
+              ORDER BY created_at LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![before, limit], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    if !gone.is_empty() {
+        let ids: Vec<&str> = gone.iter().map(|(id, _)| id.as_str()).collect();
+        let marks = vec!["?"; ids.len()].join(", ");
+        tx.execute(
+            &format!("DELETE FROM files WHERE file_id IN ({marks})"),
+            params_from_iter(ids),
+        )?;
+    }
+    tx.commit()?;
+    Ok(gone.into_iter().map(|(_, key)| key).collect())
+}
+
+/// Whether a storage key is recorded (the sweeper leaves recorded bytes alone).
+pub fn key_known(conn: &Connection, storage_key: &str) -> Result<bool, DbError> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM files WHERE storage_key = ?1")?
+        .query_row([storage_key], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
