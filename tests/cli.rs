@@ -154,6 +154,8 @@ actions:
   allowedDomains: [example.org]
 fileConfig:
   serverFileSizeLimit: 100
+  ocr:
+    supportedMimeTypes: ['^image/png$']
 rateLimits:
   stt:
     ipMax: 10
@@ -167,7 +169,7 @@ const UNSUPPORTED_NAMED: [&str; 10] = [
     "`speech.tts` (text to speech on the server) is not supported yet",
     "`ocr` (text recognition in uploads) is not supported yet",
     "`actions` (agent actions) is not supported yet",
-    "`fileConfig` (file uploads) is not supported yet",
+    "`fileConfig.ocr` (text recognition in uploads) is not supported yet",
     "`endpoints.agents` (agents) is not supported yet",
     "`interface.agents` has no effect",
     "`rateLimits.stt`",
@@ -352,7 +354,7 @@ fn db_migrate_then_check() {
 
     let out = run(librechat(dir.path()).args(["db", "migrate"]));
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("11 migration(s) applied"));
+    assert!(text(&out.stdout).contains("12 migration(s) applied"));
     let out = run(librechat(dir.path()).args(["db", "migrate"]));
     assert!(
         text(&out.stdout).contains("0 migration(s) applied"),

@@ -210,11 +210,6 @@ async fn features_not_here_yet_answer_as_librechat_does_when_off_or_empty() {
         .start()
         .await;
     let s = server.signed_in("alice@example.org", PW).await;
-    assert_eq!(server.get_json("/api/files", &s.token).await, json!([]));
-    let files = server.get_json("/api/files/config", &s.token).await;
-    for endpoint in ["default", "agents", "openAI"] {
-        assert_eq!(files["endpoints"][endpoint]["disabled"], true, "{files}");
-    }
     assert_eq!(
         server
             .get_json(

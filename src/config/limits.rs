@@ -59,6 +59,12 @@ pub struct LimitSettings {
     pub message_ip: Option<LimitSpec>,
     /// Per user: `LIMIT_MESSAGE_USER` (off), `MESSAGE_USER_MAX` (40) per `MESSAGE_USER_WINDOW`.
     pub message_user: Option<LimitSpec>,
+    /// Uploads (`POST /api/files...`) per IP: `FILE_UPLOAD_IP_MAX` (100) per
+    /// `FILE_UPLOAD_IP_WINDOW` (15 min); `FILE_UPLOAD_VIOLATION_SCORE` (1). Always on, as in
+    /// LibreChat; librechat.yaml's `rateLimits.fileUploads` overrides the numbers.
+    pub file_upload_ip: LimitSpec,
+    /// Per user: `FILE_UPLOAD_USER_MAX` (50) per `FILE_UPLOAD_USER_WINDOW` (15 min).
+    pub file_upload_user: LimitSpec,
     /// Markdown rendering (`POST /api/render`, ours; LibreChat's client renders in the
     /// browser) per user: `LIMIT_RENDER_USER` (on), `RENDER_USER_MAX` (1000) per
     /// `RENDER_USER_WINDOW` (1 min); `RENDER_VIOLATION_SCORE` (0: the bundled app re-renders
@@ -165,6 +171,20 @@ impl LimitSettings {
                     )
                 })
                 .transpose()?,
+            file_upload_ip: spec(
+                "FILE_UPLOAD_IP",
+                "file_upload_limit",
+                100,
+                15,
+                "FILE_UPLOAD_VIOLATION_SCORE",
+            )?,
+            file_upload_user: spec(
+                "FILE_UPLOAD_USER",
+                "file_upload_limit",
+                50,
+                15,
+                "FILE_UPLOAD_VIOLATION_SCORE",
+            )?,
             message_ip: env
                 .bool("LIMIT_MESSAGE_IP")?
                 .unwrap_or(true)
@@ -226,23 +246,40 @@ impl LimitSettings {
 }
 
 impl LimitSettings {
-    /// Applies librechat.yaml's `rateLimits` (`conversationsImport`), which LibreChat lets
-    /// override the environment's numbers.
+    /// Applies librechat.yaml's `rateLimits` (`conversationsImport`, `fileUploads`), which
+    /// LibreChat lets override the environment's numbers.
     pub fn with_yaml(mut self, rate_limits: Option<&serde_json::Value>) -> Self {
-        let Some(import) = rate_limits.and_then(|r| r.get("conversationsImport")) else {
+        let Some(rate_limits) = rate_limits else {
             return self;
         };
-        let num = |key: &str| import.get(key).and_then(serde_json::Value::as_u64);
-        for (spec, max, window) in [
-            (&mut self.import_ip, "ipMax", "ipWindowInMinutes"),
-            (&mut self.import_user, "userMax", "userWindowInMinutes"),
-        ] {
-            if let Some(spec) = spec {
-                if let Some(m) = num(max) {
-                    spec.max = u32::try_from(m).unwrap_or(u32::MAX);
-                }
-                if let Some(w) = num(window) {
-                    spec.window = Duration::from_secs(60 * w.max(1));
+        let sections = [
+            (
+                "conversationsImport",
+                self.import_ip.as_mut(),
+                self.import_user.as_mut(),
+            ),
+            (
+                "fileUploads",
+                Some(&mut self.file_upload_ip),
+                Some(&mut self.file_upload_user),
+            ),
+        ];
+        for (name, ip, user) in sections {
+            let Some(section) = rate_limits.get(name) else {
+                continue;
+            };
+            let num = |key: &str| section.get(key).and_then(serde_json::Value::as_u64);
+            for (spec, max, window) in [
+                (ip, "ipMax", "ipWindowInMinutes"),
+                (user, "userMax", "userWindowInMinutes"),
+            ] {
+                if let Some(spec) = spec {
+                    if let Some(m) = num(max) {
+                        spec.max = u32::try_from(m).unwrap_or(u32::MAX);
+                    }
+                    if let Some(w) = num(window) {
+                        spec.window = Duration::from_secs(60 * w.max(1));
+                    }
                 }
             }
         }

@@ -28,6 +28,9 @@ pub struct Settings {
     /// `ALLOWED_IMAGE_HOSTS`: where images in messages (and the page) may come from, besides
     /// this server.
     pub images: super::ImageHosts,
+    /// Uploads: librechat.yaml's `fileConfig` over the defaults, and the per-user quota.
+    #[serde(skip)]
+    pub files: super::FileSettings,
     /// Outgoing mail; `None` when not configured.
     pub email: Option<super::EmailSettings>,
     /// LDAP sign-in; `None` when not configured.
@@ -377,6 +380,7 @@ impl Settings {
             limits: super::LimitSettings::from_env(env)?
                 .with_yaml(parsed.yaml.rate_limits.as_ref()),
             images: super::ImageHosts::from_env(env)?,
+            files: super::FileSettings::load(env, parsed.yaml.file_config.as_ref())?,
             email,
             ldap: super::LdapSettings::from_env(env)?,
             openid,

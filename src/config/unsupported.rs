@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::features::FEATURES;
 
 /// The parts nothing reads yet, by their path in the file, and what they configure in LibreChat.
-const UNREAD: [(&[&str], &str); 33] = [
+const UNREAD: [(&[&str], &str); 35] = [
     (&["fileStrategy"], "where uploaded files are stored"),
     (&["fileStrategies"], "where uploaded files are stored"),
     (&["cloudfront"], "file storage behind CloudFront"),
@@ -25,7 +25,11 @@ const UNREAD: [(&[&str], &str); 33] = [
     (&["mcpServers"], "MCP servers"),
     (&["mcpSettings"], "MCP servers"),
     (&["actions"], "agent actions"),
-    (&["fileConfig"], "file uploads"),
+    // `endpoints`, the size limits, `fileTokenLimit` and `clientImageResize` are read.
+    (&["fileConfig", "ocr"], "text recognition in uploads"),
+    (&["fileConfig", "stt"], "speech to text of uploads"),
+    (&["fileConfig", "text"], "which uploads are read as text"),
+    (&["fileConfig", "skills"], "skills"),
     (&["filters"], "content filters"),
     (&["messageFilter"], "message filters"),
     (&["openapi"], "OpenAPI tools"),
@@ -50,8 +54,7 @@ const UNREAD: [(&[&str], &str); 33] = [
         &["registration", "oauthStateTtlMs"],
         "how long a sign-in with a provider may take",
     ),
-    // Only `conversationsImport` is read.
-    (&["rateLimits", "fileUploads"], "a limit on file uploads"),
+    // `conversationsImport` and `fileUploads` are read.
     (&["rateLimits", "tts"], "a limit on text to speech"),
     (&["rateLimits", "stt"], "a limit on speech to text"),
 ];

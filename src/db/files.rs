@@ -131,6 +131,23 @@ pub fn owned(conn: &Connection, user_id: &str, file_ids: &[String]) -> Result<Ve
     Ok(out)
 }
 
+/// Those of `file_ids` that exist and belong to someone else.
+pub fn owned_by_others(
+    conn: &Connection,
+    user_id: &str,
+    file_ids: &[String],
+) -> Result<Vec<String>, DbError> {
+    let mut stmt =
+        conn.prepare_cached("SELECT 1 FROM files WHERE file_id = ?1 AND user_id <> ?2")?;
+    let mut out = Vec::new();
+    for id in file_ids {
+        if stmt.exists(params![id, user_id])? && !out.contains(id) {
+            out.push(id.clone());
+        }
+    }
+    Ok(out)
+}
+
 /// The bytes the user's files take, for the quota.
 pub fn total_bytes(conn: &Connection, user_id: &str) -> Result<i64, DbError> {
     Ok(conn.query_row(

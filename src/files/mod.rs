@@ -1,7 +1,10 @@
 //! Files people upload: where the bytes live ([`storage`]) and the housekeeping that keeps the
 //! storage and the `files` table in step ([`sweep`]).
 
+pub mod intake;
+pub mod kinds;
 pub mod storage;
 pub mod sweep;
+pub mod text;
 
 pub use storage::{Incoming, PutError, Received, Storage};

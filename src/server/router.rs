@@ -54,6 +54,7 @@ fn routes() -> Routes {
         .merge(routes::user::router())
         .merge(routes::favorites::router())
         .merge(routes::absent::router())
+        .merge(routes::files::router())
         .merge(routes::roles::router())
         .merge(routes::admin::router())
         .merge(routes::banner::router())
@@ -71,7 +72,9 @@ fn routes() -> Routes {
         .merge(routes::render::router())
         .merge(routes::chat::router())
         .split_for_parts();
-    let (imports, more) = routes::imports::router().split_for_parts();
+    let (imports, more) = routes::imports::router()
+        .merge(routes::files::transfer_router())
+        .split_for_parts();
     doc.merge(more);
     let (streaming, more) = routes::chat::streaming_router().split_for_parts();
     doc.merge(more);

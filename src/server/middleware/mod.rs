@@ -7,6 +7,7 @@ pub mod maybe_user;
 pub mod permission;
 pub mod proof;
 pub mod security;
+pub mod slots;
 
 pub use auth::{AdminUser, AuthSession, AuthUser};
 pub use client::Client;

@@ -1,5 +1,5 @@
 //! What LibreChat's web client asks about on every page load for features this server does not
-//! have yet (files and speech, projects, agents' tools, MCP servers, prompts, shared resources).
+//! have yet (speech, projects, agents' tools, MCP servers, prompts, shared resources).
 //! Each is answered as LibreChat answers when the feature is off or holds nothing (MCP servers
 //! and prompts refuse a role without their `USE` permission, as LibreChat's do), so the client
 //! shows them off or empty instead of failing; `/api/config` says they are off too.
@@ -15,8 +15,6 @@ use crate::server::{ApiError, AppState};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(files))
-        .routes(routes!(file_config))
         .routes(routes!(speech_config))
         .routes(routes!(projects))
         .routes(routes!(tool_calls))
@@ -25,32 +23,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(mcp_servers))
         .routes(routes!(all_prompts))
         .routes(routes!(prompt_groups))
-}
-
-/// No uploads yet: a person's files are none.
-#[utoipa::path(get, path = "/api/files", operation_id = "absent_files", summary = "The caller's files (none: uploads are not available yet)", tag = "files", responses((status = 200, description = "Success")))]
-async fn files(AuthUser(_): AuthUser) -> Json<Value> {
-    Json(json!([]))
-}
-
-/// LibreChat's `fileConfig` in librechat.yaml's form, with every endpoint's uploads disabled,
-/// which the client reads as "no attach button".
-#[utoipa::path(get, path = "/api/files/config", operation_id = "absent_file_config", summary = "Upload limits per endpoint (all disabled: uploads are not available yet)", tag = "files", responses((status = 200, description = "Success")))]
-async fn file_config(State(state): State<AppState>, AuthUser(_): AuthUser) -> Json<Value> {
-    // The endpoints LibreChat's client has its own upload defaults for, and ours.
-    let builtin = [
-        "default",
-        "agents",
-        "assistants",
-        "azureAssistants",
-        "anthropic",
-    ];
-    let names = builtin
-        .iter()
-        .map(|n| n.to_string())
-        .chain(state.settings.endpoints.list.iter().map(|e| e.name.clone()));
-    let endpoints: Map<String, Value> = names.map(|n| (n, json!({ "disabled": true }))).collect();
-    Json(json!({ "endpoints": endpoints }))
 }
 
 /// The speech settings LibreChat's client starts from: no server-side speech-to-text or

@@ -6,9 +6,8 @@
 //! Answers 201 with `{message, conversations, messages, skipped, formats}` when anything was
 //! imported, and 400 with the reasons when nothing was: never "success" for an empty import.
 
-use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, LazyLock, Mutex};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -21,6 +20,7 @@ use tokio::io::AsyncWriteExt;
 
 use crate::chat::import::{self, ImportError};
 use crate::server::middleware::auth::{limit, limit_address};
+use crate::server::middleware::slots::Slot;
 use crate::server::middleware::{AuthUser, Client};
 use crate::server::{ApiError, AppState};
 
@@ -43,36 +43,6 @@ static RUNNING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
 const IMPORTS_PER_USER: usize = 2;
 
 /// Accounts with imports in progress, and how many each has.
-static IN_PROGRESS: LazyLock<Mutex<HashMap<String, usize>>> = LazyLock::new(Default::default);
-
-/// One import in progress, counted against its account until dropped.
-struct InProgress(String);
-
-impl InProgress {
-    fn start(user_id: &str) -> Option<Self> {
-        let mut all = IN_PROGRESS.lock().expect("imports in progress");
-        let n = all.entry(user_id.to_owned()).or_default();
-        if *n >= IMPORTS_PER_USER {
-            return None;
-        }
-        *n += 1;
-        Some(Self(user_id.to_owned()))
-    }
-}
-
-impl Drop for InProgress {
-    fn drop(&mut self) {
-        let mut all = IN_PROGRESS.lock().expect("imports in progress");
-        if let Some(n) = all.get_mut(&self.0) {
-            *n -= 1;
-            if *n == 0 {
-                all.remove(&self.0);
-            }
-        }
-    }
-}
-
-/// A temporary file that is removed however the request ends.
 struct TempFile(std::path::PathBuf);
 
 impl Drop for TempFile {
@@ -112,11 +82,13 @@ async fn import_conversations(
     let mut multipart = multipart.map_err(|_| {
         ApiError::BadRequest("send the file as multipart/form-data in the field \"file\"".into())
     })?;
-    let _mine = InProgress::start(&user.id).ok_or_else(|| ApiError::TooManyRequests {
-        message: format!(
-            "You already have {IMPORTS_PER_USER} imports in progress; wait for them to finish"
-        ),
-        retry_after_secs: 5,
+    let _mine = Slot::take("import", &user.id, IMPORTS_PER_USER).ok_or_else(|| {
+        ApiError::TooManyRequests {
+            message: format!(
+                "You already have {IMPORTS_PER_USER} imports in progress; wait for them to finish"
+            ),
+            retry_after_secs: 5,
+        }
     })?;
     let dir = temp_dir(&state.settings.data_dir);
     let mut builder = std::fs::DirBuilder::new();

@@ -10,6 +10,7 @@ pub mod config;
 pub mod convos;
 pub mod endpoints;
 pub mod favorites;
+pub mod files;
 pub mod forks;
 pub mod health;
 pub mod imports;

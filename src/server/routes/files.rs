@@ -1,0 +1,406 @@
+//! Files, as LibreChat's routes under `/api/files`: upload (`POST /api/files`, multipart), the
+//! caller's list, delete, download, and `GET /api/files/config` (the upload limits merged from
+//! librechat.yaml's `fileConfig`). The work is in `crate::files`.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::multipart::{Field, Multipart, MultipartRejection};
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::db::files::{self, File};
+use crate::files::intake::{self, IntakeError, Meta};
+use crate::files::{PutError, Received};
+use crate::server::middleware::auth::{check_ban, limit, limit_address};
+use crate::server::middleware::slots::Slot;
+use crate::server::middleware::{AuthUser, Client};
+use crate::server::{ApiError, AppState, JsonBody};
+
+/// Uploads one account may have streaming in at once.
+const UPLOADS_PER_ACCOUNT: usize = 4;
+/// The most a form field other than the file may hold.
+const FIELD_BYTES: usize = 4096;
+/// What RFC 8187's `filename*` must escape: all but its `attr-char`s.
+const ATTR_CHAR_ESCAPES: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'!')
+    .remove(b'#')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'+')
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'^')
+    .remove(b'_')
+    .remove(b'`')
+    .remove(b'|')
+    .remove(b'~');
+/// Files listed at most.
+const LIST_MAX: u32 = 1000;
+
+/// Routes that answer promptly.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, delete))
+        .routes(routes!(config))
+}
+
+/// Uploads and downloads: their own size limits, no request timeout.
+pub fn transfer_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(upload))
+        .routes(routes!(upload_image))
+        .routes(routes!(download))
+        .layer(DefaultBodyLimit::disable())
+}
+
+/// A file as LibreChat's `TFile`. The text read out of a document stays on the server.
+pub fn file_json(f: &File) -> Value {
+    let mut out = json!({
+        "user": f.user_id,
+        "file_id": f.file_id,
+        "bytes": f.bytes,
+        "embedded": f.embedded,
+        "filename": f.filename,
+        "filepath": f.filepath,
+        "object": "file",
+        "type": f.mime,
+        "usage": f.usage,
+        "source": f.source,
+        "createdAt": f.created_at,
+        "updatedAt": f.updated_at,
+    });
+    let optional = [
+        ("temp_file_id", f.temp_file_id.as_deref()),
+        ("context", f.context.as_deref()),
+        ("conversationId", f.conversation_id.as_deref()),
+        ("messageId", f.message_id.as_deref()),
+    ];
+    for (k, v) in optional {
+        if let Some(v) = v {
+            out[k] = json!(v);
+        }
+    }
+    if let (Some(w), Some(h)) = (f.width, f.height) {
+        out["width"] = json!(w);
+        out["height"] = json!(h);
+    }
+    out
+}
+
+impl From<IntakeError> for ApiError {
+    fn from(e: IntakeError) -> Self {
+        match e {
+            IntakeError::TooLarge { .. } => ApiError::PayloadTooLarge(e.to_string()),
+            IntakeError::Disabled(_) => ApiError::Forbidden(e.to_string()),
+            IntakeError::Text(crate::files::text::TextError::TooLong) => {
+                ApiError::PayloadTooLarge(e.to_string())
+            }
+            IntakeError::Unsupported
+            | IntakeError::Type(_)
+            | IntakeError::Text(_)
+            | IntakeError::ImagesNotYet => ApiError::UnsupportedMediaType(e.to_string()),
+            IntakeError::Db(e) => e.into(),
+            IntakeError::Io(e) => ApiError::internal(e),
+            _ => ApiError::BadRequest(e.to_string()),
+        }
+    }
+}
+
+fn bad_form(e: axum::extract::multipart::MultipartError) -> ApiError {
+    ApiError::BadRequest(format!("the upload could not be read: {}", e.body_text()))
+}
+
+/// A short text field of the form.
+async fn field_text(field: Field<'_>) -> Result<String, ApiError> {
+    let name = field.name().unwrap_or("").to_owned();
+    let bytes = field.bytes().await.map_err(bad_form)?;
+    if bytes.len() > FIELD_BYTES {
+        return Err(ApiError::BadRequest(format!(
+            "the field {name} is too long"
+        )));
+    }
+    String::from_utf8(bytes.to_vec())
+        .map_err(|_| ApiError::BadRequest(format!("the field {name} is not text")))
+}
+
+/// Reads the form: the file streams into the storage as it comes (never whole in memory),
+/// bounded by `max` bytes; the other fields are kept.
+async fn read_form(
+    state: &AppState,
+    mut form: Multipart,
+    max: u64,
+    meta: &mut Meta,
+) -> Result<Option<Received>, ApiError> {
+    let mut received = None;
+    while let Some(mut field) = form.next_field().await.map_err(bad_form)? {
+        match field.name().unwrap_or("") {
+            "file" if received.is_none() => {
+                meta.filename = field.file_name().unwrap_or("").to_owned();
+                meta.declared_type = field.content_type().unwrap_or("").to_owned();
+                let mut incoming = state
+                    .files
+                    .incoming(max)
+                    .await
+                    .map_err(ApiError::internal)?;
+                while let Some(chunk) = field.chunk().await.map_err(bad_form)? {
+                    incoming.write(&chunk).await.map_err(|e| match e {
+                        PutError::TooLarge(max) => ApiError::PayloadTooLarge(format!(
+                            "File size limit of {} MB exceeded",
+                            max as f64 / (1024.0 * 1024.0)
+                        )),
+                        PutError::Io(e) => ApiError::internal(e),
+                    })?;
+                }
+                received = Some(incoming.finish().await.map_err(ApiError::internal)?);
+            }
+            "file" => return Err(ApiError::BadRequest("send one file per upload".into())),
+            "file_id" => meta.temp_file_id = Some(field_text(field).await?),
+            "endpoint" => meta.endpoint = Some(field_text(field).await?).filter(|e| !e.is_empty()),
+            "endpointType" => {
+                meta.endpoint_type = Some(field_text(field).await?).filter(|e| !e.is_empty())
+            }
+            "conversationId" => {
+                meta.conversation_id =
+                    Some(field_text(field).await?).filter(|c| !c.is_empty() && c != "new")
+            }
+            // message_file, tool_resource, width, height, agent_id, version, model,
+            // isTemporary: read and not needed (every document is given to the model as text).
+            _ => {
+                field_text(field).await?;
+            }
+        }
+    }
+    Ok(received)
+}
+
+/// Bans, the upload limiters (`FILE_UPLOAD_IP_*`, `FILE_UPLOAD_USER_*`), and a slot.
+async fn admit(state: &AppState, client: &Client, user_id: &str) -> Result<Slot, ApiError> {
+    check_ban(state, Some(user_id), client).await?;
+    let limits = &state.settings.limits;
+    let message = "Too many file upload requests. Try again later";
+    limit_address(
+        state,
+        &limits.file_upload_ip,
+        "file_upload_ip",
+        Some(user_id),
+        client,
+        message,
+    )
+    .await?;
+    limit(
+        state,
+        &limits.file_upload_user,
+        "file_upload_user",
+        Some(user_id),
+        client,
+        message,
+    )
+    .await?;
+    Slot::take("upload", user_id, UPLOADS_PER_ACCOUNT).ok_or_else(|| ApiError::TooManyRequests {
+        message: format!(
+            "You already have {UPLOADS_PER_ACCOUNT} uploads in progress; wait for them to finish"
+        ),
+        retry_after_secs: 5,
+    })
+}
+
+/// What one more upload may weigh: the server's limit, and what is left of the account's
+/// quota when there is one.
+async fn room(state: &AppState, user_id: &str) -> Result<u64, ApiError> {
+    let settings = &state.settings.files;
+    let Some(quota) = settings.user_quota else {
+        return Ok(settings.server_file_size_limit);
+    };
+    let u = user_id.to_owned();
+    let used = state.db.read(move |c| files::total_bytes(c, &u)).await?;
+    let left = quota.saturating_sub(u64::try_from(used).unwrap_or(0));
+    if left == 0 {
+        return Err(ApiError::PayloadTooLarge(format!(
+            "Your files take all of your {} MB; delete some to upload more",
+            quota / (1024 * 1024)
+        )));
+    }
+    Ok(left.min(settings.server_file_size_limit))
+}
+
+async fn receive(
+    state: AppState,
+    client: Client,
+    user_id: String,
+    form: Result<Multipart, MultipartRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let _slot = admit(&state, &client, &user_id).await?;
+    let form = form.map_err(|_| {
+        ApiError::BadRequest("send the file as multipart/form-data in the field \"file\"".into())
+    })?;
+    let max = room(&state, &user_id).await?;
+    let mut meta = Meta {
+        user_id,
+        ..Meta::default()
+    };
+    let received = read_form(&state, form, max, &mut meta)
+        .await?
+        .ok_or_else(|| ApiError::BadRequest("No file uploaded".into()))?;
+    let saved = intake::take(
+        &state.db,
+        &state.files,
+        &state.settings.files,
+        meta,
+        received,
+    )
+    .await?;
+    let mut body = file_json(&saved);
+    body["message"] = json!("File uploaded and processed successfully");
+    Ok(Json(body))
+}
+
+/// Uploads a file for a message: documents are read as text for the model.
+#[utoipa::path(post, path = "/api/files", operation_id = "files_upload", request_body(content = Object, description = "multipart/form-data: `file`, `file_id` (the client's UUID for it), `endpoint`, `endpointType`, `conversationId`, `message_file`, `tool_resource`", content_type = "multipart/form-data"), tag = "files", responses((status = 200, description = "The stored file (TFile)")))]
+async fn upload(
+    State(state): State<AppState>,
+    client: Client,
+    AuthUser(user): AuthUser,
+    form: Result<Multipart, MultipartRejection>,
+) -> Result<Json<Value>, ApiError> {
+    receive(state, client, user.id, form).await
+}
+
+/// Uploads an image for a message (LibreChat's client sends images here, with their size).
+#[utoipa::path(post, path = "/api/files/images", operation_id = "files_upload_image", request_body(content = Object, description = "multipart/form-data as for /api/files, with `width` and `height`", content_type = "multipart/form-data"), tag = "files", responses((status = 200, description = "The stored file (TFile)")))]
+async fn upload_image(
+    State(state): State<AppState>,
+    client: Client,
+    AuthUser(user): AuthUser,
+    form: Result<Multipart, MultipartRejection>,
+) -> Result<Json<Value>, ApiError> {
+    receive(state, client, user.id, form).await
+}
+
+/// The caller's files, newest first (avatars left out).
+#[utoipa::path(get, path = "/api/files", operation_id = "files_list", tag = "files", responses((status = 200, description = "TFile[]")))]
+async fn list(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+) -> Result<Json<Value>, ApiError> {
+    let all = state
+        .db
+        .read(move |c| files::list(c, &user.id, LIST_MAX))
+        .await?;
+    Ok(Json(Value::Array(all.iter().map(file_json).collect())))
+}
+
+#[derive(Deserialize)]
+struct DeleteBody {
+    #[serde(default)]
+    files: Vec<FileRef>,
+}
+
+#[derive(Deserialize)]
+struct FileRef {
+    file_id: Option<String>,
+}
+
+/// `{files: [{file_id, ...}]}`: deletes the caller's files, record and bytes. Any file of
+/// another account in the list refuses the whole request (403, `unauthorizedFiles`), as in
+/// LibreChat.
+#[utoipa::path(delete, path = "/api/files", operation_id = "files_delete", request_body(content = Object, description = "`{files: [{file_id}]}`"), tag = "files", responses((status = 200, description = "Deleted")))]
+async fn delete(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    JsonBody(body): JsonBody<DeleteBody>,
+) -> Result<Response, ApiError> {
+    let ids: Vec<String> = body
+        .files
+        .into_iter()
+        .filter_map(|f| f.file_id)
+        .filter(|id| id.len() <= 200)
+        .collect();
+    if ids.is_empty() {
+        return Ok((
+            axum::http::StatusCode::NO_CONTENT,
+            Json(json!({"message": "Nothing provided to delete"})),
+        )
+            .into_response());
+    }
+    let user_id = user.id.clone();
+    let outcome = state
+        .db
+        .write(move |c| {
+            let others = files::owned_by_others(c, &user_id, &ids)?;
+            if !others.is_empty() {
+                return Ok(Err(others));
+            }
+            Ok(Ok(files::delete(c, &user_id, &ids)?))
+        })
+        .await?;
+    match outcome {
+        Err(others) => Err(ApiError::Shaped {
+            status: axum::http::StatusCode::FORBIDDEN,
+            body: json!({
+                "message": "You can only delete files you own",
+                "unauthorizedFiles": others,
+            }),
+        }),
+        Ok(gone) => {
+            for f in &gone {
+                if let Err(e) = state.files.remove(&f.storage_key).await {
+                    tracing::warn!(error = %e, "removing a deleted file's bytes failed; the sweeper will");
+                }
+            }
+            Ok(Json(json!({"message": "Files deleted successfully"})).into_response())
+        }
+    }
+}
+
+/// The upload limits, in librechat.yaml's form, which LibreChat's client merges over its own.
+#[utoipa::path(get, path = "/api/files/config", operation_id = "files_config", summary = "Upload limits per endpoint (librechat.yaml's fileConfig merged over the defaults)", tag = "files", responses((status = 200, description = "Success")))]
+async fn config(State(state): State<AppState>, AuthUser(_): AuthUser) -> Json<Value> {
+    let names = state.settings.endpoints.list.iter().map(|e| e.name.clone());
+    Json(state.settings.files.for_client(names))
+}
+
+/// The file's bytes, to its owner only, as an attachment.
+#[utoipa::path(get, path = "/api/files/download/{user_id}/{file_id}", operation_id = "files_download", tag = "files", params(("user_id" = String, Path), ("file_id" = String, Path)), responses((status = 200, description = "The file")))]
+async fn download(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path((owner, file_id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let not_found = || ApiError::NotFound("File not found".into());
+    // Someone else's file reads the same as none.
+    if owner != user.id {
+        return Err(not_found());
+    }
+    let f = state
+        .db
+        .read(move |c| files::get(c, &user.id, &file_id))
+        .await?
+        .ok_or_else(not_found)?;
+    let file = state.files.open(&f.storage_key).await.map_err(|e| {
+        tracing::warn!(error = %e, file.id = %f.file_id, "a recorded file's bytes are missing");
+        not_found()
+    })?;
+    let stream = tokio_util::io::ReaderStream::new(file);
+    let metadata =
+        json!({"file_id": f.file_id, "filename": f.filename, "type": f.mime, "bytes": f.bytes});
+    let encoded = |s: &str| percent_encoding::utf8_percent_encode(s, ATTR_CHAR_ESCAPES).to_string();
+    Ok((
+        [
+            (CONTENT_TYPE, "application/octet-stream".to_owned()),
+            (CONTENT_LENGTH, f.bytes.to_string()),
+            (
+                CONTENT_DISPOSITION,
+                format!("attachment; filename*=UTF-8''{}", encoded(&f.filename)),
+            ),
+            (CACHE_CONTROL, "private, no-store".to_owned()),
+        ],
+        [("x-file-metadata", encoded(&metadata.to_string()))],
+        Body::from_stream(stream),
+    )
+        .into_response())
+}
