@@ -3,9 +3,10 @@
 
 use serde_json::{Map, Value};
 
+use super::attachments::Attachments;
 use super::tokens::{Encoding, count_with};
 use crate::db::messages::Message;
-use crate::providers::{ChatMessage, Role};
+use crate::providers::{ChatMessage, Part, Role};
 
 /// Context windows by model-name fragment; the longest fragment found in the name wins.
 const WINDOWS: &[(&str, u64)] = &[
@@ -61,13 +62,24 @@ pub fn budget(model: &str, params: &Map<String, Value>) -> u64 {
     window.saturating_sub(reserve).max(256)
 }
 
-/// A message's cost in tokens: its stored count, or a count of its text.
-fn cost(m: &Message, text: &str, encoding: Encoding) -> u64 {
+/// A message's cost in tokens: its stored count (or a count of its text), and its files'.
+fn cost(m: &Message, text: &str, files: &[Part], encoding: Encoding) -> u64 {
     let tokens = m
         .token_count
         .filter(|n| *n > 0)
         .map_or_else(|| count_with(encoding, text) as u64, |n| n as u64);
-    tokens + PER_MESSAGE
+    let files: u64 = files
+        .iter()
+        .map(|p| match p {
+            Part::Document { name, text } => {
+                count_with(encoding, text) as u64 + count_with(encoding, name) as u64 + 8
+            }
+            Part::Text(t) => count_with(encoding, t) as u64,
+            // What OpenAI charges a high-detail 1024x1024 image; others charge less.
+            Part::Image(_) => 765,
+        })
+        .sum();
+    tokens + files + PER_MESSAGE
 }
 
 /// The messages to send for `branch` (first message to newest, the newest being the one to
@@ -80,16 +92,18 @@ pub fn build(
     system: Option<&str>,
     budget: u64,
 ) -> Vec<ChatMessage> {
-    build_counted(model, branch, system, budget).0
+    build_counted(model, branch, system, budget, &Attachments::new()).0
 }
 
-/// [`build`], with how many tokens the messages are (for the balance check and billing when
-/// the provider does not report its count).
+/// [`build`], with the messages' files (`attachments`, by message id: given before the text),
+/// and how many tokens the messages are (for the balance check and billing when the provider
+/// does not report its count).
 pub fn build_counted(
     model: &str,
     branch: &[Message],
     system: Option<&str>,
     budget: u64,
+    attachments: &Attachments,
 ) -> (Vec<ChatMessage>, u64) {
     let encoding = Encoding::for_model(model);
     let system_cost = system.map_or(0, |s| count_with(encoding, s) as u64 + PER_MESSAGE);
@@ -107,7 +121,10 @@ pub fn build_counted(
         } else {
             visible_text(m).unwrap_or(text)
         };
-        let c = cost(m, &text, encoding);
+        let files = attachments
+            .get(&m.message_id)
+            .map_or(&[][..], Vec::as_slice);
+        let c = cost(m, &text, files, encoding);
         if i > 0 && c > left {
             break;
         }
@@ -118,7 +135,9 @@ pub fn build_counted(
         } else {
             Role::Assistant
         };
-        kept.push(ChatMessage::text(role, text));
+        let mut content = files.to_vec();
+        content.push(Part::Text(text));
+        kept.push(ChatMessage { role, content });
     }
     if let Some(s) = system.filter(|s| !s.trim().is_empty()) {
         kept.push(ChatMessage::text(Role::System, s));

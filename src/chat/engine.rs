@@ -185,19 +185,30 @@ impl Engine {
         // never wait long.
         let size: usize = turn.branch.iter().map(|m| m.text.len()).sum::<usize>()
             + turn.system.as_ref().map_or(0, String::len);
-        let (messages, prompt_tokens) = if size <= INLINE_COUNT_BYTES
-            && super::tokens::ready(&turn.model)
-        {
-            super::context::build_counted(&turn.model, &turn.branch, turn.system.as_deref(), budget)
-        } else {
-            let (branch, system) = (turn.branch.clone(), turn.system.clone());
-            let model = turn.model.clone();
-            tokio::task::spawn_blocking(move || {
-                super::context::build_counted(&model, &branch, system.as_deref(), budget)
-            })
-            .await
-            .unwrap_or_default()
-        };
+        let (messages, prompt_tokens) =
+            if size <= INLINE_COUNT_BYTES && super::tokens::ready(&turn.model) {
+                super::context::build_counted(
+                    &turn.model,
+                    &turn.branch,
+                    turn.system.as_deref(),
+                    budget,
+                    &Default::default(),
+                )
+            } else {
+                let (branch, system) = (turn.branch.clone(), turn.system.clone());
+                let model = turn.model.clone();
+                tokio::task::spawn_blocking(move || {
+                    super::context::build_counted(
+                        &model,
+                        &branch,
+                        system.as_deref(),
+                        budget,
+                        &Default::default(),
+                    )
+                })
+                .await
+                .unwrap_or_default()
+            };
         match self
             .billing
             .check(

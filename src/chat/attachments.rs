@@ -1,0 +1,197 @@
+//! Files on messages: checked and recorded when a message is sent with them, and turned into
+//! what the model reads (documents as text, cut at `fileTokenLimit`) when a turn is built.
+//!
+//! A message keeps its files as LibreChat's client expects them, in `files`:
+//! `[{file_id, filename, filepath, type, bytes, source, width?, height?}]`. Only the file ids
+//! a client sends count; everything else about a file is read from its record, the sender's
+//! own.
+
+use std::collections::HashMap;
+
+use rusqlite::Connection;
+use serde_json::{Value, json};
+
+use super::tokens::{Encoding, count_with};
+use crate::config::EndpointFiles;
+use crate::db::DbError;
+use crate::db::files::{self, File};
+use crate::db::messages::Message;
+use crate::providers::Part;
+
+/// What each message's files give the model, by message id.
+pub type Attachments = HashMap<String, Vec<Part>>;
+
+/// Why a message's files were refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FilesRefused {
+    #[error("File not found: {0}")]
+    NotFound(String),
+    #[error("Uploads are turned off for the {0} endpoint")]
+    Disabled(String),
+    #[error("A message may carry at most {0} files")]
+    TooMany(u32),
+    #[error("The files of one message may take at most {0} MB")]
+    TooLarge(u64),
+    #[error("{filename} ({mime}) cannot be sent to the {endpoint} endpoint")]
+    Unsupported {
+        filename: String,
+        mime: String,
+        endpoint: String,
+    },
+}
+
+/// The file ids a chat body names in `files` (`[{file_id}, ...]`), each once, in order.
+pub fn requested_ids(files: Option<&Value>) -> Vec<String> {
+    let mut ids: Vec<String> = Vec::new();
+    for f in files.and_then(Value::as_array).into_iter().flatten() {
+        if let Some(id) = f.get("file_id").and_then(Value::as_str)
+            && !ids.iter().any(|x| x == id)
+        {
+            ids.push(id.to_owned());
+        }
+    }
+    ids
+}
+
+/// The sender's files among `ids`, checked against the endpoint's limits: every one must be
+/// theirs (another account's id reads as not found), within the count, the total size and the
+/// types. Inside the transaction that saves the message.
+pub fn check(
+    conn: &Connection,
+    user_id: &str,
+    ids: &[String],
+    endpoint: &str,
+    limits: &EndpointFiles,
+) -> Result<Result<Vec<File>, FilesRefused>, DbError> {
+    if ids.is_empty() {
+        return Ok(Ok(Vec::new()));
+    }
+    let found = files::owned(conn, user_id, ids)?;
+    if let Some(missing) = ids
+        .iter()
+        .find(|id| !found.iter().any(|f| &f.file_id == *id))
+    {
+        return Ok(Err(FilesRefused::NotFound(missing.clone())));
+    }
+    if limits.disabled {
+        return Ok(Err(FilesRefused::Disabled(endpoint.to_owned())));
+    }
+    if found.len() > limits.file_limit as usize {
+        return Ok(Err(FilesRefused::TooMany(limits.file_limit)));
+    }
+    let total: u64 = found.iter().map(|f| f.bytes.max(0) as u64).sum();
+    if total > limits.total_size_limit {
+        return Ok(Err(FilesRefused::TooLarge(
+            limits.total_size_limit / (1024 * 1024),
+        )));
+    }
+    if let Some(f) = found.iter().find(|f| !limits.accepts(&f.mime)) {
+        return Ok(Err(FilesRefused::Unsupported {
+            filename: f.filename.clone(),
+            mime: f.mime.clone(),
+            endpoint: endpoint.to_owned(),
+        }));
+    }
+    Ok(Ok(found))
+}
+
+/// A message's `files`, as LibreChat's client shows them.
+pub fn files_json(found: &[File]) -> Value {
+    Value::Array(
+        found
+            .iter()
+            .map(|f| {
+                let mut out = json!({
+                    "file_id": f.file_id,
+                    "filename": f.filename,
+                    "filepath": f.filepath,
+                    "type": f.mime,
+                    "bytes": f.bytes,
+                    "source": f.source,
+                });
+                if let (Some(w), Some(h)) = (f.width, f.height) {
+                    out["width"] = json!(w);
+                    out["height"] = json!(h);
+                }
+                out
+            })
+            .collect(),
+    )
+}
+
+/// For the messages of `branch` that carry files, what the model reads of them: each document's
+/// text, cut at `token_limit` tokens (LibreChat's `fileTokenLimit`). Files deleted since are left
+/// out. Blocking (database and counting): call off the async threads.
+pub fn load(
+    conn: &Connection,
+    user_id: &str,
+    branch: &[Message],
+    model: &str,
+    token_limit: u64,
+) -> Result<Attachments, DbError> {
+    let encoding = Encoding::for_model(model);
+    let mut out = Attachments::new();
+    for m in branch {
+        let ids = requested_ids(m.extra.get("files"));
+        if ids.is_empty() {
+            continue;
+        }
+        let mut parts = Vec::new();
+        for f in files::owned(conn, user_id, &ids)? {
+            if let Some(text) = f.text.filter(|t| !t.is_empty()) {
+                parts.push(Part::Document {
+                    name: f.filename,
+                    text: cut_to_tokens(encoding, text, token_limit),
+                });
+            }
+        }
+        if !parts.is_empty() {
+            out.insert(m.message_id.clone(), parts);
+        }
+    }
+    Ok(out)
+}
+
+/// `text` cut to about `limit` tokens: shortened in proportion until it fits (a few counts at
+/// most), as LibreChat's `processTextWithTokenLimit` does.
+pub fn cut_to_tokens(encoding: Encoding, mut text: String, limit: u64) -> String {
+    for _ in 0..4 {
+        let tokens = count_with(encoding, &text).max(0) as u64;
+        if tokens <= limit {
+            return text;
+        }
+        let mut keep =
+            (text.len() as u128 * u128::from(limit) / u128::from(tokens) * 95 / 100) as usize;
+        while !text.is_char_boundary(keep) {
+            keep -= 1;
+        }
+        text.truncate(keep);
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_come_from_the_body_once_each() {
+        let body = json!([{"file_id": "a", "filename": "x"}, {"file_id": "b"}, {"file_id": "a"}, {"nope": 1}, "str"]);
+        assert_eq!(requested_ids(Some(&body)), vec!["a", "b"]);
+        assert!(requested_ids(Some(&json!({"file_id": "a"}))).is_empty());
+        assert!(requested_ids(None).is_empty());
+    }
+
+    #[test]
+    fn long_documents_are_cut_at_the_token_limit() {
+        let text = "word ".repeat(10_000);
+        let cut = cut_to_tokens(Encoding::Cl100k, text.clone(), 1_000);
+        let n = count_with(Encoding::Cl100k, &cut);
+        assert!(n <= 1_000 && n > 800, "{n}");
+        assert!(text.starts_with(&cut));
+        assert_eq!(
+            cut_to_tokens(Encoding::Cl100k, "short".into(), 1_000),
+            "short"
+        );
+    }
+}
