@@ -7,6 +7,7 @@ pub mod engine;
 pub mod export;
 pub mod follow;
 pub mod import;
+pub mod input;
 pub mod jobs;
 pub mod render;
 mod ring;

@@ -135,6 +135,12 @@ impl From<crate::auth::AuthError> for ApiError {
     }
 }
 
+impl From<crate::chat::input::Invalid> for ApiError {
+    fn from(e: crate::chat::input::Invalid) -> Self {
+        Self::BadRequest(e.0)
+    }
+}
+
 impl From<DbError> for ApiError {
     fn from(e: DbError) -> Self {
         match e {
