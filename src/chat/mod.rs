@@ -11,6 +11,7 @@ pub mod input;
 pub mod jobs;
 pub mod render;
 mod ring;
+pub mod start;
 pub mod title;
 pub mod tokens;
 pub mod tree;

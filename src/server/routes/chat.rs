@@ -15,13 +15,14 @@ use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::convos::{conversation_json, parse_changes};
 use super::messages::message_json;
 use crate::chat::engine::{Engine, Turn};
 use crate::chat::follow::{Follower, Next};
 use crate::chat::jobs::{Job, Jobs, StartError, Status};
+use crate::chat::start::StartRequest;
 use crate::chat::tree;
 use crate::db::conversations;
 use crate::db::messages::{self, Message, NO_PARENT, Saved};
@@ -44,45 +45,6 @@ pub fn streaming_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(follow))
 }
 
-/// Body fields about the message, not the conversation's settings.
-const MESSAGE_FIELDS: &[&str] = &[
-    "text",
-    "messageId",
-    "parentMessageId",
-    "isRegenerate",
-    "isContinued",
-    "responseMessageId",
-    "overrideParentMessageId",
-    "clientTimestamp",
-    "editedContent",
-    "files",
-    "isTemporary",
-    "ephemeralAgent",
-    "clientRequestId",
-    "addedConvo",
-    "timezone",
-    "isCreatedByUser",
-    "sender",
-    "error",
-    "unfinished",
-    "generation",
-    "key",
-    "isEdited",
-    "messages",
-    "user",
-    "_id",
-];
-
-fn text_field<'a>(body: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
-    body.get(key)
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-}
-
-fn flag(body: &Map<String, Value>, key: &str) -> bool {
-    body.get(key).and_then(Value::as_bool).unwrap_or(false)
-}
-
 /// The id a client chose for a message: short, printable.
 fn message_id(v: &str, what: &str) -> Result<String, ApiError> {
     if v.len() > 200 || v.chars().any(char::is_control) {
@@ -100,18 +62,13 @@ async fn start(
     JsonBody(body): JsonBody<Value>,
 ) -> Result<Json<Value>, ApiError> {
     check_ban(&state, Some(&user.id), &client).await?;
-    let Value::Object(body) = body else {
-        return Err(ApiError::BadRequest(
-            "the body must be a JSON object".into(),
-        ));
-    };
-    super::reject_deep(&Value::Object(body.clone()))?;
+    let mut body = StartRequest::from_body(body)?;
     // The role's permissions for what the body asks, checked where LibreChat checks them:
     // before the endpoint and the conversation.
-    if body.get("addedConvo").is_some_and(Value::is_object) {
+    if body.added_convo.as_ref().is_some_and(Value::is_object) {
         permission::require_multi_convo(&state, &user)?;
     }
-    if flag(&body, "isTemporary") {
+    if body.is_temporary {
         permission::require(&state, &user, "TEMPORARY_CHAT", &["USE"])?;
     }
     let endpoint = state
@@ -142,8 +99,8 @@ async fn start(
         .await?;
     }
     // The model: asked for, or the endpoint's first; one the endpoint does not offer is refused.
-    let model = match text_field(&body, "model") {
-        Some(m) => m.to_owned(),
+    let model = match body.model.clone() {
+        Some(m) => m,
         None => endpoint
             .models
             .first()
@@ -201,12 +158,13 @@ async fn start(
         }
     }
 
-    let regenerate = flag(&body, "isRegenerate");
+    let regenerate = body.is_regenerate;
     // Continue: the same question, and more of an answer already there (responseMessageId).
-    let continued = match flag(&body, "isContinued") {
+    let continued = match body.is_continued {
         false => None,
         true => Some(
-            text_field(&body, "responseMessageId")
+            body.response_message_id
+                .as_deref()
                 .map(|id| message_id(id, "responseMessageId"))
                 .transpose()?
                 .ok_or_else(|| {
@@ -214,11 +172,7 @@ async fn start(
                 })?,
         ),
     };
-    let text = body
-        .get("text")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_owned();
+    let text = std::mem::take(&mut body.text);
     if !regenerate && continued.is_none() && text.trim().is_empty() {
         return Err(ApiError::BadRequest("text is required".into()));
     }
@@ -244,22 +198,18 @@ async fn start(
     }
 
     // The conversation: the one named, or a new one.
-    let requested = text_field(&body, "conversationId").filter(|c| *c != "new");
+    let requested = body.conversation_id.as_deref().filter(|c| *c != "new");
     let conversation_id = match requested {
         Some(c) => message_id(c, "conversationId")?,
         None => uuid::Uuid::new_v4().to_string(),
     };
-    let mut settings: Map<String, Value> = body
-        .iter()
-        .filter(|(k, _)| !MESSAGE_FIELDS.contains(&k.as_str()))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let mut settings = std::mem::take(&mut body.settings);
     settings.insert("conversationId".into(), json!(conversation_id));
     settings.insert("endpoint".into(), json!(endpoint_name));
     settings.insert("model".into(), json!(model));
     let (_, mut changes) = parse_changes(settings)?;
     // Applies only if the conversation is created by this message.
-    if flag(&body, "isTemporary") {
+    if body.is_temporary {
         let hours = state.settings.features.temporary_chat_retention_hours as i64;
         changes.expires_at = Some(crate::db::to_rfc3339(
             time::OffsetDateTime::now_utc() + time::Duration::hours(hours),
@@ -337,8 +287,8 @@ async fn start(
         message_id: response_id,
         conversation_id: conversation_id.clone(),
         user_id: user.id.clone(),
-        parent_message_id: match text_field(&body, "overrideParentMessageId") {
-            Some(p) if branch.iter().any(|m| m.message_id == p) => p.to_owned(),
+        parent_message_id: match body.override_parent_message_id {
+            Some(p) if branch.iter().any(|m| m.message_id == p) => p,
             _ => request.message_id.clone(),
         },
         sender: endpoint
@@ -483,7 +433,7 @@ impl From<Refused> for ApiError {
 async fn prepare(
     state: &AppState,
     user_id: &str,
-    body: &Map<String, Value>,
+    body: &StartRequest,
     conversation_id: &str,
     changes: conversations::Changes,
     again: Again,
@@ -492,17 +442,19 @@ async fn prepare(
     model: &str,
 ) -> Result<Prepared, ApiError> {
     let regenerate = again.regenerate || again.continued.is_some();
-    let parent = text_field(body, "parentMessageId")
+    let parent = body
+        .parent_message_id
+        .as_deref()
         .map(|p| message_id(p, "parentMessageId"))
         .transpose()?
         .unwrap_or_else(|| NO_PARENT.to_owned());
     // The question answered again. LibreChat's client names it `overrideParentMessageId` (and
     // sends its parent as `parentMessageId`); the bundled app names it `parentMessageId`.
-    let asked = match text_field(body, "overrideParentMessageId") {
+    let asked = match body.override_parent_message_id.as_deref() {
         Some(id) if again.regenerate => message_id(id, "overrideParentMessageId")?,
         _ => parent.clone(),
     };
-    let new_id = match text_field(body, "messageId") {
+    let new_id = match body.message_id.as_deref() {
         Some(id) => message_id(id, "messageId")?,
         None => uuid::Uuid::new_v4().to_string(),
     };
