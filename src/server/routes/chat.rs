@@ -22,10 +22,10 @@ use super::messages::message_json;
 use crate::chat::engine::{Engine, Turn};
 use crate::chat::follow::{Follower, Next};
 use crate::chat::jobs::{Job, Jobs, StartError, Status};
-use crate::chat::start::StartRequest;
-use crate::chat::tree;
-use crate::db::conversations;
-use crate::db::messages::{self, Message, NO_PARENT, Saved};
+use crate::chat::start::{
+    Again, Prepare, PreparedTurn, StartRequest, checked_id, prepare, user_values,
+};
+use crate::db::messages::Message;
 use crate::providers::endpoints::Key;
 use crate::server::middleware::auth::{check_ban, limit, limit_address};
 use crate::server::middleware::{AuthUser, Client, permission};
@@ -43,14 +43,6 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// The event stream, which lasts as long as the answer: mounted outside the request timeout.
 pub fn streaming_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(follow))
-}
-
-/// The id a client chose for a message: short, printable.
-fn message_id(v: &str, what: &str) -> Result<String, ApiError> {
-    if v.len() > 200 || v.chars().any(char::is_control) {
-        return Err(ApiError::BadRequest(format!("{what} is not a valid id")));
-    }
-    Ok(v.to_owned())
 }
 
 #[utoipa::path(post, path = "/api/agents/chat/{endpoint}", operation_id = "chat_start", request_body(content = Object, description = "LibreChat's chat request: `text`, `messageId`, `parentMessageId`, `conversationId`, `endpoint`, `model` and the endpoint's settings (temperature, maxOutputTokens, ...)"), summary = "Start an answer on an endpoint; follow it at /api/agents/chat/stream/{stream_id}", tag = "chat", params(("endpoint" = String, Path)), responses((status = 200, description = "Success")))]
@@ -128,7 +120,7 @@ async fn start(
     }
     let mut endpoint = endpoint;
     let mine = match endpoint.key == Key::UserProvided || endpoint.user_base_url {
-        true => Some(super::keys::user_values(&state, &user.id, &endpoint_name).await?),
+        true => Some(user_values(&state.db, &state.cipher, &user.id, &endpoint_name).await?),
         false => None,
     };
     // A URL the person chose gets their key only, never the server's (as in LibreChat).
@@ -165,7 +157,7 @@ async fn start(
         true => Some(
             body.response_message_id
                 .as_deref()
-                .map(|id| message_id(id, "responseMessageId"))
+                .map(|id| checked_id(id, "responseMessageId"))
                 .transpose()?
                 .ok_or_else(|| {
                     ApiError::BadRequest("responseMessageId names the answer to continue".into())
@@ -200,7 +192,7 @@ async fn start(
     // The conversation: the one named, or a new one.
     let requested = body.conversation_id.as_deref().filter(|c| *c != "new");
     let conversation_id = match requested {
-        Some(c) => message_id(c, "conversationId")?,
+        Some(c) => checked_id(c, "conversationId")?,
         None => uuid::Uuid::new_v4().to_string(),
     };
     let mut settings = std::mem::take(&mut body.settings);
@@ -259,22 +251,31 @@ async fn start(
         job: job.clone(),
         armed: true,
     };
-    let prepared = prepare(
-        &state,
-        &user.id,
-        &body,
-        &conversation_id,
-        changes,
-        Again {
-            regenerate,
-            continued: continued.clone(),
+    let PreparedTurn {
+        conversation,
+        request,
+        mut branch,
+        is_new,
+        partial,
+    } = prepare(
+        &state.db,
+        Prepare {
+            user_id: user.id.clone(),
+            conversation_id: conversation_id.clone(),
+            changes,
+            again: Again {
+                regenerate,
+                continued: continued.clone(),
+            },
+            text,
+            endpoint: endpoint_name.clone(),
+            model: model.clone(),
+            message_id: body.message_id.take(),
+            parent_message_id: body.parent_message_id.take(),
+            override_parent_message_id: body.override_parent_message_id.clone(),
         },
-        &text,
-        &endpoint_name,
-        &model,
     )
-    .await;
-    let (conversation, request, mut branch, is_new, partial) = prepared?;
+    .await?;
     let request_json = message_json(&request);
     let (request_id, request_parent) = (
         request.message_id.clone(),
@@ -380,172 +381,6 @@ async fn start(
         "conversationId": conversation_id,
         "status": "started",
     })))
-}
-
-/// Regenerate or continue instead of asking something new.
-struct Again {
-    regenerate: bool,
-    /// The answer to continue.
-    continued: Option<String>,
-}
-
-/// What a turn starts from: the conversation, the message answered, the branch to it,
-/// whether the conversation is new, and the answer being continued.
-type Prepared = (
-    conversations::Conversation,
-    Message,
-    Vec<Message>,
-    bool,
-    Option<Message>,
-);
-
-/// Why a turn cannot start, found inside the database transaction.
-enum Refused {
-    NotFound,
-    NoRegenerateTarget,
-    NoContinueTarget,
-    IdTaken,
-    Cycle,
-}
-
-impl From<Refused> for ApiError {
-    fn from(r: Refused) -> Self {
-        match r {
-            Refused::NotFound => ApiError::NotFound("Conversation not found".into()),
-            Refused::NoRegenerateTarget => ApiError::BadRequest(
-                "overrideParentMessageId (or parentMessageId) must name the user message to \
-                 answer again"
-                    .into(),
-            ),
-            Refused::NoContinueTarget => ApiError::BadRequest(
-                "responseMessageId must name an answer to parentMessageId".into(),
-            ),
-            Refused::IdTaken => ApiError::Conflict("messageId is already used".into()),
-            Refused::Cycle => ApiError::BadRequest("the message would be its own ancestor".into()),
-        }
-    }
-}
-
-/// Saves the conversation and the user's message (or finds the message a regeneration
-/// answers again) and reads the branch that leads to it: one transaction, so the turn starts
-/// from a consistent state and with as little waiting as possible.
-#[allow(clippy::too_many_arguments)]
-async fn prepare(
-    state: &AppState,
-    user_id: &str,
-    body: &StartRequest,
-    conversation_id: &str,
-    changes: conversations::Changes,
-    again: Again,
-    text: &str,
-    endpoint: &str,
-    model: &str,
-) -> Result<Prepared, ApiError> {
-    let regenerate = again.regenerate || again.continued.is_some();
-    let parent = body
-        .parent_message_id
-        .as_deref()
-        .map(|p| message_id(p, "parentMessageId"))
-        .transpose()?
-        .unwrap_or_else(|| NO_PARENT.to_owned());
-    // The question answered again. LibreChat's client names it `overrideParentMessageId` (and
-    // sends its parent as `parentMessageId`); the bundled app names it `parentMessageId`.
-    let asked = match body.override_parent_message_id.as_deref() {
-        Some(id) if again.regenerate => message_id(id, "overrideParentMessageId")?,
-        _ => parent.clone(),
-    };
-    let new_id = match body.message_id.as_deref() {
-        Some(id) => message_id(id, "messageId")?,
-        None => uuid::Uuid::new_v4().to_string(),
-    };
-    let m = Message {
-        message_id: new_id,
-        conversation_id: conversation_id.to_owned(),
-        user_id: user_id.to_owned(),
-        parent_message_id: parent,
-        sender: "User".into(),
-        is_created_by_user: true,
-        text: text.to_owned(),
-        content: None,
-        model: Some(model.to_owned()),
-        endpoint: Some(endpoint.to_owned()),
-        // The token count is recorded with the answer, off this path.
-        ..Message::default()
-    };
-    let (u, c) = (user_id.to_owned(), conversation_id.to_owned());
-    let outcome = state
-        .db
-        .write(move |db| {
-            let tx = db.transaction()?;
-            let is_new = conversations::get(&tx, &u, &c)?.is_none();
-            let Some(conversation) = conversations::upsert_in(&tx, &u, &c, &changes)? else {
-                return Ok(Err(Refused::NotFound));
-            };
-            let all = messages::list(&tx, &u, &c)?;
-            let request = if regenerate {
-                match all
-                    .iter()
-                    .find(|x| x.message_id == asked && x.is_created_by_user)
-                {
-                    Some(r) => r.clone(),
-                    None => return Ok(Err(Refused::NoRegenerateTarget)),
-                }
-            } else {
-                if all.iter().any(|x| x.message_id == m.message_id) {
-                    return Ok(Err(Refused::IdTaken));
-                }
-                let mut m = m;
-                // LibreChat goes ahead with a parent it cannot find: the history is empty and
-                // the message keeps the parent it named, which no client can load. Here it
-                // starts a new root, so the tree stays whole (and another account's or
-                // conversation's id reads the same as none).
-                if m.parent_message_id != NO_PARENT
-                    && !all.iter().any(|x| x.message_id == m.parent_message_id)
-                {
-                    m.parent_message_id = NO_PARENT.to_owned();
-                }
-                match messages::save_in(&tx, &m)? {
-                    Saved::Yes => {}
-                    // LibreChat keeps message ids per account, so another account's id is free
-                    // there and the chat starts. Ids are global here: the message is kept under
-                    // a new id, which the events report, and so tell the sender that the id is
-                    // taken (README). They learn nothing else: ids are random UUIDs, and the
-                    // other account's message is neither read nor touched.
-                    Saved::OtherUsers => {
-                        m.message_id = uuid::Uuid::new_v4().to_string();
-                        if messages::save_in(&tx, &m)? != Saved::Yes {
-                            return Ok(Err(Refused::IdTaken));
-                        }
-                    }
-                    Saved::OtherConversation => return Ok(Err(Refused::IdTaken)),
-                    Saved::Cycle => return Ok(Err(Refused::Cycle)),
-                }
-                match messages::get(&tx, &u, &c, &m.message_id)? {
-                    Some(saved) => saved,
-                    None => return Err(crate::db::DbError::NotFound),
-                }
-            };
-            let partial = match &again.continued {
-                None => None,
-                Some(id) => match all.iter().find(|x| {
-                    x.message_id == *id
-                        && !x.is_created_by_user
-                        && x.parent_message_id == request.message_id
-                }) {
-                    Some(p) => Some(p.clone()),
-                    None => return Ok(Err(Refused::NoContinueTarget)),
-                },
-            };
-            let mut all = all;
-            if !regenerate {
-                all.push(request.clone());
-            }
-            let branch = tree::branch(&all, Some(&request.message_id));
-            tx.commit()?;
-            Ok(Ok((conversation, request, branch, is_new, partial)))
-        })
-        .await?;
-    Ok(outcome?)
 }
 
 #[derive(serde::Deserialize)]
