@@ -99,6 +99,11 @@ impl StartRequest {
         // same, should a field ever become strict.
         serde_json::from_value(body).map_err(|e| Invalid(format!("invalid request body: {e}")))
     }
+
+    /// Whether a second model is asked to answer side by side (`addedConvo` is an object).
+    pub fn asks_second_model(&self) -> bool {
+        self.added_convo.as_ref().is_some_and(Value::is_object)
+    }
 }
 
 /// Readers that take any JSON value and keep only what has the expected type.
@@ -157,7 +162,7 @@ mod tests {
         assert_eq!(r.override_parent_message_id.as_deref(), Some("o1"));
         assert_eq!(r.response_message_id.as_deref(), Some("r1"));
         assert!(r.is_continued && r.is_temporary && !r.is_regenerate);
-        assert!(r.added_convo.as_ref().is_some_and(Value::is_object));
+        assert!(r.asks_second_model());
         assert_eq!(r.model.as_deref(), Some("gpt"));
         assert_eq!(r.files, vec![json!({"file_id": "f"})]);
         let keys: Vec<&str> = r.settings.keys().map(String::as_str).collect();
@@ -205,7 +210,9 @@ mod tests {
         assert_eq!(r.text, "");
         assert!(r.message_id.is_none() && r.model.is_none());
         let r = StartRequest::from_body(json!({})).unwrap();
-        assert!(r.conversation_id.is_none() && r.added_convo.is_none());
+        assert!(r.conversation_id.is_none() && !r.asks_second_model());
+        let r = StartRequest::from_body(json!({"addedConvo": "x"})).unwrap();
+        assert!(!r.asks_second_model());
     }
 
     #[test]
