@@ -135,6 +135,62 @@ impl From<crate::auth::AuthError> for ApiError {
     }
 }
 
+impl From<crate::chat::input::Invalid> for ApiError {
+    fn from(e: crate::chat::input::Invalid) -> Self {
+        Self::BadRequest(e.0)
+    }
+}
+
+impl From<crate::chat::start::StartError> for ApiError {
+    fn from(e: crate::chat::start::StartError) -> Self {
+        use crate::chat::start::StartError as S;
+        let message = e.to_string();
+        match e {
+            S::Invalid(e) => e.into(),
+            S::TooManyMessages { retry_after_secs } => Self::TooManyRequests {
+                message,
+                retry_after_secs,
+            },
+            S::TooMany(_) => Self::TooManyRequests {
+                message,
+                retry_after_secs: 1,
+            },
+            // LibreChat's error `type`s, which its client acts on.
+            S::NoUserKey(_) => Self::Typed {
+                kind: "no_user_key",
+                message,
+            },
+            S::ExpiredUserKey(_) => Self::Typed {
+                kind: "expired_user_key",
+                message,
+            },
+            S::NoBaseUrl(_) => Self::Typed {
+                kind: "no_base_url",
+                message,
+            },
+            S::Flagged(_) => Self::Typed {
+                kind: "moderation",
+                message,
+            },
+            S::Busy | S::IdTaken => Self::Conflict(message),
+            S::ConversationNotFound => Self::NotFound(message),
+            S::Db(e) => e.into(),
+            S::Internal(e) => Self::Internal(e),
+            S::EndpointNotConfigured(_)
+            | S::ModelRequired
+            | S::ModelNotOffered { .. }
+            | S::BadBaseUrl(_)
+            | S::BlockedBaseUrl { .. }
+            | S::InvalidId(_)
+            | S::NoContinueId
+            | S::TextRequired
+            | S::NoRegenerateTarget
+            | S::NoContinueTarget
+            | S::Cycle => Self::BadRequest(message),
+        }
+    }
+}
+
 impl From<DbError> for ApiError {
     fn from(e: DbError) -> Self {
         match e {

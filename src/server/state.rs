@@ -63,6 +63,8 @@ pub struct Services {
     pub metrics: Option<Arc<crate::metrics::Metrics>>,
     /// Where uploaded files live.
     pub files: crate::files::Storage,
+    /// Starts chat turns (`POST /api/agents/chat/:endpoint`).
+    pub chat: crate::chat::start::ChatService,
 }
 
 impl AppState {
@@ -103,8 +105,8 @@ impl AppState {
             s.auth.refresh_token_expiry_ms / 1000,
         );
         let accounts = Accounts::new(db.clone(), tokens, s.auth.clone(), s.logins.email);
-        let guard = Guard::new(db.clone(), s.limits.ban.clone());
-        let billing = crate::billing::Billing::new(db.clone(), s);
+        let guard = Arc::new(Guard::new(db.clone(), s.limits.ban.clone()));
+        let billing = Arc::new(crate::billing::Billing::new(db.clone(), s));
         let mailer = match &s.email {
             Some(e) => Some(
                 crate::mail::Mailer::new(e, &s.branding.app_title)
@@ -154,28 +156,51 @@ impl AppState {
             .openid
             .clone()
             .map(|o| Arc::new(crate::auth::openid::OpenId::new(o)));
+        let settings = Arc::new(settings);
+        let jobs = Arc::new(crate::chat::jobs::Jobs::new());
+        let http = crate::providers::http_client();
+        let models = Arc::<crate::providers::models::ModelLists>::default();
+        let cipher = Arc::new(Cipher::new(settings_creds_key.as_str()));
+        let metrics = settings_metrics.then(|| Arc::new(crate::metrics::Metrics::new()));
+        let chat = crate::chat::start::ChatService {
+            engine: crate::chat::engine::Engine {
+                db: db.clone(),
+                http: http.clone(),
+                guarded: guarded.clone(),
+                jobs: jobs.clone(),
+                billing: billing.clone(),
+                metrics: metrics.clone(),
+                message_json: super::routes::messages::message_json,
+                conversation_json: super::routes::convos::conversation_json,
+            },
+            settings: settings.clone(),
+            guard: guard.clone(),
+            models: models.clone(),
+            cipher: cipher.clone(),
+        };
         Ok(Self(Arc::new(Services {
-            settings: Arc::new(settings),
+            settings,
             db,
             instance_id: instance_id.into(),
             accounts: Arc::new(accounts),
             roles: Arc::new(roles),
             two_factor: Arc::new(two_factor),
             email: Arc::new(email),
-            guard: Arc::new(guard),
+            guard,
             search,
-            jobs: Arc::new(crate::chat::jobs::Jobs::new()),
-            http: crate::providers::http_client(),
+            jobs,
+            http,
             guarded,
-            models: Arc::default(),
-            billing: Arc::new(billing),
-            cipher: Arc::new(Cipher::new(settings_creds_key.as_str())),
+            models,
+            billing,
+            cipher,
             openid,
             social: Arc::new(crate::auth::social::Social::new(social)),
             apple,
             saml,
-            metrics: settings_metrics.then(|| Arc::new(crate::metrics::Metrics::new())),
+            metrics,
             files,
+            chat,
         })))
     }
 }

@@ -132,7 +132,7 @@ pub fn prepare(convo: Convo, user_id: &str, now: &str) -> Result<Prepared, Strin
     let mut messages = drop_skipped(convo.messages)?;
     // Stored JSON is read back (and wrapped in exports and shared links) by parsers with a
     // depth limit: refuse what would not read back, as the API does.
-    let deep = |v: &Value| crate::server::routes::reject_deep(v).map_err(|e| e.to_string());
+    let deep = |v: &Value| crate::chat::input::reject_deep(v).map_err(|e| e.to_string());
     deep(&Value::Object(convo.settings.clone()))?;
     for m in &messages {
         deep(&Value::Object(m.extra.clone()))?;

@@ -5,9 +5,6 @@
 //! `chat::jobs`.
 
 use std::convert::Infallible;
-use std::sync::Arc;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -15,18 +12,14 @@ use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::convos::{conversation_json, parse_changes};
-use super::messages::message_json;
-use crate::chat::engine::{Engine, Turn};
 use crate::chat::follow::{Follower, Next};
-use crate::chat::jobs::{Job, Jobs, StartError, Status};
-use crate::chat::tree;
-use crate::db::conversations;
-use crate::db::messages::{self, Message, NO_PARENT, Saved};
-use crate::providers::endpoints::Key;
-use crate::server::middleware::auth::{check_ban, limit, limit_address};
+use crate::chat::jobs::Status;
+use crate::chat::start::StartRequest;
+use crate::server::middleware::auth::check_ban;
 use crate::server::middleware::{AuthUser, Client, permission};
 use crate::server::{ApiError, AppState, JsonBody};
 
@@ -44,556 +37,33 @@ pub fn streaming_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(follow))
 }
 
-/// Body fields about the message, not the conversation's settings.
-const MESSAGE_FIELDS: &[&str] = &[
-    "text",
-    "messageId",
-    "parentMessageId",
-    "isRegenerate",
-    "isContinued",
-    "responseMessageId",
-    "overrideParentMessageId",
-    "clientTimestamp",
-    "editedContent",
-    "files",
-    "isTemporary",
-    "ephemeralAgent",
-    "clientRequestId",
-    "addedConvo",
-    "timezone",
-    "isCreatedByUser",
-    "sender",
-    "error",
-    "unfinished",
-    "generation",
-    "key",
-    "isEdited",
-    "messages",
-    "user",
-    "_id",
-];
-
-fn text_field<'a>(body: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
-    body.get(key)
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-}
-
-fn flag(body: &Map<String, Value>, key: &str) -> bool {
-    body.get(key).and_then(Value::as_bool).unwrap_or(false)
-}
-
-/// The id a client chose for a message: short, printable.
-fn message_id(v: &str, what: &str) -> Result<String, ApiError> {
-    if v.len() > 200 || v.chars().any(char::is_control) {
-        return Err(ApiError::BadRequest(format!("{what} is not a valid id")));
-    }
-    Ok(v.to_owned())
-}
-
 #[utoipa::path(post, path = "/api/agents/chat/{endpoint}", operation_id = "chat_start", request_body(content = Object, description = "LibreChat's chat request: `text`, `messageId`, `parentMessageId`, `conversationId`, `endpoint`, `model` and the endpoint's settings (temperature, maxOutputTokens, ...)"), summary = "Start an answer on an endpoint; follow it at /api/agents/chat/stream/{stream_id}", tag = "chat", params(("endpoint" = String, Path)), responses((status = 200, description = "Success")))]
 async fn start(
     State(state): State<AppState>,
     client: Client,
     AuthUser(user): AuthUser,
-    Path(endpoint_name): Path<String>,
+    Path(endpoint): Path<String>,
     JsonBody(body): JsonBody<Value>,
 ) -> Result<Json<Value>, ApiError> {
     check_ban(&state, Some(&user.id), &client).await?;
-    let Value::Object(body) = body else {
-        return Err(ApiError::BadRequest(
-            "the body must be a JSON object".into(),
-        ));
-    };
-    super::reject_deep(&Value::Object(body.clone()))?;
+    let request = StartRequest::from_body(body)?;
     // The role's permissions for what the body asks, checked where LibreChat checks them:
     // before the endpoint and the conversation.
-    if body.get("addedConvo").is_some_and(Value::is_object) {
+    if request.asks_second_model() {
         permission::require_multi_convo(&state, &user)?;
     }
-    if flag(&body, "isTemporary") {
+    if request.is_temporary {
         permission::require(&state, &user, "TEMPORARY_CHAT", &["USE"])?;
     }
-    let endpoint = state
-        .settings
-        .endpoints
-        .get(&endpoint_name)
-        .cloned()
-        .ok_or_else(|| {
-            ApiError::BadRequest(format!(
-                "the endpoint {endpoint_name:?} is not configured here"
-            ))
-        })?;
-
-    let limits = &state.settings.limits;
-    let message = "Too many messages. Please wait a moment before sending another.";
-    if let Some(spec) = &limits.message_ip {
-        limit_address(&state, spec, "message_ip", Some(&user.id), &client, message).await?;
-    }
-    if let Some(spec) = &limits.message_user {
-        limit(
-            &state,
-            spec,
-            "message_user",
-            Some(&user.id),
-            &client,
-            message,
-        )
+    let started = state
+        .chat
+        .start(&user, client.ip, &endpoint, request)
         .await?;
-    }
-    // The model: asked for, or the endpoint's first; one the endpoint does not offer is refused.
-    let model = match text_field(&body, "model") {
-        Some(m) => m.to_owned(),
-        None => endpoint
-            .models
-            .first()
-            .cloned()
-            .ok_or_else(|| ApiError::BadRequest("model is required".into()))?,
-    };
-    let offered = if endpoint.fetch_models {
-        state.models.get(&state.http, &endpoint).await
-    } else {
-        endpoint.models.clone()
-    };
-    if !offered.contains(&model) && !endpoint.models.contains(&model) {
-        state
-            .guard
-            .violation(
-                "illegal_model_request",
-                limits.illegal_model_score,
-                Some(&user.id),
-                client.ip,
-            )
-            .await?;
-        return Err(ApiError::BadRequest(format!(
-            "the model {model:?} is not offered by {endpoint_name}"
-        )));
-    }
-    let mut endpoint = endpoint;
-    let mine = match endpoint.key == Key::UserProvided || endpoint.user_base_url {
-        true => Some(super::keys::user_values(&state, &user.id, &endpoint_name).await?),
-        false => None,
-    };
-    // A URL the person chose gets their key only, never the server's (as in LibreChat).
-    let api_key = match (&endpoint.key, &mine) {
-        (_, Some(m)) if endpoint.user_base_url => m.api_key.clone(),
-        (Key::Value(k), _) => k.clone(),
-        (Key::UserProvided, Some(m)) => m.api_key.clone(),
-        _ => String::new(),
-    };
-    if endpoint.user_base_url {
-        let url = mine
-            .as_ref()
-            .and_then(|m| m.base_url.clone())
-            .ok_or_else(|| ApiError::Typed {
-                kind: "no_base_url",
-                message: format!("Set the base URL for {endpoint_name} with your key first."),
-            })?;
-        endpoint = endpoint
-            .with_user_base_url(&url)
-            .map_err(ApiError::BadRequest)?;
-        // Refused here, before anything is saved, when the URL names a private address; a
-        // name is checked again on what it resolves to when the answer starts.
-        if let Err(blocked) = state.guarded.client_for_str(&endpoint.base_url) {
-            return Err(ApiError::BadRequest(format!(
-                "The base URL you set for {endpoint_name} cannot be used: {blocked}"
-            )));
-        }
-    }
-
-    let regenerate = flag(&body, "isRegenerate");
-    // Continue: the same question, and more of an answer already there (responseMessageId).
-    let continued = match flag(&body, "isContinued") {
-        false => None,
-        true => Some(
-            text_field(&body, "responseMessageId")
-                .map(|id| message_id(id, "responseMessageId"))
-                .transpose()?
-                .ok_or_else(|| {
-                    ApiError::BadRequest("responseMessageId names the answer to continue".into())
-                })?,
-        ),
-    };
-    let text = body
-        .get("text")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_owned();
-    if !regenerate && continued.is_none() && text.trim().is_empty() {
-        return Err(ApiError::BadRequest("text is required".into()));
-    }
-
-    // OpenAI moderation, when on: flagged text is refused (and counted as a violation).
-    if let Some(moderation) = &state.settings.moderation
-        && !text.trim().is_empty()
-    {
-        let flagged = moderation.flagged(&state.http, &text).await;
-        if !flagged.is_empty() {
-            state
-                .guard
-                .violation("moderation", 1, Some(&user.id), client.ip)
-                .await?;
-            return Err(ApiError::Typed {
-                kind: "moderation",
-                message: format!(
-                    "The message was flagged by moderation ({}).",
-                    flagged.join(", ")
-                ),
-            });
-        }
-    }
-
-    // The conversation: the one named, or a new one.
-    let requested = text_field(&body, "conversationId").filter(|c| *c != "new");
-    let conversation_id = match requested {
-        Some(c) => message_id(c, "conversationId")?,
-        None => uuid::Uuid::new_v4().to_string(),
-    };
-    let mut settings: Map<String, Value> = body
-        .iter()
-        .filter(|(k, _)| !MESSAGE_FIELDS.contains(&k.as_str()))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    settings.insert("conversationId".into(), json!(conversation_id));
-    settings.insert("endpoint".into(), json!(endpoint_name));
-    settings.insert("model".into(), json!(model));
-    let (_, mut changes) = parse_changes(settings)?;
-    // Applies only if the conversation is created by this message.
-    if flag(&body, "isTemporary") {
-        let hours = state.settings.features.temporary_chat_retention_hours as i64;
-        changes.expires_at = Some(crate::db::to_rfc3339(
-            time::OffsetDateTime::now_utc() + time::Duration::hours(hours),
-        ));
-    }
-    // Settings sent with a message update the conversation; its title stays.
-    changes.title = None;
-
-    let response_id = continued
-        .clone()
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let job = match state.jobs.start(
-        &conversation_id,
-        &user.id,
-        &conversation_id,
-        &response_id,
-        limits.concurrent_messages.map(|m| m as usize),
-    ) {
-        Ok(job) => job,
-        Err(StartError::Busy) => {
-            return Err(ApiError::Conflict(
-                "An answer is already being generated in this conversation.".into(),
-            ));
-        }
-        Err(StartError::TooMany(max)) => {
-            state
-                .guard
-                .violation(
-                    "concurrent",
-                    limits.concurrent_score,
-                    Some(&user.id),
-                    client.ip,
-                )
-                .await?;
-            return Err(ApiError::TooManyRequests {
-                message: format!(
-                    "Only {max} message(s) at a time. Please allow any other responses to complete before sending another message."
-                ),
-                retry_after_secs: 1,
-            });
-        }
-    };
-    // From here on the job is registered: however this request ends (an error below, or the
-    // request itself dropped by a timeout), the guard ends the job unless the engine took it.
-    let mut launch = Launch {
-        jobs: state.jobs.clone(),
-        job: job.clone(),
-        armed: true,
-    };
-    let prepared = prepare(
-        &state,
-        &user.id,
-        &body,
-        &conversation_id,
-        changes,
-        Again {
-            regenerate,
-            continued: continued.clone(),
-        },
-        &text,
-        &endpoint_name,
-        &model,
-    )
-    .await;
-    let (conversation, request, mut branch, is_new, partial) = prepared?;
-    let request_json = message_json(&request);
-    let (request_id, request_parent) = (
-        request.message_id.clone(),
-        request.parent_message_id.clone(),
-    );
-    job.set_user_message(request_json.clone());
-    job.emit(json!({"created": true, "message": request_json, "streamId": conversation_id}));
-
-    let mut response = Message {
-        message_id: response_id,
-        conversation_id: conversation_id.clone(),
-        user_id: user.id.clone(),
-        parent_message_id: match text_field(&body, "overrideParentMessageId") {
-            Some(p) if branch.iter().any(|m| m.message_id == p) => p.to_owned(),
-            _ => request.message_id.clone(),
-        },
-        sender: endpoint
-            .model_display_label
-            .clone()
-            .unwrap_or_else(|| model.clone()),
-        model: Some(model.clone()),
-        endpoint: Some(endpoint_name.clone()),
-        unfinished: true,
-        ..Message::default()
-    };
-    let mut seed_len = 0;
-    if let Some(partial) = partial {
-        seed_len = partial.text.len();
-        // Carry on from what is there: the model sees it as the start of its answer, and the
-        // saved answer keeps its id, place and first part.
-        job.append(&partial.text, false);
-        response.parent_message_id = partial.parent_message_id.clone();
-        response.created_at = partial.created_at.clone();
-        branch.push(partial);
-    }
-    // The conversation's settings, as just updated by this request, are the parameters: a
-    // client that sends only the text keeps its system prompt and temperature.
-    let params = conversation.settings.clone();
-    let system = params
-        .get("promptPrefix")
-        .and_then(Value::as_str)
-        .filter(|s| !s.trim().is_empty())
-        .map(str::to_owned);
-    let turn = Turn {
-        endpoint,
-        api_key,
-        model,
-        params,
-        system,
-        user_id: user.id.clone(),
-        conversation,
-        is_new_conversation: is_new,
-        request,
-        response,
-        branch,
-        seed_len,
-        vars: vec![
-            ("LIBRECHAT_USER_ID".into(), user.id.clone()),
-            ("LIBRECHAT_USER_EMAIL".into(), user.email.clone()),
-            ("LIBRECHAT_USER_NAME".into(), user.name.clone()),
-            ("LIBRECHAT_USER_USERNAME".into(), user.username.clone()),
-            (
-                "LIBRECHAT_BODY_CONVERSATIONID".into(),
-                conversation_id.clone(),
-            ),
-            ("LIBRECHAT_BODY_PARENTMESSAGEID".into(), request_parent),
-            ("LIBRECHAT_BODY_MESSAGEID".into(), request_id),
-        ],
-    };
-    let engine = Engine {
-        db: state.db.clone(),
-        http: state.http.clone(),
-        guarded: state.guarded.clone(),
-        jobs: state.jobs.clone(),
-        billing: state.billing.clone(),
-        metrics: state.metrics.clone(),
-        message_json,
-        conversation_json,
-    };
-    // A new conversation gets its title with its first answer; until then, a request for the
-    // title waits for it.
-    let title = (turn.is_new_conversation && turn.endpoint.title_convo)
-        .then(|| state.jobs.titles.writing(&user.id, &conversation_id));
-    let jobs = state.jobs.clone();
-    tokio::spawn(async move {
-        use futures_util::FutureExt;
-        let _title = title;
-        let run = std::panic::AssertUnwindSafe(engine.run(job.clone(), turn));
-        if run.catch_unwind().await.is_err() {
-            tracing::error!("an answer's task failed unexpectedly");
-            if job.status() == Status::Running {
-                job.emit_final(
-                    json!({"final": true, "error": {"message": "The answer failed unexpectedly."}}),
-                    Status::Failed,
-                );
-                jobs.finish(&job, Status::Failed);
-            }
-        }
-    });
-    launch.armed = false;
     Ok(Json(json!({
-        "streamId": conversation_id,
-        "conversationId": conversation_id,
+        "streamId": started.stream_id,
+        "conversationId": started.conversation_id,
         "status": "started",
     })))
-}
-
-/// Regenerate or continue instead of asking something new.
-struct Again {
-    regenerate: bool,
-    /// The answer to continue.
-    continued: Option<String>,
-}
-
-/// What a turn starts from: the conversation, the message answered, the branch to it,
-/// whether the conversation is new, and the answer being continued.
-type Prepared = (
-    conversations::Conversation,
-    Message,
-    Vec<Message>,
-    bool,
-    Option<Message>,
-);
-
-/// Why a turn cannot start, found inside the database transaction.
-enum Refused {
-    NotFound,
-    NoRegenerateTarget,
-    NoContinueTarget,
-    IdTaken,
-    Cycle,
-}
-
-impl From<Refused> for ApiError {
-    fn from(r: Refused) -> Self {
-        match r {
-            Refused::NotFound => ApiError::NotFound("Conversation not found".into()),
-            Refused::NoRegenerateTarget => ApiError::BadRequest(
-                "overrideParentMessageId (or parentMessageId) must name the user message to \
-                 answer again"
-                    .into(),
-            ),
-            Refused::NoContinueTarget => ApiError::BadRequest(
-                "responseMessageId must name an answer to parentMessageId".into(),
-            ),
-            Refused::IdTaken => ApiError::Conflict("messageId is already used".into()),
-            Refused::Cycle => ApiError::BadRequest("the message would be its own ancestor".into()),
-        }
-    }
-}
-
-/// Saves the conversation and the user's message (or finds the message a regeneration
-/// answers again) and reads the branch that leads to it: one transaction, so the turn starts
-/// from a consistent state and with as little waiting as possible.
-#[allow(clippy::too_many_arguments)]
-async fn prepare(
-    state: &AppState,
-    user_id: &str,
-    body: &Map<String, Value>,
-    conversation_id: &str,
-    changes: conversations::Changes,
-    again: Again,
-    text: &str,
-    endpoint: &str,
-    model: &str,
-) -> Result<Prepared, ApiError> {
-    let regenerate = again.regenerate || again.continued.is_some();
-    let parent = text_field(body, "parentMessageId")
-        .map(|p| message_id(p, "parentMessageId"))
-        .transpose()?
-        .unwrap_or_else(|| NO_PARENT.to_owned());
-    // The question answered again. LibreChat's client names it `overrideParentMessageId` (and
-    // sends its parent as `parentMessageId`); the bundled app names it `parentMessageId`.
-    let asked = match text_field(body, "overrideParentMessageId") {
-        Some(id) if again.regenerate => message_id(id, "overrideParentMessageId")?,
-        _ => parent.clone(),
-    };
-    let new_id = match text_field(body, "messageId") {
-        Some(id) => message_id(id, "messageId")?,
-        None => uuid::Uuid::new_v4().to_string(),
-    };
-    let m = Message {
-        message_id: new_id,
-        conversation_id: conversation_id.to_owned(),
-        user_id: user_id.to_owned(),
-        parent_message_id: parent,
-        sender: "User".into(),
-        is_created_by_user: true,
-        text: text.to_owned(),
-        content: None,
-        model: Some(model.to_owned()),
-        endpoint: Some(endpoint.to_owned()),
-        // The token count is recorded with the answer, off this path.
-        ..Message::default()
-    };
-    let (u, c) = (user_id.to_owned(), conversation_id.to_owned());
-    let outcome = state
-        .db
-        .write(move |db| {
-            let tx = db.transaction()?;
-            let is_new = conversations::get(&tx, &u, &c)?.is_none();
-            let Some(conversation) = conversations::upsert_in(&tx, &u, &c, &changes)? else {
-                return Ok(Err(Refused::NotFound));
-            };
-            let all = messages::list(&tx, &u, &c)?;
-            let request = if regenerate {
-                match all
-                    .iter()
-                    .find(|x| x.message_id == asked && x.is_created_by_user)
-                {
-                    Some(r) => r.clone(),
-                    None => return Ok(Err(Refused::NoRegenerateTarget)),
-                }
-            } else {
-                if all.iter().any(|x| x.message_id == m.message_id) {
-                    return Ok(Err(Refused::IdTaken));
-                }
-                let mut m = m;
-                // LibreChat goes ahead with a parent it cannot find: the history is empty and
-                // the message keeps the parent it named, which no client can load. Here it
-                // starts a new root, so the tree stays whole (and another account's or
-                // conversation's id reads the same as none).
-                if m.parent_message_id != NO_PARENT
-                    && !all.iter().any(|x| x.message_id == m.parent_message_id)
-                {
-                    m.parent_message_id = NO_PARENT.to_owned();
-                }
-                match messages::save_in(&tx, &m)? {
-                    Saved::Yes => {}
-                    // LibreChat keeps message ids per account, so another account's id is free
-                    // there and the chat starts. Ids are global here: the message is kept under
-                    // a new id, which the events report, and so tell the sender that the id is
-                    // taken (README). They learn nothing else: ids are random UUIDs, and the
-                    // other account's message is neither read nor touched.
-                    Saved::OtherUsers => {
-                        m.message_id = uuid::Uuid::new_v4().to_string();
-                        if messages::save_in(&tx, &m)? != Saved::Yes {
-                            return Ok(Err(Refused::IdTaken));
-                        }
-                    }
-                    Saved::OtherConversation => return Ok(Err(Refused::IdTaken)),
-                    Saved::Cycle => return Ok(Err(Refused::Cycle)),
-                }
-                match messages::get(&tx, &u, &c, &m.message_id)? {
-                    Some(saved) => saved,
-                    None => return Err(crate::db::DbError::NotFound),
-                }
-            };
-            let partial = match &again.continued {
-                None => None,
-                Some(id) => match all.iter().find(|x| {
-                    x.message_id == *id
-                        && !x.is_created_by_user
-                        && x.parent_message_id == request.message_id
-                }) {
-                    Some(p) => Some(p.clone()),
-                    None => return Ok(Err(Refused::NoContinueTarget)),
-                },
-            };
-            let mut all = all;
-            if !regenerate {
-                all.push(request.clone());
-            }
-            let branch = tree::branch(&all, Some(&request.message_id));
-            tx.commit()?;
-            Ok(Ok((conversation, request, branch, is_new, partial)))
-        })
-        .await?;
-    Ok(outcome?)
 }
 
 #[derive(serde::Deserialize)]
@@ -643,25 +113,6 @@ async fn follow(
     Ok(response)
 }
 
-/// Ends a registered job whose request did not get as far as starting the engine.
-struct Launch {
-    jobs: Arc<Jobs>,
-    job: Arc<Job>,
-    armed: bool,
-}
-
-impl Drop for Launch {
-    fn drop(&mut self) {
-        if self.armed && self.job.status() == Status::Running {
-            self.job.emit_final(
-                json!({"final": true, "error": {"message": "The request ended before the answer started."}}),
-                Status::Failed,
-            );
-            self.jobs.finish(&self.job, Status::Failed);
-        }
-    }
-}
-
 /// `{streamId?, conversationId?}`: stops the answer; what was generated is kept.
 #[utoipa::path(post, path = "/api/agents/chat/abort", operation_id = "chat_abort", request_body(content = Object, description = "`{streamId?, conversationId?}`"), tag = "chat", responses((status = 200, description = "Success")))]
 async fn abort(
@@ -678,7 +129,7 @@ async fn abort(
     let job = state
         .jobs
         .get(&user.id, &id)
-        .filter(|j| j.status() == crate::chat::jobs::Status::Running)
+        .filter(|j| j.status() == Status::Running)
         .ok_or_else(|| ApiError::NotFound("No active generation to abort".into()))?;
     job.abort();
     Ok(Json(json!({"success": true, "aborted": id})))
@@ -694,7 +145,7 @@ async fn status(
         Some(job) => {
             let sync: Value = serde_json::from_str(&job.sync_frame()).unwrap_or(Value::Null);
             Json(json!({
-                "active": job.status() == crate::chat::jobs::Status::Running,
+                "active": job.status() == Status::Running,
                 "streamId": job.stream_id,
                 "status": job.status().as_str(),
                 "aggregatedContent": job.aggregated_content(),

@@ -9,6 +9,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::paging;
+pub use crate::chat::input::{conversation_id, parse_changes};
 use crate::db::conversations::{self, Changes, Conversation, Cursor, ListFilter, SortBy};
 use crate::server::middleware::{AuthUser, permission};
 use crate::server::{ApiError, AppState, JsonBody};
@@ -174,89 +175,6 @@ async fn get_one(
 #[derive(Deserialize, utoipa::ToSchema)]
 struct ArgBody {
     arg: Map<String, Value>,
-}
-
-/// Ids that would collide with fixed routes under `/api/convos/`.
-const RESERVED_IDS: [&str; 8] = [
-    "all",
-    "pin",
-    "fork",
-    "duplicate",
-    "update",
-    "archive",
-    "import",
-    "gen_title",
-];
-
-/// Fields the server owns; a client cannot set them through an update.
-const RESERVED: [&str; 9] = [
-    "_id",
-    "user",
-    "conversationId",
-    "createdAt",
-    "updatedAt",
-    "messages",
-    "tags",
-    "expiredAt",
-    "isTemporary",
-];
-
-/// Reads `{arg: {conversationId, ...}}` into an id and the changes it asks for.
-pub fn parse_changes(mut arg: Map<String, Value>) -> Result<(String, Changes), ApiError> {
-    let id = conversation_id(arg.get("conversationId"))?;
-    if RESERVED_IDS.contains(&id.as_str()) {
-        return Err(ApiError::BadRequest(format!(
-            "\"{id}\" cannot be a conversationId"
-        )));
-    }
-    super::reject_deep(&Value::Object(arg.clone()))?;
-    let text = |v: Value, name: &str, max: usize| -> Result<Option<String>, ApiError> {
-        match v {
-            Value::Null => Ok(None),
-            Value::String(s) if s.chars().count() <= max => Ok(Some(s)),
-            _ => Err(ApiError::BadRequest(format!(
-                "{name} must be a string of at most {max} characters"
-            ))),
-        }
-    };
-    let mut c = Changes::default();
-    if let Some(t) = arg.remove("title") {
-        c.title = Some(text(t, "title", 500)?.unwrap_or_else(|| "New Chat".into()));
-    }
-    if let Some(v) = arg.remove("endpoint") {
-        c.endpoint = Some(text(v, "endpoint", 200)?);
-    }
-    if let Some(v) = arg.remove("endpointType") {
-        c.endpoint_type = Some(text(v, "endpointType", 200)?);
-    }
-    if let Some(v) = arg.remove("model") {
-        c.model = Some(text(v, "model", 500)?);
-    }
-    for (key, slot) in [
-        ("isArchived", &mut c.is_archived),
-        ("pinned", &mut c.pinned),
-    ] {
-        if let Some(v) = arg.remove(key) {
-            *slot = Some(
-                v.as_bool()
-                    .ok_or_else(|| ApiError::BadRequest(format!("{key} must be true or false")))?,
-            );
-        }
-    }
-    for key in RESERVED {
-        arg.remove(key);
-    }
-    c.settings = arg;
-    Ok((id, c))
-}
-
-pub fn conversation_id(v: Option<&Value>) -> Result<String, ApiError> {
-    match v.and_then(Value::as_str) {
-        Some(id) if !id.is_empty() && id.len() <= 200 && !id.chars().any(char::is_control) => {
-            Ok(id.to_owned())
-        }
-        _ => Err(ApiError::BadRequest("conversationId is required".into())),
-    }
 }
 
 async fn save(

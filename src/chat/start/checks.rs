@@ -1,0 +1,132 @@
+//! The checks before anything is saved: the message limits, the model, the key and base URL
+//! the answer will use, and moderation. A refusal counts as a violation where LibreChat
+//! counts one.
+
+use std::net::IpAddr;
+
+use super::{ChatService, StartError, user_values};
+use crate::providers::Endpoint;
+use crate::providers::endpoints::Key;
+
+/// The endpoint as this person will reach it, and the model asked.
+pub(super) struct Chosen {
+    pub endpoint: Endpoint,
+    pub api_key: String,
+    pub model: String,
+}
+
+impl ChatService {
+    /// Counts the message against `MESSAGE_IP_MAX` and `MESSAGE_USER_MAX`.
+    pub(super) async fn limit(&self, user_id: &str, ip: Option<IpAddr>) -> Result<(), StartError> {
+        let limits = &self.settings.limits;
+        let refused = |limited: crate::cache::Limited| StartError::TooManyMessages {
+            retry_after_secs: limited.retry_after.as_secs().max(1),
+        };
+        if let Some(spec) = &limits.message_ip {
+            self.guard
+                .limit_address(spec, "message_ip", Some(user_id), ip)
+                .await?
+                .map_err(refused)?;
+        }
+        if let Some(spec) = &limits.message_user {
+            self.guard
+                .limit(spec, "message_user", Some(user_id), ip)
+                .await?
+                .map_err(refused)?;
+        }
+        Ok(())
+    }
+
+    /// The model (asked for, or the endpoint's first; one the endpoint does not offer is
+    /// refused), and the key and base URL to use: the person's own where the endpoint takes
+    /// them.
+    pub(super) async fn choose(
+        &self,
+        endpoint: Endpoint,
+        model: Option<String>,
+        user_id: &str,
+        ip: Option<IpAddr>,
+    ) -> Result<Chosen, StartError> {
+        let name = endpoint.name.clone();
+        let model = match model {
+            Some(m) => m,
+            None => endpoint
+                .models
+                .first()
+                .cloned()
+                .ok_or(StartError::ModelRequired)?,
+        };
+        let offered = if endpoint.fetch_models {
+            self.models.get(&self.engine.http, &endpoint).await
+        } else {
+            endpoint.models.clone()
+        };
+        if !offered.contains(&model) && !endpoint.models.contains(&model) {
+            let score = self.settings.limits.illegal_model_score;
+            self.guard
+                .violation("illegal_model_request", score, Some(user_id), ip)
+                .await?;
+            return Err(StartError::ModelNotOffered {
+                model,
+                endpoint: name,
+            });
+        }
+        let mut endpoint = endpoint;
+        let mine = match endpoint.key == Key::UserProvided || endpoint.user_base_url {
+            true => Some(user_values(&self.engine.db, &self.cipher, user_id, &name).await?),
+            false => None,
+        };
+        // A URL the person chose gets their key only, never the server's (as in LibreChat).
+        let api_key = match (&endpoint.key, &mine) {
+            (_, Some(m)) if endpoint.user_base_url => m.api_key.clone(),
+            (Key::Value(k), _) => k.clone(),
+            (Key::UserProvided, Some(m)) => m.api_key.clone(),
+            _ => String::new(),
+        };
+        if endpoint.user_base_url {
+            let url = mine
+                .as_ref()
+                .and_then(|m| m.base_url.clone())
+                .ok_or_else(|| StartError::NoBaseUrl(name.clone()))?;
+            endpoint = endpoint
+                .with_user_base_url(&url)
+                .map_err(StartError::BadBaseUrl)?;
+            // Refused here, before anything is saved, when the URL names a private address; a
+            // name is checked again on what it resolves to when the answer starts.
+            if let Err(blocked) = self.engine.guarded.client_for_str(&endpoint.base_url) {
+                return Err(StartError::BlockedBaseUrl {
+                    endpoint: name,
+                    reason: blocked.to_string(),
+                });
+            }
+        }
+        Ok(Chosen {
+            endpoint,
+            api_key,
+            model,
+        })
+    }
+
+    /// OpenAI moderation, when on: flagged text is refused (and counted as a violation).
+    pub(super) async fn moderate(
+        &self,
+        text: &str,
+        user_id: &str,
+        ip: Option<IpAddr>,
+    ) -> Result<(), StartError> {
+        let Some(moderation) = &self.settings.moderation else {
+            return Ok(());
+        };
+        if text.trim().is_empty() {
+            return Ok(());
+        }
+        let flagged = moderation.flagged(&self.engine.http, text).await;
+        if flagged.is_empty() {
+            return Ok(());
+        }
+        self.guard
+            .violation("moderation", 1, Some(user_id), ip)
+            .await?;
+        Err(StartError::Flagged(flagged))
+    }
+}

@@ -1,0 +1,182 @@
+//! From a prepared turn to a running one: the answer's place in the tree, the engine's
+//! [`Turn`], and the task that runs it, apart from the request.
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use tracing::Instrument;
+
+use super::checks::Chosen;
+use super::{ChatService, PreparedTurn};
+use crate::chat::engine::Turn;
+use crate::chat::jobs::{Job, Jobs, Status};
+use crate::db::messages::Message;
+use crate::db::users::User;
+
+/// Ends a registered job whose request did not get as far as starting the engine: however
+/// the request ends (an error, or the request itself dropped by a timeout), unless
+/// [`ChatService::spawn`] took the job.
+pub(super) struct Launch {
+    jobs: Arc<Jobs>,
+    job: Arc<Job>,
+    armed: bool,
+}
+
+impl Launch {
+    pub fn new(jobs: Arc<Jobs>, job: Arc<Job>) -> Self {
+        Self {
+            jobs,
+            job,
+            armed: true,
+        }
+    }
+}
+
+impl Drop for Launch {
+    fn drop(&mut self) {
+        if self.armed && self.job.status() == Status::Running {
+            self.job.emit_final(
+                json!({"final": true, "error": {"message": "The request ended before the answer started."}}),
+                Status::Failed,
+            );
+            self.jobs.finish(&self.job, Status::Failed);
+        }
+    }
+}
+
+/// Where the answer goes: its id, and the question it answers when the client named one
+/// (`overrideParentMessageId`, on a regeneration).
+pub(super) struct Answer {
+    pub message_id: String,
+    pub parent: Option<String>,
+}
+
+impl ChatService {
+    /// Announces the person's message to the job's followers and builds the engine's turn.
+    pub(super) fn turn(
+        &self,
+        job: &Job,
+        user: &User,
+        chosen: Chosen,
+        prepared: PreparedTurn,
+        answer: Answer,
+    ) -> Turn {
+        let PreparedTurn {
+            conversation,
+            request,
+            mut branch,
+            is_new,
+            partial,
+        } = prepared;
+        let conversation_id = conversation.conversation_id.clone();
+        let request_json = (self.engine.message_json)(&request);
+        job.set_user_message(request_json.clone());
+        job.emit(json!({"created": true, "message": request_json, "streamId": conversation_id}));
+
+        let Chosen {
+            endpoint,
+            api_key,
+            model,
+        } = chosen;
+        let mut response = Message {
+            message_id: answer.message_id,
+            conversation_id: conversation_id.clone(),
+            user_id: user.id.clone(),
+            parent_message_id: match answer.parent {
+                Some(p) if branch.iter().any(|m| m.message_id == p) => p,
+                _ => request.message_id.clone(),
+            },
+            sender: endpoint
+                .model_display_label
+                .clone()
+                .unwrap_or_else(|| model.clone()),
+            model: Some(model.clone()),
+            endpoint: Some(endpoint.name.clone()),
+            unfinished: true,
+            ..Message::default()
+        };
+        let mut seed_len = 0;
+        if let Some(partial) = partial {
+            seed_len = partial.text.len();
+            // Carry on from what is there: the model sees it as the start of its answer, and
+            // the saved answer keeps its id, place and first part.
+            job.append(&partial.text, false);
+            response.parent_message_id = partial.parent_message_id.clone();
+            response.created_at = partial.created_at.clone();
+            branch.push(partial);
+        }
+        // The conversation's settings, as just updated by this request, are the parameters:
+        // a client that sends only the text keeps its system prompt and temperature.
+        let params = conversation.settings.clone();
+        let system = params
+            .get("promptPrefix")
+            .and_then(Value::as_str)
+            .filter(|s| !s.trim().is_empty())
+            .map(str::to_owned);
+        let vars = vec![
+            ("LIBRECHAT_USER_ID".into(), user.id.clone()),
+            ("LIBRECHAT_USER_EMAIL".into(), user.email.clone()),
+            ("LIBRECHAT_USER_NAME".into(), user.name.clone()),
+            ("LIBRECHAT_USER_USERNAME".into(), user.username.clone()),
+            ("LIBRECHAT_BODY_CONVERSATIONID".into(), conversation_id),
+            (
+                "LIBRECHAT_BODY_PARENTMESSAGEID".into(),
+                request.parent_message_id.clone(),
+            ),
+            (
+                "LIBRECHAT_BODY_MESSAGEID".into(),
+                request.message_id.clone(),
+            ),
+        ];
+        Turn {
+            endpoint,
+            api_key,
+            model,
+            params,
+            system,
+            user_id: user.id.clone(),
+            conversation,
+            is_new_conversation: is_new,
+            request,
+            response,
+            branch,
+            seed_len,
+            vars,
+        }
+    }
+
+    /// Runs the turn in a task of its own, in a span naming the person and the conversation
+    /// (inside the request's span, so its log lines lead back to the request).
+    pub(super) fn spawn(&self, mut launch: Launch, turn: Turn) {
+        let job = launch.job.clone();
+        let jobs = self.engine.jobs.clone();
+        let (user_id, conversation_id) = (&turn.user_id, &turn.conversation.conversation_id);
+        let span = tracing::info_span!(
+            "answer",
+            user.id = %user_id,
+            conversation.id = %conversation_id,
+        );
+        // A new conversation gets its title with its first answer; until then, a request for
+        // the title waits for it.
+        let title = (turn.is_new_conversation && turn.endpoint.title_convo)
+            .then(|| jobs.titles.writing(user_id, conversation_id));
+        let engine = self.engine.clone();
+        let task = async move {
+            use futures_util::FutureExt;
+            let _title = title;
+            let run = std::panic::AssertUnwindSafe(engine.run(job.clone(), turn));
+            if run.catch_unwind().await.is_err() {
+                tracing::error!("an answer's task failed unexpectedly");
+                if job.status() == Status::Running {
+                    job.emit_final(
+                        json!({"final": true, "error": {"message": "The answer failed unexpectedly."}}),
+                        Status::Failed,
+                    );
+                    jobs.finish(&job, Status::Failed);
+                }
+            }
+        };
+        tokio::spawn(task.instrument(span));
+        launch.armed = false;
+    }
+}

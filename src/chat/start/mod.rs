@@ -1,0 +1,181 @@
+//! Starting a chat turn, as a service: [`ChatService::start`] takes the person, where they
+//! ask from and LibreChat's chat body ([`StartRequest`]), checks what it asks (limits, model,
+//! key, moderation), registers the job, saves the message in one transaction
+//! ([`PreparedTurn`]) and runs the answer in a task of its own. It answers at once with the
+//! stream to follow, or [`StartError`] saying why the turn cannot start.
+//!
+//! Bans and the role's permissions are checked by the caller before it reads further (the
+//! HTTP handler), as LibreChat's middleware does.
+
+mod checks;
+mod error;
+mod keys;
+mod launch;
+mod prepare;
+mod request;
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use serde_json::json;
+
+pub use error::StartError;
+pub use keys::UserValues;
+pub use prepare::PreparedTurn;
+pub use request::{StartRequest, Unused};
+
+use crate::auth::crypto::Cipher;
+use crate::cache::Guard;
+use crate::chat::engine::Engine;
+use crate::chat::input::parse_changes;
+use crate::chat::jobs;
+use crate::config::Settings;
+use crate::db::users::User;
+use crate::providers::models::ModelLists;
+use keys::user_values;
+use launch::{Answer, Launch};
+use prepare::{Again, Prepare, checked_id, prepare};
+
+/// What starting a turn needs; built once when the server starts.
+pub struct ChatService {
+    /// Runs the answers (cloned into each answer's task).
+    pub engine: Engine,
+    pub settings: Arc<Settings>,
+    /// Message limits, and the violations a refusal counts.
+    pub guard: Arc<Guard>,
+    /// Model lists fetched from providers.
+    pub models: Arc<ModelLists>,
+    /// Decrypts the keys people stored for endpoints.
+    pub cipher: Arc<Cipher>,
+}
+
+/// An answer under way: followed at `/api/agents/chat/stream/{stream_id}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Started {
+    pub stream_id: String,
+    pub conversation_id: String,
+}
+
+impl ChatService {
+    /// Starts an answer on `endpoint` for `user` (asking from `ip`, for limits and
+    /// violations).
+    pub async fn start(
+        &self,
+        user: &User,
+        ip: Option<IpAddr>,
+        endpoint: &str,
+        mut request: StartRequest,
+    ) -> Result<Started, StartError> {
+        let found = self.settings.endpoints.get(endpoint).cloned();
+        let found = found.ok_or_else(|| StartError::EndpointNotConfigured(endpoint.to_owned()))?;
+        self.limit(&user.id, ip).await?;
+        let chosen = self
+            .choose(found, request.model.take(), &user.id, ip)
+            .await?;
+
+        let again = Again {
+            regenerate: request.is_regenerate,
+            // Continue: the same question, and more of an answer already there.
+            continued: match request.is_continued {
+                false => None,
+                true => Some(
+                    request
+                        .response_message_id
+                        .as_deref()
+                        .map(|id| checked_id(id, "responseMessageId"))
+                        .transpose()?
+                        .ok_or(StartError::NoContinueId)?,
+                ),
+            },
+        };
+        let text = std::mem::take(&mut request.text);
+        if !again.regenerate && again.continued.is_none() && text.trim().is_empty() {
+            return Err(StartError::TextRequired);
+        }
+        self.moderate(&text, &user.id, ip).await?;
+
+        // The conversation: the one named, or a new one.
+        let conversation_id = match request.conversation_id.as_deref() {
+            Some(c) if c != "new" => checked_id(c, "conversationId")?,
+            _ => uuid::Uuid::new_v4().to_string(),
+        };
+        let mut settings = std::mem::take(&mut request.settings);
+        settings.insert("conversationId".into(), json!(conversation_id));
+        settings.insert("endpoint".into(), json!(endpoint));
+        settings.insert("model".into(), json!(chosen.model));
+        let (_, mut changes) = parse_changes(settings)?;
+        // Applies only if the conversation is created by this message.
+        if request.is_temporary {
+            let hours = self.settings.features.temporary_chat_retention_hours as i64;
+            changes.expires_at = Some(crate::db::to_rfc3339(
+                time::OffsetDateTime::now_utc() + time::Duration::hours(hours),
+            ));
+        }
+        // Settings sent with a message update the conversation; its title stays.
+        changes.title = None;
+
+        let response_id = again
+            .continued
+            .clone()
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let job = self
+            .register(&conversation_id, &response_id, &user.id, ip)
+            .await?;
+        // From here on the job is registered: however this ends, the guard ends the job
+        // unless the answer's task took it.
+        let launch = Launch::new(self.engine.jobs.clone(), job.clone());
+        let prepared = prepare(
+            &self.engine.db,
+            Prepare {
+                user_id: user.id.clone(),
+                conversation_id: conversation_id.clone(),
+                changes,
+                again,
+                text,
+                endpoint: endpoint.to_owned(),
+                model: chosen.model.clone(),
+                message_id: request.message_id.take(),
+                parent_message_id: request.parent_message_id.take(),
+                override_parent_message_id: request.override_parent_message_id.clone(),
+            },
+        )
+        .await?;
+        let answer = Answer {
+            message_id: response_id,
+            parent: request.override_parent_message_id.take(),
+        };
+        let turn = self.turn(&job, user, chosen, prepared, answer);
+        self.spawn(launch, turn);
+        Ok(Started {
+            stream_id: conversation_id.clone(),
+            conversation_id,
+        })
+    }
+
+    /// Registers the answer's job: one per conversation, and at most
+    /// `CONCURRENT_MESSAGE_MAX` per person (a violation past it).
+    async fn register(
+        &self,
+        conversation_id: &str,
+        response_id: &str,
+        user_id: &str,
+        ip: Option<IpAddr>,
+    ) -> Result<Arc<jobs::Job>, StartError> {
+        let limits = &self.settings.limits;
+        let max = limits.concurrent_messages.map(|m| m as usize);
+        match self
+            .engine
+            .jobs
+            .start(conversation_id, user_id, conversation_id, response_id, max)
+        {
+            Ok(job) => Ok(job),
+            Err(jobs::StartError::Busy) => Err(StartError::Busy),
+            Err(jobs::StartError::TooMany(max)) => {
+                self.guard
+                    .violation("concurrent", limits.concurrent_score, Some(user_id), ip)
+                    .await?;
+                Err(StartError::TooMany(max))
+            }
+        }
+    }
+}
