@@ -34,34 +34,11 @@ async fn credits(server: &TestServer, s: &Session) -> i64 {
 
 /// Sends a message and waits for its final frame.
 async fn chat(server: &TestServer, s: &Session, body: Value) -> Value {
-    let resp = server
-        .send("POST", "/api/agents/chat/openAI", &s.token, body)
-        .await;
-    assert_eq!(resp.status(), 200);
-    let id = resp.json::<Value>().await.unwrap()["streamId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    final_frame(server, s, &id).await
+    server.chat(s, "openAI", body).await
 }
 
 async fn final_frame(server: &TestServer, s: &Session, id: &str) -> Value {
-    let mut resp = server
-        .get_as(&format!("/api/agents/chat/stream/{id}"), &s.token)
-        .await;
-    let mut text = String::new();
-    while let Some(chunk) = resp.chunk().await.unwrap() {
-        text.push_str(std::str::from_utf8(&chunk).unwrap());
-        if text.contains("\"final\":true") && text.ends_with("\n\n") {
-            break;
-        }
-    }
-    let last = text
-        .lines()
-        .rev()
-        .find(|l| l.starts_with("data: "))
-        .unwrap();
-    serde_json::from_str(&last["data: ".len()..]).unwrap()
+    server.final_frame(s, id).await
 }
 
 /// Waits until the `gated` answer has its first piece.

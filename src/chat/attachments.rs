@@ -41,9 +41,9 @@ pub enum FilesRefused {
 }
 
 /// The file ids a chat body names in `files` (`[{file_id}, ...]`), each once, in order.
-pub fn requested_ids(files: Option<&Value>) -> Vec<String> {
+pub fn requested_ids(files: &[Value]) -> Vec<String> {
     let mut ids: Vec<String> = Vec::new();
-    for f in files.and_then(Value::as_array).into_iter().flatten() {
+    for f in files {
         if let Some(id) = f.get("file_id").and_then(Value::as_str)
             && !ids.iter().any(|x| x == id)
         {
@@ -132,7 +132,8 @@ pub fn load(
     let encoding = Encoding::for_model(model);
     let mut out = Attachments::new();
     for m in branch {
-        let ids = requested_ids(m.extra.get("files"));
+        let files = m.extra.get("files").and_then(Value::as_array);
+        let ids = requested_ids(files.map_or(&[][..], Vec::as_slice));
         if ids.is_empty() {
             continue;
         }
@@ -176,10 +177,15 @@ mod tests {
 
     #[test]
     fn ids_come_from_the_body_once_each() {
-        let body = json!([{"file_id": "a", "filename": "x"}, {"file_id": "b"}, {"file_id": "a"}, {"nope": 1}, "str"]);
-        assert_eq!(requested_ids(Some(&body)), vec!["a", "b"]);
-        assert!(requested_ids(Some(&json!({"file_id": "a"}))).is_empty());
-        assert!(requested_ids(None).is_empty());
+        let body = [
+            json!({"file_id": "a", "filename": "x"}),
+            json!({"file_id": "b"}),
+            json!({"file_id": "a"}),
+            json!({"nope": 1}),
+            json!("str"),
+        ];
+        assert_eq!(requested_ids(&body), vec!["a", "b"]);
+        assert!(requested_ids(&[]).is_empty());
     }
 
     #[test]

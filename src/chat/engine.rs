@@ -100,6 +100,8 @@ pub struct Engine {
     pub billing: Arc<crate::billing::Billing>,
     /// Counts tokens relayed and provider errors, when metrics are on.
     pub metrics: Option<Arc<crate::metrics::Metrics>>,
+    /// The most tokens of one document's text given to the model (`fileConfig.fileTokenLimit`).
+    pub file_token_limit: u64,
     /// Presents stored rows in LibreChat's JSON shapes.
     pub message_json: fn(&Message) -> Value,
     pub conversation_json: fn(&Conversation) -> Value,
@@ -180,35 +182,38 @@ impl Engine {
         step_id: &str,
     ) -> (Outcome, Option<Usage>, u64) {
         let budget = super::context::budget(&turn.model, &turn.params);
+        let attachments = self.attachments(turn).await;
         // A short history is counted right here (a few microseconds on the counting thread,
-        // once its table is loaded); a long one on a blocking thread, so the async threads
-        // never wait long.
+        // once its table is loaded); a long one, or one with files, on a blocking thread, so
+        // the async threads never wait long.
         let size: usize = turn.branch.iter().map(|m| m.text.len()).sum::<usize>()
             + turn.system.as_ref().map_or(0, String::len);
-        let (messages, prompt_tokens) =
-            if size <= INLINE_COUNT_BYTES && super::tokens::ready(&turn.model) {
+        let (messages, prompt_tokens) = if size <= INLINE_COUNT_BYTES
+            && attachments.is_empty()
+            && super::tokens::ready(&turn.model)
+        {
+            super::context::build_counted(
+                &turn.model,
+                &turn.branch,
+                turn.system.as_deref(),
+                budget,
+                &attachments,
+            )
+        } else {
+            let (branch, system) = (turn.branch.clone(), turn.system.clone());
+            let model = turn.model.clone();
+            tokio::task::spawn_blocking(move || {
                 super::context::build_counted(
-                    &turn.model,
-                    &turn.branch,
-                    turn.system.as_deref(),
+                    &model,
+                    &branch,
+                    system.as_deref(),
                     budget,
-                    &Default::default(),
+                    &attachments,
                 )
-            } else {
-                let (branch, system) = (turn.branch.clone(), turn.system.clone());
-                let model = turn.model.clone();
-                tokio::task::spawn_blocking(move || {
-                    super::context::build_counted(
-                        &model,
-                        &branch,
-                        system.as_deref(),
-                        budget,
-                        &Default::default(),
-                    )
-                })
-                .await
-                .unwrap_or_default()
-            };
+            })
+            .await
+            .unwrap_or_default()
+        };
         match self
             .billing
             .check(
@@ -297,6 +302,23 @@ impl Engine {
             // an answer reached the client only after the whole burst (1.7 ms later).
             tokio::task::yield_now().await;
         }
+    }
+
+    /// What the branch's files give the model. A failure to read them is logged, and the turn
+    /// goes on with the text alone.
+    async fn attachments(&self, turn: &Turn) -> super::attachments::Attachments {
+        if !turn.branch.iter().any(|m| m.extra.contains_key("files")) {
+            return Default::default();
+        }
+        let (user, branch) = (turn.user_id.clone(), turn.branch.clone());
+        let (model, limit) = (turn.model.clone(), self.file_token_limit);
+        self.db
+            .read(move |c| super::attachments::load(c, &user, &branch, &model, limit))
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "reading a message's files failed");
+                Default::default()
+            })
     }
 
     /// The answer as it stands.

@@ -172,6 +172,16 @@ impl From<crate::chat::start::StartError> for ApiError {
                 kind: "moderation",
                 message,
             },
+            S::Files(refused) => {
+                use crate::chat::attachments::FilesRefused as F;
+                match refused {
+                    F::NotFound(_) => Self::NotFound(message),
+                    F::Disabled(_) => Self::Forbidden(message),
+                    F::TooMany(_) => Self::BadRequest(message),
+                    F::TooLarge(_) => Self::PayloadTooLarge(message),
+                    F::Unsupported { .. } => Self::UnsupportedMediaType(message),
+                }
+            }
             S::Busy | S::IdTaken => Self::Conflict(message),
             S::ConversationNotFound => Self::NotFound(message),
             S::Db(e) => e.into(),

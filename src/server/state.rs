@@ -170,6 +170,7 @@ impl AppState {
                 jobs: jobs.clone(),
                 billing: billing.clone(),
                 metrics: metrics.clone(),
+                file_token_limit: settings.files.file_token_limit,
                 message_json: super::routes::messages::message_json,
                 conversation_json: super::routes::convos::conversation_json,
             },

@@ -354,6 +354,48 @@ impl TestServer {
             .expect("request")
     }
 
+    /// Sends a chat message to `endpoint`, asserts it started, and waits for the answer's
+    /// final frame.
+    pub async fn chat(
+        &self,
+        s: &Session,
+        endpoint: &str,
+        body: serde_json::Value,
+    ) -> serde_json::Value {
+        let resp = self
+            .send(
+                "POST",
+                &format!("/api/agents/chat/{endpoint}"),
+                &s.token,
+                body,
+            )
+            .await;
+        assert_eq!(resp.status(), 200, "the chat did not start");
+        let started: serde_json::Value = resp.json().await.unwrap();
+        self.final_frame(s, started["streamId"].as_str().unwrap())
+            .await
+    }
+
+    /// Follows an answer's stream to its final frame, and returns that frame.
+    pub async fn final_frame(&self, s: &Session, stream_id: &str) -> serde_json::Value {
+        let mut resp = self
+            .get_as(&format!("/api/agents/chat/stream/{stream_id}"), &s.token)
+            .await;
+        let mut text = String::new();
+        while let Some(chunk) = resp.chunk().await.unwrap() {
+            text.push_str(std::str::from_utf8(&chunk).unwrap());
+            if text.contains("\"final\":true") && text.ends_with("\n\n") {
+                break;
+            }
+        }
+        let last = text
+            .lines()
+            .rev()
+            .find(|l| l.starts_with("data: "))
+            .unwrap();
+        serde_json::from_str(&last["data: ".len()..]).unwrap()
+    }
+
     /// Registers and signs in alice@example.org and bob@example.org.
     pub async fn two_users(&self, password: &str) -> (Session, Session) {
         self.register("alice@example.org", password).await;

@@ -74,6 +74,10 @@ pub enum StartError {
     /// The message would be its own ancestor (400).
     #[error("the message would be its own ancestor")]
     Cycle,
+    /// The message's files cannot go with it (404 for another account's or a deleted file,
+    /// 403 when the endpoint takes none, 400/413/415 past its limits).
+    #[error(transparent)]
+    Files(#[from] crate::chat::attachments::FilesRefused),
     /// The store failed (500), or a row vanished mid-way (404).
     #[error(transparent)]
     Db(#[from] DbError),

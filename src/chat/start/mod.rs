@@ -89,7 +89,13 @@ impl ChatService {
             },
         };
         let text = std::mem::take(&mut request.text);
-        if !again.regenerate && again.continued.is_none() && text.trim().is_empty() {
+        let files = crate::chat::attachments::requested_ids(&request.files);
+        // A message may be files alone (LibreChat's client sends them with no text).
+        if !again.regenerate
+            && again.continued.is_none()
+            && text.trim().is_empty()
+            && files.is_empty()
+        {
             return Err(StartError::TextRequired);
         }
         self.moderate(&text, &user.id, ip).await?;
@@ -100,6 +106,12 @@ impl ChatService {
             _ => uuid::Uuid::new_v4().to_string(),
         };
         let mut settings = std::mem::take(&mut request.settings);
+        let endpoint_type = settings.get("endpointType").and_then(|t| t.as_str());
+        let file_limits = self
+            .settings
+            .files
+            .endpoint(endpoint, endpoint_type)
+            .clone();
         settings.insert("conversationId".into(), json!(conversation_id));
         settings.insert("endpoint".into(), json!(endpoint));
         settings.insert("model".into(), json!(chosen.model));
@@ -137,6 +149,8 @@ impl ChatService {
                 message_id: request.message_id.take(),
                 parent_message_id: request.parent_message_id.take(),
                 override_parent_message_id: request.override_parent_message_id.clone(),
+                files,
+                file_limits,
             },
         )
         .await?;

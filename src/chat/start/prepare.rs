@@ -5,7 +5,8 @@
 use rusqlite::Connection;
 
 use super::StartError;
-use crate::chat::tree;
+use crate::chat::{attachments, tree};
+use crate::config::EndpointFiles;
 use crate::db::conversations::{self, Changes, Conversation};
 use crate::db::messages::{self, Message, NO_PARENT, Saved};
 use crate::db::{Db, DbError};
@@ -31,6 +32,10 @@ pub struct Prepare {
     pub message_id: Option<String>,
     pub parent_message_id: Option<String>,
     pub override_parent_message_id: Option<String>,
+    /// The files the message carries (ids from the body, unchecked), and the endpoint's
+    /// upload limits they must keep to.
+    pub files: Vec<String>,
+    pub file_limits: EndpointFiles,
 }
 
 /// What a turn starts from.
@@ -95,6 +100,8 @@ pub async fn prepare(db: &Db, p: Prepare) -> Result<PreparedTurn, StartError> {
         again: p.again,
         asked,
         message,
+        files: p.files,
+        file_limits: p.file_limits,
     };
     db.write(move |c| Ok(turn.run(c))).await?
 }
@@ -109,6 +116,8 @@ struct Transaction {
     asked: String,
     /// The new message, when asking something new.
     message: Message,
+    files: Vec<String>,
+    file_limits: EndpointFiles,
 }
 
 impl Transaction {
@@ -131,6 +140,12 @@ impl Transaction {
                 return Err(StartError::IdTaken);
             }
             let mut m = self.message;
+            let endpoint = m.endpoint.clone().unwrap_or_default();
+            let files = attachments::check(&tx, u, &self.files, &endpoint, &self.file_limits)??;
+            if !files.is_empty() {
+                m.extra
+                    .insert("files".into(), attachments::files_json(&files));
+            }
             // LibreChat goes ahead with a parent it cannot find: the history is empty and
             // the message keeps the parent it named, which no client can load. Here it
             // starts a new root, so the tree stays whole (and another account's or
@@ -156,6 +171,7 @@ impl Transaction {
                 Saved::OtherConversation => return Err(StartError::IdTaken),
                 Saved::Cycle => return Err(StartError::Cycle),
             }
+            crate::db::files::attach(&tx, u, &self.files, c, &m.message_id)?;
             messages::get(&tx, u, c, &m.message_id)?.ok_or(DbError::NotFound)?
         };
         let partial = match &self.again.continued {
