@@ -376,3 +376,127 @@ async fn deleting_an_account_removes_its_files() {
     assert_eq!(server.count("files").await, 0);
     assert_eq!(stored(&server), 0);
 }
+
+/// A PNG of `w` × `h`, made here.
+fn png(w: u32, h: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_pixel(w, h, image::Rgb([20, 120, 200]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+async fn send_image(
+    server: &TestServer,
+    s: &Session,
+    name: &str,
+    mime: &str,
+    bytes: Vec<u8>,
+) -> (u16, Value) {
+    let form = reqwest::multipart::Form::new()
+        .text("endpoint", "openAI")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes)
+                .file_name(name.to_owned())
+                .mime_str(mime)
+                .unwrap(),
+        )
+        .text("file_id", uuid::Uuid::new_v4().to_string())
+        .text("width", "1")
+        .text("height", "1")
+        .text("message_file", "true");
+    let resp = server
+        .client
+        .post(server.url("/api/files/images"))
+        .bearer_auth(&s.token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn images_are_shrunk_stored_once_and_shown_to_their_owner_only() {
+    let server = TestServer::start().await;
+    let (alice, bob) = server.two_users(PW).await;
+    let (status, file) =
+        send_image(&server, &alice, "wide.png", "image/png", png(4000, 1000)).await;
+    assert_eq!(status, 200, "{file}");
+    // LibreChat's "high" size: the long side at most 2,000 pixels.
+    assert_eq!(
+        (file["width"].as_u64(), file["height"].as_u64()),
+        (Some(2000), Some(500))
+    );
+    assert_eq!(file["type"], "image/png");
+    assert_eq!(file["source"], "local");
+    let user_id = alice.user["id"].as_str().unwrap();
+    let id = file["file_id"].as_str().unwrap();
+    let path = format!("/images/{user_id}/{id}.png");
+    assert_eq!(file["filepath"], path);
+    assert_eq!(stored(&server), 1);
+
+    // By the bearer token, or by the session cookie a browser sends with <img>.
+    let resp = server.get_as(&path, &alice.token).await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-type"], "image/png");
+    let bytes = resp.bytes().await.unwrap();
+    assert_eq!(&bytes[..4], b"\x89PNG");
+    let by_cookie = server
+        .client
+        .get(server.url(&path))
+        .header("cookie", format!("refreshToken={}", alice.refresh))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_cookie.status(), 200);
+    assert_eq!(server.get_as(&path, &bob.token).await.status(), 404);
+    let bobs_cookie = server
+        .client
+        .get(server.url(&path))
+        .header("cookie", format!("refreshToken={}", bob.refresh))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bobs_cookie.status(), 404);
+    assert_eq!(server.get(&path).await.status(), 401);
+}
+
+#[tokio::test]
+async fn image_bombs_and_broken_images_are_refused_with_nothing_stored() {
+    let server = TestServer::start().await;
+    let s = server.signed_in("alice@example.org", PW).await;
+    // A PNG header declaring 50,000 × 50,000 pixels, a few dozen bytes long.
+    let mut bomb = png(1, 1);
+    bomb[16..20].copy_from_slice(&50_000u32.to_be_bytes());
+    bomb[20..24].copy_from_slice(&50_000u32.to_be_bytes());
+    let crc = crc32(&bomb[12..29]);
+    bomb[29..33].copy_from_slice(&crc.to_be_bytes());
+    let (status, body) = send_image(&server, &s, "bomb.png", "image/png", bomb).await;
+    assert_eq!(status, 413, "{body}");
+    let mut cut = png(200, 200);
+    cut.truncate(cut.len() / 2);
+    let (status, body) = send_image(&server, &s, "cut.png", "image/png", cut).await;
+    assert_eq!(status, 415, "{body}");
+    let (status, _) = send_image(&server, &s, "fake.png", "image/png", b"<svg/>".to_vec()).await;
+    assert_eq!(status, 415);
+    assert_eq!(server.count("files").await, 0);
+    assert_eq!(stored(&server), 0);
+    assert_eq!(partial(&server), 0);
+}
+
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}

@@ -15,7 +15,7 @@ async fn server(fake: &FakeOpenAi, yaml: &str) -> TestServer {
     TestServer::builder()
         .env("OPENAI_API_KEY", KEY)
         .env("OPENAI_REVERSE_PROXY", &fake.base)
-        .env("OPENAI_MODELS", "gpt-4o")
+        .env("OPENAI_MODELS", "gpt-4o,gpt-3.5-turbo")
         .yaml(yaml)
         .start()
         .await
@@ -212,4 +212,84 @@ async fn files_not_the_senders_or_past_the_limits_refuse_the_message_and_store_n
     let his = server.get_json("/api/files", &bob.token).await;
     assert_eq!(his[0]["usage"], 0);
     assert!(his[0].get("messageId").is_none());
+}
+
+/// Uploads a small PNG as LibreChat's client does; returns its record.
+async fn upload_png(server: &TestServer, s: &Session) -> Value {
+    let img = image::RgbImage::from_pixel(30, 20, image::Rgb([1, 2, 3]));
+    let mut png = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut png, image::ImageFormat::Png).unwrap();
+    let form = reqwest::multipart::Form::new()
+        .text("endpoint", "openAI")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(png.into_inner())
+                .file_name("dot.png")
+                .mime_str("image/png")
+                .unwrap(),
+        )
+        .text("file_id", uuid::Uuid::new_v4().to_string())
+        .text("width", "30")
+        .text("height", "20");
+    let resp = server
+        .client
+        .post(server.url("/api/files/images"))
+        .bearer_auth(&s.token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    resp.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn images_reach_vision_models_and_a_blind_model_is_refused_clearly() {
+    let fake = FakeOpenAi::start().await;
+    let server = server(&fake, "version: 1.3.17\n").await;
+    let s = server.signed_in("alice@example.org", PW).await;
+    let png = upload_png(&server, &s).await;
+    let done = server
+        .chat(
+            &s,
+            "openAI",
+            json!({"text": "What colour?", "model": "gpt-4o", "imageDetail": "low", "files": [{"file_id": png["file_id"]}]}),
+        )
+        .await;
+    assert!(done.get("error").is_none(), "{done}");
+    let chat = fake.last_chat();
+    let user = chat["messages"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        user["content"][0],
+        json!({"type": "text", "text": "What colour?"})
+    );
+    let url = user["content"][1]["image_url"]["url"].as_str().unwrap();
+    assert!(
+        url.starts_with("data:image/png;base64,iVBORw0KGgo"),
+        "{url}"
+    );
+    assert_eq!(user["content"][1]["image_url"]["detail"], "low");
+    assert_eq!(done["requestMessage"]["files"][0]["width"], 30);
+
+    // A model known not to see: refused before anything is saved or sent.
+    // (Compared by the last chat request: the title of the first turn may still arrive.)
+    let before = (server.count("messages").await, fake.last_chat());
+    let resp = server
+        .send(
+            "POST",
+            "/api/agents/chat/openAI",
+            &s.token,
+            json!({"text": "And now?", "model": "gpt-3.5-turbo", "files": [{"file_id": png["file_id"]}]}),
+        )
+        .await;
+    assert_eq!(resp.status(), 400);
+    let body: Value = resp.json().await.unwrap();
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("cannot see images"),
+        "{body}"
+    );
+    assert_eq!((server.count("messages").await, fake.last_chat()), before);
 }

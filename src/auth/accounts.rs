@@ -299,6 +299,24 @@ impl Accounts {
         })
     }
 
+    /// The account whose current refresh token this is (the one last issued in a live session),
+    /// without rotating it: how a browser's `<img>` request, which carries the cookie but no
+    /// bearer token, is known to be its owner's.
+    pub async fn user_of_refresh_token(
+        &self,
+        refresh_token: &str,
+    ) -> Result<Option<String>, AuthError> {
+        let Some(claims) = self.tokens.verify_refresh(refresh_token) else {
+            return Ok(None);
+        };
+        let sid = claims.session_id.clone();
+        let session = self.db.read(move |c| sessions::find_live(c, &sid)).await?;
+        let current = token_hash(refresh_token);
+        Ok(session
+            .filter(|s| s.user_id == claims.id && s.refresh_token_hash == current)
+            .map(|s| s.user_id))
+    }
+
     /// Ends the session of the refresh cookie (if it is current) and the session of the access
     /// token (if valid): with the session go its refresh token and every access token issued
     /// in it. Either alone is enough, so a client holding only one can still sign out.

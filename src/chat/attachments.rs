@@ -32,6 +32,10 @@ pub enum FilesRefused {
     TooMany(u32),
     #[error("The files of one message may take at most {0} MB")]
     TooLarge(u64),
+    #[error(
+        "The model {0} cannot see images: choose a vision model, or send the message without them"
+    )]
+    Blind(String),
     #[error("{filename} ({mime}) cannot be sent to the {endpoint} endpoint")]
     Unsupported {
         filename: String,
@@ -55,13 +59,15 @@ pub fn requested_ids(files: &[Value]) -> Vec<String> {
 
 /// The sender's files among `ids`, checked against the endpoint's limits: every one must be
 /// theirs (another account's id reads as not found), within the count, the total size and the
-/// types. Inside the transaction that saves the message.
+/// types, and no image for a model known not to see (`blind_model`). Inside the transaction
+/// that saves the message.
 pub fn check(
     conn: &Connection,
     user_id: &str,
     ids: &[String],
     endpoint: &str,
     limits: &EndpointFiles,
+    blind_model: Option<&str>,
 ) -> Result<Result<Vec<File>, FilesRefused>, DbError> {
     if ids.is_empty() {
         return Ok(Ok(Vec::new()));
@@ -92,6 +98,11 @@ pub fn check(
             endpoint: endpoint.to_owned(),
         }));
     }
+    if let Some(model) = blind_model
+        && found.iter().any(|f| f.mime.starts_with("image/"))
+    {
+        return Ok(Err(FilesRefused::Blind(model.to_owned())));
+    }
     Ok(Ok(found))
 }
 
@@ -119,19 +130,32 @@ pub fn files_json(found: &[File]) -> Value {
     )
 }
 
-/// For the messages of `branch` that carry files, what the model reads of them: each document's
-/// text, cut at `token_limit` tokens (LibreChat's `fileTokenLimit`). Files deleted since are left
-/// out. Blocking (database and counting): call off the async threads.
+/// What a branch's files give the model: documents' text, read here, and the images to read
+/// from the storage (by message id, in order).
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub documents: Attachments,
+    pub images: Vec<(String, File)>,
+}
+
+/// For the messages of `branch` that carry files (only `only`'s when given: LibreChat's
+/// `resendFiles: false`), what the model reads of them: each document's text, cut at
+/// `token_limit` tokens (LibreChat's `fileTokenLimit`), and the images' records. Files
+/// deleted since are left out. Blocking (database and counting): call off the async threads.
 pub fn load(
     conn: &Connection,
     user_id: &str,
     branch: &[Message],
+    only: Option<&str>,
     model: &str,
     token_limit: u64,
-) -> Result<Attachments, DbError> {
+) -> Result<Loaded, DbError> {
     let encoding = Encoding::for_model(model);
-    let mut out = Attachments::new();
+    let mut out = Loaded::default();
     for m in branch {
+        if only.is_some_and(|id| id != m.message_id) {
+            continue;
+        }
         let files = m.extra.get("files").and_then(Value::as_array);
         let ids = requested_ids(files.map_or(&[][..], Vec::as_slice));
         if ids.is_empty() {
@@ -139,7 +163,9 @@ pub fn load(
         }
         let mut parts = Vec::new();
         for f in files::owned(conn, user_id, &ids)? {
-            if let Some(text) = f.text.filter(|t| !t.is_empty()) {
+            if f.mime.starts_with("image/") {
+                out.images.push((m.message_id.clone(), f));
+            } else if let Some(text) = f.text.filter(|t| !t.is_empty()) {
                 parts.push(Part::Document {
                     name: f.filename,
                     text: cut_to_tokens(encoding, text, token_limit),
@@ -147,10 +173,56 @@ pub fn load(
             }
         }
         if !parts.is_empty() {
-            out.insert(m.message_id.clone(), parts);
+            out.documents.insert(m.message_id.clone(), parts);
         }
     }
     Ok(out)
+}
+
+/// Models LibreChat knows can see images (its `visionModels`), matched as it matches them:
+/// anywhere in the model's name.
+const VISION_MODELS: &[&str] = &[
+    "qwen-vl",
+    "grok-vision",
+    "grok-2-vision",
+    "grok-3",
+    "gpt-4o-mini",
+    "gpt-4o",
+    "gpt-4-turbo",
+    "gpt-4-vision",
+    "o4-mini",
+    "o3",
+    "o1",
+    "gpt-5",
+    "gpt-4.1",
+    "gpt-4.5",
+    "llava",
+    "gemini-pro-vision",
+    "claude-3",
+    "gemma",
+    "gemini-exp",
+    "gemini-1.5",
+    "gemini-2",
+    "gemini-3",
+    "moondream",
+    "llama3.2-vision",
+    "llama-3.2-11b-vision",
+    "llama-3-2-11b-vision",
+    "llama-3.2-90b-vision",
+    "llama-3-2-90b-vision",
+    "llama-4",
+    "claude-opus-4",
+    "claude-sonnet-4",
+    "claude-haiku-4",
+];
+
+/// Whether `model` can be sent images, as far as this server can tell: a model LibreChat lists
+/// as a vision model, except the two it singles out as blind.
+pub fn can_see(model: &str) -> bool {
+    let m = model.to_ascii_lowercase();
+    !m.contains("gpt-4-turbo-preview")
+        && !m.contains("o1-mini")
+        && VISION_MODELS.iter().any(|v| m.contains(v))
 }
 
 /// `text` cut to about `limit` tokens: shortened in proportion until it fits (a few counts at

@@ -102,6 +102,8 @@ pub struct Engine {
     pub metrics: Option<Arc<crate::metrics::Metrics>>,
     /// The most tokens of one document's text given to the model (`fileConfig.fileTokenLimit`).
     pub file_token_limit: u64,
+    /// Where uploaded files live (images are read from it for each turn).
+    pub files: crate::files::Storage,
     /// Presents stored rows in LibreChat's JSON shapes.
     pub message_json: fn(&Message) -> Value,
     pub conversation_json: fn(&Conversation) -> Value,
@@ -304,21 +306,58 @@ impl Engine {
         }
     }
 
-    /// What the branch's files give the model. A failure to read them is logged, and the turn
-    /// goes on with the text alone.
+    /// What the branch's files give the model: documents before their message's text, and
+    /// images (sent again with later turns unless the conversation sets `resendFiles: false`,
+    /// at its `imageDetail`). A failure to read them is logged, and the turn goes on without.
     async fn attachments(&self, turn: &Turn) -> super::attachments::Attachments {
         if !turn.branch.iter().any(|m| m.extra.contains_key("files")) {
             return Default::default();
         }
+        let resend = turn.params.get("resendFiles").and_then(Value::as_bool) != Some(false);
+        let only = (!resend).then(|| turn.request.message_id.clone());
         let (user, branch) = (turn.user_id.clone(), turn.branch.clone());
         let (model, limit) = (turn.model.clone(), self.file_token_limit);
-        self.db
-            .read(move |c| super::attachments::load(c, &user, &branch, &model, limit))
-            .await
-            .unwrap_or_else(|e| {
-                tracing::warn!(error = %e, "reading a message's files failed");
-                Default::default()
+        let loaded = self
+            .db
+            .read(move |c| {
+                super::attachments::load(c, &user, &branch, only.as_deref(), &model, limit)
             })
+            .await;
+        let mut loaded = match loaded {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::warn!(error = %e, "reading a message's files failed");
+                return Default::default();
+            }
+        };
+        let detail = match turn.params.get("imageDetail").and_then(Value::as_str) {
+            Some("low") => providers::Detail::Low,
+            Some("high") => providers::Detail::High,
+            _ => providers::Detail::Auto,
+        };
+        for (message_id, f) in loaded.images {
+            let bytes = match self.files.read(&f.storage_key).await {
+                Ok(b) => b,
+                Err(e) => {
+                    tracing::warn!(error = %e, file.id = %f.file_id, "an image's bytes are missing");
+                    continue;
+                }
+            };
+            use base64::Engine as _;
+            let image = providers::Image {
+                mime: f.mime,
+                base64: base64::engine::general_purpose::STANDARD
+                    .encode(bytes)
+                    .into(),
+                detail: Some(detail),
+            };
+            loaded
+                .documents
+                .entry(message_id)
+                .or_default()
+                .push(providers::Part::Image(image));
+        }
+        loaded.documents
     }
 
     /// The answer as it stands.

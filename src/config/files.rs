@@ -3,8 +3,8 @@
 //! quota (`FILE_USER_QUOTA_MB`, off by default).
 //!
 //! The defaults are LibreChat's (10 files of up to 512 MB per message) except the types: only
-//! those this server can read are accepted (text and code, see [`DEFAULT_TYPES`]), so a
-//! person is told at upload that a video cannot be used, not after.
+//! those this server can read are accepted (images, text and code, see [`DEFAULT_TYPES`]), so
+//! a person is told at upload that a video cannot be used, not after.
 
 use std::collections::BTreeMap;
 
@@ -16,9 +16,10 @@ use super::{ConfigError, Env};
 
 const MB: u64 = 1024 * 1024;
 
-/// The types accepted when `fileConfig` names none, as LibreChat's patterns: text, code and
-/// structured text, read for the model as text.
+/// The types accepted when `fileConfig` names none, as LibreChat's patterns: images for vision
+/// models, and text, code and structured text, read for the model as text.
 pub const DEFAULT_TYPES: &[&str] = &[
+    r"^image/(jpeg|gif|png|webp)$",
     r"^text/(plain|markdown|x-markdown|csv|tab-separated-values|html|xml|css|javascript|calendar|vtt|x-c|x-c\+\+|x-csharp|x-h|x-java|x-php|x-python|x-script\.python|x-ruby|x-tex|x-sh|x-rust|x-go|x-yaml|x-toml)$",
     r"^application/(json|xml|yaml|x-yaml|sql|typescript|javascript|x-sh|csv|toml|x-ndjson)$",
 ];
@@ -87,6 +88,9 @@ pub struct FileSettings {
     client_image_resize: Option<Value>,
     /// Bytes all of one person's files may take (ours: `FILE_USER_QUOTA_MB`); `None`: no limit.
     pub user_quota: Option<u64>,
+    /// How stored images are written: librechat.yaml's `imageOutputType`, `png` (the
+    /// default), `jpeg` or `webp`.
+    pub image_output_type: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -122,8 +126,23 @@ fn bytes(key: &str, mb: f64) -> Result<u64, ConfigError> {
 }
 
 impl FileSettings {
-    /// From librechat.yaml's `fileConfig` and the environment.
-    pub fn load(env: &Env, file_config: Option<&Value>) -> Result<Self, ConfigError> {
+    /// From librechat.yaml's `fileConfig` and `imageOutputType`, and the environment.
+    pub fn load(
+        env: &Env,
+        file_config: Option<&Value>,
+        image_output_type: Option<&Value>,
+    ) -> Result<Self, ConfigError> {
+        let image_output_type = match image_output_type {
+            None | Some(Value::Null) => "png".to_owned(),
+            Some(Value::String(s)) if matches!(s.as_str(), "png" | "jpeg" | "webp") => s.clone(),
+            Some(other) => {
+                return Err(ConfigError::invalid(
+                    "imageOutputType",
+                    &other.to_string(),
+                    "png, jpeg or webp",
+                ));
+            }
+        };
         let written: Written = match file_config {
             None | Some(Value::Null) => Written::default(),
             Some(v) => serde_json::from_value(v.clone())
@@ -199,6 +218,7 @@ impl FileSettings {
             file_token_limit: written.file_token_limit.unwrap_or(100_000),
             client_image_resize: written.client_image_resize,
             user_quota,
+            image_output_type,
         })
     }
 
@@ -252,7 +272,7 @@ mod tests {
     use super::*;
 
     fn load(yaml: Value) -> Result<FileSettings, ConfigError> {
-        FileSettings::load(&Env::default(), Some(&yaml))
+        FileSettings::load(&Env::default(), Some(&yaml), None)
     }
 
     #[test]
@@ -281,7 +301,7 @@ mod tests {
 
     #[test]
     fn the_defaults_take_text_and_code_only() {
-        let s = FileSettings::load(&Env::default(), None).unwrap();
+        let s = FileSettings::load(&Env::default(), None, None).unwrap();
         let d = s.endpoint("openAI", None);
         assert_eq!((d.file_limit, d.file_size_limit), (10, 512 * MB));
         for ok in [

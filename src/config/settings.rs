@@ -380,7 +380,11 @@ impl Settings {
             limits: super::LimitSettings::from_env(env)?
                 .with_yaml(parsed.yaml.rate_limits.as_ref()),
             images: super::ImageHosts::from_env(env)?,
-            files: super::FileSettings::load(env, parsed.yaml.file_config.as_ref())?,
+            files: super::FileSettings::load(
+                env,
+                parsed.yaml.file_config.as_ref(),
+                parsed.yaml.image_output_type.as_ref(),
+            )?,
             email,
             ldap: super::LdapSettings::from_env(env)?,
             openid,

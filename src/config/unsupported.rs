@@ -10,12 +10,11 @@ use serde_json::Value;
 use super::features::FEATURES;
 
 /// The parts nothing reads yet, by their path in the file, and what they configure in LibreChat.
-const UNREAD: [(&[&str], &str); 35] = [
+const UNREAD: [(&[&str], &str); 34] = [
     (&["fileStrategy"], "where uploaded files are stored"),
     (&["fileStrategies"], "where uploaded files are stored"),
     (&["cloudfront"], "file storage behind CloudFront"),
     (&["secureImageLinks"], "signed links to images"),
-    (&["imageOutputType"], "the format of generated images"),
     (&["includedTools"], "the tools agents may use"),
     (&["filteredTools"], "the tools agents may use"),
     (&["ocr"], "text recognition in uploads"),

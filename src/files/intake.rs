@@ -2,12 +2,16 @@
 //! empty, within the endpoint's size and types), the type found in the bytes, the text read
 //! out of a document, and then one stored object and one `files` record — or nothing at all.
 
+use super::images::{self, Fit, ImageError, OutputType};
 use super::kinds::{self, TypeError};
 use super::storage::{Received, Storage};
 use super::text::{self, TextError};
 use crate::config::FileSettings;
 use crate::db::files::File;
 use crate::db::{Db, DbError};
+
+/// The largest image file decoded (a 48-megapixel photo is about 20 MB).
+pub const MAX_IMAGE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// What the upload's form said besides the file.
 #[derive(Debug, Clone, Default)]
@@ -47,8 +51,8 @@ pub enum IntakeError {
     Type(#[from] TypeError),
     #[error("{0}")]
     Text(#[from] TextError),
-    #[error("Images cannot be attached on this server yet")]
-    ImagesNotYet,
+    #[error("{0}")]
+    Image(#[from] ImageError),
     #[error(transparent)]
     Db(#[from] DbError),
     #[error("storing the file failed: {0}")]
@@ -108,10 +112,17 @@ pub async fn take(
         return Err(IntakeError::Unsupported);
     }
     if mime.starts_with("image/") {
-        return Err(IntakeError::ImagesNotYet);
-    }
-    if kinds::sniff(&received.head) != kinds::Sniffed::Text {
-        return Err(IntakeError::Unsupported);
+        return take_image(
+            db,
+            storage,
+            settings,
+            meta,
+            received,
+            &endpoint,
+            temp_file_id,
+            filename,
+        )
+        .await;
     }
     let bytes = received.read().await?;
     let text = tokio::task::spawn_blocking(move || text::from_text_file(bytes))
@@ -143,6 +154,77 @@ pub async fn take(
         Ok(saved) => Ok(saved),
         Err(e) => {
             // Not recorded: the bytes go too (the sweeper would, later).
+            let _ = storage.remove(&key).await;
+            Err(e.into())
+        }
+    }
+}
+
+/// An image: decoded under limits, turned upright, shrunk for vision models (Anthropic's
+/// smaller bound for its endpoint), written again without metadata, and stored once.
+#[allow(clippy::too_many_arguments)]
+async fn take_image(
+    db: &Db,
+    storage: &Storage,
+    settings: &FileSettings,
+    meta: Meta,
+    received: Received,
+    endpoint: &str,
+    temp_file_id: String,
+    filename: String,
+) -> Result<File, IntakeError> {
+    if received.bytes > MAX_IMAGE_BYTES {
+        return Err(IntakeError::TooLarge {
+            mb: (MAX_IMAGE_BYTES / (1024 * 1024)) as f64,
+            endpoint: endpoint.to_owned(),
+        });
+    }
+    let bytes = received.read().await?;
+    drop(received);
+    let fit = if endpoint == "anthropic" {
+        Fit::ANTHROPIC
+    } else {
+        Fit::HIGH
+    };
+    let output = OutputType::parse(&settings.image_output_type).unwrap_or_default();
+    let prepared = tokio::task::spawn_blocking(move || images::prepare(&bytes, fit, output))
+        .await
+        .map_err(std::io::Error::other)??;
+    let size = prepared.bytes.len();
+    let key = storage.put_bytes(prepared.bytes).await?;
+    let file_id = uuid::Uuid::new_v4().to_string();
+    let record = File {
+        filepath: format!("/images/{}/{file_id}.{}", meta.user_id, output.extension()),
+        file_id,
+        user_id: meta.user_id,
+        temp_file_id: Some(temp_file_id),
+        filename,
+        storage_key: key.clone(),
+        bytes: i64::try_from(size).unwrap_or(i64::MAX),
+        mime: output.mime().to_owned(),
+        width: Some(i64::from(prepared.width)),
+        height: Some(i64::from(prepared.height)),
+        source: "local".into(),
+        context: Some("message_attachment".into()),
+        conversation_id: meta.conversation_id,
+        ..File::default()
+    };
+    record_or_remove(db, storage, record, key).await
+}
+
+/// Records a stored file; when that fails, its bytes go too (the sweeper would, later).
+async fn record_or_remove(
+    db: &Db,
+    storage: &Storage,
+    record: File,
+    key: String,
+) -> Result<File, IntakeError> {
+    match db
+        .write(move |c| crate::db::files::insert(c, &record))
+        .await
+    {
+        Ok(saved) => Ok(saved),
+        Err(e) => {
             let _ = storage.remove(&key).await;
             Err(e.into())
         }

@@ -177,7 +177,7 @@ impl From<crate::chat::start::StartError> for ApiError {
                 match refused {
                     F::NotFound(_) => Self::NotFound(message),
                     F::Disabled(_) => Self::Forbidden(message),
-                    F::TooMany(_) => Self::BadRequest(message),
+                    F::TooMany(_) | F::Blind(_) => Self::BadRequest(message),
                     F::TooLarge(_) => Self::PayloadTooLarge(message),
                     F::Unsupported { .. } => Self::UnsupportedMediaType(message),
                 }

@@ -171,6 +171,7 @@ impl AppState {
                 billing: billing.clone(),
                 metrics: metrics.clone(),
                 file_token_limit: settings.files.file_token_limit,
+                files: files.clone(),
                 message_json: super::routes::messages::message_json,
                 conversation_json: super::routes::convos::conversation_json,
             },

@@ -151,6 +151,11 @@ impl ChatService {
                 override_parent_message_id: request.override_parent_message_id.clone(),
                 files,
                 file_limits,
+                // A custom endpoint's models are the administrator's choice: sent as they are,
+                // a model that cannot see answers with its provider's own error.
+                blind_model: (!chosen.endpoint.custom
+                    && !crate::chat::attachments::can_see(&chosen.model))
+                .then(|| chosen.model.clone()),
             },
         )
         .await?;

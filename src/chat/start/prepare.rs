@@ -36,6 +36,8 @@ pub struct Prepare {
     /// upload limits they must keep to.
     pub files: Vec<String>,
     pub file_limits: EndpointFiles,
+    /// The model, when it is known not to see images (they are refused).
+    pub blind_model: Option<String>,
 }
 
 /// What a turn starts from.
@@ -102,6 +104,7 @@ pub async fn prepare(db: &Db, p: Prepare) -> Result<PreparedTurn, StartError> {
         message,
         files: p.files,
         file_limits: p.file_limits,
+        blind_model: p.blind_model,
     };
     db.write(move |c| Ok(turn.run(c))).await?
 }
@@ -118,6 +121,7 @@ struct Transaction {
     message: Message,
     files: Vec<String>,
     file_limits: EndpointFiles,
+    blind_model: Option<String>,
 }
 
 impl Transaction {
@@ -141,7 +145,14 @@ impl Transaction {
             }
             let mut m = self.message;
             let endpoint = m.endpoint.clone().unwrap_or_default();
-            let files = attachments::check(&tx, u, &self.files, &endpoint, &self.file_limits)??;
+            let files = attachments::check(
+                &tx,
+                u,
+                &self.files,
+                &endpoint,
+                &self.file_limits,
+                self.blind_model.as_deref(),
+            )??;
             if !files.is_empty() {
                 m.extra
                     .insert("files".into(), attachments::files_json(&files));

@@ -16,9 +16,10 @@ use utoipa_axum::routes;
 use crate::db::files::{self, File};
 use crate::files::intake::{self, IntakeError, Meta};
 use crate::files::{PutError, Received};
+use crate::server::middleware::auth::refresh_cookie;
 use crate::server::middleware::auth::{check_ban, limit, limit_address};
 use crate::server::middleware::slots::Slot;
-use crate::server::middleware::{AuthUser, Client};
+use crate::server::middleware::{AuthUser, Client, MaybeUser};
 use crate::server::{ApiError, AppState, JsonBody};
 
 /// Uploads one account may have streaming in at once.
@@ -55,6 +56,7 @@ pub fn transfer_router() -> OpenApiRouter<AppState> {
         .routes(routes!(upload))
         .routes(routes!(upload_image))
         .routes(routes!(download))
+        .routes(routes!(image))
         .layer(DefaultBodyLimit::disable())
 }
 
@@ -100,10 +102,16 @@ impl From<IntakeError> for ApiError {
             IntakeError::Text(crate::files::text::TextError::TooLong) => {
                 ApiError::PayloadTooLarge(e.to_string())
             }
+            IntakeError::Image(crate::files::images::ImageError::TooLarge { .. }) => {
+                ApiError::PayloadTooLarge(e.to_string())
+            }
+            IntakeError::Image(crate::files::images::ImageError::Encode(_)) => {
+                ApiError::internal(anyhow::anyhow!(e.to_string()))
+            }
             IntakeError::Unsupported
             | IntakeError::Type(_)
             | IntakeError::Text(_)
-            | IntakeError::ImagesNotYet => ApiError::UnsupportedMediaType(e.to_string()),
+            | IntakeError::Image(_) => ApiError::UnsupportedMediaType(e.to_string()),
             IntakeError::Db(e) => e.into(),
             IntakeError::Io(e) => ApiError::internal(e),
             _ => ApiError::BadRequest(e.to_string()),
@@ -401,6 +409,58 @@ async fn download(
         ],
         [("x-file-metadata", encoded(&metadata.to_string()))],
         Body::from_stream(stream),
+    )
+        .into_response())
+}
+
+/// A stored image (`filepath` `/images/{userId}/{fileId}.{ext}`), to its owner only: by the
+/// bearer token, or by the session's refresh cookie, which a browser sends with `<img>`
+/// requests (LibreChat serves these to anyone holding the URL).
+#[utoipa::path(get, path = "/images/{user_id}/{name}", operation_id = "files_image", tag = "files", params(("user_id" = String, Path), ("name" = String, Path, description = "`{file_id}.{ext}`")), responses((status = 200, description = "The image")))]
+async fn image(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    headers: axum::http::HeaderMap,
+    Path((owner, name)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let not_found = || ApiError::NotFound("Image not found".into());
+    let viewer = match user {
+        Some(u) => Some(u.id),
+        None => match refresh_cookie(&headers) {
+            Some(token) => state.accounts.user_of_refresh_token(&token).await?,
+            None => None,
+        },
+    };
+    let Some(viewer) = viewer else {
+        return Err(ApiError::Unauthorized("Sign in to see this image".into()));
+    };
+    // Someone else's image reads the same as none.
+    if viewer != owner {
+        return Err(not_found());
+    }
+    let file_id = name
+        .split_once('.')
+        .map_or(name.as_str(), |(id, _)| id)
+        .to_owned();
+    let f = state
+        .db
+        .read(move |c| files::get(c, &viewer, &file_id))
+        .await?
+        .filter(|f| f.mime.starts_with("image/") && f.filepath.ends_with(&format!("/{name}")))
+        .ok_or_else(not_found)?;
+    let file = state.files.open(&f.storage_key).await.map_err(|e| {
+        tracing::warn!(error = %e, file.id = %f.file_id, "a recorded image's bytes are missing");
+        not_found()
+    })?;
+    Ok((
+        [
+            (CONTENT_TYPE, f.mime.clone()),
+            (CONTENT_LENGTH, f.bytes.to_string()),
+            // Private: never kept by a shared cache; the browser may keep it a day.
+            (CACHE_CONTROL, "private, max-age=86400".to_owned()),
+        ],
+        [("x-content-type-options", "nosniff")],
+        Body::from_stream(tokio_util::io::ReaderStream::new(file)),
     )
         .into_response())
 }
