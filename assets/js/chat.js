@@ -77,8 +77,9 @@ class ChatView {
 
   /** Where an upload goes: the endpoint (and its type) of the next message, this conversation. */
   async uploadTarget() {
-    const endpoint = this.settings.endpoint;
+    // The catalog first: a new chat's endpoint is chosen once it is loaded.
     const catalog = await loadCatalog().catch(() => ({ endpoints: [] }));
+    const endpoint = this.settings.endpoint;
     const info = catalog.endpoints.find(([name]) => name === endpoint)?.[1];
     return { endpoint, endpointType: info?.type || '', conversationId: this.convo?.conversationId };
   }
