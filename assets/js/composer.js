@@ -3,7 +3,7 @@
 // the paperclip, pasted or dropped ride along; sending waits until every upload has finished
 // (the button is disabled meanwhile), then takes the uploaded ones, and text is optional.
 
-import { h, icon, icons } from './dom.js';
+import { h, icon, icons, toast } from './dom.js';
 import { attachments } from './attach.js';
 
 /** `onSend(text, files)`; `target()` says where files go (see attach.js). */
@@ -21,7 +21,7 @@ export function composer({ onSend, onStop, target }) {
   };
   const send = () => {
     if (busy) return onStop();
-    if (files.uploading()) return;
+    if (files.uploading()) return toast('The files are still uploading; send again when they are done.');
     const text = area.value;
     const ready = files.ready();
     if (!text.trim() && !ready.length) return;
