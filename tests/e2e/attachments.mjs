@@ -137,7 +137,8 @@ export async function attachmentSteps({ page, step, shot, shots, send, lastAnswe
     const question = page.locator('article.msg.user').last();
     await question.getByRole('button', { name: 'Download tides.md (Markdown)' }).waitFor();
     await question.getByRole('button', { name: 'Download times.csv (CSV)' }).waitFor();
-    await lastAnswer(page).getByText('Echo:').waitFor();
+    // The fake provider echoes what the model was given: the document, then the question.
+    await lastAnswer(page).getByText('(marker 5307)').waitFor();
     await page.getByRole('button', { name: 'Send message' }).waitFor();
     if (await composer.locator('li.file-chip').count()) throw new Error('the chips stayed in the composer');
     await shots(page, 'files-message');
