@@ -5,7 +5,7 @@
 // is explained on the chip, which stays until it is removed (or the message is sent).
 
 import { h, icon, iconButton, icons, toast } from './dom.js';
-import { deleteFiles, fileConfig, imageSize, limitsFor, refusal, sizeLabel, upload, uuid } from './uploads.js';
+import { deleteFiles, fileConfig, filePath, imageSize, limitsFor, refusal, sizeLabel, upload, uuid } from './uploads.js';
 
 /**
  * `target()` (may be async) says where the next message goes: `{endpoint, endpointType,
@@ -38,11 +38,11 @@ export function attachments({ target, onChange, focus }) {
     for (const file of files) {
       const image = /^image\//.test(file.type);
       const entry = {
-        key: uuid(), file, name: file.name || 'file', image, state: 'waiting', error: null, stored: null,
+        key: uuid(), file, name: file.name || 'file', size: file.size, image, state: 'waiting', error: null, stored: null,
         preview: image ? URL.createObjectURL(file) : null, controller: new AbortController(),
       };
       const kept = entries.filter((e) => e.state !== 'error');
-      entry.error = refusal(file, limits, { count: kept.length, bytes: kept.reduce((n, e) => n + e.file.size, 0) });
+      entry.error = refusal(file, limits, { count: kept.length, bytes: kept.reduce((n, e) => n + e.size, 0) });
       if (!entry.error && !t.endpoint) entry.error = 'Choose a model first.';
       if (entry.error) entry.state = 'error';
       entries.push(entry);
@@ -50,6 +50,21 @@ export function attachments({ target, onChange, focus }) {
       if (!entry.error) start(entry, t);
     }
     list.hidden = false;
+    onChange();
+  }
+
+  /** Puts back files already stored (a message that could not be sent). */
+  function restore(stored) {
+    for (const f of stored) {
+      const image = /^image\//.test(f.type);
+      const entry = {
+        key: f.temp_file_id || uuid(), file: null, name: f.filename || 'file', size: f.bytes || 0, image,
+        state: 'done', error: null, stored: f, preview: image ? filePath(f.filepath) : null, controller: new AbortController(),
+      };
+      entries.push(entry);
+      list.append(chip(entry));
+    }
+    list.hidden = !entries.length;
     onChange();
   }
 
@@ -93,9 +108,9 @@ export function attachments({ target, onChange, focus }) {
       entry.status.replaceChildren(h('span', { class: 'chip-error', role: 'alert' }, entry.error));
     } else if (entry.state === 'uploading') {
       entry.progress = h('progress', { class: 'chip-progress', max: 1, 'aria-label': `Uploading ${entry.name}` });
-      entry.status.replaceChildren(sizeLabel(entry.file.size), entry.progress);
+      entry.status.replaceChildren(sizeLabel(entry.size), entry.progress);
     } else {
-      entry.status.replaceChildren(sizeLabel(entry.file.size));
+      entry.status.replaceChildren(sizeLabel(entry.size));
     }
   }
 
@@ -138,7 +153,7 @@ export function attachments({ target, onChange, focus }) {
   }
 
   return {
-    list, button, input, add, refresh,
+    list, button, input, add, restore, refresh,
     enabled: () => !limits.disabled,
     uploading: () => entries.some((e) => e.state === 'uploading'),
     /** The uploaded files, as the server stored them. */

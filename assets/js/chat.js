@@ -53,7 +53,7 @@ class ChatView {
     });
     this.downBtn = iconButton('down', 'Scroll to the newest message', () => this.scrollDown(true), { class: 'icon-btn to-bottom', hidden: true });
     this.composer = composer({
-      onSend: (text, files) => this.send({ text, files }),
+      onSend: (text, files) => this.send({ text, files, fromComposer: true }),
       onStop: () => this.stop(),
       target: () => this.uploadTarget(),
     });
@@ -184,7 +184,8 @@ class ChatView {
 
   /**
    * Starts an answer. `opts`: {text, files?, parentMessageId?, isRegenerate?, isContinued?,
-   * responseMessageId?}; `files` are stored files (TFile), sent as LibreChat's client sends them.
+   * responseMessageId?, fromComposer?}; `files` are stored files (TFile), sent as LibreChat's
+   * client sends them; what came `fromComposer` goes back there if the server refuses it.
    */
   async send(opts) {
     if (this.stream) return;
@@ -201,7 +202,10 @@ class ChatView {
     const files = requestFiles(opts.files);
     if (files.length) body.files = files;
     if (!this.convo && this.temporary.checked) body.isTemporary = true;
-    if (!this.settings.endpoint) return toast('No model is available. Ask your administrator to configure one.', 'error');
+    if (!this.settings.endpoint) {
+      if (opts.fromComposer) this.composer.restore(opts.text, opts.files);
+      return toast('No model is available. Ask your administrator to configure one.', 'error');
+    }
     const controller = new AbortController();
     this.stream = { controller, streamId: null, responseId: opts.responseMessageId || null, userId: opts.isRegenerate || opts.isContinued ? body.parentMessageId : null };
     this.composer.setBusy(true);
@@ -216,7 +220,11 @@ class ChatView {
       }
       await this.followStream(started.streamId, false);
     } catch (e) {
-      if (!controller.signal.aborted) toast(e.message, 'error');
+      if (!controller.signal.aborted) {
+        toast(e.message, 'error');
+        // Refused before it started (a file no longer there, a limit): nothing typed is lost.
+        if (opts.fromComposer && !this.stream?.streamId) this.composer.restore(opts.text, opts.files);
+      }
       this.endStream();
     }
   }

@@ -6,7 +6,7 @@
 import { h, icon, icons, toast } from './dom.js';
 import { attachments } from './attach.js';
 
-/** `onSend(text, files)`; `target()` says where files go (see attach.js). */
+/** `onSend(text, files)`, files as stored (TFile); `target()` says where they go (attach.js). */
 export function composer({ onSend, onStop, target }) {
   const area = h('textarea', {
     id: 'composer-input', class: 'composer-input', rows: 1,
@@ -59,6 +59,13 @@ export function composer({ onSend, onStop, target }) {
     setText: (t) => {
       area.value = t;
       resize();
+    },
+    /** Gives back a message that could not be sent, unless something new was written. */
+    restore(text, stored) {
+      if (area.value.trim() || files.ready().length) return;
+      area.value = text;
+      resize();
+      files.restore(stored || []);
     },
     /** While an answer streams the button stops it. */
     setBusy(b) {

@@ -172,4 +172,18 @@ export async function attachmentSteps({ page, step, shot, shots, send, lastAnswe
     if (await question.locator('.msg-body').isVisible()) throw new Error('an empty bubble under the file');
     await page.getByRole('button', { name: 'Send message' }).waitFor();
   });
+
+  await step('files: a message the server refuses comes back to the box', async () => {
+    await attach([text('gone.txt', 'Deleted in another tab before sending')]);
+    await uploaded('gone.txt');
+    const gone = await stored('gone.txt');
+    await api(page, 'DELETE', 'api/files', { files: [{ file_id: gone.file_id }] });
+    await send(page, 'Is anything attached?');
+    await page.locator('.toast.error', { hasText: 'File not found' }).waitFor();
+    await uploaded('gone.txt');
+    const box = page.getByLabel('Message', { exact: true });
+    if ((await box.inputValue()) !== 'Is anything attached?') throw new Error('the text was lost');
+    await chip('gone.txt').getByRole('button', { name: 'Remove gone.txt' }).click();
+    await box.fill('');
+  });
 }
