@@ -163,6 +163,18 @@ export async function attachmentSteps({ page, step, shot, shots, send, lastAnswe
     if (ids.join() !== [tides.file_id, times.file_id].sort().join()) throw new Error(`the message has ${JSON.stringify(files)}`);
   });
 
+  await step('files: edit and resubmit keeps the files', async () => {
+    const question = page.locator('article.msg.user').last();
+    await question.getByRole('button', { name: 'Edit' }).click();
+    await page.getByLabel('Edit message').fill('And what about the times?');
+    await page.getByRole('button', { name: 'Save & Submit' }).click();
+    const edited = page.locator('article.msg.user').last();
+    await edited.getByText('2 / 2').waitFor();
+    await edited.getByRole('button', { name: 'Download times.csv (CSV)' }).waitFor();
+    await lastAnswer(page).getByText('(marker 5307)').waitFor();
+    await page.getByRole('button', { name: 'Send message' }).waitFor();
+  });
+
   await step('files: a message may be a file alone', async () => {
     await attach([text('alone.txt', 'Neap tides come at the quarter moons.')]);
     await uploaded('alone.txt');
