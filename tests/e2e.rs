@@ -24,10 +24,14 @@ async fn the_web_app_in_a_real_browser() {
     .expect("the browser tests sign in with OpenID too");
     let dir = tempfile::tempdir().unwrap();
     // Terms of service that everyone must accept, as in LibreChat's example configuration;
-    // no parameters panel (which only a signed-in user's `/api/config` says).
+    // no parameters panel (which only a signed-in user's `/api/config` says); small upload
+    // limits, images allowed by type (the server refuses them for now), and an endpoint
+    // without uploads (tests/e2e/attachments.mjs).
     std::fs::write(
         dir.path().join("librechat.yaml"),
-        "version: 1.2.1\ninterface:\n  parameters: false\n  termsOfService:\n    modalAcceptance: true\n    modalTitle: Terms of Service\n    modalContent: |\n      # Terms\n      Be **kind**.\n",
+        "version: 1.2.1\ninterface:\n  parameters: false\n  termsOfService:\n    modalAcceptance: true\n    modalTitle: Terms of Service\n    modalContent: |\n      # Terms\n      Be **kind**.\n\
+         endpoints:\n  custom:\n    - name: NoFiles\n      apiKey: unused\n      baseURL: https://example.invalid/v1\n      models:\n        default: [no-files-model]\n\
+         fileConfig:\n  endpoints:\n    default:\n      fileLimit: 3\n      fileSizeLimit: 1\n      supportedMimeTypes: ['^text/.*$', '^image/(png|jpeg|gif|webp)$']\n    NoFiles:\n      disabled: true\n",
     )
     .unwrap();
     let mut cmd = librechat(dir.path());
@@ -55,6 +59,14 @@ async fn the_web_app_in_a_real_browser() {
         .unwrap();
     let base = format!("{}/", server.base.trim_end_matches('/'));
     run_script("app.test.mjs", &base, &server).await;
+    // The Markdown file attached in the browser reached the model with its message
+    // (DOC_MARKER in tests/e2e/attachments.mjs).
+    assert!(
+        fake.requests()
+            .iter()
+            .any(|r| r.to_string().contains("(marker 5307)")),
+        "no request to the provider carried the attached document"
+    );
 }
 
 /// Runs `script` (in tests/e2e) against `base`; fails with its output and the server's log.

@@ -58,7 +58,8 @@ export function refresh() {
   return refreshing;
 }
 
-function messageOf(status, body) {
+/** The person-readable message of an error answer (`{message}` or text). */
+export function messageOf(status, body) {
   if (body && typeof body === 'object') {
     const m = body.message || body.error?.message || body.error;
     if (typeof m === 'string' && m) return m;

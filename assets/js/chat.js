@@ -1,15 +1,17 @@
 // The conversation view: the shown branch of messages (rendered lazily, newest first on
-// screen), the picker and the composer; sending, streaming, stopping, regenerating,
-// continuing, editing, switching versions, forking and feedback.
+// screen), the picker and the composer; sending (with files), streaming, stopping,
+// regenerating, continuing, editing, switching versions, forking and feedback.
 
 import { config, get, post, put } from './api.js';
+import { dropZone } from './attach.js';
 import { composer } from './composer.js';
 import { h, iconButton, mount, throttle, toast } from './dom.js';
 import { messageElement, updateStreaming } from './message.js';
-import { picker } from './picker.js';
+import { loadCatalog, picker } from './picker.js';
 import { follow } from './stream.js';
 import { NO_PARENT, Tree, textOf } from './tree.js';
 import { navigate } from './router.js';
+import { requestFiles } from './uploads.js';
 
 /** How many messages of the branch are put on screen at a time. */
 const WINDOW = 40;
@@ -50,8 +52,13 @@ class ChatView {
       this.downBtn.hidden = this.atBottom;
     });
     this.downBtn = iconButton('down', 'Scroll to the newest message', () => this.scrollDown(true), { class: 'icon-btn to-bottom', hidden: true });
-    this.composer = composer({ onSend: (t) => this.send({ text: t }), onStop: () => this.stop() });
-    this.picker = picker(this.settings, () => {});
+    this.composer = composer({
+      onSend: (text, files) => this.send({ text, files, fromComposer: true }),
+      onStop: () => this.stop(),
+      target: () => this.uploadTarget(),
+    });
+    // Another endpoint may take no files, or other limits.
+    this.picker = picker(this.settings, () => this.composer.files.refresh());
     this.temporary = h('input', { type: 'checkbox', id: 'temporary-chat' });
     this.temporaryToggle = h('label', { class: 'radio temporary', for: 'temporary-chat', hidden: true }, this.temporary, 'Temporary chat');
     this.renderThrottled = throttle(() => this.renderStreaming(), 120);
@@ -65,18 +72,31 @@ class ChatView {
     this.left = true;
     this.observer.disconnect();
     this.stream?.controller.abort();
+    this.composer.files.discard();
+  }
+
+  /** Where an upload goes: the endpoint (and its type) of the next message, this conversation. */
+  async uploadTarget() {
+    // The catalog first: a new chat's endpoint is chosen once it is loaded.
+    const catalog = await loadCatalog().catch(() => ({ endpoints: [] }));
+    const endpoint = this.settings.endpoint;
+    const info = catalog.endpoints.find(([name]) => name === endpoint)?.[1];
+    return { endpoint, endpointType: info?.type || '', conversationId: this.convo?.conversationId };
   }
 
   async open(id, focus) {
-    mount(this.root,
-      h('div', { class: 'chat' },
-        h('div', { class: 'chat-top' }, this.picker.el, this.temporaryToggle),
-        this.picker.panel,
-        this.scroller,
-        this.downBtn,
-        h('div', { class: 'composer-wrap' }, this.composer.el,
-          h('p', { class: 'hint' }, 'Enter to send · Shift+Enter for a new line · Esc to stop'))));
+    const chat = h('div', { class: 'chat' },
+      h('div', { class: 'chat-top' }, this.picker.el, this.temporaryToggle),
+      this.picker.panel,
+      this.scroller,
+      this.downBtn,
+      h('div', { class: 'composer-wrap' }, this.composer.el,
+        h('p', { class: 'hint' }, 'Enter to send · Shift+Enter for a new line · Esc to stop')));
+    mount(this.root, chat);
+    const files = this.composer.files;
+    dropZone(chat, (list) => files.add(list), () => files.enabled());
     if (!id) {
+      files.refresh();
       config().then((c) => { this.temporaryToggle.hidden = c.interface?.temporaryChat === false; }).catch(() => {});
       this.showEmpty();
       this.composer.focus();
@@ -92,6 +112,7 @@ class ChatView {
         if (convo[k] !== undefined && convo[k] !== null) this.settings.params[k] = convo[k];
       }
       this.picker.sync();
+      files.refresh();
       document.title = convo.title || 'Chat';
       for (const m of messages) this.tree.put(m);
       if (focus && this.tree.get(focus)) this.tree.reveal(focus);
@@ -161,7 +182,11 @@ class ChatView {
     this.renderAll();
   }
 
-  /** Starts an answer. `opts`: {text, parentMessageId?, isRegenerate?, isContinued?, responseMessageId?}. */
+  /**
+   * Starts an answer. `opts`: {text, files?, parentMessageId?, isRegenerate?, isContinued?,
+   * responseMessageId?, fromComposer?}; `files` are stored files (TFile), sent as LibreChat's
+   * client sends them; what came `fromComposer` goes back there if the server refuses it.
+   */
   async send(opts) {
     if (this.stream) return;
     const leaf = this.tree.leaf();
@@ -174,8 +199,13 @@ class ChatView {
       ...this.settings.params,
     };
     for (const k of ['isRegenerate', 'isContinued', 'responseMessageId']) if (opts[k]) body[k] = opts[k];
+    const files = requestFiles(opts.files);
+    if (files.length) body.files = files;
     if (!this.convo && this.temporary.checked) body.isTemporary = true;
-    if (!this.settings.endpoint) return toast('No model is available. Ask your administrator to configure one.', 'error');
+    if (!this.settings.endpoint) {
+      if (opts.fromComposer) this.composer.restore(opts.text, opts.files);
+      return toast('No model is available. Ask your administrator to configure one.', 'error');
+    }
     const controller = new AbortController();
     this.stream = { controller, streamId: null, responseId: opts.responseMessageId || null, userId: opts.isRegenerate || opts.isContinued ? body.parentMessageId : null };
     this.composer.setBusy(true);
@@ -190,7 +220,11 @@ class ChatView {
       }
       await this.followStream(started.streamId, false);
     } catch (e) {
-      if (!controller.signal.aborted) toast(e.message, 'error');
+      if (!controller.signal.aborted) {
+        toast(e.message, 'error');
+        // Refused before it started (a file no longer there, a limit): nothing typed is lost.
+        if (opts.fromComposer && !this.stream?.streamId) this.composer.restore(opts.text, opts.files);
+      }
       this.endStream();
     }
   }
@@ -334,10 +368,10 @@ class ChatView {
   }
 
   async edit(m, text, resubmit) {
-    if (!text.trim()) return;
+    if (!text.trim() && !(resubmit && m.files?.length)) return;
     if (resubmit) {
-      // A new version of the question: a sibling of the old one, answered anew.
-      return this.send({ text, parentMessageId: m.parentMessageId || NO_PARENT });
+      // A new version of the question, with the same files: a sibling of the old one, answered anew.
+      return this.send({ text, files: m.files, parentMessageId: m.parentMessageId || NO_PARENT });
     }
     try {
       await put(`api/messages/${encodeURIComponent(m.conversationId)}/${encodeURIComponent(m.messageId)}`, { text });

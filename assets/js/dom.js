@@ -80,6 +80,9 @@ export const icons = {
   thumbDown: ['M7 13V4H4v9z', 'M7 13l4 8a2 2 0 0 0 3-2l-1-5h6a2 2 0 0 0 2-2l-2-7a2 2 0 0 0-2-1H7'],
   close: ['M6 6l12 12', 'M18 6L6 18'],
   play: ['M8 5l11 7-11 7z'],
+  clip: ['M16 7v9.5a4.5 4.5 0 0 1-9 0V6a3 3 0 0 1 6 0v10a1.5 1.5 0 0 1-3 0V7'],
+  file: ['M14 3H7a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h10a2 2 0 0 0 2-2V8z', 'M14 3v5h5'],
+  download: ['M12 4v11', 'M7 10l5 5 5-5', 'M5 20h14'],
 };
 
 /** An icon-only button with an accessible name. */

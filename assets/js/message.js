@@ -1,6 +1,7 @@
 // One message on screen: who wrote it, its rendered text, and what can be done with it.
 
 import { h, iconButton, icon, icons, toast } from './dom.js';
+import { messageFiles } from './files.js';
 import { showMarkdown } from './render.js';
 import { textOf, thinkingOf } from './tree.js';
 
@@ -24,6 +25,10 @@ export function messageElement(m, ctx) {
   fill(body, m);
   el.append(h('div', { class: 'msg-author' }, user ? 'You' : m.sender || 'Assistant'));
   if (thinking) el.append(thinking);
+  const files = Array.isArray(m.files) && m.files.length ? messageFiles(m.files) : null;
+  if (files) el.append(files);
+  // A message may be only files: no empty bubble under them.
+  body.hidden = !!files && user && !textOf(m).trim();
   el.append(body);
   if (m.error) {
     el.append(h('p', { class: 'msg-error', role: 'alert' },

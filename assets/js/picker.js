@@ -6,14 +6,20 @@ import { h, toast } from './dom.js';
 
 let catalog = null;
 
-/** `{endpoints: [[name, info]], models: {name: [model]}}`, loaded once. */
-export async function loadCatalog() {
-  if (catalog) return catalog;
-  const [endpoints, models] = await Promise.all([get('api/endpoints'), get('api/models')]);
-  const list = Object.entries(endpoints || {})
-    .filter(([name]) => (models?.[name] || []).length)
-    .sort((a, b) => (a[1]?.order ?? 99) - (b[1]?.order ?? 99));
-  catalog = { endpoints: list, models: models || {} };
+/**
+ * `{endpoints: [[name, info]], models: {name: [model]}}`, loaded once. One promise for every
+ * caller, so callbacks run in the order they were added (the picker's choice comes first).
+ */
+export function loadCatalog() {
+  catalog ??= Promise.all([get('api/endpoints'), get('api/models')]).then(([endpoints, models]) => {
+    const list = Object.entries(endpoints || {})
+      .filter(([name]) => (models?.[name] || []).length)
+      .sort((a, b) => (a[1]?.order ?? 99) - (b[1]?.order ?? 99));
+    return { endpoints: list, models: models || {} };
+  }).catch((e) => {
+    catalog = null;
+    throw e;
+  });
   return catalog;
 }
 

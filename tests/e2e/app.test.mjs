@@ -7,6 +7,7 @@ import { createHmac } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { attachmentSteps } from './attachments.mjs';
 
 const BASE = process.env.BASE_URL;
 if (!BASE) throw new Error('BASE_URL is not set (run through `cargo test --test e2e`)');
@@ -495,6 +496,8 @@ try {
     await lastAnswer(page).getByText('Echo: This will fail').waitFor();
     await page.setViewportSize(DESKTOP);
   });
+
+  await attachmentSteps({ page, step, shot, shots, send, lastAnswer, pickModel });
 
   await step('delete the account: with two-factor on, the app asks for a code first', async () => {
     await page.getByRole('button', { name: 'Settings' }).click();
