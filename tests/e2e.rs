@@ -25,7 +25,7 @@ async fn the_web_app_in_a_real_browser() {
     let dir = tempfile::tempdir().unwrap();
     // Terms of service that everyone must accept, as in LibreChat's example configuration;
     // no parameters panel (which only a signed-in user's `/api/config` says); small upload
-    // limits, images allowed by type (the server refuses them for now), and an endpoint
+    // limits, images allowed by type, and an endpoint
     // without uploads (tests/e2e/attachments.mjs).
     std::fs::write(
         dir.path().join("librechat.yaml"),

@@ -4,7 +4,7 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::{Session, TestServer};
+use support::{Session, TestServer, png};
 
 const PW: &str = "correct horse battery";
 
@@ -377,14 +377,6 @@ async fn deleting_an_account_removes_its_files() {
     assert_eq!(stored(&server), 0);
 }
 
-/// A PNG of `w` × `h`, made here.
-fn png(w: u32, h: u32) -> Vec<u8> {
-    let img = image::RgbImage::from_pixel(w, h, image::Rgb([20, 120, 200]));
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
-    out.into_inner()
-}
-
 async fn send_image(
     server: &TestServer,
     s: &Session,
@@ -392,29 +384,9 @@ async fn send_image(
     mime: &str,
     bytes: Vec<u8>,
 ) -> (u16, Value) {
-    let form = reqwest::multipart::Form::new()
-        .text("endpoint", "openAI")
-        .part(
-            "file",
-            reqwest::multipart::Part::bytes(bytes)
-                .file_name(name.to_owned())
-                .mime_str(mime)
-                .unwrap(),
-        )
-        .text("file_id", uuid::Uuid::new_v4().to_string())
-        .text("width", "1")
-        .text("height", "1")
-        .text("message_file", "true");
-    let resp = server
-        .client
-        .post(server.url("/api/files/images"))
-        .bearer_auth(&s.token)
-        .multipart(form)
-        .send()
+    server
+        .upload(s, "/api/files/images", name, mime, bytes)
         .await
-        .unwrap();
-    let status = resp.status().as_u16();
-    (status, resp.json().await.unwrap_or(Value::Null))
 }
 
 #[tokio::test]

@@ -23,27 +23,17 @@ async fn server(fake: &FakeOpenAi, yaml: &str) -> TestServer {
 
 /// Uploads a text document as LibreChat's client does; returns its record.
 async fn upload(server: &TestServer, s: &Session, name: &str, text: &str) -> Value {
-    let form = reqwest::multipart::Form::new()
-        .text("endpoint", "openAI")
-        .part(
-            "file",
-            reqwest::multipart::Part::bytes(text.as_bytes().to_vec())
-                .file_name(name.to_owned())
-                .mime_str("text/plain")
-                .unwrap(),
+    let (status, file) = server
+        .upload(
+            s,
+            "/api/files",
+            name,
+            "text/plain",
+            text.as_bytes().to_vec(),
         )
-        .text("file_id", uuid::Uuid::new_v4().to_string())
-        .text("message_file", "true");
-    let resp = server
-        .client
-        .post(server.url("/api/files"))
-        .bearer_auth(&s.token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    resp.json().await.unwrap()
+        .await;
+    assert_eq!(status, 200, "{file}");
+    file
 }
 
 /// The text of the last user turn the provider received.
@@ -216,31 +206,17 @@ async fn files_not_the_senders_or_past_the_limits_refuse_the_message_and_store_n
 
 /// Uploads a small PNG as LibreChat's client does; returns its record.
 async fn upload_png(server: &TestServer, s: &Session) -> Value {
-    let img = image::RgbImage::from_pixel(30, 20, image::Rgb([1, 2, 3]));
-    let mut png = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut png, image::ImageFormat::Png).unwrap();
-    let form = reqwest::multipart::Form::new()
-        .text("endpoint", "openAI")
-        .part(
-            "file",
-            reqwest::multipart::Part::bytes(png.into_inner())
-                .file_name("dot.png")
-                .mime_str("image/png")
-                .unwrap(),
+    let (status, file) = server
+        .upload(
+            s,
+            "/api/files/images",
+            "dot.png",
+            "image/png",
+            support::png(30, 20),
         )
-        .text("file_id", uuid::Uuid::new_v4().to_string())
-        .text("width", "30")
-        .text("height", "20");
-    let resp = server
-        .client
-        .post(server.url("/api/files/images"))
-        .bearer_auth(&s.token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    resp.json().await.unwrap()
+        .await;
+    assert_eq!(status, 200, "{file}");
+    file
 }
 
 #[tokio::test]

@@ -1,15 +1,15 @@
 // The bundled app's file attachments, as a person uses them: the paperclip and its file
 // picker, a file dropped on the chat, an image pasted into the message box, chips that upload,
-// are refused (too large, too many, an image the server does not take yet) and are removed;
+// are refused (too large, too many) and are removed;
 // then the message goes with its files, shows them, keeps them after a reload, and a document
 // downloads again. tests/e2e.rs gives the server a small `fileConfig` (1 MB a file, 3 files a
 // message, images allowed by type, uploads off for the NoFiles endpoint) and checks, after
 // this suite, that the document's text reached the model (DOC_MARKER in the provider's
 // requests).
 
-/** Whether the server takes images (issue 16, part 4). Flip to true when it does. */
-const IMAGES_ACCEPTED = false;
-/** What the server answers for an image until then. */
+/** Whether the server takes images (it does since issue 16, part 4). */
+const IMAGES_ACCEPTED = true;
+/** What a server that refuses images answers. */
 const IMAGE_REFUSAL = 'Images cannot be attached on this server yet';
 /** A line of the Markdown document that must reach the model (tests/e2e.rs looks for it). */
 export const DOC_MARKER = 'Spring tides follow the new and full moon (marker 5307)';
@@ -127,7 +127,9 @@ export async function attachmentSteps({ page, step, shot, shots, send, lastAnswe
       if (answer.status() !== 415) throw new Error(`the image upload answered ${answer.status()}`);
     }
     await shots(page, 'files-composer');
-    if (!IMAGES_ACCEPTED) await chip('image.png').getByRole('button', { name: 'Remove image.png' }).click();
+    // Removed before sending (an uploaded one is deleted on the server), so the message below
+    // carries the two documents.
+    await chip('image.png').getByRole('button', { name: 'Remove image.png' }).click();
   });
 
   let times;

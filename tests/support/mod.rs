@@ -396,6 +396,40 @@ impl TestServer {
         serde_json::from_str(&last["data: ".len()..]).unwrap()
     }
 
+    /// Uploads a file to `path` (`/api/files` or `/api/files/images`) as LibreChat's client
+    /// does: `endpoint` openAI, the file, a fresh `file_id`, `message_file`. The status and
+    /// the JSON body.
+    pub async fn upload(
+        &self,
+        s: &Session,
+        path: &str,
+        name: &str,
+        mime: &str,
+        bytes: Vec<u8>,
+    ) -> (u16, serde_json::Value) {
+        let form = reqwest::multipart::Form::new()
+            .text("endpoint", "openAI")
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(bytes)
+                    .file_name(name.to_owned())
+                    .mime_str(mime)
+                    .unwrap(),
+            )
+            .text("file_id", uuid::Uuid::new_v4().to_string())
+            .text("message_file", "true");
+        let resp = self
+            .client
+            .post(self.url(path))
+            .bearer_auth(&s.token)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
     /// Registers and signs in alice@example.org and bob@example.org.
     pub async fn two_users(&self, password: &str) -> (Session, Session) {
         self.register("alice@example.org", password).await;
@@ -536,4 +570,12 @@ pub fn assert_clean_failure(out: &Output, needle: &str) {
     );
     let error_lines = err.lines().filter(|l| l.contains("error")).count();
     assert_eq!(error_lines, 1, "one error line expected: {err}");
+}
+
+/// A PNG of `w` × `h` pixels of one colour.
+pub fn png(w: u32, h: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_pixel(w, h, image::Rgb([20, 120, 200]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
 }
