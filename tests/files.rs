@@ -472,3 +472,18 @@ fn crc32(bytes: &[u8]) -> u32 {
     }
     !crc
 }
+
+#[tokio::test]
+async fn a_text_file_over_the_text_limit_is_refused_before_it_is_read() {
+    let server = TestServer::start().await;
+    let s = server.signed_in("alice@example.org", PW).await;
+    let big = "a".repeat(15 * 1024 * 1024 + 1);
+    let (status, body) = send(&server, &s, Upload::text("big.txt", &big)).await;
+    assert_eq!(status, 413, "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("15 MB"),
+        "{body}"
+    );
+    assert_eq!(stored(&server), 0);
+    assert_eq!(partial(&server), 0);
+}

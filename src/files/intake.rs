@@ -124,6 +124,10 @@ pub async fn take(
         )
         .await;
     }
+    // A text file is its own text: one over the limit is refused before it is read.
+    if received.bytes > text::MAX_TEXT_BYTES as u64 {
+        return Err(TextError::TooLong.into());
+    }
     let bytes = received.read().await?;
     let text = tokio::task::spawn_blocking(move || text::from_text_file(bytes))
         .await
