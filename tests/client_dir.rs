@@ -126,6 +126,17 @@ async fn the_client_s_page_answers_every_page_path_with_its_base_and_policy() {
         .find(|d| d.trim().starts_with("img-src"))
         .unwrap();
     assert!(!img.split_whitespace().any(|s| s == "https:"), "{img}");
+    // A file's preview reads the download it made into a blob URL (and frames a PDF's), and
+    // may reach nothing else.
+    let directive = |name: &str| {
+        csp.split(';')
+            .map(str::trim)
+            .find(|d| d.starts_with(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("no {name} in {csp}"))
+            .to_owned()
+    };
+    assert_eq!(directive("connect-src"), "connect-src 'self' blob:");
+    assert_eq!(directive("frame-src"), "frame-src 'self' blob:");
     let allowed = serving(&client, &[("ALLOWED_IMAGE_HOSTS", "images.example.org")]).await;
     let resp = allowed.get("/c/new").await;
     let csp = resp.headers()["content-security-policy"].to_str().unwrap();

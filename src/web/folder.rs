@@ -255,8 +255,9 @@ fn framable(mut resp: Response) -> Response {
 /// (React components, KaTeX and Mermaid set them); images from `image_sources` (this server,
 /// data and blob URLs, the sign-in providers' avatars, `ALLOWED_IMAGE_HOSTS`: the client
 /// renders answers' markdown itself, so this is what keeps an image URL in an answer from
-/// carrying the chat away); fonts from this server; blob workers (image conversion); nothing
-/// may frame it.
+/// carrying the chat away); fonts from this server; blob workers (image conversion); blob URLs
+/// to read and frame (a file's preview fetches the download it made into one, and shows a PDF
+/// in an `<iframe>` of it); nothing may frame it.
 fn content_security_policy(html: &str, image_sources: &str) -> String {
     let hashes: String = inline_scripts(html)
         .map(|code| {
@@ -267,9 +268,10 @@ fn content_security_policy(html: &str, image_sources: &str) -> String {
         .collect();
     format!(
         "default-src 'self'; script-src 'self'{hashes}; style-src 'self' 'unsafe-inline'; \
-         img-src {image_sources}; font-src 'self' data:; connect-src 'self'; \
-         media-src 'self' data: blob:; worker-src 'self' blob:; manifest-src 'self'; \
-         object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+         img-src {image_sources}; font-src 'self' data:; connect-src 'self' blob:; \
+         frame-src 'self' blob:; media-src 'self' data: blob:; worker-src 'self' blob:; \
+         manifest-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; \
+         frame-ancestors 'none'"
     )
 }
 
