@@ -131,6 +131,21 @@ pub fn owned(conn: &Connection, user_id: &str, file_ids: &[String]) -> Result<Ve
     Ok(out)
 }
 
+/// How many of `file_ids` are the user's uploads for a message not sent yet (each counted once).
+pub fn unsent(conn: &Connection, user_id: &str, file_ids: &[String]) -> Result<usize, DbError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT 1 FROM files WHERE user_id = ?1 AND file_id = ?2
+            AND message_id IS NULL AND context = 'message_attachment'",
+    )?;
+    let mut seen: Vec<&String> = Vec::with_capacity(file_ids.len());
+    for id in file_ids {
+        if !seen.contains(&id) && stmt.exists(params![user_id, id])? {
+            seen.push(id);
+        }
+    }
+    Ok(seen.len())
+}
+
 /// Those of `file_ids` that exist and belong to someone else.
 pub fn owned_by_others(
     conn: &Connection,

@@ -1,6 +1,7 @@
 //! Files, as LibreChat's routes under `/api/files`: upload (`POST /api/files`, multipart), the
-//! caller's list, delete, download, and `GET /api/files/config` (the upload limits merged from
-//! librechat.yaml's `fileConfig`). The work is in `crate::files`.
+//! caller's list, delete, download, `POST /api/files/usage` (uploads waiting in the client's
+//! queue), and `GET /api/files/config` (the upload limits merged from librechat.yaml's
+//! `fileConfig`). The work is in `crate::files`.
 
 use axum::Json;
 use axum::body::Body;
@@ -42,11 +43,14 @@ const ATTR_CHAR_ESCAPES: &percent_encoding::AsciiSet = &percent_encoding::NON_AL
     .remove(b'~');
 /// Files listed at most.
 const LIST_MAX: u32 = 1000;
+/// Ids one `POST /api/files/usage` may name, as in LibreChat.
+const USAGE_MAX_IDS: usize = 10;
 
 /// Routes that answer promptly.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list, delete))
+        .routes(routes!(usage))
         .routes(routes!(config))
 }
 
@@ -363,6 +367,45 @@ async fn delete(
             Ok(Json(json!({"message": "Files deleted successfully"})).into_response())
         }
     }
+}
+
+/// `{file_ids: [...]}` (at most [`USAGE_MAX_IDS`]): LibreChat's client says these uploads wait
+/// in its queue of messages to send after the answer being written. LibreChat holds such an
+/// upload until a day after it came unless an approval window is configured (which this server
+/// has none of), and the sweeper keeps every unsent upload that long here too, so nothing needs
+/// to change: the answer counts those of them that are the caller's and not sent yet
+/// (`{held}`). Bad ids are a 400 with LibreChat's `code`.
+#[utoipa::path(post, path = "/api/files/usage", operation_id = "files_usage", request_body(content = Object, description = "`{file_ids: [string]}`, 1 to 10 ids"), tag = "files", responses((status = 200, description = "`{held}`"), (status = 400, description = "`{code: INVALID_FILE_IDS}` or `{code: TOO_MANY_FILES, max}`")))]
+async fn usage(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    JsonBody(body): JsonBody<Value>,
+) -> Result<Json<Value>, ApiError> {
+    let refuse = |body: Value| ApiError::Shaped {
+        status: axum::http::StatusCode::BAD_REQUEST,
+        body,
+    };
+    let invalid = || refuse(json!({"code": "INVALID_FILE_IDS"}));
+    let raw = body
+        .get("file_ids")
+        .and_then(Value::as_array)
+        .filter(|ids| !ids.is_empty())
+        .ok_or_else(invalid)?;
+    if raw.len() > USAGE_MAX_IDS {
+        return Err(refuse(
+            json!({"code": "TOO_MANY_FILES", "max": USAGE_MAX_IDS}),
+        ));
+    }
+    let ids = raw
+        .iter()
+        .map(|id| id.as_str().filter(|id| !id.is_empty()).map(str::to_owned))
+        .collect::<Option<Vec<String>>>()
+        .ok_or_else(invalid)?;
+    let held = state
+        .db
+        .read(move |c| files::unsent(c, &user.id, &ids))
+        .await?;
+    Ok(Json(json!({ "held": held })))
 }
 
 /// The upload limits, in librechat.yaml's form, which LibreChat's client merges over its own.
