@@ -106,11 +106,13 @@ pub fn get(conn: &Connection, user_id: &str, file_id: &str) -> Result<Option<Fil
         .optional()?)
 }
 
-/// The user's files, newest first, at most `limit`.
+/// The user's files, newest first, at most `limit`, without their text: LibreChat's client
+/// asks for the list on every page it opens, and a document's text may be 15 MB.
 pub fn list(conn: &Connection, user_id: &str, limit: u32) -> Result<Vec<File>, DbError> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM files WHERE user_id = ?1 AND context IS NOT 'avatar'
-          ORDER BY updated_at DESC, file_id LIMIT ?2"
+        "SELECT {} FROM files WHERE user_id = ?1 AND context IS NOT 'avatar'
+          ORDER BY updated_at DESC, file_id LIMIT ?2",
+        COLUMNS.replacen(" text,", " NULL,", 1)
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(params![user_id, limit], from_row)?;
@@ -258,4 +260,40 @@ pub fn key_known(conn: &Connection, storage_key: &str) -> Result<bool, DbError> 
         .query_row([storage_key], |_| Ok(()))
         .optional()?
         .is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_list_leaves_the_text_of_documents_unread() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("files.db");
+        let mut conn = Connection::open(&path).unwrap();
+        crate::db::migrate::migrate(&mut conn, &path).unwrap();
+        // No account row: the owner is not what this is about.
+        conn.execute_batch("PRAGMA foreign_keys = OFF").unwrap();
+        let doc = File {
+            file_id: "f1".into(),
+            user_id: "u1".into(),
+            filename: "tides.md".into(),
+            filepath: "/api/files/download/u1/f1".into(),
+            storage_key: "ab/ab000000000000000000000000000000".into(),
+            bytes: 11,
+            mime: "text/markdown".into(),
+            source: "text".into(),
+            context: Some("message_attachment".into()),
+            text: Some("Spring tide".into()),
+            ..File::default()
+        };
+        insert(&conn, &doc).unwrap();
+        let listed = list(&conn, "u1", 10).unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].text, None);
+        assert_eq!(listed[0].filename, "tides.md");
+        // The record itself keeps it, for the model.
+        let got = get(&conn, "u1", "f1").unwrap().unwrap();
+        assert_eq!(got.text.as_deref(), Some("Spring tide"));
+    }
 }
