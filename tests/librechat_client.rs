@@ -5,7 +5,8 @@
 //! The script records every `/api` call the page makes and fails on any 4xx/5xx that
 //! LibreChat's own server would not answer. Skipped with a note when the tarball, chromium or
 //! the npm packages are missing, unless LIBRECHAT_REQUIRE_PEERS is set (as `.ci/run` does).
-//! Screenshots land in tests/e2e/artifacts/librechat/.
+//! After it, the files it attached must have reached the model. Screenshots land in
+//! tests/e2e/artifacts/librechat/.
 
 mod support;
 
@@ -106,4 +107,20 @@ async fn librechat_s_own_client_in_a_real_browser() {
             server.stderr.lock().unwrap()
         );
     }
+    // The files attached in the browser reached the model with their message: the document's
+    // text (DOC_MARKER in tests/e2e/librechat-files.mjs) and the image, in OpenAI's format.
+    let carried = fake.requests().into_iter().find_map(|r| {
+        let question = r["messages"].as_array()?.last()?.clone();
+        let parts = question["content"].as_array()?.clone();
+        let text = parts.iter().find(|p| p["type"] == "text")?["text"].as_str()?;
+        text.contains("(marker 7413)").then_some(parts)
+    });
+    let parts = carried.expect("no request to the provider carried the attached document");
+    assert!(
+        parts.iter().any(|p| p["type"] == "image_url"
+            && p["image_url"]["url"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("data:image/png;base64,"))),
+        "the image did not go with the document: {parts:?}"
+    );
 }

@@ -4,12 +4,14 @@
 // page makes is recorded: a 4xx/5xx fails the run unless it is in EXPECTED below, with the
 // reason LibreChat's own server answers it too; so does any request that gets no answer at all
 // (EXPECTED_ABORTED). Content-Security-Policy violations and page errors fail it as well. Screenshots go to tests/e2e/artifacts/librechat/.
+// File attachments are in ./librechat-files.mjs.
 
 import { createHmac } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, request } from 'playwright-core';
+import { fileSteps } from './librechat-files.mjs';
 
 const BASE = process.env.BASE_URL;
 if (!BASE) throw new Error('BASE_URL is not set (run through `cargo test --test librechat_client`)');
@@ -447,6 +449,8 @@ try {
     await message(page, 2).getByText('let a = 1;').waitFor();
     await shot(page, 'rendering');
   });
+
+  await fileSteps({ page, step, shot, send, message, fromMenu });
 
   let ended;
   await step('logout', async () => {

@@ -4,7 +4,8 @@
 //! `{"error": {"message", "type", "code"}}` with OpenAI's statuses; `GET /v1/models` lists
 //! models. What it does depends on the model asked for:
 //!
-//! * anything else: echoes the last user message as `Echo: <text>`, a word per chunk;
+//! * anything else: echoes the last user message as `Echo: <text>`, a word per chunk (the
+//!   text of its content parts, when it has parts);
 //! * `gated`: sends "part one", waits for [`FakeOpenAi::release`], then sends " part two";
 //! * `reasoning`: `reasoning_content` deltas, then the answer;
 //! * `split-utf8`: chunk boundaries inside UTF-8 characters and inside SSE lines;
@@ -106,6 +107,19 @@ impl FakeOpenAi {
             .rev()
             .find(|r| !is_title(r))
             .expect("a chat request")
+    }
+}
+
+/// A message's text: its `content` string, or the text of its content parts (an image part
+/// has none), joined by newlines.
+fn text_of_content(content: &Value) -> String {
+    match content {
+        Value::Array(parts) => parts
+            .iter()
+            .filter_map(|p| p["text"].as_str())
+            .collect::<Vec<_>>()
+            .join("\n"),
+        other => other.as_str().unwrap_or("").to_owned(),
     }
 }
 
@@ -310,9 +324,8 @@ async fn completions(
             let last = body["messages"]
                 .as_array()
                 .and_then(|m| m.iter().rev().find(|m| m["role"] == "user"))
-                .and_then(|m| m["content"].as_str())
-                .unwrap_or("")
-                .to_owned();
+                .map(|m| text_of_content(&m["content"]))
+                .unwrap_or_default();
             let text = format!("Echo: {last}");
             let words: Vec<String> = text.split_inclusive(' ').map(str::to_owned).collect();
             let refs: Vec<&str> = words.iter().map(String::as_str).collect();
