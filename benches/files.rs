@@ -55,7 +55,11 @@ fn main() {
             .unwrap();
         let line = String::from_utf8_lossy(&out.stdout).trim().to_owned();
         let f: Vec<&str> = line.split(' ').collect();
-        runs.push((f[1].parse::<f64>().unwrap(), f[3].parse::<f64>().unwrap(), line));
+        runs.push((
+            f[1].parse::<f64>().unwrap(),
+            f[3].parse::<f64>().unwrap(),
+            line,
+        ));
     }
     runs.sort_by(|a, b| a.0.total_cmp(&b.0));
     let (ms, peak, line) = &runs[runs.len() / 2];
