@@ -25,6 +25,7 @@ pub mod net;
 pub mod providers;
 pub mod search;
 pub mod server;
+pub mod shapes;
 pub mod web;
 
 /// The version and the commit it was built from, as `--version` shows them.
