@@ -141,6 +141,12 @@ impl From<crate::chat::input::Invalid> for ApiError {
     }
 }
 
+impl From<crate::shapes::read::Refused> for ApiError {
+    fn from(e: crate::shapes::read::Refused) -> Self {
+        Self::BadRequest(e.0)
+    }
+}
+
 impl From<crate::chat::start::StartError> for ApiError {
     fn from(e: crate::chat::start::StartError) -> Self {
         use crate::chat::start::StartError as S;

@@ -8,10 +8,12 @@ use serde_json::{Map, Value, json};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::chat::present;
 use crate::db::conversations;
-use crate::db::messages::{self, Message, NO_PARENT};
+use crate::db::messages::{self, NO_PARENT};
 use crate::server::middleware::AuthUser;
 use crate::server::{ApiError, AppState, JsonBody};
+use crate::shapes::{self, MessagePage, TMessage};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -21,41 +23,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(feedback))
 }
 
-/// LibreChat's `TMessage`: the stored extra fields with the server's over them.
-pub fn message_json(m: &Message) -> Value {
-    let mut out = m.extra.clone();
-    let fields = json!({
-        "messageId": m.message_id,
-        "conversationId": m.conversation_id,
-        "parentMessageId": m.parent_message_id,
-        "user": m.user_id,
-        "sender": m.sender,
-        "text": m.text,
-        "isCreatedByUser": m.is_created_by_user,
-        "model": m.model,
-        "error": m.error,
-        "unfinished": m.unfinished,
-        "createdAt": m.created_at,
-        "updatedAt": m.updated_at,
-    });
-    if let Value::Object(f) = fields {
-        out.extend(f);
-    }
-    // LibreChat's client parses messages with a schema where these may be absent but never
-    // null: a message counted later, or saved without an endpoint, leaves them out.
-    if let Some(e) = &m.endpoint {
-        out.insert("endpoint".into(), json!(e));
-    }
-    if let Some(n) = m.token_count {
-        out.insert("tokenCount".into(), json!(n));
-    }
-    if let Some(c) = &m.content {
-        out.insert("content".into(), c.clone());
-    }
-    if let Some(f) = &m.feedback {
-        out.insert("feedback".into(), f.clone());
-    }
-    Value::Object(out)
+/// LibreChat's `TMessage`, as a JSON value (for callers not moved to the shape yet).
+pub fn message_json(m: &crate::db::messages::Message) -> Value {
+    serde_json::to_value(present::message(m)).unwrap_or_default()
 }
 
 fn not_found() -> ApiError {
@@ -75,66 +45,46 @@ async fn owned(state: &AppState, user_id: &str, conversation_id: &str) -> Result
     }
 }
 
-#[utoipa::path(get, path = "/api/messages/{conversation_id}", operation_id = "messages_list", summary = "The messages of a conversation", tag = "messages", params(("conversation_id" = String, Path)), responses((status = 200, description = "Success")))]
+#[utoipa::path(get, path = "/api/messages/{conversation_id}", operation_id = "messages_list", summary = "The messages of a conversation", tag = "messages", params(("conversation_id" = String, Path)), responses((status = 200, description = "The messages, oldest first", body = Vec<TMessage>)))]
 async fn list(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     Path(conversation_id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Vec<TMessage>>, ApiError> {
     owned(&state, &user.id, &conversation_id).await?;
     let all = state
         .db
         .read(move |c| messages::list(c, &user.id, &conversation_id))
         .await?;
-    Ok(Json(Value::Array(all.iter().map(message_json).collect())))
+    Ok(Json(all.iter().map(present::message).collect()))
 }
 
-#[utoipa::path(get, path = "/api/messages/{conversation_id}/{message_id}", operation_id = "messages_get_one", summary = "One message", tag = "messages", params(("conversation_id" = String, Path), ("message_id" = String, Path)), responses((status = 200, description = "Success")))]
+#[utoipa::path(get, path = "/api/messages/{conversation_id}/{message_id}", operation_id = "messages_get_one", summary = "One message", tag = "messages", params(("conversation_id" = String, Path), ("message_id" = String, Path)), responses((status = 200, description = "The message", body = TMessage)))]
 async fn get_one(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     Path((conversation_id, message_id)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<TMessage>, ApiError> {
     let m = state
         .db
         .read(move |c| messages::get(c, &user.id, &conversation_id, &message_id))
         .await?
         .ok_or_else(|| ApiError::NotFound("Message not found".into()))?;
-    Ok(Json(message_json(&m)))
+    Ok(Json(present::message(&m)))
 }
 
-/// Fields the server owns or keeps in columns; the rest of the body is kept as sent.
-const COLUMNS: [&str; 17] = [
-    "_id",
-    "user",
-    "messageId",
-    "conversationId",
-    "parentMessageId",
-    "sender",
-    "text",
-    "isCreatedByUser",
-    "content",
-    "model",
-    "endpoint",
-    "tokenCount",
-    "error",
-    "unfinished",
-    "feedback",
-    "createdAt",
-    "updatedAt",
-];
-
 /// Saves a message into the user's conversation (LibreChat's `POST /api/messages/:id`).
-#[utoipa::path(post, path = "/api/messages/{conversation_id}", operation_id = "messages_save", request_body(content = Object, description = "A `TMessage`: `messageId`, `parentMessageId`, `text` or `content`, `sender`, `isCreatedByUser`, ..."), tag = "messages", params(("conversation_id" = String, Path)), responses((status = 200, description = "Success")))]
+#[utoipa::path(post, path = "/api/messages/{conversation_id}", operation_id = "messages_save", request_body(content = Object, description = "A `TMessage`: `messageId`, `parentMessageId`, `text` or `content`, `sender`, `isCreatedByUser`, ..."), tag = "messages", params(("conversation_id" = String, Path)), responses((status = 201, description = "The message as saved", body = TMessage)))]
 async fn save(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     Path(conversation_id): Path<String>,
     JsonBody(body): JsonBody<Map<String, Value>>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<TMessage>), ApiError> {
     owned(&state, &user.id, &conversation_id).await?;
     super::reject_deep(&Value::Object(body.clone()))?;
-    let message = parse_message(body, &user.id, &conversation_id)?;
+    let sent: TMessage = shapes::read(Value::Object(body))?;
+    let message = present::message_row(sent, &user.id, &conversation_id)?;
     if message.parent_message_id != NO_PARENT {
         let (u, c, p) = (
             user.id.clone(),
@@ -191,95 +141,7 @@ async fn save(
         .read(move |db| messages::get(db, &u, &c, &id))
         .await?
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("saved message vanished")))?;
-    Ok((StatusCode::CREATED, Json(message_json(&saved))))
-}
-
-fn parse_message(
-    mut body: Map<String, Value>,
-    user_id: &str,
-    conversation_id: &str,
-) -> Result<Message, ApiError> {
-    let bad = |m: &str| ApiError::BadRequest(m.to_owned());
-    let id = |v: Option<&Value>, name: &str| -> Result<Option<String>, ApiError> {
-        match v {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s))
-                if !s.is_empty() && s.len() <= 200 && !s.chars().any(char::is_control) =>
-            {
-                Ok(Some(s.clone()))
-            }
-            Some(_) => Err(ApiError::BadRequest(format!("{name} must be an id string"))),
-        }
-    };
-    let string = |v: Option<&Value>, name: &str| -> Result<Option<String>, ApiError> {
-        match v {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(_) => Err(ApiError::BadRequest(format!("{name} must be a string"))),
-        }
-    };
-    let boolean = |v: Option<&Value>, name: &str| -> Result<bool, ApiError> {
-        match v {
-            None | Some(Value::Null) => Ok(false),
-            Some(Value::Bool(b)) => Ok(*b),
-            Some(_) => Err(ApiError::BadRequest(format!(
-                "{name} must be true or false"
-            ))),
-        }
-    };
-    let message_id =
-        id(body.get("messageId"), "messageId")?.ok_or_else(|| bad("messageId is required"))?;
-    let parent =
-        id(body.get("parentMessageId"), "parentMessageId")?.unwrap_or_else(|| NO_PARENT.to_owned());
-    if parent == message_id {
-        return Err(bad("a message cannot be its own parent"));
-    }
-    let content = match body.get("content") {
-        None | Some(Value::Null) => None,
-        Some(Value::Array(parts)) => Some(Value::Array(parts.clone())),
-        Some(_) => return Err(bad("content must be an array of parts")),
-    };
-    let token_count = match body.get("tokenCount") {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(
-            v.as_i64()
-                .filter(|n| *n >= 0)
-                .ok_or_else(|| bad("tokenCount must be a whole number"))?,
-        ),
-    };
-    let is_created_by_user = boolean(body.get("isCreatedByUser"), "isCreatedByUser")?;
-    let message = Message {
-        message_id,
-        conversation_id: conversation_id.to_owned(),
-        user_id: user_id.to_owned(),
-        parent_message_id: parent,
-        sender: string(body.get("sender"), "sender")?.unwrap_or_else(|| {
-            if is_created_by_user {
-                "User".into()
-            } else {
-                "Assistant".into()
-            }
-        }),
-        is_created_by_user,
-        text: string(body.get("text"), "text")?.unwrap_or_default(),
-        content,
-        model: string(body.get("model"), "model")?,
-        endpoint: string(body.get("endpoint"), "endpoint")?,
-        token_count,
-        error: boolean(body.get("error"), "error")?,
-        unfinished: boolean(body.get("unfinished"), "unfinished")?,
-        feedback: None,
-        extra: Map::new(),
-        created_at: String::new(),
-        updated_at: String::new(),
-    };
-    for key in COLUMNS {
-        body.remove(key);
-    }
-    Ok(Message {
-        extra: body,
-        ..message
-    })
+    Ok((StatusCode::CREATED, Json(present::message(&saved))))
 }
 
 #[derive(serde::Deserialize, utoipa::ToSchema)]
@@ -360,13 +222,13 @@ struct EditBody {
 
 /// Edits a message in place (LibreChat's PUT): its `text`, or one text/reasoning part of its
 /// content, and recounts its tokens.
-#[utoipa::path(put, path = "/api/messages/{conversation_id}/{message_id}", operation_id = "messages_edit", request_body = EditBody, tag = "messages", params(("conversation_id" = String, Path), ("message_id" = String, Path)), responses((status = 200, description = "Success")))]
+#[utoipa::path(put, path = "/api/messages/{conversation_id}/{message_id}", operation_id = "messages_edit", request_body = EditBody, tag = "messages", params(("conversation_id" = String, Path), ("message_id" = String, Path)), responses((status = 200, description = "The message as edited", body = TMessage)))]
 async fn edit(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     Path((conversation_id, message_id)): Path<(String, String)>,
     JsonBody(body): JsonBody<EditBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<TMessage>, ApiError> {
     if body.text.chars().count() > 1_000_000 {
         return Err(ApiError::BadRequest(
             "text is longer than 1,000,000 characters".into(),
@@ -418,7 +280,7 @@ async fn edit(
             messages::get(db, &u, &c, &m)
         })
         .await?
-        .map(|m| Json(message_json(&m)))
+        .map(|m| Json(present::message(&m)))
         .ok_or_else(|| ApiError::NotFound("Message not found".into()))
 }
 
@@ -443,7 +305,7 @@ async fn page(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     axum::extract::Query(q): axum::extract::Query<PageQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<MessagePage>, ApiError> {
     let limit = super::paging::page_size(q.page_size.as_deref(), "pageSize", 25)?;
     let search = super::search::checked_query(q.search.as_deref().unwrap_or(""))?;
     if !search.is_empty() {
@@ -455,10 +317,10 @@ async fn page(
         let (found, total) =
             super::search::messages(&state, &user.id, search, offset, limit).await?;
         let next = offset + limit;
-        return Ok(Json(json!({
-            "messages": found,
-            "nextCursor": (next < total).then(|| super::paging::encode_offset(next)),
-        })));
+        return Ok(Json(MessagePage {
+            messages: found,
+            next_cursor: (next < total).then(|| super::paging::encode_offset(next)),
+        }));
     }
     if q.sort_by
         .as_deref()
@@ -496,8 +358,8 @@ async fn page(
             )
         })
         .await?;
-    Ok(Json(json!({
-        "messages": rows.iter().map(message_json).collect::<Vec<_>>(),
-        "nextCursor": next.map(|c| super::paging::encode_cursor(&c.created_at, &c.message_id)),
-    })))
+    Ok(Json(MessagePage {
+        messages: rows.iter().map(present::message).collect(),
+        next_cursor: next.map(|c| super::paging::encode_cursor(&c.created_at, &c.message_id)),
+    }))
 }

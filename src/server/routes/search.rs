@@ -12,11 +12,12 @@ use axum::Json;
 use axum::extract::{Query, State};
 use serde_json::{Value, json};
 
+use crate::chat::present;
 use crate::db::search::{self as store, Hit};
 use crate::search::{Found, Kind, SearchIndex};
 use crate::server::middleware::AuthUser;
-use crate::server::routes::messages::message_json;
 use crate::server::{ApiError, AppState};
+use crate::shapes::TMessage;
 
 /// The longest search text accepted, in characters.
 pub const MAX_QUERY_CHARS: usize = 512;
@@ -78,7 +79,7 @@ pub async fn messages(
     q: &str,
     offset: usize,
     limit: usize,
-) -> Result<(Vec<Value>, usize), ApiError> {
+) -> Result<(Vec<TMessage>, usize), ApiError> {
     let index = index(state)?;
     let found = run(
         index.clone(),
@@ -95,18 +96,18 @@ pub async fn messages(
     Ok((out, found.total))
 }
 
-fn hit_json(index: &SearchIndex, hit: &Hit, found: &Found) -> Value {
-    let mut v = message_json(&hit.message);
+fn hit_json(index: &SearchIndex, hit: &Hit, found: &Found) -> TMessage {
+    let mut m = present::message(&hit.message);
     let text = store::searchable_text_of(&hit.message.text, hit.message.content.as_ref());
-    if let Value::Object(o) = &mut v {
-        o.insert("title".into(), json!(hit.title));
-        if let Some(m) = &hit.conversation_model {
-            o.insert("model".into(), json!(m));
-        }
-        o.insert("snippet".into(), json!(index.snippet(&text, &found.wanted)));
-        o.insert("searchResult".into(), json!(true));
+    if let Some(model) = &hit.conversation_model {
+        m.model = Some(model.clone());
     }
-    v
+    // LibreChat's search results: the conversation's title, a highlighted snippet.
+    m.extra.insert("title".into(), json!(hit.title));
+    m.extra
+        .insert("snippet".into(), json!(index.snippet(&text, &found.wanted)));
+    m.extra.insert("searchResult".into(), json!(true));
+    m
 }
 
 /// The ids of the user's conversations whose titles match `q`, best first.
@@ -160,10 +161,8 @@ async fn search(
     // Conversations: title matches first, then those of the messages found.
     let mut ids: Vec<String> = titles.ids.clone();
     for m in &messages {
-        if let Some(c) = m.get("conversationId").and_then(Value::as_str)
-            && !ids.iter().any(|i| i == c)
-        {
-            ids.push(c.to_owned());
+        if !ids.contains(&m.conversation_id) {
+            ids.push(m.conversation_id.clone());
         }
     }
     let uid = user.id.clone();
