@@ -10,9 +10,11 @@ use utoipa_axum::routes;
 
 use super::paging;
 pub use crate::chat::input::{conversation_id, parse_changes};
+use crate::chat::present;
 use crate::db::conversations::{self, Changes, Conversation, Cursor, ListFilter, SortBy};
 use crate::server::middleware::{AuthUser, permission};
 use crate::server::{ApiError, AppState, JsonBody};
+use crate::shapes::{ConversationPage, DeleteResult, TConversation};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -26,29 +28,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(archive_all))
 }
 
-/// LibreChat's `TConversation`: the stored settings with the server's fields over them.
+/// LibreChat's `TConversation`, as a JSON value (for callers not moved to the shape yet).
 pub fn conversation_json(c: &Conversation) -> Value {
-    let mut out = c.settings.clone();
-    let fields = json!({
-        "conversationId": c.conversation_id,
-        "user": c.user_id,
-        "title": c.title,
-        "endpoint": c.endpoint,
-        "endpointType": c.endpoint_type,
-        "model": c.model,
-        "isArchived": c.is_archived,
-        "archivedAt": c.archived_at,
-        "pinned": c.pinned,
-        "isTemporary": c.is_temporary,
-        "expiredAt": c.expired_at,
-        "tags": c.tags,
-        "createdAt": c.created_at,
-        "updatedAt": c.updated_at,
-    });
-    if let Value::Object(f) = fields {
-        out.extend(f);
-    }
-    Value::Object(out)
+    serde_json::to_value(present::conversation(c)).unwrap_or_default()
 }
 
 #[derive(Deserialize)]
@@ -89,7 +71,7 @@ async fn list(
     AuthUser(user): AuthUser,
     RawQuery(raw): RawQuery,
     Query(q): Query<ListQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ConversationPage>, ApiError> {
     let limit = paging::page_size(q.limit.as_deref(), "limit", 25)?;
     let archived = flag(q.is_archived.as_deref(), "isArchived")?;
     let pinned = flag(q.pinned.as_deref(), "pinned")?;
@@ -130,10 +112,10 @@ async fn list(
         .db
         .read(move |c| conversations::list(c, &uid, &filter, cursor.as_ref(), limit))
         .await?;
-    Ok(Json(json!({
-        "conversations": page.iter().map(conversation_json).collect::<Vec<_>>(),
-        "nextCursor": next.map(|c| encode_cursor(&c)),
-    })))
+    Ok(Json(ConversationPage {
+        conversations: page.iter().map(present::conversation).collect(),
+        next_cursor: next.map(|c| encode_cursor(&c)),
+    }))
 }
 
 fn flag(v: Option<&str>, name: &str) -> Result<bool, ApiError> {
@@ -158,18 +140,18 @@ fn decode_cursor(s: &str) -> Result<Cursor, ApiError> {
     })
 }
 
-#[utoipa::path(get, path = "/api/convos/{conversation_id}", operation_id = "convos_get_one", summary = "One conversation", tag = "convos", params(("conversation_id" = String, Path)), responses((status = 200, description = "Success")))]
+#[utoipa::path(get, path = "/api/convos/{conversation_id}", operation_id = "convos_get_one", summary = "One conversation", tag = "convos", params(("conversation_id" = String, Path)), responses((status = 200, description = "The conversation", body = TConversation)))]
 async fn get_one(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<TConversation>, ApiError> {
     let convo = state
         .db
         .read(move |c| conversations::get(c, &user.id, &id))
         .await?
         .ok_or_else(|| ApiError::NotFound("Conversation not found".into()))?;
-    Ok(Json(conversation_json(&convo)))
+    Ok(Json(present::conversation(&convo)))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -182,23 +164,23 @@ async fn save(
     user_id: String,
     id: String,
     changes: Changes,
-) -> Result<Value, ApiError> {
+) -> Result<TConversation, ApiError> {
     let convo = state
         .db
         .write(move |c| conversations::upsert(c, &user_id, &id, &changes))
         .await?
         .ok_or_else(|| ApiError::NotFound("Conversation not found".into()))?;
-    Ok(conversation_json(&convo))
+    Ok(present::conversation(&convo))
 }
 
 /// Renames or changes a conversation, creating it if it does not exist yet (LibreChat's
 /// `saveConvo` upserts). Answers 201 with the conversation.
-#[utoipa::path(post, path = "/api/convos/update", operation_id = "convos_update", request_body = ArgBody, tag = "convos", responses((status = 200, description = "Success")))]
+#[utoipa::path(post, path = "/api/convos/update", operation_id = "convos_update", request_body = ArgBody, tag = "convos", responses((status = 201, description = "The conversation as saved", body = TConversation)))]
 async fn update(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     JsonBody(body): JsonBody<ArgBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<TConversation>), ApiError> {
     let mut arg = body.arg;
     // A temporary chat (LibreChat's `isTemporary`) is deleted after the retention period; the
     // flag only takes effect when the conversation is created.
@@ -227,12 +209,12 @@ async fn update(
     ))
 }
 
-#[utoipa::path(post, path = "/api/convos/archive", operation_id = "convos_archive", request_body = ArgBody, summary = "Archive or unarchive a conversation", tag = "convos", responses((status = 200, description = "Success")))]
+#[utoipa::path(post, path = "/api/convos/archive", operation_id = "convos_archive", request_body = ArgBody, summary = "Archive or unarchive a conversation", tag = "convos", responses((status = 200, description = "The conversation", body = TConversation)))]
 async fn archive(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     JsonBody(body): JsonBody<ArgBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<TConversation>, ApiError> {
     let id = conversation_id(body.arg.get("conversationId"))?;
     let archived = body
         .arg
@@ -251,7 +233,7 @@ async fn archive(
         .write(move |c| conversations::update_existing(c, &user.id, &id, &changes))
         .await?
         .ok_or_else(|| ApiError::NotFound("Conversation not found".into()))?;
-    Ok(Json(conversation_json(&convo)))
+    Ok(Json(present::conversation(&convo)))
 }
 
 #[utoipa::path(delete, path = "/api/convos", operation_id = "convos_delete_one", request_body = ArgBody, summary = "Delete a conversation", tag = "convos", responses((status = 200, description = "Success")))]
@@ -259,7 +241,7 @@ async fn delete_one(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     JsonBody(body): JsonBody<ArgBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<DeleteResult>), ApiError> {
     let id = conversation_id(body.arg.get("conversationId"))?;
     // An answer still being generated there stops (and finds its conversation gone).
     if let Some(job) = state.jobs.get(&user.id, &id) {
@@ -272,11 +254,7 @@ async fn delete_one(
         .map_err(|e| ApiError::or_not_found(e, "Conversation"))?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({
-            "acknowledged": true,
-            "deletedCount": 1,
-            "messages": { "acknowledged": true, "deletedCount": messages },
-        })),
+        Json(DeleteResult::with_messages(1, messages)),
     ))
 }
 
@@ -284,7 +262,7 @@ async fn delete_one(
 async fn delete_all(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<DeleteResult>), ApiError> {
     for job in state.jobs.running(&user.id) {
         job.abort();
     }
@@ -294,11 +272,7 @@ async fn delete_all(
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({
-            "acknowledged": true,
-            "deletedCount": convos,
-            "messages": { "acknowledged": true, "deletedCount": messages },
-        })),
+        Json(DeleteResult::with_messages(convos, messages)),
     ))
 }
 
@@ -376,12 +350,12 @@ async fn export(
 }
 
 /// `{arg: {conversationId, pinned}}`: pins or unpins a conversation (LibreChat's messages).
-#[utoipa::path(post, path = "/api/convos/pin", operation_id = "convos_pin", request_body = ArgBody, summary = "Pin or unpin a conversation", tag = "convos", responses((status = 200, description = "The conversation"), (status = 404, description = "No such conversation")))]
+#[utoipa::path(post, path = "/api/convos/pin", operation_id = "convos_pin", request_body = ArgBody, summary = "Pin or unpin a conversation", tag = "convos", responses((status = 200, description = "The conversation", body = TConversation), (status = 404, description = "No such conversation")))]
 async fn pin(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     JsonBody(body): JsonBody<ArgBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<TConversation>, ApiError> {
     let id = match body.arg.get("conversationId") {
         None | Some(Value::Null) => {
             return Err(ApiError::BadRequest("conversationId is required".into()));
@@ -398,7 +372,7 @@ async fn pin(
         .write(move |c| conversations::set_pinned(c, &user.id, &id, pinned))
         .await?
         .ok_or_else(|| ApiError::NotFound("Conversation not found".into()))?;
-    Ok(Json(conversation_json(&convo)))
+    Ok(Json(present::conversation(&convo)))
 }
 
 /// Archives every conversation in the caller's list; `{archivedCount}`.

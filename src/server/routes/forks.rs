@@ -8,13 +8,14 @@ use serde_json::{Value, json};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::convos::{conversation_id, conversation_json};
-use super::messages::message_json;
+use super::convos::conversation_id;
+use crate::chat::present;
 use crate::chat::tree::{self, ForkOption};
 use crate::db::{conversations, messages};
 use crate::server::middleware::auth::{limit, limit_address};
 use crate::server::middleware::{AuthUser, Client};
 use crate::server::{ApiError, AppState, JsonBody};
+use crate::shapes::ForkResponse;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -56,7 +57,7 @@ async fn fork(
     client: Client,
     AuthUser(user): AuthUser,
     JsonBody(body): JsonBody<ForkBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ForkResponse>, ApiError> {
     fork_limits(&state, &user.id, &client).await?;
     let source_id = conversation_id(Some(&body.conversation_id))?;
     let option = match body.option.as_deref() {
@@ -77,7 +78,7 @@ async fn fork(
     .ok_or_else(|| {
         ApiError::BadRequest("messageId is not a message of this conversation".into())
     })?;
-    let (conversation, copied) = store_copy(
+    let copy = store_copy(
         &state,
         &user.id,
         source.clone(),
@@ -85,9 +86,7 @@ async fn fork(
         picked,
     )
     .await?;
-    Ok(Json(
-        json!({ "conversation": conversation, "messages": copied }),
-    ))
+    Ok(Json(copy))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -104,7 +103,7 @@ async fn duplicate(
     client: Client,
     AuthUser(user): AuthUser,
     JsonBody(body): JsonBody<DuplicateBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<ForkResponse>), ApiError> {
     fork_limits(&state, &user.id, &client).await?;
     let source_id = conversation_id(Some(&body.conversation_id))?;
     if body.title.as_ref().is_some_and(|t| t.chars().count() > 500) {
@@ -116,11 +115,8 @@ async fn duplicate(
     let title = body
         .title
         .unwrap_or_else(|| format!("{} (Copy)", source.title));
-    let (conversation, copied) = store_copy(&state, &user.id, source, title, all).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "conversation": conversation, "messages": copied })),
-    ))
+    let copy = store_copy(&state, &user.id, source, title, all).await?;
+    Ok((StatusCode::CREATED, Json(copy)))
 }
 
 async fn load(
@@ -147,7 +143,7 @@ async fn store_copy(
     source: conversations::Conversation,
     title: String,
     picked: Vec<messages::Message>,
-) -> Result<(Value, Vec<Value>), ApiError> {
+) -> Result<ForkResponse, ApiError> {
     let new_id = uuid::Uuid::new_v4().to_string();
     let copies = tree::copy_for(picked, &new_id, user_id);
     let stored = copies.clone();
@@ -157,10 +153,10 @@ async fn store_copy(
         .await?;
     let (u, id) = (user_id.to_owned(), created.conversation_id.clone());
     let saved = state.db.read(move |c| messages::list(c, &u, &id)).await?;
-    Ok((
-        conversation_json(&created),
-        saved.iter().map(message_json).collect(),
-    ))
+    Ok(ForkResponse {
+        conversation: present::conversation(&created),
+        messages: saved.iter().map(present::message).collect(),
+    })
 }
 
 /// The title of a conversation once it has one. Titles are written by the chat engine just

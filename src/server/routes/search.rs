@@ -180,7 +180,7 @@ async fn search(
         .await?;
     let total = message_total.max(titles.total);
     Ok(Json(json!({
-        "conversations": conversations.iter().map(super::convos::conversation_json).collect::<Vec<_>>(),
+        "conversations": conversations.iter().map(present::conversation).collect::<Vec<_>>(),
         "messages": messages,
         "pageNumber": page,
         "pageSize": PAGE_SIZE,
