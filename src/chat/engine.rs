@@ -15,10 +15,13 @@ use futures_util::StreamExt;
 use serde_json::{Map, Value, json};
 
 use super::jobs::{Job, Jobs, Status};
+use super::present;
 use crate::db::conversations::{self, Conversation};
 use crate::db::messages::{self, Message};
 use crate::db::{Db, DbError};
 use crate::providers::{self, ChatRequest, Endpoint, ProviderError, StreamEvent, Usage};
+use crate::shapes::ContentPart;
+use crate::shapes::stream::{Final, StreamError};
 
 /// How often a growing answer is written to the database.
 pub const SAVE_EVERY: Duration = Duration::from_millis(500);
@@ -104,9 +107,6 @@ pub struct Engine {
     pub file_token_limit: u64,
     /// Where uploaded files live (images are read from it for each turn).
     pub files: crate::files::Storage,
-    /// Presents stored rows in LibreChat's JSON shapes.
-    pub message_json: fn(&Message) -> Value,
-    pub conversation_json: fn(&Conversation) -> Value,
 }
 
 impl Engine {
@@ -149,20 +149,21 @@ impl Engine {
         let touched = self.touch_conversation(&turn).await;
         let still_there = touched.is_some();
         let conversation = touched.unwrap_or_else(|| turn.conversation.clone());
-        let mut last = json!({
-            "final": true,
-            "conversation": (self.conversation_json)(&conversation),
-            "title": conversation.title,
-            "requestMessage": (self.message_json)(&turn.request),
-            "responseMessage": response.as_ref().map(self.message_json),
-        });
-        match &outcome {
-            Outcome::Aborted => last["aborted"] = json!(true),
-            Outcome::Failed(e) => {
-                last["error"] = json!({"message": e.to_string(), "code": e.code()});
-            }
-            Outcome::Done => {}
-        }
+        let last = Final {
+            is_final: true,
+            conversation: present::conversation(&conversation),
+            title: conversation.title.clone(),
+            request_message: present::message(&turn.request),
+            response_message: response.as_ref().map(present::message),
+            aborted: matches!(outcome, Outcome::Aborted).then_some(true),
+            error: match &outcome {
+                Outcome::Failed(e) => Some(StreamError {
+                    message: e.to_string(),
+                    code: Some(e.code()),
+                }),
+                Outcome::Aborted | Outcome::Done => None,
+            },
+        };
         job.emit_final(last, status);
         self.jobs.finish(&job, status);
         if matches!(outcome, Outcome::Done)
@@ -377,13 +378,13 @@ impl Engine {
             if m.text.is_empty() {
                 m.text = e.to_string();
             }
-            if let Value::Array(parts) = &mut content {
-                parts.retain(|p| p["type"] != "text" || p["text"] != "");
-                parts.push(json!({"type": "error", "error": e.to_string()}));
-            }
+            content.retain(
+                |p| !matches!(p, ContentPart::Text { text, .. } if text.as_str().is_empty()),
+            );
+            content.push(ContentPart::error(e.to_string()));
             m.error = true;
         }
-        m.content = Some(content);
+        m.content = Some(present::parts_value(&content));
         m.unfinished = unfinished;
         m.token_count = tokens;
         m

@@ -1,36 +1,33 @@
 //! Conversations written out: LibreChat's export JSON (the whole tree, so it imports back into
 //! LibreChat or here) and Markdown (the newest branch, for reading).
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::tree;
+use super::{present, tree};
 use crate::db::conversations::Conversation;
 use crate::db::messages::Message;
+use crate::shapes::conversation::Export;
 
 /// LibreChat's export document, flat: every message once, in order, with its
 /// `parentMessageId`, which keeps the whole tree. (LibreChat's nested form, with `children`,
 /// would nest a long conversation thousands of levels deep, more than JSON tools cope with;
-/// LibreChat's importer reads both forms.) `message` gives a stored message its JSON shape.
-pub fn to_json(
-    convo: &Conversation,
-    messages: &[Message],
-    message: impl Fn(&Message) -> Value,
-) -> Value {
+/// LibreChat's importer reads both forms.)
+pub fn to_json(convo: &Conversation, messages: &[Message]) -> Export {
     // LibreChat's `options`: the conversation's settings, which an import restores.
     let mut options = convo.settings.clone();
     if let Some(m) = &convo.model {
-        options.insert("model".into(), json!(m));
+        options.insert("model".into(), Value::String(m.clone()));
     }
-    json!({
-        "conversationId": convo.conversation_id,
-        "endpoint": convo.endpoint,
-        "title": convo.title,
-        "options": options,
-        "exportAt": crate::db::now(),
-        "branches": true,
-        "recursive": false,
-        "messages": messages.iter().map(message).collect::<Vec<_>>(),
-    })
+    Export {
+        conversation_id: convo.conversation_id.clone(),
+        endpoint: convo.endpoint.clone(),
+        title: convo.title.clone(),
+        options,
+        export_at: crate::db::now(),
+        branches: true,
+        recursive: false,
+        messages: messages.iter().map(present::message).collect(),
+    }
 }
 
 /// The newest branch as Markdown: a heading, then each message under its sender's name.

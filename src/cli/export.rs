@@ -10,7 +10,6 @@ use crate::chat::export;
 use crate::config::{Env, Overrides, Settings};
 use crate::db::conversations::{self, ListFilter};
 use crate::db::{Db, messages, users};
-use crate::server::routes::messages::message_json;
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
@@ -58,7 +57,7 @@ pub fn run(env: Env, overrides: Overrides, args: ExportArgs) -> anyhow::Result<E
                 for convo in page {
                     let (uid, cid) = (user.id.clone(), convo.conversation_id.clone());
                     let all = db.read(move |c| messages::list(c, &uid, &cid)).await?;
-                    let doc = export::to_json(&convo, &all, message_json);
+                    let doc = export::to_json(&convo, &all);
                     let file = args
                         .dir
                         .join(format!("{}.json", safe_name(&convo.conversation_id)));

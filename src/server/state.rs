@@ -172,8 +172,6 @@ impl AppState {
                 metrics: metrics.clone(),
                 file_token_limit: settings.files.file_token_limit,
                 files: files.clone(),
-                message_json: super::routes::messages::message_json,
-                conversation_json: super::routes::convos::conversation_json,
             },
             settings: settings.clone(),
             guard: guard.clone(),

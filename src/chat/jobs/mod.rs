@@ -13,10 +13,13 @@ mod registry;
 
 use std::sync::{Arc, Mutex};
 
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 use tokio::sync::{broadcast, watch};
 
 use super::ring::Ring;
+use crate::shapes::ContentPart;
+use crate::shapes::stream::{ResumeState, Sync};
 
 /// The most one answer may hold, its text and its reasoning together: far above any real
 /// answer (a very long one is well under 1 MiB), so that a provider streaming without end
@@ -101,7 +104,8 @@ fn first_frame_id() -> u64 {
 
 impl Job {
     /// Sends a frame to every subscriber and keeps it for later ones.
-    pub fn emit(&self, data: Value) {
+    pub fn emit(&self, data: impl Serialize) {
+        let data = frame_text(&data);
         let mut st = self.state.lock().expect("job state");
         self.push(&mut st, data, false);
     }
@@ -128,7 +132,7 @@ impl Job {
             } else {
                 st.text.push_str(piece);
             }
-            self.push(&mut st, frame(piece), false);
+            self.push(&mut st, frame(piece).to_string(), false);
         }
         if fits < text.len() {
             Err(AnswerFull)
@@ -138,16 +142,17 @@ impl Job {
     }
 
     /// Sends the last frame and marks the job ended, in one step.
-    pub fn emit_final(&self, data: Value, status: Status) {
+    pub fn emit_final(&self, data: impl Serialize, status: Status) {
+        let data = frame_text(&data);
         let mut st = self.state.lock().expect("job state");
         st.status = status;
         self.push(&mut st, data, true);
     }
 
-    fn push(&self, st: &mut State, data: Value, terminal: bool) {
+    fn push(&self, st: &mut State, data: String, terminal: bool) {
         let frame = Arc::new(Frame {
             id: st.next_id,
-            data: data.to_string(),
+            data,
             terminal,
         });
         st.next_id += 1;
@@ -185,22 +190,15 @@ impl Job {
     }
 
     /// LibreChat's content parts for what was generated so far.
-    pub fn aggregated_content(&self) -> Value {
-        let (think, text) = self.content();
-        let mut parts = Vec::new();
-        if !think.is_empty() {
-            parts.push(json!({"type": "think", "think": think}));
-        }
-        if !text.is_empty() || parts.is_empty() {
-            parts.push(json!({"type": "text", "text": text}));
-        }
-        Value::Array(parts)
+    pub fn aggregated_content(&self) -> Vec<ContentPart> {
+        let st = self.state.lock().expect("job state");
+        parts_of(&st)
     }
 
-    /// The `sync` frame: the state of the job, for a client that (re)joins.
-    pub fn sync_frame(&self) -> String {
+    /// The state of the job, as the `sync` frame gives it.
+    pub fn resume_state(&self) -> ResumeState {
         let st = self.state.lock().expect("job state");
-        self.sync_of(&st)
+        self.resume_state_of(&st)
     }
 
     /// The `sync` frame now, the id of the last frame it covers, and the final frame when the
@@ -215,27 +213,22 @@ impl Job {
     }
 
     fn sync_of(&self, st: &State) -> String {
-        let mut parts = Vec::new();
-        if !st.think.is_empty() {
-            parts.push(json!({"type": "think", "think": st.think}));
-        }
-        if !st.text.is_empty() || parts.is_empty() {
-            parts.push(json!({"type": "text", "text": st.text}));
-        }
-        let user_message = st.user_message.clone();
-        json!({
-            "sync": true,
-            "resumeState": {
-                "runSteps": [],
-                "aggregatedContent": parts,
-                "userMessage": user_message,
-                "responseMessageId": self.response_message_id,
-                "conversationId": self.conversation_id,
-                "status": st.status.as_str(),
-            },
-            "pendingEvents": [],
+        frame_text(&Sync {
+            sync: true,
+            resume_state: self.resume_state_of(st),
+            pending_events: [],
         })
-        .to_string()
+    }
+
+    fn resume_state_of(&self, st: &State) -> ResumeState {
+        ResumeState {
+            run_steps: [],
+            aggregated_content: parts_of(st),
+            user_message: st.user_message.clone(),
+            response_message_id: self.response_message_id.clone(),
+            conversation_id: self.conversation_id.clone(),
+            status: st.status.as_str(),
+        }
     }
 
     /// Joins the job. `after`: the last frame id the client has (from `Last-Event-ID`);
@@ -291,6 +284,26 @@ impl Job {
     }
 }
 
+/// The reasoning, then the text (an empty text part when there is nothing yet).
+fn parts_of(st: &State) -> Vec<ContentPart> {
+    let mut parts = Vec::new();
+    if !st.think.is_empty() {
+        parts.push(ContentPart::think(st.think.clone()));
+    }
+    if !st.text.is_empty() || parts.is_empty() {
+        parts.push(ContentPart::text(st.text.clone()));
+    }
+    parts
+}
+
+/// A frame's JSON. The shapes sent serialize without fail (their maps have string keys).
+fn frame_text(data: &impl Serialize) -> String {
+    serde_json::to_string(data).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "a stream frame could not be written");
+        String::from("{}")
+    })
+}
+
 /// The answer reached [`MAX_ANSWER_BYTES`].
 #[derive(Debug, PartialEq, Eq)]
 pub struct AnswerFull;
@@ -309,6 +322,7 @@ pub use registry::{Jobs, StartError};
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn job() -> (Arc<Jobs>, Arc<Job>) {
         let jobs = Arc::new(Jobs::new());

@@ -3,15 +3,17 @@
 
 use std::sync::Arc;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use tracing::Instrument;
 
 use super::checks::Chosen;
 use super::{ChatService, PreparedTurn};
 use crate::chat::engine::Turn;
 use crate::chat::jobs::{Job, Jobs, Status};
+use crate::chat::present;
 use crate::db::messages::Message;
 use crate::db::users::User;
+use crate::shapes::stream::{Created, Failed};
 
 /// Ends a registered job whose request did not get as far as starting the engine: however
 /// the request ends (an error, or the request itself dropped by a timeout), unless
@@ -36,7 +38,7 @@ impl Drop for Launch {
     fn drop(&mut self) {
         if self.armed && self.job.status() == Status::Running {
             self.job.emit_final(
-                json!({"final": true, "error": {"message": "The request ended before the answer started."}}),
+                Failed::new("The request ended before the answer started."),
                 Status::Failed,
             );
             self.jobs.finish(&self.job, Status::Failed);
@@ -69,9 +71,13 @@ impl ChatService {
             partial,
         } = prepared;
         let conversation_id = conversation.conversation_id.clone();
-        let request_json = (self.engine.message_json)(&request);
-        job.set_user_message(request_json.clone());
-        job.emit(json!({"created": true, "message": request_json, "streamId": conversation_id}));
+        let request_shape = present::message(&request);
+        job.set_user_message(serde_json::to_value(&request_shape).unwrap_or_default());
+        job.emit(Created {
+            created: true,
+            message: request_shape,
+            stream_id: conversation_id.clone(),
+        });
 
         let Chosen {
             endpoint,
@@ -169,7 +175,7 @@ impl ChatService {
                 tracing::error!("an answer's task failed unexpectedly");
                 if job.status() == Status::Running {
                     job.emit_final(
-                        json!({"final": true, "error": {"message": "The answer failed unexpectedly."}}),
+                        Failed::new("The answer failed unexpectedly."),
                         Status::Failed,
                     );
                     jobs.finish(&job, Status::Failed);

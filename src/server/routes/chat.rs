@@ -22,6 +22,7 @@ use crate::chat::start::StartRequest;
 use crate::server::middleware::auth::check_ban;
 use crate::server::middleware::{AuthUser, Client, permission};
 use crate::server::{ApiError, AppState, JsonBody};
+use crate::shapes::stream::Started;
 
 /// Routes that answer promptly.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -44,7 +45,7 @@ async fn start(
     AuthUser(user): AuthUser,
     Path(endpoint): Path<String>,
     JsonBody(body): JsonBody<Value>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Started>, ApiError> {
     check_ban(&state, Some(&user.id), &client).await?;
     let request = StartRequest::from_body(body)?;
     // The role's permissions for what the body asks, checked where LibreChat checks them:
@@ -59,11 +60,11 @@ async fn start(
         .chat
         .start(&user, client.ip, &endpoint, request)
         .await?;
-    Ok(Json(json!({
-        "streamId": started.stream_id,
-        "conversationId": started.conversation_id,
-        "status": "started",
-    })))
+    Ok(Json(Started {
+        stream_id: started.stream_id,
+        conversation_id: started.conversation_id,
+        status: "started",
+    }))
 }
 
 #[derive(serde::Deserialize)]
@@ -142,17 +143,14 @@ async fn status(
     Path(conversation_id): Path<String>,
 ) -> Json<Value> {
     match state.jobs.get(&user.id, &conversation_id) {
-        Some(job) => {
-            let sync: Value = serde_json::from_str(&job.sync_frame()).unwrap_or(Value::Null);
-            Json(json!({
-                "active": job.status() == Status::Running,
-                "streamId": job.stream_id,
-                "status": job.status().as_str(),
-                "aggregatedContent": job.aggregated_content(),
-                "createdAt": job.created_at,
-                "resumeState": sync["resumeState"],
-            }))
-        }
+        Some(job) => Json(json!({
+            "active": job.status() == Status::Running,
+            "streamId": job.stream_id,
+            "status": job.status().as_str(),
+            "aggregatedContent": job.aggregated_content(),
+            "createdAt": job.created_at,
+            "resumeState": job.resume_state(),
+        })),
         None => Json(json!({"active": false})),
     }
 }

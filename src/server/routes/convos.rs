@@ -11,7 +11,7 @@ use utoipa_axum::routes;
 use super::paging;
 pub use crate::chat::input::{conversation_id, parse_changes};
 use crate::chat::present;
-use crate::db::conversations::{self, Changes, Conversation, Cursor, ListFilter, SortBy};
+use crate::db::conversations::{self, Changes, Cursor, ListFilter, SortBy};
 use crate::server::middleware::{AuthUser, permission};
 use crate::server::{ApiError, AppState, JsonBody};
 use crate::shapes::{ConversationPage, DeleteResult, TConversation};
@@ -26,11 +26,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(export))
         .routes(routes!(pin))
         .routes(routes!(archive_all))
-}
-
-/// LibreChat's `TConversation`, as a JSON value (for callers not moved to the shape yet).
-pub fn conversation_json(c: &Conversation) -> Value {
-    serde_json::to_value(present::conversation(c)).unwrap_or_default()
 }
 
 #[derive(Deserialize)]
@@ -329,7 +324,7 @@ async fn export(
             "md",
         )
     } else {
-        let doc = crate::chat::export::to_json(&convo, &all, super::messages::message_json);
+        let doc = crate::chat::export::to_json(&convo, &all);
         (
             serde_json::to_string_pretty(&doc).unwrap_or_default(),
             "application/json",

@@ -23,11 +23,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(feedback))
 }
 
-/// LibreChat's `TMessage`, as a JSON value (for callers not moved to the shape yet).
-pub fn message_json(m: &crate::db::messages::Message) -> Value {
-    serde_json::to_value(present::message(m)).unwrap_or_default()
-}
-
 fn not_found() -> ApiError {
     ApiError::NotFound("Conversation not found".into())
 }
