@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use rusqlite::Connection;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::tokens::{Encoding, count_with};
 use crate::config::EndpointFiles;
@@ -108,26 +108,8 @@ pub fn check(
 
 /// A message's `files`, as LibreChat's client shows them.
 pub fn files_json(found: &[File]) -> Value {
-    Value::Array(
-        found
-            .iter()
-            .map(|f| {
-                let mut out = json!({
-                    "file_id": f.file_id,
-                    "filename": f.filename,
-                    "filepath": f.filepath,
-                    "type": f.mime,
-                    "bytes": f.bytes,
-                    "source": f.source,
-                });
-                if let (Some(w), Some(h)) = (f.width, f.height) {
-                    out["width"] = json!(w);
-                    out["height"] = json!(h);
-                }
-                out
-            })
-            .collect(),
-    )
+    let files: Vec<_> = found.iter().map(super::present::message_file).collect();
+    serde_json::to_value(files).unwrap_or_else(|_| Value::Array(Vec::new()))
 }
 
 /// What a branch's files give the model: documents' text, read here, and the images to read
@@ -246,6 +228,7 @@ pub fn cut_to_tokens(encoding: Encoding, mut text: String, limit: u64) -> String
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn ids_come_from_the_body_once_each() {

@@ -14,7 +14,8 @@ use serde_json::{Value, json};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::db::files::{self, File};
+use crate::chat::present;
+use crate::db::files;
 use crate::files::intake::{self, IntakeError, Meta};
 use crate::files::{PutError, Received};
 use crate::server::middleware::auth::refresh_cookie;
@@ -22,6 +23,7 @@ use crate::server::middleware::auth::{check_ban, limit, limit_address};
 use crate::server::middleware::slots::Slot;
 use crate::server::middleware::{AuthUser, Client, MaybeUser};
 use crate::server::{ApiError, AppState, JsonBody};
+use crate::shapes::TFile;
 
 /// Uploads one account may have streaming in at once.
 const UPLOADS_PER_ACCOUNT: usize = 4;
@@ -62,40 +64,6 @@ pub fn transfer_router() -> OpenApiRouter<AppState> {
         .routes(routes!(download))
         .routes(routes!(image))
         .layer(DefaultBodyLimit::disable())
-}
-
-/// A file as LibreChat's `TFile`. The text read out of a document stays on the server.
-pub fn file_json(f: &File) -> Value {
-    let mut out = json!({
-        "user": f.user_id,
-        "file_id": f.file_id,
-        "bytes": f.bytes,
-        "embedded": f.embedded,
-        "filename": f.filename,
-        "filepath": f.filepath,
-        "object": "file",
-        "type": f.mime,
-        "usage": f.usage,
-        "source": f.source,
-        "createdAt": f.created_at,
-        "updatedAt": f.updated_at,
-    });
-    let optional = [
-        ("temp_file_id", f.temp_file_id.as_deref()),
-        ("context", f.context.as_deref()),
-        ("conversationId", f.conversation_id.as_deref()),
-        ("messageId", f.message_id.as_deref()),
-    ];
-    for (k, v) in optional {
-        if let Some(v) = v {
-            out[k] = json!(v);
-        }
-    }
-    if let (Some(w), Some(h)) = (f.width, f.height) {
-        out["width"] = json!(w);
-        out["height"] = json!(h);
-    }
-    out
 }
 
 impl From<IntakeError> for ApiError {
@@ -245,7 +213,7 @@ async fn receive(
     client: Client,
     user_id: String,
     form: Result<Multipart, MultipartRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<TFile>, ApiError> {
     let _slot = admit(&state, &client, &user_id).await?;
     let form = form.map_err(|_| {
         ApiError::BadRequest("send the file as multipart/form-data in the field \"file\"".into())
@@ -266,44 +234,47 @@ async fn receive(
         received,
     )
     .await?;
-    let mut body = file_json(&saved);
-    body["message"] = json!("File uploaded and processed successfully");
+    let mut body = present::file(&saved);
+    body.extra.insert(
+        "message".into(),
+        json!("File uploaded and processed successfully"),
+    );
     Ok(Json(body))
 }
 
 /// Uploads a file for a message: documents are read as text for the model.
-#[utoipa::path(post, path = "/api/files", operation_id = "files_upload", request_body(content = Object, description = "multipart/form-data: `file`, `file_id` (the client's UUID for it), `endpoint`, `endpointType`, `conversationId`, `message_file`, `tool_resource`", content_type = "multipart/form-data"), tag = "files", responses((status = 200, description = "The stored file (TFile)")))]
+#[utoipa::path(post, path = "/api/files", operation_id = "files_upload", request_body(content = Object, description = "multipart/form-data: `file`, `file_id` (the client's UUID for it), `endpoint`, `endpointType`, `conversationId`, `message_file`, `tool_resource`", content_type = "multipart/form-data"), tag = "files", responses((status = 200, description = "The stored file", body = TFile)))]
 async fn upload(
     State(state): State<AppState>,
     client: Client,
     AuthUser(user): AuthUser,
     form: Result<Multipart, MultipartRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<TFile>, ApiError> {
     receive(state, client, user.id, form).await
 }
 
 /// Uploads an image for a message (LibreChat's client sends images here, with their size).
-#[utoipa::path(post, path = "/api/files/images", operation_id = "files_upload_image", request_body(content = Object, description = "multipart/form-data as for /api/files, with `width` and `height`", content_type = "multipart/form-data"), tag = "files", responses((status = 200, description = "The stored file (TFile)")))]
+#[utoipa::path(post, path = "/api/files/images", operation_id = "files_upload_image", request_body(content = Object, description = "multipart/form-data as for /api/files, with `width` and `height`", content_type = "multipart/form-data"), tag = "files", responses((status = 200, description = "The stored file", body = TFile)))]
 async fn upload_image(
     State(state): State<AppState>,
     client: Client,
     AuthUser(user): AuthUser,
     form: Result<Multipart, MultipartRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<TFile>, ApiError> {
     receive(state, client, user.id, form).await
 }
 
 /// The caller's files, newest first (avatars left out).
-#[utoipa::path(get, path = "/api/files", operation_id = "files_list", tag = "files", responses((status = 200, description = "TFile[]")))]
+#[utoipa::path(get, path = "/api/files", operation_id = "files_list", tag = "files", responses((status = 200, description = "The caller's files", body = Vec<TFile>)))]
 async fn list(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Vec<TFile>>, ApiError> {
     let all = state
         .db
         .read(move |c| files::list(c, &user.id, LIST_MAX))
         .await?;
-    Ok(Json(Value::Array(all.iter().map(file_json).collect())))
+    Ok(Json(all.iter().map(present::file).collect()))
 }
 
 #[derive(Deserialize)]
