@@ -2,13 +2,11 @@
 //! transaction in the same database transaction: a user's transactions add up to the balance.
 
 use rusqlite::{Connection, OptionalExtension, params};
-use serde::Serialize;
 
 use super::{DbError, new_object_id, now};
 
-/// A user's balance, as `GET /api/balance` shows it.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
+/// A user's balance (`GET /api/balance` shows it as `shapes::TBalance`).
+#[derive(Debug, Clone, PartialEq)]
 pub struct Balance {
     pub token_credits: i64,
     pub auto_refill_enabled: bool,

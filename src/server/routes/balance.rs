@@ -20,7 +20,7 @@ async fn balance(
     AuthUser(user): AuthUser,
 ) -> Result<Response, ApiError> {
     match state.billing.balance(&user.id).await? {
-        Some(b) => Ok(Json(serde_json::to_value(b).map_err(ApiError::internal)?).into_response()),
+        Some(b) => Ok(Json(crate::chat::present::balance(&b)).into_response()),
         // LibreChat answers 204 with no body when balances are off.
         None => Ok(StatusCode::NO_CONTENT.into_response()),
     }

@@ -4,35 +4,22 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use serde::Deserialize;
-use serde_json::{Value, json};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::chat::present;
 use crate::db::conversations;
-use crate::db::tags::{self, Tag};
+use crate::db::tags;
 use crate::server::middleware::Permitted;
 use crate::server::middleware::permission::UseBookmarks;
 use crate::server::{ApiError, AppState, JsonBody};
+use crate::shapes::TConversationTag;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list, create))
         .routes(routes!(update, delete))
         .routes(routes!(set_for_conversation))
-}
-
-/// LibreChat's `TConversationTag`, whose schema requires `_id` and `user`.
-fn tag_json(t: &Tag) -> Value {
-    json!({
-        "_id": t.id,
-        "user": t.user_id,
-        "tag": t.tag,
-        "description": t.description,
-        "count": t.count,
-        "position": t.position,
-        "createdAt": t.created_at,
-        "updatedAt": t.updated_at,
-    })
 }
 
 /// A bookmark's name: 1 to 100 characters, no control characters, trimmed.
@@ -59,9 +46,9 @@ fn description(raw: Option<&str>) -> Result<Option<String>, ApiError> {
 async fn list(
     State(state): State<AppState>,
     Permitted(user, _): Permitted<UseBookmarks>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Vec<TConversationTag>>, ApiError> {
     let all = state.db.read(move |c| tags::list(c, &user.id)).await?;
-    Ok(Json(Value::Array(all.iter().map(tag_json).collect())))
+    Ok(Json(all.iter().map(present::tag).collect()))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -82,7 +69,7 @@ async fn create(
     State(state): State<AppState>,
     Permitted(user, _): Permitted<UseBookmarks>,
     JsonBody(body): JsonBody<CreateBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<TConversationTag>, ApiError> {
     let tag = name(&body.tag)?;
     let desc = description(body.description.as_deref())?.unwrap_or_default();
     let convo = match (body.add_to_conversation, body.conversation_id) {
@@ -110,7 +97,7 @@ async fn create(
         .await
         .map_err(|e| ApiError::or_not_found(e, "Conversation"))?
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("the bookmark vanished")))?;
-    Ok(Json(tag_json(&created)))
+    Ok(Json(present::tag(&created)))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -127,7 +114,7 @@ async fn update(
     Permitted(user, _): Permitted<UseBookmarks>,
     Path(tag): Path<String>,
     JsonBody(body): JsonBody<UpdateBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<TConversationTag>, ApiError> {
     let new_name = body.tag.as_deref().map(name).transpose()?;
     let desc = description(body.description.as_deref())?;
     if body.position.is_some_and(|p| p < 0) {
@@ -152,7 +139,7 @@ async fn update(
         .await
         .map_err(|e| ApiError::or_not_found(e, "Bookmark"))?
         .ok_or_else(|| ApiError::Conflict("You already have a bookmark with that name".into()))?;
-    Ok(Json(tag_json(&updated)))
+    Ok(Json(present::tag(&updated)))
 }
 
 /// Deletes a bookmark; answers with it as it was, as LibreChat does.
@@ -161,13 +148,13 @@ async fn delete(
     State(state): State<AppState>,
     Permitted(user, _): Permitted<UseBookmarks>,
     Path(tag): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<TConversationTag>, ApiError> {
     let deleted = state
         .db
         .write(move |c| tags::delete(c, &user.id, &tag))
         .await
         .map_err(|e| ApiError::or_not_found(e, "Bookmark"))?;
-    Ok(Json(tag_json(&deleted)))
+    Ok(Json(present::tag(&deleted)))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -183,7 +170,7 @@ async fn set_for_conversation(
     Permitted(user, _): Permitted<UseBookmarks>,
     Path(conversation_id): Path<String>,
     JsonBody(body): JsonBody<SetBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Vec<String>>, ApiError> {
     if body.tags.len() > 100 {
         return Err(ApiError::BadRequest(
             "at most 100 bookmarks per conversation".into(),
@@ -204,5 +191,5 @@ async fn set_for_conversation(
         .await
         .map_err(|e| ApiError::or_not_found(e, "Conversation"))?
         .ok_or_else(|| ApiError::NotFound("Conversation not found".into()))?;
-    Ok(Json(json!(convo.tags)))
+    Ok(Json(convo.tags))
 }
