@@ -25,7 +25,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::bounded::BoundedCache;
-use crate::chat::tree;
+use crate::chat::{present, tree};
 use crate::db::conversations;
 use crate::db::messages::{self, Message, NO_PARENT};
 use crate::db::shares::{self, SharedLink};
@@ -33,6 +33,8 @@ use crate::db::users::User;
 use crate::server::middleware::permission::CreateSharedLinks;
 use crate::server::middleware::{AuthUser, MaybeUser, Permitted};
 use crate::server::{ApiError, AppState};
+use crate::shapes::share::{SharedLinkOf, SharedPage, Snapshot};
+use crate::shapes::{SharedLinkPage, TMessage, TSharedLink};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -68,52 +70,41 @@ fn snapshot(branch: &[Message]) -> Value {
         .map(|m| (m.message_id.as_str(), format!("msg_{}", new_share_id())))
         .collect();
     let convo = format!("convo_{}", new_share_id());
-    let messages: Vec<Value> = branch
+    let messages: Vec<TMessage> = branch
         .iter()
-        .map(|m| {
-            let mut out = json!({
-                "messageId": anon[m.message_id.as_str()],
-                "parentMessageId": anon.get(m.parent_message_id.as_str()).map(String::as_str).unwrap_or(NO_PARENT),
-                "conversationId": convo,
-                "sender": m.sender,
-                "text": m.text,
-                "isCreatedByUser": m.is_created_by_user,
-                "model": m.model,
-                "error": m.error,
-                "unfinished": m.unfinished,
-                "createdAt": m.created_at,
-                "updatedAt": m.updated_at,
-            });
-            // LibreChat's client reads `endpoint` as a string or nothing, never null.
-            if let Some(e) = &m.endpoint {
-                out["endpoint"] = json!(e);
-            }
+        .map(|m| TMessage {
+            message_id: anon[m.message_id.as_str()].clone(),
+            parent_message_id: anon
+                .get(m.parent_message_id.as_str())
+                .map_or(NO_PARENT, String::as_str)
+                .to_owned(),
+            conversation_id: convo.clone(),
+            sender: Some(m.sender.clone()),
+            text: m.text.clone(),
+            is_created_by_user: m.is_created_by_user,
+            model: m.model.clone(),
+            error: m.error,
+            unfinished: m.unfinished,
+            created_at: m.created_at.clone(),
+            updated_at: m.updated_at.clone(),
+            endpoint: m.endpoint.clone(),
             // Only text and reasoning parts: file and image parts carry storage paths that
             // name the owner, and tool calls carry the owner's inputs.
-            if let Some(parts) = m.content.as_ref().and_then(Value::as_array) {
-                let shared: Vec<Value> = parts
-                    .iter()
-                    .filter(|p| matches!(p["type"].as_str(), Some("text" | "think")))
-                    .cloned()
-                    .collect();
-                out["content"] = Value::Array(shared);
-            }
-            out
+            content: present::parts(m.content.as_ref().unwrap_or(&Value::Null)).map(|parts| {
+                parts
+                    .into_iter()
+                    .filter(|p| matches!(p.kind(), Some("text" | "think")))
+                    .collect()
+            }),
+            // Nothing about the owner: no user, files, feedback or other fields.
+            ..TMessage::default()
         })
         .collect();
-    json!({ "conversationId": convo, "messages": messages })
-}
-
-fn link_json(l: &SharedLink) -> Value {
-    json!({
-        "shareId": l.share_id,
-        "conversationId": l.conversation_id,
-        "title": l.title,
-        "targetMessageId": l.target_message_id,
-        "isPublic": true,
-        "createdAt": l.created_at,
-        "updatedAt": l.updated_at,
+    serde_json::to_value(Snapshot {
+        conversation_id: convo,
+        messages,
     })
+    .unwrap_or_default()
 }
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
@@ -129,7 +120,7 @@ async fn create(
     Permitted(user, _): Permitted<CreateSharedLinks>,
     Path(conversation_id): Path<String>,
     body: axum::body::Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<TSharedLink>, ApiError> {
     enabled(&state)?;
     // The body is optional: none shares the newest branch.
     let body: CreateBody = if body.iter().all(u8::is_ascii_whitespace) {
@@ -180,7 +171,7 @@ async fn create(
         })
         .await?
         .ok_or_else(|| ApiError::Conflict("This conversation is already shared.".into()))?;
-    Ok(Json(link_json(&saved)))
+    Ok(Json(present::shared_link(&saved)))
 }
 
 /// Shared pages as served, by share id and the link's `updated_at`: a change to the link
@@ -235,14 +226,14 @@ async fn read(
     })
     .await?;
     let page = Bytes::from(
-        serde_json::to_vec(&json!({
-            "shareId": link.share_id,
-            "conversationId": link.snapshot["conversationId"],
-            "title": link.title,
-            "messages": messages,
-            "createdAt": link.created_at,
-            "updatedAt": link.updated_at,
-        }))
+        serde_json::to_vec(&SharedPage {
+            share_id: link.share_id.clone(),
+            conversation_id: link.snapshot["conversationId"].clone(),
+            title: link.title,
+            messages,
+            created_at: link.created_at,
+            updated_at: link.updated_at.clone(),
+        })
         .map_err(ApiError::internal)?,
     );
     PAGES.insert(page_key(&link.share_id, &link.updated_at), page.clone());
@@ -318,18 +309,18 @@ async fn link_for_conversation(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     Path(conversation_id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SharedLinkOf>, ApiError> {
     enabled(&state)?;
     let cid = conversation_id.clone();
     let link = state
         .db
         .read(move |c| shares::for_conversation(c, &user.id, &cid))
         .await?;
-    Ok(Json(json!({
-        "success": link.is_some(),
-        "shareId": link.map(|l| l.share_id),
-        "conversationId": conversation_id,
-    })))
+    Ok(Json(SharedLinkOf {
+        success: link.is_some(),
+        share_id: link.map(|l| l.share_id),
+        conversation_id,
+    }))
 }
 
 #[derive(Deserialize)]
@@ -344,7 +335,7 @@ async fn list(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     Query(q): Query<ListQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SharedLinkPage>, ApiError> {
     enabled(&state)?;
     let size = super::paging::page_size(q.page_size.as_deref(), "pageSize", 10)?;
     let cursor = q.cursor.filter(|c| !c.is_empty());
@@ -360,11 +351,15 @@ async fn list(
         .await?;
     let more = links.len() > size;
     links.truncate(size);
-    Ok(Json(json!({
-        "links": links.iter().map(link_json).collect::<Vec<_>>(),
-        "nextCursor": if more { links.last().map(|l| Value::String(l.created_at.clone())) } else { None },
-        "hasNextPage": more,
-    })))
+    Ok(Json(SharedLinkPage {
+        links: links.iter().map(present::shared_link).collect(),
+        next_cursor: if more {
+            links.last().map(|l| l.created_at.clone())
+        } else {
+            None
+        },
+        has_next_page: more,
+    }))
 }
 
 /// LibreChat's "update link": a new share id and a fresh snapshot of the same branch, so the
@@ -374,7 +369,7 @@ async fn regenerate(
     State(state): State<AppState>,
     Permitted(user, _): Permitted<CreateSharedLinks>,
     Path(share_id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<TSharedLink>, ApiError> {
     enabled(&state)?;
     let (uid, sid) = (user.id.clone(), share_id.clone());
     let (link, convo, all) = state
@@ -400,7 +395,7 @@ async fn regenerate(
         .write(move |c| shares::regenerate(c, &user.id, &share_id, &new_id, &title, &snap))
         .await?
         .ok_or_else(|| ApiError::NotFound("Shared link not found".into()))?;
-    Ok(Json(link_json(&updated)))
+    Ok(Json(present::shared_link(&updated)))
 }
 
 #[utoipa::path(delete, path = "/api/share/{id}", operation_id = "shares_remove", summary = "Delete a shared link", tag = "shares", params(("id" = String, Path)), responses((status = 200, description = "Success")))]
