@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 
 use super::model::{Convo, Msg, normalize_time, unix_time};
 use crate::db::messages::NO_PARENT;
+use crate::shapes::{ContentPart, TMessage};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -133,32 +134,10 @@ fn string(v: &Value, key: &str) -> Option<String> {
 
 // ---- LibreChat ----
 
-/// Message fields that are columns (or belong to the old conversation, or the old owner) and
-/// so are not carried over as extra fields.
-const MESSAGE_FIELDS: &[&str] = &[
-    "messageId",
-    "parentMessageId",
-    "conversationId",
-    "user",
-    "sender",
-    "isCreatedByUser",
-    "text",
-    "content",
-    "model",
-    "endpoint",
-    "createdAt",
-    "updatedAt",
-    "error",
-    "unfinished",
-    "feedback",
-    "tokenCount",
-    "children",
-    "_id",
-    "__v",
-    "searchResult",
-    "snippet",
-    "title",
-];
+/// Message fields that are not carried over as extra fields: `TMessage`'s typed fields (kept
+/// as columns, or belonging to the old conversation or the old owner), and these, which belong
+/// to LibreChat's database, its export's nesting, or a search result.
+const NOT_CARRIED: &[&str] = &["children", "_id", "__v", "searchResult", "snippet", "title"];
 
 /// LibreChat's export: `{conversationId, title, endpoint, options, recursive, messages}` with
 /// messages flat (each naming its `parentMessageId`) or nested under `children`.
@@ -252,7 +231,9 @@ fn librechat_message(m: Value, nested_parent: Option<String>) -> Result<Msg, Str
     // A new map, not `o` emptied: an emptied map keeps its node (~600 bytes) allocated.
     let extra: Map<String, Value> = o
         .into_iter()
-        .filter(|(k, _)| !MESSAGE_FIELDS.contains(&k.as_str()))
+        .filter(|(k, _)| {
+            !TMessage::FIELDS.contains(&k.as_str()) && !NOT_CARRIED.contains(&k.as_str())
+        })
         .collect();
     Ok(Msg {
         id,
@@ -431,12 +412,9 @@ fn claude_message(i: usize, m: &Value, previous: Option<String>) -> (Msg, Option
         text = texts.join("\n\n");
     }
     let content = (!thinking.is_empty()).then(|| {
-        let mut parts: Vec<Value> = thinking
-            .iter()
-            .map(|t| serde_json::json!({"type": "think", "think": t}))
-            .collect();
-        parts.push(serde_json::json!({"type": "text", "text": text}));
-        Value::Array(parts)
+        let mut parts: Vec<ContentPart> = thinking.iter().map(ContentPart::think).collect();
+        parts.push(ContentPart::text(text.as_str()));
+        crate::chat::present::parts_value(&parts)
     });
     let msg = Msg {
         id,
