@@ -5,9 +5,10 @@ use serde_json::{Map, Value};
 
 use super::read;
 
-/// LibreChat's `TMessage`. Read from a client (`POST /api/messages/:id`), the fields the server
-/// stores are checked by type (see [`read`](super::read)); `files` then stays in `extra` as
-/// sent, and `user`, `conversationId`, the times and `feedback` are not taken from a client.
+/// LibreChat's `TMessage`, with `files` (the files sent with it) and any other fields it was
+/// saved with. Read from a client (`POST /api/messages/:id`), the fields the server stores are
+/// checked by type; `files` then stays with the other fields as sent, and `user`,
+/// `conversationId`, the times and `feedback` are not taken from a client.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TMessage {
@@ -248,6 +249,16 @@ pub struct MessagePage {
     pub messages: Vec<TMessage>,
     /// `null` on the last page.
     pub next_cursor: Option<String>,
+}
+
+/// `PUT /api/messages/:conversationId/:messageId/feedback`: the feedback as stored.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FeedbackAnswer {
+    pub message_id: String,
+    pub conversation_id: String,
+    /// `null` when it was taken back.
+    pub feedback: Option<Value>,
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -13,6 +13,7 @@ use crate::db::conversations;
 use crate::db::messages::{self, NO_PARENT};
 use crate::server::middleware::AuthUser;
 use crate::server::{ApiError, AppState, JsonBody};
+use crate::shapes::message::FeedbackAnswer;
 use crate::shapes::{self, MessagePage, TMessage};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -150,7 +151,7 @@ async fn feedback(
     AuthUser(user): AuthUser,
     Path((conversation_id, message_id)): Path<(String, String)>,
     JsonBody(body): JsonBody<FeedbackBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<FeedbackAnswer>, ApiError> {
     let feedback = match body.feedback {
         None | Some(Value::Null) => None,
         Some(Value::Object(f)) => {
@@ -188,9 +189,11 @@ async fn feedback(
         .write(move |db| messages::set_feedback(db, &u, &c, &m, f.as_ref()))
         .await
         .map_err(|e| ApiError::or_not_found(e, "Message"))?;
-    Ok(Json(
-        json!({ "messageId": message_id, "conversationId": conversation_id, "feedback": feedback }),
-    ))
+    Ok(Json(FeedbackAnswer {
+        message_id,
+        conversation_id,
+        feedback,
+    }))
 }
 
 /// Deletes the message and the replies below it (see `messages::delete_subtree`). 204.
