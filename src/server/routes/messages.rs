@@ -70,7 +70,7 @@ async fn get_one(
 }
 
 /// Saves a message into the user's conversation (LibreChat's `POST /api/messages/:id`).
-#[utoipa::path(post, path = "/api/messages/{conversation_id}", operation_id = "messages_save", request_body(content = Object, description = "A `TMessage`: `messageId`, `parentMessageId`, `text` or `content`, `sender`, `isCreatedByUser`, ..."), tag = "messages", params(("conversation_id" = String, Path)), responses((status = 201, description = "The message as saved", body = TMessage)))]
+#[utoipa::path(post, path = "/api/messages/{conversation_id}", operation_id = "messages_save", request_body(content = TMessage, description = "A `TMessage`: `messageId`, `parentMessageId`, `text` or `content`, `sender`, `isCreatedByUser`, ..."), tag = "messages", params(("conversation_id" = String, Path)), responses((status = 201, description = "The message as saved", body = TMessage)))]
 async fn save(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
