@@ -151,17 +151,7 @@ pub async fn take(
         text: Some(text),
         ..File::default()
     };
-    match db
-        .write(move |c| crate::db::files::insert(c, &record))
-        .await
-    {
-        Ok(saved) => Ok(saved),
-        Err(e) => {
-            // Not recorded: the bytes go too (the sweeper would, later).
-            let _ = storage.remove(&key).await;
-            Err(e.into())
-        }
-    }
+    record_or_remove(db, storage, record, key).await
 }
 
 /// An image: decoded under limits, turned upright, shrunk for vision models (Anthropic's
