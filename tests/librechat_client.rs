@@ -108,7 +108,8 @@ async fn librechat_s_own_client_in_a_real_browser() {
         );
     }
     // The files attached in the browser reached the model with their message: the document's
-    // text (DOC_MARKER in tests/e2e/librechat-files.mjs) and the image, in OpenAI's format.
+    // text (DOC_MARKER in tests/e2e/librechat-files.mjs), the PDF's text (PDF_MARKER) and the
+    // image, in OpenAI's format.
     let carried = fake.requests().into_iter().find_map(|r| {
         let question = r["messages"].as_array()?.last()?.clone();
         let parts = question["content"].as_array()?.clone();
@@ -116,6 +117,12 @@ async fn librechat_s_own_client_in_a_real_browser() {
         text.contains("(marker 7413)").then_some(parts)
     });
     let parts = carried.expect("no request to the provider carried the attached document");
+    assert!(
+        parts.iter().any(|p| p["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("(marker 8291)") && t.contains("almanac.pdf"))),
+        "the PDF's text did not go with the document: {parts:?}"
+    );
     assert!(
         parts.iter().any(|p| p["type"] == "image_url"
             && p["image_url"]["url"]

@@ -127,6 +127,12 @@ librechat completions zsh > \"${fpath[1]}/_librechat\"\n  librechat completions 
         after_help = "Example:\n  librechat manpage | gzip > /usr/share/man/man1/librechat.1.gz"
     )]
     Manpage,
+    /// Reads one document's text from standard input (the server runs this in a child process)
+    #[command(name = "read-document", hide = true)]
+    ReadDocument {
+        /// pdf, docx, xlsx, odt or ods
+        kind: String,
+    },
 }
 
 /// Parses the command line and runs the command. Returns the process exit code.
@@ -137,6 +143,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Completions { shell } => return print_completions(shell),
         Command::Manpage => return print_manpage(),
         Command::Openapi => return print_openapi(),
+        Command::ReadDocument { kind } => return Ok(crate::files::documents::child::run(&kind)),
         _ => {}
     }
     let env = match &cli.common.env_file {
@@ -166,6 +173,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Completions { shell } => print_completions(shell),
         Command::Manpage => print_manpage(),
         Command::Openapi => print_openapi(),
+        Command::ReadDocument { kind } => Ok(crate::files::documents::child::run(&kind)),
     }
 }
 

@@ -3,7 +3,7 @@
 //! quota (`FILE_USER_QUOTA_MB`, off by default).
 //!
 //! The defaults are LibreChat's (10 files of up to 512 MB per message) except the types: only
-//! those this server can read are accepted (images, text and code, see [`DEFAULT_TYPES`]), so
+//! those this server can read are accepted (images, text, code and documents, see [`DEFAULT_TYPES`]), so
 //! a person is told at upload that a video cannot be used, not after.
 
 use std::collections::BTreeMap;
@@ -17,11 +17,13 @@ use super::{ConfigError, Env};
 const MB: u64 = 1024 * 1024;
 
 /// The types accepted when `fileConfig` names none, as LibreChat's patterns: images for vision
-/// models, and text, code and structured text, read for the model as text.
+/// models; text, code and structured text, and PDF, Word, Excel and OpenDocument files, read
+/// for the model as text.
 pub const DEFAULT_TYPES: &[&str] = &[
     r"^image/(jpeg|gif|png|webp)$",
     r"^text/(plain|markdown|x-markdown|csv|tab-separated-values|html|xml|css|javascript|calendar|vtt|x-c|x-c\+\+|x-csharp|x-h|x-java|x-php|x-python|x-script\.python|x-ruby|x-tex|x-sh|x-rust|x-go|x-yaml|x-toml)$",
     r"^application/(json|xml|yaml|x-yaml|sql|typescript|javascript|x-sh|csv|toml|x-ndjson)$",
+    r"^application/(pdf|vnd\.openxmlformats-officedocument\.(wordprocessingml\.document|spreadsheetml\.sheet)|vnd\.oasis\.opendocument\.(text|spreadsheet))$",
 ];
 
 /// One endpoint's upload limits, merged.
@@ -91,6 +93,9 @@ pub struct FileSettings {
     /// How stored images are written: librechat.yaml's `imageOutputType`, `png` (the
     /// default), `jpeg` or `webp`.
     pub image_output_type: String,
+    /// The program run to read documents (`librechat read-document`); `None`: this very
+    /// executable. Only the tests set it, as they run the server inside the test program.
+    pub document_reader: Option<std::path::PathBuf>,
 }
 
 #[derive(Deserialize, Default)]
@@ -219,6 +224,7 @@ impl FileSettings {
             client_image_resize: written.client_image_resize,
             user_quota,
             image_output_type,
+            document_reader: None,
         })
     }
 
@@ -300,7 +306,7 @@ mod tests {
     }
 
     #[test]
-    fn the_defaults_take_text_and_code_only() {
+    fn the_defaults_take_what_this_server_reads() {
         let s = FileSettings::load(&Env::default(), None, None).unwrap();
         let d = s.endpoint("openAI", None);
         assert_eq!((d.file_limit, d.file_size_limit), (10, 512 * MB));
@@ -309,10 +315,19 @@ mod tests {
             "text/markdown",
             "application/json",
             "text/x-python",
+            "application/pdf",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "application/vnd.oasis.opendocument.text",
         ] {
             assert!(d.accepts(ok), "{ok}");
         }
-        for no in ["video/mp4", "application/zip", "application/octet-stream"] {
+        for no in [
+            "video/mp4",
+            "application/zip",
+            "application/octet-stream",
+            "application/msword",
+        ] {
             assert!(!d.accepts(no), "{no}");
         }
         assert_eq!((s.avatar_size_limit, s.file_token_limit), (2 * MB, 100_000));

@@ -2,6 +2,7 @@
 //! empty, within the endpoint's size and types), the type found in the bytes, the text read
 //! out of a document, and then one stored object and one `files` record — or nothing at all.
 
+use super::documents::{self, DocumentError};
 use super::images::{self, Fit, ImageError, OutputType};
 use super::kinds::{self, TypeError};
 use super::storage::{Received, Storage};
@@ -53,6 +54,8 @@ pub enum IntakeError {
     Text(#[from] TextError),
     #[error("{0}")]
     Image(#[from] ImageError),
+    #[error("{0}")]
+    Document(#[from] DocumentError),
     #[error(transparent)]
     Db(#[from] DbError),
     #[error("storing the file failed: {0}")]
@@ -124,14 +127,20 @@ pub async fn take(
         )
         .await;
     }
-    // A text file is its own text: one over the limit is refused before it is read.
-    if received.bytes > text::MAX_TEXT_BYTES as u64 {
-        return Err(TextError::TooLong.into());
-    }
-    let bytes = received.read().await?;
-    let text = tokio::task::spawn_blocking(move || text::from_text_file(bytes))
-        .await
-        .map_err(std::io::Error::other)??;
+    let text = if let Some(kind) = documents::Kind::of_mime(&mime) {
+        // Read in a child process, with its own limits.
+        let reader = settings.document_reader.as_deref();
+        documents::child::read(kind, received.path(), reader).await?
+    } else {
+        // A text file is its own text: one over the limit is refused before it is read.
+        if received.bytes > text::MAX_TEXT_BYTES as u64 {
+            return Err(TextError::TooLong.into());
+        }
+        let bytes = received.read().await?;
+        tokio::task::spawn_blocking(move || text::from_text_file(bytes))
+            .await
+            .map_err(std::io::Error::other)??
+    };
     let size = received.bytes;
     let key = storage.keep(received).await?;
     let file_id = uuid::Uuid::new_v4().to_string();

@@ -4,6 +4,8 @@
 //! or "text" that is a ZIP, is refused. Where the browser could not name a type
 //! (`application/octet-stream`, or none), text is named from the file's extension.
 
+use super::documents::Kind;
+
 /// What the bytes are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sniffed {
@@ -122,6 +124,13 @@ fn is_text_type(mime: &str) -> bool {
         )
 }
 
+/// A file name's extension, in lower case.
+fn extension(filename: &str) -> Option<String> {
+    filename
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+}
+
 /// Why an upload's type was not accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TypeError {
@@ -158,14 +167,21 @@ pub fn resolve(declared: &str, filename: &str, head: &[u8]) -> Result<String, Ty
     }
     match sniffed {
         Sniffed::Pdf if unnamed || declared == "application/pdf" => Ok("application/pdf".into()),
-        Sniffed::Zip if unnamed => Err(TypeError::Unknown),
+        // Word, Excel and OpenDocument files are ZIP containers, named by their extension.
+        Sniffed::Zip if unnamed => extension(filename)
+            .and_then(|e| Kind::of_extension(&e))
+            .filter(|k| k.is_zip())
+            .map(|k| k.mime().to_owned())
+            .ok_or(TypeError::Unknown),
         // The container's contents are checked when it is read.
-        Sniffed::Zip if declared.starts_with("application/") => Ok(declared),
+        Sniffed::Zip
+            if declared.starts_with("application/")
+                && Kind::of_mime(&declared).is_none_or(Kind::is_zip) =>
+        {
+            Ok(declared)
+        }
         Sniffed::Text if unnamed => {
-            let ext = filename
-                .rsplit_once('.')
-                .map(|(_, e)| e.to_ascii_lowercase())
-                .unwrap_or_default();
+            let ext = extension(filename).unwrap_or_default();
             Ok(TEXT_EXTENSIONS
                 .iter()
                 .find(|(e, _)| *e == ext)
@@ -230,5 +246,24 @@ mod tests {
         );
         assert_eq!(resolve("", "x.bin", b"\0\x01"), Err(TypeError::Unknown));
         assert_eq!(resolve("", "a.png", PNG).unwrap(), "image/png");
+        assert_eq!(
+            resolve("", "report.DOCX", b"PK\x03\x04").unwrap(),
+            Kind::Docx.mime()
+        );
+        assert_eq!(resolve("", "a.zip", b"PK\x03\x04"), Err(TypeError::Unknown));
+        assert_eq!(
+            resolve("", "a.pdf", b"%PDF-1.4").unwrap(),
+            "application/pdf"
+        );
+    }
+
+    #[test]
+    fn a_zip_is_not_a_pdf() {
+        assert!(resolve("application/pdf", "a.pdf", b"PK\x03\x04").is_err());
+        assert!(resolve(Kind::Xlsx.mime(), "a.xlsx", b"%PDF-1.4").is_err());
+        assert_eq!(
+            resolve(Kind::Xlsx.mime(), "a.xlsx", b"PK\x03\x04").unwrap(),
+            Kind::Xlsx.mime()
+        );
     }
 }

@@ -1,5 +1,5 @@
 // LibreChat's own client attaching files, as a person does it: the composer's "Attach File
-// Options" menu ("Upload to Provider" for an image, "Upload as Text" for a document), each
+// Options" menu ("Upload to Provider" for an image and a PDF, "Upload as Text" for a document), each
 // opening the browser's file picker; then the message goes with them, shows the image (loaded
 // from its `filepath`, which the browser fetches with the session's cookie alone) and the
 // document as a chip that opens LibreChat's preview, keeps them after a reload, and the Files
@@ -11,6 +11,32 @@ import { crc32, deflateSync } from 'node:zlib';
 
 /** A line of the document that must reach the model (tests/librechat_client.rs looks for it). */
 export const DOC_MARKER = 'Neap tides come at the quarter moons (marker 7413)';
+
+/** A line of the PDF that must reach the model as text (tests/librechat_client.rs looks for it). */
+export const PDF_MARKER = 'Spring tides follow the full moon (marker 8291)';
+
+/** A one-page PDF showing `line` in Helvetica, as a minimal writer makes one. */
+function pdf(line) {
+  const content = `BT /F1 14 Tf 72 720 Td (${line.replace(/[\\()]/g, '\\$&')}) Tj ET`;
+  const objects = [
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
+    `<< /Length ${content.length} >>\nstream\n${content}\nendstream`,
+    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>',
+  ];
+  let out = '%PDF-1.4\n';
+  const offsets = objects.map((body, i) => {
+    const at = out.length;
+    out += `${i + 1} 0 obj\n${body}\nendobj\n`;
+    return at;
+  });
+  const xref = out.length;
+  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
+  out += offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('');
+  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return Buffer.from(out, 'latin1');
+}
 
 /** A PNG of `w` × `h` pixels: a blue sea under a yellow moon. */
 function png(w, h) {
@@ -44,9 +70,8 @@ function png(w, h) {
  * What the message carries. Each: the menu item LibreChat's client offers for it, the route it
  * uploads to, the `tool_resource` the client sends with it, how the sent message shows it
  * (`image`: an <img> of its `filepath`; `chip`: a button named after the file, which opens
- * LibreChat's preview of its text), and the file. A PDF is one more entry, `Upload as Text`
- * and a `chip` like the Markdown file (its text holding DOC_MARKER too), once the server reads
- * PDFs.
+ * LibreChat's preview of its text), and the file. A PDF given "to the provider" is read as
+ * text by this server (see README) and shows as a chip.
  */
 const ATTACHMENTS = [
   {
@@ -56,6 +81,10 @@ const ATTACHMENTS = [
   {
     menu: 'Upload as Text', route: '/api/files', toolResource: 'context', shows: 'chip',
     file: { name: 'tides.md', mimeType: 'text/markdown', buffer: Buffer.from(`# Tides\n\n${DOC_MARKER}.\n`) },
+  },
+  {
+    menu: 'Upload to Provider', route: '/api/files', toolResource: null, shows: 'chip',
+    file: { name: 'almanac.pdf', mimeType: 'application/pdf', buffer: pdf(PDF_MARKER) },
   },
 ];
 

@@ -84,7 +84,9 @@ impl Builder {
             .dir
             .clone()
             .unwrap_or_else(|| Arc::new(tempfile::tempdir().unwrap()));
-        let settings = self.settings(dir.path()).expect("test settings load");
+        let mut settings = self.settings(dir.path()).expect("test settings load");
+        // Documents are read by `librechat read-document`, not by this test program.
+        settings.files.document_reader = Some(env!("CARGO_BIN_EXE_librechat").into());
         let state = AppState::init(settings).await.expect("state");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());

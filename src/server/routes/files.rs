@@ -16,6 +16,7 @@ use utoipa_axum::routes;
 
 use crate::chat::present;
 use crate::db::files;
+use crate::files::documents::DocumentError;
 use crate::files::intake::{self, IntakeError, Meta};
 use crate::files::{PutError, Received};
 use crate::server::middleware::auth::refresh_cookie;
@@ -84,6 +85,11 @@ impl From<IntakeError> for ApiError {
             | IntakeError::Type(_)
             | IntakeError::Text(_)
             | IntakeError::Image(_) => ApiError::UnsupportedMediaType(e.to_string()),
+            IntakeError::Document(DocumentError::TooLarge) => {
+                ApiError::PayloadTooLarge(e.to_string())
+            }
+            IntakeError::Document(DocumentError::Io(e)) => ApiError::internal(e),
+            IntakeError::Document(_) => ApiError::Unprocessable(e.to_string()),
             IntakeError::Db(e) => e.into(),
             IntakeError::Io(e) => ApiError::internal(e),
             _ => ApiError::BadRequest(e.to_string()),
