@@ -19,7 +19,27 @@ use crate::db::messages::Message;
 use crate::providers::Part;
 
 /// What each message's files give the model, by message id.
-pub type Attachments = HashMap<String, Vec<Part>>;
+pub type Attachments = HashMap<String, Attached>;
+
+/// What one message's files give the model, and what that costs in tokens (counted once,
+/// when the documents are cut, not again when the context is built).
+#[derive(Debug, Clone, Default)]
+pub struct Attached {
+    pub parts: Vec<Part>,
+    pub tokens: u64,
+}
+
+/// What an image is counted as: what OpenAI charges for a high-detail 1024 × 1024 image
+/// (the other providers charge less).
+pub const IMAGE_TOKENS: u64 = 765;
+
+impl Attached {
+    /// Adds an image.
+    pub fn push_image(&mut self, image: crate::providers::Image) {
+        self.parts.push(Part::Image(image));
+        self.tokens += IMAGE_TOKENS;
+    }
+}
 
 /// Why a message's files were refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -143,19 +163,22 @@ pub fn load(
         if ids.is_empty() {
             continue;
         }
-        let mut parts = Vec::new();
+        let mut attached = Attached::default();
         for f in files::owned(conn, user_id, &ids)? {
             if f.mime.starts_with("image/") {
                 out.images.push((m.message_id.clone(), f));
             } else if let Some(text) = f.text.filter(|t| !t.is_empty()) {
-                parts.push(Part::Document {
+                let (text, tokens) = cut_to_tokens(encoding, text, token_limit);
+                // The name and the block around it, as the model reads them.
+                attached.tokens += tokens + count_with(encoding, &f.filename).max(0) as u64 + 8;
+                attached.parts.push(Part::Document {
                     name: f.filename,
-                    text: cut_to_tokens(encoding, text, token_limit),
+                    text,
                 });
             }
         }
-        if !parts.is_empty() {
-            out.documents.insert(m.message_id.clone(), parts);
+        if !attached.parts.is_empty() {
+            out.documents.insert(m.message_id.clone(), attached);
         }
     }
     Ok(out)
@@ -208,12 +231,13 @@ pub fn can_see(model: &str) -> bool {
 }
 
 /// `text` cut to about `limit` tokens: shortened in proportion until it fits (a few counts at
-/// most), as LibreChat's `processTextWithTokenLimit` does.
-pub fn cut_to_tokens(encoding: Encoding, mut text: String, limit: u64) -> String {
+/// most), as LibreChat's `processTextWithTokenLimit` does; with its count of tokens.
+pub fn cut_to_tokens(encoding: Encoding, mut text: String, limit: u64) -> (String, u64) {
+    let count = |t: &str| count_with(encoding, t).max(0) as u64;
     for _ in 0..4 {
-        let tokens = count_with(encoding, &text).max(0) as u64;
+        let tokens = count(&text);
         if tokens <= limit {
-            return text;
+            return (text, tokens);
         }
         let mut keep =
             (text.len() as u128 * u128::from(limit) / u128::from(tokens) * 95 / 100) as usize;
@@ -222,7 +246,8 @@ pub fn cut_to_tokens(encoding: Encoding, mut text: String, limit: u64) -> String
         }
         text.truncate(keep);
     }
-    text
+    let tokens = count(&text);
+    (text, tokens)
 }
 
 #[cfg(test)]
@@ -246,13 +271,14 @@ mod tests {
     #[test]
     fn long_documents_are_cut_at_the_token_limit() {
         let text = "word ".repeat(10_000);
-        let cut = cut_to_tokens(Encoding::Cl100k, text.clone(), 1_000);
+        let (cut, tokens) = cut_to_tokens(Encoding::Cl100k, text.clone(), 1_000);
         let n = count_with(Encoding::Cl100k, &cut);
         assert!(n <= 1_000 && n > 800, "{n}");
+        assert_eq!(tokens, n as u64, "the count is the cut text's");
         assert!(text.starts_with(&cut));
         assert_eq!(
             cut_to_tokens(Encoding::Cl100k, "short".into(), 1_000),
-            "short"
+            ("short".to_owned(), 1)
         );
     }
 }

@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use super::attachments::Attachments;
+use super::attachments::{Attached, Attachments};
 use super::tokens::{Encoding, count_with};
 use crate::db::messages::Message;
 use crate::providers::{ChatMessage, Part, Role};
@@ -62,24 +62,14 @@ pub fn budget(model: &str, params: &Map<String, Value>) -> u64 {
     window.saturating_sub(reserve).max(256)
 }
 
-/// A message's cost in tokens: its stored count (or a count of its text), and its files'.
-fn cost(m: &Message, text: &str, files: &[Part], encoding: Encoding) -> u64 {
+/// A message's cost in tokens: its stored count (or a count of its text), and its files'
+/// (counted when they were read).
+fn cost(m: &Message, text: &str, files: Option<&Attached>, encoding: Encoding) -> u64 {
     let tokens = m
         .token_count
         .filter(|n| *n > 0)
         .map_or_else(|| count_with(encoding, text) as u64, |n| n as u64);
-    let files: u64 = files
-        .iter()
-        .map(|p| match p {
-            Part::Document { name, text } => {
-                count_with(encoding, text) as u64 + count_with(encoding, name) as u64 + 8
-            }
-            Part::Text(t) => count_with(encoding, t) as u64,
-            // What OpenAI charges a high-detail 1024x1024 image; others charge less.
-            Part::Image(_) => 765,
-        })
-        .sum();
-    tokens + files + PER_MESSAGE
+    tokens + files.map_or(0, |f| f.tokens) + PER_MESSAGE
 }
 
 /// The messages to send for `branch` (first message to newest, the newest being the one to
@@ -121,10 +111,8 @@ pub fn build_counted(
         } else {
             visible_text(m).unwrap_or(text)
         };
-        let files = attachments
-            .get(&m.message_id)
-            .map_or(&[][..], Vec::as_slice);
-        let c = cost(m, &text, files, encoding);
+        let attached = attachments.get(&m.message_id);
+        let c = cost(m, &text, attached, encoding);
         if i > 0 && c > left {
             break;
         }
@@ -135,7 +123,7 @@ pub fn build_counted(
         } else {
             Role::Assistant
         };
-        let mut content = files.to_vec();
+        let mut content = attached.map_or_else(Vec::new, |a| a.parts.clone());
         content.push(Part::Text(text));
         kept.push(ChatMessage { role, content });
     }

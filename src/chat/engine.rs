@@ -356,7 +356,7 @@ impl Engine {
                 .documents
                 .entry(message_id)
                 .or_default()
-                .push(providers::Part::Image(image));
+                .push_image(image);
         }
         loaded.documents
     }
