@@ -113,7 +113,8 @@ pub fn subject(
 
 /// Records the account's subject at `provider`, and what the provider says of it now. A subject
 /// already recorded is never replaced: `false` (and nothing written) when the account has
-/// another one.
+/// another one. The provider's picture never replaces one the person uploaded
+/// (`?manual=true`), as in LibreChat.
 pub fn attach(
     conn: &Connection,
     user_id: &str,
@@ -124,7 +125,9 @@ pub fn attach(
     let col = provider.column();
     let n = conn.execute(
         &format!(
-            "UPDATE users SET {col} = ?2, avatar = COALESCE(?3, avatar), updated_at = ?4
+            "UPDATE users SET {col} = ?2, updated_at = ?4,
+                    avatar = CASE WHEN instr(COALESCE(avatar, ''), 'manual=true') > 0 THEN avatar
+                                  ELSE COALESCE(?3, avatar) END
              WHERE id = ?1 AND ({col} IS NULL OR {col} = '' OR {col} = ?2)"
         ),
         params![user_id, subject, avatar, now()],

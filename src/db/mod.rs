@@ -26,6 +26,7 @@
 //! a time anyway; queuing in-process beats spinning on `SQLITE_BUSY`) and a few read-only
 //! connections, which WAL lets read while the writer writes.
 
+pub mod avatars;
 pub mod balances;
 pub mod banner;
 pub mod bans;

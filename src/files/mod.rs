@@ -1,6 +1,7 @@
 //! Files people upload: where the bytes live ([`storage`]) and the housekeeping that keeps the
 //! storage and the `files` table in step ([`sweep`]).
 
+pub mod avatar;
 pub mod documents;
 pub mod images;
 pub mod intake;

@@ -1,5 +1,5 @@
-//! Keeps the storage and the `files` table in step: attachments never sent are removed after
-//! [`UNATTACHED_FOR`], and bytes with no record (a crash between storing and recording, or
+//! Keeps the storage and the `files` table in step: attachments never sent, and avatars their
+//! account no longer shows, are removed after [`UNATTACHED_FOR`], and bytes with no record (a crash between storing and recording, or
 //! between deleting an account and removing its files) after [`UNRECORDED_FOR`].
 
 use std::time::Duration;
@@ -20,6 +20,8 @@ const BATCH: u32 = 500;
 pub struct Swept {
     /// Attachments never sent.
     pub unattached: usize,
+    /// Avatars replaced (by a social sign-in's picture: an upload removes the one before).
+    pub avatars: usize,
     /// Stored bytes with no record.
     pub unrecorded: usize,
 }
@@ -37,21 +39,9 @@ pub enum SweepError {
 pub async fn sweep(db: &Db, storage: &Storage) -> Result<Swept, SweepError> {
     let mut swept = Swept::default();
     let before = db::to_rfc3339(time::OffsetDateTime::now_utc() - UNATTACHED_FOR);
-    loop {
-        let b = before.clone();
-        let keys = db
-            .write(move |c| db::files::delete_unattached(c, &b, BATCH))
-            .await?;
-        for key in &keys {
-            if let Err(e) = storage.remove(key).await {
-                tracing::warn!(error = %e, "removing an unsent upload failed");
-            }
-        }
-        swept.unattached += keys.len();
-        if keys.len() < BATCH as usize {
-            break;
-        }
-    }
+    swept.unattached =
+        delete_in_batches(db, storage, &before, db::files::delete_unattached).await?;
+    swept.avatars = delete_in_batches(db, storage, &before, db::avatars::delete_unshown).await?;
     let s = storage.clone();
     let stale = tokio::task::spawn_blocking(move || s.stale_keys(UNRECORDED_FOR))
         .await
@@ -66,6 +56,30 @@ pub async fn sweep(db: &Db, storage: &Storage) -> Result<Swept, SweepError> {
         }
     }
     Ok(swept)
+}
+
+/// Runs `delete(conn, before, BATCH)` until it finds no more, removing the bytes of what it
+/// deleted; how many that was.
+async fn delete_in_batches(
+    db: &Db,
+    storage: &Storage,
+    before: &str,
+    delete: fn(&mut rusqlite::Connection, &str, u32) -> Result<Vec<String>, DbError>,
+) -> Result<usize, SweepError> {
+    let mut n = 0;
+    loop {
+        let b = before.to_owned();
+        let keys = db.write(move |c| delete(c, &b, BATCH)).await?;
+        for key in &keys {
+            if let Err(e) = storage.remove(key).await {
+                tracing::warn!(error = %e, "removing a swept file's bytes failed");
+            }
+        }
+        n += keys.len();
+        if keys.len() < BATCH as usize {
+            return Ok(n);
+        }
+    }
 }
 
 /// Removes the stored bytes of `keys` (an account's, after it was deleted); failures are
@@ -112,11 +126,12 @@ mod tests {
 
     async fn upload(db: &Db, storage: &Storage, user: &str, context: &str) -> File {
         let key = storage.put_bytes(b"bytes".to_vec()).await.unwrap();
+        let file_id = uuid::Uuid::new_v4().to_string();
         let f = File {
-            file_id: uuid::Uuid::new_v4().to_string(),
+            filepath: format!("/images/{user}/{file_id}.png"),
+            file_id,
             user_id: user.into(),
             filename: "a.txt".into(),
-            filepath: "/x".into(),
             storage_key: key,
             bytes: 5,
             mime: "text/plain".into(),
@@ -145,22 +160,32 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn unsent_uploads_go_after_a_day_and_everything_else_stays() {
+    async fn unsent_uploads_and_replaced_avatars_go_after_a_day_and_everything_else_stays() {
         let (_dir, db, storage, user) = setup().await;
         let sent = upload(&db, &storage, &user, "message_attachment").await;
         let unsent = upload(&db, &storage, &user, "message_attachment").await;
         let fresh = upload(&db, &storage, &user, "message_attachment").await;
+        // The account shows `avatar`; `replaced` was its picture before a social sign-in's.
+        let replaced = upload(&db, &storage, &user, "avatar").await;
         let avatar = upload(&db, &storage, &user, "avatar").await;
+        let (u, shown) = (user.clone(), format!("{}?manual=true", avatar.filepath));
+        db.write(move |c| {
+            c.execute("UPDATE users SET avatar = ?2 WHERE id = ?1", [&u, &shown])?;
+            Ok(())
+        })
+        .await
+        .unwrap();
         let (u, id) = (user.clone(), sent.file_id.clone());
         db.write(move |c| db::files::attach(c, &u, &[id], "conv", "msg"))
             .await
             .unwrap();
-        for f in [&sent, &unsent, &avatar] {
+        for f in [&sent, &unsent, &avatar, &replaced] {
             age(&db, &f.file_id, UNATTACHED_FOR + Duration::from_secs(60)).await;
         }
         let swept = sweep(&db, &storage).await.unwrap();
-        assert_eq!(swept.unattached, 1);
+        assert_eq!((swept.unattached, swept.avatars), (1, 1));
         assert!(storage.read(&unsent.storage_key).await.is_err());
+        assert!(storage.read(&replaced.storage_key).await.is_err());
         for kept in [&sent, &fresh, &avatar] {
             assert_eq!(storage.read(&kept.storage_key).await.unwrap(), b"bytes");
             let (u, id) = (user.clone(), kept.file_id.clone());

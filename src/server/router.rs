@@ -74,6 +74,7 @@ fn routes() -> Routes {
         .split_for_parts();
     let (imports, more) = routes::imports::router()
         .merge(routes::files::transfer_router())
+        .merge(routes::avatar::router())
         .split_for_parts();
     doc.merge(more);
     let (streaming, more) = routes::chat::streaming_router().split_for_parts();

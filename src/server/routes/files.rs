@@ -97,12 +97,12 @@ impl From<IntakeError> for ApiError {
     }
 }
 
-fn bad_form(e: axum::extract::multipart::MultipartError) -> ApiError {
+pub(super) fn bad_form(e: axum::extract::multipart::MultipartError) -> ApiError {
     ApiError::BadRequest(format!("the upload could not be read: {}", e.body_text()))
 }
 
 /// A short text field of the form.
-async fn field_text(field: Field<'_>) -> Result<String, ApiError> {
+pub(super) async fn field_text(field: Field<'_>) -> Result<String, ApiError> {
     let name = field.name().unwrap_or("").to_owned();
     let bytes = field.bytes().await.map_err(bad_form)?;
     if bytes.len() > FIELD_BYTES {
@@ -165,7 +165,11 @@ async fn read_form(
 }
 
 /// Bans, the upload limiters (`FILE_UPLOAD_IP_*`, `FILE_UPLOAD_USER_*`), and a slot.
-async fn admit(state: &AppState, client: &Client, user_id: &str) -> Result<Slot, ApiError> {
+pub(super) async fn admit(
+    state: &AppState,
+    client: &Client,
+    user_id: &str,
+) -> Result<Slot, ApiError> {
     check_ban(state, Some(user_id), client).await?;
     let limits = &state.settings.limits;
     let message = "Too many file upload requests. Try again later";

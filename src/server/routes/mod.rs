@@ -3,6 +3,7 @@
 pub mod absent;
 pub mod admin;
 pub mod auth;
+pub mod avatar;
 pub mod balance;
 pub mod banner;
 pub mod chat;
