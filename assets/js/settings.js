@@ -2,6 +2,7 @@
 // (import, export, shared links, archived chats, bookmarks), the balance, and the account.
 
 import { ApiError, accessToken, config, currentUser, del, get, post, put, query, setSession, url } from './api.js';
+import { avatarSection } from './avatar.js';
 import { h, mount, toast } from './dom.js';
 import { loadCatalog } from './picker.js';
 import { download } from './sidebar.js';
@@ -297,6 +298,7 @@ async function account(panel, c) {
   const deleteSlot = h('div', { class: 'proof' });
   mount(panel,
     h('p', {}, `${user?.name || ''} <${user?.email || ''}>`),
+    avatarSection(user),
     user?.provider === 'local' ? passwordForm(user) : null,
     c.allowAccountDeletion !== false ? h('section', {}, h('h3', {}, 'Delete account'),
       h('button', { type: 'button', class: 'danger', onclick: () => {

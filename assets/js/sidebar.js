@@ -3,6 +3,7 @@
 // duplicated, exported, archived or deleted.
 
 import { accessToken, config, currentUser, del, get, post, put, query, url } from './api.js';
+import { avatar } from './avatar.js';
 import { h, icon, iconButton, icons, mount, toast } from './dom.js';
 import { convoEvents } from './chat.js';
 import { href, navigate } from './router.js';
@@ -47,6 +48,7 @@ export function sidebar({ onOpenSettings }) {
     results,
     h('div', { class: 'convo-scroll' }, list, more),
     h('div', { class: 'side-bottom' },
+      avatar(user),
       h('span', { class: 'who', title: user?.email || '' }, user?.name || user?.username || user?.email || ''),
       user?.role === 'ADMIN' ? h('a', { class: 'button small', href: href('admin'), 'data-link': '' }, 'Admin') : null,
       iconButton('gear', 'Settings', onOpenSettings),

@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { attachmentSteps } from './attachments.mjs';
+import { avatarSteps } from './avatar.mjs';
 
 const BASE = process.env.BASE_URL;
 if (!BASE) throw new Error('BASE_URL is not set (run through `cargo test --test e2e`)');
@@ -498,6 +499,7 @@ try {
   });
 
   await attachmentSteps({ page, step, shot, shots, send, lastAnswer, pickModel });
+  await avatarSteps({ page, step, shot });
 
   await step('delete the account: with two-factor on, the app asks for a code first', async () => {
     await page.getByRole('button', { name: 'Settings' }).click();
