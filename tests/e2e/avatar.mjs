@@ -5,7 +5,7 @@
 // reload, and a file that is no picture is refused with the avatar unchanged.
 
 /** A PNG of `w` × `h` pixels drawn in the page: a sea under a moon. */
-async function picture(page, w, h) {
+export async function picture(page, w, h) {
   const b64 = await page.evaluate(([w, h]) => {
     const canvas = document.createElement('canvas');
     canvas.width = w;
@@ -23,7 +23,7 @@ async function picture(page, w, h) {
 }
 
 /** The natural size of the loaded image `locator` shows, once it has loaded. */
-async function loadedSize(locator) {
+export async function loadedSize(locator) {
   await locator.waitFor();
   await locator.evaluate((img) => (img.complete && img.naturalWidth ? null : new Promise((ok, fail) => {
     img.addEventListener('load', ok, { once: true });

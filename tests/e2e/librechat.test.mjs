@@ -4,13 +4,14 @@
 // page makes is recorded: a 4xx/5xx fails the run unless it is in EXPECTED below, with the
 // reason LibreChat's own server answers it too; so does any request that gets no answer at all
 // (EXPECTED_ABORTED). Content-Security-Policy violations and page errors fail it as well. Screenshots go to tests/e2e/artifacts/librechat/.
-// File attachments are in ./librechat-files.mjs.
+// File attachments are in ./librechat-files.mjs, the avatar in ./librechat-avatar.mjs.
 
 import { createHmac } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, request } from 'playwright-core';
+import { avatarSteps } from './librechat-avatar.mjs';
 import { fileSteps } from './librechat-files.mjs';
 
 const BASE = process.env.BASE_URL;
@@ -451,6 +452,7 @@ try {
   });
 
   await fileSteps({ page, step, shot, send, message, fromMenu });
+  await avatarSteps({ page, step, shot, openSettings });
 
   let ended;
   await step('logout', async () => {
