@@ -1,5 +1,7 @@
 // One message on screen: who wrote it, its rendered text, and what can be done with it.
 
+import { currentUser } from './api.js';
+import { avatar } from './avatar.js';
 import { h, iconButton, icon, icons, toast } from './dom.js';
 import { messageFiles } from './files.js';
 import { showMarkdown } from './render.js';
@@ -23,7 +25,10 @@ export function messageElement(m, ctx) {
     ? h('details', { class: 'thinking' }, h('summary', {}, 'Thinking'), h('div', { class: 'think-body' }, think))
     : null;
   fill(body, m);
-  el.append(h('div', { class: 'msg-author' }, user ? 'You' : m.sender || 'Assistant'));
+  // The person's own messages carry their avatar, as in LibreChat.
+  el.append(user
+    ? h('div', { class: 'msg-author' }, avatar(currentUser()), 'You')
+    : h('div', { class: 'msg-author' }, m.sender || 'Assistant'));
   if (thinking) el.append(thinking);
   const files = Array.isArray(m.files) && m.files.length ? messageFiles(m.files) : null;
   if (files) el.append(files);

@@ -103,11 +103,13 @@ async function send(page, text) {
   await page.getByLabel('Message', { exact: true }).press('Enter');
 }
 
+/** Chooses `model` in the picker, once the picker lists it (the list loads after the page). */
 async function pickModel(page, model) {
   const select = page.getByLabel('Model', { exact: true });
-  const value = await select.evaluate((el, m) => [...el.options].find((o) => o.textContent === m)?.value, model);
-  if (!value) throw new Error(`no model ${model} in the picker`);
-  await select.selectOption(value);
+  const exact = new RegExp(`^${model.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+  const option = select.locator('option').filter({ hasText: exact }).first();
+  await option.waitFor({ state: 'attached' });
+  await select.selectOption(await option.getAttribute('value'));
 }
 
 async function convoMenu(page, title, action) {

@@ -73,4 +73,12 @@ export async function avatarSteps({ page, step, shot }) {
     const side = await loadedSize(inSidebar);
     if (side.src !== first.src || side.width !== 150) throw new Error(`the sidebar shows ${JSON.stringify(side)}`);
   });
+
+  await step('avatar: the person\'s own messages carry it', async () => {
+    await page.locator('li.convo .convo-link', { hasText: 'Tides research' }).click();
+    const mine = page.locator('.msg-author img.avatar').first();
+    await mine.waitFor();
+    const src = await mine.getAttribute('src');
+    if (!first.src.endsWith(src)) throw new Error(`a message shows ${src}, not ${first.src}`);
+  });
 }
