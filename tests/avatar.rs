@@ -7,7 +7,7 @@ mod support;
 
 use serde_json::{Value, json};
 use support::fake_social::{FakeSocial, SECRET};
-use support::{Session, TestServer, png};
+use support::{Session, TestServer, declared_png, png};
 
 const PW: &str = "correct horse battery";
 
@@ -51,22 +51,6 @@ async fn send(server: &TestServer, token: &str, p: Pick<'_>) -> (u16, Value) {
         .unwrap();
     let status = resp.status().as_u16();
     (status, resp.json().await.unwrap_or(Value::Null))
-}
-
-/// Stored objects in the data folder's `files/` (not counting partial uploads).
-fn stored(server: &TestServer) -> usize {
-    let root = server.data_dir().join("files");
-    std::fs::read_dir(&root).map_or(0, |shards| {
-        shards
-            .flatten()
-            .filter(|s| s.file_name() != "tmp")
-            .map(|s| std::fs::read_dir(s.path()).map_or(0, |f| f.count()))
-            .sum()
-    })
-}
-
-fn partial(server: &TestServer) -> usize {
-    std::fs::read_dir(server.data_dir().join("files/tmp")).map_or(0, |f| f.count())
 }
 
 /// GET `path` with the refresh cookie alone, as a browser's `<img>` asks.
@@ -129,7 +113,7 @@ async fn an_avatar_is_made_square_and_shown_to_its_owner_only() {
         .unwrap_or_else(|| panic!("{url}"));
     assert!(uuid::Uuid::parse_str(name).is_ok(), "{url}");
     assert_eq!(avatar_of(&server, &alice).await, url);
-    assert_eq!(stored(&server), 1);
+    assert_eq!(server.stored_files(), 1);
     assert_eq!(server.count("files").await, 1);
     // Not one of the files a message can carry.
     assert_eq!(server.get_json("/api/files", &alice.token).await, json!([]));
@@ -192,7 +176,7 @@ async fn a_new_avatar_replaces_the_old_one_and_the_upload_limiter_counts_it() {
     // The first is gone, bytes and record.
     assert_eq!(server.get_as(&first, &s.token).await.status(), 404);
     assert_eq!(server.get_as(second, &s.token).await.status(), 200);
-    assert_eq!(stored(&server), 1);
+    assert_eq!(server.stored_files(), 1);
     assert_eq!(server.count("files").await, 1);
     // The third upload in the window, as for any upload.
     let (status, body) = send(&server, &s.token, Pick::png(png(10, 10))).await;
@@ -208,7 +192,7 @@ async fn deleting_the_account_removes_its_avatar() {
         .await;
     let s = server.signed_in("alice@example.org", PW).await;
     assert_eq!(send(&server, &s.token, Pick::png(png(50, 50))).await.0, 200);
-    assert_eq!(stored(&server), 1);
+    assert_eq!(server.stored_files(), 1);
     let resp = server
         .send(
             "DELETE",
@@ -219,32 +203,7 @@ async fn deleting_the_account_removes_its_avatar() {
         .await;
     assert_eq!(resp.status(), 200);
     assert_eq!(server.count("files").await, 0);
-    assert_eq!(stored(&server), 0);
-}
-
-/// A PNG header declaring `w` × `h` pixels, a few dozen bytes long.
-fn declared_png(w: u32, h: u32) -> Vec<u8> {
-    let mut bomb = png(1, 1);
-    bomb[16..20].copy_from_slice(&w.to_be_bytes());
-    bomb[20..24].copy_from_slice(&h.to_be_bytes());
-    let crc = crc32(&bomb[12..29]);
-    bomb[29..33].copy_from_slice(&crc.to_be_bytes());
-    bomb
-}
-
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in bytes {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
+    assert_eq!(server.stored_files(), 0);
 }
 
 #[tokio::test]
@@ -322,8 +281,12 @@ async fn bad_pictures_are_refused_and_the_avatar_stays() {
     assert_eq!(resp.status(), 400);
     // Nothing new was kept, and the avatar is the one before.
     assert_eq!(server.count("files").await, 1);
-    assert_eq!(stored(&server), 1);
-    assert_eq!(partial(&server), 0, "no partial upload is left behind");
+    assert_eq!(server.stored_files(), 1);
+    assert_eq!(
+        server.partial_uploads(),
+        0,
+        "no partial upload is left behind"
+    );
     assert_eq!(avatar_of(&server, &s).await, before);
     // Signed out, nothing at all.
     let anonymous = server

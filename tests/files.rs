@@ -4,7 +4,7 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::{Session, TestServer, png};
+use support::{Session, TestServer, declared_png, png};
 
 const PW: &str = "correct horse battery";
 
@@ -55,24 +55,6 @@ async fn send(server: &TestServer, s: &Session, u: Upload<'_>) -> (u16, Value) {
     (status, resp.json().await.unwrap_or(Value::Null))
 }
 
-/// Stored objects in the data folder's `files/` (not counting partial uploads).
-fn stored(server: &TestServer) -> usize {
-    let root = server.data_dir().join("files");
-    std::fs::read_dir(&root)
-        .map(|shards| {
-            shards
-                .flatten()
-                .filter(|s| s.file_name() != "tmp")
-                .map(|s| std::fs::read_dir(s.path()).map_or(0, |f| f.count()))
-                .sum()
-        })
-        .unwrap_or(0)
-}
-
-fn partial(server: &TestServer) -> usize {
-    std::fs::read_dir(server.data_dir().join("files/tmp")).map_or(0, |f| f.count())
-}
-
 #[tokio::test]
 async fn a_document_is_uploaded_listed_downloaded_and_deleted_by_its_owner_only() {
     let server = TestServer::start().await;
@@ -102,7 +84,7 @@ async fn a_document_is_uploaded_listed_downloaded_and_deleted_by_its_owner_only(
         file["filepath"],
         format!("/api/files/download/{user_id}/{id}")
     );
-    assert_eq!(stored(&server), 1);
+    assert_eq!(server.stored_files(), 1);
 
     let list = server.get_json("/api/files", &alice.token).await;
     assert_eq!(list.as_array().unwrap().len(), 1);
@@ -136,7 +118,7 @@ async fn a_document_is_uploaded_listed_downloaded_and_deleted_by_its_owner_only(
     assert_eq!(resp.status(), 403);
     let refused: Value = resp.json().await.unwrap();
     assert_eq!(refused["unauthorizedFiles"], json!([id]));
-    assert_eq!(stored(&server), 1);
+    assert_eq!(server.stored_files(), 1);
     assert_eq!(server.count("files").await, 1);
 
     let resp = server
@@ -144,7 +126,7 @@ async fn a_document_is_uploaded_listed_downloaded_and_deleted_by_its_owner_only(
         .await;
     assert_eq!(resp.status(), 200);
     assert_eq!(server.get_json("/api/files", &alice.token).await, json!([]));
-    assert_eq!(stored(&server), 0, "the bytes go with the record");
+    assert_eq!(server.stored_files(), 0, "the bytes go with the record");
     assert_eq!(server.get_as(&path, &alice.token).await.status(), 404);
     let nothing = server
         .send("DELETE", "/api/files", &alice.token, json!({"files": []}))
@@ -251,8 +233,12 @@ async fn bad_uploads_are_refused_and_nothing_is_stored() {
         .await;
     assert_eq!(resp.status(), 400);
     assert_eq!(server.count("files").await, 0);
-    assert_eq!(stored(&server), 0);
-    assert_eq!(partial(&server), 0, "no partial upload is left behind");
+    assert_eq!(server.stored_files(), 0);
+    assert_eq!(
+        server.partial_uploads(),
+        0,
+        "no partial upload is left behind"
+    );
     // Another endpoint keeps the default limits.
     let (status, _) = send(
         &server,
@@ -278,7 +264,7 @@ async fn the_quota_and_the_upload_limiter_hold() {
     assert_eq!(send(&server, &s, Upload::text("a.txt", &big)).await.0, 200);
     // 1 MB in all: a second 700 KB file does not fit, and is not kept.
     assert_eq!(send(&server, &s, Upload::text("b.txt", &big)).await.0, 413);
-    assert_eq!(stored(&server), 1);
+    assert_eq!(server.stored_files(), 1);
     assert_eq!(
         send(&server, &s, Upload::text("c.txt", "small")).await.0,
         200
@@ -310,8 +296,8 @@ async fn fifty_uploads_at_once_leave_only_what_was_answered() {
     let taken = statuses.iter().filter(|s| **s == 200).count();
     assert!(taken >= 1);
     assert_eq!(server.count("files").await as usize, taken);
-    assert_eq!(stored(&server), taken);
-    assert_eq!(partial(&server), 0);
+    assert_eq!(server.stored_files(), taken);
+    assert_eq!(server.partial_uploads(), 0);
 }
 
 #[tokio::test]
@@ -363,7 +349,7 @@ async fn deleting_an_account_removes_its_files() {
         .await;
     let s = server.signed_in("alice@example.org", PW).await;
     assert_eq!(send(&server, &s, Upload::text("a.txt", "bye")).await.0, 200);
-    assert_eq!(stored(&server), 1);
+    assert_eq!(server.stored_files(), 1);
     let resp = server
         .send(
             "DELETE",
@@ -374,7 +360,7 @@ async fn deleting_an_account_removes_its_files() {
         .await;
     assert_eq!(resp.status(), 200);
     assert_eq!(server.count("files").await, 0);
-    assert_eq!(stored(&server), 0);
+    assert_eq!(server.stored_files(), 0);
 }
 
 async fn send_image(
@@ -407,7 +393,7 @@ async fn images_are_shrunk_stored_once_and_shown_to_their_owner_only() {
     let id = file["file_id"].as_str().unwrap();
     let path = format!("/images/{user_id}/{id}.png");
     assert_eq!(file["filepath"], path);
-    assert_eq!(stored(&server), 1);
+    assert_eq!(server.stored_files(), 1);
 
     // By the bearer token, or by the session cookie a browser sends with <img>.
     let resp = server.get_as(&path, &alice.token).await;
@@ -439,12 +425,7 @@ async fn images_are_shrunk_stored_once_and_shown_to_their_owner_only() {
 async fn image_bombs_and_broken_images_are_refused_with_nothing_stored() {
     let server = TestServer::start().await;
     let s = server.signed_in("alice@example.org", PW).await;
-    // A PNG header declaring 50,000 × 50,000 pixels, a few dozen bytes long.
-    let mut bomb = png(1, 1);
-    bomb[16..20].copy_from_slice(&50_000u32.to_be_bytes());
-    bomb[20..24].copy_from_slice(&50_000u32.to_be_bytes());
-    let crc = crc32(&bomb[12..29]);
-    bomb[29..33].copy_from_slice(&crc.to_be_bytes());
+    let bomb = declared_png(50_000, 50_000);
     let (status, body) = send_image(&server, &s, "bomb.png", "image/png", bomb).await;
     assert_eq!(status, 413, "{body}");
     let mut cut = png(200, 200);
@@ -454,23 +435,8 @@ async fn image_bombs_and_broken_images_are_refused_with_nothing_stored() {
     let (status, _) = send_image(&server, &s, "fake.png", "image/png", b"<svg/>".to_vec()).await;
     assert_eq!(status, 415);
     assert_eq!(server.count("files").await, 0);
-    assert_eq!(stored(&server), 0);
-    assert_eq!(partial(&server), 0);
-}
-
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in bytes {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
+    assert_eq!(server.stored_files(), 0);
+    assert_eq!(server.partial_uploads(), 0);
 }
 
 #[tokio::test]
@@ -484,6 +450,6 @@ async fn a_text_file_over_the_text_limit_is_refused_before_it_is_read() {
         body["message"].as_str().unwrap().contains("15 MB"),
         "{body}"
     );
-    assert_eq!(stored(&server), 0);
-    assert_eq!(partial(&server), 0);
+    assert_eq!(server.stored_files(), 0);
+    assert_eq!(server.partial_uploads(), 0);
 }

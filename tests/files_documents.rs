@@ -33,20 +33,6 @@ async fn upload(
     server.upload(s, "/api/files", name, mime, bytes).await
 }
 
-/// Objects under the data folder's `files/` (partial uploads not counted).
-fn stored(server: &TestServer) -> usize {
-    let root = server.data_dir().join("files");
-    std::fs::read_dir(&root)
-        .map(|shards| {
-            shards
-                .flatten()
-                .filter(|s| s.file_name() != "tmp")
-                .map(|s| std::fs::read_dir(s.path()).map_or(0, |f| f.count()))
-                .sum()
-        })
-        .unwrap_or(0)
-}
-
 /// A ZIP with these entries, deflated.
 fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
@@ -84,7 +70,7 @@ async fn documents_are_read_and_their_text_reaches_the_model() {
         assert!(file.get("text").is_none(), "the text stays on the server");
         ids.push(json!({"file_id": file["file_id"]}));
     }
-    assert_eq!(stored(&server), 4, "each document is kept as sent");
+    assert_eq!(server.stored_files(), 4, "each document is kept as sent");
 
     let done = server
         .chat(
@@ -171,7 +157,7 @@ async fn broken_and_hostile_documents_are_refused_with_nothing_stored() {
     let (status, body) = upload(&server, &s, "big.pdf", "application/pdf", big).await;
     assert_eq!(status, 413, "{body}");
 
-    assert_eq!(stored(&server), 0);
+    assert_eq!(server.stored_files(), 0);
     assert_eq!(server.count("files").await, 0);
     // And the server reads the next document as if nothing happened.
     let (status, _) = upload(&server, &s, "report.docx", DOCX, fixture("report.docx")).await;

@@ -581,3 +581,34 @@ pub fn png(w: u32, h: u32) -> Vec<u8> {
     img.write_to(&mut out, image::ImageFormat::Png).unwrap();
     out.into_inner()
 }
+
+/// A valid PNG header declaring `w` × `h` pixels, a few dozen bytes long: a pixel bomb.
+pub fn declared_png(w: u32, h: u32) -> Vec<u8> {
+    let mut bomb = png(1, 1);
+    bomb[16..20].copy_from_slice(&w.to_be_bytes());
+    bomb[20..24].copy_from_slice(&h.to_be_bytes());
+    let mut crc = flate2::Crc::new();
+    crc.update(&bomb[12..29]);
+    bomb[29..33].copy_from_slice(&crc.sum().to_be_bytes());
+    bomb
+}
+
+/// What uploads left in the data folder's `files/`.
+impl TestServer {
+    /// Stored objects (partial uploads not counted).
+    pub fn stored_files(&self) -> usize {
+        let root = self.data_dir().join("files");
+        std::fs::read_dir(&root).map_or(0, |shards| {
+            shards
+                .flatten()
+                .filter(|s| s.file_name() != "tmp")
+                .map(|s| std::fs::read_dir(s.path()).map_or(0, |f| f.count()))
+                .sum()
+        })
+    }
+
+    /// Uploads still being received (or left behind by one that failed).
+    pub fn partial_uploads(&self) -> usize {
+        std::fs::read_dir(self.data_dir().join("files/tmp")).map_or(0, |f| f.count())
+    }
+}

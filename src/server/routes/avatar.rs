@@ -8,10 +8,10 @@ use serde::Serialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::files::{admit, bad_form, field_text};
+use super::files::{admit, bad_form, field_text, receive_file};
+use crate::files::Received;
 use crate::files::avatar::{self, AvatarError, Upload};
 use crate::files::images::ImageError;
-use crate::files::{PutError, Received};
 use crate::server::middleware::{AuthUser, Client};
 use crate::server::{ApiError, AppState};
 
@@ -64,18 +64,8 @@ async fn read_form(
             "file" if received.is_none() => {
                 upload.filename = field.file_name().unwrap_or("").to_owned();
                 upload.declared_type = field.content_type().unwrap_or("").to_owned();
-                let mut incoming = state
-                    .files
-                    .incoming(max)
-                    .await
-                    .map_err(ApiError::internal)?;
-                while let Some(chunk) = field.chunk().await.map_err(bad_form)? {
-                    incoming.write(&chunk).await.map_err(|e| match e {
-                        PutError::TooLarge(_) => avatar::too_large(&state.settings.files).into(),
-                        PutError::Io(e) => ApiError::internal(e),
-                    })?;
-                }
-                received = Some(incoming.finish().await.map_err(ApiError::internal)?);
+                let too_large = |_| avatar::too_large(&state.settings.files).into();
+                received = Some(receive_file(state, &mut field, max, too_large).await?);
             }
             "file" => return Err(ApiError::BadRequest("send one picture".into())),
             "manual" => upload.manual = field_text(field).await? == "true",

@@ -128,21 +128,13 @@ async fn read_form(
             "file" if received.is_none() => {
                 meta.filename = field.file_name().unwrap_or("").to_owned();
                 meta.declared_type = field.content_type().unwrap_or("").to_owned();
-                let mut incoming = state
-                    .files
-                    .incoming(max)
-                    .await
-                    .map_err(ApiError::internal)?;
-                while let Some(chunk) = field.chunk().await.map_err(bad_form)? {
-                    incoming.write(&chunk).await.map_err(|e| match e {
-                        PutError::TooLarge(max) => ApiError::PayloadTooLarge(format!(
-                            "File size limit of {} MB exceeded",
-                            max as f64 / (1024.0 * 1024.0)
-                        )),
-                        PutError::Io(e) => ApiError::internal(e),
-                    })?;
-                }
-                received = Some(incoming.finish().await.map_err(ApiError::internal)?);
+                let too_large = |max: u64| {
+                    ApiError::PayloadTooLarge(format!(
+                        "File size limit of {} MB exceeded",
+                        max as f64 / (1024.0 * 1024.0)
+                    ))
+                };
+                received = Some(receive_file(state, &mut field, max, too_large).await?);
             }
             "file" => return Err(ApiError::BadRequest("send one file per upload".into())),
             "file_id" => meta.temp_file_id = Some(field_text(field).await?),
@@ -162,6 +154,28 @@ async fn read_form(
         }
     }
     Ok(received)
+}
+
+/// Streams a form's file field into the storage's holding area as it comes (never whole in
+/// memory); past `max` bytes the upload stops with `too_large(max)`.
+pub(super) async fn receive_file(
+    state: &AppState,
+    field: &mut Field<'_>,
+    max: u64,
+    too_large: impl Fn(u64) -> ApiError,
+) -> Result<Received, ApiError> {
+    let mut incoming = state
+        .files
+        .incoming(max)
+        .await
+        .map_err(ApiError::internal)?;
+    while let Some(chunk) = field.chunk().await.map_err(bad_form)? {
+        incoming.write(&chunk).await.map_err(|e| match e {
+            PutError::TooLarge(max) => too_large(max),
+            PutError::Io(e) => ApiError::internal(e),
+        })?;
+    }
+    incoming.finish().await.map_err(ApiError::internal)
 }
 
 /// Bans, the upload limiters (`FILE_UPLOAD_IP_*`, `FILE_UPLOAD_USER_*`), and a slot.
