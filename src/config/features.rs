@@ -39,7 +39,7 @@ const fn feature(
 /// Every permission type of LibreChat's roles (v0.8.8's `PermissionTypes`, in its order), with
 /// its `interface` key (LibreChat's `PERMISSION_TYPE_INTERFACE_FIELDS`).
 pub const FEATURES: [Feature; 16] = [
-    feature("PROMPTS", "prompts", "prompts", false),
+    feature("PROMPTS", "prompts", "prompts", true),
     feature("BOOKMARKS", "bookmarks", "bookmarks", true),
     feature("AGENTS", "agents", "agents", false),
     feature("MEMORIES", "memories", "memories", false),
@@ -48,12 +48,7 @@ pub const FEATURES: [Feature; 16] = [
     feature("TEMPORARY_CHAT", "temporaryChat", "temporary chats", true),
     feature("RUN_CODE", "runCode", "the code interpreter", false),
     feature("WEB_SEARCH", "webSearch", "web search", false),
-    feature(
-        "PEOPLE_PICKER",
-        "peoplePicker",
-        "sharing with people",
-        false,
-    ),
+    feature("PEOPLE_PICKER", "peoplePicker", "sharing with people", true),
     feature("MARKETPLACE", "marketplace", "the agent marketplace", false),
     feature("FILE_SEARCH", "fileSearch", "file search", false),
     feature("FILE_CITATIONS", "fileCitations", "file citations", false),
@@ -116,7 +111,16 @@ mod tests {
             .filter(|f| f.built)
             .map(|f| f.permission_type)
             .collect();
-        assert_eq!(built, ["BOOKMARKS", "TEMPORARY_CHAT", "SHARED_LINKS"]);
+        assert_eq!(
+            built,
+            [
+                "PROMPTS",
+                "BOOKMARKS",
+                "TEMPORARY_CHAT",
+                "PEOPLE_PICKER",
+                "SHARED_LINKS"
+            ]
+        );
         assert!(!is_built("NOT_A_TYPE"));
         assert_eq!(
             by_interface_key("prompts").unwrap().permission_type,

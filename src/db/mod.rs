@@ -26,12 +26,14 @@
 //! a time anyway; queuing in-process beats spinning on `SQLITE_BUSY`) and a few read-only
 //! connections, which WAL lets read while the writer writes.
 
+pub mod acl;
 pub mod avatars;
 pub mod balances;
 pub mod banner;
 pub mod bans;
 pub mod conversations;
 pub mod files;
+pub mod groups;
 pub mod identities;
 mod ids;
 pub mod imports;
@@ -41,6 +43,8 @@ mod meta;
 mod migrate;
 mod pool;
 pub mod presets;
+pub mod prompt_lists;
+pub mod prompts;
 pub mod roles;
 pub mod search;
 pub mod sessions;

@@ -54,6 +54,8 @@ fn routes() -> Routes {
         .merge(routes::user::router())
         .merge(routes::favorites::router())
         .merge(routes::absent::router())
+        .merge(routes::permissions::router())
+        .merge(routes::prompts::router())
         .merge(routes::files::router())
         .merge(routes::roles::router())
         .merge(routes::admin::router())

@@ -34,6 +34,21 @@ impl Needs for CreateSharedLinks {
     const PERMISSIONS: &'static [&'static str] = &["CREATE"];
 }
 
+/// `PROMPTS`/`USE`: every `/api/prompts` route.
+pub struct UsePrompts;
+impl Needs for UsePrompts {
+    const TYPE: &'static str = "PROMPTS";
+    const PERMISSIONS: &'static [&'static str] = &["USE"];
+}
+
+/// `PROMPTS`/`USE` and `CREATE`: creating, changing and deleting prompts (LibreChat's
+/// `checkPromptCreate`).
+pub struct CreatePrompts;
+impl Needs for CreatePrompts {
+    const TYPE: &'static str = "PROMPTS";
+    const PERMISSIONS: &'static [&'static str] = &["USE", "CREATE"];
+}
+
 /// The signed-in user, whose role has the permissions `N` names; else 403, LibreChat's
 /// `{"message": "Forbidden: Insufficient permissions"}` (401 first without a valid token).
 pub struct Permitted<N: Needs>(pub User, pub PhantomData<N>);

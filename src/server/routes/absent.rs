@@ -1,7 +1,7 @@
 //! What LibreChat's web client asks about on every page load for features this server does not
-//! have yet (speech, projects, agents' tools, MCP servers, prompts, shared resources).
+//! have yet (speech, projects, agents' tools, MCP servers).
 //! Each is answered as LibreChat answers when the feature is off or holds nothing (MCP servers
-//! and prompts refuse a role without their `USE` permission, as LibreChat's do), so the client
+//! refuse a role without their `USE` permission, as LibreChat's do), so the client
 //! shows them off or empty instead of failing; `/api/config` says they are off too.
 
 use axum::Json;
@@ -19,10 +19,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(projects))
         .routes(routes!(tool_calls))
         .routes(routes!(tool_auth))
-        .routes(routes!(effective_permissions))
         .routes(routes!(mcp_servers))
-        .routes(routes!(all_prompts))
-        .routes(routes!(prompt_groups))
 }
 
 /// The speech settings LibreChat's client starts from: no server-side speech-to-text or
@@ -116,73 +113,6 @@ async fn mcp_servers(
     AuthUser(user): AuthUser,
 ) -> Result<Json<Value>, ApiError> {
     permission::require(&state, &user, "MCP_SERVERS", &["USE"])?;
-    Ok(Json(json!({})))
-}
-
-/// Prompt groups: none (a role without `PROMPTS.USE` is refused, as in LibreChat).
-#[utoipa::path(get, path = "/api/prompts/all", operation_id = "absent_all_prompts", summary = "Every prompt group the caller may use (none yet)", tag = "prompts", responses((status = 200, description = "Success"), (status = 403, description = "The role may not use prompts")))]
-async fn all_prompts(
-    State(state): State<AppState>,
-    AuthUser(user): AuthUser,
-) -> Result<Json<Value>, ApiError> {
-    permission::require(&state, &user, "PROMPTS", &["USE"])?;
-    Ok(Json(json!([])))
-}
-
-#[derive(serde::Deserialize)]
-struct GroupsQuery {
-    limit: Option<String>,
-    #[serde(rename = "pageSize")]
-    page_size: Option<String>,
-}
-
-/// A page of prompt groups: LibreChat's empty page (a role without `PROMPTS.USE` is refused).
-#[utoipa::path(get, path = "/api/prompts/groups", operation_id = "absent_prompt_groups", summary = "A page of the caller's prompt groups (none yet)", tag = "prompts", responses((status = 200, description = "Success"), (status = 403, description = "The role may not use prompts")))]
-async fn prompt_groups(
-    State(state): State<AppState>,
-    AuthUser(user): AuthUser,
-    axum::extract::Query(q): axum::extract::Query<GroupsQuery>,
-) -> Result<Json<Value>, ApiError> {
-    permission::require(&state, &user, "PROMPTS", &["USE"])?;
-    let size = q
-        .limit
-        .or(q.page_size)
-        .and_then(|s| s.parse::<u32>().ok())
-        .unwrap_or(10);
-    Ok(Json(json!({
-        "promptGroups": [],
-        "pageNumber": "1",
-        "pageSize": size.to_string(),
-        "pages": "0",
-        "has_more": false,
-        "after": null,
-    })))
-}
-
-/// The kinds of resource LibreChat shares with access control.
-const RESOURCE_TYPES: [&str; 6] = [
-    "agent",
-    "promptGroup",
-    "mcpServer",
-    "remoteAgent",
-    "skill",
-    "sharedLink",
-];
-
-/// The caller's permission bits on each resource of a type it can see: none here, as agents,
-/// prompts, MCP servers and skills are not available yet and shared links are their owner's
-/// alone. LibreChat answers an unknown type with a 500; here it is a 400.
-#[utoipa::path(get, path = "/api/permissions/{resource_type}/effective/all", operation_id = "absent_effective_permissions", summary = "The caller's permission bits on every resource of a type", tag = "permissions", params(("resource_type" = String, Path)), responses((status = 200, description = "Success"), (status = 400, description = "Unknown resource type")))]
-async fn effective_permissions(
-    AuthUser(_): AuthUser,
-    Path(resource_type): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    if !RESOURCE_TYPES.contains(&resource_type.as_str()) {
-        return Err(ApiError::BadRequest(format!(
-            "Invalid resourceType: {resource_type}. Valid types: {}",
-            RESOURCE_TYPES.join(", ")
-        )));
-    }
     Ok(Json(json!({})))
 }
 

@@ -158,6 +158,15 @@ fn interface(s: &Settings) -> Map<String, Value> {
     ] {
         out.insert(key.into(), Value::Bool(true));
     }
+    // LibreChat's defaults for the prompts library and the people picker.
+    out.insert(
+        "prompts".into(),
+        json!({"use": true, "create": true, "share": false, "public": false}),
+    );
+    out.insert(
+        "peoplePicker".into(),
+        json!({"users": true, "groups": true, "roles": true}),
+    );
     if let Some(Value::Object(given)) = s
         .yaml
         .interface
