@@ -128,7 +128,11 @@ fn librechats_example_yaml_loads_unchanged() {
     assert!(!err.contains("unknown key"), "{err}");
     // What it sets for features not built here is named, not silently taken.
     assert!(err.contains("note: librechat.yaml: `actions`"), "{err}");
-    assert!(err.contains("`interface.prompts` has no effect"), "{err}");
+    assert!(err.contains("`interface.agents` has no effect"), "{err}");
+    assert!(
+        !err.contains("`interface.prompts`"),
+        "prompts are built: {err}"
+    );
 }
 
 /// A librechat.yaml setting many features that do not exist here yet.
@@ -354,7 +358,7 @@ fn db_migrate_then_check() {
 
     let out = run(librechat(dir.path()).args(["db", "migrate"]));
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("12 migration(s) applied"));
+    assert!(text(&out.stdout).contains("13 migration(s) applied"));
     let out = run(librechat(dir.path()).args(["db", "migrate"]));
     assert!(
         text(&out.stdout).contains("0 migration(s) applied"),

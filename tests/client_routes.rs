@@ -183,7 +183,6 @@ async fn the_config_says_the_missing_features_are_off_whatever_the_yaml_says() {
     let config = server.get_json("/api/config", &s.token).await;
     let ui = &config["interface"];
     for off in [
-        "prompts",
         "agents",
         "memories",
         "runCode",
@@ -247,19 +246,15 @@ async fn features_not_here_yet_answer_as_librechat_does_when_off_or_empty() {
 }
 
 #[tokio::test]
-async fn prompts_and_mcp_are_refused_as_librechat_refuses_a_role_without_them() {
-    // Not built here, so no role has them, whatever librechat.yaml says.
+async fn mcp_is_refused_as_librechat_refuses_a_role_without_it() {
+    // Not built here, so no role has it, whatever librechat.yaml says.
     let server = TestServer::builder()
-        .yaml("version: 1.3.17\ninterface:\n  prompts: true\n  mcpServers:\n    use: true\n")
+        .yaml("version: 1.3.17\ninterface:\n  mcpServers:\n    use: true\n")
         .start()
         .await;
     let s = server.signed_in("alice@example.org", PW).await;
     assert_eq!(s.user["role"], "ADMIN");
-    for path in [
-        "/api/mcp/servers",
-        "/api/prompts/all",
-        "/api/prompts/groups?limit=10",
-    ] {
+    for path in ["/api/mcp/servers"] {
         let resp = server.get_as(path, &s.token).await;
         assert_eq!(resp.status(), 403, "{path}");
         assert_eq!(

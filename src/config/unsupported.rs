@@ -95,7 +95,7 @@ mod tests {
     fn names_each_part_that_is_set_and_nothing_else() {
         let file = json!({
             "version": "1.3.17",
-            "interface": {"prompts": false, "bookmarks": true, "peoplePicker": {"users": true}},
+            "interface": {"agents": false, "bookmarks": true, "webSearch": true},
             "endpoints": {"custom": [], "agents": {"disableBuilder": true}},
             "mcpServers": {"gh": {"url": "https://example.org"}},
             "memory": null,
@@ -108,8 +108,8 @@ mod tests {
         for named in [
             "`mcpServers` (MCP servers)",
             "`endpoints.agents`",
-            "`interface.prompts` has no effect: this server does not support prompts",
-            "support sharing with people yet",
+            "`interface.agents` has no effect: this server does not support agents",
+            "`interface.webSearch` has no effect",
             "`rateLimits.tts`",
             "`registration.oauthStateTtlMs`",
             "`speech.stt` (speech to text on the server)",
