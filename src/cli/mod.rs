@@ -6,6 +6,7 @@ mod config;
 mod db;
 mod doctor;
 mod export;
+mod group;
 mod import;
 mod progress;
 mod search;
@@ -71,6 +72,12 @@ PORT=8080 DOMAIN_CLIENT=https://chat.example.com librechat serve"
         after_help = "Examples:\n  librechat user create admin@example.org --admin\n  librechat user list\n  librechat user ban mallory@example.org 60"
     )]
     User(user::UserCommand),
+    /// Groups of people to share prompts with: create, delete, add, remove, list, members
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  librechat group create Marketing\n  librechat group add Marketing alice@example.org\n  librechat group list"
+    )]
+    Group(group::GroupCommand),
     /// Terms of service
     #[command(subcommand, after_help = "Example:\n  librechat terms reset")]
     Terms(user::TermsCommand),
@@ -168,6 +175,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::User(cmd) => user::run(env, overrides, cmd),
         Command::Export(args) => export::run(env, overrides, args),
         Command::Import(args) => import::run(env, overrides, args),
+        Command::Group(cmd) => group::run(env, overrides, cmd),
         Command::Terms(cmd) => user::run_terms(env, overrides, cmd),
         Command::Doctor => doctor::run(env, overrides),
         Command::Completions { shell } => print_completions(shell),
