@@ -198,7 +198,7 @@ async fn a_viewer_sees_but_cannot_edit_or_reshare_and_an_editor_can_edit() {
 #[tokio::test]
 async fn a_group_shares_with_its_members_and_leaving_it_ends_access_at_once() {
     let server = TestServer::start().await;
-    let (_, bob, carol) = three(&server).await;
+    let (alice, bob, carol) = three(&server).await;
     let dave = server.signed_in("dave@example.org", PW).await;
     let (carol_id, dave_id) = (id(&carol), id(&dave));
     let team = server
@@ -224,6 +224,21 @@ async fn a_group_shares_with_its_members_and_leaving_it_ends_access_at_once() {
     assert_eq!(resp.status(), 200);
     assert_eq!(status_of_group(&server, &carol, &gid).await, 200);
     assert_eq!(status_of_group(&server, &dave, &gid).await, 200);
+
+    // The admin screen lists it; others may not.
+    let listed = server.get_json("/api/admin/groups", &alice.token).await;
+    assert_eq!(listed["groups"][0]["name"], "Team");
+    assert_eq!(
+        listed["groups"][0]["members"],
+        json!(["carol@example.org", "dave@example.org"])
+    );
+    assert_eq!(
+        server
+            .get_as("/api/admin/groups", &bob.token)
+            .await
+            .status(),
+        403
+    );
 
     // Dave leaves the group: his next request no longer finds it; carol still does.
     let (t, d) = (team.clone(), id(&dave));

@@ -11,6 +11,10 @@ const SWITCHES = [
   ['TEMPORARY_CHAT', 'USE', 'Temporary chats'],
   ['SHARED_LINKS', 'CREATE', 'Share conversations'],
   ['SHARED_LINKS', 'SHARE_PUBLIC', 'Shared links are open to others'],
+  ['PROMPTS', 'USE', 'Prompts'],
+  ['PROMPTS', 'CREATE', 'Write prompts'],
+  ['PROMPTS', 'SHARE', 'Share prompts with people and groups'],
+  ['PROMPTS', 'SHARE_PUBLIC', 'Share prompts with everyone'],
 ];
 
 export async function adminScreen(root) {
@@ -24,12 +28,15 @@ export async function adminScreen(root) {
   let page = 0;
   const pager = h('div', { class: 'row' });
   const bannerForm = h('div', { class: 'banner-form' });
+  const groups = h('div', { class: 'groups-table' });
   mount(root, h('div', { class: 'admin' },
     h('h1', {}, 'Administration'),
     h('section', {}, h('h2', {}, 'Users'), search, table, pager),
+    h('section', {}, h('h2', {}, 'Groups'), groups),
     h('section', {}, h('h2', {}, 'Banner'), bannerForm),
     h('section', {}, h('h2', {}, 'What users may do'), perms)));
   drawBanner(bannerForm);
+  drawGroups(groups);
 
   async function load() {
     try {
@@ -153,4 +160,22 @@ async function drawBanner(el) {
         await del('api/admin/banner', {}).catch((e) => toast(e.message, 'error'));
         drawBanner(el);
       } }, 'Remove banner') : null));
+}
+
+/** The groups, read only: `librechat group ...` makes and fills them. */
+async function drawGroups(el) {
+  try {
+    const r = await get('api/admin/groups');
+    if (!r.groups.length) {
+      return mount(el, h('p', { class: 'muted' }, 'No groups yet. Make one with `librechat group create NAME`.'));
+    }
+    mount(el, h('table', {},
+      h('thead', {}, h('tr', {}, ['Group', 'Description', 'Members'].map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', {}, r.groups.map((g) => h('tr', { 'data-group': g.name },
+        h('td', {}, g.name),
+        h('td', {}, g.description || ''),
+        h('td', {}, `${g.memberCount}: ${g.members.join(', ')}`))))));
+  } catch (e) {
+    mount(el, h('p', { class: 'form-error' }, e.message));
+  }
 }

@@ -56,6 +56,7 @@ fn routes() -> Routes {
         .merge(routes::absent::router())
         .merge(routes::permissions::router())
         .merge(routes::prompts::router())
+        .merge(routes::admin_groups::router())
         .merge(routes::files::router())
         .merge(routes::roles::router())
         .merge(routes::admin::router())

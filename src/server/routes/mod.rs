@@ -2,6 +2,7 @@
 
 pub mod absent;
 pub mod admin;
+pub mod admin_groups;
 pub mod auth;
 pub mod avatar;
 pub mod balance;
