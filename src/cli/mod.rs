@@ -9,6 +9,7 @@ mod export;
 mod group;
 mod import;
 mod progress;
+mod prompts;
 mod search;
 pub(crate) mod serve;
 mod user;
@@ -78,6 +79,12 @@ PORT=8080 DOMAIN_CLIENT=https://chat.example.com librechat serve"
         after_help = "Examples:\n  librechat group create Marketing\n  librechat group add Marketing alice@example.org\n  librechat group list"
     )]
     Group(group::GroupCommand),
+    /// Move a prompts library between servers: export, import (a JSON file)
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  librechat prompts export prompts.json\n  librechat prompts import prompts.json --user alice@example.org"
+    )]
+    Prompts(prompts::PromptsCommand),
     /// Terms of service
     #[command(subcommand, after_help = "Example:\n  librechat terms reset")]
     Terms(user::TermsCommand),
@@ -176,6 +183,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Export(args) => export::run(env, overrides, args),
         Command::Import(args) => import::run(env, overrides, args),
         Command::Group(cmd) => group::run(env, overrides, cmd),
+        Command::Prompts(cmd) => prompts::run(env, overrides, cmd),
         Command::Terms(cmd) => user::run_terms(env, overrides, cmd),
         Command::Doctor => doctor::run(env, overrides),
         Command::Completions { shell } => print_completions(shell),

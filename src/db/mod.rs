@@ -44,6 +44,7 @@ mod migrate;
 mod pool;
 pub mod presets;
 pub mod prompt_lists;
+pub mod prompt_transfer;
 pub mod prompts;
 pub mod roles;
 pub mod search;
