@@ -59,8 +59,9 @@ pub struct Viewer {
 }
 
 /// The caller's grants on resources of `rt`, as a common table expression
-/// `grants(resource_id, perm_bits)`: one row per entry that applies to the viewer, directly,
-/// through one of their groups, through their role, or to everyone. The statement binds the
+/// `grants(resource_id, perm_bits, via)`: one row per entry that applies to the viewer, directly,
+/// through one of their groups, through their role, or to everyone (`via`: the principal type
+/// of the entry). The statement binds the
 /// viewer with [`Viewer::bind`] (`:acl_user`, `:acl_role`). A resource the viewer can see is
 /// one with a grant carrying VIEW (`perm_bits & 1`); their effective bits on it are
 /// [`BITS_OF_GRANTS`] over its rows.
@@ -68,8 +69,8 @@ pub fn grants_cte(rt: ResourceType) -> String {
     // `rt` comes from a closed set, so its name is safe to write into the statement; the
     // query planner then walks `acl_by_principal` from each principal.
     format!(
-        "grants(resource_id, perm_bits) AS (
-            SELECT e.resource_id, e.perm_bits
+        "grants(resource_id, perm_bits, via) AS (
+            SELECT e.resource_id, e.perm_bits, p.t
             FROM (SELECT 'user' AS t, :acl_user AS id
                   UNION ALL SELECT 'role', :acl_role
                   UNION ALL SELECT 'public', ''

@@ -5,7 +5,11 @@ use rusqlite::{Connection, ToSql};
 
 use super::DbError;
 use super::acl::{self, ResourceType, Viewer};
-use super::prompts::{GROUP_COLUMNS, PromptGroup, group_from_row};
+use super::prompts::{LISTED_COLUMNS, PromptGroup, group_from_row};
+
+/// The groups the viewer can see, and whether each is public, from [`acl::grants_cte`].
+const VISIBLE: &str = "visible AS (SELECT resource_id, max(via = 'public') AS is_public
+                                FROM grants WHERE perm_bits & 1 GROUP BY resource_id)";
 
 /// Whose groups a list holds, among those the viewer can see.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -52,20 +56,23 @@ pub fn list(
         Scope::Mine => Some(true),
         Scope::Shared => Some(false),
     };
+    // The page is chosen before the production texts are read, so a short page of a long list
+    // reads a few texts, not all of them.
     let sql = format!(
-        "WITH {}, visible AS (SELECT resource_id FROM grants WHERE perm_bits & 1
-                              GROUP BY resource_id)
-         SELECT {GROUP_COLUMNS} FROM visible v
-         JOIN prompt_groups g ON g.id = v.resource_id
-         LEFT JOIN prompts p ON p.id = g.production_id
-         WHERE (:name IS NULL OR instr(lower(g.name), lower(:name)) > 0)
-           AND (:category IS NULL OR g.category = :category)
-           AND (:mine IS NULL OR (g.author = :acl_user) = :mine)
-           AND (:after_n IS NULL OR g.number_of_generations < :after_n
-                OR (g.number_of_generations = :after_n
-                    AND (g.updated_at < :after_u OR (g.updated_at = :after_u AND g.id > :after_id))))
-         ORDER BY g.number_of_generations DESC, g.updated_at DESC, g.id
-         LIMIT :limit",
+        "WITH {}, {VISIBLE},
+         page AS (SELECT g.*, v.is_public FROM visible v
+                  JOIN prompt_groups g ON g.id = v.resource_id
+                  WHERE (:name IS NULL OR instr(lower(g.name), lower(:name)) > 0)
+                    AND (:category IS NULL OR g.category = :category)
+                    AND (:mine IS NULL OR (g.author = :acl_user) = :mine)
+                    AND (:after_n IS NULL OR g.number_of_generations < :after_n
+                         OR (g.number_of_generations = :after_n
+                             AND (g.updated_at < :after_u
+                                  OR (g.updated_at = :after_u AND g.id > :after_id))))
+                  ORDER BY g.number_of_generations DESC, g.updated_at DESC, g.id
+                  LIMIT :limit)
+         SELECT {LISTED_COLUMNS} FROM page g LEFT JOIN prompts p ON p.id = g.production_id
+         ORDER BY g.number_of_generations DESC, g.updated_at DESC, g.id",
         acl::grants_cte(ResourceType::PromptGroup)
     );
     let limit = limit.map_or(-1, |l| l as i64);
@@ -101,16 +108,15 @@ pub fn random(
     limit: usize,
 ) -> Result<Vec<PromptGroup>, DbError> {
     let sql = format!(
-        "WITH {}, visible AS (SELECT resource_id FROM grants WHERE perm_bits & 1
-                              GROUP BY resource_id),
-         picked AS (SELECT min(g.id) AS id, random() AS r FROM visible v
+        "WITH {}, {VISIBLE},
+         picked AS (SELECT min(g.id) AS id FROM visible v
                     JOIN prompt_groups g ON g.id = v.resource_id
                     WHERE g.category != '' GROUP BY g.category
-                    ORDER BY r LIMIT :limit OFFSET :skip)
-         SELECT {GROUP_COLUMNS} FROM picked
-         JOIN prompt_groups g ON g.id = picked.id
-         LEFT JOIN prompts p ON p.id = g.production_id
-         ORDER BY picked.r",
+                    ORDER BY random() LIMIT :limit OFFSET :skip),
+         page AS (SELECT g.*, v.is_public FROM picked
+                  JOIN prompt_groups g ON g.id = picked.id
+                  JOIN visible v ON v.resource_id = g.id)
+         SELECT {LISTED_COLUMNS} FROM page g LEFT JOIN prompts p ON p.id = g.production_id",
         acl::grants_cte(ResourceType::PromptGroup)
     );
     let (skip, limit) = (skip as i64, limit as i64);

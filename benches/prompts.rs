@@ -1,0 +1,250 @@
+//! Prompts and sharing benchmark (not a test): `cargo bench --bench prompts`.
+//!
+//! Generates 1,000 users, 100 groups of 20 members, and 10,000 prompt groups (two versions
+//! each) straight into a fresh database, each owned by its author, a fifth shared with a group,
+//! a tenth with another user, one in twenty with everyone; and one group that is given every
+//! prompt group. Starts the release server on it and prints p50/p99 of:
+//! `GET /api/prompts/all` for a typical user (bench@example.org, in three groups) and for a user
+//! who sees all 10,000 (in the group given everything), `GET /api/prompts/groups?pageSize=10`,
+//! and the effective-permission routes (one resource, and `effective/all`).
+//! `BENCH_PROMPT_GROUPS` (default 10000) scales the library; `BENCH_DB_OUT` keeps a copy of
+//! the database there.
+
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use common::dataset::{self, EMAIL, PASSWORD, Rng};
+use common::{request, start_server};
+use rusqlite::params;
+
+const USERS: usize = 1000;
+const GROUPS: usize = 100;
+const MEMBERS: usize = 20;
+const WIDE_EMAIL: &str = "wide@example.org";
+
+fn main() {
+    let prompts: usize = std::env::var("BENCH_PROMPT_GROUPS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let db = data.join("librechat.db");
+    let some_prompt = generate(&db, prompts);
+    if let Ok(out) = std::env::var("BENCH_DB_OUT") {
+        std::fs::copy(&db, out).unwrap();
+    }
+
+    let (mut server, port) =
+        start_server(dir.path(), &[("LOGIN_MAX", "1000"), ("SEARCH", "false")]);
+    let typical = dataset::login(port);
+    let wide = login_as(port, WIDE_EMAIL);
+
+    let n = |body: &str| body.matches("\"productionPrompt\"").count();
+    measure(
+        port,
+        &typical,
+        "/api/prompts/all (typical user)",
+        "/api/prompts/all",
+        n,
+    );
+    measure(
+        port,
+        &wide,
+        "/api/prompts/all (sees all)",
+        "/api/prompts/all",
+        n,
+    );
+    measure(
+        port,
+        &wide,
+        "/api/prompts/groups?pageSize=10 (sees all)",
+        "/api/prompts/groups?pageSize=10",
+        n,
+    );
+    let one = format!("/api/permissions/promptGroup/{some_prompt}/effective");
+    measure(port, &typical, "effective, one resource", &one, |b| {
+        b.contains("permissionBits") as usize
+    });
+    let all = "/api/permissions/promptGroup/effective/all";
+    measure(port, &typical, "effective/all (typical user)", all, |b| {
+        b.matches(':').count()
+    });
+    measure(port, &wide, "effective/all (sees all)", all, |b| {
+        b.matches(':').count()
+    });
+    let _ = server.kill();
+    let _ = server.wait();
+}
+
+/// 300 sequential requests; prints p50/p99 and what the first answer held.
+fn measure(port: u16, token: &str, what: &str, path: &str, count: impl Fn(&str) -> usize) {
+    let mut times = Vec::new();
+    let mut held = 0;
+    for i in 0..300 {
+        let t = Instant::now();
+        let resp = request(port, "GET", path, Some(token), "").unwrap();
+        times.push(t.elapsed());
+        if i == 0 {
+            assert!(resp.starts_with("HTTP/1.1 200"), "{path}: {resp:.300}");
+            held = count(&resp);
+        }
+    }
+    times.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "{what}: p50 {:.2} ms, p99 {:.2} ms ({held} items, 300 sequential requests)",
+        ms(times[150]),
+        ms(times[297])
+    );
+}
+
+fn login_as(port: u16, email: &str) -> String {
+    let body = format!(r#"{{"email":"{email}","password":"{PASSWORD}"}}"#);
+    let resp = request(port, "POST", "/api/auth/login", None, &body).unwrap();
+    resp.split(r#""token":""#)
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+/// Writes the data set; returns the id of a prompt group the bench user can see.
+fn generate(db: &Path, prompts: usize) -> String {
+    librechat::db::Db::open(db).unwrap();
+    let started = Instant::now();
+    let mut conn = rusqlite::Connection::open(db).unwrap();
+    conn.execute_batch("PRAGMA synchronous = OFF;").unwrap();
+    let hash = librechat::auth::password::hash(PASSWORD);
+    let mut rng = Rng::new(7);
+    let mut stamp = 0u64;
+    let mut ts = || {
+        stamp += 1;
+        let t = time::OffsetDateTime::UNIX_EPOCH
+            + time::Duration::days(20_000)
+            + time::Duration::milliseconds(stamp as i64);
+        librechat::db::to_rfc3339(t)
+    };
+    let tx = conn.transaction().unwrap();
+    let uid = |u: usize| format!("{u:024x}");
+    let gid = |g: usize| format!("g{g:023x}");
+    for u in 0..=USERS {
+        let email = match u {
+            0 => EMAIL.to_owned(),
+            USERS => WIDE_EMAIL.to_owned(),
+            _ => format!("user{u}@example.org"),
+        };
+        let now = ts();
+        tx.execute(
+            "INSERT INTO users (id, email, name, password, email_verified, created_at, updated_at) VALUES (?1, ?2, 'Bench', ?3, 1, ?4, ?4)",
+            params![uid(u), email, hash, now],
+        )
+        .unwrap();
+    }
+    // Group 0 is given every prompt group; the wide user is its only member.
+    for g in 0..=GROUPS {
+        let now = ts();
+        tx.execute(
+            "INSERT INTO groups (id, name, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)",
+            params![gid(g), format!("Group {g}"), now],
+        )
+        .unwrap();
+        let members: Vec<usize> = match g {
+            0 => vec![USERS],
+            // The bench user is in groups 1, 2 and 3.
+            _ => (0..MEMBERS)
+                .map(|i| {
+                    if i == 0 && g <= 3 {
+                        0
+                    } else {
+                        1 + (rng.next() as usize % (USERS - 1))
+                    }
+                })
+                .collect(),
+        };
+        for m in members {
+            tx.execute(
+                "INSERT OR IGNORE INTO group_members (group_id, user_id, added_at) VALUES (?1, ?2, ?3)",
+                params![gid(g), uid(m), ts()],
+            )
+            .unwrap();
+        }
+    }
+    let entry = |tx: &rusqlite::Transaction,
+                 res: &str,
+                 kind: &str,
+                 who: &str,
+                 role: &str,
+                 bits: u8,
+                 at: String| {
+        tx.execute(
+            "INSERT OR IGNORE INTO acl_entries (id, resource_type, resource_id, principal_type, principal_id, role_id, perm_bits, granted_at) VALUES (?1, 'promptGroup', ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![librechat::db::new_object_id(), res, kind, who, role, bits, at],
+        )
+        .unwrap();
+    };
+    let mut visible_to_bench = None;
+    for p in 0..prompts {
+        let id = format!("p{p:023x}");
+        let author = rng.next() as usize % USERS;
+        let (v1, v2, now) = (format!("{id}-1"), format!("{id}-2"), ts());
+        tx.execute(
+            "INSERT INTO prompt_groups (id, name, oneliner, category, command, production_id, author, author_name, number_of_generations, created_at, updated_at) VALUES (?1, ?2, '', ?3, ?4, ?5, ?6, 'Bench', ?7, ?8, ?8)",
+            params![id, format!("{} {} {p}", dataset::word(&mut rng), dataset::word(&mut rng)),
+                    ["code", "write", "idea", "misc"][p % 4], format!("cmd-{p}"), v2,
+                    uid(author), (rng.next() % 50) as i64, now],
+        )
+        .unwrap();
+        for v in [&v1, &v2] {
+            let text = dataset::text(&mut rng, 60);
+            tx.execute(
+                "INSERT INTO prompts (id, group_id, author, prompt, type, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, 'text', ?5, ?5)",
+                params![v, id, uid(author), text, ts()],
+            )
+            .unwrap();
+        }
+        entry(
+            &tx,
+            &id,
+            "user",
+            &uid(author),
+            "promptGroup_owner",
+            15,
+            ts(),
+        );
+        entry(&tx, &id, "group", &gid(0), "promptGroup_viewer", 1, ts());
+        match rng.next() % 20 {
+            0 => entry(&tx, &id, "public", "", "promptGroup_viewer", 1, ts()),
+            1..=4 => {
+                let g = 1 + rng.next() as usize % GROUPS;
+                if g <= 3 {
+                    visible_to_bench.get_or_insert(id.clone());
+                }
+                entry(&tx, &id, "group", &gid(g), "promptGroup_viewer", 1, ts());
+            }
+            5 | 6 => entry(
+                &tx,
+                &id,
+                "user",
+                &uid(rng.next() as usize % USERS),
+                "promptGroup_editor",
+                3,
+                ts(),
+            ),
+            _ => {}
+        }
+    }
+    tx.commit().unwrap();
+    conn.execute_batch("PRAGMA optimize; PRAGMA wal_checkpoint(TRUNCATE);")
+        .unwrap();
+    println!(
+        "generated {USERS} users, {GROUPS} groups, {prompts} prompt groups in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    visible_to_bench.unwrap_or_else(|| "p0".into())
+}
