@@ -428,6 +428,11 @@ try {
     await page.getByText('Saved').first().waitFor();
   });
 
+  await step('the admin screen lists the groups (none yet, with how to make one)', async () => {
+    await page.getByRole('heading', { name: 'Groups' }).waitFor();
+    await page.getByText('No groups yet').waitFor();
+  });
+
   await step('an admin bans a user, who then cannot log in', async () => {
     const other = await newPage();
     await other.goto('register');
