@@ -412,6 +412,16 @@ async fn the_people_picker_finds_users_and_groups_for_roles_allowed_to() {
             .await;
         assert_eq!(resp.status(), 400, "{bad}");
     }
+    // The roles an administrator can share with (LibreChat's prompt page lists them).
+    let listed = server
+        .get_json("/api/admin/roles?limit=200", &alice.token)
+        .await;
+    assert_eq!(listed["total"], 2);
+    assert_eq!(listed["roles"][0]["name"], "ADMIN");
+    assert_eq!(
+        server.get_as("/api/admin/roles", &bob.token).await.status(),
+        403
+    );
     let roles = server
         .get_json("/api/permissions/promptGroup/roles", &bob.token)
         .await;

@@ -17,6 +17,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(get_role))
         .routes(routes!(update_role))
+        .routes(routes!(admin_list_roles))
         .routes(routes!(admin_get_role))
         .routes(routes!(admin_update_permissions))
 }
@@ -77,6 +78,34 @@ fn admin_error(status: StatusCode, error: &str) -> ApiError {
         status,
         body: json!({ "error": error }),
     }
+}
+
+#[derive(serde::Deserialize)]
+struct ListQuery {
+    limit: Option<String>,
+    offset: Option<String>,
+}
+
+/// Every role's name, as LibreChat's admin API lists them (its prompt page asks, for the
+/// role permissions an administrator may change there).
+#[utoipa::path(get, path = "/api/admin/roles", operation_id = "roles_admin_list", summary = "The roles (admin)", tag = "roles", params(("limit" = Option<u32>, Query), ("offset" = Option<u32>, Query)), responses((status = 200, description = "`{roles: [{_id, name, description}], total, limit, offset}`"), (status = 403, description = "Not an administrator")))]
+async fn admin_list_roles(
+    State(state): State<AppState>,
+    AdminUser(_): AdminUser,
+    axum::extract::Query(q): axum::extract::Query<ListQuery>,
+) -> Json<Value> {
+    let num = |s: Option<String>| s.and_then(|s| s.parse::<usize>().ok());
+    let limit = num(q.limit).unwrap_or(50).clamp(1, 200);
+    let offset = num(q.offset).unwrap_or(0);
+    let names = state.roles.names();
+    let total = names.len();
+    let roles: Vec<Value> = names
+        .into_iter()
+        .skip(offset)
+        .take(limit)
+        .map(|n| json!({"_id": n, "name": n, "description": ""}))
+        .collect();
+    Json(json!({ "roles": roles, "total": total, "limit": limit, "offset": offset }))
 }
 
 #[utoipa::path(get, path = "/api/admin/roles/{role}", operation_id = "roles_admin_get_role", summary = "A role (admin)", tag = "roles", params(("role" = String, Path)), responses((status = 200, description = "`{role}`"), (status = 404, description = "`{error}`: no such role")))]
