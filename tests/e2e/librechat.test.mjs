@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { chromium, request } from 'playwright-core';
 import { avatarSteps } from './librechat-avatar.mjs';
 import { fileSteps } from './librechat-files.mjs';
+import { promptSteps } from './librechat-prompts.mjs';
 
 const BASE = process.env.BASE_URL;
 if (!BASE) throw new Error('BASE_URL is not set (run through `cargo test --test librechat_client`)');
@@ -453,6 +454,7 @@ try {
 
   await fileSteps({ page, step, shot, send, message, fromMenu });
   await avatarSteps({ page, step, shot, openSettings });
+  await promptSteps({ page, step, shot });
 
   let ended;
   await step('logout', async () => {
