@@ -17,6 +17,7 @@ use std::sync::RwLock;
 use serde_json::{Map, Value, json};
 
 use crate::config::features;
+use crate::config::memory::MemoryConfig;
 use crate::config::yaml::{Interface, Permission as Switch};
 use crate::db::{self, Db, DbError};
 
@@ -248,8 +249,13 @@ pub struct Roles {
 }
 
 impl Roles {
-    /// Seeds missing roles with LibreChat's defaults, applies `interface.*`, loads the table.
-    pub async fn load(db: Db, interface: Option<Interface>) -> Result<Self, DbError> {
+    /// Seeds missing roles with LibreChat's defaults, applies `interface.*` and `memory`, loads
+    /// the table.
+    pub async fn load(
+        db: Db,
+        interface: Option<Interface>,
+        memory: Option<MemoryConfig>,
+    ) -> Result<Self, DbError> {
         let table = db
             .write(move |conn| {
                 let tx = conn.transaction()?;
@@ -273,6 +279,9 @@ impl Roles {
                         for (t, p, v) in from_interface(i) {
                             perms[t][p] = Value::Bool(v);
                         }
+                    }
+                    if let Some(m) = &memory {
+                        apply_memory(&mut perms["MEMORIES"], m);
                     }
                     db::roles::put(&tx, name, &perms)?;
                 }
@@ -371,6 +380,28 @@ pub enum RoleError {
     UnknownRole,
     #[error(transparent)]
     Db(#[from] DbError),
+}
+
+/// `memory` in librechat.yaml over the MEMORIES permissions, as LibreChat applies it at start:
+/// `disabled` takes every one away; a section that is there and not disabled gives `USE` back
+/// (with the rest, when it had been taken away). Beyond LibreChat, `personalize: false` takes
+/// `OPT_OUT` away, as its documentation says: there is nothing to opt out of.
+fn apply_memory(perms: &mut Value, memory: &MemoryConfig) {
+    let all = ["USE", "CREATE", "UPDATE", "READ", "OPT_OUT"];
+    if memory.is_disabled() {
+        for p in all {
+            perms[p] = Value::Bool(false);
+        }
+        return;
+    }
+    if perms.get("USE") != Some(&Value::Bool(true)) {
+        for p in all {
+            perms[p] = Value::Bool(true);
+        }
+    }
+    if memory.personalize == Some(false) {
+        perms["OPT_OUT"] = Value::Bool(false);
+    }
 }
 
 fn merge_missing(target: &mut Value, defaults: &Value) {

@@ -42,7 +42,7 @@ pub const FEATURES: [Feature; 16] = [
     feature("PROMPTS", "prompts", "prompts", false),
     feature("BOOKMARKS", "bookmarks", "bookmarks", true),
     feature("AGENTS", "agents", "agents", false),
-    feature("MEMORIES", "memories", "memories", false),
+    feature("MEMORIES", "memories", "memories", true),
     // Several models answering side by side (`addedConvo`).
     feature("MULTI_CONVO", "multiConvo", "side-by-side answers", false),
     feature("TEMPORARY_CHAT", "temporaryChat", "temporary chats", true),
