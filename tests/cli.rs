@@ -146,6 +146,8 @@ webSearch:
   serperApiKey: '${SERPER_API_KEY}'
 memory:
   disabled: false
+  agent:
+    id: agent_memory
 speech:
   tts: {}
 ocr:
@@ -165,7 +167,7 @@ rateLimits:
 const UNSUPPORTED_NAMED: [&str; 10] = [
     "`mcpServers` (MCP servers) is not supported yet",
     "`webSearch` (web search) is not supported yet",
-    "`memory` (memories) is not supported yet",
+    "`memory.agent` (the memory agent that writes memories after a turn) is not supported yet",
     "`speech.tts` (text to speech on the server) is not supported yet",
     "`ocr` (text recognition in uploads) is not supported yet",
     "`actions` (agent actions) is not supported yet",

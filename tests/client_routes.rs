@@ -185,7 +185,6 @@ async fn the_config_says_the_missing_features_are_off_whatever_the_yaml_says() {
     for off in [
         "prompts",
         "agents",
-        "memories",
         "runCode",
         "webSearch",
         "fileSearch",

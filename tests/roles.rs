@@ -28,7 +28,7 @@ const TYPES: [&str; 16] = [
     "SHARED_LINKS",
 ];
 /// The ones this server has.
-const BUILT: [&str; 3] = ["BOOKMARKS", "TEMPORARY_CHAT", "SHARED_LINKS"];
+const BUILT: [&str; 4] = ["BOOKMARKS", "MEMORIES", "TEMPORARY_CHAT", "SHARED_LINKS"];
 
 async fn put(server: &TestServer, s: &Session, path: &str, body: Value) -> reqwest::Response {
     server.send("PUT", path, &s.token, body).await
@@ -131,7 +131,6 @@ async fn each_permission_route_stores_but_features_not_built_stay_off() {
     for (segment, kind, permission) in [
         ("prompts", "PROMPTS", "SHARE"),
         ("agents", "AGENTS", "SHARE_PUBLIC"),
-        ("memories", "MEMORIES", "OPT_OUT"),
         ("people-picker", "PEOPLE_PICKER", "VIEW_USERS"),
         ("mcp-servers", "MCP_SERVERS", "CONFIGURE_OBO"),
         ("marketplace", "MARKETPLACE", "USE"),

@@ -28,7 +28,9 @@ pub enum MemoryError {
         "Key exceeds maximum length of {KEY_CHAR_LIMIT} characters. Current length: {0} characters."
     )]
     KeyTooLong(usize),
-    #[error("Value exceeds maximum length of {limit} characters. Current length: {len} characters.")]
+    #[error(
+        "Value exceeds maximum length of {limit} characters. Current length: {len} characters."
+    )]
     ValueTooLong { limit: u64, len: usize },
     /// LibreChat's schema refuses such a key (with a 500 there; a 400 here).
     #[error("Key must only contain lowercase letters and underscores")]
@@ -241,7 +243,10 @@ pub async fn delete(
 ) -> Result<(), MemoryError> {
     settings(config)?;
     let (user, key) = (user_id.to_owned(), key.to_owned());
-    match db.write(move |conn| memories::delete(conn, &user, &key)).await? {
+    match db
+        .write(move |conn| memories::delete(conn, &user, &key))
+        .await?
+    {
         true => Ok(()),
         false => Err(MemoryError::NotFound),
     }
@@ -277,7 +282,9 @@ pub async fn prompt_context(
         return Ok(None);
     }
     let user = user_id.to_owned();
-    let pool = db.read(move |conn| memories::list_pool(conn, &user)).await?;
+    let pool = db
+        .read(move |conn| memories::list_pool(conn, &user))
+        .await?;
     Ok(format_context(&pool))
 }
 
@@ -346,7 +353,10 @@ mod tests {
             Err(MemoryError::KeyFormat)
         ));
         let e = check(&c, "job", "x").unwrap_err();
-        assert_eq!(e.to_string(), "Invalid key \"job\". Must be one of: likes, name");
+        assert_eq!(
+            e.to_string(),
+            "Invalid key \"job\". Must be one of: likes, name"
+        );
         let e = check(&c, "likes", "123456").unwrap_err();
         assert_eq!(
             e.to_string(),

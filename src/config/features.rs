@@ -116,7 +116,10 @@ mod tests {
             .filter(|f| f.built)
             .map(|f| f.permission_type)
             .collect();
-        assert_eq!(built, ["BOOKMARKS", "TEMPORARY_CHAT", "SHARED_LINKS"]);
+        assert_eq!(
+            built,
+            ["BOOKMARKS", "MEMORIES", "TEMPORARY_CHAT", "SHARED_LINKS"]
+        );
         assert!(!is_built("NOT_A_TYPE"));
         assert_eq!(
             by_interface_key("prompts").unwrap().permission_type,

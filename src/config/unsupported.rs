@@ -20,7 +20,10 @@ const UNREAD: [(&[&str], &str); 34] = [
     (&["ocr"], "text recognition in uploads"),
     (&["webSearch"], "web search"),
     // `memory` is read; its agent (which writes memories after a turn) needs tool calling.
-    (&["memory", "agent"], "the memory agent that writes memories after a turn"),
+    (
+        &["memory", "agent"],
+        "the memory agent that writes memories after a turn",
+    ),
     (&["summarization"], "summaries of long conversations"),
     (&["mcpServers"], "MCP servers"),
     (&["mcpSettings"], "MCP servers"),

@@ -140,26 +140,26 @@ impl ChatService {
         // The person's memories are read while the message is saved.
         let (prepared, memory) = tokio::join!(
             prepare(
-            &self.engine.db,
-            Prepare {
-                user_id: user.id.clone(),
-                conversation_id: conversation_id.clone(),
-                changes,
-                again,
-                text,
-                endpoint: endpoint.to_owned(),
-                model: chosen.model.clone(),
-                message_id: request.message_id.take(),
-                parent_message_id: request.parent_message_id.take(),
-                override_parent_message_id: request.override_parent_message_id.clone(),
-                files,
-                file_limits,
-                // A custom endpoint's models are the administrator's choice: sent as they are,
-                // a model that cannot see answers with its provider's own error.
-                blind_model: (!chosen.endpoint.custom
-                    && !crate::chat::attachments::can_see(&chosen.model))
-                .then(|| chosen.model.clone()),
-            },
+                &self.engine.db,
+                Prepare {
+                    user_id: user.id.clone(),
+                    conversation_id: conversation_id.clone(),
+                    changes,
+                    again,
+                    text,
+                    endpoint: endpoint.to_owned(),
+                    model: chosen.model.clone(),
+                    message_id: request.message_id.take(),
+                    parent_message_id: request.parent_message_id.take(),
+                    override_parent_message_id: request.override_parent_message_id.clone(),
+                    files,
+                    file_limits,
+                    // A custom endpoint's models are the administrator's choice: sent as they are,
+                    // a model that cannot see answers with its provider's own error.
+                    blind_model: (!chosen.endpoint.custom
+                        && !crate::chat::attachments::can_see(&chosen.model))
+                    .then(|| chosen.model.clone()),
+                },
             ),
             self.memory_context(user, request.memories_allowed),
         );
