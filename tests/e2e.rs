@@ -71,10 +71,12 @@ async fn the_web_app_in_a_real_browser() {
     // The memory kept in settings went with the next message, in the system prompt
     // (MEMORY_MARKER in tests/e2e/memories.mjs).
     assert!(
-        fake.requests().iter().any(|r| r["messages"][0]["role"] == "system"
-            && r["messages"][0]["content"]
-                .as_str()
-                .is_some_and(|s| s.contains("(marker 4242)"))),
+        fake.requests()
+            .iter()
+            .any(|r| r["messages"][0]["role"] == "system"
+                && r["messages"][0]["content"]
+                    .as_str()
+                    .is_some_and(|s| s.contains("(marker 4242)"))),
         "no request to the provider carried the memory in its system prompt"
     );
 }

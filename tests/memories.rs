@@ -462,6 +462,30 @@ async fn a_role_without_the_permission_is_refused_and_gets_no_memories() {
     assert_eq!(server.count("memories").await, 1);
 }
 
+/// The roles list LibreChat's Memories panel reads for its permission menu (admins only).
+#[tokio::test]
+async fn admins_list_the_roles_for_the_panels_permission_menu() {
+    let server = server(None, "version: 1.3.17\n").await;
+    let (admin, bob) = server.two_users(PW).await;
+    let list = server
+        .get_json("/api/admin/roles?limit=200", &admin.token)
+        .await;
+    assert_eq!(
+        list,
+        json!({"roles": [{"name": "ADMIN", "description": ""}, {"name": "USER", "description": ""}],
+            "total": 2, "limit": 200, "offset": 0})
+    );
+    let page = server
+        .get_json("/api/admin/roles?limit=x&offset=1", &admin.token)
+        .await;
+    assert_eq!(
+        (&page["roles"][0]["name"], &page["limit"]),
+        (&json!("USER"), &json!(50))
+    );
+    let (status, _) = call(&server, &bob, "GET", "/api/admin/roles", Value::Null).await;
+    assert_eq!(status, 403);
+}
+
 #[tokio::test]
 async fn disabled_memory_turns_the_feature_off_everywhere() {
     let server = server(None, "version: 1.3.17\nmemory:\n  disabled: true\n").await;

@@ -348,6 +348,19 @@ impl Roles {
         self.get(role).ok_or(RoleError::UnknownRole)
     }
 
+    /// The names of the roles, in name order.
+    pub fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .table
+            .read()
+            .expect("roles lock")
+            .keys()
+            .cloned()
+            .collect();
+        names.sort();
+        names
+    }
+
     pub fn exists(&self, role: &str) -> bool {
         self.table.read().expect("roles lock").contains_key(role)
     }

@@ -17,6 +17,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(get_role))
         .routes(routes!(update_role))
+        .routes(routes!(admin_list_roles))
         .routes(routes!(admin_get_role))
         .routes(routes!(admin_update_permissions))
 }
@@ -77,6 +78,34 @@ fn admin_error(status: StatusCode, error: &str) -> ApiError {
         status,
         body: json!({ "error": error }),
     }
+}
+
+#[derive(serde::Deserialize)]
+struct Page {
+    limit: Option<String>,
+    offset: Option<String>,
+}
+
+/// LibreChat's admin list of roles (`{roles: [{name, description}], total, limit, offset}`),
+/// which its client's permission menus read (the Memories and Prompts panels).
+#[utoipa::path(get, path = "/api/admin/roles", operation_id = "roles_admin_list", summary = "The roles (admin)", tag = "roles", params(("limit" = Option<u32>, Query, description = "1 to 200, default 50"), ("offset" = Option<u32>, Query)), responses((status = 200, description = "`{roles, total, limit, offset}`"), (status = 403, description = "Not an administrator")))]
+async fn admin_list_roles(
+    State(state): State<AppState>,
+    AdminUser(_): AdminUser,
+    axum::extract::Query(page): axum::extract::Query<Page>,
+) -> Json<Value> {
+    // LibreChat's `parsePagination`: what does not read as a number takes the default.
+    let number = |v: Option<String>| v.and_then(|s| s.trim().parse::<i64>().ok());
+    let limit = number(page.limit).unwrap_or(50).clamp(1, 200) as usize;
+    let offset = number(page.offset).unwrap_or(0).max(0) as usize;
+    let names = state.roles.names();
+    let roles: Vec<Value> = names
+        .iter()
+        .skip(offset)
+        .take(limit)
+        .map(|name| json!({ "name": name, "description": "" }))
+        .collect();
+    Json(json!({ "roles": roles, "total": names.len(), "limit": limit, "offset": offset }))
 }
 
 #[utoipa::path(get, path = "/api/admin/roles/{role}", operation_id = "roles_admin_get_role", summary = "A role (admin)", tag = "roles", params(("role" = String, Path)), responses((status = 200, description = "`{role}`"), (status = 404, description = "`{error}`: no such role")))]
