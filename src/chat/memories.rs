@@ -132,8 +132,7 @@ pub async fn list(
     })
 }
 
-/// Checks a key and a value as LibreChat's routes do (and `validKeys` besides); answers the
-/// trimmed key.
+/// Checks a key and a value as LibreChat's routes do, and `validKeys` besides.
 fn check(c: &MemoryConfig, key: &str, value: &str) -> Result<(), MemoryError> {
     let len = key.chars().count();
     if len > KEY_CHAR_LIMIT {
@@ -158,7 +157,7 @@ fn check(c: &MemoryConfig, key: &str, value: &str) -> Result<(), MemoryError> {
     Ok(())
 }
 
-fn required<'a>(s: Option<&'a str>, missing: MemoryError) -> Result<&'a str, MemoryError> {
+fn required(s: Option<&str>, missing: MemoryError) -> Result<&str, MemoryError> {
     s.filter(|s| !s.trim().is_empty()).ok_or(missing)
 }
 
