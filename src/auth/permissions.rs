@@ -454,6 +454,30 @@ mod tests {
     }
 
     #[test]
+    fn the_memory_section_switches_memories_at_start() {
+        let memory = |disabled, personalize| MemoryConfig {
+            disabled,
+            personalize,
+            ..MemoryConfig::default()
+        };
+        let mut perms = user_defaults()["MEMORIES"].clone();
+        apply_memory(&mut perms, &memory(Some(true), None));
+        assert!(perms.as_object().unwrap().values().all(|v| v == false));
+        // There again and not disabled: everything comes back; `personalize: false` keeps
+        // OPT_OUT away.
+        apply_memory(&mut perms, &memory(None, Some(false)));
+        assert_eq!(
+            perms,
+            json!({"USE": true, "CREATE": true, "UPDATE": true, "READ": true, "OPT_OUT": false})
+        );
+        // An administrator's choice below USE stays.
+        perms["CREATE"] = json!(false);
+        apply_memory(&mut perms, &memory(Some(false), None));
+        assert_eq!(perms["CREATE"], false);
+        assert_eq!(perms["USE"], true);
+    }
+
+    #[test]
     fn a_put_body_is_read_as_zod_reads_it() {
         let ok = changes_of_type("PROMPTS", &json!({"USE": false, "NOPE": true})).unwrap();
         assert_eq!(
