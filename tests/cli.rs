@@ -150,6 +150,8 @@ webSearch:
   serperApiKey: '${SERPER_API_KEY}'
 memory:
   disabled: false
+  agent:
+    id: agent_memory
 speech:
   tts: {}
 ocr:
@@ -169,7 +171,7 @@ rateLimits:
 const UNSUPPORTED_NAMED: [&str; 10] = [
     "`mcpServers` (MCP servers) is not supported yet",
     "`webSearch` (web search) is not supported yet",
-    "`memory` (memories) is not supported yet",
+    "`memory.agent` (the memory agent that writes memories after a turn) is not supported yet",
     "`speech.tts` (text to speech on the server) is not supported yet",
     "`ocr` (text recognition in uploads) is not supported yet",
     "`actions` (agent actions) is not supported yet",
@@ -358,7 +360,12 @@ fn db_migrate_then_check() {
 
     let out = run(librechat(dir.path()).args(["db", "migrate"]));
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("13 migration(s) applied"));
+    let applied = format!("{} migration(s) applied", librechat::db::SCHEMA_VERSION);
+    assert!(
+        text(&out.stdout).contains(&applied),
+        "{}",
+        text(&out.stdout)
+    );
     let out = run(librechat(dir.path()).args(["db", "migrate"]));
     assert!(
         text(&out.stdout).contains("0 migration(s) applied"),

@@ -184,7 +184,6 @@ async fn the_config_says_the_missing_features_are_off_whatever_the_yaml_says() {
     let ui = &config["interface"];
     for off in [
         "agents",
-        "memories",
         "runCode",
         "webSearch",
         "fileSearch",

@@ -81,7 +81,7 @@ fn sections_not_supported_yet_are_noted() {
     let dir = data_folder();
     std::fs::write(
         dir.path().join("librechat.yaml"),
-        "version: 1.3.17\nmcpServers:\n  time:\n    command: uvx\nwebSearch: {}\ninterface:\n  memories: true\n",
+        "version: 1.3.17\nmcpServers:\n  time:\n    command: uvx\nwebSearch: {}\ninterface:\n  runCode: true\n",
     )
     .unwrap();
     let (_, report) = doctor(dir.path(), &[]);
@@ -95,7 +95,7 @@ fn sections_not_supported_yet_are_noted() {
         "note",
         "`webSearch` (web search) is not supported yet",
     );
-    line(&report, "note", "`interface.memories` has no effect");
+    line(&report, "note", "`interface.runCode` has no effect");
 }
 
 #[tokio::test]

@@ -31,7 +31,8 @@ async fn the_web_app_in_a_real_browser() {
         dir.path().join("librechat.yaml"),
         "version: 1.2.1\ninterface:\n  parameters: false\n  termsOfService:\n    modalAcceptance: true\n    modalTitle: Terms of Service\n    modalContent: |\n      # Terms\n      Be **kind**.\n\
          endpoints:\n  custom:\n    - name: NoFiles\n      apiKey: unused\n      baseURL: https://example.invalid/v1\n      models:\n        default: [no-files-model]\n\
-         fileConfig:\n  endpoints:\n    default:\n      fileLimit: 3\n      fileSizeLimit: 1\n      supportedMimeTypes: ['^text/.*$', '^image/(png|jpeg|gif|webp)$']\n    NoFiles:\n      disabled: true\n",
+         fileConfig:\n  endpoints:\n    default:\n      fileLimit: 3\n      fileSizeLimit: 1\n      supportedMimeTypes: ['^text/.*$', '^image/(png|jpeg|gif|webp)$']\n    NoFiles:\n      disabled: true\n\
+         memory:\n  personalize: true\n",
     )
     .unwrap();
     let mut cmd = librechat(dir.path());
@@ -66,6 +67,17 @@ async fn the_web_app_in_a_real_browser() {
             .iter()
             .any(|r| r.to_string().contains("(marker 5307)")),
         "no request to the provider carried the attached document"
+    );
+    // The memory kept in settings went with the next message, in the system prompt
+    // (MEMORY_MARKER in tests/e2e/memories.mjs).
+    assert!(
+        fake.requests()
+            .iter()
+            .any(|r| r["messages"][0]["role"] == "system"
+                && r["messages"][0]["content"]
+                    .as_str()
+                    .is_some_and(|s| s.contains("(marker 4242)"))),
+        "no request to the provider carried the memory in its system prompt"
     );
 }
 

@@ -77,7 +77,12 @@ async fn librechat_s_own_client_in_a_real_browser() {
     std::fs::create_dir(&into).unwrap();
     let client = unpack(&tarball, &into);
     let fake = FakeOpenAi::start().await;
-    std::fs::write(dir.path().join("librechat.yaml"), "version: 1.3.17\n").unwrap();
+    // Memories personalise answers (tests/e2e/librechat-memories.mjs).
+    std::fs::write(
+        dir.path().join("librechat.yaml"),
+        "version: 1.3.17\nmemory:\n  personalize: true\n",
+    )
+    .unwrap();
     let mut cmd = librechat(dir.path());
     cmd.env("CLIENT_DIR", &client)
         .env("OPENAI_API_KEY", KEY)
@@ -129,5 +134,16 @@ async fn librechat_s_own_client_in_a_real_browser() {
                 .as_str()
                 .is_some_and(|u| u.starts_with("data:image/png;base64,"))),
         "the image did not go with the document: {parts:?}"
+    );
+    // The memory kept in LibreChat's Memories panel went with the next message, in the system
+    // prompt (MEMORY_MARKER in tests/e2e/librechat-memories.mjs).
+    assert!(
+        fake.requests()
+            .iter()
+            .any(|r| r["messages"][0]["role"] == "system"
+                && r["messages"][0]["content"]
+                    .as_str()
+                    .is_some_and(|s| s.contains("(marker 5151)"))),
+        "no request to the provider carried the memory in its system prompt"
     );
 }

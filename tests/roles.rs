@@ -28,9 +28,10 @@ const TYPES: [&str; 16] = [
     "SHARED_LINKS",
 ];
 /// The ones this server has.
-const BUILT: [&str; 5] = [
+const BUILT: [&str; 6] = [
     "PROMPTS",
     "BOOKMARKS",
+    "MEMORIES",
     "TEMPORARY_CHAT",
     "PEOPLE_PICKER",
     "SHARED_LINKS",
@@ -137,7 +138,6 @@ async fn each_permission_route_stores_but_features_not_built_stay_off() {
     for (segment, kind, permission) in [
         ("prompts", "PROMPTS", "SHARE"),
         ("agents", "AGENTS", "SHARE_PUBLIC"),
-        ("memories", "MEMORIES", "OPT_OUT"),
         ("people-picker", "PEOPLE_PICKER", "VIEW_USERS"),
         ("mcp-servers", "MCP_SERVERS", "CONFIGURE_OBO"),
         ("marketplace", "MARKETPLACE", "USE"),

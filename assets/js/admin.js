@@ -9,6 +9,7 @@ import { h, mount, toast } from './dom.js';
 const SWITCHES = [
   ['BOOKMARKS', 'USE', 'Bookmarks'],
   ['TEMPORARY_CHAT', 'USE', 'Temporary chats'],
+  ['MEMORIES', 'USE', 'Memories'],
   ['SHARED_LINKS', 'CREATE', 'Share conversations'],
   ['SHARED_LINKS', 'SHARE_PUBLIC', 'Shared links are open to others'],
   ['PROMPTS', 'USE', 'Prompts'],

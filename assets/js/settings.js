@@ -1,9 +1,11 @@
 // Settings, in a dialog with tabs: the theme, API keys, two-factor authentication, data
-// (import, export, shared links, archived chats, bookmarks), the balance, and the account.
+// (import, export, shared links, archived chats, bookmarks), memories, the balance, and the
+// account.
 
 import { ApiError, accessToken, config, currentUser, del, get, post, put, query, setSession, url } from './api.js';
 import { avatarSection } from './avatar.js';
 import { h, mount, toast } from './dom.js';
+import { memoriesTab } from './memories.js';
 import { loadCatalog } from './picker.js';
 import { download } from './sidebar.js';
 import { navigate } from './router.js';
@@ -22,6 +24,7 @@ export async function openSettings(tab = 'general') {
     ['keys', 'API keys', keys],
     ['security', 'Security', security],
     ['data', 'Data', data],
+    c.interface?.memories !== false ? ['memories', 'Memories', memoriesTab] : null,
     c.balance?.enabled ? ['balance', 'Balance', balance] : null,
     ['account', 'Account', account],
   ].filter(Boolean);

@@ -17,6 +17,7 @@ use std::sync::RwLock;
 use serde_json::{Map, Value, json};
 
 use crate::config::features;
+use crate::config::memory::MemoryConfig;
 use crate::config::yaml::{Interface, Permission as Switch};
 use crate::db::{self, Db, DbError};
 
@@ -248,8 +249,13 @@ pub struct Roles {
 }
 
 impl Roles {
-    /// Seeds missing roles with LibreChat's defaults, applies `interface.*`, loads the table.
-    pub async fn load(db: Db, interface: Option<Interface>) -> Result<Self, DbError> {
+    /// Seeds missing roles with LibreChat's defaults, applies `interface.*` and `memory`, loads
+    /// the table.
+    pub async fn load(
+        db: Db,
+        interface: Option<Interface>,
+        memory: Option<MemoryConfig>,
+    ) -> Result<Self, DbError> {
         let table = db
             .write(move |conn| {
                 let tx = conn.transaction()?;
@@ -273,6 +279,9 @@ impl Roles {
                         for (t, p, v) in from_interface(i) {
                             perms[t][p] = Value::Bool(v);
                         }
+                    }
+                    if let Some(m) = &memory {
+                        apply_memory(&mut perms["MEMORIES"], m);
                     }
                     db::roles::put(&tx, name, &perms)?;
                 }
@@ -386,6 +395,28 @@ pub enum RoleError {
     Db(#[from] DbError),
 }
 
+/// `memory` in librechat.yaml over the MEMORIES permissions, as LibreChat applies it at start:
+/// `disabled` takes every one away; a section that is there and not disabled gives `USE` back
+/// (with the rest, when it had been taken away). Beyond LibreChat, `personalize: false` takes
+/// `OPT_OUT` away, as its documentation says: there is nothing to opt out of.
+fn apply_memory(perms: &mut Value, memory: &MemoryConfig) {
+    let all = ["USE", "CREATE", "UPDATE", "READ", "OPT_OUT"];
+    if memory.is_disabled() {
+        for p in all {
+            perms[p] = Value::Bool(false);
+        }
+        return;
+    }
+    if perms.get("USE") != Some(&Value::Bool(true)) {
+        for p in all {
+            perms[p] = Value::Bool(true);
+        }
+    }
+    if memory.personalize == Some(false) {
+        perms["OPT_OUT"] = Value::Bool(false);
+    }
+}
+
 fn merge_missing(target: &mut Value, defaults: &Value) {
     if !target.is_object() {
         *target = Value::Object(Map::new());
@@ -421,6 +452,30 @@ mod tests {
             features::FEATURES.len(),
             "every permission type is answered"
         );
+    }
+
+    #[test]
+    fn the_memory_section_switches_memories_at_start() {
+        let memory = |disabled, personalize| MemoryConfig {
+            disabled,
+            personalize,
+            ..MemoryConfig::default()
+        };
+        let mut perms = user_defaults()["MEMORIES"].clone();
+        apply_memory(&mut perms, &memory(Some(true), None));
+        assert!(perms.as_object().unwrap().values().all(|v| v == false));
+        // There again and not disabled: everything comes back; `personalize: false` keeps
+        // OPT_OUT away.
+        apply_memory(&mut perms, &memory(None, Some(false)));
+        assert_eq!(
+            perms,
+            json!({"USE": true, "CREATE": true, "UPDATE": true, "READ": true, "OPT_OUT": false})
+        );
+        // An administrator's choice below USE stays.
+        perms["CREATE"] = json!(false);
+        apply_memory(&mut perms, &memory(Some(false), None));
+        assert_eq!(perms["CREATE"], false);
+        assert_eq!(perms["USE"], true);
     }
 
     #[test]

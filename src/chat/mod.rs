@@ -10,6 +10,7 @@ pub mod follow;
 pub mod import;
 pub mod input;
 pub mod jobs;
+pub mod memories;
 pub mod present;
 pub mod render;
 mod ring;

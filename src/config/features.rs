@@ -42,7 +42,7 @@ pub const FEATURES: [Feature; 16] = [
     feature("PROMPTS", "prompts", "prompts", true),
     feature("BOOKMARKS", "bookmarks", "bookmarks", true),
     feature("AGENTS", "agents", "agents", false),
-    feature("MEMORIES", "memories", "memories", false),
+    feature("MEMORIES", "memories", "memories", true),
     // Several models answering side by side (`addedConvo`).
     feature("MULTI_CONVO", "multiConvo", "side-by-side answers", false),
     feature("TEMPORARY_CHAT", "temporaryChat", "temporary chats", true),
@@ -116,6 +116,7 @@ mod tests {
             [
                 "PROMPTS",
                 "BOOKMARKS",
+                "MEMORIES",
                 "TEMPORARY_CHAT",
                 "PEOPLE_PICKER",
                 "SHARED_LINKS"

@@ -13,6 +13,7 @@ mod files;
 mod images;
 mod ldap;
 mod limits;
+pub mod memory;
 mod openid;
 mod saml;
 mod secrets;

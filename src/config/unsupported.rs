@@ -19,7 +19,11 @@ const UNREAD: [(&[&str], &str); 34] = [
     (&["filteredTools"], "the tools agents may use"),
     (&["ocr"], "text recognition in uploads"),
     (&["webSearch"], "web search"),
-    (&["memory"], "memories"),
+    // `memory` is read; its agent (which writes memories after a turn) needs tool calling.
+    (
+        &["memory", "agent"],
+        "the memory agent that writes memories after a turn",
+    ),
     (&["summarization"], "summaries of long conversations"),
     (&["mcpServers"], "MCP servers"),
     (&["mcpSettings"], "MCP servers"),

@@ -39,7 +39,8 @@ pub struct LibreChatYaml {
     pub filtered_tools: Option<Value>,
     pub ocr: Option<Value>,
     pub web_search: Option<Value>,
-    pub memory: Option<Value>,
+    /// Memories: limits, keys, and whether they personalise answers.
+    pub memory: Option<super::memory::MemoryConfig>,
     pub summarization: Option<Value>,
     pub mcp_servers: Option<Value>,
     pub mcp_settings: Option<Value>,

@@ -38,6 +38,7 @@ pub mod identities;
 mod ids;
 pub mod imports;
 mod maintenance;
+pub mod memories;
 pub mod messages;
 mod meta;
 mod migrate;

@@ -172,6 +172,23 @@ pub fn set_favorites(conn: &Connection, id: &str, favorites: &Value) -> Result<(
     set_column(conn, id, "favorites", &favorites.to_string())
 }
 
+/// Sets `personalization.memories` (the person's memory opt-out, where LibreChat keeps it),
+/// keeping the rest of `personalization`.
+pub fn set_memories_preference(conn: &Connection, id: &str, on: bool) -> Result<(), DbError> {
+    let n = conn.execute(
+        "UPDATE users SET personalization = json_set(
+             CASE WHEN json_valid(personalization) AND json_type(personalization) = 'object'
+                  THEN personalization ELSE '{}' END,
+             '$.memories', json(?2)), updated_at = ?3
+         WHERE id = ?1",
+        params![id, if on { "true" } else { "false" }, now()],
+    )?;
+    match n {
+        0 => Err(DbError::NotFound),
+        _ => Ok(()),
+    }
+}
+
 pub fn set_terms_accepted(conn: &Connection, id: &str, accepted: bool) -> Result<(), DbError> {
     set_column(conn, id, "terms_accepted", &accepted)
 }

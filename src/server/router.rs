@@ -72,6 +72,7 @@ fn routes() -> Routes {
         .merge(routes::endpoints::router())
         .merge(routes::keys::router())
         .merge(routes::balance::router())
+        .merge(routes::memories::router())
         .merge(routes::render::router())
         .merge(routes::chat::router())
         .split_for_parts();

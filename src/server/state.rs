@@ -76,7 +76,12 @@ impl AppState {
             .await
             .map_err(|e| db::DbError::Io(e.to_string()))??;
         let instance_id = db.read(db::instance_id).await?;
-        let roles = Roles::load(db.clone(), settings.yaml.interface.clone()).await?;
+        let roles = Roles::load(
+            db.clone(),
+            settings.yaml.interface.clone(),
+            settings.yaml.memory.clone(),
+        )
+        .await?;
         let files = crate::files::Storage::local(settings.files_dir()).map_err(|e| {
             db::DbError::Io(format!(
                 "cannot use {} for uploads: {e}",

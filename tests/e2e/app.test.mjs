@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { attachmentSteps } from './attachments.mjs';
 import { avatarSteps } from './avatar.mjs';
+import { memorySteps } from './memories.mjs';
 
 const BASE = process.env.BASE_URL;
 if (!BASE) throw new Error('BASE_URL is not set (run through `cargo test --test e2e`)');
@@ -506,6 +507,7 @@ try {
   });
 
   await attachmentSteps({ page, step, shot, shots, send, lastAnswer, pickModel });
+  await memorySteps({ page, step, shot, send, lastAnswer });
   await avatarSteps({ page, step, shot });
 
   await step('delete the account: with two-factor on, the app asks for a code first', async () => {

@@ -4,7 +4,8 @@
 // page makes is recorded: a 4xx/5xx fails the run unless it is in EXPECTED below, with the
 // reason LibreChat's own server answers it too; so does any request that gets no answer at all
 // (EXPECTED_ABORTED). Content-Security-Policy violations and page errors fail it as well. Screenshots go to tests/e2e/artifacts/librechat/.
-// File attachments are in ./librechat-files.mjs, the avatar in ./librechat-avatar.mjs.
+// File attachments are in ./librechat-files.mjs, memories in ./librechat-memories.mjs, the avatar
+// in ./librechat-avatar.mjs.
 
 import { createHmac } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { chromium, request } from 'playwright-core';
 import { avatarSteps } from './librechat-avatar.mjs';
 import { fileSteps } from './librechat-files.mjs';
 import { promptSteps } from './librechat-prompts.mjs';
+import { memorySteps } from './librechat-memories.mjs';
 
 const BASE = process.env.BASE_URL;
 if (!BASE) throw new Error('BASE_URL is not set (run through `cargo test --test librechat_client`)');
@@ -453,6 +455,7 @@ try {
   });
 
   await fileSteps({ page, step, shot, send, message, fromMenu });
+  await memorySteps({ page, step, shot, send, message });
   await avatarSteps({ page, step, shot, openSettings });
   await promptSteps({ page, step, shot });
 

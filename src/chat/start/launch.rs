@@ -62,6 +62,7 @@ impl ChatService {
         chosen: Chosen,
         prepared: PreparedTurn,
         answer: Answer,
+        memory: Option<String>,
     ) -> Turn {
         let PreparedTurn {
             conversation,
@@ -119,6 +120,11 @@ impl ChatService {
             .and_then(Value::as_str)
             .filter(|s| !s.trim().is_empty())
             .map(str::to_owned);
+        // LibreChat adds the memories after the instructions, as the system prompt's tail.
+        let system = match (system, memory) {
+            (Some(s), Some(m)) => Some(format!("{s}\n\n{m}")),
+            (s, m) => s.or(m),
+        };
         let vars = vec![
             ("LIBRECHAT_USER_ID".into(), user.id.clone()),
             ("LIBRECHAT_USER_EMAIL".into(), user.email.clone()),

@@ -29,6 +29,7 @@ use crate::cache::Guard;
 use crate::chat::engine::Engine;
 use crate::chat::input::parse_changes;
 use crate::chat::jobs;
+use crate::chat::memories;
 use crate::config::Settings;
 use crate::db::users::User;
 use crate::providers::models::ModelLists;
@@ -136,39 +137,59 @@ impl ChatService {
         // From here on the job is registered: however this ends, the guard ends the job
         // unless the answer's task took it.
         let launch = Launch::new(self.engine.jobs.clone(), job.clone());
-        let prepared = prepare(
-            &self.engine.db,
-            Prepare {
-                user_id: user.id.clone(),
-                conversation_id: conversation_id.clone(),
-                changes,
-                again,
-                text,
-                endpoint: endpoint.to_owned(),
-                model: chosen.model.clone(),
-                message_id: request.message_id.take(),
-                parent_message_id: request.parent_message_id.take(),
-                override_parent_message_id: request.override_parent_message_id.clone(),
-                files,
-                file_limits,
-                // A custom endpoint's models are the administrator's choice: sent as they are,
-                // a model that cannot see answers with its provider's own error.
-                blind_model: (!chosen.endpoint.custom
-                    && !crate::chat::attachments::can_see(&chosen.model))
-                .then(|| chosen.model.clone()),
-            },
-        )
-        .await?;
+        // The person's memories are read while the message is saved.
+        let (prepared, memory) = tokio::join!(
+            prepare(
+                &self.engine.db,
+                Prepare {
+                    user_id: user.id.clone(),
+                    conversation_id: conversation_id.clone(),
+                    changes,
+                    again,
+                    text,
+                    endpoint: endpoint.to_owned(),
+                    model: chosen.model.clone(),
+                    message_id: request.message_id.take(),
+                    parent_message_id: request.parent_message_id.take(),
+                    override_parent_message_id: request.override_parent_message_id.clone(),
+                    files,
+                    file_limits,
+                    // A custom endpoint's models are the administrator's choice: sent as they are,
+                    // a model that cannot see answers with its provider's own error.
+                    blind_model: (!chosen.endpoint.custom
+                        && !crate::chat::attachments::can_see(&chosen.model))
+                    .then(|| chosen.model.clone()),
+                },
+            ),
+            self.memory_context(user, request.memories_allowed),
+        );
+        let prepared = prepared?;
         let answer = Answer {
             message_id: response_id,
             parent: request.override_parent_message_id.take(),
         };
-        let turn = self.turn(&job, user, chosen, prepared, answer);
+        let turn = self.turn(&job, user, chosen, prepared, answer, memory);
         self.spawn(launch, turn);
         Ok(Started {
             stream_id: conversation_id.clone(),
             conversation_id,
         })
+    }
+
+    /// The memory part of the system prompt (see [`memories::prompt_context`]), for a person
+    /// whose role may use memories and who has not opted out. A failure to read them is logged
+    /// and the answer goes on without them, as in LibreChat.
+    async fn memory_context(&self, user: &User, allowed: bool) -> Option<String> {
+        if !allowed || memories::opted_out(&user.personalization) {
+            return None;
+        }
+        let config = self.settings.yaml.memory.as_ref();
+        memories::prompt_context(&self.engine.db, config, &user.id)
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "the person's memories could not be read");
+                None
+            })
     }
 
     /// Registers the answer's job: one per conversation, and at most

@@ -60,6 +60,10 @@ pub struct StartRequest {
     /// `promptPrefix`, ...), stored with the conversation.
     #[serde(flatten)]
     pub settings: Map<String, Value>,
+    /// Set by the caller, never read from the body: whether the person's role may use memories
+    /// (`MEMORIES.USE`), so that theirs go into the system prompt.
+    #[serde(skip)]
+    pub memories_allowed: bool,
 }
 
 /// Fields LibreChat's client sends with a message that this server does not use: read so

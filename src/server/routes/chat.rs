@@ -47,7 +47,7 @@ async fn start(
     JsonBody(body): JsonBody<Value>,
 ) -> Result<Json<Started>, ApiError> {
     check_ban(&state, Some(&user.id), &client).await?;
-    let request = StartRequest::from_body(body)?;
+    let mut request = StartRequest::from_body(body)?;
     // The role's permissions for what the body asks, checked where LibreChat checks them:
     // before the endpoint and the conversation.
     if request.asks_second_model() {
@@ -56,6 +56,7 @@ async fn start(
     if request.is_temporary {
         permission::require(&state, &user, "TEMPORARY_CHAT", &["USE"])?;
     }
+    request.memories_allowed = state.roles.allows(&user.role, "MEMORIES", "USE");
     let started = state
         .chat
         .start(&user, client.ip, &endpoint, request)

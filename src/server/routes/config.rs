@@ -179,6 +179,10 @@ fn interface(s: &Settings) -> Map<String, Value> {
             }
         }
     }
+    // As LibreChat: `memory.disabled` turns the memories panel off.
+    if s.yaml.memory.as_ref().is_some_and(|m| m.is_disabled()) {
+        out.insert("memories".into(), Value::Bool(false));
+    }
     // Features this server does not have yet are off whatever librechat.yaml says, so the
     // client offers none of them.
     for f in crate::config::features::FEATURES

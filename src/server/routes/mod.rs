@@ -17,6 +17,7 @@ pub mod forks;
 pub mod health;
 pub mod imports;
 pub mod keys;
+pub mod memories;
 pub mod messages;
 pub mod oauth;
 mod oauth_flow;

@@ -1,0 +1,365 @@
+//! Memories as a service: what a person keeps for the assistant (LibreChat's `/api/memories`),
+//! its limits (`memory` in librechat.yaml), and the part of the system prompt it becomes.
+//!
+//! Limits are checked where the memory is written (inside the one writer), so two requests at
+//! once cannot both pass a token limit that only one of them fits.
+
+use serde::Serialize;
+
+use super::tokens::{Encoding, count_with};
+use crate::config::memory::MemoryConfig;
+use crate::db::memories::{self, Memory};
+use crate::db::{Db, DbError, users};
+
+/// LibreChat's longest key, in characters.
+pub const KEY_CHAR_LIMIT: usize = 1_000;
+
+/// LibreChat's words before the memories in the system prompt (its `memoryInstructions`).
+pub const INSTRUCTIONS: &str = "The system automatically stores important user information and can update or delete memories based on user requests, enabling dynamic memory management.";
+
+/// Why a memory was not written; each message is LibreChat's.
+#[derive(Debug, thiserror::Error)]
+pub enum MemoryError {
+    #[error("Key is required and must be a non-empty string.")]
+    KeyRequired,
+    #[error("Value is required and must be a non-empty string.")]
+    ValueRequired,
+    #[error(
+        "Key exceeds maximum length of {KEY_CHAR_LIMIT} characters. Current length: {0} characters."
+    )]
+    KeyTooLong(usize),
+    #[error(
+        "Value exceeds maximum length of {limit} characters. Current length: {len} characters."
+    )]
+    ValueTooLong { limit: u64, len: usize },
+    /// LibreChat's schema refuses such a key (with a 500 there; a 400 here).
+    #[error("Key must only contain lowercase letters and underscores")]
+    KeyFormat,
+    /// Outside `validKeys` (LibreChat's memory tools' message; its routes do not check).
+    #[error("Invalid key \"{key}\". Must be one of: {valid}")]
+    InvalidKey { key: String, valid: String },
+    #[error(
+        "Adding this memory would exceed the token limit of {limit}. Current usage: {used} tokens."
+    )]
+    TokenLimit { limit: u64, used: i64 },
+    #[error("Memory with this key already exists.")]
+    Exists,
+    #[error("Memory not found.")]
+    NotFound,
+    /// `memory.disabled` in librechat.yaml.
+    #[error("Forbidden: Insufficient permissions")]
+    Disabled,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// `GET /api/memories`, as LibreChat answers it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Listing {
+    pub memories: Vec<Shown>,
+    pub total_tokens: i64,
+    pub token_limit: Option<u64>,
+    pub char_limit: u64,
+    pub usage_percentage: Option<u64>,
+}
+
+/// A memory as LibreChat's client reads it (its `TUserMemory`).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Shown {
+    #[serde(rename = "_id")]
+    pub id: String,
+    pub user_id: String,
+    pub key: String,
+    pub value: String,
+    pub token_count: i64,
+    // LibreChat's client expects this one in snake case.
+    #[serde(rename = "updated_at")]
+    pub updated_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<String>,
+}
+
+impl From<Memory> for Shown {
+    fn from(m: Memory) -> Self {
+        Shown {
+            id: m.id,
+            user_id: m.user_id,
+            key: m.key,
+            value: m.value,
+            token_count: m.token_count,
+            updated_at: m.updated_at,
+            agent_id: (!m.agent_id.is_empty()).then_some(m.agent_id),
+        }
+    }
+}
+
+/// The memory settings in force: the section, or LibreChat's defaults when there is none.
+fn settings(config: Option<&MemoryConfig>) -> Result<MemoryConfig, MemoryError> {
+    let c = config.cloned().unwrap_or_default();
+    if c.is_disabled() {
+        return Err(MemoryError::Disabled);
+    }
+    Ok(c)
+}
+
+/// Every memory of the person, newest first, with the shared pool's use of the token limit.
+pub async fn list(
+    db: &Db,
+    config: Option<&MemoryConfig>,
+    user_id: &str,
+) -> Result<Listing, MemoryError> {
+    let c = settings(config)?;
+    let user = user_id.to_owned();
+    let all = db.read(move |conn| memories::list_all(conn, &user)).await?;
+    let total_tokens: i64 = all
+        .iter()
+        .filter(|m| m.agent_id.is_empty())
+        .map(|m| m.token_count)
+        .sum();
+    let token_limit = c.token_limit();
+    let usage_percentage = token_limit.map(|limit| {
+        let percent = (total_tokens.max(0) as f64 / limit as f64 * 100.0).round();
+        (percent as u64).min(100)
+    });
+    Ok(Listing {
+        memories: all.into_iter().map(Shown::from).collect(),
+        total_tokens,
+        token_limit,
+        char_limit: c.char_limit(),
+        usage_percentage,
+    })
+}
+
+/// Checks a key and a value as LibreChat's routes do, and `validKeys` besides.
+fn check(c: &MemoryConfig, key: &str, value: &str) -> Result<(), MemoryError> {
+    let len = key.chars().count();
+    if len > KEY_CHAR_LIMIT {
+        return Err(MemoryError::KeyTooLong(len));
+    }
+    let len = value.chars().count();
+    if len as u64 > c.char_limit() {
+        return Err(MemoryError::ValueTooLong {
+            limit: c.char_limit(),
+            len,
+        });
+    }
+    if !key.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
+        return Err(MemoryError::KeyFormat);
+    }
+    if !c.allows_key(key) {
+        return Err(MemoryError::InvalidKey {
+            key: key.to_owned(),
+            valid: c.valid_keys.clone().unwrap_or_default().join(", "),
+        });
+    }
+    Ok(())
+}
+
+fn required(s: Option<&str>, missing: MemoryError) -> Result<&str, MemoryError> {
+    s.filter(|s| !s.trim().is_empty()).ok_or(missing)
+}
+
+async fn tokens_of(value: &str) -> Result<i64, MemoryError> {
+    let value = value.to_owned();
+    tokio::task::spawn_blocking(move || count_with(Encoding::O200k, &value))
+        .await
+        .map_err(|e| MemoryError::Db(DbError::Io(format!("counting tokens: {e}"))))
+}
+
+/// Adds a memory (`key` and `value` are `None` when missing or not strings). Both are trimmed,
+/// as LibreChat stores them.
+pub async fn create(
+    db: &Db,
+    config: Option<&MemoryConfig>,
+    user_id: &str,
+    key: Option<&str>,
+    value: Option<&str>,
+) -> Result<Shown, MemoryError> {
+    let c = settings(config)?;
+    let key = required(key, MemoryError::KeyRequired)?.trim().to_owned();
+    let value = required(value, MemoryError::ValueRequired)?;
+    check(&c, &key, value)?;
+    let value = value.trim().to_owned();
+    let tokens = tokens_of(&value).await?;
+    let (user, limit) = (user_id.to_owned(), c.token_limit());
+    db.write(move |conn| {
+        if let Some(limit) = limit {
+            let used = memories::pool_tokens(conn, &user, None)?;
+            if used + tokens > limit as i64 {
+                return Ok(Err(MemoryError::TokenLimit { limit, used }));
+            }
+        }
+        Ok(memories::insert(conn, &user, &key, &value, tokens)?.ok_or(MemoryError::Exists))
+    })
+    .await?
+    .map(Shown::from)
+}
+
+/// Rewrites the memory `key` with `value`, renamed to `new_key` when given and different.
+pub async fn update(
+    db: &Db,
+    config: Option<&MemoryConfig>,
+    user_id: &str,
+    key: &str,
+    new_key: Option<&str>,
+    value: Option<&str>,
+) -> Result<Shown, MemoryError> {
+    let c = settings(config)?;
+    let value = required(value, MemoryError::ValueRequired)?.to_owned();
+    let new_key = new_key.filter(|k| !k.is_empty()).unwrap_or(key).to_owned();
+    check(&c, &new_key, &value)?;
+    let tokens = tokens_of(&value).await?;
+    let (user, key, limit) = (user_id.to_owned(), key.to_owned(), c.token_limit());
+    db.write(move |conn| {
+        if memories::get(conn, &user, &key)?.is_none() {
+            return Ok(Err(MemoryError::NotFound));
+        }
+        if new_key != key && memories::get(conn, &user, &new_key)?.is_some() {
+            return Ok(Err(MemoryError::Exists));
+        }
+        if let Some(limit) = limit {
+            let used = memories::pool_tokens(conn, &user, Some(&key))?;
+            if used + tokens > limit as i64 {
+                return Ok(Err(MemoryError::TokenLimit { limit, used }));
+            }
+        }
+        Ok(Ok(memories::replace(
+            conn, &user, &key, &new_key, &value, tokens,
+        )?))
+    })
+    .await?
+    .map(Shown::from)
+}
+
+/// Deletes the memory `key` of the person.
+pub async fn delete(
+    db: &Db,
+    config: Option<&MemoryConfig>,
+    user_id: &str,
+    key: &str,
+) -> Result<(), MemoryError> {
+    settings(config)?;
+    let (user, key) = (user_id.to_owned(), key.to_owned());
+    match db
+        .write(move |conn| memories::delete(conn, &user, &key))
+        .await?
+    {
+        true => Ok(()),
+        false => Err(MemoryError::NotFound),
+    }
+}
+
+/// Sets the person's opt-in (`personalization.memories`); answers what is stored.
+pub async fn set_preference(db: &Db, user_id: &str, on: bool) -> Result<bool, MemoryError> {
+    let user = user_id.to_owned();
+    db.write(move |conn| users::set_memories_preference(conn, &user, on))
+        .await
+        .map_err(|e| match e {
+            DbError::NotFound => MemoryError::NotFound,
+            other => other.into(),
+        })?;
+    Ok(on)
+}
+
+/// Whether the person has turned memories off (`personalization.memories: false`).
+pub fn opted_out(personalization: &serde_json::Value) -> bool {
+    personalization.get("memories") == Some(&serde_json::Value::Bool(false))
+}
+
+/// The memory part of the system prompt for a person who may use memories and has not opted
+/// out, when librechat.yaml has a `memory` section that personalises: LibreChat's instructions,
+/// then the shared pool oldest first, numbered, dated, values only. `None` when there is
+/// nothing to add.
+pub async fn prompt_context(
+    db: &Db,
+    config: Option<&MemoryConfig>,
+    user_id: &str,
+) -> Result<Option<String>, DbError> {
+    if !config.is_some_and(MemoryConfig::personalizes) {
+        return Ok(None);
+    }
+    let user = user_id.to_owned();
+    let pool = db
+        .read(move |conn| memories::list_pool(conn, &user))
+        .await?;
+    Ok(format_context(&pool))
+}
+
+/// [`prompt_context`]'s text for these memories (oldest first).
+pub fn format_context(pool: &[Memory]) -> Option<String> {
+    if pool.is_empty() {
+        return None;
+    }
+    let listed: Vec<String> = pool
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let date = m.updated_at.get(..10).unwrap_or(&m.updated_at);
+            format!("{}. [{date}]. {}", i + 1, m.value)
+        })
+        .collect();
+    Some(format!(
+        "{INSTRUCTIONS}\n\n# Existing memory about the user:\n{}",
+        listed.join("\n\n")
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn memory(key: &str, value: &str, at: &str) -> Memory {
+        Memory {
+            id: "x".into(),
+            user_id: "u".into(),
+            agent_id: String::new(),
+            key: key.into(),
+            value: value.into(),
+            token_count: 3,
+            updated_at: at.into(),
+        }
+    }
+
+    #[test]
+    fn the_prompt_lists_values_numbered_and_dated_as_librechat_does() {
+        let text = format_context(&[
+            memory("name", "Calls herself Ada", "2026-01-02T03:04:05.000Z"),
+            memory("likes", "Likes tea", "2026-02-03T00:00:00.000Z"),
+        ])
+        .unwrap();
+        assert_eq!(
+            text,
+            format!(
+                "{INSTRUCTIONS}\n\n# Existing memory about the user:\n\
+                 1. [2026-01-02]. Calls herself Ada\n\n2. [2026-02-03]. Likes tea"
+            )
+        );
+        assert_eq!(format_context(&[]), None);
+    }
+
+    #[test]
+    fn keys_are_checked_as_librechat_checks_them() {
+        let c = MemoryConfig {
+            valid_keys: Some(vec!["likes".into(), "name".into()]),
+            char_limit: Some(5),
+            ..MemoryConfig::default()
+        };
+        assert!(check(&c, "likes", "tea").is_ok());
+        assert!(matches!(
+            check(&c, "Likes", "tea"),
+            Err(MemoryError::KeyFormat)
+        ));
+        let e = check(&c, "job", "x").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "Invalid key \"job\". Must be one of: likes, name"
+        );
+        let e = check(&c, "likes", "123456").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "Value exceeds maximum length of 5 characters. Current length: 6 characters."
+        );
+    }
+}

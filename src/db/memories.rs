@@ -1,0 +1,121 @@
+//! Memories: what the assistant keeps about a person, as key/value pairs (LibreChat's
+//! `MemoryEntry`). Every query is scoped to the owner; only the shared pool (agent partition
+//! `''`) is written until agents exist here.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{DbError, new_object_id, now};
+
+/// One memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Memory {
+    pub id: String,
+    pub user_id: String,
+    /// LibreChat's agent partition; empty for the person's shared pool.
+    pub agent_id: String,
+    pub key: String,
+    pub value: String,
+    /// The value's tokens (o200k_base).
+    pub token_count: i64,
+    pub updated_at: String,
+}
+
+const COLUMNS: &str = "id, user_id, agent_id, key, value, token_count, updated_at";
+
+fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Memory> {
+    Ok(Memory {
+        id: r.get(0)?,
+        user_id: r.get(1)?,
+        agent_id: r.get(2)?,
+        key: r.get(3)?,
+        value: r.get(4)?,
+        token_count: r.get(5)?,
+        updated_at: r.get(6)?,
+    })
+}
+
+/// Every memory of the person, in every partition, newest first.
+pub fn list_all(conn: &Connection, user_id: &str) -> Result<Vec<Memory>, DbError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM memories WHERE user_id = ?1 ORDER BY updated_at DESC, key"
+    ))?;
+    let rows = stmt.query_map([user_id], from_row)?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// The person's shared pool, oldest first: the order LibreChat numbers them in the prompt.
+pub fn list_pool(conn: &Connection, user_id: &str) -> Result<Vec<Memory>, DbError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM memories WHERE user_id = ?1 AND agent_id = '' \
+         ORDER BY updated_at, key"
+    ))?;
+    let rows = stmt.query_map([user_id], from_row)?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// One memory of the shared pool, by key.
+pub fn get(conn: &Connection, user_id: &str, key: &str) -> Result<Option<Memory>, DbError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM memories WHERE user_id = ?1 AND agent_id = '' AND key = ?2"
+    ))?;
+    Ok(stmt.query_row(params![user_id, key], from_row).optional()?)
+}
+
+/// The tokens of the shared pool, less those of `except` (a memory about to be replaced).
+pub fn pool_tokens(conn: &Connection, user_id: &str, except: Option<&str>) -> Result<i64, DbError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT coalesce(sum(token_count), 0) FROM memories
+         WHERE user_id = ?1 AND agent_id = '' AND key IS NOT coalesce(?2, '')",
+    )?;
+    Ok(stmt.query_row(params![user_id, except], |r| r.get(0))?)
+}
+
+/// Adds a memory to the shared pool; `None` when the person already has that key.
+pub fn insert(
+    conn: &Connection,
+    user_id: &str,
+    key: &str,
+    value: &str,
+    token_count: i64,
+) -> Result<Option<Memory>, DbError> {
+    let n = conn.execute(
+        "INSERT INTO memories (id, user_id, agent_id, key, value, token_count, updated_at)
+         VALUES (?1, ?2, '', ?3, ?4, ?5, ?6)
+         ON CONFLICT (user_id, agent_id, key) DO NOTHING",
+        params![new_object_id(), user_id, key, value, token_count, now()],
+    )?;
+    if n == 0 {
+        return Ok(None);
+    }
+    get(conn, user_id, key)
+}
+
+/// Rewrites a memory of the shared pool, renaming it to `new_key` (which must be free, or be
+/// `key`). `NotFound` when the person has no memory `key`.
+pub fn replace(
+    conn: &Connection,
+    user_id: &str,
+    key: &str,
+    new_key: &str,
+    value: &str,
+    token_count: i64,
+) -> Result<Memory, DbError> {
+    let n = conn.execute(
+        "UPDATE memories SET key = ?3, value = ?4, token_count = ?5, updated_at = ?6
+         WHERE user_id = ?1 AND agent_id = '' AND key = ?2",
+        params![user_id, key, new_key, value, token_count, now()],
+    )?;
+    if n == 0 {
+        return Err(DbError::NotFound);
+    }
+    get(conn, user_id, new_key)?.ok_or(DbError::NotFound)
+}
+
+/// Deletes a memory of the shared pool; `false` when the person has no such key.
+pub fn delete(conn: &Connection, user_id: &str, key: &str) -> Result<bool, DbError> {
+    let n = conn.execute(
+        "DELETE FROM memories WHERE user_id = ?1 AND agent_id = '' AND key = ?2",
+        params![user_id, key],
+    )?;
+    Ok(n > 0)
+}
