@@ -41,6 +41,7 @@ mod meta;
 mod migrate;
 mod pool;
 pub mod presets;
+pub mod projects;
 pub mod roles;
 pub mod search;
 pub mod sessions;

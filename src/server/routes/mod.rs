@@ -22,6 +22,7 @@ mod oauth_flow;
 pub mod openapi;
 pub mod paging;
 pub mod presets;
+pub mod projects;
 pub mod render;
 pub mod roles;
 pub mod search;
