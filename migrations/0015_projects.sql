@@ -21,9 +21,10 @@ CREATE TABLE chat_projects (
 ) STRICT;
 
 -- The three orders the list offers, each with the id breaking ties (the cursor's order). A
--- project without conversations sorts as '' (after every time, newest first).
+-- project without conversations sorts by its creation time behind a '0', so after every
+-- activity time (newest first), the newest of them first.
 CREATE INDEX chat_projects_by_activity
-    ON chat_projects (user_id, coalesce(last_conversation_at, ''), id);
+    ON chat_projects (user_id, coalesce(last_conversation_at, '0' || created_at), id);
 CREATE INDEX chat_projects_by_created ON chat_projects (user_id, created_at, id);
 CREATE INDEX chat_projects_by_name ON chat_projects (user_id, name, id);
 

@@ -114,22 +114,37 @@ async fn create_read_rename_and_delete_a_project_as_librechat_answers() {
         .await
         .unwrap();
     assert_eq!(
-        (described["name"].as_str(), described["description"].as_str()),
+        (
+            described["name"].as_str(),
+            described["description"].as_str()
+        ),
         (Some("Dissertation"), Some(""))
     );
 
     // Deleting it lets its conversations go, unassigned, and says how many.
-    convo(&server, &s, json!({"conversationId": "c-1", "title": "One"})).await;
+    convo(
+        &server,
+        &s,
+        json!({"conversationId": "c-1", "title": "One"}),
+    )
+    .await;
     assert_eq!(assign(&server, &s, "c-1", json!(pid)).await.0, 200);
     let deleted = server
-        .send("DELETE", &format!("/api/projects/{pid}"), &s.token, json!({}))
+        .send(
+            "DELETE",
+            &format!("/api/projects/{pid}"),
+            &s.token,
+            json!({}),
+        )
         .await;
     assert_eq!(deleted.status(), 200);
     assert_eq!(
         deleted.json::<Value>().await.unwrap(),
         json!({"deletedCount": 1, "modifiedCount": 1})
     );
-    let gone = server.get_as(&format!("/api/projects/{pid}"), &s.token).await;
+    let gone = server
+        .get_as(&format!("/api/projects/{pid}"), &s.token)
+        .await;
     assert_eq!(gone.status(), 404);
     assert_eq!(
         gone.json::<Value>().await.unwrap(),
@@ -140,7 +155,12 @@ async fn create_read_rename_and_delete_a_project_as_librechat_answers() {
     assert_eq!(c["chatProjectId"], Value::Null);
     assert_eq!(listed(&server, &s, "projectId=unassigned").await, ["c-1"]);
     let again = server
-        .send("DELETE", &format!("/api/projects/{pid}"), &s.token, json!({}))
+        .send(
+            "DELETE",
+            &format!("/api/projects/{pid}"),
+            &s.token,
+            json!({}),
+        )
         .await;
     assert_eq!(again.status(), 404);
     assert_eq!(server.get("/api/projects").await.status(), 401);
@@ -171,8 +191,14 @@ async fn assigning_moves_a_conversation_and_lists_filter_by_project() {
     let (_, moved) = assign(&server, &s, "c-2", json!(b)).await;
     assert_eq!(moved["previousProjectId"], json!(a));
 
-    assert_eq!(listed(&server, &s, &format!("projectId={a}")).await, ["c-1"]);
-    assert_eq!(listed(&server, &s, &format!("projectId={b}")).await, ["c-2"]);
+    assert_eq!(
+        listed(&server, &s, &format!("projectId={a}")).await,
+        ["c-1"]
+    );
+    assert_eq!(
+        listed(&server, &s, &format!("projectId={b}")).await,
+        ["c-2"]
+    );
     assert_eq!(listed(&server, &s, "projectId=unassigned").await, ["c-3"]);
     assert_eq!(listed(&server, &s, "").await.len(), 3);
     assert_eq!(project(&server, &s, &a).await["conversationCount"], 1);
@@ -184,13 +210,26 @@ async fn assigning_moves_a_conversation_and_lists_filter_by_project() {
     assert_eq!(out["previousProjectId"], json!(a));
     assert_eq!(assign(&server, &s, "c-2", json!("")).await.0, 200);
     assert_eq!(project(&server, &s, &a).await["conversationCount"], 0);
-    assert_eq!(project(&server, &s, &a).await["lastConversationAt"], Value::Null);
+    assert_eq!(
+        project(&server, &s, &a).await["lastConversationAt"],
+        Value::Null
+    );
     assert_eq!(listed(&server, &s, "projectId=unassigned").await.len(), 3);
 
     // `/api/convos/update` takes `chatProjectId` as LibreChat's `saveConvo` does.
-    let c = convo(&server, &s, json!({"conversationId": "c-4", "chatProjectId": b})).await;
+    let c = convo(
+        &server,
+        &s,
+        json!({"conversationId": "c-4", "chatProjectId": b}),
+    )
+    .await;
     assert_eq!(c["chatProjectId"], json!(b));
-    let c = convo(&server, &s, json!({"conversationId": "c-4", "chatProjectId": null})).await;
+    let c = convo(
+        &server,
+        &s,
+        json!({"conversationId": "c-4", "chatProjectId": null}),
+    )
+    .await;
     assert_eq!(c["chatProjectId"], Value::Null);
 }
 
@@ -201,14 +240,24 @@ async fn counts_follow_archive_delete_move_import_and_duplicate() {
     let p = id(&create(&server, &s, "Research").await);
     let count = |v: Value| v["conversationCount"].as_i64().unwrap();
     for c in ["c-1", "c-2", "c-3"] {
-        convo(&server, &s, json!({"conversationId": c, "chatProjectId": p})).await;
+        convo(
+            &server,
+            &s,
+            json!({"conversationId": c, "chatProjectId": p}),
+        )
+        .await;
     }
     let stats = project(&server, &s, &p).await;
     assert_eq!(count(stats.clone()), 3);
     assert_eq!(stats["lastConversationId"], "c-3");
 
     // Activity in a conversation makes it the project's latest.
-    let renamed = convo(&server, &s, json!({"conversationId": "c-1", "title": "Now"})).await;
+    let renamed = convo(
+        &server,
+        &s,
+        json!({"conversationId": "c-1", "title": "Now"}),
+    )
+    .await;
     let stats = project(&server, &s, &p).await;
     assert_eq!(stats["lastConversationId"], "c-1");
     assert_eq!(stats["lastConversationAt"], renamed["updatedAt"]);
@@ -229,14 +278,24 @@ async fn counts_follow_archive_delete_move_import_and_duplicate() {
     assert_eq!(count(project(&server, &s, &p).await), 3);
 
     let del = server
-        .send("DELETE", "/api/convos", &s.token, json!({"arg": {"conversationId": "c-2"}}))
+        .send(
+            "DELETE",
+            "/api/convos",
+            &s.token,
+            json!({"arg": {"conversationId": "c-2"}}),
+        )
         .await;
     assert!(del.status().is_success(), "{}", del.status());
     assert_eq!(count(project(&server, &s, &p).await), 2);
 
     // A duplicate stays in the project of the chat it copies.
     let dup = server
-        .send("POST", "/api/convos/duplicate", &s.token, json!({"conversationId": "c-3"}))
+        .send(
+            "POST",
+            "/api/convos/duplicate",
+            &s.token,
+            json!({"conversationId": "c-3"}),
+        )
         .await;
     assert_eq!(dup.status(), 201);
     let dup: Value = dup.json().await.unwrap();
@@ -260,12 +319,20 @@ async fn counts_follow_archive_delete_move_import_and_duplicate() {
         .unwrap();
     assert!(resp.status().is_success(), "{}", resp.status());
     assert_eq!(count(project(&server, &s, &p).await), 4);
-    assert_eq!(listed(&server, &s, &format!("projectId={p}")).await.len(), 4);
+    assert_eq!(
+        listed(&server, &s, &format!("projectId={p}")).await.len(),
+        4
+    );
 
-    let all = server.send("DELETE", "/api/convos/all", &s.token, json!({})).await;
+    let all = server
+        .send("DELETE", "/api/convos/all", &s.token, json!({}))
+        .await;
     assert!(all.status().is_success(), "{}", all.status());
     let stats = project(&server, &s, &p).await;
-    assert_eq!((count(stats.clone()), &stats["lastConversationId"]), (0, &Value::Null));
+    assert_eq!(
+        (count(stats.clone()), &stats["lastConversationId"]),
+        (0, &Value::Null)
+    );
 }
 
 #[tokio::test]
@@ -273,7 +340,12 @@ async fn archive_all_and_temporary_chats_are_not_counted() {
     let server = TestServer::start().await;
     let s = server.signed_in("alice@example.org", PW).await;
     let p = id(&create(&server, &s, "Scratch").await);
-    convo(&server, &s, json!({"conversationId": "kept", "chatProjectId": p})).await;
+    convo(
+        &server,
+        &s,
+        json!({"conversationId": "kept", "chatProjectId": p}),
+    )
+    .await;
     let temp = server
         .send(
             "POST",
@@ -320,4 +392,260 @@ async fn a_new_chat_started_in_a_project_joins_it() {
     let done = server.chat(&bob, "openAI", body(&p)).await;
     assert_eq!(done["conversation"]["chatProjectId"], Value::Null);
     assert_eq!(project(&server, &alice, &p).await["conversationCount"], 1);
+}
+
+/// The names on one page of `/api/projects` with this query, and its next cursor.
+async fn page(server: &TestServer, s: &Session, query: &str) -> (Vec<String>, Option<String>) {
+    let page = server
+        .get_json(&format!("/api/projects?{query}"), &s.token)
+        .await;
+    let names = page["projects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap().to_owned())
+        .collect();
+    (names, page["nextCursor"].as_str().map(str::to_owned))
+}
+
+/// Every page, following the cursors.
+async fn all_pages(server: &TestServer, s: &Session, query: &str) -> Vec<String> {
+    let (mut names, mut next) = page(server, s, query).await;
+    while let Some(cursor) = next {
+        let (more, after) = page(server, s, &format!("{query}&cursor={cursor}")).await;
+        names.extend(more);
+        next = after;
+    }
+    names
+}
+
+#[tokio::test]
+async fn the_list_pages_by_latest_conversation_then_the_empty_ones() {
+    let server = TestServer::start().await;
+    let s = server.signed_in("alice@example.org", PW).await;
+    let mut ids = Vec::new();
+    for name in ["alpha", "Bravo", "charlie", "delta", "echo"] {
+        ids.push(id(&create(&server, &s, name).await));
+    }
+    // Activity order: delta, then alpha, then Bravo (most recent); charlie and echo have none.
+    for (c, p) in [("c-d", 3), ("c-a", 0), ("c-b", 1)] {
+        convo(
+            &server,
+            &s,
+            json!({"conversationId": c, "chatProjectId": ids[p]}),
+        )
+        .await;
+    }
+    let sidebar = "sortBy=lastConversationAt&sortDirection=desc&limit=2";
+    let (first, cursor) = page(&server, &s, sidebar).await;
+    assert_eq!(first, ["Bravo", "alpha"]);
+    assert!(cursor.is_some());
+    assert_eq!(
+        all_pages(&server, &s, sidebar).await,
+        ["Bravo", "alpha", "delta", "echo", "charlie"],
+        "empty projects come last, newest first, and every page is reached"
+    );
+    assert_eq!(
+        all_pages(&server, &s, "sortBy=name&sortDirection=asc&limit=2").await,
+        ["Bravo", "alpha", "charlie", "delta", "echo"]
+    );
+    assert_eq!(
+        all_pages(&server, &s, "sortBy=createdAt&sortDirection=asc&limit=3").await,
+        ["alpha", "Bravo", "charlie", "delta", "echo"]
+    );
+    // The default is the sidebar's order, 25 a page.
+    assert_eq!(page(&server, &s, "").await.0.len(), 5);
+    // A search looks in names and descriptions, in any case; `%` and `_` are plain text.
+    server
+        .send(
+            "PATCH",
+            &format!("/api/projects/{}", ids[4]),
+            &s.token,
+            json!({"description": "Sound 100% ECHOES"}),
+        )
+        .await;
+    assert_eq!(page(&server, &s, "search=ECHO").await.0, ["echo"]);
+    assert_eq!(page(&server, &s, "search=100%25").await.0, ["echo"]);
+    assert_eq!(
+        page(&server, &s, "search=a_p").await.0,
+        Vec::<String>::new()
+    );
+    assert_eq!(page(&server, &s, "search=r").await.0.len(), 2);
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_clear_400_and_changes_nothing() {
+    let server = TestServer::start().await;
+    let s = server.signed_in("alice@example.org", PW).await;
+    let p = id(&create(&server, &s, "Kept").await);
+    convo(&server, &s, json!({"conversationId": "c-1"})).await;
+    let refused = |method: &'static str, path: String, body: Value| {
+        let server = &server;
+        let token = s.token.clone();
+        async move {
+            let resp = server.send(method, &path, &token, body).await;
+            assert_eq!(resp.status(), 400, "{method} {path}");
+            let body: Value = resp.json().await.unwrap();
+            assert!(body["error"].is_string(), "{body}");
+            body["error"].as_str().unwrap().to_owned()
+        }
+    };
+    let long = "n".repeat(101);
+    for body in [
+        json!({}),
+        json!({"name": ""}),
+        json!({"name": "   "}),
+        json!({"name": 7}),
+        json!({"name": long}),
+        json!({"name": "two\nlines"}),
+        json!({"name": "ok", "description": "d".repeat(1001)}),
+        json!({"name": "ok", "description": []}),
+    ] {
+        refused("POST", "/api/projects".into(), body).await;
+    }
+    assert_eq!(
+        refused("POST", "/api/projects".into(), json!({"name": " "})).await,
+        "name is required"
+    );
+    let path = format!("/api/projects/{p}");
+    for body in [
+        json!({"name": ""}),
+        json!({"name": null}),
+        json!({"name": long}),
+    ] {
+        refused("PATCH", path.clone(), body).await;
+    }
+    assert_eq!(project(&server, &s, &p).await["name"], "Kept");
+    let max = "n".repeat(100);
+    let ok = server
+        .send(
+            "POST",
+            "/api/projects",
+            &s.token,
+            json!({"name": max, "description": "d".repeat(1000)}),
+        )
+        .await;
+    assert_eq!(ok.status(), 201, "the limits themselves are allowed");
+
+    for bad in [
+        "cursor=@@",
+        "cursor=bm90aGluZw",
+        "limit=0",
+        "limit=101",
+        "limit=x",
+        "sortBy=owner",
+        "sortDirection=up",
+    ] {
+        let resp = server
+            .get_as(&format!("/api/projects?{bad}"), &s.token)
+            .await;
+        assert_eq!(resp.status(), 400, "{bad}");
+    }
+    let long_search = format!("/api/projects?search={}", "s".repeat(1001));
+    assert_eq!(server.get_as(&long_search, &s.token).await.status(), 400);
+    for bad in ["projectId=nope", "projectId=ABCDEFabcdef0123456789z0"] {
+        let resp = server.get_as(&format!("/api/convos?{bad}"), &s.token).await;
+        assert_eq!(resp.status(), 400, "{bad}");
+        assert_eq!(
+            resp.json::<Value>().await.unwrap(),
+            json!({"error": "projectId must be a valid project id or unassigned"})
+        );
+    }
+    for body in [
+        json!({"projectId": 5}),
+        json!({"projectId": [p]}),
+        json!({"projectId": {"id": p}}),
+    ] {
+        refused("PUT", "/api/projects/conversations/c-1".into(), body).await;
+    }
+    let bad_convo = server
+        .send(
+            "POST",
+            "/api/convos/update",
+            &s.token,
+            json!({"arg": {"conversationId": "c-1", "chatProjectId": 12}}),
+        )
+        .await;
+    assert_eq!(bad_convo.status(), 400);
+    assert_eq!(
+        server.get_json("/api/convos/c-1", &s.token).await["chatProjectId"],
+        Value::Null
+    );
+    assert_eq!(project(&server, &s, &p).await["conversationCount"], 0);
+}
+
+#[tokio::test]
+async fn another_users_projects_and_conversations_are_not_found() {
+    let server = TestServer::start().await;
+    let (alice, bob) = server.two_users(PW).await;
+    let mine = id(&create(&server, &alice, "Alice's").await);
+    let theirs = id(&create(&server, &bob, "Bob's").await);
+    convo(
+        &server,
+        &alice,
+        json!({"conversationId": "a-1", "chatProjectId": mine}),
+    )
+    .await;
+    convo(&server, &bob, json!({"conversationId": "b-1"})).await;
+
+    // Bob cannot see, change or delete Alice's project, and the answers say nothing of it.
+    let path = format!("/api/projects/{mine}");
+    for (method, body) in [
+        ("GET", Value::Null),
+        ("PATCH", json!({"name": "Bob was here"})),
+        ("DELETE", Value::Null),
+    ] {
+        let resp = server.send(method, &path, &bob.token, body).await;
+        assert_eq!(resp.status(), 404, "{method}");
+        assert_eq!(
+            resp.json::<Value>().await.unwrap(),
+            json!({"error": "Project not found"})
+        );
+    }
+    let hers = project(&server, &alice, &mine).await;
+    assert_eq!(
+        (hers["name"].as_str(), hers["conversationCount"].as_i64()),
+        (Some("Alice's"), Some(1))
+    );
+    assert_eq!(page(&server, &bob, "").await.0, ["Bob's"]);
+    assert!(
+        listed(&server, &bob, &format!("projectId={mine}"))
+            .await
+            .is_empty()
+    );
+
+    // Nobody files a conversation into another's project, or another's conversation at all.
+    let (status, body) = assign(&server, &bob, "b-1", json!(mine)).await;
+    assert_eq!((status, body), (404, json!({"error": "Project not found"})));
+    let (status, body) = assign(&server, &bob, "a-1", json!(theirs)).await;
+    assert_eq!(
+        (status, body),
+        (404, json!({"error": "Conversation not found"}))
+    );
+    let (status, _) = assign(&server, &bob, "a-1", Value::Null).await;
+    assert_eq!(
+        status, 404,
+        "nor take another's conversation out of its project"
+    );
+    assert_eq!(
+        server.get_json("/api/convos/a-1", &alice.token).await["chatProjectId"],
+        json!(mine)
+    );
+    // Through `/api/convos/update`, another's project id leaves the chat in none (LibreChat's
+    // `saveConvo` drops it too).
+    let c = convo(
+        &server,
+        &bob,
+        json!({"conversationId": "b-1", "chatProjectId": mine}),
+    )
+    .await;
+    assert_eq!(c["chatProjectId"], Value::Null);
+    assert_eq!(
+        project(&server, &alice, &mine).await["conversationCount"],
+        1
+    );
+    assert_eq!(
+        project(&server, &bob, &theirs).await["conversationCount"],
+        0
+    );
 }

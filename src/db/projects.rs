@@ -141,8 +141,7 @@ pub fn assign(
         "UPDATE conversations SET project_id = ?3 WHERE conversation_id = ?1 AND user_id = ?2",
         params![conversation_id, user_id, project_id],
     )?;
-    let after =
-        conversations::get(&tx, user_id, conversation_id)?.ok_or(DbError::NotFound)?;
+    let after = conversations::get(&tx, user_id, conversation_id)?.ok_or(DbError::NotFound)?;
     tx.commit()?;
     Ok((after, before.project_id))
 }
@@ -150,7 +149,8 @@ pub fn assign(
 /// What the list is ordered by (LibreChat's `sortBy`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum SortBy {
-    /// Most recently active first by default; projects with no conversation at the end.
+    /// Most recently active first by default; projects with no conversation at the end,
+    /// newest first.
     #[default]
     LastConversationAt,
     CreatedAt,
@@ -161,7 +161,8 @@ impl SortBy {
     /// The sort key as SQL (the expressions the indexes of `chat_projects` are built on).
     fn key(self) -> &'static str {
         match self {
-            SortBy::LastConversationAt => "coalesce(last_conversation_at, '')",
+            // Ids are not in creation order within a second: the empty ones go by their time.
+            SortBy::LastConversationAt => "coalesce(last_conversation_at, '0' || created_at)",
             SortBy::CreatedAt => "created_at",
             SortBy::Name => "name",
         }
@@ -170,7 +171,10 @@ impl SortBy {
     /// [`Self::key`] of one project, for the cursor after it.
     pub fn value(self, p: &Project) -> String {
         match self {
-            SortBy::LastConversationAt => p.last_conversation_at.clone().unwrap_or_default(),
+            SortBy::LastConversationAt => p
+                .last_conversation_at
+                .clone()
+                .unwrap_or_else(|| format!("0{}", p.created_at)),
             SortBy::CreatedAt => p.created_at.clone(),
             SortBy::Name => p.name.clone(),
         }

@@ -191,9 +191,7 @@ async fn update(
     let description = description(body.get("description"))?;
     let project = state
         .db
-        .write(move |c| {
-            projects::update(c, &user.id, &id, name.as_deref(), description.as_deref())
-        })
+        .write(move |c| projects::update(c, &user.id, &id, name.as_deref(), description.as_deref()))
         .await?
         .ok_or_else(not_found)?;
     Ok(Json(present::project(&project)))
@@ -257,10 +255,9 @@ async fn assign(
             previous_project_id: previous,
             project_id,
         })),
-        Err(AssignError::ConversationNotFound) => Err(refuse(
-            StatusCode::NOT_FOUND,
-            "Conversation not found",
-        )),
+        Err(AssignError::ConversationNotFound) => {
+            Err(refuse(StatusCode::NOT_FOUND, "Conversation not found"))
+        }
         Err(AssignError::ProjectNotFound) => Err(not_found()),
         Err(AssignError::Db(e)) => Err(e.into()),
     }
