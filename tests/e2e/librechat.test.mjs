@@ -4,7 +4,8 @@
 // page makes is recorded: a 4xx/5xx fails the run unless it is in EXPECTED below, with the
 // reason LibreChat's own server answers it too; so does any request that gets no answer at all
 // (EXPECTED_ABORTED). Content-Security-Policy violations and page errors fail it as well. Screenshots go to tests/e2e/artifacts/librechat/.
-// File attachments are in ./librechat-files.mjs, the avatar in ./librechat-avatar.mjs.
+// File attachments are in ./librechat-files.mjs, the avatar in ./librechat-avatar.mjs, projects
+// in ./librechat-projects.mjs.
 
 import { createHmac } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { join } from 'node:path';
 import { chromium, request } from 'playwright-core';
 import { avatarSteps } from './librechat-avatar.mjs';
 import { fileSteps } from './librechat-files.mjs';
+import { projectSteps } from './librechat-projects.mjs';
 
 const BASE = process.env.BASE_URL;
 if (!BASE) throw new Error('BASE_URL is not set (run through `cargo test --test librechat_client`)');
@@ -331,6 +333,8 @@ try {
     await sidebarConvo(page, TITLE).waitFor();
     await page.keyboard.press('Escape');
   });
+
+  await projectSteps({ page, step, shot, convoMenu, title: TITLE });
 
   await step('fork: the visible messages into a new conversation', async () => {
     await page.goto(convoUrl);
