@@ -1,11 +1,13 @@
 // The sidebar: new chat, search with live results, and the conversations grouped by date,
-// loaded page by page as the list scrolls; each conversation can be renamed, shared,
-// duplicated, exported, archived or deleted.
+// loaded page by page as the list scrolls, all of them or one project's (./projects.js); each
+// conversation can be renamed, shared, moved to a project, duplicated, exported, archived or
+// deleted.
 
 import { accessToken, config, currentUser, del, get, post, put, query, url } from './api.js';
 import { avatar } from './avatar.js';
 import { h, icon, iconButton, icons, mount, toast } from './dom.js';
 import { convoEvents } from './chat.js';
+import { projectsPanel } from './projects.js';
 import { href, navigate } from './router.js';
 
 const DAY = 86400000;
@@ -32,19 +34,27 @@ export function snippetParts(snippet) {
 }
 
 export function sidebar({ onOpenSettings }) {
-  const state = { convos: new Map(), cursor: null, loading: false, done: false, active: null, query: '', tag: '' };
+  const state = { convos: new Map(), cursor: null, loading: false, done: false, active: null, query: '', tag: '', project: '' };
   const list = h('nav', { class: 'convo-list', 'aria-label': 'Conversations' });
   const more = h('div', { class: 'sentinel', 'aria-hidden': 'true' });
   const results = h('div', { class: 'search-results', hidden: true, 'aria-label': 'Search results', role: 'region' });
   const search = h('input', { type: 'search', id: 'search-input', class: 'search', placeholder: 'Search messages', 'aria-label': 'Search messages', autocomplete: 'off' });
   const tagFilter = h('select', { class: 'tag-filter', 'aria-label': 'Show bookmarks' }, h('option', { value: '' }, 'All conversations'));
   const user = currentUser();
+  const projects = projectsPanel({
+    onFilter(id) {
+      state.project = id;
+      reset();
+    },
+    onChanged: () => reset(),
+  });
   const aside = h('aside', { class: 'sidebar', id: 'sidebar', 'aria-label': 'Sidebar' },
     h('div', { class: 'side-top' },
       h('a', { class: 'button new-chat', href: href('c/new'), 'data-link': '', 'aria-label': 'New chat' }, icon(...icons.plus), 'New chat'),
       iconButton('close', 'Close sidebar', () => document.body.classList.remove('sidebar-open'), { class: 'icon-btn only-narrow' })),
     h('div', { class: 'side-search', role: 'search' }, search),
     tagFilter,
+    projects.el,
     results,
     h('div', { class: 'convo-scroll' }, list, more),
     h('div', { class: 'side-bottom' },
@@ -63,7 +73,7 @@ export function sidebar({ onOpenSettings }) {
     if (state.loading || state.done) return;
     state.loading = true;
     try {
-      const page = await get(`api/convos${query({ cursor: state.cursor, limit: 25, 'tags[]': state.tag })}`);
+      const page = await get(`api/convos${query({ cursor: state.cursor, limit: 25, 'tags[]': state.tag, projectId: state.project })}`);
       for (const c of page.conversations || []) state.convos.set(c.conversationId, c);
       state.cursor = page.nextCursor;
       state.done = !page.nextCursor;
@@ -86,7 +96,7 @@ export function sidebar({ onOpenSettings }) {
 
   function draw() {
     const sorted = [...state.convos.values()]
-      .filter((c) => !c.isArchived)
+      .filter((c) => !c.isArchived && (!state.project || c.chatProjectId === state.project))
       .sort((a, b) => (b.updatedAt || '').localeCompare(a.updatedAt || ''));
     const groups = new Map();
     for (const c of sorted) {
@@ -97,7 +107,7 @@ export function sidebar({ onOpenSettings }) {
     mount(list, [...groups].map(([name, items]) => h('section', { class: 'convo-group' },
       h('h3', {}, name),
       h('ul', {}, items.map(item)))));
-    if (!sorted.length && state.done) list.append(h('p', { class: 'muted' }, state.tag ? 'No bookmarked conversations.' : 'No conversations yet.'));
+    if (!sorted.length && state.done) list.append(h('p', { class: 'muted' }, state.tag ? 'No bookmarked conversations.' : state.project ? 'No chats in this project yet.' : 'No conversations yet.'));
   }
 
   function item(c) {
@@ -119,6 +129,7 @@ export function sidebar({ onOpenSettings }) {
       act('Rename', () => rename(c, li)),
       act('Bookmarks…', () => bookmark(c)),
       act('Share', () => share(c)),
+      act('Move to project…', () => projects.move(c)),
       act('Duplicate', () => duplicate(c)),
       act('Export', () => exportConvo(c)),
       act('Archive', () => archive(c)),
@@ -284,9 +295,12 @@ export function sidebar({ onOpenSettings }) {
   convoEvents.addEventListener('convo', (e) => {
     const c = e.detail;
     if (!c?.conversationId) return;
-    state.convos.set(c.conversationId, { ...state.convos.get(c.conversationId), ...c });
+    const before = state.convos.get(c.conversationId);
+    state.convos.set(c.conversationId, { ...before, ...c });
     state.active = c.conversationId;
     draw();
+    // Activity in a project's chat reorders the projects.
+    if (c.chatProjectId || before?.chatProjectId) projects.reload();
   });
 
   return {

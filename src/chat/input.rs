@@ -110,6 +110,15 @@ pub fn parse_changes(mut arg: Map<String, Value>) -> Result<(String, Changes), I
             );
         }
     }
+    // The project is a column, checked against the owner when written, never a setting.
+    match arg.remove("chatProjectId") {
+        None => {}
+        Some(Value::Null) => c.project = Some(None),
+        Some(Value::String(p)) if p.len() <= 200 => {
+            c.project = Some(Some(p).filter(|p| !p.is_empty()))
+        }
+        Some(_) => return Err(Invalid("chatProjectId must be a project id or null".into())),
+    }
     for key in RESERVED {
         arg.remove(key);
     }

@@ -124,6 +124,7 @@ pub fn conversation(c: &Conversation) -> TConversation {
         tags: c.tags.clone(),
         created_at: c.created_at.clone(),
         updated_at: c.updated_at.clone(),
+        chat_project_id: c.project_id.clone(),
         extra: without(c.settings.clone(), TConversation::FIELDS),
     }
 }
@@ -208,6 +209,21 @@ pub fn preset_row(sent: TPreset, user_id: &str) -> Preset {
         settings,
         created_at: String::new(),
         updated_at: String::new(),
+    }
+}
+
+/// A stored project as `TChatProject`.
+pub fn project(p: &crate::db::projects::Project) -> crate::shapes::TChatProject {
+    crate::shapes::TChatProject {
+        id: p.id.clone(),
+        name: p.name.clone(),
+        description: p.description.clone(),
+        user: p.user_id.clone(),
+        conversation_count: p.conversation_count,
+        last_conversation_at: p.last_conversation_at.clone(),
+        last_conversation_id: p.last_conversation_id.clone(),
+        created_at: p.created_at.clone(),
+        updated_at: p.updated_at.clone(),
     }
 }
 

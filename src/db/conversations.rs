@@ -26,12 +26,14 @@ pub struct Conversation {
     pub updated_at: String,
     /// Its bookmarks.
     pub tags: Vec<String>,
+    /// The user's project it is in (LibreChat's `chatProjectId`).
+    pub project_id: Option<String>,
 }
 
 const COLUMNS: &str = "conversation_id, user_id, title, endpoint, endpoint_type, model, is_archived, \
     pinned, is_temporary, expired_at, settings, created_at, updated_at, \
     (SELECT json_group_array(tag) FROM conversation_tags ct \
-      WHERE ct.conversation_id = conversations.conversation_id), archived_at";
+      WHERE ct.conversation_id = conversations.conversation_id), archived_at, project_id";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Conversation> {
     let settings: String = r.get(10)?;
@@ -51,6 +53,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Conversation> {
         updated_at: r.get(12)?,
         tags: serde_json::from_str(&r.get::<_, String>(13)?).unwrap_or_default(),
         archived_at: r.get(14)?,
+        project_id: r.get(15)?,
     })
 }
 
@@ -80,6 +83,9 @@ pub struct Changes {
     pub expires_at: Option<String>,
     /// Merged into the stored settings; a `null` value removes the key.
     pub settings: Map<String, Value>,
+    /// Move it into this project of the user's (`Some(None)`: out of any). A project that is
+    /// not the user's leaves it in none, as LibreChat's `saveConvo` does.
+    pub project: Option<Option<String>>,
     /// Leave `updated_at` as it is: pinning or filing a chat away is not activity, so the
     /// sidebar keeps its order (LibreChat's `preserveUpdatedAt` / `timestamps: false`).
     pub keep_updated_at: bool,
@@ -183,6 +189,14 @@ pub fn upsert_in(
             current.archived_at
         ],
     )?;
+    if let Some(project) = &c.project {
+        tx.execute(
+            "UPDATE conversations SET project_id =
+                 (SELECT id FROM chat_projects WHERE id = ?3 AND user_id = ?2)
+             WHERE conversation_id = ?1 AND user_id = ?2",
+            params![conversation_id, user_id, project],
+        )?;
+    }
     get(tx, user_id, conversation_id)
 }
 
@@ -198,6 +212,20 @@ pub struct ListFilter {
     pub tags: Vec<String>,
     /// Only these conversations (the matches of a title search), when set.
     pub only: Option<Vec<String>>,
+    /// Only the conversations of one project, or of none (LibreChat's `projectId`).
+    pub project: ProjectFilter,
+}
+
+/// Which project's conversations a listing shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum ProjectFilter {
+    /// Every conversation, in a project or not.
+    #[default]
+    Any,
+    /// Those in no project (LibreChat's `projectId=unassigned`).
+    Unassigned,
+    /// Those in this project.
+    In(String),
 }
 
 /// What a listing is ordered by (LibreChat's `sortBy`).
@@ -265,6 +293,12 @@ pub fn list(
         ("<", "DESC")
     };
     let key = filter.sort.key();
+    // A separate statement per project filter, so a project's list uses its own index.
+    let project = match filter.project {
+        ProjectFilter::Any => "",
+        ProjectFilter::Unassigned => "AND project_id IS NULL",
+        ProjectFilter::In(_) => "AND project_id = ?9",
+    };
     // One statement per order and direction, each kept compiled (the sidebar's, by
     // `updated_at`, is the one the indexes serve).
     let sql = format!(
@@ -275,7 +309,7 @@ pub fn list(
                  WHERE ct.conversation_id = conversations.conversation_id
                    AND ct.tag IN (SELECT value FROM json_each(?6))))
            AND (?7 IS NULL OR conversation_id IN (SELECT value FROM json_each(?7)))
-           AND (?8 = 0 OR pinned = 1)
+           AND (?8 = 0 OR pinned = 1) {project}
          ORDER BY {key} {dir}, conversation_id {dir} LIMIT ?5"
     );
     let tags =
@@ -285,21 +319,27 @@ pub fn list(
         .as_ref()
         .map(|ids| serde_json::to_string(ids).unwrap_or_default());
     let mut stmt = conn.prepare_cached(&sql)?;
-    let mut rows = stmt
-        .query_map(
-            params![
-                user_id,
-                filter.archived,
-                after.map(|c| c.key.as_str()),
-                after.map(|c| c.conversation_id.as_str()),
-                (limit + 1) as i64,
-                tags,
-                only,
-                filter.pinned
-            ],
-            from_row,
-        )?
-        .collect::<Result<Vec<_>, _>>()?;
+    let args = params![
+        user_id,
+        filter.archived,
+        after.map(|c| c.key.as_str()),
+        after.map(|c| c.conversation_id.as_str()),
+        (limit + 1) as i64,
+        tags,
+        only,
+        filter.pinned
+    ];
+    let mut rows = match &filter.project {
+        ProjectFilter::In(p) => {
+            let mut all = args.to_vec();
+            all.push(p as &dyn rusqlite::ToSql);
+            stmt.query_map(all.as_slice(), from_row)?
+                .collect::<Result<Vec<_>, _>>()?
+        }
+        _ => stmt
+            .query_map(args, from_row)?
+            .collect::<Result<Vec<_>, _>>()?,
+    };
     let next = if rows.len() > limit {
         rows.truncate(limit);
         rows.last().map(|c| Cursor {
@@ -392,8 +432,8 @@ pub fn insert_copy(
     let ts = now();
     tx.execute(
         "INSERT INTO conversations (conversation_id, user_id, title, endpoint, endpoint_type, model,
-             settings, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+             settings, created_at, updated_at, project_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)",
         params![
             new_id,
             source.user_id,
@@ -402,7 +442,9 @@ pub fn insert_copy(
             source.endpoint_type,
             source.model,
             Value::Object(source.settings.clone()).to_string(),
-            ts
+            ts,
+            // A fork or a duplicate stays in the source's project, as in LibreChat.
+            source.project_id
         ],
     )?;
     for m in messages {

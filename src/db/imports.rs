@@ -13,11 +13,18 @@ pub fn insert(conn: &mut Connection, mut p: Prepared) -> Result<(), DbError> {
         return Ok(());
     }
     let user_id = p.user_id().to_owned();
+    // A LibreChat export names the project the chat was in: kept when it is one of the
+    // importer's own (as LibreChat's `bulkSaveConvos` does), else the chat is in none.
+    let project = p
+        .settings
+        .remove("chatProjectId")
+        .and_then(|v| v.as_str().map(str::to_owned));
     let tx = conn.transaction()?;
     tx.execute(
         "INSERT INTO conversations (conversation_id, user_id, title, endpoint, model, settings,
-             created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+             created_at, updated_at, project_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,
+             (SELECT id FROM chat_projects WHERE id = ?9 AND user_id = ?2))",
         params![
             p.conversation_id,
             user_id,
@@ -26,7 +33,8 @@ pub fn insert(conn: &mut Connection, mut p: Prepared) -> Result<(), DbError> {
             p.model,
             Value::Object(p.settings.clone()).to_string(),
             p.created_at,
-            p.updated_at
+            p.updated_at,
+            project
         ],
     )?;
     for m in p.messages() {

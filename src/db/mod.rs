@@ -46,6 +46,7 @@ mod pool;
 pub mod presets;
 pub mod prompt_lists;
 pub mod prompt_transfer;
+pub mod projects;
 pub mod prompts;
 pub mod roles;
 pub mod search;

@@ -67,6 +67,7 @@ fn routes() -> Routes {
         .merge(routes::messages::router())
         .merge(routes::presets::router())
         .merge(routes::tags::router())
+        .merge(routes::projects::router())
         .merge(routes::shares::router())
         .merge(routes::search::router())
         .merge(routes::endpoints::router())

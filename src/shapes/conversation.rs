@@ -25,6 +25,8 @@ pub struct TConversation {
     pub tags: Vec<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// The user's project it is in; `null` when none, as LibreChat's schema defaults it.
+    pub chat_project_id: Option<String>,
     /// The conversation's settings.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -47,6 +49,7 @@ impl TConversation {
         "tags",
         "createdAt",
         "updatedAt",
+        "chatProjectId",
     ];
 }
 
@@ -145,6 +148,7 @@ mod tests {
             "model",
             "archivedAt",
             "expiredAt",
+            "chatProjectId",
         ] {
             assert_eq!(v[nullable], Value::Null, "{nullable}");
         }

@@ -23,6 +23,7 @@ pub mod conversation;
 pub mod file;
 pub mod message;
 pub mod preset;
+pub mod project;
 pub mod read;
 pub mod share;
 pub mod stream;
@@ -33,6 +34,7 @@ pub use conversation::{ConversationPage, DeleteResult, ForkResponse, TConversati
 pub use file::TFile;
 pub use message::{ContentPart, MessageFile, MessagePage, PartText, TMessage};
 pub use preset::TPreset;
+pub use project::{ProjectAssignment, ProjectDeleteResult, ProjectPage, TChatProject};
 pub use read::read;
 pub use share::{SharedLinkPage, SharedPage, TSharedLink};
 pub use tag::TConversationTag;

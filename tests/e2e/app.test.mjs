@@ -10,6 +10,7 @@ import { chromium } from 'playwright-core';
 import { attachmentSteps } from './attachments.mjs';
 import { avatarSteps } from './avatar.mjs';
 import { memorySteps } from './memories.mjs';
+import { projectSteps } from './projects.mjs';
 
 const BASE = process.env.BASE_URL;
 if (!BASE) throw new Error('BASE_URL is not set (run through `cargo test --test e2e`)');
@@ -509,6 +510,7 @@ try {
   await attachmentSteps({ page, step, shot, shots, send, lastAnswer, pickModel });
   await memorySteps({ page, step, shot, send, lastAnswer });
   await avatarSteps({ page, step, shot });
+  await projectSteps({ page, step, shots, chatTitle: 'Tides research' });
 
   await step('delete the account: with two-factor on, the app asks for a code first', async () => {
     await page.getByRole('button', { name: 'Settings' }).click();

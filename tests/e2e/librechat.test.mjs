@@ -5,7 +5,7 @@
 // reason LibreChat's own server answers it too; so does any request that gets no answer at all
 // (EXPECTED_ABORTED). Content-Security-Policy violations and page errors fail it as well. Screenshots go to tests/e2e/artifacts/librechat/.
 // File attachments are in ./librechat-files.mjs, memories in ./librechat-memories.mjs, the avatar
-// in ./librechat-avatar.mjs.
+// in ./librechat-avatar.mjs, projects in ./librechat-projects.mjs.
 
 import { createHmac } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -16,6 +16,7 @@ import { avatarSteps } from './librechat-avatar.mjs';
 import { fileSteps } from './librechat-files.mjs';
 import { promptSteps } from './librechat-prompts.mjs';
 import { memorySteps } from './librechat-memories.mjs';
+import { projectSteps } from './librechat-projects.mjs';
 
 const BASE = process.env.BASE_URL;
 if (!BASE) throw new Error('BASE_URL is not set (run through `cargo test --test librechat_client`)');
@@ -334,6 +335,8 @@ try {
     await sidebarConvo(page, TITLE).waitFor();
     await page.keyboard.press('Escape');
   });
+
+  await projectSteps({ page, step, shot, convoMenu, title: TITLE });
 
   await step('fork: the visible messages into a new conversation', async () => {
     await page.goto(convoUrl);

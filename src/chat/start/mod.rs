@@ -117,6 +117,11 @@ impl ChatService {
         settings.insert("endpoint".into(), json!(endpoint));
         settings.insert("model".into(), json!(chosen.model));
         let (_, mut changes) = parse_changes(settings)?;
+        // LibreChat drops a null `chatProjectId` sent with a message (only a project id moves
+        // the conversation); the projects route takes it out of one.
+        if changes.project == Some(None) {
+            changes.project = None;
+        }
         // Applies only if the conversation is created by this message.
         if request.is_temporary {
             let hours = self.settings.features.temporary_chat_retention_hours as i64;

@@ -1,5 +1,5 @@
 //! What LibreChat's web client asks about on every page load for features this server does not
-//! have yet (speech, projects, agents' tools, MCP servers).
+//! have yet (speech, agents' tools, MCP servers).
 //! Each is answered as LibreChat answers when the feature is off or holds nothing (MCP servers
 //! refuse a role without their `USE` permission, as LibreChat's do), so the client
 //! shows them off or empty instead of failing; `/api/config` says they are off too.
@@ -16,7 +16,6 @@ use crate::server::{ApiError, AppState};
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(speech_config))
-        .routes(routes!(projects))
         .routes(routes!(tool_calls))
         .routes(routes!(tool_auth))
         .routes(routes!(mcp_servers))
@@ -69,12 +68,6 @@ fn speech_settings(tab: Option<&Value>) -> Value {
         }
     }
     Value::Object(out)
-}
-
-/// No chat projects yet: LibreChat's page of none.
-#[utoipa::path(get, path = "/api/projects", operation_id = "absent_projects", summary = "The caller's chat projects (none yet)", tag = "projects", responses((status = 200, description = "Success")))]
-async fn projects(AuthUser(_): AuthUser) -> Json<Value> {
-    Json(json!({ "projects": [], "nextCursor": null }))
 }
 
 /// No agent tools run here, so no conversation has tool calls.

@@ -11,7 +11,7 @@ use utoipa_axum::routes;
 use super::paging;
 pub use crate::chat::input::{conversation_id, parse_changes};
 use crate::chat::present;
-use crate::db::conversations::{self, Changes, Cursor, ListFilter, SortBy};
+use crate::db::conversations::{self, Changes, Cursor, ListFilter, ProjectFilter, SortBy};
 use crate::server::middleware::{AuthUser, permission};
 use crate::server::{ApiError, AppState, JsonBody};
 use crate::shapes::{ConversationPage, DeleteResult, TConversation};
@@ -42,6 +42,25 @@ struct ListQuery {
     #[serde(rename = "sortDirection")]
     sort_direction: Option<String>,
     search: Option<String>,
+    /// A project's id, or `unassigned` (LibreChat's `projectId`).
+    #[serde(rename = "projectId")]
+    project_id: Option<String>,
+}
+
+/// LibreChat's `projectId` filter: a project id (24 hex characters), `unassigned`, or none.
+/// Another user's project id simply matches nothing: the list is the caller's alone.
+fn project_filter(v: Option<&str>) -> Result<ProjectFilter, ApiError> {
+    match v.unwrap_or("") {
+        "" => Ok(ProjectFilter::Any),
+        "unassigned" => Ok(ProjectFilter::Unassigned),
+        id if id.len() == 24 && id.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            Ok(ProjectFilter::In(id.to_owned()))
+        }
+        _ => Err(ApiError::Shaped {
+            status: StatusCode::BAD_REQUEST,
+            body: json!({"error": "projectId must be a valid project id or unassigned"}),
+        }),
+    }
 }
 
 /// LibreChat's `sortBy`: `updatedAt` (the default), `createdAt`, `title` or `archivedAt`.
@@ -75,6 +94,7 @@ async fn list(
         None => paging::ascending(q.order.as_deref(), "order")?,
     };
     let sort = sort_by(q.sort_by.as_deref())?;
+    let project = project_filter(q.project_id.as_deref())?;
     // A search narrows the list to the conversations whose titles match, as LibreChat does.
     let search = super::search::checked_query(q.search.as_deref().unwrap_or(""))?;
     let only = if search.is_empty() {
@@ -101,6 +121,7 @@ async fn list(
         ascending,
         tags,
         only,
+        project,
     };
     let uid = user.id.clone();
     let (page, next) = state

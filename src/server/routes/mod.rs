@@ -26,6 +26,7 @@ pub mod paging;
 pub mod permissions;
 pub mod presets;
 mod prompt_shapes;
+pub mod projects;
 pub mod prompts;
 pub mod render;
 pub mod roles;
