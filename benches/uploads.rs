@@ -153,6 +153,9 @@ async fn run() {
             ("LIMIT_MESSAGE_IP", "false"),
             ("FILE_UPLOAD_IP_MAX", "100000"),
             ("FILE_UPLOAD_USER_MAX", "100000"),
+            // Ten accounts from one address.
+            ("REGISTER_MAX", "10000"),
+            ("LOGIN_MAX", "10000"),
             ("SEARCH", "false"),
         ],
     );
