@@ -6,7 +6,8 @@
 //!   have, so every byte is received and written as any upload's is);
 //! - the time to read a 100-page PDF as text, through `POST /api/files`, and the reading
 //!   child's own time and peak memory (`librechat read-document`);
-//! - the time to the first token of an answer, for a message with one image and without.
+//! - the time to the first token of an answer, for a message with one image and without
+//!   (`gpt-4o`, a vision model; the fake provider streams 500 tokens for any model).
 
 mod common;
 
@@ -147,7 +148,7 @@ async fn run() {
         &[
             ("OPENAI_API_KEY", "bench"),
             ("OPENAI_REVERSE_PROXY", &fake.base),
-            ("OPENAI_MODELS", "fast-500"),
+            ("OPENAI_MODELS", "gpt-4o"),
             ("TITLE_CONVO", "false"),
             ("LIMIT_CONCURRENT_MESSAGES", "false"),
             ("LIMIT_MESSAGE_IP", "false"),
@@ -280,7 +281,7 @@ async fn run() {
             let started: Value = http
                 .post(format!("{base}/api/agents/chat/openAI"))
                 .bearer_auth(token)
-                .json(&json!({"text": "What is in the picture?", "model": "fast-500", "files": files}))
+                .json(&json!({"text": "What is in the picture?", "model": "gpt-4o", "files": files}))
                 .send()
                 .await
                 .unwrap()
