@@ -281,7 +281,9 @@ async fn run() {
             let started: Value = http
                 .post(format!("{base}/api/agents/chat/openAI"))
                 .bearer_auth(token)
-                .json(&json!({"text": "What is in the picture?", "model": "gpt-4o", "files": files}))
+                .json(
+                    &json!({"text": "What is in the picture?", "model": "gpt-4o", "files": files}),
+                )
                 .send()
                 .await
                 .unwrap()
