@@ -498,7 +498,10 @@ async fn deeply_nested_librechat_exports_import() {
     // A chain of 1,000 replies, each nested in the one it answers (2,000 JSON levels).
     let mut node = json!({"messageId": "m999", "text": "reply 999", "children": []});
     for i in (0..999).rev() {
-        node = json!({"messageId": format!("m{i}"), "text": format!("reply {i}"), "isCreatedByUser": i % 2 == 0, "children": [node]});
+        // Moved in, not through `json!`, which would copy the whole chain below, recursively.
+        let mut parent = json!({"messageId": format!("m{i}"), "text": format!("reply {i}"), "isCreatedByUser": i % 2 == 0});
+        parent["children"] = Value::Array(vec![node]);
+        node = parent;
     }
     let mut text =
         String::from(r#"{"conversationId":"deep","title":"Deep","recursive":true,"messages":["#);
