@@ -472,7 +472,8 @@ async fn admins_list_the_roles_for_the_panels_permission_menu() {
         .await;
     assert_eq!(
         list,
-        json!({"roles": [{"name": "ADMIN", "description": ""}, {"name": "USER", "description": ""}],
+        json!({"roles": [{"_id": "ADMIN", "name": "ADMIN", "description": ""},
+                         {"_id": "USER", "name": "USER", "description": ""}],
             "total": 2, "limit": 200, "offset": 0})
     );
     let page = server
