@@ -7,6 +7,7 @@ use serde_json::{Map, Value, json};
 use crate::db::prompt_lists::{After, Filter, Scope};
 use crate::db::prompts::{Denied, GroupFields, GroupPatch, Prompt, PromptGroup};
 use crate::server::ApiError;
+use crate::shapes::prompt::{ProductionPrompt, TPrompt, TPromptGroup};
 
 /// The longest prompt text stored, in characters (LibreChat has no limit but the body size).
 pub const MAX_PROMPT_CHARS: usize = 50_000;
@@ -32,40 +33,39 @@ pub const CATEGORIES: [&str; 9] = [
     "finance",
 ];
 
-pub fn group_json(g: &PromptGroup) -> Value {
-    let mut v = json!({
-        "_id": g.id,
-        "name": g.name,
-        "numberOfGenerations": g.number_of_generations,
-        "oneliner": g.oneliner,
-        "category": g.category,
-        "productionId": g.production_id,
-        "author": g.author,
-        "authorName": g.author_name,
-        "command": g.command,
-        "createdAt": g.created_at,
-        "updatedAt": g.updated_at,
-        "productionPrompt": g.production_prompt.as_ref().map(|p| json!({ "prompt": p })),
-    });
-    if g.command.is_none() {
-        v.as_object_mut().map(|o| o.remove("command"));
+/// LibreChat's `TPromptGroup` of a stored group.
+pub fn group_json(g: &PromptGroup) -> TPromptGroup<'_> {
+    TPromptGroup {
+        id: &g.id,
+        name: &g.name,
+        number_of_generations: g.number_of_generations,
+        oneliner: &g.oneliner,
+        category: &g.category,
+        production_id: g.production_id.as_deref(),
+        author: &g.author,
+        author_name: &g.author_name,
+        command: g.command.as_deref(),
+        created_at: &g.created_at,
+        updated_at: &g.updated_at,
+        production_prompt: g
+            .production_prompt
+            .as_deref()
+            .map(|prompt| ProductionPrompt { prompt }),
+        is_public: g.is_public,
     }
-    if g.is_public {
-        v["isPublic"] = json!(true);
-    }
-    v
 }
 
-pub fn prompt_json(p: &Prompt) -> Value {
-    json!({
-        "_id": p.id,
-        "groupId": p.group_id,
-        "author": p.author,
-        "prompt": p.prompt,
-        "type": p.kind,
-        "createdAt": p.created_at,
-        "updatedAt": p.updated_at,
-    })
+/// LibreChat's `TPrompt` of a stored version.
+pub fn prompt_json(p: &Prompt) -> TPrompt<'_> {
+    TPrompt {
+        id: &p.id,
+        group_id: &p.group_id,
+        author: &p.author,
+        prompt: &p.prompt,
+        kind: &p.kind,
+        created_at: &p.created_at,
+        updated_at: &p.updated_at,
+    }
 }
 
 /// A refusal of the store as the client hears it.

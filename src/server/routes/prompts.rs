@@ -6,6 +6,7 @@
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use utoipa_axum::router::OpenApiRouter;
@@ -48,13 +49,13 @@ async fn all(
     State(state): State<AppState>,
     Permitted(user, _): Permitted<UsePrompts>,
     Query(q): Query<ListQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let (v, f) = (access::viewer(&user), shapes::filter(q.name, q.category));
     let list = state
         .db
         .read(move |c| prompt_lists::list(c, &v, &f, None, None))
         .await?;
-    Ok(Json(Value::Array(list.iter().map(group_json).collect())))
+    Ok(Json(list.iter().map(group_json).collect::<Vec<_>>()).into_response())
 }
 
 /// A page of the groups the caller can see, with LibreChat's cursor.
@@ -126,14 +127,14 @@ async fn get_group(
     State(state): State<AppState>,
     Permitted(user, _): Permitted<UsePrompts>,
     Path(group_id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let v = access::viewer(&user);
     let group = state
         .db
         .read(move |c| prompts::get_group(c, &v, &group_id))
         .await?
         .ok_or_else(|| denied(prompts::Denied::NotFound))?;
-    Ok(Json(group_json(&group)))
+    Ok(Json(group_json(&group)).into_response())
 }
 
 /// Creates a group with its first version; the caller becomes its owner.
@@ -213,7 +214,7 @@ async fn update_group(
     Permitted(user, _): Permitted<CreatePrompts>,
     Path(group_id): Path<String>,
     JsonBody(body): JsonBody<Map<String, Value>>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let patch = shapes::patch_input(&body)?;
     let v = access::viewer(&user);
     let group = state
@@ -221,7 +222,7 @@ async fn update_group(
         .write(move |c| prompts::update_group(c, &v, &group_id, &patch))
         .await?
         .map_err(denied)?;
-    Ok(Json(group_json(&group)))
+    Ok(Json(group_json(&group)).into_response())
 }
 
 /// Deletes a group and its versions (needs DELETE on it).
@@ -266,14 +267,14 @@ async fn get_prompt(
     State(state): State<AppState>,
     Permitted(user, _): Permitted<UsePrompts>,
     Path(prompt_id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let v = access::viewer(&user);
     let prompt = state
         .db
         .read(move |c| prompts::get_prompt(c, &v, &prompt_id))
         .await?
         .ok_or_else(|| ApiError::NotFound("Prompt not found".into()))?;
-    Ok(Json(prompt_json(&prompt)))
+    Ok(Json(prompt_json(&prompt)).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -314,7 +315,7 @@ async fn list_prompts(
     State(state): State<AppState>,
     Permitted(user, _): Permitted<UsePrompts>,
     Query(q): Query<GroupIdQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let v = access::viewer(&user);
     let list = match q.group_id.filter(|g| !g.is_empty()) {
         Some(group_id) => state
@@ -329,7 +330,7 @@ async fn list_prompts(
                 .await?
         }
     };
-    Ok(Json(Value::Array(list.iter().map(prompt_json).collect())))
+    Ok(Json(list.iter().map(prompt_json).collect::<Vec<_>>()).into_response())
 }
 
 /// LibreChat's prompt categories.
