@@ -34,10 +34,11 @@ export function matching(all, q) {
  * the chosen text in the message.
  */
 export function slashPicker(area, { onText }) {
-  const list = h('ul', { id: 'slash-list', class: 'slash-list menu', role: 'listbox', 'aria-label': 'Prompts', hidden: true });
+  // A press in the list must not take the focus from the message box (its blur closes the list).
+  const list = h('ul', { id: 'slash-list', class: 'slash-list menu', role: 'listbox', 'aria-label': 'Prompts', hidden: true,
+    onmousedown: (e) => e.preventDefault() });
   area.setAttribute('aria-controls', 'slash-list');
   area.setAttribute('aria-autocomplete', 'list');
-  area.setAttribute('aria-expanded', 'false');
   let loading = null;
   let shown = [];
   let active = 0;
@@ -61,12 +62,10 @@ export function slashPicker(area, { onText }) {
   function draw() {
     list.replaceChildren(...(shown.length ? shown.map((g, i) => h('li', {
       id: `slash-item-${i}`, role: 'option', class: 'slash-item', 'aria-selected': String(i === active),
-      onmousedown: (e) => e.preventDefault(),
       onclick: () => choose(g),
     }, h('strong', {}, g.command ? `/${g.command}` : g.name),
     h('span', { class: 'muted' }, g.command ? g.name : '', g.oneliner ? ` — ${g.oneliner}` : ''))) : [h('li', { class: 'muted slash-empty' }, 'No prompts found.')]));
     list.hidden = false;
-    area.setAttribute('aria-expanded', 'true');
     if (shown.length) {
       area.setAttribute('aria-activedescendant', `slash-item-${active}`);
       document.getElementById(`slash-item-${active}`)?.scrollIntoView({ block: 'nearest' });
@@ -77,7 +76,6 @@ export function slashPicker(area, { onText }) {
     ticket += 1;
     loading = null;
     list.hidden = true;
-    area.setAttribute('aria-expanded', 'false');
     area.removeAttribute('aria-activedescendant');
   }
 
