@@ -79,6 +79,38 @@ async fn the_web_app_in_a_real_browser() {
                     .is_some_and(|s| s.contains("(marker 4242)"))),
         "no request to the provider carried the memory in its system prompt"
     );
+    // The shared prompt the viewer used with `/tides` reached the model filled: their name,
+    // their date in LibreChat's `YYYY-MM-DD (Weekday)` and the values given in the variables
+    // dialog (FILLED_MARKER in tests/e2e/prompts.mjs), no `{{` left.
+    let filled = fake
+        .requests()
+        .iter()
+        .find_map(|r| {
+            let text = text_of(r["messages"].as_array()?.last()?);
+            text.contains("(marker 6160)").then_some(text)
+        })
+        .expect("no request to the provider carried the prompt used with /tides");
+    let expected = regex::Regex::new(
+        r"^For Cy Viewer on \d{4}-\d{2}-\d{2} \((Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day\): explain the tides at Brest in a playful tone \(marker 6160\)\.$",
+    )
+    .unwrap();
+    assert!(
+        expected.is_match(&filled),
+        "the prompt reached the model as {filled:?}"
+    );
+}
+
+/// A chat message's text: its content, a string or text parts.
+fn text_of(message: &serde_json::Value) -> String {
+    match &message["content"] {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Array(parts) => parts
+            .iter()
+            .filter_map(|p| p["text"].as_str())
+            .collect::<Vec<_>>()
+            .join(""),
+        _ => String::new(),
+    }
 }
 
 /// Runs `script` (in tests/e2e) against `base`; fails with its output and the server's log.

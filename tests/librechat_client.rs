@@ -146,4 +146,31 @@ async fn librechat_s_own_client_in_a_real_browser() {
                     .is_some_and(|s| s.contains("(marker 5151)"))),
         "no request to the provider carried the memory in its system prompt"
     );
+    // The prompt with variables, used through LibreChat's slash command and variables dialog,
+    // reached the model filled: the person's name, the date as LibreChat's client writes it
+    // and the values given (VARIABLES_MARKER in tests/e2e/librechat-prompts.mjs).
+    let filled = fake
+        .requests()
+        .iter()
+        .find_map(|r| {
+            let question = r["messages"].as_array()?.last()?;
+            let text = match &question["content"] {
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Array(parts) => parts
+                    .iter()
+                    .filter_map(|p| p["text"].as_str())
+                    .collect::<String>(),
+                _ => return None,
+            };
+            text.contains("(marker 3131)").then_some(text)
+        })
+        .expect("no request to the provider carried the prompt with variables");
+    let expected = regex::Regex::new(
+        r"^For Ada Lovelace on \d{4}-\d{2}-\d{2} \((Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day\): plan a visit to Lisbon in a busy way \(marker 3131\)\.$",
+    )
+    .unwrap();
+    assert!(
+        expected.is_match(&filled),
+        "the prompt reached the model as {filled:?}"
+    );
 }

@@ -54,6 +54,18 @@ async function admin() {
   await adminScreen(f.main);
 }
 
+/** The prompts library (prompts.js, prompt.js), loaded when first opened. */
+function prompts(show) {
+  return async (p, q) => {
+    if (!(await signedIn())) return;
+    const f = frame();
+    document.body.classList.remove('sidebar-open');
+    activeChat()?.leave();
+    f.side.setActive(null);
+    await show(f.main, p, q);
+  };
+}
+
 function publicPage(screen) {
   return async (p, q) => {
     layout = null;
@@ -83,6 +95,9 @@ route('share/:id', ({ id }) => {
 route('c/:id', chat);
 route('search', (p, q) => chat({ id: 'new' }, q));
 route('admin', admin);
+route('prompts', prompts(async (main, p, q) => (await import('./prompts.js')).promptsScreen(main, q)));
+route('prompts/new', prompts(async (main) => (await import('./prompts.js')).newPromptScreen(main)));
+route('prompts/:id', prompts(async (main, { id }) => (await import('./prompt.js')).promptScreen(main, id)));
 fallback(() => navigate('c/new', { replace: true }));
 
 onSession((user) => {

@@ -2,9 +2,11 @@
 // stops the answer). The button sends, or stops while an answer streams. Files attached with
 // the paperclip, pasted or dropped ride along; sending waits until every upload has finished
 // (the button is disabled meanwhile), then takes the uploaded ones, and text is optional.
+// `/` at the start opens the prompts picker (slash.js).
 
 import { h, icon, icons, toast } from './dom.js';
 import { attachments } from './attach.js';
+import { slashPicker } from './slash.js';
 
 /** `onSend(text, files)`, files as stored (TFile); `target()` says where they go (attach.js). */
 export function composer({ onSend, onStop, target }) {
@@ -36,8 +38,16 @@ export function composer({ onSend, onStop, target }) {
     button.disabled = waiting;
     button.title = busy ? 'Stop generating' : waiting ? 'Waiting for the files to upload' : 'Send message';
   }
+  const setText = (t) => {
+    area.value = t;
+    resize();
+    area.setSelectionRange(t.length, t.length);
+  };
+  // Before the Enter handler: a key the picker takes is not a send.
+  const slash = slashPicker(area, { onText: setText });
   area.addEventListener('input', resize);
   area.addEventListener('keydown', (e) => {
+    if (e.defaultPrevented) return;
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
       e.preventDefault();
       if (!busy) send();
@@ -51,15 +61,12 @@ export function composer({ onSend, onStop, target }) {
     files.add(pasted);
   });
   const form = h('form', { class: 'composer', onsubmit: (e) => { e.preventDefault(); send(); } },
-    files.list, h('div', { class: 'composer-row' }, files.button, area, button), files.input);
+    slash.el, files.list, h('div', { class: 'composer-row' }, files.button, area, button), files.input);
   return {
     el: form,
     files,
     focus: () => area.focus(),
-    setText: (t) => {
-      area.value = t;
-      resize();
-    },
+    setText,
     /** Gives back a message that could not be sent, unless something new was written. */
     restore(text, stored) {
       if (area.value.trim() || files.ready().length) return;

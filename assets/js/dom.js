@@ -83,6 +83,7 @@ export const icons = {
   clip: ['M16 7v9.5a4.5 4.5 0 0 1-9 0V6a3 3 0 0 1 6 0v10a1.5 1.5 0 0 1-3 0V7'],
   file: ['M14 3H7a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h10a2 2 0 0 0 2-2V8z', 'M14 3v5h5'],
   download: ['M12 4v11', 'M7 10l5 5 5-5', 'M5 20h14'],
+  prompts: ['M4 6h16', 'M4 12h10', 'M4 18h7', 'M17 14l-3 6'],
 };
 
 /** An icon-only button with an accessible name. */

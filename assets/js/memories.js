@@ -5,16 +5,10 @@
 
 import { currentUser, del, get, post, request } from './api.js';
 import { h, mount, toast } from './dom.js';
-
-/** The MEMORIES permissions of the person's role ({} when they cannot be read). */
-async function permissions() {
-  const role = currentUser()?.role || 'USER';
-  const answer = await get(`api/roles/${encodeURIComponent(role)}`).catch(() => null);
-  return answer?.permissions?.MEMORIES || {};
-}
+import { permissionsOf } from './roles.js';
 
 export async function memoriesTab(panel) {
-  const [perms, user] = await Promise.all([permissions(), get('api/user').catch(() => currentUser())]);
+  const [perms, user] = await Promise.all([permissionsOf('MEMORIES'), get('api/user').catch(() => currentUser())]);
   if (!perms.USE || !perms.READ) return mount(panel, h('p', { class: 'muted' }, 'Memories are not available to your account.'));
   const data = await get('api/memories');
   const redraw = () => memoriesTab(panel);

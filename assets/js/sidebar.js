@@ -1,4 +1,5 @@
-// The sidebar: new chat, search with live results, and the conversations grouped by date,
+// The sidebar: new chat, search with live results, the way to the prompts library (when the
+// role may use prompts), and the conversations grouped by date,
 // loaded page by page as the list scrolls, all of them or one project's (./projects.js); each
 // conversation can be renamed, shared, moved to a project, duplicated, exported, archived or
 // deleted.
@@ -8,6 +9,7 @@ import { avatar } from './avatar.js';
 import { h, icon, iconButton, icons, mount, toast } from './dom.js';
 import { convoEvents } from './chat.js';
 import { projectsPanel } from './projects.js';
+import { permissionsOf } from './roles.js';
 import { href, navigate } from './router.js';
 
 const DAY = 86400000;
@@ -33,6 +35,12 @@ export function snippetParts(snippet) {
   });
 }
 
+/** Whether the prompts library is on (`interface.prompts`) and the role may use it. */
+async function promptsAllowed() {
+  const c = await config().catch(() => ({}));
+  return c.interface?.prompts !== false && !!(await permissionsOf('PROMPTS')).USE;
+}
+
 export function sidebar({ onOpenSettings }) {
   const state = { convos: new Map(), cursor: null, loading: false, done: false, active: null, query: '', tag: '', project: '' };
   const list = h('nav', { class: 'convo-list', 'aria-label': 'Conversations' });
@@ -48,11 +56,14 @@ export function sidebar({ onOpenSettings }) {
     },
     onChanged: () => reset(),
   });
+  const promptsLink = h('a', { class: 'button side-link', href: href('prompts'), 'data-link': '', hidden: true }, icon(...icons.prompts), 'Prompts');
+  promptsAllowed().then((ok) => { promptsLink.hidden = !ok; });
   const aside = h('aside', { class: 'sidebar', id: 'sidebar', 'aria-label': 'Sidebar' },
     h('div', { class: 'side-top' },
       h('a', { class: 'button new-chat', href: href('c/new'), 'data-link': '', 'aria-label': 'New chat' }, icon(...icons.plus), 'New chat'),
       iconButton('close', 'Close sidebar', () => document.body.classList.remove('sidebar-open'), { class: 'icon-btn only-narrow' })),
     h('div', { class: 'side-search', role: 'search' }, search),
+    promptsLink,
     tagFilter,
     projects.el,
     results,

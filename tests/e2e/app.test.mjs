@@ -11,6 +11,7 @@ import { attachmentSteps } from './attachments.mjs';
 import { avatarSteps } from './avatar.mjs';
 import { memorySteps } from './memories.mjs';
 import { projectSteps } from './projects.mjs';
+import { promptSteps } from './prompts.mjs';
 
 const BASE = process.env.BASE_URL;
 if (!BASE) throw new Error('BASE_URL is not set (run through `cargo test --test e2e`)');
@@ -36,9 +37,9 @@ const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 360, height: 740 };
 const WIDE = { width: 1920, height: 1080 };
 
-async function newPage(viewport = DESKTOP) {
+async function newPage(viewport = DESKTOP, options = {}) {
   // Reduced motion: screenshots never catch the drawer halfway.
-  const context = await browser.newContext({ viewport, baseURL: BASE, reducedMotion: 'reduce' });
+  const context = await browser.newContext({ viewport, baseURL: BASE, reducedMotion: 'reduce', ...options });
   const page = await context.newPage();
   page.setDefaultTimeout(TIMEOUT);
   page.on('pageerror', (e) => {
@@ -511,6 +512,7 @@ try {
   await memorySteps({ page, step, shot, send, lastAnswer });
   await avatarSteps({ page, step, shot });
   await projectSteps({ page, step, shots, chatTitle: 'Tides research' });
+  await promptSteps({ page, step, shots, newPage, register, pickModel, lastAnswer });
 
   await step('delete the account: with two-factor on, the app asks for a code first', async () => {
     await page.getByRole('button', { name: 'Settings' }).click();
