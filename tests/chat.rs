@@ -1685,3 +1685,51 @@ async fn an_unknown_parent_starts_a_new_root_as_librechat_goes_ahead() {
     let theirs = messages(&server, &bob, &his).await;
     assert_eq!(theirs.len(), 2, "bob's conversation is untouched");
 }
+
+#[tokio::test]
+async fn a_system_prompt_gets_librechats_special_variables_filled() {
+    let fake = FakeOpenAi::start().await;
+    let server = server_with(&fake, &[]).await;
+    let s = server.signed_in("vars@example.org", PW).await;
+    let me: Value = server
+        .get_as("/api/user", &s.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let name = me["name"].as_str().unwrap().to_owned();
+    assert!(!name.is_empty());
+
+    let body = json!({"text": "hi", "model": "gpt-4o", "endpoint": "openAI",
+        "promptPrefix": "Help {{ Current_User }} on {{current_date}}; keep {{topic}}."});
+    let id = start(&server, &s, body).await;
+    let frames = Events::open(&server, &s, &id, "", None)
+        .await
+        .until_final()
+        .await;
+    // Filled at the conversation's start (so the prompt reads the same every turn), in UTC.
+    let created = frames.last().unwrap().data["conversation"]["createdAt"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let started =
+        time::OffsetDateTime::parse(&created, &time::format_description::well_known::Rfc3339)
+            .unwrap();
+    let day = format!(
+        "{}-{:02}-{:02} ({})",
+        started.year(),
+        started.month() as u8,
+        started.day(),
+        started.weekday()
+    );
+    let sent = fake.last_chat();
+    assert_eq!(
+        sent["messages"][0],
+        json!({"role": "system", "content": format!("Help {name} on {day}; keep {{{{topic}}}}.")})
+    );
+    // The stored setting keeps the variables, so the next conversation fills its own.
+    assert_eq!(
+        frames.last().unwrap().data["conversation"]["promptPrefix"],
+        "Help {{ Current_User }} on {{current_date}}; keep {{topic}}."
+    );
+}

@@ -18,3 +18,4 @@ pub mod start;
 pub mod title;
 pub mod tokens;
 pub mod tree;
+pub mod variables;

@@ -119,7 +119,15 @@ impl ChatService {
             .get("promptPrefix")
             .and_then(Value::as_str)
             .filter(|s| !s.trim().is_empty())
-            .map(str::to_owned);
+            .map(|s| {
+                // Filled at the conversation's start time, so it reads the same every turn.
+                let started = time::OffsetDateTime::parse(
+                    &conversation.created_at,
+                    &time::format_description::well_known::Rfc3339,
+                )
+                .unwrap_or_else(|_| time::OffsetDateTime::now_utc());
+                crate::chat::variables::fill_special(s, &user.name, started)
+            });
         // LibreChat adds the memories after the instructions, as the system prompt's tail.
         let system = match (system, memory) {
             (Some(s), Some(m)) => Some(format!("{s}\n\n{m}")),
