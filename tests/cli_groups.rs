@@ -61,7 +61,7 @@ fn groups_are_made_filled_emptied_and_deleted() {
         "alice@example.org\nbob@example.org\n"
     );
     let list = ok(dir.path(), &["group", "list"]);
-    assert!(list.contains("Marketing\t2 member(s)\tAds"), "{list}");
+    assert!(list.contains("Marketing\tlocal\t2 member(s)\tAds"), "{list}");
 
     // One unknown address: nothing changes.
     let out = cli(

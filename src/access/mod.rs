@@ -12,6 +12,7 @@
 //! lists and reads are filtered in the statement. Nothing is cached, so removing an entry, a
 //! group or a membership ends access with the next request.
 
+pub mod external_groups;
 pub mod roles;
 pub mod sharing;
 

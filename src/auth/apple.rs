@@ -214,6 +214,7 @@ impl Apple {
             email_verified: true,
             avatar: None,
             admin: None,
+            groups: None,
         })
     }
 

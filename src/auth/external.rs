@@ -11,10 +11,14 @@
 //! 4. with none found, one is created when the provider may register people (and the email's
 //!    domain is allowed), with the provider's subject and its word on the email;
 //! 5. where the provider decides the admin role (OpenID's `OPENID_ADMIN_ROLE`), it is given
-//!    or taken back at each sign-in;
+//!    or taken back at each sign-in, and where it decides groups (`OPENID_GROUPS_CLAIM`,
+//!    `LDAP_GROUPS_*`), the person's memberships of its groups are set to them (see
+//!    `access::external_groups`), in the same transaction;
 //! 6. then the session is the same as a local login's (two-factor step included).
 
+use crate::access::external_groups::ProviderGroups;
 use crate::auth::permissions::{ADMIN, USER};
+use crate::db::groups;
 use crate::db::identities::{self, Provider};
 use crate::db::users::{self, NewUser, User};
 
@@ -37,6 +41,9 @@ pub struct ExternalIdentity {
     /// Whether the provider gives the person the admin role, when it decides that (OpenID with
     /// `OPENID_ADMIN_ROLE`); `None` leaves the account's role as it is.
     pub admin: Option<bool>,
+    /// The person's groups at the provider, when it is set to keep them in step; `None`
+    /// leaves their memberships as they are.
+    pub groups: Option<ProviderGroups>,
 }
 
 /// The callback address for a provider: `configured` when absolute, else that path on
@@ -204,6 +211,18 @@ impl Accounts {
                         tracing::info!(user.id = %user.id, "admin role taken back: the provider no longer gives it");
                     }
                     _ => {}
+                }
+                if let Some(g) = &id.groups {
+                    let source = g.source.as_str();
+                    let given = g.groups.iter().map(|g| (g.id.as_str(), g.name.as_str()));
+                    let synced = groups::sync_memberships(&tx, &user.id, source, given)?;
+                    if synced != groups::Synced::default() {
+                        tracing::info!(
+                            user.id = %user.id, source, created = synced.created,
+                            added = synced.added, removed = synced.removed,
+                            "group memberships kept in step with the provider"
+                        );
+                    }
                 }
                 let user = users::find_by_id(&tx, &user.id)?.ok_or(crate::db::DbError::NotFound)?;
                 tx.commit()?;

@@ -71,6 +71,7 @@ fn identity(entry: &SearchEntry, s: &LdapSettings) -> Result<ExternalIdentity, L
         username,
         avatar: None,
         admin: None,
+        groups: None,
     })
 }
 
@@ -162,8 +163,11 @@ pub async fn authenticate(
                 .map_err(|e| unavailable("service bind", e))?;
         }
         let filter = filter_for(&s.search_filter, login.trim());
+        // `memberOf` and the like are operational attributes: sent only when asked for.
+        let mut attrs = vec!["*"];
+        attrs.extend(s.groups_attribute.as_deref());
         let (entries, _) = ldap
-            .search(&s.search_base, Scope::Subtree, &filter, vec!["*"])
+            .search(&s.search_base, Scope::Subtree, &filter, attrs)
             .await
             .and_then(|r| r.success())
             .map_err(|e| unavailable("search", e))?;
@@ -179,7 +183,13 @@ pub async fn authenticate(
             Ok(_) => return Err(LdapFailure::BadCredentials),
             Err(e) => return Err(unavailable("bind", e)),
         }
-        identity(&entry, s)
+        let mut found = identity(&entry, s)?;
+        if s.syncs_groups() {
+            let groups =
+                super::ldap_groups::groups_of(&mut ldap, s, &entry, login.trim(), &found.subject);
+            found.groups = Some(groups.await);
+        }
+        Ok(found)
     }
     .await;
     let _ = ldap.unbind().await;

@@ -7,6 +7,7 @@ pub mod crypto;
 pub mod email_flows;
 pub mod external;
 pub mod ldap;
+mod ldap_groups;
 pub mod openid;
 pub mod password;
 pub mod permissions;

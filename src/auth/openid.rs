@@ -19,6 +19,7 @@ use tokio::sync::RwLock;
 
 use super::external::ExternalIdentity;
 use super::sign_in_state::{NotPending, PendingSignIns};
+use crate::access::external_groups::ProviderGroups;
 use crate::config::{OpenIdSettings, RoleRule, TokenKind};
 use crate::db::identities::Provider;
 
@@ -327,9 +328,17 @@ impl OpenId {
             .into_iter()
             .find_map(|c| c.get("email_verified"))
             .is_some_and(|v| v == &Value::Bool(true) || v == "true");
+        let subject = claims.subject().as_str().to_owned();
+        // The groups claim from the userinfo, else the ID token, else the access token.
+        let groups = s.groups_claim.as_deref().map(|path| {
+            let found = [&all.userinfo, &all.id, &all.access]
+                .into_iter()
+                .find_map(|t| at_path(t, path));
+            ProviderGroups::from_claim(found, s.groups_include.as_ref(), &subject)
+        });
         Ok(ExternalIdentity {
             provider: Provider::Openid,
-            subject: claims.subject().as_str().to_owned(),
+            subject,
             email,
             email_verified: verified,
             name,
@@ -337,6 +346,8 @@ impl OpenId {
             avatar: all.claim("picture").filter(|p| p.starts_with("https://")),
             // Given or taken back at each sign-in, as the token says now.
             admin: self.settings.admin_role.as_ref().map(|r| has_role(r, &all)),
+            // Set again at each sign-in, as the tokens say now.
+            groups,
         })
     }
 

@@ -421,6 +421,7 @@ impl Saml {
             username,
             avatar,
             admin: None,
+            groups: None,
         })
     }
 }

@@ -265,5 +265,6 @@ where
         email_verified: verified == Some(true),
         avatar: avatar.filter(|a| a.starts_with("https://")),
         admin: None,
+        groups: None,
     })
 }

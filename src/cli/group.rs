@@ -1,6 +1,8 @@
 //! `librechat group create|delete|add|remove|list|members`: the groups prompts (and next,
 //! agents) are shared with. Safe while the server runs: access is checked against the groups
 //! as they are at each request, so taking someone out of a group ends what it gave them at once.
+//! Groups from an identity provider (source `openid`, `ldap`) are listed too; their members
+//! are set again at each member's sign-in, so a change made here lasts until then.
 
 use std::process::ExitCode;
 
@@ -101,8 +103,8 @@ pub fn run(env: Env, overrides: Overrides, cmd: GroupCommand) -> anyhow::Result<
                 }
                 for g in all {
                     println!(
-                        "{}\t{}\t{} member(s)\t{}",
-                        g.id, g.name, g.member_count, g.description
+                        "{}\t{}\t{}\t{} member(s)\t{}",
+                        g.id, g.name, g.source, g.member_count, g.description
                     );
                 }
             }
@@ -120,9 +122,21 @@ pub fn run(env: Env, overrides: Overrides, cmd: GroupCommand) -> anyhow::Result<
 
 async fn find(db: &Db, group: &str) -> anyhow::Result<groups::Group> {
     let key = group.to_owned();
-    match db.read(move |c| groups::find(c, &key)).await? {
-        Some(g) => Ok(g),
-        None => bail!("no group named {group} (see `librechat group list`)"),
+    let mut found = db.read(move |c| groups::find(c, &key)).await?;
+    match found.len() {
+        0 => bail!("no group named {group} (see `librechat group list`)"),
+        1 => Ok(found.remove(0)),
+        // A provider's groups may share a name: acting on one picked at random would be wrong.
+        _ => {
+            let ids: Vec<String> = found
+                .iter()
+                .map(|g| format!("{} ({})", g.id, g.source))
+                .collect();
+            bail!(
+                "several groups are named {group}; name one by its id: {}",
+                ids.join(", ")
+            )
+        }
     }
 }
 
@@ -157,6 +171,12 @@ async fn change_members(
         Ok(c) => c,
         Err(email) => bail!("no account with the email {email}; nothing changed"),
     };
+    if g.source != "local" {
+        println!(
+            "note: {} is kept in step with {} at each sign-in; this change lasts until that person's next sign-in",
+            g.name, g.source
+        );
+    }
     for (email, did) in changed {
         match (adding, did) {
             (true, true) => println!("{email} added to {}", g.name),

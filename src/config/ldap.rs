@@ -6,7 +6,11 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use super::{ConfigError, Env};
+use super::{ConfigError, Env, GroupPattern};
+
+/// The group search's filter unless `LDAP_GROUPS_SEARCH_FILTER` says otherwise: groups that
+/// list the person's entry (`groupOfNames`, `groupOfUniqueNames`).
+pub const DEFAULT_GROUPS_FILTER: &str = "(|(member={{dn}})(uniqueMember={{dn}}))";
 
 #[derive(Debug, Clone, Serialize)]
 pub struct LdapSettings {
@@ -36,9 +40,26 @@ pub struct LdapSettings {
     pub username_attribute: Option<String>,
     pub email_attribute: Option<String>,
     pub full_name_attributes: Vec<String>,
+    /// `LDAP_GROUPS_ATTRIBUTE` (ours): an attribute of the person's entry that lists the DNs
+    /// of their groups (`memberOf`); each group is named by its DN's first value (its `cn`).
+    pub groups_attribute: Option<String>,
+    /// `LDAP_GROUPS_SEARCH_BASE` (ours): where to search for the person's groups (named by
+    /// their `cn`), with `groups_search_filter`.
+    pub groups_search_base: Option<String>,
+    /// `LDAP_GROUPS_SEARCH_FILTER` (ours; default `(|(member={{dn}})(uniqueMember={{dn}}))`):
+    /// `{{dn}}` is replaced by the person's DN and `{{username}}` by what they typed, both
+    /// escaped. It must use one of them, or everyone would be in every group.
+    pub groups_search_filter: String,
+    /// `LDAP_GROUPS_INCLUDE` (ours): only the groups whose name matches come over.
+    pub groups_include: Option<GroupPattern>,
 }
 
 impl LdapSettings {
+    /// Whether memberships of `ldap` groups are kept in step at each sign-in.
+    pub fn syncs_groups(&self) -> bool {
+        self.groups_attribute.is_some() || self.groups_search_base.is_some()
+    }
+
     pub fn from_env(env: &Env) -> Result<Option<Self>, ConfigError> {
         let (Some(url), Some(search_base)) =
             (env.string("LDAP_URL"), env.string("LDAP_USER_SEARCH_BASE"))
@@ -60,6 +81,17 @@ impl LdapSettings {
                 "LDAP_CA_CERT_PATH",
                 &p.display().to_string(),
                 "a readable PEM file",
+            ));
+        }
+        let groups_search_filter = env
+            .string("LDAP_GROUPS_SEARCH_FILTER")
+            .unwrap_or_else(|| DEFAULT_GROUPS_FILTER.into());
+        if !groups_search_filter.contains("{{dn}}") && !groups_search_filter.contains("{{username}}")
+        {
+            return Err(ConfigError::invalid(
+                "LDAP_GROUPS_SEARCH_FILTER",
+                &groups_search_filter,
+                "a filter that uses {{dn}} or {{username}}",
             ));
         }
         Ok(Some(Self {
@@ -86,6 +118,10 @@ impl LdapSettings {
                         .collect()
                 })
                 .unwrap_or_default(),
+            groups_attribute: env.string("LDAP_GROUPS_ATTRIBUTE"),
+            groups_search_base: env.string("LDAP_GROUPS_SEARCH_BASE"),
+            groups_search_filter,
+            groups_include: GroupPattern::from_env(env, "LDAP_GROUPS_INCLUDE")?,
         }))
     }
 }

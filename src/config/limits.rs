@@ -70,6 +70,9 @@ pub struct LimitSettings {
     /// `RENDER_USER_WINDOW` (1 min); `RENDER_VIOLATION_SCORE` (0: the bundled app re-renders
     /// a streaming answer several times a second, which must not lead to a ban).
     pub render_user: Option<LimitSpec>,
+    /// Prompt uses counted (`POST /api/prompts/groups/:id/use`) per user: 30 per minute, fixed
+    /// as in LibreChat (its `promptUsageLimiter`), with no violation score.
+    pub prompt_usage: LimitSpec,
     /// Answers one user may have generating at once: `LIMIT_CONCURRENT_MESSAGES` (on),
     /// `CONCURRENT_MESSAGE_MAX` (2); `CONCURRENT_VIOLATION_SCORE` (1).
     pub concurrent_messages: Option<u32>,
@@ -227,6 +230,12 @@ impl LimitSettings {
                     })
                 })
                 .transpose()?,
+            prompt_usage: LimitSpec {
+                kind: "prompt_usage_limit",
+                max: 30,
+                window: Duration::from_secs(60),
+                score: 0,
+            },
             concurrent_messages: if env.bool("LIMIT_CONCURRENT_MESSAGES")?.unwrap_or(true) {
                 Some(small(env, "CONCURRENT_MESSAGE_MAX", 2)?.max(1))
             } else {

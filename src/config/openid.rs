@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::{ConfigError, Env};
+use super::{ConfigError, Env, GroupPattern};
 
 /// Which token a role claim is read from (`OPENID_*_ROLE_TOKEN_KIND`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -55,6 +55,13 @@ pub struct OpenIdSettings {
     pub use_end_session: bool,
     /// `OPENID_POST_LOGOUT_REDIRECT_URI`.
     pub post_logout_redirect_uri: Option<String>,
+    /// `OPENID_GROUPS_CLAIM` (ours): the dotted path of the claim that lists the person's
+    /// groups (`groups`, `realm_access.roles`), read in the userinfo, else the ID token, else
+    /// the access token. When set, the person's memberships of `openid` groups are set to it at
+    /// each sign-in.
+    pub groups_claim: Option<String>,
+    /// `OPENID_GROUPS_INCLUDE` (ours): only the groups whose name matches come over.
+    pub groups_include: Option<GroupPattern>,
 }
 
 fn kind(env: &Env, key: &str) -> Result<TokenKind, ConfigError> {
@@ -142,6 +149,8 @@ impl OpenIdSettings {
                 .bool("OPENID_USE_END_SESSION_ENDPOINT")?
                 .unwrap_or(false),
             post_logout_redirect_uri: get("OPENID_POST_LOGOUT_REDIRECT_URI"),
+            groups_claim: get("OPENID_GROUPS_CLAIM"),
+            groups_include: GroupPattern::from_env(env, "OPENID_GROUPS_INCLUDE")?,
         }))
     }
 }

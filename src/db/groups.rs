@@ -1,6 +1,8 @@
 //! The `groups` and `group_members` tables: groups of users that resources are shared with.
 //! Deleting a group deletes its memberships and its access entries (see the migration's
-//! triggers), so the access it gave ends at once.
+//! triggers), so the access it gave ends at once. Groups of `source` 'local' are made by
+//! administrators; the others are kept in step with an identity provider at each sign-in
+//! ([`sync_memberships`]).
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
@@ -59,13 +61,19 @@ pub fn get(conn: &Connection, id: &str) -> Result<Option<Group>, DbError> {
     Ok(conn.query_row(&sql, [id], from_row).optional()?)
 }
 
-/// A group by its id or, failing that, its name (case aside): how the CLI names groups.
-pub fn find(conn: &Connection, id_or_name: &str) -> Result<Option<Group>, DbError> {
+/// The group of that id or, failing that, those of that name (case aside; one local group
+/// at most, but a provider's groups may share a name): how the CLI names groups.
+pub fn find(conn: &Connection, id_or_name: &str) -> Result<Vec<Group>, DbError> {
+    if let Some(g) = get(conn, id_or_name)? {
+        return Ok(vec![g]);
+    }
     let sql = format!(
-        "SELECT {COLUMNS} FROM groups g WHERE g.id = ?1 OR g.name = ?1 COLLATE NOCASE
-         ORDER BY g.id = ?1 DESC LIMIT 1"
+        "SELECT {COLUMNS} FROM groups g WHERE g.name = ?1 COLLATE NOCASE
+         ORDER BY g.source = 'local' DESC, g.source, g.id"
     );
-    Ok(conn.query_row(&sql, [id_or_name], from_row).optional()?)
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map([id_or_name], from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// Every group, by name.
@@ -120,4 +128,149 @@ pub fn member_emails(conn: &Connection, group_id: &str) -> Result<Vec<String>, D
     )?;
     let rows = stmt.query_map([group_id], |r| r.get(0))?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// What [`sync_memberships`] changed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Synced {
+    pub created: usize,
+    pub added: usize,
+    pub removed: usize,
+}
+
+/// Sets `user_id`'s memberships of the groups of `source` (a provider's, never `local`) to
+/// exactly `groups`, given as (id at the source, name): a group is created when first seen and
+/// renamed when the source renamed it; memberships of the source's other groups are removed;
+/// groups of other sources are not touched. Meant for the sign-in's transaction.
+pub fn sync_memberships<'a>(
+    conn: &Connection,
+    user_id: &str,
+    source: &str,
+    groups: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<Synced, DbError> {
+    debug_assert_ne!(source, "local", "administrators' groups are never synced");
+    let mut out = Synced::default();
+    let mut keep = std::collections::HashSet::new();
+    let ts = now();
+    for (source_id, name) in groups {
+        let found: Option<(String, String)> = conn
+            .prepare_cached(
+                "SELECT id, name FROM groups WHERE source = ?1 AND id_on_the_source = ?2",
+            )?
+            .query_row(params![source, source_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let id = match found {
+            Some((id, known)) => {
+                if known != name {
+                    conn.execute(
+                        "UPDATE groups SET name = ?2, updated_at = ?3 WHERE id = ?1",
+                        params![id, name, ts],
+                    )?;
+                }
+                id
+            }
+            None => {
+                let id = new_object_id();
+                conn.execute(
+                    "INSERT INTO groups (id, name, source, id_on_the_source, created_at, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+                    params![id, name, source, source_id, ts],
+                )?;
+                out.created += 1;
+                id
+            }
+        };
+        if add_member(conn, &id, user_id)? {
+            out.added += 1;
+        }
+        keep.insert(id);
+    }
+    let held: Vec<String> = conn
+        .prepare_cached(
+            "SELECT m.group_id FROM group_members m JOIN groups g ON g.id = m.group_id
+             WHERE m.user_id = ?1 AND g.source = ?2",
+        )?
+        .query_map(params![user_id, source], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for gid in held.iter().filter(|g| !keep.contains(*g)) {
+        if remove_member(conn, gid, user_id)? {
+            out.removed += 1;
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::users::{self, NewUser};
+
+    fn names_of(conn: &Connection, user_id: &str) -> Vec<String> {
+        let mut stmt = conn
+            .prepare(
+                "SELECT g.source || ':' || g.name FROM group_members m
+                 JOIN groups g ON g.id = m.group_id WHERE m.user_id = ?1 ORDER BY 1",
+            )
+            .unwrap();
+        let rows = stmt.query_map([user_id], |r| r.get(0)).unwrap();
+        rows.collect::<Result<_, _>>().unwrap()
+    }
+
+    #[test]
+    fn a_sources_memberships_follow_the_provider_and_others_stay() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("g.db");
+        let mut conn = Connection::open(&path).unwrap();
+        crate::db::migrate::migrate(&mut conn, &path).unwrap();
+        let user = users::create(
+            &conn,
+            &NewUser {
+                email: "a@example.org".into(),
+                name: "A".into(),
+                username: "a".into(),
+                password: None,
+                provider: "openid".into(),
+                email_verified: true,
+                role: None,
+            },
+        )
+        .unwrap()
+        .unwrap();
+        // An administrator's group named like a provider's: both may exist.
+        let local = create(&conn, "Eng", "").unwrap().unwrap();
+        add_member(&conn, &local.id, &user.id).unwrap();
+
+        let first = sync_memberships(&conn, &user.id, "openid", [("eng", "Eng"), ("s", "S")]);
+        let want = Synced {
+            created: 2,
+            added: 2,
+            removed: 0,
+        };
+        assert_eq!(first.unwrap(), want);
+        assert_eq!(
+            names_of(&conn, &user.id),
+            ["local:Eng", "openid:Eng", "openid:S"]
+        );
+        // LDAP's groups are another source's: openid's sync leaves them.
+        sync_memberships(&conn, &user.id, "ldap", [("cn=eng,dc=x", "Eng")]).unwrap();
+
+        let again = sync_memberships(&conn, &user.id, "openid", [("s", "Sales")]).unwrap();
+        let want = Synced {
+            created: 0,
+            added: 0,
+            removed: 1,
+        };
+        assert_eq!(again, want);
+        assert_eq!(
+            names_of(&conn, &user.id),
+            ["ldap:Eng", "local:Eng", "openid:Sales"],
+            "renamed as the provider renamed it"
+        );
+        sync_memberships(&conn, &user.id, "openid", []).unwrap();
+        assert_eq!(names_of(&conn, &user.id), ["ldap:Eng", "local:Eng"]);
+        // The groups stay (what was shared with them waits for their next member).
+        assert_eq!(list(&conn).unwrap().len(), 4);
+        assert_eq!(find(&conn, "eng").unwrap().len(), 3);
+        assert_eq!(find(&conn, &local.id).unwrap()[0].source, "local");
+    }
 }

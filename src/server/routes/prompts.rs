@@ -15,7 +15,8 @@ use utoipa_axum::routes;
 use super::prompt_shapes::{self as shapes, denied, group_json, prompt_json};
 use crate::access::{self, ResourceType, roles};
 use crate::db::{prompt_lists, prompts};
-use crate::server::middleware::AuthUser;
+use crate::server::middleware::auth::limit;
+use crate::server::middleware::{AuthUser, Client};
 use crate::server::middleware::permission::{CreatePrompts, Permitted, UsePrompts};
 use crate::server::{ApiError, AppState, JsonBody};
 
@@ -192,12 +193,18 @@ async fn add_version(
 }
 
 /// Counts one use of a group.
-#[utoipa::path(post, path = "/api/prompts/groups/{group_id}/use", operation_id = "prompts_record_use", summary = "Count a use of a prompt group", tag = "prompts", params(("group_id" = String, Path)), responses((status = 200, description = "`{numberOfGenerations}`"), (status = 404, description = "Not found")))]
+#[utoipa::path(post, path = "/api/prompts/groups/{group_id}/use", operation_id = "prompts_record_use", summary = "Count a use of a prompt group", tag = "prompts", params(("group_id" = String, Path)), responses((status = 200, description = "`{numberOfGenerations}`"), (status = 404, description = "Not found"), (status = 429, description = "More than 30 uses a minute")))]
 async fn record_use(
     State(state): State<AppState>,
+    client: Client,
     Permitted(user, _): Permitted<UsePrompts>,
     Path(group_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
+    // LibreChat's promptUsageLimiter: counted before the access check, so uses of groups the
+    // caller cannot see count too.
+    let spec = &state.settings.limits.prompt_usage;
+    let message = "Too many prompt usage requests. Try again later";
+    limit(&state, spec, "prompt_usage", Some(&user.id), &client, message).await?;
     let v = access::viewer(&user);
     let n = state
         .db
