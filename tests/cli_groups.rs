@@ -61,7 +61,10 @@ fn groups_are_made_filled_emptied_and_deleted() {
         "alice@example.org\nbob@example.org\n"
     );
     let list = ok(dir.path(), &["group", "list"]);
-    assert!(list.contains("Marketing\tlocal\t2 member(s)\tAds"), "{list}");
+    assert!(
+        list.contains("Marketing\tlocal\t2 member(s)\tAds"),
+        "{list}"
+    );
 
     // One unknown address: nothing changes.
     let out = cli(
@@ -101,4 +104,53 @@ fn groups_are_made_filled_emptied_and_deleted() {
     );
     assert!(ok(dir.path(), &["group", "delete", "Marketing"]).contains("deleted"));
     assert_eq!(ok(dir.path(), &["group", "list"]), "no groups\n");
+}
+
+#[test]
+fn a_providers_groups_are_listed_with_their_source_and_a_shared_name_is_not_guessed() {
+    let dir = tempfile::tempdir().unwrap();
+    ok(dir.path(), &["db", "migrate"]);
+    new_user(dir.path(), "alice@example.org");
+    ok(dir.path(), &["group", "create", "Eng"]);
+    // Alice's groups at two providers, as her sign-ins make them.
+    let conn = rusqlite::Connection::open(dir.path().join("data/librechat.db")).unwrap();
+    let uid: String = conn
+        .query_row(
+            "SELECT id FROM users WHERE email = 'alice@example.org'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    use librechat::db::groups::sync_memberships;
+    sync_memberships(&conn, &uid, "openid", [("eng", "Eng")]).unwrap();
+    sync_memberships(&conn, &uid, "ldap", [("cn=eng,dc=x", "Eng")]).unwrap();
+    drop(conn);
+
+    let list = ok(dir.path(), &["group", "list"]);
+    for line in [
+        "Eng\tlocal\t0 member(s)",
+        "Eng\topenid\t1 member(s)",
+        "Eng\tldap\t1 member(s)",
+    ] {
+        assert!(list.contains(line), "{list}");
+    }
+    assert_clean_failure(
+        &cli(dir.path(), &["group", "members", "eng"]),
+        "several groups are named eng",
+    );
+    let openid_id = list
+        .lines()
+        .find(|l| l.contains("\topenid\t"))
+        .and_then(|l| l.split('\t').next())
+        .unwrap();
+    let out = ok(
+        dir.path(),
+        &["group", "remove", openid_id, "alice@example.org"],
+    );
+    assert!(
+        out.contains("Eng is kept in step with openid at each sign-in"),
+        "{out}"
+    );
+    assert!(out.contains("alice@example.org removed from Eng"), "{out}");
+    assert_eq!(ok(dir.path(), &["group", "members", openid_id]), "");
 }

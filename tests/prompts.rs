@@ -449,3 +449,57 @@ async fn a_role_without_prompts_use_is_refused_everywhere() {
         "the feature is on"
     );
 }
+
+#[tokio::test]
+async fn counting_uses_is_limited_per_user_as_librechat_limits_it() {
+    // LibreChat's 30 a minute, made 3 here so the test needs no minute of requests.
+    let server = TestServer::builder()
+        .env("PROMPT_USAGE_MAX", "3")
+        .start()
+        .await;
+    let (alice, bob) = server.two_users(PW).await;
+    let made = create(&server, &alice, "Counted", None).await;
+    let gid = made["group"]["_id"].as_str().unwrap().to_owned();
+    let other = create(&server, &alice, "Other", None).await;
+    let other = other["group"]["_id"].as_str().unwrap().to_owned();
+    let use_of = |s: &Session, id: &str| {
+        let (path, token) = (format!("/api/prompts/groups/{id}/use"), s.token.clone());
+        let server = &server;
+        async move { server.send("POST", &path, &token, json!({})).await }
+    };
+    for n in 1..=3 {
+        let resp = use_of(&alice, &gid).await;
+        assert_eq!(resp.status(), 200);
+        let v: Value = resp.json().await.unwrap();
+        assert_eq!(v["numberOfGenerations"], n);
+    }
+    // Per user, whichever group: alice's next use of any group is refused, with LibreChat's
+    // message, and not counted.
+    for id in [&gid, &other] {
+        let resp = use_of(&alice, id).await;
+        assert_eq!(resp.status(), 429);
+        assert!(resp.headers().contains_key("retry-after"));
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(
+            body,
+            json!({"message": "Too many prompt usage requests. Try again later"})
+        );
+    }
+    let group = server
+        .get_json(&format!("/api/prompts/groups/{gid}"), &alice.token)
+        .await;
+    assert_eq!(group["numberOfGenerations"], 3);
+    // Bob has his own count (a group he cannot see is a 404, not a 429).
+    assert_eq!(use_of(&bob, &gid).await.status(), 404);
+    // Refusals score no violation (LibreChat's limiter logs none): no ban however many.
+    for _ in 0..25 {
+        assert_eq!(use_of(&alice, &gid).await.status(), 429);
+    }
+    assert_eq!(
+        server
+            .get_as("/api/prompts/all", &alice.token)
+            .await
+            .status(),
+        200
+    );
+}

@@ -48,7 +48,10 @@ pub struct ExternalGroup {
 /// One value of a provider's list, before the checks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Offered {
-    Group { id: String, name: String },
+    Group {
+        id: String,
+        name: String,
+    },
     /// A number, an object, ... where a group name was expected.
     NotText,
 }
@@ -179,7 +182,16 @@ mod tests {
     fn unfit_values_are_left_out_and_the_rest_kept() {
         let long = "x".repeat(MAX_NAME_CHARS + 1);
         let fits = "y".repeat(MAX_NAME_CHARS);
-        let mut offered = named(&["eng", " eng ", "", "  ", &long, &fits, "a\u{1b}[31m", "sales"]);
+        let mut offered = named(&[
+            "eng",
+            " eng ",
+            "",
+            "  ",
+            &long,
+            &fits,
+            "a\u{1b}[31m",
+            "sales",
+        ]);
         offered.push(Offered::NotText);
         let g = ProviderGroups::checked(GroupSource::OpenId, offered, None, "sub");
         assert_eq!(names(&g), ["eng", fits.as_str(), "sales"]);
@@ -212,7 +224,10 @@ mod tests {
                 .collect()
         };
         use serde_json::json;
-        assert_eq!(names_of(json!(["a", 7, null, {"x": 1}, ["b"], "b"])), ["a", "b"]);
+        assert_eq!(
+            names_of(json!(["a", 7, null, {"x": 1}, ["b"], "b"])),
+            ["a", "b"]
+        );
         assert_eq!(names_of(json!("solo")), ["solo"]);
         assert!(names_of(json!({"a": "b"})).is_empty());
         assert!(names_of(json!(true)).is_empty());

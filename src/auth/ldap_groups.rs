@@ -78,10 +78,9 @@ async fn search(
     }
     let mut out = Vec::with_capacity(entries.len());
     for e in entries {
-        let e = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            SearchEntry::construct(e)
-        }))
-        .map_err(|_| "the directory answered a malformed entry".to_owned())?;
+        let e =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| SearchEntry::construct(e)))
+                .map_err(|_| "the directory answered a malformed entry".to_owned())?;
         let cn = values(&e, "cn").first().cloned();
         out.push(from_dn(&e.dn, cn));
     }

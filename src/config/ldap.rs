@@ -86,7 +86,8 @@ impl LdapSettings {
         let groups_search_filter = env
             .string("LDAP_GROUPS_SEARCH_FILTER")
             .unwrap_or_else(|| DEFAULT_GROUPS_FILTER.into());
-        if !groups_search_filter.contains("{{dn}}") && !groups_search_filter.contains("{{username}}")
+        if !groups_search_filter.contains("{{dn}}")
+            && !groups_search_filter.contains("{{username}}")
         {
             return Err(ConfigError::invalid(
                 "LDAP_GROUPS_SEARCH_FILTER",
@@ -123,5 +124,42 @@ impl LdapSettings {
             groups_search_filter,
             groups_include: GroupPattern::from_env(env, "LDAP_GROUPS_INCLUDE")?,
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(extra: &[(&'static str, &'static str)]) -> Env {
+        let mut pairs = vec![
+            ("LDAP_URL", "ldap://127.0.0.1:389"),
+            ("LDAP_USER_SEARCH_BASE", "ou=people,dc=x"),
+        ];
+        pairs.extend_from_slice(extra);
+        Env::from_pairs(pairs)
+    }
+
+    #[test]
+    fn group_sync_is_off_unless_asked_and_a_filter_must_name_the_person() {
+        let s = LdapSettings::from_env(&env(&[])).unwrap().unwrap();
+        assert!(!s.syncs_groups());
+        assert_eq!(s.groups_search_filter, DEFAULT_GROUPS_FILTER);
+        let s = LdapSettings::from_env(&env(&[("LDAP_GROUPS_ATTRIBUTE", "memberOf")]))
+            .unwrap()
+            .unwrap();
+        assert!(s.syncs_groups());
+        // A filter that matches groups whoever signs in would put everyone in every group.
+        let err = LdapSettings::from_env(&env(&[(
+            "LDAP_GROUPS_SEARCH_FILTER",
+            "(objectClass=groupOfNames)",
+        )]))
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("LDAP_GROUPS_SEARCH_FILTER"), "{err}");
+        let ok = [("LDAP_GROUPS_SEARCH_FILTER", "(memberUid={{username}})")];
+        assert!(LdapSettings::from_env(&env(&ok)).is_ok());
+        let bad = [("LDAP_GROUPS_INCLUDE", "[")];
+        assert!(LdapSettings::from_env(&env(&bad)).is_err());
     }
 }

@@ -70,8 +70,9 @@ pub struct LimitSettings {
     /// `RENDER_USER_WINDOW` (1 min); `RENDER_VIOLATION_SCORE` (0: the bundled app re-renders
     /// a streaming answer several times a second, which must not lead to a ban).
     pub render_user: Option<LimitSpec>,
-    /// Prompt uses counted (`POST /api/prompts/groups/:id/use`) per user: 30 per minute, fixed
-    /// as in LibreChat (its `promptUsageLimiter`), with no violation score.
+    /// Prompt uses counted (`POST /api/prompts/groups/:id/use`) per user: LibreChat's
+    /// `promptUsageLimiter`, 30 per minute with no violation score; `PROMPT_USAGE_MAX` and
+    /// `PROMPT_USAGE_WINDOW` (minutes) are ours (LibreChat's numbers are fixed).
     pub prompt_usage: LimitSpec,
     /// Answers one user may have generating at once: `LIMIT_CONCURRENT_MESSAGES` (on),
     /// `CONCURRENT_MESSAGE_MAX` (2); `CONCURRENT_VIOLATION_SCORE` (1).
@@ -232,8 +233,10 @@ impl LimitSettings {
                 .transpose()?,
             prompt_usage: LimitSpec {
                 kind: "prompt_usage_limit",
-                max: 30,
-                window: Duration::from_secs(60),
+                max: small(env, "PROMPT_USAGE_MAX", 30)?,
+                window: Duration::from_secs(
+                    60 * env.int("PROMPT_USAGE_WINDOW")?.unwrap_or(1).max(1),
+                ),
                 score: 0,
             },
             concurrent_messages: if env.bool("LIMIT_CONCURRENT_MESSAGES")?.unwrap_or(true) {
@@ -300,4 +303,19 @@ fn small(env: &Env, key: &str, default: u64) -> Result<u32, ConfigError> {
     let v = env.int(key)?.unwrap_or(default);
     u32::try_from(v)
         .map_err(|_| ConfigError::invalid(key, &v.to_string(), "a number below 4294967296"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prompt_usage_is_librechats_30_a_minute_unless_told() {
+        let default = LimitSettings::from_env(&Env::from_pairs::<&str, &str>([])).unwrap();
+        let p = default.prompt_usage;
+        assert_eq!((p.max, p.window.as_secs(), p.score), (30, 60, 0));
+        let env = Env::from_pairs([("PROMPT_USAGE_MAX", "3"), ("PROMPT_USAGE_WINDOW", "5")]);
+        let p = LimitSettings::from_env(&env).unwrap().prompt_usage;
+        assert_eq!((p.max, p.window.as_secs()), (3, 300));
+    }
 }

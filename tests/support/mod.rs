@@ -14,6 +14,7 @@ pub mod node;
 pub mod oidc;
 pub mod saml_forge;
 pub mod saml_sp;
+pub mod shared_prompts;
 pub mod slapd;
 pub mod smtp;
 pub mod sso;

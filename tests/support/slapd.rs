@@ -1,6 +1,7 @@
 //! A real LDAP directory for tests: Debian's `slapd`, started from a self-contained
 //! `slapd.conf` in a temporary folder on free loopback ports, with a test tree (people with
-//! `uid`, `mail`, `cn`), and optionally TLS from a throwaway CA (made with the `openssl` tool)
+//! `uid`, `mail`, `cn`; groups with `member`, which the memberof overlay mirrors into each
+//! person's `memberOf`), and optionally TLS from a throwaway CA (made with the `openssl` tool)
 //! for StartTLS and ldaps. Skipped with a note where slapd is missing, unless
 //! `LIBRECHAT_REQUIRE_PEERS=1`.
 #![allow(dead_code)]
@@ -117,7 +118,8 @@ impl Slapd {
              include /etc/ldap/schema/nis.schema\n\
              pidfile {d}/slapd.pid\n\
              modulepath /usr/lib/ldap\n\
-             moduleload back_mdb\n"
+             moduleload back_mdb\n\
+             moduleload memberof\n"
         );
         if tls {
             make_certs(dir.path());
@@ -126,7 +128,7 @@ impl Slapd {
             ));
         }
         conf.push_str(&format!(
-            "database mdb\nmaxsize 104857600\nsuffix \"{SUFFIX}\"\nrootdn \"{ADMIN_DN}\"\nrootpw {ADMIN_PW}\ndirectory {d}/db\n"
+            "database mdb\nmaxsize 104857600\nsuffix \"{SUFFIX}\"\nrootdn \"{ADMIN_DN}\"\nrootpw {ADMIN_PW}\ndirectory {d}/db\noverlay memberof\n"
         ));
         std::fs::write(dir.path().join("slapd.conf"), conf).unwrap();
         // One start at a time in this test binary (see `PEER_START`).
@@ -232,6 +234,77 @@ impl Slapd {
         }
         let _ = ldap.unbind().await;
     }
+}
+
+impl Slapd {
+    async fn admin(&self) -> ldap3::Ldap {
+        let (conn, mut ldap) = ldap3::LdapConnAsync::new(&self.url).await.unwrap();
+        ldap3::drive!(conn);
+        ldap.simple_bind(ADMIN_DN, ADMIN_PW)
+            .await
+            .unwrap()
+            .success()
+            .unwrap();
+        ldap
+    }
+
+    /// Adds `ou=groups` and `groupOfNames` groups: `(cn, member uids)` (at least one each).
+    pub async fn add_groups(&self, groups: &[(&str, &[&str])]) {
+        use std::collections::HashSet;
+        let mut ldap = self.admin().await;
+        let set = |vals: Vec<String>| vals.into_iter().collect::<HashSet<String>>();
+        ldap.add(
+            &format!("ou=groups,{SUFFIX}"),
+            vec![
+                (
+                    "objectClass".to_owned(),
+                    set(vec!["organizationalUnit".into()]),
+                ),
+                ("ou".to_owned(), set(vec!["groups".into()])),
+            ],
+        )
+        .await
+        .unwrap()
+        .success()
+        .unwrap();
+        for (cn, uids) in groups {
+            let members = uids.iter().map(|u| person_dn(u)).collect();
+            ldap.add(
+                &format!("cn={cn},ou=groups,{SUFFIX}"),
+                vec![
+                    ("objectClass".to_owned(), set(vec!["groupOfNames".into()])),
+                    ("cn".to_owned(), set(vec![cn.to_string()])),
+                    ("member".to_owned(), set(members)),
+                ],
+            )
+            .await
+            .unwrap()
+            .success()
+            .unwrap();
+        }
+        let _ = ldap.unbind().await;
+    }
+
+    /// Sets the members of group `cn` to `uids` (at least one).
+    pub async fn set_members(&self, cn: &str, uids: &[&str]) {
+        use std::collections::HashSet;
+        let mut ldap = self.admin().await;
+        let members: HashSet<String> = uids.iter().map(|u| person_dn(u)).collect();
+        ldap.modify(
+            &format!("cn={cn},ou=groups,{SUFFIX}"),
+            vec![ldap3::Mod::Replace("member".to_owned(), members)],
+        )
+        .await
+        .unwrap()
+        .success()
+        .unwrap();
+        let _ = ldap.unbind().await;
+    }
+}
+
+/// The DN of a person `add_people` made.
+pub fn person_dn(uid: &str) -> String {
+    format!("uid={uid},ou=people,{SUFFIX}")
 }
 
 impl Drop for Slapd {

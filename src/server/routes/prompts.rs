@@ -16,8 +16,8 @@ use super::prompt_shapes::{self as shapes, denied, group_json, prompt_json};
 use crate::access::{self, ResourceType, roles};
 use crate::db::{prompt_lists, prompts};
 use crate::server::middleware::auth::limit;
-use crate::server::middleware::{AuthUser, Client};
 use crate::server::middleware::permission::{CreatePrompts, Permitted, UsePrompts};
+use crate::server::middleware::{AuthUser, Client};
 use crate::server::{ApiError, AppState, JsonBody};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -204,7 +204,15 @@ async fn record_use(
     // caller cannot see count too.
     let spec = &state.settings.limits.prompt_usage;
     let message = "Too many prompt usage requests. Try again later";
-    limit(&state, spec, "prompt_usage", Some(&user.id), &client, message).await?;
+    limit(
+        &state,
+        spec,
+        "prompt_usage",
+        Some(&user.id),
+        &client,
+        message,
+    )
+    .await?;
     let v = access::viewer(&user);
     let n = state
         .db
