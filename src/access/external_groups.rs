@@ -52,8 +52,9 @@ pub enum Offered {
         id: String,
         name: String,
     },
-    /// A number, an object, ... where a group name was expected.
-    NotText,
+    /// A number, an object, ... where a group name was expected (or, from LDAP, a value
+    /// that is not a DN).
+    Unreadable,
 }
 
 /// A person's groups at one source, as the sign-in found them, checked.
@@ -86,7 +87,7 @@ impl ProviderGroups {
             Some(Value::Array(values)) => {
                 let offered = values.iter().map(|v| match v {
                     Value::String(s) => text(s),
-                    _ => Offered::NotText,
+                    _ => Offered::Unreadable,
                 });
                 Self::checked(source, offered, include, who)
             }
@@ -110,12 +111,12 @@ impl ProviderGroups {
         include: Option<&GroupPattern>,
         who: &str,
     ) -> Self {
-        let (mut not_text, mut unfit) = (0usize, 0usize);
+        let (mut unreadable, mut unfit) = (0usize, 0usize);
         let mut groups: Vec<ExternalGroup> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for value in offered {
             let Offered::Group { id, name } = value else {
-                not_text += 1;
+                unreadable += 1;
                 continue;
             };
             let (id, name) = (id.trim(), name.trim());
@@ -147,11 +148,11 @@ impl ProviderGroups {
                 name: name.to_owned(),
             });
         }
-        if not_text > 0 || unfit > 0 {
+        if unreadable > 0 || unfit > 0 {
             tracing::warn!(
                 source = source.as_str(),
                 subject = who,
-                not_text,
+                unreadable,
                 too_long_or_control_characters = unfit,
                 "some of the provider's group values were left out"
             );
@@ -192,7 +193,7 @@ mod tests {
             "a\u{1b}[31m",
             "sales",
         ]);
-        offered.push(Offered::NotText);
+        offered.push(Offered::Unreadable);
         let g = ProviderGroups::checked(GroupSource::OpenId, offered, None, "sub");
         assert_eq!(names(&g), ["eng", fits.as_str(), "sales"]);
     }

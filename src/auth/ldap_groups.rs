@@ -91,7 +91,7 @@ async fn search(
 fn from_dn(dn: &str, name: Option<String>) -> Offered {
     match (normalized(dn), name.or_else(|| first_value(dn))) {
         (Some(id), Some(name)) => Offered::Group { id, name },
-        _ => Offered::NotText,
+        _ => Offered::Unreadable,
     }
 }
 
@@ -187,7 +187,7 @@ mod tests {
         assert_eq!(first_value(r"cn=caf\C3\A9,dc=x").as_deref(), Some("café"));
         assert_eq!(first_value(r"cn=a\+b+uid=x,dc=x").as_deref(), Some("a+b"));
         assert_eq!(normalized("not a dn"), None);
-        assert_eq!(from_dn("not a dn", None), Offered::NotText);
+        assert_eq!(from_dn("not a dn", None), Offered::Unreadable);
         assert_eq!(
             from_dn("cn=Eng,dc=x", Some("Engineering".into())),
             Offered::Group {
