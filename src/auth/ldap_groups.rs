@@ -130,8 +130,8 @@ fn normalized(dn: &str) -> Option<String> {
     Some(parts.join(","))
 }
 
-/// The (first) value of a DN's first part (`Sales, EU` for `cn=Sales\, EU,ou=groups,...`), unescaped
-/// (RFC 4514: `\` and a special character, or two hex digits).
+/// The (first) value of a DN's first part (`Sales, EU` for `cn=Sales\, EU,ou=groups,...`),
+/// unescaped (RFC 4514: `\` and a special character, or two hex digits).
 fn first_value(dn: &str) -> Option<String> {
     let first = *parts(dn).first()?;
     let (_, value) = first.split_once('=')?;
