@@ -196,3 +196,65 @@ impl ToolBlocks {
         self.calls.finish(reason, &["tool_use"])
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::providers::{Image, ToolCall, ToolResult};
+
+    #[test]
+    fn turns_with_tool_parts_become_blocks_in_anthropic_s_order() {
+        let assistant = ChatMessage {
+            role: Role::Assistant,
+            content: vec![
+                Part::Text("Looking.".into()),
+                Part::Thinking {
+                    text: "unsigned".into(),
+                    signature: None,
+                },
+                Part::Thinking {
+                    text: "signed".into(),
+                    signature: Some("sig".into()),
+                },
+                Part::ToolCall(ToolCall {
+                    id: "toolu_1".into(),
+                    name: "f".into(),
+                    args: "{broken".into(),
+                    signature: None,
+                }),
+            ],
+        };
+        assert_eq!(
+            blocks(&assistant, true),
+            vec![
+                json!({"type": "thinking", "thinking": "signed", "signature": "sig"}),
+                json!({"type": "text", "text": "Looking."}),
+                json!({"type": "tool_use", "id": "toolu_1", "name": "f", "input": {}}),
+            ]
+        );
+        // Thinking off: no thinking blocks at all.
+        assert_eq!(blocks(&assistant, false).len(), 2);
+        let results = ChatMessage {
+            role: Role::User,
+            content: vec![Part::ToolResult(ToolResult {
+                call_id: "toolu_1".into(),
+                name: "f".into(),
+                content: String::new(),
+                images: vec![Image {
+                    mime: "image/png".into(),
+                    base64: "iVBO".into(),
+                    detail: None,
+                }],
+                is_error: false,
+            })],
+        };
+        assert_eq!(
+            blocks(&results, true),
+            vec![
+                json!({"type": "tool_result", "tool_use_id": "toolu_1", "content": [
+                    {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBO"}}
+                ]})
+            ]
+        );
+    }
+}

@@ -292,3 +292,94 @@ pub(super) fn function_call(
 pub(super) fn is_call_part(p: &Part) -> bool {
     matches!(p, Part::ToolCall(_) | Part::ToolResult(_))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::providers::{ToolCall, ToolResult};
+
+    #[test]
+    fn json_schema_forms_become_gemini_s() {
+        let s = schema(&json!({
+            "type": "object",
+            "properties": {
+                "a": {"oneOf": [{"type": "string"}, {"type": "integer", "enum": [1, 2]}]},
+                "b": {"type": ["string", "integer", "null"]},
+                "c": {"const": "x", "title": "C", "default": "x"},
+                "d": {"allOf": [{"$ref": "#/definitions/node"}], "description": "A node."},
+                "e": {"type": "array"},
+                "f": true
+            },
+            "required": ["a", "ghost"],
+            "patternProperties": {"^x": {}},
+            "definitions": {"node": {"type": "object", "properties": {"next": {"$ref": "#/definitions/node"}}}}
+        }));
+        let p = &s["properties"];
+        assert_eq!(
+            p["a"],
+            json!({"anyOf": [{"type": "string"}, {"type": "integer"}]})
+        );
+        assert_eq!(
+            p["b"],
+            json!({"nullable": true, "anyOf": [{"type": "string"}, {"type": "integer"}]})
+        );
+        assert_eq!(p["c"], json!({"enum": ["x"], "title": "C", "default": "x"}));
+        assert_eq!(p["d"]["description"], "A node.");
+        assert_eq!(p["d"]["properties"]["next"]["type"], "object");
+        assert_eq!(
+            p["e"],
+            json!({"type": "array", "items": {"type": "string"}})
+        );
+        assert_eq!(p["f"], json!({}));
+        assert_eq!(s["required"], json!(["a"]));
+        assert!(s.get("patternProperties").is_none() && s.get("definitions").is_none());
+        // A `$ref` that loops ends, deep down, as any object.
+        let mut depth = 0;
+        let mut node = &p["d"];
+        while let Some(next) = node["properties"].get("next") {
+            node = next;
+            depth += 1;
+        }
+        assert!(depth > 5 && depth <= MAX_SCHEMA_DEPTH, "{depth}");
+    }
+
+    #[test]
+    fn ids_gemini_gave_go_back_and_made_ones_do_not() {
+        let call = |id: &str| ToolCall {
+            id: id.into(),
+            name: "f".into(),
+            args: "not json".into(),
+            signature: None,
+        };
+        let m = ChatMessage {
+            role: Role::Assistant,
+            content: vec![
+                Part::ToolCall(call("gemini-7")),
+                Part::ToolCall(call(&crate::providers::tools::new_call_id())),
+            ],
+        };
+        assert_eq!(
+            parts(&m),
+            vec![
+                json!({"functionCall": {"name": "f", "args": {}, "id": "gemini-7"}}),
+                json!({"functionCall": {"name": "f", "args": {}}}),
+            ]
+        );
+        let r = ChatMessage {
+            role: Role::Tool,
+            content: vec![Part::ToolResult(ToolResult {
+                call_id: "gemini-7".into(),
+                name: "f".into(),
+                content: "ok".into(),
+                images: Vec::new(),
+                is_error: false,
+            })],
+        };
+        assert_eq!(
+            parts(&r),
+            vec![
+                json!({"functionResponse": {"name": "f", "response": {"output": "ok"}, "id": "gemini-7"}})
+            ]
+        );
+    }
+}

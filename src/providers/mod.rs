@@ -30,7 +30,7 @@ use serde_json::{Map, Value};
 pub(crate) use content::alternating;
 pub use content::{ChatMessage, Detail, Image, Part, Role};
 pub use endpoints::{Endpoint, Endpoints, Protocol};
-pub use tools::{TOOL_CALLS_FINISH, ToolCall, ToolChoice, ToolDef, ToolResult};
+pub use tools::{Answer, TOOL_CALLS_FINISH, ToolCall, ToolChoice, ToolDef, ToolResult};
 
 /// One request for a completion.
 #[derive(Debug, Clone, Default)]

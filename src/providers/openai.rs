@@ -448,6 +448,57 @@ mod tests {
     }
 
     #[test]
+    fn calls_are_told_apart_by_index_or_by_a_new_id() {
+        let mut chunks = Chunks::default();
+        let mut out = VecDeque::new();
+        let piece = |tc: Value| json!({"choices": [{"delta": {"tool_calls": [tc]}}]}).to_string();
+        // Ollama: parallel calls all at index 0, told apart by their ids.
+        for tc in [
+            json!({"index": 0, "id": "a", "function": {"name": "f", "arguments": "{}"}}),
+            json!({"index": 0, "id": "b", "function": {"name": "g", "arguments": "{\"x\""}}),
+            json!({"index": 0, "id": "b", "function": {"arguments": ":1}"}}),
+            // A server that leaves `index` out: an id starts a call, no id continues it.
+            json!({"id": "c", "function": {"name": "h", "arguments": ""}}),
+            json!({"function": {"arguments": "[]"}}),
+        ] {
+            chunks.chunk(&piece(tc), &mut out).unwrap();
+        }
+        let mut answer = crate::providers::Answer::default();
+        out.iter().for_each(|e| answer.push(e));
+        let got: Vec<_> = answer
+            .calls()
+            .map(|c| (c.id.as_str(), c.name.as_str(), c.args.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [("a", "f", "{}"), ("b", "g", "{\"x\":1}"), ("c", "h", "[]")]
+        );
+        // `stop` after calls (some compatible servers) still says "call the tools".
+        chunks
+            .chunk(
+                r#"{"choices":[{"delta":{},"finish_reason":"stop"}]}"#,
+                &mut out,
+            )
+            .unwrap();
+        assert_eq!(
+            out.back(),
+            Some(&StreamEvent::Finished(Some("tool_calls".into())))
+        );
+        // A call without an id gets one made here.
+        let mut fresh = Chunks::default();
+        let mut out = VecDeque::new();
+        fresh
+            .chunk(
+                &piece(json!({"index": 0, "function": {"name": "f"}})),
+                &mut out,
+            )
+            .unwrap();
+        assert!(
+            matches!(&out[0], StreamEvent::ToolCallStart { id, .. } if id.starts_with("call_lc"))
+        );
+    }
+
+    #[test]
     fn error_messages_are_found_in_any_common_shape() {
         assert_eq!(
             message_of(r#"{"error":{"message":"bad key","type":"x"}}"#),

@@ -182,6 +182,109 @@ impl Calls {
     }
 }
 
+/// An answer as it streams, gathered into the assistant message a history carries back: its
+/// words, its reasoning (each thinking block with the signature that closed it), the
+/// provider's encrypted reasoning, and its tool calls, in the order they came.
+#[derive(Debug, Default)]
+pub struct Answer {
+    parts: Vec<Part>,
+    /// Each call's position in `parts`, by its index in the stream.
+    calls: Vec<usize>,
+    finish: Option<String>,
+}
+
+impl Answer {
+    /// Takes in one event of the stream.
+    pub fn push(&mut self, event: &StreamEvent) {
+        match event {
+            StreamEvent::Text(t) => match self.parts.last_mut() {
+                Some(Part::Text(prev)) => prev.push_str(t),
+                _ => self.parts.push(Part::Text(t.clone())),
+            },
+            StreamEvent::Reasoning(t) => match self.parts.last_mut() {
+                Some(Part::Thinking {
+                    text,
+                    signature: None,
+                }) => text.push_str(t),
+                _ => self.parts.push(Part::Thinking {
+                    text: t.clone(),
+                    signature: None,
+                }),
+            },
+            StreamEvent::ReasoningSignature(s) => {
+                let open = self.parts.iter_mut().rev().find_map(|p| match p {
+                    Part::Thinking {
+                        signature: signature @ None,
+                        ..
+                    } => Some(signature),
+                    _ => None,
+                });
+                match open {
+                    Some(signature) => *signature = Some(s.clone()),
+                    None => self.parts.push(Part::Thinking {
+                        text: String::new(),
+                        signature: Some(s.clone()),
+                    }),
+                }
+            }
+            StreamEvent::RedactedReasoning(d) => self.parts.push(Part::RedactedThinking(d.clone())),
+            StreamEvent::ToolCallStart {
+                index,
+                id,
+                name,
+                signature,
+            } => {
+                if *index == self.calls.len() {
+                    self.calls.push(self.parts.len());
+                    self.parts.push(Part::ToolCall(ToolCall {
+                        id: id.clone(),
+                        name: name.clone(),
+                        args: String::new(),
+                        signature: signature.clone(),
+                    }));
+                }
+            }
+            StreamEvent::ToolCallArgs { index, delta } => {
+                if let Some(Part::ToolCall(c)) = self
+                    .calls
+                    .get(*index)
+                    .and_then(|&at| self.parts.get_mut(at))
+                {
+                    c.args.push_str(delta);
+                }
+            }
+            StreamEvent::Finished(reason) => self.finish = reason.clone(),
+            StreamEvent::Usage(_) => {}
+        }
+    }
+
+    /// Whether the answer ended by calling tools (rather than answering).
+    pub fn calls_tools(&self) -> bool {
+        self.finish.as_deref() == Some(TOOL_CALLS_FINISH)
+    }
+
+    /// The finish reason the provider gave.
+    pub fn finish_reason(&self) -> Option<&str> {
+        self.finish.as_deref()
+    }
+
+    /// The calls made, in order.
+    pub fn calls(&self) -> impl Iterator<Item = &ToolCall> {
+        self.parts.iter().filter_map(|p| match p {
+            Part::ToolCall(c) => Some(c),
+            _ => None,
+        })
+    }
+
+    /// The answer as the assistant message of a history.
+    pub fn into_message(self) -> ChatMessage {
+        ChatMessage {
+            role: Role::Assistant,
+            content: self.parts,
+        }
+    }
+}
+
 /// Whether a message part is about tools or signed reasoning (which plain histories never
 /// carry, so a history without them is written exactly as before).
 pub(crate) fn is_tool_part(p: &Part) -> bool {
