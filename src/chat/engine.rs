@@ -243,6 +243,8 @@ impl Engine {
             params: turn.params.clone(),
             user: Some(turn.user_id.clone()),
             vars: turn.vars.clone(),
+            tools: Vec::new(),
+            tool_choice: None,
         };
         let aborted = job.aborted();
         tokio::pin!(aborted);
@@ -293,6 +295,13 @@ impl Engine {
                 }
                 Some(Ok(StreamEvent::Usage(u))) => usage = Some(u),
                 Some(Ok(StreamEvent::Finished(_))) => {}
+                // No tools are offered here yet, and signatures matter only with tool calls.
+                Some(Ok(
+                    StreamEvent::ReasoningSignature(_)
+                    | StreamEvent::RedactedReasoning(_)
+                    | StreamEvent::ToolCallStart { .. }
+                    | StreamEvent::ToolCallArgs { .. },
+                )) => {}
                 Some(Err(e)) => return (Outcome::Failed(e), usage, prompt_tokens),
                 None => return (Outcome::Done, usage, prompt_tokens),
             }

@@ -5,12 +5,13 @@
 //! `thinking_delta`, `signature_delta`, `input_json_delta`), `content_block_stop`,
 //! `message_delta` (stop reason, output usage), `message_stop`, `ping`, and `error`.
 //! Extended thinking (`thinking`, `thinkingBudget`) and prompt caching (`promptCache`) follow
-//! LibreChat's parameter names.
+//! LibreChat's parameter names. Tool use: see [`super::anthropic_tools`].
 
 use std::collections::VecDeque;
 
 use serde_json::{Map, Value, json};
 
+use super::anthropic_tools::{self as tools, ToolBlocks};
 use super::openai::{error_from, message_of};
 use super::sse::{self, SseEvent, Step};
 use super::{
@@ -29,21 +30,21 @@ fn flag(params: &Map<String, Value>, key: &str) -> Option<bool> {
 }
 
 /// One turn: its text as a string, or a list of blocks when it has images (images first, as
-/// LibreChat sends them to Anthropic) or carries the cache breakpoint (on its last block).
-fn message(m: &ChatMessage, breakpoint: bool) -> Value {
+/// LibreChat sends them to Anthropic), tool parts (see [`tools::blocks`]) or carries the
+/// cache breakpoint (on its last block).
+fn message(m: &ChatMessage, breakpoint: bool, thinking: bool) -> Value {
+    if m.has_tool_parts() {
+        let mut blocks = tools::blocks(m, thinking);
+        if breakpoint && let Some(last) = blocks.last_mut() {
+            last["cache_control"] = json!({"type": "ephemeral"});
+        }
+        return json!({"role": m.role.as_str(), "content": blocks});
+    }
     let wire = m.wire();
     if wire.images.is_empty() && !breakpoint {
         return json!({"role": m.role.as_str(), "content": wire.text});
     }
-    let mut blocks: Vec<Value> = wire
-        .images
-        .iter()
-        .map(|image| {
-            json!({"type": "image", "source": {
-                "type": "base64", "media_type": image.mime, "data": &*image.base64,
-            }})
-        })
-        .collect();
+    let mut blocks: Vec<Value> = wire.images.iter().map(|i| tools::image_block(i)).collect();
     // Anthropic refuses an empty text block.
     if !wire.text.is_empty() || blocks.is_empty() {
         blocks.push(json!({"type": "text", "text": wire.text}));
@@ -60,6 +61,7 @@ fn message(m: &ChatMessage, breakpoint: bool) -> Value {
 pub fn body(endpoint: &Endpoint, request: &ChatRequest) -> Map<String, Value> {
     let p = &request.params;
     let cache = flag(p, "promptCache").unwrap_or(true);
+    let thinking = flag(p, "thinking").unwrap_or(false);
     let (system, turns) = super::alternating(&request.messages);
     let user_turns: Vec<usize> = turns
         .iter()
@@ -72,7 +74,7 @@ pub fn body(endpoint: &Endpoint, request: &ChatRequest) -> Map<String, Value> {
     let messages: Vec<Value> = turns
         .iter()
         .enumerate()
-        .map(|(i, m)| message(m, cache && cached.contains(&i)))
+        .map(|(i, m)| message(m, cache && cached.contains(&i), thinking))
         .collect();
     let max_tokens = ["max_tokens", "maxOutputTokens", "maxTokens"]
         .iter()
@@ -92,7 +94,6 @@ pub fn body(endpoint: &Endpoint, request: &ChatRequest) -> Map<String, Value> {
             },
         );
     }
-    let thinking = flag(p, "thinking").unwrap_or(false);
     if thinking {
         let budget = p
             .get("thinkingBudget")
@@ -125,6 +126,7 @@ pub fn body(endpoint: &Endpoint, request: &ChatRequest) -> Map<String, Value> {
     if let Some(user) = &request.user {
         body.insert("metadata".into(), json!({"user_id": user}));
     }
+    tools::write_tools(request, thinking, &mut body);
     super::apply_params(endpoint, &mut body);
     body
 }
@@ -143,10 +145,12 @@ pub async fn stream(
     Ok(Box::pin(parse(sse::events(response))))
 }
 
-/// What one event says; `Ok(true)` at `message_stop`.
-fn event_events(
+/// What one event says, with the usage and tool calls of the message so far; `Ok(true)` at
+/// `message_stop`.
+fn read_event(
     e: &SseEvent,
     usage: &mut Usage,
+    tools: &mut ToolBlocks,
     out: &mut VecDeque<StreamEvent>,
 ) -> Result<bool, ProviderError> {
     let data = e.data.trim();
@@ -189,15 +193,27 @@ fn event_events(
                         out.push_back(StreamEvent::Reasoning(t.to_owned()));
                     }
                 }
+                Some("signature_delta") => {
+                    if let Some(s) = d
+                        .get("signature")
+                        .and_then(Value::as_str)
+                        .filter(|s| !s.is_empty())
+                    {
+                        out.push_back(StreamEvent::ReasoningSignature(s.to_owned()));
+                    }
+                }
+                Some("input_json_delta") => tools.input(&v, out)?,
                 _ => {}
             }
         }
+        "content_block_start" => tools.start(&v, out)?,
+        "content_block_stop" => tools.stop(&v, out)?,
         "message_delta" => {
             if let Some(o) = n(&v, "/usage/output_tokens") {
                 usage.completion_tokens = o;
             }
             if let Some(reason) = v.pointer("/delta/stop_reason").and_then(Value::as_str) {
-                out.push_back(StreamEvent::Finished(Some(reason.to_owned())));
+                out.push_back(StreamEvent::Finished(Some(tools.finish(reason))));
             }
         }
         "message_stop" => {
@@ -238,8 +254,9 @@ where
     S: futures_util::Stream<Item = Result<SseEvent, ProviderError>> + Send + Unpin,
 {
     let mut usage = Usage::default();
+    let mut tools = ToolBlocks::default();
     sse::translate(events, move |e, out| {
-        Ok(if event_events(e, &mut usage, out)? {
+        Ok(if read_event(e, &mut usage, &mut tools, out)? {
             Step::End
         } else {
             Step::Continue
@@ -251,6 +268,15 @@ where
 mod tests {
     use super::*;
     use crate::providers::ChatMessage;
+
+    /// One event of a message without tool calls.
+    fn event_events(
+        e: &SseEvent,
+        usage: &mut Usage,
+        out: &mut VecDeque<StreamEvent>,
+    ) -> Result<bool, ProviderError> {
+        read_event(e, usage, &mut ToolBlocks::default(), out)
+    }
 
     fn endpoint() -> Endpoint {
         crate::providers::endpoints::tests_support::endpoint(
@@ -278,6 +304,7 @@ mod tests {
             params,
             user: None,
             vars: Vec::new(),
+            ..ChatRequest::default()
         };
         let b = body(&endpoint(), &request);
         assert_eq!(b["system"], "Be brief.");
@@ -308,6 +335,7 @@ mod tests {
             params,
             user: Some("u1".into()),
             vars: Vec::new(),
+            ..ChatRequest::default()
         };
         let b = body(&endpoint(), &request);
         assert_eq!(

@@ -1,8 +1,11 @@
-//! What a message says to a model: a list of parts — text, images, and documents read as
-//! text — which each wire format writes in its own way (OpenAI `image_url`, Responses
-//! `input_image`, Anthropic `image`, Gemini `inlineData`).
+//! What a message says to a model: a list of parts — text, images, documents read as text,
+//! and around tools the calls, their results and the signed reasoning that came with them —
+//! which each wire format writes in its own way (OpenAI `image_url`, Responses `input_image`,
+//! Anthropic `image`, Gemini `inlineData`; the tool parts: see [`super::tools`]).
 
 use std::sync::Arc;
+
+use super::tools::{ToolCall, ToolResult, is_tool_part, paired};
 
 /// Who said a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -10,6 +13,11 @@ pub enum Role {
     System,
     User,
     Assistant,
+    /// Results of the tool calls of the assistant message before ([`Part::ToolResult`]s).
+    /// Its own role, not the user's, because OpenAI's formats take results as their own
+    /// messages; Anthropic and Gemini take them in a user turn ([`alternating`] puts them
+    /// there).
+    Tool,
 }
 
 impl Role {
@@ -18,6 +26,7 @@ impl Role {
             Role::System => "system",
             Role::User => "user",
             Role::Assistant => "assistant",
+            Role::Tool => "tool",
         }
     }
 }
@@ -69,6 +78,24 @@ pub enum Part {
         name: String,
         text: String,
     },
+    /// A call the model made, in an assistant message.
+    ///
+    /// Calls, results and signed reasoning are parts of a message, not fields beside its
+    /// text, because they come in order with it (Anthropic's thinking, text, then `tool_use`
+    /// blocks; Gemini's parts) and the history must give them back in that order.
+    ToolCall(ToolCall),
+    /// A call's result, in a [`Role::Tool`] message.
+    ToolResult(ToolResult),
+    /// Reasoning the model showed, with the provider's signature (an Anthropic thinking
+    /// block). Only Anthropic takes it back, and only signed: it requires the thinking before
+    /// an answer's tool calls unchanged when thinking is on.
+    Thinking {
+        text: String,
+        signature: Option<String>,
+    },
+    /// Reasoning the provider encrypted (Anthropic's `redacted_thinking` `data`), given back
+    /// as it came.
+    RedactedThinking(String),
 }
 
 /// One message of the conversation as the model is to read it.
@@ -113,6 +140,11 @@ impl ChatMessage {
                     });
                     documents.push_str(&format!("# \"{name}\"\n{text}\n"));
                 }
+                // Each format writes these apart (see `super::tools`).
+                Part::ToolCall(_)
+                | Part::ToolResult(_)
+                | Part::Thinking { .. }
+                | Part::RedactedThinking(_) => {}
             }
         }
         let mut text = texts.join("\n\n");
@@ -124,16 +156,41 @@ impl ChatMessage {
                 format!("{documents}\n{text}")
             };
         }
-        let has_files = self.content.iter().any(|p| !matches!(p, Part::Text(_)));
+        let has_files = self
+            .content
+            .iter()
+            .any(|p| matches!(p, Part::Image(_) | Part::Document { .. }));
         if self.role == Role::User && has_files && text.trim().is_empty() {
             text = ATTACHMENT_ONLY_TEXT.to_owned();
         }
         Wire { text, images }
     }
 
-    /// Everything this message says as text (documents included, images left out).
+    /// Everything this message says as text (documents included, images and tool parts left
+    /// out).
     pub fn plain_text(&self) -> String {
         self.wire().text
+    }
+
+    /// The tool calls this message makes, in order.
+    pub fn tool_calls(&self) -> impl Iterator<Item = &ToolCall> {
+        self.content.iter().filter_map(|p| match p {
+            Part::ToolCall(c) => Some(c),
+            _ => None,
+        })
+    }
+
+    /// The tool results this message carries, in order.
+    pub fn tool_results(&self) -> impl Iterator<Item = &ToolResult> {
+        self.content.iter().filter_map(|p| match p {
+            Part::ToolResult(r) => Some(r),
+            _ => None,
+        })
+    }
+
+    /// Whether it has parts about tools or signed reasoning.
+    pub fn has_tool_parts(&self) -> bool {
+        self.content.iter().any(is_tool_part)
     }
 }
 
@@ -147,28 +204,63 @@ pub struct Wire<'a> {
 
 /// The messages as Anthropic and Gemini take them: the system prompts apart (joined), and
 /// turns that alternate and start with the user (consecutive turns of one side joined, their
-/// parts in order).
+/// parts in order). Tool results ([`Role::Tool`]) are the user's side, so they open the user
+/// turn right after the assistant turn that made the calls, as both require; calls and
+/// results that do not pair up are left out first (see [`paired`]).
 pub(crate) fn alternating(messages: &[ChatMessage]) -> (Option<String>, Vec<ChatMessage>) {
+    let messages = paired(messages);
     let mut system = Vec::new();
     let mut turns: Vec<ChatMessage> = Vec::new();
-    for m in messages {
-        match m.role {
+    for m in messages.iter() {
+        let role = if m.role == Role::Tool {
+            Role::User
+        } else {
+            m.role
+        };
+        match role {
             Role::System => system.push(m.plain_text()),
             role => match turns.last_mut() {
                 Some(last) if last.role == role => {
-                    last.content.push(Part::Text("\n\n".into()));
+                    // Text meets text with a blank line; a tool part needs no separator (and
+                    // a lone one would be a whitespace-only block, which Anthropic refuses).
+                    let apart = last.content.last().is_some_and(is_tool_part)
+                        || m.content.first().is_some_and(is_tool_part);
+                    if !apart {
+                        last.content.push(Part::Text("\n\n".into()));
+                    }
                     last.content.extend(m.content.iter().cloned());
                     join_texts(&mut last.content);
                 }
-                _ => turns.push(m.clone()),
+                _ => turns.push(ChatMessage {
+                    role,
+                    content: m.content.clone(),
+                }),
             },
         }
     }
-    let first_user = turns
-        .iter()
-        .position(|m| m.role == Role::User)
-        .unwrap_or(turns.len());
-    turns.drain(..first_user);
+    // The first turn is the user's; results whose calls fell before it go with those calls.
+    loop {
+        let first_user = turns
+            .iter()
+            .position(|m| m.role == Role::User)
+            .unwrap_or(turns.len());
+        turns.drain(..first_user);
+        let Some(first) = turns.first_mut() else {
+            break;
+        };
+        if !first
+            .content
+            .iter()
+            .any(|p| matches!(p, Part::ToolResult(_)))
+        {
+            break;
+        }
+        first.content.retain(|p| !matches!(p, Part::ToolResult(_)));
+        if !first.content.is_empty() {
+            break;
+        }
+        turns.remove(0);
+    }
     let system = (!system.is_empty()).then(|| system.join("\n\n"));
     (system, turns)
 }

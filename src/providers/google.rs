@@ -4,15 +4,18 @@
 //! Each `data:` is a `GenerateContentResponse`: `candidates[0].content.parts[]` (text, or
 //! reasoning when `thought: true`), `finishReason`, and `usageMetadata`. The stream has no end
 //! marker: it is complete when a candidate carried a finish reason. Errors are
-//! `{error: {code, message, status}}`, a 429 with a `RetryInfo` delay.
+//! `{error: {code, message, status}}`, a 429 with a `RetryInfo` delay. Function calls come
+//! as whole `functionCall` parts: see [`super::google_tools`].
 
 use std::collections::VecDeque;
 use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 
+use super::google_tools as tools;
 use super::openai::message_of;
 use super::sse::{self, SseEvent, Step};
+use super::tools::Calls;
 use super::{ChatRequest, Endpoint, EventStream, ProviderError, Role, StreamEvent, Usage};
 
 /// The JSON body for `request`: turns as `user`/`model` contents (consecutive turns of one side
@@ -23,6 +26,14 @@ pub fn body(endpoint: &Endpoint, request: &ChatRequest) -> Map<String, Value> {
     let contents: Vec<Value> = turns
         .iter()
         .map(|m| {
+            let role = if m.role == Role::User {
+                "user"
+            } else {
+                "model"
+            };
+            if m.content.iter().any(tools::is_call_part) {
+                return json!({"role": role, "parts": tools::parts(m)});
+            }
             let wire = m.wire();
             let mut parts = Vec::with_capacity(wire.images.len() + 1);
             if !wire.text.is_empty() || wire.images.is_empty() {
@@ -31,7 +42,7 @@ pub fn body(endpoint: &Endpoint, request: &ChatRequest) -> Map<String, Value> {
             for image in wire.images {
                 parts.push(json!({"inlineData": {"mimeType": image.mime, "data": &*image.base64}}));
             }
-            json!({"role": if m.role == Role::User { "user" } else { "model" }, "parts": parts})
+            json!({"role": role, "parts": parts})
         })
         .collect();
     let mut config = Map::new();
@@ -72,6 +83,7 @@ pub fn body(endpoint: &Endpoint, request: &ChatRequest) -> Map<String, Value> {
     if !config.is_empty() {
         body.insert("generationConfig".into(), Value::Object(config));
     }
+    tools::write_tools(request, &mut body);
     super::apply_params(endpoint, &mut body);
     body
 }
@@ -126,8 +138,13 @@ async fn error_from(response: reqwest::Response) -> ProviderError {
     }
 }
 
-/// What one chunk says; `Ok(true)` once a candidate finished.
-fn chunk_events(data: &str, out: &mut VecDeque<StreamEvent>) -> Result<bool, ProviderError> {
+/// What one chunk says, with the calls of the answer so far; `Ok(true)` once a candidate
+/// finished.
+fn read_chunk(
+    data: &str,
+    calls: &mut Calls,
+    out: &mut VecDeque<StreamEvent>,
+) -> Result<bool, ProviderError> {
     let v: Value = serde_json::from_str(data)
         .map_err(|e| ProviderError::Malformed(format!("a chunk is not JSON ({e})")))?;
     if v.get("error").is_some() {
@@ -144,6 +161,9 @@ fn chunk_events(data: &str, out: &mut VecDeque<StreamEvent>) -> Result<bool, Pro
             .into_iter()
             .flatten()
         {
+            if part.get("functionCall").is_some() {
+                tools::function_call(calls, part, out)?;
+            }
             if let Some(t) = part
                 .get("text")
                 .and_then(Value::as_str)
@@ -162,7 +182,7 @@ fn chunk_events(data: &str, out: &mut VecDeque<StreamEvent>) -> Result<bool, Pro
         }
         if let Some(reason) = c.get("finishReason").and_then(Value::as_str) {
             finished = true;
-            out.push_back(StreamEvent::Finished(Some(reason.to_owned())));
+            out.push_back(StreamEvent::Finished(Some(calls.finish(reason, &["STOP"]))));
         }
     } else if let Some(reason) = v
         .pointer("/promptFeedback/blockReason")
@@ -195,9 +215,10 @@ where
     S: futures_util::Stream<Item = Result<SseEvent, ProviderError>> + Send + Unpin,
 {
     let mut finished = false;
+    let mut calls = Calls::default();
     sse::translate(events, move |e, out| {
         let data = e.data.trim();
-        if !data.is_empty() && chunk_events(data, out)? {
+        if !data.is_empty() && read_chunk(data, &mut calls, out)? {
             finished = true;
         }
         Ok(if finished {
@@ -212,6 +233,11 @@ where
 mod tests {
     use super::*;
     use crate::providers::ChatMessage;
+
+    /// One chunk of an answer without function calls.
+    fn chunk_events(data: &str, out: &mut VecDeque<StreamEvent>) -> Result<bool, ProviderError> {
+        read_chunk(data, &mut Calls::default(), out)
+    }
 
     #[test]
     fn contents_system_instruction_and_config() {
@@ -230,6 +256,7 @@ mod tests {
             params,
             user: None,
             vars: Vec::new(),
+            ..ChatRequest::default()
         };
         let b = body(
             &crate::providers::endpoints::tests_support::endpoint("google", "x"),

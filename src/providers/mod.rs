@@ -8,15 +8,18 @@
 //! [`google`] Gemini's `streamGenerateContent`.
 
 pub mod anthropic;
+mod anthropic_tools;
 pub mod content;
 pub mod endpoints;
 pub mod google;
+mod google_tools;
 pub mod models;
 pub mod moderation;
 pub mod openai;
 pub mod probe;
 pub mod responses;
 mod sse;
+pub mod tools;
 
 use std::pin::Pin;
 use std::time::Duration;
@@ -27,6 +30,7 @@ use serde_json::{Map, Value};
 pub(crate) use content::alternating;
 pub use content::{ChatMessage, Detail, Image, Part, Role};
 pub use endpoints::{Endpoint, Endpoints, Protocol};
+pub use tools::{Answer, TOOL_CALLS_FINISH, ToolCall, ToolChoice, ToolDef, ToolResult};
 
 /// One request for a completion.
 #[derive(Debug, Clone, Default)]
@@ -42,6 +46,11 @@ pub struct ChatRequest {
     /// Values for the `{{LIBRECHAT_...}}` placeholders of an endpoint's `headers`
     /// (`LIBRECHAT_USER_ID`, `LIBRECHAT_BODY_CONVERSATIONID`, ...).
     pub vars: Vec<(String, String)>,
+    /// The tools the model may call; none leaves tools out of the request entirely.
+    pub tools: Vec<ToolDef>,
+    /// Whether it must or may not call them; `None` leaves the provider's default (the model
+    /// decides). Written only when tools are offered (OpenAI refuses it otherwise).
+    pub tool_choice: Option<ToolChoice>,
 }
 
 impl ChatRequest {
@@ -74,8 +83,34 @@ pub enum StreamEvent {
     Text(String),
     /// More of the model's visible reasoning.
     Reasoning(String),
+    /// The signature that closes the reasoning streamed since the previous one (an Anthropic
+    /// thinking block's): that text and this signature go back unchanged as one
+    /// [`Part::Thinking`] when the history carries the answer's tool calls.
+    ReasoningSignature(String),
+    /// Reasoning the provider encrypted (an Anthropic `redacted_thinking` block's `data`), to
+    /// go back unchanged as a [`Part::RedactedThinking`].
+    RedactedReasoning(String),
+    /// The model starts tool call `index` (0, 1, ... in the order calls start in this answer).
+    /// `signature` is Gemini's `thoughtSignature` for the call, to return with it.
+    ///
+    /// A call streams as one start and then its arguments in pieces, rather than as one event
+    /// per call, so the client sees a call as soon as the model begins it (LibreChat's run
+    /// step, then its `args` deltas) and parallel calls may interleave; `id` and `name` come
+    /// once, not with every piece.
+    ToolCallStart {
+        index: usize,
+        id: String,
+        name: String,
+        signature: Option<String>,
+    },
+    /// More of call `index`'s arguments (JSON text; the pieces joined are the whole).
+    ToolCallArgs {
+        index: usize,
+        delta: String,
+    },
     Usage(Usage),
-    /// The answer is complete (`stop`, `length`, ...).
+    /// The answer is complete (`stop`, `length`, ...); [`TOOL_CALLS_FINISH`] when it ends by
+    /// calling the tools started above, whatever the provider's word for it.
     Finished(Option<String>),
 }
 

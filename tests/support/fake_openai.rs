@@ -17,8 +17,13 @@
 //!
 //! A request whose system prompt asks for a title gets "Tides and the Moon" (asked of `gated`,
 //! only after [`FakeOpenAi::release`]).
+//!
+//! A model given a [`ToolScript`] ([`FakeOpenAi::script`]) answers with tool calls in each
+//! format (see [`super::fake_tools`]), and every request's tool history is checked as each
+//! provider checks it.
 #![allow(dead_code)]
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 
@@ -31,6 +36,8 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 use tokio::sync::{Semaphore, mpsc};
 
+use super::fake_tools::{self, ToolScript};
+
 pub const KEY: &str = "test-key";
 
 #[derive(Clone)]
@@ -39,6 +46,14 @@ struct Shared {
     /// The headers of the last chat-completions request.
     headers: Arc<Mutex<Vec<(String, String)>>>,
     gate: Arc<Semaphore>,
+    /// The models that answer with tool calls, and their calls.
+    scripts: Arc<Mutex<HashMap<String, ToolScript>>>,
+}
+
+impl Shared {
+    fn script(&self, model: &str) -> Option<ToolScript> {
+        self.scripts.lock().unwrap().get(model).cloned()
+    }
 }
 
 pub struct FakeOpenAi {
@@ -53,6 +68,7 @@ impl FakeOpenAi {
             requests: Arc::default(),
             headers: Arc::default(),
             gate: Arc::new(Semaphore::new(0)),
+            scripts: Arc::default(),
         };
         let app = Router::new()
             .route("/v1/chat/completions", post(completions))
@@ -77,6 +93,16 @@ impl FakeOpenAi {
     /// The base URL for Anthropic's API on the same server (`ANTHROPIC_REVERSE_PROXY`).
     pub fn anthropic_base(&self) -> String {
         self.base.trim_end_matches("/v1").to_owned()
+    }
+
+    /// Makes `model` answer with tool calls (in whichever format it is asked in), and with
+    /// text quoting the results once a request carries them.
+    pub fn script(&self, model: &str, script: ToolScript) {
+        self.shared
+            .scripts
+            .lock()
+            .unwrap()
+            .insert(model.to_owned(), script);
     }
 
     /// Lets one waiting `gated` answer finish.
@@ -159,7 +185,7 @@ async fn models(headers: HeaderMap) -> Response {
     .into_response()
 }
 
-fn chunk(model: &str, delta: Value, finish: Option<&str>) -> String {
+pub(crate) fn chunk(model: &str, delta: Value, finish: Option<&str>) -> String {
     let v = json!({
         "id": "chatcmpl-test", "object": "chat.completion.chunk", "created": 1700000000,
         "model": model, "system_fingerprint": "fp_test",
@@ -168,7 +194,7 @@ fn chunk(model: &str, delta: Value, finish: Option<&str>) -> String {
     format!("data: {v}\n\n")
 }
 
-fn usage(model: &str, prompt: u64, completion: u64) -> String {
+pub(crate) fn usage(model: &str, prompt: u64, completion: u64) -> String {
     let v = json!({
         "id": "chatcmpl-test", "object": "chat.completion.chunk", "created": 1700000000,
         "model": model, "choices": [],
@@ -189,7 +215,7 @@ fn answer(model: &str, pieces: &[&str]) -> String {
     out
 }
 
-fn sse(body: Body) -> Response {
+pub(crate) fn sse(body: Body) -> Response {
     Response::builder()
         .header("content-type", "text/event-stream; charset=utf-8")
         .header("cache-control", "no-cache")
@@ -225,7 +251,13 @@ async fn completions(
             Some("invalid_api_key"),
         );
     }
+    if let Some(refused) = fake_tools::openai::check(&body) {
+        return refused;
+    }
     let model = body["model"].as_str().unwrap_or("").to_owned();
+    if let Some(script) = shared.script(&model) {
+        return fake_tools::openai::answer(&model, &script, &body);
+    }
     if is_title(&body) {
         // A title asked of `gated` waits for `release`, like its answers.
         if model == "gated"
@@ -336,7 +368,7 @@ async fn completions(
 
 // ---- Anthropic's Messages API: named events, `x-api-key`, `anthropic-version`. ----
 
-fn anthropic_error(status: u16, kind: &str, message: &str) -> Response {
+pub(crate) fn anthropic_error(status: u16, kind: &str, message: &str) -> Response {
     (
         StatusCode::from_u16(status).unwrap(),
         Json(json!({"type": "error", "error": {"type": kind, "message": message}})),
@@ -344,11 +376,11 @@ fn anthropic_error(status: u16, kind: &str, message: &str) -> Response {
         .into_response()
 }
 
-fn event(name: &str, data: Value) -> String {
+pub(crate) fn event(name: &str, data: Value) -> String {
     format!("event: {name}\ndata: {data}\n\n")
 }
 
-fn message_start(model: &str, cached: u64) -> String {
+pub(crate) fn message_start(model: &str, cached: u64) -> String {
     event(
         "message_start",
         json!({"type": "message_start", "message": {
@@ -359,7 +391,7 @@ fn message_start(model: &str, cached: u64) -> String {
     )
 }
 
-fn text_block(index: u64, pieces: &[&str]) -> String {
+pub(crate) fn text_block(index: u64, pieces: &[&str]) -> String {
     let mut out = event(
         "content_block_start",
         json!({"type": "content_block_start", "index": index, "content_block": {"type": "text", "text": ""}}),
@@ -401,7 +433,13 @@ async fn messages(
     if body.get("max_tokens").and_then(Value::as_u64).is_none() {
         return anthropic_error(400, "invalid_request_error", "max_tokens: Field required");
     }
+    if let Some(refused) = fake_tools::anthropic::check(&body) {
+        return refused;
+    }
     let model = body["model"].as_str().unwrap_or("").to_owned();
+    if let Some(script) = shared.script(&model) {
+        return fake_tools::anthropic::answer(&model, &script, &body);
+    }
     if is_title(&body) {
         return sse(Body::from(
             message_start(&model, 0) + &text_block(0, &["Tides and the Moon"]) + &message_end(5),
@@ -468,7 +506,7 @@ async fn messages(
 
 // ---- Google's Gemini API: `models/{model}:streamGenerateContent?alt=sse`, `x-goog-api-key`. ----
 
-fn gemini_chunk(parts: Value, finish: Option<&str>, usage: Option<Value>) -> String {
+pub(crate) fn gemini_chunk(parts: Value, finish: Option<&str>, usage: Option<Value>) -> String {
     let mut candidate = json!({"content": {"parts": parts, "role": "model"}, "index": 0});
     if let Some(f) = finish {
         candidate["finishReason"] = json!(f);
@@ -509,6 +547,13 @@ async fn gemini(
             "INVALID_ARGUMENT",
             json!([]),
         );
+    }
+    let script = shared.script(model);
+    if let Some(refused) = fake_tools::gemini::check(&body, script.as_ref()) {
+        return refused;
+    }
+    if let Some(script) = script {
+        return fake_tools::gemini::answer(&script, &body);
     }
     let usage = json!({"promptTokenCount": 8, "candidatesTokenCount": 6, "totalTokenCount": 14});
     if is_title(&body) {
@@ -605,6 +650,12 @@ async fn responses(
             "invalid_request_error",
             Some("invalid_api_key"),
         );
+    }
+    if let Some(refused) = fake_tools::responses::check(&body) {
+        return refused;
+    }
+    if let Some(script) = body["model"].as_str().and_then(|m| shared.script(m)) {
+        return fake_tools::responses::answer(&script, &body);
     }
     let ev = |name: &str, data: Value| format!("event: {name}\ndata: {data}\n\n");
     let last = body["input"]

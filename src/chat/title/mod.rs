@@ -45,6 +45,8 @@ impl Engine {
             params: Map::new(),
             user: Some(turn.user_id.clone()),
             vars: turn.vars.clone(),
+            tools: Vec::new(),
+            tool_choice: None,
         };
         // Titles are skipped, not charged into the red, when the balance is short.
         let prompt: String = request
