@@ -22,6 +22,7 @@ use super::sign_in_state::{NotPending, PendingSignIns};
 use crate::access::external_groups::ProviderGroups;
 use crate::config::{OpenIdSettings, RoleRule, TokenKind};
 use crate::db::identities::Provider;
+use crate::net::PROVIDER_JSON_LIMIT;
 
 /// Why an OpenID sign-in failed; shown to the person on the login page.
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +41,9 @@ pub enum OpenIdError {
     #[error("Sign-in with the identity provider failed.")]
     Failed(String),
 }
+
+/// How long the provider's userinfo, keys or logout discovery may take to arrive in all.
+const PROVIDER_JSON_TIME: Duration = Duration::from_secs(30);
 
 /// A sign-in started and not yet finished.
 #[derive(Clone)]
@@ -271,7 +275,9 @@ impl OpenId {
                 let resp = self.http.get(url).bearer_auth(&access).send().await;
                 match resp {
                     Ok(r) if r.status().is_success() => {
-                        r.json::<Value>().await.unwrap_or(Value::Null)
+                        crate::net::json_bounded(r, PROVIDER_JSON_LIMIT, PROVIDER_JSON_TIME)
+                            .await
+                            .unwrap_or(Value::Null)
                     }
                     _ => Value::Null,
                 }
@@ -370,7 +376,9 @@ impl OpenId {
         let metadata = self.metadata(false).await.ok()?;
         let url = metadata.jwks_uri().url().to_string();
         let keys: jsonwebtoken::jwk::JwkSet = match self.http.get(url).send().await {
-            Ok(r) if r.status().is_success() => r.json().await.ok()?,
+            Ok(r) if r.status().is_success() => {
+                crate::net::json_bounded(r, PROVIDER_JSON_LIMIT, PROVIDER_JSON_TIME).await?
+            }
             _ => return None,
         };
         *self.keys.write().await = Some((std::time::Instant::now(), keys.clone()));
@@ -461,15 +469,9 @@ impl OpenId {
             "{}/.well-known/openid-configuration",
             self.settings.issuer.trim_end_matches('/')
         );
-        let doc: Value = self
-            .http
-            .get(discovery)
-            .send()
-            .await
-            .ok()?
-            .json()
-            .await
-            .ok()?;
+        let response = self.http.get(discovery).send().await.ok()?;
+        let doc: Value =
+            crate::net::json_bounded(response, PROVIDER_JSON_LIMIT, PROVIDER_JSON_TIME).await?;
         let endpoint = doc.get("end_session_endpoint")?.as_str()?;
         let mut url = url::Url::parse(endpoint).ok()?;
         url.query_pairs_mut()

@@ -108,8 +108,68 @@ pub async fn body_prefix(
     out
 }
 
+/// The most read of a JSON document a configured identity provider serves (its userinfo,
+/// keys or discovery document): far above any real one (a few KB, a userinfo with many groups
+/// tens of KB), so a broken or hostile provider cannot fill the server's memory.
+pub const PROVIDER_JSON_LIMIT: usize = 1024 * 1024;
+
+/// A response body parsed as JSON when it is at most `limit` bytes and arrives within
+/// `within`; `None` when it is larger, slower, or not JSON of that type.
+pub async fn json_bounded<T: serde::de::DeserializeOwned>(
+    response: reqwest::Response,
+    limit: usize,
+    within: Duration,
+) -> Option<T> {
+    let bytes = body_prefix(response, limit + 1, within).await;
+    if bytes.len() > limit {
+        return None;
+    }
+    serde_json::from_slice(&bytes).ok()
+}
+
 /// An error answer's body as text, bounded by [`ERROR_BODY_LIMIT`] (invalid UTF-8 replaced).
 pub async fn error_text(response: reqwest::Response) -> String {
     let bytes = body_prefix(response, ERROR_BODY_LIMIT, ERROR_BODY_TIME).await;
     String::from_utf8_lossy(&bytes).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// Serves one HTTP answer whose body is `body`, on a fresh port; returns its URL.
+    async fn serve_once(body: Vec<u8>) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.unwrap();
+            let mut buf = [0u8; 1024];
+            let _ = s.read(&mut buf).await;
+            let head = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+                body.len()
+            );
+            let _ = s.write_all(head.as_bytes()).await;
+            let _ = s.write_all(&body).await;
+        });
+        url
+    }
+
+    #[tokio::test]
+    async fn json_is_read_only_up_to_its_bound() {
+        let get = |url: String| async move { reqwest::get(url).await.unwrap() };
+        let small = serve_once(br#"{"sub":"a"}"#.to_vec()).await;
+        let v: Option<serde_json::Value> =
+            json_bounded(get(small).await, 64, Duration::from_secs(5)).await;
+        assert_eq!(v.unwrap()["sub"], "a");
+        // A 2 MiB document (valid JSON) against a 1 MiB bound: refused, not parsed.
+        let mut big = b"{\"groups\":\"".to_vec();
+        big.extend(std::iter::repeat_n(b'x', 2 * 1024 * 1024));
+        big.extend_from_slice(b"\"}");
+        let url = serve_once(big).await;
+        let v: Option<serde_json::Value> =
+            json_bounded(get(url).await, PROVIDER_JSON_LIMIT, Duration::from_secs(5)).await;
+        assert!(v.is_none());
+    }
 }
