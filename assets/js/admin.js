@@ -163,7 +163,10 @@ async function drawBanner(el) {
       } }, 'Remove banner') : null));
 }
 
-/** The groups, read only: `librechat group ...` makes and fills them. */
+/** Where a group comes from: an admin (`local`), or kept in step with a sign-in provider. */
+const SOURCE = { local: 'Made here', openid: 'OpenID claim', ldap: 'LDAP directory' };
+
+/** The groups, read only: `librechat group ...` makes and fills them, or sign-ins do. */
 async function drawGroups(el) {
   try {
     const r = await get('api/admin/groups');
@@ -171,9 +174,10 @@ async function drawGroups(el) {
       return mount(el, h('p', { class: 'muted' }, 'No groups yet. Make one with `librechat group create NAME`.'));
     }
     mount(el, h('table', {},
-      h('thead', {}, h('tr', {}, ['Group', 'Description', 'Members'].map((t) => h('th', { scope: 'col' }, t)))),
+      h('thead', {}, h('tr', {}, ['Group', 'Source', 'Description', 'Members'].map((t) => h('th', { scope: 'col' }, t)))),
       h('tbody', {}, r.groups.map((g) => h('tr', { 'data-group': g.name },
         h('td', {}, g.name),
+        h('td', { class: 'muted' }, SOURCE[g.source] || g.source),
         h('td', {}, g.description || ''),
         h('td', {}, `${g.memberCount}: ${g.members.join(', ')}`))))));
   } catch (e) {
