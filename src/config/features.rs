@@ -41,7 +41,7 @@ const fn feature(
 pub const FEATURES: [Feature; 16] = [
     feature("PROMPTS", "prompts", "prompts", true),
     feature("BOOKMARKS", "bookmarks", "bookmarks", true),
-    feature("AGENTS", "agents", "agents", false),
+    feature("AGENTS", "agents", "agents", true),
     feature("MEMORIES", "memories", "memories", true),
     // Several models answering side by side (`addedConvo`).
     feature("MULTI_CONVO", "multiConvo", "side-by-side answers", false),
@@ -116,6 +116,7 @@ mod tests {
             [
                 "PROMPTS",
                 "BOOKMARKS",
+                "AGENTS",
                 "MEMORIES",
                 "TEMPORARY_CHAT",
                 "PEOPLE_PICKER",

@@ -46,6 +46,9 @@ pub struct Settings {
     /// The AI endpoints offered (keys inside: never printed).
     #[serde(skip)]
     pub endpoints: crate::providers::Endpoints,
+    /// `endpoints.agents`: the agent builder, run limits, providers and capabilities.
+    #[serde(skip)]
+    pub agents: super::agents::AgentsConfig,
     /// `OPENAI_MODERATION`: messages are checked before they are answered.
     #[serde(skip)]
     pub moderation: Option<crate::providers::moderation::Moderation>,
@@ -391,6 +394,7 @@ impl Settings {
             social: super::SocialSettings::from_env(env)?,
             apple: super::AppleSettings::from_env(env)?,
             saml,
+            agents: super::agents::AgentsConfig::load(env, parsed.yaml.endpoints.as_ref())?,
             endpoints,
             moderation: crate::providers::moderation::Moderation::from_env(env)?,
             yaml_warnings: warnings,

@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::features::FEATURES;
 
 /// The parts nothing reads yet, by their path in the file, and what they configure in LibreChat.
-const UNREAD: [(&[&str], &str); 34] = [
+const UNREAD: [(&[&str], &str); 33] = [
     (&["fileStrategy"], "where uploaded files are stored"),
     (&["fileStrategies"], "where uploaded files are stored"),
     (&["cloudfront"], "file storage behind CloudFront"),
@@ -42,7 +42,7 @@ const UNREAD: [(&[&str], &str); 34] = [
     // `speech.speechTab` is read (/api/files/speech/config/get): the browser's own engines.
     (&["speech", "stt"], "speech to text on the server"),
     (&["speech", "tts"], "text to speech on the server"),
-    // `openAI`, `anthropic`, `google`, `custom` and `allowedAddresses` are read; Azure OpenAI
+    // `openAI`, `anthropic`, `google`, `custom`, `agents` and `allowedAddresses` are read; Azure OpenAI
     // comes from the environment.
     (&["endpoints", "all"], "settings shared by every endpoint"),
     (
@@ -51,7 +51,6 @@ const UNREAD: [(&[&str], &str); 34] = [
     ),
     (&["endpoints", "assistants"], "OpenAI assistants"),
     (&["endpoints", "azureAssistants"], "Azure assistants"),
-    (&["endpoints", "agents"], "agents"),
     (&["endpoints", "bedrock"], "AWS Bedrock"),
     (
         &["registration", "oauthStateTtlMs"],
@@ -100,7 +99,7 @@ mod tests {
         let file = json!({
             "version": "1.3.17",
             "interface": {"agents": false, "bookmarks": true, "webSearch": true},
-            "endpoints": {"custom": [], "agents": {"disableBuilder": true}},
+            "endpoints": {"custom": [], "agents": {"disableBuilder": true}, "bedrock": {}},
             "mcpServers": {"gh": {"url": "https://example.org"}},
             "memory": null,
             "rateLimits": {"conversationsImport": {"ipMax": 1}, "tts": {"ipMax": 1}},
@@ -111,8 +110,7 @@ mod tests {
         let joined = notes.join("\n");
         for named in [
             "`mcpServers` (MCP servers)",
-            "`endpoints.agents`",
-            "`interface.agents` has no effect: this server does not support agents",
+            "`endpoints.bedrock`",
             "`interface.webSearch` has no effect",
             "`rateLimits.tts`",
             "`registration.oauthStateTtlMs`",
@@ -120,7 +118,8 @@ mod tests {
         ] {
             assert!(joined.contains(named), "{named} missing from {joined}");
         }
-        // `speech.speechTab` is read.
-        assert_eq!(notes.len(), 7, "{joined}");
+        // `speech.speechTab`, `endpoints.agents` and `interface.agents` are read.
+        assert!(!joined.contains("agents"), "{joined}");
+        assert_eq!(notes.len(), 6, "{joined}");
     }
 }

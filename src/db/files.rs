@@ -110,7 +110,8 @@ pub fn get(conn: &Connection, user_id: &str, file_id: &str) -> Result<Option<Fil
 /// asks for the list on every page it opens, and a document's text may be 15 MB.
 pub fn list(conn: &Connection, user_id: &str, limit: u32) -> Result<Vec<File>, DbError> {
     let sql = format!(
-        "SELECT {} FROM files WHERE user_id = ?1 AND context IS NOT 'avatar'
+        "SELECT {} FROM files WHERE user_id = ?1
+            AND coalesce(context, '') NOT IN ('avatar', 'agent_avatar')
           ORDER BY updated_at DESC, file_id LIMIT ?2",
         COLUMNS.replacen(" text,", " NULL,", 1)
     );

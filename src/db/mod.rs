@@ -27,6 +27,9 @@
 //! connections, which WAL lets read while the writer writes.
 
 pub mod acl;
+pub mod agent_changes;
+pub mod agent_lists;
+pub mod agents;
 pub mod avatars;
 pub mod balances;
 pub mod banner;

@@ -85,6 +85,48 @@ pub async fn take(
     upload: Upload,
     received: Received,
 ) -> Result<Avatar, AvatarError> {
+    let manual = upload.manual;
+    let user_id = upload.user_id.clone();
+    let record = picture(storage, settings, &upload, received, |file_id, ext| {
+        format!("/images/{user_id}/{file_id}.{ext}")
+    })
+    .await?;
+    // LibreChat's client and its social sign-ins read `manual=true` in the URL.
+    let url = format!("{}?manual={manual}", record.filepath);
+    let record = File {
+        context: Some("avatar".into()),
+        ..record
+    };
+    let (r, u) = (record.clone(), url.clone());
+    let replaced = match db
+        .write(move |c| crate::db::avatars::replace(c, &r, &u))
+        .await
+    {
+        Ok(old) => old,
+        Err(e) => {
+            let _ = storage.remove(&record.storage_key).await;
+            return Err(e.into());
+        }
+    };
+    for old in replaced {
+        if let Err(e) = storage.remove(&old).await {
+            tracing::warn!(error = %e, "removing a replaced avatar's bytes failed; the sweeper will");
+        }
+    }
+    Ok(Avatar { url, file: record })
+}
+
+/// Checks a received picture and makes it an avatar: its centred square at [`SIDE`] pixels,
+/// written again as `imageOutputType`, stored. Returns the file's record (not yet written;
+/// `filepath` from `path(file_id, extension)`, no context): the caller records it, or removes
+/// the stored bytes (`storage_key`) when it does not.
+pub async fn picture(
+    storage: &Storage,
+    settings: &FileSettings,
+    upload: &Upload,
+    received: Received,
+    path: impl FnOnce(&str, &str) -> String,
+) -> Result<File, AvatarError> {
     if received.bytes == 0 {
         return Err(AvatarError::Empty);
     }
@@ -109,44 +151,19 @@ pub async fn take(
     let size = picture.len();
     let key = storage.put_bytes(picture).await?;
     let file_id = uuid::Uuid::new_v4().to_string();
-    let filepath = format!(
-        "/images/{}/{file_id}.{}",
-        upload.user_id,
-        output.extension()
-    );
-    // LibreChat's client and its social sign-ins read `manual=true` in the URL.
-    let url = format!("{filepath}?manual={}", upload.manual);
-    let record = File {
+    Ok(File {
+        filepath: path(&file_id, output.extension()),
         file_id,
-        user_id: upload.user_id,
+        user_id: upload.user_id.clone(),
         filename: format!("avatar.{}", output.extension()),
-        filepath,
-        storage_key: key.clone(),
+        storage_key: key,
         bytes: i64::try_from(size).unwrap_or(i64::MAX),
         mime: output.mime().to_owned(),
         width: Some(i64::from(width)),
         height: Some(i64::from(height)),
         source: "local".into(),
-        context: Some("avatar".into()),
         ..File::default()
-    };
-    let (r, u) = (record.clone(), url.clone());
-    let replaced = match db
-        .write(move |c| crate::db::avatars::replace(c, &r, &u))
-        .await
-    {
-        Ok(old) => old,
-        Err(e) => {
-            let _ = storage.remove(&key).await;
-            return Err(e.into());
-        }
-    };
-    for old in replaced {
-        if let Err(e) = storage.remove(&old).await {
-            tracing::warn!(error = %e, "removing a replaced avatar's bytes failed; the sweeper will");
-        }
-    }
-    Ok(Avatar { url, file: record })
+    })
 }
 
 /// The picture's centred square, at [`SIDE`] pixels a side (smaller pictures are enlarged,

@@ -20,7 +20,8 @@ const BATCH: u32 = 500;
 pub struct Swept {
     /// Attachments never sent.
     pub unattached: usize,
-    /// Avatars replaced (by a social sign-in's picture: an upload removes the one before).
+    /// Avatars replaced (by a social sign-in's picture: an upload removes the one before), and
+    /// pictures of agents that are gone.
     pub avatars: usize,
     /// Stored bytes with no record.
     pub unrecorded: usize,
@@ -42,6 +43,8 @@ pub async fn sweep(db: &Db, storage: &Storage) -> Result<Swept, SweepError> {
     swept.unattached =
         delete_in_batches(db, storage, &before, db::files::delete_unattached).await?;
     swept.avatars = delete_in_batches(db, storage, &before, db::avatars::delete_unshown).await?;
+    swept.avatars +=
+        delete_in_batches(db, storage, &before, db::agents::delete_orphan_pictures).await?;
     let s = storage.clone();
     let stale = tokio::task::spawn_blocking(move || s.stale_keys(UNRECORDED_FOR))
         .await

@@ -56,6 +56,8 @@ fn routes() -> Routes {
         .merge(routes::absent::router())
         .merge(routes::permissions::router())
         .merge(routes::prompts::router())
+        .merge(routes::agents::router())
+        .merge(routes::agent_avatar::router())
         .merge(routes::admin_groups::router())
         .merge(routes::files::router())
         .merge(routes::roles::router())
@@ -80,6 +82,7 @@ fn routes() -> Routes {
     let (imports, more) = routes::imports::router()
         .merge(routes::files::transfer_router())
         .merge(routes::avatar::router())
+        .merge(routes::agent_avatar::upload_router())
         .split_for_parts();
     doc.merge(more);
     let (streaming, more) = routes::chat::streaming_router().split_for_parts();

@@ -18,6 +18,7 @@
 //!   ("text must be a string"); fields the server does not take from a client (`user`,
 //!   `createdAt`, ...) are read leniently and ignored.
 
+pub mod agent;
 pub mod balance;
 pub mod conversation;
 pub mod file;

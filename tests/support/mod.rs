@@ -6,6 +6,7 @@
 /// one binary never take the same port and mistake each other's peer for their own.
 pub static PEER_START: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
+pub mod agents;
 pub mod fake_apple;
 pub mod fake_hostile;
 pub mod fake_openai;

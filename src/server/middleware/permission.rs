@@ -49,6 +49,21 @@ impl Needs for CreatePrompts {
     const PERMISSIONS: &'static [&'static str] = &["USE", "CREATE"];
 }
 
+/// `AGENTS`/`USE`: reading agents (LibreChat's `checkAgentAccess`).
+pub struct UseAgents;
+impl Needs for UseAgents {
+    const TYPE: &'static str = "AGENTS";
+    const PERMISSIONS: &'static [&'static str] = &["USE"];
+}
+
+/// `AGENTS`/`USE` and `CREATE`: creating, changing, copying and deleting agents (LibreChat's
+/// `checkAgentCreate`).
+pub struct CreateAgents;
+impl Needs for CreateAgents {
+    const TYPE: &'static str = "AGENTS";
+    const PERMISSIONS: &'static [&'static str] = &["USE", "CREATE"];
+}
+
 /// The signed-in user, whose role has the permissions `N` names; else 403, LibreChat's
 /// `{"message": "Forbidden: Insufficient permissions"}` (401 first without a valid token).
 pub struct Permitted<N: Needs>(pub User, pub PhantomData<N>);

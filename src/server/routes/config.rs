@@ -158,11 +158,13 @@ fn interface(s: &Settings) -> Map<String, Value> {
     ] {
         out.insert(key.into(), Value::Bool(true));
     }
-    // LibreChat's defaults for the prompts library and the people picker.
-    out.insert(
-        "prompts".into(),
-        json!({"use": true, "create": true, "share": false, "public": false}),
-    );
+    // LibreChat's defaults for the prompts library, agents and the people picker.
+    for key in ["prompts", "agents"] {
+        out.insert(
+            key.into(),
+            json!({"use": true, "create": true, "share": false, "public": false}),
+        );
+    }
     out.insert(
         "peoplePicker".into(),
         json!({"users": true, "groups": true, "roles": true}),

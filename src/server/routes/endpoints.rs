@@ -17,11 +17,19 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(token_config))
 }
 
-/// LibreChat's `TEndpointsConfig`: each endpoint's order, type and whether users bring keys.
+/// LibreChat's `TEndpointsConfig`: each endpoint's order, type and whether users bring keys;
+/// `agents` (after OpenAI's, as LibreChat orders it) with the builder's settings.
 #[utoipa::path(get, path = "/api/endpoints", operation_id = "endpoints_endpoints", tag = "endpoints", responses((status = 200, description = "Success")))]
 async fn endpoints(State(state): State<AppState>, AuthUser(_): AuthUser) -> Json<Value> {
     let mut out = Map::new();
-    for (order, e) in state.settings.endpoints.list.iter().enumerate() {
+    let agents = &state.settings.agents;
+    let list = &state.settings.endpoints.list;
+    let agents_at = list.iter().take_while(|e| e.name == "openAI").count();
+    for (i, e) in list.iter().enumerate() {
+        if i == agents_at && agents.listed {
+            out.insert("agents".into(), agents_entry(&state, agents_at));
+        }
+        let order = i + usize::from(agents.listed && i >= agents_at);
         let mut v = json!({
             "order": order,
             "userProvide": e.key == Key::UserProvided,
@@ -38,7 +46,32 @@ async fn endpoints(State(state): State<AppState>, AuthUser(_): AuthUser) -> Json
         }
         out.insert(e.name.clone(), v);
     }
+    if agents.listed && !out.contains_key("agents") {
+        out.insert("agents".into(), agents_entry(&state, agents_at));
+    }
     Json(Value::Object(out))
+}
+
+/// LibreChat's `agents` entry: no key of its own, the builder's switch, its capabilities and
+/// the providers agents may use (when `allowedProviders` names them).
+fn agents_entry(state: &AppState, order: usize) -> Value {
+    let agents = &state.settings.agents;
+    let memory = state
+        .settings
+        .yaml
+        .memory
+        .as_ref()
+        .is_some_and(|m| !m.is_disabled());
+    let mut v = json!({
+        "order": order,
+        "userProvide": false,
+        "disableBuilder": agents.disable_builder,
+        "capabilities": agents.served_capabilities(memory),
+    });
+    if let Some(allowed) = &agents.allowed_providers {
+        v["allowedProviders"] = json!(allowed);
+    }
+    v
 }
 
 /// `{endpoint: [model, ...]}`.

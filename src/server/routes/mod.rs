@@ -2,6 +2,9 @@
 
 pub mod absent;
 pub mod admin;
+pub mod agent_avatar;
+mod agent_shapes;
+pub mod agents;
 pub mod admin_groups;
 pub mod auth;
 pub mod avatar;
