@@ -15,14 +15,31 @@ async fn the_endpoints_list_agents_as_librechat_does() {
     let agents = &e["agents"];
     assert_eq!(agents["userProvide"], false);
     assert_eq!(agents["disableBuilder"], false);
-    assert_eq!((e["openAI"]["order"].as_u64(), agents["order"].as_u64()), (Some(0), Some(1)));
+    assert_eq!(
+        (e["openAI"]["order"].as_u64(), agents["order"].as_u64()),
+        (Some(0), Some(1))
+    );
     assert_eq!(e["anthropic"]["order"], 2);
-    let caps: Vec<&str> = agents["capabilities"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
-    assert!(caps.contains(&"tools") && caps.contains(&"actions"), "{caps:?}");
-    assert!(!caps.contains(&"memory"), "no memory section: no memory capability");
+    let caps: Vec<&str> = agents["capabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    assert!(
+        caps.contains(&"tools") && caps.contains(&"actions"),
+        "{caps:?}"
+    );
+    assert!(
+        !caps.contains(&"memory"),
+        "no memory section: no memory capability"
+    );
     assert!(agents.get("allowedProviders").is_none());
     let config = server.get_json("/api/config", &s.token).await;
-    assert_eq!(config["interface"]["agents"], json!({"use": true, "create": true, "share": false, "public": false}));
+    assert_eq!(
+        config["interface"]["agents"],
+        json!({"use": true, "create": true, "share": false, "public": false})
+    );
 
     // `ENDPOINTS` without `agents` leaves them out, as LibreChat does.
     let hidden = TestServer::builder()
@@ -31,7 +48,13 @@ async fn the_endpoints_list_agents_as_librechat_does() {
         .start()
         .await;
     let s = hidden.signed_in("alice@example.org", PW).await;
-    assert!(hidden.get_json("/api/endpoints", &s.token).await.get("agents").is_none());
+    assert!(
+        hidden
+            .get_json("/api/endpoints", &s.token)
+            .await
+            .get("agents")
+            .is_none()
+    );
 }
 
 #[tokio::test]
@@ -42,7 +65,14 @@ async fn disable_builder_refuses_every_change_and_reads_still_work() {
     let e = server.get_json("/api/endpoints", &s.token).await;
     assert_eq!(e["agents"]["disableBuilder"], true);
     assert_eq!(e["agents"]["capabilities"], json!(["tools", "memory"]));
-    let (status, v) = call(&server, &s, "POST", "/api/agents", support::agents::body(json!({}))).await;
+    let (status, v) = call(
+        &server,
+        &s,
+        "POST",
+        "/api/agents",
+        support::agents::body(json!({})),
+    )
+    .await;
     assert_eq!(status, 403, "{v}");
     assert!(v["message"].as_str().unwrap().contains("disableBuilder"));
     assert_eq!(server.count("agents").await, 0);
@@ -50,7 +80,8 @@ async fn disable_builder_refuses_every_change_and_reads_still_work() {
     // One made before the switch (here, in the store directly) stays readable and deletable.
     let viewer = librechat::access::viewer(&user(&server, "alice@example.org").await);
     let def: librechat::db::agents::Definition =
-        serde_json::from_value(json!({"provider": "openAI", "model": "gpt-4o", "name": "Old"})).unwrap();
+        serde_json::from_value(json!({"provider": "openAI", "model": "gpt-4o", "name": "Old"}))
+            .unwrap();
     let owner = librechat::access::roles::owner_of(librechat::access::ResourceType::Agent);
     let (o_id, o_bits) = (owner.id, owner.bits);
     let agent = server
@@ -97,12 +128,34 @@ async fn agents_use_only_the_providers_allowed() {
     let s = server.signed_in("alice@example.org", PW).await;
     let e = server.get_json("/api/endpoints", &s.token).await;
     assert_eq!(e["agents"]["allowedProviders"], json!(["anthropic"]));
-    let (status, v) = call(&server, &s, "POST", "/api/agents", support::agents::body(json!({}))).await;
+    let (status, v) = call(
+        &server,
+        &s,
+        "POST",
+        "/api/agents",
+        support::agents::body(json!({})),
+    )
+    .await;
     assert_eq!(status, 400);
-    assert!(v["message"].as_str().unwrap().contains("allowedProviders"), "{v}");
-    let agent = create(&server, &s, json!({"provider": "anthropic", "model": "claude-sonnet-4-5"})).await;
+    assert!(
+        v["message"].as_str().unwrap().contains("allowedProviders"),
+        "{v}"
+    );
+    let agent = create(
+        &server,
+        &s,
+        json!({"provider": "anthropic", "model": "claude-sonnet-4-5"}),
+    )
+    .await;
     let (id, _) = ids(&agent);
-    let (status, _) = call(&server, &s, "PATCH", &format!("/api/agents/{id}"), json!({"provider": "openAI"})).await;
+    let (status, _) = call(
+        &server,
+        &s,
+        "PATCH",
+        &format!("/api/agents/{id}"),
+        json!({"provider": "openAI"}),
+    )
+    .await;
     assert_eq!(status, 400);
 }
 
@@ -117,14 +170,21 @@ async fn a_bad_agents_section_stops_the_server_with_the_key_named() {
         .to_string();
     assert!(err.contains("endpoints.agents.maxCitations"), "{err}");
     let yaml = "version: 1.3.17\nendpoints:\n  agents:\n    capabilities: [tools, mind_reading]\n";
-    let err = TestServer::builder().yaml(yaml).settings(dir.path()).unwrap_err().to_string();
+    let err = TestServer::builder()
+        .yaml(yaml)
+        .settings(dir.path())
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("mind_reading"), "{err}");
 }
 
 async fn upload(server: &TestServer, token: &str, agent_id: &str, bytes: Vec<u8>) -> (u16, Value) {
     let form = reqwest::multipart::Form::new().part(
         "file",
-        reqwest::multipart::Part::bytes(bytes).file_name("pic.png").mime_str("image/png").unwrap(),
+        reqwest::multipart::Part::bytes(bytes)
+            .file_name("pic.png")
+            .mime_str("image/png")
+            .unwrap(),
     );
     let resp = server
         .client
@@ -147,7 +207,10 @@ async fn a_picture_is_made_kept_with_its_versions_and_shown_to_those_who_see_the
     assert_eq!(status, 201, "{agent}");
     assert_eq!(agent["version"], 2, "a new picture is a change");
     let first = agent["avatar"]["filepath"].as_str().unwrap().to_owned();
-    assert!(first.starts_with(&format!("/images/agents/{id}/")), "{first}");
+    assert!(
+        first.starts_with(&format!("/images/agents/{id}/")),
+        "{first}"
+    );
     assert_eq!(agent["avatar"]["source"], "local");
 
     // Its owner sees it, by token or by the browser's refresh cookie; Bob does not.
@@ -166,27 +229,69 @@ async fn a_picture_is_made_kept_with_its_versions_and_shown_to_those_who_see_the
     assert_eq!(server.get_as(&first, &bob.token).await.status(), 404);
     assert_eq!(server.get(&first).await.status(), 401);
     assert_eq!(upload(&server, &bob.token, &id, png(10, 10)).await.0, 404);
-    assert_eq!(upload(&server, &alice.token, &id, b"not a picture".to_vec()).await.0, 415);
+    assert_eq!(
+        upload(&server, &alice.token, &id, b"not a picture".to_vec())
+            .await
+            .0,
+        415
+    );
 
     // Shared with Bob, he sees it too; a second picture keeps the first for the versions.
     support::agents::share_with(&server, &alice, &oid, &bob, "agent_viewer").await;
     assert_eq!(server.get_as(&first, &bob.token).await.status(), 200);
     let (_, again) = upload(&server, &alice.token, &id, png(50, 50)).await;
     assert_ne!(again["avatar"]["filepath"], first.as_str());
-    let (status, back) = call(&server, &alice, "POST", &format!("/api/agents/{id}/revert"), json!({"version_index": 1})).await;
-    assert_eq!((status, back["avatar"]["filepath"].as_str()), (200, Some(first.as_str())));
+    let (status, back) = call(
+        &server,
+        &alice,
+        "POST",
+        &format!("/api/agents/{id}/revert"),
+        json!({"version_index": 1}),
+    )
+    .await;
+    assert_eq!(
+        (status, back["avatar"]["filepath"].as_str()),
+        (200, Some(first.as_str()))
+    );
     assert_eq!(server.get_as(&first, &bob.token).await.status(), 200);
     // Naming one of its own pictures is allowed; taking it away too.
-    let (status, v) = call(&server, &alice, "PATCH", &format!("/api/agents/{id}"), json!({"avatar": null})).await;
+    let (status, v) = call(
+        &server,
+        &alice,
+        "PATCH",
+        &format!("/api/agents/{id}"),
+        json!({"avatar": null}),
+    )
+    .await;
     assert_eq!(status, 200);
     assert!(v.get("avatar").is_none(), "{v}");
 
     // A copy gets its own copy of the picture.
-    call(&server, &alice, "POST", &format!("/api/agents/{id}/revert"), json!({"version_index": 1})).await;
-    let (_, copied) = call(&server, &alice, "POST", &format!("/api/agents/{id}/duplicate"), json!({})).await;
-    let copy_pic = copied["agent"]["avatar"]["filepath"].as_str().unwrap().to_owned();
+    call(
+        &server,
+        &alice,
+        "POST",
+        &format!("/api/agents/{id}/revert"),
+        json!({"version_index": 1}),
+    )
+    .await;
+    let (_, copied) = call(
+        &server,
+        &alice,
+        "POST",
+        &format!("/api/agents/{id}/duplicate"),
+        json!({}),
+    )
+    .await;
+    let copy_pic = copied["agent"]["avatar"]["filepath"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let (cid, _) = ids(&copied["agent"]);
-    assert!(copy_pic.starts_with(&format!("/images/agents/{cid}/")), "{copy_pic}");
+    assert!(
+        copy_pic.starts_with(&format!("/images/agents/{cid}/")),
+        "{copy_pic}"
+    );
     assert_eq!(server.get_as(&copy_pic, &alice.token).await.status(), 200);
 
     // The pictures are not in the files list, and go with their agent.
@@ -194,7 +299,18 @@ async fn a_picture_is_made_kept_with_its_versions_and_shown_to_those_who_see_the
     assert_eq!(files, json!([]));
     let stored = server.stored_files();
     assert_eq!(stored, 3);
-    assert_eq!(call(&server, &alice, "DELETE", &format!("/api/agents/{id}"), json!(null)).await.0, 200);
+    assert_eq!(
+        call(
+            &server,
+            &alice,
+            "DELETE",
+            &format!("/api/agents/{id}"),
+            json!(null)
+        )
+        .await
+        .0,
+        200
+    );
     assert_eq!(server.stored_files(), 1);
     assert_eq!(server.get_as(&first, &alice.token).await.status(), 404);
 }

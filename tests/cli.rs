@@ -128,7 +128,14 @@ fn librechats_example_yaml_loads_unchanged() {
     assert!(!err.contains("unknown key"), "{err}");
     // What it sets for features not built here is named, not silently taken.
     assert!(err.contains("note: librechat.yaml: `actions`"), "{err}");
-    assert!(err.contains("`interface.agents` has no effect"), "{err}");
+    assert!(
+        err.contains("`interface.multiConvo` has no effect"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("`interface.agents`") && !err.contains("`endpoints.agents`"),
+        "agents are built: {err}"
+    );
     assert!(
         !err.contains("`interface.prompts`"),
         "prompts are built: {err}"
@@ -168,7 +175,7 @@ rateLimits:
 ";
 
 /// Each part of the file above that has no effect, as the notes name it.
-const UNSUPPORTED_NAMED: [&str; 10] = [
+const UNSUPPORTED_NAMED: [&str; 8] = [
     "`mcpServers` (MCP servers) is not supported yet",
     "`webSearch` (web search) is not supported yet",
     "`memory.agent` (the memory agent that writes memories after a turn) is not supported yet",
@@ -176,8 +183,6 @@ const UNSUPPORTED_NAMED: [&str; 10] = [
     "`ocr` (text recognition in uploads) is not supported yet",
     "`actions` (agent actions) is not supported yet",
     "`fileConfig.ocr` (text recognition in uploads) is not supported yet",
-    "`endpoints.agents` (agents) is not supported yet",
-    "`interface.agents` has no effect",
     "`rateLimits.stt`",
 ];
 

@@ -182,8 +182,8 @@ async fn the_config_says_the_missing_features_are_off_whatever_the_yaml_says() {
     let s = server.signed_in("alice@example.org", PW).await;
     let config = server.get_json("/api/config", &s.token).await;
     let ui = &config["interface"];
+    assert_eq!(ui["agents"], true, "agents are built: as the yaml says");
     for off in [
-        "agents",
         "runCode",
         "webSearch",
         "fileSearch",

@@ -28,9 +28,10 @@ const TYPES: [&str; 16] = [
     "SHARED_LINKS",
 ];
 /// The ones this server has.
-const BUILT: [&str; 6] = [
+const BUILT: [&str; 7] = [
     "PROMPTS",
     "BOOKMARKS",
+    "AGENTS",
     "MEMORIES",
     "TEMPORARY_CHAT",
     "PEOPLE_PICKER",
@@ -96,7 +97,7 @@ async fn people_read_their_own_role_and_user_admins_read_any() {
         true
     );
     assert_eq!(
-        admin_role["permissions"]["AGENTS"]["USE"], false,
+        admin_role["permissions"]["MCP_SERVERS"]["USE"], false,
         "not built: off even for ADMIN"
     );
     assert_eq!(server.get_json("/api/roles/USER", &admin.token).await, own);
@@ -300,7 +301,8 @@ async fn interface_switches_seed_the_roles_and_features_not_built_stay_off() {
         p["SHARED_LINKS"],
         json!({"CREATE": true, "SHARE": true, "SHARE_PUBLIC": false})
     );
-    assert_eq!(p["AGENTS"]["SHARE"], false, "agents are not built here");
+    assert_eq!(p["AGENTS"]["SHARE"], true, "as the yaml says");
+    assert_eq!(p["SKILLS"]["USE"], false, "skills are not built here");
     for role in ["USER", "ADMIN"] {
         let s = stored(&server, role).await;
         assert_eq!(s["PROMPTS"]["USE"], false, "{role}");

@@ -136,7 +136,10 @@ impl<'a> Reader<'a> {
                 Some(o.clone())
             }
             Value::Object(_) => {
-                self.issue(key, format!("is too large: at most {MAX_OBJECT_BYTES} bytes"));
+                self.issue(
+                    key,
+                    format!("is too large: at most {MAX_OBJECT_BYTES} bytes"),
+                );
                 None
             }
             other => {
@@ -199,10 +202,17 @@ fn model_parameters(mut params: Map<String, Value>) -> Map<String, Value> {
         if NUMERIC.contains(&k.as_str()) {
             let n = match v {
                 Value::Number(n) => n.as_f64(),
-                Value::String(s) => s.trim().parse::<f64>().ok().filter(|_| !s.trim().is_empty()),
+                Value::String(s) => s
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|_| !s.trim().is_empty()),
                 _ => None,
             };
-            match n.filter(|n| n.is_finite()).and_then(serde_json::Number::from_f64) {
+            match n
+                .filter(|n| n.is_finite())
+                .and_then(serde_json::Number::from_f64)
+            {
                 Some(n) => {
                     // Whole numbers stay whole (`max_tokens: 1000`, not 1000.0).
                     *v = match n.as_f64() {
@@ -229,7 +239,13 @@ fn tool_resources(r: &mut Reader<'_>) -> Option<Map<String, Value>> {
         return None;
     };
     let mut out = Map::new();
-    for key in ["image_edit", "execute_code", "file_search", "context", "ocr"] {
+    for key in [
+        "image_edit",
+        "execute_code",
+        "file_search",
+        "context",
+        "ocr",
+    ] {
         let Some(v) = given.get(key).filter(|v| !v.is_null()) else {
             continue;
         };
@@ -259,8 +275,12 @@ fn tool_resources(r: &mut Reader<'_>) -> Option<Map<String, Value>> {
 /// One endpoint of an edge: an agent id, or a list of them.
 fn edge_side(r: &mut Reader<'_>, path: &str, v: Option<&Value>) -> Option<Value> {
     match v {
-        Some(Value::String(s)) if s.chars().count() <= MAX_NAME_LIKE => Some(Value::from(s.clone())),
-        Some(list @ Value::Array(_)) => r.list_at(path, list, MAX_EDGES, MAX_NAME_LIKE).map(Value::from),
+        Some(Value::String(s)) if s.chars().count() <= MAX_NAME_LIKE => {
+            Some(Value::from(s.clone()))
+        }
+        Some(list @ Value::Array(_)) => r
+            .list_at(path, list, MAX_EDGES, MAX_NAME_LIKE)
+            .map(Value::from),
         Some(other) => {
             r.wrong(path, "string or array", other);
             None
@@ -298,7 +318,11 @@ fn edges(r: &mut Reader<'_>) -> Option<Vec<Value>> {
                 kept.insert(side.into(), v);
             }
         }
-        for (key, max) in [("description", MAX_DESCRIPTION), ("prompt", MAX_DESCRIPTION), ("promptKey", MAX_NAME_LIKE)] {
+        for (key, max) in [
+            ("description", MAX_DESCRIPTION),
+            ("prompt", MAX_DESCRIPTION),
+            ("promptKey", MAX_NAME_LIKE),
+        ] {
             if let Some(v) = edge.get(key).filter(|v| !v.is_null()) {
                 match r.text_at(&format!("{path}.{key}"), v, max) {
                     Some(s) if !s.is_empty() => {
@@ -436,12 +460,21 @@ pub fn create(body: &Map<String, Value>) -> Result<Definition, Vec<Issue>> {
     };
     let p = patch(&mut r);
     for key in ["provider", "model"] {
-        if !r.body.get(key).is_some_and(|v| v.as_str().is_some_and(|s| !s.trim().is_empty())) && !r.issues.iter().any(|i| i.path == key) {
+        let filled = r
+            .body
+            .get(key)
+            .and_then(Value::as_str)
+            .is_some_and(|s| !s.trim().is_empty());
+        let named = r.issues.iter().any(|i| i.path == key);
+        if !filled && !named {
             r.issue(key, "Required: a non-empty string");
         }
     }
     if let Some(Some(_)) = p.avatar {
-        r.issue("avatar", "upload the picture once the agent exists (POST /api/files/images/agents/:id/avatar)");
+        r.issue(
+            "avatar",
+            "upload the picture once the agent exists (POST /api/files/images/agents/:id/avatar)",
+        );
     }
     if !r.issues.is_empty() {
         return Err(r.issues);
@@ -467,7 +500,11 @@ pub fn update(body: &Map<String, Value>) -> Result<Patch, Vec<Issue>> {
     };
     let p = patch(&mut r);
     for key in ["provider", "model"] {
-        if r.body.get(key).and_then(Value::as_str).is_some_and(|s| s.trim().is_empty()) {
+        if r.body
+            .get(key)
+            .and_then(Value::as_str)
+            .is_some_and(|s| s.trim().is_empty())
+        {
             r.issue(key, "must not be empty");
         }
     }
@@ -505,7 +542,10 @@ mod tests {
             Value::Object(def.model_parameters),
             json!({"temperature": 0.5, "top_p": 1})
         );
-        assert_eq!(def.edges, [json!({"from": "", "to": "agent_b", "edgeType": "handoff"})]);
+        assert_eq!(
+            def.edges,
+            [json!({"from": "", "to": "agent_b", "edgeType": "handoff"})]
+        );
         assert_eq!(def.extra["skills_enabled"], true);
         assert!(!def.extra.contains_key("unknown"));
     }
@@ -520,8 +560,16 @@ mod tests {
         })))
         .unwrap_err();
         let paths: Vec<&str> = issues.iter().map(|i| i.path.as_str()).collect();
-        for p in ["name", "instructions", "tools", "edges[0].from", "edges[0].to",
-                  "support_contact.email", "recursion_limit", "model"] {
+        for p in [
+            "name",
+            "instructions",
+            "tools",
+            "edges[0].from",
+            "edges[0].to",
+            "support_contact.email",
+            "recursion_limit",
+            "model",
+        ] {
             assert!(paths.contains(&p), "{p} missing from {paths:?}");
         }
         let tools = issues.iter().find(|i| i.path == "tools").unwrap();

@@ -40,7 +40,10 @@ impl Builder<'_> {
     }
 
     /// A create body (LibreChat's `AgentCreateParams`) as a definition.
-    pub fn create(&self, body: &serde_json::Map<String, serde_json::Value>) -> Result<Definition, BuildError> {
+    pub fn create(
+        &self,
+        body: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Definition, BuildError> {
         self.open()?;
         let def = definition::create(body).map_err(BuildError::Invalid)?;
         self.provider(&def.provider)?;
@@ -48,7 +51,10 @@ impl Builder<'_> {
     }
 
     /// An update body (LibreChat's `AgentUpdateParams`) as a change.
-    pub fn update(&self, body: &serde_json::Map<String, serde_json::Value>) -> Result<Patch, BuildError> {
+    pub fn update(
+        &self,
+        body: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Patch, BuildError> {
         self.open()?;
         let patch = definition::update(body).map_err(BuildError::Invalid)?;
         if let Some(p) = &patch.provider {

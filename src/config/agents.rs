@@ -129,17 +129,15 @@ impl AgentsConfig {
         };
         let mut config = match endpoints.and_then(|e| e.get("agents")) {
             None | Some(Value::Null) => Self::default(),
-            Some(section) => {
-                serde_path_to_error::deserialize::<_, Self>(section).map_err(|e| {
-                    let path = e.path().to_string();
-                    let key = if path == "." {
-                        String::new()
-                    } else {
-                        format!(".{path}")
-                    };
-                    err(&key, e.into_inner().to_string())
-                })?
-            }
+            Some(section) => serde_path_to_error::deserialize::<_, Self>(section).map_err(|e| {
+                let path = e.path().to_string();
+                let key = if path == "." {
+                    String::new()
+                } else {
+                    format!(".{path}")
+                };
+                err(&key, e.into_inner().to_string())
+            })?,
         };
         if !(1..=50).contains(&config.max_citations) {
             return Err(err(".maxCitations", "must be from 1 to 50".into()));

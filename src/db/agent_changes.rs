@@ -107,7 +107,10 @@ impl Patch {
         set(&mut def.conversation_starters, &self.conversation_starters);
         set_some(&mut def.agent_ids, &self.agent_ids);
         set(&mut def.edges, &self.edges);
-        set_some(&mut def.hide_sequential_outputs, &self.hide_sequential_outputs);
+        set_some(
+            &mut def.hide_sequential_outputs,
+            &self.hide_sequential_outputs,
+        );
         set_some(&mut def.end_after_tools, &self.end_after_tools);
         set(&mut def.avatar, &self.avatar);
         set_some(&mut def.support_contact, &self.support_contact);
@@ -131,8 +134,10 @@ pub(super) fn add_version(
          SELECT ?1, version_count, ?2, ?3, ?4, ?4 FROM agents WHERE object_id = ?1",
     )?
     .execute(params![object_id, agents::text(def), updated_by, at])?;
-    conn.prepare_cached("UPDATE agents SET version_count = version_count + 1 WHERE object_id = ?1")?
-        .execute([object_id])?;
+    conn.prepare_cached(
+        "UPDATE agents SET version_count = version_count + 1 WHERE object_id = ?1",
+    )?
+    .execute([object_id])?;
     Ok(())
 }
 
@@ -344,9 +349,8 @@ pub fn revert(
 /// as LibreChat does; no version is recorded for it.
 pub(super) fn forget_in_edges(conn: &Connection, id: &str) -> Result<(), DbError> {
     let touched: Vec<(String, String)> = {
-        let mut stmt = conn.prepare_cached(
-            "SELECT object_id, edges FROM agents WHERE instr(edges, ?1) > 0",
-        )?;
+        let mut stmt =
+            conn.prepare_cached("SELECT object_id, edges FROM agents WHERE instr(edges, ?1) > 0")?;
         let rows = stmt.query_map([format!("\"{id}\"")], |r| Ok((r.get(0)?, r.get(1)?)))?;
         rows.collect::<Result<_, _>>()?
     };
@@ -391,13 +395,20 @@ mod tests {
     #[test]
     fn versions_compare_as_librechat_compares_them() {
         let a = def(json!({"provider": "openAI", "model": "m", "tools": ["b", "a"]}));
-        let b = def(json!({"provider": "openAI", "model": "m", "tools": ["a", "b"],
-                           "description": "", "end_after_tools": false}));
-        assert!(same_version(&a, &b), "order, empty text and false do not count");
+        let b = def(
+            json!({"provider": "openAI", "model": "m", "tools": ["a", "b"],
+                           "description": "", "end_after_tools": false}),
+        );
+        assert!(
+            same_version(&a, &b),
+            "order, empty text and false do not count"
+        );
         let c = def(json!({"provider": "openAI", "model": "m", "tools": ["a"]}));
         assert!(!same_version(&a, &c));
-        let d = def(json!({"provider": "openAI", "model": "m", "tools": ["a", "b"],
-                           "instructions": "Be brief"}));
+        let d = def(
+            json!({"provider": "openAI", "model": "m", "tools": ["a", "b"],
+                           "instructions": "Be brief"}),
+        );
         assert!(!same_version(&a, &d));
     }
 

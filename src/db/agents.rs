@@ -373,7 +373,8 @@ pub(super) fn prune_file_ids(
         .flatten()
         .filter_map(Value::as_str)
         .collect();
-    let mut owned = conn.prepare_cached("SELECT 1 FROM files WHERE user_id = ?1 AND file_id = ?2")?;
+    let mut owned =
+        conn.prepare_cached("SELECT 1 FROM files WHERE user_id = ?1 AND file_id = ?2")?;
     for resource in tool_resources.values_mut() {
         let Some(Value::Array(ids)) = resource.get_mut("file_ids") else {
             continue;
@@ -664,10 +665,7 @@ mod tests {
         replace_edge_source(&mut edges, "", "agent_a");
         assert_eq!(edges[0]["from"], "agent_a");
         assert_eq!(edges[1]["from"], json!(["agent_b", "agent_a"]));
-        assert_eq!(
-            edge_participants(&edges),
-            ["agent_a", "agent_b", "agent_c"]
-        );
+        assert_eq!(edge_participants(&edges), ["agent_a", "agent_b", "agent_c"]);
     }
 
     #[test]

@@ -88,9 +88,13 @@ async fn upload(
         }
     }
     let received = received.ok_or_else(|| ApiError::BadRequest("No file uploaded".into()))?;
-    let picture = avatar::picture(&state.files, &state.settings.files, &upload, received, |f, e| {
-        path_of(&agent_id, f, e)
-    })
+    let picture = avatar::picture(
+        &state.files,
+        &state.settings.files,
+        &upload,
+        received,
+        |f, e| path_of(&agent_id, f, e),
+    )
     .await?;
     let record = File {
         context: Some("agent_avatar".into()),

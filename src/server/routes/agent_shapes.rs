@@ -16,11 +16,7 @@ use crate::shapes::agent::{
 };
 
 /// The whole agent for `viewer_id`; `is_public` only on reads, as LibreChat answers.
-pub fn full<'a>(
-    a: &'a Agent,
-    viewer_id: &str,
-    is_public: Option<bool>,
-) -> TAgent<'a, Definition> {
+pub fn full<'a>(a: &'a Agent, viewer_id: &str, is_public: Option<bool>) -> TAgent<'a, Definition> {
     TAgent {
         object_id: &a.object_id,
         id: &a.id,
@@ -107,7 +103,12 @@ pub fn denied(d: Denied) -> ApiError {
         ),
         Denied::EdgesMissing(ids) => {
             let m = "One or more agents referenced in edges do not exist";
-            shaped(StatusCode::BAD_REQUEST, m, m, Some(("agent_ids", json!(ids))))
+            shaped(
+                StatusCode::BAD_REQUEST,
+                m,
+                m,
+                Some(("agent_ids", json!(ids))),
+            )
         }
         Denied::EdgesForbidden(ids) => {
             let m = "You do not have access to one or more agents referenced in edges";
@@ -230,12 +231,20 @@ mod tests {
 
     #[test]
     fn the_query_is_read_as_librechat_reads_it() {
-        let f = filter(Some(" ".into()), Some("  tax ".into()), Some("1"), Some("x"));
+        let f = filter(
+            Some(" ".into()),
+            Some("  tax ".into()),
+            Some("1"),
+            Some("x"),
+        );
         assert_eq!(f.category, None);
         assert_eq!(f.search.as_deref(), Some("tax"));
         assert_eq!((f.promoted, f.required), (Some(true), 1));
         assert_eq!(filter(None, None, Some("0"), Some("2")).required, 2);
-        assert_eq!((limit(None), limit(Some("abc")), limit(Some("5000"))), (100, 20, 1000));
+        assert_eq!(
+            (limit(None), limit(Some("abc")), limit(Some("5000"))),
+            (100, 20, 1000)
+        );
         assert_eq!(limit(Some("-3")), 1);
         assert!(read_cursor(Some("not base64!")).is_none());
         let suffix = copy_suffix(time::macros::datetime!(2026-01-02 04:05 UTC));

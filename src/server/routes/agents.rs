@@ -305,11 +305,14 @@ async fn revert(
                              "message": "version_index is required"}),
             });
         }
-        Some(v) => v.as_i64().filter(|i| *i >= 0).ok_or_else(|| ApiError::Shaped {
-            status: StatusCode::BAD_REQUEST,
-            body: json!({"error": "Invalid request data",
+        Some(v) => v
+            .as_i64()
+            .filter(|i| *i >= 0)
+            .ok_or_else(|| ApiError::Shaped {
+                status: StatusCode::BAD_REQUEST,
+                body: json!({"error": "Invalid request data",
                          "message": "version_index must be a whole number, 0 or more"}),
-        })?,
+            })?,
     };
     let v = access::viewer(&user);
     let agent = state

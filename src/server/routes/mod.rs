@@ -2,10 +2,10 @@
 
 pub mod absent;
 pub mod admin;
+pub mod admin_groups;
 pub mod agent_avatar;
 mod agent_shapes;
 pub mod agents;
-pub mod admin_groups;
 pub mod auth;
 pub mod avatar;
 pub mod balance;
