@@ -5,10 +5,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::{Map, Value};
 
 use super::acl::Viewer;
-use super::agents::{
-    self, Agent, Definition, Denied, EDIT, check, check_edges, load, prune_file_ids,
-    replace_edge_source, write_definition,
-};
+use super::agent_refs::{check_edges, prune_file_ids, replace_edge_source};
+use super::agents::{self, Agent, Definition, Denied, EDIT, check, load, write_definition};
 use super::files::{self, File};
 use super::{DbError, now};
 

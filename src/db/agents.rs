@@ -4,13 +4,15 @@
 //! Every function takes the [`Viewer`] and checks their bits on the agent in the same
 //! statement or transaction as the work: an agent the viewer cannot see is not found, one they
 //! see but may not change is forbidden. Changes and versions are in [`super::agent_changes`],
-//! lists and categories in [`super::agent_lists`].
+//! lists and categories in [`super::agent_lists`], what an agent refers to (other agents, files)
+//! in [`super::agent_refs`], its pictures in [`super::agent_pictures`].
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::acl::{self, ResourceType, Viewer};
+use super::agent_refs::{check_edges, prune_file_ids, replace_edge_source};
 use super::files::{self, File};
 use super::{DbError, new_object_id, now};
 
@@ -282,115 +284,6 @@ pub fn new_agent_id() -> String {
     format!("agent_{tail}")
 }
 
-/// The agents `ids` (`agent_...`) names that do not exist, and those the viewer may not see.
-pub(super) fn classify_references(
-    conn: &Connection,
-    viewer: &Viewer,
-    ids: &[String],
-) -> Result<(Vec<String>, Vec<String>), DbError> {
-    let (mut missing, mut unseen) = (Vec::new(), Vec::new());
-    for id in ids {
-        match check(conn, viewer, id, VIEW)? {
-            Ok(_) => {}
-            Err(_) if object_id_of(conn, id)?.is_none() => missing.push(id.clone()),
-            Err(_) => unseen.push(id.clone()),
-        }
-    }
-    Ok((missing, unseen))
-}
-
-/// Every agent id an edge names (`from` and `to`, each a string or a list of them).
-pub fn edge_participants(edges: &[Value]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for edge in edges {
-        for side in ["from", "to"] {
-            let ids: Vec<&str> = match edge.get(side) {
-                Some(Value::String(s)) => vec![s.as_str()],
-                Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).collect(),
-                _ => Vec::new(),
-            };
-            for id in ids {
-                if !out.iter().any(|o| o == id) {
-                    out.push(id.to_owned());
-                }
-            }
-        }
-    }
-    out
-}
-
-/// LibreChat's `replaceEdgeSourceId`: edges whose `from` is (or holds) `previous` come from
-/// `next` instead (an empty `from` is the agent being written).
-pub fn replace_edge_source(edges: &mut [Value], previous: &str, next: &str) {
-    for edge in edges.iter_mut() {
-        match edge.get_mut("from") {
-            Some(Value::String(s)) if s == previous => *s = next.to_owned(),
-            Some(Value::Array(list)) => {
-                for v in list.iter_mut() {
-                    if v.as_str() == Some(previous) {
-                        *v = Value::String(next.to_owned());
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-}
-
-/// Refuses edges that name agents that do not exist (but `own`, the agent being written) or
-/// that the viewer may not see.
-pub(super) fn check_edges(
-    conn: &Connection,
-    viewer: &Viewer,
-    edges: &[Value],
-    own: &str,
-) -> Result<Result<(), Denied>, DbError> {
-    let ids: Vec<String> = edge_participants(edges)
-        .into_iter()
-        .filter(|id| id != own)
-        .collect();
-    let (missing, unseen) = classify_references(conn, viewer, &ids)?;
-    Ok(if !missing.is_empty() {
-        Err(Denied::EdgesMissing(missing))
-    } else if !unseen.is_empty() {
-        Err(Denied::EdgesForbidden(unseen))
-    } else {
-        Ok(())
-    })
-}
-
-/// Keeps of `tool_resources`' file ids those the author may attach: their own files, and
-/// those already attached to the agent (`existing`), as LibreChat prunes them.
-pub(super) fn prune_file_ids(
-    conn: &Connection,
-    user_id: &str,
-    tool_resources: &mut Map<String, Value>,
-    existing: &Map<String, Value>,
-) -> Result<(), DbError> {
-    let attached: Vec<&str> = existing
-        .values()
-        .filter_map(|r| r.get("file_ids").and_then(Value::as_array))
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
-    let mut owned =
-        conn.prepare_cached("SELECT 1 FROM files WHERE user_id = ?1 AND file_id = ?2")?;
-    for resource in tool_resources.values_mut() {
-        let Some(Value::Array(ids)) = resource.get_mut("file_ids") else {
-            continue;
-        };
-        let mut kept = Vec::with_capacity(ids.len());
-        for id in ids.drain(..) {
-            let Some(s) = id.as_str() else { continue };
-            if attached.contains(&s) || owned.exists(params![user_id, s])? {
-                kept.push(id);
-            }
-        }
-        *ids = kept;
-    }
-    Ok(())
-}
-
 /// The access roles a new agent's author is granted: LibreChat's `agent_owner` and
 /// `remoteAgent_owner` (the type, the role's id and its bits).
 pub type Owners<'a> = &'a [(ResourceType, &'a str, u8)];
@@ -524,52 +417,6 @@ pub fn duplicate(
     Ok(Ok(agent))
 }
 
-/// The stored picture of an agent's avatar (`{filepath}`) when it is one uploaded for it.
-pub fn picture_of(conn: &Connection, agent: &Agent) -> Result<Option<File>, DbError> {
-    let Some(path) = agent
-        .def
-        .avatar
-        .as_ref()
-        .and_then(|a| a.get("filepath"))
-        .and_then(Value::as_str)
-    else {
-        return Ok(None);
-    };
-    agent_picture(conn, &agent.object_id, path)
-}
-
-/// The picture of agent `object_id` at `filepath`, read as its uploader's file.
-fn agent_picture(
-    conn: &Connection,
-    object_id: &str,
-    filepath: &str,
-) -> Result<Option<File>, DbError> {
-    let found: Option<(String, String)> = conn
-        .prepare_cached(
-            "SELECT user_id, file_id FROM files WHERE agent_id = ?1 AND context = 'agent_avatar'
-             AND filepath = ?2",
-        )?
-        .query_row(params![object_id, filepath], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    match found {
-        Some((user_id, file_id)) => files::get(conn, &user_id, &file_id),
-        None => Ok(None),
-    }
-}
-
-/// The picture `name` (`{file_id}.{ext}`) of the agent `id`, if the viewer may see the agent.
-pub fn picture(
-    conn: &Connection,
-    viewer: &Viewer,
-    id: &str,
-    name: &str,
-) -> Result<Option<File>, DbError> {
-    let Ok((object_id, _)) = check(conn, viewer, id, VIEW)? else {
-        return Ok(None);
-    };
-    agent_picture(conn, &object_id, &format!("/images/agents/{id}/{name}"))
-}
-
 /// Deletes an agent (needs DELETE): its versions and access entries go with it, other
 /// agents' edges and people's favorites forget it. Returns the storage keys of its pictures,
 /// whose records went too (the bytes are the caller's to remove, after this commits).
@@ -606,28 +453,6 @@ pub fn delete(
     Ok(Ok(keys))
 }
 
-/// Deletes up to `limit` agent pictures made before `before` whose agent is gone (deleted with
-/// its author, say); returns their storage keys.
-pub fn delete_orphan_pictures(
-    conn: &mut Connection,
-    before: &str,
-    limit: u32,
-) -> Result<Vec<String>, DbError> {
-    let tx = conn.transaction()?;
-    let keys: Vec<String> = {
-        let mut stmt = tx.prepare_cached(
-            "DELETE FROM files WHERE file_id IN (SELECT file_id FROM files
-                 WHERE context = 'agent_avatar' AND agent_id IS NULL AND created_at < ?1
-                 LIMIT ?2)
-             RETURNING storage_key",
-        )?;
-        let rows = stmt.query_map(params![before, limit], |r| r.get(0))?;
-        rows.collect::<Result<_, _>>()?
-    };
-    tx.commit()?;
-    Ok(keys)
-}
-
 /// Marks an agent as promoted (or not) in the marketplace; whether there was one by this id.
 /// An administrator's operation (`librechat agents promote`), outside the access entries.
 pub fn set_promoted(conn: &Connection, id: &str, promoted: bool) -> Result<bool, DbError> {
@@ -654,18 +479,6 @@ mod tests {
                 .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
         );
         assert_ne!(id, new_agent_id());
-    }
-
-    #[test]
-    fn edges_name_their_participants_and_an_empty_source_is_the_agent() {
-        let mut edges = vec![
-            json!({"from": "", "to": "agent_b"}),
-            json!({"from": ["agent_b", ""], "to": ["agent_c", "agent_b"]}),
-        ];
-        replace_edge_source(&mut edges, "", "agent_a");
-        assert_eq!(edges[0]["from"], "agent_a");
-        assert_eq!(edges[1]["from"], json!(["agent_b", "agent_a"]));
-        assert_eq!(edge_participants(&edges), ["agent_a", "agent_b", "agent_c"]);
     }
 
     #[test]

@@ -29,6 +29,8 @@
 pub mod acl;
 pub mod agent_changes;
 pub mod agent_lists;
+pub mod agent_pictures;
+pub mod agent_refs;
 pub mod agents;
 pub mod avatars;
 pub mod balances;

@@ -43,8 +43,13 @@ pub async fn sweep(db: &Db, storage: &Storage) -> Result<Swept, SweepError> {
     swept.unattached =
         delete_in_batches(db, storage, &before, db::files::delete_unattached).await?;
     swept.avatars = delete_in_batches(db, storage, &before, db::avatars::delete_unshown).await?;
-    swept.avatars +=
-        delete_in_batches(db, storage, &before, db::agents::delete_orphan_pictures).await?;
+    swept.avatars += delete_in_batches(
+        db,
+        storage,
+        &before,
+        db::agent_pictures::delete_orphan_pictures,
+    )
+    .await?;
     let s = storage.clone();
     let stale = tokio::task::spawn_blocking(move || s.stale_keys(UNRECORDED_FOR))
         .await

@@ -17,7 +17,7 @@ use super::files::{admit, bad_form, field_text, receive_file};
 use crate::access;
 use crate::db::agents::{self, Agent};
 use crate::db::files::File;
-use crate::db::{agent_changes, users};
+use crate::db::{agent_changes, agent_pictures, users};
 use crate::files::avatar::{self, Upload};
 use crate::server::middleware::auth::refresh_cookie;
 use crate::server::middleware::permission::{Permitted, UseAgents};
@@ -130,7 +130,11 @@ pub(super) async fn copy_picture(
     copy_id: &str,
 ) -> Result<Option<File>, ApiError> {
     let a = agent.clone();
-    let Some(original) = state.db.read(move |c| agents::picture_of(c, &a)).await? else {
+    let Some(original) = state
+        .db
+        .read(move |c| agent_pictures::picture_of(c, &a))
+        .await?
+    else {
         return Ok(None);
     };
     let Ok(bytes) = state.files.read(&original.storage_key).await else {
@@ -179,7 +183,7 @@ async fn image(
     let v = access::viewer(&user);
     let f = state
         .db
-        .read(move |c| agents::picture(c, &v, &agent_id, &name))
+        .read(move |c| agent_pictures::picture(c, &v, &agent_id, &name))
         .await?
         .filter(|f| f.mime.starts_with("image/"))
         .ok_or_else(not_found)?;

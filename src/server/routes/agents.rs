@@ -17,7 +17,7 @@ use super::agent_shapes::{self as shapes, denied, refused};
 use crate::access::{self, ResourceType, roles};
 use crate::agents::Builder;
 use crate::db::agents::{self, Copy};
-use crate::db::{agent_changes, agent_lists};
+use crate::db::{agent_changes, agent_lists, agent_refs};
 use crate::server::middleware::AuthUser;
 use crate::server::middleware::permission::{CreateAgents, Permitted, UseAgents};
 use crate::server::{ApiError, AppState, JsonBody};
@@ -109,7 +109,7 @@ async fn create(
 ) -> Result<Response, ApiError> {
     let mut def = builder(&state).create(&body).map_err(refused)?;
     let id = agents::new_agent_id();
-    agents::replace_edge_source(&mut def.edges, "", &id);
+    agent_refs::replace_edge_source(&mut def.edges, "", &id);
     let v = access::viewer(&user);
     let owners = owners();
     let agent = state
