@@ -314,3 +314,35 @@ async fn a_picture_is_made_kept_with_its_versions_and_shown_to_those_who_see_the
     assert_eq!(server.stored_files(), 1);
     assert_eq!(server.get_as(&first, &alice.token).await.status(), 404);
 }
+
+#[tokio::test]
+async fn an_administrator_promotes_an_agent_from_the_command_line() {
+    let server = server(None).await;
+    let s = server.signed_in("alice@example.org", PW).await;
+    let (id, _) = ids(&create(&server, &s, json!({"name": "Tax helper"})).await);
+    let dir = server.stop().await;
+    let cli = |args: &[&str]| support::run(support::librechat(dir.path()).args(args));
+    let out = cli(&["agents", "promote", &id]);
+    assert!(out.status.success(), "{}", support::text(&out.stderr));
+    let out = cli(&["agents", "list"]);
+    let listed = support::text(&out.stdout);
+    assert!(
+        listed.contains(&format!(
+            "{id}\tpromoted\tgeneral\talice@example.org\tTax helper"
+        )),
+        "{listed}"
+    );
+    support::assert_clean_failure(
+        &cli(&["agents", "promote", "agent_nope"]),
+        "no agent agent_nope",
+    );
+
+    let server = support::agents::server_in(dir).await;
+    let s = server.login("alice@example.org", PW).await;
+    let promoted = server.get_json("/api/agents?promoted=1", &s.token).await;
+    assert_eq!(promoted["data"][0]["id"], id.as_str());
+    let out = support::run(support::librechat(server.dir.path()).args(["agents", "demote", &id]));
+    assert!(out.status.success());
+    let promoted = server.get_json("/api/agents?promoted=1", &s.token).await;
+    assert_eq!(promoted["data"], json!([]), "safe while the server runs");
+}

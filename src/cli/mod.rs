@@ -1,5 +1,6 @@
 //! The command line: `librechat serve`, `librechat config ...`, `librechat db ...`.
 
+mod agents;
 mod balance;
 mod banner;
 mod config;
@@ -79,6 +80,12 @@ PORT=8080 DOMAIN_CLIENT=https://chat.example.com librechat serve"
         after_help = "Examples:\n  librechat group create Marketing\n  librechat group add Marketing alice@example.org\n  librechat group list"
     )]
     Group(group::GroupCommand),
+    /// The agents marketplace: list agents, promote or demote one
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  librechat agents list\n  librechat agents promote agent_V1StGXR8Z5jdHi6BmyTqZ"
+    )]
+    Agents(agents::AgentsCommand),
     /// Move a prompts library between servers: export, import (a JSON file)
     #[command(
         subcommand,
@@ -183,6 +190,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Export(args) => export::run(env, overrides, args),
         Command::Import(args) => import::run(env, overrides, args),
         Command::Group(cmd) => group::run(env, overrides, cmd),
+        Command::Agents(cmd) => agents::run(env, overrides, cmd),
         Command::Prompts(cmd) => prompts::run(env, overrides, cmd),
         Command::Terms(cmd) => user::run_terms(env, overrides, cmd),
         Command::Doctor => doctor::run(env, overrides),

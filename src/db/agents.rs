@@ -453,8 +453,38 @@ pub fn delete(
     Ok(Ok(keys))
 }
 
+/// An agent as the administrator's list shows it.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    pub id: String,
+    pub name: String,
+    pub category: String,
+    pub is_promoted: bool,
+    pub author_email: String,
+}
+
+/// Every agent, newest change first, outside the access entries (`librechat agents list`).
+pub fn all(conn: &Connection) -> Result<Vec<Summary>, DbError> {
+    let mut stmt = conn.prepare(
+        "SELECT a.id, coalesce(a.name, ''), a.category, a.is_promoted, coalesce(u.email, '')
+         FROM agents a LEFT JOIN users u ON u.id = a.author
+         ORDER BY a.updated_at DESC, a.object_id",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok(Summary {
+            id: r.get(0)?,
+            name: r.get(1)?,
+            category: r.get(2)?,
+            is_promoted: r.get(3)?,
+            author_email: r.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// Marks an agent as promoted (or not) in the marketplace; whether there was one by this id.
-/// An administrator's operation (`librechat agents promote`), outside the access entries.
+/// An administrator's operation (`librechat agents promote`), outside the access entries; the
+/// change is no version (LibreChat's `is_promoted` is not the author's to write).
 pub fn set_promoted(conn: &Connection, id: &str, promoted: bool) -> Result<bool, DbError> {
     let n = conn.execute(
         "UPDATE agents SET is_promoted = ?2 WHERE id = ?1",

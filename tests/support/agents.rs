@@ -7,16 +7,25 @@ use super::{Session, TestServer};
 
 pub const PW: &str = "correct horse battery";
 
-/// A server offering `openAI` (and `anthropic`), with librechat.yaml `yaml` if given.
-pub async fn server(yaml: Option<&str>) -> TestServer {
-    let mut b = TestServer::builder()
+fn builder() -> super::Builder {
+    TestServer::builder()
         .env("OPENAI_API_KEY", "sk-test")
         .env("OPENAI_MODELS", "gpt-4o,gpt-4o-mini")
-        .env("ANTHROPIC_API_KEY", "sk-ant-test");
+        .env("ANTHROPIC_API_KEY", "sk-ant-test")
+}
+
+/// A server offering `openAI` (and `anthropic`), with librechat.yaml `yaml` if given.
+pub async fn server(yaml: Option<&str>) -> TestServer {
+    let mut b = builder();
     if let Some(y) = yaml {
         b = b.yaml(y);
     }
     b.start().await
+}
+
+/// [`server`] again on the folder of one stopped before.
+pub async fn server_in(dir: std::sync::Arc<tempfile::TempDir>) -> TestServer {
+    builder().in_dir(dir).start().await
 }
 
 /// The smallest agent LibreChat's builder creates, with `more` over it.
