@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod access;
+pub mod agents;
 pub mod auth;
 pub mod billing;
 pub mod bounded;

@@ -8,6 +8,8 @@ use tracing::Instrument;
 
 use super::checks::Chosen;
 use super::{ChatService, PreparedTurn};
+use crate::agents::run::Limits;
+use crate::agents::tools::ephemeral;
 use crate::chat::engine::Turn;
 use crate::chat::jobs::{Job, Jobs, Status};
 use crate::chat::present;
@@ -63,6 +65,7 @@ impl ChatService {
         prepared: PreparedTurn,
         answer: Answer,
         memory: Option<String>,
+        tools: Vec<String>,
     ) -> Turn {
         let PreparedTurn {
             conversation,
@@ -107,7 +110,7 @@ impl ChatService {
             seed_len = partial.text.len();
             // Carry on from what is there: the model sees it as the start of its answer, and
             // the saved answer keeps its id, place and first part.
-            job.append(&partial.text, false);
+            job.update(|s| s.seed(&partial.text));
             response.parent_message_id = partial.parent_message_id.clone();
             response.created_at = partial.created_at.clone();
             branch.push(partial);
@@ -115,6 +118,14 @@ impl ChatService {
         // The conversation's settings, as just updated by this request, are the parameters:
         // a client that sends only the text keeps its system prompt and temperature.
         let params = conversation.settings.clone();
+        // The composer's toggles, and the conversation's own `tools` (plugin keys).
+        let conversation_tools = ephemeral::conversation_tools(params.get("tools"));
+        let tools = self.engine.tools.select(
+            tools
+                .iter()
+                .chain(&conversation_tools)
+                .map(String::as_str),
+        );
         let system = params
             .get("promptPrefix")
             .and_then(Value::as_str)
@@ -162,6 +173,9 @@ impl ChatService {
             branch,
             seed_len,
             vars,
+            tools,
+            // `endpoints.agents.recursionLimit` will set this; LibreChat's default until then.
+            limits: Limits::default(),
         }
     }
 

@@ -173,7 +173,8 @@ impl ChatService {
             message_id: response_id,
             parent: request.override_parent_message_id.take(),
         };
-        let turn = self.turn(&job, user, chosen, prepared, answer, memory);
+        let tools = request.ephemeral_agent.tool_names();
+        let turn = self.turn(&job, user, chosen, prepared, answer, memory, tools);
         self.spawn(launch, turn);
         Ok(Started {
             stream_id: conversation_id.clone(),
