@@ -330,7 +330,8 @@ impl Run {
                 out.ending = Ending::Aborted;
                 return out;
             };
-            added_bytes += history_bytes(&message) + results.iter().map(|r| r.content.len()).sum::<usize>();
+            added_bytes +=
+                history_bytes(&message) + results.iter().map(|r| r.content.len()).sum::<usize>();
             request.messages.push(message);
             request.messages.push(ChatMessage {
                 role: Role::Tool,
@@ -357,80 +358,85 @@ struct Call<'a> {
 }
 
 impl Call<'_> {
-  /// Streams the call into the steps.
-  async fn stream<H: Host>(
-    &mut self,
-    host: &H,
-    saver: &mut Saver,
-    mut aborted: Aborted<'_>,
-  ) -> Streamed {
-    let Call { stream, answer, usage, parts } = self;
-    let mut held = None;
-    loop {
-        let event = match held.take() {
-            Some(e) => e,
-            None => tokio::select! {
-                e = stream.next() => e,
-                () = aborted.as_mut() => return Streamed::Aborted,
-                () = Saver::wait(saver.deadline()) => {
-                    saver.since = None;
-                    host.save().await;
-                    continue;
+    /// Streams the call into the steps.
+    async fn stream<H: Host>(
+        &mut self,
+        host: &H,
+        saver: &mut Saver,
+        mut aborted: Aborted<'_>,
+    ) -> Streamed {
+        let Call {
+            stream,
+            answer,
+            usage,
+            parts,
+        } = self;
+        let mut held = None;
+        loop {
+            let event = match held.take() {
+                Some(e) => e,
+                None => tokio::select! {
+                    e = stream.next() => e,
+                    () = aborted.as_mut() => return Streamed::Aborted,
+                    () = Saver::wait(saver.deadline()) => {
+                        saver.since = None;
+                        host.save().await;
+                        continue;
+                    }
+                },
+            };
+            let full = match event {
+                Some(Ok(StreamEvent::Text(mut t))) => {
+                    held = gather(stream, &mut t, false);
+                    let full = host.steps(|s| s.text(&t, false)).is_err();
+                    answer.push(&StreamEvent::Text(t));
+                    full
                 }
-            },
-        };
-        let full = match event {
-            Some(Ok(StreamEvent::Text(mut t))) => {
-                held = gather(stream, &mut t, false);
-                let full = host.steps(|s| s.text(&t, false)).is_err();
-                answer.push(&StreamEvent::Text(t));
-                full
-            }
-            Some(Ok(StreamEvent::Reasoning(mut t))) => {
-                held = gather(stream, &mut t, true);
-                let full = host.steps(|s| s.text(&t, true)).is_err();
-                answer.push(&StreamEvent::Reasoning(t));
-                full
-            }
-            Some(Ok(e @ StreamEvent::ToolCallStart { .. })) => {
-                if let StreamEvent::ToolCallStart { id, name, .. } = &e {
-                    parts.push(host.steps(|s| s.call_start(id, name)));
+                Some(Ok(StreamEvent::Reasoning(mut t))) => {
+                    held = gather(stream, &mut t, true);
+                    let full = host.steps(|s| s.text(&t, true)).is_err();
+                    answer.push(&StreamEvent::Reasoning(t));
+                    full
                 }
-                answer.push(&e);
-                false
-            }
-            Some(Ok(e @ StreamEvent::ToolCallArgs { .. })) => {
-                let mut full = false;
-                if let StreamEvent::ToolCallArgs { index, delta } = &e
-                    && let Some(&at) = parts.get(*index)
-                {
-                    full = host.steps(|s| s.call_args(at, delta)).is_err();
+                Some(Ok(e @ StreamEvent::ToolCallStart { .. })) => {
+                    if let StreamEvent::ToolCallStart { id, name, .. } = &e {
+                        parts.push(host.steps(|s| s.call_start(id, name)));
+                    }
+                    answer.push(&e);
+                    false
                 }
-                answer.push(&e);
-                full
+                Some(Ok(e @ StreamEvent::ToolCallArgs { .. })) => {
+                    let mut full = false;
+                    if let StreamEvent::ToolCallArgs { index, delta } = &e
+                        && let Some(&at) = parts.get(*index)
+                    {
+                        full = host.steps(|s| s.call_args(at, delta)).is_err();
+                    }
+                    answer.push(&e);
+                    full
+                }
+                Some(Ok(StreamEvent::Usage(u))) => {
+                    **usage = Some(u);
+                    false
+                }
+                Some(Ok(e)) => {
+                    answer.push(&e);
+                    false
+                }
+                Some(Err(e)) => return Streamed::Failed(e),
+                None => return Streamed::Done,
+            };
+            if full {
+                return Streamed::Failed(too_long());
             }
-            Some(Ok(StreamEvent::Usage(u))) => {
-                **usage = Some(u);
-                false
-            }
-            Some(Ok(e)) => {
-                answer.push(&e);
-                false
-            }
-            Some(Err(e)) => return Streamed::Failed(e),
-            None => return Streamed::Done,
-        };
-        if full {
-            return Streamed::Failed(too_long());
+            saver.touched();
+            // Let the subscribers this frame woke run now. A woken task waits in this worker's
+            // next-task slot, which other workers cannot take, until this one yields; with a
+            // fast provider every read is ready at once, so without this the first piece of
+            // an answer reached the client only after the whole burst (1.7 ms later).
+            tokio::task::yield_now().await;
         }
-        saver.touched();
-        // Let the subscribers this frame woke run now. A woken task waits in this worker's
-        // next-task slot, which other workers cannot take, until this one yields; with a
-        // fast provider every read is ready at once, so without this the first piece of
-        // an answer reached the client only after the whole burst (1.7 ms later).
-        tokio::task::yield_now().await;
     }
-  }
 }
 
 /// Whether a call said nothing at all.
@@ -594,8 +600,9 @@ impl Round<'_> {
             );
         }
         // A panic while making the future, or while it runs, is the call's error.
-        let started =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| tool.call(args, self.context)));
+        let started = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            tool.call(args, self.context)
+        }));
         let Ok(future) = started else {
             return panicked(&call.name);
         };

@@ -93,8 +93,8 @@ impl Host for TestHost {
         async {}
     }
 
-    fn afford(&self, _: u64) -> impl Future<Output = Result<(), ProviderError>> + Send {
-        async { Ok(()) }
+    async fn afford(&self, _: u64) -> Result<(), ProviderError> {
+        Ok(())
     }
 
     fn bill(&self, usage: Usage, incomplete: bool) -> impl Future<Output = ()> + Send {
@@ -109,8 +109,8 @@ impl Host for TestHost {
         }
     }
 
-    fn count(&self, text: String) -> impl Future<Output = u64> + Send {
-        async move { text.len() as u64 }
+    async fn count(&self, text: String) -> u64 {
+        text.len() as u64
     }
 }
 
@@ -169,7 +169,10 @@ impl Tool for TestTool {
     }
 }
 
-fn tool(name: &str, run: impl Fn() -> ToolFuture<'static> + Send + Sync + 'static) -> Arc<dyn Tool> {
+fn tool(
+    name: &str,
+    run: impl Fn() -> ToolFuture<'static> + Send + Sync + 'static,
+) -> Arc<dyn Tool> {
     Arc::new(TestTool {
         def: ToolDef {
             name: name.into(),
@@ -239,7 +242,11 @@ async fn a_call_and_its_result_make_two_rounds() {
     );
     let bills = host.bills.lock().unwrap();
     assert_eq!(bills.len(), 2, "each model call is billed");
-    assert!(bills.iter().all(|(u, incomplete)| u.prompt_tokens == 10 && !incomplete));
+    assert!(
+        bills
+            .iter()
+            .all(|(u, incomplete)| u.prompt_tokens == 10 && !incomplete)
+    );
 }
 
 #[tokio::test]
@@ -268,7 +275,9 @@ async fn calls_run_concurrently() {
 
 #[tokio::test]
 async fn bad_calls_go_back_to_the_model_as_errors() {
-    let fails = tool("fails", || Box::pin(async { Err(ToolError("no luck".into())) }));
+    let fails = tool("fails", || {
+        Box::pin(async { Err(ToolError("no luck".into())) })
+    });
     let panics = tool("panics", || panic!("a tool's bug"));
     let host = TestHost::new(vec![calls(&[
         ("nope", "{}"),
@@ -288,7 +297,11 @@ async fn bad_calls_go_back_to_the_model_as_errors() {
         texts[0],
         "Error: there is no tool named \"nope\". The tools you can call are: calculator, fails, panics."
     );
-    assert!(texts[1].starts_with("Error: the arguments are not valid JSON ("), "{}", texts[1]);
+    assert!(
+        texts[1].starts_with("Error: the arguments are not valid JSON ("),
+        "{}",
+        texts[1]
+    );
     assert_eq!(
         texts[2],
         "Error: the arguments do not fit the tool's parameters: arguments is missing the required property \"input\"."
@@ -305,7 +318,10 @@ async fn bad_calls_go_back_to_the_model_as_errors() {
 #[tokio::test]
 async fn a_slow_tool_is_stopped_at_its_timeout() {
     let hangs = tool("hangs", || Box::pin(std::future::pending()));
-    let host = TestHost::new(vec![calls(&[("hangs", "{}"), ("calculator", r#"{"input":"2"}"#)])]);
+    let host = TestHost::new(vec![calls(&[
+        ("hangs", "{}"),
+        ("calculator", r#"{"input":"2"}"#),
+    ])]);
     let limits = Limits {
         tool_timeout: Duration::from_millis(50),
         ..Limits::default()
@@ -334,7 +350,9 @@ async fn a_large_output_is_cut_with_a_note() {
     assert!(output.len() <= 1000, "{}", output.len());
     assert!(output.starts_with("éé"));
     assert!(
-        output.ends_with("[The output was cut here: the tool returned 20000 bytes, the first 880 are shown.]"),
+        output.ends_with(
+            "[The output was cut here: the tool returned 20000 bytes, the first 880 are shown.]"
+        ),
         "{output}"
     );
     assert_eq!(host.parts()[0]["tool_call"]["output"], json!(output));
@@ -374,11 +392,23 @@ async fn abort_stops_a_running_tool_at_once() {
         .expect("the run stopped")
         .unwrap();
     assert_eq!(out.ending, Ending::Aborted);
-    assert_eq!(dropped.load(Ordering::SeqCst), 1, "the tool's future was dropped");
-    assert_eq!(host.bills.lock().unwrap().len(), 1, "the model call was billed");
+    assert_eq!(
+        dropped.load(Ordering::SeqCst),
+        1,
+        "the tool's future was dropped"
+    );
+    assert_eq!(
+        host.bills.lock().unwrap().len(),
+        1,
+        "the model call was billed"
+    );
     let parts = host.parts();
     assert!(parts[0]["tool_call"].get("output").is_none());
-    assert_eq!(host.requests.lock().unwrap().len(), 1, "the model was not asked again");
+    assert_eq!(
+        host.requests.lock().unwrap().len(),
+        1,
+        "the model was not asked again"
+    );
 }
 
 #[tokio::test]
@@ -399,10 +429,17 @@ async fn a_model_that_never_stops_calling_stops_at_the_limit() {
         recursion_limit: 4,
         ..Limits::default()
     };
-    let host = TestHost { always_call: true, ..TestHost::new(Vec::new()) };
+    let host = TestHost {
+        always_call: true,
+        ..TestHost::new(Vec::new())
+    };
     let out = run_with(vec![calculator()], limits).run(&host).await;
     assert_eq!((out.ending, out.model_calls), (Ending::LimitReached(4), 2));
-    assert_eq!(host.calls.lock().unwrap().len(), 2, "the second round's tools ran");
+    assert_eq!(
+        host.calls.lock().unwrap().len(),
+        2,
+        "the second round's tools ran"
+    );
     assert!(Ending::limit_message(4).contains("Recursion limit of 4 reached"));
 }
 
@@ -420,6 +457,9 @@ async fn without_tools_it_is_one_call() {
 fn outputs_within_the_bound_are_kept_as_they_are() {
     assert_eq!(bound("short".into(), 10), "short");
     let cut = bound("x".repeat(50), 40);
-    assert!(cut.len() > 40, "a room smaller than the note keeps the note: {cut}");
+    assert!(
+        cut.len() > 40,
+        "a room smaller than the note keeps the note: {cut}"
+    );
     assert!(cut.starts_with("[The output") || cut.starts_with('\n'));
 }

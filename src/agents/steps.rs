@@ -122,7 +122,8 @@ impl Steps {
     }
 
     fn text_step(&mut self, reasoning: bool, text: String) -> usize {
-        let details = json!({"type": "message_creation", "message_creation": {"message_id": self.run_id}});
+        let details =
+            json!({"type": "message_creation", "message_creation": {"message_id": self.run_id}});
         let part = if reasoning {
             Part::Think(text)
         } else {
@@ -157,8 +158,7 @@ impl Steps {
             };
             let id = self.steps[at].0.clone();
             while !rest.is_empty() {
-                let (chunk, after) =
-                    rest.split_at(floor_boundary(rest, FRAME_TEXT_BYTES).max(1));
+                let (chunk, after) = rest.split_at(floor_boundary(rest, FRAME_TEXT_BYTES).max(1));
                 rest = after;
                 match &mut self.parts[at] {
                     Part::Text(t) | Part::Think(t) => t.push_str(chunk),
@@ -172,7 +172,11 @@ impl Steps {
             }
             self.answer_bytes += fits;
         }
-        if fits < piece.len() { Err(Full) } else { Ok(()) }
+        if fits < piece.len() {
+            Err(Full)
+        } else {
+            Ok(())
+        }
     }
 
     /// A call the model starts: a step of its own. Returns its part's index.

@@ -154,6 +154,10 @@ mod tests {
         assert!(list_by_conversation(&conn, "bob", "c1").unwrap().is_empty());
         conn.execute("DELETE FROM messages WHERE message_id = 'm1'", [])
             .unwrap();
-        assert!(list_by_conversation(&conn, "alice", "c1").unwrap().is_empty());
+        assert!(
+            list_by_conversation(&conn, "alice", "c1")
+                .unwrap()
+                .is_empty()
+        );
     }
 }

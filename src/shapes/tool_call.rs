@@ -40,7 +40,17 @@ mod tests {
         keys.sort_unstable();
         assert_eq!(
             keys,
-            ["_id", "conversationId", "createdAt", "messageId", "partIndex", "result", "toolId", "updatedAt", "user"]
+            [
+                "_id",
+                "conversationId",
+                "createdAt",
+                "messageId",
+                "partIndex",
+                "result",
+                "toolId",
+                "updatedAt",
+                "user"
+            ]
         );
     }
 }

@@ -21,10 +21,30 @@ async fn a_calculator_round_in_every_format() {
     let server = server_with(&fake, None).await;
     let s = server.signed_in("alice@example.org", PW).await;
     let cases = [
-        Case { endpoint: "openAI", model: "calc", extra: json!({}), thinking: false },
-        Case { endpoint: "openAI", model: "calc-responses", extra: json!({"useResponsesApi": true}), thinking: false },
-        Case { endpoint: "anthropic", model: "claude-calc", extra: json!({}), thinking: true },
-        Case { endpoint: "google", model: "gemini-calc", extra: json!({}), thinking: true },
+        Case {
+            endpoint: "openAI",
+            model: "calc",
+            extra: json!({}),
+            thinking: false,
+        },
+        Case {
+            endpoint: "openAI",
+            model: "calc-responses",
+            extra: json!({"useResponsesApi": true}),
+            thinking: false,
+        },
+        Case {
+            endpoint: "anthropic",
+            model: "claude-calc",
+            extra: json!({}),
+            thinking: true,
+        },
+        Case {
+            endpoint: "google",
+            model: "gemini-calc",
+            extra: json!({}),
+            thinking: true,
+        },
     ];
     for case in cases {
         let mut script = ToolScript::calls([("calculator", json!({"input": "6 * 7"}))]);
@@ -51,13 +71,25 @@ async fn a_calculator_round_in_every_format() {
         assert_eq!(call["name"], "calculator", "{what}");
         assert_eq!(call["args"], "", "{what}");
         assert_eq!(call["type"], "tool_call", "{what}");
-        assert_eq!(call_step["data"]["runId"], frames.last().unwrap()["responseMessage"]["messageId"]);
+        assert_eq!(
+            call_step["data"]["runId"],
+            frames.last().unwrap()["responseMessage"]["messageId"]
+        );
         let args: String = events(&frames, "on_run_step_delta")
             .iter()
             .filter(|f| f["data"]["id"] == step_id)
-            .map(|f| f["data"]["delta"]["tool_calls"][0]["args"].as_str().unwrap().to_owned())
+            .map(|f| {
+                f["data"]["delta"]["tool_calls"][0]["args"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
             .collect();
-        assert_eq!(serde_json::from_str::<Value>(&args).unwrap(), json!({"input": "6 * 7"}), "{what}");
+        assert_eq!(
+            serde_json::from_str::<Value>(&args).unwrap(),
+            json!({"input": "6 * 7"}),
+            "{what}"
+        );
         let done = events(&frames, "on_run_step_completed");
         assert_eq!(done.len(), 1, "{what}");
         let result = &done[0]["data"]["result"];
@@ -75,7 +107,11 @@ async fn a_calculator_round_in_every_format() {
             call_step["data"]["index"].as_u64().unwrap() + 1,
             "{what}"
         );
-        assert!(streamed_text(&frames).contains("42"), "{what}: {}", streamed_text(&frames));
+        assert!(
+            streamed_text(&frames).contains("42"),
+            "{what}: {}",
+            streamed_text(&frames)
+        );
 
         // The final message and the saved one: the call with its arguments and output, then
         // the text; reasoning first when the model thought.
@@ -87,13 +123,23 @@ async fn a_calculator_round_in_every_format() {
         assert_eq!(call_part.len(), 1, "{what}");
         let tc = &call_part[0]["tool_call"];
         assert_eq!(tc["name"], "calculator");
-        assert_eq!(serde_json::from_str::<Value>(tc["args"].as_str().unwrap()).unwrap(), json!({"input": "6 * 7"}));
+        assert_eq!(
+            serde_json::from_str::<Value>(tc["args"].as_str().unwrap()).unwrap(),
+            json!({"input": "6 * 7"})
+        );
         assert_eq!(tc["output"], "42");
         let content = response["content"].as_array().unwrap();
-        let at = content.iter().position(|p| p["type"] == "tool_call").unwrap();
+        let at = content
+            .iter()
+            .position(|p| p["type"] == "tool_call")
+            .unwrap();
         assert_eq!(content[at + 1]["type"], "text", "{what}: {content:?}");
         assert!(response["text"].as_str().unwrap().contains("42"), "{what}");
-        assert_eq!(parts(response, "think").is_empty(), !case.thinking, "{what}");
+        assert_eq!(
+            parts(response, "think").is_empty(),
+            !case.thinking,
+            "{what}"
+        );
         let saved = messages(&server, &s, &id).await;
         assert_eq!(saved[1]["content"], response["content"], "{what}");
         assert_eq!(saved[1]["unfinished"], false);
@@ -178,6 +224,8 @@ async fn a_plain_chat_without_tools_sends_none() {
     assert!(sent.get("tools").is_none(), "{sent}");
     assert!(tool_calls(&server, &s, &id).await.is_empty());
     // The toggles are about the message: not stored as the conversation's settings.
-    let convo = server.get_json(&format!("/api/convos/{id}"), &s.token).await;
+    let convo = server
+        .get_json(&format!("/api/convos/{id}"), &s.token)
+        .await;
     assert!(convo.get("ephemeralAgent").is_none(), "{convo}");
 }

@@ -79,7 +79,10 @@ pub fn ask(model: &str, text: &str) -> Value {
 /// to the URL (`?resume=true`).
 pub async fn frames(server: &TestServer, s: &Session, stream_id: &str, query: &str) -> Vec<Value> {
     let mut resp = server
-        .get_as(&format!("/api/agents/chat/stream/{stream_id}{query}"), &s.token)
+        .get_as(
+            &format!("/api/agents/chat/stream/{stream_id}{query}"),
+            &s.token,
+        )
         .await;
     assert_eq!(resp.status(), 200);
     let mut buf = String::new();
@@ -121,7 +124,12 @@ pub fn events<'a>(frames: &'a [Value], name: &str) -> Vec<&'a Value> {
 pub fn streamed_text(frames: &[Value]) -> String {
     events(frames, "on_message_delta")
         .iter()
-        .map(|f| f["data"]["delta"]["content"][0]["text"].as_str().unwrap().to_owned())
+        .map(|f| {
+            f["data"]["delta"]["content"][0]["text"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
         .collect()
 }
 

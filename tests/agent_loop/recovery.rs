@@ -17,7 +17,10 @@ async fn held_run(fake: &FakeOpenAi, server: &TestServer, s: &Session) -> String
     let id = start(server, s, "openAI", ask("held", "wait")).await;
     eventually(|| async {
         let saved = messages(server, s, &id).await;
-        saved.len() == 2 && parts(&saved[1], "tool_call").first().is_some_and(|p| p["tool_call"]["output"] == "42")
+        saved.len() == 2
+            && parts(&saved[1], "tool_call")
+                .first()
+                .is_some_and(|p| p["tool_call"]["output"] == "42")
     })
     .await;
     id
@@ -39,7 +42,10 @@ async fn a_client_that_reconnects_mid_run_gets_the_steps_so_far() {
     let steps = status["resumeState"]["runSteps"].as_array().unwrap();
     assert_eq!(steps.len(), 1);
     assert_eq!(steps[0]["type"], "tool_calls");
-    assert_eq!(steps[0]["stepDetails"]["tool_calls"][0]["name"], "calculator");
+    assert_eq!(
+        steps[0]["stepDetails"]["tool_calls"][0]["name"],
+        "calculator"
+    );
 
     let reader = {
         let (server, s, id) = (&server, &s, id.clone());
@@ -50,7 +56,10 @@ async fn a_client_that_reconnects_mid_run_gets_the_steps_so_far() {
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
         fake.release();
     });
-    let sync = got.iter().find(|f| f["sync"] == true).expect("a sync frame");
+    let sync = got
+        .iter()
+        .find(|f| f["sync"] == true)
+        .expect("a sync frame");
     let state = &sync["resumeState"];
     assert_eq!(state["runSteps"][0]["type"], "tool_calls");
     let content = state["aggregatedContent"].as_array().unwrap();
@@ -72,7 +81,12 @@ async fn an_abort_between_rounds_keeps_the_finished_steps() {
     let s = server.signed_in("alice@example.org", PW).await;
     let id = held_run(&fake, &server, &s).await;
     let resp = server
-        .send("POST", "/api/agents/chat/abort", &s.token, json!({"streamId": id}))
+        .send(
+            "POST",
+            "/api/agents/chat/abort",
+            &s.token,
+            json!({"streamId": id}),
+        )
         .await;
     assert_eq!(resp.status(), 200);
     let last = server.final_frame(&s, &id).await;

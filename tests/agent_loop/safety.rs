@@ -24,15 +24,28 @@ async fn unknown_tools_and_invalid_arguments_go_back_to_the_model() {
     let response = &last["responseMessage"];
     // The model was asked again with the three errors, and answered.
     let text = response["text"].as_str().unwrap();
-    assert!(text.starts_with("Results: Error: there is no tool named \"web_search\""), "{text}");
-    assert!(text.contains("Error: the arguments are not valid JSON"), "{text}");
-    assert!(text.contains("missing the required property \"input\""), "{text}");
+    assert!(
+        text.starts_with("Results: Error: there is no tool named \"web_search\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("Error: the arguments are not valid JSON"),
+        "{text}"
+    );
+    assert!(
+        text.contains("missing the required property \"input\""),
+        "{text}"
+    );
     let calls: Vec<&Value> = parts(response, "tool_call")
         .iter()
         .map(|p| &p["tool_call"])
         .collect();
     assert_eq!(calls.len(), 3);
-    assert!(calls.iter().all(|c| c["output"].as_str().unwrap().starts_with("Error: ")));
+    assert!(
+        calls
+            .iter()
+            .all(|c| c["output"].as_str().unwrap().starts_with("Error: "))
+    );
     assert!(calls[0].get("inputValidationError").is_none());
     assert_eq!(calls[1]["inputValidationError"], true);
     assert_eq!(calls[2]["inputValidationError"], true);
@@ -88,7 +101,11 @@ async fn a_model_that_never_stops_is_stopped_at_the_limit_saved_and_billed() {
     let content = response["content"].as_array().unwrap();
     // The default limit, 50 steps: 25 model calls, each with its round of tools.
     assert_eq!(parts(response, "tool_call").len(), 25);
-    assert!(parts(response, "tool_call").iter().all(|p| p["tool_call"]["output"] == "2"));
+    assert!(
+        parts(response, "tool_call")
+            .iter()
+            .all(|p| p["tool_call"]["output"] == "2")
+    );
     let error = content.last().unwrap();
     assert_eq!(error["type"], "error");
     assert_eq!(
@@ -122,7 +139,9 @@ async fn a_model_that_never_stops_is_stopped_at_the_limit_saved_and_billed() {
         .db
         .read(move |c| {
             c.execute_batch("BEGIN")?;
-            let balance = librechat::db::balances::get(c, &user)?.unwrap().token_credits;
+            let balance = librechat::db::balances::get(c, &user)?
+                .unwrap()
+                .token_credits;
             let total = librechat::db::balances::transactions_total(c, &user)?;
             c.execute_batch("COMMIT")?;
             Ok((balance, total))
@@ -140,19 +159,29 @@ async fn another_persons_tool_calls_are_not_listed() {
     let fake = FakeOpenAi::start().await;
     let server = server_with(&fake, None).await;
     let (alice, bob) = server.two_users(PW).await;
-    fake.script("calc", ToolScript::calls([("calculator", json!({"input": "2 + 2"}))]));
+    fake.script(
+        "calc",
+        ToolScript::calls([("calculator", json!({"input": "2 + 2"}))]),
+    );
     let id = start(&server, &alice, "openAI", ask("calc", "sum")).await;
     frames(&server, &alice, &id, "").await;
     assert_eq!(tool_calls(&server, &alice, &id).await.len(), 1);
     assert!(tool_calls(&server, &bob, &id).await.is_empty());
     // Without a conversation: none (LibreChat would list every call of the person).
-    let all = server.get_json("/api/agents/tools/calls", &alice.token).await;
+    let all = server
+        .get_json("/api/agents/tools/calls", &alice.token)
+        .await;
     assert_eq!(all, json!([]));
     let anonymous = server.get("/api/agents/tools/calls?conversationId=x").await;
     assert_eq!(anonymous.status(), 401);
     // Deleting the conversation takes its calls with it.
     let resp = server
-        .send("DELETE", "/api/convos", &alice.token, json!({"arg": {"conversationId": id}}))
+        .send(
+            "DELETE",
+            "/api/convos",
+            &alice.token,
+            json!({"arg": {"conversationId": id}}),
+        )
         .await;
     assert!(resp.status().is_success(), "{}", resp.status());
     assert!(tool_calls(&server, &alice, &id).await.is_empty());

@@ -67,7 +67,10 @@ pub fn conversation_tools(v: Option<&Value>) -> Vec<String> {
         .iter()
         .filter_map(|t| match t {
             Value::String(s) => Some(s.clone()),
-            Value::Object(o) => o.get("pluginKey").and_then(Value::as_str).map(str::to_owned),
+            Value::Object(o) => o
+                .get("pluginKey")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
             _ => None,
         })
         .take(128)

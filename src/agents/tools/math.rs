@@ -95,7 +95,9 @@ impl Parser<'_> {
     fn enter(&mut self) -> Result<(), String> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return Err(format!("the expression nests deeper than {MAX_DEPTH} levels"));
+            return Err(format!(
+                "the expression nests deeper than {MAX_DEPTH} levels"
+            ));
         }
         Ok(())
     }
@@ -385,7 +387,10 @@ mod tests {
             ("foo + 1", "error: unknown name \"foo\""),
             ("bar(1)", "error: unknown function \"bar\""),
             ("sqrt(1, 2)", "error: sqrt() takes one argument"),
-            ("(-1)!", "error: the factorial is defined here for whole numbers from 0 up"),
+            (
+                "(-1)!",
+                "error: the factorial is defined here for whole numbers from 0 up",
+            ),
             ("1 ; drop table", "error: unexpected \"; drop table\""),
         ] {
             assert_eq!(calc(input), want, "{input}");

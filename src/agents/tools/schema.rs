@@ -82,13 +82,15 @@ fn walk(schema: &Value, value: &Value, at: &str, depth: usize) -> Result<(), Str
             && !branches.is_empty()
         {
             let mut first = None;
-            let fits = branches.iter().any(|b| match walk(b, value, at, depth + 1) {
-                Ok(()) => true,
-                Err(e) => {
-                    first.get_or_insert(e);
-                    false
-                }
-            });
+            let fits = branches
+                .iter()
+                .any(|b| match walk(b, value, at, depth + 1) {
+                    Ok(()) => true,
+                    Err(e) => {
+                        first.get_or_insert(e);
+                        false
+                    }
+                });
             if !fits {
                 return Err(first.unwrap_or_else(|| format!("{at} fits no allowed form")));
             }
@@ -156,7 +158,9 @@ fn object(
             Some(p) => walk(p, v, &format!("{at}.{k}"), depth + 1)?,
             None => match s.get("additionalProperties") {
                 Some(Value::Bool(false)) => {
-                    return Err(format!("{at} has a property \"{k}\" the tool does not take"));
+                    return Err(format!(
+                        "{at} has a property \"{k}\" the tool does not take"
+                    ));
                 }
                 Some(extra @ Value::Object(_)) => {
                     walk(extra, v, &format!("{at}.{k}"), depth + 1)?;
@@ -206,15 +210,42 @@ mod tests {
     fn arguments_that_do_not_fit_say_where() {
         let cases = [
             (json!([]), "arguments must be of type object, not array"),
-            (json!({}), "arguments is missing the required property \"city\""),
-            (json!({"city": 5}), "arguments.city must be of type string, not integer"),
-            (json!({"city": ""}), "arguments.city must be at least 1 characters long"),
-            (json!({"city": "x", "unit": "k"}), "arguments.unit must be one of \"c\", \"f\""),
-            (json!({"city": "x", "days": 9}), "arguments.days must be at most 7"),
-            (json!({"city": "x", "days": 1.5}), "arguments.days must be of type integer or null, not number"),
-            (json!({"city": "x", "tags": ["a", 1]}), "arguments.tags[1] must be of type string, not integer"),
-            (json!({"city": "x", "at": true}), "arguments.at must be of type string, not boolean"),
-            (json!({"city": "x", "wind": 1}), "arguments has a property \"wind\" the tool does not take"),
+            (
+                json!({}),
+                "arguments is missing the required property \"city\"",
+            ),
+            (
+                json!({"city": 5}),
+                "arguments.city must be of type string, not integer",
+            ),
+            (
+                json!({"city": ""}),
+                "arguments.city must be at least 1 characters long",
+            ),
+            (
+                json!({"city": "x", "unit": "k"}),
+                "arguments.unit must be one of \"c\", \"f\"",
+            ),
+            (
+                json!({"city": "x", "days": 9}),
+                "arguments.days must be at most 7",
+            ),
+            (
+                json!({"city": "x", "days": 1.5}),
+                "arguments.days must be of type integer or null, not number",
+            ),
+            (
+                json!({"city": "x", "tags": ["a", 1]}),
+                "arguments.tags[1] must be of type string, not integer",
+            ),
+            (
+                json!({"city": "x", "at": true}),
+                "arguments.at must be of type string, not boolean",
+            ),
+            (
+                json!({"city": "x", "wind": 1}),
+                "arguments has a property \"wind\" the tool does not take",
+            ),
         ];
         for (args, want) in cases {
             assert_eq!(check(&weather(), &args).unwrap_err(), want, "{args}");

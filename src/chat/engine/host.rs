@@ -93,51 +93,44 @@ impl Host for TurnHost<'_> {
         }
     }
 
-    fn afford(
-        &self,
-        prompt_tokens: u64,
-    ) -> impl Future<Output = Result<(), ProviderError>> + Send {
-        async move {
-            let checked = self
-                .engine
-                .billing
-                .check(
-                    &self.turn.user_id,
-                    &self.turn.model,
-                    prompt_tokens,
-                    self.turn.endpoint.token_config.as_ref(),
-                )
-                .await;
-            match checked {
-                Ok(Ok(())) => Ok(()),
-                Ok(Err(short)) => Err(ProviderError::InsufficientBalance {
-                    balance: short.balance,
-                    cost: short.cost,
-                }),
-                Err(e) => {
-                    tracing::warn!(error = %e, "checking the balance failed; answering anyway");
-                    Ok(())
-                }
+    async fn afford(&self, prompt_tokens: u64) -> Result<(), ProviderError> {
+        let checked = self
+            .engine
+            .billing
+            .check(
+                &self.turn.user_id,
+                &self.turn.model,
+                prompt_tokens,
+                self.turn.endpoint.token_config.as_ref(),
+            )
+            .await;
+        match checked {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(short)) => Err(ProviderError::InsufficientBalance {
+                balance: short.balance,
+                cost: short.cost,
+            }),
+            Err(e) => {
+                tracing::warn!(error = %e, "checking the balance failed; answering anyway");
+                Ok(())
             }
         }
     }
 
-    fn bill(&self, usage: Usage, incomplete: bool) -> impl Future<Output = ()> + Send {
-        async move {
-            let turn = self.turn;
-            let spend = crate::billing::Spend {
-                user_id: &turn.user_id,
-                conversation_id: &turn.conversation.conversation_id,
-                message_id: &turn.response.message_id,
-                model: &turn.model,
-                context: "message",
-                usage,
-                incomplete,
-                token_config: turn.endpoint.token_config.as_ref(),
-            };
-            if let Err(e) = self.engine.billing.spend(spend).await {
-                tracing::error!(error = %e, "recording what an answer cost failed");
-            }
+    async fn bill(&self, usage: Usage, incomplete: bool) {
+        let turn = self.turn;
+        let spend = crate::billing::Spend {
+            user_id: &turn.user_id,
+            conversation_id: &turn.conversation.conversation_id,
+            message_id: &turn.response.message_id,
+            model: &turn.model,
+            context: "message",
+            usage,
+            incomplete,
+            token_config: turn.endpoint.token_config.as_ref(),
+        };
+        if let Err(e) = self.engine.billing.spend(spend).await {
+            tracing::error!(error = %e, "recording what an answer cost failed");
         }
     }
 

@@ -336,7 +336,10 @@ mod tests {
         );
         let steps = state["runSteps"].as_array().unwrap();
         let kinds: Vec<&str> = steps.iter().map(|s| s["type"].as_str().unwrap()).collect();
-        assert_eq!(kinds, ["message_creation", "message_creation", "tool_calls"]);
+        assert_eq!(
+            kinds,
+            ["message_creation", "message_creation", "tool_calls"]
+        );
         assert_eq!(steps[2]["index"], 2);
         assert!(s.replay.is_empty());
     }

@@ -48,6 +48,13 @@ impl Drop for Launch {
     }
 }
 
+/// What the turn adds to what the model is given: the person's memories (the system prompt's
+/// tail) and the tools the chat body asked for (by name).
+pub(super) struct Extras {
+    pub memory: Option<String>,
+    pub tools: Vec<String>,
+}
+
 /// Where the answer goes: its id, and the question it answers when the client named one
 /// (`overrideParentMessageId`, on a regeneration).
 pub(super) struct Answer {
@@ -64,9 +71,9 @@ impl ChatService {
         chosen: Chosen,
         prepared: PreparedTurn,
         answer: Answer,
-        memory: Option<String>,
-        tools: Vec<String>,
+        extras: Extras,
     ) -> Turn {
+        let Extras { memory, tools } = extras;
         let PreparedTurn {
             conversation,
             request,
@@ -120,12 +127,10 @@ impl ChatService {
         let params = conversation.settings.clone();
         // The composer's toggles, and the conversation's own `tools` (plugin keys).
         let conversation_tools = ephemeral::conversation_tools(params.get("tools"));
-        let tools = self.engine.tools.select(
-            tools
-                .iter()
-                .chain(&conversation_tools)
-                .map(String::as_str),
-        );
+        let tools = self
+            .engine
+            .tools
+            .select(tools.iter().chain(&conversation_tools).map(String::as_str));
         let system = params
             .get("promptPrefix")
             .and_then(Value::as_str)

@@ -241,9 +241,14 @@ mod tests {
         .unwrap();
         let keys: Vec<&str> = r.settings.keys().map(String::as_str).collect();
         assert_eq!(keys, ["iconURL"]);
-        let r = StartRequest::from_body(json!({"ephemeralAgent": {"web_search": true, "mcp": ["time"]}}))
-            .unwrap();
-        assert_eq!(r.ephemeral_agent.tool_names(), ["web_search", "sys__all__sys_mcp_time"]);
+        let r = StartRequest::from_body(
+            json!({"ephemeralAgent": {"web_search": true, "mcp": ["time"]}}),
+        )
+        .unwrap();
+        assert_eq!(
+            r.ephemeral_agent.tool_names(),
+            ["web_search", "sys__all__sys_mcp_time"]
+        );
         assert!(r.settings.is_empty());
     }
 
