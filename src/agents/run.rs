@@ -20,15 +20,14 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::{Duration, Instant};
 
-use futures_util::stream::FuturesUnordered;
 use futures_util::{FutureExt, StreamExt};
-use serde_json::Value;
 
-use super::steps::{MAX_ANSWER_BYTES, Steps, floor_boundary};
-use super::tools::{Context, ToolSet, schema};
+use super::round::Round;
+use super::steps::{MAX_ANSWER_BYTES, Steps};
+use super::tools::{Context, ToolSet};
 use crate::providers::{
     Answer, ChatMessage, ChatRequest, EventStream, Part, ProviderError, Role, StreamEvent,
-    ToolCall, ToolResult, Usage,
+    ToolCall, Usage,
 };
 
 /// LibreChat's default `recursionLimit` (its agents code; its librechat.yaml comments say 25,
@@ -168,21 +167,21 @@ enum Streamed {
 
 /// When the growing answer was first changed since it was last saved.
 #[derive(Default)]
-struct Saver {
-    since: Option<Instant>,
+pub(super) struct Saver {
+    pub(super) since: Option<Instant>,
 }
 
 impl Saver {
-    fn touched(&mut self) {
+    pub(super) fn touched(&mut self) {
         self.since.get_or_insert_with(Instant::now);
     }
 
-    fn deadline(&self) -> Option<tokio::time::Instant> {
+    pub(super) fn deadline(&self) -> Option<tokio::time::Instant> {
         self.since
             .map(|t| tokio::time::Instant::from_std(t + SAVE_EVERY))
     }
 
-    async fn wait(deadline: Option<tokio::time::Instant>) {
+    pub(super) async fn wait(deadline: Option<tokio::time::Instant>) {
         match deadline {
             Some(d) => tokio::time::sleep_until(d).await,
             None => std::future::pending().await,
@@ -218,7 +217,7 @@ fn gather(
     None
 }
 
-type Aborted<'a> = Pin<&'a mut (dyn Future<Output = ()> + Send)>;
+pub(super) type Aborted<'a> = Pin<&'a mut (dyn Future<Output = ()> + Send)>;
 
 impl Run {
     /// Runs the loop to its end. Never fails: every ending is in the [`Outcome`].
@@ -280,6 +279,9 @@ impl Run {
                 None => 0,
             };
             out.completion_tokens += completion;
+            // A call stopped or failed midway is billed as incomplete; one that said nothing
+            // and failed, or that was stopped before it said anything more of an answer
+            // being continued, costs nothing (as before the loop).
             let incomplete = match &streamed {
                 Streamed::Done => Some(false),
                 Streamed::Aborted if !generated && first && continuation => None,
@@ -288,13 +290,7 @@ impl Run {
                 Streamed::Failed(_) => None,
             };
             if let Some(incomplete) = incomplete {
-                let mut u = usage.unwrap_or_default();
-                if u.prompt_tokens + u.cache_read_tokens + u.cache_write_tokens == 0 {
-                    u.prompt_tokens = estimate;
-                }
-                if u.completion_tokens == 0 {
-                    u.completion_tokens = completion;
-                }
+                let u = counted(usage, estimate, completion);
                 host.bill(u, incomplete).await;
             }
             match streamed {
@@ -398,21 +394,27 @@ impl Call<'_> {
                     answer.push(&StreamEvent::Reasoning(t));
                     full
                 }
-                Some(Ok(e @ StreamEvent::ToolCallStart { .. })) => {
-                    if let StreamEvent::ToolCallStart { id, name, .. } = &e {
-                        parts.push(host.steps(|s| s.call_start(id, name)));
-                    }
-                    answer.push(&e);
+                Some(Ok(StreamEvent::ToolCallStart {
+                    index,
+                    id,
+                    name,
+                    signature,
+                })) => {
+                    parts.push(host.steps(|s| s.call_start(&id, &name)));
+                    answer.push(&StreamEvent::ToolCallStart {
+                        index,
+                        id,
+                        name,
+                        signature,
+                    });
                     false
                 }
-                Some(Ok(e @ StreamEvent::ToolCallArgs { .. })) => {
-                    let mut full = false;
-                    if let StreamEvent::ToolCallArgs { index, delta } = &e
-                        && let Some(&at) = parts.get(*index)
-                    {
-                        full = host.steps(|s| s.call_args(at, delta)).is_err();
-                    }
-                    answer.push(&e);
+                Some(Ok(StreamEvent::ToolCallArgs { index, delta })) => {
+                    let full = match parts.get(index) {
+                        Some(&at) => host.steps(|s| s.call_args(at, &delta)).is_err(),
+                        None => false,
+                    };
+                    answer.push(&StreamEvent::ToolCallArgs { index, delta });
                     full
                 }
                 Some(Ok(StreamEvent::Usage(u))) => {
@@ -437,6 +439,18 @@ impl Call<'_> {
             tokio::task::yield_now().await;
         }
     }
+}
+
+/// The provider's counts, ours where it gave none.
+fn counted(usage: Option<Usage>, prompt: u64, completion: u64) -> Usage {
+    let mut u = usage.unwrap_or_default();
+    if u.prompt_tokens + u.cache_read_tokens + u.cache_write_tokens == 0 {
+        u.prompt_tokens = prompt;
+    }
+    if u.completion_tokens == 0 {
+        u.completion_tokens = completion;
+    }
+    u
 }
 
 /// Whether a call said nothing at all.
@@ -470,189 +484,6 @@ fn history_bytes(m: &ChatMessage) -> usize {
             _ => 0,
         })
         .sum()
-}
-
-/// How a call went.
-struct Invoked {
-    output: String,
-    is_error: bool,
-    /// Refused before it ran (its arguments).
-    invalid_input: bool,
-}
-
-impl Invoked {
-    fn error(message: String, invalid_input: bool) -> Self {
-        Invoked {
-            output: format!("Error: {message}"),
-            is_error: true,
-            invalid_input,
-        }
-    }
-}
-
-/// One round of tool calls.
-struct Round<'a> {
-    tools: &'a ToolSet,
-    limits: &'a Limits,
-    context: &'a Context,
-}
-
-impl Round<'_> {
-    /// Runs `calls` concurrently, reporting each as it ends. `None` when the run was
-    /// aborted meanwhile (the calls still running are dropped where they wait).
-    async fn run<H: Host>(
-        &self,
-        host: &H,
-        calls: &[ToolCall],
-        parts: &[usize],
-        saver: &mut Saver,
-        mut aborted: Aborted<'_>,
-    ) -> Option<(Vec<ToolResult>, Vec<CallRecord>)> {
-        let mut pending: FuturesUnordered<_> = calls
-            .iter()
-            .enumerate()
-            .map(|(i, c)| self.invoke(c).map(move |r| (i, r)))
-            .collect();
-        let mut results: Vec<Option<ToolResult>> = vec![None; calls.len()];
-        let mut records = Vec::with_capacity(calls.len());
-        loop {
-            let (i, invoked) = tokio::select! {
-                next = pending.next() => match next {
-                    Some(done) => done,
-                    None => break,
-                },
-                () = aborted.as_mut() => return None,
-                () = Saver::wait(saver.deadline()) => {
-                    saver.since = None;
-                    host.save().await;
-                    continue;
-                }
-            };
-            let call = &calls[i];
-            let at = parts.get(i).copied();
-            let max = self.limits.max_output_bytes;
-            let output = host.steps(|s| {
-                let output = bound(invoked.output, s.tool_room().min(max));
-                if let Some(at) = at {
-                    s.call_done(at, output.clone(), invoked.invalid_input);
-                }
-                output
-            });
-            if let Some(at) = at {
-                records.push(CallRecord {
-                    call_id: call.id.clone(),
-                    name: call.name.clone(),
-                    output: output.clone(),
-                    part_index: at,
-                });
-            }
-            results[i] = Some(ToolResult {
-                call_id: call.id.clone(),
-                name: call.name.clone(),
-                content: output,
-                images: Vec::new(),
-                is_error: invoked.is_error,
-            });
-            saver.touched();
-        }
-        Some((results.into_iter().flatten().collect(), records))
-    }
-
-    /// One call: checked, run within the timeout, its panic or error made a result.
-    async fn invoke(&self, call: &ToolCall) -> Invoked {
-        let Some(tool) = self.tools.get(&call.name) else {
-            let known: Vec<&str> = self.tools.names().collect();
-            return Invoked::error(
-                format!(
-                    "there is no tool named \"{}\". The tools you can call are: {}.",
-                    call.name,
-                    if known.is_empty() {
-                        "none".to_owned()
-                    } else {
-                        known.join(", ")
-                    }
-                ),
-                false,
-            );
-        };
-        // A call without arguments may come with none at all.
-        let text = if call.args.trim().is_empty() {
-            "{}"
-        } else {
-            call.args.as_str()
-        };
-        let args: Value = match serde_json::from_str(text) {
-            Ok(v) => v,
-            Err(e) => {
-                return Invoked::error(
-                    format!(
-                        "the arguments are not valid JSON ({e}). Call the tool again with a JSON \
-                         object that fits its parameters."
-                    ),
-                    true,
-                );
-            }
-        };
-        if let Err(e) = schema::check(&tool.def().parameters, &args) {
-            return Invoked::error(
-                format!("the arguments do not fit the tool's parameters: {e}."),
-                true,
-            );
-        }
-        // A panic while making the future, or while it runs, is the call's error.
-        let started = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            tool.call(args, self.context)
-        }));
-        let Ok(future) = started else {
-            return panicked(&call.name);
-        };
-        let run = std::panic::AssertUnwindSafe(future).catch_unwind();
-        match tokio::time::timeout(self.limits.tool_timeout, run).await {
-            Err(_) => Invoked::error(
-                format!(
-                    "the tool did not finish within {} and was stopped.",
-                    seconds(self.limits.tool_timeout)
-                ),
-                false,
-            ),
-            Ok(Err(_)) => panicked(&call.name),
-            Ok(Ok(Err(e))) => Invoked::error(e.0, false),
-            Ok(Ok(Ok(output))) => Invoked {
-                output,
-                is_error: false,
-                invalid_input: false,
-            },
-        }
-    }
-}
-
-fn panicked(name: &str) -> Invoked {
-    tracing::error!(tool = name, "a tool failed unexpectedly");
-    Invoked::error("the tool failed unexpectedly.".into(), false)
-}
-
-fn seconds(d: Duration) -> String {
-    match d.as_secs() {
-        0 => format!("{} ms", d.as_millis()),
-        1 => "1 second".into(),
-        n => format!("{n} seconds"),
-    }
-}
-
-/// `output` within `room` bytes: cut at a character, with a note saying so.
-fn bound(output: String, room: usize) -> String {
-    if output.len() <= room {
-        return output;
-    }
-    let total = output.len();
-    let note_room = 120.min(room);
-    let keep = floor_boundary(&output, room - note_room);
-    let mut out = output;
-    out.truncate(keep);
-    out.push_str(&format!(
-        "\n\n[The output was cut here: the tool returned {total} bytes, the first {keep} are shown.]"
-    ));
-    out
 }
 
 #[cfg(test)]

@@ -9,9 +9,12 @@ use serde_json::json;
 use tokio::sync::{Barrier, Notify, watch};
 
 use super::*;
+use crate::agents::round::bound;
 use crate::agents::tools::calculator::Calculator;
 use crate::agents::tools::{Tool, ToolError, ToolFuture};
+use crate::providers::ToolResult;
 use crate::providers::{TOOL_CALLS_FINISH, ToolDef};
+use serde_json::Value;
 use std::sync::Arc;
 
 /// A turn in memory: the model answers from a script, saves and bills are counted.
