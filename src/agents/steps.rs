@@ -156,7 +156,7 @@ impl Steps {
             } else {
                 ("on_message_delta", "text")
             };
-            let id = self.steps[at].0.clone();
+            let id = &self.steps[at].0;
             while !rest.is_empty() {
                 let (chunk, after) = rest.split_at(floor_boundary(rest, FRAME_TEXT_BYTES).max(1));
                 rest = after;
