@@ -1,10 +1,16 @@
 //! Agents: a model with instructions, tools and files, stored and shared as a resource
 //! (`crate::db::agents`). This module holds what the builder may write: the checks of a
 //! create or update body ([`definition`]) and of the server's configuration
-//! (`endpoints.agents`: whether the builder is on, which providers agents may use).
-//! Running an agent (the tool loop) is not here yet.
+//! (`endpoints.agents`: whether the builder is on, which providers agents may use); and the
+//! tool loop every chat turn runs through ([`run`], one round of tool calls in `round`), the
+//! run steps and content parts it streams as LibreChat's client reads them ([`steps`]), and
+//! the tools a model may call ([`tools`]).
 
 pub mod definition;
+mod round;
+pub mod run;
+pub mod steps;
+pub mod tools;
 
 use crate::config::agents::AgentsConfig;
 use crate::db::agent_changes::Patch;

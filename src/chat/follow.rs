@@ -102,8 +102,8 @@ mod tests {
         let job = jobs.start("s", "u", "c", "r", None).unwrap();
         let mut slow = Follower::new(job.clone(), None, false);
         // The whole answer streams out while this follower reads nothing.
-        for n in 0..500 {
-            job.emit_delta("t ", false, |_| json!({"n": n})).unwrap();
+        for _ in 0..500 {
+            job.update(|s| s.text("t ", false)).unwrap();
         }
         job.emit_final(json!({"final": true}), Status::Done);
         jobs.finish(&job, Status::Done);
@@ -129,8 +129,8 @@ mod tests {
         let feeder = {
             let job = job.clone();
             tokio::spawn(async move {
-                for n in 0..10 {
-                    job.emit_delta("x", false, |_| json!({"n": n})).unwrap();
+                for _ in 0..10 {
+                    job.update(|s| s.text("x", false)).unwrap();
                     tokio::task::yield_now().await;
                 }
                 job.emit_final(json!({"final": true}), Status::Done);
@@ -145,7 +145,8 @@ mod tests {
                 Next::Sync(_) => panic!("no lag here"),
             })
             .collect();
-        assert_eq!(ids.len(), 12);
+        // `created`, the step, ten pieces and the final frame.
+        assert_eq!(ids.len(), 13);
         assert!(ids.windows(2).all(|w| w[1] == w[0] + 1));
     }
 }

@@ -240,6 +240,20 @@ pub fn tag(t: &Tag) -> TConversationTag {
     }
 }
 
+pub fn tool_call(c: crate::db::tool_calls::ToolCallRow) -> crate::shapes::TToolCall {
+    crate::shapes::TToolCall {
+        id: c.id,
+        conversation_id: c.conversation_id,
+        message_id: c.message_id,
+        tool_id: c.tool_id,
+        user: c.user_id,
+        result: c.result,
+        part_index: c.part_index,
+        created_at: c.created_at,
+        updated_at: c.updated_at,
+    }
+}
+
 pub fn shared_link(l: &SharedLink) -> TSharedLink {
     TSharedLink {
         share_id: l.share_id.clone(),

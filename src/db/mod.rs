@@ -59,6 +59,7 @@ pub mod sessions;
 pub mod shares;
 pub mod tags;
 pub mod tokens;
+pub mod tool_calls;
 pub mod used_proofs;
 pub mod user_keys;
 pub mod users;

@@ -258,6 +258,11 @@ impl Answer {
         }
     }
 
+    /// The answer's parts so far, in order.
+    pub fn parts(&self) -> &[Part] {
+        &self.parts
+    }
+
     /// Whether the answer ended by calling tools (rather than answering).
     pub fn calls_tools(&self) -> bool {
         self.finish.as_deref() == Some(TOOL_CALLS_FINISH)

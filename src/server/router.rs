@@ -54,6 +54,7 @@ fn routes() -> Routes {
         .merge(routes::user::router())
         .merge(routes::favorites::router())
         .merge(routes::absent::router())
+        .merge(routes::tool_calls::router())
         .merge(routes::permissions::router())
         .merge(routes::prompts::router())
         .merge(routes::agents::router())

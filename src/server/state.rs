@@ -177,6 +177,7 @@ impl AppState {
                 metrics: metrics.clone(),
                 file_token_limit: settings.files.file_token_limit,
                 files: files.clone(),
+                tools: Arc::new(crate::agents::tools::Registry::builtin()),
             },
             settings: settings.clone(),
             guard: guard.clone(),

@@ -30,6 +30,7 @@ pub mod read;
 pub mod share;
 pub mod stream;
 pub mod tag;
+pub mod tool_call;
 
 pub use balance::TBalance;
 pub use conversation::{ConversationPage, DeleteResult, ForkResponse, TConversation};
@@ -41,6 +42,7 @@ pub use prompt::{TPrompt, TPromptGroup};
 pub use read::read;
 pub use share::{SharedLinkPage, SharedPage, TSharedLink};
 pub use tag::TConversationTag;
+pub use tool_call::TToolCall;
 
 use serde_json::{Map, Value};
 

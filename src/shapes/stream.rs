@@ -91,8 +91,9 @@ pub struct Sync {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ResumeState {
-    /// Always empty: an answer is one step here.
-    pub run_steps: [Value; 0],
+    /// The run steps so far, as each was first streamed (LibreChat's client replays them to
+    /// know which step a later delta belongs to).
+    pub run_steps: Vec<Value>,
     pub aggregated_content: Vec<ContentPart>,
     /// The person's message, as the `created` event gave it (`null` before).
     pub user_message: Value,
@@ -133,7 +134,7 @@ mod tests {
         let s = Sync {
             sync: true,
             resume_state: ResumeState {
-                run_steps: [],
+                run_steps: Vec::new(),
                 aggregated_content: vec![ContentPart::text("so far")],
                 user_message: Value::Null,
                 response_message_id: "r".into(),

@@ -256,6 +256,16 @@ async fn completions(
     }
     let model = body["model"].as_str().unwrap_or("").to_owned();
     if let Some(script) = shared.script(&model) {
+        let results = body["messages"]
+            .as_array()
+            .and_then(|m| m.last())
+            .is_some_and(|m| m["role"] == "tool");
+        if script.hold
+            && results
+            && let Ok(permit) = shared.gate.acquire().await
+        {
+            permit.forget();
+        }
         return fake_tools::openai::answer(&model, &script, &body);
     }
     if is_title(&body) {

@@ -18,16 +18,11 @@ use serde_json::Value;
 use tokio::sync::{broadcast, watch};
 
 use super::ring::Ring;
+use crate::agents::steps::Steps;
 use crate::shapes::ContentPart;
 use crate::shapes::stream::{ResumeState, Sync};
 
-/// The most one answer may hold, its text and its reasoning together: far above any real
-/// answer (a very long one is well under 1 MiB), so that a provider streaming without end
-/// cannot fill the server's memory. What passes it is refused and the answer ends there.
-pub const MAX_ANSWER_BYTES: usize = 4 * 1024 * 1024;
-/// At most this much text goes into one frame, however large a piece the provider sent: the
-/// ring and the live channel (which holds [`LIVE_SLOTS`] frames) stay small.
-const FRAME_TEXT_BYTES: usize = 64 * 1024;
+pub use crate::agents::steps::MAX_ANSWER_BYTES;
 /// Frames a live subscriber may fall behind before it is caught up with a `sync` frame.
 const LIVE_SLOTS: usize = 64;
 
@@ -63,8 +58,8 @@ struct State {
     ring: Ring,
     next_id: u64,
     status: Status,
-    text: String,
-    think: String,
+    /// What was generated so far, as LibreChat's run steps and content parts.
+    steps: Steps,
     user_message: Value,
 }
 
@@ -107,38 +102,25 @@ impl Job {
     pub fn emit(&self, data: impl Serialize) {
         let data = frame_text(&data);
         let mut st = self.state.lock().expect("job state");
-        self.push(&mut st, data, false);
+        let st = &mut *st;
+        push(&self.tx, &mut st.ring, &mut st.next_id, data, false);
     }
 
-    /// Adds generated text (or reasoning) and sends it in the frames `frame` makes of its
-    /// pieces (at most [`FRAME_TEXT_BYTES`] each), in one step: a subscriber joining meanwhile
-    /// sees a piece in the summary or as a frame, never both. `Err` when the answer would pass
-    /// [`MAX_ANSWER_BYTES`]: what fits is added, the rest is not.
-    pub fn emit_delta(
-        &self,
-        text: &str,
-        reasoning: bool,
-        frame: impl Fn(&str) -> Value,
-    ) -> Result<(), AnswerFull> {
+    /// Changes the answer's steps and sends the frames the change made, in one step: a
+    /// subscriber joining meanwhile sees the change in the summary or as frames, never both.
+    pub fn update<R>(&self, change: impl FnOnce(&mut Steps) -> R) -> R {
         let mut st = self.state.lock().expect("job state");
-        let room = MAX_ANSWER_BYTES.saturating_sub(st.text.len() + st.think.len());
-        let fits = floor_boundary(text, room);
-        let mut rest = &text[..fits];
-        while !rest.is_empty() {
-            let (piece, after) = rest.split_at(floor_boundary(rest, FRAME_TEXT_BYTES).max(1));
-            rest = after;
-            if reasoning {
-                st.think.push_str(piece);
-            } else {
-                st.text.push_str(piece);
-            }
-            self.push(&mut st, frame(piece).to_string(), false);
+        let st = &mut *st;
+        let r = change(&mut st.steps);
+        for data in st.steps.drain() {
+            push(&self.tx, &mut st.ring, &mut st.next_id, data, false);
         }
-        if fits < text.len() {
-            Err(AnswerFull)
-        } else {
-            Ok(())
-        }
+        r
+    }
+
+    /// Reads the answer's steps.
+    pub fn read<R>(&self, look: impl FnOnce(&Steps) -> R) -> R {
+        look(&self.state.lock().expect("job state").steps)
     }
 
     /// Sends the last frame and marks the job ended, in one step.
@@ -146,35 +128,8 @@ impl Job {
         let data = frame_text(&data);
         let mut st = self.state.lock().expect("job state");
         st.status = status;
-        self.push(&mut st, data, true);
-    }
-
-    fn push(&self, st: &mut State, data: String, terminal: bool) {
-        let frame = Arc::new(Frame {
-            id: st.next_id,
-            data,
-            terminal,
-        });
-        st.next_id += 1;
-        st.ring.push(frame.clone());
-        // Nobody listening is fine: the ring has it.
-        let _ = self.tx.send(frame);
-    }
-
-    /// Adds generated text (or reasoning) to what a `sync` frame reports.
-    pub fn append(&self, text: &str, reasoning: bool) {
-        let mut st = self.state.lock().expect("job state");
-        if reasoning {
-            st.think.push_str(text);
-        } else {
-            st.text.push_str(text);
-        }
-    }
-
-    /// Everything generated so far: (reasoning, text).
-    pub fn content(&self) -> (String, String) {
-        let st = self.state.lock().expect("job state");
-        (st.think.clone(), st.text.clone())
+        let st = &mut *st;
+        push(&self.tx, &mut st.ring, &mut st.next_id, data, true);
     }
 
     pub fn set_user_message(&self, message: Value) {
@@ -191,8 +146,7 @@ impl Job {
 
     /// LibreChat's content parts for what was generated so far.
     pub fn aggregated_content(&self) -> Vec<ContentPart> {
-        let st = self.state.lock().expect("job state");
-        parts_of(&st)
+        self.read(Steps::parts)
     }
 
     /// The state of the job, as the `sync` frame gives it.
@@ -222,8 +176,8 @@ impl Job {
 
     fn resume_state_of(&self, st: &State) -> ResumeState {
         ResumeState {
-            run_steps: [],
-            aggregated_content: parts_of(st),
+            run_steps: st.steps.run_steps(),
+            aggregated_content: st.steps.parts(),
             user_message: st.user_message.clone(),
             response_message_id: self.response_message_id.clone(),
             conversation_id: self.conversation_id.clone(),
@@ -284,16 +238,23 @@ impl Job {
     }
 }
 
-/// The reasoning, then the text (an empty text part when there is nothing yet).
-fn parts_of(st: &State) -> Vec<ContentPart> {
-    let mut parts = Vec::new();
-    if !st.think.is_empty() {
-        parts.push(ContentPart::think(st.think.clone()));
-    }
-    if !st.text.is_empty() || parts.is_empty() {
-        parts.push(ContentPart::text(st.text.clone()));
-    }
-    parts
+/// Sends a frame to every subscriber and keeps it in the ring for later ones.
+fn push(
+    tx: &broadcast::Sender<Arc<Frame>>,
+    ring: &mut Ring,
+    next_id: &mut u64,
+    data: String,
+    terminal: bool,
+) {
+    let frame = Arc::new(Frame {
+        id: *next_id,
+        data,
+        terminal,
+    });
+    *next_id += 1;
+    ring.push(frame.clone());
+    // Nobody listening is fine: the ring has it.
+    let _ = tx.send(frame);
 }
 
 /// A frame's JSON. The shapes sent serialize without fail (their maps have string keys).
@@ -302,19 +263,6 @@ fn frame_text(data: &impl Serialize) -> String {
         tracing::error!(error = %e, "a stream frame could not be written");
         String::from("{}")
     })
-}
-
-/// The answer reached [`MAX_ANSWER_BYTES`].
-#[derive(Debug, PartialEq, Eq)]
-pub struct AnswerFull;
-
-/// The largest index up to `at` that starts a character of `s` (all of `s` when shorter).
-fn floor_boundary(s: &str, at: usize) -> usize {
-    let mut i = at.min(s.len());
-    while !s.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
 }
 
 pub use registry::{Jobs, StartError};
@@ -373,16 +321,43 @@ mod tests {
     #[test]
     fn resume_gets_the_state_so_far() {
         let (_, job) = job();
-        job.emit_delta("hel", false, |_| json!({"n": 0})).unwrap();
-        job.emit_delta("lo", false, |_| json!({"n": 1})).unwrap();
-        job.emit_delta("hmm", true, |_| json!({"n": 2})).unwrap();
+        job.update(|s| s.text("hmm", true)).unwrap();
+        job.update(|s| s.text("hel", false)).unwrap();
+        job.update(|s| s.text("lo", false)).unwrap();
+        let call = job.update(|s| s.call_start("call_1", "calculator"));
+        job.update(|s| s.call_args(call, "{}")).unwrap();
         let s = job.subscribe(None, true);
         let sync: Value = serde_json::from_str(s.sync.as_deref().unwrap()).unwrap();
+        let state = &sync["resumeState"];
         assert_eq!(
-            sync["resumeState"]["aggregatedContent"],
-            json!([{"type": "think", "think": "hmm"}, {"type": "text", "text": "hello"}])
+            state["aggregatedContent"],
+            json!([{"type": "think", "think": "hmm"}, {"type": "text", "text": "hello"},
+                {"type": "tool_call", "tool_call": {"id": "call_1", "name": "calculator", "args": "{}", "type": "tool_call"}}])
         );
+        let steps = state["runSteps"].as_array().unwrap();
+        let kinds: Vec<&str> = steps.iter().map(|s| s["type"].as_str().unwrap()).collect();
+        assert_eq!(
+            kinds,
+            ["message_creation", "message_creation", "tool_calls"]
+        );
+        assert_eq!(steps[2]["index"], 2);
         assert!(s.replay.is_empty());
+    }
+
+    #[test]
+    fn changes_and_their_frames_are_one_step() {
+        let (_, job) = job();
+        let mut live = job.subscribe(None, false).live;
+        job.update(|s| s.text("hi", false)).unwrap();
+        let events: Vec<String> = std::iter::from_fn(|| live.try_recv().ok())
+            .map(|f| serde_json::from_str::<Value>(&f.data).unwrap()["event"].to_string())
+            .collect();
+        assert_eq!(events, ["\"on_run_step\"", "\"on_message_delta\""]);
+        // Whoever joins now has the text in the summary, and no frame of it again.
+        let late = job.subscribe(None, true);
+        assert!(late.sync.unwrap().contains("\"text\":\"hi\""));
+        assert!(late.replay.is_empty());
+        assert_eq!(job.read(|s| s.answer_text()), "hi");
     }
 
     #[test]
@@ -400,49 +375,5 @@ mod tests {
             s.sync.is_some(),
             "a fresh subscriber cannot get every frame either"
         );
-    }
-
-    #[test]
-    fn an_answer_is_bounded_and_large_pieces_make_small_frames() {
-        let (_, job) = job();
-        let mut live = job.subscribe(None, false).live;
-        // One piece of 200 KiB: several frames, none over the frame size.
-        let piece = "é".repeat(100 * 1024);
-        job.emit_delta(&piece, false, |t| json!({"t": t})).unwrap();
-        let mut sizes = Vec::new();
-        while let Ok(f) = live.try_recv() {
-            let v: Value = serde_json::from_str(&f.data).unwrap();
-            sizes.push(v["t"].as_str().unwrap().len());
-        }
-        assert_eq!(sizes.iter().sum::<usize>(), piece.len());
-        assert!(sizes.iter().all(|&n| n <= FRAME_TEXT_BYTES), "{sizes:?}");
-        assert_eq!(sizes.len(), piece.len().div_ceil(FRAME_TEXT_BYTES));
-
-        // Text and reasoning together reach the bound: what fits is kept, then it refuses.
-        let chunk = "x".repeat(1024 * 1024);
-        let mut refused = 0;
-        for n in 0..6 {
-            if job.emit_delta(&chunk, n % 2 == 0, |_| json!({})).is_err() {
-                refused += 1;
-            }
-        }
-        assert_eq!(refused, 3, "the bound is reached during the fourth piece");
-        let (think, text) = job.content();
-        assert_eq!(think.len() + text.len(), MAX_ANSWER_BYTES);
-        assert_eq!(
-            job.emit_delta("more", false, |_| json!({})),
-            Err(AnswerFull)
-        );
-        assert_eq!(job.content().1.len(), text.len(), "nothing more is kept");
-    }
-
-    #[test]
-    fn the_bound_never_splits_a_character() {
-        let (_, job) = job();
-        let filler = "x".repeat(MAX_ANSWER_BYTES - 1);
-        job.emit_delta(&filler, false, |_| json!({})).unwrap();
-        assert_eq!(job.emit_delta("é", false, |_| json!({})), Err(AnswerFull));
-        assert_eq!(job.content().1.len(), MAX_ANSWER_BYTES - 1);
-        assert!(job.emit_delta("y", false, |_| json!({})).is_ok());
     }
 }

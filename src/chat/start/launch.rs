@@ -8,6 +8,8 @@ use tracing::Instrument;
 
 use super::checks::Chosen;
 use super::{ChatService, PreparedTurn};
+use crate::agents::run::Limits;
+use crate::agents::tools::ephemeral;
 use crate::chat::engine::Turn;
 use crate::chat::jobs::{Job, Jobs, Status};
 use crate::chat::present;
@@ -46,6 +48,13 @@ impl Drop for Launch {
     }
 }
 
+/// What the turn adds to what the model is given: the person's memories (the system prompt's
+/// tail) and the tools the chat body asked for (by name).
+pub(super) struct Extras {
+    pub memory: Option<String>,
+    pub tools: Vec<String>,
+}
+
 /// Where the answer goes: its id, and the question it answers when the client named one
 /// (`overrideParentMessageId`, on a regeneration).
 pub(super) struct Answer {
@@ -62,8 +71,9 @@ impl ChatService {
         chosen: Chosen,
         prepared: PreparedTurn,
         answer: Answer,
-        memory: Option<String>,
+        extras: Extras,
     ) -> Turn {
+        let Extras { memory, tools } = extras;
         let PreparedTurn {
             conversation,
             request,
@@ -107,7 +117,7 @@ impl ChatService {
             seed_len = partial.text.len();
             // Carry on from what is there: the model sees it as the start of its answer, and
             // the saved answer keeps its id, place and first part.
-            job.append(&partial.text, false);
+            job.update(|s| s.seed(&partial.text));
             response.parent_message_id = partial.parent_message_id.clone();
             response.created_at = partial.created_at.clone();
             branch.push(partial);
@@ -115,6 +125,12 @@ impl ChatService {
         // The conversation's settings, as just updated by this request, are the parameters:
         // a client that sends only the text keeps its system prompt and temperature.
         let params = conversation.settings.clone();
+        // The composer's toggles, and the conversation's own `tools` (plugin keys).
+        let conversation_tools = ephemeral::conversation_tools(params.get("tools"));
+        let tools = self
+            .engine
+            .tools
+            .select(tools.iter().chain(&conversation_tools).map(String::as_str));
         let system = params
             .get("promptPrefix")
             .and_then(Value::as_str)
@@ -162,6 +178,9 @@ impl ChatService {
             branch,
             seed_len,
             vars,
+            tools,
+            // `endpoints.agents.recursionLimit` will set this; LibreChat's default until then.
+            limits: Limits::default(),
         }
     }
 

@@ -34,7 +34,7 @@ use crate::config::Settings;
 use crate::db::users::User;
 use crate::providers::models::ModelLists;
 use keys::user_values;
-use launch::{Answer, Launch};
+use launch::{Answer, Extras, Launch};
 use prepare::{Again, Prepare, checked_id, prepare};
 
 /// What starting a turn needs; built once when the server starts.
@@ -173,7 +173,11 @@ impl ChatService {
             message_id: response_id,
             parent: request.override_parent_message_id.take(),
         };
-        let turn = self.turn(&job, user, chosen, prepared, answer, memory);
+        let extras = Extras {
+            memory,
+            tools: request.ephemeral_agent.tool_names(),
+        };
+        let turn = self.turn(&job, user, chosen, prepared, answer, extras);
         self.spawn(launch, turn);
         Ok(Started {
             stream_id: conversation_id.clone(),

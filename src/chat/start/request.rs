@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde::de::IgnoredAny;
 use serde_json::{Map, Value};
 
+use crate::agents::tools::ephemeral::EphemeralAgent;
 use crate::chat::input::{Invalid, reject_deep};
 
 /// What a person asks for when sending a message, regenerating or continuing an answer.
@@ -53,6 +54,10 @@ pub struct StartRequest {
     /// Files attached to the message, as LibreChat's client sends them (not used yet).
     #[serde(default, deserialize_with = "lenient::list")]
     pub files: Vec<Value>,
+    /// The composer's tool toggles (LibreChat's `ephemeralAgent`, sent with every message):
+    /// the tools of a plain chat. Anything but an object reads as none.
+    #[serde(default, deserialize_with = "lenient::ephemeral")]
+    pub ephemeral_agent: EphemeralAgent,
     /// About the message, not the conversation: kept out of [`settings`](Self::settings).
     #[serde(flatten)]
     pub unused: Unused,
@@ -75,7 +80,6 @@ pub struct StartRequest {
 pub struct Unused {
     client_timestamp: Option<IgnoredAny>,
     edited_content: Option<IgnoredAny>,
-    ephemeral_agent: Option<IgnoredAny>,
     client_request_id: Option<IgnoredAny>,
     timezone: Option<IgnoredAny>,
     is_created_by_user: Option<IgnoredAny>,
@@ -115,6 +119,8 @@ mod lenient {
     use serde::{Deserialize, Deserializer};
     use serde_json::Value;
 
+    use crate::agents::tools::ephemeral::EphemeralAgent;
+
     /// A string; anything else reads as empty.
     pub fn string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
         Ok(match Value::deserialize(d)? {
@@ -134,6 +140,11 @@ mod lenient {
     /// `true`; anything else is false.
     pub fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
         Ok(matches!(Value::deserialize(d)?, Value::Bool(true)))
+    }
+
+    /// LibreChat's `ephemeralAgent`; anything but an object reads as no tools.
+    pub fn ephemeral<'de, D: Deserializer<'de>>(d: D) -> Result<EphemeralAgent, D::Error> {
+        Ok(EphemeralAgent::from_value(Some(&Value::deserialize(d)?)))
     }
 
     /// An array; anything else reads as empty.
@@ -230,6 +241,15 @@ mod tests {
         .unwrap();
         let keys: Vec<&str> = r.settings.keys().map(String::as_str).collect();
         assert_eq!(keys, ["iconURL"]);
+        let r = StartRequest::from_body(
+            json!({"ephemeralAgent": {"web_search": true, "mcp": ["time"]}}),
+        )
+        .unwrap();
+        assert_eq!(
+            r.ephemeral_agent.tool_names(),
+            ["web_search", "sys__all__sys_mcp_time"]
+        );
+        assert!(r.settings.is_empty());
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! What LibreChat's web client asks about on every page load for features this server does not
-//! have yet (speech, agents' tools, MCP servers).
+//! have yet (speech, tools' credentials, MCP servers).
 //! Each is answered as LibreChat answers when the feature is off or holds nothing (MCP servers
 //! refuse a role without their `USE` permission, as LibreChat's do), so the client
 //! shows them off or empty instead of failing; `/api/config` says they are off too.
@@ -16,7 +16,6 @@ use crate::server::{ApiError, AppState};
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(speech_config))
-        .routes(routes!(tool_calls))
         .routes(routes!(tool_auth))
         .routes(routes!(mcp_servers))
 }
@@ -68,12 +67,6 @@ fn speech_settings(tab: Option<&Value>) -> Value {
         }
     }
     Value::Object(out)
-}
-
-/// No agent tools run here, so no conversation has tool calls.
-#[utoipa::path(get, path = "/api/agents/tools/calls", operation_id = "absent_tool_calls", summary = "The tool calls of a conversation (none: tools are not available yet)", tag = "agents", params(("conversationId" = Option<String>, Query)), responses((status = 200, description = "Success")))]
-async fn tool_calls(AuthUser(_): AuthUser) -> Json<Value> {
-    Json(json!([]))
 }
 
 /// Whether a tool is set up for the caller. Web search is not available here, so it is not (and

@@ -36,6 +36,7 @@ pub mod roles;
 pub mod search;
 pub mod shares;
 pub mod tags;
+pub mod tool_calls;
 pub mod two_factor;
 pub mod user;
 

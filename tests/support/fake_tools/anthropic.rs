@@ -140,7 +140,7 @@ fn block_event(name: &str, index: usize, more: Value) -> String {
 pub fn answer(model: &str, script: &ToolScript, body: &Value) -> Response {
     let mut out = message_start(model, 0);
     let results = trailing_results(body);
-    if !results.is_empty() {
+    if !results.is_empty() && !script.always {
         out.push_str(&text_block(0, &[&results_text(&results)]));
         out.push_str(&event("message_delta", json!({"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": null}, "usage": {"output_tokens": 9}})));
         out.push_str(&event("message_stop", json!({"type": "message_stop"})));

@@ -184,7 +184,7 @@ fn trailing_results(body: &Value) -> Vec<(String, bool)> {
 pub fn answer(script: &ToolScript, body: &Value) -> Response {
     let usage = json!({"promptTokenCount": 30, "candidatesTokenCount": 12, "totalTokenCount": 42});
     let results = trailing_results(body);
-    if !results.is_empty() {
+    if !results.is_empty() && !script.always {
         return sse(Body::from(gemini_chunk(
             json!([{"text": results_text(&results)}]),
             Some("STOP"),

@@ -32,6 +32,13 @@ pub struct ToolScript {
     /// `thoughtSignature` on the first call (required back, as Gemini 3 requires it).
     pub thinking: bool,
     pub broken: Option<Broken>,
+    /// Calls whose arguments are sent as this text exactly (invalid JSON, say), after `calls`.
+    pub raw: Vec<(String, String)>,
+    /// Calls again even when the request carries results: a model that never stops.
+    pub always: bool,
+    /// OpenAI: a request that carries results waits for
+    /// [`FakeOpenAi::release`](super::fake_openai::FakeOpenAi::release) before it is answered.
+    pub hold: bool,
 }
 
 impl ToolScript {
@@ -49,6 +56,21 @@ impl ToolScript {
 
     pub fn thinking(mut self) -> Self {
         self.thinking = true;
+        self
+    }
+
+    pub fn raw(mut self, name: &str, args: &str) -> Self {
+        self.raw.push((name.to_owned(), args.to_owned()));
+        self
+    }
+
+    pub fn always(mut self) -> Self {
+        self.always = true;
+        self
+    }
+
+    pub fn hold(mut self) -> Self {
+        self.hold = true;
         self
     }
 
@@ -92,6 +114,7 @@ pub(crate) fn planned(script: &ToolScript) -> Vec<(String, String)> {
             .calls
             .iter()
             .map(|(n, a)| (n.clone(), a.to_string()))
+            .chain(script.raw.iter().cloned())
             .collect(),
     }
 }

@@ -100,7 +100,7 @@ pub fn answer(model: &str, script: &ToolScript, body: &Value) -> Response {
         json!({"role": "assistant", "content": null, "refusal": null}),
         None,
     );
-    if !results.is_empty() {
+    if !results.is_empty() && !script.always {
         out.push_str(&chunk(
             model,
             json!({"content": results_text(&results)}),

@@ -69,7 +69,11 @@ pub fn answer(script: &ToolScript, body: &Value) -> Response {
         json!({"type": "response.created", "response": {"id": "resp_tools", "object": "response", "status": "in_progress", "output": []}}),
     );
     out.push_str(&ev(json!({"type": "response.in_progress", "response": {"id": "resp_tools", "object": "response", "status": "in_progress", "output": []}})));
-    let results = trailing_results(body);
+    let results = if script.always {
+        Vec::new()
+    } else {
+        trailing_results(body)
+    };
     let mut output = Vec::new();
     let mut texts: Vec<String> = Vec::new();
     if !results.is_empty() {

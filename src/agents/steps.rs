@@ -1,0 +1,449 @@
+//! An answer as LibreChat's client builds it: an indexed array of content parts (text,
+//! reasoning, tool calls), each made by one run step, streamed as `on_run_step` (a step
+//! opens at its index), `on_message_delta` / `on_reasoning_delta` (more text or reasoning for
+//! a step), `on_run_step_delta` (more of a call's arguments) and `on_run_step_completed` (a
+//! call's output).
+//!
+//! [`Steps`] keeps the parts and the steps, and makes the frames that report each change; the
+//! job that holds it sends them under the same lock, so a client that joins meanwhile sees a
+//! change either in the summary (`aggregatedContent`, `runSteps`) or as a frame, never both.
+//!
+//! Where a part starts a new step follows LibreChat's agents: text after reasoning, reasoning
+//! after text and anything after a tool call is a new `message_creation` step; every call is a
+//! `tool_calls` step of its own (the client puts each step's calls at the step's one index).
+
+use serde_json::{Value, json};
+
+use crate::shapes::ContentPart;
+
+/// The most one answer's text and reasoning may hold together: far above any real answer (a
+/// very long one is well under 1 MiB), so that a provider streaming without end cannot fill
+/// the server's memory. What passes it is refused and the answer ends there.
+pub const MAX_ANSWER_BYTES: usize = 4 * 1024 * 1024;
+
+/// The most one answer's tool calls may hold together, their arguments and their outputs: 64
+/// outputs at the bound of one ([`super::run::MAX_OUTPUT_BYTES`]). Each round sends all of it
+/// back to the model, so a run that gets near this is far past any context window already.
+pub const MAX_TOOL_BYTES: usize = 4 * 1024 * 1024;
+
+/// At most this much text goes into one frame, however large a piece the provider sent: the
+/// job's ring and live channel stay small.
+pub const FRAME_TEXT_BYTES: usize = 64 * 1024;
+
+/// A bound was reached: [`MAX_ANSWER_BYTES`] for text, [`MAX_TOOL_BYTES`] for calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Full;
+
+/// A tool call as its part holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Call {
+    id: String,
+    name: String,
+    args: String,
+    /// `None` while it runs (or when it never ran).
+    output: Option<String>,
+    /// Refused before it ran: its arguments were not JSON or did not fit the schema.
+    invalid_input: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Part {
+    Text(String),
+    Think(String),
+    Call(Call),
+}
+
+/// The run steps and content parts of one answer, and the frames not yet sent.
+#[derive(Debug)]
+pub struct Steps {
+    /// The answer's message id (the steps' `runId`).
+    run_id: String,
+    /// `steps[i]` made `parts[i]`: its id and the run step as first streamed.
+    steps: Vec<(String, Value)>,
+    parts: Vec<Part>,
+    /// The text or reasoning step that more of the same kind goes on.
+    open: Option<usize>,
+    answer_bytes: usize,
+    tool_bytes: usize,
+    outbox: Vec<String>,
+}
+
+fn step_id() -> String {
+    format!("step_{}", uuid::Uuid::new_v4().simple())
+}
+
+/// The largest index up to `at` that starts a character of `s` (all of `s` when shorter).
+pub fn floor_boundary(s: &str, at: usize) -> usize {
+    let mut i = at.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// A JSON string literal.
+fn quoted(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| String::from("\"\""))
+}
+
+impl Steps {
+    pub fn new(run_id: &str) -> Self {
+        Steps {
+            run_id: run_id.to_owned(),
+            steps: Vec::new(),
+            parts: Vec::new(),
+            open: None,
+            answer_bytes: 0,
+            tool_bytes: 0,
+            outbox: Vec::new(),
+        }
+    }
+
+    /// Opens a step at the next index and reports it.
+    fn open_step(&mut self, details: Value, kind: &str, part: Part) -> usize {
+        let index = self.parts.len();
+        let id = step_id();
+        let step = json!({
+            "id": id, "runId": self.run_id, "index": index, "stepIndex": index,
+            "type": kind, "stepDetails": details, "usage": null,
+        });
+        self.outbox
+            .push(json!({"event": "on_run_step", "data": step}).to_string());
+        self.steps.push((id, step));
+        self.parts.push(part);
+        index
+    }
+
+    /// The text an answer being continued already has: the first step, which more text
+    /// extends. Reported like any step, so a client puts the new text after it.
+    pub fn seed(&mut self, text: &str) {
+        self.answer_bytes += text.len();
+        self.text_step(false, text.to_owned());
+    }
+
+    fn text_step(&mut self, reasoning: bool, text: String) -> usize {
+        let details =
+            json!({"type": "message_creation", "message_creation": {"message_id": self.run_id}});
+        let part = if reasoning {
+            Part::Think(text)
+        } else {
+            Part::Text(text)
+        };
+        let at = self.open_step(details, "message_creation", part);
+        self.open = Some(at);
+        at
+    }
+
+    /// Adds text (or reasoning) and reports it in frames of at most [`FRAME_TEXT_BYTES`].
+    /// `Err` when the answer would pass [`MAX_ANSWER_BYTES`]: what fits is added, the rest is
+    /// not.
+    pub fn text(&mut self, piece: &str, reasoning: bool) -> Result<(), Full> {
+        let room = MAX_ANSWER_BYTES.saturating_sub(self.answer_bytes);
+        let fits = floor_boundary(piece, room);
+        let mut rest = &piece[..fits];
+        if !rest.is_empty() {
+            let same = match self.open.and_then(|i| self.parts.get(i)) {
+                Some(Part::Think(_)) => reasoning,
+                Some(Part::Text(_)) => !reasoning,
+                _ => false,
+            };
+            let at = match self.open {
+                Some(at) if same => at,
+                _ => self.text_step(reasoning, String::new()),
+            };
+            let (event, kind) = if reasoning {
+                ("on_reasoning_delta", "think")
+            } else {
+                ("on_message_delta", "text")
+            };
+            let id = &self.steps[at].0;
+            while !rest.is_empty() {
+                let (chunk, after) = rest.split_at(floor_boundary(rest, FRAME_TEXT_BYTES).max(1));
+                rest = after;
+                match &mut self.parts[at] {
+                    Part::Text(t) | Part::Think(t) => t.push_str(chunk),
+                    Part::Call(_) => {}
+                }
+                // Written by hand: this is the one frame sent for every few tokens.
+                self.outbox.push(format!(
+                    r#"{{"event":"{event}","data":{{"id":"{id}","delta":{{"content":[{{"type":"{kind}","{kind}":{}}}]}}}}}}"#,
+                    quoted(chunk)
+                ));
+            }
+            self.answer_bytes += fits;
+        }
+        if fits < piece.len() {
+            Err(Full)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// A call the model starts: a step of its own. Returns its part's index.
+    pub fn call_start(&mut self, id: &str, name: &str) -> usize {
+        self.open = None;
+        let details = json!({"type": "tool_calls", "tool_calls": [
+            {"id": id, "name": name, "args": "", "type": "tool_call"}
+        ]});
+        let part = Part::Call(Call {
+            id: id.to_owned(),
+            name: name.to_owned(),
+            args: String::new(),
+            output: None,
+            invalid_input: false,
+        });
+        self.open_step(details, "tool_calls", part)
+    }
+
+    /// More of the arguments of the call at `at`. `Err` past [`MAX_TOOL_BYTES`].
+    pub fn call_args(&mut self, at: usize, piece: &str) -> Result<(), Full> {
+        if piece.is_empty() {
+            return Ok(());
+        }
+        if self.tool_bytes + piece.len() > MAX_TOOL_BYTES {
+            return Err(Full);
+        }
+        let Some(Part::Call(call)) = self.parts.get_mut(at) else {
+            return Ok(());
+        };
+        call.args.push_str(piece);
+        self.tool_bytes += piece.len();
+        let id = &self.steps[at].0;
+        self.outbox.push(format!(
+            r#"{{"event":"on_run_step_delta","data":{{"id":"{id}","delta":{{"type":"tool_calls","tool_calls":[{{"args":{},"type":"tool_call_chunk"}}]}}}}}}"#,
+            quoted(piece)
+        ));
+        Ok(())
+    }
+
+    /// What the tools may still return in all, under [`MAX_TOOL_BYTES`].
+    pub fn tool_room(&self) -> usize {
+        MAX_TOOL_BYTES.saturating_sub(self.tool_bytes)
+    }
+
+    /// The call at `at` ended with `output` (already bounded by the loop).
+    pub fn call_done(&mut self, at: usize, output: String, invalid_input: bool) {
+        let Some(Part::Call(call)) = self.parts.get_mut(at) else {
+            return;
+        };
+        self.tool_bytes += output.len();
+        call.output = Some(output);
+        call.invalid_input = invalid_input;
+        let tool_call = call_json(call);
+        let result = json!({"id": self.steps[at].0, "index": at, "type": "tool_call", "tool_call": tool_call});
+        self.outbox.push(
+            json!({"event": "on_run_step_completed", "data": {"result": result}}).to_string(),
+        );
+    }
+
+    /// The frames made since the last call, to send in order.
+    pub fn drain(&mut self) -> std::vec::Drain<'_, String> {
+        self.outbox.drain(..)
+    }
+
+    /// The content parts as LibreChat's client reads them (an empty text part when there is
+    /// nothing yet).
+    pub fn parts(&self) -> Vec<ContentPart> {
+        let mut out: Vec<ContentPart> = self
+            .parts
+            .iter()
+            .map(|p| match p {
+                Part::Text(t) => ContentPart::text(t.clone()),
+                Part::Think(t) => ContentPart::think(t.clone()),
+                Part::Call(c) => {
+                    ContentPart::Other(json!({"type": "tool_call", "tool_call": call_json(c)}))
+                }
+            })
+            .collect();
+        if out.is_empty() {
+            out.push(ContentPart::text(""));
+        }
+        out
+    }
+
+    /// The run steps as first streamed (the `sync` frame's `runSteps`).
+    pub fn run_steps(&self) -> Vec<Value> {
+        self.steps.iter().map(|(_, s)| s.clone()).collect()
+    }
+
+    /// The answer's text: its text parts, a blank line between those a step apart.
+    pub fn answer_text(&self) -> String {
+        let mut out = String::new();
+        for p in &self.parts {
+            if let Part::Text(t) = p {
+                if !out.is_empty() && !t.is_empty() {
+                    out.push_str("\n\n");
+                }
+                out.push_str(t);
+            }
+        }
+        out
+    }
+
+    /// The reasoning's bytes, all steps together.
+    pub fn reasoning_len(&self) -> usize {
+        self.parts
+            .iter()
+            .map(|p| match p {
+                Part::Think(t) => t.len(),
+                _ => 0,
+            })
+            .sum()
+    }
+
+    /// Whether any tool call was made.
+    pub fn has_calls(&self) -> bool {
+        self.parts.iter().any(|p| matches!(p, Part::Call(_)))
+    }
+}
+
+/// A call as LibreChat's `tool_call` object: `progress: 1` and `output` once it ended.
+fn call_json(c: &Call) -> Value {
+    let mut v = json!({"id": c.id, "name": c.name, "args": c.args, "type": "tool_call"});
+    if let Some(output) = &c.output {
+        v["output"] = json!(output);
+        v["progress"] = json!(1);
+        if c.invalid_input {
+            v["inputValidationError"] = json!(true);
+        }
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frames(s: &mut Steps) -> Vec<Value> {
+        s.drain()
+            .map(|f| serde_json::from_str(&f).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn text_reasoning_and_calls_each_get_their_index() {
+        let mut s = Steps::new("r1");
+        s.text("hmm", true).unwrap();
+        s.text(" ok", true).unwrap();
+        s.text("Let me add.", false).unwrap();
+        let call = s.call_start("call_1", "calculator");
+        s.call_args(call, "{\"input\":").unwrap();
+        s.call_args(call, "\"1+1\"}").unwrap();
+        s.call_done(call, "2".into(), false);
+        s.text("It is 2.", false).unwrap();
+        let f = frames(&mut s);
+        let events: Vec<&str> = f.iter().map(|f| f["event"].as_str().unwrap()).collect();
+        assert_eq!(
+            events,
+            [
+                "on_run_step",
+                "on_reasoning_delta",
+                "on_reasoning_delta",
+                "on_run_step",
+                "on_message_delta",
+                "on_run_step",
+                "on_run_step_delta",
+                "on_run_step_delta",
+                "on_run_step_completed",
+                "on_run_step",
+                "on_message_delta",
+            ]
+        );
+        let indexes: Vec<u64> = f
+            .iter()
+            .filter(|f| f["event"] == "on_run_step")
+            .map(|f| f["data"]["index"].as_u64().unwrap())
+            .collect();
+        assert_eq!(indexes, [0, 1, 2, 3]);
+        assert_eq!(f[1]["data"]["id"], f[0]["data"]["id"]);
+        assert_eq!(
+            f[1]["data"]["delta"]["content"][0],
+            json!({"type": "think", "think": "hmm"})
+        );
+        assert_eq!(
+            f[5]["data"]["stepDetails"],
+            json!({"type": "tool_calls", "tool_calls": [{"id": "call_1", "name": "calculator", "args": "", "type": "tool_call"}]})
+        );
+        assert_eq!(f[5]["data"]["runId"], "r1");
+        assert_eq!(f[6]["data"]["id"], f[5]["data"]["id"]);
+        assert_eq!(
+            f[6]["data"]["delta"],
+            json!({"type": "tool_calls", "tool_calls": [{"args": "{\"input\":", "type": "tool_call_chunk"}]})
+        );
+        let done = &f[8]["data"]["result"];
+        assert_eq!(done["id"], f[5]["data"]["id"]);
+        assert_eq!(done["index"], 2);
+        assert_eq!(
+            done["tool_call"],
+            json!({"id": "call_1", "name": "calculator", "args": "{\"input\":\"1+1\"}", "output": "2", "progress": 1, "type": "tool_call"})
+        );
+        let parts = serde_json::to_value(s.parts()).unwrap();
+        assert_eq!(
+            parts,
+            json!([
+                {"type": "think", "think": "hmm ok"},
+                {"type": "text", "text": "Let me add."},
+                {"type": "tool_call", "tool_call": done["tool_call"]},
+                {"type": "text", "text": "It is 2."},
+            ])
+        );
+        assert_eq!(s.answer_text(), "Let me add.\n\nIt is 2.");
+        assert_eq!(s.run_steps().len(), 4);
+        assert_eq!(s.run_steps()[2]["stepDetails"]["tool_calls"][0]["args"], "");
+    }
+
+    #[test]
+    fn a_seed_is_the_first_step_and_text_goes_on_it() {
+        let mut s = Steps::new("r");
+        s.seed("Once upon");
+        s.text(" a time", false).unwrap();
+        let f = frames(&mut s);
+        assert_eq!(f.len(), 2);
+        assert_eq!(f[1]["data"]["id"], f[0]["data"]["id"]);
+        assert_eq!(s.answer_text(), "Once upon a time");
+        assert_eq!(
+            serde_json::to_value(Steps::new("x").parts()).unwrap(),
+            json!([{"type": "text", "text": ""}])
+        );
+    }
+
+    #[test]
+    fn text_is_bounded_and_large_pieces_make_small_frames() {
+        let mut s = Steps::new("r");
+        let piece = "é".repeat(100 * 1024);
+        s.text(&piece, false).unwrap();
+        let f = frames(&mut s);
+        let sizes: Vec<usize> = f[1..]
+            .iter()
+            .map(|f| {
+                f["data"]["delta"]["content"][0]["text"]
+                    .as_str()
+                    .unwrap()
+                    .len()
+            })
+            .collect();
+        assert_eq!(sizes.iter().sum::<usize>(), piece.len());
+        assert!(sizes.iter().all(|&n| n <= FRAME_TEXT_BYTES));
+        let filler = "x".repeat(MAX_ANSWER_BYTES - piece.len() - 1);
+        s.text(&filler, true).unwrap();
+        assert_eq!(s.text("é", false), Err(Full), "never splits a character");
+        assert!(s.text("y", false).is_ok());
+        assert_eq!(s.text("z", false), Err(Full));
+        assert_eq!(s.answer_bytes, MAX_ANSWER_BYTES);
+    }
+
+    #[test]
+    fn calls_are_bounded() {
+        let mut s = Steps::new("r");
+        let at = s.call_start("c", "f");
+        let big = "x".repeat(MAX_TOOL_BYTES - 10);
+        s.call_args(at, &big).unwrap();
+        assert_eq!(s.tool_room(), 10);
+        assert_eq!(s.call_args(at, &"y".repeat(11)), Err(Full));
+        s.call_done(at, "0123456789".into(), true);
+        assert_eq!(s.tool_room(), 0);
+        let parts = serde_json::to_value(s.parts()).unwrap();
+        assert_eq!(parts[0]["tool_call"]["inputValidationError"], true);
+        assert!(s.has_calls());
+    }
+}

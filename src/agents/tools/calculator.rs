@@ -1,0 +1,92 @@
+//! LibreChat's `calculator` tool: evaluates a math expression (`{"input": "2 * (3 + 4)"}`)
+//! and answers its value as JavaScript writes a number (`14`, `0.5`, `Infinity`).
+
+use serde_json::{Value, json};
+
+use super::{Context, Tool, ToolError, ToolFuture, math};
+use crate::providers::ToolDef;
+
+pub struct Calculator {
+    def: ToolDef,
+}
+
+impl Default for Calculator {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Calculator {
+    pub fn new() -> Self {
+        Calculator {
+            def: ToolDef {
+                name: "calculator".into(),
+                description: "Evaluates a math expression and returns its value. Use it for any \
+                    arithmetic instead of working it out yourself. Knows + - * / % ^ and ! \
+                    (factorial), parentheses, pi, e, and sqrt, cbrt, abs, exp, log (natural, or \
+                    log(x, base)), log2, log10, sin, cos, tan, asin, acos, atan, atan2 (radians), \
+                    sinh, cosh, tanh, floor, ceil, round(x, digits), min, max, pow, mod, hypot."
+                    .into(),
+                parameters: json!({
+                    "type": "object",
+                    "properties": {
+                        "input": {
+                            "type": "string",
+                            "description": "The expression, e.g. \"2 * (3 + 4) ^ 2\"."
+                        }
+                    },
+                    "required": ["input"]
+                }),
+            },
+        }
+    }
+}
+
+impl Tool for Calculator {
+    fn def(&self) -> &ToolDef {
+        &self.def
+    }
+
+    fn call<'a>(&'a self, args: Value, _cx: &'a Context) -> ToolFuture<'a> {
+        // Bounded (see `math`): microseconds, so it runs right here.
+        let input = args["input"].as_str().unwrap_or_default().to_owned();
+        Box::pin(async move {
+            math::eval(&input)
+                .map(math::format)
+                .map_err(|e| ToolError(format!("cannot evaluate \"{}\": {e}", clip(&input))))
+        })
+    }
+}
+
+/// The start of an expression, to quote it in an error.
+fn clip(s: &str) -> String {
+    let mut out: String = s.chars().take(80).collect();
+    if out.len() < s.len() {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn evaluates_or_says_why_not() {
+        let c = Calculator::new();
+        let cx = Context::default();
+        assert_eq!(
+            c.call(json!({"input": "6 * 7"}), &cx).await,
+            Ok("42".into())
+        );
+        let err = c.call(json!({"input": "6 *"}), &cx).await.unwrap_err();
+        assert_eq!(
+            err.0,
+            "cannot evaluate \"6 *\": the expression ends too soon"
+        );
+        let long = "1+".repeat(6_000);
+        let err = c.call(json!({ "input": long }), &cx).await.unwrap_err();
+        assert!(err.0.len() < 200, "the error does not repeat the input");
+        assert_eq!(c.def().name, "calculator");
+    }
+}

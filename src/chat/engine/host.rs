@@ -1,0 +1,154 @@
+//! The loop's [`Host`] for a chat turn: the provider behind the turn's endpoint, the job that
+//! streams the steps, the store that keeps the answer and its calls, and billing.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use serde_json::json;
+
+use super::{Engine, Turn};
+use crate::agents::run::{CallRecord, Host};
+use crate::agents::steps::Steps;
+use crate::chat::jobs::Job;
+use crate::db::{messages, tool_calls};
+use crate::providers::{self, ChatRequest, EventStream, ProviderError, Usage};
+
+/// Texts up to this size are counted right on the async thread.
+const INLINE_COUNT_BYTES: usize = 4096;
+
+pub(super) struct TurnHost<'a> {
+    engine: &'a Engine,
+    job: &'a Arc<Job>,
+    turn: &'a Turn,
+}
+
+impl<'a> TurnHost<'a> {
+    pub fn new(engine: &'a Engine, job: &'a Arc<Job>, turn: &'a Turn) -> Self {
+        TurnHost { engine, job, turn }
+    }
+}
+
+impl Host for TurnHost<'_> {
+    fn model(
+        &self,
+        request: ChatRequest,
+    ) -> impl Future<Output = Result<EventStream, ProviderError>> + Send {
+        providers::stream(
+            &self.engine.http,
+            &self.engine.guarded,
+            &self.turn.endpoint,
+            &self.turn.api_key,
+            request,
+        )
+    }
+
+    fn steps<R>(&self, change: impl FnOnce(&mut Steps) -> R) -> R {
+        self.job.update(change)
+    }
+
+    fn save(&self) -> impl Future<Output = ()> + Send {
+        let row = self
+            .engine
+            .response_row(self.job, self.turn, true, None, None);
+        async move {
+            if let Err(e) = self.engine.save(row).await {
+                tracing::warn!(error = %e, "saving a growing answer failed");
+            }
+        }
+    }
+
+    fn save_calls(&self, calls: Vec<CallRecord>) -> impl Future<Output = ()> + Send {
+        let row = self
+            .engine
+            .response_row(self.job, self.turn, true, None, None);
+        async move {
+            let written = self
+                .engine
+                .db
+                .write(move |c| {
+                    let tx = c.transaction()?;
+                    if messages::save_in(&tx, &row)? == messages::Saved::Yes {
+                        for call in &calls {
+                            tool_calls::record(
+                                &tx,
+                                &tool_calls::NewToolCall {
+                                    user_id: &row.user_id,
+                                    conversation_id: &row.conversation_id,
+                                    message_id: &row.message_id,
+                                    tool_id: &call.name,
+                                    call_id: &call.call_id,
+                                    result: &json!(call.output),
+                                    part_index: call.part_index,
+                                },
+                            )?;
+                        }
+                    }
+                    tx.commit()?;
+                    Ok(())
+                })
+                .await;
+            if let Err(e) = written {
+                tracing::warn!(error = %e, "saving an answer's tool calls failed");
+            }
+        }
+    }
+
+    async fn afford(&self, prompt_tokens: u64) -> Result<(), ProviderError> {
+        let checked = self
+            .engine
+            .billing
+            .check(
+                &self.turn.user_id,
+                &self.turn.model,
+                prompt_tokens,
+                self.turn.endpoint.token_config.as_ref(),
+            )
+            .await;
+        match checked {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(short)) => Err(ProviderError::InsufficientBalance {
+                balance: short.balance,
+                cost: short.cost,
+            }),
+            Err(e) => {
+                tracing::warn!(error = %e, "checking the balance failed; answering anyway");
+                Ok(())
+            }
+        }
+    }
+
+    async fn bill(&self, usage: Usage, incomplete: bool) {
+        let turn = self.turn;
+        let spend = crate::billing::Spend {
+            user_id: &turn.user_id,
+            conversation_id: &turn.conversation.conversation_id,
+            message_id: &turn.response.message_id,
+            model: &turn.model,
+            context: "message",
+            usage,
+            incomplete,
+            token_config: turn.endpoint.token_config.as_ref(),
+        };
+        if let Err(e) = self.engine.billing.spend(spend).await {
+            tracing::error!(error = %e, "recording what an answer cost failed");
+        }
+    }
+
+    fn aborted(&self) -> impl Future<Output = ()> + Send + 'static {
+        self.job.aborted()
+    }
+
+    fn count(&self, text: String) -> impl Future<Output = u64> + Send {
+        let model = self.turn.model.clone();
+        async move {
+            let n = if text.len() <= INLINE_COUNT_BYTES && crate::chat::tokens::ready(&model) {
+                crate::chat::tokens::count(&model, &text)
+            } else {
+                tokio::task::spawn_blocking(move || crate::chat::tokens::count(&model, &text))
+                    .await
+                    .unwrap_or(0)
+            };
+            u64::try_from(n).unwrap_or(0)
+        }
+    }
+}

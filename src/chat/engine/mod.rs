@@ -1,0 +1,288 @@
+//! One turn of a conversation, run as a [job](super::jobs): the [tool loop](crate::agents::run)
+//! asks the provider (again after each round of tool calls), every subscriber gets what it
+//! streams in LibreChat's event shapes, and the answer is saved as it grows.
+//!
+//! The user message is saved before the provider is called. The answer is saved with
+//! `unfinished: true` at most every [`SAVE_EVERY`] while it streams and after each round of
+//! tools (with that round's calls), and once more at the end: complete, or with `unfinished`
+//! still set when it was stopped (abort, shutdown), or with `error` and the reason when the
+//! provider failed. So a reload, a disconnect or a crash never loses more than the last half
+//! second, and no message is left looking complete when it is not.
+
+mod host;
+mod prompt;
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use super::jobs::{Job, Jobs, Status};
+use super::present;
+use crate::agents::run::{Ending, Limits, Outcome, Run};
+use crate::agents::tools::{Context, Registry, ToolSet};
+use crate::db::conversations::{self, Conversation};
+use crate::db::messages::{self, Message};
+use crate::db::{Db, DbError};
+use crate::providers::{ChatRequest, Endpoint};
+use crate::shapes::ContentPart;
+use crate::shapes::stream::{Final, StreamError};
+
+pub use crate::agents::run::SAVE_EVERY;
+
+/// Everything a turn needs, prepared by the route.
+pub struct Turn {
+    pub endpoint: Endpoint,
+    pub api_key: String,
+    pub model: String,
+    pub params: Map<String, Value>,
+    pub system: Option<String>,
+    pub user_id: String,
+    pub conversation: Conversation,
+    pub is_new_conversation: bool,
+    /// The message being answered (already saved).
+    pub request: Message,
+    /// The answer's id, parent, sender, model and endpoint; its text is filled in here.
+    pub response: Message,
+    /// The branch from the first message down to `request`.
+    pub branch: Vec<Message>,
+    /// When continuing an answer: how many bytes of its text were there before this turn.
+    pub seed_len: usize,
+    /// Values for the `{{LIBRECHAT_...}}` placeholders of the endpoint's headers.
+    pub vars: Vec<(String, String)>,
+    /// The tools the model may call (none: one call, as a plain chat always was).
+    pub tools: ToolSet,
+    /// The loop's bounds (`recursionLimit` and the tools' timeout and output bound).
+    pub limits: Limits,
+}
+
+/// What the engine needs from the server.
+#[derive(Clone)]
+pub struct Engine {
+    pub db: Db,
+    pub http: reqwest::Client,
+    /// For a base URL a person set.
+    pub guarded: crate::net::Guarded,
+    pub jobs: Arc<Jobs>,
+    pub billing: Arc<crate::billing::Billing>,
+    /// Counts tokens relayed and provider errors, when metrics are on.
+    pub metrics: Option<Arc<crate::metrics::Metrics>>,
+    /// The most tokens of one document's text given to the model (`fileConfig.fileTokenLimit`).
+    pub file_token_limit: u64,
+    /// Where uploaded files live (images are read from it for each turn).
+    pub files: crate::files::Storage,
+    /// The tools this server has.
+    pub tools: Arc<Registry>,
+}
+
+/// Why a saved answer carries an error part.
+struct ErrorNote {
+    message: String,
+    /// The answer failed (`error: true`); otherwise it ended with a note (the recursion
+    /// limit), as LibreChat saves it.
+    failed: bool,
+}
+
+impl Engine {
+    /// Runs the turn to its end. Never fails: every ending is saved and reported in the stream.
+    pub async fn run(self, job: Arc<Job>, turn: Turn) {
+        let (messages, prompt_tokens) = self.prompt(&turn).await;
+        let run = Run {
+            request: ChatRequest {
+                model: turn.model.clone(),
+                messages,
+                params: turn.params.clone(),
+                user: Some(turn.user_id.clone()),
+                vars: turn.vars.clone(),
+                tools: Vec::new(),
+                tool_choice: None,
+            },
+            tools: turn.tools.clone(),
+            limits: turn.limits,
+            context: Context {
+                user_id: turn.user_id.clone(),
+                conversation_id: turn.conversation.conversation_id.clone(),
+                message_id: turn.response.message_id.clone(),
+            },
+            prompt_tokens,
+            continuation: turn.seed_len > 0,
+        };
+        let outcome = run.run(&host::TurnHost::new(&self, &job, &turn)).await;
+        let status = match &outcome.ending {
+            Ending::Answered | Ending::LimitReached(_) => Status::Done,
+            Ending::Aborted => Status::Aborted,
+            Ending::Failed(_) => Status::Failed,
+        };
+        let response = self.finish(&job, &turn, &outcome).await;
+        if let Some(m) = &self.metrics {
+            let endpoint = &turn.endpoint.name;
+            m.tokens_relayed(endpoint, outcome.completion_tokens);
+            match &outcome.ending {
+                // Refused here, before any provider was asked.
+                Ending::Failed(crate::providers::ProviderError::InsufficientBalance { .. }) => {}
+                Ending::Failed(e) => m.provider_error(endpoint, e.code()),
+                _ => {}
+            }
+        }
+        let touched = self.touch_conversation(&turn).await;
+        let still_there = touched.is_some();
+        let conversation = touched.unwrap_or_else(|| turn.conversation.clone());
+        let last = Final {
+            is_final: true,
+            conversation: present::conversation(&conversation),
+            title: conversation.title.clone(),
+            request_message: present::message(&turn.request),
+            response_message: response.as_ref().map(present::message),
+            aborted: matches!(outcome.ending, Ending::Aborted).then_some(true),
+            error: match &outcome.ending {
+                Ending::Failed(e) => Some(StreamError {
+                    message: e.to_string(),
+                    code: Some(e.code()),
+                }),
+                _ => None,
+            },
+        };
+        job.emit_final(last, status);
+        self.jobs.finish(&job, status);
+        if status == Status::Done
+            && still_there
+            && turn.is_new_conversation
+            && turn.endpoint.title_convo
+            && conversation.title == "New Chat"
+        {
+            let text = job.read(|s| s.answer_text());
+            self.title(&turn, &text).await;
+        }
+    }
+
+    /// The answer as it stands.
+    fn response_row(
+        &self,
+        job: &Job,
+        turn: &Turn,
+        unfinished: bool,
+        error: Option<&ErrorNote>,
+        tokens: Option<i64>,
+    ) -> Message {
+        let (text, mut content) = job.read(|s| (s.answer_text(), s.parts()));
+        let mut m = turn.response.clone();
+        m.text = text;
+        if let Some(e) = error {
+            if m.text.is_empty() && e.failed {
+                m.text = e.message.clone();
+            }
+            content.retain(
+                |p| !matches!(p, ContentPart::Text { text, .. } if text.as_str().is_empty()),
+            );
+            content.push(ContentPart::error(e.message.clone()));
+            m.error = e.failed;
+        }
+        m.content = Some(present::parts_value(&content));
+        m.unfinished = unfinished;
+        m.token_count = tokens;
+        m
+    }
+
+    async fn save(&self, m: Message) -> Result<(), DbError> {
+        self.db
+            .write(move |c| messages::save(c, &m).map(|_| ()))
+            .await
+    }
+
+    /// Saves the answer as it ended. `None` when even that failed (logged).
+    async fn finish(&self, job: &Arc<Job>, turn: &Turn, outcome: &Outcome) -> Option<Message> {
+        let (text_len, reasoning, calls) =
+            job.read(|s| (s.answer_text().len(), s.reasoning_len(), s.has_calls()));
+        // A continuation that failed before adding anything leaves the answer as it was.
+        if turn.seed_len > 0
+            && text_len <= turn.seed_len
+            && reasoning == 0
+            && !calls
+            && matches!(outcome.ending, Ending::Failed(_))
+        {
+            return None;
+        }
+        let question = turn
+            .request
+            .token_count
+            .is_none()
+            .then(|| turn.request.text.clone());
+        let model = turn.model.clone();
+        let question_tokens = match question {
+            Some(q) => tokio::task::spawn_blocking(move || super::tokens::count(&model, &q))
+                .await
+                .ok(),
+            None => None,
+        };
+        let tokens = i64::try_from(outcome.completion_tokens).unwrap_or(i64::MAX);
+        let (unfinished, error) = match &outcome.ending {
+            Ending::Answered => (false, None),
+            Ending::Aborted => (true, None),
+            Ending::Failed(e) => (
+                false,
+                Some(ErrorNote {
+                    message: e.to_string(),
+                    failed: true,
+                }),
+            ),
+            Ending::LimitReached(limit) => (
+                false,
+                Some(ErrorNote {
+                    message: Ending::limit_message(*limit),
+                    failed: false,
+                }),
+            ),
+        };
+        let row = self.response_row(job, turn, unfinished, error.as_ref(), Some(tokens));
+        let (saved, u, q) = (
+            row.clone(),
+            turn.user_id.clone(),
+            turn.request.message_id.clone(),
+        );
+        let written = self
+            .db
+            .write(move |c| {
+                let tx = c.transaction()?;
+                messages::save_in(&tx, &saved)?;
+                if let Some(n) = question_tokens {
+                    messages::set_token_count(&tx, &u, &q, n)?;
+                }
+                // As stored, with its times.
+                let stored = messages::get(&tx, &u, &saved.conversation_id, &saved.message_id)?;
+                tx.commit()?;
+                Ok(stored)
+            })
+            .await;
+        match written {
+            Ok(stored) => Some(stored.unwrap_or(row)),
+            Err(e) => {
+                tracing::error!(error = %e, "saving the answer failed");
+                None
+            }
+        }
+    }
+
+    /// Records the endpoint and model on the conversation (and its new time).
+    /// `None` when the conversation was deleted meanwhile (it is not brought back).
+    async fn touch_conversation(&self, turn: &Turn) -> Option<Conversation> {
+        let changes = conversations::Changes {
+            endpoint: Some(Some(turn.endpoint.name.clone())),
+            model: Some(Some(turn.model.clone())),
+            ..conversations::Changes::default()
+        };
+        let (u, c) = (
+            turn.user_id.clone(),
+            turn.conversation.conversation_id.clone(),
+        );
+        match self
+            .db
+            .write(move |db| conversations::update_existing(db, &u, &c, &changes))
+            .await
+        {
+            Ok(found) => found,
+            Err(e) => {
+                tracing::warn!(error = %e, "updating the conversation failed");
+                Some(turn.conversation.clone())
+            }
+        }
+    }
+}
