@@ -189,7 +189,7 @@ impl From<crate::chat::start::StartError> for ApiError {
                 }
             }
             S::Busy | S::IdTaken => Self::Conflict(message),
-            S::ConversationNotFound => Self::NotFound(message),
+            S::ConversationNotFound | S::AgentNotFound => Self::NotFound(message),
             S::Db(e) => e.into(),
             S::Internal(e) => Self::Internal(e),
             S::EndpointNotConfigured(_)
@@ -202,7 +202,8 @@ impl From<crate::chat::start::StartError> for ApiError {
             | S::TextRequired
             | S::NoRegenerateTarget
             | S::NoContinueTarget
-            | S::Cycle => Self::BadRequest(message),
+            | S::Cycle
+            | S::AgentRequired => Self::BadRequest(message),
         }
     }
 }

@@ -265,7 +265,8 @@ impl Engine {
     /// `None` when the conversation was deleted meanwhile (it is not brought back).
     async fn touch_conversation(&self, turn: &Turn) -> Option<Conversation> {
         let changes = conversations::Changes {
-            endpoint: Some(Some(turn.endpoint.name.clone())),
+            // The answer's endpoint: the provider's, or `agents` for an agent's turn.
+            endpoint: Some(turn.response.endpoint.clone()),
             model: Some(Some(turn.model.clone())),
             ..conversations::Changes::default()
         };

@@ -57,6 +57,12 @@ pub enum StartError {
         "Only {0} message(s) at a time. Please allow any other responses to complete before sending another message."
     )]
     TooMany(usize),
+    /// A chat on the agents endpoint names no agent (400).
+    #[error("agent_id is required")]
+    AgentRequired,
+    /// The agent does not exist, or the person may not use it (404, as LibreChat answers).
+    #[error("Agent not found")]
+    AgentNotFound,
     /// The conversation belongs to someone else (404).
     #[error("Conversation not found")]
     ConversationNotFound,

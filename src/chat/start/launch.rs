@@ -53,6 +53,8 @@ impl Drop for Launch {
 pub(super) struct Extras {
     pub memory: Option<String>,
     pub tools: Vec<String>,
+    /// The agent the turn runs, on the agents endpoint.
+    pub agent: Option<super::agent::AgentSetup>,
 }
 
 /// Where the answer goes: its id, and the question it answers when the client named one
@@ -73,7 +75,11 @@ impl ChatService {
         answer: Answer,
         extras: Extras,
     ) -> Turn {
-        let Extras { memory, tools } = extras;
+        let Extras {
+            memory,
+            tools,
+            agent,
+        } = extras;
         let PreparedTurn {
             conversation,
             request,
@@ -103,12 +109,18 @@ impl ChatService {
                 Some(p) if branch.iter().any(|m| m.message_id == p) => p,
                 _ => request.message_id.clone(),
             },
-            sender: endpoint
-                .model_display_label
-                .clone()
-                .unwrap_or_else(|| model.clone()),
+            sender: match &agent {
+                Some(a) => a.name.clone(),
+                None => endpoint
+                    .model_display_label
+                    .clone()
+                    .unwrap_or_else(|| model.clone()),
+            },
             model: Some(model.clone()),
-            endpoint: Some(endpoint.name.clone()),
+            endpoint: Some(match &agent {
+                Some(_) => super::agent::AGENTS_ENDPOINT.to_owned(),
+                None => endpoint.name.clone(),
+            }),
             unfinished: true,
             ..Message::default()
         };
@@ -124,26 +136,35 @@ impl ChatService {
         }
         // The conversation's settings, as just updated by this request, are the parameters:
         // a client that sends only the text keeps its system prompt and temperature.
-        let params = conversation.settings.clone();
-        // The composer's toggles, and the conversation's own `tools` (plugin keys).
-        let conversation_tools = ephemeral::conversation_tools(params.get("tools"));
+        // An agent's own parameters come over them.
+        let mut params = conversation.settings.clone();
+        if let Some(a) = &agent {
+            params.extend(a.params.clone());
+        }
+        // The composer's toggles, and the conversation's own `tools` (plugin keys), or the
+        // agent's.
+        let own_tools = match &agent {
+            Some(a) => a.tools.clone(),
+            None => ephemeral::conversation_tools(params.get("tools")),
+        };
         let tools = self
             .engine
             .tools
-            .select(tools.iter().chain(&conversation_tools).map(String::as_str));
-        let system = params
-            .get("promptPrefix")
-            .and_then(Value::as_str)
-            .filter(|s| !s.trim().is_empty())
-            .map(|s| {
-                // Filled at the conversation's start time, so it reads the same every turn.
-                let started = time::OffsetDateTime::parse(
-                    &conversation.created_at,
-                    &time::format_description::well_known::Rfc3339,
-                )
-                .unwrap_or_else(|_| time::OffsetDateTime::now_utc());
-                crate::chat::variables::fill_special(s, &user.name, started)
-            });
+            .select(tools.iter().chain(&own_tools).map(String::as_str));
+        // The agent's instructions, or the conversation's `promptPrefix`.
+        let instructions = match &agent {
+            Some(a) => a.instructions.as_deref(),
+            None => params.get("promptPrefix").and_then(Value::as_str),
+        };
+        let system = instructions.filter(|s| !s.trim().is_empty()).map(|s| {
+            // Filled at the conversation's start time, so it reads the same every turn.
+            let started = time::OffsetDateTime::parse(
+                &conversation.created_at,
+                &time::format_description::well_known::Rfc3339,
+            )
+            .unwrap_or_else(|_| time::OffsetDateTime::now_utc());
+            crate::chat::variables::fill_special(s, &user.name, started)
+        });
         // LibreChat adds the memories after the instructions, as the system prompt's tail.
         let system = match (system, memory) {
             (Some(s), Some(m)) => Some(format!("{s}\n\n{m}")),
@@ -179,8 +200,13 @@ impl ChatService {
             seed_len,
             vars,
             tools,
-            // `endpoints.agents.recursionLimit` will set this; LibreChat's default until then.
-            limits: Limits::default(),
+            limits: Limits {
+                recursion_limit: match &agent {
+                    Some(a) => a.recursion_limit,
+                    None => super::agent::plain_recursion_limit(&self.settings.agents),
+                },
+                ..Limits::default()
+            },
         }
     }
 

@@ -7,6 +7,7 @@
 //! Bans and the role's permissions are checked by the caller before it reads further (the
 //! HTTP handler), as LibreChat's middleware does.
 
+mod agent;
 mod checks;
 mod error;
 mod keys;
@@ -67,12 +68,17 @@ impl ChatService {
         endpoint: &str,
         mut request: StartRequest,
     ) -> Result<Started, StartError> {
-        let found = self.settings.endpoints.get(endpoint).cloned();
-        let found = found.ok_or_else(|| StartError::EndpointNotConfigured(endpoint.to_owned()))?;
+        // An agent chooses the endpoint and model it runs on.
+        let (agent, provider, model) = if endpoint == agent::AGENTS_ENDPOINT {
+            let (setup, provider, model) = self.agent_for(user, &request.settings).await?;
+            (Some(setup), provider, Some(model))
+        } else {
+            (None, endpoint.to_owned(), request.model.take())
+        };
+        let found = self.settings.endpoints.get(&provider).cloned();
+        let found = found.ok_or_else(|| StartError::EndpointNotConfigured(provider.clone()))?;
         self.limit(&user.id, ip).await?;
-        let chosen = self
-            .choose(found, request.model.take(), &user.id, ip)
-            .await?;
+        let chosen = self.choose(found, model, &user.id, ip).await?;
 
         let again = Again {
             regenerate: request.is_regenerate,
@@ -176,6 +182,7 @@ impl ChatService {
         let extras = Extras {
             memory,
             tools: request.ephemeral_agent.tool_names(),
+            agent,
         };
         let turn = self.turn(&job, user, chosen, prepared, answer, extras);
         self.spawn(launch, turn);

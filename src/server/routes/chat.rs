@@ -53,6 +53,9 @@ async fn start(
     if request.asks_second_model() {
         permission::require_multi_convo(&state, &user)?;
     }
+    if endpoint == "agents" {
+        permission::require(&state, &user, "AGENTS", &["USE"])?;
+    }
     if request.is_temporary {
         permission::require(&state, &user, "TEMPORARY_CHAT", &["USE"])?;
     }

@@ -1,0 +1,93 @@
+//! A turn with an agent (`POST /api/agents/chat/agents` with `agent_id`): the agent the person
+//! may use, and what it gives the turn in place of the conversation's own settings: its
+//! provider and model, its instructions as the system prompt, its tools, its model parameters
+//! and its recursion limit (within `endpoints.agents.maxRecursionLimit`).
+
+use serde_json::{Map, Value};
+
+use super::{ChatService, StartError};
+use crate::access;
+use crate::config::agents::AgentsConfig;
+use crate::db::agents::{self, Agent};
+use crate::db::users::User;
+
+/// The endpoint name under which agents are chatted with.
+pub const AGENTS_ENDPOINT: &str = "agents";
+
+/// What an agent gives its turn.
+#[derive(Debug, Clone)]
+pub(super) struct AgentSetup {
+    /// Shown as the answer's sender.
+    pub name: String,
+    /// The system prompt, before its special variables are filled.
+    pub instructions: Option<String>,
+    /// Tool names, as the builder stored them.
+    pub tools: Vec<String>,
+    /// Its model parameters, over the conversation's.
+    pub params: Map<String, Value>,
+    /// Steps a run may take.
+    pub recursion_limit: u32,
+}
+
+impl ChatService {
+    /// The agent `settings.agent_id` names, if the person may see it (another's agent, or one
+    /// that does not exist, is not found); with the endpoint and model it runs on.
+    pub(super) async fn agent_for(
+        &self,
+        user: &User,
+        settings: &Map<String, Value>,
+    ) -> Result<(AgentSetup, String, String), StartError> {
+        let id = settings
+            .get("agent_id")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .ok_or(StartError::AgentRequired)?;
+        let id = super::prepare::checked_id(id, "agent_id")?;
+        let viewer = access::viewer(user);
+        let found = self
+            .engine
+            .db
+            .read(move |c| agents::get(c, &viewer, &id, agents::VIEW))
+            .await?;
+        let agent = found.map_err(|_| StartError::AgentNotFound)?;
+        Ok(setup(agent, &self.settings.agents))
+    }
+}
+
+fn setup(agent: Agent, config: &AgentsConfig) -> (AgentSetup, String, String) {
+    let def = agent.def;
+    let max = config.max_recursion_limit.unwrap_or(u32::MAX);
+    let default = config
+        .recursion_limit
+        .unwrap_or(crate::agents::run::DEFAULT_RECURSION_LIMIT);
+    let recursion_limit = def
+        .recursion_limit
+        .and_then(|l| u32::try_from(l).ok())
+        .filter(|l| *l > 0)
+        .unwrap_or(default)
+        .min(max)
+        .max(1);
+    let name = def.name.clone().filter(|n| !n.is_empty());
+    (
+        AgentSetup {
+            name: name.unwrap_or_else(|| def.model.clone()),
+            instructions: def.instructions.filter(|i| !i.trim().is_empty()),
+            tools: def.tools,
+            params: def.model_parameters,
+            recursion_limit,
+        },
+        def.provider,
+        def.model,
+    )
+}
+
+/// The recursion limit of a turn without an agent: `endpoints.agents.recursionLimit`, within
+/// its `maxRecursionLimit`.
+pub(super) fn plain_recursion_limit(config: &AgentsConfig) -> u32 {
+    let limit = config
+        .recursion_limit
+        .unwrap_or(crate::agents::run::DEFAULT_RECURSION_LIMIT);
+    limit
+        .min(config.max_recursion_limit.unwrap_or(u32::MAX))
+        .max(1)
+}
