@@ -189,6 +189,12 @@ class ChatView {
    */
   async send(opts) {
     if (this.stream) return;
+    // Sent before the models have loaded (a quick Enter after opening the page): wait for the
+    // list, whose first callback is the picker's choice.
+    if (!this.settings.endpoint) {
+      await loadCatalog().catch(() => {});
+      if (this.stream) return;
+    }
     const leaf = this.tree.leaf();
     const body = {
       text: opts.text ?? '',
