@@ -2,6 +2,7 @@
 //! subscribers that follow them, the context sent to the model, token counts, rendering,
 //! import and export.
 
+pub mod artifacts;
 pub mod attachments;
 pub mod context;
 pub mod engine;

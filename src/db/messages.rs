@@ -92,6 +92,19 @@ pub fn get(
         .optional()?)
 }
 
+/// A message of the user's by its id alone (ids are global), in whichever conversation.
+pub fn find(
+    conn: &Connection,
+    user_id: &str,
+    message_id: &str,
+) -> Result<Option<Message>, DbError> {
+    let sql = format!("SELECT {COLUMNS} FROM messages WHERE message_id = ?1 AND user_id = ?2");
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row(params![message_id, user_id], from_row)
+        .optional()?)
+}
+
 /// The text parts of a message's content (`{type: "text", text}`, where `text` is a string or
 /// LibreChat's older `{value}`), in order; reasoning and other parts are left out.
 pub fn text_parts(content: Option<&Value>) -> Vec<&str> {

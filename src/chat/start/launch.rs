@@ -170,6 +170,14 @@ impl ChatService {
             (Some(s), Some(m)) => Some(format!("{s}\n\n{m}")),
             (s, m) => s.or(m),
         };
+        // The artifacts instructions, when the chat turns them on (chat::artifacts::prompt).
+        let artifacts = crate::chat::artifacts::prompt::instructions(
+            crate::chat::artifacts::prompt::mode(None, params.get("artifacts")),
+        );
+        let system = match (system, artifacts) {
+            (Some(s), Some(a)) => Some(format!("{s}\n\n{a}")),
+            (s, a) => s.or(a),
+        };
         let vars = vec![
             ("LIBRECHAT_USER_ID".into(), user.id.clone()),
             ("LIBRECHAT_USER_EMAIL".into(), user.email.clone()),

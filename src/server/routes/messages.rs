@@ -22,6 +22,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list, save))
         .routes(routes!(get_one, edit, delete_one))
         .routes(routes!(feedback))
+        // LibreChat's artifact editing lives under /api/messages too.
+        .merge(super::artifacts::router())
 }
 
 fn not_found() -> ApiError {

@@ -6,6 +6,7 @@ pub mod admin_groups;
 pub mod agent_avatar;
 mod agent_shapes;
 pub mod agents;
+pub mod artifacts;
 pub mod auth;
 pub mod avatar;
 pub mod balance;
