@@ -408,3 +408,42 @@ async fn hostile_artifacts_are_edited_inside_their_bounds_or_refused() {
             .starts_with("Echo: a\n:::artifact{identifier=\"doc\"")
     );
 }
+
+#[tokio::test]
+async fn the_sandbox_page_has_a_policy_of_its_own_and_the_apps_is_unchanged() {
+    let server = TestServer::start().await;
+    let csp = |r: &reqwest::Response| {
+        r.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned()
+    };
+    let app = server.get("/c/new").await;
+    let app_csp = csp(&app);
+    assert!(app_csp.contains("script-src 'self';"), "{app_csp}");
+    assert!(
+        !app_csp.contains("unsafe-inline") && !app_csp.contains("sandbox"),
+        "{app_csp}"
+    );
+    assert!(app_csp.contains("frame-ancestors 'none'"), "{app_csp}");
+    assert_eq!(app.headers()["x-frame-options"], "DENY");
+
+    let page = server.get("/artifact-sandbox.html").await;
+    assert_eq!(page.status(), 200);
+    let page_csp = csp(&page);
+    // Scripts run, but with an opaque origin, no network and only the app may frame it.
+    for part in [
+        "script-src 'unsafe-inline'",
+        "connect-src 'none'",
+        "form-action 'none'",
+        "frame-ancestors 'self'",
+        "sandbox allow-scripts",
+    ] {
+        assert!(page_csp.contains(part), "{part} is not in {page_csp}");
+    }
+    assert!(!page_csp.contains("allow-same-origin"), "{page_csp}");
+    assert_eq!(page.headers()["x-frame-options"], "SAMEORIGIN");
+    let html = page.text().await.unwrap();
+    assert!(html.contains("<iframe sandbox=\"allow-scripts\""), "{html}");
+    assert!(html.contains("e.source !== parent"), "{html}");
+}

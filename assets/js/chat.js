@@ -3,6 +3,7 @@
 // regenerating, continuing, editing, switching versions, forking and feedback.
 
 import { config, get, post, put } from './api.js';
+import { artifactPanel } from './artifacts.js';
 import { dropZone } from './attach.js';
 import { composer } from './composer.js';
 import { h, iconButton, mount, throttle, toast } from './dom.js';
@@ -91,7 +92,8 @@ class ChatView {
       this.scroller,
       this.downBtn,
       h('div', { class: 'composer-wrap' }, this.composer.el,
-        h('p', { class: 'hint' }, 'Enter to send · Shift+Enter for a new line · Esc to stop')));
+        h('p', { class: 'hint' }, 'Enter to send · Shift+Enter for a new line · Esc to stop')),
+      artifactPanel().el);
     mount(this.root, chat);
     const files = this.composer.files;
     dropZone(chat, (list) => files.add(list), () => files.enabled());
@@ -108,7 +110,7 @@ class ChatView {
       this.convo = convo;
       this.settings.endpoint = convo.endpoint;
       this.settings.model = convo.model;
-      for (const k of ['promptPrefix', 'temperature', 'max_tokens']) {
+      for (const k of ['promptPrefix', 'temperature', 'max_tokens', 'artifacts']) {
         if (convo[k] !== undefined && convo[k] !== null) this.settings.params[k] = convo[k];
       }
       this.picker.sync();

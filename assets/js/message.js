@@ -1,6 +1,7 @@
 // One message on screen: who wrote it, its rendered text, and what can be done with it.
 
 import { currentUser } from './api.js';
+import { artifactCard, openArtifact, segments } from './artifacts.js';
 import { avatar } from './avatar.js';
 import { h, iconButton, icon, icons, toast } from './dom.js';
 import { messageFiles } from './files.js';
@@ -24,7 +25,7 @@ export function messageElement(m, ctx) {
   const thinking = think
     ? h('details', { class: 'thinking' }, h('summary', {}, 'Thinking'), h('div', { class: 'think-body' }, think))
     : null;
-  fill(body, m);
+  fill(body, m, ctx);
   // The person's own messages carry their avatar, as in LibreChat.
   el.append(user
     ? h('div', { class: 'msg-author' }, avatar(currentUser()), 'You')
@@ -43,10 +44,58 @@ export function messageElement(m, ctx) {
   return el;
 }
 
-function fill(body, m) {
+function fill(body, m, ctx) {
   const text = textOf(m);
   if (m.isCreatedByUser) body.textContent = text;
-  else showMarkdown(body, text);
+  else showAnswer(body, text, (a) => openArtifact(a, {
+    messageId: m.messageId,
+    // Not while the answer is still being written: the next save would undo the edit.
+    editable: !!ctx && !(ctx.streaming && ctx.isLast),
+    onSaved: ({ text: t, content }) => {
+      Object.assign(m, { text: t, content });
+      if (ctx?.tree?.get(m.messageId)) Object.assign(ctx.tree.get(m.messageId), { text: t, content });
+      fill(body, m, ctx);
+    },
+  }));
+}
+
+/**
+ * An answer's text as markdown, with each artifact as a card. The pieces are kept from one call
+ * to the next (an answer streams in), so rendered markdown stays until its update arrives.
+ */
+function showAnswer(body, text, onOpen) {
+  const parts = segments(text);
+  if (parts.length === 1 && parts[0].kind === 'text') {
+    if (body._parts) {
+      body._parts = null;
+      body.replaceChildren();
+    }
+    showMarkdown(body, text);
+    return;
+  }
+  if (!body._parts) {
+    body.replaceChildren();
+    body._parts = [];
+  }
+  const kept = body._parts;
+  parts.forEach((p, i) => {
+    const old = kept[i];
+    if (p.kind === 'text') {
+      const el = old?.kind === 'text' ? old.el : h('div', { class: 'answer-part' });
+      showMarkdown(el, p.text);
+      if (el !== old?.el) place(body, kept, i, { kind: 'text', el });
+    } else {
+      place(body, kept, i, { kind: 'artifact', el: artifactCard(p, onOpen) });
+    }
+  });
+  for (const extra of kept.splice(parts.length)) extra.el.remove();
+}
+
+/** Puts `part` at position `i` of the body's pieces, replacing what was there. */
+function place(body, kept, i, part) {
+  if (kept[i]) kept[i].el.replaceWith(part.el);
+  else body.append(part.el);
+  kept[i] = part;
 }
 
 /** Updates a streaming answer in place. */
@@ -61,7 +110,7 @@ export function updateStreaming(el, m) {
     }
     t.querySelector('.think-body').textContent = think;
   }
-  fill(body, m);
+  fill(body, m, null);
 }
 
 function actions(m, ctx, el, body) {

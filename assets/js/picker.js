@@ -1,5 +1,6 @@
 // What the next message goes to: the endpoint and model (from `/api/endpoints` and
-// `/api/models`), a preset, and the parameters (system prompt, temperature, answer length).
+// `/api/models`), a preset, and the parameters (system prompt, temperature, answer length,
+// artifacts).
 
 import { config, get, post } from './api.js';
 import { h, toast } from './dom.js';
@@ -27,6 +28,8 @@ const PARAMS = [
   ['promptPrefix', 'System prompt', 'textarea'],
   ['temperature', 'Temperature', 'number', { min: 0, max: 2, step: 0.1 }],
   ['max_tokens', 'Max answer tokens', 'number', { min: 1, step: 1 }],
+  // LibreChat's artifact modes: the instructions that make the model write artifacts.
+  ['artifacts', 'Artifacts', 'select', { options: [['', 'Off'], ['default', 'On'], ['shadcnui', 'On, with shadcn/ui components'], ['custom', 'Custom (my own instructions)']] }],
 ];
 
 /**
@@ -79,13 +82,15 @@ export function picker(state, onChange) {
     panel.replaceChildren(...PARAMS.map(([key, label, type, extra]) => {
       const id = `param-${key}`;
       const value = state.params[key] ?? '';
-      const input = type === 'textarea'
-        ? h('textarea', { id, rows: 3 })
-        : h('input', { id, type, ...extra });
+      const input = type === 'textarea' ? h('textarea', { id, rows: 3 })
+        : type === 'select' ? h('select', { id }, extra.options.map(([v, text]) => h('option', { value: v }, text)))
+          : h('input', { id, type, ...extra });
       input.value = value;
       input.addEventListener('change', () => {
         const raw = input.value.trim();
-        if (!raw) delete state.params[key];
+        // A choice is sent even when it is "off", so that the conversation's setting changes.
+        if (type === 'select') state.params[key] = raw;
+        else if (!raw) delete state.params[key];
         else state.params[key] = type === 'number' ? Number(raw) : input.value;
         onChange();
       });

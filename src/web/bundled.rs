@@ -11,6 +11,9 @@ use super::WebOptions;
 struct Assets;
 
 pub(super) fn respond(opts: &WebOptions, path: &str, headers: &HeaderMap) -> Response {
+    if path == super::sandbox::PATH {
+        return super::sandbox::page();
+    }
     if !path.is_empty() && path != "index.html" {
         if let Some(file) = Assets::get(path) {
             let tag = super::etag(&file.metadata.sha256_hash());

@@ -8,6 +8,7 @@
 
 mod bundled;
 mod folder;
+pub mod sandbox;
 
 use std::borrow::Cow;
 use std::sync::Arc;

@@ -7,6 +7,7 @@ import { createHmac } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { artifactSteps } from './artifact.mjs';
 import { attachmentSteps } from './attachments.mjs';
 import { avatarSteps } from './avatar.mjs';
 import { memorySteps } from './memories.mjs';
@@ -512,6 +513,7 @@ try {
   await memorySteps({ page, step, shot, send, lastAnswer });
   await avatarSteps({ page, step, shot });
   await projectSteps({ page, step, shots, chatTitle: 'Tides research' });
+  await artifactSteps({ page, step, shots, send, lastAnswer, pickModel });
   await promptSteps({ page, step, shots, newPage, register, pickModel, lastAnswer });
 
   await step('delete the account: with two-factor on, the app asks for a code first', async () => {
