@@ -257,7 +257,9 @@ fn framable(mut resp: Response) -> Response {
 /// renders answers' markdown itself, so this is what keeps an image URL in an answer from
 /// carrying the chat away); fonts from this server; blob workers (image conversion); blob URLs
 /// to read and frame (a file's preview fetches the download it made into one, and shows a PDF
-/// in an `<iframe>` of it); nothing may frame it.
+/// in an `<iframe>` of it); nothing may frame it. For artifacts, what LibreChat's panel loads
+/// and no more: its code editor (Monaco, from jsDelivr, that exact version's folder only) and
+/// the frames of Sandpack's preview bundler (codesandbox.io), which run on their own origin.
 fn content_security_policy(html: &str, image_sources: &str) -> String {
     let hashes: String = inline_scripts(html)
         .map(|code| {
@@ -267,13 +269,21 @@ fn content_security_policy(html: &str, image_sources: &str) -> String {
         })
         .collect();
     format!(
-        "default-src 'self'; script-src 'self'{hashes}; style-src 'self' 'unsafe-inline'; \
-         img-src {image_sources}; font-src 'self' data:; connect-src 'self' blob:; \
-         frame-src 'self' blob:; media-src 'self' data: blob:; worker-src 'self' blob:; \
+        "default-src 'self'; script-src 'self'{hashes} {MONACO}; \
+         style-src 'self' 'unsafe-inline' {MONACO}; img-src {image_sources}; \
+         font-src 'self' data: {MONACO}; connect-src 'self' blob:; \
+         frame-src 'self' blob: {SANDPACK}; media-src 'self' data: blob:; worker-src 'self' blob:; \
          manifest-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; \
          frame-ancestors 'none'"
     )
 }
+
+/// Where LibreChat's client (v0.8.8) loads Monaco, its artifact code editor, from: the
+/// `@monaco-editor/loader` default for the version it was built with.
+const MONACO: &str = "https://cdn.jsdelivr.net/npm/monaco-editor@0.55.1/min/";
+/// Sandpack's preview bundlers (`https://<version>-sandpack.codesandbox.io` and its static
+/// server), which LibreChat's artifact preview frames.
+const SANDPACK: &str = "https://*.codesandbox.io";
 
 /// The text of each `<script>` element without a `src`.
 fn inline_scripts(html: &str) -> impl Iterator<Item = &str> {

@@ -5,13 +5,15 @@
 // reason LibreChat's own server answers it too; so does any request that gets no answer at all
 // (EXPECTED_ABORTED). Content-Security-Policy violations and page errors fail it as well. Screenshots go to tests/e2e/artifacts/librechat/.
 // File attachments are in ./librechat-files.mjs, memories in ./librechat-memories.mjs, the avatar
-// in ./librechat-avatar.mjs, projects in ./librechat-projects.mjs.
+// in ./librechat-avatar.mjs, projects in ./librechat-projects.mjs, artifacts in
+// ./librechat-artifact.mjs.
 
 import { createHmac } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, request } from 'playwright-core';
+import { artifactSteps } from './librechat-artifact.mjs';
 import { avatarSteps } from './librechat-avatar.mjs';
 import { fileSteps } from './librechat-files.mjs';
 import { promptSteps } from './librechat-prompts.mjs';
@@ -461,6 +463,7 @@ try {
   await memorySteps({ page, step, shot, send, message });
   await avatarSteps({ page, step, shot, openSettings });
   await promptSteps({ page, step, shot });
+  await artifactSteps({ page, step, shot, send, message });
 
   let ended;
   await step('logout', async () => {

@@ -1,0 +1,76 @@
+// LibreChat's own client with an artifact: the fake model echoes a question holding an HTML
+// artifact, LibreChat's card shows in the answer, its panel opens, and an edit typed into its
+// code editor goes to `POST /api/messages/artifact/:messageId` and is stored.
+//
+// The panel loads two things from the internet, which the tests do not reach: its code editor
+// (Monaco, from jsDelivr) is served from the npm package of the same version, and Sandpack's
+// preview bundler (codesandbox.io, a service we cannot run) answers an empty page.
+
+import { readFile } from 'node:fs/promises';
+import { extname, join } from 'node:path';
+
+const MONACO_CDN = 'https://cdn.jsdelivr.net/npm/monaco-editor@0.55.1/min/';
+const MONACO_DIR = new URL('./node_modules/monaco-editor/min/', import.meta.url).pathname;
+const TYPES = { '.js': 'text/javascript', '.css': 'text/css', '.ttf': 'font/ttf', '.json': 'application/json' };
+
+const PAGE = '<!DOCTYPE html>\n<h1>Tide clock</h1>\n<p id="next">Next high tide: 06:12</p>';
+const QUESTION = `Make a tide clock\n:::artifact{identifier="tide-clock" type="text/html" title="Tide clock"}\n\`\`\`\`html\n${PAGE}\n\`\`\`\`\n:::`;
+
+/** Serves jsDelivr's Monaco from node_modules, and a blank page for Sandpack's bundler. */
+async function offline(context) {
+  await context.route(`${MONACO_CDN}**`, async (route) => {
+    const path = new URL(route.request().url()).pathname.slice(new URL(MONACO_CDN).pathname.length);
+    try {
+      const body = await readFile(join(MONACO_DIR, path));
+      await route.fulfill({ body, contentType: TYPES[extname(path)] || 'application/octet-stream', headers: { 'access-control-allow-origin': '*' } });
+    } catch {
+      await route.fulfill({ status: 404 });
+    }
+  });
+  await context.route('https://*.codesandbox.io/**', (route) => route.fulfill({ body: '<!doctype html><title>bundler</title>', contentType: 'text/html' }));
+}
+
+export async function artifactSteps({ page, step, shot, send, message }) {
+  await step('artifacts: LibreChat\'s card opens its panel', async () => {
+    await offline(page.context());
+    await page.getByRole('link', { name: 'New chat' }).first().click();
+    await page.waitForURL(/\/c\/new$/);
+    await send(page, QUESTION);
+    await message(page, 2).getByText('Echo: Make a tide clock').waitFor();
+    await page.waitForURL(/\/c\/[0-9a-f-]{36}$/);
+    const card = message(page, 2).getByRole('button', { name: /Tide clock/ });
+    await card.click();
+    await page.getByRole('region', { name: 'Tide clock' }).waitFor();
+    await shot(page, 'artifact');
+  });
+
+  await step('artifacts: an edit in LibreChat\'s code editor is saved', async () => {
+    const panel = page.getByRole('region', { name: 'Tide clock' });
+    await panel.getByRole('radio', { name: 'Code' }).or(panel.getByRole('button', { name: 'Code' })).first().click();
+    const editor = panel.locator('.monaco-editor').first();
+    await editor.waitFor();
+    await editor.getByText('Next high tide: 06:12').waitFor();
+    // LibreChat's editor saves a moment after typing stops (the suite fails on any save that
+    // is refused); one save holds the whole edit.
+    const whole = page.waitForResponse(async (r) => r.request().method() === 'POST'
+      && /^\/api\/messages\/artifact\/[^/]+$/.test(new URL(r.url()).pathname)
+      && (await r.json()).text?.includes('<p>Low tide: 12:24</p>\n````\n:::'));
+    // At the end of the text, as a person adds a line.
+    await editor.click();
+    await page.keyboard.press('Control+End');
+    await page.keyboard.press('Enter');
+    await page.keyboard.insertText('<p>Low tide: 12:24</p>');
+    await whole;
+    await shot(page, 'artifact-edited');
+  });
+
+  await step('artifacts: the edit is there after a reload', async () => {
+    const convo = new URL(page.url()).pathname.split('/').pop();
+    const read = page.waitForResponse((r) => r.request().method() === 'GET' && new URL(r.url()).pathname === `/api/messages/${convo}`);
+    await page.reload();
+    const messages = await (await read).json();
+    const answer = messages.find((m) => !m.isCreatedByUser);
+    if (!answer?.text?.includes('<p>Low tide: 12:24</p>')) throw new Error('the stored answer lacks the edit');
+    await message(page, 2).getByRole('button', { name: /Tide clock/ }).waitFor();
+  });
+}
