@@ -132,6 +132,53 @@ async fn the_instructions_reach_the_model_only_when_artifacts_are_on() {
 }
 
 #[tokio::test]
+async fn the_composer_toggle_and_an_agent_turn_them_on_too() {
+    let fake = FakeOpenAi::start().await;
+    let server = server(&fake).await;
+    let s = server.signed_in("alice@example.org", PW).await;
+    // LibreChat's client sends the toggle with every message: a mode when on, "" when off.
+    let toggle =
+        |mode: &str| json!({"ephemeralAgent": {"mcp": [], "web_search": false, "artifacts": mode}});
+    let (on, _) = ask(&server, &fake, &s, "Hello", toggle("default")).await;
+    assert!(on.unwrap().contains(":::artifact{identifier="));
+    let (shadcn, _) = ask(&server, &fake, &s, "Hello", toggle("shadcnui")).await;
+    assert!(shadcn.unwrap().contains("\"/components/ui/button\""));
+    let (off, _) = ask(&server, &fake, &s, "Hello", toggle("")).await;
+    assert_eq!(off, None);
+    let (custom, _) = ask(&server, &fake, &s, "Hello", toggle("custom")).await;
+    assert_eq!(custom, None);
+
+    // An agent's own mode, after its instructions; the toggle does not change an agent's.
+    let agent = support::agents::create(
+        &server,
+        &s,
+        json!({"name": "Artist", "artifacts": "default", "instructions": "Draw things."}),
+    )
+    .await;
+    let id = agent["id"].as_str().unwrap();
+    let body = json!({"text": "A tide chart", "endpoint": "agents", "agent_id": id,
+        "parentMessageId": ROOT, "conversationId": null, "ephemeralAgent": {"artifacts": ""}});
+    let last = server.chat(&s, "agents", body).await;
+    assert_eq!(last["final"], true, "{last}");
+    let system = fake.last_chat()["messages"][0]["content"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(system.starts_with("Draw things.\n\n"), "{system}");
+    assert!(system.contains(":::artifact{identifier="), "{system}");
+    let plain = support::agents::create(
+        &server,
+        &s,
+        json!({"name": "Plain", "instructions": "Just talk."}),
+    )
+    .await;
+    let body = json!({"text": "Hi", "endpoint": "agents", "agent_id": plain["id"],
+        "parentMessageId": ROOT, "conversationId": null, "ephemeralAgent": {"artifacts": "default"}});
+    server.chat(&s, "agents", body).await;
+    assert_eq!(fake.last_chat()["messages"][0]["content"], "Just talk.");
+}
+
+#[tokio::test]
 async fn an_artifact_is_edited_saved_and_found_by_search() {
     let fake = FakeOpenAi::start().await;
     let server = server(&fake).await;

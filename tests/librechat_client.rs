@@ -173,4 +173,23 @@ async fn librechat_s_own_client_in_a_real_browser() {
         expected.is_match(&filled),
         "the prompt reached the model as {filled:?}"
     );
+    // The message sent with the composer's Artifacts toggle on came with the artifact
+    // instructions in the system prompt (TOGGLE_MARKER in tests/e2e/librechat-artifact.mjs).
+    let toggled = fake
+        .requests()
+        .into_iter()
+        .find(|r| {
+            r["messages"]
+                .as_array()
+                .and_then(|m| m.last())
+                .is_some_and(|m| m["content"].to_string().contains("(marker 9191)"))
+        })
+        .expect("no request to the provider carried the message sent with the toggle on");
+    assert!(
+        toggled["messages"][0]["content"]
+            .as_str()
+            .is_some_and(|s| s.contains(":::artifact{identifier=")),
+        "the artifact instructions did not reach the model: {}",
+        toggled["messages"][0]
+    );
 }

@@ -1,6 +1,8 @@
-// LibreChat's own client with an artifact: the fake model echoes a question holding an HTML
-// artifact, LibreChat's card shows in the answer, its panel opens, and an edit typed into its
-// code editor goes to `POST /api/messages/artifact/:messageId` and is stored.
+// LibreChat's own client with artifacts: the composer's Artifacts toggle (Tools Options →
+// Artifacts) sends the mode, and tests/librechat_client.rs checks the model got the
+// instructions with the message holding TOGGLE_MARKER. The fake model echoes a question holding
+// an HTML artifact, LibreChat's card shows in the answer, its panel opens, and an edit typed into
+// its code editor goes to `POST /api/messages/artifact/:messageId` and is stored.
 //
 // The panel loads two things from the internet, which the tests do not reach: its code editor
 // (Monaco, from jsDelivr) is served from the npm package of the same version, and Sandpack's
@@ -12,6 +14,9 @@ import { extname, join } from 'node:path';
 const MONACO_CDN = 'https://cdn.jsdelivr.net/npm/monaco-editor@0.55.1/min/';
 const MONACO_DIR = new URL('./node_modules/monaco-editor/min/', import.meta.url).pathname;
 const TYPES = { '.js': 'text/javascript', '.css': 'text/css', '.ttf': 'font/ttf', '.json': 'application/json' };
+
+/** In the message sent with the toggle on (checked by tests/librechat_client.rs). */
+export const TOGGLE_MARKER = 'Draw the tides as a chart (marker 9191).';
 
 const PAGE = '<!DOCTYPE html>\n<h1>Tide clock</h1>\n<p id="next">Next high tide: 06:12</p>';
 const QUESTION = `Make a tide clock\n:::artifact{identifier="tide-clock" type="text/html" title="Tide clock"}\n\`\`\`\`html\n${PAGE}\n\`\`\`\`\n:::`;
@@ -31,6 +36,19 @@ async function offline(context) {
 }
 
 export async function artifactSteps({ page, step, shot, send, message }) {
+  await step('artifacts: the composer\'s toggle turns them on for the next message', async () => {
+    await page.getByRole('link', { name: 'New chat' }).first().click();
+    await page.waitForURL(/\/c\/new$/);
+    await page.getByRole('button', { name: 'Tools Options' }).click();
+    const sent = page.waitForRequest((r) => r.method() === 'POST' && new URL(r.url()).pathname === '/api/agents/chat/openAI');
+    await page.getByRole('menuitem', { name: /Artifacts/ }).first().click();
+    await page.keyboard.press('Escape');
+    await send(page, TOGGLE_MARKER);
+    const body = (await sent).postDataJSON();
+    if (body.ephemeralAgent?.artifacts !== 'default') throw new Error(`the toggle sent ${JSON.stringify(body.ephemeralAgent)}`);
+    await message(page, 2).getByText(`Echo: ${TOGGLE_MARKER}`).waitFor();
+  });
+
   await step('artifacts: LibreChat\'s card opens its panel', async () => {
     await offline(page.context());
     await page.getByRole('link', { name: 'New chat' }).first().click();
@@ -38,9 +56,21 @@ export async function artifactSteps({ page, step, shot, send, message }) {
     await send(page, QUESTION);
     await message(page, 2).getByText('Echo: Make a tide clock').waitFor();
     await page.waitForURL(/\/c\/[0-9a-f-]{36}$/);
+    // The answer is complete once it can be regenerated.
+    await message(page, 2).getByRole('button', { name: 'Regenerate' }).waitFor();
     const card = message(page, 2).getByRole('button', { name: /Tide clock/ });
-    await card.click();
-    await page.getByRole('region', { name: 'Tide clock' }).waitFor();
+    const region = page.getByRole('region', { name: 'Tide clock' });
+    // LibreChat's client may open the panel by itself as the answer arrives; if not, the card
+    // opens it (a re-render as the panel opens may move the card: then, as a person would, look
+    // again).
+    for (let attempt = 1; !(await region.isVisible()); attempt++) {
+      try {
+        await card.click({ timeout: 5_000 });
+        await region.waitFor({ timeout: 5_000 });
+      } catch (e) {
+        if (attempt === 3) throw e;
+      }
+    }
     await shot(page, 'artifact');
   });
 

@@ -27,6 +27,8 @@ pub(super) struct AgentSetup {
     pub params: Map<String, Value>,
     /// Steps a run may take.
     pub recursion_limit: u32,
+    /// Its artifacts mode (LibreChat's `Agent.artifacts`), which gives its instructions.
+    pub artifacts: Option<String>,
 }
 
 impl ChatService {
@@ -75,6 +77,7 @@ fn setup(agent: Agent, config: &AgentsConfig) -> (AgentSetup, String, String) {
             tools: def.tools,
             params: def.model_parameters,
             recursion_limit,
+            artifacts: def.artifacts,
         },
         def.provider,
         def.model,

@@ -55,6 +55,8 @@ pub(super) struct Extras {
     pub tools: Vec<String>,
     /// The agent the turn runs, on the agents endpoint.
     pub agent: Option<super::agent::AgentSetup>,
+    /// The composer's Artifacts toggle (`ephemeralAgent.artifacts`): the mode, when on.
+    pub artifacts: Option<String>,
 }
 
 /// Where the answer goes: its id, and the question it answers when the client named one
@@ -79,6 +81,7 @@ impl ChatService {
             memory,
             tools,
             agent,
+            artifacts,
         } = extras;
         let PreparedTurn {
             conversation,
@@ -170,10 +173,14 @@ impl ChatService {
             (Some(s), Some(m)) => Some(format!("{s}\n\n{m}")),
             (s, m) => s.or(m),
         };
-        // The artifacts instructions, when the chat turns them on (chat::artifacts::prompt).
-        let artifacts = crate::chat::artifacts::prompt::instructions(
-            crate::chat::artifacts::prompt::mode(None, params.get("artifacts")),
-        );
+        // The artifacts instructions, when the agent, the toggle or the conversation's setting
+        // turns them on (chat::artifacts::prompt).
+        let artifacts = crate::chat::artifacts::prompt::instructions(match &agent {
+            Some(a) => a.artifacts.as_deref().filter(|m| !m.is_empty()),
+            None => {
+                crate::chat::artifacts::prompt::mode(artifacts.as_deref(), params.get("artifacts"))
+            }
+        });
         let system = match (system, artifacts) {
             (Some(s), Some(a)) => Some(format!("{s}\n\n{a}")),
             (s, a) => s.or(a),

@@ -183,6 +183,7 @@ impl ChatService {
             memory,
             tools: request.ephemeral_agent.tool_names(),
             agent,
+            artifacts: request.ephemeral_agent.artifacts.take(),
         };
         let turn = self.turn(&job, user, chosen, prepared, answer, extras);
         self.spawn(launch, turn);
