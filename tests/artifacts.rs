@@ -454,6 +454,33 @@ async fn hostile_artifacts_are_edited_inside_their_bounds_or_refused() {
             .unwrap()
             .starts_with("Echo: a\n:::artifact{identifier=\"doc\"")
     );
+
+    // 2.5 MB of artifacts whose fences never close (read once each to the end, that was hours
+    // of the database's one writer): found in one pass, and the last one edited.
+    let many = ":::artifact\n```js\n:::\n".repeat(120_000);
+    let resp = server
+        .send(
+            "POST",
+            &format!("/api/messages/{convo}"),
+            &s.token,
+            json!({"messageId": "many-artifacts", "parentMessageId": id, "text": many, "sender": "Assistant"}),
+        )
+        .await;
+    assert_eq!(resp.status(), 201);
+    let (status, body) = edit(
+        &server,
+        &s,
+        "many-artifacts",
+        json!({"index": 119_999, "original": "", "updated": "let last = true;"}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(
+        body["text"]
+            .as_str()
+            .unwrap()
+            .ends_with("```js\nlet last = true;\n:::\n")
+    );
 }
 
 #[tokio::test]

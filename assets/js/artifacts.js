@@ -48,30 +48,71 @@ function fence(line) {
   return m ? { marker: m[1][0], len: m[1].length } : null;
 }
 
-/** Whether `line` closes `open`: nothing but at least as many of the same marker. */
-function closes(line, open) {
+/** The fence `line` is nothing but (trimmed): what it can close. */
+function bareFence(line) {
   const t = line.trim();
-  return t.length >= open.len && [...t].every((c) => c === open.marker);
+  const f = fence(t);
+  return f && f.len === t.length ? f : null;
 }
 
-/** The closing marker of the artifact opened at `start` (see the server's `close`). */
-function close(t, start) {
-  let open = null;
-  let insideFence = null;
-  for (const [s, e] of lines(t, nextLine(t, lineEnd(t, start)), t.length)) {
-    const marker = closingMarker(t, s, e);
-    if (marker) {
-      if (!open) return marker;
-      insideFence ??= marker;
-    }
-    const line = t.slice(s, e);
-    if (!open) open = fence(line);
-    else if (closes(line, open)) {
-      open = null;
-      insideFence = null;
+/** Whether `line` closes `open`: nothing but at least as many of the same marker. */
+function closes(line, open) {
+  const f = bareFence(line);
+  return !!f && f.marker === open.marker && f.len >= open.len;
+}
+
+/** The first index of sorted `list` whose key is at or after `at`. */
+function firstFrom(list, at, key = (x) => x) {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (key(list[mid]) < at) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * The lines of `t` that decide where its artifacts close, listed in one pass (see the server's
+ * src/chat/artifacts/scan.rs): without them, a long answer with many fences that never close
+ * would be read to its end once per artifact.
+ */
+function scan(t) {
+  const markers = [];
+  const bare = { '`': { at: [], longest: [] }, '~': { at: [], longest: [] } };
+  for (const [s, e] of lines(t, 0, t.length)) {
+    const m = closingMarker(t, s, e);
+    const f = m ? null : bareFence(t.slice(s, e));
+    if (m) markers.push(m);
+    else if (f) {
+      bare[f.marker].at.push(s);
+      bare[f.marker].longest.push(f.len);
     }
   }
-  return open ? insideFence : null;
+  for (const { longest } of Object.values(bare)) {
+    for (let i = longest.length - 2; i >= 0; i--) longest[i] = Math.max(longest[i], longest[i + 1]);
+  }
+  return { t, markers, bare };
+}
+
+/** The closing marker of the artifact opened at `start` (see the server's `Scan::close`). */
+function close(sc, start) {
+  const { t } = sc;
+  const it = lines(t, nextLine(t, lineEnd(t, start)), t.length);
+  for (let r = it.next(); !r.done; r = it.next()) {
+    const [s, e] = r.value;
+    const marker = closingMarker(t, s, e);
+    if (marker) return marker;
+    const open = fence(t.slice(s, e));
+    if (!open) continue;
+    const after = nextLine(t, e);
+    const b = sc.bare[open.marker];
+    if (!(b.longest[firstFrom(b.at, after)] >= open.len)) return sc.markers[firstFrom(sc.markers, after, (m) => m[0])] ?? null;
+    // Inside the fence up to the line that closes it (there is one).
+    for (r = it.next(); !r.done && !closes(t.slice(r.value[0], r.value[1]), open); r = it.next());
+  }
+  return null;
 }
 
 /** `[start, end]` of the artifact's content in `a` (its whole text): the fenced code, or all. */
@@ -79,7 +120,7 @@ function contentRange(a) {
   const openingEnd = lineEnd(a, 0);
   if (openingEnd >= a.length) return null;
   const start = nextLine(a, openingEnd);
-  const end = Math.max(close(a, 0)?.[0] ?? a.length, start);
+  const end = Math.max(close(scan(a), 0)?.[0] ?? a.length, start);
   const first = a.slice(start, end).search(/\S/);
   if (first === -1) return [start, end];
   const fenceAt = start + first;
@@ -102,10 +143,11 @@ function contentRange(a) {
 
 /** The artifacts of `text` as `[start, end]`, in order (as the server counts them). */
 function findIn(text) {
+  const sc = scan(text);
   const found = [];
   let from = 0;
   for (let start = text.indexOf(START, from); start !== -1; start = text.indexOf(START, from)) {
-    const end = close(text, start)?.[1] ?? text.length;
+    const end = close(sc, start)?.[1] ?? text.length;
     found.push([start, end]);
     from = Math.max(end, start + START.length);
   }

@@ -20,6 +20,9 @@
 
 pub mod edit;
 pub mod prompt;
+mod scan;
+
+use scan::{Scan, closes, fence, line_end, lines, next_line};
 
 /// What opens an artifact.
 pub const ARTIFACT_START: &str = ":::artifact";
@@ -36,97 +39,17 @@ pub struct Span {
 
 /// The artifacts of a text, in order.
 pub fn find_in(text: &str) -> Vec<Span> {
+    let scan = Scan::new(text);
     let mut found = Vec::new();
     let mut from = 0;
     while let Some(at) = text[from..].find(ARTIFACT_START) {
         let start = from + at;
-        let end = close(text, start).map_or(text.len(), |(_, end)| end);
+        let end = scan.close(start).map_or(text.len(), |(_, end)| end);
         found.push(Span { start, end });
         // An artifact always spans at least its opening marker, so this moves on.
         from = end.max(start + ARTIFACT_START.len());
     }
     found
-}
-
-/// The end of the line that `at` is on (the index of its `\n`, or the text's end).
-fn line_end(text: &str, at: usize) -> usize {
-    text[at..].find('\n').map_or(text.len(), |i| at + i)
-}
-
-/// The start of the line after the one ending at `end`.
-fn next_line(text: &str, end: usize) -> usize {
-    (end + 1).min(text.len())
-}
-
-/// The lines of `text` from `from` (a line start) up to `to`: `(start, end)` of each.
-fn lines(text: &str, from: usize, to: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
-    let mut at = from;
-    std::iter::from_fn(move || {
-        if at >= to {
-            return None;
-        }
-        let end = line_end(text, at);
-        let line = (at, end);
-        at = next_line(text, end);
-        Some(line)
-    })
-}
-
-/// A closing `:::` on the line `start..end`: where the marker is. A line that opens another
-/// artifact closes nothing.
-fn closing_marker(text: &str, start: usize, end: usize) -> Option<(usize, usize)> {
-    let indent = text[start..end].find(|c: char| !c.is_whitespace())?;
-    let at = start + indent;
-    let rest = &text[at..];
-    (rest.starts_with(ARTIFACT_END) && !rest.starts_with(ARTIFACT_START))
-        .then_some((at, at + ARTIFACT_END.len()))
-}
-
-/// A code fence: three or more backticks or tildes.
-#[derive(Debug, Clone, Copy)]
-struct Fence {
-    marker: char,
-    len: usize,
-}
-
-/// The fence a line opens (or could close), after its indentation.
-fn fence(line: &str) -> Option<Fence> {
-    let line = line.trim_start();
-    let marker = line.chars().next().filter(|c| matches!(c, '`' | '~'))?;
-    let len = line.chars().take_while(|&c| c == marker).count();
-    (len >= 3).then_some(Fence { marker, len })
-}
-
-/// Whether `line` closes `open`: nothing on it but at least as many of the same marker.
-fn closes(line: &str, open: Fence) -> bool {
-    let line = line.trim();
-    line.chars().count() >= open.len && line.chars().all(|c| c == open.marker)
-}
-
-/// The closing marker of the artifact opened at `start`: the first `:::` line outside a code
-/// fence; failing that, when a fence is still open at the end, the first `:::` line inside it.
-fn close(text: &str, start: usize) -> Option<(usize, usize)> {
-    let first = next_line(text, line_end(text, start));
-    let mut open: Option<Fence> = None;
-    let mut inside_fence: Option<(usize, usize)> = None;
-    for (line_start, line_end) in lines(text, first, text.len()) {
-        if let Some(marker) = closing_marker(text, line_start, line_end) {
-            if open.is_none() {
-                return Some(marker);
-            }
-            inside_fence.get_or_insert(marker);
-        }
-        let line = &text[line_start..line_end];
-        match open {
-            None => open = fence(line),
-            Some(f) if closes(line, f) => {
-                open = None;
-                inside_fence = None;
-            }
-            Some(_) => {}
-        }
-    }
-    open.and(inside_fence)
 }
 
 /// Where the artifact's content lies within `artifact` (its whole text, from `:::artifact`):
@@ -138,7 +61,9 @@ fn content_range(artifact: &str) -> Option<(usize, usize)> {
         return None;
     }
     let start = next_line(artifact, opening_end);
-    let end = close(artifact, 0).map_or(artifact.len(), |(at, _)| at);
+    let end = Scan::new(artifact)
+        .close(0)
+        .map_or(artifact.len(), |(at, _)| at);
     let whole = Some((start, end.max(start)));
     let Some(first) = artifact[start..end.max(start)].find(|c: char| !c.is_whitespace()) else {
         return whole;

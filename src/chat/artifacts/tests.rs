@@ -201,3 +201,23 @@ fn hostile_texts_never_break_the_finder() {
         }
     }
 }
+
+/// A few MB of artifacts whose fences never close: each would be read to the text's end, one
+/// after the other (hours of work); found in one pass instead.
+#[test]
+fn thousands_of_artifacts_with_fences_that_never_close_are_found_in_one_pass() {
+    let one = ":::artifact\n```js\n:::\n";
+    let text = one.repeat(150_000);
+    let found = find_in(&text);
+    assert_eq!(found.len(), 150_000);
+    assert_eq!(
+        &text[found[7].start..found[7].end],
+        ":::artifact\n```js\n:::"
+    );
+    let out = replace(&text, found[149_999], "", "x").unwrap();
+    assert!(
+        out.ends_with(":::artifact\n```js\nx\n:::\n"),
+        "{}",
+        &out[out.len() - 40..]
+    );
+}
