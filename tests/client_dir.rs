@@ -110,9 +110,14 @@ async fn the_client_s_page_answers_every_page_path_with_its_base_and_policy() {
             .split(';')
             .find(|d| d.trim().starts_with("script-src"))
             .unwrap();
+        // Beyond its own scripts, only the one Monaco release LibreChat's code editor loads
+        // (for artifacts).
         assert_eq!(
             script_src.trim(),
-            format!("script-src 'self' {}", inline_hash())
+            format!(
+                "script-src 'self' {} https://cdn.jsdelivr.net/npm/monaco-editor@0.55.1/min/",
+                inline_hash()
+            )
         );
         assert!(!csp.contains("unsafe-eval"));
         assert!(csp.contains("frame-ancestors 'none'"));
@@ -136,7 +141,11 @@ async fn the_client_s_page_answers_every_page_path_with_its_base_and_policy() {
             .to_owned()
     };
     assert_eq!(directive("connect-src"), "connect-src 'self' blob:");
-    assert_eq!(directive("frame-src"), "frame-src 'self' blob:");
+    // ...and artifacts' previews are Sandpack's frames.
+    assert_eq!(
+        directive("frame-src"),
+        "frame-src 'self' blob: https://*.codesandbox.io"
+    );
     let allowed = serving(&client, &[("ALLOWED_IMAGE_HOSTS", "images.example.org")]).await;
     let resp = allowed.get("/c/new").await;
     let csp = resp.headers()["content-security-policy"].to_str().unwrap();
