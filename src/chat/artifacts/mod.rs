@@ -2,13 +2,13 @@
 //! model writes into its answer as a directive block, which the web apps show in a panel of
 //! their own:
 //!
-//! ```text
+//! `````text
 //! :::artifact{identifier="tea-steps" type="application/vnd.mermaid" title="Making tea"}
 //! ````mermaid
 //! graph TD; A-->B
 //! ````
 //! :::
-//! ```
+//! `````
 //!
 //! [`prompt`] has the instructions that ask a model for them; [`edit`] changes one in a stored
 //! message (LibreChat's `POST /api/messages/artifact/:messageId`). This module finds them in a
