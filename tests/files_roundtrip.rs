@@ -12,6 +12,17 @@ use support::{Session, TestServer, png};
 const PW: &str = "correct horse battery";
 
 async fn import(server: &TestServer, s: &Session, export: &Value) -> String {
+    // The new conversation is the one not listed before (another may be touched meanwhile,
+    // by its title arriving, and come first).
+    let ids = |list: &Value| -> Vec<String> {
+        list["conversations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["conversationId"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let before = ids(&server.get_json("/api/convos?limit=100", &s.token).await);
     let part = reqwest::multipart::Part::bytes(serde_json::to_vec(export).unwrap())
         .file_name("export.json");
     let resp = server
@@ -23,11 +34,11 @@ async fn import(server: &TestServer, s: &Session, export: &Value) -> String {
         .await
         .unwrap();
     assert!(resp.status().is_success(), "{}", resp.status());
-    let list = server.get_json("/api/convos?limit=10", &s.token).await;
-    list["conversations"][0]["conversationId"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    let after = ids(&server.get_json("/api/convos?limit=100", &s.token).await);
+    after
+        .into_iter()
+        .find(|c| !before.contains(c))
+        .expect("the imported conversation is listed")
 }
 
 /// What the provider was given as the user's turns (the fake's answers echo them).
