@@ -82,18 +82,23 @@ pub fn build(
     system: Option<&str>,
     budget: u64,
 ) -> Vec<ChatMessage> {
-    build_counted(model, branch, system, budget, &Attachments::new()).0
+    build_counted(model, branch, system, budget, &Attachments::new(), &|_| {
+        false
+    })
+    .0
 }
 
 /// [`build`], with the messages' files (`attachments`, by message id: given before the text),
-/// and how many tokens the messages are (for the balance check and billing when the provider
-/// does not report its count).
+/// earlier answers' tool calls given back as calls and results where the tool is `offered` in
+/// this turn (see [`super::replay`]), and how many tokens the messages are (for the balance
+/// check and billing when the provider does not report its count).
 pub fn build_counted(
     model: &str,
     branch: &[Message],
     system: Option<&str>,
     budget: u64,
     attachments: &Attachments,
+    offered: &dyn Fn(&str) -> bool,
 ) -> (Vec<ChatMessage>, u64) {
     let encoding = Encoding::for_model(model);
     let system_cost = system.map_or(0, |s| count_with(encoding, s) as u64 + PER_MESSAGE);
@@ -104,6 +109,21 @@ pub fn build_counted(
         if m.error {
             continue;
         }
+        let attached = attachments.get(&m.message_id);
+        if !m.is_created_by_user
+            && let Some((messages, text)) = super::replay::answer(m.content.as_ref(), offered)
+        {
+            // The stored count is the answer's own tokens; its calls' results are counted
+            // here.
+            let c = count_with(encoding, &text) as u64 + PER_MESSAGE * messages.len() as u64;
+            if i > 0 && c > left {
+                break;
+            }
+            left = left.saturating_sub(c);
+            used += c;
+            kept.extend(messages.into_iter().rev());
+            continue;
+        }
         let text = super::tokens::message_text(&m.text, m.content.as_ref());
         // Reasoning parts stay out of the history: the text parts carry the answer.
         let text = if m.content.is_some() && !m.text.is_empty() {
@@ -111,7 +131,6 @@ pub fn build_counted(
         } else {
             visible_text(m).unwrap_or(text)
         };
-        let attached = attachments.get(&m.message_id);
         let c = cost(m, &text, attached, encoding);
         if i > 0 && c > left {
             break;

@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod memories;
 pub mod present;
 pub mod render;
+pub mod replay;
 mod ring;
 pub mod start;
 pub mod title;

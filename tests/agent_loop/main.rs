@@ -9,6 +9,7 @@ mod support;
 mod agents;
 mod formats;
 mod recovery;
+mod replay;
 mod safety;
 
 use std::time::Duration;

@@ -18,9 +18,17 @@ impl Engine {
         // A short history is counted right here (a few microseconds on the counting thread,
         // once its table is loaded); a long one, or one with files, on a blocking thread, so
         // the async threads never wait long.
+        // (An answer's tool results, given back, can be long: such a history goes off too.)
+        let calls = turn.branch.iter().any(|m| {
+            m.content
+                .as_ref()
+                .and_then(Value::as_array)
+                .is_some_and(|parts| parts.iter().any(|p| p["type"] == "tool_call"))
+        });
         let size: usize = turn.branch.iter().map(|m| m.text.len()).sum::<usize>()
             + turn.system.as_ref().map_or(0, String::len);
         let (messages, prompt_tokens) = if size <= INLINE_COUNT_BYTES
+            && !calls
             && attachments.is_empty()
             && crate::chat::tokens::ready(&turn.model)
         {
@@ -30,10 +38,12 @@ impl Engine {
                 turn.system.as_deref(),
                 budget,
                 &attachments,
+                &|name| turn.tools.get(name).is_some(),
             )
         } else {
             let (branch, system) = (turn.branch.clone(), turn.system.clone());
             let model = turn.model.clone();
+            let tools = turn.tools.clone();
             tokio::task::spawn_blocking(move || {
                 crate::chat::context::build_counted(
                     &model,
@@ -41,6 +51,7 @@ impl Engine {
                     system.as_deref(),
                     budget,
                     &attachments,
+                    &|name| tools.get(name).is_some(),
                 )
             })
             .await
