@@ -15,14 +15,10 @@ mod common;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::dataset::{self, EMAIL, PASSWORD, Rng};
+use common::dataset::{self, Rng};
+use common::people::{self, Clock, GROUPS, Grant, USERS, WIDE_EMAIL, gid, login_as, uid};
 use common::{request, start_server};
 use rusqlite::params;
-
-const USERS: usize = 1000;
-const GROUPS: usize = 100;
-const MEMBERS: usize = 20;
-const WIDE_EMAIL: &str = "wide@example.org";
 
 fn main() {
     let prompts: usize = std::env::var("BENCH_PROMPT_GROUPS")
@@ -102,97 +98,21 @@ fn measure(port: u16, token: &str, what: &str, path: &str, count: impl Fn(&str) 
     );
 }
 
-fn login_as(port: u16, email: &str) -> String {
-    let body = format!(r#"{{"email":"{email}","password":"{PASSWORD}"}}"#);
-    let resp = request(port, "POST", "/api/auth/login", None, &body).unwrap();
-    resp.split(r#""token":""#)
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned()
-}
-
 /// Writes the data set; returns the id of a prompt group the bench user can see.
 fn generate(db: &Path, prompts: usize) -> String {
     librechat::db::Db::open(db).unwrap();
     let started = Instant::now();
     let mut conn = rusqlite::Connection::open(db).unwrap();
     conn.execute_batch("PRAGMA synchronous = OFF;").unwrap();
-    let hash = librechat::auth::password::hash(PASSWORD);
     let mut rng = Rng::new(7);
-    let mut stamp = 0u64;
-    let mut ts = || {
-        stamp += 1;
-        let t = time::OffsetDateTime::UNIX_EPOCH
-            + time::Duration::days(20_000)
-            + time::Duration::milliseconds(stamp as i64);
-        librechat::db::to_rfc3339(t)
-    };
+    let mut clock = Clock::new();
     let tx = conn.transaction().unwrap();
-    let uid = |u: usize| format!("{u:024x}");
-    let gid = |g: usize| format!("g{g:023x}");
-    for u in 0..=USERS {
-        let email = match u {
-            0 => EMAIL.to_owned(),
-            USERS => WIDE_EMAIL.to_owned(),
-            _ => format!("user{u}@example.org"),
-        };
-        let now = ts();
-        tx.execute(
-            "INSERT INTO users (id, email, name, password, email_verified, created_at, updated_at) VALUES (?1, ?2, 'Bench', ?3, 1, ?4, ?4)",
-            params![uid(u), email, hash, now],
-        )
-        .unwrap();
-    }
-    // Group 0 is given every prompt group; the wide user is its only member.
-    for g in 0..=GROUPS {
-        let now = ts();
-        tx.execute(
-            "INSERT INTO groups (id, name, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)",
-            params![gid(g), format!("Group {g}"), now],
-        )
-        .unwrap();
-        let members: Vec<usize> = match g {
-            0 => vec![USERS],
-            // The bench user is in groups 1, 2 and 3.
-            _ => (0..MEMBERS)
-                .map(|i| {
-                    if i == 0 && g <= 3 {
-                        0
-                    } else {
-                        1 + (rng.next() as usize % (USERS - 1))
-                    }
-                })
-                .collect(),
-        };
-        for m in members {
-            tx.execute(
-                "INSERT OR IGNORE INTO group_members (group_id, user_id, added_at) VALUES (?1, ?2, ?3)",
-                params![gid(g), uid(m), ts()],
-            )
-            .unwrap();
-        }
-    }
-    let entry = |tx: &rusqlite::Transaction,
-                 res: &str,
-                 kind: &str,
-                 who: &str,
-                 role: &str,
-                 bits: u8,
-                 at: String| {
-        tx.execute(
-            "INSERT OR IGNORE INTO acl_entries (id, resource_type, resource_id, principal_type, principal_id, role_id, perm_bits, granted_at) VALUES (?1, 'promptGroup', ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![librechat::db::new_object_id(), res, kind, who, role, bits, at],
-        )
-        .unwrap();
-    };
+    people::write(&tx, &mut rng, &mut clock);
     let mut visible_to_bench = None;
     for p in 0..prompts {
         let id = format!("p{p:023x}");
         let author = rng.next() as usize % USERS;
-        let (v1, v2, now) = (format!("{id}-1"), format!("{id}-2"), ts());
+        let (v1, v2, now) = (format!("{id}-1"), format!("{id}-2"), clock.next());
         tx.execute(
             "INSERT INTO prompt_groups (id, name, oneliner, category, command, production_id, author, author_name, number_of_generations, created_at, updated_at) VALUES (?1, ?2, '', ?3, ?4, ?5, ?6, 'Bench', ?7, ?8, ?8)",
             params![id, format!("{} {} {p}", dataset::word(&mut rng), dataset::word(&mut rng)),
@@ -202,39 +122,40 @@ fn generate(db: &Path, prompts: usize) -> String {
         .unwrap();
         for v in [&v1, &v2] {
             let text = dataset::text(&mut rng, 60);
+            let now = clock.next();
             tx.execute(
                 "INSERT INTO prompts (id, group_id, author, prompt, type, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, 'text', ?5, ?5)",
-                params![v, id, uid(author), text, ts()],
+                params![v, id, uid(author), text, now],
             )
             .unwrap();
         }
-        entry(
-            &tx,
-            &id,
-            "user",
-            &uid(author),
-            "promptGroup_owner",
-            15,
-            ts(),
-        );
-        entry(&tx, &id, "group", &gid(0), "promptGroup_viewer", 1, ts());
+        let mut give = |principal: &str, who: &str, role: &str, bits: u8| {
+            let g = Grant {
+                kind: "promptGroup",
+                resource: &id,
+                principal,
+                who,
+                role,
+                bits,
+            };
+            people::grant(&tx, g, &mut clock);
+        };
+        give("user", &uid(author), "promptGroup_owner", 15);
+        give("group", &gid(0), "promptGroup_viewer", 1);
         match rng.next() % 20 {
-            0 => entry(&tx, &id, "public", "", "promptGroup_viewer", 1, ts()),
+            0 => give("public", "", "promptGroup_viewer", 1),
             1..=4 => {
                 let g = 1 + rng.next() as usize % GROUPS;
                 if g <= 3 {
                     visible_to_bench.get_or_insert(id.clone());
                 }
-                entry(&tx, &id, "group", &gid(g), "promptGroup_viewer", 1, ts());
+                give("group", &gid(g), "promptGroup_viewer", 1);
             }
-            5 | 6 => entry(
-                &tx,
-                &id,
+            5 | 6 => give(
                 "user",
                 &uid(rng.next() as usize % USERS),
                 "promptGroup_editor",
                 3,
-                ts(),
             ),
             _ => {}
         }

@@ -4,6 +4,8 @@
 
 pub mod dataset;
 pub mod fake_llm;
+pub mod people;
+pub mod stream;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
