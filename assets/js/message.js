@@ -6,6 +6,8 @@ import { avatar } from './avatar.js';
 import { h, iconButton, icon, icons, toast } from './dom.js';
 import { messageFiles } from './files.js';
 import { showMarkdown } from './render.js';
+import { hasToolCalls } from './runsteps.js';
+import { plainBody, showParts } from './toolsteps.js';
 import { textOf, thinkingOf } from './tree.js';
 
 /**
@@ -44,19 +46,35 @@ export function messageElement(m, ctx) {
   return el;
 }
 
-function fill(body, m, ctx) {
+/** `live`: the answer is being written (its calls without output are running). */
+function fill(body, m, ctx, live = !!ctx?.streaming && !!ctx?.isLast) {
   const text = textOf(m);
-  if (m.isCreatedByUser) body.textContent = text;
-  else showAnswer(body, text, (a) => openArtifact(a, {
+  if (m.isCreatedByUser) {
+    body.textContent = text;
+    return;
+  }
+  const onOpen = (a) => openArtifact(a, {
     messageId: m.messageId,
     // Not while the answer is still being written: the next save would undo the edit.
-    editable: !!ctx && !(ctx.streaming && ctx.isLast),
+    editable: !!ctx && !live,
     onSaved: ({ text: t, content }) => {
       Object.assign(m, { text: t, content });
       if (ctx?.tree?.get(m.messageId)) Object.assign(ctx.tree.get(m.messageId), { text: t, content });
       fill(body, m, ctx);
     },
-  }));
+  });
+  if (!hasToolCalls(m)) {
+    plainBody(body);
+    showAnswer(body, text, onOpen);
+    return;
+  }
+  // Artifacts are numbered across the whole answer, as the server numbers them.
+  showParts(body, m.content, {
+    live,
+    key: m.messageId,
+    countArtifacts: (t) => segments(t).filter((s) => s.kind === 'artifact').length,
+    showText: (el, t, before) => showAnswer(el, t, (a) => onOpen({ ...a, index: a.index + before })),
+  });
 }
 
 /**
@@ -110,7 +128,7 @@ export function updateStreaming(el, m) {
     }
     t.querySelector('.think-body').textContent = think;
   }
-  fill(body, m, null);
+  fill(body, m, null, true);
 }
 
 function actions(m, ctx, el, body) {
