@@ -127,9 +127,19 @@ export async function agentSteps({ page, step, shots, newPage, register, send, l
       applyFrame(m, steps, { event: 'on_message_delta', data: { id: 's2', delta: { content: [{ type: 'text', text: 'It is 2.' }] } } });
       out.push(draw(true));
       out.push(m.text, body.textContent.includes('Let me add.') && body.lastChild.textContent === 'It is 2.');
+      // A client that joins midway starts from the summary, then follows the frames.
+      const { resumeParts } = await import(new URL('js/runsteps.js', document.baseURI).href);
+      const joined = { messageId: 'm2' };
+      const again = new Map();
+      resumeParts(joined, again, {
+        runSteps: [{ id: 's0', index: 0 }, { id: 's1', index: 1 }],
+        aggregatedContent: [{ type: 'text', text: 'Let me add.' }, { type: 'tool_call', tool_call: { id: 'c1', name: 'calculator', args: '{"input":"1+1"}' } }],
+      });
+      applyFrame(joined, again, { event: 'on_run_step_completed', data: { result: { id: 's1', index: 1, tool_call: { id: 'c1', name: 'calculator', args: '{"input":"1+1"}', output: '2', progress: 1 } } } });
+      out.push(joined.content[1].tool_call.output);
       return out;
     });
-    const expected = ['running|Running calculator…|{"input":"1+1"}', 'done|Ran calculator|{"input":"1+1"}', 'Let me add.\n\nIt is 2.', true];
+    const expected = ['running|Running calculator…|{"input":"1+1"}', 'done|Ran calculator|{"input":"1+1"}', 'Let me add.\n\nIt is 2.', true, '2'];
     if (JSON.stringify(seen) !== JSON.stringify(expected)) throw new Error(`the steps read ${JSON.stringify(seen)}`);
   });
 
@@ -174,6 +184,28 @@ export async function agentSteps({ page, step, shots, newPage, register, send, l
     await other.waitForURL(/\/c\/new\?agent_id=/);
     await other.getByRole('group', { name: 'Conversation starters' }).getByRole('button', { name: STARTER }).click();
     await calculatorStep(other);
+  });
+
+  await step('agents: what the role does not allow is not offered', async () => {
+    const switchTo = async (label, on) => {
+      const saved = page.waitForResponse((r) => isApi(r, 'PATCH', /^\/api\/admin\/roles\/USER\/permissions$/));
+      await page.getByLabel(label, { exact: true }).setChecked(on);
+      if ((await saved).status() !== 200) throw new Error(`"${label}" was not saved`);
+    };
+    await other.goto('agents');
+    await other.getByRole('link', { name: 'New agent' }).waitFor();
+    await page.getByRole('link', { name: 'Admin' }).click();
+    await switchTo('Users: Build agents', false);
+    await other.reload();
+    await other.locator('li.agent-item').first().waitFor();
+    if (await other.getByRole('link', { name: 'New agent' }).count()) throw new Error('New agent is offered without AGENTS.CREATE');
+    await switchTo('Users: Agents', false);
+    await other.reload();
+    await other.getByText('Agents are not available to your account.').waitFor();
+    await other.getByRole('link', { name: 'Prompts', exact: true }).waitFor();
+    if (await other.getByRole('link', { name: 'Agents', exact: true }).isVisible()) throw new Error('the sidebar offers agents without AGENTS.USE');
+    await switchTo('Users: Agents', true);
+    await switchTo('Users: Build agents', true);
     await other.context().close();
   });
 
