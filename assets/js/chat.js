@@ -175,8 +175,11 @@ class ChatView {
   }
 
   element(m, isLast, streamingId) {
+    // The chosen agent's picture beside the answers it wrote (LibreChat's agent answers).
+    const agent = this.picker.agent();
     return messageElement(m, {
       tree: this.tree,
+      agent: !m.isCreatedByUser && m.endpoint === AGENTS && agent && m.sender === agentName(agent) ? agent : null,
       isLast,
       streaming: !!this.stream && (m.messageId === streamingId || isLast),
       onSibling: (msg, step) => this.sibling(msg, step),
@@ -342,6 +345,7 @@ class ChatView {
         messageId: id,
         parentMessageId: this.stream.userId || this.tree.leaf()?.messageId || NO_PARENT,
         conversationId: this.convo?.conversationId,
+        endpoint: this.settings.endpoint,
         text: '',
         sender: this.settings.endpoint === AGENTS ? agentName(this.picker.agent() || { name: 'Agent' }) : this.settings.model || 'Assistant',
         isCreatedByUser: false,

@@ -1,6 +1,7 @@
 // One message on screen: who wrote it, its rendered text, and what can be done with it.
 
 import { currentUser } from './api.js';
+import { agentAvatar } from './agentcatalog.js';
 import { artifactCard, openArtifact, segments } from './artifacts.js';
 import { avatar } from './avatar.js';
 import { h, iconButton, icon, icons, toast } from './dom.js';
@@ -12,8 +13,9 @@ import { textOf, thinkingOf } from './tree.js';
 
 /**
  * The element for message `m`. `ctx` has the tree and the actions:
- * {tree, isLast, streaming, onSibling(m, step), onEdit(m, text, resubmit), onRegenerate(m),
- *  onContinue(m), onFork(m), onFeedback(m, rating), onRetry(m)}.
+ * {tree, isLast, streaming, agent (the agent that wrote it, for its picture), onSibling(m, step),
+ *  onEdit(m, text, resubmit), onRegenerate(m), onContinue(m), onFork(m), onFeedback(m, rating),
+ *  onRetry(m)}.
  */
 export function messageElement(m, ctx) {
   const user = m.isCreatedByUser;
@@ -31,7 +33,7 @@ export function messageElement(m, ctx) {
   // The person's own messages carry their avatar, as in LibreChat.
   el.append(user
     ? h('div', { class: 'msg-author' }, avatar(currentUser()), 'You')
-    : h('div', { class: 'msg-author' }, m.sender || 'Assistant'));
+    : h('div', { class: 'msg-author' }, ctx.agent ? agentAvatar(ctx.agent) : null, m.sender || 'Assistant'));
   if (thinking) el.append(thinking);
   const files = Array.isArray(m.files) && m.files.length ? messageFiles(m.files) : null;
   if (files) el.append(files);

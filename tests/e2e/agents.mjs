@@ -97,6 +97,8 @@ export async function agentSteps({ page, step, shots, newPage, register, send, l
     const body = (await started).request().postDataJSON();
     if (body.agent_id !== agent.id || body.endpoint !== 'agents' || body.text !== STARTER) throw new Error(`the chat was sent as ${JSON.stringify(body)}`);
     await calculatorStep(page);
+    // The answer is the agent's: its name and picture (its initial, having none).
+    await lastAnswer(page).locator('.msg-author', { hasText: NAME }).locator('.agent-avatar').waitFor();
     await page.waitForURL(/\/c\/[0-9a-f-]{36}$/);
     await page.getByRole('button', { name: 'Send message' }).waitFor();
     await shots(page, 'agent-chat');
