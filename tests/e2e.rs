@@ -6,6 +6,7 @@
 mod support;
 
 use support::fake_openai::{FakeOpenAi, KEY};
+use support::fake_tools::ToolScript;
 use support::node::{self, Needs};
 use support::oidc::OidcProvider;
 use support::ssp::SimpleSamlPhp;
@@ -17,6 +18,11 @@ async fn the_web_app_in_a_real_browser() {
         return;
     }
     let fake = FakeOpenAi::start().await;
+    // A model that calls the calculator, then answers with its output (tests/e2e/agents.mjs).
+    fake.script(
+        "calc-model",
+        ToolScript::calls([("calculator", serde_json::json!({"input": "6*7"}))]),
+    );
     // An OpenID provider, for the "Continue with OpenID" button.
     let idp = OidcProvider::start(&[serde_json::json!({
         "sub": "erin", "email": "erin@example.org", "email_verified": true, "name": "Erin OpenID"
@@ -38,7 +44,7 @@ async fn the_web_app_in_a_real_browser() {
     let mut cmd = librechat(dir.path());
     cmd.env("OPENAI_API_KEY", KEY)
         .env("OPENAI_REVERSE_PROXY", &fake.base)
-        .env("OPENAI_MODELS", "gpt-4o,gated,server-error")
+        .env("OPENAI_MODELS", "gpt-4o,gated,server-error,calc-model")
         .env("ALLOW_SHARED_LINKS_PUBLIC", "true")
         .env("OPENID_CLIENT_ID", "librechat")
         .env("OPENID_CLIENT_SECRET", "client-secret")
@@ -97,6 +103,30 @@ async fn the_web_app_in_a_real_browser() {
     assert!(
         expected.is_match(&filled),
         "the prompt reached the model as {filled:?}"
+    );
+    // The agent built in the browser ran with its instructions (filled for the admin) and the
+    // calculator, whose output went back to the model (tests/e2e/agents.mjs).
+    let agent_runs: Vec<_> = fake
+        .requests()
+        .into_iter()
+        .filter(|r| {
+            r["model"] == "calc-model"
+                && r["messages"][0]["content"].as_str().is_some_and(|s| {
+                    s.starts_with("Use the calculator for any arithmetic, Ada Admin.")
+                })
+        })
+        .collect();
+    assert!(
+        agent_runs.iter().any(|r| r["tools"]
+            .as_array()
+            .is_some_and(|t| t.iter().any(|t| t["function"]["name"] == "calculator"))),
+        "no request to the provider offered the agent's calculator"
+    );
+    assert!(
+        agent_runs.iter().any(|r| r["messages"]
+            .as_array()
+            .is_some_and(|m| m.iter().any(|m| m["role"] == "tool" && text_of(m) == "42"))),
+        "the calculator's output did not go back to the model"
     );
 }
 

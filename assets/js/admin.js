@@ -16,6 +16,10 @@ const SWITCHES = [
   ['PROMPTS', 'CREATE', 'Write prompts'],
   ['PROMPTS', 'SHARE', 'Share prompts with people and groups'],
   ['PROMPTS', 'SHARE_PUBLIC', 'Share prompts with everyone'],
+  ['AGENTS', 'USE', 'Agents'],
+  ['AGENTS', 'CREATE', 'Build agents'],
+  ['AGENTS', 'SHARE', 'Share agents with people and groups'],
+  ['AGENTS', 'SHARE_PUBLIC', 'Share agents with everyone'],
 ];
 
 export async function adminScreen(root) {

@@ -43,7 +43,7 @@ async function chat({ id }, params) {
   const f = frame();
   document.body.classList.remove('sidebar-open');
   f.side.setActive(id === 'new' ? null : id);
-  await chatScreen(f.main, id, { focus: params.m });
+  await chatScreen(f.main, id, { focus: params.m, agent: params.agent_id });
 }
 
 async function admin() {
@@ -54,8 +54,8 @@ async function admin() {
   await adminScreen(f.main);
 }
 
-/** The prompts library (prompts.js, prompt.js), loaded when first opened. */
-function prompts(show) {
+/** A screen beside the chat (the prompts library, the agents), loaded when first opened. */
+function beside(show) {
   return async (p, q) => {
     if (!(await signedIn())) return;
     const f = frame();
@@ -95,9 +95,12 @@ route('share/:id', ({ id }) => {
 route('c/:id', chat);
 route('search', (p, q) => chat({ id: 'new' }, q));
 route('admin', admin);
-route('prompts', prompts(async (main, p, q) => (await import('./prompts.js')).promptsScreen(main, q)));
-route('prompts/new', prompts(async (main) => (await import('./prompts.js')).newPromptScreen(main)));
-route('prompts/:id', prompts(async (main, { id }) => (await import('./prompt.js')).promptScreen(main, id)));
+route('prompts', beside(async (main, p, q) => (await import('./prompts.js')).promptsScreen(main, q)));
+route('prompts/new', beside(async (main) => (await import('./prompts.js')).newPromptScreen(main)));
+route('prompts/:id', beside(async (main, { id }) => (await import('./prompt.js')).promptScreen(main, id)));
+route('agents', beside(async (main, p, q) => (await import('./agents.js')).agentsScreen(main, q)));
+route('agents/new', beside(async (main) => (await import('./agent.js')).agentScreen(main, null)));
+route('agents/:id', beside(async (main, { id }) => (await import('./agent.js')).agentScreen(main, id)));
 fallback(() => navigate('c/new', { replace: true }));
 
 onSession((user) => {

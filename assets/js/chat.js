@@ -8,11 +8,14 @@ import { dropZone } from './attach.js';
 import { composer } from './composer.js';
 import { h, iconButton, mount, throttle, toast } from './dom.js';
 import { messageElement, updateStreaming } from './message.js';
-import { loadCatalog, picker } from './picker.js';
+import { agentAvatar, agentName } from './agentcatalog.js';
+import { AGENTS, loadCatalog, picker } from './picker.js';
 import { follow } from './stream.js';
 import { NO_PARENT, Tree, textOf } from './tree.js';
 import { navigate } from './router.js';
 import { requestFiles } from './uploads.js';
+import { applyFrame, resumeParts } from './runsteps.js';
+import { toolToggles } from './tooltoggles.js';
 
 /** How many messages of the branch are put on screen at a time. */
 const WINDOW = 40;
@@ -25,11 +28,18 @@ export function announce(conversation) {
 
 let current = null;
 
-/** The view for conversation `id` (`new` for a new one); `focus` names a message to show. */
-export async function chatScreen(root, id, { focus } = {}) {
+/**
+ * The view for conversation `id` (`new` for a new one); `focus` names a message to show;
+ * `agent` is the agent a new one is with.
+ */
+export async function chatScreen(root, id, { focus, agent } = {}) {
   current?.leave();
   const view = new ChatView(root);
   current = view;
+  if (id === 'new' && agent) {
+    view.settings.endpoint = AGENTS;
+    view.settings.params.agent_id = agent;
+  }
   await view.open(id === 'new' ? null : id, focus);
   return view;
 }
@@ -41,7 +51,7 @@ class ChatView {
     this.root = root;
     this.tree = new Tree();
     this.convo = null;
-    this.settings = { endpoint: null, model: null, params: {} };
+    this.settings = { endpoint: null, model: null, params: {}, ephemeral: {} };
     this.stream = null;
     this.shownFrom = 0;
     this.left = false;
@@ -53,13 +63,20 @@ class ChatView {
       this.downBtn.hidden = this.atBottom;
     });
     this.downBtn = iconButton('down', 'Scroll to the newest message', () => this.scrollDown(true), { class: 'icon-btn to-bottom', hidden: true });
+    this.toggles = toolToggles(this.settings);
     this.composer = composer({
       onSend: (text, files) => this.send({ text, files, fromComposer: true }),
       onStop: () => this.stop(),
       target: () => this.uploadTarget(),
+      below: this.toggles.el,
     });
-    // Another endpoint may take no files, or other limits.
-    this.picker = picker(this.settings, () => this.composer.files.refresh());
+    // Another endpoint may take no files, or other limits; an agent has its own tools and
+    // conversation starters.
+    this.picker = picker(this.settings, () => {
+      this.composer.files.refresh();
+      this.toggles.sync();
+      if (!this.convo && !this.stream && !this.tree.branch().length) this.showEmpty();
+    });
     this.temporary = h('input', { type: 'checkbox', id: 'temporary-chat' });
     this.temporaryToggle = h('label', { class: 'radio temporary', for: 'temporary-chat', hidden: true }, this.temporary, 'Temporary chat');
     this.renderThrottled = throttle(() => this.renderStreaming(), 120);
@@ -110,10 +127,11 @@ class ChatView {
       this.convo = convo;
       this.settings.endpoint = convo.endpoint;
       this.settings.model = convo.model;
-      for (const k of ['promptPrefix', 'temperature', 'max_tokens', 'artifacts']) {
+      for (const k of ['promptPrefix', 'temperature', 'max_tokens', 'artifacts', 'tools', 'agent_id']) {
         if (convo[k] !== undefined && convo[k] !== null) this.settings.params[k] = convo[k];
       }
       this.picker.sync();
+      this.toggles.sync();
       files.refresh();
       document.title = convo.title || 'Chat';
       for (const m of messages) this.tree.put(m);
@@ -125,8 +143,17 @@ class ChatView {
     }
   }
 
+  /** A new chat: a greeting, or the chosen agent with its conversation starters. */
   showEmpty() {
-    mount(this.list, h('div', { class: 'empty' }, h('h1', {}, 'How can I help you today?')));
+    const agent = this.picker.agent();
+    if (!agent) return mount(this.list, h('div', { class: 'empty' }, h('h1', {}, 'How can I help you today?')));
+    const starters = (agent.conversation_starters || []).filter((t) => typeof t === 'string' && t.trim());
+    mount(this.list, h('div', { class: 'empty agent-intro' },
+      agentAvatar(agent, { large: true }),
+      h('h1', {}, agentName(agent)),
+      agent.description ? h('p', { class: 'agent-description' }, agent.description) : null,
+      starters.length ? h('div', { class: 'starters', role: 'group', 'aria-label': 'Conversation starters' },
+        starters.map((t) => h('button', { type: 'button', class: 'starter', onclick: () => this.send({ text: t }) }, t))) : null));
   }
 
   /** Puts the shown branch on screen: its last WINDOW messages, earlier ones on demand. */
@@ -148,8 +175,11 @@ class ChatView {
   }
 
   element(m, isLast, streamingId) {
+    // The chosen agent's picture beside the answers it wrote (LibreChat's agent answers).
+    const agent = this.picker.agent();
     return messageElement(m, {
       tree: this.tree,
+      agent: !m.isCreatedByUser && m.endpoint === AGENTS && agent && m.sender === agentName(agent) ? agent : null,
       isLast,
       streaming: !!this.stream && (m.messageId === streamingId || isLast),
       onSibling: (msg, step) => this.sibling(msg, step),
@@ -207,6 +237,15 @@ class ChatView {
       ...this.settings.params,
     };
     for (const k of ['isRegenerate', 'isContinued', 'responseMessageId']) if (opts[k]) body[k] = opts[k];
+    if (this.settings.endpoint === AGENTS) delete body.model;
+    else {
+      delete body.agent_id;
+      const ephemeral = this.toggles.ephemeral();
+      if (ephemeral) body.ephemeralAgent = ephemeral;
+    }
+    // The server goes on from the text alone: the continued answer starts over from it.
+    const continued = opts.isContinued && this.tree.get(opts.responseMessageId);
+    if (continued) continued.content = [{ type: 'text', text: textOf(continued) }];
     const files = requestFiles(opts.files);
     if (files.length) body.files = files;
     if (!this.convo && this.temporary.checked) body.isTemporary = true;
@@ -215,7 +254,7 @@ class ChatView {
       return toast('No model is available. Ask your administrator to configure one.', 'error');
     }
     const controller = new AbortController();
-    this.stream = { controller, streamId: null, responseId: opts.responseMessageId || null, userId: opts.isRegenerate || opts.isContinued ? body.parentMessageId : null };
+    this.stream = { controller, steps: new Map(), streamId: null, responseId: opts.responseMessageId || null, userId: opts.isRegenerate || opts.isContinued ? body.parentMessageId : null };
     this.composer.setBusy(true);
     try {
       const started = await post(`api/agents/chat/${encodeURIComponent(this.settings.endpoint)}`, body);
@@ -285,32 +324,16 @@ class ChatView {
         this.stream.userId = rs.userMessage.messageId;
       }
       this.stream.responseId = rs.responseMessageId || this.stream.responseId;
-      const parts = rs.aggregatedContent || [];
-      const m = this.ensureResponse();
-      m.text = parts.filter((p) => p.type === 'text').map((p) => p.text).join('');
-      const think = parts.filter((p) => p.type === 'think').map((p) => p.think).join('');
-      m.content = think ? [{ type: 'think', think }, { type: 'text', text: m.text }] : undefined;
+      resumeParts(this.ensureResponse(), this.stream.steps, rs);
       this.renderAll();
       return;
     }
-    if (ev.event === 'on_run_step') {
-      this.stream.responseId = ev.data?.runId || this.stream.responseId;
-      this.ensureResponse();
-      this.renderAll();
-      return;
-    }
-    if (ev.event === 'on_message_delta' || ev.event === 'on_reasoning_delta') {
-      const m = this.ensureResponse();
-      for (const part of ev.data?.delta?.content || []) {
-        if (part.type === 'text') m.text = (m.text || '') + (part.text || '');
-        if (part.type === 'think') {
-          const think = (m.content?.find?.((p) => p.type === 'think')?.think || '') + (part.think || '');
-          m.content = [{ type: 'think', think }, { type: 'text', text: m.text || '' }];
-        }
-      }
-      if (m.content) m.content = m.content.map((p) => (p.type === 'text' ? { ...p, text: m.text } : p));
-      this.renderThrottled();
-    }
+    if (ev.event === 'on_run_step') this.stream.responseId = ev.data?.runId || this.stream.responseId;
+    const fresh = !this.tree.get(this.stream.responseId || 'pending-response');
+    if (!applyFrame(this.ensureResponse(), this.stream.steps, ev)) return;
+    // A new answer, or a step that changes the answer's layout, is put on screen at once.
+    if (fresh) this.renderAll();
+    else this.renderThrottled();
   }
 
   /** The answer being streamed, made on first sight. */
@@ -322,8 +345,9 @@ class ChatView {
         messageId: id,
         parentMessageId: this.stream.userId || this.tree.leaf()?.messageId || NO_PARENT,
         conversationId: this.convo?.conversationId,
+        endpoint: this.settings.endpoint,
         text: '',
-        sender: this.settings.model || 'Assistant',
+        sender: this.settings.endpoint === AGENTS ? agentName(this.picker.agent() || { name: 'Agent' }) : this.settings.model || 'Assistant',
         isCreatedByUser: false,
         unfinished: true,
         createdAt: new Date().toISOString(),
@@ -357,7 +381,7 @@ class ChatView {
     try {
       const status = await get(`api/agents/chat/status/${encodeURIComponent(id)}`);
       if (!status?.active || this.left || this.stream) return;
-      this.stream = { controller: new AbortController(), streamId: status.streamId || id, responseId: null, userId: null };
+      this.stream = { controller: new AbortController(), steps: new Map(), streamId: status.streamId || id, responseId: null, userId: null };
       this.composer.setBusy(true);
       await this.followStream(this.stream.streamId, true);
     } catch {

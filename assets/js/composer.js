@@ -8,8 +8,11 @@ import { h, icon, icons, toast } from './dom.js';
 import { attachments } from './attach.js';
 import { slashPicker } from './slash.js';
 
-/** `onSend(text, files)`, files as stored (TFile); `target()` says where they go (attach.js). */
-export function composer({ onSend, onStop, target }) {
+/**
+ * `onSend(text, files)`, files as stored (TFile); `target()` says where they go (attach.js);
+ * `below` goes under the message box (the tool toggles).
+ */
+export function composer({ onSend, onStop, target, below = null }) {
   const area = h('textarea', {
     id: 'composer-input', class: 'composer-input', rows: 1,
     placeholder: 'Message', 'aria-label': 'Message',
@@ -61,7 +64,7 @@ export function composer({ onSend, onStop, target }) {
     files.add(pasted);
   });
   const form = h('form', { class: 'composer', onsubmit: (e) => { e.preventDefault(); send(); } },
-    slash.el, files.list, h('div', { class: 'composer-row' }, files.button, area, button), files.input);
+    slash.el, files.list, h('div', { class: 'composer-row' }, files.button, area, button), below, files.input);
   return {
     el: form,
     files,

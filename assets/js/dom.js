@@ -84,6 +84,7 @@ export const icons = {
   file: ['M14 3H7a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h10a2 2 0 0 0 2-2V8z', 'M14 3v5h5'],
   download: ['M12 4v11', 'M7 10l5 5 5-5', 'M5 20h14'],
   prompts: ['M4 6h16', 'M4 12h10', 'M4 18h7', 'M17 14l-3 6'],
+  agents: ['M6 8h12v11H6z', 'M12 4v4', 'M9.5 13h.01', 'M14.5 13h.01', 'M10 16h4'],
 };
 
 /** An icon-only button with an accessible name. */

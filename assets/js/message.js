@@ -1,17 +1,21 @@
 // One message on screen: who wrote it, its rendered text, and what can be done with it.
 
 import { currentUser } from './api.js';
+import { agentAvatar } from './agentcatalog.js';
 import { artifactCard, openArtifact, segments } from './artifacts.js';
 import { avatar } from './avatar.js';
 import { h, iconButton, icon, icons, toast } from './dom.js';
 import { messageFiles } from './files.js';
 import { showMarkdown } from './render.js';
+import { hasToolCalls } from './runsteps.js';
+import { plainBody, showParts } from './toolsteps.js';
 import { textOf, thinkingOf } from './tree.js';
 
 /**
  * The element for message `m`. `ctx` has the tree and the actions:
- * {tree, isLast, streaming, onSibling(m, step), onEdit(m, text, resubmit), onRegenerate(m),
- *  onContinue(m), onFork(m), onFeedback(m, rating), onRetry(m)}.
+ * {tree, isLast, streaming, agent (the agent that wrote it, for its picture), onSibling(m, step),
+ *  onEdit(m, text, resubmit), onRegenerate(m), onContinue(m), onFork(m), onFeedback(m, rating),
+ *  onRetry(m)}.
  */
 export function messageElement(m, ctx) {
   const user = m.isCreatedByUser;
@@ -29,7 +33,7 @@ export function messageElement(m, ctx) {
   // The person's own messages carry their avatar, as in LibreChat.
   el.append(user
     ? h('div', { class: 'msg-author' }, avatar(currentUser()), 'You')
-    : h('div', { class: 'msg-author' }, m.sender || 'Assistant'));
+    : h('div', { class: 'msg-author' }, ctx.agent ? agentAvatar(ctx.agent) : null, m.sender || 'Assistant'));
   if (thinking) el.append(thinking);
   const files = Array.isArray(m.files) && m.files.length ? messageFiles(m.files) : null;
   if (files) el.append(files);
@@ -44,19 +48,35 @@ export function messageElement(m, ctx) {
   return el;
 }
 
-function fill(body, m, ctx) {
+/** `live`: the answer is being written (its calls without output are running). */
+function fill(body, m, ctx, live = !!ctx?.streaming && !!ctx?.isLast) {
   const text = textOf(m);
-  if (m.isCreatedByUser) body.textContent = text;
-  else showAnswer(body, text, (a) => openArtifact(a, {
+  if (m.isCreatedByUser) {
+    body.textContent = text;
+    return;
+  }
+  const onOpen = (a) => openArtifact(a, {
     messageId: m.messageId,
     // Not while the answer is still being written: the next save would undo the edit.
-    editable: !!ctx && !(ctx.streaming && ctx.isLast),
+    editable: !!ctx && !live,
     onSaved: ({ text: t, content }) => {
       Object.assign(m, { text: t, content });
       if (ctx?.tree?.get(m.messageId)) Object.assign(ctx.tree.get(m.messageId), { text: t, content });
       fill(body, m, ctx);
     },
-  }));
+  });
+  if (!hasToolCalls(m)) {
+    plainBody(body);
+    showAnswer(body, text, onOpen);
+    return;
+  }
+  // Artifacts are numbered across the whole answer, as the server numbers them.
+  showParts(body, m.content, {
+    live,
+    key: m.messageId,
+    countArtifacts: (t) => segments(t).filter((s) => s.kind === 'artifact').length,
+    showText: (el, t, before) => showAnswer(el, t, (a) => onOpen({ ...a, index: a.index + before })),
+  });
 }
 
 /**
@@ -110,7 +130,7 @@ export function updateStreaming(el, m) {
     }
     t.querySelector('.think-body').textContent = think;
   }
-  fill(body, m, null);
+  fill(body, m, null, true);
 }
 
 function actions(m, ctx, el, body) {

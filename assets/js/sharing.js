@@ -1,4 +1,4 @@
-// The share dialog of a resource (a prompt group now; agents next), as LibreChat's: who has
+// The share dialog of a resource (a prompt group, an agent), as LibreChat's: who has
 // access and with which access role (`GET /api/permissions/:type/:id`), the people picker that
 // finds users and groups (`GET /api/permissions/search-principals`), and everyone (public),
 // offered only when the role may share publicly. Saving sends what changed

@@ -1,5 +1,5 @@
-// The sidebar: new chat, search with live results, the way to the prompts library (when the
-// role may use prompts), and the conversations grouped by date,
+// The sidebar: new chat, search with live results, the way to the prompts library and to the
+// agents (when the role may use them), and the conversations grouped by date,
 // loaded page by page as the list scrolls, all of them or one project's (./projects.js); each
 // conversation can be renamed, shared, moved to a project, duplicated, exported, archived or
 // deleted.
@@ -8,6 +8,7 @@ import { accessToken, config, currentUser, del, get, post, put, query, url } fro
 import { avatar } from './avatar.js';
 import { h, icon, iconButton, icons, mount, toast } from './dom.js';
 import { convoEvents } from './chat.js';
+import { loadCatalog } from './picker.js';
 import { projectsPanel } from './projects.js';
 import { permissionsOf } from './roles.js';
 import { href, navigate } from './router.js';
@@ -41,6 +42,12 @@ async function promptsAllowed() {
   return c.interface?.prompts !== false && !!(await permissionsOf('PROMPTS')).USE;
 }
 
+/** Whether agents are on (the `agents` entry of `/api/endpoints`) and the role may use them. */
+async function agentsAllowed() {
+  const catalog = await loadCatalog().catch(() => ({}));
+  return !!catalog.agents && !!(await permissionsOf('AGENTS')).USE;
+}
+
 export function sidebar({ onOpenSettings }) {
   const state = { convos: new Map(), cursor: null, loading: false, done: false, active: null, query: '', tag: '', project: '' };
   const list = h('nav', { class: 'convo-list', 'aria-label': 'Conversations' });
@@ -58,12 +65,15 @@ export function sidebar({ onOpenSettings }) {
   });
   const promptsLink = h('a', { class: 'button side-link', href: href('prompts'), 'data-link': '', hidden: true }, icon(...icons.prompts), 'Prompts');
   promptsAllowed().then((ok) => { promptsLink.hidden = !ok; });
+  const agentsLink = h('a', { class: 'button side-link', href: href('agents'), 'data-link': '', hidden: true }, icon(...icons.agents), 'Agents');
+  agentsAllowed().then((ok) => { agentsLink.hidden = !ok; });
   const aside = h('aside', { class: 'sidebar', id: 'sidebar', 'aria-label': 'Sidebar' },
     h('div', { class: 'side-top' },
       h('a', { class: 'button new-chat', href: href('c/new'), 'data-link': '', 'aria-label': 'New chat' }, icon(...icons.plus), 'New chat'),
       iconButton('close', 'Close sidebar', () => document.body.classList.remove('sidebar-open'), { class: 'icon-btn only-narrow' })),
     h('div', { class: 'side-search', role: 'search' }, search),
     promptsLink,
+    agentsLink,
     tagFilter,
     projects.el,
     results,

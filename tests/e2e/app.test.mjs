@@ -7,6 +7,7 @@ import { createHmac } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { agentSteps } from './agents.mjs';
 import { artifactSteps } from './artifact.mjs';
 import { attachmentSteps } from './attachments.mjs';
 import { avatarSteps } from './avatar.mjs';
@@ -515,6 +516,7 @@ try {
   await projectSteps({ page, step, shots, chatTitle: 'Tides research' });
   await artifactSteps({ page, step, shots, send, lastAnswer, pickModel });
   await promptSteps({ page, step, shots, newPage, register, pickModel, lastAnswer });
+  await agentSteps({ page, step, shots, newPage, register, send, lastAnswer, pickModel });
 
   await step('delete the account: with two-factor on, the app asks for a code first', async () => {
     await page.getByRole('button', { name: 'Settings' }).click();

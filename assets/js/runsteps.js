@@ -1,0 +1,83 @@
+// An answer as it streams, built as LibreChat's client builds it: content parts at the index
+// of the run step that made them. `on_run_step` opens a step (text, reasoning or one tool
+// call), `on_message_delta` / `on_reasoning_delta` add text or reasoning to a step,
+// `on_run_step_delta` adds to a call's arguments and `on_run_step_completed` gives a call its
+// output. The answer's `text` is its text parts, a blank line between those a step apart, as
+// the server saves it.
+
+/** The text of an answer's parts, joined as the server joins them. */
+export function textOfParts(parts) {
+  let out = '';
+  for (const p of parts) {
+    if (p?.type !== 'text') continue;
+    const t = typeof p.text === 'string' ? p.text : p.text?.value || '';
+    if (out && t) out += '\n\n';
+    out += t;
+  }
+  return out;
+}
+
+/** Whether message `m` holds tool calls. */
+export const hasToolCalls = (m) => Array.isArray(m.content) && m.content.some((p) => p?.type === 'tool_call');
+
+/** Starts from what a joining client is told: `aggregatedContent` and `runSteps` (a sync frame). */
+export function resumeParts(m, steps, resumeState) {
+  steps.clear();
+  for (const s of resumeState.runSteps || []) if (s?.id) steps.set(s.id, s.index);
+  m.content = [...(resumeState.aggregatedContent || [])];
+  m.text = textOfParts(m.content);
+}
+
+/**
+ * Applies stream frame `ev` to message `m` (its `content`), `steps` mapping step ids to
+ * indexes. Answers whether it changed the message.
+ */
+export function applyFrame(m, steps, ev) {
+  const d = ev.data || {};
+  if (!Array.isArray(m.content)) m.content = m.text ? [{ type: 'text', text: m.text }] : [];
+  const parts = m.content;
+  switch (ev.event) {
+    case 'on_run_step': {
+      const at = Number.isInteger(d.index) ? d.index : parts.length;
+      if (d.id) steps.set(d.id, at);
+      const call = d.stepDetails?.type === 'tool_calls' ? d.stepDetails.tool_calls?.[0] : null;
+      if (call) parts[at] = { type: 'tool_call', tool_call: { id: call.id, name: call.name, args: call.args || '', type: 'tool_call' } };
+      else if (!parts[at]) parts[at] = { type: 'text', text: '' };
+      break;
+    }
+    case 'on_message_delta':
+    case 'on_reasoning_delta':
+      for (const piece of d.delta?.content || []) {
+        const kind = piece.type === 'think' ? 'think' : 'text';
+        const add = (kind === 'think' ? piece.think : piece.text) || '';
+        let at = steps.get(d.id);
+        if (at === undefined) {
+          // A step never announced: more of the last part of its kind, or a new one.
+          const last = parts.length - 1;
+          at = parts[last]?.type === kind ? last : parts.length;
+        }
+        const p = parts[at];
+        if (p?.type === kind) p[kind] = (p[kind] || '') + add;
+        // A step opens as text; its first delta says whether it is reasoning.
+        else if (!p || (p.type === 'text' && !p.text)) parts[at] = { type: kind, [kind]: add };
+      }
+      break;
+    case 'on_run_step_delta': {
+      const p = parts[steps.get(d.id)];
+      if (p?.type !== 'tool_call') return false;
+      for (const chunk of d.delta?.tool_calls || []) p.tool_call.args = (p.tool_call.args || '') + (chunk.args || '');
+      break;
+    }
+    case 'on_run_step_completed': {
+      const r = d.result || {};
+      const at = Number.isInteger(r.index) ? r.index : steps.get(r.id);
+      if (at === undefined || !r.tool_call) return false;
+      parts[at] = { type: 'tool_call', tool_call: r.tool_call };
+      break;
+    }
+    default:
+      return false;
+  }
+  m.text = textOfParts(parts);
+  return true;
+}

@@ -1,0 +1,129 @@
+// Tool calls in an answer: each a collapsible step with the tool's name and state (running,
+// done, stopped), and inside it the arguments the model gave and the output it got back.
+// An answer with calls shows its parts in order: text, a call, more text.
+
+import { h } from './dom.js';
+
+/** The arguments as the model sent them, indented when they are JSON. */
+function pretty(args) {
+  if (typeof args !== 'string') return JSON.stringify(args ?? {}, null, 2);
+  try {
+    return JSON.stringify(JSON.parse(args), null, 2);
+  } catch {
+    return args;
+  }
+}
+
+/** `running` while it has no output and the answer goes on, `stopped` when it never got one. */
+function stateOf(call, live) {
+  if (call.output !== undefined && call.output !== null) return call.inputValidationError ? 'error' : 'done';
+  return live ? 'running' : 'stopped';
+}
+
+const SUMMARY = {
+  running: (n) => `Running ${n}…`,
+  done: (n) => `Ran ${n}`,
+  error: (n) => `${n}: the arguments were refused`,
+  stopped: (n) => `${n} (stopped)`,
+};
+
+/**
+ * The steps the person opened, by answer and place, so that they stay open when the answer
+ * is drawn again (as it is when it ends). A few hundred at most are remembered.
+ */
+const opened = new Set();
+const MAX_OPENED = 500;
+
+/** The element for one call; `live` while the answer is being written; `key` names its place. */
+export function toolStep(call, live, key = null) {
+  const el = h('details', { class: 'tool-step', open: !!key && opened.has(key) });
+  if (key) {
+    el.addEventListener('toggle', () => {
+      if (el.open) opened.add(key);
+      else opened.delete(key);
+      if (opened.size > MAX_OPENED) opened.delete(opened.values().next().value);
+    });
+  }
+  el.append(h('summary', {}, h('span', { class: 'tool-status', 'aria-hidden': 'true' }), h('span', { class: 'tool-title' })),
+    h('div', { class: 'tool-io' },
+      h('div', { class: 'tool-label' }, 'Arguments'), h('pre', { class: 'tool-args' }),
+      h('div', { class: 'tool-label tool-output-label' }, 'Output'), h('pre', { class: 'tool-output' })));
+  updateToolStep(el, call, live);
+  return el;
+}
+
+/** Brings a call's element up to date, keeping it open or closed as the person left it. */
+export function updateToolStep(el, call, live) {
+  const state = stateOf(call, live);
+  const name = call.name || 'a tool';
+  el.dataset.state = state;
+  el.dataset.callId = call.id || '';
+  el.setAttribute('aria-busy', String(state === 'running'));
+  el.querySelector('.tool-title').textContent = SUMMARY[state](name);
+  el.querySelector('.tool-args').textContent = pretty(call.args);
+  const hasOutput = state === 'done' || state === 'error';
+  el.querySelector('.tool-output').textContent = hasOutput ? String(call.output) : '';
+  el.querySelector('.tool-output').hidden = !hasOutput;
+  el.querySelector('.tool-output-label').hidden = !hasOutput;
+}
+
+/**
+ * Puts an answer's parts in `body` in order: each run of text through `showText(el, text,
+ * artifactsBefore)`, each call as a step. The elements are kept from one call to the next
+ * (an answer streams in); `key` (the message's id) keeps opened steps open across redraws.
+ */
+export function showParts(body, parts, { live, key, showText, countArtifacts }) {
+  const pieces = [];
+  let text = null;
+  for (const p of parts) {
+    if (!p) continue;
+    if (p.type === 'text') {
+      const t = typeof p.text === 'string' ? p.text : p.text?.value || '';
+      if (text === null) pieces.push((text = { kind: 'text', parts: [] }));
+      if (t) text.parts.push(t);
+    } else if (p.type === 'tool_call' && p.tool_call) {
+      text = null;
+      pieces.push({ kind: 'call', call: p.tool_call });
+    }
+  }
+  if (body._mode !== 'steps') {
+    // Markdown still being rendered for the whole body must not land over the steps.
+    body._renderTicket = (body._renderTicket || 0) + 1;
+    body.replaceChildren();
+    body._parts = null;
+    body._steps = [];
+    body._mode = 'steps';
+  }
+  const kept = body._steps;
+  let artifacts = 0;
+  pieces.forEach((piece, i) => {
+    const old = kept[i];
+    let el;
+    if (piece.kind === 'text') {
+      const joined = piece.parts.join('\n\n');
+      el = old?.kind === 'text' ? old.el : h('div', { class: 'answer-part' });
+      showText(el, joined, artifacts);
+      artifacts += countArtifacts(joined);
+    } else if (old?.kind === 'call' && old.id === piece.call.id) {
+      el = old.el;
+      updateToolStep(el, piece.call, live);
+    } else {
+      el = toolStep(piece.call, live, key ? `${key}:${i}` : null);
+    }
+    if (el !== old?.el) {
+      if (old) old.el.replaceWith(el);
+      else body.append(el);
+    }
+    kept[i] = { kind: piece.kind, id: piece.call?.id, el };
+  });
+  for (const extra of kept.splice(pieces.length)) extra.el.remove();
+}
+
+/** Forgets the step layout of `body` (its answer has no calls after all). */
+export function plainBody(body) {
+  if (body._mode === 'steps') {
+    body.replaceChildren();
+    body._steps = null;
+    body._mode = null;
+  }
+}
