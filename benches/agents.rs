@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use common::dataset::{self, Rng};
 use common::people::{self, Clock, GROUPS, Grant, USERS, WIDE_EMAIL, gid, login_as, uid};
-use common::stream::{pct, peak_rss_mb, read_until, rss_mb};
+use common::stream::{ChatServer, measure, pct, peak_rss_mb, read_until, rss_mb};
 use rusqlite::params;
 use serde_json::{Value, json};
 
@@ -93,40 +93,9 @@ async fn whole(http: &reqwest::Client, base: &str, token: &str, model: &str) -> 
 
 async fn tool_rounds(runs: usize) {
     let fake = common::fake_llm::Fake::spawn();
-    let dir = tempfile::tempdir().unwrap();
-    let (mut server, port) = common::start_server(
-        dir.path(),
-        &[
-            ("OPENAI_API_KEY", "bench"),
-            ("OPENAI_REVERSE_PROXY", &fake.base),
-            ("OPENAI_MODELS", "calc-0,calc-5,calc-5-hold"),
-            ("TITLE_CONVO", "false"),
-            ("LIMIT_CONCURRENT_MESSAGES", "false"),
-            ("LIMIT_MESSAGE_IP", "false"),
-            ("LIMIT_MESSAGE_USER", "false"),
-            ("SEARCH", "false"),
-        ],
-    );
-    let base = format!("http://127.0.0.1:{port}");
-    let http = reqwest::Client::builder()
-        .no_proxy()
-        .pool_max_idle_per_host(2000)
-        .build()
-        .unwrap();
-    let pw = "benchmark password";
-    http.post(format!("{base}/api/auth/register"))
-        .json(&json!({"email": "bench@example.org", "password": pw, "confirm_password": pw, "name": "Bench", "username": "bench"}))
-        .send().await.unwrap();
-    let login: Value = http
-        .post(format!("{base}/api/auth/login"))
-        .json(&json!({"email": "bench@example.org", "password": pw}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["token"].as_str().unwrap().to_owned();
+    let cs = ChatServer::start(&fake.base, "calc-0,calc-5,calc-5-hold").await;
+    let (base, http, token) = (cs.base.clone(), cs.http.clone(), cs.token.clone());
+    let server = &cs.server;
 
     // One provider round trip, directly: a request that carries results, answered by a call.
     let mut direct = Vec::new();
@@ -192,8 +161,7 @@ async fn tool_rounds(runs: usize) {
         "server RSS after they finished: {:.1} MB",
         rss_mb(server.id())
     );
-    let _ = server.kill();
-    let _ = server.wait();
+    cs.stop();
 }
 
 fn agent_list(agents: usize) {
@@ -218,32 +186,18 @@ fn agent_list(agents: usize) {
             "/api/agents?requiredPermission=1&limit=100&category=it",
             "/api/agents?requiredPermission=1&limit=20&search=river",
         ] {
-            measure(port, token, &format!("{path} ({who})"), path, n);
+            measure(
+                port,
+                token,
+                &format!("{path} ({who})"),
+                path,
+                "agents on the page",
+                n,
+            );
         }
     }
     let _ = server.kill();
     let _ = server.wait();
-}
-
-/// 300 sequential requests; prints p50/p99 and what the first answer held.
-fn measure(port: u16, token: &str, what: &str, path: &str, count: impl Fn(&str) -> usize) {
-    let mut times = Vec::new();
-    let mut held = 0;
-    for i in 0..300 {
-        let t = Instant::now();
-        let resp = common::request(port, "GET", path, Some(token), "").unwrap();
-        times.push(t.elapsed());
-        if i == 0 {
-            assert!(resp.starts_with("HTTP/1.1 200"), "{path}: {resp:.300}");
-            held = count(&resp);
-        }
-    }
-    times.sort();
-    println!(
-        "{what}: p50 {:.2} ms, p99 {:.2} ms ({held} agents on the page)",
-        pct(&times, 0.5),
-        pct(&times, 0.99)
-    );
 }
 
 /// 10,000 agents, each owned by its author and given to group 0; a twentieth public, a fifth

@@ -57,39 +57,9 @@ async fn run() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1000);
     let fake = common::fake_llm::Fake::spawn();
-    let dir = tempfile::tempdir().unwrap();
-    let (mut server, port) = common::start_server(
-        dir.path(),
-        &[
-            ("OPENAI_API_KEY", "bench"),
-            ("OPENAI_REVERSE_PROXY", &fake.base),
-            ("OPENAI_MODELS", "fast-500,hold"),
-            ("TITLE_CONVO", "false"),
-            ("LIMIT_CONCURRENT_MESSAGES", "false"),
-            ("LIMIT_MESSAGE_IP", "false"),
-            ("SEARCH", "false"),
-        ],
-    );
-    let base = format!("http://127.0.0.1:{port}");
-    let http = reqwest::Client::builder()
-        .no_proxy()
-        .pool_max_idle_per_host(2000)
-        .build()
-        .unwrap();
-    let pw = "benchmark password";
-    http.post(format!("{base}/api/auth/register"))
-        .json(&json!({"email": "bench@example.org", "password": pw, "confirm_password": pw, "name": "Bench", "username": "bench"}))
-        .send().await.unwrap();
-    let login: Value = http
-        .post(format!("{base}/api/auth/login"))
-        .json(&json!({"email": "bench@example.org", "password": pw}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["token"].as_str().unwrap().to_owned();
+    let cs = common::stream::ChatServer::start(&fake.base, "fast-500,hold").await;
+    let (port, base, http, token) = (cs.port, cs.base.clone(), cs.http.clone(), cs.token.clone());
+    let server = &cs.server;
 
     // Direct: first body bytes from the provider.
     let mut direct = Vec::new();
@@ -276,6 +246,5 @@ async fn run() {
         "server RSS after they finished: {:.1} MB",
         rss_mb(server.id())
     );
-    let _ = server.kill();
-    let _ = server.wait();
+    cs.stop();
 }

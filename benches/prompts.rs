@@ -13,11 +13,12 @@
 mod common;
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use common::dataset::{self, Rng};
 use common::people::{self, Clock, GROUPS, Grant, USERS, WIDE_EMAIL, gid, login_as, uid};
-use common::{request, start_server};
+use common::start_server;
+use common::stream::measure;
 use rusqlite::params;
 
 fn main() {
@@ -45,6 +46,7 @@ fn main() {
         &typical,
         "/api/prompts/all (typical user)",
         "/api/prompts/all",
+        "items",
         n,
     );
     measure(
@@ -52,6 +54,7 @@ fn main() {
         &wide,
         "/api/prompts/all (sees all)",
         "/api/prompts/all",
+        "items",
         n,
     );
     measure(
@@ -59,43 +62,32 @@ fn main() {
         &wide,
         "/api/prompts/groups?pageSize=10 (sees all)",
         "/api/prompts/groups?pageSize=10",
+        "items",
         n,
     );
     let one = format!("/api/permissions/promptGroup/{some_prompt}/effective");
-    measure(port, &typical, "effective, one resource", &one, |b| {
-        b.contains("permissionBits") as usize
-    });
+    measure(
+        port,
+        &typical,
+        "effective, one resource",
+        &one,
+        "items",
+        |b| b.contains("permissionBits") as usize,
+    );
     let all = "/api/permissions/promptGroup/effective/all";
-    measure(port, &typical, "effective/all (typical user)", all, |b| {
-        b.matches(':').count()
-    });
-    measure(port, &wide, "effective/all (sees all)", all, |b| {
+    measure(
+        port,
+        &typical,
+        "effective/all (typical user)",
+        all,
+        "items",
+        |b| b.matches(':').count(),
+    );
+    measure(port, &wide, "effective/all (sees all)", all, "items", |b| {
         b.matches(':').count()
     });
     let _ = server.kill();
     let _ = server.wait();
-}
-
-/// 300 sequential requests; prints p50/p99 and what the first answer held.
-fn measure(port: u16, token: &str, what: &str, path: &str, count: impl Fn(&str) -> usize) {
-    let mut times = Vec::new();
-    let mut held = 0;
-    for i in 0..300 {
-        let t = Instant::now();
-        let resp = request(port, "GET", path, Some(token), "").unwrap();
-        times.push(t.elapsed());
-        if i == 0 {
-            assert!(resp.starts_with("HTTP/1.1 200"), "{path}: {resp:.300}");
-            held = count(&resp);
-        }
-    }
-    times.sort();
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    println!(
-        "{what}: p50 {:.2} ms, p99 {:.2} ms ({held} items, 300 sequential requests)",
-        ms(times[150]),
-        ms(times[297])
-    );
 }
 
 /// Writes the data set; returns the id of a prompt group the bench user can see.

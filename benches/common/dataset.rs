@@ -204,20 +204,5 @@ pub fn generate(db_path: &Path, users: usize) -> (usize, usize) {
 
 /// Signs in the bench user; returns the access token.
 pub fn login(port: u16) -> String {
-    let login = super::request(
-        port,
-        "POST",
-        "/api/auth/login",
-        None,
-        &format!(r#"{{"email":"{EMAIL}","password":"{PASSWORD}"}}"#),
-    )
-    .unwrap();
-    login
-        .split(r#""token":""#)
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned()
+    super::people::login_as(port, EMAIL)
 }

@@ -61,3 +61,99 @@ pub fn peak_rss_mb(pid: u32) -> f64 {
         .unwrap_or(0.0)
         / 1024.0
 }
+
+/// The release server in front of the fake provider, with one person signed up and in: what
+/// the chat benchmarks measure. Titles, search and the message limiters are off.
+pub struct ChatServer {
+    pub server: std::process::Child,
+    pub port: u16,
+    pub base: String,
+    pub http: reqwest::Client,
+    pub token: String,
+    _dir: tempfile::TempDir,
+}
+
+impl ChatServer {
+    /// Starts it with `models` (the fake's) on the OpenAI endpoint at `provider`.
+    pub async fn start(provider: &str, models: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let (server, port) = super::start_server(
+            dir.path(),
+            &[
+                ("OPENAI_API_KEY", "bench"),
+                ("OPENAI_REVERSE_PROXY", provider),
+                ("OPENAI_MODELS", models),
+                ("TITLE_CONVO", "false"),
+                ("LIMIT_CONCURRENT_MESSAGES", "false"),
+                ("LIMIT_MESSAGE_IP", "false"),
+                ("LIMIT_MESSAGE_USER", "false"),
+                ("SEARCH", "false"),
+            ],
+        );
+        let base = format!("http://127.0.0.1:{port}");
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .pool_max_idle_per_host(2000)
+            .build()
+            .unwrap();
+        let (email, pw) = (super::dataset::EMAIL, super::dataset::PASSWORD);
+        http.post(format!("{base}/api/auth/register"))
+            .json(&serde_json::json!({"email": email, "password": pw, "confirm_password": pw, "name": "Bench", "username": "bench"}))
+            .send()
+            .await
+            .unwrap();
+        let login: Value = http
+            .post(format!("{base}/api/auth/login"))
+            .json(&serde_json::json!({"email": email, "password": pw}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let token = login["token"].as_str().unwrap().to_owned();
+        ChatServer {
+            server,
+            port,
+            base,
+            http,
+            token,
+            _dir: dir,
+        }
+    }
+
+    /// Stops the server.
+    pub fn stop(mut self) {
+        let _ = self.server.kill();
+        let _ = self.server.wait();
+    }
+}
+
+/// `path` asked 300 times in a row with `token`; prints p50/p99 and, of the first answer, what
+/// `count` finds in it (`unit` names it).
+pub fn measure(
+    port: u16,
+    token: &str,
+    what: &str,
+    path: &str,
+    unit: &str,
+    count: impl Fn(&str) -> usize,
+) {
+    let mut times = Vec::new();
+    let mut held = 0;
+    for i in 0..300 {
+        let t = std::time::Instant::now();
+        let resp = super::request(port, "GET", path, Some(token), "").unwrap();
+        times.push(t.elapsed());
+        if i == 0 {
+            assert!(resp.starts_with("HTTP/1.1 200"), "{path}: {resp:.300}");
+            held = count(&resp);
+        }
+    }
+    times.sort();
+    println!(
+        "{what}: p50 {:.2} ms, p99 {:.2} ms ({held} {unit}, 300 sequential requests)",
+        pct(&times, 0.5),
+        pct(&times, 0.99)
+    );
+}
