@@ -18,5 +18,6 @@ mod ring;
 pub mod start;
 pub mod title;
 pub mod tokens;
+pub mod tool_auth;
 pub mod tree;
 pub mod variables;

@@ -19,7 +19,7 @@ use serde_json::{Map, Value};
 use super::jobs::{Job, Jobs, Status};
 use super::present;
 use crate::agents::run::{Ending, Limits, Outcome, Run};
-use crate::agents::tools::{Context, Registry, ToolSet};
+use crate::agents::tools::{Context, CredentialSource, Registry, ToolSet};
 use crate::db::conversations::{self, Conversation};
 use crate::db::messages::{self, Message};
 use crate::db::{Db, DbError};
@@ -72,6 +72,8 @@ pub struct Engine {
     pub files: crate::files::Storage,
     /// The tools this server has.
     pub tools: Arc<Registry>,
+    /// The tools' credentials: the server's, and each person's.
+    pub tool_auth: Arc<super::tool_auth::ToolAuth>,
 }
 
 /// Why a saved answer carries an error part.
@@ -102,6 +104,8 @@ impl Engine {
                 user_id: turn.user_id.clone(),
                 conversation_id: turn.conversation.conversation_id.clone(),
                 message_id: turn.response.message_id.clone(),
+                call_id: String::new(),
+                credentials: Some(CredentialSource(self.tool_auth.clone())),
             },
             prompt_tokens,
             continuation: turn.seed_len > 0,
