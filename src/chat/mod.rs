@@ -12,6 +12,7 @@ pub mod import;
 pub mod input;
 pub mod jobs;
 pub mod memories;
+pub mod memory_agent;
 pub mod present;
 pub mod render;
 mod ring;

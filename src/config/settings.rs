@@ -470,6 +470,9 @@ fn yaml_warnings(file_read: bool, parsed: &yaml::Parsed) -> Vec<String> {
         .iter()
         .map(|k| format!("librechat.yaml: unknown key `{k}` is ignored"))
         .collect();
+    if let Some(w) = parsed.yaml.memory.as_ref().and_then(|m| m.agent_warning()) {
+        out.push(w);
+    }
     if file_read && parsed.yaml.version.is_none() {
         out.push(
             "librechat.yaml: no `version` key; LibreChat requires one (e.g. `version: 1.3.17`)"
