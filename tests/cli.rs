@@ -175,10 +175,9 @@ rateLimits:
 ";
 
 /// Each part of the file above that has no effect, as the notes name it.
-const UNSUPPORTED_NAMED: [&str; 8] = [
+const UNSUPPORTED_NAMED: [&str; 7] = [
     "`mcpServers` (MCP servers) is not supported yet",
     "`webSearch` (web search) is not supported yet",
-    "`memory.agent` (the memory agent that writes memories after a turn) is not supported yet",
     "`speech.tts` (text to speech on the server) is not supported yet",
     "`ocr` (text recognition in uploads) is not supported yet",
     "`actions` (agent actions) is not supported yet",
@@ -204,6 +203,12 @@ fn sections_not_supported_yet_are_named_by_config_check_and_at_start() {
         "bookmarks work: {err}"
     );
     assert!(!err.contains("SERPER"), "{err}");
+    // The memory agent is read; without `enabled: true` it does not run, and that is said.
+    assert!(
+        err.contains("warning: librechat.yaml: `memory.agent` has no `enabled: true`"),
+        "{err}"
+    );
+    assert!(!err.contains("`memory.agent` (the memory agent"), "{err}");
 
     let server = ServeProcess::start(librechat(dir.path()));
     let (exit, log) = server.signal_and_wait("TERM");

@@ -140,10 +140,13 @@ impl Round<'_> {
                 true,
             );
         }
+        let cx = Context {
+            call_id: call.id.clone(),
+            ..self.context.clone()
+        };
         // A panic while making the future, or while it runs, is the call's error.
-        let started = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            tool.call(args, self.context)
-        }));
+        let started =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| tool.call(args, &cx)));
         let Ok(future) = started else {
             return panicked(&call.name);
         };

@@ -41,7 +41,12 @@ pub enum MemoryError {
     #[error(
         "Adding this memory would exceed the token limit of {limit}. Current usage: {used} tokens."
     )]
-    TokenLimit { limit: u64, used: i64 },
+    TokenLimit {
+        limit: u64,
+        used: i64,
+        /// The tokens of the value refused.
+        adding: i64,
+    },
     #[error("Memory with this key already exists.")]
     Exists,
     #[error("Memory not found.")]
@@ -188,7 +193,11 @@ pub async fn create(
         if let Some(limit) = limit {
             let used = memories::pool_tokens(conn, &user, None)?;
             if used + tokens > limit as i64 {
-                return Ok(Err(MemoryError::TokenLimit { limit, used }));
+                return Ok(Err(MemoryError::TokenLimit {
+                    limit,
+                    used,
+                    adding: tokens,
+                }));
             }
         }
         Ok(memories::insert(conn, &user, &key, &value, tokens)?.ok_or(MemoryError::Exists))
@@ -222,7 +231,11 @@ pub async fn update(
         if let Some(limit) = limit {
             let used = memories::pool_tokens(conn, &user, Some(&key))?;
             if used + tokens > limit as i64 {
-                return Ok(Err(MemoryError::TokenLimit { limit, used }));
+                return Ok(Err(MemoryError::TokenLimit {
+                    limit,
+                    used,
+                    adding: tokens,
+                }));
             }
         }
         Ok(Ok(memories::replace(
@@ -231,6 +244,74 @@ pub async fn update(
     })
     .await?
     .map(Shown::from)
+}
+
+/// Sets the memory `key` to `value` (adding it, or replacing its value): the memory agent's
+/// `set_memory`. The checks of [`create`], with the token limit counted without the value
+/// being replaced; LibreChat's `nothing` key (what a model sets when there is nothing to keep)
+/// is not stored.
+pub async fn set(
+    db: &Db,
+    config: Option<&MemoryConfig>,
+    user_id: &str,
+    key: &str,
+    value: &str,
+) -> Result<Shown, MemoryError> {
+    let c = settings(config)?;
+    let key = required(Some(key), MemoryError::KeyRequired)?
+        .trim()
+        .to_owned();
+    let value = required(Some(value), MemoryError::ValueRequired)?;
+    check(&c, &key, value)?;
+    if key.eq_ignore_ascii_case("nothing") {
+        return Err(MemoryError::KeyRequired);
+    }
+    let value = value.trim().to_owned();
+    let tokens = tokens_of(&value).await?;
+    let (user, limit) = (user_id.to_owned(), c.token_limit());
+    db.write(move |conn| {
+        if let Some(limit) = limit {
+            let used = memories::pool_tokens(conn, &user, Some(&key))?;
+            if used + tokens > limit as i64 {
+                return Ok(Err(MemoryError::TokenLimit {
+                    limit,
+                    used,
+                    adding: tokens,
+                }));
+            }
+        }
+        Ok(Ok(memories::upsert(conn, &user, &key, &value, tokens)?))
+    })
+    .await?
+    .map(Shown::from)
+}
+
+/// The person's shared pool as the memory agent is shown it (LibreChat's `withKeys`: oldest
+/// first, numbered, dated, with keys and token counts), and its tokens together.
+pub async fn pool_with_keys(db: &Db, user_id: &str) -> Result<(String, i64), DbError> {
+    let user = user_id.to_owned();
+    let pool = db
+        .read(move |conn| memories::list_pool(conn, &user))
+        .await?;
+    let total = pool.iter().map(|m| m.token_count).sum();
+    let listed: Vec<String> = pool
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let date = m.updated_at.get(..10).unwrap_or(&m.updated_at);
+            let tokens = match m.token_count {
+                0 => String::new(),
+                n => format!(" [{n} tokens]"),
+            };
+            format!(
+                "{}. [{date}]. [\"key\": \"{}\"]{tokens}. [\"value\": \"{}\"]",
+                i + 1,
+                m.key,
+                m.value
+            )
+        })
+        .collect();
+    Ok((listed.join("\n\n"), total))
 }
 
 /// Deletes the memory `key` of the person.

@@ -21,6 +21,7 @@ mod saml;
 mod secrets;
 mod settings;
 mod social;
+pub mod tools;
 mod unsupported;
 pub mod yaml;
 

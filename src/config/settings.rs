@@ -49,6 +49,9 @@ pub struct Settings {
     /// `endpoints.agents`: the agent builder, run limits, providers and capabilities.
     #[serde(skip)]
     pub agents: super::agents::AgentsConfig,
+    /// The tools' credentials from the environment, and their services' addresses.
+    #[serde(skip)]
+    pub tools: super::tools::ToolSettings,
     /// `OPENAI_MODERATION`: messages are checked before they are answered.
     #[serde(skip)]
     pub moderation: Option<crate::providers::moderation::Moderation>,
@@ -395,6 +398,7 @@ impl Settings {
             apple: super::AppleSettings::from_env(env)?,
             saml,
             agents: super::agents::AgentsConfig::load(env, parsed.yaml.endpoints.as_ref())?,
+            tools: super::tools::ToolSettings::from_env(env)?,
             endpoints,
             moderation: crate::providers::moderation::Moderation::from_env(env)?,
             yaml_warnings: warnings,
@@ -466,6 +470,9 @@ fn yaml_warnings(file_read: bool, parsed: &yaml::Parsed) -> Vec<String> {
         .iter()
         .map(|k| format!("librechat.yaml: unknown key `{k}` is ignored"))
         .collect();
+    if let Some(w) = parsed.yaml.memory.as_ref().and_then(|m| m.agent_warning()) {
+        out.push(w);
+    }
     if file_read && parsed.yaml.version.is_none() {
         out.push(
             "librechat.yaml: no `version` key; LibreChat requires one (e.g. `version: 1.3.17`)"

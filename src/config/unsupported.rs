@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::features::FEATURES;
 
 /// The parts nothing reads yet, by their path in the file, and what they configure in LibreChat.
-const UNREAD: [(&[&str], &str); 33] = [
+const UNREAD: [(&[&str], &str); 32] = [
     (&["fileStrategy"], "where uploaded files are stored"),
     (&["fileStrategies"], "where uploaded files are stored"),
     (&["cloudfront"], "file storage behind CloudFront"),
@@ -19,11 +19,6 @@ const UNREAD: [(&[&str], &str); 33] = [
     (&["filteredTools"], "the tools agents may use"),
     (&["ocr"], "text recognition in uploads"),
     (&["webSearch"], "web search"),
-    // `memory` is read; its agent (which writes memories after a turn) needs tool calling.
-    (
-        &["memory", "agent"],
-        "the memory agent that writes memories after a turn",
-    ),
     (&["summarization"], "summaries of long conversations"),
     (&["mcpServers"], "MCP servers"),
     (&["mcpSettings"], "MCP servers"),

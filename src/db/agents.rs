@@ -269,6 +269,16 @@ pub fn get(
     })
 }
 
+/// The agent `id` for the server's own use, whoever may see it: the memory agent
+/// librechat.yaml names (`memory.agent.id`), chosen by the administrator. Never for a request
+/// a person makes (use [`get`]).
+pub fn get_for_server(conn: &Connection, id: &str) -> Result<Option<Agent>, DbError> {
+    match object_id_of(conn, id)? {
+        Some(object_id) => Ok(Some(load(conn, &object_id, VIEW)?)),
+        None => Ok(None),
+    }
+}
+
 /// LibreChat's agent ids: `agent_` and 21 characters of nanoid's alphabet.
 pub fn new_agent_id() -> String {
     const ALPHABET: &[u8; 64] = b"useandom-26T198340PX75pxJACKVERYMINDBUSHWOLF_GQZbfghjklqvwyzrict";

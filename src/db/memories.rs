@@ -90,6 +90,24 @@ pub fn insert(
     get(conn, user_id, key)
 }
 
+/// Sets the memory `key` of the shared pool: adds it, or replaces its value.
+pub fn upsert(
+    conn: &Connection,
+    user_id: &str,
+    key: &str,
+    value: &str,
+    token_count: i64,
+) -> Result<Memory, DbError> {
+    conn.execute(
+        "INSERT INTO memories (id, user_id, agent_id, key, value, token_count, updated_at)
+         VALUES (?1, ?2, '', ?3, ?4, ?5, ?6)
+         ON CONFLICT (user_id, agent_id, key) DO UPDATE SET value = excluded.value,
+             token_count = excluded.token_count, updated_at = excluded.updated_at",
+        params![new_object_id(), user_id, key, value, token_count, now()],
+    )?;
+    get(conn, user_id, key)?.ok_or(DbError::NotFound)
+}
+
 /// Rewrites a memory of the shared pool, renaming it to `new_key` (which must be free, or be
 /// `key`). `NotFound` when the person has no memory `key`.
 pub fn replace(

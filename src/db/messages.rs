@@ -247,6 +247,40 @@ fn write_row(
     Ok(())
 }
 
+/// Adds `items` to the person's message's `attachments` (after those it has); `false` when
+/// there is no such message of theirs.
+pub fn add_attachments(
+    conn: &mut Connection,
+    user_id: &str,
+    message_id: &str,
+    items: &[Value],
+) -> Result<bool, DbError> {
+    let tx = conn.transaction()?;
+    let extra: Option<String> = tx
+        .query_row(
+            "SELECT extra FROM messages WHERE message_id = ?1 AND user_id = ?2",
+            params![message_id, user_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(extra) = extra else {
+        return Ok(false);
+    };
+    let mut extra: Map<String, Value> = serde_json::from_str(&extra).unwrap_or_default();
+    let mut all = match extra.remove("attachments") {
+        Some(Value::Array(a)) => a,
+        _ => Vec::new(),
+    };
+    all.extend(items.iter().cloned());
+    extra.insert("attachments".into(), Value::Array(all));
+    tx.execute(
+        "UPDATE messages SET extra = ?3, updated_at = ?4 WHERE message_id = ?1 AND user_id = ?2",
+        params![message_id, user_id, Value::Object(extra).to_string(), now()],
+    )?;
+    tx.commit()?;
+    Ok(true)
+}
+
 /// Replaces a message's text and content, with their new token count.
 pub fn edit(
     conn: &Connection,

@@ -47,6 +47,7 @@ pub mod memories;
 pub mod messages;
 mod meta;
 mod migrate;
+pub mod plugin_auth;
 mod pool;
 pub mod presets;
 pub mod projects;

@@ -167,6 +167,16 @@ impl AppState {
         let models = Arc::<crate::providers::models::ModelLists>::default();
         let cipher = Arc::new(Cipher::new(settings_creds_key.as_str()));
         let metrics = settings_metrics.then(|| Arc::new(crate::metrics::Metrics::new()));
+        let tools = Arc::new(crate::agents::tools::Registry::new(
+            &settings.tools,
+            http.clone(),
+        ));
+        let tool_auth = Arc::new(crate::chat::tool_auth::ToolAuth::new(
+            db.clone(),
+            cipher.clone(),
+            settings.tools.clone(),
+            tools.clone(),
+        ));
         let chat = crate::chat::start::ChatService {
             engine: crate::chat::engine::Engine {
                 db: db.clone(),
@@ -177,7 +187,8 @@ impl AppState {
                 metrics: metrics.clone(),
                 file_token_limit: settings.files.file_token_limit,
                 files: files.clone(),
-                tools: Arc::new(crate::agents::tools::Registry::builtin()),
+                tools,
+                tool_auth,
             },
             settings: settings.clone(),
             guard: guard.clone(),

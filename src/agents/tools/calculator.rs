@@ -3,11 +3,12 @@
 
 use serde_json::{Value, json};
 
-use super::{Context, Tool, ToolError, ToolFuture, math};
+use super::{Context, Manifest, Tool, ToolError, ToolFuture, math};
 use crate::providers::ToolDef;
 
 pub struct Calculator {
     def: ToolDef,
+    manifest: Manifest,
 }
 
 impl Default for Calculator {
@@ -38,6 +39,13 @@ impl Calculator {
                     "required": ["input"]
                 }),
             },
+            manifest: Manifest {
+                name: "Calculator",
+                plugin_key: "calculator",
+                description: "Perform simple and complex mathematical calculations.",
+                icon: "assets/calculator.svg",
+                auth: Vec::new(),
+            },
         }
     }
 }
@@ -45,6 +53,10 @@ impl Calculator {
 impl Tool for Calculator {
     fn def(&self) -> &ToolDef {
         &self.def
+    }
+
+    fn manifest(&self) -> Option<&Manifest> {
+        Some(&self.manifest)
     }
 
     fn call<'a>(&'a self, args: Value, _cx: &'a Context) -> ToolFuture<'a> {

@@ -6,11 +6,17 @@
 //! inside the turn's task: one that waits on the network is cancelled where it waits when the
 //! turn is aborted or its time runs out; one that computes for long must move that work to a
 //! blocking thread itself.
+//!
+//! A tool that needs a credential (an API key of its service) names it in its [`Manifest`]
+//! (LibreChat's `authConfig`) and asks for it at call time through the call's
+//! [`Context::credential`]: the server's own value when the environment sets one, else the
+//! one the person stored for themselves (`POST /api/user/plugins`).
 
 pub mod calculator;
 pub mod ephemeral;
 mod math;
 pub mod schema;
+pub mod wolfram;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -35,6 +41,87 @@ pub struct Context {
     pub conversation_id: String,
     /// The answer being written.
     pub message_id: String,
+    /// The provider's id of the call being run (set by the loop for each call).
+    pub call_id: String,
+    /// Where the person's credentials for tools are found; none: no tool has any.
+    pub credentials: Option<CredentialSource>,
+}
+
+/// Finds a credential a tool needs (a field of its [`Manifest::auth`], such as
+/// `WOLFRAM_APP_ID`) for one person.
+pub trait Credentials: Send + Sync {
+    /// The value of `field` for `user_id`: the server's own when it has one, else the one the
+    /// person stored; `Ok(None)` when neither is there.
+    fn get<'a>(
+        &'a self,
+        user_id: &'a str,
+        field: &'a str,
+    ) -> Pin<Box<dyn Future<Output = Result<Option<String>, ToolError>> + Send + 'a>>;
+}
+
+/// A shared [`Credentials`], as a call's context carries it.
+#[derive(Clone)]
+pub struct CredentialSource(pub Arc<dyn Credentials>);
+
+// What it finds are secrets: never print them, nor the store.
+impl std::fmt::Debug for CredentialSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CredentialSource")
+    }
+}
+
+impl Context {
+    /// The credential `field` of the person the call is for (the first of alternatives
+    /// written `A||B` that is set), or an error for the model that says what is missing and
+    /// where the person sets it.
+    pub async fn credential(&self, tool: &str, field: &AuthField) -> Result<String, ToolError> {
+        if let Some(CredentialSource(store)) = &self.credentials {
+            for name in field.names() {
+                if let Some(v) = store.get(&self.user_id, name).await? {
+                    return Ok(v);
+                }
+            }
+        }
+        Err(ToolError(format!(
+            "the {tool} tool cannot run: no {} ({}) is set up for this person. They can add \
+             theirs in the tool's settings (or the administrator can set {} for everyone). \
+             Tell them so; do not call this tool again until then.",
+            field.label, field.field, field.field
+        )))
+    }
+}
+
+/// A credential a tool needs, as LibreChat's tool manifest describes it (`authConfig`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AuthField {
+    /// The variable's name (`WOLFRAM_APP_ID`), or alternatives (`A||B`).
+    #[serde(rename = "authField")]
+    pub field: &'static str,
+    pub label: &'static str,
+    pub description: &'static str,
+    /// LibreChat's `optional`: the tool works without it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub optional: bool,
+}
+
+impl AuthField {
+    /// The names it may be stored or set under (`A||B` is `A`, then `B`).
+    pub fn names(&self) -> impl Iterator<Item = &'static str> {
+        self.field.split("||")
+    }
+}
+
+/// What LibreChat's tool dialog shows of a tool (its `TPlugin` manifest entry).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Manifest {
+    pub name: &'static str,
+    #[serde(rename = "pluginKey")]
+    pub plugin_key: &'static str,
+    pub description: &'static str,
+    pub icon: &'static str,
+    /// The credentials it needs (none for most).
+    #[serde(rename = "authConfig")]
+    pub auth: Vec<AuthField>,
 }
 
 /// A tool.
@@ -44,6 +131,12 @@ pub trait Tool: Send + Sync {
 
     /// Runs one call with `args`, which are a JSON object that fits [`Tool::def`]'s schema.
     fn call<'a>(&'a self, args: Value, cx: &'a Context) -> ToolFuture<'a>;
+
+    /// Its entry in the tools list (`GET /api/agents/tools`); `None` for a tool that is not
+    /// chosen by people (one the server adds itself).
+    fn manifest(&self) -> Option<&Manifest> {
+        None
+    }
 }
 
 /// The tools offered in one turn, in the order the model is told of them.
@@ -101,6 +194,27 @@ impl Registry {
         }
     }
 
+    /// Every tool this server has: the built-in ones, and those that call a service (each
+    /// with the person's or the server's credentials), through `http`.
+    pub fn new(settings: &crate::config::tools::ToolSettings, http: reqwest::Client) -> Self {
+        let mut r = Self::builtin();
+        r.tools.push(Arc::new(wolfram::Wolfram::new(
+            http,
+            &settings.wolfram_api_url,
+        )));
+        r
+    }
+
+    /// The tools people choose from, as LibreChat's tool dialog lists them.
+    pub fn manifests(&self) -> impl Iterator<Item = &Manifest> {
+        self.tools.iter().filter_map(|t| t.manifest())
+    }
+
+    /// The manifest of the tool `plugin_key`.
+    pub fn manifest(&self, plugin_key: &str) -> Option<&Manifest> {
+        self.manifests().find(|m| m.plugin_key == plugin_key)
+    }
+
     /// The tools of `names` that exist here, each once, in the order named; names of tools
     /// this server does not have are left out (LibreChat's client names tools on every
     /// message whether or not the server has them).
@@ -122,6 +236,26 @@ impl Registry {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_credential_a_tool_names_is_read_from_the_environment() {
+        let r = Registry::new(
+            &crate::config::tools::ToolSettings::default(),
+            reqwest::Client::new(),
+        );
+        let fields: Vec<&str> = r
+            .manifests()
+            .flat_map(|m| m.auth.iter().flat_map(AuthField::names))
+            .collect();
+        assert!(fields.contains(&"WOLFRAM_APP_ID"));
+        for f in fields {
+            assert!(
+                crate::config::tools::CREDENTIAL_VARS.contains(&f),
+                "{f} is not read from the environment"
+            );
+        }
+        assert_eq!(r.manifest("calculator").unwrap().name, "Calculator");
+    }
 
     #[test]
     fn only_tools_that_exist_are_selected_once_each() {

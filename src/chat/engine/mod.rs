@@ -17,9 +17,9 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use super::jobs::{Job, Jobs, Status};
-use super::present;
+use super::{memory_agent, present};
 use crate::agents::run::{Ending, Limits, Outcome, Run};
-use crate::agents::tools::{Context, Registry, ToolSet};
+use crate::agents::tools::{Context, CredentialSource, Registry, ToolSet};
 use crate::db::conversations::{self, Conversation};
 use crate::db::messages::{self, Message};
 use crate::db::{Db, DbError};
@@ -53,6 +53,8 @@ pub struct Turn {
     pub tools: ToolSet,
     /// The loop's bounds (`recursionLimit` and the tools' timeout and output bound).
     pub limits: Limits,
+    /// The memory agent to run alongside the answer, when it runs for this person.
+    pub memory_agent: Option<super::memory_agent::Plan>,
 }
 
 /// What the engine needs from the server.
@@ -72,6 +74,8 @@ pub struct Engine {
     pub files: crate::files::Storage,
     /// The tools this server has.
     pub tools: Arc<Registry>,
+    /// The tools' credentials: the server's, and each person's.
+    pub tool_auth: Arc<super::tool_auth::ToolAuth>,
 }
 
 /// Why a saved answer carries an error part.
@@ -84,7 +88,19 @@ struct ErrorNote {
 
 impl Engine {
     /// Runs the turn to its end. Never fails: every ending is saved and reported in the stream.
-    pub async fn run(self, job: Arc<Job>, turn: Turn) {
+    pub async fn run(self, job: Arc<Job>, mut turn: Turn) {
+        // The memory agent starts first and runs on its own; the answer never waits for it
+        // to start.
+        let mut memory = turn.memory_agent.take().map(|plan| {
+            let inputs = memory_agent::Inputs {
+                user_id: turn.user_id.clone(),
+                conversation_id: turn.conversation.conversation_id.clone(),
+                message_id: turn.response.message_id.clone(),
+                vars: turn.vars.clone(),
+                branch: turn.branch.clone(),
+            };
+            memory_agent::start(self.clone(), job.clone(), plan, inputs)
+        });
         let (messages, prompt_tokens) = self.prompt(&turn).await;
         let run = Run {
             request: ChatRequest {
@@ -102,6 +118,8 @@ impl Engine {
                 user_id: turn.user_id.clone(),
                 conversation_id: turn.conversation.conversation_id.clone(),
                 message_id: turn.response.message_id.clone(),
+                call_id: String::new(),
+                credentials: Some(CredentialSource(self.tool_auth.clone())),
             },
             prompt_tokens,
             continuation: turn.seed_len > 0,
@@ -112,7 +130,15 @@ impl Engine {
             Ending::Aborted => Status::Aborted,
             Ending::Failed(_) => Status::Failed,
         };
-        let response = self.finish(&job, &turn, &outcome).await;
+        // What the memory agent did by now (it gets a few seconds more) goes with the answer.
+        let attachments = match memory.as_mut() {
+            Some(pending) => pending.settle().await,
+            None => Vec::new(),
+        };
+        let response = self.finish(&job, &turn, &outcome, &attachments).await;
+        if let Some(pending) = memory {
+            pending.saved();
+        }
         if let Some(m) = &self.metrics {
             let endpoint = &turn.endpoint.name;
             m.tokens_relayed(endpoint, outcome.completion_tokens);
@@ -188,8 +214,15 @@ impl Engine {
             .await
     }
 
-    /// Saves the answer as it ended. `None` when even that failed (logged).
-    async fn finish(&self, job: &Arc<Job>, turn: &Turn, outcome: &Outcome) -> Option<Message> {
+    /// Saves the answer as it ended, with the memory agent's `attachments`. `None` when even
+    /// that failed (logged).
+    async fn finish(
+        &self,
+        job: &Arc<Job>,
+        turn: &Turn,
+        outcome: &Outcome,
+        attachments: &[Value],
+    ) -> Option<Message> {
         let (text_len, reasoning, calls) =
             job.read(|s| (s.answer_text().len(), s.reasoning_len(), s.has_calls()));
         // A continuation that failed before adding anything leaves the answer as it was.
@@ -199,6 +232,20 @@ impl Engine {
             && !calls
             && matches!(outcome.ending, Ending::Failed(_))
         {
+            if !attachments.is_empty() {
+                let (u, m, a) = (
+                    turn.user_id.clone(),
+                    turn.response.message_id.clone(),
+                    attachments.to_vec(),
+                );
+                if let Err(e) = self
+                    .db
+                    .write(move |c| messages::add_attachments(c, &u, &m, &a))
+                    .await
+                {
+                    tracing::warn!(error = %e, "saving the memory agent's attachments failed");
+                }
+            }
             return None;
         }
         let question = turn
@@ -232,7 +279,15 @@ impl Engine {
                 }),
             ),
         };
-        let row = self.response_row(job, turn, unfinished, error.as_ref(), Some(tokens));
+        let mut row = self.response_row(job, turn, unfinished, error.as_ref(), Some(tokens));
+        if !attachments.is_empty() {
+            let mut all = match row.extra.remove("attachments") {
+                Some(Value::Array(a)) => a,
+                _ => Vec::new(),
+            };
+            all.extend(attachments.iter().cloned());
+            row.extra.insert("attachments".into(), Value::Array(all));
+        }
         let (saved, u, q) = (
             row.clone(),
             turn.user_id.clone(),

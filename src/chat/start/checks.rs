@@ -4,9 +4,8 @@
 
 use std::net::IpAddr;
 
-use super::{ChatService, StartError, user_values};
+use super::{ChatService, StartError};
 use crate::providers::Endpoint;
-use crate::providers::endpoints::Key;
 
 /// The endpoint as this person will reach it, and the model asked.
 pub(super) struct Chosen {
@@ -71,35 +70,14 @@ impl ChatService {
                 endpoint: name,
             });
         }
-        let mut endpoint = endpoint;
-        let mine = match endpoint.key == Key::UserProvided || endpoint.user_base_url {
-            true => Some(user_values(&self.engine.db, &self.cipher, user_id, &name).await?),
-            false => None,
-        };
-        // A URL the person chose gets their key only, never the server's (as in LibreChat).
-        let api_key = match (&endpoint.key, &mine) {
-            (_, Some(m)) if endpoint.user_base_url => m.api_key.clone(),
-            (Key::Value(k), _) => k.clone(),
-            (Key::UserProvided, Some(m)) => m.api_key.clone(),
-            _ => String::new(),
-        };
-        if endpoint.user_base_url {
-            let url = mine
-                .as_ref()
-                .and_then(|m| m.base_url.clone())
-                .ok_or_else(|| StartError::NoBaseUrl(name.clone()))?;
-            endpoint = endpoint
-                .with_user_base_url(&url)
-                .map_err(StartError::BadBaseUrl)?;
-            // Refused here, before anything is saved, when the URL names a private address; a
-            // name is checked again on what it resolves to when the answer starts.
-            if let Err(blocked) = self.engine.guarded.client_for_str(&endpoint.base_url) {
-                return Err(StartError::BlockedBaseUrl {
-                    endpoint: name,
-                    reason: blocked.to_string(),
-                });
-            }
-        }
+        let (endpoint, api_key) = super::keys::reach(
+            &self.engine.db,
+            &self.cipher,
+            &self.engine.guarded,
+            endpoint,
+            user_id,
+        )
+        .await?;
         Ok(Chosen {
             endpoint,
             api_key,

@@ -6,6 +6,8 @@ use serde_json::Value;
 use super::StartError;
 use crate::auth::crypto::Cipher;
 use crate::db::{Db, user_keys};
+use crate::providers::Endpoint;
+use crate::providers::endpoints::Key;
 
 /// The key, and the base URL when the endpoint takes theirs (LibreChat stores
 /// `{"apiKey", "baseURL"}` as JSON, or the bare key).
@@ -46,4 +48,44 @@ pub async fn user_values(
             base_url: None,
         },
     })
+}
+
+/// The endpoint as this person reaches it, and the key to use: the person's own where the
+/// endpoint takes them (a URL the person chose gets their key only, never the server's, as in
+/// LibreChat). A URL naming a private address is refused here; a name is checked again on
+/// what it resolves to when the call is made.
+pub async fn reach(
+    db: &Db,
+    cipher: &Cipher,
+    guarded: &crate::net::Guarded,
+    mut endpoint: Endpoint,
+    user_id: &str,
+) -> Result<(Endpoint, String), StartError> {
+    let name = endpoint.name.clone();
+    let mine = match endpoint.key == Key::UserProvided || endpoint.user_base_url {
+        true => Some(user_values(db, cipher, user_id, &name).await?),
+        false => None,
+    };
+    let api_key = match (&endpoint.key, &mine) {
+        (_, Some(m)) if endpoint.user_base_url => m.api_key.clone(),
+        (Key::Value(k), _) => k.clone(),
+        (Key::UserProvided, Some(m)) => m.api_key.clone(),
+        _ => String::new(),
+    };
+    if endpoint.user_base_url {
+        let url = mine
+            .as_ref()
+            .and_then(|m| m.base_url.clone())
+            .ok_or_else(|| StartError::NoBaseUrl(name.clone()))?;
+        endpoint = endpoint
+            .with_user_base_url(&url)
+            .map_err(StartError::BadBaseUrl)?;
+        if let Err(blocked) = guarded.client_for_str(&endpoint.base_url) {
+            return Err(StartError::BlockedBaseUrl {
+                endpoint: name,
+                reason: blocked.to_string(),
+            });
+        }
+    }
+    Ok((endpoint, api_key))
 }

@@ -57,6 +57,8 @@ pub(super) struct Extras {
     pub agent: Option<super::agent::AgentSetup>,
     /// The composer's Artifacts toggle (`ephemeralAgent.artifacts`): the mode, when on.
     pub artifacts: Option<String>,
+    /// The memory agent, when it runs alongside this answer.
+    pub memory_agent: Option<crate::chat::memory_agent::Plan>,
 }
 
 /// Where the answer goes: its id, and the question it answers when the client named one
@@ -82,6 +84,7 @@ impl ChatService {
             tools,
             agent,
             artifacts,
+            memory_agent,
         } = extras;
         let PreparedTurn {
             conversation,
@@ -222,6 +225,7 @@ impl ChatService {
                 },
                 ..Limits::default()
             },
+            memory_agent,
         }
     }
 

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use serde_json::json;
 
 pub use error::StartError;
-pub use keys::UserValues;
+pub use keys::{UserValues, reach, user_values};
 pub use prepare::PreparedTurn;
 pub use request::{StartRequest, Unused};
 
@@ -34,7 +34,6 @@ use crate::chat::memories;
 use crate::config::Settings;
 use crate::db::users::User;
 use crate::providers::models::ModelLists;
-use keys::user_values;
 use launch::{Answer, Extras, Launch};
 use prepare::{Again, Prepare, checked_id, prepare};
 
@@ -184,6 +183,7 @@ impl ChatService {
             tools: request.ephemeral_agent.tool_names(),
             agent,
             artifacts: request.ephemeral_agent.artifacts.take(),
+            memory_agent: self.memory_agent(user, request.memories_allowed),
         };
         let turn = self.turn(&job, user, chosen, prepared, answer, extras);
         self.spawn(launch, turn);
@@ -207,6 +207,23 @@ impl ChatService {
                 tracing::warn!(error = %e, "the person's memories could not be read");
                 None
             })
+    }
+
+    /// The memory agent to run alongside the answer: for a person whose role may use
+    /// memories and who has not turned them off, when librechat.yaml enables one (as
+    /// LibreChat's `useMemory` decides).
+    fn memory_agent(&self, user: &User, allowed: bool) -> Option<crate::chat::memory_agent::Plan> {
+        if !allowed || memories::opted_out(&user.personalization) {
+            return None;
+        }
+        let config = self.settings.yaml.memory.as_ref()?;
+        let agent = config.agent()?;
+        Some(crate::chat::memory_agent::Plan {
+            config: config.clone(),
+            agent,
+            settings: self.settings.clone(),
+            cipher: self.cipher.clone(),
+        })
     }
 
     /// Registers the answer's job: one per conversation, and at most

@@ -1,11 +1,11 @@
 //! What LibreChat's web client asks about on every page load for features this server does not
-//! have yet (speech, tools' credentials, MCP servers).
+//! have yet (speech, MCP servers).
 //! Each is answered as LibreChat answers when the feature is off or holds nothing (MCP servers
 //! refuse a role without their `USE` permission, as LibreChat's do), so the client
 //! shows them off or empty instead of failing; `/api/config` says they are off too.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde_json::{Map, Value, json};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -16,7 +16,6 @@ use crate::server::{ApiError, AppState};
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(speech_config))
-        .routes(routes!(tool_auth))
         .routes(routes!(mcp_servers))
 }
 
@@ -67,29 +66,6 @@ fn speech_settings(tab: Option<&Value>) -> Value {
         }
     }
     Value::Object(out)
-}
-
-/// Whether a tool is set up for the caller. Web search is not available here, so it is not (and
-/// LibreChat's client then offers no web search); other tools are unknown, as in LibreChat for
-/// tools that are not called directly.
-#[utoipa::path(get, path = "/api/agents/tools/{tool_id}/auth", operation_id = "absent_tool_auth", summary = "Whether a tool is set up for the caller", tag = "agents", params(("tool_id" = String, Path)), responses((status = 200, description = "Success"), (status = 404, description = "No such tool")))]
-async fn tool_auth(
-    AuthUser(_): AuthUser,
-    Path(tool_id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    if tool_id != "web_search" {
-        return Err(ApiError::NotFound("Tool not found".into()));
-    }
-    // LibreChat's answer when no search provider or scraper has a key, and no reranker is
-    // asked for.
-    Ok(Json(json!({
-        "authenticated": false,
-        "authTypes": [
-            ["providers", "user_provided"],
-            ["scrapers", "user_provided"],
-            ["rerankers", "system_defined"],
-        ],
-    })))
 }
 
 /// MCP servers: none (a role without `MCP_SERVERS.USE` is refused, as in LibreChat).

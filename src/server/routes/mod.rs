@@ -38,6 +38,7 @@ pub mod search;
 pub mod shares;
 pub mod tags;
 pub mod tool_calls;
+pub mod tools;
 pub mod two_factor;
 pub mod user;
 
