@@ -49,6 +49,9 @@ pub struct Settings {
     /// `endpoints.agents`: the agent builder, run limits, providers and capabilities.
     #[serde(skip)]
     pub agents: super::agents::AgentsConfig,
+    /// `actions`: the domains and private services agents' actions may call.
+    #[serde(skip)]
+    pub actions: super::actions::ActionsConfig,
     /// `OPENAI_MODERATION`: messages are checked before they are answered.
     #[serde(skip)]
     pub moderation: Option<crate::providers::moderation::Moderation>,
@@ -361,6 +364,9 @@ impl Settings {
         let endpoints = crate::providers::Endpoints::load(env, parsed.yaml.endpoints.as_ref())?;
         let mut warnings = warnings;
         warnings.extend(endpoints.warnings.iter().cloned());
+        let (actions, action_warnings) =
+            super::actions::ActionsConfig::load(env, parsed.yaml.actions.as_ref());
+        warnings.extend(action_warnings);
         let email = super::EmailSettings::from_env(env, &branding.app_title)?;
         let openid = super::OpenIdSettings::from_env(env, server.domain_server.as_deref())?;
         let saml = match openid {
@@ -395,6 +401,7 @@ impl Settings {
             apple: super::AppleSettings::from_env(env)?,
             saml,
             agents: super::agents::AgentsConfig::load(env, parsed.yaml.endpoints.as_ref())?,
+            actions,
             endpoints,
             moderation: crate::providers::moderation::Moderation::from_env(env)?,
             yaml_warnings: warnings,

@@ -65,6 +65,8 @@ pub struct Services {
     pub files: crate::files::Storage,
     /// Starts chat turns (`POST /api/agents/chat/:endpoint`).
     pub chat: crate::chat::start::ChatService,
+    /// Agents' actions (`/api/agents/actions`, `/api/actions`).
+    pub actions: Arc<crate::agents::actions::Actions>,
 }
 
 impl AppState {
@@ -167,6 +169,24 @@ impl AppState {
         let models = Arc::<crate::providers::models::ModelLists>::default();
         let cipher = Arc::new(Cipher::new(settings_creds_key.as_str()));
         let metrics = settings_metrics.then(|| Arc::new(crate::metrics::Metrics::new()));
+        let actions = Arc::new(crate::agents::actions::Actions::new(
+            db.clone(),
+            crate::agents::actions::Setup {
+                config: &settings.actions,
+                cipher: cipher.clone(),
+                callback_base: settings
+                    .server
+                    .domain_server
+                    .clone()
+                    .or_else(|| settings.server.domain_client.clone())
+                    .unwrap_or_else(|| format!("http://localhost:{}", settings.server.port)),
+                enabled: settings
+                    .agents
+                    .served_capabilities(true)
+                    .iter()
+                    .any(|c| c == "actions"),
+            },
+        ));
         let chat = crate::chat::start::ChatService {
             engine: crate::chat::engine::Engine {
                 db: db.clone(),
@@ -178,6 +198,7 @@ impl AppState {
                 file_token_limit: settings.files.file_token_limit,
                 files: files.clone(),
                 tools: Arc::new(crate::agents::tools::Registry::builtin()),
+                actions: actions.clone(),
             },
             settings: settings.clone(),
             guard: guard.clone(),
@@ -207,6 +228,7 @@ impl AppState {
             metrics,
             files,
             chat,
+            actions,
         })))
     }
 }

@@ -72,6 +72,8 @@ pub struct Engine {
     pub files: crate::files::Storage,
     /// The tools this server has.
     pub tools: Arc<Registry>,
+    /// Agents' actions: their tools, and the OAuth sign-ins they wait for.
+    pub actions: Arc<crate::agents::actions::Actions>,
 }
 
 /// Why a saved answer carries an error part.
@@ -102,6 +104,7 @@ impl Engine {
                 user_id: turn.user_id.clone(),
                 conversation_id: turn.conversation.conversation_id.clone(),
                 message_id: turn.response.message_id.clone(),
+                ..Context::default()
             },
             prompt_tokens,
             continuation: turn.seed_len > 0,
