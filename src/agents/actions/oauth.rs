@@ -115,7 +115,9 @@ impl Flows {
         value
     }
 
-    /// The sign-in with this state, if the browser is the one bound to it; taken either way.
+    /// The sign-in with this state, if the browser is the one bound to it (its binding is then
+    /// spent). A callback from another browser leaves the sign-in waiting, so the person's own
+    /// browser can still finish it.
     fn take(
         &self,
         state: &str,
@@ -125,19 +127,23 @@ impl Flows {
         let mut inner = self.lock();
         let pending = inner
             .by_state
-            .remove(state)
+            .get(state)
             .filter(|p| p.action_id == action_id)
             .ok_or(SignInError::InvalidState)?;
         let key = (pending.user_id.clone(), pending.action_id.clone());
         let bound = inner
             .binds
-            .remove(&key)
+            .get(&key)
             .filter(|(_, at)| at.elapsed() < BIND_TTL)
-            .map(|(v, _)| v);
-        match (bound, cookie) {
-            (Some(b), Some(c)) if constant_eq(&b, c) => Ok(pending),
-            _ => Err(SignInError::Csrf),
+            .is_some_and(|(v, _)| cookie.is_some_and(|c| constant_eq(v, c)));
+        if !bound {
+            return Err(SignInError::Csrf);
         }
+        inner.binds.remove(&key);
+        inner
+            .by_state
+            .remove(state)
+            .ok_or(SignInError::InvalidState)
     }
 }
 
@@ -365,25 +371,33 @@ mod tests {
             flows.take(&state, "a2", None).err(),
             Some(SignInError::InvalidState)
         );
-        let (state, _rx, _guard2) = flows.start("u1", "a1");
         assert_eq!(
             flows.take("nope", "a1", None).err(),
             Some(SignInError::InvalidState)
         );
-        // No binding, or another browser's: refused (and the state is spent).
+        // No binding, or another browser's: refused, and the sign-in still waits.
+        assert_eq!(
+            flows.take(&state, "a1", None).err(),
+            Some(SignInError::Csrf)
+        );
         let cookie = flows.bind("u1", "a1");
         assert_eq!(
             flows.take(&state, "a1", Some("forged")).err(),
             Some(SignInError::Csrf)
         );
+        assert!(flows.take(&state, "a1", Some(&cookie)).is_ok());
+        // Spent: the state and the binding.
         assert_eq!(
             flows.take(&state, "a1", Some(&cookie)).err(),
             Some(SignInError::InvalidState)
         );
-        let (state, _rx, _guard3) = flows.start("u1", "a1");
-        let cookie = flows.bind("u1", "a1");
-        assert!(flows.take(&state, "a1", Some(&cookie)).is_ok());
+        let (other, _rx2, _guard2) = flows.start("u1", "a1");
+        assert_eq!(
+            flows.take(&other, "a1", Some(&cookie)).err(),
+            Some(SignInError::Csrf)
+        );
         drop(guard);
+        drop(_guard2);
         assert!(flows.lock().by_state.is_empty());
     }
 }
