@@ -119,6 +119,56 @@ pub fn editable(conn: &Connection, viewer: &Viewer) -> Result<Vec<Action>, DbErr
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// The actions of an agent to copy onto its duplicate, each with its new id.
+pub(super) type Copies = Vec<(Action, String)>;
+
+/// The actions of the agent `from`, to copy onto a duplicate: each with its new id, and the
+/// duplicate's `actions` entries (the source's, each naming its copy; an entry whose action is
+/// gone is left out).
+pub(super) fn plan_copies(
+    conn: &Connection,
+    from: &str,
+    entries: &[String],
+) -> Result<(Copies, Vec<String>), DbError> {
+    let mut copies = Vec::new();
+    let mut new_entries = Vec::new();
+    for action in of_agent(conn, from)? {
+        let new_id = new_action_id();
+        if let Some(entry) = entries.iter().find(|e| e.contains(&action.action_id)) {
+            new_entries.push(entry.replace(&action.action_id, &new_id));
+        }
+        copies.push((action, new_id));
+    }
+    Ok((copies, new_entries))
+}
+
+/// Stores the copies [`plan_copies`] planned, as actions of the agent `to` recorded as
+/// `user_id`'s, without their secrets (as LibreChat's duplicate copies them: whoever copies an
+/// agent does not get its keys).
+pub(super) fn insert_copies(
+    conn: &Connection,
+    copies: &Copies,
+    to: &str,
+    user_id: &str,
+) -> Result<(), DbError> {
+    let at = now();
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO actions (object_id, action_id, agent_id, user_id, metadata, created_at,
+             updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+    )?;
+    for (action, new_id) in copies {
+        stmt.execute(params![
+            new_object_id(),
+            new_id,
+            to,
+            user_id,
+            agents::text(&action.metadata),
+            at
+        ])?;
+    }
+    Ok(())
+}
+
 /// What a save writes, decided from the agent and the stored action.
 #[derive(Debug, Clone)]
 pub struct Plan {

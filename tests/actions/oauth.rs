@@ -38,8 +38,19 @@ async fn sign_in_link(frames: &mut Frames) -> String {
     panic!("the stream ended");
 }
 
-#[tokio::test]
-async fn an_oauth_action_asks_to_sign_in_then_calls_as_the_person() {
+/// A server with an OAuth action on an agent of Alice's, its model scripted to call `getMe`.
+struct Setup {
+    /// Kept for the server's life.
+    _fake: FakeOpenAi,
+    api: FakeApi,
+    server: TestServer,
+    s: Session,
+    agent_id: String,
+    action_id: String,
+    browser: reqwest::Client,
+}
+
+async fn setup() -> Setup {
     let fake = FakeOpenAi::start().await;
     let api = FakeApi::start("http://example.com/").await;
     let server = server(&fake, &yaml(&api, ""), &[]).await;
@@ -52,23 +63,81 @@ async fn an_oauth_action_asks_to_sign_in_then_calls_as_the_person() {
         "oauth_client_id": CLIENT_ID, "oauth_client_secret": CLIENT_SECRET,
     });
     let action = saved(&server, &s, &agent_id, &api.spec(), &["getMe"], auth).await;
-    let action_id = action["action_id"].as_str().unwrap().to_owned();
     assert!(!action.to_string().contains(CLIENT_SECRET));
-    assert!(!contains(&raw_database(&server), CLIENT_SECRET));
     fake.script(
         MODEL,
         ToolScript::calls([(tool("getMe").as_str(), json!({}))]),
     );
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .unwrap();
+    Setup {
+        action_id: action["action_id"].as_str().unwrap().to_owned(),
+        _fake: fake,
+        api,
+        server,
+        s,
+        agent_id,
+        browser,
+    }
+}
 
-    let id = start(&server, &s, &agent_id, "who am I?").await;
-    let mut frames = Frames::open(&server, &s, &id).await;
+impl Setup {
+    /// The provider approves the link: the callback URL on this server it sends the browser to.
+    async fn approve(&self, link: &str) -> String {
+        let back = url::Url::parse(&location_of(&self.browser, link, None).await).unwrap();
+        self.server
+            .url(&format!("{}?{}", back.path(), back.query().unwrap()))
+    }
+
+    /// Binds the browser as LibreChat's client does before it opens the link: the cookie.
+    async fn bind(&self) -> String {
+        let path = format!("/api/actions/{}/oauth/bind", self.action_id);
+        let bind = self
+            .server
+            .send("POST", &path, &self.s.token, json!({}))
+            .await;
+        assert_eq!(bind.status(), 200);
+        let set = bind.headers()["set-cookie"].to_str().unwrap().to_owned();
+        assert!(
+            set.contains("Path=/api/actions") && set.contains("HttpOnly"),
+            "{set}"
+        );
+        set.split(';').next().unwrap().to_owned()
+    }
+
+    /// A turn that asks to sign in, signed in from the person's browser; its frames to the end.
+    async fn signed_in_turn(&self) -> Vec<Value> {
+        let id = start(&self.server, &self.s, &self.agent_id, "who am I?").await;
+        let mut frames = Frames::open(&self.server, &self.s, &id).await;
+        let link = sign_in_link(&mut frames).await;
+        let callback = self.approve(&link).await;
+        let cookie = self.bind().await;
+        let to = location_of(&self.browser, &callback, Some(&cookie)).await;
+        assert!(to.starts_with("/oauth/success?"), "{to}");
+        frames.to_end().await
+    }
+}
+
+#[tokio::test]
+async fn an_oauth_action_asks_to_sign_in_then_calls_as_the_person() {
+    let t = setup().await;
+    let (server, api, action_id) = (&t.server, &t.api, &t.action_id);
+    assert!(!contains(&raw_database(server), CLIENT_SECRET));
+    let id = start(server, &t.s, &t.agent_id, "who am I?").await;
+    let mut frames = Frames::open(server, &t.s, &id).await;
     let link = sign_in_link(&mut frames).await;
-    let parsed = url::Url::parse(&link).unwrap();
     assert!(
         link.starts_with(&format!("{}/oauth/authorize?", api.base)),
         "{link}"
     );
-    let query: std::collections::HashMap<_, _> = parsed.query_pairs().into_owned().collect();
+    let query: std::collections::HashMap<_, _> = url::Url::parse(&link)
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect();
     assert_eq!(query["client_id"], CLIENT_ID);
     assert_eq!(query["scope"], "read");
     assert_eq!(
@@ -76,38 +145,24 @@ async fn an_oauth_action_asks_to_sign_in_then_calls_as_the_person() {
         format!("http://localhost:3080/api/actions/{action_id}/oauth/callback")
     );
 
-    // The provider approves and sends the browser back with a code.
-    let browser = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .build()
-        .unwrap();
-    let back = url::Url::parse(&location_of(&browser, &link, None).await).unwrap();
-    let callback = server.url(&format!("{}?{}", back.path(), back.query().unwrap()));
+    let callback = t.approve(&link).await;
     // Another browser (no binding) cannot finish it, and the sign-in still waits.
-    let to = location_of(&browser, &callback, None).await;
+    let to = location_of(&t.browser, &callback, None).await;
     assert_eq!(to, "/oauth/error?error=csrf_validation_failed");
-    // The person's browser binds itself first, as LibreChat's client does.
-    let bind = server
-        .send(
-            "POST",
-            &format!("/api/actions/{action_id}/oauth/bind"),
-            &s.token,
-            json!({}),
-        )
-        .await;
-    assert_eq!(bind.status(), 200);
-    let set = bind.headers()["set-cookie"].to_str().unwrap().to_owned();
-    assert!(
-        set.contains("Path=/api/actions") && set.contains("HttpOnly"),
-        "{set}"
-    );
-    let cookie = set.split(';').next().unwrap().to_owned();
-    let to = location_of(&browser, &callback, Some(&cookie)).await;
+    let cookie = t.bind().await;
+    let to = location_of(&t.browser, &callback, Some(&cookie)).await;
     assert_eq!(to, format!("/oauth/success?serverName=Action+{action_id}"));
-    // Spent: the same callback again gets nowhere.
-    let to = location_of(&browser, &callback, Some(&cookie)).await;
-    assert_eq!(to, "/oauth/error?error=invalid_state");
+    // Spent: the same callback again, a forged state, or none get LibreChat's error page.
+    for url in [
+        callback.clone(),
+        server.url(&format!(
+            "/api/actions/{action_id}/oauth/callback?code=x&state=forged"
+        )),
+        server.url(&format!("/api/actions/{action_id}/oauth/callback")),
+    ] {
+        let to = location_of(&t.browser, &url, Some(&cookie)).await;
+        assert_eq!(to, "/oauth/error?error=invalid_state", "{url}");
+    }
 
     // The call went on with the person's token; the link was taken away before it ended.
     let rest = frames.to_end().await;
@@ -124,8 +179,7 @@ async fn an_oauth_action_asks_to_sign_in_then_calls_as_the_person() {
         .position(|f| f["event"] == "on_run_step_completed")
         .unwrap();
     assert!(cleared < completed);
-    let last = rest.last().unwrap();
-    let out = outputs(&last["responseMessage"]);
+    let out = outputs(&rest.last().unwrap()["responseMessage"]);
     assert_eq!(
         serde_json::from_str::<Value>(&out[0]).unwrap(),
         json!({"user": "oauth-person"})
@@ -136,11 +190,20 @@ async fn an_oauth_action_asks_to_sign_in_then_calls_as_the_person() {
     );
     // The tokens are stored for Alice, encrypted.
     assert_eq!(server.count("action_tokens").await, 1);
-    let raw = raw_database(&server);
+    let raw = raw_database(server);
     assert!(!contains(&raw, "access-1") && !contains(&raw, "refresh-1"));
+}
 
-    // The next turn uses them without asking again.
-    let message = answer(&server, &s, &agent_id).await;
+#[tokio::test]
+async fn a_signed_in_person_is_not_asked_again_and_an_expired_token_is_refreshed() {
+    let t = setup().await;
+    let (server, api) = (&t.server, &t.api);
+    let frames = t.signed_in_turn().await;
+    assert!(outputs(&frames.last().unwrap()["responseMessage"])[0].contains("oauth-person"));
+    assert_eq!(api.tokens(), ["access-1"]);
+
+    // The next turn uses the token without asking again.
+    let message = answer(server, &t.s, &t.agent_id).await;
     assert!(outputs(&message)[0].contains("oauth-person"));
     assert_eq!(api.tokens().len(), 1, "no new sign-in");
 
@@ -157,7 +220,7 @@ async fn an_oauth_action_asks_to_sign_in_then_calls_as_the_person() {
         })
         .await
         .unwrap();
-    let message = answer(&server, &s, &agent_id).await;
+    let message = answer(server, &t.s, &t.agent_id).await;
     assert!(outputs(&message)[0].contains("oauth-person"));
     assert_eq!(api.tokens(), ["access-1", "access-2"]);
     assert_eq!(
@@ -165,33 +228,9 @@ async fn an_oauth_action_asks_to_sign_in_then_calls_as_the_person() {
         "Bearer access-2"
     );
 
-    // A bad state, or none, gets LibreChat's error page.
-    let to = location_of(
-        &browser,
-        &server.url(&format!(
-            "/api/actions/{action_id}/oauth/callback?code=x&state=forged"
-        )),
-        Some(&cookie),
-    )
-    .await;
-    assert_eq!(to, "/oauth/error?error=invalid_state");
-    let to = location_of(
-        &browser,
-        &server.url(&format!("/api/actions/{action_id}/oauth/callback")),
-        None,
-    )
-    .await;
-    assert_eq!(to, "/oauth/error?error=invalid_state");
-
     // Deleting the action forgets everyone's tokens for it.
-    let resp = server
-        .send(
-            "DELETE",
-            &format!("/api/agents/actions/{agent_id}/{action_id}"),
-            &s.token,
-            json!({}),
-        )
-        .await;
+    let path = format!("/api/agents/actions/{}/{}", t.agent_id, t.action_id);
+    let resp = server.send("DELETE", &path, &t.s.token, json!({})).await;
     assert_eq!(resp.status(), 200);
     assert_eq!(server.count("action_tokens").await, 0);
 }

@@ -24,35 +24,38 @@ async fn stored_key(server: &TestServer) -> Option<String> {
         .unwrap()
 }
 
-#[tokio::test]
-async fn an_action_is_saved_listed_changed_and_deleted_as_librechat_answers() {
+/// A server letting actions reach the fake API as `127.0.0.1` and as `localhost`, with an
+/// agent of Alice's.
+async fn alice_with_agent() -> (FakeOpenAi, FakeApi, TestServer, Session, String) {
     let fake = FakeOpenAi::start().await;
     let api = FakeApi::start("http://example.com/").await;
-    let mut yaml = yaml(&api, "  allowedDomains: ['127.0.0.1', 'localhost']\n");
-    yaml = yaml.replace(
+    let yaml = yaml(&api, "  allowedDomains: ['127.0.0.1', 'localhost']\n").replace(
         &format!("['127.0.0.1:{}']", api.port),
         &format!("['127.0.0.1:{0}', 'localhost:{0}']", api.port),
     );
     let server = server(&fake, &yaml, &[]).await;
     let s = server.signed_in("alice@example.org", PW).await;
     let agent_id = agent(&server, &s).await;
+    (fake, api, server, s, agent_id)
+}
 
+/// `POST /api/agents/actions/:agent_id` with this body.
+async fn post(server: &TestServer, s: &Session, agent_id: &str, body: Value) -> (u16, Value) {
+    let path = format!("/api/agents/actions/{agent_id}");
+    crate::support::agents::call(server, s, "POST", &path, body).await
+}
+
+#[tokio::test]
+async fn an_action_is_saved_and_listed_as_librechat_answers_without_its_secret() {
+    let (_fake, api, server, s, agent_id) = alice_with_agent().await;
     // Names that are no operation of the document are left out; none left is no functions.
     let (status, v) = save(&server, &s, &agent_id, &api.spec(), &["nope"], json!({})).await;
     assert_eq!(
         (status, v["message"].as_str()),
         (400, Some("No functions provided"))
     );
-
-    let (status, body) = save(
-        &server,
-        &s,
-        &agent_id,
-        &api.spec(),
-        &["getPet", "addPet", "nope"],
-        api_key_auth(),
-    )
-    .await;
+    let names = ["getPet", "addPet", "nope"];
+    let (status, body) = save(&server, &s, &agent_id, &api.spec(), &names, api_key_auth()).await;
     assert_eq!(status, 200, "{body}");
     let (agent, action) = (&body[0], &body[1]);
     let action_id = action["action_id"].as_str().unwrap().to_owned();
@@ -89,19 +92,20 @@ async fn an_action_is_saved_listed_changed_and_deleted_as_librechat_answers() {
     let sealed = stored_key(&server).await.unwrap();
     assert!(sealed.starts_with("v3:"), "{sealed}");
     assert!(!contains(&raw_database(&server), KEY_VALUE));
+}
+
+#[tokio::test]
+async fn an_update_keeps_the_secret_only_while_the_target_stays_and_a_delete_takes_the_tools() {
+    let (_fake, api, server, s, agent_id) = alice_with_agent().await;
+    let names = ["getPet", "addPet"];
+    let action = saved(&server, &s, &agent_id, &api.spec(), &names, api_key_auth()).await;
+    let action_id = action["action_id"].as_str().unwrap().to_owned();
+    let sealed = stored_key(&server).await.unwrap();
 
     // Saved again as the client saves an unchanged action (no secrets, no auth): kept.
-    let again = json!({"functions": functions(&["getPet", "addPet"]), "action_id": action_id,
+    let again = json!({"functions": functions(&names), "action_id": action_id,
         "metadata": {"domain": "http://127.0.0.1", "raw_spec": api.spec()}});
-    let resp = server
-        .send(
-            "POST",
-            &format!("/api/agents/actions/{agent_id}"),
-            &s.token,
-            again,
-        )
-        .await;
-    assert_eq!(resp.status(), 200);
+    assert_eq!(post(&server, &s, &agent_id, again).await.0, 200);
     assert_eq!(stored_key(&server).await.as_deref(), Some(sealed.as_str()));
 
     // Pointed elsewhere without the key again: refused, as LibreChat refuses it.
@@ -109,94 +113,50 @@ async fn an_action_is_saved_listed_changed_and_deleted_as_librechat_answers() {
     let moved = json!({"domain": "http://localhost", "raw_spec": elsewhere});
     let body =
         json!({"functions": functions(&["getPet"]), "action_id": action_id, "metadata": moved});
-    let (status, refused) = crate::support::agents::call(
-        &server,
-        &s,
-        "POST",
-        &format!("/api/agents/actions/{agent_id}"),
-        body,
-    )
-    .await;
+    let (status, refused) = post(&server, &s, &agent_id, body).await;
     assert_eq!(status, 400);
+    let message = refused["message"].as_str().unwrap();
     assert!(
-        refused["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("Action credentials must be re-entered"),
-        "{refused}"
+        message.starts_with("Action credentials must be re-entered"),
+        "{message}"
     );
     // With it: the tools follow the new domain, the old ones go.
     let mut meta = api_key_auth();
     meta["api_key"] = json!("sk-new");
     meta["domain"] = json!("http://localhost");
     meta["raw_spec"] = json!(elsewhere);
-    let b = json!({"functions": functions(&["getPet"]), "action_id": action_id, "metadata": meta});
-    let (status, body) = crate::support::agents::call(
-        &server,
-        &s,
-        "POST",
-        &format!("/api/agents/actions/{agent_id}"),
-        b,
-    )
-    .await;
+    let body =
+        json!({"functions": functions(&["getPet"]), "action_id": action_id, "metadata": meta});
+    let (status, body) = post(&server, &s, &agent_id, body).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body[1]["action_id"], action_id);
-    let tools: Vec<&str> = body[0]["tools"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t.as_str().unwrap())
-        .collect();
-    assert!(tools.contains(&"getPet_action_localhost"), "{tools:?}");
-    assert!(
-        !tools.contains(&"addPet_action_127---0---0---1"),
-        "{tools:?}"
-    );
+    assert_eq!(body[0]["tools"], json!(["getPet_action_localhost"]));
+    assert_ne!(stored_key(&server).await.as_deref(), Some(sealed.as_str()));
 
-    // Deleted: its tools and its entry go from the agent; every change was a version.
-    let versions_before = server
-        .get_json(&format!("/api/agents/{agent_id}/versions"), &s.token)
-        .await
-        .as_array()
-        .unwrap()
-        .len();
-    let resp = server
-        .send(
-            "DELETE",
-            &format!("/api/agents/actions/{agent_id}/{action_id}"),
-            &s.token,
-            json!({}),
-        )
-        .await;
+    // Deleted: its tools and its entry go from the agent, as a new version.
+    let versions_path = format!("/api/agents/{agent_id}/versions");
+    let before = server.get_json(&versions_path, &s.token).await;
+    let path = format!("/api/agents/actions/{agent_id}/{action_id}");
+    let resp = server.send("DELETE", &path, &s.token, json!({})).await;
     assert_eq!(resp.status(), 200);
     let agent = server
         .get_json(&format!("/api/agents/{agent_id}/expanded"), &s.token)
         .await;
-    assert!(
-        !agent["actions"].to_string().contains(&action_id),
-        "{agent}"
+    assert_eq!(
+        (&agent["actions"], &agent["tools"]),
+        (&json!([]), &json!([]))
     );
-    assert!(!agent["tools"].to_string().contains("localhost"), "{agent}");
-    let versions_after = server
-        .get_json(&format!("/api/agents/{agent_id}/versions"), &s.token)
-        .await
-        .as_array()
-        .unwrap()
-        .len();
-    assert_eq!(versions_after, versions_before + 1);
+    let after = server.get_json(&versions_path, &s.token).await;
+    assert_eq!(
+        after.as_array().unwrap().len(),
+        before.as_array().unwrap().len() + 1
+    );
     assert_eq!(
         server.get_json("/api/agents/actions", &s.token).await,
         json!([])
     );
     assert_eq!(server.count("actions").await, 0);
-    let resp = server
-        .send(
-            "DELETE",
-            &format!("/api/agents/actions/{agent_id}/{action_id}"),
-            &s.token,
-            json!({}),
-        )
-        .await;
+    let resp = server.send("DELETE", &path, &s.token, json!({})).await;
     assert_eq!(resp.status(), 404);
 }
 
@@ -344,4 +304,56 @@ async fn the_domain_must_be_the_documents_and_allowed() {
     .await;
     assert_eq!(status, 400);
     assert_eq!(server.count("actions").await, 0);
+}
+
+#[tokio::test]
+async fn a_copy_of_an_agent_gets_copies_of_its_actions_without_their_secrets() {
+    let (_fake, api, server, s, agent_id) = alice_with_agent().await;
+    let action = saved(
+        &server,
+        &s,
+        &agent_id,
+        &api.spec(),
+        &["getPet"],
+        api_key_auth(),
+    )
+    .await;
+    let path = format!("/api/agents/{agent_id}/duplicate");
+    let (status, copied) =
+        crate::support::agents::call(&server, &s, "POST", &path, json!({})).await;
+    assert_eq!(status, 201, "{copied}");
+    let copy = &copied["actions"][0];
+    let new_id = copy["action_id"].as_str().unwrap();
+    assert_ne!(copy["action_id"], action["action_id"]);
+    assert_eq!(copy["agent_id"], copied["agent"]["id"]);
+    assert_eq!(copy["metadata"], action["metadata"]);
+    assert_eq!(
+        copied["agent"]["actions"],
+        json!([format!("127---0---0---1_action_{new_id}")])
+    );
+    assert_eq!(
+        copied["agent"]["tools"],
+        json!(["getPet_action_127---0---0---1"])
+    );
+    // The key stays with the source.
+    let keys: Vec<Option<String>> = server
+        .state
+        .db
+        .read(|c| {
+            let mut stmt = c.prepare("SELECT api_key FROM actions ORDER BY created_at")?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+        .unwrap();
+    assert!(keys[0].is_some() && keys[1].is_none(), "{keys:?}");
+    assert_eq!(
+        server
+            .get_json("/api/agents/actions", &s.token)
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
 }

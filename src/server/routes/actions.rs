@@ -27,7 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// LibreChat's `Action` document, its secrets left out (the store keeps them apart).
-fn shape(a: &Action) -> Value {
+pub(super) fn shape(a: &Action) -> Value {
     json!({
         "_id": a.object_id,
         "action_id": a.action_id,
