@@ -268,14 +268,14 @@ fn change_agent(
 }
 
 /// Deletes the action `action_id` of the agent `agent_id` (needs EDIT); `change` gives the
-/// agent's new `tools` and `actions` from its definition, `None` when its actions do not name
-/// this one (the action's row goes all the same).
+/// agent's new `tools` and `actions` from its definition and the action as stored, `None` when
+/// its actions do not name this one (the action's row goes all the same).
 pub fn delete(
     conn: &mut Connection,
     viewer: &Viewer,
     agent_id: &str,
     action_id: &str,
-    change: impl FnOnce(&Definition) -> Option<(Vec<String>, Vec<String>)>,
+    change: impl FnOnce(&Definition, Option<&Action>) -> Option<(Vec<String>, Vec<String>)>,
 ) -> Result<Result<(), Refused<()>>, DbError> {
     let tx = conn.transaction()?;
     let (object_id, bits) = match check(&tx, viewer, agent_id, EDIT)? {
@@ -283,11 +283,12 @@ pub fn delete(
         Err(d) => return Ok(Err(Refused::Agent(d))),
     };
     let agent = load(&tx, &object_id, bits)?;
+    let stored = get(&tx, action_id)?.filter(|a| a.agent_id == agent_id);
     let removed = tx.execute(
         "DELETE FROM actions WHERE action_id = ?1 AND agent_id = ?2",
         params![action_id, agent_id],
     )?;
-    let changed = change(&agent.def);
+    let changed = change(&agent.def, stored.as_ref());
     if changed.is_none() && removed == 0 {
         return Ok(Err(Refused::NoAction));
     }

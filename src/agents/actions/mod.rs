@@ -278,11 +278,16 @@ impl Actions {
         let done = self
             .db
             .write(move |c| {
-                store::delete(c, &viewer, &agent_id, &action_id, |def| {
+                store::delete(c, &viewer, &agent_id, &action_id, |def, stored| {
+                    let meta = stored
+                        .map(|a| metadata::Metadata::from_map(&a.metadata))
+                        .unwrap_or_default();
                     plan::delete(
                         &def.tools,
                         def.actions.as_deref().unwrap_or(&[]),
                         &action_id,
+                        meta.domain.as_deref(),
+                        meta.raw_spec.as_deref(),
                     )
                 })
             })

@@ -56,7 +56,7 @@ pub fn save(s: &Save<'_>) -> (Vec<String>, Vec<String>) {
     let mut tools: Vec<String> = s
         .agent_tools
         .iter()
-        .filter(|t| !t.is_empty() && !replaced(t) && !t.contains(s.action_id))
+        .filter(|t| !t.is_empty() && !replaced(t))
         .cloned()
         .collect();
     tools.extend(
@@ -68,31 +68,47 @@ pub fn save(s: &Save<'_>) -> (Vec<String>, Vec<String>) {
 }
 
 /// The agent's new `(tools, actions)` without the action `action_id` (LibreChat's delete): its
-/// entry goes, and every tool that names its domain or its id. `None` when no entry names it.
+/// entry goes, and its tools: those on its domain (as its entry encodes it, or in the legacy
+/// encoding of `domain`) whose operation is in its document `spec`, or every tool on that
+/// domain when the document is not known (as LibreChat removes them). `None` when no entry
+/// names it.
 pub fn delete(
     tools: &[String],
     actions: &[String],
     action_id: &str,
+    domain: Option<&str>,
+    spec: Option<&str>,
 ) -> Option<(Vec<String>, Vec<String>)> {
-    let mut stored_domain = None;
+    let mut encoded = None;
     let kept: Vec<String> = actions
         .iter()
-        .filter(|a| {
-            if a.contains(action_id) {
-                stored_domain = a.split(DELIMITER).next().map(str::to_owned);
+        .filter(|a| match a.split_once(DELIMITER) {
+            Some((d, id)) if id == action_id => {
+                encoded = Some(d.to_owned());
                 false
-            } else {
-                true
             }
+            _ => true,
         })
         .cloned()
         .collect();
-    let stored_domain = stored_domain.filter(|d| !d.is_empty())?;
-    let tools = tools
-        .iter()
-        .filter(|t| !t.contains(&stored_domain) && !t.contains(action_id))
-        .cloned()
-        .collect();
+    let encoded = encoded.filter(|d| !d.is_empty())?;
+    let mut domains = vec![encoded];
+    domains.extend(domain.map(domain::legacy_encode));
+    let operations: Option<Vec<String>> = spec
+        .and_then(|s| spec::parse(s).ok())
+        .map(|s| s.operations.into_iter().map(|o| o.name).collect());
+    let its_own = |tool: &str| {
+        domains.iter().any(|d| {
+            tool.strip_suffix(d.as_str())
+                .and_then(|rest| rest.strip_suffix(DELIMITER))
+                .is_some_and(|op| {
+                    operations
+                        .as_ref()
+                        .is_none_or(|ops| ops.iter().any(|o| o == op))
+                })
+        })
+    };
+    let tools = tools.iter().filter(|t| !its_own(t)).cloned().collect();
     Some((tools, kept))
 }
 
@@ -155,9 +171,28 @@ mod tests {
             ]
         );
         assert_eq!(a, ["swapi---dev_action_act2", "localhost_action_act1"]);
-        let (t, a) = delete(&t, &a, "act1").unwrap();
+        let (t, a) = delete(&t, &a, "act1", None, None).unwrap();
         assert_eq!(t, ["calculator", "other_action_swapi---dev"]);
         assert_eq!(a, ["swapi---dev_action_act2"]);
-        assert_eq!(delete(&t, &a, "nope"), None);
+        assert_eq!(delete(&t, &a, "nope", None, None), None);
+        // Part of an id names nothing.
+        assert_eq!(delete(&t, &a, "act", None, None), None);
+    }
+
+    #[test]
+    fn a_delete_leaves_another_actions_tools_on_the_same_domain() {
+        let tools = strings(&[
+            "getPet_action_localhost",
+            "getMe_action_localhost",
+            "x_localhost",
+        ]);
+        let actions = strings(&["localhost_action_a1", "localhost_action_a2"]);
+        let spec = r#"{"servers":[{"url":"http://localhost"}],"paths":{"/p":{"get":{"operationId":"getPet"}}}}"#;
+        let (t, a) = delete(&tools, &actions, "a1", Some("http://localhost"), Some(spec)).unwrap();
+        assert_eq!(t, ["getMe_action_localhost", "x_localhost"]);
+        assert_eq!(a, ["localhost_action_a2"]);
+        // Without its document: every tool on its domain, as LibreChat.
+        let (t, _) = delete(&tools, &actions, "a1", None, None).unwrap();
+        assert_eq!(t, ["x_localhost"]);
     }
 }
