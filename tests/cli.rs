@@ -126,8 +126,8 @@ fn librechats_example_yaml_loads_unchanged() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let err = text(&out.stderr);
     assert!(!err.contains("unknown key"), "{err}");
-    // What it sets for features not built here is named, not silently taken.
-    assert!(err.contains("note: librechat.yaml: `actions`"), "{err}");
+    // What it sets for features not built here is named, not silently taken; actions are read.
+    assert!(!err.contains("`actions`"), "{err}");
     assert!(
         err.contains("`interface.multiConvo` has no effect"),
         "{err}"
@@ -175,12 +175,11 @@ rateLimits:
 ";
 
 /// Each part of the file above that has no effect, as the notes name it.
-const UNSUPPORTED_NAMED: [&str; 7] = [
+const UNSUPPORTED_NAMED: [&str; 6] = [
     "`mcpServers` (MCP servers) is not supported yet",
     "`webSearch` (web search) is not supported yet",
     "`speech.tts` (text to speech on the server) is not supported yet",
     "`ocr` (text recognition in uploads) is not supported yet",
-    "`actions` (agent actions) is not supported yet",
     "`fileConfig.ocr` (text recognition in uploads) is not supported yet",
     "`rateLimits.stt`",
 ];
@@ -209,6 +208,7 @@ fn sections_not_supported_yet_are_named_by_config_check_and_at_start() {
         "{err}"
     );
     assert!(!err.contains("`memory.agent` (the memory agent"), "{err}");
+    assert!(!err.contains("`actions`"), "actions are read: {err}");
 
     let server = ServeProcess::start(librechat(dir.path()));
     let (exit, log) = server.signal_and_wait("TERM");

@@ -6,6 +6,7 @@
 //! run steps and content parts it streams as LibreChat's client reads them ([`steps`]), and
 //! the tools a model may call ([`tools`]).
 
+pub mod actions;
 pub mod definition;
 mod round;
 pub mod run;

@@ -7,10 +7,11 @@ use std::time::Duration;
 use futures_util::stream::FuturesUnordered;
 use futures_util::{FutureExt, StreamExt};
 use serde_json::Value;
+use tokio::sync::mpsc::UnboundedSender;
 
 use super::run::{Aborted, CallRecord, Host, Limits, Saver};
 use super::steps::floor_boundary;
-use super::tools::{Context, ToolSet, schema};
+use super::tools::{Context, SignIn, ToolSet, schema};
 use crate::providers::{ToolCall, ToolResult};
 
 /// How a call went.
@@ -49,10 +50,12 @@ impl Round<'_> {
         saver: &mut Saver,
         mut aborted: Aborted<'_>,
     ) -> Option<(Vec<ToolResult>, Vec<CallRecord>)> {
+        // Sign-in links the calls ask to show (an action's OAuth), while they wait.
+        let (sign_in, mut sign_ins) = tokio::sync::mpsc::unbounded_channel::<SignIn>();
         let mut pending: FuturesUnordered<_> = calls
             .iter()
             .enumerate()
-            .map(|(i, c)| self.invoke(c).map(move |r| (i, r)))
+            .map(|(i, c)| self.invoke(c, sign_in.clone()).map(move |r| (i, r)))
             .collect();
         let mut results: Vec<Option<ToolResult>> = vec![None; calls.len()];
         let mut records = Vec::with_capacity(calls.len());
@@ -63,12 +66,20 @@ impl Round<'_> {
                     None => break,
                 },
                 () = aborted.as_mut() => return None,
+                Some(ask) = sign_ins.recv() => {
+                    show_sign_in(host, calls, parts, ask);
+                    continue;
+                }
                 () = Saver::wait(saver.deadline()) => {
                     saver.since = None;
                     host.save().await;
                     continue;
                 }
             };
+            // What the call asked to show before it ended is shown before its end.
+            while let Ok(ask) = sign_ins.try_recv() {
+                show_sign_in(host, calls, parts, ask);
+            }
             let call = &calls[i];
             let at = parts.get(i).copied();
             let max = self.limits.max_output_bytes;
@@ -100,7 +111,7 @@ impl Round<'_> {
     }
 
     /// One call: checked, run within the timeout, its panic or error made a result.
-    async fn invoke(&self, call: &ToolCall) -> Invoked {
+    async fn invoke(&self, call: &ToolCall, sign_in: UnboundedSender<SignIn>) -> Invoked {
         let Some(tool) = self.tools.get(&call.name) else {
             let known: Vec<&str> = self.tools.names().collect();
             return Invoked::error(
@@ -140,22 +151,24 @@ impl Round<'_> {
                 true,
             );
         }
-        let cx = Context {
+        let context = Context {
             call_id: call.id.clone(),
+            sign_in: Some(sign_in),
             ..self.context.clone()
         };
+        let limit = tool.timeout().unwrap_or(self.limits.tool_timeout);
         // A panic while making the future, or while it runs, is the call's error.
         let started =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| tool.call(args, &cx)));
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| tool.call(args, &context)));
         let Ok(future) = started else {
             return panicked(&call.name);
         };
         let run = std::panic::AssertUnwindSafe(future).catch_unwind();
-        match tokio::time::timeout(self.limits.tool_timeout, run).await {
+        match tokio::time::timeout(limit, run).await {
             Err(_) => Invoked::error(
                 format!(
                     "the tool did not finish within {} and was stopped.",
-                    seconds(self.limits.tool_timeout)
+                    seconds(limit)
                 ),
                 false,
             ),
@@ -167,6 +180,17 @@ impl Round<'_> {
                 invalid_input: false,
             },
         }
+    }
+}
+
+/// Shows (or takes away) a call's sign-in link.
+fn show_sign_in<H: Host>(host: &H, calls: &[ToolCall], parts: &[usize], ask: SignIn) {
+    let at = calls
+        .iter()
+        .position(|c| c.id == ask.call_id)
+        .and_then(|i| parts.get(i).copied());
+    if let Some(at) = at {
+        host.steps(|s| s.call_sign_in(at, ask.url.as_deref(), ask.expires_at));
     }
 }
 

@@ -216,6 +216,25 @@ impl Steps {
         Ok(())
     }
 
+    /// Shows a sign-in link on the running call at `at` (LibreChat's `auth` and `expires_at`
+    /// on a `tool_calls` delta), or takes it away (`url: None`) once the person signed in.
+    pub fn call_sign_in(&mut self, at: usize, url: Option<&str>, expires_at: Option<i64>) {
+        let Some(Part::Call(call)) = self.parts.get(at) else {
+            return;
+        };
+        let mut delta = json!({"type": "tool_calls", "tool_calls": [
+            {"id": call.id, "name": call.name, "args": "", "type": "tool_call"}
+        ]});
+        if let Some(url) = url {
+            delta["auth"] = json!(url);
+            delta["expires_at"] = json!(expires_at);
+        }
+        let id = &self.steps[at].0;
+        self.outbox.push(
+            json!({"event": "on_run_step_delta", "data": {"id": id, "delta": delta}}).to_string(),
+        );
+    }
+
     /// What the tools may still return in all, under [`MAX_TOOL_BYTES`].
     pub fn tool_room(&self) -> usize {
         MAX_TOOL_BYTES.saturating_sub(self.tool_bytes)

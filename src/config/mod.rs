@@ -4,6 +4,7 @@
 //! command-line flags. Names follow LibreChat's (`HOST`, `PORT`, `CONFIG_PATH`, `ALLOW_REGISTRATION`,
 //! ...), so an existing LibreChat `.env` and `librechat.yaml` keep working.
 
+pub mod actions;
 pub mod agents;
 mod apple;
 mod dotenv;

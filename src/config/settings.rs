@@ -52,6 +52,9 @@ pub struct Settings {
     /// The tools' credentials from the environment, and their services' addresses.
     #[serde(skip)]
     pub tools: super::tools::ToolSettings,
+    /// `actions`: the domains and private services agents' actions may call.
+    #[serde(skip)]
+    pub actions: super::actions::ActionsConfig,
     /// `OPENAI_MODERATION`: messages are checked before they are answered.
     #[serde(skip)]
     pub moderation: Option<crate::providers::moderation::Moderation>,
@@ -364,6 +367,9 @@ impl Settings {
         let endpoints = crate::providers::Endpoints::load(env, parsed.yaml.endpoints.as_ref())?;
         let mut warnings = warnings;
         warnings.extend(endpoints.warnings.iter().cloned());
+        let (actions, action_warnings) =
+            super::actions::ActionsConfig::load(env, parsed.yaml.actions.as_ref());
+        warnings.extend(action_warnings);
         let email = super::EmailSettings::from_env(env, &branding.app_title)?;
         let openid = super::OpenIdSettings::from_env(env, server.domain_server.as_deref())?;
         let saml = match openid {
@@ -399,6 +405,7 @@ impl Settings {
             saml,
             agents: super::agents::AgentsConfig::load(env, parsed.yaml.endpoints.as_ref())?,
             tools: super::tools::ToolSettings::from_env(env)?,
+            actions,
             endpoints,
             moderation: crate::providers::moderation::Moderation::from_env(env)?,
             yaml_warnings: warnings,

@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::features::FEATURES;
 
 /// The parts nothing reads yet, by their path in the file, and what they configure in LibreChat.
-const UNREAD: [(&[&str], &str); 32] = [
+const UNREAD: [(&[&str], &str); 31] = [
     (&["fileStrategy"], "where uploaded files are stored"),
     (&["fileStrategies"], "where uploaded files are stored"),
     (&["cloudfront"], "file storage behind CloudFront"),
@@ -22,7 +22,6 @@ const UNREAD: [(&[&str], &str); 32] = [
     (&["summarization"], "summaries of long conversations"),
     (&["mcpServers"], "MCP servers"),
     (&["mcpSettings"], "MCP servers"),
-    (&["actions"], "agent actions"),
     // `endpoints`, the size limits, `fileTokenLimit` and `clientImageResize` are read.
     (&["fileConfig", "ocr"], "text recognition in uploads"),
     (&["fileConfig", "stt"], "speech to text of uploads"),

@@ -369,9 +369,9 @@ pub struct Copy {
 }
 
 /// Copies the agent `source` (needs EDIT on it) as a new agent of the viewer's, as LibreChat's
-/// duplicate copies: the definition without its file resources (the `context` files stay) and
-/// without its actions (their secrets stay with the source), the copy's own edges pointing at
-/// the copy.
+/// duplicate copies: the definition without its file resources (the `context` files stay),
+/// its actions copied under new ids without their secrets (those stay with the source), the
+/// copy's own edges pointing at the copy.
 pub fn duplicate(
     conn: &mut Connection,
     viewer: &Viewer,
@@ -402,7 +402,9 @@ pub fn duplicate(
         def.tool_resources
             .insert("context".into(), Value::Object(context));
     }
-    def.actions = Some(Vec::new());
+    let (copies, entries) =
+        super::actions::plan_copies(&tx, source, original.def.actions.as_deref().unwrap_or(&[]))?;
+    def.actions = Some(entries);
     def.avatar = None;
     replace_edge_source(&mut def.edges, source, &copy.id);
     replace_edge_source(&mut def.edges, "", &copy.id);
@@ -415,6 +417,7 @@ pub fn duplicate(
         def.avatar = Some(serde_json::json!({"filepath": p.filepath, "source": p.source}));
     }
     let mut agent = insert(&tx, viewer, &copy.id, &def, owners)?;
+    super::actions::insert_copies(&tx, &copies, &copy.id, &viewer.user_id)?;
     if let Some(p) = &copy.picture {
         files::insert(&tx, p)?;
         tx.execute(

@@ -27,6 +27,7 @@
 //! connections, which WAL lets read while the writer writes.
 
 pub mod acl;
+pub mod actions;
 pub mod agent_changes;
 pub mod agent_lists;
 pub mod agent_pictures;

@@ -69,6 +69,49 @@ impl Guarded {
         }
     }
 
+    /// Whether `url` may be called, judged before it is saved (an action's server, an OAuth
+    /// endpoint): its literal address as [`client_for`](Self::client_for) judges it, and every
+    /// address its name resolves to now. A name that does not resolve (within 5 seconds)
+    /// passes: calling it fails anyway, and the resolver judges it again at every connect.
+    pub async fn preflight(&self, url: &url::Url) -> Result<(), Blocked> {
+        self.client_for(url)?;
+        let Some(url::Host::Domain(name)) = url.host() else {
+            return Ok(());
+        };
+        let port = url.port_or_known_default().unwrap_or(0);
+        if self.0.allowed.allows_name(name, port) {
+            return Ok(());
+        }
+        let lookup = tokio::net::lookup_host((name, port));
+        let Ok(Ok(addrs)) = tokio::time::timeout(Duration::from_secs(5), lookup).await else {
+            return Ok(());
+        };
+        for addr in addrs {
+            let ip = addr.ip().to_canonical();
+            if let Some(kind) = private_kind(ip)
+                && !self.0.allowed.allows_ip(ip, port)
+            {
+                return Err(Blocked::Resolves {
+                    host: name.to_owned(),
+                    ip,
+                    kind,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the administrator listed `url`'s host and port as a private service to allow.
+    pub fn listed(&self, url: &url::Url) -> bool {
+        let port = url.port_or_known_default().unwrap_or(0);
+        match url.host() {
+            Some(url::Host::Domain(name)) => self.0.allowed.allows_name(name, port),
+            Some(url::Host::Ipv4(ip)) => self.0.allowed.allows_ip(IpAddr::V4(ip), port),
+            Some(url::Host::Ipv6(ip)) => self.0.allowed.allows_ip(IpAddr::V6(ip), port),
+            None => false,
+        }
+    }
+
     /// [`client_for`](Self::client_for) on a URL given as text.
     pub fn client_for_str(&self, url: &str) -> Result<&reqwest::Client, Blocked> {
         let parsed = url::Url::parse(url).map_err(|_| Blocked::NoHost)?;

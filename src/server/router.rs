@@ -59,6 +59,8 @@ fn routes() -> Routes {
         .merge(routes::permissions::router())
         .merge(routes::prompts::router())
         .merge(routes::agents::router())
+        .merge(routes::actions::router())
+        .merge(routes::action_oauth::router())
         .merge(routes::agent_avatar::router())
         .merge(routes::admin_groups::router())
         .merge(routes::files::router())

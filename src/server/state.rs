@@ -65,6 +65,8 @@ pub struct Services {
     pub files: crate::files::Storage,
     /// Starts chat turns (`POST /api/agents/chat/:endpoint`).
     pub chat: crate::chat::start::ChatService,
+    /// Agents' actions (`/api/agents/actions`, `/api/actions`).
+    pub actions: Arc<crate::agents::actions::Actions>,
 }
 
 impl AppState {
@@ -177,6 +179,24 @@ impl AppState {
             settings.tools.clone(),
             tools.clone(),
         ));
+        let actions = Arc::new(crate::agents::actions::Actions::new(
+            db.clone(),
+            crate::agents::actions::Setup {
+                config: &settings.actions,
+                cipher: cipher.clone(),
+                callback_base: settings
+                    .server
+                    .domain_server
+                    .clone()
+                    .or_else(|| settings.server.domain_client.clone())
+                    .unwrap_or_else(|| format!("http://localhost:{}", settings.server.port)),
+                enabled: settings
+                    .agents
+                    .served_capabilities(true)
+                    .iter()
+                    .any(|c| c == "actions"),
+            },
+        ));
         let chat = crate::chat::start::ChatService {
             engine: crate::chat::engine::Engine {
                 db: db.clone(),
@@ -189,6 +209,7 @@ impl AppState {
                 files: files.clone(),
                 tools,
                 tool_auth,
+                actions: actions.clone(),
             },
             settings: settings.clone(),
             guard: guard.clone(),
@@ -218,6 +239,7 @@ impl AppState {
             metrics,
             files,
             chat,
+            actions,
         })))
     }
 }

@@ -45,6 +45,18 @@ pub struct Context {
     pub call_id: String,
     /// Where the person's credentials for tools are found; none: no tool has any.
     pub credentials: Option<CredentialSource>,
+    /// Where a tool asks its person to sign in (an action's OAuth): the loop shows the link on
+    /// the call as LibreChat's client expects it. Set by the loop for each call.
+    pub sign_in: Option<tokio::sync::mpsc::UnboundedSender<SignIn>>,
+}
+
+/// A sign-in link to show on a running call (`url: None` takes it away once signed in).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignIn {
+    pub call_id: String,
+    pub url: Option<String>,
+    /// When the link stops working, in milliseconds since the epoch.
+    pub expires_at: Option<i64>,
 }
 
 /// Finds a credential a tool needs (a field of its [`Manifest::auth`], such as
@@ -137,6 +149,12 @@ pub trait Tool: Send + Sync {
     fn manifest(&self) -> Option<&Manifest> {
         None
     }
+
+    /// How long a call may run, when the tool knows better than the loop's bound (one that
+    /// waits for its person to sign in).
+    fn timeout(&self) -> Option<std::time::Duration> {
+        None
+    }
 }
 
 /// The tools offered in one turn, in the order the model is told of them.
@@ -171,6 +189,16 @@ impl ToolSet {
 
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.tools.iter().map(|t| t.def().name.as_str())
+    }
+
+    /// This set and `more` (an agent's actions), a name already offered left out.
+    pub fn with(mut self, more: Vec<Arc<dyn Tool>>) -> Self {
+        for tool in more {
+            if self.get(&tool.def().name).is_none() {
+                self.tools.push(tool);
+            }
+        }
+        self
     }
 }
 

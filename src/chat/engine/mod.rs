@@ -76,6 +76,8 @@ pub struct Engine {
     pub tools: Arc<Registry>,
     /// The tools' credentials: the server's, and each person's.
     pub tool_auth: Arc<super::tool_auth::ToolAuth>,
+    /// Agents' actions: their tools, and the OAuth sign-ins they wait for.
+    pub actions: Arc<crate::agents::actions::Actions>,
 }
 
 /// Why a saved answer carries an error part.
@@ -118,8 +120,8 @@ impl Engine {
                 user_id: turn.user_id.clone(),
                 conversation_id: turn.conversation.conversation_id.clone(),
                 message_id: turn.response.message_id.clone(),
-                call_id: String::new(),
                 credentials: Some(CredentialSource(self.tool_auth.clone())),
+                ..Context::default()
             },
             prompt_tokens,
             continuation: turn.seed_len > 0,

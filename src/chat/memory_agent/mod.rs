@@ -254,8 +254,7 @@ async fn run(
             user_id: inputs.user_id.clone(),
             conversation_id: inputs.conversation_id.clone(),
             message_id: inputs.message_id.clone(),
-            call_id: String::new(),
-            credentials: None,
+            ..Context::default()
         },
         prompt_tokens,
         continuation: false,

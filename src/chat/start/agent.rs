@@ -15,7 +15,7 @@ use crate::db::users::User;
 pub const AGENTS_ENDPOINT: &str = "agents";
 
 /// What an agent gives its turn.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(super) struct AgentSetup {
     /// Shown as the answer's sender.
     pub name: String,
@@ -29,6 +29,8 @@ pub(super) struct AgentSetup {
     pub recursion_limit: u32,
     /// Its artifacts mode (LibreChat's `Agent.artifacts`), which gives its instructions.
     pub artifacts: Option<String>,
+    /// The tools of its actions that its `tools` name (its own actions only).
+    pub action_tools: Vec<std::sync::Arc<dyn crate::agents::tools::Tool>>,
 }
 
 impl ChatService {
@@ -46,13 +48,21 @@ impl ChatService {
             .ok_or(StartError::AgentRequired)?;
         let id = super::prepare::checked_id(id, "agent_id")?;
         let viewer = access::viewer(user);
+        let reader = viewer.clone();
         let found = self
             .engine
             .db
-            .read(move |c| agents::get(c, &viewer, &id, agents::VIEW))
+            .read(move |c| agents::get(c, &reader, &id, agents::VIEW))
             .await?;
         let agent = found.map_err(|_| StartError::AgentNotFound)?;
-        Ok(setup(agent, &self.settings.agents))
+        let action_tools = self
+            .engine
+            .actions
+            .tools_for(viewer, &agent.id, &agent.def.tools)
+            .await;
+        let (mut setup, provider, model) = setup(agent, &self.settings.agents);
+        setup.action_tools = action_tools;
+        Ok((setup, provider, model))
     }
 }
 
@@ -78,6 +88,7 @@ fn setup(agent: Agent, config: &AgentsConfig) -> (AgentSetup, String, String) {
             params: def.model_parameters,
             recursion_limit,
             artifacts: def.artifacts,
+            action_tools: Vec::new(),
         },
         def.provider,
         def.model,

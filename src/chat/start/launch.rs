@@ -156,7 +156,13 @@ impl ChatService {
         let tools = self
             .engine
             .tools
-            .select(tools.iter().chain(&own_tools).map(String::as_str));
+            .select(tools.iter().chain(&own_tools).map(String::as_str))
+            .with(
+                agent
+                    .as_ref()
+                    .map(|a| a.action_tools.clone())
+                    .unwrap_or_default(),
+            );
         // The agent's instructions, or the conversation's `promptPrefix`.
         let instructions = match &agent {
             Some(a) => a.instructions.as_deref(),

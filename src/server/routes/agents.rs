@@ -229,7 +229,7 @@ async fn update(
 }
 
 /// Copies an agent the caller may edit as a new agent of theirs.
-#[utoipa::path(post, path = "/api/agents/{id}/duplicate", operation_id = "agents_duplicate", summary = "Copy an agent", tag = "agents", params(("id" = String, Path)), responses((status = 201, description = "`{agent, actions}`"), (status = 403, description = "No EDIT permission on the source, or the builder is off"), (status = 404, description = "Not found")))]
+#[utoipa::path(post, path = "/api/agents/{id}/duplicate", operation_id = "agents_duplicate", summary = "Copy an agent", tag = "agents", params(("id" = String, Path)), responses((status = 201, description = "`{agent, actions}`: the copy and its actions (copied without their secrets)"), (status = 403, description = "No EDIT permission on the source, or the builder is off"), (status = 404, description = "Not found")))]
 async fn duplicate(
     State(state): State<AppState>,
     Permitted(user, _): Permitted<CreateAgents>,
@@ -260,9 +260,16 @@ async fn duplicate(
         let _ = state.files.remove(&key).await;
     }
     let agent = done?;
+    let (viewer, copy_id) = (access::viewer(&user), agent.id.clone());
+    let actions = state
+        .db
+        .read(move |c| crate::db::actions::usable(c, &viewer, &copy_id))
+        .await?
+        .unwrap_or_default();
+    let actions: Vec<Value> = actions.iter().map(super::actions::shape).collect();
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "agent": shapes::full(&agent, &user.id, None), "actions": [] })),
+        Json(json!({ "agent": shapes::full(&agent, &user.id, None), "actions": actions })),
     )
         .into_response())
 }

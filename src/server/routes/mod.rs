@@ -1,6 +1,8 @@
 //! Thin handlers, one file per resource; each file offers a `router()` merged in `router.rs`.
 
 pub mod absent;
+pub mod action_oauth;
+pub mod actions;
 pub mod admin;
 pub mod admin_groups;
 pub mod agent_avatar;

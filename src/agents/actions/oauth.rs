@@ -1,0 +1,403 @@
+//! OAuth for actions (the authorization code flow, as LibreChat runs it): a call to an action
+//! whose person has no token yet shows a sign-in link on the call and waits; the person signs
+//! in with the provider, which sends them to `/api/actions/:id/oauth/callback` with a code; the
+//! server trades it for tokens at the provider's token endpoint, stores them encrypted for that
+//! person, and the waiting call goes on. A token near its end is refreshed with the refresh
+//! token when there is one.
+//!
+//! The `state` a sign-in carries is a random value known only to the waiting call; the
+//! callback is also bound to the browser that asked (the client's `POST .../oauth/bind` sets a
+//! cookie the callback must bring, as LibreChat's CSRF cookie), so a link sent to someone else
+//! cannot attach their provider account to the sender's LibreChat account.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use tokio::sync::oneshot;
+
+use super::Actions;
+use super::metadata::{Auth, Metadata};
+use crate::db::actions::{self as store, Tokens};
+
+/// How long a call waits for the person to sign in.
+pub const SIGN_IN_WAIT: Duration = Duration::from_secs(180);
+/// How long a browser binding lasts (LibreChat's CSRF cookie: ten minutes).
+pub const BIND_TTL: Duration = Duration::from_secs(600);
+/// The most bindings kept (each is a person about to sign in).
+const MAX_BINDS: usize = 10_000;
+/// The most of a token endpoint's answer read.
+const TOKEN_BODY_LIMIT: usize = 64 * 1024;
+
+/// A call waiting for its person to sign in.
+struct Pending {
+    user_id: String,
+    action_id: String,
+    done: oneshot::Sender<()>,
+}
+
+#[derive(Default)]
+struct Inner {
+    by_state: HashMap<String, Pending>,
+    /// `(user, action)` → the cookie value the callback must bring, and when it was set.
+    binds: HashMap<(String, String), (String, Instant)>,
+}
+
+/// The sign-ins in progress.
+#[derive(Default)]
+pub struct Flows {
+    inner: Mutex<Inner>,
+}
+
+/// Removes its sign-in when the waiting call ends, however it ends.
+pub(super) struct Waiting<'a> {
+    flows: &'a Flows,
+    state: String,
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.flows.lock().by_state.remove(&self.state);
+    }
+}
+
+fn random_token() -> String {
+    let mut bytes = [0u8; 24];
+    getrandom::fill(&mut bytes).expect("system randomness");
+    hex::encode(bytes)
+}
+
+impl Flows {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A new sign-in for `user_id` on `action_id`: its state, what resolves when the callback
+    /// finished, and the guard that forgets it.
+    pub(super) fn start(
+        &self,
+        user_id: &str,
+        action_id: &str,
+    ) -> (String, oneshot::Receiver<()>, Waiting<'_>) {
+        let state = random_token();
+        let (tx, rx) = oneshot::channel();
+        self.lock().by_state.insert(
+            state.clone(),
+            Pending {
+                user_id: user_id.to_owned(),
+                action_id: action_id.to_owned(),
+                done: tx,
+            },
+        );
+        let guard = Waiting {
+            flows: self,
+            state: state.clone(),
+        };
+        (state, rx, guard)
+    }
+
+    /// Binds this browser to the person's sign-in on `action_id`: the cookie value to set.
+    pub fn bind(&self, user_id: &str, action_id: &str) -> String {
+        let value = random_token();
+        let mut inner = self.lock();
+        let now = Instant::now();
+        inner
+            .binds
+            .retain(|_, (_, at)| now.duration_since(*at) < BIND_TTL);
+        if inner.binds.len() >= MAX_BINDS {
+            return value;
+        }
+        inner.binds.insert(
+            (user_id.to_owned(), action_id.to_owned()),
+            (value.clone(), now),
+        );
+        value
+    }
+
+    /// The sign-in with this state, if the browser is the one bound to it (its binding is then
+    /// spent). A callback from another browser leaves the sign-in waiting, so the person's own
+    /// browser can still finish it.
+    fn take(
+        &self,
+        state: &str,
+        action_id: &str,
+        cookie: Option<&str>,
+    ) -> Result<Pending, SignInError> {
+        let mut inner = self.lock();
+        let pending = inner
+            .by_state
+            .get(state)
+            .filter(|p| p.action_id == action_id)
+            .ok_or(SignInError::InvalidState)?;
+        let key = (pending.user_id.clone(), pending.action_id.clone());
+        let bound = inner
+            .binds
+            .get(&key)
+            .filter(|(_, at)| at.elapsed() < BIND_TTL)
+            .is_some_and(|(v, _)| cookie.is_some_and(|c| constant_eq(v, c)));
+        if !bound {
+            return Err(SignInError::Csrf);
+        }
+        inner.binds.remove(&key);
+        inner
+            .by_state
+            .remove(state)
+            .ok_or(SignInError::InvalidState)
+    }
+}
+
+fn constant_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// Why a callback did not complete a sign-in; the name is LibreChat's `error` for its page.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignInError {
+    #[error("invalid_state")]
+    InvalidState,
+    #[error("csrf_validation_failed")]
+    Csrf,
+    #[error("callback_failed")]
+    Failed,
+}
+
+/// A provider's token answer.
+#[derive(Deserialize)]
+struct TokenAnswer {
+    access_token: Option<String>,
+    refresh_token: Option<String>,
+    expires_in: Option<serde_json::Value>,
+}
+
+/// An action's OAuth client, its secrets opened.
+#[derive(Clone)]
+pub(super) struct Client {
+    pub authorization_url: String,
+    pub token_url: String,
+    pub scope: String,
+    pub client_id: String,
+    pub client_secret: String,
+    /// `basic_auth_header`: the client's id and secret in an `Authorization: Basic` header.
+    pub basic: bool,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("token_url", &self.token_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    pub fn from(auth: &Auth, client_id: String, client_secret: String) -> Option<Self> {
+        Some(Client {
+            authorization_url: auth.authorization_url.clone()?,
+            token_url: auth.client_url.clone()?,
+            scope: auth.scope.clone().unwrap_or_default(),
+            client_id,
+            client_secret,
+            basic: auth.token_exchange_method.as_deref() == Some("basic_auth_header"),
+        })
+    }
+}
+
+fn rfc3339_in(seconds: i64) -> String {
+    let at = time::OffsetDateTime::now_utc() + time::Duration::seconds(seconds);
+    crate::db::to_rfc3339(at)
+}
+
+impl Actions {
+    /// Where the provider sends the person back.
+    pub(super) fn redirect_uri(&self, action_id: &str) -> String {
+        format!(
+            "{}/api/actions/{action_id}/oauth/callback",
+            self.callback_base
+        )
+    }
+
+    /// The link a person follows to sign in.
+    pub(super) fn sign_in_url(&self, client: &Client, action_id: &str, state: &str) -> String {
+        let mut url = match url::Url::parse(&client.authorization_url) {
+            Ok(u) => u,
+            Err(_) => return client.authorization_url.clone(),
+        };
+        url.query_pairs_mut()
+            .append_pair("client_id", &client.client_id)
+            .append_pair("scope", &client.scope)
+            .append_pair("redirect_uri", &self.redirect_uri(action_id))
+            .append_pair("access_type", "offline")
+            .append_pair("response_type", "code")
+            .append_pair("state", state);
+        url.into()
+    }
+
+    /// Asks the token endpoint for tokens (`form`: the grant) and stores them for the person.
+    pub(super) async fn fetch_tokens(
+        &self,
+        client: &Client,
+        user_id: &str,
+        action_id: &str,
+        form: &[(&str, &str)],
+    ) -> Result<String, String> {
+        let url = url::Url::parse(&client.token_url).map_err(|_| "the token URL is not a URL")?;
+        if url.scheme() != "https" && !self.guarded.listed(&url) {
+            return Err("only HTTPS token URLs are permitted".into());
+        }
+        let http = self.guarded.client_for(&url).map_err(|b| b.to_string())?;
+        let mut pairs: Vec<(&str, &str)> = form.to_vec();
+        let mut req = http.post(url.clone()).header("accept", "application/json");
+        if client.basic {
+            req = req.basic_auth(&client.client_id, Some(&client.client_secret));
+        } else {
+            pairs.push(("client_id", &client.client_id));
+            pairs.push(("client_secret", &client.client_secret));
+        }
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish();
+        let req = req
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        let answer = tokio::time::timeout(self.timeout, async {
+            let resp = req
+                .send()
+                .await
+                .map_err(|e| match crate::net::Blocked::find(&e) {
+                    Some(b) => b.to_string(),
+                    None => "the token endpoint could not be reached".to_owned(),
+                })?;
+            let status = resp.status();
+            if !status.is_success() {
+                return Err(format!("the token endpoint answered {status}"));
+            }
+            crate::net::json_bounded::<TokenAnswer>(resp, TOKEN_BODY_LIMIT, self.timeout)
+                .await
+                .ok_or_else(|| "the token endpoint's answer is not a token".to_owned())
+        })
+        .await
+        .map_err(|_| "the token endpoint did not answer in time".to_owned())??;
+        let access = answer
+            .access_token
+            .filter(|t| !t.is_empty())
+            .ok_or("the token endpoint gave no access token")?;
+        let expires_in = match &answer.expires_in {
+            Some(serde_json::Value::Number(n)) => n.as_i64(),
+            Some(serde_json::Value::String(s)) => s.parse().ok(),
+            _ => None,
+        }
+        .filter(|s| *s > 0)
+        .unwrap_or(3600)
+        .min(10 * 365 * 24 * 3600);
+        let tokens = Tokens {
+            access_token: self.cipher.encrypt(&access),
+            refresh_token: answer
+                .refresh_token
+                .filter(|t| !t.is_empty())
+                .map(|t| self.cipher.encrypt(&t)),
+            expires_at: rfc3339_in(expires_in),
+        };
+        let (user, action) = (user_id.to_owned(), action_id.to_owned());
+        self.db
+            .write(move |c| store::set_tokens(c, &user, &action, &tokens))
+            .await
+            .map_err(|_| "the tokens could not be stored".to_owned())?;
+        Ok(access)
+    }
+
+    /// Completes a sign-in from the provider's callback; the name to show on success.
+    pub async fn finish_sign_in(
+        &self,
+        action_id: &str,
+        state: &str,
+        code: &str,
+        cookie: Option<&str>,
+    ) -> Result<String, SignInError> {
+        let pending = self.flows.take(state, action_id, cookie)?;
+        let id = action_id.to_owned();
+        let action = self
+            .db
+            .read(move |c| store::get(c, &id))
+            .await
+            .ok()
+            .flatten()
+            .ok_or(SignInError::Failed)?;
+        let auth = Metadata::from_map(&action.metadata)
+            .auth
+            .unwrap_or_default();
+        let open = |v: &Option<String>| v.as_deref().and_then(|v| self.cipher.decrypt(v).ok());
+        let client = match (
+            open(&action.sealed.oauth_client_id),
+            open(&action.sealed.oauth_client_secret),
+        ) {
+            (Some(id), Some(secret)) => Client::from(&auth, id, secret),
+            _ => None,
+        }
+        .ok_or(SignInError::Failed)?;
+        let redirect = self.redirect_uri(action_id);
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", redirect.as_str()),
+        ];
+        if let Err(why) = self
+            .fetch_tokens(&client, &pending.user_id, action_id, &form)
+            .await
+        {
+            tracing::warn!(action.id = %action_id, why, "an action's OAuth sign-in failed");
+            return Err(SignInError::Failed);
+        }
+        let _ = pending.done.send(());
+        tracing::info!(action.id = %action_id, user.id = %pending.user_id, "signed in to an action's provider");
+        Ok(format!("Action {action_id}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_callback_needs_the_state_and_the_bound_browser() {
+        let flows = Flows::default();
+        let (state, _rx, guard) = flows.start("u1", "a1");
+        // Another action's callback, an unknown state: refused.
+        assert_eq!(
+            flows.take(&state, "a2", None).err(),
+            Some(SignInError::InvalidState)
+        );
+        assert_eq!(
+            flows.take("nope", "a1", None).err(),
+            Some(SignInError::InvalidState)
+        );
+        // No binding, or another browser's: refused, and the sign-in still waits.
+        assert_eq!(
+            flows.take(&state, "a1", None).err(),
+            Some(SignInError::Csrf)
+        );
+        let cookie = flows.bind("u1", "a1");
+        assert_eq!(
+            flows.take(&state, "a1", Some("forged")).err(),
+            Some(SignInError::Csrf)
+        );
+        assert!(flows.take(&state, "a1", Some(&cookie)).is_ok());
+        // Spent: the state and the binding.
+        assert_eq!(
+            flows.take(&state, "a1", Some(&cookie)).err(),
+            Some(SignInError::InvalidState)
+        );
+        let (other, _rx2, _guard2) = flows.start("u1", "a1");
+        assert_eq!(
+            flows.take(&other, "a1", Some(&cookie)).err(),
+            Some(SignInError::Csrf)
+        );
+        drop(guard);
+        drop(_guard2);
+        assert!(flows.lock().by_state.is_empty());
+    }
+}
