@@ -179,6 +179,11 @@ impl Steps {
         }
     }
 
+    /// Another agent takes the answer on: its first words start a step of their own.
+    pub fn next_agent(&mut self) {
+        self.open = None;
+    }
+
     /// A call the model starts: a step of its own. Returns its part's index.
     pub fn call_start(&mut self, id: &str, name: &str) -> usize {
         self.open = None;

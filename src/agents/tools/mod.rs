@@ -79,6 +79,13 @@ impl ToolSet {
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.tools.iter().map(|t| t.def().name.as_str())
     }
+
+    /// These tools and `tool` after them.
+    pub fn with(&self, tool: Arc<dyn Tool>) -> ToolSet {
+        let mut tools = self.tools.clone();
+        tools.push(tool);
+        ToolSet { tools }
+    }
 }
 
 /// Every tool this server has, by the name LibreChat gives it (its `pluginKey`, or its

@@ -17,6 +17,8 @@ pub const AGENTS_ENDPOINT: &str = "agents";
 /// What an agent gives its turn.
 #[derive(Debug, Clone)]
 pub(super) struct AgentSetup {
+    /// Its id (`agent_...`).
+    pub id: String,
     /// Shown as the answer's sender.
     pub name: String,
     /// The system prompt, before its special variables are filled.
@@ -29,6 +31,12 @@ pub(super) struct AgentSetup {
     pub recursion_limit: u32,
     /// Its artifacts mode (LibreChat's `Agent.artifacts`), which gives its instructions.
     pub artifacts: Option<String>,
+    /// The agents it hands on to (LibreChat's `edges`), as stored.
+    pub edges: Vec<Value>,
+    /// The agents it chains to (LibreChat's deprecated `agent_ids`).
+    pub agent_ids: Vec<String>,
+    /// Only the last agent's words are kept (LibreChat's `hide_sequential_outputs`).
+    pub hide_sequential_outputs: bool,
 }
 
 impl ChatService {
@@ -56,7 +64,7 @@ impl ChatService {
     }
 }
 
-fn setup(agent: Agent, config: &AgentsConfig) -> (AgentSetup, String, String) {
+pub(super) fn setup(agent: Agent, config: &AgentsConfig) -> (AgentSetup, String, String) {
     let def = agent.def;
     let max = config.max_recursion_limit.unwrap_or(u32::MAX);
     let default = config
@@ -72,12 +80,16 @@ fn setup(agent: Agent, config: &AgentsConfig) -> (AgentSetup, String, String) {
     let name = def.name.clone().filter(|n| !n.is_empty());
     (
         AgentSetup {
+            id: agent.id,
             name: name.unwrap_or_else(|| def.model.clone()),
             instructions: def.instructions.filter(|i| !i.trim().is_empty()),
             tools: def.tools,
             params: def.model_parameters,
             recursion_limit,
             artifacts: def.artifacts,
+            edges: def.edges,
+            agent_ids: def.agent_ids.unwrap_or_default(),
+            hide_sequential_outputs: def.hide_sequential_outputs == Some(true),
         },
         def.provider,
         def.model,
