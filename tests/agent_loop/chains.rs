@@ -199,12 +199,22 @@ async fn a_chain_runs_each_agent_after_the_one_before_with_what_was_said() {
         json!({"agent_ids": [b], "hide_sequential_outputs": true}),
     )
     .await;
-    let response = answer(&server, &s, &c, "hush").await;
+    let body = json!({"text": "hush", "endpoint": "agents", "agent_id": c});
+    let id = start(&server, &s, "agents", body).await;
+    let seen = frames(&server, &s, &id, "").await;
+    // Only the last agent's words are streamed...
+    assert_eq!(streamed_text(&seen), "Echo: AI: Echo: hush");
+    // ...and kept.
+    let response = seen.last().unwrap()["responseMessage"].clone();
     let texts: Vec<&str> = parts(&response, "text")
         .iter()
         .map(|p| p["text"].as_str().unwrap())
         .collect();
     assert_eq!(texts, ["Echo: AI: Echo: hush"]);
+    assert_eq!(
+        messages(&server, &s, &id).await[1]["text"],
+        "Echo: AI: Echo: hush"
+    );
     assert_eq!(response["text"], "Echo: AI: Echo: hush");
 }
 

@@ -131,8 +131,11 @@ impl Engine {
                 None => 0,
             };
             request_messages.extend(given);
-            if !first {
-                job.update(|s| s.next_agent());
+            // With `hide_sequential_outputs`, only the last agent's words are streamed (the
+            // last of the graph, as LibreChat counts it); its tool calls always are.
+            let quiet = graph.hide_sequential_outputs && at + 1 != graph.members.len();
+            if !first || quiet {
+                job.update(|s| s.next_agent(quiet));
             }
             let run = Run {
                 request: ChatRequest {
