@@ -4,10 +4,12 @@
 //! (`endpoints.agents`: whether the builder is on, which providers agents may use); and the
 //! tool loop every chat turn runs through ([`run`], one round of tool calls in `round`), the
 //! run steps and content parts it streams as LibreChat's client reads them ([`steps`]), and
-//! the tools a model may call ([`tools`]).
+//! the tools a model may call ([`tools`]), and agents that hand an answer on to others
+//! ([`handoff`]).
 
 pub mod actions;
 pub mod definition;
+pub mod handoff;
 mod round;
 pub mod run;
 pub mod steps;

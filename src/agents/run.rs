@@ -156,6 +156,22 @@ pub struct Outcome {
     /// The tokens the model generated, every call together (the answer's `tokenCount`).
     pub completion_tokens: u64,
     pub model_calls: u32,
+    /// The steps taken (model calls and tool rounds, as the recursion limit counts them).
+    pub steps: u32,
+    /// The model transferred the conversation to another agent (a handoff tool).
+    pub handoff: Option<HandedOff>,
+}
+
+/// A call to a handoff tool: the agent it transfers to, and the call's arguments (JSON).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HandedOff {
+    pub to: String,
+    pub args: String,
+}
+
+/// Whether `name` is one of the run's handoff tools.
+fn is_handoff(tools: &ToolSet, name: &str) -> bool {
+    name.starts_with(super::handoff::PREFIX) && tools.get(name).is_some()
 }
 
 /// How one model call's stream ended.
@@ -222,6 +238,13 @@ pub(super) type Aborted<'a> = Pin<&'a mut (dyn Future<Output = ()> + Send)>;
 impl Run {
     /// Runs the loop to its end. Never fails: every ending is in the [`Outcome`].
     pub async fn run<H: Host>(self, host: &H) -> Outcome {
+        self.run_keeping(host).await.0
+    }
+
+    /// [`Run::run`], giving back the history as it ended too: the first call's messages and
+    /// every call and result after them, the last answer included (for the agent that
+    /// continues it, in a run of several agents).
+    pub async fn run_keeping<H: Host>(self, host: &H) -> (Outcome, Vec<ChatMessage>) {
         let Run {
             mut request,
             tools,
@@ -239,14 +262,22 @@ impl Run {
             ending: Ending::Answered,
             completion_tokens: 0,
             model_calls: 0,
+            steps: 0,
+            handoff: None,
         };
         let mut steps = 0u32;
+        macro_rules! done {
+            () => {{
+                out.steps = steps;
+                return (out, request.messages);
+            }};
+        }
         // What the rounds added to the history, for an estimate of each call's prompt.
         let mut added_bytes = 0usize;
         loop {
             if steps >= limits.recursion_limit {
                 out.ending = Ending::LimitReached(limits.recursion_limit);
-                return out;
+                done!();
             }
             steps += 1;
             // A token for every four bytes added: an estimate for the balance check, and the
@@ -254,7 +285,7 @@ impl Run {
             let estimate = prompt_tokens + (added_bytes / 4) as u64;
             if let Err(e) = host.afford(estimate).await {
                 out.ending = Ending::Failed(e);
-                return out;
+                done!();
             }
             out.model_calls += 1;
             let first = out.model_calls == 1;
@@ -297,19 +328,22 @@ impl Run {
                 Streamed::Done => {}
                 Streamed::Aborted => {
                     out.ending = Ending::Aborted;
-                    return out;
+                    done!();
                 }
                 Streamed::Failed(e) => {
                     out.ending = Ending::Failed(e);
-                    return out;
+                    done!();
                 }
             }
             if !answer.calls_tools() {
-                return out;
+                if !answer_is_empty(&answer) {
+                    request.messages.push(answer.into_message());
+                }
+                done!();
             }
             if steps >= limits.recursion_limit {
                 out.ending = Ending::LimitReached(limits.recursion_limit);
-                return out;
+                done!();
             }
             steps += 1;
             let calls: Vec<ToolCall> = answer.calls().cloned().collect();
@@ -324,7 +358,7 @@ impl Run {
                 .await
             else {
                 out.ending = Ending::Aborted;
-                return out;
+                done!();
             };
             added_bytes +=
                 history_bytes(&message) + results.iter().map(|r| r.content.len()).sum::<usize>();
@@ -335,9 +369,18 @@ impl Run {
             });
             host.save_calls(records).await;
             saver.since = None;
+            // A transfer to another agent ends this one's turn, with the transfer's result
+            // in the history.
+            if let Some(c) = calls.iter().find(|c| is_handoff(&tools, &c.name)) {
+                out.handoff = Some(HandedOff {
+                    to: c.name[super::handoff::PREFIX.len()..].to_owned(),
+                    args: c.args.clone(),
+                });
+                done!();
+            }
             if host.steps(|s| s.tool_room()) == 0 {
                 out.ending = Ending::Failed(too_long());
-                return out;
+                done!();
             }
         }
     }

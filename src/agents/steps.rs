@@ -66,6 +66,9 @@ pub struct Steps {
     answer_bytes: usize,
     tool_bytes: usize,
     outbox: Vec<String>,
+    /// Words and reasoning are kept but not streamed (an agent before the last, with
+    /// `hide_sequential_outputs`).
+    quiet: bool,
 }
 
 fn step_id() -> String {
@@ -96,6 +99,7 @@ impl Steps {
             answer_bytes: 0,
             tool_bytes: 0,
             outbox: Vec::new(),
+            quiet: false,
         }
     }
 
@@ -107,8 +111,10 @@ impl Steps {
             "id": id, "runId": self.run_id, "index": index, "stepIndex": index,
             "type": kind, "stepDetails": details, "usage": null,
         });
-        self.outbox
-            .push(json!({"event": "on_run_step", "data": step}).to_string());
+        if !(self.quiet && kind == "message_creation") {
+            self.outbox
+                .push(json!({"event": "on_run_step", "data": step}).to_string());
+        }
         self.steps.push((id, step));
         self.parts.push(part);
         index
@@ -164,6 +170,9 @@ impl Steps {
                     Part::Text(t) | Part::Think(t) => t.push_str(chunk),
                     Part::Call(_) => {}
                 }
+                if self.quiet {
+                    continue;
+                }
                 // Written by hand: this is the one frame sent for every few tokens.
                 self.outbox.push(format!(
                     r#"{{"event":"{event}","data":{{"id":"{id}","delta":{{"content":[{{"type":"{kind}","{kind}":{}}}]}}}}}}"#,
@@ -177,6 +186,13 @@ impl Steps {
         } else {
             Ok(())
         }
+    }
+
+    /// Another agent takes the answer on: its first words start a step of their own, and
+    /// are streamed unless `quiet` (they are still kept).
+    pub fn next_agent(&mut self, quiet: bool) {
+        self.open = None;
+        self.quiet = quiet;
     }
 
     /// A call the model starts: a step of its own. Returns its part's index.

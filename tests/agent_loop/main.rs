@@ -7,6 +7,7 @@
 mod support;
 
 mod agents;
+mod chains;
 mod formats;
 mod recovery;
 mod replay;
@@ -21,7 +22,8 @@ use support::{Session, TestServer};
 pub const PW: &str = "correct horse battery";
 
 /// The models each test scripts, by endpoint.
-pub const OPENAI_MODELS: &str = "calc,calc-responses,pair,bad-calls,forever,held,gpt-4o";
+pub const OPENAI_MODELS: &str =
+    "calc,calc-responses,pair,bad-calls,forever,held,gpt-4o,router,specialist,first,second";
 pub const ANTHROPIC_MODELS: &str = "claude-calc";
 pub const GOOGLE_MODELS: &str = "gemini-calc";
 

@@ -200,6 +200,13 @@ impl ToolSet {
         }
         self
     }
+
+    /// These tools and `tool` after them.
+    pub fn plus(&self, tool: Arc<dyn Tool>) -> ToolSet {
+        let mut tools = self.tools.clone();
+        tools.push(tool);
+        ToolSet { tools }
+    }
 }
 
 /// Every tool this server has, by the name LibreChat gives it (its `pluginKey`, or its

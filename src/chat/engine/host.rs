@@ -11,7 +11,7 @@ use crate::agents::run::{CallRecord, Host};
 use crate::agents::steps::Steps;
 use crate::chat::jobs::Job;
 use crate::db::{messages, tool_calls};
-use crate::providers::{self, ChatRequest, EventStream, ProviderError, Usage};
+use crate::providers::{self, ChatRequest, Endpoint, EventStream, ProviderError, Usage};
 
 /// Texts up to this size are counted right on the async thread.
 const INLINE_COUNT_BYTES: usize = 4096;
@@ -20,11 +20,42 @@ pub(super) struct TurnHost<'a> {
     engine: &'a Engine,
     job: &'a Arc<Job>,
     turn: &'a Turn,
+    /// Where the model is asked, and the model billed: the turn's, or the agent's whose turn
+    /// it is in an answer of several agents.
+    endpoint: &'a Endpoint,
+    api_key: &'a str,
+    model: &'a str,
 }
 
 impl<'a> TurnHost<'a> {
     pub fn new(engine: &'a Engine, job: &'a Arc<Job>, turn: &'a Turn) -> Self {
-        TurnHost { engine, job, turn }
+        Self::on(
+            engine,
+            job,
+            turn,
+            &turn.endpoint,
+            &turn.api_key,
+            &turn.model,
+        )
+    }
+
+    /// The host for one agent of an answer of several.
+    pub fn on(
+        engine: &'a Engine,
+        job: &'a Arc<Job>,
+        turn: &'a Turn,
+        endpoint: &'a Endpoint,
+        api_key: &'a str,
+        model: &'a str,
+    ) -> Self {
+        TurnHost {
+            engine,
+            job,
+            turn,
+            endpoint,
+            api_key,
+            model,
+        }
     }
 }
 
@@ -36,8 +67,8 @@ impl Host for TurnHost<'_> {
         providers::stream(
             &self.engine.http,
             &self.engine.guarded,
-            &self.turn.endpoint,
-            &self.turn.api_key,
+            self.endpoint,
+            self.api_key,
             request,
         )
     }
@@ -99,9 +130,9 @@ impl Host for TurnHost<'_> {
             .billing
             .check(
                 &self.turn.user_id,
-                &self.turn.model,
+                self.model,
                 prompt_tokens,
-                self.turn.endpoint.token_config.as_ref(),
+                self.endpoint.token_config.as_ref(),
             )
             .await;
         match checked {
@@ -123,11 +154,11 @@ impl Host for TurnHost<'_> {
             user_id: &turn.user_id,
             conversation_id: &turn.conversation.conversation_id,
             message_id: &turn.response.message_id,
-            model: &turn.model,
+            model: self.model,
             context: "message",
             usage,
             incomplete,
-            token_config: turn.endpoint.token_config.as_ref(),
+            token_config: self.endpoint.token_config.as_ref(),
         };
         if let Err(e) = self.engine.billing.spend(spend).await {
             tracing::error!(error = %e, "recording what an answer cost failed");
@@ -139,7 +170,7 @@ impl Host for TurnHost<'_> {
     }
 
     fn count(&self, text: String) -> impl Future<Output = u64> + Send {
-        let model = self.turn.model.clone();
+        let model = self.model.to_owned();
         async move {
             let n = if text.len() <= INLINE_COUNT_BYTES && crate::chat::tokens::ready(&model) {
                 crate::chat::tokens::count(&model, &text)

@@ -9,8 +9,11 @@
 //! provider failed. So a reload, a disconnect or a crash never loses more than the last half
 //! second, and no message is left looking complete when it is not.
 
+mod graph;
 mod host;
 mod prompt;
+
+pub use graph::{Graph, Member, Next};
 
 use std::sync::Arc;
 
@@ -55,6 +58,9 @@ pub struct Turn {
     pub limits: Limits,
     /// The memory agent to run alongside the answer, when it runs for this person.
     pub memory_agent: Option<super::memory_agent::Plan>,
+    /// The agents that answer together, when the turn's agent hands on to others (`None`:
+    /// one model answers, as every turn without such an agent).
+    pub graph: Option<Box<Graph>>,
 }
 
 /// What the engine needs from the server.
@@ -104,29 +110,37 @@ impl Engine {
             memory_agent::start(self.clone(), job.clone(), plan, inputs)
         });
         let (messages, prompt_tokens) = self.prompt(&turn).await;
-        let run = Run {
-            request: ChatRequest {
-                model: turn.model.clone(),
-                messages,
-                params: turn.params.clone(),
-                user: Some(turn.user_id.clone()),
-                vars: turn.vars.clone(),
-                tools: Vec::new(),
-                tool_choice: None,
-            },
-            tools: turn.tools.clone(),
-            limits: turn.limits,
-            context: Context {
-                user_id: turn.user_id.clone(),
-                conversation_id: turn.conversation.conversation_id.clone(),
-                message_id: turn.response.message_id.clone(),
-                credentials: Some(CredentialSource(self.tool_auth.clone())),
-                ..Context::default()
-            },
-            prompt_tokens,
-            continuation: turn.seed_len > 0,
+        let outcome = match &turn.graph {
+            Some(graph) => {
+                self.run_graph(&job, &turn, graph, messages, prompt_tokens)
+                    .await
+            }
+            None => {
+                let run = Run {
+                    request: ChatRequest {
+                        model: turn.model.clone(),
+                        messages,
+                        params: turn.params.clone(),
+                        user: Some(turn.user_id.clone()),
+                        vars: turn.vars.clone(),
+                        tools: Vec::new(),
+                        tool_choice: None,
+                    },
+                    tools: turn.tools.clone(),
+                    limits: turn.limits,
+                    context: Context {
+                        user_id: turn.user_id.clone(),
+                        conversation_id: turn.conversation.conversation_id.clone(),
+                        message_id: turn.response.message_id.clone(),
+                        credentials: Some(CredentialSource(self.tool_auth.clone())),
+                        ..Context::default()
+                    },
+                    prompt_tokens,
+                    continuation: turn.seed_len > 0,
+                };
+                run.run(&host::TurnHost::new(&self, &job, &turn)).await
+            }
         };
-        let outcome = run.run(&host::TurnHost::new(&self, &job, &turn)).await;
         let status = match &outcome.ending {
             Ending::Answered | Ending::LimitReached(_) => Status::Done,
             Ending::Aborted => Status::Aborted,
@@ -191,7 +205,16 @@ impl Engine {
         error: Option<&ErrorNote>,
         tokens: Option<i64>,
     ) -> Message {
-        let (text, mut content) = job.read(|s| (s.answer_text(), s.parts()));
+        let (mut text, mut content) = job.read(|s| (s.answer_text(), s.parts()));
+        // LibreChat's `hide_sequential_outputs`: the last words and the tool calls are kept,
+        // not what the agents before the last said.
+        if turn
+            .graph
+            .as_ref()
+            .is_some_and(|g| g.hide_sequential_outputs)
+        {
+            text = graph::last_words_only(&mut content);
+        }
         let mut m = turn.response.clone();
         m.text = text;
         if let Some(e) = error {

@@ -17,6 +17,8 @@ pub const AGENTS_ENDPOINT: &str = "agents";
 /// What an agent gives its turn.
 #[derive(Clone)]
 pub(super) struct AgentSetup {
+    /// Its id (`agent_...`).
+    pub id: String,
     /// Shown as the answer's sender.
     pub name: String,
     /// The system prompt, before its special variables are filled.
@@ -31,6 +33,12 @@ pub(super) struct AgentSetup {
     pub artifacts: Option<String>,
     /// The tools of its actions that its `tools` name (its own actions only).
     pub action_tools: Vec<std::sync::Arc<dyn crate::agents::tools::Tool>>,
+    /// The agents it hands on to (LibreChat's `edges`), as stored.
+    pub edges: Vec<Value>,
+    /// The agents it chains to (LibreChat's deprecated `agent_ids`).
+    pub agent_ids: Vec<String>,
+    /// Only the last agent's words are kept (LibreChat's `hide_sequential_outputs`).
+    pub hide_sequential_outputs: bool,
 }
 
 impl ChatService {
@@ -66,7 +74,7 @@ impl ChatService {
     }
 }
 
-fn setup(agent: Agent, config: &AgentsConfig) -> (AgentSetup, String, String) {
+pub(super) fn setup(agent: Agent, config: &AgentsConfig) -> (AgentSetup, String, String) {
     let def = agent.def;
     let max = config.max_recursion_limit.unwrap_or(u32::MAX);
     let default = config
@@ -82,6 +90,7 @@ fn setup(agent: Agent, config: &AgentsConfig) -> (AgentSetup, String, String) {
     let name = def.name.clone().filter(|n| !n.is_empty());
     (
         AgentSetup {
+            id: agent.id,
             name: name.unwrap_or_else(|| def.model.clone()),
             instructions: def.instructions.filter(|i| !i.trim().is_empty()),
             tools: def.tools,
@@ -89,6 +98,9 @@ fn setup(agent: Agent, config: &AgentsConfig) -> (AgentSetup, String, String) {
             recursion_limit,
             artifacts: def.artifacts,
             action_tools: Vec::new(),
+            edges: def.edges,
+            agent_ids: def.agent_ids.unwrap_or_default(),
+            hide_sequential_outputs: def.hide_sequential_outputs == Some(true),
         },
         def.provider,
         def.model,

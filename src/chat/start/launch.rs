@@ -10,7 +10,7 @@ use super::checks::Chosen;
 use super::{ChatService, PreparedTurn};
 use crate::agents::run::Limits;
 use crate::agents::tools::ephemeral;
-use crate::chat::engine::Turn;
+use crate::chat::engine::{Member, Turn};
 use crate::chat::jobs::{Job, Jobs, Status};
 use crate::chat::present;
 use crate::db::messages::Message;
@@ -55,6 +55,8 @@ pub(super) struct Extras {
     pub tools: Vec<String>,
     /// The agent the turn runs, on the agents endpoint.
     pub agent: Option<super::agent::AgentSetup>,
+    /// The agents it hands on to.
+    pub graph: Option<super::graph::Found>,
     /// The composer's Artifacts toggle (`ephemeralAgent.artifacts`): the mode, when on.
     pub artifacts: Option<String>,
     /// The memory agent, when it runs alongside this answer.
@@ -83,6 +85,7 @@ impl ChatService {
             memory,
             tools,
             agent,
+            graph,
             artifacts,
             memory_agent,
         } = extras;
@@ -168,15 +171,14 @@ impl ChatService {
             Some(a) => a.instructions.as_deref(),
             None => params.get("promptPrefix").and_then(Value::as_str),
         };
-        let system = instructions.filter(|s| !s.trim().is_empty()).map(|s| {
-            // Filled at the conversation's start time, so it reads the same every turn.
-            let started = time::OffsetDateTime::parse(
-                &conversation.created_at,
-                &time::format_description::well_known::Rfc3339,
-            )
-            .unwrap_or_else(|_| time::OffsetDateTime::now_utc());
-            crate::chat::variables::fill_special(s, &user.name, started)
-        });
+        // Filled at the conversation's start time, so it reads the same every turn.
+        let started = time::OffsetDateTime::parse(
+            &conversation.created_at,
+            &time::format_description::well_known::Rfc3339,
+        )
+        .unwrap_or_else(|_| time::OffsetDateTime::now_utc());
+        let fill = |s: &str| crate::chat::variables::fill_special(s, &user.name, started);
+        let system = instructions.filter(|s| !s.trim().is_empty()).map(fill);
         // LibreChat adds the memories after the instructions, as the system prompt's tail.
         let system = match (system, memory) {
             (Some(s), Some(m)) => Some(format!("{s}\n\n{m}")),
@@ -209,7 +211,27 @@ impl ChatService {
                 request.message_id.clone(),
             ),
         ];
+        // An agent that hands on to others: they answer with it.
+        let graph = match (graph, &agent) {
+            (Some(found), Some(a)) => {
+                let first = Member {
+                    id: a.id.clone(),
+                    name: a.name.clone(),
+                    endpoint: endpoint.clone(),
+                    api_key: api_key.clone(),
+                    model: model.clone(),
+                    params: params.clone(),
+                    system: system.clone(),
+                    tools: tools.clone(),
+                    handoffs: Vec::new(),
+                    next: Vec::new(),
+                };
+                Some(Box::new(self.graph(first, found, &fill)))
+            }
+            _ => None,
+        };
         Turn {
+            graph,
             endpoint,
             api_key,
             model,

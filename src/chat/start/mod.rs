@@ -10,6 +10,7 @@
 mod agent;
 mod checks;
 mod error;
+mod graph;
 mod keys;
 mod launch;
 mod prepare;
@@ -78,6 +79,11 @@ impl ChatService {
         let found = found.ok_or_else(|| StartError::EndpointNotConfigured(provider.clone()))?;
         self.limit(&user.id, ip).await?;
         let chosen = self.choose(found, model, &user.id, ip).await?;
+        // The agents it hands on to, if any.
+        let graph = match &agent {
+            Some(a) => self.connected(user, ip, a).await,
+            None => None,
+        };
 
         let again = Again {
             regenerate: request.is_regenerate,
@@ -182,6 +188,7 @@ impl ChatService {
             memory,
             tools: request.ephemeral_agent.tool_names(),
             agent,
+            graph,
             artifacts: request.ephemeral_agent.artifacts.take(),
             memory_agent: self.memory_agent(user, request.memories_allowed),
         };

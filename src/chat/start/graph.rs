@@ -1,0 +1,263 @@
+//! The agents an agent hands on to (its `edges`, and theirs, and its deprecated `agent_ids`),
+//! found as LibreChat finds them: each one the person may see, on a provider agents may use,
+//! with a model its endpoint offers, loaded with its own instructions, model, parameters and
+//! tools; one that does not exist, that the person may not see or that cannot run is left
+//! out with the edges that name it, and the turn goes on without it. At most
+//! [`handoff::MAX_AGENTS`] agents answer together.
+
+use std::collections::{HashSet, VecDeque};
+use std::net::IpAddr;
+
+use super::ChatService;
+use super::agent::{AgentSetup, setup};
+use super::checks::Chosen;
+use crate::access;
+use crate::agents::handoff::{self, Edge, Kind, Transfer};
+use crate::agents::tools::ToolSet;
+use crate::chat::engine::{Graph, Member, Next};
+use crate::db::agents;
+use crate::db::users::User;
+
+/// An agent found through the graph, ready to run.
+pub(super) struct Connected {
+    setup: AgentSetup,
+    chosen: Chosen,
+}
+
+/// The graph as found: the agents beside the first, and the edges between those that are
+/// there.
+pub(super) struct Found {
+    connected: Vec<Connected>,
+    edges: Vec<Edge>,
+    hide_sequential_outputs: bool,
+}
+
+impl ChatService {
+    /// The agents `first` hands on to, when it has edges or chained agents.
+    pub(super) async fn connected(
+        &self,
+        user: &User,
+        ip: Option<IpAddr>,
+        first: &AgentSetup,
+    ) -> Option<Found> {
+        if first.edges.is_empty() && first.agent_ids.is_empty() {
+            return None;
+        }
+        let mut connected: Vec<Connected> = Vec::new();
+        let mut skipped: HashSet<String> = HashSet::new();
+        let mut edges: Vec<Edge> = Vec::new();
+        let mut queue: VecDeque<String> = VecDeque::new();
+        let known = |id: &str, connected: &[Connected], skipped: &HashSet<String>| {
+            id == first.id || connected.iter().any(|c| c.setup.id == id) || skipped.contains(id)
+        };
+        collect(
+            &mut edges,
+            &mut queue,
+            handoff::edges(&first.edges, &first.id),
+        );
+        while let Some(id) = queue.pop_front() {
+            if known(&id, &connected, &skipped) {
+                continue;
+            }
+            match self.load(user, ip, &id, connected.len()).await {
+                Some(c) => {
+                    collect(&mut edges, &mut queue, handoff::edges(&c.setup.edges, &id));
+                    connected.push(c);
+                }
+                None => {
+                    skipped.insert(id);
+                }
+            }
+        }
+        for id in &first.agent_ids {
+            if known(id, &connected, &skipped) {
+                continue;
+            }
+            match self.load(user, ip, id, connected.len()).await {
+                Some(c) => connected.push(c),
+                None => {
+                    skipped.insert(id.clone());
+                }
+            }
+        }
+        collect(
+            &mut edges,
+            &mut VecDeque::new(),
+            handoff::chain(&first.id, &first.agent_ids),
+        );
+        // Edges lose the agents that are not there; one left without a source or a
+        // destination goes.
+        for e in &mut edges {
+            e.from.retain(|id| !skipped.contains(id));
+            e.to.retain(|id| !skipped.contains(id));
+        }
+        edges.retain(|e| !e.from.is_empty() && !e.to.is_empty());
+        Some(Found {
+            connected,
+            edges,
+            hide_sequential_outputs: first.hide_sequential_outputs,
+        })
+    }
+
+    /// One agent of the graph, if the person may use it and it can run here. `loaded` is how
+    /// many are already (with the first, at most [`handoff::MAX_AGENTS`]).
+    async fn load(
+        &self,
+        user: &User,
+        ip: Option<IpAddr>,
+        id: &str,
+        loaded: usize,
+    ) -> Option<Connected> {
+        if loaded + 1 >= handoff::MAX_AGENTS {
+            tracing::warn!(
+                agent = id,
+                "an answer has as many agents as it may; left out"
+            );
+            return None;
+        }
+        let viewer = access::viewer(user);
+        let wanted = id.to_owned();
+        let found = self
+            .engine
+            .db
+            .read(move |c| agents::get(c, &viewer, &wanted, agents::VIEW))
+            .await;
+        let agent = match found {
+            Ok(Ok(a)) => a,
+            Ok(Err(_)) => {
+                tracing::warn!(
+                    agent = id,
+                    "a connected agent is missing or not viewable; left out"
+                );
+                return None;
+            }
+            Err(e) => {
+                tracing::warn!(agent = id, error = %e, "loading a connected agent failed; left out");
+                return None;
+            }
+        };
+        // Its own actions, as the first agent gets its own.
+        let action_tools = self
+            .engine
+            .actions
+            .tools_for(access::viewer(user), &agent.id, &agent.def.tools)
+            .await;
+        let (mut setup, provider, model) = setup(agent, &self.settings.agents);
+        setup.action_tools = action_tools;
+        if !self.settings.agents.allows_provider(&provider) {
+            tracing::warn!(
+                agent = id,
+                "a connected agent's provider is not allowed; left out"
+            );
+            return None;
+        }
+        let endpoint = self.settings.endpoints.get(&provider).cloned()?;
+        match self.choose(endpoint, Some(model), &user.id, ip).await {
+            Ok(chosen) => Some(Connected { setup, chosen }),
+            Err(e) => {
+                tracing::warn!(agent = id, error = %e, "a connected agent cannot run; left out");
+                None
+            }
+        }
+    }
+
+    /// The graph the engine runs: `first` (as the turn made it) and the agents found.
+    pub(super) fn graph(
+        &self,
+        first: Member,
+        found: Found,
+        prompt: &dyn Fn(&str) -> String,
+    ) -> Graph {
+        let Found {
+            connected,
+            edges,
+            hide_sequential_outputs,
+        } = found;
+        let mut members = vec![first];
+        for Connected { setup, chosen } in connected {
+            let instructions = setup.instructions.as_deref().map(prompt);
+            let artifacts = crate::chat::artifacts::prompt::instructions(
+                setup.artifacts.as_deref().filter(|m| !m.is_empty()),
+            );
+            let system = match (instructions, artifacts) {
+                (Some(s), Some(a)) => Some(format!("{s}\n\n{a}")),
+                (s, a) => s.or(a),
+            };
+            members.push(Member {
+                id: setup.id,
+                name: setup.name,
+                endpoint: chosen.endpoint,
+                api_key: chosen.api_key,
+                model: chosen.model,
+                params: setup.params,
+                system,
+                tools: self
+                    .engine
+                    .tools
+                    .select(setup.tools.iter().map(String::as_str))
+                    .with(setup.action_tools),
+                handoffs: Vec::new(),
+                next: Vec::new(),
+            });
+        }
+        let index = |id: &str, members: &[Member]| members.iter().position(|m| m.id == id);
+        for edge in &edges {
+            for from in &edge.from {
+                let Some(at) = index(from, &members) else {
+                    continue;
+                };
+                for to in &edge.to {
+                    let Some(dest) = index(to, &members) else {
+                        continue;
+                    };
+                    match edge.kind {
+                        Kind::Handoff => {
+                            let m = &mut members[at];
+                            if m.handoffs.iter().any(|(id, _)| id == to) || dest == at {
+                                continue;
+                            }
+                            let tool = Transfer::new(to, edge);
+                            m.handoffs.push((to.clone(), tool.prompt_key.clone()));
+                            m.tools = with_tool(&m.tools, tool);
+                        }
+                        Kind::Direct => members[at].next.push(Next {
+                            to: dest,
+                            prompt: edge.prompt.clone(),
+                            exclude_results: edge.exclude_results,
+                        }),
+                    }
+                }
+            }
+        }
+        Graph {
+            members,
+            hide_sequential_outputs,
+        }
+    }
+}
+
+/// Adds `edges` not already there (the same sources, destinations and kind), and queues the
+/// agents they name.
+fn collect(edges: &mut Vec<Edge>, queue: &mut VecDeque<String>, more: Vec<Edge>) {
+    let key = |e: &Edge| {
+        let (mut f, mut t) = (e.from.clone(), e.to.clone());
+        f.sort();
+        t.sort();
+        (f, t, e.kind)
+    };
+    for e in more {
+        for id in e.participants() {
+            if !queue.iter().any(|q| q == id) {
+                queue.push_back(id.to_owned());
+            }
+        }
+        if !edges.iter().any(|have| key(have) == key(&e)) {
+            edges.push(e);
+        }
+    }
+}
+
+/// `tools` and `tool`.
+fn with_tool(tools: &ToolSet, tool: Transfer) -> ToolSet {
+    tools.plus(std::sync::Arc::new(tool))
+}
