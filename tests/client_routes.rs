@@ -234,11 +234,19 @@ async fn features_not_here_yet_answer_as_librechat_does_when_off_or_empty() {
             .status(),
         404
     );
+    // The Tool Library's favorite tools: none yet.
+    assert_eq!(
+        server
+            .get_json("/api/user/settings/favorites/tools", &s.token)
+            .await,
+        json!([])
+    );
     for path in [
         "/api/files",
         "/api/files/config",
         "/api/projects",
         "/api/files/speech/config/get",
+        "/api/user/settings/favorites/tools",
     ] {
         assert_eq!(server.get(path).await.status(), 401, "{path}");
     }
