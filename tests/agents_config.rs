@@ -26,14 +26,10 @@ async fn the_endpoints_list_agents_as_librechat_does() {
         .iter()
         .map(|c| c.as_str().unwrap())
         .collect();
-    assert!(
-        caps.contains(&"tools") && caps.contains(&"actions"),
-        "{caps:?}"
-    );
-    assert!(
-        !caps.contains(&"memory"),
-        "no memory section: no memory capability"
-    );
+    // LibreChat's defaults, less what does not run here (web search, code, file search, MCP,
+    // chains, OCR, memory tools, ...): LibreChat's client offers no toggle that would do
+    // nothing.
+    assert_eq!(caps, ["artifacts", "actions", "context", "tools"]);
     assert!(agents.get("allowedProviders").is_none());
     let config = server.get_json("/api/config", &s.token).await;
     assert_eq!(
@@ -64,7 +60,8 @@ async fn disable_builder_refuses_every_change_and_reads_still_work() {
     let s = server.signed_in("alice@example.org", PW).await;
     let e = server.get_json("/api/endpoints", &s.token).await;
     assert_eq!(e["agents"]["disableBuilder"], true);
-    assert_eq!(e["agents"]["capabilities"], json!(["tools", "memory"]));
+    // Memory tools do not run here: left out, though memories are on.
+    assert_eq!(e["agents"]["capabilities"], json!(["tools"]));
     let (status, v) = call(
         &server,
         &s,
@@ -157,6 +154,34 @@ async fn agents_use_only_the_providers_allowed() {
     )
     .await;
     assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn capabilities_that_do_not_run_here_are_left_out_with_a_warning() {
+    let yaml = "version: 1.3.17\nendpoints:\n  agents:\n    capabilities: [web_search, tools, execute_code, artifacts, chain]\n";
+    let dir = tempfile::tempdir().unwrap();
+    let settings = TestServer::builder()
+        .yaml(yaml)
+        .settings(dir.path())
+        .unwrap();
+    let warned: Vec<&String> = settings
+        .yaml_warnings
+        .iter()
+        .filter(|w| w.contains("endpoints.agents.capabilities"))
+        .collect();
+    assert_eq!(warned.len(), 3, "{:?}", settings.yaml_warnings);
+    for (w, name) in warned.iter().zip(["web_search", "execute_code", "chain"]) {
+        assert!(
+            w.contains(&format!("`{name}` does not run on this server")),
+            "{w}"
+        );
+    }
+
+    let server = server(Some(yaml)).await;
+    let s = server.signed_in("alice@example.org", PW).await;
+    let e = server.get_json("/api/endpoints", &s.token).await;
+    // In the order the administrator gave.
+    assert_eq!(e["agents"]["capabilities"], json!(["tools", "artifacts"]));
 }
 
 #[tokio::test]

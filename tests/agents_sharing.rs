@@ -338,3 +338,54 @@ async fn the_list_pages_and_filters_by_category_search_promotion_and_permission(
     assert_eq!(bob_cats[0]["count"], 1);
     assert_eq!(bob_cats[3]["count"], 1, "finance: the one shared with him");
 }
+
+#[tokio::test]
+async fn an_agent_s_files_are_listed_to_its_editors_only() {
+    let server = server(None).await;
+    let (alice, bob) = server.two_users(PW).await;
+    let carol = server.signed_in("carol@example.org", PW).await;
+    let dave = server.signed_in("dave@example.org", PW).await;
+    let (status, file) = server
+        .upload(
+            &alice,
+            "/api/files",
+            "tides.txt",
+            "text/plain",
+            b"High water at 06:12 (the whole text).".to_vec(),
+        )
+        .await;
+    assert_eq!(status, 200, "{file}");
+    let file_id = file["file_id"].as_str().unwrap();
+    let agent = create(
+        &server,
+        &alice,
+        json!({"tool_resources": {"context": {"file_ids": [file_id]}}}),
+    )
+    .await;
+    let (id, object_id) = ids(&agent);
+    share_with(&server, &alice, &object_id, &bob, "agent_viewer").await;
+    share_with(&server, &alice, &object_id, &carol, "agent_editor").await;
+    let path = format!("/api/files/agent/{id}");
+
+    // The author and an editor: the file, without the text read out of it.
+    for s in [&alice, &carol] {
+        let files = server.get_json(&path, &s.token).await;
+        let files = files.as_array().unwrap();
+        assert_eq!(files.len(), 1, "{files:?}");
+        assert_eq!(files[0]["file_id"], file_id);
+        assert_eq!(files[0]["filename"], "tides.txt");
+        assert!(
+            !files[0].to_string().contains("the whole text"),
+            "{files:?}"
+        );
+    }
+    // A viewer, a stranger and an agent that does not exist: nothing, as in LibreChat.
+    for (s, p) in [
+        (&bob, path.clone()),
+        (&dave, path.clone()),
+        (&alice, "/api/files/agent/agent_nope".to_owned()),
+    ] {
+        assert_eq!(server.get_json(&p, &s.token).await, json!([]), "{p}");
+    }
+    assert_eq!(server.get(&path).await.status(), 401);
+}

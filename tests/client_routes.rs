@@ -175,7 +175,7 @@ async fn effective_permissions_are_none_and_unknown_types_are_refused() {
 async fn the_config_says_the_missing_features_are_off_whatever_the_yaml_says() {
     let server = TestServer::builder()
         .yaml(
-            "version: 1.3.17\ninterface:\n  agents: true\n  webSearch: true\n  bookmarks: false\n",
+            "version: 1.3.17\ninterface:\n  agents: true\n  webSearch: true\n  bookmarks: false\n  marketplace:\n    use: true\n",
         )
         .start()
         .await;
@@ -193,7 +193,7 @@ async fn the_config_says_the_missing_features_are_off_whatever_the_yaml_says() {
         assert_eq!(ui[off], false, "{off}: {ui}");
     }
     assert_eq!(ui["mcpServers"]["use"], false);
-    assert_eq!(ui["marketplace"]["use"], false);
+    assert_eq!(ui["marketplace"]["use"], true, "built: as the yaml says");
     assert_eq!(ui["bookmarks"], false, "what exists still follows the yaml");
     assert_eq!(ui["presets"], true);
 }
@@ -234,11 +234,19 @@ async fn features_not_here_yet_answer_as_librechat_does_when_off_or_empty() {
             .status(),
         404
     );
+    // The Tool Library's favorite tools: none yet.
+    assert_eq!(
+        server
+            .get_json("/api/user/settings/favorites/tools", &s.token)
+            .await,
+        json!([])
+    );
     for path in [
         "/api/files",
         "/api/files/config",
         "/api/projects",
         "/api/files/speech/config/get",
+        "/api/user/settings/favorites/tools",
     ] {
         assert_eq!(server.get(path).await.status(), 401, "{path}");
     }

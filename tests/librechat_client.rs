@@ -13,7 +13,9 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use serde_json::json;
 use support::fake_openai::{FakeOpenAi, KEY};
+use support::fake_tools::ToolScript;
 use support::node::{self, Needs};
 use support::{ServeProcess, librechat};
 
@@ -77,17 +79,23 @@ async fn librechat_s_own_client_in_a_real_browser() {
     std::fs::create_dir(&into).unwrap();
     let client = unpack(&tarball, &into);
     let fake = FakeOpenAi::start().await;
-    // Memories personalise answers (tests/e2e/librechat-memories.mjs).
+    // The agent's model calls the calculator (tests/e2e/librechat-agents.mjs: MODEL, CALCULATION).
+    fake.script(
+        "tide-calc",
+        ToolScript::calls([("calculator", json!({"input": "12 * 3.5"}))]),
+    );
+    // Memories personalise answers (tests/e2e/librechat-memories.mjs); the agent is found in
+    // the marketplace (tests/e2e/librechat-agents.mjs).
     std::fs::write(
         dir.path().join("librechat.yaml"),
-        "version: 1.3.17\nmemory:\n  personalize: true\n",
+        "version: 1.3.17\nmemory:\n  personalize: true\ninterface:\n  marketplace:\n    use: true\n",
     )
     .unwrap();
     let mut cmd = librechat(dir.path());
     cmd.env("CLIENT_DIR", &client)
         .env("OPENAI_API_KEY", KEY)
         .env("OPENAI_REVERSE_PROXY", &fake.base)
-        .env("OPENAI_MODELS", "gpt-4o")
+        .env("OPENAI_MODELS", "gpt-4o,tide-calc")
         .env("ALLOW_SHARED_LINKS_PUBLIC", "true")
         // A debug build gzips the client's 21 MB slowly on every fresh browser context; the
         // compression layer has its own tests.
@@ -192,4 +200,45 @@ async fn librechat_s_own_client_in_a_real_browser() {
         "the artifact instructions did not reach the model: {}",
         toggled["messages"][0]
     );
+    // The agent built in LibreChat's Agent Builder ran as built, for its author and for the
+    // account it was shared with: its instructions as the system prompt (AGENT.instructions in
+    // tests/e2e/librechat-agents.mjs), the calculator offered, and its result sent back.
+    let agent_turns: Vec<_> = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r["model"] == "tide-calc" && r.get("tools").is_some())
+        .collect();
+    let results: Vec<_> = agent_turns
+        .iter()
+        .filter(|r| {
+            r["messages"]
+                .as_array()
+                .and_then(|m| m.last())
+                .is_some_and(|m| m["role"] == "tool")
+        })
+        .collect();
+    assert_eq!(
+        (agent_turns.len(), results.len()),
+        (4, 2),
+        "two chats with the agent, each a call and its result: {agent_turns:?}"
+    );
+    for r in &agent_turns {
+        assert!(
+            r["messages"][0]["role"] == "system"
+                && r["messages"][0]["content"]
+                    .as_str()
+                    .is_some_and(|s| s.contains("(marker 6262)")),
+            "the agent's instructions did not lead its request: {}",
+            r["messages"][0]
+        );
+        assert_eq!(
+            r["tools"][0]["function"]["name"], "calculator",
+            "{}",
+            r["tools"]
+        );
+    }
+    for r in results {
+        let last = r["messages"].as_array().unwrap().last().unwrap();
+        assert_eq!(last["content"], "42", "the calculator's result: {last}");
+    }
 }

@@ -28,13 +28,14 @@ const TYPES: [&str; 16] = [
     "SHARED_LINKS",
 ];
 /// The ones this server has.
-const BUILT: [&str; 7] = [
+const BUILT: [&str; 8] = [
     "PROMPTS",
     "BOOKMARKS",
     "AGENTS",
     "MEMORIES",
     "TEMPORARY_CHAT",
     "PEOPLE_PICKER",
+    "MARKETPLACE",
     "SHARED_LINKS",
 ];
 

@@ -103,6 +103,15 @@ async fn a_credential_is_stored_encrypted_and_never_answered() {
     assert_eq!(w["authConfig"][0]["label"], "Wolfram App ID");
     assert!(w.get("authenticated").is_none(), "no server key: {w}");
     assert!(tools.iter().any(|t| t["pluginKey"] == "calculator"));
+    // Every picture is one the page may load (its Content-Security-Policy keeps images to this
+    // server): LibreChat's client's own, or none.
+    for t in tools {
+        assert!(
+            t.get("icon")
+                .is_none_or(|i| i.as_str().is_some_and(|i| i.starts_with("assets/"))),
+            "{t}"
+        );
+    }
     assert_eq!(
         auth_status(&server, &alice, "wolfram").await,
         (

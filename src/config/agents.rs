@@ -49,6 +49,13 @@ pub const DEFAULT_CAPABILITIES: [&str; 14] = [
     "ocr",
 ];
 
+/// The capabilities this server runs today: the calculator and other tools (`tools`), agents'
+/// actions (`actions`), the artifact instructions (`artifacts`) and files read as text into
+/// the context (`context`, LibreChat's client's "Upload as Text"). The others (web search,
+/// file search, code, OCR, MCP, chains, memory tools, ...) would only give LibreChat's client
+/// toggles that do nothing; a capability joins this list the day it runs.
+pub const RUNNABLE: [&str; 4] = ["actions", "artifacts", "context", "tools"];
+
 /// The agents endpoint's settings. Without the section, LibreChat's defaults.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -87,6 +94,9 @@ pub struct AgentsConfig {
     /// Whether `/api/endpoints` lists `agents` (`ENDPOINTS`, when set, must name it).
     #[serde(skip)]
     pub listed: bool,
+    /// What the administrator asked for that this server leaves out (said once at start).
+    #[serde(skip)]
+    pub warnings: Vec<String>,
 }
 
 fn default_max_citations() -> u32 {
@@ -115,6 +125,7 @@ impl Default for AgentsConfig {
             capabilities: None,
             other: Map::new(),
             listed: true,
+            warnings: Vec::new(),
         }
     }
 }
@@ -156,21 +167,36 @@ impl AgentsConfig {
                 ));
             }
         }
+        config.warnings = config
+            .capabilities
+            .iter()
+            .flatten()
+            .filter(|c| !RUNNABLE.contains(&c.as_str()))
+            .map(|c| {
+                format!(
+                    "librechat.yaml: endpoints.agents.capabilities: `{c}` does not run on this \
+                     server yet; it is left out"
+                )
+            })
+            .collect();
         config.listed = env.get("ENDPOINTS").is_none_or(|list| {
             list.trim().is_empty() || list.split(',').any(|e| e.trim() == "agents")
         });
         Ok(config)
     }
 
-    /// The capabilities offered, as LibreChat serves them: the configured ones (or its
-    /// defaults), without `memory` when memories are off (it would do nothing).
+    /// The capabilities offered, in the order configured (or LibreChat's defaults): only those
+    /// that run here ([`RUNNABLE`]), so LibreChat's client offers no toggle that does nothing,
+    /// and without `memory` when memories are off (as LibreChat serves them).
     pub fn served_capabilities(&self, memory_enabled: bool) -> Vec<String> {
-        let list: Vec<String> = match &self.capabilities {
-            Some(c) => c.clone(),
-            None => DEFAULT_CAPABILITIES.iter().map(|c| c.to_string()).collect(),
+        let list: Vec<&str> = match &self.capabilities {
+            Some(c) => c.iter().map(String::as_str).collect(),
+            None => DEFAULT_CAPABILITIES.to_vec(),
         };
         list.into_iter()
-            .filter(|c| memory_enabled || c != "memory")
+            .filter(|c| RUNNABLE.contains(c))
+            .filter(|c| memory_enabled || *c != "memory")
+            .map(str::to_owned)
             .collect()
     }
 
@@ -197,8 +223,12 @@ mod tests {
         let c = load(json!({}), &[]).unwrap();
         assert!(!c.disable_builder && c.listed);
         assert_eq!((c.max_citations, c.max_citations_per_file), (30, 7));
-        assert_eq!(c.served_capabilities(true).len(), 14);
-        assert!(!c.served_capabilities(false).contains(&"memory".to_owned()));
+        // LibreChat's defaults, less what does not run here.
+        assert_eq!(
+            c.served_capabilities(true),
+            ["artifacts", "actions", "context", "tools"]
+        );
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
         assert!(c.allows_provider("anything"));
     }
 
@@ -206,7 +236,7 @@ mod tests {
     fn the_section_is_read_and_checked() {
         let c = load(
             json!({"agents": {"disableBuilder": true, "recursionLimit": 50,
-                   "allowedProviders": ["openAI"], "capabilities": ["tools", "actions"],
+                   "allowedProviders": ["openAI"], "capabilities": ["tools", "web_search", "artifacts"],
                    "titleConvo": true}}),
             &[("ENDPOINTS", "openAI,google")],
         )
@@ -214,7 +244,13 @@ mod tests {
         assert!(c.disable_builder && !c.listed);
         assert_eq!(c.recursion_limit, Some(50));
         assert!(c.allows_provider("openAI") && !c.allows_provider("google"));
-        assert_eq!(c.served_capabilities(false), ["tools", "actions"]);
+        assert_eq!(c.served_capabilities(false), ["tools", "artifacts"]);
+        assert_eq!(c.warnings.len(), 1);
+        assert!(
+            c.warnings[0].contains("`web_search` does not run"),
+            "{:?}",
+            c.warnings
+        );
         assert_eq!(c.other["titleConvo"], true);
 
         let bad = |v: Value| load(json!({ "agents": v }), &[]).unwrap_err().to_string();

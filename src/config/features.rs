@@ -49,7 +49,7 @@ pub const FEATURES: [Feature; 16] = [
     feature("RUN_CODE", "runCode", "the code interpreter", false),
     feature("WEB_SEARCH", "webSearch", "web search", false),
     feature("PEOPLE_PICKER", "peoplePicker", "sharing with people", true),
-    feature("MARKETPLACE", "marketplace", "the agent marketplace", false),
+    feature("MARKETPLACE", "marketplace", "the agent marketplace", true),
     feature("FILE_SEARCH", "fileSearch", "file search", false),
     feature("FILE_CITATIONS", "fileCitations", "file citations", false),
     feature("MCP_SERVERS", "mcpServers", "MCP servers", false),
@@ -120,6 +120,7 @@ mod tests {
                 "MEMORIES",
                 "TEMPORARY_CHAT",
                 "PEOPLE_PICKER",
+                "MARKETPLACE",
                 "SHARED_LINKS"
             ]
         );

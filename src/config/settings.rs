@@ -365,11 +365,13 @@ impl Settings {
         }
         let secrets = Secrets::resolve(env, &data_dir, persist_secrets)?;
         let endpoints = crate::providers::Endpoints::load(env, parsed.yaml.endpoints.as_ref())?;
+        let agents = super::agents::AgentsConfig::load(env, parsed.yaml.endpoints.as_ref())?;
         let mut warnings = warnings;
         warnings.extend(endpoints.warnings.iter().cloned());
         let (actions, action_warnings) =
             super::actions::ActionsConfig::load(env, parsed.yaml.actions.as_ref());
         warnings.extend(action_warnings);
+        warnings.extend(agents.warnings.iter().cloned());
         let email = super::EmailSettings::from_env(env, &branding.app_title)?;
         let openid = super::OpenIdSettings::from_env(env, server.domain_server.as_deref())?;
         let saml = match openid {
@@ -403,7 +405,7 @@ impl Settings {
             social: super::SocialSettings::from_env(env)?,
             apple: super::AppleSettings::from_env(env)?,
             saml,
-            agents: super::agents::AgentsConfig::load(env, parsed.yaml.endpoints.as_ref())?,
+            agents,
             tools: super::tools::ToolSettings::from_env(env)?,
             actions,
             endpoints,

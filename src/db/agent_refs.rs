@@ -6,7 +6,8 @@ use serde_json::{Map, Value};
 
 use super::DbError;
 use super::acl::Viewer;
-use super::agents::{Denied, VIEW, check, object_id_of};
+use super::agents::{Denied, EDIT, VIEW, check, object_id_of};
+use super::files::{self, File};
 
 /// The agents `ids` (`agent_...`) names that do not exist, and those the viewer may not see.
 pub(super) fn classify_references(
@@ -23,6 +24,16 @@ pub(super) fn classify_references(
         }
     }
     Ok((missing, unseen))
+}
+
+/// The files the agent's `tool_resources` name, for a viewer who may edit it; none for anyone
+/// else, and none for an agent that does not exist (LibreChat answers both with an empty
+/// list).
+pub fn files_of(conn: &Connection, viewer: &Viewer, id: &str) -> Result<Vec<File>, DbError> {
+    match check(conn, viewer, id, EDIT)? {
+        Ok((object_id, _)) => files::of_agent(conn, &object_id),
+        Err(_) => Ok(Vec::new()),
+    }
 }
 
 /// Every agent id an edge names (`from` and `to`, each a string or a list of them).

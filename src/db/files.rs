@@ -120,6 +120,24 @@ pub fn list(conn: &Connection, user_id: &str, limit: u32) -> Result<Vec<File>, D
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// The files an agent's `tool_resources` name (any resource's `file_ids`), oldest first,
+/// without their text. The caller has checked that the reader may edit the agent, whose
+/// `_id` this is: such files are shared with the agent's editors.
+pub(super) fn of_agent(conn: &Connection, agent_object_id: &str) -> Result<Vec<File>, DbError> {
+    let sql = format!(
+        "SELECT {} FROM files WHERE file_id IN (
+             SELECT ids.value FROM agents a, json_each(a.tool_resources) r,
+                  json_each(r.value, '$.file_ids') ids
+              WHERE a.object_id = ?1 AND json_valid(a.tool_resources)
+                AND json_type(r.value, '$.file_ids') = 'array')
+          ORDER BY created_at, file_id LIMIT 1000",
+        COLUMNS.replacen(" text,", " NULL,", 1)
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map([agent_object_id], from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// Those of `file_ids` that the user owns, in the order asked (each once).
 pub fn owned(conn: &Connection, user_id: &str, file_ids: &[String]) -> Result<Vec<File>, DbError> {
     let mut out = Vec::with_capacity(file_ids.len());

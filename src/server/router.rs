@@ -62,6 +62,7 @@ fn routes() -> Routes {
         .merge(routes::actions::router())
         .merge(routes::action_oauth::router())
         .merge(routes::agent_avatar::router())
+        .merge(routes::agent_files::router())
         .merge(routes::admin_groups::router())
         .merge(routes::files::router())
         .merge(routes::roles::router())

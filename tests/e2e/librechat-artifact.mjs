@@ -47,6 +47,9 @@ export async function artifactSteps({ page, step, shot, send, message }) {
     const body = (await sent).postDataJSON();
     if (body.ephemeralAgent?.artifacts !== 'default') throw new Error(`the toggle sent ${JSON.stringify(body.ephemeralAgent)}`);
     await message(page, 2).getByText(`Echo: ${TOGGLE_MARKER}`).waitFor();
+    // The chat has its address once the answer ends; a "New chat" pressed before that is
+    // undone when the client moves to it.
+    await page.waitForURL(/\/c\/[0-9a-f-]{36}$/);
   });
 
   await step('artifacts: LibreChat\'s card opens its panel', async () => {

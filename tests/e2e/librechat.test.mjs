@@ -6,13 +6,14 @@
 // (EXPECTED_ABORTED). Content-Security-Policy violations and page errors fail it as well. Screenshots go to tests/e2e/artifacts/librechat/.
 // File attachments are in ./librechat-files.mjs, memories in ./librechat-memories.mjs, the avatar
 // in ./librechat-avatar.mjs, projects in ./librechat-projects.mjs, artifacts in
-// ./librechat-artifact.mjs.
+// ./librechat-artifact.mjs, agents (built, chatted with, shared) in ./librechat-agents.mjs.
 
 import { createHmac } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, request } from 'playwright-core';
+import { AGENT_EXPECTED, agentSteps } from './librechat-agents.mjs';
 import { artifactSteps } from './librechat-artifact.mjs';
 import { avatarSteps } from './librechat-avatar.mjs';
 import { fileSteps } from './librechat-files.mjs';
@@ -55,6 +56,7 @@ const EXPECTED = [
     path: /^\/api\/auth\/refresh$/, status: 403,
     why: "LibreChat's answer to a cookie that is not a refresh token (and to a retry after a 401)",
   },
+  ...AGENT_EXPECTED,
 ];
 
 /**
@@ -205,6 +207,19 @@ async function untaggedChat() {
       data: { arg: { conversationId: '0b6f9a8e-3c1d-4e2f-9a7b-5c4d3e2f1a0b', title: UNTAGGED, endpoint: 'openAI', model: 'gpt-4o' } },
     });
     if (!made.ok()) throw new Error(`the untagged chat: ${made.status()}`);
+  } finally {
+    await api.dispose();
+  }
+}
+
+/** Registers `who` through the API (LibreChat's registration signs nobody in). */
+async function register(who) {
+  const api = await request.newContext({ baseURL: BASE });
+  try {
+    const made = await api.post('api/auth/register', {
+      data: { name: who.name, email: who.email, password: PW, confirm_password: PW },
+    });
+    if (!made.ok()) throw new Error(`registering ${who.email}: ${made.status()}`);
   } finally {
     await api.dispose();
   }
@@ -464,6 +479,7 @@ try {
   await avatarSteps({ page, step, shot, openSettings });
   await promptSteps({ page, step, shot });
   await artifactSteps({ page, step, shot, send, message });
+  await agentSteps({ page, step, shot, send, message, newPage, login, register });
 
   let ended;
   await step('logout', async () => {

@@ -15,8 +15,8 @@
 //! * `rate-limited`: 429 with `retry-after: 7`; `server-error`: 500;
 //! * any model with a key other than [`KEY`]: 401 `invalid_api_key`.
 //!
-//! A request whose system prompt asks for a title gets "Tides and the Moon" (asked of `gated`,
-//! only after [`FakeOpenAi::release`]).
+//! A chat-completions request whose system prompt asks for a title (and offers no tools) gets
+//! "Tides and the Moon", from any model (asked of `gated`, only after [`FakeOpenAi::release`]).
 //!
 //! A model given a [`ToolScript`] ([`FakeOpenAi::script`]) answers with tool calls in each
 //! format (see [`super::fake_tools`]), and every request's tool history is checked as each
@@ -255,7 +255,9 @@ async fn completions(
         return refused;
     }
     let model = body["model"].as_str().unwrap_or("").to_owned();
-    if let Some(script) = shared.script(&model) {
+    // A title request offers no tools: a scripted model answers it with the title too.
+    let title = is_title(&body) && body.get("tools").is_none();
+    if let Some(script) = shared.script(&model).filter(|_| !title) {
         let results = body["messages"]
             .as_array()
             .and_then(|m| m.last())
@@ -268,7 +270,7 @@ async fn completions(
         }
         return fake_tools::openai::answer(&model, &script, &body);
     }
-    if is_title(&body) {
+    if title {
         // A title asked of `gated` waits for `release`, like its answers.
         if model == "gated"
             && let Ok(permit) = shared.gate.acquire().await

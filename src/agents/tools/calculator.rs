@@ -43,7 +43,7 @@ impl Calculator {
                 name: "Calculator",
                 plugin_key: "calculator",
                 description: "Perform simple and complex mathematical calculations.",
-                icon: "assets/calculator.svg",
+                icon: Some("assets/calculator.svg"),
                 auth: Vec::new(),
             },
         }

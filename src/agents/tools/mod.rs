@@ -130,7 +130,11 @@ pub struct Manifest {
     #[serde(rename = "pluginKey")]
     pub plugin_key: &'static str,
     pub description: &'static str,
-    pub icon: &'static str,
+    /// Its picture, from where the web app's Content-Security-Policy lets images load (this
+    /// server: LibreChat's client ships some under `assets/`); none for a tool whose only
+    /// picture is elsewhere, which the client then shows with its own tool icon.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub icon: Option<&'static str>,
     /// The credentials it needs (none for most).
     #[serde(rename = "authConfig")]
     pub auth: Vec<AuthField>,

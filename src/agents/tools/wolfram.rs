@@ -60,7 +60,9 @@ impl Wolfram {
                 plugin_key: "wolfram",
                 description: "Access computation, math, curated knowledge & real-time data \
                     through Wolfram|Alpha and Wolfram Language.",
-                icon: "https://www.wolframcdn.com/images/icons/Wolfram.png",
+                // LibreChat's is on wolframcdn.com, which the page may not load images from
+                // (and which would learn of everyone who opens the tools dialog).
+                icon: None,
                 auth: vec![AuthField {
                     field: "WOLFRAM_APP_ID",
                     label: "Wolfram App ID",
