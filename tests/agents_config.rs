@@ -29,7 +29,7 @@ async fn the_endpoints_list_agents_as_librechat_does() {
     // LibreChat's defaults, less what does not run here (web search, code, file search, MCP,
     // chains, OCR, memory tools, ...): LibreChat's client offers no toggle that would do
     // nothing.
-    assert_eq!(caps, ["artifacts", "actions", "context", "tools"]);
+    assert_eq!(caps, ["artifacts", "actions", "context", "tools", "chain"]);
     assert!(agents.get("allowedProviders").is_none());
     let config = server.get_json("/api/config", &s.token).await;
     assert_eq!(
@@ -158,7 +158,7 @@ async fn agents_use_only_the_providers_allowed() {
 
 #[tokio::test]
 async fn capabilities_that_do_not_run_here_are_left_out_with_a_warning() {
-    let yaml = "version: 1.3.17\nendpoints:\n  agents:\n    capabilities: [web_search, tools, execute_code, artifacts, chain]\n";
+    let yaml = "version: 1.3.17\nendpoints:\n  agents:\n    capabilities: [web_search, tools, execute_code, artifacts, chain, ocr]\n";
     let dir = tempfile::tempdir().unwrap();
     let settings = TestServer::builder()
         .yaml(yaml)
@@ -170,7 +170,7 @@ async fn capabilities_that_do_not_run_here_are_left_out_with_a_warning() {
         .filter(|w| w.contains("endpoints.agents.capabilities"))
         .collect();
     assert_eq!(warned.len(), 3, "{:?}", settings.yaml_warnings);
-    for (w, name) in warned.iter().zip(["web_search", "execute_code", "chain"]) {
+    for (w, name) in warned.iter().zip(["web_search", "execute_code", "ocr"]) {
         assert!(
             w.contains(&format!("`{name}` does not run on this server")),
             "{w}"
@@ -181,7 +181,10 @@ async fn capabilities_that_do_not_run_here_are_left_out_with_a_warning() {
     let s = server.signed_in("alice@example.org", PW).await;
     let e = server.get_json("/api/endpoints", &s.token).await;
     // In the order the administrator gave.
-    assert_eq!(e["agents"]["capabilities"], json!(["tools", "artifacts"]));
+    assert_eq!(
+        e["agents"]["capabilities"],
+        json!(["tools", "artifacts", "chain"])
+    );
 }
 
 #[tokio::test]
