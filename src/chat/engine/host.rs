@@ -125,27 +125,9 @@ impl Host for TurnHost<'_> {
     }
 
     async fn afford(&self, prompt_tokens: u64) -> Result<(), ProviderError> {
-        let checked = self
-            .engine
-            .billing
-            .check(
-                &self.turn.user_id,
-                self.model,
-                prompt_tokens,
-                self.endpoint.token_config.as_ref(),
-            )
-            .await;
-        match checked {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(short)) => Err(ProviderError::InsufficientBalance {
-                balance: short.balance,
-                cost: short.cost,
-            }),
-            Err(e) => {
-                tracing::warn!(error = %e, "checking the balance failed; answering anyway");
-                Ok(())
-            }
-        }
+        self.engine
+            .afford(&self.turn.user_id, self.model, self.endpoint, prompt_tokens)
+            .await
     }
 
     async fn bill(&self, usage: Usage, incomplete: bool) {

@@ -233,6 +233,38 @@ impl Engine {
         m
     }
 
+    /// Whether `user_id`'s balance covers a call to `model` with a prompt of about
+    /// `prompt_tokens`, as the tool loop asks before each call (the answer's and the memory
+    /// agent's). A balance that cannot be read lets the call go (and is logged).
+    pub(crate) async fn afford(
+        &self,
+        user_id: &str,
+        model: &str,
+        endpoint: &crate::providers::Endpoint,
+        prompt_tokens: u64,
+    ) -> Result<(), crate::providers::ProviderError> {
+        let checked = self
+            .billing
+            .check(
+                user_id,
+                model,
+                prompt_tokens,
+                endpoint.token_config.as_ref(),
+            )
+            .await;
+        match checked {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(short)) => Err(crate::providers::ProviderError::InsufficientBalance {
+                balance: short.balance,
+                cost: short.cost,
+            }),
+            Err(e) => {
+                tracing::warn!(error = %e, "checking the balance failed; the call goes on");
+                Ok(())
+            }
+        }
+    }
+
     async fn save(&self, m: Message) -> Result<(), DbError> {
         self.db
             .write(move |c| messages::save(c, &m).map(|_| ()))

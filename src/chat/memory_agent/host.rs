@@ -50,27 +50,9 @@ impl Host for MemoryHost<'_> {
     async fn save_calls(&self, _calls: Vec<CallRecord>) {}
 
     async fn afford(&self, prompt_tokens: u64) -> Result<(), ProviderError> {
-        let checked = self
-            .engine
-            .billing
-            .check(
-                self.user_id,
-                &self.model,
-                prompt_tokens,
-                self.endpoint.token_config.as_ref(),
-            )
-            .await;
-        match checked {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(short)) => Err(ProviderError::InsufficientBalance {
-                balance: short.balance,
-                cost: short.cost,
-            }),
-            Err(e) => {
-                tracing::warn!(error = %e, "checking the balance failed; the memory agent goes on");
-                Ok(())
-            }
-        }
+        self.engine
+            .afford(self.user_id, &self.model, &self.endpoint, prompt_tokens)
+            .await
     }
 
     async fn bill(&self, usage: Usage, incomplete: bool) {
