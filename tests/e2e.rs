@@ -147,8 +147,8 @@ fn text_of(message: &serde_json::Value) -> String {
 async fn run_script(script: &str, base: &str, server: &ServeProcess) {
     if let Err(out) = node::node_suite(script, &[("BASE_URL", base)]).await {
         panic!(
-            "the browser tests failed:\n{out}\n--- server log ---\n{}",
-            server.stderr.lock().unwrap()
+            "{}",
+            node::failure("the browser tests failed", &out, &server.stderr.lock().unwrap())
         );
     }
 }

@@ -116,8 +116,8 @@ async fn librechat_s_own_client_in_a_real_browser() {
     let base = format!("{}/", server.base.trim_end_matches('/'));
     if let Err(out) = node::node_suite("librechat.test.mjs", &[("BASE_URL", &base)]).await {
         panic!(
-            "LibreChat's client failed in the browser:\n{out}\n--- server log ---\n{}",
-            server.stderr.lock().unwrap()
+            "{}",
+            node::failure("LibreChat's client failed in the browser", &out, &server.stderr.lock().unwrap())
         );
     }
     // The files attached in the browser reached the model with their message: the document's

@@ -60,6 +60,18 @@ pub fn ready(suite: &str, why: Option<String>) -> bool {
     false
 }
 
+/// A browser suite's failure, told so that a CI summary (which keeps the end of the output)
+/// shows what failed: the server's last log lines first, then the suite's own report.
+pub fn failure(what: &str, out: &str, server_log: &str) -> String {
+    const LINES: usize = 200;
+    let lines: Vec<&str> = server_log.lines().collect();
+    let tail = lines[lines.len().saturating_sub(LINES)..].join("\n");
+    format!(
+        "{what}\n--- the server's last {} log lines ---\n{tail}\n--- the suite's output ---\n{out}",
+        LINES.min(lines.len())
+    )
+}
+
 /// Runs `node script` in tests/e2e with `env` (BASE_URL, ...), off the async threads. Its
 /// output is printed; `Err` holds it with the errors when the script fails.
 pub async fn node_suite(script: &str, env: &[(&str, &str)]) -> Result<(), String> {
