@@ -148,7 +148,11 @@ async fn run_script(script: &str, base: &str, server: &ServeProcess) {
     if let Err(out) = node::node_suite(script, &[("BASE_URL", base)]).await {
         panic!(
             "{}",
-            node::failure("the browser tests failed", &out, &server.stderr.lock().unwrap())
+            node::failure(
+                "the browser tests failed",
+                &out,
+                &server.stderr.lock().unwrap()
+            )
         );
     }
 }
