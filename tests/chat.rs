@@ -6,6 +6,7 @@ mod support;
 use std::time::Duration;
 
 use serde_json::{Value, json};
+use support::events::{Events, Frame};
 use support::fake_openai::{FakeOpenAi, KEY};
 use support::{Session, TestServer};
 
@@ -23,101 +24,6 @@ async fn server_with(fake: &FakeOpenAi, env: &[(&str, &str)]) -> TestServer {
         b = b.env(k, v);
     }
     b.start().await
-}
-
-/// One SSE frame: its id and its JSON.
-#[derive(Debug, Clone)]
-struct Frame {
-    id: Option<u64>,
-    data: Value,
-}
-
-/// Reads frames from an event stream as they arrive.
-struct Events {
-    resp: reqwest::Response,
-    buf: String,
-}
-
-impl Events {
-    async fn open(
-        server: &TestServer,
-        s: &Session,
-        stream_id: &str,
-        query: &str,
-        last_id: Option<u64>,
-    ) -> Self {
-        let mut req = server
-            .client
-            .get(server.url(&format!("/api/agents/chat/stream/{stream_id}{query}")))
-            .bearer_auth(&s.token);
-        if let Some(id) = last_id {
-            req = req.header("last-event-id", id.to_string());
-        }
-        let resp = req.send().await.unwrap();
-        assert_eq!(resp.status(), 200);
-        assert!(
-            resp.headers()["content-type"]
-                .to_str()
-                .unwrap()
-                .starts_with("text/event-stream")
-        );
-        Events {
-            resp,
-            buf: String::new(),
-        }
-    }
-
-    /// The next frame, or None when the stream ends.
-    async fn next(&mut self) -> Option<Frame> {
-        loop {
-            if let Some(end) = self.buf.find("\n\n") {
-                let raw: String = self.buf.drain(..end + 2).collect();
-                let mut id = None;
-                let mut data = String::new();
-                for line in raw.lines() {
-                    if let Some(v) = line.strip_prefix("id:") {
-                        id = v.trim().parse().ok();
-                    } else if let Some(v) = line.strip_prefix("data:") {
-                        data.push_str(v.strip_prefix(' ').unwrap_or(v));
-                    }
-                }
-                if data.is_empty() {
-                    continue; // a keep-alive comment
-                }
-                return Some(Frame {
-                    id,
-                    data: serde_json::from_str(&data).unwrap(),
-                });
-            }
-            let chunk = tokio::time::timeout(Duration::from_secs(30), self.resp.chunk())
-                .await
-                .expect("the stream stalled")
-                .unwrap()?;
-            self.buf.push_str(std::str::from_utf8(&chunk).unwrap());
-        }
-    }
-
-    /// Reads up to and including the first piece of the answer.
-    async fn until_delta(&mut self) {
-        while let Some(f) = self.next().await {
-            if f.data["event"] == "on_message_delta" {
-                break;
-            }
-        }
-    }
-
-    /// Every frame up to and including the final one.
-    async fn until_final(&mut self) -> Vec<Frame> {
-        let mut out = Vec::new();
-        while let Some(f) = self.next().await {
-            let last = f.data["final"] == true;
-            out.push(f);
-            if last {
-                break;
-            }
-        }
-        out
-    }
 }
 
 async fn send(server: &TestServer, s: &Session, body: Value) -> reqwest::Response {

@@ -23,6 +23,16 @@ async fn the_web_app_in_a_real_browser() {
         "calc-model",
         ToolScript::calls([("calculator", serde_json::json!({"input": "6*7"}))]),
     );
+    // The memory agent's model: it keeps a memory when asked to in a message with
+    // REMEMBER_MARKER (tests/e2e/memories.mjs), and does nothing for any other.
+    fake.script(
+        "memo",
+        ToolScript::calls([(
+            "set_memory",
+            serde_json::json!({"key": "tea", "value": "The user likes oolong tea."}),
+        )])
+        .when("(marker 4343)"),
+    );
     // An OpenID provider, for the "Continue with OpenID" button.
     let idp = OidcProvider::start(&[serde_json::json!({
         "sub": "erin", "email": "erin@example.org", "email_verified": true, "name": "Erin OpenID"
@@ -32,13 +42,14 @@ async fn the_web_app_in_a_real_browser() {
     // Terms of service that everyone must accept, as in LibreChat's example configuration;
     // no parameters panel (which only a signed-in user's `/api/config` says); small upload
     // limits, images allowed by type, and an endpoint
-    // without uploads (tests/e2e/attachments.mjs).
+    // without uploads (tests/e2e/attachments.mjs); memories with a memory agent
+    // (tests/e2e/memories.mjs).
     std::fs::write(
         dir.path().join("librechat.yaml"),
         "version: 1.2.1\ninterface:\n  parameters: false\n  termsOfService:\n    modalAcceptance: true\n    modalTitle: Terms of Service\n    modalContent: |\n      # Terms\n      Be **kind**.\n\
          endpoints:\n  custom:\n    - name: NoFiles\n      apiKey: unused\n      baseURL: https://example.invalid/v1\n      models:\n        default: [no-files-model]\n\
          fileConfig:\n  endpoints:\n    default:\n      fileLimit: 3\n      fileSizeLimit: 1\n      supportedMimeTypes: ['^text/.*$', '^image/(png|jpeg|gif|webp)$']\n    NoFiles:\n      disabled: true\n\
-         memory:\n  personalize: true\n",
+         memory:\n  personalize: true\n  agent:\n    enabled: true\n    provider: openAI\n    model: memo\n",
     )
     .unwrap();
     let mut cmd = librechat(dir.path());
@@ -75,14 +86,14 @@ async fn the_web_app_in_a_real_browser() {
         "no request to the provider carried the attached document"
     );
     // The memory kept in settings went with the next message, in the system prompt
-    // (MEMORY_MARKER in tests/e2e/memories.mjs).
+    // (MEMORY_MARKER in tests/e2e/memories.mjs); the memory agent's own requests list it too,
+    // so they do not count.
     assert!(
-        fake.requests()
-            .iter()
-            .any(|r| r["messages"][0]["role"] == "system"
-                && r["messages"][0]["content"]
-                    .as_str()
-                    .is_some_and(|s| s.contains("(marker 4242)"))),
+        fake.requests().iter().any(|r| r["model"] != "memo"
+            && r["messages"][0]["role"] == "system"
+            && r["messages"][0]["content"]
+                .as_str()
+                .is_some_and(|s| s.contains("(marker 4242)"))),
         "no request to the provider carried the memory in its system prompt"
     );
     // The shared prompt the viewer used with `/tides` reached the model filled: their name,

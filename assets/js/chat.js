@@ -15,6 +15,7 @@ import { NO_PARENT, Tree, textOf } from './tree.js';
 import { navigate } from './router.js';
 import { requestFiles } from './uploads.js';
 import { applyFrame, resumeParts } from './runsteps.js';
+import { addAttachment } from './memoryupdates.js';
 import { toolToggles } from './tooltoggles.js';
 
 /** How many messages of the branch are put on screen at a time. */
@@ -326,6 +327,16 @@ class ChatView {
       this.stream.responseId = rs.responseMessageId || this.stream.responseId;
       resumeParts(this.ensureResponse(), this.stream.steps, rs);
       this.renderAll();
+      return;
+    }
+    if (ev.event === 'attachment' && ev.data) {
+      // What the memory agent did (LibreChat's `attachment` event): shown with the answer it
+      // names, which may not have streamed a word yet.
+      if (!this.stream.responseId && ev.data.messageId) this.stream.responseId = ev.data.messageId;
+      const m = this.tree.get(ev.data.messageId) || this.ensureResponse();
+      if (!addAttachment(m, ev.data)) return;
+      if (m.messageId === (this.stream.responseId || 'pending-response')) this.renderStreaming();
+      else this.renderAll();
       return;
     }
     if (ev.event === 'on_run_step') this.stream.responseId = ev.data?.runId || this.stream.responseId;

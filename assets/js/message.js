@@ -6,6 +6,7 @@ import { artifactCard, openArtifact, segments } from './artifacts.js';
 import { avatar } from './avatar.js';
 import { h, iconButton, icon, icons, toast } from './dom.js';
 import { messageFiles } from './files.js';
+import { showMemoryUpdates } from './memoryupdates.js';
 import { showMarkdown } from './render.js';
 import { hasToolCalls } from './runsteps.js';
 import { plainBody, showParts } from './toolsteps.js';
@@ -34,6 +35,7 @@ export function messageElement(m, ctx) {
   el.append(user
     ? h('div', { class: 'msg-author' }, avatar(currentUser()), 'You')
     : h('div', { class: 'msg-author' }, ctx.agent ? agentAvatar(ctx.agent) : null, m.sender || 'Assistant'));
+  if (!user) showMemoryUpdates(el, m);
   if (thinking) el.append(thinking);
   const files = Array.isArray(m.files) && m.files.length ? messageFiles(m.files) : null;
   if (files) el.append(files);
@@ -121,6 +123,7 @@ function place(body, kept, i, part) {
 /** Updates a streaming answer in place. */
 export function updateStreaming(el, m) {
   const body = el.querySelector('.msg-body');
+  showMemoryUpdates(el, m);
   const think = thinkingOf(m);
   if (think) {
     let t = el.querySelector('.thinking');

@@ -17,13 +17,15 @@ use super::jobs::{Frame, Job};
 /// What a subscriber is sent next.
 #[derive(Debug)]
 pub enum Next {
-    /// A `sync` payload: the state so far (it has no id).
+    /// A payload without an id: a `sync` frame (the state so far), or one of the `attachment`
+    /// events that follow it.
     Sync(String),
     Frame(Arc<Frame>),
 }
 
 pub struct Follower {
-    sync: Option<String>,
+    /// The `sync` frame and the attachments after it, still to send.
+    sync: VecDeque<String>,
     replay: VecDeque<Arc<Frame>>,
     live: Receiver<Arc<Frame>>,
     /// Live frames up to this id are covered already.
@@ -38,7 +40,7 @@ impl Follower {
         let sub = job.subscribe(after, resume);
         let done = sub.ended && !sub.replay.iter().any(|f| f.terminal);
         Follower {
-            sync: sub.sync,
+            sync: sub.sync.unwrap_or_default().into(),
             replay: sub.replay.into(),
             live: sub.live,
             last_id: sub.last_id,
@@ -49,7 +51,7 @@ impl Follower {
 
     /// The next thing to send; `None` once the final frame was sent (or the job is gone).
     pub async fn next(&mut self) -> Option<Next> {
-        if let Some(s) = self.sync.take() {
+        if let Some(s) = self.sync.pop_front() {
             return Some(Next::Sync(s));
         }
         if let Some(f) = self.replay.pop_front() {
@@ -66,7 +68,8 @@ impl Follower {
                     let (sync, covered, last) = self.job.catch_up();
                     self.last_id = covered;
                     self.replay.extend(last);
-                    return Some(Next::Sync(sync));
+                    self.sync = sync.into();
+                    return self.sync.pop_front().map(Next::Sync);
                 }
                 Err(RecvError::Closed) => return None,
             }
@@ -118,6 +121,30 @@ mod tests {
             got.last()
         );
         assert_eq!(got.len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_follower_caught_up_gets_the_attachments_after_the_summary() {
+        let jobs = Arc::new(Jobs::new());
+        let job = jobs.start("s", "u", "c", "r", None).unwrap();
+        let mut slow = Follower::new(job.clone(), None, false);
+        assert!(job.attach(&json!({"type": "memory", "memory": {"key": "likes"}})));
+        for _ in 0..500 {
+            job.update(|s| s.text("t ", false)).unwrap();
+        }
+        job.emit_final(json!({"final": true}), Status::Done);
+        let got = drain(&mut slow).await;
+        let kinds: Vec<&str> = got
+            .iter()
+            .map(|n| match n {
+                Next::Sync(s) if s.contains("\"sync\":true") => "sync",
+                Next::Sync(s) if s.contains("\"attachment\"") => "attachment",
+                Next::Sync(_) => "?",
+                Next::Frame(f) if f.terminal => "final",
+                Next::Frame(_) => "frame",
+            })
+            .collect();
+        assert_eq!(kinds, ["sync", "attachment", "final"]);
     }
 
     #[tokio::test]

@@ -511,7 +511,7 @@ try {
   });
 
   await attachmentSteps({ page, step, shot, shots, send, lastAnswer, pickModel });
-  await memorySteps({ page, step, shot, send, lastAnswer });
+  await memorySteps({ page, step, shot, send, lastAnswer, pickModel });
   await avatarSteps({ page, step, shot });
   await projectSteps({ page, step, shots, chatTitle: 'Tides research' });
   await artifactSteps({ page, step, shots, send, lastAnswer, pickModel });

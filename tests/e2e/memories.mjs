@@ -2,10 +2,14 @@
 // delete another, see what they cost in tokens; a message then reaches the model with the
 // memory in its system prompt (tests/e2e.rs checks the fake provider got MEMORY_MARKER), and
 // the switch that keeps memories out of the answers stays off after the dialog is reopened.
+// The memory agent (`memory.agent` in tests/e2e.rs) keeps a memory when a message asks with
+// REMEMBER_MARKER: the answer shows "Updated saved memory" as LibreChat's client does, while
+// it is written, after a reload mid-answer, and from the saved answer.
 
 export const MEMORY_MARKER = '(marker 4242)';
+export const REMEMBER_MARKER = '(marker 4343)';
 
-export async function memorySteps({ page, step, shot, send, lastAnswer }) {
+export async function memorySteps({ page, step, shot, send, lastAnswer, pickModel }) {
   const settings = page.getByRole('dialog', { name: 'Settings' });
   const open = async () => {
     await page.getByRole('button', { name: 'Settings' }).click();
@@ -62,6 +66,47 @@ export async function memorySteps({ page, step, shot, send, lastAnswer }) {
     if (await settings.getByLabel('Use memories in answers').isChecked()) throw new Error('the switch did not stay off');
     await settings.getByLabel('Use memories in answers').check();
     await page.getByText('Memories are used in answers').waitFor();
+    await page.keyboard.press('Escape');
+  });
+
+  await step('memories: what the memory agent kept shows with the answer, live and after a reload', async () => {
+    await page.goto('c/new');
+    // An answer that stays open (`gated`): the memory agent works beside it.
+    await pickModel(page, 'gated');
+    await send(page, `Please remember that I like oolong tea ${REMEMBER_MARKER}`);
+    const note = () => lastAnswer(page).locator('details.memory-updates');
+    await lastAnswer(page).getByText('part one').waitFor();
+    await note().locator('summary', { hasText: 'Updated saved memory' }).waitFor();
+    // Shown while the answer is still being written.
+    await page.getByRole('button', { name: 'Stop generating' }).waitFor();
+    // Closed at first, as in LibreChat; opened, the key and the value.
+    if (await note().getByText('The user likes oolong tea.').isVisible()) throw new Error('the memory update starts open');
+    await note().locator('summary').click();
+    await note().getByRole('heading', { name: 'Updated Memories' }).waitFor();
+    await note().locator('.memory-key', { hasText: /^tea$/i }).waitFor();
+    await note().getByText('The user likes oolong tea.').waitFor();
+    await shot(page, 'memory-updated');
+
+    // A reload mid-answer: the resumed stream brings the update back, once.
+    await page.reload();
+    await lastAnswer(page).getByText('part one').waitFor();
+    await note().locator('summary', { hasText: 'Updated saved memory' }).waitFor();
+    await page.getByRole('button', { name: 'Stop generating' }).waitFor();
+    await note().locator('summary').click();
+    await note().getByText('The user likes oolong tea.').waitFor();
+    if (await note().locator('.memory-item').count() !== 1) throw new Error('the memory update is shown more than once');
+    await page.getByRole('button', { name: 'Stop generating' }).click();
+    await page.getByRole('button', { name: 'Send message' }).waitFor();
+
+    // Saved with the answer: after another reload it comes from the stored message.
+    await page.reload();
+    await lastAnswer(page).getByText('part one').waitFor();
+    await note().locator('summary', { hasText: 'Updated saved memory' }).click();
+    await note().getByText('The user likes oolong tea.').waitFor();
+    if (await note().count() !== 1) throw new Error('one memory update per answer');
+    // And the memory is kept.
+    await open();
+    await settings.locator('li.memory', { hasText: 'oolong' }).waitFor();
     await page.keyboard.press('Escape');
   });
 }

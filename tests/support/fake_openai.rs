@@ -51,8 +51,10 @@ struct Shared {
 }
 
 impl Shared {
-    fn script(&self, model: &str) -> Option<ToolScript> {
-        self.scripts.lock().unwrap().get(model).cloned()
+    /// The script of `model`, when it has one that applies to this request.
+    fn script(&self, model: &str, body: &Value) -> Option<ToolScript> {
+        let script = self.scripts.lock().unwrap().get(model).cloned()?;
+        script.applies(body).then_some(script)
     }
 }
 
@@ -257,7 +259,7 @@ async fn completions(
     let model = body["model"].as_str().unwrap_or("").to_owned();
     // A title request offers no tools: a scripted model answers it with the title too.
     let title = is_title(&body) && body.get("tools").is_none();
-    if let Some(script) = shared.script(&model).filter(|_| !title) {
+    if let Some(script) = shared.script(&model, &body).filter(|_| !title) {
         let results = body["messages"]
             .as_array()
             .and_then(|m| m.last())
@@ -449,7 +451,7 @@ async fn messages(
         return refused;
     }
     let model = body["model"].as_str().unwrap_or("").to_owned();
-    if let Some(script) = shared.script(&model) {
+    if let Some(script) = shared.script(&model, &body) {
         return fake_tools::anthropic::answer(&model, &script, &body);
     }
     if is_title(&body) {
@@ -560,7 +562,7 @@ async fn gemini(
             json!([]),
         );
     }
-    let script = shared.script(model);
+    let script = shared.script(model, &body);
     if let Some(refused) = fake_tools::gemini::check(&body, script.as_ref()) {
         return refused;
     }
@@ -666,7 +668,7 @@ async fn responses(
     if let Some(refused) = fake_tools::responses::check(&body) {
         return refused;
     }
-    if let Some(script) = body["model"].as_str().and_then(|m| shared.script(m)) {
+    if let Some(script) = body["model"].as_str().and_then(|m| shared.script(m, &body)) {
         return fake_tools::responses::answer(&script, &body);
     }
     let ev = |name: &str, data: Value| format!("event: {name}\ndata: {data}\n\n");

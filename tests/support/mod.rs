@@ -7,6 +7,7 @@
 pub static PEER_START: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 pub mod agents;
+pub mod events;
 pub mod fake_api;
 pub mod fake_apple;
 pub mod fake_hostile;

@@ -5,9 +5,11 @@
 //! keeps its frames (the SSE payloads) in a bounded [ring](super::ring) with increasing ids, so
 //! a client that reconnects with `Last-Event-ID` gets exactly what it missed; when the ring no
 //! longer reaches back that far, or on `?resume=true`, it gets a `sync` frame with everything
-//! generated so far instead. The answer itself is bounded ([`MAX_ANSWER_BYTES`]). A finished
-//! job lingers briefly (so a late subscriber still gets the final frame) and is then dropped:
-//! nothing grows without bound.
+//! generated so far instead, followed by the `attachment` events sent so far (LibreChat's
+//! `sync` has no place for them; its client shows one whenever it comes, so a client that
+//! reloaded mid-answer still shows what the memory agent did). The answer itself is bounded
+//! ([`MAX_ANSWER_BYTES`]). A finished job lingers briefly (so a late subscriber still gets
+//! the final frame) and is then dropped: nothing grows without bound.
 
 mod registry;
 
@@ -25,6 +27,9 @@ use crate::shapes::stream::{ResumeState, Sync};
 pub use crate::agents::steps::MAX_ANSWER_BYTES;
 /// Frames a live subscriber may fall behind before it is caught up with a `sync` frame.
 const LIVE_SLOTS: usize = 64;
+/// The most `attachment` events a job keeps for subscribers that join from a `sync` frame
+/// (the memory agent makes a handful; more are still streamed and saved, not replayed).
+const MAX_KEPT_ATTACHMENTS: usize = 64;
 
 /// One SSE payload with its id.
 #[derive(Debug)]
@@ -61,6 +66,8 @@ struct State {
     /// What was generated so far, as LibreChat's run steps and content parts.
     steps: Steps,
     user_message: Value,
+    /// The `attachment` events sent so far, as sent.
+    attachments: Vec<String>,
 }
 
 pub struct Job {
@@ -76,7 +83,9 @@ pub struct Job {
 
 /// What a subscriber gets first: missed frames, or a summary, then the live ones.
 pub struct Subscription {
-    pub sync: Option<String>,
+    /// The `sync` frame and the `attachment` events sent so far, when the subscriber starts
+    /// from the summary (these have no ids).
+    pub sync: Option<Vec<String>>,
     pub replay: Vec<Arc<Frame>>,
     pub live: broadcast::Receiver<Arc<Frame>>,
     /// Live frames up to this id are already covered (by the replay or the summary).
@@ -118,6 +127,23 @@ impl Job {
         r
     }
 
+    /// Sends an `attachment` event (`{"event": "attachment", "data": attachment}`, as
+    /// LibreChat sends what a tool or the memory agent made) and keeps it for subscribers that
+    /// join from a `sync` frame. Only while the job runs: answers whether it was sent.
+    pub fn attach(&self, attachment: &Value) -> bool {
+        let data = frame_text(&serde_json::json!({"event": "attachment", "data": attachment}));
+        let mut st = self.state.lock().expect("job state");
+        if st.status != Status::Running {
+            return false;
+        }
+        let st = &mut *st;
+        if st.attachments.len() < MAX_KEPT_ATTACHMENTS {
+            st.attachments.push(data.clone());
+        }
+        push(&self.tx, &mut st.ring, &mut st.next_id, data, false);
+        true
+    }
+
     /// Reads the answer's steps.
     pub fn read<R>(&self, look: impl FnOnce(&Steps) -> R) -> R {
         look(&self.state.lock().expect("job state").steps)
@@ -155,9 +181,9 @@ impl Job {
         self.resume_state_of(&st)
     }
 
-    /// The `sync` frame now, the id of the last frame it covers, and the final frame when the
-    /// job has ended (a `sync` does not replace it).
-    pub fn catch_up(&self) -> (String, Option<u64>, Option<Arc<Frame>>) {
+    /// The `sync` frame now (with the attachments so far), the id of the last frame it
+    /// covers, and the final frame when the job has ended (a `sync` does not replace it).
+    pub fn catch_up(&self) -> (Vec<String>, Option<u64>, Option<Arc<Frame>>) {
         let st = self.state.lock().expect("job state");
         (
             self.sync_of(&st),
@@ -166,12 +192,16 @@ impl Job {
         )
     }
 
-    fn sync_of(&self, st: &State) -> String {
-        frame_text(&Sync {
+    /// The `sync` frame, then the `attachment` events sent so far.
+    fn sync_of(&self, st: &State) -> Vec<String> {
+        let sync = frame_text(&Sync {
             sync: true,
             resume_state: self.resume_state_of(st),
             pending_events: [],
-        })
+        });
+        std::iter::once(sync)
+            .chain(st.attachments.iter().cloned())
+            .collect()
     }
 
     fn resume_state_of(&self, st: &State) -> ResumeState {
@@ -327,7 +357,7 @@ mod tests {
         let call = job.update(|s| s.call_start("call_1", "calculator"));
         job.update(|s| s.call_args(call, "{}")).unwrap();
         let s = job.subscribe(None, true);
-        let sync: Value = serde_json::from_str(s.sync.as_deref().unwrap()).unwrap();
+        let sync: Value = serde_json::from_str(&s.sync.unwrap()[0]).unwrap();
         let state = &sync["resumeState"];
         assert_eq!(
             state["aggregatedContent"],
@@ -355,9 +385,36 @@ mod tests {
         assert_eq!(events, ["\"on_run_step\"", "\"on_message_delta\""]);
         // Whoever joins now has the text in the summary, and no frame of it again.
         let late = job.subscribe(None, true);
-        assert!(late.sync.unwrap().contains("\"text\":\"hi\""));
+        assert!(late.sync.unwrap()[0].contains("\"text\":\"hi\""));
         assert!(late.replay.is_empty());
         assert_eq!(job.read(|s| s.answer_text()), "hi");
+    }
+
+    #[test]
+    fn attachments_follow_the_sync_and_stop_with_the_job() {
+        let (_, job) = job();
+        job.update(|s| s.text("hi", false)).unwrap();
+        assert!(job.attach(&json!({"type": "memory", "memory": {"key": "likes"}})));
+        let s = job.subscribe(None, true);
+        let sent = s.sync.unwrap();
+        assert_eq!(sent.len(), 2, "{sent:?}");
+        let a: Value = serde_json::from_str(&sent[1]).unwrap();
+        assert_eq!(a["event"], "attachment");
+        assert_eq!(a["data"]["memory"]["key"], "likes");
+        // Covered by the summary: not sent again as a frame.
+        assert!(s.replay.is_empty());
+        // One who follows frame by frame gets it in its place.
+        let all = job.subscribe(None, false);
+        assert!(all.sync.is_none());
+        assert!(all.replay.iter().any(|f| f.data.contains("\"attachment\"")));
+        job.emit_final(json!({"final": true}), Status::Done);
+        assert!(
+            !job.attach(&json!({"type": "memory"})),
+            "nothing after the end"
+        );
+        let (sync, _, last) = job.catch_up();
+        assert_eq!(sync.len(), 2);
+        assert!(last.is_some_and(|f| f.terminal));
     }
 
     #[test]

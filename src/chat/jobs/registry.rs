@@ -92,6 +92,7 @@ impl Jobs {
                 status: Status::Running,
                 steps: crate::agents::steps::Steps::new(response_message_id),
                 user_message: Value::Null,
+                attachments: Vec::new(),
             }),
             tx,
             abort: watch::channel(false).0,

@@ -9,7 +9,8 @@
 //! The answer never waits for it to start, and never fails because of it: a memory agent
 //! that cannot run (no such agent, no key, a provider error) is logged and the answer goes on.
 //! What it did goes to the client as LibreChat's `attachment` events (`type: memory`) while
-//! the answer streams; when the answer ends, the answer waits for it at most
+//! the answer streams (a client that rejoins from a `sync` frame gets those sent so far
+//! right after it, see [`Job::attach`]); when the answer ends, the answer waits for it at most
 //! [`ATTACHMENT_WAIT`] (as LibreChat does) so that those attachments are saved with the answer
 //! (`attachments`); ones that come later are added to the saved answer when they come.
 
@@ -27,7 +28,7 @@ use crate::agents::steps::Steps;
 use crate::agents::tools::{Context, ToolSet};
 use crate::auth::crypto::Cipher;
 use crate::chat::engine::Engine;
-use crate::chat::jobs::{Job, Status};
+use crate::chat::jobs::Job;
 use crate::chat::memories;
 use crate::chat::tokens::{Encoding, count_with};
 use crate::config::Settings;
@@ -100,10 +101,9 @@ pub fn start(engine: Engine, job: Arc<Job>, plan: Plan, inputs: Inputs) -> Pendi
             if s.taken {
                 s.late.push(attachment);
             } else {
-                // Under the lock the answer takes them with: never after its last frame.
-                if job.status() == Status::Running {
-                    job.emit(json!({"event": "attachment", "data": attachment}));
-                }
+                // Under the lock the answer takes them with: never after its last frame
+                // (`attach` sends nothing once the job has ended).
+                job.attach(&attachment);
                 s.attachments.push(attachment);
             }
         })

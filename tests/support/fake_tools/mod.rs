@@ -39,6 +39,9 @@ pub struct ToolScript {
     /// OpenAI: a request that carries results waits for
     /// [`FakeOpenAi::release`](super::fake_openai::FakeOpenAi::release) before it is answered.
     pub hold: bool,
+    /// Only a request whose body holds this text gets the calls; any other is answered as
+    /// if the model had no script (a memory model that acts on one message of a long run).
+    pub when: Option<String>,
 }
 
 impl ToolScript {
@@ -72,6 +75,18 @@ impl ToolScript {
     pub fn hold(mut self) -> Self {
         self.hold = true;
         self
+    }
+
+    pub fn when(mut self, text: &str) -> Self {
+        self.when = Some(text.to_owned());
+        self
+    }
+
+    /// Whether the script answers this request (see [`ToolScript::when`]).
+    pub fn applies(&self, body: &Value) -> bool {
+        self.when
+            .as_deref()
+            .is_none_or(|w| body.to_string().contains(w))
     }
 
     pub fn preface(mut self, words: &str) -> Self {
