@@ -117,7 +117,11 @@ async fn librechat_s_own_client_in_a_real_browser() {
     if let Err(out) = node::node_suite("librechat.test.mjs", &[("BASE_URL", &base)]).await {
         panic!(
             "{}",
-            node::failure("LibreChat's client failed in the browser", &out, &server.stderr.lock().unwrap())
+            node::failure(
+                "LibreChat's client failed in the browser",
+                &out,
+                &server.stderr.lock().unwrap()
+            )
         );
     }
     // The files attached in the browser reached the model with their message: the document's
