@@ -1,16 +1,21 @@
-//! The web app in a real browser: starts the real binary and a fake OpenAI provider, then
-//! runs `tests/e2e/app.test.mjs` (Playwright driving Debian's chromium) against them. Skipped
-//! with a note when chromium or the npm packages are missing, unless LIBRECHAT_REQUIRE_PEERS
-//! is set (as `.ci/run` does, after installing them). Screenshots land in tests/e2e/artifacts/.
+//! The web app in a real browser: starts the real binary, a fake OpenAI provider and a small
+//! web API for an agent's action (`support::fake_api`), then runs `tests/e2e/app.test.mjs`
+//! (Playwright driving Debian's chromium) against them. Skipped with a note when chromium or
+//! the npm packages are missing, unless LIBRECHAT_REQUIRE_PEERS is set (as `.ci/run` does,
+//! after installing them). Screenshots land in tests/e2e/artifacts/.
 
 mod support;
 
+use support::fake_api::FakeApi;
 use support::fake_openai::{FakeOpenAi, KEY};
 use support::fake_tools::ToolScript;
 use support::node::{self, Needs};
 use support::oidc::OidcProvider;
 use support::ssp::SimpleSamlPhp;
 use support::{ServeProcess, librechat};
+
+/// The API key the browser gives the action (tests/e2e/actions.mjs).
+const ACTION_KEY: &str = "sk-e2e-action-0123456789";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_web_app_in_a_real_browser() {
@@ -33,6 +38,13 @@ async fn the_web_app_in_a_real_browser() {
         )])
         .when("(marker 4343)"),
     );
+    // A web API for an agent's action, and a model that calls its `getPet` (as the model is
+    // offered it: the domain 127.0.0.1 with `_` for `.`) with the id 7 (tests/e2e/actions.mjs).
+    let api = FakeApi::start("http://example.com/").await;
+    fake.script(
+        "action-model",
+        ToolScript::calls([("getPet_action_127_0_0_1", serde_json::json!({"id": "7"}))]),
+    );
     // An OpenID provider, for the "Continue with OpenID" button.
     let idp = OidcProvider::start(&[serde_json::json!({
         "sub": "erin", "email": "erin@example.org", "email_verified": true, "name": "Erin OpenID"
@@ -46,16 +58,23 @@ async fn the_web_app_in_a_real_browser() {
     // (tests/e2e/memories.mjs).
     std::fs::write(
         dir.path().join("librechat.yaml"),
-        "version: 1.2.1\ninterface:\n  parameters: false\n  termsOfService:\n    modalAcceptance: true\n    modalTitle: Terms of Service\n    modalContent: |\n      # Terms\n      Be **kind**.\n\
+        format!(
+            "version: 1.2.1\ninterface:\n  parameters: false\n  termsOfService:\n    modalAcceptance: true\n    modalTitle: Terms of Service\n    modalContent: |\n      # Terms\n      Be **kind**.\n\
          endpoints:\n  custom:\n    - name: NoFiles\n      apiKey: unused\n      baseURL: https://example.invalid/v1\n      models:\n        default: [no-files-model]\n\
          fileConfig:\n  endpoints:\n    default:\n      fileLimit: 3\n      fileSizeLimit: 1\n      supportedMimeTypes: ['^text/.*$', '^image/(png|jpeg|gif|webp)$']\n    NoFiles:\n      disabled: true\n\
-         memory:\n  personalize: true\n  agent:\n    enabled: true\n    provider: openAI\n    model: memo\n",
+         memory:\n  personalize: true\n  agent:\n    enabled: true\n    provider: openAI\n    model: memo\n\
+         actions:\n  allowedAddresses: ['127.0.0.1:{}']\n",
+            api.port
+        ),
     )
     .unwrap();
     let mut cmd = librechat(dir.path());
     cmd.env("OPENAI_API_KEY", KEY)
         .env("OPENAI_REVERSE_PROXY", &fake.base)
-        .env("OPENAI_MODELS", "gpt-4o,gated,server-error,calc-model")
+        .env(
+            "OPENAI_MODELS",
+            "gpt-4o,gated,server-error,calc-model,action-model",
+        )
         .env("ALLOW_SHARED_LINKS_PUBLIC", "true")
         .env("OPENID_CLIENT_ID", "librechat")
         .env("OPENID_CLIENT_SECRET", "client-secret")
@@ -76,7 +95,22 @@ async fn the_web_app_in_a_real_browser() {
         .await
         .unwrap();
     let base = format!("{}/", server.base.trim_end_matches('/'));
-    run_script("app.test.mjs", &base, &server).await;
+    let env = [
+        ("BASE_URL", base.as_str()),
+        ("ACTION_API", api.base.as_str()),
+        ("ACTION_KEY", ACTION_KEY),
+    ];
+    run_script("app.test.mjs", &env, &server).await;
+    // The action added in the browser called the API with the key given there, also after
+    // an edit that left the key's box empty (tests/e2e/actions.mjs).
+    let calls = api.seen_at("/v1/pets/7");
+    assert!(calls.len() >= 2, "the API was called {} times", calls.len());
+    assert!(
+        calls
+            .iter()
+            .all(|c| c.headers.get("x-api-key").map(String::as_str) == Some(ACTION_KEY)),
+        "a call to the action's API went without its key"
+    );
     // The Markdown file attached in the browser reached the model with its message
     // (DOC_MARKER in tests/e2e/attachments.mjs).
     assert!(
@@ -154,9 +188,10 @@ fn text_of(message: &serde_json::Value) -> String {
     }
 }
 
-/// Runs `script` (in tests/e2e) against `base`; fails with its output and the server's log.
-async fn run_script(script: &str, base: &str, server: &ServeProcess) {
-    if let Err(out) = node::node_suite(script, &[("BASE_URL", base)]).await {
+/// Runs `script` (in tests/e2e) with `env` (`BASE_URL` at least); fails with its output and
+/// the server's log.
+async fn run_script(script: &str, env: &[(&str, &str)], server: &ServeProcess) {
+    if let Err(out) = node::node_suite(script, env).await {
         panic!(
             "{}",
             node::failure(
@@ -200,5 +235,5 @@ async fn saml_across_sites_in_a_real_browser() {
             .replace("127.0.0.1", "localhost")
     );
     idp.register_sp(sp, &format!("{base}oauth/saml/callback"));
-    run_script("saml.test.mjs", &base, &server).await;
+    run_script("saml.test.mjs", &[("BASE_URL", &base)], &server).await;
 }

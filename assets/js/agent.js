@@ -2,9 +2,11 @@
 // their access to it (`GET /api/permissions/agent/:_id/effective`: VIEW 1, EDIT 2, DELETE 4,
 // SHARE 8) and their role's AGENTS permissions, as the server checks them: a viewer reads its
 // summary and chats with it; an editor changes it (each save a version), sets its picture,
-// restores a version and copies it; the owner also deletes and shares it (sharing.js).
+// restores a version and copies it, and adds, edits and deletes its actions (actions.js); the
+// owner also deletes and shares it (sharing.js).
 
 import { del, get, post, request } from './api.js';
+import { actionsSection } from './actions.js';
 import { agentAvatar, agentName, categoryName } from './agentcatalog.js';
 import { agentForm } from './agentform.js';
 import { agentsAccess } from './agents.js';
@@ -63,11 +65,25 @@ export async function agentScreen(root, id) {
       toast(err.message, 'error');
     }
   };
+  let versionsEl = versionsSection(agent, versions, redraw);
+  // An action's save or delete changes the agent's tools (which the form keeps) and makes a
+  // version; the rest of the form is left as the person has it.
+  const actionsChanged = async () => {
+    try {
+      const fresh = versionsSection(agent, await get(`api/agents/${path}/versions`), redraw);
+      versionsEl.replaceWith(fresh);
+      versionsEl = fresh;
+    } catch (e) {
+      toast(e.message, 'error');
+    }
+  };
+  const actions = (access.entry?.capabilities || []).includes('actions') ? actionsSection(agent, actionsChanged) : null;
   mount(root, page(head(agent, may, access),
     pictureSection(agent, redraw),
     h('form', { class: 'prompt-form agent-form', 'aria-label': 'Agent', onsubmit: save }, form.el,
       h('div', { class: 'row' }, h('button', { type: 'submit', class: 'primary' }, 'Save'))),
-    versionsSection(agent, versions, redraw)));
+    actions,
+    versionsEl));
 }
 
 /** The form for a new agent; it exists once created, and its picture is set then. */

@@ -55,11 +55,13 @@ export function toolStep(call, live, key = null) {
 /** Brings a call's element up to date, keeping it open or closed as the person left it. */
 export function updateToolStep(el, call, live) {
   const state = stateOf(call, live);
-  const name = call.name || 'a tool';
+  // An action's tool (`<operation>_action_<domain>`) by its operation's name (the whole in its title).
+  const name = (call.name || '').split('_action_')[0] || call.name || 'a tool';
   el.dataset.state = state;
   el.dataset.callId = call.id || '';
   el.setAttribute('aria-busy', String(state === 'running'));
   el.querySelector('.tool-title').textContent = SUMMARY[state](name);
+  if (name !== call.name && call.name) el.querySelector('.tool-title').title = call.name;
   el.querySelector('.tool-args').textContent = pretty(call.args);
   const hasOutput = state === 'done' || state === 'error';
   el.querySelector('.tool-output').textContent = hasOutput ? String(call.output) : '';

@@ -8,6 +8,7 @@ mod support;
 
 mod attacks;
 mod calls;
+mod derived;
 mod oauth;
 mod saving;
 

@@ -97,6 +97,16 @@ fn explicit_port(value: &str) -> Result<Option<u16>, String> {
     }
 }
 
+/// The domain LibreChat's client names for a document whose first server is `server_url`:
+/// `<protocol>//<hostname>`, the port and path left out. `None` when it is no http(s) URL.
+pub fn of_server(server_url: &str) -> Option<String> {
+    let u = url::Url::parse(server_url).ok()?;
+    if !matches!(u.scheme(), "http" | "https") {
+        return None;
+    }
+    Some(format!("{}://{}", u.scheme(), u.host_str()?))
+}
+
 /// Whether the domain the client names is the one the spec's first server is on (LibreChat's
 /// `validateActionDomain`): the same host, and the same protocol when the client writes one
 /// (a host name without one means https; an IP address takes the spec's); a port, when the
@@ -243,6 +253,27 @@ mod tests {
             normalize_tool_name("get---x_action_127---0---0---1"),
             "get---x_action_127_0_0_1"
         );
+    }
+
+    #[test]
+    fn a_documents_server_names_the_domain_as_librechats_client_does() {
+        assert_eq!(
+            of_server("http://127.0.0.1:8080/v1").as_deref(),
+            Some("http://127.0.0.1")
+        );
+        assert_eq!(
+            of_server("https://API.example.com/v1?x=1").as_deref(),
+            Some("https://api.example.com")
+        );
+        assert_eq!(
+            of_server("http://[::1]:80/").as_deref(),
+            Some("http://[::1]")
+        );
+        assert_eq!(of_server("ftp://example.com"), None);
+        assert_eq!(of_server("/relative"), None);
+        for server in ["http://127.0.0.1:8080/v1", "https://api.example.com/v1"] {
+            assert_eq!(matches_server(&of_server(server).unwrap(), server), Ok(()));
+        }
     }
 
     #[test]

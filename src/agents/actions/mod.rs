@@ -1,8 +1,9 @@
 //! Actions: an OpenAPI document attached to an agent, whose operations become tools the agent's
 //! model may call (LibreChat's `/api/agents/actions`).
 //!
-//! Saving one ([`Actions::save`]) checks the document ([`spec`]), that the domain the person
-//! names is the one its server is on and that `actions.allowedDomains` allows it ([`domain`]),
+//! Saving one ([`Actions::save`]) checks the document ([`spec`]) (and reads its operations
+//! and domain from it when the body leaves them out), that the domain the person names is the
+//! one its server is on and that `actions.allowedDomains` allows it ([`domain`]),
 //! that the server (and an OAuth provider's endpoints) is not a private address unless
 //! `actions.allowedAddresses` lists it, encrypts the secrets with `CREDS_KEY`, and changes the
 //! agent's tools as LibreChat does ([`plan`]). A chat with the agent gets one tool per
@@ -45,6 +46,9 @@ pub enum SaveError {
     Invalid(String),
     #[error("No functions provided")]
     NoFunctions,
+    /// No `functions` were sent, and the document has no operation to make them of.
+    #[error("No operations found in the OpenAPI spec: a path needs a method (get, post, ...)")]
+    NoOperations,
     #[error("The OpenAPI document is larger than {} MiB", spec::MAX_SPEC_BYTES / (1024 * 1024))]
     SpecTooLarge,
     #[error("{0}")]

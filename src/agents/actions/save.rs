@@ -12,15 +12,25 @@ use crate::db::agents::{self, Agent};
 impl Actions {
     /// Creates or updates an action of the agent `agent_id` from a save body (LibreChat's
     /// `{functions, action_id?, metadata}`); the agent and the action as saved.
+    ///
+    /// LibreChat's client reads the document itself and sends its operations as `functions`
+    /// and its server as `metadata.domain`. A body without `functions` (ours: the bundled app
+    /// reads no YAML) asks the server to do the same: every operation of the document becomes
+    /// a function, named as LibreChat's `openapiToFunction` names it, and a domain not given
+    /// is the document's server's `protocol//hostname`, as LibreChat's client writes it.
     pub async fn save(
         &self,
         viewer: Viewer,
         agent_id: String,
         body: &Map<String, Value>,
     ) -> Result<(Agent, Action), SaveError> {
-        let functions = function_names(body.get("functions"))?;
+        // `functions: []` (or `null`) stays LibreChat's 400; only its absence means "derive".
+        let sent = match body.get("functions") {
+            None => None,
+            v => Some(function_names(v)?),
+        };
         let requested = action_id(body.get("action_id"))?;
-        let incoming = metadata::incoming(body.get("metadata"))?;
+        let mut incoming = metadata::incoming(body.get("metadata"))?;
         // Nothing of the agent or its actions is judged for someone who may not edit it.
         let (v, id) = (viewer.clone(), agent_id.clone());
         self.db
@@ -34,15 +44,21 @@ impl Actions {
         if stored.as_ref().is_some_and(|s| s.agent_id != agent_id) {
             return Err(SaveError::OtherAgent);
         }
+        let old = stored
+            .as_ref()
+            .map(|s| metadata::Metadata::from_map(&s.metadata))
+            .unwrap_or_default();
+        if sent.is_none() && incoming.metadata.domain.is_none() {
+            let raw_spec = incoming.metadata.raw_spec.as_deref();
+            if let Some(text) = raw_spec.or(old.raw_spec.as_deref()) {
+                incoming.metadata.domain = derived_domain(text, old.domain.as_deref())?;
+            }
+        }
         let domain = incoming
             .metadata
             .domain
             .clone()
             .ok_or(SaveError::NoDomain)?;
-        let old = stored
-            .as_ref()
-            .map(|s| metadata::Metadata::from_map(&s.metadata))
-            .unwrap_or_default();
         let held = stored.as_ref().map_or(Held::default(), |s| Held {
             api_key: s.sealed.api_key.is_some(),
             oauth_client_id: s.sealed.oauth_client_id.is_some(),
@@ -54,12 +70,16 @@ impl Actions {
                 tracing::warn!(agent.id = %agent_id, "an action's domain is not its document's server");
             }
         })?;
-        // Names the client computed that are no operation of the document (LibreChat's client
-        // makes some of a path's shared fields) are left out.
-        let functions: Vec<String> = functions
-            .into_iter()
-            .filter(|f| parsed.operations.iter().any(|o| &o.name == f))
-            .collect();
+        let functions: Vec<String> = match sent {
+            // Names the client computed that are no operation of the document (LibreChat's
+            // client makes some of a path's shared fields) are left out.
+            Some(sent) => sent
+                .into_iter()
+                .filter(|f| parsed.operations.iter().any(|o| &o.name == f))
+                .collect(),
+            None if parsed.operations.is_empty() => return Err(SaveError::NoOperations),
+            None => parsed.operations.iter().map(|o| o.name.clone()).collect(),
+        };
         if functions.is_empty() {
             return Err(SaveError::NoFunctions);
         }
@@ -235,6 +255,17 @@ fn function_names(v: Option<&Value>) -> Result<Vec<String>, SaveError> {
         return Err(SaveError::NoFunctions);
     }
     Ok(names)
+}
+
+/// The domain of the document `raw_spec` when the body names none: the stored one while the
+/// document's server is still on it (so that an edit does not look like a move), else the
+/// one LibreChat's client would name.
+fn derived_domain(raw_spec: &str, stored: Option<&str>) -> Result<Option<String>, SaveError> {
+    let server = spec::parse(raw_spec)?.server_url;
+    Ok(match stored {
+        Some(d) if domain::matches_server(d, &server).is_ok() => Some(d.to_owned()),
+        _ => domain::of_server(&server),
+    })
 }
 
 /// A requested action id: LibreChat's nanoids (letters, digits, `_` and `-`).
