@@ -201,6 +201,13 @@ impl AgentsConfig {
             .collect()
     }
 
+    /// Whether this server serves `capability` to agents (configured, and runnable here).
+    pub fn serves(&self, capability: &str) -> bool {
+        self.served_capabilities(true)
+            .iter()
+            .any(|c| c == capability)
+    }
+
     /// Whether agents may use the endpoint `name` (`allowedProviders`, when set, names it).
     pub fn allows_provider(&self, name: &str) -> bool {
         self.allowed_providers

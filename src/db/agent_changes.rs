@@ -195,7 +195,7 @@ pub fn update(
 }
 
 /// [`update`] inside the caller's transaction.
-fn update_in(
+pub(super) fn update_in(
     tx: &Connection,
     viewer: &Viewer,
     id: &str,

@@ -138,6 +138,32 @@ pub(super) fn of_agent(conn: &Connection, agent_object_id: &str) -> Result<Vec<F
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// The documents of an agent's File Context (`context`, then the legacy `ocr`), with their
+/// text (its first `max_chars` characters: what the model is given is cut shorter anyway),
+/// in the agent's order, each once; files gone since and files without text are left out.
+/// The caller has checked that the reader may use the agent, whose `_id` this is.
+pub(super) fn context_of_agent(
+    conn: &Connection,
+    agent_object_id: &str,
+    max_chars: u64,
+) -> Result<Vec<File>, DbError> {
+    let sql = format!(
+        "SELECT {} FROM files JOIN (
+             SELECT ids.value AS listed, min((r.key = 'ocr') * 1000000 + ids.key) AS pos
+               FROM agents a, json_each(a.tool_resources) r, json_each(r.value, '$.file_ids') ids
+              WHERE a.object_id = ?1 AND json_valid(a.tool_resources)
+                AND r.key IN ('context', 'ocr') AND json_type(r.value, '$.file_ids') = 'array'
+              GROUP BY ids.value) ON listed = file_id
+          WHERE source = 'text' AND coalesce(text, '') <> ''
+          ORDER BY pos LIMIT 1000",
+        COLUMNS.replacen(" text,", " substr(text, 1, ?2),", 1)
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let max = i64::try_from(max_chars).unwrap_or(i64::MAX);
+    let rows = stmt.query_map(params![agent_object_id, max], from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// Those of `file_ids` that the user owns, in the order asked (each once).
 pub fn owned(conn: &Connection, user_id: &str, file_ids: &[String]) -> Result<Vec<File>, DbError> {
     let mut out = Vec::with_capacity(file_ids.len());
@@ -215,8 +241,9 @@ pub fn attach(
     Ok(n)
 }
 
-/// Deletes those of `file_ids` the user owns; returns the deleted records (their bytes are
-/// the caller's to remove from the storage, after this commits).
+/// Deletes those of `file_ids` the user owns, and takes them out of the agents that listed
+/// them; returns the deleted records (their bytes are the caller's to remove from the
+/// storage, after this commits).
 pub fn delete(
     conn: &mut Connection,
     user_id: &str,
@@ -231,6 +258,8 @@ pub fn delete(
             stmt.execute(params![user_id, f.file_id])?;
         }
     }
+    let gone: Vec<String> = found.iter().map(|f| f.file_id.clone()).collect();
+    super::agent_files::forget(&tx, &gone)?;
     tx.commit()?;
     Ok(found)
 }

@@ -29,6 +29,7 @@
 pub mod acl;
 pub mod actions;
 pub mod agent_changes;
+pub mod agent_files;
 pub mod agent_lists;
 pub mod agent_pictures;
 pub mod agent_refs;

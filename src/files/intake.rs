@@ -27,6 +27,10 @@ pub struct Meta {
     pub endpoint: Option<String>,
     pub endpoint_type: Option<String>,
     pub conversation_id: Option<String>,
+    /// For an agent's File Context (LibreChat's `tool_resource: context`): a document only
+    /// (its text is what the agent is given), recorded with LibreChat's `FileContext.agents`
+    /// and no conversation.
+    pub for_agent: bool,
 }
 
 /// Why an upload was refused. Each is the person's to fix (a 4xx), except `Db` and `Io`.
@@ -48,6 +52,9 @@ pub enum IntakeError {
     BadName,
     #[error("Unsupported file type")]
     Unsupported,
+    /// LibreChat's words when an agent's File Context is given a file with no text to read.
+    #[error("File type {0} is not supported for text parsing.")]
+    NotText(String),
     #[error("{0}")]
     Type(#[from] TypeError),
     #[error("{0}")]
@@ -91,6 +98,19 @@ pub async fn take(
     meta: Meta,
     received: Received,
 ) -> Result<File, IntakeError> {
+    let record = prepare(storage, settings, meta, received).await?;
+    record_or_remove(db, storage, record).await
+}
+
+/// Checks a complete upload, reads it and stores its bytes: the record to keep, not recorded
+/// yet (the caller records it, or removes its bytes: `storage_key`). On a refusal nothing is
+/// stored.
+pub async fn prepare(
+    storage: &Storage,
+    settings: &FileSettings,
+    meta: Meta,
+    received: Received,
+) -> Result<File, IntakeError> {
     let temp_file_id = meta.temp_file_id.clone().ok_or(IntakeError::NoFileId)?;
     if uuid::Uuid::parse_str(&temp_file_id).is_err() {
         return Err(IntakeError::BadFileId);
@@ -114,9 +134,12 @@ pub async fn take(
     if !limits.accepts(&mime) {
         return Err(IntakeError::Unsupported);
     }
+    if mime.starts_with("image/") && meta.for_agent {
+        // No OCR here: an image has no text for an agent's context.
+        return Err(IntakeError::NotText(mime));
+    }
     if mime.starts_with("image/") {
         return take_image(
-            db,
             storage,
             settings,
             meta,
@@ -150,24 +173,29 @@ pub async fn take(
         user_id: meta.user_id,
         temp_file_id: Some(temp_file_id),
         filename,
-        storage_key: key.clone(),
+        storage_key: key,
         bytes: i64::try_from(size).unwrap_or(i64::MAX),
         mime,
         // LibreChat's FileSources.text: given to the model as text.
         source: "text".into(),
-        context: Some("message_attachment".into()),
-        conversation_id: meta.conversation_id,
+        context: Some(
+            if meta.for_agent {
+                "agents"
+            } else {
+                "message_attachment"
+            }
+            .into(),
+        ),
+        conversation_id: meta.conversation_id.filter(|_| !meta.for_agent),
         text: Some(text),
         ..File::default()
     };
-    record_or_remove(db, storage, record, key).await
+    Ok(record)
 }
 
 /// An image: decoded under limits, turned upright, shrunk for vision models (Anthropic's
 /// smaller bound for its endpoint), written again without metadata, and stored once.
-#[allow(clippy::too_many_arguments)]
 async fn take_image(
-    db: &Db,
     storage: &Storage,
     settings: &FileSettings,
     meta: Meta,
@@ -202,7 +230,7 @@ async fn take_image(
         user_id: meta.user_id,
         temp_file_id: Some(temp_file_id),
         filename,
-        storage_key: key.clone(),
+        storage_key: key,
         bytes: i64::try_from(size).unwrap_or(i64::MAX),
         mime: output.mime().to_owned(),
         width: Some(i64::from(prepared.width)),
@@ -212,16 +240,12 @@ async fn take_image(
         conversation_id: meta.conversation_id,
         ..File::default()
     };
-    record_or_remove(db, storage, record, key).await
+    Ok(record)
 }
 
 /// Records a stored file; when that fails, its bytes go too (the sweeper would, later).
-async fn record_or_remove(
-    db: &Db,
-    storage: &Storage,
-    record: File,
-    key: String,
-) -> Result<File, IntakeError> {
+async fn record_or_remove(db: &Db, storage: &Storage, record: File) -> Result<File, IntakeError> {
+    let key = record.storage_key.clone();
     match db
         .write(move |c| crate::db::files::insert(c, &record))
         .await

@@ -109,6 +109,28 @@ pub struct ChatMessage {
 /// (Anthropic refuses an empty user message). LibreChat's words.
 pub const ATTACHMENT_ONLY_TEXT: &str = "Please refer to the attached file(s).";
 
+/// LibreChat's "Attached document(s)" block (`extractFileContext`): each document's text
+/// under its quoted name, in one fenced block (with a line break after the fence, which
+/// LibreChat leaves out). None without documents.
+pub fn documents_block<'a>(
+    documents: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Option<String> {
+    let mut block = String::new();
+    for (name, text) in documents {
+        block.push_str(if block.is_empty() {
+            "Attached document(s):\n```md\n"
+        } else {
+            "\n\n---\n\n"
+        });
+        block.push_str(&format!("# \"{name}\"\n{text}\n"));
+    }
+    if block.is_empty() {
+        return None;
+    }
+    block.push_str("\n```");
+    Some(block)
+}
+
 impl ChatMessage {
     /// A message of text only.
     pub fn text(role: Role, text: impl Into<String>) -> Self {
@@ -122,7 +144,7 @@ impl ChatMessage {
     /// documents first, as LibreChat gives them), and its images. Only a user's message
     /// carries images to a model.
     pub fn wire(&self) -> Wire<'_> {
-        let mut documents = String::new();
+        let mut documents: Vec<(&str, &str)> = Vec::new();
         let mut texts: Vec<&str> = Vec::new();
         let mut images = Vec::new();
         for part in &self.content {
@@ -130,16 +152,7 @@ impl ChatMessage {
                 Part::Text(t) => texts.push(t),
                 Part::Image(i) if self.role == Role::User => images.push(i),
                 Part::Image(_) => {}
-                // LibreChat's "Attached document(s)" block: each file under its quoted name (with a
-                // line break after the fence, which LibreChat leaves out).
-                Part::Document { name, text } => {
-                    documents.push_str(if documents.is_empty() {
-                        "Attached document(s):\n```md\n"
-                    } else {
-                        "\n\n---\n\n"
-                    });
-                    documents.push_str(&format!("# \"{name}\"\n{text}\n"));
-                }
+                Part::Document { name, text } => documents.push((name, text)),
                 // Each format writes these apart (see `super::tools`).
                 Part::ToolCall(_)
                 | Part::ToolResult(_)
@@ -148,8 +161,7 @@ impl ChatMessage {
             }
         }
         let mut text = texts.join("\n\n");
-        if !documents.is_empty() {
-            documents.push_str("\n```");
+        if let Some(documents) = documents_block(documents) {
             text = if text.is_empty() {
                 documents
             } else {

@@ -39,6 +39,11 @@ pub(super) struct AgentSetup {
     pub agent_ids: Vec<String>,
     /// Only the last agent's words are kept (LibreChat's `hide_sequential_outputs`).
     pub hide_sequential_outputs: bool,
+    /// Whether its File Context (`tool_resources.context`, or the legacy `ocr`) lists files.
+    pub has_context_files: bool,
+    /// Its File Context's documents, as the tail of its system prompt (see
+    /// [`super::agent_context`]).
+    pub context: Option<String>,
 }
 
 impl ChatService {
@@ -88,6 +93,13 @@ pub(super) fn setup(agent: Agent, config: &AgentsConfig) -> (AgentSetup, String,
         .min(max)
         .max(1);
     let name = def.name.clone().filter(|n| !n.is_empty());
+    let has_context_files = ["context", "ocr"].iter().any(|k| {
+        def.tool_resources
+            .get(*k)
+            .and_then(|r| r.get("file_ids"))
+            .and_then(Value::as_array)
+            .is_some_and(|ids| !ids.is_empty())
+    });
     (
         AgentSetup {
             id: agent.id,
@@ -101,6 +113,8 @@ pub(super) fn setup(agent: Agent, config: &AgentsConfig) -> (AgentSetup, String,
             edges: def.edges,
             agent_ids: def.agent_ids.unwrap_or_default(),
             hide_sequential_outputs: def.hide_sequential_outputs == Some(true),
+            has_context_files,
+            context: None,
         },
         def.provider,
         def.model,

@@ -32,6 +32,13 @@ pub(super) struct Found {
     hide_sequential_outputs: bool,
 }
 
+impl Found {
+    /// The agents found beside the first.
+    pub(super) fn setups_mut(&mut self) -> impl Iterator<Item = &mut AgentSetup> {
+        self.connected.iter_mut().map(|c| &mut c.setup)
+    }
+}
+
 impl ChatService {
     /// The agents `first` hands on to, when it has edges or chained agents.
     pub(super) async fn connected(
@@ -179,10 +186,7 @@ impl ChatService {
             let artifacts = crate::chat::artifacts::prompt::instructions(
                 setup.artifacts.as_deref().filter(|m| !m.is_empty()),
             );
-            let system = match (instructions, artifacts) {
-                (Some(s), Some(a)) => Some(format!("{s}\n\n{a}")),
-                (s, a) => s.or(a),
-            };
+            let system = join(join(instructions, artifacts), setup.context);
             members.push(Member {
                 id: setup.id,
                 name: setup.name,
@@ -254,6 +258,14 @@ fn collect(edges: &mut Vec<Edge>, queue: &mut VecDeque<String>, more: Vec<Edge>)
         if !edges.iter().any(|have| key(have) == key(&e)) {
             edges.push(e);
         }
+    }
+}
+
+/// Two parts of a system prompt, one after the other.
+pub(super) fn join(first: Option<String>, then: Option<String>) -> Option<String> {
+    match (first, then) {
+        (Some(s), Some(t)) => Some(format!("{s}\n\n{t}")),
+        (s, t) => s.or(t),
     }
 }
 

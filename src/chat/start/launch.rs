@@ -180,10 +180,7 @@ impl ChatService {
         let fill = |s: &str| crate::chat::variables::fill_special(s, &user.name, started);
         let system = instructions.filter(|s| !s.trim().is_empty()).map(fill);
         // LibreChat adds the memories after the instructions, as the system prompt's tail.
-        let system = match (system, memory) {
-            (Some(s), Some(m)) => Some(format!("{s}\n\n{m}")),
-            (s, m) => s.or(m),
-        };
+        let system = super::graph::join(system, memory);
         // The artifacts instructions, when the agent, the toggle or the conversation's setting
         // turns them on (chat::artifacts::prompt).
         let artifacts = crate::chat::artifacts::prompt::instructions(match &agent {
@@ -192,10 +189,9 @@ impl ChatService {
                 crate::chat::artifacts::prompt::mode(artifacts.as_deref(), params.get("artifacts"))
             }
         });
-        let system = match (system, artifacts) {
-            (Some(s), Some(a)) => Some(format!("{s}\n\n{a}")),
-            (s, a) => s.or(a),
-        };
+        let system = super::graph::join(system, artifacts);
+        // The agent's File Context, last, as LibreChat ends `additional_instructions` with it.
+        let system = super::graph::join(system, agent.as_ref().and_then(|a| a.context.clone()));
         let vars = vec![
             ("LIBRECHAT_USER_ID".into(), user.id.clone()),
             ("LIBRECHAT_USER_EMAIL".into(), user.email.clone()),

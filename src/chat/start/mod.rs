@@ -8,6 +8,7 @@
 //! HTTP handler), as LibreChat's middleware does.
 
 mod agent;
+mod agent_context;
 mod checks;
 mod error;
 mod graph;
@@ -69,7 +70,7 @@ impl ChatService {
         mut request: StartRequest,
     ) -> Result<Started, StartError> {
         // An agent chooses the endpoint and model it runs on.
-        let (agent, provider, model) = if endpoint == agent::AGENTS_ENDPOINT {
+        let (mut agent, provider, model) = if endpoint == agent::AGENTS_ENDPOINT {
             let (setup, provider, model) = self.agent_for(user, &request.settings).await?;
             (Some(setup), provider, Some(model))
         } else {
@@ -80,7 +81,7 @@ impl ChatService {
         self.limit(&user.id, ip).await?;
         let chosen = self.choose(found, model, &user.id, ip).await?;
         // The agents it hands on to, if any.
-        let graph = match &agent {
+        let mut graph = match &agent {
             Some(a) => self.connected(user, ip, a).await,
             None => None,
         };
@@ -153,8 +154,15 @@ impl ChatService {
         // From here on the job is registered: however this ends, the guard ends the job
         // unless the answer's task took it.
         let launch = Launch::new(self.engine.jobs.clone(), job.clone());
-        // The person's memories are read while the message is saved.
-        let (prepared, memory) = tokio::join!(
+        // Each agent's File Context.
+        let agents: Vec<&mut agent::AgentSetup> = agent
+            .iter_mut()
+            .chain(graph.iter_mut().flat_map(graph::Found::setups_mut))
+            .collect();
+        let message_files = files.clone();
+        let context_files = self.give_context(user, agents, &message_files, &chosen.model);
+        // The person's memories and the agents' files are read while the message is saved.
+        let (prepared, memory, ()) = tokio::join!(
             prepare(
                 &self.engine.db,
                 Prepare {
@@ -178,6 +186,7 @@ impl ChatService {
                 },
             ),
             self.memory_context(user, request.memories_allowed),
+            context_files,
         );
         let prepared = prepared?;
         let answer = Answer {

@@ -14,8 +14,10 @@ use serde_json::{Value, json};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::agent_file_upload::{self, AgentForm};
 use crate::chat::present;
 use crate::db::files;
+use crate::db::users::User;
 use crate::files::documents::DocumentError;
 use crate::files::intake::{self, IntakeError, Meta};
 use crate::files::{PutError, Received};
@@ -82,6 +84,7 @@ impl From<IntakeError> for ApiError {
                 ApiError::internal(anyhow::anyhow!(e.to_string()))
             }
             IntakeError::Unsupported
+            | IntakeError::NotText(_)
             | IntakeError::Type(_)
             | IntakeError::Text(_)
             | IntakeError::Image(_) => ApiError::UnsupportedMediaType(e.to_string()),
@@ -121,6 +124,7 @@ async fn read_form(
     mut form: Multipart,
     max: u64,
     meta: &mut Meta,
+    agent: &mut AgentForm,
 ) -> Result<Option<Received>, ApiError> {
     let mut received = None;
     while let Some(mut field) = form.next_field().await.map_err(bad_form)? {
@@ -146,8 +150,11 @@ async fn read_form(
                 meta.conversation_id =
                     Some(field_text(field).await?).filter(|c| !c.is_empty() && c != "new")
             }
-            // message_file, tool_resource, width, height, agent_id, version, model,
-            // isTemporary: read and not needed (every document is given to the model as text).
+            "agent_id" => agent.agent_id = Some(field_text(field).await?),
+            "tool_resource" => agent.tool_resource = Some(field_text(field).await?),
+            "message_file" => agent.message_file = field_text(field).await? == "true",
+            // width, height, version, model, isTemporary: read and not needed (every
+            // document is given to the model as text).
             _ => {
                 field_text(field).await?;
             }
@@ -235,21 +242,25 @@ async fn room(state: &AppState, user_id: &str) -> Result<u64, ApiError> {
 async fn receive(
     state: AppState,
     client: Client,
-    user_id: String,
+    user: User,
     form: Result<Multipart, MultipartRejection>,
 ) -> Result<Json<TFile>, ApiError> {
-    let _slot = admit(&state, &client, &user_id).await?;
+    let _slot = admit(&state, &client, &user.id).await?;
     let form = form.map_err(|_| {
         ApiError::BadRequest("send the file as multipart/form-data in the field \"file\"".into())
     })?;
-    let max = room(&state, &user_id).await?;
+    let max = room(&state, &user.id).await?;
     let mut meta = Meta {
-        user_id,
+        user_id: user.id.clone(),
         ..Meta::default()
     };
-    let received = read_form(&state, form, max, &mut meta)
+    let mut agent = AgentForm::default();
+    let received = read_form(&state, form, max, &mut meta, &mut agent)
         .await?
         .ok_or_else(|| ApiError::BadRequest("No file uploaded".into()))?;
+    if let Some((agent_id, resource)) = agent_file_upload::target(&agent)? {
+        return agent_file_upload::take(&state, &user, meta, received, agent_id, resource).await;
+    }
     let saved = intake::take(
         &state.db,
         &state.files,
@@ -266,15 +277,17 @@ async fn receive(
     Ok(Json(body))
 }
 
-/// Uploads a file for a message: documents are read as text for the model.
-#[utoipa::path(post, path = "/api/files", operation_id = "files_upload", request_body(content = Object, description = "multipart/form-data: `file`, `file_id` (the client's UUID for it), `endpoint`, `endpointType`, `conversationId`, `message_file`, `tool_resource`", content_type = "multipart/form-data"), tag = "files", responses((status = 200, description = "The stored file", body = TFile)))]
+/// Uploads a file for a message: documents are read as text for the model. With `agent_id`
+/// and `tool_resource` (and no `message_file: true`), a document for the agent's File
+/// Context instead (see `agent_file_upload`).
+#[utoipa::path(post, path = "/api/files", operation_id = "files_upload", request_body(content = Object, description = "multipart/form-data: `file`, `file_id` (the client's UUID for it), `endpoint`, `endpointType`, `conversationId`, `message_file`; for an agent's files `agent_id` and `tool_resource` (`context`, or the legacy `ocr`)", content_type = "multipart/form-data"), tag = "files", responses((status = 200, description = "The stored file, with `message`", body = TFile), (status = 400, description = "Invalid, an agent without `tool_resource`, or an unknown `tool_resource`"), (status = 403, description = "No EDIT on the agent (`{error, message}`), or `file_search`/`execute_code`/`image_edit`, which this server does not serve"), (status = 404, description = "No such agent (`{error, message}`)"), (status = 413, description = "Too large"), (status = 415, description = "An unsupported type, or an image for an agent's File Context")))]
 async fn upload(
     State(state): State<AppState>,
     client: Client,
     AuthUser(user): AuthUser,
     form: Result<Multipart, MultipartRejection>,
 ) -> Result<Json<TFile>, ApiError> {
-    receive(state, client, user.id, form).await
+    receive(state, client, user, form).await
 }
 
 /// Uploads an image for a message (LibreChat's client sends images here, with their size).
@@ -285,7 +298,7 @@ async fn upload_image(
     AuthUser(user): AuthUser,
     form: Result<Multipart, MultipartRejection>,
 ) -> Result<Json<TFile>, ApiError> {
-    receive(state, client, user.id, form).await
+    receive(state, client, user, form).await
 }
 
 /// The caller's files, newest first (avatars left out).
@@ -305,6 +318,9 @@ async fn list(
 struct DeleteBody {
     #[serde(default)]
     files: Vec<FileRef>,
+    /// With `tool_resource`: take the files out of this agent instead of deleting them.
+    agent_id: Option<String>,
+    tool_resource: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -312,10 +328,12 @@ struct FileRef {
     file_id: Option<String>,
 }
 
-/// `{files: [{file_id, ...}]}`: deletes the caller's files, record and bytes. Any file of
-/// another account in the list refuses the whole request (403, `unauthorizedFiles`), as in
-/// LibreChat.
-#[utoipa::path(delete, path = "/api/files", operation_id = "files_delete", request_body(content = Object, description = "`{files: [{file_id}]}`"), tag = "files", responses((status = 200, description = "Deleted")))]
+/// `{files: [{file_id, ...}]}`: deletes the caller's files, record and bytes, and takes them
+/// out of the agents that list them. Any file of another account in the list refuses the
+/// whole request (403, `unauthorizedFiles`), as in LibreChat. With `agent_id` and
+/// `tool_resource`, the files are only taken out of that agent (see
+/// [`agent_file_upload::remove`]).
+#[utoipa::path(delete, path = "/api/files", operation_id = "files_delete", request_body(content = Object, description = "`{files: [{file_id}], agent_id?, tool_resource?}`"), tag = "files", responses((status = 200, description = "Deleted, or taken out of the agent"), (status = 204, description = "No file named"), (status = 400, description = "An unknown `tool_resource`"), (status = 403, description = "Another account's files, or no EDIT on the agent (`unauthorizedFiles`)"), (status = 404, description = "No such agent")))]
 async fn delete(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -333,6 +351,15 @@ async fn delete(
             Json(json!({"message": "Nothing provided to delete"})),
         )
             .into_response());
+    }
+    let agent_id = body.agent_id.filter(|a| !a.is_empty());
+    let resource = body.tool_resource.filter(|r| !r.is_empty());
+    if let (Some(agent_id), Some(resource)) = (agent_id, resource) {
+        return Ok(
+            agent_file_upload::remove(&state, &user, agent_id, &resource, ids)
+                .await?
+                .into_response(),
+        );
     }
     let user_id = user.id.clone();
     let outcome = state

@@ -6,6 +6,7 @@ pub mod actions;
 pub mod admin;
 pub mod admin_groups;
 pub mod agent_avatar;
+mod agent_file_upload;
 pub mod agent_files;
 mod agent_shapes;
 pub mod agents;
