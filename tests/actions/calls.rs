@@ -9,11 +9,7 @@ use crate::*;
 
 #[tokio::test]
 async fn the_model_calls_an_action_and_its_answer_is_given_back_and_stored() {
-    let fake = FakeOpenAi::start().await;
-    let api = FakeApi::start("http://example.com/").await;
-    let server = server(&fake, &yaml(&api, ""), &[]).await;
-    let s = server.signed_in("alice@example.org", PW).await;
-    let agent_id = agent(&server, &s).await;
+    let (fake, api, server, s, agent_id) = scene("").await;
     saved(
         &server,
         &s,
