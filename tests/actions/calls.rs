@@ -227,3 +227,48 @@ async fn a_tool_output_asking_for_another_agents_action_gets_no_such_tool() {
         .unwrap()["tools"];
     assert_eq!(offered.as_array().unwrap().len(), 1, "{offered}");
 }
+
+#[tokio::test]
+async fn an_action_saved_with_another_document_is_read_anew_at_the_next_turn() {
+    let (fake, api, server, s, agent_id) = scene("").await;
+    let action = saved(&server, &s, &agent_id, &api.spec(), &["getPet"], json!({})).await;
+    fake.script(
+        MODEL,
+        ToolScript::calls([(tool("getPet").as_str(), json!({"id": "7"}))]),
+    );
+    // The tool offered in the last turn.
+    let offered = || {
+        let last = fake
+            .requests()
+            .into_iter()
+            .rfind(|r| r.get("tools").is_some())
+            .unwrap();
+        last["tools"][0]["function"].clone()
+    };
+    answer(&server, &s, &agent_id).await;
+    assert_eq!(offered()["description"], "One pet by id");
+    assert!(
+        offered()["parameters"]["properties"]
+            .get("verbose")
+            .is_some()
+    );
+
+    // Saved again with another summary and another query parameter, as the client saves it.
+    let changed = api
+        .spec()
+        .replace("One pet by id", "A pet, by its number")
+        .replace("\"verbose\"", "\"detail\"");
+    let body = json!({"functions": functions(&["getPet"]), "action_id": action["action_id"],
+        "metadata": {"domain": "http://127.0.0.1", "raw_spec": changed}});
+    let path = format!("/api/agents/actions/{agent_id}");
+    let resp = server.send("POST", &path, &s.token, body).await;
+    assert_eq!(resp.status(), 200);
+    answer(&server, &s, &agent_id).await;
+    let tool = offered();
+    assert_eq!(tool["description"], "A pet, by its number");
+    let properties = &tool["parameters"]["properties"];
+    assert!(
+        properties.get("detail").is_some() && properties.get("verbose").is_none(),
+        "{properties}"
+    );
+}
