@@ -11,6 +11,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use support::fake_openai::{FakeOpenAi, KEY};
 use support::fake_tools::ToolScript;
+use support::poll::eventually;
+use support::stream::frames;
 use support::{Session, TestServer};
 
 const PW: &str = "correct horse battery";
@@ -32,69 +34,11 @@ async fn boot(fake: &FakeOpenAi, yaml: &str) -> TestServer {
         .await
 }
 
-async fn start(server: &TestServer, s: &Session, body: Value) -> String {
-    let resp = server
-        .send("POST", "/api/agents/chat/openAI", &s.token, body)
-        .await;
-    assert_eq!(resp.status(), 200);
-    let v: Value = resp.json().await.unwrap();
-    v["streamId"].as_str().unwrap().to_owned()
-}
-
-/// The frames of a stream up to its final one.
-async fn frames(server: &TestServer, s: &Session, id: &str) -> Vec<Value> {
-    let mut resp = server
-        .get_as(&format!("/api/agents/chat/stream/{id}"), &s.token)
-        .await;
-    let (mut buf, mut out) = (String::new(), Vec::new());
-    loop {
-        while let Some(end) = buf.find("\n\n") {
-            let raw: String = buf.drain(..end + 2).collect();
-            let data: String = raw
-                .lines()
-                .filter_map(|l| l.strip_prefix("data: "))
-                .collect();
-            if data.is_empty() {
-                continue;
-            }
-            let v: Value = serde_json::from_str(&data).unwrap();
-            let last = v["final"] == true;
-            out.push(v);
-            if last {
-                return out;
-            }
-        }
-        let chunk = tokio::time::timeout(Duration::from_secs(60), resp.chunk())
-            .await
-            .expect("the stream stalled")
-            .unwrap();
-        match chunk {
-            Some(c) => buf.push_str(std::str::from_utf8(&c).unwrap()),
-            None => return out,
-        }
-    }
-}
-
 async fn memories(server: &TestServer, s: &Session) -> Vec<Value> {
     server.get_json("/api/memories", &s.token).await["memories"]
         .as_array()
         .cloned()
         .unwrap()
-}
-
-/// Polls until `check` holds.
-async fn eventually<F, Fut>(mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    for _ in 0..600 {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the condition never held");
 }
 
 /// The saved answer `id` of the conversation.
@@ -155,18 +99,19 @@ async fn the_memory_agent_sets_and_deletes_memories_alongside_the_answer() {
     );
 
     // The answer waits (`gated`) while the memory agent runs beside it.
-    let id = start(
-        &server,
-        &alice,
-        json!({"text": "Remember that I like green tea", "model": "gated"}),
-    )
-    .await;
+    let id = server
+        .start_chat(
+            &alice,
+            "openAI",
+            json!({"text": "Remember that I like green tea", "model": "gated"}),
+        )
+        .await;
     eventually(|| async { !memories(&server, &alice).await.is_empty() }).await;
     let kept = memories(&server, &alice).await;
     assert_eq!(kept[0]["key"], "likes");
     assert_eq!(kept[0]["value"], "The user likes green tea.");
     fake.release();
-    let seen = frames(&server, &alice, &id).await;
+    let seen = frames(&server, &alice, &id, "").await;
     let last = seen.last().unwrap();
     assert!(last.get("error").is_none(), "{last}");
     let response = &last["responseMessage"];
@@ -229,13 +174,14 @@ async fn the_memory_agent_sets_and_deletes_memories_alongside_the_answer() {
         ToolScript::calls([("delete_memory", json!({"key": "likes"}))]),
     );
     let parent = message_id.to_owned();
-    let id2 = start(
-        &server,
-        &alice,
-        json!({"text": "Forget that I like tea", "model": "gpt-4o",
+    let id2 = server
+        .start_chat(
+            &alice,
+            "openAI",
+            json!({"text": "Forget that I like tea", "model": "gpt-4o",
                "conversationId": id, "parentMessageId": parent}),
-    )
-    .await;
+        )
+        .await;
     let last = server.final_frame(&alice, &id2).await;
     assert!(last.get("error").is_none(), "{last}");
     let second = last["responseMessage"]["messageId"]
@@ -296,12 +242,13 @@ async fn its_limits_are_kept_and_each_refusal_goes_back_to_it() {
             ("delete_memory", json!({"key": "name"})),
         ]),
     );
-    let id = start(
-        &server,
-        &alice,
-        json!({"text": "Remember all that", "model": "gpt-4o"}),
-    )
-    .await;
+    let id = server
+        .start_chat(
+            &alice,
+            "openAI",
+            json!({"text": "Remember all that", "model": "gpt-4o"}),
+        )
+        .await;
     let last = server.final_frame(&alice, &id).await;
     assert!(last.get("error").is_none(), "{last}");
     eventually(|| async { results(&fake, &alice).len() == 5 }).await;

@@ -3,8 +3,6 @@
 //! followed; a huge answer is cut without being read whole; a hanging API runs into the
 //! timeout; a huge or recursive document is refused.
 
-use std::time::Duration;
-
 use serde_json::json;
 
 use crate::support::fake_tools::ToolScript;
@@ -97,11 +95,7 @@ async fn redirects_are_never_followed() {
 
 #[tokio::test]
 async fn a_huge_answer_is_cut_without_being_read_whole() {
-    let fake = FakeOpenAi::start().await;
-    let api = FakeApi::start("http://example.com/").await;
-    let server = server(&fake, &yaml(&api, ""), &[]).await;
-    let s = server.signed_in("alice@example.org", PW).await;
-    let agent_id = agent(&server, &s).await;
+    let (fake, api, server, s, agent_id) = scene("").await;
     saved(&server, &s, &agent_id, &api.spec(), &["getBig"], json!({})).await;
     fake.script(
         MODEL,
@@ -122,11 +116,8 @@ async fn a_huge_answer_is_cut_without_being_read_whole() {
 
 #[tokio::test]
 async fn a_hanging_api_runs_into_the_timeout_and_the_model_hears_why() {
-    let fake = FakeOpenAi::start().await;
-    let api = FakeApi::start("http://example.com/").await;
-    let server = server(&fake, &yaml(&api, ""), &[("ACTIONS_TIMEOUT_MS", "300")]).await;
-    let s = server.signed_in("alice@example.org", PW).await;
-    let agent_id = agent(&server, &s).await;
+    let (fake, api, server, s, agent_id) =
+        scene_with(|api| yaml(api, ""), &[("ACTIONS_TIMEOUT_MS", "300")]).await;
     saved(&server, &s, &agent_id, &api.spec(), &["hang"], json!({})).await;
     fake.script(
         MODEL,
@@ -156,11 +147,7 @@ async fn a_hanging_api_runs_into_the_timeout_and_the_model_hears_why() {
 
 #[tokio::test]
 async fn huge_and_recursive_documents_are_refused() {
-    let fake = FakeOpenAi::start().await;
-    let api = FakeApi::start("http://example.com/").await;
-    let server = server(&fake, &yaml(&api, ""), &[]).await;
-    let s = server.signed_in("alice@example.org", PW).await;
-    let agent_id = agent(&server, &s).await;
+    let (_fake, api, server, s, agent_id) = scene("").await;
     let server_url = format!("{}/v1", api.base);
     let padded = |bytes: usize| {
         json!({"servers": [{"url": server_url}], "paths": {"/pets/{id}": {"get": {"operationId": "getPet"}}},
@@ -243,19 +230,4 @@ async fn huge_and_recursive_documents_are_refused() {
     )
     .await;
     assert_eq!(status, 200, "{v}");
-}
-
-/// Polls until `check` holds.
-async fn eventually<F, Fut>(mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    for _ in 0..600 {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the condition never held");
 }

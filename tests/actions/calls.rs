@@ -9,11 +9,7 @@ use crate::*;
 
 #[tokio::test]
 async fn the_model_calls_an_action_and_its_answer_is_given_back_and_stored() {
-    let fake = FakeOpenAi::start().await;
-    let api = FakeApi::start("http://example.com/").await;
-    let server = server(&fake, &yaml(&api, ""), &[]).await;
-    let s = server.signed_in("alice@example.org", PW).await;
-    let agent_id = agent(&server, &s).await;
+    let (fake, api, server, s, agent_id) = scene("").await;
     saved(
         &server,
         &s,
@@ -230,4 +226,49 @@ async fn a_tool_output_asking_for_another_agents_action_gets_no_such_tool() {
         .find(|r| r.get("tools").is_some())
         .unwrap()["tools"];
     assert_eq!(offered.as_array().unwrap().len(), 1, "{offered}");
+}
+
+#[tokio::test]
+async fn an_action_saved_with_another_document_is_read_anew_at_the_next_turn() {
+    let (fake, api, server, s, agent_id) = scene("").await;
+    let action = saved(&server, &s, &agent_id, &api.spec(), &["getPet"], json!({})).await;
+    fake.script(
+        MODEL,
+        ToolScript::calls([(tool("getPet").as_str(), json!({"id": "7"}))]),
+    );
+    // The tool offered in the last turn.
+    let offered = || {
+        let last = fake
+            .requests()
+            .into_iter()
+            .rfind(|r| r.get("tools").is_some())
+            .unwrap();
+        last["tools"][0]["function"].clone()
+    };
+    answer(&server, &s, &agent_id).await;
+    assert_eq!(offered()["description"], "One pet by id");
+    assert!(
+        offered()["parameters"]["properties"]
+            .get("verbose")
+            .is_some()
+    );
+
+    // Saved again with another summary and another query parameter, as the client saves it.
+    let changed = api
+        .spec()
+        .replace("One pet by id", "A pet, by its number")
+        .replace("\"verbose\"", "\"detail\"");
+    let body = json!({"functions": functions(&["getPet"]), "action_id": action["action_id"],
+        "metadata": {"domain": "http://127.0.0.1", "raw_spec": changed}});
+    let path = format!("/api/agents/actions/{agent_id}");
+    let resp = server.send("POST", &path, &s.token, body).await;
+    assert_eq!(resp.status(), 200);
+    answer(&server, &s, &agent_id).await;
+    let tool = offered();
+    assert_eq!(tool["description"], "A pet, by its number");
+    let properties = &tool["parameters"]["properties"];
+    assert!(
+        properties.get("detail").is_some() && properties.get("verbose").is_none(),
+        "{properties}"
+    );
 }

@@ -12,12 +12,12 @@ mod derived;
 mod oauth;
 mod saving;
 
-use std::time::Duration;
-
 use serde_json::{Value, json};
 use support::agents::{create, ids};
 use support::fake_api::FakeApi;
 use support::fake_openai::{FakeOpenAi, KEY};
+pub use support::poll::eventually;
+pub use support::stream::Frames;
 use support::{Session, TestServer};
 
 pub const PW: &str = "correct horse battery";
@@ -44,6 +44,26 @@ pub async fn server(fake: &FakeOpenAi, yaml: &str, env: &[(&str, &str)]) -> Test
         b = b.env(k, v);
     }
     b.start().await
+}
+
+/// What most tests start from: the fake model, the fake API, a server whose actions may reach
+/// it, Alice signed in, and an agent of hers (its id). Keep the fake model bound to a name
+/// (`_fake`, not `_`) for as long as the server runs.
+pub type Scene = (FakeOpenAi, FakeApi, TestServer, Session, String);
+
+/// A [`Scene`] with librechat.yaml [`yaml`]`(api, more)`.
+pub async fn scene(more: &str) -> Scene {
+    scene_with(|api| yaml(api, more), &[]).await
+}
+
+/// A [`Scene`] with the librechat.yaml `yaml` writes for the fake API, and the environment `env`.
+pub async fn scene_with(yaml: impl FnOnce(&FakeApi) -> String, env: &[(&str, &str)]) -> Scene {
+    let fake = FakeOpenAi::start().await;
+    let api = FakeApi::start("http://example.com/").await;
+    let server = server(&fake, &yaml(&api), env).await;
+    let s = server.signed_in("alice@example.org", PW).await;
+    let agent_id = agent(&server, &s).await;
+    (fake, api, server, s, agent_id)
 }
 
 /// An agent of `s`'s on the fake model; its `agent_...` id.
@@ -117,72 +137,13 @@ pub fn tool(op: &str) -> String {
 /// A turn with the agent; its stream id.
 pub async fn start(server: &TestServer, s: &Session, agent_id: &str, text: &str) -> String {
     let body = json!({"text": text, "endpoint": "agents", "agent_id": agent_id});
-    let resp = server
-        .send("POST", "/api/agents/chat/agents", &s.token, body)
-        .await;
-    assert_eq!(resp.status(), 200, "the chat did not start");
-    let v: Value = resp.json().await.unwrap();
-    v["streamId"].as_str().unwrap().to_owned()
-}
-
-/// A stream's frames, one at a time.
-pub struct Frames {
-    resp: reqwest::Response,
-    buf: String,
-}
-
-impl Frames {
-    pub async fn open(server: &TestServer, s: &Session, stream_id: &str) -> Self {
-        let resp = server
-            .get_as(&format!("/api/agents/chat/stream/{stream_id}"), &s.token)
-            .await;
-        assert_eq!(resp.status(), 200);
-        Frames {
-            resp,
-            buf: String::new(),
-        }
-    }
-
-    /// The next frame's `data`; `None` when the stream ended.
-    pub async fn next(&mut self) -> Option<Value> {
-        loop {
-            if let Some(end) = self.buf.find("\n\n") {
-                let raw: String = self.buf.drain(..end + 2).collect();
-                let data: String = raw
-                    .lines()
-                    .filter_map(|l| l.strip_prefix("data: "))
-                    .collect();
-                if data.is_empty() {
-                    continue;
-                }
-                return Some(serde_json::from_str(&data).unwrap());
-            }
-            let chunk = tokio::time::timeout(Duration::from_secs(60), self.resp.chunk())
-                .await
-                .expect("the stream stalled")
-                .unwrap()?;
-            self.buf.push_str(std::str::from_utf8(&chunk).unwrap());
-        }
-    }
-
-    /// Frames up to and including the final one.
-    pub async fn to_end(&mut self) -> Vec<Value> {
-        let mut out = Vec::new();
-        while let Some(f) = self.next().await {
-            let last = f["final"] == true;
-            out.push(f);
-            if last {
-                break;
-            }
-        }
-        out
-    }
+    server.start_chat(s, "agents", body).await
 }
 
 /// Runs a turn to its end; the final frame's response message.
 pub async fn answer(server: &TestServer, s: &Session, agent_id: &str) -> Value {
     let id = start(server, s, agent_id, "go").await;
-    let frames = Frames::open(server, s, &id).await.to_end().await;
+    let frames = Frames::open(server, s, &id).await.until_final().await;
     let last = frames.last().unwrap();
     assert!(last.get("error").is_none(), "{last}");
     last["responseMessage"].clone()

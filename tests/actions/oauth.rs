@@ -51,11 +51,7 @@ struct Setup {
 }
 
 async fn setup() -> Setup {
-    let fake = FakeOpenAi::start().await;
-    let api = FakeApi::start("http://example.com/").await;
-    let server = server(&fake, &yaml(&api, ""), &[]).await;
-    let s = server.signed_in("alice@example.org", PW).await;
-    let agent_id = agent(&server, &s).await;
+    let (fake, api, server, s, agent_id) = scene("").await;
     let auth = json!({
         "auth": {"type": "oauth", "authorization_url": format!("{}/oauth/authorize", api.base),
                  "client_url": format!("{}/oauth/token", api.base), "scope": "read",
@@ -117,7 +113,7 @@ impl Setup {
         let cookie = self.bind().await;
         let to = location_of(&self.browser, &callback, Some(&cookie)).await;
         assert!(to.starts_with("/oauth/success?"), "{to}");
-        frames.to_end().await
+        frames.until_final().await
     }
 }
 
@@ -165,7 +161,7 @@ async fn an_oauth_action_asks_to_sign_in_then_calls_as_the_person() {
     }
 
     // The call went on with the person's token; the link was taken away before it ended.
-    let rest = frames.to_end().await;
+    let rest = frames.until_final().await;
     let cleared = rest
         .iter()
         .position(|f| {

@@ -26,17 +26,14 @@ async fn stored_key(server: &TestServer) -> Option<String> {
 
 /// A server letting actions reach the fake API as `127.0.0.1` and as `localhost`, with an
 /// agent of Alice's.
-async fn alice_with_agent() -> (FakeOpenAi, FakeApi, TestServer, Session, String) {
-    let fake = FakeOpenAi::start().await;
-    let api = FakeApi::start("http://example.com/").await;
-    let yaml = yaml(&api, "  allowedDomains: ['127.0.0.1', 'localhost']\n").replace(
-        &format!("['127.0.0.1:{}']", api.port),
-        &format!("['127.0.0.1:{0}', 'localhost:{0}']", api.port),
-    );
-    let server = server(&fake, &yaml, &[]).await;
-    let s = server.signed_in("alice@example.org", PW).await;
-    let agent_id = agent(&server, &s).await;
-    (fake, api, server, s, agent_id)
+async fn alice_with_agent() -> Scene {
+    let both_names = |api: &FakeApi| {
+        yaml(api, "  allowedDomains: ['127.0.0.1', 'localhost']\n").replace(
+            &format!("['127.0.0.1:{}']", api.port),
+            &format!("['127.0.0.1:{0}', 'localhost:{0}']", api.port),
+        )
+    };
+    scene_with(both_names, &[]).await
 }
 
 /// `POST /api/agents/actions/:agent_id` with this body.
@@ -242,16 +239,8 @@ async fn others_cannot_see_or_change_an_agents_actions() {
 
 #[tokio::test]
 async fn the_domain_must_be_the_documents_and_allowed() {
-    let fake = FakeOpenAi::start().await;
-    let api = FakeApi::start("http://example.com/").await;
-    let server = server(
-        &fake,
-        &yaml(&api, "  allowedDomains: ['swapi.dev', '*.example.org']\n"),
-        &[],
-    )
-    .await;
-    let s = server.signed_in("alice@example.org", PW).await;
-    let agent_id = agent(&server, &s).await;
+    let (_fake, api, server, s, agent_id) =
+        scene("  allowedDomains: ['swapi.dev', '*.example.org']\n").await;
 
     // Not in allowedDomains.
     let (status, v) = save(&server, &s, &agent_id, &api.spec(), &["getPet"], json!({})).await;

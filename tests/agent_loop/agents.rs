@@ -46,7 +46,7 @@ async fn an_agent_runs_with_its_model_instructions_and_tools_for_those_who_may_u
     assert_eq!(fake.requests().len(), before);
 
     // Its author: the agent's model, its instructions (filled) as the system prompt, its tool.
-    let id = start(&server, &alice, "agents", body.clone()).await;
+    let id = server.start_chat(&alice, "agents", body.clone()).await;
     let seen = frames(&server, &alice, &id, "").await;
     let last = seen.last().unwrap();
     assert!(last.get("error").is_none(), "{last}");
@@ -76,7 +76,7 @@ async fn an_agent_runs_with_its_model_instructions_and_tools_for_those_who_may_u
         "calc",
         ToolScript::calls([("calculator", json!({"input": "2 + 2"}))]),
     );
-    let id = start(&server, &bob, "agents", body).await;
+    let id = server.start_chat(&bob, "agents", body).await;
     let seen = frames(&server, &bob, &id, "").await;
     let response = &seen.last().unwrap()["responseMessage"];
     assert_eq!(response["sender"], "Reckoner");
@@ -103,7 +103,7 @@ async fn an_agents_recursion_limit_bounds_its_loop_within_the_servers_maximum() 
             )
             .await;
             let body = json!({"text": "loop", "endpoint": "agents", "agent_id": ids(&agent).0});
-            let id = start(server, s, "agents", body).await;
+            let id = server.start_chat(s, "agents", body).await;
             let seen = frames(server, s, &id, "").await;
             parts(&seen.last().unwrap()["responseMessage"], "tool_call").len()
         }

@@ -51,7 +51,7 @@ async fn agent(
 
 async fn answer(server: &TestServer, s: &Session, agent_id: &str, text: &str) -> Value {
     let body = json!({"text": text, "endpoint": "agents", "agent_id": agent_id});
-    let id = start(server, s, "agents", body).await;
+    let id = server.start_chat(s, "agents", body).await;
     let seen = frames(server, s, &id, "").await;
     let last = seen.last().unwrap().clone();
     assert!(last.get("error").is_none(), "{last}");
@@ -200,7 +200,7 @@ async fn a_chain_runs_each_agent_after_the_one_before_with_what_was_said() {
     )
     .await;
     let body = json!({"text": "hush", "endpoint": "agents", "agent_id": c});
-    let id = start(&server, &s, "agents", body).await;
+    let id = server.start_chat(&s, "agents", body).await;
     let seen = frames(&server, &s, &id, "").await;
     // Only the last agent's words are streamed...
     assert_eq!(streamed_text(&seen), "Echo: AI: Echo: hush");

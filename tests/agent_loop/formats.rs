@@ -56,7 +56,7 @@ async fn a_calculator_round_in_every_format() {
         for (k, v) in case.extra.as_object().unwrap() {
             body[k] = v.clone();
         }
-        let id = start(&server, &s, case.endpoint, body).await;
+        let id = server.start_chat(&s, case.endpoint, body).await;
         let frames = frames(&server, &s, &id, "").await;
         let what = case.model;
 
@@ -170,7 +170,9 @@ async fn parallel_calls_both_return() {
         ])
         .interleaved(),
     );
-    let id = start(&server, &s, "openAI", ask("pair", "two sums")).await;
+    let id = server
+        .start_chat(&s, "openAI", ask("pair", "two sums"))
+        .await;
     let frames = frames(&server, &s, &id, "").await;
     let response = &frames.last().unwrap()["responseMessage"];
     assert_eq!(response["text"], "Results: 2 | 6");
@@ -205,14 +207,14 @@ async fn a_plain_chat_without_tools_sends_none() {
     let server = server_with(&fake, None).await;
     let s = server.signed_in("alice@example.org", PW).await;
     // LibreChat's client names tools this server does not have, on every message.
-    let id = start(
-        &server,
-        &s,
-        "openAI",
-        json!({"text": "hello", "model": "gpt-4o", "ephemeralAgent": {"mcp": ["time"],
+    let id = server
+        .start_chat(
+            &s,
+            "openAI",
+            json!({"text": "hello", "model": "gpt-4o", "ephemeralAgent": {"mcp": ["time"],
             "web_search": true, "file_search": true, "execute_code": true, "memory": true}}),
-    )
-    .await;
+        )
+        .await;
     let frames = frames(&server, &s, &id, "").await;
     let last = frames.last().unwrap();
     assert_eq!(last["responseMessage"]["text"], "Echo: hello");

@@ -13,10 +13,10 @@ mod recovery;
 mod replay;
 mod safety;
 
-use std::time::Duration;
-
 use serde_json::{Value, json};
 use support::fake_openai::{FakeOpenAi, KEY};
+pub use support::poll::eventually;
+pub use support::stream::frames;
 use support::{Session, TestServer};
 
 pub const PW: &str = "correct horse battery";
@@ -54,21 +54,6 @@ pub async fn server_with(fake: &FakeOpenAi, yaml: Option<&str>) -> TestServer {
     b.start().await
 }
 
-/// Starts a turn on `endpoint`; its stream id.
-pub async fn start(server: &TestServer, s: &Session, endpoint: &str, body: Value) -> String {
-    let resp = server
-        .send(
-            "POST",
-            &format!("/api/agents/chat/{endpoint}"),
-            &s.token,
-            body,
-        )
-        .await;
-    assert_eq!(resp.status(), 200, "the chat did not start");
-    let started: Value = resp.json().await.unwrap();
-    started["streamId"].as_str().unwrap().to_owned()
-}
-
 /// A chat body asking `text` of `model`, with the calculator offered (the conversation's
 /// `tools`) and LibreChat's composer toggles, which name tools this server does not have.
 pub fn ask(model: &str, text: &str) -> Value {
@@ -77,46 +62,6 @@ pub fn ask(model: &str, text: &str) -> Value {
         "ephemeralAgent": {"mcp": [], "web_search": false, "file_search": false,
             "execute_code": false, "artifacts": false},
     })
-}
-
-/// The frames of a stream (its `data`), up to and including the final one. `query` is added
-/// to the URL (`?resume=true`).
-pub async fn frames(server: &TestServer, s: &Session, stream_id: &str, query: &str) -> Vec<Value> {
-    let mut resp = server
-        .get_as(
-            &format!("/api/agents/chat/stream/{stream_id}{query}"),
-            &s.token,
-        )
-        .await;
-    assert_eq!(resp.status(), 200);
-    let mut buf = String::new();
-    let mut out = Vec::new();
-    loop {
-        while let Some(end) = buf.find("\n\n") {
-            let raw: String = buf.drain(..end + 2).collect();
-            let data: String = raw
-                .lines()
-                .filter_map(|l| l.strip_prefix("data: "))
-                .collect();
-            if data.is_empty() {
-                continue;
-            }
-            let v: Value = serde_json::from_str(&data).unwrap();
-            let last = v["final"] == true;
-            out.push(v);
-            if last {
-                return out;
-            }
-        }
-        let chunk = tokio::time::timeout(Duration::from_secs(60), resp.chunk())
-            .await
-            .expect("the stream stalled")
-            .unwrap();
-        match chunk {
-            Some(c) => buf.push_str(std::str::from_utf8(&c).unwrap()),
-            None => return out,
-        }
-    }
 }
 
 /// The frames of one event, by name.
@@ -166,19 +111,4 @@ pub async fn tool_calls(server: &TestServer, s: &Session, convo: &str) -> Vec<Va
         .as_array()
         .cloned()
         .unwrap()
-}
-
-/// Polls until `check` holds.
-pub async fn eventually<F, Fut>(mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    for _ in 0..600 {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the condition never held");
 }

@@ -14,7 +14,7 @@ async fn held_run(fake: &FakeOpenAi, server: &TestServer, s: &Session) -> String
         "held",
         ToolScript::calls([("calculator", json!({"input": "6 * 7"}))]).hold(),
     );
-    let id = start(server, s, "openAI", ask("held", "wait")).await;
+    let id = server.start_chat(s, "openAI", ask("held", "wait")).await;
     eventually(|| async {
         let saved = messages(server, s, &id).await;
         saved.len() == 2

@@ -30,7 +30,7 @@ async fn two_turns(endpoint: &str, model: &str, extra: Value, second_tools: bool
     for (k, v) in extra.as_object().unwrap() {
         body[k] = v.clone();
     }
-    let id = start(&server, &s, endpoint, body.clone()).await;
+    let id = server.start_chat(&s, endpoint, body.clone()).await;
     let first = frames(&server, &s, &id, "").await;
     let last = first.last().unwrap();
     assert!(last.get("error").is_none(), "{model}: {last}");
@@ -46,7 +46,7 @@ async fn two_turns(endpoint: &str, model: &str, extra: Value, second_tools: bool
     if !second_tools {
         next["tools"] = json!([]);
     }
-    let id = start(&server, &s, endpoint, next).await;
+    let id = server.start_chat(&s, endpoint, next).await;
     let second = frames(&server, &s, &id, "").await;
     let last = second.last().unwrap();
     assert!(

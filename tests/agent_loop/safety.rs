@@ -17,7 +17,9 @@ async fn unknown_tools_and_invalid_arguments_go_back_to_the_model() {
             .raw("calculator", "{\"input\": \"1 +")
             .raw("calculator", "{\"expression\": \"1\"}"),
     );
-    let id = start(&server, &s, "openAI", ask("bad-calls", "try")).await;
+    let id = server
+        .start_chat(&s, "openAI", ask("bad-calls", "try"))
+        .await;
     let frames = frames(&server, &s, &id, "").await;
     let last = frames.last().unwrap();
     assert!(last.get("error").is_none(), "not a failure: {last}");
@@ -90,7 +92,9 @@ async fn a_model_that_never_stops_is_stopped_at_the_limit_saved_and_billed() {
         "forever",
         ToolScript::calls([("calculator", json!({"input": "1 + 1"}))]).always(),
     );
-    let id = start(&server, &s, "openAI", ask("forever", "loop")).await;
+    let id = server
+        .start_chat(&s, "openAI", ask("forever", "loop"))
+        .await;
     let frames = frames(&server, &s, &id, "").await;
     let last = frames.last().unwrap();
     // LibreChat ends such a run normally, with its error as the answer's last part.
@@ -163,7 +167,9 @@ async fn another_persons_tool_calls_are_not_listed() {
         "calc",
         ToolScript::calls([("calculator", json!({"input": "2 + 2"}))]),
     );
-    let id = start(&server, &alice, "openAI", ask("calc", "sum")).await;
+    let id = server
+        .start_chat(&alice, "openAI", ask("calc", "sum"))
+        .await;
     frames(&server, &alice, &id, "").await;
     assert_eq!(tool_calls(&server, &alice, &id).await.len(), 1);
     assert!(tool_calls(&server, &bob, &id).await.is_empty());

@@ -17,6 +17,7 @@ pub mod fake_tools;
 pub mod fake_wolfram;
 pub mod node;
 pub mod oidc;
+pub mod poll;
 pub mod saml_forge;
 pub mod saml_sp;
 pub mod shared_prompts;
@@ -24,6 +25,7 @@ pub mod slapd;
 pub mod smtp;
 pub mod sso;
 pub mod ssp;
+pub mod stream;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -362,14 +364,9 @@ impl TestServer {
             .expect("request")
     }
 
-    /// Sends a chat message to `endpoint`, asserts it started, and waits for the answer's
-    /// final frame.
-    pub async fn chat(
-        &self,
-        s: &Session,
-        endpoint: &str,
-        body: serde_json::Value,
-    ) -> serde_json::Value {
+    /// Sends a chat message to `endpoint` (`POST /api/agents/chat/:endpoint`) and asserts it
+    /// started; the answer's stream id.
+    pub async fn start_chat(&self, s: &Session, endpoint: &str, body: serde_json::Value) -> String {
         let resp = self
             .send(
                 "POST",
@@ -380,8 +377,18 @@ impl TestServer {
             .await;
         assert_eq!(resp.status(), 200, "the chat did not start");
         let started: serde_json::Value = resp.json().await.unwrap();
-        self.final_frame(s, started["streamId"].as_str().unwrap())
-            .await
+        started["streamId"].as_str().unwrap().to_owned()
+    }
+
+    /// [`TestServer::start_chat`], waiting for the answer's final frame.
+    pub async fn chat(
+        &self,
+        s: &Session,
+        endpoint: &str,
+        body: serde_json::Value,
+    ) -> serde_json::Value {
+        let stream_id = self.start_chat(s, endpoint, body).await;
+        self.final_frame(s, &stream_id).await
     }
 
     /// Follows an answer's stream to its final frame, and returns that frame.

@@ -14,7 +14,7 @@ use super::Actions;
 use super::domain::{self, DELIMITER};
 use super::metadata::{self, Auth, Metadata};
 use super::oauth::Client;
-use super::spec::{self, Spec};
+use super::spec::Spec;
 use super::tool::{ActionTool, Bound, Credential};
 use crate::agents::tools::Tool;
 use crate::db::acl::Viewer;
@@ -73,7 +73,7 @@ impl Actions {
             let encoded = domain::for_model(&domain::encode(&bound.domain));
             let legacy = domain::for_model(&domain::legacy_encode(&bound.domain));
             let bound = Arc::new(bound);
-            for op in spec.operations {
+            for op in &spec.operations {
                 let key = format!("{}{DELIMITER}{encoded}", op.name);
                 let legacy_key = format!("{}{DELIMITER}{legacy}", op.name);
                 if !wanted.contains(&key) && !wanted.contains(&legacy_key) {
@@ -90,7 +90,7 @@ impl Actions {
                         description: op.description.clone(),
                         parameters: op.parameters.clone(),
                     },
-                    op,
+                    op: op.clone(),
                     bound: bound.clone(),
                     service: self.clone(),
                 }));
@@ -99,17 +99,19 @@ impl Actions {
         out
     }
 
-    /// What an action's calls need: its document, read again and checked again, and its
-    /// credential, opened.
-    fn bind(&self, action: &Action) -> Result<(Bound, Spec), String> {
+    /// What an action's calls need: its document (read once per text, see [`super::parsed`])
+    /// checked again, and its credential, opened.
+    fn bind(&self, action: &Action) -> Result<(Bound, Arc<Spec>), String> {
         let meta = Metadata::from_map(&action.metadata);
         let domain = meta.domain.ok_or("it has no domain")?;
-        let spec = spec::parse(
-            meta.raw_spec
-                .as_deref()
-                .ok_or("it has no OpenAPI document")?,
-        )
-        .map_err(|e| e.to_string())?;
+        let raw = meta
+            .raw_spec
+            .as_deref()
+            .ok_or("it has no OpenAPI document")?;
+        let spec = self
+            .specs
+            .get(&action.action_id, raw)
+            .map_err(|e| e.to_string())?;
         domain::matches_server(&domain, &spec.server_url)?;
         if !domain::allowed(&domain, &self.allowed_domains) {
             return Err(format!(

@@ -16,6 +16,7 @@ pub mod domain;
 mod load;
 pub mod metadata;
 pub mod oauth;
+mod parsed;
 pub mod plan;
 mod refs;
 mod request;
@@ -92,6 +93,8 @@ pub struct Actions {
     enabled: bool,
     /// Sign-ins waiting for their callback.
     pub flows: oauth::Flows,
+    /// Documents as the last turn read them.
+    specs: parsed::ParsedSpecs,
 }
 
 /// What [`Actions::new`] needs besides the store.
@@ -113,6 +116,7 @@ impl Actions {
             callback_base: setup.callback_base.trim_end_matches('/').to_owned(),
             enabled: setup.enabled,
             flows: oauth::Flows::default(),
+            specs: parsed::ParsedSpecs::default(),
         }
     }
 

@@ -1,9 +1,9 @@
 //! LibreChat's `calculator` tool: evaluates a math expression (`{"input": "2 * (3 + 4)"}`)
 //! and answers its value as JavaScript writes a number (`14`, `0.5`, `Infinity`).
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::{Context, Manifest, Tool, ToolError, ToolFuture, math};
+use super::{Context, Manifest, Tool, ToolError, ToolFuture, math, text_input, text_input_def};
 use crate::providers::ToolDef;
 
 pub struct Calculator {
@@ -20,25 +20,15 @@ impl Default for Calculator {
 impl Calculator {
     pub fn new() -> Self {
         Calculator {
-            def: ToolDef {
-                name: "calculator".into(),
-                description: "Evaluates a math expression and returns its value. Use it for any \
-                    arithmetic instead of working it out yourself. Knows + - * / % ^ and ! \
-                    (factorial), parentheses, pi, e, and sqrt, cbrt, abs, exp, log (natural, or \
-                    log(x, base)), log2, log10, sin, cos, tan, asin, acos, atan, atan2 (radians), \
-                    sinh, cosh, tanh, floor, ceil, round(x, digits), min, max, pow, mod, hypot."
-                    .into(),
-                parameters: json!({
-                    "type": "object",
-                    "properties": {
-                        "input": {
-                            "type": "string",
-                            "description": "The expression, e.g. \"2 * (3 + 4) ^ 2\"."
-                        }
-                    },
-                    "required": ["input"]
-                }),
-            },
+            def: text_input_def(
+                "calculator",
+                "Evaluates a math expression and returns its value. Use it for any arithmetic \
+                 instead of working it out yourself. Knows + - * / % ^ and ! (factorial), \
+                 parentheses, pi, e, and sqrt, cbrt, abs, exp, log (natural, or log(x, base)), \
+                 log2, log10, sin, cos, tan, asin, acos, atan, atan2 (radians), sinh, cosh, \
+                 tanh, floor, ceil, round(x, digits), min, max, pow, mod, hypot.",
+                "The expression, e.g. \"2 * (3 + 4) ^ 2\".",
+            ),
             manifest: Manifest {
                 name: "Calculator",
                 plugin_key: "calculator",
@@ -61,7 +51,7 @@ impl Tool for Calculator {
 
     fn call<'a>(&'a self, args: Value, _cx: &'a Context) -> ToolFuture<'a> {
         // Bounded (see `math`): microseconds, so it runs right here.
-        let input = args["input"].as_str().unwrap_or_default().to_owned();
+        let input = text_input(&args);
         Box::pin(async move {
             math::eval(&input)
                 .map(math::format)
@@ -81,6 +71,8 @@ fn clip(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[tokio::test]

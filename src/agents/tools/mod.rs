@@ -140,6 +140,31 @@ pub struct Manifest {
     pub auth: Vec<AuthField>,
 }
 
+/// The definition of a tool that takes one text argument, `input` (LibreChat's calculator
+/// and wolfram tools: `{"input": "..."}`), described to the model as `about_input`.
+fn text_input_def(name: &str, description: &str, about_input: &str) -> ToolDef {
+    ToolDef {
+        name: name.into(),
+        description: description.into(),
+        parameters: serde_json::json!({
+            "type": "object",
+            "properties": {
+                "input": {
+                    "type": "string",
+                    "description": about_input
+                }
+            },
+            "required": ["input"]
+        }),
+    }
+}
+
+/// The `input` of a call to a tool defined by [`text_input_def`] (empty if absent, which the
+/// loop's schema check already refuses).
+fn text_input(args: &Value) -> String {
+    args["input"].as_str().unwrap_or_default().to_owned()
+}
+
 /// A tool.
 pub trait Tool: Send + Sync {
     /// Its name, what it does and its arguments' JSON Schema, as the model is told.

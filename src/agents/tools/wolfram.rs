@@ -9,9 +9,11 @@
 
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::{AuthField, Context, Manifest, Tool, ToolError, ToolFuture};
+use super::{
+    AuthField, Context, Manifest, Tool, ToolError, ToolFuture, text_input, text_input_def,
+};
 use crate::providers::ToolDef;
 
 /// How long one query may take, the answer read in full.
@@ -34,27 +36,17 @@ impl Wolfram {
     /// The tool, calling the LLM API at `url` through `http`.
     pub fn new(http: reqwest::Client, url: &str) -> Self {
         Wolfram {
-            def: ToolDef {
-                name: "wolfram".into(),
-                description: "Asks Wolfram|Alpha: computation, math (equations, integrals, \
-                    unit and date conversions), and curated, current data about chemistry, \
-                    physics, geography, finance, astronomy and more. Send a short English \
-                    keyword query on one line (\"France population\", not \"how many people \
-                    live in France\"), one property per call; use single-letter variables and \
-                    exponent notation like 6*10^14. If the answer lists assumptions or \
-                    suggestions, send the query again with the better one."
-                    .into(),
-                parameters: json!({
-                    "type": "object",
-                    "properties": {
-                        "input": {
-                            "type": "string",
-                            "description": "The query, in English, on one line."
-                        }
-                    },
-                    "required": ["input"]
-                }),
-            },
+            def: text_input_def(
+                "wolfram",
+                "Asks Wolfram|Alpha: computation, math (equations, integrals, unit and date \
+                 conversions), and curated, current data about chemistry, physics, geography, \
+                 finance, astronomy and more. Send a short English keyword query on one line \
+                 (\"France population\", not \"how many people live in France\"), one \
+                 property per call; use single-letter variables and exponent notation like \
+                 6*10^14. If the answer lists assumptions or suggestions, send the query again \
+                 with the better one.",
+                "The query, in English, on one line.",
+            ),
             manifest: Manifest {
                 name: "Wolfram",
                 plugin_key: "wolfram",
@@ -132,7 +124,7 @@ impl Tool for Wolfram {
     }
 
     fn call<'a>(&'a self, args: Value, cx: &'a Context) -> ToolFuture<'a> {
-        let input = args["input"].as_str().unwrap_or_default().to_owned();
+        let input = text_input(&args);
         Box::pin(async move {
             if input.trim().is_empty() {
                 return Err(ToolError("the input is empty: send a query.".into()));

@@ -14,10 +14,10 @@ use serde_json::{Map, Value};
 
 use super::{Engine, Turn, host::TurnHost};
 use crate::agents::handoff;
-use crate::agents::run::{Ending, Limits, Outcome, Run};
-use crate::agents::tools::{Context, CredentialSource, ToolSet};
+use crate::agents::run::{Ending, Outcome};
+use crate::agents::tools::ToolSet;
 use crate::chat::jobs::Job;
-use crate::providers::{ChatMessage, ChatRequest, Endpoint, Part, Role};
+use crate::providers::{ChatMessage, Endpoint, Part, Role};
 use crate::shapes::ContentPart;
 
 /// The agents of an answer; the first is the one the person chose.
@@ -137,31 +137,17 @@ impl Engine {
             if !first || quiet {
                 job.update(|s| s.next_agent(quiet));
             }
-            let run = Run {
-                request: ChatRequest {
-                    model: member.model.clone(),
-                    messages: request_messages,
-                    params: member.params.clone(),
-                    user: Some(turn.user_id.clone()),
-                    vars: turn.vars.clone(),
-                    tools: Vec::new(),
-                    tool_choice: None,
-                },
-                tools: member.tools.clone(),
-                limits: Limits {
-                    recursion_limit: remaining,
-                    ..turn.limits
-                },
-                context: Context {
-                    user_id: turn.user_id.clone(),
-                    conversation_id: turn.conversation.conversation_id.clone(),
-                    message_id: turn.response.message_id.clone(),
-                    credentials: Some(CredentialSource(self.tool_auth.clone())),
-                    ..Context::default()
-                },
-                prompt_tokens: if first { prompt_tokens } else { estimate },
-                continuation: first && turn.seed_len > 0,
-            };
+            let mut run = self.run_for(
+                turn,
+                &member.model,
+                &member.params,
+                &member.tools,
+                request_messages,
+                if first { prompt_tokens } else { estimate },
+            );
+            // The agents share the turn's steps; only the first continues an answer.
+            run.limits.recursion_limit = remaining;
+            run.continuation &= first;
             first = false;
             let host = TurnHost::on(
                 self,

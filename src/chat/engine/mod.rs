@@ -26,7 +26,7 @@ use crate::agents::tools::{Context, CredentialSource, Registry, ToolSet};
 use crate::db::conversations::{self, Conversation};
 use crate::db::messages::{self, Message};
 use crate::db::{Db, DbError};
-use crate::providers::{ChatRequest, Endpoint};
+use crate::providers::{ChatMessage, ChatRequest, Endpoint};
 use crate::shapes::ContentPart;
 use crate::shapes::stream::{Final, StreamError};
 
@@ -116,28 +116,14 @@ impl Engine {
                     .await
             }
             None => {
-                let run = Run {
-                    request: ChatRequest {
-                        model: turn.model.clone(),
-                        messages,
-                        params: turn.params.clone(),
-                        user: Some(turn.user_id.clone()),
-                        vars: turn.vars.clone(),
-                        tools: Vec::new(),
-                        tool_choice: None,
-                    },
-                    tools: turn.tools.clone(),
-                    limits: turn.limits,
-                    context: Context {
-                        user_id: turn.user_id.clone(),
-                        conversation_id: turn.conversation.conversation_id.clone(),
-                        message_id: turn.response.message_id.clone(),
-                        credentials: Some(CredentialSource(self.tool_auth.clone())),
-                        ..Context::default()
-                    },
+                let run = self.run_for(
+                    &turn,
+                    &turn.model,
+                    &turn.params,
+                    &turn.tools,
+                    messages,
                     prompt_tokens,
-                    continuation: turn.seed_len > 0,
-                };
+                );
                 run.run(&host::TurnHost::new(&self, &job, &turn)).await
             }
         };
@@ -193,6 +179,43 @@ impl Engine {
         {
             let text = job.read(|s| s.answer_text());
             self.title(&turn, &text).await;
+        }
+    }
+
+    /// A run of the tool loop for `turn`: `model` with `params`, offered `tools`, asked
+    /// `messages` (about `prompt_tokens`), within the turn's limits, continuing the answer
+    /// already there if the turn does. The tools' calls are made for the turn's person, with
+    /// their credentials.
+    fn run_for(
+        &self,
+        turn: &Turn,
+        model: &str,
+        params: &Map<String, Value>,
+        tools: &ToolSet,
+        messages: Vec<ChatMessage>,
+        prompt_tokens: u64,
+    ) -> Run {
+        Run {
+            request: ChatRequest {
+                model: model.to_owned(),
+                messages,
+                params: params.clone(),
+                user: Some(turn.user_id.clone()),
+                vars: turn.vars.clone(),
+                tools: Vec::new(),
+                tool_choice: None,
+            },
+            tools: tools.clone(),
+            limits: turn.limits,
+            context: Context {
+                user_id: turn.user_id.clone(),
+                conversation_id: turn.conversation.conversation_id.clone(),
+                message_id: turn.response.message_id.clone(),
+                credentials: Some(CredentialSource(self.tool_auth.clone())),
+                ..Context::default()
+            },
+            prompt_tokens,
+            continuation: turn.seed_len > 0,
         }
     }
 

@@ -4,14 +4,14 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
-use axum::http::header::{AUTHORIZATION, COOKIE};
+use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 
 use super::Client;
 use crate::auth::permissions::ADMIN;
 use crate::config::LimitSpec;
 use crate::db::users::{self, User};
-use crate::server::{ApiError, AppState};
+use crate::server::{ApiError, AppState, cookies};
 
 /// The signed-in user of this request.
 #[derive(Debug, Clone)]
@@ -193,15 +193,10 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
 
 /// The `refreshToken` cookie, if sent.
 pub fn refresh_cookie(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == "refreshToken")
-        .map(|(_, v)| v.trim().to_owned())
+    cookies::values(headers, "refreshToken")
+        .next()
         .filter(|v| !v.is_empty())
+        .map(str::to_owned)
 }
 
 /// `Set-Cookie` for the refresh token: HttpOnly, SameSite=Strict, Secure when the public URL

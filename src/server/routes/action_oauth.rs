@@ -7,7 +7,7 @@
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
-use axum::http::header::{COOKIE, SET_COOKIE};
+use axum::http::header::SET_COOKIE;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
@@ -19,7 +19,7 @@ use crate::agents::actions::oauth::BIND_TTL;
 use crate::agents::actions::valid_id;
 use crate::server::middleware::auth::secure_cookies;
 use crate::server::middleware::{AuthUser, Client};
-use crate::server::{ApiError, AppState};
+use crate::server::{ApiError, AppState, cookies};
 
 /// LibreChat's CSRF cookie, scoped to these routes.
 const CSRF_COOKIE: &str = "oauth_csrf";
@@ -82,10 +82,10 @@ async fn callback(
             Some(clear),
         );
     };
-    let cookie = read_cookie(&headers, CSRF_COOKIE);
+    let cookie = cookies::values(&headers, CSRF_COOKIE).next();
     match state
         .actions
-        .finish_sign_in(&action_id, &flow, &code, cookie.as_deref())
+        .finish_sign_in(&action_id, &flow, &code, cookie)
         .await
     {
         Ok(name) => {
@@ -97,15 +97,4 @@ async fn callback(
         }
         Err(e) => redirect(&format!("{root}/oauth/error?error={e}"), Some(clear)),
     }
-}
-
-fn read_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.trim().to_owned())
 }

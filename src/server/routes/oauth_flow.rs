@@ -3,7 +3,7 @@
 //! that cookie, and the end of every callback (a session, the two-factor step, or the login
 //! page with why).
 
-use axum::http::header::{COOKIE, LOCATION, SET_COOKIE};
+use axum::http::header::{LOCATION, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
@@ -12,7 +12,7 @@ use crate::auth::external::{ExternalIdentity, SignInFailure};
 use crate::auth::sign_in_state::{is_browser_id, new_browser_id};
 use crate::server::middleware::Client;
 use crate::server::middleware::auth::{check_ban, secure_cookies, set_refresh_cookie};
-use crate::server::{ApiError, AppState};
+use crate::server::{ApiError, AppState, cookies};
 
 /// The sign-in cookie: a random id for this browser, HttpOnly, SameSite=Lax (a provider's
 /// redirect back is a top-level GET, which carries it), ten minutes. Over https cookies here
@@ -41,14 +41,9 @@ impl Cookie {
 
     /// Its value in the request, if sent and shaped like our ids.
     fn read(&self, headers: &HeaderMap) -> Option<String> {
-        headers
-            .get_all(COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(k, v)| *k == self.name && is_browser_id(v.trim()))
-            .map(|(_, v)| v.trim().to_owned())
+        cookies::values(headers, &self.name)
+            .find(|v| is_browser_id(v))
+            .map(str::to_owned)
     }
 
     /// `Set-Cookie` for `value`, good for `max_age` seconds.
