@@ -3,11 +3,10 @@
 
 mod support;
 
-use std::time::Duration;
-
 use serde_json::{Value, json};
 use support::events::{Events, Frame};
 use support::fake_openai::{FakeOpenAi, KEY};
+use support::poll::eventually;
 use support::{Session, TestServer};
 
 const PW: &str = "correct horse battery";
@@ -62,21 +61,6 @@ async fn messages(server: &TestServer, s: &Session, convo: &str) -> Vec<Value> {
         .json()
         .await
         .unwrap()
-}
-
-/// Polls until `check` holds (the engine saves on its own schedule).
-async fn eventually<F, Fut>(mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    for _ in 0..600 {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the condition never held");
 }
 
 #[tokio::test]

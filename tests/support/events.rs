@@ -49,7 +49,8 @@ impl Events {
         }
     }
 
-    /// The next frame, or None when the stream ends.
+    /// The next frame, or None when the stream ends. A stream silent for a minute fails the
+    /// test.
     pub async fn next(&mut self) -> Option<Frame> {
         loop {
             if let Some(end) = self.buf.find("\n\n") {
@@ -71,7 +72,7 @@ impl Events {
                     data: serde_json::from_str(&data).unwrap(),
                 });
             }
-            let chunk = tokio::time::timeout(Duration::from_secs(30), self.resp.chunk())
+            let chunk = tokio::time::timeout(Duration::from_secs(60), self.resp.chunk())
                 .await
                 .expect("the stream stalled")
                 .unwrap()?;
