@@ -114,7 +114,16 @@ async fn librechat_s_own_client_in_a_real_browser() {
         .await
         .unwrap();
     let base = format!("{}/", server.base.trim_end_matches('/'));
-    if let Err(out) = node::node_suite("librechat.test.mjs", &[("BASE_URL", &base)]).await {
+    let outcome = node::node_suite("librechat.test.mjs", &[("BASE_URL", &base)]).await;
+    // The server's log beside the screenshots, to compare a failed run with a good one.
+    let artifacts =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/artifacts/librechat");
+    let _ = std::fs::create_dir_all(&artifacts);
+    let _ = std::fs::write(
+        artifacts.join("server.log"),
+        &*server.stderr.lock().unwrap(),
+    );
+    if let Err(out) = outcome {
         panic!(
             "{}",
             node::failure(
