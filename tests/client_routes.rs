@@ -234,7 +234,7 @@ async fn features_not_here_yet_answer_as_librechat_does_when_off_or_empty() {
             .status(),
         404
     );
-    // The Tool Library's favorite tools: none yet.
+    // The Tool Library's favorite tools: none starred yet (tests/tool_favorites.rs).
     assert_eq!(
         server
             .get_json("/api/user/settings/favorites/tools", &s.token)

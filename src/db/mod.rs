@@ -63,6 +63,7 @@ pub mod shares;
 pub mod tags;
 pub mod tokens;
 pub mod tool_calls;
+pub mod tool_favorites;
 pub mod used_proofs;
 pub mod user_keys;
 pub mod users;

@@ -53,6 +53,7 @@ fn routes() -> Routes {
         .merge(routes::two_factor::router())
         .merge(routes::user::router())
         .merge(routes::favorites::router())
+        .merge(routes::tool_favorites::router())
         .merge(routes::absent::router())
         .merge(routes::tool_calls::router())
         .merge(routes::tools::router())

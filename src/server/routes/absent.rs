@@ -1,5 +1,5 @@
 //! What LibreChat's web client asks about on every page load for features this server does not
-//! have yet (speech, MCP servers, favorite tools).
+//! have yet (speech, MCP servers).
 //! Each is answered as LibreChat answers when the feature is off or holds nothing (MCP servers
 //! refuse a role without their `USE` permission, as LibreChat's do), so the client
 //! shows them off or empty instead of failing; `/api/config` says they are off too.
@@ -17,7 +17,6 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(speech_config))
         .routes(routes!(mcp_servers))
-        .routes(routes!(tool_favorites))
 }
 
 /// The speech settings LibreChat's client starts from: no server-side speech-to-text or
@@ -77,13 +76,6 @@ async fn mcp_servers(
 ) -> Result<Json<Value>, ApiError> {
     permission::require(&state, &user, "MCP_SERVERS", &["USE"])?;
     Ok(Json(json!({})))
-}
-
-/// Favorite tools: none (LibreChat's Tool Library asks as it opens; keeping them needs a table
-/// of their own, not made yet).
-#[utoipa::path(get, path = "/api/user/settings/favorites/tools", operation_id = "absent_tool_favorites", summary = "The caller's favorite tools (none yet)", tag = "user", responses((status = 200, description = "`[{itemType, itemId}]`: none")))]
-async fn tool_favorites(AuthUser(_): AuthUser) -> Json<Value> {
-    Json(json!([]))
 }
 
 #[cfg(test)]

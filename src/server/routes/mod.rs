@@ -42,6 +42,7 @@ pub mod search;
 pub mod shares;
 pub mod tags;
 pub mod tool_calls;
+pub mod tool_favorites;
 pub mod tools;
 pub mod two_factor;
 pub mod user;
