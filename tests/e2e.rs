@@ -173,6 +173,15 @@ async fn the_web_app_in_a_real_browser() {
             .is_some_and(|m| m.iter().any(|m| m["role"] == "tool" && text_of(m) == "42"))),
         "the calculator's output did not go back to the model"
     );
+    // The document uploaded to the agent's Files in the builder went with its instructions
+    // (CONTEXT_MARKER in tests/e2e/agentfiles.mjs).
+    assert!(
+        agent_runs
+            .iter()
+            .any(|r| r["messages"][0]["role"] == "system"
+                && text_of(&r["messages"][0]).contains("(marker 7117)")),
+        "no request to the provider carried the agent's document in its system prompt"
+    );
 }
 
 /// A chat message's text: its content, a string or text parts.

@@ -214,7 +214,8 @@ async fn librechat_s_own_client_in_a_real_browser() {
         toggled["messages"][0]
     );
     // The agent built in LibreChat's Agent Builder ran as built, for its author and for the
-    // account it was shared with: its instructions as the system prompt (AGENT.instructions in
+    // account it was shared with, and for its author again once it had a File Context
+    // document: its instructions as the system prompt (AGENT.instructions in
     // tests/e2e/librechat-agents.mjs), the calculator offered, and its result sent back.
     let agent_turns: Vec<_> = fake
         .requests()
@@ -232,8 +233,21 @@ async fn librechat_s_own_client_in_a_real_browser() {
         .collect();
     assert_eq!(
         (agent_turns.len(), results.len()),
-        (4, 2),
-        "two chats with the agent, each a call and its result: {agent_turns:?}"
+        (6, 3),
+        "three chats with the agent, each a call and its result: {agent_turns:?}"
+    );
+    // The last chat, after the text file added under the builder's "File Context", gave the
+    // model the file's text after the instructions (CONTEXT_MARKER there); the first ones did
+    // not have it.
+    let with_file = |r: &serde_json::Value| {
+        r["messages"][0]["content"]
+            .as_str()
+            .is_some_and(|s| s.contains("(marker 2727)"))
+    };
+    assert_eq!(
+        agent_turns.iter().map(with_file).collect::<Vec<_>>(),
+        [false, false, false, false, true, true],
+        "the File Context document went to the model with the wrong turns"
     );
     for r in &agent_turns {
         assert!(

@@ -2,12 +2,14 @@
 // their access to it (`GET /api/permissions/agent/:_id/effective`: VIEW 1, EDIT 2, DELETE 4,
 // SHARE 8) and their role's AGENTS permissions, as the server checks them: a viewer reads its
 // summary and chats with it; an editor changes it (each save a version), sets its picture,
-// restores a version and copies it, and adds, edits and deletes its actions (actions.js); the
-// owner also deletes and shares it (sharing.js).
+// restores a version and copies it, adds, edits and deletes its actions (actions.js) and
+// uploads and removes its documents (agentfiles.js); the owner also deletes and shares it
+// (sharing.js).
 
 import { del, get, post, request } from './api.js';
 import { actionsSection } from './actions.js';
 import { agentAvatar, agentName, categoryName } from './agentcatalog.js';
+import { filesSection } from './agentfiles.js';
 import { agentForm } from './agentform.js';
 import { agentsAccess } from './agents.js';
 import { h, mount, toast } from './dom.js';
@@ -67,8 +69,8 @@ export async function agentScreen(root, id) {
   };
   let versionsEl = versionsSection(agent, versions, redraw);
   // An action's save or delete changes the agent's tools (which the form keeps) and makes a
-  // version; the rest of the form is left as the person has it.
-  const actionsChanged = async () => {
+  // version, as a file's upload does; the rest of the form is left as the person has it.
+  const versionsChanged = async () => {
     try {
       const fresh = versionsSection(agent, await get(`api/agents/${path}/versions`), redraw);
       versionsEl.replaceWith(fresh);
@@ -77,11 +79,14 @@ export async function agentScreen(root, id) {
       toast(e.message, 'error');
     }
   };
-  const actions = (access.entry?.capabilities || []).includes('actions') ? actionsSection(agent, actionsChanged) : null;
+  const caps = access.entry?.capabilities || [];
+  const actions = caps.includes('actions') ? actionsSection(agent, versionsChanged) : null;
+  const files = caps.includes('context') ? filesSection(agent, versionsChanged) : null;
   mount(root, page(head(agent, may, access),
     pictureSection(agent, redraw),
     h('form', { class: 'prompt-form agent-form', 'aria-label': 'Agent', onsubmit: save }, form.el,
       h('div', { class: 'row' }, h('button', { type: 'submit', class: 'primary' }, 'Save'))),
+    files,
     actions,
     versionsEl));
 }

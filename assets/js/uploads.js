@@ -98,7 +98,7 @@ export async function imageSize(src) {
 /**
  * Uploads `file` as `fileId` (a UUID of ours; the server answers with its own `file_id` and
  * ours as `temp_file_id`). `to` is `{endpoint, endpointType, conversationId, image, width,
- * height}`. Resolves with the stored file (TFile); rejects with the server's message.
+ * height}`, or `{endpoint: 'agents', agentId, toolResource}` for an agent's own file. Resolves with the stored file (TFile); rejects with the server's message.
  * `onProgress(fraction)` follows the upload; `signal` cancels it.
  */
 export async function upload(file, fileId, to, { onProgress, signal } = {}) {
@@ -108,7 +108,14 @@ export async function upload(file, fileId, to, { onProgress, signal } = {}) {
   form.append('endpointType', to.endpointType || '');
   form.append('file', file, encodeURIComponent(file.name || 'file'));
   form.append('file_id', fileId);
-  form.append('message_file', 'true');
+  // An agent's own file (`agentId`, `toolResource`) is no message's: LibreChat's client
+  // sends `message_file` only for a message's.
+  if (to.agentId) {
+    form.append('agent_id', to.agentId);
+    form.append('tool_resource', to.toolResource);
+  } else {
+    form.append('message_file', 'true');
+  }
   if (to.image && to.width && to.height) {
     form.append('width', String(to.width));
     form.append('height', String(to.height));

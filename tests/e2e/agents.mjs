@@ -6,10 +6,12 @@
 // listed there, read-only, and answers that person too. In a plain chat the composer's
 // Calculator toggle gives the model the tool. A copy is made and deleted. The model
 // `calc-model` of the fake provider calls `calculator` with `6*7` and then answers
-// "Results: <output>" (tests/e2e.rs scripts it). Then an agent's actions: added, called in a
-// chat, edited and deleted (actions.mjs). Called by app.test.mjs.
+// "Results: <output>" (tests/e2e.rs scripts it). Then the agent's documents: uploaded, read
+// in a chat and removed (agentfiles.mjs); and an agent's actions: added, called in a chat,
+// edited and deleted (actions.mjs). Called by app.test.mjs.
 
 import { actionSteps } from './actions.mjs';
+import { agentFileSteps } from './agentfiles.mjs';
 import { loadedSize, picture } from './avatar.mjs';
 
 export const AGENT_USER = { name: 'Di Agent', email: 'di@example.org' };
@@ -246,6 +248,8 @@ export async function agentSteps({ page, step, shots, newPage, register, send, l
     await shots(page, 'agents');
     if (await page.locator('li.agent-item').count() !== 1) throw new Error('the copy is still listed');
   });
+
+  await agentFileSteps({ page, step, shots, send, lastAnswer, pickModel, picture }, agent);
 
   await actionSteps({ page, step, shots, send, lastAnswer });
 }

@@ -6,6 +6,8 @@
 // account finds it in the Agent Marketplace and chats with it. The fake model `tide-calc`
 // (tests/librechat_client.rs) calls the calculator with CALCULATION and answers
 // `Results: <output>` once the result comes back; the Rust test checks what reached the model.
+// Last, a text file is added under the builder's "File Context" and the agent saved: the next
+// chat gives the model the file's text with the instructions (CONTEXT_MARKER).
 
 /** The agent's name and instructions (the instructions are checked by tests/librechat_client.rs). */
 export const AGENT = { name: 'Tide calculator', instructions: 'Add up tide heights with the calculator (marker 6262).' };
@@ -14,6 +16,11 @@ export const MODEL = 'tide-calc';
 export const CALCULATION = '12 * 3.5';
 const OUTPUT = '42';
 const BOB = { name: 'Bob Babbage', email: 'bob@example.org' };
+/** The File Context document; tests/librechat_client.rs looks for its marker in the system prompt. */
+export const CONTEXT_MARKER = '(marker 2727)';
+const CONTEXT_FILE = 'tide-table.txt';
+const CONTEXT_TEXT = `Spring tides at Lisbon rise 3.5 metres ${CONTEXT_MARKER}.`;
+const isApi = (r, method, path) => r.request().method() === method && new URL(r.url()).pathname.match(path);
 
 /**
  * Answers LibreChat's own server gives as well on these steps (merged into the suite's list).
@@ -191,5 +198,37 @@ export async function agentSteps({ page, step, shot, send, message, newPage, log
     } finally {
       await bob.context().close();
     }
+  });
+
+  await step('agents: a text file under File Context reaches the model in the next chat', async () => {
+    await page.goto(chatUrl);
+    await ada(2).getByText(`Results: ${OUTPUT}`).waitFor();
+    const form = await builder(page);
+    await holds(form.getByRole('textbox', { name: 'Agent name' }), AGENT.name);
+    // LibreChat's FileContext: its "Add" button opens the file picker; the upload names the
+    // agent and `tool_resource: context`.
+    const uploaded = page.waitForResponse((r) => isApi(r, 'POST', /^\/api\/files$/), { timeout: 60_000 });
+    const chooser = page.waitForEvent('filechooser');
+    await form.getByRole('button', { name: 'Upload File Context' }).click();
+    await (await chooser).setFiles({ name: CONTEXT_FILE, mimeType: 'text/plain', buffer: Buffer.from(CONTEXT_TEXT) });
+    const res = await uploaded;
+    const file = await res.json();
+    if (res.status() !== 200 || file.filename !== CONTEXT_FILE) throw new Error(`the upload answered ${res.status()} ${JSON.stringify(file)}`);
+    await form.getByText(CONTEXT_FILE).first().waitFor();
+    const saved = page.waitForResponse((r) => isApi(r, 'PATCH', new RegExp(`^/api/agents/${agent.id}$`)), { timeout: 60_000 });
+    await form.getByRole('button', { name: 'Save', exact: true }).click();
+    const patched = await saved;
+    const after = await patched.json();
+    if (patched.status() !== 200 || !after.tool_resources?.context?.file_ids?.includes(file.file_id)) {
+      throw new Error(`the save answered ${patched.status()} ${JSON.stringify(after)}`);
+    }
+    await shot(page, 'agent-file-context');
+    const sent = page.waitForRequest((r) => r.method() === 'POST' && new URL(r.url()).pathname === '/api/agents/chat/agents');
+    await send(page, 'And at spring tide?');
+    if ((await sent).postDataJSON().agent_id !== agent.id) throw new Error('the chat was not sent to the agent');
+    await ada(4).getByText(`Results: ${OUTPUT}`).waitFor({ timeout: 60_000 });
+    // The side panel back on the chat history, as the steps after these expect it.
+    await page.getByRole('button', { name: 'Chat History' }).first().click();
+    await form.waitFor({ state: 'hidden' });
   });
 }
