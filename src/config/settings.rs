@@ -406,7 +406,10 @@ impl Settings {
             apple: super::AppleSettings::from_env(env)?,
             saml,
             agents,
-            tools: super::tools::ToolSettings::from_env(env)?,
+            tools: super::tools::ToolSettings::from_env(env)?.with_lists(
+                parsed.yaml.included_tools.as_deref(),
+                parsed.yaml.filtered_tools.as_deref(),
+            ),
             actions,
             endpoints,
             moderation: crate::providers::moderation::Moderation::from_env(env)?,
@@ -481,6 +484,14 @@ fn yaml_warnings(file_read: bool, parsed: &yaml::Parsed) -> Vec<String> {
         .collect();
     if let Some(w) = parsed.yaml.memory.as_ref().and_then(|m| m.agent_warning()) {
         out.push(w);
+    }
+    let named = |l: &Option<Vec<String>>| l.as_ref().is_some_and(|l| !l.is_empty());
+    if named(&parsed.yaml.included_tools) && named(&parsed.yaml.filtered_tools) {
+        out.push(
+            "librechat.yaml: both `includedTools` and `filteredTools` are set; `filteredTools` \
+             is ignored (as in LibreChat)"
+                .into(),
+        );
     }
     if file_read && parsed.yaml.version.is_none() {
         out.push(

@@ -23,6 +23,10 @@ pub struct ToolSettings {
     /// `WOLFRAM_API_URL`: where the `wolfram` tool sends its queries (default Wolfram|Alpha's
     /// LLM API; another address is for a proxy in front of it).
     pub wolfram_api_url: String,
+    /// librechat.yaml's `includedTools`: when not empty, the only tools offered.
+    pub included: Vec<String>,
+    /// librechat.yaml's `filteredTools`: tools never offered (ignored when `included` is set).
+    pub filtered: Vec<String>,
 }
 
 impl Default for ToolSettings {
@@ -30,6 +34,8 @@ impl Default for ToolSettings {
         ToolSettings {
             credentials: BTreeMap::new(),
             wolfram_api_url: WOLFRAM_API_URL.to_owned(),
+            included: Vec::new(),
+            filtered: Vec::new(),
         }
     }
 }
@@ -40,11 +46,30 @@ impl std::fmt::Debug for ToolSettings {
         f.debug_struct("ToolSettings")
             .field("credentials", &self.credentials.keys().collect::<Vec<_>>())
             .field("wolfram_api_url", &self.wolfram_api_url)
+            .field("included", &self.included)
+            .field("filtered", &self.filtered)
             .finish()
     }
 }
 
 impl ToolSettings {
+    /// With librechat.yaml's `includedTools` and `filteredTools`.
+    pub fn with_lists(mut self, included: Option<&[String]>, filtered: Option<&[String]>) -> Self {
+        self.included = included.unwrap_or_default().to_vec();
+        self.filtered = filtered.unwrap_or_default().to_vec();
+        self
+    }
+
+    /// Whether the tool `name` may be offered, as LibreChat loads its tools: the ones
+    /// `includedTools` names when it names any, else all but those `filteredTools` names.
+    pub fn offers(&self, name: &str) -> bool {
+        if self.included.is_empty() {
+            !self.filtered.iter().any(|f| f == name)
+        } else {
+            self.included.iter().any(|i| i == name)
+        }
+    }
+
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let credentials = CREDENTIAL_VARS
             .iter()
@@ -72,6 +97,7 @@ impl ToolSettings {
         Ok(ToolSettings {
             credentials,
             wolfram_api_url,
+            ..ToolSettings::default()
         })
     }
 

@@ -10,13 +10,11 @@ use serde_json::Value;
 use super::features::FEATURES;
 
 /// The parts nothing reads yet, by their path in the file, and what they configure in LibreChat.
-const UNREAD: [(&[&str], &str); 31] = [
+const UNREAD: [(&[&str], &str); 29] = [
     (&["fileStrategy"], "where uploaded files are stored"),
     (&["fileStrategies"], "where uploaded files are stored"),
     (&["cloudfront"], "file storage behind CloudFront"),
     (&["secureImageLinks"], "signed links to images"),
-    (&["includedTools"], "the tools agents may use"),
-    (&["filteredTools"], "the tools agents may use"),
     (&["ocr"], "text recognition in uploads"),
     (&["webSearch"], "web search"),
     (&["summarization"], "summaries of long conversations"),

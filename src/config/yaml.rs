@@ -35,8 +35,11 @@ pub struct LibreChatYaml {
     pub cloudfront: Option<Value>,
     pub secure_image_links: Option<Value>,
     pub image_output_type: Option<Value>,
-    pub included_tools: Option<Value>,
-    pub filtered_tools: Option<Value>,
+    /// The only tools agents and chats may use, by name (LibreChat's `includedTools`); when
+    /// set, `filteredTools` is ignored.
+    pub included_tools: Option<Vec<String>>,
+    /// Tools agents and chats may not use, by name (LibreChat's `filteredTools`).
+    pub filtered_tools: Option<Vec<String>>,
     pub ocr: Option<Value>,
     pub web_search: Option<Value>,
     /// Memories: limits, keys, and whether they personalise answers.

@@ -258,14 +258,16 @@ impl Registry {
         }
     }
 
-    /// Every tool this server has: the built-in ones, and those that call a service (each
-    /// with the person's or the server's credentials), through `http`.
+    /// Every tool this server offers: the built-in ones, and those that call a service (each
+    /// with the person's or the server's credentials), through `http`; less those
+    /// librechat.yaml's `includedTools`/`filteredTools` leave out.
     pub fn new(settings: &crate::config::tools::ToolSettings, http: reqwest::Client) -> Self {
         let mut r = Self::builtin();
         r.tools.push(Arc::new(wolfram::Wolfram::new(
             http,
             &settings.wolfram_api_url,
         )));
+        r.tools.retain(|t| settings.offers(&t.def().name));
         r
     }
 
