@@ -405,7 +405,10 @@ try {
 
   await step('an admin sets a banner', async () => {
     await page.getByRole('link', { name: 'Admin' }).click();
-    await page.getByLabel('Message', { exact: true }).fill('Maintenance on Sunday');
+    // The banner's own message box: the chat's composer, still there for a moment after the
+    // click, is labelled "Message" too.
+    await page.getByRole('heading', { name: 'Administration' }).waitFor();
+    await page.locator('.banner-form').getByLabel('Message', { exact: true }).fill('Maintenance on Sunday');
     await page.getByLabel('Also shown to people who are not signed in').check();
     await page.getByRole('button', { name: 'Save banner' }).click();
     // Public: on the login page too.
