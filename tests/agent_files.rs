@@ -51,16 +51,7 @@ async fn upload(
     if let Some(r) = resource {
         form = form.text("tool_resource", r.to_owned());
     }
-    let resp = server
-        .client
-        .post(server.url("/api/files"))
-        .bearer_auth(&s.token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status().as_u16();
-    (status, resp.json().await.unwrap_or(Value::Null))
+    server.post_form(&s.token, "/api/files", form).await
 }
 
 /// Uploads a text document to the agent's File Context; asserts it was taken, returns its id.

@@ -214,16 +214,13 @@ async fn upload(server: &TestServer, token: &str, agent_id: &str, bytes: Vec<u8>
             .mime_str("image/png")
             .unwrap(),
     );
-    let resp = server
-        .client
-        .post(server.url(&format!("/api/files/images/agents/{agent_id}/avatar")))
-        .bearer_auth(token)
-        .multipart(form)
-        .send()
+    server
+        .post_form(
+            token,
+            &format!("/api/files/images/agents/{agent_id}/avatar"),
+            form,
+        )
         .await
-        .unwrap();
-    let status = resp.status().as_u16();
-    (status, resp.json().await.unwrap_or(Value::Null))
 }
 
 #[tokio::test]

@@ -41,16 +41,9 @@ async fn send(server: &TestServer, token: &str, p: Pick<'_>) -> (u16, Value) {
         form = form.part("file", part);
     }
     form = form.text("manual", p.manual.to_owned());
-    let resp = server
-        .client
-        .post(server.url("/api/files/images/avatar"))
-        .bearer_auth(token)
-        .multipart(form)
-        .send()
+    server
+        .post_form(token, "/api/files/images/avatar", form)
         .await
-        .unwrap();
-    let status = resp.status().as_u16();
-    (status, resp.json().await.unwrap_or(Value::Null))
 }
 
 /// GET `path` with the refresh cookie alone, as a browser's `<img>` asks.

@@ -43,16 +43,7 @@ async fn send(server: &TestServer, s: &Session, u: Upload<'_>) -> (u16, Value) {
         form = form.text("file_id", id);
     }
     form = form.text("message_file", "true");
-    let resp = server
-        .client
-        .post(server.url("/api/files"))
-        .bearer_auth(&s.token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status().as_u16();
-    (status, resp.json().await.unwrap_or(Value::Null))
+    server.post_form(&s.token, "/api/files", form).await
 }
 
 #[tokio::test]

@@ -12,16 +12,7 @@ const ROOT: &str = "00000000-0000-0000-0000-000000000000";
 async fn upload(server: &TestServer, s: &Session, bytes: Vec<u8>) -> (u16, Value) {
     let part = reqwest::multipart::Part::bytes(bytes).file_name("conversations.json");
     let form = reqwest::multipart::Form::new().part("file", part);
-    let resp = server
-        .client
-        .post(server.url("/api/convos/import"))
-        .bearer_auth(&s.token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status().as_u16();
-    (status, resp.json().await.unwrap_or(Value::Null))
+    server.post_form(&s.token, "/api/convos/import", form).await
 }
 
 /// A small, valid LibreChat export of one conversation, as JSON text.

@@ -433,10 +433,21 @@ impl TestServer {
             )
             .text("file_id", uuid::Uuid::new_v4().to_string())
             .text("message_file", "true");
+        self.post_form(&s.token, path, form).await
+    }
+
+    /// Posts a multipart `form` to `path` with `token`: the status and the JSON body (`Null`
+    /// when the body is not JSON).
+    pub async fn post_form(
+        &self,
+        token: &str,
+        path: &str,
+        form: reqwest::multipart::Form,
+    ) -> (u16, serde_json::Value) {
         let resp = self
             .client
             .post(self.url(path))
-            .bearer_auth(&s.token)
+            .bearer_auth(token)
             .multipart(form)
             .send()
             .await
