@@ -43,11 +43,17 @@ async fn offered(server: &TestServer, fake: &FakeOpenAi, s: &Session) -> Vec<Str
         )
         .await;
     assert!(last.get("error").is_none(), "{last}");
+    // The answer's request: the question is its last message (a title's request, which may
+    // come later, quotes it inside its own prompt).
     let request = fake
         .requests()
         .into_iter()
-        .rev()
-        .find(|r| r["messages"].to_string().contains("Which tools?"))
+        .find(|r| {
+            r["messages"]
+                .as_array()
+                .and_then(|m| m.last())
+                .is_some_and(|m| m["content"] == "Which tools?")
+        })
         .expect("the model was asked");
     let mut names: Vec<String> = request["tools"]
         .as_array()
