@@ -6,7 +6,7 @@
 
 mod support;
 
-use support::fake_api::FakeApi;
+use support::fake_api::{CLIENT_ID, CLIENT_SECRET, FakeApi};
 use support::fake_openai::{FakeOpenAi, KEY};
 use support::fake_tools::ToolScript;
 use support::node::{self, Needs};
@@ -45,6 +45,12 @@ async fn the_web_app_in_a_real_browser() {
         "action-model",
         ToolScript::calls([("getPet_action_127_0_0_1", serde_json::json!({"id": "7"}))]),
     );
+    // An OAuth action on the same API: a model that calls its `getMe`, which needs the token
+    // the person gets by signing in (tests/e2e/actions.mjs).
+    fake.script(
+        "oauth-model",
+        ToolScript::calls([("getMe_action_127_0_0_1", serde_json::json!({}))]),
+    );
     // An OpenID provider, for the "Continue with OpenID" button.
     let idp = OidcProvider::start(&[serde_json::json!({
         "sub": "erin", "email": "erin@example.org", "email_verified": true, "name": "Erin OpenID"
@@ -73,7 +79,7 @@ async fn the_web_app_in_a_real_browser() {
         .env("OPENAI_REVERSE_PROXY", &fake.base)
         .env(
             "OPENAI_MODELS",
-            "gpt-4o,gated,server-error,calc-model,action-model",
+            "gpt-4o,gated,server-error,calc-model,action-model,oauth-model",
         )
         .env("ALLOW_SHARED_LINKS_PUBLIC", "true")
         .env("OPENID_CLIENT_ID", "librechat")
@@ -91,7 +97,10 @@ async fn the_web_app_in_a_real_browser() {
             "JWT_REFRESH_SECRET",
             "e2e-refresh-secret-0123456789abcdef012345",
         );
-    let server = tokio::task::spawn_blocking(move || ServeProcess::start(cmd))
+    // Its own address, where the action's OAuth provider sends the person back.
+    let port = ServeProcess::free_port();
+    cmd.env("DOMAIN_SERVER", format!("http://127.0.0.1:{port}"));
+    let server = tokio::task::spawn_blocking(move || ServeProcess::start_on(cmd, port))
         .await
         .unwrap();
     let base = format!("{}/", server.base.trim_end_matches('/'));
@@ -99,6 +108,8 @@ async fn the_web_app_in_a_real_browser() {
         ("BASE_URL", base.as_str()),
         ("ACTION_API", api.base.as_str()),
         ("ACTION_KEY", ACTION_KEY),
+        ("ACTION_CLIENT_ID", CLIENT_ID),
+        ("ACTION_CLIENT_SECRET", CLIENT_SECRET),
     ];
     run_script("app.test.mjs", &env, &server).await;
     // The action added in the browser called the API with the key given there, also after
@@ -110,6 +121,21 @@ async fn the_web_app_in_a_real_browser() {
             .iter()
             .all(|c| c.headers.get("x-api-key").map(String::as_str) == Some(ACTION_KEY)),
         "a call to the action's API went without its key"
+    );
+    // The OAuth action called the API with the token the person's sign-in got, never before.
+    let me = api.seen_at("/v1/me");
+    assert_eq!(
+        me.len(),
+        1,
+        "the OAuth action called the API {} times",
+        me.len()
+    );
+    assert!(
+        me[0]
+            .headers
+            .get("authorization")
+            .is_some_and(|a| api.tokens().iter().any(|t| *a == format!("Bearer {t}"))),
+        "the OAuth action's call went without the person's token"
     );
     // The Markdown file attached in the browser reached the model with its message
     // (DOC_MARKER in tests/e2e/attachments.mjs).

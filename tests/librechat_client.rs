@@ -84,6 +84,11 @@ async fn librechat_s_own_client_in_a_real_browser() {
         "tide-calc",
         ToolScript::calls([("calculator", json!({"input": "12 * 3.5"}))]),
     );
+    // The router agent hands the conversation to the specialist (tests/e2e/librechat-handoffs.mjs).
+    fake.script(
+        "tide-route",
+        ToolScript::calls([("lc_transfer_to_*", json!({}))]),
+    );
     // Memories personalise answers (tests/e2e/librechat-memories.mjs); the agent is found in
     // the marketplace (tests/e2e/librechat-agents.mjs).
     std::fs::write(
@@ -95,7 +100,7 @@ async fn librechat_s_own_client_in_a_real_browser() {
     cmd.env("CLIENT_DIR", &client)
         .env("OPENAI_API_KEY", KEY)
         .env("OPENAI_REVERSE_PROXY", &fake.base)
-        .env("OPENAI_MODELS", "gpt-4o,tide-calc")
+        .env("OPENAI_MODELS", "gpt-4o,tide-calc,tide-route")
         .env("ALLOW_SHARED_LINKS_PUBLIC", "true")
         // A debug build gzips the client's 21 MB slowly on every fresh browser context; the
         // compression layer has its own tests.
@@ -268,4 +273,37 @@ async fn librechat_s_own_client_in_a_real_browser() {
         let last = r["messages"].as_array().unwrap().last().unwrap();
         assert_eq!(last["content"], "42", "the calculator's result: {last}");
     }
+    // The router built in the browser was offered its handoff to the specialist, and the
+    // specialist then ran with its own instructions, not the router's (the markers of
+    // ROUTER and SPECIALIST in tests/e2e/librechat-handoffs.mjs).
+    let system = |r: &serde_json::Value| r["messages"][0]["content"].as_str().map(str::to_owned);
+    let routed = fake
+        .requests()
+        .into_iter()
+        .find(|r| r["model"] == "tide-route")
+        .expect("the router's model was never asked");
+    assert!(
+        system(&routed).is_some_and(|s| s.contains("(marker 4949)")),
+        "the router's instructions did not lead its request: {}",
+        routed["messages"][0]
+    );
+    assert!(
+        routed["tools"]
+            .as_array()
+            .is_some_and(|t| t.iter().any(|t| t["function"]["name"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("lc_transfer_to_agent_")))),
+        "the router was not offered its handoff: {}",
+        routed["tools"]
+    );
+    let specialist = fake
+        .requests()
+        .into_iter()
+        .find(|r| system(r).is_some_and(|s| s.contains("(marker 4848)")))
+        .expect("the specialist never ran");
+    assert_eq!(specialist["model"], "gpt-4o");
+    assert!(
+        !system(&specialist).unwrap().contains("(marker 4949)"),
+        "the specialist ran with the router's instructions"
+    );
 }

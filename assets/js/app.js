@@ -1,7 +1,7 @@
 // The app: routes, the signed-in layout (sidebar and main view), and keyboard shortcuts.
 
 import { config, currentUser, onSession, refresh } from './api.js';
-import { forgotScreen, loginScreen, registerScreen, resetScreen, twoFactorScreen, verifyScreen } from './auth.js';
+import { forgotScreen, loginScreen, oauthSuccessScreen, registerScreen, resetScreen, twoFactorScreen, verifyScreen } from './auth.js';
 import { activeChat, chatScreen } from './chat.js';
 import { h, iconButton, mount } from './dom.js';
 import { applyTheme, openSettings } from './settings.js';
@@ -87,6 +87,10 @@ route('reset-password', (p, q) => {
 route('verify', (p, q) => {
   layout = null;
   return verifyScreen(root, q);
+});
+route('oauth/success', (p, q) => {
+  layout = null;
+  return oauthSuccessScreen(root, q);
 });
 route('share/:id', ({ id }) => {
   layout = null;

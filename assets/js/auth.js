@@ -196,6 +196,18 @@ export async function resetScreen(root, params) {
   mount(root, card('Choose a new password', f));
 }
 
+/**
+ * Where an action's (or an MCP server's) sign-in window lands once the provider sent the person
+ * back and the server kept the tokens (`/oauth/success?serverName=`): the call waiting in the
+ * chat goes on by itself, so this window only says so and offers to close.
+ */
+export function oauthSuccessScreen(root, params) {
+  const name = params.serverName || '';
+  mount(root, card('Signed in', h('p', {}, name ? `You are signed in to ${name}.` : 'You are signed in.'),
+    h('p', { class: 'aside' }, 'The chat goes on in the window you came from.'),
+    h('button', { class: 'button primary wide', type: 'button', onclick: () => window.close() }, 'Close this window')));
+}
+
 export async function verifyScreen(root, params) {
   mount(root, card('Verifying your email…'));
   try {

@@ -1,8 +1,8 @@
 // An answer as it streams, built as LibreChat's client builds it: content parts at the index
 // of the run step that made them. `on_run_step` opens a step (text, reasoning or one tool
 // call), `on_message_delta` / `on_reasoning_delta` add text or reasoning to a step,
-// `on_run_step_delta` adds to a call's arguments and `on_run_step_completed` gives a call its
-// output. The answer's `text` is its text parts, a blank line between those a step apart, as
+// `on_run_step_delta` adds to a call's arguments (or gives it a sign-in link) and
+// `on_run_step_completed` gives a call its output. The answer's `text` is its text parts, a blank line between those a step apart, as
 // the server saves it.
 
 /** The text of an answer's parts, joined as the server joins them. */
@@ -66,6 +66,10 @@ export function applyFrame(m, steps, ev) {
       const p = parts[steps.get(d.id)];
       if (p?.type !== 'tool_call') return false;
       for (const chunk of d.delta?.tool_calls || []) p.tool_call.args = (p.tool_call.args || '') + (chunk.args || '');
+      // A call that waits for the person to sign in (an OAuth action) carries the link; the
+      // server sends the call again without it once the sign-in is done.
+      if (d.delta?.auth) Object.assign(p.tool_call, { auth: d.delta.auth, expires_at: d.delta.expires_at });
+      else if (d.delta?.tool_calls?.some((c) => c.name)) delete p.tool_call.auth;
       break;
     }
     case 'on_run_step_completed': {

@@ -1,7 +1,9 @@
 // Tool calls in an answer: each a collapsible step with the tool's name and state (running,
 // done, stopped), and inside it the arguments the model gave and the output it got back.
-// An answer with calls shows its parts in order: text, a call, more text.
+// An answer with calls shows its parts in order: text, a call, more text. A call that waits
+// for the person to sign in (an OAuth action) opens to show a sign-in button.
 
+import { post } from './api.js';
 import { h } from './dom.js';
 
 /** The arguments as the model sent them, indented when they are JSON. */
@@ -52,6 +54,59 @@ export function toolStep(call, live, key = null) {
   return el;
 }
 
+/** The action a sign-in link comes back to: the id in its `redirect_uri`. */
+function actionOf(link) {
+  try {
+    const back = new URL(link).searchParams.get('redirect_uri') || '';
+    return back.match(/\/api\/actions\/([^/]+)\/oauth\/callback/)?.[1] || null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The sign-in box under a waiting call: a button that first binds this browser to the
+ * sign-in (the cookie the server checks when the provider sends the person back), then opens
+ * the provider's page in a new window; and LibreChat's warning to trust the site.
+ */
+function signInBox(link) {
+  let host = '';
+  try {
+    host = new URL(link).host;
+  } catch {
+    return null;
+  }
+  const open = async () => {
+    const action = actionOf(link);
+    try {
+      if (action) await post(`api/actions/${encodeURIComponent(action)}/oauth/bind`);
+    } catch {
+      // The window opens anyway; the server refuses a sign-in it cannot tie to this browser.
+    }
+    window.open(link, '_blank', 'noopener,noreferrer');
+  };
+  return h('div', { class: 'tool-sign-in' },
+    h('button', { type: 'button', class: 'button primary', onclick: open }, `Sign in to ${host}`),
+    h('p', { class: 'muted small-print' }, 'Only sign in to sites you trust.'));
+}
+
+/**
+ * Shows the sign-in box in `el` while its call waits for one (the step opens to show it), and
+ * takes it away after.
+ */
+function showSignIn(el, call, state) {
+  const link = state === 'running' ? call.auth || null : null;
+  const box = el.querySelector(':scope > .tool-sign-in');
+  if ((box?.dataset.link || null) === link) return;
+  box?.remove();
+  const fresh = link ? signInBox(link) : null;
+  if (fresh) {
+    fresh.dataset.link = link;
+    el.querySelector('summary').after(fresh);
+    el.open = true;
+  }
+}
+
 /** Brings a call's element up to date, keeping it open or closed as the person left it. */
 export function updateToolStep(el, call, live) {
   const state = stateOf(call, live);
@@ -67,6 +122,7 @@ export function updateToolStep(el, call, live) {
   el.querySelector('.tool-output').textContent = hasOutput ? String(call.output) : '';
   el.querySelector('.tool-output').hidden = !hasOutput;
   el.querySelector('.tool-output-label').hidden = !hasOutput;
+  showSignIn(el, call, state);
 }
 
 /**

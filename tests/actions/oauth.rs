@@ -148,6 +148,15 @@ async fn an_oauth_action_asks_to_sign_in_then_calls_as_the_person() {
     let cookie = t.bind().await;
     let to = location_of(&t.browser, &callback, Some(&cookie)).await;
     assert_eq!(to, format!("/oauth/success?serverName=Action+{action_id}"));
+    // That is the web app's page (which says the sign-in is done), never a provider's start.
+    let page = t.browser.get(server.url(&to)).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(
+        page.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
     // Spent: the same callback again, a forged state, or none get LibreChat's error page.
     for url in [
         callback.clone(),

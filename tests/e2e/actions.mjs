@@ -4,13 +4,31 @@
 // model `action-model` calls `getPet` with the id 7 (tests/e2e.rs scripts it, and serves the
 // API at ACTION_API), shows the API's answer in the tool step, again after a reload; the
 // action edited without giving the key again still calls with it (tests/e2e.rs checks what
-// the API got); deleted once confirmed, not before. Called by agents.mjs.
+// the API got); deleted once confirmed, not before. Last, an OAuth action: the agent's model
+// `oauth-model` calls its `getMe`, the step asks the person to sign in, the sign-in happens in
+// a window of its own (the fake API approves at once and sends the person back to the server),
+// and the waiting call goes on with the person's token. Called by agents.mjs.
 
 const API = process.env.ACTION_API;
 const KEY = process.env.ACTION_KEY;
+/** The OAuth client the fake API's authorization server knows (tests/support/fake_api.rs). */
+const CLIENT_ID = process.env.ACTION_CLIENT_ID;
+const CLIENT_SECRET = process.env.ACTION_CLIENT_SECRET;
 const NAME = 'Pet finder';
 const DOMAIN = 'http://127.0.0.1';
 const isApi = (r, method, path) => r.request().method() === method && new URL(r.url()).pathname.match(path);
+
+/** The fake API's `getMe`, which needs a token from its authorization server, in YAML. */
+const meSpec = () => `openapi: 3.0.0
+info: {title: Me, version: '1'}
+servers:
+  - url: ${API}/v1
+paths:
+  /me:
+    get:
+      operationId: getMe
+      summary: Who the signed-in person is
+`;
 
 /** The fake API's `getPet`, in YAML. */
 const spec = (summary) => `openapi: 3.0.0
@@ -27,7 +45,7 @@ paths:
 `;
 
 export async function actionSteps({ page, step, shots, send, lastAnswer }) {
-  if (!API || !KEY) throw new Error('ACTION_API and ACTION_KEY are not set (tests/e2e.rs sets them)');
+  if (!API || !KEY || !CLIENT_ID || !CLIENT_SECRET) throw new Error('ACTION_API, ACTION_KEY and ACTION_CLIENT_* are not set (tests/e2e.rs sets them)');
   let agent;
   const item = () => page.locator('li.action-item', { hasText: DOMAIN });
   const saveAction = async (dialog) => {
@@ -162,5 +180,51 @@ export async function actionSteps({ page, step, shots, send, lastAnswer }) {
       return get(`api/agents/${encodeURIComponent(id)}/expanded`);
     }, agent.id);
     if ((agentNow.tools || []).length || (agentNow.actions || []).length) throw new Error(`the agent still has ${JSON.stringify(agentNow)}`);
+  });
+
+  await step('actions: an OAuth action asks to sign in; signed in in a window of its own, the call goes on', async () => {
+    await page.getByLabel('Model', { exact: true }).selectOption({ label: 'oauth-model' });
+    const patched = page.waitForResponse((r) => isApi(r, 'PATCH', new RegExp(`^/api/agents/${agent.id}$`)));
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    if ((await patched).status() !== 200) throw new Error('the agent was not saved');
+    // The page drawn again from the server: the saved model, and an Actions section to use.
+    await page.reload();
+    const model = page.getByLabel('Model', { exact: true });
+    await page.waitForFunction((el) => el.selectedOptions[0]?.textContent === 'oauth-model', await model.elementHandle());
+    await page.getByRole('region', { name: 'Actions', exact: true }).getByText('No actions yet.').waitFor();
+    await page.getByRole('button', { name: 'Add action' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Add an action' });
+    await dialog.getByLabel('OpenAPI document (JSON or YAML)').fill(meSpec());
+    await dialog.getByLabel('Authentication').selectOption({ label: 'OAuth' });
+    await dialog.getByLabel('Client ID').fill(CLIENT_ID);
+    await dialog.getByLabel('Client secret').fill(CLIENT_SECRET);
+    await dialog.getByLabel('Authorization URL').fill(`${API}/oauth/authorize`);
+    await dialog.getByLabel('Token URL').fill(`${API}/oauth/token`);
+    await dialog.getByLabel('Scope').fill('read');
+    const res = await saveAction(dialog);
+    if (res.status() !== 200) throw new Error(`the OAuth action was answered ${res.status()}`);
+    await dialog.waitFor({ state: 'detached' });
+    await item().getByText('OAuth · getMe').waitFor();
+
+    await page.getByRole('link', { name: 'Start a chat' }).click();
+    await page.waitForURL(/\/c\/new\?agent_id=/);
+    await send(page, 'Who am I?');
+    const waiting = lastAnswer(page).locator('details.tool-step[data-state="running"]', { hasText: 'Running getMe' });
+    const signIn = waiting.getByRole('button', { name: `Sign in to ${new URL(API).host}` });
+    await signIn.waitFor();
+    await shots(page, 'agent-action-sign-in');
+    const opened = page.context().waitForEvent('page');
+    await signIn.click();
+    const popup = await opened;
+    try {
+      await popup.waitForURL(/\/oauth\/success\?serverName=/);
+      await popup.getByRole('heading', { name: 'Signed in' }).waitFor();
+    } finally {
+      await popup.close();
+    }
+    const done = lastAnswer(page).locator('details.tool-step[data-state="done"]', { hasText: 'Ran getMe' });
+    await done.waitFor();
+    if (await done.getByRole('button', { name: /^Sign in to / }).count()) throw new Error('the sign-in button stayed');
+    await lastAnswer(page).getByText(/Results: .*oauth-person/).waitFor();
   });
 }

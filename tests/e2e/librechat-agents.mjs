@@ -36,21 +36,24 @@ export const AGENT_EXPECTED = [
 ];
 
 /** The builder's form, opening the Agent Builder panel unless it shows already. */
-async function builder(page) {
+export async function builder(page) {
   const form = page.getByRole('form', { name: 'Agent configuration form' });
   if (!(await form.isVisible())) await page.getByRole('button', { name: 'Agent Builder' }).first().click();
   await form.waitFor();
   return form;
 }
 
-/** The agent's model: the builder's model panel, its provider and model lists, and back. */
-async function chooseModel(page, form) {
-  await form.getByRole('button', { name: 'Select a model' }).click();
+/**
+ * The agent's model: the builder's model panel (its button names the model the form holds), its
+ * provider and model lists, and back.
+ */
+export async function chooseModel(page, form, model = MODEL, current = 'Select a model') {
+  await form.getByRole('button', { name: current }).click();
   await form.getByRole('combobox', { name: 'Provider' }).click();
   await page.getByRole('option', { name: 'OpenAI', exact: true }).click();
   await form.getByRole('combobox', { name: 'Model' }).click();
-  await page.getByRole('option', { name: MODEL, exact: true }).click();
-  await form.getByRole('combobox', { name: 'Model' }).filter({ hasText: MODEL }).waitFor();
+  await page.getByRole('option', { name: model, exact: true }).click();
+  await form.getByRole('combobox', { name: 'Model' }).filter({ hasText: model }).waitFor();
   await form.getByRole('button', { name: 'Back to builder' }).click();
 }
 

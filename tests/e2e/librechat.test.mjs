@@ -6,7 +6,8 @@
 // (EXPECTED_ABORTED). Content-Security-Policy violations and page errors fail it as well. Screenshots go to tests/e2e/artifacts/librechat/.
 // File attachments are in ./librechat-files.mjs, memories in ./librechat-memories.mjs, the avatar
 // in ./librechat-avatar.mjs, projects in ./librechat-projects.mjs, artifacts in
-// ./librechat-artifact.mjs, agents (built, chatted with, shared) in ./librechat-agents.mjs.
+// ./librechat-artifact.mjs, agents (built, chatted with, shared) in ./librechat-agents.mjs,
+// handoffs between agents in ./librechat-handoffs.mjs.
 
 import { createHmac } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -15,6 +16,7 @@ import { join } from 'node:path';
 import { chromium, request } from 'playwright-core';
 import { AGENT_EXPECTED, agentSteps } from './librechat-agents.mjs';
 import { artifactSteps } from './librechat-artifact.mjs';
+import { handoffSteps } from './librechat-handoffs.mjs';
 import { avatarSteps } from './librechat-avatar.mjs';
 import { fileSteps } from './librechat-files.mjs';
 import { promptSteps } from './librechat-prompts.mjs';
@@ -480,6 +482,7 @@ try {
   await promptSteps({ page, step, shot });
   await artifactSteps({ page, step, shot, send, message });
   await agentSteps({ page, step, shot, send, message, newPage, login, register });
+  await handoffSteps({ page, step, shot, send, message });
 
   let ended;
   await step('logout', async () => {

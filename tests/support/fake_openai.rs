@@ -54,7 +54,7 @@ impl Shared {
     /// The script of `model`, when it has one that applies to this request.
     fn script(&self, model: &str, body: &Value) -> Option<ToolScript> {
         let script = self.scripts.lock().unwrap().get(model).cloned()?;
-        script.applies(body).then_some(script)
+        script.applies(body).then(|| script.resolved(body))
     }
 }
 

@@ -210,8 +210,22 @@ pub struct ServeProcess {
 
 impl ServeProcess {
     /// Starts `librechat serve --host 127.0.0.1 --port 0` in `cwd` and waits until it listens.
-    pub fn start(mut cmd: Command) -> Self {
-        cmd.args(["serve", "--host", "127.0.0.1", "--port", "0"])
+    pub fn start(cmd: Command) -> Self {
+        Self::start_on(cmd, 0)
+    }
+
+    /// A port free now, for a server that must know its own address before it starts (its
+    /// `DOMAIN_SERVER`, for a provider to send people back to).
+    pub fn free_port() -> u16 {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port")
+    }
+
+    /// [`ServeProcess::start`] on `port` (0: any).
+    pub fn start_on(mut cmd: Command, port: u16) -> Self {
+        cmd.args(["serve", "--host", "127.0.0.1", "--port", &port.to_string()])
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("spawn librechat");

@@ -4,10 +4,11 @@
 //! for SAML, a signed assertion) in that browser, signs the person in by the linking rule and
 //! sets the same refresh cookie as a local login (or goes to the two-factor step) before
 //! returning to the app; `GET /oauth/error` returns to the login page with a message, as
-//! LibreChat's does. Starts and provider answers count against the login limiter.
+//! LibreChat's does; `GET /oauth/success` is the web app's page where an action's sign-in
+//! window ends (never taken for a provider's name). Starts and provider answers count against the login limiter.
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
@@ -29,6 +30,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(openid_start))
         .routes(routes!(openid_callback))
         .routes(routes!(error_page))
+        .routes(routes!(success_page))
         .routes(routes!(apple_start))
         .routes(routes!(apple_callback, apple_resume))
         .routes(routes!(saml_start))
@@ -376,6 +378,20 @@ async fn saml_metadata(State(state): State<AppState>, client: Client) -> Respons
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
     }
+}
+
+/// Where an action's sign-in window lands once the server kept the tokens (the callback's
+/// redirect): the web app's page, LibreChat's client's or ours, which says so.
+#[utoipa::path(get, path = "/oauth/success", operation_id = "oauth_success_page", summary = "The web app's page that ends an action's sign-in window", tag = "oauth", params(("serverName" = Option<String>, Query)), responses((status = 200, description = "The web app", content_type = "text/html")))]
+async fn success_page(
+    axum::Extension(web): axum::Extension<crate::web::WebOptions>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    crate::web::respond(&web, &method, &uri, &headers)
+        .await
+        .unwrap_or_else(|| StatusCode::NOT_FOUND.into_response())
 }
 
 #[derive(Deserialize)]

@@ -82,6 +82,22 @@ impl ToolScript {
         self
     }
 
+    /// The script for this request: a call named `prefix*` calls the first tool the request
+    /// offers whose name starts with `prefix` (a name the test cannot know beforehand, such as
+    /// a handoff's `lc_transfer_to_<agent id>`).
+    pub fn resolved(mut self, body: &Value) -> Self {
+        let mut offered = Vec::new();
+        names(&body["tools"], &mut offered);
+        for (name, _) in &mut self.calls {
+            if let Some(prefix) = name.strip_suffix('*')
+                && let Some(found) = offered.iter().find(|n| n.starts_with(prefix))
+            {
+                *name = found.clone();
+            }
+        }
+        self
+    }
+
     /// Whether the script answers this request (see [`ToolScript::when`]).
     pub fn applies(&self, body: &Value) -> bool {
         self.when
@@ -99,6 +115,22 @@ impl ToolScript {
             broken: Some(broken),
             ..ToolScript::default()
         }
+    }
+}
+
+/// Every `name` string in a request's tool list, whatever the provider's shape.
+fn names(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Array(items) => items.iter().for_each(|i| names(i, out)),
+        Value::Object(fields) => {
+            for (k, v) in fields {
+                match v {
+                    Value::String(s) if k == "name" => out.push(s.clone()),
+                    _ => names(v, out),
+                }
+            }
+        }
+        _ => {}
     }
 }
 
