@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::json;
+use support::fake_api::{CLIENT_ID, CLIENT_SECRET, FakeApi};
 use support::fake_openai::{FakeOpenAi, KEY};
 use support::fake_tools::ToolScript;
 use support::node::{self, Needs};
@@ -89,18 +90,29 @@ async fn librechat_s_own_client_in_a_real_browser() {
         "tide-route",
         ToolScript::calls([("lc_transfer_to_*", json!({}))]),
     );
+    // An agent with an OAuth action on a small real API calls its `getMe`
+    // (tests/e2e/librechat-actions.mjs).
+    let api = FakeApi::start("http://example.com/").await;
+    fake.script(
+        "tide-oauth",
+        ToolScript::calls([("getMe_action_*", json!({}))]),
+    );
     // Memories personalise answers (tests/e2e/librechat-memories.mjs); the agent is found in
     // the marketplace (tests/e2e/librechat-agents.mjs).
     std::fs::write(
         dir.path().join("librechat.yaml"),
-        "version: 1.3.17\nmemory:\n  personalize: true\ninterface:\n  marketplace:\n    use: true\n",
+        format!(
+            "version: 1.3.17\nmemory:\n  personalize: true\ninterface:\n  marketplace:\n    use: true\n\
+             actions:\n  allowedAddresses: ['127.0.0.1:{}']\n",
+            api.port
+        ),
     )
     .unwrap();
     let mut cmd = librechat(dir.path());
     cmd.env("CLIENT_DIR", &client)
         .env("OPENAI_API_KEY", KEY)
         .env("OPENAI_REVERSE_PROXY", &fake.base)
-        .env("OPENAI_MODELS", "gpt-4o,tide-calc,tide-route")
+        .env("OPENAI_MODELS", "gpt-4o,tide-calc,tide-route,tide-oauth")
         .env("ALLOW_SHARED_LINKS_PUBLIC", "true")
         // A debug build gzips the client's 21 MB slowly on every fresh browser context; the
         // compression layer has its own tests.
@@ -115,11 +127,23 @@ async fn librechat_s_own_client_in_a_real_browser() {
             "JWT_REFRESH_SECRET",
             "lc-e2e-refresh-secret-0123456789abcdef0123",
         );
-    let server = tokio::task::spawn_blocking(move || ServeProcess::start(cmd))
+    // Its own address, where the action's OAuth provider sends the person back.
+    let port = ServeProcess::free_port();
+    cmd.env("DOMAIN_SERVER", format!("http://127.0.0.1:{port}"));
+    let server = tokio::task::spawn_blocking(move || ServeProcess::start_on(cmd, port))
         .await
         .unwrap();
     let base = format!("{}/", server.base.trim_end_matches('/'));
-    let outcome = node::node_suite("librechat.test.mjs", &[("BASE_URL", &base)]).await;
+    let outcome = node::node_suite(
+        "librechat.test.mjs",
+        &[
+            ("BASE_URL", &base),
+            ("ACTION_API", &api.base),
+            ("ACTION_CLIENT_ID", CLIENT_ID),
+            ("ACTION_CLIENT_SECRET", CLIENT_SECRET),
+        ],
+    )
+    .await;
     // The server's log beside the screenshots, to compare a failed run with a good one.
     let artifacts =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/artifacts/librechat");
@@ -295,6 +319,22 @@ async fn librechat_s_own_client_in_a_real_browser() {
                 .is_some_and(|n| n.starts_with("lc_transfer_to_agent_")))),
         "the router was not offered its handoff: {}",
         routed["tools"]
+    );
+    // The OAuth action added in LibreChat's Tool Library called the API once, with the token
+    // the person's sign-in in the browser got.
+    let me = api.seen_at("/v1/me");
+    assert_eq!(
+        me.len(),
+        1,
+        "the OAuth action called the API {} times",
+        me.len()
+    );
+    assert!(
+        me[0]
+            .headers
+            .get("authorization")
+            .is_some_and(|a| api.tokens().iter().any(|t| *a == format!("Bearer {t}"))),
+        "the OAuth action's call went without the person's token"
     );
     let specialist = fake
         .requests()

@@ -7,7 +7,7 @@
 // File attachments are in ./librechat-files.mjs, memories in ./librechat-memories.mjs, the avatar
 // in ./librechat-avatar.mjs, projects in ./librechat-projects.mjs, artifacts in
 // ./librechat-artifact.mjs, agents (built, chatted with, shared) in ./librechat-agents.mjs,
-// handoffs between agents in ./librechat-handoffs.mjs.
+// handoffs between agents in ./librechat-handoffs.mjs, an OAuth action in ./librechat-actions.mjs.
 
 import { createHmac } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -17,6 +17,7 @@ import { chromium, request } from 'playwright-core';
 import { AGENT_EXPECTED, agentSteps } from './librechat-agents.mjs';
 import { artifactSteps } from './librechat-artifact.mjs';
 import { handoffSteps } from './librechat-handoffs.mjs';
+import { actionSteps } from './librechat-actions.mjs';
 import { avatarSteps } from './librechat-avatar.mjs';
 import { fileSteps } from './librechat-files.mjs';
 import { promptSteps } from './librechat-prompts.mjs';
@@ -483,6 +484,7 @@ try {
   await artifactSteps({ page, step, shot, send, message });
   await agentSteps({ page, step, shot, send, message, newPage, login, register });
   await handoffSteps({ page, step, shot, send, message });
+  await actionSteps({ page, step, shot, send, message });
 
   let ended;
   await step('logout', async () => {
