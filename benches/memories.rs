@@ -47,7 +47,8 @@ async fn fill(db: &Db, user: &str, n: usize) {
             let value = format!(
                 "Fact number {i}: prefers short answers, works as a nurse, lives near the river."
             );
-            librechat::db::memories::insert(c, &user, &key, &value, 20)?;
+            let pool = librechat::db::memories::POOL;
+            librechat::db::memories::insert(c, &user, pool, &key, &value, 20)?;
         }
         Ok(())
     })
@@ -89,7 +90,7 @@ async fn main() {
         let (mut read, mut build) = (Vec::new(), Vec::new());
         for _ in 0..RUNS {
             let t = Instant::now();
-            let memory = memories::prompt_context(&db, Some(&config), user)
+            let memory = memories::prompt_context(&db, Some(&config), user, "", false)
                 .await
                 .unwrap();
             read.push(t.elapsed());

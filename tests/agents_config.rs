@@ -27,8 +27,8 @@ async fn the_endpoints_list_agents_as_librechat_does() {
         .map(|c| c.as_str().unwrap())
         .collect();
     // LibreChat's defaults, less what does not run here (web search, code, file search, MCP,
-    // chains, OCR, memory tools, ...): LibreChat's client offers no toggle that would do
-    // nothing.
+    // OCR, ...; memory tools without a `memory` section): LibreChat's client offers no toggle
+    // that would do nothing.
     assert_eq!(caps, ["artifacts", "actions", "context", "tools", "chain"]);
     assert!(agents.get("allowedProviders").is_none());
     let config = server.get_json("/api/config", &s.token).await;
@@ -60,8 +60,8 @@ async fn disable_builder_refuses_every_change_and_reads_still_work() {
     let s = server.signed_in("alice@example.org", PW).await;
     let e = server.get_json("/api/endpoints", &s.token).await;
     assert_eq!(e["agents"]["disableBuilder"], true);
-    // Memory tools do not run here: left out, though memories are on.
-    assert_eq!(e["agents"]["capabilities"], json!(["tools"]));
+    // Agents' memory tools run when memories are on.
+    assert_eq!(e["agents"]["capabilities"], json!(["tools", "memory"]));
     let (status, v) = call(
         &server,
         &s,

@@ -400,7 +400,9 @@ fn avatar(r: &mut Reader<'_>) -> Option<Option<Value>> {
     }
 }
 
-/// LibreChat's fields for features not built here, kept as given once their types check.
+/// LibreChat's fields for features not built here, kept as given once their types check; and
+/// `memory_scope`, kept with them (no column of its own: it is read once per turn, through
+/// `Definition::memory_scope`).
 fn extra(r: &mut Reader<'_>) -> Map<String, Value> {
     let mut out = Map::new();
     if let Some(v) = r.list("skills", MAX_TOOLS, MAX_NAME_LIKE) {

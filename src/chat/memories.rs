@@ -3,16 +3,57 @@
 //!
 //! Limits are checked where the memory is written (inside the one writer), so two requests at
 //! once cannot both pass a token limit that only one of them fits.
+//!
+//! A person's memories are split into partitions, as LibreChat's `agentId` splits them: the
+//! shared pool (`""`, every chat and every agent reads and writes it) and, for each agent whose
+//! `memory_scope` is `agent`, that agent's own partition for that person, which only that
+//! agent reads and writes ([`partition_of`]). The token limit applies to each partition.
 
 use serde::Serialize;
 
 use super::tokens::{Encoding, count_with};
 use crate::config::memory::MemoryConfig;
+use crate::db::acl::Viewer;
 use crate::db::memories::{self, Memory};
-use crate::db::{Db, DbError, users};
+use crate::db::{Db, DbError, agents, users};
 
 /// LibreChat's longest key, in characters.
 pub const KEY_CHAR_LIMIT: usize = 1_000;
+
+/// The longest agent partition named by a request (`agentId`): longer than any agent id.
+pub const AGENT_ID_LIMIT: usize = 256;
+
+/// LibreChat's words an agent with the memory tools gets after its instructions (its
+/// `memoryToolUsageGuard`).
+pub const TOOL_USAGE_GUARD: &str = "Only use the `set_memory` and `delete_memory` tools when the user explicitly asks you to remember, update, or forget something (e.g. \"remember that...\", \"don't forget...\", \"forget...\"). Never store information merely because the user mentioned it in conversation.";
+
+/// The partition an agent reads and writes (LibreChat's `getMemoryAgentId`): its own id when
+/// its `memory_scope` is `agent`, else the shared pool (`""`). LibreChat's runtime suffix
+/// (`____N`, an agent added to a conversation twice) is not part of the partition.
+pub fn partition_of(agent_id: &str, memory_scope: Option<&str>) -> String {
+    match memory_scope {
+        Some("agent") if !agent_id.is_empty() => {
+            // LibreChat's `stripAgentIdSuffix`: `____` and digits at the end.
+            let digits = agent_id.trim_end_matches(|c: char| c.is_ascii_digit());
+            match digits.strip_suffix("____") {
+                Some(base) if digits.len() < agent_id.len() => base.to_owned(),
+                _ => agent_id.to_owned(),
+            }
+        }
+        _ => memories::POOL.to_owned(),
+    }
+}
+
+/// The partition a request names (LibreChat's `getAgentIdParam`: a trimmed non-empty
+/// `agentId`, else the shared pool). Only ever one of the caller's own partitions: every query
+/// is scoped to them.
+pub fn requested_partition(agent_id: Option<&str>) -> Result<String, MemoryError> {
+    match agent_id.map(str::trim).filter(|a| !a.is_empty()) {
+        Some(a) if a.chars().count() > AGENT_ID_LIMIT => Err(MemoryError::AgentIdTooLong),
+        Some(a) => Ok(a.to_owned()),
+        None => Ok(memories::POOL.to_owned()),
+    }
+}
 
 /// LibreChat's words before the memories in the system prompt (its `memoryInstructions`).
 pub const INSTRUCTIONS: &str = "The system automatically stores important user information and can update or delete memories based on user requests, enabling dynamic memory management.";
@@ -51,6 +92,9 @@ pub enum MemoryError {
     Exists,
     #[error("Memory not found.")]
     NotFound,
+    /// An `agentId` past [`AGENT_ID_LIMIT`] (LibreChat has no bound).
+    #[error("agentId exceeds maximum length of {AGENT_ID_LIMIT} characters.")]
+    AgentIdTooLong,
     /// `memory.disabled` in librechat.yaml.
     #[error("Forbidden: Insufficient permissions")]
     Disabled,
@@ -82,8 +126,12 @@ pub struct Shown {
     // LibreChat's client expects this one in snake case.
     #[serde(rename = "updated_at")]
     pub updated_at: String,
+    /// The agent whose partition holds it (none: the shared pool).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub agent_id: Option<String>,
+    /// That agent's name, when the caller may see the agent (LibreChat's `agentName`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent_name: Option<String>,
 }
 
 impl From<Memory> for Shown {
@@ -96,6 +144,7 @@ impl From<Memory> for Shown {
             token_count: m.token_count,
             updated_at: m.updated_at,
             agent_id: (!m.agent_id.is_empty()).then_some(m.agent_id),
+            agent_name: None,
         }
     }
 }
@@ -109,15 +158,29 @@ fn settings(config: Option<&MemoryConfig>) -> Result<MemoryConfig, MemoryError> 
     Ok(c)
 }
 
-/// Every memory of the person, newest first, with the shared pool's use of the token limit.
+/// Every memory of the person in every partition, newest first (those of agents' partitions
+/// with the agent's name when the person may see that agent), with the shared pool's use of
+/// the token limit: LibreChat counts only the pool there, as the limit applies per partition.
 pub async fn list(
     db: &Db,
     config: Option<&MemoryConfig>,
-    user_id: &str,
+    viewer: Viewer,
 ) -> Result<Listing, MemoryError> {
     let c = settings(config)?;
-    let user = user_id.to_owned();
-    let all = db.read(move |conn| memories::list_all(conn, &user)).await?;
+    let (all, names) = db
+        .read(move |conn| {
+            let all = memories::list_all(conn, &viewer.user_id)?;
+            let mut ids: Vec<&str> = all
+                .iter()
+                .map(|m| m.agent_id.as_str())
+                .filter(|a| !a.is_empty())
+                .collect();
+            ids.sort_unstable();
+            ids.dedup();
+            let names = agents::names_visible(conn, &viewer, &ids)?;
+            Ok((all, names))
+        })
+        .await?;
     let total_tokens: i64 = all
         .iter()
         .filter(|m| m.agent_id.is_empty())
@@ -129,7 +192,16 @@ pub async fn list(
         (percent as u64).min(100)
     });
     Ok(Listing {
-        memories: all.into_iter().map(Shown::from).collect(),
+        memories: all
+            .into_iter()
+            .map(|m| {
+                let name = names.get(&m.agent_id).cloned();
+                Shown {
+                    agent_name: name,
+                    ..Shown::from(m)
+                }
+            })
+            .collect(),
         total_tokens,
         token_limit,
         char_limit: c.char_limit(),
@@ -179,6 +251,7 @@ pub async fn create(
     db: &Db,
     config: Option<&MemoryConfig>,
     user_id: &str,
+    partition: &str,
     key: Option<&str>,
     value: Option<&str>,
 ) -> Result<Shown, MemoryError> {
@@ -188,10 +261,10 @@ pub async fn create(
     check(&c, &key, value)?;
     let value = value.trim().to_owned();
     let tokens = tokens_of(&value).await?;
-    let (user, limit) = (user_id.to_owned(), c.token_limit());
+    let (user, part, limit) = (user_id.to_owned(), partition.to_owned(), c.token_limit());
     db.write(move |conn| {
         if let Some(limit) = limit {
-            let used = memories::pool_tokens(conn, &user, None)?;
+            let used = memories::partition_tokens(conn, &user, &part, None)?;
             if used + tokens > limit as i64 {
                 return Ok(Err(MemoryError::TokenLimit {
                     limit,
@@ -200,7 +273,7 @@ pub async fn create(
                 }));
             }
         }
-        Ok(memories::insert(conn, &user, &key, &value, tokens)?.ok_or(MemoryError::Exists))
+        Ok(memories::insert(conn, &user, &part, &key, &value, tokens)?.ok_or(MemoryError::Exists))
     })
     .await?
     .map(Shown::from)
@@ -211,6 +284,7 @@ pub async fn update(
     db: &Db,
     config: Option<&MemoryConfig>,
     user_id: &str,
+    partition: &str,
     key: &str,
     new_key: Option<&str>,
     value: Option<&str>,
@@ -220,16 +294,17 @@ pub async fn update(
     let new_key = new_key.filter(|k| !k.is_empty()).unwrap_or(key).to_owned();
     check(&c, &new_key, &value)?;
     let tokens = tokens_of(&value).await?;
-    let (user, key, limit) = (user_id.to_owned(), key.to_owned(), c.token_limit());
+    let (user, part) = (user_id.to_owned(), partition.to_owned());
+    let (key, limit) = (key.to_owned(), c.token_limit());
     db.write(move |conn| {
-        if memories::get(conn, &user, &key)?.is_none() {
+        if memories::get(conn, &user, &part, &key)?.is_none() {
             return Ok(Err(MemoryError::NotFound));
         }
-        if new_key != key && memories::get(conn, &user, &new_key)?.is_some() {
+        if new_key != key && memories::get(conn, &user, &part, &new_key)?.is_some() {
             return Ok(Err(MemoryError::Exists));
         }
         if let Some(limit) = limit {
-            let used = memories::pool_tokens(conn, &user, Some(&key))?;
+            let used = memories::partition_tokens(conn, &user, &part, Some(&key))?;
             if used + tokens > limit as i64 {
                 return Ok(Err(MemoryError::TokenLimit {
                     limit,
@@ -239,21 +314,22 @@ pub async fn update(
             }
         }
         Ok(Ok(memories::replace(
-            conn, &user, &key, &new_key, &value, tokens,
+            conn, &user, &part, &key, &new_key, &value, tokens,
         )?))
     })
     .await?
     .map(Shown::from)
 }
 
-/// Sets the memory `key` to `value` (adding it, or replacing its value): the memory agent's
-/// `set_memory`. The checks of [`create`], with the token limit counted without the value
+/// Sets the memory `key` of a partition to `value` (adding it, or replacing its value): the
+/// memory tools' `set_memory`. The checks of [`create`], with the token limit counted without the value
 /// being replaced; LibreChat's `nothing` key (what a model sets when there is nothing to keep)
 /// is not stored.
 pub async fn set(
     db: &Db,
     config: Option<&MemoryConfig>,
     user_id: &str,
+    partition: &str,
     key: &str,
     value: &str,
 ) -> Result<Shown, MemoryError> {
@@ -268,10 +344,10 @@ pub async fn set(
     }
     let value = value.trim().to_owned();
     let tokens = tokens_of(&value).await?;
-    let (user, limit) = (user_id.to_owned(), c.token_limit());
+    let (user, part, limit) = (user_id.to_owned(), partition.to_owned(), c.token_limit());
     db.write(move |conn| {
         if let Some(limit) = limit {
-            let used = memories::pool_tokens(conn, &user, Some(&key))?;
+            let used = memories::partition_tokens(conn, &user, &part, Some(&key))?;
             if used + tokens > limit as i64 {
                 return Ok(Err(MemoryError::TokenLimit {
                     limit,
@@ -280,20 +356,28 @@ pub async fn set(
                 }));
             }
         }
-        Ok(Ok(memories::upsert(conn, &user, &key, &value, tokens)?))
+        Ok(Ok(memories::upsert(
+            conn, &user, &part, &key, &value, tokens,
+        )?))
     })
     .await?
     .map(Shown::from)
 }
 
-/// The person's shared pool as the memory agent is shown it (LibreChat's `withKeys`: oldest
-/// first, numbered, dated, with keys and token counts), and its tokens together.
-pub async fn pool_with_keys(db: &Db, user_id: &str) -> Result<(String, i64), DbError> {
-    let user = user_id.to_owned();
+/// A partition of the person's memories as a model with the memory tools is shown it
+/// (LibreChat's `withKeys`: oldest first, numbered, dated, with keys and token counts), and
+/// its tokens together.
+pub async fn with_keys(db: &Db, user_id: &str, partition: &str) -> Result<(String, i64), DbError> {
+    let (user, part) = (user_id.to_owned(), partition.to_owned());
     let pool = db
-        .read(move |conn| memories::list_pool(conn, &user))
+        .read(move |conn| memories::list_partition(conn, &user, &part))
         .await?;
     let total = pool.iter().map(|m| m.token_count).sum();
+    Ok((format_with_keys(&pool), total))
+}
+
+/// [`with_keys`]'s text for these memories (oldest first).
+fn format_with_keys(pool: &[Memory]) -> String {
     let listed: Vec<String> = pool
         .iter()
         .enumerate()
@@ -311,20 +395,21 @@ pub async fn pool_with_keys(db: &Db, user_id: &str) -> Result<(String, i64), DbE
             )
         })
         .collect();
-    Ok((listed.join("\n\n"), total))
+    listed.join("\n\n")
 }
 
-/// Deletes the memory `key` of the person.
+/// Deletes the memory `key` of a partition of the person's memories.
 pub async fn delete(
     db: &Db,
     config: Option<&MemoryConfig>,
     user_id: &str,
+    partition: &str,
     key: &str,
 ) -> Result<(), MemoryError> {
     settings(config)?;
-    let (user, key) = (user_id.to_owned(), key.to_owned());
+    let (user, part, key) = (user_id.to_owned(), partition.to_owned(), key.to_owned());
     match db
-        .write(move |conn| memories::delete(conn, &user, &key))
+        .write(move |conn| memories::delete(conn, &user, &part, &key))
         .await?
     {
         true => Ok(()),
@@ -351,24 +436,35 @@ pub fn opted_out(personalization: &serde_json::Value) -> bool {
 
 /// The memory part of the system prompt for a person who may use memories and has not opted
 /// out, when librechat.yaml has a `memory` section that personalises: LibreChat's instructions,
-/// then the shared pool oldest first, numbered, dated, values only. `None` when there is
-/// nothing to add.
+/// then the memories of `partition` (the shared pool, or the agent's own) oldest first,
+/// numbered, dated, values only; with their keys and tokens (`with_keys`) for a model that has
+/// the memory tools, so it can name what to rewrite or delete. `None` when there is nothing
+/// to add.
 pub async fn prompt_context(
     db: &Db,
     config: Option<&MemoryConfig>,
     user_id: &str,
+    partition: &str,
+    with_keys: bool,
 ) -> Result<Option<String>, DbError> {
     if !config.is_some_and(MemoryConfig::personalizes) {
         return Ok(None);
     }
-    let user = user_id.to_owned();
+    let (user, part) = (user_id.to_owned(), partition.to_owned());
     let pool = db
-        .read(move |conn| memories::list_pool(conn, &user))
+        .read(move |conn| memories::list_partition(conn, &user, &part))
         .await?;
-    Ok(format_context(&pool))
+    Ok(match with_keys {
+        true if !pool.is_empty() => Some(format!(
+            "{INSTRUCTIONS}\n\n# Existing memory about the user:\n{}",
+            format_with_keys(&pool)
+        )),
+        true => None,
+        false => format_context(&pool),
+    })
 }
 
-/// [`prompt_context`]'s text for these memories (oldest first).
+/// [`prompt_context`]'s text for these memories (oldest first), values only.
 pub fn format_context(pool: &[Memory]) -> Option<String> {
     if pool.is_empty() {
         return None;
@@ -418,6 +514,24 @@ mod tests {
             )
         );
         assert_eq!(format_context(&[]), None);
+    }
+
+    #[test]
+    fn an_agent_keeps_its_own_partition_only_when_its_scope_says_so() {
+        assert_eq!(partition_of("agent_a", Some("agent")), "agent_a");
+        assert_eq!(partition_of("agent_a____1", Some("agent")), "agent_a");
+        assert_eq!(partition_of("agent_a____", Some("agent")), "agent_a____");
+        assert_eq!(partition_of("agent_a", Some("user")), "");
+        assert_eq!(partition_of("agent_a", None), "");
+        assert_eq!(partition_of("", Some("agent")), "");
+        assert_eq!(requested_partition(Some("  agent_a ")).unwrap(), "agent_a");
+        assert_eq!(requested_partition(Some("   ")).unwrap(), "");
+        assert_eq!(requested_partition(None).unwrap(), "");
+        let long = "a".repeat(AGENT_ID_LIMIT + 1);
+        assert!(matches!(
+            requested_partition(Some(&long)),
+            Err(MemoryError::AgentIdTooLong)
+        ));
     }
 
     #[test]

@@ -51,11 +51,19 @@ pub const DEFAULT_CAPABILITIES: [&str; 14] = [
 
 /// The capabilities this server runs today: the calculator and other tools (`tools`), agents'
 /// actions (`actions`), the artifact instructions (`artifacts`), files read as text into
-/// the context (`context`, LibreChat's client's "Upload as Text") and agents handing on to
-/// others (`chain`: `edges` and `agent_ids`). The others (web search, file search, code, OCR,
-/// MCP, memory tools, ...) would only give LibreChat's client toggles that do nothing; a
+/// the context (`context`, LibreChat's client's "Upload as Text"), agents handing on to
+/// others (`chain`: `edges` and `agent_ids`) and agents carrying the memory tools (`memory`:
+/// `set_memory` and `delete_memory`, when memories are on). The others (web search, file
+/// search, code, OCR, MCP, ...) would only give LibreChat's client toggles that do nothing; a
 /// capability joins this list the day it runs.
-pub const RUNNABLE: [&str; 5] = ["actions", "artifacts", "chain", "context", "tools"];
+pub const RUNNABLE: [&str; 6] = [
+    "actions",
+    "artifacts",
+    "chain",
+    "context",
+    "memory",
+    "tools",
+];
 
 /// The agents endpoint's settings. Without the section, LibreChat's defaults.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -234,6 +242,17 @@ mod tests {
         // LibreChat's defaults, less what does not run here.
         assert_eq!(
             c.served_capabilities(true),
+            [
+                "artifacts",
+                "actions",
+                "context",
+                "memory",
+                "tools",
+                "chain"
+            ]
+        );
+        assert_eq!(
+            c.served_capabilities(false),
             ["artifacts", "actions", "context", "tools", "chain"]
         );
         assert!(c.warnings.is_empty(), "{:?}", c.warnings);

@@ -83,9 +83,19 @@ pub struct Definition {
     pub support_contact: Option<Value>,
     #[serde(default = "general")]
     pub category: String,
-    /// LibreChat's fields for features not built here (skills, subagents, ...), as given.
+    /// LibreChat's fields for features not built here (skills, subagents, ...), as given, and
+    /// `memory_scope` ([`Definition::memory_scope`]).
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl Definition {
+    /// LibreChat's `memory_scope`: `agent` keeps the agent's memories apart (per person),
+    /// `user` (or none) uses each person's shared pool. Kept with LibreChat's other fields in
+    /// [`Definition::extra`], as given (checked on the way in).
+    pub fn memory_scope(&self) -> Option<&str> {
+        self.extra.get("memory_scope").and_then(Value::as_str)
+    }
 }
 
 fn general() -> String {
@@ -267,6 +277,33 @@ pub fn get(
         Ok((object_id, bits)) => Ok(load(conn, &object_id, bits)?),
         Err(d) => Err(d),
     })
+}
+
+/// The names of the agents of `ids` the viewer may see (LibreChat's `withAgentNames` for the
+/// memories list: an id a person wrote into their own memories must not reveal the name of
+/// an agent they cannot see). An agent without a name, or one not found, is left out.
+pub fn names_visible(
+    conn: &Connection,
+    viewer: &Viewer,
+    ids: &[&str],
+) -> Result<std::collections::HashMap<String, String>, DbError> {
+    let mut names = std::collections::HashMap::new();
+    for id in ids {
+        if names.contains_key(*id) {
+            continue;
+        }
+        if let Ok((object_id, _)) = check(conn, viewer, id, VIEW)? {
+            let name: Option<String> = conn
+                .prepare_cached("SELECT name FROM agents WHERE object_id = ?1")?
+                .query_row([object_id], |r| r.get(0))
+                .optional()?
+                .flatten();
+            if let Some(name) = name {
+                names.insert((*id).to_owned(), name);
+            }
+        }
+    }
+    Ok(names)
 }
 
 /// The agent `id` for the server's own use, whoever may see it: the memory agent

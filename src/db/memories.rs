@@ -1,10 +1,15 @@
 //! Memories: what the assistant keeps about a person, as key/value pairs (LibreChat's
-//! `MemoryEntry`). Every query is scoped to the owner; only the shared pool (agent partition
-//! `''`) is written until agents exist here.
+//! `MemoryEntry`). Every query is scoped to the owner. Each person's memories are split into
+//! partitions (LibreChat's `agentId`): `''` is the person's shared pool, an agent's id
+//! (`agent_...`) the partition an agent with `memory_scope: agent` keeps for that person. A
+//! key is unique within a person's partition (the table's key: user, partition, key).
 
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{DbError, new_object_id, now};
+
+/// The shared pool's partition.
+pub const POOL: &str = "";
 
 /// One memory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,97 +48,139 @@ pub fn list_all(conn: &Connection, user_id: &str) -> Result<Vec<Memory>, DbError
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
-/// The person's shared pool, oldest first: the order LibreChat numbers them in the prompt.
-pub fn list_pool(conn: &Connection, user_id: &str) -> Result<Vec<Memory>, DbError> {
+/// One partition of the person's memories, oldest first: the order LibreChat numbers them in
+/// the prompt.
+pub fn list_partition(
+    conn: &Connection,
+    user_id: &str,
+    partition: &str,
+) -> Result<Vec<Memory>, DbError> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM memories WHERE user_id = ?1 AND agent_id = '' \
+        "SELECT {COLUMNS} FROM memories WHERE user_id = ?1 AND agent_id = ?2 \
          ORDER BY updated_at, key"
     ))?;
-    let rows = stmt.query_map([user_id], from_row)?;
+    let rows = stmt.query_map(params![user_id, partition], from_row)?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
-/// One memory of the shared pool, by key.
-pub fn get(conn: &Connection, user_id: &str, key: &str) -> Result<Option<Memory>, DbError> {
+/// One memory of a partition, by key.
+pub fn get(
+    conn: &Connection,
+    user_id: &str,
+    partition: &str,
+    key: &str,
+) -> Result<Option<Memory>, DbError> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM memories WHERE user_id = ?1 AND agent_id = '' AND key = ?2"
+        "SELECT {COLUMNS} FROM memories WHERE user_id = ?1 AND agent_id = ?2 AND key = ?3"
     ))?;
-    Ok(stmt.query_row(params![user_id, key], from_row).optional()?)
+    Ok(stmt
+        .query_row(params![user_id, partition, key], from_row)
+        .optional()?)
 }
 
-/// The tokens of the shared pool, less those of `except` (a memory about to be replaced).
-pub fn pool_tokens(conn: &Connection, user_id: &str, except: Option<&str>) -> Result<i64, DbError> {
+/// The tokens of a partition, less those of `except` (a memory about to be replaced): the
+/// token limit applies to each partition on its own, as in LibreChat.
+pub fn partition_tokens(
+    conn: &Connection,
+    user_id: &str,
+    partition: &str,
+    except: Option<&str>,
+) -> Result<i64, DbError> {
     let mut stmt = conn.prepare_cached(
         "SELECT coalesce(sum(token_count), 0) FROM memories
-         WHERE user_id = ?1 AND agent_id = '' AND key IS NOT coalesce(?2, '')",
+         WHERE user_id = ?1 AND agent_id = ?2 AND key IS NOT coalesce(?3, '')",
     )?;
-    Ok(stmt.query_row(params![user_id, except], |r| r.get(0))?)
+    Ok(stmt.query_row(params![user_id, partition, except], |r| r.get(0))?)
 }
 
-/// Adds a memory to the shared pool; `None` when the person already has that key.
+/// Adds a memory to a partition; `None` when the person already has that key there.
 pub fn insert(
     conn: &Connection,
     user_id: &str,
+    partition: &str,
     key: &str,
     value: &str,
     token_count: i64,
 ) -> Result<Option<Memory>, DbError> {
     let n = conn.execute(
         "INSERT INTO memories (id, user_id, agent_id, key, value, token_count, updated_at)
-         VALUES (?1, ?2, '', ?3, ?4, ?5, ?6)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
          ON CONFLICT (user_id, agent_id, key) DO NOTHING",
-        params![new_object_id(), user_id, key, value, token_count, now()],
+        params![
+            new_object_id(),
+            user_id,
+            partition,
+            key,
+            value,
+            token_count,
+            now()
+        ],
     )?;
     if n == 0 {
         return Ok(None);
     }
-    get(conn, user_id, key)
+    get(conn, user_id, partition, key)
 }
 
-/// Sets the memory `key` of the shared pool: adds it, or replaces its value.
+/// Sets the memory `key` of a partition: adds it, or replaces its value.
 pub fn upsert(
     conn: &Connection,
     user_id: &str,
+    partition: &str,
     key: &str,
     value: &str,
     token_count: i64,
 ) -> Result<Memory, DbError> {
     conn.execute(
         "INSERT INTO memories (id, user_id, agent_id, key, value, token_count, updated_at)
-         VALUES (?1, ?2, '', ?3, ?4, ?5, ?6)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
          ON CONFLICT (user_id, agent_id, key) DO UPDATE SET value = excluded.value,
              token_count = excluded.token_count, updated_at = excluded.updated_at",
-        params![new_object_id(), user_id, key, value, token_count, now()],
+        params![
+            new_object_id(),
+            user_id,
+            partition,
+            key,
+            value,
+            token_count,
+            now()
+        ],
     )?;
-    get(conn, user_id, key)?.ok_or(DbError::NotFound)
+    get(conn, user_id, partition, key)?.ok_or(DbError::NotFound)
 }
 
-/// Rewrites a memory of the shared pool, renaming it to `new_key` (which must be free, or be
-/// `key`). `NotFound` when the person has no memory `key`.
+/// Rewrites a memory of a partition, renaming it to `new_key` (which must be free there, or
+/// be `key`). `NotFound` when the person has no memory `key` there.
 pub fn replace(
     conn: &Connection,
     user_id: &str,
+    partition: &str,
     key: &str,
     new_key: &str,
     value: &str,
     token_count: i64,
 ) -> Result<Memory, DbError> {
     let n = conn.execute(
-        "UPDATE memories SET key = ?3, value = ?4, token_count = ?5, updated_at = ?6
-         WHERE user_id = ?1 AND agent_id = '' AND key = ?2",
-        params![user_id, key, new_key, value, token_count, now()],
+        "UPDATE memories SET key = ?4, value = ?5, token_count = ?6, updated_at = ?7
+         WHERE user_id = ?1 AND agent_id = ?2 AND key = ?3",
+        params![user_id, partition, key, new_key, value, token_count, now()],
     )?;
     if n == 0 {
         return Err(DbError::NotFound);
     }
-    get(conn, user_id, new_key)?.ok_or(DbError::NotFound)
+    get(conn, user_id, partition, new_key)?.ok_or(DbError::NotFound)
 }
 
-/// Deletes a memory of the shared pool; `false` when the person has no such key.
-pub fn delete(conn: &Connection, user_id: &str, key: &str) -> Result<bool, DbError> {
+/// Deletes a memory of a partition; `false` when the person has no such key there.
+pub fn delete(
+    conn: &Connection,
+    user_id: &str,
+    partition: &str,
+    key: &str,
+) -> Result<bool, DbError> {
     let n = conn.execute(
-        "DELETE FROM memories WHERE user_id = ?1 AND agent_id = '' AND key = ?2",
-        params![user_id, key],
+        "DELETE FROM memories WHERE user_id = ?1 AND agent_id = ?2 AND key = ?3",
+        params![user_id, partition, key],
     )?;
     Ok(n > 0)
 }

@@ -58,6 +58,9 @@ pub struct Turn {
     pub limits: Limits,
     /// The memory agent to run alongside the answer, when it runs for this person.
     pub memory_agent: Option<super::memory_agent::Plan>,
+    /// What the answer's own tools attached as they ran (an agent's memory tools: LibreChat's
+    /// `attachment` events), saved with the answer.
+    pub tool_attachments: Arc<std::sync::Mutex<Vec<Value>>>,
     /// The agents that answer together, when the turn's agent hands on to others (`None`:
     /// one model answers, as every turn without such an agent).
     pub graph: Option<Box<Graph>>,
@@ -106,6 +109,7 @@ impl Engine {
                 message_id: turn.response.message_id.clone(),
                 vars: turn.vars.clone(),
                 branch: turn.branch.clone(),
+                partition: plan.partition.clone(),
             };
             memory_agent::start(self.clone(), job.clone(), plan, inputs)
         });
@@ -132,11 +136,13 @@ impl Engine {
             Ending::Aborted => Status::Aborted,
             Ending::Failed(_) => Status::Failed,
         };
-        // What the memory agent did by now (it gets a few seconds more) goes with the answer.
-        let attachments = match memory.as_mut() {
-            Some(pending) => pending.settle().await,
-            None => Vec::new(),
-        };
+        // What the answer's tools attached, and what the memory agent did by now (it gets a
+        // few seconds more), go with the answer.
+        let mut attachments =
+            std::mem::take(&mut *turn.tool_attachments.lock().expect("tool attachments"));
+        if let Some(pending) = memory.as_mut() {
+            attachments.extend(pending.settle().await);
+        }
         let response = self.finish(&job, &turn, &outcome, &attachments).await;
         if let Some(pending) = memory {
             pending.saved();

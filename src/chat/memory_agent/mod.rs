@@ -4,7 +4,9 @@
 //! one) with their memories, and sets or deletes memories with two tools, `set_memory` and
 //! `delete_memory` ([`tools`]), within the `memory` limits. It runs through the same tool
 //! loop as any answer (at most three steps: a call, its tools, a last call), billed like any
-//! call (`context: memory`).
+//! call (`context: memory`). It reads and writes the partition of the agent answering (its
+//! own when that agent's `memory_scope` is `agent`, else the person's shared pool), as
+//! LibreChat gives it the primary agent's `agentId`.
 //!
 //! The answer never waits for it to start, and never fails because of it: a memory agent
 //! that cannot run (no such agent, no key, a provider error) is logged and the answer goes on.
@@ -52,6 +54,9 @@ pub struct Plan {
     pub agent: MemoryAgent,
     pub settings: Arc<Settings>,
     pub cipher: Arc<Cipher>,
+    /// The memories it reads and writes: those of the agent answering (see
+    /// [`memories::partition_of`]).
+    pub partition: String,
 }
 
 /// The turn the memory agent runs with.
@@ -64,6 +69,8 @@ pub struct Inputs {
     pub vars: Vec<(String, String)>,
     /// The branch up to the person's message, oldest first.
     pub branch: Vec<Message>,
+    /// The memories it reads and writes: the shared pool (`""`) or an agent's partition.
+    pub partition: String,
 }
 
 #[derive(Default)]
@@ -90,13 +97,7 @@ pub fn start(engine: Engine, job: Arc<Job>, plan: Plan, inputs: Inputs) -> Pendi
         let (message_id, conversation_id) =
             (inputs.message_id.clone(), inputs.conversation_id.clone());
         Arc::new(move |call_id: &str, artifact: Value| {
-            let attachment = json!({
-                "type": "memory",
-                "toolCallId": call_id,
-                "messageId": message_id,
-                "conversationId": conversation_id,
-                "memory": artifact,
-            });
+            let attachment = tools::attachment(call_id, &message_id, &conversation_id, artifact);
             let mut s = shared.lock().expect("memory attachments");
             if s.taken {
                 s.late.push(attachment);
@@ -190,7 +191,7 @@ async fn run(
     )
     .await
     .map_err(|e| e.to_string())?;
-    let (with_keys, total) = memories::pool_with_keys(&engine.db, &inputs.user_id)
+    let (with_keys, total) = memories::with_keys(&engine.db, &inputs.user_id, &inputs.partition)
         .await
         .map_err(|e| e.to_string())?;
     let config = &plan.config;
@@ -207,15 +208,12 @@ async fn run(
             .map(|n| u64::try_from(n).unwrap_or(0))
             .unwrap_or(0)
     };
-    let m = tools::Memories {
+    let tools = ToolSet::new(tools::pair(tools::Memories {
         db: engine.db.clone(),
         config: config.clone(),
+        partition: inputs.partition.clone(),
         sink,
-    };
-    let tools = ToolSet::new(vec![
-        Arc::new(tools::SetMemory::new(m.clone())),
-        Arc::new(tools::DeleteMemory::new(m)),
-    ]);
+    }));
     let host = host::MemoryHost {
         engine,
         endpoint,

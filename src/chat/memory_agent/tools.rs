@@ -4,6 +4,11 @@
 //! answers a refusal to the model in LibreChat's words. What each did is reported as
 //! LibreChat's memory artifact (`{key, value, tokenCount, type: update|delete|error}`), which
 //! the client shows under the answer.
+//!
+//! The same pair serves the memory agent and an agent that carries the memory tools itself
+//! (the `memory` marker in its tools, LibreChat's inline memory tools); each writes the
+//! partition it is given (the shared pool, or an agent's own: [`memories::partition_of`]),
+//! and an artifact from an agent's partition names it (`agentId`).
 
 use std::sync::Arc;
 
@@ -18,12 +23,50 @@ use crate::providers::ToolDef;
 /// Where a tool reports what it did: the call's id and LibreChat's memory artifact.
 pub type Sink = Arc<dyn Fn(&str, Value) + Send + Sync>;
 
-/// What the tools share: the store, the limits, and where their artifacts go.
+/// What the tools share: the store, the limits, the partition they write, and where their
+/// artifacts go.
 #[derive(Clone)]
 pub struct Memories {
     pub db: Db,
     pub config: MemoryConfig,
+    /// The shared pool (`""`) or an agent's id.
+    pub partition: String,
     pub sink: Sink,
+}
+
+impl Memories {
+    /// `artifact`, naming the agent's partition when it is one (LibreChat's `agentId`).
+    fn artifact(&self, mut artifact: Value) -> Value {
+        if !self.partition.is_empty() {
+            artifact["agentId"] = json!(self.partition);
+        }
+        artifact
+    }
+}
+
+/// LibreChat's `attachment` for a memory tool's artifact: what the client shows under the
+/// answer `message_id`, and what the saved answer keeps.
+pub fn attachment(
+    call_id: &str,
+    message_id: &str,
+    conversation_id: &str,
+    artifact: Value,
+) -> Value {
+    json!({
+        "type": "memory",
+        "toolCallId": call_id,
+        "messageId": message_id,
+        "conversationId": conversation_id,
+        "memory": artifact,
+    })
+}
+
+/// The memory tools for a partition.
+pub fn pair(m: Memories) -> Vec<Arc<dyn Tool>> {
+    vec![
+        Arc::new(SetMemory::new(m.clone())),
+        Arc::new(DeleteMemory::new(m)),
+    ]
 }
 
 /// A key's description, naming the keys allowed when `validKeys` is set.
@@ -69,12 +112,20 @@ impl SetMemory {
 
     async fn set(&self, key: String, value: String, cx: &Context) -> Result<String, ToolError> {
         let m = &self.m;
-        match memories::set(&m.db, Some(&m.config), &cx.user_id, &key, &value).await {
+        let set = memories::set(
+            &m.db,
+            Some(&m.config),
+            &cx.user_id,
+            &m.partition,
+            &key,
+            &value,
+        );
+        match set.await {
             Ok(saved) => {
                 (m.sink)(
                     &cx.call_id,
-                    json!({"key": saved.key, "value": saved.value,
-                           "tokenCount": saved.token_count, "type": "update"}),
+                    m.artifact(json!({"key": saved.key, "value": saved.value,
+                           "tokenCount": saved.token_count, "type": "update"})),
                 );
                 Ok(format!(
                     "Memory set for key \"{}\" ({} tokens)",
@@ -175,9 +226,13 @@ impl DeleteMemory {
                 .to_string(),
             ));
         }
-        match memories::delete(&m.db, Some(&m.config), &cx.user_id, &key).await {
+        let deleted = memories::delete(&m.db, Some(&m.config), &cx.user_id, &m.partition, &key);
+        match deleted.await {
             Ok(()) => {
-                (m.sink)(&cx.call_id, json!({"key": key, "type": "delete"}));
+                (m.sink)(
+                    &cx.call_id,
+                    m.artifact(json!({"key": key, "type": "delete"})),
+                );
                 Ok(format!("Memory deleted for key \"{key}\""))
             }
             Err(MemoryError::Db(e)) => {

@@ -44,6 +44,9 @@ pub(super) struct AgentSetup {
     /// Its File Context's documents, as the tail of its system prompt (see
     /// [`super::agent_context`]).
     pub context: Option<String>,
+    /// The memories it reads and writes: its own partition (`memory_scope: agent`) or the
+    /// person's shared pool (`""`).
+    pub memory_partition: String,
 }
 
 impl ChatService {
@@ -81,6 +84,7 @@ impl ChatService {
 
 pub(super) fn setup(agent: Agent, config: &AgentsConfig) -> (AgentSetup, String, String) {
     let def = agent.def;
+    let memory_partition = crate::chat::memories::partition_of(&agent.id, def.memory_scope());
     let max = config.max_recursion_limit.unwrap_or(u32::MAX);
     let default = config
         .recursion_limit
@@ -115,6 +119,7 @@ pub(super) fn setup(agent: Agent, config: &AgentsConfig) -> (AgentSetup, String,
             hide_sequential_outputs: def.hide_sequential_outputs == Some(true),
             has_context_files,
             context: None,
+            memory_partition,
         },
         def.provider,
         def.model,

@@ -8,12 +8,15 @@
 use std::collections::{HashSet, VecDeque};
 use std::net::IpAddr;
 
+use std::sync::Arc;
+
 use super::ChatService;
 use super::agent::{AgentSetup, setup};
 use super::checks::Chosen;
+use super::memory::{self, MemoryAccess};
 use crate::access;
 use crate::agents::handoff::{self, Edge, Kind, Transfer};
-use crate::agents::tools::ToolSet;
+use crate::agents::tools::{Tool, ToolSet};
 use crate::chat::engine::{Graph, Member, Next};
 use crate::db::agents;
 use crate::db::users::User;
@@ -22,6 +25,10 @@ use crate::db::users::User;
 pub(super) struct Connected {
     setup: AgentSetup,
     chosen: Chosen,
+    /// Its memories for the system prompt (see [`ChatService::member_memory`]).
+    memory: Option<String>,
+    /// Whether it carries the memory tools (on its own partition).
+    memory_tools: bool,
 }
 
 /// The graph as found: the agents beside the first, and the edges between those that are
@@ -46,6 +53,7 @@ impl ChatService {
         user: &User,
         ip: Option<IpAddr>,
         first: &AgentSetup,
+        access: MemoryAccess,
     ) -> Option<Found> {
         if first.edges.is_empty() && first.agent_ids.is_empty() {
             return None;
@@ -66,7 +74,7 @@ impl ChatService {
             if known(&id, &connected, &skipped) {
                 continue;
             }
-            match self.load(user, ip, &id, connected.len()).await {
+            match self.load(user, ip, &id, connected.len(), access).await {
                 Some(c) => {
                     collect(&mut edges, &mut queue, handoff::edges(&c.setup.edges, &id));
                     connected.push(c);
@@ -80,7 +88,7 @@ impl ChatService {
             if known(id, &connected, &skipped) {
                 continue;
             }
-            match self.load(user, ip, id, connected.len()).await {
+            match self.load(user, ip, id, connected.len(), access).await {
                 Some(c) => connected.push(c),
                 None => {
                     skipped.insert(id.clone());
@@ -114,6 +122,7 @@ impl ChatService {
         ip: Option<IpAddr>,
         id: &str,
         loaded: usize,
+        access: MemoryAccess,
     ) -> Option<Connected> {
         if loaded + 1 >= handoff::MAX_AGENTS {
             tracing::warn!(
@@ -159,8 +168,14 @@ impl ChatService {
             return None;
         }
         let endpoint = self.settings.endpoints.get(&provider).cloned()?;
+        let memory_tools = access.tools && memory::asks_for_tools(&setup.tools);
         match self.choose(endpoint, Some(model), &user.id, ip).await {
-            Ok(chosen) => Some(Connected { setup, chosen }),
+            Ok(chosen) => Some(Connected {
+                memory: self.member_memory(user, access, &setup, memory_tools).await,
+                setup,
+                chosen,
+                memory_tools,
+            }),
             Err(e) => {
                 tracing::warn!(agent = id, error = %e, "a connected agent cannot run; left out");
                 None
@@ -168,12 +183,37 @@ impl ChatService {
         }
     }
 
-    /// The graph the engine runs: `first` (as the turn made it) and the agents found.
+    /// The memories of an agent of the graph beside the first, from its own partition: as
+    /// LibreChat gives them, only when a memory agent runs or it carries the memory tools.
+    async fn member_memory(
+        &self,
+        user: &User,
+        access: MemoryAccess,
+        setup: &AgentSetup,
+        memory_tools: bool,
+    ) -> Option<String> {
+        let memory_agent = self
+            .settings
+            .yaml
+            .memory
+            .as_ref()
+            .and_then(|m| m.agent())
+            .is_some();
+        if !memory_agent && !memory_tools {
+            return None;
+        }
+        self.memory_context(user, access, &setup.memory_partition, memory_tools)
+            .await
+    }
+
+    /// The graph the engine runs: `first` (as the turn made it) and the agents found;
+    /// `memory_tools` gives the memory tools of a partition to an agent that carries them.
     pub(super) fn graph(
         &self,
         first: Member,
         found: Found,
         prompt: &dyn Fn(&str) -> String,
+        memory_tools: &dyn Fn(&str) -> Vec<Arc<dyn Tool>>,
     ) -> Graph {
         let Found {
             connected,
@@ -181,12 +221,24 @@ impl ChatService {
             hide_sequential_outputs,
         } = found;
         let mut members = vec![first];
-        for Connected { setup, chosen } in connected {
+        for c in connected {
+            let Connected {
+                setup,
+                chosen,
+                memory,
+                memory_tools: carries,
+            } = c;
             let instructions = setup.instructions.as_deref().map(prompt);
+            let guard = carries.then(|| crate::chat::memories::TOOL_USAGE_GUARD.to_owned());
             let artifacts = crate::chat::artifacts::prompt::instructions(
                 setup.artifacts.as_deref().filter(|m| !m.is_empty()),
             );
-            let system = join(join(instructions, artifacts), setup.context);
+            let system = join(join(join(instructions, guard), memory), artifacts);
+            let system = join(system, setup.context);
+            let own_memory_tools = match carries {
+                true => memory_tools(&setup.memory_partition),
+                false => Vec::new(),
+            };
             members.push(Member {
                 id: setup.id,
                 name: setup.name,
@@ -199,7 +251,8 @@ impl ChatService {
                     .engine
                     .tools
                     .select(setup.tools.iter().map(String::as_str))
-                    .with(setup.action_tools),
+                    .with(setup.action_tools)
+                    .with(own_memory_tools),
                 handoffs: Vec::new(),
                 next: Vec::new(),
             });

@@ -52,6 +52,8 @@ impl Drop for Launch {
 /// tail) and the tools the chat body asked for (by name).
 pub(super) struct Extras {
     pub memory: Option<String>,
+    /// The partition the agent's own memory tools write, when it carries them.
+    pub memory_tools: Option<String>,
     pub tools: Vec<String>,
     /// The agent the turn runs, on the agents endpoint.
     pub agent: Option<super::agent::AgentSetup>,
@@ -74,7 +76,7 @@ impl ChatService {
     /// Announces the person's message to the job's followers and builds the engine's turn.
     pub(super) fn turn(
         &self,
-        job: &Job,
+        job: &Arc<Job>,
         user: &User,
         chosen: Chosen,
         prepared: PreparedTurn,
@@ -83,6 +85,7 @@ impl ChatService {
     ) -> Turn {
         let Extras {
             memory,
+            memory_tools,
             tools,
             agent,
             graph,
@@ -156,6 +159,18 @@ impl ChatService {
             Some(a) => a.tools.clone(),
             None => ephemeral::conversation_tools(params.get("tools")),
         };
+        let tool_attachments = Arc::default();
+        let memory_tools = match &memory_tools {
+            Some(partition) => self.inline_memory_tools(
+                job,
+                &response.message_id,
+                &conversation_id,
+                partition,
+                &tool_attachments,
+            ),
+            None => Vec::new(),
+        };
+        let has_memory_tools = !memory_tools.is_empty();
         let tools = self
             .engine
             .tools
@@ -165,7 +180,8 @@ impl ChatService {
                     .as_ref()
                     .map(|a| a.action_tools.clone())
                     .unwrap_or_default(),
-            );
+            )
+            .with(memory_tools);
         // The agent's instructions, or the conversation's `promptPrefix`.
         let instructions = match &agent {
             Some(a) => a.instructions.as_deref(),
@@ -179,6 +195,9 @@ impl ChatService {
         .unwrap_or_else(|_| time::OffsetDateTime::now_utc());
         let fill = |s: &str| crate::chat::variables::fill_special(s, &user.name, started);
         let system = instructions.filter(|s| !s.trim().is_empty()).map(fill);
+        // LibreChat's guard for an agent with the memory tools: only on the person's request.
+        let guard = has_memory_tools.then(|| crate::chat::memories::TOOL_USAGE_GUARD.to_owned());
+        let system = super::graph::join(system, guard);
         // LibreChat adds the memories after the instructions, as the system prompt's tail.
         let system = super::graph::join(system, memory);
         // The artifacts instructions, when the agent, the toggle or the conversation's setting
@@ -222,7 +241,16 @@ impl ChatService {
                     handoffs: Vec::new(),
                     next: Vec::new(),
                 };
-                Some(Box::new(self.graph(first, found, &fill)))
+                let inline = |partition: &str| {
+                    self.inline_memory_tools(
+                        job,
+                        &response.message_id,
+                        &conversation.conversation_id,
+                        partition,
+                        &tool_attachments,
+                    )
+                };
+                Some(Box::new(self.graph(first, found, &fill, &inline)))
             }
             _ => None,
         };
@@ -250,6 +278,7 @@ impl ChatService {
                 ..Limits::default()
             },
             memory_agent,
+            tool_attachments,
         }
     }
 

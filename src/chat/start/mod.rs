@@ -14,6 +14,7 @@ mod error;
 mod graph;
 mod keys;
 mod launch;
+mod memory;
 mod prepare;
 mod request;
 
@@ -32,7 +33,6 @@ use crate::cache::Guard;
 use crate::chat::engine::Engine;
 use crate::chat::input::parse_changes;
 use crate::chat::jobs;
-use crate::chat::memories;
 use crate::config::Settings;
 use crate::db::users::User;
 use crate::providers::models::ModelLists;
@@ -80,9 +80,14 @@ impl ChatService {
         let found = found.ok_or_else(|| StartError::EndpointNotConfigured(provider.clone()))?;
         self.limit(&user.id, ip).await?;
         let chosen = self.choose(found, model, &user.id, ip).await?;
+        let access = self.memory_access(
+            user,
+            request.memories_allowed,
+            request.memory_writes_allowed,
+        );
         // The agents it hands on to, if any.
         let mut graph = match &agent {
-            Some(a) => self.connected(user, ip, a).await,
+            Some(a) => self.connected(user, ip, a, access).await,
             None => None,
         };
 
@@ -154,6 +159,19 @@ impl ChatService {
         // From here on the job is registered: however this ends, the guard ends the job
         // unless the answer's task took it.
         let launch = Launch::new(self.engine.jobs.clone(), job.clone());
+        // The memories of the agent answering (its own, or the person's shared pool); with
+        // their keys when it carries the memory tools.
+        let tool_names = request.ephemeral_agent.tool_names();
+        let partition = agent
+            .as_ref()
+            .map(|a| a.memory_partition.clone())
+            .unwrap_or_default();
+        let inline_memory = access.tools
+            && memory::asks_for_tools(
+                tool_names
+                    .iter()
+                    .chain(agent.iter().flat_map(|a| a.tools.iter())),
+            );
         // Each agent's File Context.
         let agents: Vec<&mut agent::AgentSetup> = agent
             .iter_mut()
@@ -185,7 +203,7 @@ impl ChatService {
                     .then(|| chosen.model.clone()),
                 },
             ),
-            self.memory_context(user, request.memories_allowed),
+            self.memory_context(user, access, &partition, inline_memory),
             context_files,
         );
         let prepared = prepared?;
@@ -195,50 +213,18 @@ impl ChatService {
         };
         let extras = Extras {
             memory,
-            tools: request.ephemeral_agent.tool_names(),
+            memory_tools: inline_memory.then(|| partition.clone()),
+            tools: tool_names,
             agent,
             graph,
             artifacts: request.ephemeral_agent.artifacts.take(),
-            memory_agent: self.memory_agent(user, request.memories_allowed),
+            memory_agent: self.memory_agent(access, &partition),
         };
         let turn = self.turn(&job, user, chosen, prepared, answer, extras);
         self.spawn(launch, turn);
         Ok(Started {
             stream_id: conversation_id.clone(),
             conversation_id,
-        })
-    }
-
-    /// The memory part of the system prompt (see [`memories::prompt_context`]), for a person
-    /// whose role may use memories and who has not opted out. A failure to read them is logged
-    /// and the answer goes on without them, as in LibreChat.
-    async fn memory_context(&self, user: &User, allowed: bool) -> Option<String> {
-        if !allowed || memories::opted_out(&user.personalization) {
-            return None;
-        }
-        let config = self.settings.yaml.memory.as_ref();
-        memories::prompt_context(&self.engine.db, config, &user.id)
-            .await
-            .unwrap_or_else(|e| {
-                tracing::warn!(error = %e, "the person's memories could not be read");
-                None
-            })
-    }
-
-    /// The memory agent to run alongside the answer: for a person whose role may use
-    /// memories and who has not turned them off, when librechat.yaml enables one (as
-    /// LibreChat's `useMemory` decides).
-    fn memory_agent(&self, user: &User, allowed: bool) -> Option<crate::chat::memory_agent::Plan> {
-        if !allowed || memories::opted_out(&user.personalization) {
-            return None;
-        }
-        let config = self.settings.yaml.memory.as_ref()?;
-        let agent = config.agent()?;
-        Some(crate::chat::memory_agent::Plan {
-            config: config.clone(),
-            agent,
-            settings: self.settings.clone(),
-            cipher: self.cipher.clone(),
         })
     }
 

@@ -69,6 +69,10 @@ pub struct StartRequest {
     /// (`MEMORIES.USE`), so that theirs go into the system prompt.
     #[serde(skip)]
     pub memories_allowed: bool,
+    /// Set by the caller: whether the person's role may also write memories
+    /// (`MEMORIES.CREATE` and `UPDATE`), which an agent's own memory tools need.
+    #[serde(skip)]
+    pub memory_writes_allowed: bool,
 }
 
 /// Fields LibreChat's client sends with a message that this server does not use: read so

@@ -60,6 +60,11 @@ async fn start(
         permission::require(&state, &user, "TEMPORARY_CHAT", &["USE"])?;
     }
     request.memories_allowed = state.roles.allows(&user.role, "MEMORIES", "USE");
+    // LibreChat's inline memory tools need the write permissions too.
+    request.memory_writes_allowed = request.memories_allowed
+        && ["CREATE", "UPDATE"]
+            .iter()
+            .all(|p| state.roles.allows(&user.role, "MEMORIES", p));
     let started = state
         .chat
         .start(&user, client.ip, &endpoint, request)

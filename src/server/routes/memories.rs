@@ -1,9 +1,16 @@
 //! `/api/memories`: what a person keeps for the assistant, as LibreChat's routes answer it
 //! (`{error}` bodies included). Each route needs its MEMORIES permissions, as LibreChat's
 //! `generateCheckAccess` checks them.
+//!
+//! The list holds every partition (the shared pool and each agent's, `agentId`); a write,
+//! rename or delete acts on the shared pool unless the request names an agent's partition
+//! (`agentId` in the body of a create, in the query of a change or a delete), as LibreChat's
+//! routes do. Whatever it names, it is one of the caller's own partitions.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 use utoipa_axum::router::OpenApiRouter;
@@ -61,10 +68,11 @@ async fn list(
     Permitted(user, _): Permitted<ReadMemories>,
 ) -> Result<Json<memories::Listing>, ApiError> {
     let config = state.settings.yaml.memory.as_ref();
-    Ok(Json(memories::list(&state.db, config, &user.id).await?))
+    let viewer = crate::access::viewer(&user);
+    Ok(Json(memories::list(&state.db, config, viewer).await?))
 }
 
-#[utoipa::path(post, path = "/api/memories", operation_id = "memories_create", request_body(content = Object, description = "`{key, value}`"), summary = "Keep a new memory", tag = "memories", responses((status = 201, description = "`{created: true, memory}`"), (status = 400, description = "A key or value that is missing, too long, not allowed, or past the token limit"), (status = 409, description = "The key is taken")))]
+#[utoipa::path(post, path = "/api/memories", operation_id = "memories_create", request_body(content = Object, description = "`{key, value, agentId?}`: `agentId` keeps it in that agent's partition"), summary = "Keep a new memory", tag = "memories", responses((status = 201, description = "`{created: true, memory}`"), (status = 400, description = "A key or value that is missing, too long, not allowed, or past the token limit"), (status = 409, description = "The key is taken")))]
 async fn create(
     State(state): State<AppState>,
     Permitted(user, _): Permitted<CreateMemories>,
@@ -72,7 +80,8 @@ async fn create(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let config = state.settings.yaml.memory.as_ref();
     let (key, value) = (text(&body, "key"), text(&body, "value"));
-    let memory = memories::create(&state.db, config, &user.id, key, value).await?;
+    let partition = memories::requested_partition(text(&body, "agentId"))?;
+    let memory = memories::create(&state.db, config, &user.id, &partition, key, value).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "created": true, "memory": memory })),
@@ -105,26 +114,33 @@ async fn preferences(
     ))
 }
 
-#[utoipa::path(patch, path = "/api/memories/{key}", operation_id = "memories_update", params(("key" = String, Path, description = "The memory's key")), request_body(content = Object, description = "`{value, key?}`: a new `key` renames it"), summary = "Rewrite (and rename) one of the caller's memories", tag = "memories", responses((status = 200, description = "`{updated: true, memory}`"), (status = 404, description = "The caller has no such memory"), (status = 409, description = "The new key is taken")))]
+#[utoipa::path(patch, path = "/api/memories/{key}", operation_id = "memories_update", params(("key" = String, Path, description = "The memory's key"), ("agentId" = Option<String>, Query, description = "The agent's partition it is in (none: the shared pool)")), request_body(content = Object, description = "`{value, key?}`: a new `key` renames it"), summary = "Rewrite (and rename) one of the caller's memories", tag = "memories", responses((status = 200, description = "`{updated: true, memory}`"), (status = 404, description = "The caller has no such memory"), (status = 409, description = "The new key is taken")))]
 async fn update(
     State(state): State<AppState>,
     Permitted(user, _): Permitted<UpdateMemories>,
     Path(key): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
     JsonBody(body): JsonBody<Map<String, Value>>,
 ) -> Result<Json<Value>, ApiError> {
     let config = state.settings.yaml.memory.as_ref();
     let (new_key, value) = (text(&body, "key"), text(&body, "value"));
-    let memory = memories::update(&state.db, config, &user.id, &key, new_key, value).await?;
+    let partition = memories::requested_partition(query.get("agentId").map(String::as_str))?;
+    let memory = memories::update(
+        &state.db, config, &user.id, &partition, &key, new_key, value,
+    )
+    .await?;
     Ok(Json(json!({ "updated": true, "memory": memory })))
 }
 
-#[utoipa::path(delete, path = "/api/memories/{key}", operation_id = "memories_delete", params(("key" = String, Path, description = "The memory's key")), summary = "Forget one of the caller's memories", tag = "memories", responses((status = 200, description = "`{deleted: true}`"), (status = 404, description = "The caller has no such memory")))]
+#[utoipa::path(delete, path = "/api/memories/{key}", operation_id = "memories_delete", params(("key" = String, Path, description = "The memory's key"), ("agentId" = Option<String>, Query, description = "The agent's partition it is in (none: the shared pool)")), summary = "Forget one of the caller's memories", tag = "memories", responses((status = 200, description = "`{deleted: true}`"), (status = 404, description = "The caller has no such memory")))]
 async fn delete(
     State(state): State<AppState>,
     Permitted(user, _): Permitted<UpdateMemories>,
     Path(key): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
     let config = state.settings.yaml.memory.as_ref();
-    memories::delete(&state.db, config, &user.id, &key).await?;
+    let partition = memories::requested_partition(query.get("agentId").map(String::as_str))?;
+    memories::delete(&state.db, config, &user.id, &partition, &key).await?;
     Ok(Json(json!({ "deleted": true })))
 }
