@@ -10,7 +10,7 @@ mod support;
 use serde_json::{Value, json};
 use support::agents::{call, create, ids, share_with};
 use support::fake_openai::{FakeOpenAi, KEY};
-use support::{Session, TestServer};
+use support::{Session, TestServer, upload_form};
 
 const PW: &str = "correct horse battery";
 const TIDES: &str = "High water at Brest: 06:12 and 18:31.";
@@ -37,17 +37,7 @@ async fn upload(
     mime: &str,
     bytes: Vec<u8>,
 ) -> (u16, Value) {
-    let mut form = reqwest::multipart::Form::new()
-        .text("endpoint", "agents")
-        .part(
-            "file",
-            reqwest::multipart::Part::bytes(bytes)
-                .file_name(name.to_owned())
-                .mime_str(mime)
-                .unwrap(),
-        )
-        .text("file_id", uuid::Uuid::new_v4().to_string())
-        .text("agent_id", agent_id.to_owned());
+    let mut form = upload_form("agents", name, mime, bytes).text("agent_id", agent_id.to_owned());
     if let Some(r) = resource {
         form = form.text("tool_resource", r.to_owned());
     }

@@ -151,6 +151,25 @@ impl TestServer {
     }
 }
 
+/// The form LibreChat's client starts an upload with: the `endpoint`, the file (`bytes`
+/// named `name`, of type `mime`) and a fresh `file_id`; the caller adds what says where the
+/// file goes (`message_file`, `agent_id`, `tool_resource`).
+pub fn upload_form(
+    endpoint: &str,
+    name: &str,
+    mime: &str,
+    bytes: Vec<u8>,
+) -> reqwest::multipart::Form {
+    let file = reqwest::multipart::Part::bytes(bytes)
+        .file_name(name.to_owned())
+        .mime_str(mime)
+        .unwrap();
+    reqwest::multipart::Form::new()
+        .text("endpoint", endpoint.to_owned())
+        .part("file", file)
+        .text("file_id", uuid::Uuid::new_v4().to_string())
+}
+
 /// A free loopback port (free now: a peer that then fails to bind it tries another).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -422,17 +441,7 @@ impl TestServer {
         mime: &str,
         bytes: Vec<u8>,
     ) -> (u16, serde_json::Value) {
-        let form = reqwest::multipart::Form::new()
-            .text("endpoint", "openAI")
-            .part(
-                "file",
-                reqwest::multipart::Part::bytes(bytes)
-                    .file_name(name.to_owned())
-                    .mime_str(mime)
-                    .unwrap(),
-            )
-            .text("file_id", uuid::Uuid::new_v4().to_string())
-            .text("message_file", "true");
+        let form = upload_form("openAI", name, mime, bytes).text("message_file", "true");
         self.post_form(&s.token, path, form).await
     }
 
