@@ -11,45 +11,16 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use support::fake_openai::{FakeOpenAi, KEY};
 use support::fake_tools::ToolScript;
+use support::memory_agent::{INLINE, boot, saved, yaml};
 use support::poll::eventually;
 use support::stream::frames;
 use support::{Session, TestServer};
 
 const PW: &str = "correct horse battery";
 
-/// librechat.yaml with a memory section whose agent is `agent` (YAML, indented by four).
-fn yaml(limits: &str, agent: &str) -> String {
-    format!("version: 1.3.17\nmemory:\n{limits}  agent:\n{agent}")
-}
-
-const INLINE: &str = "    enabled: true\n    provider: openAI\n    model: memo\n";
-
-async fn boot(fake: &FakeOpenAi, yaml: &str) -> TestServer {
-    TestServer::builder()
-        .env("OPENAI_API_KEY", KEY)
-        .env("OPENAI_REVERSE_PROXY", &fake.base)
-        .env("OPENAI_MODELS", "gpt-4o,gated")
-        .yaml(yaml)
-        .start()
-        .await
-}
-
 async fn memories(server: &TestServer, s: &Session) -> Vec<Value> {
     server.get_json("/api/memories", &s.token).await["memories"]
         .as_array()
-        .cloned()
-        .unwrap()
-}
-
-/// The saved answer `id` of the conversation.
-async fn saved(server: &TestServer, s: &Session, convo: &str, id: &str) -> Value {
-    let all = server
-        .get_json(&format!("/api/messages/{convo}"), &s.token)
-        .await;
-    all.as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["messageId"] == id)
         .cloned()
         .unwrap()
 }
