@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use support::fake_openai::{FakeOpenAi, KEY};
 use support::fake_tools::ToolScript;
-use support::memory_agent::{INLINE, boot, saved, yaml};
+use support::memory_agent::{INLINE, boot, saved, start_remembering, yaml};
 use support::poll::eventually;
 use support::stream::frames;
 use support::{Session, TestServer};
@@ -61,22 +61,16 @@ async fn the_memory_agent_sets_and_deletes_memories_alongside_the_answer() {
     let limits = "  validKeys: [likes, name]\n  tokenLimit: 500\n";
     let server = boot(&fake, &yaml(limits, INLINE)).await;
     let alice = server.signed_in("alice@example.org", PW).await;
-    fake.script(
-        "memo",
-        ToolScript::calls([(
-            "set_memory",
-            json!({"key": "likes", "value": "The user likes green tea."}),
-        )]),
-    );
-
-    // The answer waits (`gated`) while the memory agent runs beside it.
-    let id = server
-        .start_chat(
-            &alice,
-            "openAI",
-            json!({"text": "Remember that I like green tea", "model": "gated"}),
-        )
-        .await;
+    // The answer waits while the memory agent runs beside it.
+    let likes = ("likes", "The user likes green tea.");
+    let id = start_remembering(
+        &fake,
+        &server,
+        &alice,
+        likes,
+        "Remember that I like green tea",
+    )
+    .await;
     eventually(|| async { !memories(&server, &alice).await.is_empty() }).await;
     let kept = memories(&server, &alice).await;
     assert_eq!(kept[0]["key"], "likes");

@@ -8,8 +8,7 @@ mod support;
 use serde_json::json;
 use support::events::{Events, Frame};
 use support::fake_openai::FakeOpenAi;
-use support::fake_tools::ToolScript;
-use support::memory_agent::{INLINE, boot, saved, yaml};
+use support::memory_agent::{INLINE, boot, saved, start_remembering, yaml};
 
 const PW: &str = "correct horse battery";
 
@@ -25,21 +24,16 @@ async fn a_client_that_resumes_mid_answer_gets_the_memory_attachments_sent_befor
     let fake = FakeOpenAi::start().await;
     let server = boot(&fake, &yaml("", INLINE)).await;
     let alice = server.signed_in("alice@example.org", PW).await;
-    fake.script(
-        "memo",
-        ToolScript::calls([(
-            "set_memory",
-            json!({"key": "likes", "value": "The user likes green tea."}),
-        )]),
-    );
-    // The answer waits (`gated`) while the memory agent does its work beside it.
-    let id = server
-        .start_chat(
-            &alice,
-            "openAI",
-            json!({"text": "Remember that I like green tea", "model": "gated"}),
-        )
-        .await;
+    // The answer waits while the memory agent does its work beside it.
+    let likes = ("likes", "The user likes green tea.");
+    let id = start_remembering(
+        &fake,
+        &server,
+        &alice,
+        likes,
+        "Remember that I like green tea",
+    )
+    .await;
 
     // A first tab sees the attachment live, then goes away (a reload).
     let mut first = Events::open(&server, &alice, &id, "", None).await;
@@ -119,17 +113,8 @@ async fn a_client_that_reconnects_with_its_last_frame_gets_no_attachment_twice()
     let fake = FakeOpenAi::start().await;
     let server = boot(&fake, &yaml("", INLINE)).await;
     let alice = server.signed_in("alice@example.org", PW).await;
-    fake.script(
-        "memo",
-        ToolScript::calls([("set_memory", json!({"key": "name", "value": "Alice."}))]),
-    );
-    let id = server
-        .start_chat(
-            &alice,
-            "openAI",
-            json!({"text": "Remember my name is Alice", "model": "gated"}),
-        )
-        .await;
+    let name = ("name", "Alice.");
+    let id = start_remembering(&fake, &server, &alice, name, "Remember my name is Alice").await;
     let mut first = Events::open(&server, &alice, &id, "", None).await;
     let seen = loop {
         let f = first.next().await.expect("the stream ended early");

@@ -2,9 +2,10 @@
 //! has a `memory` section, answering from the fake OpenAI (`gated` waits for a release, `memo`
 //! is the memory agent's model), and the saved answer the agent's doings end up on.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::fake_openai::{FakeOpenAi, KEY};
+use super::fake_tools::ToolScript;
 use super::{Session, TestServer};
 
 /// The memory agent on the fake's `memo` model, set inline in librechat.yaml.
@@ -38,4 +39,19 @@ pub async fn saved(server: &TestServer, s: &Session, convo: &str, id: &str) -> V
         .find(|m| m["messageId"] == id)
         .cloned()
         .expect("the message is saved")
+}
+
+/// Has the memory model set `key` to `value`, then starts an answer to `text` on `gated`, which
+/// waits (until the fake is released) while the memory agent runs beside it; the stream id.
+pub async fn start_remembering(
+    fake: &FakeOpenAi,
+    server: &TestServer,
+    s: &Session,
+    (key, value): (&str, &str),
+    text: &str,
+) -> String {
+    let set = json!({"key": key, "value": value});
+    fake.script("memo", ToolScript::calls([("set_memory", set)]));
+    let body = json!({"text": text, "model": "gated"});
+    server.start_chat(s, "openAI", body).await
 }
