@@ -413,22 +413,13 @@ impl TestServer {
 
     /// Follows an answer's stream to its final frame, and returns that frame.
     pub async fn final_frame(&self, s: &Session, stream_id: &str) -> serde_json::Value {
-        let mut resp = self
-            .get_as(&format!("/api/agents/chat/stream/{stream_id}"), &s.token)
-            .await;
-        let mut text = String::new();
-        while let Some(chunk) = resp.chunk().await.unwrap() {
-            text.push_str(std::str::from_utf8(&chunk).unwrap());
-            if text.contains("\"final\":true") && text.ends_with("\n\n") {
-                break;
-            }
-        }
-        let last = text
-            .lines()
-            .rev()
-            .find(|l| l.starts_with("data: "))
-            .unwrap();
-        serde_json::from_str(&last["data: ".len()..]).unwrap()
+        let mut frames = stream::frames(self, s, stream_id, "").await;
+        let last = frames.pop().expect("the stream has frames");
+        assert_eq!(
+            last["final"], true,
+            "the stream ends with a final frame: {last}"
+        );
+        last
     }
 
     /// Uploads a file to `path` (`/api/files` or `/api/files/images`) as LibreChat's client
