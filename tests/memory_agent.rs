@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use support::fake_openai::{FakeOpenAi, KEY};
 use support::fake_tools::ToolScript;
-use support::memory_agent::{INLINE, boot, saved, start_remembering, yaml};
+use support::memory_agent::{GREEN_TEA, INLINE, boot, saved, start_remembering, yaml};
 use support::poll::eventually;
 use support::stream::frames;
 use support::{Session, TestServer};
@@ -62,15 +62,7 @@ async fn the_memory_agent_sets_and_deletes_memories_alongside_the_answer() {
     let server = boot(&fake, &yaml(limits, INLINE)).await;
     let alice = server.signed_in("alice@example.org", PW).await;
     // The answer waits while the memory agent runs beside it.
-    let likes = ("likes", "The user likes green tea.");
-    let id = start_remembering(
-        &fake,
-        &server,
-        &alice,
-        likes,
-        "Remember that I like green tea",
-    )
-    .await;
+    let id = start_remembering(&fake, &server, &alice, GREEN_TEA).await;
     eventually(|| async { !memories(&server, &alice).await.is_empty() }).await;
     let kept = memories(&server, &alice).await;
     assert_eq!(kept[0]["key"], "likes");

@@ -8,7 +8,7 @@ mod support;
 use serde_json::json;
 use support::events::{Events, Frame};
 use support::fake_openai::FakeOpenAi;
-use support::memory_agent::{INLINE, boot, saved, start_remembering, yaml};
+use support::memory_agent::{GREEN_TEA, INLINE, boot, saved, start_remembering, yaml};
 
 const PW: &str = "correct horse battery";
 
@@ -25,15 +25,7 @@ async fn a_client_that_resumes_mid_answer_gets_the_memory_attachments_sent_befor
     let server = boot(&fake, &yaml("", INLINE)).await;
     let alice = server.signed_in("alice@example.org", PW).await;
     // The answer waits while the memory agent does its work beside it.
-    let likes = ("likes", "The user likes green tea.");
-    let id = start_remembering(
-        &fake,
-        &server,
-        &alice,
-        likes,
-        "Remember that I like green tea",
-    )
-    .await;
+    let id = start_remembering(&fake, &server, &alice, GREEN_TEA).await;
 
     // A first tab sees the attachment live, then goes away (a reload).
     let mut first = Events::open(&server, &alice, &id, "", None).await;
@@ -113,8 +105,8 @@ async fn a_client_that_reconnects_with_its_last_frame_gets_no_attachment_twice()
     let fake = FakeOpenAi::start().await;
     let server = boot(&fake, &yaml("", INLINE)).await;
     let alice = server.signed_in("alice@example.org", PW).await;
-    let name = ("name", "Alice.");
-    let id = start_remembering(&fake, &server, &alice, name, "Remember my name is Alice").await;
+    let name = ("name", "Alice.", "Remember my name is Alice");
+    let id = start_remembering(&fake, &server, &alice, name).await;
     let mut first = Events::open(&server, &alice, &id, "", None).await;
     let seen = loop {
         let f = first.next().await.expect("the stream ended early");

@@ -41,14 +41,24 @@ pub async fn saved(server: &TestServer, s: &Session, convo: &str, id: &str) -> V
         .expect("the message is saved")
 }
 
+/// What a person asks to be remembered, `(key, value, message)`: the memory the memory model
+/// sets and the message that asks for it.
+pub type Remember<'a> = (&'a str, &'a str, &'a str);
+
+/// The usual [`Remember`]: a liking for green tea.
+pub const GREEN_TEA: Remember<'static> = (
+    "likes",
+    "The user likes green tea.",
+    "Remember that I like green tea",
+);
+
 /// Has the memory model set `key` to `value`, then starts an answer to `text` on `gated`, which
 /// waits (until the fake is released) while the memory agent runs beside it; the stream id.
 pub async fn start_remembering(
     fake: &FakeOpenAi,
     server: &TestServer,
     s: &Session,
-    (key, value): (&str, &str),
-    text: &str,
+    (key, value, text): Remember<'_>,
 ) -> String {
     let set = json!({"key": key, "value": value});
     fake.script("memo", ToolScript::calls([("set_memory", set)]));
