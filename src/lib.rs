@@ -17,6 +17,7 @@ pub mod cache;
 pub mod chat;
 pub mod cli;
 pub mod config;
+pub mod cookies;
 pub mod db;
 pub mod files;
 pub mod logging;

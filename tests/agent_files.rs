@@ -10,7 +10,7 @@ mod support;
 use serde_json::{Value, json};
 use support::agents::{call, create, ids, share_with};
 use support::fake_openai::{FakeOpenAi, KEY};
-use support::{Session, TestServer};
+use support::{Session, TestServer, upload_form};
 
 const PW: &str = "correct horse battery";
 const TIDES: &str = "High water at Brest: 06:12 and 18:31.";
@@ -37,17 +37,7 @@ async fn upload(
     mime: &str,
     bytes: Vec<u8>,
 ) -> (u16, Value) {
-    let mut form = reqwest::multipart::Form::new()
-        .text("endpoint", "agents")
-        .part(
-            "file",
-            reqwest::multipart::Part::bytes(bytes)
-                .file_name(name.to_owned())
-                .mime_str(mime)
-                .unwrap(),
-        )
-        .text("file_id", uuid::Uuid::new_v4().to_string())
-        .text("agent_id", agent_id.to_owned());
+    let mut form = upload_form("agents", name, mime, bytes).text("agent_id", agent_id.to_owned());
     if let Some(r) = resource {
         form = form.text("tool_resource", r.to_owned());
     }
@@ -319,6 +309,48 @@ async fn taking_a_file_out_needs_edit_and_the_next_chat_lacks_it() {
     assert_eq!(status, 200);
     let stored = whole(&server, &alice, &id).await;
     assert_eq!(stored["tool_resources"]["context"]["file_ids"], json!([]));
+}
+
+#[tokio::test]
+async fn a_document_written_since_or_deleted_is_not_given_as_an_earlier_turn_read_it() {
+    let fake = FakeOpenAi::start().await;
+    let server = server(&fake, None).await;
+    let alice = server.signed_in("alice@example.org", PW).await;
+    let (id, _) = ids(&create(&server, &alice, json!({})).await);
+    let file_id = add_context(&server, &alice, &id, "tides.md").await;
+    for _ in 0..2 {
+        assert!(
+            system_seen(&fake, &server, &alice, &id)
+                .await
+                .contains(TIDES)
+        );
+    }
+
+    // Rewritten behind the API's back, as an import or another process sharing the database
+    // would: the next turn reads the new text.
+    const NEAP: &str = "Neap tide this week: low water at 12:40.";
+    let fid = file_id.clone();
+    server
+        .state
+        .db
+        .write(move |c| {
+            let n = c.execute(
+                "UPDATE files SET text = ?2, updated_at = '2099-01-01T00:00:00.000Z' WHERE file_id = ?1",
+                [&fid, NEAP],
+            )?;
+            assert_eq!(n, 1);
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let system = system_seen(&fake, &server, &alice, &id).await;
+    assert!(system.contains(NEAP) && !system.contains(TIDES), "{system}");
+
+    // Deleted: gone from the next turn.
+    let (status, _) = remove(&server, &alice, json!({"files": [{"file_id": file_id}]})).await;
+    assert_eq!(status, 200);
+    let system = system_seen(&fake, &server, &alice, &id).await;
+    assert!(!system.contains(NEAP), "{system}");
 }
 
 #[tokio::test]

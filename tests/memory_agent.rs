@@ -11,45 +11,16 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use support::fake_openai::{FakeOpenAi, KEY};
 use support::fake_tools::ToolScript;
+use support::memory_agent::{GREEN_TEA, INLINE, boot, saved, start_remembering, yaml};
 use support::poll::eventually;
 use support::stream::frames;
 use support::{Session, TestServer};
 
 const PW: &str = "correct horse battery";
 
-/// librechat.yaml with a memory section whose agent is `agent` (YAML, indented by four).
-fn yaml(limits: &str, agent: &str) -> String {
-    format!("version: 1.3.17\nmemory:\n{limits}  agent:\n{agent}")
-}
-
-const INLINE: &str = "    enabled: true\n    provider: openAI\n    model: memo\n";
-
-async fn boot(fake: &FakeOpenAi, yaml: &str) -> TestServer {
-    TestServer::builder()
-        .env("OPENAI_API_KEY", KEY)
-        .env("OPENAI_REVERSE_PROXY", &fake.base)
-        .env("OPENAI_MODELS", "gpt-4o,gated")
-        .yaml(yaml)
-        .start()
-        .await
-}
-
 async fn memories(server: &TestServer, s: &Session) -> Vec<Value> {
     server.get_json("/api/memories", &s.token).await["memories"]
         .as_array()
-        .cloned()
-        .unwrap()
-}
-
-/// The saved answer `id` of the conversation.
-async fn saved(server: &TestServer, s: &Session, convo: &str, id: &str) -> Value {
-    let all = server
-        .get_json(&format!("/api/messages/{convo}"), &s.token)
-        .await;
-    all.as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["messageId"] == id)
         .cloned()
         .unwrap()
 }
@@ -90,22 +61,8 @@ async fn the_memory_agent_sets_and_deletes_memories_alongside_the_answer() {
     let limits = "  validKeys: [likes, name]\n  tokenLimit: 500\n";
     let server = boot(&fake, &yaml(limits, INLINE)).await;
     let alice = server.signed_in("alice@example.org", PW).await;
-    fake.script(
-        "memo",
-        ToolScript::calls([(
-            "set_memory",
-            json!({"key": "likes", "value": "The user likes green tea."}),
-        )]),
-    );
-
-    // The answer waits (`gated`) while the memory agent runs beside it.
-    let id = server
-        .start_chat(
-            &alice,
-            "openAI",
-            json!({"text": "Remember that I like green tea", "model": "gated"}),
-        )
-        .await;
+    // The answer waits while the memory agent runs beside it.
+    let id = start_remembering(&fake, &server, &alice, GREEN_TEA).await;
     eventually(|| async { !memories(&server, &alice).await.is_empty() }).await;
     let kept = memories(&server, &alice).await;
     assert_eq!(kept[0]["key"], "likes");

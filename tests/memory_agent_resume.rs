@@ -5,35 +5,12 @@
 
 mod support;
 
-use serde_json::{Value, json};
+use serde_json::json;
 use support::events::{Events, Frame};
-use support::fake_openai::{FakeOpenAi, KEY};
-use support::fake_tools::ToolScript;
-use support::{Session, TestServer};
+use support::fake_openai::FakeOpenAi;
+use support::memory_agent::{GREEN_TEA, INLINE, boot, saved, start_remembering, yaml};
 
 const PW: &str = "correct horse battery";
-
-async fn boot(fake: &FakeOpenAi) -> TestServer {
-    TestServer::builder()
-        .env("OPENAI_API_KEY", KEY)
-        .env("OPENAI_REVERSE_PROXY", &fake.base)
-        .env("OPENAI_MODELS", "gpt-4o,gated")
-        .yaml(
-            "version: 1.3.17\nmemory:\n  agent:\n    enabled: true\n    provider: openAI\n    \
-             model: memo\n",
-        )
-        .start()
-        .await
-}
-
-async fn start(server: &TestServer, s: &Session, body: Value) -> String {
-    let resp = server
-        .send("POST", "/api/agents/chat/openAI", &s.token, body)
-        .await;
-    assert_eq!(resp.status(), 200);
-    let v: Value = resp.json().await.unwrap();
-    v["streamId"].as_str().unwrap().to_owned()
-}
 
 fn attachments(frames: &[Frame]) -> Vec<&Frame> {
     frames
@@ -45,22 +22,10 @@ fn attachments(frames: &[Frame]) -> Vec<&Frame> {
 #[tokio::test]
 async fn a_client_that_resumes_mid_answer_gets_the_memory_attachments_sent_before() {
     let fake = FakeOpenAi::start().await;
-    let server = boot(&fake).await;
+    let server = boot(&fake, &yaml("", INLINE)).await;
     let alice = server.signed_in("alice@example.org", PW).await;
-    fake.script(
-        "memo",
-        ToolScript::calls([(
-            "set_memory",
-            json!({"key": "likes", "value": "The user likes green tea."}),
-        )]),
-    );
-    // The answer waits (`gated`) while the memory agent does its work beside it.
-    let id = start(
-        &server,
-        &alice,
-        json!({"text": "Remember that I like green tea", "model": "gated"}),
-    )
-    .await;
+    // The answer waits while the memory agent does its work beside it.
+    let id = start_remembering(&fake, &server, &alice, GREEN_TEA).await;
 
     // A first tab sees the attachment live, then goes away (a reload).
     let mut first = Events::open(&server, &alice, &id, "", None).await;
@@ -98,15 +63,7 @@ async fn a_client_that_resumes_mid_answer_gets_the_memory_attachments_sent_befor
 
     // Saved with the answer, as LibreChat saves them, and so listed with the messages.
     let message_id = response["messageId"].as_str().unwrap();
-    let listed = server
-        .get_json(&format!("/api/messages/{id}"), &alice.token)
-        .await;
-    let saved = listed
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["messageId"] == message_id)
-        .unwrap();
+    let saved = saved(&server, &alice, &id, message_id).await;
     assert_eq!(saved["attachments"], json!([live]));
     assert_eq!(saved["attachments"][0]["messageId"], message_id);
     assert_eq!(saved["attachments"][0]["conversationId"], id.as_str());
@@ -146,18 +103,10 @@ async fn a_client_that_resumes_mid_answer_gets_the_memory_attachments_sent_befor
 #[tokio::test]
 async fn a_client_that_reconnects_with_its_last_frame_gets_no_attachment_twice() {
     let fake = FakeOpenAi::start().await;
-    let server = boot(&fake).await;
+    let server = boot(&fake, &yaml("", INLINE)).await;
     let alice = server.signed_in("alice@example.org", PW).await;
-    fake.script(
-        "memo",
-        ToolScript::calls([("set_memory", json!({"key": "name", "value": "Alice."}))]),
-    );
-    let id = start(
-        &server,
-        &alice,
-        json!({"text": "Remember my name is Alice", "model": "gated"}),
-    )
-    .await;
+    let name = ("name", "Alice.", "Remember my name is Alice");
+    let id = start_remembering(&fake, &server, &alice, name).await;
     let mut first = Events::open(&server, &alice, &id, "", None).await;
     let seen = loop {
         let f = first.next().await.expect("the stream ended early");

@@ -59,27 +59,7 @@ async fn answer(server: &TestServer, s: &Session, endpoint: &str, model: &str) -
         .as_str()
         .unwrap()
         .to_owned();
-    let mut stream = server
-        .get_as(&format!("/api/agents/chat/stream/{id}"), &s.token)
-        .await;
-    let mut buf = String::new();
-    loop {
-        let chunk = stream
-            .chunk()
-            .await
-            .unwrap()
-            .expect("the stream ends with a final frame");
-        buf.push_str(&String::from_utf8_lossy(&chunk));
-        while let Some(end) = buf.find("\n\n") {
-            let frame: String = buf.drain(..end + 2).collect();
-            for data in frame.lines().filter_map(|l| l.strip_prefix("data:")) {
-                let v: Value = serde_json::from_str(data.trim()).unwrap();
-                if v["final"] == true {
-                    return v;
-                }
-            }
-        }
-    }
+    server.final_frame(s, &id).await
 }
 
 #[tokio::test]

@@ -7,6 +7,7 @@
 import { currentUser, get, query } from './api.js';
 import { agentAvatar, agentCategories, agentName, categoryName } from './agentcatalog.js';
 import { h, icon, icons, mount } from './dom.js';
+import { pager } from './pager.js';
 import { loadCatalog } from './picker.js';
 import { permissionsOf } from './roles.js';
 import { href } from './router.js';
@@ -29,50 +30,32 @@ export async function agentsScreen(root, q = {}) {
   const scope = h('select', { 'aria-label': 'Whose agents' }, SCOPES.map(([v, l]) => h('option', { value: v }, l)));
   const category = h('select', { 'aria-label': 'Category' }, h('option', { value: '' }, 'All categories'));
   const list = h('ul', { class: 'agent-list', 'aria-label': 'Agents' });
-  const more = h('button', { type: 'button', hidden: true, onclick: () => load(true) }, 'More agents');
-  const state = { after: null, ticket: 0 };
+  const pages = pager(list, {
+    moreLabel: 'More agents',
+    fetchPage: async (cursor) => {
+      const c = category.value;
+      const params = { limit: PAGE, search: search.value.trim(), cursor };
+      if (c === 'promoted') params.promoted = 1;
+      else if (c) params.category = c;
+      const page = await get(`api/agents${query(params)}`);
+      const me = currentUser()?.id;
+      const shown = page.data.filter((a) => !scope.value || (scope.value === 'mine') === (a.author === me));
+      return { ...page, items: shown.map((a) => item(a, me)) };
+    },
+    empty: () => (search.value.trim() || scope.value || category.value ? 'No agents found.' : 'No agents yet.'),
+  });
   scope.value = q.scope || '';
   mount(root, h('div', { class: 'prompts-page' },
     h('header', { class: 'prompts-head' }, h('h1', {}, 'Agents'),
       access.build ? h('a', { class: 'button primary', href: href('agents/new'), 'data-link': '' }, icon(...icons.plus), 'New agent') : null),
     h('div', { class: 'row prompts-filters' }, search, scope, category),
-    list, more));
+    list, pages.more));
   const cats = await agentCategories();
   category.append(...cats.map((c) => h('option', { value: c.value }, `${categoryName(c)}${typeof c.count === 'number' ? ` (${c.count})` : ''}`)));
   category.value = q.category || '';
 
-  async function load(next = false) {
-    const ticket = ++state.ticket;
-    const c = category.value;
-    const params = { limit: PAGE, search: search.value.trim(), cursor: next ? state.after : null };
-    if (c === 'promoted') params.promoted = 1;
-    else if (c) params.category = c;
-    try {
-      const page = await get(`api/agents${query(params)}`);
-      if (ticket !== state.ticket) return;
-      const me = currentUser()?.id;
-      const shown = page.data.filter((a) => !scope.value || (scope.value === 'mine') === (a.author === me));
-      const items = shown.map((a) => item(a, me));
-      if (next) list.append(...items);
-      else {
-        const filtered = search.value.trim() || scope.value || c;
-        mount(list, items.length ? items : h('li', { class: 'muted' }, filtered ? 'No agents found.' : 'No agents yet.'));
-      }
-      state.after = page.after;
-      more.hidden = !page.has_more;
-    } catch (e) {
-      if (ticket === state.ticket) mount(list, h('li', { class: 'form-error', role: 'alert' }, e.message));
-    }
-  }
-
-  let timer = null;
-  search.addEventListener('input', () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => load(), 200);
-  });
-  scope.addEventListener('change', () => load());
-  category.addEventListener('change', () => load());
-  await load();
+  pages.reloadOn(search, scope, category);
+  await pages.load();
 }
 
 /** One agent: picture, name, whose it is, category, description, and a way to chat with it. */

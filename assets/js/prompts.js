@@ -4,6 +4,7 @@
 
 import { get, post, query } from './api.js';
 import { h, icon, icons, mount, toast } from './dom.js';
+import { pager } from './pager.js';
 import { href, navigate } from './router.js';
 import { permissionsOf } from './roles.js';
 
@@ -38,40 +39,26 @@ export async function promptsScreen(root, q = {}) {
   const search = h('input', { type: 'search', 'aria-label': 'Search prompts', placeholder: 'Search prompts by name', value: q.name || '' });
   const filter = h('select', { 'aria-label': 'Category' });
   const list = h('ul', { class: 'prompt-list', 'aria-label': 'Prompts' });
-  const more = h('button', { type: 'button', hidden: true, onclick: () => load(true) }, 'More prompts');
-  const state = { after: null, ticket: 0 };
+  const pages = pager(list, {
+    moreLabel: 'More prompts',
+    fetchPage: async (cursor) => {
+      const page = await get(`api/prompts/groups${query({ pageSize: PAGE, name: search.value.trim(), category: filter.value, cursor })}`);
+      return { ...page, items: page.promptGroups.map(item) };
+    },
+    empty: () => (search.value.trim() || filter.value ? 'No prompts found.' : 'No prompts yet.'),
+  });
   mount(root, h('div', { class: 'prompts-page' },
     h('header', { class: 'prompts-head' }, h('h1', {}, 'Prompts'),
       perms.CREATE ? h('a', { class: 'button primary', href: href('prompts/new'), 'data-link': '' }, icon(...icons.plus), 'New prompt') : null),
     h('div', { class: 'row prompts-filters' }, search, filter),
-    list, more));
+    list, pages.more));
   const cats = await categories();
   filter.replaceChildren(...SCOPES.map(([v, l]) => h('option', { value: v }, l)),
     h('optgroup', { label: 'Categories' }, cats.map(([v, l]) => h('option', { value: v }, l))));
   filter.value = q.category || '';
 
-  async function load(next = false) {
-    const ticket = ++state.ticket;
-    try {
-      const page = await get(`api/prompts/groups${query({ pageSize: PAGE, name: search.value.trim(), category: filter.value, cursor: next ? state.after : null })}`);
-      if (ticket !== state.ticket) return;
-      const items = page.promptGroups.map(item);
-      if (next) list.append(...items);
-      else mount(list, items.length ? items : h('li', { class: 'muted' }, search.value.trim() || filter.value ? 'No prompts found.' : 'No prompts yet.'));
-      state.after = page.after;
-      more.hidden = !page.has_more;
-    } catch (e) {
-      if (ticket === state.ticket) mount(list, h('li', { class: 'form-error', role: 'alert' }, e.message));
-    }
-  }
-
-  let timer = null;
-  search.addEventListener('input', () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => load(), 200);
-  });
-  filter.addEventListener('change', () => load());
-  await load();
+  pages.reloadOn(search, filter);
+  await pages.load();
 }
 
 /** One group in the list: its name, command, category and one-line description. */

@@ -124,6 +124,23 @@ pub fn count(model: &str, text: &str) -> i64 {
     count_with(Encoding::for_model(model), text)
 }
 
+/// Texts up to this size are counted right on the async thread once the encoding is loaded
+/// (a few microseconds on the counting thread); longer ones hop to a blocking thread.
+pub const INLINE_COUNT_BYTES: usize = 4096;
+
+/// [`count`] from async code, as the tool loop counts what it sends: a short text right here
+/// once the encoding is loaded, a longer one (or the first) on a blocking thread.
+pub async fn count_async(model: String, text: String) -> u64 {
+    let n = if text.len() <= INLINE_COUNT_BYTES && ready(&model) {
+        count(&model, &text)
+    } else {
+        tokio::task::spawn_blocking(move || count(&model, &text))
+            .await
+            .unwrap_or(0)
+    };
+    u64::try_from(n).unwrap_or(0)
+}
+
 /// Tokens in `text` with `encoding`.
 pub fn count_with(encoding: Encoding, text: &str) -> i64 {
     if text.is_empty() {

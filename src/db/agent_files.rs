@@ -191,19 +191,17 @@ pub(super) fn forget(conn: &Connection, file_ids: &[String]) -> Result<(), DbErr
     Ok(())
 }
 
-/// The documents of the agent `id`'s File Context (`context`, and the legacy `ocr`) with
-/// their text (at most `max_chars` characters of each), in the agent's order, for a viewer
-/// who may use (VIEW) the agent: read through the agent, whoever uploaded them (its author or
-/// an editor). None for an agent the viewer may not see; files gone since, or without text,
-/// are left out.
+/// The documents of the agent `id`'s File Context (`context`, and the legacy `ocr`), their
+/// texts not read (see [`files::text_of`]), in the agent's order, for a viewer who may use
+/// (VIEW) the agent: read through the agent, whoever uploaded them (its author or an editor).
+/// None for an agent the viewer may not see; files gone since, or without text, are left out.
 pub fn context_files(
     conn: &Connection,
     viewer: &Viewer,
     id: &str,
-    max_chars: u64,
-) -> Result<Vec<File>, DbError> {
+) -> Result<Vec<files::ContextDoc>, DbError> {
     match check(conn, viewer, id, VIEW)? {
-        Ok((object_id, _)) => files::context_of_agent(conn, &object_id, max_chars),
+        Ok((object_id, _)) => files::context_of_agent(conn, &object_id),
         Err(_) => Ok(Vec::new()),
     }
 }

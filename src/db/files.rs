@@ -138,30 +138,59 @@ pub(super) fn of_agent(conn: &Connection, agent_object_id: &str) -> Result<Vec<F
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// The documents of an agent's File Context (`context`, then the legacy `ocr`), with their
-/// text (its first `max_chars` characters: what the model is given is cut shorter anyway),
-/// in the agent's order, each once; files gone since and files without text are left out.
+/// A document of an agent's File Context, named without its text (read with [`text_of`]
+/// when the caller has not kept what it gave).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContextDoc {
+    pub file_id: String,
+    pub filename: String,
+    /// Changes with every write to the record: a text read at another time may be stale.
+    pub updated_at: String,
+}
+
+/// The documents of an agent's File Context (`context`, then the legacy `ocr`), in the
+/// agent's order, each once; files gone since and files without text are left out.
 /// The caller has checked that the reader may use the agent, whose `_id` this is.
 pub(super) fn context_of_agent(
     conn: &Connection,
     agent_object_id: &str,
-    max_chars: u64,
-) -> Result<Vec<File>, DbError> {
-    let sql = format!(
-        "SELECT {} FROM files JOIN (
+) -> Result<Vec<ContextDoc>, DbError> {
+    // `octet_length` is answered from the record's header: the texts are not read here.
+    let mut stmt = conn.prepare_cached(
+        "SELECT file_id, filename, updated_at FROM files JOIN (
              SELECT ids.value AS listed, min((r.key = 'ocr') * 1000000 + ids.key) AS pos
                FROM agents a, json_each(a.tool_resources) r, json_each(r.value, '$.file_ids') ids
               WHERE a.object_id = ?1 AND json_valid(a.tool_resources)
                 AND r.key IN ('context', 'ocr') AND json_type(r.value, '$.file_ids') = 'array'
               GROUP BY ids.value) ON listed = file_id
-          WHERE source = 'text' AND coalesce(text, '') <> ''
+          WHERE source = 'text' AND octet_length(text) > 0
           ORDER BY pos LIMIT 1000",
-        COLUMNS.replacen(" text,", " substr(text, 1, ?2),", 1)
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let max = i64::try_from(max_chars).unwrap_or(i64::MAX);
-    let rows = stmt.query_map(params![agent_object_id, max], from_row)?;
+    )?;
+    let rows = stmt.query_map(params![agent_object_id], |r| {
+        Ok(ContextDoc {
+            file_id: r.get(0)?,
+            filename: r.get(1)?,
+            updated_at: r.get(2)?,
+        })
+    })?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The first `max_chars` characters of a file's text (what the model is given is cut
+/// shorter anyway), if it has one. Not scoped to an owner: only for a file the caller
+/// listed through an agent the reader may use ([`super::agent_files::context_files`]).
+pub fn text_of(
+    conn: &Connection,
+    file_id: &str,
+    max_chars: u64,
+) -> Result<Option<String>, DbError> {
+    let mut stmt =
+        conn.prepare_cached("SELECT substr(text, 1, ?2) FROM files WHERE file_id = ?1")?;
+    let max = i64::try_from(max_chars).unwrap_or(i64::MAX);
+    Ok(stmt
+        .query_row(params![file_id, max], |r| r.get(0))
+        .optional()?
+        .flatten())
 }
 
 /// Those of `file_ids` that the user owns, in the order asked (each once).

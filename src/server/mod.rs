@@ -1,6 +1,5 @@
 //! The HTTP server: routes, middleware and the serve loop.
 
-pub mod cookies;
 pub mod error;
 mod json_body;
 pub mod metrics;

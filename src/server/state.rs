@@ -215,6 +215,7 @@ impl AppState {
             guard: guard.clone(),
             models: models.clone(),
             cipher: cipher.clone(),
+            context_docs: Default::default(),
         };
         Ok(Self(Arc::new(Services {
             settings,

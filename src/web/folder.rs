@@ -11,13 +11,14 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
-use axum::http::header::{CONTENT_SECURITY_POLICY, COOKIE, X_FRAME_OPTIONS};
+use axum::http::header::{CONTENT_SECURITY_POLICY, X_FRAME_OPTIONS};
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
 use super::WebOptions;
+use crate::cookies;
 
 /// A LibreChat client build on disk.
 #[derive(Debug)]
@@ -305,12 +306,7 @@ fn inline_scripts(html: &str) -> impl Iterator<Item = &str> {
 /// The language to put in `<html lang>`: the `lang` cookie, else the first of
 /// `Accept-Language`; only when it looks like a language tag.
 fn language(headers: &HeaderMap) -> Option<String> {
-    let cookie = headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|c| c.trim().strip_prefix("lang="));
+    let cookie = cookies::values(headers, "lang").next();
     let accept = || {
         headers
             .get(axum::http::header::ACCEPT_LANGUAGE)
@@ -355,9 +351,15 @@ mod tests {
             HeaderValue::from_static("de-DE,de;q=0.9"),
         );
         assert_eq!(language(&h).as_deref(), Some("de-DE"));
-        h.insert(COOKIE, HeaderValue::from_static("a=b; lang=fr"));
+        h.insert(
+            axum::http::header::COOKIE,
+            HeaderValue::from_static("a=b; lang=fr"),
+        );
         assert_eq!(language(&h).as_deref(), Some("fr"));
-        h.insert(COOKIE, HeaderValue::from_static("lang=\"><script>"));
+        h.insert(
+            axum::http::header::COOKIE,
+            HeaderValue::from_static("lang=\"><script>"),
+        );
         assert_eq!(language(&h), None);
     }
 }

@@ -15,6 +15,7 @@ pub mod fake_openai;
 pub mod fake_social;
 pub mod fake_tools;
 pub mod fake_wolfram;
+pub mod memory_agent;
 pub mod node;
 pub mod oidc;
 pub mod poll;
@@ -149,6 +150,25 @@ impl TestServer {
         self.state.db.close().await.unwrap();
         self.dir.clone()
     }
+}
+
+/// The form LibreChat's client starts an upload with: the `endpoint`, the file (`bytes`
+/// named `name`, of type `mime`) and a fresh `file_id`; the caller adds what says where the
+/// file goes (`message_file`, `agent_id`, `tool_resource`).
+pub fn upload_form(
+    endpoint: &str,
+    name: &str,
+    mime: &str,
+    bytes: Vec<u8>,
+) -> reqwest::multipart::Form {
+    let file = reqwest::multipart::Part::bytes(bytes)
+        .file_name(name.to_owned())
+        .mime_str(mime)
+        .unwrap();
+    reqwest::multipart::Form::new()
+        .text("endpoint", endpoint.to_owned())
+        .part("file", file)
+        .text("file_id", uuid::Uuid::new_v4().to_string())
 }
 
 /// A free loopback port (free now: a peer that then fails to bind it tries another).
@@ -407,22 +427,13 @@ impl TestServer {
 
     /// Follows an answer's stream to its final frame, and returns that frame.
     pub async fn final_frame(&self, s: &Session, stream_id: &str) -> serde_json::Value {
-        let mut resp = self
-            .get_as(&format!("/api/agents/chat/stream/{stream_id}"), &s.token)
-            .await;
-        let mut text = String::new();
-        while let Some(chunk) = resp.chunk().await.unwrap() {
-            text.push_str(std::str::from_utf8(&chunk).unwrap());
-            if text.contains("\"final\":true") && text.ends_with("\n\n") {
-                break;
-            }
-        }
-        let last = text
-            .lines()
-            .rev()
-            .find(|l| l.starts_with("data: "))
-            .unwrap();
-        serde_json::from_str(&last["data: ".len()..]).unwrap()
+        let mut frames = stream::frames(self, s, stream_id, "").await;
+        let last = frames.pop().expect("the stream has frames");
+        assert_eq!(
+            last["final"], true,
+            "the stream ends with a final frame: {last}"
+        );
+        last
     }
 
     /// Uploads a file to `path` (`/api/files` or `/api/files/images`) as LibreChat's client
@@ -436,17 +447,7 @@ impl TestServer {
         mime: &str,
         bytes: Vec<u8>,
     ) -> (u16, serde_json::Value) {
-        let form = reqwest::multipart::Form::new()
-            .text("endpoint", "openAI")
-            .part(
-                "file",
-                reqwest::multipart::Part::bytes(bytes)
-                    .file_name(name.to_owned())
-                    .mime_str(mime)
-                    .unwrap(),
-            )
-            .text("file_id", uuid::Uuid::new_v4().to_string())
-            .text("message_file", "true");
+        let form = upload_form("openAI", name, mime, bytes).text("message_file", "true");
         self.post_form(&s.token, path, form).await
     }
 

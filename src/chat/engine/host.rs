@@ -13,9 +13,6 @@ use crate::chat::jobs::Job;
 use crate::db::{messages, tool_calls};
 use crate::providers::{self, ChatRequest, Endpoint, EventStream, ProviderError, Usage};
 
-/// Texts up to this size are counted right on the async thread.
-const INLINE_COUNT_BYTES: usize = 4096;
-
 pub(super) struct TurnHost<'a> {
     engine: &'a Engine,
     job: &'a Arc<Job>,
@@ -142,9 +139,7 @@ impl Host for TurnHost<'_> {
             incomplete,
             token_config: self.endpoint.token_config.as_ref(),
         };
-        if let Err(e) = self.engine.billing.spend(spend).await {
-            tracing::error!(error = %e, "recording what an answer cost failed");
-        }
+        self.engine.bill(spend).await;
     }
 
     fn aborted(&self) -> impl Future<Output = ()> + Send + 'static {
@@ -152,16 +147,6 @@ impl Host for TurnHost<'_> {
     }
 
     fn count(&self, text: String) -> impl Future<Output = u64> + Send {
-        let model = self.model.to_owned();
-        async move {
-            let n = if text.len() <= INLINE_COUNT_BYTES && crate::chat::tokens::ready(&model) {
-                crate::chat::tokens::count(&model, &text)
-            } else {
-                tokio::task::spawn_blocking(move || crate::chat::tokens::count(&model, &text))
-                    .await
-                    .unwrap_or(0)
-            };
-            u64::try_from(n).unwrap_or(0)
-        }
+        crate::chat::tokens::count_async(self.model.to_owned(), text)
     }
 }

@@ -294,6 +294,15 @@ impl Engine {
         }
     }
 
+    /// Records what a model call of the tool loop cost (the answer's, `message`, or the memory
+    /// agent's, `memory`). A failure is logged: the call was made, the answer goes on.
+    pub(crate) async fn bill(&self, spend: crate::billing::Spend<'_>) {
+        let context = spend.context;
+        if let Err(e) = self.billing.spend(spend).await {
+            tracing::error!(error = %e, context, "recording what a model call cost failed");
+        }
+    }
+
     async fn save(&self, m: Message) -> Result<(), DbError> {
         self.db
             .write(move |c| messages::save(c, &m).map(|_| ()))

@@ -7,9 +7,6 @@ use super::{Engine, Turn};
 use crate::chat::attachments::Attachments;
 use crate::providers::{self, ChatMessage};
 
-/// Histories up to this size are counted without a hop to a blocking thread.
-const INLINE_COUNT_BYTES: usize = 4096;
-
 impl Engine {
     /// The first call's messages and their tokens.
     pub(super) async fn prompt(&self, turn: &Turn) -> (Vec<ChatMessage>, u64) {
@@ -27,7 +24,7 @@ impl Engine {
         });
         let size: usize = turn.branch.iter().map(|m| m.text.len()).sum::<usize>()
             + turn.system.as_ref().map_or(0, String::len);
-        let (messages, prompt_tokens) = if size <= INLINE_COUNT_BYTES
+        let (messages, prompt_tokens) = if size <= crate::chat::tokens::INLINE_COUNT_BYTES
             && !calls
             && attachments.is_empty()
             && crate::chat::tokens::ready(&turn.model)

@@ -66,9 +66,7 @@ impl Host for MemoryHost<'_> {
             incomplete,
             token_config: self.endpoint.token_config.as_ref(),
         };
-        if let Err(e) = self.engine.billing.spend(spend).await {
-            tracing::error!(error = %e, "recording what the memory agent cost failed");
-        }
+        self.engine.bill(spend).await;
     }
 
     fn aborted(&self) -> impl Future<Output = ()> + Send + 'static {
@@ -76,12 +74,6 @@ impl Host for MemoryHost<'_> {
     }
 
     fn count(&self, text: String) -> impl Future<Output = u64> + Send {
-        let model = self.model.clone();
-        async move {
-            tokio::task::spawn_blocking(move || crate::chat::tokens::count(&model, &text))
-                .await
-                .map(|n| u64::try_from(n).unwrap_or(0))
-                .unwrap_or(0)
-        }
+        crate::chat::tokens::count_async(self.model.clone(), text)
     }
 }

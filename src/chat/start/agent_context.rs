@@ -9,13 +9,14 @@
 //! an editor), for a person who may use it; files gone since are left out, and so are those
 //! the message carries itself (LibreChat's `sharedRunAttachmentIds`).
 
+use std::sync::Arc;
+
 use super::ChatService;
 use super::agent::AgentSetup;
 use crate::access;
-use crate::chat::attachments::cut_to_tokens;
 use crate::chat::tokens::Encoding;
 use crate::db::agent_files;
-use crate::db::files::File;
+use crate::db::files::{self, ContextDoc};
 use crate::db::users::User;
 use crate::providers::content::documents_block;
 
@@ -46,15 +47,28 @@ impl ChatService {
             return;
         }
         let viewer = access::viewer(user);
-        // Only about as much of each text as can be given is read.
+        let encoding = Encoding::for_model(model);
+        // Only about as much of each text as can be given is read, and only of those no
+        // earlier turn cut as they now are.
         let max_chars = limit.saturating_mul(CHARS_PER_TOKEN_AT_MOST);
+        let docs = self.context_docs.clone();
         let found = self
             .engine
             .db
             .read(move |c| {
                 let mut out = Vec::with_capacity(wanted.len());
                 for id in wanted {
-                    let files = agent_files::context_files(c, &viewer, &id, max_chars)?;
+                    let mut files = Vec::new();
+                    for doc in agent_files::context_files(c, &viewer, &id)? {
+                        let text = match docs.get(&doc.file_id, &doc.updated_at, encoding, limit) {
+                            Some(cut) => Text::Cut(cut),
+                            None => match files::text_of(c, &doc.file_id, max_chars)? {
+                                Some(t) => Text::Read(t),
+                                None => continue,
+                            },
+                        };
+                        files.push((doc, text));
+                    }
                     out.push((id, files));
                 }
                 Ok(out)
@@ -67,12 +81,17 @@ impl ChatService {
                 return;
             }
         };
-        let (exclude, encoding) = (message_files.to_vec(), Encoding::for_model(model));
+        let exclude = message_files.to_vec();
+        let docs = self.context_docs.clone();
         // Counting a long document's tokens takes a while: off the async threads.
         let blocks = tokio::task::spawn_blocking(move || {
+            let cut = |doc: &ContextDoc, text| match text {
+                Text::Cut(cut) => cut,
+                Text::Read(t) => docs.cut(&doc.file_id, &doc.updated_at, encoding, limit, t),
+            };
             found
                 .into_iter()
-                .map(|(id, files)| (id, block(encoding, files, &exclude, limit)))
+                .map(|(id, files)| (id, block(files, &exclude, cut)))
                 .collect::<Vec<_>>()
         })
         .await
@@ -85,30 +104,48 @@ impl ChatService {
     }
 }
 
-/// The block the model reads of `files` (but those in `exclude`), each cut at `limit`
-/// tokens; none when nothing is left.
-fn block(encoding: Encoding, files: Vec<File>, exclude: &[String], limit: u64) -> Option<String> {
-    let docs: Vec<(String, String)> = files
+/// A document's text: as read now, or as an earlier turn cut it.
+enum Text {
+    Read(String),
+    Cut(Arc<str>),
+}
+
+/// The block the model reads of `files` (but those in `exclude`), each given as `cut` gives
+/// it; none when nothing is left.
+fn block(
+    files: Vec<(ContextDoc, Text)>,
+    exclude: &[String],
+    cut: impl Fn(&ContextDoc, Text) -> Arc<str>,
+) -> Option<String> {
+    let docs: Vec<(ContextDoc, Arc<str>)> = files
         .into_iter()
-        .filter(|f| !exclude.contains(&f.file_id))
-        .filter_map(|f| {
-            let text = f.text.filter(|t| !t.is_empty())?;
-            Some((f.filename, cut_to_tokens(encoding, text, limit).0))
+        .filter(|(d, _)| !exclude.contains(&d.file_id))
+        .map(|(d, text)| {
+            let text = cut(&d, text);
+            (d, text)
         })
+        .filter(|(_, t)| !t.is_empty())
         .collect();
-    documents_block(docs.iter().map(|(n, t)| (n.as_str(), t.as_str())))
+    documents_block(docs.iter().map(|(d, t)| (d.filename.as_str(), &**t)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn doc(id: &str, name: &str, text: &str) -> File {
-        File {
+    fn doc(id: &str, name: &str, text: &str) -> (ContextDoc, Text) {
+        let doc = ContextDoc {
             file_id: id.into(),
             filename: name.into(),
-            text: Some(text.into()),
-            ..File::default()
+            updated_at: "2026-01-01T00:00:00.000Z".into(),
+        };
+        (doc, Text::Read(text.into()))
+    }
+
+    fn whole(_: &ContextDoc, text: Text) -> Arc<str> {
+        match text {
+            Text::Read(t) => t.into(),
+            Text::Cut(cut) => cut,
         }
     }
 
@@ -119,12 +156,12 @@ mod tests {
             doc("b", "moon.md", "Full moon on Friday."),
             doc("c", "empty.md", ""),
         ];
-        let got = block(Encoding::Cl100k, files, &["b".into()], 1_000).unwrap();
+        let got = block(files, &["b".into()], whole).unwrap();
         assert_eq!(
             got,
             "Attached document(s):\n```md\n# \"tides.md\"\nHigh tide at 06:12.\n\n```"
         );
         let only_sent = vec![doc("b", "moon.md", "Full moon.")];
-        assert_eq!(block(Encoding::Cl100k, only_sent, &["b".into()], 10), None);
+        assert_eq!(block(only_sent, &["b".into()], whole), None);
     }
 }

@@ -10,6 +10,7 @@
 mod agent;
 mod agent_context;
 mod checks;
+mod context_docs;
 mod error;
 mod graph;
 mod keys;
@@ -50,6 +51,8 @@ pub struct ChatService {
     pub models: Arc<ModelLists>,
     /// Decrypts the keys people stored for endpoints.
     pub cipher: Arc<Cipher>,
+    /// Agents' File Context documents as cut for the model, kept between turns.
+    pub(crate) context_docs: Arc<context_docs::ContextDocs>,
 }
 
 /// An answer under way: followed at `/api/agents/chat/stream/{stream_id}`.

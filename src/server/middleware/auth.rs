@@ -10,8 +10,9 @@ use axum::http::request::Parts;
 use super::Client;
 use crate::auth::permissions::ADMIN;
 use crate::config::LimitSpec;
+use crate::cookies;
 use crate::db::users::{self, User};
-use crate::server::{ApiError, AppState, cookies};
+use crate::server::{ApiError, AppState};
 
 /// The signed-in user of this request.
 #[derive(Debug, Clone)]

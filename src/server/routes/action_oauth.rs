@@ -17,9 +17,10 @@ use utoipa_axum::routes;
 use super::oauth_flow::{app_root, redirect};
 use crate::agents::actions::oauth::BIND_TTL;
 use crate::agents::actions::valid_id;
+use crate::cookies;
 use crate::server::middleware::auth::secure_cookies;
 use crate::server::middleware::{AuthUser, Client};
-use crate::server::{ApiError, AppState, cookies};
+use crate::server::{ApiError, AppState};
 
 /// LibreChat's CSRF cookie, scoped to these routes.
 const CSRF_COOKIE: &str = "oauth_csrf";

@@ -10,9 +10,10 @@ use axum::response::{IntoResponse, Response};
 use crate::auth::LoginOutcome;
 use crate::auth::external::{ExternalIdentity, SignInFailure};
 use crate::auth::sign_in_state::{is_browser_id, new_browser_id};
+use crate::cookies;
 use crate::server::middleware::Client;
 use crate::server::middleware::auth::{check_ban, secure_cookies, set_refresh_cookie};
-use crate::server::{ApiError, AppState, cookies};
+use crate::server::{ApiError, AppState};
 
 /// The sign-in cookie: a random id for this browser, HttpOnly, SameSite=Lax (a provider's
 /// redirect back is a top-level GET, which carries it), ten minutes. Over https cookies here

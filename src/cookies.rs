@@ -1,5 +1,7 @@
-//! Reading cookies from a request: one parser for every cookie the server sets (the refresh
-//! token, the sign-in cookies, the action OAuth CSRF cookie).
+//! Reading cookies from a request: one parser for every cookie the server reads (the refresh
+//! token, the sign-in cookies, the action OAuth CSRF cookie, the web app's `lang`).
+//!
+//! A leaf module: it knows nothing else of this crate, so `server` and `web` both use it.
 
 use axum::http::HeaderMap;
 use axum::http::header::COOKIE;
