@@ -11,6 +11,11 @@
 //! Where a part starts a new step follows LibreChat's agents: text after reasoning, reasoning
 //! after text and anything after a tool call is a new `message_creation` step; every call is a
 //! `tool_calls` step of its own (the client puts each step's calls at the step's one index).
+//!
+//! Agents of one answer that run side by side write in **lanes** ([`Steps::lane`]): each lane
+//! has its own open step, so their steps interleave, each at an index of its own. In an answer
+//! several agents give, every step carries its [`Author`] (LibreChat's `agentId`, and the
+//! `groupId` of agents that run in parallel), on its `on_run_step` and on its content part.
 
 use serde_json::{Value, json};
 
@@ -46,6 +51,27 @@ struct Call {
     invalid_input: bool,
 }
 
+/// The agent that makes a lane's steps, in an answer several agents give.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Author {
+    /// LibreChat's `agentId`.
+    pub agent_id: String,
+    /// LibreChat's `groupId`: shared by agents that run in parallel (its client shows their
+    /// parts side by side); `None` for an agent that runs alone (a handoff, a chain).
+    pub group_id: Option<u32>,
+}
+
+/// A lane: where one agent's steps go on.
+#[derive(Debug, Clone, Default)]
+struct Lane {
+    /// The text or reasoning step that more of the same kind goes on.
+    open: Option<usize>,
+    /// Words and reasoning are kept but not streamed (an agent before the last, with
+    /// `hide_sequential_outputs`).
+    quiet: bool,
+    author: Option<Author>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Part {
     Text(String),
@@ -61,14 +87,13 @@ pub struct Steps {
     /// `steps[i]` made `parts[i]`: its id and the run step as first streamed.
     steps: Vec<(String, Value)>,
     parts: Vec<Part>,
-    /// The text or reasoning step that more of the same kind goes on.
-    open: Option<usize>,
+    /// Lane 0 always; more for agents running side by side.
+    lanes: Vec<Lane>,
+    /// The lane changes go to.
+    at: usize,
     answer_bytes: usize,
     tool_bytes: usize,
     outbox: Vec<String>,
-    /// Words and reasoning are kept but not streamed (an agent before the last, with
-    /// `hide_sequential_outputs`).
-    quiet: bool,
 }
 
 fn step_id() -> String {
@@ -95,23 +120,53 @@ impl Steps {
             run_id: run_id.to_owned(),
             steps: Vec::new(),
             parts: Vec::new(),
-            open: None,
+            lanes: vec![Lane::default()],
+            at: 0,
             answer_bytes: 0,
             tool_bytes: 0,
             outbox: Vec::new(),
-            quiet: false,
         }
+    }
+
+    fn lane_mut(&mut self) -> &mut Lane {
+        &mut self.lanes[self.at]
+    }
+
+    /// The changes that follow go to lane `lane` (a new one starts with no open step).
+    pub fn lane(&mut self, lane: usize) {
+        if lane >= self.lanes.len() {
+            self.lanes.resize_with(lane + 1, Lane::default);
+        }
+        self.at = lane;
+    }
+
+    /// The agent that writes in the current lane, and whether its words are streamed
+    /// (`quiet`: kept, not streamed). Its next words start a step of their own.
+    pub fn agent(&mut self, author: Option<Author>, quiet: bool) {
+        let lane = self.lane_mut();
+        lane.open = None;
+        lane.author = author;
+        lane.quiet = quiet;
     }
 
     /// Opens a step at the next index and reports it.
     fn open_step(&mut self, details: Value, kind: &str, part: Part) -> usize {
         let index = self.parts.len();
         let id = step_id();
-        let step = json!({
+        let mut step = json!({
             "id": id, "runId": self.run_id, "index": index, "stepIndex": index,
             "type": kind, "stepDetails": details, "usage": null,
         });
-        if !(self.quiet && kind == "message_creation") {
+        let lane = &self.lanes[self.at];
+        // LibreChat's multi-agent graph stamps its run steps with the agent, and the group
+        // of agents running in parallel; its client files each content part under them.
+        if let Some(a) = &lane.author {
+            step["agentId"] = json!(a.agent_id);
+            if let Some(g) = a.group_id {
+                step["groupId"] = json!(g);
+            }
+        }
+        if !(lane.quiet && kind == "message_creation") {
             self.outbox
                 .push(json!({"event": "on_run_step", "data": step}).to_string());
         }
@@ -136,7 +191,7 @@ impl Steps {
             Part::Text(text)
         };
         let at = self.open_step(details, "message_creation", part);
-        self.open = Some(at);
+        self.lane_mut().open = Some(at);
         at
     }
 
@@ -148,12 +203,14 @@ impl Steps {
         let fits = floor_boundary(piece, room);
         let mut rest = &piece[..fits];
         if !rest.is_empty() {
-            let same = match self.open.and_then(|i| self.parts.get(i)) {
+            let open = self.lanes[self.at].open;
+            let same = match open.and_then(|i| self.parts.get(i)) {
                 Some(Part::Think(_)) => reasoning,
                 Some(Part::Text(_)) => !reasoning,
                 _ => false,
             };
-            let at = match self.open {
+            let quiet = self.lanes[self.at].quiet;
+            let at = match open {
                 Some(at) if same => at,
                 _ => self.text_step(reasoning, String::new()),
             };
@@ -170,7 +227,7 @@ impl Steps {
                     Part::Text(t) | Part::Think(t) => t.push_str(chunk),
                     Part::Call(_) => {}
                 }
-                if self.quiet {
+                if quiet {
                     continue;
                 }
                 // Written by hand: this is the one frame sent for every few tokens.
@@ -188,16 +245,9 @@ impl Steps {
         }
     }
 
-    /// Another agent takes the answer on: its first words start a step of their own, and
-    /// are streamed unless `quiet` (they are still kept).
-    pub fn next_agent(&mut self, quiet: bool) {
-        self.open = None;
-        self.quiet = quiet;
-    }
-
     /// A call the model starts: a step of its own. Returns its part's index.
     pub fn call_start(&mut self, id: &str, name: &str) -> usize {
-        self.open = None;
+        self.lane_mut().open = None;
         let details = json!({"type": "tool_calls", "tool_calls": [
             {"id": id, "name": name, "args": "", "type": "tool_call"}
         ]});
@@ -282,12 +332,23 @@ impl Steps {
         let mut out: Vec<ContentPart> = self
             .parts
             .iter()
-            .map(|p| match p {
-                Part::Text(t) => ContentPart::text(t.clone()),
-                Part::Think(t) => ContentPart::think(t.clone()),
-                Part::Call(c) => {
-                    ContentPart::Other(json!({"type": "tool_call", "tool_call": call_json(c)}))
+            .zip(&self.steps)
+            .map(|(p, (_, step))| {
+                let mut part = match p {
+                    Part::Text(t) => ContentPart::text(t.clone()),
+                    Part::Think(t) => ContentPart::think(t.clone()),
+                    Part::Call(c) => {
+                        ContentPart::Other(json!({"type": "tool_call", "tool_call": call_json(c)}))
+                    }
+                };
+                // LibreChat's content aggregator copies the step's agent and group onto
+                // the part it made.
+                for key in ["agentId", "groupId"] {
+                    if let Some(v) = step.get(key) {
+                        part.set(key, v.clone());
+                    }
                 }
+                part
             })
             .collect();
         if out.is_empty() {
@@ -425,6 +486,57 @@ mod tests {
         assert_eq!(s.answer_text(), "Let me add.\n\nIt is 2.");
         assert_eq!(s.run_steps().len(), 4);
         assert_eq!(s.run_steps()[2]["stepDetails"]["tool_calls"][0]["args"], "");
+    }
+
+    #[test]
+    fn lanes_interleave_each_at_its_own_index_and_name_their_agent() {
+        let mut s = Steps::new("r");
+        let author = |id: &str, group| {
+            Some(Author {
+                agent_id: id.into(),
+                group_id: group,
+            })
+        };
+        s.lane(1);
+        s.agent(author("agent_a", Some(1)), false);
+        s.lane(2);
+        s.agent(author("agent_b", Some(1)), false);
+        s.lane(1);
+        s.text("left ", false).unwrap();
+        s.lane(2);
+        s.text("right ", false).unwrap();
+        s.lane(1);
+        s.text("more", false).unwrap();
+        s.lane(2);
+        s.text("too", false).unwrap();
+        let f = frames(&mut s);
+        let steps: Vec<&Value> = f.iter().filter(|f| f["event"] == "on_run_step").collect();
+        assert_eq!(steps.len(), 2, "each lane's text goes on in its own step");
+        assert_eq!(steps[0]["data"]["agentId"], "agent_a");
+        assert_eq!(steps[1]["data"]["agentId"], "agent_b");
+        assert_eq!(steps[1]["data"]["groupId"], 1);
+        assert_eq!(steps[1]["data"]["index"], 1);
+        assert_eq!(
+            serde_json::to_value(s.parts()).unwrap(),
+            json!([
+                {"type": "text", "text": "left more", "agentId": "agent_a", "groupId": 1},
+                {"type": "text", "text": "right too", "agentId": "agent_b", "groupId": 1},
+            ])
+        );
+        // A handoff's agent has no group; an answer of one agent names none.
+        s.lane(3);
+        s.agent(author("agent_c", None), false);
+        s.call_start("c1", "calculator");
+        let f = frames(&mut s);
+        assert_eq!(f[0]["data"]["agentId"], "agent_c");
+        assert!(f[0]["data"].get("groupId").is_none());
+        let mut alone = Steps::new("r");
+        alone.text("hi", false).unwrap();
+        assert!(frames(&mut alone)[0]["data"].get("agentId").is_none());
+        assert_eq!(
+            serde_json::to_value(alone.parts()).unwrap(),
+            json!([{"type": "text", "text": "hi"}])
+        );
     }
 
     #[test]

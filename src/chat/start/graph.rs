@@ -13,6 +13,7 @@ use super::agent::{AgentSetup, setup};
 use super::checks::Chosen;
 use crate::access;
 use crate::agents::handoff::{self, Edge, Kind, Transfer};
+use crate::agents::parallel;
 use crate::agents::tools::ToolSet;
 use crate::chat::engine::{Graph, Member, Next};
 use crate::db::agents;
@@ -202,6 +203,7 @@ impl ChatService {
                     .with(setup.action_tools),
                 handoffs: Vec::new(),
                 next: Vec::new(),
+                group: None,
             });
         }
         let index = |id: &str, members: &[Member]| members.iter().position(|m| m.id == id);
@@ -233,9 +235,16 @@ impl ChatService {
                 }
             }
         }
+        let ids: Vec<&str> = members.iter().map(|m| m.id.as_str()).collect();
+        let starts = parallel::starts(&ids, &edges);
+        let groups = parallel::groups(&ids, &edges, &starts);
+        for (m, group) in members.iter_mut().zip(groups) {
+            m.group = group;
+        }
         Graph {
             members,
             hide_sequential_outputs,
+            starts,
         }
     }
 }

@@ -221,6 +221,7 @@ impl ChatService {
                     tools: tools.clone(),
                     handoffs: Vec::new(),
                     next: Vec::new(),
+                    group: None,
                 };
                 Some(Box::new(self.graph(first, found, &fill)))
             }
