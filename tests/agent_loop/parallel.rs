@@ -108,6 +108,18 @@ async fn a_fan_out_runs_its_branches_together_and_the_fan_in_once_after_them() {
         let in_group = agent == left || agent == right;
         assert_eq!(d["groupId"].as_u64(), in_group.then_some(1), "{d}");
     }
+
+    // The next turn gives the answer back as LibreChat does: of the parallel group, only
+    // its first agent's words.
+    let body = json!({"text": "again", "endpoint": "agents", "agent_id": lead,
+        "conversationId": response["conversationId"], "parentMessageId": response["messageId"]});
+    let id = server.start_chat(&s, "agents", body).await;
+    frames(&server, &s, &id, "").await;
+    let lead_asked = asked(&fake, "first");
+    let history = lead_asked.last().unwrap()["messages"].as_array().unwrap();
+    let given = history[history.len() - 2]["content"].as_str().unwrap();
+    let saved = response["text"].as_str().unwrap();
+    assert_eq!(given, saved.replacen("Echo: go\n\n", "", 1), "{given}");
 }
 
 #[tokio::test]
@@ -273,4 +285,38 @@ async fn an_abort_stops_every_branch_and_keeps_what_each_said() {
     assert_eq!(saved[1]["content"], response["content"]);
     fake.release();
     fake.release();
+}
+
+#[tokio::test]
+async fn a_failing_branch_keeps_its_siblings_parts() {
+    let fake = FakeOpenAi::start().await;
+    let server = server_with(&fake, None).await;
+    let s = server.signed_in("alice@example.org", PW).await;
+    let (left, _) = agent(&server, &s, "Left", "left", json!({})).await;
+    let (broken, _) = agent(&server, &s, "Broken", "server-error", json!({})).await;
+    let (lead, _) = agent(
+        &server,
+        &s,
+        "Lead",
+        "first",
+        json!({"edges": [{"from": "", "to": [left, broken], "edgeType": "direct"}]}),
+    )
+    .await;
+    let (seen, response) = run(&server, &s, &lead, "go").await;
+    assert!(
+        seen.last().unwrap()["error"].is_object(),
+        "the answer failed"
+    );
+    assert_eq!(response["error"], true);
+    // The lead's and the sibling's words are kept, then the error.
+    let texts: Vec<(&str, &str)> = parts(&response, "text")
+        .iter()
+        .map(|p| (p["agentId"].as_str().unwrap(), p["text"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        texts,
+        [(lead.as_str(), "Echo: go"), (left.as_str(), "Echo: go")]
+    );
+    let last = response["content"].as_array().unwrap().last().unwrap();
+    assert_eq!(last["type"], "error");
 }
