@@ -167,7 +167,7 @@ impl Engine {
                 .map(|(i, task)| self.run_member(&shared, task, lanes + i))
                 .collect();
             lanes += runs.len();
-            let ran = join_all(runs).await;
+            let mut ran = join_all(runs).await;
             let mut ending: Option<Ending> = None;
             for r in &ran {
                 total.completion_tokens += r.out.completion_tokens;
@@ -175,8 +175,10 @@ impl Engine {
                 total.steps += r.out.steps;
                 ending = worse(ending, &r.out.ending, limit);
             }
-            for r in &ran {
-                history.extend(r.added.iter().cloned());
+            // What they added, in the order they were started (LangGraph's state takes every
+            // branch's messages).
+            for r in &mut ran {
+                history.append(&mut r.added);
             }
             if let Some(e) = ending {
                 total.ending = e;
