@@ -10,7 +10,8 @@
 //! transferred), and the destination carries on with the same answer and the whole history,
 //! with its own instructions, model and tools.
 //!
-//! A **direct** edge runs its destination after its source has answered. With
+//! A **direct** edge runs its destination after its source has answered (the destinations
+//! of one step of the graph side by side, see [`super::parallel`]). With
 //! `excludeResults` the destination is given the conversation as it was before this answer
 //! and, as the person's next message, the edge's `prompt`; without it, the whole history so
 //! far and then the prompt, if there is one. In the prompt, `{results}` (or `{convo}`) stands

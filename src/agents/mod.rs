@@ -5,11 +5,12 @@
 //! tool loop every chat turn runs through ([`run`], one round of tool calls in `round`), the
 //! run steps and content parts it streams as LibreChat's client reads them ([`steps`]), and
 //! the tools a model may call ([`tools`]), and agents that hand an answer on to others
-//! ([`handoff`]).
+//! ([`handoff`]) or answer side by side ([`parallel`]).
 
 pub mod actions;
 pub mod definition;
 pub mod handoff;
+pub mod parallel;
 mod round;
 pub mod run;
 pub mod steps;

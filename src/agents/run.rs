@@ -109,6 +109,13 @@ pub trait Host: Sync {
 
     /// The tokens of `text`, for a call whose provider reported none.
     fn count(&self, text: String) -> impl Future<Output = u64> + Send;
+
+    /// Takes one step from a budget this run shares with others (the agents of one answer
+    /// running side by side share its recursion limit): `false` when none is left, and the
+    /// run stops at the limit as at its own.
+    fn take_step(&self) -> bool {
+        true
+    }
 }
 
 /// One run of the loop.
@@ -275,7 +282,7 @@ impl Run {
         // What the rounds added to the history, for an estimate of each call's prompt.
         let mut added_bytes = 0usize;
         loop {
-            if steps >= limits.recursion_limit {
+            if steps >= limits.recursion_limit || !host.take_step() {
                 out.ending = Ending::LimitReached(limits.recursion_limit);
                 done!();
             }
@@ -341,7 +348,7 @@ impl Run {
                 }
                 done!();
             }
-            if steps >= limits.recursion_limit {
+            if steps >= limits.recursion_limit || !host.take_step() {
                 out.ending = Ending::LimitReached(limits.recursion_limit);
                 done!();
             }

@@ -11,6 +11,11 @@
 //! Where a part starts a new step follows LibreChat's agents: text after reasoning, reasoning
 //! after text and anything after a tool call is a new `message_creation` step; every call is a
 //! `tool_calls` step of its own (the client puts each step's calls at the step's one index).
+//!
+//! Agents of one answer that run side by side write in **lanes** ([`Steps::lane`]): each lane
+//! has its own open step, so their steps interleave, each at an index of its own. In an answer
+//! several agents give, every step carries its [`Author`] (LibreChat's `agentId`, and the
+//! `groupId` of agents that run in parallel), on its `on_run_step` and on its content part.
 
 use serde_json::{Value, json};
 
@@ -46,6 +51,27 @@ struct Call {
     invalid_input: bool,
 }
 
+/// The agent that makes a lane's steps, in an answer several agents give.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Author {
+    /// LibreChat's `agentId`.
+    pub agent_id: String,
+    /// LibreChat's `groupId`: shared by agents that run in parallel (its client shows their
+    /// parts side by side); `None` for an agent that runs alone (a handoff, a chain).
+    pub group_id: Option<u32>,
+}
+
+/// A lane: where one agent's steps go on.
+#[derive(Debug, Clone, Default)]
+struct Lane {
+    /// The text or reasoning step that more of the same kind goes on.
+    open: Option<usize>,
+    /// Words and reasoning are kept but not streamed (an agent before the last, with
+    /// `hide_sequential_outputs`).
+    quiet: bool,
+    author: Option<Author>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Part {
     Text(String),
@@ -61,14 +87,13 @@ pub struct Steps {
     /// `steps[i]` made `parts[i]`: its id and the run step as first streamed.
     steps: Vec<(String, Value)>,
     parts: Vec<Part>,
-    /// The text or reasoning step that more of the same kind goes on.
-    open: Option<usize>,
+    /// Lane 0 always; more for agents running side by side.
+    lanes: Vec<Lane>,
+    /// The lane changes go to.
+    at: usize,
     answer_bytes: usize,
     tool_bytes: usize,
     outbox: Vec<String>,
-    /// Words and reasoning are kept but not streamed (an agent before the last, with
-    /// `hide_sequential_outputs`).
-    quiet: bool,
 }
 
 fn step_id() -> String {
@@ -95,23 +120,53 @@ impl Steps {
             run_id: run_id.to_owned(),
             steps: Vec::new(),
             parts: Vec::new(),
-            open: None,
+            lanes: vec![Lane::default()],
+            at: 0,
             answer_bytes: 0,
             tool_bytes: 0,
             outbox: Vec::new(),
-            quiet: false,
         }
+    }
+
+    fn lane_mut(&mut self) -> &mut Lane {
+        &mut self.lanes[self.at]
+    }
+
+    /// The changes that follow go to lane `lane` (a new one starts with no open step).
+    pub fn lane(&mut self, lane: usize) {
+        if lane >= self.lanes.len() {
+            self.lanes.resize_with(lane + 1, Lane::default);
+        }
+        self.at = lane;
+    }
+
+    /// The agent that writes in the current lane, and whether its words are streamed
+    /// (`quiet`: kept, not streamed). Its next words start a step of their own.
+    pub fn agent(&mut self, author: Option<Author>, quiet: bool) {
+        let lane = self.lane_mut();
+        lane.open = None;
+        lane.author = author;
+        lane.quiet = quiet;
     }
 
     /// Opens a step at the next index and reports it.
     fn open_step(&mut self, details: Value, kind: &str, part: Part) -> usize {
         let index = self.parts.len();
         let id = step_id();
-        let step = json!({
+        let mut step = json!({
             "id": id, "runId": self.run_id, "index": index, "stepIndex": index,
             "type": kind, "stepDetails": details, "usage": null,
         });
-        if !(self.quiet && kind == "message_creation") {
+        let lane = &self.lanes[self.at];
+        // LibreChat's multi-agent graph stamps its run steps with the agent, and the group
+        // of agents running in parallel; its client files each content part under them.
+        if let Some(a) = &lane.author {
+            step["agentId"] = json!(a.agent_id);
+            if let Some(g) = a.group_id {
+                step["groupId"] = json!(g);
+            }
+        }
+        if !(lane.quiet && kind == "message_creation") {
             self.outbox
                 .push(json!({"event": "on_run_step", "data": step}).to_string());
         }
@@ -136,7 +191,7 @@ impl Steps {
             Part::Text(text)
         };
         let at = self.open_step(details, "message_creation", part);
-        self.open = Some(at);
+        self.lane_mut().open = Some(at);
         at
     }
 
@@ -148,12 +203,14 @@ impl Steps {
         let fits = floor_boundary(piece, room);
         let mut rest = &piece[..fits];
         if !rest.is_empty() {
-            let same = match self.open.and_then(|i| self.parts.get(i)) {
+            let open = self.lanes[self.at].open;
+            let same = match open.and_then(|i| self.parts.get(i)) {
                 Some(Part::Think(_)) => reasoning,
                 Some(Part::Text(_)) => !reasoning,
                 _ => false,
             };
-            let at = match self.open {
+            let quiet = self.lanes[self.at].quiet;
+            let at = match open {
                 Some(at) if same => at,
                 _ => self.text_step(reasoning, String::new()),
             };
@@ -170,7 +227,7 @@ impl Steps {
                     Part::Text(t) | Part::Think(t) => t.push_str(chunk),
                     Part::Call(_) => {}
                 }
-                if self.quiet {
+                if quiet {
                     continue;
                 }
                 // Written by hand: this is the one frame sent for every few tokens.
@@ -188,16 +245,9 @@ impl Steps {
         }
     }
 
-    /// Another agent takes the answer on: its first words start a step of their own, and
-    /// are streamed unless `quiet` (they are still kept).
-    pub fn next_agent(&mut self, quiet: bool) {
-        self.open = None;
-        self.quiet = quiet;
-    }
-
     /// A call the model starts: a step of its own. Returns its part's index.
     pub fn call_start(&mut self, id: &str, name: &str) -> usize {
-        self.open = None;
+        self.lane_mut().open = None;
         let details = json!({"type": "tool_calls", "tool_calls": [
             {"id": id, "name": name, "args": "", "type": "tool_call"}
         ]});
@@ -282,12 +332,23 @@ impl Steps {
         let mut out: Vec<ContentPart> = self
             .parts
             .iter()
-            .map(|p| match p {
-                Part::Text(t) => ContentPart::text(t.clone()),
-                Part::Think(t) => ContentPart::think(t.clone()),
-                Part::Call(c) => {
-                    ContentPart::Other(json!({"type": "tool_call", "tool_call": call_json(c)}))
+            .zip(&self.steps)
+            .map(|(p, (_, step))| {
+                let mut part = match p {
+                    Part::Text(t) => ContentPart::text(t.clone()),
+                    Part::Think(t) => ContentPart::think(t.clone()),
+                    Part::Call(c) => {
+                        ContentPart::Other(json!({"type": "tool_call", "tool_call": call_json(c)}))
+                    }
+                };
+                // LibreChat's content aggregator copies the step's agent and group onto
+                // the part it made.
+                for key in ["agentId", "groupId"] {
+                    if let Some(v) = step.get(key) {
+                        part.set(key, v.clone());
+                    }
                 }
+                part
             })
             .collect();
         if out.is_empty() {
@@ -346,139 +407,5 @@ fn call_json(c: &Call) -> Value {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn frames(s: &mut Steps) -> Vec<Value> {
-        s.drain()
-            .map(|f| serde_json::from_str(&f).unwrap())
-            .collect()
-    }
-
-    #[test]
-    fn text_reasoning_and_calls_each_get_their_index() {
-        let mut s = Steps::new("r1");
-        s.text("hmm", true).unwrap();
-        s.text(" ok", true).unwrap();
-        s.text("Let me add.", false).unwrap();
-        let call = s.call_start("call_1", "calculator");
-        s.call_args(call, "{\"input\":").unwrap();
-        s.call_args(call, "\"1+1\"}").unwrap();
-        s.call_done(call, "2".into(), false);
-        s.text("It is 2.", false).unwrap();
-        let f = frames(&mut s);
-        let events: Vec<&str> = f.iter().map(|f| f["event"].as_str().unwrap()).collect();
-        assert_eq!(
-            events,
-            [
-                "on_run_step",
-                "on_reasoning_delta",
-                "on_reasoning_delta",
-                "on_run_step",
-                "on_message_delta",
-                "on_run_step",
-                "on_run_step_delta",
-                "on_run_step_delta",
-                "on_run_step_completed",
-                "on_run_step",
-                "on_message_delta",
-            ]
-        );
-        let indexes: Vec<u64> = f
-            .iter()
-            .filter(|f| f["event"] == "on_run_step")
-            .map(|f| f["data"]["index"].as_u64().unwrap())
-            .collect();
-        assert_eq!(indexes, [0, 1, 2, 3]);
-        assert_eq!(f[1]["data"]["id"], f[0]["data"]["id"]);
-        assert_eq!(
-            f[1]["data"]["delta"]["content"][0],
-            json!({"type": "think", "think": "hmm"})
-        );
-        assert_eq!(
-            f[5]["data"]["stepDetails"],
-            json!({"type": "tool_calls", "tool_calls": [{"id": "call_1", "name": "calculator", "args": "", "type": "tool_call"}]})
-        );
-        assert_eq!(f[5]["data"]["runId"], "r1");
-        assert_eq!(f[6]["data"]["id"], f[5]["data"]["id"]);
-        assert_eq!(
-            f[6]["data"]["delta"],
-            json!({"type": "tool_calls", "tool_calls": [{"args": "{\"input\":", "type": "tool_call_chunk"}]})
-        );
-        let done = &f[8]["data"]["result"];
-        assert_eq!(done["id"], f[5]["data"]["id"]);
-        assert_eq!(done["index"], 2);
-        assert_eq!(
-            done["tool_call"],
-            json!({"id": "call_1", "name": "calculator", "args": "{\"input\":\"1+1\"}", "output": "2", "progress": 1, "type": "tool_call"})
-        );
-        let parts = serde_json::to_value(s.parts()).unwrap();
-        assert_eq!(
-            parts,
-            json!([
-                {"type": "think", "think": "hmm ok"},
-                {"type": "text", "text": "Let me add."},
-                {"type": "tool_call", "tool_call": done["tool_call"]},
-                {"type": "text", "text": "It is 2."},
-            ])
-        );
-        assert_eq!(s.answer_text(), "Let me add.\n\nIt is 2.");
-        assert_eq!(s.run_steps().len(), 4);
-        assert_eq!(s.run_steps()[2]["stepDetails"]["tool_calls"][0]["args"], "");
-    }
-
-    #[test]
-    fn a_seed_is_the_first_step_and_text_goes_on_it() {
-        let mut s = Steps::new("r");
-        s.seed("Once upon");
-        s.text(" a time", false).unwrap();
-        let f = frames(&mut s);
-        assert_eq!(f.len(), 2);
-        assert_eq!(f[1]["data"]["id"], f[0]["data"]["id"]);
-        assert_eq!(s.answer_text(), "Once upon a time");
-        assert_eq!(
-            serde_json::to_value(Steps::new("x").parts()).unwrap(),
-            json!([{"type": "text", "text": ""}])
-        );
-    }
-
-    #[test]
-    fn text_is_bounded_and_large_pieces_make_small_frames() {
-        let mut s = Steps::new("r");
-        let piece = "é".repeat(100 * 1024);
-        s.text(&piece, false).unwrap();
-        let f = frames(&mut s);
-        let sizes: Vec<usize> = f[1..]
-            .iter()
-            .map(|f| {
-                f["data"]["delta"]["content"][0]["text"]
-                    .as_str()
-                    .unwrap()
-                    .len()
-            })
-            .collect();
-        assert_eq!(sizes.iter().sum::<usize>(), piece.len());
-        assert!(sizes.iter().all(|&n| n <= FRAME_TEXT_BYTES));
-        let filler = "x".repeat(MAX_ANSWER_BYTES - piece.len() - 1);
-        s.text(&filler, true).unwrap();
-        assert_eq!(s.text("é", false), Err(Full), "never splits a character");
-        assert!(s.text("y", false).is_ok());
-        assert_eq!(s.text("z", false), Err(Full));
-        assert_eq!(s.answer_bytes, MAX_ANSWER_BYTES);
-    }
-
-    #[test]
-    fn calls_are_bounded() {
-        let mut s = Steps::new("r");
-        let at = s.call_start("c", "f");
-        let big = "x".repeat(MAX_TOOL_BYTES - 10);
-        s.call_args(at, &big).unwrap();
-        assert_eq!(s.tool_room(), 10);
-        assert_eq!(s.call_args(at, &"y".repeat(11)), Err(Full));
-        s.call_done(at, "0123456789".into(), true);
-        assert_eq!(s.tool_room(), 0);
-        let parts = serde_json::to_value(s.parts()).unwrap();
-        assert_eq!(parts[0]["tool_call"]["inputValidationError"], true);
-        assert!(s.has_calls());
-    }
-}
+#[path = "steps_tests.rs"]
+mod tests;

@@ -1,5 +1,7 @@
 //! What the model sees: the branch that leads to the new message, the system prompt first, the
-//! oldest turns left out when everything would not fit the model's context window.
+//! oldest turns left out when everything would not fit the model's context window. An answer
+//! of agents that ran side by side is given back with only the first agent of each parallel
+//! group ([`primary_only`]), as LibreChat gives it.
 
 use serde_json::{Map, Value};
 
@@ -109,6 +111,8 @@ pub fn build_counted(
         if m.error {
             continue;
         }
+        let primary = (!m.is_created_by_user).then(|| primary_only(m)).flatten();
+        let m = primary.as_ref().unwrap_or(m);
         let attached = attachments.get(&m.message_id);
         if !m.is_created_by_user
             && let Some((messages, text)) = super::replay::answer(m.content.as_ref(), offered)
@@ -153,6 +157,73 @@ pub fn build_counted(
     (kept, used)
 }
 
+/// An answer of agents that ran side by side, as LibreChat gives it back to a model: of each
+/// parallel group (the parts with a `groupId`) only its primary agent's parts stay — the
+/// first agent in the answer, or, among ids ending in LibreChat's `____<n>`, the lowest `n`
+/// (LibreChat's `createMultiAgentMapper` and `findPrimaryAgentId`) — and its text is theirs
+/// (recounted). `None` for any other message.
+fn primary_only(m: &Message) -> Option<Message> {
+    let parts = m.content.as_ref()?.as_array()?;
+    let group = |p: &Value| p.get("groupId").filter(|g| !g.is_null()).cloned();
+    if !parts.iter().any(|p| group(p).is_some()) {
+        return None;
+    }
+    // Each group's agents, in the order their parts come.
+    let mut groups: Vec<(Value, Vec<&str>)> = Vec::new();
+    for p in parts {
+        let (Some(g), Some(agent)) = (group(p), p["agentId"].as_str()) else {
+            continue;
+        };
+        match groups.iter_mut().find(|(have, _)| *have == g) {
+            Some((_, agents)) if !agents.contains(&agent) => agents.push(agent),
+            Some(_) => {}
+            None => groups.push((g, vec![agent])),
+        }
+    }
+    let suffix = |id: &str| {
+        let (_, n) = id.rsplit_once("____")?;
+        (!n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| n.parse::<u64>().ok())
+            .flatten()
+    };
+    let primary = |agents: &[&str]| -> Option<String> {
+        if let Some(plain) = agents.iter().find(|a| suffix(a).is_none()) {
+            return Some((*plain).to_owned());
+        }
+        agents
+            .iter()
+            .min_by_key(|a| suffix(a))
+            .map(|a| (*a).to_owned())
+    };
+    let primaries: Vec<(Value, Option<String>)> = groups
+        .iter()
+        .map(|(g, agents)| (g.clone(), primary(agents)))
+        .collect();
+    let kept: Vec<Value> = parts
+        .iter()
+        .filter(|p| {
+            let (Some(g), Some(agent)) = (group(p), p["agentId"].as_str()) else {
+                return true;
+            };
+            primaries
+                .iter()
+                .find(|(have, _)| *have == g)
+                .and_then(|(_, first)| first.as_deref())
+                .is_none_or(|first| first == agent)
+        })
+        .cloned()
+        .collect();
+    let mut out = m.clone();
+    out.content = Some(Value::Array(kept));
+    out.text = crate::db::messages::text_parts(out.content.as_ref())
+        .into_iter()
+        .filter(|t| !t.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n\n");
+    out.token_count = None;
+    Some(out)
+}
+
 /// The text parts of a message's content, without its reasoning.
 fn visible_text(m: &Message) -> Option<String> {
     let texts = crate::db::messages::text_parts(m.content.as_ref());
@@ -172,6 +243,38 @@ mod tests {
             text: text.into(),
             ..Message::default()
         }
+    }
+
+    #[test]
+    fn of_agents_side_by_side_only_each_groups_first_is_given_back() {
+        let mut answer = m("a", false, "lead\n\nleft\n\nright\n\nend");
+        answer.content = Some(serde_json::json!([
+            {"type": "text", "text": "lead", "agentId": "agent_lead"},
+            {"type": "text", "text": "left", "agentId": "agent_left", "groupId": 1},
+            {"type": "text", "text": "right", "agentId": "agent_right", "groupId": 1},
+            {"type": "text", "text": "more left", "agentId": "agent_left", "groupId": 1},
+            {"type": "text", "text": "end", "agentId": "agent_end"},
+        ]));
+        answer.token_count = Some(9);
+        let given = build(
+            "gpt-4o",
+            &[m("q", true, "go"), answer.clone()],
+            None,
+            100_000,
+        );
+        assert_eq!(
+            given[1].content,
+            [Part::Text("lead\n\nleft\n\nmore left\n\nend".into())]
+        );
+        // Added agents' suffixes: the lowest is primary.
+        answer.content = Some(serde_json::json!([
+            {"type": "text", "text": "two", "agentId": "agent_x____2", "groupId": 1},
+            {"type": "text", "text": "one", "agentId": "agent_x____1", "groupId": 1},
+        ]));
+        assert_eq!(primary_only(&answer).unwrap().text, "one");
+        // Handoffs (no group) and plain answers stay whole.
+        answer.content = Some(serde_json::json!([{"type": "text", "text": "x", "agentId": "a"}]));
+        assert!(primary_only(&answer).is_none());
     }
 
     #[test]

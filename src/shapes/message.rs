@@ -162,6 +162,22 @@ pub struct ImageUrl {
 }
 
 impl ContentPart {
+    /// Sets a field beside the part's own (LibreChat's `agentId` and `groupId`).
+    pub fn set(&mut self, key: &str, value: Value) {
+        match self {
+            ContentPart::Text { extra, .. }
+            | ContentPart::Think { extra, .. }
+            | ContentPart::Error { extra, .. }
+            | ContentPart::ImageUrl { extra, .. } => {
+                extra.insert(key.to_owned(), value);
+            }
+            ContentPart::Other(Value::Object(fields)) => {
+                fields.insert(key.to_owned(), value);
+            }
+            ContentPart::Other(_) => {}
+        }
+    }
+
     pub fn text(text: impl Into<String>) -> Self {
         ContentPart::Text {
             text: PartText::Plain(text.into()),

@@ -10,7 +10,7 @@ use crate::support::fake_tools::ToolScript;
 use crate::*;
 
 /// The requests made of `model`, but for titles.
-fn asked(fake: &FakeOpenAi, model: &str) -> Vec<Value> {
+pub(crate) fn asked(fake: &FakeOpenAi, model: &str) -> Vec<Value> {
     fake.requests()
         .into_iter()
         .filter(|r| r["model"] == model)
@@ -34,7 +34,7 @@ fn tool_names(request: &Value) -> Vec<String> {
 }
 
 /// An agent of `model` named `name` with `instructions`, and `more`.
-async fn agent(
+pub(crate) async fn agent(
     server: &TestServer,
     s: &Session,
     name: &str,
@@ -49,7 +49,7 @@ async fn agent(
     ids(&create(server, s, body).await)
 }
 
-async fn answer(server: &TestServer, s: &Session, agent_id: &str, text: &str) -> Value {
+pub(crate) async fn answer(server: &TestServer, s: &Session, agent_id: &str, text: &str) -> Value {
     let body = json!({"text": text, "endpoint": "agents", "agent_id": agent_id});
     let id = server.start_chat(s, "agents", body).await;
     let seen = frames(server, s, &id, "").await;

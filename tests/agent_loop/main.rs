@@ -9,6 +9,7 @@ mod support;
 mod agents;
 mod chains;
 mod formats;
+mod parallel;
 mod recovery;
 mod replay;
 mod safety;
@@ -22,8 +23,7 @@ use support::{Session, TestServer};
 pub const PW: &str = "correct horse battery";
 
 /// The models each test scripts, by endpoint.
-pub const OPENAI_MODELS: &str =
-    "calc,calc-responses,pair,bad-calls,forever,held,gpt-4o,router,specialist,first,second";
+pub const OPENAI_MODELS: &str = "calc,calc-responses,pair,bad-calls,forever,held,gpt-4o,router,specialist,first,second,left,right,joiner,gated,server-error";
 pub const ANTHROPIC_MODELS: &str = "claude-calc";
 pub const GOOGLE_MODELS: &str = "gemini-calc";
 

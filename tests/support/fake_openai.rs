@@ -21,11 +21,17 @@
 //! A model given a [`ToolScript`] ([`FakeOpenAi::script`]) answers with tool calls in each
 //! format (see [`super::fake_tools`]), and every request's tool history is checked as each
 //! provider checks it.
+//!
+//! Models that **meet** ([`FakeOpenAi::meet`]) answer only once each of them has been asked:
+//! a request to one waits for the others' (a barrier), so requests made one after another
+//! never all arrive, and the first is answered with an error (after [`MEET_WAIT`], a guard
+//! against a hung test, never reached when the requests are made together).
 #![allow(dead_code)]
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
@@ -34,11 +40,17 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::{Semaphore, mpsc, watch};
 
 use super::fake_tools::{self, ToolScript};
 
 pub const KEY: &str = "test-key";
+
+/// How long a model of a meeting waits for the others before it gives up.
+pub const MEET_WAIT: Duration = Duration::from_secs(20);
+
+/// The models that meet, and those of them asked so far.
+type Meeting = (Vec<String>, HashSet<String>);
 
 #[derive(Clone)]
 struct Shared {
@@ -48,9 +60,32 @@ struct Shared {
     gate: Arc<Semaphore>,
     /// The models that answer with tool calls, and their calls.
     scripts: Arc<Mutex<HashMap<String, ToolScript>>>,
+    meeting: Arc<watch::Sender<Meeting>>,
 }
 
 impl Shared {
+    /// For a model of the meeting: waits until every model of it has been asked; an error
+    /// answer when they never all are.
+    async fn meet(&self, model: &str) -> Option<Response> {
+        let mut seen = self.meeting.subscribe();
+        if !seen.borrow().0.iter().any(|m| m == model) {
+            return None;
+        }
+        self.meeting.send_modify(|(_, asked)| {
+            asked.insert(model.to_owned());
+        });
+        let all = |(models, asked): &Meeting| models.iter().all(|m| asked.contains(m));
+        match tokio::time::timeout(MEET_WAIT, seen.wait_for(all)).await {
+            Ok(Ok(_)) => None,
+            _ => Some(error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &format!("{model} waited for the others of its meeting in vain"),
+                "server_error",
+                None,
+            )),
+        }
+    }
+
     /// The script of `model`, when it has one that applies to this request.
     fn script(&self, model: &str, body: &Value) -> Option<ToolScript> {
         let script = self.scripts.lock().unwrap().get(model).cloned()?;
@@ -71,6 +106,7 @@ impl FakeOpenAi {
             headers: Arc::default(),
             gate: Arc::new(Semaphore::new(0)),
             scripts: Arc::default(),
+            meeting: Arc::new(watch::channel(Meeting::default()).0),
         };
         let app = Router::new()
             .route("/v1/chat/completions", post(completions))
@@ -105,6 +141,14 @@ impl FakeOpenAi {
             .lock()
             .unwrap()
             .insert(model.to_owned(), script);
+    }
+
+    /// Makes `models` meet: a request to one is answered only once each has been asked.
+    pub fn meet(&self, models: &[&str]) {
+        self.shared.meeting.send_replace((
+            models.iter().map(|m| (*m).to_owned()).collect(),
+            HashSet::new(),
+        ));
     }
 
     /// Lets one waiting `gated` answer finish.
@@ -257,6 +301,9 @@ async fn completions(
         return refused;
     }
     let model = body["model"].as_str().unwrap_or("").to_owned();
+    if let Some(refused) = shared.meet(&model).await {
+        return refused;
+    }
     // A title request offers no tools: a scripted model answers it with the title too.
     let title = is_title(&body) && body.get("tools").is_none();
     if let Some(script) = shared.script(&model, &body).filter(|_| !title) {

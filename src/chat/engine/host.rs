@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use serde_json::json;
 
@@ -22,6 +23,10 @@ pub(super) struct TurnHost<'a> {
     endpoint: &'a Endpoint,
     api_key: &'a str,
     model: &'a str,
+    /// The lane of the answer's steps this agent writes in (see [`Steps::lane`]).
+    lane: usize,
+    /// The steps left to the whole answer, when agents share it (see [`Host::take_step`]).
+    budget: Option<&'a AtomicU32>,
 }
 
 impl<'a> TurnHost<'a> {
@@ -52,6 +57,17 @@ impl<'a> TurnHost<'a> {
             endpoint,
             api_key,
             model,
+            lane: 0,
+            budget: None,
+        }
+    }
+
+    /// This host writing in `lane`, taking its steps from `budget`.
+    pub fn sharing(self, lane: usize, budget: &'a AtomicU32) -> Self {
+        TurnHost {
+            lane,
+            budget: Some(budget),
+            ..self
         }
     }
 }
@@ -71,7 +87,18 @@ impl Host for TurnHost<'_> {
     }
 
     fn steps<R>(&self, change: impl FnOnce(&mut Steps) -> R) -> R {
-        self.job.update(change)
+        let lane = self.lane;
+        self.job.update(|s| {
+            s.lane(lane);
+            change(s)
+        })
+    }
+
+    fn take_step(&self) -> bool {
+        self.budget.is_none_or(|left| {
+            left.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
+                .is_ok()
+        })
     }
 
     fn save(&self) -> impl Future<Output = ()> + Send {

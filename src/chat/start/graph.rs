@@ -16,6 +16,7 @@ use super::checks::Chosen;
 use super::memory::{self, MemoryAccess};
 use crate::access;
 use crate::agents::handoff::{self, Edge, Kind, Transfer};
+use crate::agents::parallel;
 use crate::agents::tools::{Tool, ToolSet};
 use crate::chat::engine::{Graph, Member, Next};
 use crate::db::agents;
@@ -255,6 +256,7 @@ impl ChatService {
                     .with(own_memory_tools),
                 handoffs: Vec::new(),
                 next: Vec::new(),
+                group: None,
             });
         }
         let index = |id: &str, members: &[Member]| members.iter().position(|m| m.id == id);
@@ -286,9 +288,16 @@ impl ChatService {
                 }
             }
         }
+        let ids: Vec<&str> = members.iter().map(|m| m.id.as_str()).collect();
+        let starts = parallel::starts(&ids, &edges);
+        let groups = parallel::groups(&ids, &edges, &starts);
+        for (m, group) in members.iter_mut().zip(groups) {
+            m.group = group;
+        }
         Graph {
             members,
             hide_sequential_outputs,
+            starts,
         }
     }
 }

@@ -240,6 +240,7 @@ impl ChatService {
                     tools: tools.clone(),
                     handoffs: Vec::new(),
                     next: Vec::new(),
+                    group: None,
                 };
                 let inline = |partition: &str| {
                     self.inline_memory_tools(
