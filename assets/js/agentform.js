@@ -87,6 +87,30 @@ async function toolsField(agent, capabilities) {
 }
 
 /**
+ * The agent's memory (while the `memory` capability is on): whether it has the memory tools
+ * itself (LibreChat's `memory` entry in its tools: it saves or forgets when asked), and whose
+ * memories it reads and writes (`memory_scope`): the person's, shared with their other chats,
+ * or its own, kept apart.
+ */
+function memoryField(agent) {
+  const tools = h('input', { type: 'checkbox', checked: (agent.tools || []).includes('memory') });
+  const scope = h('select', { id: 'agent-memory-scope' },
+    [['user', 'The person\'s, shared with their other chats'], ['agent', 'Its own, kept apart']]
+      .map(([v, l]) => h('option', { value: v, selected: v === (agent.memory_scope || 'user') }, l)));
+  const el = h('fieldset', { class: 'agent-fieldset' }, h('legend', {}, 'Memory'),
+    h('label', { class: 'radio' }, tools, h('span', {}, 'Saves or forgets memories when asked')),
+    field(scope, 'Whose memories it uses'));
+  return {
+    el,
+    apply(body) {
+      body.tools = body.tools.filter((t) => t !== 'memory');
+      if (tools.checked) body.tools.push('memory');
+      body.memory_scope = scope.value;
+    },
+  };
+}
+
+/**
  * The form for `agent` (`{}` for a new one). `entry` is the `agents` entry of
  * `/api/endpoints` (capabilities, allowed providers).
  */
@@ -111,6 +135,7 @@ export async function agentForm(agent, entry) {
     ? h('select', { id: 'agent-artifacts' }, ARTIFACTS.map(([v, l]) => h('option', { value: v, selected: v === (agent.artifacts || '') }, l)))
     : null;
   const starters = startersField(agent.conversation_starters || []);
+  const memory = caps.includes('memory') ? memoryField(agent) : null;
 
   const el = [
     field(name, 'Name'),
@@ -124,6 +149,7 @@ export async function agentForm(agent, entry) {
     field(category, 'Category'),
     field(recursion, 'Recursion limit', 'The most steps (model answers and tool calls) one answer may take.'),
     artifacts ? field(artifacts, 'Artifacts') : null,
+    memory?.el,
   ];
 
   return {
@@ -149,6 +175,7 @@ export async function agentForm(agent, entry) {
       };
       if (recursion.value.trim()) body.recursion_limit = Number(recursion.value);
       if (artifacts) body.artifacts = artifacts.value;
+      if (memory) memory.apply(body);
       return body;
     },
   };

@@ -4,7 +4,8 @@
 // asks the question; the answer shows the calculator's step (arguments, output) while it
 // streams and again after a reload. Shared with a second account as viewer, the agent is
 // listed there, read-only, and answers that person too. In a plain chat the composer's
-// Calculator toggle gives the model the tool. A copy is made and deleted. The model
+// Calculator toggle gives the model the tool. A copy is made and deleted. Its memory settings
+// (the memory tools, memories of its own) are saved, shown again, and undone. The model
 // `calc-model` of the fake provider calls `calculator` with `6*7` and then answers
 // "Results: <output>" (tests/e2e.rs scripts it). Then the agent's documents: uploaded, read
 // in a chat and removed (agentfiles.mjs); and an agent's actions: added, called in a chat,
@@ -247,6 +248,34 @@ export async function agentSteps({ page, step, shots, newPage, register, send, l
     await page.locator('li.agent-item', { hasText: NAME }).waitFor();
     await shots(page, 'agents');
     if (await page.locator('li.agent-item').count() !== 1) throw new Error('the copy is still listed');
+  });
+
+  await step('agents: its memory: the memory tools and memories of its own, kept after a reload, then undone', async () => {
+    await page.goto(`agents/${agent.id}`);
+    const box = page.getByLabel('Saves or forgets memories when asked');
+    const scope = page.getByLabel('Whose memories it uses');
+    if (await box.isChecked() || await scope.inputValue() !== 'user') throw new Error('a new agent does not start with the shared memories and no tools');
+    const save = async () => {
+      const saved = page.waitForResponse((r) => isApi(r, 'PATCH', new RegExp(`^/api/agents/${agent.id}$`)));
+      await page.getByRole('button', { name: 'Save', exact: true }).click();
+      const res = await saved;
+      if (res.status() !== 200) throw new Error(`the save answered ${res.status()}`);
+      return res.request().postDataJSON();
+    };
+    await box.check();
+    await scope.selectOption({ label: 'Its own, kept apart' });
+    const sent = await save();
+    if (!sent.tools.includes('calculator') || !sent.tools.includes('memory') || sent.memory_scope !== 'agent') {
+      throw new Error(`the form sent ${JSON.stringify(sent)}`);
+    }
+    await page.reload();
+    await page.getByRole('heading', { name: NAME }).waitFor();
+    if (!(await page.getByLabel('Saves or forgets memories when asked').isChecked())
+      || await page.getByLabel('Whose memories it uses').inputValue() !== 'agent') throw new Error('the builder does not show the memory settings saved');
+    await page.getByLabel('Saves or forgets memories when asked').uncheck();
+    await page.getByLabel('Whose memories it uses').selectOption({ label: 'The person\'s, shared with their other chats' });
+    const undone = await save();
+    if (JSON.stringify(undone.tools) !== '["calculator"]' || undone.memory_scope !== 'user') throw new Error(`the form sent ${JSON.stringify(undone)}`);
   });
 
   await agentFileSteps({ page, step, shots, send, lastAnswer, pickModel, picture }, agent);
