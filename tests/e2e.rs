@@ -123,19 +123,10 @@ async fn the_web_app_in_a_real_browser() {
         "a call to the action's API went without its key"
     );
     // The OAuth action called the API with the token the person's sign-in got, never before.
-    let me = api.seen_at("/v1/me");
     assert_eq!(
-        me.len(),
-        1,
-        "the OAuth action called the API {} times",
-        me.len()
-    );
-    assert!(
-        me[0]
-            .headers
-            .get("authorization")
-            .is_some_and(|a| api.tokens().iter().any(|t| *a == format!("Bearer {t}"))),
-        "the OAuth action's call went without the person's token"
+        api.me_calls(),
+        [true],
+        "the OAuth action must call the API once, with the person's token"
     );
     // The Markdown file attached in the browser reached the model with its message
     // (DOC_MARKER in tests/e2e/attachments.mjs).

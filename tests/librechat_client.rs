@@ -322,19 +322,10 @@ async fn librechat_s_own_client_in_a_real_browser() {
     );
     // The OAuth action added in LibreChat's Tool Library called the API once, with the token
     // the person's sign-in in the browser got.
-    let me = api.seen_at("/v1/me");
     assert_eq!(
-        me.len(),
-        1,
-        "the OAuth action called the API {} times",
-        me.len()
-    );
-    assert!(
-        me[0]
-            .headers
-            .get("authorization")
-            .is_some_and(|a| api.tokens().iter().any(|t| *a == format!("Bearer {t}"))),
-        "the OAuth action's call went without the person's token"
+        api.me_calls(),
+        [true],
+        "the OAuth action must call the API once, with the person's token"
     );
     let specialist = fake
         .requests()

@@ -118,6 +118,20 @@ impl FakeApi {
         self.shared.tokens.lock().unwrap().clone()
     }
 
+    /// Each call of `getMe` so far: whether it carried a token the token endpoint gave.
+    pub fn me_calls(&self) -> Vec<bool> {
+        let tokens = self.tokens();
+        self.seen_at("/v1/me")
+            .iter()
+            .map(|c| {
+                c.headers
+                    .get("authorization")
+                    .and_then(|a| a.strip_prefix("Bearer "))
+                    .is_some_and(|t| tokens.iter().any(|k| k == t))
+            })
+            .collect()
+    }
+
     /// The OpenAPI document of this API, its server at `server` (`<base>/v1` normally).
     pub fn spec_at(server: &str) -> String {
         let get_op =
