@@ -452,3 +452,71 @@ async fn updating_a_link_refreshes_it_and_files_are_never_shared() {
     assert_eq!(texts, ["look", "and this"]);
     server.stop().await;
 }
+
+/// An answer holding an artifact comes with the rendered text around its card (the bundled
+/// app's shared page shows the card between them), sanitized like the rest; the artifact's
+/// text itself stays in `text` and is in no piece. An answer without one has no pieces.
+#[tokio::test]
+async fn an_answer_with_an_artifact_comes_with_the_text_around_its_card() {
+    let server = TestServer::builder()
+        .env("ALLOW_SHARED_LINKS_PUBLIC", "true")
+        .start()
+        .await;
+    let alice = server.signed_in("alice@example.org", PW).await;
+    let artifact = ":::artifact{identifier=\"p\" type=\"text/html\" title=\"Probe\"}\n````html\n<h1 id=\"x\">inside</h1>\n````\n:::";
+    let answer = format!("Before **it**<script>alert(1)</script>\n{artifact}\nafter it");
+    server
+        .send(
+            "POST",
+            "/api/convos/update",
+            &alice.token,
+            json!({"arg": {"conversationId": "c-art", "title": "Art"}}),
+        )
+        .await;
+    for (id, parent, text, user) in [
+        ("q", ROOT, "Make a page", true),
+        ("a", "q", answer.as_str(), false),
+        ("q2", "a", "Thanks", true),
+        ("a2", "q2", "No artifact here", false),
+    ] {
+        let body = json!({"messageId": id, "parentMessageId": parent, "text": text, "isCreatedByUser": user});
+        let resp = server
+            .send("POST", "/api/messages/c-art", &alice.token, body)
+            .await;
+        assert_eq!(resp.status(), 201);
+    }
+    let created: Value = server
+        .send("POST", "/api/share/c-art", &alice.token, Value::Null)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let shared: Value = server
+        .get(&format!(
+            "/api/share/{}",
+            created["shareId"].as_str().unwrap()
+        ))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let msgs = shared["messages"].as_array().unwrap();
+    assert_eq!(msgs.len(), 4);
+    assert_eq!(msgs[1]["text"], answer.as_str());
+    let parts: Vec<&str> = msgs[1]["htmlParts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    assert_eq!(parts.len(), 2, "{parts:?}");
+    assert!(parts[0].contains("<strong>it</strong>"), "{parts:?}");
+    assert!(parts[1].contains("after it"), "{parts:?}");
+    for p in &parts {
+        assert!(!p.contains("<script") && !p.contains("inside"), "{p}");
+    }
+    for m in [&msgs[0], &msgs[2], &msgs[3]] {
+        assert!(m.get("htmlParts").is_none(), "{m}");
+    }
+    server.stop().await;
+}

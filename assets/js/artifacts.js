@@ -1,6 +1,6 @@
 // Artifacts in answers: a `:::artifact{identifier type title}` block shows as a card; opening it
 // shows the artifact in a panel beside the chat, as a preview or as its code, which can be
-// copied and edited (`POST /api/messages/artifact/:messageId`).
+// copied and edited (`POST /api/messages/artifact/:messageId`); on a shared page, only copied.
 //
 // The blocks are found exactly as the server finds them (src/chat/artifacts), so the index sent
 // with an edit names the same artifact there. Web pages and SVG run in a frame that is
@@ -224,12 +224,18 @@ const svgPage = (svg) => `<!doctype html><html><head><meta charset="utf-8"><styl
 
 let active = null;
 
-/** Opens artifact `a` of message `messageId` in the chat's panel; `onSaved(message)` after an edit. */
+/**
+ * Opens artifact `a` in the view's panel. `options`: `{messageId, editable, onSaved(message)}`
+ * in a chat (`onSaved` after an edit), `{readOnly: true}` on a shared page (no edit control).
+ */
 export function openArtifact(a, options) {
   active?.open(a, options);
 }
 
-/** The chat view's artifact panel (one per view; the newest is the one `openArtifact` uses). */
+/**
+ * A view's artifact panel, a chat's or a shared page's (one per view; the newest is the one
+ * `openArtifact` uses).
+ */
 export function artifactPanel() {
   const name = h('h2', { class: 'artifact-name' });
   const previewBtn = h('button', { type: 'button', class: 'chip', 'aria-pressed': 'true' }, 'Preview');
@@ -283,6 +289,7 @@ export function artifactPanel() {
 
   function code(a) {
     const source = h('pre', { class: 'artifact-code' }, h('code', {}, a.content));
+    if (opts.readOnly) return h('div', { class: 'artifact-code-view' }, source);
     const edit = h('button', { type: 'button', class: 'chip', disabled: !opts.editable }, 'Edit');
     edit.addEventListener('click', () => editing(a));
     return h('div', { class: 'artifact-code-view' }, h('div', { class: 'artifact-tools' }, edit), source);

@@ -81,6 +81,24 @@ pub fn grants_cte(rt: ResourceType) -> String {
     )
 }
 
+/// The viewer's access entries on one resource of `rt`, the one `resource` names (a column of
+/// the row being read), as the `FROM ... WHERE` of a correlated subquery over `acl_entries e`:
+/// the entries [`grants_cte`] would give for it, bound the same way. A list that walks its own
+/// order and stops at a page probes each row with it (a few index lookups) instead of
+/// gathering all the viewer's grants first.
+pub fn entries_of(rt: ResourceType, resource: &str) -> String {
+    format!(
+        "FROM acl_entries e
+         WHERE e.resource_type = '{}' AND e.resource_id = {resource}
+           AND ((e.principal_type = 'user' AND e.principal_id = :acl_user)
+                OR (e.principal_type = 'role' AND e.principal_id = :acl_role)
+                OR (e.principal_type = 'public' AND e.principal_id = '')
+                OR (e.principal_type = 'group' AND e.principal_id IN
+                    (SELECT m.group_id FROM group_members m WHERE m.user_id = :acl_user)))",
+        rt.as_str()
+    )
+}
+
 /// The union of the bits of several grants (SQLite has no bitwise OR aggregate; four bits).
 pub const BITS_OF_GRANTS: &str =
     "(max(perm_bits & 1) | max(perm_bits & 2) | max(perm_bits & 4) | max(perm_bits & 8))";

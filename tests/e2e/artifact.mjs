@@ -2,7 +2,9 @@
 // script tries to read the app's page, its cookies and storage, and to call its API. The
 // answer shows a card; opening it runs the page in the sandboxed frame, where every attempt
 // fails (its origin is opaque); the code view copies and edits it, the edit is saved through
-// `POST /api/messages/artifact/:messageId` and is there after a reload. Called by app.test.mjs.
+// `POST /api/messages/artifact/:messageId` and is there after a reload. Shared, the answer
+// shows the card to a visitor without an account, and it opens read-only in the same sandbox.
+// Called by app.test.mjs.
 
 const PROBE = `<!DOCTYPE html>
 <html><body>
@@ -21,7 +23,7 @@ const QUESTION = `Make a probe page\n:::artifact{identifier="probe" type="text/h
 
 const isApi = (r, method, path) => r.request().method() === method && new URL(r.url()).pathname.match(path);
 
-export async function artifactSteps({ page, step, shots, send, lastAnswer, pickModel }) {
+export async function artifactSteps({ page, step, shots, send, lastAnswer, pickModel, newPage }) {
   const panel = page.getByRole('complementary', { name: 'Artifact: Probe page' });
   const frame = page.frameLocator('iframe.artifact-frame').frameLocator('iframe');
   let convo;
@@ -81,5 +83,50 @@ export async function artifactSteps({ page, step, shots, send, lastAnswer, pickM
     if (!answer.content?.[0]?.text?.includes('Artifact edited')) throw new Error('the stored content lacks the edit');
     await lastAnswer(page).getByRole('button', { name: 'Open artifact: Probe page' }).click();
     await frame.locator('#status', { hasText: 'Artifact edited' }).waitFor();
+  });
+
+  await step('artifacts: a shared link shows the card, opened read-only in the sandbox', async () => {
+    // This chat's menu (the fake model gives several chats the same title).
+    await page.locator('li.convo.active').getByRole('button', { name: /^Actions for / }).click();
+    await page.getByRole('menuitem', { name: 'Share' }).click();
+    const link = await page.getByLabel('Shared link').inputValue();
+    await page.getByRole('dialog', { name: 'Share' }).getByRole('button', { name: 'Close', exact: true }).click();
+    const visitor = await newPage();
+    if ((await visitor.context().cookies()).length) throw new Error('the visitor has cookies');
+    const writes = [];
+    visitor.on('request', (r) => r.method() !== 'GET' && writes.push(`${r.method()} ${new URL(r.url()).pathname}`));
+    const read = visitor.waitForResponse((r) => isApi(r, 'GET', /^\/api\/share\/[^/]+$/));
+    await visitor.goto(link);
+    const shared = await (await read).json();
+    const answer = shared.messages.find((m) => !m.isCreatedByUser);
+    if (!answer?.text.includes('<h1 id="status">Artifact edited</h1>')) throw new Error('the shared answer lacks the artifact');
+    if (answer.htmlParts?.length !== 1) throw new Error(`the shared answer's pieces: ${JSON.stringify(answer.htmlParts)}`);
+    const shown = visitor.locator('article.msg.assistant');
+    await shown.getByText('Echo: Make a probe page').waitFor();
+    await shown.getByRole('button', { name: 'Open artifact: Probe page' }).click();
+    const seen = visitor.getByRole('complementary', { name: 'Artifact: Probe page' });
+    await seen.waitFor();
+    const outer = seen.locator('iframe.artifact-frame');
+    const sandbox = (await outer.getAttribute('sandbox')) ?? '';
+    if (sandbox !== 'allow-scripts' || sandbox.includes('allow-same-origin')) throw new Error(`the shared frame's sandbox is "${sandbox}"`);
+    if (!(await outer.getAttribute('src')).endsWith('artifact-sandbox.html')) throw new Error('the shared frame is not the sandbox page');
+    const inner = visitor.frameLocator('iframe.artifact-frame').frameLocator('iframe');
+    await inner.locator('#status', { hasText: 'Artifact edited' }).waitFor();
+    for (const [id, want] of [['parent', 'blocked'], ['storage', 'blocked'], ['origin', 'null'], ['api', 'blocked']]) {
+      const got = await inner.locator(`#${id}`).textContent();
+      if (got !== `${id}: ${want}`) throw new Error(`inside the shared artifact, ${got} (expected ${want})`);
+    }
+    await shots(visitor, 'share-artifact');
+    // The code is there to read and copy, with nothing to edit or save it with.
+    await seen.getByRole('button', { name: 'Code' }).click();
+    await seen.locator('pre.artifact-code', { hasText: 'Artifact edited' }).waitFor();
+    for (const name of ['Edit', 'Save']) {
+      if (await seen.getByRole('button', { name }).count()) throw new Error(`the shared panel has a ${name} button`);
+    }
+    if (await seen.locator('textarea').count()) throw new Error('the shared panel has an editor');
+    await seen.getByRole('button', { name: 'Close artifact' }).click();
+    await seen.waitFor({ state: 'hidden' });
+    if (writes.length) throw new Error(`the shared page wrote: ${writes.join(', ')}`);
+    await visitor.context().close();
   });
 }

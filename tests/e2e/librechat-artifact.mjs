@@ -2,7 +2,8 @@
 // Artifacts) sends the mode, and tests/librechat_client.rs checks the model got the
 // instructions with the message holding TOGGLE_MARKER. The fake model echoes a question holding
 // an HTML artifact, LibreChat's card shows in the answer, its panel opens, and an edit typed into
-// its code editor goes to `POST /api/messages/artifact/:messageId` and is stored.
+// its code editor goes to `POST /api/messages/artifact/:messageId` and is stored. Shared, the
+// answer shows its card to a reader without an account, and its panel opens read-only.
 //
 // The panel loads two things from the internet, which the tests do not reach: its code editor
 // (Monaco, from jsDelivr) is served from the npm package of the same version, and Sandpack's
@@ -35,7 +36,7 @@ async function offline(context) {
   await context.route('https://*.codesandbox.io/**', (route) => route.fulfill({ body: '<!doctype html><title>bundler</title>', contentType: 'text/html' }));
 }
 
-export async function artifactSteps({ page, step, shot, send, message }) {
+export async function artifactSteps({ page, step, shot, send, message, fromMenu, newPage }) {
   await step('artifacts: the composer\'s toggle turns them on for the next message', async () => {
     await page.getByRole('link', { name: 'New chat' }).first().click();
     await page.waitForURL(/\/c\/new$/);
@@ -115,5 +116,49 @@ export async function artifactSteps({ page, step, shot, send, message }) {
     const answer = messages.find((m) => !m.isCreatedByUser);
     if (!answer?.text?.includes('<p>Low tide: 12:24</p>')) throw new Error('the stored answer lacks the edit');
     await message(page, 2).getByRole('button', { name: /Tide clock/ }).waitFor();
+  });
+
+  await step('artifacts: a shared link shows the card, and its panel opens read-only', async () => {
+    await fromMenu(page.getByRole('button', { name: 'Export/Share' }), page.getByRole('menuitem', { name: 'Share' }));
+    await page.getByRole('button', { name: 'Create a shared link' }).click();
+    const link = page.getByTestId('shared-link-url');
+    await link.waitFor();
+    const shareUrl = await link.inputValue();
+    await page.getByRole('button', { name: 'Close' }).last().click();
+    const reader = await newPage();
+    await offline(reader.context());
+    const writes = [];
+    reader.on('request', (r) => {
+      if (r.method() !== 'GET' && new URL(r.url()).pathname.startsWith('/api/messages')) writes.push(`${r.method()} ${new URL(r.url()).pathname}`);
+    });
+    const read = reader.waitForResponse((r) => r.request().method() === 'GET' && /^\/api\/share\/[^/]+$/.test(new URL(r.url()).pathname));
+    await reader.goto(shareUrl);
+    const shared = await (await read).json();
+    if (!shared.messages?.some((m) => m.text?.includes('<p>Low tide: 12:24</p>'))) throw new Error('the shared answer lacks the artifact');
+    await reader.getByText('Echo: Make a tide clock').first().waitFor();
+    const card = reader.getByRole('button', { name: /Tide clock/ }).first();
+    const region = reader.getByRole('region', { name: 'Tide clock' });
+    await card.waitFor();
+    // As in the chat, the client may open the panel by itself; if not, the card opens it.
+    for (let attempt = 1; !(await region.isVisible()); attempt++) {
+      try {
+        await card.click({ timeout: 5_000 });
+        await region.waitFor({ timeout: 5_000 });
+      } catch (e) {
+        if (attempt === 3) throw e;
+      }
+    }
+    await region.getByRole('radio', { name: 'Code' }).or(region.getByRole('button', { name: 'Code' })).first().click();
+    const editor = region.locator('.monaco-editor').first();
+    await editor.getByText('Low tide: 12:24').waitFor();
+    await shot(reader, 'artifact-shared');
+    // Typing changes nothing and saves nothing: the editor says it is read-only.
+    await editor.click();
+    await reader.keyboard.press('Control+End');
+    await reader.keyboard.type('Not from a reader');
+    await reader.getByText('Cannot edit in read-only editor').first().waitFor();
+    if (await editor.getByText('Not from a reader').count()) throw new Error('the shared code editor took an edit');
+    if (writes.length) throw new Error(`the shared page wrote: ${writes.join(', ')}`);
+    await reader.context().close();
   });
 }

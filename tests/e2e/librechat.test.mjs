@@ -481,7 +481,7 @@ try {
   await memorySteps({ page, step, shot, send, message });
   await avatarSteps({ page, step, shot, openSettings });
   await promptSteps({ page, step, shot });
-  await artifactSteps({ page, step, shot, send, message });
+  await artifactSteps({ page, step, shot, send, message, fromMenu, newPage });
   await agentSteps({ page, step, shot, send, message, newPage, login, register });
   await handoffSteps({ page, step, shot, send, message });
   await actionSteps({ page, step, shot, send, message });

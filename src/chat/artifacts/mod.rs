@@ -52,6 +52,29 @@ pub fn find_in(text: &str) -> Vec<Span> {
     found
 }
 
+/// The text of an answer around the artifacts the web app shows as cards, in order: what it
+/// renders as markdown between the cards. `None` when no artifact is shown as a card. An
+/// artifact whose marker has text before it on its line is counted by [`find_in`] but stays
+/// text (LibreChat's client shows it so), and empty pieces are left out: the bundled app cuts
+/// an answer the same way (`segments` in assets/js/artifacts.js), so the n-th piece here is
+/// its n-th piece of text.
+pub fn text_around_cards(text: &str) -> Option<Vec<&str>> {
+    let mut pieces = Vec::new();
+    let (mut from, mut cards) = (0, 0);
+    for span in find_in(text) {
+        let line_start = text[..span.start].rfind('\n').map_or(0, |at| at + 1);
+        if !text[line_start..span.start].trim().is_empty() {
+            continue;
+        }
+        pieces.push(&text[from..span.start]);
+        from = span.end;
+        cards += 1;
+    }
+    pieces.push(&text[from..]);
+    pieces.retain(|p| !p.is_empty());
+    (cards > 0).then_some(pieces)
+}
+
 /// Where the artifact's content lies within `artifact` (its whole text, from `:::artifact`):
 /// the code inside its fence when the content is one fenced block, else everything between
 /// the opening line and the closing marker. `None` for an artifact of one line.

@@ -152,6 +152,26 @@ fn latex_unescaping_is_librechats() {
     assert_eq!(unescape_latex("no dollars"), "no dollars");
 }
 
+/// The pieces between the cards, as the bundled app cuts an answer: text around each card,
+/// none for an answer without cards, an artifact after text on its line kept in the text.
+#[test]
+fn the_text_around_the_cards_is_cut_as_the_app_cuts_it() {
+    let a = format!("{OPEN}\n````html\n<p>hi</p>\n````\n:::");
+    assert_eq!(text_around_cards("no artifact here"), None);
+    assert_eq!(
+        text_around_cards(&format!("Here:\n{a}\nand after.")),
+        Some(vec!["Here:\n", "\nand after."])
+    );
+    assert_eq!(text_around_cards(&format!("{a}\n{a}")), Some(vec!["\n"]));
+    // The second marker follows the first one's `:::` on its line: text.
+    assert_eq!(text_around_cards(&format!("{a}{a}")), Some(vec![&a[..]]));
+    assert_eq!(
+        text_around_cards(&format!("  {a}\nmid {a}\nend")),
+        Some(vec!["  ", &format!("\nmid {a}\nend")[..]])
+    );
+    assert_eq!(text_around_cards(&format!("see {a}")), None);
+}
+
 /// Random texts made of the pieces that matter: the finder and the replacement never panic,
 /// spans are in order and inside the text, and a replacement keeps what lies outside the span.
 #[test]

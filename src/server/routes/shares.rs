@@ -25,7 +25,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::bounded::BoundedCache;
-use crate::chat::{present, tree};
+use crate::chat::{artifacts, present, tree};
 use crate::db::conversations;
 use crate::db::messages::{self, Message, NO_PARENT};
 use crate::db::shares::{self, SharedLink};
@@ -212,7 +212,9 @@ async fn read(
         .read(move |c| shares::by_share_id(c, &share_id))
         .await?
         .ok_or_else(not_found)?;
-    // A visitor without an account cannot use /api/render: answers come rendered here.
+    // A visitor without an account cannot use /api/render: answers come rendered here, whole
+    // (`html`) and, when they hold artifacts, as the pieces of text around their cards
+    // (`htmlParts`; LibreChat's client reads neither).
     let mut messages = link.snapshot["messages"].clone();
     let images = state.settings.images.clone();
     let messages = super::render::rendering(None, move || {
@@ -220,6 +222,14 @@ async fn read(
             if m["isCreatedByUser"] != true {
                 let text = m["text"].as_str().unwrap_or("").to_owned();
                 m["html"] = json!(super::render::to_html(&text, &images));
+                // The bundled app shows an artifact as a card between pieces of markdown.
+                if let Some(pieces) = artifacts::text_around_cards(&text) {
+                    let parts: Vec<String> = pieces
+                        .into_iter()
+                        .map(|p| super::render::to_html(p, &images))
+                        .collect();
+                    m["htmlParts"] = json!(parts);
+                }
             }
         }
         messages
