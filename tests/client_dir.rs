@@ -310,3 +310,69 @@ fn a_client_dir_that_is_missing_or_has_no_page_is_refused_at_start() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_self_hosted_sandpack_bundler_is_given_to_the_client_and_may_be_framed() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = client_folder(dir.path());
+    let server = serving(
+        &client,
+        &[
+            (
+                "SANDPACK_BUNDLER_URL",
+                "https://bundler.example.org/sandpack/",
+            ),
+            (
+                "SANDPACK_STATIC_BUNDLER_URL",
+                "https://static.example.org:8443",
+            ),
+        ],
+    )
+    .await;
+    // LibreChat's client reads them from the startup config (`bundlerURL`,
+    // `staticBundlerURL`) and from a shared page's.
+    let s = server
+        .signed_in("ada@example.org", "correct horse battery")
+        .await;
+    let config = server.get_json("/api/config", &s.token).await;
+    assert_eq!(config["bundlerURL"], "https://bundler.example.org/sandpack");
+    assert_eq!(
+        config["staticBundlerURL"],
+        "https://static.example.org:8443"
+    );
+    let shared = librechat::server::routes::config::shared_page(&server.state.settings);
+    assert_eq!(shared["bundlerURL"], "https://bundler.example.org/sandpack");
+    // The page may frame them, by origin, besides Sandpack's own.
+    let resp = server.get("/c/new").await;
+    let csp = resp.headers()["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains(
+            "frame-src 'self' blob: https://*.codesandbox.io https://bundler.example.org https://static.example.org:8443;"
+        ),
+        "{csp}"
+    );
+    // Without them, nothing is said and nothing more is framed.
+    let plain = serving(&client, &[]).await;
+    let s = plain
+        .signed_in("ada@example.org", "correct horse battery")
+        .await;
+    let config = plain.get_json("/api/config", &s.token).await;
+    assert!(config.get("bundlerURL").is_none() && config.get("staticBundlerURL").is_none());
+}
+
+#[test]
+fn a_sandpack_bundler_url_that_is_not_one_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = support::librechat(dir.path())
+        .env("SANDPACK_BUNDLER_URL", "javascript:alert(1)")
+        .env("LIBRECHAT_DATA_DIR", dir.path().join("data"))
+        .args(["config", "check"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("SANDPACK_BUNDLER_URL"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -161,6 +161,11 @@ pub struct Branding {
     pub show_birthday_icon: bool,
     /// `ANALYTICS_GTM_ID`.
     pub analytics_gtm_id: Option<String>,
+    /// `SANDPACK_BUNDLER_URL` and `SANDPACK_STATIC_BUNDLER_URL`: a self-hosted Sandpack bundler
+    /// for the artifact previews of LibreChat's client (given to it as `bundlerURL` and
+    /// `staticBundlerURL`, and allowed to frame).
+    pub sandpack_bundler_url: Option<String>,
+    pub sandpack_static_bundler_url: Option<String>,
 }
 
 /// Which sign-in methods are configured, detected from their environment variables as LibreChat
@@ -323,6 +328,8 @@ impl Settings {
             show_birthday_icon: env.get_raw("SHOW_BIRTHDAY_ICON") == Some("")
                 || env.bool("SHOW_BIRTHDAY_ICON")?.unwrap_or(false),
             analytics_gtm_id: env.string("ANALYTICS_GTM_ID"),
+            sandpack_bundler_url: url_var(env, "SANDPACK_BUNDLER_URL")?,
+            sandpack_static_bundler_url: url_var(env, "SANDPACK_STATIC_BUNDLER_URL")?,
         };
 
         let balance = y.balance.clone().unwrap_or_default();

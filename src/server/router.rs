@@ -115,7 +115,8 @@ pub fn build(state: AppState) -> Router {
         static_max_age: server.static_cache_max_age,
         client: server.client_dir.as_deref().map(|dir| {
             let images = security::image_sources(&state.settings).join(" ");
-            std::sync::Arc::new(web::ClientFolder::new(dir, &images))
+            let frames = security::frame_sources(&state.settings).join(" ");
+            std::sync::Arc::new(web::ClientFolder::new(dir, &images, &frames))
         }),
     };
 

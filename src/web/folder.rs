@@ -27,6 +27,8 @@ pub struct ClientFolder {
     root: PathBuf,
     /// The page's `img-src` sources.
     image_sources: String,
+    /// What its `frame-src` allows beyond Sandpack's own bundlers (a self-hosted one).
+    frame_sources: String,
     /// ETags by file, valid while the file's stamp is unchanged.
     tags: Mutex<HashMap<PathBuf, (Stamp, String)>>,
     /// `index.html` prepared for serving, valid while its stamp is unchanged.
@@ -62,11 +64,13 @@ struct IndexPage {
 impl ClientFolder {
     /// The client build in `dir` (the settings checked that it holds an `index.html`), whose
     /// page may show images from `image_sources` (CSP sources: the server's own list, so that
-    /// images in answers load only from where the bundled app's would).
-    pub fn new(dir: &Path, image_sources: &str) -> Self {
+    /// images in answers load only from where the bundled app's would) and frame
+    /// `frame_sources` besides Sandpack's bundlers (the admin's own bundler).
+    pub fn new(dir: &Path, image_sources: &str, frame_sources: &str) -> Self {
         Self {
             root: std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf()),
             image_sources: image_sources.to_owned(),
+            frame_sources: frame_sources.to_owned(),
             tags: Mutex::default(),
             index: Mutex::default(),
         }
@@ -213,22 +217,31 @@ impl ClientFolder {
             }
         }
         let html = tokio::fs::read_to_string(&path).await.ok()?;
-        let page = Arc::new(IndexPage::new(&html, base_href, &self.image_sources));
+        let page = Arc::new(IndexPage::new(
+            &html,
+            base_href,
+            &self.image_sources,
+            &self.frame_sources,
+        ));
         *self.index.lock().unwrap_or_else(|e| e.into_inner()) = Some((stamp, page.clone()));
         Some(page)
     }
 }
 
 impl IndexPage {
-    fn new(html: &str, base_href: &str, image_sources: &str) -> Self {
+    fn new(html: &str, base_href: &str, image_sources: &str, frame_sources: &str) -> Self {
         // LibreChat's build writes `<base href="/" />`; a sub-path deployment needs its own.
         let html = html.replacen(
             r#"base href="/""#,
             &format!(r#"base href="{base_href}""#),
             1,
         );
-        let csp = HeaderValue::from_str(&content_security_policy(&html, image_sources))
-            .expect("a CSP made of ASCII tokens");
+        let csp = HeaderValue::from_str(&content_security_policy(
+            &html,
+            image_sources,
+            frame_sources,
+        ))
+        .expect("a CSP made of ASCII tokens");
         Self { html, csp }
     }
 }
@@ -260,8 +273,9 @@ fn framable(mut resp: Response) -> Response {
 /// to read and frame (a file's preview fetches the download it made into one, and shows a PDF
 /// in an `<iframe>` of it); nothing may frame it. For artifacts, what LibreChat's panel loads
 /// and no more: its code editor (Monaco, from jsDelivr, that exact version's folder only) and
-/// the frames of Sandpack's preview bundler (codesandbox.io), which run on their own origin.
-fn content_security_policy(html: &str, image_sources: &str) -> String {
+/// the frames of Sandpack's preview bundler (codesandbox.io, or the admin's own: `frame_sources`),
+/// which run on their own origin.
+fn content_security_policy(html: &str, image_sources: &str, frame_sources: &str) -> String {
     let hashes: String = inline_scripts(html)
         .map(|code| {
             let digest = Sha256::digest(code.as_bytes());
@@ -269,11 +283,15 @@ fn content_security_policy(html: &str, image_sources: &str) -> String {
             format!(" 'sha256-{b64}'")
         })
         .collect();
+    let frames: String = frame_sources
+        .split_whitespace()
+        .map(|f| format!(" {f}"))
+        .collect();
     format!(
         "default-src 'self'; script-src 'self'{hashes} {MONACO}; \
          style-src 'self' 'unsafe-inline' {MONACO}; img-src {image_sources}; \
          font-src 'self' data: {MONACO}; connect-src 'self' blob:; \
-         frame-src 'self' blob: {SANDPACK}; media-src 'self' data: blob:; worker-src 'self' blob:; \
+         frame-src 'self' blob: {SANDPACK}{frames}; media-src 'self' data: blob:; worker-src 'self' blob:; \
          manifest-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; \
          frame-ancestors 'none'"
     )
@@ -334,7 +352,17 @@ mod tests {
 
     #[test]
     fn the_policy_names_the_hash_of_each_inline_script() {
-        let csp = content_security_policy("<script>alert(1)</script>", "'self' data:");
+        let csp = content_security_policy(
+            "<script>alert(1)</script>",
+            "'self' data:",
+            "https://bundler.example.com",
+        );
+        assert!(
+            csp.contains(
+                "frame-src 'self' blob: https://*.codesandbox.io https://bundler.example.com;"
+            ),
+            "{csp}"
+        );
         // echo -n 'alert(1)' | openssl dgst -sha256 -binary | base64
         assert!(
             csp.contains("script-src 'self' 'sha256-bhHHL3z2vDgxUt0W3dWQOrprscmda2Y5pLsLg4GF+pI='"),

@@ -47,6 +47,18 @@ pub fn image_sources(settings: &Settings) -> Vec<String> {
         .collect()
 }
 
+/// What LibreChat's client may frame beyond its own origin: the self-hosted Sandpack bundlers
+/// (`SANDPACK_BUNDLER_URL`, `SANDPACK_STATIC_BUNDLER_URL`), by origin.
+pub fn frame_sources(settings: &Settings) -> Vec<String> {
+    let b = &settings.branding;
+    [&b.sandpack_bundler_url, &b.sandpack_static_bundler_url]
+        .into_iter()
+        .flatten()
+        .filter_map(|u| url::Url::parse(u).ok())
+        .map(|u| u.origin().ascii_serialization())
+        .collect()
+}
+
 /// The bundled app's Content-Security-Policy for these settings.
 pub fn content_security_policy(settings: &Settings) -> String {
     CONTENT_SECURITY_POLICY.replace("{img}", &image_sources(settings).join(" "))

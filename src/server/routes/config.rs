@@ -86,12 +86,15 @@ pub fn pre_login(s: &Settings, base_url: &str) -> Value {
 }
 
 /// What a shared page shows around the conversation, LibreChat's `TSharedLinkStartupConfig`
-/// (`GET /api/share/:id/config`): the app's title, analytics, footer and legal links.
+/// (`GET /api/share/:id/config`): the app's title, analytics, footer, legal links and a
+/// self-hosted artifact preview bundler.
 pub fn shared_page(s: &Settings) -> Value {
     let mut c = json!({
         "appTitle": s.branding.app_title,
         "analyticsGtmId": s.branding.analytics_gtm_id,
         "customFooter": s.branding.custom_footer,
+        "bundlerURL": s.branding.sandpack_bundler_url,
+        "staticBundlerURL": s.branding.sandpack_static_bundler_url,
     });
     let obj = c.as_object_mut().expect("object literal");
     let legal = legal(s);
@@ -127,6 +130,8 @@ pub fn build(s: &Settings, base_url: &str, instance_id: &str) -> Value {
         "balance": balance(s),
         "transactions": { "enabled": s.features.transactions },
         "analyticsGtmId": s.branding.analytics_gtm_id,
+        "bundlerURL": s.branding.sandpack_bundler_url,
+        "staticBundlerURL": s.branding.sandpack_static_bundler_url,
         "instanceProjectId": instance_id,
         "conversationImportMaxFileSize": s.features.conversation_import_max_file_size,
     });
