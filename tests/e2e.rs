@@ -10,6 +10,7 @@ use support::fake_api::{CLIENT_ID, CLIENT_SECRET, FakeApi};
 use support::fake_openai::{FakeOpenAi, KEY};
 use support::fake_tools::ToolScript;
 use support::node::{self, Needs};
+use support::npm_mirror::NpmMirror;
 use support::oidc::OidcProvider;
 use support::ssp::SimpleSamlPhp;
 use support::{ServeProcess, librechat};
@@ -56,6 +57,9 @@ async fn the_web_app_in_a_real_browser() {
         "sub": "erin", "email": "erin@example.org", "email_verified": true, "name": "Erin OpenID"
     })])
     .expect("the browser tests sign in with OpenID too");
+    // The artifact previews' libraries, from the packages npm installed for these tests
+    // (tests/e2e/artifact-previews.mjs).
+    let npm = NpmMirror::start().await;
     let dir = tempfile::tempdir().unwrap();
     // Terms of service that everyone must accept, as in LibreChat's example configuration;
     // no parameters panel (which only a signed-in user's `/api/config` says); small upload
@@ -82,6 +86,7 @@ async fn the_web_app_in_a_real_browser() {
             "gpt-4o,gated,server-error,calc-model,action-model,oauth-model",
         )
         .env("ALLOW_SHARED_LINKS_PUBLIC", "true")
+        .env("ARTIFACT_LIBRARIES_URL", &npm.base)
         .env("OPENID_CLIENT_ID", "librechat")
         .env("OPENID_CLIENT_SECRET", "client-secret")
         .env("OPENID_ISSUER", &idp.issuer)
@@ -122,6 +127,20 @@ async fn the_web_app_in_a_real_browser() {
             .all(|c| c.headers.get("x-api-key").map(String::as_str) == Some(ACTION_KEY)),
         "a call to the action's API went without its key"
     );
+    // The previews loaded what the artifacts needed from the mirror: the libraries for React
+    // and the ones the component imported, and Mermaid for the diagram.
+    let served = npm.served();
+    for lib in [
+        "@babel/standalone@",
+        "lucide-react@",
+        "recharts@",
+        "mermaid@",
+    ] {
+        assert!(
+            served.iter().any(|p| p.starts_with(lib)),
+            "{lib} was never loaded: {served:?}"
+        );
+    }
     // The OAuth action called the API with the token the person's sign-in got, never before.
     assert_eq!(
         api.me_calls(),

@@ -7,8 +7,9 @@
 // sandboxed twice over: `<iframe sandbox="allow-scripts">` on a page of the server's with a
 // policy of its own (`artifact-sandbox.html`, see src/web/sandbox.rs), which puts the artifact
 // in a `srcdoc` frame, sandboxed too. Its origin is opaque: it runs its own scripts but reaches
-// neither the app's cookies, storage and page nor its API. Mermaid diagrams and React
-// components need a bundler this app does not ship: their code is shown.
+// neither the app's cookies, storage and page nor its API. React components and Mermaid
+// diagrams are drawn in the same frame by libraries that page loads (the server's
+// `ARTIFACT_LIBRARIES_URL`, each file checked by its hash).
 
 import { post } from './api.js';
 import { h, icon, iconButton, mount, serverHtml, toast } from './dom.js';
@@ -207,7 +208,17 @@ const KINDS = {
   'text/md': 'Document',
 };
 const kind = (type) => KINDS[type] || type;
-const framed = (type) => type === 'text/html' || type === 'image/svg+xml';
+/** What the sandbox page is sent to show artifact `a`, or null when it has no preview there. */
+function framing(a) {
+  switch (a.type) {
+    case 'text/html': return { html: a.content };
+    case 'image/svg+xml': return { html: svgPage(a.content) };
+    case 'application/vnd.react': return { react: a.content };
+    case 'application/vnd.mermaid': return { mermaid: a.content };
+    default: return null;
+  }
+}
+const framed = (type) => ['text/html', 'image/svg+xml', 'application/vnd.react', 'application/vnd.mermaid'].includes(type);
 const markdown = (type) => type === 'text/markdown' || type === 'text/md';
 
 /** The card standing for artifact `a` in an answer. */
@@ -274,8 +285,8 @@ export function artifactPanel() {
   function preview(a) {
     if (framed(a.type)) {
       const frame = h('iframe', { class: 'artifact-frame', sandbox: 'allow-scripts', title: `Preview: ${a.title}`, src: 'artifact-sandbox.html' });
-      const html = a.type === 'image/svg+xml' ? svgPage(a.content) : a.content;
-      frame.addEventListener('load', () => frame.contentWindow?.postMessage({ html }, '*'), { once: true });
+      const shown = framing(a);
+      frame.addEventListener('load', () => frame.contentWindow?.postMessage(shown, '*'), { once: true });
       return frame;
     }
     if (markdown(a.type)) {
@@ -283,8 +294,7 @@ export function artifactPanel() {
       renderMarkdown(a.content).then((html) => decorate(serverHtml(doc, html))).catch(() => {});
       return doc;
     }
-    return h('p', { class: 'artifact-note' },
-      `A preview of a ${kind(a.type)} needs a bundler this app does not ship. Its code is under "Code".`);
+    return h('p', { class: 'artifact-note' }, `A ${kind(a.type)} has no preview. Its code is under "Code".`);
   }
 
   function code(a) {

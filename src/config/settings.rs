@@ -166,6 +166,11 @@ pub struct Branding {
     /// `staticBundlerURL`, and allowed to frame).
     pub sandpack_bundler_url: Option<String>,
     pub sandpack_static_bundler_url: Option<String>,
+    /// `ARTIFACT_LIBRARIES_URL` (ours): where the bundled app's artifact previews load React,
+    /// Babel, Tailwind, Mermaid and the rest from, as npm packages at
+    /// `<url>/<package>@<version>/<file>` (jsDelivr's npm mirror by default); `off` turns
+    /// previews of React components and Mermaid diagrams off.
+    pub artifact_libraries_url: Option<String>,
 }
 
 /// Which sign-in methods are configured, detected from their environment variables as LibreChat
@@ -330,6 +335,11 @@ impl Settings {
             analytics_gtm_id: env.string("ANALYTICS_GTM_ID"),
             sandpack_bundler_url: url_var(env, "SANDPACK_BUNDLER_URL")?,
             sandpack_static_bundler_url: url_var(env, "SANDPACK_STATIC_BUNDLER_URL")?,
+            artifact_libraries_url: match env.get("ARTIFACT_LIBRARIES_URL") {
+                Some("off") => None,
+                Some(_) => url_var(env, "ARTIFACT_LIBRARIES_URL")?,
+                None => Some(crate::web::sandbox::DEFAULT_LIBRARIES_URL.to_owned()),
+            },
         };
 
         let balance = y.balance.clone().unwrap_or_default();

@@ -118,6 +118,9 @@ pub fn build(state: AppState) -> Router {
             let frames = security::frame_sources(&state.settings).join(" ");
             std::sync::Arc::new(web::ClientFolder::new(dir, &images, &frames))
         }),
+        sandbox: std::sync::Arc::new(web::sandbox::Sandbox::new(
+            state.settings.branding.artifact_libraries_url.as_deref(),
+        )),
     };
 
     let Routes {

@@ -12,7 +12,7 @@ struct Assets;
 
 pub(super) fn respond(opts: &WebOptions, path: &str, headers: &HeaderMap) -> Response {
     if path == super::sandbox::PATH {
-        return super::sandbox::page();
+        return opts.sandbox.page();
     }
     if !path.is_empty() && path != "index.html" {
         if let Some(file) = Assets::get(path) {

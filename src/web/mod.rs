@@ -29,6 +29,8 @@ pub struct WebOptions {
     pub static_max_age: Option<u64>,
     /// LibreChat's own client from `CLIENT_DIR`, served instead of the bundled app.
     pub client: Option<Arc<ClientFolder>>,
+    /// The bundled app's artifact sandbox page.
+    pub sandbox: Arc<sandbox::Sandbox>,
 }
 
 impl WebOptions {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { agentSteps } from './agents.mjs';
 import { artifactSteps } from './artifact.mjs';
+import { artifactPreviewSteps } from './artifact-previews.mjs';
 import { attachmentSteps } from './attachments.mjs';
 import { avatarSteps } from './avatar.mjs';
 import { memorySteps } from './memories.mjs';
@@ -518,6 +519,7 @@ try {
   await avatarSteps({ page, step, shot });
   await projectSteps({ page, step, shots, chatTitle: 'Tides research' });
   await artifactSteps({ page, step, shots, send, lastAnswer, pickModel, newPage });
+  await artifactPreviewSteps({ page, step, shots, send, lastAnswer, pickModel });
   await promptSteps({ page, step, shots, newPage, register, pickModel, lastAnswer });
   await agentSteps({ page, step, shots, newPage, register, send, lastAnswer, pickModel });
 

@@ -17,6 +17,7 @@ pub mod fake_tools;
 pub mod fake_wolfram;
 pub mod memory_agent;
 pub mod node;
+pub mod npm_mirror;
 pub mod oidc;
 pub mod poll;
 pub mod saml_forge;
