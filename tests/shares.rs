@@ -464,7 +464,8 @@ async fn an_answer_with_an_artifact_comes_with_the_text_around_its_card() {
         .await;
     let alice = server.signed_in("alice@example.org", PW).await;
     let artifact = ":::artifact{identifier=\"p\" type=\"text/html\" title=\"Probe\"}\n````html\n<h1 id=\"x\">inside</h1>\n````\n:::";
-    let answer = format!("Before **it**<script>alert(1)</script>\n{artifact}\nafter it");
+    let doc = ":::artifact{identifier=\"d\" type=\"text/markdown\" title=\"Doc\"}\n# Tea notes\n<img src=x onerror=alert(1)>\n:::";
+    let answer = format!("Before **it**<script>alert(1)</script>\n{artifact}\nafter it\n{doc}");
     server
         .send(
             "POST",
@@ -515,8 +516,17 @@ async fn an_answer_with_an_artifact_comes_with_the_text_around_its_card() {
     for p in &parts {
         assert!(!p.contains("<script") && !p.contains("inside"), "{p}");
     }
+    // For each card, its Markdown document rendered (a reader without an account cannot have
+    // it rendered), sanitized like any answer; null for the web page.
+    let docs = msgs[1]["htmlDocuments"].as_array().unwrap();
+    assert_eq!(docs.len(), 2, "{docs:?}");
+    assert!(docs[0].is_null(), "{docs:?}");
+    let doc = docs[1].as_str().unwrap();
+    assert!(doc.contains("<h1") && doc.contains("Tea notes"), "{doc}");
+    assert!(!doc.contains("<img"), "{doc}");
     for m in [&msgs[0], &msgs[2], &msgs[3]] {
         assert!(m.get("htmlParts").is_none(), "{m}");
+        assert!(m.get("htmlDocuments").is_none(), "{m}");
     }
     server.stop().await;
 }

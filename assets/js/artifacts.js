@@ -291,7 +291,9 @@ export function artifactPanel() {
     }
     if (markdown(a.type)) {
       const doc = h('div', { class: 'markdown artifact-doc' }, a.content);
-      renderMarkdown(a.content).then((html) => decorate(serverHtml(doc, html))).catch(() => {});
+      // On a shared page the server sent it rendered (`a.html`).
+      if (a.html) decorate(serverHtml(doc, a.html));
+      else renderMarkdown(a.content).then((html) => decorate(serverHtml(doc, html))).catch(() => {});
       return doc;
     }
     return h('p', { class: 'artifact-note' }, `A ${kind(a.type)} has no preview. Its code is under "Code".`);

@@ -1,7 +1,9 @@
 // A shared conversation, readable without an account: the snapshot the owner shared, with
 // the answers already rendered by the server. An answer's artifacts show as cards, as in the
 // chat, and open read-only (no edit, no save) in the same sandboxed frame: the server sends
-// the rendered text around the cards (`htmlParts`), cut as `segments` cuts it.
+// the rendered text around the cards (`htmlParts`), cut as `segments` cuts it, and each card's
+// Markdown document rendered (`htmlDocuments`), since a reader without an account cannot
+// have it rendered.
 
 import { get } from './api.js';
 import { artifactCard, artifactPanel, openArtifact, segments } from './artifacts.js';
@@ -45,8 +47,10 @@ function showWithArtifacts(body, m) {
   const texts = parts.filter((p) => p.kind === 'text');
   if (!parts.some((p) => p.kind === 'artifact') || texts.length !== m.htmlParts?.length) return false;
   let next = 0;
+  let card = 0;
+  const docs = m.htmlDocuments || [];
   body.append(...parts.map((p) => (p.kind === 'text'
     ? decorate(serverHtml(h('div', { class: 'answer-part' }), m.htmlParts[next++]))
-    : artifactCard(p, (a) => openArtifact(a, { readOnly: true })))));
+    : artifactCard({ ...p, html: docs[card++] ?? null }, (a) => openArtifact(a, { readOnly: true })))));
   return true;
 }

@@ -49,8 +49,9 @@ pub struct Snapshot {
 }
 
 /// `GET /api/share/:shareId`: the shared page. Its messages are the snapshot's, answers with
-/// their `html` added, and `htmlParts` (the text around their artifacts' cards, rendered) when
-/// they hold artifacts.
+/// their `html` added, and `htmlParts` (the text around their artifacts' cards, rendered) and
+/// `htmlDocuments` (for each card, its Markdown document rendered, or null) when they hold
+/// artifacts.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SharedPage {

@@ -519,7 +519,7 @@ try {
   await avatarSteps({ page, step, shot });
   await projectSteps({ page, step, shots, chatTitle: 'Tides research' });
   await artifactSteps({ page, step, shots, send, lastAnswer, pickModel, newPage });
-  await artifactPreviewSteps({ page, step, shots, send, lastAnswer, pickModel });
+  await artifactPreviewSteps({ page, step, shots, send, lastAnswer, pickModel, newPage });
   await promptSteps({ page, step, shots, newPage, register, pickModel, lastAnswer });
   await agentSteps({ page, step, shots, newPage, register, send, lastAnswer, pickModel });
 

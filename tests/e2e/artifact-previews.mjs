@@ -4,7 +4,9 @@
 // the sandbox, and clicking its button counts; the diagram is drawn by Mermaid; a component
 // importing something the preview has not got says so plainly. The libraries come from the
 // server's ARTIFACT_LIBRARIES_URL, here a mirror of the npm CDN the test runs
-// (tests/support/npm_mirror.rs), which checks what was loaded. Called by app.test.mjs.
+// (tests/support/npm_mirror.rs), which checks what was loaded. Shared, the component runs for
+// a visitor without an account, and a Markdown document shows rendered by the server.
+// Called by app.test.mjs.
 
 const COUNTER = `import { useState } from "react";
 import { Coffee } from "lucide-react";
@@ -28,15 +30,17 @@ const NEEDS_SHADCN = `import { Button } from "/components/ui/button";
 export default function Shiny() { return <Button>Shiny</Button>; }`;
 
 const artifact = (id, type, title, lang, code) => `:::artifact{identifier="${id}" type="${type}" title="${title}"}\n\`\`\`${lang}\n${code}\n\`\`\`\n:::`;
+const NOTES = '# Tea notes\n\nSteep **green** tea for two minutes.';
 const QUESTION = ['Draw these',
   artifact('counter', 'application/vnd.react', 'Counter', 'tsx', COUNTER),
   artifact('tea', 'application/vnd.mermaid', 'Tea steps', 'mermaid', DIAGRAM),
-  artifact('shiny', 'application/vnd.react', 'Shiny', 'jsx', NEEDS_SHADCN)].join('\n');
+  artifact('shiny', 'application/vnd.react', 'Shiny', 'jsx', NEEDS_SHADCN),
+  artifact('notes', 'text/markdown', 'Tea notes', 'markdown', NOTES)].join('\n');
 
 // Loading Babel and Mermaid (3 and 6 MB) on a busy machine takes a while the first time.
 const LOAD = { timeout: 90_000 };
 
-export async function artifactPreviewSteps({ page, step, shots, send, lastAnswer, pickModel }) {
+export async function artifactPreviewSteps({ page, step, shots, send, lastAnswer, pickModel, newPage }) {
   const open = async (title) => {
     await lastAnswer(page).getByRole('button', { name: `Open artifact: ${title}` }).click();
     const panel = page.getByRole('complementary', { name: `Artifact: ${title}` });
@@ -82,5 +86,28 @@ export async function artifactPreviewSteps({ page, step, shots, send, lastAnswer
     const text = await error.textContent();
     if (!text.includes('cannot load "/components/ui/button"')) throw new Error(`the preview says: ${text}`);
     await page.getByRole('complementary', { name: 'Artifact: Shiny' }).getByRole('button', { name: 'Close artifact' }).click();
+  });
+
+  await step('artifact previews: shared, a React component runs and a document shows rendered', async () => {
+    await page.locator('li.convo.active').getByRole('button', { name: /^Actions for / }).click();
+    await page.getByRole('menuitem', { name: 'Share' }).click();
+    const link = await page.getByLabel('Shared link').inputValue();
+    await page.getByRole('dialog', { name: 'Share' }).getByRole('button', { name: 'Close', exact: true }).click();
+    const visitor = await newPage();
+    await visitor.goto(link);
+    const shown = visitor.locator('article.msg.assistant');
+    const openShared = async (title) => {
+      await shown.getByRole('button', { name: `Open artifact: ${title}` }).click();
+      return visitor.getByRole('complementary', { name: `Artifact: ${title}` });
+    };
+    await openShared('Counter');
+    const inner = visitor.frameLocator('iframe.artifact-frame').frameLocator('iframe');
+    await inner.locator('#more', { hasText: 'Count: 0' }).waitFor(LOAD);
+    // The visitor cannot have Markdown rendered: the server sent the document rendered.
+    const notes = await openShared('Tea notes');
+    await notes.locator('.artifact-doc h1', { hasText: 'Tea notes' }).waitFor();
+    await notes.locator('.artifact-doc strong', { hasText: 'green' }).waitFor();
+    await shots(visitor, 'share-artifact-doc');
+    await visitor.context().close();
   });
 }

@@ -75,6 +75,69 @@ pub fn text_around_cards(text: &str) -> Option<Vec<&str>> {
     (cards > 0).then_some(pieces)
 }
 
+/// For each artifact of `text` the web app shows as a card (as [`text_around_cards`] counts
+/// them), its content when it is a Markdown document (`text/markdown`, `text/md`), else
+/// `None`: what a shared page renders for a reader who cannot use `/api/render`. `None` when
+/// no artifact is shown as a card.
+pub fn documents_of_cards(text: &str) -> Option<Vec<Option<&str>>> {
+    let mut docs = Vec::new();
+    for span in find_in(text) {
+        let line_start = text[..span.start].rfind('\n').map_or(0, |at| at + 1);
+        if !text[line_start..span.start].trim().is_empty() {
+            continue;
+        }
+        let artifact = &text[span.start..span.end];
+        let opening = &artifact[..line_end(artifact, 0)];
+        let markdown = matches!(
+            attribute(opening, "type"),
+            Some("text/markdown" | "text/md")
+        );
+        docs.push(
+            markdown
+                .then(|| content_range(artifact).map(|(s, e)| &artifact[s..e]))
+                .flatten(),
+        );
+    }
+    (!docs.is_empty()).then_some(docs)
+}
+
+/// The value of attribute `name` on an artifact's opening line (`{identifier="x" type=y}`),
+/// quoted with `"` or `'` or bare, as the web apps read it (the last one given wins).
+fn attribute<'a>(opening: &'a str, name: &str) -> Option<&'a str> {
+    let start = opening.find('{')? + 1;
+    let mut rest = opening.get(start..opening.rfind('}')?)?;
+    let mut found = None;
+    loop {
+        let Some(eq) = rest.find('=') else {
+            return found;
+        };
+        let key = rest[..eq].trim_end();
+        let key = &key[key
+            .rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
+            .map_or(0, |i| i + 1)..];
+        let after = rest[eq + 1..].trim_start();
+        let (value, next) = match after.chars().next() {
+            None => return found,
+            Some(q @ ('"' | '\'')) => {
+                let Some(end) = after[1..].find(q) else {
+                    return found;
+                };
+                (&after[1..end + 1], &after[end + 2..])
+            }
+            _ => {
+                let end = after
+                    .find(|c: char| c.is_whitespace() || c == '}')
+                    .unwrap_or(after.len());
+                (&after[..end], &after[end..])
+            }
+        };
+        if key == name {
+            found = Some(value);
+        }
+        rest = next;
+    }
+}
+
 /// Where the artifact's content lies within `artifact` (its whole text, from `:::artifact`):
 /// the code inside its fence when the content is one fenced block, else everything between
 /// the opening line and the closing marker. `None` for an artifact of one line.

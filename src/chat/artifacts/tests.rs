@@ -241,3 +241,32 @@ fn thousands_of_artifacts_with_fences_that_never_close_are_found_in_one_pass() {
         &out[out.len() - 40..]
     );
 }
+
+#[test]
+fn a_shared_page_gets_the_markdown_documents_of_its_cards() {
+    let doc = ":::artifact{identifier=\"d\" type=\"text/markdown\" title=\"Doc\"}\n# Tea\n\nSteep it.\n:::";
+    let html = format!("{OPEN}\n```html\n<p>hi</p>\n```\n:::");
+    let quoted = ":::artifact{title='a=b' type='text/md'}\n```markdown\n*x*\n```\n:::";
+    let text =
+        format!("Intro\n{doc}\nmid\n{html}\n{quoted}\nsee :::artifact{{type=\"text/md\"}} inline");
+    assert_eq!(
+        documents_of_cards(&text),
+        Some(vec![Some("# Tea\n\nSteep it.\n"), None, Some("*x*")])
+    );
+    assert_eq!(documents_of_cards("no artifacts"), None);
+    // Odd attributes never panic.
+    for opening in [
+        "{type=",
+        "{type=\"",
+        "{=\"x\"}",
+        "}{",
+        "{type='text/md}",
+        "{\u{e9}=1 type=text/md}",
+    ] {
+        let _ = attribute(opening, "type");
+    }
+    assert_eq!(
+        attribute("{\u{e9}=1 type=text/md}", "type"),
+        Some("text/md")
+    );
+}

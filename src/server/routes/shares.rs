@@ -214,7 +214,8 @@ async fn read(
         .ok_or_else(not_found)?;
     // A visitor without an account cannot use /api/render: answers come rendered here, whole
     // (`html`) and, when they hold artifacts, as the pieces of text around their cards
-    // (`htmlParts`; LibreChat's client reads neither).
+    // (`htmlParts`) with their Markdown documents (`htmlDocuments`); LibreChat's client reads
+    // none of them.
     let mut messages = link.snapshot["messages"].clone();
     let images = state.settings.images.clone();
     let messages = super::render::rendering(None, move || {
@@ -229,6 +230,14 @@ async fn read(
                         .map(|p| super::render::to_html(p, &images))
                         .collect();
                     m["htmlParts"] = json!(parts);
+                }
+                // ... and its Markdown documents, rendered, one entry per card.
+                if let Some(docs) = artifacts::documents_of_cards(&text) {
+                    let docs: Vec<Option<String>> = docs
+                        .into_iter()
+                        .map(|d| d.map(|d| super::render::to_html(d, &images)))
+                        .collect();
+                    m["htmlDocuments"] = json!(docs);
                 }
             }
         }
