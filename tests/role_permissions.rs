@@ -196,38 +196,36 @@ async fn without_temporary_chat_no_chat_is_temporary() {
 }
 
 #[tokio::test]
-async fn a_second_model_is_refused_as_librechat_refuses_it() {
-    // Answering side by side (LibreChat's MULTI_CONVO) is not built: no role has it.
-    let server = TestServer::start().await;
-    let (admin, user) = admin_and_user(&server).await;
-    // Stored as asked; answered (and enforced) off.
-    let resp = server
-        .send(
-            "PATCH",
-            "/api/admin/roles/USER/permissions",
-            &admin.token,
-            json!({"permissions": {"MULTI_CONVO": {"USE": true}}}),
-        )
+async fn a_second_model_needs_multi_convo_as_librechat_checks_it() {
+    let fake = FakeOpenAi::start().await;
+    let server = TestServer::builder()
+        .env("OPENAI_API_KEY", KEY)
+        .env("OPENAI_REVERSE_PROXY", &fake.base)
+        .env("OPENAI_MODELS", "gpt-4o")
+        .start()
         .await;
+    let (admin, user) = admin_and_user(&server).await;
+    let body = json!({"text": "hi", "model": "gpt-4o",
+        "addedConvo": {"endpoint": "openAI", "model": "gpt-4o"}});
+    let ask = |token: String| {
+        let body = body.clone();
+        let server = &server;
+        async move {
+            server
+                .send("POST", "/api/agents/chat/openAI", &token, body)
+                .await
+        }
+    };
+    // On by default (LibreChat's USER defaults).
+    assert_eq!(ask(user.token.clone()).await.status(), 200);
+    set(&server, &admin, "MULTI_CONVO", "USE", false).await;
+    let resp = ask(user.token.clone()).await;
+    assert_eq!(resp.status(), 403);
     assert_eq!(
-        resp.json::<Value>().await.unwrap()["role"]["permissions"]["MULTI_CONVO"]["USE"],
-        false
+        resp.json::<Value>().await.unwrap(),
+        json!({"error": "Forbidden", "message": "Multi-conversation feature is not enabled"})
     );
-    for s in [&admin, &user] {
-        let resp = server
-            .send(
-                "POST",
-                "/api/agents/chat/openAI",
-                &s.token,
-                json!({"text": "hi", "addedConvo": {"endpoint": "openAI", "model": "gpt-4o"}}),
-            )
-            .await;
-        assert_eq!(resp.status(), 403);
-        assert_eq!(
-            resp.json::<Value>().await.unwrap(),
-            json!({"error": "Forbidden", "message": "Multi-conversation feature is not enabled"})
-        );
-    }
+    assert_eq!(ask(admin.token.clone()).await.status(), 200);
     server.stop().await;
 }
 

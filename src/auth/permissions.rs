@@ -442,7 +442,7 @@ mod tests {
     #[test]
     fn features_not_built_read_as_off_and_the_rest_as_stored() {
         let shown = effective(&admin_defaults());
-        assert_eq!(shown["MULTI_CONVO"]["USE"], false);
+        assert_eq!(shown["RUN_CODE"]["USE"], false);
         assert_eq!(shown["AGENTS"]["SHARE_PUBLIC"], true);
         assert_eq!(shown["MCP_SERVERS"]["CREATE"], false);
         assert_eq!(shown["PROMPTS"]["SHARE_PUBLIC"], true);

@@ -44,7 +44,7 @@ pub const FEATURES: [Feature; 16] = [
     feature("AGENTS", "agents", "agents", true),
     feature("MEMORIES", "memories", "memories", true),
     // Several models answering side by side (`addedConvo`).
-    feature("MULTI_CONVO", "multiConvo", "side-by-side answers", false),
+    feature("MULTI_CONVO", "multiConvo", "side-by-side answers", true),
     feature("TEMPORARY_CHAT", "temporaryChat", "temporary chats", true),
     feature("RUN_CODE", "runCode", "the code interpreter", false),
     feature("WEB_SEARCH", "webSearch", "web search", false),
@@ -118,6 +118,7 @@ mod tests {
                 "BOOKMARKS",
                 "AGENTS",
                 "MEMORIES",
+                "MULTI_CONVO",
                 "TEMPORARY_CHAT",
                 "PEOPLE_PICKER",
                 "MARKETPLACE",

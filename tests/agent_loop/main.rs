@@ -13,6 +13,7 @@ mod parallel;
 mod recovery;
 mod replay;
 mod safety;
+mod side_by_side;
 
 use serde_json::{Value, json};
 use support::fake_openai::{FakeOpenAi, KEY};

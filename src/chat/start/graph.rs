@@ -24,12 +24,12 @@ use crate::db::users::User;
 
 /// An agent found through the graph, ready to run.
 pub(super) struct Connected {
-    setup: AgentSetup,
-    chosen: Chosen,
+    pub(super) setup: AgentSetup,
+    pub(super) chosen: Chosen,
     /// Its memories for the system prompt (see [`ChatService::member_memory`]).
-    memory: Option<String>,
+    pub(super) memory: Option<String>,
     /// Whether it carries the memory tools (on its own partition).
-    memory_tools: bool,
+    pub(super) memory_tools: bool,
 }
 
 /// The graph as found: the agents beside the first, and the edges between those that are
@@ -41,6 +41,20 @@ pub(super) struct Found {
 }
 
 impl Found {
+    /// A graph of the first agent alone, for others to join (a second model side by side).
+    pub(super) fn alone() -> Self {
+        Found {
+            connected: Vec::new(),
+            edges: Vec::new(),
+            hide_sequential_outputs: false,
+        }
+    }
+
+    /// Adds an agent no edge leads to: it starts with the first, side by side.
+    pub(super) fn beside(&mut self, c: Connected) {
+        self.connected.push(c);
+    }
+
     /// The agents found beside the first.
     pub(super) fn setups_mut(&mut self) -> impl Iterator<Item = &mut AgentSetup> {
         self.connected.iter_mut().map(|c| &mut c.setup)
@@ -117,7 +131,7 @@ impl ChatService {
 
     /// One agent of the graph, if the person may use it and it can run here. `loaded` is how
     /// many are already (with the first, at most [`handoff::MAX_AGENTS`]).
-    async fn load(
+    pub(super) async fn load(
         &self,
         user: &User,
         ip: Option<IpAddr>,

@@ -57,8 +57,11 @@ pub(super) struct Extras {
     pub tools: Vec<String>,
     /// The agent the turn runs, on the agents endpoint.
     pub agent: Option<super::agent::AgentSetup>,
-    /// The agents it hands on to.
+    /// The agents it hands on to, and a second model beside it.
     pub graph: Option<super::graph::Found>,
+    /// Whether the body asked for a second model (LibreChat's `addedConvo`): the answer is
+    /// marked so (`addedConvo: true`), as LibreChat marks it.
+    pub added_convo: bool,
     /// The composer's Artifacts toggle (`ephemeralAgent.artifacts`): the mode, when on.
     pub artifacts: Option<String>,
     /// The memory agent, when it runs alongside this answer.
@@ -89,6 +92,7 @@ impl ChatService {
             tools,
             agent,
             graph,
+            added_convo,
             artifacts,
             memory_agent,
         } = extras;
@@ -136,6 +140,11 @@ impl ChatService {
             unfinished: true,
             ..Message::default()
         };
+        if added_convo {
+            response
+                .extra
+                .insert("addedConvo".into(), Value::Bool(true));
+        }
         let mut seed_len = 0;
         if let Some(partial) = partial {
             seed_len = partial.text.len();
@@ -226,12 +235,27 @@ impl ChatService {
                 request.message_id.clone(),
             ),
         ];
-        // An agent that hands on to others: they answer with it.
-        let graph = match (graph, &agent) {
-            (Some(found), Some(a)) => {
+        // An agent that hands on to others, or a second model beside the first: they answer
+        // with it. Without an agent, the first is named as LibreChat names a plain chat's
+        // model (`encodeEphemeralAgentId`).
+        let graph = match graph {
+            Some(found) => {
+                let (id, name) = match &agent {
+                    Some(a) => (a.id.clone(), a.name.clone()),
+                    None => {
+                        let label = params
+                            .get("modelLabel")
+                            .and_then(Value::as_str)
+                            .filter(|l| !l.is_empty())
+                            .or(endpoint.model_display_label.as_deref())
+                            .unwrap_or_default();
+                        let id = super::added::ephemeral_id(&endpoint.name, &model, label, None);
+                        (id, response.sender.clone())
+                    }
+                };
                 let first = Member {
-                    id: a.id.clone(),
-                    name: a.name.clone(),
+                    id,
+                    name,
                     endpoint: endpoint.clone(),
                     api_key: api_key.clone(),
                     model: model.clone(),
@@ -253,7 +277,7 @@ impl ChatService {
                 };
                 Some(Box::new(self.graph(first, found, &fill, &inline)))
             }
-            _ => None,
+            None => None,
         };
         Turn {
             graph,

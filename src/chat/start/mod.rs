@@ -7,6 +7,7 @@
 //! Bans and the role's permissions are checked by the caller before it reads further (the
 //! HTTP handler), as LibreChat's middleware does.
 
+mod added;
 mod agent;
 mod agent_context;
 mod checks;
@@ -93,6 +94,15 @@ impl ChatService {
             Some(a) => self.connected(user, ip, a, access).await,
             None => None,
         };
+        let tool_names = request.ephemeral_agent.tool_names();
+        // A second model answering beside it (LibreChat's `addedConvo`).
+        let added_convo = request.asks_second_model();
+        if added_convo {
+            let added = request.added_convo.take().unwrap_or_default();
+            if let Some(c) = self.added(user, ip, &added, &tool_names, access).await {
+                graph.get_or_insert_with(graph::Found::alone).beside(c);
+            }
+        }
 
         let again = Again {
             regenerate: request.is_regenerate,
@@ -164,7 +174,6 @@ impl ChatService {
         let launch = Launch::new(self.engine.jobs.clone(), job.clone());
         // The memories of the agent answering (its own, or the person's shared pool); with
         // their keys when it carries the memory tools.
-        let tool_names = request.ephemeral_agent.tool_names();
         let partition = agent
             .as_ref()
             .map(|a| a.memory_partition.clone())
@@ -220,6 +229,7 @@ impl ChatService {
             tools: tool_names,
             agent,
             graph,
+            added_convo,
             artifacts: request.ephemeral_agent.artifacts.take(),
             memory_agent: self.memory_agent(access, &partition),
         };

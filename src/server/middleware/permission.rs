@@ -104,8 +104,7 @@ pub fn require(
 }
 
 /// `MULTI_CONVO`/`USE`, for a chat that asks a second model (`addedConvo`), refused with
-/// LibreChat's own body. Unlike LibreChat, ADMIN is not let through: answering side by side is
-/// not built here, so no role has it.
+/// LibreChat's own body.
 pub fn require_multi_convo(state: &AppState, user: &User) -> Result<(), ApiError> {
     if state.roles.allows(&user.role, "MULTI_CONVO", "USE") {
         return Ok(());

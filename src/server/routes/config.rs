@@ -160,6 +160,7 @@ fn interface(s: &Settings) -> Map<String, Value> {
         "presets",
         "bookmarks",
         "temporaryChat",
+        "multiConvo",
     ] {
         out.insert(key.into(), Value::Bool(true));
     }
