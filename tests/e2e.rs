@@ -127,6 +127,22 @@ async fn the_web_app_in_a_real_browser() {
             .all(|c| c.headers.get("x-api-key").map(String::as_str) == Some(ACTION_KEY)),
         "a call to the action's API went without its key"
     );
+    // The question asked of two models at once went to the provider twice, once for each
+    // column (COMPARE_QUESTION in tests/e2e/compare.mjs).
+    let asked_twice = fake
+        .requests()
+        .iter()
+        .filter(|r| {
+            r["messages"]
+                .as_array()
+                .and_then(|m| m.last())
+                .is_some_and(|q| text_of(q) == "Compare the tides at Saint-Malo and Granville")
+        })
+        .count();
+    assert_eq!(
+        asked_twice, 2,
+        "the side-by-side question went to the provider {asked_twice} time(s)"
+    );
     // The previews loaded what the artifacts needed from the mirror: the libraries for React
     // and the ones the component imported, and Mermaid for the diagram.
     let served = npm.served();

@@ -5,6 +5,7 @@
 import { config, get, post, put } from './api.js';
 import { artifactPanel } from './artifacts.js';
 import { dropZone } from './attach.js';
+import { compare } from './compare.js';
 import { composer } from './composer.js';
 import { h, iconButton, mount, throttle, toast } from './dom.js';
 import { messageElement, updateStreaming } from './message.js';
@@ -78,6 +79,7 @@ class ChatView {
       this.toggles.sync();
       if (!this.convo && !this.stream && !this.tree.branch().length) this.showEmpty();
     });
+    this.compare = compare();
     this.temporary = h('input', { type: 'checkbox', id: 'temporary-chat' });
     this.temporaryToggle = h('label', { class: 'radio temporary', for: 'temporary-chat', hidden: true }, this.temporary, 'Temporary chat');
     this.renderThrottled = throttle(() => this.renderStreaming(), 120);
@@ -105,7 +107,7 @@ class ChatView {
 
   async open(id, focus) {
     const chat = h('div', { class: 'chat' },
-      h('div', { class: 'chat-top' }, this.picker.el, this.temporaryToggle),
+      h('div', { class: 'chat-top' }, this.picker.el, this.compare.el, this.temporaryToggle),
       this.picker.panel,
       this.scroller,
       this.downBtn,
@@ -249,6 +251,9 @@ class ChatView {
     if (continued) continued.content = [{ type: 'text', text: textOf(continued) }];
     const files = requestFiles(opts.files);
     if (files.length) body.files = files;
+    // A second model answering beside the first (compare.js).
+    const added = this.compare.added();
+    if (added) body.addedConvo = added;
     if (!this.convo && this.temporary.checked) body.isTemporary = true;
     if (!this.settings.endpoint) {
       if (opts.fromComposer) this.composer.restore(opts.text, opts.files);

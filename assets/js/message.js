@@ -8,7 +8,8 @@ import { h, iconButton, icon, icons, toast } from './dom.js';
 import { messageFiles } from './files.js';
 import { showMemoryUpdates } from './memoryupdates.js';
 import { showMarkdown } from './render.js';
-import { hasToolCalls } from './runsteps.js';
+import { hasColumns, plainColumns, showColumns } from './columns.js';
+import { hasToolCalls, textOfParts } from './runsteps.js';
 import { plainBody, showParts } from './toolsteps.js';
 import { textOf, thinkingOf } from './tree.js';
 
@@ -67,6 +68,21 @@ function fill(body, m, ctx, live = !!ctx?.streaming && !!ctx?.isLast) {
       fill(body, m, ctx);
     },
   });
+  if (hasColumns(m)) {
+    // Agents that answered side by side, in columns. Their artifacts open read-only: an
+    // edit names an artifact by its place in the whole answer, which a column cannot tell.
+    const open = (a) => openArtifact(a, { readOnly: true });
+    showColumns(body, m.content, (el, parts) => {
+      if (parts.some((p) => p?.type === 'tool_call')) {
+        showParts(el, parts, { live, key: null, countArtifacts: () => 0, showText: (e, t) => showAnswer(e, t, open) });
+      } else {
+        plainBody(el);
+        showAnswer(el, textOfParts(parts), open);
+      }
+    }, () => fill(body, m, ctx));
+    return;
+  }
+  plainColumns(body);
   if (!hasToolCalls(m)) {
     plainBody(body);
     showAnswer(body, text, onOpen);

@@ -17,6 +17,14 @@ export function textOfParts(parts) {
   return out;
 }
 
+/** A part's agent and parallel group, to keep when the part is replaced. */
+function author(p) {
+  const who = {};
+  if (p?.agentId) who.agentId = p.agentId;
+  if (p?.groupId != null) who.groupId = p.groupId;
+  return who;
+}
+
 /** Whether message `m` holds tool calls. */
 export const hasToolCalls = (m) => Array.isArray(m.content) && m.content.some((p) => p?.type === 'tool_call');
 
@@ -40,9 +48,13 @@ export function applyFrame(m, steps, ev) {
     case 'on_run_step': {
       const at = Number.isInteger(d.index) ? d.index : parts.length;
       if (d.id) steps.set(d.id, at);
+      // Which agent wrote the step, and its parallel group, for columns (see columns.js).
+      const who = {};
+      if (d.agentId) who.agentId = d.agentId;
+      if (d.groupId != null) who.groupId = d.groupId;
       const call = d.stepDetails?.type === 'tool_calls' ? d.stepDetails.tool_calls?.[0] : null;
-      if (call) parts[at] = { type: 'tool_call', tool_call: { id: call.id, name: call.name, args: call.args || '', type: 'tool_call' } };
-      else if (!parts[at]) parts[at] = { type: 'text', text: '' };
+      if (call) parts[at] = { type: 'tool_call', tool_call: { id: call.id, name: call.name, args: call.args || '', type: 'tool_call' }, ...who };
+      else if (!parts[at]) parts[at] = { type: 'text', text: '', ...who };
       break;
     }
     case 'on_message_delta':
@@ -59,7 +71,7 @@ export function applyFrame(m, steps, ev) {
         const p = parts[at];
         if (p?.type === kind) p[kind] = (p[kind] || '') + add;
         // A step opens as text; its first delta says whether it is reasoning.
-        else if (!p || (p.type === 'text' && !p.text)) parts[at] = { type: kind, [kind]: add };
+        else if (!p || (p.type === 'text' && !p.text)) parts[at] = { ...author(p), type: kind, [kind]: add };
       }
       break;
     case 'on_run_step_delta': {
@@ -76,7 +88,7 @@ export function applyFrame(m, steps, ev) {
       const r = d.result || {};
       const at = Number.isInteger(r.index) ? r.index : steps.get(r.id);
       if (at === undefined || !r.tool_call) return false;
-      parts[at] = { type: 'tool_call', tool_call: r.tool_call };
+      parts[at] = { ...author(parts[at]), type: 'tool_call', tool_call: r.tool_call };
       break;
     }
     default:

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { chromium, request } from 'playwright-core';
 import { AGENT_EXPECTED, agentSteps } from './librechat-agents.mjs';
 import { artifactSteps } from './librechat-artifact.mjs';
+import { compareSteps } from './librechat-compare.mjs';
 import { handoffSteps } from './librechat-handoffs.mjs';
 import { actionSteps } from './librechat-actions.mjs';
 import { avatarSteps } from './librechat-avatar.mjs';
@@ -477,6 +478,7 @@ try {
     await shot(page, 'rendering');
   });
 
+  await compareSteps({ page, step, shot, send, message });
   await fileSteps({ page, step, shot, send, message, fromMenu });
   await memorySteps({ page, step, shot, send, message });
   await avatarSteps({ page, step, shot, openSettings });
