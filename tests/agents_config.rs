@@ -26,10 +26,20 @@ async fn the_endpoints_list_agents_as_librechat_does() {
         .iter()
         .map(|c| c.as_str().unwrap())
         .collect();
-    // LibreChat's defaults, less what does not run here (web search, code, file search, MCP,
-    // OCR, ...; memory tools without a `memory` section): LibreChat's client offers no toggle
-    // that would do nothing.
-    assert_eq!(caps, ["artifacts", "actions", "context", "tools", "chain"]);
+    // LibreChat's defaults, less what does not run here (code, file search, MCP, OCR, ...;
+    // memory tools without a `memory` section): LibreChat's client offers no toggle that
+    // would do nothing.
+    assert_eq!(
+        caps,
+        [
+            "web_search",
+            "artifacts",
+            "actions",
+            "context",
+            "tools",
+            "chain"
+        ]
+    );
     assert!(agents.get("allowedProviders").is_none());
     let config = server.get_json("/api/config", &s.token).await;
     assert_eq!(
@@ -158,7 +168,7 @@ async fn agents_use_only_the_providers_allowed() {
 
 #[tokio::test]
 async fn capabilities_that_do_not_run_here_are_left_out_with_a_warning() {
-    let yaml = "version: 1.3.17\nendpoints:\n  agents:\n    capabilities: [web_search, tools, execute_code, artifacts, chain, ocr]\n";
+    let yaml = "version: 1.3.17\nendpoints:\n  agents:\n    capabilities: [skills, tools, execute_code, artifacts, chain, ocr]\n";
     let dir = tempfile::tempdir().unwrap();
     let settings = TestServer::builder()
         .yaml(yaml)
@@ -170,7 +180,7 @@ async fn capabilities_that_do_not_run_here_are_left_out_with_a_warning() {
         .filter(|w| w.contains("endpoints.agents.capabilities"))
         .collect();
     assert_eq!(warned.len(), 3, "{:?}", settings.yaml_warnings);
-    for (w, name) in warned.iter().zip(["web_search", "execute_code", "ocr"]) {
+    for (w, name) in warned.iter().zip(["skills", "execute_code", "ocr"]) {
         assert!(
             w.contains(&format!("`{name}` does not run on this server")),
             "{w}"

@@ -176,9 +176,8 @@ rateLimits:
 ";
 
 /// Each part of the file above that has no effect, as the notes name it.
-const UNSUPPORTED_NAMED: [&str; 6] = [
+const UNSUPPORTED_NAMED: [&str; 5] = [
     "`mcpServers` (MCP servers) is not supported yet",
-    "`webSearch` (web search) is not supported yet",
     "`speech.tts` (text to speech on the server) is not supported yet",
     "`ocr` (text recognition in uploads) is not supported yet",
     "`fileConfig.ocr` (text recognition in uploads) is not supported yet",

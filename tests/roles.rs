@@ -28,12 +28,14 @@ const TYPES: [&str; 16] = [
     "SHARED_LINKS",
 ];
 /// The ones this server has.
-const BUILT: [&str; 8] = [
+const BUILT: [&str; 10] = [
     "PROMPTS",
     "BOOKMARKS",
     "AGENTS",
     "MEMORIES",
+    "MULTI_CONVO",
     "TEMPORARY_CHAT",
+    "WEB_SEARCH",
     "PEOPLE_PICKER",
     "MARKETPLACE",
     "SHARED_LINKS",

@@ -52,17 +52,18 @@ pub const DEFAULT_CAPABILITIES: [&str; 14] = [
 /// The capabilities this server runs today: the calculator and other tools (`tools`), agents'
 /// actions (`actions`), the artifact instructions (`artifacts`), files read as text into
 /// the context (`context`, LibreChat's client's "Upload as Text"), agents handing on to
-/// others (`chain`: `edges` and `agent_ids`) and agents carrying the memory tools (`memory`:
-/// `set_memory` and `delete_memory`, when memories are on). The others (web search, file
-/// search, code, OCR, MCP, ...) would only give LibreChat's client toggles that do nothing; a
+/// others (`chain`: `edges` and `agent_ids`), agents carrying the memory tools (`memory`:
+/// `set_memory` and `delete_memory`, when memories are on) and web search (`web_search`). The
+/// others (file search, code, OCR, MCP, ...) would only give LibreChat's client toggles that do nothing; a
 /// capability joins this list the day it runs.
-pub const RUNNABLE: [&str; 6] = [
+pub const RUNNABLE: [&str; 7] = [
     "actions",
     "artifacts",
     "chain",
     "context",
     "memory",
     "tools",
+    "web_search",
 ];
 
 /// The agents endpoint's settings. Without the section, LibreChat's defaults.
@@ -243,6 +244,7 @@ mod tests {
         assert_eq!(
             c.served_capabilities(true),
             [
+                "web_search",
                 "artifacts",
                 "actions",
                 "context",
@@ -253,7 +255,14 @@ mod tests {
         );
         assert_eq!(
             c.served_capabilities(false),
-            ["artifacts", "actions", "context", "tools", "chain"]
+            [
+                "web_search",
+                "artifacts",
+                "actions",
+                "context",
+                "tools",
+                "chain"
+            ]
         );
         assert!(c.warnings.is_empty(), "{:?}", c.warnings);
         assert!(c.allows_provider("anything"));
@@ -263,7 +272,7 @@ mod tests {
     fn the_section_is_read_and_checked() {
         let c = load(
             json!({"agents": {"disableBuilder": true, "recursionLimit": 50,
-                   "allowedProviders": ["openAI"], "capabilities": ["tools", "web_search", "artifacts"],
+                   "allowedProviders": ["openAI"], "capabilities": ["tools", "execute_code", "artifacts"],
                    "titleConvo": true}}),
             &[("ENDPOINTS", "openAI,google")],
         )
@@ -274,7 +283,7 @@ mod tests {
         assert_eq!(c.served_capabilities(false), ["tools", "artifacts"]);
         assert_eq!(c.warnings.len(), 1);
         assert!(
-            c.warnings[0].contains("`web_search` does not run"),
+            c.warnings[0].contains("`execute_code` does not run"),
             "{:?}",
             c.warnings
         );

@@ -47,7 +47,7 @@ pub const FEATURES: [Feature; 16] = [
     feature("MULTI_CONVO", "multiConvo", "side-by-side answers", true),
     feature("TEMPORARY_CHAT", "temporaryChat", "temporary chats", true),
     feature("RUN_CODE", "runCode", "the code interpreter", false),
-    feature("WEB_SEARCH", "webSearch", "web search", false),
+    feature("WEB_SEARCH", "webSearch", "web search", true),
     feature("PEOPLE_PICKER", "peoplePicker", "sharing with people", true),
     feature("MARKETPLACE", "marketplace", "the agent marketplace", true),
     feature("FILE_SEARCH", "fileSearch", "file search", false),
@@ -120,6 +120,7 @@ mod tests {
                 "MEMORIES",
                 "MULTI_CONVO",
                 "TEMPORARY_CHAT",
+                "WEB_SEARCH",
                 "PEOPLE_PICKER",
                 "MARKETPLACE",
                 "SHARED_LINKS"

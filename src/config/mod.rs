@@ -24,6 +24,7 @@ mod settings;
 mod social;
 pub mod tools;
 mod unsupported;
+pub mod web_search;
 pub mod yaml;
 
 use std::path::PathBuf;

@@ -388,6 +388,9 @@ impl Settings {
         let (actions, action_warnings) =
             super::actions::ActionsConfig::load(env, parsed.yaml.actions.as_ref());
         warnings.extend(action_warnings);
+        let (web_search, search_warnings) =
+            super::web_search::WebSearchConfig::load(env, parsed.as_written.get("webSearch"));
+        warnings.extend(search_warnings);
         warnings.extend(agents.warnings.iter().cloned());
         let email = super::EmailSettings::from_env(env, &branding.app_title)?;
         let openid = super::OpenIdSettings::from_env(env, server.domain_server.as_deref())?;
@@ -423,7 +426,11 @@ impl Settings {
             apple: super::AppleSettings::from_env(env)?,
             saml,
             agents,
-            tools: super::tools::ToolSettings::from_env(env)?.with_lists(
+            tools: super::tools::ToolSettings {
+                web_search,
+                ..super::tools::ToolSettings::from_env(env)?
+            }
+            .with_lists(
                 parsed.yaml.included_tools.as_deref(),
                 parsed.yaml.filtered_tools.as_deref(),
             ),

@@ -23,6 +23,9 @@ pub struct ToolSettings {
     /// `WOLFRAM_API_URL`: where the `wolfram` tool sends its queries (default Wolfram|Alpha's
     /// LLM API; another address is for a proxy in front of it).
     pub wolfram_api_url: String,
+    /// librechat.yaml's `webSearch` (see `config::web_search`): the `web_search` tool's
+    /// services.
+    pub web_search: super::web_search::WebSearchConfig,
     /// librechat.yaml's `includedTools`: when not empty, the only tools offered.
     pub included: Vec<String>,
     /// librechat.yaml's `filteredTools`: tools never offered (ignored when `included` is set).
@@ -34,6 +37,7 @@ impl Default for ToolSettings {
         ToolSettings {
             credentials: BTreeMap::new(),
             wolfram_api_url: WOLFRAM_API_URL.to_owned(),
+            web_search: Default::default(),
             included: Vec::new(),
             filtered: Vec::new(),
         }
@@ -46,6 +50,7 @@ impl std::fmt::Debug for ToolSettings {
         f.debug_struct("ToolSettings")
             .field("credentials", &self.credentials.keys().collect::<Vec<_>>())
             .field("wolfram_api_url", &self.wolfram_api_url)
+            .field("web_search", &self.web_search)
             .field("included", &self.included)
             .field("filtered", &self.filtered)
             .finish()

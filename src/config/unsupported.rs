@@ -10,13 +10,12 @@ use serde_json::Value;
 use super::features::FEATURES;
 
 /// The parts nothing reads yet, by their path in the file, and what they configure in LibreChat.
-const UNREAD: [(&[&str], &str); 29] = [
+const UNREAD: [(&[&str], &str); 28] = [
     (&["fileStrategy"], "where uploaded files are stored"),
     (&["fileStrategies"], "where uploaded files are stored"),
     (&["cloudfront"], "file storage behind CloudFront"),
     (&["secureImageLinks"], "signed links to images"),
     (&["ocr"], "text recognition in uploads"),
-    (&["webSearch"], "web search"),
     (&["summarization"], "summaries of long conversations"),
     (&["mcpServers"], "MCP servers"),
     (&["mcpSettings"], "MCP servers"),
@@ -90,7 +89,7 @@ mod tests {
     fn names_each_part_that_is_set_and_nothing_else() {
         let file = json!({
             "version": "1.3.17",
-            "interface": {"agents": false, "bookmarks": true, "webSearch": true},
+            "interface": {"agents": false, "bookmarks": true, "runCode": true},
             "endpoints": {"custom": [], "agents": {"disableBuilder": true}, "bedrock": {}},
             "mcpServers": {"gh": {"url": "https://example.org"}},
             "memory": null,
@@ -103,7 +102,7 @@ mod tests {
         for named in [
             "`mcpServers` (MCP servers)",
             "`endpoints.bedrock`",
-            "`interface.webSearch` has no effect",
+            "`interface.runCode` has no effect",
             "`rateLimits.tts`",
             "`registration.oauthStateTtlMs`",
             "`speech.stt` (speech to text on the server)",

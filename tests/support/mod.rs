@@ -12,6 +12,7 @@ pub mod fake_api;
 pub mod fake_apple;
 pub mod fake_hostile;
 pub mod fake_openai;
+pub mod fake_search;
 pub mod fake_social;
 pub mod fake_tools;
 pub mod fake_wolfram;

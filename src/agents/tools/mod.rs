@@ -12,10 +12,12 @@
 //! [`Context::credential`]: the server's own value when the environment sets one, else the
 //! one the person stored for themselves (`POST /api/user/plugins`).
 
+pub mod attach;
 pub mod calculator;
 pub mod ephemeral;
 mod math;
 pub mod schema;
+pub mod web_search;
 pub mod wolfram;
 
 use std::future::Future;
@@ -48,6 +50,9 @@ pub struct Context {
     /// Where a tool asks its person to sign in (an action's OAuth): the loop shows the link on
     /// the call as LibreChat's client expects it. Set by the loop for each call.
     pub sign_in: Option<tokio::sync::mpsc::UnboundedSender<SignIn>>,
+    /// Where the call's attachments go (LibreChat's `attachment` events), and how many times
+    /// each tool ran in the answer.
+    pub attachments: attach::Attachments,
 }
 
 /// A sign-in link to show on a running call (`url: None` takes it away once signed in).
@@ -264,8 +269,12 @@ impl Registry {
     pub fn new(settings: &crate::config::tools::ToolSettings, http: reqwest::Client) -> Self {
         let mut r = Self::builtin();
         r.tools.push(Arc::new(wolfram::Wolfram::new(
-            http,
+            http.clone(),
             &settings.wolfram_api_url,
+        )));
+        r.tools.push(Arc::new(web_search::WebSearch::new(
+            &settings.web_search,
+            http,
         )));
         r.tools.retain(|t| settings.offers(&t.def().name));
         r
@@ -326,7 +335,7 @@ mod tests {
     #[test]
     fn only_tools_that_exist_are_selected_once_each() {
         let r = Registry::builtin();
-        let set = r.select(["web_search", "calculator", "calculator", "execute_code"]);
+        let set = r.select(["file_search", "calculator", "calculator", "execute_code"]);
         assert_eq!(set.names().collect::<Vec<_>>(), ["calculator"]);
         assert!(r.select(["sys__all__sys_mcp_time"]).is_empty());
         assert_eq!(set.defs()[0].name, "calculator");

@@ -61,6 +61,8 @@ pub struct Turn {
     /// What the answer's own tools attached as they ran (an agent's memory tools: LibreChat's
     /// `attachment` events), saved with the answer.
     pub tool_attachments: Arc<std::sync::Mutex<Vec<Value>>>,
+    /// Where the answer's tools attach what they make (sent, and kept in `tool_attachments`).
+    pub attachments: crate::agents::tools::attach::Attachments,
     /// The agents that answer together, when the turn's agent hands on to others (`None`:
     /// one model answers, as every turn without such an agent).
     pub graph: Option<Box<Graph>>,
@@ -218,6 +220,7 @@ impl Engine {
                 conversation_id: turn.conversation.conversation_id.clone(),
                 message_id: turn.response.message_id.clone(),
                 credentials: Some(CredentialSource(self.tool_auth.clone())),
+                attachments: turn.attachments.clone(),
                 ..Context::default()
             },
             prompt_tokens,

@@ -168,7 +168,14 @@ impl ChatService {
             Some(a) => a.tools.clone(),
             None => ephemeral::conversation_tools(params.get("tools")),
         };
-        let tool_attachments = Arc::default();
+        let tool_attachments: Arc<std::sync::Mutex<Vec<Value>>> = Arc::default();
+        let attachments = {
+            let (job, kept) = (job.clone(), tool_attachments.clone());
+            crate::agents::tools::attach::Attachments::new(Arc::new(move |a: Value| {
+                job.attach(&a);
+                kept.lock().expect("tool attachments").push(a);
+            }))
+        };
         let memory_tools = match &memory_tools {
             Some(partition) => self.inline_memory_tools(
                 job,
@@ -304,6 +311,7 @@ impl ChatService {
             },
             memory_agent,
             tool_attachments,
+            attachments,
         }
     }
 

@@ -94,7 +94,20 @@ impl ChatService {
             Some(a) => self.connected(user, ip, a, access).await,
             None => None,
         };
-        let tool_names = request.ephemeral_agent.tool_names();
+        // The tools the person's role may not use are offered to no agent and no model.
+        let refused = std::mem::take(&mut request.refused_tools);
+        let tool_names: Vec<String> = request
+            .ephemeral_agent
+            .tool_names()
+            .into_iter()
+            .filter(|t| !refused.contains(t))
+            .collect();
+        for a in agent
+            .iter_mut()
+            .chain(graph.iter_mut().flat_map(graph::Found::setups_mut))
+        {
+            a.tools.retain(|t| !refused.contains(t));
+        }
         // A second model answering beside it (LibreChat's `addedConvo`).
         let added_convo = request.asks_second_model();
         if added_convo {

@@ -73,6 +73,10 @@ pub struct StartRequest {
     /// (`MEMORIES.CREATE` and `UPDATE`), which an agent's own memory tools need.
     #[serde(skip)]
     pub memory_writes_allowed: bool,
+    /// Set by the caller: the tools the person's role may not use (`web_search` without
+    /// `WEB_SEARCH.USE`), offered to no model in this turn.
+    #[serde(skip)]
+    pub refused_tools: Vec<String>,
 }
 
 /// Fields LibreChat's client sends with a message that this server does not use: read so

@@ -60,6 +60,9 @@ async fn start(
         permission::require(&state, &user, "TEMPORARY_CHAT", &["USE"])?;
     }
     request.memories_allowed = state.roles.allows(&user.role, "MEMORIES", "USE");
+    if !state.roles.allows(&user.role, "WEB_SEARCH", "USE") {
+        request.refused_tools.push("web_search".into());
+    }
     // LibreChat's inline memory tools need the write permissions too.
     request.memory_writes_allowed = request.memories_allowed
         && ["CREATE", "UPDATE"]

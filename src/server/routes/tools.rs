@@ -37,25 +37,19 @@ async fn list(State(state): State<AppState>, AuthUser(_): AuthUser) -> Json<Vec<
     Json(state.chat.engine.tool_auth.list())
 }
 
-/// Whether a tool is set up for the caller. Web search is not available here, so it is not (and
-/// LibreChat's client then offers no web search).
+/// Whether a tool is set up for the caller. For web search, LibreChat's `{authenticated,
+/// authTypes}`: set up when the server has a search provider (its scraper and reranker are
+/// built in).
 #[utoipa::path(get, path = "/api/agents/tools/{tool_id}/auth", operation_id = "tools_auth", summary = "Whether a tool is set up for the caller", tag = "agents", params(("tool_id" = String, Path)), responses((status = 200, description = "`{authenticated, message}`: `message` is `system_defined` (the server's credentials) or `user_provided` (the caller's, or theirs to give)"), (status = 404, description = "No such tool")))]
 async fn tool_auth(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     Path(tool_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    if tool_id == "web_search" {
-        // LibreChat's answer when no search provider or scraper has a key, and no reranker is
-        // asked for.
-        return Ok(Json(json!({
-            "authenticated": false,
-            "authTypes": [
-                ["providers", "user_provided"],
-                ["scrapers", "user_provided"],
-                ["rerankers", "system_defined"],
-            ],
-        })));
+    if tool_id == crate::agents::tools::web_search::NAME {
+        return Ok(Json(crate::agents::tools::web_search::auth_status(
+            &state.settings.tools.web_search,
+        )));
     }
     match state
         .chat

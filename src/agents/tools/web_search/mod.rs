@@ -1,0 +1,221 @@
+//! LibreChat's `web_search` tool, with no paid service needed: the query goes to the search
+//! provider the server has (SearXNG or Serper, see `config::web_search`), the top results'
+//! pages are read by the built-in scraper through the guarded client, and the built-in BM25
+//! reranker picks each page's passages that answer the query best.
+//!
+//! The model gets the results as compact text in which each source carries its citation
+//! anchor (`\ue202turn0search0`: the answer's first search, its first web result), and the
+//! answer gets LibreChat's `web_search` attachment with the same sources under the same
+//! numbers, which LibreChat's client turns into its Sources panel and inline citations. Only a
+//! failed search is an error for the model; a page that cannot be read keeps its snippet.
+
+mod extract;
+mod output;
+mod providers;
+mod rerank;
+mod scrape;
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use super::{Context, Tool, ToolError, ToolFuture};
+use crate::config::web_search::{Reranker, SearchProvider, WebSearchConfig};
+use crate::net::Guarded;
+use crate::providers::ToolDef;
+
+pub use extract::{Page, readable};
+pub use providers::{Found, Image, Provider, Query, Source};
+
+/// The tool's name, LibreChat's `Tools.web_search`.
+pub const NAME: &str = "web_search";
+/// How many of the top web results are read.
+const PAGES_READ: usize = 5;
+/// How many passages of each page go to the model.
+const PASSAGES_PER_PAGE: usize = 3;
+/// The longest query sent.
+const MAX_QUERY_CHARS: usize = 400;
+
+pub struct WebSearch {
+    def: ToolDef,
+    provider: Option<Arc<dyn Provider>>,
+    guarded: Guarded,
+    config: WebSearchConfig,
+}
+
+impl WebSearch {
+    /// The tool as `config` sets it up, calling the search provider through `http` and the
+    /// result pages through a guarded client that allows only `config.allowed_addresses`.
+    pub fn new(config: &WebSearchConfig, http: reqwest::Client) -> Self {
+        let provider: Option<Arc<dyn Provider>> = match config.provider() {
+            Some(SearchProvider::Searxng) => Some(Arc::new(providers::Searxng {
+                http,
+                base: config
+                    .searxng_instance_url
+                    .value
+                    .clone()
+                    .unwrap_or_default(),
+                api_key: config.searxng_api_key.value.clone(),
+                timeout: config.search_timeout,
+            })),
+            Some(SearchProvider::Serper) => Some(Arc::new(providers::Serper {
+                http,
+                base: config.serper_api_url.clone(),
+                api_key: config.serper_api_key.value.clone().unwrap_or_default(),
+                timeout: config.search_timeout,
+            })),
+            None => None,
+        };
+        WebSearch {
+            def: definition(),
+            provider,
+            guarded: Guarded::new(config.allowed_addresses.clone()),
+            config: config.clone(),
+        }
+    }
+
+    /// Whether a search provider is set up (so the tool can answer).
+    pub fn ready(&self) -> bool {
+        self.provider.is_some()
+    }
+
+    async fn run(&self, query: Query, cx: &Context) -> Result<String, ToolError> {
+        let Some(provider) = &self.provider else {
+            return Err(ToolError(
+                "web search is not set up on this server (no search provider: the \
+                 administrator sets SEARXNG_INSTANCE_URL or SERPER_API_KEY). Tell the person \
+                 so and answer without searching."
+                    .into(),
+            ));
+        };
+        let turn = cx.attachments.next_use(NAME);
+        let found = provider.search(&query).await?;
+        let highlights = self.read_pages(&query.q, &found.organic).await;
+        let data = output::attachment_data(turn, &found, &highlights);
+        cx.attachments.attach(json!({
+            "messageId": cx.message_id,
+            "toolCallId": cx.call_id,
+            "conversationId": cx.conversation_id,
+            // LibreChat names it `web_search_<call id>_<nanoid>`.
+            "name": format!("{NAME}_{}_{}", cx.call_id, &uuid::Uuid::new_v4().simple().to_string()[..21]),
+            "type": NAME,
+            NAME: data,
+        }));
+        Ok(output::for_model(turn, &query.q, &found, &highlights))
+    }
+
+    /// The best passages of each of the first [`PAGES_READ`] web results' pages (an empty
+    /// list for a page that could not be read), read at the same time.
+    async fn read_pages(&self, query: &str, organic: &[Source]) -> Vec<Vec<rerank::Highlight>> {
+        let reads = organic.iter().take(PAGES_READ).map(|s| async move {
+            match scrape::page(&self.guarded, &s.link, self.config.scraper_timeout).await {
+                Ok(page) => rerank::passages(&page.paragraphs),
+                Err(e) => {
+                    tracing::info!(link = %s.link, reason = %e, "a result's page was not read");
+                    Vec::new()
+                }
+            }
+        });
+        let pages: Vec<Vec<String>> = futures_util::future::join_all(reads).await;
+        match self.config.reranker {
+            Reranker::None => pages
+                .into_iter()
+                .map(|p| {
+                    p.into_iter()
+                        .take(PASSAGES_PER_PAGE)
+                        .map(|text| rerank::Highlight { score: 0.0, text })
+                        .collect()
+                })
+                .collect(),
+            // Jina and Cohere are not called yet (config warns): ours stands in.
+            _ => rerank::best(query, &pages, PASSAGES_PER_PAGE),
+        }
+    }
+}
+
+/// LibreChat's answer to `GET /api/agents/tools/web_search/auth` (its `verifyWebSearchAuth`):
+/// whether each kind of service is set up, and by whom. The scraper and the reranker are
+/// built in, so they always are, by the server; the search provider is when the server has
+/// one. (Keys a person brings for themselves are not read yet.)
+pub fn auth_status(config: &WebSearchConfig) -> Value {
+    let provider = config.provider().is_some();
+    json!({
+        "authenticated": provider,
+        "authTypes": [
+            ["providers", if provider { "system_defined" } else { "user_provided" }],
+            ["scrapers", "system_defined"],
+            ["rerankers", "system_defined"],
+        ],
+    })
+}
+
+/// The tool's definition, as the model sees it.
+fn definition() -> ToolDef {
+    ToolDef {
+        name: NAME.into(),
+        description: "Searches the web for current information, and reads the top pages. Use \
+            it when the question needs facts that are recent, real-time or beyond your own \
+            knowledge; answer directly when you can. Send a concise query. Cite the sources \
+            of the results in your answer with the anchors they carry, copied exactly (such \
+            as \\ue202turn0search0), right after the statement they support; never as \
+            markdown links, [1] or footnotes."
+            .into(),
+        parameters: json!({
+            "type": "object",
+            "properties": {
+                "query": {"type": "string", "description": "The search query."},
+                "date": {
+                    "type": "string", "enum": ["h", "d", "w", "m", "y"],
+                    "description": "Only results from the past hour (h), day (d), week (w), \
+                        month (m) or year (y)."
+                },
+                "country": {
+                    "type": "string",
+                    "description": "A two-letter country code to search from (us, de, fr, ...)."
+                },
+                "images": {"type": "boolean", "description": "Also search images."},
+                "news": {"type": "boolean", "description": "Also search news."}
+            },
+            "required": ["query"]
+        }),
+    }
+}
+
+impl Tool for WebSearch {
+    fn def(&self) -> &ToolDef {
+        &self.def
+    }
+
+    fn call<'a>(&'a self, args: Value, cx: &'a Context) -> ToolFuture<'a> {
+        Box::pin(async move {
+            let q: String = args["query"]
+                .as_str()
+                .unwrap_or_default()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .chars()
+                .take(MAX_QUERY_CHARS)
+                .collect();
+            if q.is_empty() {
+                return Err(ToolError(
+                    "the query is empty: send what to search for.".into(),
+                ));
+            }
+            let country = args["country"]
+                .as_str()
+                .map(str::trim)
+                .filter(|c| c.len() == 2 && c.chars().all(|ch| ch.is_ascii_alphabetic()))
+                .map(str::to_ascii_lowercase);
+            let query = Query {
+                q,
+                date: args["date"].as_str().map(str::to_owned),
+                country,
+                images: args["images"].as_bool().unwrap_or(false),
+                news: args["news"].as_bool().unwrap_or(false),
+                safe: self.config.safe_search,
+            };
+            self.run(query, cx).await
+        })
+    }
+}

@@ -1,0 +1,393 @@
+//! `webSearch` of librechat.yaml, read as LibreChat reads it (its `webSearchSchema` and
+//! `loadWebSearchAuth`): which search provider, scraper and reranker answer the `web_search`
+//! tool, and their keys and addresses.
+//!
+//! ```yaml
+//! webSearch:
+//!   searchProvider: searxng              # or serper
+//!   searxngInstanceUrl: ${SEARXNG_INSTANCE_URL}
+//!   serperApiKey: ${SERPER_API_KEY}
+//!   scraperProvider: firecrawl           # firecrawl needs firecrawlApiKey; else built in
+//!   rerankerType: jina                   # jina, cohere, none; else built in
+//!   scraperTimeout: 7500
+//!   safeSearch: 1                        # 0 off, 1 moderate, 2 strict
+//! ```
+//!
+//! As in LibreChat, every key has a default that names its environment variable
+//! (`serperApiKey` is `${SERPER_API_KEY}`, `searxngInstanceUrl` is `${SEARXNG_INSTANCE_URL}`,
+//! ...), so an `.env` alone sets web search up, without the section. A value that is a
+//! variable set to something other than `user_provided` is the server's; unset or
+//! `user_provided`, the service is not set up for the server. Beyond LibreChat: a literal value
+//! (no `${...}`) is taken as the server's too, and when no scraper or reranker service is set
+//! up, the built-in ones work (so web search needs only a search provider: a self-hosted
+//! SearXNG needs no key at all).
+//!
+//! Firecrawl, Jina and Cohere are read and reported but not called yet: the built-in scraper
+//! and reranker stand in for them, with a warning at start.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::Env;
+use super::tools::USER_PROVIDED;
+use crate::net::AllowedAddresses;
+
+/// Serper's search API, as documented (`POST /search`).
+pub const SERPER_API_URL: &str = "https://google.serper.dev";
+
+/// LibreChat's default `scraperTimeout`, in milliseconds.
+const DEFAULT_SCRAPER_TIMEOUT_MS: u64 = 7_500;
+
+/// Where search results come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SearchProvider {
+    Searxng,
+    Serper,
+}
+
+/// Who reads the result pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scraper {
+    /// Ours: each page fetched through the guarded client, its readable text extracted.
+    Builtin,
+    /// A Firecrawl-compatible API (read from the file; not called yet: see the module doc).
+    Firecrawl,
+}
+
+/// Who picks the passages of the pages that answer the query best.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reranker {
+    /// Ours: BM25 over the pages' passages.
+    Builtin,
+    Jina,
+    Cohere,
+    /// `rerankerType: none`: the passages in page order.
+    None,
+}
+
+/// One key of the section: the variable it names (if it names one) and the server's value.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Key {
+    /// The variable the value is read from (`SERPER_API_KEY`), when the value is `${...}`.
+    pub var: Option<String>,
+    /// The server's value: none when unset, empty or `user_provided`.
+    pub value: Option<String>,
+}
+
+// Values are keys: never print them.
+impl std::fmt::Debug for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Key")
+            .field("var", &self.var)
+            .field("set", &self.value.is_some())
+            .finish()
+    }
+}
+
+/// The section, read.
+#[derive(Debug, Clone)]
+pub struct WebSearchConfig {
+    /// `searchProvider`; none: the first that is set up (Serper, then SearXNG, as LibreChat
+    /// tries them).
+    pub search_provider: Option<SearchProvider>,
+    pub serper_api_key: Key,
+    pub searxng_instance_url: Key,
+    pub searxng_api_key: Key,
+    /// `SERPER_API_URL` (ours): where Serper is called (default [`SERPER_API_URL`]; another
+    /// address is for a proxy in front of it, or a test).
+    pub serper_api_url: String,
+    pub scraper: Scraper,
+    pub firecrawl_api_key: Key,
+    pub firecrawl_api_url: Key,
+    pub reranker: Reranker,
+    pub jina_api_key: Key,
+    pub cohere_api_key: Key,
+    /// `scraperTimeout`: how long reading one page may take (default 7.5 s).
+    pub scraper_timeout: Duration,
+    /// `WEB_SEARCH_TIMEOUT_MS` (ours): how long the search provider may take to answer
+    /// (default 15 s).
+    pub search_timeout: Duration,
+    /// `safeSearch`: 0 off, 1 moderate (the default), 2 strict.
+    pub safe_search: u8,
+    /// `allowedAddresses`: private services (`host:port`) the scraper may read pages from,
+    /// and a SearXNG on the private network may be reached at (LibreChat's key).
+    pub allowed_addresses: AllowedAddresses,
+}
+
+impl Default for WebSearchConfig {
+    fn default() -> Self {
+        Self::load(&Env::from_pairs(Vec::<(String, String)>::new()), None).0
+    }
+}
+
+impl WebSearchConfig {
+    /// Reads the section (as written, before `${VAR}` expansion) and the variables it names;
+    /// what cannot be used is returned as warnings.
+    pub fn load(env: &Env, section: Option<&Value>) -> (Self, Vec<String>) {
+        let mut warnings = Vec::new();
+        let empty = Value::Object(Default::default());
+        let s = section.filter(|v| v.is_object()).unwrap_or(&empty);
+        if section.is_some_and(|v| !v.is_object() && !v.is_null()) {
+            warnings.push("webSearch must be a mapping; it is ignored".to_owned());
+        }
+        let key = |name: &str, default_var: &str| read_key(env, s.get(name), default_var);
+        let text = |name: &str| s.get(name).and_then(Value::as_str).map(str::trim);
+
+        let search_provider = match text("searchProvider") {
+            None => None,
+            Some("searxng") => Some(SearchProvider::Searxng),
+            Some("serper") => Some(SearchProvider::Serper),
+            Some(other) => {
+                warnings.push(format!(
+                    "webSearch.searchProvider {other:?} is not supported here (searxng or \
+                     serper); the first one set up is used"
+                ));
+                None
+            }
+        };
+        let firecrawl_api_key = key("firecrawlApiKey", "FIRECRAWL_API_KEY");
+        let scraper = match text("scraperProvider") {
+            None | Some("builtin") => Scraper::Builtin,
+            Some("firecrawl") => Scraper::Firecrawl,
+            Some(other) => {
+                warnings.push(format!(
+                    "webSearch.scraperProvider {other:?} is not supported here; the built-in \
+                     scraper reads the pages"
+                ));
+                Scraper::Builtin
+            }
+        };
+        if scraper == Scraper::Firecrawl || firecrawl_api_key.value.is_some() {
+            warnings.push(
+                "webSearch: Firecrawl is not called yet; the built-in scraper reads the pages"
+                    .to_owned(),
+            );
+        }
+        let jina_api_key = key("jinaApiKey", "JINA_API_KEY");
+        let cohere_api_key = key("cohereApiKey", "COHERE_API_KEY");
+        let reranker = match text("rerankerType") {
+            None | Some("builtin") => Reranker::Builtin,
+            Some("none") => Reranker::None,
+            Some("jina") => Reranker::Jina,
+            Some("cohere") => Reranker::Cohere,
+            Some(other) => {
+                warnings.push(format!(
+                    "webSearch.rerankerType {other:?} is not supported here (jina, cohere or \
+                     none); the built-in reranker is used"
+                ));
+                Reranker::Builtin
+            }
+        };
+        if matches!(reranker, Reranker::Jina | Reranker::Cohere) {
+            warnings.push(
+                "webSearch: the Jina and Cohere rerankers are not called yet; the built-in \
+                 reranker is used"
+                    .to_owned(),
+            );
+        }
+        let scraper_timeout = match s.get("scraperTimeout") {
+            None | Some(Value::Null) => Duration::from_millis(DEFAULT_SCRAPER_TIMEOUT_MS),
+            Some(v) => match v.as_u64() {
+                Some(ms) if (1..=120_000).contains(&ms) => Duration::from_millis(ms),
+                _ => {
+                    warnings.push(format!(
+                        "webSearch.scraperTimeout {v} is ignored: expected milliseconds from 1 \
+                         to 120000"
+                    ));
+                    Duration::from_millis(DEFAULT_SCRAPER_TIMEOUT_MS)
+                }
+            },
+        };
+        let safe_search = match s.get("safeSearch") {
+            None | Some(Value::Null) => 1,
+            Some(v) => match v.as_u64() {
+                Some(n @ 0..=2) => n as u8,
+                _ => {
+                    warnings.push(format!(
+                        "webSearch.safeSearch {v} is ignored: expected 0, 1 or 2"
+                    ));
+                    1
+                }
+            },
+        };
+        let listed: Vec<&str> = match s.get("allowedAddresses") {
+            Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        };
+        let (allowed_addresses, more) = AllowedAddresses::parse(listed);
+        warnings.extend(more.into_iter().map(|w| {
+            w.replacen(
+                "endpoints.allowedAddresses",
+                "webSearch.allowedAddresses",
+                1,
+            )
+        }));
+        let search_timeout = match env.get("WEB_SEARCH_TIMEOUT_MS") {
+            None | Some("") => Duration::from_secs(15),
+            Some(v) => match v.parse::<u64>() {
+                Ok(ms) if (1..=120_000).contains(&ms) => Duration::from_millis(ms),
+                _ => {
+                    warnings.push(format!(
+                        "WEB_SEARCH_TIMEOUT_MS={v:?} is ignored: expected milliseconds from 1 \
+                         to 120000"
+                    ));
+                    Duration::from_secs(15)
+                }
+            },
+        };
+        let serper_api_url = env
+            .get("SERPER_API_URL")
+            .map(|v| v.trim().trim_end_matches('/').to_owned())
+            .filter(|v| url::Url::parse(v).is_ok_and(|u| matches!(u.scheme(), "http" | "https")))
+            .unwrap_or_else(|| SERPER_API_URL.to_owned());
+        let config = WebSearchConfig {
+            search_provider,
+            serper_api_key: key("serperApiKey", "SERPER_API_KEY"),
+            searxng_instance_url: key("searxngInstanceUrl", "SEARXNG_INSTANCE_URL"),
+            searxng_api_key: key("searxngApiKey", "SEARXNG_API_KEY"),
+            serper_api_url,
+            scraper,
+            firecrawl_api_key,
+            firecrawl_api_url: key("firecrawlApiUrl", "FIRECRAWL_API_URL"),
+            reranker,
+            jina_api_key,
+            cohere_api_key,
+            scraper_timeout,
+            search_timeout,
+            safe_search,
+            allowed_addresses,
+        };
+        (config, warnings)
+    }
+
+    /// The search provider the server has set up: the one `searchProvider` names if its keys
+    /// are there, else the first that is (Serper, then SearXNG); none when no provider is.
+    pub fn provider(&self) -> Option<SearchProvider> {
+        let ready = |p: SearchProvider| match p {
+            SearchProvider::Serper => self.serper_api_key.value.is_some(),
+            SearchProvider::Searxng => self.searxng_instance_url.value.is_some(),
+        };
+        match self.search_provider {
+            Some(p) => ready(p).then_some(p),
+            None => [SearchProvider::Serper, SearchProvider::Searxng]
+                .into_iter()
+                .find(|p| ready(*p)),
+        }
+    }
+}
+
+/// A key as written (or its default `${VAR}`), resolved against the environment.
+fn read_key(env: &Env, written: Option<&Value>, default_var: &str) -> Key {
+    let written = match written.and_then(Value::as_str).map(str::trim) {
+        Some(s) if !s.is_empty() => s.to_owned(),
+        _ => format!("${{{default_var}}}"),
+    };
+    let usable = |v: &str| !v.trim().is_empty() && v.trim() != USER_PROVIDED;
+    match written
+        .strip_prefix("${")
+        .and_then(|rest| rest.strip_suffix('}'))
+    {
+        Some(var) => Key {
+            var: Some(var.to_owned()),
+            value: env
+                .get(var)
+                .filter(|v| usable(v))
+                .map(|v| v.trim().to_owned()),
+        },
+        None => Key {
+            var: None,
+            value: usable(&written).then_some(written),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn env(pairs: &[(&str, &str)]) -> Env {
+        Env::from_pairs(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+    }
+
+    #[test]
+    fn the_environment_alone_sets_it_up_as_in_librechat() {
+        let (c, w) = WebSearchConfig::load(
+            &env(&[("SEARXNG_INSTANCE_URL", "http://searx.lan:8080")]),
+            None,
+        );
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(c.provider(), Some(SearchProvider::Searxng));
+        assert_eq!(
+            c.searxng_instance_url.value.as_deref(),
+            Some("http://searx.lan:8080")
+        );
+        assert_eq!(c.serper_api_key.var.as_deref(), Some("SERPER_API_KEY"));
+        assert_eq!(c.scraper, Scraper::Builtin);
+        assert_eq!(c.reranker, Reranker::Builtin);
+        assert_eq!(c.scraper_timeout, Duration::from_millis(7_500));
+        assert_eq!(c.safe_search, 1);
+        assert_eq!(c.serper_api_url, SERPER_API_URL);
+        // Nothing set: no provider.
+        assert_eq!(WebSearchConfig::default().provider(), None);
+    }
+
+    #[test]
+    fn keys_name_their_variables_and_user_provided_is_no_value() {
+        let section = json!({
+            "searchProvider": "serper",
+            "serperApiKey": "${MY_SERPER}",
+            "searxngInstanceUrl": "http://literal:8080",
+            "jinaApiKey": "${JINA_API_KEY}",
+            "rerankerType": "none",
+            "scraperTimeout": 3000,
+            "safeSearch": 2,
+            "allowedAddresses": ["127.0.0.1:9000", "not an address"],
+        });
+        let e = env(&[("MY_SERPER", "user_provided"), ("SERPER_API_KEY", "x")]);
+        let (c, w) = WebSearchConfig::load(&e, Some(&section));
+        assert_eq!(c.serper_api_key.var.as_deref(), Some("MY_SERPER"));
+        assert_eq!(c.serper_api_key.value, None);
+        // Serper is named but has no key: no provider, even though SearXNG has an address.
+        assert_eq!(c.provider(), None);
+        assert_eq!(
+            c.searxng_instance_url.value.as_deref(),
+            Some("http://literal:8080")
+        );
+        assert_eq!(c.reranker, Reranker::None);
+        assert_eq!(c.scraper_timeout, Duration::from_millis(3_000));
+        assert_eq!(c.safe_search, 2);
+        assert!(!c.allowed_addresses.is_empty());
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(w[0].starts_with("webSearch.allowedAddresses"), "{w:?}");
+        // The key's value is never printed.
+        let e = env(&[("MY_SERPER", "sk-secret")]);
+        let (c, _) = WebSearchConfig::load(&e, Some(&section));
+        assert_eq!(c.provider(), Some(SearchProvider::Serper));
+        assert!(!format!("{c:?}").contains("sk-secret"));
+    }
+
+    #[test]
+    fn services_not_called_yet_and_bad_values_are_warned_about() {
+        let section = json!({
+            "searchProvider": "tavily", "scraperProvider": "firecrawl", "rerankerType": "cohere",
+            "scraperTimeout": -1, "safeSearch": 7,
+        });
+        let (c, w) = WebSearchConfig::load(&env(&[]), Some(&section));
+        assert_eq!(c.search_provider, None);
+        assert_eq!(c.scraper, Scraper::Firecrawl);
+        assert_eq!(c.reranker, Reranker::Cohere);
+        assert_eq!(c.scraper_timeout, Duration::from_millis(7_500));
+        assert_eq!(c.safe_search, 1);
+        for part in [
+            "searchProvider \"tavily\"",
+            "Firecrawl is not called yet",
+            "Cohere rerankers are not called yet",
+            "scraperTimeout -1",
+            "safeSearch 7",
+        ] {
+            assert!(w.iter().any(|w| w.contains(part)), "{part}: {w:?}");
+        }
+    }
+}

@@ -1,0 +1,292 @@
+//! The `web_search` tool with no paid service: a search provider (fakes of SearXNG and
+//! Serper), the built-in scraper reading the result pages through the guarded client (hostile
+//! pages included), the built-in BM25 reranker; the model gets the sources with LibreChat's
+//! citation anchors, the client LibreChat's `web_search` attachment, also saved with the answer;
+//! `WEB_SEARCH.USE` decides who may use it, and `GET /api/agents/tools/web_search/auth`
+//! answers as LibreChat does.
+
+mod support;
+
+use serde_json::{Value, json};
+use support::fake_openai::{FakeOpenAi, KEY};
+use support::fake_search::{ANSWER, FakeSearch, FakeWeb, PATHS, Private, SERPER_KEY};
+use support::fake_tools::ToolScript;
+use support::{Session, TestServer, stream};
+
+const PW: &str = "correct horse battery";
+
+/// The fakes a test searches with.
+struct Web {
+    fake: FakeOpenAi,
+    private: Private,
+    web: FakeWeb,
+    search: FakeSearch,
+}
+
+async fn web() -> Web {
+    let private = Private::start().await;
+    let web = FakeWeb::start(&private).await;
+    let search = FakeSearch::start(&web).await;
+    Web {
+        fake: FakeOpenAi::start().await,
+        private,
+        web,
+        search,
+    }
+}
+
+/// A server whose `webSearch` lets the scraper read the fake web (and nothing else private),
+/// with `env` and more yaml (`interface`, ...).
+async fn server(w: &Web, env: &[(&str, &str)], more_yaml: &str) -> TestServer {
+    let yaml = format!(
+        "version: 1.3.17\nwebSearch:\n  allowedAddresses: ['{}']\n  scraperTimeout: 3000\n{more_yaml}",
+        w.web.host_port()
+    );
+    let mut b = TestServer::builder()
+        .env("OPENAI_API_KEY", KEY)
+        .env("OPENAI_REVERSE_PROXY", &w.fake.base)
+        .env("OPENAI_MODELS", "searcher,gpt-4o")
+        .yaml(&yaml);
+    for (k, v) in env {
+        b = b.env(k, v);
+    }
+    b.start().await
+}
+
+/// Asks `searcher` (which calls web_search with `args`) with the composer's web search toggle
+/// on; every frame of the answer.
+async fn ask(w: &Web, server: &TestServer, s: &Session, args: Value) -> Vec<Value> {
+    w.fake
+        .script("searcher", ToolScript::calls([("web_search", args)]));
+    let id = server
+        .start_chat(
+            s,
+            "openAI",
+            json!({"text": "When are spring tides?", "model": "searcher",
+                   "ephemeralAgent": {"web_search": true, "mcp": []}}),
+        )
+        .await;
+    stream::frames(server, s, &id, "").await
+}
+
+/// The web_search call's output, as saved in the answer.
+fn output(frames: &[Value]) -> String {
+    let last = frames.last().unwrap();
+    assert!(last.get("error").is_none(), "{last}");
+    let parts = last["responseMessage"]["content"].as_array().unwrap();
+    let call = parts
+        .iter()
+        .find(|p| p["type"] == "tool_call")
+        .expect("a tool call");
+    assert_eq!(call["tool_call"]["name"], "web_search");
+    call["tool_call"]["output"].as_str().unwrap().to_owned()
+}
+
+/// The tools the model was offered in its last request.
+fn offered(fake: &FakeOpenAi) -> Vec<String> {
+    fake.last_chat()["tools"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t["function"]["name"].as_str().map(str::to_owned))
+        .collect()
+}
+
+fn attachments(frames: &[Value]) -> Vec<Value> {
+    frames
+        .iter()
+        .filter(|f| f["event"] == "attachment")
+        .map(|f| f["data"].clone())
+        .collect()
+}
+
+#[tokio::test]
+async fn searxng_results_reach_the_model_with_anchors_and_the_client_with_sources() {
+    let w = web().await;
+    let server = server(&w, &[("SEARXNG_INSTANCE_URL", &w.search.base)], "").await;
+    let alice = server.signed_in("alice@example.org", PW).await;
+    let frames = ask(
+        &w,
+        &server,
+        &alice,
+        json!({"query": "when are spring tides"}),
+    )
+    .await;
+    let out = output(&frames);
+    assert_eq!(offered(&w.fake), ["web_search"]);
+
+    // The model reads each source with the anchor LibreChat's client resolves, and the
+    // passage of the article that answers, without the page's chrome.
+    let article = format!("{}/article", w.web.base);
+    assert!(out.contains("\\ue202turn0search0 Page /article"), "{out}");
+    assert!(out.contains(&format!("URL: {article}")), "{out}");
+    assert!(out.contains(ANSWER), "{out}");
+    for chrome in ["Tides navigation", "script text", "Footer text"] {
+        assert!(!out.contains(chrome), "{chrome}: {out}");
+    }
+    // Hostile pages: nothing private was reached, nothing binary read, the endless, stalled
+    // and huge pages did not stop the answer.
+    assert_eq!(w.private.hits(), 0);
+    assert!(!out.contains("private secret"), "{out}");
+    for (i, path) in PATHS.iter().enumerate() {
+        assert!(
+            out.contains(&format!("\\ue202turn0search{i} Page {path}")),
+            "{path}: {out}"
+        );
+    }
+
+    // The client got LibreChat's attachment, and the saved answer keeps it.
+    let found = attachments(&frames);
+    assert_eq!(found.len(), 1, "{found:?}");
+    let a = &found[0];
+    let last = frames.last().unwrap();
+    let response = &last["responseMessage"];
+    assert_eq!(a["type"], "web_search");
+    assert_eq!(a["messageId"], response["messageId"]);
+    assert_eq!(a["conversationId"], response["conversationId"]);
+    let call_id = a["toolCallId"].as_str().unwrap();
+    assert!(
+        a["name"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("web_search_{call_id}_"))
+    );
+    let data = &a["web_search"];
+    assert_eq!(data["turn"], 0);
+    let organic = data["organic"].as_array().unwrap();
+    assert_eq!(organic.len(), PATHS.len());
+    assert_eq!(organic[0]["link"], article.as_str());
+    assert_eq!(organic[0]["snippet"], "Snippet of /article");
+    assert_eq!(organic[0]["processed"], true);
+    let best = organic[0]["highlights"][0]["text"].as_str().unwrap();
+    assert!(best.contains(ANSWER), "the best passage first: {best}");
+    // The redirects, the binary pages and the stalled page were not read.
+    for i in [2, 3, 5, 7, 8] {
+        assert!(organic[i].get("processed").is_none(), "{}", organic[i]);
+    }
+    assert_eq!(response["attachments"], json!([a]));
+}
+
+#[tokio::test]
+async fn serper_is_called_with_the_servers_key_and_its_refusal_reaches_the_model() {
+    let w = web().await;
+    let env = [
+        ("SERPER_API_KEY", SERPER_KEY),
+        ("SERPER_API_URL", w.search.base.as_str()),
+    ];
+    let server = server(&w, &env, "").await;
+    let alice = server.signed_in("alice@example.org", PW).await;
+    let frames = ask(
+        &w,
+        &server,
+        &alice,
+        json!({"query": "spring tides", "news": true, "images": true}),
+    )
+    .await;
+    let out = output(&frames);
+    assert!(out.contains("Direct answer: Twice a month"), "{out}");
+    assert!(out.contains("\\ue202turn0search0 Tides explained"), "{out}");
+    assert!(out.contains(ANSWER), "{out}");
+    assert!(
+        out.contains("\\ue202turn0news0 Tide tables published (Coast Daily, 1 day ago)"),
+        "{out}"
+    );
+    assert!(out.contains("\\ue202turn0image0 Tide chart"), "{out}");
+    let data = &attachments(&frames)[0]["web_search"];
+    assert_eq!(data["answerBox"]["answer"], "Twice a month");
+    assert_eq!(data["knowledgeGraph"]["title"], "Tide");
+    assert_eq!(data["topStories"][0]["source"], "Coast Daily");
+    assert_eq!(
+        data["images"][0]["imageUrl"],
+        "https://img.example/chart.png"
+    );
+
+    // A key Serper refuses: the model hears it, and nothing is attached.
+    let env = [
+        ("SERPER_API_KEY", "wrong-key"),
+        ("SERPER_API_URL", w.search.base.as_str()),
+    ];
+    let server = self::server(&w, &env, "").await;
+    let bob = server.signed_in("bob@example.org", PW).await;
+    let frames = ask(&w, &server, &bob, json!({"query": "spring tides"})).await;
+    let out = output(&frames);
+    assert!(
+        out.contains(
+            "Serper answered HTTP 403 (the server's key for it is refused): Unauthorized."
+        ),
+        "{out}"
+    );
+    assert!(attachments(&frames).is_empty());
+}
+
+#[tokio::test]
+async fn a_provider_that_fails_or_never_answers_is_a_clear_tool_error() {
+    let w = web().await;
+    let env = [
+        ("SEARXNG_INSTANCE_URL", w.search.base.as_str()),
+        ("WEB_SEARCH_TIMEOUT_MS", "300"),
+    ];
+    let server = server(&w, &env, "").await;
+    let alice = server.signed_in("alice@example.org", PW).await;
+    let out = output(&ask(&w, &server, &alice, json!({"query": "boom"})).await);
+    assert!(
+        out.contains("the search failed: SearXNG answered HTTP 500"),
+        "{out}"
+    );
+    let out = output(&ask(&w, &server, &alice, json!({"query": "hang"})).await);
+    assert!(
+        out.contains("the search failed: SearXNG did not answer within 0.3 seconds"),
+        "{out}"
+    );
+    // No provider at all: the model is told the server has none.
+    let server = self::server(&w, &[], "").await;
+    let bob = server.signed_in("bob@example.org", PW).await;
+    let out = output(&ask(&w, &server, &bob, json!({"query": "tides"})).await);
+    assert!(
+        out.contains("web search is not set up on this server"),
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn without_web_search_use_the_tool_is_not_offered() {
+    let w = web().await;
+    let env = [("SEARXNG_INSTANCE_URL", w.search.base.as_str())];
+    let server = server(&w, &env, "interface:\n  webSearch: false\n").await;
+    let alice = server.signed_in("alice@example.org", PW).await;
+    let frames = ask(&w, &server, &alice, json!({"query": "tides"})).await;
+    let last = frames.last().unwrap();
+    assert!(last.get("error").is_none(), "{last}");
+    assert!(!offered(&w.fake).contains(&"web_search".to_owned()));
+    assert!(attachments(&frames).is_empty());
+}
+
+#[tokio::test]
+async fn the_auth_route_answers_as_librechat_does() {
+    let w = web().await;
+    let server = server(&w, &[], "").await;
+    let alice = server.signed_in("alice@example.org", PW).await;
+    let auth = server
+        .get_json("/api/agents/tools/web_search/auth", &alice.token)
+        .await;
+    assert_eq!(
+        auth,
+        json!({"authenticated": false, "authTypes": [["providers", "user_provided"],
+               ["scrapers", "system_defined"], ["rerankers", "system_defined"]]})
+    );
+    let env = [("SEARXNG_INSTANCE_URL", w.search.base.as_str())];
+    let server = self::server(&w, &env, "").await;
+    let alice = server.signed_in("alice@example.org", PW).await;
+    let auth = server
+        .get_json("/api/agents/tools/web_search/auth", &alice.token)
+        .await;
+    assert_eq!(
+        auth,
+        json!({"authenticated": true, "authTypes": [["providers", "system_defined"],
+               ["scrapers", "system_defined"], ["rerankers", "system_defined"]]})
+    );
+    // The agents endpoint offers the capability, so LibreChat's client shows the toggle.
+    let e = server.get_json("/api/endpoints", &alice.token).await;
+    let caps = e["agents"]["capabilities"].as_array().unwrap();
+    assert!(caps.contains(&json!("web_search")), "{caps:?}");
+}
