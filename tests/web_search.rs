@@ -290,3 +290,56 @@ async fn the_auth_route_answers_as_librechat_does() {
     let caps = e["agents"]["capabilities"].as_array().unwrap();
     assert!(caps.contains(&json!("web_search")), "{caps:?}");
 }
+
+#[tokio::test]
+async fn an_agent_whose_tools_include_web_search_searches_and_cites() {
+    let w = web().await;
+    let env = [("SEARXNG_INSTANCE_URL", w.search.base.as_str())];
+    let server = server(&w, &env, "").await;
+    let alice = server.signed_in("alice@example.org", PW).await;
+    let agent = support::agents::create(
+        &server,
+        &alice,
+        json!({"name": "Researcher", "model": "searcher", "tools": ["web_search"]}),
+    )
+    .await;
+    let (agent_id, _) = support::agents::ids(&agent);
+    w.fake.script(
+        "searcher",
+        ToolScript::calls([
+            ("web_search", json!({"query": "spring tides"})),
+            ("web_search", json!({"query": "neap tides"})),
+        ]),
+    );
+    let body = json!({"text": "Tides?", "endpoint": "agents", "agent_id": agent_id});
+    let id = server.start_chat(&alice, "agents", body).await;
+    let frames = stream::frames(&server, &alice, &id, "").await;
+    assert!(frames.last().unwrap().get("error").is_none());
+    // Two searches in one answer: numbered 0 and 1, in the attachments and the anchors.
+    let found = attachments(&frames);
+    let mut turns: Vec<i64> = found
+        .iter()
+        .map(|a| a["web_search"]["turn"].as_i64().unwrap())
+        .collect();
+    turns.sort();
+    assert_eq!(turns, [0, 1]);
+    let parts = frames.last().unwrap()["responseMessage"]["content"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let outputs: Vec<&str> = parts
+        .iter()
+        .filter(|p| p["type"] == "tool_call")
+        .map(|p| p["tool_call"]["output"].as_str().unwrap())
+        .collect();
+    assert_eq!(outputs.len(), 2);
+    assert!(outputs.iter().any(|o| o.contains("\\ue202turn1search0")));
+    assert!(outputs.iter().any(|o| o.contains("\\ue202turn0search0")));
+    assert_eq!(
+        frames.last().unwrap()["responseMessage"]["attachments"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+}

@@ -90,7 +90,14 @@ impl WebSearch {
         };
         let turn = cx.attachments.next_use(NAME);
         let found = provider.search(&query).await?;
+        let started = std::time::Instant::now();
         let highlights = self.read_pages(&query.q, &found.organic).await;
+        tracing::debug!(
+            provider = provider.name(),
+            results = found.organic.len(),
+            read_ms = started.elapsed().as_millis() as u64,
+            "web search: pages read and reranked"
+        );
         let data = output::attachment_data(turn, &found, &highlights);
         cx.attachments.attach(json!({
             "messageId": cx.message_id,
