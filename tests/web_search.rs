@@ -238,12 +238,12 @@ async fn a_provider_that_fails_or_never_answers_is_a_clear_tool_error() {
         out.contains("the search failed: SearXNG did not answer within 0.3 seconds"),
         "{out}"
     );
-    // No provider at all: the model is told the server has none.
+    // No provider at all: the model is told so.
     let server = self::server(&w, &[], "").await;
     let bob = server.signed_in("bob@example.org", PW).await;
     let out = output(&ask(&w, &server, &bob, json!({"query": "tides"})).await);
     assert!(
-        out.contains("web search is not set up on this server"),
+        out.contains("web search is not set up (no search provider"),
         "{out}"
     );
 }
@@ -341,5 +341,66 @@ async fn an_agent_whose_tools_include_web_search_searches_and_cites() {
             .unwrap()
             .len(),
         2
+    );
+}
+
+#[tokio::test]
+async fn a_person_may_bring_their_own_key_and_nobody_else_uses_it() {
+    let w = web().await;
+    let env = [
+        ("SERPER_API_KEY", "user_provided"),
+        ("SERPER_API_URL", w.search.base.as_str()),
+    ];
+    let server = server(&w, &env, "").await;
+    let (alice, bob) = server.two_users(PW).await;
+    let auth = |s: &Session| {
+        let token = s.token.clone();
+        let server = &server;
+        async move {
+            server
+                .get_json("/api/agents/tools/web_search/auth", &token)
+                .await
+        }
+    };
+    assert_eq!(auth(&alice).await["authenticated"], false);
+    let install =
+        |vars: Value| json!({"pluginKey": "web_search", "action": "install", "auth": vars});
+    let status = |body: Value, s: &Session| {
+        let token = s.token.clone();
+        let server = &server;
+        async move {
+            server
+                .send("POST", "/api/user/plugins", &token, body)
+                .await
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(
+        status(install(json!({"NOT_A_VAR": "x"})), &alice).await,
+        400
+    );
+    assert_eq!(
+        status(install(json!({"SERPER_API_KEY": SERPER_KEY})), &alice).await,
+        200
+    );
+    assert_eq!(
+        auth(&alice).await,
+        json!({"authenticated": true, "authTypes": [["providers", "user_provided"],
+               ["scrapers", "system_defined"], ["rerankers", "system_defined"]]})
+    );
+    let out = output(&ask(&w, &server, &alice, json!({"query": "spring tides"})).await);
+    assert!(out.contains("\\ue202turn0search0 Tides explained"), "{out}");
+
+    // Bob has none: he is told so. His own SearXNG on a private address is refused.
+    assert_eq!(auth(&bob).await["authenticated"], false);
+    let out = output(&ask(&w, &server, &bob, json!({"query": "spring tides"})).await);
+    assert!(out.contains("web search is not set up"), "{out}");
+    let local = json!({"SEARXNG_INSTANCE_URL": w.search.base});
+    assert_eq!(status(install(local), &bob).await, 200);
+    let out = output(&ask(&w, &server, &bob, json!({"query": "spring tides"})).await);
+    assert!(
+        out.contains("the person's SearXNG address is refused"),
+        "{out}"
     );
 }

@@ -182,13 +182,19 @@ impl ToolAuth {
         // What to store, checked before anything is written.
         let mut stored = Vec::new();
         if change.action == Action::Install && !auth.is_empty() {
-            let manifest = self.registry.manifest(&key).ok_or_else(|| {
-                ToolAuthError::Invalid(format!(
-                    "this server has no tool {key:?} that takes credentials"
-                ))
-            })?;
+            // Web search has no manifest: it takes the variables its `webSearch` keys name.
+            let takes: Vec<&str> = if key == crate::agents::tools::web_search::NAME {
+                self.settings.web_search.vars()
+            } else {
+                let manifest = self.registry.manifest(&key).ok_or_else(|| {
+                    ToolAuthError::Invalid(format!(
+                        "this server has no tool {key:?} that takes credentials"
+                    ))
+                })?;
+                manifest.auth.iter().flat_map(|f| f.names()).collect()
+            };
             for (name, value) in &auth {
-                if !manifest.auth.iter().any(|f| f.names().any(|n| n == name)) {
+                if !takes.contains(&name.as_str()) {
                     return Err(ToolAuthError::Invalid(format!(
                         "the tool {key:?} does not take {name}"
                     )));

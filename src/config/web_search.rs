@@ -261,6 +261,23 @@ impl WebSearchConfig {
         (config, warnings)
     }
 
+    /// The variables a person may store their own values under (`POST /api/user/plugins`
+    /// with `pluginKey: web_search`), as the keys name them.
+    pub fn vars(&self) -> Vec<&str> {
+        [
+            &self.serper_api_key,
+            &self.searxng_instance_url,
+            &self.searxng_api_key,
+            &self.firecrawl_api_key,
+            &self.firecrawl_api_url,
+            &self.jina_api_key,
+            &self.cohere_api_key,
+        ]
+        .into_iter()
+        .filter_map(|k| k.var.as_deref())
+        .collect()
+    }
+
     /// The search provider the server has set up: the one `searchProvider` names if its keys
     /// are there, else the first that is (Serper, then SearXNG); none when no provider is.
     pub fn provider(&self) -> Option<SearchProvider> {

@@ -47,9 +47,14 @@ async fn tool_auth(
     Path(tool_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     if tool_id == crate::agents::tools::web_search::NAME {
-        return Ok(Json(crate::agents::tools::web_search::auth_status(
-            &state.settings.tools.web_search,
-        )));
+        return Ok(Json(
+            crate::agents::tools::web_search::auth_status(
+                &state.settings.tools.web_search,
+                state.chat.engine.tool_auth.as_ref(),
+                &user.id,
+            )
+            .await,
+        ));
     }
     match state
         .chat

@@ -10,6 +10,7 @@
 //! failed search is an error for the model; a page that cannot be read keeps its snippet.
 
 mod extract;
+mod keys;
 mod output;
 mod providers;
 mod rerank;
@@ -39,6 +40,8 @@ const MAX_QUERY_CHARS: usize = 400;
 pub struct WebSearch {
     def: ToolDef,
     provider: Option<Arc<dyn Provider>>,
+    /// For Serper with a person's own key.
+    http: reqwest::Client,
     guarded: Guarded,
     config: WebSearchConfig,
 }
@@ -49,7 +52,7 @@ impl WebSearch {
     pub fn new(config: &WebSearchConfig, http: reqwest::Client) -> Self {
         let provider: Option<Arc<dyn Provider>> = match config.provider() {
             Some(SearchProvider::Searxng) => Some(Arc::new(providers::Searxng {
-                http,
+                http: http.clone(),
                 base: config
                     .searxng_instance_url
                     .value
@@ -59,7 +62,7 @@ impl WebSearch {
                 timeout: config.search_timeout,
             })),
             Some(SearchProvider::Serper) => Some(Arc::new(providers::Serper {
-                http,
+                http: http.clone(),
                 base: config.serper_api_url.clone(),
                 api_key: config.serper_api_key.value.clone().unwrap_or_default(),
                 timeout: config.search_timeout,
@@ -69,6 +72,7 @@ impl WebSearch {
         WebSearch {
             def: definition(),
             provider,
+            http,
             guarded: Guarded::new(config.allowed_addresses.clone()),
             config: config.clone(),
         }
@@ -79,15 +83,50 @@ impl WebSearch {
         self.provider.is_some()
     }
 
-    async fn run(&self, query: Query, cx: &Context) -> Result<String, ToolError> {
-        let Some(provider) = &self.provider else {
-            return Err(ToolError(
-                "web search is not set up on this server (no search provider: the \
-                 administrator sets SEARXNG_INSTANCE_URL or SERPER_API_KEY). Tell the person \
-                 so and answer without searching."
-                    .into(),
-            ));
+    /// The server's provider, else the one the person's own keys set up.
+    async fn provider_for(&self, cx: &Context) -> Result<Arc<dyn Provider>, ToolError> {
+        if let Some(p) = &self.provider {
+            return Ok(p.clone());
+        }
+        let personal = match &cx.credentials {
+            Some(super::CredentialSource(store)) => {
+                keys::personal(&self.config, store.as_ref(), &cx.user_id).await?
+            }
+            None => None,
         };
+        match personal {
+            Some(keys::Personal::Serper(api_key)) => Ok(Arc::new(providers::Serper {
+                http: self.http.clone(),
+                base: self.config.serper_api_url.clone(),
+                api_key,
+                timeout: self.config.search_timeout,
+            })),
+            // A person's address is called as any address a person chose: guarded.
+            Some(keys::Personal::Searxng { url, key }) => {
+                let client = self.guarded.client_for_str(&url).map_err(|e| {
+                    ToolError(format!(
+                        "the search failed: the person's SearXNG address is refused ({e}). \
+                         Tell them so."
+                    ))
+                })?;
+                Ok(Arc::new(providers::Searxng {
+                    http: client.clone(),
+                    base: url,
+                    api_key: key,
+                    timeout: self.config.search_timeout,
+                }))
+            }
+            None => Err(ToolError(
+                "web search is not set up (no search provider: the administrator sets \
+                 SEARXNG_INSTANCE_URL or SERPER_API_KEY, or the person adds their own in the \
+                 web search settings). Tell the person so and answer without searching."
+                    .into(),
+            )),
+        }
+    }
+
+    async fn run(&self, query: Query, cx: &Context) -> Result<String, ToolError> {
+        let provider = self.provider_for(cx).await?;
         let turn = cx.attachments.next_use(NAME);
         let found = provider.search(&query).await?;
         let started = std::time::Instant::now();
@@ -143,13 +182,23 @@ impl WebSearch {
 /// LibreChat's answer to `GET /api/agents/tools/web_search/auth` (its `verifyWebSearchAuth`):
 /// whether each kind of service is set up, and by whom. The scraper and the reranker are
 /// built in, so they always are, by the server; the search provider is when the server has
-/// one. (Keys a person brings for themselves are not read yet.)
-pub fn auth_status(config: &WebSearchConfig) -> Value {
-    let provider = config.provider().is_some();
+/// one, by the person when their own keys set one up.
+pub async fn auth_status(
+    config: &WebSearchConfig,
+    creds: &dyn super::Credentials,
+    user_id: &str,
+) -> Value {
+    let system = config.provider().is_some();
+    let personal = !system
+        && keys::personal(config, creds, user_id)
+            .await
+            .ok()
+            .flatten()
+            .is_some();
     json!({
-        "authenticated": provider,
+        "authenticated": system || personal,
         "authTypes": [
-            ["providers", if provider { "system_defined" } else { "user_provided" }],
+            ["providers", if system { "system_defined" } else { "user_provided" }],
             ["scrapers", "system_defined"],
             ["rerankers", "system_defined"],
         ],
