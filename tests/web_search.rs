@@ -238,14 +238,13 @@ async fn a_provider_that_fails_or_never_answers_is_a_clear_tool_error() {
         out.contains("the search failed: SearXNG did not answer within 0.3 seconds"),
         "{out}"
     );
-    // No provider at all: the model is told so.
+    // No provider at all: the toggle offers nothing, as for a tool this server does not have.
     let server = self::server(&w, &[], "").await;
     let bob = server.signed_in("bob@example.org", PW).await;
-    let out = output(&ask(&w, &server, &bob, json!({"query": "tides"})).await);
-    assert!(
-        out.contains("web search is not set up (no search provider"),
-        "{out}"
-    );
+    let frames = ask(&w, &server, &bob, json!({"query": "tides"})).await;
+    assert!(frames.last().unwrap().get("error").is_none());
+    assert!(!offered(&w.fake).contains(&"web_search".to_owned()));
+    assert!(attachments(&frames).is_empty());
 }
 
 #[tokio::test]
@@ -392,10 +391,11 @@ async fn a_person_may_bring_their_own_key_and_nobody_else_uses_it() {
     let out = output(&ask(&w, &server, &alice, json!({"query": "spring tides"})).await);
     assert!(out.contains("\\ue202turn0search0 Tides explained"), "{out}");
 
-    // Bob has none: he is told so. His own SearXNG on a private address is refused.
+    // Bob has none: the tool is not offered him. His own SearXNG on a private address is
+    // refused.
     assert_eq!(auth(&bob).await["authenticated"], false);
-    let out = output(&ask(&w, &server, &bob, json!({"query": "spring tides"})).await);
-    assert!(out.contains("web search is not set up"), "{out}");
+    ask(&w, &server, &bob, json!({"query": "spring tides"})).await;
+    assert!(!offered(&w.fake).contains(&"web_search".to_owned()));
     let local = json!({"SEARXNG_INSTANCE_URL": w.search.base});
     assert_eq!(status(install(local), &bob).await, 200);
     let out = output(&ask(&w, &server, &bob, json!({"query": "spring tides"})).await);

@@ -56,6 +56,10 @@ impl Found {
     }
 
     /// The agents found beside the first.
+    pub(super) fn setups(&self) -> impl Iterator<Item = &AgentSetup> {
+        self.connected.iter().map(|c| &c.setup)
+    }
+
     pub(super) fn setups_mut(&mut self) -> impl Iterator<Item = &mut AgentSetup> {
         self.connected.iter_mut().map(|c| &mut c.setup)
     }

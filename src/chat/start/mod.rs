@@ -30,6 +30,7 @@ pub use keys::{UserValues, reach, user_values};
 pub use prepare::PreparedTurn;
 pub use request::{StartRequest, Unused};
 
+use crate::agents::tools::web_search;
 use crate::auth::crypto::Cipher;
 use crate::cache::Guard;
 use crate::chat::engine::Engine;
@@ -95,7 +96,24 @@ impl ChatService {
             None => None,
         };
         // The tools the person's role may not use are offered to no agent and no model.
-        let refused = std::mem::take(&mut request.refused_tools);
+        let mut refused = std::mem::take(&mut request.refused_tools);
+        let wants_search = request.ephemeral_agent.web_search
+            || agent
+                .iter()
+                .chain(graph.iter().flat_map(graph::Found::setups))
+                .any(|a| a.tools.iter().any(|t| t == web_search::NAME));
+        // Web search without a provider for this person offers nothing.
+        if wants_search
+            && !refused.iter().any(|t| t == web_search::NAME)
+            && !web_search::available(
+                &self.settings.tools.web_search,
+                self.engine.tool_auth.as_ref(),
+                &user.id,
+            )
+            .await
+        {
+            refused.push(web_search::NAME.to_owned());
+        }
         let tool_names: Vec<String> = request
             .ephemeral_agent
             .tool_names()

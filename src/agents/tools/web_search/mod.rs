@@ -78,11 +78,6 @@ impl WebSearch {
         }
     }
 
-    /// Whether a search provider is set up (so the tool can answer).
-    pub fn ready(&self) -> bool {
-        self.provider.is_some()
-    }
-
     /// The server's provider, else the one the person's own keys set up.
     async fn provider_for(&self, cx: &Context) -> Result<Arc<dyn Provider>, ToolError> {
         if let Some(p) = &self.provider {
@@ -179,6 +174,22 @@ impl WebSearch {
     }
 }
 
+/// Whether web search can run for `user_id`: the server has a search provider, or the person's
+/// own keys set one up. A toggle or an agent's tool for it otherwise offers nothing (as a
+/// toggle for a tool this server does not have).
+pub async fn available(
+    config: &WebSearchConfig,
+    creds: &dyn super::Credentials,
+    user_id: &str,
+) -> bool {
+    config.provider().is_some()
+        || keys::personal(config, creds, user_id)
+            .await
+            .ok()
+            .flatten()
+            .is_some()
+}
+
 /// LibreChat's answer to `GET /api/agents/tools/web_search/auth` (its `verifyWebSearchAuth`):
 /// whether each kind of service is set up, and by whom. The scraper and the reranker are
 /// built in, so they always are, by the server; the search provider is when the server has
@@ -189,14 +200,8 @@ pub async fn auth_status(
     user_id: &str,
 ) -> Value {
     let system = config.provider().is_some();
-    let personal = !system
-        && keys::personal(config, creds, user_id)
-            .await
-            .ok()
-            .flatten()
-            .is_some();
     json!({
-        "authenticated": system || personal,
+        "authenticated": available(config, creds, user_id).await,
         "authTypes": [
             ["providers", if system { "system_defined" } else { "user_provided" }],
             ["scrapers", "system_defined"],
