@@ -114,6 +114,16 @@ async fn searxng_results_reach_the_model_with_anchors_and_the_client_with_source
     .await;
     let out = output(&frames);
     assert_eq!(offered(&w.fake), ["web_search"]);
+    // The model is told how to cite, beside its instructions.
+    let asked = w.fake.last_chat();
+    let system = asked["messages"][0]["content"].as_str().unwrap_or_default();
+    assert!(
+        asked["messages"][0]["role"] == "system"
+            && system.contains("# `web_search`")
+            && system.contains("\\ue202turn0search0")
+            && system.contains("Today's date: "),
+        "{asked}"
+    );
 
     // The model reads each source with the anchor LibreChat's client resolves, and the
     // passage of the article that answers, without the page's chrome.
@@ -165,6 +175,17 @@ async fn searxng_results_reach_the_model_with_anchors_and_the_client_with_source
         assert!(organic[i].get("processed").is_none(), "{}", organic[i]);
     }
     assert_eq!(response["attachments"], json!([a]));
+    let convo = response["conversationId"].as_str().unwrap();
+    let saved = server
+        .get_json(&format!("/api/messages/{convo}"), &alice.token)
+        .await;
+    let answer = saved
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["messageId"] == response["messageId"])
+        .unwrap();
+    assert_eq!(answer["attachments"], json!([a]));
 }
 
 #[tokio::test]

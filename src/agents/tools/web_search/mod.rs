@@ -174,6 +174,21 @@ impl WebSearch {
     }
 }
 
+/// What the model is told beside its instructions when it may search (LibreChat adds its own
+/// web search context to an agent's instructions likewise): when to search, and how to cite,
+/// with today's date for questions about what is recent.
+pub fn instructions(today: &str) -> String {
+    format!(
+        "# `{NAME}`\nUse this tool when answering needs information that is current, real-time \
+         or beyond your own knowledge; answer directly what you know reliably. Search without a \
+         preface, then answer the question first, with Markdown structure where it helps. Cite \
+         every fact you take from a result with the anchor its source carries, written exactly \
+         as shown in the results (such as \\ue202turn0search0), right after the punctuation \
+         of the statement; several sources: \\ue200\\ue202turn0search0\\ue202turn0news1\\ue201. \
+         Never cite with markdown links, [1], footnotes or HTML.\nToday's date: {today}."
+    )
+}
+
 /// Whether web search can run for `user_id`: the server has a search provider, or the person's
 /// own keys set one up. A toggle or an agent's tool for it otherwise offers nothing (as a
 /// toggle for a tool this server does not have).
