@@ -10,7 +10,8 @@
 //! another key. A query containing `hang` is never answered; one containing `boom` gets a 500.
 //!
 //! The web (its port is the one test servers allow): `/article` answers the test question in
-//! one paragraph among chrome and filler; `/second` is another page; `/redirect-private` and
+//! one paragraph among chrome and filler; `/second` is another page, which `/moved` redirects
+//! to; `/redirect-private` and
 //! `/redirect-metadata` redirect to the private service and to 169.254.169.254; `/endless`
 //! never ends; `/stall` sends a little, then nothing; `/huge` is 50 MB; `/binary` is
 //! `application/octet-stream`; `/lying` says HTML but is binary.
@@ -78,18 +79,16 @@ pub struct FakeWeb {
     pub base: String,
 }
 
-/// The pages the search results link to, in the order they are given.
-pub const PATHS: [&str; 9] = [
+/// The pages SearXNG's results link to, in order (the scraper reads the first five).
+pub const PATHS: [&str; 5] = [
     "/article",
-    "/second",
+    "/moved",
     "/redirect-private",
     "/redirect-metadata",
     "/endless",
-    "/stall",
-    "/huge",
-    "/binary",
-    "/lying",
 ];
+/// The pages of a query containing `heavy`.
+pub const HEAVY_PATHS: [&str; 5] = ["/article", "/stall", "/huge", "/binary", "/lying"];
 
 fn html(body: String) -> Response {
     ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
@@ -123,6 +122,7 @@ impl FakeWeb {
                     )
                 }),
             )
+            .route("/moved", get(|| async { redirect("/second".into()) }))
             .route(
                 "/redirect-private",
                 get(move || async move { redirect(private_url) }),
@@ -230,7 +230,12 @@ async fn searxng(
     if let Some(r) = trouble(&q).await {
         return r;
     }
-    let results: Vec<Value> = PATHS
+    let paths = if q.contains("heavy") {
+        HEAVY_PATHS
+    } else {
+        PATHS
+    };
+    let results: Vec<Value> = paths
         .iter()
         .map(|path| {
             json!({"url": format!("{web}{path}"), "title": format!("Page {path}"),
