@@ -264,8 +264,8 @@ impl Registry {
     }
 
     /// Every tool this server offers: the built-in ones, and those that call a service (each
-    /// with the person's or the server's credentials), through `http`; less those
-    /// librechat.yaml's `includedTools`/`filteredTools` leave out.
+    /// with the person's or the server's credentials, `web_search` with `settings.web_search`),
+    /// through `http`; less those librechat.yaml's `includedTools`/`filteredTools` leave out.
     pub fn new(settings: &crate::config::tools::ToolSettings, http: reqwest::Client) -> Self {
         let mut r = Self::builtin();
         r.tools.push(Arc::new(wolfram::Wolfram::new(
@@ -276,7 +276,10 @@ impl Registry {
             &settings.web_search,
             http,
         )));
-        r.tools.retain(|t| settings.offers(&t.def().name));
+        // The lists choose among the tools of LibreChat's tool dialog (its plugins), as in
+        // LibreChat; a capability such as `web_search` is not one of them.
+        r.tools
+            .retain(|t| t.manifest().is_none() || settings.offers(&t.def().name));
         r
     }
 
@@ -330,6 +333,15 @@ mod tests {
             );
         }
         assert_eq!(r.manifest("calculator").unwrap().name, "Calculator");
+    }
+
+    #[test]
+    fn the_tool_lists_choose_among_plugins_not_web_search() {
+        let settings = crate::config::tools::ToolSettings::default()
+            .with_lists(Some(&["calculator".to_owned()]), None);
+        let r = Registry::new(&settings, reqwest::Client::new());
+        let set = r.select(["calculator", "wolfram", "web_search"]);
+        assert_eq!(set.names().collect::<Vec<_>>(), ["calculator", "web_search"]);
     }
 
     #[test]
