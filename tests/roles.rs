@@ -28,7 +28,7 @@ const TYPES: [&str; 16] = [
     "SHARED_LINKS",
 ];
 /// The ones this server has.
-const BUILT: [&str; 8] = [
+const BUILT: [&str; 9] = [
     "PROMPTS",
     "BOOKMARKS",
     "AGENTS",
@@ -36,6 +36,7 @@ const BUILT: [&str; 8] = [
     "TEMPORARY_CHAT",
     "PEOPLE_PICKER",
     "MARKETPLACE",
+    "FILE_SEARCH",
     "SHARED_LINKS",
 ];
 

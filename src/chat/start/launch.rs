@@ -66,6 +66,8 @@ pub(super) struct Extras {
     pub artifacts: Option<String>,
     /// The memory agent, when it runs alongside this answer.
     pub memory_agent: Option<crate::chat::memory_agent::Plan>,
+    /// The person's role may use file search (`FILE_SEARCH.USE`).
+    pub file_search_allowed: bool,
 }
 
 /// Where the answer goes: its id, and the question it answers when the client named one
@@ -95,6 +97,7 @@ impl ChatService {
             added_convo,
             artifacts,
             memory_agent,
+            file_search_allowed,
         } = extras;
         let PreparedTurn {
             conversation,
@@ -180,6 +183,12 @@ impl ChatService {
             None => Vec::new(),
         };
         let has_memory_tools = !memory_tools.is_empty();
+        let file_search = self.file_search_tool(
+            user,
+            agent.as_ref().map(|a| a.id.as_str()),
+            tools.iter().chain(&own_tools),
+            file_search_allowed,
+        );
         let tools = self
             .engine
             .tools
@@ -190,7 +199,8 @@ impl ChatService {
                     .map(|a| a.action_tools.clone())
                     .unwrap_or_default(),
             )
-            .with(memory_tools);
+            .with(memory_tools)
+            .with(file_search);
         // The agent's instructions, or the conversation's `promptPrefix`.
         let instructions = match &agent {
             Some(a) => a.instructions.as_deref(),

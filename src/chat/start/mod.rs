@@ -13,6 +13,7 @@ mod agent_context;
 mod checks;
 mod context_docs;
 mod error;
+mod file_search;
 mod graph;
 mod keys;
 mod launch;
@@ -232,6 +233,7 @@ impl ChatService {
             added_convo,
             artifacts: request.ephemeral_agent.artifacts.take(),
             memory_agent: self.memory_agent(access, &partition),
+            file_search_allowed: request.file_search_allowed,
         };
         let turn = self.turn(&job, user, chosen, prepared, answer, extras);
         self.spawn(launch, turn);
