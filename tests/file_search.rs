@@ -109,6 +109,14 @@ async fn an_agent_s_document_is_indexed_and_found_by_whoever_may_use_the_agent()
     assert!(found.contains("Relevance: 1.0000"), "{found}");
     assert!(found.contains("Content: # Tides"), "{found}");
     assert!(found.contains("06:12 and 18:31"), "{found}");
+    // The system prompt names the files it searches, as LibreChat's does.
+    let system = fake.last_chat()["messages"][0]["content"].to_string();
+    assert!(
+        system.contains(
+            "Use the file_search tool to find relevant information within:\\n\\t- tides.md"
+        ),
+        "{system}"
+    );
 
     // Shared with Bob, the agent searches its own files for him too.
     share_with(&server, &alice, &object_id, &bob, "agent_viewer").await;
@@ -129,6 +137,11 @@ async fn a_chat_s_document_is_searched_with_the_toggle_in_its_conversation() {
     assert!(offered(&fake).contains(&"file_search".to_owned()));
     let found = tool_results(&fake).join("\n");
     assert!(found.starts_with("File: recipes.txt\n"), "{found}");
+    let system = fake.last_chat()["messages"][0]["content"].to_string();
+    assert!(
+        system.contains("recipes.txt (just attached by user)"),
+        "{system}"
+    );
     assert!(found.contains(RECIPE), "{found}");
     // Searched, not given whole: the model did not read the file as an attachment.
     let asked = fake.last_chat().to_string();
@@ -308,4 +321,32 @@ async fn cjk_and_accented_documents_are_found_by_their_words() {
     ask_chat(&server, &alice, chat_body("どこ?", None, &[&file_id], true)).await;
     assert!(tool_results(&fake).join("\n").contains("東京で開かれます"));
     let _ = MODEL;
+}
+
+#[tokio::test]
+async fn chunks_survive_a_restart_and_the_command_line_reindex_rebuilds_them() {
+    let fake = FakeOpenAi::start().await;
+    let server = server(&fake, None).await;
+    let alice = server.signed_in("alice@example.org", PW).await;
+    // Stopped right after the upload answered: whatever the indexer had not applied is
+    // still in the outbox, and applied after the next start.
+    let file_id = add_to_chat(&server, &alice, "recipes.txt", RECIPE).await;
+    let dir = server.stop().await;
+    let server = TestServer::builder().in_dir(dir).start().await;
+    settle(&server).await;
+    assert_eq!(chunks_of(&server, &file_id, "quince").await, 1);
+
+    let dir = server.stop().await;
+    std::fs::remove_dir_all(dir.path().join("data/search")).unwrap();
+    let out = support::run(
+        support::librechat(dir.path())
+            .args(["search", "reindex"])
+            .env("LIBRECHAT_DATA_DIR", dir.path().join("data")),
+    );
+    assert!(out.status.success(), "{}", support::text(&out.stderr));
+    let said = support::text(&out.stdout);
+    assert!(said.contains("file chunks"), "{said}");
+    let server = TestServer::builder().in_dir(dir).start().await;
+    assert_eq!(server.state.search.as_ref().unwrap().rebuild_reason(), None);
+    assert_eq!(chunks_of(&server, &file_id, "quince").await, 1);
 }

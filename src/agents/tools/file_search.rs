@@ -105,6 +105,25 @@ pub fn definition() -> ToolDef {
     }
 }
 
+/// What the system prompt says of the files to search, as LibreChat's `primeFiles` words
+/// it: each file named, those not the agent's own marked as just attached.
+pub fn tool_context(files: &[Searchable]) -> String {
+    if files.is_empty() {
+        return format!(
+            "- Note: Semantic search is available through the {NAME} tool but no files are \
+             currently loaded. Request the user to upload documents to search through."
+        );
+    }
+    let mut out = format!("- Note: Use the {NAME} tool to find relevant information within:");
+    for f in files {
+        let _ = write!(out, "\n\t- {}", f.filename);
+        if !f.from_agent {
+            out.push_str(" (just attached by user)");
+        }
+    }
+    out
+}
+
 /// The passages as LibreChat's tool writes its results.
 fn format(files: &[Searchable], found: &[crate::search::chunks::Passage]) -> String {
     if found.is_empty() {
@@ -182,5 +201,17 @@ mod tests {
              File: report.pdf\nRelevance: 0.2500\nContent: less\n"
         );
         assert!(format(&files, &[]).starts_with("No content found"));
+        let mut more = files.clone();
+        more.push(Searchable {
+            file_id: "f2".into(),
+            filename: "notes.txt".into(),
+            from_agent: false,
+        });
+        assert_eq!(
+            tool_context(&more),
+            "- Note: Use the file_search tool to find relevant information within:\n\t- \
+             report.pdf\n\t- notes.txt (just attached by user)"
+        );
+        assert!(tool_context(&[]).contains("no files are currently loaded"));
     }
 }

@@ -66,8 +66,8 @@ pub(super) struct Extras {
     pub artifacts: Option<String>,
     /// The memory agent, when it runs alongside this answer.
     pub memory_agent: Option<crate::chat::memory_agent::Plan>,
-    /// The person's role may use file search (`FILE_SEARCH.USE`).
-    pub file_search_allowed: bool,
+    /// When the turn offers file search: what the system prompt says of it.
+    pub file_search: Option<String>,
 }
 
 /// Where the answer goes: its id, and the question it answers when the client named one
@@ -97,7 +97,7 @@ impl ChatService {
             added_convo,
             artifacts,
             memory_agent,
-            file_search_allowed,
+            file_search,
         } = extras;
         let PreparedTurn {
             conversation,
@@ -183,12 +183,10 @@ impl ChatService {
             None => Vec::new(),
         };
         let has_memory_tools = !memory_tools.is_empty();
-        let file_search = self.file_search_tool(
-            user,
-            agent.as_ref().map(|a| a.id.as_str()),
-            tools.iter().chain(&own_tools),
-            file_search_allowed,
-        );
+        let file_search_tool = match &file_search {
+            Some(_) => self.file_search_tool(user, agent.as_ref().map(|a| a.id.as_str())),
+            None => Vec::new(),
+        };
         let tools = self
             .engine
             .tools
@@ -200,7 +198,7 @@ impl ChatService {
                     .unwrap_or_default(),
             )
             .with(memory_tools)
-            .with(file_search);
+            .with(file_search_tool);
         // The agent's instructions, or the conversation's `promptPrefix`.
         let instructions = match &agent {
             Some(a) => a.instructions.as_deref(),
@@ -228,6 +226,8 @@ impl ChatService {
             }
         });
         let system = super::graph::join(system, artifacts);
+        // The files file search looks in (LibreChat's dynamic tool context).
+        let system = super::graph::join(system, file_search);
         // The agent's File Context, last, as LibreChat ends `additional_instructions` with it.
         let system = super::graph::join(system, agent.as_ref().and_then(|a| a.context.clone()));
         let vars = vec![
