@@ -350,3 +350,41 @@ async fn chunks_survive_a_restart_and_the_command_line_reindex_rebuilds_them() {
     assert_eq!(server.state.search.as_ref().unwrap().rebuild_reason(), None);
     assert_eq!(chunks_of(&server, &file_id, "quince").await, 1);
 }
+
+#[tokio::test]
+async fn an_agent_chained_to_searches_its_own_files() {
+    let fake = FakeOpenAi::start().await;
+    let server = server(&fake, None).await;
+    let alice = server.signed_in("alice@example.org", PW).await;
+    let body = json!({"name": "Second", "model": "gpt-4o-mini", "tools": ["file_search"]});
+    let (second, _) = ids(&create(&server, &alice, body).await);
+    add_to_agent(&server, &alice, &second, "tides.md", TIDES).await;
+    let (first, _) = ids(&create(&server, &alice, json!({"agent_ids": [second]})).await);
+    settle(&server).await;
+    fake.script(
+        "gpt-4o-mini",
+        support::fake_tools::ToolScript::calls([("file_search", json!({"query": "Brest"}))]),
+    );
+
+    let body = json!({"text": "When is high water?", "endpoint": "agents", "agent_id": first});
+    let done = server.chat(&alice, "agents", body).await;
+    assert!(done.get("error").is_none(), "{done}");
+    let requests = fake.requests();
+    let offered_to = |model: &str| {
+        requests
+            .iter()
+            .any(|r| r["model"] == model && r["tools"].to_string().contains("\"file_search\""))
+    };
+    assert!(offered_to("gpt-4o-mini") && !offered_to("gpt-4o"));
+    let results: Vec<String> = requests
+        .iter()
+        .filter(|r| r["model"] == "gpt-4o-mini")
+        .flat_map(|r| r["messages"].as_array().cloned().unwrap_or_default())
+        .filter(|m| m["role"] == "tool")
+        .map(|m| m["content"].to_string())
+        .collect();
+    assert!(
+        results.iter().any(|r| r.contains("06:12 and 18:31")),
+        "{results:?}"
+    );
+}

@@ -23,14 +23,10 @@ impl ChatService {
         allowed: bool,
         conversation_id: &str,
     ) -> Option<String> {
-        let mut names = tool_names
+        let names = tool_names
             .iter()
             .chain(agent.iter().flat_map(|a| a.tools.iter()));
-        if !allowed
-            || !names.any(|n| n == NAME)
-            || !self.settings.agents.serves(NAME)
-            || self.engine.search.is_none()
-        {
+        if !self.offers_file_search(allowed, names) {
             return None;
         }
         let viewer = crate::access::viewer(user);
@@ -45,6 +41,34 @@ impl ChatService {
                 Vec::new()
             });
         Some(file_search::tool_context(&files))
+    }
+
+    /// Whether file search is offered to tools named `names`, for a person whose role may
+    /// use it or not (`allowed`).
+    fn offers_file_search<'a>(
+        &self,
+        allowed: bool,
+        mut names: impl Iterator<Item = &'a String>,
+    ) -> bool {
+        allowed
+            && names.any(|n| n == NAME)
+            && self.settings.agents.serves(NAME)
+            && self.engine.search.is_some()
+    }
+
+    /// The file search tool of an agent that the turn hands on to (or chains), over that
+    /// agent's own files, when its tools (`names`) name it and it may be offered.
+    pub(super) fn member_file_search(
+        &self,
+        user: &User,
+        allowed: bool,
+        agent_id: &str,
+        names: &[String],
+    ) -> Vec<Arc<dyn Tool>> {
+        if !self.offers_file_search(allowed, names.iter()) {
+            return Vec::new();
+        }
+        self.file_search_tool(user, Some(agent_id))
     }
 
     /// The file search tool for `user`'s turn, with the agent `agent_id`'s files when an

@@ -68,6 +68,9 @@ pub(super) struct Extras {
     pub memory_agent: Option<crate::chat::memory_agent::Plan>,
     /// When the turn offers file search: what the system prompt says of it.
     pub file_search: Option<String>,
+    /// The person's role may use file search (`FILE_SEARCH.USE`): for the agents it hands on
+    /// to.
+    pub file_search_allowed: bool,
 }
 
 /// Where the answer goes: its id, and the question it answers when the client named one
@@ -98,6 +101,7 @@ impl ChatService {
             artifacts,
             memory_agent,
             file_search,
+            file_search_allowed,
         } = extras;
         let PreparedTurn {
             conversation,
@@ -285,7 +289,10 @@ impl ChatService {
                         &tool_attachments,
                     )
                 };
-                Some(Box::new(self.graph(first, found, &fill, &inline)))
+                let search = |agent_id: &str, names: &[String]| {
+                    self.member_file_search(user, file_search_allowed, agent_id, names)
+                };
+                Some(Box::new(self.graph(first, found, &fill, &inline, &search)))
             }
             None => None,
         };

@@ -243,6 +243,7 @@ impl ChatService {
             artifacts: request.ephemeral_agent.artifacts.take(),
             memory_agent: self.memory_agent(access, &partition),
             file_search,
+            file_search_allowed: request.file_search_allowed,
         };
         let turn = self.turn(&job, user, chosen, prepared, answer, extras);
         self.spawn(launch, turn);
