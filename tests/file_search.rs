@@ -388,3 +388,37 @@ async fn an_agent_chained_to_searches_its_own_files() {
         "{results:?}"
     );
 }
+
+#[tokio::test]
+async fn bad_input_is_refused_at_upload_or_answered_plainly_by_the_tool() {
+    let fake = FakeOpenAi::start().await;
+    let server = server(&fake, None).await;
+    let alice = server.signed_in("alice@example.org", PW).await;
+    // Binary content is no document to search: refused, nothing stored.
+    let binary: Vec<u8> = (0..4096u32).map(|i| (i * 7 % 256) as u8).collect();
+    let (status, body) = upload_for_chat(
+        &server,
+        &alice,
+        "blob.bin",
+        "application/octet-stream",
+        binary,
+    )
+    .await;
+    assert!(status == 415 || status == 422, "{status} {body}");
+    assert_eq!(server.count("files").await, 0);
+
+    let file_id = add_to_chat(&server, &alice, "recipes.txt", RECIPE).await;
+    settle(&server).await;
+    let long = "quince ".repeat(20_000);
+    for (query, want) in [
+        ("   ", "the query is empty"),
+        ("?!…", "No content found in the files"),
+        ("nothing matches this", "No content found in the files"),
+        (long.as_str(), RECIPE),
+    ] {
+        script(&fake, query);
+        ask_chat(&server, &alice, chat_body("How?", None, &[&file_id], true)).await;
+        let found = tool_results(&fake).join("\n");
+        assert!(found.contains(want), "{query:.20}: {found}");
+    }
+}
