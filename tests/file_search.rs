@@ -317,6 +317,33 @@ async fn cjk_and_accented_documents_are_found_by_their_words() {
     for query in ["東京", "cafe ferme", "CAFÉ"] {
         assert_eq!(chunks_of(&server, &file_id, query).await, 1, "{query}");
     }
+    // Word and PDF documents (made by Word-compatible tools and Chromium) are read and cut
+    // as uploads for the model are; the PDF's chunks carry their page.
+    for (name, mime) in [
+        (
+            "report.docx",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        ),
+        ("report.pdf", "application/pdf"),
+    ] {
+        let bytes = std::fs::read(format!(
+            "{}/tests/fixtures/documents/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
+        let (status, file) = upload_for_chat(&server, &alice, name, mime, bytes).await;
+        assert_eq!(status, 200, "{file}");
+        settle(&server).await;
+        let id = file["file_id"].as_str().unwrap().to_owned();
+        let index = server.state.search.clone().unwrap();
+        let hits = tokio::task::spawn_blocking(move || {
+            index.search_files(&[id], "resume cafe zurich", 5).unwrap()
+        })
+        .await
+        .unwrap();
+        assert!(hits[0].text.contains("Zürich"), "{name}: {hits:?}");
+        assert_eq!(hits[0].page.is_some(), name.ends_with(".pdf"), "{name}");
+    }
     script(&fake, "東京の会議");
     ask_chat(&server, &alice, chat_body("どこ?", None, &[&file_id], true)).await;
     assert!(tool_results(&fake).join("\n").contains("東京で開かれます"));
