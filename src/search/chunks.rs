@@ -36,26 +36,27 @@ pub struct Passage {
 }
 
 impl SearchIndex {
-    /// The documents of a file's chunks.
-    pub(super) fn chunk_documents(&self, file: &FileDoc) -> Vec<TantivyDocument> {
+    /// The documents of a file's chunks, made one at a time as they are added (a document's
+    /// text may be 15 MB).
+    pub(super) fn chunk_documents<'a>(
+        &'a self,
+        file: &'a FileDoc,
+    ) -> impl Iterator<Item = TantivyDocument> + 'a {
         let f = &self.fields;
-        chunks::split(&file.text)
-            .into_iter()
-            .map(|chunk| {
-                let mut d = TantivyDocument::default();
-                d.add_text(f.key, format!("{}:{}", Kind::Chunk.tag(), file.file_id));
-                d.add_text(f.id, &file.file_id);
-                d.add_text(f.kind, Kind::Chunk.tag());
-                d.add_text(f.user, &file.user_id);
-                d.add_text(f.file, &file.file_id);
-                d.add_text(f.body, &chunk.text);
-                d.add_text(f.passage, &chunk.text);
-                if let Some(page) = chunk.page {
-                    d.add_u64(f.page, u64::from(page));
-                }
-                d
-            })
-            .collect()
+        chunks::split(&file.text).into_iter().map(move |chunk| {
+            let mut d = TantivyDocument::default();
+            d.add_text(f.key, format!("{}:{}", Kind::Chunk.tag(), file.file_id));
+            d.add_text(f.id, &file.file_id);
+            d.add_text(f.kind, Kind::Chunk.tag());
+            d.add_text(f.user, &file.user_id);
+            d.add_text(f.file, &file.file_id);
+            d.add_text(f.body, &chunk.text);
+            d.add_text(f.passage, &chunk.text);
+            if let Some(page) = chunk.page {
+                d.add_u64(f.page, u64::from(page));
+            }
+            d
+        })
     }
 
     /// The `limit` chunks of the files `file_ids` that answer `query` best (any of its words;

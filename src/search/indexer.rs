@@ -69,28 +69,29 @@ impl SearchIndex {
         // one per chunk) for the result.
         let done = Cell::new(0u64);
         let documents = Cell::new(0u64);
-        let add = |docs: Vec<tantivy::TantivyDocument>| -> Result<(), DbError> {
-            if self.is_closed() {
-                // Shutting down: stop here, uncommitted; the next start rebuilds again.
-                return Err(DbError::Closed);
-            }
-            for d in docs {
-                writer
-                    .add_document(d)
-                    .map_err(|e| DbError::Io(e.to_string()))?;
-                documents.set(documents.get() + 1);
-            }
-            done.set(done.get() + 1);
-            if done.get().is_multiple_of(1000) {
-                progress(done.get());
-            }
-            Ok(())
-        };
+        let add =
+            |docs: &mut dyn Iterator<Item = tantivy::TantivyDocument>| -> Result<(), DbError> {
+                if self.is_closed() {
+                    // Shutting down: stop here, uncommitted; the next start rebuilds again.
+                    return Err(DbError::Closed);
+                }
+                for d in docs {
+                    writer
+                        .add_document(d)
+                        .map_err(|e| DbError::Io(e.to_string()))?;
+                    documents.set(documents.get() + 1);
+                }
+                done.set(done.get() + 1);
+                if done.get().is_multiple_of(1000) {
+                    progress(done.get());
+                }
+                Ok(())
+            };
         store::for_each(
             conn,
-            |d| add(vec![self.document(Kind::Title, &d)]),
-            |d| add(vec![self.document(Kind::Message, &d)]),
-            |f| add(self.chunk_documents(&f)),
+            |d| add(&mut std::iter::once(self.document(Kind::Title, &d))),
+            |d| add(&mut std::iter::once(self.document(Kind::Message, &d))),
+            |f| add(&mut self.chunk_documents(&f)),
         )?;
         progress(done.get());
         let mut writer = writer;
