@@ -28,11 +28,12 @@ const TYPES: [&str; 16] = [
     "SHARED_LINKS",
 ];
 /// The ones this server has.
-const BUILT: [&str; 9] = [
+const BUILT: [&str; 10] = [
     "PROMPTS",
     "BOOKMARKS",
     "AGENTS",
     "MEMORIES",
+    "MULTI_CONVO",
     "TEMPORARY_CHAT",
     "PEOPLE_PICKER",
     "MARKETPLACE",
