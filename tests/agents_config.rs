@@ -26,10 +26,20 @@ async fn the_endpoints_list_agents_as_librechat_does() {
         .iter()
         .map(|c| c.as_str().unwrap())
         .collect();
-    // LibreChat's defaults, less what does not run here (web search, code, file search, MCP,
-    // OCR, ...; memory tools without a `memory` section): LibreChat's client offers no toggle
-    // that would do nothing.
-    assert_eq!(caps, ["artifacts", "actions", "context", "tools", "chain"]);
+    // LibreChat's defaults, less what does not run here (web search, code, MCP, OCR, ...;
+    // memory tools without a `memory` section): LibreChat's client offers no toggle that
+    // would do nothing.
+    assert_eq!(
+        caps,
+        [
+            "file_search",
+            "artifacts",
+            "actions",
+            "context",
+            "tools",
+            "chain"
+        ]
+    );
     assert!(agents.get("allowedProviders").is_none());
     let config = server.get_json("/api/config", &s.token).await;
     assert_eq!(

@@ -28,7 +28,7 @@ const TYPES: [&str; 16] = [
     "SHARED_LINKS",
 ];
 /// The ones this server has.
-const BUILT: [&str; 9] = [
+const BUILT: [&str; 10] = [
     "PROMPTS",
     "BOOKMARKS",
     "AGENTS",
@@ -37,6 +37,7 @@ const BUILT: [&str; 9] = [
     "TEMPORARY_CHAT",
     "PEOPLE_PICKER",
     "MARKETPLACE",
+    "FILE_SEARCH",
     "SHARED_LINKS",
 ];
 

@@ -52,15 +52,17 @@ pub const DEFAULT_CAPABILITIES: [&str; 14] = [
 /// The capabilities this server runs today: the calculator and other tools (`tools`), agents'
 /// actions (`actions`), the artifact instructions (`artifacts`), files read as text into
 /// the context (`context`, LibreChat's client's "Upload as Text"), agents handing on to
-/// others (`chain`: `edges` and `agent_ids`) and agents carrying the memory tools (`memory`:
-/// `set_memory` and `delete_memory`, when memories are on). The others (web search, file
-/// search, code, OCR, MCP, ...) would only give LibreChat's client toggles that do nothing; a
+/// others (`chain`: `edges` and `agent_ids`), agents carrying the memory tools (`memory`:
+/// `set_memory` and `delete_memory`, when memories are on) and file search over uploaded
+/// documents (`file_search`: BM25 in the search index). The others (web search, code, OCR,
+/// MCP, ...) would only give LibreChat's client toggles that do nothing; a
 /// capability joins this list the day it runs.
-pub const RUNNABLE: [&str; 6] = [
+pub const RUNNABLE: [&str; 7] = [
     "actions",
     "artifacts",
     "chain",
     "context",
+    "file_search",
     "memory",
     "tools",
 ];
@@ -243,6 +245,7 @@ mod tests {
         assert_eq!(
             c.served_capabilities(true),
             [
+                "file_search",
                 "artifacts",
                 "actions",
                 "context",
@@ -253,7 +256,14 @@ mod tests {
         );
         assert_eq!(
             c.served_capabilities(false),
-            ["artifacts", "actions", "context", "tools", "chain"]
+            [
+                "file_search",
+                "artifacts",
+                "actions",
+                "context",
+                "tools",
+                "chain"
+            ]
         );
         assert!(c.warnings.is_empty(), "{:?}", c.warnings);
         assert!(c.allows_provider("anything"));

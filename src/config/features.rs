@@ -50,7 +50,7 @@ pub const FEATURES: [Feature; 16] = [
     feature("WEB_SEARCH", "webSearch", "web search", false),
     feature("PEOPLE_PICKER", "peoplePicker", "sharing with people", true),
     feature("MARKETPLACE", "marketplace", "the agent marketplace", true),
-    feature("FILE_SEARCH", "fileSearch", "file search", false),
+    feature("FILE_SEARCH", "fileSearch", "file search", true),
     feature("FILE_CITATIONS", "fileCitations", "file citations", false),
     feature("MCP_SERVERS", "mcpServers", "MCP servers", false),
     feature("REMOTE_AGENTS", "remoteAgents", "the agents API", false),
@@ -122,6 +122,7 @@ mod tests {
                 "TEMPORARY_CHAT",
                 "PEOPLE_PICKER",
                 "MARKETPLACE",
+                "FILE_SEARCH",
                 "SHARED_LINKS"
             ]
         );

@@ -14,6 +14,7 @@
 
 pub mod calculator;
 pub mod ephemeral;
+pub mod file_search;
 mod math;
 pub mod schema;
 pub mod wolfram;
