@@ -2,7 +2,7 @@
 //! through `POST /api/files` with `agent_id` and `tool_resource` by those who may edit the
 //! agent, listed by `GET /api/files/agent/:id`, given to the model in every chat with the
 //! agent (to whoever may use it), and taken out by `DELETE /api/files` with the agent named.
-//! What the server does not serve (file search, code) and what it does not know are refused
+//! What the server does not serve (code, image editing) and what it does not know are refused
 //! with nothing stored.
 
 mod support;
@@ -362,9 +362,9 @@ async fn unserved_and_unknown_resources_are_refused_with_nothing_stored() {
     let text = || b"some text".to_vec();
     let cases = [
         (
-            Some("file_search"),
+            Some("image_edit"),
             403,
-            "File search is not enabled for Agents",
+            "Image editing is not enabled for Agents",
         ),
         (
             Some("execute_code"),

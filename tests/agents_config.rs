@@ -26,12 +26,13 @@ async fn the_endpoints_list_agents_as_librechat_does() {
         .iter()
         .map(|c| c.as_str().unwrap())
         .collect();
-    // LibreChat's defaults, less what does not run here (code, file search, MCP, OCR, ...;
+    // LibreChat's defaults, less what does not run here (code, MCP, OCR, ...;
     // memory tools without a `memory` section): LibreChat's client offers no toggle that
     // would do nothing.
     assert_eq!(
         caps,
         [
+            "file_search",
             "web_search",
             "artifacts",
             "actions",

@@ -129,10 +129,11 @@ fn librechats_example_yaml_loads_unchanged() {
     // What it sets for features not built here is named, not silently taken; actions are read.
     assert!(!err.contains("`actions`"), "{err}");
     assert!(
-        err.contains("`interface.fileSearch` has no effect"),
+        err.contains("`interface.fileCitations` has no effect"),
         "{err}"
     );
     assert!(!err.contains("`interface.multiConvo`"), "built: {err}");
+    assert!(!err.contains("`interface.fileSearch`"), "built: {err}");
     assert!(
         !err.contains("`interface.agents`") && !err.contains("`endpoints.agents`"),
         "agents are built: {err}"

@@ -129,16 +129,7 @@ async fn the_web_app_in_a_real_browser() {
     );
     // The question asked of two models at once went to the provider twice, once for each
     // column (COMPARE_QUESTION in tests/e2e/compare.mjs).
-    let asked_twice = fake
-        .requests()
-        .iter()
-        .filter(|r| {
-            r["messages"]
-                .as_array()
-                .and_then(|m| m.last())
-                .is_some_and(|q| text_of(q) == "Compare the tides at Saint-Malo and Granville")
-        })
-        .count();
+    let asked_twice = fake.times_asked("Compare the tides at Saint-Malo and Granville");
     assert_eq!(
         asked_twice, 2,
         "the side-by-side question went to the provider {asked_twice} time(s)"

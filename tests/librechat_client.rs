@@ -164,19 +164,7 @@ async fn librechat_s_own_client_in_a_real_browser() {
     }
     // The question asked of two models at once went to the provider twice, once for each
     // column (COMPARE_QUESTION in tests/e2e/librechat-compare.mjs).
-    let asked_twice = fake
-        .requests()
-        .iter()
-        .filter(|r| {
-            r["messages"]
-                .as_array()
-                .and_then(|m| m.last())
-                .is_some_and(|q| {
-                    q["content"] == "Compare the tides at Brest and Dover"
-                        || q["content"][0]["text"] == "Compare the tides at Brest and Dover"
-                })
-        })
-        .count();
+    let asked_twice = fake.times_asked("Compare the tides at Brest and Dover");
     assert_eq!(
         asked_twice, 2,
         "the side-by-side question went to the provider {asked_twice} time(s)"

@@ -28,7 +28,7 @@ const TYPES: [&str; 16] = [
     "SHARED_LINKS",
 ];
 /// The ones this server has.
-const BUILT: [&str; 10] = [
+const BUILT: [&str; 11] = [
     "PROMPTS",
     "BOOKMARKS",
     "AGENTS",
@@ -38,6 +38,7 @@ const BUILT: [&str; 10] = [
     "WEB_SEARCH",
     "PEOPLE_PICKER",
     "MARKETPLACE",
+    "FILE_SEARCH",
     "SHARED_LINKS",
 ];
 

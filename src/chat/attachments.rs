@@ -167,6 +167,10 @@ pub fn load(
         for f in files::owned(conn, user_id, &ids)? {
             if f.mime.starts_with("image/") {
                 out.images.push((m.message_id.clone(), f));
+            } else if f.embedded {
+                // Uploaded for file search: the model searches it (`file_search`) rather
+                // than reading it whole, as in LibreChat.
+                continue;
             } else if let Some(text) = f.text.filter(|t| !t.is_empty()) {
                 let (text, tokens) = cut_to_tokens(encoding, text, token_limit);
                 // The name and the block around it, as the model reads them.

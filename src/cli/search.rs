@@ -62,7 +62,7 @@ async fn reindex(path: &Path, index_dir: &Path) -> anyhow::Result<ExitCode> {
     db.close().await?;
     let secs = started.elapsed().as_secs_f64();
     println!(
-        "indexed {} document(s) (messages and conversation titles) in {secs:.1} s ({:.0}/s) into {}",
+        "indexed {} document(s) (messages, conversation titles and file chunks) in {secs:.1} s ({:.0}/s) into {}",
         done.documents,
         done.documents as f64 / secs.max(0.001),
         index_dir.display()

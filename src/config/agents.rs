@@ -53,14 +53,16 @@ pub const DEFAULT_CAPABILITIES: [&str; 14] = [
 /// actions (`actions`), the artifact instructions (`artifacts`), files read as text into
 /// the context (`context`, LibreChat's client's "Upload as Text"), agents handing on to
 /// others (`chain`: `edges` and `agent_ids`), agents carrying the memory tools (`memory`:
-/// `set_memory` and `delete_memory`, when memories are on) and web search (`web_search`). The
-/// others (file search, code, OCR, MCP, ...) would only give LibreChat's client toggles that do nothing; a
+/// `set_memory` and `delete_memory`, when memories are on), file search over uploaded
+/// documents (`file_search`: BM25 in the search index) and web search (`web_search`). The
+/// others (code, OCR, MCP, ...) would only give LibreChat's client toggles that do nothing; a
 /// capability joins this list the day it runs.
-pub const RUNNABLE: [&str; 7] = [
+pub const RUNNABLE: [&str; 8] = [
     "actions",
     "artifacts",
     "chain",
     "context",
+    "file_search",
     "memory",
     "tools",
     "web_search",
@@ -244,6 +246,7 @@ mod tests {
         assert_eq!(
             c.served_capabilities(true),
             [
+                "file_search",
                 "web_search",
                 "artifacts",
                 "actions",
@@ -256,6 +259,7 @@ mod tests {
         assert_eq!(
             c.served_capabilities(false),
             [
+                "file_search",
                 "web_search",
                 "artifacts",
                 "actions",

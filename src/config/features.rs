@@ -50,7 +50,7 @@ pub const FEATURES: [Feature; 16] = [
     feature("WEB_SEARCH", "webSearch", "web search", true),
     feature("PEOPLE_PICKER", "peoplePicker", "sharing with people", true),
     feature("MARKETPLACE", "marketplace", "the agent marketplace", true),
-    feature("FILE_SEARCH", "fileSearch", "file search", false),
+    feature("FILE_SEARCH", "fileSearch", "file search", true),
     feature("FILE_CITATIONS", "fileCitations", "file citations", false),
     feature("MCP_SERVERS", "mcpServers", "MCP servers", false),
     feature("REMOTE_AGENTS", "remoteAgents", "the agents API", false),
@@ -123,6 +123,7 @@ mod tests {
                 "WEB_SEARCH",
                 "PEOPLE_PICKER",
                 "MARKETPLACE",
+                "FILE_SEARCH",
                 "SHARED_LINKS"
             ]
         );

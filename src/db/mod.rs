@@ -39,6 +39,7 @@ pub mod balances;
 pub mod banner;
 pub mod bans;
 pub mod conversations;
+pub mod file_search;
 pub mod files;
 pub mod groups;
 pub mod identities;

@@ -1,5 +1,6 @@
 //! What the search index reads from the database: the outbox of changes (see migration 0006),
-//! the current text of the items it names, and everything at once for a rebuild.
+//! the current text of the items it names (messages, conversation titles, documents uploaded
+//! for file search), and everything at once for a rebuild.
 
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
@@ -19,6 +20,8 @@ pub enum ChangeKind {
     Message,
     Title,
     WholeConversation,
+    /// A file uploaded for file search: its chunks (migration 0022).
+    File,
 }
 
 /// A searchable item as it is now.
@@ -43,6 +46,7 @@ pub fn changes(conn: &Connection, after: i64, limit: usize) -> Result<Vec<Change
             kind: match kind.as_str() {
                 "m" => ChangeKind::Message,
                 "C" => ChangeKind::WholeConversation,
+                "f" => ChangeKind::File,
                 _ => ChangeKind::Title,
             },
             item_id: r.get(2)?,
@@ -175,21 +179,24 @@ pub fn title(conn: &Connection, conversation_id: &str) -> Result<Option<Doc>, Db
     Ok(stmt.query_row([conversation_id], title_doc).optional()?)
 }
 
-/// How many messages and titles a rebuild will index.
+/// How many messages, titles and searched files a rebuild will index.
 pub fn count_all(conn: &Connection) -> Result<u64, DbError> {
     Ok(conn.query_row(
-        "SELECT (SELECT COUNT(*) FROM messages) + (SELECT COUNT(*) FROM conversations)",
+        "SELECT (SELECT COUNT(*) FROM messages) + (SELECT COUNT(*) FROM conversations)
+              + (SELECT COUNT(*) FROM files WHERE embedded = 1)",
         [],
         |r| r.get::<_, i64>(0),
     )? as u64)
 }
 
-/// Calls `title` for every searchable conversation title and `message` for every searchable
-/// message, streaming (one row in memory at a time), all from one consistent snapshot.
+/// Calls `title` for every searchable conversation title, `message` for every searchable
+/// message and `file` for every file uploaded for file search, streaming (one row in memory
+/// at a time), all from one consistent snapshot.
 pub fn for_each(
     conn: &Connection,
     mut title: impl FnMut(Doc) -> Result<(), DbError>,
     mut message: impl FnMut(Doc) -> Result<(), DbError>,
+    file: impl FnMut(FileDoc) -> Result<(), DbError>,
 ) -> Result<(), DbError> {
     conn.execute_batch("BEGIN")?;
     let result = (|| {
@@ -203,10 +210,50 @@ pub fn for_each(
         while let Some(r) = rows.next()? {
             message(message_doc(r)?)?;
         }
-        Ok(())
+        for_each_file(conn, file)
     })();
     conn.execute_batch("COMMIT")?;
     result
+}
+
+/// A document uploaded for file search, as its chunks are made from it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileDoc {
+    pub file_id: String,
+    /// Its owner (the uploader).
+    pub user_id: String,
+    pub text: String,
+}
+
+const FILE_DOC: &str = "SELECT file_id, user_id, text FROM files
+     WHERE embedded = 1 AND text IS NOT NULL";
+
+fn file_doc(r: &rusqlite::Row<'_>) -> rusqlite::Result<FileDoc> {
+    Ok(FileDoc {
+        file_id: r.get(0)?,
+        user_id: r.get(1)?,
+        text: r.get(2)?,
+    })
+}
+
+/// A file as file search should see it; `None` when it is gone or not searched.
+pub fn file(conn: &Connection, file_id: &str) -> Result<Option<FileDoc>, DbError> {
+    let mut stmt = conn.prepare_cached(&format!("{FILE_DOC} AND file_id = ?1"))?;
+    Ok(stmt.query_row([file_id], file_doc).optional()?)
+}
+
+/// Calls `each` for every file uploaded for file search, one in memory at a time (inside the
+/// snapshot [`for_each`] opens).
+fn for_each_file(
+    conn: &Connection,
+    mut each: impl FnMut(FileDoc) -> Result<(), DbError>,
+) -> Result<(), DbError> {
+    let mut stmt = conn.prepare(FILE_DOC)?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        each(file_doc(r)?)?;
+    }
+    Ok(())
 }
 
 /// A message found by search, with what the result list shows about its conversation.

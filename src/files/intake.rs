@@ -31,6 +31,10 @@ pub struct Meta {
     /// (its text is what the agent is given), recorded with LibreChat's `FileContext.agents`
     /// and no conversation.
     pub for_agent: bool,
+    /// For file search (LibreChat's `tool_resource: file_search`, an agent's or a chat's): a
+    /// document only, recorded as `embedded` (its chunks are indexed, its text is not given to
+    /// the model whole).
+    pub file_search: bool,
 }
 
 /// Why an upload was refused. Each is the person's to fix (a 4xx), except `Db` and `Io`.
@@ -52,6 +56,9 @@ pub enum IntakeError {
     BadName,
     #[error("Unsupported file type")]
     Unsupported,
+    /// LibreChat's words for an image uploaded for file search.
+    #[error("Image uploads are not supported for file search tool resources")]
+    ImageForSearch,
     /// LibreChat's words when an agent's File Context is given a file with no text to read.
     #[error("File type {0} is not supported for text parsing.")]
     NotText(String),
@@ -134,6 +141,9 @@ pub async fn prepare(
     if !limits.accepts(&mime) {
         return Err(IntakeError::Unsupported);
     }
+    if mime.starts_with("image/") && meta.file_search {
+        return Err(IntakeError::ImageForSearch);
+    }
     if mime.starts_with("image/") && meta.for_agent {
         // No OCR here: an image has no text for an agent's context.
         return Err(IntakeError::NotText(mime));
@@ -176,8 +186,10 @@ pub async fn prepare(
         storage_key: key,
         bytes: i64::try_from(size).unwrap_or(i64::MAX),
         mime,
-        // LibreChat's FileSources.text: given to the model as text.
-        source: "text".into(),
+        // LibreChat's FileSources.text: given to the model as text; a file for file search is
+        // stored (`local`) and searched (`embedded`), as LibreChat records it.
+        source: if meta.file_search { "local" } else { "text" }.into(),
+        embedded: meta.file_search,
         context: Some(
             if meta.for_agent {
                 "agents"

@@ -1,7 +1,9 @@
 //! Files people upload: where the bytes live ([`storage`]) and the housekeeping that keeps the
-//! storage and the `files` table in step ([`sweep`]).
+//! storage and the `files` table in step ([`sweep`]), and the chunks file search indexes
+//! ([`chunks`]).
 
 pub mod avatar;
+pub mod chunks;
 pub mod documents;
 pub mod images;
 pub mod intake;

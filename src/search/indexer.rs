@@ -10,7 +10,7 @@ use rusqlite::Connection;
 use tantivy::{IndexWriter, Term};
 
 use super::{Kind, SearchError, SearchIndex, WRITER_MEMORY};
-use crate::db::search::{self as store, ChangeKind, Doc};
+use crate::db::search::{self as store, ChangeKind, Doc, FileDoc};
 use crate::db::{Db, DbError};
 
 /// How many changes one commit takes at most.
@@ -29,6 +29,8 @@ enum Op {
     Remove(Term),
     RemoveConversation(Term),
     Add(Kind, Doc),
+    /// A file's chunks.
+    AddFile(FileDoc),
 }
 
 /// What a rebuild did.
@@ -63,22 +65,34 @@ impl SearchIndex {
         // Read the position first: every change up to it is in the snapshot read below.
         let up_to = store::last_change(conn)?;
         writer.delete_all_documents()?;
+        // Items read (messages, titles, files) for `progress`; documents written (a file is
+        // one per chunk) for the result.
         let done = Cell::new(0u64);
-        let add = |kind: Kind, doc: Doc| -> Result<(), DbError> {
-            if self.is_closed() {
-                // Shutting down: stop here, uncommitted; the next start rebuilds again.
-                return Err(DbError::Closed);
-            }
-            writer
-                .add_document(self.document(kind, &doc))
-                .map_err(|e| DbError::Io(e.to_string()))?;
-            done.set(done.get() + 1);
-            if done.get().is_multiple_of(1000) {
-                progress(done.get());
-            }
-            Ok(())
-        };
-        store::for_each(conn, |d| add(Kind::Title, d), |d| add(Kind::Message, d))?;
+        let documents = Cell::new(0u64);
+        let add =
+            |docs: &mut dyn Iterator<Item = tantivy::TantivyDocument>| -> Result<(), DbError> {
+                if self.is_closed() {
+                    // Shutting down: stop here, uncommitted; the next start rebuilds again.
+                    return Err(DbError::Closed);
+                }
+                for d in docs {
+                    writer
+                        .add_document(d)
+                        .map_err(|e| DbError::Io(e.to_string()))?;
+                    documents.set(documents.get() + 1);
+                }
+                done.set(done.get() + 1);
+                if done.get().is_multiple_of(1000) {
+                    progress(done.get());
+                }
+                Ok(())
+            };
+        store::for_each(
+            conn,
+            |d| add(&mut std::iter::once(self.document(Kind::Title, &d))),
+            |d| add(&mut std::iter::once(self.document(Kind::Message, &d))),
+            |f| add(&mut self.chunk_documents(&f)),
+        )?;
         progress(done.get());
         let mut writer = writer;
         let mut commit = writer.prepare_commit()?;
@@ -89,7 +103,7 @@ impl SearchIndex {
         self.set_applied(up_to);
         *self.rebuild_reason.lock().expect("search state") = None;
         Ok(Rebuilt {
-            documents: done.get(),
+            documents: documents.get(),
             up_to,
         })
     }
@@ -120,6 +134,12 @@ impl SearchIndex {
                     ops.push(Op::Remove(self.key(Kind::Title, &id)));
                     if let Some(doc) = store::title(conn, &id)? {
                         ops.push(Op::Add(Kind::Title, doc));
+                    }
+                }
+                ChangeKind::File => {
+                    ops.push(Op::Remove(self.key(Kind::Chunk, &id)));
+                    if let Some(doc) = store::file(conn, &id)? {
+                        ops.push(Op::AddFile(doc));
                     }
                 }
                 ChangeKind::WholeConversation => {
@@ -154,6 +174,11 @@ impl SearchIndex {
                     }
                     Op::Add(kind, doc) => {
                         writer.add_document(self.document(kind, &doc))?;
+                    }
+                    Op::AddFile(file) => {
+                        for d in self.chunk_documents(&file) {
+                            writer.add_document(d)?;
+                        }
                     }
                 }
             }

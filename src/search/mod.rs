@@ -1,5 +1,6 @@
 //! Full-text search over messages and conversation titles, in a tantivy index in
-//! `data/search/` (this replaces LibreChat's Meilisearch).
+//! `data/search/` (this replaces LibreChat's Meilisearch), and over the chunks of documents
+//! uploaded for file search ([`chunks`]: this replaces LibreChat's RAG API).
 //!
 //! The database is the truth and the index follows it: triggers record every change in the
 //! `search_outbox` table (migration 0006), and the [`indexer`] applies them in batches off the
@@ -8,9 +9,11 @@
 //! stands. A missing, unreadable or outdated index is rebuilt from the database while the
 //! server already serves; `librechat search reindex` does the same by hand.
 //!
-//! Every query is scoped to one user by a required term on the `user` field, and the results
-//! are read back from the database with the same user id.
+//! Every message query is scoped to one user by a required term on the `user` field, and the
+//! results are read back from the database with the same user id. A file search is scoped to
+//! the files its caller may see by required terms on the `file` field.
 
+pub mod chunks;
 pub mod indexer;
 pub mod query;
 pub mod snippet;
@@ -33,7 +36,7 @@ pub use query::Wanted;
 
 /// Bumped whenever the schema or the tokenizer changes: an index made with another version is
 /// rebuilt at start.
-const FORMAT: &str = "librechat-search 2";
+const FORMAT: &str = "librechat-search 3";
 const FORMAT_FILE: &str = "librechat-search-format";
 
 /// Memory for the long-lived writer (tantivy's minimum per thread is 15 MB).
@@ -54,6 +57,8 @@ pub enum SearchError {
 pub enum Kind {
     Message,
     Title,
+    /// A chunk of a document uploaded for file search.
+    Chunk,
 }
 
 impl Kind {
@@ -61,15 +66,17 @@ impl Kind {
         match self {
             Kind::Message => "m",
             Kind::Title => "c",
+            Kind::Chunk => "f",
         }
     }
 }
 
 #[derive(Clone, Copy)]
 struct Fields {
-    /// `m:<messageId>` or `c:<conversationId>`: the document's identity, for updates.
+    /// `m:<messageId>` or `c:<conversationId>`: the document's identity, for updates; every
+    /// chunk of a file has the key `f:<file_id>`.
     key: Field,
-    /// The message or conversation id, stored for the results.
+    /// The message, conversation or file id, stored for the results.
     id: Field,
     kind: Field,
     user: Field,
@@ -79,6 +86,12 @@ struct Fields {
     /// words, so the word being typed expands to the searcher's own words only (never cut
     /// short, or hinted at, by other people's).
     user_terms: Field,
+    /// A chunk's file id: the filter of a file search.
+    file: Field,
+    /// A chunk's page (from 1), when its document has pages.
+    page: Field,
+    /// A chunk's text, stored for the results (a message's is read from the database).
+    passage: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -96,6 +109,9 @@ fn schema() -> (Schema, Fields) {
         conversation: b.add_text_field("conversation", STRING),
         body: b.add_text_field("body", body),
         user_terms: b.add_text_field("user_terms", STRING),
+        file: b.add_text_field("file", STRING),
+        page: b.add_u64_field("page", STORED),
+        passage: b.add_text_field("passage", STORED),
     };
     (b.build(), fields)
 }

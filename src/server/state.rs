@@ -210,6 +210,7 @@ impl AppState {
                 tools,
                 tool_auth,
                 actions: actions.clone(),
+                search: search.clone(),
             },
             settings: settings.clone(),
             guard: guard.clone(),

@@ -212,7 +212,7 @@ async fn a_plain_chat_without_tools_sends_none() {
             &s,
             "openAI",
             json!({"text": "hello", "model": "gpt-4o", "ephemeralAgent": {"mcp": ["time"],
-            "web_search": true, "file_search": true, "execute_code": true, "memory": true}}),
+            "web_search": true, "execute_code": true, "memory": true}}),
         )
         .await;
     let frames = frames(&server, &s, &id, "").await;

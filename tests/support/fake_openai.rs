@@ -172,6 +172,29 @@ impl FakeOpenAi {
         self.shared.requests.lock().unwrap().clone()
     }
 
+    /// How many chat requests ended with the question `text` (as a string or as text parts).
+    pub fn times_asked(&self, text: &str) -> usize {
+        self.requests()
+            .iter()
+            .filter(|r| {
+                let Some(q) = r["messages"].as_array().and_then(|m| m.last()) else {
+                    return false;
+                };
+                match &q["content"] {
+                    Value::String(s) => s == text,
+                    Value::Array(parts) => {
+                        parts
+                            .iter()
+                            .filter_map(|p| p["text"].as_str())
+                            .collect::<String>()
+                            == text
+                    }
+                    _ => false,
+                }
+            })
+            .count()
+    }
+
     /// The last chat request that was not a title request.
     pub fn last_chat(&self) -> Value {
         self.requests()

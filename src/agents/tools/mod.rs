@@ -15,6 +15,7 @@
 pub mod attach;
 pub mod calculator;
 pub mod ephemeral;
+pub mod file_search;
 mod math;
 pub mod schema;
 pub mod web_search;
@@ -341,7 +342,10 @@ mod tests {
             .with_lists(Some(&["calculator".to_owned()]), None);
         let r = Registry::new(&settings, reqwest::Client::new());
         let set = r.select(["calculator", "wolfram", "web_search"]);
-        assert_eq!(set.names().collect::<Vec<_>>(), ["calculator", "web_search"]);
+        assert_eq!(
+            set.names().collect::<Vec<_>>(),
+            ["calculator", "web_search"]
+        );
     }
 
     #[test]

@@ -89,6 +89,8 @@ pub struct Engine {
     pub tool_auth: Arc<super::tool_auth::ToolAuth>,
     /// Agents' actions: their tools, and the OAuth sign-ins they wait for.
     pub actions: Arc<crate::agents::actions::Actions>,
+    /// The search index, for the `file_search` tool; `None` when search is off.
+    pub search: Option<Arc<crate::search::SearchIndex>>,
 }
 
 /// Why a saved answer carries an error part.

@@ -226,13 +226,15 @@ impl ChatService {
     }
 
     /// The graph the engine runs: `first` (as the turn made it) and the agents found;
-    /// `memory_tools` gives the memory tools of a partition to an agent that carries them.
+    /// `memory_tools` gives the memory tools of a partition to an agent that carries them,
+    /// `search_tools` the file search over an agent's own files to one whose tools name it.
     pub(super) fn graph(
         &self,
         first: Member,
         found: Found,
         prompt: &dyn Fn(&str) -> String,
         memory_tools: &dyn Fn(&str) -> Vec<Arc<dyn Tool>>,
+        search_tools: &SearchTools<'_>,
     ) -> Graph {
         let Found {
             connected,
@@ -258,6 +260,7 @@ impl ChatService {
                 true => memory_tools(&setup.memory_partition),
                 false => Vec::new(),
             };
+            let own_search_tools = search_tools(&setup.id, &setup.tools);
             members.push(Member {
                 id: setup.id,
                 name: setup.name,
@@ -271,7 +274,8 @@ impl ChatService {
                     .tools
                     .select(setup.tools.iter().map(String::as_str))
                     .with(setup.action_tools)
-                    .with(own_memory_tools),
+                    .with(own_memory_tools)
+                    .with(own_search_tools),
                 handoffs: Vec::new(),
                 next: Vec::new(),
                 group: None,
@@ -348,6 +352,9 @@ pub(super) fn join(first: Option<String>, then: Option<String>) -> Option<String
         (s, t) => s.or(t),
     }
 }
+
+/// Gives the file search of an agent (by id) whose tools (by name) ask for it.
+pub(super) type SearchTools<'a> = dyn Fn(&str, &[String]) -> Vec<Arc<dyn Tool>> + 'a;
 
 /// `tools` and `tool`.
 fn with_tool(tools: &ToolSet, tool: Transfer) -> ToolSet {

@@ -66,6 +66,11 @@ pub(super) struct Extras {
     pub artifacts: Option<String>,
     /// The memory agent, when it runs alongside this answer.
     pub memory_agent: Option<crate::chat::memory_agent::Plan>,
+    /// When the turn offers file search: what the system prompt says of it.
+    pub file_search: Option<String>,
+    /// The person's role may use file search (`FILE_SEARCH.USE`): for the agents it hands on
+    /// to.
+    pub file_search_allowed: bool,
 }
 
 /// Where the answer goes: its id, and the question it answers when the client named one
@@ -95,6 +100,8 @@ impl ChatService {
             added_convo,
             artifacts,
             memory_agent,
+            file_search,
+            file_search_allowed,
         } = extras;
         let PreparedTurn {
             conversation,
@@ -187,6 +194,10 @@ impl ChatService {
             None => Vec::new(),
         };
         let has_memory_tools = !memory_tools.is_empty();
+        let file_search_tool = match &file_search {
+            Some(_) => self.file_search_tool(user, agent.as_ref().map(|a| a.id.as_str())),
+            None => Vec::new(),
+        };
         let tools = self
             .engine
             .tools
@@ -197,7 +208,8 @@ impl ChatService {
                     .map(|a| a.action_tools.clone())
                     .unwrap_or_default(),
             )
-            .with(memory_tools);
+            .with(memory_tools)
+            .with(file_search_tool);
         // The agent's instructions, or the conversation's `promptPrefix`.
         let instructions = match &agent {
             Some(a) => a.instructions.as_deref(),
@@ -225,6 +237,8 @@ impl ChatService {
             }
         });
         let system = super::graph::join(system, artifacts);
+        // The files file search looks in (LibreChat's dynamic tool context).
+        let system = super::graph::join(system, file_search);
         // How to search and cite, when the model may search.
         let system = super::graph::join(
             system,
@@ -290,7 +304,10 @@ impl ChatService {
                         &tool_attachments,
                     )
                 };
-                Some(Box::new(self.graph(first, found, &fill, &inline)))
+                let search = |agent_id: &str, names: &[String]| {
+                    self.member_file_search(user, file_search_allowed, agent_id, names)
+                };
+                Some(Box::new(self.graph(first, found, &fill, &inline, &search)))
             }
             None => None,
         };

@@ -13,6 +13,7 @@ mod agent_context;
 mod checks;
 mod context_docs;
 mod error;
+mod file_search;
 mod graph;
 mod keys;
 mod launch;
@@ -250,6 +251,15 @@ impl ChatService {
             context_files,
         );
         let prepared = prepared?;
+        let file_search = self
+            .file_search_context(
+                user,
+                agent.as_ref(),
+                &tool_names,
+                request.file_search_allowed,
+                &conversation_id,
+            )
+            .await;
         let answer = Answer {
             message_id: response_id,
             parent: request.override_parent_message_id.take(),
@@ -263,6 +273,8 @@ impl ChatService {
             added_convo,
             artifacts: request.ephemeral_agent.artifacts.take(),
             memory_agent: self.memory_agent(access, &partition),
+            file_search,
+            file_search_allowed: request.file_search_allowed,
         };
         let turn = self.turn(&job, user, chosen, prepared, answer, extras);
         self.spawn(launch, turn);

@@ -73,6 +73,9 @@ pub struct StartRequest {
     /// (`MEMORIES.CREATE` and `UPDATE`), which an agent's own memory tools need.
     #[serde(skip)]
     pub memory_writes_allowed: bool,
+    /// Set by the caller: whether the person's role may use file search (`FILE_SEARCH.USE`).
+    #[serde(skip)]
+    pub file_search_allowed: bool,
     /// Set by the caller: the tools the person's role may not use (`web_search` without
     /// `WEB_SEARCH.USE`), offered to no model in this turn.
     #[serde(skip)]

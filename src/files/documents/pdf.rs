@@ -8,8 +8,8 @@ use super::Sink;
 /// The most one stream (or one page's content) may inflate to.
 const MAX_INFLATED: usize = 64 * 1024 * 1024;
 
-/// Appends the PDF's text to `sink`, a line break after each page. An error when nothing
-/// could be read.
+/// Appends the PDF's text to `sink`, a line break and a form feed after each page (the
+/// chunker numbers pages by them: `crate::files::chunks`). An error when nothing could be read.
 pub(super) fn read(bytes: &[u8], sink: &mut Sink) -> Result<(), String> {
     let options = lopdf::LoadOptions {
         max_decompressed_size: Some(MAX_INFLATED),
@@ -37,6 +37,9 @@ pub(super) fn read(bytes: &[u8], sink: &mut Sink) -> Result<(), String> {
             }
         }
         if !sink.text.ends_with('\n') && !sink.push_char('\n') {
+            return Ok(());
+        }
+        if !sink.push_char(crate::files::chunks::PAGE_BREAK) {
             return Ok(());
         }
     }

@@ -1,16 +1,22 @@
 //! An agent's own files through LibreChat's file routes: `POST /api/files` with `agent_id` and
 //! `tool_resource` (the Agent Builder's "File Context" uploads), and `DELETE /api/files` with
 //! them, which takes files out of the agent. Both need EDIT on the agent, answered as
-//! LibreChat answers (a 404 for no such agent, a 403 otherwise). Only `context` (and the
-//! legacy `ocr`, filed as `context`) is served: its documents' text is given to the agent
-//! in chat (`crate::chat::start`). File search and code execution are not, and are refused
-//! with LibreChat's words for a capability that is off.
+//! LibreChat answers (a 404 for no such agent, a 403 otherwise). `context` (and the legacy
+//! `ocr`, filed as `context`) is served: its documents' text is given to the agent in chat
+//! (`crate::chat::start`); so is `file_search`: its documents are cut into chunks and indexed
+//! for the agent's `file_search` tool (`crate::search::chunks`). Code execution and image
+//! editing are not, and are refused with LibreChat's words for a capability that is off.
+//!
+//! A chat's upload for file search (LibreChat's client sends `tool_resource: file_search`
+//! with `message_file: true`, or without an agent) is a message's file, stored and indexed
+//! for its owner: [`for_chat_search`].
 
 use axum::Json;
 use axum::http::StatusCode;
 use serde_json::json;
 
 use crate::access;
+use crate::config::agents::AgentsConfig;
 use crate::db::agent_files::{self, FilesRefused, MAX_FILES};
 use crate::db::users::User;
 use crate::files::Received;
@@ -60,16 +66,32 @@ impl Resource {
         }
     }
 
-    /// Why an upload for it is refused here: the capabilities this server does not serve
-    /// (LibreChat's words when they are off).
-    fn unserved(self) -> Option<&'static str> {
+    /// Why an upload for it is refused here: the capabilities this server does not serve, or
+    /// that librechat.yaml turned off (LibreChat's words when they are off).
+    fn unserved(self, agents: &AgentsConfig) -> Option<&'static str> {
         match self {
             Self::Context => None,
-            Self::FileSearch => Some("File search is not enabled for Agents"),
+            Self::FileSearch if agents.serves("file_search") => None,
+            Self::FileSearch => Some(SEARCH_OFF),
             Self::ExecuteCode => Some("Code execution is not enabled for Agents"),
             Self::ImageEdit => Some("Image editing is not enabled for Agents"),
         }
     }
+}
+
+/// LibreChat's words when file search is off.
+const SEARCH_OFF: &str = "File search is not enabled for Agents";
+
+/// Whether a message's upload is meant for file search (`tool_resource: file_search` and no
+/// agent's resource: see [`target`]); refused when file search is off.
+pub(super) fn for_chat_search(form: &AgentForm, agents: &AgentsConfig) -> Result<bool, ApiError> {
+    if form.tool_resource.as_deref() != Some("file_search") {
+        return Ok(false);
+    }
+    if !agents.serves("file_search") {
+        return Err(ApiError::Forbidden(SEARCH_OFF.into()));
+    }
+    Ok(true)
 }
 
 /// The agent and resource an upload is for, or none for a message's file. As in LibreChat,
@@ -129,10 +151,11 @@ pub(super) async fn take(
         .read(move |c| agent_files::may_edit(c, &v, &id))
         .await?
         .map_err(upload_refused)?;
-    if let Some(message) = resource.unserved() {
+    if let Some(message) = resource.unserved(&state.settings.agents) {
         return Err(ApiError::Forbidden(message.into()));
     }
     meta.for_agent = true;
+    meta.file_search = resource == Resource::FileSearch;
     let record = intake::prepare(&state.files, &state.settings.files, meta, received).await?;
     let key = record.storage_key.clone();
     let v = access::viewer(user);

@@ -68,6 +68,7 @@ async fn start(
         && ["CREATE", "UPDATE"]
             .iter()
             .all(|p| state.roles.allows(&user.role, "MEMORIES", p));
+    request.file_search_allowed = state.roles.allows(&user.role, "FILE_SEARCH", "USE");
     let started = state
         .chat
         .start(&user, client.ip, &endpoint, request)

@@ -84,6 +84,7 @@ impl From<IntakeError> for ApiError {
                 ApiError::internal(anyhow::anyhow!(e.to_string()))
             }
             IntakeError::Unsupported
+            | IntakeError::ImageForSearch
             | IntakeError::NotText(_)
             | IntakeError::Type(_)
             | IntakeError::Text(_)
@@ -261,6 +262,7 @@ async fn receive(
     if let Some((agent_id, resource)) = agent_file_upload::target(&agent)? {
         return agent_file_upload::take(&state, &user, meta, received, agent_id, resource).await;
     }
+    meta.file_search = agent_file_upload::for_chat_search(&agent, &state.settings.agents)?;
     let saved = intake::take(
         &state.db,
         &state.files,
@@ -277,10 +279,11 @@ async fn receive(
     Ok(Json(body))
 }
 
-/// Uploads a file for a message: documents are read as text for the model. With `agent_id`
-/// and `tool_resource` (and no `message_file: true`), a document for the agent's File
-/// Context instead (see `agent_file_upload`).
-#[utoipa::path(post, path = "/api/files", operation_id = "files_upload", request_body(content = Object, description = "multipart/form-data: `file`, `file_id` (the client's UUID for it), `endpoint`, `endpointType`, `conversationId`, `message_file`; for an agent's files `agent_id` and `tool_resource` (`context`, or the legacy `ocr`)", content_type = "multipart/form-data"), tag = "files", responses((status = 200, description = "The stored file, with `message`", body = TFile), (status = 400, description = "Invalid, an agent without `tool_resource`, or an unknown `tool_resource`"), (status = 403, description = "No EDIT on the agent (`{error, message}`), or `file_search`/`execute_code`/`image_edit`, which this server does not serve"), (status = 404, description = "No such agent (`{error, message}`)"), (status = 413, description = "Too large"), (status = 415, description = "An unsupported type, or an image for an agent's File Context")))]
+/// Uploads a file for a message: documents are read as text for the model, or, with
+/// `tool_resource: file_search`, indexed for the `file_search` tool. With `agent_id` and
+/// `tool_resource` (and no `message_file: true`), a document for the agent's File Context or
+/// file search instead (see `agent_file_upload`).
+#[utoipa::path(post, path = "/api/files", operation_id = "files_upload", request_body(content = Object, description = "multipart/form-data: `file`, `file_id` (the client's UUID for it), `endpoint`, `endpointType`, `conversationId`, `message_file`; `tool_resource: file_search` for file search; for an agent's files `agent_id` and `tool_resource` (`context`, the legacy `ocr`, or `file_search`)", content_type = "multipart/form-data"), tag = "files", responses((status = 200, description = "The stored file, with `message`", body = TFile), (status = 400, description = "Invalid, an agent without `tool_resource`, or an unknown `tool_resource`"), (status = 403, description = "No EDIT on the agent (`{error, message}`), `execute_code`/`image_edit`, which this server does not serve, or `file_search` when it is off"), (status = 404, description = "No such agent (`{error, message}`)"), (status = 413, description = "Too large"), (status = 415, description = "An unsupported type, or an image for an agent's File Context or for file search")))]
 async fn upload(
     State(state): State<AppState>,
     client: Client,
