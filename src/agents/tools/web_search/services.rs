@@ -86,7 +86,8 @@ impl Firecrawl {
 }
 
 /// The page in Firecrawl's answer (`{success, data: {markdown, metadata: {title}}}`), its
-/// Markdown cut into paragraphs at blank lines.
+/// Markdown cut into paragraphs at blank lines; without Markdown (`formats` that ask for
+/// none), its `html` or `rawHtml` read as the built-in scraper reads a page.
 fn scraped(answer: &Value) -> Result<Page, NotRead> {
     if answer["success"] == false {
         return Err(NotRead::Service(format!(
@@ -95,7 +96,17 @@ fn scraped(answer: &Value) -> Result<Page, NotRead> {
         )));
     }
     let data = &answer["data"];
+    let html = ["html", "rawHtml"].iter().find_map(|k| data[*k].as_str());
     let markdown = data["markdown"].as_str().unwrap_or_default();
+    if markdown.trim().is_empty()
+        && let Some(html) = html
+    {
+        let mut page = super::extract::readable(html);
+        if let Some(title) = data["metadata"]["title"].as_str() {
+            page.title = title.to_owned();
+        }
+        return Ok(page);
+    }
     let paragraphs: Vec<String> = markdown
         .split("\n\n")
         .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
@@ -228,6 +239,10 @@ mod tests {
         let e = scraped(&json!({"success": false, "error": "Payment required"})).unwrap_err();
         assert_eq!(e.to_string(), "Firecrawl: Payment required");
         assert!(scraped(&json!({"success": true, "data": {"markdown": ""}})).is_err());
+        let from_html = scraped(&json!({"success": true, "data": {
+            "rawHtml": "<html><body><nav>Menu</nav><p>Neap tides come at quarter moons.</p></body></html>"}}))
+        .unwrap();
+        assert_eq!(from_html.paragraphs, ["Neap tides come at quarter moons."]);
     }
 
     #[test]
