@@ -87,8 +87,8 @@ async fn a_cited_passage_reaches_the_client_as_librechat_s_attachment_and_is_sav
     let fake = FakeOpenAi::start().await;
     let server = server(&fake, "").await;
     let alice = server.signed_in("alice@example.org", PW).await;
+    // Asked about at once, before the indexer has caught up: the search waits for it.
     let file_id = add_to_chat(&server, &alice, "recipes.txt", RECIPE).await;
-    settle(&server).await;
     script(&fake, "quince jelly");
     let frames = ask(
         &server,

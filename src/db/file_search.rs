@@ -92,3 +92,15 @@ pub fn scope(
     }
     Ok(out)
 }
+
+/// Whether any of the files `ids` has a change the search index has not applied yet (just
+/// uploaded, its chunks not yet indexed).
+pub fn unindexed(conn: &Connection, ids: &[String]) -> Result<bool, DbError> {
+    let list = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM search_outbox
+              WHERE kind = 'f' AND item_id IN (SELECT value FROM json_each(?1)))",
+        )?
+        .query_row([list], |r| r.get(0))?)
+}

@@ -109,6 +109,7 @@ impl FileSearch {
             return Ok("No files to search. Instruct the user to add files for the search.".into());
         }
         let ids: Vec<String> = files.iter().map(|f| f.file_id.clone()).collect();
+        self.until_indexed(&ids).await;
         let (index, q) = (self.index.clone(), query.to_owned());
         let found = tokio::task::spawn_blocking(move || index.search_files(&ids, &q, RESULTS))
             .await
@@ -136,6 +137,30 @@ impl FileSearch {
         Ok(format(&files, &found, Some((turn, &cited))))
     }
 }
+
+impl FileSearch {
+    /// Waits (at most [`INDEX_WAIT`]) until the index has the files `ids`: a document uploaded
+    /// and asked about at once is indexed off the request path, where LibreChat's upload
+    /// answers only once its RAG API has embedded it.
+    async fn until_indexed(&self, ids: &[String]) {
+        let deadline = tokio::time::Instant::now() + INDEX_WAIT;
+        loop {
+            let ids = ids.to_vec();
+            let pending = self
+                .db
+                .read(move |c| file_search::unindexed(c, &ids))
+                .await
+                .unwrap_or(false);
+            if !pending || tokio::time::Instant::now() >= deadline {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// The longest a search waits for the index to take in files just uploaded.
+const INDEX_WAIT: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// The tool's definition (LibreChat's `fileSearchJsonSchema`), with LibreChat's citation
 /// instructions when `citations`.

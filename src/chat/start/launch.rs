@@ -249,10 +249,9 @@ impl ChatService {
         // How to search and cite, when the model may search.
         let system = super::graph::join(
             system,
-            tools.get(crate::agents::tools::web_search::NAME).map(|_| {
-                let today = time::OffsetDateTime::now_utc().date();
-                crate::agents::tools::web_search::instructions(&today.to_string())
-            }),
+            tools
+                .get(crate::agents::tools::web_search::NAME)
+                .map(|_| crate::agents::tools::web_search::instructions(started)),
         );
         // The agent's File Context, last, as LibreChat ends `additional_instructions` with it.
         let system = super::graph::join(system, agent.as_ref().and_then(|a| a.context.clone()));
