@@ -136,9 +136,7 @@ impl FileSearch {
         ));
         Ok(format(&files, &found, Some((turn, &cited))))
     }
-}
 
-impl FileSearch {
     /// Waits (at most [`INDEX_WAIT`]) until the index has the files `ids`: a document uploaded
     /// and asked about at once is indexed off the request path, where LibreChat's upload
     /// answers only once its RAG API has embedded it.
