@@ -16,6 +16,7 @@ use std::process::Command;
 use serde_json::json;
 use support::fake_api::{CLIENT_ID, CLIENT_SECRET, FakeApi};
 use support::fake_openai::{FakeOpenAi, KEY};
+use support::fake_search::{FakeSearch, FakeWeb, Private};
 use support::fake_tools::ToolScript;
 use support::node::{self, Needs};
 use support::{ServeProcess, librechat};
@@ -97,14 +98,30 @@ async fn librechat_s_own_client_in_a_real_browser() {
         "tide-oauth",
         ToolScript::calls([("getMe_action_*", json!({}))]),
     );
+    // Web search and file search answer with sources LibreChat's client cites
+    // (tests/e2e/librechat-citations.mjs): `tide-web` searches the fake SearXNG, whose results
+    // are pages of the fake web; `tide-files` searches the files uploaded for file search.
+    let private = Private::start().await;
+    let web = FakeWeb::start(&private).await;
+    let search = FakeSearch::start(&web).await;
+    fake.script(
+        "tide-web",
+        ToolScript::calls([("web_search", json!({"query": "when are spring tides"}))]),
+    );
+    fake.script(
+        "tide-files",
+        ToolScript::calls([("file_search", json!({"query": "spring tides Brest"}))]),
+    );
     // Memories personalise answers (tests/e2e/librechat-memories.mjs); the agent is found in
     // the marketplace (tests/e2e/librechat-agents.mjs).
     std::fs::write(
         dir.path().join("librechat.yaml"),
         format!(
             "version: 1.3.17\nmemory:\n  personalize: true\ninterface:\n  marketplace:\n    use: true\n\
-             actions:\n  allowedAddresses: ['127.0.0.1:{}']\n",
-            api.port
+             actions:\n  allowedAddresses: ['127.0.0.1:{}']\n\
+             webSearch:\n  allowedAddresses: ['{}']\n  scraperTimeout: 3000\n",
+            api.port,
+            web.host_port()
         ),
     )
     .unwrap();
@@ -112,7 +129,14 @@ async fn librechat_s_own_client_in_a_real_browser() {
     cmd.env("CLIENT_DIR", &client)
         .env("OPENAI_API_KEY", KEY)
         .env("OPENAI_REVERSE_PROXY", &fake.base)
-        .env("OPENAI_MODELS", "gpt-4o,tide-calc,tide-route,tide-oauth")
+        .env(
+            "OPENAI_MODELS",
+            "gpt-4o,tide-calc,tide-route,tide-oauth,tide-web,tide-files",
+        )
+        .env("SEARXNG_INSTANCE_URL", &search.base)
+        // LibreChat's client shows web sources' favicons from Google (answered by the
+        // browser test itself, offline).
+        .env("ALLOWED_IMAGE_HOSTS", "www.google.com")
         .env("ALLOW_SHARED_LINKS_PUBLIC", "true")
         // A debug build gzips the client's 21 MB slowly on every fresh browser context; the
         // compression layer has its own tests.
@@ -326,6 +350,41 @@ async fn librechat_s_own_client_in_a_real_browser() {
                 .is_some_and(|n| n.starts_with("lc_transfer_to_agent_")))),
         "the router was not offered its handoff: {}",
         routed["tools"]
+    );
+    // The file search run from LibreChat's composer offered the tool with LibreChat's
+    // citation instructions (file citations are on for every role by default), and its result
+    // carried the anchor the client turned into the citation
+    // (tests/e2e/librechat-citations.mjs).
+    let searched = fake
+        .requests()
+        .into_iter()
+        .find(|r| {
+            r["model"] == "tide-files"
+                && r["messages"]
+                    .as_array()
+                    .and_then(|m| m.last())
+                    .is_some_and(|m| m["role"] == "tool")
+        })
+        .expect("the file search's result never reached the model");
+    let offered = searched["tools"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|t| t["function"]["name"] == "file_search")
+        .expect("file_search offered");
+    assert!(
+        offered["function"]["description"]
+            .as_str()
+            .is_some_and(|d| d.contains("**CITE FILE SEARCH RESULTS:**")),
+        "{offered}"
+    );
+    let result = searched["messages"].as_array().unwrap().last().unwrap();
+    assert!(
+        result["content"]
+            .as_str()
+            .is_some_and(|c| c.contains("Anchor: \\ue202turn0file0 (brest-tides.md)")
+                && c.contains("(marker 6464)")),
+        "{result}"
     );
     // The OAuth action added in LibreChat's Tool Library called the API once, with the token
     // the person's sign-in in the browser got.

@@ -34,7 +34,8 @@ async fn searxng_results_reach_the_model_with_anchors_and_the_client_with_source
         asked["messages"][0]["role"] == "system"
             && system.contains("# `web_search`")
             && system.contains("\\ue202turn0search0")
-            && system.contains("Today's date: "),
+            && system.contains("**CITATION FORMAT - UNICODE ESCAPE SEQUENCES ONLY:**")
+            && system.contains("# `web_search` Runtime Context\nConversation Date & Time: 20"),
         "{asked}"
     );
 

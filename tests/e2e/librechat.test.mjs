@@ -7,7 +7,8 @@
 // File attachments are in ./librechat-files.mjs, memories in ./librechat-memories.mjs, the avatar
 // in ./librechat-avatar.mjs, projects in ./librechat-projects.mjs, artifacts in
 // ./librechat-artifact.mjs, agents (built, chatted with, shared) in ./librechat-agents.mjs,
-// handoffs between agents in ./librechat-handoffs.mjs, an OAuth action in ./librechat-actions.mjs.
+// handoffs between agents in ./librechat-handoffs.mjs, an OAuth action in ./librechat-actions.mjs,
+// web and file search sources and citations in ./librechat-citations.mjs.
 
 import { createHmac } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -16,6 +17,7 @@ import { join } from 'node:path';
 import { chromium, request } from 'playwright-core';
 import { AGENT_EXPECTED, agentSteps } from './librechat-agents.mjs';
 import { artifactSteps } from './librechat-artifact.mjs';
+import { citationSteps } from './librechat-citations.mjs';
 import { compareSteps } from './librechat-compare.mjs';
 import { handoffSteps } from './librechat-handoffs.mjs';
 import { actionSteps } from './librechat-actions.mjs';
@@ -487,6 +489,7 @@ try {
   await agentSteps({ page, step, shot, send, message, newPage, login, register });
   await handoffSteps({ page, step, shot, send, message });
   await actionSteps({ page, step, shot, send, message });
+  await citationSteps({ page, step, shot, send, message, fromMenu });
 
   let ended;
   await step('logout', async () => {

@@ -248,19 +248,38 @@ impl WebSearch {
     }
 }
 
-/// What the model is told beside its instructions when it may search (LibreChat adds its own
-/// web search context to an agent's instructions likewise): when to search, and how to cite,
-/// with today's date for questions about what is recent.
-pub fn instructions(today: &str) -> String {
-    format!(
-        "# `{NAME}`\nUse this tool when answering needs information that is current, real-time \
-         or beyond your own knowledge; answer directly what you know reliably. Search without a \
-         preface, then answer the question first, with Markdown structure where it helps. Cite \
-         every fact you take from a result with the anchor its source carries, written exactly \
-         as shown in the results (such as \\ue202turn0search0), right after the punctuation \
-         of the statement; several sources: \\ue200\\ue202turn0search0\\ue202turn0news1\\ue201. \
-         Never cite with markdown links, [1], footnotes or HTML.\nToday's date: {today}."
-    )
+/// LibreChat's web search context (its `buildWebSearchContext`), which it adds to the
+/// instructions of a model that may search: when to search, and how to cite.
+const CONTEXT: &str = r#"# `web_search`:
+Use this tool when the user's request calls for it, whether directly, indirectly, or implicitly, or when answering requires information that is current, real-time, or otherwise beyond your own knowledge; for questions you can answer reliably on your own, respond directly without searching. When searching, execute immediately without preface, then provide a brief summary addressing the query directly, then structure your response with clear Markdown formatting (## headers, lists, tables). Cite sources properly, tailor tone to query type, and provide comprehensive details.
+
+Use the conversation date/time from the dynamic runtime context when recency matters.
+
+**CITATION FORMAT - UNICODE ESCAPE SEQUENCES ONLY:**
+Use these EXACT escape sequences (copy verbatim): \ue202 (before each anchor), \ue200 (group start), \ue201 (group end), \ue203 (highlight start), \ue204 (highlight end)
+
+Anchor pattern: \ue202turn{N}{type}{index} where N=turn number, type=search|news|image|ref, index=0,1,2...
+
+**Examples (copy these exactly):**
+- Single: "Statement.\ue202turn0search0"
+- Multiple: "Statement.\ue202turn0search0\ue202turn0news1"
+- Group: "Statement. \ue200\ue202turn0search0\ue202turn0news1\ue201"
+- Highlight: "\ue203Cited text.\ue204\ue202turn0search0"
+- Image: "See photo\ue202turn0image0."
+
+**CRITICAL:** Output escape sequences EXACTLY as shown. Do NOT substitute with † or other symbols. Place anchors AFTER punctuation. Cite every non-obvious fact/quote. NEVER use markdown links, [1], footnotes, or HTML tags."#;
+
+/// What the model is told beside its instructions when it may search: LibreChat's web search
+/// context, then its runtime context with the conversation's start (`started`, UTC, as
+/// JavaScript's `toISOString` writes it), as LibreChat adds both.
+pub fn instructions(started: time::OffsetDateTime) -> String {
+    let iso = started
+        .to_offset(time::UtcOffset::UTC)
+        .format(time::macros::format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+        ))
+        .unwrap_or_default();
+    format!("{CONTEXT}\n\n# `{NAME}` Runtime Context\nConversation Date & Time: {iso}")
 }
 
 /// Whether web search can run for `user_id`: the server has a search provider, or the person's
