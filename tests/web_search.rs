@@ -326,6 +326,9 @@ async fn the_auth_route_answers_as_librechat_does() {
         json!({"authenticated": false, "authTypes": [["providers", "user_provided"],
                ["scrapers", "system_defined"], ["rerankers", "system_defined"]]})
     );
+    // No provider: the startup configuration says nothing of web search.
+    let config = server.get_json("/api/config", &alice.token).await;
+    assert!(config.get("webSearch").is_none(), "{config}");
     let env = [("SEARXNG_INSTANCE_URL", w.search.base.as_str())];
     let server = self::server(&w, &env, "").await;
     let alice = server.signed_in("alice@example.org", PW).await;
@@ -337,6 +340,9 @@ async fn the_auth_route_answers_as_librechat_does() {
         json!({"authenticated": true, "authTypes": [["providers", "system_defined"],
                ["scrapers", "system_defined"], ["rerankers", "system_defined"]]})
     );
+    // LibreChat's `webSearch` in the startup configuration: the provider the server has.
+    let config = server.get_json("/api/config", &alice.token).await;
+    assert_eq!(config["webSearch"], json!({"searchProvider": "searxng"}));
     // The agents endpoint offers the capability, so LibreChat's client shows the toggle.
     let e = server.get_json("/api/endpoints", &alice.token).await;
     let caps = e["agents"]["capabilities"].as_array().unwrap();
