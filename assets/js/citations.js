@@ -36,10 +36,10 @@ const siteOf = (link) => {
 };
 
 /**
- * The sources of message `m`: `list` numbered from 1 (`n`), web sources then files, each
+ * The sources of message `m`: `list` numbered from 1 (`n`), in the attachments' order, each
  * file once however many of its passages came back; `byAnchor` finds one by `turn:kind:i`.
- * A file anchor `turn{k}file{i}` is the i-th result of the k-th file search (LibreChat's
- * client numbers file searches by their order).
+ * As in LibreChat's client, a file anchor `turn{k}file{i}` is the i-th file (its passages
+ * merged) of the answer's k-th file search.
  */
 export function sourcesOf(m) {
   const list = [];
@@ -67,8 +67,9 @@ export function sourcesOf(m) {
     }
     const found = a?.type === 'file_search' && a.file_search?.sources;
     if (Array.isArray(found)) {
-      found.forEach((s, i) => {
-        if (!s || typeof s !== 'object') return;
+      const here = [];
+      for (const s of found) {
+        if (!s || typeof s !== 'object') continue;
         const id = text(s.fileId) || text(s.file_id);
         let src = id && files.get(id);
         if (!src) {
@@ -76,10 +77,10 @@ export function sourcesOf(m) {
           list.push(src);
           if (id) files.set(id, src);
         }
+        if (!here.includes(src)) byAnchor.set(`${fileTurn}:file:${here.push(src) - 1}`, src);
         for (const p of Array.isArray(s.pages) ? s.pages : []) if (Number.isInteger(p) && !src.pages.includes(p)) src.pages.push(p);
         src.pages.sort((x, y) => x - y);
-        byAnchor.set(`${fileTurn}:file:${i}`, src);
-      });
+      }
       fileTurn++;
     }
   }
