@@ -192,6 +192,35 @@ async fn searxng_results_reach_the_model_with_anchors_and_the_client_with_source
         .find(|m| m["messageId"] == response["messageId"])
         .unwrap();
     assert_eq!(answer["attachments"], json!([a]));
+
+    // Shared, the answer keeps its sources (so its citations resolve there too), without the
+    // ids of the owner's conversation.
+    let created = server
+        .send(
+            "POST",
+            &format!("/api/share/{convo}"),
+            &alice.token,
+            json!({}),
+        )
+        .await;
+    assert_eq!(created.status(), 200);
+    let share: Value = created.json().await.unwrap();
+    let shared = server
+        .get_json(
+            &format!("/api/share/{}", share["shareId"].as_str().unwrap()),
+            &alice.token,
+        )
+        .await;
+    let shown = shared["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["isCreatedByUser"] == false)
+        .unwrap();
+    assert_eq!(
+        shown["attachments"],
+        json!([{"type": "web_search", "web_search": data}])
+    );
 }
 
 #[tokio::test]

@@ -523,7 +523,7 @@ try {
   await artifactSteps({ page, step, shots, send, lastAnswer, pickModel, newPage });
   await artifactPreviewSteps({ page, step, shots, send, lastAnswer, pickModel, newPage });
   await compareSteps({ page, step, shots, send, lastAnswer, pickModel });
-  await citationSteps({ page, step, shots, send, lastAnswer, pickModel });
+  await citationSteps({ page, step, shots, send, lastAnswer, pickModel, newPage });
   await promptSteps({ page, step, shots, newPage, register, pickModel, lastAnswer });
   await agentSteps({ page, step, shots, newPage, register, send, lastAnswer, pickModel });
 

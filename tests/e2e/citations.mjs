@@ -4,8 +4,9 @@
 // LibreChat's anchors (`\ue202turn0search0`, ...) and one that names no source (the query's
 // `\ue202turn0search7`). The answer lists its sources and cites them by number, each citation
 // a link to its source in a new tab; the anchor that names nothing is gone, and no anchor is
-// left as raw text. The same after a reload, and the sources show while the answer is still
-// being written. Called by app.test.mjs; SEARCH_WEB is the fake web the results link to.
+// left as raw text. The same after a reload and on a shared page; the sources show while the
+// answer is still being written. Called by app.test.mjs; SEARCH_WEB is the fake web the
+// results link to.
 
 export const CITE_QUESTION = 'When are spring tides? (marker 8118)';
 const isChat = (r) => r.method() === 'POST' && new URL(r.url()).pathname.startsWith('/api/agents/chat/');
@@ -40,7 +41,7 @@ async function cited(answer) {
   if (/\\ue20|[\ue200-\ue204]|turn\d+(search|news|image)\d/.test(text)) throw new Error(`an anchor is left in ${JSON.stringify(text)}`);
 }
 
-export async function citationSteps({ page, step, shots, send, lastAnswer, pickModel }) {
+export async function citationSteps({ page, step, shots, send, lastAnswer, pickModel, newPage }) {
   const webSearch = () => page.getByRole('group', { name: 'Tools' }).getByLabel('Web search');
 
   await step('citations: a web search answer lists its sources and cites them by number', async () => {
@@ -59,6 +60,18 @@ export async function citationSteps({ page, step, shots, send, lastAnswer, pickM
   await step('citations: after a reload, from the saved answer', async () => {
     await page.reload();
     await cited(lastAnswer(page));
+  });
+
+  await step('citations: a shared link shows the sources and citations too', async () => {
+    const active = page.locator('li.convo.active');
+    await active.locator('button[aria-label^="Actions for"]').click();
+    await page.getByRole('menuitem', { name: 'Share' }).click();
+    const link = await page.getByLabel('Shared link').inputValue();
+    await page.getByRole('button', { name: 'Close' }).click();
+    const visitor = await newPage();
+    await visitor.goto(link);
+    await cited(visitor.locator('.msg.assistant').last());
+    await visitor.context().close();
   });
 
   await step('citations: the sources show while the answer is being written', async () => {
