@@ -200,13 +200,22 @@ async fn viewers_get_the_text_editors_may_add_and_strangers_neither() {
     share_with(&server, &alice, &object_id, &bob, "agent_viewer").await;
     share_with(&server, &alice, &object_id, &carol, "agent_editor").await;
 
-    // A viewer chats with the author's file, which stays the author's alone to download.
+    // A viewer chats with the author's file, and may download it as LibreChat's client asks
+    // (their own id in the path; LibreChat's `fileAccess` lets an agent's users read its
+    // files); a stranger may not, by any path.
     assert!(system_seen(&fake, &server, &bob, &id).await.contains(TIDES));
-    let download = format!(
-        "/api/files/download/{}/{file_id}",
-        alice.user["id"].as_str().unwrap()
+    let path = |u: &Session| {
+        format!(
+            "/api/files/download/{}/{file_id}",
+            u.user["id"].as_str().unwrap()
+        )
+    };
+    assert_eq!(server.get_as(&path(&bob), &bob.token).await.status(), 200);
+    assert_eq!(
+        server.get_as(&path(&alice), &dave.token).await.status(),
+        404
     );
-    assert_eq!(server.get_as(&download, &bob.token).await.status(), 404);
+    assert_eq!(server.get_as(&path(&dave), &dave.token).await.status(), 404);
 
     // A viewer may not add files, nor may a stranger (who is told the agent exists, as
     // LibreChat tells): nothing is stored.

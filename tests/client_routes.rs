@@ -183,9 +183,9 @@ async fn the_config_says_the_missing_features_are_off_whatever_the_yaml_says() {
     let config = server.get_json("/api/config", &s.token).await;
     let ui = &config["interface"];
     assert_eq!(ui["agents"], true, "agents are built: as the yaml says");
-    for off in ["runCode", "fileCitations"] {
-        assert_eq!(ui[off], false, "{off}: {ui}");
-    }
+    assert_eq!(ui["runCode"], false, "{ui}");
+    assert_eq!(ui["remoteAgents"]["use"], false, "{ui}");
+    assert_eq!(ui["fileCitations"], true, "built: LibreChat's default");
     assert_eq!(ui["webSearch"], true, "built: as the yaml says");
     assert_eq!(ui["multiConvo"], true, "built: LibreChat's default");
     assert_eq!(ui["mcpServers"]["use"], false);

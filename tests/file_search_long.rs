@@ -199,7 +199,8 @@ async fn the_answer_on_one_page_of_two_hundred_comes_first() {
     let first = found.split("\n---\n").next().unwrap();
     assert!(
         first.starts_with(&format!(
-            "File: manual.pdf\nPage: {ANSWER_PAGE}\nRelevance: 1.0000\n"
+            "File: manual.pdf\nAnchor: \\ue202turn0file0 (manual.pdf)\nPage: {ANSWER_PAGE}\n\
+             Relevance: 1.0000\n"
         )),
         "{first}"
     );

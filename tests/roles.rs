@@ -28,7 +28,7 @@ const TYPES: [&str; 16] = [
     "SHARED_LINKS",
 ];
 /// The ones this server has.
-const BUILT: [&str; 11] = [
+const BUILT: [&str; 12] = [
     "PROMPTS",
     "BOOKMARKS",
     "AGENTS",
@@ -39,6 +39,7 @@ const BUILT: [&str; 11] = [
     "PEOPLE_PICKER",
     "MARKETPLACE",
     "FILE_SEARCH",
+    "FILE_CITATIONS",
     "SHARED_LINKS",
 ];
 

@@ -51,7 +51,7 @@ pub const FEATURES: [Feature; 16] = [
     feature("PEOPLE_PICKER", "peoplePicker", "sharing with people", true),
     feature("MARKETPLACE", "marketplace", "the agent marketplace", true),
     feature("FILE_SEARCH", "fileSearch", "file search", true),
-    feature("FILE_CITATIONS", "fileCitations", "file citations", false),
+    feature("FILE_CITATIONS", "fileCitations", "file citations", true),
     feature("MCP_SERVERS", "mcpServers", "MCP servers", false),
     feature("REMOTE_AGENTS", "remoteAgents", "the agents API", false),
     feature("SKILLS", "skills", "skills", false),
@@ -124,6 +124,7 @@ mod tests {
                 "PEOPLE_PICKER",
                 "MARKETPLACE",
                 "FILE_SEARCH",
+                "FILE_CITATIONS",
                 "SHARED_LINKS"
             ]
         );

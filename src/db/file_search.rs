@@ -17,6 +17,21 @@ pub struct Searchable {
     pub filename: String,
     /// One of the agent's own files (else attached in the conversation).
     pub from_agent: bool,
+    /// Its media type, size in bytes and storage (`source`), for its citations.
+    pub mime: String,
+    pub bytes: i64,
+    pub source: String,
+}
+
+fn from_row(r: &rusqlite::Row, from_agent: bool) -> rusqlite::Result<Searchable> {
+    Ok(Searchable {
+        file_id: r.get(0)?,
+        filename: r.get(1)?,
+        from_agent,
+        mime: r.get(2)?,
+        bytes: r.get(3)?,
+        source: r.get(4)?,
+    })
 }
 
 /// The most files one search looks in.
@@ -29,7 +44,7 @@ pub fn of_agent(conn: &Connection, viewer: &Viewer, id: &str) -> Result<Vec<Sear
         return Ok(Vec::new());
     };
     let mut stmt = conn.prepare_cached(
-        "SELECT file_id, filename FROM files JOIN (
+        "SELECT file_id, filename, type, bytes, source FROM files JOIN (
              SELECT ids.value AS listed, min(ids.key) AS pos
                FROM agents a, json_each(a.tool_resources, '$.file_search.file_ids') ids
               WHERE a.object_id = ?1 AND json_valid(a.tool_resources)
@@ -37,13 +52,7 @@ pub fn of_agent(conn: &Connection, viewer: &Viewer, id: &str) -> Result<Vec<Sear
           WHERE embedded = 1
           ORDER BY pos LIMIT ?2",
     )?;
-    let rows = stmt.query_map(params![object_id, MAX_FILES as i64], |r| {
-        Ok(Searchable {
-            file_id: r.get(0)?,
-            filename: r.get(1)?,
-            from_agent: true,
-        })
-    })?;
+    let rows = stmt.query_map(params![object_id, MAX_FILES as i64], |r| from_row(r, true))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
@@ -54,16 +63,12 @@ pub fn in_conversation(
     conversation_id: &str,
 ) -> Result<Vec<Searchable>, DbError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT file_id, filename FROM files
+        "SELECT file_id, filename, type, bytes, source FROM files
           WHERE conversation_id = ?1 AND user_id = ?2 AND embedded = 1
           ORDER BY created_at, file_id LIMIT ?3",
     )?;
     let rows = stmt.query_map(params![conversation_id, user_id, MAX_FILES as i64], |r| {
-        Ok(Searchable {
-            file_id: r.get(0)?,
-            filename: r.get(1)?,
-            from_agent: false,
-        })
+        from_row(r, false)
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }

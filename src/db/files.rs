@@ -106,6 +106,35 @@ pub fn get(conn: &Connection, user_id: &str, file_id: &str) -> Result<Option<Fil
         .optional()?)
 }
 
+/// The file `file_id` if the viewer may download it, as LibreChat's `fileAccess` allows: their
+/// own, or one an agent they may use (VIEW, or its author) lists in any of its
+/// `tool_resources` (only its author's and editors' own files get there: see
+/// `agent_refs::prune_file_ids`). Anyone else's reads as none.
+pub fn downloadable(
+    conn: &Connection,
+    viewer: &super::acl::Viewer,
+    file_id: &str,
+) -> Result<Option<File>, DbError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM files f WHERE f.file_id = :id AND (f.user_id = :acl_user
+            OR EXISTS (SELECT 1 FROM agents a, json_each(a.tool_resources) r,
+                              json_each(r.value, '$.file_ids') ids
+                 WHERE json_valid(a.tool_resources) AND json_type(r.value, '$.file_ids') = 'array'
+                   AND ids.value = f.file_id
+                   AND (a.author = :acl_user OR EXISTS (SELECT 1 {} AND e.perm_bits & 1))))",
+        super::acl::entries_of(super::acl::ResourceType::Agent, "a.object_id")
+    );
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row(
+            rusqlite::named_params! {
+                ":id": file_id, ":acl_user": viewer.user_id, ":acl_role": viewer.role,
+            },
+            from_row,
+        )
+        .optional()?)
+}
+
 /// The user's files, newest first, at most `limit`, without their text: LibreChat's client
 /// asks for the list on every page it opens, and a document's text may be 15 MB.
 pub fn list(conn: &Connection, user_id: &str, limit: u32) -> Result<Vec<File>, DbError> {

@@ -11,12 +11,17 @@
 //! blocks joined by `---`, with the page (`Page:`) where the document has pages. BM25 scores
 //! are not distances, so `Relevance` is each chunk's score over the best one's (the first is
 //! 1.0000).
+//!
+//! When the person's role may see file citations (`FILE_CITATIONS.USE`), the tool is
+//! described with LibreChat's citation instructions, each block carries its `Anchor:`, and
+//! the call attaches the passages' sources to the answer (`super::file_citations`).
 
 use std::fmt::Write;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
 
+use super::file_citations::{self, Limits};
 use super::{Context, Tool, ToolError, ToolFuture};
 use crate::db::Db;
 use crate::db::acl::Viewer;
@@ -31,12 +36,27 @@ const RESULTS: usize = 10;
 /// How long a search waits for the index to take in what was just uploaded.
 const CATCH_UP: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// LibreChat's description of the tool (its citation instructions left out: citations are
-/// not shown yet).
+/// LibreChat's description of the tool.
 const DESCRIPTION: &str = "Performs semantic search across attached \"file_search\" documents \
 using natural language queries. This tool analyzes the content of uploaded files to find \
 relevant information, quotes, and passages that best match your query. Use this to extract \
 specific information or find relevant sections within the available documents.";
+
+/// LibreChat's citation instructions, added to the description with file citations on.
+const CITE: &str = r#"
+
+**CITE FILE SEARCH RESULTS:**
+Use the EXACT anchor markers shown below (copy them verbatim) immediately after statements derived from file content. Reference the filename in your text:
+- File citation: "The document.pdf states that... \ue202turn0file0"  
+- Page reference: "According to report.docx... \ue202turn0file1"
+- Multi-file: "Multiple sources confirm... \ue200\ue202turn0file0\ue202turn0file1\ue201"
+
+**CRITICAL:** Output these escape sequences EXACTLY as shown (e.g., \ue202turn0file0). Do NOT substitute with other characters like † or similar symbols.
+**ALWAYS mention the filename in your text before the citation marker. NEVER use markdown links or footnotes.**"#;
+
+/// The key under which an answer counts its file search attachments (the `T` of
+/// `turn{T}file{i}`).
+const ATTACHED: &str = "file_search attachment";
 
 /// LibreChat's description of the `query` argument.
 const QUERY: &str = "A natural language query to search for relevant information in the \
@@ -51,16 +71,25 @@ pub struct FileSearch {
     viewer: Viewer,
     /// The agent answering, if any: its files are searched too.
     agent_id: Option<String>,
+    /// With file citations (the role's `FILE_CITATIONS.USE`): how many the answer keeps.
+    citations: Option<Limits>,
 }
 
 impl FileSearch {
-    pub fn new(db: Db, index: Arc<SearchIndex>, viewer: Viewer, agent_id: Option<String>) -> Self {
+    pub fn new(
+        db: Db,
+        index: Arc<SearchIndex>,
+        viewer: Viewer,
+        agent_id: Option<String>,
+        citations: Option<Limits>,
+    ) -> Self {
         FileSearch {
-            def: definition(),
+            def: definition(citations.is_some()),
             db,
             index,
             viewer,
             agent_id,
+            citations,
         }
     }
 
@@ -93,15 +122,36 @@ impl FileSearch {
                 tracing::warn!(error = %e, "file search failed");
                 ToolError("No results found or errors occurred while searching the files.".into())
             })?;
-        Ok(format(&files, &found))
+        let Some(limits) = self.citations else {
+            return Ok(format(&files, &found, None));
+        };
+        let all = file_citations::sources(&files, &found);
+        let selected = file_citations::select(&all, limits);
+        if selected.is_empty() {
+            return Ok(format(&files, &found, None));
+        }
+        let cited = file_citations::cited_files(&selected);
+        let turn = cx.attachments.next_use(ATTACHED);
+        cx.attachments.attach(file_citations::attachment(
+            &selected,
+            &cx.call_id,
+            &cx.message_id,
+            &cx.conversation_id,
+        ));
+        Ok(format(&files, &found, Some((turn, &cited))))
     }
 }
 
-/// The tool's definition (LibreChat's `fileSearchJsonSchema`).
-pub fn definition() -> ToolDef {
+/// The tool's definition (LibreChat's `fileSearchJsonSchema`), with LibreChat's citation
+/// instructions when `citations`.
+pub fn definition(citations: bool) -> ToolDef {
+    let mut description = DESCRIPTION.to_owned();
+    if citations {
+        description.push_str(CITE);
+    }
     ToolDef {
         name: NAME.into(),
-        description: DESCRIPTION.into(),
+        description,
         parameters: json!({
             "type": "object",
             "properties": {"query": {"type": "string", "description": QUERY}},
@@ -129,8 +179,14 @@ pub fn tool_context(files: &[Searchable]) -> String {
     out
 }
 
-/// The passages as LibreChat's tool writes its results.
-fn format(files: &[Searchable], found: &[crate::search::chunks::Passage]) -> String {
+/// The passages as LibreChat's tool writes its results; with citations (`cited`: the answer's
+/// attachment number and the cited files in the client's order), each passage of a cited file
+/// with its anchor.
+fn format(
+    files: &[Searchable],
+    found: &[crate::search::chunks::Passage],
+    cited: Option<(u32, &[&str])>,
+) -> String {
     if found.is_empty() {
         return "No content found in the files. The files may not have been processed \
                 correctly or you may need to refine your query."
@@ -144,6 +200,13 @@ fn format(files: &[Searchable], found: &[crate::search::chunks::Passage]) -> Str
             .find(|f| f.file_id == p.file_id)
             .map_or("file", |f| f.filename.as_str());
         let mut block = format!("File: {name}\n");
+        let anchor = cited.and_then(|(turn, ids)| {
+            let i = ids.iter().position(|id| *id == p.file_id)?;
+            Some(format!("\\ue202turn{turn}file{i}"))
+        });
+        if let Some(anchor) = anchor {
+            let _ = writeln!(block, "Anchor: {anchor} ({name})");
+        }
         if let Some(page) = p.page {
             let _ = writeln!(block, "Page: {page}");
         }
@@ -185,6 +248,9 @@ mod tests {
             file_id: "f1".into(),
             filename: "report.pdf".into(),
             from_agent: true,
+            mime: "application/pdf".into(),
+            bytes: 1,
+            source: "local".into(),
         }];
         let found = vec![
             Passage {
@@ -201,16 +267,29 @@ mod tests {
             },
         ];
         assert_eq!(
-            format(&files, &found),
+            format(&files, &found, None),
             "File: report.pdf\nPage: 3\nRelevance: 1.0000\nContent: the answer\n\n---\n\
              File: report.pdf\nRelevance: 0.2500\nContent: less\n"
         );
-        assert!(format(&files, &[]).starts_with("No content found"));
+        assert!(format(&files, &[], None).starts_with("No content found"));
+        assert!(
+            format(&files, &found, Some((1, &["f1"])))
+                .starts_with("File: report.pdf\nAnchor: \\ue202turn1file0 (report.pdf)\nPage: 3\n")
+        );
+        assert!(
+            definition(true)
+                .description
+                .ends_with("NEVER use markdown links or footnotes.**")
+        );
+        assert!(!definition(false).description.contains("CITE"));
         let mut more = files.clone();
         more.push(Searchable {
             file_id: "f2".into(),
             filename: "notes.txt".into(),
             from_agent: false,
+            mime: "text/plain".into(),
+            bytes: 1,
+            source: "local".into(),
         });
         assert_eq!(
             tool_context(&more),

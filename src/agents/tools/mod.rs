@@ -15,6 +15,7 @@
 pub mod attach;
 pub mod calculator;
 pub mod ephemeral;
+pub mod file_citations;
 pub mod file_search;
 mod math;
 pub mod schema;

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use super::ChatService;
 use super::agent::AgentSetup;
 use crate::agents::tools::Tool;
+use crate::agents::tools::file_citations::Limits;
 use crate::agents::tools::file_search::{self, FileSearch, NAME};
 use crate::db::users::User;
 
@@ -57,26 +58,30 @@ impl ChatService {
     }
 
     /// The file search tool of an agent that the turn hands on to (or chains), over that
-    /// agent's own files, when its tools (`names`) name it and it may be offered.
+    /// agent's own files, when its tools (`names`) name it and it may be offered (`allowed`:
+    /// the role may use file search, and see file citations).
     pub(super) fn member_file_search(
         &self,
         user: &User,
-        allowed: bool,
+        (allowed, citations): (bool, bool),
         agent_id: &str,
         names: &[String],
     ) -> Vec<Arc<dyn Tool>> {
         if !self.offers_file_search(allowed, names.iter()) {
             return Vec::new();
         }
-        self.file_search_tool(user, Some(agent_id))
+        self.file_search_tool(user, Some(agent_id), citations)
     }
 
     /// The file search tool for `user`'s turn, with the agent `agent_id`'s files when an
-    /// agent answers (offered when [`ChatService::file_search_context`] said so).
+    /// agent answers (offered when [`ChatService::file_search_context`] said so), citing its
+    /// passages when the person's role may see file citations (`citations`), within the
+    /// agents endpoint's `maxCitations`, `maxCitationsPerFile` and `minRelevanceScore`.
     pub(super) fn file_search_tool(
         &self,
         user: &User,
         agent_id: Option<&str>,
+        citations: bool,
     ) -> Vec<Arc<dyn Tool>> {
         let Some(index) = self.engine.search.clone() else {
             return Vec::new();
@@ -86,6 +91,7 @@ impl ChatService {
             index,
             crate::access::viewer(user),
             agent_id.map(str::to_owned),
+            citations.then(|| Limits::from_config(&self.settings.agents)),
         ))]
     }
 }

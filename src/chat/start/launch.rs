@@ -71,6 +71,8 @@ pub(super) struct Extras {
     /// The person's role may use file search (`FILE_SEARCH.USE`): for the agents it hands on
     /// to.
     pub file_search_allowed: bool,
+    /// The person's role may see file citations (`FILE_CITATIONS.USE`).
+    pub file_citations_allowed: bool,
 }
 
 /// Where the answer goes: its id, and the question it answers when the client named one
@@ -102,6 +104,7 @@ impl ChatService {
             memory_agent,
             file_search,
             file_search_allowed,
+            file_citations_allowed,
         } = extras;
         let PreparedTurn {
             conversation,
@@ -195,7 +198,11 @@ impl ChatService {
         };
         let has_memory_tools = !memory_tools.is_empty();
         let file_search_tool = match &file_search {
-            Some(_) => self.file_search_tool(user, agent.as_ref().map(|a| a.id.as_str())),
+            Some(_) => self.file_search_tool(
+                user,
+                agent.as_ref().map(|a| a.id.as_str()),
+                file_citations_allowed,
+            ),
             None => Vec::new(),
         };
         let tools = self
@@ -305,7 +312,12 @@ impl ChatService {
                     )
                 };
                 let search = |agent_id: &str, names: &[String]| {
-                    self.member_file_search(user, file_search_allowed, agent_id, names)
+                    self.member_file_search(
+                        user,
+                        (file_search_allowed, file_citations_allowed),
+                        agent_id,
+                        names,
+                    )
                 };
                 Some(Box::new(self.graph(first, found, &fill, &inline, &search)))
             }

@@ -275,6 +275,7 @@ impl ChatService {
             memory_agent: self.memory_agent(access, &partition),
             file_search,
             file_search_allowed: request.file_search_allowed,
+            file_citations_allowed: request.file_citations_allowed,
         };
         let turn = self.turn(&job, user, chosen, prepared, answer, extras);
         self.spawn(launch, turn);

@@ -76,6 +76,10 @@ pub struct StartRequest {
     /// Set by the caller: whether the person's role may use file search (`FILE_SEARCH.USE`).
     #[serde(skip)]
     pub file_search_allowed: bool,
+    /// Set by the caller: whether the person's role may see file citations
+    /// (`FILE_CITATIONS.USE`): the file search tool then cites, as LibreChat's does.
+    #[serde(skip)]
+    pub file_citations_allowed: bool,
     /// Set by the caller: the tools the person's role may not use (`web_search` without
     /// `WEB_SEARCH.USE`), offered to no model in this turn.
     #[serde(skip)]

@@ -69,6 +69,7 @@ async fn start(
             .iter()
             .all(|p| state.roles.allows(&user.role, "MEMORIES", p));
     request.file_search_allowed = state.roles.allows(&user.role, "FILE_SEARCH", "USE");
+    request.file_citations_allowed = state.roles.allows(&user.role, "FILE_CITATIONS", "USE");
     let started = state
         .chat
         .start(&user, client.ip, &endpoint, request)

@@ -164,6 +164,7 @@ fn interface(s: &Settings) -> Map<String, Value> {
         "bookmarks",
         "temporaryChat",
         "multiConvo",
+        "fileCitations",
     ] {
         out.insert(key.into(), Value::Bool(true));
     }

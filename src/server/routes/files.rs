@@ -440,21 +440,23 @@ async fn config(State(state): State<AppState>, AuthUser(_): AuthUser) -> Json<Va
     Json(state.settings.files.for_client(names))
 }
 
-/// The file's bytes, to its owner only, as an attachment.
+/// The file's bytes, as an attachment, to whoever may see it: its owner, or someone who may
+/// use an agent that has it (a cited file of the agent's file search, its File Context).
+/// LibreChat's client puts the *reader's* id in the path (`/download/{userId}/{file_id}`);
+/// as LibreChat's `fileAccess`, access rests on the file, so a path naming someone else
+/// gets nothing more, nor anything less.
 #[utoipa::path(get, path = "/api/files/download/{user_id}/{file_id}", operation_id = "files_download", tag = "files", params(("user_id" = String, Path), ("file_id" = String, Path)), responses((status = 200, description = "The file")))]
 async fn download(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    Path((owner, file_id)): Path<(String, String)>,
+    Path((_, file_id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let not_found = || ApiError::NotFound("File not found".into());
     // Someone else's file reads the same as none.
-    if owner != user.id {
-        return Err(not_found());
-    }
+    let viewer = crate::access::viewer(&user);
     let f = state
         .db
-        .read(move |c| files::get(c, &user.id, &file_id))
+        .read(move |c| files::downloadable(c, &viewer, &file_id))
         .await?
         .ok_or_else(not_found)?;
     let file = state.files.open(&f.storage_key).await.map_err(|e| {
