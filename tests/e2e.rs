@@ -67,6 +67,15 @@ async fn the_web_app_in_a_real_browser() {
     };
     fake.script("search-model", searching());
     fake.script("search-held", searching().hold());
+    // A model that searches the files, when it is offered file search.
+    fake.script(
+        "file-model",
+        ToolScript::calls([(
+            "file_search",
+            serde_json::json!({"query": "when does the harbour gate close"}),
+        )])
+        .when("\"file_search\""),
+    );
     // An OpenID provider, for the "Continue with OpenID" button.
     let idp = OidcProvider::start(&[serde_json::json!({
         "sub": "erin", "email": "erin@example.org", "email_verified": true, "name": "Erin OpenID"
@@ -100,7 +109,7 @@ async fn the_web_app_in_a_real_browser() {
         .env("OPENAI_REVERSE_PROXY", &fake.base)
         .env(
             "OPENAI_MODELS",
-            "gpt-4o,gated,server-error,calc-model,action-model,oauth-model,search-model,search-held",
+            "gpt-4o,gated,server-error,calc-model,action-model,oauth-model,search-model,search-held,file-model",
         )
         .env("ALLOW_SHARED_LINKS_PUBLIC", "true")
         .env("SERPER_API_KEY", SERPER_KEY)

@@ -5,9 +5,12 @@
 // `\ue202turn0search7`). The answer lists its sources and cites them by number, each citation
 // a link to its source in a new tab; the anchor that names nothing is gone, and no anchor is
 // left as raw text. The same after a reload and on a shared page; the sources show while the
-// answer is still being written. Called by app.test.mjs; SEARCH_WEB is the fake web the
-// results link to.
+// answer is still being written. With "File search" on, an attached document is uploaded
+// for file search, and the answer of a model that searches it cites it by name: the citation
+// saves the document. Called by app.test.mjs; SEARCH_WEB is the fake web the results link to.
 
+const FILE = 'harbour-rules.md';
+const FILE_FACT = 'The harbour gate closes two hours after high water (marker 9229).';
 export const CITE_QUESTION = 'When are spring tides? (marker 8118)';
 const isChat = (r) => r.method() === 'POST' && new URL(r.url()).pathname.startsWith('/api/agents/chat/');
 const WEB = (process.env.SEARCH_WEB || '').replace(/\/$/, '');
@@ -83,5 +86,39 @@ export async function citationSteps({ page, step, shots, send, lastAnswer, pickM
     await lastAnswer(page).locator('.source-list li').nth(2).waitFor();
     await page.getByRole('button', { name: 'Stop generating' }).click();
     await page.getByRole('button', { name: 'Send message' }).waitFor();
+  });
+
+  await step('citations: with File search on, an attached document is searched and cited', async () => {
+    await page.goto('c/new');
+    await pickModel(page, 'file-model');
+    await page.getByRole('group', { name: 'Tools' }).getByLabel('File search').check();
+    const upload = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname.endsWith('/api/files'));
+    const chooser = page.waitForEvent('filechooser');
+    await page.getByRole('button', { name: 'Attach files' }).click();
+    await (await chooser).setFiles([{ name: FILE, mimeType: 'text/markdown', buffer: Buffer.from(`# Harbour\n\n${FILE_FACT}\n`) }]);
+    // Stored for file search (LibreChat's `embedded`), not read into the message.
+    const stored = await (await upload).json();
+    if (stored.embedded !== true) throw new Error(`the document was stored as ${JSON.stringify(stored)}`);
+    await page.locator('form.composer li.file-chip[data-state="done"]', { hasText: FILE }).waitFor();
+    await send(page, 'When does the harbour gate close?');
+    await page.getByRole('button', { name: 'Send message' }).waitFor();
+    const answer = lastAnswer(page);
+    const source = answer.locator('.source-list li').getByRole('button', { name: FILE });
+    await source.waitFor();
+    const cite = answer.locator('.msg-body button.cite').first();
+    await cite.waitFor();
+    if (!(await cite.getAttribute('title')).startsWith(FILE)) throw new Error(`the citation is ${await cite.getAttribute('title')}`);
+    const text = await answer.locator('.msg-body').innerText();
+    if (/\\ue20|[\ue200-\ue204]|turn\d+file\d/.test(text)) throw new Error(`an anchor is left in ${JSON.stringify(text)}`);
+    // The citation saves the document, through the route that gives a person their files.
+    const download = page.waitForEvent('download');
+    await cite.click();
+    const saved = await download;
+    if (saved.suggestedFilename() !== FILE) throw new Error(`saved as ${saved.suggestedFilename()}`);
+    const chunks = [];
+    for await (const c of await saved.createReadStream()) chunks.push(c);
+    if (!Buffer.concat(chunks).toString().includes(FILE_FACT)) throw new Error('the download is not the document');
+    await page.reload();
+    await lastAnswer(page).locator('.msg-body button.cite').first().waitFor();
   });
 }
