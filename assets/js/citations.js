@@ -15,6 +15,12 @@ const MARK = /\\ue20[0-4]|[\ue200-\ue204]/g;
 /** The attachment's list each anchor kind points into (LibreChat's `SearchResultData`). */
 const LISTS = { search: 'organic', news: 'topStories', image: 'images', ref: 'references' };
 
+/** The end of a text that may be an anchor still being written (`\ue20`, `\ue202tur`, ...). */
+const UNFINISHED = /(?:\\(?:u(?:e(?:2(?:0\d?)?)?)?)?|[\ue200-\ue204])(?:turn\d*(?:[a-z]+\d*)?|tu?r?)?$/;
+
+/** `t` without an anchor being written at its end: held back while an answer streams. */
+export const settled = (t) => t.replace(UNFINISHED, '');
+
 const text = (v) => (typeof v === 'string' ? v : '');
 
 /** `link` when it is an http(s) URL, else null. */

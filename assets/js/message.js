@@ -4,7 +4,7 @@ import { currentUser } from './api.js';
 import { agentAvatar } from './agentcatalog.js';
 import { artifactCard, openArtifact, segments } from './artifacts.js';
 import { avatar } from './avatar.js';
-import { cite, showSources, sourcesOf } from './citations.js';
+import { cite, settled, showSources, sourcesOf } from './citations.js';
 import { h, iconButton, icon, icons, toast } from './dom.js';
 import { messageFiles } from './files.js';
 import { showMemoryUpdates } from './memoryupdates.js';
@@ -55,7 +55,7 @@ export function messageElement(m, ctx) {
 
 /** `live`: the answer is being written (its calls without output are running). */
 function fill(body, m, ctx, live = !!ctx?.streaming && !!ctx?.isLast) {
-  const text = textOf(m);
+  const text = live ? settled(textOf(m)) : textOf(m);
   if (m.isCreatedByUser) {
     body.textContent = text;
     return;
@@ -63,6 +63,7 @@ function fill(body, m, ctx, live = !!ctx?.streaming && !!ctx?.isLast) {
   // The message's element lists the sources (`showSources`); the text cites them.
   const sources = sourcesOf(m);
   const after = (el) => cite(el, sources);
+  const shown = (t) => (live ? settled(t) : t);
   const onOpen = (a) => openArtifact(a, {
     messageId: m.messageId,
     // Not while the answer is still being written: the next save would undo the edit.
@@ -79,10 +80,10 @@ function fill(body, m, ctx, live = !!ctx?.streaming && !!ctx?.isLast) {
     const open = (a) => openArtifact(a, { readOnly: true });
     showColumns(body, m.content, (el, parts) => {
       if (parts.some((p) => p?.type === 'tool_call')) {
-        showParts(el, parts, { live, key: null, countArtifacts: () => 0, showText: (e, t) => showAnswer(e, t, open, after) });
+        showParts(el, parts, { live, key: null, countArtifacts: () => 0, showText: (e, t) => showAnswer(e, shown(t), open, after) });
       } else {
         plainBody(el);
-        showAnswer(el, textOfParts(parts), open, after);
+        showAnswer(el, shown(textOfParts(parts)), open, after);
       }
     }, () => fill(body, m, ctx));
     return;
@@ -98,7 +99,7 @@ function fill(body, m, ctx, live = !!ctx?.streaming && !!ctx?.isLast) {
     live,
     key: m.messageId,
     countArtifacts: (t) => segments(t).filter((s) => s.kind === 'artifact').length,
-    showText: (el, t, before) => showAnswer(el, t, (a) => onOpen({ ...a, index: a.index + before }), after),
+    showText: (el, t, before) => showAnswer(el, shown(t), (a) => onOpen({ ...a, index: a.index + before }), after),
   });
 }
 
