@@ -108,6 +108,7 @@ export async function citationSteps({ page, step, shots, send, lastAnswer, pickM
     const cite = answer.locator('.msg-body button.cite').first();
     await cite.waitFor();
     if (!(await cite.getAttribute('title')).startsWith(FILE)) throw new Error(`the citation is ${await cite.getAttribute('title')}`);
+    await shots(page, 'file-citations');
     const text = await answer.locator('.msg-body').innerText();
     if (/\\ue20|[\ue200-\ue204]|turn\d+file\d/.test(text)) throw new Error(`an anchor is left in ${JSON.stringify(text)}`);
     // The citation saves the document, through the route that gives a person their files.
