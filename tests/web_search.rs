@@ -8,97 +8,10 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::fake_openai::{FakeOpenAi, KEY};
-use support::fake_search::{ANSWER, FakeSearch, FakeWeb, HEAVY_PATHS, PATHS, Private, SERPER_KEY};
+use support::fake_search::{ANSWER, HEAVY_PATHS, PATHS, SERPER_KEY};
 use support::fake_tools::ToolScript;
-use support::{Session, TestServer, stream};
-
-const PW: &str = "correct horse battery";
-
-/// The fakes a test searches with.
-struct Web {
-    fake: FakeOpenAi,
-    private: Private,
-    web: FakeWeb,
-    search: FakeSearch,
-}
-
-async fn web() -> Web {
-    let private = Private::start().await;
-    let web = FakeWeb::start(&private).await;
-    let search = FakeSearch::start(&web).await;
-    Web {
-        fake: FakeOpenAi::start().await,
-        private,
-        web,
-        search,
-    }
-}
-
-/// A server whose `webSearch` lets the scraper read the fake web (and nothing else private),
-/// with `env` and more yaml (`interface`, ...).
-async fn server(w: &Web, env: &[(&str, &str)], more_yaml: &str) -> TestServer {
-    let yaml = format!(
-        "version: 1.3.17\nwebSearch:\n  allowedAddresses: ['{}']\n  scraperTimeout: 3000\n{more_yaml}",
-        w.web.host_port()
-    );
-    let mut b = TestServer::builder()
-        .env("OPENAI_API_KEY", KEY)
-        .env("OPENAI_REVERSE_PROXY", &w.fake.base)
-        .env("OPENAI_MODELS", "searcher,gpt-4o")
-        .yaml(&yaml);
-    for (k, v) in env {
-        b = b.env(k, v);
-    }
-    b.start().await
-}
-
-/// Asks `searcher` (which calls web_search with `args`) with the composer's web search toggle
-/// on; every frame of the answer.
-async fn ask(w: &Web, server: &TestServer, s: &Session, args: Value) -> Vec<Value> {
-    w.fake
-        .script("searcher", ToolScript::calls([("web_search", args)]));
-    let id = server
-        .start_chat(
-            s,
-            "openAI",
-            json!({"text": "When are spring tides?", "model": "searcher",
-                   "ephemeralAgent": {"web_search": true, "mcp": []}}),
-        )
-        .await;
-    stream::frames(server, s, &id, "").await
-}
-
-/// The web_search call's output, as saved in the answer.
-fn output(frames: &[Value]) -> String {
-    let last = frames.last().unwrap();
-    assert!(last.get("error").is_none(), "{last}");
-    let parts = last["responseMessage"]["content"].as_array().unwrap();
-    let call = parts
-        .iter()
-        .find(|p| p["type"] == "tool_call")
-        .expect("a tool call");
-    assert_eq!(call["tool_call"]["name"], "web_search");
-    call["tool_call"]["output"].as_str().unwrap().to_owned()
-}
-
-/// The tools the model was offered in its last request.
-fn offered(fake: &FakeOpenAi) -> Vec<String> {
-    fake.last_chat()["tools"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|t| t["function"]["name"].as_str().map(str::to_owned))
-        .collect()
-}
-
-fn attachments(frames: &[Value]) -> Vec<Value> {
-    frames
-        .iter()
-        .filter(|f| f["event"] == "attachment")
-        .map(|f| f["data"].clone())
-        .collect()
-}
+use support::web_search::{PW, ask, attachments, offered, output, server, web};
+use support::{Session, stream};
 
 #[tokio::test]
 async fn searxng_results_reach_the_model_with_anchors_and_the_client_with_sources() {
@@ -224,7 +137,7 @@ async fn searxng_results_reach_the_model_with_anchors_and_the_client_with_source
 }
 
 #[tokio::test]
-async fn stalled_huge_and_binary_pages_are_not_read_and_do_not_stop_the_answer() {
+async fn stalled_huge_and_binary_pages_are_bounded_and_do_not_stop_the_answer() {
     let w = web().await;
     let server = server(&w, &[("SEARXNG_INSTANCE_URL", &w.search.base)], "").await;
     let alice = server.signed_in("alice@example.org", PW).await;
@@ -244,9 +157,10 @@ async fn stalled_huge_and_binary_pages_are_not_read_and_do_not_stop_the_answer()
         .iter()
         .map(|o| o["processed"] == true)
         .collect();
-    // /article, /stall, /huge, /binary, /lying.
-    assert_eq!(read, [true, false, true, false, false], "{HEAVY_PATHS:?}");
-    assert!(!out.contains("stalled tides"), "{out}");
+    // /article, /stall, /huge, /binary, /lying: the page that stalls is read as far as it
+    // came before the scraper's time ran out.
+    assert_eq!(read, [true, true, true, false, false], "{HEAVY_PATHS:?}");
+    assert!(out.contains("stalled tides"), "{out}");
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@
 
 pub mod dataset;
 pub mod fake_llm;
+pub mod pdf;
 pub mod people;
 pub mod stream;
 

@@ -8,7 +8,11 @@
 //!   searxngInstanceUrl: ${SEARXNG_INSTANCE_URL}
 //!   serperApiKey: ${SERPER_API_KEY}
 //!   scraperProvider: firecrawl           # firecrawl needs firecrawlApiKey; else built in
+//!   firecrawlApiUrl: ${FIRECRAWL_API_URL} # a self-hosted Firecrawl; else api.firecrawl.dev
+//!   firecrawlVersion: v2                 # or v1
+//!   firecrawlOptions: {onlyMainContent: true}
 //!   rerankerType: jina                   # jina, cohere, none; else built in
+//!   jinaApiKey: ${JINA_API_KEY}
 //!   scraperTimeout: 7500
 //!   safeSearch: 1                        # 0 off, 1 moderate, 2 strict
 //! ```
@@ -22,8 +26,9 @@
 //! up, the built-in ones work (so web search needs only a search provider: a self-hosted
 //! SearXNG needs no key at all).
 //!
-//! Firecrawl, Jina and Cohere are read and reported but not called yet: the built-in scraper
-//! and reranker stand in for them, with a warning at start.
+//! As LibreChat chooses them, a scraper or reranker not named is the one whose key is set
+//! (Firecrawl; Jina, then Cohere); one named without its key is warned about at start and the
+//! built-in one stands in.
 
 use std::time::Duration;
 
@@ -35,6 +40,12 @@ use crate::net::AllowedAddresses;
 
 /// Serper's search API, as documented (`POST /search`).
 pub const SERPER_API_URL: &str = "https://google.serper.dev";
+/// Firecrawl's hosted API (`POST /v2/scrape`).
+pub const FIRECRAWL_API_URL: &str = "https://api.firecrawl.dev";
+/// Jina's reranker, as LibreChat's `jinaApiUrl` defaults.
+pub const JINA_API_URL: &str = "https://api.jina.ai/v1/rerank";
+/// Cohere's reranker (its v2 API).
+pub const COHERE_API_URL: &str = "https://api.cohere.com/v2/rerank";
 
 /// LibreChat's default `scraperTimeout`, in milliseconds.
 const DEFAULT_SCRAPER_TIMEOUT_MS: u64 = 7_500;
@@ -51,7 +62,7 @@ pub enum SearchProvider {
 pub enum Scraper {
     /// Ours: each page fetched through the guarded client, its readable text extracted.
     Builtin,
-    /// A Firecrawl-compatible API (read from the file; not called yet: see the module doc).
+    /// A Firecrawl-compatible API, with the server's key.
     Firecrawl,
 }
 
@@ -100,9 +111,19 @@ pub struct WebSearchConfig {
     pub scraper: Scraper,
     pub firecrawl_api_key: Key,
     pub firecrawl_api_url: Key,
+    /// `firecrawlVersion`: `v2` (the default) or `v1`, the path of the scrape route.
+    pub firecrawl_version: String,
+    /// `firecrawlOptions`: sent with every scrape as written (`formats`, `onlyMainContent`,
+    /// `includeTags`, `waitFor`, ...); the page's `url` is always ours.
+    pub firecrawl_options: serde_json::Map<String, Value>,
     pub reranker: Reranker,
     pub jina_api_key: Key,
+    /// `jinaApiUrl`: where Jina's reranker is called (default [`JINA_API_URL`]).
+    pub jina_api_url: String,
     pub cohere_api_key: Key,
+    /// `COHERE_API_URL` (ours): where Cohere's reranker is called (default
+    /// [`COHERE_API_URL`]; another address is for a proxy, or a test).
+    pub cohere_api_url: String,
     /// `scraperTimeout`: how long reading one page may take (default 7.5 s).
     pub scraper_timeout: Duration,
     /// `WEB_SEARCH_TIMEOUT_MS` (ours): how long the search provider may take to answer
@@ -148,8 +169,19 @@ impl WebSearchConfig {
         };
         let firecrawl_api_key = key("firecrawlApiKey", "FIRECRAWL_API_KEY");
         let scraper = match text("scraperProvider") {
-            None | Some("builtin") => Scraper::Builtin,
-            Some("firecrawl") => Scraper::Firecrawl,
+            Some("builtin") => Scraper::Builtin,
+            // LibreChat's default scraper is Firecrawl, when its key is set.
+            None if firecrawl_api_key.value.is_some() => Scraper::Firecrawl,
+            None => Scraper::Builtin,
+            Some("firecrawl") if firecrawl_api_key.value.is_some() => Scraper::Firecrawl,
+            Some("firecrawl") => {
+                warnings.push(
+                    "webSearch: Firecrawl has no key (firecrawlApiKey, FIRECRAWL_API_KEY); the \
+                     built-in scraper reads the pages"
+                        .to_owned(),
+                );
+                Scraper::Builtin
+            }
             Some(other) => {
                 warnings.push(format!(
                     "webSearch.scraperProvider {other:?} is not supported here; the built-in \
@@ -158,19 +190,43 @@ impl WebSearchConfig {
                 Scraper::Builtin
             }
         };
-        if scraper == Scraper::Firecrawl || firecrawl_api_key.value.is_some() {
-            warnings.push(
-                "webSearch: Firecrawl is not called yet; the built-in scraper reads the pages"
-                    .to_owned(),
-            );
-        }
+        let firecrawl_version = match key("firecrawlVersion", "FIRECRAWL_VERSION").value {
+            None => "v2".to_owned(),
+            Some(v) if v == "v1" || v == "v2" => v,
+            Some(v) => {
+                warnings.push(format!(
+                    "webSearch.firecrawlVersion {v:?} is ignored: expected v1 or v2"
+                ));
+                "v2".to_owned()
+            }
+        };
+        let firecrawl_options = match s.get("firecrawlOptions") {
+            Some(Value::Object(o)) => o.clone(),
+            None | Some(Value::Null) => Default::default(),
+            Some(_) => {
+                warnings.push("webSearch.firecrawlOptions must be a mapping; ignored".to_owned());
+                Default::default()
+            }
+        };
         let jina_api_key = key("jinaApiKey", "JINA_API_KEY");
         let cohere_api_key = key("cohereApiKey", "COHERE_API_KEY");
+        let (jina, cohere) = (jina_api_key.value.is_some(), cohere_api_key.value.is_some());
         let reranker = match text("rerankerType") {
-            None | Some("builtin") => Reranker::Builtin,
+            Some("builtin") => Reranker::Builtin,
             Some("none") => Reranker::None,
-            Some("jina") => Reranker::Jina,
-            Some("cohere") => Reranker::Cohere,
+            // As LibreChat: the first reranker whose key is set.
+            None if jina => Reranker::Jina,
+            None if cohere => Reranker::Cohere,
+            None => Reranker::Builtin,
+            Some("jina") if jina => Reranker::Jina,
+            Some("cohere") if cohere => Reranker::Cohere,
+            Some(named @ ("jina" | "cohere")) => {
+                warnings.push(format!(
+                    "webSearch: the {named} reranker has no key ({named}ApiKey); the built-in \
+                     reranker is used"
+                ));
+                Reranker::Builtin
+            }
             Some(other) => {
                 warnings.push(format!(
                     "webSearch.rerankerType {other:?} is not supported here (jina, cohere or \
@@ -179,13 +235,6 @@ impl WebSearchConfig {
                 Reranker::Builtin
             }
         };
-        if matches!(reranker, Reranker::Jina | Reranker::Cohere) {
-            warnings.push(
-                "webSearch: the Jina and Cohere rerankers are not called yet; the built-in \
-                 reranker is used"
-                    .to_owned(),
-            );
-        }
         let scraper_timeout = match s.get("scraperTimeout") {
             None | Some(Value::Null) => Duration::from_millis(DEFAULT_SCRAPER_TIMEOUT_MS),
             Some(v) => match v.as_u64() {
@@ -250,9 +299,13 @@ impl WebSearchConfig {
             scraper,
             firecrawl_api_key,
             firecrawl_api_url: key("firecrawlApiUrl", "FIRECRAWL_API_URL"),
+            firecrawl_version,
+            firecrawl_options,
             reranker,
             jina_api_key,
+            jina_api_url: web_url(key("jinaApiUrl", "JINA_API_URL").value, JINA_API_URL),
             cohere_api_key,
+            cohere_api_url: web_url(env.get("COHERE_API_URL").map(str::to_owned), COHERE_API_URL),
             scraper_timeout,
             search_timeout,
             safe_search,
@@ -317,6 +370,13 @@ impl WebSearchConfig {
                 .find(|p| ready(*p)),
         }
     }
+}
+
+/// `set` when it is an http(s) address, else `default`.
+fn web_url(set: Option<String>, default: &str) -> String {
+    set.map(|v| v.trim().trim_end_matches('/').to_owned())
+        .filter(|v| url::Url::parse(v).is_ok_and(|u| matches!(u.scheme(), "http" | "https")))
+        .unwrap_or_else(|| default.to_owned())
 }
 
 /// A key as written (or its default `${VAR}`), resolved against the environment.
@@ -411,21 +471,50 @@ mod tests {
     }
 
     #[test]
-    fn services_not_called_yet_and_bad_values_are_warned_about() {
+    fn services_are_chosen_by_their_keys_as_in_librechat() {
+        let (c, w) = WebSearchConfig::load(
+            &env(&[("FIRECRAWL_API_KEY", "fc-1"), ("COHERE_API_KEY", "co-1")]),
+            None,
+        );
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(
+            (c.scraper, c.reranker),
+            (Scraper::Firecrawl, Reranker::Cohere)
+        );
+        assert_eq!(c.firecrawl_version, "v2");
+        assert_eq!(c.cohere_api_url, COHERE_API_URL);
+        let section = json!({"rerankerType": "none", "scraperProvider": "builtin",
+                             "firecrawlVersion": "v1", "jinaApiUrl": "http://rerank.lan/v1/rerank/",
+                             "firecrawlOptions": {"onlyMainContent": false}});
+        let e = env(&[("FIRECRAWL_API_KEY", "fc-1"), ("JINA_API_KEY", "j-1")]);
+        let (c, w) = WebSearchConfig::load(&e, Some(&section));
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!((c.scraper, c.reranker), (Scraper::Builtin, Reranker::None));
+        assert_eq!(c.firecrawl_version, "v1");
+        assert_eq!(c.jina_api_url, "http://rerank.lan/v1/rerank");
+        assert_eq!(c.firecrawl_options["onlyMainContent"], false);
+        // Jina first, when both keys are set and none is named.
+        let e = env(&[("JINA_API_KEY", "j-1"), ("COHERE_API_KEY", "co-1")]);
+        assert_eq!(WebSearchConfig::load(&e, None).0.reranker, Reranker::Jina);
+    }
+
+    #[test]
+    fn services_without_keys_and_bad_values_are_warned_about() {
         let section = json!({
             "searchProvider": "tavily", "scraperProvider": "firecrawl", "rerankerType": "cohere",
-            "scraperTimeout": -1, "safeSearch": 7,
+            "scraperTimeout": -1, "safeSearch": 7, "firecrawlVersion": "v9",
         });
         let (c, w) = WebSearchConfig::load(&env(&[]), Some(&section));
         assert_eq!(c.search_provider, None);
-        assert_eq!(c.scraper, Scraper::Firecrawl);
-        assert_eq!(c.reranker, Reranker::Cohere);
+        assert_eq!(c.scraper, Scraper::Builtin);
+        assert_eq!(c.reranker, Reranker::Builtin);
         assert_eq!(c.scraper_timeout, Duration::from_millis(7_500));
         assert_eq!(c.safe_search, 1);
         for part in [
             "searchProvider \"tavily\"",
-            "Firecrawl is not called yet",
-            "Cohere rerankers are not called yet",
+            "Firecrawl has no key",
+            "the cohere reranker has no key",
+            "firecrawlVersion \"v9\"",
             "scraperTimeout -1",
             "safeSearch 7",
         ] {

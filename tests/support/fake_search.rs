@@ -14,7 +14,8 @@
 //! to; `/redirect-private` and
 //! `/redirect-metadata` redirect to the private service and to 169.254.169.254; `/endless`
 //! never ends; `/stall` sends a little, then nothing; `/huge` is 50 MB; `/binary` is
-//! `application/octet-stream`; `/lying` says HTML but is binary.
+//! `application/octet-stream`; `/lying` says HTML but is binary. A query containing `private`
+//! gets results that link to private addresses ([`PRIVATE_LINKS`]).
 #![allow(dead_code)]
 
 use std::collections::HashMap;
@@ -86,6 +87,12 @@ pub const PATHS: [&str; 5] = [
     "/redirect-private",
     "/redirect-metadata",
     "/endless",
+];
+/// The results of a query containing `private`: addresses no page may be read from.
+pub const PRIVATE_LINKS: [&str; 3] = [
+    "http://169.254.169.254/latest/meta-data/",
+    "http://127.0.0.1:9/admin",
+    "http://[::1]/secret",
 ];
 /// The pages of a query containing `heavy`.
 pub const HEAVY_PATHS: [&str; 5] = ["/article", "/stall", "/huge", "/binary", "/lying"];
@@ -235,10 +242,15 @@ async fn searxng(
     } else {
         PATHS
     };
-    let results: Vec<Value> = paths
+    let links: Vec<(String, &str)> = if q.contains("private") {
+        PRIVATE_LINKS.iter().map(|l| (l.to_string(), *l)).collect()
+    } else {
+        paths.iter().map(|p| (format!("{web}{p}"), *p)).collect()
+    };
+    let results: Vec<Value> = links
         .iter()
-        .map(|path| {
-            json!({"url": format!("{web}{path}"), "title": format!("Page {path}"),
+        .map(|(url, path)| {
+            json!({"url": url, "title": format!("Page {path}"),
                    "content": format!("Snippet of {path}"), "engine": "duckduckgo",
                    "category": "general", "score": 1.0})
         })

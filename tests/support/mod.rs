@@ -13,6 +13,7 @@ pub mod fake_apple;
 pub mod fake_hostile;
 pub mod fake_openai;
 pub mod fake_search;
+pub mod fake_services;
 pub mod fake_social;
 pub mod fake_tools;
 pub mod fake_wolfram;
@@ -30,6 +31,7 @@ pub mod smtp;
 pub mod sso;
 pub mod ssp;
 pub mod stream;
+pub mod web_search;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

@@ -1,7 +1,9 @@
 //! LibreChat's `web_search` tool, with no paid service needed: the query goes to the search
 //! provider the server has (SearXNG or Serper, see `config::web_search`), the top results'
 //! pages are read by the built-in scraper through the guarded client, and the built-in BM25
-//! reranker picks each page's passages that answer the query best.
+//! reranker picks each page's passages that answer the query best. Where the administrator
+//! sets them up, Firecrawl reads the pages and Jina or Cohere ranks the passages instead
+//! (`services`).
 //!
 //! The model gets the results as compact text in which each source carries its citation
 //! anchor (`\ue202turn0search0`: the answer's first search, its first web result), and the
@@ -15,18 +17,20 @@ mod output;
 mod providers;
 mod rerank;
 mod scrape;
+mod services;
 
 use std::sync::Arc;
 
 use serde_json::{Value, json};
 
 use super::{Context, Tool, ToolError, ToolFuture};
-use crate::config::web_search::{Reranker, SearchProvider, WebSearchConfig};
+use crate::config::web_search::{Reranker, Scraper, SearchProvider, WebSearchConfig};
 use crate::net::Guarded;
 use crate::providers::ToolDef;
 
 pub use extract::{Page, readable};
 pub use providers::{Found, Image, Provider, Query, Source};
+pub use rerank::{Highlight, best as rerank_best, passages};
 
 /// The tool's name, LibreChat's `Tools.web_search`.
 pub const NAME: &str = "web_search";
@@ -43,6 +47,10 @@ pub struct WebSearch {
     /// For Serper with a person's own key.
     http: reqwest::Client,
     guarded: Guarded,
+    /// Firecrawl, when it reads the pages.
+    firecrawl: Option<services::Firecrawl>,
+    /// Jina or Cohere, when one ranks the passages.
+    reranker: Option<services::Reranker>,
     config: WebSearchConfig,
 }
 
@@ -69,11 +77,58 @@ impl WebSearch {
             })),
             None => None,
         };
+        let firecrawl = (config.scraper == Scraper::Firecrawl)
+            .then(|| config.firecrawl_api_key.value.clone())
+            .flatten()
+            .map(|key| services::Firecrawl {
+                http: http.clone(),
+                endpoint: format!(
+                    "{}/{}/scrape",
+                    config
+                        .firecrawl_api_url
+                        .value
+                        .as_deref()
+                        .unwrap_or(crate::config::web_search::FIRECRAWL_API_URL)
+                        .trim_end_matches('/'),
+                    config.firecrawl_version
+                ),
+                key,
+                options: config.firecrawl_options.clone(),
+            });
+        let reranker = match config.reranker {
+            Reranker::Jina => config.jina_api_key.value.clone().map(|key| {
+                (
+                    "Jina",
+                    config.jina_api_url.clone(),
+                    key,
+                    services::Reranker::JINA_MODEL,
+                )
+            }),
+            Reranker::Cohere => config.cohere_api_key.value.clone().map(|key| {
+                (
+                    "Cohere",
+                    config.cohere_api_url.clone(),
+                    key,
+                    services::Reranker::COHERE_MODEL,
+                )
+            }),
+            _ => None,
+        }
+        .map(|(name, endpoint, key, model)| services::Reranker {
+            http: http.clone(),
+            name,
+            endpoint,
+            key,
+            model,
+            timeout: config.search_timeout,
+        });
         WebSearch {
             def: definition(),
             provider,
             http,
             guarded: Guarded::new(config.allowed_addresses.clone()),
+            firecrawl,
+            reranker,
             config: config.clone(),
         }
     }
@@ -146,10 +201,15 @@ impl WebSearch {
     }
 
     /// The best passages of each of the first [`PAGES_READ`] web results' pages (an empty
-    /// list for a page that could not be read), read at the same time.
+    /// list for a page that could not be read), each page read and ranked at the same time.
     async fn read_pages(&self, query: &str, organic: &[Source]) -> Vec<Vec<rerank::Highlight>> {
         let reads = organic.iter().take(PAGES_READ).map(|s| async move {
-            match scrape::page(&self.guarded, &s.link, self.config.scraper_timeout).await {
+            let timeout = self.config.scraper_timeout;
+            let page = match &self.firecrawl {
+                Some(f) => f.page(&self.guarded, &s.link, timeout).await,
+                None => scrape::page(&self.guarded, &s.link, timeout).await,
+            };
+            match page {
                 Ok(page) => rerank::passages(&page.paragraphs),
                 Err(e) => {
                     tracing::info!(link = %s.link, reason = %e, "a result's page was not read");
@@ -158,8 +218,8 @@ impl WebSearch {
             }
         });
         let pages: Vec<Vec<String>> = futures_util::future::join_all(reads).await;
-        match self.config.reranker {
-            Reranker::None => pages
+        match (&self.reranker, self.config.reranker) {
+            (_, Reranker::None) => pages
                 .into_iter()
                 .map(|p| {
                     p.into_iter()
@@ -168,8 +228,22 @@ impl WebSearch {
                         .collect()
                 })
                 .collect(),
-            // Jina and Cohere are not called yet (config warns): ours stands in.
-            _ => rerank::best(query, &pages, PASSAGES_PER_PAGE),
+            // Each page ranked by the service; one it fails on by ours.
+            (Some(service), _) => {
+                let ranked = pages.iter().map(|p| async move {
+                    match service.best(query, p, PASSAGES_PER_PAGE).await {
+                        Ok(best) => best,
+                        Err(reason) => {
+                            tracing::info!(%reason, "the reranker failed; the built-in one ranks");
+                            rerank::best(query, std::slice::from_ref(p), PASSAGES_PER_PAGE)
+                                .pop()
+                                .unwrap_or_default()
+                        }
+                    }
+                });
+                futures_util::future::join_all(ranked).await
+            }
+            (None, _) => rerank::best(query, &pages, PASSAGES_PER_PAGE),
         }
     }
 }

@@ -4,8 +4,9 @@
 //! The page's address comes from the search results, which anyone on the web can shape, so
 //! every rule of `crate::net` holds: http(s) only, no private address (in the URL, in what a
 //! name resolves to, or at any redirect, each hop checked again; at most [`MAX_REDIRECTS`]),
-//! the whole read bounded in time (`scraperTimeout`) and size ([`MAX_PAGE_BYTES`]: a longer
-//! page is read up to there), and HTML only (anything else, or a body that looks binary
+//! the whole read bounded in time (`scraperTimeout`: a page whose body is still coming near
+//! the end is read as far as it came) and size ([`MAX_PAGE_BYTES`]: a longer page is read up
+//! to there), and HTML only (anything else, or a body that looks binary
 //! whatever it claims, is left unread).
 
 use std::time::Duration;
@@ -34,11 +35,16 @@ pub enum NotRead {
     NotHtml(String),
     #[error("timed out")]
     Timeout,
+    /// A scraping service's answer: its error, or why it could not be used.
+    #[error("{0}")]
+    Service(String),
 }
 
 /// Fetches `link` and reads it, within `timeout` in all.
 pub async fn page(guarded: &Guarded, link: &str, timeout: Duration) -> Result<Page, NotRead> {
-    match tokio::time::timeout(timeout, fetch(guarded, link, timeout)).await {
+    // The body stops being read a little before the end, so what came is kept.
+    let body_until = tokio::time::Instant::now() + timeout - (timeout / 10).min(SPARE);
+    match tokio::time::timeout(timeout, fetch(guarded, link, body_until)).await {
         Err(_) => Err(NotRead::Timeout),
         Ok(Err(e)) => Err(e),
         Ok(Ok(html)) => {
@@ -50,7 +56,14 @@ pub async fn page(guarded: &Guarded, link: &str, timeout: Duration) -> Result<Pa
     }
 }
 
-async fn fetch(guarded: &Guarded, link: &str, timeout: Duration) -> Result<String, NotRead> {
+/// The time kept, at most, between the end of reading a body and the end of `scraperTimeout`.
+const SPARE: Duration = Duration::from_millis(500);
+
+async fn fetch(
+    guarded: &Guarded,
+    link: &str,
+    body_until: tokio::time::Instant,
+) -> Result<String, NotRead> {
     let mut url = url::Url::parse(link).map_err(|_| NotRead::BadUrl)?;
     for _ in 0..=MAX_REDIRECTS {
         let client = guarded.client_for(&url)?;
@@ -90,7 +103,8 @@ async fn fetch(guarded: &Guarded, link: &str, timeout: Duration) -> Result<Strin
                 kind
             }));
         }
-        let body = crate::net::body_prefix(response, MAX_PAGE_BYTES, timeout).await;
+        let within = body_until.saturating_duration_since(tokio::time::Instant::now());
+        let body = crate::net::body_prefix(response, MAX_PAGE_BYTES, within).await;
         // A NUL among the first bytes: binary, whatever the header said.
         if body.iter().take(4096).any(|&b| b == 0) {
             return Err(NotRead::NotHtml("binary content".into()));
