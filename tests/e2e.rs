@@ -8,6 +8,7 @@ mod support;
 
 use support::fake_api::{CLIENT_ID, CLIENT_SECRET, FakeApi};
 use support::fake_openai::{FakeOpenAi, KEY};
+use support::fake_search::{FakeSearch, FakeWeb, Private, SERPER_KEY};
 use support::fake_tools::ToolScript;
 use support::node::{self, Needs};
 use support::npm_mirror::NpmMirror;
@@ -52,6 +53,29 @@ async fn the_web_app_in_a_real_browser() {
         "oauth-model",
         ToolScript::calls([("getMe_action_127_0_0_1", serde_json::json!({}))]),
     );
+    // Web search through a fake Serper whose results link to a fake web; a model that
+    // searches, then answers with the results (their anchors, and the query's anchor that
+    // names no source), and one that holds its answer after the search (tests/e2e/citations.mjs).
+    let private = Private::start().await;
+    let web = FakeWeb::start(&private).await;
+    let search = FakeSearch::start(&web).await;
+    let searching = || {
+        ToolScript::calls([(
+            "web_search",
+            serde_json::json!({"query": "spring tides \\ue202turn0search7"}),
+        )])
+    };
+    fake.script("search-model", searching());
+    fake.script("search-held", searching().hold());
+    // A model that searches the files, when it is offered file search.
+    fake.script(
+        "file-model",
+        ToolScript::calls([(
+            "file_search",
+            serde_json::json!({"query": "when does the harbour gate close"}),
+        )])
+        .when("\"file_search\""),
+    );
     // An OpenID provider, for the "Continue with OpenID" button.
     let idp = OidcProvider::start(&[serde_json::json!({
         "sub": "erin", "email": "erin@example.org", "email_verified": true, "name": "Erin OpenID"
@@ -73,8 +97,10 @@ async fn the_web_app_in_a_real_browser() {
          endpoints:\n  custom:\n    - name: NoFiles\n      apiKey: unused\n      baseURL: https://example.invalid/v1\n      models:\n        default: [no-files-model]\n\
          fileConfig:\n  endpoints:\n    default:\n      fileLimit: 3\n      fileSizeLimit: 1\n      supportedMimeTypes: ['^text/.*$', '^image/(png|jpeg|gif|webp)$']\n    NoFiles:\n      disabled: true\n\
          memory:\n  personalize: true\n  agent:\n    enabled: true\n    provider: openAI\n    model: memo\n\
-         actions:\n  allowedAddresses: ['127.0.0.1:{}']\n",
-            api.port
+         actions:\n  allowedAddresses: ['127.0.0.1:{}']\n\
+         webSearch:\n  searchProvider: serper\n  allowedAddresses: ['{}']\n",
+            api.port,
+            web.host_port()
         ),
     )
     .unwrap();
@@ -83,9 +109,11 @@ async fn the_web_app_in_a_real_browser() {
         .env("OPENAI_REVERSE_PROXY", &fake.base)
         .env(
             "OPENAI_MODELS",
-            "gpt-4o,gated,server-error,calc-model,action-model,oauth-model",
+            "gpt-4o,gated,server-error,calc-model,action-model,oauth-model,search-model,search-held,file-model",
         )
         .env("ALLOW_SHARED_LINKS_PUBLIC", "true")
+        .env("SERPER_API_KEY", SERPER_KEY)
+        .env("SERPER_API_URL", &search.base)
         .env("ARTIFACT_LIBRARIES_URL", &npm.base)
         .env("OPENID_CLIENT_ID", "librechat")
         .env("OPENID_CLIENT_SECRET", "client-secret")
@@ -115,6 +143,7 @@ async fn the_web_app_in_a_real_browser() {
         ("ACTION_KEY", ACTION_KEY),
         ("ACTION_CLIENT_ID", CLIENT_ID),
         ("ACTION_CLIENT_SECRET", CLIENT_SECRET),
+        ("SEARCH_WEB", web.base.as_str()),
     ];
     run_script("app.test.mjs", &env, &server).await;
     // The action added in the browser called the API with the key given there, also after
@@ -134,6 +163,16 @@ async fn the_web_app_in_a_real_browser() {
         asked_twice, 2,
         "the side-by-side question went to the provider {asked_twice} time(s)"
     );
+    // The question asked with web search on went to the provider with the search's results
+    // (CITE_QUESTION in tests/e2e/citations.mjs), and the private service was never reached.
+    assert!(
+        fake.requests().iter().any(|r| r["model"] == "search-model"
+            && r["messages"].as_array().is_some_and(|m| m
+                .iter()
+                .any(|m| m["role"] == "tool" && text_of(m).contains("Tides explained")))),
+        "the search's results never reached the model"
+    );
+    assert_eq!(private.hits(), 0, "the private service was reached");
     // The previews loaded what the artifacts needed from the mirror: the libraries for React
     // and the ones the component imported, and Mermaid for the diagram.
     let served = npm.served();

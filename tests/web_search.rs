@@ -106,6 +106,35 @@ async fn searxng_results_reach_the_model_with_anchors_and_the_client_with_source
         .find(|m| m["messageId"] == response["messageId"])
         .unwrap();
     assert_eq!(answer["attachments"], json!([a]));
+
+    // Shared, the answer keeps its sources (so its citations resolve there too), without the
+    // ids of the owner's conversation.
+    let created = server
+        .send(
+            "POST",
+            &format!("/api/share/{convo}"),
+            &alice.token,
+            json!({}),
+        )
+        .await;
+    assert_eq!(created.status(), 200);
+    let share: Value = created.json().await.unwrap();
+    let shared = server
+        .get_json(
+            &format!("/api/share/{}", share["shareId"].as_str().unwrap()),
+            &alice.token,
+        )
+        .await;
+    let shown = shared["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["isCreatedByUser"] == false)
+        .unwrap();
+    assert_eq!(
+        shown["attachments"],
+        json!([{"type": "web_search", "web_search": data}])
+    );
 }
 
 #[tokio::test]
@@ -241,6 +270,9 @@ async fn the_auth_route_answers_as_librechat_does() {
         json!({"authenticated": false, "authTypes": [["providers", "user_provided"],
                ["scrapers", "system_defined"], ["rerankers", "system_defined"]]})
     );
+    // No provider: the startup configuration says nothing of web search.
+    let config = server.get_json("/api/config", &alice.token).await;
+    assert!(config.get("webSearch").is_none(), "{config}");
     let env = [("SEARXNG_INSTANCE_URL", w.search.base.as_str())];
     let server = self::server(&w, &env, "").await;
     let alice = server.signed_in("alice@example.org", PW).await;
@@ -252,6 +284,9 @@ async fn the_auth_route_answers_as_librechat_does() {
         json!({"authenticated": true, "authTypes": [["providers", "system_defined"],
                ["scrapers", "system_defined"], ["rerankers", "system_defined"]]})
     );
+    // LibreChat's `webSearch` in the startup configuration: the provider the server has.
+    let config = server.get_json("/api/config", &alice.token).await;
+    assert_eq!(config["webSearch"], json!({"searchProvider": "searxng"}));
     // The agents endpoint offers the capability, so LibreChat's client shows the toggle.
     let e = server.get_json("/api/endpoints", &alice.token).await;
     let caps = e["agents"]["capabilities"].as_array().unwrap();

@@ -96,13 +96,17 @@ class ChatView {
     this.composer.files.discard();
   }
 
-  /** Where an upload goes: the endpoint (and its type) of the next message, this conversation. */
+  /**
+   * Where an upload goes: the endpoint (and its type) of the next message, this conversation;
+   * to file search while its switch is on.
+   */
   async uploadTarget() {
     // The catalog first: a new chat's endpoint is chosen once it is loaded.
     const catalog = await loadCatalog().catch(() => ({ endpoints: [] }));
     const endpoint = this.settings.endpoint;
     const info = catalog.endpoints.find(([name]) => name === endpoint)?.[1];
-    return { endpoint, endpointType: info?.type || '', conversationId: this.convo?.conversationId };
+    const toolResource = this.toggles.fileSearch() ? 'file_search' : undefined;
+    return { endpoint, endpointType: info?.type || '', conversationId: this.convo?.conversationId, toolResource };
   }
 
   async open(id, focus) {
@@ -335,8 +339,8 @@ class ChatView {
       return;
     }
     if (ev.event === 'attachment' && ev.data) {
-      // What the memory agent did (LibreChat's `attachment` event): shown with the answer it
-      // names, which may not have streamed a word yet.
+      // What the memory agent did, a search's sources (LibreChat's `attachment` event): shown
+      // with the answer it names, which may not have streamed a word yet.
       if (!this.stream.responseId && ev.data.messageId) this.stream.responseId = ev.data.messageId;
       const m = this.tree.get(ev.data.messageId) || this.ensureResponse();
       if (!addAttachment(m, ev.data)) return;

@@ -13,9 +13,12 @@ export const memoryAttachments = (m) =>
 /** Adds `attachment` to message `m` unless it is there already (a resumed stream sends it again). */
 export function addAttachment(m, attachment) {
   const list = Array.isArray(m.attachments) ? m.attachments : [];
-  const same = (a) => a?.toolCallId === attachment.toolCallId && a?.memory?.key === attachment.memory?.key
-    && a?.memory?.type === attachment.memory?.type;
-  if (attachment?.type === 'memory' && list.some(same)) return false;
+  const same = attachment?.type === 'memory'
+    ? (a) => a?.toolCallId === attachment.toolCallId && a?.memory?.key === attachment.memory?.key
+      && a?.memory?.type === attachment.memory?.type
+    // A tool's sources (web or file search): one attachment per call.
+    : (a) => a?.type === attachment?.type && a?.toolCallId === attachment?.toolCallId && a?.name === attachment?.name;
+  if (list.some(same)) return false;
   m.attachments = [...list, attachment];
   return true;
 }

@@ -4,6 +4,7 @@ import { currentUser } from './api.js';
 import { agentAvatar } from './agentcatalog.js';
 import { artifactCard, openArtifact, segments } from './artifacts.js';
 import { avatar } from './avatar.js';
+import { cite, settled, showSources, sourcesOf } from './citations.js';
 import { h, iconButton, icon, icons, toast } from './dom.js';
 import { messageFiles } from './files.js';
 import { showMemoryUpdates } from './memoryupdates.js';
@@ -43,6 +44,7 @@ export function messageElement(m, ctx) {
   // A message may be only files: no empty bubble under them.
   body.hidden = !!files && user && !textOf(m).trim();
   el.append(body);
+  if (!user) showSources(el, body, m);
   if (m.error) {
     el.append(h('p', { class: 'msg-error', role: 'alert' },
       'This answer failed. ', h('button', { type: 'button', class: 'link', onclick: () => ctx.onRetry(m) }, 'Retry')));
@@ -53,11 +55,15 @@ export function messageElement(m, ctx) {
 
 /** `live`: the answer is being written (its calls without output are running). */
 function fill(body, m, ctx, live = !!ctx?.streaming && !!ctx?.isLast) {
-  const text = textOf(m);
+  const text = live ? settled(textOf(m)) : textOf(m);
   if (m.isCreatedByUser) {
     body.textContent = text;
     return;
   }
+  // The message's element lists the sources (`showSources`); the text cites them.
+  const sources = sourcesOf(m);
+  const after = (el) => cite(el, sources);
+  const shown = (t) => (live ? settled(t) : t);
   const onOpen = (a) => openArtifact(a, {
     messageId: m.messageId,
     // Not while the answer is still being written: the next save would undo the edit.
@@ -74,10 +80,10 @@ function fill(body, m, ctx, live = !!ctx?.streaming && !!ctx?.isLast) {
     const open = (a) => openArtifact(a, { readOnly: true });
     showColumns(body, m.content, (el, parts) => {
       if (parts.some((p) => p?.type === 'tool_call')) {
-        showParts(el, parts, { live, key: null, countArtifacts: () => 0, showText: (e, t) => showAnswer(e, t, open) });
+        showParts(el, parts, { live, key: null, countArtifacts: () => 0, showText: (e, t) => showAnswer(e, shown(t), open, after) });
       } else {
         plainBody(el);
-        showAnswer(el, textOfParts(parts), open);
+        showAnswer(el, shown(textOfParts(parts)), open, after);
       }
     }, () => fill(body, m, ctx));
     return;
@@ -85,7 +91,7 @@ function fill(body, m, ctx, live = !!ctx?.streaming && !!ctx?.isLast) {
   plainColumns(body);
   if (!hasToolCalls(m)) {
     plainBody(body);
-    showAnswer(body, text, onOpen);
+    showAnswer(body, text, onOpen, after);
     return;
   }
   // Artifacts are numbered across the whole answer, as the server numbers them.
@@ -93,7 +99,7 @@ function fill(body, m, ctx, live = !!ctx?.streaming && !!ctx?.isLast) {
     live,
     key: m.messageId,
     countArtifacts: (t) => segments(t).filter((s) => s.kind === 'artifact').length,
-    showText: (el, t, before) => showAnswer(el, t, (a) => onOpen({ ...a, index: a.index + before })),
+    showText: (el, t, before) => showAnswer(el, shown(t), (a) => onOpen({ ...a, index: a.index + before }), after),
   });
 }
 
@@ -101,14 +107,14 @@ function fill(body, m, ctx, live = !!ctx?.streaming && !!ctx?.isLast) {
  * An answer's text as markdown, with each artifact as a card. The pieces are kept from one call
  * to the next (an answer streams in), so rendered markdown stays until its update arrives.
  */
-function showAnswer(body, text, onOpen) {
+function showAnswer(body, text, onOpen, after) {
   const parts = segments(text);
   if (parts.length === 1 && parts[0].kind === 'text') {
     if (body._parts) {
       body._parts = null;
       body.replaceChildren();
     }
-    showMarkdown(body, text);
+    showMarkdown(body, text, after);
     return;
   }
   if (!body._parts) {
@@ -120,7 +126,7 @@ function showAnswer(body, text, onOpen) {
     const old = kept[i];
     if (p.kind === 'text') {
       const el = old?.kind === 'text' ? old.el : h('div', { class: 'answer-part' });
-      showMarkdown(el, p.text);
+      showMarkdown(el, p.text, after);
       if (el !== old?.el) place(body, kept, i, { kind: 'text', el });
     } else {
       place(body, kept, i, { kind: 'artifact', el: artifactCard(p, onOpen) });
@@ -140,6 +146,7 @@ function place(body, kept, i, part) {
 export function updateStreaming(el, m) {
   const body = el.querySelector('.msg-body');
   showMemoryUpdates(el, m);
+  showSources(el, body, m);
   const think = thinkingOf(m);
   if (think) {
     let t = el.querySelector('.thinking');

@@ -69,19 +69,20 @@ export function decorate(el) {
 
 /**
  * Shows `text` in `el` as rendered markdown. Until the HTML arrives the plain text shows; a
- * newer call on the same element wins over an older one that answers late.
+ * newer call on the same element wins over an older one that answers late. `after(el)` runs
+ * on what is shown each time (citations).
  */
-export async function showMarkdown(el, text) {
+export async function showMarkdown(el, text, after = (x) => x) {
   const ticket = (el._renderTicket = (el._renderTicket || 0) + 1);
   if (cache.has(text)) {
-    decorate(serverHtml(el, cache.get(text)));
+    after(decorate(serverHtml(el, cache.get(text))));
     return;
   }
-  if (!el.firstChild) el.textContent = text;
+  if (!el.firstChild) after(Object.assign(el, { textContent: text }));
   try {
     const html = await renderMarkdown(text);
-    if (el._renderTicket === ticket) decorate(serverHtml(el, html));
+    if (el._renderTicket === ticket) after(decorate(serverHtml(el, html)));
   } catch {
-    if (el._renderTicket === ticket) el.textContent = text;
+    if (el._renderTicket === ticket) after(Object.assign(el, { textContent: text }));
   }
 }

@@ -7,6 +7,7 @@
 
 import { get } from './api.js';
 import { artifactCard, artifactPanel, openArtifact, segments } from './artifacts.js';
+import { cite, sourceList, sourcesOf } from './citations.js';
 import { h, mount, serverHtml } from './dom.js';
 import { decorate } from './render.js';
 import { href } from './router.js';
@@ -27,8 +28,12 @@ export async function shareScreen(root, shareId) {
         const body = h('div', { class: m.isCreatedByUser ? 'msg-body plain' : 'msg-body markdown' });
         if (m.isCreatedByUser || !m.html) body.textContent = textOf(m);
         else if (!showWithArtifacts(body, m)) decorate(serverHtml(body, m.html));
+        // A reader cannot download the owner's files: they are named, not linked.
+        const sources = m.isCreatedByUser ? null : sourcesOf(m);
+        if (sources) cite(body, sources, { files: false });
         return h('article', { class: `msg ${m.isCreatedByUser ? 'user' : 'assistant'}` },
-          h('div', { class: 'msg-author' }, m.isCreatedByUser ? 'User' : m.sender || 'Assistant'), body);
+          h('div', { class: 'msg-author' }, m.isCreatedByUser ? 'User' : m.sender || 'Assistant'), body,
+          sources && sourceList(sources, { files: false }));
       })),
       panel.el));
   } catch (e) {

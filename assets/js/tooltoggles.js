@@ -2,14 +2,31 @@
 // switches (web search, file search, running code) for the capabilities the server reports
 // in `endpoints.agents.capabilities` and has a tool for, and the tools it lists (the
 // calculator), which go with the conversation as its `tools`. Hidden when there are none, and
-// while an agent is chosen (an agent brings its own tools).
+// while an agent is chosen (an agent brings its own tools). Web and file search have no tool
+// in the list: they show, as in LibreChat's client, when the person's role may use them
+// (WEB_SEARCH.USE, FILE_SEARCH.USE), web search only once it has a search provider (the
+// server's `webSearch` in `/api/config`, or the person's own key).
 
+import { config, get } from './api.js';
 import { h, mount } from './dom.js';
 import { AGENTS, loadCatalog } from './picker.js';
+import { permissionsOf } from './roles.js';
 import { availableTools, toolName } from './tools.js';
 
 /** The `ephemeralAgent` switches, by LibreChat's names. */
 const SWITCHES = [['web_search', 'Web search'], ['file_search', 'File search'], ['execute_code', 'Run code']];
+
+/** `web_search` and `file_search`, when the person may use them (see the top). */
+async function usableSearches(caps) {
+  const out = [];
+  if (caps.includes('file_search') && (await permissionsOf('FILE_SEARCH')).USE) out.push('file_search');
+  if (caps.includes('web_search') && (await permissionsOf('WEB_SEARCH')).USE) {
+    const set = (await config().catch(() => null))?.webSearch
+      || (await get('api/agents/tools/web_search/auth').catch(() => null))?.authenticated;
+    if (set) out.push('web_search');
+  }
+  return out;
+}
 
 /**
  * The toggles for `state` (the chat's `{endpoint, params, ephemeral}`, changed in place:
@@ -23,8 +40,8 @@ export function toolToggles(state, onChange) {
   loadCatalog().then(async (cat) => {
     if (!cat.agents) return;
     const caps = cat.agents.capabilities || [];
-    const tools = await availableTools(caps);
-    const has = new Set(tools.map((t) => t.pluginKey));
+    const [tools, searches] = await Promise.all([availableTools(caps), usableSearches(caps)]);
+    const has = new Set([...tools.map((t) => t.pluginKey), ...searches]);
     const switches = SWITCHES.filter(([key]) => caps.includes(key) && has.has(key));
     offered = [
       ...switches.map(([key, label]) => ({ key, label, ephemeral: true })),
@@ -56,6 +73,9 @@ export function toolToggles(state, onChange) {
   return {
     el,
     sync,
+    /** Whether the file search switch is shown and on: attached documents go to file search. */
+    fileSearch: () => state.endpoint !== AGENTS && !!state.ephemeral.file_search
+      && offered.some((t) => t.key === 'file_search'),
     /** The switches to send with a message (LibreChat's `ephemeralAgent`); null for none. */
     ephemeral() {
       const on = offered.filter((t) => t.ephemeral);

@@ -98,7 +98,8 @@ export async function imageSize(src) {
 /**
  * Uploads `file` as `fileId` (a UUID of ours; the server answers with its own `file_id` and
  * ours as `temp_file_id`). `to` is `{endpoint, endpointType, conversationId, image, width,
- * height}`, or `{endpoint: 'agents', agentId, toolResource}` for an agent's own file. Resolves with the stored file (TFile); rejects with the server's message.
+ * height, toolResource?}` (`file_search` for file search), or `{endpoint: 'agents', agentId,
+ * toolResource}` for an agent's own file. Resolves with the stored file (TFile); rejects with the server's message.
  * `onProgress(fraction)` follows the upload; `signal` cancels it.
  */
 export async function upload(file, fileId, to, { onProgress, signal } = {}) {
@@ -115,6 +116,9 @@ export async function upload(file, fileId, to, { onProgress, signal } = {}) {
     form.append('tool_resource', to.toolResource);
   } else {
     form.append('message_file', 'true');
+    // With the file search switch on, a document goes to file search, as LibreChat's client
+    // sends it (an image is the model's to see).
+    if (to.toolResource && !to.image) form.append('tool_resource', to.toolResource);
   }
   if (to.image && to.width && to.height) {
     form.append('width', String(to.width));

@@ -331,6 +331,31 @@ impl WebSearchConfig {
         .collect()
     }
 
+    /// `webSearch` of `/api/config`, LibreChat's `{searchProvider, scraperProvider?,
+    /// rerankerType?}`: given only when the server has a search provider (so the client shows
+    /// web search only where it works; a person's own key is read from the tool's auth route).
+    pub fn for_client(&self) -> Option<Value> {
+        let mut c = serde_json::Map::new();
+        let provider = match self.provider()? {
+            SearchProvider::Searxng => "searxng",
+            SearchProvider::Serper => "serper",
+        };
+        c.insert("searchProvider".into(), provider.into());
+        if self.scraper == Scraper::Firecrawl {
+            c.insert("scraperProvider".into(), "firecrawl".into());
+        }
+        let reranker = match self.reranker {
+            Reranker::Builtin => None,
+            Reranker::Jina => Some("jina"),
+            Reranker::Cohere => Some("cohere"),
+            Reranker::None => Some("none"),
+        };
+        if let Some(r) = reranker {
+            c.insert("rerankerType".into(), r.into());
+        }
+        Some(Value::Object(c))
+    }
+
     /// The search provider the server has set up: the one `searchProvider` names if its keys
     /// are there, else the first that is (Serper, then SearXNG); none when no provider is.
     pub fn provider(&self) -> Option<SearchProvider> {

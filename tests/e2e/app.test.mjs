@@ -10,6 +10,7 @@ import { chromium } from 'playwright-core';
 import { agentSteps } from './agents.mjs';
 import { artifactSteps } from './artifact.mjs';
 import { artifactPreviewSteps } from './artifact-previews.mjs';
+import { citationSteps } from './citations.mjs';
 import { compareSteps } from './compare.mjs';
 import { attachmentSteps } from './attachments.mjs';
 import { avatarSteps } from './avatar.mjs';
@@ -522,6 +523,7 @@ try {
   await artifactSteps({ page, step, shots, send, lastAnswer, pickModel, newPage });
   await artifactPreviewSteps({ page, step, shots, send, lastAnswer, pickModel, newPage });
   await compareSteps({ page, step, shots, send, lastAnswer, pickModel });
+  await citationSteps({ page, step, shots, send, lastAnswer, pickModel, newPage });
   await promptSteps({ page, step, shots, newPage, register, pickModel, lastAnswer });
   await agentSteps({ page, step, shots, newPage, register, send, lastAnswer, pickModel });
 

@@ -144,6 +144,9 @@ pub fn build(s: &Settings, base_url: &str, instance_id: &str) -> Value {
     if let Some(specs) = &s.yaml.model_specs {
         obj.insert("modelSpecs".into(), specs.clone());
     }
+    if let Some(web) = s.tools.web_search.for_client() {
+        obj.insert("webSearch".into(), web);
+    }
     strip_nulls(obj);
     c
 }

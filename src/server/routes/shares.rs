@@ -96,6 +96,8 @@ fn snapshot(branch: &[Message]) -> Value {
                     .filter(|p| matches!(p.kind(), Some("text" | "think")))
                     .collect()
             }),
+            // A web search's sources, which are public pages (see [`shared_sources`]).
+            extra: shared_sources(&m.extra),
             // Nothing about the owner: no user, files, feedback or other fields.
             ..TMessage::default()
         })
@@ -105,6 +107,25 @@ fn snapshot(branch: &[Message]) -> Value {
         messages,
     })
     .unwrap_or_default()
+}
+
+/// A message's web search attachments as a reader sees them, `{type, web_search}` only, so its
+/// citations resolve on the shared page: the pages found are public, while the ids beside them
+/// name the owner's conversation. File search sources name the owner's files: never shared.
+fn shared_sources(extra: &serde_json::Map<String, Value>) -> serde_json::Map<String, Value> {
+    let web: Vec<Value> = extra
+        .get("attachments")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|a| a["type"] == "web_search" && a["web_search"].is_object())
+        .map(|a| json!({"type": "web_search", "web_search": a["web_search"]}))
+        .collect();
+    let mut out = serde_json::Map::new();
+    if !web.is_empty() {
+        out.insert("attachments".into(), Value::Array(web));
+    }
+    out
 }
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
