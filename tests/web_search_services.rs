@@ -12,7 +12,7 @@ use support::fake_search::{ANSWER, PATHS, PRIVATE_LINKS};
 use support::fake_services::{
     BROKEN_KEY, COHERE_KEY, FIRECRAWL_KEY, FIRECRAWL_MARK, FakeServices, JINA_KEY, SLOW_KEY,
 };
-use support::web_search::{PW, ask, attachments, output, server, web};
+use support::web_search::{PW, SCRAPER_TIMEOUT_MS, ask, attachments, output, server, web};
 
 #[tokio::test]
 async fn firecrawl_reads_the_pages_and_jina_ranks_the_passages() {
@@ -45,7 +45,7 @@ async fn firecrawl_reads_the_pages_and_jina_ranks_the_passages() {
     for s in &scrapes {
         assert_eq!(s.token, FIRECRAWL_KEY);
         assert_eq!(s.body["formats"], json!(["markdown"]));
-        assert_eq!(s.body["timeout"], 3000, "scraperTimeout");
+        assert_eq!(s.body["timeout"], SCRAPER_TIMEOUT_MS, "scraperTimeout");
     }
     let asked: Vec<&str> = scrapes
         .iter()

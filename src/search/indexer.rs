@@ -262,26 +262,6 @@ async fn rebuild_until_done(search: &Arc<SearchIndex>, db: &Db, reason: &str) ->
     }
 }
 
-/// Waits until the index holds every change written before the call (a document uploaded
-/// just before a file search), at most `max`; whether it did. A rebuild in progress is not
-/// waited for.
-pub async fn catch_up(search: &SearchIndex, db: &Db, max: Duration) -> bool {
-    let Ok(last) = db.read(store::last_change).await else {
-        return false;
-    };
-    let until = tokio::time::Instant::now() + max;
-    while search.applied_change() < last {
-        if search.is_closed()
-            || search.rebuild_reason().is_some()
-            || tokio::time::Instant::now() >= until
-        {
-            return false;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    true
-}
-
 /// How often the outbox is looked at when nothing in this process wrote: `librechat import`
 /// and other commands write from their own processes.
 const POLL: Duration = Duration::from_secs(2);

@@ -32,11 +32,15 @@ pub async fn web() -> Web {
     }
 }
 
+/// The scraper's time per page in these servers: long enough that a loaded machine still reads
+/// every local page whole (a page that stalls is read as far as it came when it runs out).
+pub const SCRAPER_TIMEOUT_MS: u64 = 8000;
+
 /// A server whose `webSearch` lets the scraper read the fake web (and nothing else private),
 /// with `env` and more yaml (`interface`, ...).
 pub async fn server(w: &Web, env: &[(&str, &str)], more_yaml: &str) -> TestServer {
     let yaml = format!(
-        "version: 1.3.17\nwebSearch:\n  allowedAddresses: ['{}']\n  scraperTimeout: 3000\n{more_yaml}",
+        "version: 1.3.17\nwebSearch:\n  allowedAddresses: ['{}']\n  scraperTimeout: {SCRAPER_TIMEOUT_MS}\n{more_yaml}",
         w.web.host_port()
     );
     let mut b = TestServer::builder()

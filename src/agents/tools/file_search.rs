@@ -33,8 +33,6 @@ use crate::search::SearchIndex;
 pub const NAME: &str = "file_search";
 /// The chunks returned at most (LibreChat keeps the best ten).
 const RESULTS: usize = 10;
-/// How long a search waits for the index to take in what was just uploaded.
-const CATCH_UP: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// LibreChat's description of the tool.
 const DESCRIPTION: &str = "Performs semantic search across attached \"file_search\" documents \
@@ -110,9 +108,6 @@ impl FileSearch {
         if files.is_empty() {
             return Ok("No files to search. Instruct the user to add files for the search.".into());
         }
-        // A document uploaded just before the question may not be indexed yet (the indexer
-        // gathers writes for a quarter second): wait for it, a few seconds at most.
-        crate::search::indexer::catch_up(&self.index, &self.db, CATCH_UP).await;
         let ids: Vec<String> = files.iter().map(|f| f.file_id.clone()).collect();
         self.until_indexed(&ids).await;
         let (index, q) = (self.index.clone(), query.to_owned());
