@@ -86,6 +86,7 @@ impl ChatService {
             index,
             crate::access::viewer(user),
             agent_id.map(str::to_owned),
+            self.engine.embeddings.clone(),
         ))]
     }
 }
