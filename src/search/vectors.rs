@@ -4,7 +4,7 @@
 //! A file's vectors, once complete, are kept in memory (a bounded cache keyed by the file and
 //! its completion, so vectors made again are never read stale); the scan is then a dot
 //! product per chunk (the vectors are of unit length, so that is their cosine): 10,000
-//! chunks of 1,536 dimensions take a few milliseconds. Results are fused with BM25's by
+//! chunks of 1,536 dimensions take about 2 ms (`benches/file_search.rs`). Results are fused with BM25's by
 //! reciprocal rank fusion (k = 60, as in Cormack et al. 2009), which needs no calibration
 //! between two kinds of scores.
 
@@ -137,7 +137,8 @@ fn passage(s: &StoredChunk, score: f32) -> Passage {
     }
 }
 
-/// The `limit` best `(file, chunk, cosine)` of the files' vectors against `query`.
+/// The `limit` best `(file, chunk, cosine)` of the files' vectors against `query`, of those
+/// with a positive cosine.
 fn top(
     files: &[(String, Arc<FileVectors>)],
     query: &[f32],
@@ -149,8 +150,12 @@ fn top(
             continue;
         }
         for (i, row) in v.data.chunks_exact(v.dims).enumerate() {
-            let dot: f32 = row.iter().zip(query).map(|(a, b)| a * b).sum();
-            scored.push((f, i, dot));
+            let dot = dot(row, query);
+            // Nothing in common (or opposed): no vote in the fusion, where even a last rank
+            // would lift a chunk BM25 found for a stop word above one only this list found.
+            if dot > 0.0 {
+                scored.push((f, i, dot));
+            }
         }
     }
     let by_score = |a: &(usize, usize, f32), b: &(usize, usize, f32)| b.2.total_cmp(&a.2);
@@ -164,6 +169,26 @@ fn top(
         .into_iter()
         .map(|(f, i, s)| (files[f].0.clone(), files[f].1.chunks[i], s))
         .collect()
+}
+
+/// The dot product, summed in 16 lanes: the compiler turns that into SIMD, which it may not
+/// do for one running sum (float addition is not associative). 10,000 chunks of 1,536
+/// dimensions: 2 ms, against 10 ms for a plain `sum()`.
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0f32; 16];
+    let (ca, cb) = (a.chunks_exact(16), b.chunks_exact(16));
+    let tail: f32 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in ca.zip(cb) {
+        for i in 0..16 {
+            acc[i] += x[i] * y[i];
+        }
+    }
+    acc.iter().sum::<f32>() + tail
 }
 
 /// Reciprocal rank fusion of ranked lists (best first): each chunk scores the sum of
@@ -233,6 +258,10 @@ mod tests {
                 .collect::<Vec<_>>(),
             [("b", 2), ("a", 5)]
         );
-        assert_eq!(top(&files, &[0.0, 1.0], 10).len(), 3);
+        // Orthogonal chunks (cosine 0) are no match.
+        assert_eq!(top(&files, &[0.0, 1.0], 10).len(), 2);
+        let long: Vec<f32> = (0..37).map(|i| i as f32).collect();
+        let plain: f32 = long.iter().map(|x| x * x).sum();
+        assert!((dot(&long, &long) - plain).abs() < 1e-3);
     }
 }
