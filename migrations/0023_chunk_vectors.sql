@@ -27,6 +27,9 @@ CREATE TABLE file_vectors (
     chunks  INTEGER NOT NULL
 ) STRICT;
 
+-- The worker's question: the documents uploaded for file search, oldest first.
+CREATE INDEX files_for_file_search ON files (created_at, file_id) WHERE embedded = 1;
+
 -- A document whose text changes (or that is no longer searched) loses its vectors, and is
 -- embedded again when it is searched.
 CREATE TRIGGER chunk_vectors_file_changed AFTER UPDATE OF text, embedded ON files

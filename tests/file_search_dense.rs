@@ -258,3 +258,32 @@ async fn embedding_is_billed_to_the_owner_and_skipped_without_credit() {
     assert_eq!(vectors_of(&server, &bread).await, 0);
     assert_eq!(broke.inputs(), 1, "only the query was embedded");
 }
+
+#[tokio::test]
+async fn azure_is_called_at_its_deployment_with_an_api_key_and_a_wrong_key_leaves_bm25() {
+    let (fake, emb) = (FakeOpenAi::start().await, FakeEmbeddings::start().await);
+    let endpoint = emb.base.trim_end_matches("/v1").to_owned();
+    let azure = |key: &str| {
+        TestServer::builder()
+            .env("EMBEDDINGS_PROVIDER", "azure")
+            .env("RAG_AZURE_OPENAI_ENDPOINT", &endpoint)
+            .env("RAG_AZURE_OPENAI_API_KEY", key)
+            .env("OPENAI_API_KEY", KEY)
+            .env("OPENAI_REVERSE_PROXY", &fake.base)
+    };
+    let server = azure(support::fake_embeddings::KEY).start().await;
+    let alice = server.signed_in("alice@example.org", PW).await;
+    let cars = add(&server, &alice, "cars.txt", CARS).await;
+    embedded(&server, 1).await;
+    assert_eq!(vectors_of(&server, &cars).await, 1);
+
+    // A wrong key is no passing trouble: the document waits, BM25 finds it.
+    let server = azure("wrong").start().await;
+    let bob = server.signed_in("bob@example.org", PW).await;
+    let bread = add(&server, &bob, "bread.txt", BREAD).await;
+    settle(&server).await;
+    eventually(|| async { emb.failures() >= 1 }).await;
+    let hits = found(&server, std::slice::from_ref(&bread), "bakery", true).await;
+    assert_eq!(hits.len(), 1);
+    assert_eq!(vectors_of(&server, &bread).await, 0);
+}

@@ -44,6 +44,8 @@ const LATER: Duration = Duration::from_secs(600);
 const POLL: Duration = Duration::from_secs(30);
 /// A query's embedding is on the request path: one try, this long at most.
 const QUERY_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long the worker lets writes gather after being woken by one.
+const GATHER: Duration = Duration::from_millis(500);
 /// Files looked at per pass (those put aside are skipped).
 const PENDING_LIMIT: usize = 1_000;
 
@@ -177,7 +179,10 @@ impl Worker {
                     .unwrap_or(now + POLL)
                     .min(now + POLL);
                 tokio::select! {
-                    () = self.db.changed() => {}
+                    () = self.db.changed() => {
+                        // Let an upload's writes (and a turn's) gather before looking again.
+                        tokio::time::sleep(GATHER).await;
+                    }
                     () = tokio::time::sleep_until(wake) => {}
                 }
                 continue;

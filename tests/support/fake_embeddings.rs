@@ -1,6 +1,7 @@
 //! A stand-in for OpenAI's embeddings API on 127.0.0.1, speaking its documented JSON:
 //! `POST /v1/embeddings` with `{"model", "input": string or [strings]}` and a bearer [`KEY`]
-//! answers `{"object": "list", "data": [{"object": "embedding", "index", "embedding"}],
+//! (or Azure OpenAI's `POST /openai/deployments/{deployment}/embeddings?api-version=...` with
+//! an `api-key` header) answers `{"object": "list", "data": [{"object": "embedding", "index", "embedding"}],
 //! "model", "usage": {"prompt_tokens", "total_tokens"}}`; errors are OpenAI's
 //! `{"error": {"message", "type", "param", "code"}}`: 401 `invalid_api_key` for another key,
 //! 429 `rate_limit_exceeded` with `retry-after`, 500 `server_error`.
@@ -127,6 +128,7 @@ impl FakeEmbeddings {
         let inner = Arc::new(Mutex::new(Inner::default()));
         let app = Router::new()
             .route("/v1/embeddings", post(embeddings))
+            .route("/openai/deployments/{deployment}/embeddings", post(azure))
             .with_state(inner.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}/v1", listener.local_addr().unwrap());
@@ -175,6 +177,28 @@ impl FakeEmbeddings {
             ("RAG_OPENAI_BASEURL", self.base.clone()),
         ]
     }
+}
+
+/// Azure's form of the same call: the key in `api-key`, an `api-version` required.
+async fn azure(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+    mut headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    if !query.unwrap_or_default().contains("api-version=") {
+        return error(
+            404,
+            "Resource not found",
+            "invalid_request_error",
+            Value::Null,
+        );
+    }
+    if let Some(key) = headers.remove("api-key") {
+        let bearer = format!("Bearer {}", key.to_str().unwrap_or_default());
+        headers.insert("authorization", bearer.parse().unwrap());
+    }
+    embeddings(State(inner), headers, body).await
 }
 
 fn error(status: u16, message: &str, kind: &str, code: Value) -> Response {
