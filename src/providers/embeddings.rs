@@ -6,8 +6,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::config::embeddings::EmbeddingsSettings;
 
@@ -50,26 +49,6 @@ impl EmbedError {
             retry_after: None,
         }
     }
-}
-
-#[derive(Deserialize)]
-struct Answer {
-    data: Vec<Item>,
-    #[serde(default)]
-    usage: Option<Usage>,
-}
-
-#[derive(Deserialize)]
-struct Item {
-    #[serde(default)]
-    index: Option<usize>,
-    embedding: Vec<f32>,
-}
-
-#[derive(Deserialize)]
-struct Usage {
-    #[serde(default)]
-    prompt_tokens: u64,
 }
 
 impl Embedder {
@@ -119,7 +98,7 @@ impl Embedder {
             });
         }
         let limit = 1024 * 1024 + inputs.len() * BYTES_PER_INPUT;
-        let answer: Answer = crate::net::json_bounded(response, limit, s.timeout)
+        let answer: Value = crate::net::json_bounded(response, limit, s.timeout)
             .await
             .ok_or_else(|| EmbedError {
                 message: "the answer is not an embeddings list (or too large or too slow)".into(),
@@ -132,20 +111,33 @@ impl Embedder {
 
 /// The answer's vectors by their `index` (OpenAI's order is not promised), each normalized;
 /// refused when one is missing, empty, not finite, or of another length than the first.
-fn vectors_in_order(answer: Answer, n: usize) -> Result<Embedded, EmbedError> {
-    if answer.data.len() != n {
+/// Read from a `Value` rather than typed structs: no deserializer compiled for them.
+fn vectors_in_order(answer: Value, n: usize) -> Result<Embedded, EmbedError> {
+    let data = answer["data"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    if data.len() != n {
         return Err(EmbedError::fatal(format!(
             "{} vectors for {n} inputs",
-            answer.data.len()
+            data.len()
         )));
     }
     let mut out: Vec<Option<Vec<f32>>> = vec![None; n];
-    for (i, item) in answer.data.into_iter().enumerate() {
-        let at = item.index.unwrap_or(i);
+    for (i, item) in data.iter().enumerate() {
+        let at = item["index"].as_u64().map_or(i, |x| x as usize);
+        let numbers = item["embedding"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let v: Option<Vec<f32>> = numbers
+            .iter()
+            .map(|x| x.as_f64().map(|f| f as f32))
+            .collect();
         let slot = out
             .get_mut(at)
             .ok_or_else(|| EmbedError::fatal(format!("a vector for input {at} of {n}")))?;
-        *slot = Some(item.embedding);
+        *slot = v;
     }
     let mut vectors = Vec::with_capacity(n);
     for v in out {
@@ -165,7 +157,7 @@ fn vectors_in_order(answer: Answer, n: usize) -> Result<Embedded, EmbedError> {
     }
     Ok(Embedded {
         vectors,
-        prompt_tokens: answer.usage.map_or(0, |u| u.prompt_tokens),
+        prompt_tokens: answer["usage"]["prompt_tokens"].as_u64().unwrap_or(0),
     })
 }
 
@@ -185,7 +177,7 @@ fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
 mod tests {
     use super::*;
 
-    fn answer(json: &str) -> Answer {
+    fn answer(json: &str) -> Value {
         serde_json::from_str(json).unwrap()
     }
 

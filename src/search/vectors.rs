@@ -138,13 +138,14 @@ fn passage(s: &StoredChunk, score: f32) -> Passage {
 }
 
 /// The `limit` best `(file, chunk, cosine)` of the files' vectors against `query`, of those
-/// with a positive cosine.
+/// with a positive cosine. Kept by insertion into a short sorted list rather than by sorting
+/// them all: as fast for the few kept, and no sort code compiled for it (the binary's budget).
 fn top(
     files: &[(String, Arc<FileVectors>)],
     query: &[f32],
     limit: usize,
 ) -> Vec<(String, u32, f32)> {
-    let mut scored: Vec<(usize, usize, f32)> = Vec::new();
+    let mut best: Vec<(usize, usize, f32)> = Vec::with_capacity(limit + 1);
     for (f, (_, v)) in files.iter().enumerate() {
         if v.dims != query.len() || v.dims == 0 {
             continue;
@@ -153,20 +154,14 @@ fn top(
             let dot = dot(row, query);
             // Nothing in common (or opposed): no vote in the fusion, where even a last rank
             // would lift a chunk BM25 found for a stop word above one only this list found.
-            if dot > 0.0 {
-                scored.push((f, i, dot));
+            if dot > 0.0 && (best.len() < limit || best.last().is_some_and(|l| dot > l.2)) {
+                let at = best.partition_point(|b| b.2 >= dot);
+                best.insert(at, (f, i, dot));
+                best.truncate(limit);
             }
         }
     }
-    let by_score = |a: &(usize, usize, f32), b: &(usize, usize, f32)| b.2.total_cmp(&a.2);
-    if scored.len() > limit && limit > 0 {
-        scored.select_nth_unstable_by(limit - 1, by_score);
-        scored.truncate(limit);
-    }
-    scored.sort_by(by_score);
-    scored.truncate(limit);
-    scored
-        .into_iter()
+    best.into_iter()
         .map(|(f, i, s)| (files[f].0.clone(), files[f].1.chunks[i], s))
         .collect()
 }
@@ -210,10 +205,14 @@ pub fn fuse(lists: &[Vec<Passage>], keep: usize) -> Vec<Passage> {
             }
         }
     }
-    // Stable: of equal scores, the earlier list's order stays.
-    fused.sort_by(|a, b| b.score.total_cmp(&a.score));
-    fused.truncate(keep);
-    fused
+    // By score, best first; of equal scores, the earlier list's order stays.
+    let mut out: Vec<Passage> = Vec::with_capacity(fused.len());
+    for p in fused {
+        let at = out.partition_point(|o| o.score >= p.score);
+        out.insert(at, p);
+    }
+    out.truncate(keep);
+    out
 }
 
 #[cfg(test)]
