@@ -5,12 +5,19 @@
 //! database (chunking included: pages/s is the indexing rate, the peak RSS is the process's),
 //! then prints p50/p99 of `search_files` for three-word questions scoped as the tool scopes
 //! them: the 20 files of one conversation or agent, and 1,000 (the most one agent lists).
+//!
+//! Then dense retrieval: random unit vectors of `BENCH_DIMS` dimensions (1,536 by default,
+//! text-embedding-3-small's) for every chunk of the first 1,000 files (`BENCH_PAGES=5` makes
+//! that 10,000 chunks), and the time of `VectorStore::nearest` over those files: the first
+//! scan (read from SQLite) and p50/p99 of the next ones (vectors kept in memory).
 
 use std::time::{Duration, Instant};
 
 use librechat::db::Db;
+use librechat::db::chunk_vectors::{self as vectors, NewVector};
 use librechat::db::files::File;
 use librechat::search::SearchIndex;
+use librechat::search::vectors::VectorStore;
 
 const WORDS: &[&str] = &[
     "engine",
@@ -205,4 +212,73 @@ fn main() {
             found as f64 / 1000.0
         );
     }
+    dense(&runtime, &db, &ids[..files.min(1000)], &mut rng, ms);
+}
+
+fn unit(rng: &mut Rng, dims: usize) -> Vec<f32> {
+    let v: Vec<f32> = (0..dims)
+        .map(|_| (rng.next() % 2001) as f32 / 1000.0 - 1.0)
+        .collect();
+    let norm = v
+        .iter()
+        .map(|x| x * x)
+        .sum::<f32>()
+        .sqrt()
+        .max(f32::MIN_POSITIVE);
+    v.into_iter().map(|x| x / norm).collect()
+}
+
+fn dense(
+    runtime: &tokio::runtime::Runtime,
+    db: &Db,
+    scope: &[String],
+    rng: &mut Rng,
+    ms: impl Fn(Duration) -> f64,
+) {
+    const MODEL: &str = "bench-embed";
+    let dims = env("BENCH_DIMS", 1536);
+    let mut chunks = 0;
+    for id in scope {
+        let id = id.clone();
+        let mut seed = Rng(rng.next() as u64);
+        chunks += runtime
+            .block_on(db.write(move |c| {
+                let doc = vectors::file_text(c, &id)?.expect("the file");
+                let rows: Vec<NewVector> = librechat::files::chunks::split(&doc.text)
+                    .into_iter()
+                    .zip(0u32..)
+                    .map(|(chunk, n)| NewVector {
+                        chunk: n,
+                        page: chunk.page,
+                        text: chunk.text,
+                        vector: unit(&mut seed, dims),
+                    })
+                    .collect();
+                let n = rows.len() as u32;
+                vectors::store(c, &id, &doc.updated_at, MODEL, &rows)?;
+                vectors::complete(c, &id, MODEL, n)?;
+                Ok(n as usize)
+            }))
+            .unwrap();
+    }
+    let store = VectorStore::new(db.clone());
+    let mut times = Vec::new();
+    for _ in 0..101 {
+        let q = unit(rng, dims);
+        let t = Instant::now();
+        let found = runtime
+            .block_on(store.nearest(MODEL, scope, q, 50))
+            .unwrap();
+        times.push(t.elapsed());
+        assert!(!found.is_empty());
+    }
+    let first = times.remove(0);
+    times.sort();
+    println!(
+        "dense scan of {chunks} chunks ({dims} dimensions) in {} files: first {:.1} ms (from SQLite), then p50 {:.2} ms, p99 {:.2} ms",
+        scope.len(),
+        ms(first),
+        ms(times[50]),
+        ms(times[99])
+    );
 }

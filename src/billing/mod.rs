@@ -221,6 +221,45 @@ impl Billing {
     }
 }
 
+impl Billing {
+    /// Records what embedding a file's chunks cost its owner (`context: embeddings`, one
+    /// prompt transaction with the model's rate), and takes it from the balance.
+    pub async fn spend_embeddings(
+        &self,
+        user_id: &str,
+        model: &str,
+        tokens: u64,
+    ) -> Result<(), DbError> {
+        if !self.transactions || tokens == 0 {
+            return Ok(());
+        }
+        let rate = rates::rate(model, TokenType::Prompt, None);
+        let t = NewTransaction {
+            user_id: user_id.to_owned(),
+            model: Some(model.to_owned()),
+            context: "embeddings",
+            value_key: rates::value_key(model).map(str::to_owned),
+            token_type: "prompt",
+            rate: Some(rate),
+            raw_amount: -(tokens as i64),
+            token_value: -((tokens as f64 * rate).ceil() as i64),
+            ..NewTransaction::default()
+        };
+        let (apply, policy) = (self.balance, self.policy.clone());
+        self.db
+            .write(move |c| {
+                let tx = c.transaction()?;
+                if apply {
+                    balances::ensure(&tx, &t.user_id, &policy)?;
+                }
+                balances::record(&tx, &t, apply)?;
+                tx.commit()?;
+                Ok(())
+            })
+            .await
+    }
+}
+
 /// Whether an auto-refill is due: enabled, an amount set, and the interval since the last one
 /// passed (or none yet).
 fn refill_due(b: &Balance) -> bool {

@@ -60,6 +60,13 @@ const TOKEN_VALUES: &[(&str, f64, f64)] = &[
     ("mistral-small", 0.2, 0.6),
     ("command-r", 0.5, 1.5),
     ("command-r-plus", 3.0, 15.0),
+    // Embedding models (file search's dense retrieval): prompt tokens only. Any other model
+    // with `embed` in its name (nomic-embed-text, mxbai-embed-large, ...) costs what
+    // text-embedding-3-small does.
+    ("embed", 0.02, 0.0),
+    ("text-embedding-3-small", 0.02, 0.0),
+    ("text-embedding-3-large", 0.13, 0.0),
+    ("text-embedding-ada-002", 0.1, 0.0),
 ];
 
 /// `(fragment, cache write, cache read)`, USD per million tokens.

@@ -9,6 +9,7 @@ pub mod agents;
 mod apple;
 mod dotenv;
 mod email;
+pub mod embeddings;
 mod env;
 pub mod features;
 mod files;

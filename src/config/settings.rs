@@ -52,6 +52,10 @@ pub struct Settings {
     /// The tools' credentials from the environment, and their services' addresses.
     #[serde(skip)]
     pub tools: super::tools::ToolSettings,
+    /// The embeddings endpoint of file search's dense retrieval (`EMBEDDINGS_PROVIDER`, ...);
+    /// `None` when not configured: file search is BM25 alone.
+    #[serde(skip)]
+    pub embeddings: Option<super::embeddings::EmbeddingsSettings>,
     /// `actions`: the domains and private services agents' actions may call.
     #[serde(skip)]
     pub actions: super::actions::ActionsConfig,
@@ -392,6 +396,7 @@ impl Settings {
             super::web_search::WebSearchConfig::load(env, parsed.as_written.get("webSearch"));
         warnings.extend(search_warnings);
         warnings.extend(agents.warnings.iter().cloned());
+        let embeddings = super::embeddings::EmbeddingsSettings::from_env(env, &mut warnings)?;
         let email = super::EmailSettings::from_env(env, &branding.app_title)?;
         let openid = super::OpenIdSettings::from_env(env, server.domain_server.as_deref())?;
         let saml = match openid {
@@ -435,6 +440,7 @@ impl Settings {
                 parsed.yaml.filtered_tools.as_deref(),
             ),
             actions,
+            embeddings,
             endpoints,
             moderation: crate::providers::moderation::Moderation::from_env(env)?,
             yaml_warnings: warnings,

@@ -38,6 +38,7 @@ pub mod avatars;
 pub mod balances;
 pub mod banner;
 pub mod bans;
+pub mod chunk_vectors;
 pub mod conversations;
 pub mod file_search;
 pub mod files;

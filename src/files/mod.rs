@@ -5,6 +5,7 @@
 pub mod avatar;
 pub mod chunks;
 pub mod documents;
+pub mod embeddings;
 pub mod images;
 pub mod intake;
 pub mod kinds;

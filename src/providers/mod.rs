@@ -10,6 +10,7 @@
 pub mod anthropic;
 mod anthropic_tools;
 pub mod content;
+pub mod embeddings;
 pub mod endpoints;
 pub mod google;
 mod google_tools;

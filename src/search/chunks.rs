@@ -29,6 +29,8 @@ const PAIR_BOOST: f32 = 1.5;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Passage {
     pub file_id: String,
+    /// Its number in the file (from 0).
+    pub chunk: u32,
     pub page: Option<u32>,
     pub text: String,
     /// BM25: higher is better; comparable within one search only.
@@ -43,20 +45,24 @@ impl SearchIndex {
         file: &'a FileDoc,
     ) -> impl Iterator<Item = TantivyDocument> + 'a {
         let f = &self.fields;
-        chunks::split(&file.text).into_iter().map(move |chunk| {
-            let mut d = TantivyDocument::default();
-            d.add_text(f.key, format!("{}:{}", Kind::Chunk.tag(), file.file_id));
-            d.add_text(f.id, &file.file_id);
-            d.add_text(f.kind, Kind::Chunk.tag());
-            d.add_text(f.user, &file.user_id);
-            d.add_text(f.file, &file.file_id);
-            d.add_text(f.body, &chunk.text);
-            d.add_text(f.passage, &chunk.text);
-            if let Some(page) = chunk.page {
-                d.add_u64(f.page, u64::from(page));
-            }
-            d
-        })
+        chunks::split(&file.text)
+            .into_iter()
+            .enumerate()
+            .map(move |(n, chunk)| {
+                let mut d = TantivyDocument::default();
+                d.add_text(f.key, format!("{}:{}", Kind::Chunk.tag(), file.file_id));
+                d.add_text(f.id, &file.file_id);
+                d.add_text(f.kind, Kind::Chunk.tag());
+                d.add_text(f.user, &file.user_id);
+                d.add_text(f.file, &file.file_id);
+                d.add_text(f.body, &chunk.text);
+                d.add_text(f.passage, &chunk.text);
+                d.add_u64(f.chunk, n as u64);
+                if let Some(page) = chunk.page {
+                    d.add_u64(f.page, u64::from(page));
+                }
+                d
+            })
     }
 
     /// The `limit` chunks of the files `file_ids` that answer `query` best (any of its words;
@@ -139,6 +145,11 @@ impl SearchIndex {
             };
             out.push(Passage {
                 file_id: text(self.fields.id),
+                chunk: doc
+                    .get_first(self.fields.chunk)
+                    .and_then(|v| v.as_u64())
+                    .and_then(|c| u32::try_from(c).ok())
+                    .unwrap_or_default(),
                 page: doc
                     .get_first(self.fields.page)
                     .and_then(|v| v.as_u64())

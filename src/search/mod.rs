@@ -18,6 +18,7 @@ pub mod indexer;
 pub mod query;
 pub mod snippet;
 pub mod tokenizer;
+pub mod vectors;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -36,7 +37,7 @@ pub use query::Wanted;
 
 /// Bumped whenever the schema or the tokenizer changes: an index made with another version is
 /// rebuilt at start.
-const FORMAT: &str = "librechat-search 3";
+const FORMAT: &str = "librechat-search 4";
 const FORMAT_FILE: &str = "librechat-search-format";
 
 /// Memory for the long-lived writer (tantivy's minimum per thread is 15 MB).
@@ -92,6 +93,8 @@ struct Fields {
     page: Field,
     /// A chunk's text, stored for the results (a message's is read from the database).
     passage: Field,
+    /// A chunk's number in its file (from 0): what its vector is stored under.
+    chunk: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -112,6 +115,7 @@ fn schema() -> (Schema, Fields) {
         file: b.add_text_field("file", STRING),
         page: b.add_u64_field("page", STORED),
         passage: b.add_text_field("passage", STORED),
+        chunk: b.add_u64_field("chunk", STORED),
     };
     (b.build(), fields)
 }

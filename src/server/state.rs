@@ -167,6 +167,7 @@ impl AppState {
         let jobs = Arc::new(crate::chat::jobs::Jobs::new());
         let http = crate::providers::http_client();
         let models = Arc::<crate::providers::models::ModelLists>::default();
+        let embeddings = embeddings(&settings, search.is_some(), &db, &http, &billing);
         let cipher = Arc::new(Cipher::new(settings_creds_key.as_str()));
         let metrics = settings_metrics.then(|| Arc::new(crate::metrics::Metrics::new()));
         let tools = Arc::new(crate::agents::tools::Registry::new(
@@ -211,6 +212,7 @@ impl AppState {
                 tool_auth,
                 actions: actions.clone(),
                 search: search.clone(),
+                embeddings,
             },
             settings: settings.clone(),
             guard: guard.clone(),
@@ -244,6 +246,30 @@ impl AppState {
             actions,
         })))
     }
+}
+
+/// File search's dense retrieval, with its worker started, when an embeddings endpoint is
+/// configured and the search index is open (file search needs it).
+fn embeddings(
+    settings: &Settings,
+    search: bool,
+    db: &Db,
+    http: &reqwest::Client,
+    billing: &Arc<crate::billing::Billing>,
+) -> Option<Arc<crate::files::embeddings::Embeddings>> {
+    let config = settings.embeddings.clone().filter(|_| search)?;
+    tracing::info!(provider = %config.provider, model = %config.model, "file search embeds its chunks");
+    let e = Arc::new(crate::files::embeddings::Embeddings::new(
+        config,
+        db.clone(),
+        http.clone(),
+    ));
+    tokio::spawn(crate::files::embeddings::run(
+        e.clone(),
+        db.clone(),
+        billing.clone(),
+    ));
+    Some(e)
 }
 
 /// Opens the search index and starts keeping it up to date (rebuilding it first, in the

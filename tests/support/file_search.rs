@@ -102,3 +102,34 @@ pub fn chat_body(text: &str, conversation: Option<&str>, files: &[&str], toggle:
     }
     body
 }
+
+/// Waits until `n` documents have all their chunks embedded.
+pub async fn embedded(server: &TestServer, n: i64) {
+    super::poll::eventually(|| async { server.count("file_vectors").await == n }).await;
+}
+
+/// The chunks a search of `file_ids` for `query` finds, best first: BM25 alone, or fused with
+/// dense retrieval when `dense` and the server has an embeddings endpoint.
+pub async fn found(
+    server: &TestServer,
+    file_ids: &[String],
+    query: &str,
+    dense: bool,
+) -> Vec<librechat::search::chunks::Passage> {
+    let index = server.state.search.clone().expect("search is on");
+    let embeddings = server
+        .state
+        .chat
+        .engine
+        .embeddings
+        .clone()
+        .filter(|_| dense);
+    librechat::agents::tools::file_search::passages(
+        &index,
+        embeddings.as_deref(),
+        file_ids.to_vec(),
+        query,
+    )
+    .await
+    .unwrap()
+}

@@ -10,6 +10,7 @@ pub mod agents;
 pub mod events;
 pub mod fake_api;
 pub mod fake_apple;
+pub mod fake_embeddings;
 pub mod fake_hostile;
 pub mod fake_openai;
 pub mod fake_search;

@@ -7,6 +7,10 @@
 //! read at each call (a file uploaded or deleted mid-conversation counts at once), and the
 //! search's query requires one of exactly those file ids.
 //!
+//! With an embeddings endpoint configured (`crate::files::embeddings`), the query is embedded
+//! too and the nearest chunks of the same files are fused with BM25's by reciprocal rank
+//! fusion; when the endpoint fails, BM25 answers alone.
+//!
 //! The answer is LibreChat's text: the ten best chunks as `File:`, `Relevance:`, `Content:`
 //! blocks joined by `---`, with the page (`Page:`) where the document has pages. BM25 scores
 //! are not distances, so `Relevance` is each chunk's score over the best one's (the first is
@@ -26,13 +30,17 @@ use super::{Context, Tool, ToolError, ToolFuture};
 use crate::db::Db;
 use crate::db::acl::Viewer;
 use crate::db::file_search::{self, Searchable};
+use crate::files::embeddings::Embeddings;
 use crate::providers::ToolDef;
-use crate::search::SearchIndex;
+use crate::search::chunks::Passage;
+use crate::search::{SearchError, SearchIndex};
 
 /// The tool's name, as LibreChat names it (`Tools.file_search`).
 pub const NAME: &str = "file_search";
 /// The chunks returned at most (LibreChat keeps the best ten).
 const RESULTS: usize = 10;
+/// How many of each list (BM25, dense) are fused.
+const CANDIDATES: usize = 50;
 
 /// LibreChat's description of the tool.
 const DESCRIPTION: &str = "Performs semantic search across attached \"file_search\" documents \
@@ -71,6 +79,8 @@ pub struct FileSearch {
     agent_id: Option<String>,
     /// With file citations (the role's `FILE_CITATIONS.USE`): how many the answer keeps.
     citations: Option<Limits>,
+    /// Dense retrieval, when configured.
+    dense: Option<Arc<Embeddings>>,
 }
 
 impl FileSearch {
@@ -80,6 +90,7 @@ impl FileSearch {
         viewer: Viewer,
         agent_id: Option<String>,
         citations: Option<Limits>,
+        dense: Option<Arc<Embeddings>>,
     ) -> Self {
         FileSearch {
             def: definition(citations.is_some()),
@@ -88,6 +99,7 @@ impl FileSearch {
             viewer,
             agent_id,
             citations,
+            dense,
         }
     }
 
@@ -110,10 +122,8 @@ impl FileSearch {
         }
         let ids: Vec<String> = files.iter().map(|f| f.file_id.clone()).collect();
         self.until_indexed(&ids).await;
-        let (index, q) = (self.index.clone(), query.to_owned());
-        let found = tokio::task::spawn_blocking(move || index.search_files(&ids, &q, RESULTS))
+        let found = passages(&self.index, self.dense.as_deref(), ids, query)
             .await
-            .map_err(|e| ToolError(format!("the search failed: {e}")))?
             .map_err(|e| {
                 tracing::warn!(error = %e, "file search failed");
                 ToolError("No results found or errors occurred while searching the files.".into())
@@ -153,6 +163,32 @@ impl FileSearch {
                 return;
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// The best chunks of the files `ids` for `query`, best first: BM25's, fused with the
+/// nearest chunks when `dense` is given and the query could be embedded.
+pub async fn passages(
+    index: &Arc<SearchIndex>,
+    dense: Option<&Embeddings>,
+    ids: Vec<String>,
+    query: &str,
+) -> Result<Vec<Passage>, SearchError> {
+    let wanted = if dense.is_some() { CANDIDATES } else { RESULTS };
+    let (index, q, files) = (index.clone(), query.to_owned(), ids.clone());
+    let mut bm25 = tokio::task::spawn_blocking(move || index.search_files(&files, &q, wanted))
+        .await
+        .map_err(|e| SearchError::Io(format!("the search failed: {e}")))??;
+    let Some(dense) = dense else {
+        return Ok(bm25);
+    };
+    match dense.nearest(&ids, query, CANDIDATES).await {
+        Ok(near) => Ok(crate::search::vectors::fuse(&[bm25, near], RESULTS)),
+        Err(e) => {
+            tracing::warn!(error = %e, "file search: the query could not be embedded; BM25 alone");
+            bm25.truncate(RESULTS);
+            Ok(bm25)
         }
     }
 }
@@ -200,11 +236,7 @@ pub fn tool_context(files: &[Searchable]) -> String {
 /// The passages as LibreChat's tool writes its results; with citations (`cited`: the answer's
 /// attachment number and the cited files in the client's order), each passage of a cited file
 /// with its anchor.
-fn format(
-    files: &[Searchable],
-    found: &[crate::search::chunks::Passage],
-    cited: Option<(u32, &[&str])>,
-) -> String {
+fn format(files: &[Searchable], found: &[Passage], cited: Option<(u32, &[&str])>) -> String {
     if found.is_empty() {
         return "No content found in the files. The files may not have been processed \
                 correctly or you may need to refine your query."
@@ -258,7 +290,6 @@ impl Tool for FileSearch {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::search::chunks::Passage;
 
     #[test]
     fn results_read_as_librechat_writes_them() {
@@ -273,12 +304,14 @@ mod tests {
         let found = vec![
             Passage {
                 file_id: "f1".into(),
+                chunk: 0,
                 page: Some(3),
                 text: "the answer".into(),
                 score: 4.0,
             },
             Passage {
                 file_id: "f1".into(),
+                chunk: 1,
                 page: None,
                 text: "less".into(),
                 score: 1.0,

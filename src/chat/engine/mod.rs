@@ -91,6 +91,8 @@ pub struct Engine {
     pub actions: Arc<crate::agents::actions::Actions>,
     /// The search index, for the `file_search` tool; `None` when search is off.
     pub search: Option<Arc<crate::search::SearchIndex>>,
+    /// File search's dense retrieval; `None` when no embeddings endpoint is configured.
+    pub embeddings: Option<Arc<crate::files::embeddings::Embeddings>>,
 }
 
 /// Why a saved answer carries an error part.

@@ -92,6 +92,7 @@ impl ChatService {
             crate::access::viewer(user),
             agent_id.map(str::to_owned),
             citations.then(|| Limits::from_config(&self.settings.agents)),
+            self.engine.embeddings.clone(),
         ))]
     }
 }
