@@ -180,6 +180,7 @@ mod tests {
     fn passage(id: &str, score: f32, page: Option<u32>) -> Passage {
         Passage {
             file_id: id.into(),
+            chunk: 0,
             page,
             text: format!("{id} {score}"),
             score,
