@@ -7,7 +7,7 @@
 //! them: the 20 files of one conversation or agent, and 1,000 (the most one agent lists).
 //!
 //! Then dense retrieval: random unit vectors of `BENCH_DIMS` dimensions (1,536 by default,
-//! text-embedding-3-small's) for every chunk of the first 1,000 files (`BENCH_PAGES=5` makes
+//! text-embedding-3-small's) for every chunk of the first 1,000 files (`BENCH_PAGES=10` makes
 //! that 10,000 chunks), and the time of `VectorStore::nearest` over those files: the first
 //! scan (read from SQLite) and p50/p99 of the next ones (vectors kept in memory).
 
