@@ -1,6 +1,7 @@
 //! `librechat doctor` against real peers: the fake OpenAI (key accepted, key refused), a real
 //! SMTP server (aiosmtpd) and a closed port, real slapd (service account accepted, refused),
-//! and data folders that are healthy, open to everyone, corrupt or from a newer version.
+//! fakes of an embeddings endpoint and of SearXNG (answering, failing, absent), and data
+//! folders that are healthy, open to everyone, corrupt or from a newer version.
 
 mod support;
 
@@ -8,7 +9,9 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Output;
 
+use support::fake_embeddings::FakeEmbeddings;
 use support::fake_openai::{FakeOpenAi, KEY};
+use support::fake_search::{FakeSearch, FakeWeb, Private};
 use support::slapd::{ADMIN_DN, ADMIN_PW, SUFFIX, Slapd};
 use support::smtp::SmtpSink;
 use support::{librechat, run, text};
@@ -220,4 +223,58 @@ async fn ldap_service_account_is_checked() {
             );
         }
     }
+}
+
+#[tokio::test]
+async fn file_and_web_search_services_are_checked() {
+    let embeddings = FakeEmbeddings::start().await;
+    let private = Private::start().await;
+    let web = FakeWeb::start(&private).await;
+    let search = FakeSearch::start(&web).await;
+    let dir = data_folder();
+    let run = |env: Vec<(&'static str, String)>| {
+        let path = dir.path().to_owned();
+        tokio::task::spawn_blocking(move || {
+            let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            doctor(&path, &env)
+        })
+    };
+    let mut env = embeddings.env();
+    env.push(("SEARXNG_INSTANCE_URL", search.base.clone()));
+    env.push(("JINA_API_KEY", "jina-key".into()));
+    let (code, report) = run(env).await.unwrap();
+    assert_eq!(code, Some(0), "{report}");
+    line(
+        &report,
+        "ok",
+        "embeddings: openai text-embedding-3-small answers",
+    );
+    line(&report, "ok", "web search: SearXNG at http://127.0.0.1");
+    line(
+        &report,
+        "note",
+        "the built-in scraper reads the pages; Jina ranks",
+    );
+    assert!(
+        !report.contains("jina-key"),
+        "keys are never printed: {report}"
+    );
+
+    // The endpoint fails and SearXNG is not there: both fail, with what to check.
+    embeddings.fail_after(Some(0));
+    let mut env = embeddings.env();
+    env.push(("SEARXNG_INSTANCE_URL", "http://127.0.0.1:9".into()));
+    let (code, report) = run(env).await.unwrap();
+    assert_eq!(code, Some(1), "{report}");
+    line(
+        &report,
+        "FAIL",
+        "embeddings: openai text-embedding-3-small: 500",
+    );
+    line(&report, "FAIL", "web search: SearXNG at http://127.0.0.1:9");
+
+    // Serper is named, never asked (each query is billed).
+    let env = vec![("SERPER_API_KEY", "serper-key".to_owned())];
+    let (_, report) = run(env).await.unwrap();
+    line(&report, "note", "web search: Serper (not asked");
 }

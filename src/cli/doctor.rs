@@ -427,7 +427,70 @@ async fn services(r: &mut Report, s: &Settings) {
             ),
         }
     }
+    knowledge(r, s, &http).await;
     clock(r, &clocks);
+}
+
+/// File search's embeddings endpoint (asked to embed one line) and web search's services:
+/// SearXNG asked one query; Serper, Firecrawl, Jina and Cohere named but not called, since
+/// each of their calls is billed.
+async fn knowledge(r: &mut Report, s: &Settings, http: &reqwest::Client) {
+    use crate::config::web_search::{Reranker, Scraper, SearchProvider};
+    if let Some(e) = &s.embeddings {
+        let embedder = crate::providers::embeddings::Embedder::new(e.clone());
+        match embedder.embed(http, &["librechat doctor".to_owned()]).await {
+            Ok(out) => r.ok(format!(
+                "embeddings: {} {} answers ({} dimensions)",
+                e.provider,
+                e.model,
+                out.vectors.first().map_or(0, Vec::len)
+            )),
+            Err(err) => r.add(
+                Level::Fail,
+                format!("embeddings: {} {}: {}", e.provider, e.model, err.message),
+                Some(
+                    "check EMBEDDINGS_PROVIDER, EMBEDDINGS_MODEL and the provider's key and \
+                     address (RAG_OPENAI_API_KEY, RAG_OPENAI_BASEURL, RAG_AZURE_OPENAI_*, \
+                     OLLAMA_BASE_URL); file search answers with BM25 alone meanwhile",
+                ),
+            ),
+        }
+    }
+    let web = &s.tools.web_search;
+    match crate::agents::tools::web_search::probe(web, http.clone()).await {
+        Some(Ok(found)) => r.ok(found),
+        Some(Err(why)) => r.add(
+            Level::Fail,
+            why,
+            Some(
+                "check SEARXNG_INSTANCE_URL (and SEARXNG_API_KEY), and that `json` is among \
+                 the instance's search.formats",
+            ),
+        ),
+        None if web.provider() == Some(SearchProvider::Serper) => r.add(
+            Level::Note,
+            "web search: Serper (not asked: each query is billed)",
+            None,
+        ),
+        None => {}
+    }
+    if web.provider().is_some() {
+        let scraper = match web.scraper {
+            Scraper::Firecrawl => "Firecrawl reads the pages (not asked: each page is billed)",
+            Scraper::Builtin => "the built-in scraper reads the pages",
+        };
+        let reranker = match web.reranker {
+            Reranker::Jina => "Jina ranks the passages (not asked)",
+            Reranker::Cohere => "Cohere ranks the passages (not asked)",
+            Reranker::Builtin => "the built-in reranker ranks the passages",
+            Reranker::None => "passages in page order (rerankerType: none)",
+        };
+        r.add(
+            Level::Note,
+            format!("web search: {scraper}; {reranker}"),
+            None,
+        );
+    }
 }
 
 /// This clock against the servers that answered: tokens, sign-ins and SAML assertions carry

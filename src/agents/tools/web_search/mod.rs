@@ -282,6 +282,37 @@ pub fn instructions(started: time::OffsetDateTime) -> String {
     format!("{CONTEXT}\n\n# `{NAME}` Runtime Context\nConversation Date & Time: {iso}")
 }
 
+/// What `librechat doctor` finds of the server's search provider: SearXNG asked one query
+/// (the JSON format must be on), through `http` as the tool calls it; `None` when there is
+/// no provider to ask without cost (none, or Serper, whose every query is billed).
+pub async fn probe(
+    config: &WebSearchConfig,
+    http: reqwest::Client,
+) -> Option<Result<String, String>> {
+    if config.provider() != Some(SearchProvider::Searxng) {
+        return None;
+    }
+    let base = config.searxng_instance_url.value.clone()?;
+    let searxng = providers::Searxng {
+        http,
+        base: base.clone(),
+        api_key: config.searxng_api_key.value.clone(),
+        timeout: config.search_timeout,
+    };
+    let query = Query {
+        q: "librechat".into(),
+        safe: config.safe_search,
+        ..Query::default()
+    };
+    Some(match searxng.search(&query).await {
+        Ok(found) => Ok(format!(
+            "web search: SearXNG at {base} answers in JSON ({} results)",
+            found.organic.len()
+        )),
+        Err(e) => Err(format!("web search: SearXNG at {base}: {}", e.0)),
+    })
+}
+
 /// Whether web search can run for `user_id`: the server has a search provider, or the person's
 /// own keys set one up. A toggle or an agent's tool for it otherwise offers nothing (as a
 /// toggle for a tool this server does not have).
