@@ -166,3 +166,61 @@ async fn a_service_that_refuses_breaks_or_hangs_leaves_the_answer_whole() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_person_may_bring_their_own_firecrawl_and_jina_keys() {
+    let w = web().await;
+    let services = FakeServices::start().await;
+    let jina_url = format!("{}/v1/rerank", services.base);
+    let env = [
+        ("SEARXNG_INSTANCE_URL", w.search.base.as_str()),
+        ("FIRECRAWL_API_KEY", "user_provided"),
+        ("FIRECRAWL_API_URL", services.base.as_str()),
+        ("JINA_API_KEY", "user_provided"),
+        ("JINA_API_URL", jina_url.as_str()),
+    ];
+    let server = server(&w, &env, "").await;
+    let (alice, bob) = server.two_users(PW).await;
+    let auth = server
+        .get_json("/api/agents/tools/web_search/auth", &alice.token)
+        .await;
+    assert_eq!(
+        auth,
+        json!({"authenticated": true, "authTypes": [["providers", "system_defined"],
+               ["scrapers", "user_provided"], ["rerankers", "user_provided"]]})
+    );
+    let install = json!({"pluginKey": "web_search", "action": "install",
+                         "auth": {"FIRECRAWL_API_KEY": FIRECRAWL_KEY, "JINA_API_KEY": JINA_KEY}});
+    let status = server
+        .send("POST", "/api/user/plugins", &alice.token, install)
+        .await
+        .status();
+    assert_eq!(status, 200);
+
+    // Alice's keys: Firecrawl reads and Jina ranks, with her keys.
+    let out = output(
+        &ask(
+            &w,
+            &server,
+            &alice,
+            json!({"query": "when are spring tides"}),
+        )
+        .await,
+    );
+    assert!(out.contains(FIRECRAWL_MARK), "{out}");
+    let scrapes = services.got("/v2/scrape");
+    assert_eq!(scrapes.len(), PATHS.len());
+    assert!(scrapes.iter().all(|g| g.token == FIRECRAWL_KEY));
+    let reranks = services.got("/v1/rerank");
+    assert_eq!(reranks.len(), 1);
+    assert_eq!(reranks[0].token, JINA_KEY);
+
+    // Bob gave none: the built-in parts read and rank for him, and neither service is called.
+    let before = services.got("/v").len();
+    let out = output(&ask(&w, &server, &bob, json!({"query": "when are spring tides"})).await);
+    assert!(
+        out.contains(ANSWER) && !out.contains(FIRECRAWL_MARK),
+        "{out}"
+    );
+    assert_eq!(services.got("/v").len(), before);
+}

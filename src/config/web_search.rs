@@ -84,6 +84,15 @@ pub struct Key {
     pub var: Option<String>,
     /// The server's value: none when unset, empty or `user_provided`.
     pub value: Option<String>,
+    /// The variable is `user_provided`: each person brings their own value.
+    pub personal: bool,
+}
+
+impl Key {
+    /// Whether the service this key opens is set up: by the server, or for each person.
+    pub fn is_set_up(&self) -> bool {
+        self.value.is_some() || self.personal
+    }
 }
 
 // Values are keys: never print them.
@@ -92,6 +101,7 @@ impl std::fmt::Debug for Key {
         f.debug_struct("Key")
             .field("var", &self.var)
             .field("set", &self.value.is_some())
+            .field("personal", &self.personal)
             .finish()
     }
 }
@@ -170,10 +180,11 @@ impl WebSearchConfig {
         let firecrawl_api_key = key("firecrawlApiKey", "FIRECRAWL_API_KEY");
         let scraper = match text("scraperProvider") {
             Some("builtin") => Scraper::Builtin,
-            // LibreChat's default scraper is Firecrawl, when its key is set.
-            None if firecrawl_api_key.value.is_some() => Scraper::Firecrawl,
+            // LibreChat's default scraper is Firecrawl, when its key is set (by the server, or
+            // `user_provided`: each person's own, the built-in scraper for those without).
+            None if firecrawl_api_key.is_set_up() => Scraper::Firecrawl,
             None => Scraper::Builtin,
-            Some("firecrawl") if firecrawl_api_key.value.is_some() => Scraper::Firecrawl,
+            Some("firecrawl") if firecrawl_api_key.is_set_up() => Scraper::Firecrawl,
             Some("firecrawl") => {
                 warnings.push(
                     "webSearch: Firecrawl has no key (firecrawlApiKey, FIRECRAWL_API_KEY); the \
@@ -210,7 +221,7 @@ impl WebSearchConfig {
         };
         let jina_api_key = key("jinaApiKey", "JINA_API_KEY");
         let cohere_api_key = key("cohereApiKey", "COHERE_API_KEY");
-        let (jina, cohere) = (jina_api_key.value.is_some(), cohere_api_key.value.is_some());
+        let (jina, cohere) = (jina_api_key.is_set_up(), cohere_api_key.is_set_up());
         let reranker = match text("rerankerType") {
             Some("builtin") => Reranker::Builtin,
             Some("none") => Reranker::None,
@@ -396,10 +407,12 @@ fn read_key(env: &Env, written: Option<&Value>, default_var: &str) -> Key {
                 .get(var)
                 .filter(|v| usable(v))
                 .map(|v| v.trim().to_owned()),
+            personal: env.get(var).is_some_and(|v| v.trim() == USER_PROVIDED),
         },
         None => Key {
             var: None,
             value: usable(&written).then_some(written),
+            personal: false,
         },
     }
 }
@@ -493,6 +506,19 @@ mod tests {
         assert_eq!(c.firecrawl_version, "v1");
         assert_eq!(c.jina_api_url, "http://rerank.lan/v1/rerank");
         assert_eq!(c.firecrawl_options["onlyMainContent"], false);
+        // `user_provided`: each person's own key, so the service is chosen (with the built-in
+        // one for those who gave none).
+        let e = env(&[
+            ("FIRECRAWL_API_KEY", "user_provided"),
+            ("COHERE_API_KEY", "user_provided"),
+        ]);
+        let (c, w) = WebSearchConfig::load(&e, None);
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(
+            (c.scraper, c.reranker),
+            (Scraper::Firecrawl, Reranker::Cohere)
+        );
+        assert!(c.firecrawl_api_key.personal && c.firecrawl_api_key.value.is_none());
         // Jina first, when both keys are set and none is named.
         let e = env(&[("JINA_API_KEY", "j-1"), ("COHERE_API_KEY", "co-1")]);
         assert_eq!(WebSearchConfig::load(&e, None).0.reranker, Reranker::Jina);

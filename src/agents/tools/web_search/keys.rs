@@ -1,7 +1,8 @@
 //! Keys a person brings for web search, where the server has none (LibreChat's
 //! `user_provided`): their Serper key or their SearXNG's address, stored with
 //! `POST /api/user/plugins` (`pluginKey: web_search`) under the variable the `webSearch` key
-//! names (`SERPER_API_KEY`, `SEARXNG_INSTANCE_URL`, `SEARXNG_API_KEY`).
+//! names (`SERPER_API_KEY`, `SEARXNG_INSTANCE_URL`, `SEARXNG_API_KEY`); and, where those keys
+//! are `user_provided`, their Firecrawl, Jina or Cohere key (`WebSearch::services_for`).
 
 use super::super::{Credentials, ToolError};
 use crate::config::web_search::{Key, SearchProvider, WebSearchConfig};
@@ -14,7 +15,7 @@ pub enum Personal {
 }
 
 /// The person's value of `key`, when it names a variable they stored.
-async fn stored(
+pub(super) async fn stored(
     creds: &dyn Credentials,
     user_id: &str,
     key: &Key,

@@ -80,48 +80,13 @@ impl WebSearch {
         let firecrawl = (config.scraper == Scraper::Firecrawl)
             .then(|| config.firecrawl_api_key.value.clone())
             .flatten()
-            .map(|key| services::Firecrawl {
-                http: http.clone(),
-                endpoint: format!(
-                    "{}/{}/scrape",
-                    config
-                        .firecrawl_api_url
-                        .value
-                        .as_deref()
-                        .unwrap_or(crate::config::web_search::FIRECRAWL_API_URL)
-                        .trim_end_matches('/'),
-                    config.firecrawl_version
-                ),
-                key,
-                options: config.firecrawl_options.clone(),
-            });
-        let reranker = match config.reranker {
-            Reranker::Jina => config.jina_api_key.value.clone().map(|key| {
-                (
-                    "Jina",
-                    config.jina_api_url.clone(),
-                    key,
-                    services::Reranker::JINA_MODEL,
-                )
-            }),
-            Reranker::Cohere => config.cohere_api_key.value.clone().map(|key| {
-                (
-                    "Cohere",
-                    config.cohere_api_url.clone(),
-                    key,
-                    services::Reranker::COHERE_MODEL,
-                )
-            }),
-            _ => None,
-        }
-        .map(|(name, endpoint, key, model)| services::Reranker {
-            http: http.clone(),
-            name,
-            endpoint,
-            key,
-            model,
-            timeout: config.search_timeout,
-        });
+            .map(|key| services::Firecrawl::new(config, http.clone(), key));
+        let reranker = services::Reranker::new(
+            config,
+            http.clone(),
+            config.jina_api_key.value.clone(),
+            config.cohere_api_key.value.clone(),
+        );
         WebSearch {
             def: definition(),
             provider,
@@ -180,7 +145,15 @@ impl WebSearch {
         let turn = cx.attachments.next_use(NAME);
         let found = provider.search(&query).await?;
         let started = std::time::Instant::now();
-        let highlights = self.read_pages(&query.q, &found.organic).await;
+        let (firecrawl, reranker) = self.services_for(cx).await;
+        let highlights = self
+            .read_pages(
+                &query.q,
+                &found.organic,
+                firecrawl.as_ref(),
+                reranker.as_ref(),
+            )
+            .await;
         tracing::debug!(
             provider = provider.name(),
             results = found.organic.len(),
@@ -200,12 +173,61 @@ impl WebSearch {
         Ok(output::for_model(turn, &query.q, &found, &highlights))
     }
 
+    /// The Firecrawl and reranking services of this search: the server's, else, where their
+    /// keys are `user_provided`, the person's own (stored as the keys name them); none for
+    /// the built-in parts.
+    async fn services_for(
+        &self,
+        cx: &Context,
+    ) -> (Option<services::Firecrawl>, Option<services::Reranker>) {
+        let Some(super::CredentialSource(store)) = &cx.credentials else {
+            return (self.firecrawl.clone(), self.reranker.clone());
+        };
+        let own = |key: &crate::config::web_search::Key| {
+            let key = key.clone();
+            async move {
+                if !key.personal {
+                    return None;
+                }
+                keys::stored(store.as_ref(), &cx.user_id, &key)
+                    .await
+                    .ok()
+                    .flatten()
+            }
+        };
+        let config = &self.config;
+        let firecrawl = match &self.firecrawl {
+            Some(f) => Some(f.clone()),
+            None if config.scraper == Scraper::Firecrawl => own(&config.firecrawl_api_key)
+                .await
+                .map(|key| services::Firecrawl::new(config, self.http.clone(), key)),
+            None => None,
+        };
+        let reranker = match &self.reranker {
+            Some(r) => Some(r.clone()),
+            None => services::Reranker::new(
+                config,
+                self.http.clone(),
+                own(&config.jina_api_key).await,
+                own(&config.cohere_api_key).await,
+            ),
+        };
+        (firecrawl, reranker)
+    }
+
     /// The best passages of each of the first [`PAGES_READ`] web results' pages (an empty
-    /// list for a page that could not be read), each page read and ranked at the same time.
-    async fn read_pages(&self, query: &str, organic: &[Source]) -> Vec<Vec<rerank::Highlight>> {
+    /// list for a page that could not be read), each page read and ranked at the same time,
+    /// by `firecrawl` and `reranker` where given, else by the built-in parts.
+    async fn read_pages(
+        &self,
+        query: &str,
+        organic: &[Source],
+        firecrawl: Option<&services::Firecrawl>,
+        reranker: Option<&services::Reranker>,
+    ) -> Vec<Vec<rerank::Highlight>> {
         let reads = organic.iter().take(PAGES_READ).map(|s| async move {
             let timeout = self.config.scraper_timeout;
-            let page = match &self.firecrawl {
+            let page = match firecrawl {
                 Some(f) => f.page(&self.guarded, &s.link, timeout).await,
                 None => scrape::page(&self.guarded, &s.link, timeout).await,
             };
@@ -218,7 +240,7 @@ impl WebSearch {
             }
         });
         let pages: Vec<Vec<String>> = futures_util::future::join_all(reads).await;
-        match (&self.reranker, self.config.reranker) {
+        match (reranker, self.config.reranker) {
             (_, Reranker::None) => pages
                 .into_iter()
                 .map(|p| {
@@ -330,21 +352,33 @@ pub async fn available(
 }
 
 /// LibreChat's answer to `GET /api/agents/tools/web_search/auth` (its `verifyWebSearchAuth`):
-/// whether each kind of service is set up, and by whom. The scraper and the reranker are
-/// built in, so they always are, by the server; the search provider is when the server has
-/// one, by the person when their own keys set one up.
+/// whether each kind of service is set up, and by whom. The search provider is when the server
+/// has one, by the person when their own keys set one up; the scraper and the reranker always
+/// are (built in), by the person when the service chosen takes each person's own key
+/// (`user_provided`), which they may or may not have given (the built-in part stands in).
 pub async fn auth_status(
     config: &WebSearchConfig,
     creds: &dyn super::Credentials,
     user_id: &str,
 ) -> Value {
     let system = config.provider().is_some();
+    let by = |personal: bool| {
+        if personal {
+            "user_provided"
+        } else {
+            "system_defined"
+        }
+    };
     json!({
         "authenticated": available(config, creds, user_id).await,
         "authTypes": [
             ["providers", if system { "system_defined" } else { "user_provided" }],
-            ["scrapers", "system_defined"],
-            ["rerankers", "system_defined"],
+            ["scrapers", by(config.scraper == Scraper::Firecrawl && config.firecrawl_api_key.personal)],
+            ["rerankers", by(match config.reranker {
+                Reranker::Jina => config.jina_api_key.personal,
+                Reranker::Cohere => config.cohere_api_key.personal,
+                _ => false,
+            })],
         ],
     })
 }

@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 use super::extract::Page;
 use super::rerank::Highlight;
 use super::scrape::NotRead;
+use crate::config::web_search::{FIRECRAWL_API_URL, Reranker as RerankerType, WebSearchConfig};
 use crate::net::{Guarded, body_prefix, error_text};
 
 /// The most read of Firecrawl's answer: the page's Markdown and metadata, in JSON.
@@ -26,6 +27,7 @@ const MAX_SCRAPE_BYTES: usize = 4 * 1024 * 1024;
 const MAX_RERANK_BYTES: usize = 256 * 1024;
 
 /// A Firecrawl-compatible scraper.
+#[derive(Clone)]
 pub struct Firecrawl {
     pub http: reqwest::Client,
     /// The scrape route: `{firecrawlApiUrl}/{firecrawlVersion}/scrape`.
@@ -36,6 +38,22 @@ pub struct Firecrawl {
 }
 
 impl Firecrawl {
+    /// Firecrawl as `config` sets it up, called with `key`.
+    pub fn new(config: &WebSearchConfig, http: reqwest::Client, key: String) -> Self {
+        let base = config
+            .firecrawl_api_url
+            .value
+            .as_deref()
+            .unwrap_or(FIRECRAWL_API_URL)
+            .trim_end_matches('/');
+        Firecrawl {
+            http,
+            endpoint: format!("{base}/{}/scrape", config.firecrawl_version),
+            key,
+            options: config.firecrawl_options.clone(),
+        }
+    }
+
     /// Has Firecrawl read `link`, within `timeout` in all (also sent as its own `timeout`).
     pub async fn page(
         &self,
@@ -140,6 +158,7 @@ fn said(text: &str) -> String {
 
 /// A reranking service: Jina's and Cohere's APIs take and answer the same fields
 /// (`{model, query, documents, top_n}` → `{results: [{index, relevance_score}]}`).
+#[derive(Clone)]
 pub struct Reranker {
     pub http: reqwest::Client,
     /// `Jina` or `Cohere`, for messages.
@@ -155,6 +174,34 @@ impl Reranker {
     pub const JINA_MODEL: &'static str = "jina-reranker-v2-base-multilingual";
     /// Cohere's current reranker.
     pub const COHERE_MODEL: &'static str = "rerank-v3.5";
+
+    /// The service `config.reranker` names, with its key (`jina_key` or `cohere_key`); none
+    /// for the built-in ranking, or without the key.
+    pub fn new(
+        config: &WebSearchConfig,
+        http: reqwest::Client,
+        jina_key: Option<String>,
+        cohere_key: Option<String>,
+    ) -> Option<Self> {
+        let (name, endpoint, key, model) = match config.reranker {
+            RerankerType::Jina => ("Jina", &config.jina_api_url, jina_key?, Self::JINA_MODEL),
+            RerankerType::Cohere => (
+                "Cohere",
+                &config.cohere_api_url,
+                cohere_key?,
+                Self::COHERE_MODEL,
+            ),
+            RerankerType::Builtin | RerankerType::None => return None,
+        };
+        Some(Reranker {
+            http,
+            name,
+            endpoint: endpoint.clone(),
+            key,
+            model,
+            timeout: config.search_timeout,
+        })
+    }
 
     /// The `top_n` passages of `passages` that answer `query` best, best first.
     pub async fn best(
