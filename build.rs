@@ -8,6 +8,7 @@ use std::path::Path;
 fn main() {
     embed_migrations();
     record_commit();
+    pack_relocations();
 }
 
 /// `LIBRECHAT_GIT_COMMIT`: the commit being built (12 hex digits), from the environment when a
@@ -89,4 +90,37 @@ fn embed_migrations() {
     out.push_str("];\n");
     let dest = Path::new(&std::env::var("OUT_DIR").unwrap()).join("migrations.rs");
     std::fs::write(dest, out).unwrap();
+}
+
+/// Packs the binary's relative relocations (`-z pack-relative-relocs`, DT_RELR): a
+/// position-independent executable otherwise carries 24 bytes of relocation per pointer in its
+/// read-only data (1.3 MB here). The binary then needs glibc 2.36 or later to start (it needed
+/// 2.35 already), so this is done only when building on such a glibc for the same target, and
+/// `LIBRECHAT_PACK_RELOCS=0` turns it off (a binary meant for an older system).
+fn pack_relocations() {
+    println!("cargo:rerun-if-env-changed=LIBRECHAT_PACK_RELOCS");
+    let var = |k: &str| std::env::var(k).unwrap_or_default();
+    if var("CARGO_CFG_TARGET_OS") != "linux"
+        || var("CARGO_CFG_TARGET_ENV") != "gnu"
+        || var("HOST") != var("TARGET")
+        || var("LIBRECHAT_PACK_RELOCS") == "0"
+    {
+        return;
+    }
+    // "glibc 2.36" from getconf; anything else (musl, no getconf) leaves the relocations as
+    // they are.
+    let glibc = std::process::Command::new("getconf")
+        .arg("GNU_LIBC_VERSION")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default();
+    let Some(version) = glibc.strip_prefix("glibc ") else {
+        return;
+    };
+    let mut parts = version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    if (major, minor) >= (2, 36) {
+        println!("cargo:rustc-link-arg-bins=-Wl,-z,pack-relative-relocs");
+    }
 }
