@@ -268,7 +268,8 @@ fn debian_package_builds_installs_upgrades_and_purges() {
     for field in [
         "Package: librechat",
         concat!("Version: ", env!("CARGO_PKG_VERSION")),
-        "Depends: passwd",
+        "Depends: libc6 (>= 2.",
+        ", passwd",
         "postinst",
         "postrm",
         "conffiles",

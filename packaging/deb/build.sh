@@ -42,13 +42,19 @@ for script in postinst prerm postrm; do
 done
 printf '/etc/librechat/librechat.yaml\n/etc/librechat/librechat.env\n' > "$STAGE/DEBIAN/conffiles"
 SIZE=$(du -sk --exclude=DEBIAN "$STAGE" | cut -f1)
+# The glibc the binary needs: the newest symbol version it names, and 2.36 when its
+# relocations are packed (DT_RELR; see build.rs), so dpkg refuses a system too old to start it.
+GLIBC=$(grep -ao 'GLIBC_2\.[0-9]*' "$BINARY" | sed 's/GLIBC_//' | sort -uV | tail -n 1)
+if grep -aq GLIBC_ABI_DT_RELR "$BINARY"; then
+  GLIBC=$(printf '%s\n2.36\n' "$GLIBC" | sort -V | tail -n 1)
+fi
 cat > "$STAGE/DEBIAN/control" <<CONTROL
 Package: librechat
 Version: $VERSION
 Architecture: $ARCH
 Maintainer: librechat maintainers <librechat@localhost>
 Installed-Size: $SIZE
-Depends: passwd
+Depends: libc6 (>= ${GLIBC:-2.17}), passwd
 Section: net
 Priority: optional
 Description: self-hosted, multi-user AI chat service in one executable
