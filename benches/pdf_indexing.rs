@@ -15,17 +15,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
-
-/// Resident memory of a process now, in MB (0 once it is gone).
-fn rss_mb(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
-}
+use common::stream::rss_mb;
 
 /// The server's resident memory, and its children's (the document reader) added.
 fn tree_rss_mb(pid: u32) -> (f64, f64) {
@@ -86,25 +76,7 @@ fn main() {
     let db = database(dir.path());
     runtime.block_on(async {
         let http = reqwest::Client::builder().no_proxy().build().unwrap();
-        let pw = "benchmark password";
-        http.post(format!("{base}/api/auth/register"))
-            .json(
-                &json!({"email": "pdf@example.org", "password": pw, "confirm_password": pw,
-                          "name": "Bench", "username": "pdf"}),
-            )
-            .send()
-            .await
-            .unwrap();
-        let login: Value = http
-            .post(format!("{base}/api/auth/login"))
-            .json(&json!({"email": "pdf@example.org", "password": pw}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let token = login["token"].as_str().unwrap().to_owned();
+        let token = common::sign_up(&http, &base, "pdf@example.org").await;
         assert_eq!(outbox(&db), 0, "the index is idle before the upload");
 
         let sampling = Arc::new(AtomicBool::new(true));

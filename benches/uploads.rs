@@ -45,23 +45,6 @@ fn rss_mb(pid: u32) -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
-async fn sign_in(http: &reqwest::Client, base: &str, email: &str) -> String {
-    let pw = "benchmark password";
-    http.post(format!("{base}/api/auth/register"))
-        .json(&json!({"email": email, "password": pw, "confirm_password": pw, "name": "Bench", "username": email.split('@').next().unwrap()}))
-        .send().await.unwrap();
-    let login: Value = http
-        .post(format!("{base}/api/auth/login"))
-        .json(&json!({"email": email, "password": pw}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    login["token"].as_str().unwrap().to_owned()
-}
-
 fn form(name: &str, mime: &str, part: reqwest::multipart::Part) -> reqwest::multipart::Form {
     reqwest::multipart::Form::new()
         .text("endpoint", "openAI")
@@ -100,7 +83,7 @@ async fn run() {
     // Ten 100 MB uploads at once, each from its own account (an account streams 4 at a time).
     let mut tokens = Vec::new();
     for i in 0..UPLOADS {
-        tokens.push(sign_in(&http, &base, &format!("up{i}@example.org")).await);
+        tokens.push(common::sign_up(&http, &base, &format!("up{i}@example.org")).await);
     }
     let sampling = Arc::new(AtomicBool::new(true));
     let sampler = {

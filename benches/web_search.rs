@@ -13,11 +13,14 @@
 //! network; over the internet the pages' own latency adds to it (read at the same time, so
 //! the slowest page counts, bounded by `scraperTimeout`).
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::Query;
 use axum::routing::get;
+use common::stream::pct;
 use librechat::agents::tools::web_search::{self, WebSearch, passages, readable, rerank_best};
 use librechat::agents::tools::{Context, Tool};
 use librechat::config::Env;
@@ -96,11 +99,6 @@ async fn serve() -> String {
     }
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     base
-}
-
-fn pct(sorted: &[Duration], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
-    sorted[i].as_secs_f64() * 1000.0
 }
 
 fn report(name: &str, mut times: Vec<Duration>) -> f64 {

@@ -60,3 +60,27 @@ pub fn start_server(dir: &Path, env: &[(&str, &str)]) -> (Child, u16) {
     }
     (child, port)
 }
+
+/// Registers `email` (password "benchmark password", its name's part before `@` as username)
+/// and signs in; the access token.
+pub async fn sign_up(http: &reqwest::Client, base: &str, email: &str) -> String {
+    let pw = "benchmark password";
+    http.post(format!("{base}/api/auth/register"))
+        .json(
+            &serde_json::json!({"email": email, "password": pw, "confirm_password": pw,
+                                  "name": "Bench", "username": email.split('@').next().unwrap()}),
+        )
+        .send()
+        .await
+        .unwrap();
+    let login: serde_json::Value = http
+        .post(format!("{base}/api/auth/login"))
+        .json(&serde_json::json!({"email": email, "password": pw}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    login["token"].as_str().unwrap().to_owned()
+}

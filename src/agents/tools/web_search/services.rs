@@ -71,35 +71,18 @@ impl Firecrawl {
         if body.get("timeout").is_none() {
             body["timeout"] = json!(timeout.as_millis() as u64);
         }
-        let call = async {
-            let response = self
-                .http
-                .post(&self.endpoint)
-                .bearer_auth(&self.key)
-                .json(&body)
-                .send()
-                .await
-                .map_err(|e| NotRead::Fetch(format!("Firecrawl: {}", e.without_url())))?;
-            let status = response.status();
-            if !status.is_success() {
-                let text = error_text(response).await;
-                return Err(NotRead::Service(format!(
-                    "Firecrawl answered HTTP {}: {}",
-                    status.as_u16(),
-                    said(&text)
-                )));
-            }
-            let bytes = body_prefix(response, MAX_SCRAPE_BYTES + 1, timeout).await;
-            if bytes.len() > MAX_SCRAPE_BYTES {
-                return Err(NotRead::Service("Firecrawl's answer is too long".into()));
-            }
-            let answer: Value = serde_json::from_slice(&bytes)
-                .map_err(|_| NotRead::Service("Firecrawl's answer is not JSON".into()))?;
-            scraped(&answer)
-        };
-        tokio::time::timeout(timeout, call)
-            .await
-            .map_err(|_| NotRead::Timeout)?
+        let answer = post_json(
+            &self.http,
+            "Firecrawl",
+            &self.endpoint,
+            &self.key,
+            &body,
+            MAX_SCRAPE_BYTES,
+            timeout,
+        )
+        .await
+        .map_err(NotRead::Service)?;
+        scraped(&answer)
     }
 }
 
@@ -142,6 +125,45 @@ fn scraped(answer: &Value) -> Result<Page, NotRead> {
             .to_owned(),
         paragraphs,
     })
+}
+
+/// POSTs `body` to a service's `endpoint` with `key` as a bearer token: its JSON answer (at
+/// most `limit` bytes), all within `within`; else what went wrong, in words that name it.
+async fn post_json(
+    http: &reqwest::Client,
+    name: &str,
+    endpoint: &str,
+    key: &str,
+    body: &Value,
+    limit: usize,
+    within: Duration,
+) -> Result<Value, String> {
+    let call = async {
+        let response = http
+            .post(endpoint)
+            .bearer_auth(key)
+            .json(body)
+            .send()
+            .await
+            .map_err(|e| format!("{name}: {}", e.without_url()))?;
+        let status = response.status();
+        if !status.is_success() {
+            let text = error_text(response).await;
+            return Err(format!(
+                "{name} answered HTTP {}: {}",
+                status.as_u16(),
+                said(&text)
+            ));
+        }
+        let bytes = body_prefix(response, limit + 1, within).await;
+        if bytes.len() > limit {
+            return Err(format!("{name}'s answer is too long"));
+        }
+        serde_json::from_slice(&bytes).map_err(|_| format!("{name}'s answer is not JSON"))
+    };
+    tokio::time::timeout(within, call)
+        .await
+        .map_err(|_| format!("{name} did not answer in time"))?
 }
 
 /// What a service's error answer says: its `error` or `message`, else its start.
@@ -217,34 +239,16 @@ impl Reranker {
             "model": self.model, "query": query, "documents": passages,
             "top_n": top_n.min(passages.len()),
         });
-        let call = async {
-            let response = self
-                .http
-                .post(&self.endpoint)
-                .bearer_auth(&self.key)
-                .json(&body)
-                .send()
-                .await
-                .map_err(|e| format!("{}: {}", self.name, e.without_url()))?;
-            let status = response.status();
-            if !status.is_success() {
-                let text = error_text(response).await;
-                return Err(format!(
-                    "{} answered HTTP {}: {}",
-                    self.name,
-                    status.as_u16(),
-                    said(&text)
-                ));
-            }
-            let bytes = body_prefix(response, MAX_RERANK_BYTES + 1, self.timeout).await;
-            serde_json::from_slice::<Value>(&bytes)
-                .ok()
-                .filter(|_| bytes.len() <= MAX_RERANK_BYTES)
-                .ok_or_else(|| format!("{}'s answer is not JSON of results", self.name))
-        };
-        let answer = tokio::time::timeout(self.timeout, call)
-            .await
-            .map_err(|_| format!("{} did not answer in time", self.name))??;
+        let answer = post_json(
+            &self.http,
+            self.name,
+            &self.endpoint,
+            &self.key,
+            &body,
+            MAX_RERANK_BYTES,
+            self.timeout,
+        )
+        .await?;
         ranked(&answer, passages, top_n)
             .ok_or_else(|| format!("{}'s answer has no results", self.name))
     }
