@@ -22,6 +22,7 @@ pub mod db;
 pub mod files;
 pub mod logging;
 pub mod mail;
+pub mod mcp;
 pub mod memory;
 pub mod metrics;
 pub mod net;
