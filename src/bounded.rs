@@ -33,6 +33,17 @@ impl<V: Clone + Send + Sync + 'static> BoundedCache<V> {
         }
     }
 
+    /// Drops every value now.
+    pub fn clear(&self) {
+        self.inner.invalidate_all();
+        self.inner.run_pending_tasks();
+    }
+
+    /// Drops the values whose time is up now (otherwise they go on later use of the cache).
+    pub fn run_pending_tasks(&self) {
+        self.inner.run_pending_tasks();
+    }
+
     pub fn get(&self, key: &str) -> Option<V> {
         self.inner.get(key).map(|v| downcast(&v))
     }

@@ -250,14 +250,14 @@ async fn features_not_here_yet_answer_as_librechat_does_when_off_or_empty() {
 
 #[tokio::test]
 async fn mcp_is_refused_as_librechat_refuses_a_role_without_it() {
-    // Not built here, so no role has it, whatever librechat.yaml says.
+    // librechat.yaml takes the permission from every role.
     let server = TestServer::builder()
-        .yaml("version: 1.3.17\ninterface:\n  mcpServers:\n    use: true\n")
+        .yaml("version: 1.3.17\ninterface:\n  mcpServers:\n    use: false\n")
         .start()
         .await;
     let s = server.signed_in("alice@example.org", PW).await;
     assert_eq!(s.user["role"], "ADMIN");
-    for path in ["/api/mcp/servers"] {
+    for path in ["/api/mcp/servers", "/api/mcp/tools"] {
         let resp = server.get_as(path, &s.token).await;
         assert_eq!(resp.status(), 403, "{path}");
         assert_eq!(
@@ -266,6 +266,12 @@ async fn mcp_is_refused_as_librechat_refuses_a_role_without_it() {
         );
         assert_eq!(server.get(path).await.status(), 401, "{path}");
     }
+    // With no servers configured, a role that may use them sees none.
+    let server = TestServer::builder().start().await;
+    let s = server.signed_in("alice@example.org", PW).await;
+    let resp = server.get_as("/api/mcp/servers", &s.token).await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.json::<Value>().await.unwrap(), json!({}));
 }
 
 /// Creates a conversation with this title through the API; returns its id.

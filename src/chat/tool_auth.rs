@@ -72,6 +72,14 @@ pub struct ToolAuth {
     cipher: Arc<Cipher>,
     settings: ToolSettings,
     registry: Arc<Registry>,
+    /// The MCP servers' `customUserVars`, by plugin key (`mcp_<server>`, as LibreChat's client
+    /// stores them).
+    mcp_vars: Vec<(String, Vec<String>)>,
+}
+
+/// The plugin key a person's variables for the MCP server `server` are stored under.
+pub fn mcp_plugin_key(server: &str) -> String {
+    format!("mcp_{server}")
 }
 
 impl ToolAuth {
@@ -80,13 +88,33 @@ impl ToolAuth {
         cipher: Arc<Cipher>,
         settings: ToolSettings,
         registry: Arc<Registry>,
+        mcp: &crate::mcp::config::McpConfig,
     ) -> Self {
+        let mcp_vars = mcp
+            .servers
+            .iter()
+            .filter(|s| !s.custom_user_vars.is_empty())
+            .map(|s| {
+                let vars = s.custom_user_vars.keys().cloned().collect();
+                (mcp_plugin_key(&s.name), vars)
+            })
+            .collect();
         ToolAuth {
             db,
             cipher,
             settings,
             registry,
+            mcp_vars,
         }
+    }
+
+    /// The variables the MCP server `server` takes from each person (`customUserVars`), if it
+    /// takes any.
+    fn mcp_vars(&self, plugin_key: &str) -> Option<&[String]> {
+        self.mcp_vars
+            .iter()
+            .find(|(k, _)| k == plugin_key)
+            .map(|(_, v)| v.as_slice())
     }
 
     /// The tools people choose from, in LibreChat's `TPlugin` shape: `authenticated: true`
@@ -185,6 +213,8 @@ impl ToolAuth {
             // Web search has no manifest: it takes the variables its `webSearch` keys name.
             let takes: Vec<&str> = if key == crate::agents::tools::web_search::NAME {
                 self.settings.web_search.vars()
+            } else if let Some(vars) = self.mcp_vars(&key) {
+                vars.iter().map(String::as_str).collect()
             } else {
                 let manifest = self.registry.manifest(&key).ok_or_else(|| {
                     ToolAuthError::Invalid(format!(
@@ -213,7 +243,11 @@ impl ToolAuth {
                 stored.push((name.clone(), self.cipher.encrypt(value)));
             }
         }
-        let (user, action, entity) = (user_id.to_owned(), change.action, change.entity_tool);
+        // An MCP server's variables are not a tool of the person's list; taking the server
+        // away forgets all of them (LibreChat's uninstall of `mcp_<server>`).
+        let mcp = self.mcp_vars(&key).is_some();
+        let (user, action) = (user_id.to_owned(), change.action);
+        let entity = change.entity_tool || mcp;
         let names: Vec<String> = auth.keys().cloned().collect();
         let done = self
             .db
@@ -236,6 +270,9 @@ impl ToolAuth {
                             plugin_auth::set(&tx, &user, &key, name, encrypted)?;
                         }
                     }
+                    Action::Uninstall if mcp => {
+                        plugin_auth::delete_plugin(&tx, &user, &key)?;
+                    }
                     Action::Uninstall => {
                         for name in &names {
                             plugin_auth::delete(&tx, &user, name)?;
@@ -252,6 +289,47 @@ impl ToolAuth {
             )));
         }
         Ok(())
+    }
+}
+
+impl ToolAuth {
+    /// The person's values of the MCP server `server`'s variables, decrypted (a value that no
+    /// longer decrypts is left out, with a warning).
+    pub async fn mcp_values(
+        &self,
+        user_id: &str,
+        server: &str,
+    ) -> Result<Vec<(String, String)>, DbError> {
+        let (user, key) = (user_id.to_owned(), mcp_plugin_key(server));
+        let stored = self
+            .db
+            .read(move |c| plugin_auth::of_plugin(c, &user, &key))
+            .await?;
+        Ok(stored
+            .into_iter()
+            .filter_map(|(field, enc)| match self.cipher.decrypt(&enc) {
+                Ok(v) => Some((field, v)),
+                Err(e) => {
+                    tracing::warn!(mcp.server = server, field, error = %e, "a stored MCP variable could not be decrypted");
+                    None
+                }
+            })
+            .collect())
+    }
+}
+
+impl crate::mcp::resolve::UserVars for ToolAuth {
+    fn values<'a>(
+        &'a self,
+        user_id: &'a str,
+        server: &'a str,
+    ) -> crate::mcp::resolve::VarsFuture<'a> {
+        Box::pin(async move {
+            self.mcp_values(user_id, server).await.unwrap_or_else(|e| {
+                tracing::error!(mcp.server = server, error = %e, "reading a person's MCP variables failed");
+                Vec::new()
+            })
+        })
     }
 }
 

@@ -52,7 +52,7 @@ pub const FEATURES: [Feature; 16] = [
     feature("MARKETPLACE", "marketplace", "the agent marketplace", true),
     feature("FILE_SEARCH", "fileSearch", "file search", true),
     feature("FILE_CITATIONS", "fileCitations", "file citations", true),
-    feature("MCP_SERVERS", "mcpServers", "MCP servers", false),
+    feature("MCP_SERVERS", "mcpServers", "MCP servers", true),
     feature("REMOTE_AGENTS", "remoteAgents", "the agents API", false),
     feature("SKILLS", "skills", "skills", false),
     feature("SHARED_LINKS", "sharedLinks", "shared links", true),
@@ -125,6 +125,7 @@ mod tests {
                 "MARKETPLACE",
                 "FILE_SEARCH",
                 "FILE_CITATIONS",
+                "MCP_SERVERS",
                 "SHARED_LINKS"
             ]
         );

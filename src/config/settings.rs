@@ -56,6 +56,9 @@ pub struct Settings {
     /// `None` when not configured: file search is BM25 alone.
     #[serde(skip)]
     pub embeddings: Option<super::embeddings::EmbeddingsSettings>,
+    /// `mcpServers` and `mcpSettings`: the MCP servers whose tools agents and chats may use.
+    #[serde(skip)]
+    pub mcp: crate::mcp::config::McpConfig,
     /// `actions`: the domains and private services agents' actions may call.
     #[serde(skip)]
     pub actions: super::actions::ActionsConfig,
@@ -397,6 +400,11 @@ impl Settings {
         warnings.extend(search_warnings);
         warnings.extend(agents.warnings.iter().cloned());
         let embeddings = super::embeddings::EmbeddingsSettings::from_env(env, &mut warnings)?;
+        let (mcp, mcp_warnings) = crate::mcp::config::McpConfig::load(
+            parsed.yaml.mcp_servers.as_ref(),
+            parsed.yaml.mcp_settings.as_ref(),
+        );
+        warnings.extend(mcp_warnings);
         let email = super::EmailSettings::from_env(env, &branding.app_title)?;
         let openid = super::OpenIdSettings::from_env(env, server.domain_server.as_deref())?;
         let saml = match openid {
@@ -441,6 +449,7 @@ impl Settings {
             ),
             actions,
             embeddings,
+            mcp,
             endpoints,
             moderation: crate::providers::moderation::Moderation::from_env(env)?,
             yaml_warnings: warnings,

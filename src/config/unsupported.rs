@@ -10,15 +10,13 @@ use serde_json::Value;
 use super::features::FEATURES;
 
 /// The parts nothing reads yet, by their path in the file, and what they configure in LibreChat.
-const UNREAD: [(&[&str], &str); 28] = [
+const UNREAD: [(&[&str], &str); 26] = [
     (&["fileStrategy"], "where uploaded files are stored"),
     (&["fileStrategies"], "where uploaded files are stored"),
     (&["cloudfront"], "file storage behind CloudFront"),
     (&["secureImageLinks"], "signed links to images"),
     (&["ocr"], "text recognition in uploads"),
     (&["summarization"], "summaries of long conversations"),
-    (&["mcpServers"], "MCP servers"),
-    (&["mcpSettings"], "MCP servers"),
     // `endpoints`, the size limits, `fileTokenLimit` and `clientImageResize` are read.
     (&["fileConfig", "ocr"], "text recognition in uploads"),
     (&["fileConfig", "stt"], "speech to text of uploads"),
@@ -91,7 +89,7 @@ mod tests {
             "version": "1.3.17",
             "interface": {"agents": false, "bookmarks": true, "runCode": true},
             "endpoints": {"custom": [], "agents": {"disableBuilder": true}, "bedrock": {}},
-            "mcpServers": {"gh": {"url": "https://example.org"}},
+            "fileStrategy": "s3",
             "memory": null,
             "rateLimits": {"conversationsImport": {"ipMax": 1}, "tts": {"ipMax": 1}},
             "registration": {"socialLogins": ["github"], "oauthStateTtlMs": 1000},
@@ -100,7 +98,7 @@ mod tests {
         let notes = not_supported(&file);
         let joined = notes.join("\n");
         for named in [
-            "`mcpServers` (MCP servers)",
+            "`fileStrategy` (where uploaded files are stored)",
             "`endpoints.bedrock`",
             "`interface.runCode` has no effect",
             "`rateLimits.tts`",

@@ -37,6 +37,29 @@ pub fn get(conn: &Connection, user_id: &str, field: &str) -> Result<Option<Strin
         .optional()?)
 }
 
+/// The person's encrypted values stored for the tool `plugin_key` (an MCP server's
+/// variables, `mcp_<server>`), by field.
+pub fn of_plugin(
+    conn: &Connection,
+    user_id: &str,
+    plugin_key: &str,
+) -> Result<Vec<(String, String)>, DbError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT auth_field, value FROM plugin_auth WHERE user_id = ?1 AND plugin_key = ?2
+         ORDER BY auth_field",
+    )?;
+    let rows = stmt.query_map(params![user_id, plugin_key], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Forgets every value the person stored for the tool `plugin_key`; how many went.
+pub fn delete_plugin(conn: &Connection, user_id: &str, plugin_key: &str) -> Result<usize, DbError> {
+    Ok(conn.execute(
+        "DELETE FROM plugin_auth WHERE user_id = ?1 AND plugin_key = ?2",
+        params![user_id, plugin_key],
+    )?)
+}
+
 /// Forgets the person's values of `field` (for every tool, as LibreChat deletes them); how
 /// many went.
 pub fn delete(conn: &Connection, user_id: &str, field: &str) -> Result<usize, DbError> {

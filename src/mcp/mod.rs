@@ -1,5 +1,97 @@
 //! MCP: tools from Model Context Protocol servers, for agents and plain chats.
 //!
-//! Servers come from `mcpServers` in librechat.yaml (and, later, from the people who add their
-//! own). Each is reached over stdio (a supervised child process), streamable HTTP, SSE or a
-//! websocket; its tools join the agent tool loop as `<tool>_mcp_<server>`, LibreChat's names.
+//! Servers come from `mcpServers` in librechat.yaml ([`config`]). Each is reached over stdio (a
+//! supervised child process, [`stdio`]), streamable HTTP ([`http`]), SSE or a websocket, and
+//! its tools join the agent tool loop as `<tool>_mcp_<server>`, LibreChat's names ([`tool`]).
+//! [`Mcp`] keeps the connections: one for everyone per server, or one per person for a server
+//! that takes their own values or sign-in, reconnecting with backoff when a server dies.
+
+pub mod config;
+pub mod connection;
+pub mod http;
+pub mod listing;
+pub mod manager;
+pub mod resolve;
+pub mod stdio;
+pub mod tool;
+
+use std::time::Duration;
+
+pub use manager::Mcp;
+
+/// The largest message taken from a server (a line on stdio, a JSON body or an SSE event over
+/// HTTP): past it the connection ends with an error, so a server cannot fill our memory.
+pub const MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
+
+/// What MCP connections go out through: the guarded client (no private address unless
+/// `mcpSettings.allowedAddresses` lists it) and `mcpSettings.allowedDomains`.
+#[derive(Clone)]
+pub struct Net {
+    pub guarded: crate::net::Guarded,
+    /// When set, the only domains a server may be on (as actions' `allowedDomains` match).
+    pub allowed_domains: Vec<String>,
+}
+
+/// Why an MCP server could not do what was asked. Each names the server, never a secret.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum McpError {
+    #[error("MCP server `{0}` is not configured")]
+    Unknown(String),
+    #[error("MCP server `{server}` could not be reached: {why}")]
+    Connect { server: String, why: String },
+    #[error("MCP server `{server}` is not allowed: {why}")]
+    Blocked { server: String, why: String },
+    #[error("MCP server `{server}` did not answer {what} within {} ms", after.as_millis())]
+    Timeout {
+        server: String,
+        what: &'static str,
+        after: Duration,
+    },
+    #[error("MCP server `{server}` stopped (it will be restarted)")]
+    Gone { server: String },
+    #[error("MCP server `{server}` answered with an error: {why}")]
+    Tool { server: String, why: String },
+    #[error("MCP server `{server}` broke the protocol: {why}")]
+    Protocol { server: String, why: String },
+    #[error("MCP server `{server}` failed recently; next try in {} s", wait.as_secs().max(1))]
+    Backoff { server: String, wait: Duration },
+}
+
+impl Net {
+    /// The guarded client for `server`'s `url`, once the URL reads, its domain is allowed and
+    /// its address is not a private one the admin did not allow.
+    pub fn client_for(
+        &self,
+        server: &str,
+        url: &str,
+    ) -> Result<(url::Url, reqwest::Client), McpError> {
+        let blocked = |why: String| McpError::Blocked {
+            server: server.to_owned(),
+            why,
+        };
+        let parsed =
+            url::Url::parse(url).map_err(|e| blocked(format!("its URL does not read: {e}")))?;
+        let shown = printable(&parsed);
+        if !crate::agents::actions::domain::allowed(&shown, &self.allowed_domains) {
+            return Err(blocked(format!(
+                "{shown} is not in mcpSettings.allowedDomains"
+            )));
+        }
+        let client = self
+            .guarded
+            .client_for(&parsed)
+            .map_err(|e| blocked(format!("{shown}: {e}")))?;
+        Ok((parsed, client.clone()))
+    }
+}
+
+/// A URL as it may be shown or logged: scheme, host, port and path, without credentials or
+/// query.
+pub fn printable(url: &url::Url) -> String {
+    let mut u = url.clone();
+    let _ = u.set_username("");
+    let _ = u.set_password(None);
+    u.set_query(None);
+    u.set_fragment(None);
+    u.to_string()
+}

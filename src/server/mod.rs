@@ -88,10 +88,13 @@ pub async fn serve_bound(
             options,
         ))
     });
+    let mcp = state.mcp.clone();
     let served = serve_router(listener, router::build(state), shutdown, options).await;
     if let Some(task) = metrics {
         task.abort();
     }
+    // stdio MCP servers end with us.
+    mcp.shutdown().await;
     served
 }
 

@@ -55,6 +55,7 @@ fn routes() -> Routes {
         .merge(routes::favorites::router())
         .merge(routes::tool_favorites::router())
         .merge(routes::absent::router())
+        .merge(routes::mcp::router())
         .merge(routes::tool_calls::router())
         .merge(routes::tools::router())
         .merge(routes::permissions::router())

@@ -67,6 +67,8 @@ pub struct Services {
     pub chat: crate::chat::start::ChatService,
     /// Agents' actions (`/api/agents/actions`, `/api/actions`).
     pub actions: Arc<crate::agents::actions::Actions>,
+    /// The MCP servers and their connections (`/api/mcp/*`, their tools in chats).
+    pub mcp: Arc<crate::mcp::Mcp>,
 }
 
 impl AppState {
@@ -179,6 +181,7 @@ impl AppState {
             cipher.clone(),
             settings.tools.clone(),
             tools.clone(),
+            &settings.mcp,
         ));
         let actions = Arc::new(crate::agents::actions::Actions::new(
             db.clone(),
@@ -198,6 +201,15 @@ impl AppState {
                     .any(|c| c == "actions"),
             },
         ));
+        let mcp = crate::mcp::Mcp::new(
+            settings.mcp.clone(),
+            crate::mcp::Net {
+                guarded: crate::net::Guarded::new(settings.mcp.settings.allowed_addresses.clone()),
+                allowed_domains: settings.mcp.settings.allowed_domains.clone(),
+            },
+            tool_auth.clone(),
+        );
+        mcp.start();
         let chat = crate::chat::start::ChatService {
             engine: crate::chat::engine::Engine {
                 db: db.clone(),
@@ -209,8 +221,9 @@ impl AppState {
                 file_token_limit: settings.files.file_token_limit,
                 files: files.clone(),
                 tools,
-                tool_auth,
+                tool_auth: tool_auth.clone(),
                 actions: actions.clone(),
+                mcp: mcp.clone(),
                 search: search.clone(),
                 embeddings,
             },
@@ -244,6 +257,7 @@ impl AppState {
             files,
             chat,
             actions,
+            mcp,
         })))
     }
 }

@@ -89,6 +89,8 @@ pub struct Engine {
     pub tool_auth: Arc<super::tool_auth::ToolAuth>,
     /// Agents' actions: their tools, and the OAuth sign-ins they wait for.
     pub actions: Arc<crate::agents::actions::Actions>,
+    /// The MCP servers, whose tools agents and chats may use.
+    pub mcp: Arc<crate::mcp::Mcp>,
     /// The search index, for the `file_search` tool; `None` when search is off.
     pub search: Option<Arc<crate::search::SearchIndex>>,
     /// File search's dense retrieval; `None` when no embeddings endpoint is configured.

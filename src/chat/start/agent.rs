@@ -31,7 +31,8 @@ pub(super) struct AgentSetup {
     pub recursion_limit: u32,
     /// Its artifacts mode (LibreChat's `Agent.artifacts`), which gives its instructions.
     pub artifacts: Option<String>,
-    /// The tools of its actions that its `tools` name (its own actions only).
+    /// The tools built for this turn that its `tools` name: its own actions', and its MCP
+    /// servers'.
     pub action_tools: Vec<std::sync::Arc<dyn crate::agents::tools::Tool>>,
     /// The agents it hands on to (LibreChat's `edges`), as stored.
     pub edges: Vec<Value>,

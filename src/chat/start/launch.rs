@@ -73,6 +73,8 @@ pub(super) struct Extras {
     pub file_search_allowed: bool,
     /// The person's role may see file citations (`FILE_CITATIONS.USE`).
     pub file_citations_allowed: bool,
+    /// A plain chat's MCP tools (the composer's MCP menu) and their servers' instructions.
+    pub mcp: crate::mcp::tool::Selection,
 }
 
 /// Where the answer goes: its id, and the question it answers when the client named one
@@ -105,6 +107,7 @@ impl ChatService {
             file_search,
             file_search_allowed,
             file_citations_allowed,
+            mcp,
         } = extras;
         let PreparedTurn {
             conversation,
@@ -216,7 +219,8 @@ impl ChatService {
                     .unwrap_or_default(),
             )
             .with(memory_tools)
-            .with(file_search_tool);
+            .with(file_search_tool)
+            .with(mcp.tools);
         // The agent's instructions, or the conversation's `promptPrefix`.
         let instructions = match &agent {
             Some(a) => a.instructions.as_deref(),
@@ -230,6 +234,8 @@ impl ChatService {
         .unwrap_or_else(|_| time::OffsetDateTime::now_utc());
         let fill = |s: &str| crate::chat::variables::fill_special(s, &user.name, started);
         let system = instructions.filter(|s| !s.trim().is_empty()).map(fill);
+        // A plain chat's MCP servers' instructions, after its own (an agent's are in its own).
+        let system = super::graph::join(system, mcp.instructions);
         // LibreChat's guard for an agent with the memory tools: only on the person's request.
         let guard = has_memory_tools.then(|| crate::chat::memories::TOOL_USAGE_GUARD.to_owned());
         let system = super::graph::join(system, guard);

@@ -115,18 +115,32 @@ impl ChatService {
         {
             refused.push(web_search::NAME.to_owned());
         }
+        // MCP tools, for a role that may use MCP servers.
+        let offered = |t: &String| {
+            !refused.contains(t)
+                && (request.mcp_allowed || !t.contains(crate::mcp::tool::DELIMITER))
+        };
         let tool_names: Vec<String> = request
             .ephemeral_agent
             .tool_names()
             .into_iter()
-            .filter(|t| !refused.contains(t))
+            .filter(offered)
             .collect();
         for a in agent
             .iter_mut()
             .chain(graph.iter_mut().flat_map(graph::Found::setups_mut))
         {
-            a.tools.retain(|t| !refused.contains(t));
+            a.tools.retain(offered);
+            // Its MCP tools, and its servers' instructions after its own (as LibreChat adds them).
+            let mcp = self.engine.mcp.tools_for(user, &a.tools).await;
+            a.action_tools.extend(mcp.tools);
+            a.instructions = graph::join(a.instructions.take(), mcp.instructions);
         }
+        // A plain chat's, from the composer's MCP menu.
+        let mcp = match &agent {
+            None => self.engine.mcp.tools_for(user, &tool_names).await,
+            Some(_) => Default::default(),
+        };
         // A second model answering beside it (LibreChat's `addedConvo`).
         let added_convo = request.asks_second_model();
         if added_convo {
@@ -276,6 +290,7 @@ impl ChatService {
             file_search,
             file_search_allowed: request.file_search_allowed,
             file_citations_allowed: request.file_citations_allowed,
+            mcp,
         };
         let turn = self.turn(&job, user, chosen, prepared, answer, extras);
         self.spawn(launch, turn);

@@ -84,6 +84,9 @@ pub struct StartRequest {
     /// `WEB_SEARCH.USE`), offered to no model in this turn.
     #[serde(skip)]
     pub refused_tools: Vec<String>,
+    /// Set by the caller: whether the person's role may use MCP servers (`MCP_SERVERS.USE`).
+    #[serde(skip)]
+    pub mcp_allowed: bool,
 }
 
 /// Fields LibreChat's client sends with a message that this server does not use: read so

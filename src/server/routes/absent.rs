@@ -1,8 +1,6 @@
 //! What LibreChat's web client asks about on every page load for features this server does not
-//! have yet (speech, MCP servers).
-//! Each is answered as LibreChat answers when the feature is off or holds nothing (MCP servers
-//! refuse a role without their `USE` permission, as LibreChat's do), so the client
-//! shows them off or empty instead of failing; `/api/config` says they are off too.
+//! have yet (speech on the server): answered as LibreChat answers when the feature is off, so
+//! the client shows it off instead of failing.
 
 use axum::Json;
 use axum::extract::State;
@@ -10,13 +8,11 @@ use serde_json::{Map, Value, json};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::server::middleware::{AuthUser, permission};
-use crate::server::{ApiError, AppState};
+use crate::server::AppState;
+use crate::server::middleware::AuthUser;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(speech_config))
-        .routes(routes!(mcp_servers))
+    OpenApiRouter::new().routes(routes!(speech_config))
 }
 
 /// The speech settings LibreChat's client starts from: no server-side speech-to-text or
@@ -66,16 +62,6 @@ fn speech_settings(tab: Option<&Value>) -> Value {
         }
     }
     Value::Object(out)
-}
-
-/// MCP servers: none (a role without `MCP_SERVERS.USE` is refused, as in LibreChat).
-#[utoipa::path(get, path = "/api/mcp/servers", operation_id = "absent_mcp_servers", summary = "The MCP servers the caller may use (none yet)", tag = "mcp", responses((status = 200, description = "Success"), (status = 403, description = "The role may not use MCP servers")))]
-async fn mcp_servers(
-    State(state): State<AppState>,
-    AuthUser(user): AuthUser,
-) -> Result<Json<Value>, ApiError> {
-    permission::require(&state, &user, "MCP_SERVERS", &["USE"])?;
-    Ok(Json(json!({})))
 }
 
 #[cfg(test)]

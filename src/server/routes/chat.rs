@@ -70,6 +70,7 @@ async fn start(
             .all(|p| state.roles.allows(&user.role, "MEMORIES", p));
     request.file_search_allowed = state.roles.allows(&user.role, "FILE_SEARCH", "USE");
     request.file_citations_allowed = state.roles.allows(&user.role, "FILE_CITATIONS", "USE");
+    request.mcp_allowed = state.roles.allows(&user.role, "MCP_SERVERS", "USE");
     let started = state
         .chat
         .start(&user, client.ip, &endpoint, request)

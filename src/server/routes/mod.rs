@@ -25,6 +25,7 @@ pub mod forks;
 pub mod health;
 pub mod imports;
 pub mod keys;
+pub mod mcp;
 pub mod memories;
 pub mod messages;
 pub mod oauth;

@@ -99,5 +99,9 @@ async fn update_plugins(
         entity_tool: body.get("isEntityTool") == Some(&Value::Bool(true)),
     };
     state.chat.engine.tool_auth.change(&user.id, change).await?;
+    // An MCP server's variables changed: the person's connection to it is made again.
+    if let Some(server) = plugin_key.strip_prefix("mcp_") {
+        state.mcp.forget(server, &user.id);
+    }
     Ok(StatusCode::OK)
 }

@@ -1,0 +1,264 @@
+//! [`Mcp`]: the configured servers and their connections.
+//!
+//! A server everyone uses the same way has one connection for everyone, made when the server
+//! starts (`startup`, the default) or on first use. A server that takes each person's own
+//! values (`{{LIBRECHAT_USER_...}}`, `customUserVars`) or sign-in gets one connection per
+//! person, closed after [`PERSONAL_IDLE`] unused.
+//!
+//! A connection that dies (a stdio server exits or crashes) is made again on next use; one
+//! that keeps failing waits between tries, from 1 s doubling to [`MAX_BACKOFF`] (LibreChat's numbers). Only one try
+//! runs at a time per connection: callers arriving meanwhile wait for its outcome.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::config::{McpConfig, ServerConfig};
+use super::connection::Connection;
+use super::resolve::{UserVars, Values, resolve};
+use super::{McpError, Net};
+use crate::bounded::BoundedCache;
+
+/// How long a person's own connection stays open unused.
+pub const PERSONAL_IDLE: Duration = Duration::from_secs(15 * 60);
+
+/// The longest wait between tries to connect to a server that keeps failing.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// The most personal connections kept at once (the least recently used close first).
+const MAX_PERSONAL: u64 = 10_000;
+
+/// One connection's place: the connection when there is one, and its failures.
+pub struct Slot {
+    pub config: Arc<ServerConfig>,
+    state: tokio::sync::Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    conn: Option<Arc<Connection>>,
+    /// Tries that failed in a row (a connection that died counts once).
+    failures: u32,
+    not_before: Option<Instant>,
+    last_error: Option<McpError>,
+    /// A connection was made at least once.
+    connected_once: bool,
+}
+
+/// A connection's state, as the status routes tell it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Connected,
+    Connecting,
+    Disconnected,
+    Error,
+}
+
+impl Slot {
+    fn new(config: Arc<ServerConfig>) -> Arc<Self> {
+        Arc::new(Slot {
+            config,
+            state: tokio::sync::Mutex::default(),
+        })
+    }
+
+    /// The live connection, made (again) when there is none; within the backoff of a failing
+    /// server.
+    pub async fn connection(
+        &self,
+        net: &Net,
+        values: &Values,
+    ) -> Result<Arc<Connection>, McpError> {
+        let mut state = self.state.lock().await;
+        if let Some(conn) = &state.conn {
+            if !conn.is_closed() {
+                return Ok(conn.clone());
+            }
+            tracing::warn!(mcp.server = %self.config.name, "MCP server stopped; reconnecting");
+            state.conn = None;
+            state.failures += 1;
+            // The first restart after a death is immediate.
+            state.not_before =
+                (state.failures > 1).then(|| Instant::now() + backoff(state.failures - 1));
+        }
+        if let Some(at) = state.not_before
+            && let Some(wait) = at.checked_duration_since(Instant::now())
+        {
+            return Err(McpError::Backoff {
+                server: self.config.name.clone(),
+                wait,
+            });
+        }
+        let resolved = resolve(&self.config, values);
+        match Connection::open(&self.config, &resolved, net).await {
+            Ok(conn) => {
+                let conn = Arc::new(conn);
+                tracing::info!(mcp.server = %self.config.name, tools = conn.tools.len(), "MCP server connected");
+                state.conn = Some(conn.clone());
+                state.failures = 0;
+                state.not_before = None;
+                state.last_error = None;
+                state.connected_once = true;
+                Ok(conn)
+            }
+            Err(e) => {
+                state.failures += 1;
+                state.not_before = Some(Instant::now() + backoff(state.failures));
+                tracing::warn!(mcp.server = %self.config.name, error = %e, "MCP server connection failed");
+                state.last_error = Some(e.clone());
+                Err(e)
+            }
+        }
+    }
+
+    /// The connection's state now, without connecting.
+    pub fn status(&self) -> Status {
+        match self.state.try_lock() {
+            Err(_) => Status::Connecting,
+            Ok(s) => match &s.conn {
+                Some(c) if !c.is_closed() => Status::Connected,
+                _ if s.last_error.is_some() => Status::Error,
+                _ => Status::Disconnected,
+            },
+        }
+    }
+
+    /// The live connection, if there is one now (never connects).
+    pub fn current(&self) -> Option<Arc<Connection>> {
+        let s = self.state.try_lock().ok()?;
+        s.conn.clone().filter(|c| !c.is_closed())
+    }
+
+    /// Closes the connection (the next use makes a new one, at once).
+    pub async fn reset(&self) {
+        let mut state = self.state.lock().await;
+        *state = State::default();
+    }
+}
+
+/// The wait after `failures` failed tries: 1 s, 2 s, 4 s, ... up to [`MAX_BACKOFF`].
+fn backoff(failures: u32) -> Duration {
+    Duration::from_secs(1u64 << failures.saturating_sub(1).min(6)).min(MAX_BACKOFF)
+}
+
+/// The configured MCP servers and their connections.
+pub struct Mcp {
+    pub config: McpConfig,
+    pub net: Net,
+    shared: HashMap<String, Arc<Slot>>,
+    personal: BoundedCache<Arc<Slot>>,
+    vars: Arc<dyn UserVars>,
+}
+
+impl Mcp {
+    /// The servers of `config`, reached through `net`, with each person's variables from
+    /// `vars`.
+    pub fn new(config: McpConfig, net: Net, vars: Arc<dyn UserVars>) -> Arc<Self> {
+        let shared = config
+            .servers
+            .iter()
+            .filter(|s| !s.per_user())
+            .map(|s| (s.name.clone(), Slot::new(Arc::new(s.clone()))))
+            .collect();
+        Arc::new(Mcp {
+            config,
+            net,
+            shared,
+            personal: BoundedCache::builder(MAX_PERSONAL)
+                .time_to_idle(PERSONAL_IDLE)
+                .build(),
+            vars,
+        })
+    }
+
+    /// Whether any server is configured.
+    pub fn is_empty(&self) -> bool {
+        self.config.servers.is_empty()
+    }
+
+    /// Connects the shared servers marked `startup`, in the background; each that fails is
+    /// logged and tried again on first use.
+    pub fn start(self: &Arc<Self>) {
+        for slot in self.shared.values().filter(|s| s.config.startup) {
+            let (mcp, slot) = (self.clone(), slot.clone());
+            tokio::spawn(async move {
+                let _ = slot.connection(&mcp.net, &Values::default()).await;
+            });
+        }
+    }
+
+    /// The place of `server`'s connection for the person `values` describe (`user_id` keys
+    /// their own connection to a per-person server).
+    pub fn slot(&self, server: &str, user_id: &str) -> Result<Arc<Slot>, McpError> {
+        if let Some(slot) = self.shared.get(server) {
+            return Ok(slot.clone());
+        }
+        let config = self
+            .config
+            .get(server)
+            .ok_or_else(|| McpError::Unknown(server.to_owned()))?;
+        let key = format!("{user_id}\u{1f}{server}");
+        Ok(self
+            .personal
+            .get_with(key, || Slot::new(Arc::new(config.clone()))))
+    }
+
+    /// `server`'s live connection for `user`, made if needed.
+    pub async fn connection(
+        &self,
+        server: &str,
+        user: &crate::db::users::User,
+    ) -> Result<Arc<Connection>, McpError> {
+        let slot = self.slot(server, &user.id)?;
+        let mut values = Values::for_user(user);
+        if !slot.config.custom_user_vars.is_empty() {
+            values = values.with(self.vars.values(&user.id, server).await);
+        }
+        slot.connection(&self.net, &values).await
+    }
+
+    /// Closes `user_id`'s own connection to `server` (their variables changed): the next use
+    /// connects with the new ones.
+    pub fn forget(&self, server: &str, user_id: &str) {
+        self.personal
+            .invalidate(&format!("{user_id}\u{1f}{server}"));
+    }
+
+    /// The state of every server's connection for the person `user_id`.
+    pub fn statuses(&self, user_id: &str) -> Vec<(String, Status)> {
+        self.config
+            .servers
+            .iter()
+            .map(|s| {
+                let status = match self.shared.get(&s.name) {
+                    Some(slot) => slot.status(),
+                    None => self
+                        .personal
+                        .get(&format!("{user_id}\u{1f}{}", s.name))
+                        .map_or(Status::Disconnected, |slot| slot.status()),
+                };
+                (s.name.clone(), status)
+            })
+            .collect()
+    }
+
+    /// Closes every connection (the server is stopping): stdio servers' processes end.
+    pub async fn shutdown(&self) {
+        for slot in self.shared.values() {
+            slot.reset().await;
+        }
+        self.personal.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_to_its_bound() {
+        let waits: Vec<u64> = (1..=9).map(|f| backoff(f).as_secs()).collect();
+        assert_eq!(waits, [1, 2, 4, 8, 16, 30, 30, 30, 30]);
+    }
+}

@@ -1,0 +1,341 @@
+//! MCP tools in the agent tool loop, under LibreChat's names: `<tool>_mcp_<server>` for one
+//! tool, `sys__all__sys_mcp_<server>` for all of a server's (the composer's MCP menu), and
+//! what their results become for the model.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use rmcp::model::{CallToolResult, ContentBlock, ResourceContents};
+use serde_json::Value;
+
+use super::Mcp;
+use super::config::{Instructions, ServerConfig};
+use crate::agents::tools::{Context, Tool, ToolError, ToolFuture};
+use crate::db::users::User;
+use crate::providers::ToolDef;
+
+/// Between a tool's name and its server's in a tool key.
+pub const DELIMITER: &str = "_mcp_";
+/// The tool part of a key that stands for every tool of its server.
+pub const ALL: &str = "sys__all__sys";
+/// The tool part of a key that only marks a server as chosen (LibreChat's agent builder).
+pub const SERVER: &str = "sys__server__sys";
+
+/// What a call of an unreachable server's tool answers (LibreChat's words).
+const UNAVAILABLE: &str =
+    "This tool's MCP server is temporarily unavailable. Please try again shortly.";
+
+/// A server's name as it appears in tool keys (LibreChat's `normalizeServerName`): as it is
+/// when it is letters, digits, `_`, `.` and `-`; otherwise each other character becomes `_`,
+/// with `_` trimmed from both ends.
+pub fn normalize_server_name(name: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-');
+    if !name.is_empty() && name.chars().all(plain) {
+        return name.to_owned();
+    }
+    let out: String = name
+        .chars()
+        .map(|c| if plain(c) { c } else { '_' })
+        .collect();
+    let out = out.trim_matches('_');
+    if out.is_empty() {
+        // LibreChat's fallback: a name from the original's 32-bit string hash.
+        let mut h: i32 = 0;
+        for c in name.encode_utf16() {
+            h = h.wrapping_shl(5).wrapping_sub(h).wrapping_add(i32::from(c));
+        }
+        return format!("server_{}", h.unsigned_abs());
+    }
+    out.to_owned()
+}
+
+/// The key of `tool` of `server`.
+pub fn key(tool: &str, server: &str) -> String {
+    format!("{tool}{DELIMITER}{}", normalize_server_name(server))
+}
+
+/// The tools a turn gets from MCP servers, and what their servers' instructions add to the
+/// system prompt.
+#[derive(Default)]
+pub struct Selection {
+    pub tools: Vec<Arc<dyn Tool>>,
+    pub instructions: Option<String>,
+}
+
+impl Mcp {
+    /// The configured server a tool key names (the longest server name it ends with), and the
+    /// tool part.
+    pub fn split_key<'a>(&'a self, key: &'a str) -> Option<(&'a ServerConfig, &'a str)> {
+        self.config
+            .servers
+            .iter()
+            .filter_map(|s| {
+                let suffix = format!("{DELIMITER}{}", normalize_server_name(&s.name));
+                key.strip_suffix(&suffix).map(|tool| (s, tool))
+            })
+            .max_by_key(|(s, _)| s.name.len())
+    }
+
+    /// The MCP tools `names` ask for, for `user`: each server's connection is made (or
+    /// reused); a server that cannot be reached gives no tools, except those named one by one,
+    /// which answer that it is unavailable.
+    pub async fn tools_for(self: &Arc<Self>, user: &User, names: &[String]) -> Selection {
+        // Server → the tools wanted (None: all).
+        let mut wanted: BTreeMap<String, Option<Vec<String>>> = BTreeMap::new();
+        for name in names.iter().filter(|n| n.contains(DELIMITER)) {
+            let Some((server, tool)) = self.split_key(name) else {
+                continue;
+            };
+            match tool {
+                SERVER => {}
+                ALL => {
+                    wanted.insert(server.name.clone(), None);
+                }
+                t => {
+                    let entry = wanted
+                        .entry(server.name.clone())
+                        .or_insert_with(|| Some(Vec::new()));
+                    if let Some(list) = entry {
+                        list.push(t.to_owned());
+                    }
+                }
+            }
+        }
+        if wanted.is_empty() {
+            return Selection::default();
+        }
+        let connections = futures_util::future::join_all(
+            wanted.keys().map(|server| self.connection(server, user)),
+        )
+        .await;
+        let mut out = Selection::default();
+        let mut instructions = Vec::new();
+        for ((server, tools), conn) in wanted.into_iter().zip(connections) {
+            let config = self.config.get(&server).expect("a configured server");
+            let conn = match conn {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::warn!(mcp.server = %server, error = %e, "an MCP server's tools are left out of the turn");
+                    for t in tools.unwrap_or_default() {
+                        out.tools.push(Arc::new(McpTool::unavailable(&t, &server)));
+                    }
+                    continue;
+                }
+            };
+            match &config.instructions {
+                Instructions::None => {}
+                Instructions::FromServer => {
+                    if let Some(i) = &conn.instructions {
+                        instructions.push((server.clone(), i.clone()));
+                    }
+                }
+                Instructions::Text(t) => instructions.push((server.clone(), t.clone())),
+            }
+            for t in &conn.tools {
+                if tools
+                    .as_ref()
+                    .is_some_and(|list| !list.iter().any(|w| w == t.name.as_ref()))
+                {
+                    continue;
+                }
+                out.tools.push(Arc::new(McpTool::new(
+                    self.clone(),
+                    user.clone(),
+                    &server,
+                    t,
+                )));
+            }
+        }
+        out.instructions = prompt(&instructions);
+        out
+    }
+}
+
+/// The servers' instructions, as LibreChat puts them in the system prompt.
+fn prompt(servers: &[(String, String)]) -> Option<String> {
+    if servers.is_empty() {
+        return None;
+    }
+    let mut s = String::from(
+        "# MCP Server Instructions\n\nThe following MCP servers are available with their specific instructions:",
+    );
+    for (name, text) in servers {
+        s.push_str(&format!(
+            "\n\n## {name} MCP Server Instructions\n\n{}",
+            text.trim()
+        ));
+    }
+    s.push_str(
+        "\n\nPlease follow these instructions when using tools from the respective MCP servers.",
+    );
+    Some(s)
+}
+
+/// One tool of one MCP server.
+pub struct McpTool {
+    def: ToolDef,
+    server: String,
+    /// Its name on its server.
+    tool: String,
+    /// None: its server could not be reached when the turn started.
+    mcp: Option<(Arc<Mcp>, User)>,
+}
+
+impl McpTool {
+    fn new(mcp: Arc<Mcp>, user: User, server: &str, tool: &rmcp::model::Tool) -> Self {
+        let mut parameters = Value::Object((*tool.input_schema).clone());
+        if parameters.get("type").is_none() {
+            parameters["type"] = Value::from("object");
+        }
+        McpTool {
+            def: ToolDef {
+                name: key(&tool.name, server),
+                description: tool.description.as_deref().unwrap_or_default().to_owned(),
+                parameters,
+            },
+            server: server.to_owned(),
+            tool: tool.name.to_string(),
+            mcp: Some((mcp, user)),
+        }
+    }
+
+    fn unavailable(tool: &str, server: &str) -> Self {
+        McpTool {
+            def: ToolDef {
+                name: key(tool, server),
+                description: String::new(),
+                parameters: serde_json::json!({
+                    "type": "object",
+                    "properties": {"input": {"type": "string", "description": "Input for the tool"}},
+                    "required": []
+                }),
+            },
+            server: server.to_owned(),
+            tool: tool.to_owned(),
+            mcp: None,
+        }
+    }
+
+    fn failed(&self, why: impl std::fmt::Display) -> ToolError {
+        ToolError(format!(
+            "[MCP][{}][{}] tool call failed: {why}",
+            self.server, self.tool
+        ))
+    }
+}
+
+impl Tool for McpTool {
+    fn def(&self) -> &ToolDef {
+        &self.def
+    }
+
+    fn call<'a>(&'a self, args: Value, _cx: &'a Context) -> ToolFuture<'a> {
+        Box::pin(async move {
+            let Some((mcp, user)) = &self.mcp else {
+                return Ok(UNAVAILABLE.to_owned());
+            };
+            let Value::Object(arguments) = args else {
+                return Err(self.failed("its arguments must be a JSON object"));
+            };
+            let conn = mcp
+                .connection(&self.server, user)
+                .await
+                .map_err(|e| self.failed(e))?;
+            let result = conn
+                .call(&self.tool, arguments, None)
+                .await
+                .map_err(|e| self.failed(e))?;
+            Ok(text_of(&result))
+        })
+    }
+
+    fn timeout(&self) -> Option<std::time::Duration> {
+        // The longest a call may run (its `timeout`, kept alive by progress up to four times),
+        // and the time to connect again if it must.
+        let (mcp, _) = self.mcp.as_ref()?;
+        let c = mcp.config.get(&self.server)?;
+        Some(c.timeout * 4 + c.init_timeout)
+    }
+}
+
+/// What the model reads of a result (LibreChat's `formatToolContent`): text as it is; a
+/// resource as its text, URI and type; images out of the text; anything else as JSON.
+pub fn text_of(result: &CallToolResult) -> String {
+    let mut blocks: Vec<String> = Vec::new();
+    let mut images = 0;
+    for item in &result.content {
+        match item {
+            ContentBlock::Text(t) => blocks.push(t.text.clone()),
+            ContentBlock::Image(_) => images += 1,
+            ContentBlock::Resource(r) => {
+                let mut lines = Vec::new();
+                let (uri, mime) = match &r.resource {
+                    ResourceContents::TextResourceContents {
+                        uri,
+                        mime_type,
+                        text,
+                        ..
+                    } => {
+                        lines.push(format!("Resource Text: {text}"));
+                        (uri.as_str(), mime_type.as_deref())
+                    }
+                    ResourceContents::BlobResourceContents { uri, mime_type, .. } => {
+                        (uri.as_str(), mime_type.as_deref())
+                    }
+                    _ => ("", None),
+                };
+                if !uri.is_empty() {
+                    lines.push(format!("Resource URI: {uri}"));
+                }
+                if let Some(m) = mime {
+                    lines.push(format!("Resource MIME Type: {m}"));
+                }
+                blocks.push(lines.join("\n"));
+            }
+            _ => blocks.push(serde_json::to_string_pretty(item).unwrap_or_default()),
+        }
+    }
+    match blocks.is_empty() {
+        false => blocks.join("\n\n"),
+        true if images > 0 => String::new(),
+        true => "(No response)".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_names_are_normalized_as_librechat_does() {
+        assert_eq!(normalize_server_name("time-2.x_y"), "time-2.x_y");
+        assert_eq!(normalize_server_name(" My Server! "), "My_Server");
+        assert!(normalize_server_name("日本").starts_with("server_"));
+        assert_eq!(key("get_time", "My Server"), "get_time_mcp_My_Server");
+    }
+
+    #[test]
+    fn instructions_read_as_librechats() {
+        let p = prompt(&[("time".into(), "Use UTC.".into())]).unwrap();
+        assert!(p.starts_with("# MCP Server Instructions\n\nThe following MCP servers"));
+        assert!(p.contains("\n\n## time MCP Server Instructions\n\nUse UTC.\n\nPlease follow"));
+        assert!(prompt(&[]).is_none());
+    }
+
+    #[test]
+    fn results_read_as_librechat_formats_them() {
+        let r: CallToolResult = serde_json::from_value(serde_json::json!({"content": [
+            {"type": "text", "text": "one"},
+            {"type": "image", "data": "iVBORw0KGgo=", "mimeType": "image/png"},
+            {"type": "resource", "resource": {"uri": "file:///a.txt", "mimeType": "text/plain", "text": "hi"}},
+        ]}))
+        .unwrap();
+        assert_eq!(
+            text_of(&r),
+            "one\n\nResource Text: hi\nResource URI: file:///a.txt\nResource MIME Type: text/plain"
+        );
+        let empty: CallToolResult =
+            serde_json::from_value(serde_json::json!({"content": []})).unwrap();
+        assert_eq!(text_of(&empty), "(No response)");
+    }
+}

@@ -1,0 +1,220 @@
+//! `/api/mcp/*`: the MCP servers librechat.yaml configures, their tools, and their
+//! connections, as LibreChat answers (`api/server/routes/mcp.js`). Listing and reconnecting
+//! need the role's `MCP_SERVERS.USE`; the connection states only a signed-in person.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::db::users::User;
+use crate::mcp::listing::status_entry;
+use crate::server::middleware::{AuthUser, permission};
+use crate::server::{ApiError, AppState};
+
+/// How long LibreChat's client waits for an MCP sign-in (its `oauthTimeout`), in ms.
+const OAUTH_TIMEOUT_MS: u64 = 600_000;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(tools))
+        .routes(routes!(servers))
+        .routes(routes!(server))
+        .routes(routes!(reinitialize))
+        .routes(routes!(statuses))
+        .routes(routes!(status))
+        .routes(routes!(auth_values))
+}
+
+fn may_use(state: &AppState, user: &User) -> Result<(), ApiError> {
+    permission::require(state, user, "MCP_SERVERS", &["USE"])
+}
+
+/// LibreChat's answer for a server name that is not configured.
+fn not_configured(name: &str) -> ApiError {
+    ApiError::Shaped {
+        status: StatusCode::NOT_FOUND,
+        body: json!({ "error": format!("MCP server '{name}' not found in configuration") }),
+    }
+}
+
+#[utoipa::path(get, path = "/api/mcp/tools", operation_id = "mcp_tools", summary = "Every MCP server with its tools (`{servers: {name: {name, icon, authenticated, authConfig, tools}}}`)", tag = "mcp", responses((status = 200, description = "Success"), (status = 403, description = "The role may not use MCP servers")))]
+async fn tools(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+) -> Result<Json<Value>, ApiError> {
+    may_use(&state, &user)?;
+    Ok(Json(state.mcp.tools_listing(&user).await))
+}
+
+#[utoipa::path(get, path = "/api/mcp/servers", operation_id = "mcp_servers", summary = "The MCP servers, by name, without their secrets (their address only for administrators)", tag = "mcp", responses((status = 200, description = "Success"), (status = 403, description = "The role may not use MCP servers")))]
+async fn servers(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+) -> Result<Json<Value>, ApiError> {
+    may_use(&state, &user)?;
+    let admin = user.role == crate::auth::permissions::ADMIN;
+    Ok(Json(state.mcp.servers_listing(&user.id, admin)))
+}
+
+/// One server, as the list shows it. As in LibreChat, a server of librechat.yaml is there only
+/// for an administrator (others are told it is not found).
+#[utoipa::path(get, path = "/api/mcp/servers/{server_name}", operation_id = "mcp_server", summary = "One MCP server's configuration, without secrets", tag = "mcp", params(("server_name" = String, Path)), responses((status = 200, description = "Success"), (status = 404, description = "No such server the caller may see")))]
+async fn server(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    may_use(&state, &user)?;
+    let admin = user.role == crate::auth::permissions::ADMIN;
+    let listing = state.mcp.servers_listing(&user.id, admin);
+    match listing.get(&name) {
+        Some(v) if admin => Ok(Json(v.clone())),
+        _ => Err(ApiError::Shaped {
+            status: StatusCode::NOT_FOUND,
+            body: json!({"error": "Not Found", "message": "mcpServer not found"}),
+        }),
+    }
+}
+
+/// Drops the caller's connection to the server (the shared one, for a server everyone uses)
+/// and connects again, as LibreChat's client asks after a person changes its settings.
+#[utoipa::path(post, path = "/api/mcp/{server_name}/reinitialize", operation_id = "mcp_reinitialize", summary = "Reconnects to an MCP server and lists its tools again", tag = "mcp", params(("server_name" = String, Path)), responses((status = 200, description = "`{success, message, serverName, oauthRequired, oauthUrl}`"), (status = 404, description = "No such server")))]
+async fn reinitialize(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    may_use(&state, &user)?;
+    let config = state
+        .mcp
+        .config
+        .get(&name)
+        .ok_or_else(|| not_configured(&name))?;
+    let requires_oauth = config.requires_oauth;
+    let slot = state
+        .mcp
+        .slot(&name, &user.id)
+        .map_err(|_| not_configured(&name))?;
+    slot.reset().await;
+    let connected = state.mcp.connection(&name, &user).await;
+    let mut answer = json!({
+        "serverName": name,
+        "oauthRequired": false,
+        "oauthUrl": null,
+    });
+    match connected {
+        Ok(_) => {
+            answer["success"] = json!(true);
+            answer["message"] = json!(format!("MCP server '{name}' reinitialized successfully"));
+        }
+        Err(e) => {
+            tracing::warn!(mcp.server = %name, error = %e, "reinitializing an MCP server failed");
+            let missing = missing_vars(&state, &user, &name).await;
+            answer["success"] = json!(false);
+            if !missing.is_empty() {
+                answer["message"] = json!(format!(
+                    "MCP server '{name}' requires user-provided variable(s) [{}]",
+                    missing.join(", ")
+                ));
+                answer["failureReason"] = json!("missing_custom_user_vars");
+                answer["missingUserVars"] = json!(missing);
+            } else if requires_oauth {
+                answer["oauthRequired"] = json!(true);
+                answer["message"] = json!(format!("MCP server '{name}' requires sign-in"));
+                answer["failureReason"] = json!("oauth_required");
+            } else {
+                answer["message"] = json!(format!("MCP server '{name}' is still unreachable"));
+                answer["failureReason"] = json!("unreachable");
+            }
+        }
+    }
+    Ok(Json(answer))
+}
+
+/// The server's variables the person has not set.
+async fn missing_vars(state: &AppState, user: &User, name: &str) -> Vec<String> {
+    let Some(config) = state.mcp.config.get(name) else {
+        return Vec::new();
+    };
+    if config.custom_user_vars.is_empty() {
+        return Vec::new();
+    }
+    let set = state
+        .chat
+        .engine
+        .tool_auth
+        .mcp_values(&user.id, name)
+        .await
+        .unwrap_or_default();
+    config
+        .custom_user_vars
+        .keys()
+        .filter(|k| !set.iter().any(|(f, v)| f == *k && !v.is_empty()))
+        .cloned()
+        .collect()
+}
+
+#[utoipa::path(get, path = "/api/mcp/connection/status", operation_id = "mcp_statuses", summary = "The state of the caller's connection to each MCP server", tag = "mcp", responses((status = 200, description = "`{success, connectionStatus: {name: {requiresOAuth, connectionState, authorizationState}}, oauthTimeout}`")))]
+async fn statuses(State(state): State<AppState>, AuthUser(user): AuthUser) -> Json<Value> {
+    Json(json!({
+        "success": true,
+        "connectionStatus": state.mcp.statuses_listing(&user.id),
+        "oauthTimeout": OAUTH_TIMEOUT_MS,
+    }))
+}
+
+#[utoipa::path(get, path = "/api/mcp/connection/status/{server_name}", operation_id = "mcp_status", summary = "The state of the caller's connection to one MCP server", tag = "mcp", params(("server_name" = String, Path)), responses((status = 200, description = "Success"), (status = 404, description = "No such server")))]
+async fn status(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let config = state
+        .mcp
+        .config
+        .get(&name)
+        .ok_or_else(|| not_configured(&name))?;
+    let now = state
+        .mcp
+        .statuses(&user.id)
+        .into_iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, s)| s)
+        .ok_or_else(|| not_configured(&name))?;
+    let entry = status_entry(now, config.requires_oauth);
+    Ok(Json(json!({
+        "success": true,
+        "serverName": name,
+        "connectionStatus": entry["connectionState"],
+        "requiresOAuth": config.requires_oauth,
+        "authorizationState": entry["authorizationState"],
+    })))
+}
+
+#[utoipa::path(get, path = "/api/mcp/{server_name}/auth-values", operation_id = "mcp_auth_values", summary = "Which of an MCP server's variables the caller has set (never their values)", tag = "mcp", params(("server_name" = String, Path)), responses((status = 200, description = "`{success, serverName, authValueFlags: {VAR: bool}}`"), (status = 404, description = "No such server")))]
+async fn auth_values(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    may_use(&state, &user)?;
+    let config = state
+        .mcp
+        .config
+        .get(&name)
+        .ok_or_else(|| not_configured(&name))?;
+    let missing = missing_vars(&state, &user, &name).await;
+    let flags: serde_json::Map<String, Value> = config
+        .custom_user_vars
+        .keys()
+        .map(|k| (k.clone(), Value::Bool(!missing.contains(k))))
+        .collect();
+    Ok(Json(json!({
+        "success": true,
+        "serverName": name,
+        "authValueFlags": flags,
+    })))
+}

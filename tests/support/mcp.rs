@@ -1,0 +1,150 @@
+//! What the MCP suites share: real MCP servers (PyPI's `mcp-server-time`, the hostile server
+//! of `tests/mcp/hostile_server.py` on the official Python SDK, npm's reference
+//! `server-everything` over streamable HTTP), a server that uses them, and a chat turn whose
+//! fake model calls one of their tools.
+#![allow(dead_code)]
+
+use std::process::{Child, Command, Stdio};
+
+use serde_json::{Value, json};
+
+use super::fake_openai::{FakeOpenAi, KEY};
+use super::fake_tools::ToolScript;
+use super::{Session, TestServer, stream};
+
+pub const PW: &str = "correct horse battery";
+
+/// The Python with the MCP peers (`LIBRECHAT_TEST_PYTHON`, as `.ci/run` sets it).
+pub fn python() -> String {
+    let python = std::env::var("LIBRECHAT_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let ok = Command::new(&python)
+        .args(["-c", "import mcp, mcp_server_time"])
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        ok,
+        "the MCP peers (pip: mcp, mcp-server-time) are needed next to {python}; .ci/run installs them"
+    );
+    python
+}
+
+/// The hostile server's script.
+pub fn hostile_script() -> String {
+    format!("{}/tests/mcp/hostile_server.py", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// librechat.yaml with the time server (`time`) and the hostile one (`hostile`, its tool calls
+/// bounded by `timeout_ms`), then `more`.
+pub fn yaml(timeout_ms: u64, more: &str) -> String {
+    let py = python();
+    format!(
+        "version: 1.3.17\nmcpServers:\n  time:\n    command: {py}\n    args: ['-m', 'mcp_server_time', '--local-timezone', 'UTC']\n    serverInstructions: 'Answer times in 24-hour format.'\n  hostile:\n    command: {py}\n    args: ['{}']\n    timeout: {timeout_ms}\n    serverInstructions: true\n{more}",
+        hostile_script()
+    )
+}
+
+/// A server with the fake model and `yaml`.
+pub async fn server(fake: &FakeOpenAi, yaml: &str) -> TestServer {
+    TestServer::builder()
+        .env("OPENAI_API_KEY", KEY)
+        .env("OPENAI_REVERSE_PROXY", &fake.base)
+        .env("OPENAI_MODELS", "caller,gpt-4o")
+        .yaml(yaml)
+        .start()
+        .await
+}
+
+/// A plain chat with the composer's MCP menu on `servers`, whose model calls `tool` with
+/// `args`; every frame of the answer.
+pub async fn ask(
+    fake: &FakeOpenAi,
+    server: &TestServer,
+    s: &Session,
+    servers: &[&str],
+    tool: &str,
+    args: Value,
+) -> Vec<Value> {
+    fake.script("caller", ToolScript::calls([(tool, args)]));
+    let id = server
+        .start_chat(
+            s,
+            "openAI",
+            json!({"text": "Use the tool.", "model": "caller", "ephemeralAgent": {"mcp": servers}}),
+        )
+        .await;
+    stream::frames(server, s, &id, "").await
+}
+
+/// The saved output of the answer's call of `tool`.
+pub fn output(frames: &[Value], tool: &str) -> String {
+    let last = frames.last().unwrap();
+    assert!(last.get("error").is_none(), "{last}");
+    let parts = last["responseMessage"]["content"].as_array().unwrap();
+    let call = parts
+        .iter()
+        .find(|p| p["type"] == "tool_call" && p["tool_call"]["name"] == tool)
+        .unwrap_or_else(|| panic!("a call of {tool} in {parts:?}"));
+    call["tool_call"]["output"].as_str().unwrap().to_owned()
+}
+
+/// The tools the model was offered in its last request.
+pub fn offered(fake: &FakeOpenAi) -> Vec<String> {
+    fake.last_chat()["tools"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t["function"]["name"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// Whether the process `pid` is gone (reaped: not even a zombie).
+pub fn gone(pid: u32) -> bool {
+    !std::path::Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// npm's reference MCP server (`@modelcontextprotocol/server-everything`) over `transport`
+/// (`streamableHttp` or `sse`) on a free port; stopped when dropped.
+pub struct Everything {
+    child: Child,
+    pub port: u16,
+}
+
+impl Everything {
+    pub async fn start(transport: &str) -> Self {
+        let bin = format!(
+            "{}/tests/mcp/node_modules/.bin/mcp-server-everything",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        assert!(
+            std::path::Path::new(&bin).exists(),
+            "run `npm ci` in tests/mcp (.ci/run does) for the reference MCP server"
+        );
+        let port = super::free_port();
+        let child = Command::new("node")
+            .arg(&bin)
+            .arg(transport)
+            .env("PORT", port.to_string())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("node runs");
+        super::poll::eventually(|| async move {
+            tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+        })
+        .await;
+        Everything { child, port }
+    }
+
+    pub fn host_port(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Everything {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
