@@ -19,94 +19,9 @@ use librechat::db::files::File;
 use librechat::search::SearchIndex;
 use librechat::search::vectors::VectorStore;
 
-const WORDS: &[&str] = &[
-    "engine",
-    "valve",
-    "pressure",
-    "filter",
-    "cabin",
-    "report",
-    "weekly",
-    "staff",
-    "telescope",
-    "mirror",
-    "lens",
-    "schedule",
-    "maintenance",
-    "inspection",
-    "record",
-    "night",
-    "shift",
-    "weather",
-    "cloud",
-    "wind",
-    "humidity",
-    "sensor",
-    "cable",
-    "power",
-    "supply",
-    "backup",
-    "door",
-    "roof",
-    "motor",
-    "gear",
-    "code",
-    "dome",
-    "launch",
-    "observatory",
-    "check",
-    "replace",
-    "clean",
-    "log",
-    "entry",
-    "visitor",
-    "access",
-    "badge",
-    "key",
-    "storage",
-    "room",
-    "north",
-    "south",
-    "the",
-    "a",
-    "of",
-    "for",
-    "is",
-    "and",
-    "to",
-    "in",
-    "with",
-    "on",
-    "quarterly",
-    "budget",
-    "invoice",
-    "contract",
-    "supplier",
-    "delivery",
-    "warranty",
-    "safety",
-    "training",
-];
-
-/// A tiny deterministic generator (no dependency on a random crate).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> usize {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (self.0 >> 33) as usize
-    }
-
-    fn words(&mut self, n: usize) -> String {
-        (0..n)
-            .map(|_| WORDS[self.next() % WORDS.len()])
-            .collect::<Vec<_>>()
-            .join(" ")
-    }
-}
+#[path = "../tests/support/filler.rs"]
+mod filler;
+use filler::Filler;
 
 fn env(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -135,7 +50,7 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let mut rng = Rng(7);
+    let mut rng = Filler::new(7);
     let texts: Vec<String> = (0..files)
         .map(|_| {
             (0..pages)
@@ -197,7 +112,7 @@ fn main() {
         let mut times = Vec::new();
         let mut found = 0;
         for _ in 0..1000 {
-            let start = rng.next() % files.saturating_sub(scope).max(1);
+            let start = rng.number() % files.saturating_sub(scope).max(1);
             let within: Vec<String> = ids[start..(start + scope).min(files)].to_vec();
             let question = rng.words(3);
             let t = Instant::now();
@@ -215,9 +130,9 @@ fn main() {
     dense(&runtime, &db, &ids[..files.min(1000)], &mut rng, ms);
 }
 
-fn unit(rng: &mut Rng, dims: usize) -> Vec<f32> {
+fn unit(rng: &mut Filler, dims: usize) -> Vec<f32> {
     let v: Vec<f32> = (0..dims)
-        .map(|_| (rng.next() % 2001) as f32 / 1000.0 - 1.0)
+        .map(|_| (rng.number() % 2001) as f32 / 1000.0 - 1.0)
         .collect();
     let norm = v
         .iter()
@@ -232,7 +147,7 @@ fn dense(
     runtime: &tokio::runtime::Runtime,
     db: &Db,
     scope: &[String],
-    rng: &mut Rng,
+    rng: &mut Filler,
     ms: impl Fn(Duration) -> f64,
 ) {
     const MODEL: &str = "bench-embed";
@@ -240,7 +155,7 @@ fn dense(
     let mut chunks = 0;
     for id in scope {
         let id = id.clone();
-        let mut seed = Rng(rng.next() as u64);
+        let mut seed = Filler::new(rng.number() as u64);
         chunks += runtime
             .block_on(db.write(move |c| {
                 let doc = vectors::file_text(c, &id)?.expect("the file");

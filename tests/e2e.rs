@@ -67,6 +67,8 @@ async fn the_web_app_in_a_real_browser() {
     };
     fake.script("search-model", searching());
     fake.script("search-held", searching().hold());
+    // The same beside it, with call ids of its own (tests/e2e/citations.mjs's side by side).
+    fake.script("search-model-2", searching().ids("xyz"));
     // A model that searches the files, when it is offered file search.
     fake.script(
         "file-model",
@@ -109,7 +111,7 @@ async fn the_web_app_in_a_real_browser() {
         .env("OPENAI_REVERSE_PROXY", &fake.base)
         .env(
             "OPENAI_MODELS",
-            "gpt-4o,gated,server-error,calc-model,action-model,oauth-model,search-model,search-held,file-model",
+            "gpt-4o,gated,server-error,calc-model,action-model,oauth-model,search-model,search-model-2,search-held,file-model",
         )
         .env("ALLOW_SHARED_LINKS_PUBLIC", "true")
         .env("SERPER_API_KEY", SERPER_KEY)

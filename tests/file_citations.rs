@@ -10,9 +10,7 @@ mod support;
 use serde_json::{Value, json};
 use support::agents::{create, ids, share_with};
 use support::fake_openai::{FakeOpenAi, KEY};
-use support::file_search::{
-    chat_body, script, settle, tool_results, upload_for_agent, upload_for_chat,
-};
+use support::file_search::{add_to_agent, add_to_chat, chat_body, script, settle, tool_results};
 use support::{Session, TestServer, stream};
 
 const PW: &str = "correct horse battery";
@@ -29,14 +27,6 @@ async fn server(fake: &FakeOpenAi, yaml: &str) -> TestServer {
         .await
 }
 
-/// Uploads `text` for file search in a chat; its id.
-async fn add_to_chat(server: &TestServer, s: &Session, name: &str, text: &str) -> String {
-    let (status, file) =
-        upload_for_chat(server, s, name, "text/plain", text.as_bytes().to_vec()).await;
-    assert_eq!(status, 200, "{file}");
-    file["file_id"].as_str().unwrap().to_owned()
-}
-
 /// Sends `body` to `endpoint` and follows its stream: every frame.
 async fn ask(server: &TestServer, s: &Session, endpoint: &str, body: Value) -> Vec<Value> {
     let id = server.start_chat(s, endpoint, body).await;
@@ -44,6 +34,19 @@ async fn ask(server: &TestServer, s: &Session, endpoint: &str, body: Value) -> V
     let last = frames.last().unwrap();
     assert!(last.get("error").is_none(), "{last}");
     frames
+}
+
+/// Has the model search `files` for `query`, asked in a plain chat with file search on: every
+/// frame.
+async fn search_in_chat(
+    server: &TestServer,
+    fake: &FakeOpenAi,
+    s: &Session,
+    query: &str,
+    files: &[&str],
+) -> Vec<Value> {
+    script(fake, query);
+    ask(server, s, "openAI", chat_body("How?", None, files, true)).await
 }
 
 fn attachments(frames: &[Value]) -> Vec<Value> {
@@ -89,14 +92,7 @@ async fn a_cited_passage_reaches_the_client_as_librechat_s_attachment_and_is_sav
     let alice = server.signed_in("alice@example.org", PW).await;
     // Asked about at once, before the indexer has caught up: the search waits for it.
     let file_id = add_to_chat(&server, &alice, "recipes.txt", RECIPE).await;
-    script(&fake, "quince jelly");
-    let frames = ask(
-        &server,
-        &alice,
-        "openAI",
-        chat_body("How?", None, &[&file_id], true),
-    )
-    .await;
+    let frames = search_in_chat(&server, &fake, &alice, "quince jelly", &[&file_id]).await;
 
     // The model is told how to cite, in LibreChat's words, and reads each passage's anchor.
     let about = description(&fake);
@@ -210,14 +206,7 @@ async fn citations_keep_within_the_agents_endpoint_s_limits() {
     let alice = server.signed_in("alice@example.org", PW).await;
     let ids = three_files(&server, &alice).await;
     let names: Vec<&str> = ids.iter().map(String::as_str).collect();
-    script(&fake, "spring tides");
-    let frames = ask(
-        &server,
-        &alice,
-        "openAI",
-        chat_body("When?", None, &names, true),
-    )
-    .await;
+    let frames = search_in_chat(&server, &fake, &alice, "spring tides", &names).await;
     // The model read every passage (all five), the client got two, of two files, best first.
     let found = tool_results(&fake).join("\n");
     assert_eq!(found.matches("\nContent: ").count(), 5, "{found}");
@@ -240,13 +229,7 @@ async fn citations_keep_within_the_agents_endpoint_s_limits() {
     let bob = strict.signed_in("bob@example.org", PW).await;
     let ids = three_files(&strict, &bob).await;
     let names: Vec<&str> = ids.iter().map(String::as_str).collect();
-    let frames = ask(
-        &strict,
-        &bob,
-        "openAI",
-        chat_body("When?", None, &names, true),
-    )
-    .await;
+    let frames = search_in_chat(&strict, &fake, &bob, "spring tides", &names).await;
     let cited = sources(&frames);
     assert_eq!(cited.len(), 1, "{cited:?}");
     assert_eq!(cited[0]["relevance"], 1.0);
@@ -264,14 +247,7 @@ async fn without_file_citations_the_search_neither_cites_nor_attaches() {
     let alice = server.signed_in("alice@example.org", PW).await;
     let file_id = add_to_chat(&server, &alice, "recipes.txt", RECIPE).await;
     settle(&server).await;
-    script(&fake, "quince jelly");
-    let frames = ask(
-        &server,
-        &alice,
-        "openAI",
-        chat_body("How?", None, &[&file_id], true),
-    )
-    .await;
+    let frames = search_in_chat(&server, &fake, &alice, "quince jelly", &[&file_id]).await;
     let found = tool_results(&fake).join("\n");
     assert!(
         found.starts_with("File: recipes.txt\nRelevance: 1.0000\n"),
@@ -296,17 +272,7 @@ async fn only_files_the_person_may_see_are_cited_and_downloaded() {
     let (alice, bob) = server.two_users(PW).await;
     let carol = server.signed_in("carol@example.org", PW).await;
     let (agent, object_id) = ids(&create(&server, &alice, json!({"tools": ["file_search"]})).await);
-    let (status, file) = upload_for_agent(
-        &server,
-        &alice,
-        &agent,
-        "tides.md",
-        "text/markdown",
-        TIDES.as_bytes().to_vec(),
-    )
-    .await;
-    assert_eq!(status, 200, "{file}");
-    let agents_file = file["file_id"].as_str().unwrap().to_owned();
+    let agents_file = add_to_agent(&server, &alice, &agent, "tides.md", TIDES).await;
     let alices = add_to_chat(&server, &alice, "recipes.txt", RECIPE).await;
     share_with(&server, &alice, &object_id, &bob, "agent_viewer").await;
     settle(&server).await;
@@ -331,13 +297,7 @@ async fn only_files_the_person_may_see_are_cited_and_downloaded() {
     // anything of hers Carol's, who may not use the agent.
     let his = add_to_chat(&server, &bob, "notes.txt", "Quince jelly needs patience.").await;
     settle(&server).await;
-    let frames = ask(
-        &server,
-        &bob,
-        "openAI",
-        chat_body("How?", None, &[&his], true),
-    )
-    .await;
+    let frames = search_in_chat(&server, &fake, &bob, "quince jelly", &[&his]).await;
     let cited: Vec<Value> = sources(&frames)
         .iter()
         .map(|s| s["fileId"].clone())

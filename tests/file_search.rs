@@ -9,7 +9,8 @@ use serde_json::{Value, json};
 use support::agents::{create, ids, share_with};
 use support::fake_openai::{FakeOpenAi, KEY};
 use support::file_search::{
-    MODEL, chat_body, offered, script, settle, tool_results, upload_for_agent, upload_for_chat,
+    MODEL, add_to_agent, add_to_chat, chat_body, delete_account, delete_file, offered, script,
+    settle, tool_results, upload_for_agent, upload_for_chat,
 };
 use support::{Session, TestServer};
 
@@ -33,36 +34,6 @@ async fn server(fake: &FakeOpenAi, yaml: Option<&str>) -> TestServer {
 /// An agent of `s` with the file search tool; its `id` and `_id`.
 async fn searching_agent(server: &TestServer, s: &Session) -> (String, String) {
     ids(&create(server, s, json!({"tools": ["file_search"]})).await)
-}
-
-/// Uploads `text` for the agent's file search; asserts it was taken, returns its id.
-async fn add_to_agent(
-    server: &TestServer,
-    s: &Session,
-    agent: &str,
-    name: &str,
-    text: &str,
-) -> String {
-    let (status, file) = upload_for_agent(
-        server,
-        s,
-        agent,
-        name,
-        "text/markdown",
-        text.as_bytes().to_vec(),
-    )
-    .await;
-    assert_eq!(status, 200, "{file}");
-    assert_eq!(file["embedded"], true, "{file}");
-    file["file_id"].as_str().unwrap().to_owned()
-}
-
-/// Uploads `text` for file search in a chat; asserts it was taken, returns its id.
-async fn add_to_chat(server: &TestServer, s: &Session, name: &str, text: &str) -> String {
-    let (status, file) =
-        upload_for_chat(server, s, name, "text/plain", text.as_bytes().to_vec()).await;
-    assert_eq!(status, 200, "{file}");
-    file["file_id"].as_str().unwrap().to_owned()
 }
 
 /// Chats with the agent; what `file_search` answered (empty when it was not called).
@@ -263,15 +234,7 @@ async fn deleting_the_file_or_the_account_takes_its_chunks_out_and_a_rebuild_kee
     assert_eq!(chunks_of(&server, &kept, "quince").await, 1);
     assert_eq!(chunks_of(&server, &gone, "brest").await, 1);
 
-    let resp = server
-        .send(
-            "DELETE",
-            "/api/files",
-            &alice.token,
-            json!({"files": [{"file_id": gone}]}),
-        )
-        .await;
-    assert_eq!(resp.status(), 200);
+    delete_file(&server, &alice, &gone).await;
     settle(&server).await;
     assert_eq!(chunks_of(&server, &gone, "brest").await, 0);
     assert_eq!(chunks_of(&server, &kept, "quince").await, 1);
@@ -293,14 +256,7 @@ async fn deleting_the_file_or_the_account_takes_its_chunks_out_and_a_rebuild_kee
     assert_eq!(chunks_of(&server, &gone, "brest").await, 0);
 
     // Bob's account goes, and his chunks with it.
-    let resp = server
-        .client
-        .delete(server.url("/api/user/delete"))
-        .bearer_auth(&bob.token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
+    delete_account(&server, &bob).await;
     settle(&server).await;
     assert_eq!(chunks_of(&server, &bobs, "quince").await, 0);
     assert_eq!(chunks_of(&server, &kept, "quince").await, 1);

@@ -2,15 +2,15 @@
 //! OpenAI's `/v1/embeddings`): the chunks of uploaded documents get vectors in the background,
 //! in batches, retried and billed; a restart resumes; vectors go with their file or account;
 //! the tool fuses the nearest chunks with BM25's, and answers with BM25 alone when the
-//! endpoint fails.
+//! endpoint fails or never answers the question's embedding.
 
 mod support;
 
-use serde_json::json;
 use support::fake_embeddings::{DIMS, FakeEmbeddings, MODEL as EMBEDDING_MODEL};
 use support::fake_openai::{FakeOpenAi, KEY};
 use support::file_search::{
-    chat_body, embedded, found, script, settle, tool_results, upload_for_chat,
+    add_to_chat, chat_body, delete_account, delete_file, embedded, found, script, settle,
+    tool_results,
 };
 use support::poll::eventually;
 use support::{Session, TestServer};
@@ -35,13 +35,6 @@ fn builder(fake: &FakeOpenAi, emb: &FakeEmbeddings, extra: &[(&str, &str)]) -> s
     b
 }
 
-async fn add(server: &TestServer, s: &Session, name: &str, text: &str) -> String {
-    let (status, file) =
-        upload_for_chat(server, s, name, "text/plain", text.as_bytes().to_vec()).await;
-    assert_eq!(status, 200, "{file}");
-    file["file_id"].as_str().unwrap().to_owned()
-}
-
 /// A document of `n` sections, each a chunk of its own.
 fn sections(n: usize) -> String {
     let text: Vec<String> = (0..n)
@@ -55,6 +48,23 @@ fn sections(n: usize) -> String {
     let text = text.join("\n\n");
     assert_eq!(librechat::files::chunks::split(&text).len(), n);
     text
+}
+
+/// Has the model search `files` for `query`, asked in a chat with file search on; what the
+/// tool answered it.
+async fn searched(
+    server: &TestServer,
+    fake: &FakeOpenAi,
+    s: &Session,
+    query: &str,
+    files: &[&str],
+) -> String {
+    script(fake, query);
+    let done = server
+        .chat(s, "openAI", chat_body("How?", None, files, true))
+        .await;
+    assert!(done.get("error").is_none(), "{done}");
+    tool_results(fake).join("\n")
 }
 
 /// One row of SQL, as text.
@@ -102,7 +112,7 @@ async fn chunks_get_vectors_in_batches_and_lose_them_with_their_file_or_account(
         .start()
         .await;
     let (alice, bob) = server.two_users(PW).await;
-    let doc = add(&server, &alice, "long.md", &sections(7)).await;
+    let doc = add_to_chat(&server, &alice, "long.md", &sections(7)).await;
     embedded(&server, 1).await;
     assert_eq!(vectors_of(&server, &doc).await, 7);
     assert_eq!((emb.inputs(), emb.requests()), (7, 3));
@@ -120,27 +130,12 @@ async fn chunks_get_vectors_in_batches_and_lose_them_with_their_file_or_account(
     assert_eq!(row[..5], [EMBEDDING_MODEL, &dims, &bytes, "1", "6"]);
     assert!(row[5].starts_with("# Part 6"), "{row:?}");
 
-    let bobs = add(&server, &bob, "bob.txt", BOBS).await;
+    let bobs = add_to_chat(&server, &bob, "bob.txt", BOBS).await;
     embedded(&server, 2).await;
-    let resp = server
-        .send(
-            "DELETE",
-            "/api/files",
-            &alice.token,
-            json!({"files": [{"file_id": doc}]}),
-        )
-        .await;
-    assert_eq!(resp.status(), 200);
+    delete_file(&server, &alice, &doc).await;
     assert_eq!(vectors_of(&server, &doc).await, 0);
     assert_eq!(server.count("file_vectors").await, 1);
-    let resp = server
-        .client
-        .delete(server.url("/api/user/delete"))
-        .bearer_auth(&bob.token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
+    delete_account(&server, &bob).await;
     assert_eq!(vectors_of(&server, &bobs).await, 0);
     assert_eq!(server.count("chunk_vectors").await, 0);
 }
@@ -150,9 +145,9 @@ async fn the_tool_finds_a_paraphrase_bm25_misses_and_never_another_person_s_chun
     let (fake, emb) = (FakeOpenAi::start().await, FakeEmbeddings::start().await);
     let server = builder(&fake, &emb, &[]).start().await;
     let (alice, bob) = server.two_users(PW).await;
-    let cars = add(&server, &alice, "cars.txt", CARS).await;
-    let bread = add(&server, &alice, "bread.txt", BREAD).await;
-    add(&server, &bob, "bob.txt", BOBS).await;
+    let cars = add_to_chat(&server, &alice, "cars.txt", CARS).await;
+    let bread = add_to_chat(&server, &alice, "bread.txt", BREAD).await;
+    add_to_chat(&server, &bob, "bob.txt", BOBS).await;
     settle(&server).await;
     embedded(&server, 3).await;
 
@@ -163,11 +158,7 @@ async fn the_tool_finds_a_paraphrase_bm25_misses_and_never_another_person_s_chun
     let hits = found(&server, &ids, question, true).await;
     assert_eq!(hits[0].file_id, cars, "{hits:?}");
 
-    script(&fake, question);
-    let body = chat_body("How much?", None, &[&cars, &bread], true);
-    let done = server.chat(&alice, "openAI", body).await;
-    assert!(done.get("error").is_none(), "{done}");
-    let answer = tool_results(&fake).join("\n");
+    let answer = searched(&server, &fake, &alice, question, &[&cars, &bread]).await;
     assert!(answer.starts_with("File: cars.txt\n"), "{answer}");
     assert!(answer.contains("Relevance: 1.0000"), "{answer}");
     // Bob's chunk is as near to the question, and has vectors, but is not Alice's to search.
@@ -184,7 +175,7 @@ async fn a_restart_mid_way_embeds_only_the_chunks_without_vectors() {
     let alice = server.signed_in("alice@example.org", PW).await;
     // Two batches answered, then the endpoint fails: the worker holds 4 of 7 vectors.
     emb.fail_after(Some(2));
-    let doc = add(&server, &alice, "long.md", &sections(7)).await;
+    let doc = add_to_chat(&server, &alice, "long.md", &sections(7)).await;
     eventually(|| async { emb.failures() >= 1 }).await;
     assert_eq!(vectors_of(&server, &doc).await, 4);
     assert_eq!(server.count("file_vectors").await, 0);
@@ -204,22 +195,43 @@ async fn a_429_is_waited_out_and_a_failing_endpoint_leaves_bm25_answering() {
     let server = builder(&fake, &emb, &[]).start().await;
     let alice = server.signed_in("alice@example.org", PW).await;
     emb.fail_next(&[429]);
-    let cars = add(&server, &alice, "cars.txt", CARS).await;
+    let cars = add_to_chat(&server, &alice, "cars.txt", CARS).await;
     embedded(&server, 1).await;
     assert_eq!((emb.requests(), emb.failures(), emb.inputs()), (2, 1, 1));
 
     // From now on every request gets a 500: the new document has no vectors, the query none
     // either, and BM25 answers for both documents.
     emb.fail_after(Some(0));
-    let bread = add(&server, &alice, "bread.txt", BREAD).await;
+    let bread = add_to_chat(&server, &alice, "bread.txt", BREAD).await;
     settle(&server).await;
-    script(&fake, "bakery bread brake repair");
-    let body = chat_body("When?", None, &[&cars, &bread], true);
-    let done = server.chat(&alice, "openAI", body).await;
-    assert!(done.get("error").is_none(), "{done}");
-    let answer = tool_results(&fake).join("\n");
+    let query = "bakery bread brake repair";
+    let answer = searched(&server, &fake, &alice, query, &[&cars, &bread]).await;
     assert!(answer.contains(BREAD) && answer.contains(CARS), "{answer}");
     assert_eq!(vectors_of(&server, &bread).await, 0);
+}
+
+#[tokio::test]
+async fn a_query_embedding_that_never_comes_is_given_up_and_bm25_answers() {
+    let (fake, emb) = (FakeOpenAi::start().await, FakeEmbeddings::start().await);
+    let server = builder(&fake, &emb, &[("EMBEDDINGS_TIMEOUT_MS", "1000")])
+        .start()
+        .await;
+    let alice = server.signed_in("alice@example.org", PW).await;
+    let cars = add_to_chat(&server, &alice, "cars.txt", CARS).await;
+    embedded(&server, 1).await;
+
+    // The endpoint takes the question and never answers: the turn still ends, with what BM25
+    // found.
+    emb.hang();
+    let asked = emb.requests();
+    let answer = searched(&server, &fake, &alice, "brake repair price", &[&cars]).await;
+    assert_eq!(
+        emb.requests(),
+        asked + 1,
+        "the question went to the endpoint"
+    );
+    assert!(answer.starts_with("File: cars.txt\n"), "{answer}");
+    assert!(answer.contains(CARS), "{answer}");
 }
 
 #[tokio::test]
@@ -229,7 +241,7 @@ async fn embedding_is_billed_to_the_owner_and_skipped_without_credit() {
         .start()
         .await;
     let alice = server.signed_in("alice@example.org", PW).await;
-    let cars = add(&server, &alice, "cars.txt", CARS).await;
+    let cars = add_to_chat(&server, &alice, "cars.txt", CARS).await;
     embedded(&server, 1).await;
     let row = sql(
         &server,
@@ -251,7 +263,7 @@ async fn embedding_is_billed_to_the_owner_and_skipped_without_credit() {
     let extra = [("CHECK_BALANCE", "true"), ("START_BALANCE", "0")];
     let server = builder(&fake, &broke, &extra).start().await;
     let bob = server.signed_in("bob@example.org", PW).await;
-    let bread = add(&server, &bob, "bread.txt", BREAD).await;
+    let bread = add_to_chat(&server, &bob, "bread.txt", BREAD).await;
     settle(&server).await;
     let hits = found(&server, std::slice::from_ref(&bread), "bakery", true).await;
     assert_eq!(hits.len(), 1);
@@ -273,14 +285,14 @@ async fn azure_is_called_at_its_deployment_with_an_api_key_and_a_wrong_key_leave
     };
     let server = azure(support::fake_embeddings::KEY).start().await;
     let alice = server.signed_in("alice@example.org", PW).await;
-    let cars = add(&server, &alice, "cars.txt", CARS).await;
+    let cars = add_to_chat(&server, &alice, "cars.txt", CARS).await;
     embedded(&server, 1).await;
     assert_eq!(vectors_of(&server, &cars).await, 1);
 
     // A wrong key is no passing trouble: the document waits, BM25 finds it.
     let server = azure("wrong").start().await;
     let bob = server.signed_in("bob@example.org", PW).await;
-    let bread = add(&server, &bob, "bread.txt", BREAD).await;
+    let bread = add_to_chat(&server, &bob, "bread.txt", BREAD).await;
     settle(&server).await;
     eventually(|| async { emb.failures() >= 1 }).await;
     let hits = found(&server, std::slice::from_ref(&bread), "bakery", true).await;

@@ -10,93 +10,18 @@ use serde_json::json;
 use support::TestServer;
 use support::fake_openai::{FakeOpenAi, KEY};
 use support::file_search::{chat_body, script, settle, tool_results, upload_for_chat};
+use support::filler::Filler;
 
 const PAGES: usize = 200;
 const ANSWER_PAGE: usize = 137;
 const ANSWER: &str = "The launch code for the observatory dome is VIOLET-4471.";
 const QUESTION: &str = "What is the launch code for the observatory dome?";
 
-/// Words the pages are made of, some of them the question's, so that the question's words
-/// alone do not single out the page.
-const WORDS: &[&str] = &[
-    "the",
-    "a",
-    "of",
-    "for",
-    "is",
-    "and",
-    "to",
-    "in",
-    "with",
-    "on",
-    "engine",
-    "valve",
-    "pressure",
-    "filter",
-    "cabin",
-    "report",
-    "weekly",
-    "staff",
-    "telescope",
-    "mirror",
-    "lens",
-    "schedule",
-    "maintenance",
-    "inspection",
-    "record",
-    "night",
-    "shift",
-    "weather",
-    "cloud",
-    "wind",
-    "humidity",
-    "sensor",
-    "cable",
-    "power",
-    "supply",
-    "backup",
-    "door",
-    "roof",
-    "motor",
-    "gear",
-    "code",
-    "dome",
-    "launch",
-    "observatory",
-    "what",
-    "check",
-    "replace",
-    "clean",
-    "log",
-    "entry",
-    "visitor",
-    "access",
-    "badge",
-    "key",
-    "storage",
-    "room",
-    "north",
-    "south",
-];
-
 /// The lines of page `n` (from 1): pseudo-random sentences, the answer among them on
 /// [`ANSWER_PAGE`].
 fn page_lines(n: usize) -> Vec<String> {
-    let mut seed = (n as u64)
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
-    let mut next = || {
-        seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (seed >> 33) as usize
-    };
-    let mut lines: Vec<String> = (0..8)
-        .map(|_| {
-            let words: Vec<&str> = (0..12).map(|_| WORDS[next() % WORDS.len()]).collect();
-            format!("{}.", words.join(" "))
-        })
-        .collect();
+    let mut filler = Filler::new(n as u64);
+    let mut lines: Vec<String> = (0..8).map(|_| format!("{}.", filler.words(12))).collect();
     if n == ANSWER_PAGE {
         lines.insert(4, ANSWER.to_owned());
     }

@@ -6,9 +6,9 @@
 
 mod support;
 
+use support::TestServer;
 use support::fake_embeddings::FakeEmbeddings;
-use support::file_search::{embedded, found, settle, upload_for_chat};
-use support::{Session, TestServer};
+use support::file_search::{add_to_chat, embedded, found, settle};
 
 /// `(name, text, [literal question, paraphrase, paraphrase])`.
 const SET: &[(&str, &str, [&str; 3])] = &[
@@ -225,13 +225,6 @@ async fn recall_at_5(server: &TestServer, ids: &[String], dense: bool) -> (f64, 
     (hits as f64 / (SET.len() * 3) as f64, missed)
 }
 
-async fn add(server: &TestServer, s: &Session, name: &str, text: &str) -> String {
-    let (status, file) =
-        upload_for_chat(server, s, name, "text/plain", text.as_bytes().to_vec()).await;
-    assert_eq!(status, 200, "{file}");
-    file["file_id"].as_str().unwrap().to_owned()
-}
-
 #[tokio::test]
 async fn dense_retrieval_fused_with_bm25_recalls_at_least_as_much_as_bm25() {
     let emb = FakeEmbeddings::start().await;
@@ -245,7 +238,7 @@ async fn dense_retrieval_fused_with_bm25_recalls_at_least_as_much_as_bm25() {
         .await;
     let mut ids = Vec::new();
     for (name, text, _) in SET {
-        ids.push(add(&server, &alice, &format!("{name}.txt"), text).await);
+        ids.push(add_to_chat(&server, &alice, &format!("{name}.txt"), text).await);
     }
     settle(&server).await;
     embedded(&server, SET.len() as i64).await;

@@ -41,18 +41,27 @@ const siteOf = (link) => {
   }
 };
 
+/** The ids of the tool calls among an answer's `parts`. */
+export const callIds = (parts) => new Set((Array.isArray(parts) ? parts : [])
+  .filter((p) => p?.type === 'tool_call' && p.tool_call?.id).map((p) => p.tool_call.id));
+
 /**
  * The sources of message `m`: `list` numbered from 1 (`n`), in the attachments' order, each
  * file once however many of its passages came back; `byAnchor` finds one by `turn:kind:i`.
  * As in LibreChat's client, a file anchor `turn{k}file{i}` is the i-th file (its passages
- * merged) of the answer's k-th file search.
+ * merged) of the answer's k-th file search. `keep(a)` picks the attachments whose sources
+ * count (a column's, of an answer given side by side); the others still count the turns.
  */
-export function sourcesOf(m) {
+export function sourcesOf(m, keep = () => true) {
   const list = [];
   const byAnchor = new Map();
   const files = new Map();
   let fileTurn = 0;
   for (const a of Array.isArray(m?.attachments) ? m.attachments : []) {
+    if (!keep(a)) {
+      if (a?.type === 'file_search') fileTurn++;
+      continue;
+    }
     const web = a?.type === 'web_search' && a.web_search;
     if (web && typeof web === 'object') {
       const turn = Number.isInteger(web.turn) ? web.turn : 0;
@@ -167,11 +176,11 @@ export function sourceList(sources, { files = true } = {}) {
 }
 
 /**
- * Puts message `m`'s sources after `body` in `el` (a message), redrawn only when they
- * changed (an answer is redrawn as it streams); returns them for `cite`.
+ * Puts `sources` (from `sourcesOf`) after `body` in `el` (a message, or a column of one),
+ * redrawn only when they changed (an answer is redrawn as it streams); returns them for
+ * `cite`.
  */
-export function showSources(el, body, m, opts) {
-  const sources = sourcesOf(m);
+export function showSources(el, body, sources, opts) {
   const sig = JSON.stringify(sources.list);
   if (el._sourcesSig !== sig) {
     el._sourcesSig = sig;

@@ -69,9 +69,10 @@ function place(el, children) {
 }
 
 /**
- * Fills `body` with `parts`: each piece of parts is shown with `show(el, parts)` (text and
- * tool calls, as any answer), in its column or outside them. `redraw()` is called once the
- * agents' names have loaded.
+ * Fills `body` with `parts`: each piece of parts is shown with `show(el, parts, column)` (text
+ * and tool calls, as any answer), in its column (`column` the column's section, for what goes
+ * after its text) or outside them (`column` null). `redraw()` is called once the agents'
+ * names have loaded.
  */
 export function showColumns(body, parts, show, redraw) {
   if (body._mode !== 'columns') {
@@ -93,7 +94,7 @@ export function showColumns(body, parts, show, redraw) {
   const order = sections(parts).map((s, i) => {
     if (s.group === null) {
       const c = piece(`run:${i}`, () => ({ el: h('div', { class: 'answer-run' }) }));
-      show(c.el, s.parts);
+      show(c.el, s.parts, null);
       return c.el;
     }
     const row = piece(`group:${s.group}`, () => ({ el: h('div', { class: 'answer-columns', role: 'group', 'aria-label': 'Answers side by side' }) }));
@@ -108,7 +109,7 @@ export function showColumns(body, parts, show, redraw) {
         c.title.textContent = name;
         c.el.setAttribute('aria-label', `Answer from ${name}`);
       }
-      show(c.inner, ps);
+      show(c.inner, ps, c.el);
       return c.el;
     });
     place(row.el, columns);

@@ -4,7 +4,7 @@ import { currentUser } from './api.js';
 import { agentAvatar } from './agentcatalog.js';
 import { artifactCard, openArtifact, segments } from './artifacts.js';
 import { avatar } from './avatar.js';
-import { cite, settled, showSources, sourcesOf } from './citations.js';
+import { callIds, cite, settled, showSources, sourcesOf } from './citations.js';
 import { h, iconButton, icon, icons, toast } from './dom.js';
 import { messageFiles } from './files.js';
 import { showMemoryUpdates } from './memoryupdates.js';
@@ -44,7 +44,7 @@ export function messageElement(m, ctx) {
   // A message may be only files: no empty bubble under them.
   body.hidden = !!files && user && !textOf(m).trim();
   el.append(body);
-  if (!user) showSources(el, body, m);
+  if (!user) showSources(el, body, ownSources(m));
   if (m.error) {
     el.append(h('p', { class: 'msg-error', role: 'alert' },
       'This answer failed. ', h('button', { type: 'button', class: 'link', onclick: () => ctx.onRetry(m) }, 'Retry')));
@@ -61,7 +61,7 @@ function fill(body, m, ctx, live = !!ctx?.streaming && !!ctx?.isLast) {
     return;
   }
   // The message's element lists the sources (`showSources`); the text cites them.
-  const sources = sourcesOf(m);
+  const sources = ownSources(m);
   const after = (el) => cite(el, sources);
   const shown = (t) => (live ? settled(t) : t);
   const onOpen = (a) => openArtifact(a, {
@@ -77,14 +77,19 @@ function fill(body, m, ctx, live = !!ctx?.streaming && !!ctx?.isLast) {
   if (hasColumns(m)) {
     // Agents that answered side by side, in columns. Their artifacts open read-only: an
     // edit names an artifact by its place in the whole answer, which a column cannot tell.
+    // A column lists and cites the sources its own searches found, as an answer does.
     const open = (a) => openArtifact(a, { readOnly: true });
-    showColumns(body, m.content, (el, parts) => {
+    showColumns(body, m.content, (el, parts, column) => {
+      const calls = callIds(parts);
+      const own = column ? sourcesOf(m, (a) => calls.has(a?.toolCallId)) : sources;
+      const cites = (e) => cite(e, own);
       if (parts.some((p) => p?.type === 'tool_call')) {
-        showParts(el, parts, { live, key: null, countArtifacts: () => 0, showText: (e, t) => showAnswer(e, shown(t), open, after) });
+        showParts(el, parts, { live, key: null, countArtifacts: () => 0, showText: (e, t) => showAnswer(e, shown(t), open, cites) });
       } else {
         plainBody(el);
-        showAnswer(el, shown(textOfParts(parts)), open, after);
+        showAnswer(el, shown(textOfParts(parts)), open, cites);
       }
+      if (column) showSources(column, el, own);
     }, () => fill(body, m, ctx));
     return;
   }
@@ -142,11 +147,21 @@ function place(body, kept, i, part) {
   kept[i] = part;
 }
 
+/**
+ * The sources listed under answer `m` itself: all of them, but for an answer given side by
+ * side those its columns list (their searches').
+ */
+function ownSources(m) {
+  if (!hasColumns(m)) return sourcesOf(m);
+  const inColumns = callIds(m.content.filter((p) => p?.groupId != null));
+  return sourcesOf(m, (a) => !inColumns.has(a?.toolCallId));
+}
+
 /** Updates a streaming answer in place. */
 export function updateStreaming(el, m) {
   const body = el.querySelector('.msg-body');
   showMemoryUpdates(el, m);
-  showSources(el, body, m);
+  showSources(el, body, ownSources(m));
   const think = thinkingOf(m);
   if (think) {
     let t = el.querySelector('.thinking');

@@ -113,16 +113,36 @@ impl Embeddings {
     }
 }
 
-/// Spaces requests at least `every` apart.
+/// Spaces requests evenly, `every` apart (a minute over the requests per minute), rather than
+/// letting a minute's worth go at once: providers enforce a per-minute limit over shorter
+/// windows too (OpenAI's 3,000 RPM as 50 a second). Time not used is not saved up: after a
+/// pause the next request goes at once and the one after it waits `every` again.
 struct Pace {
     every: Duration,
+    /// The earliest the next request may go.
     next: Instant,
 }
 
 impl Pace {
+    fn per_minute(requests: u32, now: Instant) -> Self {
+        // Rounded up: never a nanosecond short of a minute for the requests of a minute.
+        let minute = Duration::from_secs(60).as_nanos() as u64;
+        Pace {
+            every: Duration::from_nanos(minute.div_ceil(u64::from(requests.max(1)))),
+            next: now,
+        }
+    }
+
+    /// Books the next request's slot, asked at `now`: how long it must wait for it.
+    fn book(&mut self, now: Instant) -> Duration {
+        let at = self.next.max(now);
+        self.next = at + self.every;
+        at - now
+    }
+
     async fn wait(&mut self) {
-        tokio::time::sleep_until(self.next).await;
-        self.next = Instant::now().max(self.next) + self.every;
+        let wait = self.book(Instant::now());
+        tokio::time::sleep(wait).await;
     }
 }
 
@@ -130,10 +150,7 @@ impl Pace {
 pub async fn run(embeddings: Arc<Embeddings>, db: Db, billing: Arc<Billing>) {
     let settings = &embeddings.embedder.settings;
     let worker = Worker {
-        pace: Pace {
-            every: Duration::from_secs(60) / settings.requests_per_minute.max(1),
-            next: Instant::now(),
-        },
+        pace: Pace::per_minute(settings.requests_per_minute, Instant::now()),
         embeddings: embeddings.clone(),
         db: db.clone(),
         billing,
@@ -355,5 +372,59 @@ mod tests {
         let items = vec![item(0, 600), item(1, 600), item(2, 2000), item(3, 1)];
         assert_eq!(sizes(&batches(items, 64, 1000)), [1, 1, 1, 1]);
         assert!(batches(Vec::new(), 64, 1000).is_empty());
+    }
+
+    /// The waits of requests asked at `start` plus each of `at` (milliseconds), in order.
+    fn waits(pace: &mut Pace, start: Instant, at: &[u64]) -> Vec<u64> {
+        at.iter()
+            .map(|ms| pace.book(start + Duration::from_millis(*ms)).as_millis() as u64)
+            .collect()
+    }
+
+    #[test]
+    fn a_minute_holds_the_requests_per_minute_and_the_next_waits_for_the_one_after() {
+        let start = Instant::now();
+        let mut pace = Pace::per_minute(4, start);
+        // Four asked at once go 0, 15, 30 and 45 s later: all within the first minute. The
+        // fifth, asked at once too, goes a minute after the first.
+        assert_eq!(
+            waits(&mut pace, start, &[0, 0, 0, 0, 0]),
+            [0, 15_000, 30_000, 45_000, 60_000]
+        );
+        // One asked 70 s in waits for its slot, 75 s (after the fifth's, at 60 s).
+        assert_eq!(waits(&mut pace, start, &[70_000]), [5_000]);
+
+        // Requests that come slower than the pace never wait.
+        let mut pace = Pace::per_minute(60, start);
+        assert_eq!(waits(&mut pace, start, &[0, 1_000, 2_500, 4_000]), [0; 4]);
+        // Nor is a pause saved up for a burst: after it, one goes at once and the next waits.
+        assert_eq!(
+            waits(&mut pace, start, &[60_000, 60_000, 60_500]),
+            [0, 1_000, 1_500]
+        );
+    }
+
+    #[test]
+    fn any_minute_of_a_long_run_holds_at_most_the_requests_per_minute() {
+        let start = Instant::now();
+        let mut pace = Pace::per_minute(3_000, start);
+        // 10,000 requests asked at once: each goes when its wait says.
+        let sent: Vec<Duration> = (0..10_000).map(|_| pace.book(start)).collect();
+        let minute = Duration::from_secs(60);
+        // In order, so the minute from any request holds at most 3,000 when the 3,001st
+        // after it (counting it) is a minute or more later.
+        assert!(sent.is_sorted());
+        for (first, next) in sent.iter().zip(&sent[3_000..]) {
+            assert!(*next - *first >= minute, "{first:?} and {next:?}");
+        }
+        assert_eq!(sent[2_999], Duration::from_millis(59_980));
+        assert_eq!(sent[3_000], minute);
+        // A rate that does not divide a minute evenly never goes over either.
+        let mut pace = Pace::per_minute(7, start);
+        let sent: Vec<Duration> = (0..8).map(|_| pace.book(start)).collect();
+        assert!(sent[6] < minute && sent[7] >= minute, "{sent:?}");
+        // Zero is taken as one a minute.
+        let mut pace = Pace::per_minute(0, start);
+        assert_eq!(waits(&mut pace, start, &[0, 0]), [0, 60_000]);
     }
 }

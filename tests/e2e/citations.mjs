@@ -5,9 +5,11 @@
 // `\ue202turn0search7`). The answer lists its sources and cites them by number, each citation
 // a link to its source in a new tab; the anchor that names nothing is gone, and no anchor is
 // left as raw text. The same after a reload and on a shared page; the sources show while the
-// answer is still being written. With "File search" on, an attached document is uploaded
-// for file search, and the answer of a model that searches it cites it by name: the citation
-// saves the document. Called by app.test.mjs; SEARCH_WEB is the fake web the results link to.
+// answer is still being written. Asked of two searching models side by side, each column
+// lists and cites the sources its own search found, numbered from 1. With "File search" on,
+// an attached document is uploaded for file search, and the answer of a model that searches
+// it cites it by name: the citation saves the document. Called by app.test.mjs; SEARCH_WEB
+// is the fake web the results link to.
 
 const FILE = 'harbour-rules.md';
 const FILE_FACT = 'The harbour gate closes two hours after high water (marker 9229).';
@@ -20,8 +22,8 @@ const SOURCES = [
   ['King tide floods harbour', 'https://news.example/king'],
 ];
 
-/** Checks an answer's source list and citations. */
-async function cited(answer) {
+/** Checks the source list and citations of an answer (or of its column, whose text is `body`). */
+async function cited(answer, body = '.msg-body') {
   const items = answer.locator('.source-list li');
   await items.nth(SOURCES.length - 1).waitFor();
   if ((await items.count()) !== SOURCES.length) throw new Error(`${await items.count()} sources listed`);
@@ -30,7 +32,7 @@ async function cited(answer) {
     const got = await link.evaluate((a) => [a.href, a.target, a.rel]);
     if (JSON.stringify(got) !== JSON.stringify([href, '_blank', 'noopener noreferrer'])) throw new Error(`source ${i + 1} links as ${got}`);
   }
-  const cites = answer.locator('.msg-body a.cite');
+  const cites = answer.locator(`${body} a.cite`);
   await cites.first().waitFor();
   const seen = await cites.evaluateAll((all) => all.map((a) => [a.textContent, a.href, a.title, a.target, a.rel]));
   for (const [n, title, href] of [[1, ...SOURCES[0]], [2, ...SOURCES[1]], [3, ...SOURCES[2]]]) {
@@ -40,8 +42,18 @@ async function cited(answer) {
     }
   }
   if (seen.some((s) => !['1', '2', '3'].includes(s[0]))) throw new Error(`citations ${JSON.stringify(seen)}`);
-  const text = await answer.locator('.msg-body').innerText();
+  const text = await answer.locator(body).innerText();
   if (/\\ue20|[\ue200-\ue204]|turn\d+(search|news|image)\d/.test(text)) throw new Error(`an anchor is left in ${JSON.stringify(text)}`);
+}
+
+/** An answer in two columns, each searched: each lists its sources and cites them. */
+async function sideBySide(answer) {
+  const columns = answer.locator('section.answer-column');
+  await columns.nth(1).waitFor();
+  if ((await columns.count()) !== 2) throw new Error(`the answer has ${await columns.count()} column(s)`);
+  for (let i = 0; i < 2; i++) await cited(columns.nth(i), '.answer-column-body');
+  // Not listed a second time under the whole answer.
+  if (await answer.locator(':scope > .sources').count()) throw new Error('the sources are listed under the answer too');
 }
 
 export async function citationSteps({ page, step, shots, send, lastAnswer, pickModel, newPage }) {
@@ -86,6 +98,20 @@ export async function citationSteps({ page, step, shots, send, lastAnswer, pickM
     await lastAnswer(page).locator('.source-list li').nth(2).waitFor();
     await page.getByRole('button', { name: 'Stop generating' }).click();
     await page.getByRole('button', { name: 'Send message' }).waitFor();
+  });
+
+  await step('citations: side by side, each column cites the sources its search found', async () => {
+    await page.goto('c/new');
+    await pickModel(page, 'search-model');
+    await page.getByRole('button', { name: 'Compare' }).click();
+    await page.getByLabel('Second model').selectOption({ label: 'search-model-2' });
+    await webSearch().check();
+    await send(page, 'Where are tides highest?');
+    await page.getByRole('button', { name: 'Send message' }).waitFor();
+    await sideBySide(lastAnswer(page));
+    await shots(page, 'citations-side-by-side');
+    await page.reload();
+    await sideBySide(lastAnswer(page));
   });
 
   await step('citations: with File search on, an attached document is searched and cited', async () => {

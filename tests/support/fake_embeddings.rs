@@ -10,7 +10,7 @@
 //! table of synonyms folded to one word first, so a paraphrase lands near its source even when
 //! it shares no word with it (what BM25 cannot do). The fake counts requests and inputs, and
 //! can be told to fail: the next requests with a status, every request after some number, or
-//! every request.
+//! every request; or to hang: never answer a request again.
 #![allow(dead_code)]
 
 use std::collections::VecDeque;
@@ -110,6 +110,8 @@ struct Inner {
     next: VecDeque<u16>,
     /// Requests answered with vectors before every later one gets a 500.
     ok_budget: Option<usize>,
+    /// Every request from now on is left without an answer.
+    hang: bool,
     requests: usize,
     ok_requests: usize,
     inputs: usize,
@@ -146,6 +148,11 @@ impl FakeEmbeddings {
     /// After `n` more answers with vectors, every request gets a 500 (`None`: never).
     pub fn fail_after(&self, n: Option<usize>) {
         self.inner.lock().unwrap().ok_budget = n;
+    }
+
+    /// From now on no request gets an answer (they are still counted).
+    pub fn hang(&self) {
+        self.inner.lock().unwrap().hang = true;
     }
 
     /// Requests received.
@@ -219,8 +226,15 @@ async fn embeddings(
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
+    let hang = {
+        let mut s = inner.lock().unwrap();
+        s.requests += 1;
+        s.hang
+    };
+    if hang {
+        return std::future::pending().await;
+    }
     let mut s = inner.lock().unwrap();
-    s.requests += 1;
     if auth != format!("Bearer {KEY}") {
         s.failures += 1;
         return error(

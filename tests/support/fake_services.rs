@@ -77,13 +77,16 @@ impl FakeServices {
 
 type Shared = State<Arc<Mutex<Vec<Got>>>>;
 
-/// Records the request; a broken key's 500 or a slow key's silence as `Err`.
-async fn record(
+/// Records the request, then lets it through only with `key`: a broken key's 500, a slow
+/// key's silence, or any other key's 401 with `refusal` (each service's own) as `Err`.
+async fn admit(
     State(got): &Shared,
     uri: &axum::http::Uri,
     headers: &HeaderMap,
     body: &Value,
-) -> Result<String, Response> {
+    key: &str,
+    refusal: Value,
+) -> Result<(), Response> {
     let token = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
@@ -97,11 +100,9 @@ async fn record(
     });
     match token.as_str() {
         BROKEN_KEY => Err((StatusCode::INTERNAL_SERVER_ERROR, "upstream broke").into_response()),
-        SLOW_KEY => {
-            std::future::pending::<()>().await;
-            unreachable!()
-        }
-        _ => Ok(token),
+        SLOW_KEY => std::future::pending().await,
+        t if t == key => Ok(()),
+        _ => Err((StatusCode::UNAUTHORIZED, axum::Json(refusal)).into_response()),
     }
 }
 
@@ -111,16 +112,9 @@ async fn scrape(
     headers: HeaderMap,
     axum::Json(body): axum::Json<Value>,
 ) -> Response {
-    let token = match record(&state, &uri, &headers, &body).await {
-        Ok(t) => t,
-        Err(r) => return r,
-    };
-    if token != FIRECRAWL_KEY {
-        return (
-            StatusCode::UNAUTHORIZED,
-            axum::Json(json!({"success": false, "error": "Unauthorized: Invalid token"})),
-        )
-            .into_response();
+    let refusal = json!({"success": false, "error": "Unauthorized: Invalid token"});
+    if let Err(r) = admit(&state, &uri, &headers, &body, FIRECRAWL_KEY, refusal).await {
+        return r;
     }
     let url = body["url"].as_str().unwrap_or_default();
     if !url.ends_with("/article") {
@@ -149,18 +143,17 @@ async fn rerank(
     headers: HeaderMap,
     axum::Json(body): axum::Json<Value>,
 ) -> Response {
-    let token = match record(&state, &uri, &headers, &body).await {
-        Ok(t) => t,
-        Err(r) => return r,
-    };
     let jina = uri.path() == "/v1/rerank";
-    if token != if jina { JINA_KEY } else { COHERE_KEY } {
-        let refusal = if jina {
-            json!({"detail": "Invalid API key"})
-        } else {
-            json!({"id": "x", "message": "invalid api token"})
-        };
-        return (StatusCode::UNAUTHORIZED, axum::Json(refusal)).into_response();
+    let (key, refusal) = if jina {
+        (JINA_KEY, json!({"detail": "Invalid API key"}))
+    } else {
+        (
+            COHERE_KEY,
+            json!({"id": "x", "message": "invalid api token"}),
+        )
+    };
+    if let Err(r) = admit(&state, &uri, &headers, &body, key, refusal).await {
+        return r;
     }
     let query: Vec<String> = words(body["query"].as_str().unwrap_or_default());
     let docs = body["documents"].as_array().cloned().unwrap_or_default();

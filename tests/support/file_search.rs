@@ -1,5 +1,5 @@
-//! Helpers for file search tests: uploads for file search (an agent's, a chat's), waiting for
-//! the indexer, and what the `file_search` tool answered the model.
+//! Helpers for file search tests: uploads for file search (an agent's, a chat's) and their
+//! deletion, waiting for the indexer, and what the `file_search` tool answered the model.
 
 use serde_json::{Value, json};
 
@@ -51,6 +51,45 @@ pub async fn upload_for_chat(
         .text("message_file", "true")
         .text("tool_resource", "file_search");
     server.post_form(&s.token, "/api/files", form).await
+}
+
+/// Uploads `text` (Markdown) for the agent's file search; asserts it was taken as a document
+/// to search, returns its id.
+pub async fn add_to_agent(
+    server: &TestServer,
+    s: &Session,
+    agent: &str,
+    name: &str,
+    text: &str,
+) -> String {
+    let bytes = text.as_bytes().to_vec();
+    let (status, file) = upload_for_agent(server, s, agent, name, "text/markdown", bytes).await;
+    assert_eq!(status, 200, "{file}");
+    assert_eq!(file["embedded"], true, "{file}");
+    file["file_id"].as_str().unwrap().to_owned()
+}
+
+/// Uploads `text` (plain text) for file search in a chat; asserts it was taken, returns its id.
+pub async fn add_to_chat(server: &TestServer, s: &Session, name: &str, text: &str) -> String {
+    let bytes = text.as_bytes().to_vec();
+    let (status, file) = upload_for_chat(server, s, name, "text/plain", bytes).await;
+    assert_eq!(status, 200, "{file}");
+    file["file_id"].as_str().unwrap().to_owned()
+}
+
+/// Deletes `s`'s file `file_id` as LibreChat's client does; asserts it was deleted.
+pub async fn delete_file(server: &TestServer, s: &Session, file_id: &str) {
+    let body = json!({"files": [{"file_id": file_id}]});
+    let resp = server.send("DELETE", "/api/files", &s.token, body).await;
+    assert_eq!(resp.status(), 200);
+}
+
+/// Deletes `s`'s account; asserts it was deleted.
+pub async fn delete_account(server: &TestServer, s: &Session) {
+    let resp = server
+        .send("DELETE", "/api/user/delete", &s.token, json!({}))
+        .await;
+    assert_eq!(resp.status(), 200);
 }
 
 /// Makes the model call `file_search` with `query` whenever it is offered the tool.

@@ -19,6 +19,7 @@ pub mod fake_social;
 pub mod fake_tools;
 pub mod fake_wolfram;
 pub mod file_search;
+pub mod filler;
 pub mod mcp;
 pub mod memory_agent;
 pub mod node;

@@ -42,6 +42,9 @@ pub struct ToolScript {
     /// Only a request whose body holds this text gets the calls; any other is answered as
     /// if the model had no script (a memory model that acts on one message of a long run).
     pub when: Option<String>,
+    /// OpenAI: the calls' ids end with this rather than `abc` (two models side by side with
+    /// ids of their own, as a real provider's are).
+    pub id_tag: Option<String>,
 }
 
 impl ToolScript {
@@ -74,6 +77,11 @@ impl ToolScript {
 
     pub fn hold(mut self) -> Self {
         self.hold = true;
+        self
+    }
+
+    pub fn ids(mut self, tag: &str) -> Self {
+        self.id_tag = Some(tag.to_owned());
         self
     }
 

@@ -121,10 +121,11 @@ pub fn answer(model: &str, script: &ToolScript, body: &Value) -> Response {
         ));
     }
     let calls = planned(script);
+    let tag = script.id_tag.as_deref().unwrap_or("abc");
     let starts: Vec<String> = calls
         .iter()
         .enumerate()
-        .map(|(i, (name, _))| piece(model, json!({"index": i, "id": format!("call_{i}abc"), "type": "function", "function": {"name": name, "arguments": ""}})))
+        .map(|(i, (name, _))| piece(model, json!({"index": i, "id": format!("call_{i}{tag}"), "type": "function", "function": {"name": name, "arguments": ""}})))
         .collect();
     let args: Vec<Vec<String>> = calls
         .iter()
