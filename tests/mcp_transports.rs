@@ -17,7 +17,7 @@ use rmcp::ServiceExt;
 use rmcp::model::CallToolRequestParams;
 use serde_json::{Value, json};
 
-use peers::{Peer, hostile_sse, hostile_ws};
+use peers::{Peer, hostile_sse, hostile_ws, self_signed_tls};
 
 const CAP: usize = transport::MAX_MESSAGE;
 
@@ -253,6 +253,24 @@ async fn a_websocket_frame_over_the_cap_ends_the_connection() {
     assert!(().serve(t).await.is_err());
     let why = &ended.get().expect("a reason").why;
     assert!(matches!(why, Why::TooLarge(SMALL_CAP)), "{why:?}");
+}
+
+#[tokio::test]
+async fn wss_verifies_the_server_certificate() {
+    let Some(port) = self_signed_tls().await else {
+        return;
+    };
+    let url = format!("wss://127.0.0.1:{port}/");
+    let err = transport::websocket(&url, &no_headers(), &allowing(port), CAP)
+        .await
+        .err()
+        .expect("refused");
+    let shown = err.to_string();
+    assert!(matches!(err.why, Why::Connect(_)), "{shown}");
+    assert!(
+        shown.contains("TLS") && shown.contains("certificate"),
+        "{shown}"
+    );
 }
 
 #[tokio::test]

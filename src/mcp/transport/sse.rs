@@ -1,6 +1,10 @@
 //! Legacy SSE (the 2024-11-05 "HTTP with SSE" transport; LibreChat's `type: sse`), which rmcp
 //! has no client for: a GET opens an event stream whose first `endpoint` event names the URI
 //! to POST our messages to; the server's messages arrive as `message` events.
+//!
+//! The guarded client gives up on a stream silent for 5 minutes (its read timeout): a server
+//! that sends no keep-alive comments while idle then ends the session, with "timed out" as
+//! the reason, and its owner connects again.
 
 use std::collections::HashMap;
 use std::sync::Arc;
