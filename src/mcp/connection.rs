@@ -130,17 +130,45 @@ impl Connection {
                     .await
                     .map_err(|e| failed(e.to_string()))?
             }
-            Transport::Http { .. } => {
-                let transport = super::http::transport(&config.name, net, resolved)?;
-                rmcp::serve_client(client, transport)
-                    .await
-                    .map_err(|e| failed(e.to_string()))?
-            }
-            Transport::Sse { .. } | Transport::WebSocket { .. } => {
-                return Err(failed(format!(
-                    "the {} transport is not available yet",
-                    config.transport.kind()
-                )));
+            Transport::Http { .. } | Transport::Sse { .. } | Transport::WebSocket { .. } => {
+                let url = resolved.url.as_deref().unwrap_or_default();
+                net.check_domain(&config.name, url)?;
+                let headers: std::collections::HashMap<String, String> = resolved
+                    .headers
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                let (guarded, max) = (&net.guarded, super::MAX_MESSAGE_BYTES);
+                let wire = |e: super::transport::WireError| match e.why {
+                    super::transport::Why::Blocked(_) => McpError::Blocked {
+                        server: config.name.clone(),
+                        why: e.to_string(),
+                    },
+                    _ => McpError::Connect {
+                        server: config.name.clone(),
+                        why: e.to_string(),
+                    },
+                };
+                let served = match &config.transport {
+                    Transport::Sse { .. } => {
+                        let t = super::transport::sse(url, &headers, guarded, max)
+                            .await
+                            .map_err(wire)?;
+                        rmcp::serve_client(client, t).await
+                    }
+                    Transport::WebSocket { .. } => {
+                        let t = super::transport::websocket(url, &headers, guarded, max)
+                            .await
+                            .map_err(wire)?;
+                        rmcp::serve_client(client, t).await
+                    }
+                    _ => {
+                        let t = super::transport::streamable_http(url, &headers, guarded, max)
+                            .map_err(wire)?;
+                        rmcp::serve_client(client, t).await
+                    }
+                };
+                served.map_err(|e| failed(e.to_string()))?
             }
         };
         let instructions = service

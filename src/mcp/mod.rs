@@ -1,27 +1,28 @@
 //! MCP: tools from Model Context Protocol servers, for agents and plain chats.
 //!
 //! Servers come from `mcpServers` in librechat.yaml ([`config`]). Each is reached over stdio (a
-//! supervised child process, [`stdio`]), streamable HTTP ([`http`]), SSE or a websocket, and
+//! supervised child process, [`stdio`]), streamable HTTP, SSE or a websocket ([`transport`]), and
 //! its tools join the agent tool loop as `<tool>_mcp_<server>`, LibreChat's names ([`tool`]).
 //! [`Mcp`] keeps the connections: one for everyone per server, or one per person for a server
 //! that takes their own values or sign-in, reconnecting with backoff when a server dies.
 
 pub mod config;
 pub mod connection;
-pub mod http;
 pub mod listing;
 pub mod manager;
 pub mod resolve;
 pub mod stdio;
 pub mod tool;
+pub mod transport;
 
 use std::time::Duration;
 
 pub use manager::Mcp;
 
-/// The largest message taken from a server (a line on stdio, a JSON body or an SSE event over
-/// HTTP): past it the connection ends with an error, so a server cannot fill our memory.
-pub const MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
+/// The largest message taken from a server (a line on stdio, a JSON body, an SSE event or a
+/// websocket message): past it the connection ends with an error, so a server cannot fill our
+/// memory.
+pub use transport::MAX_MESSAGE as MAX_MESSAGE_BYTES;
 
 /// What MCP connections go out through: the guarded client (no private address unless
 /// `mcpSettings.allowedAddresses` lists it) and `mcpSettings.allowedDomains`.
@@ -58,40 +59,21 @@ pub enum McpError {
 }
 
 impl Net {
-    /// The guarded client for `server`'s `url`, once the URL reads, its domain is allowed and
-    /// its address is not a private one the admin did not allow.
-    pub fn client_for(
-        &self,
-        server: &str,
-        url: &str,
-    ) -> Result<(url::Url, reqwest::Client), McpError> {
+    /// Refuses `server`'s `url` when `mcpSettings.allowedDomains` does not list its domain (the
+    /// address checks are the transports', through the guarded client).
+    pub fn check_domain(&self, server: &str, url: &str) -> Result<(), McpError> {
         let blocked = |why: String| McpError::Blocked {
             server: server.to_owned(),
             why,
         };
         let parsed =
             url::Url::parse(url).map_err(|e| blocked(format!("its URL does not read: {e}")))?;
-        let shown = printable(&parsed);
+        let shown = transport::shown(&parsed);
         if !crate::agents::actions::domain::allowed(&shown, &self.allowed_domains) {
             return Err(blocked(format!(
                 "{shown} is not in mcpSettings.allowedDomains"
             )));
         }
-        let client = self
-            .guarded
-            .client_for(&parsed)
-            .map_err(|e| blocked(format!("{shown}: {e}")))?;
-        Ok((parsed, client.clone()))
+        Ok(())
     }
-}
-
-/// A URL as it may be shown or logged: scheme, host, port and path, without credentials or
-/// query.
-pub fn printable(url: &url::Url) -> String {
-    let mut u = url.clone();
-    let _ = u.set_username("");
-    let _ = u.set_password(None);
-    u.set_query(None);
-    u.set_fragment(None);
-    u.to_string()
 }

@@ -112,6 +112,42 @@ impl Guarded {
         }
     }
 
+    /// The addresses to open a socket to `host` on `port` with, outside reqwest (a websocket),
+    /// judged as the guarded client judges them: a literal private address, or a name with one
+    /// private answer, is refused unless the administrator listed it. Connect to these (no
+    /// second lookup, which could answer differently). Empty when the name does not resolve
+    /// within 10 seconds.
+    pub async fn addresses(
+        &self,
+        host: url::Host<&str>,
+        port: u16,
+    ) -> Result<Vec<SocketAddr>, Blocked> {
+        let name = match host {
+            url::Host::Domain(name) => name,
+            url::Host::Ipv4(v4) => return self.literal(IpAddr::V4(v4), port),
+            url::Host::Ipv6(v6) => return self.literal(IpAddr::V6(v6), port),
+        };
+        let lookup = tokio::net::lookup_host((name, port));
+        let Ok(Ok(addrs)) = tokio::time::timeout(Duration::from_secs(10), lookup).await else {
+            return Ok(Vec::new());
+        };
+        let addrs: Vec<SocketAddr> = addrs.collect();
+        judge(name, &addrs, Some((&self.0.allowed, port)))?;
+        Ok(addrs)
+    }
+
+    fn literal(&self, ip: IpAddr, port: u16) -> Result<Vec<SocketAddr>, Blocked> {
+        let ip = ip.to_canonical();
+        match private_kind(ip) {
+            Some(kind) if !self.0.allowed.allows_ip(ip, port) => Err(Blocked::Address {
+                host: ip.to_string(),
+                ip,
+                kind,
+            }),
+            _ => Ok(vec![SocketAddr::new(ip, port)]),
+        }
+    }
+
     /// [`client_for`](Self::client_for) on a URL given as text.
     pub fn client_for_str(&self, url: &str) -> Result<&reqwest::Client, Blocked> {
         let parsed = url::Url::parse(url).map_err(|_| Blocked::NoHost)?;
@@ -148,27 +184,42 @@ impl Resolve for Resolver {
         Box::pin(async move {
             let addrs: Vec<SocketAddr> =
                 tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            let name_allowed = allowed
-                .as_ref()
-                .is_some_and(|(a, port)| a.allows_name(&host, *port));
-            if !name_allowed {
-                for addr in &addrs {
-                    let ip = addr.ip().to_canonical();
-                    let Some(kind) = private_kind(ip) else {
-                        continue;
-                    };
-                    if !allowed
-                        .as_ref()
-                        .is_some_and(|(a, port)| a.allows_ip(ip, *port))
-                    {
-                        tracing::warn!(host, %ip, kind, "refused a user-chosen URL: its name resolves to a non-public address");
-                        return Err(Box::new(Blocked::Resolves { host, ip, kind }) as _);
-                    }
-                }
-            }
+            judge(
+                &host,
+                &addrs,
+                allowed.as_ref().map(|(a, port)| (&**a, *port)),
+            )
+            .map_err(|b| Box::new(b) as Box<dyn std::error::Error + Send + Sync>)?;
             Ok(Box::new(addrs.into_iter()) as Addrs)
         })
     }
+}
+
+/// Whether `host`, which resolved to `addrs`, may be called: refused when one answer is
+/// private, unless the name or that address is listed for `port` in `allowed`.
+fn judge(
+    host: &str,
+    addrs: &[SocketAddr],
+    allowed: Option<(&AllowedAddresses, u16)>,
+) -> Result<(), Blocked> {
+    if allowed.is_some_and(|(a, port)| a.allows_name(host, port)) {
+        return Ok(());
+    }
+    for addr in addrs {
+        let ip = addr.ip().to_canonical();
+        let Some(kind) = private_kind(ip) else {
+            continue;
+        };
+        if !allowed.is_some_and(|(a, port)| a.allows_ip(ip, port)) {
+            tracing::warn!(host, %ip, kind, "refused a user-chosen URL: its name resolves to a non-public address");
+            return Err(Blocked::Resolves {
+                host: host.to_owned(),
+                ip,
+                kind,
+            });
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
