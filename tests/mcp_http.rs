@@ -189,3 +189,33 @@ async fn a_server_on_a_private_address_is_refused_unless_allowed() {
         json!({"error": "MCP server 'nobody' not found in configuration"})
     );
 }
+
+#[tokio::test]
+async fn a_websocket_server_works_through_the_chat() {
+    // PyPI's time server behind a websocket (no MCP SDK serves one).
+    let bridge = tokio::task::spawn_blocking(|| {
+        support::mcp_peers::Peer::ws_bridge(&["-m", "mcp_server_time", "--local-timezone", "UTC"])
+    })
+    .await
+    .unwrap()
+    .expect("websockets and mcp-server-time next to LIBRECHAT_TEST_PYTHON");
+    let fake = FakeOpenAi::start().await;
+    let at = format!("127.0.0.1:{}", bridge.port);
+    // No `type`: a ws:// URL is a websocket, as LibreChat infers it.
+    let yaml =
+        yaml(&format!("ws://{at}/"), "websocket", Some(&at)).replace("    type: websocket\n", "");
+    let server = server(&fake, &yaml).await;
+    let alice = server.signed_in("alice@example.org", PW).await;
+    let frames = ask(
+        &fake,
+        &server,
+        &alice,
+        &["everything"],
+        "get_current_time_mcp_everything",
+        json!({"timezone": "UTC"}),
+    )
+    .await;
+    assert!(output(&frames, "get_current_time_mcp_everything").contains("\"timezone\": \"UTC\""));
+    let servers = server.get_json("/api/mcp/servers", &alice.token).await;
+    assert_eq!(servers["everything"]["type"], "websocket");
+}
