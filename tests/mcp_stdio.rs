@@ -322,3 +322,112 @@ async fn an_agent_uses_the_mcp_tools_it_lists() {
         "{system}"
     );
 }
+
+#[tokio::test]
+async fn each_person_connects_with_their_own_values() {
+    let fake = FakeOpenAi::start().await;
+    let py = support::mcp::python();
+    let yaml = format!(
+        "version: 1.3.17\nmcpServers:\n  vars:\n    command: {py}\n    args: ['{}']\n    env:\n      PREFIX: '{{{{ECHO_PREFIX}}}}'\n    customUserVars:\n      ECHO_PREFIX:\n        title: Prefix\n        description: What the echo starts with\n",
+        support::mcp::hostile_script()
+    );
+    let server = server(&fake, &yaml).await;
+    let alice = server.signed_in("alice@example.org", PW).await;
+    let bob = server.signed_in("bob@example.org", PW).await;
+
+    // Nothing connects before the person set their values; the client is told which.
+    let again = |s: &support::Session| {
+        let (server, token) = (&server, s.token.clone());
+        async move {
+            server
+                .send("POST", "/api/mcp/vars/reinitialize", &token, json!({}))
+                .await
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let answer = again(&alice).await;
+    assert_eq!(answer["success"], false);
+    assert_eq!(answer["failureReason"], "missing_custom_user_vars");
+    assert_eq!(answer["missingUserVars"], json!(["ECHO_PREFIX"]));
+    let flags = server
+        .get_json("/api/mcp/vars/auth-values", &alice.token)
+        .await;
+    assert_eq!(flags["authValueFlags"], json!({"ECHO_PREFIX": false}));
+    let listed = server.get_json("/api/mcp/tools", &alice.token).await;
+    assert_eq!(listed["servers"]["vars"]["authenticated"], false);
+    assert_eq!(
+        listed["servers"]["vars"]["authConfig"][0]["label"],
+        "Prefix"
+    );
+
+    let set = |s: &support::Session, value: &str| {
+        let (server, token) = (&server, s.token.clone());
+        let body =
+            json!({"pluginKey": "mcp_vars", "action": "install", "auth": {"ECHO_PREFIX": value}});
+        async move {
+            server
+                .send("POST", "/api/user/plugins", &token, body)
+                .await
+                .status()
+        }
+    };
+    assert_eq!(set(&alice, "alice says").await, 200);
+    assert_eq!(set(&bob, "bob says").await, 200);
+    assert_eq!(again(&alice).await["success"], true);
+    let flags = server
+        .get_json("/api/mcp/vars/auth-values", &alice.token)
+        .await;
+    assert_eq!(flags["authValueFlags"], json!({"ECHO_PREFIX": true}));
+
+    // Each person's calls run on their own connection, with their own values.
+    for (s, said) in [(&alice, "alice says: hi"), (&bob, "bob says: hi")] {
+        let frames = ask(
+            &fake,
+            &server,
+            s,
+            &["vars"],
+            "echo_mcp_vars",
+            json!({"text": "hi"}),
+        )
+        .await;
+        assert_eq!(output(&frames, "echo_mcp_vars"), said);
+    }
+    // A changed value takes effect at once.
+    assert_eq!(set(&alice, "alice now says").await, 200);
+    let frames = ask(
+        &fake,
+        &server,
+        &alice,
+        &["vars"],
+        "echo_mcp_vars",
+        json!({"text": "hi"}),
+    )
+    .await;
+    assert_eq!(output(&frames, "echo_mcp_vars"), "alice now says: hi");
+    // Forgotten, the server is not offered to her again.
+    let resp = server
+        .send(
+            "POST",
+            "/api/user/plugins",
+            &alice.token,
+            json!({"pluginKey": "mcp_vars", "action": "uninstall", "auth": {}}),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        again(&alice).await["failureReason"],
+        "missing_custom_user_vars"
+    );
+    // A value for a variable the server does not take is refused.
+    let resp = server
+        .send(
+            "POST",
+            "/api/user/plugins",
+            &bob.token,
+            json!({"pluginKey": "mcp_vars", "action": "install", "auth": {"OTHER": "x"}}),
+        )
+        .await;
+    assert_eq!(resp.status(), 400);
+}

@@ -12,12 +12,14 @@ use crate::db::users::User;
 
 impl Mcp {
     /// Every server with its tools, for `user` (LibreChat's `{servers: {name: {...}}}`): a
-    /// server used by everyone is connected to if it is not yet; one with the person's own
-    /// values only when it needs no sign-in. A server that cannot be reached lists no tools.
+    /// server used by everyone is connected to if it is not yet; one with a connection per
+    /// person lists the tools of theirs if it is open. A server that cannot be reached lists
+    /// no tools.
     pub async fn tools_listing(&self, user: &User) -> Value {
         let lists =
             futures_util::future::join_all(self.config.servers.iter().map(|s| async move {
-                if s.requires_oauth {
+                // A person's own connection is never opened just to list (as LibreChat).
+                if s.per_user() {
                     let slot = self.slot(&s.name, &user.id).ok()?;
                     return slot.current().map(|c| c.tools.clone());
                 }

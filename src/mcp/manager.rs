@@ -226,7 +226,22 @@ impl Mcp {
         let slot = self.slot(server, &user.id)?;
         let mut values = Values::for_user(user);
         if !slot.config.custom_user_vars.is_empty() {
-            values = values.with(self.vars.values(&user.id, server).await);
+            let theirs = self.vars.values(&user.id, server).await;
+            // As LibreChat: not connected at all until the person set every variable.
+            let missing: Vec<String> = slot
+                .config
+                .custom_user_vars
+                .keys()
+                .filter(|k| !theirs.iter().any(|(f, v)| f == *k && !v.is_empty()))
+                .cloned()
+                .collect();
+            if !missing.is_empty() {
+                return Err(McpError::MissingVars {
+                    server: server.to_owned(),
+                    vars: missing,
+                });
+            }
+            values = values.with(theirs);
         }
         slot.connection(&self.net, &values).await
     }

@@ -55,6 +55,8 @@ pub enum McpError {
     Tool { server: String, why: String },
     #[error("MCP server `{server}` broke the protocol: {why}")]
     Protocol { server: String, why: String },
+    #[error("MCP server `{server}` needs the person's {} first", vars.join(", "))]
+    MissingVars { server: String, vars: Vec<String> },
     #[error("MCP server `{server}` failed recently; next try in {} s", wait.as_secs().max(1))]
     Backoff { server: String, wait: Duration },
 }

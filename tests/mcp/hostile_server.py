@@ -13,8 +13,8 @@ server = MCPServer("hostile", instructions="Call hostile tools only when asked t
 
 @server.tool()
 def echo(text: str) -> str:
-    """Says the text back."""
-    return f"echo: {text}"
+    """Says the text back, after $PREFIX (`echo` by default)."""
+    return f"{os.environ.get('PREFIX') or 'echo'}: {text}"
 
 
 @server.tool()

@@ -98,13 +98,25 @@ async fn reinitialize(
         .mcp
         .slot(&name, &user.id)
         .map_err(|_| not_configured(&name))?;
-    slot.reset().await;
-    let connected = state.mcp.connection(&name, &user).await;
     let mut answer = json!({
         "serverName": name,
         "oauthRequired": false,
         "oauthUrl": null,
     });
+    // Variables the person has not set: told before anything connects, as LibreChat does.
+    let missing = missing_vars(&state, &user, &name).await;
+    if !missing.is_empty() {
+        answer["success"] = json!(false);
+        answer["message"] = json!(format!(
+            "MCP server '{name}' requires user-provided variable(s) [{}] which are not set",
+            missing.join(", ")
+        ));
+        answer["failureReason"] = json!("missing_custom_user_vars");
+        answer["missingUserVars"] = json!(missing);
+        return Ok(Json(answer));
+    }
+    slot.reset().await;
+    let connected = state.mcp.connection(&name, &user).await;
     match connected {
         Ok(_) => {
             answer["success"] = json!(true);
@@ -112,16 +124,8 @@ async fn reinitialize(
         }
         Err(e) => {
             tracing::warn!(mcp.server = %name, error = %e, "reinitializing an MCP server failed");
-            let missing = missing_vars(&state, &user, &name).await;
             answer["success"] = json!(false);
-            if !missing.is_empty() {
-                answer["message"] = json!(format!(
-                    "MCP server '{name}' requires user-provided variable(s) [{}]",
-                    missing.join(", ")
-                ));
-                answer["failureReason"] = json!("missing_custom_user_vars");
-                answer["missingUserVars"] = json!(missing);
-            } else if requires_oauth {
+            if requires_oauth {
                 answer["oauthRequired"] = json!(true);
                 answer["message"] = json!(format!("MCP server '{name}' requires sign-in"));
                 answer["failureReason"] = json!("oauth_required");
