@@ -525,7 +525,7 @@ try {
   await artifactPreviewSteps({ page, step, shots, send, lastAnswer, pickModel, newPage });
   await compareSteps({ page, step, shots, send, lastAnswer, pickModel });
   await citationSteps({ page, step, shots, send, lastAnswer, pickModel, newPage });
-  await mcpSteps({ page, step, shots, send, lastAnswer, pickModel });
+  await mcpSteps({ page, step, shots, send, lastAnswer, pickModel, newPage, register });
   await promptSteps({ page, step, shots, newPage, register, pickModel, lastAnswer });
   await agentSteps({ page, step, shots, newPage, register, send, lastAnswer, pickModel });
 

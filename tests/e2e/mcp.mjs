@@ -6,8 +6,8 @@
 // tool's and server's names with the server's output, also after a reload, which keeps the
 // choice. A second server (`clock`, titled "Clock") wants a value of each person
 // (`customUserVars`): its dialog says which are set, and once one is saved it connects. The
-// agent builder offers the servers' tools; a role that may add servers sees the "Add an MCP
-// server" form. Called by app.test.mjs.
+// agent builder offers the servers' tools; a role that may add servers (ADMIN) sees the "Add an
+// MCP server" form, one that may not (USER) does not. Called by app.test.mjs.
 
 export const MCP_QUESTION = 'What time is it in UTC? (marker 3434)';
 const isChat = (r) => r.method() === 'POST' && new URL(r.url()).pathname.startsWith('/api/agents/chat/');
@@ -23,7 +23,7 @@ async function callShown(answer) {
   await output.filter({ hasText: 'datetime' }).waitFor();
 }
 
-export async function mcpSteps({ page, step, shots, send, lastAnswer, pickModel }) {
+export async function mcpSteps({ page, step, shots, send, lastAnswer, pickModel, newPage, register }) {
   const menu = () => page.getByRole('group', { name: 'MCP servers' });
   const opener = () => page.getByRole('button', { name: /^MCP servers/ });
   const time = () => menu().locator('li.mcp-server[data-server="time"]');
@@ -42,6 +42,18 @@ export async function mcpSteps({ page, step, shots, send, lastAnswer, pickModel 
     // An administrator may add servers of their own.
     await menu().getByRole('button', { name: 'Add an MCP server' }).waitFor();
     await shots(page, 'mcp-menu');
+  });
+
+  await step('MCP: a role without MCP_SERVERS.CREATE sees the servers but may not add one', async () => {
+    const other = await newPage();
+    await other.goto('register');
+    await register(other, { name: 'Mo User', email: 'mo@example.org' });
+    await other.getByRole('dialog', { name: 'Terms of Service' }).getByRole('button', { name: 'Accept' }).click();
+    await other.getByRole('button', { name: /^MCP servers/ }).click();
+    // The list is drawn once the servers and the role's permissions are both known.
+    await other.getByRole('group', { name: 'MCP servers' }).locator('li.mcp-server[data-server="time"]').waitFor();
+    if (await other.getByRole('button', { name: 'Add an MCP server' }).count()) throw new Error('a USER may add MCP servers');
+    await other.context().close();
   });
 
   await step('MCP: the add-a-server form asks for what LibreChat asks', async () => {
