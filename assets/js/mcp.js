@@ -17,6 +17,9 @@ export function splitToolKey(name) {
   return { tool: name.slice(0, at), server: name.slice(at + DELIMITER.length) };
 }
 
+/** A server's name for people: its `title`, else its name. */
+export const titleOf = (server) => server.config?.title || server.name;
+
 /** The role's MCP_SERVERS permissions ({USE, CREATE, ...}). */
 export const mcpPermissions = () => permissionsOf('MCP_SERVERS');
 

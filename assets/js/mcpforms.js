@@ -6,7 +6,7 @@
 
 import { ApiError, get, post } from './api.js';
 import { h, toast } from './dom.js';
-import { authValueFlags, reinitialize, saveVariables } from './mcp.js';
+import { authValueFlags, reinitialize, saveVariables, titleOf } from './mcp.js';
 
 /** A modal dialog titled `title` around `form`; resolves when it closes. */
 function modal(title, form) {
@@ -81,8 +81,6 @@ export async function variablesDialog(server, onChange) {
   await closed;
   if (done) onChange?.();
 }
-
-export const titleOf = (server) => server.config?.title || server.name;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 

@@ -8,9 +8,11 @@
 
 import { config } from './api.js';
 import { h, mount } from './dom.js';
-import { addServerDialog, connect, titleOf, variablesDialog } from './mcpforms.js';
-import { connectionStates, listServers, mcpPermissions, stateLabel, storeChoice, storedChoice } from './mcp.js';
+import { connectionStates, listServers, mcpPermissions, stateLabel, storeChoice, storedChoice, titleOf } from './mcp.js';
 import { AGENTS } from './picker.js';
+
+/** The dialogs and the sign-in flow, loaded when first used. */
+const forms = () => import('./mcpforms.js');
 
 /** The menu for `state` (the chat's `{endpoint, ...}`); `convoId()` names the conversation. */
 export function mcpMenu(state, convoId) {
@@ -90,6 +92,7 @@ export function mcpMenu(state, convoId) {
         await refreshStates();
       }
     };
+    const connectTo = async () => (await forms()).connect(s, (url) => link(s.name, url));
     const act = (text, doing, aria, f) => {
       const b = h('button', { type: 'button', class: 'small', 'aria-label': `${aria} ${titleOf(s)}`, onclick: () => busy(b, doing)(f) }, text);
       return b;
@@ -99,9 +102,9 @@ export function mcpMenu(state, convoId) {
       h('span', { class: 'mcp-state', 'aria-label': `${titleOf(s)}: ${label}` }, h('span', { class: 'mcp-dot', 'aria-hidden': 'true' }), label),
       h('span', { class: 'mcp-actions' },
         hasVars ? h('button', { type: 'button', class: 'small', 'aria-label': `Your values for ${titleOf(s)}`,
-          onclick: () => variablesDialog(s, refreshStates) }, 'Values') : null,
-        needsSignIn ? act('Connect', 'Connecting…', 'Connect', () => connect(s, (url) => link(s.name, url)))
-          : act('Reconnect', 'Reconnecting…', 'Reconnect', () => connect(s, (url) => link(s.name, url))),
+          onclick: async () => (await forms()).variablesDialog(s, refreshStates) }, 'Values') : null,
+        needsSignIn ? act('Connect', 'Connecting…', 'Connect', connectTo)
+          : act('Reconnect', 'Reconnecting…', 'Reconnect', connectTo),
         signIns[s.name] ? h('a', { class: 'small', href: signIns[s.name], target: '_blank', rel: 'noopener noreferrer' }, 'Open the sign-in page') : null));
   }
 
@@ -114,7 +117,7 @@ export function mcpMenu(state, convoId) {
   function draw() {
     mount(list, servers.map(row),
       servers.length ? null : h('li', { class: 'muted' }, 'No MCP servers yet.'),
-      canAdd ? h('li', { class: 'mcp-add-row' }, h('button', { type: 'button', class: 'small', onclick: () => addServerDialog(() => load()) }, 'Add an MCP server')) : null);
+      canAdd ? h('li', { class: 'mcp-add-row' }, h('button', { type: 'button', class: 'small', onclick: async () => (await forms()).addServerDialog(() => load()) }, 'Add an MCP server')) : null);
   }
 
   function sync() {
