@@ -78,6 +78,16 @@ async fn the_web_app_in_a_real_browser() {
         )])
         .when("\"file_search\""),
     );
+    // A model that asks the MCP time server for the time, when it is offered the server's
+    // tool (tests/e2e/mcp.mjs).
+    fake.script(
+        "mcp-model",
+        ToolScript::calls([(
+            "get_current_time_mcp_time",
+            serde_json::json!({"timezone": "UTC"}),
+        )])
+        .when("get_current_time_mcp_time"),
+    );
     // An OpenID provider, for the "Continue with OpenID" button.
     let idp = OidcProvider::start(&[serde_json::json!({
         "sub": "erin", "email": "erin@example.org", "email_verified": true, "name": "Erin OpenID"
@@ -91,7 +101,9 @@ async fn the_web_app_in_a_real_browser() {
     // no parameters panel (which only a signed-in user's `/api/config` says); small upload
     // limits, images allowed by type, and an endpoint
     // without uploads (tests/e2e/attachments.mjs); memories with a memory agent
-    // (tests/e2e/memories.mjs).
+    // (tests/e2e/memories.mjs); PyPI's MCP time server over stdio, twice: for everyone, and
+    // with a value each person sets (tests/e2e/mcp.mjs).
+    let python = support::mcp::python();
     std::fs::write(
         dir.path().join("librechat.yaml"),
         format!(
@@ -100,7 +112,8 @@ async fn the_web_app_in_a_real_browser() {
          fileConfig:\n  endpoints:\n    default:\n      fileLimit: 3\n      fileSizeLimit: 1\n      supportedMimeTypes: ['^text/.*$', '^image/(png|jpeg|gif|webp)$']\n    NoFiles:\n      disabled: true\n\
          memory:\n  personalize: true\n  agent:\n    enabled: true\n    provider: openAI\n    model: memo\n\
          actions:\n  allowedAddresses: ['127.0.0.1:{}']\n\
-         webSearch:\n  searchProvider: serper\n  allowedAddresses: ['{}']\n",
+         webSearch:\n  searchProvider: serper\n  allowedAddresses: ['{}']\n\
+         mcpServers:\n  time:\n    command: {python}\n    args: ['-m', 'mcp_server_time', '--local-timezone', 'UTC']\n  clock:\n    title: Clock\n    command: {python}\n    args: ['-m', 'mcp_server_time', '--local-timezone', 'UTC']\n    env:\n      CLOCK_KEY: '{{{{CLOCK_KEY}}}}'\n    customUserVars:\n      CLOCK_KEY:\n        title: Clock key\n        description: Any value will do\n",
             api.port,
             web.host_port()
         ),
@@ -111,7 +124,7 @@ async fn the_web_app_in_a_real_browser() {
         .env("OPENAI_REVERSE_PROXY", &fake.base)
         .env(
             "OPENAI_MODELS",
-            "gpt-4o,gated,server-error,calc-model,action-model,oauth-model,search-model,search-model-2,search-held,file-model",
+            "gpt-4o,gated,server-error,calc-model,action-model,oauth-model,search-model,search-model-2,search-held,file-model,mcp-model",
         )
         .env("ALLOW_SHARED_LINKS_PUBLIC", "true")
         .env("SERPER_API_KEY", SERPER_KEY)
@@ -189,6 +202,15 @@ async fn the_web_app_in_a_real_browser() {
             "{lib} was never loaded: {served:?}"
         );
     }
+    // The question asked with the MCP time server chosen in the composer (MCP_QUESTION in
+    // tests/e2e/mcp.mjs) offered the model the server's tool, and the server's answer went back.
+    assert!(
+        fake.requests().iter().any(|r| r["model"] == "mcp-model"
+            && r["messages"].as_array().is_some_and(|m| m
+                .iter()
+                .any(|m| m["role"] == "tool" && text_of(m).contains("\"timezone\": \"UTC\"")))),
+        "the MCP time server's answer never reached the model"
+    );
     // The OAuth action called the API with the token the person's sign-in got, never before.
     assert_eq!(
         api.me_calls(),

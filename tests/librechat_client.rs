@@ -112,6 +112,15 @@ async fn librechat_s_own_client_in_a_real_browser() {
         "tide-files",
         ToolScript::calls([("file_search", json!({"query": "spring tides Brest"}))]),
     );
+    // The MCP time server (PyPI's `mcp-server-time` over stdio) chosen in LibreChat's composer:
+    // `tide-mcp` calls its tool once it is offered; the same server again as `clock`, with a
+    // value each person sets (tests/e2e/librechat-mcp.mjs).
+    fake.script(
+        "tide-mcp",
+        ToolScript::calls([("get_current_time_mcp_time", json!({"timezone": "UTC"}))])
+            .when("get_current_time_mcp_time"),
+    );
+    let python = support::mcp::python();
     // Memories personalise answers (tests/e2e/librechat-memories.mjs); the agent is found in
     // the marketplace (tests/e2e/librechat-agents.mjs).
     std::fs::write(
@@ -119,7 +128,8 @@ async fn librechat_s_own_client_in_a_real_browser() {
         format!(
             "version: 1.3.17\nmemory:\n  personalize: true\ninterface:\n  marketplace:\n    use: true\n\
              actions:\n  allowedAddresses: ['127.0.0.1:{}']\n\
-             webSearch:\n  allowedAddresses: ['{}']\n  scraperTimeout: 3000\n",
+             webSearch:\n  allowedAddresses: ['{}']\n  scraperTimeout: 3000\n\
+             mcpServers:\n  time:\n    command: {python}\n    args: ['-m', 'mcp_server_time', '--local-timezone', 'UTC']\n  clock:\n    title: Clock\n    command: {python}\n    args: ['-m', 'mcp_server_time', '--local-timezone', 'UTC']\n    env:\n      CLOCK_KEY: '{{{{CLOCK_KEY}}}}'\n    customUserVars:\n      CLOCK_KEY:\n        title: Clock key\n        description: Any value will do\n",
             api.port,
             web.host_port()
         ),
@@ -131,7 +141,7 @@ async fn librechat_s_own_client_in_a_real_browser() {
         .env("OPENAI_REVERSE_PROXY", &fake.base)
         .env(
             "OPENAI_MODELS",
-            "gpt-4o,tide-calc,tide-route,tide-oauth,tide-web,tide-files",
+            "gpt-4o,tide-calc,tide-route,tide-oauth,tide-web,tide-files,tide-mcp",
         )
         .env("SEARXNG_INSTANCE_URL", &search.base)
         // LibreChat's client shows web sources' favicons from Google (answered by the
@@ -384,6 +394,33 @@ async fn librechat_s_own_client_in_a_real_browser() {
             .as_str()
             .is_some_and(|c| c.contains("Anchor: \\ue202turn0file0 (brest-tides.md)")
                 && c.contains("(marker 6464)")),
+        "{result}"
+    );
+    // The question sent with the MCP time server chosen in LibreChat's composer (MCP_QUESTION
+    // in tests/e2e/librechat-mcp.mjs) offered the server's tool, and its answer went back.
+    let timed = fake
+        .requests()
+        .into_iter()
+        .find(|r| {
+            r["model"] == "tide-mcp"
+                && r["messages"]
+                    .as_array()
+                    .and_then(|m| m.last())
+                    .is_some_and(|m| m["role"] == "tool")
+        })
+        .expect("the MCP time server's answer never reached the model");
+    assert!(
+        timed["tools"].as_array().is_some_and(|t| t
+            .iter()
+            .any(|t| t["function"]["name"] == "get_current_time_mcp_time")),
+        "{}",
+        timed["tools"]
+    );
+    let result = timed["messages"].as_array().unwrap().last().unwrap();
+    assert!(
+        result["content"]
+            .as_str()
+            .is_some_and(|c| c.contains("\"timezone\": \"UTC\"")),
         "{result}"
     );
     // The OAuth action added in LibreChat's Tool Library called the API once, with the token

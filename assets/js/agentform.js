@@ -9,6 +9,7 @@ import { agentCategories, categoryName } from './agentcatalog.js';
 import { h } from './dom.js';
 import { loadCatalog } from './picker.js';
 import { availableTools, toolName } from './tools.js';
+import { mcpTools } from './mcp.js';
 
 /** LibreChat's builder offers four starters. */
 const MAX_STARTERS = 4;
@@ -70,9 +71,13 @@ function startersField(list) {
   };
 }
 
-/** The tools the server offers, as checkboxes; tools the agent has that are not offered stay. */
+/**
+ * The tools the server offers, as checkboxes, with the MCP servers' tools (`GET /api/mcp/tools`,
+ * named with their server); tools the agent has that are not offered stay.
+ */
 async function toolsField(agent, capabilities) {
-  const offered = capabilities.includes('tools') ? await availableTools(capabilities) : [];
+  const [builtIn, mcp] = capabilities.includes('tools') ? await Promise.all([availableTools(capabilities), mcpTools()]) : [[], []];
+  const offered = [...builtIn, ...mcp.map((t) => ({ ...t, name: `${t.name} (MCP: ${t.server})` }))];
   const had = new Set(agent.tools || []);
   const boxes = offered.map((t) => ({ key: t.pluginKey, box: h('input', { type: 'checkbox', checked: had.has(t.pluginKey) }), tool: t }));
   const el = h('fieldset', { class: 'agent-fieldset' }, h('legend', {}, 'Tools'),

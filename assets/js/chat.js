@@ -18,6 +18,7 @@ import { requestFiles } from './uploads.js';
 import { applyFrame, resumeParts } from './runsteps.js';
 import { addAttachment } from './memoryupdates.js';
 import { toolToggles } from './tooltoggles.js';
+import { mcpMenu } from './mcpmenu.js';
 
 /** How many messages of the branch are put on screen at a time. */
 const WINDOW = 40;
@@ -66,17 +67,19 @@ class ChatView {
     });
     this.downBtn = iconButton('down', 'Scroll to the newest message', () => this.scrollDown(true), { class: 'icon-btn to-bottom', hidden: true });
     this.toggles = toolToggles(this.settings);
+    this.mcp = mcpMenu(this.settings, () => this.convo?.conversationId);
     this.composer = composer({
       onSend: (text, files) => this.send({ text, files, fromComposer: true }),
       onStop: () => this.stop(),
       target: () => this.uploadTarget(),
-      below: this.toggles.el,
+      below: h('div', { class: 'composer-tools' }, this.toggles.el, this.mcp.el),
     });
     // Another endpoint may take no files, or other limits; an agent has its own tools and
     // conversation starters.
     this.picker = picker(this.settings, () => {
       this.composer.files.refresh();
       this.toggles.sync();
+      this.mcp.sync();
       if (!this.convo && !this.stream && !this.tree.branch().length) this.showEmpty();
     });
     this.compare = compare();
@@ -139,6 +142,7 @@ class ChatView {
       }
       this.picker.sync();
       this.toggles.sync();
+      this.mcp.restore(convo.conversationId);
       files.refresh();
       document.title = convo.title || 'Chat';
       for (const m of messages) this.tree.put(m);
@@ -249,6 +253,9 @@ class ChatView {
       delete body.agent_id;
       const ephemeral = this.toggles.ephemeral();
       if (ephemeral) body.ephemeralAgent = ephemeral;
+      // The MCP servers chosen in the composer (LibreChat's `ephemeralAgent.mcp`).
+      const mcp = this.mcp.chosen();
+      if (mcp.length) body.ephemeralAgent = { ...(body.ephemeralAgent || {}), mcp };
     }
     // The server goes on from the text alone: the continued answer starts over from it.
     const continued = opts.isContinued && this.tree.get(opts.responseMessageId);
@@ -272,6 +279,7 @@ class ChatView {
       if (!this.convo) {
         this.convo = { conversationId: started.conversationId, title: 'New Chat', endpoint: this.settings.endpoint, model: this.settings.model };
         this.temporaryToggle.hidden = true;
+        this.mcp.remember();
         history.replaceState(null, '', new URL(`c/${started.conversationId}`, document.baseURI).pathname);
         announce({ ...this.convo, updatedAt: new Date().toISOString() });
       }

@@ -1,10 +1,12 @@
 // Tool calls in an answer: each a collapsible step with the tool's name and state (running,
 // done, stopped), and inside it the arguments the model gave and the output it got back.
 // An answer with calls shows its parts in order: text, a call, more text. A call that waits
-// for the person to sign in (an OAuth action) opens to show a sign-in button.
+// for the person to sign in (an OAuth action) opens to show a sign-in button. An MCP server's
+// tool (`<tool>_mcp_<server>`) shows by the tool's name, with its server's beside it.
 
 import { post } from './api.js';
 import { h } from './dom.js';
+import { splitToolKey } from './mcp.js';
 
 /** The arguments as the model sent them, indented when they are JSON. */
 function pretty(args) {
@@ -46,7 +48,8 @@ export function toolStep(call, live, key = null) {
       if (opened.size > MAX_OPENED) opened.delete(opened.values().next().value);
     });
   }
-  el.append(h('summary', {}, h('span', { class: 'tool-status', 'aria-hidden': 'true' }), h('span', { class: 'tool-title' })),
+  el.append(h('summary', {}, h('span', { class: 'tool-status', 'aria-hidden': 'true' }), h('span', { class: 'tool-title' }),
+    h('span', { class: 'tool-server', hidden: true })),
     h('div', { class: 'tool-io' },
       h('div', { class: 'tool-label' }, 'Arguments'), h('pre', { class: 'tool-args' }),
       h('div', { class: 'tool-label tool-output-label' }, 'Output'), h('pre', { class: 'tool-output' })));
@@ -110,8 +113,13 @@ function showSignIn(el, call, state) {
 /** Brings a call's element up to date, keeping it open or closed as the person left it. */
 export function updateToolStep(el, call, live) {
   const state = stateOf(call, live);
-  // An action's tool (`<operation>_action_<domain>`) by its operation's name (the whole in its title).
-  const name = (call.name || '').split('_action_')[0] || call.name || 'a tool';
+  // An action's tool (`<operation>_action_<domain>`) by its operation's name, an MCP tool by
+  // the tool's and its server's (the whole in its title).
+  const mcp = splitToolKey(call.name);
+  const name = mcp?.tool || (call.name || '').split('_action_')[0] || call.name || 'a tool';
+  const server = el.querySelector('.tool-server');
+  server.hidden = !mcp;
+  server.textContent = mcp ? `MCP: ${mcp.server}` : '';
   el.dataset.state = state;
   el.dataset.callId = call.id || '';
   el.setAttribute('aria-busy', String(state === 'running'));

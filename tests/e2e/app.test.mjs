@@ -14,6 +14,7 @@ import { citationSteps } from './citations.mjs';
 import { compareSteps } from './compare.mjs';
 import { attachmentSteps } from './attachments.mjs';
 import { avatarSteps } from './avatar.mjs';
+import { mcpSteps } from './mcp.mjs';
 import { memorySteps } from './memories.mjs';
 import { projectSteps } from './projects.mjs';
 import { promptSteps } from './prompts.mjs';
@@ -524,6 +525,7 @@ try {
   await artifactPreviewSteps({ page, step, shots, send, lastAnswer, pickModel, newPage });
   await compareSteps({ page, step, shots, send, lastAnswer, pickModel });
   await citationSteps({ page, step, shots, send, lastAnswer, pickModel, newPage });
+  await mcpSteps({ page, step, shots, send, lastAnswer, pickModel, newPage, register });
   await promptSteps({ page, step, shots, newPage, register, pickModel, lastAnswer });
   await agentSteps({ page, step, shots, newPage, register, send, lastAnswer, pickModel });
 

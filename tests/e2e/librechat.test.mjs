@@ -8,7 +8,8 @@
 // in ./librechat-avatar.mjs, projects in ./librechat-projects.mjs, artifacts in
 // ./librechat-artifact.mjs, agents (built, chatted with, shared) in ./librechat-agents.mjs,
 // handoffs between agents in ./librechat-handoffs.mjs, an OAuth action in ./librechat-actions.mjs,
-// web and file search sources and citations in ./librechat-citations.mjs.
+// web and file search sources and citations in ./librechat-citations.mjs, an MCP server's tool
+// chosen in the composer in ./librechat-mcp.mjs.
 
 import { createHmac } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -24,6 +25,7 @@ import { actionSteps } from './librechat-actions.mjs';
 import { avatarSteps } from './librechat-avatar.mjs';
 import { fileSteps } from './librechat-files.mjs';
 import { promptSteps } from './librechat-prompts.mjs';
+import { mcpSteps } from './librechat-mcp.mjs';
 import { memorySteps } from './librechat-memories.mjs';
 import { projectSteps } from './librechat-projects.mjs';
 
@@ -490,6 +492,7 @@ try {
   await handoffSteps({ page, step, shot, send, message });
   await actionSteps({ page, step, shot, send, message });
   await citationSteps({ page, step, shot, send, message, fromMenu });
+  await mcpSteps({ page, step, shot, send, message });
 
   let ended;
   await step('logout', async () => {
