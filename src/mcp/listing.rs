@@ -15,20 +15,20 @@ impl Mcp {
     /// server used by everyone is connected to if it is not yet; one with the person's own
     /// values only when it needs no sign-in. A server that cannot be reached lists no tools.
     pub async fn tools_listing(&self, user: &User) -> Value {
-        let lists =
-            futures_util::future::join_all(self.config.servers.iter().map(|s| async move {
-                if s.requires_oauth {
-                    let slot = self.slot(&s.name, &user.id).ok()?;
-                    return slot.current().map(|c| c.tools.clone());
-                }
-                self.connection(&s.name, user)
-                    .await
-                    .ok()
-                    .map(|c| c.tools.clone())
-            }))
-            .await;
+        let all = self.servers_for(user).await;
+        let lists = futures_util::future::join_all(all.iter().map(|s| async move {
+            if s.requires_oauth {
+                let slot = self.slot(&s.name, &user.id).ok()?;
+                return slot.current().map(|c| c.tools.clone());
+            }
+            self.connection(&s.name, user)
+                .await
+                .ok()
+                .map(|c| c.tools.clone())
+        }))
+        .await;
         let mut servers = Map::new();
-        for (s, tools) in self.config.servers.iter().zip(lists) {
+        for (s, tools) in all.iter().zip(lists) {
             let tools: Vec<Value> = tools
                 .unwrap_or_default()
                 .iter()
@@ -112,7 +112,7 @@ pub fn status_entry(status: Status, requires_oauth: bool) -> Value {
 }
 
 /// `s` without what only the server may know.
-fn redacted(s: &ServerConfig, can_edit: bool) -> Value {
+pub(super) fn redacted(s: &ServerConfig, can_edit: bool) -> Value {
     let mut v = Map::new();
     v.insert("type".into(), Value::from(s.transport.kind()));
     if can_edit && let Some(url) = s.transport.url() {

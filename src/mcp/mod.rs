@@ -14,6 +14,8 @@ pub mod resolve;
 pub mod stdio;
 pub mod tool;
 pub mod transport;
+pub mod user_input;
+pub mod user_servers;
 
 use std::time::Duration;
 
