@@ -250,3 +250,41 @@ async fn a_server_is_its_authors_until_shared_and_a_viewer_may_use_but_not_chang
     let (_, list) = call(&server, &bob, "GET", "/api/mcp/servers", json!({})).await;
     assert_eq!(list["private-tools"]["title"], "Renamed");
 }
+
+#[tokio::test]
+async fn a_server_taking_each_persons_key_asks_for_it_and_keeps_it() {
+    let peer = Everything::start("streamableHttp").await;
+    let fake = FakeOpenAi::start().await;
+    let server = server(&fake, &allowing(&peer)).await;
+    let admin = server.signed_in("admin@example.org", PW).await;
+    let mut body = everything(&peer, "Keyed");
+    body["config"]["apiKey"] = json!({"source": "user", "authorization_type": "bearer"});
+    let (status, made) = add(&server, &admin, body).await;
+    assert_eq!(status, 201, "{made}");
+    assert_eq!(
+        made["apiKey"],
+        json!({"source": "user", "authorization_type": "bearer"})
+    );
+    assert_eq!(made["customUserVars"]["MCP_API_KEY"]["title"], "API Key");
+
+    let flags = "/api/mcp/keyed/auth-values";
+    let (_, before) = call(&server, &admin, "GET", flags, json!({})).await;
+    assert_eq!(before["authValueFlags"], json!({"MCP_API_KEY": false}));
+    let key =
+        json!({"pluginKey": "mcp_keyed", "action": "install", "auth": {"MCP_API_KEY": "k-1"}});
+    let (status, body) = call(&server, &admin, "POST", "/api/user/plugins", key).await;
+    assert_eq!(status, 200, "{body}");
+    let (_, after) = call(&server, &admin, "GET", flags, json!({})).await;
+    assert_eq!(after["authValueFlags"], json!({"MCP_API_KEY": true}));
+    // Connected with the key, its tools are there.
+    let frames = ask(
+        &fake,
+        &server,
+        &admin,
+        &["keyed"],
+        "echo_mcp_keyed",
+        json!({"message": "k"}),
+    )
+    .await;
+    assert_eq!(output(&frames, "echo_mcp_keyed"), "Echo: k");
+}
