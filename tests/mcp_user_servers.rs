@@ -288,3 +288,37 @@ async fn a_server_taking_each_persons_key_asks_for_it_and_keeps_it() {
     .await;
     assert_eq!(output(&frames, "echo_mcp_keyed"), "Echo: k");
 }
+
+#[tokio::test]
+async fn a_name_librechat_yaml_uses_stays_its_own() {
+    let peer = Everything::start("streamableHttp").await;
+    let fake = FakeOpenAi::start().await;
+    let yaml = format!(
+        "{}mcpServers:\n  everything:\n    type: streamable-http\n    url: http://127.0.0.1:{}/mcp\n    title: From Yaml\n",
+        allowing(&peer),
+        peer.port
+    );
+    let server = server(&fake, &yaml).await;
+    let admin = server.signed_in("admin@example.org", PW).await;
+    let (status, made) = add(&server, &admin, everything(&peer, "Everything")).await;
+    assert_eq!(
+        (status, made["serverName"].as_str()),
+        (201, Some("everything-2")),
+        "{made}"
+    );
+    let (_, list) = call(&server, &admin, "GET", "/api/mcp/servers", json!({})).await;
+    assert_eq!(list["everything"]["source"], "yaml");
+    assert_eq!(list["everything"]["title"], "From Yaml");
+    assert_eq!(list["everything-2"]["source"], "user");
+    // Its tools carry its own name.
+    let frames = ask(
+        &fake,
+        &server,
+        &admin,
+        &["everything-2"],
+        "echo_mcp_everything-2",
+        json!({"message": "mine"}),
+    )
+    .await;
+    assert_eq!(output(&frames, "echo_mcp_everything-2"), "Echo: mine");
+}
