@@ -322,3 +322,45 @@ async fn a_name_librechat_yaml_uses_stays_its_own() {
     .await;
     assert_eq!(output(&frames, "echo_mcp_everything-2"), "Echo: mine");
 }
+
+#[tokio::test]
+async fn a_key_given_with_the_server_is_stored_sealed_and_never_shown() {
+    let peer = Everything::start("streamableHttp").await;
+    let fake = FakeOpenAi::start().await;
+    let server = server(&fake, &allowing(&peer)).await;
+    let admin = server.signed_in("admin@example.org", PW).await;
+    let mut body = everything(&peer, "Sealed");
+    body["config"]["apiKey"] =
+        json!({"source": "admin", "authorization_type": "custom", "key": "sekret-admin-key"});
+    let (status, made) = add(&server, &admin, body).await;
+    assert_eq!(status, 201, "{made}");
+    assert_eq!(
+        made["apiKey"],
+        json!({"source": "admin", "authorization_type": "custom"})
+    );
+    let (_, list) = call(&server, &admin, "GET", "/api/mcp/servers", json!({})).await;
+    assert!(!list.to_string().contains("sekret"), "{list}");
+    let db = rusqlite::Connection::open(server.data_dir().join("librechat.db")).unwrap();
+    let stored: String = db
+        .query_row(
+            "SELECT config FROM mcp_servers WHERE server_name = 'sealed'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(
+        stored.contains("\"key\"") && !stored.contains("sekret"),
+        "{stored}"
+    );
+    // Read back for a connection, it still works.
+    let frames = ask(
+        &fake,
+        &server,
+        &admin,
+        &["sealed"],
+        "echo_mcp_sealed",
+        json!({"message": "s"}),
+    )
+    .await;
+    assert_eq!(output(&frames, "echo_mcp_sealed"), "Echo: s");
+}

@@ -151,7 +151,7 @@ pub struct Mcp {
     vars: Arc<dyn UserVars>,
     /// Where the servers people add are kept (see `user_servers`); unset: only
     /// librechat.yaml's.
-    pub(super) store: std::sync::OnceLock<crate::db::Db>,
+    pub(super) store: std::sync::OnceLock<super::user_servers::Store>,
 }
 
 impl Mcp {

@@ -6,6 +6,8 @@
 //! own, whose only placeholders are its `{{customUserVars}}` (LibreChat's rules), and it is
 //! checked by connecting to it before it is stored.
 
+use std::sync::Arc;
+
 use serde_json::{Value, json};
 
 use super::config::{ServerConfig, parse_server};
@@ -13,24 +15,19 @@ use super::connection::Connection;
 use super::manager::Status;
 use super::resolve::{Values, resolve};
 use super::{Mcp, McpError};
+use crate::auth::crypto::Cipher;
 use crate::db::mcp_servers::{self, McpServer};
 use crate::db::users::User;
 
-/// A stored server as a configuration (None when its stored config no longer reads).
-pub fn to_config(row: &McpServer) -> Option<ServerConfig> {
-    match parse_server(&row.server_name, &row.config) {
-        Ok(mut c) => {
-            c.db_id = Some(row.id.clone());
-            // An administrator's key (`apiKey.source: admin`) is sent as LibreChat sends it.
-            add_admin_key(&mut c, &row.config);
-            Some(c)
-        }
-        Err(why) => {
-            tracing::warn!(mcp.server = %row.server_name, %why, "an added MCP server does not read");
-            None
-        }
-    }
+/// Where added servers are kept, and the key their secrets are sealed with (CREDS_KEY).
+pub struct Store {
+    db: crate::db::Db,
+    cipher: Arc<Cipher>,
 }
+
+/// The secrets of a stored configuration: an administrator's API key and an OAuth client
+/// secret (LibreChat encrypts the same two).
+const SECRETS: [(&str, &str); 2] = [("apiKey", "key"), ("oauth", "client_secret")];
 
 fn add_admin_key(c: &mut ServerConfig, config: &serde_json::Value) {
     let a = &config["apiKey"];
@@ -56,14 +53,61 @@ fn add_admin_key(c: &mut ServerConfig, config: &serde_json::Value) {
 }
 
 impl Mcp {
-    /// Serves the servers people add from `db` (set once, when the app starts).
-    pub fn serve_user_servers(&self, db: crate::db::Db) {
-        let _ = self.store.set(db);
+    /// Serves the servers people add from `db`, their secrets sealed with `cipher` (set once,
+    /// when the app starts).
+    pub fn serve_user_servers(&self, db: crate::db::Db, cipher: Arc<Cipher>) {
+        let _ = self.store.set(Store { db, cipher });
+    }
+
+    /// `config` with its secrets encrypted, to be stored.
+    pub fn seal(&self, config: &mut Value) {
+        let Some(store) = self.store.get() else {
+            return;
+        };
+        for (block, field) in SECRETS {
+            if let Some(plain) = config[block][field].as_str() {
+                config[block][field] = json!(store.cipher.encrypt(plain));
+            }
+        }
+    }
+
+    /// A stored server as a configuration, its secrets decrypted (None when it no longer
+    /// reads).
+    pub fn server_config(&self, row: &McpServer) -> Option<ServerConfig> {
+        let mut config = row.config.clone();
+        if let Some(store) = self.store.get() {
+            for (block, field) in SECRETS {
+                let Some(sealed) = config[block][field].as_str() else {
+                    continue;
+                };
+                match store.cipher.decrypt(sealed) {
+                    Ok(plain) => config[block][field] = json!(plain),
+                    Err(e) => {
+                        tracing::warn!(mcp.server = %row.server_name, error = %e, "a stored MCP secret does not decrypt");
+                        if let Some(b) = config[block].as_object_mut() {
+                            b.remove(field);
+                        }
+                    }
+                }
+            }
+        }
+        match parse_server(&row.server_name, &config) {
+            Ok(mut c) => {
+                c.db_id = Some(row.id.clone());
+                // An administrator's key (`apiKey.source: admin`) is sent as LibreChat sends it.
+                add_admin_key(&mut c, &config);
+                Some(c)
+            }
+            Err(why) => {
+                tracing::warn!(mcp.server = %row.server_name, %why, "an added MCP server does not read");
+                None
+            }
+        }
     }
 
     /// The added servers `user` may see, with their bits on each.
     pub async fn user_servers(&self, user: &User) -> Vec<McpServer> {
-        let Some(db) = self.store.get() else {
+        let Some(Store { db, .. }) = self.store.get() else {
             return Vec::new();
         };
         let v = crate::access::viewer(user);
@@ -77,7 +121,7 @@ impl Mcp {
 
     /// The added server `name`, if `user` may see it.
     pub async fn user_server(&self, user: &User, name: &str) -> Option<McpServer> {
-        let db = self.store.get()?;
+        let db = &self.store.get()?.db;
         let (v, name) = (crate::access::viewer(user), name.to_owned());
         db.read(move |c| mcp_servers::get(c, &v, &name))
             .await
@@ -92,7 +136,7 @@ impl Mcp {
         if let Some(c) = self.config.get(name) {
             return Some(c.clone());
         }
-        to_config(&self.user_server(user, name).await?)
+        self.server_config(&self.user_server(user, name).await?)
     }
 
     /// Every server `user` may use: librechat.yaml's, then the added ones they may see whose
@@ -111,7 +155,7 @@ impl Mcp {
             if yaml.contains(&normalized) || self.config.get(&row.server_name).is_some() {
                 continue;
             }
-            all.extend(to_config(&row));
+            all.extend(self.server_config(&row));
         }
         all
     }

@@ -16,7 +16,7 @@ use crate::db::mcp_servers::{self, Denied};
 use crate::db::users::User;
 use crate::mcp::config::ServerConfig;
 use crate::mcp::user_input;
-use crate::mcp::user_servers::{to_config, user_listing};
+use crate::mcp::user_servers::user_listing;
 use crate::mcp::{McpError, tool::normalize_server_name};
 use crate::server::middleware::{AuthUser, permission};
 use crate::server::{ApiError, AppState, JsonBody};
@@ -96,8 +96,10 @@ async fn inspect(state: &AppState, config: &Value) -> Result<(), ApiError> {
 }
 
 /// The stored row as a configuration; a row that no longer reads is an internal fault.
-fn config_of(row: &mcp_servers::McpServer) -> Result<ServerConfig, ApiError> {
-    to_config(row)
+fn config_of(state: &AppState, row: &mcp_servers::McpServer) -> Result<ServerConfig, ApiError> {
+    state
+        .mcp
+        .server_config(row)
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("a stored MCP server does not read")))
 }
 
@@ -120,7 +122,7 @@ async fn list(
         {
             continue;
         }
-        if let Some(c) = to_config(&row) {
+        if let Some(c) = state.mcp.server_config(&row) {
             out.insert(
                 row.server_name.clone(),
                 user_listing(&state.mcp, &row, &c, &user.id),
@@ -151,7 +153,9 @@ async fn create(
         reserved.push(normalize_server_name(&s.name));
     }
     let owner = roles::owner_of(ResourceType::McpServer);
-    let (v, stored) = (access::viewer(&user), config.clone());
+    let mut stored = config;
+    state.mcp.seal(&mut stored);
+    let v = access::viewer(&user);
     let row = state
         .db
         .write(move |c| {
@@ -166,7 +170,7 @@ async fn create(
             )
         })
         .await?;
-    let mut out = user_listing(&state.mcp, &row, &config_of(&row)?, &user.id);
+    let mut out = user_listing(&state.mcp, &row, &config_of(&state, &row)?, &user.id);
     out["serverName"] = json!(row.server_name);
     Ok((StatusCode::CREATED, Json(out)))
 }
@@ -196,7 +200,7 @@ async fn one(
     Ok(Json(user_listing(
         &state.mcp,
         &row,
-        &config_of(&row)?,
+        &config_of(&state, &row)?,
         &user.id,
     )))
 }
@@ -232,7 +236,9 @@ async fn update(
         ));
     }
     inspect(&state, &config).await?;
-    let (v, stored) = (access::viewer(&user), config);
+    let mut stored = config;
+    state.mcp.seal(&mut stored);
+    let v = access::viewer(&user);
     let row = state
         .db
         .write(move |c| mcp_servers::update(c, &v, &name, &stored))
@@ -242,7 +248,7 @@ async fn update(
     Ok(Json(user_listing(
         &state.mcp,
         &row,
-        &config_of(&row)?,
+        &config_of(&state, &row)?,
         &user.id,
     )))
 }
