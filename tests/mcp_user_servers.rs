@@ -23,7 +23,7 @@ fn allowing(peer: &Everything) -> String {
 /// The configuration of the reference server, titled `title`.
 fn everything(peer: &Everything, title: &str) -> Value {
     json!({"config": {"type": "streamable-http", "title": title,
-        "url": format!("http://127.0.0.1:{}/mcp", peer.port)}})
+        "url": format!("http://{}/mcp", peer.host_port())}})
 }
 
 /// Adds a server as `s`: its status and body.
@@ -294,9 +294,9 @@ async fn a_name_librechat_yaml_uses_stays_its_own() {
     let peer = Everything::start("streamableHttp").await;
     let fake = FakeOpenAi::start().await;
     let yaml = format!(
-        "{}mcpServers:\n  everything:\n    type: streamable-http\n    url: http://127.0.0.1:{}/mcp\n    title: From Yaml\n",
+        "{}mcpServers:\n  everything:\n    type: streamable-http\n    url: http://{}/mcp\n    title: From Yaml\n",
         allowing(&peer),
-        peer.port
+        peer.host_port()
     );
     let server = server(&fake, &yaml).await;
     let admin = server.signed_in("admin@example.org", PW).await;
