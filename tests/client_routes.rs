@@ -188,7 +188,7 @@ async fn the_config_says_the_missing_features_are_off_whatever_the_yaml_says() {
     assert_eq!(ui["fileCitations"], true, "built: LibreChat's default");
     assert_eq!(ui["webSearch"], true, "built: as the yaml says");
     assert_eq!(ui["multiConvo"], true, "built: LibreChat's default");
-    assert_eq!(ui["mcpServers"]["use"], false);
+    assert_eq!(ui["skills"], false, "{ui}");
     assert_eq!(ui["marketplace"]["use"], true, "built: as the yaml says");
     assert_eq!(ui["bookmarks"], false, "what exists still follows the yaml");
     assert_eq!(ui["presets"], true);

@@ -1,6 +1,6 @@
 //! Sharing resources with people: LibreChat's permission system.
 //!
-//! A shared resource (a prompt group, an agent; MCP servers next) has access entries: a
+//! A shared resource (a prompt group, an agent, an MCP server a person added) has access entries: a
 //! principal (a user, a group, a role, or everyone) holds an access role of the resource's type
 //! (`promptGroup_viewer`, `_editor`, `_owner`), which stands for permission bits (VIEW 1, EDIT
 //! 2, DELETE 4, SHARE 8). A person's bits on a resource are the union of the entries that
@@ -53,7 +53,10 @@ pub fn permission_type(rt: ResourceType) -> &'static str {
 /// Whether resources of this type are shared through access entries here yet. The others
 /// have no resources to share, so their entries are empty and their routes find nothing.
 pub fn is_shared_here(rt: ResourceType) -> bool {
-    matches!(rt, ResourceType::PromptGroup | ResourceType::Agent)
+    matches!(
+        rt,
+        ResourceType::PromptGroup | ResourceType::Agent | ResourceType::McpServer
+    )
 }
 
 /// The user's permission bits on one resource (0: none).

@@ -444,7 +444,11 @@ mod tests {
         let shown = effective(&admin_defaults());
         assert_eq!(shown["RUN_CODE"]["USE"], false);
         assert_eq!(shown["AGENTS"]["SHARE_PUBLIC"], true);
-        assert_eq!(shown["MCP_SERVERS"]["CREATE"], false);
+        assert_eq!(shown["SKILLS"]["CREATE"], false);
+        assert_eq!(
+            shown["MCP_SERVERS"]["CREATE"], true,
+            "people add MCP servers here"
+        );
         assert_eq!(shown["PROMPTS"]["SHARE_PUBLIC"], true);
         assert_eq!(shown["BOOKMARKS"]["USE"], true);
         assert_eq!(shown["SHARED_LINKS"]["SHARE_PUBLIC"], true);

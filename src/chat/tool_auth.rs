@@ -56,6 +56,9 @@ pub struct Change {
     pub auth: Option<Map<String, Value>>,
     /// The tool is being added to or taken from an agent (not the person's own list).
     pub entity_tool: bool,
+    /// The variables of an MCP server a person added, when `plugin_key` names one the caller
+    /// may use (librechat.yaml's are known here already).
+    pub user_server_vars: Option<Vec<String>>,
 }
 
 /// Whether a tool is set up for a person.
@@ -215,6 +218,8 @@ impl ToolAuth {
                 self.settings.web_search.vars()
             } else if let Some(vars) = self.mcp_vars(&key) {
                 vars.iter().map(String::as_str).collect()
+            } else if let Some(vars) = &change.user_server_vars {
+                vars.iter().map(String::as_str).collect()
             } else {
                 let manifest = self.registry.manifest(&key).ok_or_else(|| {
                     ToolAuthError::Invalid(format!(
@@ -245,7 +250,7 @@ impl ToolAuth {
         }
         // An MCP server's variables are not a tool of the person's list; taking the server
         // away forgets all of them (LibreChat's uninstall of `mcp_<server>`).
-        let mcp = self.mcp_vars(&key).is_some();
+        let mcp = self.mcp_vars(&key).is_some() || change.user_server_vars.is_some();
         let (user, action) = (user_id.to_owned(), change.action);
         let entity = change.entity_tool || mcp;
         let names: Vec<String> = auth.keys().cloned().collect();

@@ -120,13 +120,15 @@ pub struct ServerConfig {
     /// The `oauth` block as written (authorization and token URLs, client, scope).
     pub oauth: Option<Value>,
     pub custom_user_vars: BTreeMap<String, UserVar>,
+    /// The id of a server a person added (LibreChat's `dbId`); none for librechat.yaml's.
+    pub db_id: Option<String>,
 }
 
 impl ServerConfig {
     /// Whether each person needs a connection of their own: the server takes their sign-in,
-    /// their variables, or `{{LIBRECHAT_USER_...}}` values.
+    /// their variables, or `{{LIBRECHAT_USER_...}}` values, or a person added it.
     pub fn per_user(&self) -> bool {
-        if self.requires_oauth || !self.custom_user_vars.is_empty() {
+        if self.requires_oauth || !self.custom_user_vars.is_empty() || self.db_id.is_some() {
             return true;
         }
         let mentions = |s: &str| s.contains("{{LIBRECHAT_USER_") || s.contains("{{LIBRECHAT_BODY_");
@@ -242,7 +244,7 @@ fn valid_name(name: &str) -> bool {
     !name.trim().is_empty() && name.len() <= 128 && !name.contains("_mcp_")
 }
 
-fn parse_server(name: &str, entry: &Value) -> Result<ServerConfig, String> {
+pub(crate) fn parse_server(name: &str, entry: &Value) -> Result<ServerConfig, String> {
     if !valid_name(name) {
         return Err("its name must be 1 to 128 characters, without `_mcp_`".into());
     }
@@ -277,6 +279,7 @@ fn parse_server(name: &str, entry: &Value) -> Result<ServerConfig, String> {
             || raw.oauth.as_ref().is_some_and(Value::is_object),
         oauth: raw.oauth.filter(Value::is_object),
         custom_user_vars: raw.custom_user_vars,
+        db_id: None,
     })
 }
 

@@ -16,21 +16,21 @@ impl Mcp {
     /// person lists the tools of theirs if it is open. A server that cannot be reached lists
     /// no tools.
     pub async fn tools_listing(&self, user: &User) -> Value {
-        let lists =
-            futures_util::future::join_all(self.config.servers.iter().map(|s| async move {
-                // A person's own connection is never opened just to list (as LibreChat).
-                if s.per_user() {
-                    let slot = self.slot(&s.name, &user.id).ok()?;
-                    return slot.current().map(|c| c.tools.clone());
-                }
-                self.connection(&s.name, user)
-                    .await
-                    .ok()
-                    .map(|c| c.tools.clone())
-            }))
-            .await;
+        let all = self.servers_for(user).await;
+        let lists = futures_util::future::join_all(all.iter().map(|s| async move {
+            // A person's own connection is never opened just to list (as LibreChat).
+            if s.per_user() {
+                let slot = self.slot(&s.name, &user.id).ok()?;
+                return slot.current().map(|c| c.tools.clone());
+            }
+            self.connection(&s.name, user)
+                .await
+                .ok()
+                .map(|c| c.tools.clone())
+        }))
+        .await;
         let mut servers = Map::new();
-        for (s, tools) in self.config.servers.iter().zip(lists) {
+        for (s, tools) in all.iter().zip(lists) {
             let tools: Vec<Value> = tools
                 .unwrap_or_default()
                 .iter()
@@ -114,7 +114,7 @@ pub fn status_entry(status: Status, requires_oauth: bool) -> Value {
 }
 
 /// `s` without what only the server may know.
-fn redacted(s: &ServerConfig, can_edit: bool) -> Value {
+pub(super) fn redacted(s: &ServerConfig, can_edit: bool) -> Value {
     let mut v = Map::new();
     v.insert("type".into(), Value::from(s.transport.kind()));
     if can_edit && let Some(url) = s.transport.url() {

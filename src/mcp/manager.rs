@@ -149,6 +149,9 @@ pub struct Mcp {
     shared: HashMap<String, Arc<Slot>>,
     personal: BoundedCache<Arc<Slot>>,
     vars: Arc<dyn UserVars>,
+    /// Where the servers people add are kept (see `user_servers`); unset: only
+    /// librechat.yaml's.
+    pub(super) store: std::sync::OnceLock<super::user_servers::Store>,
 }
 
 impl Mcp {
@@ -169,6 +172,7 @@ impl Mcp {
                 .time_to_idle(PERSONAL_IDLE)
                 .build(),
             vars,
+            store: std::sync::OnceLock::new(),
         })
     }
 
@@ -211,10 +215,17 @@ impl Mcp {
             .config
             .get(server)
             .ok_or_else(|| McpError::Unknown(server.to_owned()))?;
-        let key = format!("{user_id}\u{1f}{server}");
-        Ok(self
-            .personal
-            .get_with(key, || Slot::new(Arc::new(config.clone()))))
+        Ok(self.personal_slot(config, user_id))
+    }
+
+    /// `user_id`'s own slot for `config`: made again when the configuration changed since (a
+    /// person edited their server).
+    pub(super) fn personal_slot(&self, config: &ServerConfig, user_id: &str) -> Arc<Slot> {
+        let key = format!("{user_id}\u{1f}{}", config.name);
+        self.personal.upsert_with(key, |had| match had {
+            Some(slot) if *slot.config == *config => slot,
+            _ => Slot::new(Arc::new(config.clone())),
+        })
     }
 
     /// `server`'s live connection for `user`, made if needed.
@@ -223,8 +234,20 @@ impl Mcp {
         server: &str,
         user: &crate::db::users::User,
     ) -> Result<Arc<Connection>, McpError> {
-        let slot = self.slot(server, &user.id)?;
-        let mut values = Values::for_user(user);
+        let config = self
+            .config_for(server, user)
+            .await
+            .ok_or_else(|| McpError::Unknown(server.to_owned()))?;
+        let slot = match self.shared.get(server) {
+            Some(slot) => slot.clone(),
+            None => self.personal_slot(&config, &user.id),
+        };
+        // A server a person added fills only its own variables (LibreChat's rule): nothing of
+        // the account of whoever uses it.
+        let mut values = match config.db_id {
+            None => Values::for_user(user),
+            Some(_) => Values::default(),
+        };
         if !slot.config.custom_user_vars.is_empty() {
             let theirs = self.vars.values(&user.id, server).await;
             // As LibreChat: not connected at all until the person set every variable.

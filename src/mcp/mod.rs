@@ -1,6 +1,7 @@
 //! MCP: tools from Model Context Protocol servers, for agents and plain chats.
 //!
-//! Servers come from `mcpServers` in librechat.yaml ([`config`]). Each is reached over stdio (a
+//! Servers come from `mcpServers` in librechat.yaml ([`config`]), and from people who add
+//! their own ([`user_servers`], checked by [`user_input`]), shared like agents. Each is reached over stdio (a
 //! supervised child process, [`stdio`]), streamable HTTP, SSE or a websocket ([`transport`]), and
 //! its tools join the agent tool loop as `<tool>_mcp_<server>`, LibreChat's names ([`tool`]).
 //! [`Mcp`] keeps the connections: one for everyone per server, or one per person for a server
@@ -15,6 +16,8 @@ pub mod resolve;
 pub mod stdio;
 pub mod tool;
 pub mod transport;
+pub mod user_input;
+pub mod user_servers;
 
 use std::time::Duration;
 

@@ -69,14 +69,7 @@ impl Mcp {
     /// The configured server a tool key names (the longest server name it ends with), and the
     /// tool part.
     pub fn split_key<'a>(&'a self, key: &'a str) -> Option<(&'a ServerConfig, &'a str)> {
-        self.config
-            .servers
-            .iter()
-            .filter_map(|s| {
-                let suffix = format!("{DELIMITER}{}", normalize_server_name(&s.name));
-                key.strip_suffix(&suffix).map(|tool| (s, tool))
-            })
-            .max_by_key(|(s, _)| s.name.len())
+        split_in(&self.config.servers, key)
     }
 
     /// The MCP tools `names` ask for, for `user`: each server's connection is made (or
@@ -85,8 +78,13 @@ impl Mcp {
     pub async fn tools_for(self: &Arc<Self>, user: &User, names: &[String]) -> Selection {
         // Server → the tools wanted (None: all).
         let mut wanted: BTreeMap<String, Option<Vec<String>>> = BTreeMap::new();
+        if !names.iter().any(|n| n.contains(DELIMITER)) {
+            return Selection::default();
+        }
+        // librechat.yaml's servers and those the person added or was given.
+        let servers = self.servers_for(user).await;
         for name in names.iter().filter(|n| n.contains(DELIMITER)) {
-            let Some((server, tool)) = self.split_key(name) else {
+            let Some((server, tool)) = split_in(&servers, name) else {
                 continue;
             };
             match tool {
@@ -114,7 +112,9 @@ impl Mcp {
         let mut out = Selection::default();
         let mut instructions = Vec::new();
         for ((server, tools), conn) in wanted.into_iter().zip(connections) {
-            let config = self.config.get(&server).expect("a configured server");
+            let Some(config) = servers.iter().find(|s| s.name == server) else {
+                continue;
+            };
             let conn = match conn {
                 Ok(c) => c,
                 Err(e) => {
@@ -141,17 +141,28 @@ impl Mcp {
                 {
                     continue;
                 }
-                out.tools.push(Arc::new(McpTool::new(
-                    self.clone(),
-                    user.clone(),
-                    &server,
-                    t,
-                )));
+                let mut tool = McpTool::new(self.clone(), user.clone(), &server, t);
+                tool.limit = Some(config.timeout * 4 + config.init_timeout);
+                out.tools.push(Arc::new(tool));
             }
         }
         out.instructions = prompt(&instructions);
         out
     }
+}
+
+/// The server of `servers` a tool key names (the longest name it ends with), and the tool part.
+pub fn split_in<'a>(
+    servers: &'a [ServerConfig],
+    key: &'a str,
+) -> Option<(&'a ServerConfig, &'a str)> {
+    servers
+        .iter()
+        .filter_map(|s| {
+            let suffix = format!("{DELIMITER}{}", normalize_server_name(&s.name));
+            key.strip_suffix(&suffix).map(|tool| (s, tool))
+        })
+        .max_by_key(|(s, _)| s.name.len())
 }
 
 /// The servers' instructions, as LibreChat puts them in the system prompt.
@@ -182,6 +193,9 @@ pub struct McpTool {
     tool: String,
     /// None: its server could not be reached when the turn started.
     mcp: Option<(Arc<Mcp>, User)>,
+    /// The longest a call may run (its `timeout`, kept alive by progress up to four times),
+    /// and the time to connect again if it must.
+    limit: Option<std::time::Duration>,
 }
 
 impl McpTool {
@@ -199,6 +213,7 @@ impl McpTool {
             server: server.to_owned(),
             tool: tool.name.to_string(),
             mcp: Some((mcp, user)),
+            limit: None,
         }
     }
 
@@ -216,6 +231,7 @@ impl McpTool {
             server: server.to_owned(),
             tool: tool.to_owned(),
             mcp: None,
+            limit: None,
         }
     }
 
@@ -288,11 +304,7 @@ impl Tool for McpTool {
     }
 
     fn timeout(&self) -> Option<std::time::Duration> {
-        // The longest a call may run (its `timeout`, kept alive by progress up to four times),
-        // and the time to connect again if it must.
-        let (mcp, _) = self.mcp.as_ref()?;
-        let c = mcp.config.get(&self.server)?;
-        Some(c.timeout * 4 + c.init_timeout)
+        self.limit
     }
 }
 

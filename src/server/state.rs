@@ -209,6 +209,7 @@ impl AppState {
             },
             tool_auth.clone(),
         );
+        mcp.serve_user_servers(db.clone(), cipher.clone());
         mcp.start();
         let chat = crate::chat::start::ChatService {
             engine: crate::chat::engine::Engine {

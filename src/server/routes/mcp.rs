@@ -20,8 +20,6 @@ const OAUTH_TIMEOUT_MS: u64 = 600_000;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(tools))
-        .routes(routes!(servers))
-        .routes(routes!(server))
         .routes(routes!(reinitialize))
         .routes(routes!(statuses))
         .routes(routes!(status))
@@ -49,36 +47,6 @@ async fn tools(
     Ok(Json(state.mcp.tools_listing(&user).await))
 }
 
-#[utoipa::path(get, path = "/api/mcp/servers", operation_id = "mcp_servers", summary = "The MCP servers, by name, without their secrets (their address only for administrators)", tag = "mcp", responses((status = 200, description = "Success"), (status = 403, description = "The role may not use MCP servers")))]
-async fn servers(
-    State(state): State<AppState>,
-    AuthUser(user): AuthUser,
-) -> Result<Json<Value>, ApiError> {
-    may_use(&state, &user)?;
-    let admin = user.role == crate::auth::permissions::ADMIN;
-    Ok(Json(state.mcp.servers_listing(&user.id, admin)))
-}
-
-/// One server, as the list shows it. As in LibreChat, a server of librechat.yaml is there only
-/// for an administrator (others are told it is not found).
-#[utoipa::path(get, path = "/api/mcp/servers/{server_name}", operation_id = "mcp_server", summary = "One MCP server's configuration, without secrets", tag = "mcp", params(("server_name" = String, Path)), responses((status = 200, description = "Success"), (status = 404, description = "No such server the caller may see")))]
-async fn server(
-    State(state): State<AppState>,
-    AuthUser(user): AuthUser,
-    Path(name): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    may_use(&state, &user)?;
-    let admin = user.role == crate::auth::permissions::ADMIN;
-    let listing = state.mcp.servers_listing(&user.id, admin);
-    match listing.get(&name) {
-        Some(v) if admin => Ok(Json(v.clone())),
-        _ => Err(ApiError::Shaped {
-            status: StatusCode::NOT_FOUND,
-            body: json!({"error": "Not Found", "message": "mcpServer not found"}),
-        }),
-    }
-}
-
 /// Drops the caller's connection to the server (the shared one, for a server everyone uses)
 /// and connects again, as LibreChat's client asks after a person changes its settings.
 #[utoipa::path(post, path = "/api/mcp/{server_name}/reinitialize", operation_id = "mcp_reinitialize", summary = "Reconnects to an MCP server and lists its tools again", tag = "mcp", params(("server_name" = String, Path)), responses((status = 200, description = "`{success, message, serverName, oauthRequired, oauthUrl}`"), (status = 404, description = "No such server")))]
@@ -90,14 +58,10 @@ async fn reinitialize(
     may_use(&state, &user)?;
     let config = state
         .mcp
-        .config
-        .get(&name)
+        .config_for(&name, &user)
+        .await
         .ok_or_else(|| not_configured(&name))?;
     let requires_oauth = config.requires_oauth;
-    let slot = state
-        .mcp
-        .slot(&name, &user.id)
-        .map_err(|_| not_configured(&name))?;
     let mut answer = json!({
         "serverName": name,
         "oauthRequired": false,
@@ -115,7 +79,11 @@ async fn reinitialize(
         answer["missingUserVars"] = json!(missing);
         return Ok(Json(answer));
     }
-    slot.reset().await;
+    match state.mcp.slot(&name, &user.id) {
+        Ok(slot) => slot.reset().await,
+        // A server a person added: their own connection.
+        Err(_) => state.mcp.forget(&name, &user.id),
+    }
     let connected = state.mcp.connection(&name, &user).await;
     match connected {
         Ok(_) => {
@@ -140,7 +108,7 @@ async fn reinitialize(
 
 /// The server's variables the person has not set.
 async fn missing_vars(state: &AppState, user: &User, name: &str) -> Vec<String> {
-    let Some(config) = state.mcp.config.get(name) else {
+    let Some(config) = state.mcp.config_for(name, user).await else {
         return Vec::new();
     };
     if config.custom_user_vars.is_empty() {
@@ -163,9 +131,13 @@ async fn missing_vars(state: &AppState, user: &User, name: &str) -> Vec<String> 
 
 #[utoipa::path(get, path = "/api/mcp/connection/status", operation_id = "mcp_statuses", summary = "The state of the caller's connection to each MCP server", tag = "mcp", responses((status = 200, description = "`{success, connectionStatus: {name: {requiresOAuth, connectionState, authorizationState}}, oauthTimeout}`")))]
 async fn statuses(State(state): State<AppState>, AuthUser(user): AuthUser) -> Json<Value> {
+    let mut all = state.mcp.statuses_listing(&user.id);
+    for (c, now) in state.mcp.user_statuses(&user).await {
+        all[c.name.as_str()] = status_entry(now, c.requires_oauth);
+    }
     Json(json!({
         "success": true,
-        "connectionStatus": state.mcp.statuses_listing(&user.id),
+        "connectionStatus": all,
         "oauthTimeout": OAUTH_TIMEOUT_MS,
     }))
 }
@@ -178,16 +150,25 @@ async fn status(
 ) -> Result<Json<Value>, ApiError> {
     let config = state
         .mcp
-        .config
-        .get(&name)
+        .config_for(&name, &user)
+        .await
         .ok_or_else(|| not_configured(&name))?;
-    let now = state
-        .mcp
-        .statuses(&user.id)
-        .into_iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, s)| s)
-        .ok_or_else(|| not_configured(&name))?;
+    let now = match config.db_id {
+        None => state
+            .mcp
+            .statuses(&user.id)
+            .into_iter()
+            .find(|(n, _)| *n == name),
+        Some(_) => state
+            .mcp
+            .user_statuses(&user)
+            .await
+            .into_iter()
+            .find(|(c, _)| c.name == name)
+            .map(|(c, s)| (c.name, s)),
+    }
+    .map(|(_, s)| s)
+    .ok_or_else(|| not_configured(&name))?;
     let entry = status_entry(now, config.requires_oauth);
     Ok(Json(json!({
         "success": true,
@@ -207,8 +188,8 @@ async fn auth_values(
     may_use(&state, &user)?;
     let config = state
         .mcp
-        .config
-        .get(&name)
+        .config_for(&name, &user)
+        .await
         .ok_or_else(|| not_configured(&name))?;
     let missing = missing_vars(&state, &user, &name).await;
     let flags: serde_json::Map<String, Value> = config

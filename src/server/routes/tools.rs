@@ -92,11 +92,21 @@ async fn update_plugins(
         Some(Value::Object(m)) => Some(m.clone()),
         Some(_) => return Err(ApiError::BadRequest("auth must be an object".into())),
     };
+    // A server the person added (or was given) takes its own variables.
+    let user_server_vars = match plugin_key.strip_prefix("mcp_") {
+        Some(server) if state.mcp.config.get(server).is_none() => state
+            .mcp
+            .config_for(server, &user)
+            .await
+            .map(|c| c.custom_user_vars.keys().cloned().collect()),
+        _ => None,
+    };
     let change = Change {
         plugin_key: plugin_key.to_owned(),
         action,
         auth,
         entity_tool: body.get("isEntityTool") == Some(&Value::Bool(true)),
+        user_server_vars,
     };
     state.chat.engine.tool_auth.change(&user.id, change).await?;
     // An MCP server's variables changed: the person's connection to it is made again.

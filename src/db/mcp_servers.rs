@@ -1,0 +1,223 @@
+//! The `mcp_servers` table: MCP servers people add themselves (LibreChat's `MCPServer`). Each
+//! is shared through access entries (resource type `mcpServer`, by `id`).
+//!
+//! Every read takes the [`Viewer`] and answers only servers they hold VIEW on, with their bits;
+//! changes check the bit they need in the same transaction. A server the viewer cannot see is
+//! not found.
+
+use rusqlite::{Connection, OptionalExtension, Row, named_params, params};
+use serde_json::Value;
+
+use super::acl::{self, ResourceType, Viewer};
+use super::{DbError, new_object_id, now};
+
+const RT: ResourceType = ResourceType::McpServer;
+
+/// Permission bits (LibreChat's `PermissionBits`).
+pub const VIEW: u8 = 1;
+pub const EDIT: u8 = 2;
+pub const DELETE: u8 = 4;
+
+/// One server, as a viewer sees it.
+#[derive(Debug, Clone)]
+pub struct McpServer {
+    /// LibreChat's `dbId`.
+    pub id: String,
+    pub server_name: String,
+    pub config: Value,
+    pub author: String,
+    pub created_at: String,
+    pub updated_at: String,
+    /// The viewer's permission bits on it.
+    pub bits: u8,
+}
+
+/// Why a change was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Denied {
+    /// No such server, or one the viewer may not see.
+    NotFound,
+    /// The viewer sees it, but lacks the bit the change needs.
+    Forbidden,
+}
+
+const COLUMNS: &str = "s.id, s.server_name, s.config, s.author, s.created_at, s.updated_at";
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<McpServer> {
+    let config: String = r.get(2)?;
+    Ok(McpServer {
+        id: r.get(0)?,
+        server_name: r.get(1)?,
+        config: serde_json::from_str(&config).unwrap_or(Value::Null),
+        author: r.get(3)?,
+        created_at: r.get(4)?,
+        updated_at: r.get(5)?,
+        bits: r.get::<_, i64>(6)? as u8,
+    })
+}
+
+/// Every server the viewer can see, by name.
+pub fn visible(conn: &Connection, viewer: &Viewer) -> Result<Vec<McpServer>, DbError> {
+    let sql = format!(
+        "WITH {}, mine AS (SELECT resource_id, {} AS bits FROM grants GROUP BY resource_id
+                           HAVING bits & 1)
+         SELECT {COLUMNS}, mine.bits FROM mcp_servers s JOIN mine ON mine.resource_id = s.id
+         ORDER BY s.server_name",
+        acl::grants_cte(RT),
+        acl::BITS_OF_GRANTS
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(&viewer.bind()[..], from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The server called `name`, if the viewer can see it.
+pub fn get(conn: &Connection, viewer: &Viewer, name: &str) -> Result<Option<McpServer>, DbError> {
+    let sql = format!(
+        "SELECT {COLUMNS}, (SELECT coalesce({}, 0) {}) AS bits
+         FROM mcp_servers s WHERE s.server_name = :name AND bits & 1",
+        acl::BITS_OF_GRANTS,
+        acl::entries_of(RT, "s.id")
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    Ok(stmt
+        .query_row(
+            named_params! {":acl_user": viewer.user_id, ":acl_role": viewer.role, ":name": name},
+            from_row,
+        )
+        .optional()?)
+}
+
+/// The name to give a server called `base` when `taken` are in use (LibreChat's
+/// `findNextAvailableServerName`): `base`, or `base-N` after the highest `N` in use.
+pub fn next_name(base: &str, taken: &[String]) -> String {
+    let numbers: Vec<u64> = taken
+        .iter()
+        .filter_map(|t| {
+            let rest = t.strip_prefix(base)?;
+            if rest.is_empty() {
+                return Some(1);
+            }
+            let n = rest.strip_prefix('-')?;
+            (!n.is_empty() && n.chars().all(|c| c.is_ascii_digit())).then(|| n.parse().ok())?
+        })
+        .collect();
+    match numbers.iter().max() {
+        None => base.to_owned(),
+        Some(max) => format!("{base}-{}", max + 1),
+    }
+}
+
+/// Adds a server named after `base` (`base`, or `base-N` when it or one of `reserved` is
+/// taken: LibreChat's naming) in one transaction, and grants its author `owner` (an access
+/// role's id and bits). Chosen and written by the one writer, so two requests cannot pick the
+/// same name.
+pub fn create(
+    conn: &mut Connection,
+    viewer: &Viewer,
+    base: &str,
+    reserved: &[String],
+    config: &Value,
+    owner: (&str, u8),
+    normalize: fn(&str) -> String,
+) -> Result<McpServer, DbError> {
+    let tx = conn.transaction()?;
+    let mut taken: Vec<String> = tx
+        .prepare_cached(
+            "SELECT server_name FROM mcp_servers WHERE server_name = ?1
+             OR (substr(server_name, 1, length(?1) + 1) = ?1 || '-')",
+        )?
+        .query_map([base], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    taken.extend(reserved.iter().cloned());
+    let name = next_name(base, &taken);
+    let normalized = normalize(&name);
+    let (id, at) = (new_object_id(), now());
+    tx.prepare_cached(
+        "INSERT INTO mcp_servers (id, server_name, normalized_server_name, config, author,
+             created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+    )?
+    .execute(params![
+        id,
+        name,
+        normalized,
+        config.to_string(),
+        viewer.user_id,
+        at
+    ])?;
+    acl::grant(
+        &tx,
+        RT,
+        &id,
+        "user",
+        &viewer.user_id,
+        owner.0,
+        owner.1,
+        Some(&viewer.user_id),
+    )?;
+    tx.commit()?;
+    Ok(McpServer {
+        id,
+        server_name: name,
+        config: config.clone(),
+        author: viewer.user_id.clone(),
+        created_at: at.clone(),
+        updated_at: at,
+        bits: owner.1,
+    })
+}
+
+/// Replaces the configuration of the server called `name` (needs EDIT).
+pub fn update(
+    conn: &mut Connection,
+    viewer: &Viewer,
+    name: &str,
+    config: &Value,
+) -> Result<Result<McpServer, Denied>, DbError> {
+    let tx = conn.transaction()?;
+    let Some(mut found) = get(&tx, viewer, name)? else {
+        return Ok(Err(Denied::NotFound));
+    };
+    if found.bits & EDIT == 0 {
+        return Ok(Err(Denied::Forbidden));
+    }
+    let at = now();
+    tx.prepare_cached("UPDATE mcp_servers SET config = ?2, updated_at = ?3 WHERE id = ?1")?
+        .execute(params![found.id, config.to_string(), at])?;
+    tx.commit()?;
+    found.config = config.clone();
+    found.updated_at = at;
+    Ok(Ok(found))
+}
+
+/// Deletes the server called `name` and its access entries (needs DELETE).
+pub fn delete(
+    conn: &mut Connection,
+    viewer: &Viewer,
+    name: &str,
+) -> Result<Result<McpServer, Denied>, DbError> {
+    let tx = conn.transaction()?;
+    let Some(found) = get(&tx, viewer, name)? else {
+        return Ok(Err(Denied::NotFound));
+    };
+    if found.bits & DELETE == 0 {
+        return Ok(Err(Denied::Forbidden));
+    }
+    tx.prepare_cached("DELETE FROM mcp_servers WHERE id = ?1")?
+        .execute([&found.id])?;
+    tx.commit()?;
+    Ok(Ok(found))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::next_name;
+
+    #[test]
+    fn a_taken_name_gets_the_next_number() {
+        assert_eq!(next_name("tools", &[]), "tools");
+        assert_eq!(next_name("tools", &["tools".into()]), "tools-2");
+        let taken = ["tools".into(), "tools-7".into(), "toolsy".into()];
+        assert_eq!(next_name("tools", &taken), "tools-8");
+    }
+}
