@@ -18,8 +18,9 @@ impl Mcp {
     pub async fn tools_listing(&self, user: &User) -> Value {
         let all = self.servers_for(user).await;
         let lists = futures_util::future::join_all(all.iter().map(|s| async move {
-            // A person's own connection is never opened just to list (as LibreChat).
-            if s.per_user() {
+            // A person's own connection to a server of librechat.yaml is never opened just to
+            // list (as LibreChat); one they added is (LibreChat lists what inspecting it found).
+            if s.per_user() && s.db_id.is_none() {
                 let slot = self.slot(&s.name, &user.id).ok()?;
                 return slot.current().map(|c| c.tools.clone());
             }
