@@ -273,8 +273,10 @@ fn parse_server(name: &str, entry: &Value) -> Result<ServerConfig, String> {
         title: raw.title.filter(|t| !t.trim().is_empty()),
         description: raw.description.filter(|t| !t.trim().is_empty()),
         icon_path: raw.icon_path.filter(|t| !t.trim().is_empty()),
-        requires_oauth: raw.requires_oauth.unwrap_or(false)
-            || raw.oauth.as_ref().is_some_and(Value::is_object),
+        // LibreChat: an `oauth` block means sign-in unless `requiresOAuth: false` says not.
+        requires_oauth: raw
+            .requires_oauth
+            .unwrap_or_else(|| raw.oauth.as_ref().is_some_and(Value::is_object)),
         oauth: raw.oauth.filter(Value::is_object),
         custom_user_vars: raw.custom_user_vars,
     })

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use super::config::{McpConfig, ServerConfig};
 use super::connection::Connection;
+use super::oauth::McpOAuth;
 use super::resolve::{UserVars, Values, resolve};
 use super::{McpError, Net};
 use crate::bounded::BoundedCache;
@@ -70,6 +71,17 @@ impl Slot {
         net: &Net,
         values: &Values,
     ) -> Result<Arc<Connection>, McpError> {
+        self.connection_with(net, values, None).await
+    }
+
+    /// [`connection`](Self::connection), a new one sending `Authorization: Bearer <bearer>`
+    /// (a person's OAuth token) when given.
+    pub async fn connection_with(
+        &self,
+        net: &Net,
+        values: &Values,
+        bearer: Option<&str>,
+    ) -> Result<Arc<Connection>, McpError> {
         let mut state = self.state.lock().await;
         if let Some(conn) = &state.conn {
             if !conn.is_closed() {
@@ -90,7 +102,12 @@ impl Slot {
                 wait,
             });
         }
-        let resolved = resolve(&self.config, values);
+        let mut resolved = resolve(&self.config, values);
+        if let Some(token) = bearer {
+            resolved
+                .headers
+                .insert("Authorization".into(), format!("Bearer {token}"));
+        }
         match Connection::open(&self.config, &resolved, net).await {
             Ok(conn) => {
                 let conn = Arc::new(conn);
@@ -149,6 +166,8 @@ pub struct Mcp {
     shared: HashMap<String, Arc<Slot>>,
     personal: BoundedCache<Arc<Slot>>,
     vars: Arc<dyn UserVars>,
+    /// People's sign-ins to the servers that need one (set once, at start).
+    oauth: std::sync::OnceLock<Arc<McpOAuth>>,
 }
 
 impl Mcp {
@@ -169,7 +188,19 @@ impl Mcp {
                 .time_to_idle(PERSONAL_IDLE)
                 .build(),
             vars,
+            oauth: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Where people's sign-ins to OAuth servers are kept (without it, such a server cannot be
+    /// used: the command line).
+    pub fn set_oauth(&self, oauth: Arc<McpOAuth>) {
+        let _ = self.oauth.set(oauth);
+    }
+
+    /// People's sign-ins, when kept.
+    pub fn oauth(&self) -> Option<&Arc<McpOAuth>> {
+        self.oauth.get()
     }
 
     /// Whether any server is configured.
@@ -215,7 +246,21 @@ impl Mcp {
         if !slot.config.custom_user_vars.is_empty() {
             values = values.with(self.vars.values(&user.id, server).await);
         }
-        slot.connection(&self.net, &values).await
+        if !slot.config.requires_oauth {
+            return slot.connection(&self.net, &values).await;
+        }
+        if let Some(live) = slot.current() {
+            return Ok(live);
+        }
+        let sign_in = || McpError::SignIn {
+            server: server.to_owned(),
+        };
+        let oauth = self.oauth().ok_or_else(sign_in)?;
+        let token = oauth
+            .access_token(&user.id, &slot.config)
+            .await
+            .ok_or_else(sign_in)?;
+        slot.connection_with(&self.net, &values, Some(&token)).await
     }
 
     /// Closes `user_id`'s own connection to `server` (their variables changed): the next use

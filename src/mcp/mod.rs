@@ -10,6 +10,7 @@ pub mod config;
 pub mod connection;
 pub mod listing;
 pub mod manager;
+pub mod oauth;
 pub mod resolve;
 pub mod stdio;
 pub mod tool;
@@ -54,6 +55,9 @@ pub enum McpError {
     Tool { server: String, why: String },
     #[error("MCP server `{server}` broke the protocol: {why}")]
     Protocol { server: String, why: String },
+    /// The server needs the person's sign-in (OAuth), and they have no token.
+    #[error("MCP server `{server}` needs the person to sign in (OAuth)")]
+    SignIn { server: String },
     #[error("MCP server `{server}` failed recently; next try in {} s", wait.as_secs().max(1))]
     Backoff { server: String, wait: Duration },
 }

@@ -56,6 +56,7 @@ fn routes() -> Routes {
         .merge(routes::tool_favorites::router())
         .merge(routes::absent::router())
         .merge(routes::mcp::router())
+        .merge(routes::mcp_oauth::router())
         .merge(routes::tool_calls::router())
         .merge(routes::tools::router())
         .merge(routes::permissions::router())

@@ -5,13 +5,15 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::db::users::User;
+use crate::mcp::McpError;
 use crate::mcp::listing::status_entry;
-use crate::server::middleware::{AuthUser, permission};
+use crate::server::middleware::{AuthUser, Client, permission};
 use crate::server::{ApiError, AppState};
 
 /// How long LibreChat's client waits for an MCP sign-in (its `oauthTimeout`), in ms.
@@ -85,8 +87,9 @@ async fn server(
 async fn reinitialize(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
+    client: Client,
     Path(name): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     may_use(&state, &user)?;
     let config = state
         .mcp
@@ -100,6 +103,9 @@ async fn reinitialize(
         .map_err(|_| not_configured(&name))?;
     slot.reset().await;
     let connected = state.mcp.connection(&name, &user).await;
+    if let Err(McpError::SignIn { .. }) = connected {
+        return Ok(super::mcp_oauth::needs_sign_in(&state, &client, &user, &name).await);
+    }
     let mut answer = json!({
         "serverName": name,
         "oauthRequired": false,
@@ -131,7 +137,7 @@ async fn reinitialize(
             }
         }
     }
-    Ok(Json(answer))
+    Ok(Json(answer).into_response())
 }
 
 /// The server's variables the person has not set.
@@ -161,7 +167,7 @@ async fn missing_vars(state: &AppState, user: &User, name: &str) -> Vec<String> 
 async fn statuses(State(state): State<AppState>, AuthUser(user): AuthUser) -> Json<Value> {
     Json(json!({
         "success": true,
-        "connectionStatus": state.mcp.statuses_listing(&user.id),
+        "connectionStatus": state.mcp.statuses_with_sign_in(&user.id).await,
         "oauthTimeout": OAUTH_TIMEOUT_MS,
     }))
 }
@@ -184,7 +190,11 @@ async fn status(
         .find(|(n, _)| *n == name)
         .map(|(_, s)| s)
         .ok_or_else(|| not_configured(&name))?;
-    let entry = status_entry(now, config.requires_oauth);
+    let mut entry = status_entry(now, config.requires_oauth);
+    if config.requires_oauth {
+        let (conn, auth) = state.mcp.sign_in_state(&user.id, &name, now).await;
+        entry = json!({"connectionState": conn, "authorizationState": auth});
+    }
     Ok(Json(json!({
         "success": true,
         "serverName": name,
