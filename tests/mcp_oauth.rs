@@ -8,7 +8,9 @@ mod support;
 
 use serde_json::{Value, json};
 use support::fake_openai::FakeOpenAi;
+use support::fake_tools::ToolScript;
 use support::mcp::{OAuthServer, PW, ask, output, server};
+use support::stream::Frames;
 use support::{Session, TestServer};
 
 /// A browser: redirects are followed by the test.
@@ -275,4 +277,63 @@ async fn a_sign_in_can_be_cancelled() {
         callback(&server, "/api/mcp/guarded/oauth/callback?state=x", None).await,
         "/oauth/error?error=missing_code"
     );
+}
+
+#[tokio::test]
+async fn an_agents_call_shows_a_sign_in_and_goes_on_once_signed_in() {
+    let peer = OAuthServer::start().await;
+    let fake = FakeOpenAi::start().await;
+    let server = server(&fake, &peer.yaml()).await;
+    let alice = server.signed_in("alice@example.org", PW).await;
+    let resp = server
+        .send(
+            "POST",
+            "/api/agents",
+            &alice.token,
+            json!({"provider": "openAI", "model": "caller", "name": "Signer",
+                   "tools": ["whoami_mcp_guarded"]}),
+        )
+        .await;
+    assert_eq!(resp.status(), 201);
+    let agent: Value = resp.json().await.unwrap();
+    fake.script(
+        "caller",
+        ToolScript::calls([("whoami_mcp_guarded", json!({}))]),
+    );
+    let body = json!({"text": "Who am I?", "endpoint": "agents", "agent_id": agent["id"]});
+    let id = server.start_chat(&alice, "agents", body).await;
+    let mut frames = Frames::open(&server, &alice, &id).await;
+    // The call shows the sign-in link (LibreChat's `auth` on the call's step) and waits.
+    let link = loop {
+        let f = frames.next().await.expect("a sign-in link before the end");
+        assert_ne!(f["final"], true, "the turn ended without a sign-in: {f}");
+        if f["event"] == "on_run_step_delta"
+            && let Some(link) = f["data"]["delta"]["auth"].as_str()
+        {
+            assert_eq!(
+                f["data"]["delta"]["tool_calls"][0]["name"],
+                "whoami_mcp_guarded"
+            );
+            assert!(f["data"]["delta"]["expires_at"].as_i64().unwrap() > 0);
+            break link.to_owned();
+        }
+    };
+    // LibreChat's client binds the browser, then opens the link.
+    let bind = server
+        .send(
+            "POST",
+            "/api/mcp/guarded/oauth/bind",
+            &alice.token,
+            json!({}),
+        )
+        .await;
+    assert_eq!(bind.status(), 200);
+    let cookie = bind_cookie(&bind);
+    let back = approve(&link).await;
+    assert_eq!(
+        callback(&server, &back, Some(&cookie)).await,
+        "/oauth/success?serverName=guarded"
+    );
+    let frames = frames.until_final().await;
+    assert_eq!(output(&frames, "whoami_mcp_guarded"), "alice (refreshed)");
 }
