@@ -212,11 +212,25 @@ async fn a_person_signs_in_and_the_tools_work_with_refreshed_tokens() {
     .await;
     assert_eq!(output(&frames, "whoami_mcp_guarded"), "alice (refreshed)");
 
-    // Bob has no token: his turn goes without the server's tools.
+    // Bob never signed in.
     let status = server
         .get_json("/api/mcp/connection/status/guarded", &bob.token)
         .await;
     assert_eq!(status["authorizationState"], "needs_authorization");
+
+    // Uninstalling the server's plugin signs Alice out of it, as in LibreChat.
+    let resp = server
+        .send(
+            "POST",
+            "/api/user/plugins",
+            &alice.token,
+            json!({"pluginKey": "mcp_guarded", "action": "uninstall", "auth": {}}),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(server.count("mcp_oauth").await, 0);
+    let (answer, _) = reinitialize(&server, &alice).await;
+    assert_eq!(answer["oauthRequired"], true, "{answer}");
 }
 
 #[tokio::test]
