@@ -416,4 +416,19 @@ mod tests {
         // By name: mine, shared, signin, vars.
         assert_eq!(per, [true, false, true, true]);
     }
+
+    #[test]
+    fn an_oauth_block_means_sign_in_unless_said_otherwise() {
+        let (c, _) = McpConfig::load(
+            Some(&json!({
+                "block": {"type": "http", "url": "https://a.example/mcp",
+                          "oauth": {"client_id": "c"}},
+                "off": {"type": "http", "url": "https://a.example/mcp",
+                        "requiresOAuth": false, "oauth": {"client_id": "c"}},
+            })),
+            None,
+        );
+        let oauth: Vec<bool> = c.servers.iter().map(|s| s.requires_oauth).collect();
+        assert_eq!(oauth, [true, false]);
+    }
 }
