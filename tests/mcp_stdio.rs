@@ -279,3 +279,46 @@ async fn a_server_listing_ten_thousand_tools_gives_a_thousand() {
     assert_eq!(tools.len(), 1_000);
     assert_eq!(tools[0]["pluginKey"], "echo_mcp_many");
 }
+
+#[tokio::test]
+async fn an_agent_uses_the_mcp_tools_it_lists() {
+    let fake = FakeOpenAi::start().await;
+    let server = server(&fake, &yaml(60_000, "")).await;
+    let alice = server.signed_in("alice@example.org", PW).await;
+    // One tool of `time`, as LibreChat's agent builder stores it, with the server's pin.
+    let agent = support::agents::create(
+        &server,
+        &alice,
+        json!({"model": "caller", "instructions": "Be brief.",
+               "tools": ["get_current_time_mcp_time", "sys__server__sys_mcp_time"]}),
+    )
+    .await;
+    fake.script(
+        "caller",
+        support::fake_tools::ToolScript::calls([(
+            "get_current_time_mcp_time",
+            json!({"timezone": "Europe/Paris"}),
+        )]),
+    );
+    let id = server
+        .start_chat(
+            &alice,
+            "agents",
+            json!({"text": "What time is it in Paris?", "endpoint": "agents",
+                   "agent_id": agent["id"]}),
+        )
+        .await;
+    let frames = support::stream::frames(&server, &alice, &id, "").await;
+    let out = output(&frames, "get_current_time_mcp_time");
+    assert!(out.contains("Europe/Paris"), "{out}");
+    // Only the tool it lists, and its server's instructions after its own.
+    assert_eq!(offered(&fake), ["get_current_time_mcp_time"]);
+    let system = fake.last_chat()["messages"][0]["content"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        system.starts_with("Be brief.\n\n# MCP Server Instructions"),
+        "{system}"
+    );
+}

@@ -6,8 +6,7 @@
 //! never ends). Where a peer is missing its test is skipped with a note, unless
 //! `LIBRECHAT_REQUIRE_PEERS=1` (as `.ci/run` sets).
 
-#[path = "support/mcp_peers.rs"]
-mod peers;
+mod support;
 
 use std::collections::HashMap;
 
@@ -17,7 +16,7 @@ use rmcp::ServiceExt;
 use rmcp::model::CallToolRequestParams;
 use serde_json::{Value, json};
 
-use peers::{Peer, hostile_sse, hostile_ws, self_signed_tls};
+use support::mcp_peers::{Peer, hostile_sse, hostile_ws, self_signed_tls};
 
 const CAP: usize = transport::MAX_MESSAGE;
 

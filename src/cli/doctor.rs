@@ -428,7 +428,52 @@ async fn services(r: &mut Report, s: &Settings) {
         }
     }
     knowledge(r, s, &http).await;
+    mcp_servers(r, s).await;
     clock(r, &clocks);
+}
+
+/// Each MCP server of librechat.yaml, connected to once (as for everyone; one that takes each
+/// person's values or sign-in is only named).
+async fn mcp_servers(r: &mut Report, s: &Settings) {
+    let config = &s.mcp;
+    let shared = crate::mcp::config::McpConfig {
+        servers: config
+            .servers
+            .iter()
+            .filter(|s| !s.per_user())
+            .cloned()
+            .collect(),
+        settings: config.settings.clone(),
+    };
+    for server in config.servers.iter().filter(|s| s.per_user()) {
+        r.add(
+            Level::Note,
+            format!(
+                "MCP server {}: one connection per person (their values or sign-in); not tested",
+                server.name
+            ),
+            None,
+        );
+    }
+    for (server, found) in crate::mcp::probe::probe_all(&shared).await {
+        match found {
+            Ok(p) => r.ok(format!(
+                "MCP server {} ({}): {} tools, connected in {} ms",
+                server.name,
+                server.transport.kind(),
+                p.tools.len(),
+                p.took.as_millis()
+            )),
+            Err(e) => r.add(
+                Level::Fail,
+                format!("{e}"),
+                Some(match server.transport.kind() {
+                    "stdio" => "check its command and args in librechat.yaml (`librechat mcp test NAME` runs it)",
+                    _ => "check its url, and mcpSettings.allowedAddresses for a server on this machine or network",
+                }),
+            ),
+        }
+    }
 }
 
 /// File search's embeddings endpoint (asked to embed one line) and web search's services:

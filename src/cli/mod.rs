@@ -9,6 +9,7 @@ mod doctor;
 mod export;
 mod group;
 mod import;
+mod mcp;
 mod progress;
 mod prompts;
 mod search;
@@ -125,6 +126,12 @@ librechat import ./alice-chats/1b2c.json --user alice@example.org"
     /// Maintain the full-text search index
     #[command(subcommand, after_help = "Example:\n  librechat search reindex")]
     Search(search::SearchCommand),
+    /// The MCP servers of librechat.yaml: list them, test one
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  librechat mcp list\n  librechat mcp test time"
+    )]
+    Mcp(mcp::McpCommand),
     /// Check the data folder, database, search index, AI endpoints, mail, LDAP, OpenID and clock
     #[command(
         after_help = "Example:\n  sudo -u librechat librechat doctor --data-dir /var/lib/librechat \\\n    --config /etc/librechat/librechat.yaml --env-file /etc/librechat/librechat.env\n\n\
@@ -184,6 +191,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Config(cmd) => config::run(env, overrides, cmd),
         Command::Db(cmd) => db::run(env, overrides, cmd),
         Command::Search(cmd) => search::run(env, overrides, cmd),
+        Command::Mcp(cmd) => mcp::run(env, overrides, cmd),
         Command::Balance(cmd) => balance::run(env, overrides, cmd),
         Command::Banner(cmd) => banner::run(env, overrides, cmd),
         Command::User(cmd) => user::run(env, overrides, cmd),

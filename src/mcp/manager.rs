@@ -217,6 +217,19 @@ impl Mcp {
                 let _ = slot.connection(&mcp.net, &Values::default()).await;
             });
         }
+        // Idle personal connections close within a minute of their time (the cache drops
+        // them only when used otherwise). The task ends with the last other holder.
+        let weak = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                match weak.upgrade() {
+                    Some(mcp) => mcp.personal.run_pending_tasks(),
+                    None => break,
+                }
+            }
+        });
     }
 
     /// The place of `server`'s connection for the person `values` describe (`user_id` keys

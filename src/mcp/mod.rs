@@ -11,6 +11,7 @@ pub mod connection;
 pub mod listing;
 pub mod manager;
 pub mod oauth;
+pub mod probe;
 pub mod resolve;
 pub mod stdio;
 pub mod tool;

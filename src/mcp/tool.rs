@@ -23,6 +23,9 @@ pub const ALL: &str = "sys__all__sys";
 /// The tool part of a key that only marks a server as chosen (LibreChat's agent builder).
 pub const SERVER: &str = "sys__server__sys";
 
+/// The largest image a result may carry (LibreChat's `MCP_IMAGE_DATA_MAX_BYTES`).
+pub const MAX_IMAGE_BYTES: usize = 10 * 1024 * 1024;
+
 /// What a call of an unreachable server's tool answers (LibreChat's words).
 const UNAVAILABLE: &str =
     "This tool's MCP server is temporarily unavailable. Please try again shortly.";
@@ -256,6 +259,40 @@ impl McpTool {
         if signed_in { Ok(()) } else { Err(required()) }
     }
 
+    /// Keeps the result's images as the person's files, attached to the answer (LibreChat's
+    /// image artifacts); one that is not base64 is skipped, one over [`MAX_IMAGE_BYTES`]
+    /// fails the call, as in LibreChat.
+    async fn keep_images(&self, result: &CallToolResult, cx: &Context) -> Result<(), ToolError> {
+        use base64::Engine;
+        let mut n = 0;
+        for item in &result.content {
+            let ContentBlock::Image(image) = item else {
+                continue;
+            };
+            if image.data.len() / 4 * 3 > MAX_IMAGE_BYTES {
+                return Err(self.failed(format!(
+                    "MCP image result exceeds maximum size of {MAX_IMAGE_BYTES} bytes: {} bytes",
+                    image.data.len() / 4 * 3
+                )));
+            }
+            let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(image.data.trim())
+            else {
+                tracing::warn!(mcp.server = %self.server, tool = %self.tool, "an image result is not base64; skipped");
+                continue;
+            };
+            let name = format!("{}_img_{n}", self.def.name);
+            n += 1;
+            cx.attachments
+                .image(crate::agents::tools::attach::NewImage {
+                    bytes,
+                    name,
+                    call_id: cx.call_id.clone(),
+                })
+                .await;
+        }
+        Ok(())
+    }
+
     fn failed(&self, why: impl std::fmt::Display) -> ToolError {
         ToolError(format!(
             "[MCP][{}][{}] tool call failed: {why}",
@@ -289,6 +326,7 @@ impl Tool for McpTool {
                 .call(&self.tool, arguments, None)
                 .await
                 .map_err(|e| self.failed(e))?;
+            self.keep_images(&result, cx).await?;
             Ok(text_of(&result))
         })
     }

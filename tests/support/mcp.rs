@@ -103,49 +103,23 @@ pub fn gone(pid: u32) -> bool {
 }
 
 /// npm's reference MCP server (`@modelcontextprotocol/server-everything`) over `transport`
-/// (`streamableHttp` or `sse`) on a free port; stopped when dropped.
-pub struct Everything {
-    child: Child,
-    pub port: u16,
-}
+/// (`streamableHttp` or `sse`) on a free port, as [`super::mcp_peers::Peer`] starts it;
+/// stopped when dropped.
+pub struct Everything(super::mcp_peers::Peer);
 
 impl Everything {
     pub async fn start(transport: &str) -> Self {
-        let bin = format!(
-            "{}/tests/mcp/node_modules/.bin/mcp-server-everything",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        assert!(
-            std::path::Path::new(&bin).exists(),
-            "run `npm ci` in tests/mcp (.ci/run does) for the reference MCP server"
-        );
-        let port = super::free_port();
-        let child = Command::new("node")
-            .arg(&bin)
-            .arg(transport)
-            .env("PORT", port.to_string())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("node runs");
-        super::poll::eventually(|| async move {
-            tokio::net::TcpStream::connect(("127.0.0.1", port))
+        let transport = transport.to_owned();
+        let peer =
+            tokio::task::spawn_blocking(move || super::mcp_peers::Peer::everything(&transport))
                 .await
-                .is_ok()
-        })
-        .await;
-        Everything { child, port }
+                .unwrap()
+                .expect("npm's reference MCP server (npm ci in tests/mcp; .ci/run does)");
+        Everything(peer)
     }
 
     pub fn host_port(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for Everything {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        format!("127.0.0.1:{}", self.0.port)
     }
 }
 

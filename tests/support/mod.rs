@@ -21,6 +21,7 @@ pub mod fake_wolfram;
 pub mod file_search;
 pub mod filler;
 pub mod mcp;
+pub mod mcp_peers;
 pub mod memory_agent;
 pub mod node;
 pub mod npm_mirror;

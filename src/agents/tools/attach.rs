@@ -6,6 +6,8 @@
 //! dropped.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
@@ -13,10 +15,27 @@ use serde_json::Value;
 /// Where a turn's attachments go: sent to the answer's followers and kept for the saved answer.
 pub type Sink = Arc<dyn Fn(Value) + Send + Sync>;
 
+/// An image a tool made (an MCP tool's image result), to keep as a file of the person's.
+#[derive(Debug, Clone)]
+pub struct NewImage {
+    /// Its bytes, as the tool gave them (any format the server reads).
+    pub bytes: Vec<u8>,
+    /// Its name, without extension (`<tool>_img_<n>`).
+    pub name: String,
+    /// The call that made it.
+    pub call_id: String,
+}
+
+/// Keeps a [`NewImage`] and attaches it: the stored file as LibreChat's client shows it, or
+/// `None` when it could not be kept (logged).
+pub type ImageSaver =
+    Arc<dyn Fn(NewImage) -> Pin<Box<dyn Future<Output = Option<Value>> + Send>> + Send + Sync>;
+
 /// One answer's attachments, and how many times each tool has run in it.
 #[derive(Clone, Default)]
 pub struct Attachments {
     sink: Option<Sink>,
+    images: Option<ImageSaver>,
     uses: Arc<Mutex<HashMap<String, u32>>>,
 }
 
@@ -33,8 +52,22 @@ impl Attachments {
     pub fn new(sink: Sink) -> Self {
         Attachments {
             sink: Some(sink),
+            images: None,
             uses: Arc::default(),
         }
+    }
+
+    /// These, keeping images with `saver`.
+    pub fn with_images(mut self, saver: ImageSaver) -> Self {
+        self.images = Some(saver);
+        self
+    }
+
+    /// Keeps `image` as a file and attaches it (LibreChat's image artifacts); `None` when
+    /// there is nowhere to keep it or it could not be kept.
+    pub async fn image(&self, image: NewImage) -> Option<Value> {
+        let saver = self.images.as_ref()?;
+        saver(image).await
     }
 
     /// Sends `attachment` (dropped when there is nowhere to send it).

@@ -184,10 +184,24 @@ impl ChatService {
         let tool_attachments: Arc<std::sync::Mutex<Vec<Value>>> = Arc::default();
         let attachments = {
             let (job, kept) = (job.clone(), tool_attachments.clone());
-            crate::agents::tools::attach::Attachments::new(Arc::new(move |a: Value| {
+            let sink: Arc<dyn Fn(Value) + Send + Sync> = Arc::new(move |a: Value| {
                 job.attach(&a);
                 kept.lock().expect("tool attachments").push(a);
-            }))
+            });
+            // Images tools make are kept as the person's files and attached too.
+            let place = super::tool_images::Place {
+                db: self.engine.db.clone(),
+                files: self.engine.files.clone(),
+                user_id: user.id.clone(),
+                conversation_id: conversation_id.clone(),
+                message_id: response.message_id.clone(),
+                output: crate::files::images::OutputType::parse(
+                    &self.settings.files.image_output_type,
+                )
+                .unwrap_or_default(),
+            };
+            crate::agents::tools::attach::Attachments::new(sink.clone())
+                .with_images(super::tool_images::saver(place, sink))
         };
         let memory_tools = match &memory_tools {
             Some(partition) => self.inline_memory_tools(

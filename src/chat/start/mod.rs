@@ -20,6 +20,7 @@ mod launch;
 mod memory;
 mod prepare;
 mod request;
+mod tool_images;
 
 use std::net::IpAddr;
 use std::sync::Arc;
