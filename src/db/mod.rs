@@ -47,6 +47,7 @@ pub mod identities;
 mod ids;
 pub mod imports;
 mod maintenance;
+pub mod mcp_oauth;
 pub mod mcp_servers;
 pub mod memories;
 pub mod messages;

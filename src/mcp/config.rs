@@ -275,8 +275,10 @@ pub(crate) fn parse_server(name: &str, entry: &Value) -> Result<ServerConfig, St
         title: raw.title.filter(|t| !t.trim().is_empty()),
         description: raw.description.filter(|t| !t.trim().is_empty()),
         icon_path: raw.icon_path.filter(|t| !t.trim().is_empty()),
-        requires_oauth: raw.requires_oauth.unwrap_or(false)
-            || raw.oauth.as_ref().is_some_and(Value::is_object),
+        // LibreChat: an `oauth` block means sign-in unless `requiresOAuth: false` says not.
+        requires_oauth: raw
+            .requires_oauth
+            .unwrap_or_else(|| raw.oauth.as_ref().is_some_and(Value::is_object)),
         oauth: raw.oauth.filter(Value::is_object),
         custom_user_vars: raw.custom_user_vars,
         db_id: None,
@@ -416,5 +418,20 @@ mod tests {
         let per: Vec<bool> = c.servers.iter().map(ServerConfig::per_user).collect();
         // By name: mine, shared, signin, vars.
         assert_eq!(per, [true, false, true, true]);
+    }
+
+    #[test]
+    fn an_oauth_block_means_sign_in_unless_said_otherwise() {
+        let (c, _) = McpConfig::load(
+            Some(&json!({
+                "block": {"type": "http", "url": "https://a.example/mcp",
+                          "oauth": {"client_id": "c"}},
+                "off": {"type": "http", "url": "https://a.example/mcp",
+                        "requiresOAuth": false, "oauth": {"client_id": "c"}},
+            })),
+            None,
+        );
+        let oauth: Vec<bool> = c.servers.iter().map(|s| s.requires_oauth).collect();
+        assert_eq!(oauth, [true, false]);
     }
 }

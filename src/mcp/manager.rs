@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use super::config::{McpConfig, ServerConfig};
 use super::connection::Connection;
+use super::oauth::McpOAuth;
 use super::resolve::{UserVars, Values, resolve};
 use super::{McpError, Net};
 use crate::bounded::BoundedCache;
@@ -70,6 +71,17 @@ impl Slot {
         net: &Net,
         values: &Values,
     ) -> Result<Arc<Connection>, McpError> {
+        self.connection_with(net, values, None).await
+    }
+
+    /// [`connection`](Self::connection), a new one sending `Authorization: Bearer <bearer>`
+    /// (a person's OAuth token) when given.
+    pub async fn connection_with(
+        &self,
+        net: &Net,
+        values: &Values,
+        bearer: Option<&str>,
+    ) -> Result<Arc<Connection>, McpError> {
         let mut state = self.state.lock().await;
         if let Some(conn) = &state.conn {
             if !conn.is_closed() {
@@ -90,7 +102,12 @@ impl Slot {
                 wait,
             });
         }
-        let resolved = resolve(&self.config, values);
+        let mut resolved = resolve(&self.config, values);
+        if let Some(token) = bearer {
+            resolved
+                .headers
+                .insert("Authorization".into(), format!("Bearer {token}"));
+        }
         match Connection::open(&self.config, &resolved, net).await {
             Ok(conn) => {
                 let conn = Arc::new(conn);
@@ -152,6 +169,8 @@ pub struct Mcp {
     /// Where the servers people add are kept (see `user_servers`); unset: only
     /// librechat.yaml's.
     pub(super) store: std::sync::OnceLock<super::user_servers::Store>,
+    /// People's sign-ins to the servers that need one (set once, at start).
+    oauth: std::sync::OnceLock<Arc<McpOAuth>>,
 }
 
 impl Mcp {
@@ -173,7 +192,19 @@ impl Mcp {
                 .build(),
             vars,
             store: std::sync::OnceLock::new(),
+            oauth: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Where people's sign-ins to OAuth servers are kept (without it, such a server cannot be
+    /// used: the command line).
+    pub fn set_oauth(&self, oauth: Arc<McpOAuth>) {
+        let _ = self.oauth.set(oauth);
+    }
+
+    /// People's sign-ins, when kept.
+    pub fn oauth(&self) -> Option<&Arc<McpOAuth>> {
+        self.oauth.get()
     }
 
     /// Whether any server is configured.
@@ -266,7 +297,21 @@ impl Mcp {
             }
             values = values.with(theirs);
         }
-        slot.connection(&self.net, &values).await
+        if !slot.config.requires_oauth {
+            return slot.connection(&self.net, &values).await;
+        }
+        if let Some(live) = slot.current() {
+            return Ok(live);
+        }
+        let sign_in = || McpError::SignIn {
+            server: server.to_owned(),
+        };
+        let oauth = self.oauth().ok_or_else(sign_in)?;
+        let token = oauth
+            .access_token(&user.id, &slot.config)
+            .await
+            .ok_or_else(sign_in)?;
+        slot.connection_with(&self.net, &values, Some(&token)).await
     }
 
     /// Closes `user_id`'s own connection to `server` (their variables changed): the next use

@@ -11,6 +11,7 @@ pub mod config;
 pub mod connection;
 pub mod listing;
 pub mod manager;
+pub mod oauth;
 pub mod probe;
 pub mod resolve;
 pub mod stdio;
@@ -60,6 +61,9 @@ pub enum McpError {
     Protocol { server: String, why: String },
     #[error("MCP server `{server}` needs the person's {} first", vars.join(", "))]
     MissingVars { server: String, vars: Vec<String> },
+    /// The server needs the person's sign-in (OAuth), and they have no token.
+    #[error("MCP server `{server}` needs the person to sign in (OAuth)")]
+    SignIn { server: String },
     #[error("MCP server `{server}` failed recently; next try in {} s", wait.as_secs().max(1))]
     Backoff { server: String, wait: Duration },
 }

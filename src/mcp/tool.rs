@@ -9,8 +9,10 @@ use rmcp::model::{CallToolResult, ContentBlock, ResourceContents};
 use serde_json::Value;
 
 use super::Mcp;
+use super::McpError;
 use super::config::{Instructions, ServerConfig};
-use crate::agents::tools::{Context, Tool, ToolError, ToolFuture};
+use crate::agents::actions::oauth::SIGN_IN_WAIT;
+use crate::agents::tools::{Context, SignIn, Tool, ToolError, ToolFuture};
 use crate::db::users::User;
 use crate::providers::ToolDef;
 
@@ -119,8 +121,15 @@ impl Mcp {
                 Ok(c) => c,
                 Err(e) => {
                     tracing::warn!(mcp.server = %server, error = %e, "an MCP server's tools are left out of the turn");
+                    // A tool named one by one whose server wants the person's sign-in asks
+                    // for it when called, and goes on once they signed in.
+                    let sign_in = matches!(e, McpError::SignIn { .. });
                     for t in tools.unwrap_or_default() {
-                        out.tools.push(Arc::new(McpTool::unavailable(&t, &server)));
+                        let mut tool = McpTool::unavailable(&t, &server);
+                        if sign_in {
+                            tool.mcp = Some((self.clone(), user.clone()));
+                        }
+                        out.tools.push(Arc::new(tool));
                     }
                     continue;
                 }
@@ -235,6 +244,37 @@ impl McpTool {
         }
     }
 
+    /// Shows the person a sign-in link on this call (as LibreChat does for a call that needs
+    /// OAuth: the call's `auth` and `expires_at`) and waits for their sign-in.
+    async fn sign_in(&self, mcp: &Mcp, user: &User, cx: &Context) -> Result<(), ToolError> {
+        let required = || {
+            ToolError(format!(
+                "[MCP][{}][{}] OAuth authentication required. Please check the server logs for the authentication URL.",
+                self.server, self.tool
+            ))
+        };
+        let (Some(notify), Some(oauth)) = (cx.sign_in.clone(), mcp.oauth()) else {
+            return Err(required());
+        };
+        let started = mcp
+            .start_sign_in(&self.server, user)
+            .await
+            .map_err(|why| self.failed(why))?;
+        let wait = started.expires_in.min(SIGN_IN_WAIT);
+        let expires_at = (time::OffsetDateTime::now_utc() + wait).unix_timestamp() * 1000;
+        let show = |url: Option<String>, expires_at: Option<i64>| {
+            let _ = notify.send(SignIn {
+                call_id: cx.call_id.clone(),
+                url,
+                expires_at,
+            });
+        };
+        show(Some(started.url), Some(expires_at));
+        let signed_in = oauth.wait(&started.flow_id, wait).await;
+        show(None, None);
+        if signed_in { Ok(()) } else { Err(required()) }
+    }
+
     /// Keeps the result's images as the person's files, attached to the answer (LibreChat's
     /// image artifacts); one that is not base64 is skipped, one over [`MAX_IMAGE_BYTES`]
     /// fails the call, as in LibreChat.
@@ -290,10 +330,14 @@ impl Tool for McpTool {
             let Value::Object(arguments) = args else {
                 return Err(self.failed("its arguments must be a JSON object"));
             };
-            let conn = mcp
-                .connection(&self.server, user)
-                .await
-                .map_err(|e| self.failed(e))?;
+            let conn = match mcp.connection(&self.server, user).await {
+                Err(McpError::SignIn { .. }) => {
+                    self.sign_in(mcp, user, cx).await?;
+                    mcp.connection(&self.server, user).await
+                }
+                other => other,
+            }
+            .map_err(|e| self.failed(e))?;
             let result = conn
                 .call(&self.tool, arguments, None)
                 .await

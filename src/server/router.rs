@@ -57,6 +57,7 @@ fn routes() -> Routes {
         .merge(routes::absent::router())
         .merge(routes::mcp::router())
         .merge(routes::mcp_servers::router())
+        .merge(routes::mcp_oauth::router())
         .merge(routes::tool_calls::router())
         .merge(routes::tools::router())
         .merge(routes::permissions::router())

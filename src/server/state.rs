@@ -188,12 +188,7 @@ impl AppState {
             crate::agents::actions::Setup {
                 config: &settings.actions,
                 cipher: cipher.clone(),
-                callback_base: settings
-                    .server
-                    .domain_server
-                    .clone()
-                    .or_else(|| settings.server.domain_client.clone())
-                    .unwrap_or_else(|| format!("http://localhost:{}", settings.server.port)),
+                callback_base: callback_base(&settings),
                 enabled: settings
                     .agents
                     .served_capabilities(true)
@@ -210,6 +205,12 @@ impl AppState {
             tool_auth.clone(),
         );
         mcp.serve_user_servers(db.clone(), cipher.clone());
+        mcp.set_oauth(Arc::new(crate::mcp::oauth::McpOAuth::new(
+            db.clone(),
+            cipher.clone(),
+            mcp.net.guarded.clone(),
+            &callback_base(&settings),
+        )));
         mcp.start();
         let chat = crate::chat::start::ChatService {
             engine: crate::chat::engine::Engine {
@@ -306,4 +307,15 @@ async fn open_search(dir: std::path::PathBuf, db: Db) -> Option<Arc<SearchIndex>
             None
         }
     }
+}
+
+/// Where OAuth providers send people back to (`DOMAIN_SERVER`, else `DOMAIN_CLIENT`, else
+/// this server on localhost).
+fn callback_base(settings: &crate::config::Settings) -> String {
+    settings
+        .server
+        .domain_server
+        .clone()
+        .or_else(|| settings.server.domain_client.clone())
+        .unwrap_or_else(|| format!("http://localhost:{}", settings.server.port))
 }

@@ -4,7 +4,7 @@
 //! fake model calls one of their tools.
 #![allow(dead_code)]
 
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
 
 use serde_json::{Value, json};
 
@@ -120,5 +120,58 @@ impl Everything {
 
     pub fn host_port(&self) -> String {
         format!("127.0.0.1:{}", self.0.port)
+    }
+}
+
+/// tests/mcp/oauth_server.py (the official Python SDK): an OAuth-protected MCP server with its
+/// own authorization server, on a free port; stopped when dropped.
+pub struct OAuthServer {
+    child: Child,
+    pub port: u16,
+}
+
+impl OAuthServer {
+    pub async fn start() -> Self {
+        let script = format!("{}/tests/mcp/oauth_server.py", env!("CARGO_MANIFEST_DIR"));
+        let port = super::free_port();
+        let child = Command::new(python())
+            .arg(&script)
+            .arg(port.to_string())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python runs");
+        super::poll::eventually(|| async move {
+            tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+        })
+        .await;
+        OAuthServer { child, port }
+    }
+
+    /// What the server records: `registered`, `codes`, `refreshed`, `last_token`, `resources`.
+    pub async fn record(&self) -> Value {
+        reqwest::get(format!("http://127.0.0.1:{}/record", self.port))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// librechat.yaml with this server as `guarded` (sign-in required), its port allowed.
+    pub fn yaml(&self) -> String {
+        format!(
+            "version: 1.3.17\nmcpSettings:\n  allowedAddresses: ['127.0.0.1:{p}']\nmcpServers:\n  guarded:\n    type: streamable-http\n    url: http://127.0.0.1:{p}/mcp\n    requiresOAuth: true\n",
+            p = self.port
+        )
+    }
+}
+
+impl Drop for OAuthServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }

@@ -44,6 +44,21 @@ struct Inner {
     binds: HashMap<(String, String), (String, Instant)>,
 }
 
+impl Inner {
+    /// Whether `cookie` is the live binding of `key`; a match spends it.
+    fn spend(&mut self, key: (String, String), cookie: Option<&str>) -> bool {
+        let bound = self
+            .binds
+            .get(&key)
+            .filter(|(_, at)| at.elapsed() < BIND_TTL)
+            .is_some_and(|(v, _)| cookie.is_some_and(|c| constant_eq(v, c)));
+        if bound {
+            self.binds.remove(&key);
+        }
+        bound
+    }
+}
+
 /// The sign-ins in progress.
 #[derive(Default)]
 pub struct Flows {
@@ -62,7 +77,8 @@ impl Drop for Waiting<'_> {
     }
 }
 
-fn random_token() -> String {
+/// 24 random bytes, hex: a state or a cookie value no one can guess.
+pub(crate) fn random_token() -> String {
     let mut bytes = [0u8; 24];
     getrandom::fill(&mut bytes).expect("system randomness");
     hex::encode(bytes)
@@ -115,6 +131,13 @@ impl Flows {
         value
     }
 
+    /// Whether `cookie` is the browser binding of `user_id` for `key` (what [`bind`](Self::bind)
+    /// set); a match spends it. For sign-ins that keep their own state (MCP servers').
+    pub fn spend_binding(&self, user_id: &str, key: &str, cookie: Option<&str>) -> bool {
+        self.lock()
+            .spend((user_id.to_owned(), key.to_owned()), cookie)
+    }
+
     /// The sign-in with this state, if the browser is the one bound to it (its binding is then
     /// spent). A callback from another browser leaves the sign-in waiting, so the person's own
     /// browser can still finish it.
@@ -131,15 +154,9 @@ impl Flows {
             .filter(|p| p.action_id == action_id)
             .ok_or(SignInError::InvalidState)?;
         let key = (pending.user_id.clone(), pending.action_id.clone());
-        let bound = inner
-            .binds
-            .get(&key)
-            .filter(|(_, at)| at.elapsed() < BIND_TTL)
-            .is_some_and(|(v, _)| cookie.is_some_and(|c| constant_eq(v, c)));
-        if !bound {
+        if !inner.spend(key, cookie) {
             return Err(SignInError::Csrf);
         }
-        inner.binds.remove(&key);
         inner
             .by_state
             .remove(state)
@@ -168,10 +185,84 @@ pub enum SignInError {
 
 /// A provider's token answer.
 #[derive(Deserialize)]
-struct TokenAnswer {
-    access_token: Option<String>,
-    refresh_token: Option<String>,
+pub struct TokenAnswer {
+    pub access_token: Option<String>,
+    pub refresh_token: Option<String>,
     expires_in: Option<serde_json::Value>,
+}
+
+impl TokenAnswer {
+    /// How many seconds the access token lasts: as the provider says (a number or a numeric
+    /// string), else an hour; at most ten years.
+    pub fn lifetime(&self) -> i64 {
+        match &self.expires_in {
+            Some(serde_json::Value::Number(n)) => n.as_i64(),
+            Some(serde_json::Value::String(s)) => s.parse().ok(),
+            _ => None,
+        }
+        .filter(|s| *s > 0)
+        .unwrap_or(3600)
+        .min(10 * 365 * 24 * 3600)
+    }
+}
+
+/// How a client proves itself at a token endpoint: its id, and its secret when it has one
+/// (in an `Authorization: Basic` header when `basic`, else in the form).
+pub struct ClientAuth<'a> {
+    pub id: &'a str,
+    pub secret: Option<&'a str>,
+    pub basic: bool,
+}
+
+/// Posts the grant `form` to `token_url` through `guarded` (HTTPS only, unless the
+/// administrator listed the address), within `timeout`; the answer, read to a bound.
+pub async fn token_request(
+    guarded: &crate::net::Guarded,
+    token_url: &str,
+    client: ClientAuth<'_>,
+    form: &[(&str, &str)],
+    timeout: Duration,
+) -> Result<TokenAnswer, String> {
+    let url = url::Url::parse(token_url).map_err(|_| "the token URL is not a URL")?;
+    if url.scheme() != "https" && !guarded.listed(&url) {
+        return Err("only HTTPS token URLs are permitted".into());
+    }
+    let http = guarded.client_for(&url).map_err(|b| b.to_string())?;
+    let mut pairs: Vec<(&str, &str)> = form.to_vec();
+    let mut req = http.post(url.clone()).header("accept", "application/json");
+    match client.secret {
+        Some(secret) if client.basic => req = req.basic_auth(client.id, Some(secret)),
+        secret => {
+            pairs.push(("client_id", client.id));
+            if let Some(secret) = secret {
+                pairs.push(("client_secret", secret));
+            }
+        }
+    }
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
+    let req = req
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body);
+    tokio::time::timeout(timeout, async {
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| match crate::net::Blocked::find(&e) {
+                Some(b) => b.to_string(),
+                None => "the token endpoint could not be reached".to_owned(),
+            })?;
+        let status = resp.status();
+        if !status.is_success() {
+            return Err(format!("the token endpoint answered {status}"));
+        }
+        crate::net::json_bounded::<TokenAnswer>(resp, TOKEN_BODY_LIMIT, timeout)
+            .await
+            .ok_or_else(|| "the token endpoint's answer is not a token".to_owned())
+    })
+    .await
+    .map_err(|_| "the token endpoint did not answer in time".to_owned())?
 }
 
 /// An action's OAuth client, its secrets opened.
@@ -245,55 +336,18 @@ impl Actions {
         action_id: &str,
         form: &[(&str, &str)],
     ) -> Result<String, String> {
-        let url = url::Url::parse(&client.token_url).map_err(|_| "the token URL is not a URL")?;
-        if url.scheme() != "https" && !self.guarded.listed(&url) {
-            return Err("only HTTPS token URLs are permitted".into());
-        }
-        let http = self.guarded.client_for(&url).map_err(|b| b.to_string())?;
-        let mut pairs: Vec<(&str, &str)> = form.to_vec();
-        let mut req = http.post(url.clone()).header("accept", "application/json");
-        if client.basic {
-            req = req.basic_auth(&client.client_id, Some(&client.client_secret));
-        } else {
-            pairs.push(("client_id", &client.client_id));
-            pairs.push(("client_secret", &client.client_secret));
-        }
-        let body = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(pairs)
-            .finish();
-        let req = req
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body);
-        let answer = tokio::time::timeout(self.timeout, async {
-            let resp = req
-                .send()
-                .await
-                .map_err(|e| match crate::net::Blocked::find(&e) {
-                    Some(b) => b.to_string(),
-                    None => "the token endpoint could not be reached".to_owned(),
-                })?;
-            let status = resp.status();
-            if !status.is_success() {
-                return Err(format!("the token endpoint answered {status}"));
-            }
-            crate::net::json_bounded::<TokenAnswer>(resp, TOKEN_BODY_LIMIT, self.timeout)
-                .await
-                .ok_or_else(|| "the token endpoint's answer is not a token".to_owned())
-        })
-        .await
-        .map_err(|_| "the token endpoint did not answer in time".to_owned())??;
+        let auth = ClientAuth {
+            id: &client.client_id,
+            secret: Some(&client.client_secret),
+            basic: client.basic,
+        };
+        let answer =
+            token_request(&self.guarded, &client.token_url, auth, form, self.timeout).await?;
+        let expires_in = answer.lifetime();
         let access = answer
             .access_token
             .filter(|t| !t.is_empty())
             .ok_or("the token endpoint gave no access token")?;
-        let expires_in = match &answer.expires_in {
-            Some(serde_json::Value::Number(n)) => n.as_i64(),
-            Some(serde_json::Value::String(s)) => s.parse().ok(),
-            _ => None,
-        }
-        .filter(|s| *s > 0)
-        .unwrap_or(3600)
-        .min(10 * 365 * 24 * 3600);
         let tokens = Tokens {
             access_token: self.cipher.encrypt(&access),
             refresh_token: answer

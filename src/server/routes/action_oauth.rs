@@ -44,20 +44,32 @@ async fn bind(
         return Err(ApiError::BadRequest("action_id is not valid".into()));
     }
     let value = state.actions.flows.bind(&user.id, &action_id);
-    let cookie = format!(
-        "{CSRF_COOKIE}={value}; Path=/api/actions; HttpOnly; SameSite=Lax; Max-Age={}{}",
-        BIND_TTL.as_secs(),
-        if secure_cookies(&state, &client) {
-            "; Secure"
-        } else {
-            ""
-        }
-    );
+    let cookie = bind_cookie(&state, &client, CSRF_COOKIE, &value, "/api/actions");
     let mut resp = Json(json!({"success": true})).into_response();
     if let Ok(v) = cookie.parse() {
         resp.headers_mut().insert(SET_COOKIE, v);
     }
     Ok(resp)
+}
+
+/// A browser binding (LibreChat's CSRF cookie) as a `Set-Cookie` value, for the routes under
+/// `path`, as long as a binding lasts.
+pub(super) fn bind_cookie(
+    state: &AppState,
+    client: &Client,
+    name: &str,
+    value: &str,
+    path: &str,
+) -> String {
+    format!(
+        "{name}={value}; Path={path}; HttpOnly; SameSite=Lax; Max-Age={}{}",
+        BIND_TTL.as_secs(),
+        if secure_cookies(state, client) {
+            "; Secure"
+        } else {
+            ""
+        }
+    )
 }
 
 #[derive(Debug, Deserialize)]

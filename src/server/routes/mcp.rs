@@ -5,13 +5,15 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::db::users::User;
+use crate::mcp::McpError;
 use crate::mcp::listing::status_entry;
-use crate::server::middleware::{AuthUser, permission};
+use crate::server::middleware::{AuthUser, Client, permission};
 use crate::server::{ApiError, AppState};
 
 /// How long LibreChat's client waits for an MCP sign-in (its `oauthTimeout`), in ms.
@@ -53,8 +55,9 @@ async fn tools(
 async fn reinitialize(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
+    client: Client,
     Path(name): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     may_use(&state, &user)?;
     let config = state
         .mcp
@@ -77,7 +80,7 @@ async fn reinitialize(
         ));
         answer["failureReason"] = json!("missing_custom_user_vars");
         answer["missingUserVars"] = json!(missing);
-        return Ok(Json(answer));
+        return Ok(Json(answer).into_response());
     }
     match state.mcp.slot(&name, &user.id) {
         Ok(slot) => slot.reset().await,
@@ -85,6 +88,9 @@ async fn reinitialize(
         Err(_) => state.mcp.forget(&name, &user.id),
     }
     let connected = state.mcp.connection(&name, &user).await;
+    if let Err(McpError::SignIn { .. }) = connected {
+        return Ok(super::mcp_oauth::needs_sign_in(&state, &client, &user, &name).await);
+    }
     match connected {
         Ok(_) => {
             answer["success"] = json!(true);
@@ -103,7 +109,7 @@ async fn reinitialize(
             }
         }
     }
-    Ok(Json(answer))
+    Ok(Json(answer).into_response())
 }
 
 /// The server's variables the person has not set.
@@ -131,7 +137,8 @@ async fn missing_vars(state: &AppState, user: &User, name: &str) -> Vec<String> 
 
 #[utoipa::path(get, path = "/api/mcp/connection/status", operation_id = "mcp_statuses", summary = "The state of the caller's connection to each MCP server", tag = "mcp", responses((status = 200, description = "`{success, connectionStatus: {name: {requiresOAuth, connectionState, authorizationState}}, oauthTimeout}`")))]
 async fn statuses(State(state): State<AppState>, AuthUser(user): AuthUser) -> Json<Value> {
-    let mut all = state.mcp.statuses_listing(&user.id);
+    // librechat.yaml's servers (with each sign-in's state), then those the person added.
+    let mut all = state.mcp.statuses_with_sign_in(&user.id).await;
     for (c, now) in state.mcp.user_statuses(&user).await {
         all[c.name.as_str()] = status_entry(now, c.requires_oauth);
     }
@@ -169,7 +176,11 @@ async fn status(
     }
     .map(|(_, s)| s)
     .ok_or_else(|| not_configured(&name))?;
-    let entry = status_entry(now, config.requires_oauth);
+    let mut entry = status_entry(now, config.requires_oauth);
+    if config.requires_oauth {
+        let (conn, auth) = state.mcp.sign_in_state(&user.id, &name, now).await;
+        entry = json!({"connectionState": conn, "authorizationState": auth});
+    }
     Ok(Json(json!({
         "success": true,
         "serverName": name,

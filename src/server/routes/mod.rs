@@ -26,6 +26,7 @@ pub mod health;
 pub mod imports;
 pub mod keys;
 pub mod mcp;
+pub mod mcp_oauth;
 pub mod mcp_servers;
 pub mod memories;
 pub mod messages;

@@ -109,8 +109,14 @@ async fn update_plugins(
         user_server_vars,
     };
     state.chat.engine.tool_auth.change(&user.id, change).await?;
-    // An MCP server's variables changed: the person's connection to it is made again.
+    // An MCP server's variables changed: the person's connection to it is made again. As in
+    // LibreChat, uninstalling also signs them out of it (their OAuth tokens go).
     if let Some(server) = plugin_key.strip_prefix("mcp_") {
+        if action == Action::Uninstall
+            && let Some(oauth) = state.mcp.oauth()
+        {
+            oauth.forget(&user.id, server).await;
+        }
         state.mcp.forget(server, &user.id);
     }
     Ok(StatusCode::OK)

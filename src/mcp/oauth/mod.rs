@@ -1,0 +1,470 @@
+//! Each person's sign-in to the MCP servers that need one (`requiresOAuth`, an `oauth` block),
+//! as LibreChat runs it: a flow `<userId>:<serverName>` starts with discovery ([`discover`]),
+//! a client (configured, or registered for this person) and PKCE; the person follows the
+//! authorization URL; the provider sends them to `/api/mcp/<server>/oauth/callback`, where the
+//! code becomes tokens stored encrypted for that person; connections then send
+//! `Authorization: Bearer`, refreshed before the token ends.
+//!
+//! The callback must come from the browser the person bound (`POST .../oauth/bind`, or the
+//! cookie `/reinitialize` sets): the same binding as actions' sign-ins
+//! (`crate::agents::actions::oauth::Flows`), so a link sent to someone else cannot attach
+//! their account at the provider to the sender's.
+
+pub mod discover;
+mod status;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use sha2::Digest;
+use tokio::sync::watch;
+
+use super::config::ServerConfig;
+use crate::agents::actions::oauth::{ClientAuth, Flows, random_token, token_request};
+use crate::auth::crypto::Cipher;
+use crate::db::Db;
+use crate::db::mcp_oauth::{self as store, Stored};
+use crate::net::Guarded;
+use discover::Configured;
+
+/// How long a sign-in waits for its callback (LibreChat's `MCP_OAUTH_HANDLING_TIMEOUT`).
+pub const HANDLING_TIMEOUT: Duration = Duration::from_secs(600);
+/// How long a finished or failed flow is remembered for the status route (`MCP_OAUTH_FLOW_TTL`).
+const FLOW_TTL: Duration = Duration::from_secs(900);
+/// A token this close to its end is refreshed before it is used.
+const REFRESH_MARGIN: i64 = 60;
+/// Each call to an authorization server (discovery, registration, tokens).
+const CALL_TIMEOUT: Duration = Duration::from_secs(15);
+/// The most flows kept at once.
+const MAX_FLOWS: usize = 10_000;
+
+/// A flow's state, as `GET /api/mcp/oauth/status/:flowId` tells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum FlowStatus {
+    Pending,
+    Completed,
+    Failed,
+}
+
+/// The OAuth client a person's tokens come from, stored with them (encrypted).
+#[derive(Clone, Serialize, Deserialize)]
+struct Client {
+    client_id: String,
+    client_secret: Option<String>,
+    token_url: String,
+    #[serde(default)]
+    basic: bool,
+    resource: Option<String>,
+}
+
+/// One person's sign-in to one server, in progress or just ended.
+struct Flow {
+    user_id: String,
+    server: String,
+    state: String,
+    verifier: String,
+    client: Client,
+    redirect_uri: String,
+    url: String,
+    started: Instant,
+    status: watch::Sender<FlowStatus>,
+    error: Option<String>,
+}
+
+impl Flow {
+    fn pending_fresh(&self) -> bool {
+        *self.status.borrow() == FlowStatus::Pending && self.started.elapsed() < HANDLING_TIMEOUT
+    }
+}
+
+/// What a started sign-in gives the person.
+#[derive(Debug, Clone)]
+pub struct Started {
+    pub flow_id: String,
+    pub url: String,
+    /// How long the link works.
+    pub expires_in: Duration,
+}
+
+/// What a flow's status route answers.
+#[derive(Debug, Clone)]
+pub struct FlowView {
+    pub user_id: String,
+    pub status: FlowStatus,
+    pub error: Option<String>,
+    pub expired: bool,
+}
+
+/// Why a callback did not complete a sign-in; the name is LibreChat's `error` for its page.
+pub use crate::agents::actions::oauth::SignInError;
+
+/// The sign-ins to MCP servers: flows in progress, and each person's tokens.
+pub struct McpOAuth {
+    db: Db,
+    cipher: Arc<Cipher>,
+    guarded: Guarded,
+    /// `DOMAIN_SERVER`: where `/api/mcp/<server>/oauth/callback` is.
+    callback_base: String,
+    /// Browser bindings (LibreChat's CSRF cookie), keyed by server name.
+    pub binds: Flows,
+    flows: Mutex<HashMap<String, Flow>>,
+}
+
+/// LibreChat's flow id: `<userId>:<serverName>`.
+pub fn flow_id(user_id: &str, server: &str) -> String {
+    format!("{user_id}:{server}")
+}
+
+fn now_plus(seconds: i64) -> String {
+    crate::db::to_rfc3339(time::OffsetDateTime::now_utc() + time::Duration::seconds(seconds))
+}
+
+fn pkce_pair() -> (String, String) {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("system randomness");
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let verifier = b64.encode(bytes);
+    let challenge = b64.encode(sha2::Sha256::digest(verifier.as_bytes()));
+    (verifier, challenge)
+}
+
+impl McpOAuth {
+    pub fn new(db: Db, cipher: Arc<Cipher>, guarded: Guarded, callback_base: &str) -> Self {
+        McpOAuth {
+            db,
+            cipher,
+            guarded,
+            callback_base: callback_base.trim_end_matches('/').to_owned(),
+            binds: Flows::default(),
+            flows: Mutex::default(),
+        }
+    }
+
+    fn flows(&self) -> std::sync::MutexGuard<'_, HashMap<String, Flow>> {
+        self.flows.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Where the provider sends the person back (the `oauth` block's `redirect_uri`, else
+    /// LibreChat's default).
+    fn redirect_uri(&self, config: &ServerConfig) -> String {
+        Configured::from(config.oauth.as_ref())
+            .redirect_uri
+            .unwrap_or_else(|| {
+                let name: String =
+                    url::form_urlencoded::byte_serialize(config.name.as_bytes()).collect();
+                format!("{}/api/mcp/{name}/oauth/callback", self.callback_base)
+            })
+    }
+
+    /// The person's access token for `config`'s server: the stored one while it lasts, else
+    /// one got with the refresh token; `None` when they must sign in (again).
+    pub async fn access_token(&self, user_id: &str, config: &ServerConfig) -> Option<String> {
+        let (user, server) = (user_id.to_owned(), config.name.clone());
+        let stored = self
+            .db
+            .read(move |c| store::get(c, &user, &server))
+            .await
+            .ok()
+            .flatten()?;
+        let fresh = time::OffsetDateTime::parse(
+            &stored.expires_at,
+            &time::format_description::well_known::Rfc3339,
+        )
+        .is_ok_and(|at| {
+            at > time::OffsetDateTime::now_utc() + time::Duration::seconds(REFRESH_MARGIN)
+        });
+        if fresh && let Ok(token) = self.cipher.decrypt(&stored.access_token) {
+            return Some(token);
+        }
+        let refresh = stored
+            .refresh_token
+            .as_deref()
+            .and_then(|r| self.cipher.decrypt(r).ok())?;
+        let client: Client = self
+            .cipher
+            .decrypt(&stored.client)
+            .ok()
+            .and_then(|c| serde_json::from_str(&c).ok())?;
+        let mut form = vec![
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh.as_str()),
+        ];
+        if let Some(r) = &client.resource {
+            form.push(("resource", r));
+        }
+        match self.tokens(user_id, &config.name, &client, &form).await {
+            Ok(token) => {
+                tracing::info!(mcp.server = %config.name, user.id = %user_id, "refreshed an MCP server's token");
+                Some(token)
+            }
+            Err(why) => {
+                tracing::info!(mcp.server = %config.name, why, "refreshing an MCP server's token failed; the person must sign in again");
+                None
+            }
+        }
+    }
+
+    /// Whether the person has tokens for `server` (signed in, as the status routes say).
+    pub async fn signed_in(&self, user_id: &str, server: &str) -> bool {
+        let (user, server) = (user_id.to_owned(), server.to_owned());
+        self.db
+            .read(move |c| store::get(c, &user, &server))
+            .await
+            .ok()
+            .flatten()
+            .is_some()
+    }
+
+    /// Asks `client`'s token endpoint for tokens (`form`: the grant) and stores them, with the
+    /// client, for the person; the access token.
+    async fn tokens(
+        &self,
+        user_id: &str,
+        server: &str,
+        client: &Client,
+        form: &[(&str, &str)],
+    ) -> Result<String, String> {
+        let auth = ClientAuth {
+            id: &client.client_id,
+            secret: client.client_secret.as_deref(),
+            basic: client.basic,
+        };
+        let answer =
+            token_request(&self.guarded, &client.token_url, auth, form, CALL_TIMEOUT).await?;
+        let access = answer
+            .access_token
+            .clone()
+            .filter(|t| !t.is_empty())
+            .ok_or("the token endpoint gave no access token")?;
+        let stored = Stored {
+            access_token: self.cipher.encrypt(&access),
+            refresh_token: answer
+                .refresh_token
+                .as_deref()
+                .filter(|t| !t.is_empty())
+                .map(|t| self.cipher.encrypt(t)),
+            expires_at: now_plus(answer.lifetime()),
+            client: self
+                .cipher
+                .encrypt(&serde_json::to_string(client).unwrap_or_default()),
+        };
+        let (user, server) = (user_id.to_owned(), server.to_owned());
+        self.db
+            .write(move |c| store::set(c, &user, &server, &stored))
+            .await
+            .map_err(|_| "the tokens could not be stored".to_owned())?;
+        Ok(access)
+    }
+
+    /// A sign-in for the person on `config`'s server at `server_url`: the one in progress if it
+    /// is fresh, else a new one (discovery, a client, PKCE).
+    pub async fn start(
+        &self,
+        user_id: &str,
+        config: &ServerConfig,
+        server_url: &str,
+    ) -> Result<Started, String> {
+        let id = flow_id(user_id, &config.name);
+        if let Some(f) = self.flows().get(&id).filter(|f| f.pending_fresh()) {
+            return Ok(Started {
+                flow_id: id,
+                url: f.url.clone(),
+                expires_in: HANDLING_TIMEOUT.saturating_sub(f.started.elapsed()),
+            });
+        }
+        let configured = Configured::from(config.oauth.as_ref());
+        let found =
+            discover::discover(&self.guarded, server_url, &configured, CALL_TIMEOUT).await?;
+        let redirect_uri = self.redirect_uri(config);
+        let (client_id, client_secret, basic) = match &configured.client_id {
+            Some(id) => (
+                id.clone(),
+                configured.client_secret.clone(),
+                configured.token_exchange_method.as_deref() == Some("basic_auth_header")
+                    || found.basic_only,
+            ),
+            None => {
+                let endpoint = found
+                    .registration
+                    .as_deref()
+                    .ok_or("the authorization server offers no client registration, and librechat.yaml names no client_id")?;
+                discover::register(
+                    &self.guarded,
+                    endpoint,
+                    &redirect_uri,
+                    found.scope.as_deref(),
+                    CALL_TIMEOUT,
+                )
+                .await?
+            }
+        };
+        let (verifier, challenge) = pkce_pair();
+        let state = random_token();
+        let mut url = url::Url::parse(&found.authorization)
+            .map_err(|_| "the authorization URL is not a URL")?;
+        {
+            let mut q = url.query_pairs_mut();
+            q.append_pair("response_type", "code")
+                .append_pair("client_id", &client_id)
+                .append_pair("redirect_uri", &redirect_uri)
+                .append_pair("state", &state)
+                .append_pair("code_challenge", &challenge)
+                .append_pair("code_challenge_method", "S256");
+            if let Some(s) = &found.scope {
+                q.append_pair("scope", s);
+            }
+            if let Some(r) = &found.resource {
+                q.append_pair("resource", r);
+            }
+        }
+        let flow = Flow {
+            user_id: user_id.to_owned(),
+            server: config.name.clone(),
+            state,
+            verifier,
+            client: Client {
+                client_id,
+                client_secret,
+                token_url: found.token,
+                basic,
+                resource: found.resource,
+            },
+            redirect_uri,
+            url: url.to_string(),
+            started: Instant::now(),
+            status: watch::channel(FlowStatus::Pending).0,
+            error: None,
+        };
+        let mut flows = self.flows();
+        flows.retain(|_, f| f.started.elapsed() < FLOW_TTL);
+        if flows.len() >= MAX_FLOWS {
+            return Err("too many sign-ins are in progress".into());
+        }
+        flows.insert(id.clone(), flow);
+        Ok(Started {
+            flow_id: id,
+            url: url.to_string(),
+            expires_in: HANDLING_TIMEOUT,
+        })
+    }
+
+    /// Completes a sign-in from the provider's callback: the code becomes the person's tokens.
+    /// Returns the person's id.
+    pub async fn finish(
+        &self,
+        server: &str,
+        state: &str,
+        code: &str,
+        cookie: Option<&str>,
+    ) -> Result<String, SignInError> {
+        let (id, user_id, client, verifier, redirect_uri) = {
+            let flows = self.flows();
+            let (id, f) = flows
+                .iter()
+                .find(|(_, f)| f.server == server && f.state.as_bytes() == state.as_bytes())
+                .ok_or(SignInError::InvalidState)?;
+            if !f.pending_fresh() {
+                return Err(SignInError::InvalidState);
+            }
+            if !self.binds.spend_binding(&f.user_id, server, cookie) {
+                return Err(SignInError::Csrf);
+            }
+            (
+                id.clone(),
+                f.user_id.clone(),
+                f.client.clone(),
+                f.verifier.clone(),
+                f.redirect_uri.clone(),
+            )
+        };
+        let mut form = vec![
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", redirect_uri.as_str()),
+            ("code_verifier", verifier.as_str()),
+        ];
+        if let Some(r) = &client.resource {
+            form.push(("resource", r));
+        }
+        let outcome = self.tokens(&user_id, server, &client, &form).await;
+        if let Err(why) = &outcome {
+            tracing::warn!(mcp.server = %server, why, "an MCP server's OAuth sign-in failed");
+        }
+        self.end(
+            &id,
+            outcome.as_ref().err().map(|_| "callback_failed".to_owned()),
+        );
+        outcome.map_err(|_| SignInError::Failed)?;
+        tracing::info!(mcp.server = %server, user.id = %user_id, "signed in to an MCP server");
+        Ok(user_id)
+    }
+
+    /// The provider said no (`error=` on the callback): the flow with `state` fails.
+    pub fn refuse(&self, server: &str, state: &str, error: &str) {
+        let id = self
+            .flows()
+            .iter()
+            .find(|(_, f)| f.server == server && f.state == state && f.pending_fresh())
+            .map(|(id, _)| id.clone());
+        if let Some(id) = id {
+            self.end(&id, Some(error.to_owned()));
+        }
+    }
+
+    /// Ends the flow `id`: completed, or failed with `error`.
+    fn end(&self, id: &str, error: Option<String>) {
+        if let Some(f) = self.flows().get_mut(id) {
+            let status = match error {
+                None => FlowStatus::Completed,
+                Some(_) => FlowStatus::Failed,
+            };
+            f.error = error;
+            f.status.send_replace(status);
+        }
+    }
+
+    /// The flow `id`, as its status route shows it.
+    pub fn view(&self, id: &str) -> Option<FlowView> {
+        let flows = self.flows();
+        let f = flows.get(id).filter(|f| f.started.elapsed() < FLOW_TTL)?;
+        let status = *f.status.borrow();
+        Some(FlowView {
+            user_id: f.user_id.clone(),
+            status,
+            error: f.error.clone(),
+            expired: status == FlowStatus::Pending && !f.pending_fresh(),
+        })
+    }
+
+    /// Cancels the person's sign-in to `server`; whether one was in progress.
+    pub fn cancel(&self, user_id: &str, server: &str) -> bool {
+        let id = flow_id(user_id, server);
+        let pending = self.flows().get(&id).is_some_and(Flow::pending_fresh);
+        if pending {
+            self.end(&id, Some("User cancelled OAuth flow".into()));
+        }
+        pending
+    }
+
+    /// Waits (at most `within`) for the flow `id` to end; whether it completed.
+    pub async fn wait(&self, id: &str, within: Duration) -> bool {
+        let Some(mut rx) = self.flows().get(id).map(|f| f.status.subscribe()) else {
+            return false;
+        };
+        let done = tokio::time::timeout(within, rx.wait_for(|s| *s != FlowStatus::Pending)).await;
+        matches!(done, Ok(Ok(s)) if *s == FlowStatus::Completed)
+    }
+
+    /// Forgets the person's tokens for `server` (they signed out, or the server refused them).
+    pub async fn forget(&self, user_id: &str, server: &str) {
+        let (user, server) = (user_id.to_owned(), server.to_owned());
+        let _ = self
+            .db
+            .write(move |c| store::forget(c, &user, &server))
+            .await;
+    }
+}
