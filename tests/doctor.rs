@@ -84,16 +84,16 @@ fn sections_not_supported_yet_are_noted() {
     let dir = data_folder();
     std::fs::write(
         dir.path().join("librechat.yaml"),
-        "version: 1.3.17\nmcpServers:\n  time:\n    command: uvx\nwebSearch: {}\ninterface:\n  runCode: true\n",
+        "version: 1.3.17\nfileStrategy: s3\nwebSearch: {}\ninterface:\n  runCode: true\n",
     )
     .unwrap();
     let (_, report) = doctor(dir.path(), &[]);
     line(
         &report,
         "note",
-        "`mcpServers` (MCP servers) is not supported yet",
+        "`fileStrategy` (where uploaded files are stored) is not supported yet",
     );
-    // Web search is read (tests/web_search.rs).
+    // Web search and MCP servers are read (tests/web_search.rs, tests/mcp_cli.rs).
     assert!(!report.contains("`webSearch`"), "{report}");
     line(&report, "note", "`interface.runCode` has no effect");
 }

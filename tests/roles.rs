@@ -28,7 +28,7 @@ const TYPES: [&str; 16] = [
     "SHARED_LINKS",
 ];
 /// The ones this server has.
-const BUILT: [&str; 12] = [
+const BUILT: [&str; 13] = [
     "PROMPTS",
     "BOOKMARKS",
     "AGENTS",
@@ -40,6 +40,7 @@ const BUILT: [&str; 12] = [
     "MARKETPLACE",
     "FILE_SEARCH",
     "FILE_CITATIONS",
+    "MCP_SERVERS",
     "SHARED_LINKS",
 ];
 
@@ -102,9 +103,10 @@ async fn people_read_their_own_role_and_user_admins_read_any() {
         true
     );
     assert_eq!(
-        admin_role["permissions"]["MCP_SERVERS"]["USE"], false,
+        admin_role["permissions"]["SKILLS"]["USE"], false,
         "not built: off even for ADMIN"
     );
+    assert_eq!(admin_role["permissions"]["MCP_SERVERS"]["CREATE"], true);
     assert_eq!(server.get_json("/api/roles/USER", &admin.token).await, own);
     let missing = server.get_as("/api/roles/NOPE", &admin.token).await;
     assert_eq!(missing.status(), 404);
