@@ -10,10 +10,13 @@ mod support;
 
 use std::collections::HashMap;
 
+use std::time::Duration;
+
+use librechat::mcp::McpError;
+use librechat::mcp::connection::Connection;
+use librechat::mcp::rpc::{Session, Transport};
 use librechat::mcp::transport::{self, Why};
 use librechat::net::{AllowedAddresses, Blocked, Guarded};
-use rmcp::ServiceExt;
-use rmcp::model::CallToolRequestParams;
 use serde_json::{Value, json};
 
 use support::mcp_peers::{Peer, hostile_sse, hostile_ws, self_signed_tls};
@@ -31,24 +34,24 @@ fn no_headers() -> HashMap<String, String> {
     HashMap::new()
 }
 
-async fn call(
-    client: &rmcp::service::RunningService<rmcp::RoleClient, ()>,
-    tool: &'static str,
-    args: Value,
-) -> Result<Value, rmcp::ServiceError> {
+/// Initializes the protocol over `t` and lists the server's tools.
+async fn connect<T: Transport>(t: T) -> Result<Connection, McpError> {
+    let limit = Duration::from_secs(60);
+    Connection::initialize(Session::start(t, "test"), "test", limit, limit).await
+}
+
+/// Calls `tool` with `args`; the result's content as JSON.
+async fn call(client: &Connection, tool: &'static str, args: Value) -> Result<Value, McpError> {
     let Value::Object(args) = args else {
         unreachable!()
     };
-    let result = client
-        .call_tool(CallToolRequestParams::new(tool).with_arguments(args))
-        .await?;
-    Ok(serde_json::to_value(result).unwrap())
+    let result = client.call(tool, args, None).await?;
+    Ok(json!({ "content": result.content }))
 }
 
 /// Lists the reference server's tools, calls `echo` and `get-tiny-image`.
-async fn exercise_everything(client: rmcp::service::RunningService<rmcp::RoleClient, ()>) {
-    let tools = client.list_all_tools().await.unwrap();
-    let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
+async fn exercise_everything(client: Connection) {
+    let names: Vec<&str> = client.tools.iter().map(|t| t.name.as_str()).collect();
     assert!(
         names.contains(&"echo") && names.contains(&"get-tiny-image"),
         "{names:?}"
@@ -74,7 +77,7 @@ async fn exercise_everything(client: rmcp::service::RunningService<rmcp::RoleCli
         .expect("an image part");
     assert_eq!(png["mimeType"], "image/png");
     assert!(png["data"].as_str().unwrap().len() > 100);
-    client.cancel().await.unwrap();
+    client.close().await;
 }
 
 #[tokio::test]
@@ -87,7 +90,7 @@ async fn sse_lists_and_calls_tools_on_the_reference_server() {
         .await
         .unwrap();
     let ended = t.ended();
-    exercise_everything(().serve(t).await.unwrap()).await;
+    exercise_everything(connect(t).await.unwrap()).await;
     assert!(ended.get().is_none(), "closed on our side: no failure");
 }
 
@@ -99,7 +102,7 @@ async fn streamable_http_lists_and_calls_tools_on_the_reference_server() {
     let url = format!("http://127.0.0.1:{}/mcp", peer.port);
     let t = transport::streamable_http(&url, &no_headers(), &allowing(peer.port), CAP).unwrap();
     let ended = t.ended();
-    exercise_everything(().serve(t).await.unwrap()).await;
+    exercise_everything(connect(t).await.unwrap()).await;
     assert!(ended.get().is_none(), "closed on our side: no failure");
 }
 
@@ -112,9 +115,8 @@ async fn websocket_lists_and_calls_tools_through_the_bridge() {
     let t = transport::websocket(&url, &no_headers(), &allowing(peer.port), CAP)
         .await
         .unwrap();
-    let client = ().serve(t).await.unwrap();
-    let tools = client.list_all_tools().await.unwrap();
-    assert!(tools.iter().any(|t| t.name == "get_current_time"));
+    let client = connect(t).await.unwrap();
+    assert!(client.tools.iter().any(|t| t.name == "get_current_time"));
     let now = call(
         &client,
         "get_current_time",
@@ -124,7 +126,7 @@ async fn websocket_lists_and_calls_tools_through_the_bridge() {
     .unwrap();
     let text = now["content"][0]["text"].as_str().unwrap();
     assert!(text.contains("Europe/Paris"), "{text}");
-    client.cancel().await.unwrap();
+    client.close().await;
 }
 
 /// 64 KiB allows the handshake and the tool list; an echo of 100 KB comes back larger.
@@ -140,8 +142,7 @@ async fn an_answer_over_the_cap_ends_an_sse_session() {
         .await
         .unwrap();
     let ended = t.ended();
-    let client = ().serve(t).await.unwrap();
-    client.list_all_tools().await.unwrap();
+    let client = connect(t).await.unwrap();
     let big = "x".repeat(100_000);
     assert!(
         call(&client, "echo", json!({"message": big}))
@@ -165,8 +166,7 @@ async fn an_answer_over_the_cap_fails_over_streamable_http() {
     let t =
         transport::streamable_http(&url, &no_headers(), &allowing(peer.port), SMALL_CAP).unwrap();
     let ended = t.ended();
-    let client = ().serve(t).await.unwrap();
-    client.list_all_tools().await.unwrap();
+    let client = connect(t).await.unwrap();
     let big = "x".repeat(100_000);
     assert!(
         call(&client, "echo", json!({"message": big}))
@@ -218,7 +218,7 @@ async fn a_message_that_is_not_json_ends_an_sse_session() {
         .await
         .unwrap();
     let ended = t.ended();
-    assert!(().serve(t).await.is_err());
+    assert!(connect(t).await.is_err());
     let why = &ended.get().expect("a reason").why;
     assert!(matches!(why, Why::NotJson(_)), "{why:?}");
 }
@@ -235,7 +235,7 @@ async fn an_sse_line_that_never_ends_is_cut_at_the_cap() {
         .unwrap();
     let ended = t.ended();
     // Without the bound the parser would wait for the line's end forever: fail, not hang.
-    let served = tokio::time::timeout(std::time::Duration::from_secs(60), ().serve(t)).await;
+    let served = tokio::time::timeout(Duration::from_secs(120), connect(t)).await;
     assert!(served.expect("the session ended").is_err());
     let why = &ended.get().expect("a reason").why;
     assert!(matches!(why, Why::TooLarge(SMALL_CAP)), "{why:?}");
@@ -249,7 +249,7 @@ async fn a_websocket_frame_over_the_cap_ends_the_connection() {
         .await
         .unwrap();
     let ended = t.ended();
-    assert!(().serve(t).await.is_err());
+    assert!(connect(t).await.is_err());
     let why = &ended.get().expect("a reason").why;
     assert!(matches!(why, Why::TooLarge(SMALL_CAP)), "{why:?}");
 }
@@ -328,7 +328,7 @@ async fn private_addresses_are_refused_unless_allowed() {
     let url = format!("http://localhost:{port}/mcp");
     let t = transport::streamable_http(&url, &no_headers(), &strict, CAP).unwrap();
     let ended = t.ended();
-    assert!(().serve(t).await.is_err());
+    assert!(connect(t).await.is_err());
     let why = ended.get().expect("a reason").why;
     assert!(
         matches!(why, Why::Blocked(Blocked::Resolves { .. })),

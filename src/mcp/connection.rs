@@ -2,82 +2,31 @@
 //! `initTimeout`, its tools listed; then tool calls, each within its `timeout`, with the
 //! server's progress reported as it comes.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rmcp::model::{
-    CallToolRequest, CallToolRequestParams, CallToolResult, ClientCapabilities, ClientRequest,
-    Implementation, InitializeRequestParams, ProgressNotificationParam, ProgressToken,
-    ServerResult,
-};
-use rmcp::service::{NotificationContext, PeerRequestOptions, RunningService};
-use rmcp::{ClientHandler, Peer, RoleClient, ServiceError};
+use serde_json::{Value, json};
 
 use super::McpError;
 use super::config::{ServerConfig, Transport};
+use super::protocol::{CallToolResult, Tool};
 use super::resolve::Resolved;
+use super::rpc::{Failure, Limits, Session};
+
+pub use super::rpc::Progress;
 
 /// The most tools taken from one server (LibreChat's `MCP_TOOLS_LIST_MAX_TOOLS`): a server
 /// that lists more is cut there, with a warning.
 pub const MAX_TOOLS: usize = 1_000;
 
-/// Progress of a running call, as the server reports it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Progress {
-    pub progress: f64,
-    pub total: Option<f64>,
-    pub message: Option<String>,
-}
-
-type ProgressSinks =
-    Arc<Mutex<HashMap<ProgressToken, tokio::sync::mpsc::UnboundedSender<Progress>>>>;
-
-/// What this server is to its MCP servers: its name, and where their progress goes.
-#[derive(Clone)]
-pub struct Client {
-    progress: ProgressSinks,
-}
-
-impl ClientHandler for Client {
-    fn get_info(&self) -> InitializeRequestParams {
-        InitializeRequestParams::new(
-            ClientCapabilities::default(),
-            Implementation::new("librechat", env!("CARGO_PKG_VERSION")),
-        )
-    }
-
-    async fn on_progress(
-        &self,
-        params: ProgressNotificationParam,
-        _context: NotificationContext<RoleClient>,
-    ) {
-        let sink = self
-            .progress
-            .lock()
-            .expect("progress sinks")
-            .get(&params.progress_token)
-            .cloned();
-        if let Some(sink) = sink {
-            let _ = sink.send(Progress {
-                progress: params.progress,
-                total: params.total,
-                message: params.message,
-            });
-        }
-    }
-}
-
 /// A connected, initialized server.
 pub struct Connection {
     pub server: String,
-    service: RunningService<RoleClient, Client>,
+    session: Session,
     /// Its tools, as it listed them (at most [`MAX_TOOLS`]).
-    pub tools: Vec<rmcp::model::Tool>,
+    pub tools: Vec<Tool>,
     /// The instructions it gave when it initialized.
     pub instructions: Option<String>,
     timeout: Duration,
-    progress: ProgressSinks,
 }
 
 impl std::fmt::Debug for Connection {
@@ -113,26 +62,20 @@ impl Connection {
         resolved: &Resolved,
         net: &super::Net,
     ) -> Result<Connection, McpError> {
-        let progress: ProgressSinks = Arc::default();
-        let client = Client {
-            progress: progress.clone(),
-        };
         let failed = |e: String| McpError::Connect {
             server: config.name.clone(),
             why: e,
         };
-        let service = match &config.transport {
+        let name = &config.name;
+        let session = match &config.transport {
             Transport::Stdio { command, .. } => {
-                let transport =
-                    super::stdio::spawn(&config.name, command, &resolved.args, &resolved.env)
-                        .map_err(|e| failed(e.to_string()))?;
-                rmcp::serve_client(client, transport)
-                    .await
-                    .map_err(|e| failed(e.to_string()))?
+                let transport = super::stdio::spawn(name, command, &resolved.args, &resolved.env)
+                    .map_err(|e| failed(e.to_string()))?;
+                Session::start(transport, name)
             }
             Transport::Http { .. } | Transport::Sse { .. } | Transport::WebSocket { .. } => {
                 let url = resolved.url.as_deref().unwrap_or_default();
-                net.check_domain(&config.name, url)?;
+                net.check_domain(name, url)?;
                 let headers: std::collections::HashMap<String, String> = resolved
                     .headers
                     .iter()
@@ -141,144 +84,150 @@ impl Connection {
                 let (guarded, max) = (&net.guarded, super::MAX_MESSAGE_BYTES);
                 let wire = |e: super::transport::WireError| match e.why {
                     super::transport::Why::Blocked(_) => McpError::Blocked {
-                        server: config.name.clone(),
+                        server: name.clone(),
                         why: e.to_string(),
                     },
-                    _ => McpError::Connect {
-                        server: config.name.clone(),
-                        why: e.to_string(),
-                    },
+                    _ => failed(e.to_string()),
                 };
-                let served = match &config.transport {
+                match &config.transport {
                     Transport::Sse { .. } => {
-                        let t = super::transport::sse(url, &headers, guarded, max)
-                            .await
-                            .map_err(wire)?;
-                        rmcp::serve_client(client, t).await
+                        let t = super::transport::sse(url, &headers, guarded, max).await;
+                        Session::start(t.map_err(wire)?, name)
                     }
                     Transport::WebSocket { .. } => {
-                        let t = super::transport::websocket(url, &headers, guarded, max)
-                            .await
-                            .map_err(wire)?;
-                        rmcp::serve_client(client, t).await
+                        let t = super::transport::websocket(url, &headers, guarded, max).await;
+                        Session::start(t.map_err(wire)?, name)
                     }
                     _ => {
-                        let t = super::transport::streamable_http(url, &headers, guarded, max)
-                            .map_err(wire)?;
-                        rmcp::serve_client(client, t).await
+                        let t = super::transport::streamable_http(url, &headers, guarded, max);
+                        Session::start(t.map_err(wire)?, name)
                     }
-                };
-                served.map_err(|e| failed(e.to_string()))?
+                }
             }
         };
-        let instructions = service
-            .peer()
-            .peer_info()
-            .and_then(|i| i.instructions.clone())
-            .filter(|i| !i.trim().is_empty());
-        let tools = list_tools(service.peer(), &config.name).await?;
+        Self::initialize(session, name, config.init_timeout, config.timeout).await
+    }
+
+    /// Initializes the protocol over `session` (within `init_timeout` for each step) and lists
+    /// the server's tools; its calls will have `timeout`.
+    pub async fn initialize(
+        session: Session,
+        server: &str,
+        init_timeout: Duration,
+        timeout: Duration,
+    ) -> Result<Connection, McpError> {
+        let failed = |f: Failure| McpError::Connect {
+            server: server.to_owned(),
+            why: f.to_string(),
+        };
+        let limits = Limits::plain(init_timeout);
+        let init = session
+            .request(
+                "initialize",
+                super::protocol::initialize_params(),
+                limits,
+                None,
+            )
+            .await
+            .map_err(failed)?;
+        let version = init["protocolVersion"].as_str().unwrap_or_default();
+        if !super::protocol::SUPPORTED.contains(&version) {
+            return Err(McpError::Protocol {
+                server: server.to_owned(),
+                why: format!("it speaks protocol version {version:?}, which this server does not"),
+            });
+        }
+        session
+            .notify("notifications/initialized", None)
+            .await
+            .map_err(failed)?;
+        let instructions = init["instructions"]
+            .as_str()
+            .filter(|i| !i.trim().is_empty())
+            .map(str::to_owned);
+        let tools = list_tools(&session, server, limits).await?;
         Ok(Connection {
-            server: config.name.clone(),
-            service,
+            server: server.to_owned(),
+            session,
             tools,
             instructions,
-            timeout: config.timeout,
-            progress,
+            timeout,
         })
     }
 
     /// Whether the server is gone (its process ended, its stream closed).
     pub fn is_closed(&self) -> bool {
-        self.service.is_closed() || self.service.peer().is_transport_closed()
+        self.session.is_closed()
     }
 
     /// Calls the tool `name` with `arguments`, within the server's `timeout`; each progress
-    /// notification of the call goes to `progress`.
+    /// notification of the call goes to `progress`. Progress keeps a long call alive, as in
+    /// LibreChat, within four times its timeout.
     pub async fn call(
         &self,
         name: &str,
-        arguments: serde_json::Map<String, serde_json::Value>,
+        arguments: serde_json::Map<String, Value>,
         progress: Option<tokio::sync::mpsc::UnboundedSender<Progress>>,
     ) -> Result<CallToolResult, McpError> {
-        let params = CallToolRequestParams::new(name.to_owned()).with_arguments(arguments);
-        let request = ClientRequest::CallToolRequest(CallToolRequest::new(params));
-        // Progress keeps a long call alive, as in LibreChat, within four times its timeout.
-        let options = PeerRequestOptions::with_timeout(self.timeout)
-            .reset_timeout_on_progress()
-            .with_max_total_timeout(self.timeout * 4);
-        let handle = self
-            .service
-            .peer()
-            .send_request_with_option(request, options)
+        let limits = Limits {
+            quiet: self.timeout,
+            total: self.timeout * 4,
+            progress: true,
+        };
+        let params = json!({"name": name, "arguments": arguments});
+        let result = self
+            .session
+            .request("tools/call", params, limits, progress)
             .await
             .map_err(|e| self.failed(e))?;
-        let token = handle.progress_token.clone();
-        if let Some(sink) = progress {
-            self.progress
-                .lock()
-                .expect("progress sinks")
-                .insert(token.clone(), sink);
-        }
-        let answer = handle.await_response().await;
-        self.progress.lock().expect("progress sinks").remove(&token);
-        match answer.map_err(|e| self.failed(e))? {
-            ServerResult::CallToolResult(r) => Ok(r),
-            _ => Err(McpError::Protocol {
-                server: self.server.clone(),
-                why: "it answered a tool call with something else".into(),
-            }),
-        }
+        Ok(CallToolResult::read(result))
     }
 
-    fn failed(&self, e: ServiceError) -> McpError {
+    fn failed(&self, e: Failure) -> McpError {
+        let server = self.server.clone();
         match e {
-            ServiceError::Timeout { .. } => McpError::Timeout {
-                server: self.server.clone(),
+            Failure::Timeout => McpError::Timeout {
+                server,
                 what: "a tool call",
                 after: self.timeout,
             },
-            ServiceError::McpError(e) => McpError::Tool {
-                server: self.server.clone(),
-                why: e.message.to_string(),
+            Failure::Rpc { message, .. } => McpError::Tool {
+                server,
+                why: message,
             },
-            ServiceError::TransportClosed | ServiceError::TransportSend(_) => McpError::Gone {
-                server: self.server.clone(),
-            },
-            other => McpError::Protocol {
-                server: self.server.clone(),
-                why: other.to_string(),
-            },
+            Failure::Send(_) | Failure::Closed => McpError::Gone { server },
         }
     }
 
     /// Stops the connection (and a stdio server's process).
-    pub async fn close(mut self) {
-        let _ = self
-            .service
-            .close_with_timeout(Duration::from_secs(5))
-            .await;
+    pub async fn close(self) {
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.session.close()).await;
     }
 }
 
 /// Every tool the server lists, page by page, up to [`MAX_TOOLS`].
 async fn list_tools(
-    peer: &Peer<RoleClient>,
+    session: &Session,
     server: &str,
-) -> Result<Vec<rmcp::model::Tool>, McpError> {
+    limits: Limits,
+) -> Result<Vec<Tool>, McpError> {
     let mut tools = Vec::new();
-    let mut cursor = None;
+    let mut cursor: Option<String> = None;
     // A server that pages forever is stopped after this many pages.
     for _ in 0..64 {
-        let params =
-            cursor.map(|c| rmcp::model::PaginatedRequestParams::default().with_cursor(Some(c)));
-        let page = peer
-            .list_tools(params)
+        let params = match &cursor {
+            Some(c) => json!({"cursor": c}),
+            None => json!({}),
+        };
+        let page = session
+            .request("tools/list", params, limits, None)
             .await
             .map_err(|e| McpError::Protocol {
                 server: server.to_owned(),
                 why: format!("listing its tools failed: {e}"),
             })?;
-        tools.extend(page.tools);
+        let (page, next) = super::protocol::tools_page(&page);
+        tools.extend(page);
         if tools.len() >= MAX_TOOLS {
             tracing::warn!(
                 mcp.server = server,
@@ -288,9 +237,9 @@ async fn list_tools(
             tools.truncate(MAX_TOOLS);
             break;
         }
-        match page.next_cursor {
-            Some(c) if !c.is_empty() => cursor = Some(c),
-            _ => break,
+        match next {
+            Some(c) => cursor = Some(c),
+            None => break,
         }
     }
     Ok(tools)

@@ -9,15 +9,13 @@
 //! A line on stdout longer than [`super::MAX_MESSAGE_BYTES`] ends the connection; a line that
 //! is not JSON-RPC is logged and skipped.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::process::Stdio as Piped;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use rmcp::RoleClient;
-use rmcp::service::{RxJsonRpcMessage, TxJsonRpcMessage};
+use serde_json::Value;
 use tokio::io::AsyncWriteExt;
 use tokio::process::{Child, ChildStdin, ChildStdout};
 use tokio_util::codec::{FramedRead, LinesCodec, LinesCodecError};
@@ -48,7 +46,7 @@ pub enum StdioError {
     Encode(#[from] serde_json::Error),
 }
 
-/// A running stdio server, as an rmcp transport.
+/// A running stdio server, as a transport.
 pub struct StdioTransport {
     server: Arc<str>,
     stdin: Arc<tokio::sync::Mutex<ChildStdin>>,
@@ -158,16 +156,12 @@ async fn log_stderr(server: Arc<str>, stderr: tokio::process::ChildStderr) {
     }
 }
 
-impl rmcp::transport::Transport<RoleClient> for StdioTransport {
+impl super::rpc::Transport for StdioTransport {
     type Error = StdioError;
-
-    fn name() -> Cow<'static, str> {
-        "stdio".into()
-    }
 
     fn send(
         &mut self,
-        item: TxJsonRpcMessage<RoleClient>,
+        item: Value,
     ) -> impl Future<Output = Result<(), Self::Error>> + Send + 'static {
         let stdin = self.stdin.clone();
         async move {
@@ -180,7 +174,7 @@ impl rmcp::transport::Transport<RoleClient> for StdioTransport {
         }
     }
 
-    async fn receive(&mut self) -> Option<RxJsonRpcMessage<RoleClient>> {
+    async fn receive(&mut self) -> Option<Value> {
         loop {
             match self.lines.next().await? {
                 Ok(line) if line.trim().is_empty() => continue,
@@ -204,8 +198,7 @@ impl rmcp::transport::Transport<RoleClient> for StdioTransport {
         }
     }
 
-    async fn close(&mut self) -> Result<(), Self::Error> {
+    async fn close(&mut self) {
         self.group.stop();
-        Ok(())
     }
 }

@@ -5,12 +5,12 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use rmcp::model::{CallToolResult, ContentBlock, ResourceContents};
 use serde_json::Value;
 
 use super::Mcp;
 use super::McpError;
 use super::config::{Instructions, ServerConfig};
+use super::protocol::{CallToolResult, Tool as McpToolDef, field, kind};
 use crate::agents::actions::oauth::SIGN_IN_WAIT;
 use crate::agents::tools::{Context, SignIn, Tool, ToolError, ToolFuture};
 use crate::db::users::User;
@@ -146,7 +146,7 @@ impl Mcp {
             for t in &conn.tools {
                 if tools
                     .as_ref()
-                    .is_some_and(|list| !list.iter().any(|w| w == t.name.as_ref()))
+                    .is_some_and(|list| !list.iter().any(|w| w == t.name.as_str()))
                 {
                     continue;
                 }
@@ -208,8 +208,8 @@ pub struct McpTool {
 }
 
 impl McpTool {
-    fn new(mcp: Arc<Mcp>, user: User, server: &str, tool: &rmcp::model::Tool) -> Self {
-        let mut parameters = Value::Object((*tool.input_schema).clone());
+    fn new(mcp: Arc<Mcp>, user: User, server: &str, tool: &McpToolDef) -> Self {
+        let mut parameters = Value::Object(tool.input_schema.clone());
         if parameters.get("type").is_none() {
             parameters["type"] = Value::from("object");
         }
@@ -220,7 +220,7 @@ impl McpTool {
                 parameters,
             },
             server: server.to_owned(),
-            tool: tool.name.to_string(),
+            tool: tool.name.clone(),
             mcp: Some((mcp, user)),
             limit: None,
         }
@@ -281,18 +281,15 @@ impl McpTool {
     async fn keep_images(&self, result: &CallToolResult, cx: &Context) -> Result<(), ToolError> {
         use base64::Engine;
         let mut n = 0;
-        for item in &result.content {
-            let ContentBlock::Image(image) = item else {
-                continue;
-            };
-            if image.data.len() / 4 * 3 > MAX_IMAGE_BYTES {
+        for item in result.content.iter().filter(|p| kind(p) == "image") {
+            let data = field(item, "data");
+            if data.len() / 4 * 3 > MAX_IMAGE_BYTES {
                 return Err(self.failed(format!(
                     "MCP image result exceeds maximum size of {MAX_IMAGE_BYTES} bytes: {} bytes",
-                    image.data.len() / 4 * 3
+                    data.len() / 4 * 3
                 )));
             }
-            let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(image.data.trim())
-            else {
+            let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(data.trim()) else {
                 tracing::warn!(mcp.server = %self.server, tool = %self.tool, "an image result is not base64; skipped");
                 continue;
             };
@@ -358,31 +355,21 @@ pub fn text_of(result: &CallToolResult) -> String {
     let mut blocks: Vec<String> = Vec::new();
     let mut images = 0;
     for item in &result.content {
-        match item {
-            ContentBlock::Text(t) => blocks.push(t.text.clone()),
-            ContentBlock::Image(_) => images += 1,
-            ContentBlock::Resource(r) => {
+        match kind(item) {
+            "text" => blocks.push(field(item, "text").to_owned()),
+            "image" => images += 1,
+            "resource" => {
+                let r = &item["resource"];
                 let mut lines = Vec::new();
-                let (uri, mime) = match &r.resource {
-                    ResourceContents::TextResourceContents {
-                        uri,
-                        mime_type,
-                        text,
-                        ..
-                    } => {
-                        lines.push(format!("Resource Text: {text}"));
-                        (uri.as_str(), mime_type.as_deref())
-                    }
-                    ResourceContents::BlobResourceContents { uri, mime_type, .. } => {
-                        (uri.as_str(), mime_type.as_deref())
-                    }
-                    _ => ("", None),
-                };
+                if let Some(text) = r.get("text").and_then(Value::as_str) {
+                    lines.push(format!("Resource Text: {text}"));
+                }
+                let (uri, mime) = (field(r, "uri"), field(r, "mimeType"));
                 if !uri.is_empty() {
                     lines.push(format!("Resource URI: {uri}"));
                 }
-                if let Some(m) = mime {
-                    lines.push(format!("Resource MIME Type: {m}"));
+                if !mime.is_empty() {
+                    lines.push(format!("Resource MIME Type: {mime}"));
                 }
                 blocks.push(lines.join("\n"));
             }
@@ -418,18 +405,16 @@ mod tests {
 
     #[test]
     fn results_read_as_librechat_formats_them() {
-        let r: CallToolResult = serde_json::from_value(serde_json::json!({"content": [
+        let r = CallToolResult::read(serde_json::json!({"content": [
             {"type": "text", "text": "one"},
             {"type": "image", "data": "iVBORw0KGgo=", "mimeType": "image/png"},
             {"type": "resource", "resource": {"uri": "file:///a.txt", "mimeType": "text/plain", "text": "hi"}},
-        ]}))
-        .unwrap();
+        ]}));
         assert_eq!(
             text_of(&r),
             "one\n\nResource Text: hi\nResource URI: file:///a.txt\nResource MIME Type: text/plain"
         );
-        let empty: CallToolResult =
-            serde_json::from_value(serde_json::json!({"content": []})).unwrap();
+        let empty = CallToolResult::read(serde_json::json!({"content": []}));
         assert_eq!(text_of(&empty), "(No response)");
     }
 }

@@ -198,10 +198,7 @@ impl AppState {
         ));
         let mcp = crate::mcp::Mcp::new(
             settings.mcp.clone(),
-            crate::mcp::Net {
-                guarded: crate::net::Guarded::new(settings.mcp.settings.allowed_addresses.clone()),
-                allowed_domains: settings.mcp.settings.allowed_domains.clone(),
-            },
+            crate::mcp::probe::net(&settings.mcp),
             tool_auth.clone(),
         );
         mcp.serve_user_servers(db.clone(), cipher.clone());

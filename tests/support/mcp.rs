@@ -16,7 +16,7 @@ pub const PW: &str = "correct horse battery";
 
 /// The Python with the MCP peers (`LIBRECHAT_TEST_PYTHON`, as `.ci/run` sets it).
 pub fn python() -> String {
-    let python = std::env::var("LIBRECHAT_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let python = super::python();
     let ok = Command::new(&python)
         .args(["-c", "import mcp, mcp_server_time"])
         .status()

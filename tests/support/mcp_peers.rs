@@ -3,6 +3,7 @@
 //! when dropped, and hostile ones written here (an SSE stream and a websocket that say what
 //! they are told).
 
+use super::python;
 use std::io::{BufRead, BufReader};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -32,14 +33,12 @@ fn mcp_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mcp")
 }
 
-fn python() -> String {
-    std::env::var("LIBRECHAT_TEST_PYTHON").unwrap_or_else(|_| "python3".into())
-}
-
 /// A note and `None`, or a failure when `LIBRECHAT_REQUIRE_PEERS` says peers must be there.
 fn skip(why: &str) -> Option<Peer> {
-    let required = std::env::var("LIBRECHAT_REQUIRE_PEERS").is_ok_and(|v| v == "1" || v == "true");
-    assert!(!required, "a required peer is missing: {why}");
+    assert!(
+        !super::smtp::peers_required(),
+        "a required peer is missing: {why}"
+    );
     eprintln!("skipped: {why}");
     None
 }

@@ -6,6 +6,12 @@
 /// one binary never take the same port and mistake each other's peer for their own.
 pub static PEER_START: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
+/// The Python the test peers run on (`LIBRECHAT_TEST_PYTHON`, which `.ci/run` sets to the
+/// virtual environment it installs them in), or `python3`.
+pub fn python() -> String {
+    std::env::var("LIBRECHAT_TEST_PYTHON").unwrap_or_else(|_| "python3".into())
+}
+
 pub mod agents;
 pub mod events;
 pub mod fake_api;

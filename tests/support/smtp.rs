@@ -5,6 +5,7 @@
 //! tests that need it are skipped with a note, so a plain `cargo test` passes anywhere; CI sets
 //! `LIBRECHAT_REQUIRE_PEERS=1` (and installs aiosmtpd), which turns a missing peer into a failure.
 
+use super::python;
 use std::io::Read;
 use std::net::TcpStream;
 use std::path::PathBuf;
@@ -17,10 +18,6 @@ pub struct SmtpSink {
     child: Child,
     pub port: u16,
     maildir: tempfile::TempDir,
-}
-
-fn python() -> String {
-    std::env::var("LIBRECHAT_TEST_PYTHON").unwrap_or_else(|_| "python3".into())
 }
 
 /// Whether the suite must not skip tests whose peers are missing.

@@ -1,43 +1,62 @@
-//! Streamable HTTP (LibreChat's `type: streamable-http` / `http`): rmcp's own client, on the
-//! guarded reqwest client (address checks at every connect, no redirects).
+//! Streamable HTTP (LibreChat's `type: streamable-http` / `http`): each of our messages is a
+//! POST to the server's one URL, and the server's answers to it come back in the response,
+//! as one JSON body or as an event stream (which may carry the request's progress first).
+//! The session id the server gives when it initializes (`Mcp-Session-Id`) goes with every
+//! later POST, with the protocol version; closing ends the session with a DELETE.
 //!
-//! rmcp 3.11's reqwest client already reads bodies to a bound (`max_json_response_size` for a
-//! JSON answer, `max_sse_event_size` for each event of a stream, `max_error_response_size` for
-//! an error page), so it is kept, with both bounds set to `max_message`. Two things are added:
-//! naming (rmcp's errors carry reqwest's, whose text holds the full URL, query and credentials
-//! too, so [`StreamableHttp`] shows the server as [`shown`](super::shown)), and the reason a
-//! session ended: rmcp's worker only logs it, so [`Recorded`] notes each failure it passes on.
+//! On the guarded client (address checks at every connect, no redirects). A JSON body or an
+//! event over `max_message` bytes, an answer that is not JSON-RPC, or a failed POST (the
+//! server gone, an error status, a session the server no longer knows) ends the session, with
+//! the reason in [`Ended`]; its owner connects again on next use.
+//!
+//! Not done: the optional GET stream for what a server sends outside any request (list
+//! changes, logging); this client lists tools when it connects and has no use for them.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use futures_util::StreamExt;
-use reqwest::header::{HeaderName, HeaderValue};
-use rmcp::RoleClient;
-use rmcp::model::ClientJsonRpcMessage;
-use rmcp::service::{RxJsonRpcMessage, TxJsonRpcMessage};
-use rmcp::transport::Transport;
-use rmcp::transport::common::client_side_sse::BoxedSseResponse;
-use rmcp::transport::streamable_http_client::{
-    SseError, StreamableHttpClient, StreamableHttpClientTransport,
-    StreamableHttpClientTransportConfig, StreamableHttpError, StreamableHttpPostResponse,
-    StreamableHttpResponseLimits,
-};
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderValue};
+use serde_json::Value;
+use tokio::sync::mpsc;
 
 use super::{Ended, Why, WireError, header_map, net_why, parse};
 use crate::net::Guarded;
 
-/// rmcp's streamable HTTP transport, its errors naming the server without credentials.
+const SESSION: &str = "mcp-session-id";
+const VERSION: &str = "mcp-protocol-version";
+
+/// A client's side of one streamable HTTP session.
 pub struct StreamableHttp {
-    inner: StreamableHttpClientTransport<Recorded>,
-    url: Arc<str>,
+    post: Poster,
+    inbox: mpsc::UnboundedReceiver<Inbound>,
+    done: bool,
+}
+
+/// What the POSTs' responses bring.
+enum Inbound {
+    Message(Value),
+    /// The session has failed (the reason is in [`Ended`]).
+    End,
+}
+
+/// What sending needs, cloned into each send.
+#[derive(Clone)]
+struct Poster {
+    client: reqwest::Client,
+    url: url::Url,
+    headers: HeaderMap,
+    shown: Arc<str>,
+    session: Arc<Mutex<Option<HeaderValue>>>,
+    inbox: mpsc::UnboundedSender<Inbound>,
     ended: Ended,
-    max_message: usize,
+    max: usize,
 }
 
 /// A streamable HTTP transport to `url` with the configured `headers`, on the guarded client;
-/// a JSON answer or a stream event over `max_message` bytes ends it. Nothing is sent until
-/// rmcp serves it.
+/// a JSON answer or a stream event over `max_message` bytes ends it. Nothing is sent until the
+/// first message.
 pub fn streamable_http(
     url: &str,
     headers: &HashMap<String, String>,
@@ -54,263 +73,190 @@ pub fn streamable_http(
         .map_err(|b| fail(b.into()))?
         .clone();
     let headers = header_map(headers).map_err(fail)?;
-    let config = StreamableHttpClientTransportConfig::with_uri(parsed.as_str())
-        .custom_headers(
-            headers
-                .into_iter()
-                .filter_map(|(n, v)| Some((n?, v)))
-                .collect(),
-        )
-        .max_sse_event_size(max_message)
-        .max_json_response_size(max_message);
-    let url: Arc<str> = shown.into();
-    let ended = Ended::default();
-    let recorded = Recorded {
-        client,
-        url: url.clone(),
-        ended: ended.clone(),
-        max_message,
-    };
+    let (tx, inbox) = mpsc::unbounded_channel();
     Ok(StreamableHttp {
-        inner: StreamableHttpClientTransport::with_client(recorded, config),
-        url,
-        ended,
-        max_message,
+        post: Poster {
+            client,
+            url: parsed,
+            headers,
+            shown: shown.into(),
+            session: Arc::default(),
+            inbox: tx,
+            ended: Ended::default(),
+            max: max_message,
+        },
+        inbox,
+        done: false,
     })
 }
 
 impl StreamableHttp {
     /// Where the reason this session failed will be.
     pub fn ended(&self) -> Ended {
-        self.ended.clone()
+        self.post.ended.clone()
     }
 }
 
-fn named(url: &str, e: &StreamableHttpError<reqwest::Error>, max: usize) -> WireError {
-    let why = match e {
-        StreamableHttpError::Client(e) => net_why(e),
-        StreamableHttpError::ResponseBodyTooLarge { max_size } => Why::TooLarge(*max_size),
-        StreamableHttpError::HttpStatus(s) => Why::Status(s.status),
-        StreamableHttpError::Deserialize(e) => Why::NotJson(e.to_string()),
-        StreamableHttpError::Sse(e) => sse_why(e, max),
-        e => Why::Protocol(e.to_string()),
-    };
-    WireError {
-        url: url.to_owned(),
-        why,
-    }
-}
-
-fn sse_why(e: &SseError, max: usize) -> Why {
-    match e {
-        SseError::Body(inner) => match inner.downcast_ref::<reqwest::Error>() {
-            Some(e) => net_why(e),
-            // rmcp's bound is a private type; its message is what identifies it.
-            None if inner.to_string().contains("maximum size") => Why::TooLarge(max),
-            None => Why::Protocol(format!("the event stream broke: {inner}")),
-        },
-        e => Why::Protocol(format!("the event stream is broken: {e}")),
-    }
-}
-
-impl Transport<RoleClient> for StreamableHttp {
-    type Error = WireError;
-
-    fn send(
-        &mut self,
-        item: TxJsonRpcMessage<RoleClient>,
-    ) -> impl Future<Output = Result<(), WireError>> + Send + 'static {
-        let sent = self.inner.send(item);
-        let (url, max) = (self.url.clone(), self.max_message);
-        async move { sent.await.map_err(|e| named(&url, &e, max)) }
+impl Poster {
+    fn fail(&self, why: Why) -> WireError {
+        WireError {
+            url: self.shown.to_string(),
+            why,
+        }
     }
 
-    fn receive(&mut self) -> impl Future<Output = Option<RxJsonRpcMessage<RoleClient>>> + Send {
-        self.inner.receive()
+    fn session(&self) -> Option<HeaderValue> {
+        self.session
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
-    async fn close(&mut self) -> Result<(), WireError> {
-        let url = self.url.clone();
-        self.inner
-            .close()
-            .await
-            .map_err(|e| named(&url, &e, self.max_message))
-    }
-}
-
-/// The guarded reqwest client as rmcp's HTTP client, noting in `ended` each failure it passes
-/// on (an answer too large or not JSON, a broken stream); otherwise exactly rmcp's reqwest
-/// client.
-#[derive(Clone)]
-struct Recorded {
-    client: reqwest::Client,
-    url: Arc<str>,
-    ended: Ended,
-    max_message: usize,
-}
-
-impl Recorded {
-    fn note<T>(
-        &self,
-        r: Result<T, StreamableHttpError<reqwest::Error>>,
-    ) -> Result<T, StreamableHttpError<reqwest::Error>> {
+    /// POSTs `message` and passes on what the response carries; a failure ends the session.
+    async fn send(self, message: Value) -> Result<(), WireError> {
+        let r = self.exchange(&message).await;
         if let Err(e) = &r {
-            // Not failures: the server has no GET stream, or wants a sign-in.
-            if !matches!(
-                e,
-                StreamableHttpError::ServerDoesNotSupportSse
-                    | StreamableHttpError::AuthRequired(_)
-                    | StreamableHttpError::InsufficientScope(_)
-            ) {
-                self.ended.set(named(&self.url, e, self.max_message));
-            }
+            self.ended.set(e.clone());
+            let _ = self.inbox.send(Inbound::End);
         }
         r
     }
 
-    fn watch(&self, events: BoxedSseResponse) -> BoxedSseResponse {
-        let me = self.clone();
-        events
-            .inspect(move |item| {
-                if let Err(e) = item {
-                    me.ended.set(WireError {
-                        url: me.url.to_string(),
-                        why: sse_why(e, me.max_message),
-                    });
-                }
-            })
-            .boxed()
-    }
-}
-
-type Headers = HashMap<HeaderName, HeaderValue>;
-type HttpResult<T> = Result<T, StreamableHttpError<reqwest::Error>>;
-
-impl StreamableHttpClient for Recorded {
-    type Error = reqwest::Error;
-
-    async fn post_message(
-        &self,
-        uri: Arc<str>,
-        message: ClientJsonRpcMessage,
-        session_id: Option<Arc<str>>,
-        auth_header: Option<String>,
-        headers: Headers,
-    ) -> HttpResult<StreamableHttpPostResponse> {
-        let limits = StreamableHttpResponseLimits::default();
-        self.post_message_with_response_limits(
-            uri,
-            message,
-            session_id,
-            auth_header,
-            headers,
-            limits,
-        )
-        .await
-    }
-
-    async fn post_message_with_max_sse_event_size(
-        &self,
-        uri: Arc<str>,
-        message: ClientJsonRpcMessage,
-        session_id: Option<Arc<str>>,
-        auth_header: Option<String>,
-        headers: Headers,
-        max_sse_event_size: usize,
-    ) -> HttpResult<StreamableHttpPostResponse> {
-        let mut limits = StreamableHttpResponseLimits::default();
-        limits.max_sse_event_size = max_sse_event_size;
-        self.post_message_with_response_limits(
-            uri,
-            message,
-            session_id,
-            auth_header,
-            headers,
-            limits,
-        )
-        .await
-    }
-
-    async fn post_message_with_response_limits(
-        &self,
-        uri: Arc<str>,
-        message: ClientJsonRpcMessage,
-        session_id: Option<Arc<str>>,
-        auth_header: Option<String>,
-        headers: Headers,
-        limits: StreamableHttpResponseLimits,
-    ) -> HttpResult<StreamableHttpPostResponse> {
-        let answer = self
+    async fn exchange(&self, message: &Value) -> Result<(), WireError> {
+        let mut request = self
             .client
-            .post_message_with_response_limits(
-                uri,
-                message,
-                session_id,
-                auth_header,
-                headers,
-                limits,
+            .post(self.url.clone())
+            .headers(self.headers.clone())
+            .header(
+                ACCEPT,
+                HeaderValue::from_static("application/json, text/event-stream"),
             )
-            .await;
-        match self.note(answer)? {
-            StreamableHttpPostResponse::Sse(events, session) => {
-                Ok(StreamableHttpPostResponse::Sse(self.watch(events), session))
+            .json(message);
+        if message["method"] != "initialize" {
+            request = request.header(VERSION, super::super::protocol::PROTOCOL_VERSION);
+        }
+        if let Some(id) = self.session() {
+            request = request.header(SESSION, id);
+        }
+        let response = request.send().await.map_err(|e| self.fail(net_why(&e)))?;
+        if let Some(id) = response.headers().get(SESSION) {
+            *self.session.lock().unwrap_or_else(|e| e.into_inner()) = Some(id.clone());
+        }
+        let status = response.status();
+        if !status.is_success() {
+            return Err(self.fail(Why::Status(status.as_u16())));
+        }
+        if status == reqwest::StatusCode::ACCEPTED {
+            return Ok(()); // a notification or an answer taken
+        }
+        let kind = response
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        // A request's answer must come; a notification's response ("202 Accepted") is empty.
+        let asked = message.get("id").is_some() && message.get("method").is_some();
+        if kind.starts_with("text/event-stream") {
+            self.stream(response).await
+        } else if kind.starts_with("application/json") {
+            let body = self.body(response).await?;
+            match body.iter().all(u8::is_ascii_whitespace) && !asked {
+                true => Ok(()),
+                false => self.deliver(&body),
             }
-            other => Ok(other),
+        } else if asked {
+            Err(self.fail(Why::Protocol(format!(
+                "it answered a request with HTTP {} and no JSON",
+                status.as_u16()
+            ))))
+        } else {
+            Ok(())
         }
     }
 
-    async fn delete_session(
-        &self,
-        uri: Arc<str>,
-        session_id: Arc<str>,
-        auth_header: Option<String>,
-        headers: Headers,
-    ) -> HttpResult<()> {
-        self.client
-            .delete_session(uri, session_id, auth_header, headers)
-            .await
+    /// The response's body, at most `max` bytes.
+    async fn body(&self, mut response: reqwest::Response) -> Result<Vec<u8>, WireError> {
+        if response.content_length().unwrap_or(0) > self.max as u64 {
+            return Err(self.fail(Why::TooLarge(self.max)));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.fail(net_why(&e)))? {
+            if body.len() + chunk.len() > self.max {
+                return Err(self.fail(Why::TooLarge(self.max)));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
     }
 
-    async fn get_stream(
-        &self,
-        uri: Arc<str>,
-        session_id: Option<Arc<str>>,
-        last_event_id: Option<String>,
-        auth_header: Option<String>,
-        headers: Headers,
-    ) -> HttpResult<BoxedSseResponse> {
-        let max = StreamableHttpResponseLimits::default().max_sse_event_size;
-        self.get_stream_with_max_sse_event_size(
-            uri,
-            session_id,
-            last_event_id,
-            auth_header,
-            headers,
-            max,
-        )
-        .await
+    /// Passes on each message of an event stream until the server ends it.
+    async fn stream(&self, response: reqwest::Response) -> Result<(), WireError> {
+        let held = Arc::new(AtomicUsize::new(0));
+        let mut events = super::sse::bounded(response, held.clone(), self.max);
+        loop {
+            match super::sse::next(&mut events, &held, self.max).await {
+                // The default event type is "message"; an event without data only primes
+                // the stream (it carries an id to resume from).
+                Ok(e) if (e.event == "message" || e.event.is_empty()) => {
+                    if !e.data.trim().is_empty() {
+                        self.deliver(e.data.as_bytes())?;
+                    }
+                }
+                Ok(_) => continue,
+                Err(Why::Closed) => return Ok(()),
+                Err(why) => return Err(self.fail(why)),
+            }
+        }
     }
 
-    async fn get_stream_with_max_sse_event_size(
-        &self,
-        uri: Arc<str>,
-        session_id: Option<Arc<str>>,
-        last_event_id: Option<String>,
-        auth_header: Option<String>,
-        headers: Headers,
-        max_sse_event_size: usize,
-    ) -> HttpResult<BoxedSseResponse> {
-        let events = self
+    fn deliver(&self, bytes: &[u8]) -> Result<(), WireError> {
+        let message: Value =
+            serde_json::from_slice(bytes).map_err(|e| self.fail(Why::NotJson(e.to_string())))?;
+        let _ = self.inbox.send(Inbound::Message(message));
+        Ok(())
+    }
+}
+
+impl crate::mcp::rpc::Transport for StreamableHttp {
+    type Error = WireError;
+
+    fn send(
+        &mut self,
+        message: Value,
+    ) -> impl Future<Output = Result<(), WireError>> + Send + 'static {
+        self.post.clone().send(message)
+    }
+
+    /// Cancel-safe: a channel's receive.
+    async fn receive(&mut self) -> Option<Value> {
+        if self.done {
+            return None;
+        }
+        match self.inbox.recv().await {
+            Some(Inbound::Message(m)) => Some(m),
+            _ => {
+                self.done = true;
+                None
+            }
+        }
+    }
+
+    /// Ends the session on the server too, when it gave one (within a few seconds; a server
+    /// that does not answer keeps it until its own timeout).
+    async fn close(&mut self) {
+        self.done = true;
+        let Some(id) = self.post.session() else {
+            return;
+        };
+        let p = &self.post;
+        let _ = p
             .client
-            .get_stream_with_max_sse_event_size(
-                uri,
-                session_id,
-                last_event_id,
-                auth_header,
-                headers,
-                max_sse_event_size,
-            )
+            .delete(p.url.clone())
+            .headers(p.headers.clone())
+            .header(SESSION, id)
+            .timeout(Duration::from_secs(5))
+            .send()
             .await;
-        Ok(self.watch(self.note(events)?))
     }
 }

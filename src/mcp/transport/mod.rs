@@ -1,6 +1,6 @@
-//! The network ways to an MCP server, each something rmcp serves a client over
-//! (`rmcp::serve_client((), transport)`): legacy SSE ([`sse`]), a websocket ([`websocket`]) and
-//! streamable HTTP ([`streamable_http`]). stdio is the connection manager's business.
+//! The network ways to an MCP server, each a [`Transport`](super::rpc::Transport) a JSON-RPC
+//! [`Session`](super::rpc::Session) runs over: legacy SSE ([`sse`]), a websocket
+//! ([`websocket`]) and streamable HTTP ([`streamable_http`]). stdio is [`super::stdio`].
 //!
 //! Common rules: every address goes through the guarded client's checks (`crate::net`), so a
 //! server on a private address is refused unless the administrator listed it; one message is
@@ -23,8 +23,8 @@ pub use websocket::{WsTransport, websocket};
 
 use crate::net::Blocked;
 
-/// The most one message from a server may take, by default: rmcp's own default for streamable
-/// HTTP, far above a real tool result (a screenshot as base64 is a few MB).
+/// The most one message from a server may take, by default: far above a real tool result (a
+/// screenshot as base64 is a few MB).
 pub const MAX_MESSAGE: usize = 16 * 1024 * 1024;
 
 /// Why a connection to an MCP server could not be opened, or ended.
@@ -59,8 +59,8 @@ pub enum Why {
     Closed,
 }
 
-/// Where a transport leaves the reason it ended (rmcp's `receive` can only say "no more"), for
-/// the connection's owner to report once rmcp says the transport closed. Empty while it runs,
+/// Where a transport leaves the reason it ended (`receive` can only say "no more"), for the
+/// connection's owner to report once the session says the transport closed. Empty while it runs,
 /// or when it was closed on our side.
 #[derive(Clone, Default, Debug)]
 pub struct Ended(Arc<Mutex<Option<WireError>>>);

@@ -1,5 +1,4 @@
-//! Legacy SSE (the 2024-11-05 "HTTP with SSE" transport; LibreChat's `type: sse`), which rmcp
-//! has no client for: a GET opens an event stream whose first `endpoint` event names the URI
+//! Legacy SSE (the 2024-11-05 "HTTP with SSE" transport; LibreChat's `type: sse`): a GET opens an event stream whose first `endpoint` event names the URI
 //! to POST our messages to; the server's messages arrive as `message` events.
 //!
 //! The guarded client gives up on a stream silent for 5 minutes (its read timeout): a server
@@ -14,8 +13,7 @@ use eventsource_stream::{Event, EventStreamError, Eventsource};
 use futures_util::stream::BoxStream;
 use futures_util::{StreamExt, future};
 use reqwest::header::{ACCEPT, HeaderMap, HeaderValue};
-use rmcp::RoleClient;
-use rmcp::service::{RxJsonRpcMessage, TxJsonRpcMessage};
+use serde_json::Value;
 
 use super::{Ended, Why, WireError, header_map, net_why, parse};
 use crate::net::Guarded;
@@ -32,7 +30,7 @@ pub struct SseTransport {
     done: bool,
 }
 
-/// What sending needs, cloned into each send (rmcp's send futures are `'static`).
+/// What sending needs, cloned into each send (send futures are `'static`).
 #[derive(Clone)]
 struct Poster {
     client: reqwest::Client,
@@ -118,7 +116,7 @@ impl SseTransport {
 
 /// The response's events, where more than `max` bytes read without an event coming out ends
 /// the stream: the parser then holds at most `max` and one network chunk.
-fn bounded(
+pub(super) fn bounded(
     response: reqwest::Response,
     held: Arc<AtomicUsize>,
     max: usize,
@@ -144,7 +142,7 @@ fn bounded(
 }
 
 /// The next event, or why there is none.
-async fn next(
+pub(super) async fn next(
     events: &mut BoxStream<'static, Result<Event, EventStreamError<Why>>>,
     held: &AtomicUsize,
     max: usize,
@@ -163,12 +161,12 @@ async fn next(
     }
 }
 
-impl rmcp::transport::Transport<RoleClient> for SseTransport {
+impl crate::mcp::rpc::Transport for SseTransport {
     type Error = WireError;
 
     fn send(
         &mut self,
-        item: TxJsonRpcMessage<RoleClient>,
+        item: Value,
     ) -> impl Future<Output = Result<(), WireError>> + Send + 'static {
         let post = self.post.clone();
         async move {
@@ -192,8 +190,8 @@ impl rmcp::transport::Transport<RoleClient> for SseTransport {
         }
     }
 
-    /// Cancel-safe, as rmcp needs: nothing is held across the await but the stream itself.
-    async fn receive(&mut self) -> Option<RxJsonRpcMessage<RoleClient>> {
+    /// Cancel-safe: nothing is held across the await but the stream itself.
+    async fn receive(&mut self) -> Option<Value> {
         while !self.done {
             let why = match next(&mut self.events, &self.held, self.max_message).await {
                 // The default event type is "message".
@@ -215,8 +213,7 @@ impl rmcp::transport::Transport<RoleClient> for SseTransport {
         None
     }
 
-    async fn close(&mut self) -> Result<(), WireError> {
+    async fn close(&mut self) {
         self.close_now();
-        Ok(())
     }
 }

@@ -13,8 +13,7 @@ use std::time::Duration;
 
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
-use rmcp::RoleClient;
-use rmcp::service::{RxJsonRpcMessage, TxJsonRpcMessage};
+use serde_json::Value;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::sync::Mutex;
@@ -169,12 +168,12 @@ impl WsTransport {
     }
 }
 
-impl rmcp::transport::Transport<RoleClient> for WsTransport {
+impl crate::mcp::rpc::Transport for WsTransport {
     type Error = WireError;
 
     fn send(
         &mut self,
-        item: TxJsonRpcMessage<RoleClient>,
+        item: Value,
     ) -> impl Future<Output = Result<(), WireError>> + Send + 'static {
         let sink = self.sink.clone();
         let url = self.url.clone();
@@ -193,8 +192,8 @@ impl rmcp::transport::Transport<RoleClient> for WsTransport {
         }
     }
 
-    /// Cancel-safe, as rmcp needs: nothing is held across the await but the stream itself.
-    async fn receive(&mut self) -> Option<RxJsonRpcMessage<RoleClient>> {
+    /// Cancel-safe: nothing is held across the await but the stream itself.
+    async fn receive(&mut self) -> Option<Value> {
         while !self.done {
             let why = match self.stream.next().await {
                 Some(Ok(Message::Text(text))) => match serde_json::from_str(text.as_str()) {
@@ -220,9 +219,8 @@ impl rmcp::transport::Transport<RoleClient> for WsTransport {
         None
     }
 
-    async fn close(&mut self) -> Result<(), WireError> {
+    async fn close(&mut self) {
         self.done = true;
         let _ = self.sink.lock().await.close().await;
-        Ok(())
     }
 }
