@@ -237,8 +237,11 @@ async fn a_person_signs_in_and_the_tools_work_with_refreshed_tokens() {
 async fn a_sign_in_can_be_cancelled() {
     let peer = OAuthServer::start().await;
     let fake = FakeOpenAi::start().await;
-    let server = server(&fake, &peer.yaml()).await;
+    // Without `requiresOAuth`: the server's 401 and metadata tell, at start.
+    let server = server(&fake, &peer.yaml_unsaid()).await;
     let bob = server.signed_in("bob@example.org", PW).await;
+    let servers = server.get_json("/api/mcp/servers", &bob.token).await;
+    assert_eq!(servers["guarded"]["requiresOAuth"], true, "{servers}");
     let cancel = |s: &Session| {
         let token = s.token.clone();
         let server = &server;
@@ -350,4 +353,60 @@ async fn an_agents_call_shows_a_sign_in_and_goes_on_once_signed_in() {
     );
     let frames = frames.until_final().await;
     assert_eq!(output(&frames, "whoami_mcp_guarded"), "alice (refreshed)");
+}
+
+#[tokio::test]
+async fn a_token_the_server_stops_taking_is_refreshed_and_the_call_goes_on() {
+    // Tokens that last an hour: nothing is refreshed before the server refuses one.
+    let peer = OAuthServer::start_with_ttl(3600).await;
+    let fake = FakeOpenAi::start().await;
+    let server = server(&fake, &peer.yaml()).await;
+    let alice = server.signed_in("alice@example.org", PW).await;
+    let (answer, cookie) = reinitialize(&server, &alice).await;
+    let back = approve(answer["oauthUrl"].as_str().unwrap()).await;
+    assert_eq!(
+        callback(&server, &back, cookie.as_deref()).await,
+        "/oauth/success?serverName=guarded"
+    );
+    let whoami = || {
+        ask(
+            &fake,
+            &server,
+            &alice,
+            &["guarded"],
+            "whoami_mcp_guarded",
+            json!({}),
+        )
+    };
+    assert_eq!(
+        output(&whoami().await, "whoami_mcp_guarded"),
+        "alice (code)"
+    );
+    assert_eq!(peer.record().await["refreshed"], 0);
+
+    // The server stops taking the token mid-session: the call is refused (401) before the
+    // tool runs, the token refreshed, and the call made again on a new connection.
+    peer.revoke().await;
+    assert_eq!(
+        output(&whoami().await, "whoami_mcp_guarded"),
+        "alice (refreshed)"
+    );
+    assert_eq!(peer.record().await["refreshed"], 1);
+
+    // Refused again, and the refresh token gone too: the person must sign in again, and the
+    // call says so instead of failing on the server's 401.
+    peer.revoke().await;
+    let stored: i64 = server
+        .state
+        .db
+        .write(|c| Ok(c.execute("UPDATE mcp_oauth SET refresh_token = NULL", [])? as i64))
+        .await
+        .unwrap();
+    assert_eq!(stored, 1);
+    let status = server
+        .get_json("/api/mcp/connection/status/guarded", &alice.token)
+        .await;
+    assert_eq!(status["requiresOAuth"], true, "{status}");
+    let (answer, _) = reinitialize(&server, &alice).await;
+    assert_eq!(answer["oauthRequired"], true, "{answer}");
 }

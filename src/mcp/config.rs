@@ -119,6 +119,9 @@ pub struct ServerConfig {
     pub requires_oauth: bool,
     /// The `oauth` block as written (authorization and token URLs, client, scope).
     pub oauth: Option<Value>,
+    /// Neither `requiresOAuth` nor `oauth` is written: whether the server wants a sign-in is
+    /// asked of it at start ([`McpConfig::detect_oauth`]).
+    pub oauth_unsaid: bool,
     pub custom_user_vars: BTreeMap<String, UserVar>,
     /// The id of a server a person added (LibreChat's `dbId`); none for librechat.yaml's.
     pub db_id: Option<String>,
@@ -163,6 +166,37 @@ pub struct McpConfig {
 }
 
 impl McpConfig {
+    /// LibreChat's detection: each server at an HTTP URL that says nothing of OAuth and
+    /// connects at start is asked (within 5 s, all at once) whether it wants a sign-in; one
+    /// that does becomes a sign-in server, with a connection per person. Its names.
+    pub async fn detect_oauth(&mut self, guarded: &crate::net::Guarded) -> Vec<String> {
+        const WITHIN: Duration = Duration::from_secs(5);
+        let asked = self.servers.iter().enumerate().filter_map(|(i, s)| {
+            let url = match &s.transport {
+                Transport::Http { url, .. } | Transport::Sse { url, .. } => url,
+                _ => return None,
+            };
+            let asked = s.oauth_unsaid && s.startup && !url.contains("{{") && !url.contains("${");
+            asked.then_some(async move {
+                (
+                    i,
+                    super::oauth::discover::wants_sign_in(guarded, url, WITHIN).await,
+                )
+            })
+        });
+        let answers = futures_util::future::join_all(asked).await;
+        let mut found = Vec::new();
+        for (i, wants) in answers {
+            if wants {
+                let s = &mut self.servers[i];
+                s.requires_oauth = true;
+                tracing::info!(mcp.server = %s.name, "MCP server wants each person's sign-in (OAuth), detected");
+                found.push(s.name.clone());
+            }
+        }
+        found
+    }
+
     /// Reads the two sections; what does not read is warned about and left out.
     pub fn load(servers: Option<&Value>, settings: Option<&Value>) -> (Self, Vec<String>) {
         let mut warnings = Vec::new();
@@ -279,6 +313,7 @@ pub(crate) fn parse_server(name: &str, entry: &Value) -> Result<ServerConfig, St
         requires_oauth: raw
             .requires_oauth
             .unwrap_or_else(|| raw.oauth.as_ref().is_some_and(Value::is_object)),
+        oauth_unsaid: raw.requires_oauth.is_none() && raw.oauth.is_none(),
         oauth: raw.oauth.filter(Value::is_object),
         custom_user_vars: raw.custom_user_vars,
         db_id: None,

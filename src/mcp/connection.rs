@@ -87,6 +87,9 @@ impl Connection {
                         server: name.clone(),
                         why: e.to_string(),
                     },
+                    super::transport::Why::Status(401) => McpError::Unauthorized {
+                        server: name.clone(),
+                    },
                     _ => failed(e.to_string()),
                 };
                 match &config.transport {
@@ -116,9 +119,14 @@ impl Connection {
         init_timeout: Duration,
         timeout: Duration,
     ) -> Result<Connection, McpError> {
-        let failed = |f: Failure| McpError::Connect {
-            server: server.to_owned(),
-            why: f.to_string(),
+        let failed = |f: Failure| match f {
+            Failure::Unauthorized => McpError::Unauthorized {
+                server: server.to_owned(),
+            },
+            f => McpError::Connect {
+                server: server.to_owned(),
+                why: f.to_string(),
+            },
         };
         let limits = Limits::plain(init_timeout);
         let init = session
@@ -195,6 +203,7 @@ impl Connection {
                 server,
                 why: message,
             },
+            Failure::Unauthorized => McpError::Unauthorized { server },
             Failure::Send(_) | Failure::Closed => McpError::Gone { server },
         }
     }

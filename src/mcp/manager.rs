@@ -119,6 +119,8 @@ impl Slot {
                 state.connected_once = true;
                 Ok(conn)
             }
+            // Refused credentials are the person's to renew, not the server failing.
+            Err(e @ McpError::Unauthorized { .. }) => Err(e),
             Err(e) => {
                 state.failures += 1;
                 state.not_before = Some(Instant::now() + backoff(state.failures));
@@ -311,7 +313,21 @@ impl Mcp {
             .access_token(&user.id, &slot.config)
             .await
             .ok_or_else(sign_in)?;
-        slot.connection_with(&self.net, &values, Some(&token)).await
+        match slot.connection_with(&self.net, &values, Some(&token)).await {
+            // The server no longer takes a token that has not run out (revoked, or the
+            // server restarted): refreshed once, else the person signs in again.
+            Err(McpError::Unauthorized { .. }) => {
+                let token = oauth
+                    .refresh(&user.id, &slot.config)
+                    .await
+                    .ok_or_else(sign_in)?;
+                match slot.connection_with(&self.net, &values, Some(&token)).await {
+                    Err(McpError::Unauthorized { .. }) => Err(sign_in()),
+                    other => other,
+                }
+            }
+            other => other,
+        }
     }
 
     /// Closes `user_id`'s own connection to `server` (their variables changed): the next use

@@ -66,6 +66,9 @@ pub enum McpError {
     /// The server needs the person's sign-in (OAuth), and they have no token.
     #[error("MCP server `{server}` needs the person to sign in (OAuth)")]
     SignIn { server: String },
+    /// The server refused the credentials sent (HTTP 401), before acting on anything.
+    #[error("MCP server `{server}` refused the credentials (HTTP 401)")]
+    Unauthorized { server: String },
     #[error("MCP server `{server}` failed recently; next try in {} s", wait.as_secs().max(1))]
     Backoff { server: String, wait: Duration },
 }

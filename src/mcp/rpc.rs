@@ -9,7 +9,8 @@
 //!
 //! One task per connection owns the transport: it reads the server's messages and starts each
 //! of our sends (a send future owns what it needs, so a long streamable HTTP request does not
-//! hold up the next one). When the transport ends, every request still waiting fails at once.
+//! hold up the next one). When the transport ends, every request still waiting fails at once;
+//! when a send fails, the session counts as closed, and its owner connects again.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -19,9 +20,20 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot};
 
+/// Why a transport could not send.
+pub trait SendError: std::fmt::Display + Send + 'static {
+    /// The server refused our credentials (HTTP 401): a fresh token or a sign-in may help,
+    /// and the server did not act on the message.
+    fn unauthorized(&self) -> bool {
+        false
+    }
+}
+
+impl SendError for String {}
+
 /// A way to exchange JSON-RPC messages with a server (stdio, SSE, streamable HTTP, websocket).
 pub trait Transport: Send + 'static {
-    type Error: std::fmt::Display + Send + 'static;
+    type Error: SendError;
 
     /// Sends one message (an object, or a batch). The future owns what it needs, so several
     /// sends can be under way at once.
@@ -53,6 +65,8 @@ pub enum Failure {
     Rpc { code: i64, message: String },
     /// The request could not be sent (the transport's reason).
     Send(String),
+    /// The server refused our credentials; it did not act on the request.
+    Unauthorized,
     /// No answer within the time limit (the request was cancelled with the server).
     Timeout,
     /// The connection ended before the answer came.
@@ -64,6 +78,7 @@ impl std::fmt::Display for Failure {
         match self {
             Failure::Rpc { message, .. } => f.write_str(message),
             Failure::Send(why) => write!(f, "sending failed: {why}"),
+            Failure::Unauthorized => f.write_str("the server refused the credentials (HTTP 401)"),
             Failure::Timeout => f.write_str("no answer in time"),
             Failure::Closed => f.write_str("the connection ended"),
         }
@@ -101,7 +116,7 @@ enum Command {
     Send {
         message: Value,
         request: Option<u64>,
-        sent: Option<oneshot::Sender<Result<(), String>>>,
+        sent: Option<oneshot::Sender<Result<(), Failure>>>,
     },
     /// End the connection; say so on the channel when it has.
     Close(oneshot::Sender<()>),
@@ -166,11 +181,7 @@ impl Session {
             request: None,
             sent: Some(tx),
         })?;
-        match rx.await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(why)) => Err(Failure::Send(why)),
-            Err(_) => Err(Failure::Closed),
-        }
+        rx.await.unwrap_or(Err(Failure::Closed))
     }
 
     /// Sends the request `method` with `params` and waits for its result within `limits`;
@@ -276,9 +287,17 @@ async fn drive<T: Transport>(
                     let sending = transport.send(message);
                     let shared = shared.clone();
                     tokio::spawn(async move {
-                        let r = sending.await.map_err(|e| e.to_string());
+                        let r = sending.await.map_err(|e| match e.unauthorized() {
+                            true => Failure::Unauthorized,
+                            false => Failure::Send(e.to_string()),
+                        });
+                        if r.is_err() {
+                            // Marked before anyone hears of it, so that whoever retries gets
+                            // a new connection, not this one.
+                            shared.closed.store(true, Ordering::Release);
+                        }
                         if let (Err(why), Some(id)) = (&r, request) {
-                            shared.answer(id, Err(Failure::Send(why.clone())));
+                            shared.answer(id, Err(why.clone()));
                         }
                         if let Some(s) = sent {
                             let _ = s.send(r);

@@ -46,6 +46,8 @@ pub enum StdioError {
     Encode(#[from] serde_json::Error),
 }
 
+impl super::rpc::SendError for StdioError {}
+
 /// A running stdio server, as a transport.
 pub struct StdioTransport {
     server: Arc<str>,

@@ -306,6 +306,35 @@ impl McpTool {
         Ok(())
     }
 
+    /// The person's connection to the server; when it needs their sign-in, the link is shown
+    /// on the call and the call waits for it.
+    async fn connect(
+        &self,
+        mcp: &Mcp,
+        user: &User,
+        cx: &Context,
+    ) -> Result<Arc<super::connection::Connection>, ToolError> {
+        match mcp.connection(&self.server, user).await {
+            Err(McpError::SignIn { .. }) => {
+                self.sign_in(mcp, user, cx).await?;
+                mcp.connection(&self.server, user).await
+            }
+            other => other,
+        }
+        .map_err(|e| self.mcp_failed(e))
+    }
+
+    fn mcp_failed(&self, why: McpError) -> ToolError {
+        if let McpError::Unauthorized { .. } = why {
+            // LibreChat's words for a server that refuses its credentials without OAuth.
+            return ToolError(format!(
+                "[MCP][{}][{}] upstream authentication failed; MCP OAuth is not configured for this server.",
+                self.server, self.tool
+            ));
+        }
+        self.failed(why)
+    }
+
     fn failed(&self, why: impl std::fmt::Display) -> ToolError {
         ToolError(format!(
             "[MCP][{}][{}] tool call failed: {why}",
@@ -327,18 +356,17 @@ impl Tool for McpTool {
             let Value::Object(arguments) = args else {
                 return Err(self.failed("its arguments must be a JSON object"));
             };
-            let conn = match mcp.connection(&self.server, user).await {
-                Err(McpError::SignIn { .. }) => {
-                    self.sign_in(mcp, user, cx).await?;
-                    mcp.connection(&self.server, user).await
+            let conn = self.connect(mcp, user, cx).await?;
+            let result = match conn.call(&self.tool, arguments.clone(), None).await {
+                // The server refused the token before acting (that session is over): a new
+                // connection renews it, or asks the person to sign in again.
+                Err(McpError::Unauthorized { .. }) => {
+                    let conn = self.connect(mcp, user, cx).await?;
+                    conn.call(&self.tool, arguments, None).await
                 }
                 other => other,
             }
-            .map_err(|e| self.failed(e))?;
-            let result = conn
-                .call(&self.tool, arguments, None)
-                .await
-                .map_err(|e| self.failed(e))?;
+            .map_err(|e| self.mcp_failed(e))?;
             self.keep_images(&result, cx).await?;
             Ok(text_of(&result))
         })

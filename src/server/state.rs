@@ -196,11 +196,10 @@ impl AppState {
                     .any(|c| c == "actions"),
             },
         ));
-        let mcp = crate::mcp::Mcp::new(
-            settings.mcp.clone(),
-            crate::mcp::probe::net(&settings.mcp),
-            tool_auth.clone(),
-        );
+        let mcp_net = crate::mcp::probe::net(&settings.mcp);
+        let mut mcp_config = settings.mcp.clone();
+        mcp_config.detect_oauth(&mcp_net.guarded).await;
+        let mcp = crate::mcp::Mcp::new(mcp_config, mcp_net, tool_auth.clone());
         mcp.serve_user_servers(db.clone(), cipher.clone());
         mcp.set_oauth(Arc::new(crate::mcp::oauth::McpOAuth::new(
             db.clone(),

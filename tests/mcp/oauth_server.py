@@ -4,7 +4,9 @@ client registration, an authorization step that approves at once, tokens with PK
 protected MCP server (RFC 9728 metadata, bearer tokens). Tokens last TOKEN_TTL seconds as
 announced (default 5), but the server only refuses a token that a refresh replaced, so tests
 never wait for a clock. GET /record (no token) tells what happened: registrations, codes
-exchanged, refreshes, and which token the last tool call brought.
+exchanged, refreshes, and which token the last tool call brought. POST /revoke (no token)
+makes every access token stop working, as a server restart or an administrator would; the
+refresh tokens still work.
 
     python oauth_server.py PORT
 """
@@ -106,9 +108,11 @@ class Provider:
         self.access.pop(token.token, None)
 
 
+provider = Provider()
+
 server = MCPServer(
     "guarded",
-    auth_server_provider=Provider(),
+    auth_server_provider=provider,
     auth=AuthSettings(
         issuer_url=AnyHttpUrl(BASE),
         resource_server_url=AnyHttpUrl(f"{BASE}/mcp"),
@@ -130,6 +134,12 @@ def whoami() -> str:
 @server.custom_route("/record", methods=["GET"])
 async def show_record(request: Request):
     return JSONResponse(record)
+
+
+@server.custom_route("/revoke", methods=["POST"])
+async def revoke_all(request: Request):
+    provider.access.clear()
+    return JSONResponse({"revoked": True})
 
 
 server.run("streamable-http", host="127.0.0.1", port=PORT)

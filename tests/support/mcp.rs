@@ -131,12 +131,19 @@ pub struct OAuthServer {
 }
 
 impl OAuthServer {
+    /// Its tokens last 5 s as announced, under the refresh margin: each use refreshes.
     pub async fn start() -> Self {
+        Self::start_with_ttl(5).await
+    }
+
+    /// Its tokens announced to last `ttl` seconds.
+    pub async fn start_with_ttl(ttl: u32) -> Self {
         let script = format!("{}/tests/mcp/oauth_server.py", env!("CARGO_MANIFEST_DIR"));
         let port = super::free_port();
         let child = Command::new(python())
             .arg(&script)
             .arg(port.to_string())
+            .env("TOKEN_TTL", ttl.to_string())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -162,10 +169,25 @@ impl OAuthServer {
 
     /// librechat.yaml with this server as `guarded` (sign-in required), its port allowed.
     pub fn yaml(&self) -> String {
+        format!("{}    requiresOAuth: true\n", self.yaml_unsaid())
+    }
+
+    /// [`yaml`](Self::yaml) without `requiresOAuth`: the server tells.
+    pub fn yaml_unsaid(&self) -> String {
         format!(
-            "version: 1.3.17\nmcpSettings:\n  allowedAddresses: ['127.0.0.1:{p}']\nmcpServers:\n  guarded:\n    type: streamable-http\n    url: http://127.0.0.1:{p}/mcp\n    requiresOAuth: true\n",
+            "version: 1.3.17\nmcpSettings:\n  allowedAddresses: ['127.0.0.1:{p}']\nmcpServers:\n  guarded:\n    type: streamable-http\n    url: http://127.0.0.1:{p}/mcp\n",
             p = self.port
         )
+    }
+
+    /// Makes every access token stop working at the server (refresh tokens still work).
+    pub async fn revoke(&self) {
+        let resp = reqwest::Client::new()
+            .post(format!("http://127.0.0.1:{}/revoke", self.port))
+            .send()
+            .await
+            .unwrap();
+        assert!(resp.status().is_success());
     }
 }
 

@@ -85,24 +85,73 @@ async fn fetch(
         .ok_or_else(|| format!("{shown} did not answer JSON"))
 }
 
-/// The `resource_metadata` URL of the server's 401 answer (to a bare POST), if it gives one.
-async fn challenge(guarded: &Guarded, server_url: &url::Url, timeout: Duration) -> Option<String> {
-    let http = guarded.client_for(server_url).ok()?;
-    let resp = tokio::time::timeout(
+/// What a server's answer to a bare POST says of signing in.
+#[derive(Default)]
+struct Challenge {
+    /// The `resource_metadata` URL its `WWW-Authenticate` names.
+    resource_metadata: Option<String>,
+    /// It answered 401 with a `Bearer` challenge.
+    bearer: bool,
+}
+
+/// The server's answer to a bare POST (a `ping`), as a sign-in challenge.
+async fn challenge(guarded: &Guarded, server_url: &url::Url, timeout: Duration) -> Challenge {
+    let Ok(http) = guarded.client_for(server_url) else {
+        return Challenge::default();
+    };
+    let sent = tokio::time::timeout(
         timeout,
         http.post(server_url.clone())
             .header("accept", "application/json, text/event-stream")
             .json(&json!({"jsonrpc": "2.0", "id": 0, "method": "ping"}))
             .send(),
     )
-    .await
-    .ok()?
-    .ok()?;
-    let header = resp.headers().get("www-authenticate")?.to_str().ok()?;
-    let at = header.find("resource_metadata=")? + "resource_metadata=".len();
-    let rest = header[at..].trim_start_matches('"');
-    let end = rest.find(['"', ',', ' ']).unwrap_or(rest.len());
-    Some(rest[..end].to_owned())
+    .await;
+    let Ok(Ok(resp)) = sent else {
+        return Challenge::default();
+    };
+    let Some(header) = resp
+        .headers()
+        .get("www-authenticate")
+        .and_then(|h| h.to_str().ok())
+    else {
+        return Challenge::default();
+    };
+    let resource_metadata = header.find("resource_metadata=").map(|at| {
+        let rest = header[at + "resource_metadata=".len()..].trim_start_matches('"');
+        let end = rest.find(['"', ',', ' ']).unwrap_or(rest.len());
+        rest[..end].to_owned()
+    });
+    Challenge {
+        resource_metadata,
+        bearer: resp.status() == reqwest::StatusCode::UNAUTHORIZED
+            && header
+                .trim_start()
+                .to_ascii_lowercase()
+                .starts_with("bearer"),
+    }
+}
+
+/// Whether the server at `server_url` wants each person's sign-in, for a server whose
+/// configuration says nothing of OAuth (LibreChat's detection): its protected resource
+/// metadata names an authorization server, or it answers 401 with a `Bearer` challenge.
+pub async fn wants_sign_in(guarded: &Guarded, server_url: &str, timeout: Duration) -> bool {
+    let Ok(server) = url::Url::parse(server_url) else {
+        return false;
+    };
+    let c = challenge(guarded, &server, timeout).await;
+    let mut candidates: Vec<String> = c.resource_metadata.into_iter().collect();
+    candidates.push(well_known(&server, "/.well-known/oauth-protected-resource"));
+    for url in candidates {
+        if let Ok(meta) = fetch(guarded, &url, None, timeout).await
+            && meta["authorization_servers"]
+                .as_array()
+                .is_some_and(|a| !a.is_empty())
+        {
+            return true;
+        }
+    }
+    c.bearer
 }
 
 /// `base`'s origin with `well_known` and then `base`'s path (RFC 8414 and 9728's insertion).
@@ -129,7 +178,7 @@ pub async fn discover(
     let server = url::Url::parse(server_url).map_err(|_| "the server URL is not a URL")?;
     // RFC 9728: the protected resource's metadata names its authorization server.
     let mut candidates = Vec::new();
-    if let Some(named) = challenge(guarded, &server, timeout).await {
+    if let Some(named) = challenge(guarded, &server, timeout).await.resource_metadata {
         candidates.push(named);
     }
     candidates.push(well_known(&server, "/.well-known/oauth-protected-resource"));

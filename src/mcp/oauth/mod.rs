@@ -180,6 +180,29 @@ impl McpOAuth {
         if fresh && let Ok(token) = self.cipher.decrypt(&stored.access_token) {
             return Some(token);
         }
+        self.refresh_stored(user_id, config, &stored).await
+    }
+
+    /// A new access token for the person on `config`'s server, got with their refresh token
+    /// whatever the stored one's expiry (the server refused it); `None` when they must sign
+    /// in again.
+    pub async fn refresh(&self, user_id: &str, config: &ServerConfig) -> Option<String> {
+        let (user, server) = (user_id.to_owned(), config.name.clone());
+        let stored = self
+            .db
+            .read(move |c| store::get(c, &user, &server))
+            .await
+            .ok()
+            .flatten()?;
+        self.refresh_stored(user_id, config, &stored).await
+    }
+
+    async fn refresh_stored(
+        &self,
+        user_id: &str,
+        config: &ServerConfig,
+        stored: &Stored,
+    ) -> Option<String> {
         let refresh = stored
             .refresh_token
             .as_deref()

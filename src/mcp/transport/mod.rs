@@ -36,6 +36,12 @@ pub struct WireError {
     pub why: Why,
 }
 
+impl crate::mcp::rpc::SendError for WireError {
+    fn unauthorized(&self) -> bool {
+        matches!(self.why, Why::Status(401))
+    }
+}
+
 /// What went wrong, shown after the server's URL.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum Why {
