@@ -170,9 +170,10 @@ export async function mcpSteps({ page, step, shot, send, message }) {
     await confirm.getByRole('button', { name: 'Delete' }).click();
     if ((await deleted).status() !== 200) throw new Error(`deleting the server answered ${(await deleted).status()}`);
     await page.getByText('MCP server deleted successfully').first().waitFor();
+    // The card leaves the list, and its dialogs with it.
     await card.waitFor({ state: 'detached' });
-    // LibreChat's edit dialog stays open under the confirmation; closed with Escape if so.
-    if (await edit.isVisible()) await page.keyboard.press('Escape');
+    await confirm.waitFor({ state: 'detached' });
+    await edit.waitFor({ state: 'detached' });
   });
 
   await step('MCP: connecting the OAuth server signs in in a new window, then its tool answers', async () => {
