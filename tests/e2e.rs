@@ -88,6 +88,25 @@ async fn the_web_app_in_a_real_browser() {
         )])
         .when("get_current_time_mcp_time"),
     );
+    // npm's reference MCP server over streamable HTTP, added in the browser through the MCP
+    // menu's form (its name there: `everything`), and a model that calls its `echo`; the
+    // OAuth-protected MCP server (tests/mcp/oauth_server.py) as `guarded`, signed in to from
+    // the menu, and a model that calls its `whoami` (tests/e2e/mcp.mjs).
+    let everything = support::mcp::Everything::start("streamableHttp").await;
+    let guarded = support::mcp::OAuthServer::start().await;
+    fake.script(
+        "mcp-echo",
+        ToolScript::calls([(
+            "echo_mcp_everything",
+            serde_json::json!({"message": "added in the browser"}),
+        )])
+        .when("echo_mcp_everything"),
+    );
+    fake.script(
+        "mcp-oauth",
+        ToolScript::calls([("whoami_mcp_guarded", serde_json::json!({}))])
+            .when("whoami_mcp_guarded"),
+    );
     // An OpenID provider, for the "Continue with OpenID" button.
     let idp = OidcProvider::start(&[serde_json::json!({
         "sub": "erin", "email": "erin@example.org", "email_verified": true, "name": "Erin OpenID"
@@ -102,7 +121,8 @@ async fn the_web_app_in_a_real_browser() {
     // limits, images allowed by type, and an endpoint
     // without uploads (tests/e2e/attachments.mjs); memories with a memory agent
     // (tests/e2e/memories.mjs); PyPI's MCP time server over stdio, twice: for everyone, and
-    // with a value each person sets (tests/e2e/mcp.mjs).
+    // with a value each person sets, and the OAuth-protected server, the two local MCP servers'
+    // addresses allowed (tests/e2e/mcp.mjs).
     let python = support::mcp::python();
     std::fs::write(
         dir.path().join("librechat.yaml"),
@@ -113,9 +133,13 @@ async fn the_web_app_in_a_real_browser() {
          memory:\n  personalize: true\n  agent:\n    enabled: true\n    provider: openAI\n    model: memo\n\
          actions:\n  allowedAddresses: ['127.0.0.1:{}']\n\
          webSearch:\n  searchProvider: serper\n  allowedAddresses: ['{}']\n\
-         mcpServers:\n  time:\n    command: {python}\n    args: ['-m', 'mcp_server_time', '--local-timezone', 'UTC']\n  clock:\n    title: Clock\n    command: {python}\n    args: ['-m', 'mcp_server_time', '--local-timezone', 'UTC']\n    env:\n      CLOCK_KEY: '{{{{CLOCK_KEY}}}}'\n    customUserVars:\n      CLOCK_KEY:\n        title: Clock key\n        description: Any value will do\n",
+         mcpSettings:\n  allowedAddresses: ['{}', '127.0.0.1:{}']\n\
+         mcpServers:\n  guarded:\n    type: streamable-http\n    url: http://127.0.0.1:{}/mcp\n    requiresOAuth: true\n  time:\n    command: {python}\n    args: ['-m', 'mcp_server_time', '--local-timezone', 'UTC']\n  clock:\n    title: Clock\n    command: {python}\n    args: ['-m', 'mcp_server_time', '--local-timezone', 'UTC']\n    env:\n      CLOCK_KEY: '{{{{CLOCK_KEY}}}}'\n    customUserVars:\n      CLOCK_KEY:\n        title: Clock key\n        description: Any value will do\n",
             api.port,
-            web.host_port()
+            web.host_port(),
+            everything.host_port(),
+            guarded.port,
+            guarded.port
         ),
     )
     .unwrap();
@@ -124,7 +148,7 @@ async fn the_web_app_in_a_real_browser() {
         .env("OPENAI_REVERSE_PROXY", &fake.base)
         .env(
             "OPENAI_MODELS",
-            "gpt-4o,gated,server-error,calc-model,action-model,oauth-model,search-model,search-model-2,search-held,file-model,mcp-model",
+            "gpt-4o,gated,server-error,calc-model,action-model,oauth-model,search-model,search-model-2,search-held,file-model,mcp-model,mcp-echo,mcp-oauth",
         )
         .env("ALLOW_SHARED_LINKS_PUBLIC", "true")
         .env("SERPER_API_KEY", SERPER_KEY)
@@ -152,6 +176,7 @@ async fn the_web_app_in_a_real_browser() {
         .await
         .unwrap();
     let base = format!("{}/", server.base.trim_end_matches('/'));
+    let everything_url = format!("http://{}/mcp", everything.host_port());
     let env = [
         ("BASE_URL", base.as_str()),
         ("ACTION_API", api.base.as_str()),
@@ -159,6 +184,7 @@ async fn the_web_app_in_a_real_browser() {
         ("ACTION_CLIENT_ID", CLIENT_ID),
         ("ACTION_CLIENT_SECRET", CLIENT_SECRET),
         ("SEARCH_WEB", web.base.as_str()),
+        ("MCP_EVERYTHING_URL", everything_url.as_str()),
     ];
     run_script("app.test.mjs", &env, &server).await;
     // The action added in the browser called the API with the key given there, also after
@@ -211,6 +237,28 @@ async fn the_web_app_in_a_real_browser() {
                 .any(|m| m["role"] == "tool" && text_of(m).contains("\"timezone\": \"UTC\"")))),
         "the MCP time server's answer never reached the model"
     );
+    // The server added in the browser answered its tool's call, and the answer went back to
+    // the model; so did the OAuth server's, called with the token of the sign-in in the
+    // browser (one code exchanged).
+    let tool_result = |model: &str, text: &str| {
+        fake.requests().iter().any(|r| {
+            r["model"] == model
+                && r["messages"].as_array().is_some_and(|m| {
+                    m.iter()
+                        .any(|m| m["role"] == "tool" && text_of(m).contains(text))
+                })
+        })
+    };
+    assert!(
+        tool_result("mcp-echo", "Echo: added in the browser"),
+        "the added MCP server's answer never reached the model"
+    );
+    assert!(
+        tool_result("mcp-oauth", "alice ("),
+        "the OAuth MCP server's answer never reached the model"
+    );
+    let record = guarded.record().await;
+    assert_eq!(record["codes"], 1, "{record}");
     // The OAuth action called the API with the token the person's sign-in got, never before.
     assert_eq!(
         api.me_calls(),

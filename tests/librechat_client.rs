@@ -120,6 +120,24 @@ async fn librechat_s_own_client_in_a_real_browser() {
         ToolScript::calls([("get_current_time_mcp_time", json!({"timezone": "UTC"}))])
             .when("get_current_time_mcp_time"),
     );
+    // npm's reference MCP server over streamable HTTP, added in LibreChat's "Add MCP Server"
+    // dialog (named `everything` there), and a model that calls its `echo`; the OAuth-protected
+    // MCP server (tests/mcp/oauth_server.py) as `guarded`, connected from LibreChat's MCP
+    // Settings panel, and a model that calls its `whoami` (tests/e2e/librechat-mcp.mjs).
+    let everything = support::mcp::Everything::start("streamableHttp").await;
+    let guarded = support::mcp::OAuthServer::start().await;
+    fake.script(
+        "tide-echo",
+        ToolScript::calls([(
+            "echo_mcp_everything",
+            json!({"message": "added in LibreChat"}),
+        )])
+        .when("echo_mcp_everything"),
+    );
+    fake.script(
+        "tide-whoami",
+        ToolScript::calls([("whoami_mcp_guarded", json!({}))]).when("whoami_mcp_guarded"),
+    );
     let python = support::mcp::python();
     // Memories personalise answers (tests/e2e/librechat-memories.mjs); the agent is found in
     // the marketplace (tests/e2e/librechat-agents.mjs).
@@ -129,9 +147,13 @@ async fn librechat_s_own_client_in_a_real_browser() {
             "version: 1.3.17\nmemory:\n  personalize: true\ninterface:\n  marketplace:\n    use: true\n\
              actions:\n  allowedAddresses: ['127.0.0.1:{}']\n\
              webSearch:\n  allowedAddresses: ['{}']\n  scraperTimeout: 3000\n\
-             mcpServers:\n  time:\n    command: {python}\n    args: ['-m', 'mcp_server_time', '--local-timezone', 'UTC']\n  clock:\n    title: Clock\n    command: {python}\n    args: ['-m', 'mcp_server_time', '--local-timezone', 'UTC']\n    env:\n      CLOCK_KEY: '{{{{CLOCK_KEY}}}}'\n    customUserVars:\n      CLOCK_KEY:\n        title: Clock key\n        description: Any value will do\n",
+             mcpSettings:\n  allowedAddresses: ['{}', '127.0.0.1:{}']\n\
+             mcpServers:\n  guarded:\n    type: streamable-http\n    url: http://127.0.0.1:{}/mcp\n    requiresOAuth: true\n  time:\n    command: {python}\n    args: ['-m', 'mcp_server_time', '--local-timezone', 'UTC']\n  clock:\n    title: Clock\n    command: {python}\n    args: ['-m', 'mcp_server_time', '--local-timezone', 'UTC']\n    env:\n      CLOCK_KEY: '{{{{CLOCK_KEY}}}}'\n    customUserVars:\n      CLOCK_KEY:\n        title: Clock key\n        description: Any value will do\n",
             api.port,
-            web.host_port()
+            web.host_port(),
+            everything.host_port(),
+            guarded.port,
+            guarded.port
         ),
     )
     .unwrap();
@@ -141,7 +163,7 @@ async fn librechat_s_own_client_in_a_real_browser() {
         .env("OPENAI_REVERSE_PROXY", &fake.base)
         .env(
             "OPENAI_MODELS",
-            "gpt-4o,tide-calc,tide-route,tide-oauth,tide-web,tide-files,tide-mcp",
+            "gpt-4o,tide-calc,tide-route,tide-oauth,tide-web,tide-files,tide-mcp,tide-echo,tide-whoami",
         )
         .env("SEARXNG_INSTANCE_URL", &search.base)
         // LibreChat's client shows web sources' favicons from Google (answered by the
@@ -168,10 +190,12 @@ async fn librechat_s_own_client_in_a_real_browser() {
         .await
         .unwrap();
     let base = format!("{}/", server.base.trim_end_matches('/'));
+    let everything_url = format!("http://{}/mcp", everything.host_port());
     let outcome = node::node_suite(
         "librechat.test.mjs",
         &[
             ("BASE_URL", &base),
+            ("MCP_EVERYTHING_URL", &everything_url),
             ("ACTION_API", &api.base),
             ("ACTION_CLIENT_ID", CLIENT_ID),
             ("ACTION_CLIENT_SECRET", CLIENT_SECRET),
@@ -423,6 +447,23 @@ async fn librechat_s_own_client_in_a_real_browser() {
             .is_some_and(|c| c.contains("\"timezone\": \"UTC\"")),
         "{result}"
     );
+    // The server added in LibreChat's dialog answered its tool's call, and so did the OAuth
+    // server, with the token of the one sign-in in the browser; both answers reached the model.
+    for (model, text) in [
+        ("tide-echo", "Echo: added in LibreChat"),
+        ("tide-whoami", "alice ("),
+    ] {
+        assert!(
+            fake.requests().iter().any(|r| r["model"] == model
+                && r["messages"]
+                    .as_array()
+                    .is_some_and(|m| m.iter().any(|m| m["role"] == "tool"
+                        && m["content"].as_str().is_some_and(|c| c.contains(text))))),
+            "the answer of {model}'s MCP tool never reached the model"
+        );
+    }
+    let record = guarded.record().await;
+    assert_eq!(record["codes"], 1, "{record}");
     // The OAuth action added in LibreChat's Tool Library called the API once, with the token
     // the person's sign-in in the browser got.
     assert_eq!(

@@ -1,10 +1,11 @@
 // MCP servers as the app knows them: the servers the person may use (`GET /api/mcp/servers`,
 // a map of name to its configuration without secrets), the state of their connection
 // (`GET /api/mcp/connection/status`), their tools (`GET /api/mcp/tools`), reconnecting
-// (`POST /api/mcp/<server>/reinitialize`), and the names of MCP tools (`<tool>_mcp_<server>`).
+// (`POST /api/mcp/<server>/reinitialize`), deleting a server one added (`DELETE
+// /api/mcp/servers/<server>`), and the names of MCP tools (`<tool>_mcp_<server>`).
 // Everything is offered only while the role has `MCP_SERVERS.USE`.
 
-import { get, post } from './api.js';
+import { del, get, post } from './api.js';
 import { permissionsOf } from './roles.js';
 
 /** LibreChat's separator in an MCP tool's key (`mcp_delimiter`). */
@@ -36,6 +37,24 @@ export async function listServers({ menu = false } = {}) {
     .map(([name, config]) => ({ name, config }))
     .sort((a, b) => a.name.localeCompare(b.name));
 }
+
+/** LibreChat's DELETE permission bit on a resource. */
+const DELETE_BIT = 4;
+
+/**
+ * The names of the servers among `servers` (people's own, `source: 'user'`) that the person may
+ * delete: those whose permission bits (`GET /api/permissions/mcpServer/effective/all`, by
+ * `dbId`) hold DELETE. No request when none was added by a person.
+ */
+export async function deletable(servers) {
+  const own = servers.filter((s) => s.config.source === 'user' && s.config.dbId);
+  if (!own.length) return new Set();
+  const bits = await get('api/permissions/mcpServer/effective/all').catch(() => ({}));
+  return new Set(own.filter((s) => (Number(bits?.[s.config.dbId]) & DELETE_BIT) !== 0).map((s) => s.name));
+}
+
+/** `DELETE /api/mcp/servers/<server>`: a server the person added is gone, for everyone. */
+export const deleteServer = (name) => del(`api/mcp/servers/${encodeURIComponent(name)}`);
 
 /** Each server's connection, by name: `{connectionState, requiresOAuth, authorizationState}`. */
 export async function connectionStates() {

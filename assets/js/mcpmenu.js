@@ -3,12 +3,13 @@
 // ones chosen go with each message as LibreChat's client sends them (`ephemeralAgent.mcp:
 // [names]`), and are remembered for the conversation in this browser. Each server can be
 // connected again ("Reconnect", or "Connect" with a sign-in), one with variables of its own
-// (`customUserVars`) opens their dialog, and a role with `MCP_SERVERS.CREATE` can add a server.
+// (`customUserVars`) opens their dialog, a role with `MCP_SERVERS.CREATE` can add a server, and
+// a server the person added can be deleted by them.
 // Hidden when the role may not use MCP servers, or there are none and it may not add one.
 
 import { config } from './api.js';
-import { h, mount } from './dom.js';
-import { connectionStates, listServers, mcpPermissions, stateLabel, storeChoice, storedChoice, titleOf } from './mcp.js';
+import { h, mount, toast } from './dom.js';
+import { connectionStates, deletable, deleteServer, listServers, mcpPermissions, stateLabel, storeChoice, storedChoice, titleOf } from './mcp.js';
 import { AGENTS } from './picker.js';
 
 /** The dialogs and the sign-in flow, loaded when first used. */
@@ -19,6 +20,8 @@ export function mcpMenu(state, convoId) {
   let servers = [];
   let states = {};
   let canAdd = false;
+  /** The names of the servers the person may delete (their own). */
+  let removable = new Set();
   let chosen = storedChoice(null);
   /** The provider's sign-in page of each server whose sign-in is under way. */
   const signIns = {};
@@ -48,7 +51,7 @@ export function mcpMenu(state, convoId) {
     canAdd = !!perms.USE && !!perms.CREATE;
     servers = listed;
     chosen = chosen.filter((n) => servers.some((s) => s.name === n));
-    if (servers.length) states = (await connectionStates()).states;
+    if (servers.length) [states, removable] = await Promise.all([connectionStates().then((c) => c.states), deletable(servers)]);
     sync();
   }
 
@@ -105,7 +108,22 @@ export function mcpMenu(state, convoId) {
           onclick: async () => (await forms()).variablesDialog(s, refreshStates) }, 'Values') : null,
         needsSignIn ? act('Connect', 'Connecting…', 'Connect', connectTo)
           : act('Reconnect', 'Reconnecting…', 'Reconnect', connectTo),
+        removable.has(s.name) ? h('button', { type: 'button', class: 'small danger', 'aria-label': `Delete ${titleOf(s)}`,
+          onclick: () => remove(s) }, 'Delete') : null,
         signIns[s.name] ? h('a', { class: 'small', href: signIns[s.name], target: '_blank', rel: 'noopener noreferrer' }, 'Open the sign-in page') : null));
+  }
+
+  /** Deletes a server the person added, once they confirm; it leaves the list and the choice. */
+  async function remove(s) {
+    if (!confirm(`Delete the MCP server "${titleOf(s)}"? Its tools are gone for everyone it was shared with.`)) return;
+    try {
+      await deleteServer(s.name);
+      setChosen(chosen.filter((n) => n !== s.name));
+      toast(`Deleted ${titleOf(s)}.`);
+    } catch (e) {
+      toast(e.message, 'error');
+    }
+    await load();
   }
 
   function link(name, url) {

@@ -6,6 +6,13 @@
 // (scripted to call `get_current_time_mcp_time`) calls its tool, and the answer shows
 // LibreChat's "Ran get_current_time" "in time" with the server's output, also after a reload.
 // Then the clock's value is set in LibreChat's "Configure Variables" dialog, which connects it.
+// In the side panel's "MCP Settings", LibreChat's "Add MCP Server" dialog adds npm's reference
+// server (streamable HTTP at MCP_EVERYTHING_URL, started by tests/librechat_client.rs): it is
+// listed, chosen in the composer, the model `tide-echo` calls its `echo`, and then the card's
+// edit dialog deletes it. The OAuth-protected server (`guarded`, tests/mcp/oauth_server.py,
+// which approves at once) shows "Needs Auth": its "Connect" opens the provider's page in a new
+// window, which comes back to the server and LibreChat's success page; the panel then shows it
+// connected, and the model `tide-whoami` calls its `whoami` with the person's token.
 
 /** The question sent with the server chosen (the Rust test finds its turn by the marker). */
 export const MCP_QUESTION = 'What time is it in UTC? (marker 5757)';
@@ -28,12 +35,44 @@ async function chooseChatModel(page, model) {
  * The call in `answer`: LibreChat's "Ran get_current_time" "in time", opened, with the
  * server's output in its output block (not only in the answer's text, which quotes it).
  */
-async function callShown(answer) {
-  const call = answer.getByRole('button', { name: 'Ran get_current_time in time' });
+async function callShown(answer, tool = 'get_current_time', server = 'time', texts = ['"timezone": "UTC"', '"datetime"']) {
+  const call = answer.getByRole('button', { name: `Ran ${tool} in ${server}` });
   await call.waitFor();
   if ((await call.getAttribute('aria-expanded')) !== 'true') await call.click();
-  const output = answer.locator('[data-tool-call-output-id] pre').filter({ hasText: '"timezone": "UTC"' });
-  await output.filter({ hasText: '"datetime"' }).waitFor();
+  let output = answer.locator('[data-tool-call-output-id] pre');
+  for (const text of texts) output = output.filter({ hasText: text });
+  await output.first().waitFor();
+}
+
+/** A new chat with `model`, and the server titled `title` chosen in the Tools menu's "MCP Servers". */
+async function newChatWith(page, model, title) {
+  await page.getByRole('link', { name: 'New chat' }).first().click();
+  await page.waitForURL(/\/c\/new/);
+  await chooseChatModel(page, model);
+  await page.getByRole('button', { name: 'Tools Options' }).click();
+  await page.getByRole('menuitem', { name: /MCP Servers/ }).click();
+  const server = page.getByRole('menuitemcheckbox', { name: new RegExp(`^${title}, `) });
+  await server.waitFor();
+  // From the keyboard: the Tools menu's backdrop lies over its submenu for the pointer.
+  if ((await server.getAttribute('aria-checked')) !== 'true') await server.press('Enter');
+  await page.getByRole('menuitemcheckbox', { name: new RegExp(`^${title}, `), checked: true }).waitFor();
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('Escape');
+}
+
+/** Sends `question`; the servers the request names. */
+async function sendWith(page, send, question) {
+  const sent = waiting(page.waitForRequest((r) => r.method() === 'POST' && new URL(r.url()).pathname.startsWith('/api/agents/chat/')));
+  await send(page, question);
+  return (await sent).postDataJSON().ephemeralAgent?.mcp || [];
+}
+
+/** The side panel's "MCP Settings", opened. */
+async function mcpPanel(page) {
+  const panel = page.getByRole('region', { name: 'MCP Servers' });
+  if (!(await panel.isVisible())) await page.getByRole('button', { name: 'MCP Settings', exact: true }).first().click();
+  await panel.waitFor();
+  return panel;
 }
 
 export async function mcpSteps({ page, step, shot, send, message }) {
@@ -94,5 +133,69 @@ export async function mcpSteps({ page, step, shot, send, message }) {
     await shot(page, 'mcp-values');
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'detached' });
+  });
+  await step('MCP: a server added in the "Add MCP Server" dialog is listed, its tool answers, then it is deleted', async () => {
+    await page.getByRole('link', { name: 'New chat' }).first().click();
+    await page.waitForURL(/\/c\/new/);
+    let panel = await mcpPanel(page);
+    await panel.getByRole('button', { name: 'Add MCP' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Add MCP Server' });
+    await dialog.getByRole('textbox', { name: /^Name/ }).fill('Everything');
+    await dialog.getByRole('textbox', { name: /^MCP Server URL/ }).fill(process.env.MCP_EVERYTHING_URL);
+    await dialog.getByRole('checkbox', { name: /I trust this application/ }).click();
+    await shot(page, 'mcp-add-server');
+    const made = waiting(page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/api/mcp/servers'));
+    await dialog.getByRole('button', { name: 'Create MCP server' }).click();
+    const answer = await made;
+    if (answer.status() !== 201) throw new Error(`adding the server answered ${answer.status()}: ${await answer.text()}`);
+    if ((await answer.json()).serverName !== 'everything') throw new Error('the added server is not named everything');
+    await page.getByText('MCP server created successfully').first().waitFor();
+    await dialog.waitFor({ state: 'detached' });
+    await panel.getByRole('listitem').filter({ hasText: 'Everything' }).waitFor();
+
+    await newChatWith(page, 'tide-echo', 'Everything');
+    const servers = await sendWith(page, send, 'Echo something, please. (marker 5858)');
+    if (!servers.includes('everything')) throw new Error(`sent the servers ${JSON.stringify(servers)}`);
+    await callShown(message(page, 2), 'echo', 'everything', ['Echo: added in LibreChat']);
+    await shot(page, 'mcp-added-call');
+
+    panel = await mcpPanel(page);
+    const card = panel.getByRole('listitem').filter({ hasText: 'Everything' });
+    await card.hover();
+    await card.getByRole('button', { name: 'Edit' }).click();
+    const edit = page.getByRole('dialog', { name: 'Edit MCP Server' });
+    await edit.getByRole('button', { name: 'Delete MCP server Everything' }).click();
+    const confirm = page.getByRole('dialog', { name: 'Delete MCP Server?' });
+    const deleted = waiting(page.waitForResponse((r) => r.request().method() === 'DELETE' && new URL(r.url()).pathname === '/api/mcp/servers/everything'));
+    await confirm.getByRole('button', { name: 'Delete' }).click();
+    if ((await deleted).status() !== 200) throw new Error(`deleting the server answered ${(await deleted).status()}`);
+    await page.getByText('MCP server deleted successfully').first().waitFor();
+    // The card leaves the list, and its dialogs with it.
+    await card.waitFor({ state: 'detached' });
+    await confirm.waitFor({ state: 'detached' });
+    await edit.waitFor({ state: 'detached' });
+  });
+
+  await step('MCP: connecting the OAuth server signs in in a new window, then its tool answers', async () => {
+    const panel = await mcpPanel(page);
+    const card = panel.getByRole('listitem').filter({ hasText: 'guarded' });
+    await card.getByLabel('guarded - Needs Auth').waitFor();
+    const opened = page.context().waitForEvent('page');
+    await card.getByRole('button', { name: 'Connect' }).click();
+    const popup = await opened;
+    // The provider approves at once; LibreChat's success page then closes its window itself.
+    await Promise.race([
+      popup.getByText('Authentication Successful').waitFor(),
+      popup.waitForEvent('close'),
+    ]);
+    if (!popup.isClosed()) await popup.close();
+    await page.getByText("MCP server 'guarded' authenticated successfully").first().waitFor();
+    await card.getByLabel('guarded - Connected').waitFor();
+    await shot(page, 'mcp-oauth-connected');
+
+    await newChatWith(page, 'tide-whoami', 'guarded');
+    const servers = await sendWith(page, send, 'Who am I there? (marker 5959)');
+    if (!servers.includes('guarded')) throw new Error(`sent the servers ${JSON.stringify(servers)}`);
+    await callShown(message(page, 2), 'whoami', 'guarded', [/alice \((code|refreshed)\)/]);
   });
 }

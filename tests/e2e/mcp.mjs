@@ -7,20 +7,25 @@
 // choice. A second server (`clock`, titled "Clock") wants a value of each person
 // (`customUserVars`): its dialog says which are set, and once one is saved it connects. The
 // agent builder offers the servers' tools; a role that may add servers (ADMIN) sees the "Add an
-// MCP server" form, one that may not (USER) does not. Called by app.test.mjs.
+// MCP server" form, one that may not (USER) does not. Through that form the administrator adds
+// npm's reference server (streamable HTTP at MCP_EVERYTHING_URL, started by tests/e2e.rs): it is
+// listed, chosen, the model (`mcp-echo`) calls its `echo`, and then it is deleted from the menu.
+// The OAuth-protected server (`guarded`, tests/mcp/oauth_server.py, which approves at once) needs
+// a sign-in: "Connect" opens the provider's page in a new window, which comes back to the server
+// and says so; the menu then shows it connected, and the model (`mcp-oauth`) calls its `whoami`
+// with the person's token. Called by app.test.mjs.
 
 export const MCP_QUESTION = 'What time is it in UTC? (marker 3434)';
 const isChat = (r) => r.method() === 'POST' && new URL(r.url()).pathname.startsWith('/api/agents/chat/');
 
-/** The answer's MCP call: its title, server and output (opened). */
-async function callShown(answer) {
-  const call = answer.locator('details.tool-step').filter({ hasText: 'get_current_time' });
-  await call.locator('summary').getByText('Ran get_current_time').waitFor();
-  await call.locator('.tool-server', { hasText: 'MCP: time' }).waitFor();
+/** The answer's call of `tool` on `server`: its title, server and output (opened), which has each of `texts`. */
+async function callShown(answer, tool = 'get_current_time', server = 'time', texts = ['"timezone": "UTC"', 'datetime']) {
+  const call = answer.locator('details.tool-step').filter({ hasText: tool });
+  await call.locator('summary').getByText(`Ran ${tool}`).waitFor();
+  await call.locator('.tool-server', { hasText: `MCP: ${server}` }).waitFor();
   if (!(await call.evaluate((d) => d.open))) await call.locator('summary').click();
   const output = call.locator('pre.tool-output');
-  await output.filter({ hasText: '"timezone": "UTC"' }).waitFor();
-  await output.filter({ hasText: 'datetime' }).waitFor();
+  for (const text of texts) await output.filter({ hasText: text }).waitFor();
 }
 
 export async function mcpSteps({ page, step, shots, send, lastAnswer, pickModel, newPage, register }) {
@@ -105,6 +110,77 @@ export async function mcpSteps({ page, step, shots, send, lastAnswer, pickModel,
     await opener().click();
     if (!(await choice().isChecked())) throw new Error('the choice of the time server was not kept');
     await opener().click();
+  });
+
+  /** Sends `question` with `server` chosen (and only it) in the menu; the request's servers. */
+  async function askWith(server, question) {
+    if (await menu().isHidden()) await opener().click();
+    for (const box of await menu().getByRole('checkbox').all()) await box.setChecked(false);
+    await menu().locator(`li.mcp-server[data-server="${server}"]`).getByRole('checkbox').check();
+    await opener().click();
+    await menu().waitFor({ state: 'hidden' });
+    const sent = page.waitForRequest(isChat);
+    await send(page, question);
+    const body = (await sent).postDataJSON();
+    if (JSON.stringify(body.ephemeralAgent?.mcp) !== JSON.stringify([server])) throw new Error(`sent ephemeralAgent ${JSON.stringify(body.ephemeralAgent)}`);
+    await page.getByRole('button', { name: 'Send message' }).waitFor();
+  }
+
+  await step('MCP: a server added through the form is listed, its tool answers, then it is deleted', async () => {
+    await page.goto('c/new');
+    await pickModel(page, 'mcp-echo');
+    await opener().click();
+    await menu().getByRole('button', { name: 'Add an MCP server' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Add an MCP server' });
+    await dialog.getByLabel('Title', { exact: true }).fill('Everything');
+    await dialog.getByLabel('Description', { exact: true }).fill('The reference server');
+    await dialog.getByLabel('Transport', { exact: true }).selectOption('streamable-http');
+    await dialog.getByLabel('URL', { exact: true }).fill(process.env.MCP_EVERYTHING_URL);
+    const made = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/api/mcp/servers');
+    await dialog.getByRole('button', { name: 'Add server' }).click();
+    const answer = await made;
+    if (answer.status() !== 201) throw new Error(`adding the server answered ${answer.status()}: ${await answer.text()}`);
+    if ((await answer.json()).serverName !== 'everything') throw new Error('the added server is not named everything');
+    await dialog.waitFor({ state: 'detached' });
+    const row = menu().locator('li.mcp-server[data-server="everything"]');
+    await row.getByRole('checkbox', { name: 'Everything', exact: true }).waitFor();
+    await shots(page, 'mcp-added');
+    await askWith('everything', 'Echo something, please. (marker 3535)');
+    await callShown(lastAnswer(page), 'echo', 'everything', ['Echo: added in the browser']);
+
+    await opener().click();
+    page.once('dialog', (d) => d.accept());
+    const deleted = page.waitForResponse((r) => r.request().method() === 'DELETE' && new URL(r.url()).pathname === '/api/mcp/servers/everything');
+    await row.getByRole('button', { name: 'Delete Everything' }).click();
+    if ((await deleted).status() !== 200) throw new Error(`deleting the server answered ${(await deleted).status()}`);
+    await row.waitFor({ state: 'detached' });
+    // Only the person's own servers can be deleted.
+    if (await menu().getByRole('button', { name: /^Delete / }).count()) throw new Error('a server from librechat.yaml offers Delete');
+    await opener().click();
+  });
+
+  await step('MCP: signing in to an OAuth server in a new window connects it, and its tool answers', async () => {
+    await page.goto('c/new');
+    await pickModel(page, 'mcp-oauth');
+    await opener().click();
+    const row = menu().locator('li.mcp-server[data-server="guarded"]');
+    await row.getByLabel('guarded: needs sign-in', { exact: true }).waitFor();
+    const opened = page.context().waitForEvent('page');
+    await row.getByRole('button', { name: 'Connect guarded' }).click();
+    const popup = await opened;
+    try {
+      // The provider approves at once and sends the window back to the server.
+      await popup.waitForURL(/\/oauth\/success\?serverName=guarded$/);
+      await popup.getByRole('heading', { name: 'Signed in' }).waitFor();
+      await popup.getByText('You are signed in to guarded.').waitFor();
+    } finally {
+      await popup.close();
+    }
+    await menu().locator('li.mcp-server[data-server="guarded"][data-state="connected"]').waitFor();
+    await row.getByLabel('guarded: connected', { exact: true }).waitFor();
+    await row.getByRole('button', { name: 'Reconnect guarded' }).waitFor();
+    await askWith('guarded', 'Who am I there? (marker 3636)');
+    await callShown(lastAnswer(page), 'whoami', 'guarded', [/alice \((code|refreshed)\)/]);
   });
 
   await step('MCP: the agent builder offers the server tools', async () => {
