@@ -123,6 +123,26 @@ impl Everything {
     }
 }
 
+/// tests/mcp/`script` (a server on the official Python SDK) on a free port, once it listens.
+async fn python_peer(script: &str) -> (Child, u16) {
+    let script = format!("{}/tests/mcp/{script}", env!("CARGO_MANIFEST_DIR"));
+    let port = super::free_port();
+    let child = Command::new(python())
+        .arg(&script)
+        .arg(port.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("python runs");
+    super::poll::eventually(|| async move {
+        tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+    })
+    .await;
+    (child, port)
+}
+
 /// tests/mcp/oauth_server.py (the official Python SDK): an OAuth-protected MCP server with its
 /// own authorization server, on a free port; stopped when dropped.
 pub struct OAuthServer {
@@ -132,21 +152,7 @@ pub struct OAuthServer {
 
 impl OAuthServer {
     pub async fn start() -> Self {
-        let script = format!("{}/tests/mcp/oauth_server.py", env!("CARGO_MANIFEST_DIR"));
-        let port = super::free_port();
-        let child = Command::new(python())
-            .arg(&script)
-            .arg(port.to_string())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("python runs");
-        super::poll::eventually(|| async move {
-            tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .is_ok()
-        })
-        .await;
+        let (child, port) = python_peer("oauth_server.py").await;
         OAuthServer { child, port }
     }
 
@@ -170,6 +176,39 @@ impl OAuthServer {
 }
 
 impl Drop for OAuthServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// tests/mcp/echo_server.py (the official Python SDK, streamable HTTP): its tool
+/// `request_info` answers with the `x-` headers, the query and the session of the request that
+/// called it; stopped when dropped.
+pub struct EchoServer {
+    child: Child,
+    pub port: u16,
+}
+
+impl EchoServer {
+    pub async fn start() -> Self {
+        let (child, port) = python_peer("echo_server.py").await;
+        EchoServer { child, port }
+    }
+
+    /// The sessions closed so far (`DELETE /mcp`), in order.
+    pub async fn closed(&self) -> Vec<String> {
+        let record: Value = reqwest::get(format!("http://127.0.0.1:{}/record", self.port))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        serde_json::from_value(record["closed"].clone()).unwrap()
+    }
+}
+
+impl Drop for EchoServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
