@@ -89,7 +89,9 @@ async fn through_tool(
     args: Value,
     calls: usize,
 ) -> Vec<Duration> {
-    let set = mcp.tools_for(who, &[tool.to_owned()]).await;
+    let set = mcp
+        .tools_for(who, &[tool.to_owned()], &Default::default())
+        .await;
     let t = set.tools.first().expect("the tool is offered");
     let cx = Context::default();
     let mut times = Vec::with_capacity(calls);
@@ -304,7 +306,9 @@ async fn main() {
     let mut each = futures_util::future::join_all(users.iter().map(|u| {
         let personal = personal.clone();
         async move {
-            let set = personal.tools_for(u, &["echo_mcp_bench".to_owned()]).await;
+            let set = personal
+                .tools_for(u, &["echo_mcp_bench".to_owned()], &Default::default())
+                .await;
             let t = Instant::now();
             set.tools[0]
                 .call(json!({"message": "bench"}), &Context::default())

@@ -1,6 +1,6 @@
 //! `librechat mcp list|test NAME` and `librechat doctor` with MCP servers: a real one over
-//! stdio (PyPI's `mcp-server-time`), one whose command does not exist, and one that takes each
-//! person's values.
+//! stdio (PyPI's `mcp-server-time`), one whose command does not exist, one that takes each
+//! person's values and one that takes each chat turn's.
 
 mod support;
 
@@ -14,7 +14,7 @@ fn folder() -> tempfile::TempDir {
     std::fs::write(
         dir.path().join("librechat.yaml"),
         format!(
-            "version: 1.3.17\nmcpServers:\n  time:\n    command: {py}\n    args: ['-m', 'mcp_server_time']\n  broken:\n    command: /nonexistent/mcp-server\n    args: []\n  personal:\n    type: streamable-http\n    url: https://mcp.example.org/mcp?token=s3cret\n    headers:\n      X-User: '{{{{LIBRECHAT_USER_ID}}}}'\n"
+            "version: 1.3.17\nmcpServers:\n  time:\n    command: {py}\n    args: ['-m', 'mcp_server_time']\n  broken:\n    command: /nonexistent/mcp-server\n    args: []\n  personal:\n    type: streamable-http\n    url: https://mcp.example.org/mcp?token=s3cret\n    headers:\n      X-User: '{{{{LIBRECHAT_USER_ID}}}}'\n  turn:\n    type: streamable-http\n    url: https://mcp.example.org/mcp\n    headers:\n      X-Conversation: '{{{{LIBRECHAT_BODY_CONVERSATIONID}}}}'\n"
         ),
     )
     .unwrap();
@@ -43,6 +43,10 @@ fn list_and_test_report_each_server() {
     );
     assert!(!out.contains("s3cret"), "{out}");
     assert!(out.contains("one connection per person"), "{out}");
+    assert!(
+        out.contains("turn\tstreamable-http\thttps://mcp.example.org/mcp\tstartup, one connection per chat turn"),
+        "{out}"
+    );
 
     let (code, out, _) = mcp(dir.path(), &["test", "time"]);
     assert_eq!(code, Some(0), "{out}");
@@ -83,6 +87,10 @@ fn doctor_connects_to_each_server_it_can() {
     assert!(has("MCP server `broken` could not be reached"), "{report}");
     assert!(
         has("MCP server personal: one connection per person"),
+        "{report}"
+    );
+    assert!(
+        has("MCP server turn: one connection per chat turn"),
         "{report}"
     );
 }

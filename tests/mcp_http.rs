@@ -1,13 +1,15 @@
 //! MCP servers over the network, through the server: npm's reference server
 //! (`@modelcontextprotocol/server-everything`) over streamable HTTP and over SSE. Its tools
 //! answer in chats (text, an image kept as the person's file and attached, an embedded
-//! resource), and a server on a private address is refused unless `mcpSettings` allows it.
+//! resource), and a server on a private address is refused unless `mcpSettings` allows it. A
+//! server using the chat request's values (`{{LIBRECHAT_BODY_*}}`, tests/mcp/echo_server.py)
+//! is connected afresh for each turn with that turn's values, and closed after it.
 
 mod support;
 
 use serde_json::{Value, json};
 use support::fake_openai::FakeOpenAi;
-use support::mcp::{Everything, PW, ask, offered, output, server};
+use support::mcp::{EchoServer, Everything, PW, ask, offered, output, server};
 
 fn yaml(url: &str, kind: &str, allowed: Option<&str>) -> String {
     let settings = match allowed {
@@ -218,4 +220,98 @@ async fn a_websocket_server_works_through_the_chat() {
     assert!(output(&frames, "get_current_time_mcp_everything").contains("\"timezone\": \"UTC\""));
     let servers = server.get_json("/api/mcp/servers", &alice.token).await;
     assert_eq!(servers["everything"]["type"], "websocket");
+}
+
+/// librechat.yaml with tests/mcp/echo_server.py as `echo`, sent the chat request's values in
+/// its headers and URL.
+fn echo_yaml(echo: &EchoServer) -> String {
+    let body = |f: &str| format!("'{{{{LIBRECHAT_BODY_{f}}}}}'");
+    format!(
+        "version: 1.3.17\nmcpSettings:\n  allowedAddresses: ['127.0.0.1:{p}']\nmcpServers:\n  echo:\n    type: streamable-http\n    url: http://127.0.0.1:{p}/mcp?c={{{{LIBRECHAT_BODY_CONVERSATIONID}}}}\n    headers:\n      X-Conversation: {}\n      X-Parent: {}\n      X-Message: {}\n",
+        body("CONVERSATIONID"),
+        body("PARENTMESSAGEID"),
+        body("MESSAGEID"),
+        p = echo.port
+    )
+}
+
+/// One turn of a plain chat with `echo` in the composer's MCP menu, its model calling
+/// `request_info`: the final frame, and what the server saw.
+async fn echo_turn(
+    fake: &FakeOpenAi,
+    server: &support::TestServer,
+    s: &support::Session,
+    more: Value,
+) -> (Value, Value) {
+    fake.script(
+        "caller",
+        support::fake_tools::ToolScript::calls([("request_info_mcp_echo", json!({}))]),
+    );
+    let mut body =
+        json!({"text": "Use the tool.", "model": "caller", "ephemeralAgent": {"mcp": ["echo"]}});
+    for (k, v) in more.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    let id = server.start_chat(s, "openAI", body).await;
+    let frames = support::stream::frames(server, s, &id, "").await;
+    let seen = serde_json::from_str(&output(&frames, "request_info_mcp_echo")).unwrap();
+    (frames.last().unwrap().clone(), seen)
+}
+
+#[tokio::test]
+async fn a_server_using_the_chat_requests_values_connects_for_each_turn_with_them() {
+    let echo = EchoServer::start().await;
+    let fake = FakeOpenAi::start().await;
+    let server = server(&fake, &echo_yaml(&echo)).await;
+    let alice = server.signed_in("alice@example.org", PW).await;
+
+    // Listed as request-scoped; outside a turn it has no connection, so no tools.
+    let servers = server.get_json("/api/mcp/servers", &alice.token).await;
+    assert_eq!(servers["echo"]["requestScoped"], true, "{servers}");
+    let listed = server.get_json("/api/mcp/tools", &alice.token).await;
+    assert_eq!(listed["servers"]["echo"]["tools"], json!([]));
+    let again: Value = server
+        .send(
+            "POST",
+            "/api/mcp/echo/reinitialize",
+            &alice.token,
+            json!({}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (&again["success"], &again["connectionDeferred"]),
+        (&json!(true), &json!(true)),
+        "{again}"
+    );
+
+    // The first turn: its conversation, its message and no parent (LibreChat's zero id).
+    let (first, seen) = echo_turn(&fake, &server, &alice, json!({})).await;
+    let conversation = first["conversation"]["conversationId"].as_str().unwrap();
+    assert_eq!(seen["x-conversation"], conversation, "{seen}");
+    assert_eq!(seen["query"], format!("c={conversation}"));
+    assert_eq!(seen["x-message"], first["requestMessage"]["messageId"]);
+    assert_eq!(seen["x-parent"], "00000000-0000-0000-0000-000000000000");
+
+    // The second, answering the first answer, with a message id of the client's.
+    let answer = first["responseMessage"]["messageId"].as_str().unwrap();
+    let message = uuid::Uuid::new_v4().to_string();
+    let more = json!({"conversationId": conversation, "parentMessageId": answer,
+                      "messageId": message});
+    let (_, seen_again) = echo_turn(&fake, &server, &alice, more).await;
+    assert_eq!(seen_again["x-conversation"], conversation);
+    assert_eq!(seen_again["x-parent"], answer);
+    assert_eq!(seen_again["x-message"], message.as_str());
+
+    // Each turn had its own connection, closed after it.
+    let sessions =
+        [&seen["session"], &seen_again["session"]].map(|s| s.as_str().unwrap().to_owned());
+    assert_ne!(sessions[0], sessions[1]);
+    support::poll::eventually(|| async {
+        let closed = echo.closed().await;
+        sessions.iter().all(|s| closed.contains(s))
+    })
+    .await;
 }

@@ -2,7 +2,9 @@
 //! over streamable HTTP: who may add one, what is refused (a command, `${VAR}` in the URL, a
 //! private address the administrator did not allow, a server that does not answer), and that
 //! a server is its author's until shared: others neither find it nor get its tools, also in a
-//! chat; a viewer lists and uses it but may not change it.
+//! chat; a viewer lists and uses it but may not change it. An agent using one of its tools
+//! gives those who may see the agent the server to use through it (`consumeOnly`), and nothing
+//! more.
 
 mod support;
 
@@ -363,4 +365,103 @@ async fn a_key_given_with_the_server_is_stored_sealed_and_never_shown() {
     )
     .await;
     assert_eq!(output(&frames, "echo_mcp_sealed"), "Echo: s");
+}
+
+#[tokio::test]
+async fn an_agent_shared_with_someone_lets_them_use_its_server_and_nothing_more() {
+    let peer = Everything::start("streamableHttp").await;
+    let fake = FakeOpenAi::start().await;
+    let server = server(&fake, &allowing(&peer)).await;
+    let admin = server.signed_in("admin@example.org", PW).await;
+    let alice = server.signed_in("alice@example.org", PW).await;
+    let bob = server.signed_in("bob@example.org", PW).await;
+    let carol = server.signed_in("carol@example.org", PW).await;
+    let can = json!({"MCP_SERVERS": {"CREATE": true}, "AGENTS": {"SHARE": true}});
+    set_user_role(&server, &admin, can).await;
+    let (status, made) = add(&server, &alice, everything(&peer, "Alices Tools")).await;
+    assert_eq!(status, 201, "{made}");
+    let agent = support::agents::create(
+        &server,
+        &alice,
+        json!({"model": "caller", "tools": ["echo_mcp_alices-tools"]}),
+    )
+    .await;
+    let (_, agent_oid) = support::agents::ids(&agent);
+    support::agents::share_with(&server, &alice, &agent_oid, &bob, "agent_viewer").await;
+
+    // Bob lists it, marked consumeOnly, without its address; he lists its tools too.
+    let (_, list) = call(&server, &bob, "GET", "/api/mcp/servers", json!({})).await;
+    let listed = &list["alices-tools"];
+    assert_eq!(listed["consumeOnly"], true, "{list}");
+    assert_eq!(listed["dbId"], made["dbId"]);
+    assert!(listed.get("url").is_none(), "{listed}");
+    let (_, mine) = call(&server, &alice, "GET", "/api/mcp/servers", json!({})).await;
+    assert!(mine["alices-tools"].get("consumeOnly").is_none(), "{mine}");
+    let (_, tools) = call(&server, &bob, "GET", "/api/mcp/tools", json!({})).await;
+    assert!(
+        tools["servers"]["alices-tools"]["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["pluginKey"] == "echo_mcp_alices-tools"),
+        "{tools}"
+    );
+
+    // He chats with the agent, which calls the tool.
+    fake.script(
+        "caller",
+        support::fake_tools::ToolScript::calls([(
+            "echo_mcp_alices-tools",
+            json!({"message": "through the agent"}),
+        )]),
+    );
+    let body = json!({"text": "Echo.", "endpoint": "agents", "agent_id": agent["id"]});
+    let id = server.start_chat(&bob, "agents", body).await;
+    let frames = support::stream::frames(&server, &bob, &id, "").await;
+    assert_eq!(
+        output(&frames, "echo_mcp_alices-tools"),
+        "Echo: through the agent"
+    );
+
+    // He may not read it by name, change it or delete it.
+    let path = "/api/mcp/servers/alices-tools";
+    for method in ["GET", "PATCH", "DELETE"] {
+        let (status, body) = call(&server, &bob, method, path, everything(&peer, "Mine")).await;
+        assert_eq!(status, 403, "{method}: {body}");
+    }
+
+    // Carol, who may not see the agent, gets nothing: not listed, not found, no tools; naming
+    // the server in an agent of her own gives her nothing either.
+    support::agents::create(
+        &server,
+        &carol,
+        json!({"model": "caller", "tools": ["echo_mcp_alices-tools"]}),
+    )
+    .await;
+    let (_, list) = call(&server, &carol, "GET", "/api/mcp/servers", json!({})).await;
+    assert!(list.get("alices-tools").is_none(), "{list}");
+    let (_, tools) = call(&server, &carol, "GET", "/api/mcp/tools", json!({})).await;
+    assert!(tools["servers"].get("alices-tools").is_none(), "{tools}");
+    for method in ["GET", "PATCH", "DELETE"] {
+        let (status, body) = call(&server, &carol, method, path, everything(&peer, "Mine")).await;
+        assert_eq!(status, 404, "{method}: {body}");
+    }
+    let (status, _) = call(
+        &server,
+        &carol,
+        "POST",
+        "/api/mcp/alices-tools/reinitialize",
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 404);
+
+    // Unshared, Bob loses it with the agent.
+    let unshare = json!({"removed": [{"type": "user", "id": user_id(&bob)}]});
+    assert_eq!(
+        support::agents::share(&server, &alice, &agent_oid, unshare).await,
+        200
+    );
+    let (_, list) = call(&server, &bob, "GET", "/api/mcp/servers", json!({})).await;
+    assert!(list.get("alices-tools").is_none(), "{list}");
 }

@@ -446,12 +446,13 @@ async fn mcp_servers(r: &mut Report, s: &Settings) {
         settings: config.settings.clone(),
     };
     for server in config.servers.iter().filter(|s| s.per_user()) {
+        let how = match crate::mcp::resolve::request_scoped(server) {
+            true => "one connection per chat turn (the chat request's values)",
+            false => "one connection per person (their values or sign-in)",
+        };
         r.add(
             Level::Note,
-            format!(
-                "MCP server {}: one connection per person (their values or sign-in); not tested",
-                server.name
-            ),
+            format!("MCP server {}: {how}; not tested", server.name),
             None,
         );
     }

@@ -30,7 +30,9 @@ pub fn run(env: Env, overrides: Overrides, cmd: McpCommand) -> anyhow::Result<Ex
             }
             for s in &config.servers {
                 let mut how = vec![if s.startup { "startup" } else { "on first use" }];
-                if s.per_user() {
+                if crate::mcp::resolve::request_scoped(s) {
+                    how.push("one connection per chat turn");
+                } else if s.per_user() {
                     how.push("one connection per person");
                 }
                 if s.requires_oauth {

@@ -66,10 +66,16 @@ pub struct Viewer {
 /// one with a grant carrying VIEW (`perm_bits & 1`); their effective bits on it are
 /// [`BITS_OF_GRANTS`] over its rows.
 pub fn grants_cte(rt: ResourceType) -> String {
+    grants_cte_as(rt, "grants")
+}
+
+/// [`grants_cte`] under another name, for a statement that joins the grants of two resource
+/// types (`name` is a constant of the caller's).
+pub fn grants_cte_as(rt: ResourceType, name: &str) -> String {
     // `rt` comes from a closed set, so its name is safe to write into the statement; the
     // query planner then walks `acl_by_principal` from each principal.
     format!(
-        "grants(resource_id, perm_bits, via) AS (
+        "{name}(resource_id, perm_bits, via) AS (
             SELECT e.resource_id, e.perm_bits, p.t
             FROM (SELECT 'user' AS t, :acl_user AS id
                   UNION ALL SELECT 'role', :acl_role
@@ -87,14 +93,21 @@ pub fn grants_cte(rt: ResourceType) -> String {
 /// order and stops at a page probes each row with it (a few index lookups) instead of
 /// gathering all the viewer's grants first.
 pub fn entries_of(rt: ResourceType, resource: &str) -> String {
+    entries_for(rt, resource, ":acl_user", ":acl_role")
+}
+
+/// [`entries_of`] for another person than the viewer: the one whose id and role the SQL
+/// expressions `user` and `role` give (a column of the row being read, such as an agent's
+/// author).
+pub fn entries_for(rt: ResourceType, resource: &str, user: &str, role: &str) -> String {
     format!(
         "FROM acl_entries e
          WHERE e.resource_type = '{}' AND e.resource_id = {resource}
-           AND ((e.principal_type = 'user' AND e.principal_id = :acl_user)
-                OR (e.principal_type = 'role' AND e.principal_id = :acl_role)
+           AND ((e.principal_type = 'user' AND e.principal_id = {user})
+                OR (e.principal_type = 'role' AND e.principal_id = {role})
                 OR (e.principal_type = 'public' AND e.principal_id = '')
                 OR (e.principal_type = 'group' AND e.principal_id IN
-                    (SELECT m.group_id FROM group_members m WHERE m.user_id = :acl_user)))",
+                    (SELECT m.group_id FROM group_members m WHERE m.user_id = {user})))",
         rt.as_str()
     )
 }

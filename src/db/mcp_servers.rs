@@ -1,14 +1,16 @@
 //! The `mcp_servers` table: MCP servers people add themselves (LibreChat's `MCPServer`). Each
 //! is shared through access entries (resource type `mcpServer`, by `id`).
 //!
-//! Every read takes the [`Viewer`] and answers only servers they hold VIEW on, with their bits;
-//! changes check the bit they need in the same transaction. A server the viewer cannot see is
-//! not found.
+//! Every read takes the [`Viewer`] and answers only servers they hold VIEW on, with their bits,
+//! and (LibreChat's `consumeOnly`) those an agent they can VIEW uses, when its author may see
+//! the server, with no bits: usable in their chats, but neither readable nor changeable by
+//! name. Changes check the bit they need
+//! in the same transaction. A server the viewer cannot see is not found.
 
 use rusqlite::{Connection, OptionalExtension, Row, named_params, params};
 use serde_json::Value;
 
-use super::acl::{self, ResourceType, Viewer};
+use super::acl::{self, BITS_OF_GRANTS, ResourceType, Viewer};
 use super::{DbError, new_object_id, now};
 
 const RT: ResourceType = ResourceType::McpServer;
@@ -56,28 +58,66 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<McpServer> {
     })
 }
 
-/// Every server the viewer can see, by name.
+/// The statement's common tables: the viewer's VIEW servers with their bits (`mine`), and the
+/// MCP tool keys of the agents they can VIEW, with each agent's author (`used`, at most a few
+/// hundred rows).
+fn ctes() -> String {
+    format!(
+        "WITH {}, mine AS (SELECT resource_id, {BITS_OF_GRANTS} AS bits FROM grants
+                           GROUP BY resource_id HAVING bits & 1),
+         {}, seen AS (SELECT resource_id FROM agent_grants GROUP BY resource_id
+                      HAVING max(perm_bits & 1)),
+         used AS MATERIALIZED (SELECT DISTINCT t.value AS tool, a.author AS author
+                  FROM seen JOIN agents a ON a.object_id = seen.resource_id, json_each(a.tools) t
+                  WHERE t.type = 'text' AND instr(t.value, '_mcp_') > 0
+                    AND instr(t.value, '_action_') = 0)",
+        acl::grants_cte(RT),
+        acl::grants_cte_as(ResourceType::Agent, "agent_grants"),
+    )
+}
+
+/// Whether the row `s` is a server the viewer holds VIEW on (`mine`), or one whose tools
+/// (`<tool>_mcp_<normalized name>`, as tool keys spell them) an agent they can see uses, when
+/// that agent's author may see the server: naming a server in one's own agent gives nothing,
+/// and an author who loses the server takes it from their agent's users too.
+fn visible_row() -> String {
+    format!(
+        "(mine.bits IS NOT NULL OR EXISTS (SELECT 1 FROM used
+           WHERE substr(used.tool, -length(s.normalized_server_name) - 5)
+                 = '_mcp_' || s.normalized_server_name
+             AND EXISTS (SELECT 1 {} AND e.perm_bits & 1)))",
+        acl::entries_for(
+            RT,
+            "s.id",
+            "used.author",
+            "(SELECT u.role FROM users u WHERE u.id = used.author)"
+        )
+    )
+}
+
+/// Every server the viewer can see or use through an agent, by name.
 pub fn visible(conn: &Connection, viewer: &Viewer) -> Result<Vec<McpServer>, DbError> {
     let sql = format!(
-        "WITH {}, mine AS (SELECT resource_id, {} AS bits FROM grants GROUP BY resource_id
-                           HAVING bits & 1)
-         SELECT {COLUMNS}, mine.bits FROM mcp_servers s JOIN mine ON mine.resource_id = s.id
-         ORDER BY s.server_name",
-        acl::grants_cte(RT),
-        acl::BITS_OF_GRANTS
+        "{} SELECT {COLUMNS}, coalesce(mine.bits, 0)
+         FROM mcp_servers s LEFT JOIN mine ON mine.resource_id = s.id
+         WHERE {} ORDER BY s.server_name",
+        ctes(),
+        visible_row()
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(&viewer.bind()[..], from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// The server called `name`, if the viewer can see it.
+/// The server called `name`, if the viewer can see it or use it through an agent (then with
+/// no bits).
 pub fn get(conn: &Connection, viewer: &Viewer, name: &str) -> Result<Option<McpServer>, DbError> {
     let sql = format!(
-        "SELECT {COLUMNS}, (SELECT coalesce({}, 0) {}) AS bits
-         FROM mcp_servers s WHERE s.server_name = :name AND bits & 1",
-        acl::BITS_OF_GRANTS,
-        acl::entries_of(RT, "s.id")
+        "{} SELECT {COLUMNS}, coalesce(mine.bits, 0)
+         FROM mcp_servers s LEFT JOIN mine ON mine.resource_id = s.id
+         WHERE s.server_name = :name AND {}",
+        ctes(),
+        visible_row()
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     Ok(stmt

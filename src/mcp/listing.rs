@@ -13,8 +13,8 @@ use crate::db::users::User;
 impl Mcp {
     /// Every server with its tools, for `user` (LibreChat's `{servers: {name: {...}}}`): a
     /// server used by everyone is connected to if it is not yet; one with a connection per
-    /// person lists the tools of theirs if it is open. A server that cannot be reached lists
-    /// no tools.
+    /// person lists the tools of theirs if it is open. A server that cannot be reached, or is
+    /// connected in chat turns only (request-scoped), lists no tools.
     pub async fn tools_listing(&self, user: &User) -> Value {
         let all = self.servers_for(user).await;
         let lists = futures_util::future::join_all(all.iter().map(|s| async move {
@@ -147,6 +147,10 @@ pub(super) fn redacted(s: &ServerConfig, can_edit: bool) -> Value {
             serde_json::to_value(&s.custom_user_vars).unwrap_or_default(),
         );
     }
+    // Only when true, as LibreChat: the client then knows its tools show in chat turns only.
+    if super::resolve::request_scoped(s) {
+        v.insert("requestScoped".into(), Value::Bool(true));
+    }
     v.insert("source".into(), Value::from("yaml"));
     Value::Object(v)
 }
@@ -173,6 +177,7 @@ mod tests {
         );
         assert_eq!(redacted(s, true)["url"], "https://u:p@x.example/mcp");
         assert_eq!(redacted(s, false)["type"], "streamable-http");
+        assert!(redacted(s, false).get("requestScoped").is_none());
         assert_eq!(
             status_entry(Status::Disconnected, true)["authorizationState"],
             "needs_authorization"

@@ -3,7 +3,9 @@
 //! A server everyone uses the same way has one connection for everyone, made when the server
 //! starts (`startup`, the default) or on first use. A server that takes each person's own
 //! values (`{{LIBRECHAT_USER_...}}`, `customUserVars`) or sign-in gets one connection per
-//! person, closed after [`PERSONAL_IDLE`] unused.
+//! person, closed after [`PERSONAL_IDLE`] unused. A server that takes the chat request's values
+//! (`{{LIBRECHAT_BODY_*}}`) is kept by neither: each chat turn connects to it
+//! ([`super::turn`]).
 //!
 //! A connection that dies (a stdio server exits or crashes) is made again on next use; one
 //! that keeps failing waits between tries, from 1 s doubling to [`MAX_BACKOFF`] (LibreChat's numbers). Only one try
@@ -261,7 +263,9 @@ impl Mcp {
         })
     }
 
-    /// `server`'s live connection for `user`, made if needed.
+    /// `server`'s live connection for `user`, made if needed. A request-scoped server (one
+    /// using the chat request's values) has none outside a chat turn: see
+    /// [`TurnScope`](super::turn::TurnScope).
     pub async fn connection(
         &self,
         server: &str,
@@ -271,52 +275,32 @@ impl Mcp {
             .config_for(server, user)
             .await
             .ok_or_else(|| McpError::Unknown(server.to_owned()))?;
+        if super::resolve::request_scoped(&config) {
+            return Err(McpError::Connect {
+                server: server.to_owned(),
+                why: "it uses the chat request's values: it is connected in chat turns only".into(),
+            });
+        }
         let slot = match self.shared.get(server) {
             Some(slot) => slot.clone(),
             None => self.personal_slot(&config, &user.id),
         };
-        // A server a person added fills only its own variables (LibreChat's rule): nothing of
-        // the account of whoever uses it.
-        let mut values = match config.db_id {
-            None => Values::for_user(user),
-            Some(_) => Values::default(),
-        };
-        if !slot.config.custom_user_vars.is_empty() {
-            let theirs = self.vars.values(&user.id, server).await;
-            // As LibreChat: not connected at all until the person set every variable.
-            let missing: Vec<String> = slot
-                .config
-                .custom_user_vars
-                .keys()
-                .filter(|k| !theirs.iter().any(|(f, v)| f == *k && !v.is_empty()))
-                .cloned()
-                .collect();
-            if !missing.is_empty() {
-                return Err(McpError::MissingVars {
-                    server: server.to_owned(),
-                    vars: missing,
-                });
-            }
-            values = values.with(theirs);
-        }
+        let values = self.values_for(&slot.config, user).await?;
         if !slot.config.requires_oauth {
             return slot.connection(&self.net, &values).await;
         }
         if let Some(live) = slot.current() {
             return Ok(live);
         }
-        let sign_in = || McpError::SignIn {
-            server: server.to_owned(),
-        };
-        let oauth = self.oauth().ok_or_else(sign_in)?;
-        let token = oauth
-            .access_token(&user.id, &slot.config)
-            .await
-            .ok_or_else(sign_in)?;
+        let token = self.bearer(&slot.config, user).await?;
         match slot.connection_with(&self.net, &values, Some(&token)).await {
             // The server no longer takes a token that has not run out (revoked, or the
             // server restarted): refreshed once, else the person signs in again.
             Err(McpError::Unauthorized { .. }) => {
+                let sign_in = || McpError::SignIn {
+                    server: server.to_owned(),
+                };
+                let oauth = self.oauth().ok_or_else(sign_in)?;
                 let token = oauth
                     .refresh(&user.id, &slot.config)
                     .await
@@ -328,6 +312,79 @@ impl Mcp {
             }
             other => other,
         }
+    }
+
+    /// A new connection to `config` for `user` in one chat turn (`turn`'s values filled in),
+    /// kept by no one but the caller.
+    pub(super) async fn open_for_turn(
+        &self,
+        config: &ServerConfig,
+        user: &crate::db::users::User,
+        turn: &super::resolve::Turn,
+    ) -> Result<Connection, McpError> {
+        let values = self
+            .values_for(config, user)
+            .await?
+            .with(Values::for_turn(turn).0);
+        let mut resolved = resolve(config, &values);
+        if config.requires_oauth {
+            let token = self.bearer(config, user).await?;
+            resolved
+                .headers
+                .insert("Authorization".into(), format!("Bearer {token}"));
+        }
+        let conn = Connection::open(config, &resolved, &self.net).await?;
+        tracing::info!(mcp.server = %config.name, tools = conn.tools.len(), "MCP server connected for a chat turn");
+        Ok(conn)
+    }
+
+    /// The values `config`'s placeholders take for `user`: their account's (librechat.yaml's
+    /// servers only) and their own variables, all of which must be set.
+    async fn values_for(
+        &self,
+        config: &ServerConfig,
+        user: &crate::db::users::User,
+    ) -> Result<Values, McpError> {
+        // A server a person added fills only its own variables (LibreChat's rule): nothing of
+        // the account of whoever uses it.
+        let mut values = match config.db_id {
+            None => Values::for_user(user),
+            Some(_) => Values::default(),
+        };
+        if !config.custom_user_vars.is_empty() {
+            let theirs = self.vars.values(&user.id, &config.name).await;
+            // As LibreChat: not connected at all until the person set every variable.
+            let missing: Vec<String> = config
+                .custom_user_vars
+                .keys()
+                .filter(|k| !theirs.iter().any(|(f, v)| f == *k && !v.is_empty()))
+                .cloned()
+                .collect();
+            if !missing.is_empty() {
+                return Err(McpError::MissingVars {
+                    server: config.name.clone(),
+                    vars: missing,
+                });
+            }
+            values = values.with(theirs);
+        }
+        Ok(values)
+    }
+
+    /// `user`'s OAuth access token for `config`, or why they must sign in first.
+    async fn bearer(
+        &self,
+        config: &ServerConfig,
+        user: &crate::db::users::User,
+    ) -> Result<String, McpError> {
+        let sign_in = || McpError::SignIn {
+            server: config.name.clone(),
+        };
+        let oauth = self.oauth().ok_or_else(sign_in)?;
+        oauth
+            .access_token(&user.id, config)
+            .await
+            .ok_or_else(sign_in)
     }
 
     /// Closes `user_id`'s own connection to `server` (their variables changed): the next use

@@ -5,7 +5,8 @@
 //! supervised child process, [`stdio`]), streamable HTTP, SSE or a websocket ([`transport`]), and
 //! its tools join the agent tool loop as `<tool>_mcp_<server>`, LibreChat's names ([`tool`]).
 //! [`Mcp`] keeps the connections: one for everyone per server, or one per person for a server
-//! that takes their own values or sign-in, reconnecting with backoff when a server dies.
+//! that takes their own values or sign-in, reconnecting with backoff when a server dies; or one
+//! per chat turn for a server using the chat request's values ([`turn`]).
 
 pub mod config;
 pub mod connection;
@@ -19,6 +20,7 @@ pub mod rpc;
 pub mod stdio;
 pub mod tool;
 pub mod transport;
+pub mod turn;
 pub mod user_input;
 pub mod user_servers;
 

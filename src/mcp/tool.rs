@@ -74,10 +74,16 @@ impl Mcp {
         split_in(&self.config.servers, key)
     }
 
-    /// The MCP tools `names` ask for, for `user`: each server's connection is made (or
-    /// reused); a server that cannot be reached gives no tools, except those named one by one,
-    /// which answer that it is unavailable.
-    pub async fn tools_for(self: &Arc<Self>, user: &User, names: &[String]) -> Selection {
+    /// The MCP tools `names` ask for, for `user` in the chat turn `scope`: each server's
+    /// connection is made (or reused; a request-scoped server's is the turn's own); a server
+    /// that cannot be reached gives no tools, except those named one by one, which answer that
+    /// it is unavailable.
+    pub async fn tools_for(
+        self: &Arc<Self>,
+        user: &User,
+        names: &[String],
+        scope: &super::turn::TurnScope,
+    ) -> Selection {
         // Server → the tools wanted (None: all).
         let mut wanted: BTreeMap<String, Option<Vec<String>>> = BTreeMap::new();
         if !names.iter().any(|n| n.contains(DELIMITER)) {
@@ -107,9 +113,14 @@ impl Mcp {
         if wanted.is_empty() {
             return Selection::default();
         }
-        let connections = futures_util::future::join_all(
-            wanted.keys().map(|server| self.connection(server, user)),
-        )
+        let connections = futures_util::future::join_all(wanted.keys().map(|server| async {
+            match servers.iter().find(|s| s.name == *server) {
+                Some(c) if super::resolve::request_scoped(c) => {
+                    scope.connection(self, c, user).await
+                }
+                _ => self.connection(server, user).await,
+            }
+        }))
         .await;
         let mut out = Selection::default();
         let mut instructions = Vec::new();
@@ -152,6 +163,9 @@ impl Mcp {
                 }
                 let mut tool = McpTool::new(self.clone(), user.clone(), &server, t);
                 tool.limit = Some(config.timeout * 4 + config.init_timeout);
+                if super::resolve::request_scoped(config) {
+                    tool.turn = Some(conn.clone());
+                }
                 out.tools.push(Arc::new(tool));
             }
         }
@@ -205,6 +219,9 @@ pub struct McpTool {
     /// The longest a call may run (its `timeout`, kept alive by progress up to four times),
     /// and the time to connect again if it must.
     limit: Option<std::time::Duration>,
+    /// A request-scoped server's connection for this chat turn (see `turn`): every call of
+    /// the turn goes through it.
+    turn: Option<Arc<super::connection::Connection>>,
 }
 
 impl McpTool {
@@ -223,6 +240,7 @@ impl McpTool {
             tool: tool.name.clone(),
             mcp: Some((mcp, user)),
             limit: None,
+            turn: None,
         }
     }
 
@@ -241,6 +259,7 @@ impl McpTool {
             tool: tool.to_owned(),
             mcp: None,
             limit: None,
+            turn: None,
         }
     }
 
@@ -356,11 +375,15 @@ impl Tool for McpTool {
             let Value::Object(arguments) = args else {
                 return Err(self.failed("its arguments must be a JSON object"));
             };
-            let conn = self.connect(mcp, user, cx).await?;
+            // A request-scoped server's connection is the turn's.
+            let conn = match &self.turn {
+                Some(conn) => conn.clone(),
+                None => self.connect(mcp, user, cx).await?,
+            };
             let result = match conn.call(&self.tool, arguments.clone(), None).await {
                 // The server refused the token before acting (that session is over): a new
                 // connection renews it, or asks the person to sign in again.
-                Err(McpError::Unauthorized { .. }) => {
+                Err(McpError::Unauthorized { .. }) if self.turn.is_none() => {
                     let conn = self.connect(mcp, user, cx).await?;
                     conn.call(&self.tool, arguments, None).await
                 }

@@ -1,8 +1,9 @@
 //! MCP servers people add themselves (`POST /api/mcp/servers`), beside librechat.yaml's.
 //!
 //! A person finds a server by name among librechat.yaml's first, then among the added servers
-//! they may VIEW (their own, or shared with them): another person's server is not found, and
-//! gives no tools, also in a chat. An added server is always a connection of each person's
+//! they may VIEW (their own, or shared with them), and those an agent they may VIEW uses
+//! (LibreChat's `consumeOnly`: listed and usable in chats, never read or changed by name).
+//! Another person's server is not found, and gives no tools, also in a chat. An added server is always a connection of each person's
 //! own, whose only placeholders are its `{{customUserVars}}` (LibreChat's rules), and it is
 //! checked by connecting to it before it is stored.
 
@@ -105,7 +106,8 @@ impl Mcp {
         }
     }
 
-    /// The added servers `user` may see, with their bits on each.
+    /// The added servers `user` may see (with their bits on each) or use through an agent
+    /// (with none).
     pub async fn user_servers(&self, user: &User) -> Vec<McpServer> {
         let Some(Store { db, .. }) = self.store.get() else {
             return Vec::new();
@@ -119,7 +121,8 @@ impl Mcp {
             })
     }
 
-    /// The added server `name`, if `user` may see it.
+    /// The added server `name`, if `user` may see it (with their bits) or use it through an
+    /// agent (with none).
     pub async fn user_server(&self, user: &User, name: &str) -> Option<McpServer> {
         let db = &self.store.get()?.db;
         let (v, name) = (crate::access::viewer(user), name.to_owned());
@@ -202,12 +205,16 @@ impl Mcp {
 
 /// An added server as `GET /api/mcp/servers` shows it (LibreChat's redacted config): no
 /// secrets, `dbId` and `source: "user"`, and its address and OAuth endpoints only for those
-/// who may edit it. `tools` are the live connection's, when `user_id` has one.
+/// who may edit it; `consumeOnly: true` when only an agent gives it to them. `tools` are the
+/// live connection's, when `user_id` has one.
 pub fn user_listing(mcp: &Mcp, row: &McpServer, config: &ServerConfig, user_id: &str) -> Value {
     let can_edit = row.bits & mcp_servers::EDIT != 0;
     let mut v = super::listing::redacted(config, can_edit);
     if let Value::Object(m) = &mut v {
         m.remove("startup");
+    }
+    if row.bits & mcp_servers::VIEW == 0 {
+        v["consumeOnly"] = json!(true);
     }
     v["source"] = json!("user");
     v["dbId"] = json!(row.id);

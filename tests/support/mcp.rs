@@ -123,6 +123,27 @@ impl Everything {
     }
 }
 
+/// tests/mcp/`script` (a server on the official Python SDK) on a free port, once it listens.
+async fn python_peer(script: &str, env: &[(&str, String)]) -> (Child, u16) {
+    let script = format!("{}/tests/mcp/{script}", env!("CARGO_MANIFEST_DIR"));
+    let port = super::free_port();
+    let child = Command::new(python())
+        .arg(&script)
+        .arg(port.to_string())
+        .envs(env.iter().map(|(k, v)| (*k, v)))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("python runs");
+    super::poll::eventually(|| async move {
+        tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+    })
+    .await;
+    (child, port)
+}
+
 /// tests/mcp/oauth_server.py (the official Python SDK): an OAuth-protected MCP server with its
 /// own authorization server, on a free port; stopped when dropped.
 pub struct OAuthServer {
@@ -138,22 +159,7 @@ impl OAuthServer {
 
     /// Its tokens announced to last `ttl` seconds.
     pub async fn start_with_ttl(ttl: u32) -> Self {
-        let script = format!("{}/tests/mcp/oauth_server.py", env!("CARGO_MANIFEST_DIR"));
-        let port = super::free_port();
-        let child = Command::new(python())
-            .arg(&script)
-            .arg(port.to_string())
-            .env("TOKEN_TTL", ttl.to_string())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("python runs");
-        super::poll::eventually(|| async move {
-            tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .is_ok()
-        })
-        .await;
+        let (child, port) = python_peer("oauth_server.py", &[("TOKEN_TTL", ttl.to_string())]).await;
         OAuthServer { child, port }
     }
 
@@ -192,6 +198,39 @@ impl OAuthServer {
 }
 
 impl Drop for OAuthServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// tests/mcp/echo_server.py (the official Python SDK, streamable HTTP): its tool
+/// `request_info` answers with the `x-` headers, the query and the session of the request that
+/// called it; stopped when dropped.
+pub struct EchoServer {
+    child: Child,
+    pub port: u16,
+}
+
+impl EchoServer {
+    pub async fn start() -> Self {
+        let (child, port) = python_peer("echo_server.py", &[]).await;
+        EchoServer { child, port }
+    }
+
+    /// The sessions closed so far (`DELETE /mcp`), in order.
+    pub async fn closed(&self) -> Vec<String> {
+        let record: Value = reqwest::get(format!("http://127.0.0.1:{}/record", self.port))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        serde_json::from_value(record["closed"].clone()).unwrap()
+    }
+}
+
+impl Drop for EchoServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();

@@ -372,8 +372,9 @@ impl ChatService {
     }
 
     /// Runs the turn in a task of its own, in a span naming the person and the conversation
-    /// (inside the request's span, so its log lines lead back to the request).
-    pub(super) fn spawn(&self, mut launch: Launch, turn: Turn) {
+    /// (inside the request's span, so its log lines lead back to the request); the turn's
+    /// request-scoped MCP connections (`scope`) close after it.
+    pub(super) fn spawn(&self, mut launch: Launch, turn: Turn, scope: crate::mcp::turn::TurnScope) {
         let job = launch.job.clone();
         let jobs = self.engine.jobs.clone();
         let (user_id, conversation_id) = (&turn.user_id, &turn.conversation.conversation_id);
@@ -401,6 +402,7 @@ impl ChatService {
                     jobs.finish(&job, Status::Failed);
                 }
             }
+            scope.close().await;
         };
         tokio::spawn(task.instrument(span));
         launch.armed = false;

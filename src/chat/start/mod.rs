@@ -132,16 +132,9 @@ impl ChatService {
             .chain(graph.iter_mut().flat_map(graph::Found::setups_mut))
         {
             a.tools.retain(offered);
-            // Its MCP tools, and its servers' instructions after its own (as LibreChat adds them).
-            let mcp = self.engine.mcp.tools_for(user, &a.tools).await;
-            a.action_tools.extend(mcp.tools);
-            a.instructions = graph::join(a.instructions.take(), mcp.instructions);
         }
-        // A plain chat's, from the composer's MCP menu.
-        let mcp = match &agent {
-            None => self.engine.mcp.tools_for(user, &tool_names).await,
-            Some(_) => Default::default(),
-        };
+        // The agents that get MCP tools (not a second model added beside them, as before).
+        let with_mcp = graph.as_ref().map_or(0, |g| g.setups().count());
         // A second model answering beside it (LibreChat's `addedConvo`).
         let added_convo = request.asks_second_model();
         if added_convo {
@@ -266,6 +259,28 @@ impl ChatService {
             context_files,
         );
         let prepared = prepared?;
+        // MCP tools, once the turn's ids are known (a server may be sent them).
+        let scope = crate::mcp::turn::TurnScope::new(crate::mcp::resolve::Turn {
+            conversation_id: Some(prepared.conversation.conversation_id.clone()),
+            parent_message_id: Some(prepared.request.parent_message_id.clone()),
+            message_id: Some(prepared.request.message_id.clone()),
+        });
+        for a in agent.iter_mut().chain(
+            graph
+                .iter_mut()
+                .flat_map(graph::Found::setups_mut)
+                .take(with_mcp),
+        ) {
+            // Its MCP tools, and its servers' instructions after its own (as LibreChat adds them).
+            let mcp = self.engine.mcp.tools_for(user, &a.tools, &scope).await;
+            a.action_tools.extend(mcp.tools);
+            a.instructions = graph::join(a.instructions.take(), mcp.instructions);
+        }
+        // A plain chat's, from the composer's MCP menu.
+        let mcp = match &agent {
+            None => self.engine.mcp.tools_for(user, &tool_names, &scope).await,
+            Some(_) => Default::default(),
+        };
         let file_search = self
             .file_search_context(
                 user,
@@ -294,7 +309,7 @@ impl ChatService {
             mcp,
         };
         let turn = self.turn(&job, user, chosen, prepared, answer, extras);
-        self.spawn(launch, turn);
+        self.spawn(launch, turn, scope);
         Ok(Started {
             stream_id: conversation_id.clone(),
             conversation_id,

@@ -82,6 +82,15 @@ async fn reinitialize(
         answer["missingUserVars"] = json!(missing);
         return Ok(Json(answer).into_response());
     }
+    // A server using the chat request's values connects in chat turns only (LibreChat's words).
+    if crate::mcp::resolve::request_scoped(&config) {
+        answer["success"] = json!(true);
+        answer["connectionDeferred"] = json!(true);
+        answer["message"] = json!(format!(
+            "MCP server '{name}' uses request-scoped placeholders; connection will be established on first use in a chat turn"
+        ));
+        return Ok(Json(answer).into_response());
+    }
     match state.mcp.slot(&name, &user.id) {
         Ok(slot) => slot.reset().await,
         // A server a person added: their own connection.

@@ -2,7 +2,7 @@
 //! LibreChat answers (`api/server/controllers/mcp.js`). Reading needs the role's
 //! `MCP_SERVERS.USE`; adding, changing and deleting also `CREATE`, and each server's access
 //! entries (VIEW to read, EDIT to change, DELETE to delete). A server the caller may not see is
-//! not found.
+//! not found; one only an agent gives them (`consumeOnly`) is listed, and refused by name.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -177,7 +177,7 @@ async fn create(
 
 /// One server as the list shows it (without `serverName`). As in LibreChat, a server of
 /// librechat.yaml is there only for an administrator.
-#[utoipa::path(get, path = "/api/mcp/servers/{server_name}", operation_id = "mcp_server", summary = "One MCP server's configuration, without secrets", tag = "mcp", params(("server_name" = String, Path)), responses((status = 200, description = "Success"), (status = 404, description = "No such server the caller may see")))]
+#[utoipa::path(get, path = "/api/mcp/servers/{server_name}", operation_id = "mcp_server", summary = "One MCP server's configuration, without secrets", tag = "mcp", params(("server_name" = String, Path)), responses((status = 200, description = "Success"), (status = 403, description = "A server only an agent gives the caller (consumeOnly)"), (status = 404, description = "No such server the caller may see")))]
 async fn one(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -197,6 +197,10 @@ async fn one(
         .user_server(&user, &name)
         .await
         .ok_or_else(|| denied(Denied::NotFound))?;
+    // One an agent gives them is theirs to use, not to read (LibreChat checks VIEW on it).
+    if row.bits & mcp_servers::VIEW == 0 {
+        return Err(denied(Denied::Forbidden));
+    }
     Ok(Json(user_listing(
         &state.mcp,
         &row,
