@@ -12,6 +12,7 @@ use utoipa_axum::routes;
 
 use crate::db::users::User;
 use crate::mcp::McpError;
+use crate::mcp::config::ServerConfig;
 use crate::mcp::listing::status_entry;
 use crate::server::middleware::{AuthUser, Client, permission};
 use crate::server::{ApiError, AppState};
@@ -40,6 +41,16 @@ fn not_configured(name: &str) -> ApiError {
     }
 }
 
+/// The server `name` as `user` may use it (librechat.yaml's, or one they added or were given),
+/// else LibreChat's 404.
+async fn configured(state: &AppState, name: &str, user: &User) -> Result<ServerConfig, ApiError> {
+    state
+        .mcp
+        .config_for(name, user)
+        .await
+        .ok_or_else(|| not_configured(name))
+}
+
 #[utoipa::path(get, path = "/api/mcp/tools", operation_id = "mcp_tools", summary = "Every MCP server with its tools (`{servers: {name: {name, icon, authenticated, authConfig, tools}}}`)", tag = "mcp", responses((status = 200, description = "Success"), (status = 403, description = "The role may not use MCP servers")))]
 async fn tools(
     State(state): State<AppState>,
@@ -59,11 +70,7 @@ async fn reinitialize(
     Path(name): Path<String>,
 ) -> Result<Response, ApiError> {
     may_use(&state, &user)?;
-    let config = state
-        .mcp
-        .config_for(&name, &user)
-        .await
-        .ok_or_else(|| not_configured(&name))?;
+    let config = configured(&state, &name, &user).await?;
     let requires_oauth = config.requires_oauth;
     let mut answer = json!({
         "serverName": name,
@@ -71,7 +78,7 @@ async fn reinitialize(
         "oauthUrl": null,
     });
     // Variables the person has not set: told before anything connects, as LibreChat does.
-    let missing = missing_vars(&state, &user, &name).await;
+    let missing = missing_vars(&state, &user, &config).await;
     if !missing.is_empty() {
         answer["success"] = json!(false);
         answer["message"] = json!(format!(
@@ -122,10 +129,7 @@ async fn reinitialize(
 }
 
 /// The server's variables the person has not set.
-async fn missing_vars(state: &AppState, user: &User, name: &str) -> Vec<String> {
-    let Some(config) = state.mcp.config_for(name, user).await else {
-        return Vec::new();
-    };
+async fn missing_vars(state: &AppState, user: &User, config: &ServerConfig) -> Vec<String> {
     if config.custom_user_vars.is_empty() {
         return Vec::new();
     }
@@ -133,7 +137,7 @@ async fn missing_vars(state: &AppState, user: &User, name: &str) -> Vec<String> 
         .chat
         .engine
         .tool_auth
-        .mcp_values(&user.id, name)
+        .mcp_values(&user.id, &config.name)
         .await
         .unwrap_or_default();
     config
@@ -164,11 +168,7 @@ async fn status(
     AuthUser(user): AuthUser,
     Path(name): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let config = state
-        .mcp
-        .config_for(&name, &user)
-        .await
-        .ok_or_else(|| not_configured(&name))?;
+    let config = configured(&state, &name, &user).await?;
     let now = match config.db_id {
         None => state
             .mcp
@@ -206,12 +206,8 @@ async fn auth_values(
     Path(name): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     may_use(&state, &user)?;
-    let config = state
-        .mcp
-        .config_for(&name, &user)
-        .await
-        .ok_or_else(|| not_configured(&name))?;
-    let missing = missing_vars(&state, &user, &name).await;
+    let config = configured(&state, &name, &user).await?;
+    let missing = missing_vars(&state, &user, &config).await;
     let flags: serde_json::Map<String, Value> = config
         .custom_user_vars
         .keys()
