@@ -410,3 +410,65 @@ async fn a_token_the_server_stops_taking_is_refreshed_and_the_call_goes_on() {
     let (answer, _) = reinitialize(&server, &alice).await;
     assert_eq!(answer["oauthRequired"], true, "{answer}");
 }
+
+#[tokio::test]
+async fn a_plain_chat_shows_the_sign_in_first_and_then_has_the_tools() {
+    let peer = OAuthServer::start().await;
+    let fake = FakeOpenAi::start().await;
+    let server = server(&fake, &peer.yaml()).await;
+    let alice = server.signed_in("alice@example.org", PW).await;
+    fake.script(
+        "caller",
+        ToolScript::calls([("whoami_mcp_guarded", json!({}))]),
+    );
+    let body =
+        json!({"text": "Who am I?", "model": "caller", "ephemeralAgent": {"mcp": ["guarded"]}});
+    let id = server.start_chat(&alice, "openAI", body).await;
+    let mut frames = Frames::open(&server, &alice, &id).await;
+    // Before the model runs: LibreChat's step with the call `oauth_mcp_guarded`, then its link.
+    let step = loop {
+        let f = frames.next().await.expect("the sign-in step");
+        assert_ne!(f["final"], true, "the turn ended without a sign-in: {f}");
+        if f["event"] == "on_run_step" {
+            break f;
+        }
+    };
+    assert_eq!(step["data"]["runId"], "USE_PRELIM_RESPONSE_MESSAGE_ID");
+    assert_eq!(step["data"]["id"], "step_oauth_login_guarded");
+    assert_eq!(
+        step["data"]["stepDetails"]["tool_calls"][0]["name"],
+        "oauth_mcp_guarded"
+    );
+    let f = frames.next().await.expect("the link");
+    assert_eq!(f["event"], "on_run_step_delta", "{f}");
+    let link = f["data"]["delta"]["auth"]
+        .as_str()
+        .expect("a link")
+        .to_owned();
+    assert!(f["data"]["delta"]["expires_at"].as_i64().unwrap() > 0);
+    assert!(
+        fake.requests().is_empty(),
+        "the model waits for the sign-in"
+    );
+
+    let bind = server
+        .send(
+            "POST",
+            "/api/mcp/guarded/oauth/bind",
+            &alice.token,
+            json!({}),
+        )
+        .await;
+    let cookie = bind_cookie(&bind);
+    let back = approve(&link).await;
+    assert_eq!(
+        callback(&server, &back, Some(&cookie)).await,
+        "/oauth/success?serverName=guarded"
+    );
+    let frames = frames.until_final().await;
+    // The link was taken away, and the model had the server's tools.
+    assert!(frames.iter().any(|f| f["event"] == "on_run_step_delta"
+        && f["data"]["id"] == "step_oauth_login_guarded"
+        && f["data"]["delta"].get("auth").is_none()));
+    assert_eq!(output(&frames, "whoami_mcp_guarded"), "alice (refreshed)");
+}

@@ -65,6 +65,10 @@ pub fn key(tool: &str, server: &str) -> String {
 pub struct Selection {
     pub tools: Vec<Arc<dyn Tool>>,
     pub instructions: Option<String>,
+    /// Servers asked for whole (a plain chat's MCP menu) that want the person's sign-in
+    /// first: the turn shows each sign-in link before the model runs ([`crate::chat`]'s
+    /// `mcp_sign_in`), and takes their tools once signed in.
+    pub sign_ins: Vec<String>,
 }
 
 impl Mcp {
@@ -135,6 +139,9 @@ impl Mcp {
                     // A tool named one by one whose server wants the person's sign-in asks
                     // for it when called, and goes on once they signed in.
                     let sign_in = matches!(e, McpError::SignIn { .. });
+                    if sign_in && tools.is_none() {
+                        out.sign_ins.push(server.clone());
+                    }
                     for t in tools.unwrap_or_default() {
                         let mut tool = McpTool::unavailable(&t, &server);
                         if sign_in {

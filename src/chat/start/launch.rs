@@ -372,9 +372,16 @@ impl ChatService {
     }
 
     /// Runs the turn in a task of its own, in a span naming the person and the conversation
-    /// (inside the request's span, so its log lines lead back to the request); the turn's
-    /// request-scoped MCP connections (`scope`) close after it.
-    pub(super) fn spawn(&self, mut launch: Launch, turn: Turn, scope: crate::mcp::turn::TurnScope) {
+    /// (inside the request's span, so its log lines lead back to the request), after the
+    /// sign-ins its MCP servers want first (`sign_ins`); the turn's request-scoped MCP
+    /// connections (`scope`) close after it.
+    pub(super) fn spawn(
+        &self,
+        mut launch: Launch,
+        mut turn: Turn,
+        scope: crate::mcp::turn::TurnScope,
+        sign_ins: Option<super::mcp_sign_in::Pending>,
+    ) {
         let job = launch.job.clone();
         let jobs = self.engine.jobs.clone();
         let (user_id, conversation_id) = (&turn.user_id, &turn.conversation.conversation_id);
@@ -391,6 +398,10 @@ impl ChatService {
         let task = async move {
             use futures_util::FutureExt;
             let _title = title;
+            if let Some(pending) = sign_ins {
+                super::mcp_sign_in::sign_in_first(&engine.mcp, &job, &mut turn, pending, &scope)
+                    .await;
+            }
             let run = std::panic::AssertUnwindSafe(engine.run(job.clone(), turn));
             if run.catch_unwind().await.is_err() {
                 tracing::error!("an answer's task failed unexpectedly");

@@ -17,6 +17,7 @@ mod file_search;
 mod graph;
 mod keys;
 mod launch;
+mod mcp_sign_in;
 mod memory;
 mod prepare;
 mod request;
@@ -277,10 +278,15 @@ impl ChatService {
             a.instructions = graph::join(a.instructions.take(), mcp.instructions);
         }
         // A plain chat's, from the composer's MCP menu.
-        let mcp = match &agent {
+        let mut mcp = match &agent {
             None => self.engine.mcp.tools_for(user, &tool_names, &scope).await,
             Some(_) => Default::default(),
         };
+        // Its servers that want the person's sign-in first, shown once the answer streams.
+        let sign_ins = (!mcp.sign_ins.is_empty()).then(|| mcp_sign_in::Pending {
+            user: user.clone(),
+            servers: std::mem::take(&mut mcp.sign_ins),
+        });
         let file_search = self
             .file_search_context(
                 user,
@@ -309,7 +315,7 @@ impl ChatService {
             mcp,
         };
         let turn = self.turn(&job, user, chosen, prepared, answer, extras);
-        self.spawn(launch, turn, scope);
+        self.spawn(launch, turn, scope, sign_ins);
         Ok(Started {
             stream_id: conversation_id.clone(),
             conversation_id,
