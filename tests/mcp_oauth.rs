@@ -229,6 +229,9 @@ async fn a_person_signs_in_and_the_tools_work_with_refreshed_tokens() {
         .await;
     assert_eq!(resp.status(), 200);
     assert_eq!(server.count("mcp_oauth").await, 0);
+    // Its tokens were revoked at the authorization server's revocation endpoint (RFC 7009),
+    // the access token and the refresh token.
+    assert_eq!(peer.record().await["revoked"], 2);
     let (answer, _) = reinitialize(&server, &alice).await;
     assert_eq!(answer["oauthRequired"], true, "{answer}");
 }

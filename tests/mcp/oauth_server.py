@@ -4,8 +4,8 @@ client registration, an authorization step that approves at once, tokens with PK
 protected MCP server (RFC 9728 metadata, bearer tokens). Tokens last TOKEN_TTL seconds as
 announced (default 5), but the server only refuses a token that a refresh replaced, so tests
 never wait for a clock. GET /record (no token) tells what happened: registrations, codes
-exchanged, refreshes, and which token the last tool call brought. POST /revoke (no token)
-makes every access token stop working, as a server restart or an administrator would; the
+exchanged, refreshes, revocations (RFC 7009, at /revoke) and which token the last tool call
+brought. POST /revoke_all (no token) makes every access token stop working, as a server restart or an administrator would; the
 refresh tokens still work.
 
     python oauth_server.py PORT
@@ -27,14 +27,14 @@ from mcp.server.auth.provider import (
     RefreshToken,
     construct_redirect_uri,
 )
-from mcp.server.auth.settings import AuthSettings, ClientRegistrationOptions
+from mcp.server.auth.settings import AuthSettings, ClientRegistrationOptions, RevocationOptions
 from mcp.server.mcpserver import MCPServer
 
 PORT = int(sys.argv[1])
 BASE = f"http://127.0.0.1:{PORT}"
 TTL = int(os.environ.get("TOKEN_TTL", "5"))
 
-record = {"registered": 0, "codes": 0, "refreshed": 0, "last_token": None, "resources": []}
+record = {"registered": 0, "codes": 0, "refreshed": 0, "revoked": 0, "last_token": None, "resources": []}
 
 
 class Provider:
@@ -105,7 +105,9 @@ class Provider:
         return self.access.get(token)
 
     async def revoke_token(self, token):
+        record["revoked"] += 1
         self.access.pop(token.token, None)
+        self.refresh.pop(token.token, None)
 
 
 provider = Provider()
@@ -118,6 +120,7 @@ server = MCPServer(
         resource_server_url=AnyHttpUrl(f"{BASE}/mcp"),
         validate_token_resource=False,
         client_registration_options=ClientRegistrationOptions(enabled=True),
+        revocation_options=RevocationOptions(enabled=True),
     ),
 )
 
@@ -136,7 +139,7 @@ async def show_record(request: Request):
     return JSONResponse(record)
 
 
-@server.custom_route("/revoke", methods=["POST"])
+@server.custom_route("/revoke_all", methods=["POST"])
 async def revoke_all(request: Request):
     provider.access.clear()
     return JSONResponse({"revoked": True})

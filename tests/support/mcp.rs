@@ -189,7 +189,7 @@ impl OAuthServer {
     /// Makes every access token stop working at the server (refresh tokens still work).
     pub async fn revoke(&self) {
         let resp = reqwest::Client::new()
-            .post(format!("http://127.0.0.1:{}/revoke", self.port))
+            .post(format!("http://127.0.0.1:{}/revoke_all", self.port))
             .send()
             .await
             .unwrap();

@@ -214,6 +214,33 @@ pub struct ClientAuth<'a> {
     pub basic: bool,
 }
 
+impl ClientAuth<'_> {
+    /// `req` as a form post of `form` with this client's credentials: in a Basic header when
+    /// the server takes them only there, else in the form (the id alone for a public client).
+    pub fn form_post(
+        &self,
+        req: reqwest::RequestBuilder,
+        form: &[(&str, &str)],
+    ) -> reqwest::RequestBuilder {
+        let mut pairs: Vec<(&str, &str)> = form.to_vec();
+        let mut req = req.header("accept", "application/json");
+        match self.secret {
+            Some(secret) if self.basic => req = req.basic_auth(self.id, Some(secret)),
+            secret => {
+                pairs.push(("client_id", self.id));
+                if let Some(secret) = secret {
+                    pairs.push(("client_secret", secret));
+                }
+            }
+        }
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish();
+        req.header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+    }
+}
+
 /// Posts the grant `form` to `token_url` through `guarded` (HTTPS only, unless the
 /// administrator listed the address), within `timeout`; the answer, read to a bound.
 pub async fn token_request(
@@ -228,23 +255,7 @@ pub async fn token_request(
         return Err("only HTTPS token URLs are permitted".into());
     }
     let http = guarded.client_for(&url).map_err(|b| b.to_string())?;
-    let mut pairs: Vec<(&str, &str)> = form.to_vec();
-    let mut req = http.post(url.clone()).header("accept", "application/json");
-    match client.secret {
-        Some(secret) if client.basic => req = req.basic_auth(client.id, Some(secret)),
-        secret => {
-            pairs.push(("client_id", client.id));
-            if let Some(secret) = secret {
-                pairs.push(("client_secret", secret));
-            }
-        }
-    }
-    let body = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(pairs)
-        .finish();
-    let req = req
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body);
+    let req = client.form_post(http.post(url.clone()), form);
     tokio::time::timeout(timeout, async {
         let resp = req
             .send()

@@ -30,6 +30,8 @@ pub struct Endpoints {
     pub resource: Option<String>,
     /// The authorization server takes a client secret in a Basic header only.
     pub basic_only: bool,
+    /// Where tokens are revoked (RFC 7009), when the server says or the `oauth` block names it.
+    pub revocation: Option<String>,
 }
 
 /// The configured `oauth` fields that matter here.
@@ -42,6 +44,7 @@ pub struct Configured {
     pub scope: Option<String>,
     pub redirect_uri: Option<String>,
     pub token_exchange_method: Option<String>,
+    pub revocation_endpoint: Option<String>,
 }
 
 impl Configured {
@@ -172,6 +175,7 @@ pub async fn discover(
             authorization: a.clone(),
             token: t.clone(),
             scope: configured.scope.clone(),
+            revocation: configured.revocation_endpoint.clone(),
             ..Endpoints::default()
         });
     }
@@ -260,6 +264,10 @@ pub async fn discover(
         scope,
         resource: text(&resource_meta, "resource"),
         basic_only,
+        revocation: configured
+            .revocation_endpoint
+            .clone()
+            .or_else(|| text(&meta, "revocation_endpoint")),
     })
 }
 

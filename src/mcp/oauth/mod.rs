@@ -59,6 +59,9 @@ struct Client {
     #[serde(default)]
     basic: bool,
     resource: Option<String>,
+    /// Where its tokens are revoked when the person signs out (RFC 7009).
+    #[serde(default)]
+    revocation: Option<String>,
 }
 
 /// One person's sign-in to one server, in progress or just ended.
@@ -355,6 +358,7 @@ impl McpOAuth {
                 token_url: found.token,
                 basic,
                 resource: found.resource,
+                revocation: found.revocation,
             },
             redirect_uri,
             url: url.to_string(),
@@ -482,8 +486,70 @@ impl McpOAuth {
         matches!(done, Ok(Ok(s)) if *s == FlowStatus::Completed)
     }
 
+    /// Revokes the person's tokens for `server` where its authorization server revokes them
+    /// (RFC 7009; LibreChat does so when a person signs out of a server). A failure is logged:
+    /// the tokens are forgotten here all the same. Without a known revocation endpoint nothing
+    /// is sent (LibreChat would guess `/revoke` on the MCP server).
+    async fn revoke(&self, user_id: &str, server: &str) {
+        let (user, name) = (user_id.to_owned(), server.to_owned());
+        let Ok(Some(stored)) = self.db.read(move |c| store::get(c, &user, &name)).await else {
+            return;
+        };
+        let Some(client) = self
+            .cipher
+            .decrypt(&stored.client)
+            .ok()
+            .and_then(|c| serde_json::from_str::<Client>(&c).ok())
+        else {
+            return;
+        };
+        let Some(endpoint) = client
+            .revocation
+            .as_deref()
+            .and_then(|u| url::Url::parse(u).ok())
+        else {
+            return;
+        };
+        if endpoint.scheme() != "https" && !self.guarded.listed(&endpoint) {
+            return;
+        }
+        let Ok(http) = self.guarded.client_for(&endpoint) else {
+            return;
+        };
+        let auth = ClientAuth {
+            id: &client.client_id,
+            secret: client.client_secret.as_deref(),
+            basic: client.basic,
+        };
+        let tokens = [
+            (Some(&stored.access_token), "access_token"),
+            (stored.refresh_token.as_ref(), "refresh_token"),
+        ];
+        for (sealed, hint) in tokens {
+            let Some(token) = sealed.and_then(|t| self.cipher.decrypt(t).ok()) else {
+                continue;
+            };
+            let form = [("token", token.as_str()), ("token_type_hint", hint)];
+            let sent = auth
+                .form_post(http.post(endpoint.clone()), &form)
+                .timeout(CALL_TIMEOUT)
+                .send()
+                .await;
+            match sent {
+                Ok(r) if r.status().is_success() => {}
+                Ok(r) => {
+                    tracing::warn!(mcp.server = %server, status = r.status().as_u16(), "revoking an MCP server's token failed")
+                }
+                Err(_) => {
+                    tracing::warn!(mcp.server = %server, "revoking an MCP server's token failed: unreachable")
+                }
+            }
+        }
+    }
+
     /// Forgets the person's tokens for `server` (they signed out, or the server refused them).
     pub async fn forget(&self, user_id: &str, server: &str) {
+        self.revoke(user_id, server).await;
         let (user, server) = (user_id.to_owned(), server.to_owned());
         let _ = self
             .db
