@@ -72,6 +72,21 @@ async fn callback(server: &TestServer, path: &str, cookie: Option<&str>) -> Stri
     location(&req.send().await.unwrap())
 }
 
+/// Signs in through a link shown in a chat, as LibreChat's client does: binds the browser,
+/// opens the link, and comes back to the callback.
+async fn follow(server: &TestServer, s: &Session, link: &str) {
+    let bind = server
+        .send("POST", "/api/mcp/guarded/oauth/bind", &s.token, json!({}))
+        .await;
+    assert_eq!(bind.status(), 200);
+    let cookie = bind_cookie(&bind);
+    let back = approve(link).await;
+    assert_eq!(
+        callback(server, &back, Some(&cookie)).await,
+        "/oauth/success?serverName=guarded"
+    );
+}
+
 fn auth_state(status: &Value) -> &str {
     status["connectionStatus"]["guarded"]["authorizationState"]
         .as_str()
@@ -338,22 +353,7 @@ async fn an_agents_call_shows_a_sign_in_and_goes_on_once_signed_in() {
             break link.to_owned();
         }
     };
-    // LibreChat's client binds the browser, then opens the link.
-    let bind = server
-        .send(
-            "POST",
-            "/api/mcp/guarded/oauth/bind",
-            &alice.token,
-            json!({}),
-        )
-        .await;
-    assert_eq!(bind.status(), 200);
-    let cookie = bind_cookie(&bind);
-    let back = approve(&link).await;
-    assert_eq!(
-        callback(&server, &back, Some(&cookie)).await,
-        "/oauth/success?serverName=guarded"
-    );
+    follow(&server, &alice, &link).await;
     let frames = frames.until_final().await;
     assert_eq!(output(&frames, "whoami_mcp_guarded"), "alice (refreshed)");
 }
@@ -454,20 +454,7 @@ async fn a_plain_chat_shows_the_sign_in_first_and_then_has_the_tools() {
         "the model waits for the sign-in"
     );
 
-    let bind = server
-        .send(
-            "POST",
-            "/api/mcp/guarded/oauth/bind",
-            &alice.token,
-            json!({}),
-        )
-        .await;
-    let cookie = bind_cookie(&bind);
-    let back = approve(&link).await;
-    assert_eq!(
-        callback(&server, &back, Some(&cookie)).await,
-        "/oauth/success?serverName=guarded"
-    );
+    follow(&server, &alice, &link).await;
     let frames = frames.until_final().await;
     // The link was taken away, and the model had the server's tools.
     assert!(frames.iter().any(|f| f["event"] == "on_run_step_delta"

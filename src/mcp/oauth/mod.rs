@@ -163,16 +163,20 @@ impl McpOAuth {
             })
     }
 
-    /// The person's access token for `config`'s server: the stored one while it lasts, else
-    /// one got with the refresh token; `None` when they must sign in (again).
-    pub async fn access_token(&self, user_id: &str, config: &ServerConfig) -> Option<String> {
-        let (user, server) = (user_id.to_owned(), config.name.clone());
-        let stored = self
-            .db
+    /// The person's tokens for `server`, sealed, if they have any.
+    async fn stored(&self, user_id: &str, server: &str) -> Option<Stored> {
+        let (user, server) = (user_id.to_owned(), server.to_owned());
+        self.db
             .read(move |c| store::get(c, &user, &server))
             .await
             .ok()
-            .flatten()?;
+            .flatten()
+    }
+
+    /// The person's access token for `config`'s server: the stored one while it lasts, else
+    /// one got with the refresh token; `None` when they must sign in (again).
+    pub async fn access_token(&self, user_id: &str, config: &ServerConfig) -> Option<String> {
+        let stored = self.stored(user_id, &config.name).await?;
         let fresh = time::OffsetDateTime::parse(
             &stored.expires_at,
             &time::format_description::well_known::Rfc3339,
@@ -190,13 +194,7 @@ impl McpOAuth {
     /// whatever the stored one's expiry (the server refused it); `None` when they must sign
     /// in again.
     pub async fn refresh(&self, user_id: &str, config: &ServerConfig) -> Option<String> {
-        let (user, server) = (user_id.to_owned(), config.name.clone());
-        let stored = self
-            .db
-            .read(move |c| store::get(c, &user, &server))
-            .await
-            .ok()
-            .flatten()?;
+        let stored = self.stored(user_id, &config.name).await?;
         self.refresh_stored(user_id, config, &stored).await
     }
 
@@ -236,13 +234,7 @@ impl McpOAuth {
 
     /// Whether the person has tokens for `server` (signed in, as the status routes say).
     pub async fn signed_in(&self, user_id: &str, server: &str) -> bool {
-        let (user, server) = (user_id.to_owned(), server.to_owned());
-        self.db
-            .read(move |c| store::get(c, &user, &server))
-            .await
-            .ok()
-            .flatten()
-            .is_some()
+        self.stored(user_id, server).await.is_some()
     }
 
     /// Asks `client`'s token endpoint for tokens (`form`: the grant) and stores them, with the
@@ -491,8 +483,7 @@ impl McpOAuth {
     /// the tokens are forgotten here all the same. Without a known revocation endpoint nothing
     /// is sent (LibreChat would guess `/revoke` on the MCP server).
     async fn revoke(&self, user_id: &str, server: &str) {
-        let (user, name) = (user_id.to_owned(), server.to_owned());
-        let Ok(Some(stored)) = self.db.read(move |c| store::get(c, &user, &name)).await else {
+        let Some(stored) = self.stored(user_id, server).await else {
             return;
         };
         let Some(client) = self
