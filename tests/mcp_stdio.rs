@@ -2,7 +2,8 @@
 //! official Python SDK (`tests/mcp/hostile_server.py`). Their tools join a plain chat through
 //! the composer's MCP menu under LibreChat's names, with their instructions in the system
 //! prompt; a server that crashes, hangs, floods its stderr, answers 100 MB or lists 10,000
-//! tools leaves the chat and the server whole; and each ends with the server.
+//! tools leaves the chat and the server whole; and each ends with the server. PyPI's
+//! `mcp-server-fetch` and npm's reference server (`tests/mcp`) work over stdio too.
 
 mod support;
 
@@ -430,4 +431,82 @@ async fn each_person_connects_with_their_own_values() {
         )
         .await;
     assert_eq!(resp.status(), 400);
+}
+
+/// PyPI's `mcp-server-fetch` and npm's reference server over stdio: a page the fetch server
+/// fetches comes back as its text; the reference server echoes, and its long-running
+/// operation (progress notifications on the way) completes.
+#[tokio::test]
+async fn the_fetch_and_reference_servers_work_over_stdio() {
+    let everything = format!(
+        "{}/tests/mcp/node_modules/.bin/mcp-server-everything",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    if !std::path::Path::new(&everything).exists() {
+        assert!(
+            !support::smtp::peers_required(),
+            "tests/mcp/node_modules is missing (npm ci in tests/mcp)"
+        );
+        eprintln!("skipped: tests/mcp/node_modules is missing");
+        return;
+    }
+    // A page for the fetch server to read (on loopback, which it refuses unless told).
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let page = format!("http://{}/notes.html", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let mut buf = [0u8; 4096];
+            let _ = sock.read(&mut buf).await;
+            let body = "<html><body><h1>Field notes</h1><p>The heron came back on Tuesday.</p></body></html>";
+            let head = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = sock.write_all(format!("{head}{body}").as_bytes()).await;
+        }
+    });
+    let py = support::mcp::python();
+    let yaml = format!(
+        "version: 1.3.17\nmcpServers:\n  fetch:\n    command: {py}\n    args: ['-m', 'mcp_server_fetch', '--ignore-robots-txt', '--allow-private-ips']\n  everything:\n    command: {everything}\n    args: ['stdio']\n"
+    );
+    let fake = FakeOpenAi::start().await;
+    let server = server(&fake, &yaml).await;
+    let alice = server.signed_in("alice@example.org", PW).await;
+
+    let frames = ask(
+        &fake,
+        &server,
+        &alice,
+        &["fetch"],
+        "fetch_mcp_fetch",
+        json!({"url": page}),
+    )
+    .await;
+    let out = output(&frames, "fetch_mcp_fetch");
+    assert!(out.contains("The heron came back on Tuesday."), "{out}");
+
+    let frames = ask(
+        &fake,
+        &server,
+        &alice,
+        &["everything"],
+        "echo_mcp_everything",
+        json!({"message": "over stdio"}),
+    )
+    .await;
+    assert_eq!(output(&frames, "echo_mcp_everything"), "Echo: over stdio");
+    let frames = ask(
+        &fake,
+        &server,
+        &alice,
+        &["everything"],
+        "trigger-long-running-operation_mcp_everything",
+        json!({"duration": 1, "steps": 2}),
+    )
+    .await;
+    assert_eq!(
+        output(&frames, "trigger-long-running-operation_mcp_everything"),
+        "Long running operation completed. Duration: 1 seconds, Steps: 2."
+    );
 }
