@@ -292,21 +292,16 @@ impl Mcp {
         if let Some(live) = slot.current() {
             return Ok(live);
         }
-        let token = self.bearer(&slot.config, user).await?;
+        let token = self.bearer(&slot.config, user, false).await?;
         match slot.connection_with(&self.net, &values, Some(&token)).await {
             // The server no longer takes a token that has not run out (revoked, or the
             // server restarted): refreshed once, else the person signs in again.
             Err(McpError::Unauthorized { .. }) => {
-                let sign_in = || McpError::SignIn {
-                    server: server.to_owned(),
-                };
-                let oauth = self.oauth().ok_or_else(sign_in)?;
-                let token = oauth
-                    .refresh(&user.id, &slot.config)
-                    .await
-                    .ok_or_else(sign_in)?;
+                let token = self.bearer(&slot.config, user, true).await?;
                 match slot.connection_with(&self.net, &values, Some(&token)).await {
-                    Err(McpError::Unauthorized { .. }) => Err(sign_in()),
+                    Err(McpError::Unauthorized { .. }) => Err(McpError::SignIn {
+                        server: server.to_owned(),
+                    }),
                     other => other,
                 }
             }
@@ -328,7 +323,7 @@ impl Mcp {
             .with(Values::for_turn(turn).0);
         let mut resolved = resolve(config, &values);
         if config.requires_oauth {
-            let token = self.bearer(config, user).await?;
+            let token = self.bearer(config, user, false).await?;
             resolved
                 .headers
                 .insert("Authorization".into(), format!("Bearer {token}"));
@@ -371,20 +366,23 @@ impl Mcp {
         Ok(values)
     }
 
-    /// `user`'s OAuth access token for `config`, or why they must sign in first.
+    /// `user`'s OAuth access token for `config` (a new one by their refresh token when
+    /// `renew`: the server refused the one stored), or why they must sign in first.
     async fn bearer(
         &self,
         config: &ServerConfig,
         user: &crate::db::users::User,
+        renew: bool,
     ) -> Result<String, McpError> {
         let sign_in = || McpError::SignIn {
             server: config.name.clone(),
         };
         let oauth = self.oauth().ok_or_else(sign_in)?;
-        oauth
-            .access_token(&user.id, config)
-            .await
-            .ok_or_else(sign_in)
+        let token = match renew {
+            true => oauth.refresh(&user.id, config).await,
+            false => oauth.access_token(&user.id, config).await,
+        };
+        token.ok_or_else(sign_in)
     }
 
     /// Closes `user_id`'s own connection to `server` (their variables changed): the next use
