@@ -20,6 +20,7 @@ pub mod config;
 pub mod cookies;
 pub mod db;
 pub mod files;
+pub mod from_librechat;
 pub mod logging;
 pub mod mail;
 pub mod mcp;

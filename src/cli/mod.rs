@@ -10,6 +10,7 @@ mod export;
 mod group;
 mod import;
 mod mcp;
+mod migrate;
 mod progress;
 mod prompts;
 mod search;
@@ -105,6 +106,14 @@ PORT=8080 DOMAIN_CLIENT=https://chat.example.com librechat serve"
 librechat import ./alice-chats/1b2c.json --user alice@example.org"
     )]
     Import(import::ImportArgs),
+    /// Bring a whole LibreChat deployment over from its MongoDB backup (mongodump or mongoexport)
+    #[command(
+        name = "migrate-from-librechat",
+        after_help = "Examples:\n  librechat migrate-from-librechat ./dump --librechat-env /opt/LibreChat/.env --dry-run\n  \
+librechat migrate-from-librechat ./dump --librechat-env /opt/LibreChat/.env --report report.json\n\n\
+Stop the server first. Running it again imports only what is not there yet."
+    )]
+    MigrateFromLibrechat(migrate::MigrateArgs),
     /// Maintain the database: migrate, check, back up
     #[command(
         subcommand,
@@ -197,6 +206,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::User(cmd) => user::run(env, overrides, cmd),
         Command::Export(args) => export::run(env, overrides, args),
         Command::Import(args) => import::run(env, overrides, args),
+        Command::MigrateFromLibrechat(args) => migrate::run(env, overrides, args),
         Command::Group(cmd) => group::run(env, overrides, cmd),
         Command::Agents(cmd) => agents::run(env, overrides, cmd),
         Command::Prompts(cmd) => prompts::run(env, overrides, cmd),

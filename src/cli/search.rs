@@ -34,10 +34,20 @@ pub fn run(env: Env, overrides: Overrides, cmd: SearchCommand) -> anyhow::Result
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(reindex(&path, &dir.join("search")))
+    let note = runtime.block_on(reindex(&path, &dir.join("search")))?;
+    println!("{note}");
+    Ok(ExitCode::SUCCESS)
 }
 
-async fn reindex(path: &Path, index_dir: &Path) -> anyhow::Result<ExitCode> {
+/// Rebuilds the index of the data folder `dir` (its lock already held), saying what it did.
+pub(super) fn reindex_blocking(dir: &Path) -> anyhow::Result<String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(reindex(&dir.join("librechat.db"), &dir.join("search")))
+}
+
+async fn reindex(path: &Path, index_dir: &Path) -> anyhow::Result<String> {
     let p = path.to_path_buf();
     let db = tokio::task::spawn_blocking(move || Db::open(&p)).await??;
     let d = index_dir.to_path_buf();
@@ -61,11 +71,10 @@ async fn reindex(path: &Path, index_dir: &Path) -> anyhow::Result<ExitCode> {
     index.close();
     db.close().await?;
     let secs = started.elapsed().as_secs_f64();
-    println!(
+    Ok(format!(
         "indexed {} document(s) (messages, conversation titles and file chunks) in {secs:.1} s ({:.0}/s) into {}",
         done.documents,
         done.documents as f64 / secs.max(0.001),
         index_dir.display()
-    );
-    Ok(ExitCode::SUCCESS)
+    ))
 }

@@ -42,6 +42,7 @@ pub mod chunk_vectors;
 pub mod conversations;
 pub mod file_search;
 pub mod files;
+pub mod from_librechat;
 pub mod groups;
 pub mod identities;
 mod ids;

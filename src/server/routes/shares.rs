@@ -64,7 +64,7 @@ fn new_share_id() -> String {
 }
 
 /// The shared view of a branch: random ids (parent links kept) and the reader's fields only.
-fn snapshot(branch: &[Message]) -> Value {
+pub(crate) fn snapshot(branch: &[Message]) -> Value {
     let anon: HashMap<&str, String> = branch
         .iter()
         .map(|m| (m.message_id.as_str(), format!("msg_{}", new_share_id())))

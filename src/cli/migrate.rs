@@ -1,0 +1,71 @@
+//! `librechat migrate-from-librechat DIR`: imports a LibreChat deployment from its MongoDB
+//! backup into this server's data folder (see `src/from_librechat`).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Args;
+
+use crate::config::{Env, Overrides, Settings};
+use crate::from_librechat::{self, Options, creds::LibreChatKeys};
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// A `mongodump` folder (gzipped or not) or a folder of `mongoexport` JSON files
+    dir: PathBuf,
+    /// LibreChat's .env, for its CREDS_KEY and CREDS_IV (2FA secrets, stored keys)
+    #[arg(long, value_name = "FILE")]
+    librechat_env: Option<PathBuf>,
+    /// Read and check everything, write nothing (imports into a scratch copy)
+    #[arg(long)]
+    dry_run: bool,
+    /// Also write the report as JSON to FILE
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
+    /// Leave rebuilding the search index to the server's next start
+    #[arg(long)]
+    no_reindex: bool,
+}
+
+pub fn run(env: Env, overrides: Overrides, args: MigrateArgs) -> anyhow::Result<ExitCode> {
+    crate::logging::init(&env, "warn").map_err(anyhow::Error::msg)?;
+    // Secrets are kept (made if missing): what is sealed now must open when the server starts.
+    let settings = Settings::load(&env, &overrides, true)?;
+    std::fs::create_dir_all(&settings.data_dir)
+        .with_context(|| format!("cannot create {}", settings.data_dir.display()))?;
+    // The server must not run meanwhile: the import writes under it.
+    let _lock = super::serve::lock_data_dir(&settings.data_dir)?;
+    let keys = match &args.librechat_env {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            Some(LibreChatKeys::from_env_text(&text).with_context(|| path.display().to_string())?)
+        }
+        None => None,
+    };
+    let opts = Options {
+        dir: args.dir,
+        database: settings.database_path(),
+        keys,
+        creds_key: settings.secrets.creds_key.value.expose().to_owned(),
+        dry_run: args.dry_run,
+    };
+    let mut report = from_librechat::run(&opts)?;
+    if !args.dry_run {
+        if args.no_reindex {
+            report
+                .notes
+                .push("search: the index is rebuilt when the server starts".into());
+        } else {
+            let note = super::search::reindex_blocking(&settings.data_dir)?;
+            report.notes.push(format!("search: {note}"));
+        }
+    }
+    print!("{}", report.text());
+    if let Some(path) = &args.report {
+        let json = serde_json::to_string_pretty(&report)?;
+        std::fs::write(path, json).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,175 @@
+//! The statements `librechat migrate-from-librechat` writes with (see `src/from_librechat`).
+//!
+//! Each inserts one row "unless present": a row whose key is already there is left as it is
+//! (`ON CONFLICT DO NOTHING`), which is what makes running the migration twice harmless.
+//! [`insert`] says whether the row went in; the caller tells "already imported" from "taken by
+//! someone else" with the lookups below.
+
+use rusqlite::{Connection, OptionalExtension, ToSql, params};
+
+/// Runs one of the statements below; `true` when the row was inserted.
+pub fn insert(conn: &Connection, sql: &str, values: &[&dyn ToSql]) -> rusqlite::Result<bool> {
+    Ok(conn.prepare_cached(sql)?.execute(values)? == 1)
+}
+
+pub const ROLE: &str = "INSERT INTO roles (name, permissions, updated_at) VALUES (?1, ?2, ?3)
+    ON CONFLICT DO NOTHING";
+
+pub const USER: &str = "INSERT INTO users (id, email, name, username, avatar, role, provider,
+        password, email_verified, two_factor_enabled, totp_secret, backup_codes, terms_accepted,
+        plugins, personalization, favorites, google_id, facebook_id, openid_id, openid_issuer,
+        saml_id, ldap_id, github_id, discord_id, apple_id, created_at, updated_at)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+        ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)
+    ON CONFLICT DO NOTHING";
+
+pub const BALANCE: &str = "INSERT INTO balances (user_id, token_credits, auto_refill_enabled,
+        refill_interval_value, refill_interval_unit, last_refill, refill_amount, updated_at)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING";
+
+pub const TRANSACTION: &str = "INSERT INTO transactions (id, user_id, conversation_id,
+        message_id, token_type, model, context, value_key, rate, raw_amount, token_value,
+        input_tokens, write_tokens, read_tokens, created_at)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+    ON CONFLICT DO NOTHING";
+
+pub const USER_KEY: &str = "INSERT INTO user_keys (user_id, name, value, expires_at, created_at,
+        updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT DO NOTHING";
+
+pub const PLUGIN_AUTH: &str = "INSERT INTO plugin_auth (user_id, plugin_key, auth_field, value,
+        created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING";
+
+pub const PROJECT: &str = "INSERT INTO chat_projects (id, user_id, name, description, created_at,
+        updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING";
+
+pub const TAG: &str = "INSERT INTO tags (id, user_id, tag, description, position, created_at,
+        updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING";
+
+/// A tag a conversation names but the tags collection lacks (LibreChat lets them drift).
+pub const TAG_NAMED: &str = "INSERT INTO tags (id, user_id, tag, position, created_at, updated_at)
+    SELECT ?1, ?2, ?3, coalesce(max(position), 0) + 1, ?4, ?4 FROM tags WHERE user_id = ?2
+    ON CONFLICT DO NOTHING";
+
+pub const CONVERSATION_TAG: &str = "INSERT INTO conversation_tags (conversation_id, user_id, tag)
+    VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING";
+
+pub const CONVERSATION: &str = "INSERT INTO conversations (conversation_id, user_id, title,
+        endpoint, endpoint_type, model, is_archived, archived_at, pinned, is_temporary,
+        expired_at, settings, project_id, created_at, updated_at)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+    ON CONFLICT DO NOTHING";
+
+/// A message, only into a conversation of the same owner.
+pub const MESSAGE: &str = "INSERT INTO messages (message_id, conversation_id, user_id,
+        parent_message_id, sender, is_created_by_user, text, content, model, endpoint,
+        token_count, error, unfinished, feedback, extra, created_at, updated_at)
+    SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17
+    WHERE EXISTS (SELECT 1 FROM conversations WHERE conversation_id = ?2 AND user_id = ?3)
+    ON CONFLICT DO NOTHING";
+
+pub const SHARED_LINK: &str = "INSERT INTO shared_links (share_id, user_id, conversation_id,
+        title, target_message_id, snapshot, created_at, updated_at)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING";
+
+pub const PRESET: &str = "INSERT INTO presets (preset_id, user_id, title, default_preset,
+        position, settings, created_at, updated_at)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING";
+
+pub const PROMPT_GROUP: &str = "INSERT INTO prompt_groups (id, name, oneliner, category, command,
+        production_id, author, author_name, number_of_generations, created_at, updated_at)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT DO NOTHING";
+
+pub const PROMPT: &str = "INSERT INTO prompts (id, group_id, author, prompt, type, created_at,
+        updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING";
+
+pub const MEMORY: &str = "INSERT INTO memories (id, user_id, agent_id, key, value, token_count,
+        updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING";
+
+pub const TOOL_FAVORITE: &str = "INSERT INTO tool_favorites (user_id, item_type, item_id,
+        created_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING";
+
+/// The one banner slot: a later-starting banner replaces an earlier one.
+pub const BANNER: &str = "INSERT INTO banner (slot, banner_id, message, display_from, display_to,
+        type, is_public, persistable, created_at, updated_at)
+    VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+    ON CONFLICT (slot) DO UPDATE SET banner_id = excluded.banner_id, message = excluded.message,
+        display_from = excluded.display_from, display_to = excluded.display_to,
+        type = excluded.type, is_public = excluded.is_public,
+        persistable = excluded.persistable, created_at = excluded.created_at,
+        updated_at = excluded.updated_at
+    WHERE excluded.display_from > banner.display_from";
+
+/// Does the account exist?
+pub fn user_exists(conn: &Connection, id: &str) -> rusqlite::Result<bool> {
+    conn.prepare_cached("SELECT 1 FROM users WHERE id = ?1")?
+        .exists([id])
+}
+
+/// Whether the row keyed `key` in `table` is there with `column = owner` (`Some(true)`), there
+/// with another owner (`Some(false)`), or not there (`None`). Only for the tables below.
+pub fn owned_by(
+    conn: &Connection,
+    table: Owned,
+    key: &str,
+    owner: &str,
+) -> rusqlite::Result<Option<bool>> {
+    let sql = match table {
+        Owned::User => "SELECT id = ?1 FROM users WHERE id = ?1 OR email = ?2",
+        Owned::Conversation => "SELECT user_id = ?2 FROM conversations WHERE conversation_id = ?1",
+        Owned::Message => "SELECT user_id = ?2 FROM messages WHERE message_id = ?1",
+        Owned::Preset => "SELECT user_id = ?2 FROM presets WHERE preset_id = ?1",
+        Owned::SharedLink => "SELECT user_id = ?2 FROM shared_links WHERE share_id = ?1",
+        Owned::Project => "SELECT user_id = ?2 FROM chat_projects WHERE id = ?1",
+        Owned::PromptGroup => "SELECT author = ?2 FROM prompt_groups WHERE id = ?1",
+        Owned::Prompt => "SELECT author = ?2 FROM prompts WHERE id = ?1",
+    };
+    conn.prepare_cached(sql)?
+        .query_row(params![key, owner], |r| r.get(0))
+        .optional()
+}
+
+/// The tables [`owned_by`] knows.
+#[derive(Clone, Copy)]
+pub enum Owned {
+    /// Keyed by id, "owned" by matching the email too (`owner` is the email).
+    User,
+    Conversation,
+    Message,
+    Preset,
+    SharedLink,
+    Project,
+    PromptGroup,
+    Prompt,
+}
+
+/// The owner of a conversation, if it exists.
+pub fn conversation_owner(conn: &Connection, id: &str) -> rusqlite::Result<Option<String>> {
+    conn.prepare_cached("SELECT user_id FROM conversations WHERE conversation_id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()
+}
+
+/// Does the role exist?
+pub fn role_exists(conn: &Connection, name: &str) -> rusqlite::Result<bool> {
+    conn.prepare_cached("SELECT 1 FROM roles WHERE name = ?1")?
+        .exists([name])
+}
+
+/// Does the person's project exist?
+pub fn project_of(conn: &Connection, id: &str, user: &str) -> rusqlite::Result<bool> {
+    conn.prepare_cached("SELECT 1 FROM chat_projects WHERE id = ?1 AND user_id = ?2")?
+        .exists([id, user])
+}
+
+/// Does the prompt group exist?
+pub fn prompt_group_exists(conn: &Connection, id: &str) -> rusqlite::Result<bool> {
+    conn.prepare_cached("SELECT 1 FROM prompt_groups WHERE id = ?1")?
+        .exists([id])
+}
+
+/// The banner shown now, if any.
+pub fn banner_id(conn: &Connection) -> rusqlite::Result<Option<String>> {
+    conn.prepare_cached("SELECT banner_id FROM banner WHERE slot = 1")?
+        .query_row([], |r| r.get(0))
+        .optional()
+}

@@ -1,0 +1,358 @@
+//! `librechat migrate-from-librechat DIR`: a whole LibreChat deployment, read from its MongoDB
+//! backup (`mongodump` or `mongoexport`), brought into this server's database.
+//!
+//! Every collection is read as a stream, one document at a time, in the order its references
+//! need ([`PASSES`]: users before their conversations, conversations before their messages).
+//! Each document keeps LibreChat's ids, so links, shared links and client caches keep working,
+//! and is written with "insert unless present": running the command twice imports nothing the
+//! second time. Writes go in batches of [`BATCH`] documents, one transaction each.
+//!
+//! Nothing is dropped silently: a document that cannot come over is counted with its reason in
+//! the [`report::Report`], and a collection this server has no place for is listed there.
+
+mod bson;
+mod collections;
+pub mod creds;
+mod doc;
+mod extjson;
+pub mod report;
+mod source;
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context;
+use rusqlite::Connection;
+
+use crate::auth::crypto::Cipher;
+use creds::LibreChatKeys;
+use doc::Doc;
+use report::{Counts, NotImported, Report, Skip};
+
+/// Documents written per transaction.
+const BATCH: u64 = 10_000;
+
+pub struct Options {
+    /// The `mongodump` or `mongoexport` folder.
+    pub dir: PathBuf,
+    /// This server's database file (created when missing).
+    pub database: PathBuf,
+    /// LibreChat's `CREDS_KEY`/`CREDS_IV`, for the secrets it encrypted.
+    pub keys: Option<LibreChatKeys>,
+    /// This server's `CREDS_KEY`, which seals the secrets again.
+    pub creds_key: String,
+    pub dry_run: bool,
+}
+
+/// What a mapper did with one document.
+pub enum Outcome {
+    Imported,
+    Present,
+}
+
+/// Why a mapper did not import one document.
+pub enum Failure {
+    Skip(Skip),
+    /// The database failed (not the document): the migration stops.
+    Fatal(rusqlite::Error),
+}
+
+impl From<Skip> for Failure {
+    fn from(s: Skip) -> Self {
+        Failure::Skip(s)
+    }
+}
+
+impl From<rusqlite::Error> for Failure {
+    /// A constraint the document breaks is the document's fault; anything else is not.
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::ConstraintViolation) => Failure::Skip(Skip::new(
+                "refused",
+                format!("the database refused it: {e}"),
+            )),
+            _ => Failure::Fatal(e),
+        }
+    }
+}
+
+impl From<crate::db::DbError> for Failure {
+    fn from(e: crate::db::DbError) -> Self {
+        match e {
+            crate::db::DbError::Sqlite(e) => e.into(),
+            other => Failure::Skip(Skip::new("refused", other.to_string())),
+        }
+    }
+}
+
+pub type Mapped = Result<Outcome, Failure>;
+
+/// What one pass learns for the later ones.
+#[derive(Default)]
+pub struct Learned {
+    /// `_id`s of LibreChat messages the shared links name, and the `messageId`s they became.
+    pub shared_message_ids: HashMap<String, Option<String>>,
+    /// Users whose import was refused, so their documents are skipped with the reason.
+    pub refused_users: HashSet<String>,
+    /// Secrets sealed again, by kind.
+    pub resealed: HashMap<&'static str, u64>,
+}
+
+/// Everything a mapper may use.
+pub struct Ctx<'a> {
+    pub conn: &'a Connection,
+    pub cipher: Cipher,
+    pub keys: Option<&'a LibreChatKeys>,
+    pub learned: Learned,
+}
+
+impl Ctx<'_> {
+    /// Fails with `user_not_found` unless `user` is an account here.
+    pub fn user_exists(&self, user: &str) -> Result<(), Failure> {
+        if crate::db::from_librechat::user_exists(self.conn, user)? {
+            return Ok(());
+        }
+        let why = if self.learned.refused_users.contains(user) {
+            format!("its user {user} was not imported")
+        } else {
+            format!("its user {user} does not exist")
+        };
+        Err(Skip::new("user_not_found", why).into())
+    }
+
+    /// Decrypts one of LibreChat's secrets and seals it our way.
+    pub fn reseal(
+        &mut self,
+        what: &'static str,
+        stored: &str,
+        fixed_iv: bool,
+    ) -> Result<String, Skip> {
+        let plain = self.decrypt(what, stored, fixed_iv)?;
+        *self.learned.resealed.entry(what).or_default() += 1;
+        Ok(self.cipher.encrypt(&plain))
+    }
+
+    pub fn decrypt(&self, what: &str, stored: &str, fixed_iv: bool) -> Result<String, Skip> {
+        let encrypted = fixed_iv || stored.contains(':');
+        match self.keys {
+            None if encrypted => Err(Skip::new(
+                "no_creds_key",
+                format!(
+                    "its {what} is encrypted and LibreChat's CREDS_KEY was not given (--librechat-env)"
+                ),
+            )),
+            None => Ok(stored.to_owned()),
+            Some(k) => k.decrypt(stored, fixed_iv).map_err(|why| {
+                Skip::new(
+                    "cannot_decrypt",
+                    format!("its {what} cannot be decrypted: {why}"),
+                )
+            }),
+        }
+    }
+}
+
+type Mapper = fn(&mut Ctx, &mut Doc) -> Mapped;
+
+/// The collections imported, in the order their references need.
+const PASSES: &[(&str, Mapper)] = &[
+    ("roles", collections::accounts::role),
+    ("users", collections::accounts::user),
+    ("balances", collections::accounts::balance),
+    ("transactions", collections::accounts::transaction),
+    ("keys", collections::accounts::user_key),
+    ("pluginauths", collections::accounts::plugin_auth),
+    ("chatprojects", collections::library::project),
+    ("conversationtags", collections::chats::tag),
+    ("conversations", collections::chats::conversation),
+    ("messages", collections::chats::message),
+    ("sharedlinks", collections::chats::shared_link),
+    ("presets", collections::library::preset),
+    ("promptgroups", collections::library::prompt_group),
+    ("prompts", collections::library::prompt),
+    ("memoryentries", collections::library::memory),
+    ("toolfavorites", collections::library::tool_favorite),
+    ("banners", collections::library::banner),
+];
+
+/// Collections read before their pass, for what later passes need from them.
+type Prescan = fn(&mut Learned, &mut Doc);
+
+const PRESCANS: &[(&str, Prescan)] = &[("sharedlinks", collections::chats::prescan_shared_link)];
+
+/// LibreChat collections with no place here, and what that means for the admin.
+const NOT_HERE: &[(&str, &str)] = &[
+    ("sessions", "sign-in sessions: people sign in again"),
+    (
+        "tokens",
+        "short-lived sign-in, reset and OAuth tokens: people verify or connect again",
+    ),
+    (
+        "assistants",
+        "OpenAI Assistants are not supported by this server",
+    ),
+    (
+        "agentapikeys",
+        "only hashes of agent API keys are stored: people create new keys",
+    ),
+    ("skills", "skills are not supported yet"),
+    ("skillfiles", "skills are not supported yet"),
+    ("auditlogs", "LibreChat's audit log is not carried over"),
+    (
+        "configs",
+        "admin configuration overrides: set them in librechat.yaml",
+    ),
+    ("systemgrants", "system grants have no equivalent here"),
+    (
+        "projects",
+        "the old global project: share prompts and agents through access instead",
+    ),
+];
+
+/// Runs the migration and says what it did.
+pub fn run(opts: &Options) -> anyhow::Result<Report> {
+    let started = Instant::now();
+    let found = source::find(&opts.dir)?;
+    let scratch;
+    let database = if opts.dry_run {
+        // A dry run imports into a throwaway copy: the report is exactly a real run's.
+        scratch = Scratch::new()?;
+        let copy = scratch.0.join("librechat.db");
+        if opts.database.is_file() {
+            crate::db::backup_to(&opts.database, &copy)?;
+        }
+        copy
+    } else {
+        opts.database.clone()
+    };
+    // Opening through the pool applies the migrations; the import then has its own connection.
+    drop(crate::db::Db::open(&database)?);
+    let conn = Connection::open(&database)?;
+    crate::db::configure(&conn)?;
+    let mut ctx = Ctx {
+        conn: &conn,
+        cipher: Cipher::new(&opts.creds_key),
+        keys: opts.keys.as_ref(),
+        learned: Learned::default(),
+    };
+    let mut report = Report {
+        source: opts.dir.display().to_string(),
+        dry_run: opts.dry_run,
+        ..Report::default()
+    };
+    for (name, prescan) in PRESCANS {
+        if let Some(c) = found.get(*name) {
+            // Problems are reported by the pass itself.
+            let _ = source::read(c, &mut |d| {
+                if let Ok(m) = d {
+                    prescan(&mut ctx.learned, &mut Doc(m));
+                }
+            });
+        }
+    }
+    for (name, mapper) in PASSES {
+        if let Some(c) = found.get(*name) {
+            let counts = pass(&mut ctx, c, *mapper)?;
+            report.collections.insert((*name).to_owned(), counts);
+        }
+    }
+    for (name, c) in &found {
+        if PASSES.iter().any(|(n, _)| n == name) {
+            continue;
+        }
+        let why = NOT_HERE
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or("not a LibreChat collection this server knows", |(_, w)| w);
+        let mut documents = 0;
+        let _ = source::read(c, &mut |_| documents += 1);
+        report.not_imported.insert(
+            name.clone(),
+            NotImported {
+                documents,
+                why: why.to_owned(),
+            },
+        );
+    }
+    let mut sealed: Vec<String> = ctx
+        .learned
+        .resealed
+        .iter()
+        .map(|(k, v)| format!("{v} {k}"))
+        .collect();
+    if !sealed.is_empty() {
+        sealed.sort();
+        report.notes.push(format!(
+            "secrets decrypted with LibreChat's CREDS_KEY and sealed again with this server's (AES-256-GCM): {}",
+            sealed.join(", ")
+        ));
+    }
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+/// Reads one collection through its mapper, in batches of [`BATCH`] documents.
+fn pass(ctx: &mut Ctx, c: &source::Collection, mapper: Mapper) -> anyhow::Result<Counts> {
+    let started = Instant::now();
+    let mut counts = Counts::default();
+    let mut fatal = None;
+    ctx.conn.execute_batch("BEGIN")?;
+    let read = source::read(c, &mut |d| {
+        if fatal.is_some() {
+            return;
+        }
+        counts.read += 1;
+        let mut doc = match d {
+            Ok(m) => Doc(m),
+            Err(why) => return counts.skip("", Skip::new("malformed", why)),
+        };
+        let id = doc.id();
+        match mapper(ctx, &mut doc) {
+            Ok(Outcome::Imported) => counts.imported += 1,
+            Ok(Outcome::Present) => counts.already_present += 1,
+            Err(Failure::Skip(s)) => counts.skip(&id, s),
+            Err(Failure::Fatal(e)) => fatal = Some(e),
+        }
+        if counts.read % BATCH == 0
+            && let Err(e) = ctx.conn.execute_batch("COMMIT; BEGIN")
+        {
+            fatal = Some(e);
+        }
+    });
+    if let Some(e) = fatal {
+        let _ = ctx.conn.execute_batch("ROLLBACK");
+        return Err(anyhow::Error::new(e).context(format!(
+            "the database failed while importing {}",
+            c.path.display()
+        )));
+    }
+    ctx.conn.execute_batch("COMMIT")?;
+    if let Err(stop) = read {
+        counts.stopped = Some(stop.to_string());
+    }
+    counts.seconds = started.elapsed().as_secs_f64();
+    Ok(counts)
+}
+
+/// A folder in the system's temporary folder, removed with everything in it when dropped.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new() -> anyhow::Result<Self> {
+        let path = std::env::temp_dir().join(format!(
+            "librechat-migrate-dry-run-{}-{}",
+            std::process::id(),
+            crate::db::new_object_id()
+        ));
+        std::fs::create_dir_all(&path)
+            .with_context(|| format!("cannot make {} for the dry run", path.display()))?;
+        Ok(Self(path))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
