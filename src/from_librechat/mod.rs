@@ -255,6 +255,7 @@ pub fn run(opts: &Options) -> anyhow::Result<Report> {
         if let Some(c) = found.get(*name) {
             let counts = pass(&mut ctx, c, *mapper)?;
             report.collections.insert((*name).to_owned(), counts);
+            report.order.push((*name).to_owned());
         }
     }
     for (name, c) in &found {

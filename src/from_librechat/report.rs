@@ -14,6 +14,9 @@ pub struct Report {
     pub source: String,
     pub dry_run: bool,
     pub collections: BTreeMap<String, Counts>,
+    /// The collections in the order they were imported, for the printed report.
+    #[serde(skip)]
+    pub order: Vec<String>,
     /// Collections this server has no place for, with their document counts.
     pub not_imported: BTreeMap<String, NotImported>,
     /// Notes for the admin: secrets re-encrypted, files left in cloud storage, search rebuilt.
@@ -80,7 +83,11 @@ impl Report {
         } else {
             "imported"
         };
-        for (name, c) in &self.collections {
+        for (name, c) in self
+            .order
+            .iter()
+            .filter_map(|n| self.collections.get(n).map(|c| (n, c)))
+        {
             let rate = if c.seconds > 0.5 {
                 format!("  ({:.0}/s)", c.read as f64 / c.seconds)
             } else {
