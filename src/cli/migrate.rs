@@ -31,11 +31,18 @@ pub struct MigrateArgs {
 pub fn run(env: Env, overrides: Overrides, args: MigrateArgs) -> anyhow::Result<ExitCode> {
     crate::logging::init(&env, "warn").map_err(anyhow::Error::msg)?;
     // Secrets are kept (made if missing): what is sealed now must open when the server starts.
-    let settings = Settings::load(&env, &overrides, true)?;
-    std::fs::create_dir_all(&settings.data_dir)
-        .with_context(|| format!("cannot create {}", settings.data_dir.display()))?;
+    // A dry run writes nothing, not even them.
+    let settings = Settings::load(&env, &overrides, !args.dry_run)?;
+    if !args.dry_run {
+        std::fs::create_dir_all(&settings.data_dir)
+            .with_context(|| format!("cannot create {}", settings.data_dir.display()))?;
+    }
     // The server must not run meanwhile: the import writes under it.
-    let _lock = super::serve::lock_data_dir(&settings.data_dir)?;
+    let _lock = if settings.data_dir.is_dir() {
+        Some(super::serve::lock_data_dir(&settings.data_dir)?)
+    } else {
+        None
+    };
     let keys = match &args.librechat_env {
         Some(path) => {
             let text = std::fs::read_to_string(path)

@@ -10,6 +10,7 @@ use serde::Serialize;
 const KEPT_REASONS: usize = 100;
 
 #[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Report {
     pub source: String,
     pub dry_run: bool,
