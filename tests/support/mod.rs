@@ -26,6 +26,7 @@ pub mod fake_tools;
 pub mod fake_wolfram;
 pub mod file_search;
 pub mod filler;
+pub mod librechat_dump;
 pub mod mcp;
 pub mod mcp_peers;
 pub mod memory_agent;
