@@ -58,7 +58,13 @@ fn main() {
         if let Ok(s) = std::fs::read_to_string(&status_file)
             && let Some(line) = s.lines().find(|l| l.starts_with("VmHWM:"))
         {
-            peak_kb = peak_kb.max(line.split_whitespace().nth(1).unwrap_or("0").parse().unwrap_or(0));
+            peak_kb = peak_kb.max(
+                line.split_whitespace()
+                    .nth(1)
+                    .unwrap_or("0")
+                    .parse()
+                    .unwrap_or(0),
+            );
         }
         std::thread::sleep(Duration::from_millis(20));
     };
@@ -70,7 +76,10 @@ fn main() {
     let report: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&report_file).unwrap()).unwrap();
     let m = &report["collections"]["messages"];
-    let (imported, secs) = (m["imported"].as_u64().unwrap(), m["seconds"].as_f64().unwrap());
+    let (imported, secs) = (
+        m["imported"].as_u64().unwrap(),
+        m["seconds"].as_f64().unwrap(),
+    );
     assert_eq!(imported as usize, messages, "every message comes over");
     println!(
         "messages pass: {imported} in {secs:.1} s = {:.0} messages/s; whole run {whole:.1} s \
@@ -147,7 +156,10 @@ fn write_dump(dir: &Path, messages: usize) -> u64 {
                 "__v": 0,
             };
             if !by_user && i % 4 == 1 {
-                d.insert("content", vec![Bson::Document(doc! {"type": "text", "text": &body})]);
+                d.insert(
+                    "content",
+                    vec![Bson::Document(doc! {"type": "text", "text": &body})],
+                );
                 d.insert("text", "");
             }
             msgs.put(d);

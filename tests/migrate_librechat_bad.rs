@@ -43,7 +43,10 @@ fn migrate(home: &Path, dump: &Path, extra: &[&str]) -> Value {
 
 fn counts(report: &Value, collection: &str) -> (u64, u64, u64, u64) {
     let c = &report["collections"][collection];
-    let n = |k: &str| c[k].as_u64().unwrap_or_else(|| panic!("{collection}.{k}: {c}"));
+    let n = |k: &str| {
+        c[k].as_u64()
+            .unwrap_or_else(|| panic!("{collection}.{k}: {c}"))
+    };
     (n("read"), n("imported"), n("alreadyPresent"), n("skipped"))
 }
 
@@ -67,8 +70,8 @@ fn damaged_dump() -> Dump {
     let alice = ObjectId::new();
     let hash = bcrypt::hash("alice password", 4).unwrap();
     let user = doc! {"_id": alice, "email": "Alice@Example.org", "password": &hash,
-        "provider": "local", "role": "USER", "name": "Alice", "username": "alice",
-        "createdAt": DateTime::now(), "updatedAt": DateTime::now()};
+    "provider": "local", "role": "USER", "name": "Alice", "username": "alice",
+    "createdAt": DateTime::now(), "updatedAt": DateTime::now()};
     write(
         &dump.join("users.bson"),
         &[
@@ -86,15 +89,15 @@ fn damaged_dump() -> Dump {
         &dump.join("conversations.bson"),
         &[
             doc! {"conversationId": convo, "user": alice.to_hex(), "title": "Kept",
-                "endpoint": "openAI", "createdAt": DateTime::now()},
+            "endpoint": "openAI", "createdAt": DateTime::now()},
             doc! {"conversationId": "c-orphan", "user": ObjectId::new().to_hex(), "title": "Orphan"},
             doc! {"conversationId": 42, "user": alice.to_hex()},
         ],
     );
     let message = |i: u32, parent: &str| {
         doc! {"_id": ObjectId::new(), "messageId": format!("m{i}"), "conversationId": convo,
-            "user": alice.to_hex(), "parentMessageId": parent, "text": format!("message {i}"),
-            "isCreatedByUser": i % 2 == 0, "createdAt": DateTime::now()}
+        "user": alice.to_hex(), "parentMessageId": parent, "text": format!("message {i}"),
+        "isCreatedByUser": i % 2 == 0, "createdAt": DateTime::now()}
     };
     let mut bytes = write(
         &dump.join("messages.bson"),
@@ -102,9 +105,9 @@ fn damaged_dump() -> Dump {
             message(1, "00000000-0000-0000-0000-000000000000"),
             message(2, "m1"),
             doc! {"_id": ObjectId::new(), "messageId": "m-lost", "conversationId": "c-missing",
-                "user": alice.to_hex(), "text": "no conversation"},
+            "user": alice.to_hex(), "text": "no conversation"},
             doc! {"_id": ObjectId::new(), "messageId": Bson::Int32(7), "conversationId": convo,
-                "user": alice.to_hex()},
+            "user": alice.to_hex()},
             message(3, "m2"),
         ],
     );
@@ -113,10 +116,7 @@ fn damaged_dump() -> Dump {
     message(4, "m3").to_writer(&mut tail).unwrap();
     bytes.extend_from_slice(&tail[..tail.len() / 2]);
     std::fs::write(dump.join("messages.bson"), &bytes).unwrap();
-    write(
-        &dump.join("foo.bson"),
-        &[doc! {"a": 1}, doc! {"a": 2}],
-    );
+    write(&dump.join("foo.bson"), &[doc! {"a": 1}, doc! {"a": 2}]);
     write(&dump.join("sessions.bson"), &[doc! {"user": alice}]);
     std::fs::write(
         dump.join("users.metadata.json"),
@@ -150,7 +150,9 @@ fn bad_documents_are_reported_and_their_neighbours_come_over() {
     assert_eq!(counts(&report, "messages"), (5, 3, 0, 2), "{report}");
     let why = reasons(&report, "messages");
     assert!(why.contains("c-missing was not imported"), "{why}");
-    let stopped = report["collections"]["messages"]["stopped"].as_str().unwrap();
+    let stopped = report["collections"]["messages"]["stopped"]
+        .as_str()
+        .unwrap();
     assert!(stopped.contains("truncated"), "{stopped}");
     assert_eq!(report["notImported"]["foo"]["documents"], 2, "{report}");
     assert_eq!(report["notImported"]["sessions"]["documents"], 1);

@@ -19,7 +19,8 @@ pub struct AccessRole {
 
 const VIEWER: u8 = VIEW;
 const EDITOR: u8 = VIEW | EDIT;
-const OWNER: u8 = VIEW | EDIT | DELETE | SHARE;
+/// Every permission: what the author of a resource holds.
+pub const OWNER: u8 = VIEW | EDIT | DELETE | SHARE;
 
 const fn role(
     id: &'static str,

@@ -79,6 +79,12 @@ pub const PROMPT_GROUP: &str = "INSERT INTO prompt_groups (id, name, oneliner, c
         production_id, author, author_name, number_of_generations, created_at, updated_at)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT DO NOTHING";
 
+/// The author owns what they made (LibreChat grants the same entry; older versions had none).
+/// `?2` is the resource type, `?4` its owner role (`promptGroup_owner`, `agent_owner`, ...).
+pub const OWNER_GRANT: &str = "INSERT INTO acl_entries (id, resource_type, resource_id,
+        principal_type, principal_id, role_id, perm_bits, granted_by, granted_at)
+    VALUES (?1, ?2, ?3, 'user', ?5, ?4, ?6, ?5, ?7) ON CONFLICT DO NOTHING";
+
 pub const PROMPT: &str = "INSERT INTO prompts (id, group_id, author, prompt, type, created_at,
         updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING";
 

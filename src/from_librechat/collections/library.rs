@@ -105,7 +105,21 @@ pub fn prompt_group(ctx: &mut Ctx, d: &mut Doc) -> Mapped {
             &updated,
         ],
     )?;
-    settle(ctx, row, Owned::PromptGroup, &id, &author)
+    let outcome = settle(ctx, row, Owned::PromptGroup, &id, &author)?;
+    insert(
+        ctx.conn,
+        sql::OWNER_GRANT,
+        &[
+            &crate::db::new_object_id(),
+            &"promptGroup",
+            &id,
+            &"promptGroup_owner",
+            &author,
+            &crate::access::roles::OWNER,
+            &created,
+        ],
+    )?;
+    Ok(outcome)
 }
 
 /// One version of a prompt group's text.
