@@ -97,7 +97,7 @@ fn damaged_dump() -> Dump {
     let message = |i: u32, parent: &str| {
         doc! {"_id": ObjectId::new(), "messageId": format!("m{i}"), "conversationId": convo,
         "user": alice.to_hex(), "parentMessageId": parent, "text": format!("message {i}"),
-        "isCreatedByUser": i % 2 == 0, "createdAt": DateTime::now()}
+        "isCreatedByUser": i.is_multiple_of(2), "createdAt": DateTime::now()}
     };
     let mut bytes = write(
         &dump.join("messages.bson"),
