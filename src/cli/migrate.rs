@@ -23,6 +23,12 @@ pub struct MigrateArgs {
     /// Also write the report as JSON to FILE
     #[arg(long, value_name = "FILE")]
     report: Option<PathBuf>,
+    /// LibreChat's `uploads/` folder, where the bytes of its local files are
+    #[arg(long, value_name = "DIR")]
+    uploads: Option<PathBuf>,
+    /// LibreChat's `client/public/images/` folder, where its local images and avatars are
+    #[arg(long, value_name = "DIR")]
+    images: Option<PathBuf>,
     /// Leave rebuilding the search index to the server's next start
     #[arg(long)]
     no_reindex: bool,
@@ -57,6 +63,9 @@ pub fn run(env: Env, overrides: Overrides, args: MigrateArgs) -> anyhow::Result<
         keys,
         creds_key: settings.secrets.creds_key.value.expose().to_owned(),
         dry_run: args.dry_run,
+        uploads: args.uploads,
+        images: args.images,
+        files_dir: settings.files_dir(),
     };
     let mut report = from_librechat::run(&opts)?;
     if !args.dry_run {

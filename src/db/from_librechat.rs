@@ -179,3 +179,96 @@ pub fn banner_id(conn: &Connection) -> rusqlite::Result<Option<String>> {
         .query_row([], |r| r.get(0))
         .optional()
 }
+
+/// A file's record; its bytes were stored first (under `storage_key`).
+pub const FILE: &str = "INSERT INTO files (file_id, user_id, temp_file_id, filename, filepath,
+        storage_key, bytes, type, width, height, source, context, usage, conversation_id,
+        message_id, text, embedded, created_at, updated_at)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
+    ON CONFLICT DO NOTHING";
+
+/// A file already here: whether `owner` owns it, its `filepath`, and whether it is attached to
+/// no message.
+pub fn file_here(
+    conn: &Connection,
+    file_id: &str,
+    owner: &str,
+) -> rusqlite::Result<Option<(bool, String, bool)>> {
+    conn.prepare_cached(
+        "SELECT user_id = ?2, filepath, message_id IS NULL FROM files WHERE file_id = ?1",
+    )?
+    .query_row(params![file_id, owner], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+    })
+    .optional()
+}
+
+/// What a message's `files` entry shows of a file: name, type, size, source, width, height.
+pub type FileCard = (String, String, i64, String, Option<i64>, Option<i64>);
+
+pub fn file_card(conn: &Connection, file_id: &str) -> rusqlite::Result<Option<FileCard>> {
+    conn.prepare_cached(
+        "SELECT filename, type, bytes, source, width, height FROM files WHERE file_id = ?1",
+    )?
+    .query_row([file_id], |r| {
+        Ok((
+            r.get(0)?,
+            r.get(1)?,
+            r.get(2)?,
+            r.get(3)?,
+            r.get(4)?,
+            r.get(5)?,
+        ))
+    })
+    .optional()
+}
+
+/// Attaches the owner's file to a message that carries it, unless it is attached already.
+pub fn attach_file(
+    conn: &Connection,
+    file_id: &str,
+    owner: &str,
+    message_id: &str,
+) -> rusqlite::Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE files SET message_id = ?3
+              WHERE file_id = ?1 AND user_id = ?2 AND message_id IS NULL",
+        )?
+        .execute(params![file_id, owner, message_id])?
+        == 1)
+}
+
+/// Takes a file attached to no message out of the sweeper's reach (which removes uploads
+/// for messages never sent): it becomes a plain upload with no context, as LibreChat's older
+/// files are.
+pub fn keep_unattached(conn: &Connection, file_id: &str) -> rusqlite::Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE files SET context = NULL
+              WHERE file_id = ?1 AND message_id IS NULL AND context = 'message_attachment'",
+        )?
+        .execute([file_id])?
+        == 1)
+}
+
+/// Accounts whose picture is a LibreChat upload (`/images/<user>/avatar-<time>.<ext>`) that
+/// no avatar file here shows: `(user, avatar)`.
+pub fn librechat_avatars(conn: &Connection) -> rusqlite::Result<Vec<(String, String)>> {
+    let mut stmt = conn.prepare(
+        "SELECT u.id, u.avatar FROM users u WHERE u.avatar LIKE '/images/%/avatar-%'
+            AND NOT EXISTS (SELECT 1 FROM files f WHERE f.user_id = u.id
+                 AND f.context = 'avatar' AND instr(u.avatar, f.filepath) = 1)
+          ORDER BY u.id",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    rows.collect()
+}
+
+/// Shows `url` as the account's picture, if it still shows `was`.
+pub fn set_avatar(conn: &Connection, user: &str, was: &str, url: &str) -> rusqlite::Result<bool> {
+    Ok(conn.execute(
+        "UPDATE users SET avatar = ?3 WHERE id = ?1 AND avatar = ?2",
+        params![user, was, url],
+    )? == 1)
+}

@@ -84,6 +84,24 @@ impl Storage {
         }
     }
 
+    /// Stores what `from` reads, streamed (never held whole); returns the key and the size.
+    /// Blocking: for the command line (`migrate-from-librechat`), not for request handlers.
+    pub fn copy_in(&self, from: &mut dyn io::Read) -> io::Result<(String, u64)> {
+        match self {
+            Storage::Local(d) => d.copy_in(from),
+        }
+    }
+
+    /// Removes `key` (blocking); one already gone is not an error.
+    pub fn discard(&self, key: &str) -> io::Result<()> {
+        match self {
+            Storage::Local(d) => match std::fs::remove_file(d.path_of(key)?) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+                _ => Ok(()),
+            },
+        }
+    }
+
     /// Keys stored longer ago than `age`, and leftover partial uploads that old (removed
     /// here). Blocking: for the sweeper's thread.
     pub fn stale_keys(&self, age: Duration) -> io::Result<Vec<String>> {
@@ -187,6 +205,29 @@ impl LocalDisk {
         })?;
         let received = incoming.finish().await?;
         self.keep(received).await
+    }
+
+    fn copy_in(&self, from: &mut dyn io::Read) -> io::Result<(String, u64)> {
+        let tmp = self
+            .root
+            .join("tmp")
+            .join(uuid::Uuid::new_v4().simple().to_string());
+        let copied = (|| {
+            let mut file = std::fs::File::create(&tmp)?;
+            let n = io::copy(from, &mut file)?;
+            file.sync_all()?;
+            let key = new_key();
+            let to = self.root.join(&key);
+            if let Some(dir) = to.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            std::fs::rename(&tmp, &to)?;
+            Ok((key, n))
+        })();
+        if copied.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        copied
     }
 
     fn stale_keys(&self, age: Duration) -> io::Result<Vec<String>> {

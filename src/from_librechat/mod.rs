@@ -43,6 +43,11 @@ pub struct Options {
     /// This server's `CREDS_KEY`, which seals the secrets again.
     pub creds_key: String,
     pub dry_run: bool,
+    /// LibreChat's `uploads/` and `client/public/images/` folders, for the bytes of files.
+    pub uploads: Option<PathBuf>,
+    pub images: Option<PathBuf>,
+    /// This server's file storage (`files/` in the data folder), where those bytes go.
+    pub files_dir: PathBuf,
 }
 
 /// What a mapper did with one document.
@@ -97,6 +102,8 @@ pub struct Learned {
     pub refused_users: HashSet<String>,
     /// Secrets sealed again, by kind.
     pub resealed: HashMap<&'static str, u64>,
+    /// Files brought over (where they are now), and those left in cloud storage.
+    pub files: collections::files::Seen,
 }
 
 /// Everything a mapper may use.
@@ -105,6 +112,8 @@ pub struct Ctx<'a> {
     pub cipher: Cipher,
     pub keys: Option<&'a LibreChatKeys>,
     pub learned: Learned,
+    /// Where files' bytes come from and go.
+    pub files: collections::files::Bytes,
 }
 
 impl Ctx<'_> {
@@ -164,6 +173,7 @@ const PASSES: &[(&str, Mapper)] = &[
     ("keys", collections::accounts::user_key),
     ("pluginauths", collections::accounts::plugin_auth),
     ("chatprojects", collections::library::project),
+    ("files", collections::files::file),
     ("conversationtags", collections::chats::tag),
     ("conversations", collections::chats::conversation),
     ("messages", collections::chats::message),
@@ -235,6 +245,12 @@ pub fn run(opts: &Options) -> anyhow::Result<Report> {
         cipher: Cipher::new(&opts.creds_key),
         keys: opts.keys.as_ref(),
         learned: Learned::default(),
+        files: collections::files::Bytes::new(
+            opts.uploads.as_deref(),
+            opts.images.as_deref(),
+            &opts.files_dir,
+            opts.dry_run,
+        )?,
     };
     let mut report = Report {
         source: opts.dir.display().to_string(),
@@ -258,6 +274,15 @@ pub fn run(opts: &Options) -> anyhow::Result<Report> {
             report.order.push((*name).to_owned());
         }
     }
+    if let Some(counts) = collections::files::avatars(&mut ctx)? {
+        report.collections.insert("avatars".into(), counts);
+    }
+    report
+        .notes
+        .extend(collections::files::settle_files(&mut ctx)?);
+    let seen = std::mem::take(&mut ctx.learned.files);
+    report.remote_files = seen.remote;
+    report.remote_files_count = seen.remote_count;
     for (name, c) in &found {
         if PASSES.iter().any(|(n, _)| n == name) {
             continue;

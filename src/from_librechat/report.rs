@@ -22,7 +22,20 @@ pub struct Report {
     pub not_imported: BTreeMap<String, NotImported>,
     /// Notes for the admin: secrets re-encrypted, files left in cloud storage, search rebuilt.
     pub notes: Vec<String>,
+    /// Files kept in cloud storage (S3, Firebase, Azure Blob, CloudFront), not copied: the
+    /// first ones, for a second step; `remote_files_count` counts them all.
+    pub remote_files: Vec<RemoteFile>,
+    pub remote_files_count: u64,
     pub seconds: f64,
+}
+
+/// A file whose bytes LibreChat kept in cloud storage.
+#[derive(Debug, Serialize)]
+pub struct RemoteFile {
+    pub file_id: String,
+    pub user: String,
+    pub source: String,
+    pub filepath: String,
 }
 
 #[derive(Debug, Serialize)]

@@ -153,10 +153,10 @@ pub fn message(ctx: &mut Ctx, d: &mut Doc) -> Mapped {
         .text("sender")?
         .unwrap_or_else(|| if by_user { "User" } else { "Assistant" }.into());
     let text = d.text("text")?.unwrap_or_default();
-    let content = d
-        .json("content")
-        .filter(Value::is_array)
-        .map(|v| v.to_string());
+    let mut content = d.json("content").filter(Value::is_array);
+    // Files brought over are fetched from their places here.
+    let carried = super::files::relink(ctx, d.0.get_mut("files"), content.as_mut())?;
+    let content = content.map(|v| v.to_string());
     let feedback = d
         .json("feedback")
         .filter(Value::is_object)
@@ -203,7 +203,9 @@ pub fn message(ctx: &mut Ctx, d: &mut Doc) -> Mapped {
         };
         return Err(Skip::new("conversation_not_found", why).into());
     }
-    settle(ctx, row, Owned::Message, &id, &user)
+    let outcome = settle(ctx, row, Owned::Message, &id, &user)?;
+    super::files::carried_by(ctx, carried, &id, &user);
+    Ok(outcome)
 }
 
 /// Notes the messages shared links name, so the messages pass can say what they became.

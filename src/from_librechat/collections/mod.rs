@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod chats;
+pub mod files;
 pub mod library;
 
 use super::report::Skip;
