@@ -311,18 +311,21 @@ fn write_dump(dir: &Path) {
     }
 }
 
-/// Runs the migration on the test server's folder; the report's JSON.
+/// Runs the migration on the test server's folder (with LibreChat's keys when its .env is
+/// there); the report's JSON.
 fn migrate(dir: &Path) -> Value {
     let report = dir.join("report.json");
-    let out = run(librechat(dir)
-        .arg("migrate-from-librechat")
+    let mut cmd = librechat(dir);
+    cmd.arg("migrate-from-librechat")
         .arg(dir.join("dump"))
-        .arg("--librechat-env")
-        .arg(dir.join("librechat.env"))
         .arg("--report")
         .arg(&report)
         .env("LIBRECHAT_DATA_DIR", dir.join("data"))
-        .env("CONFIG_PATH", dir.join("librechat.yaml")));
+        .env("CONFIG_PATH", dir.join("librechat.yaml"));
+    if dir.join("librechat.env").exists() {
+        cmd.arg("--librechat-env").arg(dir.join("librechat.env"));
+    }
+    let out = run(&mut cmd);
     assert!(
         out.status.success(),
         "{}{}",
@@ -525,4 +528,22 @@ async fn agents_actions_sharing_groups_and_mcp_servers_come_over_and_work() {
         .unwrap();
     assert_eq!(call_id, "call_abc");
     server.stop().await;
+}
+
+#[test]
+fn without_librechat_keys_encrypted_credentials_are_refused_with_their_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write_dump(&root.join("dump"));
+    std::fs::write(root.join("librechat.yaml"), "version: 1.2.8\n").unwrap();
+    let report = migrate(root);
+    assert_eq!(counts(&report, "agents"), (2, 0, 1), "{report:#}");
+    assert_eq!(counts(&report, "actions"), (0, 0, 2), "{report:#}");
+    assert_eq!(skipped(&report, "actions", "no_creds_key"), 1);
+    assert_eq!(counts(&report, "mcpservers"), (0, 0, 1), "{report:#}");
+    assert_eq!(skipped(&report, "mcpservers", "no_creds_key"), 1);
+    // Access to the server that did not come over does not either.
+    assert_eq!(skipped(&report, "aclentries", "resource_not_found"), 2);
+    let words = report["collections"]["actions"]["reasons"].to_string();
+    assert!(words.contains("CREDS_KEY was not given"), "{words}");
 }
