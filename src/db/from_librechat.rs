@@ -79,12 +79,6 @@ pub const PROMPT_GROUP: &str = "INSERT INTO prompt_groups (id, name, oneliner, c
         production_id, author, author_name, number_of_generations, created_at, updated_at)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT DO NOTHING";
 
-/// The author owns what they made (LibreChat grants the same entry; older versions had none).
-/// `?2` is the resource type, `?4` its owner role (`promptGroup_owner`, `agent_owner`, ...).
-pub const OWNER_GRANT: &str = "INSERT INTO acl_entries (id, resource_type, resource_id,
-        principal_type, principal_id, role_id, perm_bits, granted_by, granted_at)
-    VALUES (?1, ?2, ?3, 'user', ?5, ?4, ?6, ?5, ?7) ON CONFLICT DO NOTHING";
-
 pub const PROMPT: &str = "INSERT INTO prompts (id, group_id, author, prompt, type, created_at,
         updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING";
 
@@ -104,6 +98,48 @@ pub const BANNER: &str = "INSERT INTO banner (slot, banner_id, message, display_
         persistable = excluded.persistable, created_at = excluded.created_at,
         updated_at = excluded.updated_at
     WHERE excluded.display_from > banner.display_from";
+
+pub const AGENT_CATEGORY: &str = "INSERT INTO agent_categories (value, label, description,
+        sort_order, is_active, custom) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING";
+
+pub const AGENT: &str = "INSERT INTO agents (object_id, id, name, description, instructions,
+        provider, model, model_parameters, artifacts, recursion_limit, tools, actions,
+        tool_resources, conversation_starters, agent_ids, edges, hide_sequential_outputs,
+        end_after_tools, avatar, support_contact, category, is_promoted, extra, author,
+        version_count, created_at, updated_at)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+        ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)
+    ON CONFLICT DO NOTHING";
+
+pub const AGENT_VERSION: &str = "INSERT INTO agent_versions (agent_id, idx, definition,
+        updated_by, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+    ON CONFLICT DO NOTHING";
+
+pub const ACTION: &str = "INSERT INTO actions (object_id, action_id, agent_id, user_id, metadata,
+        api_key, oauth_client_id, oauth_client_secret, created_at, updated_at)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT DO NOTHING";
+
+pub const MCP_SERVER: &str = "INSERT INTO mcp_servers (id, server_name, normalized_server_name,
+        config, author, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+    ON CONFLICT DO NOTHING";
+
+pub const GROUP: &str = "INSERT INTO groups (id, name, description, email, avatar, source,
+        id_on_the_source, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+    ON CONFLICT DO NOTHING";
+
+pub const GROUP_MEMBER: &str = "INSERT INTO group_members (group_id, user_id, added_at)
+    VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING";
+
+pub const ACL_ENTRY: &str = "INSERT INTO acl_entries (id, resource_type, resource_id,
+        principal_type, principal_id, role_id, perm_bits, granted_by, granted_at)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT DO NOTHING";
+
+/// A tool call, only of a message of the same owner.
+pub const TOOL_CALL: &str = "INSERT INTO tool_calls (id, user_id, conversation_id, message_id,
+        tool_id, call_id, result, part_index, created_at, updated_at)
+    SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10
+    WHERE EXISTS (SELECT 1 FROM messages WHERE message_id = ?4 AND user_id = ?2)
+    ON CONFLICT DO NOTHING";
 
 /// Does the account exist?
 pub fn user_exists(conn: &Connection, id: &str) -> rusqlite::Result<bool> {
@@ -128,6 +164,12 @@ pub fn owned_by(
         Owned::Project => "SELECT user_id = ?2 FROM chat_projects WHERE id = ?1",
         Owned::PromptGroup => "SELECT author = ?2 FROM prompt_groups WHERE id = ?1",
         Owned::Prompt => "SELECT author = ?2 FROM prompts WHERE id = ?1",
+        Owned::Agent => "SELECT author = ?2 FROM agents WHERE object_id = ?1",
+        Owned::Action => "SELECT user_id = ?2 FROM actions WHERE action_id = ?1",
+        Owned::McpServer => "SELECT author = ?2 FROM mcp_servers WHERE id = ?1",
+        Owned::ToolCall => "SELECT user_id = ?2 FROM tool_calls WHERE id = ?1",
+        Owned::Group => "SELECT name = ?2 FROM groups WHERE id = ?1",
+        Owned::AclEntry => "SELECT resource_id = ?2 FROM acl_entries WHERE id = ?1",
     };
     conn.prepare_cached(sql)?
         .query_row(params![key, owner], |r| r.get(0))
@@ -146,6 +188,16 @@ pub enum Owned {
     Project,
     PromptGroup,
     Prompt,
+    /// Keyed by `_id` (`object_id`), owned by its author.
+    Agent,
+    /// Keyed by `action_id`.
+    Action,
+    McpServer,
+    ToolCall,
+    /// "Owned" by its name.
+    Group,
+    /// "Owned" by its resource.
+    AclEntry,
 }
 
 /// The owner of a conversation, if it exists.
@@ -271,4 +323,71 @@ pub fn set_avatar(conn: &Connection, user: &str, was: &str, url: &str) -> rusqli
         "UPDATE users SET avatar = ?3 WHERE id = ?1 AND avatar = ?2",
         params![user, was, url],
     )? == 1)
+}
+
+/// Does the agent `agent_...` exist?
+pub fn agent_exists(conn: &Connection, id: &str) -> rusqlite::Result<bool> {
+    conn.prepare_cached("SELECT 1 FROM agents WHERE id = ?1")?
+        .exists([id])
+}
+
+/// Does the group exist?
+pub fn group_exists(conn: &Connection, id: &str) -> rusqlite::Result<bool> {
+    conn.prepare_cached("SELECT 1 FROM groups WHERE id = ?1")?
+        .exists([id])
+}
+
+/// Does the resource an access entry names exist? `None` for a type nothing is imported for.
+pub fn resource_exists(
+    conn: &Connection,
+    rt: crate::db::acl::ResourceType,
+    id: &str,
+) -> rusqlite::Result<Option<bool>> {
+    use crate::db::acl::ResourceType as T;
+    let sql = match rt {
+        T::Agent | T::RemoteAgent => "SELECT 1 FROM agents WHERE object_id = ?1",
+        T::PromptGroup => "SELECT 1 FROM prompt_groups WHERE id = ?1",
+        T::McpServer => "SELECT 1 FROM mcp_servers WHERE id = ?1",
+        T::Skill | T::SharedLink => return Ok(None),
+    };
+    conn.prepare_cached(sql)?.exists([id]).map(Some)
+}
+
+/// The `content` of the person's message (`Some(None)` when it has none), if it exists.
+pub fn message_content(
+    conn: &Connection,
+    message_id: &str,
+    user: &str,
+) -> rusqlite::Result<Option<Option<String>>> {
+    conn.prepare_cached("SELECT content FROM messages WHERE message_id = ?1 AND user_id = ?2")?
+        .query_row([message_id, user], |r| r.get(0))
+        .optional()
+}
+
+/// Gives each author of a prompt group, agent or MCP server owner access where no entry says
+/// so: what this server grants whoever makes one, and what LibreChat granted too, except in
+/// versions from before its access entries. The number of entries added.
+pub fn grant_missing_owners(conn: &Connection, owner_bits: u8) -> rusqlite::Result<usize> {
+    let mut added = 0;
+    for (kind, table, id, author) in [
+        ("promptGroup", "prompt_groups", "id", "author"),
+        ("agent", "agents", "object_id", "author"),
+        ("mcpServer", "mcp_servers", "id", "author"),
+    ] {
+        added += conn.execute(
+            &format!(
+                "INSERT INTO acl_entries (id, resource_type, resource_id, principal_type,
+                     principal_id, role_id, perm_bits, granted_by, granted_at)
+                 SELECT lower(hex(randomblob(12))), ?1, r.{id}, 'user', r.{author}, ?1 || '_owner',
+                        ?2, r.{author}, r.created_at
+                   FROM {table} r
+                  WHERE NOT EXISTS (SELECT 1 FROM acl_entries a WHERE a.resource_type = ?1
+                        AND a.resource_id = r.{id} AND a.principal_type = 'user'
+                        AND a.principal_id = r.{author})
+                 ON CONFLICT DO NOTHING"
+            ),
+            params![kind, owner_bits],
+        )?;
+    }
+    Ok(added)
 }

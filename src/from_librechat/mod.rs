@@ -104,6 +104,20 @@ pub struct Learned {
     pub resealed: HashMap<&'static str, u64>,
     /// Files brought over (where they are now), and those left in cloud storage.
     pub files: collections::files::Seen,
+    /// LibreChat's access roles: their `_id` and their `accessRoleId` (`agent_viewer`).
+    pub access_roles: HashMap<String, String>,
+    /// People's ids at their identity provider (`idOnTheSource`) and their accounts here:
+    /// how an external group names its members.
+    pub users_by_source_id: HashMap<String, String>,
+    /// Parts of imported documents that had no place here, counted by what they were.
+    pub not_carried: HashMap<&'static str, u64>,
+}
+
+impl Learned {
+    /// Counts one part of a document that did not come over (reported at the end).
+    pub fn not_carried(&mut self, what: &'static str) {
+        *self.not_carried.entry(what).or_default() += 1;
+    }
 }
 
 /// Everything a mapper may use.
@@ -177,10 +191,18 @@ const PASSES: &[(&str, Mapper)] = &[
     ("conversationtags", collections::chats::tag),
     ("conversations", collections::chats::conversation),
     ("messages", collections::chats::message),
+    ("toolcalls", collections::agents::tool_call),
     ("sharedlinks", collections::chats::shared_link),
     ("presets", collections::library::preset),
     ("promptgroups", collections::library::prompt_group),
     ("prompts", collections::library::prompt),
+    ("agentcategories", collections::agents::category),
+    ("agents", collections::agents::agent),
+    ("actions", collections::agents::action),
+    ("mcpservers", collections::access::mcp_server),
+    ("groups", collections::access::group),
+    ("accessroles", collections::access::access_role),
+    ("aclentries", collections::access::acl_entry),
     ("memoryentries", collections::library::memory),
     ("toolfavorites", collections::library::tool_favorite),
     ("banners", collections::library::banner),
@@ -276,6 +298,15 @@ pub fn run(opts: &Options) -> anyhow::Result<Report> {
     }
     if let Some(counts) = collections::files::avatars(&mut ctx)? {
         report.collections.insert("avatars".into(), counts);
+        report.order.push("avatars".into());
+    }
+    let owners =
+        crate::db::from_librechat::grant_missing_owners(&conn, crate::access::roles::OWNER)?;
+    if owners > 0 {
+        report.notes.push(format!(
+            "{owners} prompt group(s), agent(s) or MCP server(s) had no access entry for their \
+             author (LibreChat before its access control): their authors own them"
+        ));
     }
     report
         .notes
@@ -312,6 +343,19 @@ pub fn run(opts: &Options) -> anyhow::Result<Report> {
         report.notes.push(format!(
             "secrets decrypted with LibreChat's CREDS_KEY and sealed again with this server's (AES-256-GCM): {}",
             sealed.join(", ")
+        ));
+    }
+    let mut dropped: Vec<String> = ctx
+        .learned
+        .not_carried
+        .iter()
+        .map(|(k, v)| format!("{v} {k}"))
+        .collect();
+    if !dropped.is_empty() {
+        dropped.sort();
+        report.notes.push(format!(
+            "imported without what has no place here: {}",
+            dropped.join(", ")
         ));
     }
     report.seconds = started.elapsed().as_secs_f64();

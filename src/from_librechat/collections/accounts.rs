@@ -102,6 +102,7 @@ pub fn user(ctx: &mut Ctx, d: &mut Doc) -> Mapped {
     let created = d.created_at();
     let updated = d.updated_at(&created);
     let personalization = d.json("personalization").filter(Value::is_object);
+    let source_id = text(d, "idOnTheSource");
     let row = insert(
         ctx.conn,
         sql::USER,
@@ -136,8 +137,15 @@ pub fn user(ctx: &mut Ctx, d: &mut Doc) -> Mapped {
         ],
     )?;
     let outcome = settle(ctx, row, Owned::User, &id, &email);
-    if outcome.is_err() {
-        ctx.learned.refused_users.insert(id);
+    match (&outcome, source_id) {
+        (Err(_), _) => {
+            ctx.learned.refused_users.insert(id);
+        }
+        // External groups name their members by it (see `access::group`).
+        (Ok(_), Some(source_id)) => {
+            ctx.learned.users_by_source_id.insert(source_id, id);
+        }
+        (Ok(_), None) => {}
     }
     outcome
 }

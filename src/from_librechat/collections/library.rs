@@ -105,21 +105,7 @@ pub fn prompt_group(ctx: &mut Ctx, d: &mut Doc) -> Mapped {
             &updated,
         ],
     )?;
-    let outcome = settle(ctx, row, Owned::PromptGroup, &id, &author)?;
-    insert(
-        ctx.conn,
-        sql::OWNER_GRANT,
-        &[
-            &crate::db::new_object_id(),
-            &"promptGroup",
-            &id,
-            &"promptGroup_owner",
-            &author,
-            &crate::access::roles::OWNER,
-            &created,
-        ],
-    )?;
-    Ok(outcome)
+    settle(ctx, row, Owned::PromptGroup, &id, &author)
 }
 
 /// One version of a prompt group's text.

@@ -1,7 +1,9 @@
 //! One mapper per LibreChat collection: a document in, a row here (or a reason it cannot be).
 //! Field lists follow LibreChat's mongoose schemas (packages/data-schemas/src/schema/).
 
+pub mod access;
 pub mod accounts;
+pub mod agents;
 pub mod chats;
 pub mod files;
 pub mod library;
