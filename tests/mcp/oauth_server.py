@@ -6,11 +6,13 @@ announced (default 5), but the server only refuses a token that a refresh replac
 never wait for a clock. GET /record (no token) tells what happened: registrations, codes
 exchanged, refreshes, revocations (RFC 7009, at /revoke) and which token the last tool call
 brought, and each request that carried `X-OAuth-Test` ("METHOD PATH VALUE"). POST /revoke_all (no token) makes every access token stop working, as a server restart or an administrator would; the
-refresh tokens still work.
+refresh tokens still work. Its tool `patient` reports half its work (progress 1 of 2,
+"halfway"), then waits until POST /release (no token).
 
     python oauth_server.py PORT
 """
 
+import asyncio
 import os
 import secrets
 import sys
@@ -29,7 +31,7 @@ from mcp.server.auth.provider import (
     construct_redirect_uri,
 )
 from mcp.server.auth.settings import AuthSettings, ClientRegistrationOptions, RevocationOptions
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
 
 PORT = int(sys.argv[1])
 BASE = f"http://127.0.0.1:{PORT}"
@@ -141,6 +143,24 @@ def whoami() -> str:
     record["last_token"] = token.token if token else None
     how = token.token.split("-")[0] if token else "nobody"
     return f"alice ({how})"
+
+
+released = asyncio.Event()
+
+
+@server.tool()
+async def patient(ctx: Context) -> str:
+    """Reports half its work, then waits to be released."""
+    await ctx.report_progress(1, 2, "halfway")
+    await released.wait()
+    released.clear()
+    return "patience rewarded"
+
+
+@server.custom_route("/release", methods=["POST"])
+async def release(request: Request):
+    released.set()
+    return JSONResponse({"released": True})
 
 
 @server.custom_route("/record", methods=["GET"])
