@@ -2,9 +2,8 @@
 // of the run step that made them. `on_run_step` opens a step (text, reasoning or one tool
 // call), `on_message_delta` / `on_reasoning_delta` add text or reasoning to a step,
 // `on_run_step_delta` adds to a call's arguments (or gives it a sign-in link, or says how far
-// it got) and
-// `on_run_step_completed` gives a call its output. The answer's `text` is its text parts, a blank line between those a step apart, as
-// the server saves it.
+// it got) and `on_run_step_completed` gives a call its output. The answer's `text` is its text
+// parts, a blank line between those a step apart, as the server saves it.
 
 /** The text of an answer's parts, joined as the server joins them. */
 export function textOfParts(parts) {

@@ -1,8 +1,8 @@
 // Tool calls in an answer: each a collapsible step with the tool's name and state (running,
 // done, stopped), and inside it the arguments the model gave and the output it got back.
 // An answer with calls shows its parts in order: text, a call, more text. A call that waits
-// for the person to sign in (an OAuth action, an MCP server's OAuth) opens to show a sign-in button; one whose
-// server reports progress shows a bar under its title. An MCP server's
+// for the person to sign in (an OAuth action, an MCP server's OAuth) opens to show a sign-in
+// button; one whose server reports progress shows a bar beside its title. An MCP server's
 // tool (`<tool>_mcp_<server>`) shows by the tool's name, with its server's beside it.
 
 import { post } from './api.js';
