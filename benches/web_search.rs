@@ -133,6 +133,7 @@ fn main() {
             call_id: "call".into(),
             credentials: None,
             sign_in: None,
+            progress: None,
             attachments: Default::default(),
         };
         let query = "when are spring tides";

@@ -107,6 +107,13 @@ async fn the_web_app_in_a_real_browser() {
         ToolScript::calls([("whoami_mcp_guarded", serde_json::json!({}))])
             .when("whoami_mcp_guarded"),
     );
+    // A model that calls the OAuth server's `patient`, which reports progress and waits to be
+    // released (tests/e2e/mcp.mjs).
+    fake.script(
+        "mcp-progress",
+        ToolScript::calls([("patient_mcp_guarded", serde_json::json!({}))])
+            .when("patient_mcp_guarded"),
+    );
     // An OpenID provider, for the "Continue with OpenID" button.
     let idp = OidcProvider::start(&[serde_json::json!({
         "sub": "erin", "email": "erin@example.org", "email_verified": true, "name": "Erin OpenID"
@@ -148,7 +155,7 @@ async fn the_web_app_in_a_real_browser() {
         .env("OPENAI_REVERSE_PROXY", &fake.base)
         .env(
             "OPENAI_MODELS",
-            "gpt-4o,gated,server-error,calc-model,action-model,oauth-model,search-model,search-model-2,search-held,file-model,mcp-model,mcp-echo,mcp-oauth",
+            "gpt-4o,gated,server-error,calc-model,action-model,oauth-model,search-model,search-model-2,search-held,file-model,mcp-model,mcp-echo,mcp-oauth,mcp-progress",
         )
         .env("ALLOW_SHARED_LINKS_PUBLIC", "true")
         .env("SERPER_API_KEY", SERPER_KEY)
@@ -161,6 +168,8 @@ async fn the_web_app_in_a_real_browser() {
         .env("OPENID_USE_PKCE", "true")
         .env("ALLOW_SOCIAL_LOGIN", "true")
         .env("LOGIN_MAX", "100")
+        // More accounts than LibreChat's default five per hour are made in one run.
+        .env("REGISTER_MAX", "100")
         // Longer than any run, so the sign-in stays recent proof throughout (the app's prompt
         // for a password would otherwise appear, or not, with the machine's speed).
         .env("REAUTH_WINDOW", "1440")
@@ -177,6 +186,7 @@ async fn the_web_app_in_a_real_browser() {
         .unwrap();
     let base = format!("{}/", server.base.trim_end_matches('/'));
     let everything_url = format!("http://{}/mcp", everything.host_port());
+    let guarded_url = format!("http://127.0.0.1:{}", guarded.port);
     let env = [
         ("BASE_URL", base.as_str()),
         ("ACTION_API", api.base.as_str()),
@@ -185,6 +195,7 @@ async fn the_web_app_in_a_real_browser() {
         ("ACTION_CLIENT_SECRET", CLIENT_SECRET),
         ("SEARCH_WEB", web.base.as_str()),
         ("MCP_EVERYTHING_URL", everything_url.as_str()),
+        ("MCP_GUARDED_URL", guarded_url.as_str()),
     ];
     run_script("app.test.mjs", &env, &server).await;
     // The action added in the browser called the API with the key given there, also after
@@ -257,8 +268,10 @@ async fn the_web_app_in_a_real_browser() {
         tool_result("mcp-oauth", "alice ("),
         "the OAuth MCP server's answer never reached the model"
     );
+    // Two sign-ins to the OAuth server, one code exchanged each: from the menu, and from the
+    // link a plain chat showed another person.
     let record = guarded.record().await;
-    assert_eq!(record["codes"], 1, "{record}");
+    assert_eq!(record["codes"], 2, "{record}");
     // The OAuth action called the API with the token the person's sign-in got, never before.
     assert_eq!(
         api.me_calls(),

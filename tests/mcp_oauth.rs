@@ -462,3 +462,68 @@ async fn a_plain_chat_shows_the_sign_in_first_and_then_has_the_tools() {
         && f["data"]["delta"].get("auth").is_none()));
     assert_eq!(output(&frames, "whoami_mcp_guarded"), "alice (refreshed)");
 }
+
+/// `oauth_headers` go with every request of the sign-in: discovery, registration, the code's
+/// exchange, the refresh and the revocation; the MCP requests themselves do not carry them.
+#[tokio::test]
+async fn oauth_headers_go_with_each_request_of_the_sign_in() {
+    let peer = OAuthServer::start().await;
+    let fake = FakeOpenAi::start().await;
+    let yaml = format!(
+        "{}    oauth_headers:\n      X-OAuth-Test: tenant-7\n",
+        peer.yaml()
+    );
+    let server = server(&fake, &yaml).await;
+    let alice = server.signed_in("alice@example.org", PW).await;
+    let (answer, cookie) = reinitialize(&server, &alice).await;
+    let url = answer["oauthUrl"].as_str().unwrap();
+    let back = approve(url).await;
+    assert_eq!(
+        callback(&server, &back, cookie.as_deref()).await,
+        "/oauth/success?serverName=guarded"
+    );
+    // The token lasts 5 s, under the refresh margin: the call refreshes it first.
+    let frames = ask(
+        &fake,
+        &server,
+        &alice,
+        &["guarded"],
+        "whoami_mcp_guarded",
+        json!({}),
+    )
+    .await;
+    assert_eq!(output(&frames, "whoami_mcp_guarded"), "alice (refreshed)");
+    let resp = server
+        .send(
+            "POST",
+            "/api/user/plugins",
+            &alice.token,
+            json!({"pluginKey": "mcp_guarded", "action": "uninstall", "auth": {}}),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+
+    let record = peer.record().await;
+    assert_eq!(record["revoked"], 2, "{record}");
+    let seen: Vec<&str> = record["oauth_headers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let times = |what: &str| seen.iter().filter(|s| **s == what).count();
+    assert!(
+        times("GET /.well-known/oauth-protected-resource/mcp tenant-7") >= 1,
+        "{seen:?}"
+    );
+    assert!(
+        times("GET /.well-known/oauth-authorization-server tenant-7") >= 1,
+        "{seen:?}"
+    );
+    assert_eq!(times("POST /register tenant-7"), 1, "{seen:?}");
+    // The code's exchange and at least one refresh.
+    assert!(times("POST /token tenant-7") >= 2, "{seen:?}");
+    assert_eq!(times("POST /revoke tenant-7"), 2, "{seen:?}");
+    // The only request to the MCP endpoint with them is discovery's bare one, unauthenticated.
+    assert!(times("POST /mcp tenant-7") <= 1, "{seen:?}");
+}

@@ -335,3 +335,49 @@ async fn private_addresses_are_refused_unless_allowed() {
         "{why:?}"
     );
 }
+
+/// A streamable HTTP server whose event stream for a request ends before the request's answer
+/// (here after a notification): the request fails at once, not at its time limit, and the
+/// session goes on.
+#[tokio::test]
+async fn an_event_stream_that_ends_without_the_answer_fails_the_request_at_once() {
+    use axum::routing::post;
+    use librechat::mcp::rpc::{Failure, Limits};
+    let app = axum::Router::new().route(
+        "/mcp",
+        post(|| async {
+            (
+                [("content-type", "text/event-stream")],
+                "event: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\",\"params\":{\"level\":\"info\",\"data\":\"working\"}}\n\n",
+            )
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let url = format!("http://127.0.0.1:{port}/mcp");
+    let t = transport::streamable_http(&url, &no_headers(), &allowing(port), CAP).unwrap();
+    let ended = t.ended();
+    let session = Session::start(t, "test");
+    // A limit of an hour, which the failure must not wait for.
+    for method in ["initialize", "tools/list"] {
+        let asked = session.request(
+            method,
+            json!({}),
+            Limits::plain(Duration::from_secs(3600)),
+            None,
+        );
+        let r = tokio::time::timeout(Duration::from_secs(60), asked)
+            .await
+            .expect("the request failed at once, not at its time limit");
+        assert_eq!(
+            r,
+            Err(Failure::Rpc {
+                code: -32000,
+                message: "the server's event stream ended without the answer".into()
+            })
+        );
+    }
+    assert!(!session.is_closed());
+    assert!(ended.get().is_none());
+}

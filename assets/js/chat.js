@@ -22,6 +22,8 @@ import { mcpMenu } from './mcpmenu.js';
 
 /** How many messages of the branch are put on screen at a time. */
 const WINDOW = 40;
+/** The run id of LibreChat's steps that come before the answer has one. */
+const PRELIM = 'USE_PRELIM_RESPONSE_MESSAGE_ID';
 
 export const convoEvents = new EventTarget();
 /** Tells the sidebar a conversation changed (or appeared). */
@@ -356,12 +358,32 @@ class ChatView {
       else this.renderAll();
       return;
     }
-    if (ev.event === 'on_run_step') this.stream.responseId = ev.data?.runId || this.stream.responseId;
+    if (ev.event === 'on_run_step') this.takeRunId(ev.data?.runId);
     const fresh = !this.tree.get(this.stream.responseId || 'pending-response');
     if (!applyFrame(this.ensureResponse(), this.stream.steps, ev)) return;
     // A new answer, or a step that changes the answer's layout, is put on screen at once.
     if (fresh) this.renderAll();
     else this.renderThrottled();
+  }
+
+  /**
+   * The answer a step belongs to. LibreChat's sign-in step before the model runs (an MCP
+   * server that wants the person's OAuth) names none yet (`USE_PRELIM_RESPONSE_MESSAGE_ID`):
+   * it shows in a placeholder answer, which the real one replaces when its first step comes.
+   */
+  takeRunId(runId) {
+    if (!runId) return;
+    if (runId === PRELIM) {
+      this.stream.responseId = null;
+      this.stream.prelim = true;
+      return;
+    }
+    if (this.stream.prelim) {
+      this.stream.prelim = false;
+      this.tree.drop('pending-response');
+      this.stream.steps.clear();
+    }
+    this.stream.responseId = runId;
   }
 
   /** The answer being streamed, made on first sight. */

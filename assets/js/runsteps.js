@@ -1,9 +1,9 @@
 // An answer as it streams, built as LibreChat's client builds it: content parts at the index
 // of the run step that made them. `on_run_step` opens a step (text, reasoning or one tool
 // call), `on_message_delta` / `on_reasoning_delta` add text or reasoning to a step,
-// `on_run_step_delta` adds to a call's arguments (or gives it a sign-in link) and
-// `on_run_step_completed` gives a call its output. The answer's `text` is its text parts, a blank line between those a step apart, as
-// the server saves it.
+// `on_run_step_delta` adds to a call's arguments (or gives it a sign-in link, or says how far
+// it got) and `on_run_step_completed` gives a call its output. The answer's `text` is its text
+// parts, a blank line between those a step apart, as the server saves it.
 
 /** The text of an answer's parts, joined as the server joins them. */
 export function textOfParts(parts) {
@@ -77,6 +77,14 @@ export function applyFrame(m, steps, ev) {
     case 'on_run_step_delta': {
       const p = parts[steps.get(d.id)];
       if (p?.type !== 'tool_call') return false;
+      // How far a running call got (an MCP server's progress): shown, never saved; the
+      // server keeps none of it, and the call's end replaces the part.
+      if (d.delta?.progress && !d.delta.tool_calls) {
+        if (p.tool_call.output != null) return false;
+        const { progress, total, message } = d.delta.progress;
+        p.tool_call.liveProgress = { progress, total, message };
+        break;
+      }
       for (const chunk of d.delta?.tool_calls || []) p.tool_call.args = (p.tool_call.args || '') + (chunk.args || '');
       // A call that waits for the person to sign in (an OAuth action) carries the link; the
       // server sends the call again without it once the sign-in is done.

@@ -1,7 +1,8 @@
 // Tool calls in an answer: each a collapsible step with the tool's name and state (running,
 // done, stopped), and inside it the arguments the model gave and the output it got back.
 // An answer with calls shows its parts in order: text, a call, more text. A call that waits
-// for the person to sign in (an OAuth action) opens to show a sign-in button. An MCP server's
+// for the person to sign in (an OAuth action, an MCP server's OAuth) opens to show a sign-in
+// button; one whose server reports progress shows a bar beside its title. An MCP server's
 // tool (`<tool>_mcp_<server>`) shows by the tool's name, with its server's beside it.
 
 import { post } from './api.js';
@@ -51,17 +52,21 @@ export function toolStep(call, live, key = null) {
   el.append(h('summary', {}, h('span', { class: 'tool-status', 'aria-hidden': 'true' }), h('span', { class: 'tool-title' }),
     h('span', { class: 'tool-server', hidden: true })),
     h('div', { class: 'tool-io' },
-      h('div', { class: 'tool-label' }, 'Arguments'), h('pre', { class: 'tool-args' }),
+      h('div', { class: 'tool-label tool-args-label' }, 'Arguments'), h('pre', { class: 'tool-args' }),
       h('div', { class: 'tool-label tool-output-label' }, 'Output'), h('pre', { class: 'tool-output' })));
   updateToolStep(el, call, live);
   return el;
 }
 
-/** The action a sign-in link comes back to: the id in its `redirect_uri`. */
-function actionOf(link) {
+/**
+ * Where to bind this browser to a sign-in, from the link's `redirect_uri`: an action's
+ * (`api/actions/<id>/oauth/callback`) or an MCP server's (`api/mcp/<server>/oauth/callback`).
+ */
+function bindingOf(link) {
   try {
-    const back = new URL(link).searchParams.get('redirect_uri') || '';
-    return back.match(/\/api\/actions\/([^/]+)\/oauth\/callback/)?.[1] || null;
+    const back = new URL(new URL(link).searchParams.get('redirect_uri') || '').pathname;
+    const found = back.match(/\/api\/(actions|mcp)\/([^/]+)\/oauth\/callback$/);
+    return found ? `api/${found[1]}/${found[2]}/oauth/bind` : null;
   } catch {
     return null;
   }
@@ -80,9 +85,9 @@ function signInBox(link) {
     return null;
   }
   const open = async () => {
-    const action = actionOf(link);
+    const binding = bindingOf(link);
     try {
-      if (action) await post(`api/actions/${encodeURIComponent(action)}/oauth/bind`);
+      if (binding) await post(binding);
     } catch {
       // The window opens anyway; the server refuses a sign-in it cannot tie to this browser.
     }
@@ -110,6 +115,34 @@ function showSignIn(el, call, state) {
   }
 }
 
+/**
+ * How far a running call got (an MCP server's progress): a bar when the whole is known, and
+ * the server's words or the count; gone once the call ended.
+ */
+function showProgress(el, call, state) {
+  const p = state === 'running' ? call.liveProgress : null;
+  // In the summary, so that it shows while the step is closed.
+  let box = el.querySelector(':scope > summary > .tool-progress');
+  if (!p || typeof p.progress !== 'number') {
+    box?.remove();
+    return;
+  }
+  if (!box) {
+    box = h('span', { class: 'tool-progress', role: 'status' }, h('progress', {}), h('span', { class: 'muted small-print' }));
+    el.querySelector('summary').append(box);
+  }
+  const bar = box.querySelector('progress');
+  const whole = typeof p.total === 'number' && p.total > 0 ? p.total : null;
+  if (whole) {
+    bar.max = whole;
+    bar.value = Math.min(p.progress, whole);
+  } else {
+    bar.removeAttribute('value');
+  }
+  const count = whole ? `${p.progress} of ${whole}` : `${p.progress}`;
+  box.querySelector('span').textContent = typeof p.message === 'string' && p.message ? `${p.message} (${count})` : count;
+}
+
 /** Brings a call's element up to date, keeping it open or closed as the person left it. */
 export function updateToolStep(el, call, live) {
   const state = stateOf(call, live);
@@ -123,14 +156,22 @@ export function updateToolStep(el, call, live) {
   el.dataset.state = state;
   el.dataset.callId = call.id || '';
   el.setAttribute('aria-busy', String(state === 'running'));
-  el.querySelector('.tool-title').textContent = SUMMARY[state](name);
+  // LibreChat's step for an MCP server's sign-in before the model runs: a call
+  // `oauth_mcp_<server>` without arguments.
+  const signIn = mcp?.tool === 'oauth' && !call.args;
+  el.querySelector('.tool-title').textContent = signIn
+    ? (state === 'running' ? `Waiting for your sign-in to ${mcp.server}…` : `Sign-in to ${mcp.server}`)
+    : SUMMARY[state](name);
   if (name !== call.name && call.name) el.querySelector('.tool-title').title = call.name;
   el.querySelector('.tool-args').textContent = pretty(call.args);
+  el.querySelector('.tool-args').hidden = signIn;
+  el.querySelector('.tool-args-label').hidden = signIn;
   const hasOutput = state === 'done' || state === 'error';
   el.querySelector('.tool-output').textContent = hasOutput ? String(call.output) : '';
   el.querySelector('.tool-output').hidden = !hasOutput;
   el.querySelector('.tool-output-label').hidden = !hasOutput;
   showSignIn(el, call, state);
+  showProgress(el, call, state);
 }
 
 /**

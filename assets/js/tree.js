@@ -33,6 +33,15 @@ export class Tree {
     this.children.set(parent, list.filter((id) => id !== m.messageId));
   }
 
+  /** Takes message `id` (a placeholder) out of the tree; its parent shows its newest child. */
+  drop(id) {
+    const m = this.byId.get(id);
+    if (!m) return;
+    this.detach(m);
+    this.byId.delete(id);
+    this.chosen.delete(m.parentMessageId || NO_PARENT);
+  }
+
   get(id) {
     return this.byId.get(id);
   }

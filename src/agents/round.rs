@@ -11,7 +11,7 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use super::run::{Aborted, CallRecord, Host, Limits, Saver};
 use super::steps::floor_boundary;
-use super::tools::{Context, SignIn, ToolSet, schema};
+use super::tools::{Context, SignIn, ToolProgress, ToolSet, schema};
 use crate::providers::{ToolCall, ToolResult};
 
 /// How a call went.
@@ -50,12 +50,17 @@ impl Round<'_> {
         saver: &mut Saver,
         mut aborted: Aborted<'_>,
     ) -> Option<(Vec<ToolResult>, Vec<CallRecord>)> {
-        // Sign-in links the calls ask to show (an action's OAuth), while they wait.
+        // Sign-in links the calls ask to show (an action's OAuth), while they wait; and how
+        // far they got (an MCP server's progress), shown and not kept.
         let (sign_in, mut sign_ins) = tokio::sync::mpsc::unbounded_channel::<SignIn>();
+        let (progress, mut reports) = tokio::sync::mpsc::unbounded_channel::<ToolProgress>();
         let mut pending: FuturesUnordered<_> = calls
             .iter()
             .enumerate()
-            .map(|(i, c)| self.invoke(c, sign_in.clone()).map(move |r| (i, r)))
+            .map(|(i, c)| {
+                let notify = (sign_in.clone(), progress.clone());
+                self.invoke(c, notify).map(move |r| (i, r))
+            })
             .collect();
         let mut results: Vec<Option<ToolResult>> = vec![None; calls.len()];
         let mut records = Vec::with_capacity(calls.len());
@@ -70,6 +75,10 @@ impl Round<'_> {
                     show_sign_in(host, calls, parts, ask);
                     continue;
                 }
+                Some(report) = reports.recv() => {
+                    show_progress(host, calls, parts, report);
+                    continue;
+                }
                 () = Saver::wait(saver.deadline()) => {
                     saver.since = None;
                     host.save().await;
@@ -79,6 +88,9 @@ impl Round<'_> {
             // What the call asked to show before it ended is shown before its end.
             while let Ok(ask) = sign_ins.try_recv() {
                 show_sign_in(host, calls, parts, ask);
+            }
+            while let Ok(report) = reports.try_recv() {
+                show_progress(host, calls, parts, report);
             }
             let call = &calls[i];
             let at = parts.get(i).copied();
@@ -111,7 +123,11 @@ impl Round<'_> {
     }
 
     /// One call: checked, run within the timeout, its panic or error made a result.
-    async fn invoke(&self, call: &ToolCall, sign_in: UnboundedSender<SignIn>) -> Invoked {
+    async fn invoke(
+        &self,
+        call: &ToolCall,
+        (sign_in, progress): (UnboundedSender<SignIn>, UnboundedSender<ToolProgress>),
+    ) -> Invoked {
         let Some(tool) = self.tools.get(&call.name) else {
             let known: Vec<&str> = self.tools.names().collect();
             return Invoked::error(
@@ -154,6 +170,7 @@ impl Round<'_> {
         let context = Context {
             call_id: call.id.clone(),
             sign_in: Some(sign_in),
+            progress: Some(progress),
             ..self.context.clone()
         };
         let limit = tool.timeout().unwrap_or(self.limits.tool_timeout);
@@ -191,6 +208,17 @@ fn show_sign_in<H: Host>(host: &H, calls: &[ToolCall], parts: &[usize], ask: Sig
         .and_then(|i| parts.get(i).copied());
     if let Some(at) = at {
         host.steps(|s| s.call_sign_in(at, ask.url.as_deref(), ask.expires_at));
+    }
+}
+
+/// Shows how far a running call got.
+fn show_progress<H: Host>(host: &H, calls: &[ToolCall], parts: &[usize], report: ToolProgress) {
+    let at = calls
+        .iter()
+        .position(|c| c.id == report.call_id)
+        .and_then(|i| parts.get(i).copied());
+    if let Some(at) = at {
+        host.steps(|s| s.call_progress(at, &report));
     }
 }
 

@@ -1,7 +1,7 @@
 //! An answer as LibreChat's client builds it: an indexed array of content parts (text,
 //! reasoning, tool calls), each made by one run step, streamed as `on_run_step` (a step
 //! opens at its index), `on_message_delta` / `on_reasoning_delta` (more text or reasoning for
-//! a step), `on_run_step_delta` (more of a call's arguments) and `on_run_step_completed` (a
+//! a step), `on_run_step_delta` (more of a call's arguments, or how far it got) and `on_run_step_completed` (a
 //! call's output).
 //!
 //! [`Steps`] keeps the parts and the steps, and makes the frames that report each change; the
@@ -295,6 +295,32 @@ impl Steps {
             delta["auth"] = json!(url);
             delta["expires_at"] = json!(expires_at);
         }
+        let id = &self.steps[at].0;
+        self.outbox.push(
+            json!({"event": "on_run_step_delta", "data": {"id": id, "delta": delta}}).to_string(),
+        );
+    }
+
+    /// Reports how far the running call at `at` got, on its step: a `tool_calls` delta
+    /// without `tool_calls` (which LibreChat's client passes over), holding the call's id and
+    /// `progress` (`progress`, and `total` and `message` when known). Not kept in the part:
+    /// progress is transient, and a client that joins later sees none.
+    pub fn call_progress(&mut self, at: usize, report: &super::tools::ToolProgress) {
+        let Some(Part::Call(call)) = self.parts.get(at) else {
+            return;
+        };
+        if call.output.is_some() {
+            return;
+        }
+        let mut progress = json!({"progress": report.progress});
+        if let Some(total) = report.total {
+            progress["total"] = json!(total);
+        }
+        if let Some(message) = &report.message {
+            // A line for a progress bar; a server's long one is cut.
+            progress["message"] = json!(&message[..floor_boundary(message, 1024)]);
+        }
+        let delta = json!({"type": "tool_calls", "tool_call_id": call.id, "progress": progress});
         let id = &self.steps[at].0;
         self.outbox.push(
             json!({"event": "on_run_step_delta", "data": {"id": id, "delta": delta}}).to_string(),

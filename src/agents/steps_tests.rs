@@ -185,3 +185,38 @@ fn calls_are_bounded() {
     assert_eq!(parts[0]["tool_call"]["inputValidationError"], true);
     assert!(s.has_calls());
 }
+
+#[test]
+fn progress_shows_on_a_running_call_and_is_not_kept() {
+    let mut s = Steps::new("r1");
+    let call = s.call_start("call_1", "slow_mcp_x");
+    frames(&mut s);
+    let report = |progress: f64, message: Option<String>| crate::agents::tools::ToolProgress {
+        call_id: "call_1".into(),
+        progress,
+        total: Some(2.0),
+        message,
+    };
+    s.call_progress(call, &report(1.0, Some("é".repeat(600))));
+    let f = frames(&mut s);
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0]["event"], "on_run_step_delta");
+    let delta = &f[0]["data"]["delta"];
+    assert_eq!(delta["type"], "tool_calls");
+    assert_eq!(delta["tool_call_id"], "call_1");
+    assert!(delta.get("tool_calls").is_none());
+    assert_eq!(delta["progress"]["progress"], 1.0);
+    assert_eq!(delta["progress"]["total"], 2.0);
+    // A long message is cut at a character, within 1 KiB.
+    assert_eq!(delta["progress"]["message"], "é".repeat(512));
+    // Nothing of it in the part; and none after the call ended.
+    assert!(
+        !serde_json::to_string(&s.parts())
+            .unwrap()
+            .contains("tool_call_id")
+    );
+    s.call_done(call, "done".into(), false);
+    frames(&mut s);
+    s.call_progress(call, &report(2.0, None));
+    assert!(frames(&mut s).is_empty());
+}

@@ -122,6 +122,10 @@ pub struct ServerConfig {
     /// Neither `requiresOAuth` nor `oauth` is written: whether the server wants a sign-in is
     /// asked of it at start ([`McpConfig::detect_oauth`]).
     pub oauth_unsaid: bool,
+    /// Headers sent with every request of its sign-in (`oauth_headers`): discovery,
+    /// registration, tokens, refresh and revocation, as in LibreChat (`${VAR}`s filled when
+    /// the file loads).
+    pub oauth_headers: Vec<(String, String)>,
     pub custom_user_vars: BTreeMap<String, UserVar>,
     /// The id of a server a person added (LibreChat's `dbId`); none for librechat.yaml's.
     pub db_id: Option<String>,
@@ -180,7 +184,8 @@ impl McpConfig {
             asked.then_some(async move {
                 (
                     i,
-                    super::oauth::discover::wants_sign_in(guarded, url, WITHIN).await,
+                    super::oauth::discover::wants_sign_in(guarded, url, &s.oauth_headers, WITHIN)
+                        .await,
                 )
             })
         });
@@ -268,6 +273,9 @@ struct Raw {
     #[serde(rename = "requiresOAuth")]
     requires_oauth: Option<bool>,
     oauth: Option<Value>,
+    // LibreChat's spelling, unlike the other keys.
+    #[serde(default, rename = "oauth_headers")]
+    oauth_headers: BTreeMap<String, String>,
     #[serde(default)]
     custom_user_vars: BTreeMap<String, UserVar>,
 }
@@ -315,6 +323,7 @@ pub(crate) fn parse_server(name: &str, entry: &Value) -> Result<ServerConfig, St
             .unwrap_or_else(|| raw.oauth.as_ref().is_some_and(Value::is_object)),
         oauth_unsaid: raw.requires_oauth.is_none() && raw.oauth.is_none(),
         oauth: raw.oauth.filter(Value::is_object),
+        oauth_headers: raw.oauth_headers.into_iter().collect(),
         custom_user_vars: raw.custom_user_vars,
         db_id: None,
     })

@@ -204,7 +204,12 @@ impl Connection {
                 why: message,
             },
             Failure::Unauthorized => McpError::Unauthorized { server },
-            Failure::Send(_) | Failure::Closed => McpError::Gone { server },
+            // Why it could not be sent (the transport's reason) is kept.
+            e @ Failure::Send(_) => McpError::Connect {
+                server,
+                why: e.to_string(),
+            },
+            Failure::Closed => McpError::Gone { server },
         }
     }
 

@@ -230,6 +230,12 @@ impl Session {
                 () = &mut deadline => break Err(Failure::Timeout),
             }
         };
+        // Progress the server sent before its answer is passed on before the answer.
+        if let Some(sink) = &progress {
+            while let Ok(p) = updates.try_recv() {
+                let _ = sink.send(p);
+            }
+        }
         guard.done = !matches!(result, Err(Failure::Timeout));
         result
     }

@@ -12,7 +12,7 @@ use super::McpError;
 use super::config::{Instructions, ServerConfig};
 use super::protocol::{CallToolResult, Tool as McpToolDef, field, kind};
 use crate::agents::actions::oauth::SIGN_IN_WAIT;
-use crate::agents::tools::{Context, SignIn, Tool, ToolError, ToolFuture};
+use crate::agents::tools::{Context, SignIn, Tool, ToolError, ToolFuture, ToolProgress};
 use crate::db::users::User;
 use crate::providers::ToolDef;
 
@@ -350,6 +350,32 @@ impl McpTool {
         .map_err(|e| self.mcp_failed(e))
     }
 
+    /// Calls the tool on `conn`, its server's progress passed on to the loop as it comes.
+    async fn call_on(
+        &self,
+        conn: &super::connection::Connection,
+        arguments: serde_json::Map<String, Value>,
+        cx: &Context,
+    ) -> Result<CallToolResult, McpError> {
+        let Some(sink) = &cx.progress else {
+            return conn.call(&self.tool, arguments, None).await;
+        };
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<super::rpc::Progress>();
+        // Ends when the call has ended (it drops `tx`), after its last report.
+        let forward = async {
+            while let Some(p) = rx.recv().await {
+                let _ = sink.send(ToolProgress {
+                    call_id: cx.call_id.clone(),
+                    progress: p.progress,
+                    total: p.total,
+                    message: p.message,
+                });
+            }
+        };
+        let (result, ()) = tokio::join!(conn.call(&self.tool, arguments, Some(tx)), forward);
+        result
+    }
+
     fn mcp_failed(&self, why: McpError) -> ToolError {
         if let McpError::Unauthorized { .. } = why {
             // LibreChat's words for a server that refuses its credentials without OAuth.
@@ -387,12 +413,12 @@ impl Tool for McpTool {
                 Some(conn) => conn.clone(),
                 None => self.connect(mcp, user, cx).await?,
             };
-            let result = match conn.call(&self.tool, arguments.clone(), None).await {
+            let result = match self.call_on(&conn, arguments.clone(), cx).await {
                 // The server refused the token before acting (that session is over): a new
                 // connection renews it, or asks the person to sign in again.
                 Err(McpError::Unauthorized { .. }) if self.turn.is_none() => {
                     let conn = self.connect(mcp, user, cx).await?;
-                    conn.call(&self.tool, arguments, None).await
+                    self.call_on(&conn, arguments, cx).await
                 }
                 other => other,
             }

@@ -13,7 +13,11 @@
 // The OAuth-protected server (`guarded`, tests/mcp/oauth_server.py, which approves at once) needs
 // a sign-in: "Connect" opens the provider's page in a new window, which comes back to the server
 // and says so; the menu then shows it connected, and the model (`mcp-oauth`) calls its `whoami`
-// with the person's token. Called by app.test.mjs.
+// with the person's token. Another person, not signed in to it, chooses it for a plain chat:
+// the answer first shows the sign-in link (LibreChat's `oauth_mcp_guarded` step); followed, the
+// model (`mcp-oauth`) gets the tool and calls it. A tool that reports progress (`patient`, model
+// `mcp-progress`, released through MCP_GUARDED_URL/release) shows it on its running call.
+// Called by app.test.mjs.
 
 export const MCP_QUESTION = 'What time is it in UTC? (marker 3434)';
 const isChat = (r) => r.method() === 'POST' && new URL(r.url()).pathname.startsWith('/api/agents/chat/');
@@ -159,6 +163,42 @@ export async function mcpSteps({ page, step, shots, send, lastAnswer, pickModel,
     await opener().click();
   });
 
+  await step('MCP: a plain chat with an OAuth server not signed in to shows the sign-in link, then uses the tool', async () => {
+    const other = await newPage();
+    await other.goto('register');
+    await register(other, { name: 'Sam Signin', email: 'sam@example.org' });
+    await other.getByRole('dialog', { name: 'Terms of Service' }).getByRole('button', { name: 'Accept' }).click();
+    await pickModel(other, 'mcp-oauth');
+    const opens = () => other.getByRole('button', { name: /^MCP servers/ });
+    await opens().click();
+    const row = other.getByRole('group', { name: 'MCP servers' }).locator('li.mcp-server[data-server="guarded"]');
+    await row.getByLabel('guarded: needs sign-in', { exact: true }).waitFor();
+    await row.getByRole('checkbox').check();
+    await opens().click();
+    await send(other, 'Who am I there, before signing in? (marker 3838)');
+    // The answer's first step: the server's sign-in (LibreChat's `oauth_mcp_guarded`), open
+    // with its button.
+    const step = lastAnswer(other).locator('details.tool-step[data-state="running"]');
+    await step.locator('summary').getByText('Waiting for your sign-in to guarded…').waitFor();
+    const signIn = step.locator('.tool-sign-in');
+    const button = signIn.getByRole('button', { name: /^Sign in to 127\.0\.0\.1:\d+$/ });
+    await button.waitFor();
+    await shots(other, 'mcp-chat-sign-in');
+    const opened = other.context().waitForEvent('page');
+    await button.click();
+    const popup = await opened;
+    try {
+      await popup.waitForURL(/\/oauth\/success\?serverName=guarded$/);
+    } finally {
+      await popup.close();
+    }
+    // Signed in, the model gets the server's tool and the answer shows its call.
+    await other.getByRole('button', { name: 'Send message' }).waitFor();
+    await callShown(lastAnswer(other), 'whoami', 'guarded', [/alice \((code|refreshed)\)/]);
+    if (await lastAnswer(other).locator('.tool-sign-in').count()) throw new Error('the sign-in link stayed after the sign-in');
+    await other.context().close();
+  });
+
   await step('MCP: signing in to an OAuth server in a new window connects it, and its tool answers', async () => {
     await page.goto('c/new');
     await pickModel(page, 'mcp-oauth');
@@ -181,6 +221,28 @@ export async function mcpSteps({ page, step, shots, send, lastAnswer, pickModel,
     await row.getByRole('button', { name: 'Reconnect guarded' }).waitFor();
     await askWith('guarded', 'Who am I there? (marker 3636)');
     await callShown(lastAnswer(page), 'whoami', 'guarded', [/alice \((code|refreshed)\)/]);
+  });
+
+  await step('MCP: a running tool shows its server\'s progress, gone once it ends', async () => {
+    await page.goto('c/new');
+    await pickModel(page, 'mcp-progress');
+    if (await menu().isHidden()) await opener().click();
+    for (const box of await menu().getByRole('checkbox').all()) await box.setChecked(false);
+    await menu().locator('li.mcp-server[data-server="guarded"]').getByRole('checkbox').check();
+    await opener().click();
+    await send(page, 'Take your time. (marker 3939)');
+    // `patient` reports 1 of 2 ("halfway"), then waits until it is released.
+    const call = lastAnswer(page).locator('details.tool-step').filter({ hasText: 'patient' });
+    const progress = call.locator('summary .tool-progress');
+    await progress.getByText('halfway (1 of 2)').waitFor();
+    const bar = await progress.locator('progress').evaluate((p) => [p.value, p.max]);
+    if (JSON.stringify(bar) !== '[1,2]') throw new Error(`the progress bar shows ${bar}`);
+    await shots(page, 'mcp-progress');
+    const released = await fetch(`${process.env.MCP_GUARDED_URL}/release`, { method: 'POST' });
+    if (!released.ok) throw new Error(`releasing the tool answered ${released.status}`);
+    await page.getByRole('button', { name: 'Send message' }).waitFor();
+    await callShown(lastAnswer(page), 'patient', 'guarded', ['patience rewarded']);
+    if (await lastAnswer(page).locator('.tool-progress').count()) throw new Error('the progress stayed after the call ended');
   });
 
   await step('MCP: the agent builder offers the server tools', async () => {

@@ -5,17 +5,20 @@ protected MCP server (RFC 9728 metadata, bearer tokens). Tokens last TOKEN_TTL s
 announced (default 5), but the server only refuses a token that a refresh replaced, so tests
 never wait for a clock. GET /record (no token) tells what happened: registrations, codes
 exchanged, refreshes, revocations (RFC 7009, at /revoke) and which token the last tool call
-brought. POST /revoke_all (no token) makes every access token stop working, as a server restart or an administrator would; the
-refresh tokens still work.
+brought, and each request that carried `X-OAuth-Test` ("METHOD PATH VALUE"). POST /revoke_all (no token) makes every access token stop working, as a server restart or an administrator would; the
+refresh tokens still work. Its tool `patient` reports half its work (progress 1 of 2,
+"halfway"), then waits until POST /release (no token).
 
     python oauth_server.py PORT
 """
 
+import asyncio
 import os
 import secrets
 import sys
 import time
 
+import uvicorn
 from pydantic import AnyHttpUrl
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -28,13 +31,21 @@ from mcp.server.auth.provider import (
     construct_redirect_uri,
 )
 from mcp.server.auth.settings import AuthSettings, ClientRegistrationOptions, RevocationOptions
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
 
 PORT = int(sys.argv[1])
 BASE = f"http://127.0.0.1:{PORT}"
 TTL = int(os.environ.get("TOKEN_TTL", "5"))
 
-record = {"registered": 0, "codes": 0, "refreshed": 0, "revoked": 0, "last_token": None, "resources": []}
+record = {
+    "registered": 0,
+    "codes": 0,
+    "refreshed": 0,
+    "revoked": 0,
+    "last_token": None,
+    "resources": [],
+    "oauth_headers": [],
+}
 
 
 class Provider:
@@ -134,6 +145,24 @@ def whoami() -> str:
     return f"alice ({how})"
 
 
+released = asyncio.Event()
+
+
+@server.tool()
+async def patient(ctx: Context) -> str:
+    """Reports half its work, then waits to be released."""
+    await ctx.report_progress(1, 2, "halfway")
+    await released.wait()
+    released.clear()
+    return "patience rewarded"
+
+
+@server.custom_route("/release", methods=["POST"])
+async def release(request: Request):
+    released.set()
+    return JSONResponse({"released": True})
+
+
 @server.custom_route("/record", methods=["GET"])
 async def show_record(request: Request):
     return JSONResponse(record)
@@ -145,4 +174,16 @@ async def revoke_all(request: Request):
     return JSONResponse({"revoked": True})
 
 
-server.run("streamable-http", host="127.0.0.1", port=PORT)
+app = server.streamable_http_app(host="127.0.0.1")
+
+
+async def recording(scope, receive, send):
+    """Records each request that carries `X-OAuth-Test` (a client's `oauth_headers`)."""
+    if scope["type"] == "http":
+        value = dict(scope["headers"]).get(b"x-oauth-test")
+        if value is not None:
+            record["oauth_headers"].append(f"{scope['method']} {scope['path']} {value.decode()}")
+    await app(scope, receive, send)
+
+
+uvicorn.run(recording, host="127.0.0.1", port=PORT, log_level="warning")

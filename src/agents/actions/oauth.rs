@@ -242,12 +242,14 @@ impl ClientAuth<'_> {
 }
 
 /// Posts the grant `form` to `token_url` through `guarded` (HTTPS only, unless the
-/// administrator listed the address), within `timeout`; the answer, read to a bound.
+/// administrator listed the address) with `headers` added (an MCP server's `oauth_headers`),
+/// within `timeout`; the answer, read to a bound.
 pub async fn token_request(
     guarded: &crate::net::Guarded,
     token_url: &str,
     client: ClientAuth<'_>,
     form: &[(&str, &str)],
+    headers: &[(String, String)],
     timeout: Duration,
 ) -> Result<TokenAnswer, String> {
     let url = url::Url::parse(token_url).map_err(|_| "the token URL is not a URL")?;
@@ -255,7 +257,10 @@ pub async fn token_request(
         return Err("only HTTPS token URLs are permitted".into());
     }
     let http = guarded.client_for(&url).map_err(|b| b.to_string())?;
-    let req = client.form_post(http.post(url.clone()), form);
+    let mut req = client.form_post(http.post(url.clone()), form);
+    for (name, value) in headers {
+        req = req.header(name.as_str(), value.as_str());
+    }
     tokio::time::timeout(timeout, async {
         let resp = req
             .send()
@@ -352,8 +357,15 @@ impl Actions {
             secret: Some(&client.client_secret),
             basic: client.basic,
         };
-        let answer =
-            token_request(&self.guarded, &client.token_url, auth, form, self.timeout).await?;
+        let answer = token_request(
+            &self.guarded,
+            &client.token_url,
+            auth,
+            form,
+            &[],
+            self.timeout,
+        )
+        .await?;
         let expires_in = answer.lifetime();
         let access = answer
             .access_token

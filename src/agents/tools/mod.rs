@@ -52,6 +52,10 @@ pub struct Context {
     /// Where a tool asks its person to sign in (an action's OAuth): the loop shows the link on
     /// the call as LibreChat's client expects it. Set by the loop for each call.
     pub sign_in: Option<tokio::sync::mpsc::UnboundedSender<SignIn>>,
+    /// Where a long call reports how far it got (an MCP server's progress notifications):
+    /// the loop streams it on the call's step, and keeps none of it. Set by the loop for
+    /// each call.
+    pub progress: Option<tokio::sync::mpsc::UnboundedSender<ToolProgress>>,
     /// Where the call's attachments go (LibreChat's `attachment` events), and how many times
     /// each tool ran in the answer.
     pub attachments: attach::Attachments,
@@ -64,6 +68,17 @@ pub struct SignIn {
     pub url: Option<String>,
     /// When the link stops working, in milliseconds since the epoch.
     pub expires_at: Option<i64>,
+}
+
+/// How far a running call got, as its tool reports it (MCP's `notifications/progress`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolProgress {
+    pub call_id: String,
+    /// Done so far; grows with each report.
+    pub progress: f64,
+    /// The whole, when the tool knows it.
+    pub total: Option<f64>,
+    pub message: Option<String>,
 }
 
 /// Finds a credential a tool needs (a field of its [`Manifest::auth`], such as

@@ -55,11 +55,24 @@ impl Configured {
     }
 }
 
-/// A GET or POST through the guarded client, its JSON answer read to [`METADATA_LIMIT`].
+/// `req` with the server's `oauth_headers`.
+pub fn with_headers(
+    mut req: reqwest::RequestBuilder,
+    headers: &[(String, String)],
+) -> reqwest::RequestBuilder {
+    for (name, value) in headers {
+        req = req.header(name.as_str(), value.as_str());
+    }
+    req
+}
+
+/// A GET or POST through the guarded client with `headers`, its JSON answer read to
+/// [`METADATA_LIMIT`].
 async fn fetch(
     guarded: &Guarded,
     url: &str,
     body: Option<&Value>,
+    headers: &[(String, String)],
     timeout: Duration,
 ) -> Result<Value, String> {
     let parsed = url::Url::parse(url).map_err(|_| format!("{url} is not a URL"))?;
@@ -73,6 +86,7 @@ async fn fetch(
         None => http.get(parsed.clone()),
     }
     .header("accept", "application/json");
+    let req = with_headers(req, headers);
     let resp = tokio::time::timeout(timeout, req.send())
         .await
         .map_err(|_| format!("{shown} did not answer in time"))?
@@ -98,18 +112,20 @@ struct Challenge {
 }
 
 /// The server's answer to a bare POST (a `ping`), as a sign-in challenge.
-async fn challenge(guarded: &Guarded, server_url: &url::Url, timeout: Duration) -> Challenge {
+async fn challenge(
+    guarded: &Guarded,
+    server_url: &url::Url,
+    headers: &[(String, String)],
+    timeout: Duration,
+) -> Challenge {
     let Ok(http) = guarded.client_for(server_url) else {
         return Challenge::default();
     };
-    let sent = tokio::time::timeout(
-        timeout,
-        http.post(server_url.clone())
-            .header("accept", "application/json, text/event-stream")
-            .json(&json!({"jsonrpc": "2.0", "id": 0, "method": "ping"}))
-            .send(),
-    )
-    .await;
+    let req = http
+        .post(server_url.clone())
+        .header("accept", "application/json, text/event-stream")
+        .json(&json!({"jsonrpc": "2.0", "id": 0, "method": "ping"}));
+    let sent = tokio::time::timeout(timeout, with_headers(req, headers).send()).await;
     let Ok(Ok(resp)) = sent else {
         return Challenge::default();
     };
@@ -138,15 +154,21 @@ async fn challenge(guarded: &Guarded, server_url: &url::Url, timeout: Duration) 
 /// Whether the server at `server_url` wants each person's sign-in, for a server whose
 /// configuration says nothing of OAuth (LibreChat's detection): its protected resource
 /// metadata names an authorization server, or it answers 401 with a `Bearer` challenge.
-pub async fn wants_sign_in(guarded: &Guarded, server_url: &str, timeout: Duration) -> bool {
+/// `headers`: its `oauth_headers`.
+pub async fn wants_sign_in(
+    guarded: &Guarded,
+    server_url: &str,
+    headers: &[(String, String)],
+    timeout: Duration,
+) -> bool {
     let Ok(server) = url::Url::parse(server_url) else {
         return false;
     };
-    let c = challenge(guarded, &server, timeout).await;
+    let c = challenge(guarded, &server, headers, timeout).await;
     let mut candidates: Vec<String> = c.resource_metadata.into_iter().collect();
     candidates.push(well_known(&server, "/.well-known/oauth-protected-resource"));
     for url in candidates {
-        if let Ok(meta) = fetch(guarded, &url, None, timeout).await
+        if let Ok(meta) = fetch(guarded, &url, None, headers, timeout).await
             && meta["authorization_servers"]
                 .as_array()
                 .is_some_and(|a| !a.is_empty())
@@ -163,11 +185,13 @@ fn well_known(base: &url::Url, well_known: &str) -> String {
     format!("{}{well_known}{path}", base.origin().ascii_serialization())
 }
 
-/// The endpoints to sign in to the server at `server_url` with (`configured` first).
+/// The endpoints to sign in to the server at `server_url` with (`configured` first), asked
+/// with its `oauth_headers`.
 pub async fn discover(
     guarded: &Guarded,
     server_url: &str,
     configured: &Configured,
+    headers: &[(String, String)],
     timeout: Duration,
 ) -> Result<Endpoints, String> {
     if let (Some(a), Some(t)) = (&configured.authorization_url, &configured.token_url) {
@@ -182,7 +206,10 @@ pub async fn discover(
     let server = url::Url::parse(server_url).map_err(|_| "the server URL is not a URL")?;
     // RFC 9728: the protected resource's metadata names its authorization server.
     let mut candidates = Vec::new();
-    if let Some(named) = challenge(guarded, &server, timeout).await.resource_metadata {
+    if let Some(named) = challenge(guarded, &server, headers, timeout)
+        .await
+        .resource_metadata
+    {
         candidates.push(named);
     }
     candidates.push(well_known(&server, "/.well-known/oauth-protected-resource"));
@@ -192,7 +219,7 @@ pub async fn discover(
     ));
     let mut resource_meta = None;
     for c in candidates {
-        if let Ok(v) = fetch(guarded, &c, None, timeout).await {
+        if let Ok(v) = fetch(guarded, &c, None, headers, timeout).await {
             resource_meta = Some(v);
             break;
         }
@@ -217,7 +244,7 @@ pub async fn discover(
     }
     let mut meta = None;
     for t in tries {
-        if let Ok(v) = fetch(guarded, &t, None, timeout).await {
+        if let Ok(v) = fetch(guarded, &t, None, headers, timeout).await {
             meta = Some(v);
             break;
         }
@@ -272,12 +299,13 @@ pub async fn discover(
 }
 
 /// A client registered for us at `endpoint` (RFC 7591): its id, its secret when it got one,
-/// and whether the secret goes in a Basic header.
+/// and whether the secret goes in a Basic header. Asked with the server's `oauth_headers`.
 pub async fn register(
     guarded: &Guarded,
     endpoint: &str,
     redirect_uri: &str,
     scope: Option<&str>,
+    headers: &[(String, String)],
     timeout: Duration,
 ) -> Result<(String, Option<String>, bool), String> {
     let mut body = json!({
@@ -290,7 +318,7 @@ pub async fn register(
     if let Some(s) = scope {
         body["scope"] = json!(s);
     }
-    let answer = fetch(guarded, endpoint, Some(&body), timeout).await?;
+    let answer = fetch(guarded, endpoint, Some(&body), headers, timeout).await?;
     let id = answer["client_id"]
         .as_str()
         .filter(|s| !s.is_empty())

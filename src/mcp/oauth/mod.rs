@@ -62,6 +62,10 @@ struct Client {
     /// Where its tokens are revoked when the person signs out (RFC 7009).
     #[serde(default)]
     revocation: Option<String>,
+    /// The server's `oauth_headers` when the sign-in started, for its token requests and
+    /// revocation (a refresh sends the configuration's current ones).
+    #[serde(default)]
+    headers: Vec<(String, String)>,
 }
 
 /// One person's sign-in to one server, in progress or just ended.
@@ -208,11 +212,12 @@ impl McpOAuth {
             .refresh_token
             .as_deref()
             .and_then(|r| self.cipher.decrypt(r).ok())?;
-        let client: Client = self
+        let mut client: Client = self
             .cipher
             .decrypt(&stored.client)
             .ok()
             .and_then(|c| serde_json::from_str(&c).ok())?;
+        client.headers = config.oauth_headers.clone();
         let mut form = vec![
             ("grant_type", "refresh_token"),
             ("refresh_token", refresh.as_str()),
@@ -251,8 +256,15 @@ impl McpOAuth {
             secret: client.client_secret.as_deref(),
             basic: client.basic,
         };
-        let answer =
-            token_request(&self.guarded, &client.token_url, auth, form, CALL_TIMEOUT).await?;
+        let answer = token_request(
+            &self.guarded,
+            &client.token_url,
+            auth,
+            form,
+            &client.headers,
+            CALL_TIMEOUT,
+        )
+        .await?;
         let access = answer
             .access_token
             .clone()
@@ -295,8 +307,15 @@ impl McpOAuth {
             });
         }
         let configured = Configured::from(config.oauth.as_ref());
-        let found =
-            discover::discover(&self.guarded, server_url, &configured, CALL_TIMEOUT).await?;
+        let headers = &config.oauth_headers;
+        let found = discover::discover(
+            &self.guarded,
+            server_url,
+            &configured,
+            headers,
+            CALL_TIMEOUT,
+        )
+        .await?;
         let redirect_uri = self.redirect_uri(config);
         let (client_id, client_secret, basic) = match &configured.client_id {
             Some(id) => (
@@ -315,6 +334,7 @@ impl McpOAuth {
                     endpoint,
                     &redirect_uri,
                     found.scope.as_deref(),
+                    headers,
                     CALL_TIMEOUT,
                 )
                 .await?
@@ -351,6 +371,7 @@ impl McpOAuth {
                 basic,
                 resource: found.resource,
                 revocation: found.revocation,
+                headers: headers.clone(),
             },
             redirect_uri,
             url: url.to_string(),
@@ -521,8 +542,8 @@ impl McpOAuth {
                 continue;
             };
             let form = [("token", token.as_str()), ("token_type_hint", hint)];
-            let sent = auth
-                .form_post(http.post(endpoint.clone()), &form)
+            let req = auth.form_post(http.post(endpoint.clone()), &form);
+            let sent = discover::with_headers(req, &client.headers)
                 .timeout(CALL_TIMEOUT)
                 .send()
                 .await;

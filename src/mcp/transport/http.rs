@@ -7,7 +7,10 @@
 //! On the guarded client (address checks at every connect, no redirects). A JSON body or an
 //! event over `max_message` bytes, an answer that is not JSON-RPC, or a failed POST (the
 //! server gone, an error status, a session the server no longer knows) ends the session, with
-//! the reason in [`Ended`]; its owner connects again on next use.
+//! the reason in [`Ended`]; its owner connects again on next use. A request's event stream
+//! that ends before its answer (this client does not resume streams) fails that request at
+//! once, with an error answer made here; the session goes on (a request we cancelled gets no
+//! answer, and no one waits for it any more).
 //!
 //! Not done: the optional GET stream for what a server sends outside any request (list
 //! changes, logging); this client lists tools when it connects and has no use for them.
@@ -158,12 +161,12 @@ impl Poster {
         // A request's answer must come; a notification's response ("202 Accepted") is empty.
         let asked = message.get("id").is_some() && message.get("method").is_some();
         if kind.starts_with("text/event-stream") {
-            self.stream(response).await
+            self.stream(response, asked.then(|| &message["id"])).await
         } else if kind.starts_with("application/json") {
             let body = self.body(response).await?;
             match body.iter().all(u8::is_ascii_whitespace) && !asked {
                 true => Ok(()),
-                false => self.deliver(&body),
+                false => self.deliver(&body, None).map(drop),
             }
         } else if asked {
             Err(self.fail(Why::Protocol(format!(
@@ -190,31 +193,57 @@ impl Poster {
         Ok(body)
     }
 
-    /// Passes on each message of an event stream until the server ends it.
-    async fn stream(&self, response: reqwest::Response) -> Result<(), WireError> {
+    /// Passes on each message of an event stream until the server ends it; when it ends
+    /// before the answer to request `id` (when one is awaited), an error answer is passed on
+    /// in its place.
+    async fn stream(
+        &self,
+        response: reqwest::Response,
+        id: Option<&Value>,
+    ) -> Result<(), WireError> {
         let held = Arc::new(AtomicUsize::new(0));
         let mut events = super::sse::bounded(response, held.clone(), self.max);
+        let mut answered = id.is_none();
         loop {
             match super::sse::next(&mut events, &held, self.max).await {
                 // The default event type is "message"; an event without data only primes
                 // the stream (it carries an id to resume from).
                 Ok(e) if (e.event == "message" || e.event.is_empty()) => {
                     if !e.data.trim().is_empty() {
-                        self.deliver(e.data.as_bytes())?;
+                        answered |= self.deliver(e.data.as_bytes(), id)?;
                     }
                 }
                 Ok(_) => continue,
-                Err(Why::Closed) => return Ok(()),
+                Err(Why::Closed) => {
+                    if let (false, Some(id)) = (answered, id) {
+                        // The MCP SDKs' "connection closed" code.
+                        let error = serde_json::json!({"jsonrpc": "2.0", "id": id, "error": {
+                            "code": -32000,
+                            "message": "the server's event stream ended without the answer"}});
+                        let _ = self.inbox.send(Inbound::Message(error));
+                    }
+                    return Ok(());
+                }
                 Err(why) => return Err(self.fail(why)),
             }
         }
     }
 
-    fn deliver(&self, bytes: &[u8]) -> Result<(), WireError> {
+    /// Passes on the message `bytes` hold; whether it answers the request `id`.
+    fn deliver(&self, bytes: &[u8], id: Option<&Value>) -> Result<bool, WireError> {
         let message: Value =
             serde_json::from_slice(bytes).map_err(|e| self.fail(Why::NotJson(e.to_string())))?;
+        let answer = id.is_some_and(|id| answers(&message, id));
         let _ = self.inbox.send(Inbound::Message(message));
-        Ok(())
+        Ok(answer)
+    }
+}
+
+/// Whether `message` (or a batch) holds the answer to the request `id`.
+fn answers(message: &Value, id: &Value) -> bool {
+    match message {
+        Value::Array(batch) => batch.iter().any(|m| answers(m, id)),
+        m => m.get("method").is_none() && m.get("id") == Some(id),
     }
 }
 
