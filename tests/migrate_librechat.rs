@@ -68,7 +68,18 @@ async fn a_whole_deployment_comes_over_and_its_people_carry_on() {
     let dir = dump
         .write_mongodump(&home.path().join("dump"), true)
         .unwrap();
-    let report = migrate(home.path(), dir.parent().unwrap(), &[]);
+    dump.write_uploads(home.path()).unwrap();
+    let (uploads, images) = (home.path().join("uploads"), home.path().join("images"));
+    let report = migrate(
+        home.path(),
+        dir.parent().unwrap(),
+        &[
+            "--uploads",
+            uploads.to_str().unwrap(),
+            "--images",
+            images.to_str().unwrap(),
+        ],
+    );
     let count = |c: &str| known.counts.get(c).copied().unwrap_or(0) as u64;
     assert_eq!(imported(&report, "users"), count("users"), "{report}");
     for c in [
@@ -83,10 +94,24 @@ async fn a_whole_deployment_comes_over_and_its_people_carry_on() {
         "pluginauths",
         "balances",
         "transactions",
+        "agents",
+        "actions",
+        "mcpservers",
+        "groups",
     ] {
         assert_eq!(imported(&report, c), count(c), "{c}: {report}");
     }
     assert_eq!(imported(&report, "sharedlinks"), known.shares.len() as u64);
+    assert_eq!(
+        imported(&report, "files"),
+        known.files.len() as u64,
+        "{report}"
+    );
+    assert_eq!(
+        report["remoteFilesCount"],
+        known.remote_file_ids.len(),
+        "{report}"
+    );
     assert_eq!(report["notImported"]["foo"]["documents"], count("foo"));
     let notes = report["notes"].to_string();
     assert!(notes.contains("2FA secrets"), "{notes}");
@@ -201,6 +226,29 @@ async fn a_whole_deployment_comes_over_and_its_people_carry_on() {
         .find(|(u, _)| *u == alice.id)
         .map(|(_, c)| *c);
     assert_eq!(balance["tokenCredits"], credits.unwrap(), "{balance}");
+
+    // Files come with their bytes; the agent with its versions.
+    for f in known.files.iter().filter(|f| f.user_id == alice.id) {
+        let resp = server
+            .get_as(
+                &format!("/api/files/download/{}/{}", alice.id, f.file_id),
+                &s.token,
+            )
+            .await;
+        assert_eq!(resp.status(), 200, "{}", f.filename);
+        assert_eq!(resp.bytes().await.unwrap().as_ref(), &f.bytes[..]);
+    }
+    let versions = server
+        .get_json(
+            &format!("/api/agents/{}/versions", known.agent_id),
+            &s.token,
+        )
+        .await;
+    assert_eq!(
+        versions.as_array().map(Vec::len),
+        Some(known.agent_versions),
+        "{versions}"
+    );
 
     // 2FA: each stored form of the secret (v3, v2, plain) still gives the codes the person's
     // authenticator app shows; a used backup code stays used.

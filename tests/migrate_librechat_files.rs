@@ -267,9 +267,9 @@ async fn files_come_over_with_their_bytes_and_stay() {
     let said = files["reasons"].to_string();
     assert!(said.contains("../../etc/passwd"), "{said}");
     assert!(said.contains("leads out of --uploads"), "{said}");
-    assert_eq!(report["remote_files_count"], 1);
-    assert_eq!(report["remote_files"][0]["file_id"], CLOUD);
-    assert_eq!(report["remote_files"][0]["source"], "s3");
+    assert_eq!(report["remoteFilesCount"], 1);
+    assert_eq!(report["remoteFiles"][0]["file_id"], CLOUD);
+    assert_eq!(report["remoteFiles"][0]["source"], "s3");
     assert_eq!(report["collections"]["avatars"]["imported"], 1, "{stdout}");
     assert!(stdout.contains("cloud storage"), "{stdout}");
 
