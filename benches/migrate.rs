@@ -5,9 +5,9 @@
 //! answer regenerated, so the trees branch), text of a few hundred characters, half the answers
 //! with content parts; written document by document with the `bson` crate, as `mongodump`
 //! writes them. Then runs the release `librechat migrate-from-librechat` on it and prints the
-//! import rate of the messages pass, the peak resident memory (read from /proc while it runs),
-//! the whole run's time with the search rebuild, and the time from starting the server on the
-//! migrated data to the first successful login.
+//! import rate of the messages pass and the import's peak resident memory (read from /proc
+//! while it runs), then the same for the search rebuild (`librechat search reindex`), and the
+//! time from starting the server on the migrated data to the first successful login.
 
 mod common;
 
@@ -39,12 +39,55 @@ fn main() {
     );
 
     let report_file = dir.path().join("report.json");
+    let (out, whole, peak) = measure(
+        dir.path(),
+        &[
+            "migrate-from-librechat",
+            "dump",
+            "--data-dir",
+            "data",
+            "--no-reindex",
+            "--report",
+            report_file.to_str().unwrap(),
+        ],
+    );
+    print!("{out}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&report_file).unwrap()).unwrap();
+    let m = &report["collections"]["messages"];
+    let (imported, secs) = (
+        m["imported"].as_u64().unwrap(),
+        m["seconds"].as_f64().unwrap(),
+    );
+    assert_eq!(imported as usize, messages, "every message comes over");
+    println!(
+        "messages pass: {imported} in {secs:.1} s = {:.0} messages/s; the import {whole:.1} s \
+         in all; peak RSS {peak:.1} MB",
+        imported as f64 / secs,
+    );
+    let (out, whole, peak) = measure(dir.path(), &["search", "reindex", "--data-dir", "data"]);
+    print!("{out}");
+    println!("search rebuild: {whole:.1} s, peak RSS {peak:.1} MB");
+
+    let started = Instant::now();
+    let (mut server, port) = common::start_server(dir.path(), &[]);
+    let token = common::people::login_as(port, EMAIL);
+    assert!(!token.is_empty());
+    println!(
+        "first login after the import: {:.2} s from starting the server",
+        started.elapsed().as_secs_f64()
+    );
+    let _ = server.kill();
+    let _ = server.wait();
+}
+
+/// Runs the release binary with `args` in `dir`: its output, seconds, and peak RSS in MB
+/// (VmHWM, read from /proc while it runs).
+fn measure(dir: &Path, args: &[&str]) -> (String, f64, f64) {
     let started = Instant::now();
     let mut child = Command::new(env!("CARGO_BIN_EXE_librechat"))
-        .args(["migrate-from-librechat", "dump", "--data-dir", "data"])
-        .arg("--report")
-        .arg(&report_file)
-        .current_dir(dir.path())
+        .args(args)
+        .current_dir(dir)
         .env_clear()
         .stdout(Stdio::piped())
         .spawn()
@@ -58,46 +101,16 @@ fn main() {
         if let Ok(s) = std::fs::read_to_string(&status_file)
             && let Some(line) = s.lines().find(|l| l.starts_with("VmHWM:"))
         {
-            peak_kb = peak_kb.max(
-                line.split_whitespace()
-                    .nth(1)
-                    .unwrap_or("0")
-                    .parse()
-                    .unwrap_or(0),
-            );
+            let kb = line.split_whitespace().nth(1).unwrap_or("0");
+            peak_kb = peak_kb.max(kb.parse().unwrap_or(0));
         }
         std::thread::sleep(Duration::from_millis(20));
     };
-    let whole = started.elapsed().as_secs_f64();
+    let secs = started.elapsed().as_secs_f64();
     let mut out = String::new();
     std::io::Read::read_to_string(child.stdout.as_mut().unwrap(), &mut out).unwrap();
-    assert!(status.success(), "{out}");
-    print!("{out}");
-    let report: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&report_file).unwrap()).unwrap();
-    let m = &report["collections"]["messages"];
-    let (imported, secs) = (
-        m["imported"].as_u64().unwrap(),
-        m["seconds"].as_f64().unwrap(),
-    );
-    assert_eq!(imported as usize, messages, "every message comes over");
-    println!(
-        "messages pass: {imported} in {secs:.1} s = {:.0} messages/s; whole run {whole:.1} s \
-         (with the search rebuild); peak RSS {:.1} MB",
-        imported as f64 / secs,
-        peak_kb as f64 / 1024.0
-    );
-
-    let started = Instant::now();
-    let (mut server, port) = common::start_server(dir.path(), &[]);
-    let token = common::people::login_as(port, EMAIL);
-    assert!(!token.is_empty());
-    println!(
-        "first login after the import: {:.2} s from starting the server",
-        started.elapsed().as_secs_f64()
-    );
-    let _ = server.kill();
-    let _ = server.wait();
+    assert!(status.success(), "{args:?}: {out}");
+    (out, secs, peak_kb as f64 / 1024.0)
 }
 
 /// Writes users, conversations and messages; returns the bytes written.

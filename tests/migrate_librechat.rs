@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use librechat::auth::two_factor::current_code;
 use serde_json::{Value, json};
+use support::fake_openai::{FakeOpenAi, KEY};
 use support::librechat_dump::{Known, standard};
 use support::{TestServer, librechat, run, text};
 
@@ -117,7 +118,10 @@ async fn a_whole_deployment_comes_over_and_its_people_carry_on() {
     assert!(notes.contains("2FA secrets"), "{notes}");
     assert!(notes.contains("search: indexed"), "{notes}");
 
+    let fake = FakeOpenAi::start().await;
     let server = TestServer::builder()
+        .env("OPENAI_API_KEY", KEY)
+        .env("OPENAI_REVERSE_PROXY", &fake.base)
         .yaml(YAML)
         .in_dir(home.clone())
         .start()
@@ -226,6 +230,38 @@ async fn a_whole_deployment_comes_over_and_its_people_carry_on() {
         .find(|(u, _)| *u == alice.id)
         .map(|(_, c)| *c);
     assert_eq!(balance["tokenCredits"], credits.unwrap(), "{balance}");
+
+    // The old conversation goes on where its branch ended, with its history.
+    let done = server
+        .chat(
+            &s,
+            "openAI",
+            json!({"text": "And then?", "endpoint": "openAI", "model": "gpt-4o",
+                   "conversationId": b.conversation_id, "parentMessageId": b.leaf_id}),
+        )
+        .await;
+    assert!(done.get("error").is_none(), "{done}");
+    let asked = fake.last_chat();
+    assert!(
+        asked["messages"].as_array().unwrap().len() > 2,
+        "the history reaches the model: {asked}"
+    );
+    // The old agent answers with its instructions.
+    let done = server
+        .chat(
+            &s,
+            "agents",
+            json!({"text": "Hello", "endpoint": "agents", "agent_id": known.agent_id}),
+        )
+        .await;
+    assert!(done.get("error").is_none(), "{done}");
+    assert!(
+        fake.last_chat()
+            .to_string()
+            .contains("Be helpful, cite sources."),
+        "{}",
+        fake.last_chat()
+    );
 
     // Files come with their bytes; the agent with its versions.
     for f in known.files.iter().filter(|f| f.user_id == alice.id) {

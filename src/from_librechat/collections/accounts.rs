@@ -102,6 +102,14 @@ pub fn user(ctx: &mut Ctx, d: &mut Doc) -> Mapped {
     let created = d.created_at();
     let updated = d.updated_at(&created);
     let personalization = d.json("personalization").filter(Value::is_object);
+    if d.0.get("termsAcceptedAt").is_some_and(|v| !v.is_null()) {
+        ctx.learned
+            .not_carried("dates people accepted the terms (that they did comes over)");
+    }
+    if d.0.get("pendingTotpSecret").is_some_and(|v| !v.is_null()) {
+        ctx.learned
+            .not_carried("unfinished 2FA set-ups (people start them again)");
+    }
     let source_id = text(d, "idOnTheSource");
     let row = insert(
         ctx.conn,
