@@ -32,8 +32,6 @@ use report::{Counts, NotImported, Report, Skip};
 
 /// Documents written per transaction.
 const BATCH: u64 = 10_000;
-/// Documents read ahead of the writes, at most.
-const IN_FLIGHT: usize = 256;
 
 pub struct Options {
     /// The `mongodump` or `mongoexport` folder.
@@ -264,9 +262,6 @@ pub fn run(opts: &Options) -> anyhow::Result<Report> {
     drop(crate::db::Db::open(&database)?);
     let conn = Connection::open(&database)?;
     crate::db::configure(&conn)?;
-    // A page cache of 32 MiB (SQLite's default is 2 MiB) keeps the indexes' pages that the
-    // inserts touch in memory: a bounded cost for the length of the import.
-    conn.execute_batch("PRAGMA cache_size = -32768")?;
     let mut ctx = Ctx {
         conn: &conn,
         cipher: Cipher::new(&opts.creds_key),
@@ -373,47 +368,29 @@ fn pass(ctx: &mut Ctx, c: &source::Collection, mapper: Mapper) -> anyhow::Result
     let mut counts = Counts::default();
     let mut fatal = None;
     ctx.conn.execute_batch("BEGIN")?;
-    // Reading (and gunzipping, and parsing) on a thread of its own overlaps with the writes;
-    // the channel holds at most [`IN_FLIGHT`] documents, so memory stays bounded.
-    let read = std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<bson::Parsed>(IN_FLIGHT);
-        let reader = scope.spawn(move || {
-            let mut open = true;
-            source::read(c, &mut |d| {
-                // After a database failure nobody listens: the rest is only read past.
-                open = open && tx.send(d).is_ok();
-            })
-        });
-        for d in rx.iter() {
-            counts.read += 1;
-            let mut doc = match d {
-                Ok(m) => Doc(m),
-                Err(why) => {
-                    counts.skip("", Skip::new("malformed", why));
-                    continue;
-                }
-            };
-            let id = doc.id();
-            match mapper(ctx, &mut doc) {
-                Ok(Outcome::Imported) => counts.imported += 1,
-                Ok(Outcome::Present) => counts.already_present += 1,
-                Err(Failure::Skip(s)) => counts.skip(&id, s),
-                Err(Failure::Fatal(e)) => fatal = Some(e),
-            }
-            if fatal.is_none()
-                && counts.read % BATCH == 0
-                && let Err(e) = ctx.conn.execute_batch("COMMIT; BEGIN")
-            {
-                fatal = Some(e);
-            }
-            if fatal.is_some() {
-                break;
-            }
+    // One thread reads, parses and writes: measured, a reading thread of its own (handing
+    // documents over one by one or in bundles) and a larger page cache were slower here.
+    let read = source::read(c, &mut |d| {
+        if fatal.is_some() {
+            return;
         }
-        drop(rx);
-        reader
-            .join()
-            .unwrap_or_else(|_| Err(bson::Stop::Io(std::io::Error::other("the reader failed"))))
+        counts.read += 1;
+        let mut doc = match d {
+            Ok(m) => Doc(m),
+            Err(why) => return counts.skip("", Skip::new("malformed", why)),
+        };
+        let id = doc.id();
+        match mapper(ctx, &mut doc) {
+            Ok(Outcome::Imported) => counts.imported += 1,
+            Ok(Outcome::Present) => counts.already_present += 1,
+            Err(Failure::Skip(s)) => counts.skip(&id, s),
+            Err(Failure::Fatal(e)) => fatal = Some(e),
+        }
+        if counts.read % BATCH == 0
+            && let Err(e) = ctx.conn.execute_batch("COMMIT; BEGIN")
+        {
+            fatal = Some(e);
+        }
     });
     if let Some(e) = fatal {
         let _ = ctx.conn.execute_batch("ROLLBACK");
