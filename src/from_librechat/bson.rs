@@ -250,7 +250,8 @@ pub fn date_value(ms: i64) -> Value {
         .map_or(Value::Null, |t| Value::String(crate::db::to_rfc3339(t)))
 }
 
-fn uuid_text(b: &[u8]) -> String {
+/// A UUID's 16 bytes as the text mongoose gives them.
+pub fn uuid_text(b: &[u8]) -> String {
     let h = hex::encode(b);
     format!(
         "{}-{}-{}-{}-{}",

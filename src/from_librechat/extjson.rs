@@ -178,15 +178,7 @@ fn typed(m: &Map<String, Value>) -> Option<Value> {
                 .or(inner.as_str());
             match (sub, b64.and_then(decode_base64)) {
                 ("04" | "03" | "4" | "3", Some(b)) if b.len() == 16 => {
-                    let h = hex::encode(b);
-                    Value::String(format!(
-                        "{}-{}-{}-{}-{}",
-                        &h[..8],
-                        &h[8..12],
-                        &h[12..16],
-                        &h[16..20],
-                        &h[20..]
-                    ))
+                    Value::String(super::bson::uuid_text(&b))
                 }
                 _ => Value::Null,
             }
