@@ -7,43 +7,14 @@
 
 mod support;
 
-use std::path::Path;
 use std::sync::Arc;
 
 use librechat::auth::two_factor::current_code;
 use serde_json::{Value, json};
+use support::TestServer;
 use support::fake_openai::{FakeOpenAi, KEY};
+use support::librechat_dump::migration::{imported, migrate};
 use support::librechat_dump::{Known, standard};
-use support::{TestServer, librechat, run, text};
-
-/// Runs the migration of `dump` into the data folder of `home`; the parsed report.
-fn migrate(home: &Path, dump: &Path, extra: &[&str]) -> Value {
-    let report = home.join("report.json");
-    let _ = std::fs::remove_file(&report);
-    let out = run(librechat(home)
-        .arg("migrate-from-librechat")
-        .arg(dump)
-        .arg("--librechat-env")
-        .arg(home.join("librechat.env"))
-        .arg("--report")
-        .arg(&report)
-        .args(extra)
-        .env("LIBRECHAT_DATA_DIR", home.join("data"))
-        .env("CONFIG_PATH", home.join("librechat.yaml")));
-    assert!(
-        out.status.success(),
-        "{}\n{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap()
-}
-
-fn imported(report: &Value, collection: &str) -> u64 {
-    report["collections"][collection]["imported"]
-        .as_u64()
-        .unwrap_or_else(|| panic!("{collection}: {report}"))
-}
 
 fn now_secs() -> u64 {
     std::time::SystemTime::now()

@@ -11,12 +11,13 @@ use std::sync::Arc;
 
 use bson::{Bson, DateTime, Document, doc, oid::ObjectId};
 use serde_json::Value;
-use support::{TestServer, librechat, run, text};
+use support::TestServer;
+use support::librechat_dump::migration::{self, outcomes, skipped};
+use support::librechat_dump::{CREDS_IV, CREDS_KEY};
 
 const PW: &str = "old-librechat-password";
-// LibreChat's CREDS_KEY/CREDS_IV of the golden vectors (made by its own encryptV2 in Node).
-const CREDS_KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
-const CREDS_IV: &str = "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf";
+// The secrets below are of LibreChat's CREDS_KEY/CREDS_IV of the golden vectors (made by its
+// own encryptV2 in Node).
 /// encryptV2(encodeURIComponent("a:b c")).
 const ACTION_KEY: &str = "101112131415161718191a1b1c1d1e1f:6d3243d066dc74f57cbf9204ef634dab";
 /// encryptV2("JBSWY3DPEHPK3PXP").
@@ -304,47 +305,14 @@ fn write_dump(dir: &Path) {
         ),
     ];
     for (name, docs) in collections {
-        let mut file = std::fs::File::create(db.join(format!("{name}.bson"))).unwrap();
-        for d in docs {
-            d.to_writer(&mut file).unwrap();
-        }
+        migration::write_bson(&db.join(format!("{name}.bson")), &docs);
     }
 }
 
-/// Runs the migration on the test server's folder (with LibreChat's keys when its .env is
-/// there); the report's JSON.
+/// Runs the migration of the test server's folder's dump (with LibreChat's keys when its .env
+/// is there); the report's JSON.
 fn migrate(dir: &Path) -> Value {
-    let report = dir.join("report.json");
-    let mut cmd = librechat(dir);
-    cmd.arg("migrate-from-librechat")
-        .arg(dir.join("dump"))
-        .arg("--report")
-        .arg(&report)
-        .env("LIBRECHAT_DATA_DIR", dir.join("data"))
-        .env("CONFIG_PATH", dir.join("librechat.yaml"));
-    if dir.join("librechat.env").exists() {
-        cmd.arg("--librechat-env").arg(dir.join("librechat.env"));
-    }
-    let out = run(&mut cmd);
-    assert!(
-        out.status.success(),
-        "{}{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap()
-}
-
-fn counts(report: &Value, name: &str) -> (u64, u64, u64) {
-    let c = &report["collections"][name];
-    let n = |k: &str| c[k].as_u64().unwrap_or_else(|| panic!("{name}.{k}: {c}"));
-    (n("imported"), n("alreadyPresent"), n("skipped"))
-}
-
-fn skipped(report: &Value, name: &str, reason: &str) -> u64 {
-    report["collections"][name]["skippedByReason"][reason]
-        .as_u64()
-        .unwrap_or(0)
+    migration::migrate(dir, &dir.join("dump"), &[])
 }
 
 #[tokio::test]
@@ -371,7 +339,7 @@ async fn agents_actions_sharing_groups_and_mcp_servers_come_over_and_work() {
         ("toolcalls", (1, 0, 1)),
     ];
     for (name, want) in expected {
-        assert_eq!(counts(&first, name), want, "{name}: {first:#}");
+        assert_eq!(outcomes(&first, name), want, "{name}: {first:#}");
     }
     assert_eq!(skipped(&first, "agents", "user_not_found"), 1);
     assert_eq!(skipped(&first, "actions", "assistants_not_supported"), 1);
@@ -391,7 +359,7 @@ async fn agents_actions_sharing_groups_and_mcp_servers_come_over_and_work() {
     let second = migrate(root);
     for (name, (imported, present, skips)) in expected {
         assert_eq!(
-            counts(&second, name),
+            outcomes(&second, name),
             (0, imported + present, skips),
             "{name}: {second:#}"
         );
@@ -537,10 +505,10 @@ fn without_librechat_keys_encrypted_credentials_are_refused_with_their_reason() 
     write_dump(&root.join("dump"));
     std::fs::write(root.join("librechat.yaml"), "version: 1.2.8\n").unwrap();
     let report = migrate(root);
-    assert_eq!(counts(&report, "agents"), (2, 0, 1), "{report:#}");
-    assert_eq!(counts(&report, "actions"), (0, 0, 2), "{report:#}");
+    assert_eq!(outcomes(&report, "agents"), (2, 0, 1), "{report:#}");
+    assert_eq!(outcomes(&report, "actions"), (0, 0, 2), "{report:#}");
     assert_eq!(skipped(&report, "actions", "no_creds_key"), 1);
-    assert_eq!(counts(&report, "mcpservers"), (0, 0, 1), "{report:#}");
+    assert_eq!(outcomes(&report, "mcpservers"), (0, 0, 1), "{report:#}");
     assert_eq!(skipped(&report, "mcpservers", "no_creds_key"), 1);
     // Access to the server that did not come over does not either.
     assert_eq!(skipped(&report, "aclentries", "resource_not_found"), 2);

@@ -8,51 +8,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use bson::{Bson, DateTime, Document, doc, oid::ObjectId};
-use serde_json::Value;
+use support::librechat_dump::migration::{counts, migrate, reasons, write_bson};
 use support::{librechat, run, text};
-
-fn write(path: &Path, docs: &[Document]) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    for d in docs {
-        d.to_writer(&mut bytes).unwrap();
-    }
-    std::fs::write(path, &bytes).unwrap();
-    bytes
-}
-
-/// Runs the migration on `dump` into `home/data`; the parsed `--report`.
-fn migrate(home: &Path, dump: &Path, extra: &[&str]) -> Value {
-    let report = home.join("report.json");
-    let _ = std::fs::remove_file(&report);
-    let out = run(librechat(home)
-        .arg("migrate-from-librechat")
-        .arg(dump)
-        .arg("--report")
-        .arg(&report)
-        .args(extra)
-        .env("LIBRECHAT_DATA_DIR", home.join("data"))
-        .env("CONFIG_PATH", home.join("librechat.yaml")));
-    assert!(
-        out.status.success(),
-        "{}\n{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap()
-}
-
-fn counts(report: &Value, collection: &str) -> (u64, u64, u64, u64) {
-    let c = &report["collections"][collection];
-    let n = |k: &str| {
-        c[k].as_u64()
-            .unwrap_or_else(|| panic!("{collection}.{k}: {c}"))
-    };
-    (n("read"), n("imported"), n("alreadyPresent"), n("skipped"))
-}
-
-fn reasons(report: &Value, collection: &str) -> String {
-    report["collections"][collection]["reasons"].to_string()
-}
 
 struct Dump {
     _home: tempfile::TempDir,
@@ -72,7 +29,7 @@ fn damaged_dump() -> Dump {
     let user = doc! {"_id": alice, "email": "Alice@Example.org", "password": &hash,
     "provider": "local", "role": "USER", "name": "Alice", "username": "alice",
     "createdAt": DateTime::now(), "updatedAt": DateTime::now()};
-    write(
+    write_bson(
         &dump.join("users.bson"),
         &[
             user.clone(),
@@ -85,7 +42,7 @@ fn damaged_dump() -> Dump {
         ],
     );
     let convo = "c0000000-0000-4000-8000-000000000001";
-    write(
+    write_bson(
         &dump.join("conversations.bson"),
         &[
             doc! {"conversationId": convo, "user": alice.to_hex(), "title": "Kept",
@@ -99,7 +56,7 @@ fn damaged_dump() -> Dump {
         "user": alice.to_hex(), "parentMessageId": parent, "text": format!("message {i}"),
         "isCreatedByUser": i.is_multiple_of(2), "createdAt": DateTime::now()}
     };
-    let mut bytes = write(
+    let mut bytes = write_bson(
         &dump.join("messages.bson"),
         &[
             message(1, "00000000-0000-0000-0000-000000000000"),
@@ -116,8 +73,8 @@ fn damaged_dump() -> Dump {
     message(4, "m3").to_writer(&mut tail).unwrap();
     bytes.extend_from_slice(&tail[..tail.len() / 2]);
     std::fs::write(dump.join("messages.bson"), &bytes).unwrap();
-    write(&dump.join("foo.bson"), &[doc! {"a": 1}, doc! {"a": 2}]);
-    write(&dump.join("sessions.bson"), &[doc! {"user": alice}]);
+    write_bson(&dump.join("foo.bson"), &[doc! {"a": 1}, doc! {"a": 2}]);
+    write_bson(&dump.join("sessions.bson"), &[doc! {"user": alice}]);
     std::fs::write(
         dump.join("users.metadata.json"),
         r#"{"options":{},"indexes":[],"collectionName":"users"}"#,

@@ -10,7 +10,8 @@ use std::sync::Arc;
 
 use bson::{Bson, DateTime, Document, doc, oid::ObjectId};
 use serde_json::Value;
-use support::{TestServer, librechat, run, text};
+use support::TestServer;
+use support::librechat_dump::migration::{migrate_printing, write_bson};
 
 const USER: &str = "65a1b2c3d4e5f60718293a4b";
 const EMAIL: &str = "tide@example.org";
@@ -26,14 +27,6 @@ const TEXT_ONLY: &str = "f7000000-0000-4000-8000-000000000007";
 const LINKED: &str = "f8000000-0000-4000-8000-000000000008";
 const SVG: &str = "f9000000-0000-4000-8000-000000000009";
 const AVATAR: &str = "avatar-1700000000000.png";
-
-fn write_bson(path: &Path, docs: &[Document]) {
-    let mut out = Vec::new();
-    for d in docs {
-        d.to_writer(&mut out).unwrap();
-    }
-    std::fs::write(path, out).unwrap();
-}
 
 fn at(ms: i64) -> Bson {
     Bson::DateTime(DateTime::from_millis(ms))
@@ -219,26 +212,16 @@ fn blobs(data: &Path) -> usize {
     })
 }
 
+/// Runs the migration of `lc` (its dump, uploads and images) into `dir/data`; what it
+/// printed and its report.
 fn migrate(dir: &Path, lc: &LibreChat, extra: &[&str]) -> (String, Value) {
-    let report = dir.join("report.json");
-    let mut cmd = librechat(dir);
-    cmd.env("LIBRECHAT_DATA_DIR", dir.join("data"))
-        .env("CONFIG_PATH", dir.join("librechat.yaml"))
-        .arg("migrate-from-librechat")
-        .arg(&lc.dump)
-        .arg("--uploads")
-        .arg(&lc.uploads)
-        .arg("--images")
-        .arg(&lc.images)
-        .arg("--no-reindex")
-        .arg("--report")
-        .arg(&report)
-        .args(extra);
-    let out = run(&mut cmd);
-    let stdout = text(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
-    let json = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
-    (stdout, json)
+    let (uploads, images) = (lc.uploads.to_str().unwrap(), lc.images.to_str().unwrap());
+    let args = [
+        &["--uploads", uploads, "--images", images, "--no-reindex"],
+        extra,
+    ]
+    .concat();
+    migrate_printing(dir, &lc.dump, &args)
 }
 
 #[tokio::test]

@@ -4,12 +4,14 @@
 //! relaxed or canonical) write them, with the upload folders LibreChat keeps file bytes in.
 //!
 //! `standard()` builds a small deployment covering every collection of issue 21 and says in
-//! `Known` what a test can assert after importing it; `bulk` streams a large messages dump.
+//! `Known` what a test can assert after importing it; `bulk` streams a large messages dump;
+//! `migration` runs the command on a dump and reads its report.
 
 pub mod bulk;
 mod chats;
 pub mod crypto;
 mod known;
+pub mod migration;
 mod people;
 mod resources;
 
