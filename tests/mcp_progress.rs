@@ -8,7 +8,7 @@ mod support;
 
 use serde_json::{Value, json};
 use support::fake_openai::FakeOpenAi;
-use support::mcp::{PW, ask, output, server, yaml};
+use support::mcp::{PW, ask, everything_over_stdio, output, server, yaml};
 
 /// The progress frames of the call of `tool`, as `(progress, total, message)`, after
 /// checking that each is on the call's step, names the call, and comes before its end.
@@ -61,21 +61,10 @@ fn kept_without_progress(frames: &[Value], tool: &str) {
 
 #[tokio::test]
 async fn the_reference_servers_progress_streams_in_order() {
-    let everything = format!(
-        "{}/tests/mcp/node_modules/.bin/mcp-server-everything",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    if !std::path::Path::new(&everything).exists() {
-        assert!(
-            !support::smtp::peers_required(),
-            "tests/mcp/node_modules is missing (npm ci in tests/mcp)"
-        );
-        eprintln!("skipped: tests/mcp/node_modules is missing");
+    let Some(everything) = everything_over_stdio() else {
         return;
-    }
-    let yaml = format!(
-        "version: 1.3.17\nmcpServers:\n  everything:\n    command: {everything}\n    args: ['stdio']\n"
-    );
+    };
+    let yaml = format!("version: 1.3.17\nmcpServers:\n{everything}");
     let fake = FakeOpenAi::start().await;
     let server = server(&fake, &yaml).await;
     let alice = server.signed_in("alice@example.org", PW).await;

@@ -9,7 +9,7 @@ mod support;
 
 use serde_json::json;
 use support::fake_openai::FakeOpenAi;
-use support::mcp::{PW, ask, gone, offered, output, server, yaml};
+use support::mcp::{PW, ask, everything_over_stdio, gone, offered, output, server, yaml};
 use support::poll::eventually;
 
 #[tokio::test]
@@ -438,18 +438,9 @@ async fn each_person_connects_with_their_own_values() {
 /// operation (progress notifications on the way) completes.
 #[tokio::test]
 async fn the_fetch_and_reference_servers_work_over_stdio() {
-    let everything = format!(
-        "{}/tests/mcp/node_modules/.bin/mcp-server-everything",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    if !std::path::Path::new(&everything).exists() {
-        assert!(
-            !support::smtp::peers_required(),
-            "tests/mcp/node_modules is missing (npm ci in tests/mcp)"
-        );
-        eprintln!("skipped: tests/mcp/node_modules is missing");
+    let Some(everything) = everything_over_stdio() else {
         return;
-    }
+    };
     // A page for the fetch server to read (on loopback, which it refuses unless told).
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let page = format!("http://{}/notes.html", listener.local_addr().unwrap());
@@ -468,7 +459,7 @@ async fn the_fetch_and_reference_servers_work_over_stdio() {
     });
     let py = support::mcp::python();
     let yaml = format!(
-        "version: 1.3.17\nmcpServers:\n  fetch:\n    command: {py}\n    args: ['-m', 'mcp_server_fetch', '--ignore-robots-txt', '--allow-private-ips']\n  everything:\n    command: {everything}\n    args: ['stdio']\n"
+        "version: 1.3.17\nmcpServers:\n  fetch:\n    command: {py}\n    args: ['-m', 'mcp_server_fetch', '--ignore-robots-txt', '--allow-private-ips']\n{everything}"
     );
     let fake = FakeOpenAi::start().await;
     let server = server(&fake, &yaml).await;

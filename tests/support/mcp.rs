@@ -43,6 +43,16 @@ pub fn yaml(timeout_ms: u64, more: &str) -> String {
     )
 }
 
+/// The librechat.yaml entry of npm's reference server over stdio (`everything`), or `None`
+/// when it is not installed (see [`super::mcp_peers::everything_bin`]).
+pub fn everything_over_stdio() -> Option<String> {
+    let bin = super::mcp_peers::everything_bin()?;
+    Some(format!(
+        "  everything:\n    command: {}\n    args: ['stdio']\n",
+        bin.display()
+    ))
+}
+
 /// A server with the fake model and `yaml`.
 pub async fn server(fake: &FakeOpenAi, yaml: &str) -> TestServer {
     TestServer::builder()

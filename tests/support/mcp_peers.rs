@@ -34,13 +34,24 @@ fn mcp_dir() -> PathBuf {
 }
 
 /// A note and `None`, or a failure when `LIBRECHAT_REQUIRE_PEERS` says peers must be there.
-fn skip(why: &str) -> Option<Peer> {
+fn skip<T>(why: &str) -> Option<T> {
     assert!(
         !super::smtp::peers_required(),
         "a required peer is missing: {why}"
     );
     eprintln!("skipped: {why}");
     None
+}
+
+/// npm's reference server (`mcp-server-everything`, installed by `npm ci` in tests/mcp), or
+/// [`skip`]'s `None` when it is not there.
+pub fn everything_bin() -> Option<PathBuf> {
+    let bin = mcp_dir().join("node_modules/.bin/mcp-server-everything");
+    if bin.exists() {
+        Some(bin)
+    } else {
+        skip("tests/mcp/node_modules is missing (npm ci in tests/mcp)")
+    }
 }
 
 fn free_port() -> u16 {
@@ -54,10 +65,7 @@ fn free_port() -> u16 {
 impl Peer {
     /// The reference server in `mode` (`sse` or `streamableHttp`), listening on a free port.
     pub fn everything(mode: &str) -> Option<Peer> {
-        let bin = mcp_dir().join("node_modules/.bin/mcp-server-everything");
-        if !bin.exists() {
-            return skip("tests/mcp/node_modules is missing (npm ci in tests/mcp)");
-        }
+        let bin = everything_bin()?;
         let _one = START.lock().unwrap_or_else(|e| e.into_inner());
         // A port taken between its release and the server's bind makes the server exit:
         // then another is tried.
@@ -211,8 +219,7 @@ pub async fn self_signed_tls() -> Option<u16> {
         .status()
         .is_ok_and(|s| s.success());
     if !made {
-        skip("the openssl tool is missing");
-        return None;
+        return skip("the openssl tool is missing");
     }
     let certs: Vec<CertificateDer> = CertificateDer::pem_file_iter(dir.path().join("cert.pem"))
         .unwrap()
