@@ -12,7 +12,6 @@
 mod common;
 
 use std::io::{Read, Write};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::dataset::{Rng, text};
@@ -82,63 +81,24 @@ fn main() {
         written as f64 / 1e6
     );
 
-    let started = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_librechat"))
-        .args([
+    let (report, secs, peak) = common::run_measured(
+        dir.path(),
+        &[
             "import",
             "conversations.json",
             "--user",
             common::dataset::EMAIL,
-        ])
-        .current_dir(dir.path())
-        .env_clear()
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let status_file = format!("/proc/{}/status", child.id());
-    let mut peak_kb = 0u64;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if let Ok(s) = std::fs::read_to_string(&status_file)
-            && let Some(line) = s.lines().find(|l| l.starts_with("VmHWM:"))
-        {
-            let kb: u64 = line
-                .split_whitespace()
-                .nth(1)
-                .unwrap_or("0")
-                .parse()
-                .unwrap_or(0);
-            peak_kb = peak_kb.max(kb);
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let secs = started.elapsed().as_secs_f64();
-    let mut report = String::new();
-    std::io::Read::read_to_string(child.stdout.as_mut().unwrap(), &mut report).unwrap();
-    assert!(status.success(), "{report}");
+        ],
+    );
     print!("{report}");
     println!(
         "import: {secs:.1} s ({:.1} MB/s, {:.0} messages/s), peak RSS {:.1} MB",
         written as f64 / 1e6 / secs,
         messages as f64 / secs,
-        peak_kb as f64 / 1024.0
+        peak
     );
 
     one_large_conversation();
-}
-
-/// `VmRSS`/`VmHWM` of a process, in MB.
-fn memory_mb(pid: u32, field: &str) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with(field))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .unwrap_or(0.0)
-        / 1024.0
 }
 
 /// Part 2: one large conversation through the server, in a data folder of its own.
@@ -181,7 +141,7 @@ fn one_large_conversation() {
     let pid = server.id();
     // Let the start's work (indexing the data set) settle.
     std::thread::sleep(Duration::from_secs(2));
-    let before = memory_mb(pid, "VmRSS:");
+    let before = common::stream::rss_mb(pid);
     // The highest resident size seen, sampled every 5 ms (VmHWM misses memory given back
     // without unmapping it).
     let peak = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
@@ -190,7 +150,7 @@ fn one_large_conversation() {
         let (peak, sampling) = (peak.clone(), sampling.clone());
         std::thread::spawn(move || {
             while sampling.load(std::sync::atomic::Ordering::Relaxed) {
-                let kb = (memory_mb(pid, "VmRSS:") * 1024.0) as u64;
+                let kb = (common::stream::rss_mb(pid) * 1024.0) as u64;
                 peak.fetch_max(kb, std::sync::atomic::Ordering::Relaxed);
                 std::thread::sleep(Duration::from_millis(5));
             }
@@ -207,7 +167,7 @@ fn one_large_conversation() {
     s.read_to_string(&mut resp).unwrap();
     assert!(resp.starts_with("HTTP/1.1 201"), "{resp}");
     let secs = started.elapsed().as_secs_f64();
-    let after_import = memory_mb(pid, "VmRSS:");
+    let after_import = common::stream::rss_mb(pid);
     let import_peak = peak.swap(0, std::sync::atomic::Ordering::Relaxed) as f64 / 1024.0;
     // Indexed once the last message's rare word is found.
     while !common::request(port, "GET", "/api/search?q=zeppelin", Some(&token), "")
@@ -224,7 +184,7 @@ fn one_large_conversation() {
         "server: {before:.1} MB before; the import ({secs:.1} s) peaks at {import_peak:.1} MB and \
          leaves {after_import:.1} MB; indexing it peaks at {:.1} MB and leaves {:.1} MB",
         peak.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1024.0,
-        memory_mb(pid, "VmRSS:")
+        common::stream::rss_mb(pid)
     );
     let _ = server.kill();
     let _ = server.wait();

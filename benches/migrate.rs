@@ -13,8 +13,7 @@ mod common;
 
 use std::io::{BufWriter, Write};
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bson::{Bson, DateTime, doc, oid::ObjectId};
 use common::dataset::{EMAIL, PASSWORD, Rng, text};
@@ -39,7 +38,7 @@ fn main() {
     );
 
     let report_file = dir.path().join("report.json");
-    let (out, whole, peak) = measure(
+    let (out, whole, peak) = common::run_measured(
         dir.path(),
         &[
             "migrate-from-librechat",
@@ -65,7 +64,8 @@ fn main() {
          in all; peak RSS {peak:.1} MB",
         imported as f64 / secs,
     );
-    let (out, whole, peak) = measure(dir.path(), &["search", "reindex", "--data-dir", "data"]);
+    let (out, whole, peak) =
+        common::run_measured(dir.path(), &["search", "reindex", "--data-dir", "data"]);
     print!("{out}");
     println!("search rebuild: {whole:.1} s, peak RSS {peak:.1} MB");
 
@@ -79,38 +79,6 @@ fn main() {
     );
     let _ = server.kill();
     let _ = server.wait();
-}
-
-/// Runs the release binary with `args` in `dir`: its output, seconds, and peak RSS in MB
-/// (VmHWM, read from /proc while it runs).
-fn measure(dir: &Path, args: &[&str]) -> (String, f64, f64) {
-    let started = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_librechat"))
-        .args(args)
-        .current_dir(dir)
-        .env_clear()
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let status_file = format!("/proc/{}/status", child.id());
-    let mut peak_kb = 0u64;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if let Ok(s) = std::fs::read_to_string(&status_file)
-            && let Some(line) = s.lines().find(|l| l.starts_with("VmHWM:"))
-        {
-            let kb = line.split_whitespace().nth(1).unwrap_or("0");
-            peak_kb = peak_kb.max(kb.parse().unwrap_or(0));
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let secs = started.elapsed().as_secs_f64();
-    let mut out = String::new();
-    std::io::Read::read_to_string(child.stdout.as_mut().unwrap(), &mut out).unwrap();
-    assert!(status.success(), "{args:?}: {out}");
-    (out, secs, peak_kb as f64 / 1024.0)
 }
 
 /// Writes users, conversations and messages; returns the bytes written.

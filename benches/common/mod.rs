@@ -61,6 +61,38 @@ pub fn start_server(dir: &Path, env: &[(&str, &str)]) -> (Child, u16) {
     (child, port)
 }
 
+/// Runs the release binary with `args` in `dir`, which must succeed: what it printed, how
+/// long it took (seconds), and its peak resident memory in MB (its `VmHWM`, read from /proc
+/// every 20 ms while it runs).
+pub fn run_measured(dir: &Path, args: &[&str]) -> (String, f64, f64) {
+    let started = std::time::Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_librechat"))
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut peak = 0f64;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        peak = peak.max(stream::peak_rss_mb(child.id()));
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let secs = started.elapsed().as_secs_f64();
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    assert!(status.success(), "{args:?}: {out}");
+    (out, secs, peak)
+}
+
 /// Registers `email` (password "benchmark password", its name's part before `@` as username)
 /// and signs in; the access token.
 pub async fn sign_up(http: &reqwest::Client, base: &str, email: &str) -> String {
