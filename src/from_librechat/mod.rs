@@ -144,7 +144,8 @@ impl Ctx<'_> {
         Err(Skip::new("user_not_found", why).into())
     }
 
-    /// Decrypts one of LibreChat's secrets and seals it our way.
+    /// Decrypts one of LibreChat's secrets and seals it our way (`what` names it in the report
+    /// and in a refusal).
     pub fn reseal(
         &mut self,
         what: &'static str,
@@ -152,8 +153,39 @@ impl Ctx<'_> {
         fixed_iv: bool,
     ) -> Result<String, Skip> {
         let plain = self.decrypt(what, stored, fixed_iv)?;
-        *self.learned.resealed.entry(what).or_default() += 1;
-        Ok(self.cipher.encrypt(&plain))
+        Ok(self.seal(what, &plain))
+    }
+
+    /// A secret LibreChat keeps in a field of a stored configuration (encryptV2: an action's
+    /// credentials, an MCP server's keys), sealed our way and counted under `kind`; `field`
+    /// names it in a refusal. `uri_encoded`: LibreChat encrypted it after `encodeURIComponent`
+    /// (action credentials), which is undone.
+    pub fn reseal_field(
+        &mut self,
+        kind: &'static str,
+        field: &str,
+        stored: &str,
+        uri_encoded: bool,
+    ) -> Result<String, Skip> {
+        let mut plain = self.decrypt(field, stored, false)?;
+        if uri_encoded {
+            plain = percent_encoding::percent_decode_str(&plain)
+                .decode_utf8()
+                .map_err(|_| {
+                    Skip::new(
+                        "cannot_decrypt",
+                        format!("its {field} does not decrypt to text (wrong CREDS_KEY?)"),
+                    )
+                })?
+                .into_owned();
+        }
+        Ok(self.seal(kind, &plain))
+    }
+
+    /// Seals a decrypted secret with this server's key, counted under `kind` in the report.
+    pub fn seal(&mut self, kind: &'static str, plain: &str) -> String {
+        *self.learned.resealed.entry(kind).or_default() += 1;
+        self.cipher.encrypt(plain)
     }
 
     pub fn decrypt(&self, what: &str, stored: &str, fixed_iv: bool) -> Result<String, Skip> {
@@ -300,8 +332,10 @@ pub fn run(opts: &Options) -> anyhow::Result<Report> {
         report.collections.insert("avatars".into(), counts);
         report.order.push("avatars".into());
     }
-    let owners =
-        crate::db::from_librechat::grant_missing_owners(&conn, crate::access::roles::OWNER)?;
+    let owners = crate::db::from_librechat::grant_missing_owners(&conn, |rt| {
+        let owner = crate::access::roles::owner_of(rt);
+        (owner.id, owner.bits)
+    })?;
     if owners > 0 {
         report.notes.push(format!(
             "{owners} prompt group(s), agent(s) or MCP server(s) had no access entry for their \

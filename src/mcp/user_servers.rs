@@ -28,7 +28,7 @@ pub struct Store {
 
 /// The secrets of a stored configuration: an administrator's API key and an OAuth client
 /// secret (LibreChat encrypts the same two).
-const SECRETS: [(&str, &str); 2] = [("apiKey", "key"), ("oauth", "client_secret")];
+pub(crate) const SECRETS: [(&str, &str); 2] = [("apiKey", "key"), ("oauth", "client_secret")];
 
 fn add_admin_key(c: &mut ServerConfig, config: &serde_json::Value) {
     let a = &config["apiKey"];

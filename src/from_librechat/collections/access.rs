@@ -4,31 +4,13 @@
 
 use serde_json::{Value, json};
 
-use super::settle;
+use super::{object_id, required_ref, settle};
 use crate::access::roles::access_role as role_of;
 use crate::access::{ResourceType, roles_of};
 use crate::db::from_librechat::{self as sql, Owned, insert};
 use crate::from_librechat::doc::{Doc, is_object_id};
 use crate::from_librechat::report::Skip;
 use crate::from_librechat::{Ctx, Mapped, Outcome};
-
-fn object_id(d: &Doc) -> Result<String, Skip> {
-    let id = d.id();
-    if is_object_id(&id) {
-        Ok(id.to_ascii_lowercase())
-    } else {
-        Err(Skip::new("bad_shape", "_id is not an ObjectId"))
-    }
-}
-
-fn required_ref(d: &mut Doc, key: &str) -> Result<String, Skip> {
-    d.reference(key)?
-        .ok_or_else(|| Skip::new("missing_field", format!("{key} is missing")))
-}
-
-/// The secrets of a stored MCP configuration, which LibreChat encrypts (encryptV2) and this
-/// server seals (the same two as `crate::mcp::user_servers`).
-const MCP_SECRETS: [(&str, &str); 2] = [("apiKey", "key"), ("oauth", "client_secret")];
 
 /// An MCP server a person added. Its secrets are decrypted and sealed again.
 pub fn mcp_server(ctx: &mut Ctx, d: &mut Doc) -> Mapped {
@@ -50,16 +32,14 @@ pub fn mcp_server(ctx: &mut Ctx, d: &mut Doc) -> Mapped {
         )
         .into());
     }
-    for (block, field) in MCP_SECRETS {
+    // LibreChat encrypts the same secrets (encryptV2) that this server seals.
+    for (block, field) in crate::mcp::user_servers::SECRETS {
         let Some(stored) = config[block].get(field).and_then(Value::as_str) else {
             continue;
         };
-        let plain = ctx.decrypt(&format!("MCP {block}.{field}"), stored, false)?;
-        *ctx.learned
-            .resealed
-            .entry("MCP server secrets")
-            .or_default() += 1;
-        config[block][field] = json!(ctx.cipher.encrypt(&plain));
+        let name = format!("MCP {block}.{field}");
+        let sealed = ctx.reseal_field("MCP server secrets", &name, stored, false)?;
+        config[block][field] = json!(sealed);
     }
     let created = d.created_at();
     let updated = d.updated_at(&created);

@@ -65,10 +65,7 @@ pub fn user(ctx: &mut Ctx, d: &mut Doc) -> Mapped {
     };
     let totp_secret = match (two_factor, secret) {
         (true, Some(stored)) => match ctx.decrypt("2FA secret", &stored, false) {
-            Ok(plain) if is_base32(&plain) => {
-                *ctx.learned.resealed.entry("2FA secrets").or_default() += 1;
-                Some(ctx.cipher.encrypt(&plain))
-            }
+            Ok(plain) if is_base32(&plain) => Some(ctx.seal("2FA secrets", &plain)),
             Ok(_) => {
                 return refused(
                     ctx,

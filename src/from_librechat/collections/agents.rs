@@ -4,26 +4,12 @@
 
 use serde_json::{Map, Value};
 
-use super::{inserted, settle};
+use super::{inserted, object_id, required_ref, settle};
 use crate::db::agents::Definition;
 use crate::db::from_librechat::{self as sql, Owned, insert};
-use crate::from_librechat::doc::{Doc, is_object_id};
+use crate::from_librechat::doc::Doc;
 use crate::from_librechat::report::Skip;
 use crate::from_librechat::{Ctx, Mapped};
-
-fn required_ref(d: &mut Doc, key: &str) -> Result<String, Skip> {
-    d.reference(key)?
-        .ok_or_else(|| Skip::new("missing_field", format!("{key} is missing")))
-}
-
-fn object_id(d: &Doc) -> Result<String, Skip> {
-    let id = d.id();
-    if is_object_id(&id) {
-        Ok(id.to_ascii_lowercase())
-    } else {
-        Err(Skip::new("bad_shape", "_id is not an ObjectId"))
-    }
-}
 
 /// A marketplace category. The ones LibreChat seeds are here already (and stay as they are).
 pub fn category(ctx: &mut Ctx, d: &mut Doc) -> Mapped {
@@ -232,21 +218,8 @@ pub fn action(ctx: &mut Ctx, d: &mut Doc) -> Mapped {
         if stored.is_empty() {
             continue;
         }
-        let what = format!("action's {key}");
-        let encoded = ctx.decrypt(&what, &stored, false)?;
-        let plain = percent_encoding::percent_decode_str(&encoded)
-            .decode_utf8()
-            .map_err(|_| {
-                Skip::new(
-                    "cannot_decrypt",
-                    format!("its {what} does not decrypt to text (wrong CREDS_KEY?)"),
-                )
-            })?;
-        *ctx.learned
-            .resealed
-            .entry("action credentials")
-            .or_default() += 1;
-        *slot = Some(ctx.cipher.encrypt(&plain));
+        let field = format!("action's {key}");
+        *slot = Some(ctx.reseal_field("action credentials", &field, &stored, true)?);
     }
     let kept: Map<String, Value> = meta
         .into_iter()

@@ -8,9 +8,26 @@ pub mod chats;
 pub mod files;
 pub mod library;
 
+use super::doc::{Doc, is_object_id};
 use super::report::Skip;
 use super::{Failure, Mapped, Outcome};
 use crate::db::from_librechat::{Owned, owned_by};
+
+/// The document's `_id`, which must be an ObjectId (lowercased).
+fn object_id(d: &Doc) -> Result<String, Skip> {
+    let id = d.id();
+    if is_object_id(&id) {
+        Ok(id.to_ascii_lowercase())
+    } else {
+        Err(Skip::new("bad_shape", "_id is not an ObjectId"))
+    }
+}
+
+/// The id `key` refers to, which must be there.
+fn required_ref(d: &mut Doc, key: &str) -> Result<String, Skip> {
+    d.reference(key)?
+        .ok_or_else(|| Skip::new("missing_field", format!("{key} is missing")))
+}
 
 /// The outcome of an insert that did not go in because the key is taken: by the same owner
 /// (imported before), or by someone else (a clash, reported).
