@@ -20,7 +20,7 @@ pub struct AccessRole {
 const VIEWER: u8 = VIEW;
 const EDITOR: u8 = VIEW | EDIT;
 /// Every permission: what the author of a resource holds.
-pub const OWNER: u8 = VIEW | EDIT | DELETE | SHARE;
+const OWNER: u8 = VIEW | EDIT | DELETE | SHARE;
 
 const fn role(
     id: &'static str,

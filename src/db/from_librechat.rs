@@ -366,27 +366,33 @@ pub fn message_content(
 
 /// Gives each author of a prompt group, agent or MCP server owner access where no entry says
 /// so: what this server grants whoever makes one, and what LibreChat granted too, except in
-/// versions from before its access entries. The number of entries added.
-pub fn grant_missing_owners(conn: &Connection, owner_bits: u8) -> rusqlite::Result<usize> {
+/// versions from before its access entries. `owner` names the owner role of a type (its id and
+/// bits). The number of entries added.
+pub fn grant_missing_owners(
+    conn: &Connection,
+    owner: impl Fn(crate::db::acl::ResourceType) -> (&'static str, u8),
+) -> rusqlite::Result<usize> {
+    use crate::db::acl::ResourceType as T;
     let mut added = 0;
-    for (kind, table, id, author) in [
-        ("promptGroup", "prompt_groups", "id", "author"),
-        ("agent", "agents", "object_id", "author"),
-        ("mcpServer", "mcp_servers", "id", "author"),
+    for (rt, table, id, author) in [
+        (T::PromptGroup, "prompt_groups", "id", "author"),
+        (T::Agent, "agents", "object_id", "author"),
+        (T::McpServer, "mcp_servers", "id", "author"),
     ] {
+        let (role, bits) = owner(rt);
         added += conn.execute(
             &format!(
                 "INSERT INTO acl_entries (id, resource_type, resource_id, principal_type,
                      principal_id, role_id, perm_bits, granted_by, granted_at)
-                 SELECT lower(hex(randomblob(12))), ?1, r.{id}, 'user', r.{author}, ?1 || '_owner',
-                        ?2, r.{author}, r.created_at
+                 SELECT lower(hex(randomblob(12))), ?1, r.{id}, 'user', r.{author}, ?2,
+                        ?3, r.{author}, r.created_at
                    FROM {table} r
                   WHERE NOT EXISTS (SELECT 1 FROM acl_entries a WHERE a.resource_type = ?1
                         AND a.resource_id = r.{id} AND a.principal_type = 'user'
                         AND a.principal_id = r.{author})
                  ON CONFLICT DO NOTHING"
             ),
-            params![kind, owner_bits],
+            params![rt.as_str(), role, bits],
         )?;
     }
     Ok(added)
