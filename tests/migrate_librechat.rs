@@ -15,6 +15,7 @@ use support::TestServer;
 use support::fake_openai::{FakeOpenAi, KEY};
 use support::librechat_dump::migration::{imported, migrate};
 use support::librechat_dump::{Known, standard};
+use support::poll::eventually;
 
 fn now_secs() -> u64 {
     std::time::SystemTime::now()
@@ -207,7 +208,7 @@ async fn a_whole_deployment_comes_over_and_its_people_carry_on() {
         .chat(
             &s,
             "openAI",
-            json!({"text": "And then?", "endpoint": "openAI", "model": "gpt-4o",
+            json!({"text": "And then, zwieback?", "endpoint": "openAI", "model": "gpt-4o",
                    "conversationId": b.conversation_id, "parentMessageId": b.leaf_id}),
         )
         .await;
@@ -217,6 +218,13 @@ async fn a_whole_deployment_comes_over_and_its_people_carry_on() {
         asked["messages"].as_array().unwrap().len() > 2,
         "the history reaches the model: {asked}"
     );
+    // The import wrote messages past the search outbox; new ones are indexed again as they
+    // come (its trigger is back).
+    eventually(|| async {
+        let found = server.get_json("/api/search?q=zwieback", &s.token).await;
+        found["messages"].as_array().is_some_and(|m| !m.is_empty())
+    })
+    .await;
     // The old agent answers with its instructions.
     let done = server
         .chat(
@@ -355,4 +363,39 @@ async fn every_form_of_the_backup_imports_the_same() {
     for (form, summary) in &reports[1..] {
         assert_eq!(summary, &reports[0].1, "{form} differs from bson");
     }
+}
+
+/// Into a data folder whose server already ran (it has a search index), without rebuilding
+/// the index at the end: the next start rebuilds it, and the old messages are found.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_migration_left_unindexed_is_searchable_after_the_next_start() {
+    let (dump, known) = standard();
+    let home = prepare(&known);
+    let server = TestServer::builder()
+        .yaml(YAML)
+        .in_dir(home.clone())
+        .start()
+        .await;
+    let home = server.stop().await;
+    let dir = dump
+        .write_mongodump(&home.path().join("dump"), false)
+        .unwrap();
+    let report = migrate(home.path(), dir.parent().unwrap(), &["--no-reindex"]);
+    assert!(imported(&report, "messages") > 0, "{report}");
+    let server = TestServer::builder()
+        .yaml(YAML)
+        .in_dir(home.clone())
+        .start()
+        .await;
+    let alice = known.alice.clone();
+    let s = server
+        .login(&alice.email, alice.password.as_deref().unwrap())
+        .await;
+    eventually(|| async {
+        let found = server
+            .get_json(&format!("/api/search?q={}", known.search_word), &s.token)
+            .await;
+        found["messages"][0]["messageId"] == known.search_message_id
+    })
+    .await;
 }

@@ -66,6 +66,7 @@ pub fn run(env: Env, overrides: Overrides, args: MigrateArgs) -> anyhow::Result<
         uploads: args.uploads,
         images: args.images,
         files_dir: settings.files_dir(),
+        search_dir: settings.search_dir(),
     };
     let mut report = from_librechat::run(&opts)?;
     if !args.dry_run {

@@ -94,15 +94,18 @@ impl<R: Read> Documents<R> {
             });
         }
         let length = length as usize;
-        self.buf.clear();
-        self.buf.resize(length, 0);
-        self.buf[..4].copy_from_slice(&len);
-        let got = read_full(&mut self.input, &mut self.buf[4..]).map_err(Stop::Io)?;
+        // The buffer only grows (zeroed once), up to the largest document read so far.
+        if self.buf.len() < length {
+            self.buf.resize(length, 0);
+        }
+        let buf = &mut self.buf[..length];
+        buf[..4].copy_from_slice(&len);
+        let got = read_full(&mut self.input, &mut buf[4..]).map_err(Stop::Io)?;
         if got < length - 4 {
             return Err(Stop::Truncated { offset: start });
         }
         self.offset += length as u64;
-        let parsed = document(&self.buf, 0).map_err(|why| format!("byte {start}: {why}"));
+        let parsed = document(buf, 0).map_err(|why| format!("byte {start}: {why}"));
         // One huge document must not keep its buffer for the rest of the file.
         if self.buf.capacity() > 4 * 1024 * 1024 {
             self.buf = Vec::new();
@@ -286,7 +289,12 @@ fn string(bytes: &[u8], at: usize) -> Result<(String, usize), String> {
         .get(at + 4..at + 4 + len)
         .filter(|d| d.last() == Some(&0))
         .ok_or("a string runs past its document")?;
-    let s = String::from_utf8_lossy(&data[..len - 1]).into_owned();
+    let data = &data[..len - 1];
+    // Checked first as a whole (fast); only broken text goes through the lossy decoder.
+    let s = match std::str::from_utf8(data) {
+        Ok(s) => s.to_owned(),
+        Err(_) => String::from_utf8_lossy(data).into_owned(),
+    };
     Ok((s, at + 4 + len))
 }
 

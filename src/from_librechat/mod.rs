@@ -26,6 +26,7 @@ use anyhow::Context;
 use rusqlite::Connection;
 
 use crate::auth::crypto::Cipher;
+use crate::db::from_librechat::BulkMessages;
 use creds::LibreChatKeys;
 use doc::Doc;
 use report::{Counts, NotImported, Report, Skip};
@@ -48,6 +49,8 @@ pub struct Options {
     pub images: Option<PathBuf>,
     /// This server's file storage (`files/` in the data folder), where those bytes go.
     pub files_dir: PathBuf,
+    /// This server's search index, marked for a rebuild when messages come in.
+    pub search_dir: PathBuf,
 }
 
 /// What a mapper did with one document.
@@ -111,7 +114,13 @@ pub struct Learned {
     pub users_by_source_id: HashMap<String, String>,
     /// Parts of imported documents that had no place here, counted by what they were.
     pub not_carried: HashMap<&'static str, u64>,
+    /// Owners of the conversations messages were last written into (`None`: not here),
+    /// looked up once per conversation; emptied when it reaches [`OWNERS_KEPT`].
+    pub conversation_owners: HashMap<String, Option<String>>,
 }
+
+/// How many conversations' owners [`Learned::conversation_owners`] keeps (a few MB).
+const OWNERS_KEPT: usize = 50_000;
 
 impl Learned {
     /// Counts one part of a document that did not come over (reported at the end).
@@ -142,6 +151,19 @@ impl Ctx<'_> {
             format!("its user {user} does not exist")
         };
         Err(Skip::new("user_not_found", why).into())
+    }
+
+    /// The owner of conversation `id` here, if it is here.
+    pub fn conversation_owner(&mut self, id: &str) -> rusqlite::Result<Option<&str>> {
+        let owners = &mut self.learned.conversation_owners;
+        if !owners.contains_key(id) {
+            if owners.len() >= OWNERS_KEPT {
+                owners.clear();
+            }
+            let owner = crate::db::from_librechat::conversation_owner(self.conn, id)?;
+            owners.insert(id.to_owned(), owner);
+        }
+        Ok(owners[id].as_deref())
     }
 
     /// Decrypts one of LibreChat's secrets and seals it our way (`what` names it in the report
@@ -323,7 +345,23 @@ pub fn run(opts: &Options) -> anyhow::Result<Report> {
     }
     for (name, mapper) in PASSES {
         if let Some(c) = found.get(*name) {
-            let counts = pass(&mut ctx, c, *mapper)?;
+            let counts = if *name == "messages" {
+                // Written in bulk, past the search outbox: the index must be rebuilt, even
+                // if this pass stops half way.
+                if !opts.dry_run {
+                    crate::search::SearchIndex::mark_stale(
+                        &opts.search_dir,
+                        "messages were imported from LibreChat",
+                    )
+                    .with_context(|| format!("cannot write to {}", opts.search_dir.display()))?;
+                }
+                let bulk = BulkMessages::start(&conn)?;
+                let counts = pass(&mut ctx, c, *mapper, Some(&bulk));
+                bulk.finish(&conn)?;
+                counts?
+            } else {
+                pass(&mut ctx, c, *mapper, None)?
+            };
             report.collections.insert((*name).to_owned(), counts);
             report.order.push((*name).to_owned());
         }
@@ -396,12 +434,26 @@ pub fn run(opts: &Options) -> anyhow::Result<Report> {
     Ok(report)
 }
 
-/// Reads one collection through its mapper, in batches of [`BATCH`] documents.
-fn pass(ctx: &mut Ctx, c: &source::Collection, mapper: Mapper) -> anyhow::Result<Counts> {
+/// Reads one collection through its mapper, in batches of [`BATCH`] documents (written in
+/// bulk when `bulk` says so).
+fn pass(
+    ctx: &mut Ctx,
+    c: &source::Collection,
+    mapper: Mapper,
+    bulk: Option<&BulkMessages>,
+) -> anyhow::Result<Counts> {
+    let begin = |conn: &Connection| match bulk {
+        Some(b) => b.begin(conn),
+        None => conn.execute_batch("BEGIN"),
+    };
+    let commit = |conn: &Connection| match bulk {
+        Some(b) => b.commit(conn),
+        None => conn.execute_batch("COMMIT"),
+    };
     let started = Instant::now();
     let mut counts = Counts::default();
     let mut fatal = None;
-    ctx.conn.execute_batch("BEGIN")?;
+    begin(ctx.conn)?;
     // One thread reads, parses and writes: measured, a reading thread of its own (handing
     // documents over one by one or in bundles) and a larger page cache were slower here.
     let read = source::read(c, &mut |d| {
@@ -421,7 +473,7 @@ fn pass(ctx: &mut Ctx, c: &source::Collection, mapper: Mapper) -> anyhow::Result
             Err(Failure::Fatal(e)) => fatal = Some(e),
         }
         if counts.read % BATCH == 0
-            && let Err(e) = ctx.conn.execute_batch("COMMIT; BEGIN")
+            && let Err(e) = commit(ctx.conn).and_then(|()| begin(ctx.conn))
         {
             fatal = Some(e);
         }
@@ -433,7 +485,7 @@ fn pass(ctx: &mut Ctx, c: &source::Collection, mapper: Mapper) -> anyhow::Result
             c.path.display()
         )));
     }
-    ctx.conn.execute_batch("COMMIT")?;
+    commit(ctx.conn)?;
     if let Err(stop) = read {
         counts.stopped = Some(stop.to_string());
     }

@@ -39,6 +39,9 @@ pub use query::Wanted;
 /// rebuilt at start.
 const FORMAT: &str = "librechat-search 4";
 const FORMAT_FILE: &str = "librechat-search-format";
+/// Present when writes bypassed the search outbox (a bulk import): the index no longer covers
+/// the database and is rebuilt at the next start. Holds the reason.
+const STALE_FILE: &str = "librechat-search-stale";
 
 /// Memory for the long-lived writer (tantivy's minimum per thread is 15 MB).
 const WRITER_MEMORY: usize = 16_000_000;
@@ -154,7 +157,9 @@ impl SearchIndex {
         let (schema, fields) = schema();
         let format_ok =
             std::fs::read_to_string(dir.join(FORMAT_FILE)).is_ok_and(|f| f.trim() == FORMAT);
-        let existing = if !format_ok {
+        let existing = if let Some(reason) = stale_reason(dir) {
+            Err(reason)
+        } else if !format_ok {
             Err(if dir.join("meta.json").exists() {
                 "it was made by another version".to_owned()
             } else {
@@ -221,7 +226,21 @@ impl SearchIndex {
         if !format_ok {
             return Err("it was made by another version".into());
         }
+        if let Some(reason) = stale_reason(dir) {
+            return Err(reason);
+        }
         Self::try_open(dir, &schema().0).map(|_| ())
+    }
+
+    /// Marks the index in `dir` (if there is one) as no longer covering the database, so the
+    /// server rebuilds it at its next start: for writes that bypassed the search outbox. The
+    /// server must be stopped.
+    pub fn mark_stale(dir: &Path, reason: &str) -> std::io::Result<()> {
+        if !dir.join(FORMAT_FILE).exists() {
+            // None yet, or of another version: rebuilt at start anyway.
+            return Ok(());
+        }
+        std::fs::write(dir.join(STALE_FILE), reason)
     }
 
     fn try_open(dir: &Path, schema: &Schema) -> Result<Index, String> {
@@ -413,4 +432,11 @@ impl SearchIndex {
             snippet::SNIPPET_CHARS,
         )
     }
+}
+
+/// Why the index in `dir` was marked stale ([`SearchIndex::mark_stale`]), if it was.
+fn stale_reason(dir: &Path) -> Option<String> {
+    std::fs::read_to_string(dir.join(STALE_FILE))
+        .ok()
+        .map(|r| r.trim().to_owned())
 }

@@ -170,6 +170,16 @@ pub fn message(ctx: &mut Ctx, d: &mut Doc) -> Mapped {
         d.0.remove(*k);
     }
     let extra = Value::Object(rest(d, TMessage::FIELDS)).to_string();
+    match ctx.conversation_owner(&conversation)? {
+        Some(o) if o == user => {}
+        found => {
+            let why = match found {
+                None => format!("its conversation {conversation} was not imported"),
+                Some(_) => format!("its conversation {conversation} belongs to someone else"),
+            };
+            return Err(Skip::new("conversation_not_found", why).into());
+        }
+    }
     let row = insert(
         ctx.conn,
         sql::MESSAGE,
@@ -195,13 +205,6 @@ pub fn message(ctx: &mut Ctx, d: &mut Doc) -> Mapped {
     )?;
     if let Some(slot) = ctx.learned.shared_message_ids.get_mut(&object_id) {
         *slot = Some(id.clone());
-    }
-    if !row && sql::owned_by(ctx.conn, Owned::Message, &id, &user)?.is_none() {
-        let why = match sql::conversation_owner(ctx.conn, &conversation)? {
-            None => format!("its conversation {conversation} was not imported"),
-            Some(_) => format!("its conversation {conversation} belongs to someone else"),
-        };
-        return Err(Skip::new("conversation_not_found", why).into());
     }
     let outcome = settle(ctx, row, Owned::Message, &id, &user)?;
     super::files::carried_by(ctx, carried, &id, &user);
