@@ -11,16 +11,14 @@ use serde::de::{DeserializeSeed, Deserializer, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use super::bson::Stop;
+use super::source::Each;
 
 /// A line longer than this is not a LibreChat document (MongoDB's limit is 16 MiB of BSON).
 const MAX_LINE: usize = 64 * 1024 * 1024;
 
 /// Calls `each` with every document of an export, streaming: one line (or one array element)
 /// at a time. A line that is not a JSON object is passed on as `Err(why)`.
-pub fn read(
-    mut input: impl BufRead,
-    each: &mut dyn FnMut(Result<Map<String, Value>, String>),
-) -> Result<(), Stop> {
+pub fn read(mut input: impl BufRead, each: Each) -> Result<(), Stop> {
     // `--jsonArray`: one array around everything; otherwise one document per line.
     let first = loop {
         let buf = input.fill_buf().map_err(Stop::Io)?;
@@ -44,10 +42,7 @@ pub fn read(
     }
 }
 
-fn read_lines(
-    mut input: impl BufRead,
-    each: &mut dyn FnMut(Result<Map<String, Value>, String>),
-) -> Result<(), Stop> {
+fn read_lines(mut input: impl BufRead, each: Each) -> Result<(), Stop> {
     let mut line = Vec::new();
     let mut number = 0u64;
     loop {
@@ -60,7 +55,9 @@ fn read_lines(
         }
         number += 1;
         if line.len() > MAX_LINE {
-            each(Err(format!("line {number} is longer than 64 MiB")));
+            if each(Err(format!("line {number} is longer than 64 MiB"))).is_break() {
+                return Ok(());
+            }
             // Skip the rest of that line.
             let mut rest = Vec::new();
             input.read_until(b'\n', &mut rest).map_err(Stop::Io)?;
@@ -73,15 +70,14 @@ fn read_lines(
             Ok(v) => object(v).ok_or_else(|| format!("line {number} is not a JSON object")),
             Err(e) => Err(format!("line {number} is not JSON: {e}")),
         };
-        each(parsed);
+        if each(parsed).is_break() {
+            return Ok(());
+        }
     }
 }
 
-fn read_array(
-    input: impl BufRead,
-    each: &mut dyn FnMut(Result<Map<String, Value>, String>),
-) -> Result<(), Stop> {
-    struct Elements<'a>(&'a mut dyn FnMut(Result<Map<String, Value>, String>));
+fn read_array(input: impl BufRead, each: Each) -> Result<(), Stop> {
+    struct Elements<'a>(Each<'a>);
     impl<'de> Visitor<'de> for Elements<'_> {
         type Value = ();
         fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -91,7 +87,10 @@ fn read_array(
             let mut i = 0u64;
             while let Some(v) = seq.next_element::<Value>()? {
                 i += 1;
-                (self.0)(object(v).ok_or_else(|| format!("element {i} is not an object")));
+                let d = object(v).ok_or_else(|| format!("element {i} is not an object"));
+                if (self.0)(d).is_break() {
+                    return Err(serde::de::Error::custom("reading was stopped"));
+                }
             }
             Ok(())
         }
@@ -223,10 +222,15 @@ fn decode_base64(s: &str) -> Option<Vec<u8>> {
 mod tests {
     use super::*;
     use serde_json::json;
+    use std::ops::ControlFlow;
 
     fn all(text: &str) -> Vec<Result<Value, String>> {
         let mut out = Vec::new();
-        read(text.as_bytes(), &mut |d| out.push(d.map(Value::Object))).unwrap();
+        read(text.as_bytes(), &mut |d| {
+            out.push(d.map(Value::Object));
+            ControlFlow::Continue(())
+        })
+        .unwrap();
         out
     }
 
@@ -252,8 +256,26 @@ mod tests {
     #[test]
     fn a_cut_array_stops_with_truncated() {
         let mut n = 0;
-        let r = read("[{\"a\":1},{\"a\"".as_bytes(), &mut |_| n += 1);
+        let r = read("[{\"a\":1},{\"a\"".as_bytes(), &mut |_| {
+            n += 1;
+            ControlFlow::Continue(())
+        });
         assert!(matches!(r, Err(Stop::Truncated { .. })));
         assert_eq!(n, 1);
+    }
+
+    #[test]
+    fn reading_stops_when_asked() {
+        for text in [
+            "{\"a\":1}\n{\"a\":2}\n{\"a\":3}\n",
+            "[{\"a\":1},{\"a\":2},{\"a\":3}]",
+        ] {
+            let mut n = 0;
+            let _ = read(text.as_bytes(), &mut |_| {
+                n += 1;
+                ControlFlow::Break(())
+            });
+            assert_eq!(n, 1, "{text}");
+        }
     }
 }

@@ -19,6 +19,7 @@ pub mod report;
 mod source;
 
 use std::collections::{HashMap, HashSet};
+use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -340,6 +341,7 @@ pub fn run(opts: &Options) -> anyhow::Result<Report> {
                 if let Ok(m) = d {
                     prescan(&mut ctx.learned, &mut Doc(m));
                 }
+                ControlFlow::Continue(())
             });
         }
     }
@@ -395,7 +397,10 @@ pub fn run(opts: &Options) -> anyhow::Result<Report> {
             .find(|(n, _)| n == name)
             .map_or("not a LibreChat collection this server knows", |(_, w)| w);
         let mut documents = 0;
-        let _ = source::read(c, &mut |_| documents += 1);
+        let _ = source::read(c, &mut |_| {
+            documents += 1;
+            ControlFlow::Continue(())
+        });
         report.not_imported.insert(
             name.clone(),
             NotImported {
@@ -457,13 +462,13 @@ fn pass(
     // One thread reads, parses and writes: measured, a reading thread of its own (handing
     // documents over one by one or in bundles) and a larger page cache were slower here.
     let read = source::read(c, &mut |d| {
-        if fatal.is_some() {
-            return;
-        }
         counts.read += 1;
         let mut doc = match d {
             Ok(m) => Doc(m),
-            Err(why) => return counts.skip("", Skip::new("malformed", why)),
+            Err(why) => {
+                counts.skip("", Skip::new("malformed", why));
+                return ControlFlow::Continue(());
+            }
         };
         let id = doc.id();
         match mapper(ctx, &mut doc) {
@@ -472,10 +477,16 @@ fn pass(
             Err(Failure::Skip(s)) => counts.skip(&id, s),
             Err(Failure::Fatal(e)) => fatal = Some(e),
         }
-        if counts.read % BATCH == 0
+        if fatal.is_none()
+            && counts.read % BATCH == 0
             && let Err(e) = commit(ctx.conn).and_then(|()| begin(ctx.conn))
         {
             fatal = Some(e);
+        }
+        // The database failed: reading the rest of the file would be for nothing.
+        match fatal {
+            Some(_) => ControlFlow::Break(()),
+            None => ControlFlow::Continue(()),
         }
     });
     if let Some(e) = fatal {

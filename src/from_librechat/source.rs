@@ -5,12 +5,16 @@
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use serde_json::{Map, Value};
 
 use super::bson::{Documents, Stop};
+
+/// What receives each document read (or why one could not be read); `Break` stops reading.
+pub type Each<'a> = &'a mut dyn FnMut(Result<Map<String, Value>, String>) -> ControlFlow<()>;
 
 /// One collection's file.
 #[derive(Debug, Clone)]
@@ -98,10 +102,7 @@ fn scan(dir: &Path) -> anyhow::Result<BTreeMap<String, Collection>> {
 }
 
 /// Calls `each` with every document of `c`, in the file's order.
-pub fn read(
-    c: &Collection,
-    each: &mut dyn FnMut(Result<Map<String, Value>, String>),
-) -> Result<(), Stop> {
+pub fn read(c: &Collection, each: Each) -> Result<(), Stop> {
     let file = File::open(&c.path).map_err(Stop::Io)?;
     let raw: Box<dyn Read> = if c.gzip {
         Box::new(flate2::read::MultiGzDecoder::new(BufReader::with_capacity(
@@ -118,10 +119,7 @@ pub fn read(
     read_bson(input, each)
 }
 
-fn read_bson(
-    input: impl BufRead,
-    each: &mut dyn FnMut(Result<Map<String, Value>, String>),
-) -> Result<(), Stop> {
+fn read_bson(input: impl BufRead, each: Each) -> Result<(), Stop> {
     let mut docs = Documents::new(input);
     while let Some(doc) = docs.next_document().map_err(|e| match e {
         // A broken gzip stream surfaces as an I/O error: name it.
@@ -130,7 +128,9 @@ fn read_bson(
         ),
         other => other,
     })? {
-        each(doc);
+        if each(doc).is_break() {
+            break;
+        }
     }
     Ok(())
 }
