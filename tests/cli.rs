@@ -519,6 +519,12 @@ fn serve_from_nothing_then_stop_cleanly_on_sigterm_and_sigint() {
     // Second start: same secrets; Ctrl-C stops it just as cleanly.
     let server = ServeProcess::start(librechat(dir.path()));
     assert_eq!(http_get(&format!("{}/health", server.base)).0, 200);
+    // Ready: its database answers (a load balancer's check).
+    let (status, body) = http_get(&format!("{}/ready", server.base));
+    assert_eq!(
+        (status, body.as_str()),
+        (200, r#"{"database":"ok","status":"ready"}"#)
+    );
     let (exit, log) = server.signal_and_wait("INT");
     assert!(exit.success(), "{log}");
     assert_eq!(

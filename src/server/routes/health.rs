@@ -1,16 +1,71 @@
 //! `GET /health`: answers `OK` while the server runs, for load balancers and systemd checks.
+//! `GET /ready`: whether this replica can serve requests now (its database answers), for load
+//! balancers that take a replica out of rotation instead of sending it requests that would fail.
 
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde_json::{Value, json};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::db::Db;
 use crate::server::AppState;
 
+/// How long the database may take to answer a readiness check.
+const DATABASE_WAIT: Duration = Duration::from_secs(2);
+
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(health))
+    OpenApiRouter::new()
+        .routes(routes!(health))
+        .routes(routes!(ready))
 }
 
 /// Answers `OK` while the server runs.
 #[utoipa::path(get, path = "/health", operation_id = "health_health", tag = "health", responses((status = 200, description = "Success")))]
 async fn health() -> &'static str {
     "OK"
+}
+
+/// `{"status":"ready","database":"ok"}`, or 503 with `status: "unavailable"` and what failed.
+#[utoipa::path(get, path = "/ready", operation_id = "health_ready", tag = "health", responses((status = 200, description = "Ready to serve"), (status = 503, description = "The database does not answer")))]
+async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+    match database(&state.db).await {
+        Ok(()) => (
+            StatusCode::OK,
+            Json(json!({"status": "ready", "database": "ok"})),
+        ),
+        Err(why) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "unavailable", "database": why})),
+        ),
+    }
+}
+
+/// Whether the database answers a query within [`DATABASE_WAIT`]; what went wrong if not.
+async fn database(db: &Db) -> Result<(), String> {
+    let query = db.read(|c| Ok(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?));
+    match tokio::time::timeout(DATABASE_WAIT, query).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err(format!("no answer within {} s", DATABASE_WAIT.as_secs())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test]
+    async fn a_closed_database_is_not_ready() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("librechat.db");
+        let db = tokio::task::spawn_blocking(move || crate::db::Db::open(&path))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(super::database(&db).await, Ok(()));
+        db.close().await.unwrap();
+        assert!(super::database(&db).await.is_err());
+    }
 }
