@@ -97,9 +97,20 @@ fn acl(
     }
 }
 
-/// The dump: `dump/LibreChat/<collection>.bson`, as `mongodump --out dump` writes it.
-fn write_dump(dir: &Path) {
-    let db = dir.join("LibreChat");
+/// The lawyer's picture as LibreChat keeps it (`processLocalAvatar`), and its bytes.
+const PICTURE: &str =
+    "/images/65a000000000000000000001/agent-agent_lawyer-avatar-1704067200000.png";
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n a lawyer's face";
+/// The clerk's, in S3.
+const S3_PICTURE: &str = "https://b.s3.amazonaws.com/images/a/agent-agent_clerk-avatar-1.png";
+
+/// The dump: `dump/LibreChat/<collection>.bson`, as `mongodump --out dump` writes it, and
+/// `images/` (LibreChat's `client/public/images/`).
+fn write_dump(root: &Path) {
+    let picture = root.join(&PICTURE[1..]);
+    std::fs::create_dir_all(picture.parent().unwrap()).unwrap();
+    std::fs::write(picture, PNG).unwrap();
+    let db = root.join("dump/LibreChat");
     std::fs::create_dir_all(&db).unwrap();
     let hash = bcrypt::hash(PW, 4).unwrap();
     let mut v1 = agent_fields("Lawyer", "Be precise");
@@ -109,6 +120,8 @@ fn write_dump(dir: &Path) {
     v2.insert("createdAt", at(1000));
     v2.insert("updatedAt", at(2000));
     v2.insert("updatedBy", oid(ALICE));
+    let avatar = doc! {"filepath": format!("{PICTURE}?manual=false"), "source": "local"};
+    v2.insert("avatar", avatar.clone());
     let collections: Vec<(&str, Vec<Document>)> = vec![
         (
             "users",
@@ -178,10 +191,15 @@ fn write_dump(dir: &Path) {
         (
             "agents",
             vec![
-                agent(AGENT_A, "agent_lawyer", ALICE, vec![v1, v2]),
+                {
+                    let mut a = agent(AGENT_A, "agent_lawyer", ALICE, vec![v1, v2]);
+                    a.insert("avatar", avatar);
+                    a
+                },
                 {
                     let mut b = agent(AGENT_B, "agent_clerk", ALICE, vec![]);
                     b.insert("name", "Clerk");
+                    b.insert("avatar", doc! {"filepath": S3_PICTURE, "source": "s3"});
                     b.remove("actions");
                     b
                 },
@@ -309,23 +327,36 @@ fn write_dump(dir: &Path) {
     }
 }
 
-/// Runs the migration of the test server's folder's dump (with LibreChat's keys when its .env
-/// is there); the report's JSON.
+/// Runs the migration of the test server's folder's dump and images (with LibreChat's keys
+/// when its .env is there); the report's JSON.
 fn migrate(dir: &Path) -> Value {
-    migration::migrate(dir, &dir.join("dump"), &[])
+    let images = dir.join("images");
+    migration::migrate(
+        dir,
+        &dir.join("dump"),
+        &["--images", images.to_str().unwrap()],
+    )
 }
 
 #[tokio::test]
 async fn agents_actions_sharing_groups_and_mcp_servers_come_over_and_work() {
     let dir = Arc::new(tempfile::tempdir().unwrap());
     let root = dir.path();
-    write_dump(&root.join("dump"));
+    write_dump(root);
     std::fs::write(root.join("librechat.yaml"), "version: 1.2.8\n").unwrap();
     std::fs::write(
         root.join("librechat.env"),
         format!("CREDS_KEY={CREDS_KEY}\nCREDS_IV={CREDS_IV}\n"),
     )
     .unwrap();
+
+    // A dry run would bring the picture over, and writes nothing.
+    let images = root.join("images");
+    let dry_run = ["--images", images.to_str().unwrap(), "--dry-run"];
+    let dry = migration::migrate(root, &root.join("dump"), &dry_run);
+    assert_eq!(outcomes(&dry, "agentAvatars"), (1, 0, 1), "{dry:#}");
+    assert!(!root.join("data/librechat.db").exists());
+    assert!(!root.join("data/files").exists());
 
     let first = migrate(root);
     let expected = [
@@ -354,6 +385,10 @@ async fn agents_actions_sharing_groups_and_mcp_servers_come_over_and_work() {
         notes.contains("1 group members who are not people here"),
         "{notes}"
     );
+    // The lawyer's picture came over; the clerk's, in S3, stays there and is listed.
+    assert_eq!(outcomes(&first, "agentAvatars"), (1, 0, 1), "{first:#}");
+    assert_eq!(skipped(&first, "agentAvatars", "remote_storage"), 1);
+    assert_eq!(first["remoteFiles"][0]["filepath"], S3_PICTURE, "{first:#}");
 
     // Again: nothing new, everything already there, the same skips.
     let second = migrate(root);
@@ -364,6 +399,7 @@ async fn agents_actions_sharing_groups_and_mcp_servers_come_over_and_work() {
             "{name}: {second:#}"
         );
     }
+    assert_eq!(outcomes(&second, "agentAvatars"), (0, 0, 1), "{second:#}");
 
     let server = TestServer::builder().in_dir(dir.clone()).start().await;
     let alice = server.login("alice@example.org", PW).await;
@@ -393,6 +429,38 @@ async fn agents_actions_sharing_groups_and_mcp_servers_come_over_and_work() {
     assert_eq!(versions.len(), 2, "{versions:?}");
     assert_eq!(versions[0]["instructions"], "Be precise");
     assert_eq!(versions[1]["instructions"], "Be precise (v2)");
+
+    // The lawyer's picture, at this server's address (in the version naming it too), shown
+    // to its author and to Bob it is shared with, not to a stranger; brought over once.
+    let shown = lawyer["avatar"]["filepath"].as_str().unwrap();
+    assert!(
+        shown.starts_with("/images/agents/agent_lawyer/"),
+        "{lawyer}"
+    );
+    assert!(shown.ends_with(".png"), "{lawyer}");
+    assert_eq!(lawyer["avatar"]["source"], "local");
+    assert_eq!(versions[1]["avatar"]["filepath"], shown, "{versions:?}");
+    for token in [&alice.token, &bob.token] {
+        let resp = server.get_as(shown, token).await;
+        assert_eq!(resp.status(), 200);
+        assert_eq!(resp.bytes().await.unwrap(), PNG);
+    }
+    let dave = server.signed_in("dave@example.org", PW).await;
+    assert_eq!(server.get_as(shown, &dave.token).await.status(), 404);
+    let pictures: i64 = server
+        .state
+        .db
+        .read(|c| {
+            let sql = "SELECT count(*) FROM files WHERE context = 'agent_avatar'";
+            Ok(c.query_row(sql, [], |r| r.get(0))?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(pictures, 1);
+    let in_s3 = server
+        .get_json("/api/agents/agent_clerk/expanded", &alice.token)
+        .await;
+    assert_eq!(in_s3["avatar"]["filepath"], S3_PICTURE, "{in_s3}");
     let clerk = server
         .get_json("/api/agents/agent_clerk/versions", &alice.token)
         .await;
@@ -502,10 +570,15 @@ async fn agents_actions_sharing_groups_and_mcp_servers_come_over_and_work() {
 fn without_librechat_keys_encrypted_credentials_are_refused_with_their_reason() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    write_dump(&root.join("dump"));
+    write_dump(root);
     std::fs::write(root.join("librechat.yaml"), "version: 1.2.8\n").unwrap();
+    // The lawyer's picture is gone: the agent comes over without it, and the report says so.
+    std::fs::remove_file(root.join(&PICTURE[1..])).unwrap();
     let report = migrate(root);
     assert_eq!(outcomes(&report, "agents"), (2, 0, 1), "{report:#}");
+    assert_eq!(skipped(&report, "agentAvatars", "bytes_not_found"), 1);
+    let words = report["collections"]["agentAvatars"]["reasons"].to_string();
+    assert!(words.contains("are not in --images"), "{words}");
     assert_eq!(outcomes(&report, "actions"), (0, 0, 2), "{report:#}");
     assert_eq!(skipped(&report, "actions", "no_creds_key"), 1);
     assert_eq!(outcomes(&report, "mcpservers"), (0, 0, 1), "{report:#}");

@@ -377,6 +377,65 @@ pub fn set_avatar(conn: &Connection, user: &str, was: &str, url: &str) -> rusqli
     )? == 1)
 }
 
+/// An agent whose picture is not one of its pictures here (a LibreChat path or a link).
+pub struct AgentAvatar {
+    pub object_id: String,
+    /// Its `agent_...` id, which its pictures' addresses name.
+    pub id: String,
+    pub author: String,
+    pub filepath: String,
+    pub source: Option<String>,
+}
+
+/// Agents whose `avatar.filepath` is not an address of this server's agent pictures.
+pub fn librechat_agent_avatars(conn: &Connection) -> rusqlite::Result<Vec<AgentAvatar>> {
+    let mut stmt = conn.prepare(
+        "SELECT object_id, id, author, avatar ->> '$.filepath', avatar ->> '$.source'
+           FROM agents WHERE json_type(avatar, '$.filepath') = 'text'
+            AND avatar ->> '$.filepath' NOT IN ('', '/images/agents')
+            AND avatar ->> '$.filepath' NOT LIKE '/images/agents/%'
+          ORDER BY object_id",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok(AgentAvatar {
+            object_id: r.get(0)?,
+            id: r.get(1)?,
+            author: r.get(2)?,
+            filepath: r.get(3)?,
+            source: r.get(4)?,
+        })
+    })?;
+    rows.collect()
+}
+
+/// Makes the file `file_id` a picture of the agent `object_id`, and points the agent's
+/// avatar, and those of its versions that name `was`, at `now` (a local file).
+pub fn set_agent_picture(
+    conn: &Connection,
+    object_id: &str,
+    file_id: &str,
+    was: &str,
+    now: &str,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE files SET agent_id = ?2 WHERE file_id = ?1",
+        params![file_id, object_id],
+    )?;
+    conn.execute(
+        "UPDATE agents SET avatar = json_set(avatar, '$.filepath', ?3, '$.source', 'local')
+          WHERE object_id = ?1 AND avatar ->> '$.filepath' = ?2",
+        params![object_id, was, now],
+    )?;
+    conn.execute(
+        "UPDATE agent_versions
+            SET definition = json_set(definition, '$.avatar.filepath', ?3,
+                                      '$.avatar.source', 'local')
+          WHERE agent_id = ?1 AND definition ->> '$.avatar.filepath' = ?2",
+        params![object_id, was, now],
+    )?;
+    Ok(())
+}
+
 /// Does the agent `agent_...` exist?
 pub fn agent_exists(conn: &Connection, id: &str) -> rusqlite::Result<bool> {
     conn.prepare_cached("SELECT 1 FROM agents WHERE id = ?1")?

@@ -372,6 +372,10 @@ pub fn run(opts: &Options) -> anyhow::Result<Report> {
         report.collections.insert("avatars".into(), counts);
         report.order.push("avatars".into());
     }
+    if let Some(counts) = collections::agent_pictures::agent_avatars(&mut ctx)? {
+        report.collections.insert("agentAvatars".into(), counts);
+        report.order.push("agentAvatars".into());
+    }
     let owners = crate::db::from_librechat::grant_missing_owners(&conn, |rt| {
         let owner = crate::access::roles::owner_of(rt);
         (owner.id, owner.bits)

@@ -27,11 +27,11 @@ use crate::from_librechat::report::{Counts, RemoteFile, Skip};
 use crate::from_librechat::{Ctx, Failure, Mapped, Outcome};
 
 /// LibreChat's file sources whose bytes are in cloud storage, not in its folders.
-const REMOTE: &[&str] = &["s3", "firebase", "azure_blob", "cloudfront"];
+pub(super) const REMOTE: &[&str] = &["s3", "firebase", "azure_blob", "cloudfront"];
 /// Image types shown at `/images/…`, as this server's own uploads are.
 const SHOWN: &[&str] = &["image/png", "image/jpeg", "image/gif", "image/webp"];
 /// Cloud files listed by name in the report; the rest are counted.
-const LISTED_REMOTE: usize = 1000;
+pub(super) const LISTED_REMOTE: usize = 1000;
 
 /// Where bytes come from, and where they go.
 pub struct Bytes {
@@ -70,7 +70,11 @@ impl Bytes {
     }
 
     /// Stores what `from` reads; in a dry run only a name is made.
-    fn put(&self, from: &mut dyn std::io::Read, size: u64) -> Result<(String, u64), Skip> {
+    pub(super) fn put(
+        &self,
+        from: &mut dyn std::io::Read,
+        size: u64,
+    ) -> Result<(String, u64), Skip> {
         match &self.store {
             None => Ok((format!("dry-run/{}", uuid::Uuid::new_v4().simple()), size)),
             Some(s) => s
@@ -79,7 +83,7 @@ impl Bytes {
         }
     }
 
-    fn discard(&self, key: &str) {
+    pub(super) fn discard(&self, key: &str) {
         if let Some(s) = &self.store {
             let _ = s.discard(key);
         }
@@ -108,7 +112,7 @@ pub struct Seen {
 }
 
 /// Is `id` safe in a path (`/images/<user>/<file_id>.<ext>`)? LibreChat's are UUIDs.
-fn safe_id(id: &str) -> bool {
+pub(super) fn safe_id(id: &str) -> bool {
     id.len() <= 64
         && id
             .bytes()
@@ -116,13 +120,13 @@ fn safe_id(id: &str) -> bool {
 }
 
 /// Where LibreChat's `filepath` is on this disk.
-enum Place {
+pub(super) enum Place {
     Found(PathBuf, u64),
     /// Not under `/uploads/` or `/images/`.
     Elsewhere,
 }
 
-fn locate(bytes: &Bytes, filepath: &str) -> Result<Place, Skip> {
+pub(super) fn locate(bytes: &Bytes, filepath: &str) -> Result<Place, Skip> {
     let path = filepath.split('?').next().unwrap_or_default();
     let (root, rest, flag) = if let Some(rest) = path.strip_prefix("/uploads/") {
         (&bytes.uploads, rest, "--uploads")
@@ -479,12 +483,7 @@ fn avatar_of(ctx: &mut Ctx, user: &str, avatar: &str) -> Result<(), Failure> {
     else {
         return Err(Skip::new("bad_shape", "not an uploaded picture").into());
     };
-    let ext = extension(path, "");
-    let mime = match ext.as_str() {
-        "png" | "gif" | "webp" => format!("image/{ext}"),
-        "jpg" | "jpeg" => "image/jpeg".into(),
-        _ => return Err(Skip::new("bad_shape", format!("{path} is not a picture")).into()),
-    };
+    let (ext, mime) = picture_type(path)?;
     let mut f = FsFile::open(&real)
         .map_err(|e| Skip::new("bytes_not_found", format!("cannot read {path}: {e}")))?;
     let (key, n) = ctx.files.put(&mut f, size)?;
@@ -510,6 +509,17 @@ fn avatar_of(ctx: &mut Ctx, user: &str, avatar: &str) -> Result<(), Failure> {
         ctx.files.discard(&key);
     }
     written.map(|_| ())
+}
+
+/// The extension and type of a picture at `path` (a PNG, JPEG, GIF or WebP).
+pub(super) fn picture_type(path: &str) -> Result<(String, String), Skip> {
+    let ext = extension(path, "");
+    let mime = match ext.as_str() {
+        "png" | "gif" | "webp" => format!("image/{ext}"),
+        "jpg" | "jpeg" => "image/jpeg".into(),
+        _ => return Err(Skip::new("bad_shape", format!("{path} is not a picture"))),
+    };
+    Ok((ext, mime))
 }
 
 #[cfg(test)]

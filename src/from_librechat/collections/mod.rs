@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod accounts;
+pub mod agent_pictures;
 pub mod agents;
 pub mod chats;
 pub mod files;
