@@ -11,6 +11,9 @@
 /// The most entries one map keeps (the largest CJK maps have some tens of thousands).
 const MAX_ENTRIES: usize = 200_000;
 
+/// The most UTF-16 units one code's text keeps (a ligature is a few letters).
+const MAX_TARGET_UNITS: usize = 32;
+
 /// A parsed ToUnicode map.
 #[derive(Debug, Default)]
 pub(super) struct CMap {
@@ -136,9 +139,11 @@ fn code(bytes: &[u8]) -> Option<(u8, u32)> {
     Some((bytes.len() as u8, value))
 }
 
+/// The UTF-16BE text of a target, its first [`MAX_TARGET_UNITS`] units.
 fn utf16(bytes: &[u8]) -> Vec<u16> {
     bytes
         .chunks(2)
+        .take(MAX_TARGET_UNITS)
         .map(|p| u16::from_be_bytes([p[0], p.get(1).copied().unwrap_or(0)]))
         .collect()
 }

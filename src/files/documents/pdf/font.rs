@@ -185,8 +185,9 @@ impl Font {
         }
     }
 
-    /// Appends the text of a shown string to `out` and measures it.
-    pub(super) fn show(&self, bytes: &[u8], out: &mut String) -> Shown {
+    /// Appends the text of a shown string to `out` and measures it; the decoding stops once
+    /// `out` is over `limit` bytes.
+    pub(super) fn show(&self, bytes: &[u8], out: &mut String, limit: usize) -> Shown {
         let mut shown = Shown {
             width: 0.0,
             codes: 0,
@@ -204,7 +205,7 @@ impl Font {
         }
         let mut text = String::new();
         let mut rest = bytes;
-        while !rest.is_empty() {
+        while !rest.is_empty() && out.len() + text.len() <= limit {
             let fallback = if self.composite { 2 } else { 1 };
             let n = self
                 .to_unicode

@@ -95,7 +95,7 @@ fn page_text(
             .or_insert_with(|| Rc::new(Font::new(doc, dict, MAX_INFLATED)));
         page_fonts.insert(name, font.clone());
     }
-    let mut layout = Layout::new(page_fonts);
+    let mut layout = Layout::new(page_fonts, room);
     for op in &content.operations {
         if layout.out.len() > room {
             break;
@@ -130,6 +130,8 @@ fn translate(tx: f32, ty: f32, m: &Matrix) -> Matrix {
 struct Layout {
     fonts: HashMap<Vec<u8>, Rc<Font>>,
     out: String,
+    /// How long `out` may grow (about: a shown string stops past it).
+    room: usize,
     ctm: Matrix,
     saved: Vec<Matrix>,
     tm: Matrix,
@@ -160,10 +162,11 @@ fn matrix(ops: &[Object]) -> Matrix {
 }
 
 impl Layout {
-    fn new(fonts: HashMap<Vec<u8>, Rc<Font>>) -> Layout {
+    fn new(fonts: HashMap<Vec<u8>, Rc<Font>>, room: usize) -> Layout {
         Layout {
             fonts,
             out: String::new(),
+            room,
             ctm: IDENTITY,
             saved: Vec::new(),
             tm: IDENTITY,
@@ -270,7 +273,7 @@ impl Layout {
                 self.out.push(' ');
             }
         }
-        let shown = font.show(bytes, &mut self.out);
+        let shown = font.show(bytes, &mut self.out, self.room);
         let tx = shown.width / 1000.0 * self.size
             + shown.codes as f32 * self.char_spacing
             + shown.spaces as f32 * self.word_spacing;

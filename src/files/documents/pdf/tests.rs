@@ -67,6 +67,12 @@ fn hostile_to_unicode_maps_end_without_panics() {
     ] {
         let _ = text_of(&CMap::parse(text), b"\x01");
     }
+    // A code's text is a few letters at most, however long the map says it is.
+    let long = format!("beginbfchar <01> <{}> endbfchar", "0041".repeat(1000));
+    assert_eq!(
+        text_of(&CMap::parse(long.as_bytes()), b"\x01").unwrap(),
+        "A".repeat(32)
+    );
     let noise: Vec<u8> = (0..20_000u32)
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8)
         .collect();
@@ -202,4 +208,16 @@ fn missing_fonts_and_broken_content_give_no_panic() {
     ] {
         let _ = read_text(&pdf(content, helvetica(), helvetica(), None));
     }
+}
+
+#[test]
+fn a_page_stops_at_the_room_left_even_inside_one_string() {
+    let mut content = b"BT /F1 12 Tf (".to_vec();
+    content.extend(b"abcdefgh".repeat(100_000));
+    content.extend_from_slice(b") Tj (more) Tj ET");
+    let bytes = pdf(&content, helvetica(), helvetica(), None);
+    let doc = Document::load_mem(&bytes).unwrap();
+    let page = *doc.get_pages().values().next().unwrap();
+    let text = page_text(&doc, page, &mut Fonts::default(), 100).unwrap();
+    assert!((100..=101).contains(&text.len()), "{}", text.len());
 }
