@@ -259,6 +259,35 @@ async fn assets_have_types_and_revalidate_by_etag() {
     assert_eq!(again.status(), 304);
     assert!(again.bytes().await.unwrap().is_empty());
 
+    // Browsers get the gzip the binary holds, tagged as another form of the file; the
+    // server's compression does not compress it again.
+    let gzipped = server
+        .client
+        .get(server.url("/js/app.js"))
+        .header("accept-encoding", "gzip, br")
+        .send()
+        .await
+        .unwrap();
+    let h = gzipped.headers().clone();
+    assert_eq!(h["content-encoding"], "gzip");
+    assert_eq!(h["vary"], "accept-encoding");
+    let gz_tag = h["etag"].to_str().unwrap().to_owned();
+    assert_ne!(gz_tag, etag);
+    let mut plain = String::new();
+    let gz = gzipped.bytes().await.unwrap();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&gz[..]), &mut plain).unwrap();
+    assert!(plain.contains("./router.js"));
+    let again = server
+        .client
+        .get(server.url("/js/app.js"))
+        .header("accept-encoding", "gzip")
+        .header("if-none-match", &gz_tag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+    assert!(again.headers().get("content-encoding").is_none());
+
     for (path, mime) in [
         ("/style.css", "text/css; charset=utf-8"),
         ("/favicon.svg", "image/svg+xml"),
