@@ -54,6 +54,7 @@ fn user(id: &str) -> User {
         pending_backup_codes: Value::Null,
         totp_last_step: 0,
         terms_accepted: true,
+        terms_accepted_at: None,
         plugins: Value::Null,
         personalization: Value::Null,
         favorites: Value::Null,

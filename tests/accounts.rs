@@ -504,14 +504,24 @@ async fn terms_and_account_deletion() {
         .await
         .unwrap();
     assert_eq!(terms["termsAccepted"], false);
-    let resp = server
-        .client
-        .post(server.url("/api/user/terms/accept"))
-        .bearer_auth(&s.token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
+    assert_eq!(terms["termsAcceptedAt"], Value::Null);
+    let mut stamps = Vec::new();
+    // Accepted twice: the first acceptance's time is the one kept.
+    for _ in 0..2 {
+        let resp = server
+            .client
+            .post(server.url("/api/user/terms/accept"))
+            .bearer_auth(&s.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(body["message"], "Terms accepted successfully");
+        assert!(body["termsAcceptedAt"].is_string(), "{body}");
+        stamps.push(body["termsAcceptedAt"].clone());
+    }
+    assert_eq!(stamps[0], stamps[1]);
     let me: Value = server
         .get_as("/api/user", &s.token)
         .await
@@ -519,6 +529,14 @@ async fn terms_and_account_deletion() {
         .await
         .unwrap();
     assert_eq!(me["termsAccepted"], true);
+    assert_eq!(me["termsAcceptedAt"], stamps[0]);
+    let terms: Value = server
+        .get_as("/api/user/terms", &s.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(terms["termsAcceptedAt"], stamps[0]);
 
     let resp = server
         .client

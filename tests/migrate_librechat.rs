@@ -104,6 +104,10 @@ async fn a_whole_deployment_comes_over_and_its_people_carry_on() {
     let s = server
         .login(&alice.email, alice.password.as_deref().unwrap())
         .await;
+    // With the terms accepted, and when.
+    let me = server.get_json("/api/user", &s.token).await;
+    assert_eq!(me["termsAccepted"], true, "{me}");
+    assert_eq!(me["termsAcceptedAt"], "2024-01-01T00:03:00.000Z", "{me}");
     let mut ids = Vec::new();
     for archived in [false, true] {
         let list = server

@@ -202,6 +202,7 @@ mod tests {
             pending_backup_codes: serde_json::json!([]),
             totp_last_step: 0,
             terms_accepted: false,
+            terms_accepted_at: None,
             plugins: serde_json::json!([]),
             personalization: serde_json::json!({}),
             favorites: serde_json::json!([]),

@@ -18,9 +18,10 @@ pub const ROLE: &str = "INSERT INTO roles (name, permissions, updated_at) VALUES
 pub const USER: &str = "INSERT INTO users (id, email, name, username, avatar, role, provider,
         password, email_verified, two_factor_enabled, totp_secret, backup_codes, terms_accepted,
         plugins, personalization, favorites, google_id, facebook_id, openid_id, openid_issuer,
-        saml_id, ldap_id, github_id, discord_id, apple_id, created_at, updated_at)
+        saml_id, ldap_id, github_id, discord_id, apple_id, created_at, updated_at,
+        terms_accepted_at)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-        ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)
+        ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)
     ON CONFLICT DO NOTHING";
 
 pub const BALANCE: &str = "INSERT INTO balances (user_id, token_credits, auto_refill_enabled,

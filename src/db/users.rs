@@ -25,6 +25,8 @@ pub struct User {
     pub pending_backup_codes: Value,
     pub totp_last_step: u64,
     pub terms_accepted: bool,
+    /// When the terms were first accepted in this terms cycle.
+    pub terms_accepted_at: Option<String>,
     pub plugins: Value,
     pub personalization: Value,
     pub favorites: Value,
@@ -47,7 +49,8 @@ pub struct NewUser {
 
 const COLUMNS: &str = "id, email, name, username, avatar, role, provider, password, email_verified, \
     two_factor_enabled, totp_secret, pending_totp_secret, backup_codes, terms_accepted, plugins, \
-    personalization, favorites, created_at, updated_at, pending_backup_codes, totp_last_step";
+    personalization, favorites, created_at, updated_at, pending_backup_codes, totp_last_step, \
+    terms_accepted_at";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<User> {
     let json = |i: usize| -> rusqlite::Result<Value> {
@@ -76,6 +79,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<User> {
         updated_at: r.get(18)?,
         pending_backup_codes: json(19)?,
         totp_last_step: r.get::<_, i64>(20)?.max(0) as u64,
+        terms_accepted_at: r.get(21)?,
     })
 }
 
@@ -189,8 +193,18 @@ pub fn set_memories_preference(conn: &Connection, id: &str, on: bool) -> Result<
     }
 }
 
-pub fn set_terms_accepted(conn: &Connection, id: &str, accepted: bool) -> Result<(), DbError> {
-    set_column(conn, id, "terms_accepted", &accepted)
+/// Records that `id` accepts the terms; the time is stamped when none is kept (the first
+/// acceptance of the terms cycle, or one recorded before times were kept) and a repeated
+/// acceptance keeps it, as LibreChat does. Returns that time.
+pub fn accept_terms(conn: &Connection, id: &str) -> Result<String, DbError> {
+    conn.prepare_cached(
+        "UPDATE users SET terms_accepted = 1, terms_accepted_at = coalesce(terms_accepted_at, ?2),
+            updated_at = ?2
+         WHERE id = ?1 RETURNING terms_accepted_at",
+    )?
+    .query_row(params![id, now()], |r| r.get(0))
+    .optional()?
+    .ok_or(DbError::NotFound)
 }
 
 /// Stores a new, unconfirmed TOTP secret (encrypted) and backup codes (hashed).
@@ -254,7 +268,8 @@ pub fn advance_totp_step(conn: &Connection, id: &str, step: u64) -> Result<bool,
 /// Sets `termsAccepted = false` for everyone; returns how many users must accept again.
 pub fn reset_terms(conn: &Connection) -> Result<usize, DbError> {
     Ok(conn.execute(
-        "UPDATE users SET terms_accepted = 0, updated_at = ?1 WHERE terms_accepted = 1",
+        "UPDATE users SET terms_accepted = 0, terms_accepted_at = NULL, updated_at = ?1
+         WHERE terms_accepted = 1",
         [now()],
     )?)
 }
@@ -327,4 +342,46 @@ pub fn search(
 pub fn count(conn: &Connection) -> Result<u64, DbError> {
     let n: i64 = conn.query_row("SELECT count(*) FROM users", [], |r| r.get(0))?;
     Ok(n.max(0) as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_terms_reset_clears_the_acceptance_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("librechat.db");
+        drop(crate::db::Db::open(&path).unwrap());
+        let conn = Connection::open(&path).unwrap();
+        let user = create(
+            &conn,
+            &NewUser {
+                email: "a@example.org".into(),
+                name: "A".into(),
+                username: "a".into(),
+                password: None,
+                provider: "local".into(),
+                email_verified: true,
+                role: None,
+            },
+        )
+        .unwrap()
+        .unwrap();
+        let at = accept_terms(&conn, &user.id).unwrap();
+        assert_eq!(accept_terms(&conn, &user.id).unwrap(), at);
+        assert_eq!(reset_terms(&conn).unwrap(), 1);
+        let time: Option<String> = conn
+            .query_row(
+                "SELECT terms_accepted_at FROM users WHERE id = ?1",
+                [&user.id],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(time, None);
+        assert!(matches!(
+            accept_terms(&conn, "nobody"),
+            Err(DbError::NotFound)
+        ));
+    }
 }

@@ -99,10 +99,7 @@ pub fn user(ctx: &mut Ctx, d: &mut Doc) -> Mapped {
     let created = d.created_at();
     let updated = d.updated_at(&created);
     let personalization = d.json("personalization").filter(Value::is_object);
-    if d.0.get("termsAcceptedAt").is_some_and(|v| !v.is_null()) {
-        ctx.learned
-            .not_carried("dates people accepted the terms (that they did comes over)");
-    }
+    let terms_accepted_at = d.time("termsAcceptedAt");
     if d.0.get("pendingTotpSecret").is_some_and(|v| !v.is_null()) {
         ctx.learned
             .not_carried("unfinished 2FA set-ups (people start them again)");
@@ -139,6 +136,7 @@ pub fn user(ctx: &mut Ctx, d: &mut Doc) -> Mapped {
             &ids[8],
             &created,
             &updated,
+            &terms_accepted_at,
         ],
     )?;
     let outcome = settle(ctx, row, Owned::User, &id, &email);

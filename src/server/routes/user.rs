@@ -41,6 +41,7 @@ pub fn public_user(u: &User) -> Value {
         "emailVerified": u.email_verified,
         "twoFactorEnabled": u.two_factor_enabled,
         "termsAccepted": u.terms_accepted,
+        "termsAcceptedAt": u.terms_accepted_at,
         "personalization": u.personalization,
         "favorites": u.favorites,
         "createdAt": u.created_at,
@@ -55,7 +56,10 @@ async fn current(AuthUser(user): AuthUser) -> Json<Value> {
 
 #[utoipa::path(get, path = "/api/user/terms", operation_id = "user_terms", summary = "The terms of service and whether they were accepted", tag = "user", responses((status = 200, description = "Success")))]
 async fn terms(AuthUser(user): AuthUser) -> Json<Value> {
-    Json(json!({ "termsAccepted": user.terms_accepted }))
+    Json(json!({
+        "termsAccepted": user.terms_accepted,
+        "termsAcceptedAt": user.terms_accepted_at,
+    }))
 }
 
 #[utoipa::path(post, path = "/api/user/terms/accept", operation_id = "user_accept_terms", summary = "Accept the terms of service", tag = "user", responses((status = 200, description = "Success")))]
@@ -63,11 +67,14 @@ async fn accept_terms(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
 ) -> Result<Json<Value>, ApiError> {
-    state
+    let at = state
         .db
-        .write(move |c| users::set_terms_accepted(c, &user.id, true))
+        .write(move |c| users::accept_terms(c, &user.id))
         .await?;
-    Ok(Json(json!({ "message": "Terms accepted successfully." })))
+    Ok(Json(json!({
+        "message": "Terms accepted successfully",
+        "termsAcceptedAt": at,
+    })))
 }
 
 #[derive(serde::Deserialize, utoipa::ToSchema)]
