@@ -14,7 +14,10 @@ use support::{TestServer, png};
 const PW: &str = "correct horse battery";
 
 async fn server_on(moto: &Moto, change: &[(&str, &str)]) -> TestServer {
-    let mut b = TestServer::builder().yaml("version: 1.2.8\nfileStrategy: s3\n");
+    let mut b = TestServer::builder()
+        .yaml("version: 1.2.8\nfileStrategy: s3\n")
+        .env("OPENAI_API_KEY", "sk-test")
+        .env("OPENAI_MODELS", "gpt-4o");
     for (k, v) in moto.env() {
         let v = change
             .iter()
@@ -49,7 +52,8 @@ async fn files_images_and_avatars_live_in_the_bucket() {
     };
     let server = server_on(&moto, &[]).await;
     let (alice, bob) = server.two_users(PW).await;
-    let text = b"High tide is at 06:12 in Brest.".to_vec();
+    // Large enough to be sent in many pieces.
+    let text = "High tide is at 06:12 in Brest.\n".repeat(10_000).into_bytes();
     let (status, doc) = server
         .upload(
             &alice,
@@ -88,6 +92,7 @@ async fn files_images_and_avatars_live_in_the_bucket() {
     let shown = resp.bytes().await.unwrap().to_vec();
     let stored = futures_util::future::join_all(objects.iter().map(|o| moto.object(o))).await;
     assert!(stored.contains(&shown), "the image shown is the one stored");
+    assert!(stored.contains(&text), "the document is stored as sent");
 
     // An avatar is stored there too, and shown.
     let (status, body) = server
@@ -101,6 +106,24 @@ async fn files_images_and_avatars_live_in_the_bucket() {
     let avatar = image::load_from_memory(&resp.bytes().await.unwrap()).unwrap();
     assert_eq!((avatar.width(), avatar.height()), (150, 150));
     assert_eq!(moto.objects().await.len(), 3);
+
+    // So is an agent's picture.
+    let agent = support::agents::create(&server, &alice, json!({})).await;
+    let agent_id = agent["id"].as_str().unwrap();
+    let (status, agent) = server
+        .post_form(
+            &alice.token,
+            &format!("/api/files/images/agents/{agent_id}/avatar"),
+            avatar_form(),
+        )
+        .await;
+    assert_eq!(status, 201, "{agent}");
+    let resp = server
+        .get_as(agent["avatar"]["filepath"].as_str().unwrap(), &alice.token)
+        .await;
+    assert_eq!(resp.status(), 200);
+    assert!(image::load_from_memory(&resp.bytes().await.unwrap()).is_ok());
+    assert_eq!(moto.objects().await.len(), 4);
 
     // The sweeper's listing sees what is stored (page by page through ListObjectsV2).
     let mut listed = server.state.files.stale_keys(Duration::ZERO).await.unwrap();
@@ -120,7 +143,7 @@ async fn files_images_and_avatars_live_in_the_bucket() {
         .send("DELETE", "/api/files", &alice.token, body)
         .await;
     assert_eq!(resp.status(), 200);
-    assert_eq!(moto.objects().await.len(), 2);
+    assert_eq!(moto.objects().await.len(), 3);
     assert_eq!(server.get_as(&download, &alice.token).await.status(), 404);
 
     // An object gone behind the server's back reads as missing, not as a failure.
