@@ -53,7 +53,9 @@ async fn files_images_and_avatars_live_in_the_bucket() {
     let server = server_on(&moto, &[]).await;
     let (alice, bob) = server.two_users(PW).await;
     // Large enough to be sent in many pieces.
-    let text = "High tide is at 06:12 in Brest.\n".repeat(10_000).into_bytes();
+    let text = "High tide is at 06:12 in Brest.\n"
+        .repeat(10_000)
+        .into_bytes();
     let (status, doc) = server
         .upload(
             &alice,
@@ -261,4 +263,58 @@ async fn s3_without_its_settings_refuses_to_start() {
         "{:?}",
         settings.yaml_unsupported
     );
+}
+
+/// `librechat CMD` in a data folder whose librechat.yaml sets `fileStrategy: s3` on `moto`,
+/// with `change` over its settings: the exit code and what it printed.
+fn librechat_on(moto: &Moto, change: &[(&str, &str)], args: &[&str]) -> (Option<i32>, String) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("librechat.yaml"),
+        "version: 1.2.8\nfileStrategy: s3\n",
+    )
+    .unwrap();
+    let mut cmd = support::librechat(dir.path());
+    for (k, v) in moto.env() {
+        let v = change
+            .iter()
+            .find(|(ck, _)| *ck == k)
+            .map_or(v, |(_, cv)| (*cv).to_owned());
+        cmd.env(k, v);
+    }
+    let out = cmd.args(args).output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code(), text)
+}
+
+#[tokio::test]
+async fn doctor_checks_the_bucket_and_the_migration_will_not_copy_into_it() {
+    let Some(moto) = Moto::start().await else {
+        return;
+    };
+    let (_, report) = librechat_on(&moto, &[], &["doctor"]);
+    assert!(
+        report.lines().any(|l| l.starts_with("ok")
+            && l.contains("file storage: bucket uploads at")
+            && l.contains("keys accepted")),
+        "{report}"
+    );
+    let wrong = [("AWS_SECRET_ACCESS_KEY", "not-the-secret")];
+    let (code, report) = librechat_on(&moto, &wrong, &["doctor"]);
+    assert_eq!(code, Some(1), "{report}");
+    assert!(
+        report
+            .lines()
+            .any(|l| l.starts_with("FAIL") && l.contains("file storage: bucket uploads")),
+        "{report}"
+    );
+
+    let args = ["migrate-from-librechat", "dump", "--uploads", "uploads"];
+    let (code, text) = librechat_on(&moto, &[], &args);
+    assert_ne!(code, Some(0), "{text}");
+    assert!(text.contains("`fileStrategy: s3`"), "{text}");
 }

@@ -61,30 +61,26 @@ struct Inner {
     http: reqwest::Client,
 }
 
-impl S3Store {
-    /// The bucket of `settings`; uploads arrive in `spool`.
-    pub fn new(settings: &S3Settings, spool: PathBuf) -> io::Result<Self> {
+impl Inner {
+    fn new(settings: &S3Settings) -> io::Result<Self> {
         let http = reqwest::Client::builder()
             .connect_timeout(CONNECT)
             .read_timeout(BETWEEN_READS)
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(io::Error::other)?;
-        Ok(S3Store {
-            inner: Arc::new(Inner {
-                bucket: settings.bucket_url(),
-                signer: Signer {
-                    key_id: settings.access_key_id.clone(),
-                    secret: settings.secret_access_key.expose().to_owned(),
-                    token: settings
-                        .session_token
-                        .as_ref()
-                        .map(|t| t.expose().to_owned()),
-                    region: settings.region.clone(),
-                },
-                http,
-            }),
-            spool: LocalDisk::new(spool)?,
+        Ok(Inner {
+            bucket: settings.bucket_url(),
+            signer: Signer {
+                key_id: settings.access_key_id.clone(),
+                secret: settings.secret_access_key.expose().to_owned(),
+                token: settings
+                    .session_token
+                    .as_ref()
+                    .map(|t| t.expose().to_owned()),
+                region: settings.region.clone(),
+            },
+            http,
         })
     }
 
@@ -95,8 +91,7 @@ impl S3Store {
         key: Option<&str>,
         query: &[(&str, &str)],
     ) -> io::Result<RequestBuilder> {
-        let i = &self.inner;
-        let mut url = i.bucket.clone();
+        let mut url = self.bucket.clone();
         if let Some(key) = key {
             if !valid_key(key) {
                 return Err(io::Error::new(
@@ -110,10 +105,10 @@ impl S3Store {
         if !query.is_empty() {
             url.set_query(Some(&sigv4::query(query)));
         }
-        let headers = i
+        let headers = self
             .signer
             .headers(method.as_str(), &url, time::OffsetDateTime::now_utc());
-        let mut request = i.http.request(method, url);
+        let mut request = self.http.request(method, url);
         for (name, value) in headers {
             request = request.header(name, value);
         }
@@ -151,13 +146,34 @@ impl S3Store {
         }
         Err(store_error(format!("refused to {what}: {words}")))
     }
+}
+
+impl S3Store {
+    /// The bucket of `settings`; uploads arrive in `spool`.
+    pub fn new(settings: &S3Settings, spool: PathBuf) -> io::Result<Self> {
+        Ok(S3Store {
+            inner: Arc::new(Inner::new(settings)?),
+            spool: LocalDisk::new(spool)?,
+        })
+    }
+
+    /// Whether the bucket of `settings` answers a listing with its keys (for `doctor`).
+    pub async fn check(settings: &S3Settings) -> io::Result<()> {
+        let inner = Inner::new(settings)?;
+        let query = [("list-type", "2"), ("max-keys", "1"), ("prefix", PREFIX)];
+        let request = inner
+            .request(Method::GET, None, &query)?
+            .timeout(SMALL_REQUEST);
+        inner.send(request, "list the files").await.map(drop)
+    }
 
     async fn put(&self, key: &str, body: reqwest::Body, len: u64) -> io::Result<()> {
         let request = self
+            .inner
             .request(Method::PUT, Some(key), &[])?
             .header(CONTENT_LENGTH, len)
             .body(body);
-        self.send(request, "store a file").await.map(drop)
+        self.inner.send(request, "store a file").await.map(drop)
     }
 
     /// Sends a received upload, streamed from its file; returns its key.
@@ -180,8 +196,8 @@ impl S3Store {
     }
 
     async fn get(&self, key: &str) -> io::Result<Response> {
-        let request = self.request(Method::GET, Some(key), &[])?;
-        self.send(request, "give a file").await
+        let request = self.inner.request(Method::GET, Some(key), &[])?;
+        self.inner.send(request, "give a file").await
     }
 
     /// The bytes of `key`, whole (at most [`READ_MAX`]).
@@ -202,9 +218,10 @@ impl S3Store {
     /// Removes `key`; one already gone is not an error.
     pub async fn remove(&self, key: &str) -> io::Result<()> {
         let request = self
+            .inner
             .request(Method::DELETE, Some(key), &[])?
             .timeout(SMALL_REQUEST);
-        match self.send(request, "remove a file").await {
+        match self.inner.send(request, "remove a file").await {
             Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
             _ => Ok(()),
         }
@@ -226,9 +243,10 @@ impl S3Store {
                 query.push(("continuation-token", t));
             }
             let request = self
+                .inner
                 .request(Method::GET, None, &query)?
                 .timeout(SMALL_REQUEST);
-            let response = self.send(request, "list the files").await?;
+            let response = self.inner.send(request, "list the files").await?;
             let body = bounded_body(response, LISTING_BYTES).await?;
             let page = listing::parse(&String::from_utf8_lossy(&body))
                 .map_err(|e| store_error(format!("sent a listing that does not read: {e}")))?;
