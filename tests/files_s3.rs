@@ -199,6 +199,22 @@ async fn a_store_that_refuses_or_is_down_gets_a_clear_error_and_nothing_is_recor
     assert_eq!(moto.objects().await, Vec::<String>::new());
     drop(server);
 
+    // A bucket that is not there is the store's failure too, not a missing file.
+    let server = server_on(&moto, &[("AWS_BUCKET_NAME", "no-such-bucket")]).await;
+    let (alice, _) = server.two_users(PW).await;
+    let (status, body) = server
+        .upload(
+            &alice,
+            "/api/files",
+            "a.txt",
+            "text/plain",
+            b"hello".to_vec(),
+        )
+        .await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(server.count("files").await, 0);
+    drop(server);
+
     // The right keys, then the store stops.
     let server = server_on(&moto, &[]).await;
     let (alice, _) = server.two_users(PW).await;
