@@ -36,7 +36,8 @@ const CONNECT: Duration = Duration::from_secs(10);
 const BETWEEN_READS: Duration = Duration::from_secs(60);
 const SMALL_REQUEST: Duration = Duration::from_secs(60);
 
-/// The store refused a request or could not be reached (answered 503 with these words).
+/// The store refused a request or could not be reached: answered 503, these words going to
+/// the log (they may name the bucket and endpoint).
 #[derive(Debug, thiserror::Error)]
 #[error("the file store {0}")]
 pub struct StoreError(String);
