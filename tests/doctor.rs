@@ -84,18 +84,32 @@ fn sections_not_supported_yet_are_noted() {
     let dir = data_folder();
     std::fs::write(
         dir.path().join("librechat.yaml"),
-        "version: 1.3.17\nfileStrategy: s3\nwebSearch: {}\ninterface:\n  runCode: true\n",
+        "version: 1.3.17\nfileStrategy: firebase\nwebSearch: {}\ninterface:\n  runCode: true\n",
     )
     .unwrap();
     let (_, report) = doctor(dir.path(), &[]);
     line(
         &report,
         "note",
-        "`fileStrategy` (where uploaded files are stored) is not supported yet",
+        "`fileStrategy: firebase` is not supported (only `local` and `s3`)",
     );
     // Web search and MCP servers are read (tests/web_search.rs, tests/mcp_cli.rs).
     assert!(!report.contains("`webSearch`"), "{report}");
     line(&report, "note", "`interface.runCode` has no effect");
+
+    // S3 without its settings is broken, and says which one is missing.
+    std::fs::write(
+        dir.path().join("librechat.yaml"),
+        "version: 1.3.17\nfileStrategy: s3\n",
+    )
+    .unwrap();
+    let (code, report) = doctor(dir.path(), &[("AWS_REGION", "us-east-1")]);
+    assert_eq!(code, Some(1), "{report}");
+    line(
+        &report,
+        "FAIL",
+        "`fileStrategy: s3`, but AWS_BUCKET_NAME is not set",
+    );
 }
 
 #[tokio::test]

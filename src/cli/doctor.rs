@@ -1,7 +1,8 @@
 //! `librechat doctor`: checks what a running server depends on and says what is wrong and how
 //! to fix it. The configuration; the data folder (there, writable, private, on a disk that
 //! keeps it, with room); the database (readable, intact, its schema); the search index; each
-//! AI endpoint with the server's key; mail, LDAP and OpenID when configured; and this clock
+//! AI endpoint with the server's key; mail, LDAP, OpenID and the S3 bucket of
+//! `fileStrategy: s3` when configured; and this clock
 //! against the servers that answered. Exits 1 when something is broken (warnings alone do not
 //! fail it), so it can gate a deploy. Safe while the server runs: it only reads, apart from
 //! a test file in the data folder.
@@ -340,6 +341,17 @@ fn search(r: &mut Report, dir: &Path) {
 }
 
 async fn services(r: &mut Report, s: &Settings) {
+    if let crate::config::file_store::FileStore::S3(s3) = &s.file_store {
+        let at = format!("file storage: bucket {} at {}", s3.bucket, s3.endpoint);
+        match crate::files::storage::S3Store::check(s3).await {
+            Ok(()) => r.ok(format!("{at} answers, keys accepted")),
+            Err(e) => r.add(
+                Level::Fail,
+                format!("{at}: {e}"),
+                Some("check AWS_ENDPOINT_URL, AWS_BUCKET_NAME and the AWS_* keys"),
+            ),
+        }
+    }
     let http = crate::providers::http_client();
     let mut clocks: Vec<(String, SystemTime)> = Vec::new();
     for endpoint in &s.endpoints.list {

@@ -230,7 +230,7 @@ async fn dispatch(settings: &Settings, db: &Db, cmd: UserCommand) -> anyhow::Res
             }
             let id = user.id.clone();
             let uploads = db.write(move |c| users::delete(c, &id)).await?;
-            let files = crate::files::Storage::local(settings.files_dir())?;
+            let files = crate::files::Storage::from_settings(settings)?;
             crate::files::sweep::remove_all(&files, &uploads).await;
             println!("deleted {}", user.email);
         }

@@ -12,6 +12,7 @@ mod email;
 pub mod embeddings;
 mod env;
 pub mod features;
+pub mod file_store;
 mod files;
 mod group_sync;
 mod images;

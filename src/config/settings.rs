@@ -31,6 +31,8 @@ pub struct Settings {
     /// Uploads: librechat.yaml's `fileConfig` over the defaults, and the per-user quota.
     #[serde(skip)]
     pub files: super::FileSettings,
+    /// `fileStrategy`: the local disk, or an S3-compatible bucket.
+    pub file_store: super::file_store::FileStore,
     /// Outgoing mail; `None` when not configured.
     pub email: Option<super::EmailSettings>,
     /// LDAP sign-in; `None` when not configured.
@@ -431,6 +433,10 @@ impl Settings {
                 env,
                 parsed.yaml.file_config.as_ref(),
                 parsed.yaml.image_output_type.as_ref(),
+            )?,
+            file_store: super::file_store::FileStore::load(
+                env,
+                parsed.as_written.get("fileStrategy"),
             )?,
             email,
             ldap: super::LdapSettings::from_env(env)?,

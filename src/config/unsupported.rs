@@ -10,8 +10,8 @@ use serde_json::Value;
 use super::features::FEATURES;
 
 /// The parts nothing reads yet, by their path in the file, and what they configure in LibreChat.
-const UNREAD: [(&[&str], &str); 26] = [
-    (&["fileStrategy"], "where uploaded files are stored"),
+const UNREAD: [(&[&str], &str); 25] = [
+    // `fileStrategy` is read: `local` and `s3` (see `file_store`); others are noted below.
     (&["fileStrategies"], "where uploaded files are stored"),
     (&["cloudfront"], "file storage behind CloudFront"),
     (&["secureImageLinks"], "signed links to images"),
@@ -66,6 +66,20 @@ pub fn not_supported(file: &Value) -> Vec<String> {
             )
         })
         .collect();
+    if let Some(strategy) = file.get("fileStrategy").filter(|v| !v.is_null()) {
+        let name = strategy.as_str().unwrap_or_default();
+        if !matches!(name, "local" | "s3") {
+            out.push(format!(
+                "librechat.yaml: `fileStrategy: {}` is not supported (only `local` and `s3`); \
+                 uploaded files are stored on the local disk",
+                if name.is_empty() {
+                    strategy.to_string()
+                } else {
+                    name.to_owned()
+                }
+            ));
+        }
+    }
     for f in FEATURES.iter().filter(|f| !f.built) {
         if set(file.get("interface").and_then(|i| i.get(f.interface_key))) {
             out.push(format!(
@@ -89,7 +103,7 @@ mod tests {
             "version": "1.3.17",
             "interface": {"agents": false, "bookmarks": true, "runCode": true},
             "endpoints": {"custom": [], "agents": {"disableBuilder": true}, "bedrock": {}},
-            "fileStrategy": "s3",
+            "fileStrategy": "firebase",
             "memory": null,
             "rateLimits": {"conversationsImport": {"ipMax": 1}, "tts": {"ipMax": 1}},
             "registration": {"socialLogins": ["github"], "oauthStateTtlMs": 1000},
@@ -98,7 +112,7 @@ mod tests {
         let notes = not_supported(&file);
         let joined = notes.join("\n");
         for named in [
-            "`fileStrategy` (where uploaded files are stored)",
+            "`fileStrategy: firebase` is not supported (only `local` and `s3`)",
             "`endpoints.bedrock`",
             "`interface.runCode` has no effect",
             "`rateLimits.tts`",
@@ -110,5 +124,8 @@ mod tests {
         // `speech.speechTab`, `endpoints.agents` and `interface.agents` are read.
         assert!(!joined.contains("agents"), "{joined}");
         assert_eq!(notes.len(), 6, "{joined}");
+        for read in ["s3", "local"] {
+            assert!(not_supported(&json!({ "fileStrategy": read })).is_empty());
+        }
     }
 }

@@ -50,10 +50,7 @@ pub async fn sweep(db: &Db, storage: &Storage) -> Result<Swept, SweepError> {
         db::agent_pictures::delete_orphan_pictures,
     )
     .await?;
-    let s = storage.clone();
-    let stale = tokio::task::spawn_blocking(move || s.stale_keys(UNRECORDED_FOR))
-        .await
-        .map_err(std::io::Error::other)??;
+    let stale = storage.stale_keys(UNRECORDED_FOR).await?;
     for key in stale {
         let k = key.clone();
         if db.read(move |c| db::files::key_known(c, &k)).await? {

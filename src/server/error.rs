@@ -81,6 +81,28 @@ impl ApiError {
     pub fn internal(e: impl Into<anyhow::Error>) -> Self {
         Self::Internal(e.into())
     }
+
+    /// A failure of the file storage: 503 when the S3 store refused or did not answer (its
+    /// words go to the log, not to the client), otherwise an internal error.
+    pub fn storage(e: std::io::Error) -> Self {
+        if crate::files::storage::is_store_failure(&e) {
+            tracing::warn!(error = %e, "the file store failed");
+            return Self::Unavailable(
+                "The file storage is not available right now; try again later".into(),
+            );
+        }
+        Self::internal(e)
+    }
+
+    /// A stored file that could not be opened to send: 404 when its bytes are missing (logged,
+    /// as a record without bytes is a fault), 503 when the store failed.
+    pub fn unopened(e: std::io::Error, file_id: &str, what: &str) -> Self {
+        if crate::files::storage::is_store_failure(&e) {
+            return Self::storage(e);
+        }
+        tracing::warn!(error = %e, file.id = %file_id, "a recorded file's bytes are missing");
+        Self::NotFound(format!("{what} not found"))
+    }
 }
 
 impl IntoResponse for ApiError {

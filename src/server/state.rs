@@ -86,7 +86,7 @@ impl AppState {
             settings.yaml.memory.clone(),
         )
         .await?;
-        let files = crate::files::Storage::local(settings.files_dir()).map_err(|e| {
+        let files = crate::files::Storage::from_settings(&settings).map_err(|e| {
             db::DbError::Io(format!(
                 "cannot use {} for uploads: {e}",
                 settings.files_dir().display()

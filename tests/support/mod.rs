@@ -30,6 +30,7 @@ pub mod librechat_dump;
 pub mod mcp;
 pub mod mcp_peers;
 pub mod memory_agent;
+pub mod moto;
 pub mod node;
 pub mod npm_mirror;
 pub mod oidc;

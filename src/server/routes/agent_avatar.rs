@@ -144,7 +144,7 @@ pub(super) async fn copy_picture(
         .files
         .put_bytes(bytes)
         .await
-        .map_err(ApiError::internal)?;
+        .map_err(ApiError::storage)?;
     let file_id = uuid::Uuid::new_v4().to_string();
     let ext = original.filepath.rsplit('.').next().unwrap_or("png");
     Ok(Some(File {
@@ -187,10 +187,11 @@ async fn image(
         .await?
         .filter(|f| f.mime.starts_with("image/"))
         .ok_or_else(not_found)?;
-    let file = state.files.open(&f.storage_key).await.map_err(|e| {
-        tracing::warn!(error = %e, file.id = %f.file_id, "an agent picture's bytes are missing");
-        not_found()
-    })?;
+    let stream = state
+        .files
+        .open(&f.storage_key)
+        .await
+        .map_err(|e| ApiError::unopened(e, &f.file_id, "Image"))?;
     Ok((
         [
             (CONTENT_TYPE, f.mime.clone()),
@@ -198,7 +199,7 @@ async fn image(
             (CACHE_CONTROL, "private, max-age=86400".to_owned()),
         ],
         [("x-content-type-options", "nosniff")],
-        Body::from_stream(tokio_util::io::ReaderStream::new(file)),
+        Body::from_stream(stream),
     )
         .into_response())
 }

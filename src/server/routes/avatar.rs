@@ -45,7 +45,7 @@ impl From<AvatarError> for ApiError {
                 ApiError::internal(anyhow::anyhow!(e.to_string()))
             }
             AvatarError::Db(e) => e.into(),
-            AvatarError::Io(e) => ApiError::internal(e),
+            AvatarError::Io(e) => ApiError::storage(e),
         }
     }
 }

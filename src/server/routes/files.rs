@@ -95,7 +95,7 @@ impl From<IntakeError> for ApiError {
             IntakeError::Document(DocumentError::Io(e)) => ApiError::internal(e),
             IntakeError::Document(_) => ApiError::Unprocessable(e.to_string()),
             IntakeError::Db(e) => e.into(),
-            IntakeError::Io(e) => ApiError::internal(e),
+            IntakeError::Io(e) => ApiError::storage(e),
             _ => ApiError::BadRequest(e.to_string()),
         }
     }
@@ -459,11 +459,11 @@ async fn download(
         .read(move |c| files::downloadable(c, &viewer, &file_id))
         .await?
         .ok_or_else(not_found)?;
-    let file = state.files.open(&f.storage_key).await.map_err(|e| {
-        tracing::warn!(error = %e, file.id = %f.file_id, "a recorded file's bytes are missing");
-        not_found()
-    })?;
-    let stream = tokio_util::io::ReaderStream::new(file);
+    let stream = state
+        .files
+        .open(&f.storage_key)
+        .await
+        .map_err(|e| ApiError::unopened(e, &f.file_id, "File"))?;
     let metadata =
         json!({"file_id": f.file_id, "filename": f.filename, "type": f.mime, "bytes": f.bytes});
     let encoded = |s: &str| percent_encoding::utf8_percent_encode(s, ATTR_CHAR_ESCAPES).to_string();
@@ -518,10 +518,11 @@ async fn image(
         .await?
         .filter(|f| f.mime.starts_with("image/") && f.filepath.ends_with(&format!("/{name}")))
         .ok_or_else(not_found)?;
-    let file = state.files.open(&f.storage_key).await.map_err(|e| {
-        tracing::warn!(error = %e, file.id = %f.file_id, "a recorded image's bytes are missing");
-        not_found()
-    })?;
+    let stream = state
+        .files
+        .open(&f.storage_key)
+        .await
+        .map_err(|e| ApiError::unopened(e, &f.file_id, "Image"))?;
     Ok((
         [
             (CONTENT_TYPE, f.mime.clone()),
@@ -530,7 +531,7 @@ async fn image(
             (CACHE_CONTROL, "private, max-age=86400".to_owned()),
         ],
         [("x-content-type-options", "nosniff")],
-        Body::from_stream(tokio_util::io::ReaderStream::new(file)),
+        Body::from_stream(stream),
     )
         .into_response())
 }

@@ -1,18 +1,28 @@
-//! Where uploaded bytes live: the data folder's `files/`, one file per upload under a name made
-//! here (`ab/ab12…`: a random id, sharded by its first two characters), never the uploader's.
+//! Where uploaded bytes live: the data folder's `files/` ([`local`]), or an S3-compatible
+//! bucket ([`s3`], `fileStrategy: s3`), one object per upload under a name made here
+//! (`ab/ab12…`: a random id, sharded by its first two characters), never the uploader's.
 //!
 //! An upload is written to `files/tmp/` as it streams in ([`Incoming`]), counted against its
 //! limit as it goes, and becomes a stored object only when complete ([`Storage::keep`]): a
 //! broken or refused upload leaves nothing behind, and nothing is ever held whole in memory.
-//!
-//! One implementation, local disk. The storage is an enum so that a second (S3-compatible, for
-//! deployments of several replicas) can be added beside it without touching the callers.
+//! Callers see one [`Storage`] whichever holds the bytes.
+
+mod local;
+pub mod s3;
+pub mod sigv4;
 
 use std::io;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::pin::Pin;
+use std::time::Duration;
 
+use futures_util::{Stream, StreamExt};
 use tokio::io::AsyncWriteExt;
+
+use crate::config::Settings;
+use crate::config::file_store::FileStore;
+pub use local::LocalDisk;
+pub use s3::{S3Store, StoreError};
 
 /// How many of an upload's first bytes are kept for recognizing its type.
 pub const HEAD_BYTES: usize = 4096;
@@ -27,10 +37,20 @@ pub enum PutError {
     Io(#[from] io::Error),
 }
 
+/// A stored file's bytes as they are read, to stream out.
+pub type ByteStream = Pin<Box<dyn Stream<Item = io::Result<axum::body::Bytes>> + Send>>;
+
+/// Whether `e` is the S3 store refusing or not answering (rather than this machine failing):
+/// answered 503 with its words.
+pub fn is_store_failure(e: &io::Error) -> bool {
+    e.get_ref().is_some_and(|inner| inner.is::<StoreError>())
+}
+
 /// The file storage.
 #[derive(Debug, Clone)]
 pub enum Storage {
     Local(LocalDisk),
+    S3(S3Store),
 }
 
 impl Storage {
@@ -39,10 +59,20 @@ impl Storage {
         Ok(Storage::Local(LocalDisk::new(root)?))
     }
 
+    /// The storage `settings` choose (`fileStrategy`); uploads arrive in the data folder's
+    /// `files/tmp/` either way.
+    pub fn from_settings(settings: &Settings) -> io::Result<Self> {
+        match &settings.file_store {
+            FileStore::Local => Self::local(settings.files_dir()),
+            FileStore::S3(s3) => Ok(Storage::S3(S3Store::new(s3, settings.files_dir())?)),
+        }
+    }
+
     /// Starts receiving an upload of at most `max` bytes.
     pub async fn incoming(&self, max: u64) -> io::Result<Incoming> {
         match self {
             Storage::Local(d) => d.incoming(max).await,
+            Storage::S3(s) => s.spool.incoming(max).await,
         }
     }
 
@@ -50,6 +80,7 @@ impl Storage {
     pub async fn keep(&self, received: Received) -> io::Result<String> {
         match self {
             Storage::Local(d) => d.keep(received).await,
+            Storage::S3(s) => s.keep(received).await,
         }
     }
 
@@ -57,6 +88,7 @@ impl Storage {
     pub async fn put_bytes(&self, bytes: Vec<u8>) -> io::Result<String> {
         match self {
             Storage::Local(d) => d.put_bytes(bytes).await,
+            Storage::S3(s) => s.put_bytes(bytes).await,
         }
     }
 
@@ -64,13 +96,18 @@ impl Storage {
     pub async fn read(&self, key: &str) -> io::Result<Vec<u8>> {
         match self {
             Storage::Local(d) => tokio::fs::read(d.path_of(key)?).await,
+            Storage::S3(s) => s.read(key).await,
         }
     }
 
-    /// Opens `key` for streaming it out.
-    pub async fn open(&self, key: &str) -> io::Result<tokio::fs::File> {
+    /// Opens `key` for streaming it out; one that is not there is [`io::ErrorKind::NotFound`].
+    pub async fn open(&self, key: &str) -> io::Result<ByteStream> {
         match self {
-            Storage::Local(d) => tokio::fs::File::open(d.path_of(key)?).await,
+            Storage::Local(d) => {
+                let file = tokio::fs::File::open(d.path_of(key)?).await?;
+                Ok(tokio_util::io::ReaderStream::new(file).boxed())
+            }
+            Storage::S3(s) => s.open(key).await,
         }
     }
 
@@ -81,40 +118,53 @@ impl Storage {
                 Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
                 _ => Ok(()),
             },
+            Storage::S3(s) => s.remove(key).await,
         }
     }
 
     /// Stores what `from` reads, streamed (never held whole); returns the key and the size.
     /// Blocking: for the command line (`migrate-from-librechat`), not for request handlers.
+    /// Local disk only: the migration copies into the data folder (`librechat
+    /// migrate-from-librechat` refuses to run with `fileStrategy: s3`).
     pub fn copy_in(&self, from: &mut dyn io::Read) -> io::Result<(String, u64)> {
         match self {
             Storage::Local(d) => d.copy_in(from),
+            Storage::S3(_) => Err(not_on_s3()),
         }
     }
 
-    /// Removes `key` (blocking); one already gone is not an error.
+    /// Removes `key` (blocking); one already gone is not an error. Local disk only, as
+    /// [`Storage::copy_in`].
     pub fn discard(&self, key: &str) -> io::Result<()> {
         match self {
             Storage::Local(d) => match std::fs::remove_file(d.path_of(key)?) {
                 Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
                 _ => Ok(()),
             },
+            Storage::S3(_) => Err(not_on_s3()),
         }
     }
 
     /// Keys stored longer ago than `age`, and leftover partial uploads that old (removed
-    /// here). Blocking: for the sweeper's thread.
-    pub fn stale_keys(&self, age: Duration) -> io::Result<Vec<String>> {
+    /// here).
+    pub async fn stale_keys(&self, age: Duration) -> io::Result<Vec<String>> {
         match self {
-            Storage::Local(d) => d.stale_keys(age),
+            Storage::Local(d) => {
+                let d = d.clone();
+                tokio::task::spawn_blocking(move || d.stale_keys(age))
+                    .await
+                    .map_err(io::Error::other)?
+            }
+            Storage::S3(s) => s.stale_keys(age).await,
         }
     }
 }
 
-/// Uploads on the local disk.
-#[derive(Debug, Clone)]
-pub struct LocalDisk {
-    root: PathBuf,
+fn not_on_s3() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::Unsupported,
+        "copying from the command line is for local storage only, not `fileStrategy: s3`",
+    )
 }
 
 /// A key made here: two lowercase hex characters, a slash, 32 lowercase hex characters
@@ -133,138 +183,6 @@ fn valid_key(key: &str) -> bool {
 fn new_key() -> String {
     let id = uuid::Uuid::new_v4().simple().to_string();
     format!("{}/{id}", &id[..2])
-}
-
-impl LocalDisk {
-    fn new(root: PathBuf) -> io::Result<Self> {
-        std::fs::create_dir_all(root.join("tmp"))?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o700))?;
-        }
-        Ok(LocalDisk { root })
-    }
-
-    fn path_of(&self, key: &str) -> io::Result<PathBuf> {
-        if !valid_key(key) {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "not a storage key",
-            ));
-        }
-        Ok(self.root.join(key))
-    }
-
-    async fn incoming(&self, max: u64) -> io::Result<Incoming> {
-        let path = self
-            .root
-            .join("tmp")
-            .join(uuid::Uuid::new_v4().simple().to_string());
-        let file = tokio::fs::File::create(&path).await?;
-        Ok(Incoming {
-            file,
-            received: Received {
-                path: Some(path),
-                bytes: 0,
-                head: Vec::new(),
-            },
-            max,
-        })
-    }
-
-    async fn place(&self, from: &Path) -> io::Result<String> {
-        let key = new_key();
-        let to = self.root.join(&key);
-        if let Some(dir) = to.parent() {
-            tokio::fs::create_dir_all(dir).await?;
-        }
-        tokio::fs::rename(from, &to).await?;
-        Ok(key)
-    }
-
-    async fn keep(&self, mut received: Received) -> io::Result<String> {
-        let from = received
-            .path
-            .take()
-            .expect("a received upload has its file");
-        match self.place(&from).await {
-            Ok(key) => Ok(key),
-            Err(e) => {
-                let _ = tokio::fs::remove_file(&from).await;
-                Err(e)
-            }
-        }
-    }
-
-    async fn put_bytes(&self, bytes: Vec<u8>) -> io::Result<String> {
-        let mut incoming = self.incoming(u64::MAX).await?;
-        incoming.write(&bytes).await.map_err(|e| match e {
-            PutError::Io(e) => e,
-            PutError::TooLarge(_) => unreachable!("no limit"),
-        })?;
-        let received = incoming.finish().await?;
-        self.keep(received).await
-    }
-
-    fn copy_in(&self, from: &mut dyn io::Read) -> io::Result<(String, u64)> {
-        let tmp = self
-            .root
-            .join("tmp")
-            .join(uuid::Uuid::new_v4().simple().to_string());
-        let copied = (|| {
-            let mut file = std::fs::File::create(&tmp)?;
-            let n = io::copy(from, &mut file)?;
-            file.sync_all()?;
-            let key = new_key();
-            let to = self.root.join(&key);
-            if let Some(dir) = to.parent() {
-                std::fs::create_dir_all(dir)?;
-            }
-            std::fs::rename(&tmp, &to)?;
-            Ok((key, n))
-        })();
-        if copied.is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
-        copied
-    }
-
-    fn stale_keys(&self, age: Duration) -> io::Result<Vec<String>> {
-        let old = |p: &Path| -> bool {
-            std::fs::metadata(p)
-                .and_then(|m| m.modified())
-                .ok()
-                .and_then(|t| SystemTime::now().duration_since(t).ok())
-                .is_some_and(|d| d >= age)
-        };
-        let mut keys = Vec::new();
-        for shard in std::fs::read_dir(&self.root)? {
-            let shard = shard?;
-            let name = shard.file_name().to_string_lossy().into_owned();
-            if name == "tmp" {
-                // Partial uploads of a process that died mid-upload.
-                for f in std::fs::read_dir(shard.path())? {
-                    let p = f?.path();
-                    if old(&p) {
-                        let _ = std::fs::remove_file(&p);
-                    }
-                }
-                continue;
-            }
-            if !shard.file_type()?.is_dir() {
-                continue;
-            }
-            for f in std::fs::read_dir(shard.path())? {
-                let f = f?;
-                let key = format!("{name}/{}", f.file_name().to_string_lossy());
-                if valid_key(&key) && old(&f.path()) {
-                    keys.push(key);
-                }
-            }
-        }
-        Ok(keys)
-    }
 }
 
 /// An upload being received.
