@@ -368,11 +368,11 @@ pub fn run(opts: &Options) -> anyhow::Result<Report> {
             report.order.push((*name).to_owned());
         }
     }
-    if let Some(counts) = collections::files::avatars(&mut ctx)? {
+    if let Some(counts) = collections::pictures::avatars(&mut ctx)? {
         report.collections.insert("avatars".into(), counts);
         report.order.push("avatars".into());
     }
-    if let Some(counts) = collections::agent_pictures::agent_avatars(&mut ctx)? {
+    if let Some(counts) = collections::pictures::agent_avatars(&mut ctx)? {
         report.collections.insert("agentAvatars".into(), counts);
         report.order.push("agentAvatars".into());
     }

@@ -19,11 +19,10 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::db::files::File;
 use crate::db::from_librechat::{self as sql, insert};
 use crate::files::Storage;
 use crate::from_librechat::doc::Doc;
-use crate::from_librechat::report::{Counts, RemoteFile, Skip};
+use crate::from_librechat::report::{RemoteFile, Skip};
 use crate::from_librechat::{Ctx, Failure, Mapped, Outcome};
 
 /// LibreChat's file sources whose bytes are in cloud storage, not in its folders.
@@ -173,7 +172,7 @@ pub(super) fn locate(bytes: &Bytes, filepath: &str) -> Result<Place, Skip> {
 }
 
 /// The extension for an image's `filepath`: the original's, or from its type.
-fn extension(name: &str, mime: &str) -> String {
+pub(super) fn extension(name: &str, mime: &str) -> String {
     let ok =
         |e: &str| !e.is_empty() && e.len() <= 5 && e.bytes().all(|b| b.is_ascii_alphanumeric());
     match name.rsplit_once('.') {
@@ -444,82 +443,6 @@ pub fn settle_files(ctx: &mut Ctx) -> rusqlite::Result<Vec<String>> {
         ));
     }
     Ok(notes)
-}
-
-/// Accounts showing a picture uploaded to LibreChat (`/images/<user>/avatar-<time>.png`):
-/// the picture is copied from `--images` and becomes an avatar file here, shown at this
-/// server's address for it. Pictures of social sign-ins (`https://…`) stay as they are.
-pub fn avatars(ctx: &mut Ctx) -> anyhow::Result<Option<Counts>> {
-    let found = sql::librechat_avatars(ctx.conn)?;
-    if found.is_empty() {
-        return Ok(None);
-    }
-    let mut counts = Counts::default();
-    ctx.conn.execute_batch("BEGIN")?;
-    for (user, avatar) in found {
-        counts.read += 1;
-        match avatar_of(ctx, &user, &avatar) {
-            Ok(()) => counts.imported += 1,
-            Err(Failure::Skip(s)) => counts.skip(&user, s),
-            Err(Failure::Fatal(e)) => {
-                let _ = ctx.conn.execute_batch("ROLLBACK");
-                return Err(e.into());
-            }
-        }
-    }
-    ctx.conn.execute_batch("COMMIT")?;
-    Ok(Some(counts))
-}
-
-fn avatar_of(ctx: &mut Ctx, user: &str, avatar: &str) -> Result<(), Failure> {
-    let (path, query) = avatar.split_once('?').unwrap_or((avatar, ""));
-    let Place::Found(real, size) = locate(&ctx.files, path).map_err(|s| {
-        let why = format!(
-            "{}; the account keeps its old address, which shows no picture",
-            s.why
-        );
-        Skip::new(s.code, why)
-    })?
-    else {
-        return Err(Skip::new("bad_shape", "not an uploaded picture").into());
-    };
-    let (ext, mime) = picture_type(path)?;
-    let mut f = FsFile::open(&real)
-        .map_err(|e| Skip::new("bytes_not_found", format!("cannot read {path}: {e}")))?;
-    let (key, n) = ctx.files.put(&mut f, size)?;
-    let file_id = uuid::Uuid::new_v4().to_string();
-    let record = File {
-        filepath: format!("/images/{user}/{file_id}.{ext}"),
-        file_id,
-        user_id: user.to_owned(),
-        filename: path.rsplit('/').next().unwrap_or("avatar").to_owned(),
-        storage_key: key.clone(),
-        bytes: i64::try_from(n).unwrap_or(i64::MAX),
-        mime,
-        source: "local".into(),
-        context: Some("avatar".into()),
-        ..File::default()
-    };
-    let manual = !query.contains("manual=false");
-    let url = format!("{}?manual={manual}", record.filepath);
-    let written = crate::db::files::insert(ctx.conn, &record)
-        .map_err(Failure::from)
-        .and_then(|_| Ok(sql::set_avatar(ctx.conn, user, avatar, &url)?));
-    if written.is_err() {
-        ctx.files.discard(&key);
-    }
-    written.map(|_| ())
-}
-
-/// The extension and type of a picture at `path` (a PNG, JPEG, GIF or WebP).
-pub(super) fn picture_type(path: &str) -> Result<(String, String), Skip> {
-    let ext = extension(path, "");
-    let mime = match ext.as_str() {
-        "png" | "gif" | "webp" => format!("image/{ext}"),
-        "jpg" | "jpeg" => "image/jpeg".into(),
-        _ => return Err(Skip::new("bad_shape", format!("{path} is not a picture"))),
-    };
-    Ok((ext, mime))
 }
 
 #[cfg(test)]

@@ -3,11 +3,11 @@
 
 pub mod access;
 pub mod accounts;
-pub mod agent_pictures;
 pub mod agents;
 pub mod chats;
 pub mod files;
 pub mod library;
+pub mod pictures;
 
 use super::doc::{Doc, is_object_id};
 use super::report::Skip;
