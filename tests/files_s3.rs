@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use support::moto::Moto;
-use support::{TestServer, png};
+use support::{Session, TestServer, png};
 
 const PW: &str = "correct horse battery";
 
@@ -39,6 +39,19 @@ fn avatar_form() -> reqwest::multipart::Form {
 }
 
 /// Nothing left in the data folder's `files/` but its empty `tmp/`.
+/// A text file `name` holding `text`, uploaded by `who`: the status and the answer.
+async fn upload_text(server: &TestServer, who: &Session, name: &str, text: &str) -> (u16, Value) {
+    server
+        .upload(
+            who,
+            "/api/files",
+            name,
+            "text/plain",
+            text.as_bytes().to_vec(),
+        )
+        .await
+}
+
 fn nothing_local(server: &TestServer) {
     assert_eq!(server.stored_files(), 0);
     let tmp = server.data_dir().join("files/tmp");
@@ -177,15 +190,7 @@ async fn a_store_that_refuses_or_is_down_gets_a_clear_error_and_nothing_is_recor
     // Wrong secret: the store refuses the signature.
     let server = server_on(&moto, &[("AWS_SECRET_ACCESS_KEY", "not-the-secret")]).await;
     let (alice, _) = server.two_users(PW).await;
-    let (status, body) = server
-        .upload(
-            &alice,
-            "/api/files",
-            "a.txt",
-            "text/plain",
-            b"hello".to_vec(),
-        )
-        .await;
+    let (status, body) = upload_text(&server, &alice, "a.txt", "hello").await;
     assert_eq!(status, 503, "{body}");
     let words = body["message"].as_str().unwrap_or_default();
     assert!(words.contains("file storage"), "{body}");
@@ -202,15 +207,7 @@ async fn a_store_that_refuses_or_is_down_gets_a_clear_error_and_nothing_is_recor
     // A bucket that is not there is the store's failure too, not a missing file.
     let server = server_on(&moto, &[("AWS_BUCKET_NAME", "no-such-bucket")]).await;
     let (alice, _) = server.two_users(PW).await;
-    let (status, body) = server
-        .upload(
-            &alice,
-            "/api/files",
-            "a.txt",
-            "text/plain",
-            b"hello".to_vec(),
-        )
-        .await;
+    let (status, body) = upload_text(&server, &alice, "a.txt", "hello").await;
     assert_eq!(status, 503, "{body}");
     assert_eq!(server.count("files").await, 0);
     drop(server);
@@ -218,26 +215,10 @@ async fn a_store_that_refuses_or_is_down_gets_a_clear_error_and_nothing_is_recor
     // The right keys, then the store stops.
     let server = server_on(&moto, &[]).await;
     let (alice, _) = server.two_users(PW).await;
-    let (status, doc) = server
-        .upload(
-            &alice,
-            "/api/files",
-            "a.txt",
-            "text/plain",
-            b"hello".to_vec(),
-        )
-        .await;
+    let (status, doc) = upload_text(&server, &alice, "a.txt", "hello").await;
     assert_eq!(status, 200, "{doc}");
     moto.stop();
-    let (status, body) = server
-        .upload(
-            &alice,
-            "/api/files",
-            "b.txt",
-            "text/plain",
-            b"world".to_vec(),
-        )
-        .await;
+    let (status, body) = upload_text(&server, &alice, "b.txt", "world").await;
     assert_eq!(status, 503, "{body}");
     assert_eq!(server.count("files").await, 1);
     let user_id = alice.user["id"].as_str().unwrap();
