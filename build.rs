@@ -93,6 +93,38 @@ fn embed_migrations() {
         .unwrap();
     }
     out.push_str("];\n");
+    // PostgreSQL's twins (`migrations/postgres/NNNN_*.sql`): a baseline numbered as the SQLite
+    // migration it catches up with, then one file per later SQLite migration.
+    out.push_str(
+        "/// `(number, name, sql)` of every PostgreSQL migration, oldest first.\npub static POSTGRES_MIGRATIONS: &[(usize, &str, &str)] = &[\n",
+    );
+    let mut pg: Vec<_> = std::fs::read_dir(dir.join("postgres"))
+        .map(|d| {
+            d.map(|e| e.expect("readable migrations/postgres/").path())
+                .filter(|p| p.extension().is_some_and(|e| e == "sql"))
+                .collect()
+        })
+        .unwrap_or_default();
+    pg.sort();
+    for path in &pg {
+        let stem = path.file_stem().unwrap().to_str().expect("UTF-8 file name");
+        let number: usize = stem
+            .split('_')
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("migration postgres/{stem} must start with its number"));
+        assert!(
+            number <= files.len(),
+            "postgres/{stem} has no SQLite migration of its number"
+        );
+        let file = path.file_name().unwrap().to_str().expect("UTF-8 file name");
+        writeln!(
+            out,
+            "    ({number}, {stem:?}, include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/migrations/postgres/{file}\"))),"
+        )
+        .unwrap();
+    }
+    out.push_str("];\n");
     let dest = Path::new(&std::env::var("OUT_DIR").unwrap()).join("migrations.rs");
     std::fs::write(dest, out).unwrap();
 }

@@ -252,11 +252,11 @@ async fn deleting_an_agent_takes_it_out_of_edges_and_favorites() {
         .state
         .db
         .read(move |c| {
-            Ok(c.query_row(
+            c.query_row(
                 "SELECT count(*) FROM acl_entries WHERE resource_id = ?1",
                 [&gone_oid],
                 |r| r.get(0),
-            )?)
+            )
         })
         .await
         .unwrap();

@@ -64,7 +64,7 @@ async fn transactions(server: &TestServer) -> Vec<(String, String, i64, f64)> {
         .read(|c| {
             let mut stmt = c.prepare("SELECT context, token_type, token_value, COALESCE(rate, 0) FROM transactions ORDER BY rowid")?;
             let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            rows.collect::<Result<Vec<_>, _>>()
         })
         .await
         .unwrap()

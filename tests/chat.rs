@@ -760,7 +760,7 @@ async fn user_provided_keys_are_stored_encrypted_and_used() {
     let stored: String = server
         .state
         .db
-        .read(|c| Ok(c.query_row("SELECT value FROM user_keys", [], |r| r.get(0))?))
+        .read(|c| c.query_row("SELECT value FROM user_keys", [], |r| r.get(0)))
         .await
         .unwrap();
     assert!(

@@ -113,7 +113,7 @@ fn a_providers_groups_are_listed_with_their_source_and_a_shared_name_is_not_gues
     new_user(dir.path(), "alice@example.org");
     ok(dir.path(), &["group", "create", "Eng"]);
     // Alice's groups at two providers, as her sign-ins make them.
-    let conn = rusqlite::Connection::open(dir.path().join("data/librechat.db")).unwrap();
+    let conn = librechat::db::sql::Connection::open(dir.path().join("data/librechat.db")).unwrap();
     let uid: String = conn
         .query_row(
             "SELECT id FROM users WHERE email = 'alice@example.org'",

@@ -66,7 +66,12 @@ async fn a_restart_reuses_secrets_and_identity_and_migrates_once() {
     assert_eq!(again.creds_key.value, secrets.creds_key.value);
     assert_eq!(again.creds_iv.value, secrets.creds_iv.value);
     assert_eq!(second.state.instance_id, instance);
-    let version = second.state.db.read(db::schema_version).await.unwrap();
+    let version = second
+        .state
+        .db
+        .read(|c| db::schema_version(c.as_sqlite().expect("SQLite")))
+        .await
+        .unwrap();
     assert_eq!(version, db::SCHEMA_VERSION);
     second.stop().await;
 }

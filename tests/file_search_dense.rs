@@ -74,10 +74,9 @@ async fn sql(server: &TestServer, query: &'static str, arg: String) -> Vec<Strin
         .db
         .read(move |c| {
             let mut stmt = c.prepare(query)?;
-            let n = stmt.column_count();
             Ok(stmt
                 .query_row([arg], |r| {
-                    (0..n)
+                    (0..r.column_count())
                         .map(|i| {
                             Ok(match r.get_ref(i)? {
                                 rusqlite::types::ValueRef::Text(t) => {

@@ -168,11 +168,11 @@ async fn files_images_and_avatars_live_in_the_bucket() {
         .state
         .db
         .read(move |c| {
-            Ok(c.query_row(
+            c.query_row(
                 "SELECT storage_key FROM files WHERE file_id = ?1 AND user_id = ?2",
                 [&image_id, &owner],
                 |r| r.get(0),
-            )?)
+            )
         })
         .await
         .unwrap();

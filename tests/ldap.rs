@@ -150,11 +150,11 @@ async fn usernames_other_providers_bans_and_an_unreachable_directory() {
         .state
         .db
         .read(|c| {
-            Ok(c.query_row(
+            c.query_row(
                 "SELECT id FROM users WHERE email = 'carol@example.org'",
                 [],
                 |r| r.get::<_, String>(0),
-            )?)
+            )
         })
         .await
         .unwrap();

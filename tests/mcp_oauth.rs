@@ -177,7 +177,7 @@ async fn a_person_signs_in_and_the_tools_work_with_refreshed_tokens() {
     let stored: String = server
         .state
         .db
-        .read(|c| Ok(c.query_row("SELECT access_token FROM mcp_oauth", [], |r| r.get(0))?))
+        .read(|c| c.query_row("SELECT access_token FROM mcp_oauth", [], |r| r.get(0)))
         .await
         .unwrap();
     assert!(stored.starts_with("v3:"), "{stored}");

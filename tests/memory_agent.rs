@@ -380,7 +380,7 @@ async fn its_calls_are_billed() {
                         r.get::<_, i64>(2)?,
                     ))
                 })?;
-                Ok(rows.collect::<Result<Vec<_>, _>>()?)
+                rows.collect::<Result<Vec<_>, _>>()
             })
             .await
             .unwrap()

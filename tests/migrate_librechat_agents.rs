@@ -452,7 +452,7 @@ async fn agents_actions_sharing_groups_and_mcp_servers_come_over_and_work() {
         .db
         .read(|c| {
             let sql = "SELECT count(*) FROM files WHERE context = 'agent_avatar'";
-            Ok(c.query_row(sql, [], |r| r.get(0))?)
+            c.query_row(sql, [], |r| r.get(0))
         })
         .await
         .unwrap();
@@ -486,11 +486,11 @@ async fn agents_actions_sharing_groups_and_mcp_servers_come_over_and_work() {
         .state
         .db
         .read(|c| {
-            Ok(c.query_row(
+            c.query_row(
                 "SELECT api_key FROM actions WHERE action_id = 'act1'",
                 [],
                 |r| r.get(0),
-            )?)
+            )
         })
         .await
         .unwrap();
@@ -516,7 +516,7 @@ async fn agents_actions_sharing_groups_and_mcp_servers_come_over_and_work() {
                  JOIN groups g ON g.id = m.group_id ORDER BY 1",
             )?;
             let rows = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            rows.collect::<Result<Vec<_>, _>>()
         })
         .await
         .unwrap();
@@ -537,7 +537,7 @@ async fn agents_actions_sharing_groups_and_mcp_servers_come_over_and_work() {
     let config: String = server
         .state
         .db
-        .read(|c| Ok(c.query_row("SELECT config FROM mcp_servers", [], |r| r.get(0))?))
+        .read(|c| c.query_row("SELECT config FROM mcp_servers", [], |r| r.get(0)))
         .await
         .unwrap();
     let config: Value = serde_json::from_str(&config).unwrap();
@@ -559,7 +559,7 @@ async fn agents_actions_sharing_groups_and_mcp_servers_come_over_and_work() {
     let call_id: String = server
         .state
         .db
-        .read(|c| Ok(c.query_row("SELECT call_id FROM tool_calls", [], |r| r.get(0))?))
+        .read(|c| c.query_row("SELECT call_id FROM tool_calls", [], |r| r.get(0)))
         .await
         .unwrap();
     assert_eq!(call_id, "call_abc");

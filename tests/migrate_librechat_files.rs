@@ -350,11 +350,11 @@ async fn files_come_over_with_their_bytes_and_stay() {
         .state
         .db
         .read(|c| {
-            Ok(c.query_row(
+            c.query_row(
                 "SELECT message_id FROM files WHERE file_id = ?1",
                 [DOC],
                 |r| r.get(0),
-            )?)
+            )
         })
         .await
         .unwrap();

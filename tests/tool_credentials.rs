@@ -154,7 +154,7 @@ async fn a_credential_is_stored_encrypted_and_never_answered() {
                 "SELECT plugin_key, auth_field, value FROM plugin_auth WHERE user_id = ?1",
             )?;
             let rows = st.query_map([&id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            rows.collect::<Result<Vec<_>, _>>()
         })
         .await
         .unwrap();

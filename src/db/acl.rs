@@ -7,7 +7,8 @@
 //! memberships as they are now, so taking a person out of a group, deleting a group or removing
 //! an entry ends the access it gave with the next request.
 
-use rusqlite::{Connection, OptionalExtension, ToSql, named_params, params};
+use crate::db::sql::{Connection, OptionalExtension};
+use rusqlite::{ToSql, named_params, params};
 
 use super::{DbError, new_object_id, now};
 
@@ -157,7 +158,7 @@ pub fn effective_all(
     let rows = stmt.query_map(&viewer.bind()[..], |r| {
         Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u8))
     })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect::<Result<_, _>>()
 }
 
 /// One access entry of a resource, with what is known of its principal.
@@ -205,7 +206,7 @@ pub fn entries(
             source: r.get(7)?,
         })
     })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect::<Result<_, _>>()
 }
 
 /// Grants `role_id` (with `bits`) to a principal on a resource, replacing what it had.
@@ -306,5 +307,5 @@ pub fn search_users(
             provider: r.get(5)?,
         })
     })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect::<Result<_, _>>()
 }

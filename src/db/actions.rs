@@ -6,7 +6,8 @@
 //! leave here encrypted ([`Sealed`]); what they are and how the agent's tools change is the
 //! caller's (`crate::agents::actions`), handed in as a plan.
 
-use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
+use crate::db::sql::{Connection, OptionalExtension, Row};
+use rusqlite::{ToSql, params};
 use serde_json::{Map, Value};
 
 use super::acl::{self, BITS_OF_GRANTS, Viewer};
@@ -51,7 +52,7 @@ pub struct Action {
 const COLUMNS: &str = "x.object_id, x.action_id, x.agent_id, x.user_id, x.metadata, x.api_key, \
     x.oauth_client_id, x.oauth_client_secret, x.created_at, x.updated_at";
 
-fn from_row(r: &Row<'_>) -> rusqlite::Result<Action> {
+fn from_row(r: &Row<'_>) -> crate::db::sql::Result<Action> {
     Ok(Action {
         object_id: r.get(0)?,
         action_id: r.get(1)?,
@@ -77,10 +78,9 @@ pub fn new_action_id() -> String {
 /// someone who could use it.
 pub fn get(conn: &Connection, action_id: &str) -> Result<Option<Action>, DbError> {
     let sql = format!("SELECT {COLUMNS} FROM actions x WHERE x.action_id = ?1");
-    Ok(conn
-        .prepare_cached(&sql)?
+    conn.prepare_cached(&sql)?
         .query_row([action_id], from_row)
-        .optional()?)
+        .optional()
 }
 
 fn of_agent(conn: &Connection, agent_id: &str) -> Result<Vec<Action>, DbError> {
@@ -89,7 +89,7 @@ fn of_agent(conn: &Connection, agent_id: &str) -> Result<Vec<Action>, DbError> {
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map([agent_id], from_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect::<Result<_, _>>()
 }
 
 /// The actions of the agent `agent_id`, for a person who may use it (VIEW).
@@ -116,7 +116,7 @@ pub fn editable(conn: &Connection, viewer: &Viewer) -> Result<Vec<Action>, DbErr
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(&viewer.bind()[..], from_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect::<Result<_, _>>()
 }
 
 /// The actions of an agent to copy onto its duplicate, each with its new id.
@@ -324,19 +324,18 @@ pub fn tokens(
     user_id: &str,
     action_id: &str,
 ) -> Result<Option<Tokens>, DbError> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT access_token, refresh_token, expires_at FROM action_tokens
+    conn.prepare_cached(
+        "SELECT access_token, refresh_token, expires_at FROM action_tokens
              WHERE user_id = ?1 AND action_id = ?2",
-        )?
-        .query_row(params![user_id, action_id], |r| {
-            Ok(Tokens {
-                access_token: r.get(0)?,
-                refresh_token: r.get(1)?,
-                expires_at: r.get(2)?,
-            })
+    )?
+    .query_row(params![user_id, action_id], |r| {
+        Ok(Tokens {
+            access_token: r.get(0)?,
+            refresh_token: r.get(1)?,
+            expires_at: r.get(2)?,
         })
-        .optional()?)
+    })
+    .optional()
 }
 
 /// Records the person's tokens for the action (a refresh that brings no new refresh token

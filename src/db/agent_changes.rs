@@ -1,7 +1,8 @@
 //! Changing an agent: every change is a version (`agent_versions`), as LibreChat keeps
 //! `versions` on its document; a revert restores one; a picture is a change too.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::db::sql::{Connection, OptionalExtension};
+use rusqlite::params;
 use serde_json::{Map, Value};
 
 use super::acl::Viewer;
@@ -241,12 +242,11 @@ fn own_picture(conn: &Connection, object_id: &str, avatar: &Value) -> Result<boo
     let Some(path) = avatar.get("filepath").and_then(Value::as_str) else {
         return Ok(false);
     };
-    Ok(conn
-        .prepare_cached(
-            "SELECT 1 FROM files WHERE agent_id = ?1 AND context = 'agent_avatar'
+    conn.prepare_cached(
+        "SELECT 1 FROM files WHERE agent_id = ?1 AND context = 'agent_avatar'
              AND filepath = ?2",
-        )?
-        .exists(params![object_id, path])?)
+    )?
+    .exists(params![object_id, path])
 }
 
 /// Records `picture` (a file whose bytes are stored) as the agent's new avatar (needs EDIT):

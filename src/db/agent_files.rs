@@ -6,7 +6,8 @@
 //! goes through `updateAgent`); taking one out is not (its `removeAgentResourceFiles` pulls
 //! the ids without one), nor is forgetting a file its owner deleted.
 
-use rusqlite::{Connection, params};
+use crate::db::sql::Connection;
+use rusqlite::params;
 use serde_json::{Map, Value};
 
 use super::acl::{self, Viewer};

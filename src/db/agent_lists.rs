@@ -2,7 +2,8 @@
 //! viewer can see (the access entries joined through [`acl::grants_cte`], or probed per agent
 //! with [`acl::entries_of`]), never after loading.
 
-use rusqlite::{Connection, Row, ToSql};
+use crate::db::sql::{Connection, Row};
+use rusqlite::ToSql;
 use serde_json::{Map, Value};
 
 use super::DbError;
@@ -76,7 +77,7 @@ const FILTERS: &str = "(:category IS NULL OR a.category = :category)
     AND (:after_u IS NULL OR a.updated_at < :after_u
          OR (a.updated_at = :after_u AND a.object_id > :after_id))";
 
-fn listed_from_row(r: &Row<'_>, is_public: bool, bits: u8) -> rusqlite::Result<Listed> {
+fn listed_from_row(r: &Row<'_>, is_public: bool, bits: u8) -> crate::db::sql::Result<Listed> {
     Ok(Listed {
         object_id: r.get(0)?,
         id: r.get(1)?,
@@ -147,7 +148,7 @@ fn sees_many(conn: &Connection, viewer: &Viewer) -> Result<bool, DbError> {
         acl::grants_cte(ResourceType::Agent)
     );
     let mut stmt = conn.prepare_cached(&sql)?;
-    Ok(stmt.query_row(&viewer.bind()[..], |r| r.get(0))?)
+    stmt.query_row(&viewer.bind()[..], |r| r.get(0))
 }
 
 /// The viewer's bits on agent `a`, with 16 added when everyone may see it (NULL: none).
@@ -173,7 +174,7 @@ fn walk(conn: &Connection, args: &[(&str, &dyn ToSql)]) -> Result<Vec<Listed>, D
         let access: i64 = r.get(13)?;
         listed_from_row(r, access & 16 != 0, (access & 15) as u8)
     })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect::<Result<_, _>>()
 }
 
 /// The page, from all the agents the viewer can see (gathered from their grants), sorted.
@@ -192,7 +193,7 @@ fn gathered(conn: &Connection, args: &[(&str, &dyn ToSql)]) -> Result<Vec<Listed
     let rows = stmt.query_map(args, |r| {
         listed_from_row(r, r.get(13)?, r.get::<_, i64>(14)? as u8)
     })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect::<Result<_, _>>()
 }
 
 /// A category of the marketplace and how many agents the viewer can see in it.

@@ -1,7 +1,8 @@
 //! An agent's pictures: files of context `agent_avatar` that name their agent (`agent_id`),
 //! shown to whoever may see the agent, kept while it is (its versions may name any of them).
 
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::db::sql::{Connection, OptionalExtension};
+use rusqlite::params;
 use serde_json::Value;
 
 use super::DbError;

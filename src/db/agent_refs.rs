@@ -1,7 +1,8 @@
 //! What an agent refers to: other agents (its `edges`, LibreChat's handoff graph) and files
 //! (its `tool_resources`). A reference is checked against what the writer may see or owns.
 
-use rusqlite::{Connection, params};
+use crate::db::sql::Connection;
+use rusqlite::params;
 use serde_json::{Map, Value};
 
 use super::DbError;

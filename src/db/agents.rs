@@ -7,7 +7,8 @@
 //! lists and categories in [`super::agent_lists`], what an agent refers to (other agents, files)
 //! in [`super::agent_refs`], its pictures in [`super::agent_pictures`].
 
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use crate::db::sql::{Connection, OptionalExtension, Row};
+use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -139,7 +140,7 @@ pub(super) fn json_of<T: serde::de::DeserializeOwned>(text: Option<String>) -> O
 }
 
 /// An agent from [`COLUMNS`] followed by `is_public` and the viewer's bits.
-pub(super) fn agent_from_row(r: &Row<'_>) -> rusqlite::Result<Agent> {
+pub(super) fn agent_from_row(r: &Row<'_>) -> crate::db::sql::Result<Agent> {
     let def = Definition {
         name: r.get(2)?,
         description: r.get(3)?,
@@ -226,10 +227,9 @@ pub(super) fn write_definition(
 
 /// The `_id` of the agent `id` (`agent_...`), if there is one.
 pub(super) fn object_id_of(conn: &Connection, id: &str) -> Result<Option<String>, DbError> {
-    Ok(conn
-        .prepare_cached("SELECT object_id FROM agents WHERE id = ?1")?
+    conn.prepare_cached("SELECT object_id FROM agents WHERE id = ?1")?
         .query_row([id], |r| r.get(0))
-        .optional()?)
+        .optional()
 }
 
 /// The agent `id` if the viewer's bits on it include `need`: its `_id` and their bits.
@@ -529,7 +529,7 @@ pub fn all(conn: &Connection) -> Result<Vec<Summary>, DbError> {
             author_email: r.get(4)?,
         })
     })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect::<Result<_, _>>()
 }
 
 /// Marks an agent as promoted (or not) in the marketplace; whether there was one by this id.

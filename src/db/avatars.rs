@@ -3,7 +3,8 @@
 //! `filepath`, with LibreChat's `?manual=` after it); once the account shows another picture
 //! (a new upload, or a social sign-in's), the file is the sweeper's.
 
-use rusqlite::{Connection, params, params_from_iter};
+use crate::db::sql::{Connection, params_from_iter};
+use rusqlite::params;
 
 use super::files::{self, File};
 use super::{DbError, now};

@@ -1,7 +1,8 @@
 //! The `balances` and `transactions` tables. Every change to a balance is recorded as a
 //! transaction in the same database transaction: a user's transactions add up to the balance.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::db::sql::{Connection, OptionalExtension};
+use rusqlite::params;
 
 use super::{DbError, new_object_id, now};
 
@@ -45,24 +46,23 @@ pub struct NewTransaction {
 }
 
 pub fn get(conn: &Connection, user_id: &str) -> Result<Option<Balance>, DbError> {
-    Ok(conn
-        .query_row(
-            "SELECT token_credits, auto_refill_enabled, refill_interval_value,
+    conn.query_row(
+        "SELECT token_credits, auto_refill_enabled, refill_interval_value,
                     refill_interval_unit, last_refill, refill_amount
                FROM balances WHERE user_id = ?1",
-            [user_id],
-            |r| {
-                Ok(Balance {
-                    token_credits: r.get(0)?,
-                    auto_refill_enabled: r.get(1)?,
-                    refill_interval_value: r.get(2)?,
-                    refill_interval_unit: r.get(3)?,
-                    last_refill: r.get(4)?,
-                    refill_amount: r.get(5)?,
-                })
-            },
-        )
-        .optional()?)
+        [user_id],
+        |r| {
+            Ok(Balance {
+                token_credits: r.get(0)?,
+                auto_refill_enabled: r.get(1)?,
+                refill_interval_value: r.get(2)?,
+                refill_interval_unit: r.get(3)?,
+                last_refill: r.get(4)?,
+                refill_amount: r.get(5)?,
+            })
+        },
+    )
+    .optional()
 }
 
 /// Records a transaction; with `apply`, also changes the balance by its value.
@@ -190,11 +190,11 @@ pub fn refilled(conn: &Connection, user_id: &str) -> Result<(), DbError> {
 
 /// The sum of a user's transaction values (equal to the balance).
 pub fn transactions_total(conn: &Connection, user_id: &str) -> Result<i64, DbError> {
-    Ok(conn.query_row(
+    conn.query_row(
         "SELECT COALESCE(SUM(token_value), 0) FROM transactions WHERE user_id = ?1",
         [user_id],
         |r| r.get(0),
-    )?)
+    )
 }
 
 /// Every balance with its user's email, largest first.
@@ -204,5 +204,5 @@ pub fn list(conn: &Connection) -> Result<Vec<(String, i64)>, DbError> {
           ORDER BY b.token_credits DESC, u.email",
     )?;
     let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect::<Result<_, _>>()
 }

@@ -1,6 +1,7 @@
 //! The `banner` table: at most one site banner (LibreChat's Banner document).
 
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::db::sql::{Connection, OptionalExtension};
+use rusqlite::params;
 
 use super::{DbError, now};
 
@@ -107,24 +108,23 @@ pub fn delete(conn: &Connection) -> Result<bool, DbError> {
 
 /// The banner, whether or not it is showing now.
 pub fn get(conn: &Connection) -> Result<Option<Banner>, DbError> {
-    Ok(conn
-        .query_row(
-            "SELECT banner_id, message, display_from, display_to, type, is_public, persistable
+    conn.query_row(
+        "SELECT banner_id, message, display_from, display_to, type, is_public, persistable
                FROM banner WHERE slot = 1",
-            [],
-            |r| {
-                Ok(Banner {
-                    banner_id: r.get(0)?,
-                    message: r.get(1)?,
-                    display_from: r.get(2)?,
-                    display_to: r.get(3)?,
-                    kind: r.get(4)?,
-                    is_public: r.get(5)?,
-                    persistable: r.get(6)?,
-                })
-            },
-        )
-        .optional()?)
+        [],
+        |r| {
+            Ok(Banner {
+                banner_id: r.get(0)?,
+                message: r.get(1)?,
+                display_from: r.get(2)?,
+                display_to: r.get(3)?,
+                kind: r.get(4)?,
+                is_public: r.get(5)?,
+                persistable: r.get(6)?,
+            })
+        },
+    )
+    .optional()
 }
 
 /// The banner if it is showing now.

@@ -1,6 +1,7 @@
 //! The `bans` table: the durable copy of active bans, so a restart does not lift them.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::db::sql::{Connection, OptionalExtension};
+use rusqlite::params;
 
 use super::{DbError, now};
 
@@ -34,21 +35,20 @@ pub fn upsert(conn: &Connection, ban: &Ban) -> Result<(), DbError> {
 
 /// The ban on `subject`, if one is in force.
 pub fn find_live(conn: &Connection, subject: &str) -> Result<Option<Ban>, DbError> {
-    Ok(conn
-        .query_row(
-            "SELECT subject, kind, violation_count, expires_at FROM bans
+    conn.query_row(
+        "SELECT subject, kind, violation_count, expires_at FROM bans
              WHERE subject = ?1 AND expires_at > ?2",
-            params![subject, now()],
-            |r| {
-                Ok(Ban {
-                    subject: r.get(0)?,
-                    kind: r.get(1)?,
-                    violation_count: r.get(2)?,
-                    expires_at: r.get(3)?,
-                })
-            },
-        )
-        .optional()?)
+        params![subject, now()],
+        |r| {
+            Ok(Ban {
+                subject: r.get(0)?,
+                kind: r.get(1)?,
+                violation_count: r.get(2)?,
+                expires_at: r.get(3)?,
+            })
+        },
+    )
+    .optional()
 }
 
 /// Lifts a ban; returns whether there was one.
@@ -70,9 +70,9 @@ pub fn list_live(conn: &Connection) -> Result<Vec<Ban>, DbError> {
             expires_at: r.get(3)?,
         })
     })?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    rows.collect::<Result<Vec<_>, _>>()
 }
 
 pub fn prune(conn: &Connection) -> Result<usize, DbError> {
-    Ok(conn.execute("DELETE FROM bans WHERE expires_at <= ?1", [now()])?)
+    conn.execute("DELETE FROM bans WHERE expires_at <= ?1", [now()])
 }

@@ -2,7 +2,8 @@
 //! to do, what it made, and what a search scores. Vectors are f32 little-endian BLOBs of unit
 //! length; a file is done for a model once `file_vectors` says so.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::db::sql::{Connection, OptionalExtension};
+use rusqlite::params;
 
 use super::DbError;
 
@@ -65,25 +66,24 @@ pub fn pending(conn: &Connection, model: &str, limit: usize) -> Result<Vec<Pendi
             user_id: r.get(1)?,
         })
     })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect::<Result<_, _>>()
 }
 
 /// The file's text, while it is uploaded for file search.
 pub fn file_text(conn: &Connection, file_id: &str) -> Result<Option<FileText>, DbError> {
-    Ok(conn
-        .query_row(
-            "SELECT user_id, text, updated_at FROM files
+    conn.query_row(
+        "SELECT user_id, text, updated_at FROM files
               WHERE file_id = ?1 AND embedded = 1 AND text IS NOT NULL",
-            [file_id],
-            |r| {
-                Ok(FileText {
-                    user_id: r.get(0)?,
-                    text: r.get(1)?,
-                    updated_at: r.get(2)?,
-                })
-            },
-        )
-        .optional()?)
+        [file_id],
+        |r| {
+            Ok(FileText {
+                user_id: r.get(0)?,
+                text: r.get(1)?,
+                updated_at: r.get(2)?,
+            })
+        },
+    )
+    .optional()
 }
 
 /// The chunks of the file that have a vector of `model`, after dropping those of any other
@@ -95,7 +95,7 @@ pub fn embedded_chunks(conn: &Connection, file_id: &str, model: &str) -> Result<
         "SELECT chunk FROM chunk_vectors WHERE file_id = ?1 AND model = ?2 ORDER BY chunk",
     )?;
     let rows = stmt.query_map(params![file_id, model], |r| r.get(0))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect::<Result<_, _>>()
 }
 
 /// Stores vectors of the file's chunks made from its text as of `updated_at`; nothing when the
@@ -179,7 +179,7 @@ pub fn completed(
            JOIN file_vectors d ON d.file_id = j.value AND d.model = ?1",
     )?;
     let rows = stmt.query_map(params![model, ids], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect::<Result<_, _>>()
 }
 
 /// Every vector of `model` the file has, by chunk number.
@@ -195,7 +195,7 @@ pub fn vectors(
     let rows = stmt.query_map(params![file_id, model], |r| {
         Ok((r.get(0)?, decode(r.get_ref(1)?.as_blob()?)))
     })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect::<Result<_, _>>()
 }
 
 /// The stored chunks named by `(file id, chunk)`, in no particular order.

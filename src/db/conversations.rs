@@ -1,7 +1,8 @@
 //! The `conversations` table. Every function takes the owner's id and never touches another
 //! user's rows: a conversation of someone else is simply not found.
 
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use crate::db::sql::{Connection, OptionalExtension, Row};
+use rusqlite::params;
 use serde_json::{Map, Value};
 
 use super::{DbError, now};
@@ -35,7 +36,7 @@ const COLUMNS: &str = "conversation_id, user_id, title, endpoint, endpoint_type,
     (SELECT json_group_array(tag) FROM conversation_tags ct \
       WHERE ct.conversation_id = conversations.conversation_id), archived_at, project_id";
 
-fn from_row(r: &Row<'_>) -> rusqlite::Result<Conversation> {
+fn from_row(r: &Row<'_>) -> crate::db::sql::Result<Conversation> {
     let settings: String = r.get(10)?;
     Ok(Conversation {
         conversation_id: r.get(0)?,
@@ -64,10 +65,9 @@ pub fn get(
 ) -> Result<Option<Conversation>, DbError> {
     let sql =
         format!("SELECT {COLUMNS} FROM conversations WHERE conversation_id = ?1 AND user_id = ?2");
-    Ok(conn
-        .prepare_cached(&sql)?
+    conn.prepare_cached(&sql)?
         .query_row(params![conversation_id, user_id], from_row)
-        .optional()?)
+        .optional()
 }
 
 /// The fields a client may set, split into columns and pass-through settings.
@@ -371,11 +371,11 @@ pub fn set_pinned(
 /// all with one archive time, each keeping its `updated_at`. Returns how many.
 pub fn archive_all(conn: &Connection, user_id: &str) -> Result<usize, DbError> {
     let ts = now();
-    Ok(conn.execute(
+    conn.execute(
         "UPDATE conversations SET is_archived = 1, archived_at = ?2
          WHERE user_id = ?1 AND is_archived = 0 AND expired_at IS NULL",
         params![user_id, ts],
-    )?)
+    )
 }
 
 /// Deletes one conversation with its messages. Returns how many messages went with it, or

@@ -4,7 +4,8 @@
 //! and the searcher's own files uploaded for file search in the conversation. Only files that
 //! exist and are indexed for search (`embedded`) are named.
 
-use rusqlite::{Connection, params};
+use crate::db::sql::Connection;
+use rusqlite::params;
 
 use super::DbError;
 use super::acl::Viewer;
@@ -23,7 +24,7 @@ pub struct Searchable {
     pub source: String,
 }
 
-fn from_row(r: &rusqlite::Row, from_agent: bool) -> rusqlite::Result<Searchable> {
+fn from_row(r: &crate::db::sql::Row, from_agent: bool) -> crate::db::sql::Result<Searchable> {
     Ok(Searchable {
         file_id: r.get(0)?,
         filename: r.get(1)?,
@@ -53,7 +54,7 @@ pub fn of_agent(conn: &Connection, viewer: &Viewer, id: &str) -> Result<Vec<Sear
           ORDER BY pos LIMIT ?2",
     )?;
     let rows = stmt.query_map(params![object_id, MAX_FILES as i64], |r| from_row(r, true))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect::<Result<_, _>>()
 }
 
 /// The user's own files uploaded for file search in the conversation, oldest first.
@@ -70,7 +71,7 @@ pub fn in_conversation(
     let rows = stmt.query_map(params![conversation_id, user_id, MAX_FILES as i64], |r| {
         from_row(r, false)
     })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect::<Result<_, _>>()
 }
 
 /// What a search for `viewer` in the conversation may look in: the agent's files (when the
@@ -97,10 +98,9 @@ pub fn scope(
 /// uploaded, its chunks not yet indexed).
 pub fn unindexed(conn: &Connection, ids: &[String]) -> Result<bool, DbError> {
     let list = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
-    Ok(conn
-        .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM search_outbox
+    conn.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM search_outbox
               WHERE kind = 'f' AND item_id IN (SELECT value FROM json_each(?1)))",
-        )?
-        .query_row([list], |r| r.get(0))?)
+    )?
+    .query_row([list], |r| r.get(0))
 }

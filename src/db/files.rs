@@ -2,7 +2,8 @@
 //! `storage_key` names them in the file storage (`crate::files`). Every query is scoped to
 //! the owner, except the sweeper's, which only ever deletes.
 
-use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
+use crate::db::sql::{Connection, OptionalExtension, Row, params_from_iter};
+use rusqlite::params;
 
 use super::{DbError, now};
 
@@ -41,7 +42,7 @@ const COLUMNS: &str = "file_id, user_id, temp_file_id, filename, filepath, stora
     type, width, height, source, context, usage, conversation_id, message_id, text, embedded, \
     created_at, updated_at";
 
-fn from_row(r: &Row<'_>) -> rusqlite::Result<File> {
+fn from_row(r: &Row<'_>) -> crate::db::sql::Result<File> {
     Ok(File {
         file_id: r.get(0)?,
         user_id: r.get(1)?,
@@ -100,10 +101,9 @@ pub fn insert(conn: &Connection, f: &File) -> Result<File, DbError> {
 
 pub fn get(conn: &Connection, user_id: &str, file_id: &str) -> Result<Option<File>, DbError> {
     let sql = format!("SELECT {COLUMNS} FROM files WHERE user_id = ?1 AND file_id = ?2");
-    Ok(conn
-        .prepare_cached(&sql)?
+    conn.prepare_cached(&sql)?
         .query_row(params![user_id, file_id], from_row)
-        .optional()?)
+        .optional()
 }
 
 /// The file `file_id` if the viewer may download it, as LibreChat's `fileAccess` allows: their
@@ -124,15 +124,14 @@ pub fn downloadable(
                    AND (a.author = :acl_user OR EXISTS (SELECT 1 {} AND e.perm_bits & 1))))",
         super::acl::entries_of(super::acl::ResourceType::Agent, "a.object_id")
     );
-    Ok(conn
-        .prepare_cached(&sql)?
+    conn.prepare_cached(&sql)?
         .query_row(
             rusqlite::named_params! {
                 ":id": file_id, ":acl_user": viewer.user_id, ":acl_role": viewer.role,
             },
             from_row,
         )
-        .optional()?)
+        .optional()
 }
 
 /// The user's files, newest first, at most `limit`, without their text: LibreChat's client
@@ -146,7 +145,7 @@ pub fn list(conn: &Connection, user_id: &str, limit: u32) -> Result<Vec<File>, D
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(params![user_id, limit], from_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect::<Result<_, _>>()
 }
 
 /// The files an agent's `tool_resources` name (any resource's `file_ids`), oldest first,
@@ -164,7 +163,7 @@ pub(super) fn of_agent(conn: &Connection, agent_object_id: &str) -> Result<Vec<F
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map([agent_object_id], from_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect::<Result<_, _>>()
 }
 
 /// A document of an agent's File Context, named without its text (read with [`text_of`]
@@ -202,7 +201,7 @@ pub(super) fn context_of_agent(
             updated_at: r.get(2)?,
         })
     })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect::<Result<_, _>>()
 }
 
 /// The first `max_chars` characters of a file's text (what the model is given is cut
@@ -270,11 +269,11 @@ pub fn owned_by_others(
 
 /// The bytes the user's files take, for the quota.
 pub fn total_bytes(conn: &Connection, user_id: &str) -> Result<i64, DbError> {
-    Ok(conn.query_row(
+    conn.query_row(
         "SELECT COALESCE(SUM(bytes), 0) FROM files WHERE user_id = ?1",
         [user_id],
         |r| r.get(0),
-    )?)
+    )
 }
 
 /// Records that a message carries these files (the user's own only): they are no longer
@@ -327,7 +326,7 @@ pub fn delete(
 pub fn storage_keys_of(conn: &Connection, user_id: &str) -> Result<Vec<String>, DbError> {
     let mut stmt = conn.prepare("SELECT storage_key FROM files WHERE user_id = ?1")?;
     let rows = stmt.query_map([user_id], |r| r.get(0))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect::<Result<_, _>>()
 }
 
 /// Deletes up to `limit` message attachments never attached to a message and made before
@@ -377,7 +376,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("files.db");
         let mut conn = Connection::open(&path).unwrap();
-        crate::db::migrate::migrate(&mut conn, &path).unwrap();
+        crate::db::migrate::migrate(conn.as_sqlite_mut().unwrap(), &path).unwrap();
         // No account row: the owner is not what this is about.
         conn.execute_batch("PRAGMA foreign_keys = OFF").unwrap();
         let doc = File {

@@ -4,7 +4,8 @@
 //! administrators; the others are kept in step with an identity provider at each sign-in
 //! ([`sync_memberships`]).
 
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use crate::db::sql::{Connection, OptionalExtension, Row};
+use rusqlite::params;
 
 use super::{DbError, new_object_id, now};
 
@@ -26,7 +27,7 @@ const COLUMNS: &str = "g.id, g.name, g.description, g.email, g.avatar, g.source,
     g.id_on_the_source, (SELECT count(*) FROM group_members m WHERE m.group_id = g.id), \
     g.created_at, g.updated_at";
 
-fn from_row(r: &Row<'_>) -> rusqlite::Result<Group> {
+fn from_row(r: &Row<'_>) -> crate::db::sql::Result<Group> {
     Ok(Group {
         id: r.get(0)?,
         name: r.get(1)?,
@@ -58,7 +59,7 @@ pub fn create(conn: &Connection, name: &str, description: &str) -> Result<Option
 
 pub fn get(conn: &Connection, id: &str) -> Result<Option<Group>, DbError> {
     let sql = format!("SELECT {COLUMNS} FROM groups g WHERE g.id = ?1");
-    Ok(conn.query_row(&sql, [id], from_row).optional()?)
+    conn.query_row(&sql, [id], from_row).optional()
 }
 
 /// The group of that id or, failing that, those of that name (case aside; one local group
@@ -73,7 +74,7 @@ pub fn find(conn: &Connection, id_or_name: &str) -> Result<Vec<Group>, DbError> 
     );
     let mut stmt = conn.prepare(&sql)?;
     let rows = stmt.query_map([id_or_name], from_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect::<Result<_, _>>()
 }
 
 /// Every group, by name.
@@ -81,7 +82,7 @@ pub fn list(conn: &Connection) -> Result<Vec<Group>, DbError> {
     let sql = format!("SELECT {COLUMNS} FROM groups g ORDER BY g.name COLLATE NOCASE");
     let mut stmt = conn.prepare(&sql)?;
     let rows = stmt.query_map([], from_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect::<Result<_, _>>()
 }
 
 /// Groups whose name or email contains `pattern` (case aside), at most `limit`.
@@ -93,7 +94,7 @@ pub fn search(conn: &Connection, pattern: &str, limit: usize) -> Result<Vec<Grou
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(params![pattern, limit as i64], from_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect::<Result<_, _>>()
 }
 
 /// Deletes a group, its memberships and the access it was given; whether it existed.
@@ -127,7 +128,7 @@ pub fn member_emails(conn: &Connection, group_id: &str) -> Result<Vec<String>, D
          WHERE m.group_id = ?1 ORDER BY u.email",
     )?;
     let rows = stmt.query_map([group_id], |r| r.get(0))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect::<Result<_, _>>()
 }
 
 /// What [`sync_memberships`] changed.
@@ -221,7 +222,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("g.db");
         let mut conn = Connection::open(&path).unwrap();
-        crate::db::migrate::migrate(&mut conn, &path).unwrap();
+        crate::db::migrate::migrate(conn.as_sqlite_mut().unwrap(), &path).unwrap();
         let user = users::create(
             &conn,
             &NewUser {

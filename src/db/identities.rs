@@ -1,6 +1,7 @@
 //! Accounts by their identity at an external provider: the `*_id` columns of `users`.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::db::sql::{Connection, OptionalExtension};
+use rusqlite::params;
 
 use super::users::{self, User};
 use super::{DbError, now};

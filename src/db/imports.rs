@@ -1,7 +1,8 @@
 //! Storing an imported conversation: the conversation and all its messages in one transaction,
 //! with the times from the file.
 
-use rusqlite::{Connection, params};
+use crate::db::sql::Connection;
+use rusqlite::params;
 use serde_json::Value;
 
 use super::DbError;

@@ -1,7 +1,8 @@
 //! The `mcp_oauth` table: each person's tokens for the MCP servers they signed in to, and
 //! the OAuth client that got them (all encrypted by the caller).
 
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::db::sql::{Connection, OptionalExtension};
+use rusqlite::params;
 
 use super::{DbError, now};
 
@@ -25,20 +26,19 @@ impl std::fmt::Debug for Stored {
 
 /// The person's sign-in to `server`, if any.
 pub fn get(conn: &Connection, user_id: &str, server: &str) -> Result<Option<Stored>, DbError> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT access_token, refresh_token, expires_at, client FROM mcp_oauth
+    conn.prepare_cached(
+        "SELECT access_token, refresh_token, expires_at, client FROM mcp_oauth
              WHERE user_id = ?1 AND server = ?2",
-        )?
-        .query_row(params![user_id, server], |r| {
-            Ok(Stored {
-                access_token: r.get(0)?,
-                refresh_token: r.get(1)?,
-                expires_at: r.get(2)?,
-                client: r.get(3)?,
-            })
+    )?
+    .query_row(params![user_id, server], |r| {
+        Ok(Stored {
+            access_token: r.get(0)?,
+            refresh_token: r.get(1)?,
+            expires_at: r.get(2)?,
+            client: r.get(3)?,
         })
-        .optional()?)
+    })
+    .optional()
 }
 
 /// Records the person's sign-in to `server` (a refresh that brings no new refresh token keeps

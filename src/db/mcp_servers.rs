@@ -7,7 +7,8 @@
 //! name. Changes check the bit they need
 //! in the same transaction. A server the viewer cannot see is not found.
 
-use rusqlite::{Connection, OptionalExtension, Row, named_params, params};
+use crate::db::sql::{Connection, OptionalExtension, Row};
+use rusqlite::{named_params, params};
 use serde_json::Value;
 
 use super::acl::{self, BITS_OF_GRANTS, ResourceType, Viewer};
@@ -45,7 +46,7 @@ pub enum Denied {
 
 const COLUMNS: &str = "s.id, s.server_name, s.config, s.author, s.created_at, s.updated_at";
 
-fn from_row(r: &Row<'_>) -> rusqlite::Result<McpServer> {
+fn from_row(r: &Row<'_>) -> crate::db::sql::Result<McpServer> {
     let config: String = r.get(2)?;
     Ok(McpServer {
         id: r.get(0)?,
@@ -106,7 +107,7 @@ pub fn visible(conn: &Connection, viewer: &Viewer) -> Result<Vec<McpServer>, DbE
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(&viewer.bind()[..], from_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect::<Result<_, _>>()
 }
 
 /// The server called `name`, if the viewer can see it or use it through an agent (then with
@@ -120,12 +121,11 @@ pub fn get(conn: &Connection, viewer: &Viewer, name: &str) -> Result<Option<McpS
         visible_row()
     );
     let mut stmt = conn.prepare_cached(&sql)?;
-    Ok(stmt
-        .query_row(
-            named_params! {":acl_user": viewer.user_id, ":acl_role": viewer.role, ":name": name},
-            from_row,
-        )
-        .optional()?)
+    stmt.query_row(
+        named_params! {":acl_user": viewer.user_id, ":acl_role": viewer.role, ":name": name},
+        from_row,
+    )
+    .optional()
 }
 
 /// The name to give a server called `base` when `taken` are in use (LibreChat's

@@ -4,7 +4,8 @@
 //! (`agent_...`) the partition an agent with `memory_scope: agent` keeps for that person. A
 //! key is unique within a person's partition (the table's key: user, partition, key).
 
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::db::sql::{Connection, OptionalExtension};
+use rusqlite::params;
 
 use super::{DbError, new_object_id, now};
 
@@ -27,7 +28,7 @@ pub struct Memory {
 
 const COLUMNS: &str = "id, user_id, agent_id, key, value, token_count, updated_at";
 
-fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Memory> {
+fn from_row(r: &crate::db::sql::Row<'_>) -> crate::db::sql::Result<Memory> {
     Ok(Memory {
         id: r.get(0)?,
         user_id: r.get(1)?,
@@ -45,7 +46,7 @@ pub fn list_all(conn: &Connection, user_id: &str) -> Result<Vec<Memory>, DbError
         "SELECT {COLUMNS} FROM memories WHERE user_id = ?1 ORDER BY updated_at DESC, key"
     ))?;
     let rows = stmt.query_map([user_id], from_row)?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    rows.collect::<Result<Vec<_>, _>>()
 }
 
 /// One partition of the person's memories, oldest first: the order LibreChat numbers them in
@@ -60,7 +61,7 @@ pub fn list_partition(
          ORDER BY updated_at, key"
     ))?;
     let rows = stmt.query_map(params![user_id, partition], from_row)?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    rows.collect::<Result<Vec<_>, _>>()
 }
 
 /// One memory of a partition, by key.
@@ -73,9 +74,8 @@ pub fn get(
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM memories WHERE user_id = ?1 AND agent_id = ?2 AND key = ?3"
     ))?;
-    Ok(stmt
-        .query_row(params![user_id, partition, key], from_row)
-        .optional()?)
+    stmt.query_row(params![user_id, partition, key], from_row)
+        .optional()
 }
 
 /// The tokens of a partition, less those of `except` (a memory about to be replaced): the
@@ -90,7 +90,7 @@ pub fn partition_tokens(
         "SELECT coalesce(sum(token_count), 0) FROM memories
          WHERE user_id = ?1 AND agent_id = ?2 AND key IS NOT coalesce(?3, '')",
     )?;
-    Ok(stmt.query_row(params![user_id, partition, except], |r| r.get(0))?)
+    stmt.query_row(params![user_id, partition, except], |r| r.get(0))
 }
 
 /// Adds a memory to a partition; `None` when the person already has that key there.

@@ -1,7 +1,8 @@
 //! The `messages` table: one row per message; a conversation's messages form a tree by
 //! `parent_message_id`. Every function is scoped to the owner.
 
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use crate::db::sql::{Connection, OptionalExtension, Row};
+use rusqlite::params;
 use serde_json::{Map, Value};
 
 use super::{DbError, now};
@@ -35,8 +36,8 @@ const COLUMNS: &str = "message_id, conversation_id, user_id, parent_message_id, 
     is_created_by_user, text, content, model, endpoint, token_count, error, unfinished, feedback, \
     extra, created_at, updated_at";
 
-fn from_row(r: &Row<'_>) -> rusqlite::Result<Message> {
-    let json = |i: usize| -> rusqlite::Result<Option<Value>> {
+fn from_row(r: &Row<'_>) -> crate::db::sql::Result<Message> {
+    let json = |i: usize| -> crate::db::sql::Result<Option<Value>> {
         let text: Option<String> = r.get(i)?;
         Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
     };
@@ -74,7 +75,7 @@ pub fn list(
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(params![conversation_id, user_id], from_row)?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    rows.collect::<Result<Vec<_>, _>>()
 }
 
 pub fn get(
@@ -86,10 +87,9 @@ pub fn get(
     let sql = format!(
         "SELECT {COLUMNS} FROM messages WHERE message_id = ?1 AND conversation_id = ?2 AND user_id = ?3"
     );
-    Ok(conn
-        .prepare_cached(&sql)?
+    conn.prepare_cached(&sql)?
         .query_row(params![message_id, conversation_id, user_id], from_row)
-        .optional()?)
+        .optional()
 }
 
 /// A message of the user's by its id alone (ids are global), in whichever conversation.
@@ -99,10 +99,9 @@ pub fn find(
     message_id: &str,
 ) -> Result<Option<Message>, DbError> {
     let sql = format!("SELECT {COLUMNS} FROM messages WHERE message_id = ?1 AND user_id = ?2");
-    Ok(conn
-        .prepare_cached(&sql)?
+    conn.prepare_cached(&sql)?
         .query_row(params![message_id, user_id], from_row)
-        .optional()?)
+        .optional()
 }
 
 /// The text parts of a message's content (`{type: "text", text}`, where `text` is a string or

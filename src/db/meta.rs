@@ -1,6 +1,7 @@
 //! The `meta` table: facts about this installation.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::db::sql::{Connection, OptionalExtension};
+use rusqlite::params;
 
 use super::{DbError, new_object_id, now};
 
@@ -8,8 +9,9 @@ use super::{DbError, new_object_id, now};
 pub(super) fn ensure(conn: &Connection) -> Result<(), DbError> {
     let ts = now();
     conn.execute(
-        "INSERT OR IGNORE INTO meta (key, value, updated_at) VALUES ('instance_id', ?1, ?2),
-                                                                   ('created_at', ?2, ?2)",
+        "INSERT INTO meta (key, value, updated_at) VALUES ('instance_id', ?1, ?2),
+                                                         ('created_at', ?2, ?2)
+         ON CONFLICT (key) DO NOTHING",
         params![new_object_id(), ts],
     )?;
     Ok(())

@@ -54,6 +54,7 @@ pub mod memories;
 pub mod messages;
 mod meta;
 mod migrate;
+mod migrate_pg;
 pub mod plugin_auth;
 mod pool;
 pub mod presets;
@@ -65,6 +66,7 @@ pub mod roles;
 pub mod search;
 pub mod sessions;
 pub mod shares;
+pub mod sql;
 pub mod tags;
 pub mod tokens;
 pub mod tool_calls;
@@ -107,8 +109,19 @@ pub enum DbError {
     Closed,
     #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
+    #[error(transparent)]
+    Postgres(#[from] postgres::Error),
+    /// A value read from the database is not what the store expected.
+    #[error("{0}")]
+    Column(String),
     #[error("{0}")]
     Io(String),
+}
+
+impl From<rusqlite::types::FromSqlError> for DbError {
+    fn from(e: rusqlite::types::FromSqlError) -> Self {
+        Self::Column(e.to_string())
+    }
 }
 
 /// Times a connection found the database locked by another and waited (each wait counted once,

@@ -2,7 +2,8 @@
 //! `pluginauths`), encrypted by the caller; and the person's list of installed tools
 //! (`users.plugins`). Every query is scoped to the person.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::db::sql::{Connection, OptionalExtension};
+use rusqlite::params;
 use serde_json::Value;
 
 use super::{DbError, now};
@@ -28,13 +29,12 @@ pub fn set(
 
 /// The person's encrypted value of `field`, whichever tool stored it (the newest).
 pub fn get(conn: &Connection, user_id: &str, field: &str) -> Result<Option<String>, DbError> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT value FROM plugin_auth WHERE user_id = ?1 AND auth_field = ?2
+    conn.prepare_cached(
+        "SELECT value FROM plugin_auth WHERE user_id = ?1 AND auth_field = ?2
              ORDER BY updated_at DESC, plugin_key LIMIT 1",
-        )?
-        .query_row(params![user_id, field], |r| r.get(0))
-        .optional()?)
+    )?
+    .query_row(params![user_id, field], |r| r.get(0))
+    .optional()
 }
 
 /// The person's encrypted values stored for the tool `plugin_key` (an MCP server's
@@ -49,24 +49,24 @@ pub fn of_plugin(
          ORDER BY auth_field",
     )?;
     let rows = stmt.query_map(params![user_id, plugin_key], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect::<Result<_, _>>()
 }
 
 /// Forgets every value the person stored for the tool `plugin_key`; how many went.
 pub fn delete_plugin(conn: &Connection, user_id: &str, plugin_key: &str) -> Result<usize, DbError> {
-    Ok(conn.execute(
+    conn.execute(
         "DELETE FROM plugin_auth WHERE user_id = ?1 AND plugin_key = ?2",
         params![user_id, plugin_key],
-    )?)
+    )
 }
 
 /// Forgets the person's values of `field` (for every tool, as LibreChat deletes them); how
 /// many went.
 pub fn delete(conn: &Connection, user_id: &str, field: &str) -> Result<usize, DbError> {
-    Ok(conn.execute(
+    conn.execute(
         "DELETE FROM plugin_auth WHERE user_id = ?1 AND auth_field = ?2",
         params![user_id, field],
-    )?)
+    )
 }
 
 /// Adds `plugin_key` to the person's installed tools (`users.plugins`), once, unless they

@@ -3,9 +3,10 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::OpenFlags;
 use tokio::sync::Semaphore;
 
+use super::sql::{Connection, pg};
 use super::{DbError, configure, migrate};
 
 /// How many read-only connections may be busy at once.
@@ -18,7 +19,10 @@ pub struct Db {
 }
 
 struct Inner {
+    /// The SQLite file; for PostgreSQL, the URL without its password.
     path: PathBuf,
+    /// Set when the data lives in PostgreSQL: where to open more connections.
+    postgres: Option<String>,
     writer: Arc<tokio::sync::Mutex<Option<Connection>>>,
     readers: Mutex<Vec<Connection>>,
     reader_permits: Semaphore,
@@ -40,7 +44,7 @@ impl Db {
             path: path.to_path_buf(),
             source,
         };
-        let mut writer = Connection::open(path).map_err(open_err)?;
+        let mut writer = rusqlite::Connection::open(path).map_err(open_err)?;
         private_file(path);
         super::set_busy_handler(&writer).map_err(open_err)?;
         let mode: String = writer
@@ -56,10 +60,12 @@ impl Db {
             .map_err(open_err)?;
         let applied = migrate(&mut writer, path)?;
         configure(&writer).map_err(open_err)?;
+        let writer = Connection::sqlite(writer);
         super::meta::ensure(&writer)?;
         let db = Self {
             inner: Arc::new(Inner {
                 path: path.to_path_buf(),
+                postgres: None,
                 writer: Arc::new(tokio::sync::Mutex::new(Some(writer))),
                 readers: Mutex::new(Vec::new()),
                 reader_permits: Semaphore::new(READERS),
@@ -69,8 +75,33 @@ impl Db {
         Ok((db, applied))
     }
 
+    /// Connects to the PostgreSQL database at `url` and brings its schema up to date (one
+    /// replica at a time: the others wait for the lock). Blocking, as [`Db::open`].
+    pub fn open_postgres(url: &str) -> Result<(Self, usize), DbError> {
+        let mut writer = Connection::postgres(pg::Client::connect(url)?);
+        let applied = super::migrate_pg::migrate(&mut writer)?;
+        super::meta::ensure(&writer)?;
+        let db = Self {
+            inner: Arc::new(Inner {
+                path: PathBuf::from(pg::redacted(url)),
+                postgres: Some(url.to_owned()),
+                writer: Arc::new(tokio::sync::Mutex::new(Some(writer))),
+                readers: Mutex::new(Vec::new()),
+                reader_permits: Semaphore::new(READERS),
+                changed: tokio::sync::Notify::new(),
+            }),
+        };
+        Ok((db, applied))
+    }
+
+    /// The SQLite file, or the PostgreSQL URL without its password.
     pub fn path(&self) -> &Path {
         &self.inner.path
+    }
+
+    /// Whether the data lives in PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        self.inner.postgres.is_some()
     }
 
     /// Runs `f` on a read-only connection, off the async threads.
@@ -87,10 +118,12 @@ impl Db {
             .map_err(|_| DbError::Closed)?;
         let pooled = self.inner.readers.lock().expect("reader list").pop();
         let path = self.inner.path.clone();
+        let postgres = self.inner.postgres.clone();
         let (conn, result) = tokio::task::spawn_blocking(move || {
-            let conn = match pooled {
-                Some(c) => c,
-                None => open_reader(&path)?,
+            let conn = match (pooled, postgres) {
+                (Some(c), _) if !c.is_broken() => c,
+                (_, Some(url)) => open_pg_reader(&url)?,
+                (_, None) => open_reader(&path)?,
             };
             let result = f(&conn);
             Ok::<_, DbError>((conn, result))
@@ -111,9 +144,18 @@ impl Db {
         F: FnOnce(&mut Connection) -> Result<T, DbError> + Send + 'static,
     {
         let mut guard = self.inner.writer.clone().lock_owned().await;
-        let result = tokio::task::spawn_blocking(move || match guard.as_mut() {
-            Some(conn) => f(conn),
-            None => Err(DbError::Closed),
+        let postgres = self.inner.postgres.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            // A PostgreSQL session that ended (the server restarted) is opened again.
+            if let (Some(url), Some(conn)) = (postgres, guard.as_mut())
+                && conn.is_broken()
+            {
+                *conn = Connection::postgres(pg::Client::connect(&url)?);
+            }
+            match guard.as_mut() {
+                Some(conn) => f(conn),
+                None => Err(DbError::Closed),
+            }
         })
         .await
         .map_err(|e| DbError::Io(format!("database task failed: {e}")))?;
@@ -137,7 +179,7 @@ impl Db {
             std::mem::take(&mut *self.inner.readers.lock().expect("reader list"));
         tokio::task::spawn_blocking(move || {
             drop(readers);
-            if let Some(conn) = guard.take() {
+            if let Some(conn) = guard.take().and_then(Connection::into_sqlite) {
                 conn.execute_batch("PRAGMA optimize; PRAGMA wal_checkpoint(TRUNCATE);")?;
                 conn.close().map_err(|(_, e)| DbError::Sqlite(e))?;
             }
@@ -159,8 +201,15 @@ fn private_file(path: &Path) {
     }
 }
 
+/// A PostgreSQL session that refuses writes, as SQLite's read-only connections do.
+fn open_pg_reader(url: &str) -> Result<Connection, DbError> {
+    let conn = Connection::postgres(pg::Client::connect(url)?);
+    conn.execute_batch("SET default_transaction_read_only = on")?;
+    Ok(conn)
+}
+
 fn open_reader(path: &Path) -> Result<Connection, DbError> {
-    let conn = Connection::open_with_flags(
+    let conn = rusqlite::Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_ONLY
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
@@ -171,7 +220,7 @@ fn open_reader(path: &Path) -> Result<Connection, DbError> {
         source,
     })?;
     configure(&conn)?;
-    Ok(conn)
+    Ok(Connection::sqlite(conn))
 }
 
 #[cfg(test)]
@@ -192,11 +241,11 @@ mod tests {
         .await
         .unwrap();
         let v: String = db
-            .read(|c| Ok(c.query_row("SELECT value FROM meta WHERE key = 'k'", [], |r| r.get(0))?))
+            .read(|c| c.query_row("SELECT value FROM meta WHERE key = 'k'", [], |r| r.get(0)))
             .await
             .unwrap();
         assert_eq!(v, "v");
-        let refused = db.read(|c| Ok(c.execute("DELETE FROM meta", [])?)).await;
+        let refused = db.read(|c| c.execute("DELETE FROM meta", [])).await;
         assert!(refused.is_err(), "a reader wrote");
         db.close().await.unwrap();
         assert!(matches!(db.write(|_| Ok(())).await, Err(DbError::Closed)));
@@ -212,7 +261,7 @@ mod tests {
             assert!(r.is_err());
         }
         let n: i64 = db
-            .read(|c| Ok(c.query_row("SELECT count(*) FROM meta", [], |r| r.get(0))?))
+            .read(|c| c.query_row("SELECT count(*) FROM meta", [], |r| r.get(0)))
             .await
             .unwrap();
         assert!(n >= 1);

@@ -1,6 +1,7 @@
 //! The `presets` table, scoped to the owner.
 
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use crate::db::sql::{Connection, OptionalExtension, Row};
+use rusqlite::params;
 use serde_json::{Map, Value};
 
 use super::{DbError, now};
@@ -20,7 +21,7 @@ pub struct Preset {
 const COLUMNS: &str =
     "preset_id, user_id, title, default_preset, position, settings, created_at, updated_at";
 
-fn from_row(r: &Row<'_>) -> rusqlite::Result<Preset> {
+fn from_row(r: &Row<'_>) -> crate::db::sql::Result<Preset> {
     let settings: String = r.get(5)?;
     Ok(Preset {
         preset_id: r.get(0)?,
@@ -42,14 +43,13 @@ pub fn list(conn: &Connection, user_id: &str) -> Result<Vec<Preset>, DbError> {
     );
     let mut stmt = conn.prepare(&sql)?;
     let rows = stmt.query_map([user_id], from_row)?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    rows.collect::<Result<Vec<_>, _>>()
 }
 
 pub fn get(conn: &Connection, user_id: &str, preset_id: &str) -> Result<Option<Preset>, DbError> {
     let sql = format!("SELECT {COLUMNS} FROM presets WHERE preset_id = ?1 AND user_id = ?2");
-    Ok(conn
-        .query_row(&sql, params![preset_id, user_id], from_row)
-        .optional()?)
+    conn.query_row(&sql, params![preset_id, user_id], from_row)
+        .optional()
 }
 
 /// Creates or replaces a preset; making it the default takes that from the user's others.

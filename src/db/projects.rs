@@ -2,7 +2,8 @@
 //! holds. Every statement filters on the owner, so another user's project is simply not found.
 //! The statistics columns are kept by the triggers of `migrations/0015_projects.sql`.
 
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use crate::db::sql::{Connection, OptionalExtension, Row};
+use rusqlite::params;
 
 use super::conversations::{self, Conversation};
 use super::{DbError, new_object_id, now};
@@ -25,7 +26,7 @@ pub struct Project {
 const COLUMNS: &str = "id, user_id, name, description, conversation_count, last_conversation_at, \
     last_conversation_id, created_at, updated_at";
 
-fn from_row(r: &Row<'_>) -> rusqlite::Result<Project> {
+fn from_row(r: &Row<'_>) -> crate::db::sql::Result<Project> {
     Ok(Project {
         id: r.get(0)?,
         user_id: r.get(1)?,
@@ -58,10 +59,9 @@ pub fn create(
 /// The user's project with this id, if it is theirs.
 pub fn get(conn: &Connection, user_id: &str, id: &str) -> Result<Option<Project>, DbError> {
     let sql = format!("SELECT {COLUMNS} FROM chat_projects WHERE id = ?1 AND user_id = ?2");
-    Ok(conn
-        .prepare_cached(&sql)?
+    conn.prepare_cached(&sql)?
         .query_row(params![id, user_id], from_row)
-        .optional()?)
+        .optional()
 }
 
 /// Renames and/or describes the user's project; `Ok(None)` when it is not theirs.
@@ -112,12 +112,6 @@ pub enum AssignError {
     ProjectNotFound,
     #[error(transparent)]
     Db(#[from] DbError),
-}
-
-impl From<rusqlite::Error> for AssignError {
-    fn from(e: rusqlite::Error) -> Self {
-        Self::Db(e.into())
-    }
 }
 
 /// Moves the user's conversation into the user's project (`None`: out of any). Returns the

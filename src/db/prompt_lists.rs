@@ -1,7 +1,8 @@
 //! Lists of prompt groups, always filtered in SQL by what the viewer can see (the access
 //! entries joined through [`acl::grants_cte`]), never after loading.
 
-use rusqlite::{Connection, ToSql};
+use crate::db::sql::Connection;
+use rusqlite::ToSql;
 
 use super::DbError;
 use super::acl::{self, ResourceType, Viewer};
@@ -96,7 +97,7 @@ pub fn list(
     ]);
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(&args[..], group_from_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect::<Result<_, _>>()
 }
 
 /// One group of each of `limit` categories (after skipping `skip`), the categories in a random
@@ -124,5 +125,5 @@ pub fn random(
     args.extend([(":skip", &skip as &dyn ToSql), (":limit", &limit)]);
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(&args[..], group_from_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect::<Result<_, _>>()
 }

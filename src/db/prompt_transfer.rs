@@ -1,7 +1,8 @@
 //! Moving a prompts library between servers (`librechat prompts export|import`): whole groups
 //! with their versions, read and written in one transaction each way.
 
-use rusqlite::{Connection, params};
+use crate::db::sql::Connection;
+use rusqlite::params;
 
 use super::acl::{self, ResourceType, Viewer};
 use super::prompts::{GROUP_COLUMNS, Prompt, PromptGroup, group_from_row};

@@ -6,7 +6,8 @@
 //! statement or transaction as the work: a group the viewer cannot see is not found, one they
 //! see but may not change is forbidden. Lists are in [`super::prompt_lists`].
 
-use rusqlite::{Connection, OptionalExtension, Row, named_params, params};
+use crate::db::sql::{Connection, OptionalExtension, Row};
+use rusqlite::{named_params, params};
 
 use super::acl::{self, ResourceType, Viewer};
 use super::{DbError, new_object_id, now};
@@ -68,7 +69,7 @@ pub(super) const GROUP_COLUMNS: &str = concat!(
 /// (a lookup per row cost 2 ms of a 568-group list).
 pub(super) const LISTED_COLUMNS: &str = concat!(base_columns!(), ", g.is_public");
 
-pub(super) fn group_from_row(r: &Row<'_>) -> rusqlite::Result<PromptGroup> {
+pub(super) fn group_from_row(r: &Row<'_>) -> crate::db::sql::Result<PromptGroup> {
     Ok(PromptGroup {
         id: r.get(0)?,
         name: r.get(1)?,
@@ -101,7 +102,7 @@ pub struct Prompt {
 
 const PROMPT_COLUMNS: &str = "id, group_id, author, prompt, type, created_at, updated_at";
 
-fn prompt_from_row(r: &Row<'_>) -> rusqlite::Result<Prompt> {
+fn prompt_from_row(r: &Row<'_>) -> crate::db::sql::Result<Prompt> {
     Ok(Prompt {
         id: r.get(0)?,
         group_id: r.get(1)?,
@@ -184,9 +185,7 @@ pub fn get_group(
         "SELECT {GROUP_COLUMNS} FROM prompt_groups g LEFT JOIN prompts p ON p.id = g.production_id
          WHERE g.id = ?1"
     );
-    Ok(conn
-        .query_row(&sql, [group_id], group_from_row)
-        .optional()?)
+    conn.query_row(&sql, [group_id], group_from_row).optional()
 }
 
 /// Creates a group with its first version (production), and makes the author its owner
@@ -246,9 +245,8 @@ pub fn create(
 
 fn get_version(conn: &Connection, prompt_id: &str) -> Result<Option<Prompt>, DbError> {
     let sql = format!("SELECT {PROMPT_COLUMNS} FROM prompts WHERE id = ?1");
-    Ok(conn
-        .query_row(&sql, [prompt_id], prompt_from_row)
-        .optional()?)
+    conn.query_row(&sql, [prompt_id], prompt_from_row)
+        .optional()
 }
 
 /// Adds a version to a group (needs EDIT); the production version stays as it is.
@@ -316,13 +314,12 @@ pub fn update_group(
 
 /// The group a version belongs to.
 fn group_of(conn: &Connection, prompt_id: &str) -> Result<Option<String>, DbError> {
-    Ok(conn
-        .query_row(
-            "SELECT group_id FROM prompts WHERE id = ?1",
-            [prompt_id],
-            |r| r.get(0),
-        )
-        .optional()?)
+    conn.query_row(
+        "SELECT group_id FROM prompts WHERE id = ?1",
+        [prompt_id],
+        |r| r.get(0),
+    )
+    .optional()
 }
 
 /// A version, if the viewer can see its group.
@@ -364,7 +361,7 @@ pub fn authored(conn: &Connection, user_id: &str) -> Result<Vec<Prompt>, DbError
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map([user_id], prompt_from_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect::<Result<_, _>>()
 }
 
 /// Makes a version its group's production one (needs EDIT on the group).

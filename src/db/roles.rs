@@ -1,6 +1,7 @@
 //! The `roles` table: each role's permissions as JSON `{TYPE: {PERMISSION: bool}}`.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::db::sql::{Connection, OptionalExtension};
+use rusqlite::params;
 use serde_json::Value;
 
 use super::{DbError, now};
@@ -35,5 +36,5 @@ pub fn all(conn: &Connection) -> Result<Vec<(String, Value)>, DbError> {
             serde_json::from_str(&text).unwrap_or(Value::Null),
         ))
     })?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    rows.collect::<Result<Vec<_>, _>>()
 }

@@ -2,7 +2,8 @@
 //! the current text of the items it names (messages, conversation titles, documents uploaded
 //! for file search), and everything at once for a rebuild.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::db::sql::{Connection, OptionalExtension};
+use rusqlite::params;
 use serde_json::Value;
 
 use super::DbError;
@@ -52,7 +53,7 @@ pub fn changes(conn: &Connection, after: i64, limit: usize) -> Result<Vec<Change
             item_id: r.get(2)?,
         })
     })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect::<Result<_, _>>()
 }
 
 /// The number of the newest change ever recorded (0 when none is), even if it was forgotten
@@ -106,7 +107,7 @@ pub fn forgotten(conn: &Connection) -> Result<i64, DbError> {
 
 /// How many changes wait to be indexed.
 pub fn pending(conn: &Connection) -> Result<i64, DbError> {
-    Ok(conn.query_row("SELECT COUNT(*) FROM search_outbox", [], |r| r.get(0))?)
+    conn.query_row("SELECT COUNT(*) FROM search_outbox", [], |r| r.get(0))
 }
 
 /// The text search sees in a message: its `text` and the text parts of its content.
@@ -133,7 +134,7 @@ const MESSAGE_DOC: &str = "SELECT m.message_id, m.conversation_id, m.user_id, m.
      FROM messages m JOIN conversations c ON c.conversation_id = m.conversation_id
      WHERE c.is_temporary = 0";
 
-fn message_doc(r: &rusqlite::Row<'_>) -> rusqlite::Result<Doc> {
+fn message_doc(r: &crate::db::sql::Row<'_>) -> crate::db::sql::Result<Doc> {
     let text: String = r.get(3)?;
     let content: Option<String> = r.get(4)?;
     Ok(Doc {
@@ -147,7 +148,7 @@ fn message_doc(r: &rusqlite::Row<'_>) -> rusqlite::Result<Doc> {
 /// A message as search should see it; `None` when it is gone or in a temporary chat.
 pub fn message(conn: &Connection, message_id: &str) -> Result<Option<Doc>, DbError> {
     let mut stmt = conn.prepare_cached(&format!("{MESSAGE_DOC} AND m.message_id = ?1"))?;
-    Ok(stmt.query_row([message_id], message_doc).optional()?)
+    stmt.query_row([message_id], message_doc).optional()
 }
 
 /// Every searchable message of a conversation.
@@ -157,13 +158,13 @@ pub fn conversation_messages(
 ) -> Result<Vec<Doc>, DbError> {
     let mut stmt = conn.prepare_cached(&format!("{MESSAGE_DOC} AND m.conversation_id = ?1"))?;
     let rows = stmt.query_map([conversation_id], message_doc)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect::<Result<_, _>>()
 }
 
 const TITLE_DOC: &str =
     "SELECT conversation_id, user_id, title FROM conversations WHERE is_temporary = 0";
 
-fn title_doc(r: &rusqlite::Row<'_>) -> rusqlite::Result<Doc> {
+fn title_doc(r: &crate::db::sql::Row<'_>) -> crate::db::sql::Result<Doc> {
     let id: String = r.get(0)?;
     Ok(Doc {
         conversation_id: id.clone(),
@@ -176,7 +177,7 @@ fn title_doc(r: &rusqlite::Row<'_>) -> rusqlite::Result<Doc> {
 /// A conversation's title as search should see it.
 pub fn title(conn: &Connection, conversation_id: &str) -> Result<Option<Doc>, DbError> {
     let mut stmt = conn.prepare_cached(&format!("{TITLE_DOC} AND conversation_id = ?1"))?;
-    Ok(stmt.query_row([conversation_id], title_doc).optional()?)
+    stmt.query_row([conversation_id], title_doc).optional()
 }
 
 /// How many messages, titles and searched files a rebuild will index.
@@ -203,12 +204,12 @@ pub fn for_each(
         let mut stmt = conn.prepare(TITLE_DOC)?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
-            title(title_doc(r)?)?;
+            title(title_doc(&r)?)?;
         }
         let mut stmt = conn.prepare(MESSAGE_DOC)?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
-            message(message_doc(r)?)?;
+            message(message_doc(&r)?)?;
         }
         for_each_file(conn, file)
     })();
@@ -228,7 +229,7 @@ pub struct FileDoc {
 const FILE_DOC: &str = "SELECT file_id, user_id, text FROM files
      WHERE embedded = 1 AND text IS NOT NULL";
 
-fn file_doc(r: &rusqlite::Row<'_>) -> rusqlite::Result<FileDoc> {
+fn file_doc(r: &crate::db::sql::Row<'_>) -> crate::db::sql::Result<FileDoc> {
     Ok(FileDoc {
         file_id: r.get(0)?,
         user_id: r.get(1)?,
@@ -239,7 +240,7 @@ fn file_doc(r: &rusqlite::Row<'_>) -> rusqlite::Result<FileDoc> {
 /// A file as file search should see it; `None` when it is gone or not searched.
 pub fn file(conn: &Connection, file_id: &str) -> Result<Option<FileDoc>, DbError> {
     let mut stmt = conn.prepare_cached(&format!("{FILE_DOC} AND file_id = ?1"))?;
-    Ok(stmt.query_row([file_id], file_doc).optional()?)
+    stmt.query_row([file_id], file_doc).optional()
 }
 
 /// Calls `each` for every file uploaded for file search, one in memory at a time (inside the
@@ -251,7 +252,7 @@ fn for_each_file(
     let mut stmt = conn.prepare(FILE_DOC)?;
     let mut rows = stmt.query([])?;
     while let Some(r) = rows.next()? {
-        each(file_doc(r)?)?;
+        each(file_doc(&r)?)?;
     }
     Ok(())
 }

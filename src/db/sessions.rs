@@ -1,6 +1,7 @@
 //! The `sessions` table: one row per signed-in device, holding only a hash of its refresh token.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::db::sql::{Connection, OptionalExtension};
+use rusqlite::params;
 
 use super::{DbError, now};
 
@@ -29,21 +30,20 @@ pub fn create(
 
 /// The session, if it exists and has not expired.
 pub fn find_live(conn: &Connection, id: &str) -> Result<Option<Session>, DbError> {
-    Ok(conn
-        .query_row(
-            "SELECT id, user_id, refresh_token_hash, expires_at FROM sessions
+    conn.query_row(
+        "SELECT id, user_id, refresh_token_hash, expires_at FROM sessions
              WHERE id = ?1 AND expires_at > ?2",
-            params![id, now()],
-            |r| {
-                Ok(Session {
-                    id: r.get(0)?,
-                    user_id: r.get(1)?,
-                    refresh_token_hash: r.get(2)?,
-                    expires_at: r.get(3)?,
-                })
-            },
-        )
-        .optional()?)
+        params![id, now()],
+        |r| {
+            Ok(Session {
+                id: r.get(0)?,
+                user_id: r.get(1)?,
+                refresh_token_hash: r.get(2)?,
+                expires_at: r.get(3)?,
+            })
+        },
+    )
+    .optional()
 }
 
 /// Replaces the token hash only if it is still `old_hash`: of two refreshes racing with the same
@@ -64,13 +64,12 @@ pub fn rotate(
 /// When the user signed in to start this session (refreshing keeps it), if it is theirs and
 /// live: what "recently signed in" is measured from.
 pub fn signed_in_at(conn: &Connection, id: &str, user_id: &str) -> Result<Option<String>, DbError> {
-    Ok(conn
-        .query_row(
-            "SELECT created_at FROM sessions WHERE id = ?1 AND user_id = ?2 AND expires_at > ?3",
-            params![id, user_id, now()],
-            |r| r.get(0),
-        )
-        .optional()?)
+    conn.query_row(
+        "SELECT created_at FROM sessions WHERE id = ?1 AND user_id = ?2 AND expires_at > ?3",
+        params![id, user_id, now()],
+        |r| r.get(0),
+    )
+    .optional()
 }
 
 /// Ends one of the user's sessions (with every access token issued in it).
@@ -84,10 +83,10 @@ pub fn delete_owned(conn: &Connection, id: &str, user_id: &str) -> Result<bool, 
 
 /// Ends every session of the user but `keep` (the one asking); returns how many ended.
 pub fn delete_others(conn: &Connection, user_id: &str, keep: &str) -> Result<usize, DbError> {
-    Ok(conn.execute(
+    conn.execute(
         "DELETE FROM sessions WHERE user_id = ?1 AND id != ?2",
         params![user_id, keep],
-    )?)
+    )
 }
 
 pub fn delete(conn: &Connection, id: &str) -> Result<(), DbError> {
@@ -97,10 +96,10 @@ pub fn delete(conn: &Connection, id: &str) -> Result<(), DbError> {
 
 /// Signs the user out everywhere.
 pub fn delete_for_user(conn: &Connection, user_id: &str) -> Result<usize, DbError> {
-    Ok(conn.execute("DELETE FROM sessions WHERE user_id = ?1", [user_id])?)
+    conn.execute("DELETE FROM sessions WHERE user_id = ?1", [user_id])
 }
 
 /// Removes expired sessions; returns how many.
 pub fn prune(conn: &Connection) -> Result<usize, DbError> {
-    Ok(conn.execute("DELETE FROM sessions WHERE expires_at <= ?1", [now()])?)
+    conn.execute("DELETE FROM sessions WHERE expires_at <= ?1", [now()])
 }

@@ -1,6 +1,7 @@
 //! The `shared_links` table, scoped to the owner except for the public read by share id.
 
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use crate::db::sql::{Connection, OptionalExtension, Row};
+use rusqlite::params;
 use serde_json::Value;
 
 use super::{DbError, now};
@@ -20,7 +21,7 @@ pub struct SharedLink {
 
 const COLUMNS: &str = "share_id, user_id, conversation_id, title, target_message_id, snapshot, created_at, updated_at";
 
-fn from_row(r: &Row<'_>) -> rusqlite::Result<SharedLink> {
+fn from_row(r: &Row<'_>) -> crate::db::sql::Result<SharedLink> {
     let snapshot: String = r.get(5)?;
     Ok(SharedLink {
         share_id: r.get(0)?,
@@ -56,16 +57,15 @@ pub fn create(conn: &Connection, link: &SharedLink) -> Result<bool, DbError> {
 /// Anyone's link by its share id (for the shared page).
 pub fn by_share_id(conn: &Connection, share_id: &str) -> Result<Option<SharedLink>, DbError> {
     let sql = format!("SELECT {COLUMNS} FROM shared_links WHERE share_id = ?1");
-    Ok(conn.query_row(&sql, [share_id], from_row).optional()?)
+    conn.query_row(&sql, [share_id], from_row).optional()
 }
 
 /// When a link last changed (its `updated_at`) and whose it is, if it exists: cheap (no
 /// snapshot), for serving its page from a cache.
 pub fn version(conn: &Connection, share_id: &str) -> Result<Option<(String, String)>, DbError> {
-    Ok(conn
-        .prepare_cached("SELECT updated_at, user_id FROM shared_links WHERE share_id = ?1")?
+    conn.prepare_cached("SELECT updated_at, user_id FROM shared_links WHERE share_id = ?1")?
         .query_row([share_id], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?)
+        .optional()
 }
 
 pub fn for_conversation(
@@ -75,9 +75,8 @@ pub fn for_conversation(
 ) -> Result<Option<SharedLink>, DbError> {
     let sql =
         format!("SELECT {COLUMNS} FROM shared_links WHERE conversation_id = ?1 AND user_id = ?2");
-    Ok(conn
-        .query_row(&sql, params![conversation_id, user_id], from_row)
-        .optional()?)
+    conn.query_row(&sql, params![conversation_id, user_id], from_row)
+        .optional()
 }
 
 /// The user's links, newest first, after the link created at `before` (a cursor).
@@ -93,7 +92,7 @@ pub fn list(
     );
     let mut stmt = conn.prepare(&sql)?;
     let rows = stmt.query_map(params![user_id, before, limit as i64], from_row)?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    rows.collect::<Result<Vec<_>, _>>()
 }
 
 /// Gives the user's link a new share id (the old address stops working) and a fresh snapshot.

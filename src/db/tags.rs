@@ -1,7 +1,8 @@
 //! Bookmarks: the `tags` table and which conversations carry them. Counts are counted, never
 //! stored, so they cannot drift.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::db::sql::{Connection, OptionalExtension};
+use rusqlite::params;
 
 use super::{DbError, new_object_id, now};
 
@@ -25,7 +26,7 @@ const SELECT: &str = "SELECT t.tag, t.description, t.position, t.created_at, t.u
         t.id, t.user_id
     FROM tags t";
 
-fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Tag> {
+fn from_row(r: &crate::db::sql::Row<'_>) -> crate::db::sql::Result<Tag> {
     Ok(Tag {
         tag: r.get(0)?,
         description: r.get(1)?,
@@ -43,17 +44,16 @@ pub fn list(conn: &Connection, user_id: &str) -> Result<Vec<Tag>, DbError> {
         "{SELECT} WHERE t.user_id = ?1 ORDER BY t.position, t.tag"
     ))?;
     let rows = stmt.query_map([user_id], from_row)?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    rows.collect::<Result<Vec<_>, _>>()
 }
 
 pub fn get(conn: &Connection, user_id: &str, tag: &str) -> Result<Option<Tag>, DbError> {
-    Ok(conn
-        .query_row(
-            &format!("{SELECT} WHERE t.user_id = ?1 AND t.tag = ?2"),
-            params![user_id, tag],
-            from_row,
-        )
-        .optional()?)
+    conn.query_row(
+        &format!("{SELECT} WHERE t.user_id = ?1 AND t.tag = ?2"),
+        params![user_id, tag],
+        from_row,
+    )
+    .optional()
 }
 
 /// Creates a bookmark at the end of the list; `Ok(false)` when the user already has it.

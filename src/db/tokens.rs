@@ -1,7 +1,8 @@
 //! The `tokens` table: single-use tokens (email verification, password reset, invites), kept as
 //! SHA-256 hashes with an expiry.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::db::sql::{Connection, OptionalExtension};
+use rusqlite::params;
 
 use super::{DbError, new_object_id, now};
 
@@ -47,7 +48,7 @@ pub fn consume(
     hash: &str,
     owner: &str,
 ) -> Result<Option<String>, DbError> {
-    Ok(conn
+    conn
         .query_row(
             "DELETE FROM tokens
              WHERE kind = ?1 AND token_hash = ?2 AND expires_at > ?3 AND (user_id = ?4 OR email = ?4)
@@ -55,7 +56,7 @@ pub fn consume(
             params![kind, hash, now(), owner],
             |r| r.get(0),
         )
-        .optional()?)
+        .optional()
 }
 
 /// Whether a live token of `kind` with this hash belongs to `owner`, without using it up: a
@@ -73,5 +74,5 @@ pub fn is_live(conn: &Connection, kind: &str, hash: &str, owner: &str) -> Result
 }
 
 pub fn prune(conn: &Connection) -> Result<usize, DbError> {
-    Ok(conn.execute("DELETE FROM tokens WHERE expires_at <= ?1", [now()])?)
+    conn.execute("DELETE FROM tokens WHERE expires_at <= ?1", [now()])
 }

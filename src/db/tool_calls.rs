@@ -1,7 +1,8 @@
 //! Tool calls (LibreChat's `toolCall`): what each call of an answer returned. Every query is
 //! scoped to the owner; a call goes with the answer that holds it (a foreign key).
 
-use rusqlite::{Connection, params};
+use crate::db::sql::Connection;
+use rusqlite::params;
 use serde_json::Value;
 
 use super::{DbError, new_object_id, now};
@@ -37,7 +38,7 @@ pub struct NewToolCall<'a> {
 const COLUMNS: &str = "id, user_id, conversation_id, message_id, tool_id, call_id, result, \
                        part_index, created_at, updated_at";
 
-fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ToolCallRow> {
+fn from_row(r: &crate::db::sql::Row<'_>) -> crate::db::sql::Result<ToolCallRow> {
     let result: Option<String> = r.get(6)?;
     Ok(ToolCallRow {
         id: r.get(0)?,
@@ -91,7 +92,7 @@ pub fn list_by_conversation(
          ORDER BY created_at, id"
     ))?;
     let rows = stmt.query_map([user_id, conversation_id], from_row)?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    rows.collect::<Result<Vec<_>, _>>()
 }
 
 #[cfg(test)]
@@ -102,7 +103,11 @@ mod tests {
 
     fn setup() -> Connection {
         let mut conn = Connection::open_in_memory().unwrap();
-        crate::db::migrate(&mut conn, std::path::Path::new(":memory:")).unwrap();
+        crate::db::migrate(
+            conn.as_sqlite_mut().unwrap(),
+            std::path::Path::new(":memory:"),
+        )
+        .unwrap();
         conn.execute_batch("PRAGMA foreign_keys = ON").unwrap();
         for u in ["alice", "bob"] {
             conn.execute(

@@ -1,7 +1,8 @@
 //! The `tool_favorites` table: the tools each person starred in LibreChat's Tool Library.
 //! Every query is scoped to the person.
 
-use rusqlite::{Connection, params};
+use crate::db::sql::Connection;
+use rusqlite::params;
 
 use super::{DbError, now};
 
@@ -36,7 +37,7 @@ pub fn list(conn: &Connection, user_id: &str) -> Result<Vec<ToolFavorite>, DbErr
             item_id: r.get(1)?,
         })
     })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect::<Result<_, _>>()
 }
 
 /// Stars a tool for the person, once, unless they have `max` already. Run on the one writer

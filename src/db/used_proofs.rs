@@ -1,7 +1,8 @@
 //! `used_sign_in_proofs`: the IDs of sign-in proofs already accepted (SAML responses and
 //! assertions), so that none is accepted twice while it could still be valid.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::db::sql::{Connection, OptionalExtension};
+use rusqlite::params;
 
 use super::DbError;
 
@@ -45,7 +46,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.db");
         let mut conn = Connection::open(&path).unwrap();
-        crate::db::migrate::migrate(&mut conn, &path).unwrap();
+        crate::db::migrate::migrate(conn.as_sqlite_mut().unwrap(), &path).unwrap();
         let keys = vec![
             ("saml:response_id:_r".to_owned(), 1_000),
             ("saml:assertion_id:_a".to_owned(), 1_000),

@@ -1,6 +1,7 @@
 //! The `user_keys` table: each person's own API keys, encrypted by the caller.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::db::sql::{Connection, OptionalExtension};
+use rusqlite::params;
 
 use super::{DbError, now};
 
@@ -11,18 +12,17 @@ pub struct StoredKey {
 }
 
 pub fn get(conn: &Connection, user_id: &str, name: &str) -> Result<Option<StoredKey>, DbError> {
-    Ok(conn
-        .query_row(
-            "SELECT value, expires_at FROM user_keys WHERE user_id = ?1 AND name = ?2",
-            params![user_id, name],
-            |r| {
-                Ok(StoredKey {
-                    value: r.get(0)?,
-                    expires_at: r.get(1)?,
-                })
-            },
-        )
-        .optional()?)
+    conn.query_row(
+        "SELECT value, expires_at FROM user_keys WHERE user_id = ?1 AND name = ?2",
+        params![user_id, name],
+        |r| {
+            Ok(StoredKey {
+                value: r.get(0)?,
+                expires_at: r.get(1)?,
+            })
+        },
+    )
+    .optional()
 }
 
 pub fn set(

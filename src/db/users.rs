@@ -1,6 +1,7 @@
 //! The `users` table.
 
-use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
+use crate::db::sql::{Connection, OptionalExtension, Row};
+use rusqlite::{ToSql, params};
 use serde_json::Value;
 
 use super::{DbError, new_object_id, now};
@@ -52,8 +53,8 @@ const COLUMNS: &str = "id, email, name, username, avatar, role, provider, passwo
     personalization, favorites, created_at, updated_at, pending_backup_codes, totp_last_step, \
     terms_accepted_at";
 
-fn from_row(r: &Row<'_>) -> rusqlite::Result<User> {
-    let json = |i: usize| -> rusqlite::Result<Value> {
+fn from_row(r: &Row<'_>) -> crate::db::sql::Result<User> {
+    let json = |i: usize| -> crate::db::sql::Result<Value> {
         let text: String = r.get(i)?;
         Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
     };
@@ -91,10 +92,9 @@ pub fn normalize_email(email: &str) -> String {
 pub fn find_by_id(conn: &Connection, id: &str) -> Result<Option<User>, DbError> {
     // Every authenticated request runs this: the parsed statement is kept per connection.
     let sql = format!("SELECT {COLUMNS} FROM users WHERE id = ?1");
-    Ok(conn
-        .prepare_cached(&sql)?
+    conn.prepare_cached(&sql)?
         .query_row([id], from_row)
-        .optional()?)
+        .optional()
 }
 
 /// The user signed in to session `session_id`: `None` unless the session is theirs and has
@@ -110,17 +110,15 @@ pub fn find_in_session(
         "SELECT {COLUMNS} FROM users WHERE id = ?1 AND EXISTS
            (SELECT 1 FROM sessions WHERE id = ?2 AND user_id = ?1 AND expires_at > ?3)"
     );
-    Ok(conn
-        .prepare_cached(&sql)?
+    conn.prepare_cached(&sql)?
         .query_row(params![id, session_id, now()], from_row)
-        .optional()?)
+        .optional()
 }
 
 pub fn find_by_email(conn: &Connection, email: &str) -> Result<Option<User>, DbError> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE email = ?1");
-    Ok(conn
-        .query_row(&sql, [normalize_email(email)], from_row)
-        .optional()?)
+    conn.query_row(&sql, [normalize_email(email)], from_row)
+        .optional()
 }
 
 /// Creates a user; `Ok(None)` when the email is taken. Run inside the writer so "first user
@@ -267,11 +265,11 @@ pub fn advance_totp_step(conn: &Connection, id: &str, step: u64) -> Result<bool,
 
 /// Sets `termsAccepted = false` for everyone; returns how many users must accept again.
 pub fn reset_terms(conn: &Connection) -> Result<usize, DbError> {
-    Ok(conn.execute(
+    conn.execute(
         "UPDATE users SET terms_accepted = 0, terms_accepted_at = NULL, updated_at = ?1
          WHERE terms_accepted = 1",
         [now()],
-    )?)
+    )
 }
 
 /// `column` is always a literal from this file, never user input.

@@ -69,7 +69,7 @@ async fn delete_in_batches(
     db: &Db,
     storage: &Storage,
     before: &str,
-    delete: fn(&mut rusqlite::Connection, &str, u32) -> Result<Vec<String>, DbError>,
+    delete: fn(&mut crate::db::sql::Connection, &str, u32) -> Result<Vec<String>, DbError>,
 ) -> Result<usize, SweepError> {
     let mut n = 0;
     loop {

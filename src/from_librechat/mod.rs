@@ -133,6 +133,8 @@ impl Learned {
 /// Everything a mapper may use.
 pub struct Ctx<'a> {
     pub conn: &'a Connection,
+    /// The same connection, for the store's functions.
+    pub store: &'a crate::db::sql::Connection,
     pub cipher: Cipher,
     pub keys: Option<&'a LibreChatKeys>,
     pub learned: Learned,
@@ -315,10 +317,12 @@ pub fn run(opts: &Options) -> anyhow::Result<Report> {
     };
     // Opening through the pool applies the migrations; the import then has its own connection.
     drop(crate::db::Db::open(&database)?);
-    let conn = Connection::open(&database)?;
-    crate::db::configure(&conn)?;
+    let store = crate::db::sql::Connection::sqlite(Connection::open(&database)?);
+    let conn = store.as_sqlite().expect("the migration writes SQLite");
+    crate::db::configure(conn)?;
     let mut ctx = Ctx {
-        conn: &conn,
+        conn,
+        store: &store,
         cipher: Cipher::new(&opts.creds_key),
         keys: opts.keys.as_ref(),
         learned: Learned::default(),
@@ -357,9 +361,9 @@ pub fn run(opts: &Options) -> anyhow::Result<Report> {
                     )
                     .with_context(|| format!("cannot write to {}", opts.search_dir.display()))?;
                 }
-                let bulk = BulkMessages::start(&conn)?;
+                let bulk = BulkMessages::start(conn)?;
                 let counts = pass(&mut ctx, c, *mapper, Some(&bulk));
-                bulk.finish(&conn)?;
+                bulk.finish(conn)?;
                 counts?
             } else {
                 pass(&mut ctx, c, *mapper, None)?
@@ -376,7 +380,7 @@ pub fn run(opts: &Options) -> anyhow::Result<Report> {
         report.collections.insert("agentAvatars".into(), counts);
         report.order.push("agentAvatars".into());
     }
-    let owners = crate::db::from_librechat::grant_missing_owners(&conn, |rt| {
+    let owners = crate::db::from_librechat::grant_missing_owners(conn, |rt| {
         let owner = crate::access::roles::owner_of(rt);
         (owner.id, owner.bits)
     })?;

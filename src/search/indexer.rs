@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rusqlite::Connection;
+use crate::db::sql::Connection;
 use tantivy::{IndexWriter, Term};
 
 use super::{Kind, SearchError, SearchIndex, WRITER_MEMORY};

@@ -62,9 +62,9 @@ async fn scrape(State(state): State<AppState>) -> Response {
     let search_pending = state
         .db
         .read(|c| {
-            Ok(c.query_row("SELECT count(*) FROM search_outbox", [], |r| {
+            c.query_row("SELECT count(*) FROM search_outbox", [], |r| {
                 r.get::<_, i64>(0)
-            })?)
+            })
         })
         .await
         .unwrap_or(-1);

@@ -19,7 +19,7 @@ async fn stored_key(server: &TestServer) -> Option<String> {
     server
         .state
         .db
-        .read(|c| Ok(c.query_row("SELECT api_key FROM actions", [], |r| r.get(0))?))
+        .read(|c| c.query_row("SELECT api_key FROM actions", [], |r| r.get(0)))
         .await
         .unwrap()
 }
@@ -331,7 +331,7 @@ async fn a_copy_of_an_agent_gets_copies_of_its_actions_without_their_secrets() {
         .read(|c| {
             let mut stmt = c.prepare("SELECT api_key FROM actions ORDER BY created_at")?;
             let rows = stmt.query_map([], |r| r.get(0))?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            rows.collect::<Result<Vec<_>, _>>()
         })
         .await
         .unwrap();

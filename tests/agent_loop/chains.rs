@@ -322,7 +322,7 @@ async fn agents_handing_back_and_forth_stop_at_the_limit_saved_and_billed() {
                  AND context = 'message' ORDER BY rowid",
             )?;
             let rows = stmt.query_map([&user], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            rows.collect::<Result<Vec<_>, _>>()
         })
         .await
         .unwrap();

@@ -218,7 +218,7 @@ async fn branches_share_the_recursion_limit_and_each_is_billed() {
                  AND context = 'message' AND token_type = 'prompt' ORDER BY model",
             )?;
             let rows = stmt.query_map([&user], |r| r.get(0))?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            rows.collect::<Result<Vec<_>, _>>()
         })
         .await
         .unwrap();

@@ -73,7 +73,7 @@ async fn transactions(server: &crate::support::TestServer) -> Vec<(String, Strin
                 "SELECT context, token_type, token_value FROM transactions ORDER BY rowid",
             )?;
             let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            rows.collect::<Result<Vec<_>, _>>()
         })
         .await
         .unwrap()

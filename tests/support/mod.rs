@@ -502,9 +502,7 @@ impl TestServer {
     pub async fn count(&self, table: &'static str) -> i64 {
         self.state
             .db
-            .read(move |c| {
-                Ok(c.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?)
-            })
+            .read(move |c| c.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0)))
             .await
             .unwrap()
     }

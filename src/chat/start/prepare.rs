@@ -2,7 +2,7 @@
 //! updated with the settings sent), the person's message (or the one answered again), and the
 //! branch that leads to it.
 
-use rusqlite::Connection;
+use crate::db::sql::Connection;
 
 use super::StartError;
 use crate::chat::{attachments, tree};
@@ -129,7 +129,7 @@ impl Transaction {
     fn run(self, db: &mut Connection) -> Result<PreparedTurn, StartError> {
         let (u, c) = (&self.user_id, &self.conversation_id);
         let regenerate = self.again.regenerate || self.again.continued.is_some();
-        let tx = db.transaction().map_err(DbError::from)?;
+        let tx = db.transaction()?;
         let is_new = conversations::get(&tx, u, c)?.is_none();
         let conversation = conversations::upsert_in(&tx, u, c, &self.changes)?
             .ok_or(StartError::ConversationNotFound)?;
@@ -202,7 +202,7 @@ impl Transaction {
             all.push(request.clone());
         }
         let branch = tree::branch(&all, Some(&request.message_id));
-        tx.commit().map_err(DbError::from)?;
+        tx.commit()?;
         Ok(PreparedTurn {
             conversation,
             request,

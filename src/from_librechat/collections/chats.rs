@@ -247,7 +247,7 @@ pub fn shared_link(ctx: &mut Ctx, d: &mut Doc) -> Mapped {
         .filter_map(Value::as_str)
         .filter_map(|oid| ctx.learned.shared_message_ids.get(oid).cloned().flatten())
         .collect();
-    let branch: Vec<_> = crate::db::messages::list(ctx.conn, &user, &conversation)?
+    let branch: Vec<_> = crate::db::messages::list(ctx.store, &user, &conversation)?
         .into_iter()
         .filter(|m| wanted.contains(&m.message_id))
         .collect();

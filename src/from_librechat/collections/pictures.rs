@@ -118,7 +118,7 @@ fn bring_picture(
         context: Some(picture.context.into()),
         ..File::default()
     };
-    let written = crate::db::files::insert(ctx.conn, &record)
+    let written = crate::db::files::insert(ctx.store, &record)
         .map_err(Failure::from)
         .and_then(|_| then(ctx.conn, &record));
     if written.is_err() {

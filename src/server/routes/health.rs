@@ -46,7 +46,7 @@ async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
 
 /// Whether the database answers a query within [`DATABASE_WAIT`]; what went wrong if not.
 async fn database(db: &Db) -> Result<(), String> {
-    let query = db.read(|c| Ok(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?));
+    let query = db.read(|c| c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0)));
     match tokio::time::timeout(DATABASE_WAIT, query).await {
         Ok(Ok(_)) => Ok(()),
         Ok(Err(e)) => Err(e.to_string()),
