@@ -1,4 +1,4 @@
-//! `librechat db migrate | check | backup FILE | restore FILE`.
+//! `librechat db migrate | check | backup FILE | restore FILE | copy --to postgres://...`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -36,12 +36,46 @@ removed so the next start rebuilds it from the restored data."
         /// The backup to restore (made by `librechat db backup`)
         file: PathBuf,
     },
+    /// Copy this SQLite database into an empty PostgreSQL database, and verify the copy
+    #[command(
+        after_help = "Example:\n  librechat db copy --to postgres://librechat:secret@db.internal/librechat --data-dir /var/lib/librechat\n\n\
+Stop the server first. The target database must exist and be empty; it is migrated to this\n\
+version, every table is copied in one transaction, and each table's row count and checksum\n\
+are compared on both sides. Then set DATABASE_URL to the same URL and start the server."
+    )]
+    Copy {
+        /// The PostgreSQL database to copy into (postgres://user:password@host:port/database)
+        #[arg(long)]
+        to: String,
+    },
 }
 
 pub fn run(env: Env, overrides: Overrides, cmd: DbCommand) -> anyhow::Result<ExitCode> {
     crate::logging::init(&env, "warn").map_err(anyhow::Error::msg)?;
     let path = data_dir(&env, &overrides).join("librechat.db");
     match cmd {
+        DbCommand::Copy { to } => {
+            if !path.is_file() {
+                bail!("no database at {}", path.display());
+            }
+            let dir = path.parent().unwrap_or(Path::new("."));
+            // Nothing may change the source while it is copied.
+            let _lock = super::serve::lock_data_dir(dir)?;
+            let report = super::db_copy::copy(&path, &to)?;
+            let rows: u64 = report.iter().map(|t| t.rows).sum();
+            for t in &report {
+                println!(
+                    "{:<28} {:>10} rows  checksum {}",
+                    t.table, t.rows, t.checksum
+                );
+            }
+            println!(
+                "copied {rows} rows in {} tables into {}; counts and checksums match",
+                report.len(),
+                db::sql::pg::redacted(&to)
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         DbCommand::Migrate => {
             let dir = path.parent().unwrap_or(Path::new("."));
             prepare_data_dir(dir)?;

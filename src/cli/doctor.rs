@@ -92,7 +92,10 @@ pub fn run(env: Env, overrides: Overrides) -> anyhow::Result<ExitCode> {
     }
     proxy(&mut r, &settings.server);
     data_folder(&mut r, &settings.data_dir);
-    database(&mut r, &settings.database_path());
+    match &settings.database_url {
+        Some(url) => postgres(&mut r, url.expose()),
+        None => database(&mut r, &settings.database_path()),
+    }
     if settings.features.search {
         search(&mut r, &settings.search_dir());
     }
@@ -576,5 +579,51 @@ fn clock(r: &mut Report, clocks: &[(String, SystemTime)]) {
         );
     } else {
         r.ok(format!("clock agrees with {who}'s (within a minute)"));
+    }
+}
+
+/// `DATABASE_URL`: PostgreSQL answers, and its schema is this binary's (or older: the next
+/// start migrates it).
+fn postgres(r: &mut Report, url: &str) {
+    use crate::db::sql::{Connection, pg};
+    let name = pg::redacted(url);
+    let conn = match pg::Client::connect(url) {
+        Ok(c) => Connection::postgres(c),
+        Err(e) => {
+            r.add(
+                Level::Fail,
+                format!("PostgreSQL at {name} does not answer: {e}"),
+                Some("check DATABASE_URL, that the server runs and lets this host in"),
+            );
+            return;
+        }
+    };
+    let current = crate::db::SCHEMA_VERSION;
+    match crate::db::postgres_schema_version(&conn) {
+        Ok(v) if v > current => r.add(
+            Level::Fail,
+            format!("PostgreSQL schema {v} is newer than this binary's ({current})"),
+            Some("run the newer librechat that wrote it"),
+        ),
+        Ok(0) => r.add(
+            Level::Note,
+            format!(
+                "PostgreSQL at {name} has no librechat tables yet; the first start creates them"
+            ),
+            None,
+        ),
+        Ok(v) if v < current => r.add(
+            Level::Warn,
+            format!("PostgreSQL schema {v}: the next start migrates it to {current}"),
+            Some("back it up first: pg_dump -Fc"),
+        ),
+        Ok(v) => r.ok(format!(
+            "PostgreSQL at {name} answers; schema {v} is this binary's"
+        )),
+        Err(e) => r.add(
+            Level::Fail,
+            format!("PostgreSQL at {name} cannot be read: {e}"),
+            None,
+        ),
     }
 }

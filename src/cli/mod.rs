@@ -5,6 +5,7 @@ mod balance;
 mod banner;
 mod config;
 mod db;
+mod db_copy;
 mod doctor;
 mod export;
 mod group;

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::yaml::{self, LibreChatYaml};
-use super::{ConfigError, Env, Overrides, Secrets};
+use super::{ConfigError, Env, Overrides, Secret, Secrets};
 
 /// The largest conversation import accepted when `CONVERSATION_IMPORT_MAX_FILE_SIZE_BYTES` is
 /// not set: 250 MiB, LibreChat's documented default.
@@ -33,6 +33,9 @@ pub struct Settings {
     pub files: super::FileSettings,
     /// `fileStrategy`: the local disk, or an S3-compatible bucket.
     pub file_store: super::file_store::FileStore,
+    /// `DATABASE_URL`: a PostgreSQL database (`postgres://...`) to keep the data in instead
+    /// of the data folder's SQLite file; several replicas can share it.
+    pub database_url: Option<Secret>,
     /// Outgoing mail; `None` when not configured.
     pub email: Option<super::EmailSettings>,
     /// LDAP sign-in; `None` when not configured.
@@ -434,6 +437,7 @@ impl Settings {
                 parsed.yaml.file_config.as_ref(),
                 parsed.yaml.image_output_type.as_ref(),
             )?,
+            database_url: database_url(env)?,
             file_store: super::file_store::FileStore::load(
                 env,
                 parsed.as_written.get("fileStrategy"),
@@ -463,6 +467,15 @@ impl Settings {
             yaml_masked: yaml::printable(&parsed.as_written),
             yaml: parsed.yaml,
         })
+    }
+
+    /// Where the data lives: the PostgreSQL URL's place without its password, or the SQLite
+    /// file.
+    pub fn database_name(&self) -> String {
+        match &self.database_url {
+            Some(url) => crate::db::sql::pg::redacted(url.expose()),
+            None => self.database_path().display().to_string(),
+        }
     }
 
     /// Where the SQLite database lives.
@@ -681,4 +694,19 @@ pub fn prepare_data_dir(dir: &Path) -> Result<(), ConfigError> {
     std::fs::write(&probe, b"ok").map_err(|e| fail(format!("not writable: {e}")))?;
     let _ = std::fs::remove_file(probe);
     Ok(())
+}
+
+/// `DATABASE_URL`, which must name PostgreSQL (the only other engine this server speaks).
+fn database_url(env: &Env) -> Result<Option<Secret>, ConfigError> {
+    let Some(url) = env.string("DATABASE_URL") else {
+        return Ok(None);
+    };
+    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        return Err(ConfigError::invalid(
+            "DATABASE_URL",
+            &crate::db::sql::pg::redacted(&url),
+            "a postgres:// URL (leave it unset to keep the data in the data folder)",
+        ));
+    }
+    Ok(Some(Secret::new(url)))
 }

@@ -121,9 +121,12 @@ pub fn store(
     };
     {
         let mut insert = tx.prepare_cached(
-            "INSERT OR REPLACE INTO chunk_vectors
+            "INSERT INTO chunk_vectors
                  (file_id, chunk, user_id, model, dims, page, text, vector)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT (file_id, chunk) DO UPDATE SET user_id = excluded.user_id,
+                 model = excluded.model, dims = excluded.dims, page = excluded.page,
+                 text = excluded.text, vector = excluded.vector",
         )?;
         for v in vectors {
             insert.execute(params![
@@ -158,8 +161,10 @@ pub fn complete(
     if have < chunks {
         return Ok(false);
     }
+    // A new row, so a new completion id.
+    conn.execute("DELETE FROM file_vectors WHERE file_id = ?1", [file_id])?;
     conn.execute(
-        "INSERT OR REPLACE INTO file_vectors (file_id, model, chunks)
+        "INSERT INTO file_vectors (file_id, model, chunks)
          SELECT file_id, ?2, ?3 FROM files WHERE file_id = ?1",
         params![file_id, model, chunks],
     )?;

@@ -134,7 +134,8 @@ pub fn set_for_conversation(
     for tag in tags {
         create(&tx, user_id, tag, "")?;
         tx.execute(
-            "INSERT OR IGNORE INTO conversation_tags (conversation_id, user_id, tag) VALUES (?1, ?2, ?3)",
+            "INSERT INTO conversation_tags (conversation_id, user_id, tag) VALUES (?1, ?2, ?3)
+             ON CONFLICT DO NOTHING",
             params![conversation_id, user_id, tag],
         )?;
     }
@@ -153,7 +154,8 @@ pub fn add_to_conversation(
         return Err(DbError::NotFound);
     }
     conn.execute(
-        "INSERT OR IGNORE INTO conversation_tags (conversation_id, user_id, tag) VALUES (?1, ?2, ?3)",
+        "INSERT INTO conversation_tags (conversation_id, user_id, tag) VALUES (?1, ?2, ?3)
+             ON CONFLICT DO NOTHING",
         params![conversation_id, user_id, tag],
     )?;
     Ok(())

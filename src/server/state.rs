@@ -71,14 +71,27 @@ pub struct Services {
     pub mcp: Arc<crate::mcp::Mcp>,
 }
 
+/// Opens (and migrates) the database the settings name: PostgreSQL at `DATABASE_URL`, else the
+/// data folder's SQLite file (created if missing).
+pub async fn open_database(settings: &Settings) -> Result<Db, db::DbError> {
+    let path = settings.database_path();
+    let url = settings
+        .database_url
+        .as_ref()
+        .map(|u| u.expose().to_owned());
+    tokio::task::spawn_blocking(move || match url {
+        Some(url) => Db::open_postgres(&url).map(|(db, _)| db),
+        None => Db::open(&path),
+    })
+    .await
+    .map_err(|e| db::DbError::Io(e.to_string()))?
+}
+
 impl AppState {
     /// Opens (and migrates) the database named by the settings, seeds the roles, and builds the
     /// services. The data folder must exist.
     pub async fn init(settings: Settings) -> Result<Self, db::DbError> {
-        let path = settings.database_path();
-        let db = tokio::task::spawn_blocking(move || Db::open(&path))
-            .await
-            .map_err(|e| db::DbError::Io(e.to_string()))??;
+        let db = open_database(&settings).await?;
         let instance_id = db.read(db::instance_id).await?;
         let roles = Roles::load(
             db.clone(),

@@ -6,7 +6,7 @@ use std::error::Error as StdError;
 use std::time::Duration;
 
 use bytes::{BufMut, BytesMut};
-use postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
+use postgres::types::{FromSql, IsNull, Kind, ToSql, Type, to_sql_checked};
 use rusqlite::types::{Value, ValueRef};
 
 use super::Result;
@@ -62,11 +62,31 @@ impl Client {
                 self.statements.clear();
             }
             let (text, names) = translate(sql);
-            let statement = self.session().prepare(&text)?;
+            let statement = self.prepare_untyped(&text)?;
             self.statements
                 .insert(sql.to_owned(), Prepared { statement, names });
         }
         Ok(&self.statements[sql])
+    }
+
+    /// Prepares `text`, letting PostgreSQL infer each parameter's type from its place. A
+    /// parameter with no telling place (`?1 IS NULL OR ...json_each(?1)`), which SQLite takes
+    /// as any value, is declared text, as SQLite would compare it.
+    fn prepare_untyped(&mut self, text: &str) -> Result<postgres::Statement> {
+        let unspecified = Type::new("unspecified".into(), 0, Kind::Pseudo, "pg_catalog".into());
+        let mut types: Vec<Type> = Vec::new();
+        loop {
+            match self.session().prepare_typed(text, &types) {
+                Ok(statement) => return Ok(statement),
+                Err(e) => match indeterminate_parameter(&e) {
+                    Some(n) if n <= 256 && types.get(n - 1) != Some(&Type::TEXT) => {
+                        types.resize(types.len().max(n), unspecified.clone());
+                        types[n - 1] = Type::TEXT;
+                    }
+                    _ => return Err(e.into()),
+                },
+            }
+        }
     }
 
     pub fn execute<P: Params>(&mut self, sql: &str, params: &P) -> Result<usize> {
@@ -118,6 +138,20 @@ pub fn redacted(url: &str) -> String {
     }
 }
 
+/// `N` when PostgreSQL could not tell the type of parameter `$N`.
+fn indeterminate_parameter(e: &postgres::Error) -> Option<usize> {
+    let db = e.as_db_error()?;
+    if *db.code() != postgres::error::SqlState::INDETERMINATE_DATATYPE {
+        return None;
+    }
+    let message = db.message();
+    let digits: String = message[message.rfind('$')? + 1..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok().filter(|n| *n > 0)
+}
+
 /// The values for `prepared`, in its `$N` order.
 fn bind<P: Params>(prepared: &Prepared, params: &P) -> Result<Vec<Bind>> {
     match params.values()? {
@@ -137,8 +171,9 @@ fn bind<P: Params>(prepared: &Prepared, params: &P) -> Result<Vec<Bind>> {
 }
 
 /// SQLite's placeholders in PostgreSQL's form: `?N` becomes `$N`, a bare `?` the next number,
-/// and each distinct `:name` a number of its own (answered in order of first use). Quoted text,
-/// quoted names, comments and `::` casts are left alone.
+/// and each distinct `:name` a number of its own (answered in order of first use); `LIKE`
+/// becomes `ILIKE`, which matches as SQLite's does. Quoted text, quoted names, comments and
+/// `::` casts are left alone.
 pub fn translate(sql: &str) -> (String, Vec<String>) {
     let bytes = sql.as_bytes();
     let mut out = String::with_capacity(sql.len() + 8);
@@ -203,6 +238,18 @@ pub fn translate(sql: &str) -> (String, Vec<String>) {
                 out.push_str(&sql[copied..start]);
                 out.push_str(&format!("${n}"));
                 copied = i;
+            }
+            c if c.is_ascii_alphabetic() || c == b'_' => {
+                let start = i;
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                    i += 1;
+                }
+                // SQLite's LIKE ignores ASCII case; PostgreSQL's ILIKE is that.
+                if sql[start..i].eq_ignore_ascii_case("like") {
+                    out.push_str(&sql[copied..start]);
+                    out.push_str("ILIKE");
+                    copied = i;
+                }
             }
             _ => i += 1,
         }
@@ -365,6 +412,10 @@ mod tests {
         assert_eq!(text, "SELECT 1 WHERE u = $1 OR r = $2 OR u2 = $1 -- :x");
         assert_eq!(names, vec![":acl_user", ":acl_role"]);
         assert_eq!(translate("SELECT ? , ?").0, "SELECT $1 , $2");
+        assert_eq!(
+            translate("SELECT liked FROM t WHERE a NOT like ?1 AND 'like' = b").0,
+            "SELECT liked FROM t WHERE a NOT ILIKE $1 AND 'like' = b"
+        );
         assert_eq!(
             translate("SELECT \"a?\" /* ? */ , ?").0,
             "SELECT \"a?\" /* ? */ , $1"
