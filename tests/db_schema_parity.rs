@@ -18,7 +18,7 @@ mod support;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use support::postgres::{fresh_database, psql, psql_file};
+use support::postgres::{compare_rows, migrated_database, migrated_sqlite, psql};
 
 const MIGRATIONS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations");
 /// The first PostgreSQL migration: the whole schema of SQLite's migrations up to it.
@@ -71,20 +71,12 @@ fn every_newer_sqlite_migration_has_a_postgres_twin() {
 
 #[test]
 fn postgres_schema_matches_sqlite() {
-    let Some(url) = fresh_database() else { return };
-    for paths in numbered(&Path::new(MIGRATIONS).join("postgres")).values() {
-        psql_file(&url, &paths[0]);
-    }
-    // SQLite's migrations as the binary applies them (each in a transaction, in order), to a
-    // database of their own: its rows are then only what the migrations put in.
-    let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+    let Some(url) = migrated_database() else {
+        return;
+    };
+    // Its rows are only what the migrations put in.
+    let conn = migrated_sqlite();
     let sqlite = numbered(Path::new(MIGRATIONS));
-    for paths in sqlite.values() {
-        let tx = conn.transaction().unwrap();
-        tx.execute_batch(&std::fs::read_to_string(&paths[0]).unwrap())
-            .unwrap_or_else(|e| panic!("{}: {e}", paths[0].display()));
-        tx.commit().unwrap();
-    }
     let pg_version = psql(&url, "SELECT version FROM librechat_schema");
     assert_eq!(
         pg_version.lines().collect::<Vec<_>>(),
@@ -540,53 +532,4 @@ fn postgres_index_key(def: &str) -> String {
         _ => "(expression)".to_owned(),
     };
     format!("{key}{desc}")
-}
-
-/// The rows the migrations left in `table` (seed data), the same on both sides.
-fn compare_rows(conn: &rusqlite::Connection, url: &str, table: &str) -> Vec<String> {
-    let names: Vec<String> = conn
-        .prepare(&format!(
-            "SELECT name FROM pragma_table_info('{table}') ORDER BY cid"
-        ))
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    let sql = format!("SELECT {} FROM {table}", names.join(", "));
-    let mut stmt = conn.prepare(&sql).unwrap();
-    let lite: Vec<String> = stmt
-        .query_map([], |r| {
-            (0..names.len())
-                .map(|i| {
-                    Ok(match r.get_ref(i)? {
-                        rusqlite::types::ValueRef::Null => "\\N".to_owned(),
-                        rusqlite::types::ValueRef::Integer(v) => v.to_string(),
-                        rusqlite::types::ValueRef::Real(v) => v.to_string(),
-                        rusqlite::types::ValueRef::Text(t) => String::from_utf8_lossy(t).into(),
-                        rusqlite::types::ValueRef::Blob(b) => format!("\\x{}", hex(b)),
-                    })
-                })
-                .collect::<Result<Vec<_>, _>>()
-                .map(|v| v.join("\t"))
-        })
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    let pg: Vec<String> = psql(url, &sql).lines().map(str::to_owned).collect();
-    let (lite, pg): (BTreeSet<String>, BTreeSet<String>) =
-        (lite.into_iter().collect(), pg.into_iter().collect());
-    let mut problems: Vec<String> = lite
-        .difference(&pg)
-        .map(|row| format!("table {table}: SQLite has      row {row:?}"))
-        .collect();
-    problems.extend(
-        pg.difference(&lite)
-            .map(|row| format!("table {table}: PostgreSQL has  row {row:?}")),
-    );
-    problems
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -13,6 +13,7 @@
 //! Skipped with a note where the binaries are missing, unless `LIBRECHAT_REQUIRE_PEERS=1`.
 #![allow(dead_code)]
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStderr, ChildStdin, Command, Stdio};
 use std::sync::OnceLock;
@@ -273,18 +274,21 @@ fn psql_command(url: &str) -> Command {
     cmd
 }
 
-fn output(mut cmd: Command) -> String {
+fn output(mut cmd: Command) -> Result<String, String> {
     let out = cmd.output().unwrap_or_else(|e| panic!("run {cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("psql answers UTF-8")
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+    }
+    Ok(String::from_utf8(out.stdout).expect("psql answers UTF-8"))
 }
 
 /// Runs `sql` on the database at `url`; its rows, one per line, fields separated by tabs.
 pub fn psql(url: &str, sql: &str) -> String {
+    try_psql(url, sql).unwrap_or_else(|e| panic!("psql {sql}: {e}"))
+}
+
+/// [`psql`], or PostgreSQL's error.
+pub fn try_psql(url: &str, sql: &str) -> Result<String, String> {
     let mut cmd = psql_command(url);
     cmd.args(["-c", sql]);
     output(cmd)
@@ -294,5 +298,118 @@ pub fn psql(url: &str, sql: &str) -> String {
 pub fn psql_file(url: &str, path: &Path) {
     let mut cmd = psql_command(url);
     cmd.arg("--single-transaction").arg("-f").arg(path);
-    output(cmd);
+    if let Err(e) = output(cmd) {
+        panic!("psql -f {}: {e}", path.display());
+    }
+}
+
+/// A fresh PostgreSQL database given every `migrations/postgres/*.sql` in order, by its URL;
+/// `None` where PostgreSQL is missing.
+pub fn migrated_database() -> Option<String> {
+    let url = fresh_database()?;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/postgres");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "sql"))
+        .collect();
+    files.sort();
+    for file in &files {
+        psql_file(&url, file);
+    }
+    Some(url)
+}
+
+/// A SQLite database in memory given every `migrations/*.sql` in order, each in a transaction
+/// (as the binary applies them), with foreign keys enforced (as the server's connections do).
+pub fn migrated_sqlite() -> rusqlite::Connection {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "sql"))
+        .collect();
+    files.sort();
+    let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+    for file in &files {
+        let tx = conn.transaction().unwrap();
+        tx.execute_batch(&std::fs::read_to_string(file).unwrap())
+            .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        tx.commit().unwrap();
+    }
+    conn.execute_batch("PRAGMA foreign_keys = ON").unwrap();
+    conn
+}
+
+/// The rows of `table` in SQLite (`conn`) and in PostgreSQL (`url`) that the other lacks, as
+/// lines to report (none: the same rows). Only SQLite's columns are read, but for a rowid alias
+/// (`INTEGER PRIMARY KEY`): its numbers follow the order rows were written, and the two engines
+/// fire a cascade's triggers in different orders (SQLite the children's first).
+pub fn compare_rows(conn: &rusqlite::Connection, url: &str, table: &str) -> Vec<String> {
+    let names: Vec<String> = conn
+        .prepare(&format!(
+            "SELECT name FROM pragma_table_info('{table}') t
+             WHERE NOT (t.pk = 1 AND upper(t.type) = 'INTEGER'
+                        AND (SELECT count(*) FROM pragma_table_info('{table}') WHERE pk > 0) = 1)
+             ORDER BY cid"
+        ))
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let sql = format!("SELECT {} FROM {table}", names.join(", "));
+    let mut stmt = conn.prepare(&sql).unwrap();
+    let lite: Vec<String> = stmt
+        .query_map([], |r| {
+            (0..names.len())
+                .map(|i| {
+                    Ok(match r.get_ref(i)? {
+                        rusqlite::types::ValueRef::Null => "\\N".to_owned(),
+                        rusqlite::types::ValueRef::Integer(v) => v.to_string(),
+                        rusqlite::types::ValueRef::Real(v) => v.to_string(),
+                        rusqlite::types::ValueRef::Text(t) => String::from_utf8_lossy(t).into(),
+                        rusqlite::types::ValueRef::Blob(b) => format!("\\x{}", hex(b)),
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(|v| v.join("\t"))
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let pg: Vec<String> = psql(url, &sql).lines().map(str::to_owned).collect();
+    // Each row with how many times it is there.
+    let count = |rows: Vec<String>| {
+        let mut n: BTreeMap<String, usize> = BTreeMap::new();
+        for row in rows {
+            *n.entry(row).or_default() += 1;
+        }
+        n
+    };
+    let (lite, pg) = (count(lite), count(pg));
+    let mut problems = Vec::new();
+    for (row, (a, b)) in lite
+        .keys()
+        .chain(pg.keys())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .map(|row| {
+            (
+                row,
+                (lite.get(row).unwrap_or(&0), pg.get(row).unwrap_or(&0)),
+            )
+        })
+    {
+        if a != b {
+            problems.push(format!(
+                "table {table}: row {row:?} is there {a} time(s) in SQLite, {b} in PostgreSQL"
+            ));
+        }
+    }
+    problems
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
