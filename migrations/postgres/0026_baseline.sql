@@ -751,3 +751,64 @@ $$;
 CREATE TRIGGER chunk_vectors_file_changed AFTER UPDATE OF text, embedded ON files
 FOR EACH ROW WHEN (OLD.text IS DISTINCT FROM NEW.text OR OLD.embedded IS DISTINCT FROM NEW.embedded)
 EXECUTE FUNCTION chunk_vectors_file_changed();
+
+-- SQLite's functions the store's queries use, defined for PostgreSQL with SQLite's meaning,
+-- so each query is written once. JSON documents are TEXT columns in both engines.
+
+-- A SQLite JSON path ('$', '$.a.b', '$.a[0]', '$[2]') as a jsonb path array.
+CREATE FUNCTION librechat_json_path(path text) RETURNS text[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT coalesce(array_agg(coalesce(m[1], m[2]) ORDER BY n), '{}')
+    FROM regexp_matches(path, '(?:\.([^.\[]+)|\[(\d+)\])', 'g') WITH ORDINALITY AS r(m, n)
+$$;
+
+-- json(doc): the document as JSON (so it is embedded, not quoted, by json_group_array).
+CREATE FUNCTION json(doc text) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT doc::jsonb $$;
+
+-- json_extract(doc, path): a string as its text, anything else as JSON text.
+CREATE FUNCTION json_extract(doc text, path text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE jsonb_typeof(v) WHEN 'string' THEN v #>> '{}' WHEN 'null' THEN NULL
+                ELSE v::text END
+    FROM (SELECT doc::jsonb #> librechat_json_path(path) AS v) x
+$$;
+
+-- json_type(doc[, path]): SQLite's names (object, array, text, integer, real, true, false, null).
+CREATE FUNCTION json_type(doc text, path text DEFAULT '$') RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE jsonb_typeof(v)
+        WHEN 'string' THEN 'text'
+        WHEN 'number' THEN CASE WHEN v::text ~ '^-?\d+$' THEN 'integer' ELSE 'real' END
+        WHEN 'boolean' THEN v::text
+        ELSE jsonb_typeof(v) END
+    FROM (SELECT doc::jsonb #> librechat_json_path(path) AS v) x
+$$;
+
+-- json_each(doc): the elements of an array (or the members of an object), each with its key
+-- and its value (a string as its text, anything else as JSON text), as SQLite's json_each.
+CREATE FUNCTION json_each(doc text)
+    RETURNS TABLE (key text, value text, type text)
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT e.key, CASE jsonb_typeof(e.v) WHEN 'string' THEN e.v #>> '{}'
+                                         WHEN 'null' THEN NULL ELSE e.v::text END,
+           json_type(e.v::text)
+    FROM (
+        SELECT (a.n - 1)::text AS key, a.v FROM jsonb_array_elements(
+            CASE jsonb_typeof(doc::jsonb) WHEN 'array' THEN doc::jsonb ELSE '[]' END)
+            WITH ORDINALITY AS a(v, n)
+        UNION ALL
+        SELECT o.key, o.value FROM jsonb_each(
+            CASE jsonb_typeof(doc::jsonb) WHEN 'object' THEN doc::jsonb ELSE '{}' END) AS o
+    ) e
+$$;
+
+-- json_group_array(value): the values as a JSON array (text), in aggregation order.
+CREATE FUNCTION librechat_json_group_step(state jsonb, v anyelement) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT state || jsonb_build_array(v) $$;
+CREATE FUNCTION librechat_json_group_final(state jsonb) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT state::text $$;
+CREATE AGGREGATE json_group_array(anyelement) (
+    SFUNC = librechat_json_group_step, STYPE = jsonb,
+    FINALFUNC = librechat_json_group_final, INITCOND = '[]'
+);

@@ -22,6 +22,9 @@ use crate::db::{self, SCHEMA_VERSION};
 /// Filled by triggers as rows go in: copied last, as the source has it.
 const OUTBOX: &str = "search_outbox";
 
+/// Tables that hold people's data: a target with rows in any of them is not empty.
+const PEOPLES_DATA: [&str; 3] = ["users", "conversations", "messages"];
+
 /// One table's figures after the copy.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Copied {
@@ -46,7 +49,9 @@ pub fn copy(source: &Path, url: &str) -> anyhow::Result<Vec<Copied>> {
     let mut dst = Connection::postgres(pg::Client::connect(url)?);
     db::migrate_postgres(&mut dst)?;
     let tables = tables_in_order(&src)?;
-    for table in &tables {
+    // Empty: nobody's data. Rows the migrations seed (agent categories) are replaced by the
+    // source's own, which may have been edited since.
+    for table in PEOPLES_DATA {
         let n: i64 = dst.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?;
         if n > 0 {
             bail!(
@@ -56,6 +61,9 @@ pub fn copy(source: &Path, url: &str) -> anyhow::Result<Vec<Copied>> {
         }
     }
     let tx = dst.transaction()?;
+    for table in tables.iter().rev() {
+        tx.execute_batch(&format!("DELETE FROM {table}"))?;
+    }
     for table in tables.iter().filter(|t| *t != OUTBOX) {
         copy_table(&src, &tx, table)?;
     }

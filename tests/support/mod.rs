@@ -103,6 +103,20 @@ impl Builder {
             ("CONFIG_PATH".to_string(), config.display().to_string()),
         ];
         pairs.extend(self.env.iter().cloned());
+        // LIBRECHAT_TEST_DATABASE=postgres: the same suites, same assertions, with the data in
+        // PostgreSQL: one fresh database per data folder (a restarted server finds its own).
+        if std::env::var("LIBRECHAT_TEST_DATABASE").as_deref() == Ok("postgres")
+            && !self.env.iter().any(|(k, _)| k == "DATABASE_URL")
+        {
+            let marker = dir.join("postgres-url");
+            let url = std::fs::read_to_string(&marker).unwrap_or_else(|_| {
+                let url = postgres::fresh_database()
+                    .expect("LIBRECHAT_TEST_DATABASE=postgres needs PostgreSQL installed");
+                std::fs::write(&marker, &url).unwrap();
+                url
+            });
+            pairs.push(("DATABASE_URL".into(), url));
+        }
         Settings::load(&Env::from_pairs(pairs), &Overrides::default(), true)
     }
 

@@ -141,7 +141,13 @@ pub fn redacted(url: &str) -> String {
 /// `N` when PostgreSQL could not tell the type of parameter `$N`.
 fn indeterminate_parameter(e: &postgres::Error) -> Option<usize> {
     let db = e.as_db_error()?;
-    if *db.code() != postgres::error::SqlState::INDETERMINATE_DATATYPE {
+    use postgres::error::SqlState;
+    if ![
+        SqlState::INDETERMINATE_DATATYPE,
+        SqlState::AMBIGUOUS_PARAMETER,
+    ]
+    .contains(db.code())
+    {
         return None;
     }
     let message = db.message();

@@ -1,0 +1,180 @@
+//! The data in PostgreSQL (`DATABASE_URL`), against a real PostgreSQL started for this test
+//! binary: a server signs people up, chats and lists from it; a second server on another data
+//! folder sees the same data; replicas starting together migrate once; and `librechat db copy`
+//! moves a SQLite deployment over, verified, after which the same person signs in from
+//! PostgreSQL.
+
+mod support;
+
+use serde_json::{Value, json};
+use support::fake_openai::{FakeOpenAi, KEY};
+use support::{Session, TestServer};
+
+const PW: &str = "correct horse battery";
+
+/// A fresh database on the shared cluster, or `None` (skipped) when PostgreSQL is not
+/// installed and peers are not required.
+fn database() -> Option<String> {
+    support::postgres::fresh_database()
+}
+
+async fn server_on(fake: &FakeOpenAi, url: Option<&str>) -> TestServer {
+    let mut b = TestServer::builder()
+        .env("OPENAI_API_KEY", KEY)
+        .env("OPENAI_REVERSE_PROXY", &fake.base)
+        .env("OPENAI_MODELS", "gpt-4o")
+        .env("LIMIT_MESSAGE_IP", "false");
+    if let Some(url) = url {
+        b = b.env("DATABASE_URL", url);
+    }
+    b.start().await
+}
+
+async fn conversations(server: &TestServer, s: &Session) -> Vec<Value> {
+    let page: Value = server.get_json("/api/convos?limit=25", &s.token).await;
+    page["conversations"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_server_on_postgres_keeps_its_data_there() {
+    let Some(url) = database() else { return };
+    let fake = FakeOpenAi::start().await;
+    let a = server_on(&fake, Some(&url)).await;
+    assert!(a.state.db.is_postgres());
+    let s = a.signed_in("alice@example.org", PW).await;
+    let done = a
+        .chat(&s, "openAI", json!({"text": "hi there", "model": "gpt-4o"}))
+        .await;
+    assert_eq!(done["responseMessage"]["text"], "Echo: hi there");
+    let convo = done["conversation"]["conversationId"]
+        .as_str()
+        .expect("a conversation id")
+        .to_owned();
+    let listed = conversations(&a, &s).await;
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0]["conversationId"], convo.as_str());
+    let messages: Value = a
+        .get_json(&format!("/api/messages/{convo}"), &s.token)
+        .await;
+    assert_eq!(messages.as_array().map(Vec::len), Some(2), "{messages}");
+
+    // Another replica, with its own (empty) data folder, serves the same person and data.
+    let b = server_on(&fake, Some(&url)).await;
+    let s2 = b.login("alice@example.org", PW).await;
+    let seen = conversations(&b, &s2).await;
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0]["conversationId"], convo.as_str());
+    // Someone else sees none of it.
+    let bob = b.signed_in("bob@example.org", PW).await;
+    assert!(conversations(&b, &bob).await.is_empty());
+    let resp = b
+        .get_as(&format!("/api/messages/{convo}"), &bob.token)
+        .await;
+    let body: Value = resp.json().await.unwrap_or(Value::Null);
+    assert!(
+        body.as_array().is_none_or(Vec::is_empty),
+        "a stranger read the messages: {body}"
+    );
+    // Nothing was written to the data folders' SQLite files.
+    assert!(!a.data_dir().join("librechat.db").exists());
+    assert!(!b.data_dir().join("librechat.db").exists());
+    // Ready names the database as answering.
+    let ready: Value = a.get("/ready").await.json().await.unwrap();
+    assert_eq!(ready["database"], "ok", "{ready}");
+}
+
+#[tokio::test]
+async fn replicas_starting_together_migrate_once() {
+    let Some(url) = database() else { return };
+    let runs: Vec<_> = (0..3)
+        .map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || librechat::db::Db::open_postgres(&url).map(|(_, n)| n))
+        })
+        .collect();
+    let applied: Vec<usize> = runs
+        .into_iter()
+        .map(|t| t.join().unwrap().expect("opens"))
+        .collect();
+    assert_eq!(applied.iter().filter(|n| **n > 0).count(), 1, "{applied:?}");
+}
+
+#[tokio::test]
+async fn db_copy_moves_a_sqlite_deployment_over_and_proves_it() {
+    let Some(url) = database() else { return };
+    // The test cluster trusts everyone; the password is there to be kept out of the output.
+    let url = url.replacen("postgres@", "postgres:secret@", 1);
+    let fake = FakeOpenAi::start().await;
+    let sqlite = server_on(&fake, None).await;
+    let s = sqlite.signed_in("carol@example.org", PW).await;
+    let done = sqlite
+        .chat(&s, "openAI", json!({"text": "keep me", "model": "gpt-4o"}))
+        .await;
+    let convo = done["conversation"]["conversationId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let resp = sqlite
+        .send("POST", "/api/tags", &s.token, json!({"tag": "Keep"}))
+        .await;
+    assert!(resp.status().is_success(), "{}", resp.status());
+    let dir = sqlite.stop().await;
+    let data = dir.path().join("data");
+
+    let out = support::run(
+        support::librechat(dir.path())
+            .args(["db", "copy", "--to", &url])
+            .env("LIBRECHAT_DATA_DIR", &data),
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("counts and checksums match"), "{stdout}");
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("messages ") && l.contains(" 2 rows")),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("secret"),
+        "the URL's password is not printed"
+    );
+
+    // A second copy into the same (no longer empty) database is refused.
+    let again = support::run(
+        support::librechat(dir.path())
+            .args(["db", "copy", "--to", &url])
+            .env("LIBRECHAT_DATA_DIR", &data),
+    );
+    assert!(!again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("already has data"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+
+    // The same person signs in from PostgreSQL and finds the conversation and the bookmark.
+    let pg = server_on(&fake, Some(&url)).await;
+    let s = pg.login("carol@example.org", PW).await;
+    let listed = conversations(&pg, &s).await;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["conversationId"], convo.as_str());
+    let tags: Value = pg.get_json("/api/tags", &s.token).await;
+    assert!(
+        tags.as_array()
+            .is_some_and(|t| t.iter().any(|t| t["tag"] == "Keep")),
+        "{tags}"
+    );
+    // New rows get new ids past the copied ones (identity counters moved on).
+    let more = pg
+        .chat(&s, "openAI", json!({"text": "and more", "model": "gpt-4o"}))
+        .await;
+    assert_eq!(more["responseMessage"]["text"], "Echo: and more");
+}
