@@ -13,21 +13,6 @@ use support::{Session, TestServer, png};
 
 const PW: &str = "correct horse battery";
 
-async fn server_on(moto: &Moto, change: &[(&str, &str)]) -> TestServer {
-    let mut b = TestServer::builder()
-        .yaml("version: 1.2.8\nfileStrategy: s3\n")
-        .env("OPENAI_API_KEY", "sk-test")
-        .env("OPENAI_MODELS", "gpt-4o");
-    for (k, v) in moto.env() {
-        let v = change
-            .iter()
-            .find(|(ck, _)| *ck == k)
-            .map_or(v, |(_, cv)| (*cv).to_owned());
-        b = b.env(k, &v);
-    }
-    b.start().await
-}
-
 fn avatar_form() -> reqwest::multipart::Form {
     let part = reqwest::multipart::Part::bytes(png(400, 200))
         .file_name("avatar.png")
@@ -38,7 +23,6 @@ fn avatar_form() -> reqwest::multipart::Form {
         .text("manual", "true")
 }
 
-/// Nothing left in the data folder's `files/` but its empty `tmp/`.
 /// A text file `name` holding `text`, uploaded by `who`: the status and the answer.
 async fn upload_text(server: &TestServer, who: &Session, name: &str, text: &str) -> (u16, Value) {
     server
@@ -52,6 +36,7 @@ async fn upload_text(server: &TestServer, who: &Session, name: &str, text: &str)
         .await
 }
 
+/// Nothing left in the data folder's `files/` but its empty `tmp/`.
 fn nothing_local(server: &TestServer) {
     assert_eq!(server.stored_files(), 0);
     let tmp = server.data_dir().join("files/tmp");
@@ -63,7 +48,7 @@ async fn files_images_and_avatars_live_in_the_bucket() {
     let Some(moto) = Moto::start().await else {
         return;
     };
-    let server = server_on(&moto, &[]).await;
+    let server = moto.server(&[]).await;
     let (alice, bob) = server.two_users(PW).await;
     // Large enough to be sent in many pieces.
     let text = "High tide is at 06:12 in Brest.\n"
@@ -188,7 +173,9 @@ async fn a_store_that_refuses_or_is_down_gets_a_clear_error_and_nothing_is_recor
         return;
     };
     // Wrong secret: the store refuses the signature.
-    let server = server_on(&moto, &[("AWS_SECRET_ACCESS_KEY", "not-the-secret")]).await;
+    let server = moto
+        .server(&[("AWS_SECRET_ACCESS_KEY", "not-the-secret")])
+        .await;
     let (alice, _) = server.two_users(PW).await;
     let (status, body) = upload_text(&server, &alice, "a.txt", "hello").await;
     assert_eq!(status, 503, "{body}");
@@ -205,7 +192,7 @@ async fn a_store_that_refuses_or_is_down_gets_a_clear_error_and_nothing_is_recor
     drop(server);
 
     // A bucket that is not there is the store's failure too, not a missing file.
-    let server = server_on(&moto, &[("AWS_BUCKET_NAME", "no-such-bucket")]).await;
+    let server = moto.server(&[("AWS_BUCKET_NAME", "no-such-bucket")]).await;
     let (alice, _) = server.two_users(PW).await;
     let (status, body) = upload_text(&server, &alice, "a.txt", "hello").await;
     assert_eq!(status, 503, "{body}");
@@ -213,7 +200,7 @@ async fn a_store_that_refuses_or_is_down_gets_a_clear_error_and_nothing_is_recor
     drop(server);
 
     // The right keys, then the store stops.
-    let server = server_on(&moto, &[]).await;
+    let server = moto.server(&[]).await;
     let (alice, _) = server.two_users(PW).await;
     let (status, doc) = upload_text(&server, &alice, "a.txt", "hello").await;
     assert_eq!(status, 200, "{doc}");

@@ -62,9 +62,15 @@ impl Storage {
     /// The storage `settings` choose (`fileStrategy`); uploads arrive in the data folder's
     /// `files/tmp/` either way.
     pub fn from_settings(settings: &Settings) -> io::Result<Self> {
-        match &settings.file_store {
-            FileStore::Local => Self::local(settings.files_dir()),
-            FileStore::S3(s3) => Ok(Storage::S3(S3Store::new(s3, settings.files_dir())?)),
+        Self::new(&settings.file_store, settings.files_dir())
+    }
+
+    /// The storage `store` names; uploads arrive in `files_dir/tmp/` (and stay in
+    /// `files_dir` with local storage).
+    pub fn new(store: &FileStore, files_dir: PathBuf) -> io::Result<Self> {
+        match store {
+            FileStore::Local => Self::local(files_dir),
+            FileStore::S3(s3) => Ok(Storage::S3(S3Store::new(s3, files_dir)?)),
         }
     }
 
@@ -142,6 +148,21 @@ impl Storage {
                 _ => Ok(()),
             },
             Storage::S3(_) => Err(not_on_s3()),
+        }
+    }
+
+    /// A URL that gives `key`'s bytes to whoever holds it for a short while
+    /// (`S3_URL_EXPIRY_SECONDS`), answered with `disposition` and `content_type` as its
+    /// headers; `None` on the local disk, whose files only this server sends.
+    pub fn download_url(
+        &self,
+        key: &str,
+        disposition: &str,
+        content_type: &str,
+    ) -> io::Result<Option<url::Url>> {
+        match self {
+            Storage::Local(_) => Ok(None),
+            Storage::S3(s) => s.download_url(key, disposition, content_type).map(Some),
         }
     }
 

@@ -1,7 +1,8 @@
 //! Uploads in an S3-compatible bucket (`fileStrategy: s3`): each key is the object
 //! `files/{key}`. An upload still arrives in the data folder's `files/tmp/` with its limit,
 //! then is sent whole-or-nothing with one `PUT` streamed from that file (with its length,
-//! never held in memory); downloads stream the `GET`'s body through.
+//! never held in memory); downloads stream the `GET`'s body through, or are handed out as
+//! presigned URLs ([`S3Store::download_url`]).
 //!
 //! Requests are signed with AWS Signature Version 4 ([`super::sigv4`]) and sent through
 //! reqwest with time limits. The endpoint is the administrator's, so it is not behind
@@ -60,6 +61,16 @@ struct Inner {
     bucket: url::Url,
     signer: Signer,
     http: reqwest::Client,
+    /// How long a presigned URL works (seconds).
+    url_expiry_secs: u64,
+}
+
+/// The text of the first `<name>` in `xml`.
+fn tag(xml: &str, name: &str) -> Option<String> {
+    let (open, close) = (format!("<{name}>"), format!("</{name}>"));
+    let start = xml.find(&open)? + open.len();
+    let len = xml[start..].find(&close)?;
+    Some(xml[start..start + len].to_owned())
 }
 
 impl Inner {
@@ -82,16 +93,12 @@ impl Inner {
                 region: settings.region.clone(),
             },
             http,
+            url_expiry_secs: settings.url_expiry_secs,
         })
     }
 
-    /// A signed request for the object of `key` (`None`: the bucket itself), with `query`.
-    fn request(
-        &self,
-        method: Method,
-        key: Option<&str>,
-        query: &[(&str, &str)],
-    ) -> io::Result<RequestBuilder> {
+    /// The URL of the object of `key` (`None`: the bucket itself).
+    fn url(&self, key: Option<&str>) -> io::Result<url::Url> {
         let mut url = self.bucket.clone();
         if let Some(key) = key {
             if !valid_key(key) {
@@ -103,6 +110,17 @@ impl Inner {
             // Keys are `[0-9a-f]{2}/[0-9a-f]{32}`: nothing to encode.
             url.set_path(&format!("{}{PREFIX}{key}", url.path()));
         }
+        Ok(url)
+    }
+
+    /// A signed request for the object of `key` (`None`: the bucket itself), with `query`.
+    fn request(
+        &self,
+        method: Method,
+        key: Option<&str>,
+        query: &[(&str, &str)],
+    ) -> io::Result<RequestBuilder> {
+        let mut url = self.url(key)?;
         if !query.is_empty() {
             url.set_query(Some(&sigv4::query(query)));
         }
@@ -131,13 +149,7 @@ impl Inner {
             .await
             .unwrap_or_default();
         let text = String::from_utf8_lossy(&body);
-        let tag = |name: &str| {
-            let (open, close) = (format!("<{name}>"), format!("</{name}>"));
-            let start = text.find(&open)? + open.len();
-            let len = text[start..].find(&close)?;
-            Some(text[start..start + len].to_owned())
-        };
-        let words = match (tag("Code"), tag("Message")) {
+        let words = match (tag(&text, "Code"), tag(&text, "Message")) {
             (Some(c), Some(m)) => format!("{c}: {m}"),
             (Some(c), None) => c,
             _ => status.to_string(),
@@ -186,6 +198,27 @@ impl S3Store {
         // Dropped: its file is removed.
         drop(received);
         Ok(key)
+    }
+
+    /// A URL that gives `key`'s bytes without keys for `S3_URL_EXPIRY_SECONDS`, answered
+    /// with `disposition` and `content_type` as its headers.
+    pub fn download_url(
+        &self,
+        key: &str,
+        disposition: &str,
+        content_type: &str,
+    ) -> io::Result<url::Url> {
+        let query = [
+            ("response-content-disposition", disposition),
+            ("response-content-type", content_type),
+        ];
+        Ok(self.inner.signer.presign(
+            "GET",
+            &self.inner.url(Some(key))?,
+            &query,
+            time::OffsetDateTime::now_utc(),
+            self.inner.url_expiry_secs,
+        ))
     }
 
     /// Stores `bytes`; returns the key.
