@@ -1,9 +1,13 @@
 //! Moving bytes to and from S3-compatible storage (`fileStrategy: s3`) against moto: downloads
-//! redirected to short-lived presigned URLs only after the owner check.
+//! redirected to short-lived presigned URLs only after the owner check, and large uploads sent
+//! in parts, with a failed one aborted so that nothing stays in the bucket.
 
 mod support;
 
-use serde_json::Value;
+use librechat::config::Env;
+use librechat::config::file_store::FileStore;
+use librechat::files::Storage;
+use serde_json::{Value, json};
 use support::TestServer;
 use support::moto::{BUCKET, Moto};
 
@@ -136,4 +140,64 @@ async fn on_the_local_disk_there_is_no_url_and_downloads_stream() {
         .unwrap();
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.text().await.unwrap(), "hello");
+}
+
+/// The storage of `moto`'s bucket sending uploads over `threshold` bytes in parts of
+/// `part_size`, with its spool in `dir`.
+fn storage(moto: &Moto, threshold: u64, part_size: u64, dir: &std::path::Path) -> Storage {
+    let env = Env::from_pairs(moto.env());
+    let FileStore::S3(mut settings) = FileStore::load(&env, Some(&json!("s3"))).unwrap() else {
+        panic!("s3")
+    };
+    settings.multipart_threshold = threshold;
+    settings.part_size = part_size;
+    Storage::new(&FileStore::S3(settings), dir.to_owned()).unwrap()
+}
+
+/// `len` bytes that differ from one part to the next.
+fn bytes(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i / 1000 % 251) as u8).collect()
+}
+
+async fn put(store: &Storage, data: &[u8]) -> std::io::Result<String> {
+    let mut incoming = store.incoming(u64::MAX).await?;
+    for chunk in data.chunks(64 * 1024) {
+        incoming.write(chunk).await.unwrap();
+    }
+    store.keep(incoming.finish().await?).await
+}
+
+#[tokio::test]
+async fn large_uploads_go_in_parts_and_a_failed_one_leaves_nothing() {
+    let Some(moto) = Moto::start().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    const MIB: usize = 1 << 20;
+
+    // Over the threshold: three parts of at most 5 MiB (S3's smallest but the last).
+    let store = storage(&moto, MIB as u64, 5 * MIB as u64, dir.path());
+    let data = bytes(11 * MIB + 7);
+    let key = put(&store, &data).await.unwrap();
+    let name = format!("files/{key}");
+    assert_eq!(moto.object(&name).await, data);
+    let head = moto.signed_get(&format!("/{BUCKET}/{name}")).await;
+    let etag = head.headers()["etag"].to_str().unwrap().to_owned();
+    assert!(etag.ends_with("-3\""), "a multipart object's ETag: {etag}");
+    assert_eq!(moto.multipart_uploads().await, 0);
+    // Under it: one PUT.
+    let small = put(&store, b"small").await.unwrap();
+    let head = moto.signed_get(&format!("/{BUCKET}/files/{small}")).await;
+    assert!(!head.headers()["etag"].to_str().unwrap().contains('-'));
+
+    // Parts of 1 MiB are refused when the upload completes (EntityTooSmall): the upload is
+    // aborted, so no part stays behind, and no object is made.
+    let store = storage(&moto, MIB as u64, MIB as u64, dir.path());
+    let e = put(&store, &bytes(3 * MIB)).await.unwrap_err();
+    assert!(librechat::files::storage::is_store_failure(&e), "{e}");
+    assert!(e.to_string().contains("EntityTooSmall"), "{e}");
+    assert_eq!(moto.multipart_uploads().await, 0, "aborted");
+    assert_eq!(moto.objects().await.len(), 2);
+    let spool = std::fs::read_dir(dir.path().join("tmp")).unwrap().count();
+    assert_eq!(spool, 0, "the spooled upload is removed");
 }

@@ -42,11 +42,20 @@ pub struct S3Settings {
     pub session_token: Option<Secret>,
     /// `S3_URL_EXPIRY_SECONDS`: how long a signed download URL works (seconds).
     pub url_expiry_secs: u64,
+    /// Uploads larger than this (bytes) are sent as a multipart upload, in parts of
+    /// `part_size` bytes; S3 takes at most 5 GB in one `PUT`. Not read from the environment:
+    /// tests lower them.
+    pub multipart_threshold: u64,
+    pub part_size: u64,
 }
 
 /// LibreChat's `S3_URL_EXPIRY_SECONDS`: 2 minutes by default, 7 days at most (AWS's limit).
 const URL_EXPIRY_DEFAULT: u64 = 120;
 const URL_EXPIRY_MAX: u64 = 7 * 24 * 3600;
+/// A single `PUT` up to 64 MiB; larger uploads in parts of 16 MiB (S3 takes 10,000 parts of
+/// at least 5 MiB: up to 160 GB this way).
+pub const MULTIPART_THRESHOLD: u64 = 64 << 20;
+pub const PART_SIZE: u64 = 16 << 20;
 
 impl FileStore {
     /// The storage `fileStrategy` names (as written in librechat.yaml).
@@ -100,6 +109,8 @@ impl FileStore {
                 }
                 Some(n) => n.min(URL_EXPIRY_MAX),
             },
+            multipart_threshold: MULTIPART_THRESHOLD,
+            part_size: PART_SIZE,
         };
         s3.check_addressing()?;
         Ok(FileStore::S3(Box::new(s3)))

@@ -1,8 +1,9 @@
 //! Uploads in an S3-compatible bucket (`fileStrategy: s3`): each key is the object
 //! `files/{key}`. An upload still arrives in the data folder's `files/tmp/` with its limit,
-//! then is sent whole-or-nothing with one `PUT` streamed from that file (with its length,
-//! never held in memory); downloads stream the `GET`'s body through, or are handed out as
-//! presigned URLs ([`S3Store::download_url`]).
+//! then is sent whole-or-nothing streamed from that file (with its length, never held in
+//! memory): one `PUT`, or above [`S3Settings::multipart_threshold`] a multipart upload that is
+//! aborted if any step fails, so no orphan parts stay in the bucket. Downloads stream the
+//! `GET`'s body through, or are handed out as presigned URLs ([`S3Store::download_url`]).
 //!
 //! Requests are signed with AWS Signature Version 4 ([`super::sigv4`]) and sent through
 //! reqwest with time limits. The endpoint is the administrator's, so it is not behind
@@ -10,14 +11,15 @@
 //! not answer gives an [`io::Error`] carrying a [`StoreError`] with its words; a missing object
 //! gives [`io::ErrorKind::NotFound`].
 
-use std::io;
-use std::path::PathBuf;
+use std::io::{self, SeekFrom};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use futures_util::{StreamExt, TryStreamExt};
-use reqwest::header::CONTENT_LENGTH;
+use reqwest::header::{CONTENT_LENGTH, ETAG};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use super::local::LocalDisk;
 use super::sigv4::{self, Signer};
@@ -63,6 +65,8 @@ struct Inner {
     http: reqwest::Client,
     /// How long a presigned URL works (seconds).
     url_expiry_secs: u64,
+    multipart_threshold: u64,
+    part_size: u64,
 }
 
 /// The text of the first `<name>` in `xml`.
@@ -94,6 +98,10 @@ impl Inner {
             },
             http,
             url_expiry_secs: settings.url_expiry_secs,
+            multipart_threshold: settings.multipart_threshold,
+            // S3's smallest part (but the last) is 5 MiB; tests go lower against a store
+            // told to take them.
+            part_size: settings.part_size.max(1),
         })
     }
 
@@ -192,12 +200,90 @@ impl S3Store {
     /// Sends a received upload, streamed from its file; returns its key.
     pub async fn keep(&self, received: Received) -> io::Result<String> {
         let key = new_key();
-        let file = tokio::fs::File::open(received.path()).await?;
-        let body = reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::new(file));
-        self.put(&key, body, received.bytes).await?;
+        if received.bytes > self.inner.multipart_threshold {
+            self.put_in_parts(&key, received.path(), received.bytes)
+                .await?;
+        } else {
+            let body = stretch(received.path(), 0, received.bytes).await?;
+            self.put(&key, body, received.bytes).await?;
+        }
         // Dropped: its file is removed.
         drop(received);
         Ok(key)
+    }
+
+    /// Sends the `len` bytes of the file at `path` as a multipart upload of `key`, and
+    /// aborts it if a step fails: its parts are then removed rather than kept (and billed).
+    async fn put_in_parts(&self, key: &str, path: &Path, len: u64) -> io::Result<()> {
+        let start = self
+            .inner
+            .request(Method::POST, Some(key), &[("uploads", "")])?
+            .timeout(SMALL_REQUEST);
+        let answer = self.inner.send(start, "start a multipart upload").await?;
+        let answer = bounded_body(answer, ERROR_BYTES).await?;
+        let id = tag(&String::from_utf8_lossy(&answer), "UploadId")
+            .ok_or_else(|| store_error("did not name the multipart upload it started".into()))?;
+        let sent = self.send_parts(key, &id, path, len).await;
+        if sent.is_err() {
+            let abort = self
+                .inner
+                .request(Method::DELETE, Some(key), &[("uploadId", &id)])?
+                .timeout(SMALL_REQUEST);
+            if let Err(e) = self.inner.send(abort, "abort a multipart upload").await {
+                tracing::warn!(error = %e, "the parts of a failed upload stay in the bucket");
+            }
+        }
+        sent
+    }
+
+    /// The parts of a multipart upload, one after the other, each streamed from its stretch
+    /// of the file, then the list that completes it.
+    async fn send_parts(&self, key: &str, id: &str, path: &Path, len: u64) -> io::Result<()> {
+        let mut list = String::from("<CompleteMultipartUpload>");
+        let (mut offset, mut number) = (0, 1u32);
+        while offset < len {
+            let n = self.inner.part_size.min(len - offset);
+            let part = number.to_string();
+            let request = self
+                .inner
+                .request(
+                    Method::PUT,
+                    Some(key),
+                    &[("partNumber", &part), ("uploadId", id)],
+                )?
+                .header(CONTENT_LENGTH, n)
+                .body(stretch(path, offset, n).await?);
+            let answer = self.inner.send(request, "store a part of a file").await?;
+            let etag = answer
+                .headers()
+                .get(ETAG)
+                .and_then(|v| v.to_str().ok())
+                .ok_or_else(|| store_error("stored a part without naming it (ETag)".into()))?;
+            list.push_str(&format!(
+                "<Part><PartNumber>{number}</PartNumber><ETag>{}</ETag></Part>",
+                quick_xml::escape::escape(etag)
+            ));
+            offset += n;
+            number += 1;
+        }
+        list.push_str("</CompleteMultipartUpload>");
+        let request = self
+            .inner
+            .request(Method::POST, Some(key), &[("uploadId", id)])?
+            .body(list);
+        let answer = self
+            .inner
+            .send(request, "complete a multipart upload")
+            .await?;
+        // S3 may answer 200 and fail all the same, saying so in the body.
+        let answer = bounded_body(answer, ERROR_BYTES).await?;
+        let text = String::from_utf8_lossy(&answer);
+        match tag(&text, "Code") {
+            Some(code) if text.contains("<Error>") => Err(store_error(format!(
+                "refused to complete a multipart upload: {code}"
+            ))),
+            _ => Ok(()),
+        }
     }
 
     /// A URL that gives `key`'s bytes without keys for `S3_URL_EXPIRY_SECONDS`, answered
@@ -298,6 +384,14 @@ impl S3Store {
             }
         }
     }
+}
+
+/// `len` bytes of the file at `path` from `offset`, as a body to stream.
+async fn stretch(path: &Path, offset: u64, len: u64) -> io::Result<reqwest::Body> {
+    let mut file = tokio::fs::File::open(path).await?;
+    file.seek(SeekFrom::Start(offset)).await?;
+    let reader = tokio_util::io::ReaderStream::new(file.take(len));
+    Ok(reqwest::Body::wrap_stream(reader))
 }
 
 /// An answer's body, refused past `max` bytes.
