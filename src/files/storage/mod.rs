@@ -129,25 +129,23 @@ impl Storage {
     }
 
     /// Stores what `from` reads, streamed (never held whole); returns the key and the size.
-    /// Blocking: for the command line (`migrate-from-librechat`), not for request handlers.
-    /// Local disk only: the migration copies into the data folder (`librechat
-    /// migrate-from-librechat` refuses to run with `fileStrategy: s3`).
+    /// Blocking: for the command line (`migrate-from-librechat`), never inside an async
+    /// runtime (S3 requests then run on a runtime of the store's own).
     pub fn copy_in(&self, from: &mut dyn io::Read) -> io::Result<(String, u64)> {
         match self {
             Storage::Local(d) => d.copy_in(from),
-            Storage::S3(_) => Err(not_on_s3()),
+            Storage::S3(s) => s.copy_in(from),
         }
     }
 
-    /// Removes `key` (blocking); one already gone is not an error. Local disk only, as
-    /// [`Storage::copy_in`].
+    /// Removes `key` (blocking, as [`Storage::copy_in`]); one already gone is not an error.
     pub fn discard(&self, key: &str) -> io::Result<()> {
         match self {
             Storage::Local(d) => match std::fs::remove_file(d.path_of(key)?) {
                 Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
                 _ => Ok(()),
             },
-            Storage::S3(_) => Err(not_on_s3()),
+            Storage::S3(s) => s.discard(key),
         }
     }
 
@@ -179,13 +177,6 @@ impl Storage {
             Storage::S3(s) => s.stale_keys(age).await,
         }
     }
-}
-
-fn not_on_s3() -> io::Error {
-    io::Error::new(
-        io::ErrorKind::Unsupported,
-        "copying from the command line is for local storage only, not `fileStrategy: s3`",
-    )
 }
 
 /// A key made here: two lowercase hex characters, a slash, 32 lowercase hex characters

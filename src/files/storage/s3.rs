@@ -13,7 +13,7 @@
 
 use std::io::{self, SeekFrom};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use futures_util::{StreamExt, TryStreamExt};
@@ -67,6 +67,8 @@ struct Inner {
     url_expiry_secs: u64,
     multipart_threshold: u64,
     part_size: u64,
+    /// For the blocking calls of the command line ([`S3Store::copy_in`]), made on first use.
+    blocking: OnceLock<tokio::runtime::Runtime>,
 }
 
 /// The text of the first `<name>` in `xml`.
@@ -102,6 +104,7 @@ impl Inner {
             // S3's smallest part (but the last) is 5 MiB; tests go lower against a store
             // told to take them.
             part_size: settings.part_size.max(1),
+            blocking: OnceLock::new(),
         })
     }
 
@@ -305,6 +308,30 @@ impl S3Store {
             time::OffsetDateTime::now_utc(),
             self.inner.url_expiry_secs,
         ))
+    }
+
+    /// The runtime the blocking calls run S3 requests on.
+    fn blocking(&self) -> io::Result<&tokio::runtime::Runtime> {
+        if let Some(rt) = self.inner.blocking.get() {
+            return Ok(rt);
+        }
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        Ok(self.inner.blocking.get_or_init(|| rt))
+    }
+
+    /// Stores what `from` reads (blocking, for the command line): spooled to a file, then
+    /// sent as an upload is; returns the key and the size.
+    pub fn copy_in(&self, from: &mut dyn io::Read) -> io::Result<(String, u64)> {
+        let received = self.spool.receive_blocking(from)?;
+        let n = received.bytes;
+        Ok((self.blocking()?.block_on(self.keep(received))?, n))
+    }
+
+    /// Removes `key` (blocking, for the command line).
+    pub fn discard(&self, key: &str) -> io::Result<()> {
+        self.blocking()?.block_on(self.remove(key))
     }
 
     /// Stores `bytes`; returns the key.
