@@ -41,8 +41,8 @@ const ATTR_CHAR_ESCAPES: &percent_encoding::AsciiSet = &percent_encoding::NON_AL
     .remove(b'|')
     .remove(b'~');
 
-/// Downloads stream for as long as they take: in the transfer router (no request timeout);
-/// the URL is answered promptly, so it sits there too, beside its sibling.
+/// Merged with the transfer routes (no request timeout): a download streams for as long as
+/// it takes. The URL route is answered at once, and sits beside its sibling.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(download))
