@@ -1,32 +1,21 @@
 //! Files on S3-compatible storage (`fileStrategy: s3`) against a real store, moto, that checks
 //! every signature: uploads, images and avatars land in the bucket and nowhere else, come back
 //! byte for byte, and leave it when deleted; a store that refuses the keys or is down gets a
-//! clear 503 and nothing recorded.
+//! clear 503 and nothing recorded; `doctor` checks the bucket, and the migration from
+//! LibreChat copies its files into it.
 
 mod support;
 
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
+use support::librechat_dump::migration::write_bson;
 use support::moto::Moto;
 use support::{Session, TestServer, png};
 
 const PW: &str = "correct horse battery";
-
-async fn server_on(moto: &Moto, change: &[(&str, &str)]) -> TestServer {
-    let mut b = TestServer::builder()
-        .yaml("version: 1.2.8\nfileStrategy: s3\n")
-        .env("OPENAI_API_KEY", "sk-test")
-        .env("OPENAI_MODELS", "gpt-4o");
-    for (k, v) in moto.env() {
-        let v = change
-            .iter()
-            .find(|(ck, _)| *ck == k)
-            .map_or(v, |(_, cv)| (*cv).to_owned());
-        b = b.env(k, &v);
-    }
-    b.start().await
-}
 
 fn avatar_form() -> reqwest::multipart::Form {
     let part = reqwest::multipart::Part::bytes(png(400, 200))
@@ -38,7 +27,6 @@ fn avatar_form() -> reqwest::multipart::Form {
         .text("manual", "true")
 }
 
-/// Nothing left in the data folder's `files/` but its empty `tmp/`.
 /// A text file `name` holding `text`, uploaded by `who`: the status and the answer.
 async fn upload_text(server: &TestServer, who: &Session, name: &str, text: &str) -> (u16, Value) {
     server
@@ -52,6 +40,7 @@ async fn upload_text(server: &TestServer, who: &Session, name: &str, text: &str)
         .await
 }
 
+/// Nothing left in the data folder's `files/` but its empty `tmp/`.
 fn nothing_local(server: &TestServer) {
     assert_eq!(server.stored_files(), 0);
     let tmp = server.data_dir().join("files/tmp");
@@ -63,7 +52,7 @@ async fn files_images_and_avatars_live_in_the_bucket() {
     let Some(moto) = Moto::start().await else {
         return;
     };
-    let server = server_on(&moto, &[]).await;
+    let server = moto.server(&[]).await;
     let (alice, bob) = server.two_users(PW).await;
     // Large enough to be sent in many pieces.
     let text = "High tide is at 06:12 in Brest.\n"
@@ -188,7 +177,9 @@ async fn a_store_that_refuses_or_is_down_gets_a_clear_error_and_nothing_is_recor
         return;
     };
     // Wrong secret: the store refuses the signature.
-    let server = server_on(&moto, &[("AWS_SECRET_ACCESS_KEY", "not-the-secret")]).await;
+    let server = moto
+        .server(&[("AWS_SECRET_ACCESS_KEY", "not-the-secret")])
+        .await;
     let (alice, _) = server.two_users(PW).await;
     let (status, body) = upload_text(&server, &alice, "a.txt", "hello").await;
     assert_eq!(status, 503, "{body}");
@@ -205,7 +196,7 @@ async fn a_store_that_refuses_or_is_down_gets_a_clear_error_and_nothing_is_recor
     drop(server);
 
     // A bucket that is not there is the store's failure too, not a missing file.
-    let server = server_on(&moto, &[("AWS_BUCKET_NAME", "no-such-bucket")]).await;
+    let server = moto.server(&[("AWS_BUCKET_NAME", "no-such-bucket")]).await;
     let (alice, _) = server.two_users(PW).await;
     let (status, body) = upload_text(&server, &alice, "a.txt", "hello").await;
     assert_eq!(status, 503, "{body}");
@@ -213,7 +204,7 @@ async fn a_store_that_refuses_or_is_down_gets_a_clear_error_and_nothing_is_recor
     drop(server);
 
     // The right keys, then the store stops.
-    let server = server_on(&moto, &[]).await;
+    let server = moto.server(&[]).await;
     let (alice, _) = server.two_users(PW).await;
     let (status, doc) = upload_text(&server, &alice, "a.txt", "hello").await;
     assert_eq!(status, 200, "{doc}");
@@ -262,21 +253,25 @@ async fn s3_without_its_settings_refuses_to_start() {
     );
 }
 
-/// `librechat CMD` in a data folder whose librechat.yaml sets `fileStrategy: s3` on `moto`,
-/// with `change` over its settings: the exit code and what it printed.
-fn librechat_on(moto: &Moto, change: &[(&str, &str)], args: &[&str]) -> (Option<i32>, String) {
-    let dir = tempfile::tempdir().unwrap();
+/// `librechat ARGS` in `home`, whose librechat.yaml sets `fileStrategy: s3` on `moto` (data in
+/// `home/data`), with `change` over its environment: the exit code and what it printed.
+fn librechat_in(
+    home: &Path,
+    moto: &Moto,
+    change: &[(&str, String)],
+    args: &[&str],
+) -> (Option<i32>, String) {
     std::fs::write(
-        dir.path().join("librechat.yaml"),
+        home.join("librechat.yaml"),
         "version: 1.2.8\nfileStrategy: s3\n",
     )
     .unwrap();
-    let mut cmd = support::librechat(dir.path());
+    let mut cmd = support::librechat(home);
+    cmd.env("LIBRECHAT_DATA_DIR", home.join("data"));
     for (k, v) in moto.env() {
-        let v = change
-            .iter()
-            .find(|(ck, _)| *ck == k)
-            .map_or(v, |(_, cv)| (*cv).to_owned());
+        cmd.env(k, v);
+    }
+    for (k, v) in change {
         cmd.env(k, v);
     }
     let out = cmd.args(args).output().unwrap();
@@ -288,30 +283,158 @@ fn librechat_on(moto: &Moto, change: &[(&str, &str)], args: &[&str]) -> (Option<
     (out.status.code(), text)
 }
 
+/// With `AWS_FORCE_PATH_STYLE=false` the bucket is in the host name, `uploads.localhost`.
+/// That name does not resolve on this machine, so the command reaches it through moto itself
+/// as its HTTP proxy (reqwest takes `HTTP_PROXY`): moto routes on the `Host` header, as S3
+/// does, and checks the signature made for that host.
+fn virtual_host(moto: &Moto) -> Vec<(&str, String)> {
+    let port = moto.endpoint.rsplit(':').next().unwrap();
+    vec![
+        ("AWS_ENDPOINT_URL", format!("http://localhost:{port}")),
+        ("AWS_FORCE_PATH_STYLE", "false".into()),
+        ("HTTP_PROXY", moto.endpoint.clone()),
+    ]
+}
+
 #[tokio::test]
-async fn doctor_checks_the_bucket_and_the_migration_will_not_copy_into_it() {
+async fn doctor_checks_the_bucket_in_either_addressing_style() {
     let Some(moto) = Moto::start().await else {
         return;
     };
-    let (_, report) = librechat_on(&moto, &[], &["doctor"]);
-    assert!(
-        report.lines().any(|l| l.starts_with("ok")
-            && l.contains("file storage: bucket uploads at")
-            && l.contains("keys accepted")),
-        "{report}"
-    );
-    let wrong = [("AWS_SECRET_ACCESS_KEY", "not-the-secret")];
-    let (code, report) = librechat_on(&moto, &wrong, &["doctor"]);
-    assert_eq!(code, Some(1), "{report}");
-    assert!(
-        report
-            .lines()
-            .any(|l| l.starts_with("FAIL") && l.contains("file storage: bucket uploads")),
-        "{report}"
-    );
+    let home = tempfile::tempdir().unwrap();
+    let accepted = |report: &str| {
+        report.lines().any(|l| {
+            l.starts_with("ok")
+                && l.contains("file storage: bucket uploads at")
+                && l.contains("keys accepted")
+        })
+    };
+    let (_, report) = librechat_in(home.path(), &moto, &[], &["doctor"]);
+    assert!(accepted(&report), "{report}");
+    let (_, report) = librechat_in(home.path(), &moto, &virtual_host(&moto), &["doctor"]);
+    assert!(accepted(&report), "{report}");
+    let wrong = [("AWS_SECRET_ACCESS_KEY", "not-the-secret".to_owned())];
+    for change in [
+        wrong.to_vec(),
+        [virtual_host(&moto), wrong.to_vec()].concat(),
+    ] {
+        let (code, report) = librechat_in(home.path(), &moto, &change, &["doctor"]);
+        assert_eq!(code, Some(1), "{report}");
+        assert!(
+            report
+                .lines()
+                .any(|l| l.starts_with("FAIL") && l.contains("file storage: bucket uploads")),
+            "{report}"
+        );
+    }
+}
 
-    let args = ["migrate-from-librechat", "dump", "--uploads", "uploads"];
-    let (code, text) = librechat_on(&moto, &[], &args);
-    assert_ne!(code, Some(0), "{text}");
-    assert!(text.contains("`fileStrategy: s3`"), "{text}");
+const USER: &str = "65a1b2c3d4e5f60718293a4b";
+const DOC: &str = "f1000000-0000-4000-8000-000000000001";
+
+/// A LibreChat deployment in `home`: a dump with one account (its picture in `images/`) and
+/// one document (in `uploads/`); the document's bytes.
+fn librechat_deployment(home: &Path) -> Vec<u8> {
+    use bson::{Bson, DateTime, doc, oid::ObjectId};
+    let at = Bson::DateTime(DateTime::from_millis(1_704_067_200_000));
+    for d in ["dump/LibreChat", "uploads/{USER}", "images/{USER}"] {
+        std::fs::create_dir_all(home.join(d.replace("{USER}", USER))).unwrap();
+    }
+    let bytes: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(
+        home.join(format!("uploads/{USER}/{DOC}__tides.bin")),
+        &bytes,
+    )
+    .unwrap();
+    std::fs::write(home.join(format!("images/{USER}/avatar-1.png")), png(4, 4)).unwrap();
+    let dump = home.join("dump/LibreChat");
+    write_bson(
+        &dump.join("users.bson"),
+        &[doc! {
+            "_id": ObjectId::parse_str(USER).unwrap(), "name": "Tide", "username": "tide",
+            "email": "tide@example.org", "emailVerified": true,
+            "password": bcrypt::hash(PW, 4).unwrap(), "provider": "local", "role": "USER",
+            "avatar": format!("/images/{USER}/avatar-1.png?manual=true"),
+            "createdAt": at.clone(), "updatedAt": at.clone(),
+        }],
+    );
+    write_bson(
+        &dump.join("files.bson"),
+        &[doc! {
+            "_id": ObjectId::new(), "user": ObjectId::parse_str(USER).unwrap(), "file_id": DOC,
+            "filename": "tides.bin", "filepath": format!("/uploads/{USER}/{DOC}__tides.bin"),
+            "type": "application/octet-stream", "bytes": 300_000, "source": "local",
+            "context": "message_attachment", "usage": 0, "object": "file",
+            "createdAt": at.clone(), "updatedAt": at,
+        }],
+    );
+    bytes
+}
+
+#[tokio::test]
+async fn the_migration_copies_librechats_files_into_the_bucket() {
+    let Some(moto) = Moto::start().await else {
+        return;
+    };
+    let home = Arc::new(tempfile::tempdir().unwrap());
+    let bytes = librechat_deployment(home.path());
+    let args = [
+        "migrate-from-librechat",
+        "dump",
+        "--uploads",
+        "uploads",
+        "--images",
+        "images",
+        "--no-reindex",
+    ];
+    // Virtual-host style, as a bucket on AWS is addressed.
+    let (code, text) = librechat_in(home.path(), &moto, &virtual_host(&moto), &args);
+    assert_eq!(code, Some(0), "{text}");
+    let objects = moto.objects().await;
+    assert_eq!(
+        objects.len(),
+        2,
+        "the document and the picture: {objects:?}"
+    );
+    let stored = futures_util::future::join_all(objects.iter().map(|o| moto.object(o))).await;
+    assert!(stored.contains(&bytes), "copied as it was");
+    let files = home.path().join("data/files");
+    let left: Vec<_> = walk(&files);
+    assert!(left.is_empty(), "nothing kept on the local disk: {left:?}");
+
+    // A second run copies nothing.
+    let (code, text) = librechat_in(home.path(), &moto, &[], &args);
+    assert_eq!(code, Some(0), "{text}");
+    assert_eq!(moto.objects().await.len(), 2, "{text}");
+
+    // The server (path style, same bucket) gives them back.
+    let server = moto.builder(&[]).in_dir(home.clone()).start().await;
+    let s = server.login("tide@example.org", PW).await;
+    let resp = server
+        .get_as(&format!("/api/files/download/{USER}/{DOC}"), &s.token)
+        .await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.bytes().await.unwrap().as_ref(), bytes.as_slice());
+    let avatar = s.user["avatar"]
+        .as_str()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap();
+    let resp = server.get_as(avatar, &s.token).await;
+    assert_eq!(resp.status(), 200, "{avatar}");
+    assert!(image::load_from_memory(&resp.bytes().await.unwrap()).is_ok());
+}
+
+/// The files under `dir`, in its folders too.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        if e.path().is_dir() {
+            out.extend(walk(&e.path()));
+        } else {
+            out.push(e.path());
+        }
+    }
+    out
 }

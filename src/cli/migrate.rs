@@ -39,20 +39,6 @@ pub fn run(env: Env, overrides: Overrides, args: MigrateArgs) -> anyhow::Result<
     // Secrets are kept (made if missing): what is sealed now must open when the server starts.
     // A dry run writes nothing, not even them.
     let settings = Settings::load(&env, &overrides, !args.dry_run)?;
-    let copies_files = args.uploads.is_some() || args.images.is_some();
-    if !args.dry_run
-        && copies_files
-        && matches!(
-            settings.file_store,
-            crate::config::file_store::FileStore::S3(_)
-        )
-    {
-        anyhow::bail!(
-            "--uploads and --images copy files into the data folder, but librechat.yaml sets \
-             `fileStrategy: s3`: copying a LibreChat deployment's files into S3 storage is not \
-             supported yet. Migrate without --uploads/--images, or with `fileStrategy: local`"
-        );
-    }
     if !args.dry_run {
         std::fs::create_dir_all(&settings.data_dir)
             .with_context(|| format!("cannot create {}", settings.data_dir.display()))?;
@@ -79,6 +65,7 @@ pub fn run(env: Env, overrides: Overrides, args: MigrateArgs) -> anyhow::Result<
         dry_run: args.dry_run,
         uploads: args.uploads,
         images: args.images,
+        file_store: settings.file_store.clone(),
         files_dir: settings.files_dir(),
         search_dir: settings.search_dir(),
     };

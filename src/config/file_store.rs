@@ -5,8 +5,9 @@
 //! `AWS_BUCKET_NAME`, `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` (LibreChat falls back to
 //! the AWS SDK's credential chain; this server has none, so the keys are required), and takes
 //! `AWS_ENDPOINT_URL` (default AWS's own for the region), `AWS_FORCE_PATH_STYLE` (bucket in the
-//! path rather than the host name) and `AWS_SESSION_TOKEN`. A missing one stops the start with
-//! its name. Other strategies (`firebase`, `azure_blob`, `cloudfront`) are noted as unsupported
+//! path rather than the host name), `AWS_SESSION_TOKEN` and `S3_URL_EXPIRY_SECONDS` (how long a
+//! signed download URL works: LibreChat's default of 120 seconds, at most 7 days). A missing
+//! one stops the start with its name. Other strategies (`firebase`, `azure_blob`, `cloudfront`) are noted as unsupported
 //! by [`super::unsupported`] and files stay local.
 
 use serde::Serialize;
@@ -39,7 +40,22 @@ pub struct S3Settings {
     pub secret_access_key: Secret,
     /// `AWS_SESSION_TOKEN`, for temporary credentials.
     pub session_token: Option<Secret>,
+    /// `S3_URL_EXPIRY_SECONDS`: how long a signed download URL works (seconds).
+    pub url_expiry_secs: u64,
+    /// Uploads larger than this (bytes) are sent as a multipart upload, in parts of
+    /// `part_size` bytes; S3 takes at most 5 GB in one `PUT`. Not read from the environment:
+    /// tests lower them.
+    pub multipart_threshold: u64,
+    pub part_size: u64,
 }
+
+/// LibreChat's `S3_URL_EXPIRY_SECONDS`: 2 minutes by default, 7 days at most (AWS's limit).
+const URL_EXPIRY_DEFAULT: u64 = 120;
+const URL_EXPIRY_MAX: u64 = 7 * 24 * 3600;
+/// A single `PUT` up to 64 MiB; larger uploads in parts of 16 MiB (S3 takes 10,000 parts of
+/// at least 5 MiB: up to 160 GB this way).
+pub const MULTIPART_THRESHOLD: u64 = 64 << 20;
+pub const PART_SIZE: u64 = 16 << 20;
 
 impl FileStore {
     /// The storage `fileStrategy` names (as written in librechat.yaml).
@@ -82,6 +98,19 @@ impl FileStore {
             access_key_id,
             secret_access_key,
             session_token: env.string("AWS_SESSION_TOKEN").map(Secret::new),
+            url_expiry_secs: match env.int("S3_URL_EXPIRY_SECONDS")? {
+                None => URL_EXPIRY_DEFAULT,
+                Some(0) => {
+                    return Err(ConfigError::invalid(
+                        "S3_URL_EXPIRY_SECONDS",
+                        "0",
+                        "a number of seconds above 0",
+                    ));
+                }
+                Some(n) => n.min(URL_EXPIRY_MAX),
+            },
+            multipart_threshold: MULTIPART_THRESHOLD,
+            part_size: PART_SIZE,
         };
         s3.check_addressing()?;
         Ok(FileStore::S3(Box::new(s3)))
@@ -176,7 +205,18 @@ mod tests {
             "https://uploads.s3.us-east-1.amazonaws.com/"
         );
         assert!(!s.path_style);
+        assert_eq!(s.url_expiry_secs, 120);
         assert!(!format!("{s:?}").contains("secret\""), "{s:?}");
+        for (v, secs) in [("30", Some(30)), ("999999999", Some(604_800)), ("0", None)] {
+            let mut pairs = FULL.to_vec();
+            pairs.push(("S3_URL_EXPIRY_SECONDS", v));
+            let got = FileStore::load(&env(&pairs), Some(&json("s3")));
+            match (got, secs) {
+                (Ok(FileStore::S3(s)), Some(secs)) => assert_eq!(s.url_expiry_secs, secs),
+                (Err(e), None) => assert!(e.to_string().contains("S3_URL_EXPIRY_SECONDS")),
+                _ => panic!("S3_URL_EXPIRY_SECONDS={v}"),
+            }
+        }
 
         let mut pairs = FULL.to_vec();
         pairs.push(("AWS_ENDPOINT_URL", "http://127.0.0.1:9000"));

@@ -48,7 +48,9 @@ pub struct Options {
     /// LibreChat's `uploads/` and `client/public/images/` folders, for the bytes of files.
     pub uploads: Option<PathBuf>,
     pub images: Option<PathBuf>,
-    /// This server's file storage (`files/` in the data folder), where those bytes go.
+    /// This server's file storage, where those bytes go: the data folder's `files/`, or the
+    /// bucket of `fileStrategy: s3` (uploads pass through `files_dir/tmp/` on their way).
+    pub file_store: crate::config::file_store::FileStore,
     pub files_dir: PathBuf,
     /// This server's search index, marked for a rebuild when messages come in.
     pub search_dir: PathBuf,
@@ -329,6 +331,7 @@ pub fn run(opts: &Options) -> anyhow::Result<Report> {
         files: collections::files::Bytes::new(
             opts.uploads.as_deref(),
             opts.images.as_deref(),
+            &opts.file_store,
             &opts.files_dir,
             opts.dry_run,
         )?,

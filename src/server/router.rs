@@ -90,6 +90,7 @@ fn routes() -> Routes {
         .split_for_parts();
     let (imports, more) = routes::imports::router()
         .merge(routes::files::transfer_router())
+        .merge(routes::file_download::router())
         .merge(routes::avatar::router())
         .merge(routes::agent_avatar::upload_router())
         .split_for_parts();

@@ -141,7 +141,34 @@ impl Moto {
         ]
     }
 
-    async fn signed_get(&self, path_and_query: &str) -> reqwest::Response {
+    /// A server storing its files here, with `change` over the environment of [`Moto::env`].
+    pub async fn server(&self, change: &[(&str, &str)]) -> super::TestServer {
+        self.builder(change).start().await
+    }
+
+    /// The settings of [`Moto::server`].
+    pub fn builder(&self, change: &[(&str, &str)]) -> super::Builder {
+        let mut b = super::TestServer::builder()
+            .yaml("version: 1.2.8\nfileStrategy: s3\n")
+            .env("OPENAI_API_KEY", "sk-test")
+            .env("OPENAI_MODELS", "gpt-4o");
+        for (k, v) in self.env() {
+            let v = change
+                .iter()
+                .find(|(ck, _)| *ck == k)
+                .map_or(v, |(_, cv)| (*cv).to_owned());
+            b = b.env(k, &v);
+        }
+        for (k, v) in change {
+            if !self.env().iter().any(|(ek, _)| ek == k) {
+                b = b.env(k, v);
+            }
+        }
+        b
+    }
+
+    /// A `GET` of `path_and_query` signed with the bucket's keys.
+    pub async fn signed_get(&self, path_and_query: &str) -> reqwest::Response {
         let url = url::Url::parse(&format!("{}{path_and_query}", self.endpoint)).unwrap();
         let signer = Signer {
             key_id: self.key_id.clone(),
@@ -177,6 +204,30 @@ impl Moto {
         let resp = self.signed_get(&format!("/{BUCKET}/{name}")).await;
         assert_eq!(resp.status(), 200);
         resp.bytes().await.unwrap().to_vec()
+    }
+
+    /// The multipart uploads started and neither completed nor aborted (ListMultipartUploads).
+    pub async fn multipart_uploads(&self) -> usize {
+        let resp = self.signed_get(&format!("/{BUCKET}/?uploads=")).await;
+        assert_eq!(resp.status(), 200);
+        resp.text().await.unwrap().matches("<UploadId>").count()
+    }
+
+    /// Whether moto checks signatures from now on. moto reads only the `Authorization`
+    /// header: a presigned URL (signed in its query) is answered with a 500 while it checks,
+    /// and whatever its signature while it does not. So presigned URLs are fetched with
+    /// checks off, and their signatures are checked against AWS's and botocore's vectors.
+    pub async fn check_signatures(&self, on: bool) {
+        let resp = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .unwrap()
+            .post(format!("{}/moto-api/reset-auth", self.endpoint))
+            .body(if on { "0" } else { "inf" })
+            .send()
+            .await
+            .unwrap();
+        assert!(resp.status().is_success(), "{}", resp.status());
     }
 
     /// Stops the store (as a crash would).

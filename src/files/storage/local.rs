@@ -84,27 +84,41 @@ impl LocalDisk {
         self.keep(received).await
     }
 
-    pub(super) fn copy_in(&self, from: &mut dyn io::Read) -> io::Result<(String, u64)> {
-        let tmp = self
+    /// Receives what `from` reads into `tmp/` (blocking); its `head` is not kept.
+    pub(super) fn receive_blocking(&self, from: &mut dyn io::Read) -> io::Result<Received> {
+        let path = self
             .root
             .join("tmp")
             .join(uuid::Uuid::new_v4().simple().to_string());
-        let copied = (|| {
-            let mut file = std::fs::File::create(&tmp)?;
-            let n = io::copy(from, &mut file)?;
-            file.sync_all()?;
-            let key = new_key();
-            let to = self.root.join(&key);
-            if let Some(dir) = to.parent() {
-                std::fs::create_dir_all(dir)?;
-            }
-            std::fs::rename(&tmp, &to)?;
-            Ok((key, n))
-        })();
-        if copied.is_err() {
-            let _ = std::fs::remove_file(&tmp);
+        let mut received = Received {
+            path: Some(path.clone()),
+            bytes: 0,
+            head: Vec::new(),
+        };
+        let mut file = std::fs::File::create(&path)?;
+        received.bytes = io::copy(from, &mut file)?;
+        file.sync_all()?;
+        Ok(received)
+    }
+
+    pub(super) fn copy_in(&self, from: &mut dyn io::Read) -> io::Result<(String, u64)> {
+        let mut received = self.receive_blocking(from)?;
+        let tmp = received
+            .path
+            .take()
+            .expect("a received upload has its file");
+        let key = new_key();
+        let to = self.root.join(&key);
+        let placed = match to.parent() {
+            Some(dir) => std::fs::create_dir_all(dir),
+            None => Ok(()),
         }
-        copied
+        .and_then(|()| std::fs::rename(&tmp, &to));
+        if let Err(e) = placed {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+        Ok((key, received.bytes))
     }
 
     pub(super) fn stale_keys(&self, age: Duration) -> io::Result<Vec<String>> {

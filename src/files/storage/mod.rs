@@ -62,9 +62,15 @@ impl Storage {
     /// The storage `settings` choose (`fileStrategy`); uploads arrive in the data folder's
     /// `files/tmp/` either way.
     pub fn from_settings(settings: &Settings) -> io::Result<Self> {
-        match &settings.file_store {
-            FileStore::Local => Self::local(settings.files_dir()),
-            FileStore::S3(s3) => Ok(Storage::S3(S3Store::new(s3, settings.files_dir())?)),
+        Self::new(&settings.file_store, settings.files_dir())
+    }
+
+    /// The storage `store` names; uploads arrive in `files_dir/tmp/` (and stay in
+    /// `files_dir` with local storage).
+    pub fn new(store: &FileStore, files_dir: PathBuf) -> io::Result<Self> {
+        match store {
+            FileStore::Local => Self::local(files_dir),
+            FileStore::S3(s3) => Ok(Storage::S3(S3Store::new(s3, files_dir)?)),
         }
     }
 
@@ -123,25 +129,38 @@ impl Storage {
     }
 
     /// Stores what `from` reads, streamed (never held whole); returns the key and the size.
-    /// Blocking: for the command line (`migrate-from-librechat`), not for request handlers.
-    /// Local disk only: the migration copies into the data folder (`librechat
-    /// migrate-from-librechat` refuses to run with `fileStrategy: s3`).
+    /// Blocking: for the command line (`migrate-from-librechat`), never inside an async
+    /// runtime (S3 requests then run on a runtime of the store's own).
     pub fn copy_in(&self, from: &mut dyn io::Read) -> io::Result<(String, u64)> {
         match self {
             Storage::Local(d) => d.copy_in(from),
-            Storage::S3(_) => Err(not_on_s3()),
+            Storage::S3(s) => s.copy_in(from),
         }
     }
 
-    /// Removes `key` (blocking); one already gone is not an error. Local disk only, as
-    /// [`Storage::copy_in`].
+    /// Removes `key` (blocking, as [`Storage::copy_in`]); one already gone is not an error.
     pub fn discard(&self, key: &str) -> io::Result<()> {
         match self {
             Storage::Local(d) => match std::fs::remove_file(d.path_of(key)?) {
                 Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
                 _ => Ok(()),
             },
-            Storage::S3(_) => Err(not_on_s3()),
+            Storage::S3(s) => s.discard(key),
+        }
+    }
+
+    /// A URL that gives `key`'s bytes to whoever holds it for a short while
+    /// (`S3_URL_EXPIRY_SECONDS`), answered with `disposition` and `content_type` as its
+    /// headers; `None` on the local disk, whose files only this server sends.
+    pub fn download_url(
+        &self,
+        key: &str,
+        disposition: &str,
+        content_type: &str,
+    ) -> io::Result<Option<url::Url>> {
+        match self {
+            Storage::Local(_) => Ok(None),
+            Storage::S3(s) => s.download_url(key, disposition, content_type).map(Some),
         }
     }
 
@@ -158,13 +177,6 @@ impl Storage {
             Storage::S3(s) => s.stale_keys(age).await,
         }
     }
-}
-
-fn not_on_s3() -> io::Error {
-    io::Error::new(
-        io::ErrorKind::Unsupported,
-        "copying from the command line is for local storage only, not `fileStrategy: s3`",
-    )
 }
 
 /// A key made here: two lowercase hex characters, a slash, 32 lowercase hex characters

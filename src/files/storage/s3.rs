@@ -1,7 +1,9 @@
 //! Uploads in an S3-compatible bucket (`fileStrategy: s3`): each key is the object
 //! `files/{key}`. An upload still arrives in the data folder's `files/tmp/` with its limit,
-//! then is sent whole-or-nothing with one `PUT` streamed from that file (with its length,
-//! never held in memory); downloads stream the `GET`'s body through.
+//! then is sent whole-or-nothing streamed from that file (with its length, never held in
+//! memory): one `PUT`, or above [`S3Settings::multipart_threshold`] a multipart upload that is
+//! aborted if any step fails, so no orphan parts stay in the bucket. Downloads stream the
+//! `GET`'s body through, or are handed out as presigned URLs ([`S3Store::download_url`]).
 //!
 //! Requests are signed with AWS Signature Version 4 ([`super::sigv4`]) and sent through
 //! reqwest with time limits. The endpoint is the administrator's, so it is not behind
@@ -9,14 +11,15 @@
 //! not answer gives an [`io::Error`] carrying a [`StoreError`] with its words; a missing object
 //! gives [`io::ErrorKind::NotFound`].
 
-use std::io;
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::io::{self, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use futures_util::{StreamExt, TryStreamExt};
-use reqwest::header::CONTENT_LENGTH;
+use reqwest::header::{CONTENT_LENGTH, ETAG};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use super::local::LocalDisk;
 use super::sigv4::{self, Signer};
@@ -60,6 +63,20 @@ struct Inner {
     bucket: url::Url,
     signer: Signer,
     http: reqwest::Client,
+    /// How long a presigned URL works (seconds).
+    url_expiry_secs: u64,
+    multipart_threshold: u64,
+    part_size: u64,
+    /// For the blocking calls of the command line ([`S3Store::copy_in`]), made on first use.
+    blocking: OnceLock<tokio::runtime::Runtime>,
+}
+
+/// The text of the first `<name>` in `xml`.
+fn tag(xml: &str, name: &str) -> Option<String> {
+    let (open, close) = (format!("<{name}>"), format!("</{name}>"));
+    let start = xml.find(&open)? + open.len();
+    let len = xml[start..].find(&close)?;
+    Some(xml[start..start + len].to_owned())
 }
 
 impl Inner {
@@ -82,16 +99,17 @@ impl Inner {
                 region: settings.region.clone(),
             },
             http,
+            url_expiry_secs: settings.url_expiry_secs,
+            multipart_threshold: settings.multipart_threshold,
+            // S3's smallest part (but the last) is 5 MiB; tests go lower against a store
+            // told to take them.
+            part_size: settings.part_size.max(1),
+            blocking: OnceLock::new(),
         })
     }
 
-    /// A signed request for the object of `key` (`None`: the bucket itself), with `query`.
-    fn request(
-        &self,
-        method: Method,
-        key: Option<&str>,
-        query: &[(&str, &str)],
-    ) -> io::Result<RequestBuilder> {
+    /// The URL of the object of `key` (`None`: the bucket itself).
+    fn url(&self, key: Option<&str>) -> io::Result<url::Url> {
         let mut url = self.bucket.clone();
         if let Some(key) = key {
             if !valid_key(key) {
@@ -103,6 +121,17 @@ impl Inner {
             // Keys are `[0-9a-f]{2}/[0-9a-f]{32}`: nothing to encode.
             url.set_path(&format!("{}{PREFIX}{key}", url.path()));
         }
+        Ok(url)
+    }
+
+    /// A signed request for the object of `key` (`None`: the bucket itself), with `query`.
+    fn request(
+        &self,
+        method: Method,
+        key: Option<&str>,
+        query: &[(&str, &str)],
+    ) -> io::Result<RequestBuilder> {
+        let mut url = self.url(key)?;
         if !query.is_empty() {
             url.set_query(Some(&sigv4::query(query)));
         }
@@ -131,13 +160,7 @@ impl Inner {
             .await
             .unwrap_or_default();
         let text = String::from_utf8_lossy(&body);
-        let tag = |name: &str| {
-            let (open, close) = (format!("<{name}>"), format!("</{name}>"));
-            let start = text.find(&open)? + open.len();
-            let len = text[start..].find(&close)?;
-            Some(text[start..start + len].to_owned())
-        };
-        let words = match (tag("Code"), tag("Message")) {
+        let words = match (tag(&text, "Code"), tag(&text, "Message")) {
             (Some(c), Some(m)) => format!("{c}: {m}"),
             (Some(c), None) => c,
             _ => status.to_string(),
@@ -180,12 +203,135 @@ impl S3Store {
     /// Sends a received upload, streamed from its file; returns its key.
     pub async fn keep(&self, received: Received) -> io::Result<String> {
         let key = new_key();
-        let file = tokio::fs::File::open(received.path()).await?;
-        let body = reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::new(file));
-        self.put(&key, body, received.bytes).await?;
+        if received.bytes > self.inner.multipart_threshold {
+            self.put_in_parts(&key, received.path(), received.bytes)
+                .await?;
+        } else {
+            let body = stretch(received.path(), 0, received.bytes).await?;
+            self.put(&key, body, received.bytes).await?;
+        }
         // Dropped: its file is removed.
         drop(received);
         Ok(key)
+    }
+
+    /// Sends the `len` bytes of the file at `path` as a multipart upload of `key`, and
+    /// aborts it if a step fails: its parts are then removed rather than kept (and billed).
+    async fn put_in_parts(&self, key: &str, path: &Path, len: u64) -> io::Result<()> {
+        let start = self
+            .inner
+            .request(Method::POST, Some(key), &[("uploads", "")])?
+            .timeout(SMALL_REQUEST);
+        let answer = self.inner.send(start, "start a multipart upload").await?;
+        let answer = bounded_body(answer, ERROR_BYTES).await?;
+        let id = tag(&String::from_utf8_lossy(&answer), "UploadId")
+            .ok_or_else(|| store_error("did not name the multipart upload it started".into()))?;
+        let sent = self.send_parts(key, &id, path, len).await;
+        if sent.is_err() {
+            let abort = self
+                .inner
+                .request(Method::DELETE, Some(key), &[("uploadId", &id)])?
+                .timeout(SMALL_REQUEST);
+            if let Err(e) = self.inner.send(abort, "abort a multipart upload").await {
+                tracing::warn!(error = %e, "the parts of a failed upload stay in the bucket");
+            }
+        }
+        sent
+    }
+
+    /// The parts of a multipart upload, one after the other, each streamed from its stretch
+    /// of the file, then the list that completes it.
+    async fn send_parts(&self, key: &str, id: &str, path: &Path, len: u64) -> io::Result<()> {
+        let mut list = String::from("<CompleteMultipartUpload>");
+        let (mut offset, mut number) = (0, 1u32);
+        while offset < len {
+            let n = self.inner.part_size.min(len - offset);
+            let part = number.to_string();
+            let request = self
+                .inner
+                .request(
+                    Method::PUT,
+                    Some(key),
+                    &[("partNumber", &part), ("uploadId", id)],
+                )?
+                .header(CONTENT_LENGTH, n)
+                .body(stretch(path, offset, n).await?);
+            let answer = self.inner.send(request, "store a part of a file").await?;
+            let etag = answer
+                .headers()
+                .get(ETAG)
+                .and_then(|v| v.to_str().ok())
+                .ok_or_else(|| store_error("stored a part without naming it (ETag)".into()))?;
+            list.push_str(&format!(
+                "<Part><PartNumber>{number}</PartNumber><ETag>{}</ETag></Part>",
+                quick_xml::escape::escape(etag)
+            ));
+            offset += n;
+            number += 1;
+        }
+        list.push_str("</CompleteMultipartUpload>");
+        let request = self
+            .inner
+            .request(Method::POST, Some(key), &[("uploadId", id)])?
+            .body(list);
+        let answer = self
+            .inner
+            .send(request, "complete a multipart upload")
+            .await?;
+        // S3 may answer 200 and fail all the same, saying so in the body.
+        let answer = bounded_body(answer, ERROR_BYTES).await?;
+        let text = String::from_utf8_lossy(&answer);
+        match tag(&text, "Code") {
+            Some(code) if text.contains("<Error>") => Err(store_error(format!(
+                "refused to complete a multipart upload: {code}"
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    /// A URL that gives `key`'s bytes without keys for `S3_URL_EXPIRY_SECONDS`, answered
+    /// with `disposition` and `content_type` as its headers.
+    pub fn download_url(
+        &self,
+        key: &str,
+        disposition: &str,
+        content_type: &str,
+    ) -> io::Result<url::Url> {
+        let query = [
+            ("response-content-disposition", disposition),
+            ("response-content-type", content_type),
+        ];
+        Ok(self.inner.signer.presign(
+            "GET",
+            &self.inner.url(Some(key))?,
+            &query,
+            time::OffsetDateTime::now_utc(),
+            self.inner.url_expiry_secs,
+        ))
+    }
+
+    /// The runtime the blocking calls run S3 requests on.
+    fn blocking(&self) -> io::Result<&tokio::runtime::Runtime> {
+        if let Some(rt) = self.inner.blocking.get() {
+            return Ok(rt);
+        }
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        Ok(self.inner.blocking.get_or_init(|| rt))
+    }
+
+    /// Stores what `from` reads (blocking, for the command line): spooled to a file, then
+    /// sent as an upload is; returns the key and the size.
+    pub fn copy_in(&self, from: &mut dyn io::Read) -> io::Result<(String, u64)> {
+        let received = self.spool.receive_blocking(from)?;
+        let n = received.bytes;
+        Ok((self.blocking()?.block_on(self.keep(received))?, n))
+    }
+
+    /// Removes `key` (blocking, for the command line).
+    pub fn discard(&self, key: &str) -> io::Result<()> {
+        self.blocking()?.block_on(self.remove(key))
     }
 
     /// Stores `bytes`; returns the key.
@@ -265,6 +411,14 @@ impl S3Store {
             }
         }
     }
+}
+
+/// `len` bytes of the file at `path` from `offset`, as a body to stream.
+async fn stretch(path: &Path, offset: u64, len: u64) -> io::Result<reqwest::Body> {
+    let mut file = tokio::fs::File::open(path).await?;
+    file.seek(SeekFrom::Start(offset)).await?;
+    let reader = tokio_util::io::ReaderStream::new(file.take(len));
+    Ok(reqwest::Body::wrap_stream(reader))
 }
 
 /// An answer's body, refused past `max` bytes.

@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use crate::config::file_store::FileStore;
 use crate::db::from_librechat::{self as sql, insert};
 use crate::files::Storage;
 use crate::from_librechat::doc::Doc;
@@ -42,11 +43,12 @@ pub struct Bytes {
 }
 
 impl Bytes {
-    /// The folders given, which must exist; `files_dir` is this server's storage (not
-    /// touched in a dry run).
+    /// The folders given, which must exist; `store` in `files_dir` is this server's storage
+    /// (not touched in a dry run).
     pub fn new(
         uploads: Option<&Path>,
         images: Option<&Path>,
+        store: &FileStore,
         files_dir: &Path,
         dry_run: bool,
     ) -> anyhow::Result<Self> {
@@ -63,7 +65,7 @@ impl Bytes {
             store: if dry_run {
                 None
             } else {
-                Some(Storage::local(files_dir.to_owned())?)
+                Some(Storage::new(store, files_dir.to_owned())?)
             },
         })
     }
@@ -457,7 +459,14 @@ mod tests {
         std::fs::write(uploads.join("u1/f__a.txt"), "a").unwrap();
         std::fs::write(dir.path().join("secret"), "s").unwrap();
         std::os::unix::fs::symlink(dir.path().join("secret"), uploads.join("u1/link")).unwrap();
-        let bytes = Bytes::new(Some(&uploads), None, &dir.path().join("files"), true).unwrap();
+        let bytes = Bytes::new(
+            Some(&uploads),
+            None,
+            &FileStore::Local,
+            &dir.path().join("files"),
+            true,
+        )
+        .unwrap();
         assert!(matches!(
             locate(&bytes, "/uploads/u1/f__a.txt?x=1"),
             Ok(Place::Found(_, 1))

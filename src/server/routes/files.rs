@@ -1,5 +1,5 @@
 //! Files, as LibreChat's routes under `/api/files`: upload (`POST /api/files`, multipart), the
-//! caller's list, delete, download, `POST /api/files/usage` (uploads waiting in the client's
+//! caller's list, delete (downloads are in `file_download`), `POST /api/files/usage` (uploads waiting in the client's
 //! queue), and `GET /api/files/config` (the upload limits merged from librechat.yaml's
 //! `fileConfig`). The work is in `crate::files`.
 
@@ -7,7 +7,7 @@ use axum::Json;
 use axum::body::Body;
 use axum::extract::multipart::{Field, Multipart, MultipartRejection};
 use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_TYPE};
+use axum::http::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -32,20 +32,6 @@ use crate::shapes::TFile;
 const UPLOADS_PER_ACCOUNT: usize = 4;
 /// The most a form field other than the file may hold.
 const FIELD_BYTES: usize = 4096;
-/// What RFC 8187's `filename*` must escape: all but its `attr-char`s.
-const ATTR_CHAR_ESCAPES: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-    .remove(b'!')
-    .remove(b'#')
-    .remove(b'$')
-    .remove(b'&')
-    .remove(b'+')
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'^')
-    .remove(b'_')
-    .remove(b'`')
-    .remove(b'|')
-    .remove(b'~');
 /// Files listed at most.
 const LIST_MAX: u32 = 1000;
 /// Ids one `POST /api/files/usage` may name, as in LibreChat.
@@ -64,7 +50,6 @@ pub fn transfer_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(upload))
         .routes(routes!(upload_image))
-        .routes(routes!(download))
         .routes(routes!(image))
         .layer(DefaultBodyLimit::disable())
 }
@@ -438,49 +423,6 @@ async fn usage(
 async fn config(State(state): State<AppState>, AuthUser(_): AuthUser) -> Json<Value> {
     let names = state.settings.endpoints.list.iter().map(|e| e.name.clone());
     Json(state.settings.files.for_client(names))
-}
-
-/// The file's bytes, as an attachment, to whoever may see it: its owner, or someone who may
-/// use an agent that has it (a cited file of the agent's file search, its File Context).
-/// LibreChat's client puts the *reader's* id in the path (`/download/{userId}/{file_id}`);
-/// as LibreChat's `fileAccess`, access rests on the file, so a path naming someone else
-/// gets nothing more, nor anything less.
-#[utoipa::path(get, path = "/api/files/download/{user_id}/{file_id}", operation_id = "files_download", tag = "files", params(("user_id" = String, Path), ("file_id" = String, Path)), responses((status = 200, description = "The file")))]
-async fn download(
-    State(state): State<AppState>,
-    AuthUser(user): AuthUser,
-    Path((_, file_id)): Path<(String, String)>,
-) -> Result<Response, ApiError> {
-    let not_found = || ApiError::NotFound("File not found".into());
-    // Someone else's file reads the same as none.
-    let viewer = crate::access::viewer(&user);
-    let f = state
-        .db
-        .read(move |c| files::downloadable(c, &viewer, &file_id))
-        .await?
-        .ok_or_else(not_found)?;
-    let stream = state
-        .files
-        .open(&f.storage_key)
-        .await
-        .map_err(|e| ApiError::unopened(e, &f.file_id, "File"))?;
-    let metadata =
-        json!({"file_id": f.file_id, "filename": f.filename, "type": f.mime, "bytes": f.bytes});
-    let encoded = |s: &str| percent_encoding::utf8_percent_encode(s, ATTR_CHAR_ESCAPES).to_string();
-    Ok((
-        [
-            (CONTENT_TYPE, "application/octet-stream".to_owned()),
-            (CONTENT_LENGTH, f.bytes.to_string()),
-            (
-                CONTENT_DISPOSITION,
-                format!("attachment; filename*=UTF-8''{}", encoded(&f.filename)),
-            ),
-            (CACHE_CONTROL, "private, no-store".to_owned()),
-        ],
-        [("x-file-metadata", encoded(&metadata.to_string()))],
-        Body::from_stream(stream),
-    )
-        .into_response())
 }
 
 /// A stored image (`filepath` `/images/{userId}/{fileId}.{ext}`), to its owner only: by the

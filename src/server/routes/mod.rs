@@ -20,6 +20,7 @@ pub mod config;
 pub mod convos;
 pub mod endpoints;
 pub mod favorites;
+pub mod file_download;
 pub mod files;
 pub mod forks;
 pub mod health;
