@@ -1,7 +1,6 @@
 //! The one error type of the HTTP layer: every failure becomes `{"message": "..."}` with a status.
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
@@ -245,26 +244,6 @@ impl ApiError {
         match e {
             DbError::NotFound => Self::NotFound(format!("{what} not found")),
             other => other.into(),
-        }
-    }
-}
-
-impl From<JsonRejection> for ApiError {
-    fn from(r: JsonRejection) -> Self {
-        match r {
-            JsonRejection::MissingJsonContentType(_) => Self::UnsupportedMediaType(
-                "expected a JSON body (Content-Type: application/json)".into(),
-            ),
-            JsonRejection::JsonSyntaxError(e) => {
-                Self::BadRequest(format!("malformed JSON: {}", e.body_text()))
-            }
-            JsonRejection::JsonDataError(e) => {
-                Self::BadRequest(format!("invalid request body: {}", e.body_text()))
-            }
-            other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                Self::PayloadTooLarge("request body is too large".into())
-            }
-            other => Self::BadRequest(other.body_text()),
         }
     }
 }

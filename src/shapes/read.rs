@@ -14,15 +14,33 @@ use serde_json::Value;
 pub struct Refused(pub String);
 
 /// Reads `value` as a `T`. A field of the wrong type is refused as "`field` must be ...".
+///
+/// The shapes read here take each of their fields on its own (with this module's readers, or
+/// into a map of the rest), so the field refused is the first one, in the object's order, that
+/// is refused read alone. Finding it so keeps one copy of `T`'s deserializer in the binary: a
+/// path-tracking one (`serde_path_to_error`) would be a second.
 pub fn read<T: DeserializeOwned>(value: Value) -> Result<T, Refused> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let field = e.path().to_string();
-        if field.is_empty() || field == "." {
-            Refused(e.inner().to_string())
-        } else {
-            Refused(format!("{field} {}", e.inner()))
-        }
-    })
+    T::deserialize(&value)
+        .map_err(|e| named(&value, e.to_string(), &|alone| T::deserialize(alone).err()))
+}
+
+/// The refusal `why` of `value`, with the name of the first field that `fails` alone for the
+/// same reason (none when no field does, as for a value that is not an object).
+fn named(
+    value: &Value,
+    why: String,
+    fails: &dyn Fn(&Value) -> Option<serde_json::Error>,
+) -> Refused {
+    let field = value.as_object().and_then(|fields| {
+        fields.iter().find_map(|(name, v)| {
+            let alone = Value::Object(serde_json::Map::from_iter([(name.clone(), v.clone())]));
+            fails(&alone).filter(|e| e.to_string() == why).map(|_| name)
+        })
+    });
+    match field {
+        Some(name) => Refused(format!("{name} {why}")),
+        None => Refused(why),
+    }
 }
 
 /// An id a client chose: a non-empty, printable string of at most 200 bytes. `null` (or no
