@@ -33,6 +33,8 @@ pub struct Settings {
     pub files: super::FileSettings,
     /// `fileStrategy`: the local disk, or an S3-compatible bucket.
     pub file_store: super::file_store::FileStore,
+    /// `USE_REDIS`: state shared with other replicas on Redis; `None` keeps it in process.
+    pub redis: Option<super::redis::RedisSettings>,
     /// Outgoing mail; `None` when not configured.
     pub email: Option<super::EmailSettings>,
     /// LDAP sign-in; `None` when not configured.
@@ -438,6 +440,7 @@ impl Settings {
                 env,
                 parsed.as_written.get("fileStrategy"),
             )?,
+            redis: super::redis::RedisSettings::from_env(env)?,
             email,
             ldap: super::LdapSettings::from_env(env)?,
             openid,

@@ -114,7 +114,15 @@ impl AppState {
             s.auth.refresh_token_expiry_ms / 1000,
         );
         let accounts = Accounts::new(db.clone(), tokens, s.auth.clone(), s.logins.email);
-        let guard = Arc::new(Guard::new(db.clone(), s.limits.ban.clone()));
+        let shared = match &s.redis {
+            Some(redis) => Some(
+                crate::cache::shared::Shared::connect(redis)
+                    .await
+                    .map_err(|e| db::DbError::Io(format!("USE_REDIS: {e}")))?,
+            ),
+            None => None,
+        };
+        let guard = Arc::new(Guard::new(db.clone(), s.limits.ban.clone(), shared.clone()));
         let billing = Arc::new(crate::billing::Billing::new(db.clone(), s));
         let mailer = match &s.email {
             Some(e) => Some(

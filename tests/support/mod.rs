@@ -35,6 +35,7 @@ pub mod node;
 pub mod npm_mirror;
 pub mod oidc;
 pub mod poll;
+pub mod redis;
 pub mod saml_forge;
 pub mod saml_sp;
 pub mod shared_prompts;
