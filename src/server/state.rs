@@ -173,6 +173,14 @@ impl AppState {
             .openid
             .clone()
             .map(|o| Arc::new(crate::auth::openid::OpenId::new(o)));
+        let social = crate::auth::social::Social::new(social);
+        if let Some(shared) = &shared {
+            // Sign-ins in flight live in Redis: the callback may reach another replica.
+            social.share(shared);
+            openid.iter().for_each(|o| o.share(shared));
+            apple.iter().for_each(|a| a.share(shared));
+            saml.iter().for_each(|s| s.share(shared));
+        }
         let settings = Arc::new(settings);
         let jobs = Arc::new(crate::chat::jobs::Jobs::new());
         let http = crate::providers::http_client();
@@ -256,7 +264,7 @@ impl AppState {
             billing,
             cipher,
             openid,
-            social: Arc::new(crate::auth::social::Social::new(social)),
+            social: Arc::new(social),
             apple,
             saml,
             metrics,
