@@ -180,6 +180,31 @@ async fn ready_reports_redis_and_limiters_fail_open_without_it() {
 }
 
 #[tokio::test]
+async fn a_title_written_on_one_replica_is_waited_for_on_another() {
+    use librechat::chat::title::Titles;
+    use std::sync::Arc;
+    let Some(redis) = Redis::start() else { return };
+    let (a, b) = (Arc::new(Titles::default()), Arc::new(Titles::default()));
+    a.share(&Shared::connect(&settings(&redis)).await.unwrap());
+    b.share(&Shared::connect(&settings(&redis)).await.unwrap());
+    let writing = a.writing("u", "c");
+    support::poll::eventually(|| async { redis.command(&["EXISTS", "title:u:c"]) == ":1" }).await;
+    // No title on its way for another conversation: no wait at all.
+    b.settled("u", "other", Duration::from_secs(600)).await;
+    let waiter = {
+        let b = b.clone();
+        tokio::spawn(async move { b.settled("u", "c", Duration::from_secs(600)).await })
+    };
+    // Still waiting a moment later (a wrong answer could only pass this on a stalled machine).
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(!waiter.is_finished(), "B waits for the title A is writing");
+    drop(writing);
+    // Woken by the announcement (a 600 s wait otherwise), and the mark is gone.
+    waiter.await.unwrap();
+    assert_eq!(redis.command(&["EXISTS", "title:u:c"]), ":0");
+}
+
+#[tokio::test]
 async fn without_use_redis_nothing_is_shared_and_ready_says_nothing_of_it() {
     let server = TestServer::builder()
         .env("REDIS_URI", "redis://127.0.0.1:1")

@@ -183,6 +183,10 @@ impl AppState {
         }
         let settings = Arc::new(settings);
         let jobs = Arc::new(crate::chat::jobs::Jobs::new());
+        if let Some(shared) = &shared {
+            // A client may ask another replica for a title this one is writing.
+            jobs.titles.share(shared);
+        }
         let http = crate::providers::http_client();
         let models = Arc::<crate::providers::models::ModelLists>::default();
         let embeddings = embeddings(&settings, search.is_some(), &db, &http, &billing);

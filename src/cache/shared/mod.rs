@@ -8,7 +8,7 @@
 //! - violation scores (`score:<kind>:<subject>`), kept a day after the last one;
 //! - bans (`ban:<subject>`), until they end (the database stays their record);
 //! - sign-ins in flight (`signin:<state>`) and posted answers held for a redirect;
-//! - titles being written (`title:<user>:<conversation>`).
+//! - titles being written (`title:<user>:<conversation>`, see `chat::title`).
 //!
 //! Local caches in front of these hear of changes made by other replicas on one pub/sub
 //! channel, `<prefix>::invalidate` ([`Shared::publish`], [`Shared::invalidations`]).
@@ -74,6 +74,14 @@ return n";
 /// The shared state's handle; clones share one connection.
 #[derive(Clone)]
 pub struct Shared(Arc<Inner>);
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("prefix", &self.0.prefix)
+            .finish()
+    }
+}
 
 struct Inner {
     conn: connect::Conn,
