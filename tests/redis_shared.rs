@@ -1,6 +1,7 @@
 //! Several replicas sharing one Redis (`USE_REDIS`), each with its own data folder: a limiter
-//! counts across them, a ban on one is enforced by the other at once (pub/sub invalidation),
-//! `/ready` reports Redis, and when Redis goes away limiters fail open to per-replica counts.
+//! counts across them, a ban on one is enforced by the other at once (and lifted on both), a
+//! title written on one is waited for on the other (pub/sub), `/ready` and `doctor` report
+//! Redis, and when Redis goes away limiters fail open to per-replica counts.
 //! Against a real redis-server (skipped with a note where it is not installed).
 
 mod support;
@@ -228,4 +229,39 @@ async fn a_redis_that_cannot_be_reached_stops_the_start_with_its_address() {
     .unwrap();
     let e = Shared::connect(&settings).await.err().unwrap().to_string();
     assert!(e.contains(&format!("127.0.0.1:{port}")), "{e}");
+}
+
+#[test]
+fn doctor_checks_redis() {
+    let Some(mut redis) = Redis::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    run(librechat(dir.path()).args(["db", "migrate"]));
+    let url = redis.url.clone();
+    let doctor = || {
+        let out = run(librechat(dir.path())
+            .arg("doctor")
+            .env("USE_REDIS", "true")
+            .env("REDIS_URI", &url)
+            .env("REDIS_CONNECT_TIMEOUT", "2000"));
+        (out.status.code(), text(&out.stdout))
+    };
+    let (_, report) = doctor();
+    let at = format!("redis at redis://127.0.0.1:{}", redis.port);
+    assert!(
+        report
+            .lines()
+            .any(|l| l.starts_with("ok") && l.contains(&at)),
+        "{report}"
+    );
+    redis.kill();
+    let (code, report) = doctor();
+    assert_eq!(code, Some(1), "{report}");
+    assert!(
+        report
+            .lines()
+            .any(|l| l.starts_with("FAIL") && l.contains(&at)),
+        "{report}"
+    );
 }
