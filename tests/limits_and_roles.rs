@@ -143,7 +143,7 @@ async fn a_refresh_refused_by_a_ban_keeps_the_session() {
         .write(move |c| librechat::db::bans::upsert(c, &ban))
         .await
         .unwrap();
-    server.state.guard.forget(&subject);
+    server.state.guard.forget(&subject).await.unwrap();
     assert_eq!(server.refresh(&s.refresh).await.status(), 403);
     let lifted = subject.clone();
     server
@@ -152,7 +152,7 @@ async fn a_refresh_refused_by_a_ban_keeps_the_session() {
         .write(move |c| librechat::db::bans::delete(c, &lifted))
         .await
         .unwrap();
-    server.state.guard.forget(&subject);
+    server.state.guard.forget(&subject).await.unwrap();
     assert_eq!(
         server.refresh(&s.refresh).await.status(),
         200,

@@ -19,6 +19,9 @@ pub enum AppleError {
     UnknownState,
     #[error("{}", super::sign_in_state::OTHER_BROWSER)]
     OtherBrowser,
+    /// The shared state (Redis) cannot be reached.
+    #[error("{}", super::sign_in_state::UNAVAILABLE)]
+    Unavailable,
     #[error("Apple refused the sign-in: {0}")]
     Refused(String),
     #[error("Your Apple ID gave no verified email address.")]
@@ -27,7 +30,7 @@ pub enum AppleError {
     Failed(String),
 }
 
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct Pending {
     nonce: String,
     redirect_uri: String,
@@ -42,7 +45,7 @@ pub struct Apple {
 }
 
 /// What Apple's page posts back (`response_mode=form_post`).
-#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct ApplePost {
     pub code: Option<String>,
     pub state: Option<String>,
@@ -78,9 +81,15 @@ impl Apple {
         }
     }
 
+    /// Keeps sign-ins in flight and posted answers in Redis, shared with the other replicas.
+    pub fn share(&self, shared: &crate::cache::shared::Shared) {
+        self.pending.share(shared, "apple");
+        self.posted.share(shared, "apple");
+    }
+
     /// Starts a sign-in in `browser` (its id): Apple's authorization URL. `origin` is where
     /// the callback path is taken (`DOMAIN_SERVER`, or the request's address).
-    pub fn start(&self, origin: &str, browser: &str) -> String {
+    pub async fn start(&self, origin: &str, browser: &str) -> Result<String, AppleError> {
         let (state, nonce, redirect_uri) = (
             random(),
             random(),
@@ -96,15 +105,18 @@ impl Apple {
             .append_pair("scope", "name email")
             .append_pair("state", &state)
             .append_pair("nonce", &nonce);
-        self.pending.insert(
-            state,
-            browser,
-            Pending {
-                nonce,
-                redirect_uri,
-            },
-        );
-        url.to_string()
+        self.pending
+            .insert(
+                state,
+                browser,
+                Pending {
+                    nonce,
+                    redirect_uri,
+                },
+            )
+            .await
+            .map_err(|_| AppleError::Unavailable)?;
+        Ok(url.to_string())
     }
 
     /// The client secret Apple wants: an ES256 JWT from the team, good for five minutes.
@@ -137,10 +149,15 @@ impl Apple {
         user: Option<&str>,
         browser: Option<&str>,
     ) -> Result<ExternalIdentity, AppleError> {
-        let pending = self.pending.take(state, browser).map_err(|e| match e {
-            NotPending::Unknown => AppleError::UnknownState,
-            NotPending::OtherBrowser => AppleError::OtherBrowser,
-        })?;
+        let pending = self
+            .pending
+            .take(state, browser)
+            .await
+            .map_err(|e| match e {
+                NotPending::Unknown => AppleError::UnknownState,
+                NotPending::OtherBrowser => AppleError::OtherBrowser,
+                NotPending::Unavailable => AppleError::Unavailable,
+            })?;
         let secret = self.client_secret()?;
         let form = [
             ("client_id", self.settings.client_id.as_str()),

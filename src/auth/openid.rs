@@ -31,6 +31,9 @@ pub enum OpenIdError {
     UnknownState,
     #[error("{}", super::sign_in_state::OTHER_BROWSER)]
     OtherBrowser,
+    /// The shared state (Redis) cannot be reached.
+    #[error("{}", super::sign_in_state::UNAVAILABLE)]
+    Unavailable,
     #[error("You do not have the role needed to use this app.")]
     MissingRole,
     #[error("The identity provider gave no email address.")]
@@ -46,7 +49,7 @@ pub enum OpenIdError {
 const PROVIDER_JSON_TIME: Duration = Duration::from_secs(30);
 
 /// A sign-in started and not yet finished.
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct Pending {
     nonce: String,
     pkce_verifier: Option<String>,
@@ -184,6 +187,11 @@ impl OpenId {
         .set_redirect_uri(redirect))
     }
 
+    /// Keeps sign-ins in flight in Redis, shared with the other replicas.
+    pub fn share(&self, shared: &crate::cache::shared::Shared) {
+        self.pending.share(shared, "openid");
+    }
+
     /// Where the callback is: the configured URL, or the path on `origin` (`DOMAIN_SERVER`, or
     /// without it the address the request came to).
     pub fn redirect_uri(&self, origin: &str) -> String {
@@ -211,15 +219,18 @@ impl OpenId {
             verifier = Some(v.secret().clone());
         }
         let (url, state, nonce) = request.url();
-        self.pending.insert(
-            state.secret().clone(),
-            browser,
-            Pending {
-                nonce: nonce.secret().clone(),
-                pkce_verifier: verifier,
-                redirect_uri,
-            },
-        );
+        self.pending
+            .insert(
+                state.secret().clone(),
+                browser,
+                Pending {
+                    nonce: nonce.secret().clone(),
+                    pkce_verifier: verifier,
+                    redirect_uri,
+                },
+            )
+            .await
+            .map_err(|_| OpenIdError::Unavailable)?;
         Ok(url.to_string())
     }
 
@@ -232,10 +243,15 @@ impl OpenId {
         browser: Option<&str>,
     ) -> Result<ExternalIdentity, OpenIdError> {
         // Each state works once, in the browser that started it; the code is not used otherwise.
-        let pending = self.pending.take(state, browser).map_err(|e| match e {
-            NotPending::Unknown => OpenIdError::UnknownState,
-            NotPending::OtherBrowser => OpenIdError::OtherBrowser,
-        })?;
+        let pending = self
+            .pending
+            .take(state, browser)
+            .await
+            .map_err(|e| match e {
+                NotPending::Unknown => OpenIdError::UnknownState,
+                NotPending::OtherBrowser => OpenIdError::OtherBrowser,
+                NotPending::Unavailable => OpenIdError::Unavailable,
+            })?;
         let metadata = self.metadata(false).await?;
         let userinfo_url = metadata.userinfo_endpoint().map(|u| u.url().to_string());
         let client = self.client(metadata, &pending.redirect_uri)?;

@@ -51,6 +51,9 @@ pub enum SamlSignInError {
     UnknownState,
     #[error("{}", super::sign_in_state::OTHER_BROWSER)]
     OtherBrowser,
+    /// The shared state (Redis) cannot be reached.
+    #[error("{}", super::sign_in_state::UNAVAILABLE)]
+    Unavailable,
     #[error("The identity provider's answer was missing or malformed.")]
     Malformed,
     #[error("The identity provider refused the sign-in.")]
@@ -83,7 +86,7 @@ fn failed(e: SamlError) -> SamlSignInError {
 }
 
 /// A request we sent and have not had an answer to.
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct Issued {
     request_id: String,
     acs: String,
@@ -100,7 +103,7 @@ pub struct Saml {
 }
 
 /// What the IdP posts back (HTTP-POST binding).
-#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct SamlPost {
     #[serde(rename = "SAMLResponse")]
     pub response: Option<String>,
@@ -212,6 +215,12 @@ impl Saml {
     }
 
     /// Our metadata (entity ID, callback, NameID format), for the IdP's administrator.
+    /// Keeps sign-ins in flight and posted answers in Redis, shared with the other replicas.
+    pub fn share(&self, shared: &crate::cache::shared::Shared) {
+        self.issued.share(shared, "saml");
+        self.posted.share(shared, "saml");
+    }
+
     pub fn metadata(&self, acs: &str) -> Result<String, SamlSignInError> {
         self.sp(acs)
             .map(|sp| sp.metadata_xml().to_owned())
@@ -219,7 +228,7 @@ impl Saml {
     }
 
     /// Starts a sign-in in `browser` (its id): the IdP's address with the AuthnRequest.
-    pub fn start(&self, acs: &str, browser: &str) -> Result<String, SamlSignInError> {
+    pub async fn start(&self, acs: &str, browser: &str) -> Result<String, SamlSignInError> {
         let sp = self.sp(acs).map_err(failed)?;
         let idp = self
             .idp(
@@ -235,14 +244,17 @@ impl Saml {
             .start_sso(&idp, StartSso::redirect().relay_state(relay_param))
             .map_err(failed)?;
         let url = started.outbound.redirect_url().map_err(failed)?.to_owned();
-        self.issued.insert(
-            relay,
-            browser,
-            Issued {
-                request_id: started.pending.request_id().as_str().to_owned(),
-                acs: acs.to_owned(),
-            },
-        );
+        self.issued
+            .insert(
+                relay,
+                browser,
+                Issued {
+                    request_id: started.pending.request_id().as_str().to_owned(),
+                    acs: acs.to_owned(),
+                },
+            )
+            .await
+            .map_err(|_| SamlSignInError::Unavailable)?;
         Ok(url)
     }
 
@@ -256,8 +268,22 @@ impl Saml {
         relay_state: Option<String>,
         browser: Option<String>,
     ) -> Result<ExternalIdentity, SamlSignInError> {
+        if response.is_empty() || response.len() > MAX_RESPONSE_BYTES {
+            return Err(SamlSignInError::Malformed);
+        }
+        // A RelayState of ours must come back in the browser that started the sign-in; any
+        // other is not ours (an IdP portal's own value).
+        let issued = match &relay_state {
+            None => None,
+            Some(r) => match self.issued.take(r, browser.as_deref()).await {
+                Ok(issued) => Some(issued),
+                Err(NotPending::OtherBrowser) => return Err(SamlSignInError::OtherBrowser),
+                Err(NotPending::Unavailable) => return Err(SamlSignInError::Unavailable),
+                Err(NotPending::Unknown) => None,
+            },
+        };
         let verified = tokio::task::spawn_blocking(move || {
-            self.verify(&acs, &response, relay_state.as_deref(), browser.as_deref())
+            self.verify(&acs, &response, relay_state.as_deref(), issued)
         })
         .await
         .map_err(|e| SamlSignInError::Failed(format!("the check stopped: {e}")))??;
@@ -284,14 +310,15 @@ impl Saml {
         Ok(verified.identity)
     }
 
-    /// Checks the IdP's form: `SAMLResponse` and, for a sign-in we started, `RelayState`,
-    /// brought by `browser` (the id its cookie carries). CPU work (XML and signatures).
-    pub fn verify(
+    /// Checks the IdP's form: `SAMLResponse` and, for a sign-in we started (`issued`, taken
+    /// from its `RelayState` by the browser that started it), `RelayState`. CPU work (XML and
+    /// signatures).
+    fn verify(
         &self,
         acs: &str,
         response: &str,
         relay_state: Option<&str>,
-        browser: Option<&str>,
+        issued: Option<Issued>,
     ) -> Result<Verified, SamlSignInError> {
         if response.is_empty() || response.len() > MAX_RESPONSE_BYTES {
             return Err(SamlSignInError::Malformed);
@@ -301,13 +328,6 @@ impl Saml {
             None => response_issuer(response).ok_or(SamlSignInError::Malformed)?,
         };
         let idp = self.idp(&idp_id).map_err(failed)?;
-        // A RelayState of ours must come back in the browser that started the sign-in; any
-        // other is not ours (an IdP portal's own value).
-        let issued = match relay_state.map(|r| self.issued.take(r, browser)) {
-            Some(Ok(issued)) => Some(issued),
-            Some(Err(NotPending::OtherBrowser)) => return Err(SamlSignInError::OtherBrowser),
-            Some(Err(NotPending::Unknown)) | None => None,
-        };
         let mut fields = vec![FormField::new("SAMLResponse", response)];
         // A RelayState of ours goes with the answer to be checked; any other (an IdP portal's
         // own, which may be a long URL) means nothing here and is left out.

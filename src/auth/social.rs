@@ -21,6 +21,9 @@ pub enum SocialError {
     UnknownState,
     #[error("{}", super::sign_in_state::OTHER_BROWSER)]
     OtherBrowser,
+    /// The shared state (Redis) cannot be reached.
+    #[error("{}", super::sign_in_state::UNAVAILABLE)]
+    Unavailable,
     #[error("The provider refused the sign-in: {0}")]
     Refused(String),
     #[error("Your account there has no verified email address.")]
@@ -30,9 +33,10 @@ pub enum SocialError {
     Failed(String),
 }
 
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct Pending {
-    provider: Provider,
+    /// The provider's name (`Provider::name`).
+    provider: String,
     verifier: String,
     redirect_uri: String,
 }
@@ -52,13 +56,18 @@ impl Social {
         }
     }
 
+    /// Keeps sign-ins in flight in Redis, shared with the other replicas.
+    pub fn share(&self, shared: &crate::cache::shared::Shared) {
+        self.pending.share(shared, "social");
+    }
+
     pub fn get(&self, name: &str) -> Option<&SocialSettings> {
         self.providers.iter().find(|p| p.provider.name() == name)
     }
 
     /// Starts a sign-in with `s` in `browser` (its id): the provider's authorization URL.
     /// `origin` is where the callback path is taken (`DOMAIN_SERVER`, or the request's address).
-    pub fn start(
+    pub async fn start(
         &self,
         s: &SocialSettings,
         origin: &str,
@@ -75,15 +84,18 @@ impl Social {
             .add_scopes(s.scopes.iter().cloned().map(Scope::new))
             .set_pkce_challenge(challenge)
             .url();
-        self.pending.insert(
-            state.secret().clone(),
-            browser,
-            Pending {
-                provider: s.provider,
-                verifier: verifier.secret().clone(),
-                redirect_uri,
-            },
-        );
+        self.pending
+            .insert(
+                state.secret().clone(),
+                browser,
+                Pending {
+                    provider: s.provider.name().to_owned(),
+                    verifier: verifier.secret().clone(),
+                    redirect_uri,
+                },
+            )
+            .await
+            .map_err(|_| SocialError::Unavailable)?;
         Ok(url.to_string())
     }
 
@@ -98,11 +110,16 @@ impl Social {
     ) -> Result<ExternalIdentity, SocialError> {
         // Each state works once, in the browser that started it, and only for the provider it
         // was made for.
-        let pending = self.pending.take(state, browser).map_err(|e| match e {
-            NotPending::Unknown => SocialError::UnknownState,
-            NotPending::OtherBrowser => SocialError::OtherBrowser,
-        })?;
-        if pending.provider != s.provider {
+        let pending = self
+            .pending
+            .take(state, browser)
+            .await
+            .map_err(|e| match e {
+                NotPending::Unknown => SocialError::UnknownState,
+                NotPending::OtherBrowser => SocialError::OtherBrowser,
+                NotPending::Unavailable => SocialError::Unavailable,
+            })?;
+        if pending.provider != s.provider.name() {
             return Err(SocialError::UnknownState);
         }
         let bad = |e: oauth2::url::ParseError| SocialError::Failed(e.to_string());

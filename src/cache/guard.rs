@@ -5,8 +5,11 @@
 //! counted per address, such as `MESSAGE_IP_MAX`). Each time a count crosses a multiple of
 //! `BAN_INTERVAL`, the requester is banned for `BAN_DURATION`: the user (whose sessions are
 //! ended) when signed in, else the address, never the address for what an account did. Bans
-//! live in the database (so a restart does not lift them) with a short in-memory cache in
-//! front, which also picks up bans made by `librechat user ban` within seconds.
+//! are kept as [`Bans`] says (the database, a short cache, and Redis when shared).
+//!
+//! With Redis, scores are shared too (`score:<kind>:<subject>`, kept a day after the last
+//! violation), so violations on every replica add up to one ban. When Redis cannot be reached,
+//! scores fail open to this replica's own count.
 //!
 //! An address ban stops anonymous requests from that address (sign-in, registration, resets);
 //! a request signed in as an account is judged by that account's ban alone. Many people can
@@ -18,12 +21,14 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use super::RateLimiter;
+use super::bans::Bans;
+use super::shared::{Shared, SharedError};
 use crate::bounded::BoundedCache;
 use crate::config::{BanSettings, LimitSpec};
 use crate::db::{self, Db, DbError, bans::Ban};
 
-/// How long a ban lookup is trusted before the database is asked again.
-const BAN_CACHE_TTL: Duration = Duration::from_secs(5);
+/// How long a violation score is kept after the last violation.
+const SCORE_IDLE: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// A ban in force, for the 403 answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,27 +37,28 @@ pub struct BanNotice {
 }
 
 pub struct Guard {
-    db: Db,
     settings: BanSettings,
     pub limiter: RateLimiter,
-    /// `<type>:<subject>` → score.
+    /// `<type>:<subject>` → score (this replica's, or all of them when Redis is down).
     scores: BoundedCache<u32>,
-    /// `user:<id>` / `ip:<addr>` → the ban in force, if any.
-    bans: BoundedCache<Option<Ban>>,
+    bans: Bans,
+    shared: Option<Shared>,
 }
 
 impl Guard {
-    pub fn new(db: Db, settings: BanSettings) -> Self {
+    /// In process, or shared by the replicas through `shared` (Redis).
+    pub fn new(db: Db, settings: BanSettings, shared: Option<Shared>) -> Self {
         Self {
-            db,
             settings,
-            limiter: RateLimiter::new(),
+            limiter: match &shared {
+                Some(s) => RateLimiter::shared(s.clone()),
+                None => RateLimiter::new(),
+            },
             scores: BoundedCache::builder(200_000)
-                .time_to_idle(Duration::from_secs(24 * 60 * 60))
+                .time_to_idle(SCORE_IDLE)
                 .build(),
-            bans: BoundedCache::builder(200_000)
-                .time_to_live(BAN_CACHE_TTL)
-                .build(),
+            bans: Bans::new(db, shared.clone()),
+            shared,
         }
     }
 
@@ -87,18 +93,8 @@ impl Guard {
         Ok(None)
     }
 
-    /// The ban in force on `subject`, from the cache or the database.
     async fn live_ban(&self, subject: String) -> Result<Option<Ban>, DbError> {
-        let ban = match self.bans.get(&subject) {
-            Some(cached) => cached,
-            None => {
-                let key = subject.clone();
-                let found = self.db.read(move |c| db::bans::find_live(c, &key)).await?;
-                self.bans.insert(subject, found.clone());
-                found
-            }
-        };
-        Ok(ban.filter(|ban| ban.expires_at > db::now()))
+        self.bans.live(subject).await
     }
 
     /// Counts a request against a limiter, per user when signed in (else per address); on
@@ -139,7 +135,7 @@ impl Guard {
         ip: Option<IpAddr>,
     ) -> Result<Result<(), super::Limited>, DbError> {
         let bucket = bucket.unwrap_or_else(|| "unknown".into());
-        match self.limiter.hit(spec, name, &bucket) {
+        match self.limiter.hit(spec, name, &bucket).await {
             Ok(()) => Ok(Ok(())),
             Err(limited) => {
                 self.violation(spec.kind, spec.score, user_id, ip).await?;
@@ -163,11 +159,8 @@ impl Guard {
         let Some(subject) = ban_subject(user_id, ip) else {
             return Ok(());
         };
-        let key = format!("{kind}:{subject}");
-        let new = self
-            .scores
-            .upsert_with(key, |prev| prev.unwrap_or(0).saturating_add(score));
-        let prev = new - score;
+        let new = self.add_score(format!("{kind}:{subject}"), score).await;
+        let prev = new.saturating_sub(score);
         let interval = self.settings.interval;
         tracing::warn!(violation = kind, subject = %subject, score = new, "rate limit violation");
         if self.settings.enabled && prev / interval < new / interval {
@@ -181,6 +174,33 @@ impl Guard {
             .await?;
         }
         Ok(())
+    }
+
+    /// Adds `score` to the total under `key`: in Redis when shared (else, or when it cannot be
+    /// reached, here); the new total.
+    async fn add_score(&self, key: String, score: u32) -> u32 {
+        if let Some(shared) = &self.shared {
+            match shared.add(&format!("score:{key}"), score, SCORE_IDLE).await {
+                Ok(total) => return u32::try_from(total).unwrap_or(u32::MAX),
+                Err(e) => shared.degraded(
+                    "violation scores",
+                    "violations are scored on this replica alone until it is back",
+                    &e,
+                ),
+            }
+        }
+        self.scores
+            .upsert_with(key, |prev| prev.unwrap_or(0).saturating_add(score))
+    }
+
+    /// Whether `subject` has used up `spec` in the current window, counting nothing.
+    pub async fn exhausted(
+        &self,
+        spec: &LimitSpec,
+        name: &str,
+        subject: &str,
+    ) -> Option<super::Limited> {
+        self.limiter.exhausted(spec, name, subject).await
     }
 
     /// Bans the user, or the address when there is no user, for `duration` and ends the
@@ -207,31 +227,18 @@ impl Guard {
                 })
                 .collect()
         };
-        let user = user_id.map(str::to_owned);
-        let stored = bans.clone();
-        self.db
-            .write(move |conn| {
-                let tx = conn.transaction()?;
-                for ban in &stored {
-                    db::bans::upsert(&tx, ban)?;
-                }
-                if let Some(u) = &user {
-                    db::sessions::delete_for_user(&tx, u)?;
-                }
-                tx.commit()?;
-                Ok(())
-            })
-            .await?;
-        for ban in bans {
-            tracing::warn!(subject = %ban.subject, until = %ban.expires_at, violation = kind, "banned");
-            self.bans.insert(ban.subject.clone(), Some(ban));
-        }
-        Ok(())
+        self.bans.record(bans, user_id.map(str::to_owned)).await
     }
 
-    /// Forgets cached lookups for these subjects (after an unban).
-    pub fn forget(&self, subject: &str) {
-        self.bans.invalidate(subject);
+    /// Forgets `subject`'s ban everywhere it is cached or shared (after its database row is
+    /// deleted). An error means Redis could not be told and still holds the ban.
+    pub async fn forget(&self, subject: &str) -> Result<(), SharedError> {
+        self.bans.lift(subject).await
+    }
+
+    /// The shared state, when the replicas share one (Redis).
+    pub fn shared(&self) -> Option<&Shared> {
+        self.shared.as_ref()
     }
 }
 

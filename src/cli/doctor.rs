@@ -1,8 +1,8 @@
 //! `librechat doctor`: checks what a running server depends on and says what is wrong and how
 //! to fix it. The configuration; the data folder (there, writable, private, on a disk that
 //! keeps it, with room); the database (readable, intact, its schema); the search index; each
-//! AI endpoint with the server's key; mail, LDAP, OpenID and the S3 bucket of
-//! `fileStrategy: s3` when configured; and this clock
+//! AI endpoint with the server's key; mail, LDAP, OpenID, Redis (`USE_REDIS`) and the S3
+//! bucket of `fileStrategy: s3` when configured; and this clock
 //! against the servers that answered. Exits 1 when something is broken (warnings alone do not
 //! fail it), so it can gate a deploy. Safe while the server runs: it only reads, apart from
 //! a test file in the data folder.
@@ -344,6 +344,17 @@ fn search(r: &mut Report, dir: &Path) {
 }
 
 async fn services(r: &mut Report, s: &Settings) {
+    if let Some(redis) = &s.redis {
+        let at = format!("redis at {}", redis.nodes.join(", "));
+        match crate::cache::shared::Shared::check(redis).await {
+            Ok(()) => r.ok(format!("{at} answers, publish and subscribe work")),
+            Err(e) => r.add(
+                Level::Fail,
+                format!("{at}: {e}"),
+                Some("check REDIS_URI (and REDIS_PASSWORD, REDIS_CA), and that Redis runs"),
+            ),
+        }
+    }
     if let crate::config::file_store::FileStore::S3(s3) = &s.file_store {
         let at = format!("file storage: bucket {} at {}", s3.bucket, s3.endpoint);
         match crate::files::storage::S3Store::check(s3).await {

@@ -166,6 +166,21 @@ pub fn run(env: Env, overrides: Overrides, cmd: UserCommand) -> anyhow::Result<E
     })
 }
 
+/// The replicas' shared state, with `USE_REDIS`, to announce a ban made here; `None` (with
+/// a warning) when it cannot be reached: the ban is in the database all the same.
+async fn shared(settings: &Settings) -> Option<crate::cache::shared::Shared> {
+    let redis = settings.redis.as_ref()?;
+    match crate::cache::shared::Shared::connect(redis).await {
+        Ok(shared) => Some(shared),
+        Err(e) => {
+            eprintln!(
+                "warning: {e}; the ban is in the database, which replicas read within seconds"
+            );
+            None
+        }
+    }
+}
+
 async fn dispatch(settings: &Settings, db: &Db, cmd: UserCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         UserCommand::Create(a) => {
@@ -259,6 +274,20 @@ async fn dispatch(settings: &Settings, db: &Db, cmd: UserCommand) -> anyhow::Res
                 Ok(())
             })
             .await?;
+            if let Some(shared) = shared(settings).await {
+                let ban = bans::Ban {
+                    subject: format!("user:{}", user.id),
+                    kind: "manual".into(),
+                    violation_count: 0,
+                    expires_at: until.clone(),
+                };
+                if let Err(e) = crate::cache::bans::share(&shared, &ban).await {
+                    eprintln!(
+                        "warning: {e}; the ban is in the database, which replicas read within \
+                         seconds"
+                    );
+                }
+            }
             println!(
                 "banned {} until {until}; their sessions are ended",
                 user.email
@@ -275,14 +304,24 @@ async fn dispatch(settings: &Settings, db: &Db, cmd: UserCommand) -> anyhow::Res
                 subjects.push(format!("ip:{ip}"));
             }
             let lifted = db
-                .write(move |c| {
-                    let mut any = false;
-                    for subject in &subjects {
-                        any |= bans::delete(c, subject)?;
+                .write({
+                    let subjects = subjects.clone();
+                    move |c| {
+                        let mut any = false;
+                        for subject in &subjects {
+                            any |= bans::delete(c, subject)?;
+                        }
+                        Ok(any)
                     }
-                    Ok(any)
                 })
                 .await?;
+            if let Some(redis) = &settings.redis {
+                // Redis holds bans too: until it forgets this one, the replicas enforce it.
+                let shared = crate::cache::shared::Shared::connect(redis).await?;
+                for subject in &subjects {
+                    crate::cache::bans::lift(&shared, subject).await?;
+                }
+            }
             println!("{} {target}", if lifted { "unbanned" } else { "no ban on" });
         }
         UserCommand::Bans => {

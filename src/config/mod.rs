@@ -20,6 +20,7 @@ mod ldap;
 mod limits;
 pub mod memory;
 mod openid;
+pub mod redis;
 mod saml;
 mod secrets;
 mod settings;

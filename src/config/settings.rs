@@ -36,6 +36,8 @@ pub struct Settings {
     /// `DATABASE_URL`: a PostgreSQL database (`postgres://...`) to keep the data in instead
     /// of the data folder's SQLite file; several replicas can share it.
     pub database_url: Option<Secret>,
+    /// `USE_REDIS`: state shared with other replicas on Redis; `None` keeps it in process.
+    pub redis: Option<super::redis::RedisSettings>,
     /// Outgoing mail; `None` when not configured.
     pub email: Option<super::EmailSettings>,
     /// LDAP sign-in; `None` when not configured.
@@ -442,6 +444,7 @@ impl Settings {
                 env,
                 parsed.as_written.get("fileStrategy"),
             )?,
+            redis: super::redis::RedisSettings::from_env(env)?,
             email,
             ldap: super::LdapSettings::from_env(env)?,
             openid,

@@ -127,7 +127,15 @@ impl AppState {
             s.auth.refresh_token_expiry_ms / 1000,
         );
         let accounts = Accounts::new(db.clone(), tokens, s.auth.clone(), s.logins.email);
-        let guard = Arc::new(Guard::new(db.clone(), s.limits.ban.clone()));
+        let shared = match &s.redis {
+            Some(redis) => Some(
+                crate::cache::shared::Shared::connect(redis)
+                    .await
+                    .map_err(|e| db::DbError::Io(format!("USE_REDIS: {e}")))?,
+            ),
+            None => None,
+        };
+        let guard = Arc::new(Guard::new(db.clone(), s.limits.ban.clone(), shared.clone()));
         let billing = Arc::new(crate::billing::Billing::new(db.clone(), s));
         let mailer = match &s.email {
             Some(e) => Some(
@@ -178,8 +186,20 @@ impl AppState {
             .openid
             .clone()
             .map(|o| Arc::new(crate::auth::openid::OpenId::new(o)));
+        let social = crate::auth::social::Social::new(social);
+        if let Some(shared) = &shared {
+            // Sign-ins in flight live in Redis: the callback may reach another replica.
+            social.share(shared);
+            openid.iter().for_each(|o| o.share(shared));
+            apple.iter().for_each(|a| a.share(shared));
+            saml.iter().for_each(|s| s.share(shared));
+        }
         let settings = Arc::new(settings);
         let jobs = Arc::new(crate::chat::jobs::Jobs::new());
+        if let Some(shared) = &shared {
+            // A client may ask another replica for a title this one is writing.
+            jobs.titles.share(shared);
+        }
         let http = crate::providers::http_client();
         let models = Arc::<crate::providers::models::ModelLists>::default();
         let embeddings = embeddings(&settings, search.is_some(), &db, &http, &billing);
@@ -261,7 +281,7 @@ impl AppState {
             billing,
             cipher,
             openid,
-            social: Arc::new(crate::auth::social::Social::new(social)),
+            social: Arc::new(social),
             apple,
             saml,
             metrics,

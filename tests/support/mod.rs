@@ -36,6 +36,7 @@ pub mod npm_mirror;
 pub mod oidc;
 pub mod poll;
 pub mod postgres;
+pub mod redis;
 pub mod saml_forge;
 pub mod saml_sp;
 pub mod shared_prompts;

@@ -2,12 +2,23 @@
 //! that answer ends. From the moment that answer starts, a client that asks for the title
 //! waits for it instead of being told there is none (LibreChat's
 //! `GET /api/convos/gen_title/:id` waits, too).
+//!
+//! With replicas sharing Redis ([`Titles::share`]), a title on its way is also marked there
+//! (`title:<user>:<conversation>`, for at most two minutes, LibreChat's `GEN_TITLE` lifetime)
+//! and its end announced on the invalidation channel, so a client asking another replica waits
+//! for it too. When Redis cannot be reached, that replica answers at once, as without Redis.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::cache::shared::{EVERYTHING, Shared};
+
+/// How long a title is marked in Redis at most (a replica that died keeps no one waiting long).
+const MARKED_FOR: Duration = Duration::from_secs(120);
 
 /// How long a request waits for a title being written before giving up: LibreChat's polls
 /// (0.5 + 1 + 2 + 4 + 8 seconds).
@@ -17,6 +28,7 @@ pub const WAIT: Duration = Duration::from_millis(15_500);
 #[derive(Debug, Default)]
 pub struct Titles {
     pending: Mutex<HashMap<String, watch::Sender<()>>>,
+    shared: OnceLock<Shared>,
 }
 
 /// Held while a title is on its way; dropping it (title saved, or given up) wakes the waiters.
@@ -24,35 +36,51 @@ pub struct Titles {
 pub struct Writing {
     titles: Arc<Titles>,
     key: String,
+    /// Marking it in Redis, when shared: unmarking waits for it.
+    marking: Option<JoinHandle<()>>,
 }
 
 fn key(user_id: &str, conversation_id: &str) -> String {
-    format!("{user_id}\u{1f}{conversation_id}")
+    format!("{user_id}:{conversation_id}")
 }
 
 impl Titles {
+    /// Shares titles on their way with the other replicas from now on.
+    pub fn share(&self, shared: &Shared) {
+        let _ = self.shared.set(shared.clone());
+    }
+
     /// Marks the conversation's title as on its way, until the guard is dropped.
     pub fn writing(self: &Arc<Self>, user_id: &str, conversation_id: &str) -> Writing {
         let key = key(user_id, conversation_id);
         let (tx, _) = watch::channel(());
         self.lock().insert(key.clone(), tx);
+        let marking = self.shared.get().cloned().map(|shared| {
+            let name = format!("title:{key}");
+            tokio::spawn(async move {
+                if let Err(e) = shared.put(&name, "1", MARKED_FOR).await {
+                    shared.degraded("titles", "other replicas do not wait for titles", &e);
+                }
+            })
+        });
         Writing {
             titles: self.clone(),
             key,
+            marking,
         }
     }
 
-    /// Waits (at most `limit`) until the conversation's title is no longer being written.
-    /// Returns at once when it is not.
+    /// Waits (at most `limit`) until the conversation's title is no longer being written, here
+    /// or, when shared, on another replica. Returns at once when it is not.
     pub async fn settled(&self, user_id: &str, conversation_id: &str, limit: Duration) {
-        let rx = self
-            .lock()
-            .get(&key(user_id, conversation_id))
-            .map(watch::Sender::subscribe);
+        let key = key(user_id, conversation_id);
+        let rx = self.lock().get(&key).map(watch::Sender::subscribe);
         if let Some(mut rx) = rx {
             // Ends when the sender goes, which is when the guard is dropped.
             let _ =
                 tokio::time::timeout(limit, async { while rx.changed().await.is_ok() {} }).await;
+        } else if let Some(shared) = self.shared.get() {
+            let _ = tokio::time::timeout(limit, elsewhere(shared, &key)).await;
         }
     }
 
@@ -68,9 +96,45 @@ impl Titles {
     }
 }
 
+/// Returns when the title `key` is not (or no longer) on its way on another replica.
+async fn elsewhere(shared: &Shared, key: &str) {
+    use tokio::sync::broadcast::error::RecvError;
+    // Listening before looking, so an end announced in between is not missed.
+    let mut events = shared.invalidations();
+    if !shared
+        .exists(&format!("title:{key}"))
+        .await
+        .unwrap_or(false)
+    {
+        return;
+    }
+    let ended = format!("title {key}");
+    loop {
+        match events.recv().await {
+            Ok(m) if m == ended || m == EVERYTHING => return,
+            Ok(_) => {}
+            Err(RecvError::Lagged(_)) | Err(RecvError::Closed) => return,
+        }
+    }
+}
+
 impl Drop for Writing {
     fn drop(&mut self) {
         self.titles.lock().remove(&self.key);
+        // Outside a runtime (never while serving) there is no one to tell.
+        let runtime = tokio::runtime::Handle::try_current();
+        if let (Some(shared), Ok(runtime)) = (self.titles.shared.get().cloned(), runtime) {
+            let (key, marking) = (std::mem::take(&mut self.key), self.marking.take());
+            runtime.spawn(async move {
+                if let Some(marking) = marking {
+                    let _ = marking.await;
+                }
+                let unmarked = shared.remove(&format!("title:{key}")).await;
+                if let Err(e) = unmarked.and(shared.publish(&format!("title {key}")).await) {
+                    shared.degraded("titles", "other replicas do not wait for titles", &e);
+                }
+            });
+        }
     }
 }
 

@@ -91,7 +91,7 @@ pub async fn checked<T>(
 ) -> Result<T, ApiError> {
     let spec = &state.settings.limits.login;
     let message = "Too many 2FA attempts, please try again later.";
-    if let Some(limited) = state.guard.limiter.exhausted(spec, "2fa", user_id) {
+    if let Some(limited) = state.guard.exhausted(spec, "2fa", user_id).await {
         return Err(ApiError::TooManyRequests {
             message: message.into(),
             retry_after_secs: limited.retry_after.as_secs().max(1),

@@ -138,7 +138,14 @@ async fn unban(
     let subject = format!("user:{}", user.id);
     let s = subject.clone();
     let lifted = state.db.write(move |c| bans::delete(c, &s)).await?;
-    state.guard.forget(&subject);
+    state.guard.forget(&subject).await.map_err(|e| {
+        tracing::error!(error = %e, subject = %subject, "unban: Redis still holds the ban");
+        ApiError::Unavailable(
+            "The ban is lifted in the database, but the shared cache (Redis) cannot be reached \
+             and still holds it. Try again when Redis is back."
+                .into(),
+        )
+    })?;
     Ok(Json(json!({ "unbanned": lifted })))
 }
 

@@ -1,6 +1,7 @@
 //! `GET /health`: answers `OK` while the server runs, for load balancers and systemd checks.
-//! `GET /ready`: whether this replica can serve requests now (its database answers), for load
-//! balancers that take a replica out of rotation instead of sending it requests that would fail.
+//! `GET /ready`: whether this replica can serve requests now (its database answers, and Redis
+//! with `USE_REDIS`), for load balancers that take a replica out of rotation instead of sending
+//! it requests that would fail.
 
 use std::time::Duration;
 
@@ -29,19 +30,35 @@ async fn health() -> &'static str {
     "OK"
 }
 
-/// `{"status":"ready","database":"ok"}`, or 503 with `status: "unavailable"` and what failed.
-#[utoipa::path(get, path = "/ready", operation_id = "health_ready", tag = "health", responses((status = 200, description = "Ready to serve"), (status = 503, description = "The database does not answer")))]
+/// `{"status":"ready","database":"ok"}` (with `"redis":"ok"` when Redis is used), or 503 with
+/// `status: "unavailable"` and, for each part, `ok` or what failed. Both are asked at once.
+#[utoipa::path(get, path = "/ready", operation_id = "health_ready", tag = "health", responses((status = 200, description = "Ready to serve"), (status = 503, description = "The database or Redis does not answer")))]
 async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    match database(&state.db).await {
-        Ok(()) => (
-            StatusCode::OK,
-            Json(json!({"status": "ready", "database": "ok"})),
-        ),
-        Err(why) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({"status": "unavailable", "database": why})),
-        ),
+    let redis = async {
+        match state.guard.shared() {
+            Some(shared) => Some(shared.ping().await.map_err(|e| {
+                tracing::warn!(error = %e, "not ready: Redis does not answer");
+                "no answer".to_owned()
+            })),
+            None => None,
+        }
+    };
+    let (database, redis) = tokio::join!(database(&state.db), redis);
+    let ok = database.is_ok() && redis.as_ref().is_none_or(Result::is_ok);
+    let word = |r: Result<(), String>| r.err().unwrap_or_else(|| "ok".into());
+    let mut body = json!({
+        "status": if ok { "ready" } else { "unavailable" },
+        "database": word(database),
+    });
+    if let Some(redis) = redis {
+        body["redis"] = word(redis).into();
     }
+    let status = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(body))
 }
 
 /// Whether the database answers a query within [`DATABASE_WAIT`]; what went wrong if not.

@@ -21,6 +21,7 @@ use super::oauth_flow::{
 use crate::auth::apple::ApplePost;
 use crate::auth::external::SignInFailure;
 use crate::auth::saml::{SamlPost, SamlSignInError};
+use crate::auth::sign_in_state::Unavailable;
 use crate::server::middleware::Client;
 use crate::server::middleware::auth::{check_ban, limit};
 use crate::server::{ApiError, AppState};
@@ -151,7 +152,7 @@ async fn social_start(
     };
     let (id, cookie) = bind_browser(&state, &client, &headers);
     let origin = client.server_url(&state.settings.server);
-    match state.social.start(s, origin, &id) {
+    match state.social.start(s, origin, &id).await {
         Ok(url) => redirect(&url, Some(cookie)),
         Err(e) => refuse(&state, e.to_string(), Some(&format!("{e:?}")), &provider),
     }
@@ -189,7 +190,10 @@ async fn apple_start(
         Ok(apple) => {
             let (id, cookie) = bind_browser(&state, &client, &headers);
             let origin = client.server_url(&state.settings.server);
-            redirect(&apple.start(origin, &id), Some(cookie))
+            match apple.start(origin, &id).await {
+                Ok(url) => redirect(&url, Some(cookie)),
+                Err(e) => refuse(&state, e.to_string(), Some(&format!("{e:?}")), "apple"),
+            }
         }
         Err(to_login_page) => to_login_page,
     }
@@ -206,7 +210,10 @@ async fn apple_callback(
         Err(to_login_page) => return to_login_page,
     };
     match form {
-        Ok(axum::Form(f)) => resume_with_get(&state, &client, &apple.posted.hold(f)),
+        Ok(axum::Form(f)) => match apple.posted.hold(f).await {
+            Ok(key) => resume_with_get(&state, &client, &key),
+            Err(e) => to_login(&state, "auth_failed", &e.to_string()),
+        },
         // Not the form Apple sends: back to the login page, as any failed sign-in.
         Err(_) => to_login(&state, "auth_failed", INCOMPLETE),
     }
@@ -226,7 +233,7 @@ async fn resumed<T, A>(
     headers: &HeaderMap,
     configured: Option<T>,
     key: Option<String>,
-    take: impl FnOnce(&T, &str) -> Option<A>,
+    take: impl AsyncFnOnce(&T, &str) -> Result<Option<A>, Unavailable>,
 ) -> Result<(T, A), Response> {
     if let Err(e) = check_ban(state, None, client).await {
         return Err(refused_here(state, &e));
@@ -240,8 +247,10 @@ async fn resumed<T, A>(
             "The sign-in expired or was not started here. Please try again.",
         )
     };
-    let answer = held_key(state, client, headers, key)
-        .and_then(|k| take(&method, &k))
+    let key = held_key(state, client, headers, key).ok_or_else(expired)?;
+    let answer = take(&method, &key)
+        .await
+        .map_err(|e| to_login(state, "auth_failed", &e.to_string()))?
         .ok_or_else(expired)?;
     Ok((method, answer))
 }
@@ -259,7 +268,7 @@ async fn apple_resume(
         &headers,
         state.apple.clone(),
         q.resume,
-        |a, k| a.posted.take(k),
+        async |a, k| a.posted.take(k).await,
     );
     let (apple, f) = match held.await {
         Ok(h) => h,
@@ -289,7 +298,7 @@ async fn saml_start(State(state): State<AppState>, client: Client, headers: Head
         Err(to_login_page) => return to_login_page,
     };
     let (id, cookie) = bind_browser(&state, &client, &headers);
-    match saml.start(&acs(&state, &saml, &client), &id) {
+    match saml.start(&acs(&state, &saml, &client), &id).await {
         Ok(url) => redirect(&url, Some(cookie)),
         Err(e) => refuse(&state, e.to_string(), e.detail(), "saml"),
     }
@@ -321,7 +330,10 @@ async fn saml_callback(
                 .is_some_and(|r| !r.is_empty() && r.len() <= MAX_RESPONSE_BYTES)
                 && f.relay_state.as_ref().is_none_or(|r| r.len() <= 4096) =>
         {
-            resume_with_get(&state, &client, &saml.posted.hold(f))
+            match saml.posted.hold(f).await {
+                Ok(key) => resume_with_get(&state, &client, &key),
+                Err(e) => to_login(&state, "auth_failed", &e.to_string()),
+            }
         }
         _ => malformed(&state),
     }
@@ -340,7 +352,7 @@ async fn saml_resume(
         &headers,
         state.saml.clone(),
         q.resume,
-        |s, k| s.posted.take(k),
+        async |s, k| s.posted.take(k).await,
     );
     let (saml, f) = match held.await {
         Ok(h) => h,
