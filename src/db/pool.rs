@@ -9,6 +9,11 @@ use tokio::sync::Semaphore;
 use super::sql::{Connection, pg};
 use super::{DbError, configure, migrate};
 
+/// A closure's answer, its type erased on the way through the blocking pool.
+type Answer = Box<dyn std::any::Any + Send>;
+type ReadJob = Box<dyn FnOnce(&Connection) -> Answer + Send>;
+type WriteJob = Box<dyn FnOnce(&mut Connection) -> Answer + Send>;
+
 /// How many read-only connections may be busy at once.
 const READERS: usize = 4;
 
@@ -110,30 +115,12 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, DbError> + Send + 'static,
     {
-        let permit = self
-            .inner
-            .reader_permits
-            .acquire()
-            .await
-            .map_err(|_| DbError::Closed)?;
-        let pooled = self.inner.readers.lock().expect("reader list").pop();
-        let path = self.inner.path.clone();
-        let postgres = self.inner.postgres.clone();
-        let (conn, result) = tokio::task::spawn_blocking(move || {
-            let conn = match (pooled, postgres) {
-                (Some(c), _) if !c.is_broken() => c,
-                (_, Some(url)) => open_pg_reader(&url)?,
-                (_, None) => open_reader(&path)?,
-            };
-            let result = f(&conn);
-            Ok::<_, DbError>((conn, result))
-        })
-        .await
-        .map_err(|e| DbError::Io(format!("database task failed: {e}")))??;
-        // A connection whose closure panicked is dropped above; a new one is opened on demand.
-        self.inner.readers.lock().expect("reader list").push(conn);
-        drop(permit);
-        result
+        let answer = self
+            .read_any(Box::new(move |c: &Connection| -> Answer { Box::new(f(c)) }))
+            .await?;
+        *answer
+            .downcast::<Result<T, DbError>>()
+            .expect("the closure's own answer")
     }
 
     /// Runs `f` on the single writer connection, off the async threads. Writes queue here in
@@ -143,9 +130,51 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, DbError> + Send + 'static,
     {
+        let answer = self
+            .write_any(Box::new(move |c: &mut Connection| -> Answer {
+                Box::new(f(c))
+            }))
+            .await?;
+        *answer
+            .downcast::<Result<T, DbError>>()
+            .expect("the closure's own answer")
+    }
+
+    // `read` and `write` hand their closures over boxed, so that the blocking task (and its
+    // share of tokio's task machinery) is compiled once, not once per query in the program:
+    // half a megabyte of the binary.
+
+    async fn read_any(&self, f: ReadJob) -> Result<Answer, DbError> {
+        let permit = self
+            .inner
+            .reader_permits
+            .acquire()
+            .await
+            .map_err(|_| DbError::Closed)?;
+        let pooled = self.inner.readers.lock().expect("reader list").pop();
+        let path = self.inner.path.clone();
+        let postgres = self.inner.postgres.clone();
+        let (conn, answer) = tokio::task::spawn_blocking(move || {
+            let conn = match (pooled, postgres) {
+                (Some(c), _) if !c.is_broken() => c,
+                (_, Some(url)) => open_pg_reader(&url)?,
+                (_, None) => open_reader(&path)?,
+            };
+            let answer = f(&conn);
+            Ok::<_, DbError>((conn, answer))
+        })
+        .await
+        .map_err(|e| DbError::Io(format!("database task failed: {e}")))??;
+        // A connection whose closure panicked is dropped above; a new one is opened on demand.
+        self.inner.readers.lock().expect("reader list").push(conn);
+        drop(permit);
+        Ok(answer)
+    }
+
+    async fn write_any(&self, f: WriteJob) -> Result<Answer, DbError> {
         let mut guard = self.inner.writer.clone().lock_owned().await;
         let postgres = self.inner.postgres.clone();
-        let result = tokio::task::spawn_blocking(move || {
+        let answer = tokio::task::spawn_blocking(move || {
             // A PostgreSQL session that ended (the server restarted) is opened again.
             if let (Some(url), Some(conn)) = (postgres, guard.as_mut())
                 && conn.is_broken()
@@ -153,14 +182,14 @@ impl Db {
                 *conn = Connection::postgres(pg::Client::connect(&url)?);
             }
             match guard.as_mut() {
-                Some(conn) => f(conn),
+                Some(conn) => Ok(f(conn)),
                 None => Err(DbError::Closed),
             }
         })
         .await
         .map_err(|e| DbError::Io(format!("database task failed: {e}")))?;
         self.inner.changed.notify_one();
-        result
+        answer
     }
 
     /// Waits until a write has happened since the last call returned (one waiter at a time).
