@@ -24,9 +24,8 @@ async fn server_on(fake: &FakeOpenAi, url: Option<&str>) -> TestServer {
         .env("OPENAI_REVERSE_PROXY", &fake.base)
         .env("OPENAI_MODELS", "gpt-4o")
         .env("LIMIT_MESSAGE_IP", "false");
-    if let Some(url) = url {
-        b = b.env("DATABASE_URL", url);
-    }
+    // Empty: SQLite in the data folder, even under LIBRECHAT_TEST_DATABASE=postgres.
+    b = b.env("DATABASE_URL", url.unwrap_or(""));
     b.start().await
 }
 

@@ -151,7 +151,7 @@ pub fn effective_all(
 ) -> Result<Vec<(String, u8)>, DbError> {
     let sql = format!(
         "WITH {} SELECT resource_id, {BITS_OF_GRANTS} AS bits FROM grants
-         GROUP BY resource_id HAVING bits & 1 ORDER BY resource_id",
+         GROUP BY resource_id HAVING ({BITS_OF_GRANTS} & 1) <> 0 ORDER BY resource_id",
         grants_cte(rt)
     );
     let mut stmt = conn.prepare_cached(&sql)?;
@@ -293,8 +293,8 @@ pub fn search_users(
 ) -> Result<Vec<UserFound>, DbError> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, name, email, username, avatar, provider FROM users
-         WHERE instr(lower(name), lower(?1)) OR instr(email, lower(?1))
-            OR instr(lower(username), lower(?1))
+         WHERE instr(lower(name), lower(?1)) > 0 OR instr(email, lower(?1)) > 0
+            OR instr(lower(username), lower(?1)) > 0
          ORDER BY email LIMIT ?2",
     )?;
     let rows = stmt.query_map(params![pattern, limit as i64], |r| {

@@ -14,8 +14,9 @@ use super::agents::json_of;
 fn visible() -> String {
     format!(
         "{}, visible AS (SELECT resource_id, {BITS_OF_GRANTS} AS bits,
-                                max(via = 'public' AND perm_bits & 1) AS is_public
-                         FROM grants GROUP BY resource_id HAVING bits & 1)",
+                                max(CASE WHEN via = 'public' AND (perm_bits & 1) <> 0 THEN 1 ELSE 0 END)
+                                    AS is_public
+                         FROM grants GROUP BY resource_id HAVING ({BITS_OF_GRANTS} & 1) <> 0)",
         acl::grants_cte(ResourceType::Agent)
     )
 }
@@ -154,7 +155,7 @@ fn sees_many(conn: &Connection, viewer: &Viewer) -> Result<bool, DbError> {
 /// The viewer's bits on agent `a`, with 16 added when everyone may see it (NULL: none).
 fn walk_bits() -> String {
     format!(
-        "(SELECT {BITS_OF_GRANTS} | (max(e.principal_type = 'public' AND e.perm_bits & 1) << 4) {})",
+        "(SELECT {BITS_OF_GRANTS} | (max(CASE WHEN e.principal_type = 'public' AND (e.perm_bits & 1) <> 0 THEN 1 ELSE 0 END) << 4) {})",
         acl::entries_of(ResourceType::Agent, "a.object_id")
     )
 }
@@ -216,7 +217,7 @@ pub fn categories(conn: &Connection, viewer: &Viewer) -> Result<(Vec<Category>, 
          SELECT c.value, c.label, c.description, coalesce(n.n, 0),
                 (SELECT coalesce(sum(promoted), 0) FROM counts)
          FROM agent_categories c LEFT JOIN counts n ON n.category = c.value
-         WHERE c.is_active ORDER BY c.sort_order, c.label",
+         WHERE c.is_active <> 0 ORDER BY c.sort_order, c.label",
         visible()
     );
     let mut stmt = conn.prepare_cached(&sql)?;
@@ -242,7 +243,7 @@ pub fn categories(conn: &Connection, viewer: &Viewer) -> Result<(Vec<Category>, 
         // No active category: the promoted count still stands.
         let sql = format!(
             "WITH {} SELECT count(*) FROM visible v JOIN agents a ON a.object_id = v.resource_id
-             WHERE a.is_promoted",
+             WHERE a.is_promoted <> 0",
             visible()
         );
         promoted = conn

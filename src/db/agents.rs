@@ -257,7 +257,7 @@ pub(super) fn load(conn: &Connection, object_id: &str, bits: u8) -> Result<Agent
     let sql = format!(
         "SELECT {COLUMNS}, EXISTS (SELECT 1 FROM acl_entries pe WHERE pe.resource_type = 'agent'
              AND pe.resource_id = a.object_id AND pe.principal_type = 'public'
-             AND pe.perm_bits & 1), ?2
+             AND (pe.perm_bits & 1) <> 0), ?2
          FROM agents a LEFT JOIN users u ON u.id = a.author WHERE a.object_id = ?1"
     );
     conn.prepare_cached(&sql)?
@@ -494,7 +494,7 @@ pub fn delete(
     tx.execute(
         "UPDATE users SET favorites = (SELECT json_group_array(json(f.value))
              FROM json_each(users.favorites) f
-             WHERE json_extract(f.value, '$.agentId') IS NOT ?1)
+             WHERE json_extract(f.value, '$.agentId') IS DISTINCT FROM ?1)
          WHERE json_valid(favorites) AND EXISTS (SELECT 1 FROM json_each(users.favorites) f
              WHERE json_extract(f.value, '$.agentId') = ?1)",
         [id],

@@ -147,7 +147,7 @@ pub fn ensure(conn: &Connection, user_id: &str, policy: &Policy) -> Result<Balan
             "UPDATE balances SET auto_refill_enabled = ?2, refill_interval_value = ?3,
                     refill_interval_unit = ?4, refill_amount = ?5
               WHERE user_id = ?1 AND (auto_refill_enabled, refill_interval_value,
-                    refill_interval_unit, refill_amount) IS NOT (?2, ?3, ?4, ?5)",
+                    refill_interval_unit, refill_amount) IS DISTINCT FROM (?2, ?3, ?4, ?5)",
             params![
                 user_id,
                 policy.auto_refill_enabled,

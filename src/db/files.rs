@@ -121,7 +121,7 @@ pub fn downloadable(
                               json_each(r.value, '$.file_ids') ids
                  WHERE json_valid(a.tool_resources) AND json_type(r.value, '$.file_ids') = 'array'
                    AND ids.value = f.file_id
-                   AND (a.author = :acl_user OR EXISTS (SELECT 1 {} AND e.perm_bits & 1))))",
+                   AND (a.author = :acl_user OR EXISTS (SELECT 1 {} AND (e.perm_bits & 1) <> 0))))",
         super::acl::entries_of(super::acl::ResourceType::Agent, "a.object_id")
     );
     conn.prepare_cached(&sql)?

@@ -69,7 +69,7 @@ pub fn find(conn: &Connection, id_or_name: &str) -> Result<Vec<Group>, DbError> 
         return Ok(vec![g]);
     }
     let sql = format!(
-        "SELECT {COLUMNS} FROM groups g WHERE g.name = ?1 COLLATE NOCASE
+        "SELECT {COLUMNS} FROM groups g WHERE lower(g.name) = lower(?1)
          ORDER BY g.source = 'local' DESC, g.source, g.id"
     );
     let mut stmt = conn.prepare(&sql)?;
@@ -79,7 +79,7 @@ pub fn find(conn: &Connection, id_or_name: &str) -> Result<Vec<Group>, DbError> 
 
 /// Every group, by name.
 pub fn list(conn: &Connection) -> Result<Vec<Group>, DbError> {
-    let sql = format!("SELECT {COLUMNS} FROM groups g ORDER BY g.name COLLATE NOCASE");
+    let sql = format!("SELECT {COLUMNS} FROM groups g ORDER BY lower(g.name), g.id");
     let mut stmt = conn.prepare(&sql)?;
     let rows = stmt.query_map([], from_row)?;
     rows.collect::<Result<_, _>>()
@@ -89,8 +89,9 @@ pub fn list(conn: &Connection) -> Result<Vec<Group>, DbError> {
 pub fn search(conn: &Connection, pattern: &str, limit: usize) -> Result<Vec<Group>, DbError> {
     let sql = format!(
         "SELECT {COLUMNS} FROM groups g
-         WHERE instr(lower(g.name), lower(?1)) OR instr(lower(coalesce(g.email, '')), lower(?1))
-         ORDER BY g.name COLLATE NOCASE LIMIT ?2"
+         WHERE instr(lower(g.name), lower(?1)) > 0
+            OR instr(lower(coalesce(g.email, '')), lower(?1)) > 0
+         ORDER BY lower(g.name), g.id LIMIT ?2"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(params![pattern, limit as i64], from_row)?;

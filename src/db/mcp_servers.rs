@@ -65,9 +65,9 @@ fn from_row(r: &Row<'_>) -> crate::db::sql::Result<McpServer> {
 fn ctes() -> String {
     format!(
         "WITH {}, mine AS (SELECT resource_id, {BITS_OF_GRANTS} AS bits FROM grants
-                           GROUP BY resource_id HAVING bits & 1),
+                           GROUP BY resource_id HAVING ({BITS_OF_GRANTS} & 1) <> 0),
          {}, seen AS (SELECT resource_id FROM agent_grants GROUP BY resource_id
-                      HAVING max(perm_bits & 1)),
+                      HAVING max(perm_bits & 1) <> 0),
          used AS MATERIALIZED (SELECT DISTINCT t.value AS tool, a.author AS author
                   FROM seen JOIN agents a ON a.object_id = seen.resource_id, json_each(a.tools) t
                   WHERE t.type = 'text' AND instr(t.value, '_mcp_') > 0
@@ -84,9 +84,9 @@ fn ctes() -> String {
 fn visible_row() -> String {
     format!(
         "(mine.bits IS NOT NULL OR EXISTS (SELECT 1 FROM used
-           WHERE substr(used.tool, -length(s.normalized_server_name) - 5)
+           WHERE substr(used.tool, length(used.tool) - length(s.normalized_server_name) - 4)
                  = '_mcp_' || s.normalized_server_name
-             AND EXISTS (SELECT 1 {} AND e.perm_bits & 1)))",
+             AND EXISTS (SELECT 1 {} AND (e.perm_bits & 1) <> 0)))",
         acl::entries_for(
             RT,
             "s.id",

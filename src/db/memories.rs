@@ -88,7 +88,7 @@ pub fn partition_tokens(
 ) -> Result<i64, DbError> {
     let mut stmt = conn.prepare_cached(
         "SELECT coalesce(sum(token_count), 0) FROM memories
-         WHERE user_id = ?1 AND agent_id = ?2 AND key IS NOT coalesce(?3, '')",
+         WHERE user_id = ?1 AND agent_id = ?2 AND key IS DISTINCT FROM coalesce(?3, '')",
     )?;
     stmt.query_row(params![user_id, partition, except], |r| r.get(0))
 }

@@ -9,8 +9,9 @@ use super::acl::{self, ResourceType, Viewer};
 use super::prompts::{LISTED_COLUMNS, PromptGroup, group_from_row};
 
 /// The groups the viewer can see, and whether each is public, from [`acl::grants_cte`].
-const VISIBLE: &str = "visible AS (SELECT resource_id, max(via = 'public') AS is_public
-                                FROM grants WHERE perm_bits & 1 GROUP BY resource_id)";
+const VISIBLE: &str =
+    "visible AS (SELECT resource_id, max(CASE WHEN via = 'public' THEN 1 ELSE 0 END) AS is_public
+                                FROM grants WHERE (perm_bits & 1) <> 0 GROUP BY resource_id)";
 
 /// Whose groups a list holds, among those the viewer can see.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -65,7 +66,7 @@ pub fn list(
                   JOIN prompt_groups g ON g.id = v.resource_id
                   WHERE (:name IS NULL OR instr(lower(g.name), lower(:name)) > 0)
                     AND (:category IS NULL OR g.category = :category)
-                    AND (:mine IS NULL OR (g.author = :acl_user) = :mine)
+                    AND (:mine IS NULL OR (CASE WHEN g.author = :acl_user THEN 1 ELSE 0 END) = :mine)
                     AND (:after_n IS NULL OR g.number_of_generations < :after_n
                          OR (g.number_of_generations = :after_n
                              AND (g.updated_at < :after_u

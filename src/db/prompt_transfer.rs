@@ -78,7 +78,7 @@ pub fn import(
     let mut done = Imported::default();
     let taken_sql = format!(
         "WITH {} SELECT 1 FROM grants gr JOIN prompt_groups g ON g.id = gr.resource_id
-         WHERE gr.perm_bits & 1 AND g.command = :command LIMIT 1",
+         WHERE (gr.perm_bits & 1) <> 0 AND g.command = :command LIMIT 1",
         acl::grants_cte(ResourceType::PromptGroup)
     );
     for g in groups {

@@ -62,7 +62,7 @@ macro_rules! base_columns {
 pub(super) const GROUP_COLUMNS: &str = concat!(
     base_columns!(),
     ", EXISTS (SELECT 1 FROM acl_entries pe WHERE pe.resource_type = 'promptGroup' \
-     AND pe.resource_id = g.id AND pe.principal_type = 'public' AND pe.perm_bits & 1)"
+     AND pe.resource_id = g.id AND pe.principal_type = 'public' AND (pe.perm_bits & 1) <> 0)"
 );
 
 /// A group's columns in a list, where `g.is_public` comes with the grants that made it visible
@@ -158,7 +158,7 @@ fn command_taken(
 ) -> Result<bool, DbError> {
     let sql = format!(
         "WITH {} SELECT 1 FROM grants gr JOIN prompt_groups g ON g.id = gr.resource_id
-         WHERE gr.perm_bits & 1 AND g.command = :command AND g.id != :except LIMIT 1",
+         WHERE (gr.perm_bits & 1) <> 0 AND g.command = :command AND g.id != :except LIMIT 1",
         acl::grants_cte(RT)
     );
     Ok(conn

@@ -2,7 +2,7 @@
 //! the current text of the items it names (messages, conversation titles, documents uploaded
 //! for file search), and everything at once for a rebuild.
 
-use crate::db::sql::{Connection, OptionalExtension};
+use crate::db::sql::{Backend, Connection, OptionalExtension};
 use rusqlite::params;
 use serde_json::Value;
 
@@ -60,13 +60,16 @@ pub fn changes(conn: &Connection, after: i64, limit: usize) -> Result<Vec<Change
 /// since: numbers are never reused, so an index holding a higher one was made from a newer
 /// database than this one.
 pub fn last_change(conn: &Connection) -> Result<i64, DbError> {
+    let sql = match conn.backend() {
+        Backend::Sqlite => "SELECT seq FROM sqlite_sequence WHERE name = 'search_outbox'",
+        Backend::Postgres => {
+            "SELECT pg_sequence_last_value(pg_get_serial_sequence('search_outbox', 'seq'))"
+        }
+    };
     Ok(conn
-        .query_row(
-            "SELECT seq FROM sqlite_sequence WHERE name = 'search_outbox'",
-            [],
-            |r| r.get(0),
-        )
+        .query_row(sql, [], |r| r.get::<_, Option<i64>>(0))
         .optional()?
+        .flatten()
         .unwrap_or(0))
 }
 
@@ -76,11 +79,19 @@ pub fn last_change(conn: &Connection) -> Result<i64, DbError> {
 pub fn forget(conn: &mut Connection, up_to: i64) -> Result<usize, DbError> {
     let tx = conn.transaction()?;
     let n = tx.execute("DELETE FROM search_outbox WHERE seq <= ?1", [up_to])?;
+    // The larger of two values: SQLite's scalar max(), PostgreSQL's greatest().
+    let larger = match tx.backend() {
+        Backend::Sqlite => "MAX",
+        Backend::Postgres => "GREATEST",
+    };
     tx.execute(
-        "INSERT INTO meta (key, value, updated_at) VALUES ('search_forgotten', ?1, ?2)
-         ON CONFLICT (key) DO UPDATE SET
-             value = CAST(MAX(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER)) AS TEXT),
-             updated_at = excluded.updated_at",
+        &format!(
+            "INSERT INTO meta (key, value, updated_at) VALUES ('search_forgotten', ?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET
+                 value = CAST({larger}(CAST(meta.value AS BIGINT), CAST(excluded.value AS BIGINT))
+                              AS TEXT),
+                 updated_at = excluded.updated_at"
+        ),
         params![up_to.to_string(), super::now()],
     )?;
     tx.commit()?;
@@ -97,7 +108,7 @@ pub fn forget_all(conn: &mut Connection) -> Result<usize, DbError> {
 pub fn forgotten(conn: &Connection) -> Result<i64, DbError> {
     Ok(conn
         .query_row(
-            "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'search_forgotten'",
+            "SELECT CAST(value AS BIGINT) FROM meta WHERE key = 'search_forgotten'",
             [],
             |r| r.get(0),
         )

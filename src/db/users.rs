@@ -1,6 +1,6 @@
 //! The `users` table.
 
-use crate::db::sql::{Connection, OptionalExtension, Row};
+use crate::db::sql::{Backend, Connection, OptionalExtension, Row};
 use rusqlite::{ToSql, params};
 use serde_json::Value;
 
@@ -177,14 +177,23 @@ pub fn set_favorites(conn: &Connection, id: &str, favorites: &Value) -> Result<(
 /// Sets `personalization.memories` (the person's memory opt-out, where LibreChat keeps it),
 /// keeping the rest of `personalization`.
 pub fn set_memories_preference(conn: &Connection, id: &str, on: bool) -> Result<(), DbError> {
-    let n = conn.execute(
-        "UPDATE users SET personalization = json_set(
-             CASE WHEN json_valid(personalization) AND json_type(personalization) = 'object'
-                  THEN personalization ELSE '{}' END,
-             '$.memories', json(?2)), updated_at = ?3
-         WHERE id = ?1",
-        params![id, if on { "true" } else { "false" }, now()],
-    )?;
+    let sql = match conn.backend() {
+        Backend::Sqlite => {
+            "UPDATE users SET personalization = json_set(
+                 CASE WHEN json_valid(personalization) AND json_type(personalization) = 'object'
+                      THEN personalization ELSE '{}' END,
+                 '$.memories', json(?2)), updated_at = ?3
+             WHERE id = ?1"
+        }
+        Backend::Postgres => {
+            "UPDATE users SET personalization = jsonb_set(
+                 CASE WHEN json_valid(personalization) AND json_type(personalization) = 'object'
+                      THEN personalization ELSE '{}' END::jsonb,
+                 '{memories}', CAST(?2 AS jsonb))::text, updated_at = ?3
+             WHERE id = ?1"
+        }
+    };
+    let n = conn.execute(sql, params![id, if on { "true" } else { "false" }, now()])?;
     match n {
         0 => Err(DbError::NotFound),
         _ => Ok(()),
