@@ -812,3 +812,10 @@ CREATE AGGREGATE json_group_array(anyelement) (
     SFUNC = librechat_json_group_step, STYPE = jsonb,
     FINALFUNC = librechat_json_group_final, INITCOND = '[]'
 );
+
+-- json_each(doc, path): the elements (or members) of the part of `doc` at `path`.
+CREATE FUNCTION json_each(doc text, path text)
+    RETURNS TABLE (key text, value text, type text)
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT * FROM json_each((doc::jsonb #> librechat_json_path(path))::text)
+$$;

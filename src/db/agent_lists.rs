@@ -145,7 +145,7 @@ fn sees_many(conn: &Connection, viewer: &Viewer) -> Result<bool, DbError> {
     let sql = format!(
         "WITH {}, enough(n) AS (SELECT coalesce(max(rowid), 0) / 4 + 1 FROM agents)
          SELECT count(*) >= (SELECT n FROM enough)
-         FROM (SELECT 1 FROM grants LIMIT (SELECT n FROM enough))",
+         FROM (SELECT 1 FROM grants LIMIT (SELECT n FROM enough)) AS first_grants",
         acl::grants_cte(ResourceType::Agent)
     );
     let mut stmt = conn.prepare_cached(&sql)?;

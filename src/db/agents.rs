@@ -257,7 +257,7 @@ pub(super) fn load(conn: &Connection, object_id: &str, bits: u8) -> Result<Agent
     let sql = format!(
         "SELECT {COLUMNS}, EXISTS (SELECT 1 FROM acl_entries pe WHERE pe.resource_type = 'agent'
              AND pe.resource_id = a.object_id AND pe.principal_type = 'public'
-             AND (pe.perm_bits & 1) <> 0), ?2
+             AND (pe.perm_bits & 1) <> 0), CAST(?2 AS INTEGER)
          FROM agents a LEFT JOIN users u ON u.id = a.author WHERE a.object_id = ?1"
     );
     conn.prepare_cached(&sql)?

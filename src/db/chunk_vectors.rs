@@ -165,7 +165,7 @@ pub fn complete(
     conn.execute("DELETE FROM file_vectors WHERE file_id = ?1", [file_id])?;
     conn.execute(
         "INSERT INTO file_vectors (file_id, model, chunks)
-         SELECT file_id, ?2, ?3 FROM files WHERE file_id = ?1",
+         SELECT file_id, CAST(?2 AS TEXT), CAST(?3 AS INTEGER) FROM files WHERE file_id = ?1",
         params![file_id, model, chunks],
     )?;
     Ok(true)

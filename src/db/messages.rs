@@ -1,7 +1,7 @@
 //! The `messages` table: one row per message; a conversation's messages form a tree by
 //! `parent_message_id`. Every function is scoped to the owner.
 
-use crate::db::sql::{Connection, OptionalExtension, Row};
+use crate::db::sql::{Backend, Connection, OptionalExtension, Row};
 use rusqlite::params;
 use serde_json::{Map, Value};
 
@@ -154,14 +154,21 @@ pub fn save_in(tx: &Connection, m: &Message) -> Result<Saved, DbError> {
     }
     if owner.is_some() {
         // Walk up from the new parent; meeting the message itself means a loop.
+        // PostgreSQL wants the walk's first id in the ids' own collation.
+        let start = match tx.backend() {
+            Backend::Sqlite => "?1",
+            Backend::Postgres => "CAST(?1 AS TEXT) COLLATE \"C\"",
+        };
         let loops: bool = tx.query_row(
-            "WITH RECURSIVE up(id) AS (
-                 SELECT ?1
-                 UNION
-                 SELECT p.parent_message_id FROM messages p JOIN up ON p.message_id = up.id
-                  WHERE p.conversation_id = ?2
-             )
-             SELECT EXISTS (SELECT 1 FROM up WHERE id = ?3)",
+            &format!(
+                "WITH RECURSIVE up(id) AS (
+                     SELECT {start}
+                     UNION
+                     SELECT p.parent_message_id FROM messages p JOIN up ON p.message_id = up.id
+                      WHERE p.conversation_id = ?2
+                 )
+                 SELECT EXISTS (SELECT 1 FROM up WHERE id = ?3)"
+            ),
             params![m.parent_message_id, m.conversation_id, m.message_id],
             |r| r.get(0),
         )?;

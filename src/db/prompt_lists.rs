@@ -66,9 +66,10 @@ pub fn list(
                   JOIN prompt_groups g ON g.id = v.resource_id
                   WHERE (:name IS NULL OR instr(lower(g.name), lower(:name)) > 0)
                     AND (:category IS NULL OR g.category = :category)
-                    AND (:mine IS NULL OR (CASE WHEN g.author = :acl_user THEN 1 ELSE 0 END) = :mine)
-                    AND (:after_n IS NULL OR g.number_of_generations < :after_n
-                         OR (g.number_of_generations = :after_n
+                    AND (:mine IS NULL
+                         OR (CASE WHEN g.author = :acl_user THEN 1 ELSE 0 END) = CAST(:mine AS INTEGER))
+                    AND (:after_n IS NULL OR g.number_of_generations < CAST(:after_n AS BIGINT)
+                         OR (g.number_of_generations = CAST(:after_n AS BIGINT)
                              AND (g.updated_at < :after_u
                                   OR (g.updated_at = :after_u AND g.id > :after_id))))
                   ORDER BY g.number_of_generations DESC, g.updated_at DESC, g.id
@@ -77,7 +78,8 @@ pub fn list(
          ORDER BY g.number_of_generations DESC, g.updated_at DESC, g.id",
         acl::grants_cte(ResourceType::PromptGroup)
     );
-    let limit = limit.map_or(-1, |l| l as i64);
+    // No limit: the largest one (PostgreSQL refuses SQLite's -1).
+    let limit = limit.map_or(i64::MAX, |l| l as i64);
     let (after_n, after_u, after_id) = match after {
         Some(a) => (
             Some(a.number_of_generations),
