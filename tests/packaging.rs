@@ -519,3 +519,120 @@ fn homebrew_formula_is_valid_ruby_with_a_service() {
     let out = run(Command::new("ruby").arg("-c").arg(&copy));
     assert!(text(&out.stdout).contains("Syntax OK"));
 }
+
+/// `${NAME:?message}` and `${NAME:-default}` in a compose value, resolved from `vars` as
+/// docker compose does.
+fn compose_value(value: &str, vars: &[(String, String)]) -> String {
+    let mut out = String::new();
+    let mut rest = value;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let end = start + rest[start..].find('}').expect("a closing brace");
+        let inner = &rest[start + 2..end];
+        let (name, default) = match inner.split_once(":-") {
+            Some((n, d)) => (n, Some(d)),
+            None => (inner.split(":?").next().unwrap(), None),
+        };
+        let found = vars
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str());
+        out.push_str(
+            found
+                .or(default)
+                .unwrap_or_else(|| panic!("{name} is neither in .env nor defaulted")),
+        );
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[test]
+fn compose_example_makes_its_secrets_and_its_settings_load() {
+    let compose = Path::new(PACKAGING).join("compose");
+    // make-env.sh writes the shared secrets once, private, and never replaces them.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(compose.join("make-env.sh"), dir.path().join("make-env.sh")).unwrap();
+    let out = run(&mut sh(&dir.path().join("make-env.sh")));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let env_file = dir.path().join(".env");
+    let mode = std::fs::metadata(&env_file).unwrap().permissions().mode();
+    assert_eq!(mode & 0o077, 0, "the secrets are private: {mode:o}");
+    let vars: Vec<(String, String)> = std::fs::read_to_string(&env_file)
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    let hex_len = |name: &str| {
+        let v = &vars.iter().find(|(k, _)| k == name).expect(name).1;
+        assert!(v.bytes().all(|b| b.is_ascii_hexdigit()), "{name}");
+        v.len()
+    };
+    assert_eq!(hex_len("CREDS_KEY"), 64);
+    assert_eq!(hex_len("CREDS_IV"), 32);
+    assert_eq!(hex_len("JWT_SECRET"), 64);
+    let again = run(&mut sh(&dir.path().join("make-env.sh")));
+    assert!(
+        !again.status.success(),
+        "a second run keeps the first secrets"
+    );
+
+    // Every replica has the same settings, and librechat accepts them as they are.
+    let file: serde_json::Value =
+        serde_saphyr::from_str(&std::fs::read_to_string(compose.join("compose.yaml")).unwrap())
+            .expect("compose.yaml parses");
+    let services = &file["services"];
+    let env_of = |name: &str| services[name]["environment"].clone();
+    assert_eq!(env_of("librechat-1"), env_of("librechat-2"));
+    assert_eq!(env_of("librechat-1"), env_of("librechat-3"));
+    let env = env_of("librechat-1");
+    let env = env.as_object().expect("librechat-1 has an environment");
+    assert!(env.contains_key("DATABASE_URL") && env.contains_key("USE_REDIS"));
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let mut cmd = librechat(dir.path());
+    cmd.args(["config", "check"]);
+    for (k, v) in env {
+        let v = compose_value(v.as_str().expect("text values"), &vars);
+        cmd.env(k, v);
+    }
+    cmd.env("LIBRECHAT_DATA_DIR", &data)
+        .env("CONFIG_PATH", compose.join("librechat.yaml"));
+    let out = run(&mut cmd);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let printed = text(&out.stdout);
+    assert!(
+        !printed.contains(
+            &vars
+                .iter()
+                .find(|(k, _)| k == "POSTGRES_PASSWORD")
+                .unwrap()
+                .1
+        ),
+        "the database password is not shown"
+    );
+
+    // The load balancer's configuration is valid for HAProxy.
+    if have("haproxy", "haproxy") {
+        let haproxy = &services["haproxy"]["environment"];
+        let mut cmd = Command::new("haproxy");
+        cmd.args(["-c", "-q", "-f"])
+            .arg(compose.join("haproxy.cfg"));
+        for (k, v) in haproxy.as_object().unwrap() {
+            cmd.env(k, v.as_str().unwrap());
+        }
+        // The replicas' names resolve inside compose only; here any address does.
+        for i in 1..=3 {
+            cmd.env(format!("REPLICA_{i}"), format!("127.0.0.1:{}", 3080 + i));
+        }
+        let out = run(&mut cmd);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+}

@@ -177,3 +177,37 @@ async fn db_copy_moves_a_sqlite_deployment_over_and_proves_it() {
         .await;
     assert_eq!(more["responseMessage"]["text"], "Echo: and more");
 }
+
+#[tokio::test]
+async fn a_replica_with_other_secrets_is_refused() {
+    let Some(url) = database() else { return };
+    let fake = FakeOpenAi::start().await;
+    // The first replica records its secrets' fingerprints.
+    let a = server_on(&fake, Some(&url)).await;
+    let s = a.signed_in("dan@example.org", PW).await;
+    // One given another signing key would refuse A's tokens (and A its): it does not start.
+    let dir = tempfile::tempdir().unwrap();
+    let settings = TestServer::builder()
+        .env("DATABASE_URL", &url)
+        .env(
+            "JWT_SECRET",
+            "another-replicas-signing-key-0123456789abcdef",
+        )
+        .settings(dir.path())
+        .unwrap();
+    std::fs::create_dir_all(&settings.data_dir).unwrap();
+    let refused = librechat::server::AppState::init(settings).await.err();
+    let text = refused.map(|e| e.to_string()).unwrap_or_default();
+    assert!(
+        text.contains("JWT_SECRET does not match"),
+        "started with other secrets: {text}"
+    );
+    assert!(
+        !text.contains("another-replicas-signing-key"),
+        "the secret is not shown: {text}"
+    );
+    // One sharing the secrets starts and honours A's token.
+    let b = server_on(&fake, Some(&url)).await;
+    let resp = b.get_as("/api/user", &s.token).await;
+    assert_eq!(resp.status(), 200, "a token of A is honoured by B");
+}

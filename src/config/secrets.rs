@@ -126,6 +126,31 @@ impl Secrets {
             creds_iv: next(),
         })
     }
+
+    /// Each secret's variable and a one-way fingerprint of its value (SHA-256 over the name and
+    /// the value, hex), for replicas to check that they share their secrets without showing
+    /// them to each other.
+    pub fn fingerprints(&self) -> Vec<(&'static str, String)> {
+        use sha2::{Digest, Sha256};
+        let values = [
+            &self.jwt_secret,
+            &self.jwt_refresh_secret,
+            &self.creds_key,
+            &self.creds_iv,
+        ];
+        SPECS
+            .iter()
+            .zip(values)
+            .map(|((name, _, _), v)| {
+                let mut h = Sha256::new();
+                h.update(b"librechat secret fingerprint\0");
+                h.update(name.as_bytes());
+                h.update(b"\0");
+                h.update(v.value.expose().as_bytes());
+                (*name, hex::encode(h.finalize()))
+            })
+            .collect()
+    }
 }
 
 /// The shortest signing key accepted from the environment: 32 characters, as long as the

@@ -87,11 +87,38 @@ pub async fn open_database(settings: &Settings) -> Result<Db, db::DbError> {
     .map_err(|e| db::DbError::Io(e.to_string()))?
 }
 
+/// Refuses to start a replica whose secrets differ from those the database was first used
+/// with: its tokens would be refused by the other replicas and the API keys it encrypts could
+/// not be read by them (nor theirs by it). Only with PostgreSQL, the database replicas share.
+async fn shared_secrets_agree(
+    db: &db::Db,
+    secrets: &crate::config::Secrets,
+) -> Result<(), db::DbError> {
+    let prints = secrets.fingerprints();
+    let differing = db.write(move |c| db::differing_secrets(c, &prints)).await?;
+    if differing.is_empty() {
+        return Ok(());
+    }
+    Err(db::DbError::Io(format!(
+        "this replica's {} not match what the database was first used with: every replica of \
+         one database must have the same JWT_SECRET, JWT_REFRESH_SECRET, CREDS_KEY and \
+         CREDS_IV (set them in each replica's environment; a replica given none generates its \
+         own)",
+        match differing.as_slice() {
+            [one] => format!("{one} does"),
+            many => format!("{} do", many.join(", ")),
+        }
+    )))
+}
+
 impl AppState {
     /// Opens (and migrates) the database named by the settings, seeds the roles, and builds the
     /// services. The data folder must exist.
     pub async fn init(settings: Settings) -> Result<Self, db::DbError> {
         let db = open_database(&settings).await?;
+        if db.is_postgres() {
+            shared_secrets_agree(&db, &settings.secrets).await?;
+        }
         let instance_id = db.read(db::instance_id).await?;
         let roles = Roles::load(
             db.clone(),

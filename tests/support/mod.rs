@@ -13,6 +13,7 @@ pub fn python() -> String {
 }
 
 pub mod agents;
+pub mod cluster;
 pub mod events;
 pub mod fake_api;
 pub mod fake_apple;
@@ -70,6 +71,20 @@ pub struct TestServer {
     task: Option<JoinHandle<std::io::Result<()>>>,
 }
 
+/// The secrets of test servers sharing a PostgreSQL database (replicas must share them).
+pub const SHARED_SECRETS: [(&str, &str); 4] = [
+    ("JWT_SECRET", "test-replicas-jwt-secret-0123456789abcdef"),
+    (
+        "JWT_REFRESH_SECRET",
+        "test-replicas-refresh-secret-0123456789abcdef",
+    ),
+    (
+        "CREDS_KEY",
+        "7c3f9e1d2b4a6c8e0f1a3b5c7d9e2f4a6b8c0d2e4f6a8b1c3d5e7f9a0b2c4d6e",
+    ),
+    ("CREDS_IV", "0a1b2c3d4e5f60718293a4b5c6d7e8f9"),
+];
+
 /// Settings for a [`TestServer`]: environment variables and librechat.yaml text.
 #[derive(Default)]
 pub struct Builder {
@@ -117,6 +132,18 @@ impl Builder {
                 url
             });
             pairs.push(("DATABASE_URL".into(), url));
+        }
+        // Replicas of one PostgreSQL database must share their secrets (the server refuses to
+        // start otherwise): test servers on PostgreSQL share these, unless a test sets its own.
+        let on_postgres = pairs
+            .iter()
+            .any(|(k, v)| k == "DATABASE_URL" && !v.is_empty());
+        if on_postgres {
+            for (name, value) in SHARED_SECRETS {
+                if !pairs.iter().any(|(k, _)| k == name) {
+                    pairs.push((name.into(), value.into()));
+                }
+            }
         }
         Settings::load(&Env::from_pairs(pairs), &Overrides::default(), true)
     }
