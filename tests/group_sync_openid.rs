@@ -8,11 +8,11 @@ mod support;
 
 use serde_json::{Value, json};
 use support::TestServer;
-use support::oidc::OidcProvider;
+use support::oidc::{OidcProvider, to_provider_and_back};
 use support::shared_prompts::{
     group_id, local_group_with, members, prompt, share_with_group, status_of, visible,
 };
-use support::sso::{Landing, get, landing, location, no_redirects, session, sign_in_cookie};
+use support::sso::{Landing, get, landing, session};
 
 const PW: &str = "correct horse battery";
 
@@ -32,33 +32,11 @@ async fn server(idp: &OidcProvider, env: &[(&str, &str)]) -> TestServer {
 
 /// Signs in as `sub` through the provider: the session's `{token, user}`.
 async fn sign_in(server: &TestServer, sub: &str) -> Value {
-    let http = no_redirects();
-    let start = http.get(server.url("/oauth/openid")).send().await.unwrap();
-    assert_eq!(start.status(), 302);
-    let cookie = sign_in_cookie(&start);
-    let resp = http
-        .post(location(&start))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("sub={sub}"))
-        .send()
-        .await
-        .unwrap();
-    assert!(resp.status().is_redirection(), "{}", resp.status());
-    match landing(&get(&location(&resp), Some(&cookie)).await) {
+    let (back, cookie) = to_provider_and_back(server, sub).await;
+    match landing(&get(&back, Some(&cookie)).await) {
         Landing::SignedIn(refresh) => session(server, &refresh).await,
         other => panic!("the sign-in must go on whatever the groups claim says: {other:?}"),
     }
-}
-
-/// What the provider says of `sub` from now on (oidc-provider-mock's `PUT /users/{sub}`).
-async fn set_claims(idp: &OidcProvider, sub: &str, claims: Value) {
-    let resp = no_redirects()
-        .put(format!("{}/users/{sub}", idp.issuer))
-        .json(&claims)
-        .send()
-        .await
-        .unwrap();
-    assert!(resp.status().is_success(), "{}", resp.status());
 }
 
 fn dana(groups: Value) -> Value {
@@ -123,7 +101,7 @@ async fn memberships_follow_the_claim_and_shared_access_ends_when_the_provider_d
 
     // The provider drops engineering: the next sign-in takes dana out of it, and the access
     // it gave ends at once, for the session she already had too.
-    set_claims(&idp, "dana", dana(json!(["/org/sales"]))).await;
+    idp.set_claims("dana", dana(json!(["/org/sales"]))).await;
     sign_in(&server, "dana").await;
     assert_eq!(status_of(&server, &token, &via_sync).await, 404);
     assert_eq!(visible(&server, &token).await, ["Via the local group"]);
@@ -138,14 +116,14 @@ async fn memberships_follow_the_claim_and_shared_access_ends_when_the_provider_d
 
     // Back in the group: the same group again, not a new one.
     let groups_before = server.count("groups").await;
-    set_claims(&idp, "dana", dana(json!(["engineering", "/org/sales"]))).await;
+    idp.set_claims("dana", dana(json!(["engineering", "/org/sales"])))
+        .await;
     sign_in(&server, "dana").await;
     assert_eq!(status_of(&server, &token, &via_sync).await, 200);
     assert_eq!(server.count("groups").await, groups_before);
 
     // No claim at all: in none of the provider's groups; the administrator's group stays.
-    set_claims(
-        &idp,
+    idp.set_claims(
         "dana",
         json!({"email": "dana@example.org", "email_verified": true}),
     )
@@ -168,8 +146,7 @@ async fn a_nested_claim_narrowed_by_a_pattern_and_hostile_claims_bounded() {
     let Some(idp) = OidcProvider::start(&[json!({"sub": "eve"})]) else {
         return;
     };
-    set_claims(
-        &idp,
+    idp.set_claims(
         "eve",
         claims(json!([
             "lc-eng", "other", 42, {"lc-x": 1}, null, ["lc-nested"], long,
@@ -196,21 +173,21 @@ async fn a_nested_claim_narrowed_by_a_pattern_and_hostile_claims_bounded() {
     // A huge list is refused whole: no group made, and eve in none (a list that cannot be
     // taken grants nothing).
     let huge: Vec<String> = (0..5_000).map(|i| format!("lc-g{i}")).collect();
-    set_claims(&idp, "eve", claims(json!(huge))).await;
+    idp.set_claims("eve", claims(json!(huge))).await;
     sign_in(&server, "eve").await;
     assert!(memberships(&server, &eve_id).await.is_empty());
     assert_eq!(server.count("groups").await, 2);
 
     // 200 is the most taken.
-    set_claims(&idp, "eve", claims(json!(huge[..200]))).await;
+    idp.set_claims("eve", claims(json!(huge[..200]))).await;
     sign_in(&server, "eve").await;
     assert_eq!(memberships(&server, &eve_id).await.len(), 200);
 
     // Not a list: none. One name: that group.
-    set_claims(&idp, "eve", claims(json!({"lc-eng": true}))).await;
+    idp.set_claims("eve", claims(json!({"lc-eng": true}))).await;
     sign_in(&server, "eve").await;
     assert!(memberships(&server, &eve_id).await.is_empty());
-    set_claims(&idp, "eve", claims(json!("lc-eng"))).await;
+    idp.set_claims("eve", claims(json!("lc-eng"))).await;
     sign_in(&server, "eve").await;
     let want = pairs(&[("openid", "lc-eng")]);
     assert_eq!(memberships(&server, &eve_id).await, want);

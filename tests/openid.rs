@@ -7,7 +7,7 @@ mod support;
 
 use serde_json::{Value, json};
 use support::TestServer;
-use support::oidc::OidcProvider;
+use support::oidc::{OidcProvider, to_provider_and_back};
 use support::sso::{
     Landing, code_now, enable_two_factor, get, landing, location, no_redirects, second_step,
     session, sign_in_cookie,
@@ -42,31 +42,6 @@ async fn server(idp: &OidcProvider, extra: &[(&str, &str)]) -> TestServer {
     b.start().await
 }
 
-/// Goes to the provider and back as `sub` in a new browser; the callback URL the provider
-/// sent back, and that browser's sign-in cookie.
-async fn to_provider_and_back(server: &TestServer, sub: &str) -> (String, String) {
-    let http = no_redirects();
-    let start = http.get(server.url("/oauth/openid")).send().await.unwrap();
-    assert_eq!(start.status(), 302);
-    let cookie = sign_in_cookie(&start);
-    let authorize = location(&start);
-    assert!(
-        authorize.contains("nonce=") && authorize.contains("state="),
-        "{authorize}"
-    );
-    let resp = http
-        .post(&authorize)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("sub={sub}"))
-        .send()
-        .await
-        .unwrap();
-    assert!(resp.status().is_redirection(), "{}", resp.status());
-    let back = location(&resp);
-    assert!(back.contains("/oauth/openid/callback?"), "{back}");
-    (back, cookie)
-}
-
 /// The callback in the browser holding `cookie`: where it lands.
 async fn callback(url: &str, cookie: Option<&str>) -> Landing {
     landing(&get(url, cookie).await)
@@ -75,17 +50,6 @@ async fn callback(url: &str, cookie: Option<&str>) -> Landing {
 async fn sign_in(server: &TestServer, sub: &str) -> Landing {
     let (back, cookie) = to_provider_and_back(server, sub).await;
     callback(&back, Some(&cookie)).await
-}
-
-/// Sets what the provider says of `sub` from now on (oidc-provider-mock's `PUT /users/{sub}`).
-async fn set_claims(idp: &OidcProvider, sub: &str, claims: Value) {
-    let resp = no_redirects()
-        .put(format!("{}/users/{sub}", idp.issuer))
-        .json(&claims)
-        .send()
-        .await
-        .unwrap();
-    assert!(resp.status().is_success(), "{}", resp.status());
 }
 
 #[tokio::test]
@@ -428,7 +392,7 @@ async fn a_provider_token_skips_neither_two_factor_nor_roles() {
     let token = provider_token(&idp, "librechat", "local").await;
     assert_eq!(server.get_as("/api/user", &token).await.status(), 200);
     let without = json!({"email": "local@example.org", "name": "Local Twin", "roles": []});
-    set_claims(&idp, "local", without).await;
+    idp.set_claims("local", without).await;
     let token = provider_token(&idp, "librechat", "local").await;
     assert_eq!(server.get_as("/api/user", &token).await.status(), 401);
 
@@ -472,7 +436,7 @@ async fn the_admin_role_is_taken_back_when_the_token_no_longer_has_it() {
     assert_eq!(session(&server, &c).await["user"]["role"], "ADMIN");
     // The directory takes the role away: the next sign-in takes ADMIN back.
     let boss = json!({"email": "boss@example.org", "name": "The Boss", "roles": ["chat-user"]});
-    set_claims(&idp, "boss", boss.clone()).await;
+    idp.set_claims("boss", boss.clone()).await;
     let Landing::SignedIn(c) = sign_in(&server, "boss").await else {
         panic!("the boss still gets in");
     };
@@ -483,7 +447,7 @@ async fn the_admin_role_is_taken_back_when_the_token_no_longer_has_it() {
     // And given again when it comes back.
     let mut again = boss;
     again["roles"] = json!(["chat-user", "librechat-admin"]);
-    set_claims(&idp, "boss", again).await;
+    idp.set_claims("boss", again).await;
     let Landing::SignedIn(c) = sign_in(&server, "boss").await else {
         panic!("the boss gets in");
     };
@@ -565,7 +529,7 @@ async fn another_subject_showing_the_same_address_does_not_get_the_account() {
     let alice = session(&server, &c).await["user"]["id"].clone();
     // Another person at the same provider, showing alice's address, even a verified one.
     let mallory = json!({"email": "alice@example.org", "email_verified": true, "name": "M"});
-    set_claims(&idp, "mallory", mallory).await;
+    idp.set_claims("mallory", mallory).await;
     let Landing::Refused(why) = sign_in(&server, "mallory").await else {
         panic!("alice's account must not be handed to another subject");
     };
@@ -578,7 +542,7 @@ async fn another_subject_showing_the_same_address_does_not_get_the_account() {
     // An account with no subject at the provider yet (as an import from LibreChat may leave
     // one) is linked by email only on the provider's word that the address is verified.
     let carol = json!({"email": "carol@example.org", "email_verified": true, "name": "Carol"});
-    set_claims(&idp, "carol", carol).await;
+    idp.set_claims("carol", carol).await;
     let Landing::SignedIn(c) = sign_in(&server, "carol").await else {
         panic!("carol gets in");
     };
@@ -596,13 +560,13 @@ async fn another_subject_showing_the_same_address_does_not_get_the_account() {
         .await
         .unwrap();
     let unverified = json!({"email": "carol@example.org", "email_verified": false});
-    set_claims(&idp, "carol-new", unverified).await;
+    idp.set_claims("carol-new", unverified).await;
     let Landing::Refused(why) = sign_in(&server, "carol-new").await else {
         panic!("an unverified address links nothing");
     };
     assert!(why.contains("has not verified"), "{why}");
     let verified = json!({"email": "carol@example.org", "email_verified": true});
-    set_claims(&idp, "carol-new", verified).await;
+    idp.set_claims("carol-new", verified).await;
     let Landing::SignedIn(c) = sign_in(&server, "carol-new").await else {
         panic!("a verified address links the account that has no subject");
     };
@@ -627,7 +591,7 @@ async fn an_administrator_unlinks_a_subject_the_provider_changed() {
     let alice = session(&server, &c).await["user"]["id"].clone();
     // The directory was rebuilt: alice is another subject now, with the same verified address.
     let moved = json!({"email": "alice@example.org", "email_verified": true, "name": "Alice"});
-    set_claims(&idp, "alice-v2", moved).await;
+    idp.set_claims("alice-v2", moved).await;
     assert!(matches!(
         sign_in(&server, "alice-v2").await,
         Landing::Refused(_)

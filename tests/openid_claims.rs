@@ -4,10 +4,10 @@
 
 mod support;
 
-use serde_json::{Value, json};
+use serde_json::json;
 use support::TestServer;
-use support::oidc::OidcProvider;
-use support::sso::{Landing, get, landing, location, no_redirects, session, sign_in_cookie};
+use support::oidc::{OidcProvider, to_provider_and_back};
+use support::sso::{Landing, get, landing, session};
 
 async fn server(idp: &OidcProvider) -> TestServer {
     TestServer::builder()
@@ -25,30 +25,8 @@ async fn server(idp: &OidcProvider) -> TestServer {
 
 /// Signs in as `sub` through the provider in a new browser: where the callback lands.
 async fn sign_in(server: &TestServer, sub: &str) -> Landing {
-    let http = no_redirects();
-    let start = http.get(server.url("/oauth/openid")).send().await.unwrap();
-    assert_eq!(start.status(), 302);
-    let cookie = sign_in_cookie(&start);
-    let resp = http
-        .post(location(&start))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("sub={sub}"))
-        .send()
-        .await
-        .unwrap();
-    assert!(resp.status().is_redirection(), "{}", resp.status());
-    landing(&get(&location(&resp), Some(&cookie)).await)
-}
-
-/// What the provider says of `sub` from now on (oidc-provider-mock's `PUT /users/{sub}`).
-async fn set_claims(idp: &OidcProvider, sub: &str, claims: Value) {
-    let resp = no_redirects()
-        .put(format!("{}/users/{sub}", idp.issuer))
-        .json(&claims)
-        .send()
-        .await
-        .unwrap();
-    assert!(resp.status().is_success(), "{}", resp.status());
+    let (back, cookie) = to_provider_and_back(server, sub).await;
+    landing(&get(&back, Some(&cookie)).await)
 }
 
 #[tokio::test]
@@ -85,18 +63,18 @@ async fn verified_claims_sent_as_strings_sign_in_and_link_as_booleans() {
         .await
         .unwrap();
     let claims = |verified: &str| json!({"email": "cog@example.org", "email_verified": verified});
-    set_claims(&idp, "cognito-2", claims("false")).await;
+    idp.set_claims("cognito-2", claims("false")).await;
     let Landing::Refused(why) = sign_in(&server, "cognito-2").await else {
         panic!("\"false\" links nothing");
     };
     assert!(why.contains("has not verified"), "{why}");
     // Anything else than "true" or "false" is not a boolean: no sign-in at all.
-    set_claims(&idp, "cognito-2", claims("yes")).await;
+    idp.set_claims("cognito-2", claims("yes")).await;
     assert!(matches!(
         sign_in(&server, "cognito-2").await,
         Landing::Refused(_)
     ));
-    set_claims(&idp, "cognito-2", claims("true")).await;
+    idp.set_claims("cognito-2", claims("true")).await;
     let Landing::SignedIn(cookie) = sign_in(&server, "cognito-2").await else {
         panic!("\"true\" links the account that has no subject");
     };

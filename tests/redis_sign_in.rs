@@ -7,9 +7,9 @@ mod support;
 
 use serde_json::json;
 use support::TestServer;
-use support::oidc::OidcProvider;
+use support::oidc::{OidcProvider, to_provider_and_back};
 use support::redis::Redis;
-use support::sso::{Landing, get, landing, location, no_redirects, sign_in_cookie};
+use support::sso::{Landing, get, landing, location, no_redirects};
 
 async fn replica(redis: &Redis, idp: &OidcProvider) -> TestServer {
     TestServer::builder()
@@ -28,18 +28,7 @@ async fn replica(redis: &Redis, idp: &OidcProvider) -> TestServer {
 /// Starts a sign-in on `server` as `sub` and goes through the provider: the callback's path
 /// and query, and the browser's sign-in cookie.
 async fn begin(server: &TestServer, sub: &str) -> (String, String) {
-    let http = no_redirects();
-    let start = http.get(server.url("/oauth/openid")).send().await.unwrap();
-    assert_eq!(start.status(), 302);
-    let cookie = sign_in_cookie(&start);
-    let resp = http
-        .post(location(&start))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("sub={sub}"))
-        .send()
-        .await
-        .unwrap();
-    let back = location(&resp);
+    let (back, cookie) = to_provider_and_back(server, sub).await;
     let path = &back[back.find("/oauth/openid/callback?").expect("a callback")..];
     (path.to_owned(), cookie)
 }

@@ -108,3 +108,43 @@ impl Drop for OidcProvider {
         let _ = self.child.wait();
     }
 }
+
+impl OidcProvider {
+    /// Sets what the provider says of `sub` from now on (oidc-provider-mock's
+    /// `PUT /users/{sub}`).
+    pub async fn set_claims(&self, sub: &str, claims: serde_json::Value) {
+        let resp = super::sso::no_redirects()
+            .put(format!("{}/users/{sub}", self.issuer))
+            .json(&claims)
+            .send()
+            .await
+            .unwrap();
+        assert!(resp.status().is_success(), "{}", resp.status());
+    }
+}
+
+/// Goes from `server` to the provider and back as `sub` in a new browser: the callback URL the
+/// provider sent back, and that browser's sign-in cookie.
+pub async fn to_provider_and_back(server: &super::TestServer, sub: &str) -> (String, String) {
+    use super::sso::{location, no_redirects, sign_in_cookie};
+    let http = no_redirects();
+    let start = http.get(server.url("/oauth/openid")).send().await.unwrap();
+    assert_eq!(start.status(), 302);
+    let cookie = sign_in_cookie(&start);
+    let authorize = location(&start);
+    assert!(
+        authorize.contains("nonce=") && authorize.contains("state="),
+        "{authorize}"
+    );
+    let resp = http
+        .post(&authorize)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("sub={sub}"))
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_redirection(), "{}", resp.status());
+    let back = location(&resp);
+    assert!(back.contains("/oauth/openid/callback?"), "{back}");
+    (back, cookie)
+}
