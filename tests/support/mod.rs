@@ -240,6 +240,65 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// A test CA (`ca.pem`, `ca.key`) and a certificate for 127.0.0.1 signed by it (`server.pem`,
+/// `server.key`), in `dir`.
+pub fn ca_and_server_cert(dir: &Path) {
+    let ossl = |args: &[&str]| run(Command::new("openssl").args(args).current_dir(dir));
+    ossl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-subj",
+        "/CN=LibreChat Test CA",
+        "-days",
+        "2",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+    ]);
+    ossl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ]);
+    std::fs::write(
+        dir.join("ext.cnf"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    ossl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "ext.cnf",
+    ]);
+}
+
 /// Runs the `openssl` tool in `dir`; asserts it succeeded.
 pub fn openssl(dir: &Path, args: &[&str]) {
     let out = Command::new("openssl")

@@ -39,64 +39,6 @@ fn run(cmd: &mut Command) {
     );
 }
 
-/// A CA and a certificate for 127.0.0.1 signed by it.
-fn make_certs(dir: &Path) {
-    let ossl = |args: &[&str]| run(Command::new("openssl").args(args).current_dir(dir));
-    ossl(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.pem",
-        "-subj",
-        "/CN=LibreChat Test CA",
-        "-days",
-        "2",
-        "-addext",
-        "basicConstraints=critical,CA:TRUE",
-        "-addext",
-        "keyUsage=critical,keyCertSign,cRLSign",
-    ]);
-    ossl(&[
-        "req",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        "server.key",
-        "-out",
-        "server.csr",
-        "-subj",
-        "/CN=127.0.0.1",
-    ]);
-    std::fs::write(
-        dir.join("ext.cnf"),
-        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
-    )
-    .unwrap();
-    ossl(&[
-        "x509",
-        "-req",
-        "-in",
-        "server.csr",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-out",
-        "server.pem",
-        "-days",
-        "2",
-        "-extfile",
-        "ext.cnf",
-    ]);
-}
-
 impl Slapd {
     /// Starts slapd (with TLS when `tls`); `None` (after a note) when slapd is not installed.
     pub fn start(tls: bool) -> Option<Self> {
@@ -122,7 +64,7 @@ impl Slapd {
              moduleload memberof\n"
         );
         if tls {
-            make_certs(dir.path());
+            super::ca_and_server_cert(dir.path());
             conf.push_str(&format!(
                 "TLSCACertificateFile {d}/ca.pem\nTLSCertificateFile {d}/server.pem\nTLSCertificateKeyFile {d}/server.key\n"
             ));
