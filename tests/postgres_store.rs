@@ -211,3 +211,61 @@ async fn a_replica_with_other_secrets_is_refused() {
     let resp = b.get_as("/api/user", &s.token).await;
     assert_eq!(resp.status(), 200, "a token of A is honoured by B");
 }
+
+#[tokio::test]
+async fn over_tls_the_servers_certificate_is_verified() {
+    // The server's certificate and key, where the postgres user can read them (and the key
+    // private, or postgres refuses it).
+    let certs = tempfile::tempdir().unwrap();
+    support::ca_and_server_cert(certs.path());
+    let file = |name: &str| certs.path().join(name).display().to_string();
+    let owner = support::run(
+        std::process::Command::new("sh").args([
+            "-c",
+            "id -u postgres >/dev/null 2>&1 && [ \"$(id -u)\" = 0 ] && chown -R postgres \"$0\"; chmod 600 \"$0/server.key\"; chmod 755 \"$0\"",
+            &certs.path().display().to_string(),
+        ]),
+    );
+    assert!(owner.status.success());
+    let cert = format!("ssl_cert_file={}", file("server.pem"));
+    let key = format!("ssl_key_file={}", file("server.key"));
+    let Some(pg) = support::postgres::Postgres::start_with(&["ssl=on", &cert, &key]) else {
+        return;
+    };
+    let url = pg.fresh_database();
+    // Opening connects at once, blocking: off the test's runtime.
+    let open = |u: String| {
+        std::thread::spawn(move || librechat::db::Db::open_postgres(&u))
+            .join()
+            .unwrap()
+    };
+
+    // Verified against the CA given in sslrootcert: the session is encrypted.
+    let tls_url = format!("{url}?sslmode=verify-full&sslrootcert={}", file("ca.pem"));
+    let (db, _) = open(tls_url).expect("opens over TLS");
+    let encrypted: i64 = db
+        .read(|c| {
+            c.query_row(
+                "SELECT CASE WHEN ssl THEN 1 ELSE 0 END FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+                [],
+                |r| r.get(0),
+            )
+        })
+        .await
+        .unwrap();
+    assert_eq!(encrypted, 1, "the session is encrypted");
+    // A server whose certificate nobody vouches for is refused, even with plain `require`.
+    let untrusted = open(format!("{url}?sslmode=require")).err();
+    let text = untrusted.map(|e| e.to_string()).unwrap_or_default();
+    assert!(
+        text.to_lowercase().contains("certificate"),
+        "connected to an unverified server: {text}"
+    );
+    // An sslmode libpq does not know is refused by name.
+    let bad = open(format!("{url}?sslmode=sometimes")).err();
+    assert!(
+        bad.map(|e| e.to_string())
+            .unwrap_or_default()
+            .contains("sslmode=sometimes")
+    );
+}

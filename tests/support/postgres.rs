@@ -122,6 +122,11 @@ fn check(cmd: &mut Command) {
 impl Postgres {
     /// Makes and starts a cluster of its own; `None` (after a note) when PostgreSQL is missing.
     pub fn start() -> Option<Self> {
+        Self::start_with(&[])
+    }
+
+    /// [`Postgres::start`] with more server settings (`name=value`, as `postgres -c` takes).
+    pub fn start_with(extra: &[&str]) -> Option<Self> {
         let Some(bindir) = bindir() else {
             assert!(
                 !peers_required(),
@@ -137,7 +142,7 @@ impl Postgres {
         let _one = super::PEER_START.lock().unwrap_or_else(|e| e.into_inner());
         let mut last_words = String::new();
         for _ in 0..5 {
-            match Self::try_start(bindir) {
+            match Self::try_start(bindir, extra) {
                 Ok(cluster) => return Some(cluster),
                 // A port taken by someone else in the meantime, most likely: try another.
                 Err(said) => last_words = said,
@@ -147,7 +152,7 @@ impl Postgres {
     }
 
     /// A new cluster on a free port, or what postgres said when it stopped instead.
-    fn try_start(bindir: &Path) -> Result<Self, String> {
+    fn try_start(bindir: &Path, extra: &[&str]) -> Result<Self, String> {
         // Removed by the supervisor once the cluster stops.
         let dir = tempfile::Builder::new()
             .prefix("librechat-pg")
@@ -167,8 +172,11 @@ impl Postgres {
             "full_page_writes=off",
             "shared_buffers=32MB",
             "max_connections=50",
-        ] {
-            settings.extend(["-c".to_owned(), setting.to_owned()]);
+        ]
+        .iter()
+        .chain(extra)
+        {
+            settings.extend(["-c".to_owned(), (*setting).to_owned()]);
         }
         let mut child = Command::new("sh")
             .args(["-c", SUPERVISOR, "postgres-supervisor"])

@@ -21,6 +21,7 @@
 
 mod params;
 pub mod pg;
+mod pg_tls;
 mod row;
 
 use std::cell::RefCell;

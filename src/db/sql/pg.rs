@@ -33,9 +33,24 @@ struct Prepared {
     names: Vec<String>,
 }
 
+/// A failed connection, with its causes (the driver says "error performing TLS handshake"; the
+/// cause says which certificate was refused and why).
+fn why_not_connected(e: postgres::Error) -> DbError {
+    let mut text = e.to_string();
+    let mut cause = std::error::Error::source(&e);
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    DbError::Io(text)
+}
+
 impl Client {
-    /// Connects to `url` (`postgres://user:password@host:port/database`).
+    /// Connects to `url` (`postgres://user:password@host:port/database`, with
+    /// `?sslmode=require&sslrootcert=ca.pem` for TLS: see [`super::pg_tls`]).
     pub fn connect(url: &str) -> Result<Self> {
+        let (url, tls) = super::pg_tls::split(url).map_err(DbError::Io)?;
         let mut config: postgres::Config = url
             .parse()
             .map_err(|e: postgres::Error| DbError::Postgres(e))?;
@@ -43,7 +58,14 @@ impl Client {
         if config.get_application_name().is_none() {
             config.application_name("librechat");
         }
-        let client = config.connect(postgres::NoTls)?;
+        let client = match tls {
+            super::pg_tls::Tls::Off => config.connect(postgres::NoTls),
+            super::pg_tls::Tls::Verified { ca_file } => {
+                let tls = super::pg_tls::client_config(ca_file.as_deref()).map_err(DbError::Io)?;
+                config.connect(super::pg_tls::MakeRustls(tls))
+            }
+        }
+        .map_err(why_not_connected)?;
         Ok(Self {
             client: Some(client),
             statements: HashMap::new(),
