@@ -262,7 +262,7 @@ async fn delete_one(
     // An answer still being generated there stops (and finds its conversation gone).
     match state.jobs.get(&user.id, &id) {
         Some(job) => job.abort(),
-        None => abort_elsewhere(&state, &user.id, &[id.clone()]).await,
+        None => abort_elsewhere(&state, &user.id, std::slice::from_ref(&id)).await,
     }
     let messages = state
         .db
