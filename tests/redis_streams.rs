@@ -281,7 +281,11 @@ async fn a_replica_killed_mid_answer_leaves_the_saved_part_and_a_clean_error() {
     let fake = FakeOpenAi::start().await;
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = support::librechat(dir.path());
-    for (k, v) in env(&fake, &redis, &db) {
+    // Replicas of one database share their secrets (test servers get these by themselves).
+    for (k, v) in env(&fake, &redis, &db)
+        .into_iter()
+        .chain(support::SHARED_SECRETS)
+    {
         cmd.env(k, v);
     }
     let a = tokio::task::spawn_blocking(move || support::ServeProcess::start(cmd))
