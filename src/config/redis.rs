@@ -12,6 +12,9 @@
 //!   deployment id): keys are `<prefix>::<name>` (LibreChat's separator), so deployments
 //!   sharing one Redis stay apart. Only one of the two may be set, as in LibreChat.
 //! - `REDIS_CONNECT_TIMEOUT` in ms (default 10000): how long connecting may take at start.
+//! - `USE_REDIS_STREAMS` (default: on with `USE_REDIS`, as in LibreChat): answers being
+//!   generated are mirrored to Redis streams, so a client can follow, resume or stop one
+//!   through any replica (see `chat::jobs::shared`); `false` keeps them per replica.
 
 use std::time::Duration;
 
@@ -41,6 +44,8 @@ pub struct RedisSettings {
     pub key_prefix: String,
     /// `REDIS_CONNECT_TIMEOUT`.
     pub connect_timeout: Duration,
+    /// `USE_REDIS_STREAMS`: generation streams shared across replicas.
+    pub streams: bool,
 }
 
 impl RedisSettings {
@@ -107,6 +112,7 @@ impl RedisSettings {
                 .millis("REDIS_CONNECT_TIMEOUT")?
                 .unwrap_or(Duration::from_secs(10))
                 .max(Duration::from_millis(100)),
+            streams: env.bool("USE_REDIS_STREAMS")?.unwrap_or(true),
         }))
     }
 }
@@ -139,6 +145,13 @@ mod tests {
         .unwrap();
         assert_eq!(one.nodes, ["redis://cache:6380"]);
         assert!(!one.cluster && !one.tls);
+        assert!(one.streams, "USE_REDIS_STREAMS follows USE_REDIS");
+        let local_streams = load(&[
+            ("USE_REDIS", "true"),
+            ("REDIS_URI", "redis://h"),
+            ("USE_REDIS_STREAMS", "false"),
+        ]);
+        assert!(!local_streams.unwrap().unwrap().streams);
         assert!(
             !format!("{one:?}").contains("pw"),
             "the password is never shown"

@@ -226,6 +226,8 @@ impl AppState {
         if let Some(shared) = &shared {
             // A client may ask another replica for a title this one is writing.
             jobs.titles.share(shared);
+            // With USE_REDIS_STREAMS: answers can be followed and stopped through any replica.
+            jobs.share(shared);
         }
         let http = crate::providers::http_client();
         let models = Arc::<crate::providers::models::ModelLists>::default();

@@ -4,6 +4,9 @@
 //!
 //! Messages sent while this replica was not subscribed are lost, so each time the subscription
 //! is (re)made, [`EVERYTHING`] is passed on: the local caches drop all they hold and ask again.
+//!
+//! The same subscription hears `<prefix>jobs:abort`: requests to stop an answer, which another
+//! replica received for a job this one runs (see `chat::jobs::shared`).
 
 use std::time::Duration;
 
@@ -19,6 +22,7 @@ pub async fn run(
     client: redis::Client,
     channel: String,
     events: broadcast::Sender<String>,
+    aborts: (String, broadcast::Sender<String>),
     mut closed: watch::Receiver<()>,
     ready: watch::Sender<bool>,
 ) {
@@ -26,12 +30,17 @@ pub async fn run(
     loop {
         let listening = async {
             let mut pubsub = client.get_async_pubsub().await?;
-            pubsub.subscribe(&channel).await?;
+            pubsub.subscribe(&[&channel, &aborts.0]).await?;
             let _ = events.send(EVERYTHING.to_owned());
             let _ = ready.send(true);
             let mut messages = pubsub.on_message();
             while let Some(message) = messages.next().await {
-                if let Ok(text) = message.get_payload::<String>() {
+                let Ok(text) = message.get_payload::<String>() else {
+                    continue;
+                };
+                if message.get_channel_name() == aborts.0 {
+                    let _ = aborts.1.send(text);
+                } else {
                     let _ = events.send(text);
                 }
             }

@@ -13,6 +13,10 @@
 //! Local caches in front of these hear of changes made by other replicas on one pub/sub
 //! channel, `<prefix>::invalidate` ([`Shared::publish`], [`Shared::invalidations`]).
 //!
+//! With `USE_REDIS_STREAMS`, answers being generated live here too (`stream:{<user>}:...`, see
+//! `chat::jobs::shared`), and requests to stop one travel on `<prefix>::jobs:abort`
+//! ([`Shared::publish_abort`], [`Shared::aborts`]).
+//!
 //! When Redis cannot be reached, each user decides (and says in its doc) whether to fall back
 //! or refuse; [`Shared::degraded`] logs the fact at most once a minute.
 
@@ -88,6 +92,12 @@ struct Inner {
     prefix: String,
     channel: String,
     events: broadcast::Sender<String>,
+    abort_channel: String,
+    aborts: broadcast::Sender<String>,
+    /// For connections of their own (blocking reads); `None` for a cluster.
+    single: Option<redis::Client>,
+    /// `USE_REDIS_STREAMS`.
+    streams: bool,
     scripts: [Script; 3],
     /// When a fallback was last logged, per use.
     warned: Mutex<Vec<(&'static str, Instant)>>,
@@ -111,13 +121,17 @@ impl Shared {
             format!("{}::", settings.key_prefix)
         };
         let channel = format!("{prefix}invalidate");
+        let abort_channel = format!("{prefix}jobs:abort");
         let (events, _) = broadcast::channel(1024);
+        let (aborts, _) = broadcast::channel(256);
+        let single = (!settings.cluster).then(|| listener.clone());
         let (closed, closed_rx) = watch::channel(());
         let (ready_tx, mut ready) = watch::channel(false);
         tokio::spawn(listen::run(
             listener,
             channel.clone(),
             events.clone(),
+            (abort_channel.clone(), aborts.clone()),
             closed_rx,
             ready_tx,
         ));
@@ -131,6 +145,10 @@ impl Shared {
             prefix,
             channel,
             events,
+            abort_channel,
+            aborts,
+            single,
+            streams: settings.streams,
             scripts: [Script::new(COUNT), Script::new(PEEK), Script::new(ADD)],
             warned: Mutex::new(Vec::new()),
             _closed: closed,
@@ -257,6 +275,77 @@ impl Shared {
     pub async fn ping(&self) -> Result<(), SharedError> {
         let cmd = redis::cmd("PING").to_owned();
         self.run(async |c| cmd.query_async::<()>(c).await).await
+    }
+
+    /// Whether generation streams are shared (`USE_REDIS_STREAMS`).
+    pub fn streams(&self) -> bool {
+        self.0.streams
+    }
+
+    /// Runs `cmd` (within [`COMMAND_TIMEOUT`]).
+    pub async fn query<T: redis::FromRedisValue>(
+        &self,
+        cmd: &redis::Cmd,
+    ) -> Result<T, SharedError> {
+        self.run(async |c| cmd.query_async(c).await).await
+    }
+
+    /// Runs `pipe` (within [`COMMAND_TIMEOUT`]).
+    pub async fn query_pipe<T: redis::FromRedisValue>(
+        &self,
+        pipe: &redis::Pipeline,
+    ) -> Result<T, SharedError> {
+        self.run(async |c| pipe.query_async(c).await).await
+    }
+
+    /// Runs `script` on full `keys` with `args` (within [`COMMAND_TIMEOUT`]).
+    pub async fn invoke<T: redis::FromRedisValue>(
+        &self,
+        script: &Script,
+        keys: &[String],
+        args: &[String],
+    ) -> Result<T, SharedError> {
+        let mut call = script.prepare_invoke();
+        for k in keys {
+            call.key(k);
+        }
+        for a in args {
+            call.arg(a);
+        }
+        self.run(async |c| call.invoke_async(c).await).await
+    }
+
+    /// Asks every replica to stop the job `message` names (on `<prefix>jobs:abort`); how many
+    /// replicas heard it.
+    pub async fn publish_abort(&self, message: &str) -> Result<u64, SharedError> {
+        let cmd = redis::cmd("PUBLISH")
+            .arg(&self.0.abort_channel)
+            .arg(message)
+            .to_owned();
+        self.query(&cmd).await
+    }
+
+    /// Requests to stop a job, as they arrive from any replica.
+    pub fn aborts(&self) -> broadcast::Receiver<String> {
+        self.0.aborts.subscribe()
+    }
+
+    /// A connection of its own for commands that block (XREAD BLOCK), answering within
+    /// `timeout`; `None` for a cluster (whose readers poll through the shared connection).
+    pub async fn own_connection(
+        &self,
+        timeout: Duration,
+    ) -> Option<Result<redis::aio::MultiplexedConnection, SharedError>> {
+        let client = self.0.single.as_ref()?;
+        let config = redis::AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(COMMAND_TIMEOUT))
+            .set_response_timeout(Some(timeout));
+        Some(
+            client
+                .get_multiplexed_async_connection_with_config(&config)
+                .await
+                .map_err(SharedError::from),
+        )
     }
 
     /// Logs (at most once a minute per `what`) that `what` fell back because of `error`.

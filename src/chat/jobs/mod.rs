@@ -10,14 +10,19 @@
 //! reloaded mid-answer still shows what the memory agent did). The answer itself is bounded
 //! ([`MAX_ANSWER_BYTES`]). A finished job lingers briefly (so a late subscriber still gets
 //! the final frame) and is then dropped: nothing grows without bound.
+//!
+//! With `USE_REDIS_STREAMS`, each job is also mirrored to Redis ([`shared`]): its frames, a
+//! record with a summary of the answer so far, and a heartbeat, so that a client can follow,
+//! resume and stop it through any replica.
 
 mod registry;
+pub mod shared;
 
 use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 use serde_json::Value;
-use tokio::sync::{broadcast, watch};
+use tokio::sync::{broadcast, mpsc, watch};
 
 use super::ring::Ring;
 use crate::agents::steps::Steps;
@@ -68,6 +73,8 @@ struct State {
     user_message: Value,
     /// The `attachment` events sent so far, as sent.
     attachments: Vec<String>,
+    /// Where frames go to be mirrored to Redis, while the job is shared.
+    mirror: Option<mpsc::UnboundedSender<Arc<Frame>>>,
 }
 
 pub struct Job {
@@ -111,8 +118,7 @@ impl Job {
     pub fn emit(&self, data: impl Serialize) {
         let data = frame_text(&data);
         let mut st = self.state.lock().expect("job state");
-        let st = &mut *st;
-        push(&self.tx, &mut st.ring, &mut st.next_id, data, false);
+        push(&self.tx, &mut st, data, false);
     }
 
     /// Changes the answer's steps and sends the frames the change made, in one step: a
@@ -121,8 +127,15 @@ impl Job {
         let mut st = self.state.lock().expect("job state");
         let st = &mut *st;
         let r = change(&mut st.steps);
-        for data in st.steps.drain() {
-            push(&self.tx, &mut st.ring, &mut st.next_id, data, false);
+        let State {
+            steps,
+            ring,
+            next_id,
+            mirror,
+            ..
+        } = st;
+        for data in steps.drain() {
+            send(&self.tx, ring, next_id, mirror.as_ref(), data, false);
         }
         r
     }
@@ -136,11 +149,10 @@ impl Job {
         if st.status != Status::Running {
             return false;
         }
-        let st = &mut *st;
         if st.attachments.len() < MAX_KEPT_ATTACHMENTS {
             st.attachments.push(data.clone());
         }
-        push(&self.tx, &mut st.ring, &mut st.next_id, data, false);
+        push(&self.tx, &mut st, data, false);
         true
     }
 
@@ -154,8 +166,7 @@ impl Job {
         let data = frame_text(&data);
         let mut st = self.state.lock().expect("job state");
         st.status = status;
-        let st = &mut *st;
-        push(&self.tx, &mut st.ring, &mut st.next_id, data, true);
+        push(&self.tx, &mut st, data, true);
     }
 
     pub fn set_user_message(&self, message: Value) {
@@ -254,6 +265,24 @@ impl Job {
         }
     }
 
+    /// Starts handing frames to `mirror` (those sent from now on); the id of the first.
+    fn mirror_to(&self, mirror: mpsc::UnboundedSender<Arc<Frame>>) -> u64 {
+        let mut st = self.state.lock().expect("job state");
+        st.mirror = Some(mirror);
+        st.next_id
+    }
+
+    /// Stops mirroring: the mirror ends once it has written what it was handed.
+    fn end_mirror(&self) {
+        self.state.lock().expect("job state").mirror = None;
+    }
+
+    /// The `sync` frame (and attachments) now, and the id of the last frame it covers.
+    fn snapshot(&self) -> (Vec<String>, Option<u64>) {
+        let st = self.state.lock().expect("job state");
+        (self.sync_of(&st), st.next_id.checked_sub(1))
+    }
+
     /// Asks the job to stop; it saves what it has.
     pub fn abort(&self) {
         let _ = self.abort.send(true);
@@ -268,11 +297,24 @@ impl Job {
     }
 }
 
-/// Sends a frame to every subscriber and keeps it in the ring for later ones.
-fn push(
+/// Sends a frame to every subscriber, keeps it in the ring for later ones, and hands it to
+/// the mirror (in order: all under the state lock).
+fn push(tx: &broadcast::Sender<Arc<Frame>>, st: &mut State, data: String, terminal: bool) {
+    let State {
+        ring,
+        next_id,
+        mirror,
+        ..
+    } = st;
+    send(tx, ring, next_id, mirror.as_ref(), data, terminal);
+}
+
+/// [`push`], on the parts of the state it needs.
+fn send(
     tx: &broadcast::Sender<Arc<Frame>>,
     ring: &mut Ring,
     next_id: &mut u64,
+    mirror: Option<&mpsc::UnboundedSender<Arc<Frame>>>,
     data: String,
     terminal: bool,
 ) {
@@ -283,12 +325,15 @@ fn push(
     });
     *next_id += 1;
     ring.push(frame.clone());
+    if let Some(mirror) = mirror {
+        let _ = mirror.send(frame.clone());
+    }
     // Nobody listening is fine: the ring has it.
     let _ = tx.send(frame);
 }
 
 /// A frame's JSON. The shapes sent serialize without fail (their maps have string keys).
-fn frame_text(data: &impl Serialize) -> String {
+pub(crate) fn frame_text(data: &impl Serialize) -> String {
     serde_json::to_string(data).unwrap_or_else(|e| {
         tracing::error!(error = %e, "a stream frame could not be written");
         String::from("{}")

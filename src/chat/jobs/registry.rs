@@ -2,7 +2,7 @@
 //! kept a minute after it ends (bounded in bytes), and stopped at shutdown.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -31,6 +31,8 @@ pub struct Jobs {
     ended: Notify,
     /// Titles of new conversations being written (with their first answer).
     pub titles: Arc<crate::chat::title::Titles>,
+    /// With `USE_REDIS_STREAMS`: the jobs of every replica.
+    shared: OnceLock<super::shared::SharedJobs>,
 }
 
 /// Why a job cannot start.
@@ -93,6 +95,7 @@ impl Jobs {
                 steps: crate::agents::steps::Steps::new(response_message_id),
                 user_message: Value::Null,
                 attachments: Vec::new(),
+                mirror: None,
             }),
             tx,
             abort: watch::channel(false).0,
@@ -101,12 +104,56 @@ impl Jobs {
         Ok(job)
     }
 
+    /// Shares jobs with the other replicas through Redis (`USE_REDIS_STREAMS`).
+    pub fn share(self: &Arc<Self>, shared: &crate::cache::shared::Shared) {
+        if shared.streams() {
+            let _ = self
+                .shared
+                .set(super::shared::SharedJobs::new(shared, self));
+        }
+    }
+
+    /// The jobs of every replica, when shared.
+    pub fn shared(&self) -> Option<&super::shared::SharedJobs> {
+        self.shared.get()
+    }
+
+    /// With shared jobs: claims `job` (just [started](Jobs::start)) across the replicas, and
+    /// forgets it again when another replica runs one for the same stream or the user runs
+    /// `max` already. When Redis cannot be reached, the job runs on this replica alone.
+    pub async fn claim(&self, job: &Arc<Job>, max: Option<usize>) -> Result<(), StartError> {
+        let Some(shared) = self.shared.get() else {
+            return Ok(());
+        };
+        let refused = match shared.claim(job, max).await {
+            Ok(super::shared::Claim::Claimed) => return Ok(()),
+            Ok(super::shared::Claim::Busy) => StartError::Busy,
+            Ok(super::shared::Claim::TooMany) => StartError::TooMany(max.unwrap_or(0)),
+            Err(e) => {
+                shared.shared.degraded(
+                    "streams",
+                    "answers stream from the replica generating them only",
+                    &e,
+                );
+                return Ok(());
+            }
+        };
+        job.set_status(Status::Aborted);
+        let mut map = self.map.lock().expect("jobs");
+        let k = key(&job.user_id, &job.stream_id);
+        if map.get(&k).is_some_and(|j| Arc::ptr_eq(j, job)) {
+            map.remove(&k);
+        }
+        Err(refused)
+    }
+
     /// Marks a job as ended; it stays reachable for [`LINGER`], then is dropped. Meanwhile a
     /// late subscriber gets its frames, unless finished jobs' frames together weigh more than
     /// [`LINGER_BYTES`]: then the oldest are cut down to their final frame (a late subscriber
     /// of those gets a `sync` frame and the final one).
     pub fn finish(self: &Arc<Self>, job: &Arc<Job>, status: Status) {
         job.set_status(status);
+        job.end_mirror();
         {
             let mut lingering = self.lingering.lock().expect("jobs");
             lingering.bytes += job.state.lock().expect("job state").ring.bytes();

@@ -333,11 +333,13 @@ impl ChatService {
     ) -> Result<Arc<jobs::Job>, StartError> {
         let limits = &self.settings.limits;
         let max = limits.concurrent_messages.map(|m| m as usize);
-        match self
-            .engine
-            .jobs
-            .start(conversation_id, user_id, conversation_id, response_id, max)
+        let jobs = &self.engine.jobs;
+        let started = match jobs.start(conversation_id, user_id, conversation_id, response_id, max)
         {
+            Ok(job) => jobs.claim(&job, max).await.map(|()| job),
+            Err(e) => Err(e),
+        };
+        match started {
             Ok(job) => Ok(job),
             Err(jobs::StartError::Busy) => Err(StartError::Busy),
             Err(jobs::StartError::TooMany(max)) => {

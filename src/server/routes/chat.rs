@@ -18,6 +18,7 @@ use utoipa_axum::routes;
 
 use crate::chat::follow::{Follower, Next};
 use crate::chat::jobs::Status;
+use crate::chat::jobs::shared::follow::RemoteFollower;
 use crate::chat::start::StartRequest;
 use crate::server::middleware::auth::check_ban;
 use crate::server::middleware::{AuthUser, Client, permission};
@@ -82,6 +83,12 @@ async fn start(
     }))
 }
 
+/// Where a follower's frames come from: this replica's job, or another's through Redis.
+enum Source {
+    Local(Follower),
+    Remote(Box<RemoteFollower>),
+}
+
 #[derive(serde::Deserialize)]
 struct FollowQuery {
     resume: Option<String>,
@@ -97,18 +104,37 @@ async fn follow(
     Query(q): Query<FollowQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let job = state
-        .jobs
-        .get(&user.id, &stream_id)
-        .ok_or_else(|| ApiError::NotFound("No active generation for this stream".into()))?;
     let after = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
     let resume = matches!(q.resume.as_deref(), Some("true") | Some("1"));
-    let follower = Follower::new(job, after, resume);
-    let events = stream::unfold(follower, |mut f| async move {
-        let event = match f.next().await? {
+    let not_found = || ApiError::NotFound("No active generation for this stream".into());
+    let source = match state.jobs.get(&user.id, &stream_id) {
+        Some(job) => Source::Local(Follower::new(job, after, resume)),
+        // Another replica's, with USE_REDIS_STREAMS. Redis failing is the same as no job.
+        None => {
+            let shared = state.jobs.shared().ok_or_else(not_found)?;
+            match RemoteFollower::open(shared, &user.id, &stream_id, after, resume).await {
+                Ok(Some(f)) => Source::Remote(Box::new(f)),
+                Ok(None) => return Err(not_found()),
+                Err(e) => {
+                    shared.shared.degraded(
+                        "streams",
+                        "answers of other replicas cannot be followed",
+                        &e,
+                    );
+                    return Err(not_found());
+                }
+            }
+        }
+    };
+    let events = stream::unfold(source, |mut f| async move {
+        let next = match &mut f {
+            Source::Local(l) => l.next().await?,
+            Source::Remote(r) => r.next().await?,
+        };
+        let event = match next {
             Next::Sync(s) => Event::default().event("message").data(s),
             Next::Frame(frame) => Event::default()
                 .id(frame.id.to_string())
@@ -142,12 +168,41 @@ async fn abort(
         // LibreChat's abortKey is `conversationId:...`.
         .map(|k| k.split(':').next().unwrap_or(k).to_owned())
         .ok_or_else(|| ApiError::BadRequest("streamId or conversationId is required".into()))?;
-    let job = state
+    let not_found = || ApiError::NotFound("No active generation to abort".into());
+    match state
         .jobs
         .get(&user.id, &id)
         .filter(|j| j.status() == Status::Running)
-        .ok_or_else(|| ApiError::NotFound("No active generation to abort".into()))?;
-    job.abort();
+    {
+        Some(job) => job.abort(),
+        // Another replica's: asked through Redis, when it runs there.
+        None => {
+            let shared = state.jobs.shared().ok_or_else(not_found)?;
+            let running = shared.record(&user.id, &id).await;
+            match running {
+                Ok(Some(r)) if r.active() => {}
+                Ok(_) => return Err(not_found()),
+                Err(e) => {
+                    shared.shared.degraded(
+                        "streams",
+                        "answers of other replicas cannot be stopped",
+                        &e,
+                    );
+                    return Err(not_found());
+                }
+            }
+            if let Err(e) = shared.abort(&user.id, &id).await {
+                shared.shared.degraded(
+                    "streams",
+                    "answers of other replicas cannot be stopped",
+                    &e,
+                );
+                return Err(ApiError::Unavailable(
+                    "The answer could not be stopped; try again".into(),
+                ));
+            }
+        }
+    }
     Ok(Json(json!({"success": true, "aborted": id})))
 }
 
@@ -166,17 +221,66 @@ async fn status(
             "createdAt": job.created_at,
             "resumeState": job.resume_state(),
         })),
-        None => Json(json!({"active": false})),
+        None => Json(remote_status(&state, &user.id, &conversation_id).await),
+    }
+}
+
+/// `/status` of a job another replica runs (with USE_REDIS_STREAMS), from its record.
+async fn remote_status(state: &AppState, user_id: &str, id: &str) -> Value {
+    let Some(shared) = state.jobs.shared() else {
+        return json!({"active": false});
+    };
+    match shared.record(user_id, id).await {
+        Ok(Some(r)) => {
+            let resume_state = r.resume_state();
+            let status = if r.status == "running" && !r.alive {
+                "error"
+            } else {
+                r.status.as_str()
+            };
+            json!({
+                "active": r.active(),
+                "streamId": r.stream_id,
+                "status": status,
+                "aggregatedContent": resume_state["aggregatedContent"],
+                "createdAt": r.created_at,
+                "resumeState": resume_state,
+            })
+        }
+        Ok(None) => json!({"active": false}),
+        Err(e) => {
+            shared
+                .shared
+                .degraded("streams", "answers of other replicas are not seen", &e);
+            json!({"active": false})
+        }
     }
 }
 
 #[utoipa::path(get, path = "/api/agents/chat/active", operation_id = "chat_active", summary = "The caller's answers being generated", tag = "chat", responses((status = 200, description = "Success")))]
 async fn active(State(state): State<AppState>, AuthUser(user): AuthUser) -> Json<Value> {
-    let ids: Vec<String> = state
+    let mut ids: Vec<String> = state
         .jobs
         .running(&user.id)
         .iter()
         .map(|j| j.stream_id.clone())
         .collect();
+    // Those of the other replicas too (with USE_REDIS_STREAMS).
+    if let Some(shared) = state.jobs.shared() {
+        match shared.running(&user.id).await {
+            Ok(remote) => {
+                for id in remote {
+                    if !ids.contains(&id) {
+                        ids.push(id);
+                    }
+                }
+            }
+            Err(e) => {
+                shared
+                    .shared
+                    .degraded("streams", "answers of other replicas are not seen", &e)
+            }
+        }
+    }
     Json(json!({"activeJobIds": ids}))
 }

@@ -260,8 +260,9 @@ async fn delete_one(
 ) -> Result<(StatusCode, Json<DeleteResult>), ApiError> {
     let id = conversation_id(body.arg.get("conversationId"))?;
     // An answer still being generated there stops (and finds its conversation gone).
-    if let Some(job) = state.jobs.get(&user.id, &id) {
-        job.abort();
+    match state.jobs.get(&user.id, &id) {
+        Some(job) => job.abort(),
+        None => abort_elsewhere(&state, &user.id, std::slice::from_ref(&id)).await,
     }
     let messages = state
         .db
@@ -281,6 +282,11 @@ async fn delete_all(
 ) -> Result<(StatusCode, Json<DeleteResult>), ApiError> {
     for job in state.jobs.running(&user.id) {
         job.abort();
+    }
+    if let Some(shared) = state.jobs.shared()
+        && let Ok(ids) = shared.running(&user.id).await
+    {
+        abort_elsewhere(&state, &user.id, &ids).await;
     }
     let (convos, messages) = state
         .db
@@ -402,4 +408,20 @@ async fn archive_all(
         .write(move |c| conversations::archive_all(c, &user.id))
         .await?;
     Ok(Json(json!({ "archivedCount": n })))
+}
+
+/// Stops the user's answers `ids` that other replicas run (with USE_REDIS_STREAMS); best
+/// effort: a conversation deleted meanwhile ends its answer when it is saved.
+async fn abort_elsewhere(state: &AppState, user_id: &str, ids: &[String]) {
+    let Some(shared) = state.jobs.shared() else {
+        return;
+    };
+    for id in ids {
+        if let Err(e) = shared.abort(user_id, id).await {
+            shared
+                .shared
+                .degraded("streams", "answers of other replicas cannot be stopped", &e);
+            return;
+        }
+    }
 }
