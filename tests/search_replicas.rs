@@ -195,6 +195,13 @@ async fn each_replica_finds_what_was_written_through_the_other() {
     // Both passed every change: the log is pruned, and both replicas are known with a place.
     pruned(&a).await;
     assert_eq!(a.count("search_cursors").await, 2);
+    // File search's "not indexed yet" reads the log from where this replica stands.
+    let pending = a
+        .state
+        .db
+        .read(|c| librechat::db::file_search::unindexed(c, &["f1".to_owned()], Default::default()))
+        .await;
+    assert!(!pending.expect("the query runs on PostgreSQL"));
 
     // B stops; what A writes meanwhile stays in the log for B, though A has it.
     let b_replica = b.state.search.as_ref().unwrap().replica().to_owned();
