@@ -67,7 +67,9 @@ async fn reindex(path: &Path, index_dir: &Path) -> anyhow::Result<String> {
         })
         .await?;
     bar.finish();
-    db.write(move |c| db::search::forget(c, done.up_to)).await?;
+    let replica = index.replica().to_owned();
+    db.write(move |c| db::search::advance(c, &replica, done.up_to))
+        .await?;
     index.close();
     db.close().await?;
     let secs = started.elapsed().as_secs_f64();

@@ -94,13 +94,19 @@ pub fn scope(
     Ok(out)
 }
 
-/// Whether any of the files `ids` has a change the search index has not applied yet (just
-/// uploaded, its chunks not yet indexed).
-pub fn unindexed(conn: &Connection, ids: &[String]) -> Result<bool, DbError> {
+/// Whether any of the files `ids` has a change after `applied` (where this replica's search
+/// index stands), that is one its index does not have yet (just uploaded, its chunks not yet
+/// indexed). Changes other replicas still need do not count.
+pub fn unindexed(
+    conn: &Connection,
+    ids: &[String],
+    applied: super::search::Position,
+) -> Result<bool, DbError> {
     let list = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
     conn.prepare_cached(
         "SELECT EXISTS (SELECT 1 FROM search_outbox
-              WHERE kind = 'f' AND item_id IN (SELECT value FROM json_each(?1)))",
+              WHERE kind = 'f' AND item_id IN (SELECT value FROM json_each(?1))
+                AND (tx, seq) > (?2, ?3))",
     )?
-    .query_row([list], |r| r.get(0))
+    .query_row(params![list, applied.tx, applied.seq], |r| r.get(0))
 }

@@ -8,10 +8,42 @@ use serde_json::Value;
 
 use super::DbError;
 
+/// A place in the change log, in the order changes are read: by writing transaction (always 0
+/// in SQLite), then by number. "Up to" a position means every change at or before it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Position {
+    pub tx: i64,
+    pub seq: i64,
+}
+
+impl Position {
+    /// Reads what [`Position`]'s `Display` wrote (`tx:seq`), or a bare number (`seq`, what
+    /// indexes made before several replicas could share a database hold).
+    pub fn parse(s: &str) -> Option<Self> {
+        let s = s.trim();
+        match s.split_once(':') {
+            Some((tx, seq)) => Some(Self {
+                tx: tx.parse().ok()?,
+                seq: seq.parse().ok()?,
+            }),
+            None => Some(Self {
+                tx: 0,
+                seq: s.parse().ok()?,
+            }),
+        }
+    }
+}
+
+impl std::fmt::Display for Position {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.tx, self.seq)
+    }
+}
+
 /// One recorded change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {
-    pub seq: i64,
+    pub at: Position,
     pub kind: ChangeKind,
     pub item_id: String,
 }
@@ -35,88 +67,183 @@ pub struct Doc {
     pub text: String,
 }
 
-/// Up to `limit` changes after `after`, oldest first.
-pub fn changes(conn: &Connection, after: i64, limit: usize) -> Result<Vec<Change>, DbError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT seq, kind, item_id FROM search_outbox WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-    )?;
-    let rows = stmt.query_map(params![after, limit as i64], |r| {
-        let kind: String = r.get(1)?;
+/// PostgreSQL: the oldest transaction still running (everything before it has ended), as a
+/// number comparable with `search_outbox.tx`.
+const PG_OLDEST_RUNNING: &str =
+    "CAST(CAST(pg_snapshot_xmin(pg_current_snapshot()) AS TEXT) AS BIGINT)";
+
+/// Up to `limit` changes after `after`, in log order. In PostgreSQL only changes of
+/// transactions that ended before every transaction still running: a change read later can
+/// then never fall before one read now (see migration 0027).
+pub fn changes(conn: &Connection, after: Position, limit: usize) -> Result<Vec<Change>, DbError> {
+    let sql = match conn.backend() {
+        Backend::Sqlite => "SELECT tx, seq, kind, item_id FROM search_outbox
+             WHERE (tx, seq) > (?1, ?2) ORDER BY tx, seq LIMIT ?3"
+            .to_owned(),
+        Backend::Postgres => format!(
+            "SELECT tx, seq, kind, item_id FROM search_outbox
+             WHERE (tx, seq) > (?1, ?2) AND tx < {PG_OLDEST_RUNNING}
+             ORDER BY tx, seq LIMIT ?3"
+        ),
+    };
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![after.tx, after.seq, limit as i64], |r| {
+        let kind: String = r.get(2)?;
         Ok(Change {
-            seq: r.get(0)?,
+            at: Position {
+                tx: r.get(0)?,
+                seq: r.get(1)?,
+            },
             kind: match kind.as_str() {
                 "m" => ChangeKind::Message,
                 "C" => ChangeKind::WholeConversation,
                 "f" => ChangeKind::File,
                 _ => ChangeKind::Title,
             },
-            item_id: r.get(2)?,
+            item_id: r.get(3)?,
         })
     })?;
     rows.collect::<Result<_, _>>()
 }
 
-/// The number of the newest change ever recorded (0 when none is), even if it was forgotten
-/// since: numbers are never reused, so an index holding a higher one was made from a newer
-/// database than this one.
-pub fn last_change(conn: &Connection) -> Result<i64, DbError> {
+/// The newest position the database has given out (numbers are never reused, even for
+/// changes forgotten since): an index past it was made from a newer database than this one.
+/// In PostgreSQL `tx` is the next transaction id to be handed out.
+pub fn last_change(conn: &Connection) -> Result<Position, DbError> {
     let sql = match conn.backend() {
-        Backend::Sqlite => "SELECT seq FROM sqlite_sequence WHERE name = 'search_outbox'",
+        Backend::Sqlite => {
+            "SELECT 0, (SELECT seq FROM sqlite_sequence WHERE name = 'search_outbox')"
+        }
         Backend::Postgres => {
-            "SELECT pg_sequence_last_value(pg_get_serial_sequence('search_outbox', 'seq'))"
+            "SELECT CAST(CAST(pg_snapshot_xmax(pg_current_snapshot()) AS TEXT) AS BIGINT),
+                    pg_sequence_last_value(pg_get_serial_sequence('search_outbox', 'seq'))"
         }
     };
-    Ok(conn
-        .query_row(sql, [], |r| r.get::<_, Option<i64>>(0))
-        .optional()?
-        .flatten()
-        .unwrap_or(0))
+    let (tx, seq) = conn.query_row(sql, [], |r| {
+        Ok((r.get::<_, Option<i64>>(0)?, r.get::<_, Option<i64>>(1)?))
+    })?;
+    Ok(Position {
+        tx: tx.unwrap_or(0),
+        seq: seq.unwrap_or(0),
+    })
 }
 
-/// Forgets the changes up to `up_to`, once the index has them (or when no index is kept),
-/// and remembers how far changes were forgotten: an index holding less than that has missed
-/// some and must be rebuilt.
-pub fn forget(conn: &mut Connection, up_to: i64) -> Result<usize, DbError> {
+/// Where a rebuild that reads the database after this call stands: every change up to it is in
+/// what it reads. Changes after it may be read too; applying them again does no harm.
+pub fn rebuild_position(conn: &Connection) -> Result<Position, DbError> {
+    match conn.backend() {
+        Backend::Sqlite => last_change(conn),
+        Backend::Postgres => Ok(Position {
+            tx: conn.query_row(&format!("SELECT {PG_OLDEST_RUNNING}"), [], |r| r.get(0))?,
+            seq: 0,
+        }),
+    }
+}
+
+/// How long a replica that stopped saying where its index stands still holds the change log
+/// back: a replica away for longer rebuilds its index when it returns.
+pub const LIVE_FOR_MS: i64 = 15 * 60 * 1000;
+/// A replica not seen for this long is forgotten altogether.
+const FORGET_REPLICA_MS: i64 = 30 * 24 * 3600 * 1000;
+/// PostgreSQL: the advisory lock that makes replicas prune one at a time (so the recorded
+/// pruning point only grows). Any constant the installation's other programs do not use.
+const PRUNE_LOCK: i64 = 0x6c63_7365_6172_6368;
+
+/// The current time in Unix milliseconds.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// Records that `replica`'s index holds every change up to `at` (and that the replica is
+/// alive), then deletes the changes every live replica has: see [`prune`]. A SQLite database
+/// has one server (its data folder's), so there the replica is the only one: an index made
+/// afresh under another name does not wait for the one it replaced.
+pub fn advance(conn: &mut Connection, replica: &str, at: Position) -> Result<usize, DbError> {
+    let now = now_ms();
+    if conn.backend() == Backend::Sqlite {
+        conn.execute("DELETE FROM search_cursors WHERE replica <> ?1", [replica])?;
+    }
+    conn.execute(
+        "INSERT INTO search_cursors (replica, tx, seq, seen_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (replica) DO UPDATE SET
+             tx = excluded.tx, seq = excluded.seq, seen_at = excluded.seen_at",
+        params![replica, at.tx, at.seq, now],
+    )?;
+    prune(conn, now)
+}
+
+/// Deletes the changes that every replica seen in the last [`LIVE_FOR_MS`] before `now` has
+/// applied (all of them when no replica keeps an index: search is off everywhere), and
+/// remembers how far changes were deleted: an index holding less than that has missed some
+/// and must be rebuilt.
+pub fn prune(conn: &mut Connection, now: i64) -> Result<usize, DbError> {
     let tx = conn.transaction()?;
-    let n = tx.execute("DELETE FROM search_outbox WHERE seq <= ?1", [up_to])?;
-    // The larger of two values: SQLite's scalar max(), PostgreSQL's greatest().
-    let larger = match tx.backend() {
-        Backend::Sqlite => "MAX",
-        Backend::Postgres => "GREATEST",
+    if tx.backend() == Backend::Postgres {
+        tx.execute("SELECT pg_advisory_xact_lock(?1)", [PRUNE_LOCK])?;
+    }
+    let floor = tx
+        .query_row(
+            "SELECT tx, seq FROM search_cursors WHERE seen_at >= ?1 ORDER BY tx, seq LIMIT 1",
+            [now - LIVE_FOR_MS],
+            |r| {
+                Ok(Position {
+                    tx: r.get(0)?,
+                    seq: r.get(1)?,
+                })
+            },
+        )
+        .optional()?;
+    let floor = match floor {
+        Some(floor) => floor,
+        None => last_change(&tx)?,
     };
-    tx.execute(
-        &format!(
+    let n = tx.execute(
+        "DELETE FROM search_outbox WHERE (tx, seq) <= (?1, ?2)",
+        params![floor.tx, floor.seq],
+    )?;
+    if floor > forgotten(&tx)? {
+        tx.execute(
             "INSERT INTO meta (key, value, updated_at) VALUES ('search_forgotten', ?1, ?2)
-             ON CONFLICT (key) DO UPDATE SET
-                 value = CAST({larger}(CAST(meta.value AS BIGINT), CAST(excluded.value AS BIGINT))
-                              AS TEXT),
-                 updated_at = excluded.updated_at"
-        ),
-        params![up_to.to_string(), super::now()],
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value,
+                 updated_at = excluded.updated_at",
+            params![floor.to_string(), super::now()],
+        )?;
+    }
+    tx.execute(
+        "DELETE FROM search_cursors WHERE seen_at < ?1",
+        [now - FORGET_REPLICA_MS],
     )?;
     tx.commit()?;
     Ok(n)
 }
 
-/// Forgets every change recorded so far: for when search is off.
-pub fn forget_all(conn: &mut Connection) -> Result<usize, DbError> {
-    let last = last_change(conn)?;
-    forget(conn, last)
+/// [`prune`] for a server with search off: with SQLite it is the only one, so everything
+/// goes; with PostgreSQL what the replicas that keep an index still need stays.
+pub fn prune_while_off(conn: &mut Connection, now: i64) -> Result<usize, DbError> {
+    if conn.backend() == Backend::Sqlite {
+        conn.execute("DELETE FROM search_cursors", [])?;
+    }
+    prune(conn, now)
 }
 
-/// How far changes have been forgotten (see [`forget`]).
-pub fn forgotten(conn: &Connection) -> Result<i64, DbError> {
-    Ok(conn
+/// How far changes have been deleted (see [`prune`]).
+pub fn forgotten(conn: &Connection) -> Result<Position, DbError> {
+    let value: Option<String> = conn
         .query_row(
-            "SELECT CAST(value AS BIGINT) FROM meta WHERE key = 'search_forgotten'",
+            "SELECT value FROM meta WHERE key = 'search_forgotten'",
             [],
             |r| r.get(0),
         )
-        .optional()?
-        .unwrap_or(0))
+        .optional()?;
+    Ok(value
+        .as_deref()
+        .and_then(Position::parse)
+        .unwrap_or_default())
 }
 
-/// How many changes wait to be indexed.
+/// How many changes wait to be indexed (by the slowest replica).
 pub fn pending(conn: &Connection) -> Result<i64, DbError> {
     conn.query_row("SELECT COUNT(*) FROM search_outbox", [], |r| r.get(0))
 }
@@ -326,5 +453,14 @@ mod tests {
         );
         assert_eq!(searchable_text("", Some(content)), "answer\nold shape\nhi");
         assert_eq!(searchable_text("x", Some("not json")), "x");
+    }
+
+    #[test]
+    fn positions_read_back_and_order_by_transaction_first() {
+        let p = Position { tx: 7, seq: 3 };
+        assert_eq!(Position::parse(&p.to_string()), Some(p));
+        assert_eq!(Position::parse("42"), Some(Position { tx: 0, seq: 42 }));
+        assert_eq!(Position::parse("x"), None);
+        assert!(Position { tx: 1, seq: 1 } > Position { tx: 0, seq: 99 });
     }
 }

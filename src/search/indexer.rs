@@ -10,7 +10,7 @@ use crate::db::sql::Connection;
 use tantivy::{IndexWriter, Term};
 
 use super::{Kind, SearchError, SearchIndex, WRITER_MEMORY};
-use crate::db::search::{self as store, ChangeKind, Doc, FileDoc};
+use crate::db::search::{self as store, ChangeKind, Doc, FileDoc, Position};
 use crate::db::{Db, DbError};
 
 /// How many changes one commit takes at most.
@@ -38,7 +38,7 @@ enum Op {
 pub struct Rebuilt {
     pub documents: u64,
     /// The last database change the rebuilt index includes.
-    pub up_to: i64,
+    pub up_to: Position,
 }
 
 impl SearchIndex {
@@ -63,7 +63,7 @@ impl SearchIndex {
             .index
             .writer_with_num_threads(threads, 64_000_000 * threads)?;
         // Read the position first: every change up to it is in the snapshot read below.
-        let up_to = store::last_change(conn)?;
+        let up_to = store::rebuild_position(conn)?;
         writer.delete_all_documents()?;
         // Items read (messages, titles, files) for `progress`; documents written (a file is
         // one per chunk) for the result.
@@ -101,6 +101,8 @@ impl SearchIndex {
         writer.wait_merging_threads()?;
         self.reader.reload()?;
         self.set_applied(up_to);
+        self.rebuilds
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         *self.rebuild_reason.lock().expect("search state") = None;
         Ok(Rebuilt {
             documents: documents.get(),
@@ -112,10 +114,10 @@ impl SearchIndex {
     fn pending_ops(
         &self,
         conn: &Connection,
-        after: i64,
-    ) -> Result<(Vec<Op>, Option<i64>), DbError> {
+        after: Position,
+    ) -> Result<(Vec<Op>, Option<Position>), DbError> {
         let changes = store::changes(conn, after, BATCH)?;
-        let last = changes.last().map(|c| c.seq);
+        let last = changes.last().map(|c| c.at);
         let mut seen = HashSet::new();
         let mut ops = Vec::new();
         for change in changes {
@@ -157,7 +159,7 @@ impl SearchIndex {
     }
 
     /// Applies `ops` and commits them as holding the changes up to `up_to`. Blocking.
-    fn apply(&self, ops: Vec<Op>, up_to: i64) -> Result<(), SearchError> {
+    fn apply(&self, ops: Vec<Op>, up_to: Position) -> Result<(), SearchError> {
         let mut slot = self.writer.lock().expect("search writer");
         if self.is_closed() {
             return Err(SearchError::Io("the index is closed".into()));
@@ -215,11 +217,12 @@ async fn stale(search: &SearchIndex, db: &Db) -> Result<Option<String>, DbError>
     let (last, forgotten) = db
         .read(|c| Ok((store::last_change(c)?, store::forgotten(c)?)))
         .await?;
-    Ok(if applied > last {
+    Ok(if applied.seq > last.seq || applied.tx > last.tx {
         Some("it is newer than the database (was the database restored from a backup?)".into())
     } else if applied < forgotten {
         Some(
-            "it misses changes (search was off, or the index was restored from an older copy)"
+            "it misses changes (search was off, this replica was away longer than the change \
+             log waits, or the index was restored from an older copy)"
                 .into(),
         )
     } else {
@@ -234,9 +237,10 @@ async fn rebuild_until_done(search: &Arc<SearchIndex>, db: &Db, reason: &str) ->
     loop {
         let started = std::time::Instant::now();
         let s = search.clone();
+        let replica = search.replica().to_owned();
         let result = match db.read(move |c| s.rebuild(c, &|_| {}).map_err(to_db)).await {
             Ok(done) => db
-                .write(move |c| store::forget(c, done.up_to))
+                .write(move |c| store::advance(c, &replica, done.up_to))
                 .await
                 .map(|_| done),
             Err(e) => Err(e),
@@ -265,30 +269,64 @@ async fn rebuild_until_done(search: &Arc<SearchIndex>, db: &Db, reason: &str) ->
 /// How often the outbox is looked at when nothing in this process wrote: `librechat import`
 /// and other commands write from their own processes.
 const POLL: Duration = Duration::from_secs(2);
+/// The same on PostgreSQL, where other replicas write too: what they write is searchable here
+/// within about half a second. (One indexed lookup that finds nothing, four times a second.)
+const POLL_SHARED: Duration = Duration::from_millis(250);
+/// How often a replica says it is alive (and where its index stands) when it has nothing to
+/// apply; well within [`store::LIVE_FOR_MS`].
+const HEARTBEAT: Duration = Duration::from_secs(60);
+
+/// Records where the index stands and prunes what every live replica has. An index waiting
+/// for a rebuild stands nowhere yet: it holds the log back from its very start (so that what it
+/// claims, possibly past a restored database's end, prunes nothing).
+async fn advance(search: &SearchIndex, db: &Db) -> Result<usize, DbError> {
+    let replica = search.replica().to_owned();
+    let at = if search.rebuild_reason().is_some() {
+        Position::default()
+    } else {
+        search.applied_change()
+    };
+    db.write(move |c| store::advance(c, &replica, at)).await
+}
 
 /// Rebuilds if needed, then applies changes as they are written, until the process ends.
 pub async fn run(search: Arc<SearchIndex>, db: Db) {
     match stale(&search, &db).await {
-        Ok(Some(reason)) => {
-            search.require_rebuild(reason.clone());
-            if !rebuild_until_done(&search, &db, &reason).await {
-                search.close();
-                return;
-            }
-        }
+        Ok(Some(reason)) => search.require_rebuild(reason),
         Ok(None) => {}
         Err(e) => tracing::warn!(error = %e, "cannot check the search index against the database"),
     }
+    // Say where this index stands: from now on the change log is not pruned past it (unless
+    // this replica stops answering for a long while). Pruned past it between the check above
+    // and now, it finds out at its first step.
+    if let Err(e) = advance(&search, &db).await {
+        tracing::warn!(error = %e, "cannot record where the search index stands");
+    }
+    let poll = if db.is_postgres() { POLL_SHARED } else { POLL };
+    let mut said = std::time::Instant::now();
+    let heartbeat = tokio::spawn(heartbeat(search.clone(), db.clone()));
     let mut release_until: Option<std::time::Instant> = None;
     loop {
         if search.is_closed() {
-            return;
+            break;
+        }
+        if let Some(reason) = search.rebuild_reason()
+            && !rebuild_until_done(&search, &db, &reason).await
+        {
+            search.close();
+            break;
         }
         match step(&search, &db).await {
             Ok(0) => {
+                if said.elapsed() >= HEARTBEAT {
+                    said = std::time::Instant::now();
+                    if let Err(e) = advance(&search, &db).await {
+                        tracing::warn!(error = %e, "cannot record where the search index stands");
+                    }
+                }
                 tokio::select! {
                     () = db.changed() => {}
-                    () = tokio::time::sleep(POLL) => {}
+                    () = tokio::time::sleep(poll) => {}
                 }
                 if let Some(until) = release_until {
                     let _ = tokio::task::spawn_blocking(crate::memory::release).await;
@@ -299,32 +337,54 @@ pub async fn run(search: Arc<SearchIndex>, db: Db) {
                 tokio::time::sleep(GATHER).await;
             }
             Ok(n) => {
+                said = std::time::Instant::now();
                 if n >= LARGE_WORK {
                     release_until = Some(std::time::Instant::now() + RELEASE_FOR);
                 }
             }
             Err(DbError::Closed) => {
                 search.close();
-                return;
+                break;
             }
-            Err(_) if search.is_closed() => return,
+            Err(_) if search.is_closed() => break,
             Err(e) => {
                 tracing::warn!(error = %e, "updating the search index failed; retrying");
                 tokio::time::sleep(Duration::from_secs(5)).await;
             }
         }
     }
+    heartbeat.abort();
 }
 
-/// With search off, nobody reads the outbox the triggers fill: empty it now and then, so it
-/// does not grow without bound. (Turning search on later rebuilds the index, which then
+/// Says now and then that this replica is alive, also while a long rebuild keeps the indexing
+/// loop busy.
+async fn heartbeat(search: Arc<SearchIndex>, db: Db) {
+    loop {
+        tokio::time::sleep(HEARTBEAT).await;
+        if search.is_closed() {
+            return;
+        }
+        match advance(&search, &db).await {
+            Ok(_) => {}
+            Err(DbError::Closed) => return,
+            Err(e) => tracing::warn!(error = %e, "cannot record where the search index stands"),
+        }
+    }
+}
+
+/// With search off, this replica reads nothing from the outbox the triggers fill: prune it now
+/// and then, so it does not grow without bound: everything when no replica keeps an index,
+/// else what every live one has. (Turning search on later rebuilds the index, which then
 /// misses these changes.)
 pub async fn discard_while_off(db: Db) {
     loop {
         match db.read(store::pending).await {
             Ok(0) => {}
             Ok(_) => {
-                if let Err(e) = db.write(store::forget_all).await {
+                if let Err(e) = db
+                    .write(|c| store::prune_while_off(c, store::now_ms()))
+                    .await
+                {
                     if matches!(e, DbError::Closed) {
                         return;
                     }
@@ -346,7 +406,23 @@ pub async fn discard_while_off(db: Db) {
 async fn step(search: &Arc<SearchIndex>, db: &Db) -> Result<usize, DbError> {
     let after = search.applied_change();
     let s = search.clone();
-    let (ops, last) = db.read(move |c| s.pending_ops(c, after)).await?;
+    let (ops, last, forgotten) = db
+        .read(move |c| {
+            let (ops, last) = s.pending_ops(c, after)?;
+            // Read after the changes: a prune that removed some of them before they were read
+            // has said so by then.
+            let forgotten = store::forgotten(c)?;
+            Ok((ops, last, forgotten))
+        })
+        .await?;
+    if after < forgotten {
+        // Pruned past this index meanwhile (it was away, or a prune raced its return).
+        search.require_rebuild(
+            "it misses changes (the change log was pruned past it while this replica was away)"
+                .into(),
+        );
+        return Ok(0);
+    }
     let Some(last) = last else { return Ok(0) };
     let n = ops.len().max(1);
     let s = search.clone();
@@ -354,6 +430,6 @@ async fn step(search: &Arc<SearchIndex>, db: &Db) -> Result<usize, DbError> {
         .await
         .map_err(|e| DbError::Io(format!("search task failed: {e}")))?
         .map_err(to_db)?;
-    db.write(move |c| store::forget(c, last)).await?;
+    advance(search, db).await?;
     Ok(n)
 }

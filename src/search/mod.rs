@@ -5,9 +5,14 @@
 //! The database is the truth and the index follows it: triggers record every change in the
 //! `search_outbox` table (migration 0006), and the [`indexer`] applies them in batches off the
 //! request path, committing about every quarter second while changes arrive. Each commit
-//! carries the number of the last change it holds, so after a crash the index knows where it
-//! stands. A missing, unreadable or outdated index is rebuilt from the database while the
-//! server already serves; `librechat search reindex` does the same by hand.
+//! carries the position of the last change it holds, so after a crash or a restart the index
+//! continues where it stopped. A missing, unreadable or outdated index is rebuilt from the
+//! database while the server already serves; `librechat search reindex` does the same by hand.
+//!
+//! Several replicas on one PostgreSQL database each keep their own index in their own data
+//! folder, each fed from the one change log: every replica records how far its index got
+//! (`search_cursors`, under the id in `librechat-search-replica`), and a change is deleted
+//! once every live replica has it (see [`crate::db::search::prune`]).
 //!
 //! Every message query is scoped to one user by a required term on the `user` field, and the
 //! results are read back from the database with the same user id. A file search is scoped to
@@ -22,7 +27,7 @@ pub mod vectors;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
@@ -32,7 +37,7 @@ use tantivy::schema::{
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
-use crate::db::search::Doc;
+use crate::db::search::{Doc, Position};
 pub use query::Wanted;
 
 /// Bumped whenever the schema or the tokenizer changes: an index made with another version is
@@ -42,6 +47,8 @@ const FORMAT_FILE: &str = "librechat-search-format";
 /// Present when writes bypassed the search outbox (a bulk import): the index no longer covers
 /// the database and is rebuilt at the next start. Holds the reason.
 const STALE_FILE: &str = "librechat-search-stale";
+/// The replica's name in the change log's `search_cursors`, kept when the index is rebuilt.
+const REPLICA_FILE: &str = "librechat-search-replica";
 
 /// Memory for the long-lived writer (tantivy's minimum per thread is 15 MB).
 const WRITER_MEMORY: usize = 16_000_000;
@@ -141,8 +148,12 @@ pub struct SearchIndex {
     writer: Mutex<Option<IndexWriter>>,
     /// Why the index must be rebuilt before use, if it must.
     rebuild_reason: Mutex<Option<String>>,
-    /// The number of the last database change the index holds.
-    applied: AtomicI64,
+    /// The last database change the index holds.
+    applied: Mutex<Position>,
+    /// This index's name among the replicas sharing the database.
+    replica: String,
+    /// How many times this process rebuilt the index.
+    rebuilds: AtomicU64,
     /// Set by [`SearchIndex::close`]: no more writes.
     closed: AtomicBool,
 }
@@ -173,6 +184,11 @@ impl SearchIndex {
             }))
             .unwrap_or_else(|_| Err("it is damaged".into()))
         };
+        let replica = std::fs::read_to_string(dir.join(REPLICA_FILE))
+            .ok()
+            .map(|r| r.trim().to_owned())
+            .filter(|r| !r.is_empty() && r.len() <= 64)
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         let (index, reason) = match existing {
             Ok(index) => (index, None),
             Err(reason) => {
@@ -189,6 +205,10 @@ impl SearchIndex {
                 (index, Some(reason))
             }
         };
+        if !dir.join(REPLICA_FILE).exists() {
+            std::fs::write(dir.join(REPLICA_FILE), &replica)
+                .map_err(|e| io("cannot write to", e))?;
+        }
         index
             .tokenizers()
             .register(tokenizer::NAME, tokenizer::analyzer());
@@ -200,10 +220,12 @@ impl SearchIndex {
             .load_metas()
             .ok()
             .and_then(|m| m.payload)
-            .and_then(|p| p.parse().ok())
-            .unwrap_or(0);
+            .and_then(|p| Position::parse(&p))
+            .unwrap_or_default();
         Ok(Self {
-            applied: AtomicI64::new(applied),
+            applied: Mutex::new(applied),
+            replica,
+            rebuilds: AtomicU64::new(0),
             closed: AtomicBool::new(false),
             dir: dir.to_path_buf(),
             index,
@@ -295,13 +317,24 @@ impl SearchIndex {
         *self.rebuild_reason.lock().expect("search state") = Some(reason);
     }
 
-    /// The number of the last database change the index holds (from its last commit).
-    pub fn applied_change(&self) -> i64 {
-        self.applied.load(Ordering::Acquire)
+    /// The last database change the index holds (from its last commit).
+    pub fn applied_change(&self) -> Position {
+        *self.applied.lock().expect("search state")
     }
 
-    fn set_applied(&self, up_to: i64) {
-        self.applied.store(up_to, Ordering::Release);
+    fn set_applied(&self, up_to: Position) {
+        *self.applied.lock().expect("search state") = up_to;
+    }
+
+    /// This index's name among the replicas that share the database's change log.
+    pub fn replica(&self) -> &str {
+        &self.replica
+    }
+
+    /// How many times this process rebuilt the index (a restart that continues from where
+    /// the index stopped rebuilds nothing).
+    pub fn rebuilds(&self) -> u64 {
+        self.rebuilds.load(Ordering::Acquire)
     }
 
     /// How many documents the index holds.

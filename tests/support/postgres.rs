@@ -324,6 +324,17 @@ pub fn migrated_database() -> Option<String> {
     files.sort();
     for file in &files {
         psql_file(&url, file);
+        // Recorded as the binary records it (src/db/migrate_pg.rs): one row, the file's number.
+        let number: u32 = file
+            .file_name()
+            .and_then(|n| n.to_str()?.split('_').next()?.parse().ok())
+            .expect("migrations/postgres/NNNN_*.sql");
+        psql(
+            &url,
+            &format!(
+                "DELETE FROM librechat_schema; INSERT INTO librechat_schema (version) VALUES ({number})"
+            ),
+        );
     }
     Some(url)
 }
@@ -352,13 +363,15 @@ pub fn migrated_sqlite() -> rusqlite::Connection {
 /// The rows of `table` in SQLite (`conn`) and in PostgreSQL (`url`) that the other lacks, as
 /// lines to report (none: the same rows). Only SQLite's columns are read, but for a rowid alias
 /// (`INTEGER PRIMARY KEY`): its numbers follow the order rows were written, and the two engines
-/// fire a cascade's triggers in different orders (SQLite the children's first).
+/// fire a cascade's triggers in different orders (SQLite the children's first). Nor
+/// `search_outbox.tx`: PostgreSQL's triggers record the writing transaction there, SQLite's 0.
 pub fn compare_rows(conn: &rusqlite::Connection, url: &str, table: &str) -> Vec<String> {
     let names: Vec<String> = conn
         .prepare(&format!(
             "SELECT name FROM pragma_table_info('{table}') t
              WHERE NOT (t.pk = 1 AND upper(t.type) = 'INTEGER'
                         AND (SELECT count(*) FROM pragma_table_info('{table}') WHERE pk > 0) = 1)
+               AND NOT ('{table}' = 'search_outbox' AND t.name = 'tx')
              ORDER BY cid"
         ))
         .unwrap()

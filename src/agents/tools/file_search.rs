@@ -154,9 +154,10 @@ impl FileSearch {
         let deadline = tokio::time::Instant::now() + INDEX_WAIT;
         loop {
             let ids = ids.to_vec();
+            let applied = self.index.applied_change();
             let pending = self
                 .db
-                .read(move |c| file_search::unindexed(c, &ids))
+                .read(move |c| file_search::unindexed(c, &ids, applied))
                 .await
                 .unwrap_or(false);
             if !pending || tokio::time::Instant::now() >= deadline {
