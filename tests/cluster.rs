@@ -44,6 +44,30 @@ async fn three_replicas_behind_haproxy_serve_as_one() {
         let page = front.get_json("/api/convos?limit=25", &token).await;
         assert_eq!(page["conversations"][0]["conversationId"], convo, "{page}");
     }
+    // A chat through HAProxy: the POST and the stream land on different replicas (round
+    // robin); the answer is followed through Redis wherever it runs.
+    let id = front
+        .start_chat(
+            &token,
+            json!({"text": "through the balancer", "model": "gpt-4o"}),
+        )
+        .await;
+    let last = front.frames(&token, &id).await.pop().expect("frames");
+    assert_eq!(last["final"], true, "{last}");
+    assert_eq!(
+        last["responseMessage"]["text"],
+        "Echo: through the balancer"
+    );
+    // Every replica's index finds it (each fed from the database's change log).
+    for i in 0..3 {
+        let replica = cluster.direct(i);
+        support::poll::eventually(|| async {
+            let found = replica.get_json("/api/search?q=balancer", &token).await;
+            found["messages"].as_array().is_some_and(|c| !c.is_empty())
+        })
+        .await;
+    }
+
     let servers = cluster.servers().await;
     assert!(
         servers
@@ -75,7 +99,12 @@ async fn three_replicas_behind_haproxy_serve_as_one() {
     let front = cluster.front();
     for _ in 0..6 {
         let page = front.get_json("/api/convos?limit=25", &token).await;
-        assert_eq!(page["conversations"][0]["conversationId"], convo);
+        let listed = page["conversations"].as_array().expect("a list");
+        assert_eq!(listed.len(), 2, "{page}");
+        assert!(
+            listed.iter().any(|c| c["conversationId"] == convo),
+            "{page}"
+        );
     }
 
     // The login limiter counts across the replicas: one login was made above, five more pass
