@@ -62,7 +62,7 @@ async fn transactions(server: &TestServer) -> Vec<(String, String, i64, f64)> {
         .state
         .db
         .read(|c| {
-            let mut stmt = c.prepare("SELECT context, token_type, token_value, COALESCE(rate, 0) FROM transactions ORDER BY rowid")?;
+            let mut stmt = c.prepare("SELECT context, token_type, token_value, COALESCE(rate, 0) FROM transactions ORDER BY created_at, id")?;
             let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
             rows.collect::<Result<Vec<_>, _>>()
         })

@@ -342,13 +342,17 @@ async fn a_key_given_with_the_server_is_stored_sealed_and_never_shown() {
     );
     let (_, list) = call(&server, &admin, "GET", "/api/mcp/servers", json!({})).await;
     assert!(!list.to_string().contains("sekret"), "{list}");
-    let db = rusqlite::Connection::open(server.data_dir().join("librechat.db")).unwrap();
-    let stored: String = db
-        .query_row(
-            "SELECT config FROM mcp_servers WHERE server_name = 'sealed'",
-            [],
-            |r| r.get(0),
-        )
+    let stored: String = server
+        .state
+        .db
+        .read(|c| {
+            c.query_row(
+                "SELECT config FROM mcp_servers WHERE server_name = 'sealed'",
+                [],
+                |r| r.get(0),
+            )
+        })
+        .await
         .unwrap();
     assert!(
         stored.contains("\"key\"") && !stored.contains("sekret"),

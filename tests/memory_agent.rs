@@ -371,7 +371,7 @@ async fn its_calls_are_billed() {
             .read(|c| {
                 let mut st = c.prepare(
                     "SELECT model, token_type, raw_amount FROM transactions WHERE context = 'memory'
-                     ORDER BY rowid",
+                     ORDER BY created_at, id",
                 )?;
                 let rows = st.query_map([], |r| {
                     Ok((

@@ -175,11 +175,18 @@ async fn a_shared_page_is_rendered_once_however_many_visit() {
     let set_answer = |text: &'static str, touch: bool| {
         let id = share_id.clone();
         server.state.db.write(move |c| {
+            let snapshot: String = c.query_row(
+                "SELECT snapshot FROM shared_links WHERE share_id = ?1",
+                [&id],
+                |r| r.get(0),
+            )?;
+            let mut snapshot: serde_json::Value = serde_json::from_str(&snapshot).unwrap();
+            snapshot["messages"][1]["text"] = text.into();
             c.execute(
-                "UPDATE shared_links SET snapshot = json_set(snapshot, '$.messages[1].text', ?2),
+                "UPDATE shared_links SET snapshot = ?2,
                      updated_at = CASE WHEN ?3 THEN '2999-01-01T00:00:00.000Z' ELSE updated_at END
                  WHERE share_id = ?1",
-                rusqlite::params![id, text, touch],
+                rusqlite::params![id, snapshot.to_string(), touch],
             )?;
             Ok(())
         })

@@ -163,10 +163,15 @@ async fn a_credential_is_stored_encrypted_and_never_answered() {
     assert_eq!(stored[0].1, "WOLFRAM_APP_ID");
     assert!(stored[0].2.starts_with("v3:"), "{}", stored[0].2);
     assert!(!stored[0].2.contains(ALICE_KEY));
+    // SQLite's files, read byte by byte; PostgreSQL's belong to its server (the rows above
+    // are what it holds).
+    let on_postgres = server.state.db.is_postgres();
     let dir = server.stop().await;
-    let bytes = database_bytes(&dir.path().join("data"));
-    assert!(contains(&bytes, "WOLFRAM_APP_ID"), "the row is there");
-    assert!(!contains(&bytes, ALICE_KEY), "the key is not, in clear");
+    if !on_postgres {
+        let bytes = database_bytes(&dir.path().join("data"));
+        assert!(contains(&bytes, "WOLFRAM_APP_ID"), "the row is there");
+        assert!(!contains(&bytes, ALICE_KEY), "the key is not, in clear");
+    }
 }
 
 #[tokio::test]

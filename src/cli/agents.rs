@@ -30,15 +30,12 @@ pub enum AgentsCommand {
 pub fn run(env: Env, overrides: Overrides, cmd: AgentsCommand) -> anyhow::Result<ExitCode> {
     crate::logging::init(&env, "warn").map_err(anyhow::Error::msg)?;
     let settings = Settings::load(&env, &overrides, false)?;
-    let path = settings.database_path();
-    if !path.is_file() {
-        bail!("no database at {}", path.display());
-    }
+    super::check_database(&settings)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let db = tokio::task::spawn_blocking(move || Db::open(&path)).await??;
+        let db = super::open_database(&settings).await?;
         match cmd {
             AgentsCommand::List => {
                 for a in db.read(agents::all).await? {

@@ -3,12 +3,12 @@
 
 use std::process::ExitCode;
 
-use anyhow::{anyhow, bail};
+use anyhow::anyhow;
 use clap::Subcommand;
 
 use crate::config::{Env, Overrides, Settings};
 use crate::db::balances;
-use crate::db::{Db, users};
+use crate::db::users;
 
 #[derive(Debug, Subcommand)]
 pub enum BalanceCommand {
@@ -33,10 +33,7 @@ pub enum BalanceCommand {
 pub fn run(env: Env, overrides: Overrides, cmd: BalanceCommand) -> anyhow::Result<ExitCode> {
     crate::logging::init(&env, "warn").map_err(anyhow::Error::msg)?;
     let settings = Settings::load(&env, &overrides, false)?;
-    let path = settings.database_path();
-    if !path.is_file() {
-        bail!("no database at {}", path.display());
-    }
+    super::check_database(&settings)?;
     if !settings.features.balance_enabled {
         eprintln!(
             "note: balances are not enabled (balance.enabled in librechat.yaml, or CHECK_BALANCE=true)"
@@ -47,7 +44,7 @@ pub fn run(env: Env, overrides: Overrides, cmd: BalanceCommand) -> anyhow::Resul
         .build()?;
     let set = matches!(cmd, BalanceCommand::Set { .. });
     runtime.block_on(async {
-        let db = tokio::task::spawn_blocking(move || Db::open(&path)).await??;
+        let db = super::open_database(&settings).await?;
         let result = match cmd {
             BalanceCommand::List => {
                 let rows = db.read(balances::list).await?;

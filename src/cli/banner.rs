@@ -3,11 +3,10 @@
 
 use std::process::ExitCode;
 
-use anyhow::{anyhow, bail};
+use anyhow::anyhow;
 use clap::Subcommand;
 
 use crate::config::{Env, Overrides, Settings};
-use crate::db::Db;
 use crate::db::banner::{self, BannerInput};
 
 #[derive(Debug, Subcommand)]
@@ -41,15 +40,12 @@ librechat banner set 'New models' --from 2027-01-01T00:00:00Z --to 2027-01-08T00
 pub fn run(env: Env, overrides: Overrides, cmd: BannerCommand) -> anyhow::Result<ExitCode> {
     crate::logging::init(&env, "warn").map_err(anyhow::Error::msg)?;
     let settings = Settings::load(&env, &overrides, false)?;
-    let path = settings.database_path();
-    if !path.is_file() {
-        bail!("no database at {}", path.display());
-    }
+    super::check_database(&settings)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let db = tokio::task::spawn_blocking(move || Db::open(&path)).await??;
+        let db = super::open_database(&settings).await?;
         match cmd {
             BannerCommand::Set {
                 message,

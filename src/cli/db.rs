@@ -53,6 +53,12 @@ are compared on both sides. Then set DATABASE_URL to the same URL and start the 
 pub fn run(env: Env, overrides: Overrides, cmd: DbCommand) -> anyhow::Result<ExitCode> {
     crate::logging::init(&env, "warn").map_err(anyhow::Error::msg)?;
     let path = data_dir(&env, &overrides).join("librechat.db");
+    // `copy` reads the SQLite file whatever DATABASE_URL says (it is how one moves over).
+    if !matches!(cmd, DbCommand::Copy { .. })
+        && let Some(url) = crate::config::database_url(&env)?
+    {
+        return on_postgres(url.expose(), cmd);
+    }
     match cmd {
         DbCommand::Copy { to } => {
             if !path.is_file() {
@@ -136,6 +142,34 @@ pub fn run(env: Env, overrides: Overrides, cmd: DbCommand) -> anyhow::Result<Exi
         }
         DbCommand::Restore { file } => restore(&path, &file),
     }
+}
+
+/// The database commands with `DATABASE_URL` set: `migrate` brings PostgreSQL to this
+/// version's schema; backups, restores and checks are PostgreSQL's own tools' work.
+fn on_postgres(url: &str, cmd: DbCommand) -> anyhow::Result<ExitCode> {
+    let name = db::sql::pg::redacted(url);
+    let what = match cmd {
+        DbCommand::Migrate => {
+            let (database, applied) = db::Db::open_postgres(url)
+                .map_err(|e| anyhow!("cannot open the database {name}: {e}"))?;
+            tokio::runtime::Builder::new_current_thread()
+                .build()?
+                .block_on(database.close())?;
+            println!(
+                "{name}: schema version {} ({applied} migration(s) applied)",
+                db::SCHEMA_VERSION
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
+        DbCommand::Check => "check",
+        DbCommand::Backup { .. } => "backup",
+        DbCommand::Restore { .. } => "restore",
+        DbCommand::Copy { .. } => "copy",
+    };
+    bail!(
+        "DATABASE_URL names PostgreSQL ({name}): `librechat db {what}` works on the data folder's SQLite file; \
+         back PostgreSQL up and restore it with its own tools (pg_dump -Fc, pg_restore), or unset DATABASE_URL"
+    )
 }
 
 fn restore(path: &Path, file: &Path) -> anyhow::Result<ExitCode> {

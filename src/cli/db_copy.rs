@@ -46,7 +46,9 @@ pub fn copy(source: &Path, url: &str) -> anyhow::Result<Vec<Copied>> {
         );
     }
     let src = Connection::sqlite(src);
-    let mut dst = Connection::postgres(pg::Client::connect(url)?);
+    let client = pg::Client::connect(url)
+        .with_context(|| format!("cannot connect to {}", pg::redacted(url)))?;
+    let mut dst = Connection::postgres(client);
     db::migrate_postgres(&mut dst)?;
     let tables = tables_in_order(&src)?;
     // Empty: nobody's data. Rows the migrations seed (agent categories) are replaced by the

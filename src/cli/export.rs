@@ -3,13 +3,13 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, anyhow, bail};
+use anyhow::{Context, anyhow};
 use clap::Args;
 
 use crate::chat::export;
 use crate::config::{Env, Overrides, Settings};
 use crate::db::conversations::{self, ListFilter};
-use crate::db::{Db, messages, users};
+use crate::db::{messages, users};
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
@@ -23,17 +23,14 @@ pub struct ExportArgs {
 pub fn run(env: Env, overrides: Overrides, args: ExportArgs) -> anyhow::Result<ExitCode> {
     crate::logging::init(&env, "warn").map_err(anyhow::Error::msg)?;
     let settings = Settings::load(&env, &overrides, false)?;
-    let path = settings.database_path();
-    if !path.is_file() {
-        bail!("no database at {}", path.display());
-    }
+    super::check_database(&settings)?;
     std::fs::create_dir_all(&args.dir)
         .with_context(|| format!("cannot create {}", args.dir.display()))?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let db = tokio::task::spawn_blocking(move || Db::open(&path)).await??;
+        let db = super::open_database(&settings).await?;
         let email = args.user.clone();
         let user = db
             .read(move |c| users::find_by_email(c, &email))

@@ -58,15 +58,12 @@ pub enum GroupCommand {
 pub fn run(env: Env, overrides: Overrides, cmd: GroupCommand) -> anyhow::Result<ExitCode> {
     crate::logging::init(&env, "warn").map_err(anyhow::Error::msg)?;
     let settings = Settings::load(&env, &overrides, false)?;
-    let path = settings.database_path();
-    if !path.is_file() {
-        bail!("no database at {}", path.display());
-    }
+    super::check_database(&settings)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let db = tokio::task::spawn_blocking(move || Db::open(&path)).await??;
+        let db = super::open_database(&settings).await?;
         match cmd {
             GroupCommand::Create { name, description } => {
                 let name = name.trim().to_owned();

@@ -12,7 +12,7 @@ use clap::Args;
 
 use crate::chat::import;
 use crate::config::{Env, Overrides, Settings};
-use crate::db::{Db, users};
+use crate::db::users;
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
@@ -26,10 +26,7 @@ pub struct ImportArgs {
 pub fn run(env: Env, overrides: Overrides, args: ImportArgs) -> anyhow::Result<ExitCode> {
     crate::logging::init(&env, "warn").map_err(anyhow::Error::msg)?;
     let settings = Settings::load(&env, &overrides, false)?;
-    let path = settings.database_path();
-    if !path.is_file() {
-        bail!("no database at {}", path.display());
-    }
+    super::check_database(&settings)?;
     let len = std::fs::metadata(&args.file)
         .map_err(|e| anyhow!("cannot read {}: {e}", args.file.display()))?
         .len();
@@ -38,7 +35,7 @@ pub fn run(env: Env, overrides: Overrides, args: ImportArgs) -> anyhow::Result<E
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let db = tokio::task::spawn_blocking(move || Db::open(&path)).await??;
+        let db = super::open_database(&settings).await?;
         let email = args.user.clone();
         let user = db
             .read(move |c| users::find_by_email(c, &email))

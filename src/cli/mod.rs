@@ -249,3 +249,28 @@ fn print(bytes: &[u8]) -> anyhow::Result<ExitCode> {
         _ => Ok(ExitCode::SUCCESS),
     }
 }
+
+/// Whether the database the admin commands would open is there: PostgreSQL at `DATABASE_URL`
+/// (checked when connecting), else the data folder's SQLite file, which must exist already.
+fn check_database(settings: &crate::config::Settings) -> anyhow::Result<()> {
+    if settings.database_url.is_none() {
+        let path = settings.database_path();
+        if !path.is_file() {
+            anyhow::bail!(
+                "no database at {} (start the server or run `librechat db migrate` first)",
+                path.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Opens the database the settings name, as `serve` does: PostgreSQL at `DATABASE_URL`
+/// (brought to this version's schema if needed), else the data folder's SQLite file.
+async fn open_database(settings: &crate::config::Settings) -> anyhow::Result<crate::db::Db> {
+    use anyhow::Context;
+    check_database(settings)?;
+    crate::server::state::open_database(settings)
+        .await
+        .with_context(|| format!("cannot open the database {}", settings.database_name()))
+}

@@ -4,10 +4,10 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::Subcommand;
 
-use crate::config::{Env, Overrides, data_dir};
+use crate::config::{Env, Overrides, Settings};
 use crate::db::{self, Db};
 use crate::search::SearchIndex;
 
@@ -24,17 +24,18 @@ The server also rebuilds a missing or damaged index by itself at start, while it
 pub fn run(env: Env, overrides: Overrides, cmd: SearchCommand) -> anyhow::Result<ExitCode> {
     crate::logging::init(&env, "warn").map_err(anyhow::Error::msg)?;
     let SearchCommand::Reindex = cmd;
-    let dir = data_dir(&env, &overrides);
-    let path = dir.join("librechat.db");
-    if !path.is_file() {
-        bail!("no database at {}", path.display());
-    }
+    let settings = Settings::load(&env, &overrides, false)?;
+    let dir = settings.data_dir.clone();
+    super::check_database(&settings)?;
     // The running server owns the index; rebuilding under it would fight its writer.
     let _lock = super::serve::lock_data_dir(&dir)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let note = runtime.block_on(reindex(&path, &dir.join("search")))?;
+    let note = runtime.block_on(async {
+        let db = super::open_database(&settings).await?;
+        reindex(db, &dir.join("search")).await
+    })?;
     println!("{note}");
     Ok(ExitCode::SUCCESS)
 }
@@ -44,12 +45,14 @@ pub(super) fn reindex_blocking(dir: &Path) -> anyhow::Result<String> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(reindex(&dir.join("librechat.db"), &dir.join("search")))
+    let path = dir.join("librechat.db");
+    runtime.block_on(async {
+        let db = tokio::task::spawn_blocking(move || Db::open(&path)).await??;
+        reindex(db, &dir.join("search")).await
+    })
 }
 
-async fn reindex(path: &Path, index_dir: &Path) -> anyhow::Result<String> {
-    let p = path.to_path_buf();
-    let db = tokio::task::spawn_blocking(move || Db::open(&p)).await??;
+async fn reindex(db: Db, index_dir: &Path) -> anyhow::Result<String> {
     let d = index_dir.to_path_buf();
     let index = tokio::task::spawn_blocking(move || SearchIndex::open(&d))
         .await?

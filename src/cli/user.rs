@@ -123,14 +123,7 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 /// Loads the settings (nothing is written) and opens the existing database.
 async fn open(env: &Env, overrides: &Overrides) -> anyhow::Result<(Settings, Db)> {
     let settings = Settings::load(env, overrides, false)?;
-    let path = settings.database_path();
-    if !path.is_file() {
-        bail!(
-            "no database at {} (start the server or run `librechat db migrate` first)",
-            path.display()
-        );
-    }
-    let db = tokio::task::spawn_blocking(move || Db::open(&path)).await??;
+    let db = super::open_database(&settings).await?;
     Ok((settings, db))
 }
 

@@ -700,7 +700,7 @@ pub fn prepare_data_dir(dir: &Path) -> Result<(), ConfigError> {
 }
 
 /// `DATABASE_URL`, which must name PostgreSQL (the only other engine this server speaks).
-fn database_url(env: &Env) -> Result<Option<Secret>, ConfigError> {
+pub fn database_url(env: &Env) -> Result<Option<Secret>, ConfigError> {
     let Some(url) = env.string("DATABASE_URL").filter(|u| !u.is_empty()) else {
         return Ok(None);
     };

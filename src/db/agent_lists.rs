@@ -162,13 +162,15 @@ fn walk_bits() -> String {
 
 /// The page, read in the list's order, each agent's access probed as it is read.
 fn walk(conn: &Connection, args: &[(&str, &dyn ToSql)]) -> Result<Vec<Listed>, DbError> {
+    // The probe written out twice, not named: PostgreSQL's WHERE cannot see the select
+    // list's names (SQLite copies the expression in for the name, which is the same).
+    let bits = walk_bits();
     let sql = format!(
-        "SELECT {COLUMNS}, {} AS access
+        "SELECT {COLUMNS}, {bits} AS access
          FROM agents a LEFT JOIN users u ON u.id = a.author
-         WHERE {FILTERS} AND access & :need = :need
+         WHERE {FILTERS} AND {bits} & :need = :need
          ORDER BY a.updated_at DESC, a.object_id
-         LIMIT :limit",
-        walk_bits()
+         LIMIT :limit"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(args, |r| {

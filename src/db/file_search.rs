@@ -46,10 +46,10 @@ pub fn of_agent(conn: &Connection, viewer: &Viewer, id: &str) -> Result<Vec<Sear
     };
     let mut stmt = conn.prepare_cached(
         "SELECT file_id, filename, type, bytes, source FROM files JOIN (
-             SELECT ids.value AS listed, min(ids.key) AS pos
+             SELECT ids.value AS listed, min(CAST(ids.key AS INTEGER)) AS pos
                FROM agents a, json_each(a.tool_resources, '$.file_search.file_ids') ids
               WHERE a.object_id = ?1 AND json_valid(a.tool_resources)
-              GROUP BY ids.value) ON listed = file_id
+              GROUP BY ids.value) AS listed_ids ON listed = file_id
           WHERE embedded = 1
           ORDER BY pos LIMIT ?2",
     )?;

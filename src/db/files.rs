@@ -186,11 +186,12 @@ pub(super) fn context_of_agent(
     // `octet_length` is answered from the record's header: the texts are not read here.
     let mut stmt = conn.prepare_cached(
         "SELECT file_id, filename, updated_at FROM files JOIN (
-             SELECT ids.value AS listed, min((r.key = 'ocr') * 1000000 + ids.key) AS pos
+             SELECT ids.value AS listed,
+                    min(CASE WHEN r.key = 'ocr' THEN 1000000 ELSE 0 END + CAST(ids.key AS INTEGER)) AS pos
                FROM agents a, json_each(a.tool_resources) r, json_each(r.value, '$.file_ids') ids
               WHERE a.object_id = ?1 AND json_valid(a.tool_resources)
                 AND r.key IN ('context', 'ocr') AND json_type(r.value, '$.file_ids') = 'array'
-              GROUP BY ids.value) ON listed = file_id
+              GROUP BY ids.value) AS listed_ids ON listed = file_id
           WHERE source = 'text' AND octet_length(text) > 0
           ORDER BY pos LIMIT 1000",
     )?;

@@ -49,7 +49,7 @@ pub fn set(conn: &Connection, user_id: &str, server: &str, s: &Stored) -> Result
              updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
          ON CONFLICT (user_id, server) DO UPDATE SET access_token = excluded.access_token,
-             refresh_token = coalesce(excluded.refresh_token, refresh_token),
+             refresh_token = coalesce(excluded.refresh_token, mcp_oauth.refresh_token),
              expires_at = excluded.expires_at, client = excluded.client,
              updated_at = excluded.updated_at",
     )?

@@ -336,6 +336,11 @@ pub fn librechat(cwd: &Path) -> Command {
     cmd.current_dir(cwd)
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default());
+    // Under LIBRECHAT_TEST_DATABASE=postgres, a command run in a test server's folder uses
+    // that server's database, as an administrator's would with the server's DATABASE_URL.
+    if let Ok(url) = std::fs::read_to_string(cwd.join("postgres-url")) {
+        cmd.env("DATABASE_URL", url);
+    }
     cmd
 }
 

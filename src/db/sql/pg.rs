@@ -25,6 +25,9 @@ pub struct Client {
     /// Always `Some` until dropped.
     client: Option<postgres::Client>,
     statements: HashMap<String, Prepared>,
+    /// Whether a transaction is open (`BEGIN` ran through [`Self::batch_execute`] and no
+    /// `COMMIT` or `ROLLBACK` yet).
+    in_transaction: bool,
 }
 
 struct Prepared {
@@ -69,6 +72,7 @@ impl Client {
         Ok(Self {
             client: Some(client),
             statements: HashMap::new(),
+            in_transaction: false,
         })
     }
 
@@ -91,24 +95,83 @@ impl Client {
         Ok(&self.statements[sql])
     }
 
-    /// Prepares `text`, letting PostgreSQL infer each parameter's type from its place. A
-    /// parameter with no telling place (`?1 IS NULL OR ...json_each(?1)`), which SQLite takes
-    /// as any value, is declared text, as SQLite would compare it.
+    /// Prepares `text`, letting PostgreSQL infer each parameter's type from its places.
+    ///
+    /// SQLite takes a parameter as any value; PostgreSQL gives each one type, from the places
+    /// that tell it (`a.is_promoted = $5`), and refuses a statement with a place that tells
+    /// nothing (`$5 IS NULL`, a select list): when no place tells (42P18), and when others
+    /// do (42P08, `$5 IS NULL OR a.is_promoted = $5`). Such a parameter is declared with the
+    /// type its telling places give ([`Self::type_elsewhere`]), else text, as SQLite would
+    /// compare it. Inside a transaction the attempts run under a savepoint, since a refused
+    /// statement would otherwise end the transaction.
     fn prepare_untyped(&mut self, text: &str) -> Result<postgres::Statement> {
-        let unspecified = Type::new("unspecified".into(), 0, Kind::Pseudo, "pg_catalog".into());
+        if !self.in_transaction {
+            return self.declare_and_prepare(text);
+        }
+        self.session()
+            .batch_execute("SAVEPOINT librechat_prepare")?;
+        let prepared = self.declare_and_prepare(text);
+        let end = match prepared {
+            Ok(_) => "RELEASE SAVEPOINT librechat_prepare",
+            Err(_) => {
+                "ROLLBACK TO SAVEPOINT librechat_prepare; RELEASE SAVEPOINT librechat_prepare"
+            }
+        };
+        self.session().batch_execute(end)?;
+        prepared
+    }
+
+    fn declare_and_prepare(&mut self, text: &str) -> Result<postgres::Statement> {
         let mut types: Vec<Type> = Vec::new();
         loop {
-            match self.session().prepare_typed(text, &types) {
+            let e = match self.session().prepare_typed(text, &types) {
                 Ok(statement) => return Ok(statement),
-                Err(e) => match indeterminate_parameter(&e) {
-                    Some(n) if n <= 256 && types.get(n - 1) != Some(&Type::TEXT) => {
-                        types.resize(types.len().max(n), unspecified.clone());
-                        types[n - 1] = Type::TEXT;
-                    }
-                    _ => return Err(e.into()),
-                },
+                Err(e) => e,
+            };
+            let Some(silent) = silent_parameter(&e, text) else {
+                return Err(e.into());
+            };
+            let n = silent.n;
+            if n > MAX_PARAMETERS || types.get(n - 1).is_some_and(|t| t.oid() != 0) {
+                return Err(e.into());
+            }
+            let ty = match silent.at {
+                Some(at) => self.type_elsewhere(text, n, at, &types),
+                None => None,
+            };
+            types.resize(types.len().max(n), unspecified());
+            types[n - 1] = ty.unwrap_or(Type::TEXT);
+        }
+    }
+
+    /// The type PostgreSQL gives `$n` from its telling places: `text` prepared again with the
+    /// silent place at byte `at`, and any other silent place found, blanked to `NULL`. `None`
+    /// when no place tells.
+    fn type_elsewhere(&mut self, text: &str, n: usize, at: usize, types: &[Type]) -> Option<Type> {
+        let mut probe = blank(text, at)?;
+        let mut types = types.to_vec();
+        for _ in 0..MAX_PARAMETERS {
+            let e = match self.session().prepare_typed(&probe, &types) {
+                Ok(statement) => {
+                    return statement
+                        .params()
+                        .get(n - 1)
+                        .filter(|t| t.oid() != 0 && **t != Type::UNKNOWN)
+                        .cloned();
+                }
+                Err(e) => e,
+            };
+            let silent = silent_parameter(&e, &probe)?;
+            match silent.at {
+                Some(at) => probe = blank(&probe, at)?,
+                None if silent.n != n && silent.n <= MAX_PARAMETERS => {
+                    types.resize(types.len().max(silent.n), unspecified());
+                    types[silent.n - 1] = Type::TEXT;
+                }
+                None => return None,
             }
         }
+        None
     }
 
     pub fn execute<P: Params>(&mut self, sql: &str, params: &P) -> Result<usize> {
@@ -127,7 +190,21 @@ impl Client {
 
     /// Statements separated by `;`, without parameters.
     pub fn batch_execute(&mut self, sql: &str) -> Result<()> {
-        Ok(self.session().batch_execute(sql)?)
+        let done = self.session().batch_execute(sql);
+        let words: Vec<String> = sql
+            .split_whitespace()
+            .take(2)
+            .map(|w| w.trim_end_matches(';').to_ascii_uppercase())
+            .collect();
+        match words.first().map(String::as_str) {
+            Some("BEGIN" | "START") if done.is_ok() => self.in_transaction = true,
+            Some("COMMIT" | "END") => self.in_transaction = false,
+            Some("ROLLBACK") if words.get(1).map(String::as_str) != Some("TO") => {
+                self.in_transaction = false
+            }
+            _ => {}
+        }
+        Ok(done?)
     }
 
     /// Whether the session has ended (the server went away).
@@ -160,8 +237,22 @@ pub fn redacted(url: &str) -> String {
     }
 }
 
-/// `N` when PostgreSQL could not tell the type of parameter `$N`.
-fn indeterminate_parameter(e: &postgres::Error) -> Option<usize> {
+/// The most parameters a statement may have its types guessed for.
+const MAX_PARAMETERS: usize = 256;
+
+/// A parameter type left for PostgreSQL to infer.
+fn unspecified() -> Type {
+    Type::new("unspecified".into(), 0, Kind::Pseudo, "pg_catalog".into())
+}
+
+/// A parameter PostgreSQL could not tell the type of: `$n`, and the byte in the statement
+/// where the place that tells nothing is, when PostgreSQL says (42P08).
+struct Silent {
+    n: usize,
+    at: Option<usize>,
+}
+
+fn silent_parameter(e: &postgres::Error, text: &str) -> Option<Silent> {
     let db = e.as_db_error()?;
     use postgres::error::SqlState;
     if ![
@@ -177,7 +268,32 @@ fn indeterminate_parameter(e: &postgres::Error) -> Option<usize> {
         .chars()
         .take_while(char::is_ascii_digit)
         .collect();
-    digits.parse().ok().filter(|n| *n > 0)
+    let n = digits.parse().ok().filter(|n| *n > 0)?;
+    // PostgreSQL counts characters from 1.
+    let at = match db.position() {
+        Some(postgres::error::ErrorPosition::Original(p)) => text
+            .char_indices()
+            .nth((*p as usize).checked_sub(1)?)
+            .map(|(i, _)| i)
+            .filter(|i| {
+                let rest = &text[*i..];
+                let tag = format!("${n}");
+                rest.starts_with(&tag)
+                    && !rest[tag.len()..].starts_with(|c: char| c.is_ascii_digit())
+            }),
+        _ => None,
+    };
+    Some(Silent { n, at })
+}
+
+/// `text` with the parameter at byte `at` (`$N`) replaced by `NULL`.
+fn blank(text: &str, at: usize) -> Option<String> {
+    let rest = text.get(at..)?.strip_prefix('$')?;
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 {
+        return None;
+    }
+    Some(format!("{}NULL{}", &text[..at], &rest[digits..]))
 }
 
 /// The values for `prepared`, in its `$N` order.
