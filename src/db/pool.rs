@@ -230,10 +230,16 @@ fn private_file(path: &Path) {
     }
 }
 
-/// A PostgreSQL session that refuses writes, as SQLite's read-only connections do.
+/// A PostgreSQL session that refuses writes, as SQLite's read-only connections do, and whose
+/// transactions read one snapshot, as SQLite's do: a reader's `BEGIN` (an export, a rebuild of
+/// the search index, a balance read with its ledger) sees no write committed meanwhile.
+/// Read-only transactions never fail to serialize, so this costs nothing.
 fn open_pg_reader(url: &str) -> Result<Connection, DbError> {
     let conn = Connection::postgres(pg::Client::connect(url)?);
-    conn.execute_batch("SET default_transaction_read_only = on")?;
+    conn.execute_batch(
+        "SET default_transaction_read_only = on;
+         SET default_transaction_isolation = 'repeatable read'",
+    )?;
     Ok(conn)
 }
 
