@@ -534,7 +534,10 @@ async fn a_killed_server_leaves_the_partial_answer_marked_unfinished() {
     let fake_base = fake.base.clone();
     let spawn = move |dir: &std::path::Path| {
         let mut cmd = support::librechat(dir);
-        cmd.env("OPENAI_API_KEY", KEY)
+        // SQLite, under any profile: the answer is watched growing in its file (on PostgreSQL,
+        // tests/redis_streams.rs kills a replica mid-answer).
+        cmd.env("DATABASE_URL", "")
+            .env("OPENAI_API_KEY", KEY)
             .env("OPENAI_REVERSE_PROXY", &fake_base)
             .env("OPENAI_MODELS", MODELS);
         support::ServeProcess::start(cmd)

@@ -18,6 +18,8 @@ fn folder() -> tempfile::TempDir {
         ),
     )
     .unwrap();
+    // Under LIBRECHAT_TEST_DATABASE=postgres, the commands below use a database of their own.
+    support::profile_database(dir.path());
     run(librechat(dir.path()).args(["db", "migrate"]));
     dir
 }

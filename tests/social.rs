@@ -337,7 +337,10 @@ async fn the_session_cookie_is_secure_when_the_public_url_is_https() {
 #[test]
 fn a_failure_on_this_server_during_sign_in_is_logged_and_told_plainly() {
     let dir = tempfile::tempdir().unwrap();
-    let server = support::ServeProcess::start(support::librechat(dir.path()));
+    // SQLite, under any profile: the table is renamed in its file.
+    let mut cmd = support::librechat(dir.path());
+    cmd.env("DATABASE_URL", "");
+    let server = support::ServeProcess::start(cmd);
     let db = rusqlite::Connection::open(dir.path().join("data/librechat.db")).unwrap();
     db.execute_batch("ALTER TABLE bans RENAME TO bans_elsewhere")
         .unwrap();

@@ -160,8 +160,11 @@ pub fn outputs(message: &Value) -> Vec<String> {
         .collect()
 }
 
-/// The database file and its write-ahead log, as bytes.
+/// The database file and its write-ahead log, as bytes; on PostgreSQL, its dump.
 pub fn raw_database(server: &TestServer) -> Vec<u8> {
+    if let Ok(url) = std::fs::read_to_string(server.dir.path().join("postgres-url")) {
+        return support::postgres::dump(&url).into_bytes();
+    }
     let dir = server.data_dir();
     let mut out = std::fs::read(dir.join("librechat.db")).unwrap();
     if let Ok(wal) = std::fs::read(dir.join("librechat.db-wal")) {

@@ -121,16 +121,9 @@ impl Builder {
         pairs.extend(self.env.iter().cloned());
         // LIBRECHAT_TEST_DATABASE=postgres: the same suites, same assertions, with the data in
         // PostgreSQL: one fresh database per data folder (a restarted server finds its own).
-        if std::env::var("LIBRECHAT_TEST_DATABASE").as_deref() == Ok("postgres")
-            && !self.env.iter().any(|(k, _)| k == "DATABASE_URL")
+        if !self.env.iter().any(|(k, _)| k == "DATABASE_URL")
+            && let Some(url) = profile_database(dir)
         {
-            let marker = dir.join("postgres-url");
-            let url = std::fs::read_to_string(&marker).unwrap_or_else(|_| {
-                let url = postgres::fresh_database()
-                    .expect("LIBRECHAT_TEST_DATABASE=postgres needs PostgreSQL installed");
-                std::fs::write(&marker, &url).unwrap();
-                url
-            });
             pairs.push(("DATABASE_URL".into(), url));
         }
         // Replicas of one PostgreSQL database must share their secrets (the server refuses to
@@ -329,6 +322,22 @@ pub fn self_signed(dir: &Path, name: &str) {
     );
 }
 
+/// Under `LIBRECHAT_TEST_DATABASE=postgres`, the database of the server whose folder is `dir`:
+/// a fresh one in the test binary's PostgreSQL the first time, remembered in `dir/postgres-url`
+/// (a restarted server, or an admin command run there, finds the same one). `None` otherwise.
+pub fn profile_database(dir: &Path) -> Option<String> {
+    if std::env::var("LIBRECHAT_TEST_DATABASE").as_deref() != Ok("postgres") {
+        return None;
+    }
+    let marker = dir.join("postgres-url");
+    Some(std::fs::read_to_string(&marker).unwrap_or_else(|_| {
+        let url = postgres::fresh_database()
+            .expect("LIBRECHAT_TEST_DATABASE=postgres needs PostgreSQL installed");
+        std::fs::write(&marker, &url).unwrap();
+        url
+    }))
+}
+
 /// The built binary, run in `cwd` with an empty environment (plus PATH), so the developer's own
 /// settings never leak into a test.
 pub fn librechat(cwd: &Path) -> Command {
@@ -368,7 +377,14 @@ impl ServeProcess {
     }
 
     /// [`ServeProcess::start`] on `port` (0: any).
+    /// Under `LIBRECHAT_TEST_DATABASE=postgres`, a server given no `DATABASE_URL` keeps its data
+    /// in the database of its folder ([`profile_database`]), as a [`TestServer`] does.
     pub fn start_on(mut cmd: Command, port: u16) -> Self {
+        if !cmd.get_envs().any(|(k, _)| k == "DATABASE_URL")
+            && let Some(url) = cmd.get_current_dir().and_then(profile_database)
+        {
+            cmd.env("DATABASE_URL", url);
+        }
         cmd.args(["serve", "--host", "127.0.0.1", "--port", &port.to_string()])
             .stdout(Stdio::null())
             .stderr(Stdio::piped());

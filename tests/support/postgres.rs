@@ -290,6 +290,17 @@ fn output(mut cmd: Command) -> Result<String, String> {
     Ok(String::from_utf8(out.stdout).expect("psql answers UTF-8"))
 }
 
+/// Everything the database at `url` holds, as `pg_dump` writes it in plain SQL: for a test to
+/// look for a value where a person could (a backup), as it reads SQLite's files.
+pub fn dump(url: &str) -> String {
+    let bindir = bindir().expect("PostgreSQL is installed");
+    let mut cmd = Command::new(bindir.join("pg_dump"));
+    cmd.args(["--no-owner", "-d", url])
+        .env("LC_ALL", "C")
+        .env("PGCONNECT_TIMEOUT", "30");
+    output(cmd).unwrap_or_else(|e| panic!("pg_dump {url}: {e}"))
+}
+
 /// Runs `sql` on the database at `url`; its rows, one per line, fields separated by tabs.
 pub fn psql(url: &str, sql: &str) -> String {
     try_psql(url, sql).unwrap_or_else(|e| panic!("psql {sql}: {e}"))
