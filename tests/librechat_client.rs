@@ -10,69 +10,18 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
 use serde_json::json;
+use support::client_build::{self, client_tarball, unpack};
 use support::fake_api::{CLIENT_ID, CLIENT_SECRET, FakeApi};
 use support::fake_openai::{FakeOpenAi, KEY};
 use support::fake_search::{FakeSearch, FakeWeb, Private};
 use support::fake_tools::ToolScript;
-use support::node::{self, Needs};
+use support::node;
 use support::{ServeProcess, librechat};
-
-/// The client build: `LIBRECHAT_CLIENT_TARBALL`, else the tarball beside the project
-/// (`../shared/librechat-client/`), else the one in /work/shared.
-fn client_tarball() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("LIBRECHAT_CLIENT_TARBALL") {
-        return Some(PathBuf::from(p));
-    }
-    let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/librechat-client");
-    [beside, PathBuf::from("/work/shared/librechat-client")]
-        .iter()
-        .find_map(|dir| {
-            let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
-                .ok()?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.to_string_lossy().ends_with(".tar.xz"))
-                .collect();
-            found.sort();
-            found.pop()
-        })
-}
-
-/// Unpacks the tarball into `into`; returns the folder that holds `index.html`.
-fn unpack(tarball: &Path, into: &Path) -> PathBuf {
-    let out = Command::new("tar")
-        .arg("-xJf")
-        .arg(tarball)
-        .arg("-C")
-        .arg(into)
-        .output()
-        .expect("run tar");
-    assert!(
-        out.status.success(),
-        "cannot unpack {}: {}",
-        tarball.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    if into.join("index.html").is_file() {
-        return into.to_path_buf();
-    }
-    std::fs::read_dir(into)
-        .unwrap()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .find(|p| p.join("index.html").is_file())
-        .unwrap_or_else(|| panic!("{} holds no index.html", tarball.display()))
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn librechat_s_own_client_in_a_real_browser() {
-    let why = match client_tarball().filter(|t| t.is_file()) {
-        None => Some("LibreChat's client build (librechat-client-*.tar.xz) is not here".into()),
-        Some(_) => node::missing_peer(Needs::Browser),
-    };
-    if !node::ready("LibreChat's client in the browser", why) {
+    if !node::ready("LibreChat's client in the browser", client_build::missing()) {
         return;
     }
     let tarball = client_tarball().unwrap();

@@ -13,6 +13,7 @@ pub fn python() -> String {
 }
 
 pub mod agents;
+pub mod client_build;
 pub mod cluster;
 pub mod events;
 pub mod fake_api;
