@@ -319,7 +319,7 @@ async fn agents_handing_back_and_forth_stop_at_the_limit_saved_and_billed() {
         .read(move |c| {
             let mut stmt = c.prepare(
                 "SELECT model, token_type FROM transactions WHERE user_id = ?1 \
-                 AND context = 'message' ORDER BY rowid",
+                 AND context = 'message' ORDER BY created_at, id",
             )?;
             let rows = stmt.query_map([&user], |r| Ok((r.get(0)?, r.get(1)?)))?;
             rows.collect::<Result<Vec<_>, _>>()

@@ -70,7 +70,7 @@ async fn transactions(server: &crate::support::TestServer) -> Vec<(String, Strin
         .db
         .read(|c| {
             let mut stmt = c.prepare(
-                "SELECT context, token_type, token_value FROM transactions ORDER BY rowid",
+                "SELECT context, token_type, token_value FROM transactions ORDER BY created_at, id",
             )?;
             let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
             rows.collect::<Result<Vec<_>, _>>()
