@@ -359,7 +359,7 @@ pub fn set_tokens(
              updated_at)
          SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM actions WHERE action_id = ?2)
          ON CONFLICT (user_id, action_id) DO UPDATE SET access_token = excluded.access_token,
-             refresh_token = coalesce(excluded.refresh_token, refresh_token),
+             refresh_token = coalesce(excluded.refresh_token, action_tokens.refresh_token),
              expires_at = excluded.expires_at, updated_at = excluded.updated_at",
     )?
     .execute(&args[..])?;
