@@ -3,11 +3,13 @@
 //! tests/mcp/oauth_server.py: an agent's call on replica A shows the sign-in link and waits; B
 //! tells the flow's status; the browser binds itself through A; the provider sends it back to
 //! B; both replicas then tell the flow completed, and the call on A goes on with the token.
+//! The second test runs the same across two processes of the real binary.
 //! Skipped with a note where PostgreSQL or Redis is missing.
 
 mod support;
 
 use serde_json::{Value, json};
+use support::cluster::Remote;
 use support::fake_openai::FakeOpenAi;
 use support::fake_tools::ToolScript;
 use support::mcp::{OAuthServer, PW, output};
@@ -174,4 +176,86 @@ async fn a_sign_in_started_on_one_replica_finishes_through_another() {
         .await
         .unwrap();
     assert!(secret.starts_with("v3:"), "{secret}");
+}
+
+/// The same across two replicas of the real binary (child processes, as packaging/compose runs
+/// them): the sign-in starts on A (`/reinitialize`), B tells its status, the browser binds
+/// through A and comes back to B, and both then tell it completed and B connects as Alice.
+#[tokio::test]
+async fn two_processes_share_a_sign_in() {
+    let (Some(redis), Some(database)) = (Redis::start(), support::postgres::fresh_database())
+    else {
+        return;
+    };
+    let peer = OAuthServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = dir.path().join("librechat.yaml");
+    std::fs::write(&yaml, peer.yaml()).unwrap();
+    let start = |i: usize| {
+        let home = dir.path().join(format!("replica{i}"));
+        std::fs::create_dir_all(home.join("data")).unwrap();
+        let mut cmd = support::librechat(&home);
+        cmd.env("LIBRECHAT_DATA_DIR", home.join("data"))
+            .env("CONFIG_PATH", &yaml)
+            .env("DATABASE_URL", &database)
+            .env("USE_REDIS", "true")
+            .env("REDIS_URI", &redis.url);
+        for (k, v) in support::SHARED_SECRETS {
+            cmd.env(k, v);
+        }
+        support::ServeProcess::start(cmd)
+    };
+    let (first, second) = (start(1), start(2));
+    let (a, b) = (Remote::new(&first.base), Remote::new(&second.base));
+    let (token, user_id) = a.signed_in("alice@example.org", PW).await;
+    let flow = format!("/api/mcp/oauth/status/{user_id}:guarded");
+
+    let resp = a
+        .send("POST", "/api/mcp/guarded/reinitialize", &token, json!({}))
+        .await;
+    assert_eq!(resp.status(), 200);
+    let answer: Value = resp.json().await.unwrap();
+    assert_eq!(answer["flowId"], format!("{user_id}:guarded"), "{answer}");
+    let link = answer["oauthUrl"]
+        .as_str()
+        .expect("a sign-in link")
+        .to_owned();
+    assert_eq!(b.get_json(&flow, &token).await["status"], "PENDING");
+
+    let bind = a
+        .send("POST", "/api/mcp/guarded/oauth/bind", &token, json!({}))
+        .await;
+    assert_eq!(bind.status(), 200);
+    let cookie = bind
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("oauth_csrf="))
+        .and_then(|c| c.split(';').next())
+        .expect("the bind cookie")
+        .to_owned();
+    let to = location(&browser().get(&link).send().await.unwrap());
+    let to = url::Url::parse(&to).unwrap();
+    let back = format!("{}?{}", to.path(), to.query().unwrap());
+    let landed = location(
+        &browser()
+            .get(b.url(&back))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap(),
+    );
+    assert!(
+        landed.ends_with("/oauth/success?serverName=guarded"),
+        "{landed}"
+    );
+    for r in [&a, &b] {
+        assert_eq!(r.get_json(&flow, &token).await["status"], "COMPLETED");
+    }
+    let status = b.get_json("/api/mcp/connection/status", &token).await;
+    assert_eq!(
+        status["connectionStatus"]["guarded"]["authorizationState"], "authorized",
+        "{status}"
+    );
 }
