@@ -70,7 +70,7 @@ mod tests {
             .count();
         assert_eq!(SCHEMA_VERSION, on_disk);
         assert_eq!(
-            SCHEMA_VERSION, 27,
+            SCHEMA_VERSION, 28,
             "update this count when adding a migration"
         );
         let migrations = Migrations::new(MIGRATIONS.iter().map(|(_, sql)| M::up(sql)).collect());

@@ -55,6 +55,7 @@ pub mod messages;
 mod meta;
 mod migrate;
 mod migrate_pg;
+pub mod oauth_flows;
 pub mod plugin_auth;
 mod pool;
 pub mod presets;

@@ -10,6 +10,7 @@ mod attacks;
 mod calls;
 mod derived;
 mod oauth;
+mod replicas;
 mod saving;
 
 use serde_json::{Value, json};

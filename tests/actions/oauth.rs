@@ -10,7 +10,11 @@ use crate::support::fake_tools::ToolScript;
 use crate::*;
 
 /// Follows a URL one hop, without following its redirect: the `Location` it answers.
-async fn location_of(client: &reqwest::Client, url: &str, cookie: Option<&str>) -> String {
+pub(crate) async fn location_of(
+    client: &reqwest::Client,
+    url: &str,
+    cookie: Option<&str>,
+) -> String {
     let mut req = client.get(url);
     if let Some(c) = cookie {
         req = req.header("cookie", c);
@@ -21,7 +25,7 @@ async fn location_of(client: &reqwest::Client, url: &str, cookie: Option<&str>) 
 }
 
 /// Waits for the frame that shows a sign-in link; the link.
-async fn sign_in_link(frames: &mut Frames) -> String {
+pub(crate) async fn sign_in_link(frames: &mut Frames) -> String {
     while let Some(f) = frames.next().await {
         assert_ne!(
             f["final"], true,

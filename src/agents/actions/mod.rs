@@ -13,6 +13,7 @@
 //! ([`oauth`]).
 
 pub mod domain;
+pub mod flows;
 mod load;
 pub mod metadata;
 pub mod oauth;
@@ -91,7 +92,8 @@ pub struct Actions {
     callback_base: String,
     /// Whether agents may use actions (`endpoints.agents.capabilities` names `actions`).
     enabled: bool,
-    /// Sign-ins waiting for their callback.
+    /// Sign-ins waiting for their callback and the browsers bound to them, in the database
+    /// (every replica sees them).
     pub flows: oauth::Flows,
     /// Documents as the last turn read them.
     specs: parsed::ParsedSpecs,
@@ -107,6 +109,7 @@ pub struct Setup<'a> {
 
 impl Actions {
     pub fn new(db: Db, setup: Setup<'_>) -> Self {
+        let flows = oauth::Flows::new(db.clone(), "action");
         Actions {
             db,
             cipher: setup.cipher,
@@ -115,7 +118,7 @@ impl Actions {
             timeout: setup.config.timeout,
             callback_base: setup.callback_base.trim_end_matches('/').to_owned(),
             enabled: setup.enabled,
-            flows: oauth::Flows::default(),
+            flows,
             specs: parsed::ParsedSpecs::default(),
         }
     }

@@ -9,15 +9,16 @@
 //! callback is also bound to the browser that asked (the client's `POST .../oauth/bind` sets a
 //! cookie the callback must bring, as LibreChat's CSRF cookie), so a link sent to someone else
 //! cannot attach their provider account to the sender's LibreChat account.
+//!
+//! Sign-ins in flight and bindings are kept in the database ([`Flows`]), so with several
+//! replicas the bind, the callback and the waiting call may each reach a different one.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::Deserialize;
-use tokio::sync::oneshot;
 
 use super::Actions;
+pub use super::flows::Flows;
 use super::metadata::{Auth, Metadata};
 use crate::db::actions::{self as store, Tokens};
 
@@ -25,151 +26,14 @@ use crate::db::actions::{self as store, Tokens};
 pub const SIGN_IN_WAIT: Duration = Duration::from_secs(180);
 /// How long a browser binding lasts (LibreChat's CSRF cookie: ten minutes).
 pub const BIND_TTL: Duration = Duration::from_secs(600);
-/// The most bindings kept (each is a person about to sign in).
-const MAX_BINDS: usize = 10_000;
 /// The most of a token endpoint's answer read.
 const TOKEN_BODY_LIMIT: usize = 64 * 1024;
-
-/// A call waiting for its person to sign in.
-struct Pending {
-    user_id: String,
-    action_id: String,
-    done: oneshot::Sender<()>,
-}
-
-#[derive(Default)]
-struct Inner {
-    by_state: HashMap<String, Pending>,
-    /// `(user, action)` → the cookie value the callback must bring, and when it was set.
-    binds: HashMap<(String, String), (String, Instant)>,
-}
-
-impl Inner {
-    /// Whether `cookie` is the live binding of `key`; a match spends it.
-    fn spend(&mut self, key: (String, String), cookie: Option<&str>) -> bool {
-        let bound = self
-            .binds
-            .get(&key)
-            .filter(|(_, at)| at.elapsed() < BIND_TTL)
-            .is_some_and(|(v, _)| cookie.is_some_and(|c| constant_eq(v, c)));
-        if bound {
-            self.binds.remove(&key);
-        }
-        bound
-    }
-}
-
-/// The sign-ins in progress.
-#[derive(Default)]
-pub struct Flows {
-    inner: Mutex<Inner>,
-}
-
-/// Removes its sign-in when the waiting call ends, however it ends.
-pub(super) struct Waiting<'a> {
-    flows: &'a Flows,
-    state: String,
-}
-
-impl Drop for Waiting<'_> {
-    fn drop(&mut self) {
-        self.flows.lock().by_state.remove(&self.state);
-    }
-}
 
 /// 24 random bytes, hex: a state or a cookie value no one can guess.
 pub(crate) fn random_token() -> String {
     let mut bytes = [0u8; 24];
     getrandom::fill(&mut bytes).expect("system randomness");
     hex::encode(bytes)
-}
-
-impl Flows {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// A new sign-in for `user_id` on `action_id`: its state, what resolves when the callback
-    /// finished, and the guard that forgets it.
-    pub(super) fn start(
-        &self,
-        user_id: &str,
-        action_id: &str,
-    ) -> (String, oneshot::Receiver<()>, Waiting<'_>) {
-        let state = random_token();
-        let (tx, rx) = oneshot::channel();
-        self.lock().by_state.insert(
-            state.clone(),
-            Pending {
-                user_id: user_id.to_owned(),
-                action_id: action_id.to_owned(),
-                done: tx,
-            },
-        );
-        let guard = Waiting {
-            flows: self,
-            state: state.clone(),
-        };
-        (state, rx, guard)
-    }
-
-    /// Binds this browser to the person's sign-in on `action_id`: the cookie value to set.
-    pub fn bind(&self, user_id: &str, action_id: &str) -> String {
-        let value = random_token();
-        let mut inner = self.lock();
-        let now = Instant::now();
-        inner
-            .binds
-            .retain(|_, (_, at)| now.duration_since(*at) < BIND_TTL);
-        if inner.binds.len() >= MAX_BINDS {
-            return value;
-        }
-        inner.binds.insert(
-            (user_id.to_owned(), action_id.to_owned()),
-            (value.clone(), now),
-        );
-        value
-    }
-
-    /// Whether `cookie` is the browser binding of `user_id` for `key` (what [`bind`](Self::bind)
-    /// set); a match spends it. For sign-ins that keep their own state (MCP servers').
-    pub fn spend_binding(&self, user_id: &str, key: &str, cookie: Option<&str>) -> bool {
-        self.lock()
-            .spend((user_id.to_owned(), key.to_owned()), cookie)
-    }
-
-    /// The sign-in with this state, if the browser is the one bound to it (its binding is then
-    /// spent). A callback from another browser leaves the sign-in waiting, so the person's own
-    /// browser can still finish it.
-    fn take(
-        &self,
-        state: &str,
-        action_id: &str,
-        cookie: Option<&str>,
-    ) -> Result<Pending, SignInError> {
-        let mut inner = self.lock();
-        let pending = inner
-            .by_state
-            .get(state)
-            .filter(|p| p.action_id == action_id)
-            .ok_or(SignInError::InvalidState)?;
-        let key = (pending.user_id.clone(), pending.action_id.clone());
-        if !inner.spend(key, cookie) {
-            return Err(SignInError::Csrf);
-        }
-        inner
-            .by_state
-            .remove(state)
-            .ok_or(SignInError::InvalidState)
-    }
-}
-
-fn constant_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
 }
 
 /// Why a callback did not complete a sign-in; the name is LibreChat's `error` for its page.
@@ -387,7 +251,8 @@ impl Actions {
         Ok(access)
     }
 
-    /// Completes a sign-in from the provider's callback; the name to show on success.
+    /// Completes a sign-in from the provider's callback; the name to show on success. The
+    /// waiting call learns the outcome, on whichever replica it waits.
     pub async fn finish_sign_in(
         &self,
         action_id: &str,
@@ -395,7 +260,23 @@ impl Actions {
         code: &str,
         cookie: Option<&str>,
     ) -> Result<String, SignInError> {
-        let pending = self.flows.take(state, action_id, cookie)?;
+        let flow = self.flows.take(state, action_id, cookie).await?;
+        let outcome = self.trade_code(action_id, &flow.user_id, code).await;
+        self.flows
+            .end(&flow.id, outcome.as_ref().err().map(|e| e.to_string()))
+            .await;
+        outcome?;
+        tracing::info!(action.id = %action_id, user.id = %flow.user_id, "signed in to an action's provider");
+        Ok(format!("Action {action_id}"))
+    }
+
+    /// Trades the callback's `code` for the person's tokens at the action's token endpoint.
+    async fn trade_code(
+        &self,
+        action_id: &str,
+        user_id: &str,
+        code: &str,
+    ) -> Result<(), SignInError> {
         let id = action_id.to_owned();
         let action = self
             .db
@@ -422,59 +303,10 @@ impl Actions {
             ("code", code),
             ("redirect_uri", redirect.as_str()),
         ];
-        if let Err(why) = self
-            .fetch_tokens(&client, &pending.user_id, action_id, &form)
-            .await
-        {
+        if let Err(why) = self.fetch_tokens(&client, user_id, action_id, &form).await {
             tracing::warn!(action.id = %action_id, why, "an action's OAuth sign-in failed");
             return Err(SignInError::Failed);
         }
-        let _ = pending.done.send(());
-        tracing::info!(action.id = %action_id, user.id = %pending.user_id, "signed in to an action's provider");
-        Ok(format!("Action {action_id}"))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_callback_needs_the_state_and_the_bound_browser() {
-        let flows = Flows::default();
-        let (state, _rx, guard) = flows.start("u1", "a1");
-        // Another action's callback, an unknown state: refused.
-        assert_eq!(
-            flows.take(&state, "a2", None).err(),
-            Some(SignInError::InvalidState)
-        );
-        assert_eq!(
-            flows.take("nope", "a1", None).err(),
-            Some(SignInError::InvalidState)
-        );
-        // No binding, or another browser's: refused, and the sign-in still waits.
-        assert_eq!(
-            flows.take(&state, "a1", None).err(),
-            Some(SignInError::Csrf)
-        );
-        let cookie = flows.bind("u1", "a1");
-        assert_eq!(
-            flows.take(&state, "a1", Some("forged")).err(),
-            Some(SignInError::Csrf)
-        );
-        assert!(flows.take(&state, "a1", Some(&cookie)).is_ok());
-        // Spent: the state and the binding.
-        assert_eq!(
-            flows.take(&state, "a1", Some(&cookie)).err(),
-            Some(SignInError::InvalidState)
-        );
-        let (other, _rx2, _guard2) = flows.start("u1", "a1");
-        assert_eq!(
-            flows.take(&other, "a1", Some(&cookie)).err(),
-            Some(SignInError::Csrf)
-        );
-        drop(guard);
-        drop(_guard2);
-        assert!(flows.lock().by_state.is_empty());
+        Ok(())
     }
 }

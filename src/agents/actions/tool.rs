@@ -212,7 +212,11 @@ impl ActionTool {
         let Some(notify) = cx.sign_in.clone() else {
             return Err(self.failed("the person must sign in first"));
         };
-        let (state, done, _waiting) = s.flows.start(&cx.user_id, &self.bound.action_id);
+        let (state, waiting) = s
+            .flows
+            .start(&cx.user_id, &self.bound.action_id, SIGN_IN_WAIT)
+            .await
+            .map_err(|_| self.failed("the sign-in could not be started"))?;
         let url = s.sign_in_url(client, &self.bound.action_id, &state);
         let expires_at = (time::OffsetDateTime::now_utc() + SIGN_IN_WAIT).unix_timestamp() * 1000;
         let _ = notify.send(SignIn {
@@ -220,13 +224,13 @@ impl ActionTool {
             url: Some(url),
             expires_at: Some(expires_at),
         });
-        let signed_in = tokio::time::timeout(SIGN_IN_WAIT, done).await;
+        let signed_in = waiting.wait(SIGN_IN_WAIT).await;
         let _ = notify.send(SignIn {
             call_id: cx.call_id.clone(),
             url: None,
             expires_at: None,
         });
-        if !matches!(signed_in, Ok(Ok(()))) {
+        if !signed_in {
             return Err(ToolError("Failed to authenticate OAuth tool".into()));
         }
         let (user, action) = (cx.user_id.clone(), self.bound.action_id.clone());

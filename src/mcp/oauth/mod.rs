@@ -9,24 +9,28 @@
 //! cookie `/reinitialize` sets): the same binding as actions' sign-ins
 //! (`crate::agents::actions::oauth::Flows`), so a link sent to someone else cannot attach
 //! their account at the provider to the sender's.
+//!
+//! Flows and bindings are kept in the database (`crate::agents::actions::oauth::Flows`, the
+//! PKCE verifier and client encrypted with `CREDS_KEY`), so with several replicas the bind,
+//! the callback, the status route and the waiting tool call may each reach a different one.
 
 pub mod discover;
 mod status;
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
-use tokio::sync::watch;
 
 use super::config::ServerConfig;
+use crate::agents::actions::flows::{CLAIMED, COMPLETED, FAILED, PENDING, now_ms};
 use crate::agents::actions::oauth::{ClientAuth, Flows, random_token, token_request};
 use crate::auth::crypto::Cipher;
 use crate::db::Db;
 use crate::db::mcp_oauth::{self as store, Stored};
+use crate::db::oauth_flows::FlowRow;
 use crate::net::Guarded;
 use discover::Configured;
 
@@ -38,8 +42,8 @@ const FLOW_TTL: Duration = Duration::from_secs(900);
 const REFRESH_MARGIN: i64 = 60;
 /// Each call to an authorization server (discovery, registration, tokens).
 const CALL_TIMEOUT: Duration = Duration::from_secs(15);
-/// The most flows kept at once.
-const MAX_FLOWS: usize = 10_000;
+/// What a person cancelling a sign-in leaves as its error.
+const CANCELLED: &str = "User cancelled OAuth flow";
 
 /// A flow's state, as `GET /api/mcp/oauth/status/:flowId` tells it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -68,24 +72,22 @@ struct Client {
     headers: Vec<(String, String)>,
 }
 
-/// One person's sign-in to one server, in progress or just ended.
-struct Flow {
-    user_id: String,
-    server: String,
-    state: String,
+/// What a flow keeps sealed (encrypted with `CREDS_KEY` in its row): never logged.
+#[derive(Serialize, Deserialize)]
+struct Sealed {
     verifier: String,
     client: Client,
     redirect_uri: String,
     url: String,
-    started: Instant,
-    status: watch::Sender<FlowStatus>,
-    error: Option<String>,
 }
 
-impl Flow {
-    fn pending_fresh(&self) -> bool {
-        *self.status.borrow() == FlowStatus::Pending && self.started.elapsed() < HANDLING_TIMEOUT
-    }
+fn ms(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Whether `flow` waits for its callback and may still get it.
+fn pending_fresh(flow: &FlowRow, now: i64) -> bool {
+    flow.status == PENDING && flow.started_at > now - ms(HANDLING_TIMEOUT)
 }
 
 /// What a started sign-in gives the person.
@@ -116,14 +118,19 @@ pub struct McpOAuth {
     guarded: Guarded,
     /// `DOMAIN_SERVER`: where `/api/mcp/<server>/oauth/callback` is.
     callback_base: String,
-    /// Browser bindings (LibreChat's CSRF cookie), keyed by server name.
-    pub binds: Flows,
-    flows: Mutex<HashMap<String, Flow>>,
+    /// Flows in progress or just ended (`mcp:<flowId>`), and browser bindings (LibreChat's
+    /// CSRF cookie) keyed by server name, in the database.
+    pub flows: Flows,
 }
 
 /// LibreChat's flow id: `<userId>:<serverName>`.
 pub fn flow_id(user_id: &str, server: &str) -> String {
     format!("{user_id}:{server}")
+}
+
+/// The row of the flow `id`.
+fn row_id(id: &str) -> String {
+    format!("mcp:{id}")
 }
 
 fn now_plus(seconds: i64) -> String {
@@ -142,17 +149,18 @@ fn pkce_pair() -> (String, String) {
 impl McpOAuth {
     pub fn new(db: Db, cipher: Arc<Cipher>, guarded: Guarded, callback_base: &str) -> Self {
         McpOAuth {
+            flows: Flows::new(db.clone(), "mcp"),
             db,
             cipher,
             guarded,
             callback_base: callback_base.trim_end_matches('/').to_owned(),
-            binds: Flows::default(),
-            flows: Mutex::default(),
         }
     }
 
-    fn flows(&self) -> std::sync::MutexGuard<'_, HashMap<String, Flow>> {
-        self.flows.lock().unwrap_or_else(|e| e.into_inner())
+    /// The sealed part of `flow`, opened.
+    fn open(&self, flow: &FlowRow) -> Option<Sealed> {
+        let sealed = self.cipher.decrypt(flow.secret.as_deref()?).ok()?;
+        serde_json::from_str(&sealed).ok()
     }
 
     /// Where the provider sends the person back (the `oauth` block's `redirect_uri`, else
@@ -299,11 +307,16 @@ impl McpOAuth {
         server_url: &str,
     ) -> Result<Started, String> {
         let id = flow_id(user_id, &config.name);
-        if let Some(f) = self.flows().get(&id).filter(|f| f.pending_fresh()) {
+        let now = now_ms();
+        let current = self.flows.get(&row_id(&id)).await;
+        if let Some(f) = current.filter(|f| pending_fresh(f, now))
+            && let Some(sealed) = self.open(&f)
+        {
+            let left = ms(HANDLING_TIMEOUT) - (now - f.started_at);
             return Ok(Started {
                 flow_id: id,
-                url: f.url.clone(),
-                expires_in: HANDLING_TIMEOUT.saturating_sub(f.started.elapsed()),
+                url: sealed.url,
+                expires_in: Duration::from_millis(u64::try_from(left).unwrap_or(0)),
             });
         }
         let configured = Configured::from(config.oauth.as_ref());
@@ -359,10 +372,7 @@ impl McpOAuth {
                 q.append_pair("resource", r);
             }
         }
-        let flow = Flow {
-            user_id: user_id.to_owned(),
-            server: config.name.clone(),
-            state,
+        let sealed = Sealed {
             verifier,
             client: Client {
                 client_id,
@@ -375,19 +385,30 @@ impl McpOAuth {
             },
             redirect_uri,
             url: url.to_string(),
-            started: Instant::now(),
-            status: watch::channel(FlowStatus::Pending).0,
-            error: None,
         };
-        let mut flows = self.flows();
-        flows.retain(|_, f| f.started.elapsed() < FLOW_TTL);
-        if flows.len() >= MAX_FLOWS {
-            return Err("too many sign-ins are in progress".into());
-        }
-        flows.insert(id.clone(), flow);
+        let started_at = now_ms();
+        let flow = FlowRow {
+            id: row_id(&id),
+            kind: "mcp".into(),
+            user_id: user_id.to_owned(),
+            target: config.name.clone(),
+            state,
+            status: PENDING.into(),
+            error: None,
+            secret: Some(
+                self.cipher
+                    .encrypt(&serde_json::to_string(&sealed).unwrap_or_default()),
+            ),
+            started_at,
+            expires_at: started_at + ms(FLOW_TTL),
+        };
+        self.flows
+            .put(flow)
+            .await
+            .map_err(|_| "the sign-in could not be stored")?;
         Ok(Started {
             flow_id: id,
-            url: url.to_string(),
+            url: sealed.url,
             expires_in: HANDLING_TIMEOUT,
         })
     }
@@ -401,25 +422,39 @@ impl McpOAuth {
         code: &str,
         cookie: Option<&str>,
     ) -> Result<String, SignInError> {
-        let (id, user_id, client, verifier, redirect_uri) = {
-            let flows = self.flows();
-            let (id, f) = flows
-                .iter()
-                .find(|(_, f)| f.server == server && f.state.as_bytes() == state.as_bytes())
-                .ok_or(SignInError::InvalidState)?;
-            if !f.pending_fresh() {
-                return Err(SignInError::InvalidState);
-            }
-            if !self.binds.spend_binding(&f.user_id, server, cookie) {
-                return Err(SignInError::Csrf);
-            }
-            (
-                id.clone(),
-                f.user_id.clone(),
-                f.client.clone(),
-                f.verifier.clone(),
-                f.redirect_uri.clone(),
-            )
+        let now = now_ms();
+        let flow = self
+            .flows
+            .by_state(server, state)
+            .await
+            .filter(|f| pending_fresh(f, now))
+            .ok_or(SignInError::InvalidState)?;
+        if !self
+            .flows
+            .spend_binding(&flow.user_id, server, cookie)
+            .await
+        {
+            return Err(SignInError::Csrf);
+        }
+        let fresh_since = now - ms(HANDLING_TIMEOUT);
+        if !self
+            .flows
+            .advance(&flow.id, PENDING, CLAIMED, None, fresh_since)
+            .await
+        {
+            return Err(SignInError::InvalidState);
+        }
+        let (id, user_id) = (flow.id.clone(), flow.user_id.clone());
+        let Some(Sealed {
+            verifier,
+            client,
+            redirect_uri,
+            ..
+        }) = self.open(&flow)
+        else {
+            tracing::warn!(mcp.server = %server, "an MCP sign-in's stored flow could not be opened (another CREDS_KEY?)");
+            self.flows.end(&id, Some("callback_failed".into())).await;
+            return Err(SignInError::Failed);
         };
         let mut form = vec![
             ("grant_type", "authorization_code"),
@@ -434,69 +469,64 @@ impl McpOAuth {
         if let Err(why) = &outcome {
             tracing::warn!(mcp.server = %server, why, "an MCP server's OAuth sign-in failed");
         }
-        self.end(
-            &id,
-            outcome.as_ref().err().map(|_| "callback_failed".to_owned()),
-        );
+        self.flows
+            .end(
+                &id,
+                outcome.as_ref().err().map(|_| "callback_failed".to_owned()),
+            )
+            .await;
         outcome.map_err(|_| SignInError::Failed)?;
         tracing::info!(mcp.server = %server, user.id = %user_id, "signed in to an MCP server");
         Ok(user_id)
     }
 
     /// The provider said no (`error=` on the callback): the flow with `state` fails.
-    pub fn refuse(&self, server: &str, state: &str, error: &str) {
-        let id = self
-            .flows()
-            .iter()
-            .find(|(_, f)| f.server == server && f.state == state && f.pending_fresh())
-            .map(|(id, _)| id.clone());
-        if let Some(id) = id {
-            self.end(&id, Some(error.to_owned()));
+    pub async fn refuse(&self, server: &str, state: &str, error: &str) {
+        let now = now_ms();
+        if let Some(f) = self
+            .flows
+            .by_state(server, state)
+            .await
+            .filter(|f| pending_fresh(f, now))
+        {
+            let fresh_since = now - ms(HANDLING_TIMEOUT);
+            self.flows
+                .advance(&f.id, PENDING, FAILED, Some(error.to_owned()), fresh_since)
+                .await;
         }
     }
 
-    /// Ends the flow `id`: completed, or failed with `error`.
-    fn end(&self, id: &str, error: Option<String>) {
-        if let Some(f) = self.flows().get_mut(id) {
-            let status = match error {
-                None => FlowStatus::Completed,
-                Some(_) => FlowStatus::Failed,
-            };
-            f.error = error;
-            f.status.send_replace(status);
-        }
-    }
-
-    /// The flow `id`, as its status route shows it.
-    pub fn view(&self, id: &str) -> Option<FlowView> {
-        let flows = self.flows();
-        let f = flows.get(id).filter(|f| f.started.elapsed() < FLOW_TTL)?;
-        let status = *f.status.borrow();
+    /// The flow `id`, as its status route shows it (from whichever replica it ran on).
+    pub async fn view(&self, id: &str) -> Option<FlowView> {
+        let f = self.flows.get(&row_id(id)).await?;
+        let status = match f.status.as_str() {
+            COMPLETED => FlowStatus::Completed,
+            FAILED => FlowStatus::Failed,
+            _ => FlowStatus::Pending,
+        };
+        let expired =
+            status == FlowStatus::Pending && f.started_at <= now_ms() - ms(HANDLING_TIMEOUT);
         Some(FlowView {
-            user_id: f.user_id.clone(),
+            user_id: f.user_id,
             status,
-            error: f.error.clone(),
-            expired: status == FlowStatus::Pending && !f.pending_fresh(),
+            error: f.error,
+            expired,
         })
     }
 
     /// Cancels the person's sign-in to `server`; whether one was in progress.
-    pub fn cancel(&self, user_id: &str, server: &str) -> bool {
-        let id = flow_id(user_id, server);
-        let pending = self.flows().get(&id).is_some_and(Flow::pending_fresh);
-        if pending {
-            self.end(&id, Some("User cancelled OAuth flow".into()));
-        }
-        pending
+    pub async fn cancel(&self, user_id: &str, server: &str) -> bool {
+        let id = row_id(&flow_id(user_id, server));
+        let fresh_since = now_ms() - ms(HANDLING_TIMEOUT);
+        self.flows
+            .advance(&id, PENDING, FAILED, Some(CANCELLED.into()), fresh_since)
+            .await
     }
 
-    /// Waits (at most `within`) for the flow `id` to end; whether it completed.
+    /// Waits (at most `within`) for the flow `id` to end, on whichever replica its callback
+    /// lands; whether it completed.
     pub async fn wait(&self, id: &str, within: Duration) -> bool {
-        let Some(mut rx) = self.flows().get(id).map(|f| f.status.subscribe()) else {
-            return false;
-        };
-        let done = tokio::time::timeout(within, rx.wait_for(|s| *s != FlowStatus::Pending)).await;
-        matches!(done, Ok(Ok(s)) if *s == FlowStatus::Completed)
+        self.flows.wait(&row_id(id), within).await
     }
 
     /// Revokes the person's tokens for `server` where its authorization server revokes them

@@ -44,7 +44,7 @@ impl Mcp {
         let Some(oauth) = self.oauth() else {
             return ("disconnected", "needs_authorization");
         };
-        if let Some(view) = oauth.view(&flow_id(user_id, server)) {
+        if let Some(view) = oauth.view(&flow_id(user_id, server)).await {
             let cancelled = view.error.as_deref() == Some("User cancelled OAuth flow");
             match view.status {
                 FlowStatus::Failed if !cancelled => return ("error", "error"),

@@ -43,7 +43,7 @@ async fn bind(
     if !valid_id(&action_id) {
         return Err(ApiError::BadRequest("action_id is not valid".into()));
     }
-    let value = state.actions.flows.bind(&user.id, &action_id);
+    let value = state.actions.flows.bind(&user.id, &action_id).await;
     let cookie = bind_cookie(&state, &client, CSRF_COOKIE, &value, "/api/actions");
     let mut resp = Json(json!({"success": true})).into_response();
     if let Ok(v) = cookie.parse() {

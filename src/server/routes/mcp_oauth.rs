@@ -44,9 +44,9 @@ fn shaped(status: StatusCode, error: &str) -> ApiError {
 }
 
 /// The browser binding for `user`'s sign-in to `server`, as a `Set-Cookie` value.
-fn binding(state: &AppState, client: &Client, user: &User, server: &str) -> Option<String> {
+async fn binding(state: &AppState, client: &Client, user: &User, server: &str) -> Option<String> {
     let oauth = state.mcp.oauth()?;
-    let value = oauth.binds.bind(&user.id, server);
+    let value = oauth.flows.bind(&user.id, server).await;
     Some(bind_cookie(state, client, CSRF_COOKIE, &value, COOKIE_PATH))
 }
 
@@ -64,7 +64,7 @@ pub async fn needs_sign_in(state: &AppState, client: &Client, user: &User, name:
             answer["oauthUrl"] = json!(s.url);
             answer["flowId"] = json!(s.flow_id);
             answer["oauthTimeout"] = json!(s.expires_in.as_millis() as u64);
-            binding(state, client, user, name)
+            binding(state, client, user, name).await
         }
         Err(why) => {
             tracing::warn!(mcp.server = %name, why, "an MCP server's sign-in could not start");
@@ -122,7 +122,7 @@ async fn initiate(
     })?;
     Ok(redirect(
         &started.url,
-        binding(&state, &client, &user, &name),
+        binding(&state, &client, &user, &name).await,
     ))
 }
 
@@ -156,7 +156,7 @@ async fn callback(
     };
     if let Some(error) = q.error.as_deref() {
         if let Some(s) = q.state.as_deref() {
-            oauth.refuse(&name, s, error);
+            oauth.refuse(&name, s, error).await;
         }
         return fail(error);
     }
@@ -186,12 +186,14 @@ async fn bind(
     client: Client,
     Path(name): Path<String>,
 ) -> Result<Response, ApiError> {
-    let cookie = binding(&state, &client, &user, &name).ok_or_else(|| {
-        shaped(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Failed to bind OAuth flow",
-        )
-    })?;
+    let cookie = binding(&state, &client, &user, &name)
+        .await
+        .ok_or_else(|| {
+            shaped(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Failed to bind OAuth flow",
+            )
+        })?;
     let mut resp = Json(json!({"success": true})).into_response();
     if let Ok(v) = cookie.parse() {
         resp.headers_mut().insert(axum::http::header::SET_COOKIE, v);
@@ -200,7 +202,7 @@ async fn bind(
 }
 
 /// The flow, if it is the caller's (LibreChat's `canAccessOAuthFlow`).
-fn own_flow(
+async fn own_flow(
     state: &AppState,
     user: &User,
     id: &str,
@@ -209,11 +211,11 @@ fn own_flow(
         Some((owner, _)) if owner == user.id => {}
         _ => return Err(shaped(StatusCode::FORBIDDEN, "Access denied")),
     }
-    state
-        .mcp
-        .oauth()
-        .and_then(|o| o.view(id))
-        .filter(|v| v.user_id == user.id)
+    let view = match state.mcp.oauth() {
+        Some(o) => o.view(id).await,
+        None => None,
+    };
+    view.filter(|v| v.user_id == user.id)
         .ok_or_else(|| shaped(StatusCode::NOT_FOUND, "Flow not found"))
 }
 
@@ -223,7 +225,7 @@ async fn status(
     AuthUser(user): AuthUser,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let view = own_flow(&state, &user, &id)?;
+    let view = own_flow(&state, &user, &id).await?;
     let mut answer = json!({
         "status": view.status,
         "completed": view.status == FlowStatus::Completed,
@@ -241,7 +243,7 @@ async fn tokens(
     AuthUser(user): AuthUser,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let view = own_flow(&state, &user, &id)?;
+    let view = own_flow(&state, &user, &id).await?;
     if view.status != FlowStatus::Completed {
         return Err(shaped(StatusCode::BAD_REQUEST, "Flow not completed"));
     }
@@ -268,7 +270,10 @@ async fn cancel(
     AuthUser(user): AuthUser,
     Path(name): Path<String>,
 ) -> Json<Value> {
-    let cancelled = state.mcp.oauth().is_some_and(|o| o.cancel(&user.id, &name));
+    let cancelled = match state.mcp.oauth() {
+        Some(o) => o.cancel(&user.id, &name).await,
+        None => false,
+    };
     let message = if cancelled {
         format!("OAuth flow for {name} cancelled successfully")
     } else {
