@@ -2,7 +2,8 @@
 //! the server uses (no SQLite file is made), a server started on it sees what they wrote, a
 //! `DATABASE_URL` naming another engine is refused naming the variable, the SQLite-only `db`
 //! commands point to PostgreSQL's own tools, and `db copy` to a PostgreSQL that does not
-//! answer fails in one line without printing the password.
+//! answer fails in one line without printing the password. After the secrets were rotated on
+//! every replica, `db accept-secrets` makes the new ones the ones replicas must have.
 
 mod support;
 
@@ -191,4 +192,82 @@ fn db_copy_to_a_postgres_that_does_not_answer_fails_cleanly() {
     );
     assert_clean_failure(&out, "127.0.0.1:1");
     assert!(!text(&out.stderr).contains("hunter2"));
+}
+
+/// Whether a server with `secrets` (over the shared test ones) starts on `url`.
+async fn starts_with(url: &str, secrets: &[(&str, &str)]) -> Result<(), String> {
+    let dir = tempfile::tempdir().unwrap();
+    let mut builder = TestServer::builder().env("DATABASE_URL", url);
+    for (k, v) in secrets {
+        builder = builder.env(k, v);
+    }
+    let settings = builder.settings(dir.path()).unwrap();
+    std::fs::create_dir_all(&settings.data_dir).unwrap();
+    librechat::server::AppState::init(settings)
+        .await
+        .map(drop)
+        .map_err(|e| e.to_string())
+}
+
+#[tokio::test]
+async fn rotated_secrets_are_accepted_once_then_required_of_every_replica() {
+    let Some(url) = support::postgres::fresh_database() else {
+        return;
+    };
+    let rotated = [
+        (
+            "JWT_SECRET",
+            "rotated-jwt-secret-0123456789abcdef-after-a-leak",
+        ),
+        (
+            "JWT_REFRESH_SECRET",
+            "rotated-refresh-secret-0123456789abcdef-after-a-leak",
+        ),
+        (
+            "CREDS_KEY",
+            "aa3f9e1d2b4a6c8e0f1a3b5c7d9e2f4a6b8c0d2e4f6a8b1c3d5e7f9a0b2c4d6e",
+        ),
+        ("CREDS_IV", "bb1b2c3d4e5f60718293a4b5c6d7e8f9"),
+    ];
+    // The first replica records the old secrets; one with the rotated ones is refused.
+    starts_with(&url, &[]).await.unwrap();
+    let refused = starts_with(&url, &rotated).await.unwrap_err();
+    assert!(refused.contains("librechat db accept-secrets"), "{refused}");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // Not all four given: refused, naming those missing, and nothing changes.
+    let mut cmd = librechat(d);
+    cmd.args(["db", "accept-secrets"])
+        .env("LIBRECHAT_DATA_DIR", d.join("data"))
+        .env("DATABASE_URL", &url)
+        .env("JWT_SECRET", rotated[0].1);
+    assert_clean_failure(
+        &run(&mut cmd),
+        "JWT_REFRESH_SECRET, CREDS_KEY, CREDS_IV not set",
+    );
+    assert!(starts_with(&url, &rotated).await.is_err());
+    // All four: accepted, and printed nowhere.
+    let mut cmd = librechat(d);
+    cmd.args(["db", "accept-secrets"])
+        .env("LIBRECHAT_DATA_DIR", d.join("data"))
+        .env("DATABASE_URL", &url)
+        .envs(rotated);
+    let said = ok(run(&mut cmd));
+    assert!(
+        said.contains("are now the ones every replica must have"),
+        "{said}"
+    );
+    assert!(rotated.iter().all(|(_, v)| !said.contains(v)), "{said}");
+    starts_with(&url, &rotated).await.unwrap();
+    let old = starts_with(&url, &[]).await.unwrap_err();
+    assert!(
+        old.contains("do not match"),
+        "a replica still on the old secrets: {old}"
+    );
+    // Without PostgreSQL there is nothing to accept.
+    let mut cmd = librechat(d);
+    cmd.args(["db", "accept-secrets"])
+        .env("LIBRECHAT_DATA_DIR", d.join("data"))
+        .envs(rotated);
+    assert_clean_failure(&run(&mut cmd), "nothing to accept");
 }

@@ -5,7 +5,9 @@
 //! sees A's job in `/status` and `/active`, refuses a second one in the same conversation and
 //! counts the per-user limit across both; an abort sent to B stops the job on A (the saved part
 //! kept); a replica killed mid-answer leaves its saved part and B's follower a clean error
-//! frame; with Redis gone, answers still stream from their own replica.
+//! frame; with Redis gone, answers still stream from their own replica. A replica where the
+//! conversation's previous turn finished follows, shows and stops the turn another replica
+//! runs now, not its own finished one.
 //! Against a real redis-server and PostgreSQL (skipped with a note where missing).
 
 mod support;
@@ -270,6 +272,65 @@ async fn abort_through_another_replica_stops_the_job_and_keeps_the_answer() {
         .until_final()
         .await;
     assert_eq!(end.last().unwrap().data["aborted"], true);
+    a.stop().await;
+    b.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_turn_running_elsewhere_is_followed_not_the_one_finished_here() {
+    let Some((redis, db)) = engines() else { return };
+    let fake = FakeOpenAi::start().await;
+    let a = replica(&fake, &redis, &db, &[]).await;
+    let b = replica(&fake, &redis, &db, &[]).await;
+    let sa = a.signed_in("alice@example.org", PW).await;
+    let sb = b.login("alice@example.org", PW).await;
+    // Turn one runs and ends on A (which keeps it a minute for late followers).
+    let id = start(&a, &sa, json!({"text": "hello", "model": "gpt-4o"})).await;
+    let first = Events::open(&a, &sa, &id, "", None)
+        .await
+        .until_final()
+        .await;
+    let first_end = &first.last().unwrap().data;
+    assert_eq!(first_end["responseMessage"]["text"], "Echo: hello");
+    let parent = first_end["responseMessage"]["messageId"].clone();
+    // Turn two, in the same conversation, runs on B (a load balancer sent it there).
+    let again = json!({"text": "more", "conversationId": id, "parentMessageId": parent,
+        "model": "gated"});
+    assert_eq!(start(&b, &sb, again).await, id);
+    eventually(|| partial_saved(&b, &sb, &id)).await;
+    // A shows B's turn as running, and its client follows B's turn, not A's finished one.
+    // (Its summary there is refreshed every second.)
+    eventually(|| async {
+        let st: Value = a
+            .get_json(&format!("/api/agents/chat/status/{id}"), &sa.token)
+            .await;
+        st["active"] == true && st["aggregatedContent"][0]["text"] == "part one"
+    })
+    .await;
+    let mut on_a = Events::open(&a, &sa, &id, "", None).await;
+    let mut seen = Vec::new();
+    while let Some(f) = on_a.next().await {
+        let delta = f.data["event"] == "on_message_delta";
+        seen.push(f);
+        if delta {
+            break;
+        }
+    }
+    assert_eq!(text_of(&seen), "part one", "{seen:?}");
+    // Stopping it through A stops it on B.
+    let resp = a
+        .send(
+            "POST",
+            "/api/agents/chat/abort",
+            &sa.token,
+            json!({"conversationId": id}),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    let rest = on_a.until_final().await;
+    let end = &rest.last().unwrap().data;
+    assert_eq!(end["aborted"], true, "{end}");
+    assert_eq!(end["responseMessage"]["text"], "part one");
     a.stop().await;
     b.stop().await;
 }

@@ -1,4 +1,5 @@
-//! `librechat db migrate | check | backup FILE | restore FILE | copy --to postgres://...`.
+//! `librechat db migrate | check | backup FILE | restore FILE | copy --to postgres://... |
+//! accept-secrets`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -48,6 +49,16 @@ are compared on both sides. Then set DATABASE_URL to the same URL and start the 
         #[arg(long)]
         to: String,
     },
+    /// Make this environment's secrets the ones every replica must have (after rotating them)
+    #[command(
+        after_help = "Example:\n  DATABASE_URL=postgres://... JWT_SECRET=... JWT_REFRESH_SECRET=... CREDS_KEY=... CREDS_IV=... librechat db accept-secrets\n\n\
+Replicas of one PostgreSQL database must share JWT_SECRET, JWT_REFRESH_SECRET, CREDS_KEY and\n\
+CREDS_IV: the first replica records a one-way fingerprint of each, and a replica with other\n\
+values is refused at start. After changing them on every replica (a leaked secret), run this\n\
+once with the new values, then start the replicas. Changing CREDS_KEY or CREDS_IV makes the\n\
+API keys people saved unreadable: they enter them again."
+    )]
+    AcceptSecrets,
 }
 
 pub fn run(env: Env, overrides: Overrides, cmd: DbCommand) -> anyhow::Result<ExitCode> {
@@ -57,7 +68,7 @@ pub fn run(env: Env, overrides: Overrides, cmd: DbCommand) -> anyhow::Result<Exi
     if !matches!(cmd, DbCommand::Copy { .. })
         && let Some(url) = crate::config::database_url(&env)?
     {
-        return on_postgres(url.expose(), cmd);
+        return on_postgres(&env, &overrides, url.expose(), cmd);
     }
     match cmd {
         DbCommand::Copy { to } => {
@@ -141,12 +152,21 @@ pub fn run(env: Env, overrides: Overrides, cmd: DbCommand) -> anyhow::Result<Exi
             Ok(ExitCode::SUCCESS)
         }
         DbCommand::Restore { file } => restore(&path, &file),
+        DbCommand::AcceptSecrets => bail!(
+            "DATABASE_URL is not set: only replicas sharing a PostgreSQL database compare their \
+             secrets, so there is nothing to accept"
+        ),
     }
 }
 
 /// The database commands with `DATABASE_URL` set: `migrate` brings PostgreSQL to this
 /// version's schema; backups, restores and checks are PostgreSQL's own tools' work.
-fn on_postgres(url: &str, cmd: DbCommand) -> anyhow::Result<ExitCode> {
+fn on_postgres(
+    env: &Env,
+    overrides: &Overrides,
+    url: &str,
+    cmd: DbCommand,
+) -> anyhow::Result<ExitCode> {
     let name = db::sql::pg::redacted(url);
     let what = match cmd {
         DbCommand::Migrate => {
@@ -158,6 +178,33 @@ fn on_postgres(url: &str, cmd: DbCommand) -> anyhow::Result<ExitCode> {
             println!(
                 "{name}: schema version {} ({applied} migration(s) applied)",
                 db::SCHEMA_VERSION
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
+        DbCommand::AcceptSecrets => {
+            let secrets = crate::config::Secrets::resolve(env, &data_dir(env, overrides), false)?;
+            let generated = secrets.not_given();
+            if !generated.is_empty() {
+                bail!(
+                    "{} not set: set all four secrets, as every replica has them",
+                    generated.join(", ")
+                );
+            }
+            let prints = secrets.fingerprints();
+            let database = db::Db::open_postgres(url)
+                .map_err(|e| anyhow!("cannot open the database {name}: {e}"))?
+                .0;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async {
+                database
+                    .write(move |c| db::accept_secrets(c, &prints))
+                    .await?;
+                database.close().await
+            })?;
+            println!(
+                "{name}: JWT_SECRET, JWT_REFRESH_SECRET, CREDS_KEY and CREDS_IV are now the ones every replica must have"
             );
             return Ok(ExitCode::SUCCESS);
         }

@@ -127,6 +127,22 @@ impl Secrets {
         })
     }
 
+    /// The variables not given (in the environment or the data folder's file): generated.
+    pub fn not_given(&self) -> Vec<&'static str> {
+        let values = [
+            &self.jwt_secret,
+            &self.jwt_refresh_secret,
+            &self.creds_key,
+            &self.creds_iv,
+        ];
+        SPECS
+            .iter()
+            .zip(values)
+            .filter(|(_, v)| v.origin == Origin::Generated)
+            .map(|((name, _, _), _)| *name)
+            .collect()
+    }
+
     /// Each secret's variable and a one-way fingerprint of its value (SHA-256 over the name and
     /// the value, hex), for replicas to check that they share their secrets without showing
     /// them to each other.

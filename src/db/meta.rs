@@ -61,3 +61,17 @@ pub fn differing_secrets(
     }
     Ok(differing)
 }
+
+/// Records `fingerprints` as the secrets every replica must have, replacing those recorded
+/// (after the secrets were rotated on every replica: `librechat db accept-secrets`).
+pub fn accept_secrets(conn: &Connection, fingerprints: &[(&str, String)]) -> Result<(), DbError> {
+    let ts = now();
+    for (name, print) in fingerprints {
+        conn.execute(
+            "INSERT INTO meta (key, value, updated_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+            params![fingerprint_key(name), print, ts],
+        )?;
+    }
+    Ok(())
+}

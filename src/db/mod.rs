@@ -78,7 +78,7 @@ pub mod users;
 
 pub use ids::{new_object_id, now, to_rfc3339};
 pub use maintenance::{backup_to, integrity_check, replace_with, with_sidecars};
-pub use meta::{differing_secrets, instance_id};
+pub use meta::{accept_secrets, differing_secrets, instance_id};
 pub use migrate::{MIGRATIONS, SCHEMA_VERSION, migrate, schema_version};
 pub use migrate_pg::{migrate as migrate_postgres, schema_version as postgres_schema_version};
 pub use pool::Db;

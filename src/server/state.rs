@@ -103,7 +103,8 @@ async fn shared_secrets_agree(
         "this replica's {} not match what the database was first used with: every replica of \
          one database must have the same JWT_SECRET, JWT_REFRESH_SECRET, CREDS_KEY and \
          CREDS_IV (set them in each replica's environment; a replica given none generates its \
-         own)",
+         own). After rotating them on every replica, run `librechat db accept-secrets` once with \
+         the new values",
         match differing.as_slice() {
             [one] => format!("{one} does"),
             many => format!("{} do", many.join(", ")),

@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::sync::{Notify, broadcast, watch};
 
+use super::shared::Located;
 use super::{Job, LIVE_SLOTS, Ring, State, Status, first_frame_id};
 
 /// How long a finished job stays reachable.
@@ -42,6 +43,22 @@ pub enum StartError {
     Busy,
     /// The user already has this many running.
     TooMany(usize),
+}
+
+/// A job started but not (yet) claimed: dropped armed, it ends as aborted and is forgotten,
+/// so a request that went away mid-claim leaves nothing running.
+struct Forget<'a> {
+    jobs: Option<&'a Jobs>,
+    job: &'a Arc<Job>,
+}
+
+impl Drop for Forget<'_> {
+    fn drop(&mut self) {
+        if let Some(jobs) = self.jobs {
+            self.job.set_status(Status::Aborted);
+            jobs.forget(self.job);
+        }
+    }
 }
 
 /// Jobs are the user's own: keyed by user and stream, so nobody can collide with (or detect)
@@ -120,31 +137,46 @@ impl Jobs {
 
     /// With shared jobs: claims `job` (just [started](Jobs::start)) across the replicas, and
     /// forgets it again when another replica runs one for the same stream or the user runs
-    /// `max` already. When Redis cannot be reached, the job runs on this replica alone.
+    /// `max` already, or when the request goes away before the claim is answered. When Redis
+    /// cannot be reached, the job runs on this replica alone.
     pub async fn claim(&self, job: &Arc<Job>, max: Option<usize>) -> Result<(), StartError> {
         let Some(shared) = self.shared.get() else {
             return Ok(());
         };
+        let mut pending = Forget {
+            jobs: Some(self),
+            job,
+        };
         let refused = match shared.claim(job, max).await {
-            Ok(super::shared::Claim::Claimed) => return Ok(()),
-            Ok(super::shared::Claim::Busy) => StartError::Busy,
-            Ok(super::shared::Claim::TooMany) => StartError::TooMany(max.unwrap_or(0)),
+            Ok(super::shared::Claim::Claimed) => None,
+            Ok(super::shared::Claim::Busy) => Some(StartError::Busy),
+            Ok(super::shared::Claim::TooMany) => Some(StartError::TooMany(max.unwrap_or(0))),
             Err(e) => {
                 shared.shared.degraded(
                     "streams",
                     "answers stream from the replica generating them only",
                     &e,
                 );
-                return Ok(());
+                None
             }
         };
-        job.set_status(Status::Aborted);
+        match refused {
+            None => {
+                pending.jobs = None;
+                Ok(())
+            }
+            // `pending` forgets the job.
+            Some(refused) => Err(refused),
+        }
+    }
+
+    /// Drops `job` from the map (if it is still the one there).
+    fn forget(&self, job: &Arc<Job>) {
         let mut map = self.map.lock().expect("jobs");
         let k = key(&job.user_id, &job.stream_id);
         if map.get(&k).is_some_and(|j| Arc::ptr_eq(j, job)) {
             map.remove(&k);
         }
-        Err(refused)
     }
 
     /// Marks a job as ended; it stays reachable for [`LINGER`], then is dropped. Meanwhile a
@@ -170,13 +202,7 @@ impl Jobs {
         let (jobs, job) = (self.clone(), job.clone());
         tokio::spawn(async move {
             tokio::time::sleep(LINGER).await;
-            {
-                let mut map = jobs.map.lock().expect("jobs");
-                let k = key(&job.user_id, &job.stream_id);
-                if map.get(&k).is_some_and(|j| Arc::ptr_eq(j, &job)) {
-                    map.remove(&k);
-                }
-            }
+            jobs.forget(&job);
             let mut lingering = jobs.lingering.lock().expect("jobs");
             if let Some(i) = lingering.jobs.iter().position(|j| Arc::ptr_eq(j, &job)) {
                 lingering.jobs.remove(i);
@@ -186,7 +212,18 @@ impl Jobs {
         });
     }
 
-    /// The user's job for this stream id.
+    /// Which job the user's request for `stream_id` means, on this replica or (with shared
+    /// jobs) another one; see [`SharedJobs::locate`](super::shared::SharedJobs::locate).
+    /// `what` names what cannot be done when Redis fails.
+    pub async fn locate(&self, user_id: &str, stream_id: &str, what: &str) -> Located {
+        let local = self.get(user_id, stream_id);
+        match self.shared.get() {
+            Some(shared) => shared.locate(local, user_id, stream_id, what).await,
+            None => local.map_or(Located::Nowhere, Located::Local),
+        }
+    }
+
+    /// The user's job for this stream id, on this replica.
     pub fn get(&self, user_id: &str, stream_id: &str) -> Option<Arc<Job>> {
         self.map
             .lock()
@@ -238,6 +275,14 @@ impl Jobs {
     /// For shutdown: lets running jobs finish for up to `grace`, then aborts the rest (they
     /// save what they have as unfinished) and waits briefly for them to do so.
     pub async fn stop(&self, grace: Duration) {
+        self.stop_local(grace).await;
+        // Followers on other replicas get the final frames rather than a cut-off.
+        if let Some(shared) = self.shared.get() {
+            shared.flush(Duration::from_secs(3)).await;
+        }
+    }
+
+    async fn stop_local(&self, grace: Duration) {
         let wait_idle = async {
             loop {
                 let ended = self.ended.notified();

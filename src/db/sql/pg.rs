@@ -225,15 +225,34 @@ impl Drop for Client {
     }
 }
 
-/// `url` without its password, for logs and messages.
+/// `url` without its password (in its user part or as a `password` parameter), for logs and
+/// messages; a string that is not a URL is not shown at all (its password could be anywhere
+/// in it).
 pub fn redacted(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let userinfo = &url[scheme + 3..at];
+    let Some(scheme_end) = url.find("://") else {
+        return "(a connection string that is not a URL)".into();
+    };
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let base = match base.rfind('@') {
+        Some(at) if at > scheme_end => {
+            let userinfo = &base[scheme_end + 3..at];
             let user = userinfo.split(':').next().unwrap_or_default();
-            format!("{}{user}{}", &url[..scheme + 3], &url[at..])
+            format!("{}{user}{}", &base[..scheme_end + 3], &base[at..])
         }
-        _ => url.to_owned(),
+        _ => base.to_owned(),
+    };
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .filter(|p| {
+            let key = p.split('=').next().unwrap_or_default();
+            !key.eq_ignore_ascii_case("password")
+        })
+        .collect();
+    if kept.is_empty() {
+        base
+    } else {
+        format!("{base}?{}", kept.join("&"))
     }
 }
 
@@ -540,7 +559,25 @@ fn kind(v: &Value) -> &'static str {
 
 #[cfg(test)]
 mod tests {
-    use super::translate;
+    use super::{redacted, translate};
+
+    #[test]
+    fn passwords_are_not_shown_wherever_the_url_has_them() {
+        assert_eq!(
+            redacted("postgres://app:s3cret@db:5432/chat?sslmode=require"),
+            "postgres://app@db:5432/chat?sslmode=require"
+        );
+        assert_eq!(
+            redacted("postgres://db/chat?user=app&password=s3cret&application_name=x"),
+            "postgres://db/chat?user=app&application_name=x"
+        );
+        assert_eq!(
+            redacted("postgres://db/chat?PASSWORD=s3cret"),
+            "postgres://db/chat"
+        );
+        let kv = redacted("host=db password=s3cret");
+        assert!(!kv.contains("s3cret"), "{kv}");
+    }
 
     #[test]
     fn placeholders_become_numbered_and_quotes_are_left_alone() {

@@ -31,24 +31,33 @@ pub enum Tls {
     },
 }
 
-/// Splits `DATABASE_URL` into what the driver reads and how to secure the connection. A URL
-/// that is not `postgres://`/`postgresql://` (the driver's `key=value` form) goes through as
-/// given, without TLS.
+/// Splits `DATABASE_URL` into what the driver reads and how to secure the connection: the
+/// URL loses its `sslmode` and `sslrootcert` (and gets `sslmode=require` when TLS is on); the
+/// rest of it is left byte for byte as written (the driver decodes its parameters itself). A
+/// URL that is not `postgres://`/`postgresql://` goes through as given (the settings refuse
+/// those before they get here).
 pub fn split(url: &str) -> Result<(String, Tls), String> {
-    let Ok(mut parsed) = url::Url::parse(url) else {
-        return Ok((url.to_owned(), Tls::Off));
-    };
-    if !matches!(parsed.scheme(), "postgres" | "postgresql") {
+    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
         return Ok((url.to_owned(), Tls::Off));
     }
+    let Some((base, query)) = url.split_once('?') else {
+        return Ok((url.to_owned(), Tls::Off));
+    };
+    let decode = |s: &str| -> String {
+        url::form_urlencoded::parse(format!("v={s}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default()
+    };
     let mut mode = None;
     let mut ca_file = None;
     let mut kept = Vec::new();
-    for (k, v) in parsed.query_pairs() {
-        match k.as_ref() {
-            "sslmode" => mode = Some(v.into_owned()),
-            "sslrootcert" => ca_file = Some(v.into_owned()),
-            _ => kept.push((k.into_owned(), v.into_owned())),
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        match key {
+            "sslmode" => mode = Some(decode(value)),
+            "sslrootcert" => ca_file = Some(decode(value)),
+            _ => kept.push(pair),
         }
     }
     let tls = match mode.as_deref() {
@@ -62,13 +71,13 @@ pub fn split(url: &str) -> Result<(String, Tls), String> {
         }
     };
     if let Tls::Verified { .. } = tls {
-        kept.push(("sslmode".into(), "require".into()));
+        kept.push("sslmode=require");
     }
-    parsed.set_query(None);
-    if !kept.is_empty() {
-        parsed.query_pairs_mut().extend_pairs(kept);
-    }
-    Ok((parsed.to_string(), tls))
+    Ok(if kept.is_empty() {
+        (base.to_owned(), tls)
+    } else {
+        (format!("{base}?{}", kept.join("&")), tls)
+    })
 }
 
 /// The rustls settings for `ca_file` (PEM), or the system's roots.
@@ -209,5 +218,17 @@ mod tests {
         let bad = split("postgres://u@h/db?sslmode=sometimes").err().unwrap();
         assert!(bad.contains("sslmode=sometimes"), "{bad}");
         assert!(matches!(split("host=h user=u").unwrap().1, Tls::Off));
+        // The rest is left as written: the driver decodes `%20` but not `+`.
+        let (url, _) = split(
+            "postgres://u@h/db?options=-c%20statement_timeout%3D5000&sslmode=verify-ca&sslrootcert=%2Fetc%2Fca%20x.pem",
+        )
+        .unwrap();
+        assert_eq!(
+            url,
+            "postgres://u@h/db?options=-c%20statement_timeout%3D5000&sslmode=require"
+        );
+        let (url, tls) = split("postgres://u@h/db?options=-c%20a%3Db").unwrap();
+        assert_eq!(url, "postgres://u@h/db?options=-c%20a%3Db");
+        assert!(matches!(tls, Tls::Off));
     }
 }

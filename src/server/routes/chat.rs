@@ -19,6 +19,7 @@ use utoipa_axum::routes;
 use crate::chat::follow::{Follower, Next};
 use crate::chat::jobs::Status;
 use crate::chat::jobs::shared::follow::RemoteFollower;
+use crate::chat::jobs::shared::{Located, Record};
 use crate::chat::start::StartRequest;
 use crate::server::middleware::auth::check_ban;
 use crate::server::middleware::{AuthUser, Client, permission};
@@ -110,24 +111,21 @@ async fn follow(
         .and_then(|v| v.trim().parse::<u64>().ok());
     let resume = matches!(q.resume.as_deref(), Some("true") | Some("1"));
     let not_found = || ApiError::NotFound("No active generation for this stream".into());
-    let source = match state.jobs.get(&user.id, &stream_id) {
-        Some(job) => Source::Local(Follower::new(job, after, resume)),
+    let what = "answers of other replicas cannot be followed";
+    let source = match state.jobs.locate(&user.id, &stream_id, what).await {
+        Located::Local(job) => Source::Local(Follower::new(job, after, resume)),
         // Another replica's, with USE_REDIS_STREAMS. Redis failing is the same as no job.
-        None => {
+        Located::Remote(record) => {
             let shared = state.jobs.shared().ok_or_else(not_found)?;
-            match RemoteFollower::open(shared, &user.id, &stream_id, after, resume).await {
-                Ok(Some(f)) => Source::Remote(Box::new(f)),
-                Ok(None) => return Err(not_found()),
+            match RemoteFollower::open(shared, record, &user.id, &stream_id, after, resume).await {
+                Ok(f) => Source::Remote(Box::new(f)),
                 Err(e) => {
-                    shared.shared.degraded(
-                        "streams",
-                        "answers of other replicas cannot be followed",
-                        &e,
-                    );
+                    shared.shared.degraded("streams", what, &e);
                     return Err(not_found());
                 }
             }
         }
+        Located::Nowhere => return Err(not_found()),
     };
     let events = stream::unfold(source, |mut f| async move {
         let next = match &mut f {
@@ -169,39 +167,20 @@ async fn abort(
         .map(|k| k.split(':').next().unwrap_or(k).to_owned())
         .ok_or_else(|| ApiError::BadRequest("streamId or conversationId is required".into()))?;
     let not_found = || ApiError::NotFound("No active generation to abort".into());
-    match state
-        .jobs
-        .get(&user.id, &id)
-        .filter(|j| j.status() == Status::Running)
-    {
-        Some(job) => job.abort(),
-        // Another replica's: asked through Redis, when it runs there.
-        None => {
+    let what = "answers of other replicas cannot be stopped";
+    match state.jobs.locate(&user.id, &id, what).await {
+        Located::Local(job) if job.status() == Status::Running => job.abort(),
+        // Another replica's: asked through Redis.
+        Located::Remote(r) if r.active() => {
             let shared = state.jobs.shared().ok_or_else(not_found)?;
-            let running = shared.record(&user.id, &id).await;
-            match running {
-                Ok(Some(r)) if r.active() => {}
-                Ok(_) => return Err(not_found()),
-                Err(e) => {
-                    shared.shared.degraded(
-                        "streams",
-                        "answers of other replicas cannot be stopped",
-                        &e,
-                    );
-                    return Err(not_found());
-                }
-            }
             if let Err(e) = shared.abort(&user.id, &id).await {
-                shared.shared.degraded(
-                    "streams",
-                    "answers of other replicas cannot be stopped",
-                    &e,
-                );
+                shared.shared.degraded("streams", what, &e);
                 return Err(ApiError::Unavailable(
                     "The answer could not be stopped; try again".into(),
                 ));
             }
         }
+        _ => return Err(not_found()),
     }
     Ok(Json(json!({"success": true, "aborted": id})))
 }
@@ -212,8 +191,9 @@ async fn status(
     AuthUser(user): AuthUser,
     Path(conversation_id): Path<String>,
 ) -> Json<Value> {
-    match state.jobs.get(&user.id, &conversation_id) {
-        Some(job) => Json(json!({
+    let what = "answers of other replicas are not seen";
+    match state.jobs.locate(&user.id, &conversation_id, what).await {
+        Located::Local(job) => Json(json!({
             "active": job.status() == Status::Running,
             "streamId": job.stream_id,
             "status": job.status().as_str(),
@@ -221,40 +201,27 @@ async fn status(
             "createdAt": job.created_at,
             "resumeState": job.resume_state(),
         })),
-        None => Json(remote_status(&state, &user.id, &conversation_id).await),
+        Located::Remote(r) => Json(remote_status(&r)),
+        Located::Nowhere => Json(json!({"active": false})),
     }
 }
 
 /// `/status` of a job another replica runs (with USE_REDIS_STREAMS), from its record.
-async fn remote_status(state: &AppState, user_id: &str, id: &str) -> Value {
-    let Some(shared) = state.jobs.shared() else {
-        return json!({"active": false});
+fn remote_status(r: &Record) -> Value {
+    let resume_state = r.resume_state();
+    let status = if r.status == "running" && !r.alive {
+        "error"
+    } else {
+        r.status.as_str()
     };
-    match shared.record(user_id, id).await {
-        Ok(Some(r)) => {
-            let resume_state = r.resume_state();
-            let status = if r.status == "running" && !r.alive {
-                "error"
-            } else {
-                r.status.as_str()
-            };
-            json!({
-                "active": r.active(),
-                "streamId": r.stream_id,
-                "status": status,
-                "aggregatedContent": resume_state["aggregatedContent"],
-                "createdAt": r.created_at,
-                "resumeState": resume_state,
-            })
-        }
-        Ok(None) => json!({"active": false}),
-        Err(e) => {
-            shared
-                .shared
-                .degraded("streams", "answers of other replicas are not seen", &e);
-            json!({"active": false})
-        }
-    }
+    json!({
+        "active": r.active(),
+        "streamId": r.stream_id,
+        "status": status,
+        "aggregatedContent": resume_state["aggregatedContent"],
+        "createdAt": r.created_at,
+        "resumeState": resume_state,
+    })
 }
 
 #[utoipa::path(get, path = "/api/agents/chat/active", operation_id = "chat_active", summary = "The caller's answers being generated", tag = "chat", responses((status = 200, description = "Success")))]

@@ -10,6 +10,7 @@ use utoipa_axum::routes;
 
 use super::paging;
 pub use crate::chat::input::{conversation_id, parse_changes};
+use crate::chat::jobs::shared::Located;
 use crate::chat::present;
 use crate::db::conversations::{self, Changes, Cursor, ListFilter, ProjectFilter, SortBy};
 use crate::server::middleware::{AuthUser, permission};
@@ -260,9 +261,13 @@ async fn delete_one(
 ) -> Result<(StatusCode, Json<DeleteResult>), ApiError> {
     let id = conversation_id(body.arg.get("conversationId"))?;
     // An answer still being generated there stops (and finds its conversation gone).
-    match state.jobs.get(&user.id, &id) {
-        Some(job) => job.abort(),
-        None => abort_elsewhere(&state, &user.id, std::slice::from_ref(&id)).await,
+    let what = "answers of other replicas cannot be stopped";
+    match state.jobs.locate(&user.id, &id, what).await {
+        Located::Local(job) => job.abort(),
+        Located::Remote(r) if r.active() => {
+            abort_elsewhere(&state, &user.id, std::slice::from_ref(&id)).await
+        }
+        _ => {}
     }
     let messages = state
         .db

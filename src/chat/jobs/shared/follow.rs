@@ -5,14 +5,18 @@
 //! client gets are the local ones ([`Job::subscribe`](crate::chat::jobs::Job::subscribe)).
 //!
 //! New frames are read with XREAD BLOCK on a connection of the follower's own (on a cluster,
-//! by polling through the shared connection). Whenever no frame came for a while, the follower
-//! checks the job: when its owner's heartbeat is gone while the job was running, the client is
+//! or past [`MAX_BLOCKING_READERS`](super::MAX_BLOCKING_READERS) followers on this replica, by
+//! polling through the shared connection). Frame ids follow one another: a frame that skips
+//! some (trimmed from the stream before this follower read them, or lost when Redis failed a
+//! write) makes the follower send the summary again and go on after the last frame it covers,
+//! as a local follower that fell behind does. Whenever no frame came for a while, the follower
+//! checks the job's status (not its summary): when its owner's heartbeat is gone while the job was running, the client is
 //! sent a final error frame saying the answer was cut off; when the job's keys are gone, the
 //! stream just ends. It never waits forever.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use redis::Value;
 
@@ -30,6 +34,9 @@ const POLL: Duration = Duration::from_millis(100);
 const COUNT: usize = 500;
 /// Failed reads in a row after which the follower gives up (with an error frame).
 const MAX_FAILURES: u32 = 10;
+/// Times a follower waits for the summary to cover frames missing from the stream before it
+/// goes on without them.
+const MAX_GAP_WAITS: u32 = 3;
 
 /// What the client is told when the replica generating the answer stopped mid-answer.
 pub const CUT_OFF: &str = "The answer was cut off: the server generating it stopped. \
@@ -37,30 +44,36 @@ pub const CUT_OFF: &str = "The answer was cut off: the server generating it stop
 
 pub struct RemoteFollower {
     jobs: SharedJobs,
+    user_id: String,
+    stream_id: String,
     keys: Keys,
-    own: Option<redis::aio::MultiplexedConnection>,
+    own: Option<(
+        redis::aio::MultiplexedConnection,
+        tokio::sync::OwnedSemaphorePermit,
+    )>,
     queue: VecDeque<Next>,
     /// Frames up to this id are covered; new ones are read after it.
     cursor: Option<u64>,
     /// Reads that found nothing since the job ended.
     idle_after_end: u32,
     failures: u32,
+    /// Waits so far for a summary covering missing frames.
+    gap_waits: u32,
+    last_check: Instant,
     done: bool,
 }
 
 impl RemoteFollower {
-    /// Joins the user's job `stream_id` from Redis; `None` when Redis has no such job.
+    /// Joins the user's job `stream_id` from Redis, `record` being its record as just read.
     /// `after` and `resume` as for a local job.
     pub async fn open(
         jobs: &SharedJobs,
+        record: Record,
         user_id: &str,
         stream_id: &str,
         after: Option<u64>,
         resume: bool,
-    ) -> Result<Option<Self>, SharedError> {
-        let Some(record) = jobs.record(user_id, stream_id).await? else {
-            return Ok(None);
-        };
+    ) -> Result<Self, SharedError> {
         let keys = jobs.keys(user_id, stream_id);
         let mut pipe = redis::pipe();
         pipe.cmd("XRANGE")
@@ -111,21 +124,28 @@ impl RemoteFollower {
                     .is_none_or(|n| after.is_some_and(|a| a >= n.id));
             after
         };
-        let own = match jobs.shared.own_connection(BLOCK * 2).await {
-            Some(Ok(c)) => Some(c),
-            Some(Err(e)) => return Err(e),
-            None => None,
+        let own = match jobs.readers.clone().try_acquire_owned() {
+            Ok(permit) => match jobs.shared.own_connection(BLOCK * 2).await {
+                Some(Ok(c)) => Some((c, permit)),
+                Some(Err(e)) => return Err(e),
+                None => None,
+            },
+            Err(_) => None,
         };
-        Ok(Some(RemoteFollower {
+        Ok(RemoteFollower {
             jobs: jobs.clone(),
+            user_id: user_id.to_owned(),
+            stream_id: stream_id.to_owned(),
             keys,
             own,
             queue,
             cursor,
             idle_after_end: 0,
             failures: 0,
+            gap_waits: 0,
+            last_check: Instant::now(),
             done,
-        }))
+        })
     }
 
     /// The next thing to send; `None` once the final frame was sent (or the job is gone).
@@ -144,6 +164,13 @@ impl RemoteFollower {
                         if self.cursor.is_some_and(|c| f.id <= c) {
                             continue;
                         }
+                        if let Some(c) = self.cursor
+                            && f.id > c.saturating_add(1)
+                            && self.catch_up(f.id).await
+                        {
+                            // Read again after the summary's last frame.
+                            break;
+                        }
                         self.cursor = Some(f.id);
                         let terminal = f.terminal;
                         self.queue.push_back(Next::Frame(f));
@@ -155,7 +182,11 @@ impl RemoteFollower {
                 }
                 Ok(_) => {
                     self.failures = 0;
-                    self.check().await;
+                    // A blocking read waited; polls check once as long.
+                    if self.own.is_some() || self.last_check.elapsed() >= BLOCK {
+                        self.last_check = Instant::now();
+                        self.check().await;
+                    }
                 }
                 Err(e) => {
                     self.jobs
@@ -178,7 +209,7 @@ impl RemoteFollower {
         let mut cmd = redis::cmd("XREAD");
         cmd.arg("COUNT").arg(COUNT);
         let reply: Value = match &mut self.own {
-            Some(conn) => {
+            Some((conn, _)) => {
                 cmd.arg("BLOCK").arg(BLOCK.as_millis() as u64);
                 cmd.arg("STREAMS").arg(&self.keys.frames).arg(&from);
                 let read = cmd.query_async(conn);
@@ -215,10 +246,48 @@ impl RemoteFollower {
         })
     }
 
-    /// Nothing new came: is anyone still generating?
+    /// Frames before `id` are missing: when the summary covers them, it is sent again and the
+    /// cursor moves to its last frame (true: read again from there). When it does not yet
+    /// (the owner refreshes it every second), the follower waits for it a few times, then
+    /// goes on without them (false).
+    async fn catch_up(&mut self, id: u64) -> bool {
+        loop {
+            let record = self
+                .jobs
+                .record(&self.user_id, &self.stream_id)
+                .await
+                .ok()
+                .flatten();
+            if let Some(r) = record
+                && let Some(covered) = r.sync_id
+                && covered.saturating_add(1) >= id
+            {
+                self.queue.extend(r.sync.into_iter().map(Next::Sync));
+                self.cursor = Some(covered);
+                self.gap_waits = 0;
+                return true;
+            }
+            if self.gap_waits >= MAX_GAP_WAITS {
+                self.gap_waits = 0;
+                return false;
+            }
+            self.gap_waits += 1;
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+
+    /// Nothing new came: is anyone still generating? Reads the job's status and heartbeat
+    /// only (its summary may be megabytes).
     async fn check(&mut self) {
-        let record = match self.record().await {
-            Ok(r) => r,
+        let mut pipe = redis::pipe();
+        pipe.cmd("HGET")
+            .arg(&self.keys.job)
+            .arg("status")
+            .cmd("EXISTS")
+            .arg(&self.keys.alive);
+        let (status, alive): (Option<String>, bool) = match self.jobs.shared.query_pipe(&pipe).await
+        {
+            Ok(answer) => answer,
             Err(e) => {
                 self.jobs
                     .shared
@@ -226,12 +295,13 @@ impl RemoteFollower {
                 return;
             }
         };
-        match record {
+        match status.as_deref() {
             None => self.done = true,
-            Some(r) if r.status == "running" && !r.alive => {
+            Some("running") if !alive => {
                 self.end_with(CUT_OFF, Some("cut_off"));
             }
-            Some(r) if r.status != "running" => {
+            Some("running") => {}
+            Some(_) => {
                 // Ended: its last frames are written before its status, so one more read
                 // finds them; then there is nothing more to wait for.
                 self.idle_after_end += 1;
@@ -239,18 +309,7 @@ impl RemoteFollower {
                     self.done = true;
                 }
             }
-            Some(_) => {}
         }
-    }
-
-    async fn record(&self) -> Result<Option<Record>, SharedError> {
-        let mut pipe = redis::pipe();
-        pipe.cmd("HGETALL")
-            .arg(&self.keys.job)
-            .cmd("EXISTS")
-            .arg(&self.keys.alive);
-        let (fields, alive) = self.jobs.shared.query_pipe(&pipe).await?;
-        Ok(super::record_of(fields, alive))
     }
 
     /// Ends the stream with a final error frame (without an id: there is no frame after it).

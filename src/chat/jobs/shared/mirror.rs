@@ -1,7 +1,8 @@
 //! The owner's side: a task per shared job that writes its frames to the Redis stream in
 //! order, refreshes the summary in its record (every second, or every [`SNAPSHOT_FRAMES`]
 //! frames, so a follower resuming from it never needs a frame trimmed away) and the
-//! heartbeat, and records how the job ended.
+//! heartbeat, stops the job when its `:abort` key says to (a request whose pub/sub message
+//! was lost), and records how the job ended.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -59,7 +60,7 @@ pub(super) async fn run(
                     last_snapshot = Instant::now();
                     unsummarised = 0;
                 }
-                write(&shared, &pipe).await;
+                write::<()>(&shared, &pipe).await;
             }
             _ = beat.tick() => {
                 let mut pipe = redis::pipe();
@@ -73,7 +74,12 @@ pub(super) async fn run(
                     last_snapshot = Instant::now();
                     unsummarised = 0;
                 }
-                write(&shared, &pipe).await;
+                pipe.cmd("EXISTS").arg(&keys.abort);
+                if let Some((asked,)) = write::<(bool,)>(&shared, &pipe).await
+                    && asked
+                {
+                    job.abort();
+                }
             }
         }
     }
@@ -93,7 +99,7 @@ pub(super) async fn run(
         .arg(&keys.running)
         .arg(&job.stream_id)
         .ignore();
-    write(&shared, &pipe).await;
+    write::<()>(&shared, &pipe).await;
 }
 
 /// The summary of the answer so far, and the last frame it covers.
@@ -108,13 +114,23 @@ fn add_snapshot(pipe: &mut redis::Pipeline, job: &Job, keys: &Keys) {
         .ignore();
 }
 
-/// Writes `pipe`; a failure is logged (at most once a minute) and the job goes on locally.
-async fn write(shared: &SharedJobs, pipe: &redis::Pipeline) {
-    if let Err(e) = shared.shared.query_pipe::<()>(pipe).await {
-        shared.shared.degraded(
-            "streams",
-            "answers go on streaming from their own replica only",
-            &e,
-        );
+/// Writes `pipe`, once more if the first try fails (a follower elsewhere would have to catch
+/// up from a summary for the frames lost); a second failure is logged (at most once a
+/// minute) and the job goes on locally.
+async fn write<T: redis::FromRedisValue>(shared: &SharedJobs, pipe: &redis::Pipeline) -> Option<T> {
+    let mut tried = false;
+    loop {
+        match shared.shared.query_pipe::<T>(pipe).await {
+            Ok(answer) => return Some(answer),
+            Err(_) if !tried => tried = true,
+            Err(e) => {
+                shared.shared.degraded(
+                    "streams",
+                    "answers go on streaming from their own replica only",
+                    &e,
+                );
+                return None;
+            }
+        }
     }
 }
