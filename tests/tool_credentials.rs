@@ -45,25 +45,6 @@ async fn auth_status(server: &TestServer, s: &Session, tool: &str) -> (u16, Valu
     (status, resp.json().await.unwrap_or(Value::Null))
 }
 
-/// Everything written to the database files in `data`, as bytes.
-fn database_bytes(data: &std::path::Path) -> Vec<u8> {
-    let mut all = Vec::new();
-    for entry in std::fs::read_dir(data).unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        if name.starts_with("librechat.db") {
-            all.extend(std::fs::read(&path).unwrap());
-        }
-    }
-    all
-}
-
-fn contains(haystack: &[u8], needle: &str) -> bool {
-    haystack
-        .windows(needle.len())
-        .any(|w| w == needle.as_bytes())
-}
-
 /// Asks `asks-wolfram` (which calls the tool once) with the conversation's tools naming
 /// `wolfram`; the output of the call, as saved.
 async fn ask(server: &TestServer, s: &Session) -> String {
@@ -163,15 +144,17 @@ async fn a_credential_is_stored_encrypted_and_never_answered() {
     assert_eq!(stored[0].1, "WOLFRAM_APP_ID");
     assert!(stored[0].2.starts_with("v3:"), "{}", stored[0].2);
     assert!(!stored[0].2.contains(ALICE_KEY));
-    // SQLite's files, read byte by byte; PostgreSQL's belong to its server (the rows above
-    // are what it holds).
-    let on_postgres = server.state.db.is_postgres();
-    let dir = server.stop().await;
-    if !on_postgres {
-        let bytes = database_bytes(&dir.path().join("data"));
-        assert!(contains(&bytes, "WOLFRAM_APP_ID"), "the row is there");
-        assert!(!contains(&bytes, ALICE_KEY), "the key is not, in clear");
-    }
+    // SQLite's file read byte by byte, or PostgreSQL's dump.
+    let bytes = support::raw_database(&server);
+    assert!(
+        support::contains(&bytes, "WOLFRAM_APP_ID"),
+        "the row is there"
+    );
+    assert!(
+        !support::contains(&bytes, ALICE_KEY),
+        "the key is not, in clear"
+    );
+    server.stop().await;
 }
 
 #[tokio::test]

@@ -127,19 +127,22 @@ impl Secrets {
         })
     }
 
-    /// The variables not given (in the environment or the data folder's file): generated.
-    pub fn not_given(&self) -> Vec<&'static str> {
+    /// Each secret with its variable's name.
+    fn named(&self) -> impl Iterator<Item = (&'static str, &SecretValue)> {
         let values = [
             &self.jwt_secret,
             &self.jwt_refresh_secret,
             &self.creds_key,
             &self.creds_iv,
         ];
-        SPECS
-            .iter()
-            .zip(values)
+        SPECS.iter().map(|(name, _, _)| *name).zip(values)
+    }
+
+    /// The variables not given (in the environment or the data folder's file): generated.
+    pub fn not_given(&self) -> Vec<&'static str> {
+        self.named()
             .filter(|(_, v)| v.origin == Origin::Generated)
-            .map(|((name, _, _), _)| *name)
+            .map(|(name, _)| name)
             .collect()
     }
 
@@ -148,22 +151,14 @@ impl Secrets {
     /// them to each other.
     pub fn fingerprints(&self) -> Vec<(&'static str, String)> {
         use sha2::{Digest, Sha256};
-        let values = [
-            &self.jwt_secret,
-            &self.jwt_refresh_secret,
-            &self.creds_key,
-            &self.creds_iv,
-        ];
-        SPECS
-            .iter()
-            .zip(values)
-            .map(|((name, _, _), v)| {
+        self.named()
+            .map(|(name, v)| {
                 let mut h = Sha256::new();
                 h.update(b"librechat secret fingerprint\0");
                 h.update(name.as_bytes());
                 h.update(b"\0");
                 h.update(v.value.expose().as_bytes());
-                (*name, hex::encode(h.finalize()))
+                (name, hex::encode(h.finalize()))
             })
             .collect()
     }

@@ -20,6 +20,7 @@ use support::fake_openai::{FakeOpenAi, KEY};
 pub use support::poll::eventually;
 pub use support::stream::Frames;
 use support::{Session, TestServer};
+pub use support::{contains, raw_database};
 
 pub const PW: &str = "correct horse battery";
 
@@ -159,23 +160,4 @@ pub fn outputs(message: &Value) -> Vec<String> {
         .filter(|p| p["type"] == "tool_call")
         .map(|p| p["tool_call"]["output"].as_str().unwrap_or("").to_owned())
         .collect()
-}
-
-/// The database file and its write-ahead log, as bytes; on PostgreSQL, its dump.
-pub fn raw_database(server: &TestServer) -> Vec<u8> {
-    if let Ok(url) = std::fs::read_to_string(server.dir.path().join("postgres-url")) {
-        return support::postgres::dump(&url).into_bytes();
-    }
-    let dir = server.data_dir();
-    let mut out = std::fs::read(dir.join("librechat.db")).unwrap();
-    if let Ok(wal) = std::fs::read(dir.join("librechat.db-wal")) {
-        out.extend(wal);
-    }
-    out
-}
-
-pub fn contains(haystack: &[u8], needle: &str) -> bool {
-    haystack
-        .windows(needle.len())
-        .any(|w| w == needle.as_bytes())
 }

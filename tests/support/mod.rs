@@ -732,6 +732,27 @@ pub fn run_with_input(cmd: &mut std::process::Command, input: Option<&str>) -> O
     }
 }
 
+/// Everything the server's database holds, as bytes, to search for what must not be stored in
+/// clear: SQLite's file and its write-ahead log; on PostgreSQL, a dump.
+pub fn raw_database(server: &TestServer) -> Vec<u8> {
+    if let Ok(url) = std::fs::read_to_string(server.dir.path().join("postgres-url")) {
+        return postgres::dump(&url).into_bytes();
+    }
+    let dir = server.data_dir();
+    let mut out = std::fs::read(dir.join("librechat.db")).unwrap();
+    if let Ok(wal) = std::fs::read(dir.join("librechat.db-wal")) {
+        out.extend(wal);
+    }
+    out
+}
+
+/// Whether `needle` is somewhere in `haystack`.
+pub fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
+
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
