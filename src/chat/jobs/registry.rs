@@ -14,6 +14,10 @@ use super::{Job, LIVE_SLOTS, Ring, State, Status, first_frame_id};
 /// How long a finished job stays reachable.
 const LINGER: Duration = Duration::from_secs(60);
 
+/// How long a claim refused as Busy by another replica is asked again: that replica's
+/// previous job in the conversation may have ended a moment ago, its end not yet in Redis.
+const BUSY_GRACE: Duration = Duration::from_secs(2);
+
 /// What the frames of all finished jobs may weigh together while they linger.
 const LINGER_BYTES: usize = 32 * 1024 * 1024;
 
@@ -147,7 +151,17 @@ impl Jobs {
             jobs: Some(self),
             job,
         };
-        let refused = match shared.claim(job, max).await {
+        // The conversation's previous turn may have just ended on another replica whose
+        // mirror has not written its end yet: a Busy is asked again for a little while.
+        let deadline = tokio::time::Instant::now() + BUSY_GRACE;
+        let mut answer = shared.claim(job, max).await;
+        while matches!(answer, Ok(super::shared::Claim::Busy))
+            && tokio::time::Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            answer = shared.claim(job, max).await;
+        }
+        let refused = match answer {
             Ok(super::shared::Claim::Claimed) => None,
             Ok(super::shared::Claim::Busy) => Some(StartError::Busy),
             Ok(super::shared::Claim::TooMany) => Some(StartError::TooMany(max.unwrap_or(0))),
