@@ -436,3 +436,53 @@ async fn cors_is_off_unless_origins_are_configured() {
     assert!(other.headers().get("access-control-allow-origin").is_none());
     open.stop().await;
 }
+
+/// `/ready` names the engines the server runs on. On SQLite alone: the database. Under the
+/// PostgreSQL profile (`LIBRECHAT_TEST_DATABASE=postgres`) every server is on PostgreSQL and
+/// Redis, and its shared state (here a sign-in limiter's count) sits under a key prefix of its
+/// own, which no other server of the suite touches.
+#[tokio::test]
+async fn ready_names_the_engines_the_server_runs_on() {
+    let a = TestServer::start().await;
+    let b = TestServer::start().await;
+    let resp = a.get("/ready").await;
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["status"], "ready");
+    assert_eq!(body["database"], "ok");
+    let profile = std::env::var("LIBRECHAT_TEST_DATABASE").as_deref() == Ok("postgres");
+    assert_eq!(a.state.db.is_postgres(), profile);
+    if !profile {
+        assert!(body.get("redis").is_none(), "{body}");
+        return;
+    }
+    assert_eq!(body["redis"], "ok", "{body}");
+    let prefix =
+        |s: &TestServer| std::fs::read_to_string(s.dir.path().join("redis-prefix")).unwrap();
+    let (pa, pb) = (prefix(&a), prefix(&b));
+    assert_ne!(pa, pb);
+    let redis = support::redis::shared().unwrap();
+    let keys = |p: &str| {
+        redis.command(&[
+            "EVAL",
+            "return #redis.call('KEYS', ARGV[1])",
+            "0",
+            &format!("{p}::*"),
+        ])
+    };
+    let before_b = keys(&pb);
+    let resp = a
+        .client
+        .post(a.url("/api/auth/login"))
+        .json(&serde_json::json!({"email": "nobody@example.com", "password": "not the one"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_client_error(), "{:?}", resp.text().await);
+    assert_ne!(
+        keys(&pa),
+        ":0",
+        "the failed sign-in is counted in Redis, under a's prefix"
+    );
+    assert_eq!(keys(&pb), before_b, "nothing of a's lands under b's prefix");
+}

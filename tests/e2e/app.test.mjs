@@ -23,7 +23,10 @@ const BASE = process.env.BASE_URL;
 if (!BASE) throw new Error('BASE_URL is not set (run through `cargo test --test e2e`)');
 const ARTIFACTS = process.env.ARTIFACTS_DIR || new URL('./artifacts/', import.meta.url).pathname;
 mkdirSync(ARTIFACTS, { recursive: true });
-const TIMEOUT = 20_000;
+// How long a step may wait for the page: a bound on a broken step, not a speed check. CI runs
+// the suites side by side on two cores, where the browser can take tens of seconds to parse a
+// large chunk it loads late (KaTeX, the artifacts' editor).
+const TIMEOUT = 60_000;
 const PW = 'correct horse battery';
 const NEW_PW = 'a new horse battery';
 const NEWER_PW = 'a newer horse battery';

@@ -122,10 +122,16 @@ impl Builder {
         pairs.extend(self.env.iter().cloned());
         // LIBRECHAT_TEST_DATABASE=postgres: the same suites, same assertions, with the data in
         // PostgreSQL: one fresh database per data folder (a restarted server finds its own).
+        // And its shared state on Redis, under a key prefix of its own.
         if !self.env.iter().any(|(k, _)| k == "DATABASE_URL")
             && let Some(url) = profile_database(dir)
         {
             pairs.push(("DATABASE_URL".into(), url));
+            if !self.env.iter().any(|(k, _)| k == "USE_REDIS")
+                && let Some(redis) = redis::profile_redis(dir)
+            {
+                pairs.extend(redis.map(|(k, v)| (k.to_owned(), v)));
+            }
         }
         // Replicas of one PostgreSQL database must share their secrets (the server refuses to
         // start otherwise): test servers on PostgreSQL share these, unless a test sets its own.
@@ -351,6 +357,11 @@ pub fn librechat(cwd: &Path) -> Command {
     if let Ok(url) = std::fs::read_to_string(cwd.join("postgres-url")) {
         cmd.env("DATABASE_URL", url);
     }
+    if cwd.join("redis-prefix").exists()
+        && let Some(redis) = redis::profile_redis(cwd)
+    {
+        cmd.envs(redis);
+    }
     cmd
 }
 
@@ -379,12 +390,19 @@ impl ServeProcess {
 
     /// [`ServeProcess::start`] on `port` (0: any).
     /// Under `LIBRECHAT_TEST_DATABASE=postgres`, a server given no `DATABASE_URL` keeps its data
-    /// in the database of its folder ([`profile_database`]), as a [`TestServer`] does.
+    /// in the database of its folder ([`profile_database`]) and its shared state on Redis
+    /// ([`redis::profile_redis`]), as a [`TestServer`] does.
     pub fn start_on(mut cmd: Command, port: u16) -> Self {
         if !cmd.get_envs().any(|(k, _)| k == "DATABASE_URL")
-            && let Some(url) = cmd.get_current_dir().and_then(profile_database)
+            && let Some(dir) = cmd.get_current_dir().map(Path::to_path_buf)
+            && let Some(url) = profile_database(&dir)
         {
             cmd.env("DATABASE_URL", url);
+            if !cmd.get_envs().any(|(k, _)| k == "USE_REDIS")
+                && let Some(redis) = redis::profile_redis(&dir)
+            {
+                cmd.envs(redis);
+            }
         }
         cmd.args(["serve", "--host", "127.0.0.1", "--port", &port.to_string()])
             .stdout(Stdio::null())
