@@ -303,6 +303,10 @@ pub fn delete(conn: &mut Connection, id: &str) -> Result<Vec<String>, DbError> {
         "DELETE FROM bans WHERE subject = ?1",
         [format!("user:{id}")],
     )?;
+    // Sign-ins in flight name their person without a foreign key (they live minutes): a
+    // callback arriving after the account is gone finds no flow and is refused.
+    tx.execute("DELETE FROM oauth_flows WHERE user_id = ?1", [id])?;
+    tx.execute("DELETE FROM oauth_binds WHERE user_id = ?1", [id])?;
     tx.commit()?;
     Ok(uploads)
 }
@@ -390,5 +394,67 @@ mod tests {
             accept_terms(&conn, "nobody"),
             Err(DbError::NotFound)
         ));
+    }
+
+    fn person(conn: &Connection, name: &str) -> User {
+        let new = NewUser {
+            email: format!("{name}@example.org"),
+            name: name.into(),
+            username: name.into(),
+            password: None,
+            provider: "local".into(),
+            email_verified: true,
+            role: None,
+        };
+        create(conn, &new).unwrap().unwrap()
+    }
+
+    /// After `delete`, no table with a `user_id` column keeps a row of the person, including
+    /// those without a foreign key to `users` (sign-ins in flight); another person's stay.
+    #[test]
+    fn deleting_a_person_leaves_no_row_naming_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("librechat.db");
+        drop(crate::db::Db::open(&path).unwrap());
+        let mut conn = Connection::open(&path).unwrap();
+        conn.execute_batch("PRAGMA foreign_keys = ON").unwrap();
+        let (ada, bob) = (person(&conn, "ada"), person(&conn, "bob"));
+        for (who, n) in [(&ada.id, 1), (&bob.id, 2)] {
+            conn.execute(
+                "INSERT INTO oauth_flows (id, kind, user_id, target, state, status, started_at,
+                     expires_at) VALUES (?1, 'mcp', ?2, 'srv', ?3, 'PENDING', 0, 9e15)",
+                params![format!("mcp:{who}:srv"), who, format!("state{n}")],
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO oauth_binds (user_id, target, digest, expires_at)
+                 VALUES (?1, 'mcp:srv', 'd', 9e15)",
+                [who],
+            )
+            .unwrap();
+        }
+        delete(&mut conn, &ada.id).unwrap();
+        let tables: Vec<String> = conn
+            .prepare(
+                "SELECT m.name FROM sqlite_master m, pragma_table_info(m.name) c
+                 WHERE m.type = 'table' AND c.name = 'user_id'",
+            )
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(tables.contains(&"oauth_flows".to_owned()), "{tables:?}");
+        let rows = |who: &str| -> i64 {
+            tables
+                .iter()
+                .map(|t| {
+                    let sql = format!("SELECT count(*) FROM {t} WHERE user_id = ?1");
+                    conn.query_row(&sql, [who], |r| r.get::<_, i64>(0)).unwrap()
+                })
+                .sum()
+        };
+        assert_eq!(rows(&ada.id), 0);
+        assert_eq!(rows(&bob.id), 2, "bob's sign-in and binding stay");
     }
 }
