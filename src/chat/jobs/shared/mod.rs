@@ -228,6 +228,10 @@ impl SharedJobs {
     /// frame on.
     pub async fn claim(&self, job: &Arc<Job>, max: Option<usize>) -> Result<Claim, SharedError> {
         let keys = self.keys(&job.user_id, &job.stream_id);
+        // Unbounded on purpose: the answer must never wait for Redis. What queues is shared
+        // (`Arc`s of the frames the job sends anyway) and ends with the answer; each write
+        // gives up after two tries of COMMAND_TIMEOUT, so a Redis gone quiet delays the mirror
+        // (followers elsewhere then catch up from the summary), not the answer.
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         // Frames from here on are handed to the mirror; the first one's id goes in the record.
         let first = job.mirror_to(tx);
