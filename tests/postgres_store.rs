@@ -122,6 +122,22 @@ async fn db_copy_moves_a_sqlite_deployment_over_and_proves_it() {
     assert!(resp.status().is_success(), "{}", resp.status());
     let dir = sqlite.stop().await;
     let data = dir.path().join("data");
+    // Many more rows than one INSERT carries (the copy sends them in batches): 1,200 more
+    // messages, and as many rows the search outbox's trigger queues for them.
+    let file = rusqlite::Connection::open(data.join("librechat.db")).unwrap();
+    let added = file
+        .execute(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1200)
+             INSERT INTO messages (message_id, conversation_id, user_id, parent_message_id,
+                 sender, text, created_at, updated_at)
+             SELECT 'bulk-' || i, m.conversation_id, m.user_id, m.message_id, 'User',
+                 'bulk note ' || i, m.created_at, m.updated_at
+             FROM n, (SELECT * FROM messages LIMIT 1) m",
+            [],
+        )
+        .unwrap();
+    assert_eq!(added, 1200);
+    drop(file);
 
     let out = support::run(
         support::librechat(dir.path())
@@ -138,7 +154,7 @@ async fn db_copy_moves_a_sqlite_deployment_over_and_proves_it() {
     assert!(
         stdout
             .lines()
-            .any(|l| l.starts_with("messages ") && l.contains(" 2 rows")),
+            .any(|l| l.starts_with("messages ") && l.contains(" 1202 rows")),
         "{stdout}"
     );
     assert!(

