@@ -438,3 +438,88 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// A deployment that kept its uploads on the local disk moves them into the bucket with
+/// `librechat files to-bucket`: every stored file goes over under its own key and comes back
+/// byte for byte through a server on the bucket, with the local folder gone. A second run sends
+/// nothing; without a bucket in the settings, or with keys the store refuses, it says so and
+/// exits 1.
+#[tokio::test]
+async fn files_to_bucket_moves_a_local_deployment_s_uploads() {
+    let Some(moto) = Moto::start().await else {
+        return;
+    };
+    let local = TestServer::start().await;
+    let (alice, _) = local.two_users(PW).await;
+    let text = "Neap tides follow the quarter moons.\n".repeat(2_000);
+    let (status, doc) = upload_text(&local, &alice, "neap.txt", &text).await;
+    assert_eq!(status, 200, "{doc}");
+    let (status, avatar) = local
+        .post_form(&alice.token, "/api/files/images/avatar", avatar_form())
+        .await;
+    assert_eq!(status, 200, "{avatar}");
+    let kept = local.stored_files();
+    assert!(kept >= 2, "{kept}");
+    let home = local.stop().await;
+    let data = home.path().join("data");
+
+    // Its own settings keep files on the disk: there is nothing to copy to.
+    let out = support::run(
+        support::librechat(home.path())
+            .env("LIBRECHAT_DATA_DIR", &data)
+            .args(["files", "to-bucket"]),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("fileStrategy: s3"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Keys the store refuses: a clear error, nothing claimed copied.
+    let wrong = [("AWS_SECRET_ACCESS_KEY", "not-the-secret".to_owned())];
+    let (code, said) = librechat_in(home.path(), &moto, &wrong, &["files", "to-bucket"]);
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains("refused"), "{said}");
+    assert!(moto.objects().await.is_empty());
+
+    let (code, said) = librechat_in(home.path(), &moto, &[], &["files", "to-bucket"]);
+    assert_eq!(code, Some(0), "{said}");
+    assert!(
+        said.contains(&format!("copied {kept} file(s)")) && said.contains("; 0 already there"),
+        "{said}"
+    );
+    let objects = moto.objects().await;
+    assert_eq!(objects.len(), kept, "{objects:?}");
+    for object in &objects {
+        let key = object.strip_prefix("files/").unwrap();
+        let on_disk = std::fs::read(data.join("files").join(key)).unwrap();
+        assert_eq!(moto.object(object).await, on_disk, "{key}");
+    }
+    let (code, said) = librechat_in(home.path(), &moto, &[], &["files", "to-bucket"]);
+    assert_eq!(code, Some(0), "{said}");
+    assert!(
+        said.contains("copied 0 file(s) (0 bytes)")
+            && said.contains(&format!("; {kept} already there")),
+        "{said}"
+    );
+
+    // The local copies gone, a server on the bucket serves the same bytes.
+    std::fs::remove_dir_all(data.join("files")).unwrap();
+    let server = moto.builder(&[]).in_dir(home.clone()).start().await;
+    let email = alice.user["email"].as_str().unwrap().to_owned();
+    let alice = server.login(&email, PW).await;
+    let user_id = alice.user["id"].as_str().unwrap();
+    let download = format!(
+        "/api/files/download/{user_id}/{}",
+        doc["file_id"].as_str().unwrap()
+    );
+    let resp = server.get_as(&download, &alice.token).await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.text().await.unwrap(), text);
+    let resp = server
+        .get_as(avatar["url"].as_str().unwrap(), &alice.token)
+        .await;
+    assert_eq!(resp.status(), 200);
+    assert!(image::load_from_memory(&resp.bytes().await.unwrap()).is_ok());
+    server.stop().await;
+}

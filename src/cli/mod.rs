@@ -8,6 +8,7 @@ mod db;
 mod db_copy;
 mod doctor;
 mod export;
+mod files;
 mod group;
 mod import;
 mod mcp;
@@ -121,6 +122,9 @@ Stop the server first. Running it again imports only what is not there yet."
         after_help = "Examples:\n  librechat db migrate\n  librechat db check\n  librechat db backup /backups/librechat.db"
     )]
     Db(db::DbCommand),
+    /// Uploads: copy them into the S3 bucket before moving to fileStrategy: s3
+    #[command(subcommand, after_help = "Example:\n  librechat files to-bucket")]
+    Files(files::FilesCommand),
     /// Token credits: add, set, list
     #[command(
         subcommand,
@@ -202,6 +206,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Db(cmd) => db::run(env, overrides, cmd),
         Command::Search(cmd) => search::run(env, overrides, cmd),
         Command::Mcp(cmd) => mcp::run(env, overrides, cmd),
+        Command::Files(cmd) => files::run(env, overrides, cmd),
         Command::Balance(cmd) => balance::run(env, overrides, cmd),
         Command::Banner(cmd) => banner::run(env, overrides, cmd),
         Command::User(cmd) => user::run(env, overrides, cmd),

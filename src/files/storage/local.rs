@@ -13,7 +13,7 @@ pub struct LocalDisk {
 }
 
 impl LocalDisk {
-    pub(super) fn new(root: PathBuf) -> io::Result<Self> {
+    pub fn new(root: PathBuf) -> io::Result<Self> {
         std::fs::create_dir_all(root.join("tmp"))?;
         #[cfg(unix)]
         {
@@ -23,7 +23,7 @@ impl LocalDisk {
         Ok(LocalDisk { root })
     }
 
-    pub(super) fn path_of(&self, key: &str) -> io::Result<PathBuf> {
+    pub fn path_of(&self, key: &str) -> io::Result<PathBuf> {
         if !valid_key(key) {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -119,6 +119,27 @@ impl LocalDisk {
             return Err(e);
         }
         Ok((key, received.bytes))
+    }
+
+    /// Every stored key with its size, in key order (not the uploads still arriving in `tmp/`).
+    pub fn keys(&self) -> io::Result<Vec<(String, u64)>> {
+        let mut keys = Vec::new();
+        for shard in std::fs::read_dir(&self.root)? {
+            let shard = shard?;
+            if !shard.file_type()?.is_dir() {
+                continue;
+            }
+            let name = shard.file_name().to_string_lossy().into_owned();
+            for f in std::fs::read_dir(shard.path())? {
+                let f = f?;
+                let key = format!("{name}/{}", f.file_name().to_string_lossy());
+                if valid_key(&key) && f.file_type()?.is_file() {
+                    keys.push((key, f.metadata()?.len()));
+                }
+            }
+        }
+        keys.sort();
+        Ok(keys)
     }
 
     pub(super) fn stale_keys(&self, age: Duration) -> io::Result<Vec<String>> {

@@ -203,16 +203,38 @@ impl S3Store {
     /// Sends a received upload, streamed from its file; returns its key.
     pub async fn keep(&self, received: Received) -> io::Result<String> {
         let key = new_key();
-        if received.bytes > self.inner.multipart_threshold {
-            self.put_in_parts(&key, received.path(), received.bytes)
-                .await?;
-        } else {
-            let body = stretch(received.path(), 0, received.bytes).await?;
-            self.put(&key, body, received.bytes).await?;
-        }
+        self.put_file(&key, received.path(), received.bytes).await?;
         // Dropped: its file is removed.
         drop(received);
         Ok(key)
+    }
+
+    /// Stores the `len` bytes of the file at `path` as `key`, streamed: in one `PUT`, or in
+    /// parts above the multipart threshold.
+    pub async fn put_file(&self, key: &str, path: &Path, len: u64) -> io::Result<()> {
+        if len > self.inner.multipart_threshold {
+            self.put_in_parts(key, path, len).await
+        } else {
+            let body = stretch(path, 0, len).await?;
+            self.put(key, body, len).await
+        }
+    }
+
+    /// The size of the object of `key`, or `None` when the bucket has no such object
+    /// (a `HEAD`).
+    pub async fn size(&self, key: &str) -> io::Result<Option<u64>> {
+        let request = self
+            .inner
+            .request(Method::HEAD, Some(key), &[])?
+            .timeout(SMALL_REQUEST);
+        match self.inner.send(request, "describe a file").await {
+            Ok(answer) => Ok(answer
+                .headers()
+                .get(CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok()?.parse().ok())),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     /// Sends the `len` bytes of the file at `path` as a multipart upload of `key`, and
