@@ -9,35 +9,11 @@ mod support;
 use serde_json::{Value, json};
 use support::fake_openai::FakeOpenAi;
 use support::fake_tools::ToolScript;
-use support::mcp::{OAuthServer, PW, ask, output, server};
+use support::mcp::{
+    OAuthServer, PW, ask, bind_cookie, browser, callback, location, output, server,
+};
 use support::stream::Frames;
 use support::{Session, TestServer};
-
-/// A browser: redirects are followed by the test.
-fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .build()
-        .unwrap()
-}
-
-fn location(resp: &reqwest::Response) -> String {
-    assert_eq!(resp.status(), 302, "a redirect");
-    resp.headers()["location"].to_str().unwrap().to_owned()
-}
-
-/// The bind cookie a response sets, as `name=value`.
-fn bind_cookie(resp: &reqwest::Response) -> String {
-    resp.headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with("oauth_csrf="))
-        .and_then(|c| c.split(';').next())
-        .expect("the bind cookie")
-        .to_owned()
-}
 
 /// `POST /reinitialize` for `guarded`: the answer and the response's bind cookie, if any.
 async fn reinitialize(server: &TestServer, s: &Session) -> (Value, Option<String>) {
@@ -61,15 +37,6 @@ async fn approve(url: &str) -> String {
     let u = url::Url::parse(&to).unwrap();
     assert_eq!(u.path(), "/api/mcp/guarded/oauth/callback");
     format!("{}?{}", u.path(), u.query().unwrap())
-}
-
-/// The callback as the browser brings it (with `cookie` when given): where it sends the person.
-async fn callback(server: &TestServer, path: &str, cookie: Option<&str>) -> String {
-    let mut req = browser().get(server.url(path));
-    if let Some(c) = cookie {
-        req = req.header("cookie", c);
-    }
-    location(&req.send().await.unwrap())
 }
 
 /// Signs in through a link shown in a chat, as LibreChat's client does: binds the browser,

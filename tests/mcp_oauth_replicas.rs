@@ -12,34 +12,10 @@ use serde_json::{Value, json};
 use support::cluster::Remote;
 use support::fake_openai::FakeOpenAi;
 use support::fake_tools::ToolScript;
-use support::mcp::{OAuthServer, PW, output};
+use support::mcp::{OAuthServer, PW, bind_cookie, browser, callback, location, output};
 use support::redis::Redis;
 use support::stream::Frames;
 use support::{Session, TestServer};
-
-/// A browser: redirects are followed by the test.
-fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .build()
-        .unwrap()
-}
-
-fn location(resp: &reqwest::Response) -> String {
-    assert_eq!(resp.status(), 302, "a redirect");
-    resp.headers()["location"].to_str().unwrap().to_owned()
-}
-
-/// The callback as the browser brings it to `server` (with `cookie` when given): where it
-/// sends the person.
-async fn callback(server: &TestServer, path: &str, cookie: Option<&str>) -> String {
-    let mut req = browser().get(server.url(path));
-    if let Some(c) = cookie {
-        req = req.header("cookie", c);
-    }
-    location(&req.send().await.unwrap())
-}
 
 async fn replica(
     fake: &FakeOpenAi,
@@ -125,15 +101,7 @@ async fn a_sign_in_started_on_one_replica_finishes_through_another() {
         )
         .await;
     assert_eq!(bind.status(), 200);
-    let cookie = bind
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with("oauth_csrf="))
-        .and_then(|c| c.split(';').next())
-        .expect("the bind cookie")
-        .to_owned();
+    let cookie = bind_cookie(&bind);
     let to = location(&browser().get(&link).send().await.unwrap());
     let to = url::Url::parse(&to).unwrap();
     assert_eq!(to.path(), "/api/mcp/guarded/oauth/callback");
@@ -226,15 +194,7 @@ async fn two_processes_share_a_sign_in() {
         .send("POST", "/api/mcp/guarded/oauth/bind", &token, json!({}))
         .await;
     assert_eq!(bind.status(), 200);
-    let cookie = bind
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with("oauth_csrf="))
-        .and_then(|c| c.split(';').next())
-        .expect("the bind cookie")
-        .to_owned();
+    let cookie = bind_cookie(&bind);
     let to = location(&browser().get(&link).send().await.unwrap());
     let to = url::Url::parse(&to).unwrap();
     let back = format!("{}?{}", to.path(), to.query().unwrap());

@@ -246,3 +246,41 @@ impl Drop for EchoServer {
         let _ = self.child.wait();
     }
 }
+
+/// The browser's side of an MCP server's sign-in, shared by `mcp_oauth` and
+/// `mcp_oauth_replicas`: a client that lets the test follow redirects itself.
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .unwrap()
+}
+
+/// Where a redirect (302) sends the browser.
+pub fn location(resp: &reqwest::Response) -> String {
+    assert_eq!(resp.status(), 302, "a redirect");
+    resp.headers()["location"].to_str().unwrap().to_owned()
+}
+
+/// The bind cookie a response sets, as `name=value`.
+pub fn bind_cookie(resp: &reqwest::Response) -> String {
+    resp.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("oauth_csrf="))
+        .and_then(|c| c.split(';').next())
+        .expect("the bind cookie")
+        .to_owned()
+}
+
+/// The callback as the browser brings it to `server` (with `cookie` when given): where it
+/// sends the person.
+pub async fn callback(server: &TestServer, path: &str, cookie: Option<&str>) -> String {
+    let mut req = browser().get(server.url(path));
+    if let Some(c) = cookie {
+        req = req.header("cookie", c);
+    }
+    location(&req.send().await.unwrap())
+}
