@@ -15,11 +15,22 @@ function waiting(promise) {
   return promise;
 }
 
-/** Picks `model` of the OpenAI endpoint in the header's model selector, by its search. */
+/**
+ * Picks `model` of the OpenAI endpoint in the header's model selector, by its search. A chat
+ * that just opened may still re-render and close the selector as it opens: then, as a person
+ * would, open it again (only while it is closed, since a click on an open one closes it).
+ */
 async function chooseChatModel(page, model) {
-  await page.getByRole('button', { name: 'Select a model' }).first().click();
   const dialog = page.getByRole('dialog', { name: 'Select a model' });
-  await dialog.getByRole('combobox').fill(model);
+  for (let attempt = 1; ; attempt++) {
+    if (!(await dialog.isVisible())) await page.getByRole('button', { name: 'Select a model' }).first().click();
+    try {
+      await dialog.getByRole('combobox').fill(model, { timeout: 10_000 });
+      break;
+    } catch (e) {
+      if (attempt === 3) throw e;
+    }
+  }
   await dialog.getByRole('option', { name: new RegExp(model) }).first().click();
   await page.getByRole('button', { name: 'Select a model' }).filter({ hasText: model }).first().waitFor();
 }
