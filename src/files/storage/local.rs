@@ -150,31 +150,17 @@ impl LocalDisk {
                 .and_then(|t| SystemTime::now().duration_since(t).ok())
                 .is_some_and(|d| d >= age)
         };
-        let mut keys = Vec::new();
-        for shard in std::fs::read_dir(&self.root)? {
-            let shard = shard?;
-            let name = shard.file_name().to_string_lossy().into_owned();
-            if name == "tmp" {
-                // Partial uploads of a process that died mid-upload.
-                for f in std::fs::read_dir(shard.path())? {
-                    let p = f?.path();
-                    if old(&p) {
-                        let _ = std::fs::remove_file(&p);
-                    }
-                }
-                continue;
-            }
-            if !shard.file_type()?.is_dir() {
-                continue;
-            }
-            for f in std::fs::read_dir(shard.path())? {
-                let f = f?;
-                let key = format!("{name}/{}", f.file_name().to_string_lossy());
-                if valid_key(&key) && old(&f.path()) {
-                    keys.push(key);
+        // Partial uploads of a process that died mid-upload.
+        if let Ok(partial) = std::fs::read_dir(self.root.join("tmp")) {
+            for f in partial {
+                let p = f?.path();
+                if old(&p) {
+                    let _ = std::fs::remove_file(&p);
                 }
             }
         }
-        Ok(keys)
+        let mut keys = self.keys()?;
+        keys.retain(|(key, _)| self.path_of(key).is_ok_and(|p| old(&p)));
+        Ok(keys.into_iter().map(|(key, _)| key).collect())
     }
 }
